@@ -1,0 +1,65 @@
+using Akka.Actor;
+using k8s;
+using k8s.Models;
+
+namespace Orchestrator.Master.Store;
+
+// The ObjectStore's protocol. The store is one persistent actor (actor name "object-store", found through the
+// ActorRegistry as ObjectStore) that owns every API object. Every accepted write is one persisted event and
+// takes the next global sequence number as its resourceVersion.
+//
+// Objects in replies and change notifications are shared with other readers: never modify them in place;
+// copy with KubeObjects.Clone first.
+//
+// Callers outside the actor system (the HTTP API) use Ask; actors Tell and handle the reply message.
+
+/// <summary>Create. Validates, defaults and fills uid, creationTimestamp, generation, resourceVersion
+/// (and for Services clusterIP and nodePorts). Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>
+/// (409 AlreadyExists, 422 Invalid, 404 NotFound when the namespace does not exist).</summary>
+public sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool DryRun = false);
+
+/// <summary>Replace. When metadata.resourceVersion is set it must equal the stored one (409 Conflict otherwise).
+/// <see cref="Subresource"/> "status" changes only .status; null changes everything but .status, and bumps
+/// metadata.generation when .spec changed. Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>.</summary>
+public sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, string? Subresource = null,
+    bool DryRun = false);
+
+/// <summary>Delete. Preconditions (uid, resourceVersion) are checked when given. Dependents are removed by the
+/// garbage collector according to <see cref="PropagationPolicy"/> (Background, Foreground or Orphan).
+/// Replies <see cref="ObjectStored"/> with the deleted object, or <see cref="StoreFailed"/> (404).</summary>
+public sealed record DeleteObject(ResourceKey Key, string? PreconditionUid = null, string? PreconditionResourceVersion = null,
+    string PropagationPolicy = "Background", bool DryRun = false);
+
+/// <summary>Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/> (404).</summary>
+public sealed record GetObject(ResourceKey Key);
+
+/// <summary>All objects of a resource, in one namespace or (null) all. Replies <see cref="ObjectsListed"/>.</summary>
+public sealed record ListObjects(string Resource, string? Namespace = null);
+
+/// <summary>
+/// Subscribes <see cref="Subscriber"/> to changes of one resource ("*" for all) in one namespace (null for all).
+/// With <see cref="FromResourceVersion"/> the changes after that version are replayed first from the
+/// in-memory window; a version older than the window fails with 410 Gone (reason "Expired").
+/// Replies <see cref="WatchStarted"/> with the current resourceVersion, then sends <see cref="ObjectChanged"/>
+/// messages to the subscriber until <see cref="Unwatch"/> or the subscriber terminates.
+/// </summary>
+public sealed record WatchObjects(string Resource, string? Namespace, long? FromResourceVersion, IActorRef Subscriber);
+
+public sealed record Unwatch(IActorRef Subscriber);
+
+public sealed record WatchStarted(long ResourceVersion);
+
+public sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object);
+
+public sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
+
+public sealed record StoreFailed(StoreError Error);
+
+/// <summary>A refused request, in the terms of a Kubernetes Status: HTTP code, reason (NotFound, AlreadyExists,
+/// Conflict, Invalid, BadRequest, Gone/Expired, …), message, and for Invalid the field causes.</summary>
+public sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null);
+
+public sealed record StoreErrorCause(string Field, string Reason, string Message);
+
+/// <summary>One change: Type is ADDED, MODIFIED or DELETED; ResourceVersion is the change's version.</summary>
+public sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);

@@ -1,0 +1,43 @@
+using System.Reflection;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+
+namespace Orchestrator.Shared.Api;
+
+/// <summary>
+/// JSON (de)serialization of API objects whose CLR type is known only at run time, always through
+/// KubernetesJson so that IntOrString, quantities and dates use Kubernetes' wire format.
+/// </summary>
+public static class KubeObjects
+{
+    private static readonly MethodInfo DeserializeString = typeof(KubernetesJson)
+        .GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .Single(m => m.Name == nameof(KubernetesJson.Deserialize) && m.GetParameters()[0].ParameterType == typeof(string));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, MethodInfo> Deserializers = new();
+
+    public static string Serialize(object value) => KubernetesJson.Serialize(value);
+
+    public static object Deserialize(string json, Type type)
+    {
+        var method = Deserializers.GetOrAdd(type, t => DeserializeString.MakeGenericMethod(t));
+        try
+        {
+            return method.Invoke(null, [json, null])
+                   ?? throw new JsonException("the body is the JSON literal null");
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+
+    /// <summary>A deep copy: objects handed out by the store are shared and must not be modified in place.</summary>
+    public static T Clone<T>(T value) where T : class =>
+        (T)Deserialize(Serialize(value), value.GetType());
+
+    public static IKubernetesObject<V1ObjectMeta> CloneObject(IKubernetesObject<V1ObjectMeta> value) =>
+        (IKubernetesObject<V1ObjectMeta>)Deserialize(Serialize(value), value.GetType());
+}

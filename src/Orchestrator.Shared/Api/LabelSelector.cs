@@ -1,0 +1,148 @@
+using k8s.Models;
+
+namespace Orchestrator.Shared.Api;
+
+/// <summary>
+/// A parsed label selector, from the query-string form (<c>a=b,c!=d,e in (x,y),!f,g</c>) or from a
+/// <see cref="V1LabelSelector"/> (matchLabels + matchExpressions). All requirements must hold.
+/// An empty selector matches everything, as in Kubernetes; <see cref="Nothing"/> matches nothing.
+/// </summary>
+public sealed class LabelSelector
+{
+    private readonly IReadOnlyList<Requirement> _requirements;
+    private readonly bool _matchesNothing;
+
+    private LabelSelector(IReadOnlyList<Requirement> requirements, bool matchesNothing = false)
+    {
+        _requirements = requirements;
+        _matchesNothing = matchesNothing;
+    }
+
+    public static LabelSelector Everything { get; } = new([]);
+    public static LabelSelector Nothing { get; } = new([], matchesNothing: true);
+
+    public bool IsEmpty => _requirements.Count == 0 && !_matchesNothing;
+
+    public enum Operator { Equals, NotEquals, In, NotIn, Exists, DoesNotExist }
+
+    public sealed record Requirement(string Key, Operator Op, IReadOnlyList<string> Values)
+    {
+        public bool Matches(IDictionary<string, string>? labels)
+        {
+            string? value = null;
+            var has = labels is not null && labels.TryGetValue(Key, out value);
+            return Op switch
+            {
+                Operator.Equals or Operator.In => has && Values.Contains(value!),
+                Operator.NotEquals or Operator.NotIn => !has || !Values.Contains(value!),
+                Operator.Exists => has,
+                Operator.DoesNotExist => !has,
+                _ => false,
+            };
+        }
+    }
+
+    public IReadOnlyList<Requirement> Requirements => _requirements;
+
+    public bool Matches(IDictionary<string, string>? labels) =>
+        !_matchesNothing && _requirements.All(r => r.Matches(labels));
+
+    /// <summary>Kubernetes semantics: a null selector matches nothing, an empty one everything.</summary>
+    public static LabelSelector FromLabelSelector(V1LabelSelector? selector)
+    {
+        if (selector is null) return Nothing;
+        var requirements = new List<Requirement>();
+        foreach (var (key, value) in selector.MatchLabels ?? new Dictionary<string, string>())
+            requirements.Add(new Requirement(key, Operator.Equals, [value]));
+        foreach (var expression in selector.MatchExpressions ?? [])
+        {
+            var op = expression.OperatorProperty switch
+            {
+                "In" => Operator.In,
+                "NotIn" => Operator.NotIn,
+                "Exists" => Operator.Exists,
+                "DoesNotExist" => Operator.DoesNotExist,
+                var other => throw new FormatException($"\"{other}\" is not a valid label selector operator"),
+            };
+            requirements.Add(new Requirement(expression.Key, op, expression.Values?.ToList() ?? []));
+        }
+        return new LabelSelector(requirements);
+    }
+
+    /// <summary>The map form used by ReplicationController and Service selectors: nil or empty selects nothing.</summary>
+    public static LabelSelector FromMap(IDictionary<string, string>? selector) =>
+        selector is null || selector.Count == 0
+            ? Nothing
+            : new LabelSelector(selector.Select(kv => new Requirement(kv.Key, Operator.Equals, [kv.Value])).ToList());
+
+    /// <summary>Parses the <c>labelSelector</c> query-string form. Throws <see cref="FormatException"/> on bad input.</summary>
+    public static LabelSelector Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return Everything;
+        var requirements = new List<Requirement>();
+        foreach (var term in SplitTerms(text))
+        {
+            var t = term.Trim();
+            if (t.Length == 0) throw new FormatException($"invalid label selector \"{text}\": empty requirement");
+            requirements.Add(ParseTerm(t, text));
+        }
+        return new LabelSelector(requirements);
+    }
+
+    private static Requirement ParseTerm(string t, string text)
+    {
+        if (t.StartsWith('!'))
+            return new Requirement(CheckKey(t[1..].Trim(), text), Operator.DoesNotExist, []);
+
+        var setMatch = System.Text.RegularExpressions.Regex.Match(t, @"^(\S+)\s+(in|notin)\s*\((.*)\)$");
+        if (setMatch.Success)
+        {
+            var values = setMatch.Groups[3].Value.Split(',').Select(v => v.Trim()).ToList();
+            return new Requirement(CheckKey(setMatch.Groups[1].Value, text),
+                setMatch.Groups[2].Value == "in" ? Operator.In : Operator.NotIn, values);
+        }
+
+        foreach (var (token, op) in new[] { ("!=", Operator.NotEquals), ("==", Operator.Equals), ("=", Operator.Equals) })
+        {
+            var at = t.IndexOf(token, StringComparison.Ordinal);
+            if (at < 0) continue;
+            return new Requirement(CheckKey(t[..at].Trim(), text), op, [t[(at + token.Length)..].Trim()]);
+        }
+        return new Requirement(CheckKey(t, text), Operator.Exists, []);
+    }
+
+    private static string CheckKey(string key, string text)
+    {
+        if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '='))
+            throw new FormatException($"invalid label selector \"{text}\": invalid key \"{key}\"");
+        return key;
+    }
+
+    // Commas separate requirements except inside the parentheses of a set.
+    private static IEnumerable<string> SplitTerms(string text)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '(') depth++;
+            else if (text[i] == ')') depth--;
+            else if (text[i] == ',' && depth == 0)
+            {
+                yield return text[start..i];
+                start = i + 1;
+            }
+        }
+        yield return text[start..];
+    }
+
+    public override string ToString() => string.Join(",", _requirements.Select(r => r.Op switch
+    {
+        Operator.Equals => $"{r.Key}={r.Values[0]}",
+        Operator.NotEquals => $"{r.Key}!={r.Values[0]}",
+        Operator.In => $"{r.Key} in ({string.Join(",", r.Values)})",
+        Operator.NotIn => $"{r.Key} notin ({string.Join(",", r.Values)})",
+        Operator.Exists => r.Key,
+        _ => "!" + r.Key,
+    }));
+}

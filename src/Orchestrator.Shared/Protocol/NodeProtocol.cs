@@ -1,0 +1,44 @@
+using k8s.Models;
+
+namespace Orchestrator.Shared.Protocol;
+
+// The wire protocol between the master's NodeGateway (actor "node-gateway" on the member with role
+// "master") and each node's NodeAgent (actor "node-agent" on a member with role "node").
+// Every message is an immutable record carrying official Kubernetes models; ProtocolSerializer
+// writes them as JSON through KubernetesJson so both sides agree on Kubernetes' wire format.
+
+/// <summary>Node → master, on start and after every (re)connect. The master answers <see cref="NodeRegistered"/>
+/// and then sends <see cref="DesiredPodsChanged"/> and <see cref="ServicesChanged"/>.</summary>
+public sealed record RegisterNode(V1Node Node) : INodeProtocolMessage;
+
+public sealed record NodeRegistered(string NodeName) : INodeProtocolMessage;
+
+/// <summary>Node → master, every few seconds: the node's whole status (conditions with heartbeat times, capacity, addresses).</summary>
+public sealed record NodeHeartbeat(string NodeName, V1NodeStatus Status) : INodeProtocolMessage;
+
+/// <summary>Master → node: every pod bound to the node, whole, whenever the set or any pod changes and after every
+/// registration. Generation grows with each send so a node can drop stale sets.</summary>
+public sealed record DesiredPodsChanged(string NodeName, long Generation, IReadOnlyList<V1Pod> Pods) : INodeProtocolMessage;
+
+/// <summary>Node → master: the observed status of one pod, written by the master to pods/status.</summary>
+public sealed record PodStatusReported(string NodeName, string Namespace, string Name, string Uid, V1PodStatus Status)
+    : INodeProtocolMessage;
+
+/// <summary>Master → node: every Service and Endpoints object, whole, for the node's service proxy.</summary>
+public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1Endpoints> Endpoints)
+    : INodeProtocolMessage;
+
+/// <summary>Node → master: an Event to record (image pull failures, container restarts, …).</summary>
+public sealed record NodeEventReported(string NodeName, Corev1Event Event) : INodeProtocolMessage;
+
+/// <summary>Marker for messages that cross the master–node boundary; bound to <see cref="Serialization.ProtocolSerializer"/>.</summary>
+public interface INodeProtocolMessage;
+
+public static class NodeProtocolNames
+{
+    public const string GatewayActorName = "node-gateway";
+    public const string AgentActorName = "node-agent";
+    public const string MasterRole = "master";
+    public const string NodeRole = "node";
+    public const string ActorSystemName = "orchestrator";
+}
