@@ -1,0 +1,108 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Store;
+using Xunit;
+using Xunit.Abstractions;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
+
+namespace Orchestrator.Master.Tests.Controllers;
+
+/// <summary>The replica-set loop against a TestProbe standing in for the store, so replies can be held back.</summary>
+public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : TestKit("akka.loglevel = INFO", output)
+{
+    [Fact]
+    public void Creates_in_flight_are_not_repeated_when_the_replica_set_changes_again()
+    {
+        var store = CreateTestProbe("store");
+        var rs = ReplicaSet("web-abc", 2);
+        rs.Metadata.Uid = "rs-uid";
+        rs.Metadata.ResourceVersion = "10";
+        Sys.ActorOf(ReplicaSetController.Props(store, TimeSpan.FromMinutes(5)));
+
+        var subscribers = Start(store, ("replicasets", [rs]), ("pods", []));
+        var creates = new[] { ExpectWrite<CreateObject>(store), ExpectWrite<CreateObject>(store) };
+
+        // The RS changes before the pods show up in the feed: the pods in flight must still be counted.
+        var relabelled = Orchestrator.Shared.Api.KubeObjects.Clone(rs);
+        relabelled.Metadata.ResourceVersion = "11";
+        relabelled.Metadata.Labels = new Dictionary<string, string> { ["touched"] = "yes" };
+        subscribers["replicasets"].Tell(new ObjectChanged("MODIFIED", "replicasets", relabelled, 11));
+        AssertNoWrite<CreateObject>(store, TimeSpan.FromMilliseconds(500));
+
+        // Once both pods are seen, a further change still creates nothing: the count is right.
+        var version = 12;
+        foreach (var create in creates)
+        {
+            var pod = (V1Pod)Orchestrator.Shared.Api.KubeObjects.CloneObject(create.Object);
+            pod.Metadata.Uid = Guid.NewGuid().ToString();
+            pod.Metadata.ResourceVersion = version.ToString();
+            subscribers["pods"].Tell(new ObjectChanged("ADDED", "pods", pod, version++));
+        }
+        relabelled = Orchestrator.Shared.Api.KubeObjects.Clone(relabelled);
+        relabelled.Metadata.ResourceVersion = version.ToString();
+        subscribers["replicasets"].Tell(new ObjectChanged("MODIFIED", "replicasets", relabelled, version));
+        AssertNoWrite<CreateObject>(store, TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public void A_gone_watch_is_answered_by_listing_again()
+    {
+        var store = CreateTestProbe("store");
+        Sys.ActorOf(ReplicaSetController.Props(store, TimeSpan.FromMinutes(5)));
+        Start(store, ("replicasets", []), ("pods", []), answerWatch: false);
+
+        // Both watches fail with 410: each reflector lists again.
+        for (var i = 0; i < 2; i++)
+        {
+            store.ExpectMsg<WatchObjects>();
+            store.Reply(new StoreFailed(new StoreError(410, "Expired", "too old resource version")));
+        }
+        var relisted = new HashSet<string>();
+        store.FishForMessage(m =>
+        {
+            if (m is ListObjects l) relisted.Add(l.Resource);
+            return relisted.Count == 2;
+        });
+        Assert.Equal(["pods", "replicasets"], relisted.Order());
+    }
+
+    /// <summary>Answers both reflectors' lists (and watches) and returns the watch subscriber per resource.</summary>
+    private Dictionary<string, IActorRef> Start(TestProbe store, (string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items) first,
+        (string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items) second, bool answerWatch = true)
+    {
+        var items = new Dictionary<string, IReadOnlyList<IKubernetesObject<V1ObjectMeta>>>
+        {
+            [first.Resource] = first.Items, [second.Resource] = second.Items,
+        };
+        for (var i = 0; i < 2; i++)
+        {
+            var list = store.ExpectMsg<ListObjects>();
+            store.Reply(new ObjectsListed(items[list.Resource], 10));
+        }
+        var subscribers = new Dictionary<string, IActorRef>();
+        if (!answerWatch) return subscribers;
+        for (var i = 0; i < 2; i++)
+        {
+            var watch = store.ExpectMsg<WatchObjects>();
+            subscribers[watch.Resource] = watch.Subscriber;
+            store.Reply(new WatchStarted(10));
+        }
+        return subscribers;
+    }
+
+    private static T ExpectWrite<T>(TestProbe store) => (T)store.FishForMessage(m => m is T);
+
+    private static void AssertNoWrite<T>(TestProbe store, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            var message = store.ReceiveOne(deadline - DateTime.UtcNow);
+            Assert.False(message is T, $"unexpected {typeof(T).Name}");
+        }
+    }
+}
