@@ -7,6 +7,7 @@ using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
 using Xunit;
 using Xunit.Abstractions;
+using Orchestrator.Master.Tests.Controllers.Support;
 using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
 namespace Orchestrator.Master.Tests.Controllers;
@@ -31,7 +32,7 @@ public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : Test
         relabelled.Metadata.ResourceVersion = "11";
         relabelled.Metadata.Labels = new Dictionary<string, string> { ["touched"] = "yes" };
         subscribers["replicasets"].Tell(new ObjectChanged("MODIFIED", "replicasets", relabelled, 11));
-        AssertNoWrite<CreateObject>(store, TimeSpan.FromMilliseconds(500));
+        store.ExpectNo<CreateObject>(TimeSpan.FromMilliseconds(500));
 
         // Once both pods are seen, a further change still creates nothing: the count is right.
         var version = 12;
@@ -45,7 +46,7 @@ public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : Test
         relabelled = Orchestrator.Shared.Api.KubeObjects.Clone(relabelled);
         relabelled.Metadata.ResourceVersion = version.ToString();
         subscribers["replicasets"].Tell(new ObjectChanged("MODIFIED", "replicasets", relabelled, version));
-        AssertNoWrite<CreateObject>(store, TimeSpan.FromMilliseconds(500));
+        store.ExpectNo<CreateObject>(TimeSpan.FromMilliseconds(500));
     }
 
     [Fact]
@@ -58,8 +59,8 @@ public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : Test
         // Both watches fail with 410: each reflector lists again.
         for (var i = 0; i < 2; i++)
         {
-            store.ExpectMsg<WatchObjects>();
-            store.Reply(new StoreFailed(new StoreError(410, "Expired", "too old resource version")));
+            var watch = pendingWatches.Count > 0 ? pendingWatches.Dequeue() : store.ExpectMsg<WatchObjects>();
+            watch.Subscriber.Tell(new StoreFailed(new StoreError(410, "Expired", "too old resource version")));
         }
         var relisted = new HashSet<string>();
         store.FishForMessage(m =>
@@ -70,6 +71,8 @@ public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : Test
         Assert.Equal(["pods", "replicasets"], relisted.Order());
     }
 
+    private readonly Queue<WatchObjects> pendingWatches = new();
+
     /// <summary>Answers both reflectors' lists (and watches) and returns the watch subscriber per resource.</summary>
     private Dictionary<string, IActorRef> Start(TestProbe store, (string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items) first,
         (string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items) second, bool answerWatch = true)
@@ -78,31 +81,30 @@ public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : Test
         {
             [first.Resource] = first.Items, [second.Resource] = second.Items,
         };
-        for (var i = 0; i < 2; i++)
-        {
-            var list = store.ExpectMsg<ListObjects>();
-            store.Reply(new ObjectsListed(items[list.Resource], 10));
-        }
+        // The two reflectors run concurrently: answer their lists and watches in whatever order they come.
         var subscribers = new Dictionary<string, IActorRef>();
-        if (!answerWatch) return subscribers;
-        for (var i = 0; i < 2; i++)
+        var listed = 0;
+        while (listed < 2 || (answerWatch && subscribers.Count < 2))
         {
-            var watch = store.ExpectMsg<WatchObjects>();
-            subscribers[watch.Resource] = watch.Subscriber;
-            store.Reply(new WatchStarted(10));
+            switch (store.ReceiveOne(TimeSpan.FromSeconds(3)))
+            {
+                case ListObjects list:
+                    store.Reply(new ObjectsListed(items[list.Resource], 10));
+                    listed++;
+                    break;
+                case WatchObjects watch when answerWatch:
+                    subscribers[watch.Resource] = watch.Subscriber;
+                    store.Reply(new WatchStarted(10));
+                    break;
+                case WatchObjects watch:
+                    pendingWatches.Enqueue(watch);
+                    break;
+                case null:
+                    throw new TimeoutException("the controller did not list and watch");
+            }
         }
         return subscribers;
     }
 
     private static T ExpectWrite<T>(TestProbe store) => (T)store.FishForMessage(m => m is T);
-
-    private static void AssertNoWrite<T>(TestProbe store, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline)
-        {
-            var message = store.ReceiveOne(deadline - DateTime.UtcNow);
-            Assert.False(message is T, $"unexpected {typeof(T).Name}");
-        }
-    }
 }
