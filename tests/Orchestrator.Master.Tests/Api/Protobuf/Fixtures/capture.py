@@ -3,7 +3,8 @@
 
 Starts a plain-HTTP stand-in API server on 127.0.0.1 that answers discovery minimally and records each
 POST body, runs kubectl against it with a throw-away kubeconfig, and writes <name>.bin beside this file
-plus headers.txt (the method, path and Content-Type/Accept of each POST).
+plus <name>.json (the same command with --dry-run=client -o json: the object kubectl means, as JSON)
+and headers.txt (the method, path and Content-Type/Accept of each POST).
 
     python3 capture.py [kubectl]      # default: kubectl on PATH; never touches ~/.kube/config
 """
@@ -99,6 +100,12 @@ current-context: capture
             path, headers, body = Recorder.posts[before]
             with open(os.path.join(HERE, name + ".bin"), "wb") as f:
                 f.write(body)
+            cut = args.index("--") if "--" in args else len(args)  # flags after "--" would be the command's
+            dry_run = [*args[:cut], "--dry-run=client", "-o", "json", *args[cut:]]
+            as_json = subprocess.run([KUBECTL, *dry_run], env=env, check=True,
+                                     capture_output=True, text=True).stdout
+            with open(os.path.join(HERE, name + ".json"), "w") as f:
+                f.write(as_json)
             lines.append(f"kubectl {' '.join(args)}\n  POST {path}\n  Content-Type: {headers.get('Content-Type')}\n"
                          f"  Accept: {headers.get('Accept')}\n  -> {name}.bin ({len(body)} bytes)")
     finally:
