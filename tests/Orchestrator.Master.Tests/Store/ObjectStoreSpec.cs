@@ -1,49 +1,20 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using k8s.Models;
 using Orchestrator.Master.Store;
-using Orchestrator.Master.Store.Persistence;
 using Orchestrator.Shared.Api;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Store;
 
-public class ObjectStoreSpec : TestKit
+public class ObjectStoreSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotEvery: 1000, WatchWindow: 50))
 {
-    internal const string InMemory = """
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        akka.loglevel = WARNING
-        """;
-
-    private readonly IActorRef _store;
-
-    public ObjectStoreSpec() : base(InMemory + "\n" + StoreRecordSerializer.Hocon)
-    {
-        _store = Sys.ActorOf(ObjectStore.Props(new ObjectStoreSettings(SnapshotEvery: 1000, WatchWindow: 50)), "object-store");
-    }
-
-    private ObjectStored Stored(object command)
-    {
-        _store.Tell(command);
-        return ExpectMsg<ObjectStored>();
-    }
-
-    private StoreError Failed(object command)
-    {
-        _store.Tell(command);
-        return ExpectMsg<StoreFailed>().Error;
-    }
-
-    private static long Rv(k8s.IKubernetesObject<V1ObjectMeta> o) => long.Parse(o.Metadata.ResourceVersion);
-
     [Fact]
     public void Create_fills_server_fields_and_takes_the_next_resource_version()
     {
-        _store.Tell(new ListObjects("deployments"));
+        Store.Tell(new ListObjects("deployments"));
         var before = ExpectMsg<ObjectsListed>().ResourceVersion;
 
-        var stored = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web"))).Object;
+        var stored = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web")));
 
         Assert.Equal((before + 1).ToString(), stored.Metadata.ResourceVersion);
         Assert.True(Guid.TryParse(stored.Metadata.Uid, out _));
@@ -55,11 +26,11 @@ public class ObjectStoreSpec : TestKit
     [Fact]
     public void Seeds_default_namespaces_and_the_kubernetes_service()
     {
-        _store.Tell(new ListObjects("namespaces"));
+        Store.Tell(new ListObjects("namespaces"));
         var names = ExpectMsg<ObjectsListed>().Items.Select(n => n.Metadata.Name).ToList();
         Assert.Equal(["default", "kube-node-lease", "kube-public", "kube-system"], names);
 
-        var svc = (V1Service)Stored(new GetObject(new ResourceKey("services", "default", "kubernetes"))).Object;
+        var svc = (V1Service)Stored(new GetObject(new ResourceKey("services", "default", "kubernetes")));
         Assert.Equal("10.96.0.1", svc.Spec.ClusterIP);
         Assert.Equal(443, svc.Spec.Ports.Single().Port);
     }
@@ -93,7 +64,7 @@ public class ObjectStoreSpec : TestKit
     [Fact]
     public void Update_with_a_stale_resource_version_fails_with_Conflict()
     {
-        var created = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web"))).Object;
+        var created = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web")));
         var first = KubeObjects.Clone(created);
         first.Spec.Replicas = 2;
         Stored(new UpdateObject("deployments", first));
@@ -110,13 +81,13 @@ public class ObjectStoreSpec : TestKit
     [Fact]
     public void Spec_change_bumps_generation_and_keeps_server_fields()
     {
-        var created = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web"))).Object;
+        var created = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web")));
         var change = KubeObjects.Clone(created);
         change.Spec.Replicas = 3;
         change.Metadata.Uid = null;
         change.Metadata.CreationTimestamp = null;
 
-        var updated = (V1Deployment)Stored(new UpdateObject("deployments", change)).Object;
+        var updated = (V1Deployment)Stored(new UpdateObject("deployments", change));
         Assert.Equal(2, updated.Metadata.Generation);
         Assert.Equal(created.Metadata.Uid, updated.Metadata.Uid);
         Assert.Equal(created.Metadata.CreationTimestamp, updated.Metadata.CreationTimestamp);
@@ -126,11 +97,11 @@ public class ObjectStoreSpec : TestKit
     [Fact]
     public void Status_update_changes_only_status_and_a_main_update_keeps_status()
     {
-        var created = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web"))).Object;
+        var created = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web")));
         var withStatus = KubeObjects.Clone(created);
         withStatus.Status = new V1DeploymentStatus { Replicas = 1, ReadyReplicas = 1 };
         withStatus.Spec.Replicas = 9; // ignored by a status update
-        var afterStatus = (V1Deployment)Stored(new UpdateObject("deployments", withStatus, "status")).Object;
+        var afterStatus = (V1Deployment)Stored(new UpdateObject("deployments", withStatus, "status"));
         Assert.Equal(1, afterStatus.Status.ReadyReplicas);
         Assert.Equal(1, afterStatus.Spec.Replicas);
         Assert.Equal(1, afterStatus.Metadata.Generation);
@@ -138,7 +109,7 @@ public class ObjectStoreSpec : TestKit
         var specOnly = KubeObjects.Clone(afterStatus);
         specOnly.Status = null;
         specOnly.Spec.Replicas = 2;
-        var afterSpec = (V1Deployment)Stored(new UpdateObject("deployments", specOnly)).Object;
+        var afterSpec = (V1Deployment)Stored(new UpdateObject("deployments", specOnly));
         Assert.Equal(1, afterSpec.Status.ReadyReplicas);
         Assert.Equal(2, afterSpec.Spec.Replicas);
     }
@@ -146,13 +117,13 @@ public class ObjectStoreSpec : TestKit
     [Fact]
     public void An_update_that_changes_nothing_writes_nothing()
     {
-        var created = (V1ConfigMap)Stored(new CreateObject("configmaps", Objects.ConfigMap("c"))).Object;
-        var same = (V1ConfigMap)Stored(new UpdateObject("configmaps", KubeObjects.Clone(created))).Object;
+        var created = (V1ConfigMap)Stored(new CreateObject("configmaps", Objects.ConfigMap("c")));
+        var same = (V1ConfigMap)Stored(new UpdateObject("configmaps", KubeObjects.Clone(created)));
         Assert.Equal(created.Metadata.ResourceVersion, same.Metadata.ResourceVersion);
     }
 
     [Fact]
-    public void Dry_run_stores_nothing()
+    public void Dry_runStores_nothing()
     {
         Stored(new CreateObject("configmaps", Objects.ConfigMap("c"), DryRun: true));
         Failed(new GetObject(new ResourceKey("configmaps", "default", "c")));
@@ -166,10 +137,10 @@ public class ObjectStoreSpec : TestKit
         Stored(new CreateObject("configmaps", Objects.ConfigMap("a")));
         Stored(new CreateObject("configmaps", Objects.ConfigMap("z", "other")));
 
-        _store.Tell(new ListObjects("configmaps", "default"));
+        Store.Tell(new ListObjects("configmaps", "default"));
         var listed = ExpectMsg<ObjectsListed>();
         Assert.Equal(["a", "b"], listed.Items.Select(i => i.Metadata.Name));
-        _store.Tell(new ListObjects("configmaps"));
+        Store.Tell(new ListObjects("configmaps"));
         Assert.Equal(3, ExpectMsg<ObjectsListed>().Items.Count);
     }
 
@@ -179,7 +150,7 @@ public class ObjectStoreSpec : TestKit
         var cm = Objects.ConfigMap("");
         cm.Metadata.Name = null;
         cm.Metadata.GenerateName = "web-";
-        var stored = Stored(new CreateObject("configmaps", cm)).Object;
+        var stored = Stored(new CreateObject("configmaps", cm));
         Assert.Matches("^web-[a-z0-9]{5}$", stored.Metadata.Name);
     }
 
@@ -187,15 +158,15 @@ public class ObjectStoreSpec : TestKit
     public void Watch_sends_added_modified_and_deleted_of_its_resource_and_namespace()
     {
         var watcher = CreateTestProbe();
-        _store.Tell(new WatchObjects("configmaps", "default", null, watcher));
+        Store.Tell(new WatchObjects("configmaps", "default", null, watcher));
         ExpectMsg<WatchStarted>();
 
-        var created = (V1ConfigMap)Stored(new CreateObject("configmaps", Objects.ConfigMap("c"))).Object;
+        var created = (V1ConfigMap)Stored(new CreateObject("configmaps", Objects.ConfigMap("c")));
         Stored(new CreateObject("pods", Objects.Pod("ignored")));
         var changed = KubeObjects.Clone(created);
         changed.Data["k"] = "w";
         Stored(new UpdateObject("configmaps", changed));
-        var deleted = Stored(new DeleteObject(new ResourceKey("configmaps", "default", "c"))).Object;
+        var deleted = Stored(new DeleteObject(new ResourceKey("configmaps", "default", "c")));
 
         Assert.Equal("ADDED", watcher.ExpectMsg<ObjectChanged>().Type);
         Assert.Equal("MODIFIED", watcher.ExpectMsg<ObjectChanged>().Type);
@@ -209,11 +180,11 @@ public class ObjectStoreSpec : TestKit
     [Fact]
     public void Watch_from_a_resource_version_replays_the_later_changes_after_the_reply()
     {
-        var first = Stored(new CreateObject("configmaps", Objects.ConfigMap("a"))).Object;
+        var first = Stored(new CreateObject("configmaps", Objects.ConfigMap("a")));
         Stored(new CreateObject("configmaps", Objects.ConfigMap("b")));
         Stored(new CreateObject("configmaps", Objects.ConfigMap("c")));
 
-        _store.Tell(new WatchObjects("configmaps", null, Rv(first), TestActor));
+        Store.Tell(new WatchObjects("configmaps", null, Rv(first), TestActor));
         ExpectMsg<WatchStarted>();
         Assert.Equal("b", ExpectMsg<ObjectChanged>().Object.Metadata.Name);
         Assert.Equal("c", ExpectMsg<ObjectChanged>().Object.Metadata.Name);
@@ -234,9 +205,9 @@ public class ObjectStoreSpec : TestKit
     public void Unwatch_stops_the_changes()
     {
         var watcher = CreateTestProbe();
-        _store.Tell(new WatchObjects("*", null, null, watcher));
+        Store.Tell(new WatchObjects("*", null, null, watcher));
         ExpectMsg<WatchStarted>();
-        _store.Tell(new Unwatch(watcher));
+        Store.Tell(new Unwatch(watcher));
         Stored(new CreateObject("configmaps", Objects.ConfigMap("c")));
         watcher.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }

@@ -25,8 +25,15 @@ public interface IKindAdmission
 /// </summary>
 public static class AdmissionChain
 {
+    // Nodes, endpoints and events have no rules beyond the generic ones, as in this subset of Kubernetes.
     private static readonly Dictionary<string, IKindAdmission> Kinds = new()
     {
+        ["deployments"] = new DeploymentAdmission(),
+        ["replicasets"] = new ReplicaSetAdmission(),
+        ["replicationcontrollers"] = new ReplicationControllerAdmission(),
+        ["pods"] = new PodAdmission(),
+        ["services"] = new ServiceAdmission(),
+        ["namespaces"] = new NamespaceAdmission(),
     };
 
     public static IReadOnlyList<StoreErrorCause> Admit(ApiResource resource, IKubernetesObject<V1ObjectMeta> obj,
