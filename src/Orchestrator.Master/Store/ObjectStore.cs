@@ -31,8 +31,12 @@ public sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWind
 /// deleting a namespace deletes everything in it at once.
 ///
 /// Not done: Background cascading (the garbage collector deletes dependents on the owner's DELETED change),
-/// graceful pod termination (pods go at once), namespace phase Terminating, field selectors and paging
-/// (the API layer filters lists), compaction of the journal (only older snapshots are deleted).
+/// removing the foregroundDeletion finalizer (the garbage collector's job; without it a Foreground delete
+/// never finishes), graceful pod termination (pods go at once), namespace phase Terminating, label/field
+/// selectors and paging (the API layer filters lists), admission beyond the kinds in Admission/, compaction of
+/// the journal (only older snapshots are deleted). Subscriptions live in memory: if the store ever restarted
+/// (a journal failure stops it), watchers would have to watch again; planning errors are answered as 500
+/// InternalError instead of restarting the actor for that reason.
 /// </summary>
 public sealed class ObjectStore : ReceivePersistentActor
 {
@@ -61,9 +65,9 @@ public sealed class ObjectStore : ReceivePersistentActor
         Recover<ObjectRemoved>(removed => Apply(removed, null));
         Recover<RecoveryCompleted>(_ => SeedDefaults());
 
-        Command<CreateObject>(cmd => Reply(_planner.PlanCreate(cmd.Resource, cmd.Object), cmd.DryRun));
-        Command<UpdateObject>(cmd => Reply(_planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource), cmd.DryRun));
-        Command<DeleteObject>(cmd => Reply(_planner.PlanDelete(cmd), cmd.DryRun));
+        Command<CreateObject>(cmd => Reply(() => _planner.PlanCreate(cmd.Resource, cmd.Object), cmd.DryRun));
+        Command<UpdateObject>(cmd => Reply(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource), cmd.DryRun));
+        Command<DeleteObject>(cmd => Reply(() => _planner.PlanDelete(cmd), cmd.DryRun));
         Command<GetObject>(Get);
         Command<ListObjects>(List);
         Command<WatchObjects>(StartWatch);
@@ -110,9 +114,20 @@ public sealed class ObjectStore : ReceivePersistentActor
     }
 
     /// <summary>Persists a planned write (or answers with its error) and replies to the sender afterwards.</summary>
-    private void Reply(WritePlan plan, bool dryRun)
+    private void Reply(Func<WritePlan> planner, bool dryRun)
     {
         var sender = Sender;
+        WritePlan plan;
+        try
+        {
+            plan = planner();
+        }
+        catch (Exception e)
+        {
+            // A bug in planning must not restart the store: a restart would silently drop every watch.
+            _log.Error(e, "Planning a write failed");
+            plan = WritePlan.Fail(new StoreError(500, "InternalError", $"Internal error occurred: {e.Message}"));
+        }
         if (plan.Error is not null)
         {
             sender.Tell(new StoreFailed(plan.Error));

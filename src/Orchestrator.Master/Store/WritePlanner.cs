@@ -36,6 +36,7 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
     public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input)
     {
         if (StoreResources.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
+        if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         var obj = KubeObjects.CloneObject(input);
         StoreResources.StampTypeMeta(resource, obj);
         var meta = obj.Metadata ??= new V1ObjectMeta();
@@ -74,6 +75,7 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource)
     {
         if (StoreResources.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
+        if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         if (subresource is not (null or "status"))
             return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
         var name = input.Metadata?.Name ?? "";
@@ -133,6 +135,11 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
                 $"ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {stored.Metadata.ResourceVersion}"));
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
     }
+
+    private static StoreError? WrongType(ApiResource resource, IKubernetesObject<V1ObjectMeta> input) =>
+        input.GetType() == resource.ObjectType
+            ? null
+            : StoreErrors.BadRequest($"the object of type {input.GetType().Name} cannot be stored as {StoreErrors.QualifiedResource(resource)}");
 
     /// <summary>Now, in UTC, cut to whole seconds as Kubernetes timestamps are.</summary>
     public static DateTime NowSeconds()

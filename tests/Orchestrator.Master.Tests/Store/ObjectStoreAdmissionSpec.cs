@@ -56,4 +56,11 @@ public class ObjectStoreAdmissionSpec : StoreSpecBase
         Stored(new DeleteObject(new ResourceKey("services", "default", "a")));
         Stored(new CreateObject("services", Objects.Service("b", type: "NodePort", nodePort: 30080)));
     }
+
+    [Fact]
+    public void An_object_of_the_wrong_type_is_a_bad_request()
+    {
+        var error = Failed(new CreateObject("deployments", Objects.Pod("p")));
+        Assert.Equal(400, error.Code);
+    }
 }

@@ -43,6 +43,7 @@ public sealed class ObjectStorePersistenceSpec : IDisposable
         var last = (await Ask<ObjectsListed>(store, new ListObjects("configmaps"))).ResourceVersion;
         await host.StopAsync();
         host.Dispose();
+        Assert.Equal(snapshotEvery < 10, CountSnapshots() > 0);
 
         (host, store) = await Start(snapshotEvery);
         try
@@ -69,6 +70,15 @@ public sealed class ObjectStorePersistenceSpec : IDisposable
             await host.StopAsync();
             host.Dispose();
         }
+    }
+
+    private long CountSnapshots()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDirectory, "store.db")}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM snapshot";
+        return (long)command.ExecuteScalar()!;
     }
 
     public void Dispose()
