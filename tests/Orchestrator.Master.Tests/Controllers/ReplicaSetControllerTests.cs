@@ -36,20 +36,20 @@ public sealed class ReplicaSetControllerTests(ITestOutputHelper output) : Contro
     }
 
     [Fact]
-    public void Surplus_pods_are_deleted_not_ready_and_youngest_first()
+    public void Surplus_pods_are_deleted_not_ready_and_most_recently_ready_first()
     {
         var rs = Seed(ReplicaSet("web-abc", 1));
         var now = DateTime.UtcNow;
-        Seed(Pod("old-ready", App("web"), "n1", "Running", ready: true, created: now.AddHours(-2), owner: ControllerRef(rs)));
-        Seed(Pod("young-ready", App("web"), "n1", "Running", ready: true, created: now.AddMinutes(-1), owner: ControllerRef(rs)));
-        Seed(Pod("old-not-ready", App("web"), "n1", "Running", ready: false, created: now.AddHours(-3), owner: ControllerRef(rs)));
+        Seed(Pod("long-ready", App("web"), "n1", "Running", ready: true, readySince: now.AddHours(-2), owner: ControllerRef(rs)));
+        Seed(Pod("just-ready", App("web"), "n1", "Running", ready: true, readySince: now.AddMinutes(-1), owner: ControllerRef(rs)));
+        Seed(Pod("not-ready", App("web"), "n1", "Running", ready: false, owner: ControllerRef(rs)));
 
         Sys.ActorOf(ReplicaSetController.Props(Store, Resync));
 
-        AwaitAssert(() => Assert.Equal(["old-ready"], PodsOf(rs).Select(p => p.Metadata.Name)));
+        AwaitAssert(() => Assert.Equal(["long-ready"], PodsOf(rs).Select(p => p.Metadata.Name)));
         var deleted = new[] { Writes.FishForMessage<DeleteObject>(_ => true), Writes.FishForMessage<DeleteObject>(_ => true) };
-        Assert.Equal(new[] { "old-not-ready", "young-ready" }, deleted.Select(d => d.Key.Name).Order());
-        AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "SuccessfulDelete" && e.Message == "Deleted pod: young-ready"));
+        Assert.Equal(new[] { "just-ready", "not-ready" }, deleted.Select(d => d.Key.Name).Order());
+        AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "SuccessfulDelete" && e.Message == "Deleted pod: just-ready"));
     }
 
     [Fact]

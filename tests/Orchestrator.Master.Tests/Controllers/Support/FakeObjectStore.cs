@@ -9,30 +9,21 @@ namespace Orchestrator.Master.Tests.Controllers.Support;
 
 /// <summary>
 /// A small in-memory stand-in for the ObjectStore that speaks its protocol (list, watch, create, update with
-/// optimistic concurrency and the status subresource, delete with finalizers), so controllers can be tested
-/// end to end in one ActorSystem. Every write request is also forwarded to <c>writes</c> for assertions.
-/// Tests seed and read it with <see cref="Put"/> and <see cref="Snapshot"/>.
+/// optimistic concurrency and the status subresource, delete with finalizers).
+/// Unlike the real store it keeps creationTimestamp and status as given on create.
 /// </summary>
 public sealed class FakeObjectStore : ReceiveActor
 {
-    /// <summary>Stores an object as a client create would (fills uid, rv, timestamps) and notifies watchers.</summary>
-    public sealed record Put(IKubernetesObject<V1ObjectMeta> Object);
-
-    /// <summary>Replies with every stored object.</summary>
-    public sealed record Snapshot;
-
     private readonly Dictionary<ResourceKey, IKubernetesObject<V1ObjectMeta>> _objects = new();
     private readonly List<(string Resource, IActorRef Subscriber)> _watchers = new();
     private long _version = 100;
 
     public static string ResourceOf(IKubernetesObject<V1ObjectMeta> obj) => ResourceKey.StoreName(ApiResources.ForType(obj.GetType()));
 
-    public static Props Props(IActorRef? writes = null) => Akka.Actor.Props.Create(() => new FakeObjectStore(writes));
+    public static Props Props() => Akka.Actor.Props.Create(() => new FakeObjectStore());
 
-    public FakeObjectStore(IActorRef? writes)
+    public FakeObjectStore()
     {
-        Receive<Put>(p => Sender.Tell(Create(ResourceOf(p.Object), p.Object)));
-        Receive<Snapshot>(_ => Sender.Tell(_objects.Values.ToList()));
         Receive<ListObjects>(l => Sender.Tell(new ObjectsListed(
             _objects.Where(kv => kv.Key.Resource == l.Resource && (l.Namespace is null || kv.Key.Namespace == l.Namespace))
                 .Select(kv => kv.Value).ToList(), _version)));
@@ -47,17 +38,14 @@ public sealed class FakeObjectStore : ReceiveActor
             : NotFound(g.Key)));
         Receive<CreateObject>(c =>
         {
-            writes?.Forward(c);
             Sender.Tell(Create(c.Resource, c.Object));
         });
         Receive<UpdateObject>(u =>
         {
-            writes?.Forward(u);
             Sender.Tell(Update(u));
         });
         Receive<DeleteObject>(d =>
         {
-            writes?.Forward(d);
             Sender.Tell(Delete(d));
         });
     }

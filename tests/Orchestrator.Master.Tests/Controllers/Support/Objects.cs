@@ -42,7 +42,7 @@ public static class Objects
 
     public static V1Pod Pod(string name, IDictionary<string, string>? labels = null, string? nodeName = null,
         string? phase = null, bool ready = false, DateTime? created = null, V1OwnerReference? owner = null,
-        string? podIp = null, params V1ContainerPort[] ports) => new()
+        string? podIp = null, DateTime? readySince = null, params V1ContainerPort[] ports) => new()
     {
         ApiVersion = "v1",
         Kind = "Pod",
@@ -65,7 +65,7 @@ public static class Objects
             {
                 Phase = phase,
                 PodIP = podIp,
-                Conditions = [new V1PodCondition { Type = "Ready", Status = ready ? "True" : "False" }],
+                Conditions = [new V1PodCondition { Type = "Ready", Status = ready ? "True" : "False", LastTransitionTime = readySince }],
             },
     };
 
