@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
@@ -28,17 +29,19 @@ public static class ControlPlaneHosting
     {
         var o = options ?? ControlPlaneOptions.Default;
         return builder.WithActors((system, registry) =>
-        {
-            var store = registry.Get<ObjectStore>();
-            system.ActorOf(DeploymentController.Props(store, o.Resync), "deployment-controller");
-            system.ActorOf(ReplicaSetController.Props(store, o.Resync), "replicaset-controller");
-            system.ActorOf(ReplicationControllerController.Props(store, o.Resync), "replicationcontroller-controller");
-            system.ActorOf(EndpointsController.Props(store, o.Resync), "endpoints-controller");
-            system.ActorOf(GarbageCollector.Props(store, o.Resync), "garbage-collector");
-            system.ActorOf(NodeLifecycleController.Props(store, o.NodeLifecycle), "node-lifecycle-controller");
-            system.ActorOf(Scheduler.Props(store, o.Resync), "scheduler");
-            var gateway = system.ActorOf(NodeGateway.Props(store, o.NodeGateway, o.Resync), NodeProtocolNames.GatewayActorName);
-            registry.Register<NodeGateway>(gateway);
-        });
+            registry.Register<NodeGateway>(Start(system, registry.Get<ObjectStore>(), o)));
+    }
+
+    /// <summary>Starts every control loop against <paramref name="store"/>; returns the NodeGateway.</summary>
+    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o)
+    {
+        system.ActorOf(DeploymentController.Props(store, o.Resync), "deployment-controller");
+        system.ActorOf(ReplicaSetController.Props(store, o.Resync), "replicaset-controller");
+        system.ActorOf(ReplicationControllerController.Props(store, o.Resync), "replicationcontroller-controller");
+        system.ActorOf(EndpointsController.Props(store, o.Resync), "endpoints-controller");
+        system.ActorOf(GarbageCollector.Props(store, o.Resync), "garbage-collector");
+        system.ActorOf(NodeLifecycleController.Props(store, o.NodeLifecycle), "node-lifecycle-controller");
+        system.ActorOf(Scheduler.Props(store, o.Resync), "scheduler");
+        return system.ActorOf(NodeGateway.Props(store, o.NodeGateway, o.Resync), NodeProtocolNames.GatewayActorName);
     }
 }
