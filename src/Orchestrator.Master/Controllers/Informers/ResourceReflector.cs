@@ -8,7 +8,8 @@ namespace Orchestrator.Master.Controllers.Informers;
 /// Keeps its parent's view of one resource current: lists it, then watches from the list's resourceVersion,
 /// forwarding the list as <see cref="ResourceListed"/> and every change as the store's ObjectChanged.
 /// On 410 Gone (the watch window moved past us) it relists. One reflector per resource, so each reply it
-/// receives answers the one request it has in flight. It never interprets objects.
+/// receives answers the one request it has in flight. The store drops the watch when the reflector stops (it
+/// death-watches subscribers). It never interprets objects.
 /// </summary>
 public sealed class ResourceReflector : ReceiveActor, IWithTimers
 {
@@ -83,6 +84,4 @@ public sealed class ResourceReflector : ReceiveActor, IWithTimers
             else RelistLater(failed);
         });
     }
-
-    protected override void PostStop() => _store.Tell(new Unwatch(Self));
 }
