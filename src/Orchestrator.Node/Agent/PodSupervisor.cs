@@ -132,7 +132,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             slot.WaitingReason = slot.ImageMissing ? "ImagePullBackOff" : "CrashLoopBackOff";
             slot.WaitingMessage = slot.ImageMissing
                 ? $"Back-off pulling image \"{spec.Image}\""
-                : $"back-off {BackOffDelay(slot.BackOffStep - 1).TotalSeconds:0}s restarting failed container={spec.Name} pod={_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})";
+                : $"back-off {slot.BackOff.TotalSeconds:0}s restarting failed container={spec.Name} pod={_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})";
             return;
         }
         await CreateAndStartAsync(spec, slot, now);
@@ -187,6 +187,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         var delay = slot.BackOffStep == 0 ? TimeSpan.Zero : BackOffDelay(slot.BackOffStep - 1);
         slot.BackOffStep++;
         slot.BackOffUntil = finishedAt + delay;
+        slot.BackOff = delay;
         slot.LastTerminated = terminated;
         if (slot.Id is not null) await _runtime.RemoveContainerAsync(slot.Id);
         slot.Id = null;
@@ -268,6 +269,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         public bool HasRun;
         public int BackOffStep;
         public DateTime BackOffUntil;
+        public TimeSpan BackOff;
         public bool ImageMissing;
         public int ImagePullStep;
         public V1ContainerStateTerminated? LastTerminated;
