@@ -35,6 +35,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private IReadOnlyList<V1Pod>? _desired;      // the newest set; null until the master sent one
     private HashSet<string> _desiredUids = new();
     private int _children;
+    private int _registerAttempts;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -125,6 +126,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private void StartRegistering()
     {
         _gateway = null;
+        _registerAttempts = 0;
         Timers.StartPeriodicTimer(AgentTick.Register.Name, AgentTick.Register, _settings.RegisterInterval);
         SendRegistration();
     }
@@ -132,7 +134,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private void SendRegistration()
     {
         if (_gateway is not null || !_probed) return;
-        _log.Info("Registering node {0} with {1}", _settings.NodeName, _gatewayPath);
+        // say it once per round; the master may be down for a while
+        if (_registerAttempts++ % 20 == 0) _log.Info("Registering node {0} with {1}", _settings.NodeName, _gatewayPath);
         Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow)), Self);
     }
 
@@ -174,7 +177,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
                 }
                 break;
             case ClusterEvent.MemberRemoved:
-                StartMasterLostTimer("removed");
+                // removed (left or downed) is final, unlike unreachable: rejoin without waiting
+                _log.Warning("Master {0} was removed from the cluster", e.Member.Address);
+                Timers.StartSingleTimer(AgentTick.MasterLost.Name, AgentTick.MasterLost, TimeSpan.FromSeconds(1));
                 break;
         }
     }
