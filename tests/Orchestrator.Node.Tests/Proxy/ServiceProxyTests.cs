@@ -13,7 +13,7 @@ using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 namespace Orchestrator.Node.Tests.Proxy;
 
 /// <summary>The proxy in a real Kestrel host on 127.0.0.x, with three small Kestrel backends standing in for pods.</summary>
-public sealed class ServiceProxyTests : IAsyncLifetime
+public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.77");
     private readonly List<WebApplication> _backends = [];
@@ -94,8 +94,10 @@ public sealed class ServiceProxyTests : IAsyncLifetime
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{first}/"));
 
         var second = FreePort(NodeAddress);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: second)], [BackendEndpoints("web", 1)]));
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{second}/"));
+        output.WriteLine($"new listener answered {stopwatch.Elapsed.TotalMilliseconds:0} ms after Apply");
         await AwaitClosed(first);
 
         _proxy.Apply(new ServicesChanged(3, [], []));
@@ -127,6 +129,27 @@ public sealed class ServiceProxyTests : IAsyncLifetime
         var answers = new HashSet<string>();
         for (var i = 0; i < 4; i++) answers.Add(await GetWhenListening($"http://{externalIp}:{port}/"));
         Assert.Equal(["pod-a", "pod-b"], answers.Order());
+    }
+
+    [Fact]
+    public async Task A_node_port_already_in_use_does_not_keep_the_other_listeners_from_opening()
+    {
+        using var squatter = new TcpListener(NodeAddress, 0);
+        squatter.Start();
+        var taken = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var free = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1,
+            [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free)],
+            [BackendEndpoints("a", 1), BackendEndpoints("b", 1)]));
+
+        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{free}/"));
+
+        // and later reloads still work
+        var another = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(2,
+            [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free), Service("c", "NodePort", nodePort: another)],
+            [BackendEndpoints("a", 1), BackendEndpoints("b", 1), BackendEndpoints("c", 2)]));
+        Assert.Contains(await GetWhenListening($"http://{NodeAddress}:{another}/"), new[] { "pod-a", "pod-b" });
     }
 
     private async Task<string> GetWhenListening(string url)
