@@ -54,7 +54,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<RuntimeProbed>(OnRuntimeProbed);
         Receive<AgentTick>(t => t == AgentTick.Register, _ => SendRegistration());
         Receive<NodeRegistered>(OnRegistered);
-        Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => SendHeartbeat());
+        // each heartbeat asks the runtime first, so the posted Ready condition is current
+        Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => ProbeRuntime());
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
         Receive<PodStatusReported>(ToMaster);
@@ -104,13 +105,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private void OnRuntimeProbed(RuntimeProbed probed)
     {
         _description.SetRuntime(probed.Version, DateTime.UtcNow);
+        var wasReady = _runtimeReady;
         _runtimeReady = probed.Version is not null;
         if (!_runtimeReady)
         {
             _log.Warning("Container runtime unavailable ({0}); retrying", probed.Error);
             Timers.StartSingleTimer(AgentTick.ProbeRuntime.Name, AgentTick.ProbeRuntime, _settings.RuntimeRetryInterval);
         }
-        else _log.Info("Container runtime {0} ready", probed.Version);
+        else if (!wasReady) _log.Info("Container runtime {0} ready", probed.Version);
 
         if (!_probed)
         {
@@ -118,7 +120,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             StartRegistering();
         }
         else SendHeartbeat();
-        if (_runtimeReady && _desired is not null) Reconcile();
+        if (_runtimeReady && !wasReady && _desired is not null) Reconcile();
     }
 
     // ---- registration and heartbeats ---------------------------------------------------------------------

@@ -73,6 +73,17 @@ public sealed class NodeAgentTests : TestKit
     }
 
     [Fact]
+    public void Heartbeats_say_NotReady_while_the_container_runtime_is_down()
+    {
+        StartRegistered(Settings(heartbeat: TimeSpan.FromMilliseconds(100)));
+        _runtime.Available = false;
+        var beat = _gateway.Expect<NodeHeartbeat>(h => h.Status.Conditions.Single(c => c.Type == "Ready").Status == "False", TimeSpan.FromSeconds(3));
+        Assert.Equal("KubeletNotReady", beat.Status.Conditions.Single(c => c.Type == "Ready").Reason);
+        _runtime.Available = true;
+        _gateway.Expect<NodeHeartbeat>(h => h.Status.Conditions.Single(c => c.Type == "Ready").Status == "True", TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public void Registers_again_when_the_gateway_it_registered_with_dies()
     {
         var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
