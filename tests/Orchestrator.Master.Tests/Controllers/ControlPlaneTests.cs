@@ -51,6 +51,10 @@ public sealed class ControlPlaneTests(ITestOutputHelper output) : ControllerTest
         Assert.Contains(events, e => e.Reason == "SuccessfulCreate" && e.Message.StartsWith($"Created pod: webapp1-{hash}-"));
         Assert.Contains(events, e => e.Reason == "Scheduled" && e.Message.EndsWith(" to node1"));
 
+        // Settled: no controller keeps writing (a status that never compares equal would loop here).
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m);
+        Writes.ExpectNoMsg(TimeSpan.FromSeconds(1));
+
         var scaled = Find<V1Deployment>("webapp1")!;
         scaled.Spec.Replicas = 3;
         Write(new UpdateObject("deployments", scaled));

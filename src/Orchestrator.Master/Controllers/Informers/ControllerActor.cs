@@ -60,9 +60,14 @@ public abstract class ControllerActor : ReceiveActor, IWithTimers
             EnqueueAll();
         });
         Receive<StoreReplied>(OnStoreReplied);
-        // Replies to fire-and-forget writes (events): nothing to do on success; failures only matter to the log.
+        // Replies to fire-and-forget writes: nothing to do on success; failures only matter to the log.
         Receive<ObjectStored>(_ => { });
-        Receive<StoreFailed>(f => Log.Debug("store refused a fire-and-forget write: {0} {1}", f.Error.Code, f.Error.Message));
+        Receive<StoreFailed>(f =>
+        {
+            // Conflicts and vanished objects are routine (the feed brings the newer state); anything else is a bug.
+            if (f.Error.Code is 409 or 404) Log.Debug("store refused a write: {0} {1}", f.Error.Code, f.Error.Message);
+            else Log.Warning("store refused a write: {0} {1} {2}", f.Error.Code, f.Error.Reason, f.Error.Message);
+        });
     }
 
     protected override void PreStart()
