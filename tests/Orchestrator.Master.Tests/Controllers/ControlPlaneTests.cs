@@ -43,13 +43,17 @@ public sealed class ControlPlaneTests(ITestOutputHelper output) : ControllerTest
             Assert.Equal(["Available/MinimumReplicasAvailable", "Progressing/NewReplicaSetAvailable"],
                 status.Conditions.Select(c => $"{c.Type}/{c.Reason}"));
         }, Long);
-        Assert.Single(RunningOn(agent));
+        AwaitAssert(() => Assert.Single(RunningOn(agent)), Long);
         AwaitAssert(() => Assert.Single(Find<V1Endpoints>("webapp1-svc")!.Subsets.Single().Addresses), Long);
-        var events = All<Corev1Event>();
-        Assert.Contains(events, e => e.Reason == "ScalingReplicaSet" && e.Message == $"Scaled up replica set webapp1-{hash} from 0 to 1"
-                                     && e.InvolvedObject.Uid == d.Metadata.Uid);
-        Assert.Contains(events, e => e.Reason == "SuccessfulCreate" && e.Message.StartsWith($"Created pod: webapp1-{hash}-"));
-        Assert.Contains(events, e => e.Reason == "Scheduled" && e.Message.EndsWith(" to node1"));
+        // Events are written beside the status, not before it: wait for them too.
+        AwaitAssert(() =>
+        {
+            var events = All<Corev1Event>();
+            Assert.Contains(events, e => e.Reason == "ScalingReplicaSet" && e.Message == $"Scaled up replica set webapp1-{hash} from 0 to 1"
+                                         && e.InvolvedObject.Uid == d.Metadata.Uid);
+            Assert.Contains(events, e => e.Reason == "SuccessfulCreate" && e.Message.StartsWith($"Created pod: webapp1-{hash}-"));
+            Assert.Contains(events, e => e.Reason == "Scheduled" && e.Message.EndsWith(" to node1"));
+        }, Long);
 
         // Settled: no controller keeps writing (a status that never compares equal would loop here).
         Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m);
