@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Startup benchmark: time from `deploy/up.sh` to a Ready node on a warm machine (build and images already done),
+# and the resident memory (RSS) of the master and the node at idle. Runs in a private state directory and
+# kubeconfig with its own ports, so a running cluster is not disturbed. Baseline measured in the same run:
+# `docker run` of the demo image until it answers HTTP (the cost of one container, which the cluster adds to).
+#
+#   bench/startup.sh [runs]      (default 5) — prints medians.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+runs="${1:-5}"
+export ORCH_STATE_DIR="$root/artifacts/bench-startup"
+export ORCH_API_PORT=26443 ORCH_CLUSTER_PORT=24050 ORCH_CONTEXT=orchestrator-bench
+export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
+mkdir -p "$ORCH_STATE_DIR"
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+now_ms() { date +%s%3N; }
+
+"$root/deploy/down.sh" --purge >/dev/null
+echo "warming up (build + images)…"
+"$root/deploy/up.sh" >/dev/null
+"$root/deploy/down.sh" >/dev/null
+
+up_times=() master_rss=() node_rss=() docker_times=()
+for i in $(seq 1 "$runs"); do
+  start=$(now_ms)
+  "$root/deploy/up.sh" >/dev/null
+  up_times+=($(( $(now_ms) - start )))
+  sleep 10   # idle
+  master_rss+=($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$ORCH_STATE_DIR/master.pid")/status"))
+  node_rss+=($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$ORCH_STATE_DIR/node.pid")/status"))
+  "$root/deploy/down.sh" >/dev/null
+
+  start=$(now_ms)
+  docker run -d --rm --name orch-bench-baseline -p 127.0.0.1:28080:80 katacoda/docker-http-server:latest >/dev/null
+  until curl -sf 127.0.0.1:28080 >/dev/null; do sleep 0.05; done
+  docker_times+=($(( $(now_ms) - start )))
+  docker rm -f orch-bench-baseline >/dev/null
+  echo "run $i: up→Ready ${up_times[-1]} ms, master ${master_rss[-1]} KiB, node ${node_rss[-1]} KiB, docker run→HTTP ${docker_times[-1]} ms"
+done
+"$root/deploy/down.sh" --purge >/dev/null
+
+up=$(printf '%s\n' "${up_times[@]}" | median)
+base=$(printf '%s\n' "${docker_times[@]}" | median)
+echo
+echo "median over $runs runs:"
+echo "  deploy/up.sh → node Ready:  $up ms"
+echo "  baseline docker run → HTTP: $base ms  (ratio $(awk "BEGIN {printf \"%.1f\", $up/$base}")x)"
+echo "  master RSS at idle:         $(printf '%s\n' "${master_rss[@]}" | median) KiB"
+echo "  node RSS at idle:           $(printf '%s\n' "${node_rss[@]}" | median) KiB"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Stops the single-node cluster and removes its containers. The cluster's objects (master data) survive
+# unless --purge is given, which also removes the kubeconfig context.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
+
+purge=0
+for arg in "$@"; do
+  case "$arg" in
+    --purge) purge=1 ;;
+    *) die "unknown argument '$arg' (usage: deploy/down.sh [--purge])" ;;
+  esac
+done
+
+stop_process() { # role
+  local pid; pid=$(running_pid "$1")
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$pid" 2>/dev/null || true
+    step "stopped the $1 (pid $pid)"
+  fi
+  rm -f "$ORCH_STATE_DIR/$1.pid"
+}
+
+stop_process node
+stop_process master
+
+if docker version >/dev/null 2>&1; then
+  containers=$(docker ps -aq --filter label=io.orchestrator.node)
+  if [ -n "$containers" ]; then
+    docker rm -f $containers >/dev/null
+    step "removed $(echo "$containers" | wc -l) container(s)"
+  fi
+fi
+
+if [ $purge -eq 1 ]; then
+  rm -rf "$ORCH_STATE_DIR/master"
+  kubectl config delete-context "$ORCH_CONTEXT" >/dev/null 2>&1 || true
+  kubectl config delete-cluster "$ORCH_CONTEXT" >/dev/null 2>&1 || true
+  kubectl config delete-user "$ORCH_CONTEXT" >/dev/null 2>&1 || true
+  step "purged the cluster's data and kubeconfig context '$ORCH_CONTEXT'"
+fi
+say "Orchestrator is down.$([ $purge -eq 1 ] || echo " Its objects come back with deploy/up.sh.")"

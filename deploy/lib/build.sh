@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the master, node and CLI into $ORCH_STATE_DIR/bin; skipped when no source changed since the last build.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+stamp="$ORCH_BUILD_DIR/.built"
+if [ -f "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
+      -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \) \
+      -not -path '*/obj/*' -not -path '*/bin/*' | head -1)" ]; then
+  say "  build is up to date"
+  exit 0
+fi
+mkdir -p "$ORCH_BUILD_DIR"
+for project in Master Node Cli; do
+  out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
+  dotnet build "$ORCH_ROOT/src/Orchestrator.$project" -c Release -o "$out" -nologo -v quiet >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
+    || { tail -20 "$ORCH_BUILD_DIR/build-$project.log" >&2; die "building Orchestrator.$project failed (log: $ORCH_BUILD_DIR/build-$project.log)"; }
+done
+touch "$stamp"

@@ -1,0 +1,55 @@
+# Shared helpers for the deploy scripts. Source it; every function prints one line on failure and exits non-zero.
+ORCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ORCH_STATE_DIR="${ORCH_STATE_DIR:-$ORCH_ROOT/.state}"
+ORCH_API_ADDRESS="${ORCH_API_ADDRESS:-127.0.0.1}"
+ORCH_API_PORT="${ORCH_API_PORT:-6443}"
+ORCH_CLUSTER_PORT="${ORCH_CLUSTER_PORT:-4050}"
+ORCH_NODE_ADDRESS="${ORCH_NODE_ADDRESS:-127.0.0.1}"
+ORCH_NODE_NAME="${ORCH_NODE_NAME:-$(hostname)}"
+ORCH_CONTEXT="${ORCH_CONTEXT:-orchestrator}"
+ORCH_BUILD_DIR="$ORCH_STATE_DIR/bin"
+
+say()  { printf '%s\n' "$*"; }
+step() { printf '• %s\n' "$*"; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+apt_updated=0
+# Installs the Debian packages that are missing (one apt-get update per run).
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}): run as root or install them first"
+  step "installing ${missing[*]}"
+  if [ $apt_updated -eq 0 ]; then
+    apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+# Makes sure a Docker engine answers on /var/run/docker.sock: installs docker.io and starts dockerd when absent.
+ensure_docker() {
+  if docker version >/dev/null 2>&1; then return 0; fi
+  if ! command -v dockerd >/dev/null 2>&1; then ensure_packages docker.io; fi
+  command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed and could not be installed"
+  if ! docker version >/dev/null 2>&1; then
+    step "starting dockerd"
+    mkdir -p "$ORCH_STATE_DIR"
+    nohup dockerd >"$ORCH_STATE_DIR/dockerd.log" 2>&1 &
+    for _ in $(seq 1 60); do
+      docker version >/dev/null 2>&1 && return 0
+      sleep 0.5
+    done
+    die "dockerd did not start within 30 s (see $ORCH_STATE_DIR/dockerd.log)"
+  fi
+}
+
+# pid of a running cluster process (master|node), or nothing.
+running_pid() {
+  local f="$ORCH_STATE_DIR/$1.pid"
+  [ -f "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}

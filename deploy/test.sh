@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing (Docker engine, Debian packages), builds the solution and the demo
+# images, then runs the unit and integration tests and the end-to-end tests (real Docker, real kubectl; the E2E
+# tests bring up their own cluster with deploy/up.sh in a private state directory and take it down again).
+# Ends with one line "tests: N passed, N failed, N skipped". Exit status non-zero when anything failed.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
+cd "$ORCH_ROOT"
+
+results="$ORCH_ROOT/artifacts/test-results"
+rm -rf "$results" && mkdir -p "$results"
+
+step "packages"
+ensure_packages curl gcc libc6-dev ca-certificates
+command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
+command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
+
+step "Docker engine"
+ensure_docker
+
+step "build"
+if ! dotnet build Orchestrator.sln -c Release -nologo -v quiet >"$results/build.log" 2>&1; then
+  grep -E 'error' "$results/build.log" | sort -u | head -30 >&2
+  die "the build failed (log: $results/build.log)"
+fi
+
+step "demo images"
+deploy/images/build.sh
+
+status=0
+run_tests() { # project
+  local name; name=$(basename "$1")
+  step "tests: $name"
+  local log="$results/$name.log"
+  if ! dotnet test "$1" -c Release --no-build -nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      --logger "console;verbosity=normal" >"$log" 2>&1; then
+    status=1
+  fi
+  # The summary, and each failure with its message and stack.
+  grep -E '^(Passed|Failed)!|error [A-Z]+[0-9]+:' "$log" || true
+  grep -E '^\s+Failed ' -A25 "$log" | head -300 || true
+}
+for project in tests/Orchestrator.Shared.Tests tests/Orchestrator.Master.Tests tests/Orchestrator.Node.Tests \
+               tests/Orchestrator.Cli.Tests tests/Orchestrator.E2E; do
+  run_tests "$project"
+done
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  total=$(sed -E 's/.* total="([0-9]+)".*/\1/' <<<"$counters")
+  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + total - p - f))
+done
+[ $failed -eq 0 ] || status=1
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Brings up a single-node Orchestrator cluster (this project's `minikube start`): a Docker engine, the build,
+# the demo images, the master and one node as background processes, and a kubeconfig context "orchestrator".
+# Running it again while the cluster runs reports the running cluster and changes nothing.
+#
+# Settings (environment): ORCH_STATE_DIR (default ./.state: logs, pid files, master data), ORCH_API_PORT (6443),
+# ORCH_CLUSTER_PORT (4050), ORCH_NODE_ADDRESS (127.0.0.1), ORCH_NODE_NAME (host name), ORCH_CONTEXT (orchestrator).
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
+
+started_ms=$(date +%s%3N)
+server="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"
+
+if [ -n "$(running_pid master)" ] && [ -n "$(running_pid node)" ]; then
+  say "Orchestrator is already running: master pid $(running_pid master) ($server), node '$ORCH_NODE_NAME' pid $(running_pid node)."
+  say "State and logs: $ORCH_STATE_DIR. Nothing changed. Use: kubectl --context $ORCH_CONTEXT get nodes"
+  exit 0
+fi
+
+command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
+command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
+mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master"
+
+step "Docker engine"
+ensure_docker
+
+step "building Orchestrator"
+"$ORCH_ROOT/deploy/lib/build.sh"
+
+step "demo images"
+"$ORCH_ROOT/deploy/images/build.sh"
+
+start_process() { # role dll args...
+  local role=$1 dll=$2; shift 2
+  if [ -n "$(running_pid "$role")" ]; then return 0; fi
+  nohup dotnet "$dll" "$@" >>"$ORCH_STATE_DIR/logs/$role.log" 2>&1 &
+  echo $! >"$ORCH_STATE_DIR/$role.pid"
+}
+
+step "starting the master ($server)"
+start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
+  --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
+  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT"
+for i in $(seq 1 120); do
+  curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && break
+  [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
+  [ "$i" -eq 120 ] && die "the master did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
+  sleep 0.5
+done
+
+step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
+start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
+  --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT"
+
+step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
+kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
+  --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null
+kubectl config set-credentials "$ORCH_CONTEXT" --token="$(cat "$ORCH_STATE_DIR/master/token")" >/dev/null
+kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null
+kubectl config use-context "$ORCH_CONTEXT" >/dev/null
+
+step "waiting for node '$ORCH_NODE_NAME' to be Ready"
+for i in $(seq 1 120); do
+  ready=$(kubectl --context "$ORCH_CONTEXT" get node "$ORCH_NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  [ "$ready" = "True" ] && break
+  [ -n "$(running_pid node)" ] || die "the node exited during start-up (see $ORCH_STATE_DIR/logs/node.log)"
+  [ "$i" -eq 120 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $ORCH_STATE_DIR/logs/node.log)"
+  sleep 0.5
+done
+
+elapsed_ms=$(( $(date +%s%3N) - started_ms ))
+elapsed="$((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))"
+cat <<MSG
+
+Orchestrator is up in ${elapsed}s: master $server (pid $(running_pid master)), node '$ORCH_NODE_NAME' Ready (pid $(running_pid node)).
+kubectl now uses the context '$ORCH_CONTEXT'. Try:
+  kubectl get nodes
+  kubectl create deployment http --image=katacoda/docker-http-server:latest
+  kubectl expose deployment http --external-ip=127.0.0.50 --port=8000 --target-port=80
+  curl http://127.0.0.50:8000
+Logs: $ORCH_STATE_DIR/logs   Stop: deploy/down.sh (add --purge to forget the cluster's objects)
+MSG

@@ -1,0 +1,39 @@
+using k8s;
+using k8s.Models;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Store.Admission;
+
+/// <summary>core/v1 ReplicationController: replicas default 1, selector defaults to the template's labels
+/// (as Kubernetes does), and the selector must select the template.</summary>
+public sealed class ReplicationControllerAdmission : IKindAdmission
+{
+    public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
+        List<StoreErrorCause> causes)
+    {
+        var rc = (V1ReplicationController)obj;
+        var spec = rc.Spec ??= new V1ReplicationControllerSpec();
+        spec.Replicas ??= 1;
+        var templateLabels = spec.Template?.Metadata?.Labels;
+        if ((spec.Selector is null || spec.Selector.Count == 0) && templateLabels is { Count: > 0 })
+            spec.Selector = new Dictionary<string, string>(templateLabels);
+        if ((rc.Metadata.Labels is null || rc.Metadata.Labels.Count == 0) && templateLabels is { Count: > 0 })
+            rc.Metadata.Labels = new Dictionary<string, string>(templateLabels);
+        PodSpecs.Default(spec.Template?.Spec);
+        if (old is null) rc.Status = new V1ReplicationControllerStatus { Replicas = 0 };
+
+        if (spec.Replicas < 0)
+            causes.Add(FieldErrors.Invalid("spec.replicas", spec.Replicas, "must be greater than or equal to 0"));
+        if (spec.Selector is null || spec.Selector.Count == 0)
+            causes.Add(FieldErrors.Required("spec.selector"));
+        if (spec.Template is null)
+        {
+            causes.Add(FieldErrors.Required("spec.template"));
+            return;
+        }
+        if (spec.Selector is { Count: > 0 } selector && !LabelSelector.FromMap(selector).Matches(templateLabels))
+            causes.Add(FieldErrors.Invalid("spec.template.metadata.labels", templateLabels ?? new Dictionary<string, string>(),
+                "`selector` does not match template `labels`"));
+        PodSpecs.Validate(spec.Template.Spec, "spec.template.spec", causes, ["Always"]);
+    }
+}

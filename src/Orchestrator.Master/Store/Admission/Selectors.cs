@@ -1,0 +1,46 @@
+using k8s.Models;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Store.Admission;
+
+/// <summary>The selector rules of workload controllers: a selector is required, non-empty, and must select
+/// its own template's labels (Kubernetes' ValidateDeploymentSpec/ValidateReplicaSetSpec wording).</summary>
+public static class Selectors
+{
+    public static void ValidateAgainstTemplate(V1LabelSelector? selector, V1PodTemplateSpec? template, string kindWord,
+        List<StoreErrorCause> causes)
+    {
+        if (selector is null)
+        {
+            causes.Add(FieldErrors.Required("spec.selector"));
+            return;
+        }
+        var parsed = LabelSelector.FromLabelSelector(selector);
+        if (parsed.IsEmpty)
+        {
+            causes.Add(FieldErrors.Invalid("spec.selector", Format(selector), $"empty selector is invalid for {kindWord}"));
+            return;
+        }
+        var labels = template?.Metadata?.Labels ?? new Dictionary<string, string>();
+        if (!parsed.Matches(labels))
+            causes.Add(FieldErrors.Invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
+    }
+
+    /// <summary>Go's %#v of a LabelSelector, as Kubernetes prints it in an Invalid value (raw, unquoted).</summary>
+    public static RawValue Format(V1LabelSelector selector)
+    {
+        var labels = selector.MatchLabels is { Count: > 0 } m ? FieldErrors.Format(m) : "map[string]string(nil)";
+        var expressions = selector.MatchExpressions is { Count: > 0 } e
+            ? "[]v1.LabelSelectorRequirement{" + string.Join(", ", e.Select(r =>
+                $"v1.LabelSelectorRequirement{{Key:{FieldErrors.Format(r.Key)}, Operator:{FieldErrors.Format(r.OperatorProperty)}, " +
+                $"Values:[]string{{{string.Join(", ", (r.Values ?? []).Select(v => FieldErrors.Format(v)))}}}}}")) + "}"
+            : "[]v1.LabelSelectorRequirement(nil)";
+        return new RawValue($"v1.LabelSelector{{MatchLabels:{labels}, MatchExpressions:{expressions}}}");
+    }
+}
+
+/// <summary>A value already in Go's notation, printed as is.</summary>
+public sealed record RawValue(string Text)
+{
+    public override string ToString() => Text;
+}

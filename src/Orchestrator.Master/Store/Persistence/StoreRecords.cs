@@ -1,0 +1,19 @@
+namespace Orchestrator.Master.Store.Persistence;
+
+// What the ObjectStore writes to its journal and snapshot store. These are the store's own records, not API
+// types: objects travel as their KubernetesJson text so the journal's format is the API's wire format and does
+// not depend on the CLR model classes. Renaming a record or a field is a storage format change.
+
+/// <summary>Marker for everything the store persists; bound to <see cref="StoreRecordSerializer"/>.</summary>
+public interface IStoreRecord;
+
+/// <summary>An object was created or replaced; <see cref="Json"/> already carries its resourceVersion.</summary>
+public sealed record ObjectPut(string Resource, string Json, long ResourceVersion) : IStoreRecord;
+
+/// <summary>An object was deleted; the deletion took <see cref="ResourceVersion"/>.</summary>
+public sealed record ObjectRemoved(string Resource, string? Namespace, string Name, long ResourceVersion) : IStoreRecord;
+
+/// <summary>All objects at <see cref="ResourceVersion"/>: recovery is the newest snapshot plus the events after it.</summary>
+public sealed record StoreSnapshot(IReadOnlyList<SnapshotObject> Objects, long ResourceVersion) : IStoreRecord;
+
+public sealed record SnapshotObject(string Resource, string Json);

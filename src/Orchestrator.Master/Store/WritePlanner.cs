@@ -1,0 +1,150 @@
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Store.Admission;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Store;
+
+/// <summary>One object to store or remove; the store stamps its resourceVersion when it persists it.</summary>
+public sealed record PlannedWrite(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool Removed = false);
+
+/// <summary>What a request turns into: the writes in order and the object to answer with, or an error.</summary>
+public sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesObject<V1ObjectMeta>? Result, StoreError? Error = null)
+{
+    public static WritePlan Fail(StoreError error) => new([], null, error);
+    public static WritePlan Unchanged(IKubernetesObject<V1ObjectMeta> current) => new([], current);
+    public static WritePlan One(PlannedWrite write) => new([write], write.Object);
+}
+
+/// <summary>
+/// Turns create/update/delete requests into writes against the current state without changing it: checks
+/// existence, preconditions and optimistic concurrency, fills server-side fields, runs admission, and decides
+/// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
+/// Every object it plans is its own deep copy; the caller's and the stored objects are never modified.
+/// </summary>
+public sealed class WritePlanner(StoreState state) : IAdmissionContext
+{
+    public IEnumerable<V1Service> Services => state.List("services").Cast<V1Service>();
+
+    public static WritePlan Merge(IEnumerable<WritePlan> plans)
+    {
+        var list = plans.ToList();
+        var error = list.FirstOrDefault(p => p.Error is not null)?.Error;
+        return error is not null ? WritePlan.Fail(error) : new WritePlan(list.SelectMany(p => p.Writes).ToList(), list.LastOrDefault()?.Result);
+    }
+
+    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input)
+    {
+        if (StoreResources.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
+        if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
+        var obj = KubeObjects.CloneObject(input);
+        StoreResources.StampTypeMeta(resource, obj);
+        var meta = obj.Metadata ??= new V1ObjectMeta();
+
+        if (resource.Namespaced)
+        {
+            if (string.IsNullOrEmpty(meta.NamespaceProperty))
+                return WritePlan.Fail(StoreErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+            if (!state.NamespaceExists(meta.NamespaceProperty)) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
+        }
+        else meta.NamespaceProperty = null;
+
+        if (string.IsNullOrEmpty(meta.Name))
+        {
+            if (string.IsNullOrEmpty(meta.GenerateName))
+                return WritePlan.Fail(StoreErrors.Invalid(resource, "",
+                    [FieldErrors.Required("metadata.name", "name or generateName is required")]));
+            do meta.Name = Names.Generate(meta.GenerateName);
+            while (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null);
+        }
+
+        meta.Uid = Guid.NewGuid().ToString();
+        meta.CreationTimestamp = NowSeconds();
+        meta.DeletionTimestamp = null;
+        meta.DeletionGracePeriodSeconds = null;
+        meta.ResourceVersion = null;
+        meta.Generation = StoreResources.HasSpec(resource.ObjectType) ? 1 : null;
+
+        var causes = AdmissionChain.Admit(resource, obj, null, this);
+        if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
+        if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
+            return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
+        return WritePlan.One(new PlannedWrite(resourceName, obj));
+    }
+
+    public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource)
+    {
+        if (StoreResources.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
+        if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
+        if (subresource is not (null or "status"))
+            return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
+        var name = input.Metadata?.Name ?? "";
+        var ns = resource.Namespaced ? input.Metadata?.NamespaceProperty : null;
+        var old = state.Get(resourceName, ns, name);
+        if (old is null) return WritePlan.Fail(StoreErrors.NotFound(resource, name));
+        var expected = input.Metadata!.ResourceVersion;
+        if (!string.IsNullOrEmpty(expected) && expected != old.Metadata.ResourceVersion)
+            return WritePlan.Fail(StoreErrors.Conflict(resource, name));
+
+        IKubernetesObject<V1ObjectMeta> obj;
+        if (subresource == "status")
+        {
+            obj = KubeObjects.CloneObject(old);
+            StoreResources.SetStatus(obj, StoreResources.GetStatus(KubeObjects.CloneObject(input)));
+        }
+        else
+        {
+            obj = KubeObjects.CloneObject(input);
+            StoreResources.StampTypeMeta(resource, obj);
+            StoreResources.SetStatus(obj, StoreResources.GetStatus(KubeObjects.CloneObject(old)));
+            var meta = obj.Metadata;
+            meta.NamespaceProperty = ns;
+            meta.Uid = old.Metadata.Uid;
+            meta.CreationTimestamp = old.Metadata.CreationTimestamp;
+            meta.DeletionTimestamp = old.Metadata.DeletionTimestamp;
+            meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
+            meta.GenerateName = old.Metadata.GenerateName;
+            meta.Generation = old.Metadata.Generation;
+            if (StoreResources.HasSpec(resource.ObjectType) &&
+                !StoreResources.SameJson(StoreResources.GetSpec(old), StoreResources.GetSpec(obj)))
+                meta.Generation = (old.Metadata.Generation ?? 0) + 1;
+            var causes = AdmissionChain.Admit(resource, obj, old, this);
+            if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
+        }
+        obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
+
+        // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
+        if (StoreResources.SameJson(obj, old)) return WritePlan.Unchanged(old);
+        // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished).
+        if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0))
+            return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true));
+        return WritePlan.One(new PlannedWrite(resourceName, obj));
+    }
+
+    public WritePlan PlanDelete(DeleteObject delete)
+    {
+        var key = delete.Key;
+        if (StoreResources.Find(key.Resource) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(key.Resource));
+        var stored = state.Get(key);
+        if (stored is null) return WritePlan.Fail(StoreErrors.NotFound(resource, key.Name));
+        if (delete.PreconditionUid is { Length: > 0 } uid && uid != stored.Metadata.Uid)
+            return WritePlan.Fail(StoreErrors.PreconditionFailed(resource, key.Name,
+                $"UID in precondition: {uid}, UID in object meta: {stored.Metadata.Uid}"));
+        if (delete.PreconditionResourceVersion is { Length: > 0 } rv && rv != stored.Metadata.ResourceVersion)
+            return WritePlan.Fail(StoreErrors.PreconditionFailed(resource, key.Name,
+                $"ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {stored.Metadata.ResourceVersion}"));
+        return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
+    }
+
+    private static StoreError? WrongType(ApiResource resource, IKubernetesObject<V1ObjectMeta> input) =>
+        input.GetType() == resource.ObjectType
+            ? null
+            : StoreErrors.BadRequest($"the object of type {input.GetType().Name} cannot be stored as {StoreErrors.QualifiedResource(resource)}");
+
+    /// <summary>Now, in UTC, cut to whole seconds as Kubernetes timestamps are.</summary>
+    public static DateTime NowSeconds()
+    {
+        var now = DateTime.UtcNow;
+        return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Orchestrator.E2E;
+
+/// <summary>
+/// Brings up a real single-node cluster with deploy/up.sh in a private state directory, kubeconfig and ports,
+/// so the tests never touch the user's own cluster or ~/.kube/config, and takes it down with --purge at the end.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public string RepoRoot { get; } = FindRepoRoot();
+    public string StateDir { get; }
+    public string KubeConfig { get; }
+    public const string Context = "orchestrator-e2e";
+
+    public ClusterFixture()
+    {
+        StateDir = Path.Combine(RepoRoot, "artifacts", "e2e-state");
+        KubeConfig = Path.Combine(StateDir, "kubeconfig");
+    }
+
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["ORCH_STATE_DIR"] = StateDir,
+        ["ORCH_API_PORT"] = "16443",
+        ["ORCH_CLUSTER_PORT"] = "14050",
+        ["ORCH_CONTEXT"] = Context,
+        ["KUBECONFIG"] = KubeConfig,
+    };
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(StateDir);
+        await Script("down.sh", "--purge");
+        var up = await Script("up.sh");
+        if (up.ExitCode != 0)
+            throw new InvalidOperationException($"deploy/up.sh failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
+    }
+
+    public async Task DisposeAsync() => await Script("down.sh", "--purge");
+
+    public Task<CommandResult> Script(string name, params string[] args) =>
+        Command.Run("bash", [Path.Combine(RepoRoot, "deploy", name), .. args], Environment, TimeSpan.FromMinutes(10));
+
+    public Task<CommandResult> Kubectl(params string[] args) =>
+        Command.Run("kubectl", ["--context", Context, .. args], Environment, TimeSpan.FromMinutes(2));
+
+    public Task<CommandResult> KubectlWithInput(string input, params string[] args) =>
+        Command.Run("kubectl", ["--context", Context, .. args], Environment, TimeSpan.FromMinutes(2), input);
+
+    /// <summary>The tail of both processes' logs, for failure messages.</summary>
+    public string Logs()
+    {
+        var text = "";
+        foreach (var role in new[] { "master", "node" })
+        {
+            var path = Path.Combine(StateDir, "logs", role + ".log");
+            if (!File.Exists(path)) continue;
+            var lines = File.ReadAllLines(path);
+            text += $"--- {role}.log (last 40 lines)\n" + string.Join("\n", lines.TakeLast(40)) + "\n";
+        }
+        return text;
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+public sealed record CommandResult(int ExitCode, string Output, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
+}
+
+public static class Command
+{
+    public static async Task<CommandResult> Run(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input = null)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            return new CommandResult(-1, await stdout, await stderr + $"\n(timed out after {timeout})");
+        }
+        return new CommandResult(process.ExitCode, await stdout, await stderr);
+    }
+}

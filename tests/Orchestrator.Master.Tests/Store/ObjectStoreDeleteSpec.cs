@@ -1,0 +1,101 @@
+using Akka.Actor;
+using k8s.Models;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Store;
+
+/// <summary>Delete propagation as far as the store carries it; the garbage collector does the rest.</summary>
+public class ObjectStoreDeleteSpec : StoreSpecBase
+{
+    private V1Pod OwnedPod(string name, V1Deployment owner)
+    {
+        var pod = Objects.Pod(name);
+        pod.Metadata.OwnerReferences =
+        [
+            new V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = owner.Metadata.Name, Uid = owner.Metadata.Uid },
+            new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "other", Uid = "other-uid" },
+        ];
+        return (V1Pod)Stored(new CreateObject("pods", pod));
+    }
+
+    private static ResourceKey Key(string resource, string name) => new(resource, "default", name);
+
+    [Fact]
+    public void Background_delete_removes_the_object_at_once_and_leaves_dependents_to_the_gc()
+    {
+        var owner = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web")));
+        OwnedPod("p", owner);
+        var deleted = Stored(new DeleteObject(Key("deployments", "web")));
+        Assert.Equal(Rv(deleted), CurrentResourceVersion());
+        Failed(new GetObject(Key("deployments", "web")));
+        Assert.Equal(2, ((V1Pod)Stored(new GetObject(Key("pods", "p")))).Metadata.OwnerReferences.Count);
+    }
+
+    [Fact]
+    public void Orphan_delete_removes_the_owner_reference_from_dependents()
+    {
+        var owner = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web")));
+        OwnedPod("p", owner);
+        Stored(new DeleteObject(Key("deployments", "web"), PropagationPolicy: "Orphan"));
+
+        Failed(new GetObject(Key("deployments", "web")));
+        var pod = (V1Pod)Stored(new GetObject(Key("pods", "p")));
+        Assert.Equal(["other-uid"], pod.Metadata.OwnerReferences.Select(r => r.Uid));
+    }
+
+    [Fact]
+    public void Foreground_delete_marks_the_owner_and_removing_the_finalizer_deletes_it()
+    {
+        Stored(new CreateObject("deployments", Objects.Deployment("web")));
+        var marked = (V1Deployment)Stored(new DeleteObject(Key("deployments", "web"), PropagationPolicy: "Foreground"));
+        Assert.NotNull(marked.Metadata.DeletionTimestamp);
+        Assert.Equal(["foregroundDeletion"], marked.Metadata.Finalizers);
+        Assert.NotNull(Stored(new GetObject(Key("deployments", "web"))));
+
+        var watcher = CreateTestProbe();
+        Store.Tell(new WatchObjects("deployments", null, null, watcher));
+        ExpectMsg<WatchStarted>();
+        var finished = KubeObjects.Clone(marked);
+        finished.Metadata.Finalizers = [];
+        Stored(new UpdateObject("deployments", finished));
+        Assert.Equal("DELETED", watcher.ExpectMsg<ObjectChanged>().Type);
+        Failed(new GetObject(Key("deployments", "web")));
+    }
+
+    [Fact]
+    public void An_object_with_finalizers_is_only_marked()
+    {
+        var cm = Objects.ConfigMap("c");
+        cm.Metadata.Finalizers = ["example.com/keep"];
+        Stored(new CreateObject("configmaps", cm));
+        var marked = Stored(new DeleteObject(Key("configmaps", "c")));
+        Assert.NotNull(marked.Metadata.DeletionTimestamp);
+        Assert.NotNull(Stored(new GetObject(Key("configmaps", "c"))));
+    }
+
+    [Fact]
+    public void Deleting_a_namespace_deletes_everything_in_it()
+    {
+        Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        Stored(new CreateObject("configmaps", Objects.ConfigMap("c", "team")));
+        Stored(new CreateObject("pods", Objects.Pod("p", "team")));
+        Stored(new DeleteObject(new ResourceKey("namespaces", null, "team")));
+
+        Store.Tell(new ListObjects("pods", "team"));
+        Assert.Empty(ExpectMsg<ObjectsListed>().Items);
+        Store.Tell(new ListObjects("configmaps", "team"));
+        Assert.Empty(ExpectMsg<ObjectsListed>().Items);
+        Assert.Equal(404, Failed(new GetObject(new ResourceKey("namespaces", null, "team"))).Code);
+    }
+
+    [Fact]
+    public void A_failed_uid_precondition_is_a_conflict()
+    {
+        Stored(new CreateObject("configmaps", Objects.ConfigMap("c")));
+        var error = Failed(new DeleteObject(Key("configmaps", "c"), PreconditionUid: "nope"));
+        Assert.Equal(409, error.Code);
+        Assert.Contains("Precondition failed: UID in precondition: nope", error.Message);
+    }
+}
