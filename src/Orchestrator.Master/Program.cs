@@ -15,6 +15,7 @@ var api = ApiServerOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
 
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api);
 builder.Services.AddAkka("orchestrator", (akka, _) => akka
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)

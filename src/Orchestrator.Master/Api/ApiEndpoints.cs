@@ -21,7 +21,7 @@ public static class ApiEndpoints
     public static IServiceCollection AddKubernetesApi(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IProtobufBodyDecoder, UnavailableProtobufBodyDecoder>();
+        services.TryAddSingleton<IProtobufBodyDecoder, ProtobufBodies>();
         services.AddSingleton<RequestBodies>();
         services.AddSingleton<ApiResponses>();
         services.AddSingleton<WatchHandler>();

@@ -19,7 +19,7 @@ public sealed class ApiResponses(TimeProvider clock)
     }
 
     public static Task WriteJsonAsync(HttpContext context, int statusCode, object value) =>
-        WriteJsonAsync(context, statusCode, value is JsonNode node ? node.ToJsonString() : KubeObjects.Serialize(value));
+        WriteJsonAsync(context, statusCode, value is JsonNode node ? ObjectJson.Write(node) : KubeObjects.Serialize(value));
 
     public Task WriteObjectAsync(HttpContext context, ApiResource resource, IKubernetesObject<V1ObjectMeta> obj,
         int statusCode = 200)

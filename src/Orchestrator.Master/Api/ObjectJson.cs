@@ -10,6 +10,14 @@ namespace Orchestrator.Master.Api;
 /// KubernetesJson so IntOrString, quantities and times keep their wire form.</summary>
 public static class ObjectJson
 {
+    /// <summary>How answers are written: no HTML-style escaping (a message reads "server's", not "server\u0027s").</summary>
+    public static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Write(JsonNode node) => node.ToJsonString(WriteOptions);
+
     /// <summary>The object as a JSON tree that starts with apiVersion and kind, filled from the resource when the
     /// stored object lacks them (objects from the store are never modified).</summary>
     public static JsonObject ToJson(object obj, string apiVersion, string kind)

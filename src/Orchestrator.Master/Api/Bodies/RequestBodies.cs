@@ -41,7 +41,7 @@ public sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         var mediaType = MediaType(context);
         if (mediaType == ProtobufMediaType)
         {
-            if (!protobuf.IsAvailable) throw ApiException.UnsupportedMediaType(mediaType);
+            if (!protobuf.Supports(resource)) throw ApiException.UnsupportedMediaType(mediaType);
             if (protobuf.TryDecode(body, resource, out var decoded, out var error) && decoded is not null)
             {
                 CheckKind(decoded.Kind, decoded.ApiVersion, resource.Kind, resource.GroupVersion);

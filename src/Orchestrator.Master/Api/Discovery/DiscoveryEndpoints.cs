@@ -51,7 +51,7 @@ public static class DiscoveryEndpoints
     {
         if (context.Request.Headers.Accept.ToString().Contains("protobuf", StringComparison.OrdinalIgnoreCase))
         {
-            context.Response.ContentType = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+            context.Response.ContentType = "application/octet-stream";
             await context.Response.Body.WriteAsync(new byte[] { 0x0A, 0x03, (byte)'2', (byte)'.', (byte)'0' }, context.RequestAborted);
             return;
         }

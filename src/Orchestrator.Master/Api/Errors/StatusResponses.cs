@@ -37,7 +37,7 @@ public static class StatusResponses
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(Failure(error).ToJsonString(), context.RequestAborted);
+        await context.Response.WriteAsync(ObjectJson.Write(Failure(error)), context.RequestAborted);
     }
 
     /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status.</summary>

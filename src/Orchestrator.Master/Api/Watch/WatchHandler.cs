@@ -141,7 +141,7 @@ public sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses
 
         async Task WriteLineAsync(JsonObject watchEvent)
         {
-            await context.Response.WriteAsync(watchEvent.ToJsonString() + "\n", cts.Token);
+            await context.Response.WriteAsync(ObjectJson.Write(watchEvent) + "\n", cts.Token);
         }
     }
 
