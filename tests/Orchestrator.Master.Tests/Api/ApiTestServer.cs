@@ -9,15 +9,24 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Store.Persistence;
 
 namespace Orchestrator.Master.Tests.Api;
 
 /// <summary>
-/// The API wired to an <see cref="InMemoryObjectStore"/>: in memory (TestServer, for HTTP-level tests) or on
+/// The API wired to the real ObjectStore on Akka's in-memory journal: in memory (TestServer, for HTTP-level tests) or on
 /// a real loopback HTTPS port with the generated CA and token (for kubectl).
 /// </summary>
 public sealed class ApiTestServer : IAsyncDisposable
 {
+    private const string InMemoryJournal = """
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        akka.loglevel = WARNING
+
+        """;
+
     private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory)
     {
         System = system;
@@ -38,8 +47,8 @@ public sealed class ApiTestServer : IAsyncDisposable
     public static async Task<ApiTestServer> StartAsync(bool https = false)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
-        var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8]);
-        var store = system.ActorOf(Props.Create(() => new InMemoryObjectStore()), "object-store");
+        var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
+        var store = system.ActorOf(ObjectStore.Props(), ObjectStore.ActorName);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
