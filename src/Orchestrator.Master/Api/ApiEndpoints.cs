@@ -27,7 +27,8 @@ public static class ApiEndpoints
         services.AddSingleton<WatchHandler>();
         services.AddSingleton<ResourceHandlers>();
         services.AddSingleton<SubresourceHandlers>();
-        services.AddSingleton<EndpointSliceView>();
+        services.AddSingleton<IResourceView, EndpointSliceView>();
+        services.AddSingleton<IResourceView, NodeLeaseView>();
         return services;
     }
 
@@ -69,9 +70,8 @@ public static class ApiEndpoints
             return RequireGet(method, () => DiscoveryEndpoints.GroupVersionAsync(context, info.Group, info.Version));
 
         var services = context.RequestServices;
-        if (info.Group == EndpointSliceView.Resource.Group && info.Version == EndpointSliceView.Resource.Version &&
-            info.ResourceName == EndpointSliceView.Resource.Resource)
-            return services.GetRequiredService<EndpointSliceView>().HandleAsync(context, info);
+        if (services.GetServices<IResourceView>().FirstOrDefault(v => v.Serves(info)) is { } view)
+            return view.HandleAsync(context, info);
 
         var resource = info.FindResource() ?? throw ApiException.UnknownPath();
         if (!resource.Namespaced && info.Namespace is not null) throw ApiException.UnknownPath();

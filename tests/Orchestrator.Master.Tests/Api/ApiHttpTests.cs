@@ -277,4 +277,42 @@ public sealed class ApiHttpTests : IAsyncLifetime
         var first = JsonNode.Parse(lines[0])!;
         Assert.Equal(("ADDED", "web"), (first["type"]!.ToString(), first["object"]!["metadata"]!["name"]!.ToString()));
     }
+
+    [Fact]
+    public async Task Deletecollection_deletes_what_the_selector_matches()
+    {
+        await Created("/api/v1/namespaces/default/configmaps", """{"metadata":{"name":"a","labels":{"x":"1"}}}""");
+        await Created("/api/v1/namespaces/default/configmaps", """{"metadata":{"name":"b","labels":{"x":"2"}}}""");
+        var (status, deleted) = await Send(HttpMethod.Delete, "/api/v1/namespaces/default/configmaps?labelSelector=x%3D1");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["a"], deleted!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
+        var (_, left) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/configmaps");
+        Assert.Equal(["b"], left!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()).Where(n => n != "kube-root-ca.crt"));
+    }
+
+    [Fact]
+    public async Task Status_subresource_changes_only_status()
+    {
+        await Created(Deployments, DeploymentJson("web", 2));
+        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web/status",
+            """{"spec":{"replicas":9},"status":{"readyReplicas":2}}""", "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, patched!["status"]!["readyReplicas"]!.GetValue<int>());
+        Assert.Equal(2, patched["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Endpoint_slices_mirror_endpoints_for_kubectl_describe()
+    {
+        await Created("/api/v1/namespaces/default/endpoints", """
+            {"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"172.18.0.2"}],"notReadyAddresses":[{"ip":"172.18.0.3"}],"ports":[{"port":80}]}]}
+            """);
+        var (_, slices) = await Send(HttpMethod.Get,
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb");
+        var slice = Assert.Single(slices!["items"]!.AsArray())!;
+        Assert.Equal("", slice["ports"]![0]!["name"]!.ToString());
+        Assert.Equal([true, false], slice["endpoints"]!.AsArray().Select(e => e!["conditions"]!["ready"]!.GetValue<bool>()));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed,
+            (await Send(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "{}")).Status);
+    }
 }

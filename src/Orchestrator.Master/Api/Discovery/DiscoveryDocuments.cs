@@ -15,11 +15,11 @@ public static class DiscoveryDocuments
 
     private static readonly IReadOnlyList<string> SubresourceVerbs = ["get", "patch", "update"];
 
-    /// <summary>Everything discovery lists: the stored resources and the read-only EndpointSlice view.</summary>
-    public static IReadOnlyList<ApiResource> Served { get; } = [.. ApiResources.All, EndpointSliceView.Resource];
+    /// <summary>Everything discovery lists: the stored resources and the read-only views.</summary>
+    public static IReadOnlyList<ApiResource> Served { get; } = [.. ApiResources.All, .. ResourceViews.Resources];
 
     public static IReadOnlyList<string> VerbsOf(ApiResource resource) =>
-        resource == EndpointSliceView.Resource ? EndpointSliceView.Verbs : ApiResource.AllVerbs;
+        ResourceViews.Resources.Contains(resource) ? ResourceViews.Verbs : ApiResource.AllVerbs;
 
     public static VersionInfo Version() => new()
     {

@@ -12,14 +12,14 @@ namespace Orchestrator.Master.Api.Rest;
 /// labelled kubernetes.io/service-name). kubectl 1.32 <c>describe service</c> reads its endpoints from slices,
 /// not from Endpoints, so without this view it would always print <c>Endpoints: &lt;none&gt;</c>.
 /// </summary>
-public sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses responses)
+public sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses responses) : IResourceView
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
-    public static readonly ApiResource Resource = new("discovery.k8s.io", "v1", "endpointslices", "endpointslice",
+    public static readonly ApiResource Definition = new("discovery.k8s.io", "v1", "endpointslices", "endpointslice",
         "EndpointSlice", true, typeof(V1EndpointSlice), typeof(V1EndpointSliceList), [], [], []);
 
-    public static readonly IReadOnlyList<string> Verbs = ["get", "list"];
+    public ApiResource Resource => Definition;
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
     {
@@ -28,15 +28,15 @@ public sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses resp
         var slices = listed.Items.OfType<V1Endpoints>().SelectMany(From).Cast<IKubernetesObject<V1ObjectMeta>>().ToList();
         if (info.Name is { } name)
         {
-            var slice = slices.FirstOrDefault(s => s.Metadata.Name == name) ?? throw ApiException.NotFound(Resource, name);
-            await responses.WriteObjectAsync(context, Resource, slice);
+            var slice = slices.FirstOrDefault(s => s.Metadata.Name == name) ?? throw ApiException.NotFound(Definition, name);
+            await responses.WriteObjectAsync(context, Definition, slice);
             return;
         }
         if (context.Request.Query["watch"].ToString() is "true" or "1")
             throw ApiException.MethodNotAllowed("watch");
-        var query = ListQuery.From(context, Resource);
+        var query = ListQuery.From(context, Definition);
         var (page, metadata) = query.Select(new Store.ObjectsListed(slices, listed.ResourceVersion));
-        await responses.WriteListAsync(context, Resource, page, metadata);
+        await responses.WriteListAsync(context, Definition, page, metadata);
     }
 
     public static IEnumerable<V1EndpointSlice> From(V1Endpoints endpoints)
@@ -50,8 +50,8 @@ public sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses resp
             var all = ready.Concat(notReady).ToList();
             yield return new V1EndpointSlice
             {
-                ApiVersion = Resource.GroupVersion,
-                Kind = Resource.Kind,
+                ApiVersion = Definition.GroupVersion,
+                Kind = Definition.Kind,
                 Metadata = new V1ObjectMeta
                 {
                     Name = $"{endpoints.Metadata.Name}-{Suffix(endpoints.Metadata.Uid ?? endpoints.Metadata.Name, i)}",

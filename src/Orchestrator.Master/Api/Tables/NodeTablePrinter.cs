@@ -57,3 +57,17 @@ public sealed class NodeTablePrinter : TablePrinter<V1Node>
 
     private static string Unknown(string? value) => string.IsNullOrEmpty(value) ? "<unknown>" : value;
 }
+
+/// <summary>NAME HOLDER AGE.</summary>
+public sealed class LeaseTablePrinter : TablePrinter<V1Lease>
+{
+    public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
+    [
+        TableColumnDefinition.NameColumn,
+        TableColumnDefinition.Text("Holder", "holderIdentity contains the identity of the holder of a current lease."),
+        TableColumnDefinition.AgeColumn,
+    ];
+
+    protected override IReadOnlyList<object> Cells(V1Lease lease, DateTime now) =>
+        [lease.Metadata.Name, lease.Spec?.HolderIdentity ?? "", Age(lease, now)];
+}

@@ -17,6 +17,7 @@ public static class TableConverter
     {
         [typeof(V1Pod)] = new PodTablePrinter(),
         [typeof(V1Node)] = new NodeTablePrinter(),
+        [typeof(V1Lease)] = new LeaseTablePrinter(),
         [typeof(V1Deployment)] = new DeploymentTablePrinter(),
         [typeof(V1ReplicaSet)] = new ReplicaSetTablePrinter(),
         [typeof(V1ReplicationController)] = new ReplicationControllerTablePrinter(),
