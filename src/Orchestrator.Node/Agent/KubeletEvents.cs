@@ -1,0 +1,36 @@
+using k8s.Models;
+
+namespace Orchestrator.Node.Agent;
+
+/// <summary>Events about a pod as the kubelet writes them (source component "kubelet", host = node).</summary>
+public static class KubeletEvents
+{
+    public static Corev1Event ForPod(V1Pod pod, string? containerName, string type, string reason, string message, string nodeName, DateTime now)
+    {
+        var ns = pod.Metadata.NamespaceProperty ?? "default";
+        return new Corev1Event
+        {
+            ApiVersion = "v1",
+            Kind = "Event",
+            Metadata = new V1ObjectMeta { Name = $"{pod.Metadata.Name}.{Guid.NewGuid():N}"[..Math.Min(253, pod.Metadata.Name.Length + 17)], NamespaceProperty = ns },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = "v1",
+                Kind = "Pod",
+                Name = pod.Metadata.Name,
+                NamespaceProperty = ns,
+                Uid = pod.Metadata.Uid,
+                FieldPath = containerName is null ? null : $"spec.containers{{{containerName}}}",
+            },
+            Type = type,
+            Reason = reason,
+            Message = message,
+            Source = new V1EventSource { Component = "kubelet", Host = nodeName },
+            ReportingComponent = "kubelet",
+            ReportingInstance = nodeName,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+    }
+}

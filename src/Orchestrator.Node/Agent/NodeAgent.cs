@@ -1,0 +1,299 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using k8s.Models;
+using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Runtime;
+using Orchestrator.Shared.Protocol;
+
+namespace Orchestrator.Node.Agent;
+
+/// <summary>
+/// The node's side of the node protocol (the kubelet's main loop). Owns: registration with the master's
+/// NodeGateway (again after every master restart), heartbeats, the set of PodSupervisor children (one per desired
+/// pod uid, level-triggered against each DesiredPodsChanged), the orphan sweep (containers whose pod is not desired),
+/// and handing ServicesChanged to the service proxy. It never touches a container of a desired pod itself — that is
+/// the pod's supervisor's job — and it relays, never invents, pod status.
+/// </summary>
+public sealed class NodeAgent : ReceiveActor, IWithTimers
+{
+    private readonly NodeAgentSettings _settings;
+    private readonly IContainerRuntime _runtime;
+    private readonly IServiceProxy _proxy;
+    private readonly NodeDescription _description;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private readonly Dictionary<string, IActorRef> _supervisors = new();       // by pod uid
+    private readonly Dictionary<IActorRef, string> _stopping = new();          // supervisors stopping, with their uid
+    private readonly HashSet<string> _finished = new();                        // deleting pods already stopped
+    private string _gatewayPath;
+    private IActorRef? _gateway;
+    private bool _runtimeReady;
+    private bool _probed;
+    private long _podsGeneration = -1;
+    private long _servicesGeneration = -1;
+    private IReadOnlyList<V1Pod>? _desired;      // the newest set; null until the master sent one
+    private HashSet<string> _desiredUids = new();
+    private int _children;
+    private int _registerAttempts;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, IServiceProxy proxy) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, proxy));
+
+    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, IServiceProxy proxy)
+    {
+        _settings = settings;
+        _runtime = runtime;
+        _proxy = proxy;
+        _gatewayPath = settings.GatewayPath;
+        _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow);
+
+        Receive<AgentTick>(t => t == AgentTick.ProbeRuntime, _ => ProbeRuntime());
+        Receive<RuntimeProbed>(OnRuntimeProbed);
+        Receive<AgentTick>(t => t == AgentTick.Register, _ => SendRegistration());
+        Receive<NodeRegistered>(OnRegistered);
+        // each heartbeat asks the runtime first, so the posted Ready condition is current
+        Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => ProbeRuntime());
+        Receive<DesiredPodsChanged>(OnDesiredPods);
+        Receive<ServicesChanged>(OnServices);
+        Receive<PodStatusReported>(ToMaster);
+        Receive<NodeEventReported>(ToMaster);
+        Receive<AgentTick>(t => t == AgentTick.Sweep, _ => StartSweep());
+        Receive<ContainersListed>(OnContainersListed);
+        Receive<OrphanRemoved>(_ => { });
+        Receive<Terminated>(OnTerminated);
+        Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
+        Receive<ClusterEvent.UnreachableMember>(m => { if (IsMaster(m.Member)) StartMasterLostTimer("unreachable"); });
+        Receive<ClusterEvent.ReachableMember>(m => { if (IsMaster(m.Member)) Timers.Cancel(AgentTick.MasterLost.Name); });
+        Receive<AgentTick>(t => t == AgentTick.MasterLost, _ => Rejoin());
+        Receive<Status.Failure>(f => _log.Warning("Runtime call failed: {0}", f.Cause.Message));
+    }
+
+    protected override void PreStart()
+    {
+        if (_settings.UseCluster)
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        Timers.StartPeriodicTimer(AgentTick.Heartbeat.Name, AgentTick.Heartbeat, _settings.HeartbeatInterval);
+        Timers.StartPeriodicTimer(AgentTick.Sweep.Name, AgentTick.Sweep, _settings.OrphanSweepInterval);
+        ProbeRuntime();
+    }
+
+    protected override void PostStop()
+    {
+        if (_settings.UseCluster) Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    // ---- container runtime -------------------------------------------------------------------------------
+
+    private void ProbeRuntime()
+    {
+        async Task<RuntimeProbed> Probe()
+        {
+            try
+            {
+                await _runtime.EnsureNetworkAsync();
+                return new RuntimeProbed(await _runtime.GetVersionAsync(), null);
+            }
+            catch (Exception e) { return new RuntimeProbed(null, e.Message); }
+        }
+        Probe().PipeTo(Self);
+    }
+
+    private void OnRuntimeProbed(RuntimeProbed probed)
+    {
+        _description.SetRuntime(probed.Version, DateTime.UtcNow);
+        var wasReady = _runtimeReady;
+        _runtimeReady = probed.Version is not null;
+        if (!_runtimeReady)
+        {
+            _log.Warning("Container runtime unavailable ({0}); retrying", probed.Error);
+            Timers.StartSingleTimer(AgentTick.ProbeRuntime.Name, AgentTick.ProbeRuntime, _settings.RuntimeRetryInterval);
+        }
+        else if (!wasReady) _log.Info("Container runtime {0} ready", probed.Version);
+
+        if (!_probed)
+        {
+            _probed = true;
+            StartRegistering();
+        }
+        else SendHeartbeat();
+        if (_runtimeReady && !wasReady && _desired is not null) Reconcile();
+    }
+
+    // ---- registration and heartbeats ---------------------------------------------------------------------
+
+    private void StartRegistering()
+    {
+        _gateway = null;
+        _registerAttempts = 0;
+        Timers.StartPeriodicTimer(AgentTick.Register.Name, AgentTick.Register, _settings.RegisterInterval);
+        SendRegistration();
+    }
+
+    private void SendRegistration()
+    {
+        if (_gateway is not null || !_probed) return;
+        // say it once per round; the master may be down for a while
+        if (_registerAttempts++ % 20 == 0) _log.Info("Registering node {0} with {1}", _settings.NodeName, _gatewayPath);
+        Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow)), Self);
+    }
+
+    private void OnRegistered(NodeRegistered registered)
+    {
+        Timers.Cancel(AgentTick.Register.Name);
+        if (Equals(_gateway, Sender)) return;
+        if (_gateway is not null) Context.Unwatch(_gateway);
+        _gateway = Sender;
+        Context.Watch(_gateway);
+        // a restarted master numbers its sends from scratch: accept whatever it sends next
+        _podsGeneration = -1;
+        _servicesGeneration = -1;
+        _log.Info("Node {0} registered with {1}", registered.NodeName, Sender.Path);
+        foreach (var supervisor in _supervisors.Values) supervisor.Tell(ResendPodStatus.Instance);
+    }
+
+    private void SendHeartbeat() =>
+        _gateway?.Tell(new NodeHeartbeat(_settings.NodeName, _description.Status(DateTime.UtcNow)), Self);
+
+    private void ToMaster(object message)
+    {
+        if (_gateway is null) return; // re-sent after registration (ResendPodStatus); events are best effort
+        _gateway.Tell(message, Self);
+    }
+
+    private void OnMemberEvent(ClusterEvent.IMemberEvent e)
+    {
+        if (!IsMaster(e.Member)) return;
+        switch (e)
+        {
+            case ClusterEvent.MemberUp up:
+                Timers.Cancel(AgentTick.MasterLost.Name);
+                var path = $"{up.Member.Address}/user/{NodeProtocolNames.GatewayActorName}";
+                if (path != _gatewayPath || _gateway is null || _gateway.Path.Address != up.Member.Address)
+                {
+                    _gatewayPath = path;
+                    StartRegistering();
+                }
+                break;
+            case ClusterEvent.MemberRemoved:
+                // removed (left or downed) is final, unlike unreachable: rejoin without waiting
+                _log.Warning("Master {0} was removed from the cluster", e.Member.Address);
+                Timers.StartSingleTimer(AgentTick.MasterLost.Name, AgentTick.MasterLost, TimeSpan.FromSeconds(1));
+                break;
+        }
+    }
+
+    private static bool IsMaster(Member member) => member.HasRole(NodeProtocolNames.MasterRole);
+
+    private void StartMasterLostTimer(string why)
+    {
+        _log.Warning("Master is {0}; leaving the cluster in {1} unless it comes back", why, _settings.MasterLostTimeout);
+        if (!Timers.IsTimerActive(AgentTick.MasterLost.Name))
+            Timers.StartSingleTimer(AgentTick.MasterLost.Name, AgentTick.MasterLost, _settings.MasterLostTimeout);
+    }
+
+    /// <summary>A restarted master forms a new cluster that this actor system can never join again: shut the system
+    /// down so Program starts a fresh one (containers keep running and are adopted).</summary>
+    private void Rejoin()
+    {
+        _log.Warning("Master lost; restarting the node's actor system to join the master's new cluster");
+        CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+    }
+
+    // ---- pods ---------------------------------------------------------------------------------------------
+
+    private void OnDesiredPods(DesiredPodsChanged changed)
+    {
+        if (changed.Generation < _podsGeneration)
+        {
+            _log.Debug("Ignoring pod set generation {0} (have {1})", changed.Generation, _podsGeneration);
+            return;
+        }
+        _podsGeneration = changed.Generation;
+        var first = _desired is null;
+        _desired = changed.Pods;
+        _desiredUids = changed.Pods.Where(p => p.Metadata.DeletionTimestamp is null).Select(p => p.Metadata.Uid).ToHashSet();
+        if (!_runtimeReady) return; // applied once the runtime answers
+        Reconcile();
+        if (first) StartSweep(); // adopt-or-remove what a previous agent left behind
+    }
+
+    /// <summary>Converges the supervisors on the newest desired set; idempotent.</summary>
+    private void Reconcile()
+    {
+        var desired = _desired ?? [];
+        foreach (var pod in desired)
+        {
+            var uid = pod.Metadata.Uid;
+            var deleting = pod.Metadata.DeletionTimestamp is not null;
+            if (_supervisors.TryGetValue(uid, out var supervisor))
+            {
+                supervisor.Tell(new PodUpdated(pod));
+                if (deleting) Stop(uid, reportFinalStatus: true);
+            }
+            else if (!_stopping.ContainsValue(uid) && !_finished.Contains(uid))
+            {
+                _supervisors[uid] = Context.ActorOf(PodSupervisor.Props(pod, _runtime, _settings.Pods), $"pod-{uid}-{++_children}");
+                if (deleting) Stop(uid, reportFinalStatus: true); // adopts, then stops and reports
+                else _log.Info("Supervising pod {0}/{1} ({2})", pod.Metadata.NamespaceProperty, pod.Metadata.Name, uid);
+            }
+        }
+        var present = desired.Select(p => p.Metadata.Uid).ToHashSet();
+        foreach (var uid in _supervisors.Keys.Where(u => !present.Contains(u)).ToList())
+            Stop(uid, reportFinalStatus: false);
+        _finished.IntersectWith(present);
+    }
+
+    private void Stop(string uid, bool reportFinalStatus)
+    {
+        var supervisor = _supervisors[uid];
+        _supervisors.Remove(uid);
+        _stopping[supervisor] = uid;
+        if (reportFinalStatus) _finished.Add(uid);
+        Context.Watch(supervisor);
+        supervisor.Tell(new StopPod(reportFinalStatus));
+        _log.Info("Stopping pod {0}", uid);
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        if (_stopping.Remove(t.ActorRef)) return;
+        if (Equals(t.ActorRef, _gateway))
+        {
+            _log.Warning("Node gateway {0} terminated; registering again", t.ActorRef.Path);
+            StartRegistering();
+        }
+    }
+
+    private void OnServices(ServicesChanged changed)
+    {
+        if (changed.Generation < _servicesGeneration) return;
+        _servicesGeneration = changed.Generation;
+        try { _proxy.Apply(changed); }
+        catch (Exception e) { _log.Error(e, "Service proxy rejected services generation {0}", changed.Generation); }
+    }
+
+    // ---- orphans -----------------------------------------------------------------------------------------
+
+    private void StartSweep()
+    {
+        if (!_runtimeReady || _desired is null) return;
+        _runtime.ListContainersAsync().PipeTo(Self, success: list => new ContainersListed(list));
+    }
+
+    private void OnContainersListed(ContainersListed listed)
+    {
+        // pods being stopped remove their own containers; everything else not desired is an orphan
+        var stopping = _stopping.Values.ToHashSet();
+        foreach (var orphan in listed.Containers.Where(c => !_desiredUids.Contains(c.PodUid) && !stopping.Contains(c.PodUid)
+                                                           && !_supervisors.ContainsKey(c.PodUid)))
+        {
+            _log.Info("Removing orphan container {0} (pod {1}/{2}, uid {3})", orphan.Id, orphan.PodNamespace, orphan.PodName, orphan.PodUid);
+            var id = orphan.Id;
+            _runtime.RemoveContainerAsync(id).PipeTo(Self, success: () => new OrphanRemoved(id));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Agent;
+
+public sealed record NodeAgentSettings(
+    string NodeName,
+    string Address,
+    /// <summary>Where RegisterNode goes until the cluster tells us the master member's address.</summary>
+    string GatewayPath,
+    /// <summary>Off in unit tests: no Akka.Cluster there.</summary>
+    bool UseCluster,
+    TimeSpan RegisterInterval,
+    TimeSpan HeartbeatInterval,
+    TimeSpan OrphanSweepInterval,
+    TimeSpan RuntimeRetryInterval,
+    /// <summary>How long the master may stay unreachable before this node leaves the cluster to rejoin a new master.</summary>
+    TimeSpan MasterLostTimeout,
+    PodSupervisorSettings Pods)
+{
+    public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
+        nodeName, address,
+        $"akka.tcp://{Shared.Protocol.NodeProtocolNames.ActorSystemName}@{master}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",
+        UseCluster: true,
+        RegisterInterval: TimeSpan.FromSeconds(3),
+        HeartbeatInterval: TimeSpan.FromSeconds(10),
+        OrphanSweepInterval: TimeSpan.FromSeconds(30),
+        RuntimeRetryInterval: TimeSpan.FromSeconds(5),
+        MasterLostTimeout: TimeSpan.FromSeconds(30),
+        Pods: PodSupervisorSettings.Default(nodeName, address));
+}
+
+internal sealed record RuntimeProbed(string? Version, string? Error);
+
+internal sealed record ContainersListed(IReadOnlyList<RuntimeContainer> Containers);
+
+internal sealed record OrphanRemoved(string ContainerId);
+
+internal sealed record AgentTick(string Name)
+{
+    public static readonly AgentTick Register = new("register");
+    public static readonly AgentTick Heartbeat = new("heartbeat");
+    public static readonly AgentTick Sweep = new("sweep");
+    public static readonly AgentTick ProbeRuntime = new("probe-runtime");
+    public static readonly AgentTick MasterLost = new("master-lost");
+}

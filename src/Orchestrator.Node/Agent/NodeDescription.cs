@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using k8s.Models;
+
+namespace Orchestrator.Node.Agent;
+
+/// <summary>
+/// The Node object this machine registers, and the status it posts on each heartbeat: capacity from the
+/// machine, addresses from the node's options, kubelet-like nodeInfo. Reads /proc and /etc once.
+/// </summary>
+public sealed class NodeDescription
+{
+    public const string KubeletVersion = "v1.32.0-orchestrator";
+
+    private readonly string _name;
+    private readonly string _address;
+    private readonly DateTime _startedAt;
+    private readonly Dictionary<string, ResourceQuantity> _capacity;
+    private readonly V1NodeSystemInfo _info;
+    private DateTime _readySince;
+    private bool _ready;
+
+    public NodeDescription(string name, string address, DateTime startedAt)
+    {
+        _name = name;
+        _address = address;
+        _startedAt = startedAt;
+        _readySince = startedAt;
+        _capacity = new Dictionary<string, ResourceQuantity>
+        {
+            ["cpu"] = new(Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
+            ["memory"] = new(MemoryKi() + "Ki"),
+            ["pods"] = new("110"),
+            ["ephemeral-storage"] = new(EphemeralStorageKi() + "Ki"),
+        };
+        _info = new V1NodeSystemInfo
+        {
+            Architecture = RuntimeInformation.OSArchitecture switch
+            {
+                Architecture.X64 => "amd64",
+                Architecture.Arm64 => "arm64",
+                var other => other.ToString().ToLowerInvariant(),
+            },
+            OperatingSystem = "linux",
+            OsImage = OsImage(),
+            KernelVersion = ReadFirstLine("/proc/sys/kernel/osrelease") ?? Environment.OSVersion.Version.ToString(),
+            KubeletVersion = KubeletVersion,
+            KubeProxyVersion = KubeletVersion,
+            ContainerRuntimeVersion = "docker://unknown",
+            MachineID = ReadFirstLine("/etc/machine-id") ?? "",
+            SystemUUID = ReadFirstLine("/sys/class/dmi/id/product_uuid") ?? ReadFirstLine("/etc/machine-id") ?? "",
+            BootID = ReadFirstLine("/proc/sys/kernel/random/boot_id") ?? "",
+        };
+    }
+
+    public string Name => _name;
+
+    /// <summary>Called when the container runtime answers (or stops answering): the node is Ready only with a runtime.</summary>
+    public void SetRuntime(string? runtimeVersion, DateTime now)
+    {
+        var ready = runtimeVersion is not null;
+        if (runtimeVersion is not null) _info.ContainerRuntimeVersion = runtimeVersion;
+        if (ready != _ready) _readySince = now;
+        _ready = ready;
+    }
+
+    public V1Node Node(DateTime now) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Node",
+        Metadata = new V1ObjectMeta
+        {
+            Name = _name,
+            Labels = new Dictionary<string, string>
+            {
+                ["kubernetes.io/hostname"] = _name,
+                ["kubernetes.io/os"] = "linux",
+                ["kubernetes.io/arch"] = _info.Architecture,
+                ["beta.kubernetes.io/os"] = "linux",
+                ["beta.kubernetes.io/arch"] = _info.Architecture,
+            },
+            Annotations = new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0" },
+        },
+        Spec = new V1NodeSpec(),
+        Status = Status(now),
+    };
+
+    public V1NodeStatus Status(DateTime now) => new()
+    {
+        Capacity = new Dictionary<string, ResourceQuantity>(_capacity),
+        Allocatable = new Dictionary<string, ResourceQuantity>(_capacity),
+        Addresses =
+        [
+            new V1NodeAddress { Type = "InternalIP", Address = _address },
+            new V1NodeAddress { Type = "Hostname", Address = _name },
+        ],
+        NodeInfo = _info,
+        DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = 10250 } },
+        Conditions =
+        [
+            Pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),
+            Pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now),
+            Pressure("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now),
+            new V1NodeCondition
+            {
+                Type = "Ready",
+                Status = _ready ? "True" : "False",
+                Reason = _ready ? "KubeletReady" : "KubeletNotReady",
+                Message = _ready ? "kubelet is posting ready status" : "container runtime is down",
+                LastHeartbeatTime = now,
+                LastTransitionTime = _readySince,
+            },
+        ],
+    };
+
+    private V1NodeCondition Pressure(string type, string reason, string message, DateTime now) => new()
+    {
+        Type = type, Status = "False", Reason = reason, Message = message, LastHeartbeatTime = now, LastTransitionTime = _startedAt,
+    };
+
+    private static long MemoryKi()
+    {
+        // "MemTotal:       24684544 kB"
+        var line = File.Exists("/proc/meminfo") ? File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:")) : null;
+        var digits = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1);
+        return long.TryParse(digits, out var kb) ? kb : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024;
+    }
+
+    private static long EphemeralStorageKi()
+    {
+        try { return new DriveInfo("/").TotalSize / 1024; }
+        catch (Exception) { return 0; }
+    }
+
+    private static string OsImage()
+    {
+        const string key = "PRETTY_NAME=";
+        var line = File.Exists("/etc/os-release") ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith(key)) : null;
+        return line is null ? RuntimeInformation.OSDescription : line[key.Length..].Trim('"');
+    }
+
+    private static string? ReadFirstLine(string path)
+    {
+        try { return File.Exists(path) ? File.ReadLines(path).FirstOrDefault()?.Trim() : null; }
+        catch (Exception) { return null; }
+    }
+}

@@ -1,0 +1,285 @@
+using Akka.Actor;
+using Akka.Event;
+using k8s.Models;
+using Orchestrator.Node.Runtime;
+using Orchestrator.Shared.Api;
+using Orchestrator.Shared.Protocol;
+
+namespace Orchestrator.Node.Agent;
+
+/// <summary>
+/// Owns the containers of one pod on this node (the kubelet's pod worker): adopts the pod's existing
+/// containers, creates and starts missing ones, restarts exited ones per restartPolicy with the
+/// CrashLoopBackOff back-off, reports the pod's status and kubelet events to its parent (the NodeAgent), and on
+/// <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and removes them. It never decides whether the
+/// pod should exist — the NodeAgent does — and never talks to the master directly.
+/// Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
+/// </summary>
+public sealed class PodSupervisor : ReceiveActor, IWithTimers
+{
+    private readonly IContainerRuntime _runtime;
+    private readonly PodSupervisorSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, ContainerSlot> _slots = new();
+    private V1Pod _pod;
+    private DateTime _startTime;
+    private bool _adopted;
+    private V1PodStatus? _lastStatus;
+    private string? _lastSentJson;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(V1Pod pod, IContainerRuntime runtime, PodSupervisorSettings settings) =>
+        Akka.Actor.Props.Create(() => new PodSupervisor(pod, runtime, settings));
+
+    public PodSupervisor(V1Pod pod, IContainerRuntime runtime, PodSupervisorSettings settings)
+    {
+        _pod = pod;
+        _runtime = runtime;
+        _settings = settings;
+        _startTime = pod.Status?.StartTime ?? DateTime.UtcNow;
+        _lastStatus = pod.Status;
+
+        ReceiveAsync<SyncPod>(_ => SyncAsync());
+        Receive<PodUpdated>(m =>
+        {
+            _pod = m.Pod;
+            Self.Tell(SyncPod.Instance);
+        });
+        Receive<ResendPodStatus>(_ =>
+        {
+            _lastSentJson = null;
+            Self.Tell(SyncPod.Instance);
+        });
+        ReceiveAsync<StopPod>(StopAsync);
+    }
+
+    private string PodKey => $"{_pod.Metadata.NamespaceProperty ?? "default"}/{_pod.Metadata.Name}";
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("sync", SyncPod.Instance, _settings.SyncInterval);
+        Self.Tell(SyncPod.Instance);
+    }
+
+    private async Task SyncAsync()
+    {
+        try
+        {
+            if (!_adopted) await AdoptAsync();
+            foreach (var spec in _pod.Spec.Containers)
+                await SyncContainerAsync(spec, Slot(spec.Name));
+        }
+        catch (Exception e)
+        {
+            // the runtime may be briefly unavailable: keep what we know and try again on the next tick
+            _log.Warning("Sync of pod {0} failed: {1}", PodKey, e.Message);
+        }
+        ReportStatus();
+    }
+
+    private ContainerSlot Slot(string name) =>
+        _slots.TryGetValue(name, out var slot) ? slot : _slots[name] = new ContainerSlot();
+
+    /// <summary>Takes over the containers a previous agent left for this pod; one per container name, the rest removed.</summary>
+    private async Task AdoptAsync()
+    {
+        var existing = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
+        var wanted = _pod.Spec.Containers.Select(c => c.Name).ToHashSet();
+        foreach (var group in existing.GroupBy(c => c.ContainerName))
+        {
+            var ordered = group.OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt).ToList();
+            var keep = wanted.Contains(group.Key) ? ordered[0] : null;
+            if (keep is not null)
+            {
+                var slot = Slot(group.Key);
+                slot.Id = keep.Id;
+                slot.RestartCount = keep.RestartCount;
+                slot.HasRun = true;
+                _log.Info("Adopted container {0} of pod {1} ({2})", group.Key, PodKey, keep.Id[..Math.Min(12, keep.Id.Length)]);
+            }
+            foreach (var extra in ordered.Where(c => c != keep))
+            {
+                _log.Info("Removing duplicate container {0} of pod {1}", extra.Id, PodKey);
+                await _runtime.RemoveContainerAsync(extra.Id);
+            }
+        }
+        _adopted = true;
+    }
+
+    private async Task SyncContainerAsync(V1Container spec, ContainerSlot slot)
+    {
+        var now = DateTime.UtcNow;
+        if (slot.Id is not null)
+        {
+            var observed = await _runtime.InspectContainerAsync(slot.Id);
+            if (observed is null)
+            {
+                slot.Id = null; // removed behind our back: recreate it, counting a restart
+                slot.Current = null;
+            }
+            else
+            {
+                slot.Current = observed;
+                slot.ImageId = observed.ImageId;
+                if (observed.Running || !ShouldRestart(observed.ExitCode)) { slot.ClearWaiting(); return; }
+                await RecordCrashAsync(spec, slot, PodStatusBuilder.Terminated(observed), observed.StartedAt, observed.FinishedAt ?? now);
+            }
+        }
+
+        if (now < slot.BackOffUntil)
+        {
+            slot.WaitingReason = slot.ImageMissing ? "ImagePullBackOff" : "CrashLoopBackOff";
+            slot.WaitingMessage = slot.ImageMissing
+                ? $"Back-off pulling image \"{spec.Image}\""
+                : $"back-off {slot.BackOff.TotalSeconds:0}s restarting failed container={spec.Name} pod={_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})";
+            return;
+        }
+        await CreateAndStartAsync(spec, slot, now);
+    }
+
+    private async Task CreateAndStartAsync(V1Container spec, ContainerSlot slot, DateTime now)
+    {
+        var imageId = await _runtime.FindImageAsync(spec.Image);
+        if (imageId is null)
+        {
+            var message = $"Failed to pull image \"{spec.Image}\": the image is not in the node's local image store and no registry is reachable";
+            if (!slot.ImageMissing || slot.WaitingReason != "ErrImagePull")
+                Event(spec.Name, "Warning", "Failed", message);
+            slot.ImageMissing = true;
+            slot.WaitingReason = "ErrImagePull";
+            slot.WaitingMessage = message;
+            slot.BackOffUntil = now + BackOffDelay(slot.ImagePullStep++);
+            return;
+        }
+        slot.ImageMissing = false;
+        slot.ImagePullStep = 0;
+        slot.ImageId = imageId;
+        Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine");
+
+        var restartCount = slot.HasRun ? slot.RestartCount + 1 : slot.RestartCount;
+        var id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount));
+        slot.Id = id;
+        slot.RestartCount = restartCount;
+        slot.HasRun = true;
+        Event(spec.Name, "Normal", "Created", $"Created container {spec.Name}");
+        try
+        {
+            await _runtime.StartContainerAsync(id);
+        }
+        catch (Exception e)
+        {
+            Event(spec.Name, "Warning", "Failed", $"Error: failed to start container \"{spec.Name}\": {e.Message}");
+            var failed = new V1ContainerStateTerminated { ExitCode = 128, Reason = "StartError", Message = e.Message, FinishedAt = now, ContainerID = $"docker://{id}" };
+            await RecordCrashAsync(spec, slot, failed, null, now);
+            return;
+        }
+        Event(spec.Name, "Normal", "Started", $"Started container {spec.Name}");
+        slot.ClearWaiting();
+        slot.Current = await _runtime.InspectContainerAsync(id);
+    }
+
+    /// <summary>The container exited and will be restarted: keep its last state, remove it, start the back-off.</summary>
+    private async Task RecordCrashAsync(V1Container spec, ContainerSlot slot, V1ContainerStateTerminated terminated, DateTime? startedAt, DateTime finishedAt)
+    {
+        // a container that ran long enough is healthy again: the back-off starts over (the kubelet uses 2 × max)
+        if (startedAt is { } started && finishedAt - started >= 2 * _settings.MaxBackOff) slot.BackOffStep = 0;
+        var delay = slot.BackOffStep == 0 ? TimeSpan.Zero : BackOffDelay(slot.BackOffStep - 1);
+        slot.BackOffStep++;
+        slot.BackOffUntil = finishedAt + delay;
+        slot.BackOff = delay;
+        slot.LastTerminated = terminated;
+        if (slot.Id is not null) await _runtime.RemoveContainerAsync(slot.Id);
+        slot.Id = null;
+        slot.Current = null;
+        if (delay > TimeSpan.Zero)
+            Event(spec.Name, "Warning", "BackOff", $"Back-off restarting failed container {spec.Name} in pod {_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})");
+    }
+
+    /// <summary>10 s, 20 s, 40 s, … capped at 5 min (the kubelet's CrashLoopBackOff).</summary>
+    private TimeSpan BackOffDelay(int step)
+    {
+        var ticks = _settings.InitialBackOff.Ticks * Math.Pow(2, Math.Clamp(step, 0, 30));
+        return ticks >= _settings.MaxBackOff.Ticks ? _settings.MaxBackOff : TimeSpan.FromTicks((long)ticks);
+    }
+
+    private bool ShouldRestart(int exitCode) => (_pod.Spec.RestartPolicy ?? "Always") switch
+    {
+        "Never" => false,
+        "OnFailure" => exitCode != 0,
+        _ => true,
+    };
+
+    private async Task StopAsync(StopPod stop)
+    {
+        Timers.CancelAll();
+        var grace = TimeSpan.FromSeconds(_pod.Metadata.DeletionGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30);
+        if (grace > _settings.MaxGracePeriod) grace = _settings.MaxGracePeriod;
+        try
+        {
+            var running = _slots.Where(kv => kv.Value.Id is not null).ToList();
+            foreach (var (name, _) in running) Event(name, "Normal", "Killing", $"Stopping container {name}");
+            await Task.WhenAll(running.Select(async kv =>
+            {
+                await _runtime.StopContainerAsync(kv.Value.Id!, grace);
+                kv.Value.Current = await _runtime.InspectContainerAsync(kv.Value.Id!) ?? kv.Value.Current;
+                kv.Value.ClearWaiting();
+            }));
+            if (stop.ReportFinalStatus) ReportStatus();
+            // everything labelled with this pod, including containers we never adopted
+            foreach (var c in await _runtime.ListContainersAsync(_pod.Metadata.Uid))
+                await _runtime.RemoveContainerAsync(c.Id);
+            _log.Info("Stopped pod {0}", PodKey);
+        }
+        catch (Exception e)
+        {
+            // the NodeAgent's orphan sweep removes whatever is left
+            _log.Warning("Stopping pod {0} failed: {1}", PodKey, e.Message);
+        }
+        Context.Stop(Self);
+    }
+
+    private void ReportStatus()
+    {
+        var views = _pod.Spec.Containers.Select(spec =>
+        {
+            var s = Slot(spec.Name);
+            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage);
+        }).ToList();
+        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow);
+        _lastStatus = status;
+        var json = KubeObjects.Serialize(status);
+        if (json == _lastSentJson) return;
+        _lastSentJson = json;
+        Context.Parent.Tell(new PodStatusReported(_settings.NodeName, _pod.Metadata.NamespaceProperty ?? "default",
+            _pod.Metadata.Name, _pod.Metadata.Uid, status));
+    }
+
+    private void Event(string container, string type, string reason, string message) =>
+        Context.Parent.Tell(new NodeEventReported(_settings.NodeName,
+            KubeletEvents.ForPod(_pod, container, type, reason, message, _settings.NodeName, DateTime.UtcNow)));
+
+    /// <summary>Mutable, actor-private bookkeeping for one container name of the pod.</summary>
+    private sealed class ContainerSlot
+    {
+        public string? Id;
+        public ContainerObservation? Current;
+        public string? ImageId;
+        public int RestartCount;
+        public bool HasRun;
+        public int BackOffStep;
+        public DateTime BackOffUntil;
+        public TimeSpan BackOff;
+        public bool ImageMissing;
+        public int ImagePullStep;
+        public V1ContainerStateTerminated? LastTerminated;
+        public string? WaitingReason;
+        public string? WaitingMessage;
+
+        public void ClearWaiting()
+        {
+            WaitingReason = null;
+            WaitingMessage = null;
+        }
+    }
+}

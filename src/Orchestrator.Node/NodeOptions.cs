@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Net;
+
+namespace Orchestrator.Node;
+
+/// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port</c>.</summary>
+public sealed record NodeOptions(
+    string Name,
+    IPAddress Address,
+    string Master,
+    int ClusterPort,
+    string Docker,
+    string Network,
+    int HealthzPort)
+{
+    public const string Usage =
+        "usage: orchestrator-node [--name <node name>] [--address 127.0.0.1] [--master 127.0.0.1:4050] [--cluster-port 0]\n" +
+        "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]";
+
+    public static NodeOptions Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{arg}'");
+            var eq = arg.IndexOf('=');
+            if (eq > 0) values[arg[2..eq]] = arg[(eq + 1)..];
+            else if (i + 1 < args.Count) values[arg[2..]] = args[++i];
+            else throw new ArgumentException($"option '{arg}' needs a value");
+        }
+        var known = new[] { "name", "address", "master", "cluster-port", "docker", "network", "healthz-port" };
+        foreach (var key in values.Keys.Where(k => !known.Contains(k)))
+            throw new ArgumentException($"unknown option '--{key}'");
+
+        string Get(string key, string fallback) => values.TryGetValue(key, out var v) && v.Length > 0 ? v : fallback;
+        int Port(string key, int fallback) => int.TryParse(Get(key, fallback.ToString(CultureInfo.InvariantCulture)), out var p) && p is >= 0 and <= 65535
+            ? p
+            : throw new ArgumentException($"--{key} must be a port number");
+
+        var address = Get("address", "127.0.0.1");
+        return new NodeOptions(
+            Name: Get("name", Environment.MachineName).ToLowerInvariant(),
+            Address: IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"--address '{address}' is not an IP address"),
+            Master: Get("master", "127.0.0.1:4050"),
+            ClusterPort: Port("cluster-port", 0),
+            Docker: Get("docker", "unix:///var/run/docker.sock"),
+            Network: Get("network", "orchestrator"),
+            HealthzPort: Port("healthz-port", 10248));
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.LoadBalancing;
+
+namespace Orchestrator.Node.Proxy;
+
+/// <summary>Wires the service proxy into the node's web host: YARP, the reloadable Kestrel listeners and the
+/// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>.</summary>
+public static class ServiceProxyHosting
+{
+    public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint)
+    {
+        var listeners = new Listeners();
+        builder.Services.AddSingleton(listeners);
+        builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
+        builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
+        builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
+            listeners, sp.GetRequiredService<ILogger<ServiceProxy>>()));
+        builder.Services.AddSingleton<IServiceProxy>(sp => sp.GetRequiredService<ServiceProxy>());
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // the status endpoint is fixed; service listeners come and go with the Listeners configuration
+            kestrel.Listen(statusEndPoint);
+            kestrel.Configure(listeners.Configuration, reloadOnChange: true);
+        });
+        return builder;
+    }
+
+    public static WebApplication MapServiceProxy(this WebApplication app)
+    {
+        var proxy = app.Services.GetRequiredService<ServiceProxy>();
+        // requests on a socket that is not a service listener are for the node itself (the status endpoint)
+        app.Use(async (context, next) =>
+        {
+            var local = context.Connection.LocalIpAddress;
+            if (local is not null && proxy.ClusterByListener.ContainsKey(new IPEndPoint(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local, context.Connection.LocalPort)))
+            {
+                await next();
+                return;
+            }
+            await WriteStatusAsync(context, proxy);
+        });
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use(proxy.RouteByListenerAsync);
+            pipeline.UseSessionAffinity();
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    private static Task WriteStatusAsync(HttpContext context, ServiceProxy proxy)
+    {
+        switch (context.Request.Path.Value)
+        {
+            case "/healthz":
+                context.Response.ContentType = "text/plain";
+                return context.Response.WriteAsync("ok");
+            case "/status":
+                return context.Response.WriteAsJsonAsync(new
+                {
+                    listeners = proxy.ClusterByListener.OrderBy(kv => kv.Value).Select(kv => new { endpoint = kv.Key.ToString(), cluster = kv.Value }),
+                });
+            default:
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+        }
+    }
+}

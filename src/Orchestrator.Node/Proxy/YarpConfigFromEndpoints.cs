@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using Orchestrator.Shared.Protocol;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.LoadBalancing;
+
+namespace Orchestrator.Node.Proxy;
+
+/// <summary>One socket the proxy listens on, and the YARP cluster (one service port) its requests go to.</summary>
+public sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service);
+
+/// <summary>An immutable snapshot of the proxy's configuration for one ServicesChanged.</summary>
+public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped);
+
+/// <summary>
+/// Turns Services and Endpoints into listeners and YARP clusters, like kube-proxy turns them into rules:
+/// a listener on the node address at each nodePort (NodePort and LoadBalancer services) and on each loopback
+/// externalIP at the service port; one cluster per service port whose destinations are the ready endpoint
+/// addresses × the endpoint port matched by name. Pure, so it is tested without sockets.
+/// </summary>
+public static class YarpConfigFromEndpoints
+{
+    /// <summary>A cluster without destinations: the catch-all route needs one; YARP answers 503 from it.</summary>
+    public const string UnassignedClusterId = "unassigned";
+
+    public static ProxyPlan Build(ServicesChanged changed, IPAddress nodeAddress)
+    {
+        var endpointsByService = changed.Endpoints
+            .GroupBy(e => Key(e.Metadata))
+            .ToDictionary(g => g.Key, g => g.Last());
+        var listeners = new Dictionary<IPEndPoint, ProxyListener>();
+        var clusters = new List<ClusterConfig> { new() { ClusterId = UnassignedClusterId } };
+        var skipped = new List<string>();
+
+        foreach (var service in changed.Services.OrderBy(s => Key(s.Metadata), StringComparer.Ordinal))
+        {
+            var key = Key(service.Metadata);
+            var type = service.Spec?.Type ?? "ClusterIP";
+            endpointsByService.TryGetValue(key, out var endpoints);
+            var single = service.Spec?.Ports?.Count == 1;
+            foreach (var port in service.Spec?.Ports ?? [])
+            {
+                if (!string.Equals(port.Protocol ?? "TCP", "TCP", StringComparison.OrdinalIgnoreCase))
+                {
+                    skipped.Add($"{key} port {port.Port}/{port.Protocol}: only TCP is proxied");
+                    continue;
+                }
+                var clusterId = $"{key}:{port.Name ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                clusters.Add(Cluster(clusterId, Destinations(endpoints, port, single), service.Spec?.SessionAffinity));
+
+                if (type is "NodePort" or "LoadBalancer" && port.NodePort is > 0)
+                    AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), clusterId, key);
+                foreach (var externalIp in service.Spec?.ExternalIPs ?? [])
+                {
+                    if (IPAddress.TryParse(externalIp, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(ip))
+                        AddListener(new IPEndPoint(ip, port.Port), clusterId, key);
+                    else
+                        skipped.Add($"{key}: externalIP {externalIp} is not a loopback address of this machine; not listening on it");
+                }
+            }
+        }
+        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped);
+
+        void AddListener(IPEndPoint endPoint, string clusterId, string service)
+        {
+            if (listeners.TryGetValue(endPoint, out var existing))
+                skipped.Add($"{service}: {endPoint} is already taken by {existing.Service}");
+            else
+                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service);
+        }
+    }
+
+    /// <summary>Ready addresses only (notReadyAddresses are excluded), at the endpoint port named like the service port.</summary>
+    internal static Dictionary<string, DestinationConfig> Destinations(V1Endpoints? endpoints, V1ServicePort servicePort, bool singlePort)
+    {
+        var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
+        foreach (var subset in endpoints?.Subsets ?? [])
+        {
+            var ports = subset.Ports ?? [];
+            var port = ports.FirstOrDefault(p => (p.Name ?? "") == (servicePort.Name ?? ""))
+                       ?? (singlePort && ports.Count == 1 ? ports[0] : null);
+            if (port is null) continue;
+            foreach (var address in subset.Addresses ?? [])
+            {
+                var hostPort = $"{address.Ip}:{port.Port}";
+                destinations[hostPort] = new DestinationConfig { Address = $"http://{hostPort}" };
+            }
+        }
+        return destinations;
+    }
+
+    private static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations, string? sessionAffinity) => new()
+    {
+        ClusterId = id,
+        LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : LoadBalancingPolicies.RoundRobin,
+        Destinations = destinations,
+        // pods speak HTTP/1.1 in clear text; no h2c attempts
+        HttpRequest = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower },
+    };
+
+    private static string Key(V1ObjectMeta? meta) => $"{meta?.NamespaceProperty ?? "default"}/{meta?.Name}";
+}

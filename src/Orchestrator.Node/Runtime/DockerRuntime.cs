@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Net;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Node.Runtime;
+
+public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress);
+
+/// <summary>
+/// <see cref="IContainerRuntime"/> on the Docker Engine API — the only user of Docker.DotNet.
+/// Images come from the local store only: no registry is reachable, so whatever the pull policy says, a
+/// present image is used and a missing one is reported (ErrImagePull) without contacting a registry.
+/// Docker's own restart policy stays "no": restarts are the PodSupervisor's decision.
+/// </summary>
+public sealed class DockerRuntime : IContainerRuntime, IDisposable
+{
+    private readonly DockerClient _client;
+    private readonly DockerRuntimeOptions _options;
+    private readonly ILogger _log;
+
+    public DockerRuntime(DockerRuntimeOptions options, ILogger<DockerRuntime> log)
+    {
+        _options = options;
+        _log = log;
+        _client = new DockerClientConfiguration(new Uri(options.Endpoint)).CreateClient();
+    }
+
+    public async Task<string> GetVersionAsync(CancellationToken ct = default)
+    {
+        var version = await _client.System.GetVersionAsync(ct);
+        return $"docker://{version.Version}";
+    }
+
+    public async Task EnsureNetworkAsync(CancellationToken ct = default)
+    {
+        if (await NetworkExistsAsync(ct)) return;
+        try
+        {
+            await _client.Networks.CreateNetworkAsync(new NetworksCreateParameters
+            {
+                Name = _options.NetworkName,
+                Driver = "bridge",
+                CheckDuplicate = true,
+                Labels = new Dictionary<string, string> { ["io.orchestrator.network"] = "pods" },
+            }, ct);
+            _log.LogInformation("Created docker network {Network}", _options.NetworkName);
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            // another node agent on this machine created it first
+            if (!await NetworkExistsAsync(ct)) throw;
+        }
+    }
+
+    private async Task<bool> NetworkExistsAsync(CancellationToken ct)
+    {
+        // the name filter matches substrings: compare exactly
+        var networks = await _client.Networks.ListNetworksAsync(new NetworksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [_options.NetworkName] = true } },
+        }, ct);
+        return networks.Any(n => n.Name == _options.NetworkName);
+    }
+
+    public async Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default)
+    {
+        var labels = new Dictionary<string, bool> { [$"{ContainerLabels.Node}={_options.NodeName}"] = true };
+        if (podUid is not null) labels[$"{ContainerLabels.PodUid}={podUid}"] = true;
+        var list = await _client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels },
+        }, ct);
+        return list
+            .Select(c => ContainerLabels.Parse(c.ID, c.Labels, c.State == "running", c.Created))
+            .OfType<RuntimeContainer>()
+            .ToList();
+    }
+
+    public async Task<string?> FindImageAsync(string image, CancellationToken ct = default)
+    {
+        try
+        {
+            var inspected = await _client.Images.InspectImageAsync(WithDefaultTag(image), ct);
+            return inspected.ID;
+        }
+        catch (DockerImageNotFoundException) { return null; }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
+    }
+
+    /// <summary>"nginx" means "nginx:latest", as in Kubernetes; a digest or a tag is kept.</summary>
+    internal static string WithDefaultTag(string image)
+    {
+        if (image.Contains('@')) return image;
+        var lastSlash = image.LastIndexOf('/');
+        return image.IndexOf(':', lastSlash + 1) >= 0 ? image : image + ":latest";
+    }
+
+    public async Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default)
+    {
+        var parameters = BuildCreateParameters(request);
+        try
+        {
+            return (await _client.Containers.CreateContainerAsync(parameters, ct)).ID;
+        }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            // a leftover container with our name (e.g. a restart whose removal failed): it is ours, replace it
+            _log.LogWarning("Container name {Name} in use; removing the old container", parameters.Name);
+            await RemoveContainerAsync(parameters.Name, ct);
+            return (await _client.Containers.CreateContainerAsync(parameters, ct)).ID;
+        }
+    }
+
+    internal CreateContainerParameters BuildCreateParameters(ContainerRequest r)
+    {
+        var c = r.Container;
+        var exposed = new Dictionary<string, EmptyStruct>();
+        var bindings = new Dictionary<string, IList<PortBinding>>();
+        foreach (var port in c.Ports ?? [])
+        {
+            var key = $"{port.ContainerPort}/{(port.Protocol ?? "TCP").ToLowerInvariant()}";
+            exposed[key] = default;
+            // every declared port is published on the node address so proxies on any node can reach the pod;
+            // "" lets Docker pick an ephemeral host port
+            var hostPort = port.HostPort is > 0 ? port.HostPort.Value.ToString(CultureInfo.InvariantCulture) : "";
+            if (!bindings.TryGetValue(key, out var list)) bindings[key] = list = new List<PortBinding>();
+            list.Add(new PortBinding { HostIP = r.HostAddress, HostPort = hostPort });
+        }
+
+        var hostConfig = new HostConfig
+        {
+            NetworkMode = _options.NetworkName,
+            PortBindings = bindings,
+            RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+        };
+        ApplyLimits(c.Resources, hostConfig);
+
+        var podName = r.Pod.Metadata.Name;
+        return new CreateContainerParameters
+        {
+            Name = ContainerLabels.ContainerNameFor(r),
+            Image = WithDefaultTag(c.Image),
+            Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName,
+            Env = ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress),
+            Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
+            Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
+            WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
+            Labels = ContainerLabels.For(r),
+            ExposedPorts = exposed,
+            Tty = c.Tty ?? false,
+            OpenStdin = c.Stdin ?? false,
+            HostConfig = hostConfig,
+        };
+    }
+
+    private static void ApplyLimits(V1ResourceRequirements? resources, HostConfig hostConfig)
+    {
+        if (resources?.Limits is not { } limits) return;
+        if (limits.TryGetValue("memory", out var memory)) hostConfig.Memory = memory.ToInt64();
+        if (limits.TryGetValue("cpu", out var cpu)) hostConfig.NanoCPUs = (long)(cpu.ToDecimal() * 1_000_000_000m);
+    }
+
+    public async Task StartContainerAsync(string containerId, CancellationToken ct = default) =>
+        await _client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), ct);
+
+    public async Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default)
+    {
+        try
+        {
+            await _client.Containers.StopContainerAsync(containerId,
+                new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Max(0, gracePeriod.TotalSeconds) }, ct);
+        }
+        catch (DockerContainerNotFoundException) { }
+    }
+
+    public async Task RemoveContainerAsync(string containerId, CancellationToken ct = default)
+    {
+        try
+        {
+            await _client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true }, ct);
+        }
+        catch (DockerContainerNotFoundException) { }
+        catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.ResponseBody.Contains("already in progress"))
+        {
+            // someone else is removing it
+        }
+    }
+
+    public async Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default)
+    {
+        ContainerInspectResponse inspected;
+        try
+        {
+            inspected = await _client.Containers.InspectContainerAsync(containerId, ct);
+        }
+        catch (DockerContainerNotFoundException) { return null; }
+
+        string? ip = null;
+        if (inspected.NetworkSettings?.Networks is { } networks && networks.TryGetValue(_options.NetworkName, out var endpoint)
+            && !string.IsNullOrEmpty(endpoint.IPAddress))
+            ip = endpoint.IPAddress;
+        var state = inspected.State;
+        return new ContainerObservation(
+            inspected.ID,
+            inspected.Image,
+            state.Running,
+            (int)state.ExitCode,
+            ParseTime(state.StartedAt),
+            ParseTime(state.FinishedAt),
+            ip,
+            state.OOMKilled,
+            string.IsNullOrEmpty(state.Error) ? null : state.Error);
+    }
+
+    /// <summary>Docker writes "0001-01-01T00:00:00Z" for "never".</summary>
+    private static DateTime? ParseTime(string? value) =>
+        DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t)
+        && t.Year > 1
+            ? t
+            : null;
+
+    public void Dispose() => _client.Dispose();
+}

@@ -1,0 +1,103 @@
+using k8s.Models;
+
+namespace Orchestrator.Node.Runtime;
+
+/// <summary>
+/// The node's seam to its container engine (Docker in production, a fake in tests). Every container it
+/// lists or creates belongs to this node and carries the <see cref="ContainerLabels"/>; methods are safe to
+/// call again (removing a missing container is not an error) so callers can reconcile level-triggered.
+/// </summary>
+public interface IContainerRuntime
+{
+    /// <summary>"docker://20.10.24" — the node's containerRuntimeVersion.</summary>
+    Task<string> GetVersionAsync(CancellationToken ct = default);
+
+    /// <summary>Creates the pod network if it is missing.</summary>
+    Task EnsureNetworkAsync(CancellationToken ct = default);
+
+    /// <summary>This node's containers (all states); only those of one pod when <paramref name="podUid"/> is given.</summary>
+    Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default);
+
+    /// <summary>The local image's id, or null when the image is not in the local store (never pulls).</summary>
+    Task<string?> FindImageAsync(string image, CancellationToken ct = default);
+
+    /// <summary>Creates (does not start) the container for one container of a pod; returns its id.</summary>
+    Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default);
+
+    Task StartContainerAsync(string containerId, CancellationToken ct = default);
+
+    /// <summary>SIGTERM, then SIGKILL after <paramref name="gracePeriod"/>. A missing or stopped container is fine.</summary>
+    Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default);
+
+    /// <summary>Removes the container (forcefully); a missing container is fine.</summary>
+    Task RemoveContainerAsync(string containerId, CancellationToken ct = default);
+
+    /// <summary>The container's current state, or null when it no longer exists.</summary>
+    Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default);
+}
+
+/// <summary>What a listing says about one container (from its labels).</summary>
+public sealed record RuntimeContainer(
+    string Id,
+    string PodUid,
+    string PodName,
+    string PodNamespace,
+    string ContainerName,
+    int RestartCount,
+    bool Running,
+    DateTime CreatedAt);
+
+/// <summary>Everything the runtime needs to create one container of a pod.</summary>
+public sealed record ContainerRequest(V1Pod Pod, V1Container Container, string NodeName, string HostAddress, int RestartCount);
+
+/// <summary>The inspected state of one container.</summary>
+public sealed record ContainerObservation(
+    string Id,
+    string ImageId,
+    bool Running,
+    int ExitCode,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    string? IpAddress,
+    bool OomKilled,
+    string? Error);
+
+/// <summary>The labels that tie a container to its node and pod; a restarted node agent adopts containers by them.</summary>
+public static class ContainerLabels
+{
+    public const string Node = "io.orchestrator.node";
+    public const string PodUid = "io.orchestrator.pod.uid";
+    public const string PodName = "io.orchestrator.pod.name";
+    public const string PodNamespace = "io.orchestrator.pod.namespace";
+    public const string ContainerName = "io.orchestrator.container.name";
+    /// <summary>Kept on the container so a restarted agent reports the same restartCount.</summary>
+    public const string RestartCount = "io.orchestrator.container.restart-count";
+
+    public static Dictionary<string, string> For(ContainerRequest r) => new()
+    {
+        [Node] = r.NodeName,
+        [PodUid] = r.Pod.Metadata.Uid,
+        [PodName] = r.Pod.Metadata.Name,
+        [PodNamespace] = r.Pod.Metadata.NamespaceProperty ?? "default",
+        [ContainerName] = r.Container.Name,
+        [RestartCount] = r.RestartCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_&lt;container&gt;_&lt;short uid&gt;, like the kubelet's k8s_… names.</summary>
+    public static string ContainerNameFor(ContainerRequest r)
+    {
+        var uid = r.Pod.Metadata.Uid ?? "";
+        var shortUid = uid.Replace("-", "")[..Math.Min(8, uid.Replace("-", "").Length)];
+        return $"orch_{r.Pod.Metadata.Name}_{r.Pod.Metadata.NamespaceProperty ?? "default"}_{r.Container.Name}_{shortUid}";
+    }
+
+    public static RuntimeContainer? Parse(string id, IDictionary<string, string>? labels, bool running, DateTime createdAt)
+    {
+        if (labels is null || !labels.TryGetValue(PodUid, out var uid) || !labels.TryGetValue(ContainerName, out var name))
+            return null;
+        labels.TryGetValue(PodName, out var podName);
+        labels.TryGetValue(PodNamespace, out var ns);
+        var restarts = labels.TryGetValue(RestartCount, out var rc) && int.TryParse(rc, out var n) ? n : 0;
+        return new RuntimeContainer(id, uid, podName ?? "", ns ?? "default", name, restarts, running, createdAt);
+    }
+}

@@ -1,0 +1,208 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using k8s.Models;
+using Orchestrator.Node.Agent;
+using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Tests.Runtime;
+using Orchestrator.Shared.Protocol;
+
+namespace Orchestrator.Node.Tests.Agent;
+
+public sealed class NodeAgentTests : TestKit
+{
+    private readonly FakeRuntime _runtime = new FakeRuntime().WithImage("web:1");
+    private readonly RecordingProxy _proxy = new();
+    private readonly TestProbe _gateway;
+
+    public NodeAgentTests() => _gateway = CreateTestProbe("node-gateway");
+
+    private NodeAgentSettings Settings(TimeSpan? heartbeat = null) => new(
+        "node-a", "127.0.0.1", _gateway.Ref.Path.ToString(), UseCluster: false,
+        RegisterInterval: TimeSpan.FromMilliseconds(200),
+        HeartbeatInterval: heartbeat ?? TimeSpan.FromSeconds(30),
+        OrphanSweepInterval: TimeSpan.FromMilliseconds(300),
+        RuntimeRetryInterval: TimeSpan.FromMilliseconds(100),
+        MasterLostTimeout: TimeSpan.FromSeconds(30),
+        Pods: new PodSupervisorSettings("node-a", "127.0.0.1", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)));
+
+    private IActorRef StartRegistered(NodeAgentSettings? settings = null)
+    {
+        var agent = Sys.ActorOf(NodeAgent.Props(settings ?? Settings(), _runtime, _proxy));
+        _gateway.ExpectMsg<RegisterNode>();
+        agent.Tell(new NodeRegistered("node-a"), _gateway.Ref);
+        return agent;
+    }
+
+    [Fact]
+    public void Registers_a_ready_node_with_machine_capacity_and_kubelet_info()
+    {
+        Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
+        var node = _gateway.ExpectMsg<RegisterNode>().Node;
+
+        Assert.Equal("node-a", node.Metadata.Name);
+        Assert.Equal("node-a", node.Metadata.Labels["kubernetes.io/hostname"]);
+        Assert.Equal("linux", node.Metadata.Labels["kubernetes.io/os"]);
+        Assert.Equal(Environment.ProcessorCount.ToString(), node.Status.Capacity["cpu"].ToString());
+        Assert.Equal("110", node.Status.Allocatable["pods"].ToString());
+        Assert.True(node.Status.Capacity["memory"].ToInt64() > 0);
+        Assert.Contains(node.Status.Addresses, a => a.Type == "InternalIP" && a.Address == "127.0.0.1");
+        Assert.Equal("docker://fake", node.Status.NodeInfo.ContainerRuntimeVersion);
+        Assert.Equal("v1.32.0-orchestrator", node.Status.NodeInfo.KubeletVersion);
+        var ready = node.Status.Conditions.Single(c => c.Type == "Ready");
+        Assert.Equal(("True", "KubeletReady", "kubelet is posting ready status"), (ready.Status, ready.Reason, ready.Message));
+    }
+
+    [Fact]
+    public void Registers_again_until_the_master_acknowledges()
+    {
+        var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
+        _gateway.ExpectMsg<RegisterNode>();
+        _gateway.ExpectMsg<RegisterNode>(TimeSpan.FromSeconds(2));
+        agent.Tell(new NodeRegistered("node-a"), _gateway.Ref);
+        _gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public void Sends_heartbeats_after_registration()
+    {
+        StartRegistered(Settings(heartbeat: TimeSpan.FromMilliseconds(100)));
+        var beat = _gateway.ExpectMsg<NodeHeartbeat>(TimeSpan.FromSeconds(2));
+        Assert.Equal("node-a", beat.NodeName);
+        Assert.Equal("True", beat.Status.Conditions.Single(c => c.Type == "Ready").Status);
+    }
+
+    [Fact]
+    public void Heartbeats_say_NotReady_while_the_container_runtime_is_down()
+    {
+        StartRegistered(Settings(heartbeat: TimeSpan.FromMilliseconds(100)));
+        _runtime.Available = false;
+        var beat = _gateway.Expect<NodeHeartbeat>(h => h.Status.Conditions.Single(c => c.Type == "Ready").Status == "False", TimeSpan.FromSeconds(3));
+        Assert.Equal("KubeletNotReady", beat.Status.Conditions.Single(c => c.Type == "Ready").Reason);
+        _runtime.Available = true;
+        _gateway.Expect<NodeHeartbeat>(h => h.Status.Conditions.Single(c => c.Type == "Ready").Status == "True", TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void Registers_again_when_the_gateway_it_registered_with_dies()
+    {
+        var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
+        _gateway.ExpectMsg<RegisterNode>();
+        var oldGateway = CreateTestProbe();
+        agent.Tell(new NodeRegistered("node-a"), oldGateway.Ref);
+        _gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(400));
+
+        Sys.Stop(oldGateway.Ref);
+        _gateway.ExpectMsg<RegisterNode>(TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void Starts_desired_pods_and_relays_their_status_to_the_master()
+    {
+        var agent = StartRegistered();
+        var pod = TestPods.Pod("web-1");
+        agent.Tell(new DesiredPodsChanged("node-a", 1, [pod]));
+
+        var report = _gateway.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+        Assert.Equal(pod.Metadata.Uid, report.Uid);
+        Assert.Single(_runtime.Of(pod.Metadata.Uid));
+    }
+
+    [Fact]
+    public void Adopts_containers_of_desired_pods_without_duplicates_and_removes_orphans()
+    {
+        var pod = TestPods.Pod("web-1");
+        var adopted = _runtime.Seed(pod.Metadata.Uid, "web-1", "app");
+        var orphan = _runtime.Seed(Guid.NewGuid().ToString(), "gone-1", "app");
+        var agent = StartRegistered();
+
+        agent.Tell(new DesiredPodsChanged("node-a", 1, [pod]));
+        var report = _gateway.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+        Assert.Equal($"docker://{adopted.Id}", report.Status.ContainerStatuses[0].ContainerID);
+        AwaitCondition(() => !_runtime.Containers.ContainsKey(orphan.Id));
+        Assert.Equal(0, _runtime.CreateCount);
+        Assert.True(_runtime.Containers.ContainsKey(adopted.Id));
+    }
+
+    [Fact]
+    public void Does_not_remove_anything_before_the_master_sent_the_desired_pods()
+    {
+        var leftover = _runtime.Seed(Guid.NewGuid().ToString(), "web-1", "app");
+        StartRegistered();
+        _gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(800)); // three orphan sweep periods
+        Assert.True(_runtime.Containers.ContainsKey(leftover.Id));
+    }
+
+    [Fact]
+    public void Stops_and_removes_pods_that_are_no_longer_desired()
+    {
+        var agent = StartRegistered();
+        var keep = TestPods.Pod("keep-1");
+        var drop = TestPods.Pod("drop-1");
+        agent.Tell(new DesiredPodsChanged("node-a", 1, [keep, drop]));
+        AwaitCondition(() => _runtime.Of(keep.Metadata.Uid).Any(c => c.Running) && _runtime.Of(drop.Metadata.Uid).Any(c => c.Running));
+
+        agent.Tell(new DesiredPodsChanged("node-a", 2, [keep]));
+        AwaitCondition(() => !_runtime.Of(drop.Metadata.Uid).Any());
+        Assert.Single(_runtime.Of(keep.Metadata.Uid));
+    }
+
+    [Fact]
+    public void A_pod_being_deleted_is_stopped_and_its_final_status_reported()
+    {
+        var agent = StartRegistered();
+        var pod = TestPods.Pod("web-1");
+        agent.Tell(new DesiredPodsChanged("node-a", 1, [pod]));
+        _gateway.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+
+        var deleting = Shared.Api.KubeObjects.Clone(pod);
+        deleting.Metadata.DeletionTimestamp = DateTime.UtcNow;
+        deleting.Metadata.DeletionGracePeriodSeconds = 3;
+        agent.Tell(new DesiredPodsChanged("node-a", 2, [deleting]));
+        _gateway.Expect<PodStatusReported>(r => r.Uid == pod.Metadata.Uid && r.Status.ContainerStatuses[0].State.Terminated != null);
+        AwaitCondition(() => !_runtime.Of(pod.Metadata.Uid).Any());
+    }
+
+    [Fact]
+    public void Ignores_an_older_generation_of_desired_pods()
+    {
+        var agent = StartRegistered();
+        var pod = TestPods.Pod("web-1");
+        agent.Tell(new DesiredPodsChanged("node-a", 5, [pod]));
+        AwaitCondition(() => _runtime.Of(pod.Metadata.Uid).Any(c => c.Running));
+
+        agent.Tell(new DesiredPodsChanged("node-a", 4, []));
+        // long enough for the stale set to stop the pod, if it were applied (ten supervisor syncs)
+        var seen = _gateway.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m);
+        Assert.DoesNotContain(seen, m => m is NodeEventReported { Event.Reason: "Killing" });
+        Assert.Single(_runtime.Of(pod.Metadata.Uid));
+    }
+
+    [Fact]
+    public void Accepts_a_restarted_masters_generations_after_registering_again()
+    {
+        var agent = StartRegistered();
+        agent.Tell(new DesiredPodsChanged("node-a", 40, []));
+        agent.Tell(new NodeRegistered("node-a"), CreateTestProbe().Ref); // a new master numbers from 1
+        var pod = TestPods.Pod("web-1");
+        agent.Tell(new DesiredPodsChanged("node-a", 1, [pod]));
+        AwaitCondition(() => _runtime.Of(pod.Metadata.Uid).Any(c => c.Running));
+    }
+
+    [Fact]
+    public void Hands_the_newest_services_to_the_proxy()
+    {
+        var agent = StartRegistered();
+        agent.Tell(new ServicesChanged(2, [new V1Service { Metadata = new V1ObjectMeta { Name = "web" } }], []));
+        agent.Tell(new ServicesChanged(1, [], []));
+        AwaitCondition(() => _proxy.Applied.Count == 1);
+        _gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(2, _proxy.Applied.Single().Generation);
+    }
+
+    private sealed class RecordingProxy : IServiceProxy
+    {
+        public List<ServicesChanged> Applied { get; } = [];
+        public void Apply(ServicesChanged services) { lock (Applied) Applied.Add(services); }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Configuration;
+using Orchestrator.Shared.Protocol;
+using Orchestrator.Shared.Protocol.Serialization;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Node.Tests;
+
+/// <summary>The orchestrator-node process itself: its command line, and that it registers again with a restarted master.</summary>
+public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly Channel<object> _received = Channel.CreateUnbounded<object>();
+    private readonly List<string> _log = [];
+    private Process? _node;
+
+    private ActorSystem StartMaster(int port)
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
+            akka.cluster { roles = ["master"], seed-nodes = ["akka.tcp://orchestrator@127.0.0.1:{{port}}"] }
+            akka.loglevel = WARNING
+            """).WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
+        var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, config);
+        system.ActorOf(Props.Create(() => new AckingGateway(_received.Writer)), NodeProtocolNames.GatewayActorName);
+        return system;
+    }
+
+    [Fact]
+    public async Task Registers_again_after_the_master_restarts()
+    {
+        var port = FreePort();
+        var master = StartMaster(port);
+        var name = $"proc-{Guid.NewGuid():N}"[..16];
+        _node = Process.Start(new ProcessStartInfo("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), "--name", name, "--master", $"127.0.0.1:{port}", "--healthz-port", FreePort().ToString()])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        _node.OutputDataReceived += (_, e) => { lock (_log) _log.Add(e.Data ?? ""); };
+        _node.ErrorDataReceived += (_, e) => { lock (_log) _log.Add(e.Data ?? ""); };
+        _node.BeginOutputReadLine();
+        _node.BeginErrorReadLine();
+
+        await Next<RegisterNode>(TimeSpan.FromSeconds(60));
+        var stopwatch = Stopwatch.StartNew();
+        await master.Terminate();
+        while (_received.Reader.TryRead(out _)) { }
+
+        var restarted = StartMaster(port);
+        try
+        {
+            var again = await Next<RegisterNode>(TimeSpan.FromSeconds(120));
+            output.WriteLine($"registered again {stopwatch.Elapsed.TotalSeconds:0.0}s after the master stopped");
+            Assert.Equal(name, again.Node.Metadata.Name);
+
+            // and it becomes a member of the new master's cluster (a fresh actor system joins it)
+            var cluster = Akka.Cluster.Cluster.Get(restarted);
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (!cluster.State.Members.Any(m => m.HasRole(NodeProtocolNames.NodeRole) && m.Status == Akka.Cluster.MemberStatus.Up))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    lock (_log) output.WriteLine(string.Join('\n', _log.TakeLast(60)));
+                    throw new Xunit.Sdk.XunitException("the node did not join the restarted master's cluster");
+                }
+                await Task.Delay(500);
+            }
+            output.WriteLine($"member of the new cluster {stopwatch.Elapsed.TotalSeconds:0.0}s after the master stopped");
+        }
+        finally
+        {
+            await restarted.Terminate();
+        }
+    }
+
+    private async Task<T> Next<T>(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            while (true)
+                if (await _received.Reader.ReadAsync(timeout.Token) is T t) return t;
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_log) output.WriteLine(string.Join('\n', _log.TakeLast(60)));
+            throw new Xunit.Sdk.XunitException($"no {typeof(T).Name} within {within}");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_node is { HasExited: false })
+        {
+            _node.Kill(); // SIGKILL; the node would otherwise exit on SIGTERM
+            _node.WaitForExit(10_000);
+        }
+        _node?.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private sealed class AckingGateway : ReceiveActor
+    {
+        public AckingGateway(ChannelWriter<object> received) => ReceiveAny(message =>
+        {
+            if (message is RegisterNode register) Sender.Tell(new NodeRegistered(register.Node.Metadata.Name));
+            received.TryWrite(message);
+        });
+    }
+}

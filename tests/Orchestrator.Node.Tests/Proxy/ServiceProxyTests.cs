@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Proxy;
+using Orchestrator.Shared.Protocol;
+using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
+
+namespace Orchestrator.Node.Tests.Proxy;
+
+/// <summary>The proxy in a real Kestrel host on 127.0.0.x, with three small Kestrel backends standing in for pods.</summary>
+public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.77");
+    private readonly List<WebApplication> _backends = [];
+    private readonly List<int> _backendPorts = [];
+    private WebApplication _node = null!;
+    private IServiceProxy _proxy = null!;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    public async Task InitializeAsync()
+    {
+        foreach (var name in new[] { "pod-a", "pod-b", "pod-c" })
+        {
+            var port = FreePort(IPAddress.Loopback);
+            var backend = WebApplication.CreateBuilder();
+            backend.Logging.ClearProviders();
+            backend.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+            var app = backend.Build();
+            app.Run(ctx => ctx.Response.WriteAsync(name));
+            await app.StartAsync();
+            _backends.Add(app);
+            _backendPorts.Add(port);
+        }
+
+        var node = WebApplication.CreateBuilder();
+        node.Logging.ClearProviders();
+        node.AddServiceProxy(NodeAddress, new IPEndPoint(NodeAddress, FreePort(NodeAddress)));
+        _node = node.Build();
+        _node.MapServiceProxy();
+        await _node.StartAsync();
+        _proxy = _node.Services.GetRequiredService<IServiceProxy>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        foreach (var backend in _backends) await backend.DisposeAsync();
+        _http.Dispose();
+    }
+
+    /// <summary>Each backend is its own "pod IP" on 127.0.0.1; endpoints subsets carry one port, so one subset per backend.</summary>
+    private V1Endpoints BackendEndpoints(string service, int count)
+    {
+        var endpoints = new V1Endpoints { Metadata = new V1ObjectMeta { Name = service, NamespaceProperty = "default" }, Subsets = [] };
+        foreach (var port in _backendPorts.Take(count))
+            endpoints.Subsets.Add(Endpoints(service, null, port, ["127.0.0.1"]).Subsets[0]);
+        return endpoints;
+    }
+
+    [Fact]
+    public async Task Requests_to_a_node_port_are_spread_over_all_ready_endpoints()
+    {
+        var nodePort = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], [BackendEndpoints("web", 3)]));
+
+        var answers = new List<string>();
+        for (var i = 0; i < 30; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+
+        var counts = answers.GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(["pod-a", "pod-b", "pod-c"], counts.Keys.Order());
+        Assert.All(counts.Values, n => Assert.InRange(n, 9, 11)); // round robin
+    }
+
+    [Fact]
+    public async Task A_service_without_ready_endpoints_answers_503()
+    {
+        var nodePort = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], []));
+
+        var response = await SendWhenListening($"http://{NodeAddress}:{nodePort}/");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Listeners_open_and_close_with_the_services_without_a_restart()
+    {
+        var first = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: first)], [BackendEndpoints("web", 1)]));
+        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{first}/"));
+
+        var second = FreePort(NodeAddress);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: second)], [BackendEndpoints("web", 1)]));
+        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{second}/"));
+        output.WriteLine($"new listener answered {stopwatch.Elapsed.TotalMilliseconds:0} ms after Apply");
+        await AwaitClosed(first);
+
+        _proxy.Apply(new ServicesChanged(3, [], []));
+        await AwaitClosed(second);
+    }
+
+    [Fact]
+    public async Task Endpoint_changes_take_effect_on_an_open_listener()
+    {
+        var nodePort = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], [BackendEndpoints("web", 1)]));
+        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+
+        var endpoints = BackendEndpoints("web", 3);
+        endpoints.Subsets.RemoveAt(0);
+        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: nodePort)], [endpoints]));
+        var answers = new HashSet<string>();
+        for (var i = 0; i < 10; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+        Assert.Equal(["pod-b", "pod-c"], answers.Order());
+    }
+
+    [Fact]
+    public async Task A_loopback_external_IP_is_served_at_the_service_port()
+    {
+        var externalIp = IPAddress.Parse("127.0.0.78");
+        var port = FreePort(externalIp);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", port: port, externalIps: [externalIp.ToString()])], [BackendEndpoints("web", 2)]));
+
+        var answers = new HashSet<string>();
+        for (var i = 0; i < 4; i++) answers.Add(await GetWhenListening($"http://{externalIp}:{port}/"));
+        Assert.Equal(["pod-a", "pod-b"], answers.Order());
+    }
+
+    [Fact]
+    public async Task A_node_port_already_in_use_does_not_keep_the_other_listeners_from_opening()
+    {
+        using var squatter = new TcpListener(NodeAddress, 0);
+        squatter.Start();
+        var taken = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var free = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1,
+            [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free)],
+            [BackendEndpoints("a", 1), BackendEndpoints("b", 1)]));
+
+        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{free}/"));
+
+        // and later reloads still work
+        var another = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(2,
+            [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free), Service("c", "NodePort", nodePort: another)],
+            [BackendEndpoints("a", 1), BackendEndpoints("b", 1), BackendEndpoints("c", 2)]));
+        Assert.Contains(await GetWhenListening($"http://{NodeAddress}:{another}/"), new[] { "pod-a", "pod-b" });
+    }
+
+    private async Task<string> GetWhenListening(string url)
+    {
+        var response = await SendWhenListening(url);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Kestrel binds new listeners in the background after a configuration reload.</summary>
+    private async Task<HttpResponseMessage> SendWhenListening(string url)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try { return await _http.GetAsync(url); }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline) { await Task.Delay(50); }
+        }
+    }
+
+    private static async Task AwaitClosed(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var client = new TcpClient();
+            try { await client.ConnectAsync(NodeAddress, port); }
+            catch (SocketException) { return; }
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"{NodeAddress}:{port} still accepts connections");
+            await Task.Delay(50);
+        }
+    }
+
+    private static int FreePort(IPAddress address)
+    {
+        using var probe = new TcpListener(address, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}

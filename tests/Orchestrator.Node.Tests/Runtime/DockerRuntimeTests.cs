@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Tests.Runtime;
+
+/// <summary>
+/// Builds the tiny test image (busybox from the machine, imported with `docker import`) once, and removes every
+/// container labelled with this run's node name at the end. Requires Docker (CI installs it) and busybox-static.
+/// </summary>
+public sealed class DockerFixture : IAsyncLifetime
+{
+    public const string Image = "orchestrator-test/busybox:latest";
+    public string NodeName { get; } = $"test-node-{Guid.NewGuid():N}"[..20];
+    public DockerRuntime Runtime { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Runtime = new DockerRuntime(new DockerRuntimeOptions("unix:///var/run/docker.sock", NodeName, "orchestrator", "127.0.0.1"),
+            NullLogger<DockerRuntime>.Instance);
+        await Runtime.EnsureNetworkAsync();
+        if (await Runtime.FindImageAsync(Image) is null) await ImportBusyboxImage();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in await Runtime.ListContainersAsync()) await Runtime.RemoveContainerAsync(c.Id);
+        Runtime.Dispose();
+    }
+
+    private static async Task ImportBusyboxImage()
+    {
+        var busybox = new[] { "/bin/busybox", "/usr/bin/busybox" }.FirstOrDefault(File.Exists)
+                      ?? throw new InvalidOperationException("busybox is required to build the test image: apt-get install -y busybox-static");
+        using var tar = new MemoryStream();
+        await using (var writer = new TarWriter(tar, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(busybox, "busybox");
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "www/") { Mode = (UnixFileMode)0b111_101_101 });
+        }
+        tar.Position = 0;
+        var import = Process.Start(new ProcessStartInfo("docker",
+            ["import", "--change", "CMD [\"/busybox\",\"httpd\",\"-f\",\"-p\",\"80\",\"-h\",\"/www\"]", "-", Image])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        await tar.CopyToAsync(import.StandardInput.BaseStream);
+        import.StandardInput.Close();
+        await import.WaitForExitAsync();
+        if (import.ExitCode != 0) throw new InvalidOperationException("docker import failed: " + await import.StandardError.ReadToEndAsync());
+    }
+}
+
+public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<DockerFixture>
+{
+    private readonly DockerRuntime _runtime = docker.Runtime;
+
+    private static V1Pod Pod(string name, int hostPort) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Uid = Guid.NewGuid().ToString() },
+        Spec = new V1PodSpec
+        {
+            Containers =
+            [
+                new V1Container
+                {
+                    Name = "web",
+                    Image = DockerFixture.Image,
+                    // the page says which pod answered, like the demo image
+                    Command = ["/busybox", "sh", "-c"],
+                    Args = ["echo \"host $(/busybox hostname) pod $POD_NAME/$POD_NS greeting $GREETING\" > /www/index.html && exec /busybox httpd -f -p 80 -h /www"],
+                    Env =
+                    [
+                        new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } } },
+                        new V1EnvVar { Name = "POD_NS", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.namespace" } } },
+                        new V1EnvVar { Name = "WHO", Value = "world" },
+                        new V1EnvVar { Name = "GREETING", Value = "hello-$(WHO)" },
+                    ],
+                    Ports = [new V1ContainerPort { ContainerPort = 80, HostPort = hostPort }],
+                },
+            ],
+        },
+    };
+
+    [Fact]
+    public async Task Creates_a_labelled_container_on_the_pod_network_with_its_port_published_on_the_node_address()
+    {
+        var hostPort = FreePort();
+        var pod = Pod($"web-{Guid.NewGuid():N}"[..12], hostPort);
+        var request = new ContainerRequest(pod, pod.Spec.Containers[0], docker.NodeName, "127.0.0.1", RestartCount: 2);
+
+        var id = await _runtime.CreateContainerAsync(request);
+        await _runtime.StartContainerAsync(id);
+
+        var listed = Assert.Single(await _runtime.ListContainersAsync(pod.Metadata.Uid));
+        Assert.Equal((id, pod.Metadata.Name, "default", "web", 2, true), (listed.Id, listed.PodName, listed.PodNamespace, listed.ContainerName, listed.RestartCount, listed.Running));
+        var observed = await _runtime.InspectContainerAsync(id);
+        Assert.NotNull(observed);
+        Assert.True(observed.Running);
+        Assert.NotNull(observed.StartedAt);
+        Assert.StartsWith("sha256:", observed.ImageId);
+        Assert.False(string.IsNullOrEmpty(observed.IpAddress));
+
+        var expected = $"host {pod.Metadata.Name} pod {pod.Metadata.Name}/default greeting hello-world";
+        Assert.Equal(expected, (await GetWithRetry($"http://127.0.0.1:{hostPort}/")).Trim());
+        Assert.Equal(expected, (await GetWithRetry($"http://{observed.IpAddress}:80/")).Trim()); // the host reaches pod IPs
+
+        await _runtime.RemoveContainerAsync(id);
+        Assert.Null(await _runtime.InspectContainerAsync(id));
+        Assert.Empty(await _runtime.ListContainersAsync(pod.Metadata.Uid));
+    }
+
+    [Fact]
+    public async Task A_stopped_container_reports_its_exit_code_and_times()
+    {
+        var pod = Pod($"job-{Guid.NewGuid():N}"[..12], FreePort());
+        var container = pod.Spec.Containers[0];
+        container.Args = ["exit 3"];
+        container.Ports = null;
+        var id = await _runtime.CreateContainerAsync(new ContainerRequest(pod, container, docker.NodeName, "127.0.0.1", 0));
+        await _runtime.StartContainerAsync(id);
+
+        ContainerObservation? observed = null;
+        for (var i = 0; i < 100 && observed is not { Running: false }; i++)
+        {
+            await Task.Delay(50);
+            observed = await _runtime.InspectContainerAsync(id);
+        }
+        Assert.NotNull(observed);
+        Assert.False(observed.Running);
+        Assert.Equal(3, observed.ExitCode);
+        Assert.NotNull(observed.FinishedAt);
+        await _runtime.RemoveContainerAsync(id);
+    }
+
+    [Fact]
+    public async Task Finds_local_images_only_and_adds_the_latest_tag()
+    {
+        Assert.NotNull(await _runtime.FindImageAsync("orchestrator-test/busybox"));
+        Assert.Null(await _runtime.FindImageAsync("orchestrator-test/no-such-image:1.0"));
+    }
+
+    [Fact]
+    public async Task Removing_or_stopping_a_missing_container_is_not_an_error()
+    {
+        await _runtime.StopContainerAsync("no-such-container-" + Guid.NewGuid().ToString("N"), TimeSpan.Zero);
+        await _runtime.RemoveContainerAsync("no-such-container-" + Guid.NewGuid().ToString("N"));
+    }
+
+    private static async Task<string> GetWithRetry(string url)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var response = await http.GetAsync(url);
+                if (response.IsSuccessStatusCode) return await response.Content.ReadAsStringAsync();
+            }
+            catch (Exception) when (attempt < 50) { }
+            if (attempt >= 50) throw new Xunit.Sdk.XunitException($"{url} did not answer");
+            await Task.Delay(100);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Tests.Runtime;
+
+/// <summary>An in-memory container engine: containers start instantly and run until a test makes them exit.</summary>
+public sealed class FakeRuntime : IContainerRuntime
+{
+    private int _nextId;
+    private readonly ConcurrentDictionary<string, string> _images = new();
+
+    public ConcurrentDictionary<string, FakeContainer> Containers { get; } = new();
+    public int CreateCount;
+    public int RemoveCount;
+    public bool Available = true;
+
+    public FakeRuntime WithImage(string image)
+    {
+        _images[DockerRuntime.WithDefaultTag(image)] = "sha256:" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
+        return this;
+    }
+
+    /// <summary>A container left behind by an earlier agent.</summary>
+    public FakeContainer Seed(string podUid, string podName, string containerName, bool running = true, int restartCount = 0, string ns = "default")
+    {
+        var c = new FakeContainer(NextId(), podUid, podName, ns, containerName, "sha256:seeded", restartCount)
+        {
+            Running = running,
+            StartedAt = DateTime.UtcNow.AddMinutes(-1),
+            FinishedAt = running ? null : DateTime.UtcNow,
+            Ip = running ? NextIp() : null,
+        };
+        Containers[c.Id] = c;
+        return c;
+    }
+
+    /// <summary>The process in the container ends with <paramref name="exitCode"/>.</summary>
+    public void Exit(string id, int exitCode)
+    {
+        var c = Containers[id];
+        c.ExitCode = exitCode;
+        c.FinishedAt = DateTime.UtcNow;
+        c.Running = false;
+    }
+
+    public IEnumerable<FakeContainer> Of(string podUid) => Containers.Values.Where(c => c.PodUid == podUid);
+
+    public Task<string> GetVersionAsync(CancellationToken ct = default) =>
+        Available ? Task.FromResult("docker://fake") : Task.FromException<string>(new InvalidOperationException("runtime down"));
+
+    public Task EnsureNetworkAsync(CancellationToken ct = default) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<RuntimeContainer>>(Containers.Values
+            .Where(c => podUid is null || c.PodUid == podUid)
+            .Select(c => new RuntimeContainer(c.Id, c.PodUid, c.PodName, c.Namespace, c.ContainerName, c.RestartCount, c.Running, c.CreatedAt))
+            .ToList());
+
+    public Task<string?> FindImageAsync(string image, CancellationToken ct = default) =>
+        Task.FromResult(_images.TryGetValue(DockerRuntime.WithDefaultTag(image), out var id) ? id : null);
+
+    public Task<string> CreateContainerAsync(ContainerRequest r, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref CreateCount);
+        var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
+            r.Container.Name, _images[DockerRuntime.WithDefaultTag(r.Container.Image)], r.RestartCount) { Request = r };
+        Containers[c.Id] = c;
+        return Task.FromResult(c.Id);
+    }
+
+    public Task StartContainerAsync(string containerId, CancellationToken ct = default)
+    {
+        var c = Containers[containerId];
+        c.Running = true;
+        c.StartedAt = DateTime.UtcNow;
+        c.Ip = NextIp();
+        return Task.CompletedTask;
+    }
+
+    public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default)
+    {
+        if (Containers.TryGetValue(containerId, out var c) && c.Running)
+        {
+            c.StopGrace = gracePeriod;
+            Exit(containerId, 143);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveContainerAsync(string containerId, CancellationToken ct = default)
+    {
+        if (Containers.TryRemove(containerId, out _)) Interlocked.Increment(ref RemoveCount);
+        return Task.CompletedTask;
+    }
+
+    public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) =>
+        Task.FromResult(Containers.TryGetValue(containerId, out var c)
+            ? new ContainerObservation(c.Id, c.ImageId, c.Running, c.ExitCode, c.StartedAt, c.FinishedAt, c.Ip, false, null)
+            : null);
+
+    private string NextId() => $"c{Interlocked.Increment(ref _nextId):D4}{new string('0', 60)}";
+
+    private string NextIp() => $"10.99.0.{_nextId % 250 + 2}";
+}
+
+public sealed record FakeContainer(string Id, string PodUid, string PodName, string Namespace, string ContainerName, string ImageId, int RestartCount)
+{
+    public DateTime CreatedAt { get; init; } = DateTime.UtcNow;
+    public ContainerRequest? Request { get; init; }
+    public volatile bool Running;
+    public int ExitCode;
+    public DateTime? StartedAt;
+    public DateTime? FinishedAt;
+    public string? Ip;
+    public TimeSpan? StopGrace;
+}
