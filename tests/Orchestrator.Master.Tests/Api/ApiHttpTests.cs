@@ -315,4 +315,18 @@ public sealed class ApiHttpTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.MethodNotAllowed,
             (await Send(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "{}")).Status);
     }
+
+    [Fact]
+    public async Task Watch_as_table_sends_one_row_tables()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Deployments}?watch=true&timeoutSeconds=1&includeObject=Object");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io");
+        using var response = await _server.Client.SendAsync(request);
+        var first = JsonNode.Parse((await response.Content.ReadAsStringAsync()).Split('\n')[0])!;
+        Assert.Equal("Table", first["object"]!["kind"]!.ToString());
+        var row = Assert.Single(first["object"]!["rows"]!.AsArray())!;
+        Assert.Equal("web", row["cells"]![0]!.ToString());
+        Assert.Equal("Deployment", row["object"]!["kind"]!.ToString());
+    }
 }

@@ -15,9 +15,10 @@ namespace Orchestrator.Master.Api.Watch;
 /// <c>?watch=true</c>: a chunked stream of JSON WatchEvents, one per line. Without a resourceVersion (or with
 /// "0", or with sendInitialEvents) the current objects come first as ADDED; with one, the store replays the
 /// changes after it. Selectors filter events (an object that stops matching is sent as DELETED). Ends on
-/// timeoutSeconds, on client disconnect, or when the store ends the feed.
+/// timeoutSeconds, on client disconnect, on server shutdown, or when the store ends the feed.
 /// </summary>
-public sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses, ILogger<WatchHandler> logger)
+public sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses, IHostApplicationLifetime lifetime,
+    ILogger<WatchHandler> logger)
 {
     private static readonly TimeSpan BookmarkInterval = TimeSpan.FromSeconds(30);
     private const int DefaultTimeoutSeconds = 1800;
@@ -61,7 +62,8 @@ public sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses
         var channel = Channel.CreateBounded<object>(new BoundedChannelOptions(Backlog) { SingleReader = true, SingleWriter = true });
         var forwarder = store.System.ActorOf(WatchForwarder.Props(storeRef, storeName, ns, from, channel.Writer,
             bookmarks ? BookmarkInterval : null));
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        // Watches end when the server stops, so that shutdown does not wait for clients to hang up.
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         cts.CancelAfter(TimeSpan.FromSeconds(timeout));
         var lastVersion = from.Value;
         try
