@@ -1,10 +1,47 @@
+using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Scheduling;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Controllers;
 
+/// <summary>Timing of the control plane. Resync is how often every controller reconciles everything it owns
+/// even without a change (a safety net; changes are handled as they come).</summary>
+public sealed record ControlPlaneOptions
+{
+    public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(30);
+    public NodeLifecycleSettings NodeLifecycle { get; init; } = NodeLifecycleSettings.Default;
+    public NodeGatewaySettings NodeGateway { get; init; } = NodeGatewaySettings.Default;
+
+    public static ControlPlaneOptions Default { get; } = new();
+}
+
 public static class ControlPlaneHosting
 {
-    // PLACEHOLDER until the controllers engineer's branch lands: starts the controllers, the scheduler and the
-    // NodeGateway (actor name "node-gateway"), each finding the store through ActorRegistry key ObjectStore.
-    public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder) => builder;
+    /// <summary>
+    /// Starts the controllers, the scheduler and the NodeGateway as top-level actors, each finding the store
+    /// through ActorRegistry key <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). The gateway
+    /// is "/user/node-gateway", where node agents look for it, and is registered as <see cref="NodeGateway"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, ControlPlaneOptions? options = null)
+    {
+        var o = options ?? ControlPlaneOptions.Default;
+        return builder.WithActors((system, registry) =>
+            registry.Register<NodeGateway>(Start(system, registry.Get<ObjectStore>(), o)));
+    }
+
+    /// <summary>Starts every control loop against <paramref name="store"/>; returns the NodeGateway.</summary>
+    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o)
+    {
+        system.ActorOf(DeploymentController.Props(store, o.Resync), "deployment-controller");
+        system.ActorOf(ReplicaSetController.Props(store, o.Resync), "replicaset-controller");
+        system.ActorOf(ReplicationControllerController.Props(store, o.Resync), "replicationcontroller-controller");
+        system.ActorOf(EndpointsController.Props(store, o.Resync), "endpoints-controller");
+        system.ActorOf(GarbageCollector.Props(store, o.Resync), "garbage-collector");
+        system.ActorOf(NodeLifecycleController.Props(store, o.NodeLifecycle), "node-lifecycle-controller");
+        system.ActorOf(Scheduler.Props(store, o.Resync), "scheduler");
+        return system.ActorOf(NodeGateway.Props(store, o.NodeGateway, o.Resync), NodeProtocolNames.GatewayActorName);
+    }
 }

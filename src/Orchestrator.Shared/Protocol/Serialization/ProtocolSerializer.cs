@@ -30,11 +30,18 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             ? KubeObjects.Deserialize(Encoding.UTF8.GetString(bytes), type)
             : throw new System.Runtime.Serialization.SerializationException($"Unknown node protocol manifest '{manifest}'");
 
-    /// <summary>HOCON that binds the protocol's messages to this serializer; both roles add it.</summary>
+    /// <summary>HOCON that binds the protocol's messages to this serializer and sizes remoting frames for them; both roles add it.</summary>
     public const string Hocon = """
         akka.actor {
           serializers { orchestrator-protocol = "Orchestrator.Shared.Protocol.Serialization.ProtocolSerializer, Orchestrator.Shared" }
           serialization-bindings { "Orchestrator.Shared.Protocol.INodeProtocolMessage, Orchestrator.Shared" = orchestrator-protocol }
+        }
+        # DesiredPodsChanged and ServicesChanged carry whole object sets; the 128 kB default frame is too small
+        # for a node with a few dozen pods.
+        akka.remote.dot-netty.tcp {
+          maximum-frame-size = 16MiB
+          send-buffer-size = 16MiB
+          receive-buffer-size = 16MiB
         }
         """;
 }

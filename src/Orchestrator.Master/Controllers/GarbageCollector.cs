@@ -1,0 +1,164 @@
+using Akka.Actor;
+using Akka.Event;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Controllers;
+
+/// <summary>
+/// Cascading deletion through ownerReferences (Kubernetes' garbage collector):
+/// <list type="bullet">
+/// <item>an object all of whose owners are gone (by uid) is deleted in the background — after asking the store
+///   itself, since an owner may merely be missing from this actor's cache (watches of different resources are
+///   not ordered with each other);</item>
+/// <item>an object being deleted with the <c>foregroundDeletion</c> finalizer has its dependents deleted, and
+///   loses the finalizer once no blocking dependent is left (the store then removes it);</item>
+/// <item>an object being deleted with the <c>orphan</c> finalizer has its dependents' references to it removed,
+///   then loses the finalizer.</item>
+/// </list>
+/// Never deletes an object that has a live owner, nor anything whose owner kind it does not know.
+/// </summary>
+public sealed class GarbageCollector : ControllerActor
+{
+    public const string ForegroundFinalizer = "foregroundDeletion";
+    public const string OrphanFinalizer = "orphan";
+
+    public static readonly IReadOnlyList<string> WatchedResources =
+        ["deployments", "replicasets", "replicationcontrollers", "pods", "services", "endpoints", "configmaps", "secrets"];
+
+    // Dependents whose owners we are asking the store about: the owner uids still unanswered.
+    private readonly Dictionary<ResourceKey, (string Uid, HashSet<string> Owners)> _verifying = new();
+
+    private sealed record VerifyOwner(ResourceKey Dependent, string DependentUid, string OwnerUid);
+
+    public GarbageCollector(IActorRef store, TimeSpan resync) : base(store, WatchedResources, resync)
+    {
+    }
+
+    public static Props Props(IActorRef store, TimeSpan resync) =>
+        Akka.Actor.Props.Create(() => new GarbageCollector(store, resync));
+
+    protected override IEnumerable<ResourceKey> AllKeys() => WatchedResources.SelectMany(Cache.Keys);
+
+    private IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> Everything() =>
+        WatchedResources.SelectMany(r => Cache.List<IKubernetesObject<V1ObjectMeta>>(r).Select(o => (r, o)));
+
+    private IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> DependentsOf(IKubernetesObject<V1ObjectMeta> owner) =>
+        Everything().Where(e => e.Object.Metadata.OwnerReferences?.Any(r => r.Uid == owner.Metadata.Uid) == true);
+
+    protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        if (current is not null) Enqueue(ObjectCache.KeyOf(resource, current));
+        if (current is null && old is not null)
+            foreach (var (r, dependent) in DependentsOf(old)) Enqueue(ObjectCache.KeyOf(r, dependent));
+
+        // A dependent came or went: owners waiting for their dependents may now be done.
+        foreach (var reference in (current ?? old)!.Metadata.OwnerReferences ?? [])
+            if (OwnerInCache(reference, (current ?? old)!.Metadata.NamespaceProperty) is { } owner && owner.Object.Metadata.DeletionTimestamp is not null)
+                Enqueue(ObjectCache.KeyOf(owner.Resource, owner.Object));
+    }
+
+    protected override void Reconcile(ResourceKey key)
+    {
+        var obj = Cache.Get(key);
+        if (obj is null) return;
+        var finalizers = obj.Metadata.Finalizers ?? [];
+        if (obj.Metadata.DeletionTimestamp is not null)
+        {
+            if (finalizers.Contains(OrphanFinalizer)) OrphanDependents(key, obj);
+            else if (finalizers.Contains(ForegroundFinalizer)) DeleteDependentsFirst(key, obj);
+            return;
+        }
+        if (obj.Metadata.OwnerReferences is not { Count: > 0 } references || _verifying.ContainsKey(key)) return;
+
+        var dangling = new List<V1OwnerReference>();
+        foreach (var reference in references)
+        {
+            if (ApiResources.FindByKind(reference.ApiVersion, reference.Kind) is null) return; // unknown kind: hands off
+            var owner = OwnerInCache(reference, key.Namespace);
+            if (owner is null) dangling.Add(reference);
+            else return; // a live owner (one being deleted in the foreground deletes us itself)
+        }
+
+        // Every owner is missing from the cache: ask the store before deleting anything.
+        _verifying[key] = (obj.Metadata.Uid, dangling.Select(r => r.Uid).ToHashSet());
+        foreach (var reference in dangling)
+            Send(new GetObject(OwnerKey(reference, key.Namespace)), new VerifyOwner(key, obj.Metadata.Uid, reference.Uid));
+    }
+
+    private void DeleteDependentsFirst(ResourceKey key, IKubernetesObject<V1ObjectMeta> owner)
+    {
+        var blocking = 0;
+        foreach (var (resource, dependent) in DependentsOf(owner))
+        {
+            var reference = dependent.Metadata.OwnerReferences!.First(r => r.Uid == owner.Metadata.Uid);
+            if (reference.BlockOwnerDeletion == true) blocking++;
+            if (dependent.Metadata.DeletionTimestamp is not null) continue;
+            SendAndForget(new DeleteObject(ObjectCache.KeyOf(resource, dependent), PreconditionUid: dependent.Metadata.Uid,
+                PropagationPolicy: reference.BlockOwnerDeletion == true ? "Foreground" : "Background"));
+        }
+        if (blocking == 0) RemoveFinalizer(key, owner, ForegroundFinalizer);
+    }
+
+    private void OrphanDependents(ResourceKey key, IKubernetesObject<V1ObjectMeta> owner)
+    {
+        var any = false;
+        foreach (var (resource, dependent) in DependentsOf(owner))
+        {
+            any = true;
+            var released = KubeObjects.CloneObject(dependent);
+            released.Metadata.OwnerReferences = released.Metadata.OwnerReferences!.Where(r => r.Uid != owner.Metadata.Uid).ToList();
+            SendAndForget(new UpdateObject(resource, released));
+        }
+        if (!any) RemoveFinalizer(key, owner, OrphanFinalizer);
+    }
+
+    private void RemoveFinalizer(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj, string finalizer)
+    {
+        var updated = KubeObjects.CloneObject(obj);
+        updated.Metadata.Finalizers = updated.Metadata.Finalizers!.Where(f => f != finalizer).ToList();
+        Send(new UpdateObject(key.Resource, updated), key);
+    }
+
+    private (string Resource, IKubernetesObject<V1ObjectMeta> Object)? OwnerInCache(V1OwnerReference reference, string? @namespace)
+    {
+        var ownerKey = OwnerKey(reference, @namespace);
+        return Cache.Get(ownerKey) is { } owner && owner.Metadata.Uid == reference.Uid ? (ownerKey.Resource, owner) : null;
+    }
+
+    private static ResourceKey OwnerKey(V1OwnerReference reference, string? @namespace)
+    {
+        var resource = ApiResources.FindByKind(reference.ApiVersion, reference.Kind)!;
+        return ResourceKey.Of(resource, @namespace, reference.Name);
+    }
+
+    protected override void OnStoreReplied(StoreReplied reply)
+    {
+        switch (reply.Tag)
+        {
+            case VerifyOwner v:
+                if (!_verifying.TryGetValue(v.Dependent, out var pending) || pending.Uid != v.DependentUid) return;
+                var ownerLives = reply.Stored is { } s && s.Object.Metadata.Uid == v.OwnerUid;
+                if (ownerLives || (reply.Failed is { } f && f.Error.Code != 404))
+                {
+                    _verifying.Remove(v.Dependent); // alive, or we cannot tell: leave it; a resync asks again
+                    return;
+                }
+                pending.Owners.Remove(v.OwnerUid);
+                if (pending.Owners.Count > 0) return;
+                _verifying.Remove(v.Dependent);
+                Log.Info("deleting {0}: all its owners are gone", v.Dependent);
+                SendAndForget(new DeleteObject(v.Dependent, PreconditionUid: v.DependentUid));
+                break;
+            case ResourceKey key when !reply.Succeeded:
+                RequeueAfter(key, TimeSpan.FromSeconds(1)); // finalizer removal conflicted
+                break;
+            default:
+                base.OnStoreReplied(reply);
+                break;
+        }
+    }
+}

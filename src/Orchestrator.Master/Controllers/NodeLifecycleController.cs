@@ -1,0 +1,124 @@
+using Akka.Actor;
+using Akka.Event;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.Events;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Controllers;
+
+/// <summary>Node health timing (Kubernetes' node-monitor-grace-period and pod eviction timeout).</summary>
+public sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod, TimeSpan PodEvictionTimeout)
+{
+    public static NodeLifecycleSettings Default { get; } =
+        new(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
+}
+
+/// <summary>
+/// Watches node heartbeats (Kubernetes' node lifecycle controller): a node whose Ready heartbeat is older than
+/// the grace period gets its conditions set to Unknown ("Kubelet stopped posting node status.") and its pods
+/// marked not Ready, so Services stop sending them traffic; pods of a node not Ready for longer than the eviction
+/// timeout are deleted so their controllers recreate them elsewhere — unless no node at all is Ready, where
+/// Kubernetes too stops evicting (full disruption). Writes node conditions and pod readiness; nothing else.
+/// </summary>
+public sealed class NodeLifecycleController : ControllerActor
+{
+    public const string Component = "node-controller";
+    private const string Nodes = "nodes";
+    private const string Pods = "pods";
+    private static readonly string[] MonitoredConditions = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+    private readonly NodeLifecycleSettings _settings;
+    private readonly Func<DateTime> _clock;
+    private readonly EventRecorder _events;
+
+    public NodeLifecycleController(IActorRef store, NodeLifecycleSettings settings, Func<DateTime>? clock = null)
+        : base(store, [Nodes, Pods], settings.MonitorPeriod)
+    {
+        _settings = settings;
+        _clock = clock ?? (() => DateTime.UtcNow);
+        _events = new EventRecorder(store, Component);
+    }
+
+    public static Props Props(IActorRef store, NodeLifecycleSettings? settings = null) =>
+        Akka.Actor.Props.Create(() => new NodeLifecycleController(store, settings ?? NodeLifecycleSettings.Default, null));
+
+    // The monitor period is the resync period: every node is looked at on every tick.
+    protected override IEnumerable<ResourceKey> AllKeys() => Cache.Keys(Nodes);
+
+    protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        if (resource == Nodes) Enqueue(ObjectCache.KeyOf(resource, (current ?? old)!));
+    }
+
+    protected override void Reconcile(ResourceKey key)
+    {
+        var node = Cache.Get<V1Node>(key.Resource, key.Namespace, key.Name);
+        if (node is null) return;
+        var now = _clock();
+        var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
+        var heartbeat = ready?.LastHeartbeatTime ?? node.Metadata.CreationTimestamp ?? now;
+
+        if (now - heartbeat > _settings.GracePeriod && ready?.Status != "Unknown")
+        {
+            Log.Info("node {0} stopped posting status (last heartbeat {1:O})", key.Name, heartbeat);
+            MarkUnknown(node, ready is null, now);
+            MarkPodsNotReady(key.Name, now);
+            _events.Record(node, EventRecorder.Normal, "NodeNotReady", $"Node {key.Name} status is now: NodeNotReady", Self);
+            return;
+        }
+
+        if (ready?.Status != "True" && now - (ready?.LastTransitionTime ?? heartbeat) > _settings.PodEvictionTimeout
+            && Cache.List<V1Node>(Nodes).Any(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true))
+            EvictPods(key.Name);
+    }
+
+    private void MarkUnknown(V1Node node, bool neverReported, DateTime now)
+    {
+        var updated = KubeObjects.Clone(node);
+        updated.Status ??= new V1NodeStatus();
+        updated.Status.Conditions ??= new List<V1NodeCondition>();
+        if (neverReported)
+            updated.Status.Conditions.Add(new V1NodeCondition
+            {
+                Type = "Ready", Status = "Unknown", Reason = "NodeStatusNeverUpdated", Message = "Kubelet never posted node status.",
+                LastHeartbeatTime = node.Metadata.CreationTimestamp, LastTransitionTime = now,
+            });
+        foreach (var condition in updated.Status.Conditions.Where(c => MonitoredConditions.Contains(c.Type) && c.Status != "Unknown"))
+        {
+            condition.Status = "Unknown";
+            condition.Reason = "NodeStatusUnknown";
+            condition.Message = "Kubelet stopped posting node status.";
+            condition.LastTransitionTime = now;
+        }
+        // With the cached resourceVersion: a heartbeat that lands first wins, and the next tick looks again.
+        SendAndForget(new UpdateObject(Nodes, updated, "status"));
+    }
+
+    private void MarkPodsNotReady(string nodeName, DateTime now)
+    {
+        foreach (var pod in PodsOn(nodeName).Where(PodFacts.IsReady))
+        {
+            var updated = KubeObjects.Clone(pod);
+            foreach (var condition in updated.Status.Conditions.Where(c => c.Type is "Ready" or "ContainersReady"))
+            {
+                condition.Status = "False";
+                condition.LastTransitionTime = now;
+            }
+            SendAndForget(new UpdateObject(Pods, updated, "status"));
+        }
+    }
+
+    private void EvictPods(string nodeName)
+    {
+        foreach (var pod in PodsOn(nodeName).Where(p => p.Metadata.DeletionTimestamp is null))
+        {
+            Log.Info("evicting pod {0}/{1} from unready node {2}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, nodeName);
+            SendAndForget(new DeleteObject(ObjectCache.KeyOf(Pods, pod), PreconditionUid: pod.Metadata.Uid));
+        }
+    }
+
+    private IEnumerable<V1Pod> PodsOn(string nodeName) => Cache.List<V1Pod>(Pods).Where(p => p.Spec?.NodeName == nodeName);
+}

@@ -1,0 +1,177 @@
+using Akka.Actor;
+using Akka.Event;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.Events;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Controllers.ReplicaSets;
+
+/// <summary>
+/// The pod-count loop shared by ReplicaSets and ReplicationControllers (Kubernetes' ReplicaSetController, which
+/// also serves RCs): claims the pods its selector matches (adopting orphans, releasing pods it no longer
+/// selects), creates missing pods from the template, deletes surplus ones in Kubernetes' order, and writes
+/// status. Creates and deletes in flight are tracked as expectations so a stale cache never causes duplicates.
+/// Owns the pods of its owners and the owners' status; never touches the owners' spec.
+/// </summary>
+public abstract class ReplicaControllerBase : ControllerActor
+{
+    private const string PodsResource = "pods";
+    private const int BurstReplicas = 500;
+
+    private readonly string _ownerResource;
+    private readonly string _ownerKind;
+    private readonly ControllerExpectations _expectations = new();
+    private readonly EventRecorder _events;
+
+    private sealed record CreateTag(ResourceKey Owner, IKubernetesObject<V1ObjectMeta> OwnerObject, string PodName);
+
+    private sealed record DeleteTag(ResourceKey Owner, IKubernetesObject<V1ObjectMeta> OwnerObject, string PodName, string? PodUid);
+
+    protected ReplicaControllerBase(IActorRef store, string ownerResource, string ownerKind, string component, TimeSpan resync)
+        : base(store, [ownerResource, PodsResource], resync)
+    {
+        _ownerResource = ownerResource;
+        _ownerKind = ownerKind;
+        _events = new EventRecorder(store, component);
+    }
+
+    /// <summary>The owner's selector, template, replicas and minReadySeconds.</summary>
+    protected abstract ReplicaOwner Describe(IKubernetesObject<V1ObjectMeta> owner);
+
+    /// <summary>The owner's status as last written (null when it has none).</summary>
+    protected abstract ReplicaCounts? CurrentCounts(IKubernetesObject<V1ObjectMeta> owner);
+
+    /// <summary>A copy of the owner carrying <paramref name="counts"/> in its status.</summary>
+    protected abstract IKubernetesObject<V1ObjectMeta> WithCounts(IKubernetesObject<V1ObjectMeta> owner, ReplicaCounts counts);
+
+    protected override IEnumerable<ResourceKey> AllKeys() => Cache.Keys(_ownerResource);
+
+    protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        if (resource == _ownerResource)
+        {
+            Enqueue(ObjectCache.KeyOf(resource, (current ?? old)!));
+            return;
+        }
+
+        var oldPod = old as V1Pod;
+        var pod = current as V1Pod;
+        if (oldPod is null && pod is not null && OwnerKey(pod) is { } createdFor)
+            _expectations.CreationObserved(createdFor);
+        if (oldPod is not null && (pod is null || (pod.Metadata.DeletionTimestamp is not null && oldPod.Metadata.DeletionTimestamp is null))
+            && OwnerKey(oldPod) is { } deletedFrom)
+            _expectations.DeletionObserved(deletedFrom, oldPod.Metadata.Uid);
+
+        foreach (var p in new[] { oldPod, pod })
+        {
+            if (p is null) continue;
+            if (OwnerKey(p) is { } key) Enqueue(key);
+            else if (OwnerReferences.ControllerOf(p) is null)
+            {
+                // An orphan: every owner that selects it may adopt it.
+                foreach (var owner in Cache.List<IKubernetesObject<V1ObjectMeta>>(_ownerResource, p.Metadata.NamespaceProperty))
+                    if (Describe(owner).Selector.Matches(p.Metadata.Labels)) Enqueue(ObjectCache.KeyOf(_ownerResource, owner));
+            }
+        }
+    }
+
+    private ResourceKey? OwnerKey(V1Pod pod) =>
+        OwnerReferences.ControllerOf(pod) is { } r && r.Kind == _ownerKind
+            ? new ResourceKey(_ownerResource, pod.Metadata.NamespaceProperty, r.Name)
+            : null;
+
+    protected override void Reconcile(ResourceKey key)
+    {
+        var obj = Cache.Get(key);
+        if (obj is null)
+        {
+            _expectations.Forget(key);
+            return;
+        }
+
+        var owner = Describe(obj);
+        var claim = PodReplicaSync.Claim(owner, Cache.List<V1Pod>(PodsResource, key.Namespace));
+        foreach (var orphan in claim.ToAdopt)
+            SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Adopted(orphan, obj)));
+        foreach (var stray in claim.ToRelease)
+            SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Released(stray, obj.Metadata.Uid)));
+
+        var active = PodReplicaSync.Active(claim.Owned.Concat(claim.ToAdopt));
+        if (obj.Metadata.DeletionTimestamp is null && _expectations.Satisfied(key))
+            ManageReplicas(key, obj, owner, active);
+
+        var counts = PodReplicaSync.Count(owner, active, DateTime.UtcNow);
+        if (counts != CurrentCounts(obj))
+        {
+            var updated = WithCounts(obj, counts);
+            updated.Metadata.ResourceVersion = null; // status has one writer: this loop
+            SendAndForget(new UpdateObject(_ownerResource, updated, "status"));
+        }
+
+        // Pods turn available minReadySeconds after turning ready, with no change to wake us: look again then.
+        if (owner.MinReadySeconds > 0 && counts.ReadyReplicas != counts.AvailableReplicas)
+            RequeueAfter(key, TimeSpan.FromSeconds(owner.MinReadySeconds));
+    }
+
+    private void ManageReplicas(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj, ReplicaOwner owner, IReadOnlyList<V1Pod> active)
+    {
+        var diff = active.Count - owner.Replicas;
+        if (diff < 0)
+        {
+            if (owner.Template is null || !owner.Selector.Matches(owner.Template.Metadata?.Labels))
+            {
+                // Pods we cannot claim would be created forever; the API should have refused this owner.
+                Log.Warning("{0}: selector does not match template labels; not creating pods", key);
+                return;
+            }
+            var count = Math.Min(-diff, BurstReplicas);
+            _expectations.ExpectCreations(key, count);
+            for (var i = 0; i < count; i++)
+            {
+                var pod = PodReplicaSync.NewPod(owner);
+                Send(new CreateObject(PodsResource, pod), new CreateTag(key, obj, pod.Metadata.Name));
+            }
+        }
+        else if (diff > 0)
+        {
+            var victims = PodDeletionRanking.PickForDeletion(active, Math.Min(diff, BurstReplicas));
+            _expectations.ExpectDeletions(key, victims.Select(p => p.Metadata.Uid).Where(u => u is not null)!);
+            foreach (var pod in victims)
+                Send(new DeleteObject(new ResourceKey(PodsResource, pod.Metadata.NamespaceProperty, pod.Metadata.Name),
+                        PreconditionUid: pod.Metadata.Uid),
+                    new DeleteTag(key, obj, pod.Metadata.Name, pod.Metadata.Uid));
+        }
+    }
+
+    protected override void OnStoreReplied(StoreReplied reply)
+    {
+        switch (reply.Tag)
+        {
+            case CreateTag c when reply.Succeeded:
+                _events.Record(c.OwnerObject, EventRecorder.Normal, "SuccessfulCreate",
+                    $"Created pod: {reply.Stored!.Object.Metadata.Name}", Self);
+                break;
+            case CreateTag c:
+                _expectations.CreationObserved(c.Owner);
+                _events.Record(c.OwnerObject, EventRecorder.Warning, "FailedCreate",
+                    $"Error creating: {reply.Failed!.Error.Message}", Self);
+                RequeueAfter(c.Owner, TimeSpan.FromSeconds(1));
+                break;
+            case DeleteTag d when reply.Succeeded:
+                _events.Record(d.OwnerObject, EventRecorder.Normal, "SuccessfulDelete", $"Deleted pod: {d.PodName}", Self);
+                break;
+            case DeleteTag d:
+                _expectations.DeletionObserved(d.Owner, d.PodUid);
+                if (reply.Failed!.Error.Code != 404)
+                    _events.Record(d.OwnerObject, EventRecorder.Warning, "FailedDelete",
+                        $"Error deleting: {reply.Failed.Error.Message}", Self);
+                RequeueAfter(d.Owner, TimeSpan.FromSeconds(1));
+                break;
+            default:
+                base.OnStoreReplied(reply);
+                break;
+        }
+    }
+}

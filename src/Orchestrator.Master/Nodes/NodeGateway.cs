@@ -1,0 +1,238 @@
+using Akka.Actor;
+using Akka.Event;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.Events;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+using Orchestrator.Shared.Protocol;
+
+namespace Orchestrator.Master.Nodes;
+
+/// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object.</summary>
+public sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
+{
+    public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromSeconds(10));
+}
+
+/// <summary>
+/// The master's side of the node protocol (top-level actor "node-gateway"). Registers nodes (Node object create
+/// or update; the Node's spec — unschedulable, taints — stays the cluster's), remembers each node's agent and
+/// watches it, and keeps every agent told: its whole desired pod set (<see cref="DesiredPodsChanged"/>) whenever a
+/// pod bound to it changes, and all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
+/// and both after every registration. Writes what nodes report: Node status on heartbeats (unchanged ones at
+/// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
+/// anything about pods; node health is the NodeLifecycleController's.
+/// </summary>
+public sealed class NodeGateway : ControllerActor, IWithUnboundedStash
+{
+    private const string Pods = "pods";
+    private const string Nodes = "nodes";
+    private const string Services = "services";
+    private const string EndpointsResource = "endpoints";
+    private static readonly ResourceKey AllServices = new(Services, null, "*");
+
+    private readonly NodeGatewaySettings _settings;
+    private readonly Dictionary<string, IActorRef> _agents = new();
+    private readonly Dictionary<string, DateTime> _lastStatusWrite = new();
+    private long _generation;
+
+    private sealed record NodeCreated(string Name, V1NodeStatus Status);
+
+    public IStash Stash { get; set; } = null!;
+
+    public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource], resync)
+    {
+        _settings = settings;
+        // Until every resource is listed we cannot tell a new node from a known one, nor send whole sets.
+        Receive<INodeProtocolMessage>(m => !Synced, _ => Stash.Stash());
+        Receive<RegisterNode>(Register);
+        Receive<NodeHeartbeat>(Heartbeat);
+        Receive<PodStatusReported>(ReportPodStatus);
+        Receive<NodeEventReported>(RecordNodeEvent);
+        Receive<Terminated>(t =>
+        {
+            foreach (var name in _agents.Where(a => a.Value.Equals(t.ActorRef)).Select(a => a.Key).ToList())
+            {
+                Log.Info("node agent of {0} is gone", name);
+                _agents.Remove(name);
+            }
+        });
+    }
+
+    public static Props Props(IActorRef store, NodeGatewaySettings? settings = null, TimeSpan? resync = null) =>
+        Akka.Actor.Props.Create(() => new NodeGateway(store, settings ?? NodeGatewaySettings.Default, resync ?? TimeSpan.FromMinutes(1)));
+
+    protected override void OnSynced() => Stash.UnstashAll();
+
+    // A resync re-sends everything to every agent: a lost message is repaired within one period.
+    protected override IEnumerable<ResourceKey> AllKeys() =>
+        _agents.Keys.Select(NodeKey).Append(AllServices).ToList();
+
+    private static ResourceKey NodeKey(string name) => new(Nodes, null, name);
+
+    private void Register(RegisterNode register)
+    {
+        var name = register.Node.Metadata.Name;
+        Remember(name, Sender);
+        Sender.Tell(new NodeRegistered(name));
+        Log.Info("node {0} registered from {1}", name, Sender.Path);
+
+        var stored = Cache.Get<V1Node>(Nodes, null, name);
+        var node = NodeStatusMerge.Registered(register.Node, stored);
+        var status = NodeStatusMerge.WithHeartbeat(register.Node.Status ?? new V1NodeStatus(), stored?.Status, DateTime.UtcNow);
+        if (stored is null)
+        {
+            node.Status = status;
+            Send(new CreateObject(Nodes, node), new NodeCreated(name, status));
+        }
+        else
+        {
+            SendAndForget(new UpdateObject(Nodes, node));
+            WriteNodeStatus(name, stored, status);
+        }
+        SendDesiredPods(name);
+        SendServices(Sender);
+    }
+
+    private void Remember(string name, IActorRef agent)
+    {
+        if (_agents.TryGetValue(name, out var known) && known.Equals(agent)) return;
+        if (known is not null && _agents.Count(a => a.Value.Equals(known)) == 1) Context.Unwatch(known);
+        _agents[name] = agent;
+        Context.Watch(agent);
+    }
+
+    private void Heartbeat(NodeHeartbeat heartbeat)
+    {
+        var name = heartbeat.NodeName;
+        if (!_agents.ContainsKey(name))
+        {
+            // An agent we have not heard register (the master restarted under it): take it on and catch it up.
+            Remember(name, Sender);
+            SendDesiredPods(name);
+            SendServices(Sender);
+        }
+        var stored = Cache.Get<V1Node>(Nodes, null, name);
+        var status = NodeStatusMerge.WithHeartbeat(heartbeat.Status, stored?.Status, DateTime.UtcNow);
+        if (stored is null)
+        {
+            var node = new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = name }, Status = status };
+            Send(new CreateObject(Nodes, node), new NodeCreated(name, status));
+            return;
+        }
+        var due = !_lastStatusWrite.TryGetValue(name, out var last) || DateTime.UtcNow - last >= _settings.HeartbeatWriteInterval;
+        if (due || NodeStatusMerge.DiffersBeyondHeartbeat(status, stored.Status)) WriteNodeStatus(name, stored, status);
+    }
+
+    private void WriteNodeStatus(string name, V1Node stored, V1NodeStatus status)
+    {
+        var updated = KubeObjects.Clone(stored);
+        updated.Metadata.ResourceVersion = null; // the node is the authority on its status
+        updated.Status = status;
+        SendAndForget(new UpdateObject(Nodes, updated, "status"));
+        _lastStatusWrite[name] = DateTime.UtcNow;
+    }
+
+    private void ReportPodStatus(PodStatusReported report)
+    {
+        var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
+        if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
+        var status = NodeStatusMerge.PodStatus(report.Status, pod.Status);
+        if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
+        var updated = KubeObjects.Clone(pod);
+        updated.Metadata.ResourceVersion = null;
+        updated.Status = status;
+        SendAndForget(new UpdateObject(Pods, updated, "status"));
+    }
+
+    private void RecordNodeEvent(NodeEventReported reported)
+    {
+        var ev = KubeObjects.Clone(reported.Event);
+        ev.ApiVersion = "v1";
+        ev.Kind = "Event";
+        ev.Metadata ??= new V1ObjectMeta();
+        ev.Metadata.NamespaceProperty ??= ev.InvolvedObject?.NamespaceProperty ?? "default";
+        if (string.IsNullOrEmpty(ev.Metadata.Name) && string.IsNullOrEmpty(ev.Metadata.GenerateName))
+            ev.Metadata.Name = $"{ev.InvolvedObject?.Name ?? reported.NodeName}.{Guid.NewGuid().ToString("N")[..16]}";
+        ev.Metadata.ResourceVersion = null;
+        ev.Source ??= new V1EventSource { Component = "kubelet", Host = reported.NodeName };
+        ev.FirstTimestamp ??= DateTime.UtcNow;
+        ev.LastTimestamp ??= ev.FirstTimestamp;
+        ev.Count ??= 1;
+        SendAndForget(new CreateObject(EventRecorder.Resource, ev));
+    }
+
+    protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        switch (resource)
+        {
+            case Services:
+            case EndpointsResource:
+                Enqueue(AllServices);
+                break;
+            case Pods:
+                var before = old as V1Pod;
+                var after = current as V1Pod;
+                if (before is not null && after is not null && OnlyStatusChanged(before, after)) return;
+                foreach (var node in new[] { before?.Spec?.NodeName, after?.Spec?.NodeName }.Distinct())
+                    if (!string.IsNullOrEmpty(node) && _agents.ContainsKey(node)) Enqueue(NodeKey(node));
+                break;
+        }
+    }
+
+    // The node is the source of pod status: its own reports coming back need not be sent to it again.
+    private static bool OnlyStatusChanged(V1Pod before, V1Pod after)
+    {
+        static string WithoutStatus(V1Pod pod)
+        {
+            var copy = KubeObjects.Clone(pod);
+            copy.Status = null;
+            copy.Metadata.ResourceVersion = null;
+            copy.Metadata.ManagedFields = null;
+            return KubeObjects.Serialize(copy);
+        }
+        return WithoutStatus(before) == WithoutStatus(after);
+    }
+
+    protected override void Reconcile(ResourceKey key)
+    {
+        if (key == AllServices)
+        {
+            foreach (var agent in _agents.Values.Distinct()) SendServices(agent);
+            return;
+        }
+        SendDesiredPods(key.Name);
+    }
+
+    private void SendDesiredPods(string nodeName)
+    {
+        if (!_agents.TryGetValue(nodeName, out var agent)) return;
+        var pods = Cache.List<V1Pod>(Pods).Where(p => p.Spec?.NodeName == nodeName)
+            .OrderBy(p => p.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .ToList();
+        agent.Tell(new DesiredPodsChanged(nodeName, NextGeneration(), pods));
+    }
+
+    private void SendServices(IActorRef agent) =>
+        agent.Tell(new ServicesChanged(NextGeneration(), Cache.List<V1Service>(Services).ToList(),
+            Cache.List<V1Endpoints>(EndpointsResource).ToList()));
+
+    // Grows with every send and across master restarts (it starts from the clock), so nodes can drop stale sets.
+    private long NextGeneration() => _generation = Math.Max(_generation + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    protected override void OnStoreReplied(StoreReplied reply)
+    {
+        if (reply.Tag is NodeCreated created)
+        {
+            if (reply.Stored?.Object is V1Node node && NodeStatusMerge.DiffersBeyondHeartbeat(created.Status, node.Status))
+                WriteNodeStatus(created.Name, node, created.Status); // a create may drop the status
+            else if (!reply.Succeeded)
+                Log.Warning("registering node {0} failed: {1}", created.Name, reply.Failed!.Error.Message);
+            return;
+        }
+        base.OnStoreReplied(reply);
+    }
+}

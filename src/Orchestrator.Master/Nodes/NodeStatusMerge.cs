@@ -1,0 +1,89 @@
+using k8s.Models;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Nodes;
+
+/// <summary>How what a node reports is folded into what the store holds. Pure.</summary>
+public static class NodeStatusMerge
+{
+    /// <summary>The node's reported status with a Ready condition whose heartbeat is <paramref name="now"/>; a node
+    /// that reports no Ready condition is taken to be Ready (it is talking to us).</summary>
+    public static V1NodeStatus WithHeartbeat(V1NodeStatus reported, V1NodeStatus? stored, DateTime now)
+    {
+        var status = KubeObjects.Clone(reported);
+        status.Conditions ??= new List<V1NodeCondition>();
+        var ready = status.Conditions.FirstOrDefault(c => c.Type == "Ready");
+        if (ready is null)
+        {
+            ready = new V1NodeCondition
+            {
+                Type = "Ready", Status = "True", Reason = "KubeletReady", Message = "kubelet is posting ready status",
+            };
+            status.Conditions.Add(ready);
+        }
+        foreach (var condition in status.Conditions)
+        {
+            condition.LastHeartbeatTime = now;
+            var before = stored?.Conditions?.FirstOrDefault(c => c.Type == condition.Type);
+            condition.LastTransitionTime ??= before is not null && before.Status == condition.Status ? before.LastTransitionTime : now;
+        }
+        return status;
+    }
+
+    /// <summary>True when the statuses differ in more than heartbeat times (worth writing at once).</summary>
+    public static bool DiffersBeyondHeartbeat(V1NodeStatus a, V1NodeStatus? b)
+    {
+        if (b is null) return true;
+        static string Strip(V1NodeStatus s)
+        {
+            var copy = KubeObjects.Clone(s);
+            foreach (var c in copy.Conditions ?? []) c.LastHeartbeatTime = null;
+            return KubeObjects.Serialize(copy);
+        }
+        return Strip(a) != Strip(b);
+    }
+
+    /// <summary>The registered node: the store's copy (keeping spec — unschedulable, taints — and the labels and
+    /// annotations users added) with the node's own labels, annotations and addresses laid over it.</summary>
+    public static V1Node Registered(V1Node reported, V1Node? stored)
+    {
+        if (stored is null)
+        {
+            var fresh = KubeObjects.Clone(reported);
+            fresh.ApiVersion = "v1";
+            fresh.Kind = "Node";
+            fresh.Metadata.ResourceVersion = null;
+            fresh.Metadata.Uid = null;
+            return fresh;
+        }
+        var merged = KubeObjects.Clone(stored);
+        merged.Metadata.ResourceVersion = null;
+        merged.Metadata.Labels = Overlay(merged.Metadata.Labels, reported.Metadata.Labels);
+        merged.Metadata.Annotations = Overlay(merged.Metadata.Annotations, reported.Metadata.Annotations);
+        merged.Spec ??= new V1NodeSpec();
+        merged.Spec.PodCIDR ??= reported.Spec?.PodCIDR;
+        merged.Spec.ProviderID ??= reported.Spec?.ProviderID;
+        return merged;
+    }
+
+    private static IDictionary<string, string>? Overlay(IDictionary<string, string>? under, IDictionary<string, string>? over)
+    {
+        if (over is null || over.Count == 0) return under;
+        var result = new Dictionary<string, string>(under ?? new Dictionary<string, string>());
+        foreach (var (k, v) in over) result[k] = v;
+        return result;
+    }
+
+    /// <summary>A pod's status as the node reports it, keeping the PodScheduled condition the scheduler wrote
+    /// (the node does not know it).</summary>
+    public static V1PodStatus PodStatus(V1PodStatus reported, V1PodStatus? stored)
+    {
+        var status = KubeObjects.Clone(reported);
+        var scheduled = stored?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
+        if (scheduled is not null && status.Conditions?.Any(c => c.Type == "PodScheduled") != true)
+            status.Conditions = (status.Conditions ?? []).Prepend(scheduled).ToList();
+        status.QosClass ??= stored?.QosClass;
+        status.StartTime ??= stored?.StartTime;
+        return status;
+    }
+}

@@ -1,0 +1,40 @@
+using k8s.Models;
+
+namespace Orchestrator.Master.Scheduling.Filters;
+
+/// <summary>spec.nodeSelector must match the node's labels, and required node affinity terms (matchExpressions
+/// over labels) must hold for one term (Kubernetes' NodeAffinity plugin, without matchFields).</summary>
+public sealed class NodeSelectorFilter : ISchedulingFilter
+{
+    public const string Reason = "node(s) didn't match Pod's node affinity/selector";
+
+    public string Name => "NodeAffinity";
+
+    public string? Filter(V1Pod pod, NodeInfo node)
+    {
+        var labels = node.Node.Metadata.Labels ?? new Dictionary<string, string>();
+        foreach (var (key, value) in pod.Spec?.NodeSelector ?? new Dictionary<string, string>())
+            if (!labels.TryGetValue(key, out var actual) || actual != value) return Reason;
+
+        var terms = pod.Spec?.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms;
+        if (terms is { Count: > 0 } && !terms.Any(term => (term.MatchExpressions ?? []).All(e => Matches(e, labels))))
+            return Reason;
+        return null;
+    }
+
+    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels)
+    {
+        var has = labels.TryGetValue(requirement.Key, out var value);
+        var values = requirement.Values ?? [];
+        return requirement.OperatorProperty switch
+        {
+            "In" => has && values.Contains(value!),
+            "NotIn" => !has || !values.Contains(value!),
+            "Exists" => has,
+            "DoesNotExist" => !has,
+            "Gt" => has && long.TryParse(value, out var v) && values.Count == 1 && long.TryParse(values[0], out var gt) && v > gt,
+            "Lt" => has && long.TryParse(value, out var w) && values.Count == 1 && long.TryParse(values[0], out var lt) && w < lt,
+            _ => false,
+        };
+    }
+}

@@ -1,0 +1,195 @@
+using Akka.Actor;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.Events;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Scheduling;
+
+/// <summary>
+/// The default-scheduler: binds each pod without spec.nodeName (and with no other schedulerName) to a node
+/// chosen by <see cref="SchedulingAlgorithm"/>, then marks it PodScheduled=True and records "Scheduled"; when no
+/// node fits, sets PodScheduled=False/Unschedulable and records "FailedScheduling", and tries again when nodes
+/// change, pods go away, or on resync. Pods it has bound but not yet seen back are "assumed" on their node so two
+/// pods never take the same host port. Writes only spec.nodeName and the PodScheduled condition.
+/// </summary>
+public sealed class Scheduler : ControllerActor
+{
+    public const string SchedulerName = "default-scheduler";
+    private const string Pods = "pods";
+    private const string Nodes = "nodes";
+    private static readonly TimeSpan RepeatedFailureEvent = TimeSpan.FromSeconds(60);
+
+    private readonly SchedulingAlgorithm _algorithm;
+    private readonly EventRecorder _events;
+    private readonly Dictionary<string, (V1Pod Pod, string Node)> _assumed = new(); // by pod uid
+    private readonly Dictionary<ResourceKey, (string Message, DateTime At)> _unschedulable = new();
+    private readonly HashSet<string> _conditionsInFlight = new(); // pod uids
+
+    private sealed record BindTag(ResourceKey Key, V1Pod Pod, string Node);
+
+    private sealed record ConditionTag(ResourceKey Key, string Uid);
+
+    public Scheduler(IActorRef store, TimeSpan resync, SchedulingAlgorithm? algorithm = null) : base(store, [Pods, Nodes], resync)
+    {
+        _algorithm = algorithm ?? SchedulingAlgorithm.Default;
+        _events = new EventRecorder(store, SchedulerName);
+    }
+
+    public static Props Props(IActorRef store, TimeSpan resync) => Akka.Actor.Props.Create(() => new Scheduler(store, resync, null));
+
+    protected override IEnumerable<ResourceKey> AllKeys() =>
+        Cache.List<V1Pod>(Pods).Where(p => !PodFacts.IsScheduled(p) || !IsMarkedScheduled(p)).Select(p => ObjectCache.KeyOf(Pods, p));
+
+    private static bool IsMarkedScheduled(V1Pod pod) => PodFacts.Condition(pod, "PodScheduled")?.Status == "True";
+
+    protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        if (resource == Nodes)
+        {
+            if (old is null || current is null || SchedulingRelevant((V1Node)old) != SchedulingRelevant((V1Node)current))
+                RetryUnschedulable();
+            return;
+        }
+
+        var pod = current as V1Pod;
+        var before = old as V1Pod;
+        if (pod is not null && PodFacts.IsScheduled(pod)) _assumed.Remove(pod.Metadata.Uid);
+        if (pod is null && before is not null)
+        {
+            _assumed.Remove(before.Metadata.Uid);
+            _unschedulable.Remove(ObjectCache.KeyOf(Pods, before));
+        }
+        if (pod is not null && (!PodFacts.IsScheduled(pod) || !IsMarkedScheduled(pod))) Enqueue(ObjectCache.KeyOf(Pods, pod));
+
+        // Room freed on a node: a pod went away or finished.
+        var freed = (pod is null && before is not null && PodFacts.IsScheduled(before)) ||
+                    (pod is not null && before is not null && PodFacts.IsTerminal(pod) && !PodFacts.IsTerminal(before));
+        if (freed) RetryUnschedulable();
+    }
+
+    private void RetryUnschedulable()
+    {
+        foreach (var key in _unschedulable.Keys) Enqueue(key);
+    }
+
+    // What about a node matters for scheduling (heartbeat times do not).
+    private static string SchedulingRelevant(V1Node node) => KubeObjects.Serialize(new object?[]
+    {
+        node.Spec?.Unschedulable, node.Spec?.Taints, node.Metadata.Labels,
+        node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status,
+    });
+
+    protected override void Reconcile(ResourceKey key)
+    {
+        var pod = Cache.Get<V1Pod>(key.Resource, key.Namespace, key.Name);
+        if (pod is null || pod.Metadata.DeletionTimestamp is not null || PodFacts.IsTerminal(pod))
+        {
+            _unschedulable.Remove(key);
+            return;
+        }
+        if (pod.Spec?.SchedulerName is { Length: > 0 } name && name != SchedulerName) return;
+        if (PodFacts.IsScheduled(pod))
+        {
+            _unschedulable.Remove(key);
+            // Bound, but the PodScheduled=True write was lost (a conflict with the node's status report): redo it.
+            if (!IsMarkedScheduled(pod) && !_assumed.ContainsKey(pod.Metadata.Uid) && !_conditionsInFlight.Contains(pod.Metadata.Uid))
+                MarkScheduled(key, pod);
+            return;
+        }
+        if (_assumed.ContainsKey(pod.Metadata.Uid)) return; // our binding is in flight
+
+        var result = _algorithm.Schedule(pod, NodeInfos());
+        if (result.Scheduled)
+        {
+            _unschedulable.Remove(key);
+            _assumed[pod.Metadata.Uid] = (pod, result.NodeName!);
+            var bound = KubeObjects.Clone(pod);
+            bound.Spec.NodeName = result.NodeName;
+            Send(new UpdateObject(Pods, bound), new BindTag(key, pod, result.NodeName!));
+            return;
+        }
+        Unschedulable(key, pod, result.FailureMessage!);
+    }
+
+    private IReadOnlyList<NodeInfo> NodeInfos()
+    {
+        var byNode = Cache.List<V1Pod>(Pods)
+            .Where(p => PodFacts.IsScheduled(p) && !PodFacts.IsTerminal(p))
+            .Concat(_assumed.Values.Select(a => WithNode(a.Pod, a.Node)))
+            .GroupBy(p => p.Spec.NodeName)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<V1Pod>)g.ToList());
+        return Cache.List<V1Node>(Nodes)
+            .Select(n => new NodeInfo(n, byNode.GetValueOrDefault(n.Metadata.Name) ?? []))
+            .OrderBy(n => n.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static V1Pod WithNode(V1Pod pod, string node)
+    {
+        var copy = KubeObjects.Clone(pod);
+        copy.Spec.NodeName = node;
+        return copy;
+    }
+
+    private void Unschedulable(ResourceKey key, V1Pod pod, string message)
+    {
+        var now = DateTime.UtcNow;
+        var repeat = _unschedulable.TryGetValue(key, out var last) && last.Message == message && now - last.At < RepeatedFailureEvent;
+        if (!repeat)
+        {
+            _unschedulable[key] = (message, now);
+            _events.Record(pod, EventRecorder.Warning, "FailedScheduling", message, Self);
+        }
+        var condition = PodFacts.Condition(pod, "PodScheduled");
+        if ((condition is { Status: "False", Reason: "Unschedulable" } && condition.Message == message) ||
+            _conditionsInFlight.Contains(pod.Metadata.Uid)) return;
+        WriteCondition(key, pod, new V1PodCondition
+        {
+            Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = message,
+            LastTransitionTime = condition?.Status == "False" ? condition.LastTransitionTime : Truncate(now),
+        });
+    }
+
+    private void MarkScheduled(ResourceKey key, V1Pod pod) =>
+        WriteCondition(key, pod, new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = Truncate(DateTime.UtcNow) });
+
+    private void WriteCondition(ResourceKey key, V1Pod pod, V1PodCondition condition)
+    {
+        var updated = KubeObjects.Clone(pod);
+        updated.Status ??= new V1PodStatus();
+        updated.Status.Phase ??= "Pending";
+        updated.Status.Conditions = (updated.Status.Conditions ?? []).Where(c => c.Type != "PodScheduled").Prepend(condition).ToList();
+        _conditionsInFlight.Add(pod.Metadata.Uid);
+        Send(new UpdateObject(Pods, updated, "status"), new ConditionTag(key, pod.Metadata.Uid));
+    }
+
+    private static DateTime Truncate(DateTime t) => t.AddTicks(-(t.Ticks % TimeSpan.TicksPerSecond));
+
+    protected override void OnStoreReplied(StoreReplied reply)
+    {
+        switch (reply.Tag)
+        {
+            case BindTag b when reply.Succeeded:
+                _events.Record(b.Pod, EventRecorder.Normal, "Scheduled",
+                    $"Successfully assigned {b.Pod.Metadata.NamespaceProperty}/{b.Pod.Metadata.Name} to {b.Node}", Self);
+                MarkScheduled(b.Key, (V1Pod)reply.Stored!.Object);
+                break;
+            case BindTag b:
+                // The pod changed under us (or went away): forget the assumption and decide again from fresh state.
+                _assumed.Remove(b.Pod.Metadata.Uid);
+                RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
+                break;
+            case ConditionTag c:
+                _conditionsInFlight.Remove(c.Uid);
+                if (!reply.Succeeded) RequeueAfter(c.Key, TimeSpan.FromSeconds(1));
+                break;
+            default:
+                base.OnStoreReplied(reply);
+                break;
+        }
+    }
+}

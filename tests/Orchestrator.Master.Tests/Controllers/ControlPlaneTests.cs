@@ -1,0 +1,71 @@
+using Akka.Actor;
+using k8s.Models;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Controllers.Deployments;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Controllers.Support;
+using Xunit;
+using Xunit.Abstractions;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
+
+namespace Orchestrator.Master.Tests.Controllers;
+
+/// <summary>The whole control plane on the real store with a node that runs nothing: the tutorial's
+/// deployment/service/scale/delete story, as far as the master is concerned.</summary>
+public sealed class ControlPlaneTests(ITestOutputHelper output) : ControllerTestKit(output)
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
+
+    private List<string> RunningOn(IActorRef agent) =>
+        agent.Ask<List<string>>(new FakeNodeAgent.CurrentPods(), TimeSpan.FromSeconds(5)).Result;
+
+    [Fact]
+    public void A_deployment_and_its_service_come_up_scale_and_go_away()
+    {
+        var gateway = ControlPlaneHosting.Start(Sys, Store, ControlPlaneOptions.Default);
+        var agent = Sys.ActorOf(FakeNodeAgent.Props(gateway, "node1"));
+        var d = Seed(Deployment("webapp1", 1, "webapp1", new V1ContainerPort { ContainerPort = 80 }));
+        Seed(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "webapp1-svc", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec
+            {
+                Type = "NodePort", Selector = App("webapp1"),
+                Ports = [new V1ServicePort { Port = 80, NodePort = 30080, Protocol = "TCP" }],
+            },
+        });
+        var hash = PodTemplateHash.Compute(Find<V1Deployment>("webapp1")!.Spec.Template);
+
+        AwaitAssert(() =>
+        {
+            var status = Find<V1Deployment>("webapp1")!.Status;
+            Assert.Equal((1, 1, 1, 1), (status.Replicas ?? 0, status.UpdatedReplicas ?? 0, status.ReadyReplicas ?? 0, status.AvailableReplicas ?? 0));
+            Assert.Equal(["Available/MinimumReplicasAvailable", "Progressing/NewReplicaSetAvailable"],
+                status.Conditions.Select(c => $"{c.Type}/{c.Reason}"));
+        }, Long);
+        Assert.Single(RunningOn(agent));
+        AwaitAssert(() => Assert.Single(Find<V1Endpoints>("webapp1-svc")!.Subsets.Single().Addresses), Long);
+        var events = All<Corev1Event>();
+        Assert.Contains(events, e => e.Reason == "ScalingReplicaSet" && e.Message == $"Scaled up replica set webapp1-{hash} from 0 to 1"
+                                     && e.InvolvedObject.Uid == d.Metadata.Uid);
+        Assert.Contains(events, e => e.Reason == "SuccessfulCreate" && e.Message.StartsWith($"Created pod: webapp1-{hash}-"));
+        Assert.Contains(events, e => e.Reason == "Scheduled" && e.Message.EndsWith(" to node1"));
+
+        // Settled: no controller keeps writing (a status that never compares equal would loop here).
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m);
+        Writes.ExpectNoMsg(TimeSpan.FromSeconds(1));
+
+        var scaled = Find<V1Deployment>("webapp1")!;
+        scaled.Spec.Replicas = 3;
+        Write(new UpdateObject("deployments", scaled));
+        AwaitAssert(() => Assert.Equal(3, Find<V1Deployment>("webapp1")!.Status.AvailableReplicas), Long);
+        AwaitAssert(() => Assert.Equal(3, RunningOn(agent).Count), Long);
+        AwaitAssert(() => Assert.Equal(3, Find<V1Endpoints>("webapp1-svc")!.Subsets.Single().Addresses.Count), Long);
+
+        Write(new DeleteObject(new ResourceKey("deployments", "default", "webapp1")));
+        AwaitAssert(() => Assert.Empty(All<V1Pod>()), Long);
+        AwaitAssert(() => Assert.Empty(RunningOn(agent)), Long);
+        AwaitAssert(() => Assert.Null(Find<V1Endpoints>("webapp1-svc")!.Subsets), Long);
+        Assert.Empty(All<V1ReplicaSet>());
+    }
+}

@@ -1,0 +1,50 @@
+using k8s.Models;
+using Orchestrator.Master.Controllers.Deployments;
+using Xunit;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
+
+namespace Orchestrator.Master.Tests.Controllers;
+
+public sealed class DeploymentStatusCalculatorTests
+{
+    private static V1ReplicaSet WithStatus(V1ReplicaSet rs, int replicas, int ready, int available)
+    {
+        rs.Status = new V1ReplicaSetStatus { Replicas = replicas, ReadyReplicas = ready, AvailableReplicas = available };
+        return rs;
+    }
+
+    [Fact]
+    public void A_finished_rollout_is_available_and_has_successfully_progressed()
+    {
+        var d = Deployment("webapp1", 3, "webapp1");
+        d.Metadata.Generation = 2;
+        var rs = WithStatus(ReplicaSet("webapp1-abc", 3), 3, 3, 3);
+        var now = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+        var status = DeploymentStatusCalculator.Calculate(d, rs, [rs], new Dictionary<string, int> { ["webapp1-abc"] = 3 }, false, now);
+
+        Assert.Equal((2L, 3, 3, 3, 3, 0), (status.ObservedGeneration ?? 0, status.Replicas ?? 0, status.UpdatedReplicas ?? 0,
+            status.ReadyReplicas ?? 0, status.AvailableReplicas ?? 0, status.UnavailableReplicas ?? 0));
+        Assert.Collection(status.Conditions,
+            c => Assert.Equal(("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."),
+                (c.Type, c.Status, c.Reason, c.Message)),
+            c => Assert.Equal(("Progressing", "True", "NewReplicaSetAvailable", "ReplicaSet \"webapp1-abc\" has successfully progressed."),
+                (c.Type, c.Status, c.Reason, c.Message)));
+    }
+
+    [Fact]
+    public void Without_available_pods_the_deployment_lacks_minimum_availability_and_keeps_transition_times()
+    {
+        var d = Deployment("webapp1", 1, "webapp1");
+        d.Spec.Strategy = new V1DeploymentStrategy { Type = "Recreate" };
+        var rs = WithStatus(ReplicaSet("webapp1-abc", 1), 1, 0, 0);
+        var first = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], new Dictionary<string, int>(), false, first);
+
+        var later = DeploymentStatusCalculator.Calculate(d, rs, [rs], new Dictionary<string, int>(), false, first.AddMinutes(1));
+
+        var available = later.Conditions.Single(c => c.Type == "Available");
+        Assert.Equal(("False", "MinimumReplicasUnavailable", first), (available.Status, available.Reason, available.LastTransitionTime!.Value));
+        Assert.Equal(1, later.UnavailableReplicas);
+    }
+}

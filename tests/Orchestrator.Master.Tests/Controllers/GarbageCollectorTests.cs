@@ -1,0 +1,90 @@
+using Akka.TestKit;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Controllers.Support;
+using Xunit;
+using Xunit.Abstractions;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
+
+namespace Orchestrator.Master.Tests.Controllers;
+
+public sealed class GarbageCollectorTests(ITestOutputHelper output) : ControllerTestKit(output)
+{
+    private static readonly TimeSpan Resync = TimeSpan.FromMinutes(5);
+
+    private static V1OwnerReference RefTo(string kind, string apiVersion, string name, string uid) => new()
+    {
+        ApiVersion = apiVersion, Kind = kind, Name = name, Uid = uid, Controller = true, BlockOwnerDeletion = true,
+    };
+
+    [Fact]
+    public void Objects_whose_owners_are_gone_are_deleted_and_others_are_kept()
+    {
+        var rs = Seed(ReplicaSet("web-abc", 1));
+        Seed(Pod("owned", App("web"), owner: ControllerRef(rs)));
+        Seed(Pod("orphaned", App("web"), owner: RefTo("ReplicaSet", "apps/v1", "web-abc", "an-older-uid")));
+        Seed(Pod("free", App("web")));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync));
+
+        AwaitAssert(() => Assert.Null(Find<V1Pod>("orphaned")));
+        Assert.NotNull(Find<V1Pod>("owned"));
+        Assert.NotNull(Find<V1Pod>("free"));
+    }
+
+    [Fact]
+    public void Deleting_an_owner_in_the_background_removes_its_dependents_transitively()
+    {
+        var d = Seed(Deployment("web", 1, "web"));
+        var rs = Seed(WithOwner(ReplicaSet("web-abc", 1), RefTo("Deployment", "apps/v1", "web", d.Metadata.Uid)));
+        Seed(Pod("web-abc-1", App("web"), owner: ControllerRef(rs)));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync));
+
+        Write(new DeleteObject(new ResourceKey("deployments", "default", "web")));
+
+        AwaitAssert(() => Assert.Empty(All<V1ReplicaSet>()));
+        AwaitAssert(() => Assert.Empty(All<V1Pod>()));
+    }
+
+    [Fact]
+    public void Foreground_deletion_removes_dependents_before_the_owner()
+    {
+        var d = Seed(Deployment("web", 1, "web"));
+        var rs = Seed(WithOwner(ReplicaSet("web-abc", 1), RefTo("Deployment", "apps/v1", "web", d.Metadata.Uid)));
+        Seed(Pod("web-abc-1", App("web"), owner: ControllerRef(rs)));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync));
+
+        Write(new DeleteObject(new ResourceKey("deployments", "default", "web"), PropagationPolicy: "Foreground"));
+
+        AwaitAssert(() => Assert.Empty(All<V1Deployment>()));
+        Assert.Empty(All<V1ReplicaSet>());
+        Assert.Empty(All<V1Pod>());
+    }
+
+    [Fact]
+    public void An_owner_missing_only_from_the_cache_is_confirmed_with_the_store_and_its_dependent_kept()
+    {
+        var store = CreateTestProbe("probe-store");
+        Sys.ActorOf(GarbageCollector.Props(store, Resync));
+        var owner = ReplicaSet("web-abc", 1);
+        owner.Metadata.Uid = "rs-uid";
+        var pod = Pod("web-abc-1", App("web"), owner: ControllerRef(owner));
+        pod.Metadata.Uid = "pod-uid";
+
+        // Pods are listed with the pod; the ReplicaSet's list comes back empty (its watch has not caught up).
+        store.AnswerListsAndWatches(GarbageCollector.WatchedResources.Count,
+            resource => resource == "pods" ? [pod] : new List<IKubernetesObject<V1ObjectMeta>>());
+        var get = (GetObject)store.FishForMessage(m => m is GetObject);
+        Assert.Equal(new ResourceKey("replicasets", "default", "web-abc"), get.Key);
+        store.Reply(new ObjectStored(owner));
+
+        store.ExpectNo<DeleteObject>(TimeSpan.FromMilliseconds(500));
+    }
+
+    private static V1ReplicaSet WithOwner(V1ReplicaSet rs, V1OwnerReference owner)
+    {
+        rs.Metadata.OwnerReferences = [owner];
+        return rs;
+    }
+}

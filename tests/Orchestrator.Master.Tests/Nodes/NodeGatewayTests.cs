@@ -1,0 +1,156 @@
+using Akka.Actor;
+using Akka.TestKit;
+using k8s.Models;
+using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Controllers.Support;
+using Orchestrator.Shared.Protocol;
+using Xunit;
+using Xunit.Abstractions;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
+
+namespace Orchestrator.Master.Tests.Nodes;
+
+public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestKit(output)
+{
+    private static V1Node Reported(string name) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
+        Status = new V1NodeStatus
+        {
+            Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", Reason = "KubeletReady" }],
+            Addresses = [new V1NodeAddress { Type = "InternalIP", Address = "127.0.0.1" }],
+        },
+    };
+
+    private (IActorRef Gateway, TestProbe Agent) Registered(string node)
+    {
+        var gateway = Sys.ActorOf(NodeGateway.Props(Store));
+        var agent = CreateTestProbe("agent");
+        gateway.Tell(new RegisterNode(Reported(node)), agent.Ref);
+        agent.ExpectMsg<NodeRegistered>(r => Assert.Equal(node, r.NodeName));
+        return (gateway, agent);
+    }
+
+    [Fact]
+    public void Registration_creates_a_ready_node_and_sends_the_desired_state()
+    {
+        var (_, agent) = Registered("node1");
+
+        Assert.Empty(agent.ExpectMsg<DesiredPodsChanged>().Pods);
+        var services = agent.ExpectMsg<ServicesChanged>();
+        Assert.Contains(services.Services, s => s.Metadata.Name == "kubernetes");
+        AwaitAssert(() =>
+        {
+            var node = Find<V1Node>("node1")!;
+            Assert.Equal("127.0.0.1", node.Status?.Addresses?.Single().Address);
+            var ready = node.Status!.Conditions.Single(c => c.Type == "Ready");
+            Assert.Equal("True", ready.Status);
+            Assert.NotNull(ready.LastHeartbeatTime);
+        });
+    }
+
+    [Fact]
+    public void A_pod_bound_to_the_node_is_sent_to_its_agent_with_a_growing_generation()
+    {
+        var (_, agent) = Registered("node1");
+        var first = agent.FishForMessage<DesiredPodsChanged>(_ => true);
+
+        var pod = Seed(Pod("web-1", App("web")));
+        var bound = Find<V1Pod>("web-1")!;
+        bound.Spec.NodeName = "node1";
+        Write(new UpdateObject("pods", bound));
+
+        var next = agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+        Assert.Equal(pod.Metadata.Uid, next.Pods[0].Metadata.Uid);
+        Assert.Equal("node1", next.NodeName);
+        Assert.True(next.Generation > first.Generation);
+
+        Write(new DeleteObject(new ResourceKey("pods", "default", "web-1")));
+        var emptied = agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 0);
+        Assert.True(emptied.Generation > next.Generation);
+    }
+
+    [Fact]
+    public void A_pod_on_another_node_is_not_sent()
+    {
+        var (_, agent) = Registered("node1");
+        agent.FishForMessage<ServicesChanged>(_ => true);
+
+        var pod = Seed(Pod("elsewhere", App("web")));
+        pod.Spec.NodeName = "node2";
+        Write(new UpdateObject("pods", pod));
+
+        agent.ExpectNo<DesiredPodsChanged>(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public void Reported_pod_status_is_written_keeping_the_scheduled_condition()
+    {
+        var (gateway, agent) = Registered("node1");
+        var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
+        var scheduled = Find<V1Pod>("web-1")!;
+        scheduled.Status.Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "True" }];
+        Write(new UpdateObject("pods", scheduled, "status"));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+
+        var reported = new V1PodStatus
+        {
+            Phase = "Running", PodIP = "172.18.0.2",
+            Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }],
+        };
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", "some-other-uid", new V1PodStatus { Phase = "Failed" }), agent.Ref);
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, reported), agent.Ref);
+
+        AwaitAssert(() =>
+        {
+            var status = Find<V1Pod>("web-1")!.Status;
+            Assert.Equal(("Running", "172.18.0.2"), (status.Phase, status.PodIP));
+            Assert.Equal(["PodScheduled", "Ready"], status.Conditions.Select(c => c.Type).Order());
+        });
+    }
+
+    [Fact]
+    public void Re_registration_keeps_the_node_cordoned()
+    {
+        var cordoned = Node("node1", unschedulable: true);
+        Seed(cordoned);
+        Registered("node1");
+
+        AwaitAssert(() =>
+        {
+            var node = Find<V1Node>("node1")!;
+            Assert.Equal("node1", node.Metadata.Labels["kubernetes.io/hostname"]);
+            Assert.True(node.Spec.Unschedulable);
+        });
+    }
+
+    [Fact]
+    public void A_service_change_is_sent_to_every_agent()
+    {
+        var (_, agent) = Registered("node1");
+        agent.FishForMessage<ServicesChanged>(_ => true);
+
+        Seed(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "web-svc", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec { Selector = App("web"), Ports = [new V1ServicePort { Port = 80 }] },
+        });
+
+        agent.FishForMessage<ServicesChanged>(m => m.Services.Any(s => s.Metadata.Name == "web-svc"));
+    }
+
+    [Fact]
+    public void Node_events_are_recorded()
+    {
+        var (gateway, agent) = Registered("node1");
+        gateway.Tell(new NodeEventReported("node1", new Corev1Event
+        {
+            InvolvedObject = new V1ObjectReference { Kind = "Pod", Name = "web-1", NamespaceProperty = "default" },
+            Reason = "Failed", Message = "Failed to pull image \"nope\": ErrImagePull", Type = "Warning",
+        }), agent.Ref);
+
+        AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "Failed" && e.Metadata.Name.StartsWith("web-1.")
+            && e.Source.Host == "node1"));
+    }
+}
