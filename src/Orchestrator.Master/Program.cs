@@ -1,1 +1,33 @@
-Console.WriteLine("x");
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Orchestrator.Master.Api;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Protocol.Serialization;
+
+// The master: the Kubernetes API (HTTPS, bearer token) in front of the ObjectStore actor, the control plane,
+// and Akka cluster role "master" (its own seed node) that the nodes join.
+// Options: --data-dir (./.state/master) --api-address (127.0.0.1) --api-port (6443)
+//          --cluster-address (127.0.0.1) --cluster-port (4050)
+var builder = WebApplication.CreateBuilder(args);
+var api = ApiServerOptions.From(builder.Configuration);
+var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
+var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
+
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.AddKubernetesApiServer(api);
+builder.Services.AddAkka("orchestrator", (akka, _) => akka
+    .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
+    .WithRemoting(clusterAddress, clusterPort)
+    .WithClustering(new ClusterOptions
+    {
+        Roles = ["master"],
+        SeedNodes = [$"akka.tcp://orchestrator@{clusterAddress}:{clusterPort}"],
+    })
+    .WithObjectStore(new StoreOptions(api.DataDirectory))
+    .WithControlPlane());
+
+var app = builder.Build();
+app.UseKubernetesApiServer(api);
+app.Run();

@@ -1,0 +1,48 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Api;
+
+/// <summary>Options of the master's API endpoint, from the command line or configuration.</summary>
+public sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort)
+{
+    public static ApiServerOptions From(IConfiguration configuration) => new(
+        Path.GetFullPath(configuration["data-dir"] ?? "./.state/master"),
+        configuration["api-address"] ?? "127.0.0.1",
+        int.TryParse(configuration["api-port"], out var port) ? port : 6443);
+}
+
+/// <summary>How the host puts the API together: Kestrel on HTTPS with the generated certificate, the store client,
+/// the bearer token check and the endpoints.</summary>
+public static class ApiHosting
+{
+    public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(10);
+
+    public static WebApplicationBuilder AddKubernetesApiServer(this WebApplicationBuilder builder, ApiServerOptions options)
+    {
+        var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (IPAddress.TryParse(options.ApiAddress, out var ip))
+                kestrel.Listen(ip, options.ApiPort, listen => listen.UseHttps(certificate));
+            else
+                kestrel.ListenLocalhost(options.ApiPort, listen => listen.UseHttps(certificate));
+        });
+        builder.Services.AddSingleton(sp => new ObjectStoreClient(
+            sp.GetRequiredService<ActorSystem>(),
+            ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct),
+            StoreTimeout));
+        builder.Services.AddKubernetesApi();
+        return builder;
+    }
+
+    public static WebApplication UseKubernetesApiServer(this WebApplication app, ApiServerOptions options)
+    {
+        app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
+        app.MapKubernetesApi();
+        return app;
+    }
+}

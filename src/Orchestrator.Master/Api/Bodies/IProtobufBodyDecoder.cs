@@ -1,0 +1,28 @@
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Protobuf;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Bodies;
+
+/// <summary>
+/// The seam to the protobuf decoder (Api/Protobuf): kubectl sends <c>application/vnd.kubernetes.protobuf</c>
+/// bodies for <c>create deployment</c>, <c>create service</c> and the like. A kind it cannot decode is
+/// answered 415 Unsupported Media Type, which tells client-go to fall back to JSON.
+/// </summary>
+public interface IProtobufBodyDecoder
+{
+    bool Supports(ApiResource resource);
+
+    bool TryDecode(ReadOnlySpan<byte> body, ApiResource resource, out IKubernetesObject<V1ObjectMeta>? obj, out string? error);
+}
+
+/// <summary>The real decoder, <see cref="ProtobufBodyDecoder"/>.</summary>
+public sealed class ProtobufBodies : IProtobufBodyDecoder
+{
+    public bool Supports(ApiResource resource) => ProtobufBodyDecoder.Supports(resource);
+
+    public bool TryDecode(ReadOnlySpan<byte> body, ApiResource resource, out IKubernetesObject<V1ObjectMeta>? obj,
+        out string? error) =>
+        ProtobufBodyDecoder.TryDecode(body, resource, out obj, out error);
+}

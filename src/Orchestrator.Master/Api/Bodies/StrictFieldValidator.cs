@@ -1,0 +1,84 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Orchestrator.Master.Api.Bodies;
+
+/// <summary>
+/// Server-side field validation (<c>?fieldValidation=Strict</c>): finds the fields of a JSON body that the CLR
+/// model does not have, by the models' <see cref="JsonPropertyNameAttribute"/> names, recursively through
+/// nested models, lists and maps. Paths read like the real server's: <c>spec.template.spec.containers[0].foo</c>.
+/// </summary>
+public static class StrictFieldValidator
+{
+    private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Type>?> Fields = new();
+
+    public static IReadOnlyList<string> UnknownFields(JsonNode? json, Type type)
+    {
+        var unknown = new List<string>();
+        Walk(json, type, "", unknown);
+        return unknown;
+    }
+
+    private static void Walk(JsonNode? json, Type type, string path, List<string> unknown)
+    {
+        if (json is null) return;
+        type = Nullable.GetUnderlyingType(type) ?? type;
+
+        if (json is JsonArray array && ElementType(type) is { } element)
+        {
+            for (var i = 0; i < array.Count; i++) Walk(array[i], element, $"{path}[{i}]", unknown);
+            return;
+        }
+        if (json is not JsonObject obj) return;
+
+        if (MapValueType(type) is { } valueType)
+        {
+            foreach (var (key, value) in obj) Walk(value, valueType, Join(path, key), unknown);
+            return;
+        }
+        var fields = FieldsOf(type);
+        if (fields is null) return; // not a model we can check (object, JsonElement, …)
+        foreach (var (key, value) in obj)
+        {
+            if (fields.TryGetValue(key, out var fieldType))
+                Walk(value, fieldType, Join(path, key), unknown);
+            else
+                unknown.Add(Join(path, key));
+        }
+    }
+
+    private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+
+    private static IReadOnlyDictionary<string, Type>? FieldsOf(Type type) => Fields.GetOrAdd(type, t =>
+    {
+        // Only the Kubernetes models are checked; anything else (IntOrString, quantities, primitives) is opaque.
+        if (t.Namespace != "k8s.Models" || !t.IsClass) return null;
+        var props = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => (Name: p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name, p.PropertyType))
+            .Where(p => p.Name is not null)
+            .ToDictionary(p => p.Name!, p => p.PropertyType);
+        return props.Count == 0 ? null : props;
+    });
+
+    private static Type? ElementType(Type type)
+    {
+        if (type == typeof(string)) return null;
+        if (type.IsArray) return type.GetElementType();
+        var enumerable = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)
+            ? type
+            : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
+        if (enumerable is null || MapValueType(type) is not null) return null;
+        return enumerable.GetGenericArguments()[0];
+    }
+
+    private static Type? MapValueType(Type type)
+    {
+        var map = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IDictionary<,>)
+            ? type
+            : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>));
+        return map?.GetGenericArguments()[1] ?? (typeof(IDictionary).IsAssignableFrom(type) ? typeof(object) : null);
+    }
+}

@@ -1,0 +1,22 @@
+using System.Text.Json.Nodes;
+
+namespace Orchestrator.Master.Api.Patching;
+
+/// <summary>RFC 7386 JSON merge patch (application/merge-patch+json): objects merge, null removes, anything
+/// else (lists included) replaces.</summary>
+public static class JsonMergePatch
+{
+    public static JsonNode? Apply(JsonNode? target, JsonNode? patch)
+    {
+        if (patch is not JsonObject patchObject) return patch?.DeepClone();
+        var result = target is JsonObject targetObject ? (JsonObject)targetObject.DeepClone() : new JsonObject();
+        foreach (var (key, value) in patchObject)
+        {
+            if (value is null)
+                result.Remove(key);
+            else
+                result[key] = Apply(result[key], value);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Errors;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// The <c>fieldSelector</c> query: <c>a=b,c==d,e!=f</c> over the fields each kind supports in Kubernetes
+/// (metadata.name and metadata.namespace for all; spec.nodeName/status.phase for pods; involvedObject.*, type,
+/// reason, source for events; …). An unsupported field is a 400, as on a real server.
+/// </summary>
+public sealed class FieldSelector
+{
+    public sealed record Requirement(string Field, bool Equal, string Value);
+
+    private static readonly string[] Common = ["metadata.name", "metadata.namespace"];
+
+    private static readonly Dictionary<string, string[]> FieldsByKind = new()
+    {
+        ["Pod"] = ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"],
+        ["Event"] = ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+            "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+            "reportingComponent", "source", "type", "regarding.kind", "regarding.namespace", "regarding.name",
+            "regarding.uid", "reportingController"],
+        ["Node"] = ["spec.unschedulable"],
+        ["Namespace"] = ["status.phase"],
+        ["Secret"] = ["type"],
+        ["ReplicaSet"] = ["status.replicas"],
+        ["ReplicationController"] = ["status.replicas"],
+        ["Service"] = ["spec.clusterIP", "spec.type"],
+    };
+
+    // Field labels whose value lives under another path in the object.
+    private static readonly Dictionary<string, string> Aliases = new()
+    {
+        ["source"] = "source.component",
+    };
+
+    public IReadOnlyList<Requirement> Requirements { get; }
+
+    private FieldSelector(IReadOnlyList<Requirement> requirements) => Requirements = requirements;
+
+    public static FieldSelector Everything { get; } = new([]);
+
+    public bool IsEmpty => Requirements.Count == 0;
+
+    public static FieldSelector Parse(string? text, ApiResource resource)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return Everything;
+        var allowed = Common.Concat(FieldsByKind.GetValueOrDefault(resource.Kind, [])).ToHashSet();
+        var requirements = new List<Requirement>();
+        foreach (var term in SplitUnescaped(text, ','))
+        {
+            var t = term.Trim();
+            if (t.Length == 0) continue;
+            var (field, equal, value) = SplitTerm(t)
+                ?? throw ApiException.BadRequest($"invalid field selector: \"{t}\": expected field=value or field!=value");
+            if (!allowed.Contains(field))
+                throw ApiException.BadRequest($"field label not supported: {field}");
+            requirements.Add(new Requirement(field, equal, Unescape(value)));
+        }
+        return new FieldSelector(requirements);
+    }
+
+    private static (string Field, bool Equal, string Value)? SplitTerm(string term)
+    {
+        foreach (var (token, equal) in new[] { ("!=", false), ("==", true), ("=", true) })
+        {
+            var at = term.IndexOf(token, StringComparison.Ordinal);
+            if (at > 0) return (term[..at].Trim(), equal, term[(at + token.Length)..].Trim());
+        }
+        return null;
+    }
+
+    public bool Matches(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        if (IsEmpty) return true;
+        JsonObject? json = null;
+        foreach (var r in Requirements)
+        {
+            var actual = r.Field switch
+            {
+                "metadata.name" => obj.Metadata?.Name ?? "",
+                "metadata.namespace" => obj.Metadata?.NamespaceProperty ?? "",
+                _ => ValueAt(json ??= System.Text.Json.Nodes.JsonNode.Parse(KubeObjects.Serialize(obj))!.AsObject(),
+                    Aliases.GetValueOrDefault(r.Field, r.Field)),
+            };
+            if ((actual == r.Value) != r.Equal) return false;
+        }
+        return true;
+    }
+
+    /// <summary>True when the selector pins metadata.name (kubectl's wait and delete watches use this).</summary>
+    public string? ExactName => Requirements.FirstOrDefault(r => r is { Field: "metadata.name", Equal: true })?.Value;
+
+    private static string ValueAt(JsonObject json, string path)
+    {
+        JsonNode? node = json;
+        foreach (var part in path.Split('.'))
+            node = node is JsonObject o ? o[part] : null;
+        return node switch
+        {
+            null => DefaultFor(path),
+            JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
+            JsonValue v => v.ToString(),
+            _ => node.ToJsonString(),
+        };
+    }
+
+    private static string DefaultFor(string path) => path is "spec.hostNetwork" or "spec.unschedulable" ? "false" : "";
+
+    private static IEnumerable<string> SplitUnescaped(string text, char separator)
+    {
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\') { i++; continue; }
+            if (text[i] != separator) continue;
+            yield return text[start..i];
+            start = i + 1;
+        }
+        yield return text[start..];
+    }
+
+    private static string Unescape(string value) =>
+        value.Replace("\\,", ",").Replace("\\=", "=").Replace("\\\\", "\\");
+
+    public override string ToString() =>
+        string.Join(",", Requirements.Select(r => $"{r.Field}{(r.Equal ? "=" : "!=")}{r.Value}"));
+}

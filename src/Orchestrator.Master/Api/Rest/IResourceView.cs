@@ -1,0 +1,25 @@
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// A read-only resource computed from stored objects rather than stored itself, served because kubectl reads
+/// it (EndpointSlices for <c>describe service</c>, node Leases for <c>describe node</c>).
+/// </summary>
+public interface IResourceView
+{
+    ApiResource Resource { get; }
+
+    Task HandleAsync(HttpContext context, RequestInfo info);
+}
+
+public static class ResourceViews
+{
+    public static readonly IReadOnlyList<string> Verbs = ["get", "list"];
+
+    /// <summary>The views' resources, for discovery.</summary>
+    public static readonly IReadOnlyList<ApiResource> Resources = [EndpointSliceView.Definition, NodeLeaseView.Definition];
+
+    public static bool Serves(this IResourceView view, RequestInfo info) =>
+        view.Resource.Group == info.Group && view.Resource.Version == info.Version && view.Resource.Resource == info.ResourceName;
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Bodies;
+using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Patching;
+using Orchestrator.Master.Api.Watch;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// The generic REST verbs for every <see cref="ApiResource"/>: get, list (and watch), create, update, patch,
+/// delete, deletecollection. Validation beyond the URL/body checks is the store's.
+/// </summary>
+public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
+{
+    private const int PatchAttempts = 5;
+
+    public async Task GetAsync(HttpContext context, ApiResource resource, string? ns, string name)
+    {
+        var obj = await store.GetAsync(resource, ns, name, context.RequestAborted);
+        await responses.WriteObjectAsync(context, resource, obj);
+    }
+
+    public async Task ListAsync(HttpContext context, ApiResource resource, string? ns)
+    {
+        var query = ListQuery.From(context, resource);
+        if (context.Request.Query["watch"].ToString() is "true" or "1")
+        {
+            await watch.WatchAsync(context, resource, ns, query);
+            return;
+        }
+        var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+        var (page, metadata) = query.Select(listed);
+        await responses.WriteListAsync(context, resource, page, metadata);
+    }
+
+    public async Task CreateAsync(HttpContext context, ApiResource resource, string? ns)
+    {
+        if (resource.Namespaced && ns is null) throw ApiException.MethodNotAllowed("POST");
+        var obj = await bodies.ReadObjectAsync(context, resource);
+        WriteOptions.Reconcile(obj, resource, ns, urlName: null);
+        var created = await store.ObjectAsync(
+            new CreateObject(ResourceKey.StoreName(resource), obj, WriteOptions.DryRun(context)),
+            resource, obj.Metadata.Name, context.RequestAborted);
+        await responses.WriteObjectAsync(context, resource, created, 201);
+    }
+
+    public async Task UpdateAsync(HttpContext context, ApiResource resource, string? ns, string name, string? subresource = null)
+    {
+        var obj = await bodies.ReadObjectAsync(context, resource);
+        WriteOptions.Reconcile(obj, resource, ns, name);
+        var updated = await store.ObjectAsync(
+            new UpdateObject(ResourceKey.StoreName(resource), obj, subresource, WriteOptions.DryRun(context)),
+            resource, name, context.RequestAborted);
+        await responses.WriteObjectAsync(context, resource, updated);
+    }
+
+    public async Task PatchAsync(HttpContext context, ApiResource resource, string? ns, string name, string? subresource = null)
+    {
+        var patch = await RequestBodies.ReadBytesAsync(context);
+        var mediaType = RequestBodies.MediaType(context);
+        var dryRun = WriteOptions.DryRun(context);
+        var updated = await PatchLoopAsync(context, resource, ns, name, current =>
+        {
+            var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch, mediaType);
+            RequestBodies.ValidateFields(context, patched, resource.ObjectType, resource.Kind, resource.Version);
+            var obj = ObjectJson.FromJson(patched, resource);
+            WriteOptions.Reconcile(obj, resource, ns, name);
+            return obj;
+        }, obj => new UpdateObject(ResourceKey.StoreName(resource), obj, subresource, dryRun));
+        await responses.WriteObjectAsync(context, resource, updated);
+    }
+
+    /// <summary>
+    /// Read, change, write with the read resourceVersion; a conflict (someone wrote in between) is retried from a
+    /// fresh read unless the change itself pinned a resourceVersion, as the real server does for patches.
+    /// </summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ApiResource resource, string? ns,
+        string name, Func<IKubernetesObject<V1ObjectMeta>, IKubernetesObject<V1ObjectMeta>> change,
+        Func<IKubernetesObject<V1ObjectMeta>, object> write)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await store.GetAsync(resource, ns, name, context.RequestAborted);
+            var changed = change(current);
+            var pinned = !string.IsNullOrEmpty(changed.Metadata.ResourceVersion) &&
+                         changed.Metadata.ResourceVersion != current.Metadata.ResourceVersion;
+            if (!pinned) changed.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
+            if (string.IsNullOrEmpty(changed.Metadata.Uid)) changed.Metadata.Uid = current.Metadata.Uid;
+            try
+            {
+                return await store.ObjectAsync(write(changed), resource, name, context.RequestAborted);
+            }
+            catch (ApiException e) when (e.Code == 409 && !pinned && attempt < PatchAttempts)
+            {
+                // Lost a race with another writer: re-read and apply the change again.
+            }
+        }
+    }
+
+    public async Task DeleteAsync(HttpContext context, ApiResource resource, string? ns, string name)
+    {
+        var (policy, uid, resourceVersion, dryRun) = await WriteOptions.DeleteOptionsAsync(context);
+        var deleted = await store.ObjectAsync(
+            new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun),
+            resource, name, context.RequestAborted);
+        await responses.WriteObjectAsync(context, resource, deleted);
+    }
+
+    public async Task DeleteCollectionAsync(HttpContext context, ApiResource resource, string? ns)
+    {
+        var query = ListQuery.From(context, resource) with { Limit = 0, ContinueAfter = null };
+        var (policy, _, _, dryRun) = await WriteOptions.DeleteOptionsAsync(context);
+        var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+        var (matching, metadata) = query.Select(listed);
+        var deleted = new List<IKubernetesObject<V1ObjectMeta>>();
+        foreach (var obj in matching)
+        {
+            try
+            {
+                deleted.Add(await store.ObjectAsync(
+                    new DeleteObject(ResourceKey.Of(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name), null, null,
+                        policy, dryRun),
+                    resource, obj.Metadata.Name, context.RequestAborted));
+            }
+            catch (ApiException e) when (e.Code == 404)
+            {
+                // Already gone: deletecollection only promises that the matching objects end up deleted.
+            }
+        }
+        await ApiResponses.WriteJsonAsync(context, 200, ApiResponses.ListJson(resource, deleted, metadata));
+    }
+}

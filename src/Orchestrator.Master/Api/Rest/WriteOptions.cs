@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Errors;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>Query options and metadata checks shared by the write verbs.</summary>
+public static class WriteOptions
+{
+    /// <summary><c>?dryRun=All</c> (the only value Kubernetes defines).</summary>
+    public static bool DryRun(HttpContext context)
+    {
+        var values = context.Request.Query["dryRun"];
+        if (values.Count == 0) return false;
+        foreach (var value in values)
+            if (value != "All")
+                throw ApiException.BadRequest($"Invalid dry run value: \"{value}\" (supported values: \"All\")");
+        return true;
+    }
+
+    /// <summary>Fills or checks the namespace and name of a body against the URL, and stamps kind/apiVersion.</summary>
+    public static void Reconcile(IKubernetesObject<V1ObjectMeta> obj, ApiResource resource, string? urlNamespace, string? urlName)
+    {
+        obj.Metadata ??= new V1ObjectMeta();
+        obj.ApiVersion = resource.GroupVersion;
+        obj.Kind = resource.Kind;
+        if (resource.Namespaced)
+        {
+            if (string.IsNullOrEmpty(obj.Metadata.NamespaceProperty))
+                obj.Metadata.NamespaceProperty = urlNamespace;
+            else if (obj.Metadata.NamespaceProperty != urlNamespace)
+                throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+        else
+        {
+            obj.Metadata.NamespaceProperty = null;
+        }
+
+        if (urlName is not null)
+        {
+            if (string.IsNullOrEmpty(obj.Metadata.Name))
+                obj.Metadata.Name = urlName;
+            else if (obj.Metadata.Name != urlName)
+                throw ApiException.BadRequest(
+                    $"the name of the object ({obj.Metadata.Name}) does not match the name on the URL ({urlName})");
+        }
+        else if (string.IsNullOrEmpty(obj.Metadata.Name))
+        {
+            if (string.IsNullOrEmpty(obj.Metadata.GenerateName))
+                throw ApiException.Invalid(resource, "", "metadata.name", "Required value: name or generateName is required");
+            obj.Metadata.Name = GenerateName(obj.Metadata.GenerateName);
+        }
+    }
+
+    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    /// <summary>generateName + five random characters, as the Kubernetes name generator does.</summary>
+    public static string GenerateName(string prefix)
+    {
+        if (prefix.Length > 58) prefix = prefix[..58];
+        return prefix + string.Concat(Enumerable.Range(0, 5).Select(_ => NameAlphabet[RandomNumberGenerator.GetInt32(NameAlphabet.Length)]));
+    }
+
+    /// <summary>Delete options from the body (kubectl sends DeleteOptions JSON) and the query string.</summary>
+    public static async Task<(string Policy, string? Uid, string? ResourceVersion, bool DryRun)> DeleteOptionsAsync(HttpContext context)
+    {
+        var options = await Bodies.RequestBodies.ReadJsonAsync<V1DeleteOptions>(context, "DeleteOptions", "v1", optional: true)
+                      ?? new V1DeleteOptions();
+        var query = context.Request.Query;
+        var policy = query["propagationPolicy"].ToString() is { Length: > 0 } p ? p
+            : options.PropagationPolicy is { Length: > 0 } b ? b
+            : options.OrphanDependents == true || query["orphanDependents"] == "true" ? "Orphan"
+            : "Background";
+        if (policy is not ("Background" or "Foreground" or "Orphan"))
+            throw ApiException.BadRequest($"propagationPolicy: Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
+        var dryRun = DryRun(context) || options.DryRun?.Contains("All") == true;
+        return (policy, options.Preconditions?.Uid, options.Preconditions?.ResourceVersion, dryRun);
+    }
+}

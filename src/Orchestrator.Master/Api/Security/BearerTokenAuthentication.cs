@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using System.Text;
+using Orchestrator.Master.Api.Errors;
+
+namespace Orchestrator.Master.Api.Security;
+
+/// <summary>
+/// Requires <c>Authorization: Bearer {token}</c> on every API call except health and version, answering 401 with
+/// a Status otherwise. One static token (written to the data directory at first start) is the whole user model.
+/// </summary>
+public sealed class BearerTokenAuthentication(RequestDelegate next, string token)
+{
+    private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + token);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        if (ApiEndpoints.AnonymousPaths.Contains(path) || IsHealthCheck(path) || Authorized(context))
+            return next(context);
+        return StatusResponses.WriteAsync(context, ApiException.Unauthorized());
+    }
+
+    private static bool IsHealthCheck(string path) =>
+        path.StartsWith("/healthz/", StringComparison.Ordinal) || path.StartsWith("/livez/", StringComparison.Ordinal) ||
+        path.StartsWith("/readyz/", StringComparison.Ordinal);
+
+    private bool Authorized(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), _expected);
+    }
+}

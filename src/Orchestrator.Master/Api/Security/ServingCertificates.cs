@@ -1,0 +1,101 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Orchestrator.Master.Api.Security;
+
+/// <summary>
+/// The API server's TLS identity: a self-signed CA made at first start (<c>ca.crt</c>, <c>ca.key</c>) and a serving
+/// certificate it signs (<c>server.pfx</c>) for 127.0.0.1, localhost and the API address. Both are kept in the
+/// data directory and reused; the serving certificate is re-issued when the API address is not among its
+/// names or it nears expiry. deploy/up.sh embeds ca.crt in the kubeconfig.
+/// </summary>
+public static class ServingCertificates
+{
+    public const string CaCertificateFile = "ca.crt";
+    private const string CaKeyFile = "ca.key";
+    private const string ServerPfxFile = "server.pfx";
+
+    public static X509Certificate2 LoadOrCreate(string dataDirectory, string apiAddress)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var ca = LoadOrCreateCa(dataDirectory);
+        var pfxPath = Path.Combine(dataDirectory, ServerPfxFile);
+        if (File.Exists(pfxPath))
+        {
+            var existing = X509CertificateLoader.LoadPkcs12FromFile(pfxPath, null);
+            if (existing.NotAfter > DateTime.Now.AddDays(30) && Covers(existing, apiAddress) && existing.Issuer == ca.Subject)
+                return existing;
+        }
+        var server = IssueServerCertificate(ca, apiAddress);
+        WritePrivate(pfxPath, server.Export(X509ContentType.Pkcs12));
+        return X509CertificateLoader.LoadPkcs12(server.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static X509Certificate2 LoadOrCreateCa(string dataDirectory)
+    {
+        var certPath = Path.Combine(dataDirectory, CaCertificateFile);
+        var keyPath = Path.Combine(dataDirectory, CaKeyFile);
+        if (File.Exists(certPath) && File.Exists(keyPath))
+            return X509Certificate2.CreateFromPemFile(certPath, keyPath);
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=orchestrator-ca", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var now = DateTimeOffset.UtcNow;
+        var ca = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
+        File.WriteAllText(certPath, ca.ExportCertificatePem() + "\n");
+        WritePrivate(keyPath, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem() + "\n"));
+        return ca;
+    }
+
+    private static X509Certificate2 IssueServerCertificate(X509Certificate2 ca, string apiAddress)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=orchestrator-apiserver", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        names.AddDnsName("kubernetes");
+        names.AddDnsName("kubernetes.default");
+        if (IPAddress.TryParse(apiAddress, out var ip))
+        {
+            if (!ip.Equals(IPAddress.Loopback)) names.AddIpAddress(ip);
+        }
+        else if (apiAddress != "localhost")
+        {
+            names.AddDnsName(apiAddress);
+        }
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
+            [new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        var now = DateTimeOffset.UtcNow;
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F; // a positive serial number
+        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddYears(2), serial);
+        return issued.CopyWithPrivateKey(key);
+    }
+
+    private static bool Covers(X509Certificate2 certificate, string apiAddress)
+    {
+        var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault();
+        if (san is null) return false;
+        return IPAddress.TryParse(apiAddress, out var ip)
+            ? san.EnumerateIPAddresses().Contains(ip)
+            : san.EnumerateDnsNames().Contains(apiAddress);
+    }
+
+    /// <summary>Writes a secret file readable by its owner only.</summary>
+    public static void WritePrivate(string path, byte[] content)
+    {
+        File.WriteAllBytes(path, content);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+}

@@ -1,0 +1,332 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Api;
+
+/// <summary>The REST surface over HTTP (in-memory server, real ObjectStore on the in-memory journal).</summary>
+public sealed class ApiHttpTests : IAsyncLifetime
+{
+    private ApiTestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await ApiTestServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private const string Deployments = "/apis/apps/v1/namespaces/default/deployments";
+
+    private static string DeploymentJson(string name = "web", int replicas = 1, string extra = "") =>
+        """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"NAME","labels":{"app":"NAME"}},"spec":{"replicas":REPLICAS,"selector":{"matchLabels":{"app":"NAME"}}EXTRA,"template":{"metadata":{"labels":{"app":"NAME"}},"spec":{"containers":[{"name":"web","image":"katacoda/docker-http-server:latest"}]}}}}"""
+            .Replace("NAME", name).Replace("REPLICAS", replicas.ToString()).Replace("EXTRA", extra);
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? body = null,
+        string contentType = "application/json", string? accept = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType));
+        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await _server.Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
+    }
+
+    private async Task<JsonNode> Created(string path, string body)
+    {
+        var (status, result) = await Send(HttpMethod.Post, path, body);
+        Assert.True(status == HttpStatusCode.Created, $"{status}: {result}");
+        return result!;
+    }
+
+    [Fact]
+    public async Task Discovery_lists_scale_as_autoscaling_v1_Scale()
+    {
+        var (_, body) = await Send(HttpMethod.Get, "/apis/apps/v1");
+        var scale = body!["resources"]!.AsArray().Single(r => r!["name"]!.ToString() == "deployments/scale")!;
+        Assert.Equal(("autoscaling", "v1", "Scale"), (scale["group"]!.ToString(), scale["version"]!.ToString(), scale["kind"]!.ToString()));
+        var deployments = body["resources"]!.AsArray().Single(r => r!["name"]!.ToString() == "deployments")!;
+        Assert.Contains("deploy", deployments["shortNames"]!.AsArray().Select(n => n!.ToString()));
+    }
+
+    [Fact]
+    public async Task Aggregated_discovery_echoes_its_media_type()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/apis");
+        request.Headers.TryAddWithoutValidation("Accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json");
+        using var response = await _server.Client.SendAsync(request);
+        var contentType = response.Content.Headers.ContentType!;
+        Assert.Equal("application/json", contentType.MediaType);
+        Assert.Equal(["as=APIGroupDiscoveryList", "g=apidiscovery.k8s.io", "v=v2"],
+            contentType.Parameters.Select(p => $"{p.Name}={p.Value}").Order());
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Contains("apps", body["items"]!.AsArray().Select(g => g!["metadata"]!["name"]!.ToString()));
+    }
+
+    [Fact]
+    public async Task OpenApi_v3_advertises_field_validation_on_patch()
+    {
+        var (_, root) = await Send(HttpMethod.Get, "/openapi/v3");
+        var url = root!["paths"]!["apis/apps/v1"]!["serverRelativeURL"]!.ToString();
+        var (_, doc) = await Send(HttpMethod.Get, url);
+        var patch = doc!["paths"]!["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]!["patch"]!;
+        Assert.Equal("Deployment", patch["x-kubernetes-group-version-kind"]!["kind"]!.ToString());
+        Assert.Contains("fieldValidation", patch["parameters"]!.AsArray().Select(p => p!["name"]!.ToString()));
+    }
+
+    [Fact]
+    public async Task Calls_without_the_token_get_401_but_health_does_not()
+    {
+        _server.Client.DefaultRequestHeaders.Authorization = null;
+        var (status, body) = await Send(HttpMethod.Get, "/api/v1/pods");
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("Status", body!["kind"]!.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/healthz")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/version")).Status);
+    }
+
+    [Fact]
+    public async Task Unknown_resources_are_404_status()
+    {
+        var (status, body) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/widgets");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("the server could not find the requested resource", body!["message"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Create_then_get_and_list_with_selectors()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        await Created(Deployments, DeploymentJson("api"));
+        var (status, got) = await Send(HttpMethod.Get, $"{Deployments}/web");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Deployment", got!["kind"]!.ToString());
+        Assert.False(string.IsNullOrEmpty(got["metadata"]!["uid"]?.ToString()));
+
+        var (_, byLabel) = await Send(HttpMethod.Get, $"{Deployments}?labelSelector=app%3Dapi");
+        Assert.Equal(["api"], byLabel!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
+        Assert.Equal("DeploymentList", byLabel["kind"]!.ToString());
+        var (_, byField) = await Send(HttpMethod.Get, $"{Deployments}?fieldSelector=metadata.name%3Dweb");
+        Assert.Equal(["web"], byField!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_a_bad_request_and_nothing_is_stored()
+    {
+        var (status, body) = await Send(HttpMethod.Post, Deployments, """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("BadRequest", body!["reason"]!.ToString());
+        var (_, list) = await Send(HttpMethod.Get, Deployments);
+        Assert.Empty(list!["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_body_of_another_kind_is_refused()
+    {
+        var (status, body) = await Send(HttpMethod.Post, Deployments, """{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"x"}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("ReplicaSet", body!["message"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Strict_field_validation_refuses_unknown_fields()
+    {
+        var (status, body) = await Send(HttpMethod.Post, Deployments + "?fieldValidation=Strict", DeploymentJson(extra: ",\"foo\":1"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("strict decoding error: unknown field \"spec.foo\"", body!["message"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Namespace_of_the_body_must_match_the_path()
+    {
+        var json = DeploymentJson().Replace("\"name\":\"web\",", "\"name\":\"web\",\"namespace\":\"other\",");
+        var (status, _) = await Send(HttpMethod.Post, Deployments, json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [Fact]
+    public async Task Invalid_names_get_the_store_s_invalid_status()
+    {
+        var (status, body) = await Send(HttpMethod.Post, Deployments, DeploymentJson("Bad_Name"));
+        Assert.Equal((HttpStatusCode)422, status);
+        Assert.Equal("Invalid", body!["reason"]!.ToString());
+        Assert.Equal("Deployment", body["details"]!["kind"]!.ToString());
+        Assert.Contains("metadata.name", body["details"]!["causes"]!.AsArray().Select(c => c!["field"]!.ToString()));
+    }
+
+    [Fact]
+    public async Task Scale_subresource_reads_and_patches_replicas()
+    {
+        await Created(Deployments, DeploymentJson("web", 1));
+        var (_, scale) = await Send(HttpMethod.Get, $"{Deployments}/web/scale");
+        Assert.Equal(("autoscaling/v1", "Scale", "app=web"),
+            (scale!["apiVersion"]!.ToString(), scale["kind"]!.ToString(), scale["status"]!["selector"]!.ToString()));
+
+        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web/scale", """{"spec":{"replicas":3}}""",
+            "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(3, patched!["spec"]!["replicas"]!.GetValue<int>());
+        var (_, deployment) = await Send(HttpMethod.Get, $"{Deployments}/web");
+        Assert.Equal(3, deployment!["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Strategic_merge_patch_changes_one_container()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:2"}]}}}}""",
+            "application/strategic-merge-patch+json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var container = Assert.Single(patched!["spec"]!["template"]!["spec"]!["containers"]!.AsArray())!;
+        Assert.Equal("nginx:2", container["image"]!.ToString());
+        Assert.Equal(2L, patched["metadata"]!["generation"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Delete_answers_the_deleted_object()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        var (status, deleted) = await Send(HttpMethod.Delete, $"{Deployments}/web", """{"propagationPolicy":"Background"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("web", deleted!["metadata"]!["name"]!.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"{Deployments}/web")).Status);
+    }
+
+    [Fact]
+    public async Task Dry_run_stores_nothing()
+    {
+        await Created(Deployments + "?dryRun=All", DeploymentJson("web"));
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"{Deployments}/web")).Status);
+    }
+
+    [Fact]
+    public async Task Tables_have_the_kinds_columns_and_a_row_per_object()
+    {
+        await Created(Deployments, DeploymentJson("web", 2));
+        var (_, table) = await Send(HttpMethod.Get, Deployments, accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        Assert.Equal("Table", table!["kind"]!.ToString());
+        Assert.Equal(["Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"],
+            table["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.ToString()));
+        var row = Assert.Single(table["rows"]!.AsArray())!;
+        Assert.Equal("0/2", row["cells"]![1]!.ToString());
+    }
+
+    [Fact]
+    public async Task Binding_assigns_a_node_once()
+    {
+        await Created("/api/v1/namespaces/default/pods",
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
+        const string binding = """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}}""";
+        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
+        var (_, pod) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/pods/p");
+        Assert.Equal("n1", pod!["spec"]!["nodeName"]!.ToString());
+        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
+    }
+
+    [Fact]
+    public async Task Limit_and_continue_page_through_a_list()
+    {
+        foreach (var name in new[] { "a", "b", "c" })
+            await Created("/api/v1/namespaces/default/configmaps", $$$"""{"metadata":{"name":"{{{name}}}"}}""");
+        var (_, first) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/configmaps?limit=2");
+        Assert.Equal(["a", "b"], first!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
+        var token = first["metadata"]!["continue"]!.ToString();
+        var (_, second) = await Send(HttpMethod.Get, $"/api/v1/namespaces/default/configmaps?limit=2&continue={Uri.EscapeDataString(token)}");
+        Assert.Equal(["c"], second!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
+        Assert.Null(second["metadata"]!["continue"]);
+    }
+
+    [Fact]
+    public async Task Oversized_bodies_are_413()
+    {
+        var big = "{\"metadata\":{\"name\":\"big\"},\"data\":{\"x\":\"" + new string('a', 3 * 1024 * 1024 + 10) + "\"}}";
+        var (status, body) = await Send(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", big);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal("Status", body!["kind"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Watch_streams_changes_after_the_listed_version()
+    {
+        var (_, list) = await Send(HttpMethod.Get, Deployments);
+        var version = list!["metadata"]!["resourceVersion"]!.ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Deployments}?watch=true&resourceVersion={version}&timeoutSeconds=10");
+        using var response = await _server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        await Created(Deployments, DeploymentJson("web"));
+        await Send(HttpMethod.Delete, $"{Deployments}/web");
+
+        var added = JsonNode.Parse((await reader.ReadLineAsync())!)!;
+        Assert.Equal(("ADDED", "web"), (added["type"]!.ToString(), added["object"]!["metadata"]!["name"]!.ToString()));
+        var types = new List<string>();
+        while (!types.Contains("DELETED"))
+            types.Add(JsonNode.Parse((await reader.ReadLineAsync())!)!["type"]!.ToString());
+        Assert.Equal("DELETED", types[^1]);
+    }
+
+    [Fact]
+    public async Task Watch_without_a_version_starts_with_the_current_objects_and_ends_at_its_timeout()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        using var response = await _server.Client.GetAsync($"{Deployments}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dweb");
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var first = JsonNode.Parse(lines[0])!;
+        Assert.Equal(("ADDED", "web"), (first["type"]!.ToString(), first["object"]!["metadata"]!["name"]!.ToString()));
+    }
+
+    [Fact]
+    public async Task Deletecollection_deletes_what_the_selector_matches()
+    {
+        await Created("/api/v1/namespaces/default/configmaps", """{"metadata":{"name":"a","labels":{"x":"1"}}}""");
+        await Created("/api/v1/namespaces/default/configmaps", """{"metadata":{"name":"b","labels":{"x":"2"}}}""");
+        var (status, deleted) = await Send(HttpMethod.Delete, "/api/v1/namespaces/default/configmaps?labelSelector=x%3D1");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["a"], deleted!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
+        var (_, left) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/configmaps");
+        Assert.Equal(["b"], left!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()).Where(n => n != "kube-root-ca.crt"));
+    }
+
+    [Fact]
+    public async Task Status_subresource_changes_only_status()
+    {
+        await Created(Deployments, DeploymentJson("web", 2));
+        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web/status",
+            """{"spec":{"replicas":9},"status":{"readyReplicas":2}}""", "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, patched!["status"]!["readyReplicas"]!.GetValue<int>());
+        Assert.Equal(2, patched["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Endpoint_slices_mirror_endpoints_for_kubectl_describe()
+    {
+        await Created("/api/v1/namespaces/default/endpoints", """
+            {"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"172.18.0.2"}],"notReadyAddresses":[{"ip":"172.18.0.3"}],"ports":[{"port":80}]}]}
+            """);
+        var (_, slices) = await Send(HttpMethod.Get,
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb");
+        var slice = Assert.Single(slices!["items"]!.AsArray())!;
+        Assert.Equal("", slice["ports"]![0]!["name"]!.ToString());
+        Assert.Equal([true, false], slice["endpoints"]!.AsArray().Select(e => e!["conditions"]!["ready"]!.GetValue<bool>()));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed,
+            (await Send(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "{}")).Status);
+    }
+
+    [Fact]
+    public async Task Watch_as_table_sends_one_row_tables()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Deployments}?watch=true&timeoutSeconds=1&includeObject=Object");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io");
+        using var response = await _server.Client.SendAsync(request);
+        var first = JsonNode.Parse((await response.Content.ReadAsStringAsync()).Split('\n')[0])!;
+        Assert.Equal("Table", first["object"]!["kind"]!.ToString());
+        var row = Assert.Single(first["object"]!["rows"]!.AsArray())!;
+        Assert.Equal("web", row["cells"]![0]!.ToString());
+        Assert.Equal("Deployment", row["object"]!["kind"]!.ToString());
+    }
+}

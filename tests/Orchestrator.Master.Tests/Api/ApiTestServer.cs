@@ -1,0 +1,117 @@
+using System.Net;
+using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.TestHost;
+using Orchestrator.Master.Api;
+using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Store.Persistence;
+
+namespace Orchestrator.Master.Tests.Api;
+
+/// <summary>
+/// The API wired to the real ObjectStore on Akka's in-memory journal: in memory (TestServer, for HTTP-level tests) or on
+/// a real loopback HTTPS port with the generated CA and token (for kubectl).
+/// </summary>
+public sealed class ApiTestServer : IAsyncDisposable
+{
+    private const string InMemoryJournal = """
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        akka.loglevel = WARNING
+
+        """;
+
+    private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory)
+    {
+        System = system;
+        Store = store;
+        App = app;
+        Client = client;
+        DataDirectory = dataDirectory;
+    }
+
+    public ActorSystem System { get; }
+    public IActorRef Store { get; }
+    public WebApplication App { get; }
+    public HttpClient Client { get; }
+    public string DataDirectory { get; }
+    public string Token => BearerToken.LoadOrCreate(DataDirectory);
+    public Uri? Address { get; private set; }
+
+    public static async Task<ApiTestServer> StartAsync(bool https = false)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
+        var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
+        var store = system.ActorOf(ObjectStore.Props(), ObjectStore.ActorName);
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        if (https)
+        {
+            var certificate = ServingCertificates.LoadOrCreate(dataDirectory, "127.0.0.1");
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+        }
+        else
+        {
+            builder.WebHost.UseTestServer();
+        }
+        builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
+        builder.Services.AddKubernetesApi();
+        var app = builder.Build();
+        app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0));
+        await app.StartAsync();
+
+        HttpClient client;
+        Uri? address = null;
+        if (https)
+        {
+            address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            client = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true })
+                { BaseAddress = address };
+        }
+        else
+        {
+            client = app.GetTestClient();
+        }
+        var server = new ApiTestServer(system, store, app, client, dataDirectory) { Address = address };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
+        return server;
+    }
+
+    /// <summary>A kubeconfig for this server, written next to its data.</summary>
+    public string WriteKubeconfig()
+    {
+        var ca = Convert.ToBase64String(File.ReadAllBytes(Path.Combine(DataDirectory, ServingCertificates.CaCertificateFile)));
+        var path = Path.Combine(DataDirectory, "kubeconfig");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - cluster: {"{"}certificate-authority-data: {ca}, server: "https://127.0.0.1:{Address!.Port}"{"}"}
+              name: test
+            users:
+            - name: test
+              user: {"{"}token: {Token}{"}"}
+            contexts:
+            - context: {"{"}cluster: test, user: test, namespace: default{"}"}
+              name: test
+            current-context: test
+            """);
+        return path;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await System.Terminate();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Api;
+
+/// <summary>One HTTPS API server (real store, in-memory journal) that the kubectl tests share.</summary>
+public sealed class KubectlFixture : IAsyncLifetime
+{
+    public ApiTestServer Server { get; private set; } = null!;
+    public string Kubeconfig { get; private set; } = null!;
+    public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("kubectl-test-").FullName;
+
+    public async Task InitializeAsync()
+    {
+        Server = await ApiTestServer.StartAsync(https: true);
+        Kubeconfig = Server.WriteKubeconfig();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Directory.Delete(WorkDirectory, recursive: true);
+    }
+}
+
+/// <summary>
+/// kubectl 1.32 against the API, the way the tutorials use it: default (strict) validation, protobuf bodies,
+/// the scale subresource, server-side tables, waiting deletes, and errors carrying the server's message.
+/// Does nothing where kubectl is not installed (the E2E suite requires it).
+/// </summary>
+public sealed class KubectlCompatibilityTests(KubectlFixture fixture) : IClassFixture<KubectlFixture>
+{
+    private const string Kubectl = "/usr/bin/kubectl";
+
+    private async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo(Kubectl)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = fixture.WorkDirectory,
+        };
+        foreach (var a in new[] { "--kubeconfig", fixture.Kubeconfig, "--cache-dir", Path.Combine(fixture.WorkDirectory, "cache") }.Concat(args))
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private string Manifest(string name, string text)
+    {
+        var path = Path.Combine(fixture.WorkDirectory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static string DeploymentYaml(string name, string extraSpec = "") => $"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {name}
+        spec:
+          replicas: 1{extraSpec}
+          selector:
+            matchLabels:
+              app: {name}
+          template:
+            metadata:
+              labels:
+                app: {name}
+            spec:
+              containers:
+              - name: {name}
+                image: katacoda/docker-http-server:latest
+                ports:
+                - containerPort: 80
+        """;
+
+    [Fact]
+    public async Task Create_from_file_with_default_validation_then_get_and_describe()
+    {
+        if (!File.Exists(Kubectl)) return;
+        var created = await Run("create", "-f", Manifest("webapp1.yaml", DeploymentYaml("webapp1")));
+        Assert.True(created.Exit == 0, created.Err);
+        var service = await Run("create", "-f", Manifest("svc.yaml", """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: webapp1-svc
+            spec:
+              type: NodePort
+              ports:
+              - port: 80
+                nodePort: 30080
+              selector:
+                app: webapp1
+            """));
+        Assert.True(service.Exit == 0, service.Err);
+
+        var get = await Run("get", "deployment", "webapp1");
+        Assert.Matches(@"NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE", get.Out);
+        Assert.Matches(@"webapp1\s+0/1\s+0\s+0\s+\d+s", get.Out);
+        Assert.Contains("80:30080/TCP", (await Run("get", "svc", "webapp1-svc")).Out);
+        var describe = await Run("describe", "deployment", "webapp1");
+        Assert.True(describe.Exit == 0, describe.Err);
+        Assert.Contains("Selector:", describe.Out);
+    }
+
+    [Fact]
+    public async Task Create_deployment_sends_protobuf_then_scale_and_expose()
+    {
+        if (!File.Exists(Kubectl)) return;
+        var created = await Run("create", "deployment", "http", "--image=katacoda/docker-http-server:latest");
+        Assert.True(created.Exit == 0, created.Err);
+        var scaled = await Run("scale", "deployment", "http", "--replicas=3");
+        Assert.True(scaled.Exit == 0, scaled.Err);
+        Assert.Equal("3", (await Run("get", "deployment", "http", "-o", "jsonpath={.spec.replicas}")).Out);
+        var exposed = await Run("expose", "deployment", "http", "--external-ip=127.0.0.50", "--port=8000", "--target-port=80");
+        Assert.True(exposed.Exit == 0, exposed.Err);
+        Assert.Matches(@"http\s+ClusterIP\s+\S+\s+127\.0\.0\.50\s+8000/TCP", (await Run("get", "svc", "http")).Out);
+    }
+
+    [Fact]
+    public async Task Delete_waits_for_the_object_to_go()
+    {
+        if (!File.Exists(Kubectl)) return;
+        await Run("create", "-f", Manifest("gone.yaml", DeploymentYaml("gone")));
+        var deleted = await Run("delete", "deployment", "gone");
+        Assert.True(deleted.Exit == 0, deleted.Err);
+        Assert.Contains("NotFound", (await Run("get", "deployment", "gone")).Err);
+    }
+
+    [Fact]
+    public async Task Bad_input_shows_the_reason_and_stores_nothing()
+    {
+        if (!File.Exists(Kubectl)) return;
+        var unknownField = await Run("create", "-f", Manifest("field.yaml", DeploymentYaml("badfield", "\n  foo: bar")));
+        Assert.Contains("strict decoding error: unknown field \"spec.foo\"", unknownField.Err);
+        var badName = await Run("create", "-f", Manifest("name.yaml", DeploymentYaml("Bad_Name")));
+        Assert.Contains("The Deployment \"Bad_Name\" is invalid", badName.Err);
+        var unknownKind = await Run("create", "-f", Manifest("kind.yaml", DeploymentYaml("x").Replace("kind: Deployment", "kind: Deploymentz")));
+        Assert.Contains("no matches for kind \"Deploymentz\"", unknownKind.Err);
+        Assert.DoesNotContain("badfield", (await Run("get", "deployments")).Out);
+    }
+}
