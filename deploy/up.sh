@@ -49,6 +49,8 @@ for i in $(seq 1 120); do
 done
 
 step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
+# The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
+node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT"
 
@@ -61,9 +63,12 @@ kubectl config use-context "$ORCH_CONTEXT" >/dev/null
 
 step "waiting for node '$ORCH_NODE_NAME' to be Ready"
 for i in $(seq 1 120); do
-  ready=$(kubectl --context "$ORCH_CONTEXT" get node "$ORCH_NODE_NAME" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
-  [ "$ready" = "True" ] && break
+  read -r ready heartbeat < <(kubectl --context "$ORCH_CONTEXT" get node "$ORCH_NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' \
+    2>/dev/null || true)
+  if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
+    break
+  fi
   [ -n "$(running_pid node)" ] || die "the node exited during start-up (see $ORCH_STATE_DIR/logs/node.log)"
   [ "$i" -eq 120 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $ORCH_STATE_DIR/logs/node.log)"
   sleep 0.5
