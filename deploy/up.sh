@@ -65,7 +65,7 @@ step "waiting for node '$ORCH_NODE_NAME' to be Ready"
 for i in $(seq 1 120); do
   read -r ready heartbeat < <(kubectl --context "$ORCH_CONTEXT" get node "$ORCH_NODE_NAME" \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' \
-    2>/dev/null || true)
+    2>/dev/null; echo) || true
   if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
     break
   fi
