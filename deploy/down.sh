@@ -27,7 +27,8 @@ stop_process node
 stop_process master
 
 if docker version >/dev/null 2>&1; then
-  containers=$(docker ps -aq --filter label=io.orchestrator.node)
+  # Only this cluster's node: other clusters on the machine (a lab, the E2E tests) keep their containers.
+  containers=$(docker ps -aq --filter "label=io.orchestrator.node=$ORCH_NODE_NAME")
   if [ -n "$containers" ]; then
     docker rm -f $containers >/dev/null
     step "removed $(echo "$containers" | wc -l) container(s)"

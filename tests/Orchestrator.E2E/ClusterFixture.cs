@@ -13,6 +13,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public string StateDir { get; }
     public string KubeConfig { get; }
     public const string Context = "orchestrator-e2e";
+    public const string NodeName = "e2e-node";
 
     public ClusterFixture()
     {
@@ -26,6 +27,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["ORCH_API_PORT"] = "16443",
         ["ORCH_CLUSTER_PORT"] = "14050",
         ["ORCH_CONTEXT"] = Context,
+        ["ORCH_NODE_NAME"] = NodeName,
         ["KUBECONFIG"] = KubeConfig,
     };
 

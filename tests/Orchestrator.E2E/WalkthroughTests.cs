@@ -138,7 +138,7 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
 
         var down = await cluster.Script("down.sh");
         Assert.True(down.ExitCode == 0, down.ToString());
-        Assert.Empty((await Command.Run("docker", ["ps", "-q", "--filter", "label=io.orchestrator.node"],
+        Assert.Empty((await Command.Run("docker", ["ps", "-q", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}"],
             new Dictionary<string, string>(), TimeSpan.FromSeconds(30))).Output.Trim());
 
         var up = await cluster.Script("up.sh");
@@ -161,7 +161,7 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
     private static async Task<List<string>> PodContainers(string prefix)
     {
         var result = await Command.Run("docker",
-            ["ps", "--filter", "label=io.orchestrator.node", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
+            ["ps", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
             new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
         return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(name => name.StartsWith(prefix + "-")).ToList();
