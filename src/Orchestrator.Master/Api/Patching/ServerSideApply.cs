@@ -106,19 +106,28 @@ public static class ServerSideApply
             if (!key.StartsWith("f:")) continue;
             var name = key[2..];
             var nextChild = next[key] as JsonObject;
-            if (nextChild is null)
+            if (previousChild is not JsonObject { Count: > 0 } previousSet)
             {
-                obj.Remove(name);
+                // A leaf this manager set and no longer sets.
+                if (nextChild is null) obj.Remove(name);
                 continue;
             }
-            if (previousChild is not JsonObject { Count: > 0 } previousSet) continue;
+            // A map or keyed list: remove only the parts this manager owned, so what other writers added stays;
+            // a container left empty by that goes too.
+            var wasAbandoned = nextChild is null;
+            nextChild ??= new JsonObject();
             switch (obj[name])
             {
                 case JsonObject child:
                     RemoveStale(child, previousSet, nextChild, name, field);
+                    if (wasAbandoned && child.Count == 0) obj.Remove(name);
                     break;
                 case JsonArray list:
                     RemoveStaleElements(list, previousSet, nextChild, name, field);
+                    if (wasAbandoned && list.Count == 0) obj.Remove(name);
+                    break;
+                default:
+                    if (wasAbandoned) obj.Remove(name);
                     break;
             }
         }
