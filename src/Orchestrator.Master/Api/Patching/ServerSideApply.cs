@@ -61,13 +61,18 @@ public static class ServerSideApply
         var result = (JsonObject)(StrategicMergePatch.Apply(current, applied) ?? new JsonObject());
         if (previous?["fieldsV1"] is JsonObject previousFields) RemoveStale(result, previousFields, fields, field: null, parentField: null);
 
+        // The same configuration applied again keeps its entry's time, so that a repeated apply writes nothing.
+        var time = previous is not null && JsonNode.DeepEquals(previous["fieldsV1"], fields) &&
+                   JsonNode.DeepEquals(Without(result, "managedFields"), Without(current, "managedFields"))
+            ? previous["time"]?.ToString()
+            : null;
         if (previous is not null) managed.Remove(previous);
         managed.Add(new JsonObject
         {
             ["manager"] = manager,
             ["operation"] = "Apply",
             ["apiVersion"] = applied["apiVersion"]?.DeepClone(),
-            ["time"] = now.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ"),
+            ["time"] = time ?? now.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ"),
             ["fieldsType"] = "FieldsV1",
             ["fieldsV1"] = fields,
         });
@@ -75,6 +80,14 @@ public static class ServerSideApply
         result["metadata"] = resultMeta;
         resultMeta["managedFields"] = new JsonArray(managed.Select(m => (JsonNode?)m).ToArray());
         return result;
+    }
+
+    private static JsonObject? Without(JsonObject? obj, string metadataField)
+    {
+        if (obj is null) return null;
+        var copy = (JsonObject)obj.DeepClone();
+        (copy["metadata"] as JsonObject)?.Remove(metadataField);
+        return copy;
     }
 
     /// <summary>The FieldsV1 set of a configuration: "f:name" per field, "k:{key}" per keyed list element,

@@ -56,4 +56,13 @@ public sealed class ServerSideApplyTests
         Assert.Equal("x", parsed["metadata"]!["name"]!.ToString());
         Assert.Equal("1", parsed["data"]!["n"]!.ToString());
     }
+
+    [Fact]
+    public void Applying_the_same_configuration_again_changes_nothing()
+    {
+        var config = Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1"}}""");
+        var first = ServerSideApply.Apply(null, config, "kubectl", Now);
+        var again = ServerSideApply.Apply(first, config, "kubectl", Now.AddMinutes(5));
+        Assert.True(JsonNode.DeepEquals(first, again), again.ToJsonString());
+    }
 }
