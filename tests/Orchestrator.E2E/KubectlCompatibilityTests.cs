@@ -218,7 +218,8 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
             {
                 await Task.Delay(2000); // the garbage collector gets time to (wrongly) act
                 var rs = JsonNode.Parse(await K("get", "rs", "-n", ns, "-l", $"app={name}", "-o", "json"))!["items"]!.AsArray();
-                Assert.Single(rs);
+                var events = await K("get", "events", "-n", ns, "-o", "wide");
+                Assert.True(rs.Count == 1, $"the orphaned replicaset is gone\n{events}\n{cluster.Logs()}");
                 Assert.Null(rs[0]!["metadata"]!["ownerReferences"]);
             }
             else

@@ -188,4 +188,40 @@ public sealed class KubectlCompatibilityTests(KubectlFixture fixture) : IClassFi
         Assert.Null(spec["minReadySeconds"]);
         Assert.Null(spec["template"]!["spec"]!["containers"]![0]!["env"]);
     }
+
+    [Fact]
+    public async Task Delete_with_cascade_orphan_reaches_the_store()
+    {
+        await Run("create", "-f", Manifest("orph.yaml", DeploymentYaml("orph")));
+        var uid = (await Run("get", "deploy", "orph", "-o", "jsonpath={.metadata.uid}")).Out;
+        var rs = await Run("create", "-f", Manifest("orph-rs.yaml", $"""
+            apiVersion: apps/v1
+            kind: ReplicaSet
+            metadata:
+              name: orph-rs
+              ownerReferences:
+              - apiVersion: apps/v1
+                kind: Deployment
+                name: orph
+                uid: {uid}
+                controller: true
+            spec:
+              replicas: 0
+              selector:
+                matchLabels:
+                  app: orph
+              template:
+                metadata:
+                  labels:
+                    app: orph
+                spec:
+                  containers:
+                  - name: web
+                    image: katacoda/docker-http-server:latest
+            """));
+        Assert.True(rs.Exit == 0, rs.Err);
+        var deleted = await Run("delete", "deploy", "orph", "--cascade=orphan", "-v=8");
+        Assert.True(deleted.Exit == 0, deleted.Err);
+        Assert.Equal("", (await Run("get", "rs", "orph-rs", "-o", "jsonpath={.metadata.ownerReferences}")).Out);
+    }
 }
