@@ -201,6 +201,9 @@ public static class BadInputCases
             "spec.clusterIPs"),
         ["clusterIP change"] = new("PATCH", Services + "/plain", """{"spec":{"clusterIP":"10.96.7.7","clusterIPs":["10.96.7.7"]}}""", 422,
             "Invalid", "spec.clusterIPs[0]", ContentType: "application/merge-patch+json"),
+        ["pod spec change other than the image"] = new("PATCH", "/api/v1/namespaces/default/pods/pod",
+            """{"spec":{"containers":[{"name":"c","image":"i","args":["x"]}]}}""", 422, "Invalid", "spec",
+            ContentType: "application/strategic-merge-patch+json"),
         ["externalName service without a name"] = new("POST", Services, Service(type: "ExternalName"), 422, "Invalid", "spec.externalName"),
     };
 

@@ -20,6 +20,8 @@ public sealed class BadInputFixture : IAsyncLifetime
         await Seed(BadInputCases.ReplicaSets, BadInputCases.ReplicaSet("rs", """{"matchLabels":{"app":"rs"}}"""));
         await Seed(BadInputCases.Services, BadInputCases.Service("svc", type: "NodePort", ports: """[{"port":80,"nodePort":30100}]"""));
         await Seed(BadInputCases.Services, BadInputCases.Service("plain"));
+        await Seed("/api/v1/namespaces/default/pods",
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
     }
 
     private async Task Seed(string path, string body)
