@@ -83,7 +83,8 @@ public static class YamlWriter
                     && s is not ("true" or "false" or "null" or "~" or "yes" or "no" or "on" or "off" or "y" or "n")
                     && "-?:,[]{}#&*!|>'\"%@` ".IndexOf(s[0]) < 0
                     && !s.Contains(": ") && !s.Contains(" #") && !s.EndsWith(':') && !s.EndsWith(' ')
-                    && !s.Any(char.IsControl);
+                    && !s.Any(char.IsControl)
+                    && !(char.IsDigit(s[0]) && s.Contains('-') && s.Contains(':')); // timestamps, quoted like kubectl
         return plain ? s : JsonSerializer.Serialize(s);
     }
 }

@@ -27,7 +27,7 @@ public sealed class WritersTests
     [Fact]
     public void Yaml_is_block_style_with_ambiguous_strings_quoted()
     {
-        using var doc = JsonDocument.Parse("""{"kind":"Pod","metadata":{"name":"p","labels":{"v":"1"}},"spec":{"containers":[{"name":"c","ports":[{"containerPort":80}]}],"x":[],"y":{}}}""");
+        using var doc = JsonDocument.Parse("""{"kind":"Pod","metadata":{"name":"p","labels":{"v":"1"}},"spec":{"containers":[{"name":"c","ports":[{"containerPort":80}]}],"x":[],"z":{}}}""");
         Assert.Equal("""
             kind: Pod
             metadata:
@@ -40,7 +40,7 @@ public sealed class WritersTests
                 ports:
                 - containerPort: 80
               x: []
-              y: {}
+              z: {}
 
             """.Replace("\r\n", "\n"), YamlWriter.Write(doc.RootElement));
     }
