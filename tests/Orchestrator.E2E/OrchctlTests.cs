@@ -125,6 +125,25 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
         Assert.DoesNotContain("webapp1", left.Output);
     }
 
+    [Fact, Step(8)]
+    public async Task The_readmes_curl_examples_work_as_written()
+    {
+        // The README's block, with only what differs in this private cluster: API port, kubeconfig user, data directory.
+        var readme = await File.ReadAllTextAsync(Path.Combine(cluster.RepoRoot, "README.md"));
+        var block = Regex.Match(readme, @"## The REST API by hand \(curl\).*?```sh\n(?<script>.*?)```", RegexOptions.Singleline).Groups["script"].Value;
+        Assert.Contains("api -X PATCH", block);
+        var script = block.Replace("127.0.0.1:6443", "127.0.0.1:16443")
+            .Replace("@.name==\"orchestrator\"", $"@.name==\"{ClusterFixture.Context}\"")
+            .Replace("CA=.state/master/ca.crt", $"CA={Path.Combine(cluster.StateDir, "master", "ca.crt")}");
+        var result = await Command.Run("bash", ["-e", "-c", script], Environment(), TimeSpan.FromMinutes(2));
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"processed by host: hello-", result.Output);
+        Assert.Contains("\"kind\":\"Scale\"", result.Output);
+        Assert.Contains("\"kind\":\"Table\"", result.Output);
+        await Eventually(async () => Assert.Empty(await PodContainers()), "hello's containers removed");
+    }
+
     /// <summary>Runs a command line in bash, with orchctl on PATH, exactly as a person types it.</summary>
     private async Task<string> Shell(string commandLine, string? directory = null)
     {
