@@ -76,10 +76,18 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
     [Fact, Step(5)]
     public async Task Scale_get_wide_names_and_logs()
     {
+        // A watch started before the scale prints the new pod's rows as they change, under one header.
+        var watch = Command.Run(Orchctl(), ["get", "pods", "-l", "app=webapp1", "-w"], Environment(), TimeSpan.FromSeconds(20));
+        await Task.Delay(2000); // let the watch list first, so the new pod arrives as watch events
         Assert.Equal("deployment.apps/webapp1 scaled", (await Shell("orchctl scale deployment webapp1 --replicas=2")).Trim());
         await Eventually(async () =>
             Assert.Matches(@"(?m)^webapp1\s+2/2\s+2\s+2\s+", await Shell("orchctl get deploy")), "webapp1 READY 2/2");
         Assert.Matches(@"(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE", await Shell("orchctl get pods -o wide -l app=webapp1"));
+        var watched = (await watch).Output;
+        output.WriteLine("watch:\n" + watched);
+        Assert.Single(Regex.Matches(watched, @"(?m)^NAME\s+READY\s+STATUS"));
+        Assert.True(Regex.Matches(watched, @"(?m)^webapp1-\S+").Select(m => m.Value).Distinct().Count() >= 2, watched);
+        Assert.Matches(@"(?m)^webapp1-\S+\s+1/1\s+Running", watched);
         var names = (await Shell("orchctl get po -l app=webapp1 -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, names.Length);
         Assert.All(names, n => Assert.StartsWith("pod/webapp1-", n));
@@ -110,6 +118,7 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
     {
         var examples = Path.Combine(cluster.RepoRoot, "deploy", "examples");
         Assert.Contains("deployment.apps/webapp1 configured", await Shell("orchctl apply -f deployment.yaml", examples));
+        Assert.Contains("deployment.apps/webapp1 unchanged", await Shell("orchctl apply -f deployment.yaml", examples));
         await Eventually(async () =>
             Assert.Matches(@"(?m)^webapp1\s+1/1\s+1\s+1\s+", await Shell("orchctl get deployment webapp1")), "webapp1 back to 1 replica");
 

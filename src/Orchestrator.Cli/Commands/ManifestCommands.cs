@@ -36,7 +36,7 @@ public static class ManifestCommands
             // A Service keeps its allocated clusterIP (and nodePorts the file leaves out), as kubectl apply's merge would.
             if (type.Plural == "services" && live["spec"]?["clusterIP"] is { } ip && body["spec"] is JsonObject spec && spec["clusterIP"] is null)
                 spec["clusterIP"] = ip.DeepClone();
-            if (JsonNode.DeepEquals(Strip(live), Strip(body))) return "unchanged";
+            if (Covers(live, m.Body)) return "unchanged";
             await api.Send(HttpMethod.Put, type.ObjectPath(ns, m.Name), body.ToJsonString());
             return "configured";
         }
@@ -89,14 +89,16 @@ public static class ManifestCommands
         return failed ? 1 : 0;
     }
 
-    // What the server fills in, which a file never says: compared without it, an unchanged file changes nothing.
-    private static JsonNode Strip(JsonNode node)
+    /// <summary>
+    /// Whether the live object already says everything the file says (the server adds defaults and status, which the
+    /// file does not mention): then apply has nothing to change, as kubectl apply reports "unchanged".
+    /// </summary>
+    public static bool Covers(JsonNode? live, JsonNode? file) => (live, file) switch
     {
-        var copy = node.DeepClone().AsObject();
-        copy.Remove("status");
-        if (copy["metadata"] is JsonObject meta)
-            foreach (var field in new[] { "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink", "annotations", "namespace" })
-                meta.Remove(field);
-        return copy;
-    }
+        (_, null) => true,
+        (JsonObject l, JsonObject f) => f.All(kv => kv.Key == "status" || Covers(l[kv.Key], kv.Value)),
+        (JsonArray l, JsonArray f) => l.Count == f.Count && l.Zip(f).All(p => Covers(p.First, p.Second)),
+        (JsonValue l, JsonValue f) => l.ToJsonString().Trim('"') == f.ToJsonString().Trim('"'),
+        _ => false,
+    };
 }

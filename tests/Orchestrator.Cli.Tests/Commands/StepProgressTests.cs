@@ -23,3 +23,22 @@ public sealed class StepProgressTests
         Assert.Equal(["Docker engine", "building Orchestrator"], progress.Steps.Select(s => s.Name));
     }
 }
+
+public sealed class ApplyTests
+{
+    [Fact]
+    public void A_live_object_with_server_defaults_covers_its_unchanged_file()
+    {
+        var file = System.Text.Json.Nodes.JsonNode.Parse("""{"metadata":{"name":"w","labels":{"app":"w"}},"spec":{"replicas":1,"ports":[{"port":80}]}}""");
+        var live = System.Text.Json.Nodes.JsonNode.Parse("""{"metadata":{"name":"w","uid":"u","labels":{"app":"w"}},"spec":{"replicas":1,"revisionHistoryLimit":10,"ports":[{"port":80,"protocol":"TCP"}]},"status":{}}""");
+        Assert.True(ManifestCommands.Covers(live, file));
+    }
+
+    [Fact]
+    public void A_changed_field_is_not_covered()
+    {
+        var file = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"replicas":1}}""");
+        var live = System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{"replicas":3}}""");
+        Assert.False(ManifestCommands.Covers(live, file));
+    }
+}
