@@ -14,6 +14,8 @@ public sealed class TableWriter(bool wide, bool withNamespace, bool noHeaders = 
     /// <summary>Formats the table's rows; the header is printed with the first call only (watches send one table per event).</summary>
     public IReadOnlyList<string> Format(JsonElement table, bool header)
     {
+        // Watch events after the first may carry rows only: the columns of the first table stay in force.
+        if (_columns is null && !table.TryGetProperty("columnDefinitions", out _)) return [];
         _columns ??= table.GetProperty("columnDefinitions").EnumerateArray()
             .Select((c, i) => (Index: i, Name: c.GetProperty("name").GetString()!.ToUpperInvariant(),
                 Priority: c.TryGetProperty("priority", out var p) ? p.GetInt32() : 0))
