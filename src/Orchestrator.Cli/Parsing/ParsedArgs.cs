@@ -79,8 +79,9 @@ public sealed class ParsedArgs
                 parsed.Positionals.Add(arg);
             }
         }
+        // A flag given twice that is not repeatable: the last one wins, as with kubectl (pflag).
         foreach (var flag in spec.Flags.Concat(CommandSpec.GlobalFlags))
-            if (!flag.Repeatable && parsed.GetAll(flag.Name).Count > 1 && flag.TakesValue && flag.Name is not ("filename"))
+            if (!flag.Repeatable && parsed.GetAll(flag.Name).Count > 1)
                 parsed._flags[flag.Name] = [parsed._flags[flag.Name][^1]];
         return parsed;
     }
