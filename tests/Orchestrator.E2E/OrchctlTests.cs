@@ -183,7 +183,7 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
         {
             Directory.CreateDirectory(dir);
             File.WriteAllText(wrapper, $"#!/bin/sh\nexec dotnet \"{Path.Combine(cluster.StateDir, "bin", "cli", "orchctl.dll")}\" \"$@\"\n");
-            File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         return wrapper;
     }
