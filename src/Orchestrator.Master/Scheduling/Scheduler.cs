@@ -117,22 +117,17 @@ public sealed class Scheduler : ControllerActor
 
     private IReadOnlyList<NodeInfo> NodeInfos()
     {
+        // Assumed pods are counted on the node they were bound to (without copying them: nothing here changes them).
         var byNode = Cache.List<V1Pod>(Pods)
             .Where(p => PodFacts.IsScheduled(p) && !PodFacts.IsTerminal(p))
-            .Concat(_assumed.Values.Select(a => WithNode(a.Pod, a.Node)))
-            .GroupBy(p => p.Spec.NodeName)
+            .Select(p => (Node: p.Spec.NodeName, Pod: p))
+            .Concat(_assumed.Values.Select(a => (a.Node, a.Pod)))
+            .GroupBy(x => x.Node, x => x.Pod)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<V1Pod>)g.ToList());
         return Cache.List<V1Node>(Nodes)
             .Select(n => new NodeInfo(n, byNode.GetValueOrDefault(n.Metadata.Name) ?? []))
             .OrderBy(n => n.Name, StringComparer.Ordinal)
             .ToList();
-    }
-
-    private static V1Pod WithNode(V1Pod pod, string node)
-    {
-        var copy = KubeObjects.Clone(pod);
-        copy.Spec.NodeName = node;
-        return copy;
     }
 
     private void Unschedulable(ResourceKey key, V1Pod pod, string message)
