@@ -143,6 +143,9 @@ public sealed class DeploymentController : ControllerActor
             SendAndForget(new UpdateObject(Deployments, withStatus, "status"));
         }
 
+        // Level-triggered, but nothing changes when a rollout stalls: look again when its deadline passes.
+        if (DeploymentStatusCalculator.UntilDeadline(d, status, now) is { } left) RequeueAfter(key, left + TimeSpan.FromSeconds(1));
+
         if (!paused) CleanupHistory(d, olds, planned);
     }
 
