@@ -118,6 +118,18 @@ public sealed class ObjectStore : ReceivePersistentActor
 
     private sealed record WatcherTerminated(IActorRef Subscriber);
 
+    // A Terminated that still reaches Unhandled (seen in the running master despite the handlers above, when the
+    // watch forwarder of an ended kubectl watch stopped) must never become a DeathPactException: that stops the store.
+    protected override void Unhandled(object message)
+    {
+        if (message is Terminated t)
+        {
+            _watch.Unsubscribe(t.ActorRef);
+            return;
+        }
+        base.Unhandled(message);
+    }
+
     /// <summary>Persists a planned write (or answers with its error) and replies to the sender afterwards.</summary>
     private void Reply(Func<WritePlan> planner, bool dryRun)
     {
