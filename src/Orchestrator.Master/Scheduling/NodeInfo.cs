@@ -8,11 +8,31 @@ public sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
 {
     private Resources? _requested;
     private Resources? _nonZeroRequested;
+    private Resources? _allocatable;
+    private int? _maxPods;
+    private Dictionary<string, int>? _byOwner;
 
     public string Name => Node.Metadata.Name;
 
     /// <summary>The sum of the requests of the pods on the node (computed once).</summary>
     public Resources Requested => _requested ??= Pods.Aggregate(new Resources(0, 0), (sum, p) => sum + PodResources.Requests(p));
+
+    public Resources Allocatable => _allocatable ??= PodResources.Allocatable(Node);
+
+    public int MaxPods => _maxPods ??= PodResources.MaxPods(Node);
+
+    /// <summary>How many of the node's pods the controller with this uid owns (counted once per NodeInfo).</summary>
+    public int CountOwnedBy(string ownerUid)
+    {
+        if (_byOwner is null)
+        {
+            _byOwner = new Dictionary<string, int>();
+            foreach (var pod in Pods)
+                if (Orchestrator.Master.Controllers.OwnerReferences.ControllerOf(pod)?.Uid is { } uid)
+                    _byOwner[uid] = _byOwner.GetValueOrDefault(uid) + 1;
+        }
+        return _byOwner.GetValueOrDefault(ownerUid);
+    }
 
     /// <summary>The same, counting pods without requests at Kubernetes' non-zero defaults (for scoring).</summary>
     public Resources NonZeroRequested =>

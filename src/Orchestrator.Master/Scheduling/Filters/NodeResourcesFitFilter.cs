@@ -13,10 +13,10 @@ public sealed class NodeResourcesFitFilter : ISchedulingFilter
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {
-        if (node.Pods.Count + 1 > PodResources.MaxPods(node.Node)) return "Too many pods";
+        if (node.Pods.Count + 1 > node.MaxPods) return "Too many pods";
         var wanted = PodResources.Requests(pod);
         if (wanted is { MilliCpu: 0, Memory: 0 }) return null;
-        var allocatable = PodResources.Allocatable(node.Node);
+        var allocatable = node.Allocatable;
         var used = node.Requested;
         if (wanted.MilliCpu > 0 && allocatable.MilliCpu > 0 && used.MilliCpu + wanted.MilliCpu > allocatable.MilliCpu)
             return "Insufficient cpu";

@@ -22,7 +22,7 @@ public sealed class LeastAllocatedScorer : ISchedulingScorer
 
     private static int Score(Resources wanted, NodeInfo node)
     {
-        var allocatable = PodResources.Allocatable(node.Node);
+        var allocatable = node.Allocatable;
         if (allocatable.MilliCpu <= 0) allocatable = allocatable with { MilliCpu = Assumed.MilliCpu };
         if (allocatable.Memory <= 0) allocatable = allocatable with { Memory = Assumed.Memory };
         var requested = node.NonZeroRequested + wanted;

@@ -14,9 +14,7 @@ public sealed class OwnerSpreadScorer : ISchedulingScorer
     public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
     {
         if (OwnerReferences.ControllerOf(pod)?.Uid is not { } owner) return feasible.Select(_ => 100).ToList();
-        var siblings = feasible
-            .Select(n => n.Pods.Count(p => p.Metadata.Uid != pod.Metadata.Uid && OwnerReferences.ControllerOf(p)?.Uid == owner))
-            .ToList();
+        var siblings = feasible.Select(n => n.CountOwnedBy(owner)).ToList();
         var most = siblings.Max();
         return siblings.Select(s => most == 0 ? 100 : 100 - s * 100 / (most + 1)).ToList();
     }
