@@ -13,8 +13,12 @@ namespace Orchestrator.Master.Tests.Controllers;
 
 /// <summary>Deployments on the whole control plane (real store, controllers, scheduler, gateway) with fake nodes
 /// that make every pod Running and Ready as soon as they get it.</summary>
-public sealed class RollingUpdateTests(ITestOutputHelper output) : ControllerTestKit(output)
+public sealed class RollingUpdateTests : ControllerTestKit
 {
+    private readonly ITestOutputHelper _output;
+
+    public RollingUpdateTests(ITestOutputHelper output) : base(output) => _output = output;
+
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
     private void StartCluster(params string[] nodes)
@@ -91,7 +95,7 @@ public sealed class RollingUpdateTests(ITestOutputHelper output) : ControllerTes
             Assert.True(pods.Values.Count(IsReady) >= replicas - unavailable,
                 $"{pods.Values.Count(IsReady)} ready < {replicas} - maxUnavailable {unavailable} after {samples} changes");
         }
-        output.WriteLine($"{samples} pod changes observed; at most {most} pods, at least {fewestReady} ready (bounds {replicas + surge}, {replicas - unavailable})");
+        _output.WriteLine($"{samples} pod changes observed; at most {most} pods, at least {fewestReady} ready (bounds {replicas + surge}, {replicas - unavailable})");
         AwaitRolledOut("web", "img:v2", replicas);
     }
 
