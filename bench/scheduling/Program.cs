@@ -76,7 +76,7 @@ internal static class Simulation
             var gateway = ControlPlaneHosting.Start(system, store, ControlPlaneOptions.Default);
             for (var i = 0; i < nodes; i++) system.ActorOf(SimulatedNode.Props(gateway, $"node-{i:D4}"));
             await WaitForAsync(async () => ((ObjectsListed)await store.Ask<object>(new ListObjects("nodes", null))).Items.Count == nodes,
-                TimeSpan.FromSeconds(60), "nodes registered");
+                TimeSpan.FromSeconds(120), "nodes registered");
 
             var counter = system.ActorOf(PodCounter.Props(store, pods));
             var started = DateTime.UtcNow;

@@ -13,6 +13,8 @@ public sealed class SimulatedNode : ReceiveActor, IWithTimers
 {
     private sealed record Beat;
 
+    private sealed record Register;
+
     private readonly HashSet<string> _reported = new();
     private long _generation;
 
@@ -20,7 +22,13 @@ public sealed class SimulatedNode : ReceiveActor, IWithTimers
 
     public SimulatedNode(IActorRef gateway, string name)
     {
-        Receive<NodeRegistered>(_ => { });
+        // Like a real agent, registration is repeated until the gateway confirms it (it may not be up yet).
+        Receive<NodeRegistered>(_ => Timers.Cancel("register"));
+        Receive<Register>(_ => gateway.Tell(new RegisterNode(new V1Node
+        {
+            Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
+            Status = Status(),
+        })));
         Receive<ServicesChanged>(_ => { });
         Receive<Beat>(_ => gateway.Tell(new NodeHeartbeat(name, Status())));
         Receive<DesiredPodsChanged>(desired =>
@@ -39,14 +47,14 @@ public sealed class SimulatedNode : ReceiveActor, IWithTimers
                     }));
             }
         });
-        gateway.Tell(new RegisterNode(new V1Node
-        {
-            Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name } },
-            Status = Status(),
-        }));
     }
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("beat", new Beat(), TimeSpan.FromSeconds(10));
+    protected override void PreStart()
+    {
+        Self.Tell(new Register());
+        Timers.StartPeriodicTimer("register", new Register(), TimeSpan.FromSeconds(3));
+        Timers.StartPeriodicTimer("beat", new Beat(), TimeSpan.FromSeconds(10));
+    }
 
     private static V1NodeStatus Status() => new()
     {
