@@ -11,7 +11,7 @@ namespace Orchestrator.E2E;
 /// A rolling update on the real cluster: a 3-replica deployment behind a NodePort service gets a new image tag
 /// (`kubectl set image`) while a bounded request loop runs and kubectl samples the pods. The new pods serve at the
 /// end, the old ones are gone, and at every sample the pods stay within replicas + maxSurge and at least
-/// replicas - maxUnavailable are ready (defaults 25%: maxSurge 1, maxUnavailable 0). The host name on the page is
+/// replicas - maxUnavailable are ready (defaults 25%: maxSurge 1, maxUnavailable 0; minReadySeconds 2). The host name on the page is
 /// the pod's name, so it tells which ReplicaSet answered. Failed requests are counted and written to the output:
 /// readiness probes are not implemented yet ("ready" = container running), so a request may reach a pod that is
 /// being removed.
@@ -32,6 +32,8 @@ public sealed class RollingUpdateTests(ClusterFixture cluster, ITestOutputHelper
         {
             await Kubectl("create", "deployment", Name, "--image=katacoda/docker-http-server:latest", "--replicas=3");
             await Kubectl("create", "service", "nodeport", Name, "--tcp=80:80", $"--node-port={NodePort}");
+            // A new pod counts as available 2 s after it is ready: the rollout takes long enough to be watched.
+            await Kubectl("patch", $"deployment/{Name}", "-p", """{"spec":{"minReadySeconds":2}}""");
             await Kubectl("rollout", "status", $"deployment/{Name}", "--timeout=120s");
             var oldPods = (await Pods()).Select(p => p.Name).ToHashSet();
             Assert.Equal(3, oldPods.Count);
