@@ -155,4 +155,28 @@ public sealed class RollingUpdateTests : ControllerTestKit
             Assert.True(images.Count <= 1, $"old and new pods at once: {string.Join(", ", pods.Keys)}");
         }
     }
+
+    [Fact]
+    public void A_paused_deployment_does_not_roll_out_a_new_template_but_still_scales()
+    {
+        StartCluster("node1");
+        Seed(RollingDeployment("web", 2, "1", "0"));
+        AwaitRolledOut("web", "katacoda/docker-http-server:latest", 2);
+
+        var d = Find<V1Deployment>("web")!;
+        d.Spec.Paused = true;
+        d.Spec.Replicas = 3;
+        Write(new UpdateObject("deployments", d));
+        AwaitAssert(() => Assert.Equal(3, All<V1Pod>().Count), Long);
+
+        SetImage("web", "img:v2");
+        Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m);
+        Assert.Single(All<V1ReplicaSet>());
+        Assert.All(All<V1Pod>(), p => Assert.Equal("katacoda/docker-http-server:latest", p.Spec.Containers[0].Image));
+
+        d = Find<V1Deployment>("web")!;
+        d.Spec.Paused = false;
+        Write(new UpdateObject("deployments", d));
+        AwaitRolledOut("web", "img:v2", 3);
+    }
 }
