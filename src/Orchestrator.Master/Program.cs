@@ -10,6 +10,7 @@ using Orchestrator.Shared.Protocol.Serialization;
 // and Akka cluster role "master" (its own seed node) that the nodes join.
 // Options: --data-dir (./.state/master) --api-address (127.0.0.1) --api-port (6443)
 //          --cluster-address (127.0.0.1) --cluster-port (4050)
+//          --node-monitor-grace-period (40) --node-monitor-period (5) --pod-eviction-timeout (300) seconds
 var builder = WebApplication.CreateBuilder(args);
 var api = ApiServerOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
@@ -26,7 +27,7 @@ builder.Services.AddAkka("orchestrator", (akka, _) => akka
         SeedNodes = [$"akka.tcp://orchestrator@{clusterAddress}:{clusterPort}"],
     })
     .WithObjectStore(new StoreOptions(api.DataDirectory))
-    .WithControlPlane());
+    .WithControlPlane(ControlPlaneOptions.From(builder.Configuration)));
 
 var app = builder.Build();
 app.UseKubernetesApiServer(api);

@@ -16,6 +16,25 @@ public sealed record ControlPlaneOptions
     public NodeGatewaySettings NodeGateway { get; init; } = NodeGatewaySettings.Default;
 
     public static ControlPlaneOptions Default { get; } = new();
+
+    /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
+    /// --node-monitor-grace-period (40), --node-monitor-period (5), --pod-eviction-timeout (300),
+    /// --controller-resync-period (30).</summary>
+    public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        TimeSpan Seconds(string key, TimeSpan fallback) =>
+            double.TryParse(configuration[key], System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+                ? TimeSpan.FromSeconds(s) : fallback;
+        var d = NodeLifecycleSettings.Default;
+        return new ControlPlaneOptions
+        {
+            Resync = Seconds("controller-resync-period", Default.Resync),
+            NodeLifecycle = new NodeLifecycleSettings(
+                Seconds("node-monitor-grace-period", d.GracePeriod),
+                Seconds("node-monitor-period", d.MonitorPeriod),
+                Seconds("pod-eviction-timeout", d.PodEvictionTimeout)),
+        };
+    }
 }
 
 public static class ControlPlaneHosting

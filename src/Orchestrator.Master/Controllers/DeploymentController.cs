@@ -91,8 +91,10 @@ public sealed class DeploymentController : ControllerActor
         var (maxSurge, _) = RolloutPlanner.Bounds(d);
         var desired = RolloutPlanner.DesiredReplicas(d);
 
+        // Paused: no rollout, but `kubectl scale` still applies when the current ReplicaSet is the only one running.
         var plan = paused
-            ? new RolloutPlan(newRs?.Spec?.Replicas ?? 0, new Dictionary<string, int>())
+            ? new RolloutPlan(newRs is not null && olds.All(rs => (rs.Spec?.Replicas ?? 0) == 0) ? desired : newRs?.Spec?.Replicas ?? 0,
+                new Dictionary<string, int>())
             : RolloutPlanner.Plan(d, newRs, olds);
         var planned = owned.ToDictionary(rs => rs.Metadata.Name, rs => rs.Spec?.Replicas ?? 0);
         var justCreated = false;
@@ -117,6 +119,12 @@ public sealed class DeploymentController : ControllerActor
             Scale(key, d, newRs, plan.NewReplicas, annotations);
             revision = newRevision;
         }
+        else if (newRs is not null && plan.NewReplicas != (newRs.Spec?.Replicas ?? 0))
+            Scale(key, d, newRs, plan.NewReplicas, new Dictionary<string, string>
+            {
+                [DesiredReplicasAnnotation] = desired.ToString(),
+                [MaxReplicasAnnotation] = (desired + maxSurge).ToString(),
+            });
         if (newRs is not null) planned[newRs.Metadata.Name] = plan.NewReplicas;
 
         foreach (var (name, to) in plan.OldReplicas)
@@ -142,6 +150,9 @@ public sealed class DeploymentController : ControllerActor
             withStatus.Metadata.ResourceVersion = null; // status has one writer: this loop
             SendAndForget(new UpdateObject(Deployments, withStatus, "status"));
         }
+
+        // Level-triggered, but nothing changes when a rollout stalls: look again when its deadline passes.
+        if (DeploymentStatusCalculator.UntilDeadline(d, status, now) is { } left) RequeueAfter(key, left + TimeSpan.FromSeconds(1));
 
         if (!paused) CleanupHistory(d, olds, planned);
     }

@@ -28,6 +28,7 @@ public sealed class Scheduler : ControllerActor
     private readonly Dictionary<string, (V1Pod Pod, string Node)> _assumed = new(); // by pod uid
     private readonly Dictionary<ResourceKey, (string Message, DateTime At)> _unschedulable = new();
     private readonly HashSet<string> _conditionsInFlight = new(); // pod uids
+    private readonly SchedulerCache _nodes = new();
 
     private sealed record BindTag(ResourceKey Key, V1Pod Pod, string Node);
 
@@ -50,6 +51,8 @@ public sealed class Scheduler : ControllerActor
     {
         if (resource == Nodes)
         {
+            if (current is V1Node n) _nodes.SetNode(n);
+            else if (old is not null) _nodes.RemoveNode(old.Metadata.Name);
             if (old is null || current is null || SchedulingRelevant((V1Node)old) != SchedulingRelevant((V1Node)current))
                 RetryUnschedulable();
             return;
@@ -58,6 +61,7 @@ public sealed class Scheduler : ControllerActor
         var pod = current as V1Pod;
         var before = old as V1Pod;
         if (pod is not null && PodFacts.IsScheduled(pod)) _assumed.Remove(pod.Metadata.Uid);
+        Count(pod, before);
         if (pod is null && before is not null)
         {
             _assumed.Remove(before.Metadata.Uid);
@@ -69,6 +73,27 @@ public sealed class Scheduler : ControllerActor
         var freed = (pod is null && before is not null && PodFacts.IsScheduled(before)) ||
                     (pod is not null && before is not null && PodFacts.IsTerminal(pod) && !PodFacts.IsTerminal(before));
         if (freed) RetryUnschedulable();
+    }
+
+    // Keeps the cache of pods per node in step with the feed; an assumed pod stays counted until its binding shows.
+    private void Count(V1Pod? pod, V1Pod? before)
+    {
+        if (pod is not null && PodFacts.IsScheduled(pod) && !PodFacts.IsTerminal(pod)) _nodes.SetPod(pod, pod.Spec.NodeName);
+        else if (pod is null || !_assumed.ContainsKey(pod.Metadata.Uid)) _nodes.RemovePod((pod ?? before)!.Metadata.Uid);
+    }
+
+    // After a (re)list the informer cache was replaced without changes: rebuild the view from it.
+    protected override void OnSynced() => Rebuild();
+
+    protected override void OnResync() => Rebuild();
+
+    private void Rebuild()
+    {
+        _nodes.Clear();
+        foreach (var node in Cache.List<V1Node>(Nodes)) _nodes.SetNode(node);
+        foreach (var pod in Cache.List<V1Pod>(Pods))
+            if (PodFacts.IsScheduled(pod) && !PodFacts.IsTerminal(pod)) _nodes.SetPod(pod, pod.Spec.NodeName);
+        foreach (var (pod, node) in _assumed.Values) _nodes.SetPod(pod, node);
     }
 
     private void RetryUnschedulable()
@@ -102,37 +127,18 @@ public sealed class Scheduler : ControllerActor
         }
         if (_assumed.ContainsKey(pod.Metadata.Uid)) return; // our binding is in flight
 
-        var result = _algorithm.Schedule(pod, NodeInfos());
+        var result = _algorithm.Schedule(pod, _nodes.NodeInfos());
         if (result.Scheduled)
         {
             _unschedulable.Remove(key);
             _assumed[pod.Metadata.Uid] = (pod, result.NodeName!);
+            _nodes.SetPod(pod, result.NodeName!);
             var bound = KubeObjects.Clone(pod);
             bound.Spec.NodeName = result.NodeName;
             Send(new UpdateObject(Pods, bound), new BindTag(key, pod, result.NodeName!));
             return;
         }
         Unschedulable(key, pod, result.FailureMessage!);
-    }
-
-    private IReadOnlyList<NodeInfo> NodeInfos()
-    {
-        var byNode = Cache.List<V1Pod>(Pods)
-            .Where(p => PodFacts.IsScheduled(p) && !PodFacts.IsTerminal(p))
-            .Concat(_assumed.Values.Select(a => WithNode(a.Pod, a.Node)))
-            .GroupBy(p => p.Spec.NodeName)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<V1Pod>)g.ToList());
-        return Cache.List<V1Node>(Nodes)
-            .Select(n => new NodeInfo(n, byNode.GetValueOrDefault(n.Metadata.Name) ?? []))
-            .OrderBy(n => n.Name, StringComparer.Ordinal)
-            .ToList();
-    }
-
-    private static V1Pod WithNode(V1Pod pod, string node)
-    {
-        var copy = KubeObjects.Clone(pod);
-        copy.Spec.NodeName = node;
-        return copy;
     }
 
     private void Unschedulable(ResourceKey key, V1Pod pod, string message)
@@ -181,6 +187,8 @@ public sealed class Scheduler : ControllerActor
             case BindTag b:
                 // The pod changed under us (or went away): forget the assumption and decide again from fresh state.
                 _assumed.Remove(b.Pod.Metadata.Uid);
+                if (Cache.Get<V1Pod>(Pods, b.Key.Namespace, b.Key.Name) is not { } now || !PodFacts.IsScheduled(now))
+                    _nodes.RemovePod(b.Pod.Metadata.Uid);
                 RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
                 break;
             case ConditionTag c:

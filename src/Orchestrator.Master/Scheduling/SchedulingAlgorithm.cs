@@ -20,8 +20,8 @@ public sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters
 {
     /// <summary>Kubernetes' default plugin order, with our scorers.</summary>
     public static SchedulingAlgorithm Default { get; } = new(
-        [new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter()],
-        [new FewestPodsScorer(), new OwnerSpreadScorer()]);
+        [new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter()],
+        [new LeastAllocatedScorer(), new FewestPodsScorer(), new OwnerSpreadScorer()]);
 
     public ScheduleResult Schedule(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
@@ -42,11 +42,16 @@ public sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters
             return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {string.Join(", ", counted)}.");
         }
 
-        var best = feasible
-            .Select(n => (Node: n, Score: scorers.Sum(s => s.Weight * s.Score(pod, n, feasible))))
-            .OrderByDescending(x => x.Score)
-            .ThenBy(x => x.Node.Name, StringComparer.Ordinal)
-            .First();
-        return new ScheduleResult(best.Node.Name, null);
+        var totals = new long[feasible.Count];
+        foreach (var scorer in scorers)
+        {
+            var scores = scorer.Score(pod, feasible);
+            for (var i = 0; i < totals.Length; i++) totals[i] += (long)scorer.Weight * scores[i];
+        }
+        var best = 0;
+        for (var i = 1; i < totals.Length; i++)
+            if (totals[i] > totals[best] || (totals[i] == totals[best] && string.CompareOrdinal(feasible[i].Name, feasible[best].Name) < 0))
+                best = i;
+        return new ScheduleResult(feasible[best].Name, null);
     }
 }

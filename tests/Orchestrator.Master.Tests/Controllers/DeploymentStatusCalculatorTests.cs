@@ -47,4 +47,47 @@ public sealed class DeploymentStatusCalculatorTests
         Assert.Equal(("False", "MinimumReplicasUnavailable", first), (available.Status, available.Reason, available.LastTransitionTime!.Value));
         Assert.Equal(1, later.UnavailableReplicas);
     }
+
+    [Fact]
+    public void A_rollout_without_progress_past_its_deadline_is_ProgressDeadlineExceeded()
+    {
+        var d = Deployment("webapp1", 2, "webapp1");
+        d.Spec.ProgressDeadlineSeconds = 30;
+        var rs = WithStatus(ReplicaSet("webapp1-abc", 2), 2, 0, 0);
+        var planned = new Dictionary<string, int> { ["webapp1-abc"] = 2 };
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, true, start);
+
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, start.AddSeconds(20));
+        Assert.Equal("NewReplicaSetCreated", d.Status.Conditions.Single(c => c.Type == "Progressing").Reason);
+        Assert.Equal(TimeSpan.FromSeconds(10), DeploymentStatusCalculator.UntilDeadline(d, d.Status, start.AddSeconds(20)));
+
+        var late = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, start.AddSeconds(31));
+
+        var progressing = late.Conditions.Single(c => c.Type == "Progressing");
+        Assert.Equal(("False", "ProgressDeadlineExceeded", "ReplicaSet \"webapp1-abc\" has timed out progressing."),
+            (progressing.Status, progressing.Reason, progressing.Message));
+        Assert.Null(DeploymentStatusCalculator.UntilDeadline(d, late, start.AddSeconds(31)));
+    }
+
+    [Fact]
+    public void A_paused_deployment_is_Progressing_Unknown_until_resumed()
+    {
+        var d = Deployment("webapp1", 1, "webapp1");
+        d.Metadata.Generation = 1;
+        var rs = WithStatus(ReplicaSet("webapp1-abc", 1), 1, 1, 1);
+        var planned = new Dictionary<string, int> { ["webapp1-abc"] = 1 };
+        var now = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        d.Spec.Paused = true;
+
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, now);
+        Assert.Equal(("Unknown", "DeploymentPaused"), d.Status.Conditions.Where(c => c.Type == "Progressing").Select(c => (c.Status, c.Reason)).Single());
+
+        d.Spec.Paused = false;
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, now.AddSeconds(5));
+        Assert.Equal(("Unknown", "DeploymentResumed"), d.Status.Conditions.Where(c => c.Type == "Progressing").Select(c => (c.Status, c.Reason)).Single());
+
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, now.AddSeconds(6));
+        Assert.Equal("NewReplicaSetAvailable", d.Status.Conditions.Single(c => c.Type == "Progressing").Reason);
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Tests.Controllers.Support;
@@ -29,5 +30,51 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         });
         AwaitAssert(() => Assert.Equal("False", Find<V1Pod>("web-1")!.Status.Conditions.Single(c => c.Type == "Ready").Status));
         Assert.Equal("True", Find<V1Node>("chatty")!.Status.Conditions.Single(c => c.Type == "Ready").Status);
+    }
+
+    private static V1Node LongNotReady(string name)
+    {
+        var node = Node(name, ready: false);
+        node.Status.Conditions[0].LastHeartbeatTime = DateTime.UtcNow; // still posting, but NotReady for long
+        node.Status.Conditions[0].LastTransitionTime = DateTime.UtcNow.AddMinutes(-10);
+        return node;
+    }
+
+    [Fact]
+    public void Pods_of_a_node_not_ready_past_the_eviction_timeout_are_deleted()
+    {
+        Seed(LongNotReady("sick"));
+        Seed(Node("healthy"));
+        Seed(Pod("on-sick", App("web"), nodeName: "sick", phase: "Running"));
+        Seed(Pod("on-healthy", App("web"), nodeName: "healthy", phase: "Running"));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+
+        AwaitAssert(() => Assert.Equal(["on-healthy"], All<V1Pod>().Select(p => p.Metadata.Name)));
+    }
+
+    [Fact]
+    public void No_pod_is_evicted_while_no_node_at_all_is_ready()
+    {
+        Seed(LongNotReady("sick1"));
+        Seed(LongNotReady("sick2"));
+        Seed(Pod("on-sick", App("web"), nodeName: "sick1", phase: "Running"));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
+        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1.5), m => m), m => m is Orchestrator.Master.Store.DeleteObject);
+        Assert.Single(All<V1Pod>());
+    }
+
+    [Fact]
+    public void Timings_come_from_master_flags_in_seconds()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["node-monitor-grace-period"] = "20", ["pod-eviction-timeout"] = "60" })
+            .Build();
+
+        var options = ControlPlaneOptions.From(configuration);
+
+        Assert.Equal(new NodeLifecycleSettings(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60)),
+            options.NodeLifecycle);
     }
 }

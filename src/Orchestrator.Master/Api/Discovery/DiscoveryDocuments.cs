@@ -111,6 +111,7 @@ public static class DiscoveryDocuments
         {
             "scale" => ("autoscaling", "v1", "Scale", SubresourceVerbs),
             "binding" => ("", "v1", "Binding", ["create"]),
+            "eviction" => ("policy", "v1", "Eviction", ["create"]),
             "log" => (null, null, parent.Kind, ["get"]),
             _ => (null, null, parent.Kind, SubresourceVerbs),
         };

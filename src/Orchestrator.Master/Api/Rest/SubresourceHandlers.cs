@@ -26,6 +26,7 @@ public sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandler
             ("scale", "PUT") => UpdateScaleAsync(context, resource, ns, name),
             ("scale", "PATCH") => PatchScaleAsync(context, resource, ns, name),
             ("binding", "POST") => BindAsync(context, ns, name),
+            ("eviction", "POST") => EvictionHandler.EvictAsync(context, store, ns, name),
             ("log", "GET") => throw new ApiException(501, "NotImplemented",
                 "container logs are not served by this API server yet"),
             _ => throw ApiException.MethodNotAllowed(context.Request.Method),

@@ -13,6 +13,9 @@ public static class DeploymentStatusCalculator
     public const string FoundNewReplicaSet = "FoundNewReplicaSet";
     public const string ReplicaSetUpdated = "ReplicaSetUpdated";
     public const string NewReplicaSetAvailable = "NewReplicaSetAvailable";
+    public const string ProgressDeadlineExceeded = "ProgressDeadlineExceeded";
+    public const string DeploymentPaused = "DeploymentPaused";
+    public const string DeploymentResumed = "DeploymentResumed";
 
     /// <param name="planned">spec.replicas of each ReplicaSet after this sync's scaling, by name.</param>
     public static V1DeploymentStatus Calculate(V1Deployment d, V1ReplicaSet? newRs, IReadOnlyList<V1ReplicaSet> all,
@@ -39,7 +42,15 @@ public static class DeploymentStatusCalculator
             ? Condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now)
             : Condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now));
 
-        if (newRs is not null)
+        // kubectl rollout pause|resume: Progressing turns Unknown while paused, and the deadline restarts on resume.
+        var wasPaused = Find(status, "Progressing")?.Reason == DeploymentPaused;
+        if (d.Spec?.Paused == true)
+        {
+            if (!wasPaused) SetCondition(status, Condition("Progressing", "Unknown", DeploymentPaused, "Deployment is paused", now));
+        }
+        else if (wasPaused)
+            SetCondition(status, Condition("Progressing", "Unknown", DeploymentResumed, "Deployment is resumed", now));
+        else if (newRs is not null)
         {
             var name = newRs.Metadata.Name;
             V1DeploymentCondition? progressing = null;
@@ -49,6 +60,8 @@ public static class DeploymentStatusCalculator
                 progressing = Condition("Progressing", "True", NewReplicaSetAvailable, $"ReplicaSet \"{name}\" has successfully progressed.", now);
             else if (HasProgressed(old, status) || Find(status, "Progressing") is null)
                 progressing = Condition("Progressing", "True", ReplicaSetUpdated, $"ReplicaSet \"{name}\" is progressing.", now);
+            else if (TimedOut(d, Find(status, "Progressing"), now))
+                progressing = Condition("Progressing", "False", ProgressDeadlineExceeded, $"ReplicaSet \"{name}\" has timed out progressing.", now);
             if (progressing is not null) SetCondition(status, progressing, refreshUpdateTime: progressing.Reason == ReplicaSetUpdated);
         }
 
@@ -64,6 +77,24 @@ public static class DeploymentStatusCalculator
         return s.UpdatedReplicas == desired && s.Replicas == desired && s.AvailableReplicas == desired &&
                s.ObservedGeneration >= d.Metadata.Generation;
     }
+
+    /// <summary>Kubernetes' DeploymentTimedOut: no progress for spec.progressDeadlineSeconds (default 600) since
+    /// the Progressing condition last moved, unless the rollout already completed or was already found timed out.</summary>
+    public static bool TimedOut(V1Deployment d, V1DeploymentCondition? progressing, DateTime now) =>
+        progressing is not null && progressing.Reason != NewReplicaSetAvailable && progressing.Reason != DeploymentPaused &&
+        (progressing.Reason == ProgressDeadlineExceeded ||
+         now - (progressing.LastUpdateTime ?? now) > ProgressDeadline(d));
+
+    /// <summary>How long from the last progress until the deadline passes, or null when no deadline can pass.</summary>
+    public static TimeSpan? UntilDeadline(V1Deployment d, V1DeploymentStatus s, DateTime now)
+    {
+        var progressing = Find(s, "Progressing");
+        if (progressing is null || progressing.Reason is NewReplicaSetAvailable or ProgressDeadlineExceeded or DeploymentPaused) return null;
+        var left = (progressing.LastUpdateTime ?? now) + ProgressDeadline(d) - now;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private static TimeSpan ProgressDeadline(V1Deployment d) => TimeSpan.FromSeconds(d.Spec?.ProgressDeadlineSeconds ?? 600);
 
     private static bool HasProgressed(V1DeploymentStatus? old, V1DeploymentStatus now) =>
         old is null || now.UpdatedReplicas > old.UpdatedReplicas || now.Replicas - now.UpdatedReplicas < old.Replicas - old.UpdatedReplicas

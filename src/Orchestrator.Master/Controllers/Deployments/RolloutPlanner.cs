@@ -58,7 +58,9 @@ public static class RolloutPlanner
         if (newReplicas > desired) newReplicas = desired;
         else if (newReplicas < desired)
         {
-            var current = newReplicas + oldReplicas.Values.Sum();
+            // Old pods still there count until their ReplicaSet reports them gone (Kubernetes counts spec only, which
+            // lets the new pod appear before the old one is deleted and the pod count pass replicas + maxSurge).
+            var current = newReplicas + olds.Sum(rs => Math.Max(Replicas(rs), rs.Status?.Replicas ?? 0));
             var maxTotal = desired + maxSurge;
             if (current < maxTotal) newReplicas += Math.Min(maxTotal - current, desired - newReplicas);
         }
@@ -68,7 +70,7 @@ public static class RolloutPlanner
         {
             var all = newReplicas + oldReplicas.Values.Sum();
             var minAvailable = desired - maxUnavailable;
-            var newUnavailable = newReplicas - (newRs?.Status?.AvailableReplicas ?? 0);
+            var newUnavailable = newReplicas - (newRs is null ? 0 : Available(newRs));
             var maxScaledDown = all - minAvailable - newUnavailable;
             var oldestFirst = olds.OrderBy(rs => rs.Metadata.CreationTimestamp ?? DateTime.MinValue)
                 .ThenBy(rs => rs.Metadata.Name, StringComparer.Ordinal).ToList();
@@ -80,7 +82,7 @@ public static class RolloutPlanner
                 {
                     if (cleaned >= maxScaledDown) break;
                     var name = rs.Metadata.Name;
-                    var unhealthy = oldReplicas[name] - (rs.Status?.AvailableReplicas ?? 0);
+                    var unhealthy = oldReplicas[name] - Available(rs);
                     if (unhealthy <= 0) continue;
                     var down = Math.Min(maxScaledDown - cleaned, unhealthy);
                     oldReplicas[name] -= down;
@@ -88,7 +90,7 @@ public static class RolloutPlanner
                 }
 
                 // Then available ones, while more than minAvailable are available.
-                var available = (newRs?.Status?.AvailableReplicas ?? 0) + olds.Sum(rs => rs.Status?.AvailableReplicas ?? 0);
+                var available = (newRs is null ? 0 : Available(newRs)) + olds.Sum(Available);
                 var budget = available - minAvailable;
                 foreach (var rs in oldestFirst)
                 {
@@ -106,6 +108,10 @@ public static class RolloutPlanner
     }
 
     private static int Replicas(V1ReplicaSet rs) => rs.Spec?.Replicas ?? 0;
+
+    // A ReplicaSet being scaled down still reports the pods it is about to delete as available: count at most its
+    // spec, or two syncs in a row would spend the same availability budget twice.
+    private static int Available(V1ReplicaSet rs) => Math.Min(rs.Status?.AvailableReplicas ?? 0, Replicas(rs));
 
     private static IReadOnlyDictionary<string, int> Changed(IReadOnlyList<V1ReplicaSet> olds, Dictionary<string, int> planned) =>
         olds.Where(rs => planned[rs.Metadata.Name] != Replicas(rs)).ToDictionary(rs => rs.Metadata.Name, rs => planned[rs.Metadata.Name]);

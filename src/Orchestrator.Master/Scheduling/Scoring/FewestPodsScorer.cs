@@ -2,15 +2,15 @@ using k8s.Models;
 
 namespace Orchestrator.Master.Scheduling.Scoring;
 
-/// <summary>Prefers the node running the fewest pods — a stand-in for Kubernetes' LeastAllocated until
-/// resource requests are counted.</summary>
+/// <summary>Prefers the node running the fewest pods: breaks the ties LeastAllocated leaves once nodes are full
+/// of pods without requests (its non-zero defaults reach 0 on every node).</summary>
 public sealed class FewestPodsScorer : ISchedulingScorer
 {
     public string Name => "FewestPods";
 
-    public int Score(V1Pod pod, NodeInfo node, IReadOnlyList<NodeInfo> feasible)
+    public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
     {
         var most = feasible.Max(n => n.Pods.Count);
-        return most == 0 ? 100 : 100 - node.Pods.Count * 100 / (most + 1);
+        return feasible.Select(n => most == 0 ? 100 : 100 - n.Pods.Count * 100 / (most + 1)).ToList();
     }
 }

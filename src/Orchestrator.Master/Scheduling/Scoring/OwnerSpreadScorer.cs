@@ -11,11 +11,11 @@ public sealed class OwnerSpreadScorer : ISchedulingScorer
 
     public int Weight => 2;
 
-    public int Score(V1Pod pod, NodeInfo node, IReadOnlyList<NodeInfo> feasible)
+    public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
     {
-        if (OwnerReferences.ControllerOf(pod)?.Uid is not { } owner) return 100;
-        int Siblings(NodeInfo n) => n.Pods.Count(p => OwnerReferences.ControllerOf(p)?.Uid == owner && p.Metadata.Uid != pod.Metadata.Uid);
-        var most = feasible.Max(Siblings);
-        return most == 0 ? 100 : 100 - Siblings(node) * 100 / (most + 1);
+        if (OwnerReferences.ControllerOf(pod)?.Uid is not { } owner) return feasible.Select(_ => 100).ToList();
+        var siblings = feasible.Select(n => n.CountOwnedBy(owner)).ToList();
+        var most = siblings.Max();
+        return siblings.Select(s => most == 0 ? 100 : 100 - s * 100 / (most + 1)).ToList();
     }
 }

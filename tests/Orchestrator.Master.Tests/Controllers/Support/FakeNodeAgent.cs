@@ -9,16 +9,34 @@ namespace Orchestrator.Master.Tests.Controllers.Support;
 /// reports every pod it is given as Running and Ready with an IP of its own. Ask it <see cref="CurrentPods"/>
 /// for the pod names it is running.
 /// </summary>
-public sealed class FakeNodeAgent : ReceiveActor
+public sealed class FakeNodeAgent : ReceiveActor, IWithTimers
 {
     public sealed record CurrentPods;
+
+    private sealed record Beat;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private readonly Dictionary<string, string> _ips = new(); // pod uid → IP
     private IReadOnlyList<V1Pod> _pods = [];
     private long _generation;
+    private readonly TimeSpan? _heartbeat;
 
-    public FakeNodeAgent(IActorRef gateway, string nodeName)
+    protected override void PreStart()
     {
+        if (_heartbeat is { } every) Timers.StartPeriodicTimer("beat", new Beat(), every);
+    }
+
+    /// <param name="heartbeat">When given, posts a Ready heartbeat this often (for tests with short grace periods);
+    /// stopping the actor is then a lost node.</param>
+    public FakeNodeAgent(IActorRef gateway, string nodeName, TimeSpan? heartbeat = null)
+    {
+        _heartbeat = heartbeat;
+        Receive<Beat>(_ => gateway.Tell(new NodeHeartbeat(nodeName, new V1NodeStatus
+        {
+            Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", Reason = "KubeletReady", LastHeartbeatTime = DateTime.UtcNow }],
+            Addresses = [new V1NodeAddress { Type = "InternalIP", Address = "127.0.0.1" }],
+        })));
         Receive<NodeRegistered>(_ => { });
         Receive<ServicesChanged>(_ => { });
         Receive<DesiredPodsChanged>(desired =>
@@ -56,6 +74,6 @@ public sealed class FakeNodeAgent : ReceiveActor
         }));
     }
 
-    public static Props Props(IActorRef gateway, string nodeName) =>
-        Akka.Actor.Props.Create(() => new FakeNodeAgent(gateway, nodeName));
+    public static Props Props(IActorRef gateway, string nodeName, TimeSpan? heartbeat = null) =>
+        Akka.Actor.Props.Create(() => new FakeNodeAgent(gateway, nodeName, heartbeat));
 }

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using k8s.Models;
+using Orchestrator.Bench.Scheduling;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Store.Persistence;
+
+// Scheduling simulation: the real ObjectStore (in-memory journal), the real control plane (ReplicaSet controller,
+// scheduler, NodeGateway, …) and simulated nodes behind the node protocol that report pods Running at once.
+// For each node count: create ReplicaSets totalling --pods replicas, measure pods bound per second and the time
+// until every pod is Running; medians of --runs runs, and the growth from the smallest to the largest node count.
+//   dotnet run -c Release --project bench/scheduling -- [--nodes 100,1000] [--pods 10000] [--replica-sets 10] [--runs 3]
+var options = Args.Parse(args);
+Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.ReplicaSets} ReplicaSets, nodes {string.Join(", ", options.Nodes)}, " +
+                  $"{options.Runs} run(s) each, {Environment.ProcessorCount} cores");
+
+var medians = new List<(int Nodes, double BindRate, double Running)>();
+foreach (var nodes in options.Nodes)
+{
+    var runs = new List<(double BindRate, double Bound, double Running)>();
+    for (var run = 1; run <= options.Runs; run++)
+    {
+        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds));
+        runs.Add(r);
+        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s), all Running in {r.Running,6:F2} s");
+    }
+    var median = (nodes, Median(runs.Select(r => r.BindRate)), Median(runs.Select(r => r.Running)));
+    medians.Add(median);
+    Console.WriteLine($"{nodes,5} nodes median: {median.Item2:F0} pods bound/s, all {options.Pods} Running after {median.Item3:F2} s");
+}
+if (medians.Count > 1)
+{
+    var (first, last) = (medians[0], medians[^1]);
+    Console.WriteLine($"growth {first.Nodes} → {last.Nodes} nodes ({(double)last.Nodes / first.Nodes:F0}x): bind rate x{last.BindRate / first.BindRate:F2}, " +
+                      $"time to all Running x{last.Running / first.Running:F2}");
+}
+return 0;
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets, int Runs, int TimeoutSeconds)
+{
+    public static Args Parse(string[] args)
+    {
+        string? Get(string name) => args.SkipWhile(a => a != "--" + name).Skip(1).FirstOrDefault();
+        return new Args(
+            (Get("nodes") ?? "100,1000").Split(',').Select(int.Parse).ToList(),
+            int.Parse(Get("pods") ?? "10000"),
+            int.Parse(Get("replica-sets") ?? "10"),
+            int.Parse(Get("runs") ?? "3"),
+            int.Parse(Get("timeout") ?? "120"));
+    }
+}
+
+internal static class Simulation
+{
+    private const string Config = """
+        akka.loglevel = WARNING
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+
+        """;
+
+    public static async Task<(double BindRate, double Bound, double Running)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout)
+    {
+        using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
+        try
+        {
+            var store = system.ActorOf(ObjectStore.Props(), ObjectStore.ActorName);
+            var gateway = ControlPlaneHosting.Start(system, store, ControlPlaneOptions.Default);
+            for (var i = 0; i < nodes; i++) system.ActorOf(SimulatedNode.Props(gateway, $"node-{i:D4}"));
+            await WaitForAsync(async () => ((ObjectsListed)await store.Ask<object>(new ListObjects("nodes", null))).Items.Count == nodes,
+                TimeSpan.FromSeconds(120), "nodes registered");
+
+            var counter = system.ActorOf(PodCounter.Props(store, pods));
+            var started = DateTime.UtcNow;
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < replicaSets; i++)
+            {
+                var replicas = pods / replicaSets + (i < pods % replicaSets ? 1 : 0);
+                var created = await store.Ask<object>(new CreateObject("replicasets", ReplicaSet($"rs-{i}", replicas)));
+                if (created is StoreFailed f) throw new InvalidOperationException(f.Error.Message);
+            }
+
+            PodCounter.Progress progress;
+            while ((progress = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress())).AllRunningAt is null)
+            {
+                if (clock.Elapsed > timeout)
+                    throw new TimeoutException($"{nodes} nodes: after {timeout.TotalSeconds} s only {progress.Pods} pods, {progress.Bound} bound, {progress.Running} Running");
+                await Task.Delay(50);
+            }
+            var bound = (progress.AllBoundAt!.Value - started).TotalSeconds;
+            return (pods / bound, bound, (progress.AllRunningAt!.Value - started).TotalSeconds);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static V1ReplicaSet ReplicaSet(string name, int replicas) => new()
+    {
+        ApiVersion = "apps/v1",
+        Kind = "ReplicaSet",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+        Spec = new V1ReplicaSetSpec
+        {
+            Replicas = replicas,
+            Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = name } },
+            Template = new V1PodTemplateSpec
+            {
+                Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = name } },
+                Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app:1" }] },
+            },
+        },
+    };
+}

@@ -1,0 +1,55 @@
+using Akka.Actor;
+using k8s.Models;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Tests.Controllers.Support;
+using Xunit;
+using Xunit.Abstractions;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
+
+namespace Orchestrator.Master.Tests.Nodes;
+
+/// <summary>Node lifecycle, scheduler and ReplicaSets together with fake nodes that heartbeat: a node that goes
+/// silent turns Unknown, and after the eviction timeout its pods are recreated on the nodes that are left.</summary>
+public sealed class LostNodeTests(ITestOutputHelper output) : ControllerTestKit(output)
+{
+    private static readonly TimeSpan Beat = TimeSpan.FromMilliseconds(200);
+
+    private static readonly ControlPlaneOptions Fast = ControlPlaneOptions.Default with
+    {
+        NodeLifecycle = new NodeLifecycleSettings(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2)),
+        NodeGateway = new NodeGatewaySettings(TimeSpan.FromMilliseconds(200)),
+    };
+
+    [Fact]
+    public void A_lost_nodes_pods_come_back_on_the_other_nodes()
+    {
+        var gateway = ControlPlaneHosting.Start(Sys, Store, Fast);
+        var agents = new[] { "node1", "node2", "node3" }
+            .ToDictionary(n => n, n => Sys.ActorOf(FakeNodeAgent.Props(gateway, n, Beat)));
+        var d = Seed(Deployment("web", 6, "web"));
+        AwaitAssert(() =>
+        {
+            var pods = All<V1Pod>();
+            Assert.Equal(6, pods.Count(p => p.Status?.Phase == "Running"));
+            Assert.Equal(3, pods.Select(p => p.Spec.NodeName).Distinct().Count()); // spread over the three nodes
+        }, TimeSpan.FromSeconds(20));
+        var lost = All<V1Pod>().Where(p => p.Spec.NodeName == "node2").Select(p => p.Metadata.Name).ToList();
+        Assert.NotEmpty(lost);
+
+        Sys.Stop(agents["node2"]); // no more heartbeats
+
+        AwaitAssert(() => Assert.Equal("Unknown",
+            Find<V1Node>("node2")!.Status.Conditions.Single(c => c.Type == "Ready").Status), TimeSpan.FromSeconds(10));
+        AwaitAssert(() =>
+        {
+            var pods = All<V1Pod>();
+            Assert.Equal(6, pods.Count);
+            Assert.All(pods, p => Assert.NotEqual("node2", p.Spec.NodeName));
+            Assert.All(pods, p => Assert.Equal("Running", p.Status?.Phase));
+            Assert.Empty(pods.Select(p => p.Metadata.Name).Intersect(lost));
+        }, TimeSpan.FromSeconds(20));
+        Assert.Equal("True", Find<V1Node>("node1")!.Status.Conditions.Single(c => c.Type == "Ready").Status);
+        Assert.Equal(6, Find<V1Deployment>("web")!.Spec.Replicas);
+    }
+}
