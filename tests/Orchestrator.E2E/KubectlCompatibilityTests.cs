@@ -211,11 +211,10 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
             $"{name}'s replicaset");
     }
 
-    // Skipped until the garbage collector re-checks the dependent before deleting it: it verifies the owner is gone
-    // with a GetObject, then deletes the replicaset (GarbageCollector VerifyOwner, "all its owners are gone") even
-    // though the store orphaned it in between. The API and store side is covered by the in-process kubectl test
-    // Delete_with_cascade_orphan_reaches_the_store.
-    [Fact(Skip = "GarbageCollector race: orphaned dependents are deleted after a stale owner check")]
+    // The garbage collector once deleted the orphan here: it saw the owner's DELETED before the replicaset's
+    // MODIFIED (ownerReferences stripped) and acted on the stale view. It now deletes only with the dependent's
+    // resourceVersion as a precondition.
+    [Fact]
     public async Task Delete_with_cascade_orphan_keeps_the_replicaset_without_its_owner()
     {
         var ns = await Namespace("orphan");

@@ -32,7 +32,10 @@ public sealed class GarbageCollector : ControllerActor
     // Dependents whose owners we are asking the store about: the owner uids still unanswered.
     private readonly Dictionary<ResourceKey, (string Uid, HashSet<string> Owners)> _verifying = new();
 
-    private sealed record VerifyOwner(ResourceKey Dependent, string DependentUid, string OwnerUid);
+    // The dependent's resourceVersion at the time of the decision: the delete carries it as a precondition, so a
+    // dependent that changed meanwhile (an Orphan delete strips its ownerReferences, and that change may reach
+    // us after the owner's DELETED) is not deleted on a stale view.
+    private sealed record VerifyOwner(ResourceKey Dependent, string DependentUid, string DependentResourceVersion, string OwnerUid);
 
     public GarbageCollector(IActorRef store, TimeSpan resync) : base(store, WatchedResources, resync)
     {
@@ -86,7 +89,8 @@ public sealed class GarbageCollector : ControllerActor
         // Every owner is missing from the cache: ask the store before deleting anything.
         _verifying[key] = (obj.Metadata.Uid, dangling.Select(r => r.Uid).ToHashSet());
         foreach (var reference in dangling)
-            Send(new GetObject(OwnerKey(reference, key.Namespace)), new VerifyOwner(key, obj.Metadata.Uid, reference.Uid));
+            Send(new GetObject(OwnerKey(reference, key.Namespace)),
+                new VerifyOwner(key, obj.Metadata.Uid, obj.Metadata.ResourceVersion, reference.Uid));
     }
 
     private void DeleteDependentsFirst(ResourceKey key, IKubernetesObject<V1ObjectMeta> owner)
@@ -150,8 +154,14 @@ public sealed class GarbageCollector : ControllerActor
                 pending.Owners.Remove(v.OwnerUid);
                 if (pending.Owners.Count > 0) return;
                 _verifying.Remove(v.Dependent);
+                if (Cache.Get(v.Dependent) is not { } current || current.Metadata.ResourceVersion != v.DependentResourceVersion)
+                {
+                    Enqueue(v.Dependent); // changed while we asked: decide again on what it is now
+                    return;
+                }
                 Log.Info("deleting {0}: all its owners are gone", v.Dependent);
-                SendAndForget(new DeleteObject(v.Dependent, PreconditionUid: v.DependentUid));
+                SendAndForget(new DeleteObject(v.Dependent, PreconditionUid: v.DependentUid,
+                    PreconditionResourceVersion: v.DependentResourceVersion));
                 break;
             case ResourceKey key when !reply.Succeeded:
                 RequeueAfter(key, TimeSpan.FromSeconds(1)); // finalizer removal conflicted
