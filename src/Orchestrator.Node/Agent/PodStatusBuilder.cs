@@ -12,7 +12,9 @@ public sealed record ContainerView(
     int RestartCount,
     V1ContainerStateTerminated? LastTerminated,
     string? WaitingReason,
-    string? WaitingMessage);
+    string? WaitingMessage,
+    bool Ready = true,
+    bool Started = true);
 
 /// <summary>
 /// Builds a pod's status from what the supervisor observed, with the kubelet's rules for phase and
@@ -66,8 +68,9 @@ public static class PodStatusBuilder
             Image = c.Spec.Image,
             ImageID = c.ImageId is null ? "" : $"docker://{c.ImageId}",
             ContainerID = c.ContainerId is null ? null : $"docker://{c.ContainerId}",
-            Ready = running, // readiness probes are a later issue: running means ready
-            Started = running,
+            // without probes running means ready; with them the supervisor's probe results decide
+            Ready = running && c.Ready,
+            Started = running && c.Started,
             RestartCount = c.RestartCount,
             State = state,
             LastState = c.LastTerminated is null ? new V1ContainerState() : new V1ContainerState { Terminated = c.LastTerminated },

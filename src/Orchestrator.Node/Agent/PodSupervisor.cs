@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using k8s.Models;
+using Orchestrator.Node.Agent.Probes;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
@@ -52,6 +53,8 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             Self.Tell(SyncPod.Instance);
         });
         ReceiveAsync<StopPod>(StopAsync);
+        Receive<ProbeTick>(_ => RunDueProbes());
+        Receive<ProbeCompleted>(OnProbeCompleted);
     }
 
     private string PodKey => $"{_pod.Metadata.NamespaceProperty ?? "default"}/{_pod.Metadata.Name}";
@@ -59,6 +62,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartPeriodicTimer("sync", SyncPod.Instance, _settings.SyncInterval);
+        Timers.StartPeriodicTimer("probe", ProbeTick.Instance, _settings.ProbeInterval);
         Self.Tell(SyncPod.Instance);
     }
 
@@ -122,6 +126,8 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             {
                 slot.Current = observed;
                 slot.ImageId = observed.ImageId;
+                if (observed.Running) TrackProbes(spec, slot, observed);
+                else slot.Probes = null;
                 if (observed.Running || !ShouldRestart(observed.ExitCode)) { slot.ClearWaiting(); return; }
                 await RecordCrashAsync(spec, slot, PodStatusBuilder.Terminated(observed), observed.StartedAt, observed.FinishedAt ?? now);
             }
@@ -177,6 +183,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         Event(spec.Name, "Normal", "Started", $"Started container {spec.Name}");
         slot.ClearWaiting();
         slot.Current = await _runtime.InspectContainerAsync(id);
+        if (slot.Current is { Running: true } started) TrackProbes(spec, slot, started);
     }
 
     /// <summary>The container exited and will be restarted: keep its last state, remove it, start the back-off.</summary>
@@ -213,15 +220,23 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private async Task StopAsync(StopPod stop)
     {
         Timers.CancelAll();
-        var grace = TimeSpan.FromSeconds(_pod.Metadata.DeletionGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30);
-        if (grace > _settings.MaxGracePeriod) grace = _settings.MaxGracePeriod;
+        // the pod's own grace period, uncapped (deletionGracePeriodSeconds when the delete asked for another)
+        var grace = TimeSpan.FromSeconds(Math.Max(0, _pod.Metadata.DeletionGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30));
+        var deadline = DateTime.UtcNow + grace;
         try
         {
             var running = _slots.Where(kv => kv.Value.Id is not null).ToList();
             foreach (var (name, _) in running) Event(name, "Normal", "Killing", $"Stopping container {name}");
             await Task.WhenAll(running.Select(async kv =>
             {
-                await _runtime.StopContainerAsync(kv.Value.Id!, grace);
+                var spec = _pod.Spec.Containers.FirstOrDefault(c => c.Name == kv.Key);
+                // preStop runs inside the grace period; SIGTERM follows it, SIGKILL at the deadline
+                if (spec?.Lifecycle?.PreStop is { } preStop && kv.Value.Current is { Running: true } current)
+                    await PreStopHook.RunAsync(preStop, new ProbeTarget(kv.Value.Id!, current.IpAddress, spec, _runtime), grace,
+                        message => Event(kv.Key, "Warning", "FailedPreStopHook", message));
+                var left = deadline - DateTime.UtcNow;
+                // whole seconds (Docker's unit), rounded up so a quick preStop does not cost the container a second
+                await _runtime.StopContainerAsync(kv.Value.Id!, TimeSpan.FromSeconds(Math.Max(0, Math.Ceiling(left.TotalSeconds - 0.05))));
                 kv.Value.Current = await _runtime.InspectContainerAsync(kv.Value.Id!) ?? kv.Value.Current;
                 kv.Value.ClearWaiting();
             }));
@@ -229,6 +244,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             // everything labelled with this pod, including containers we never adopted
             foreach (var c in await _runtime.ListContainersAsync(_pod.Metadata.Uid))
                 await _runtime.RemoveContainerAsync(c.Id);
+            await _runtime.RemovePodVolumesAsync(_pod.Metadata.Uid);
             _log.Info("Stopped pod {0}", PodKey);
         }
         catch (Exception e)
@@ -244,7 +260,8 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         var views = _pod.Spec.Containers.Select(spec =>
         {
             var s = Slot(spec.Name);
-            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage);
+            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
+                Ready: s.Probes?.Ready ?? true, Started: s.Probes?.Started ?? true);
         }).ToList();
         var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow);
         _lastStatus = status;
@@ -253,6 +270,50 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         _lastSentJson = json;
         Context.Parent.Tell(new PodStatusReported(_settings.NodeName, _pod.Metadata.NamespaceProperty ?? "default",
             _pod.Metadata.Name, _pod.Metadata.Uid, status));
+    }
+
+    // ---- probes -------------------------------------------------------------------------------------------
+
+    /// <summary>Fresh probe state for every new container instance (a restart starts with readiness false again).</summary>
+    private static void TrackProbes(V1Container spec, ContainerSlot slot, ContainerObservation running)
+    {
+        if (slot.ProbesFor == running.Id) return;
+        slot.ProbesFor = running.Id;
+        var probes = new ContainerProbes(spec, running.StartedAt ?? DateTime.UtcNow);
+        slot.Probes = probes.HasProbes ? probes : null;
+    }
+
+    private void RunDueProbes()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var spec in _pod.Spec.Containers)
+        {
+            if (!_slots.TryGetValue(spec.Name, out var slot) || slot.Probes is null || slot.Id is null
+                || slot.Current is not { Running: true } current) continue;
+            var target = new ProbeTarget(slot.Id, current.IpAddress, spec, _runtime);
+            var (name, id) = (spec.Name, slot.Id);
+            foreach (var (kind, probe) in slot.Probes.Due(now))
+                ProbeRunner.RunAsync(probe, target).PipeTo(Self, success: r => new ProbeCompleted(name, id, kind, r));
+        }
+    }
+
+    private void OnProbeCompleted(ProbeCompleted done)
+    {
+        if (!_slots.TryGetValue(done.Container, out var slot) || slot.ProbesFor != done.ContainerId || slot.Probes is null) return;
+        var kill = slot.Probes.Record(done.Kind, done.Result, DateTime.UtcNow);
+        if (!done.Result.Success)
+            Event(done.Container, "Warning", "Unhealthy", $"{done.Kind} probe failed: {done.Result.Message}".Trim());
+        if (kill)
+        {
+            slot.Probes = null; // no more probes for this instance; the restart gets fresh ones
+            Event(done.Container, "Normal", "Killing",
+                $"Container {done.Container} failed {done.Kind.ToString().ToLowerInvariant()} probe, will be restarted");
+            var spec = _pod.Spec.Containers.First(c => c.Name == done.Container);
+            var probe = done.Kind == ProbeKind.Startup ? spec.StartupProbe : spec.LivenessProbe;
+            var grace = TimeSpan.FromSeconds(Math.Max(0, probe?.TerminationGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30));
+            _runtime.StopContainerAsync(done.ContainerId, grace).PipeTo(Self, success: () => SyncPod.Instance);
+        }
+        ReportStatus();
     }
 
     private void Event(string container, string type, string reason, string message) =>
@@ -275,6 +336,9 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         public V1ContainerStateTerminated? LastTerminated;
         public string? WaitingReason;
         public string? WaitingMessage;
+        /// <summary>Probe state of the running container <see cref="ProbesFor"/>; null when it has none running.</summary>
+        public ContainerProbes? Probes;
+        public string? ProbesFor;
 
         public void ClearWaiting()
         {

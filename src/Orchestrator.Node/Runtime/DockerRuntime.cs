@@ -102,6 +102,17 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     public async Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default)
     {
         var parameters = BuildCreateParameters(request);
+        // emptyDir volumes are Docker volumes named after the pod: shared by its containers, kept across restarts
+        foreach (var volume in PodVolumes.EmptyDirsUsedBy(request.Pod, request.Container))
+            await _client.Volumes.CreateAsync(new VolumesCreateParameters
+            {
+                Name = PodVolumes.EmptyDirName(request.Pod, volume),
+                Labels = new Dictionary<string, string>
+                {
+                    [ContainerLabels.Node] = _options.NodeName,
+                    [ContainerLabels.PodUid] = request.Pod.Metadata.Uid,
+                },
+            }, ct);
         try
         {
             return (await _client.Containers.CreateContainerAsync(parameters, ct)).ID;
@@ -136,6 +147,8 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             NetworkMode = _options.NetworkName,
             PortBindings = bindings,
             RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+            Binds = PodVolumes.Binds(r.Pod, c),
+            Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
         };
         ApplyLimits(c.Resources, hostConfig);
 
@@ -214,6 +227,42 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             ip,
             state.OOMKilled,
             string.IsNullOrEmpty(state.Error) ? null : state.Error);
+    }
+
+    public async Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        var created = await _client.Exec.ExecCreateContainerAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = command.ToList(),
+            AttachStdout = true,
+            AttachStderr = true,
+        }, ct);
+        using (var stream = await _client.Exec.StartAndAttachContainerExecAsync(created.ID, tty: false, ct))
+        {
+            var (stdout, stderr) = await stream.ReadOutputToEndAsync(ct);
+            var inspected = await _client.Exec.InspectContainerExecAsync(created.ID, ct);
+            return new ExecResult((int)inspected.ExitCode, stdout + stderr);
+        }
+    }
+
+    public async Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
+    {
+        var volumes = await _client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool>
+                {
+                    [$"{ContainerLabels.Node}={_options.NodeName}"] = true,
+                    [$"{ContainerLabels.PodUid}={podUid}"] = true,
+                },
+            },
+        }, ct);
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            try { await _client.Volumes.RemoveAsync(volume.Name, force: true, ct); }
+            catch (DockerApiException e) { _log.LogWarning("Removing volume {Volume} failed: {Message}", volume.Name, e.Message); }
+        }
     }
 
     /// <summary>Docker writes "0001-01-01T00:00:00Z" for "never".</summary>

@@ -34,7 +34,17 @@ public interface IContainerRuntime
 
     /// <summary>The container's current state, or null when it no longer exists.</summary>
     Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default);
+
+    /// <summary>Runs <paramref name="command"/> inside the running container and waits for it (exec probes, preStop
+    /// hooks); the output is stdout then stderr, for messages.</summary>
+    Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default);
+
+    /// <summary>Removes the pod's emptyDir volumes (after its containers are gone); missing ones are fine.</summary>
+    Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default);
 }
+
+/// <summary>How a command run in a container ended.</summary>
+public sealed record ExecResult(int ExitCode, string Output);
 
 /// <summary>What a listing says about one container (from its labels).</summary>
 public sealed record RuntimeContainer(

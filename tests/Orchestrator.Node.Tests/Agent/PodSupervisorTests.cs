@@ -12,7 +12,7 @@ public sealed class PodSupervisorTests : TestKit
 
     private static readonly PodSupervisorSettings Fast = new("node-a", "127.0.0.1",
         SyncInterval: TimeSpan.FromMilliseconds(50), InitialBackOff: TimeSpan.FromMilliseconds(800),
-        MaxBackOff: TimeSpan.FromSeconds(3), MaxGracePeriod: TimeSpan.FromSeconds(30));
+        MaxBackOff: TimeSpan.FromSeconds(3));
 
     [Fact]
     public void Creates_and_starts_the_containers_and_reports_a_running_ready_pod()
