@@ -240,7 +240,11 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
                 kv.Value.Current = await _runtime.InspectContainerAsync(kv.Value.Id!) ?? kv.Value.Current;
                 kv.Value.ClearWaiting();
             }));
-            if (stop.ReportFinalStatus) ReportStatus();
+            if (stop.ReportFinalStatus)
+            {
+                _lastSentJson = null; // always sent: the master completes a graceful deletion on it
+                ReportStatus();
+            }
             // everything labelled with this pod, including containers we never adopted
             foreach (var c in await _runtime.ListContainersAsync(_pod.Metadata.Uid))
                 await _runtime.RemoveContainerAsync(c.Id);
