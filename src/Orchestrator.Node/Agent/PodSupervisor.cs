@@ -16,7 +16,7 @@ namespace Orchestrator.Node.Agent;
 /// pod should exist — the NodeAgent does — and never talks to the master directly.
 /// Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
 /// </summary>
-public sealed class PodSupervisor : ReceiveActor, IWithTimers
+public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
     private readonly IContainerRuntime _runtime;
     private readonly PodSupervisorSettings _settings;
@@ -25,6 +25,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private V1Pod _pod;
     private DateTime _startTime;
     private bool _adopted;
+    private bool _initialized;
     private V1PodStatus? _lastStatus;
     private string? _lastSentJson;
 
@@ -71,8 +72,10 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         try
         {
             if (!_adopted) await AdoptAsync();
-            foreach (var spec in _pod.Spec.Containers)
-                await SyncContainerAsync(spec, Slot(spec.Name));
+            // init containers run to completion, one after another, before any app container starts
+            if (await SyncInitContainersAsync())
+                foreach (var spec in _pod.Spec.Containers)
+                    await SyncContainerAsync(spec, Slot(spec.Name));
         }
         catch (Exception e)
         {
@@ -89,7 +92,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private async Task AdoptAsync()
     {
         var existing = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
-        var wanted = _pod.Spec.Containers.Select(c => c.Name).ToHashSet();
+        var wanted = _pod.Spec.Containers.Concat(_pod.Spec.InitContainers ?? []).Select(c => c.Name).ToHashSet();
         foreach (var group in existing.GroupBy(c => c.ContainerName))
         {
             var ordered = group.OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt).ToList();
@@ -100,6 +103,8 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
                 slot.Id = keep.Id;
                 slot.RestartCount = keep.RestartCount;
                 slot.HasRun = true;
+                // app containers exist only once the init containers have completed
+                if (_pod.Spec.Containers.Any(c => c.Name == group.Key)) _initialized = true;
                 _log.Info("Adopted container {0} of pod {1} ({2})", group.Key, PodKey, keep.Id[..Math.Min(12, keep.Id.Length)]);
             }
             foreach (var extra in ordered.Where(c => c != keep))
@@ -267,57 +272,19 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
                 Ready: s.Probes?.Ready ?? true, Started: s.Probes?.Started ?? true);
         }).ToList();
-        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow);
+        var initViews = (_pod.Spec.InitContainers ?? []).Select(spec =>
+        {
+            var s = Slot(spec.Name);
+            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
+                Ready: s.Current is { Running: false, ExitCode: 0 }, Started: s.Current is { Running: true });
+        }).ToList();
+        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews);
         _lastStatus = status;
         var json = KubeObjects.Serialize(status);
         if (json == _lastSentJson) return;
         _lastSentJson = json;
         Context.Parent.Tell(new PodStatusReported(_settings.NodeName, _pod.Metadata.NamespaceProperty ?? "default",
             _pod.Metadata.Name, _pod.Metadata.Uid, status));
-    }
-
-    // ---- probes -------------------------------------------------------------------------------------------
-
-    /// <summary>Fresh probe state for every new container instance (a restart starts with readiness false again).</summary>
-    private static void TrackProbes(V1Container spec, ContainerSlot slot, ContainerObservation running)
-    {
-        if (slot.ProbesFor == running.Id) return;
-        slot.ProbesFor = running.Id;
-        var probes = new ContainerProbes(spec, running.StartedAt ?? DateTime.UtcNow);
-        slot.Probes = probes.HasProbes ? probes : null;
-    }
-
-    private void RunDueProbes()
-    {
-        var now = DateTime.UtcNow;
-        foreach (var spec in _pod.Spec.Containers)
-        {
-            if (!_slots.TryGetValue(spec.Name, out var slot) || slot.Probes is null || slot.Id is null
-                || slot.Current is not { Running: true } current) continue;
-            var target = new ProbeTarget(slot.Id, current.IpAddress, spec, _runtime);
-            var (name, id) = (spec.Name, slot.Id);
-            foreach (var (kind, probe) in slot.Probes.Due(now))
-                ProbeRunner.RunAsync(probe, target).PipeTo(Self, success: r => new ProbeCompleted(name, id, kind, r));
-        }
-    }
-
-    private void OnProbeCompleted(ProbeCompleted done)
-    {
-        if (!_slots.TryGetValue(done.Container, out var slot) || slot.ProbesFor != done.ContainerId || slot.Probes is null) return;
-        var kill = slot.Probes.Record(done.Kind, done.Result, DateTime.UtcNow);
-        if (!done.Result.Success)
-            Event(done.Container, "Warning", "Unhealthy", $"{done.Kind} probe failed: {done.Result.Message}".Trim());
-        if (kill)
-        {
-            slot.Probes = null; // no more probes for this instance; the restart gets fresh ones
-            Event(done.Container, "Normal", "Killing",
-                $"Container {done.Container} failed {done.Kind.ToString().ToLowerInvariant()} probe, will be restarted");
-            var spec = _pod.Spec.Containers.First(c => c.Name == done.Container);
-            var probe = done.Kind == ProbeKind.Startup ? spec.StartupProbe : spec.LivenessProbe;
-            var grace = TimeSpan.FromSeconds(Math.Max(0, probe?.TerminationGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30));
-            _runtime.StopContainerAsync(done.ContainerId, grace).PipeTo(Self, success: () => SyncPod.Instance);
-        }
-        ReportStatus();
     }
 
     private void Event(string container, string type, string reason, string message) =>
