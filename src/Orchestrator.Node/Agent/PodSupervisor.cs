@@ -97,17 +97,20 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         {
             var ordered = group.OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt).ToList();
             var keep = wanted.Contains(group.Key) ? ordered[0] : null;
+            // the newest exited instance besides it stays as the previous one (kubectl logs --previous)
+            var previous = keep is null ? null : ordered.Skip(1).FirstOrDefault(c => !c.Running);
             if (keep is not null)
             {
                 var slot = Slot(group.Key);
                 slot.Id = keep.Id;
                 slot.RestartCount = keep.RestartCount;
                 slot.HasRun = true;
+                slot.PreviousId = previous?.Id;
                 // app containers exist only once the init containers have completed
                 if (_pod.Spec.Containers.Any(c => c.Name == group.Key)) _initialized = true;
                 _log.Info("Adopted container {0} of pod {1} ({2})", group.Key, PodKey, keep.Id[..Math.Min(12, keep.Id.Length)]);
             }
-            foreach (var extra in ordered.Where(c => c != keep))
+            foreach (var extra in ordered.Where(c => c != keep && c != previous))
             {
                 _log.Info("Removing duplicate container {0} of pod {1}", extra.Id, PodKey);
                 await _runtime.RemoveContainerAsync(extra.Id);
@@ -201,7 +204,9 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         slot.BackOffUntil = finishedAt + delay;
         slot.BackOff = delay;
         slot.LastTerminated = terminated;
-        if (slot.Id is not null) await _runtime.RemoveContainerAsync(slot.Id);
+        // the exited instance stays as the previous one (its logs); the one before it goes
+        if (slot.PreviousId is not null && slot.PreviousId != slot.Id) await _runtime.RemoveContainerAsync(slot.PreviousId);
+        slot.PreviousId = slot.Id ?? slot.PreviousId;
         slot.Id = null;
         slot.Current = null;
         if (delay > TimeSpan.Zero)
@@ -295,6 +300,7 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private sealed class ContainerSlot
     {
         public string? Id;
+        public string? PreviousId;
         public ContainerObservation? Current;
         public string? ImageId;
         public int RestartCount;

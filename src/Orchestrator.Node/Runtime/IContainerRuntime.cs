@@ -93,12 +93,13 @@ public static class ContainerLabels
         [RestartCount] = r.RestartCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_&lt;container&gt;_&lt;short uid&gt;, like the kubelet's k8s_… names.</summary>
+    /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_&lt;container&gt;_&lt;short uid&gt;_&lt;restart count&gt;, like the kubelet's
+    /// k8s_…_attempt names: the previous instance of a restarted container can stay for <c>kubectl logs --previous</c>.</summary>
     public static string ContainerNameFor(ContainerRequest r)
     {
         var uid = r.Pod.Metadata.Uid ?? "";
         var shortUid = uid.Replace("-", "")[..Math.Min(8, uid.Replace("-", "").Length)];
-        return $"orch_{r.Pod.Metadata.Name}_{r.Pod.Metadata.NamespaceProperty ?? "default"}_{r.Container.Name}_{shortUid}";
+        return $"orch_{r.Pod.Metadata.Name}_{r.Pod.Metadata.NamespaceProperty ?? "default"}_{r.Container.Name}_{shortUid}_{r.RestartCount}";
     }
 
     public static RuntimeContainer? Parse(string id, IDictionary<string, string>? labels, bool running, DateTime createdAt)
