@@ -173,7 +173,11 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     private static void ApplyLimits(V1ResourceRequirements? resources, HostConfig hostConfig)
     {
         if (resources?.Limits is not { } limits) return;
-        if (limits.TryGetValue("memory", out var memory)) hostConfig.Memory = memory.ToInt64();
+        if (limits.TryGetValue("memory", out var memory))
+        {
+            hostConfig.Memory = memory.ToInt64();
+            hostConfig.MemorySwap = hostConfig.Memory; // no swap on top, as the kubelet runs containers: over the limit is OOMKilled
+        }
         if (limits.TryGetValue("cpu", out var cpu)) hostConfig.NanoCPUs = (long)(cpu.ToDecimal() * 1_000_000_000m);
     }
 
@@ -243,6 +247,75 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             var inspected = await _client.Exec.InspectContainerExecAsync(created.ID, ct);
             return new ExecResult((int)inspected.ExitCode, stdout + stderr);
         }
+    }
+
+    public async Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default)
+    {
+        var inspected = await _client.Containers.InspectContainerAsync(containerId, ct);
+        var parameters = new ContainerLogsParameters
+        {
+            ShowStdout = true,
+            ShowStderr = true,
+            Follow = request.Follow,
+            Timestamps = request.Timestamps,
+            Tail = request.TailLines is { } tail ? tail.ToString(CultureInfo.InvariantCulture) : "all",
+            Since = request.SinceSeconds is { } since
+                ? DateTimeOffset.UtcNow.AddSeconds(-since).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)
+                : null,
+        };
+        using var stream = await _client.Containers.GetContainerLogsAsync(containerId, inspected.Config?.Tty ?? false, parameters, ct);
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
+            if (read.EOF) return;
+            await output.WriteAsync(buffer.AsMemory(0, read.Count), ct);
+            await output.FlushAsync(ct); // -f: each line as it comes
+        }
+    }
+
+    public async Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default)
+    {
+        var created = await _client.Exec.ExecCreateContainerAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = start.Command.ToList(),
+            AttachStdin = start.Stdin,
+            AttachStdout = true,
+            AttachStderr = true,
+            Tty = start.Tty,
+        }, ct);
+        var stream = await _client.Exec.StartAndAttachContainerExecAsync(created.ID, start.Tty, ct);
+        return new DockerExecSession(_client, created.ID, stream);
+    }
+
+    private sealed class DockerExecSession(DockerClient client, string execId, MultiplexedStream stream) : IExecSession
+    {
+        public async Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
+            return new ExecOutput(read.Count, read.Target == MultiplexedStream.TargetStream.StandardError ? 2 : 1, read.EOF);
+        }
+
+        public Task WriteStdinAsync(byte[] buffer, int offset, int count, CancellationToken ct) => stream.WriteAsync(buffer, offset, count, ct);
+
+        public void CloseStdin() => stream.CloseWrite();
+
+        public Task ResizeAsync(int width, int height, CancellationToken ct) =>
+            client.Exec.ResizeContainerExecTtyAsync(execId, new ContainerResizeParameters { Width = width, Height = height }, ct);
+
+        public async Task<int> ExitCodeAsync(CancellationToken ct)
+        {
+            // output ends a moment before Docker records the exit code
+            for (var i = 0; i < 50; i++)
+            {
+                var inspected = await client.Exec.InspectContainerExecAsync(execId, ct);
+                if (!inspected.Running) return (int)inspected.ExitCode;
+                await Task.Delay(20, ct);
+            }
+            return -1;
+        }
+
+        public void Dispose() => stream.Dispose();
     }
 
     public async Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)

@@ -41,7 +41,35 @@ public interface IContainerRuntime
 
     /// <summary>Removes the pod's emptyDir volumes (after its containers are gone); missing ones are fine.</summary>
     Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default);
+
+    /// <summary>Copies the container's output (stdout and stderr interleaved) to <paramref name="output"/>; with
+    /// <see cref="ContainerLogRequest.Follow"/> until the container ends or <paramref name="ct"/> fires.</summary>
+    Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default);
+
+    /// <summary>Starts a command in the running container with its streams attached (kubectl exec).</summary>
+    Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default);
 }
+
+public sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps);
+
+public sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
+
+/// <summary>One attached exec: output frames tagged 1 (stdout) or 2 (stderr), stdin, resize, and the exit code.</summary>
+public interface IExecSession : IDisposable
+{
+    Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct);
+
+    Task WriteStdinAsync(byte[] buffer, int offset, int count, CancellationToken ct);
+
+    void CloseStdin();
+
+    Task ResizeAsync(int width, int height, CancellationToken ct);
+
+    /// <summary>The command's exit code, once output has ended.</summary>
+    Task<int> ExitCodeAsync(CancellationToken ct);
+}
+
+public readonly record struct ExecOutput(int Count, int Stream, bool Eof);
 
 /// <summary>How a command run in a container ended.</summary>
 public sealed record ExecResult(int ExitCode, string Output);

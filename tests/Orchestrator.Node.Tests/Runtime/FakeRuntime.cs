@@ -112,6 +112,20 @@ public sealed class FakeRuntime : IContainerRuntime
 
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) => Task.CompletedTask;
 
+    /// <summary>What each container "printed", for logs.</summary>
+    public ConcurrentDictionary<string, string> Logs { get; } = new();
+
+    public async Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default)
+    {
+        var text = Logs.TryGetValue(containerId, out var t) ? t : "";
+        if (request.TailLines is { } tail)
+            text = string.Join("", text.Split('\n').SkipLast(1).TakeLast((int)tail).Select(l => l + "\n"));
+        await output.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct);
+    }
+
+    public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
+        throw new NotSupportedException("exec sessions are tested against Docker");
+
     private string NextId() => $"c{Interlocked.Increment(ref _nextId):D4}{new string('0', 60)}";
 
     private string NextIp() => $"10.99.0.{_nextId % 250 + 2}";
