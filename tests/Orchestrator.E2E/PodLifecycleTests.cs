@@ -51,7 +51,7 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
               failureThreshold: 2
             """));
         await Eventually(async () =>
-            Assert.NotEqual("0", await Kubectl("get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}")),
+            Assert.True(await RestartCount(pod) > 0, "not restarted yet"),
             "the liveness probe restarted the container", TimeSpan.FromSeconds(60));
         var events = await Kubectl("get", "events", "--field-selector", $"involvedObject.name={pod}");
         Assert.Contains("Unhealthy", events);
@@ -157,8 +157,7 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         await Apply(PodYaml(pod, "exec sleep 600"));
         await Apply(PodYaml(crashy, "sleep 2; exit 1"));
         await WaitRunning(pod);
-        await Eventually(async () =>
-            Assert.NotEqual("0", await Kubectl("get", "pod", crashy, "-o", "jsonpath={.status.containerStatuses[0].restartCount}")),
+        await Eventually(async () => Assert.True(await RestartCount(crashy) > 0, "not restarted yet"),
             "crashy restarted once", TimeSpan.FromSeconds(30));
         var before = await Kubectl("get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}");
 
@@ -211,6 +210,9 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
     }
 
     private async Task Delete(string pod) => await cluster.Kubectl("delete", "pod", pod, "--grace-period=0", "--force", "--wait=false");
+
+    private async Task<int> RestartCount(string pod) =>
+        int.TryParse(await Kubectl("get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}"), out var n) ? n : -1;
 
     private async Task WaitRunning(string pod) =>
         await Eventually(async () => Assert.Equal("Running", await Kubectl("get", "pod", pod, "-o", "jsonpath={.status.phase}")),

@@ -123,8 +123,11 @@ public sealed class FakeRuntime : IContainerRuntime
         await output.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct);
     }
 
+    /// <summary>Exec sessions: by default none (the call fails); tests plug in a scripted session.</summary>
+    public Func<ExecStart, IExecSession>? ExecSessions { get; set; }
+
     public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
-        throw new NotSupportedException("exec sessions are tested against Docker");
+        ExecSessions is { } make ? Task.FromResult(make(start)) : throw new NotSupportedException("no exec sessions in this test");
 
     private string NextId() => $"c{Interlocked.Increment(ref _nextId):D4}{new string('0', 60)}";
 

@@ -65,7 +65,8 @@ public static class KubeletServer
         return app;
     }
 
-    /// <summary>The newest container of that pod and name (running first), and the exited one before it.</summary>
+    /// <summary>The newest container of that pod and name (running first), and the newest exited one — the instance
+    /// before the running one, or while the container waits out its back-off, the one that last crashed.</summary>
     internal static async Task<(RuntimeContainer? Current, RuntimeContainer? Previous)> FindAsync(
         IContainerRuntime runtime, string ns, string pod, string container, string? podUid, CancellationToken ct)
     {
@@ -74,6 +75,6 @@ public static class KubeletServer
             .OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt)
             .ToList();
         var current = all.FirstOrDefault();
-        return (current, all.Skip(1).Where(c => !c.Running && (current is null || c.PodUid == current.PodUid)).FirstOrDefault());
+        return (current, all.FirstOrDefault(c => !c.Running && c.PodUid == current?.PodUid));
     }
 }
