@@ -130,6 +130,10 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         var piped = await cluster.KubectlWithInput("hello through stdin\n", "exec", "-i", pod, "--", "cat");
         Assert.True(piped.ExitCode == 0, piped.ToString());
         Assert.Equal("hello through stdin\n", piped.Output);
+        // -it: kubectl wants a terminal; script(1) gives it one, and the remote side gets a tty of its own
+        var interactive = await Command.Run("script", ["-qec", $"kubectl --context {ClusterFixture.Context} exec -it {pod} -- busybox tty", "/dev/null"],
+            cluster.Environment, TimeSpan.FromSeconds(60), input: "");
+        Assert.True(interactive.Output.Contains("/dev/pts/"), interactive.ToString());
         await Delete(pod);
     }
 

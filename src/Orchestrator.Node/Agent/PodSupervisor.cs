@@ -250,11 +250,6 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
                 kv.Value.Current = await _runtime.InspectContainerAsync(kv.Value.Id!) ?? kv.Value.Current;
                 kv.Value.ClearWaiting();
             }));
-            if (stop.ReportFinalStatus)
-            {
-                _lastSentJson = null; // always sent: the master completes a graceful deletion on it
-                ReportStatus();
-            }
             // everything labelled with this pod, including containers we never adopted
             foreach (var c in await _runtime.ListContainersAsync(_pod.Metadata.Uid))
                 await _runtime.RemoveContainerAsync(c.Id);
@@ -265,6 +260,13 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         {
             // the NodeAgent's orphan sweep removes whatever is left
             _log.Warning("Stopping pod {0} failed: {1}", PodKey, e.Message);
+        }
+        if (stop.ReportFinalStatus)
+        {
+            // after the removal, so a pod gone from the API has no container left; always sent: the master completes
+            // a graceful deletion on it (a status that still shows a running container does not complete it)
+            _lastSentJson = null;
+            ReportStatus();
         }
         Context.Stop(Self);
     }
