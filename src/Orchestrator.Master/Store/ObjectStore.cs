@@ -75,7 +75,9 @@ public sealed class ObjectStore : ReceivePersistentActor
         {
             if (_watch.Unsubscribe(u.Subscriber)) Context.Unwatch(u.Subscriber);
         });
-        Command<Terminated>(t => _watch.Unsubscribe(t.ActorRef));
+        // A statement, not an expression: Command<T>(Func<T, bool>) treats false as unhandled, and an unhandled
+        // Terminated (a subscriber already gone from the hub) is a DeathPactException that stops the whole store.
+        Command<Terminated>(t => { _watch.Unsubscribe(t.ActorRef); });
         Command<SaveSnapshotSuccess>(s =>
             DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot failed; recovery will replay more records"));

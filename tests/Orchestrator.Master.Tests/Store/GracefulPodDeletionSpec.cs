@@ -51,3 +51,23 @@ public class GracefulPodDeletionSpec : StoreSpecBase
         Failed(new GetObject(Key("bound")));
     }
 }
+
+/// <summary>The store outlives its watch subscribers, however their Unwatch and death race.</summary>
+public class ObjectStoreTerminatedSpec : StoreSpecBase
+{
+    [Fact]
+    public void Subscribers_that_unwatch_and_stop_at_once_do_not_stop_the_store()
+    {
+        var replies = CreateTestProbe();
+        for (var i = 0; i < 200; i++)
+        {
+            var subscriber = CreateTestProbe();
+            Store.Tell(new WatchObjects("pods", null, null, subscriber.Ref), replies.Ref);
+            if (i % 2 == 0) Store.Tell(new Unwatch(subscriber.Ref), replies.Ref);
+            Sys.Stop(subscriber.Ref);
+            if (i % 3 == 0) Store.Tell(new Unwatch(subscriber.Ref), replies.Ref);
+        }
+        Stored(new CreateObject("pods", Objects.Pod("still-alive")));
+        Assert.NotNull(Stored(new GetObject(new ResourceKey("pods", "default", "still-alive"))));
+    }
+}
