@@ -123,6 +123,16 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         Assert.Equal("line-3\n", await Kubectl("logs", pod, "-c", "main", "--tail=1"));
         Assert.Contains("line-1", await Kubectl("logs", pod, "--since=1h"));
 
+        // -f keeps streaming: kubectl is still following (stopped by the timeout) and has printed lines written after it started
+        var ticker = Name("ticker");
+        await Apply(PodYaml(ticker, "while :; do echo tick $(date +%s%N); sleep 0.3; done"));
+        await WaitRunning(ticker);
+        var followed = await Command.Run("kubectl", ["--context", ClusterFixture.Context, "logs", "-f", "--tail=1", ticker],
+            cluster.Environment, TimeSpan.FromSeconds(3));
+        Assert.Equal(-1, followed.ExitCode);
+        Assert.True(followed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= 3, followed.ToString());
+        await Delete(ticker);
+
         Assert.Equal(pod, (await Kubectl("exec", pod, "--", "hostname")).Trim());
         var failing = await cluster.Kubectl("exec", pod, "--", "sh", "-c", "echo to-stderr >&2; exit 3");
         Assert.Equal(3, failing.ExitCode);
