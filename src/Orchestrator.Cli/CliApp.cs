@@ -1,55 +1,76 @@
-using System.Diagnostics;
+using Orchestrator.Cli.Commands;
+using Orchestrator.Cli.Kube;
+using Orchestrator.Cli.Parsing;
 
 namespace Orchestrator.Cli;
 
 /// <summary>
-/// orchctl: the single-node cluster's life cycle (up, down, status). The seed's kubectl command lines
-/// (run, expose, scale, …) come with issue 7; until then kubectl drives the cluster.
+/// orchctl: the seed's kubectl command lines (run, expose, scale, create/apply/delete -f, get, describe, logs) through
+/// the KubernetesClient library, and the single-node cluster's life cycle (up, down, status). Every error is one
+/// line on stderr and a non-zero exit code.
 /// </summary>
 public static class CliApp
 {
-    public const string Usage = """
-        usage: orchctl <command>
-          up                 bring up the single-node cluster (deploy/up.sh)
-          down [--purge]     stop it and remove its containers; --purge forgets its objects (deploy/down.sh)
-          status             what runs, where, and whether the API answers
-        """;
+    private static readonly Dictionary<string, Func<CommandContext, Task<int>>> Handlers = new()
+    {
+        ["run"] = WorkloadCommands.Run,
+        ["expose"] = WorkloadCommands.Expose,
+        ["scale"] = WorkloadCommands.Scale,
+        ["create"] = ManifestCommands.Create,
+        ["apply"] = ManifestCommands.Apply,
+        ["get"] = GetCommand.Run,
+        ["describe"] = DescribeCommand.Run,
+        ["delete"] = DeleteCommand.Run,
+        ["logs"] = LogsCommand.Run,
+        ["up"] = ClusterCommands.Up,
+        ["down"] = ClusterCommands.Down,
+        ["status"] = ctx => StatusCommand.RunAsync(ClusterLayout.FromEnvironment(ctx.Env), ctx.Out),
+        ["completion"] = CompletionCommand.Run,
+    };
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr) =>
+        RunAsync(args, stdout, stderr, Console.In, Environment.GetEnvironmentVariable);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, Func<string, string?> env)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            await stdout.WriteLineAsync(Usage);
+            var topic = args.Length > 1 ? CommandTable.Find(args[1]) : null;
+            await stdout.WriteLineAsync(topic is null ? CommandTable.Overview() : CommandTable.Help(topic));
             return args.Length == 0 ? 1 : 0;
         }
-
-        var layout = ClusterLayout.FromEnvironment();
-        switch (args[0])
+        var spec = CommandTable.Find(args[0]);
+        if (spec is null)
         {
-            case "up" when args.Length == 1:
-                return await RunScript(layout, "up.sh", []);
-            case "down" when args.Skip(1).All(a => a == "--purge"):
-                return await RunScript(layout, "down.sh", args[1..]);
-            case "status" when args.Length == 1:
-                return await StatusCommand.RunAsync(layout, stdout);
-            default:
-                await stderr.WriteLineAsync($"orchctl: unknown command or arguments '{string.Join(' ', args)}' (see orchctl --help)");
-                return 2;
-        }
-    }
-
-    private static async Task<int> RunScript(ClusterLayout layout, string script, string[] args)
-    {
-        if (layout.RepoRoot is null)
-        {
-            await Console.Error.WriteLineAsync("orchctl: cannot find the Orchestrator checkout (set ORCH_ROOT)");
+            await stderr.WriteLineAsync($"error: unknown command \"{args[0]}\" for \"orchctl\" (see 'orchctl --help')");
             return 2;
         }
-        var start = new ProcessStartInfo("bash") { UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(layout.RepoRoot, "deploy", script));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        await process.WaitForExitAsync();
-        return process.ExitCode;
+        try
+        {
+            var parsed = ParsedArgs.Parse(spec, args[1..]);
+            if (parsed.GetBool("help"))
+            {
+                await stdout.WriteLineAsync(CommandTable.Help(spec));
+                return 0;
+            }
+            if (spec.Name is "up" or "down" or "status" && parsed.Positionals.Count > 0)
+                throw new UsageException($"unexpected argument \"{parsed.Positionals[0]}\"");
+            return await Handlers[spec.Name](new CommandContext(parsed, stdout, stderr, stdin, env));
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message} (see 'orchctl {spec.Name} --help')");
+            return 1;
+        }
+        catch (CliException e)
+        {
+            await stderr.WriteLineAsync(e.Message);
+            return 1;
+        }
+        catch (ServerError e)
+        {
+            await stderr.WriteLineAsync(e.Message);
+            return 1;
+        }
     }
 }

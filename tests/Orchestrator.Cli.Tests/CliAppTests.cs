@@ -1,26 +1,100 @@
 using Orchestrator.Cli;
+using Orchestrator.Cli.Commands;
 using Xunit;
 
 namespace Orchestrator.Cli.Tests;
 
 public sealed class CliAppTests
 {
-    [Fact]
-    public async Task Unknown_commands_get_one_line_and_exit_code_2()
+    private static async Task<(int Code, string Out, string Err)> Run(string[] args, Dictionary<string, string>? env = null)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(["frobnicate"], stdout, stderr);
+        var code = await CliApp.RunAsync(args, stdout, stderr, TextReader.Null, k => env?.GetValueOrDefault(k));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Unknown_commands_get_one_line_and_exit_code_2()
+    {
+        var (code, _, err) = await Run(["frobnicate"]);
         Assert.Equal(2, code);
-        Assert.Single(stderr.ToString().Trim().Split('\n'));
-        Assert.Contains("frobnicate", stderr.ToString());
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("frobnicate", err);
     }
 
     [Fact]
     public async Task Down_accepts_only_purge()
     {
-        var stderr = new StringWriter();
-        Assert.Equal(2, await CliApp.RunAsync(["down", "--force"], new StringWriter(), stderr));
+        var (code, _, err) = await Run(["down", "--force"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown flag: --force", err);
+    }
+
+    [Fact]
+    public async Task Run_without_image_is_one_line_and_non_zero()
+    {
+        var (code, _, err) = await Run(["run", "http", "--replicas=1"]);
+        Assert.Equal(1, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("--image is required", err);
+    }
+
+    [Fact]
+    public async Task An_unknown_flag_is_one_line_and_non_zero()
+    {
+        var (code, _, err) = await Run(["get", "pods", "--colour=red"]);
+        Assert.Equal(1, code);
+        Assert.Equal("error: unknown flag: --colour (see 'orchctl get --help')", err.Trim());
+    }
+
+    [Fact]
+    public async Task A_cluster_that_is_not_running_is_named_with_what_to_do()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var kubeconfig = Path.Combine(dir, "config");
+        // A port nothing listens on: 127.0.0.1:1.
+        File.WriteAllText(kubeconfig, """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: orchestrator
+              cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+            users:
+            - name: orchestrator
+              user: {token: abc}
+            contexts:
+            - name: orchestrator
+              context: {cluster: orchestrator, user: orchestrator, namespace: default}
+            current-context: orchestrator
+            """);
+        var (code, _, err) = await Run(["get", "pods"], new() { ["KUBECONFIG"] = kubeconfig });
+        Assert.Equal(1, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.StartsWith("error: cannot reach the cluster at https://127.0.0.1:1: is it running? start it with deploy/up.sh", err);
+    }
+
+    [Fact]
+    public async Task Help_lists_every_command_and_each_commands_help_its_flags()
+    {
+        var (code, overview, _) = await Run(["--help"]);
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "run", "expose", "scale", "create", "apply", "get", "describe", "delete", "logs", "up", "down", "status", "completion" })
+            Assert.Contains($"  {command} ", overview);
+        var (runCode, run, _) = await Run(["run", "--help"]);
+        Assert.Equal(0, runCode);
+        Assert.Contains("--hostport=0:", run);
+        Assert.Contains("Usage:\n  orchctl run NAME --image=image", run);
+    }
+
+    [Fact]
+    public async Task Completion_bash_is_a_completion_script_for_the_commands_and_flags()
+    {
+        var (code, script, _) = await Run(["completion", "bash"]);
+        Assert.Equal(0, code);
+        Assert.Contains("complete -o default -F _orchctl orchctl", script);
+        Assert.Contains("--hostport=", script);
+        Assert.Contains("deployments", script);
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
-namespace Orchestrator.Cli;
+namespace Orchestrator.Cli.Commands;
 
 /// <summary>orchctl status: which processes run, and the nodes as the API reports them.</summary>
 public static class StatusCommand
@@ -24,7 +24,7 @@ public static class StatusCommand
         }
         try
         {
-            using var http = TrustingOnly(X509Certificate2.CreateFromPemFile(caFile));
+            using var http = TrustingOnly(X509Certificate2.CreateFromPem(File.ReadAllText(caFile)));
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(tokenFile).Trim());
             using var nodes = JsonDocument.Parse(await http.GetStringAsync($"{layout.ApiUrl}/api/v1/nodes"));
             foreach (var item in nodes.RootElement.GetProperty("items").EnumerateArray())

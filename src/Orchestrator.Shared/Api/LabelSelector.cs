@@ -97,7 +97,7 @@ public sealed class LabelSelector
         var setMatch = System.Text.RegularExpressions.Regex.Match(t, @"^(\S+)\s+(in|notin)\s*\((.*)\)$");
         if (setMatch.Success)
         {
-            var values = setMatch.Groups[3].Value.Split(',').Select(v => v.Trim()).ToList();
+            var values = setMatch.Groups[3].Value.Split(',').Select(v => CheckValue(v.Trim(), text)).ToList();
             return new Requirement(CheckKey(setMatch.Groups[1].Value, text),
                 setMatch.Groups[2].Value == "in" ? Operator.In : Operator.NotIn, values);
         }
@@ -106,7 +106,7 @@ public sealed class LabelSelector
         {
             var at = t.IndexOf(token, StringComparison.Ordinal);
             if (at < 0) continue;
-            return new Requirement(CheckKey(t[..at].Trim(), text), op, [t[(at + token.Length)..].Trim()]);
+            return new Requirement(CheckKey(t[..at].Trim(), text), op, [CheckValue(t[(at + token.Length)..].Trim(), text)]);
         }
         return new Requirement(CheckKey(t, text), Operator.Exists, []);
     }
@@ -116,6 +116,14 @@ public sealed class LabelSelector
         if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '='))
             throw new FormatException($"invalid label selector \"{text}\": invalid key \"{key}\"");
         return key;
+    }
+
+    // A value is a label value: never an operator character or a space (Kubernetes' lexer rejects "a===b").
+    private static string CheckValue(string value, string text)
+    {
+        if (value.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '='))
+            throw new FormatException($"invalid label selector \"{text}\": invalid value \"{value}\"");
+        return value;
     }
 
     // Commas separate requirements except inside the parentheses of a set.

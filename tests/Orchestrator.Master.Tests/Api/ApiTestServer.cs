@@ -44,11 +44,11 @@ public sealed class ApiTestServer : IAsyncDisposable
     public string Token => BearerToken.LoadOrCreate(DataDirectory);
     public Uri? Address { get; private set; }
 
-    public static async Task<ApiTestServer> StartAsync(bool https = false)
+    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
-        var store = system.ActorOf(ObjectStore.Props(), ObjectStore.ActorName);
+        var store = system.ActorOf(ObjectStore.Props(settings), ObjectStore.ActorName);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();

@@ -143,4 +143,85 @@ public sealed class KubectlCompatibilityTests(KubectlFixture fixture) : IClassFi
         Assert.Contains("no matches for kind \"Deploymentz\"", unknownKind.Err);
         Assert.DoesNotContain("badfield", (await Run("get", "deployments")).Out);
     }
+
+    [Fact]
+    public async Task Explain_reads_the_OpenAPI_v3_schemas()
+    {
+        var explain = await Run("explain", "deployment.spec");
+        Assert.True(explain.Exit == 0, explain.Err);
+        Assert.Contains("GROUP:      apps", explain.Out);
+        Assert.Contains("FIELD: spec <DeploymentSpec>", explain.Out);
+        Assert.Matches(@"replicas\s+<integer>", explain.Out);
+        Assert.Matches(@"template\s+<PodTemplateSpec>", explain.Out);
+        Assert.Contains("Number of desired pods", explain.Out);
+        var deep = await Run("explain", "deployment.spec.template.spec.containers.ports");
+        Assert.True(deep.Exit == 0, deep.Err);
+        Assert.Matches(@"containerPort\s+<integer>", deep.Out);
+    }
+
+    [Theory]
+    [InlineData("client", "apply-csa")]
+    [InlineData("server", "apply-ssa")]
+    public async Task Apply_twice_is_a_no_op_and_changes_and_removals_land(string mode, string name)
+    {
+        string[] Apply(string file) => mode == "server"
+            ? ["apply", "--server-side", "-f", file]
+            : ["apply", "-f", file];
+        var withEnv = DeploymentYaml(name).Replace("        - containerPort: 80", "        - containerPort: 80\n        env:\n        - name: MODE\n          value: one")
+            .Replace("  replicas: 1", "  replicas: 2\n  minReadySeconds: 5");
+        var first = await Run(Apply(Manifest(name + "-1.yaml", withEnv)));
+        Assert.True(first.Exit == 0, first.Err);
+        Assert.Contains($"deployment.apps/{name} {(mode == "server" ? "serverside-applied" : "created")}", first.Out);
+        var version = (await Run("get", "deployment", name, "-o", "jsonpath={.metadata.resourceVersion}")).Out;
+
+        var again = await Run(Apply(Manifest(name + "-1.yaml", withEnv)));
+        Assert.True(again.Exit == 0, again.Err);
+        Assert.Contains(mode == "server" ? "serverside-applied" : "unchanged", again.Out);
+        Assert.Equal(version, (await Run("get", "deployment", name, "-o", "jsonpath={.metadata.resourceVersion}")).Out);
+
+        // replicas changed, minReadySeconds and the env list removed from the configuration.
+        var changed = await Run(Apply(Manifest(name + "-2.yaml", DeploymentYaml(name).Replace("  replicas: 1", "  replicas: 3"))));
+        Assert.True(changed.Exit == 0, changed.Err);
+        var json = (await Run("get", "deployment", name, "-o", "json")).Out;
+        var spec = System.Text.Json.Nodes.JsonNode.Parse(json)!["spec"]!;
+        Assert.Equal(3, spec["replicas"]!.GetValue<int>());
+        Assert.Null(spec["minReadySeconds"]);
+        Assert.Null(spec["template"]!["spec"]!["containers"]![0]!["env"]);
+    }
+
+    [Fact]
+    public async Task Delete_with_cascade_orphan_reaches_the_store()
+    {
+        await Run("create", "-f", Manifest("orph.yaml", DeploymentYaml("orph")));
+        var uid = (await Run("get", "deploy", "orph", "-o", "jsonpath={.metadata.uid}")).Out;
+        var rs = await Run("create", "-f", Manifest("orph-rs.yaml", $"""
+            apiVersion: apps/v1
+            kind: ReplicaSet
+            metadata:
+              name: orph-rs
+              ownerReferences:
+              - apiVersion: apps/v1
+                kind: Deployment
+                name: orph
+                uid: {uid}
+                controller: true
+            spec:
+              replicas: 0
+              selector:
+                matchLabels:
+                  app: orph
+              template:
+                metadata:
+                  labels:
+                    app: orph
+                spec:
+                  containers:
+                  - name: web
+                    image: katacoda/docker-http-server:latest
+            """));
+        Assert.True(rs.Exit == 0, rs.Err);
+        var deleted = await Run("delete", "deploy", "orph", "--cascade=orphan", "-v=8");
+        Assert.True(deleted.Exit == 0, deleted.Err);
+        Assert.Equal("", (await Run("get", "rs", "orph-rs", "-o", "jsonpath={.metadata.ownerReferences}")).Out);
+    }
 }

@@ -88,7 +88,7 @@ public sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         }
     }
 
-    private static void CheckKind(string? bodyKind, string? bodyApiVersion, string kind, string apiVersion)
+    public static void CheckKind(string? bodyKind, string? bodyApiVersion, string kind, string apiVersion)
     {
         if (!string.IsNullOrEmpty(bodyApiVersion) && bodyApiVersion != apiVersion)
             throw ApiException.BadRequest(

@@ -9,8 +9,8 @@ namespace Orchestrator.Master.Api.Discovery;
 /// A minimal OpenAPI v3 surface, generated from <see cref="ApiResources.All"/>, for what kubectl reads from it:
 /// with default (strict) validation kubectl looks in <c>/openapi/v3/{gv path}</c> for the PATCH operation of the
 /// kind (x-kubernetes-group-version-kind) and its <c>fieldValidation</c> parameter; finding it, kubectl leaves
-/// validation to the server (<c>?fieldValidation=Strict</c>) instead of validating against schemas.
-/// Schemas themselves are not served.
+/// validation to the server (<c>?fieldValidation=Strict</c>) instead of validating against schemas. The component
+/// schemas (<see cref="OpenApiSchemas"/>) serve <c>kubectl explain</c>.
 /// </summary>
 public static class OpenApiDocuments
 {
@@ -84,7 +84,10 @@ public static class OpenApiDocuments
             ["openapi"] = "3.0.0",
             ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = DiscoveryDocuments.KubernetesVersion },
             ["paths"] = paths,
-            ["components"] = new JsonObject { ["schemas"] = new JsonObject() },
+            ["components"] = new JsonObject
+            {
+                ["schemas"] = OpenApiSchemas.For(resources.Select(r => (r.ObjectType, r.Group, r.Version, r.Kind))),
+            },
         };
     }
 

@@ -58,7 +58,7 @@ public static class JsonPatch
             : throw ApiException.BadRequest($"JSON patch operation \"{op["op"]}\" needs \"{key}\"");
 
     private static ApiException Unprocessable(string message) =>
-        new(422, "UnprocessableEntity", $"the server rejected our request due to an error in our request: {message}");
+        new(422, "Invalid", $"the server rejected our request due to an error in our request: {message}");
 
     private static string[] Pointer(string path)
     {

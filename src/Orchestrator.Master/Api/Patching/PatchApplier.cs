@@ -15,11 +15,11 @@ public static class PatchApplier
     public static JsonNode Apply(JsonNode current, byte[] patchBody, string mediaType)
     {
         if (mediaType == ApplyPatch)
-            throw new ApiException(415, "UnsupportedMediaType", "server-side apply is not supported by this server");
+            throw new ApiException(415, "UnsupportedMediaType", "server-side apply is served on the main resource only");
         if (mediaType is not (MergePatch or JsonPatchType or StrategicMergePatchType))
             throw new ApiException(415, "UnsupportedMediaType",
                 $"the body of the request was in an unknown format - accepted media types include: " +
-                $"{JsonPatchType}, {MergePatch}, {StrategicMergePatchType} (got \"{mediaType}\")");
+                $"{JsonPatchType}, {MergePatch}, {StrategicMergePatchType}, {ApplyPatch} (got \"{mediaType}\")");
         JsonNode? patch;
         try
         {

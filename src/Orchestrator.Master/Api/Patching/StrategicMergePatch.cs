@@ -59,7 +59,7 @@ public static class StrategicMergePatch
         return result;
     }
 
-    private static string? MergeKeyFor(string field, string? parentField) => field switch
+    internal static string? MergeKeyFor(string field, string? parentField) => field switch
     {
         // Container ports merge by containerPort; Service ports by port.
         "ports" => parentField is "spec" ? "port" : "containerPort",

@@ -63,6 +63,11 @@ public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodi
         var patch = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
         var dryRun = WriteOptions.DryRun(context);
+        if (mediaType == PatchApplier.ApplyPatch && subresource is null)
+        {
+            await ApplyAsync(context, resource, ns, name, patch, dryRun);
+            return;
+        }
         var updated = await PatchLoopAsync(context, resource, ns, name, current =>
         {
             var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch, mediaType);
@@ -71,6 +76,37 @@ public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodi
             WriteOptions.Reconcile(obj, resource, ns, name);
             return obj;
         }, obj => new UpdateObject(ResourceKey.StoreName(resource), obj, subresource, dryRun));
+        await responses.WriteObjectAsync(context, resource, updated);
+    }
+
+    /// <summary>Server-side apply (<see cref="ServerSideApply"/>): creates the object when it does not exist.</summary>
+    private async Task ApplyAsync(HttpContext context, ApiResource resource, string? ns, string name, byte[] body, bool dryRun)
+    {
+        var manager = context.Request.Query["fieldManager"].ToString();
+        if (manager.Length == 0)
+            throw ApiException.BadRequest($"PATCH {context.Request.Path}: fieldManager is required for apply requests");
+        var applied = ServerSideApply.ParseBody(body);
+        RequestBodies.CheckKind(applied["kind"]?.ToString(), applied["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
+        RequestBodies.ValidateFields(context, applied, resource.ObjectType, resource.Kind, resource.Version);
+        IKubernetesObject<V1ObjectMeta> Build(JsonObject? current)
+        {
+            var obj = ObjectJson.FromJson(ServerSideApply.Apply(current, applied, manager, responses.Now), resource);
+            WriteOptions.Reconcile(obj, resource, ns, name);
+            return obj;
+        }
+        try
+        {
+            await store.GetAsync(resource, ns, name, context.RequestAborted);
+        }
+        catch (ApiException e) when (e.Code == 404)
+        {
+            var created = await store.ObjectAsync(
+                new CreateObject(ResourceKey.StoreName(resource), Build(null), dryRun), resource, name, context.RequestAborted);
+            await responses.WriteObjectAsync(context, resource, created, 201);
+            return;
+        }
+        var updated = await PatchLoopAsync(context, resource, ns, name, current => Build(ObjectJson.ToJson(current, resource)),
+            obj => new UpdateObject(ResourceKey.StoreName(resource), obj, null, dryRun));
         await responses.WriteObjectAsync(context, resource, updated);
     }
 

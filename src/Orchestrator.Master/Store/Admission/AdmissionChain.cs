@@ -44,6 +44,8 @@ public static class AdmissionChain
         if (old is null)
             foreach (var message in Names.Check(name, Names.RuleFor(resource.Resource)))
                 causes.Add(FieldErrors.Invalid("metadata.name", name, message));
+        LabelRules.ValidateLabels(obj.Metadata.Labels, "metadata.labels", causes);
+        LabelRules.ValidateAnnotations(obj.Metadata.Annotations, "metadata.annotations", causes);
         if (Kinds.TryGetValue(ResourceKey.StoreName(resource), out var kind))
             kind.Admit(obj, old, context, causes);
         return causes;

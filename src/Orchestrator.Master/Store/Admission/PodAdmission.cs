@@ -4,7 +4,8 @@ using k8s.Models;
 namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>core/v1 Pod: pod spec defaults, containers with name and image, status Pending with its QoS class on
-/// create. The spec stays updatable: binding sets spec.nodeName through an update.</summary>
+/// create. On update the spec is immutable except for what Kubernetes lets change (container images, active deadline,
+/// added tolerations, a grace period) and spec.nodeName once, which binding sets through an update.</summary>
 public sealed class PodAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
@@ -16,5 +17,32 @@ public sealed class PodAdmission : IKindAdmission
         PodSpecs.Validate(pod.Spec, "spec", causes);
         if (old is null)
             pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec) };
+        else if (old is V1Pod previous && previous.Spec is not null && !OnlyMutableFieldsChanged(previous.Spec, pod.Spec))
+            causes.Add(FieldErrors.Forbidden("spec", ImmutableMessage));
+    }
+
+    public const string ImmutableMessage =
+        "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`," +
+        "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)," +
+        "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+    /// <summary>Compares the specs with the mutable fields of the new one taken over into a copy of the old one.</summary>
+    private static bool OnlyMutableFieldsChanged(V1PodSpec previous, V1PodSpec next)
+    {
+        var allowed = k8s.KubernetesJson.Deserialize<V1PodSpec>(k8s.KubernetesJson.Serialize(previous));
+        if (string.IsNullOrEmpty(previous.NodeName)) allowed.NodeName = next.NodeName;
+        allowed.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds;
+        allowed.TerminationGracePeriodSeconds = next.TerminationGracePeriodSeconds;
+        if ((previous.Tolerations ?? []).All(t => (next.Tolerations ?? []).Any(n => StoreResources.SameJson(t, n))))
+            allowed.Tolerations = next.Tolerations;
+        CopyImages(allowed.Containers, next.Containers);
+        CopyImages(allowed.InitContainers, next.InitContainers);
+        return StoreResources.SameJson(allowed, next);
+    }
+
+    private static void CopyImages(IList<V1Container>? into, IList<V1Container>? from)
+    {
+        if (into is null || from is null || into.Count != from.Count) return;
+        for (var i = 0; i < into.Count; i++) into[i].Image = from[i].Image;
     }
 }

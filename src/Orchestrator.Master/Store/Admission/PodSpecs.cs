@@ -74,10 +74,17 @@ public static class PodSpecs
             if (string.IsNullOrWhiteSpace(c.Image)) causes.Add(FieldErrors.Required($"{at}.image"));
             if (c.ImagePullPolicy is { } pull && !PullPolicies.Contains(pull))
                 causes.Add(FieldErrors.NotSupported($"{at}.imagePullPolicy", pull, PullPolicies));
+            var portNames = new HashSet<string>();
             for (var j = 0; j < (c.Ports?.Count ?? 0); j++)
             {
                 var p = c.Ports![j];
                 var portPath = $"{at}.ports[{j}]";
+                if (!string.IsNullOrEmpty(p.Name))
+                {
+                    var problems = PortNames.Check(p.Name).ToList();
+                    foreach (var message in problems) causes.Add(FieldErrors.Invalid($"{portPath}.name", p.Name, message));
+                    if (problems.Count == 0 && !portNames.Add(p.Name)) causes.Add(FieldErrors.Duplicate($"{portPath}.name", p.Name));
+                }
                 if (p.ContainerPort is < 1 or > 65535)
                     causes.Add(FieldErrors.Invalid($"{portPath}.containerPort", p.ContainerPort, PortRange));
                 if (p.HostPort is { } host && host != 0 && host is < 1 or > 65535)

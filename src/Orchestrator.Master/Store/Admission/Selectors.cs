@@ -15,6 +15,15 @@ public static class Selectors
             causes.Add(FieldErrors.Required("spec.selector"));
             return;
         }
+        var syntax = new List<StoreErrorCause>();
+        LabelRules.ValidateSelector(selector, "spec.selector", syntax);
+        LabelRules.ValidateLabels(template?.Metadata?.Labels, "spec.template.metadata.labels", syntax);
+        if (syntax.Count > 0)
+        {
+            // A selector that does not parse cannot be matched against the template.
+            causes.AddRange(syntax);
+            return;
+        }
         var parsed = LabelSelector.FromLabelSelector(selector);
         if (parsed.IsEmpty)
         {

@@ -57,10 +57,16 @@ public sealed class ServiceAdmission : IKindAdmission
         var ports = spec.Ports ?? [];
         if (ports.Count == 0) causes.Add(FieldErrors.Required("spec.ports"));
         var names = new HashSet<string>();
+        var portKeys = new HashSet<(int, string)>();
         for (var i = 0; i < ports.Count; i++)
         {
             var p = ports[i];
             var at = $"spec.ports[{i}]";
+            // Kubernetes keys service ports by (port, protocol) and reports the key in Go's notation.
+            if (!portKeys.Add((p.Port, p.Protocol ?? "")))
+                causes.Add(FieldErrors.Duplicate(at, new RawValue(
+                    $"core.ServicePort{{Name:\"\", Protocol:\"{p.Protocol}\", AppProtocol:(*string)(nil), Port:{p.Port}, " +
+                    "TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}, NodePort:0}")));
             if (ports.Count > 1 && string.IsNullOrEmpty(p.Name)) causes.Add(FieldErrors.Required($"{at}.name"));
             else if (!string.IsNullOrEmpty(p.Name) && !names.Add(p.Name)) causes.Add(FieldErrors.Duplicate($"{at}.name", p.Name));
             if (p.Port is < 1 or > 65535) causes.Add(FieldErrors.Invalid($"{at}.port", p.Port, PodSpecs.PortRange));

@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Orchestrator.Bench.Api;
+
+/// <summary>The four measurements, each on its own namespace's configmaps: creates and gets (C concurrent clients),
+/// lists of all N objects, and watch fan-out (W watchers, E creates, latency from send to each watcher's
+/// receipt).</summary>
+public sealed class ApiBench(Uri server, string token, BenchOptions options)
+{
+    private readonly HttpClient _client = NewClient(server, token);
+    private readonly string _ns = "bench-" + Guid.NewGuid().ToString("N")[..6];
+    private string ConfigMaps => $"/api/v1/namespaces/{_ns}/configmaps";
+
+    private static HttpClient NewClient(Uri server, string token) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = 1000,
+        SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    })
+    {
+        BaseAddress = server,
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+        Timeout = TimeSpan.FromMinutes(2),
+    };
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    private static StringContent ConfigMap(string name) =>
+        Json("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME","labels":{"bench":"api"}},"data":{"key":"value"}}""".Replace("NAME", name));
+
+    private static string NamespaceJson(string name) =>
+        """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"NAME"}}""".Replace("NAME", name);
+
+    public async Task RunAsync()
+    {
+        await Ensure(await _client.PostAsync("/api/v1/namespaces",
+            Json(NamespaceJson(_ns))));
+        // Warm-up: JIT, TLS connections, the store's first writes.
+        await Parallel.ForEachAsync(Enumerable.Range(0, 50), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency },
+            async (i, _) => await Ensure(await _client.PostAsync(ConfigMaps, ConfigMap($"warm{i}"))));
+
+        var names = Enumerable.Range(0, options.Objects).Select(i => $"cm{i:D6}").ToList();
+        Report("create", await Measure(names, options.Concurrency, n => _client.PostAsync(ConfigMaps, ConfigMap(n))));
+        Report("get", await Measure(names, options.Concurrency, n => _client.GetAsync($"{ConfigMaps}/{n}")));
+        Report($"list ({options.Objects + 50} objects)",
+            await Measure(Enumerable.Range(0, options.Lists).Select(i => i.ToString()).ToList(), Math.Min(4, options.Concurrency),
+                _ => _client.GetAsync(ConfigMaps)));
+        Report($"list table ({options.Objects + 50} objects)",
+            await Measure(Enumerable.Range(0, options.Lists).Select(i => i.ToString()).ToList(), Math.Min(4, options.Concurrency), _ =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Get, ConfigMaps);
+                request.Headers.TryAddWithoutValidation("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io");
+                return _client.SendAsync(request);
+            }));
+        await WatchFanOut();
+    }
+
+    private static async Task Ensure(HttpResponseMessage response)
+    {
+        using (response)
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static async Task<(List<double> Latencies, TimeSpan Wall)> Measure(IReadOnlyList<string> items, int concurrency,
+        Func<string, Task<HttpResponseMessage>> call)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var wall = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (item, _) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await call(item);
+            await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{item}: {(int)response.StatusCode}");
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        });
+        return (latencies.ToList(), wall.Elapsed);
+    }
+
+    private static void Report(string what, (List<double> Latencies, TimeSpan Wall) result) =>
+        Console.WriteLine($"{what,-28} n={result.Latencies.Count,6}  {result.Latencies.Count / result.Wall.TotalSeconds,9:F0} req/s  " +
+                          $"p50 {Percentile(result.Latencies, 50),7:F2} ms  p99 {Percentile(result.Latencies, 99),7:F2} ms");
+
+    private static double Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToList();
+        return sorted[(int)Math.Clamp(Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>W watchers from the current version; then E creates one after another; each watcher's receipt of
+    /// each event is timed against the create's send time.</summary>
+    private async Task WatchFanOut()
+    {
+        var ns = _ns + "-w";
+        await Ensure(await _client.PostAsync("/api/v1/namespaces",
+            Json(NamespaceJson(ns))));
+        var path = $"/api/v1/namespaces/{ns}/configmaps";
+        using var watchClient = NewClient(server, token);
+        watchClient.Timeout = Timeout.InfiniteTimeSpan;
+        var sent = new ConcurrentDictionary<string, long>();
+        var deliveries = new ConcurrentBag<double>();
+        var remaining = new CountdownEvent(options.Watchers * options.WatchEvents);
+        using var cts = new CancellationTokenSource();
+        var ready = new CountdownEvent(options.Watchers);
+
+        var watchers = Enumerable.Range(0, options.Watchers).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                using var response = await watchClient.GetAsync($"{path}?watch=1&resourceVersion=0&allowWatchBookmarks=false",
+                    HttpCompletionOption.ResponseHeadersRead, cts.Token);
+                ready.Signal();
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+                while (await reader.ReadLineAsync(cts.Token) is { } line)
+                {
+                    var received = Stopwatch.GetTimestamp();
+                    using var doc = JsonDocument.Parse(line);
+                    var name = doc.RootElement.GetProperty("object").GetProperty("metadata").GetProperty("name").GetString()!;
+                    if (sent.TryGetValue(name, out var at))
+                    {
+                        deliveries.Add(Stopwatch.GetElapsedTime(at, received).TotalMilliseconds);
+                        remaining.Signal();
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+        })).ToList();
+        if (!ready.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("watchers did not start");
+
+        var wall = Stopwatch.StartNew();
+        for (var i = 0; i < options.WatchEvents; i++)
+        {
+            var name = $"ev{i:D5}";
+            sent[name] = Stopwatch.GetTimestamp();
+            await Ensure(await _client.PostAsync(path, ConfigMap(name)));
+        }
+        var complete = remaining.Wait(TimeSpan.FromSeconds(60));
+        var elapsed = wall.Elapsed;
+        await cts.CancelAsync();
+        await Task.WhenAll(watchers);
+        var list = deliveries.ToList();
+        Console.WriteLine($"{$"watch fan-out ({options.Watchers} watchers)",-28} n={list.Count,6}  " +
+                          $"{list.Count / elapsed.TotalSeconds,9:F0} events/s delivered  p50 {Percentile(list, 50),7:F2} ms  " +
+                          $"p99 {Percentile(list, 99),7:F2} ms (send → receipt){(complete ? "" : "  INCOMPLETE")}");
+    }
+}

@@ -1,0 +1,234 @@
+using System.Net.Http;
+using System.Text.RegularExpressions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.E2E;
+
+/// <summary>
+/// The seed's command lines (sections 2 and 3) typed into a shell with orchctl in place of kubectl, verbatim but for the
+/// external IP (127.0.0.51 instead of 172.17.0.28), and the results the seed describes: real Docker, real HTTP.
+/// orchctl is the one deploy/up.sh built into the cluster's bin directory, called through a small wrapper on PATH.
+/// </summary>
+[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
+public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private static readonly Regex HostPage = new(@"<h1>This request was processed by host: (\S+)</h1>");
+
+    [Fact, Step(1)]
+    public async Task Get_nodes_lists_the_node_ready()
+    {
+        Assert.Matches($@"(?m)^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s*$", await Shell("orchctl get nodes"));
+        Assert.Matches($@"(?m)^{ClusterFixture.NodeName}\s+Ready\s+", await Shell("orchctl get nodes"));
+    }
+
+    [Fact, Step(2)]
+    public async Task Run_and_expose_answer_on_the_external_ip()
+    {
+        Assert.Equal("deployment.apps/http created", (await Shell("orchctl run http --image=katacoda/docker-http-server:latest --replicas=1")).Trim());
+        Assert.Equal("service/http exposed", (await Shell("orchctl expose deployment http --external-ip=\"127.0.0.51\" --port=8000 --target-port=80")).Trim());
+
+        Assert.StartsWith("http-", await EventuallyServedHost("http://127.0.0.51:8000/"));
+        Assert.Matches(@"(?m)^http\s+ClusterIP\s+\S+\s+127\.0\.0\.51\s+8000/TCP", await Shell("orchctl get svc"));
+        var deployment = await Shell("orchctl get deployment http -o yaml");
+        Assert.Contains("run: http", deployment);
+        Assert.Matches(@"(?m)^\s+replicas: 1$", deployment);
+    }
+
+    [Fact, Step(3)]
+    public async Task Run_with_a_hostport_answers_without_a_service()
+    {
+        await Shell("orchctl run httpexposed --image=katacoda/docker-http-server:latest --replicas=1 --port=80 --hostport=8001");
+
+        Assert.StartsWith("httpexposed-", await EventuallyServedHost("http://127.0.0.1:8001/"));
+        var services = await Shell("orchctl get svc");
+        Assert.DoesNotContain("httpexposed", services);
+        Assert.Contains("http ", services);
+    }
+
+    [Fact, Step(4)]
+    public async Task Yaml_deployment_and_node_port_service()
+    {
+        var examples = Path.Combine(cluster.RepoRoot, "deploy", "examples");
+        Assert.Equal("deployment.apps/webapp1 created", (await Shell("orchctl create -f deployment.yaml", examples)).Trim());
+        await Eventually(async () =>
+            Assert.Matches(@"(?m)^webapp1\s+1/1\s+1\s+1\s+", await Shell("orchctl get deployment")), "webapp1 READY 1/1");
+        var describe = await Shell("orchctl describe deployment webapp1");
+        Assert.Matches(@"Replicas:\s+1 desired \| 1 updated \| 1 total \| 1 available \| 0 unavailable", describe);
+        Assert.Matches(@"Selector:\s+app=webapp1", describe);
+        Assert.Matches(@"Image:\s+katacoda/docker-http-server:latest", describe);
+        Assert.Matches(@"Port:\s+80/TCP", describe);
+        Assert.Contains("ScalingReplicaSet", describe);
+
+        Assert.Equal("service/webapp1-svc created", (await Shell("orchctl create -f service.yaml", examples)).Trim());
+        Assert.Matches(@"(?m)^webapp1-svc\s+NodePort\s+[\d.]+\s+<none>\s+80:30080/TCP", await Shell("orchctl get svc"));
+        await Eventually(async () =>
+        {
+            var svc = await Shell("orchctl describe svc webapp1-svc");
+            Assert.Matches(@"NodePort:\s+<unset>\s+30080/TCP", svc);
+            Assert.Matches(@"Endpoints:\s+[\d.]+:\d+", svc);
+        }, "webapp1-svc has an endpoint");
+        // The seed's `curl host01:30080`: the node's address here is 127.0.0.1.
+        Assert.StartsWith("webapp1-", await EventuallyServedHost("http://127.0.0.1:30080/"));
+    }
+
+    [Fact, Step(5)]
+    public async Task Scale_get_wide_names_and_logs()
+    {
+        // A watch started before the scale prints the new pod's rows as they change, under one header.
+        var watch = Command.Run(Orchctl(), ["get", "pods", "-l", "app=webapp1", "-w"], Environment(), TimeSpan.FromSeconds(20));
+        await Task.Delay(2000); // let the watch list first, so the new pod arrives as watch events
+        Assert.Equal("deployment.apps/webapp1 scaled", (await Shell("orchctl scale deployment webapp1 --replicas=2")).Trim());
+        await Eventually(async () =>
+            Assert.Matches(@"(?m)^webapp1\s+2/2\s+2\s+2\s+", await Shell("orchctl get deploy")), "webapp1 READY 2/2");
+        Assert.Matches(@"(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE", await Shell("orchctl get pods -o wide -l app=webapp1"));
+        var watched = (await watch).Output;
+        output.WriteLine("watch:\n" + watched);
+        Assert.Single(Regex.Matches(watched, @"(?m)^NAME\s+READY\s+STATUS"));
+        Assert.True(Regex.Matches(watched, @"(?m)^webapp1-\S+").Select(m => m.Value).Distinct().Count() >= 2, watched);
+        Assert.Matches(@"(?m)^webapp1-\S+\s+1/1\s+Running", watched);
+        var names = (await Shell("orchctl get po -l app=webapp1 -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, names.Length);
+        Assert.All(names, n => Assert.StartsWith("pod/webapp1-", n));
+
+        var logs = await Run(["logs", names[0]["pod/".Length..]]);
+        if (logs.ExitCode != 0 && logs.Error.Contains("NotImplemented"))
+            output.WriteLine("logs: the server does not serve pods/{name}/log yet (501): " + logs.Error.Trim());
+        else
+            Assert.True(logs.ExitCode == 0, logs.ToString());
+    }
+
+    [Fact, Step(6)]
+    public async Task Errors_are_one_line_with_a_non_zero_exit()
+    {
+        var notFound = await Run(["get", "deployment", "no-such-deployment"]);
+        Assert.Equal(1, notFound.ExitCode);
+        Assert.Equal("Error from server (NotFound): deployments.apps \"no-such-deployment\" not found", notFound.Error.Trim());
+        var noImage = await Run(["run", "x", "--replicas=1"]);
+        Assert.Equal(1, noImage.ExitCode);
+        Assert.Single(noImage.Error.Trim().Split('\n'));
+        var unknownFlag = await Run(["expose", "deployment", "http", "--colour=red"]);
+        Assert.Equal(1, unknownFlag.ExitCode);
+        Assert.Contains("unknown flag: --colour", unknownFlag.Error);
+    }
+
+    [Fact, Step(7)]
+    public async Task Apply_and_delete_by_file_and_name_clean_up()
+    {
+        var examples = Path.Combine(cluster.RepoRoot, "deploy", "examples");
+        Assert.Contains("deployment.apps/webapp1 configured", await Shell("orchctl apply -f deployment.yaml", examples));
+        Assert.Contains("deployment.apps/webapp1 unchanged", await Shell("orchctl apply -f deployment.yaml", examples));
+        await Eventually(async () =>
+            Assert.Matches(@"(?m)^webapp1\s+1/1\s+1\s+1\s+", await Shell("orchctl get deployment webapp1")), "webapp1 back to 1 replica");
+
+        var deleted = await Shell("orchctl delete -f deployment.yaml -f service.yaml", examples);
+        Assert.Contains("deployment.apps \"webapp1\" deleted", deleted);
+        Assert.Contains("service \"webapp1-svc\" deleted", deleted);
+        await Shell("orchctl delete svc http && orchctl delete deployment http httpexposed");
+        await Eventually(async () => Assert.Empty(await PodContainers()), "every pod container removed");
+        var left = await Run(["get", "deployments,services", "-o", "name"]);
+        Assert.True(left.ExitCode == 0, left.ToString());
+        Assert.DoesNotContain("deployment", left.Output);
+        Assert.DoesNotContain("http", left.Output);
+        Assert.DoesNotContain("webapp1", left.Output);
+    }
+
+    [Fact, Step(8)]
+    public async Task The_readmes_curl_examples_work_as_written()
+    {
+        // The README's block, with only what differs in this private cluster: API port, kubeconfig user, data directory.
+        var readme = await File.ReadAllTextAsync(Path.Combine(cluster.RepoRoot, "README.md"));
+        var block = Regex.Match(readme, @"## The REST API by hand \(curl\).*?```sh\n(?<script>.*?)```", RegexOptions.Singleline).Groups["script"].Value;
+        Assert.Contains("api -X PATCH", block);
+        var script = block.Replace("127.0.0.1:6443", "127.0.0.1:16443")
+            .Replace("@.name==\"orchestrator\"", $"@.name==\"{ClusterFixture.Context}\"")
+            .Replace("CA=.state/master/ca.crt", $"CA={Path.Combine(cluster.StateDir, "master", "ca.crt")}");
+        var result = await Command.Run("bash", ["-e", "-c", script], Environment(), TimeSpan.FromMinutes(2));
+        output.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"processed by host: hello-", result.Output);
+        Assert.Contains("\"kind\":\"Scale\"", result.Output);
+        Assert.Contains("\"kind\":\"Table\"", result.Output);
+        await Eventually(async () => Assert.Empty(await PodContainers()), "hello's containers removed");
+    }
+
+    /// <summary>Runs a command line in bash, with orchctl on PATH, exactly as a person types it.</summary>
+    private async Task<string> Shell(string commandLine, string? directory = null)
+    {
+        var result = await Command.Run("bash", ["-c", $"cd {directory ?? cluster.RepoRoot} && {commandLine}"], Environment(), TimeSpan.FromMinutes(2));
+        output.WriteLine($"$ {commandLine}\n{result.Output}{result.Error}");
+        Assert.True(result.ExitCode == 0, $"{commandLine} failed: {result}");
+        return result.Output;
+    }
+
+    private Task<CommandResult> Run(string[] args) =>
+        Command.Run(Orchctl(), args, Environment(), TimeSpan.FromMinutes(2));
+
+    private Dictionary<string, string> Environment()
+    {
+        var env = new Dictionary<string, string>(cluster.Environment)
+        {
+            ["PATH"] = Path.GetDirectoryName(Orchctl()) + ":" + System.Environment.GetEnvironmentVariable("PATH"),
+        };
+        return env;
+    }
+
+    // deploy/up.sh built the CLI with the cluster; a two-line wrapper makes it a command named orchctl.
+    private string Orchctl()
+    {
+        var dir = Path.Combine(cluster.StateDir, "orchctl-path");
+        var wrapper = Path.Combine(dir, "orchctl");
+        if (!File.Exists(wrapper))
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(wrapper, $"#!/bin/sh\nexec dotnet \"{Path.Combine(cluster.StateDir, "bin", "cli", "orchctl.dll")}\" \"$@\"\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return wrapper;
+    }
+
+    private static async Task<List<string>> PodContainers()
+    {
+        var result = await Command.Run("docker",
+            ["ps", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
+            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
+    private static async Task<string> ServedHost(string url)
+    {
+        var body = await Http.GetStringAsync(url);
+        var match = HostPage.Match(body);
+        Assert.True(match.Success, $"unexpected page from {url}: {body}");
+        return match.Groups[1].Value;
+    }
+
+    private async Task<string> EventuallyServedHost(string url)
+    {
+        string? host = null;
+        await Eventually(async () => host = await ServedHost(url), $"an answer from {url}");
+        return host!;
+    }
+
+    private async Task Eventually(Func<Task> assertion, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}: {e.Message}\n{cluster.Logs()}");
+            }
+        }
+    }
+}
