@@ -52,7 +52,8 @@ step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
 # The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
 node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
-  --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT"
+  --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
+  --kubelet-token-file "$ORCH_STATE_DIR/master/token"
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
 kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \

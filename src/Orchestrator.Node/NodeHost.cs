@@ -4,6 +4,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Node.Agent;
+using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Shared.Protocol;
@@ -30,6 +31,9 @@ public static class NodeHost
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort));
+        var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)), ReadToken(options.KubeletTokenFile));
+        builder.Services.AddSingleton(kubelet);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(kubelet.EndPoint));
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString()));
         builder.Services.AddSingleton<DockerRuntime>();
         builder.Services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerRuntime>());
@@ -50,7 +54,10 @@ public static class NodeHost
             })
             .WithActors((system, registry) =>
             {
-                var settings = NodeAgentSettings.Default(options.Name, options.Address.ToString(), options.Master);
+                var settings = NodeAgentSettings.Default(options.Name, options.Address.ToString(), options.Master) with
+                {
+                    KubeletPort = kubelet.EndPoint.Port,
+                };
                 var agent = system.ActorOf(
                     NodeAgent.Props(settings, sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<IServiceProxy>()),
                     NodeProtocolNames.AgentActorName);
@@ -58,6 +65,7 @@ public static class NodeHost
             }));
 
         var app = builder.Build();
+        app.UseKubeletApi();
         app.MapServiceProxy();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() =>
@@ -67,4 +75,17 @@ public static class NodeHost
         });
         return app;
     }
+
+    /// <summary>0 means any free port on the node address (so several nodes and clusters share a machine); it is
+    /// chosen here, before Kestrel starts, because the Node object publishes it when the agent registers.</summary>
+    private static int KubeletPort(NodeOptions options)
+    {
+        if (options.KubeletPort != 0) return options.KubeletPort;
+        using var probe = new System.Net.Sockets.TcpListener(options.Address, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static string? ReadToken(string? path) =>
+        path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() is { Length: > 0 } t ? t : null : null;
 }

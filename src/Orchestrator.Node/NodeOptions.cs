@@ -11,11 +11,14 @@ public sealed record NodeOptions(
     int ClusterPort,
     string Docker,
     string Network,
-    int HealthzPort)
+    int HealthzPort,
+    int KubeletPort = 0,
+    string? KubeletTokenFile = null)
 {
     public const string Usage =
         "usage: orchestrator-node [--name <node name>] [--address 127.0.0.1] [--master 127.0.0.1:4050] [--cluster-port 0]\n" +
-        "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]";
+        "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]\n" +
+        "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]";
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -29,7 +32,7 @@ public sealed record NodeOptions(
             else if (i + 1 < args.Count) values[arg[2..]] = args[++i];
             else throw new ArgumentException($"option '{arg}' needs a value");
         }
-        var known = new[] { "name", "address", "master", "cluster-port", "docker", "network", "healthz-port" };
+        var known = new[] { "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file" };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
 
@@ -46,6 +49,8 @@ public sealed record NodeOptions(
             ClusterPort: Port("cluster-port", 0),
             Docker: Get("docker", "unix:///var/run/docker.sock"),
             Network: Get("network", "orchestrator"),
-            HealthzPort: Port("healthz-port", 10248));
+            HealthzPort: Port("healthz-port", 10248),
+            KubeletPort: Port("kubelet-port", 0),
+            KubeletTokenFile: values.TryGetValue("kubelet-token-file", out var tokenFile) && tokenFile.Length > 0 ? tokenFile : null);
     }
 }

@@ -29,6 +29,9 @@ public static class ApiEndpoints
         services.AddSingleton<SubresourceHandlers>();
         services.AddSingleton<IResourceView, EndpointSliceView>();
         services.AddSingleton<IResourceView, NodeLeaseView>();
+        services.AddSingleton<KubeletConnection>();
+        services.AddSingleton<PodLogs>();
+        services.AddSingleton<PodExec>();
         return services;
     }
 
@@ -76,6 +79,8 @@ public static class ApiEndpoints
         var resource = info.FindResource() ?? throw ApiException.UnknownPath();
         if (!resource.Namespaced && info.Namespace is not null) throw ApiException.UnknownPath();
 
+        if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "log") return services.GetRequiredService<PodLogs>().HandleAsync(context, info.Namespace!, info.Name!);
+        if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "exec") return services.GetRequiredService<PodExec>().HandleAsync(context, info.Namespace!, info.Name!);
         if (info.Subresource is { } sub)
         {
             if (!resource.Subresources.Contains(sub)) throw ApiException.UnknownPath();

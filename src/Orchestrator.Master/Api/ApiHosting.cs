@@ -36,11 +36,13 @@ public static class ApiHosting
             ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct),
             StoreTimeout));
         builder.Services.AddKubernetesApi();
+        builder.Services.AddSingleton(new Rest.KubeletCredentials(BearerToken.LoadOrCreate(options.DataDirectory)));
         return builder;
     }
 
     public static WebApplication UseKubernetesApiServer(this WebApplication app, ApiServerOptions options)
     {
+        app.UseWebSockets(); // pods/exec
         app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
         app.MapKubernetesApi();
         return app;

@@ -37,6 +37,7 @@ public sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     private readonly Dictionary<string, IActorRef> _agents = new();
     private readonly Dictionary<string, DateTime> _lastStatusWrite = new();
     private long _generation;
+    private static readonly TimeSpan GracefulDeletionSlack = TimeSpan.FromSeconds(30);
 
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
@@ -140,6 +141,12 @@ public sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     {
         var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
         if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
+        if (pod.Metadata.DeletionTimestamp is not null && GracefulPodDeletion.Stopped(report.Status))
+        {
+            // the node has stopped a gracefully deleted pod's containers: the deletion is complete
+            ForceDelete(pod);
+            return;
+        }
         var status = NodeStatusMerge.PodStatus(report.Status, pod.Status);
         if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
         var updated = KubeObjects.Clone(pod);
@@ -207,12 +214,19 @@ public sealed class NodeGateway : ControllerActor, IWithUnboundedStash
         SendDesiredPods(key.Name);
     }
 
+    private void ForceDelete(V1Pod pod) =>
+        SendAndForget(new DeleteObject(new ResourceKey(Pods, pod.Metadata.NamespaceProperty, pod.Metadata.Name),
+            PreconditionUid: pod.Metadata.Uid, GracePeriodSeconds: 0));
+
     private void SendDesiredPods(string nodeName)
     {
         if (!_agents.TryGetValue(nodeName, out var agent)) return;
         var pods = Cache.List<V1Pod>(Pods).Where(p => p.Spec?.NodeName == nodeName)
             .OrderBy(p => p.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
             .ToList();
+        // a node's final report may be lost (a restart on either side): a grace period long over ends the deletion
+        foreach (var overdue in pods.Where(p => p.Metadata.DeletionTimestamp is { } t && t < DateTime.UtcNow - GracefulDeletionSlack))
+            ForceDelete(overdue);
         agent.Tell(new DesiredPodsChanged(nodeName, NextGeneration(), pods));
     }
 

@@ -75,8 +75,10 @@ public sealed class ObjectStore : ReceivePersistentActor
         {
             if (_watch.Unsubscribe(u.Subscriber)) Context.Unwatch(u.Subscriber);
         });
-        Command<Terminated>(t => _watch.Unsubscribe(t.ActorRef));
-        Command<WatcherTerminated>(t => _watch.Unsubscribe(t.Subscriber));
+        // Statements, not expressions: Command<T>(Func<T, bool>) treats false as unhandled, and an unhandled
+        // Terminated (a subscriber already gone from the hub) is a DeathPactException that stops the whole store.
+        Command<Terminated>(t => { _watch.Unsubscribe(t.ActorRef); });
+        Command<WatcherTerminated>(t => { _watch.Unsubscribe(t.Subscriber); });
         Command<SaveSnapshotSuccess>(s =>
             DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot failed; recovery will replay more records"));
@@ -111,24 +113,11 @@ public sealed class ObjectStore : ReceivePersistentActor
         // The reply comes first, then the replayed changes, as the protocol promises.
         Sender.Tell(new WatchStarted(_state.ResourceVersion));
         if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber))
-            // WatchWith, not Watch: a plain Terminated that reached Unhandled (seen while a kubectl watch ended
-            // during a write) was a DeathPactException that stopped the whole store.
+            // WatchWith names the subscriber in the message, so an ended watch is always handled (see above).
             Context.WatchWith(watch.Subscriber, new WatcherTerminated(watch.Subscriber));
     }
 
     private sealed record WatcherTerminated(IActorRef Subscriber);
-
-    // A Terminated that still reaches Unhandled (seen in the running master despite the handlers above, when the
-    // watch forwarder of an ended kubectl watch stopped) must never become a DeathPactException: that stops the store.
-    protected override void Unhandled(object message)
-    {
-        if (message is Terminated t)
-        {
-            _watch.Unsubscribe(t.ActorRef);
-            return;
-        }
-        base.Unhandled(message);
-    }
 
     /// <summary>Persists a planned write (or answers with its error) and replies to the sender afterwards.</summary>
     private void Reply(Func<WritePlan> planner, bool dryRun)

@@ -26,9 +26,13 @@ public sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMet
 
 /// <summary>Delete. Preconditions (uid, resourceVersion) are checked when given. Dependents are removed by the
 /// garbage collector according to <see cref="PropagationPolicy"/> (Background, Foreground or Orphan).
-/// Replies <see cref="ObjectStored"/> with the deleted object, or <see cref="StoreFailed"/> (404).</summary>
+/// Replies <see cref="ObjectStored"/> with the deleted object, or <see cref="StoreFailed"/> (404).
+/// <see cref="GracePeriodSeconds"/> matters for pods only: a bound, non-terminal pod deleted with a grace period
+/// above 0 is marked (deletionTimestamp = now + grace, deletionGracePeriodSeconds) and removed when its node
+/// reports its containers stopped; null means the pod's terminationGracePeriodSeconds (the API's default), and
+/// 0 — the default for controllers — removes it at once.</summary>
 public sealed record DeleteObject(ResourceKey Key, string? PreconditionUid = null, string? PreconditionResourceVersion = null,
-    string PropagationPolicy = "Background", bool DryRun = false);
+    string PropagationPolicy = "Background", bool DryRun = false, long? GracePeriodSeconds = 0);
 
 /// <summary>Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/> (404).</summary>
 public sealed record GetObject(ResourceKey Key);

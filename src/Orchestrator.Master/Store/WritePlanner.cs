@@ -115,8 +115,10 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
         if (StoreResources.SameJson(obj, old)) return WritePlan.Unchanged(old);
-        // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished).
-        if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0))
+        // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
+        // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
+        if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0)
+            && old.Metadata.Finalizers is { Count: > 0 })
             return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true));
         return WritePlan.One(new PlannedWrite(resourceName, obj));
     }
@@ -133,6 +135,8 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
         if (delete.PreconditionResourceVersion is { Length: > 0 } rv && rv != stored.Metadata.ResourceVersion)
             return WritePlan.Fail(StoreErrors.PreconditionFailed(resource, key.Name,
                 $"ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {stored.Metadata.ResourceVersion}"));
+        if (key.Resource == "pods" && stored is V1Pod pod && GracefulPodDeletion.Plan(pod, delete.GracePeriodSeconds) is { } graceful)
+            return graceful;
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
     }
 

@@ -17,6 +17,9 @@ public sealed record NodeAgentSettings(
     TimeSpan MasterLostTimeout,
     PodSupervisorSettings Pods)
 {
+    /// <summary>Published in the Node's status.daemonEndpoints.kubeletEndpoint; the master relays logs and exec there.</summary>
+    public int KubeletPort { get; init; } = 10250;
+
     public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
         nodeName, address,
         $"akka.tcp://{Shared.Protocol.NodeProtocolNames.ActorSystemName}@{master}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",

@@ -20,8 +20,11 @@ public sealed class NodeDescription
     private DateTime _readySince;
     private bool _ready;
 
-    public NodeDescription(string name, string address, DateTime startedAt)
+    private readonly int _kubeletPort;
+
+    public NodeDescription(string name, string address, DateTime startedAt, int kubeletPort = 10250)
     {
+        _kubeletPort = kubeletPort;
         _name = name;
         _address = address;
         _startedAt = startedAt;
@@ -95,7 +98,7 @@ public sealed class NodeDescription
             new V1NodeAddress { Type = "Hostname", Address = _name },
         ],
         NodeInfo = _info,
-        DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = 10250 } },
+        DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = _kubeletPort } },
         Conditions =
         [
             Pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),

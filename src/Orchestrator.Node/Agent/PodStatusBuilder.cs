@@ -12,7 +12,9 @@ public sealed record ContainerView(
     int RestartCount,
     V1ContainerStateTerminated? LastTerminated,
     string? WaitingReason,
-    string? WaitingMessage);
+    string? WaitingMessage,
+    bool Ready = true,
+    bool Started = true);
 
 /// <summary>
 /// Builds a pod's status from what the supervisor observed, with the kubelet's rules for phase and
@@ -22,10 +24,15 @@ public sealed record ContainerView(
 public static class PodStatusBuilder
 {
     public static V1PodStatus Build(
-        V1Pod pod, IReadOnlyList<ContainerView> containers, string hostIp, DateTime startTime, V1PodStatus? previous, DateTime now)
+        V1Pod pod, IReadOnlyList<ContainerView> containers, string hostIp, DateTime startTime, V1PodStatus? previous, DateTime now,
+        IReadOnlyList<ContainerView>? initContainers = null)
     {
-        var statuses = containers.Select(ContainerStatus).ToList();
-        var phase = Phase(pod.Spec.RestartPolicy ?? "Always", statuses);
+        var inits = (initContainers ?? []).Select(ContainerStatus).ToList();
+        var initDone = inits.All(s => s.State.Terminated is { ExitCode: 0 });
+        var initFailed = (pod.Spec.RestartPolicy ?? "Always") == "Never" && inits.Any(s => s.State.Terminated is { ExitCode: not 0 });
+        var statuses = containers.Select(c => initDone ? ContainerStatus(c) : Initializing(c)).ToList();
+        var phase = initFailed ? "Failed" : initDone ? Phase(pod.Spec.RestartPolicy ?? "Always", statuses) : "Pending";
+        var pending = inits.Where(s => s.State.Terminated is not { ExitCode: 0 }).Select(s => s.Name).ToList();
         var notReady = statuses.Where(s => s.Ready != true).Select(s => s.Name).ToList();
         var allReady = notReady.Count == 0 && statuses.Count > 0;
         var notReadyReason = phase is "Succeeded" or "Failed" ? "PodCompleted" : "ContainersNotReady";
@@ -34,7 +41,8 @@ public static class PodStatusBuilder
         var conditions = new List<V1PodCondition>
         {
             Condition("PodReadyToStartContainers", true, null, null, previous, now),
-            Condition("Initialized", true, null, null, previous, now),
+            Condition("Initialized", initDone, initDone ? null : "ContainersNotInitialized",
+                initDone ? null : $"containers with incomplete status: [{string.Join(" ", pending)}]", previous, now),
             Condition("Ready", allReady, allReady ? null : notReadyReason, allReady ? null : notReadyMessage, previous, now),
             Condition("ContainersReady", allReady, allReady ? null : notReadyReason, allReady ? null : notReadyMessage, previous, now),
             Condition("PodScheduled", true, null, null, previous, now),
@@ -52,9 +60,23 @@ public static class PodStatusBuilder
             PodIPs = podIp is null ? null : [new V1PodIP { Ip = podIp }],
             StartTime = startTime,
             ContainerStatuses = statuses,
+            InitContainerStatuses = inits.Count == 0 ? null : inits,
             QosClass = QosClass(pod),
         };
     }
+
+    /// <summary>An app container while init containers still run: waiting, PodInitializing.</summary>
+    private static V1ContainerStatus Initializing(ContainerView c) => new()
+    {
+        Name = c.Spec.Name,
+        Image = c.Spec.Image,
+        ImageID = "",
+        Ready = false,
+        Started = false,
+        RestartCount = c.RestartCount,
+        State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "PodInitializing" } },
+        LastState = new V1ContainerState(),
+    };
 
     internal static V1ContainerStatus ContainerStatus(ContainerView c)
     {
@@ -66,8 +88,9 @@ public static class PodStatusBuilder
             Image = c.Spec.Image,
             ImageID = c.ImageId is null ? "" : $"docker://{c.ImageId}",
             ContainerID = c.ContainerId is null ? null : $"docker://{c.ContainerId}",
-            Ready = running, // readiness probes are a later issue: running means ready
-            Started = running,
+            // without probes running means ready; with them the supervisor's probe results decide
+            Ready = running && c.Ready,
+            Started = running && c.Started,
             RestartCount = c.RestartCount,
             State = state,
             LastState = c.LastTerminated is null ? new V1ContainerState() : new V1ContainerState { Terminated = c.LastTerminated },

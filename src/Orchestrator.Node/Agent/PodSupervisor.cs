@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using k8s.Models;
+using Orchestrator.Node.Agent.Probes;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
@@ -15,7 +16,7 @@ namespace Orchestrator.Node.Agent;
 /// pod should exist — the NodeAgent does — and never talks to the master directly.
 /// Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
 /// </summary>
-public sealed class PodSupervisor : ReceiveActor, IWithTimers
+public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
     private readonly IContainerRuntime _runtime;
     private readonly PodSupervisorSettings _settings;
@@ -24,6 +25,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private V1Pod _pod;
     private DateTime _startTime;
     private bool _adopted;
+    private bool _initialized;
     private V1PodStatus? _lastStatus;
     private string? _lastSentJson;
 
@@ -52,6 +54,8 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             Self.Tell(SyncPod.Instance);
         });
         ReceiveAsync<StopPod>(StopAsync);
+        Receive<ProbeTick>(_ => RunDueProbes());
+        Receive<ProbeCompleted>(OnProbeCompleted);
     }
 
     private string PodKey => $"{_pod.Metadata.NamespaceProperty ?? "default"}/{_pod.Metadata.Name}";
@@ -59,6 +63,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartPeriodicTimer("sync", SyncPod.Instance, _settings.SyncInterval);
+        Timers.StartPeriodicTimer("probe", ProbeTick.Instance, _settings.ProbeInterval);
         Self.Tell(SyncPod.Instance);
     }
 
@@ -67,8 +72,10 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         try
         {
             if (!_adopted) await AdoptAsync();
-            foreach (var spec in _pod.Spec.Containers)
-                await SyncContainerAsync(spec, Slot(spec.Name));
+            // init containers run to completion, one after another, before any app container starts
+            if (await SyncInitContainersAsync())
+                foreach (var spec in _pod.Spec.Containers)
+                    await SyncContainerAsync(spec, Slot(spec.Name));
         }
         catch (Exception e)
         {
@@ -85,20 +92,25 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private async Task AdoptAsync()
     {
         var existing = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
-        var wanted = _pod.Spec.Containers.Select(c => c.Name).ToHashSet();
+        var wanted = _pod.Spec.Containers.Concat(_pod.Spec.InitContainers ?? []).Select(c => c.Name).ToHashSet();
         foreach (var group in existing.GroupBy(c => c.ContainerName))
         {
             var ordered = group.OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt).ToList();
             var keep = wanted.Contains(group.Key) ? ordered[0] : null;
+            // the newest exited instance besides it stays as the previous one (kubectl logs --previous)
+            var previous = keep is null ? null : ordered.Skip(1).FirstOrDefault(c => !c.Running);
             if (keep is not null)
             {
                 var slot = Slot(group.Key);
                 slot.Id = keep.Id;
                 slot.RestartCount = keep.RestartCount;
                 slot.HasRun = true;
+                slot.PreviousId = previous?.Id;
+                // app containers exist only once the init containers have completed
+                if (_pod.Spec.Containers.Any(c => c.Name == group.Key)) _initialized = true;
                 _log.Info("Adopted container {0} of pod {1} ({2})", group.Key, PodKey, keep.Id[..Math.Min(12, keep.Id.Length)]);
             }
-            foreach (var extra in ordered.Where(c => c != keep))
+            foreach (var extra in ordered.Where(c => c != keep && c != previous))
             {
                 _log.Info("Removing duplicate container {0} of pod {1}", extra.Id, PodKey);
                 await _runtime.RemoveContainerAsync(extra.Id);
@@ -122,6 +134,8 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
             {
                 slot.Current = observed;
                 slot.ImageId = observed.ImageId;
+                if (observed.Running) TrackProbes(spec, slot, observed);
+                else slot.Probes = null;
                 if (observed.Running || !ShouldRestart(observed.ExitCode)) { slot.ClearWaiting(); return; }
                 await RecordCrashAsync(spec, slot, PodStatusBuilder.Terminated(observed), observed.StartedAt, observed.FinishedAt ?? now);
             }
@@ -177,6 +191,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         Event(spec.Name, "Normal", "Started", $"Started container {spec.Name}");
         slot.ClearWaiting();
         slot.Current = await _runtime.InspectContainerAsync(id);
+        if (slot.Current is { Running: true } started) TrackProbes(spec, slot, started);
     }
 
     /// <summary>The container exited and will be restarted: keep its last state, remove it, start the back-off.</summary>
@@ -189,7 +204,9 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         slot.BackOffUntil = finishedAt + delay;
         slot.BackOff = delay;
         slot.LastTerminated = terminated;
-        if (slot.Id is not null) await _runtime.RemoveContainerAsync(slot.Id);
+        // the exited instance stays as the previous one (its logs); the one before it goes
+        if (slot.PreviousId is not null && slot.PreviousId != slot.Id) await _runtime.RemoveContainerAsync(slot.PreviousId);
+        slot.PreviousId = slot.Id ?? slot.PreviousId;
         slot.Id = null;
         slot.Current = null;
         if (delay > TimeSpan.Zero)
@@ -213,28 +230,43 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private async Task StopAsync(StopPod stop)
     {
         Timers.CancelAll();
-        var grace = TimeSpan.FromSeconds(_pod.Metadata.DeletionGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30);
-        if (grace > _settings.MaxGracePeriod) grace = _settings.MaxGracePeriod;
+        // the pod's own grace period, uncapped (deletionGracePeriodSeconds when the delete asked for another)
+        var grace = TimeSpan.FromSeconds(Math.Max(0, _pod.Metadata.DeletionGracePeriodSeconds ?? _pod.Spec.TerminationGracePeriodSeconds ?? 30));
+        var deadline = DateTime.UtcNow + grace;
         try
         {
             var running = _slots.Where(kv => kv.Value.Id is not null).ToList();
             foreach (var (name, _) in running) Event(name, "Normal", "Killing", $"Stopping container {name}");
             await Task.WhenAll(running.Select(async kv =>
             {
-                await _runtime.StopContainerAsync(kv.Value.Id!, grace);
+                var spec = _pod.Spec.Containers.FirstOrDefault(c => c.Name == kv.Key);
+                // preStop runs inside the grace period; SIGTERM follows it, SIGKILL at the deadline
+                if (spec?.Lifecycle?.PreStop is { } preStop && kv.Value.Current is { Running: true } current)
+                    await PreStopHook.RunAsync(preStop, new ProbeTarget(kv.Value.Id!, current.IpAddress, spec, _runtime), grace,
+                        message => Event(kv.Key, "Warning", "FailedPreStopHook", message));
+                var left = deadline - DateTime.UtcNow;
+                // whole seconds (Docker's unit), rounded up so a quick preStop does not cost the container a second
+                await _runtime.StopContainerAsync(kv.Value.Id!, TimeSpan.FromSeconds(Math.Max(0, Math.Ceiling(left.TotalSeconds - 0.05))));
                 kv.Value.Current = await _runtime.InspectContainerAsync(kv.Value.Id!) ?? kv.Value.Current;
                 kv.Value.ClearWaiting();
             }));
-            if (stop.ReportFinalStatus) ReportStatus();
             // everything labelled with this pod, including containers we never adopted
             foreach (var c in await _runtime.ListContainersAsync(_pod.Metadata.Uid))
                 await _runtime.RemoveContainerAsync(c.Id);
+            await _runtime.RemovePodVolumesAsync(_pod.Metadata.Uid);
             _log.Info("Stopped pod {0}", PodKey);
         }
         catch (Exception e)
         {
             // the NodeAgent's orphan sweep removes whatever is left
             _log.Warning("Stopping pod {0} failed: {1}", PodKey, e.Message);
+        }
+        if (stop.ReportFinalStatus)
+        {
+            // after the removal, so a pod gone from the API has no container left; always sent: the master completes
+            // a graceful deletion on it (a status that still shows a running container does not complete it)
+            _lastSentJson = null;
+            ReportStatus();
         }
         Context.Stop(Self);
     }
@@ -244,9 +276,16 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         var views = _pod.Spec.Containers.Select(spec =>
         {
             var s = Slot(spec.Name);
-            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage);
+            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
+                Ready: s.Probes?.Ready ?? true, Started: s.Probes?.Started ?? true);
         }).ToList();
-        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow);
+        var initViews = (_pod.Spec.InitContainers ?? []).Select(spec =>
+        {
+            var s = Slot(spec.Name);
+            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
+                Ready: s.Current is { Running: false, ExitCode: 0 }, Started: s.Current is { Running: true });
+        }).ToList();
+        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews);
         _lastStatus = status;
         var json = KubeObjects.Serialize(status);
         if (json == _lastSentJson) return;
@@ -263,6 +302,7 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
     private sealed class ContainerSlot
     {
         public string? Id;
+        public string? PreviousId;
         public ContainerObservation? Current;
         public string? ImageId;
         public int RestartCount;
@@ -275,6 +315,9 @@ public sealed class PodSupervisor : ReceiveActor, IWithTimers
         public V1ContainerStateTerminated? LastTerminated;
         public string? WaitingReason;
         public string? WaitingMessage;
+        /// <summary>Probe state of the running container <see cref="ProbesFor"/>; null when it has none running.</summary>
+        public ContainerProbes? Probes;
+        public string? ProbesFor;
 
         public void ClearWaiting()
         {

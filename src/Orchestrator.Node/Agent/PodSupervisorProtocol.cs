@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Node.Agent.Probes;
 
 namespace Orchestrator.Node.Agent;
 
@@ -21,15 +22,26 @@ internal sealed record SyncPod
     public static readonly SyncPod Instance = new();
 }
 
+/// <summary>Timer tick: run the probes that are due.</summary>
+internal sealed record ProbeTick
+{
+    public static readonly ProbeTick Instance = new();
+}
+
+/// <summary>A probe of one container instance finished (results for an instance that is gone are ignored).</summary>
+internal sealed record ProbeCompleted(string Container, string ContainerId, ProbeKind Kind, ProbeResult Result);
+
 public sealed record PodSupervisorSettings(
     string NodeName,
     string HostAddress,
     TimeSpan SyncInterval,
     TimeSpan InitialBackOff,
-    TimeSpan MaxBackOff,
-    TimeSpan MaxGracePeriod)
+    TimeSpan MaxBackOff)
 {
-    /// <summary>The kubelet's numbers: back-off 10 s doubling to 5 min; our grace period is capped at 30 s for now.</summary>
+    /// <summary>How often due probes are looked for; each probe keeps its own periodSeconds.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The kubelet's numbers: back-off 10 s doubling to 5 min. Grace periods are the pod's, uncapped.</summary>
     public static PodSupervisorSettings Default(string nodeName, string hostAddress) =>
-        new(nodeName, hostAddress, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30));
+        new(nodeName, hostAddress, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5));
 }

@@ -102,6 +102,17 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     public async Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default)
     {
         var parameters = BuildCreateParameters(request);
+        // emptyDir volumes are Docker volumes named after the pod: shared by its containers, kept across restarts
+        foreach (var volume in PodVolumes.EmptyDirsUsedBy(request.Pod, request.Container))
+            await _client.Volumes.CreateAsync(new VolumesCreateParameters
+            {
+                Name = PodVolumes.EmptyDirName(request.Pod, volume),
+                Labels = new Dictionary<string, string>
+                {
+                    [ContainerLabels.Node] = _options.NodeName,
+                    [ContainerLabels.PodUid] = request.Pod.Metadata.Uid,
+                },
+            }, ct);
         try
         {
             return (await _client.Containers.CreateContainerAsync(parameters, ct)).ID;
@@ -136,6 +147,8 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             NetworkMode = _options.NetworkName,
             PortBindings = bindings,
             RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+            Binds = PodVolumes.Binds(r.Pod, c),
+            Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
         };
         ApplyLimits(c.Resources, hostConfig);
 
@@ -160,7 +173,11 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     private static void ApplyLimits(V1ResourceRequirements? resources, HostConfig hostConfig)
     {
         if (resources?.Limits is not { } limits) return;
-        if (limits.TryGetValue("memory", out var memory)) hostConfig.Memory = memory.ToInt64();
+        if (limits.TryGetValue("memory", out var memory))
+        {
+            hostConfig.Memory = memory.ToInt64();
+            hostConfig.MemorySwap = hostConfig.Memory; // no swap on top, as the kubelet runs containers: over the limit is OOMKilled
+        }
         if (limits.TryGetValue("cpu", out var cpu)) hostConfig.NanoCPUs = (long)(cpu.ToDecimal() * 1_000_000_000m);
     }
 
@@ -214,6 +231,111 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             ip,
             state.OOMKilled,
             string.IsNullOrEmpty(state.Error) ? null : state.Error);
+    }
+
+    public async Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        var created = await _client.Exec.ExecCreateContainerAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = command.ToList(),
+            AttachStdout = true,
+            AttachStderr = true,
+        }, ct);
+        using (var stream = await _client.Exec.StartAndAttachContainerExecAsync(created.ID, tty: false, ct))
+        {
+            var (stdout, stderr) = await stream.ReadOutputToEndAsync(ct);
+            var inspected = await _client.Exec.InspectContainerExecAsync(created.ID, ct);
+            return new ExecResult((int)inspected.ExitCode, stdout + stderr);
+        }
+    }
+
+    public async Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default)
+    {
+        var inspected = await _client.Containers.InspectContainerAsync(containerId, ct);
+        var parameters = new ContainerLogsParameters
+        {
+            ShowStdout = true,
+            ShowStderr = true,
+            Follow = request.Follow,
+            Timestamps = request.Timestamps,
+            Tail = request.TailLines is { } tail ? tail.ToString(CultureInfo.InvariantCulture) : "all",
+            Since = request.SinceSeconds is { } since
+                ? DateTimeOffset.UtcNow.AddSeconds(-since).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)
+                : null,
+        };
+        using var stream = await _client.Containers.GetContainerLogsAsync(containerId, inspected.Config?.Tty ?? false, parameters, ct);
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
+            if (read.EOF) return;
+            await output.WriteAsync(buffer.AsMemory(0, read.Count), ct);
+            await output.FlushAsync(ct); // -f: each line as it comes
+        }
+    }
+
+    public async Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default)
+    {
+        var created = await _client.Exec.ExecCreateContainerAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = start.Command.ToList(),
+            AttachStdin = start.Stdin,
+            AttachStdout = true,
+            AttachStderr = true,
+            Tty = start.Tty,
+        }, ct);
+        var stream = await _client.Exec.StartAndAttachContainerExecAsync(created.ID, start.Tty, ct);
+        return new DockerExecSession(_client, created.ID, stream);
+    }
+
+    private sealed class DockerExecSession(DockerClient client, string execId, MultiplexedStream stream) : IExecSession
+    {
+        public async Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
+            return new ExecOutput(read.Count, read.Target == MultiplexedStream.TargetStream.StandardError ? 2 : 1, read.EOF);
+        }
+
+        public Task WriteStdinAsync(byte[] buffer, int offset, int count, CancellationToken ct) => stream.WriteAsync(buffer, offset, count, ct);
+
+        public void CloseStdin() => stream.CloseWrite();
+
+        public Task ResizeAsync(int width, int height, CancellationToken ct) =>
+            client.Exec.ResizeContainerExecTtyAsync(execId, new ContainerResizeParameters { Width = width, Height = height }, ct);
+
+        public async Task<int> ExitCodeAsync(CancellationToken ct)
+        {
+            // output ends a moment before Docker records the exit code
+            for (var i = 0; i < 50; i++)
+            {
+                var inspected = await client.Exec.InspectContainerExecAsync(execId, ct);
+                if (!inspected.Running) return (int)inspected.ExitCode;
+                await Task.Delay(20, ct);
+            }
+            return -1;
+        }
+
+        public void Dispose() => stream.Dispose();
+    }
+
+    public async Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
+    {
+        var volumes = await _client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool>
+                {
+                    [$"{ContainerLabels.Node}={_options.NodeName}"] = true,
+                    [$"{ContainerLabels.PodUid}={podUid}"] = true,
+                },
+            },
+        }, ct);
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            try { await _client.Volumes.RemoveAsync(volume.Name, force: true, ct); }
+            catch (DockerApiException e) { _log.LogWarning("Removing volume {Volume} failed: {Message}", volume.Name, e.Message); }
+        }
     }
 
     /// <summary>Docker writes "0001-01-01T00:00:00Z" for "never".</summary>

@@ -34,7 +34,45 @@ public interface IContainerRuntime
 
     /// <summary>The container's current state, or null when it no longer exists.</summary>
     Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default);
+
+    /// <summary>Runs <paramref name="command"/> inside the running container and waits for it (exec probes, preStop
+    /// hooks); the output is stdout then stderr, for messages.</summary>
+    Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default);
+
+    /// <summary>Removes the pod's emptyDir volumes (after its containers are gone); missing ones are fine.</summary>
+    Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default);
+
+    /// <summary>Copies the container's output (stdout and stderr interleaved) to <paramref name="output"/>; with
+    /// <see cref="ContainerLogRequest.Follow"/> until the container ends or <paramref name="ct"/> fires.</summary>
+    Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default);
+
+    /// <summary>Starts a command in the running container with its streams attached (kubectl exec).</summary>
+    Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default);
 }
+
+public sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps);
+
+public sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
+
+/// <summary>One attached exec: output frames tagged 1 (stdout) or 2 (stderr), stdin, resize, and the exit code.</summary>
+public interface IExecSession : IDisposable
+{
+    Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct);
+
+    Task WriteStdinAsync(byte[] buffer, int offset, int count, CancellationToken ct);
+
+    void CloseStdin();
+
+    Task ResizeAsync(int width, int height, CancellationToken ct);
+
+    /// <summary>The command's exit code, once output has ended.</summary>
+    Task<int> ExitCodeAsync(CancellationToken ct);
+}
+
+public readonly record struct ExecOutput(int Count, int Stream, bool Eof);
+
+/// <summary>How a command run in a container ended.</summary>
+public sealed record ExecResult(int ExitCode, string Output);
 
 /// <summary>What a listing says about one container (from its labels).</summary>
 public sealed record RuntimeContainer(
@@ -83,12 +121,13 @@ public static class ContainerLabels
         [RestartCount] = r.RestartCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_&lt;container&gt;_&lt;short uid&gt;, like the kubelet's k8s_… names.</summary>
+    /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_&lt;container&gt;_&lt;short uid&gt;_&lt;restart count&gt;, like the kubelet's
+    /// k8s_…_attempt names: the previous instance of a restarted container can stay for <c>kubectl logs --previous</c>.</summary>
     public static string ContainerNameFor(ContainerRequest r)
     {
         var uid = r.Pod.Metadata.Uid ?? "";
         var shortUid = uid.Replace("-", "")[..Math.Min(8, uid.Replace("-", "").Length)];
-        return $"orch_{r.Pod.Metadata.Name}_{r.Pod.Metadata.NamespaceProperty ?? "default"}_{r.Container.Name}_{shortUid}";
+        return $"orch_{r.Pod.Metadata.Name}_{r.Pod.Metadata.NamespaceProperty ?? "default"}_{r.Container.Name}_{shortUid}_{r.RestartCount}";
     }
 
     public static RuntimeContainer? Parse(string id, IDictionary<string, string>? labels, bool running, DateTime createdAt)

@@ -111,6 +111,24 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void A_gracefully_deleted_pod_is_sent_marked_and_removed_when_the_node_reports_it_stopped()
+    {
+        var (gateway, agent) = Registered("node1");
+        var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+        Write(new DeleteObject(new ResourceKey("pods", "default", "web-1"), GracePeriodSeconds: 30));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1 && m.Pods[0].Metadata.DeletionTimestamp is not null);
+
+        var running = new V1PodStatus { ContainerStatuses = [new V1ContainerStatus { Name = "web", State = new V1ContainerState { Running = new V1ContainerStateRunning() } }] };
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, running), agent.Ref);
+        AwaitAssert(() => Assert.Equal("web", Find<V1Pod>("web-1")?.Status?.ContainerStatuses?.Single().Name));
+
+        var stopped = new V1PodStatus { ContainerStatuses = [new V1ContainerStatus { Name = "web", State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 143 } } }] };
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, stopped), agent.Ref);
+        AwaitAssert(() => Assert.Null(Find<V1Pod>("web-1")));
+    }
+
+    [Fact]
     public void Re_registration_keeps_the_node_cordoned()
     {
         var cordoned = Node("node1", unschedulable: true);

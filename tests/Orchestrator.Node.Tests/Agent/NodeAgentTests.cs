@@ -24,7 +24,7 @@ public sealed class NodeAgentTests : TestKit
         OrphanSweepInterval: TimeSpan.FromMilliseconds(300),
         RuntimeRetryInterval: TimeSpan.FromMilliseconds(100),
         MasterLostTimeout: TimeSpan.FromSeconds(30),
-        Pods: new PodSupervisorSettings("node-a", "127.0.0.1", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)));
+        Pods: new PodSupervisorSettings("node-a", "127.0.0.1", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)));
 
     private IActorRef StartRegistered(NodeAgentSettings? settings = null)
     {

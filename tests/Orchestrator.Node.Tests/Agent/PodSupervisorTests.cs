@@ -12,7 +12,7 @@ public sealed class PodSupervisorTests : TestKit
 
     private static readonly PodSupervisorSettings Fast = new("node-a", "127.0.0.1",
         SyncInterval: TimeSpan.FromMilliseconds(50), InitialBackOff: TimeSpan.FromMilliseconds(800),
-        MaxBackOff: TimeSpan.FromSeconds(3), MaxGracePeriod: TimeSpan.FromSeconds(30));
+        MaxBackOff: TimeSpan.FromSeconds(3));
 
     [Fact]
     public void Creates_and_starts_the_containers_and_reports_a_running_ready_pod()
@@ -71,21 +71,22 @@ public sealed class PodSupervisorTests : TestKit
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
 
         // first crash: restarted at once
-        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single().Id, 1);
+        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 1);
         var restarted = parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].RestartCount == 1 && r.Status.ContainerStatuses[0].State.Running != null);
         Assert.Equal(1, restarted.Status.ContainerStatuses[0].LastState.Terminated.ExitCode);
         Assert.Equal("Error", restarted.Status.ContainerStatuses[0].LastState.Terminated.Reason);
 
         // second crash: waits out the back-off before restarting
         var crashedAt = DateTime.UtcNow;
-        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single().Id, 2);
+        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 2);
         var waiting = parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].State.Waiting?.Reason == "CrashLoopBackOff");
         Assert.Equal("Running", waiting.Status.Phase);
         Assert.Equal("False", waiting.Status.Conditions.Single(c => c.Type == "Ready").Status);
-        Assert.Empty(_runtime.Of(pod.Metadata.Uid));
+        Assert.DoesNotContain(_runtime.Of(pod.Metadata.Uid), c => c.Running);
+        Assert.Single(_runtime.Of(pod.Metadata.Uid)); // only the last exited instance stays, for logs --previous
         parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].RestartCount == 2 && r.Status.ContainerStatuses[0].State.Running != null);
         Assert.True(DateTime.UtcNow - crashedAt >= TimeSpan.FromMilliseconds(700), "restarted before the back-off elapsed");
-        Assert.Equal("2", _runtime.Of(pod.Metadata.Uid).Single().Request!.RestartCount.ToString());
+        Assert.Equal("2", _runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Request!.RestartCount.ToString());
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class PodSupervisorTests : TestKit
         for (var restart = 1; restart <= 3; restart++)
         {
             parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].State.Running != null, TimeSpan.FromSeconds(5));
-            _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single().Id, 1);
+            _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 1);
         }
         // after the third crash the delay is 2 × 800 ms
         var backOff = parent.Expect<NodeEventReported>(e => e.Event.Reason == "BackOff");
@@ -115,7 +116,7 @@ public sealed class PodSupervisorTests : TestKit
         parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
 
-        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single().Id, 0);
+        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 0);
         var done = parent.Expect<PodStatusReported>(r => r.Status.Phase == "Succeeded");
         Assert.Equal("Completed", done.Status.ContainerStatuses[0].State.Terminated.Reason);
         Assert.Equal(1, _runtime.CreateCount);
@@ -128,10 +129,10 @@ public sealed class PodSupervisorTests : TestKit
         var pod = TestPods.Pod("job-1", restartPolicy: "OnFailure");
         parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
-        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single().Id, 3);
+        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 3);
         parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].RestartCount == 1 && r.Status.ContainerStatuses[0].State.Running != null);
 
-        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single().Id, 0);
+        _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 0);
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Succeeded");
         Assert.Equal(2, _runtime.CreateCount);
     }
@@ -141,7 +142,9 @@ public sealed class PodSupervisorTests : TestKit
     {
         var pod = TestPods.Pod("web-1");
         var kept = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: true, restartCount: 4);
-        var duplicate = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false);
+        var previous = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false);
+        var duplicate = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false) with { CreatedAt = DateTime.UtcNow.AddHours(-1) };
+        _runtime.Containers[duplicate.Id] = duplicate;
         var parent = CreateTestProbe();
         parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
 
@@ -150,6 +153,7 @@ public sealed class PodSupervisorTests : TestKit
         Assert.Equal(4, report.Status.ContainerStatuses[0].RestartCount);
         Assert.Equal(0, _runtime.CreateCount);
         AwaitCondition(() => !_runtime.Containers.ContainsKey(duplicate.Id));
+        Assert.True(_runtime.Containers.ContainsKey(previous.Id), "the newest exited instance stays as the previous one");
     }
 
     [Fact]

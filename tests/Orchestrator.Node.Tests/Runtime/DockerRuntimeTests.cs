@@ -173,4 +173,27 @@ public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<Doc
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
+
+    [Fact]
+    public async Task Exec_runs_in_the_container_limits_apply_and_emptyDir_is_shared_storage()
+    {
+        var pod = Pod($"exec-{Guid.NewGuid():N}"[..12], FreePort());
+        pod.Spec.Volumes = [new V1Volume { Name = "scratch", EmptyDir = new V1EmptyDirVolumeSource() }];
+        var c = pod.Spec.Containers[0];
+        c.VolumeMounts = [new V1VolumeMount { Name = "scratch", MountPath = "/scratch" }];
+        c.Resources = new V1ResourceRequirements
+        {
+            Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("64Mi"), ["cpu"] = new("500m") },
+        };
+        var id = await _runtime.CreateContainerAsync(new ContainerRequest(pod, c, docker.NodeName, "127.0.0.1", 0));
+        await _runtime.StartContainerAsync(id);
+
+        var written = await _runtime.ExecAsync(id, ["/busybox", "sh", "-c", "echo kept > /scratch/f && /busybox cat /scratch/f; exit 4"]);
+        Assert.Equal((4, "kept\n"), (written.ExitCode, written.Output));
+        var parameters = _runtime.BuildCreateParameters(new ContainerRequest(pod, c, docker.NodeName, "127.0.0.1", 0));
+        Assert.Equal((64L << 20, 64L << 20, 500_000_000L), (parameters.HostConfig.Memory, parameters.HostConfig.MemorySwap, parameters.HostConfig.NanoCPUs));
+
+        await _runtime.RemoveContainerAsync(id);
+        await _runtime.RemovePodVolumesAsync(pod.Metadata.Uid);
+    }
 }

@@ -98,6 +98,37 @@ public sealed class FakeRuntime : IContainerRuntime
             ? new ContainerObservation(c.Id, c.ImageId, c.Running, c.ExitCode, c.StartedAt, c.FinishedAt, c.Ip, false, null)
             : null);
 
+    /// <summary>Exec answers: by default every command succeeds; tests replace it to fail probes.</summary>
+    public Func<FakeContainer, IReadOnlyList<string>, ExecResult> Exec { get; set; } = (_, _) => new ExecResult(0, "");
+    public ConcurrentQueue<(string ContainerId, string Command)> Execs { get; } = new();
+
+    public Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default)
+    {
+        Execs.Enqueue((containerId, string.Join(" ", command)));
+        return Containers.TryGetValue(containerId, out var c) && c.Running
+            ? Task.FromResult(Exec(c, command))
+            : Task.FromException<ExecResult>(new InvalidOperationException($"container {containerId} is not running"));
+    }
+
+    public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) => Task.CompletedTask;
+
+    /// <summary>What each container "printed", for logs.</summary>
+    public ConcurrentDictionary<string, string> Logs { get; } = new();
+
+    public async Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default)
+    {
+        var text = Logs.TryGetValue(containerId, out var t) ? t : "";
+        if (request.TailLines is { } tail)
+            text = string.Join("", text.Split('\n').SkipLast(1).TakeLast((int)tail).Select(l => l + "\n"));
+        await output.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct);
+    }
+
+    /// <summary>Exec sessions: by default none (the call fails); tests plug in a scripted session.</summary>
+    public Func<ExecStart, IExecSession>? ExecSessions { get; set; }
+
+    public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
+        ExecSessions is { } make ? Task.FromResult(make(start)) : throw new NotSupportedException("no exec sessions in this test");
+
     private string NextId() => $"c{Interlocked.Increment(ref _nextId):D4}{new string('0', 60)}";
 
     private string NextIp() => $"10.99.0.{_nextId % 250 + 2}";

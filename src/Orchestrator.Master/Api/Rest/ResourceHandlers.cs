@@ -139,9 +139,9 @@ public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodi
 
     public async Task DeleteAsync(HttpContext context, ApiResource resource, string? ns, string name)
     {
-        var (policy, uid, resourceVersion, dryRun) = await WriteOptions.DeleteOptionsAsync(context);
+        var (policy, uid, resourceVersion, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var deleted = await store.ObjectAsync(
-            new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun),
+            new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun, grace),
             resource, name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, deleted);
     }
@@ -149,7 +149,7 @@ public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodi
     public async Task DeleteCollectionAsync(HttpContext context, ApiResource resource, string? ns)
     {
         var query = ListQuery.From(context, resource) with { Limit = 0, ContinueAfter = null };
-        var (policy, _, _, dryRun) = await WriteOptions.DeleteOptionsAsync(context);
+        var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
         var (matching, metadata) = query.Select(listed);
         var deleted = new List<IKubernetesObject<V1ObjectMeta>>();
@@ -159,7 +159,7 @@ public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodi
             {
                 deleted.Add(await store.ObjectAsync(
                     new DeleteObject(ResourceKey.Of(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name), null, null,
-                        policy, dryRun),
+                        policy, dryRun, grace),
                     resource, obj.Metadata.Name, context.RequestAborted));
             }
             catch (ApiException e) when (e.Code == 404)

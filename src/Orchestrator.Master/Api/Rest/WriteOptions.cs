@@ -64,7 +64,7 @@ public static class WriteOptions
     }
 
     /// <summary>Delete options from the body (kubectl sends DeleteOptions JSON) and the query string.</summary>
-    public static async Task<(string Policy, string? Uid, string? ResourceVersion, bool DryRun)> DeleteOptionsAsync(HttpContext context)
+    public static async Task<(string Policy, string? Uid, string? ResourceVersion, bool DryRun, long? GracePeriodSeconds)> DeleteOptionsAsync(HttpContext context)
     {
         var options = await Bodies.RequestBodies.ReadJsonAsync<V1DeleteOptions>(context, "DeleteOptions", "v1", optional: true)
                       ?? new V1DeleteOptions();
@@ -76,6 +76,8 @@ public static class WriteOptions
         if (policy is not ("Background" or "Foreground" or "Orphan"))
             throw ApiException.BadRequest($"propagationPolicy: Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
         var dryRun = DryRun(context) || options.DryRun?.Contains("All") == true;
-        return (policy, options.Preconditions?.Uid, options.Preconditions?.ResourceVersion, dryRun);
+        long? grace = long.TryParse(query["gracePeriodSeconds"].ToString(), out var g) ? g : options.GracePeriodSeconds;
+        if (grace < 0) grace = 1; // Kubernetes turns a negative grace period into the shortest graceful one
+        return (policy, options.Preconditions?.Uid, options.Preconditions?.ResourceVersion, dryRun, grace);
     }
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Pod start latency: API create → Ready (kubectl apply of N pods at once, Ready seen through a watch) for 1, 10 and
+# 50 pods, against the baseline measured in the same run: `docker run -d` of the same image, N at once, on the same
+# Docker network with the same published port, until docker returns (the container runs). Prints per batch size
+# the median and p99 of both and the ratio of the medians.
+#
+#   flock /tmp/orchestrator-e2e.lock bench/pod-start/run.sh     (the node's health port is fixed: do not overlap E2E)
+#
+# A private cluster (own state dir, ports, node name and kubeconfig) is brought up and purged at the end.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ORCH_STATE_DIR="$root/artifacts/bench-pod-start"
+export ORCH_API_PORT=27443 ORCH_CLUSTER_PORT=27050 ORCH_CONTEXT=orchestrator-bench-pods ORCH_NODE_NAME=bench-pod-start
+export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
+image="orchestrator/http-server:latest"
+plan="${PLAN:-1:5 10:2 50:1}"    # batch size:repetitions
+mkdir -p "$ORCH_STATE_DIR"
+now_ms() { date +%s%3N; }
+k() { kubectl --context "$ORCH_CONTEXT" "$@"; }
+
+cleanup() {
+  docker ps -aq --filter label=io.orchestrator.bench=pod-start | xargs -r docker rm -f >/dev/null 2>&1 || true
+  "$root/deploy/down.sh" --purge >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+"$root/deploy/down.sh" --purge >/dev/null
+"$root/deploy/up.sh" >/dev/null
+
+# stats: reads latencies (ms), prints "median p99"
+stats() { sort -n | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; i = int(0.99*NR); if (i < 0.99*NR) i++; printf "%d %d\n", m, a[i]}'; }
+
+pods_yaml() { # batch n
+  echo "apiVersion: v1"; echo "kind: List"; echo "items:"
+  for i in $(seq 1 "$2"); do
+    cat <<YAML
+- apiVersion: v1
+  kind: Pod
+  metadata: { name: $1-$i, labels: { bench: "$1" } }
+  spec:
+    terminationGracePeriodSeconds: 0
+    containers: [ { name: web, image: $image, imagePullPolicy: IfNotPresent, ports: [ { containerPort: 80 } ] } ]
+YAML
+  done
+}
+
+cluster_batch() { # n → latencies on stdout
+  local n=$1 batch="ps$(date +%s%N | tail -c 7)" events="$ORCH_STATE_DIR/watch.txt"
+  pods_yaml "$batch" "$n" >"$ORCH_STATE_DIR/pods.yaml"
+  : >"$events"
+  timeout 300 kubectl --context "$ORCH_CONTEXT" get pods -l "bench=$batch" --watch-only -o 'jsonpath={.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
+    | while read -r name ready; do echo "$(now_ms) $name $ready"; done >>"$events" &
+  local watcher=$!
+  sleep 1 # the watch is open
+  local start; start=$(now_ms)
+  k apply -f "$ORCH_STATE_DIR/pods.yaml" >/dev/null
+  for _ in $(seq 1 1200); do
+    [ "$(awk '$3 == "True" {print $2}' "$events" | sort -u | wc -l)" -ge "$n" ] && break
+    sleep 0.1
+  done
+  kill "$watcher" 2>/dev/null || true # kubectl follows on its next write (SIGPIPE) or its timeout
+  awk -v s="$start" '$3 == "True" && !seen[$2]++ {print $1 - s}' "$events"
+  k delete pods -l "bench=$batch" --grace-period=0 --force --wait=false >/dev/null 2>&1
+  for _ in $(seq 1 300); do
+    [ -z "$(docker ps -aq --filter "label=io.orchestrator.pod.name=$batch-1" --filter "label=io.orchestrator.node=$ORCH_NODE_NAME")" ] && \
+      [ -z "$(k get pods -l "bench=$batch" -o name)" ] && break
+    sleep 0.2
+  done
+}
+
+docker_batch() { # n → latencies on stdout
+  local n=$1 start; start=$(now_ms)
+  for i in $(seq 1 "$n"); do
+    ( docker run -d --label io.orchestrator.bench=pod-start --network orchestrator -p 127.0.0.1::80 "$image" >/dev/null
+      echo $(( $(now_ms) - start )) ) &
+  done
+  wait
+  docker ps -aq --filter label=io.orchestrator.bench=pod-start | xargs -r docker rm -f >/dev/null
+}
+
+printf "%-6s %-22s %-22s %s\n" pods "create→Ready med/p99" "docker run med/p99" "ratio (medians)"
+for entry in $plan; do
+  n=${entry%%:*} reps=${entry##*:}
+  cluster=() baseline=()
+  for _ in $(seq 1 "$reps"); do
+    mapfile -t -O "${#cluster[@]}" cluster < <(cluster_batch "$n")
+    mapfile -t -O "${#baseline[@]}" baseline < <(docker_batch "$n")
+  done
+  [ "${#cluster[@]}" -eq $((n * reps)) ] || echo "warning: $(( n * reps - ${#cluster[@]} )) pods of $((n * reps)) never became Ready" >&2
+  read -r cm cp < <(printf "%s\n" "${cluster[@]}" | stats)
+  read -r dm dp < <(printf "%s\n" "${baseline[@]}" | stats)
+  printf "%-6s %-22s %-22s %s\n" "$n" "${cm} / ${cp} ms" "${dm} / ${dp} ms" "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')"
+done

@@ -1,0 +1,72 @@
+using System.Net.WebSockets;
+using Orchestrator.Master.Api.Errors;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// /api/v1/namespaces/{ns}/pods/{name}/exec — kubectl 1.32 opens a WebSocket (subprotocol v5.channel.k8s.io, falling
+/// back to SPDY only when the upgrade is refused; SPDY is not served). The relay opens the same WebSocket to the
+/// kubelet endpoint of the pod's node, accepts the client with the subprotocol the node chose, and copies messages
+/// both ways unchanged: the channel protocol (stdin/stdout/stderr/error/resize/close) is the node's business.
+/// </summary>
+public sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
+{
+    private static readonly string[] Supported = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+
+    public async Task HandleAsync(HttpContext context, string ns, string name)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+            throw ApiException.BadRequest("Upgrade request required: exec is served over WebSockets (v5.channel.k8s.io, v4.channel.k8s.io)");
+        var ct = context.RequestAborted;
+        var query = context.Request.Query;
+        var target = await kubelet.ResolveAsync(ns, name, query["container"].ToString(), ct);
+        var requested = context.WebSockets.WebSocketRequestedProtocols.Where(Supported.Contains).ToList();
+        if (requested.Count == 0)
+            throw ApiException.BadRequest($"unsupported subprotocol; supported: {string.Join(", ", Supported)}");
+
+        var forwarded = query.Where(kv => kv.Key is "command" or "stdin" or "stdout" or "stderr" or "tty")
+            .SelectMany(kv => kv.Value.Select(v => $"{kv.Key}={Uri.EscapeDataString(v ?? "")}"));
+        var uri = new Uri($"ws://{target.Host}:{target.Port}{target.Path("exec")}?{string.Join("&", forwarded)}");
+        using var node = new ClientWebSocket();
+        node.Options.SetRequestHeader("Authorization", $"Bearer {kubelet.Token}");
+        node.Options.Proxy = null;
+        foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
+        try
+        {
+            await node.ConnectAsync(uri, ct);
+        }
+        catch (WebSocketException e)
+        {
+            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {e.Message}");
+        }
+
+        using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);
+        var fromNode = CopyAsync(node, client, ct);
+        var fromClient = CopyAsync(client, node, ct);
+        // the node ends the session (after the status on the error channel); the client's side follows
+        await fromNode;
+        await Task.WhenAny(fromClient, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        log.LogDebug("exec in {Namespace}/{Pod}/{Container} ended", ns, name, target.Container);
+    }
+
+    private static async Task CopyAsync(WebSocket from, WebSocket to, CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var received = await from.ReceiveAsync(buffer, ct);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    if (to.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                        await to.CloseOutputAsync(received.CloseStatus ?? WebSocketCloseStatus.NormalClosure, received.CloseStatusDescription, ct);
+                    return;
+                }
+                await to.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, ct);
+            }
+        }
+        catch (WebSocketException) { }
+        catch (OperationCanceledException) { }
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Agent.Kubelet;
+
+/// <summary>
+/// /exec/{ns}/{pod}/{container}?command=…&amp;stdin&amp;tty over a WebSocket with Kubernetes' channel protocol
+/// (v5.channel.k8s.io, or v4): every binary message starts with its channel — 0 stdin, 1 stdout, 2 stderr,
+/// 3 error (one Status JSON at the end: Success, or Failure with reason NonZeroExitCode and the exit code as the
+/// ExitCode cause), 4 resize ({"Width","Height"}); v5 adds 255, close: [255, channel] half-closes stdin.
+/// </summary>
+internal static class ExecSession
+{
+    public static readonly string[] Protocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+    public const byte Stdin = 0, Stdout = 1, Stderr = 2, Error = 3, Resize = 4, Close = 255;
+
+    public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container, ILogger log)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io or v4.channel.k8s.io");
+            return;
+        }
+        var protocol = Protocols.FirstOrDefault(p => context.WebSockets.WebSocketRequestedProtocols.Contains(p));
+        if (protocol is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"supported subprotocols: {string.Join(", ", Protocols)}");
+            return;
+        }
+        var query = context.Request.Query;
+        var command = query["command"].Where(c => c is not null).Select(c => c!).ToList();
+        var stdin = query["stdin"] is var s && (s == "true" || s == "1");
+        var tty = query["tty"] is var t && (t == "true" || t == "1");
+        var ct = context.RequestAborted;
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
+        var (current, _) = await KubeletServer.FindAsync(runtime, ns, pod, container, null, ct);
+        if (current is not { Running: true } || command.Count == 0)
+        {
+            await FinishAsync(socket, Failure(command.Count == 0
+                ? "you must specify at least one command for the container"
+                : $"container {container} is not running", null), ct);
+            return;
+        }
+
+        IExecSession session;
+        try
+        {
+            session = await runtime.StartExecAsync(current.Id, new ExecStart(command, stdin, tty), ct);
+        }
+        catch (Exception e)
+        {
+            await FinishAsync(socket, Failure($"failed to exec in container: {e.Message}", null), ct);
+            return;
+        }
+        using (session)
+        {
+            // never cancelled: cancelling a WebSocket receive aborts the socket; it ends with the client's close
+            var input = PumpInputAsync(socket, session, stdin, ct, log);
+            var buffer = new byte[32 * 1024];
+            var frame = new byte[buffer.Length + 1];
+            while (true)
+            {
+                var read = await session.ReadAsync(buffer, ct);
+                if (read.Eof) break;
+                frame[0] = (byte)read.Stream;
+                Buffer.BlockCopy(buffer, 0, frame, 1, read.Count);
+                await socket.SendAsync(frame.AsMemory(0, read.Count + 1), WebSocketMessageType.Binary, true, ct);
+            }
+            var exitCode = await session.ExitCodeAsync(ct);
+            await FinishAsync(socket, exitCode == 0 ? Success() : Failure(
+                $"command terminated with non-zero exit code: error executing command [{string.Join(" ", command)}], exit code {exitCode}",
+                exitCode), ct);
+            await Task.WhenAny(input, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        }
+    }
+
+    private static async Task PumpInputAsync(WebSocket socket, IExecSession session, bool stdin, CancellationToken ct, ILogger log)
+    {
+        var buffer = new byte[32 * 1024];
+        var message = new MemoryStream();
+        while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+        {
+            WebSocketReceiveResult received;
+            try { received = await socket.ReceiveAsync(buffer, ct); }
+            catch (WebSocketException) { return; }
+            if (received.MessageType == WebSocketMessageType.Close) { if (stdin) session.CloseStdin(); return; }
+            message.Write(buffer, 0, received.Count);
+            if (!received.EndOfMessage) continue;
+            var data = message.ToArray();
+            message.SetLength(0);
+            if (data.Length == 0) continue;
+            switch (data[0])
+            {
+                case Stdin when stdin && data.Length > 1:
+                    await session.WriteStdinAsync(data, 1, data.Length - 1, ct);
+                    break;
+                case Resize when data.Length > 1:
+                    try
+                    {
+                        var size = JsonSerializer.Deserialize<TerminalSize>(data.AsSpan(1));
+                        if (size is { Width: > 0, Height: > 0 }) await session.ResizeAsync(size.Width, size.Height, ct);
+                    }
+                    catch (Exception e) when (e is JsonException or InvalidOperationException) { log.LogDebug("bad resize message: {Message}", e.Message); }
+                    break;
+                case Close when data.Length > 1 && data[1] == Stdin:
+                    if (stdin) session.CloseStdin();
+                    break;
+            }
+        }
+    }
+
+    private sealed record TerminalSize(int Width, int Height);
+
+    internal static string Success() => """{"metadata":{},"status":"Success"}""";
+
+    internal static string Failure(string message, int? exitCode)
+    {
+        var status = new Dictionary<string, object?>
+        {
+            ["metadata"] = new Dictionary<string, object>(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = exitCode is null ? "InternalError" : "NonZeroExitCode",
+        };
+        if (exitCode is { } code)
+            status["details"] = new { causes = new[] { new { reason = "ExitCode", message = code.ToString(System.Globalization.CultureInfo.InvariantCulture) } } };
+        return JsonSerializer.Serialize(status);
+    }
+
+    private static async Task FinishAsync(WebSocket socket, string statusJson, CancellationToken ct)
+    {
+        var bytes = Encoding.UTF8.GetBytes(statusJson);
+        var frame = new byte[bytes.Length + 1];
+        frame[0] = Error;
+        bytes.CopyTo(frame, 1);
+        try
+        {
+            await socket.SendAsync(frame, WebSocketMessageType.Binary, true, ct);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+        }
+        catch (WebSocketException) { }
+    }
+}
