@@ -15,7 +15,7 @@ public sealed record ClusterDnsOptions(IPEndPoint Listen, string ClusterDomain, 
 /// servers of the resolv.conf file (re-read on each forward, so edits apply at once). Pods use it as their
 /// nameserver (dnsPolicy ClusterFirst). UDP and TCP on the pod network's gateway address.
 /// </summary>
-public sealed class ClusterDns : IHostedService, IDisposable
+public sealed class ClusterDns : IDisposable
 {
     private const int Ttl = 5;
     private readonly ClusterDnsOptions _options;
@@ -32,8 +32,10 @@ public sealed class ClusterDns : IHostedService, IDisposable
         _clusterDomain = DomainName.Parse(options.ClusterDomain);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts listening; false (and logged) when the address cannot be bound yet.</summary>
+    public Task<bool> TryStartAsync()
     {
+        if (_server is not null) return Task.FromResult(true);
         try
         {
             _server = new DnsServer(new UdpServerTransport(_options.Listen), new TcpServerTransport(_options.Listen));
@@ -50,17 +52,12 @@ public sealed class ClusterDns : IHostedService, IDisposable
         catch (Exception e)
         {
             // the node still runs pods without it; their lookups of service names fail
-            _log.LogError("Cluster DNS could not listen on {EndPoint}: {Error}", _options.Listen, e.Message);
+            _log.LogWarning("Cluster DNS could not listen on {EndPoint} yet: {Error}", _options.Listen, e.Message);
+            try { _server?.Stop(); } catch (Exception) { }
             _server = null;
+            return Task.FromResult(false);
         }
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _server?.Stop();
-        _server = null;
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 
     private async Task OnQueryReceived(object sender, QueryReceivedEventArgs e)
@@ -138,7 +135,11 @@ public sealed class ClusterDns : IHostedService, IDisposable
         return response;
     }
 
-    public void Dispose() => _server?.Stop();
+    public void Dispose()
+    {
+        try { _server?.Stop(); } catch (Exception) { }
+        _server = null;
+    }
 }
 
 /// <summary>The answer for a name in the cluster's zone; <c>Addresses</c> null means the name does not exist.</summary>
