@@ -103,7 +103,7 @@ public sealed class TcpForwarder
         using var backend = await ConnectAsync(route, client?.Address, connection.ConnectionClosed);
         if (backend is null)
         {
-            _metrics.Record(route.Service, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            _metrics.Record(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
             return;
         }
@@ -113,7 +113,7 @@ public sealed class TcpForwarder
         var first = await Task.WhenAny(toBackend, toClient);
         // the client half-closed: let the backend finish its answer; the backend closed: we are done
         if (first == toBackend) await toClient;
-        _metrics.Record(route.Service, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        _metrics.Record(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }
 
     private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)
