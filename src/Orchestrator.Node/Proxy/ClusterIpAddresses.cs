@@ -9,7 +9,9 @@ namespace Orchestrator.Node.Proxy;
 /// with the label <c>&lt;bridge&gt;:svc</c> (<c>ip addr add 172.28.128.5/32 dev orch0 label orch0:svc</c>). The
 /// ClusterIP range is part of the bridge's subnet, so a pod that connects to a ClusterIP ARPs for it on its own link,
 /// the host answers (the address is local on that interface), and the proxy's listener on ClusterIP:port accepts.
-/// Addresses of services that are gone are removed; <c>deploy/down.sh</c> flushes the label. Needs root (CAP_NET_ADMIN);
+/// Addresses of services that are gone are removed. Only addresses this process added are ever removed (another
+/// node on the same machine may serve its own); what a killed node left behind stays until <c>deploy/down.sh</c>
+/// flushes the label, and is harmless meanwhile (an address that already exists counts as added). Needs root (CAP_NET_ADMIN);
 /// without it ClusterIPs stay unserved and the failure is logged once per address.
 /// </summary>
 public sealed class ClusterIpAddresses
@@ -17,7 +19,6 @@ public sealed class ClusterIpAddresses
     private readonly string? _bridge;
     private readonly ILogger _log;
     private readonly HashSet<IPAddress> _present = new();
-    private bool _loaded;
 
     public ClusterIpAddresses(string? bridge, ILogger log)
     {
@@ -33,7 +34,6 @@ public sealed class ClusterIpAddresses
     public IReadOnlySet<IPAddress> Ensure(IEnumerable<IPAddress> wanted)
     {
         if (_bridge is null) return _present;
-        if (!_loaded) _loaded = LoadPresent();
         var target = wanted.ToHashSet();
         foreach (var gone in _present.Where(a => !target.Contains(a)).ToList())
             if (Ip("addr", "del", $"{gone}/32", "dev", _bridge) || !Exists(gone)) _present.Remove(gone);
@@ -42,20 +42,6 @@ public sealed class ClusterIpAddresses
             if (Ip("addr", "add", $"{added}/32", "dev", _bridge, "label", Label) || Exists(added)) _present.Add(added);
         }
         return _present;
-    }
-
-    /// <summary>Adopts the addresses an earlier incarnation of the node left (reconciled away if no longer wanted).</summary>
-    private bool LoadPresent()
-    {
-        var output = Run("-4", "-o", "addr", "show", "dev", _bridge!, "label", Label);
-        if (output is null) return false;
-        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var inet = Array.IndexOf(parts, "inet");
-            if (inet >= 0 && inet + 1 < parts.Length && IPAddress.TryParse(parts[inet + 1].Split('/')[0], out var ip)) _present.Add(ip);
-        }
-        return true;
     }
 
     private bool Exists(IPAddress address) =>
