@@ -51,7 +51,7 @@ base_rootfs() {
   echo "root:x:0:" > "$root/etc/group"
   echo "hosts: files dns" > "$root/etc/nsswitch.conf"
   cp /bin/busybox "$root/bin/busybox"
-  for applet in sh cat ls ps sleep hostname nslookup wget; do ln -sf busybox "$root/bin/$applet"; done
+  for applet in sh env cat ls ps sleep hostname nslookup wget; do ln -sf busybox "$root/bin/$applet"; done
   copy_with_libs "$root" /usr/bin/getent
   # glibc loads the NSS modules named in nsswitch.conf at run time; ldd does not list them
   for lib in /lib/x86_64-linux-gnu/libnss_files.so.2 /lib/x86_64-linux-gnu/libnss_dns.so.2 /lib/x86_64-linux-gnu/libresolv.so.2; do

@@ -74,8 +74,10 @@ public static class ServiceProxyHosting
                 metrics.Record(service, "http", context.Response.StatusCode >= 500, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             });
             pipeline.UseSessionAffinity();
+            pipeline.Use(RetryOnConnectFailure.RememberCandidates);
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
+            pipeline.Use(RetryOnConnectFailure.InvokeAsync);
         });
         return app;
     }
