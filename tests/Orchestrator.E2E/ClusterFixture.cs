@@ -31,6 +31,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["KUBECONFIG"] = KubeConfig,
         // cluster DNS forwards other names only to the fake upstream some tests run (never a real resolver)
         ["ORCH_RESOLV_CONF"] = ResolvConf,
+        ["ORCH_HEALTHZ_PORT"] = "10348", // not the default: a hand-started cluster may hold 10248
     };
 
     /// <summary>Where a test's fake upstream DNS server listens (port 53); the node's resolv.conf names it.</summary>
