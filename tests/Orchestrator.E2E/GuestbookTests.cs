@@ -48,7 +48,7 @@ public sealed class GuestbookTests(ClusterFixture cluster, ITestOutputHelper out
 
     public async Task DisposeAsync()
     {
-        _upstream?.Stop();
+        try { _upstream?.Stop(); } catch (AggregateException) { } // Stop may report its cancelled receive loops
         foreach (var ns in _namespaces)
         {
             await cluster.Kubectl("-n", ns, "delete", "rc,svc", "--all", "--wait=false");
