@@ -62,7 +62,7 @@ public static class YarpConfigFromEndpoints
                 var clusterId = $"{key}:{port.Name ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
                 var destinations = Destinations(endpoints, port, single);
                 var mode = ModeOf(port.AppProtocol);
-                clusters.Add(Cluster(clusterId, destinations, service.Spec?.SessionAffinity, mode));
+                clusters.Add(Cluster(clusterId, destinations, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
                 tcpRoutes[clusterId] = new TcpRoute(clusterId, key, mode,
                     destinations.Keys.Select(IPEndPoint.Parse).ToList(), service.Spec?.SessionAffinity == "ClientIP");
 
@@ -124,11 +124,25 @@ public static class YarpConfigFromEndpoints
         _ => ProxyMode.Tcp,
     };
 
+    /// <summary>The annotation that picks a YARP balancing policy per service (HTTP only; L4 is round robin).</summary>
+    public const string BalancingPolicyAnnotation = "proxy.orchestrator.io/load-balancing";
+
+    private static readonly string[] BalancingPolicies =
+    [
+        LoadBalancingPolicies.RoundRobin, LoadBalancingPolicies.LeastRequests, LoadBalancingPolicies.PowerOfTwoChoices,
+        LoadBalancingPolicies.Random, LoadBalancingPolicies.FirstAlphabetical,
+    ];
+
+    internal static string BalancingPolicyOf(V1Service service) =>
+        service.Metadata?.Annotations?.TryGetValue(BalancingPolicyAnnotation, out var policy) == true
+            ? BalancingPolicies.FirstOrDefault(p => string.Equals(p, policy, StringComparison.OrdinalIgnoreCase)) ?? LoadBalancingPolicies.RoundRobin
+            : LoadBalancingPolicies.RoundRobin;
+
     private static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations, string? sessionAffinity,
-        ProxyMode mode) => new()
+        ProxyMode mode, string balancingPolicy) => new()
     {
         ClusterId = id,
-        LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : LoadBalancingPolicies.RoundRobin,
+        LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : balancingPolicy,
         Destinations = destinations,
         // on top of endpoint readiness: a destination that fails transport twice in a row is skipped for a while
         // (passive), and HTTP ports are probed (active) so a hung pod is skipped before a client hits it. Plain-TCP

@@ -69,4 +69,27 @@ public sealed class ClusterIpPlanTests
         Assert.True(sniffed.Clusters.Single(c => c.ClusterId == sniffed.Listeners[0].ClusterId).HealthCheck!.Active!.Enabled);
         Assert.True(tcp.Clusters.Single(c => c.ClusterId == tcp.Listeners[0].ClusterId).HealthCheck!.Passive!.Enabled);
     }
+
+    [Theory]
+    [InlineData(null, "RoundRobin")]
+    [InlineData("leastrequests", "LeastRequests")]
+    [InlineData("PowerOfTwoChoices", "PowerOfTwoChoices")]
+    [InlineData("nonsense", "RoundRobin")]
+    public void An_annotation_picks_the_balancing_policy(string? annotation, string policy)
+    {
+        var service = Redis();
+        if (annotation is not null)
+            service.Metadata.Annotations = new Dictionary<string, string> { [YarpConfigFromEndpoints.BalancingPolicyAnnotation] = annotation };
+        var plan = YarpConfigFromEndpoints.Build(With(service), Node, clusterIps: true);
+        Assert.Equal(policy, plan.Clusters.Single(c => c.ClusterId == plan.Listeners[0].ClusterId).LoadBalancingPolicy);
+    }
+
+    [Fact]
+    public void Client_ip_affinity_overrides_the_annotation()
+    {
+        var service = Redis(affinity: "ClientIP");
+        service.Metadata.Annotations = new Dictionary<string, string> { [YarpConfigFromEndpoints.BalancingPolicyAnnotation] = "Random" };
+        var plan = YarpConfigFromEndpoints.Build(With(service), Node, clusterIps: true);
+        Assert.Equal(ClientIpLoadBalancingPolicy.PolicyName, plan.Clusters.Single(c => c.ClusterId == plan.Listeners[0].ClusterId).LoadBalancingPolicy);
+    }
 }
