@@ -50,7 +50,7 @@ printf '%-9s %-10s %10s %9s %9s\n' replicas path req/s p50_ms p99_ms
 for replicas in 1 3; do
   k scale deployment bench --replicas=$replicas >/dev/null
   wait_replicas $replicas
-  container=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --filter label=io.orchestrator.container.name=bench | head -1)
+  container=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
   direct_port=$(docker port "$container" 80/tcp | head -1 | sed 's/.*://')
   curl -sf "127.0.0.1:$NODE_PORT/" >/dev/null   # warm the proxy's connection pool
   read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$direct_port/")
@@ -62,7 +62,7 @@ for replicas in 1 3; do
 done
 
 # pod death → no failing request: a steady stream (one request every 10 ms) while one of 3 containers is killed
-victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --filter label=io.orchestrator.container.name=bench | head -1)
+victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
 log="$ORCH_STATE_DIR/stream.log"
 : > "$log"
 ( end=$(( $(date +%s%3N) + 8000 ))
