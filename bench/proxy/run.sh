@@ -73,8 +73,17 @@ log="$ORCH_STATE_DIR/stream.log"
   done ) &
 stream=$!
 sleep 2
+victim_ip=$(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$victim")
 killed=$(date +%s%3N)
 docker kill "$victim" >/dev/null
+# the endpoint is withdrawn when the pod is no longer ready: from then on no request is sent to it
+withdrawn=""
+for _ in $(seq 1 200); do
+  if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
+    withdrawn=$(( $(date +%s%3N) - killed )); break
+  fi
+  sleep 0.05
+done
 wait $stream
 awk -v k="$killed" '
   { total++ } $2 != "200" { failed++; if ($1 >= k) last = $1 }
@@ -82,4 +91,5 @@ awk -v k="$killed" '
     printf "pod death: %d requests in the stream, %d failed", total, failed
     if (last) printf "; last failure %d ms after the kill\n", last - k; else printf "; none failed after the kill\n"
   }' "$log"
+echo "pod death: endpoint $victim_ip withdrawn ${withdrawn:-(not within 10 s)} ms after the kill (requests meanwhile were retried on other pods)"
 echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS)"
