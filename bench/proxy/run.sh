@@ -76,11 +76,17 @@ sleep 2
 victim_ip=$(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$victim")
 killed=$(date +%s%3N)
 docker kill "$victim" >/dev/null
-# the endpoint is withdrawn when the pod is no longer ready: from then on no request is sent to it
-withdrawn=""
+# the dead backend stops receiving requests when its endpoint is withdrawn (pod not ready) or when its pod's
+# restarted container (a new one, possibly on the same IP) serves again
+victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
+withdrawn="" how=""
 for _ in $(seq 1 200); do
   if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
-    withdrawn=$(( $(date +%s%3N) - killed )); break
+    withdrawn=$(( $(date +%s%3N) - killed )); how="endpoint withdrawn"; break
+  fi
+  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$(docker inspect -f '{{.Id}}' "$victim")" | head -1)
+  if [ -n "$replacement" ]; then
+    withdrawn=$(( $(date +%s%3N) - killed )); how="pod's container restarted on $(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$replacement")"; break
   fi
   sleep 0.05
 done
@@ -91,5 +97,5 @@ awk -v k="$killed" '
     printf "pod death: %d requests in the stream, %d failed", total, failed
     if (last) printf "; last failure %d ms after the kill\n", last - k; else printf "; none failed after the kill\n"
   }' "$log"
-echo "pod death: endpoint $victim_ip withdrawn ${withdrawn:-(not within 10 s)} ms after the kill (requests meanwhile were retried on other pods)"
+echo "pod death: backend $victim_ip out of service ${withdrawn:-(not within 10 s)} ms after the kill: ${how:-?} (requests meanwhile were retried on other pods)"
 echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS)"
