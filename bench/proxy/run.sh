@@ -84,7 +84,7 @@ for _ in $(seq 1 200); do
   if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
     withdrawn=$(( $(date +%s%3N) - killed )); how="endpoint withdrawn"; break
   fi
-  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$(docker inspect -f '{{.Id}}' "$victim")" | head -1)
+  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$(docker inspect -f '{{.Id}}' "$victim")" | head -1 || true)
   if [ -n "$replacement" ]; then
     withdrawn=$(( $(date +%s%3N) - killed )); how="pod's container restarted on $(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$replacement")"; break
   fi
