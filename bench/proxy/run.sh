@@ -74,17 +74,20 @@ log="$ORCH_STATE_DIR/stream.log"
 stream=$!
 sleep 2
 victim_ip=$(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$victim")
+victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
+victim_id=$(docker inspect -f '{{.Id}}' "$victim")
 killed=$(date +%s%3N)
 docker kill "$victim" >/dev/null
 # the dead backend stops receiving requests when its endpoint is withdrawn (pod not ready) or when its pod's
 # restarted container (a new one, possibly on the same IP) serves again
 victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
+victim_id=$(docker inspect -f '{{.Id}}' "$victim")
 withdrawn="" how=""
 for _ in $(seq 1 200); do
   if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
     withdrawn=$(( $(date +%s%3N) - killed )); how="endpoint withdrawn"; break
   fi
-  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$(docker inspect -f '{{.Id}}' "$victim")" | head -1 || true)
+  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$victim_id" | head -1 || true)
   if [ -n "$replacement" ]; then
     withdrawn=$(( $(date +%s%3N) - killed )); how="pod's container restarted on $(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$replacement")"; break
   fi
