@@ -80,8 +80,6 @@ killed=$(date +%s%3N)
 docker kill "$victim" >/dev/null
 # the dead backend stops receiving requests when its endpoint is withdrawn (pod not ready) or when its pod's
 # restarted container (a new one, possibly on the same IP) serves again
-victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
-victim_id=$(docker inspect -f '{{.Id}}' "$victim")
 withdrawn="" how=""
 for _ in $(seq 1 200); do
   if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
