@@ -35,6 +35,11 @@ if docker version >/dev/null 2>&1; then
   fi
 fi
 
+# The node made ClusterIPs local addresses of the pod bridge (label orch0:svc); take them away with the node.
+if command -v ip >/dev/null 2>&1 && ip link show orch0 >/dev/null 2>&1 && [ -n "$(ip -4 -o addr show dev orch0 label orch0:svc)" ]; then
+  ip addr flush dev orch0 label orch0:svc 2>/dev/null && step "removed the ClusterIP addresses from orch0" || true
+fi
+
 if [ $purge -eq 1 ]; then
   rm -rf "$ORCH_STATE_DIR/master"
   kubectl config delete-context "$ORCH_CONTEXT" >/dev/null 2>&1 || true

@@ -23,6 +23,7 @@ mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master"
 
 step "Docker engine"
 ensure_docker
+ensure_packages iproute2
 
 step "building Orchestrator"
 "$ORCH_ROOT/deploy/lib/build.sh"
@@ -53,7 +54,8 @@ step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
 node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
-  --kubelet-token-file "$ORCH_STATE_DIR/master/token"
+  --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
+  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT"
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
 kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \

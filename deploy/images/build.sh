@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the demo images locally (no registry is reachable): orchestrator/http-server, also tagged
-# katacoda/docker-http-server:latest so the seed's commands and manifests run unchanged offline.
+# katacoda/docker-http-server:latest so the seed's commands and manifests run unchanged offline; and the
+# Guestbook's orchestrator/redis, orchestrator/redis-replica and orchestrator/guestbook, tagged with the names the
+# upstream guestbook manifests use.
 # Skips an image whose source has not changed since it was built.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,5 +32,106 @@ build_http_server() {
   say "built image orchestrator/http-server:latest (tagged katacoda/docker-http-server:latest)"
 }
 
+# Copies an executable of the host and the shared libraries ldd names for it into a root file system.
+copy_with_libs() {
+  local root=$1 binary=$2 dest=${3:-$2}
+  mkdir -p "$root$(dirname "$dest")"
+  cp -L "$binary" "$root$dest"
+  ldd "$binary" | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+# The files glibc's resolver and getent need, a shell (busybox) and getent for `getent hosts` from inside pods.
+base_rootfs() {
+  local root=$1
+  mkdir -p "$root/etc" "$root/tmp" "$root/data" "$root/bin"
+  echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
+  echo "root:x:0:" > "$root/etc/group"
+  echo "hosts: files dns" > "$root/etc/nsswitch.conf"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh env cat ls ps sleep hostname nslookup wget; do ln -sf busybox "$root/bin/$applet"; done
+  copy_with_libs "$root" /usr/bin/getent
+  # glibc loads the NSS modules named in nsswitch.conf at run time; ldd does not list them
+  for lib in /lib/x86_64-linux-gnu/libnss_files.so.2 /lib/x86_64-linux-gnu/libnss_dns.so.2 /lib/x86_64-linux-gnu/libresolv.so.2; do
+    [ -e "$lib" ] && { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+  done
+  chmod 1777 "$root/tmp"
+}
+
+image_hash() { cat "$@" | sha256sum | cut -c1-16; }
+
+image_up_to_date() { # image hash
+  [ "$(docker image inspect -f '{{ index .Config.Labels "io.orchestrator.source-hash" }}' "$1" 2>/dev/null)" = "$2" ]
+}
+
+# redis-server from Debian's redis-tools package (downloaded, unpacked, never installed on the host), with the
+# libraries it links against installed on the host so ldd can find them.
+redis_binary() {
+  local cache="$ORCH_STATE_DIR/image-cache/redis"
+  if [ ! -x "$cache/usr/bin/redis-check-rdb" ]; then
+    ensure_packages libjemalloc2 liblzf1 libssl3 libsystemd0 libatomic1 >&2
+    mkdir -p "$cache"
+    (cd "$cache" && apt-get download -q redis-tools >/dev/null 2>&1) || die "apt-get download redis-tools failed"
+    dpkg -x "$cache"/redis-tools_*.deb "$cache"
+  fi
+  echo "$cache/usr/bin/redis-check-rdb"
+}
+
+build_redis_image() { # name entrypoint-script tags...
+  local name=$1 script=$2; shift 2
+  local hash; hash=$(image_hash "$script" "${BASH_SOURCE[0]}")
+  if ! image_up_to_date "$name:latest" "$hash"; then
+    ensure_packages busybox-static libc-bin
+    local binary; binary=$(redis_binary)
+    local root; root=$(mktemp -d)
+    copy_with_libs "$root" "$binary" /usr/bin/redis-server
+    base_rootfs "$root"
+    cp "$script" "$root/entrypoint.sh"
+    chmod +x "$root/entrypoint.sh"
+    tar -C "$root" -c . | docker import \
+      --change 'ENTRYPOINT ["/entrypoint.sh"]' \
+      --change 'WORKDIR /data' \
+      --change 'EXPOSE 6379' \
+      --change 'ENV PATH=/usr/bin:/bin' \
+      --change "LABEL io.orchestrator.source-hash=$hash" \
+      - "$name:latest" >/dev/null
+    rm -rf "$root"
+    say "built image $name:latest"
+  else
+    say "image $name:latest is up to date"
+  fi
+  for tag in "$@"; do docker tag "$name:latest" "$tag"; done
+}
+
+build_guestbook() {
+  local src="$here/guestbook/guestbook.c"
+  local hash; hash=$(image_hash "$src" "${BASH_SOURCE[0]}")
+  if ! image_up_to_date orchestrator/guestbook:latest "$hash"; then
+    ensure_packages gcc libc6-dev busybox-static libc-bin
+    local root; root=$(mktemp -d)
+    gcc -O2 -Wall -o "$root/guestbook.bin" "$src"
+    copy_with_libs "$root" "$root/guestbook.bin" /guestbook
+    rm "$root/guestbook.bin"
+    base_rootfs "$root"
+    tar -C "$root" -c . | docker import \
+      --change 'CMD ["/guestbook"]' \
+      --change 'EXPOSE 80' \
+      --change 'ENV PATH=/usr/bin:/bin' \
+      --change "LABEL io.orchestrator.source-hash=$hash" \
+      --change 'LABEL org.opencontainers.image.description="Local stand-in for gcr.io/google-samples/gb-frontend:v4"' \
+      - orchestrator/guestbook:latest >/dev/null
+    rm -rf "$root"
+    say "built image orchestrator/guestbook:latest"
+  else
+    say "image orchestrator/guestbook:latest is up to date"
+  fi
+  docker tag orchestrator/guestbook:latest gcr.io/google-samples/gb-frontend:v4
+}
+
 ensure_docker
 build_http_server
+build_redis_image orchestrator/redis "$here/redis/redis-entrypoint.sh" k8s.gcr.io/redis:e2e
+build_redis_image orchestrator/redis-replica "$here/redis/replica-entrypoint.sh" gcr.io/google_samples/gb-redisslave:v1
+build_guestbook

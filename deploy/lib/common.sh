@@ -7,6 +7,9 @@ ORCH_CLUSTER_PORT="${ORCH_CLUSTER_PORT:-4050}"
 ORCH_NODE_ADDRESS="${ORCH_NODE_ADDRESS:-127.0.0.1}"
 ORCH_NODE_NAME="${ORCH_NODE_NAME:-$(hostname | tr "[:upper:]" "[:lower:]")}"
 ORCH_CONTEXT="${ORCH_CONTEXT:-orchestrator}"
+# the upstream name servers of cluster DNS (the kubelet's resolv-conf)
+ORCH_RESOLV_CONF="${ORCH_RESOLV_CONF:-/etc/resolv.conf}"
+ORCH_HEALTHZ_PORT="${ORCH_HEALTHZ_PORT:-10248}"
 ORCH_BUILD_DIR="$ORCH_STATE_DIR/bin"
 
 say()  { printf '%s\n' "$*"; }

@@ -4,14 +4,16 @@ using Akka.Remote.Hosting;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
+using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Protocol.Serialization;
 
 // The master: the Kubernetes API (HTTPS, bearer token) in front of the ObjectStore actor, the control plane,
 // and Akka cluster role "master" (its own seed node) that the nodes join.
 // Options: --data-dir (./.state/master) --api-address (127.0.0.1) --api-port (6443)
-//          --cluster-address (127.0.0.1) --cluster-port (4050)
+//          --cluster-address (127.0.0.1) --cluster-port (4050) --service-cidr (172.28.128.0/17)
 //          --node-monitor-grace-period (40) --node-monitor-period (5) --pod-eviction-timeout (300) seconds
 var builder = WebApplication.CreateBuilder(args);
+if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);
 var api = ApiServerOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Node.Agent;
 using Orchestrator.Node.Agent.Kubelet;
+using Orchestrator.Node.Dns;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Shared.Protocol;
@@ -30,11 +31,16 @@ public static class NodeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Information);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
-        builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort));
+        var pods = options.PodNetwork;
+        var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.Gateway), options.ClusterDnsPort);
+        builder.Services.AddSingleton<ServiceDirectory>();
+        builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)), ReadToken(options.KubeletTokenFile));
         builder.Services.AddSingleton(kubelet);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(kubelet.EndPoint));
-        builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString()));
+        builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),
+            pods, new PodDns(pods.Gateway, options.ClusterDomain)));
+        builder.Services.AddSingleton(new ClusterDnsOptions(dnsEndPoint, options.ClusterDomain, options.ResolvConf));
         builder.Services.AddSingleton<DockerRuntime>();
         builder.Services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerRuntime>());
 
@@ -66,6 +72,12 @@ public static class NodeHost
 
         var app = builder.Build();
         app.UseKubeletApi();
+        // cluster DNS listens on the bridge's gateway address, which exists once the runtime made the network
+        var dns = new ClusterDns(app.Services.GetRequiredService<ClusterDnsOptions>(), app.Services.GetRequiredService<ServiceDirectory>(),
+            app.Services.GetRequiredService<ILogger<ClusterDns>>());
+        var lifetimeForDns = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetimeForDns.ApplicationStarted.Register(() => _ = StartDnsWhenNetworkExistsAsync(app.Services.GetRequiredService<IContainerRuntime>(), dns, lifetimeForDns.ApplicationStopping));
+        lifetimeForDns.ApplicationStopping.Register(() => dns.Dispose());
         app.MapServiceProxy();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() =>
@@ -88,4 +100,18 @@ public static class NodeHost
 
     private static string? ReadToken(string? path) =>
         path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() is { Length: > 0 } t ? t : null : null;
+
+    private static async Task StartDnsWhenNetworkExistsAsync(IContainerRuntime runtime, ClusterDns dns, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await runtime.EnsureNetworkAsync(stopping);
+                if (await dns.TryStartAsync()) return;
+            }
+            catch (Exception) when (!stopping.IsCancellationRequested) { }
+            await Task.Delay(TimeSpan.FromSeconds(5), stopping).ContinueWith(_ => { });
+        }
+    }
 }

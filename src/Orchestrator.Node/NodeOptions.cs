@@ -3,7 +3,8 @@ using System.Net;
 
 namespace Orchestrator.Node;
 
-/// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port</c>.</summary>
+/// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
+/// --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port</c>.</summary>
 public sealed record NodeOptions(
     string Name,
     IPAddress Address,
@@ -13,12 +14,20 @@ public sealed record NodeOptions(
     string Network,
     int HealthzPort,
     int KubeletPort = 0,
-    string? KubeletTokenFile = null)
+    string? KubeletTokenFile = null,
+    string PodCidr = Runtime.PodNetwork.DefaultCidr,
+    string ResolvConf = "/etc/resolv.conf",
+    string ClusterDomain = "cluster.local",
+    int ClusterDnsPort = 53)
 {
+    public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.FromCidr(PodCidr);
+
     public const string Usage =
         "usage: orchestrator-node [--name <node name>] [--address 127.0.0.1] [--master 127.0.0.1:4050] [--cluster-port 0]\n" +
         "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]\n" +
-        "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]";
+        "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]\n" +
+        "                         [--pod-cidr 172.28.0.0/16] [--resolv-conf /etc/resolv.conf] [--cluster-domain cluster.local]\n" +
+        "                         [--cluster-dns-port 53]";
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -32,7 +41,11 @@ public sealed record NodeOptions(
             else if (i + 1 < args.Count) values[arg[2..]] = args[++i];
             else throw new ArgumentException($"option '{arg}' needs a value");
         }
-        var known = new[] { "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file" };
+        var known = new[]
+        {
+            "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
+            "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port",
+        };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
 
@@ -51,6 +64,10 @@ public sealed record NodeOptions(
             Network: Get("network", "orchestrator"),
             HealthzPort: Port("healthz-port", 10248),
             KubeletPort: Port("kubelet-port", 0),
-            KubeletTokenFile: values.TryGetValue("kubelet-token-file", out var tokenFile) && tokenFile.Length > 0 ? tokenFile : null);
+            KubeletTokenFile: values.TryGetValue("kubelet-token-file", out var tokenFile) && tokenFile.Length > 0 ? tokenFile : null,
+            PodCidr: Get("pod-cidr", Runtime.PodNetwork.DefaultCidr),
+            ResolvConf: Get("resolv-conf", "/etc/resolv.conf"),
+            ClusterDomain: Get("cluster-domain", "cluster.local"),
+            ClusterDnsPort: Port("cluster-dns-port", 53));
     }
 }

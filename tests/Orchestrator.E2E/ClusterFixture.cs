@@ -29,11 +29,20 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["ORCH_CONTEXT"] = Context,
         ["ORCH_NODE_NAME"] = NodeName,
         ["KUBECONFIG"] = KubeConfig,
+        // cluster DNS forwards other names only to the fake upstream some tests run (never a real resolver)
+        ["ORCH_RESOLV_CONF"] = ResolvConf,
+        ["ORCH_HEALTHZ_PORT"] = "10348", // not the default: a hand-started cluster may hold 10248
     };
+
+    /// <summary>Where a test's fake upstream DNS server listens (port 53); the node's resolv.conf names it.</summary>
+    public const string FakeUpstreamDns = "127.0.0.77";
+
+    public string ResolvConf => Path.Combine(StateDir, "resolv.conf");
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(StateDir);
+        await File.WriteAllTextAsync(ResolvConf, $"nameserver {FakeUpstreamDns}\n");
         await Script("down.sh", "--purge");
         var up = await Script("up.sh");
         if (up.ExitCode != 0)

@@ -7,12 +7,12 @@ public static class DefaultObjects
 {
     public static readonly IReadOnlyList<string> NamespaceNames = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    public const string KubernetesServiceIp = "10.96.0.1";
+    public static string KubernetesServiceIp => Admission.ClusterIpRange.First;
 
     public static IEnumerable<V1Namespace> Namespaces() =>
         NamespaceNames.Select(n => new V1Namespace { Metadata = new V1ObjectMeta { Name = n } });
 
-    /// <summary>The API server's own Service in "default": ClusterIP 10.96.0.1, port 443 named https.</summary>
+    /// <summary>The API server's own Service in "default": the first ClusterIP of the service range, port 443 named https.</summary>
     public static V1Service KubernetesService() => new()
     {
         Metadata = new V1ObjectMeta

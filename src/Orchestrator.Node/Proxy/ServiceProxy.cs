@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Dns;
 using Orchestrator.Shared.Protocol;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
@@ -13,7 +14,10 @@ namespace Orchestrator.Node.Proxy;
 /// the map from listening socket to cluster, and the set of listeners. Each <see cref="Apply"/> swaps all three for a
 /// new immutable snapshot: clusters first, so a newly opened listener never points at a cluster YARP does not know.
 /// Requests are routed by <see cref="RouteByListenerAsync"/> (the connection's local IP:port picks the cluster) and
-/// then balanced by YARP across the ready endpoints; a cluster without endpoints answers 503.
+/// then balanced by YARP across the ready endpoints; a cluster without endpoints answers 503. Connections that are
+/// not HTTP are forwarded at L4 by the <see cref="TcpForwarder"/> from the same snapshot. ClusterIPs become local
+/// addresses of the pod bridge (<see cref="ClusterIpAddresses"/>) before their listeners open. Each Apply also
+/// publishes the services to the <see cref="ServiceDirectory"/> (cluster DNS, service env vars).
 /// </summary>
 public sealed class ServiceProxy : IServiceProxy
 {
@@ -24,16 +28,25 @@ public sealed class ServiceProxy : IServiceProxy
     private readonly Listeners _listeners;
     private readonly ILogger<ServiceProxy> _log;
     private readonly object _applyLock = new();
+    private readonly ClusterIpAddresses _clusterIpAddresses;
+    private readonly ServiceDirectory _directory;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
+    private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
     private IReadOnlyList<string> _lastSkipped = [];
 
-    public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log)
+    public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log,
+        ClusterIpAddresses? clusterIpAddresses = null, ServiceDirectory? directory = null)
     {
         _nodeAddress = nodeAddress;
         _yarp = yarp;
         _listeners = listeners;
         _log = log;
+        _clusterIpAddresses = clusterIpAddresses ?? new ClusterIpAddresses(null, log);
+        _directory = directory ?? new ServiceDirectory();
     }
+
+    /// <summary>The L4 route of a listening socket, read by the <see cref="TcpForwarder"/> per connection.</summary>
+    public TcpRoute? TcpRouteFor(IPEndPoint listener) => _tcpByListener.GetValueOrDefault(listener);
 
     /// <summary>The route every request matches; the listener middleware reassigns its cluster.</summary>
     public static IReadOnlyList<RouteConfig> Routes { get; } =
@@ -48,11 +61,18 @@ public sealed class ServiceProxy : IServiceProxy
 
     public void Apply(ServicesChanged services)
     {
-        var plan = YarpConfigFromEndpoints.Build(services, _nodeAddress);
+        var plan = YarpConfigFromEndpoints.Build(services, _nodeAddress, _clusterIpAddresses.Enabled);
+        _directory.Publish(services);
         lock (_applyLock)
         {
+            // a ClusterIP listener can bind only once its address is local; one that could not be added waits
+            var local = _clusterIpAddresses.Ensure(plan.ClusterIps);
+            var listeners = plan.Listeners.Where(l => !plan.ClusterIps.Contains(l.EndPoint.Address) || local.Contains(l.EndPoint.Address)).ToList();
+            plan = plan with { Listeners = listeners };
             _yarp.Update(Routes, plan.Clusters);
             _clusterByListener = plan.Listeners.ToFrozenDictionary(l => l.EndPoint, l => l.ClusterId);
+            _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
+                .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
             var before = _listeners.Current;
             if (_listeners.Replace(plan.Listeners.Select(l => l.EndPoint)))
             {

@@ -3,6 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orchestrator.Node.Dns;
+using Yarp.ReverseProxy.Model;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -13,17 +16,31 @@ namespace Orchestrator.Node.Proxy;
 /// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>.</summary>
 public static class ServiceProxyHosting
 {
-    public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint)
+    public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint,
+        string? clusterIpBridge = null)
     {
         var listeners = new Listeners();
+        var metrics = new ProxyMetrics();
         builder.Services.AddSingleton(listeners);
+        builder.Services.AddSingleton(metrics);
+        builder.Services.TryAddSingleton<ServiceDirectory>();
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
-            listeners, sp.GetRequiredService<ILogger<ServiceProxy>>()));
+            listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
+            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()),
+            sp.GetRequiredService<ServiceDirectory>()));
         builder.Services.AddSingleton<IServiceProxy>(sp => sp.GetRequiredService<ServiceProxy>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // every listener (the config-loaded service listeners included) first decides HTTP or L4 TCP
+            kestrel.ConfigureEndpointDefaults(endpoint =>
+            {
+                var services = endpoint.ApplicationServices;
+                var proxy = services.GetRequiredService<ServiceProxy>();
+                var forwarder = new TcpForwarder(proxy.TcpRouteFor, metrics, services.GetRequiredService<ILogger<TcpForwarder>>());
+                endpoint.Use(forwarder.Middleware);
+            });
             // the status endpoint is fixed; service listeners come and go with the Listeners configuration
             kestrel.Listen(statusEndPoint);
             kestrel.Configure(listeners.Configuration, reloadOnChange: true);
@@ -34,6 +51,7 @@ public static class ServiceProxyHosting
     public static WebApplication MapServiceProxy(this WebApplication app)
     {
         var proxy = app.Services.GetRequiredService<ServiceProxy>();
+        var metrics = app.Services.GetRequiredService<ProxyMetrics>();
         // requests on a socket that is not a service listener are for the node itself (the status endpoint)
         app.Use(async (context, next) =>
         {
@@ -48,9 +66,18 @@ public static class ServiceProxyHosting
         app.MapReverseProxy(pipeline =>
         {
             pipeline.Use(proxy.RouteByListenerAsync);
+            pipeline.Use(async (context, next) =>
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                await next();
+                var service = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
+                metrics.Record(service, "http", context.Response.StatusCode >= 500, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            });
             pipeline.UseSessionAffinity();
+            pipeline.Use(RetryOnConnectFailure.RememberCandidates);
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
+            pipeline.Use(RetryOnConnectFailure.InvokeAsync);
         });
         return app;
     }
@@ -59,6 +86,9 @@ public static class ServiceProxyHosting
     {
         switch (context.Request.Path.Value)
         {
+            case "/metrics":
+                context.Response.ContentType = "text/plain; version=0.0.4";
+                return context.Response.WriteAsync(context.RequestServices.GetRequiredService<ProxyMetrics>().Render());
             case "/healthz":
                 context.Response.ContentType = "text/plain";
                 return context.Response.WriteAsync("ok");

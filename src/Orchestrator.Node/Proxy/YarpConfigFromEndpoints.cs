@@ -4,6 +4,7 @@ using k8s.Models;
 using Orchestrator.Shared.Protocol;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Orchestrator.Node.Proxy;
@@ -12,21 +13,32 @@ namespace Orchestrator.Node.Proxy;
 public sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service);
 
 /// <summary>An immutable snapshot of the proxy's configuration for one ServicesChanged.</summary>
-public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped);
+public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped)
+{
+    /// <summary>The L4 view of each cluster (service port), by cluster id.</summary>
+    public IReadOnlyDictionary<string, TcpRoute> TcpRoutes { get; init; } = new Dictionary<string, TcpRoute>();
+
+    /// <summary>The ClusterIPs the listeners use: they must be local addresses before the listeners bind.</summary>
+    public IReadOnlySet<IPAddress> ClusterIps { get; init; } = new HashSet<IPAddress>();
+}
 
 /// <summary>
 /// Turns Services and Endpoints into listeners and YARP clusters, like kube-proxy turns them into rules:
-/// a listener on the node address at each nodePort (NodePort and LoadBalancer services) and on each loopback
-/// externalIP at the service port; one cluster per service port whose destinations are the ready endpoint
-/// addresses × the endpoint port matched by name. Pure, so it is tested without sockets.
+/// a listener on the node address at each nodePort (NodePort and LoadBalancer services), on each loopback
+/// externalIP at the service port and (when <c>clusterIps</c>) on the ClusterIP at the service port; one cluster per
+/// service port whose destinations are the ready endpoint addresses × the endpoint port matched by name, with
+/// active and passive health checks; and the same backends as a <see cref="TcpRoute"/> for L4 forwarding.
+/// Pure, so it is tested without sockets.
 /// </summary>
 public static class YarpConfigFromEndpoints
 {
     /// <summary>A cluster without destinations: the catch-all route needs one; YARP answers 503 from it.</summary>
     public const string UnassignedClusterId = "unassigned";
 
-    public static ProxyPlan Build(ServicesChanged changed, IPAddress nodeAddress)
+    public static ProxyPlan Build(ServicesChanged changed, IPAddress nodeAddress, bool clusterIps = false)
     {
+        var tcpRoutes = new Dictionary<string, TcpRoute>(StringComparer.Ordinal);
+        var clusterIpSet = new HashSet<IPAddress>();
         var endpointsByService = changed.Endpoints
             .GroupBy(e => Key(e.Metadata))
             .ToDictionary(g => g.Key, g => g.Last());
@@ -48,7 +60,17 @@ public static class YarpConfigFromEndpoints
                     continue;
                 }
                 var clusterId = $"{key}:{port.Name ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-                clusters.Add(Cluster(clusterId, Destinations(endpoints, port, single), service.Spec?.SessionAffinity));
+                var destinations = Destinations(endpoints, port, single);
+                var mode = ModeOf(port.AppProtocol);
+                clusters.Add(Cluster(clusterId, destinations, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
+                tcpRoutes[clusterId] = new TcpRoute(clusterId, key, mode,
+                    destinations.Keys.Select(IPEndPoint.Parse).ToList(), service.Spec?.SessionAffinity == "ClientIP");
+
+                if (clusterIps && IPAddress.TryParse(service.Spec?.ClusterIP, out var clusterIp) && clusterIp.AddressFamily == AddressFamily.InterNetwork)
+                {
+                    clusterIpSet.Add(clusterIp);
+                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key);
+                }
 
                 if (type is "NodePort" or "LoadBalancer" && port.NodePort is > 0)
                     AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), clusterId, key);
@@ -61,7 +83,7 @@ public static class YarpConfigFromEndpoints
                 }
             }
         }
-        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped);
+        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped) { TcpRoutes = tcpRoutes, ClusterIps = clusterIpSet };
 
         void AddListener(IPEndPoint endPoint, string clusterId, string service)
         {
@@ -91,11 +113,49 @@ public static class YarpConfigFromEndpoints
         return destinations;
     }
 
-    private static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations, string? sessionAffinity) => new()
+    /// <summary>appProtocol decides when given (http, https, kubernetes.io/h2c, kubernetes.io/ws… are HTTP; anything
+    /// else is plain TCP); without it each connection is sniffed.</summary>
+    internal static ProxyMode ModeOf(string? appProtocol) => appProtocol switch
+    {
+        null or "" => ProxyMode.Sniff,
+        _ when appProtocol.StartsWith("http", StringComparison.OrdinalIgnoreCase)
+               || appProtocol.StartsWith("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase)
+               || appProtocol.StartsWith("kubernetes.io/ws", StringComparison.OrdinalIgnoreCase) => ProxyMode.Http,
+        _ => ProxyMode.Tcp,
+    };
+
+    /// <summary>The annotation that picks a YARP balancing policy per service (HTTP only; L4 is round robin).</summary>
+    public const string BalancingPolicyAnnotation = "proxy.orchestrator.io/load-balancing";
+
+    private static readonly string[] BalancingPolicies =
+    [
+        LoadBalancingPolicies.RoundRobin, LoadBalancingPolicies.LeastRequests, LoadBalancingPolicies.PowerOfTwoChoices,
+        LoadBalancingPolicies.Random, LoadBalancingPolicies.FirstAlphabetical,
+    ];
+
+    internal static string BalancingPolicyOf(V1Service service) =>
+        service.Metadata?.Annotations?.TryGetValue(BalancingPolicyAnnotation, out var policy) == true
+            ? BalancingPolicies.FirstOrDefault(p => string.Equals(p, policy, StringComparison.OrdinalIgnoreCase)) ?? LoadBalancingPolicies.RoundRobin
+            : LoadBalancingPolicies.RoundRobin;
+
+    private static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations, string? sessionAffinity,
+        ProxyMode mode, string balancingPolicy) => new()
     {
         ClusterId = id,
-        LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : LoadBalancingPolicies.RoundRobin,
+        LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : balancingPolicy,
         Destinations = destinations,
+        // on top of endpoint readiness: a destination that fails transport twice in a row is skipped for a while
+        // (passive), and HTTP ports are probed (active) so a hung pod is skipped before a client hits it. Plain-TCP
+        // ports are not probed with HTTP. With every destination unhealthy YARP falls back to all of them.
+        HealthCheck = new HealthCheckConfig
+        {
+            AvailableDestinationsPolicy = "HealthyOrPanic",
+            Passive = new PassiveHealthCheckConfig { Enabled = true, Policy = "TransportFailureRate", ReactivationPeriod = TimeSpan.FromSeconds(10) },
+            Active = mode == ProxyMode.Tcp ? null : new ActiveHealthCheckConfig
+            {
+                Enabled = true, Interval = TimeSpan.FromSeconds(5), Timeout = TimeSpan.FromSeconds(2), Policy = "ConsecutiveFailures", Path = "/",
+            },
+        },
         // pods speak HTTP/1.1 in clear text; no h2c attempts
         HttpRequest = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower },
     };

@@ -4,10 +4,13 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Dns;
 
 namespace Orchestrator.Node.Runtime;
 
-public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress);
+/// <summary>Pods and Dns are null in runtime tests: a plain bridge network, Docker's default resolver.</summary>
+public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress,
+    PodNetwork? Pods = null, PodDns? Dns = null);
 
 /// <summary>
 /// <see cref="IContainerRuntime"/> on the Docker Engine API — the only user of Docker.DotNet.
@@ -20,11 +23,13 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     private readonly DockerClient _client;
     private readonly DockerRuntimeOptions _options;
     private readonly ILogger _log;
+    private readonly ServiceDirectory? _services;
 
-    public DockerRuntime(DockerRuntimeOptions options, ILogger<DockerRuntime> log)
+    public DockerRuntime(DockerRuntimeOptions options, ILogger<DockerRuntime> log, ServiceDirectory? services = null)
     {
         _options = options;
         _log = log;
+        _services = services;
         _client = new DockerClientConfiguration(new Uri(options.Endpoint)).CreateClient();
     }
 
@@ -36,15 +41,22 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
 
     public async Task EnsureNetworkAsync(CancellationToken ct = default)
     {
-        if (await NetworkExistsAsync(ct)) return;
+        if (await NetworkExistsAsync(ct) && !await ReplaceMismatchedNetworkAsync(ct)) return;
         try
         {
+            var pods = _options.Pods;
             await _client.Networks.CreateNetworkAsync(new NetworksCreateParameters
             {
                 Name = _options.NetworkName,
                 Driver = "bridge",
                 CheckDuplicate = true,
                 Labels = new Dictionary<string, string> { ["io.orchestrator.network"] = "pods" },
+                IPAM = pods is null ? null : new IPAM
+                {
+                    Driver = "default",
+                    Config = [new IPAMConfig { Subnet = pods.Subnet, IPRange = pods.IpRange, Gateway = pods.Gateway }],
+                },
+                Options = pods is null ? null : new Dictionary<string, string> { ["com.docker.network.bridge.name"] = pods.Bridge },
             }, ct);
             _log.LogInformation("Created docker network {Network}", _options.NetworkName);
         }
@@ -53,6 +65,28 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             // another node agent on this machine created it first
             if (!await NetworkExistsAsync(ct)) throw;
         }
+    }
+
+    /// <summary>
+    /// A network of our name made without the pod subnet (an older node, another tool) cannot carry ClusterIPs:
+    /// replace it when no container uses it; otherwise keep it and say so. True when it was removed.
+    /// </summary>
+    private async Task<bool> ReplaceMismatchedNetworkAsync(CancellationToken ct)
+    {
+        if (_options.Pods is not { } pods) return false;
+        var network = await _client.Networks.InspectNetworkAsync(_options.NetworkName, ct);
+        var subnetOk = network.IPAM?.Config?.Any(c => c.Subnet == pods.Subnet) == true;
+        var bridgeOk = network.Options?.TryGetValue("com.docker.network.bridge.name", out var bridge) == true && bridge == pods.Bridge;
+        if (subnetOk && bridgeOk) return false;
+        if (network.Containers is { Count: > 0 })
+        {
+            _log.LogWarning("Docker network {Network} is not on {Subnet} (bridge {Bridge}) and has containers; keeping it, " +
+                            "so ClusterIPs and cluster DNS are not reachable from pods", _options.NetworkName, pods.Subnet, pods.Bridge);
+            return false;
+        }
+        _log.LogInformation("Replacing docker network {Network}: recreating it on {Subnet}", _options.NetworkName, pods.Subnet);
+        await _client.Networks.DeleteNetworkAsync(network.ID, ct);
+        return true;
     }
 
     private async Task<bool> NetworkExistsAsync(CancellationToken ct)
@@ -151,6 +185,7 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
         };
         ApplyLimits(c.Resources, hostConfig);
+        ApplyDns(r.Pod, hostConfig);
 
         var podName = r.Pod.Metadata.Name;
         return new CreateContainerParameters
@@ -158,7 +193,7 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             Name = ContainerLabels.ContainerNameFor(r),
             Image = WithDefaultTag(c.Image),
             Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName,
-            Env = ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress),
+            Env = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress)),
             Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
             Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
             WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
@@ -168,6 +203,41 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             OpenStdin = c.Stdin ?? false,
             HostConfig = hostConfig,
         };
+    }
+
+    /// <summary>dnsPolicy ClusterFirst (the default): the node's cluster DNS with the kubelet's search path and
+    /// ndots:5; None: the pod's dnsConfig; Default: Docker's own resolver configuration (the host's).</summary>
+    private void ApplyDns(V1Pod pod, HostConfig hostConfig)
+    {
+        var policy = pod.Spec?.DnsPolicy ?? "ClusterFirst";
+        var config = pod.Spec?.DnsConfig;
+        if (policy is "ClusterFirst" or "ClusterFirstWithHostNet" && _options.Dns is { } dns)
+        {
+            var ns = pod.Metadata.NamespaceProperty ?? "default";
+            hostConfig.DNS = [dns.Nameserver, .. config?.Nameservers ?? []];
+            hostConfig.DNSSearch = [.. dns.SearchFor(ns), .. config?.Searches ?? []];
+            hostConfig.DNSOptions = ["ndots:5", .. (config?.Options ?? []).Where(o => o.Name != "ndots").Select(DnsOption)];
+        }
+        else if (policy == "None" && config is not null)
+        {
+            hostConfig.DNS = config.Nameservers?.ToList() ?? [];
+            hostConfig.DNSSearch = config.Searches?.ToList() ?? [];
+            hostConfig.DNSOptions = config.Options?.Select(DnsOption).ToList() ?? [];
+        }
+    }
+
+    private static string DnsOption(V1PodDNSConfigOption o) => string.IsNullOrEmpty(o.Value) ? o.Name : $"{o.Name}:{o.Value}";
+
+    /// <summary>The services' env vars (enableServiceLinks, default true) come first; the container's own win.</summary>
+    private List<string> WithServiceEnvironment(V1Pod pod, List<string> own)
+    {
+        if (_services is null || pod.Spec?.EnableServiceLinks == false) return own;
+        var defined = own.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
+        return _services.EnvironmentFor(pod.Metadata.NamespaceProperty ?? "default")
+            .Where(kv => !defined.Contains(kv.Key))
+            .Select(kv => $"{kv.Key}={kv.Value}")
+            .Concat(own)
+            .ToList();
     }
 
     private static void ApplyLimits(V1ResourceRequirements? resources, HostConfig hostConfig)

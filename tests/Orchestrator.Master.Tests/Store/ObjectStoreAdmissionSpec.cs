@@ -30,7 +30,7 @@ public class ObjectStoreAdmissionSpec : StoreSpecBase
     public void Services_get_cluster_ips_after_the_kubernetes_service_and_node_ports_are_exclusive()
     {
         var first = (V1Service)Stored(new CreateObject("services", Objects.Service("webapp1-svc", type: "NodePort", nodePort: 30080)));
-        Assert.Equal("10.96.0.2", first.Spec.ClusterIP);
+        Assert.Equal("172.28.128.2", first.Spec.ClusterIP);
         Assert.Equal(30080, first.Spec.Ports[0].NodePort);
 
         var error = Failed(new CreateObject("services", Objects.Service("other", type: "NodePort", nodePort: 30080)));

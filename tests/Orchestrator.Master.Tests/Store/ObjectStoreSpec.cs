@@ -31,7 +31,7 @@ public class ObjectStoreSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotE
         Assert.Equal(["default", "kube-node-lease", "kube-public", "kube-system"], names);
 
         var svc = (V1Service)Stored(new GetObject(new ResourceKey("services", "default", "kubernetes")));
-        Assert.Equal("10.96.0.1", svc.Spec.ClusterIP);
+        Assert.Equal("172.28.128.1", svc.Spec.ClusterIP);
         Assert.Equal(443, svc.Spec.Ports.Single().Port);
     }
 

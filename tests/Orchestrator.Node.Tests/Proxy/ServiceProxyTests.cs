@@ -183,7 +183,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         }
     }
 
-    private static int FreePort(IPAddress address)
+    internal static int FreePort(IPAddress address)
     {
         using var probe = new TcpListener(address, 0);
         probe.Start();

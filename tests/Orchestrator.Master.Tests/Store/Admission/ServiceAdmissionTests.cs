@@ -26,11 +26,11 @@ public class ServiceAdmissionTests
     {
         var svc = Objects.Service("web");
         svc.Spec.Type = null;
-        Assert.Empty(Admit(svc, null, Existing("kubernetes", "10.96.0.1"), Existing("a", "10.96.0.2")));
+        Assert.Empty(Admit(svc, null, Existing("kubernetes", "172.28.128.1"), Existing("a", "172.28.128.2")));
 
         Assert.Equal("ClusterIP", svc.Spec.Type);
-        Assert.Equal("10.96.0.3", svc.Spec.ClusterIP);
-        Assert.Equal(["10.96.0.3"], svc.Spec.ClusterIPs);
+        Assert.Equal("172.28.128.3", svc.Spec.ClusterIP);
+        Assert.Equal(["172.28.128.3"], svc.Spec.ClusterIPs);
         Assert.Equal(["IPv4"], svc.Spec.IpFamilies);
         Assert.Equal("SingleStack", svc.Spec.IpFamilyPolicy);
         Assert.Equal("None", svc.Spec.SessionAffinity);
@@ -44,7 +44,7 @@ public class ServiceAdmissionTests
     public void NodePort_service_gets_a_node_port_and_cluster_traffic_policy()
     {
         var svc = Objects.Service("web", type: "NodePort");
-        Assert.Empty(Admit(svc, null, Existing("a", "10.96.0.2", 30000)));
+        Assert.Empty(Admit(svc, null, Existing("a", "172.28.128.2", 30000)));
         Assert.Equal(30001, svc.Spec.Ports[0].NodePort);
         Assert.Equal("Cluster", svc.Spec.ExternalTrafficPolicy);
     }
@@ -53,7 +53,7 @@ public class ServiceAdmissionTests
     public void A_node_port_in_use_is_refused()
     {
         var svc = Objects.Service("web", type: "NodePort", nodePort: 30080);
-        var cause = Assert.Single(Admit(svc, null, Existing("a", "10.96.0.2", 30080)));
+        var cause = Assert.Single(Admit(svc, null, Existing("a", "172.28.128.2", 30080)));
         Assert.Equal("spec.ports[0].nodePort", cause.Field);
         Assert.Equal("Invalid value: 30080: provided port is already allocated", cause.Message);
     }
@@ -85,10 +85,10 @@ public class ServiceAdmissionTests
     [Fact]
     public void Update_that_omits_allocations_keeps_them()
     {
-        var old = Existing("web", "10.96.0.7", 30123);
+        var old = Existing("web", "172.28.128.7", 30123);
         var update = Objects.Service("web", type: "NodePort");
         Assert.Empty(Admit(update, old));
-        Assert.Equal("10.96.0.7", update.Spec.ClusterIP);
+        Assert.Equal("172.28.128.7", update.Spec.ClusterIP);
         Assert.Equal(30123, update.Spec.Ports[0].NodePort);
     }
 
@@ -96,9 +96,9 @@ public class ServiceAdmissionTests
     public void A_requested_cluster_ip_must_be_free_and_in_range()
     {
         var taken = Objects.Service("web");
-        taken.Spec.ClusterIP = "10.96.0.1";
-        Assert.Equal("Invalid value: []string{\"10.96.0.1\"}: failed to allocate IP 10.96.0.1: provided IP is already allocated",
-            Assert.Single(Admit(taken, null, Existing("kubernetes", "10.96.0.1"))).Message);
+        taken.Spec.ClusterIP = "172.28.128.1";
+        Assert.Equal("Invalid value: []string{\"172.28.128.1\"}: failed to allocate IP 172.28.128.1: provided IP is already allocated",
+            Assert.Single(Admit(taken, null, Existing("kubernetes", "172.28.128.1"))).Message);
 
         var outside = Objects.Service("web");
         outside.Spec.ClusterIP = "192.168.1.1";

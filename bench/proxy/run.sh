@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Proxy benchmark: requests/s and p50/p99 latency with wrk through a NodePort (the node's YARP proxy) against
+# direct requests to the container's published port, for 1 and 3 replicas, measured in the same run; then the
+# time from a pod's death (its container killed) to no request failing any more.
+# Brings up a private cluster (own state dir, ports, node name) and takes it down at the end. Holds the machine's
+# E2E lock while it runs (the cluster serves ClusterIPs and DNS on the shared pod bridge).
+#   bench/proxy/run.sh            # DURATION=10 CONNECTIONS=16 THREADS=2 to change the load
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export ORCH_STATE_DIR="${ORCH_STATE_DIR:-/tmp/orchestrator-bench-proxy}" ORCH_API_PORT=36443 ORCH_CLUSTER_PORT=34050
+export ORCH_NODE_NAME=bench-proxy-node ORCH_CONTEXT=bench-proxy ORCH_HEALTHZ_PORT=30248
+export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
+source "$here/../../deploy/lib/common.sh"
+DURATION="${DURATION:-10}" CONNECTIONS="${CONNECTIONS:-16}" THREADS="${THREADS:-2}"
+NODE_PORT=31990
+
+if [ -z "${BENCH_LOCKED:-}" ]; then
+  exec env BENCH_LOCKED=1 flock /tmp/orchestrator-e2e.lock "$0" "$@"
+fi
+ensure_packages wrk curl
+mkdir -p "$ORCH_STATE_DIR"
+echo "nameserver 127.0.0.78" > "$ORCH_STATE_DIR/resolv.conf"   # no upstream: the benchmark resolves nothing outside
+export ORCH_RESOLV_CONF="$ORCH_STATE_DIR/resolv.conf"
+trap '"$ORCH_ROOT/deploy/down.sh" --purge >/dev/null 2>&1 || true' EXIT
+"$ORCH_ROOT/deploy/up.sh" >/dev/null
+k() { kubectl --context "$ORCH_CONTEXT" "$@"; }
+
+k create deployment bench --image=katacoda/docker-http-server:latest --port=80 >/dev/null
+k create service nodeport bench --tcp=80:80 --node-port=$NODE_PORT >/dev/null
+
+wait_replicas() { # n
+  for _ in $(seq 1 120); do
+    [ "$(k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | wc -w)" -eq "$1" ] && return 0
+    sleep 0.5
+  done
+  die "bench did not reach $1 ready endpoints"
+}
+
+# one wrk run → "rps p50_ms p99_ms"
+measure() { # url
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+}
+
+printf '%-9s %-10s %10s %9s %9s\n' replicas path req/s p50_ms p99_ms
+for replicas in 1 3; do
+  k scale deployment bench --replicas=$replicas >/dev/null
+  wait_replicas $replicas
+  container=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
+  direct_port=$(docker port "$container" 80/tcp | head -1 | sed 's/.*://')
+  curl -sf "127.0.0.1:$NODE_PORT/" >/dev/null   # warm the proxy's connection pool
+  read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$direct_port/")
+  read -r n_rps n_p50 n_p99 < <(measure "http://127.0.0.1:$NODE_PORT/")
+  printf '%-9s %-10s %10s %9s %9s\n' "$replicas" direct "$d_rps" "$d_p50" "$d_p99"
+  printf '%-9s %-10s %10s %9s %9s\n' "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99"
+  awk -v n="$n_rps" -v d="$d_rps" -v np="$n_p50" -v dp="$d_p50" -v r="$replicas" \
+    'BEGIN { printf "ratio     %d replica(s): nodeport/direct throughput %.2f, p50 latency %.2fx\n", r, n / d, np / dp }'
+done
+
+# pod death → no failing request: a steady stream (one request every 10 ms) while one of 3 containers is killed
+victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
+log="$ORCH_STATE_DIR/stream.log"
+: > "$log"
+( end=$(( $(date +%s%3N) + 8000 ))
+  while [ "$(date +%s%3N)" -lt "$end" ]; do
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "127.0.0.1:$NODE_PORT/" || true)
+    echo "$(date +%s%3N) $code" >> "$log"
+    sleep 0.01
+  done ) &
+stream=$!
+sleep 2
+victim_ip=$(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$victim")
+victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
+victim_id=$(docker inspect -f '{{.Id}}' "$victim")
+killed=$(date +%s%3N)
+docker kill "$victim" >/dev/null
+# the dead backend stops receiving requests when its endpoint is withdrawn (pod not ready) or when its pod's
+# restarted container (a new one, possibly on the same IP) serves again
+withdrawn="" how=""
+for _ in $(seq 1 200); do
+  if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
+    withdrawn=$(( $(date +%s%3N) - killed )); how="endpoint withdrawn"; break
+  fi
+  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$victim_id" | head -1 || true)
+  if [ -n "$replacement" ]; then
+    withdrawn=$(( $(date +%s%3N) - killed )); how="pod's container restarted on $(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$replacement")"; break
+  fi
+  sleep 0.05
+done
+wait $stream
+awk -v k="$killed" '
+  { total++ } $2 != "200" { failed++; if ($1 >= k) last = $1 }
+  END {
+    printf "pod death: %d requests in the stream, %d failed", total, failed
+    if (last) printf "; last failure %d ms after the kill\n", last - k; else printf "; none failed after the kill\n"
+  }' "$log"
+echo "pod death: backend $victim_ip out of service ${withdrawn:-(not within 10 s)} ms after the kill: ${how:-?} (requests meanwhile were retried on other pods)"
+echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS)"

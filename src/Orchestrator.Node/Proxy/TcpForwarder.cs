@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Node.Proxy;
+
+/// <summary>How a service port's connections are proxied: HTTP through YARP, raw TCP, or decided per connection.</summary>
+public enum ProxyMode { Sniff, Http, Tcp }
+
+/// <summary>The L4 view of one service port: its mode, its ready backends (pod IP:port) and session affinity.</summary>
+public sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, bool ClientIpAffinity);
+
+/// <summary>
+/// Kestrel connection middleware in front of every service listener. A port whose appProtocol says HTTP goes to the
+/// HTTP pipeline (YARP); one that says anything else is forwarded at L4; otherwise the first bytes decide: a client
+/// that starts with an HTTP method is HTTP, any other first bytes — or silence for <see cref="SniffTimeout"/>, as
+/// with server-speaks-first protocols — mean TCP. L4 connections pick a ready backend (round robin, or by client
+/// address with sessionAffinity ClientIP), fall through to the next one when a connect fails, and live on when the
+/// endpoint set changes (connection draining: only new connections see the new set).
+/// </summary>
+public sealed class TcpForwarder
+{
+    public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
+    private static readonly byte[][] Methods =
+        new[] { "GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PRI * HTTP/2" }
+            .Select(m => Encoding.ASCII.GetBytes(m)).ToArray();
+
+    private readonly Func<IPEndPoint, TcpRoute?> _routeFor;
+    private readonly ProxyMetrics _metrics;
+    private readonly ILogger _log;
+    private int _roundRobin;
+
+    public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ProxyMetrics metrics, ILogger log)
+    {
+        _routeFor = routeFor;
+        _metrics = metrics;
+        _log = log;
+    }
+
+    public ConnectionDelegate Middleware(ConnectionDelegate next) => connection => OnConnectionAsync(connection, next);
+
+    private async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (connection.LocalEndPoint is not IPEndPoint local || _routeFor(Normalize(local)) is not { } route)
+        {
+            await next(connection);
+            return;
+        }
+        var mode = route.Mode == ProxyMode.Sniff ? await SniffAsync(connection.Transport.Input, connection.ConnectionClosed) : route.Mode;
+        if (mode == ProxyMode.Http) await next(connection);
+        else await ForwardAsync(connection, _routeFor(Normalize(local)) ?? route);
+    }
+
+    internal static IPEndPoint Normalize(IPEndPoint ep) =>
+        ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
+
+    /// <summary>Reads without consuming until the first bytes decide; whatever was read stays for the next reader.</summary>
+    internal static async Task<ProxyMode> SniffAsync(PipeReader input, CancellationToken closed)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
+        timeout.CancelAfter(SniffTimeout);
+        while (true)
+        {
+            ReadResult result;
+            try { result = await input.ReadAsync(timeout.Token); }
+            catch (OperationCanceledException) { return ProxyMode.Tcp; }
+            var verdict = Classify(result.Buffer);
+            if (verdict is not null || result.IsCompleted || result.IsCanceled)
+            {
+                input.AdvanceTo(result.Buffer.Start); // nothing consumed, nothing examined: the next reader sees it all
+                return verdict ?? ProxyMode.Tcp;
+            }
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    /// <summary>HTTP when the bytes start with a method, TCP when they cannot, null while they are a prefix of one.</summary>
+    internal static ProxyMode? Classify(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.Length == 0) return null;
+        Span<byte> head = stackalloc byte[12];
+        var n = (int)Math.Min(buffer.Length, head.Length);
+        buffer.Slice(0, n).CopyTo(head);
+        var seen = head[..n];
+        var prefixOfSome = false;
+        foreach (var method in Methods)
+        {
+            if (seen.Length >= method.Length && seen[..method.Length].SequenceEqual(method)) return ProxyMode.Http;
+            if (seen.Length < method.Length && method.AsSpan(0, seen.Length).SequenceEqual(seen)) prefixOfSome = true;
+        }
+        return prefixOfSome ? null : ProxyMode.Tcp;
+    }
+
+    private async Task ForwardAsync(ConnectionContext connection, TcpRoute route)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var client = connection.RemoteEndPoint as IPEndPoint;
+        using var backend = await ConnectAsync(route, client?.Address, connection.ConnectionClosed);
+        if (backend is null)
+        {
+            _metrics.Record(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
+            return;
+        }
+        await using var stream = new NetworkStream(backend, ownsSocket: false);
+        var toBackend = CopyToBackendAsync(connection.Transport.Input, stream, backend);
+        var toClient = CopyToClientAsync(stream, connection.Transport.Output);
+        var first = await Task.WhenAny(toBackend, toClient);
+        // the client half-closed: let the backend finish its answer; the backend closed: we are done
+        if (first == toBackend) await toClient;
+        _metrics.Record(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    }
+
+    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)
+    {
+        var backends = route.Backends;
+        if (backends.Count == 0) return null;
+        var start = route.ClientIpAffinity && client is not null
+            ? (int)(StableHash(client.ToString()) % (uint)backends.Count)
+            : (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)backends.Count);
+        for (var i = 0; i < backends.Count; i++)
+        {
+            var target = backends[(start + i) % backends.Count];
+            var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
+                timeout.CancelAfter(ConnectTimeout);
+                await socket.ConnectAsync(target, timeout.Token);
+                return socket;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                socket.Dispose();
+                _log.LogDebug("Backend {Backend} of {Service} refused: {Error}", target, route.Service, e.Message);
+            }
+        }
+        return null;
+    }
+
+    private static async Task CopyToBackendAsync(PipeReader input, NetworkStream stream, Socket backend)
+    {
+        try
+        {
+            await input.CopyToAsync(stream);
+            backend.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or ConnectionResetException or OperationCanceledException) { }
+    }
+
+    private static async Task CopyToClientAsync(NetworkStream stream, PipeWriter output)
+    {
+        try { await stream.CopyToAsync(output); }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException) { }
+        await output.CompleteAsync();
+    }
+
+    internal static uint StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var ch in text) hash = unchecked((hash ^ ch) * 16777619u);
+        return hash;
+    }
+}
