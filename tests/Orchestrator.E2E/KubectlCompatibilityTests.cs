@@ -272,7 +272,7 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
         Assert.Equal("secret/gen created\n", await K("create", "secret", "generic", "gen", "-n", ns, "--from-literal=p=s3cret"));
         Assert.Equal("s3cret", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(
             await K("get", "secret", "gen", "-n", ns, "-o", "jsonpath={.data.p}"))));
-        Assert.Matches(@"gen\s+ClusterIP\s+10\.\S+\s+<none>\s+80/TCP", await K("get", "svc", "gen", "-n", ns));
+        Assert.Matches(@"gen\s+ClusterIP\s+172\.28\.\S+\s+<none>\s+80/TCP", await K("get", "svc", "gen", "-n", ns));
         await K("delete", "namespace", ns, "--wait=false");
     }
 

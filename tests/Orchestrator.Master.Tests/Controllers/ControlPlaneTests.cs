@@ -56,9 +56,11 @@ public sealed class ControlPlaneTests(ITestOutputHelper output) : ControllerTest
         }, Long);
 
         // Settled: no controller keeps writing (a status that never compares equal would loop here).
-        // Late node reports may still trickle in; a loop would keep writing past the 10 s.
+        // Late node reports (pod status from the fake agent) may still trickle in and are not controllers' writes;
+        // a controller in a loop would keep writing through the whole window.
         Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), m => m, int.MaxValue);
-        Writes.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        var late = Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), m => m, int.MaxValue);
+        Assert.DoesNotContain(late, m => m is not UpdateObject { Resource: "pods", Subresource: "status" });
 
         var scaled = Find<V1Deployment>("webapp1")!;
         scaled.Spec.Replicas = 3;
