@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proxy benchmark: requests/s and p50/p99 latency with wrk through a NodePort (the node's YARP proxy) against
-# direct requests to the container's published port, for 1 and 3 replicas, measured in the same run; then the
-# time from a pod's death (its container killed) to no request failing any more.
+# direct requests to the container's published port, for 1 and 3 replicas, measured in the same run; then two
+# deaths under a steady request stream: a pod's container killed (the node restarts it in its pod), and a pod
+# deleted (`kubectl delete pod`): the time until no request is sent to the deleted pod, and the requests lost.
 # Brings up a private cluster (own state dir, ports, node name) and takes it down at the end. Holds the machine's
 # E2E lock while it runs (the cluster serves ClusterIPs and DNS on the shared pod bridge).
 #   bench/proxy/run.sh            # DURATION=10 CONNECTIONS=16 THREADS=2 to change the load
@@ -61,17 +62,23 @@ for replicas in 1 3; do
     'BEGIN { printf "ratio     %d replica(s): nodeport/direct throughput %.2f, p50 latency %.2fx\n", r, n / d, np / dp }'
 done
 
-# pod death → no failing request: a steady stream (one request every 10 ms) while one of 3 containers is killed
+# A steady stream for 8 s (one request every ~10 ms through the NodePort): "time_ms http_code serving_pod" a line.
+start_stream() { # log file
+  : > "$1"
+  ( end=$(( $(date +%s%3N) + 8000 ))
+    while [ "$(date +%s%3N)" -lt "$end" ]; do
+      answer=$(curl -s -m 2 -w ' %{http_code}' "127.0.0.1:$NODE_PORT/" || echo " 000")
+      host=$(sed -n 's/.*processed by host: \([^<]*\)<.*/\1/p' <<<"$answer")
+      echo "$(date +%s%3N) ${answer##* } ${host:--}" >> "$1"
+      sleep 0.01
+    done ) &
+  stream=$!
+}
+
+# pod death 1 → no failing request: one of 3 containers is killed
 victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
 log="$ORCH_STATE_DIR/stream.log"
-: > "$log"
-( end=$(( $(date +%s%3N) + 8000 ))
-  while [ "$(date +%s%3N)" -lt "$end" ]; do
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "127.0.0.1:$NODE_PORT/" || true)
-    echo "$(date +%s%3N) $code" >> "$log"
-    sleep 0.01
-  done ) &
-stream=$!
+start_stream "$log"
 sleep 2
 victim_ip=$(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$victim")
 victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
@@ -99,4 +106,23 @@ awk -v k="$killed" '
     if (last) printf "; last failure %d ms after the kill\n", last - k; else printf "; none failed after the kill\n"
   }' "$log"
 echo "pod death: backend $victim_ip out of service ${withdrawn:-(not within 10 s)} ms after the kill: ${how:-?} (requests meanwhile were retried on other pods)"
+
+# pod death 2 → a pod deleted with kubectl (graceful: its endpoint is withdrawn, then its container stopped)
+wait_replicas 3
+deleted_pod=$(k get pods -l app=bench -o jsonpath='{.items[0].metadata.name}')
+log2="$ORCH_STATE_DIR/stream-delete.log"
+start_stream "$log2"
+sleep 2
+deleted_at=$(date +%s%3N)
+k delete pod "$deleted_pod" --wait=false >/dev/null
+wait $stream
+awk -v t="$deleted_at" -v pod="$deleted_pod" '
+  { total++ } $2 != "200" { failed++ }
+  $1 >= t && $3 == pod { last = $1 }
+  $1 < t && $3 == pod { before++ }
+  END {
+    printf "pod deleted: %d requests in the stream, %d failed; %d served by %s before the delete, ", total, failed, before, pod
+    if (last) printf "the last one it served came %d ms after the delete\n", last - t
+    else printf "none after the delete\n"
+  }' "$log2"
 echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS)"
