@@ -60,6 +60,31 @@ public sealed class ClusterFixture : IAsyncLifetime
     public Task<CommandResult> KubectlWithInput(string input, params string[] args) =>
         Command.Run("kubectl", ["--context", Context, .. args], Environment, TimeSpan.FromMinutes(2), input);
 
+    /// <summary>
+    /// Retries an assertion every 500 ms until it holds or <paramref name="within"/> passes (90 s by default): the
+    /// cluster converges asynchronously. The final failure carries the assertion's message and the logs' tails.
+    /// </summary>
+    public async Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(90));
+        while (true)
+        {
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}: {e.Message}\n{Logs()}");
+            }
+        }
+    }
+
     /// <summary>The tail of both processes' logs, for failure messages.</summary>
     public string Logs()
     {

@@ -37,26 +37,8 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
         return ns;
     }
 
-    private static async Task Eventually(Func<Task> check, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            try
-            {
-                await check();
-                return;
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-            catch (Exception e)
-            {
-                throw new TimeoutException($"not reached within {seconds}s: {what}", e);
-            }
-        }
-    }
+    private Task Eventually(Func<Task> check, string what, int seconds = 60) =>
+        cluster.Eventually(check, what, TimeSpan.FromSeconds(seconds));
 
     private static string Deployment(string name, int replicas = 0, string extraContainer = "", string extraSpec = "") => $"""
         apiVersion: apps/v1

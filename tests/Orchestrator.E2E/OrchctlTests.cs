@@ -231,24 +231,5 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
         return host!;
     }
 
-    private async Task Eventually(Func<Task> assertion, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}: {e.Message}\n{cluster.Logs()}");
-            }
-        }
-    }
+    private Task Eventually(Func<Task> assertion, string what) => cluster.Eventually(assertion, what);
 }

@@ -268,25 +268,6 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
-    private async Task Eventually(Func<Task> check, string what, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            try
-            {
-                await check();
-                return;
-            }
-            catch (Exception e) when (DateTime.UtcNow < deadline)
-            {
-                _ = e;
-                await Task.Delay(500);
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"not true within the time limit: {what}\n{e.Message}\n{cluster.Logs()}");
-            }
-        }
-    }
+    private Task Eventually(Func<Task> check, string what, TimeSpan? within = null) =>
+        cluster.Eventually(check, what, within ?? TimeSpan.FromSeconds(30));
 }

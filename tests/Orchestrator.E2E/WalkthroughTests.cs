@@ -182,26 +182,5 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
         return host!;
     }
 
-    /// <summary>Retries an assertion until it holds or 90 s pass; the cluster converges asynchronously.</summary>
-    private async Task Eventually(Func<Task> assertion, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Exception e) when (DateTime.UtcNow < deadline)
-            {
-                _ = e;
-                await Task.Delay(500);
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}: {e.Message}\n{cluster.Logs()}");
-            }
-        }
-    }
+    private Task Eventually(Func<Task> assertion, string what) => cluster.Eventually(assertion, what);
 }
