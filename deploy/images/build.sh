@@ -73,7 +73,10 @@ redis_binary() {
   if [ ! -x "$cache/usr/bin/redis-check-rdb" ]; then
     ensure_packages libjemalloc2 liblzf1 libssl3 libsystemd0 libatomic1 >&2
     mkdir -p "$cache"
-    (cd "$cache" && apt-get download -q redis-tools >/dev/null 2>&1) || die "apt-get download redis-tools failed"
+    # A fresh machine may have no package lists yet: refresh them once if the first try finds nothing.
+    (cd "$cache" && { apt-get download -q redis-tools >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && apt-get download -q redis-tools >/dev/null 2>&1; }; }) \
+      || die "apt-get download redis-tools failed"
     dpkg -x "$cache"/redis-tools_*.deb "$cache"
   fi
   echo "$cache/usr/bin/redis-check-rdb"
