@@ -85,6 +85,15 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The pod names of the containers running on the E2E node, one per container, from Docker's labels.</summary>
+    public static async Task<List<string>> PodNamesOnNode()
+    {
+        var result = await Command.Run("docker",
+            ["ps", "--filter", $"label=io.orchestrator.node={NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
+            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
     /// <summary>The tail of both processes' logs, for failure messages.</summary>
     public string Logs()
     {

@@ -15,7 +15,6 @@ namespace Orchestrator.E2E;
 public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private static readonly Regex HostPage = new(@"<h1>This request was processed by host: (\S+)</h1>");
 
     [Fact, Step(1)]
     public async Task Get_nodes_lists_the_node_ready()
@@ -208,21 +207,9 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
         return wrapper;
     }
 
-    private static async Task<List<string>> PodContainers()
-    {
-        var result = await Command.Run("docker",
-            ["ps", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
-            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
-        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
-    }
+    private static Task<List<string>> PodContainers() => ClusterFixture.PodNamesOnNode();
 
-    private static async Task<string> ServedHost(string url)
-    {
-        var body = await Http.GetStringAsync(url);
-        var match = HostPage.Match(body);
-        Assert.True(match.Success, $"unexpected page from {url}: {body}");
-        return match.Groups[1].Value;
-    }
+    private static Task<string> ServedHost(string url) => DemoPage.ServedHost(Http, url);
 
     private async Task<string> EventuallyServedHost(string url)
     {

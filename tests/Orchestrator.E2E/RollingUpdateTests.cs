@@ -22,7 +22,6 @@ public sealed class RollingUpdateTests(ClusterFixture cluster, ITestOutputHelper
     private const int NodePort = 30181;
     private const string NewImage = "orchestrator/http-server:e2e-rollout-v2";
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
-    private static readonly Regex HostPage = new(@"<h1>This request was processed by host: (\S+)</h1>");
 
     [Fact]
     public async Task Set_image_rolls_out_within_bounds_while_requests_run()
@@ -74,7 +73,7 @@ public sealed class RollingUpdateTests(ClusterFixture cluster, ITestOutputHelper
                 Assert.True(s.Ready >= 3, $"{s.Ready} ready < replicas 3 - maxUnavailable 0 at {s.At:O}");
             });
             Assert.True(byNew > 0, "no request reached a new pod");
-            await Eventually(async () => Assert.Empty((await NodeContainers()).Intersect(oldPods)), "the old pods' containers removed");
+            await Eventually(async () => Assert.Empty((await ClusterFixture.PodNamesOnNode()).Intersect(oldPods)), "the old pods' containers removed");
         }
         finally
         {
@@ -135,17 +134,9 @@ public sealed class RollingUpdateTests(ClusterFixture cluster, ITestOutputHelper
     private static async Task<string> ServedHost()
     {
         var body = await Http.GetStringAsync($"http://127.0.0.1:{NodePort}/");
-        var match = HostPage.Match(body);
+        var match = DemoPage.HostPage.Match(body);
         if (!match.Success) throw new InvalidOperationException($"unexpected page: {body}");
         return match.Groups[1].Value;
-    }
-
-    private static async Task<List<string>> NodeContainers()
-    {
-        var result = await Command.Run("docker",
-            ["ps", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
-            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
-        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 
     private static Task<CommandResult> Docker(params string[] args) =>

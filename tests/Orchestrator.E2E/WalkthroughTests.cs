@@ -13,7 +13,6 @@ namespace Orchestrator.E2E;
 public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private static readonly Regex HostPage = new(@"<h1>This request was processed by host: (\S+)</h1>");
     private string Example(string name) => Path.Combine(cluster.RepoRoot, "deploy", "examples", name);
 
     [Fact, Step(1)]
@@ -158,22 +157,10 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
         return result.Output;
     }
 
-    private static async Task<List<string>> PodContainers(string prefix)
-    {
-        var result = await Command.Run("docker",
-            ["ps", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
-            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
-        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(name => name.StartsWith(prefix + "-")).ToList();
-    }
+    private static async Task<List<string>> PodContainers(string prefix) =>
+        (await ClusterFixture.PodNamesOnNode()).Where(name => name.StartsWith(prefix + "-")).ToList();
 
-    private static async Task<string> ServedHost(string url)
-    {
-        var body = await Http.GetStringAsync(url);
-        var match = HostPage.Match(body);
-        Assert.True(match.Success, $"unexpected page from {url}: {body}");
-        return match.Groups[1].Value;
-    }
+    private static Task<string> ServedHost(string url) => DemoPage.ServedHost(Http, url);
 
     private async Task<string> EventuallyServedHost(string url)
     {

@@ -23,7 +23,7 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         var config = ConfigurationFactory.ParseString($$"""
             akka.actor.provider = cluster
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
@@ -33,7 +33,7 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
         _master = ActorSystem.Create(NodeProtocolNames.ActorSystemName, config);
         _master.ActorOf(Props.Create(() => new RecordingGateway(_received.Writer)), NodeProtocolNames.GatewayActorName);
 
-        var options = NodeOptions.Parse(["--name", docker.NodeName, "--master", $"127.0.0.1:{port}", "--healthz-port", FreePort().ToString()]);
+        var options = NodeOptions.Parse(["--name", docker.NodeName, "--master", $"127.0.0.1:{port}", "--healthz-port", TestNetwork.FreePort().ToString()]);
         _node = NodeHost.Build(options);
         await _node.StartAsync();
     }
@@ -74,7 +74,7 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
         var (running, _) = await Next<PodStatusReported>(r => r.Status.Phase == "Running");
         Assert.Equal(pod.Metadata.Uid, running.Uid);
 
-        var nodePort = FreePort();
+        var nodePort = TestNetwork.FreePort();
         var service = new V1Service
         {
             Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
@@ -86,7 +86,7 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
             Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = running.Status.PodIP }], Ports = [new Corev1EndpointPort { Port = 80 }] }],
         };
         agent.Tell(new ServicesChanged(1, [service], [endpoints]));
-        Assert.Equal(pod.Metadata.Name, (await GetWithRetry($"http://127.0.0.1:{nodePort}/")).Trim());
+        Assert.Equal(pod.Metadata.Name, (await TestNetwork.GetWithRetry($"http://127.0.0.1:{nodePort}/", attempts: 100)).Trim());
 
         agent.Tell(new DesiredPodsChanged(docker.NodeName, 2, []));
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -105,29 +105,6 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
             var (message, sender) = await _received.Reader.ReadAsync(timeout.Token);
             if (message is T t && match(t)) return (t, sender);
         }
-    }
-
-    private static async Task<string> GetWithRetry(string url)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                var response = await http.GetAsync(url);
-                if (response.IsSuccessStatusCode) return await response.Content.ReadAsStringAsync();
-            }
-            catch (Exception) when (attempt < 100) { }
-            if (attempt >= 100) throw new Xunit.Sdk.XunitException($"{url} did not answer");
-            await Task.Delay(100);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>The master's side, reduced to: acknowledge registrations, record everything.</summary>

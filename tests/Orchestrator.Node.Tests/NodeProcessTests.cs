@@ -33,11 +33,11 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Registers_again_after_the_master_restarts()
     {
-        var port = FreePort();
+        var port = TestNetwork.FreePort();
         var master = StartMaster(port);
         var name = $"proc-{Guid.NewGuid():N}"[..16];
         _node = Process.Start(new ProcessStartInfo("dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), "--name", name, "--master", $"127.0.0.1:{port}", "--healthz-port", FreePort().ToString()])
+            [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), "--name", name, "--master", $"127.0.0.1:{port}", "--healthz-port", TestNetwork.FreePort().ToString()])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
@@ -101,13 +101,6 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
             _node.WaitForExit(10_000);
         }
         _node?.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private sealed class AckingGateway : ReceiveActor

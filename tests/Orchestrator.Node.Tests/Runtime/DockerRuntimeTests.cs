@@ -89,7 +89,7 @@ public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<Doc
     [Fact]
     public async Task Creates_a_labelled_container_on_the_pod_network_with_its_port_published_on_the_node_address()
     {
-        var hostPort = FreePort();
+        var hostPort = TestNetwork.FreePort();
         var pod = Pod($"web-{Guid.NewGuid():N}"[..12], hostPort);
         var request = new ContainerRequest(pod, pod.Spec.Containers[0], docker.NodeName, "127.0.0.1", RestartCount: 2);
 
@@ -106,8 +106,8 @@ public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<Doc
         Assert.False(string.IsNullOrEmpty(observed.IpAddress));
 
         var expected = $"host {pod.Metadata.Name} pod {pod.Metadata.Name}/default greeting hello-world";
-        Assert.Equal(expected, (await GetWithRetry($"http://127.0.0.1:{hostPort}/")).Trim());
-        Assert.Equal(expected, (await GetWithRetry($"http://{observed.IpAddress}:80/")).Trim()); // the host reaches pod IPs
+        Assert.Equal(expected, (await TestNetwork.GetWithRetry($"http://127.0.0.1:{hostPort}/", attempts: 50)).Trim());
+        Assert.Equal(expected, (await TestNetwork.GetWithRetry($"http://{observed.IpAddress}:80/", attempts: 50)).Trim()); // the host reaches pod IPs
 
         await _runtime.RemoveContainerAsync(id);
         Assert.Null(await _runtime.InspectContainerAsync(id));
@@ -117,7 +117,7 @@ public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<Doc
     [Fact]
     public async Task A_stopped_container_reports_its_exit_code_and_times()
     {
-        var pod = Pod($"job-{Guid.NewGuid():N}"[..12], FreePort());
+        var pod = Pod($"job-{Guid.NewGuid():N}"[..12], TestNetwork.FreePort());
         var container = pod.Spec.Containers[0];
         container.Args = ["exit 3"];
         container.Ports = null;
@@ -151,33 +151,10 @@ public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<Doc
         await _runtime.RemoveContainerAsync("no-such-container-" + Guid.NewGuid().ToString("N"));
     }
 
-    private static async Task<string> GetWithRetry(string url)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                var response = await http.GetAsync(url);
-                if (response.IsSuccessStatusCode) return await response.Content.ReadAsStringAsync();
-            }
-            catch (Exception) when (attempt < 50) { }
-            if (attempt >= 50) throw new Xunit.Sdk.XunitException($"{url} did not answer");
-            await Task.Delay(100);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Exec_runs_in_the_container_limits_apply_and_emptyDir_is_shared_storage()
     {
-        var pod = Pod($"exec-{Guid.NewGuid():N}"[..12], FreePort());
+        var pod = Pod($"exec-{Guid.NewGuid():N}"[..12], TestNetwork.FreePort());
         pod.Spec.Volumes = [new V1Volume { Name = "scratch", EmptyDir = new V1EmptyDirVolumeSource() }];
         var c = pod.Spec.Containers[0];
         c.VolumeMounts = [new V1VolumeMount { Name = "scratch", MountPath = "/scratch" }];
