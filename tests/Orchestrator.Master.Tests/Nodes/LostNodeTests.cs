@@ -27,6 +27,9 @@ public sealed class LostNodeTests(ITestOutputHelper output) : ControllerTestKit(
         var gateway = ControlPlaneHosting.Start(Sys, Store, Fast);
         var agents = new[] { "node1", "node2", "node3" }
             .ToDictionary(n => n, n => Sys.ActorOf(FakeNodeAgent.Props(gateway, n, Beat)));
+        // All three nodes Ready first: pods scheduled while a node is still registering would not be spread.
+        AwaitAssert(() => Assert.Equal(3, All<V1Node>().Count(n =>
+            n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)), TimeSpan.FromSeconds(10));
         var d = Seed(Deployment("web", 6, "web"));
         AwaitAssert(() =>
         {
