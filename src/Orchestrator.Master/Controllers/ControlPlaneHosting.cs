@@ -60,6 +60,7 @@ public static class ControlPlaneHosting
         system.ActorOf(EndpointsController.Props(store, o.Resync), "endpoints-controller");
         system.ActorOf(GarbageCollector.Props(store, o.Resync), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, o.NodeLifecycle), "node-lifecycle-controller");
+        system.ActorOf(PodGarbageCollector.Props(store, o.Resync), "pod-garbage-collector");
         system.ActorOf(Scheduler.Props(store, o.Resync), "scheduler");
         return system.ActorOf(NodeGateway.Props(store, o.NodeGateway, o.Resync), NodeProtocolNames.GatewayActorName);
     }
