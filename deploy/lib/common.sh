@@ -10,7 +10,7 @@ ORCH_CONTEXT="${ORCH_CONTEXT:-orchestrator}"
 # the upstream name servers of cluster DNS (the kubelet's resolv-conf)
 ORCH_RESOLV_CONF="${ORCH_RESOLV_CONF:-/etc/resolv.conf}"
 ORCH_HEALTHZ_PORT="${ORCH_HEALTHZ_PORT:-10248}"
-ORCH_BUILD_DIR="$ORCH_STATE_DIR/bin"
+ORCH_BUILD_DIR="${ORCH_BUILD_DIR:-$ORCH_STATE_DIR/bin}"
 
 say()  { printf '%s\n' "$*"; }
 step() { printf '• %s\n' "$*"; }

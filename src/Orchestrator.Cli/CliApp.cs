@@ -24,6 +24,7 @@ public static class CliApp
         ["logs"] = LogsCommand.Run,
         ["up"] = ClusterCommands.Up,
         ["down"] = ClusterCommands.Down,
+        ["lab"] = ClusterCommands.Lab,
         ["status"] = ctx => StatusCommand.RunAsync(ClusterLayout.FromEnvironment(ctx.Env), ctx.Out),
         ["completion"] = CompletionCommand.Run,
     };

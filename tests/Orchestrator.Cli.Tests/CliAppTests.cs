@@ -31,6 +31,23 @@ public sealed class CliAppTests
         Assert.Contains("unknown flag: --force", err);
     }
 
+    [Theory]
+    [InlineData(new[] { "lab" }, "name a lab command: up, down, status")]
+    [InlineData(new[] { "lab", "explode" }, "unknown lab command \"explode\"")]
+    [InlineData(new[] { "lab", "kill-node" }, "lab kill-node needs a node name")]
+    [InlineData(new[] { "lab", "pause-node", "a", "b" }, "lab pause-node needs a node name")]
+    [InlineData(new[] { "lab", "restart-master", "now" }, "lab restart-master takes no arguments")]
+    [InlineData(new[] { "lab", "down", "--nodes=3" }, "--nodes goes with lab up")]
+    [InlineData(new[] { "lab", "up", "--purge" }, "--purge goes with lab down")]
+    public async Task Lab_commands_are_checked_before_any_script_runs(string[] args, string message)
+    {
+        // ORCH_ROOT points nowhere: had the check passed, the script could not even be found
+        var (code, _, err) = await Run(args, new Dictionary<string, string> { ["ORCH_ROOT"] = "/nonexistent" });
+        Assert.Equal(1, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains(message, err);
+    }
+
     [Fact]
     public async Task Run_without_image_is_one_line_and_non_zero()
     {

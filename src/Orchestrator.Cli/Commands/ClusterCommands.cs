@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using Orchestrator.Cli.Parsing;
 
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>
-/// orchctl up / down: run deploy/up.sh or down.sh and relay their output live, timing each "• step" line the
+/// orchctl up / down / lab: run deploy/up.sh, down.sh or the lab's scripts and relay their output live, timing each "• step" line the
 /// scripts print, then a summary of the steps and of what runs where (orchctl status).
 /// </summary>
 public static class ClusterCommands
@@ -12,6 +13,40 @@ public static class ClusterCommands
 
     public static async Task<int> Down(CommandContext ctx) =>
         await RunScript(ctx, "down.sh", ctx.Args.GetBool("purge") ? ["--purge"] : []);
+
+    /// <summary>orchctl lab SUBCOMMAND: the multi-node lab's scripts (deploy/lab/*.sh) with the same live progress.</summary>
+    public static async Task<int> Lab(CommandContext ctx)
+    {
+        var positionals = ctx.Args.Positionals;
+        if (positionals.Count == 0)
+            throw new UsageException($"name a lab command: {string.Join(", ", LabCommands.Keys)}");
+        if (!LabCommands.TryGetValue(positionals[0], out var arity))
+            throw new UsageException($"unknown lab command \"{positionals[0]}\" (one of: {string.Join(", ", LabCommands.Keys)})");
+        var operands = positionals.Skip(1).ToList();
+        if (operands.Count < arity.Min || operands.Count > arity.Max)
+            throw new UsageException(arity.Max == 0
+                ? $"lab {positionals[0]} takes no arguments"
+                : $"lab {positionals[0]} needs {(arity.Min == 1 ? "a node name" : "at most one node name")}");
+        var args = new List<string>(operands);
+        if (ctx.Args.GetInt("nodes") is { } nodes)
+        {
+            if (positionals[0] != "up") throw new UsageException("--nodes goes with lab up");
+            args.AddRange(["--nodes", nodes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        if (ctx.Args.GetBool("purge"))
+        {
+            if (positionals[0] != "down") throw new UsageException("--purge goes with lab down");
+            args.Add("--purge");
+        }
+        return await RunScript(ctx, Path.Combine("lab", positionals[0] + ".sh"), args.ToArray());
+    }
+
+    /// <summary>Lab commands and how many node names each takes.</summary>
+    public static readonly IReadOnlyDictionary<string, (int Min, int Max)> LabCommands = new Dictionary<string, (int, int)>
+    {
+        ["up"] = (0, 0), ["down"] = (0, 0), ["status"] = (0, 0), ["add-node"] = (0, 1), ["remove-node"] = (1, 1),
+        ["kill-node"] = (1, 1), ["pause-node"] = (1, 1), ["resume-node"] = (1, 1), ["restart-master"] = (0, 0),
+    };
 
     private static async Task<int> RunScript(CommandContext ctx, string script, string[] args)
     {

@@ -73,6 +73,14 @@ public static class CommandTable
         new("up", "orchctl up", "Bring up the single-node cluster (deploy/up.sh) with live progress and a summary.", []),
         new("down", "orchctl down [--purge]", "Stop the cluster and remove its containers (deploy/down.sh).",
             [new("purge", null, null, "Also forget the cluster's objects and its kubeconfig context.")]),
+        new("lab", "orchctl lab (up [--nodes N] | down [--purge] | status | add-node [NAME] | remove-node NAME | kill-node NAME | pause-node NAME | resume-node NAME | restart-master)",
+            "The multi-node lab on this machine (deploy/lab/): a master and N nodes on 127.0.0.11, .12, …, and its failure drills.",
+            [
+                new("nodes", null, "int", "lab up: how many nodes (default 3)."),
+                new("purge", null, null, "lab down: also forget the lab's objects, nodes and kubeconfig context."),
+            ],
+            ["orchctl lab up --nodes 3", "orchctl lab kill-node lab-node-1", "orchctl lab pause-node lab-node-2", "orchctl lab resume-node lab-node-2",
+             "orchctl lab restart-master", "orchctl lab add-node", "orchctl lab down --purge"]),
         new("status", "orchctl status", "What runs, where, and whether the API answers.", []),
         new("completion", "orchctl completion bash", "Print the bash completion script: source <(orchctl completion bash)", []),
     ];

@@ -22,8 +22,9 @@ public sealed record ControlPlaneOptions
     /// --controller-resync-period (30).</summary>
     public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        TimeSpan Seconds(string key, TimeSpan fallback) =>
-            double.TryParse(configuration[key], System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+        // the eviction timeout may be 0 (evict as soon as a node is NotReady, as the lab does); periods may not
+        TimeSpan Seconds(string key, TimeSpan fallback, double minimum = double.Epsilon) =>
+            double.TryParse(configuration[key], System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= minimum
                 ? TimeSpan.FromSeconds(s) : fallback;
         var d = NodeLifecycleSettings.Default;
         return new ControlPlaneOptions
@@ -32,7 +33,7 @@ public sealed record ControlPlaneOptions
             NodeLifecycle = new NodeLifecycleSettings(
                 Seconds("node-monitor-grace-period", d.GracePeriod),
                 Seconds("node-monitor-period", d.MonitorPeriod),
-                Seconds("pod-eviction-timeout", d.PodEvictionTimeout)),
+                Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
         };
     }
 }

@@ -77,4 +77,17 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         Assert.Equal(new NodeLifecycleSettings(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60)),
             options.NodeLifecycle);
     }
+
+    [Fact]
+    public void An_eviction_timeout_of_zero_is_kept_but_a_zero_grace_period_falls_back_to_the_default()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["node-monitor-grace-period"] = "0", ["pod-eviction-timeout"] = "0" })
+            .Build();
+
+        var options = ControlPlaneOptions.From(configuration);
+
+        Assert.Equal(TimeSpan.Zero, options.NodeLifecycle.PodEvictionTimeout);
+        Assert.Equal(NodeLifecycleSettings.Default.GracePeriod, options.NodeLifecycle.GracePeriod);
+    }
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Stops the lab: every node (frozen ones too) and the master, and removes the lab nodes' containers. The cluster's
+# objects survive unless --purge is given, which also forgets the nodes and removes the kubeconfig context.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+purge=0
+for arg in "$@"; do
+  case "$arg" in
+    --purge) purge=1 ;;
+    *) die "unknown argument '$arg' (usage: deploy/lab/down.sh [--purge])" ;;
+  esac
+done
+
+for name in $(known_nodes); do
+  pid=$(node_pid "$name")
+  if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped $name (pid $pid)"; fi
+  rm -f "$(node_pid_file "$name")"
+  removed=$(remove_node_containers "$name")
+  [ -n "$removed" ] && step "removed $removed container(s) of $name"
+  [ $purge -eq 1 ] && rm -f "$LAB_NODES_DIR/$name.index"
+done
+pid=$(running_pid master)
+if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped the master (pid $pid)"; fi
+rm -f "$ORCH_STATE_DIR/master.pid"
+
+release_node_addresses
+
+if [ $purge -eq 1 ]; then
+  rm -rf "$ORCH_STATE_DIR/master" "$LAB_NODES_DIR"
+  kubectl config delete-context "$ORCH_CONTEXT" >/dev/null 2>&1 || true
+  kubectl config delete-cluster "$ORCH_CONTEXT" >/dev/null 2>&1 || true
+  kubectl config delete-user "$ORCH_CONTEXT" >/dev/null 2>&1 || true
+  step "purged the lab's data and kubeconfig context '$ORCH_CONTEXT'"
+fi
+say "The lab is down.$([ $purge -eq 1 ] || echo " Its objects and nodes come back with deploy/lab/up.sh.")"

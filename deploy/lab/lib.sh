@@ -1,0 +1,150 @@
+# Shared by the lab scripts: settings, the node registry and process helpers. Source it.
+#
+# Settings (environment): ORCH_LAB_STATE_DIR (./.state-lab: logs, pids, master data, one file per node),
+# ORCH_LAB_API_PORT (7443), ORCH_LAB_CLUSTER_PORT (4060), ORCH_LAB_CONTEXT (orchestrator-lab),
+# ORCH_LAB_MASTER_ADDRESS (127.0.0.10), ORCH_LAB_GRACE (node monitor grace period, 15 s).
+# Node i is lab-node-i on 127.0.0.(10+i), pod range 172.28.i.0/24, health port 10260+i.
+LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ORCH_STATE_DIR="${ORCH_LAB_STATE_DIR:-$LAB_ROOT/.state-lab}"
+export ORCH_API_ADDRESS="${ORCH_LAB_MASTER_ADDRESS:-127.0.0.10}"
+export ORCH_API_PORT="${ORCH_LAB_API_PORT:-7443}"
+export ORCH_CLUSTER_PORT="${ORCH_LAB_CLUSTER_PORT:-4060}"
+export ORCH_CONTEXT="${ORCH_LAB_CONTEXT:-orchestrator-lab}"
+LAB_GRACE="${ORCH_LAB_GRACE:-15}"
+LAB_NODE_PREFIX="lab-node-"
+LAB_MAX_NODES=100
+source "$LAB_ROOT/deploy/lib/common.sh"
+
+LAB_NODES_DIR="$ORCH_STATE_DIR/nodes"
+LAB_SERVER="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"
+CLUSTER_CERT="$ORCH_STATE_DIR/master/cluster.pfx"
+
+lab_kubectl() { kubectl --context "$ORCH_CONTEXT" "$@"; }
+
+node_address() { echo "127.0.0.$((10 + $1))"; }
+node_pid_file() { echo "$LAB_NODES_DIR/$1.pid"; }
+
+# The index of a known node (its registry file), or nothing.
+node_index() {
+  local f="$LAB_NODES_DIR/$1.index"
+  [ -f "$f" ] && cat "$f" || true
+}
+
+known_nodes() {
+  [ -d "$LAB_NODES_DIR" ] || return 0
+  for f in "$LAB_NODES_DIR"/*.index; do [ -e "$f" ] && basename "$f" .index; done | sort -V
+}
+
+# pid of a node process that is alive (running or frozen), or nothing.
+node_pid() {
+  local f; f=$(node_pid_file "$1")
+  [ -f "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+# running | paused | stopped
+node_state() {
+  local pid; pid=$(node_pid "$1")
+  if [ -z "$pid" ]; then echo stopped; return; fi
+  case "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" in
+    T|t) echo paused ;;
+    *) echo running ;;
+  esac
+}
+
+require_master() {
+  [ -n "$(running_pid master)" ] || die "the lab is not running (start it with deploy/lab/up.sh --nodes N)"
+}
+
+require_node() {
+  [ -n "$1" ] || die "name a node (one of: $(known_nodes | tr '\n' ' '))"
+  [ -n "$(node_index "$1")" ] || die "no lab node '$1' (known: $(known_nodes | tr '\n' ' '))"
+}
+
+master_args() {
+  printf '%s\n' --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
+    --cluster-address "$ORCH_API_ADDRESS" --cluster-port "$ORCH_CLUSTER_PORT" \
+    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0
+}
+
+start_master() {
+  [ -n "$(running_pid master)" ] && return 0
+  local args=(); mapfile -t args < <(master_args)
+  nohup dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}" >>"$ORCH_STATE_DIR/logs/master.log" 2>&1 &
+  echo $! >"$ORCH_STATE_DIR/master.pid"
+  for i in $(seq 1 120); do
+    curl -sfk "$LAB_SERVER/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && [ -s "$CLUSTER_CERT" ] && return 0
+    [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
+    sleep 0.5
+  done
+  die "the master did not answer on $LAB_SERVER within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
+}
+
+stop_pid() { # pid what
+  local pid=$1
+  kill -CONT "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Starts node NAME with index I: exactly the flags a node on another machine uses to join (see the README).
+start_node() { # name index
+  local name=$1 index=$2
+  [ -n "$(node_pid "$name")" ] && return 0
+  mkdir -p "$LAB_NODES_DIR"
+  echo "$index" >"$LAB_NODES_DIR/$name.index"
+  nohup dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
+    --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
+    --cluster-cert "$CLUSTER_CERT" --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
+    --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
+    >>"$ORCH_STATE_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$(node_pid_file "$name")"
+}
+
+# Waits until each named node posts a Ready heartbeat newer than SINCE (epoch seconds).
+wait_ready() { # since name...
+  local since=$1; shift
+  local name ready heartbeat
+  for name in "$@"; do
+    for i in $(seq 1 120); do
+      read -r ready heartbeat < <(lab_kubectl get node "$name" \
+        -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' \
+        2>/dev/null; echo) || true
+      if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$since" ]; then
+        break
+      fi
+      [ -n "$(node_pid "$name")" ] || die "node '$name' exited during start-up (see $ORCH_STATE_DIR/logs/$name.log)"
+      [ "$i" -eq 120 ] && die "node '$name' was not Ready within 60 s (see $ORCH_STATE_DIR/logs/$name.log)"
+      sleep 0.5
+    done
+  done
+}
+
+# Removes a node's containers the way a lost machine loses them.
+remove_node_containers() { # name
+  docker version >/dev/null 2>&1 || return 0
+  local containers; containers=$(docker ps -aq --filter "label=io.orchestrator.node=$1")
+  [ -z "$containers" ] && return 0
+  docker rm -f $containers >/dev/null
+  echo "$containers" | wc -l
+}
+
+write_kubeconfig() {
+  kubectl config set-cluster "$ORCH_CONTEXT" --server="$LAB_SERVER" \
+    --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null
+  kubectl config set-credentials "$ORCH_CONTEXT" --token="$(cat "$ORCH_STATE_DIR/master/token")" >/dev/null
+  kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null
+}
+
+# The ClusterIP and DNS addresses nodes add to the pods' bridge are shared by every node on the machine: they go
+# only when no node process of any cluster is left.
+release_node_addresses() {
+  command -v ip >/dev/null 2>&1 && ip link show orch0 >/dev/null 2>&1 || return 0
+  pgrep -f 'orchestrator-node\.dll' >/dev/null 2>&1 && return 0
+  local label
+  for label in orch0:svc orch0:dns; do
+    [ -n "$(ip -4 -o addr show dev orch0 label "$label")" ] && ip addr flush dev orch0 label "$label" 2>/dev/null || true
+  done
+}

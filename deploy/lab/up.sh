@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Brings up the multi-node lab on this machine: one master and N nodes (lab-node-1 … lab-node-N on 127.0.0.11 …),
+# each node with its own address, pod range and NodePort listeners, all sharing the machine's Docker engine, and a
+# kubeconfig context "orchestrator-lab". Running it again starts nodes that are missing up to N and changes nothing
+# else. Settings: see deploy/lab/lib.sh.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+usage="usage: deploy/lab/up.sh [--nodes N (3)]"
+nodes=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nodes) [ $# -ge 2 ] || die "--nodes needs a number ($usage)"; nodes=$2; shift 2 ;;
+    --nodes=*) nodes=${1#--nodes=}; shift ;;
+    -h|--help) say "$usage"; exit 0 ;;
+    *) die "unknown argument '$1' ($usage)" ;;
+  esac
+done
+[[ "$nodes" =~ ^[0-9]+$ ]] && [ "$nodes" -ge 1 ] && [ "$nodes" -le "$LAB_MAX_NODES" ] \
+  || die "--nodes must be a number from 1 to $LAB_MAX_NODES"
+
+started_ms=$(date +%s%3N)
+command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
+command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
+mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master" "$LAB_NODES_DIR"
+
+step "Docker engine"
+ensure_docker
+ensure_packages iproute2
+
+step "building Orchestrator"
+"$ORCH_ROOT/deploy/lib/build.sh"
+
+step "demo images"
+"$ORCH_ROOT/deploy/images/build.sh"
+
+step "master ($LAB_SERVER, cluster port $ORCH_CLUSTER_PORT, node grace period ${LAB_GRACE}s)"
+start_master
+write_kubeconfig
+kubectl config use-context "$ORCH_CONTEXT" >/dev/null
+
+since=$(date -u +%s)
+names=()
+started=()
+for i in $(seq 1 "$nodes"); do
+  name="$LAB_NODE_PREFIX$i"
+  names+=("$name")
+  if [ -n "$(node_pid "$name")" ]; then continue; fi
+  step "node $name ($(node_address "$i"), pods 172.28.$i.0/24)"
+  start_node "$name" "$i"
+  started+=("$name")
+done
+if [ ${#started[@]} -gt 0 ]; then
+  # a Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts
+  step "waiting for ${#started[@]} node(s) to be Ready"
+  wait_ready "$since" "${started[@]}"
+else
+  say "  all ${#names[@]} node(s) were already running; nothing changed"
+fi
+
+elapsed_ms=$(( $(date +%s%3N) - started_ms ))
+lab_kubectl get nodes -o wide
+cat <<MSG
+
+The lab is up in $((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))s: master $LAB_SERVER (pid $(running_pid master)), ${#names[@]} node(s).
+kubectl now uses the context '$ORCH_CONTEXT'. Try:
+  kubectl create deployment web --image=katacoda/docker-http-server:latest --replicas=6
+  kubectl expose deployment web --type=NodePort --port=80
+  kubectl get pods -o wide                      # spread over the nodes
+  curl http://127.0.0.12:\$(kubectl get svc web -o jsonpath='{.spec.ports[0].nodePort}')
+Drills: deploy/lab/kill-node.sh lab-node-1 | pause-node.sh NAME | resume-node.sh NAME | restart-master.sh
+Nodes:  deploy/lab/add-node.sh [NAME] | remove-node.sh NAME | status.sh     Stop: deploy/lab/down.sh [--purge]
+Logs: $ORCH_STATE_DIR/logs
+MSG
