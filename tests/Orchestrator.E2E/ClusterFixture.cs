@@ -60,30 +60,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public Task<CommandResult> KubectlWithInput(string input, params string[] args) =>
         Command.Run("kubectl", ["--context", Context, .. args], Environment, TimeSpan.FromMinutes(2), input);
 
-    /// <summary>
-    /// Retries an assertion every 500 ms until it holds or <paramref name="within"/> passes (90 s by default): the
-    /// cluster converges asynchronously. The final failure carries the assertion's message and the logs' tails.
-    /// </summary>
-    public async Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(90));
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}: {e.Message}\n{Logs()}");
-            }
-        }
-    }
+    /// <summary>Retries an assertion until it holds (see <see cref="Converge.Eventually"/>), 90 s by default.</summary>
+    public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) =>
+        Converge.Eventually(assertion, what, within, Logs);
 
     /// <summary>The pod names of the containers running on the E2E node, one per container, from Docker's labels.</summary>
     public static async Task<List<string>> PodNamesOnNode()
@@ -108,7 +87,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         return text;
     }
 
-    private static string FindRepoRoot()
+    public static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;

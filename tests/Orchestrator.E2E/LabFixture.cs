@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Orchestrator.E2E;
+
+/// <summary>
+/// Brings up the multi-node lab with deploy/lab/up.sh --nodes 3 in a private state directory, kubeconfig and ports
+/// (API 17443, cluster 14060) and takes it down with --purge at the end. It shares the single-node fixtures' build
+/// directory, since the classes run one after another.
+/// </summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    public const string Context = "orchestrator-lab-e2e";
+    public const int NodeCount = 3;
+    public const int GraceSeconds = 15;
+
+    public string RepoRoot { get; } = ClusterFixture.FindRepoRoot();
+    public string StateDir { get; }
+    public string KubeConfig { get; }
+
+    public LabFixture()
+    {
+        StateDir = Path.Combine(RepoRoot, "artifacts", "lab-state");
+        KubeConfig = Path.Combine(StateDir, "kubeconfig");
+    }
+
+    public static string NodeName(int index) => $"lab-node-{index}";
+
+    public static string NodeAddress(int index) => $"127.0.0.{10 + index}";
+
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["ORCH_LAB_STATE_DIR"] = StateDir,
+        ["ORCH_LAB_API_PORT"] = "17443",
+        ["ORCH_LAB_CLUSTER_PORT"] = "14060",
+        ["ORCH_LAB_CONTEXT"] = Context,
+        ["ORCH_LAB_GRACE"] = GraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
+        ["KUBECONFIG"] = KubeConfig,
+        ["ORCH_RESOLV_CONF"] = ResolvConf,
+    };
+
+    public string ResolvConf => Path.Combine(StateDir, "resolv.conf");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(StateDir);
+        await File.WriteAllTextAsync(ResolvConf, $"nameserver {ClusterFixture.FakeUpstreamDns}\n");
+        await Lab("down", "--purge");
+        var up = await Lab("up", "--nodes", NodeCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (up.ExitCode != 0)
+            throw new InvalidOperationException($"deploy/lab/up.sh failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
+    }
+
+    public async Task DisposeAsync() => await Lab("down", "--purge");
+
+    /// <summary>Runs deploy/lab/SCRIPT.sh.</summary>
+    public Task<CommandResult> Lab(string script, params string[] args) =>
+        Command.Run("bash", [Path.Combine(RepoRoot, "deploy", "lab", script + ".sh"), .. args], Environment, TimeSpan.FromMinutes(10));
+
+    public async Task<string> Kubectl(params string[] args)
+    {
+        var result = await Command.Run("kubectl", ["--context", Context, .. args], Environment, TimeSpan.FromMinutes(2));
+        Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {result}");
+        return result.Output;
+    }
+
+    public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) =>
+        Converge.Eventually(assertion, what, within, Logs);
+
+    /// <summary>The pods of one app as the API shows them.</summary>
+    public async Task<List<LabPod>> Pods(string app)
+    {
+        var list = JsonNode.Parse(await Kubectl("get", "pods", "-l", $"app={app}", "-o", "json"))!["items"]!.AsArray();
+        return list.Select(p => new LabPod(
+            p!["metadata"]!["name"]!.GetValue<string>(),
+            p["metadata"]!["uid"]!.GetValue<string>(),
+            p["spec"]?["nodeName"]?.GetValue<string>() ?? "",
+            p["metadata"]?["deletionTimestamp"] is not null,
+            p["status"]?["conditions"]?.AsArray().Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True") == true,
+            p["status"]?["containerStatuses"]?.AsArray().Sum(c => c?["restartCount"]?.GetValue<int>() ?? 0) ?? 0)).ToList();
+    }
+
+    /// <summary>The node's Ready condition status (True, False, Unknown).</summary>
+    public async Task<string> NodeReady(string node) =>
+        (await Kubectl("get", "node", node, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).Trim();
+
+    /// <summary>Running containers of the app's pods in Docker, over every lab node: (container id, pod name).</summary>
+    public static async Task<List<(string Id, string Pod)>> RunningAppContainers(string app)
+    {
+        var result = await Command.Run("docker",
+            ["ps", "--filter", "label=io.orchestrator.container.name=" + AppContainer,
+             "--format", "{{.ID}} {{.Label \"io.orchestrator.pod.name\"}} {{.Label \"io.orchestrator.node\"}}"],
+            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' '))
+            .Where(f => f.Length == 3 && f[2].StartsWith("lab-node-", StringComparison.Ordinal) && f[1].StartsWith(app + "-", StringComparison.Ordinal))
+            .Select(f => (f[0], f[1])).ToList();
+    }
+
+    public static async Task<List<(string Id, string Pod)>> RunningAppContainersOn(string node)
+    {
+        var result = await Command.Run("docker",
+            ["ps", "-q", "--filter", "label=io.orchestrator.node=" + node, "--filter", "label=io.orchestrator.container.name=" + AppContainer],
+            new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(id => (id, "")).ToList();
+    }
+
+    /// <summary>kubectl create deployment names the container after the image.</summary>
+    public const string AppContainer = "docker-http-server";
+
+    public string Logs()
+    {
+        var text = "";
+        var logs = Path.Combine(StateDir, "logs");
+        if (!Directory.Exists(logs)) return text;
+        foreach (var path in Directory.GetFiles(logs, "*.log").Order())
+            text += $"--- {Path.GetFileName(path)} (last 25 lines)\n" + string.Join("\n", File.ReadAllLines(path).TakeLast(25)) + "\n";
+        return text;
+    }
+}
+
+public sealed record LabPod(string Name, string Uid, string Node, bool Terminating, bool Ready, int Restarts);
