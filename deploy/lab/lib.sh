@@ -65,7 +65,7 @@ require_node() {
 master_args() {
   printf '%s\n' --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
     --cluster-address "$ORCH_API_ADDRESS" --cluster-port "$ORCH_CLUSTER_PORT" \
-    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0
+    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0 --node-status-write-interval 2
 }
 
 start_master() {
@@ -99,6 +99,7 @@ start_node() { # name index
     --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
     --cluster-cert "$CLUSTER_CERT" --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
     --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
+    --node-status-update-frequency 2 \
     >>"$ORCH_STATE_DIR/logs/$name.log" 2>&1 &
   echo $! >"$(node_pid_file "$name")"
 }

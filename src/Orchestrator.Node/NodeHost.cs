@@ -63,6 +63,7 @@ public static class NodeHost
                 var settings = NodeAgentSettings.Default(options.Name, options.Address.ToString(), options.Master) with
                 {
                     KubeletPort = kubelet.EndPoint.Port,
+                    HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
                 };
                 var agent = system.ActorOf(
                     NodeAgent.Props(settings, sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<IServiceProxy>()),

@@ -4,7 +4,7 @@ using System.Net;
 namespace Orchestrator.Node;
 
 /// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
-/// --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port</c>.</summary>
+/// --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency</c>.</summary>
 public sealed record NodeOptions(
     string Name,
     IPAddress Address,
@@ -18,7 +18,8 @@ public sealed record NodeOptions(
     string PodCidr = Runtime.PodNetwork.DefaultCidr,
     string ResolvConf = "/etc/resolv.conf",
     string ClusterDomain = "cluster.local",
-    int ClusterDnsPort = 53)
+    int ClusterDnsPort = 53,
+    int NodeStatusUpdateFrequency = 10)
 {
     public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.FromCidr(PodCidr);
 
@@ -27,7 +28,7 @@ public sealed record NodeOptions(
         "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]\n" +
         "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]\n" +
         "                         [--pod-cidr 172.28.0.0/16] [--resolv-conf /etc/resolv.conf] [--cluster-domain cluster.local]\n" +
-        "                         [--cluster-dns-port 53]";
+        "                         [--cluster-dns-port 53] [--node-status-update-frequency 10 (seconds between heartbeats)]";
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -44,7 +45,7 @@ public sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
-            "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port",
+            "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -68,6 +69,9 @@ public sealed record NodeOptions(
             PodCidr: Get("pod-cidr", Runtime.PodNetwork.DefaultCidr),
             ResolvConf: Get("resolv-conf", "/etc/resolv.conf"),
             ClusterDomain: Get("cluster-domain", "cluster.local"),
-            ClusterDnsPort: Port("cluster-dns-port", 53));
+            ClusterDnsPort: Port("cluster-dns-port", 53),
+            NodeStatusUpdateFrequency: int.TryParse(Get("node-status-update-frequency", "10"), out var every) && every is >= 1 and <= 300
+                ? every
+                : throw new ArgumentException("--node-status-update-frequency must be a number of seconds from 1 to 300"));
     }
 }

@@ -19,7 +19,8 @@ public sealed record ControlPlaneOptions
 
     /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
     /// --node-monitor-grace-period (40), --node-monitor-period (5), --pod-eviction-timeout (300),
-    /// --controller-resync-period (30).</summary>
+    /// --controller-resync-period (30), --node-status-write-interval (10: how often an unchanged node heartbeat is
+    /// written to the Node; keep it at or below the nodes' --node-status-update-frequency and well under the grace period).</summary>
     public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         // the eviction timeout may be 0 (evict as soon as a node is NotReady, as the lab does); periods may not
@@ -34,6 +35,7 @@ public sealed record ControlPlaneOptions
                 Seconds("node-monitor-grace-period", d.GracePeriod),
                 Seconds("node-monitor-period", d.MonitorPeriod),
                 Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
+            NodeGateway = new NodeGatewaySettings(Seconds("node-status-write-interval", NodeGatewaySettings.Default.HeartbeatWriteInterval)),
         };
     }
 }

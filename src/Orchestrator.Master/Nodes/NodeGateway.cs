@@ -124,7 +124,8 @@ public sealed class NodeGateway : ControllerActor, IWithUnboundedStash
             Send(new CreateObject(Nodes, node), new NodeCreated(name, status));
             return;
         }
-        var due = !_lastStatusWrite.TryGetValue(name, out var last) || DateTime.UtcNow - last >= _settings.HeartbeatWriteInterval;
+        // a quarter of slack: heartbeats that arrive every interval, a little early, are each written, not every other one
+        var due = !_lastStatusWrite.TryGetValue(name, out var last) || DateTime.UtcNow - last >= _settings.HeartbeatWriteInterval * 0.75;
         if (due || NodeStatusMerge.DiffersBeyondHeartbeat(status, stored.Status)) WriteNodeStatus(name, stored, status);
     }
 

@@ -76,6 +76,9 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
 
         Assert.Equal(new NodeLifecycleSettings(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60)),
             options.NodeLifecycle);
+        Assert.Equal(new NodeGatewaySettings(TimeSpan.FromSeconds(2)),
+            ControlPlaneOptions.From(new ConfigurationBuilder().AddInMemoryCollection(
+                new Dictionary<string, string?> { ["node-status-write-interval"] = "2" }).Build()).NodeGateway);
     }
 
     [Fact]
@@ -88,6 +91,7 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         var options = ControlPlaneOptions.From(configuration);
 
         Assert.Equal(TimeSpan.Zero, options.NodeLifecycle.PodEvictionTimeout);
+        Assert.Equal(NodeGatewaySettings.Default, options.NodeGateway);
         Assert.Equal(NodeLifecycleSettings.Default.GracePeriod, options.NodeLifecycle.GracePeriod);
     }
 }
