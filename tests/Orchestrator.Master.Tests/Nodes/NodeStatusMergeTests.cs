@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Nodes;
+using Xunit;
 
 namespace Orchestrator.Master.Tests.Nodes;
 
