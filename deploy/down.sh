@@ -42,7 +42,7 @@ other_nodes() { # pids of running orchestrator-node processes (dotnet .../orches
   local f pid
   for f in /proc/[0-9]*/cmdline; do
     pid=${f#/proc/}; pid=${pid%/cmdline}
-    tr '\0' ' ' <"$f" 2>/dev/null | grep -qE '(^|[ /])orchestrator-node(\.dll)?( |$)' && echo "$pid"
+    { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qE '(^|[ /])orchestrator-node(\.dll)?( |$)' && echo "$pid"
   done
   return 0
 }
