@@ -32,14 +32,15 @@ public static class NodeHost
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         var pods = options.PodNetwork;
-        var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.Gateway), options.ClusterDnsPort);
+        // this node's DNS: the first usable address of its pod range (the gateway for the default range)
+        var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.DnsAddress), options.ClusterDnsPort);
         builder.Services.AddSingleton<ServiceDirectory>();
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)), ReadToken(options.KubeletTokenFile));
         builder.Services.AddSingleton(kubelet);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(kubelet.EndPoint));
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),
-            pods, new PodDns(pods.Gateway, options.ClusterDomain)));
+            pods, new PodDns(pods.DnsAddress, options.ClusterDomain)));
         builder.Services.AddSingleton(new ClusterDnsOptions(dnsEndPoint, options.ClusterDomain, options.ResolvConf));
         builder.Services.AddSingleton<DockerRuntime>();
         builder.Services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerRuntime>());
@@ -64,6 +65,7 @@ public static class NodeHost
                 {
                     KubeletPort = kubelet.EndPoint.Port,
                     HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
+                    PodCidr = pods.IpRange,
                 };
                 var agent = system.ActorOf(
                     NodeAgent.Props(settings, sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<IServiceProxy>()),
@@ -73,12 +75,17 @@ public static class NodeHost
 
         var app = builder.Build();
         app.UseKubeletApi();
-        // cluster DNS listens on the bridge's gateway address, which exists once the runtime made the network
+        // cluster DNS listens on this node's DNS address on the bridge, which exists once the runtime made the network
         var dns = new ClusterDns(app.Services.GetRequiredService<ClusterDnsOptions>(), app.Services.GetRequiredService<ServiceDirectory>(),
             app.Services.GetRequiredService<ILogger<ClusterDns>>());
+        var dnsAddress = new NodeDnsAddress(pods, app.Services.GetRequiredService<ILogger<NodeDnsAddress>>());
         var lifetimeForDns = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetimeForDns.ApplicationStarted.Register(() => _ = StartDnsWhenNetworkExistsAsync(app.Services.GetRequiredService<IContainerRuntime>(), dns, lifetimeForDns.ApplicationStopping));
-        lifetimeForDns.ApplicationStopping.Register(() => dns.Dispose());
+        lifetimeForDns.ApplicationStarted.Register(() => _ = StartDnsWhenNetworkExistsAsync(app.Services.GetRequiredService<IContainerRuntime>(), dnsAddress, dns, lifetimeForDns.ApplicationStopping));
+        lifetimeForDns.ApplicationStopping.Register(() =>
+        {
+            dns.Dispose();
+            dnsAddress.Remove();
+        });
         app.MapServiceProxy();
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStarted.Register(() =>
@@ -102,14 +109,14 @@ public static class NodeHost
     private static string? ReadToken(string? path) =>
         path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() is { Length: > 0 } t ? t : null : null;
 
-    private static async Task StartDnsWhenNetworkExistsAsync(IContainerRuntime runtime, ClusterDns dns, CancellationToken stopping)
+    private static async Task StartDnsWhenNetworkExistsAsync(IContainerRuntime runtime, NodeDnsAddress address, ClusterDns dns, CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
             try
             {
                 await runtime.EnsureNetworkAsync(stopping);
-                if (await dns.TryStartAsync()) return;
+                if (address.Ensure() && await dns.TryStartAsync()) return;
             }
             catch (Exception) when (!stopping.IsCancellationRequested) { }
             await Task.Delay(TimeSpan.FromSeconds(5), stopping).ContinueWith(_ => { });

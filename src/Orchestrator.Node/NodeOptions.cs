@@ -4,7 +4,9 @@ using System.Net;
 namespace Orchestrator.Node;
 
 /// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
-/// --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency</c>.</summary>
+/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency</c>. <c>--pod-network</c> is the machine's
+/// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
+/// lower half (the Node's spec.podCIDR; the whole lower half by default).</summary>
 public sealed record NodeOptions(
     string Name,
     IPAddress Address,
@@ -15,20 +17,22 @@ public sealed record NodeOptions(
     int HealthzPort,
     int KubeletPort = 0,
     string? KubeletTokenFile = null,
-    string PodCidr = Runtime.PodNetwork.DefaultCidr,
+    string PodNetworkCidr = Runtime.PodNetwork.DefaultNetwork,
+    string PodCidr = Runtime.PodNetwork.DefaultPodCidr,
     string ResolvConf = "/etc/resolv.conf",
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
     int NodeStatusUpdateFrequency = 10)
 {
-    public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.FromCidr(PodCidr);
+    public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.Parse(PodNetworkCidr, PodCidr);
 
     public const string Usage =
         "usage: orchestrator-node [--name <node name>] [--address 127.0.0.1] [--master 127.0.0.1:4050] [--cluster-port 0]\n" +
         "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]\n" +
         "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]\n" +
-        "                         [--pod-cidr 172.28.0.0/16] [--resolv-conf /etc/resolv.conf] [--cluster-domain cluster.local]\n" +
-        "                         [--cluster-dns-port 53] [--node-status-update-frequency 10 (seconds between heartbeats)]";
+        "                         [--pod-network 172.28.0.0/16] [--pod-cidr 172.28.0.0/17 (this node's range)]\n" +
+        "                         [--resolv-conf /etc/resolv.conf] [--cluster-domain cluster.local] [--cluster-dns-port 53]\n" +
+        "                         [--node-status-update-frequency 10 (seconds between heartbeats)]";
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -45,7 +49,7 @@ public sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
-            "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency",
+            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -56,6 +60,8 @@ public sealed record NodeOptions(
             : throw new ArgumentException($"--{key} must be a port number");
 
         var address = Get("address", "127.0.0.1");
+        // checked here so a wrong range stops the process with one line, before anything starts
+        var podNetwork = Runtime.PodNetwork.Parse(Get("pod-network", Runtime.PodNetwork.DefaultNetwork), values.GetValueOrDefault("pod-cidr") is { Length: > 0 } range ? range : null);
         return new NodeOptions(
             Name: Get("name", Environment.MachineName).ToLowerInvariant(),
             Address: IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"--address '{address}' is not an IP address"),
@@ -66,7 +72,8 @@ public sealed record NodeOptions(
             HealthzPort: Port("healthz-port", 10248),
             KubeletPort: Port("kubelet-port", 0),
             KubeletTokenFile: values.TryGetValue("kubelet-token-file", out var tokenFile) && tokenFile.Length > 0 ? tokenFile : null,
-            PodCidr: Get("pod-cidr", Runtime.PodNetwork.DefaultCidr),
+            PodNetworkCidr: podNetwork.Subnet,
+            PodCidr: podNetwork.IpRange,
             ResolvConf: Get("resolv-conf", "/etc/resolv.conf"),
             ClusterDomain: Get("cluster-domain", "cluster.local"),
             ClusterDnsPort: Port("cluster-dns-port", 53),

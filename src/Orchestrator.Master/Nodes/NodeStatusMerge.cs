@@ -44,7 +44,7 @@ public static class NodeStatusMerge
     }
 
     /// <summary>The registered node: the store's copy (keeping spec — unschedulable, taints — and the labels and
-    /// annotations users added) with the node's own labels, annotations and addresses laid over it.</summary>
+    /// annotations users added) with the node's own labels, annotations, addresses and pod range laid over it.</summary>
     public static V1Node Registered(V1Node reported, V1Node? stored)
     {
         if (stored is null)
@@ -61,7 +61,12 @@ public static class NodeStatusMerge
         merged.Metadata.Labels = Overlay(merged.Metadata.Labels, reported.Metadata.Labels);
         merged.Metadata.Annotations = Overlay(merged.Metadata.Annotations, reported.Metadata.Annotations);
         merged.Spec ??= new V1NodeSpec();
-        merged.Spec.PodCIDR ??= reported.Spec?.PodCIDR;
+        // the pod range is the node's own (its --pod-cidr, which it allocates pod IPs from): what it reports wins
+        if (reported.Spec?.PodCIDR is { Length: > 0 } podCidr)
+        {
+            merged.Spec.PodCIDR = podCidr;
+            merged.Spec.PodCIDRs = reported.Spec.PodCIDRs is { Count: > 0 } cidrs ? cidrs.ToList() : [podCidr];
+        }
         merged.Spec.ProviderID ??= reported.Spec?.ProviderID;
         return merged;
     }

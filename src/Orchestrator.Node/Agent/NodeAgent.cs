@@ -48,7 +48,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         _runtime = runtime;
         _proxy = proxy;
         _gatewayPath = settings.GatewayPath;
-        _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort);
+        _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort, settings.PodCidr);
 
         Receive<AgentTick>(t => t == AgentTick.ProbeRuntime, _ => ProbeRuntime());
         Receive<RuntimeProbed>(OnRuntimeProbed);

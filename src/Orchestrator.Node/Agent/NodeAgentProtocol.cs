@@ -20,6 +20,9 @@ public sealed record NodeAgentSettings(
     /// <summary>Published in the Node's status.daemonEndpoints.kubeletEndpoint; the master relays logs and exec there.</summary>
     public int KubeletPort { get; init; } = 10250;
 
+    /// <summary>This node's pod range, published as the Node's spec.podCIDR (null: none, as in unit tests).</summary>
+    public string? PodCidr { get; init; }
+
     public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
         nodeName, address,
         $"akka.tcp://{Shared.Protocol.NodeProtocolNames.ActorSystemName}@{master}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",

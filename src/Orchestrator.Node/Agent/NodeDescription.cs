@@ -21,10 +21,12 @@ public sealed class NodeDescription
     private bool _ready;
 
     private readonly int _kubeletPort;
+    private readonly string? _podCidr;
 
-    public NodeDescription(string name, string address, DateTime startedAt, int kubeletPort = 10250)
+    public NodeDescription(string name, string address, DateTime startedAt, int kubeletPort = 10250, string? podCidr = null)
     {
         _kubeletPort = kubeletPort;
+        _podCidr = podCidr;
         _name = name;
         _address = address;
         _startedAt = startedAt;
@@ -84,7 +86,8 @@ public sealed class NodeDescription
             },
             Annotations = new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0" },
         },
-        Spec = new V1NodeSpec(),
+        // the node's own pod range, like the kubelet's --pod-cidr (kubectl describe node: PodCIDR/PodCIDRs)
+        Spec = _podCidr is null ? new V1NodeSpec() : new V1NodeSpec { PodCIDR = _podCidr, PodCIDRs = [_podCidr] },
         Status = Status(now),
     };
 

@@ -30,12 +30,13 @@ public sealed class ServiceProxy : IServiceProxy
     private readonly object _applyLock = new();
     private readonly ClusterIpAddresses _clusterIpAddresses;
     private readonly ServiceDirectory _directory;
+    private readonly SharedListenSockets _sockets;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
     private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
     private IReadOnlyList<string> _lastSkipped = [];
 
     public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log,
-        ClusterIpAddresses? clusterIpAddresses = null, ServiceDirectory? directory = null)
+        ClusterIpAddresses? clusterIpAddresses = null, ServiceDirectory? directory = null, SharedListenSockets? sockets = null)
     {
         _nodeAddress = nodeAddress;
         _yarp = yarp;
@@ -43,6 +44,7 @@ public sealed class ServiceProxy : IServiceProxy
         _log = log;
         _clusterIpAddresses = clusterIpAddresses ?? new ClusterIpAddresses(null, log);
         _directory = directory ?? new ServiceDirectory();
+        _sockets = sockets ?? new SharedListenSockets();
     }
 
     /// <summary>The L4 route of a listening socket, read by the <see cref="TcpForwarder"/> per connection.</summary>
@@ -74,6 +76,8 @@ public sealed class ServiceProxy : IServiceProxy
             _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
                 .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
             var before = _listeners.Current;
+            // before Kestrel binds: which of the sockets other node processes on this machine bind too
+            _sockets.Shared = plan.Listeners.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();
             if (_listeners.Replace(plan.Listeners.Select(l => l.EndPoint)))
             {
                 foreach (var added in plan.Listeners.Where(l => !before.Contains(l.EndPoint)))

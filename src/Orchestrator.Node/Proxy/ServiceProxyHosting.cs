@@ -21,7 +21,10 @@ public static class ServiceProxyHosting
     {
         var listeners = new Listeners();
         var metrics = new ProxyMetrics();
+        var sockets = new SharedListenSockets();
         builder.Services.AddSingleton(listeners);
+        builder.Services.AddSingleton(sockets);
+        builder.WebHost.UseSockets(transport => transport.CreateBoundListenSocket = sockets.Create);
         builder.Services.AddSingleton(metrics);
         builder.Services.TryAddSingleton<ServiceDirectory>();
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
@@ -29,7 +32,7 @@ public static class ServiceProxyHosting
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
             new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()),
-            sp.GetRequiredService<ServiceDirectory>()));
+            sp.GetRequiredService<ServiceDirectory>(), sockets));
         builder.Services.AddSingleton<IServiceProxy>(sp => sp.GetRequiredService<ServiceProxy>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

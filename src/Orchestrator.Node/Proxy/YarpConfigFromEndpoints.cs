@@ -9,8 +9,9 @@ using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Orchestrator.Node.Proxy;
 
-/// <summary>One socket the proxy listens on, and the YARP cluster (one service port) its requests go to.</summary>
-public sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service);
+/// <summary>One socket the proxy listens on, and the YARP cluster (one service port) its requests go to. Shared
+/// sockets (ClusterIPs, loopback externalIPs) are served by every node on the machine (<see cref="SharedListenSockets"/>).</summary>
+public sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false);
 
 /// <summary>An immutable snapshot of the proxy's configuration for one ServicesChanged.</summary>
 public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped)
@@ -25,7 +26,8 @@ public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnly
 /// <summary>
 /// Turns Services and Endpoints into listeners and YARP clusters, like kube-proxy turns them into rules:
 /// a listener on the node address at each nodePort (NodePort and LoadBalancer services), on each loopback
-/// externalIP at the service port and (when <c>clusterIps</c>) on the ClusterIP at the service port; one cluster per
+/// externalIP at the service port and (when <c>clusterIps</c>) on the ClusterIP at the service port (these two shared
+/// with the other nodes of the machine); one cluster per
 /// service port whose destinations are the ready endpoint addresses × the endpoint port matched by name, with
 /// active and passive health checks; and the same backends as a <see cref="TcpRoute"/> for L4 forwarding.
 /// Pure, so it is tested without sockets.
@@ -69,7 +71,7 @@ public static class YarpConfigFromEndpoints
                 if (clusterIps && IPAddress.TryParse(service.Spec?.ClusterIP, out var clusterIp) && clusterIp.AddressFamily == AddressFamily.InterNetwork)
                 {
                     clusterIpSet.Add(clusterIp);
-                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key);
+                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true);
                 }
 
                 if (type is "NodePort" or "LoadBalancer" && port.NodePort is > 0)
@@ -77,7 +79,7 @@ public static class YarpConfigFromEndpoints
                 foreach (var externalIp in service.Spec?.ExternalIPs ?? [])
                 {
                     if (IPAddress.TryParse(externalIp, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(ip))
-                        AddListener(new IPEndPoint(ip, port.Port), clusterId, key);
+                        AddListener(new IPEndPoint(ip, port.Port), clusterId, key, shared: true);
                     else
                         skipped.Add($"{key}: externalIP {externalIp} is not a loopback address of this machine; not listening on it");
                 }
@@ -85,12 +87,12 @@ public static class YarpConfigFromEndpoints
         }
         return new ProxyPlan(listeners.Values.ToList(), clusters, skipped) { TcpRoutes = tcpRoutes, ClusterIps = clusterIpSet };
 
-        void AddListener(IPEndPoint endPoint, string clusterId, string service)
+        void AddListener(IPEndPoint endPoint, string clusterId, string service, bool shared = false)
         {
             if (listeners.TryGetValue(endPoint, out var existing))
                 skipped.Add($"{service}: {endPoint} is already taken by {existing.Service}");
             else
-                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service);
+                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service, shared);
         }
     }
 

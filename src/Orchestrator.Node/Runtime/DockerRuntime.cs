@@ -54,7 +54,7 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
                 IPAM = pods is null ? null : new IPAM
                 {
                     Driver = "default",
-                    Config = [new IPAMConfig { Subnet = pods.Subnet, IPRange = pods.IpRange, Gateway = pods.Gateway }],
+                    Config = [new IPAMConfig { Subnet = pods.Subnet, IPRange = pods.NetworkIpRange, Gateway = pods.Gateway }],
                 },
                 Options = pods is null ? null : new Dictionary<string, string> { ["com.docker.network.bridge.name"] = pods.Bridge },
             }, ct);
