@@ -28,6 +28,7 @@ public static class ServiceProxyHosting
         builder.Services.AddSingleton(metrics);
         builder.Services.TryAddSingleton<ServiceDirectory>();
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
+        builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
