@@ -77,6 +77,19 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task Requests_reach_the_live_pod_when_several_endpoints_refuse_connections()
+    {
+        // a lost node takes all of its pods at once: two of three endpoints are dead until they are withdrawn
+        var nodePort = FreePort(NodeAddress);
+        var endpoints = BackendEndpoints("lost", 1);
+        foreach (var dead in new[] { FreePort(IPAddress.Loopback), FreePort(IPAddress.Loopback) })
+            endpoints.Subsets.Add(Endpoints("lost", null, dead, ["127.0.0.1"]).Subsets[0]);
+        _proxy.Apply(new ServicesChanged(1, [Service("lost", "NodePort", nodePort: nodePort)], [endpoints]));
+
+        for (var i = 0; i < 30; i++) Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+    }
+
+    [Fact]
     public async Task A_service_without_ready_endpoints_answers_503()
     {
         var nodePort = FreePort(NodeAddress);
