@@ -4,7 +4,8 @@ using System.Net;
 namespace Orchestrator.Node;
 
 /// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
-/// --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port</c>.</summary>
+/// --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --cluster-cert</c>. <c>--cluster-cert</c> (a copy of the master's
+/// <c>{data-dir}/cluster.pfx</c>) is required to run; Program checks it so that parsing alone needs no file.</summary>
 public sealed record NodeOptions(
     string Name,
     IPAddress Address,
@@ -18,7 +19,8 @@ public sealed record NodeOptions(
     string PodCidr = Runtime.PodNetwork.DefaultCidr,
     string ResolvConf = "/etc/resolv.conf",
     string ClusterDomain = "cluster.local",
-    int ClusterDnsPort = 53)
+    int ClusterDnsPort = 53,
+    string? ClusterCert = null)
 {
     public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.FromCidr(PodCidr);
 
@@ -27,7 +29,7 @@ public sealed record NodeOptions(
         "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]\n" +
         "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]\n" +
         "                         [--pod-cidr 172.28.0.0/16] [--resolv-conf /etc/resolv.conf] [--cluster-domain cluster.local]\n" +
-        "                         [--cluster-dns-port 53]";
+        "                         [--cluster-dns-port 53] --cluster-cert <the master's cluster.pfx>";
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -44,7 +46,7 @@ public sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
-            "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port",
+            "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "cluster-cert",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -68,6 +70,7 @@ public sealed record NodeOptions(
             PodCidr: Get("pod-cidr", Runtime.PodNetwork.DefaultCidr),
             ResolvConf: Get("resolv-conf", "/etc/resolv.conf"),
             ClusterDomain: Get("cluster-domain", "cluster.local"),
-            ClusterDnsPort: Port("cluster-dns-port", 53));
+            ClusterDnsPort: Port("cluster-dns-port", 53),
+            ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null);
     }
 }
