@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
 using Orchestrator.Shared.Protocol;
 using Orchestrator.Shared.Protocol.Serialization;
 
@@ -32,9 +33,11 @@ internal static class ClusterTestSystems
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    /// <summary>An actor system named like ours, with the given role, seed and certificate (null: plain TCP, as an outsider might try).</summary>
+    /// <summary>An actor system named like ours, with the given role, seed and certificate (null: plain TCP, as an outsider might try).
+    /// <paramref name="trustAnyPeer"/> makes it an outsider that accepts any certificate the master presents, so that only
+    /// the master's own check can keep it out.</summary>
     public static ActorSystem Start(string host, int port, string role, string seedHostAndPort, X509Certificate2? certificate,
-        string membershipHocon)
+        string membershipHocon, bool trustAnyPeer = false)
     {
         var seed = certificate is null ? $"akka.tcp://{NodeProtocolNames.ActorSystemName}@{seedHostAndPort}" : ClusterTls.Address(seedHostAndPort);
         var config = ConfigurationFactory.ParseString($$"""
@@ -48,7 +51,10 @@ internal static class ClusterTestSystems
             .WithFallback(ConfigurationFactory.ParseString(membershipHocon))
             .WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
         var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
-        if (certificate is not null) setup = setup.And(ClusterTls.Setup(certificate));
+        if (certificate is not null)
+            setup = setup.And(trustAnyPeer
+                ? new DotNettySslSetup(certificate, suppressValidation: true, requireMutualAuthentication: true)
+                : ClusterTls.Setup(certificate));
         return ActorSystem.Create(NodeProtocolNames.ActorSystemName, setup);
     }
 

@@ -54,7 +54,8 @@ public sealed class ClusterTlsTests : IAsyncLifetime
     {
         // same subject name, different key: only the pinned thumbprint tells them apart
         var otherPfx = WriteCertificate(_directory, "other.pfx");
-        var outsider = Track(Start(OtherHost, 0, NodeProtocolNames.NodeRole, _masterAddress, ClusterTls.Load(otherPfx), ClusterMembership.Hocon));
+        var outsider = Track(Start(OtherHost, 0, NodeProtocolNames.NodeRole, _masterAddress, ClusterTls.Load(otherPfx), ClusterMembership.Hocon,
+            trustAnyPeer: true));
         outsider.ActorSelection($"{ClusterTls.Address(_masterAddress)}/user/{NodeProtocolNames.GatewayActorName}").Tell("let me in");
 
         await AssertNothingArrives();
