@@ -83,4 +83,18 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(ClusterMembership.DefaultStableAfter, config.GetTimeSpan("split-brain-resolver.stable-after"));
         Assert.Equal(ClusterMembership.DefaultHeartbeatPause, config.GetTimeSpan("failure-detector.acceptable-heartbeat-pause"));
     }
+
+    [Fact]
+    public void The_master_flags_set_stable_after_and_heartbeat_pause_in_seconds()
+    {
+        var stableAfter = ClusterMembership.Seconds("10", ClusterMembership.DefaultStableAfter, "cluster-stable-after");
+        var pause = ClusterMembership.Seconds("2.5", ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause");
+        var config = ConfigurationFactory.ParseString(ClusterMembership.Build(stableAfter, pause)).GetConfig("akka.cluster");
+
+        Assert.Equal(TimeSpan.FromSeconds(10), config.GetTimeSpan("split-brain-resolver.stable-after"));
+        Assert.Equal(TimeSpan.FromSeconds(2.5), config.GetTimeSpan("failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(ClusterMembership.DefaultStableAfter, ClusterMembership.Seconds(null, ClusterMembership.DefaultStableAfter, "cluster-stable-after"));
+        Assert.Contains("--cluster-stable-after", Assert.Throws<ArgumentException>(
+            () => ClusterMembership.Seconds("soon", ClusterMembership.DefaultStableAfter, "cluster-stable-after")).Message);
+    }
 }
