@@ -43,7 +43,8 @@ start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
   --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
   --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT"
 for i in $(seq 1 120); do
-  curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && break
+  curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] \
+    && [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && break
   [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
   [ "$i" -eq 120 ] && die "the master did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
   sleep 0.5
@@ -54,7 +55,7 @@ step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
 node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
-  --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
+  --kubelet-token-file "$ORCH_STATE_DIR/master/token" --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
   --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT"
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"

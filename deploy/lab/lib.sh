@@ -74,7 +74,7 @@ start_master() {
   nohup dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}" >>"$ORCH_STATE_DIR/logs/master.log" 2>&1 &
   echo $! >"$ORCH_STATE_DIR/master.pid"
   for i in $(seq 1 120); do
-    curl -sfk "$LAB_SERVER/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && return 0
+    curl -sfk "$LAB_SERVER/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && [ -s "$CLUSTER_CERT" ] && return 0
     [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
     sleep 0.5
   done
@@ -97,7 +97,7 @@ start_node() { # name index
   echo "$index" >"$LAB_NODES_DIR/$name.index"
   nohup dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
     --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
-    --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
+    --cluster-cert "$CLUSTER_CERT" --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
     --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
     --node-status-update-frequency 2 \
     >>"$ORCH_STATE_DIR/logs/$name.log" 2>&1 &

@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master.Api;
+using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Admission;
@@ -12,21 +13,28 @@ using Orchestrator.Shared.Protocol.Serialization;
 // Options: --data-dir (./.state/master) --api-address (127.0.0.1) --api-port (6443)
 //          --cluster-address (127.0.0.1) --cluster-port (4050) --service-cidr (172.28.128.0/17)
 //          --node-monitor-grace-period (40) --node-monitor-period (5) --pod-eviction-timeout (300) seconds
+//          --cluster-stable-after (7) --cluster-heartbeat-pause (3) seconds (downing, see ClusterMembership)
+// Cluster traffic is TLS with the cluster certificate {data-dir}/cluster.pfx (made at first start; nodes need a copy).
 var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);
 var api = ApiServerOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
+var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
+var membership = ClusterMembership.Build(
+    ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
+    ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api);
 builder.Services.AddAkka("orchestrator", (akka, _) => akka
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
-    .WithRemoting(clusterAddress, clusterPort)
+    .AddHocon(membership, HoconAddMode.Prepend)
+    .WithRemoting(ClusterTls.Remoting(clusterAddress, clusterPort, clusterCertificate))
     .WithClustering(new ClusterOptions
     {
         Roles = ["master"],
-        SeedNodes = [$"akka.tcp://orchestrator@{clusterAddress}:{clusterPort}"],
+        SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
     .WithObjectStore(new StoreOptions(api.DataDirectory))
     .WithControlPlane(ControlPlaneOptions.From(builder.Configuration)));

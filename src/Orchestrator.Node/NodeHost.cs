@@ -45,6 +45,8 @@ public static class NodeHost
         builder.Services.AddSingleton<DockerRuntime>();
         builder.Services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerRuntime>());
 
+        var clusterCertificate = ClusterTls.Load(options.ClusterCert
+            ?? throw new ClusterCertificateException("--cluster-cert is required (a copy of the master's <data-dir>/cluster.pfx)"));
         builder.Services.AddAkka(NodeProtocolNames.ActorSystemName, (akka, sp) => akka
             .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
@@ -53,11 +55,12 @@ public static class NodeHost
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             })
-            .WithRemoting(options.Address.ToString(), options.ClusterPort)
+            .AddHocon(ClusterMembership.Hocon, HoconAddMode.Prepend)
+            .WithRemoting(ClusterTls.Remoting(options.Address.ToString(), options.ClusterPort, clusterCertificate))
             .WithClustering(new ClusterOptions
             {
                 Roles = [NodeProtocolNames.NodeRole],
-                SeedNodes = [$"akka.tcp://{NodeProtocolNames.ActorSystemName}@{options.Master}"],
+                SeedNodes = [ClusterTls.Address(options.Master)],
             })
             .WithActors((system, registry) =>
             {

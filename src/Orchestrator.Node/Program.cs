@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Orchestrator.Node;
+using Orchestrator.Shared.Protocol.Serialization;
 
 // The node agent (kubelet + kube-proxy). Runs until SIGTERM/SIGINT. When its actor system ends for another reason
 // (the cluster downed this node, or the master restarted and formed a new cluster) a fresh incarnation starts:
@@ -12,6 +13,17 @@ try
 catch (ArgumentException e)
 {
     Console.Error.WriteLine($"orchestrator-node: {e.Message}\n{NodeOptions.Usage}");
+    return 2;
+}
+try
+{
+    // checked once up front: without it the node cannot talk to the master at all
+    if (options.ClusterCert is null) throw new ClusterCertificateException("--cluster-cert is required (a copy of the master's <data-dir>/cluster.pfx)");
+    ClusterTls.Load(options.ClusterCert).Dispose();
+}
+catch (ClusterCertificateException e)
+{
+    Console.Error.WriteLine($"orchestrator-node: {e.Message}");
     return 2;
 }
 

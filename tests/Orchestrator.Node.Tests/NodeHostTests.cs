@@ -2,18 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Actor;
-using Akka.Configuration;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Orchestrator.Node.Tests.Runtime;
 using Orchestrator.Shared.Protocol;
-using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node.Tests;
 
 /// <summary>
 /// The whole node as Program runs it (NodeHost), against a stand-in master: an actor system with role "master"
-/// and a "node-gateway" actor, over real Akka.Remote with the protocol serializer, real Docker and the real proxy.
+/// and a "node-gateway" actor, over real Akka.Remote (TLS) with the protocol serializer, real Docker and the real proxy.
 /// </summary>
 public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFixture>, IAsyncLifetime
 {
@@ -24,16 +22,11 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
     public async Task InitializeAsync()
     {
         var port = TestNetwork.FreePort();
-        var config = ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
-            akka.cluster { roles = ["master"], seed-nodes = ["akka.tcp://orchestrator@127.0.0.1:{{port}}"] }
-            akka.loglevel = WARNING
-            """).WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
-        _master = ActorSystem.Create(NodeProtocolNames.ActorSystemName, config);
+        _master = TestCluster.StartMaster(port);
         _master.ActorOf(Props.Create(() => new RecordingGateway(_received.Writer)), NodeProtocolNames.GatewayActorName);
 
-        var options = NodeOptions.Parse(["--name", docker.NodeName, "--master", $"127.0.0.1:{port}", "--healthz-port", TestNetwork.FreePort().ToString()]);
+        var options = NodeOptions.Parse(["--name", docker.NodeName, "--master", $"127.0.0.1:{port}", "--healthz-port", TestNetwork.FreePort().ToString(),
+            "--cluster-cert", TestCluster.CertificatePath]);
         _node = NodeHost.Build(options);
         await _node.StartAsync();
     }

@@ -3,9 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Actor;
-using Akka.Configuration;
 using Orchestrator.Shared.Protocol;
-using Orchestrator.Shared.Protocol.Serialization;
 using Xunit.Abstractions;
 
 namespace Orchestrator.Node.Tests;
@@ -19,25 +17,24 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
 
     private ActorSystem StartMaster(int port)
     {
-        var config = ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
-            akka.cluster { roles = ["master"], seed-nodes = ["akka.tcp://orchestrator@127.0.0.1:{{port}}"] }
-            akka.loglevel = WARNING
-            """).WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
-        var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, config);
+        var system = TestCluster.StartMaster(port);
         system.ActorOf(Props.Create(() => new AckingGateway(_received.Writer)), NodeProtocolNames.GatewayActorName);
         return system;
     }
 
-    [Fact]
-    public async Task Registers_again_after_the_master_restarts()
+    /// <summary>A master that stops leaves the cluster (the agent rejoins at once); one that crashes just goes silent
+    /// and the split brain resolver downs the node, whose process starts a new incarnation.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Registers_again_after_the_master_restarts(bool crash)
     {
         var port = TestNetwork.FreePort();
         var master = StartMaster(port);
         var name = $"proc-{Guid.NewGuid():N}"[..16];
         _node = Process.Start(new ProcessStartInfo("dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), "--name", name, "--master", $"127.0.0.1:{port}", "--healthz-port", TestNetwork.FreePort().ToString()])
+            [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), "--name", name, "--master", $"127.0.0.1:{port}", "--healthz-port", TestNetwork.FreePort().ToString(),
+                "--cluster-cert", TestCluster.CertificatePath])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
@@ -48,14 +45,15 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
 
         await Next<RegisterNode>(TimeSpan.FromSeconds(60));
         var stopwatch = Stopwatch.StartNew();
-        await master.Terminate();
+        if (crash) ((ExtendedActorSystem)master).Abort();
+        else await master.Terminate();
         while (_received.Reader.TryRead(out _)) { }
 
         var restarted = StartMaster(port);
         try
         {
             var again = await Next<RegisterNode>(TimeSpan.FromSeconds(120));
-            output.WriteLine($"registered again {stopwatch.Elapsed.TotalSeconds:0.0}s after the master stopped");
+            output.WriteLine($"master {(crash ? "crashed" : "stopped")}: registered again {stopwatch.Elapsed.TotalSeconds:0.0}s after the master stopped");
             Assert.Equal(name, again.Node.Metadata.Name);
 
             // and it becomes a member of the new master's cluster (a fresh actor system joins it)
@@ -76,6 +74,23 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
         {
             await restarted.Terminate();
         }
+    }
+
+    [Theory]
+    [InlineData(null, "orchestrator-node: --cluster-cert is required")]
+    [InlineData("/nonexistent/cluster.pfx", "orchestrator-node: cluster certificate '/nonexistent/cluster.pfx' does not exist")]
+    public async Task Refuses_to_start_without_a_readable_cluster_certificate(string? certificate, string error)
+    {
+        List<string> args = [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), "--name", "no-cert", "--healthz-port", TestNetwork.FreePort().ToString()];
+        if (certificate is not null) args.AddRange(["--cluster-cert", certificate]);
+        using var process = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(2, process.ExitCode);
+        var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith(error, line);
     }
 
     private async Task<T> Next<T>(TimeSpan within)

@@ -25,7 +25,7 @@ public sealed record NodeAgentSettings(
 
     public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
         nodeName, address,
-        $"akka.tcp://{Shared.Protocol.NodeProtocolNames.ActorSystemName}@{master}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",
+        $"{Shared.Protocol.Serialization.ClusterTls.Address(master)}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",
         UseCluster: true,
         RegisterInterval: TimeSpan.FromSeconds(3),
         HeartbeatInterval: TimeSpan.FromSeconds(10),
