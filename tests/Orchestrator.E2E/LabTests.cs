@@ -173,6 +173,51 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
     }
 
     [Fact, Step(6)]
+    public async Task A_node_without_the_cluster_certificate_cannot_join()
+    {
+        // the same flags add-node.sh gives a lab node, with a certificate of its own instead of the master's copy
+        var pfx = Path.Combine(lab.StateDir, "intruder.pfx");
+        using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=orchestrator-cluster", key,
+                System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            await File.WriteAllBytesAsync(pfx, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx));
+        }
+        const string name = "lab-intruder";
+        var log = Path.Combine(lab.StateDir, "logs", name + ".log");
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+                 {
+                     Path.Combine(lab.Environment["ORCH_BUILD_DIR"], "node", "orchestrator-node.dll"), "--name", name,
+                     "--address", "127.0.0.40", "--master", $"127.0.0.10:{lab.Environment["ORCH_LAB_CLUSTER_PORT"]}",
+                     "--cluster-cert", pfx, "--kubelet-token-file", Path.Combine(lab.StateDir, "master", "token"),
+                     "--pod-cidr", "172.28.40.0/24", "--healthz-port", "10300", "--resolv-conf", lab.ResolvConf,
+                 })
+            start.ArgumentList.Add(arg);
+        using var intruder = Process.Start(start)!;
+        var output = intruder.StandardOutput.ReadToEndAsync();
+        var errors = intruder.StandardError.ReadToEndAsync();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.False(intruder.HasExited, "the intruding node process ended on its own");
+                Assert.DoesNotContain(name, await lab.Kubectl("get", "nodes", "-o", "name"));
+                await Task.Delay(1000);
+            }
+        }
+        finally
+        {
+            intruder.Kill(entireProcessTree: true);
+            await intruder.WaitForExitAsync();
+            await File.WriteAllTextAsync(log, await output + await errors);
+        }
+        Assert.DoesNotContain(name, await lab.Kubectl("get", "nodes", "-o", "name"));
+        Assert.Equal(3, (await lab.Kubectl("get", "nodes", "--no-headers")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact, Step(7)]
     public async Task The_lab_cleans_up_after_itself()
     {
         await lab.Kubectl("delete", "service", App);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Tests.Controllers.Support;
 using Xunit;
 using Xunit.Abstractions;
