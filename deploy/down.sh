@@ -38,11 +38,18 @@ fi
 # Nodes make ClusterIPs local addresses of the pod bridge (label orch0:svc) and lab nodes add their DNS address
 # (label orch0:dns). Every node process on the machine serves the ClusterIPs (a lab, the E2E tests, another cluster):
 # take them away only when no node process of the project is left running on this machine.
-other_nodes() { # pids of running orchestrator-node processes (dotnet .../orchestrator-node.dll or the apphost)
-  local f pid
+other_nodes() { # pids of running node processes: dotnet [exec] .../orchestrator-node.dll …, or the apphost
+  local f args
   for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/}; pid=${pid%/cmdline}
-    { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qE '(^|[ /])orchestrator-node(\.dll)?( |$)' && echo "$pid"
+    { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
+    [ ${#args[@]} -gt 0 ] || continue
+    case "${args[0]##*/}" in
+      orchestrator-node) ;;
+      dotnet) [ "${args[1]:-}" = exec ] && args=("${args[@]:1}")
+              [ "${args[1]:-}" != "" ] && [ "${args[1]##*/}" = orchestrator-node.dll ] || continue ;;
+      *) continue ;;
+    esac
+    f=${f#/proc/}; echo "${f%/cmdline}"
   done
   return 0
 }
