@@ -37,17 +37,9 @@ fi
 
 # Nodes make ClusterIPs local addresses of the pod bridge (label orch0:svc) and lab nodes add their DNS address
 # (label orch0:dns). Every node process on the machine serves the ClusterIPs (a lab, the E2E tests, another cluster):
-# take them away only when no node process of the project is left running on this machine.
-other_nodes() { # pids of running orchestrator-node processes (dotnet .../orchestrator-node.dll or the apphost)
-  local f pid
-  for f in /proc/[0-9]*/cmdline; do
-    pid=${f#/proc/}; pid=${pid%/cmdline}
-    { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -qE '(^|[ /])orchestrator-node(\.dll)?( |$)' && echo "$pid"
-  done
-  return 0
-}
+# take them away only when no node process of the project is left running on this machine (the lab's nodes included).
 if command -v ip >/dev/null 2>&1 && ip link show orch0 >/dev/null 2>&1; then
-  running=$(other_nodes | wc -l)
+  running=$(node_processes | wc -l)
   if [ "$running" -gt 0 ]; then
     [ -n "$(ip -4 -o addr show dev orch0 label orch0:svc)" ] \
       && step "left the ClusterIP addresses on orch0: $running other node process(es) still serve them"

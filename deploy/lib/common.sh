@@ -56,3 +56,19 @@ running_pid() {
   local pid; pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
 }
+
+node_processes() { # pids of the node processes running on this machine, of any cluster: dotnet [exec] …/orchestrator-node.dll, or the apphost
+  local f args
+  for f in /proc/[0-9]*/cmdline; do
+    { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
+    [ ${#args[@]} -gt 0 ] || continue
+    case "${args[0]##*/}" in
+      orchestrator-node) ;;
+      dotnet) [ "${args[1]:-}" = exec ] && args=("${args[@]:1}")
+              [ "${args[1]:-}" != "" ] && [ "${args[1]##*/}" = orchestrator-node.dll ] || continue ;;
+      *) continue ;;
+    esac
+    f=${f#/proc/}; echo "${f%/cmdline}"
+  done
+  return 0
+}

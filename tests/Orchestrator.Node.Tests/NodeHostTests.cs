@@ -101,7 +101,7 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
     }
 
     /// <summary>The master's side, reduced to: acknowledge registrations, record everything.</summary>
-    private sealed class RecordingGateway : ReceiveActor
+    internal sealed class RecordingGateway : ReceiveActor
     {
         public RecordingGateway(ChannelWriter<(object, IActorRef)> received)
         {

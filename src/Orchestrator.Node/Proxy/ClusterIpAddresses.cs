@@ -30,15 +30,19 @@ public sealed class ClusterIpAddresses
 
     public string Label => $"{_bridge}:svc";
 
-    /// <summary>Converges the bridge's labelled addresses on <paramref name="wanted"/>; returns the ones present after.</summary>
+    /// <summary>Converges the bridge's labelled addresses on <paramref name="wanted"/>; returns the ones present after.
+    /// Checked against the bridge each time (level-triggered): an address another node removed for a Service that was
+    /// deleted while a new one reused its ClusterIP is put back here.</summary>
     public IReadOnlySet<IPAddress> Ensure(IEnumerable<IPAddress> wanted)
     {
         if (_bridge is null) return _present;
         var target = wanted.ToHashSet();
+        var local = _ip.Addresses(_bridge) ?? new HashSet<IPAddress>();
         foreach (var gone in _present.Where(a => !target.Contains(a)).ToList())
-            if (_ip.Delete(_bridge, gone)) _present.Remove(gone);
-        foreach (var added in target.Where(a => !_present.Contains(a)))
-            if (_ip.Add(_bridge, added, Label)) _present.Add(added);
+            if (!local.Contains(gone) || _ip.Delete(_bridge, gone)) _present.Remove(gone);
+        foreach (var address in target)
+            if (local.Contains(address) || _ip.Add(_bridge, address, Label)) _present.Add(address);
+            else _present.Remove(address);
         return _present;
     }
 }

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Configuration;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orchestrator.Node.Proxy;
+using Orchestrator.Shared.Protocol;
+using Orchestrator.Shared.Protocol.Serialization;
+
+namespace Orchestrator.Node.Tests;
+
+/// <summary>
+/// Two whole nodes (NodeHost, as two node processes run it) on one machine with their own pod ranges, against a
+/// stand-in master: each publishes its range, runs cluster DNS on its own address of the shared bridge, both serve
+/// the same ClusterIP:port, and when one stops the other keeps serving it. Needs root and Docker (the bridge orch0),
+/// like the other NodeHost tests. Test-only addresses: 172.28.61.0/24, 172.28.62.0/24, ClusterIP 172.28.250.77.
+/// </summary>
+public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
+{
+    private static readonly IPAddress ClusterIp = IPAddress.Parse("172.28.250.77");
+    private readonly Channel<(object Message, IActorRef Sender)> _received = Channel.CreateUnbounded<(object, IActorRef)>();
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+    private readonly IpCommand _ip = new(NullLogger.Instance);
+    private ActorSystem _master = null!;
+    private WebApplication _backend = null!;
+    private int _backendPort;
+    private int _masterPort;
+
+    public async Task InitializeAsync()
+    {
+        _masterPort = TestNetwork.FreePort();
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{_masterPort}} }
+            akka.cluster { roles = ["master"], seed-nodes = ["akka.tcp://orchestrator@127.0.0.1:{{_masterPort}}"] }
+            akka.loglevel = WARNING
+            """).WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
+        _master = ActorSystem.Create(NodeProtocolNames.ActorSystemName, config);
+        _master.ActorOf(Props.Create(() => new NodeHostTests.RecordingGateway(_received.Writer)), NodeProtocolNames.GatewayActorName);
+
+        _backendPort = TestNetwork.FreePort();
+        var backend = WebApplication.CreateBuilder();
+        backend.Logging.ClearProviders();
+        backend.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, _backendPort));
+        _backend = backend.Build();
+        _backend.Run(ctx => ctx.Response.WriteAsync("backend"));
+        await _backend.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _backend.DisposeAsync();
+        await _master.Terminate();
+    }
+
+    private WebApplication Node(string name, string address, string podCidr) => NodeHost.Build(NodeOptions.Parse(
+    [
+        "--name", $"{name}-{_suffix}", "--address", address, "--master", $"127.0.0.1:{_masterPort}", "--pod-cidr", podCidr,
+        "--healthz-port", TestNetwork.FreePort().ToString(CultureInfo.InvariantCulture),
+    ]));
+
+    [Fact]
+    public async Task Each_node_has_its_range_and_dns_address_and_both_serve_the_cluster_ip_until_one_stops()
+    {
+        var nodeA = Node("two-a", "127.0.0.61", "172.28.61.0/24");
+        var nodeB = Node("two-b", "127.0.0.62", "172.28.62.0/24");
+        var nodeARunning = true;
+        await nodeA.StartAsync();
+        await nodeB.StartAsync();
+        try
+        {
+            var registered = new Dictionary<string, (RegisterNode Register, IActorRef Agent)>();
+            while (registered.Count < 2)
+            {
+                var (register, agent) = await Next<RegisterNode>(_ => true);
+                registered[register.Node.Metadata.Name] = (register, agent);
+            }
+            Assert.Equal("172.28.61.0/24", registered[$"two-a-{_suffix}"].Register.Node.Spec.PodCIDR);
+            Assert.Equal("172.28.62.0/24", registered[$"two-b-{_suffix}"].Register.Node.Spec.PodCIDR);
+
+            // each node's cluster DNS on the first usable address of its range, added to the bridge
+            await AwaitAssert(() => Assert.True(Listening("172.28.61.1", 53) && Listening("172.28.62.1", 53)));
+
+            var service = new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "shared", NamespaceProperty = "default" },
+                Spec = new V1ServiceSpec { ClusterIP = ClusterIp.ToString(), Ports = [new V1ServicePort { Port = 8080, Protocol = "TCP" }] },
+            };
+            var endpoints = new V1Endpoints
+            {
+                Metadata = new V1ObjectMeta { Name = "shared", NamespaceProperty = "default" },
+                Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "127.0.0.1" }], Ports = [new Corev1EndpointPort { Port = _backendPort }] }],
+            };
+            foreach (var (_, agent) in registered.Values) agent.Tell(new ServicesChanged(1, [service], [endpoints]));
+
+            var clusterIp = new IPEndPoint(ClusterIp, 8080);
+            await AwaitAssert(() => Assert.Equal(2, ListeningSockets(clusterIp)));
+            Assert.Equal("backend", await TestNetwork.GetWithRetry($"http://{clusterIp}/", attempts: 50));
+
+            await nodeA.StopAsync();
+            await nodeA.DisposeAsync();
+            nodeARunning = false;
+
+            // A's DNS address goes with it; the ClusterIP stays (B still serves it) and answers
+            Assert.False(_ip.Exists("orch0", IPAddress.Parse("172.28.61.1")));
+            Assert.True(_ip.Exists("orch0", ClusterIp));
+            Assert.Equal(1, ListeningSockets(clusterIp));
+            for (var i = 0; i < 5; i++) Assert.Equal("backend", await TestNetwork.GetWithRetry($"http://{clusterIp}/", attempts: 0));
+
+            // the Service is gone: its address goes
+            registered[$"two-b-{_suffix}"].Agent.Tell(new ServicesChanged(2, [], []));
+            await AwaitAssert(() => Assert.False(_ip.Exists("orch0", ClusterIp)));
+        }
+        finally
+        {
+            await nodeB.StopAsync();
+            await nodeB.DisposeAsync();
+            if (nodeARunning) await nodeA.DisposeAsync();
+            if (_ip.Exists("orch0", ClusterIp)) _ip.Delete("orch0", ClusterIp);
+        }
+        Assert.False(_ip.Exists("orch0", IPAddress.Parse("172.28.62.1")));
+    }
+
+    private static bool Listening(string address, int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            client.Connect(IPAddress.Parse(address), port);
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    private static int ListeningSockets(IPEndPoint endPoint)
+    {
+        var address = BitConverter.ToUInt32(endPoint.Address.GetAddressBytes()).ToString("X8", CultureInfo.InvariantCulture);
+        var local = $"{address}:{endPoint.Port.ToString("X4", CultureInfo.InvariantCulture)}";
+        return File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(f => f[1] == local && f[3] == "0A");
+    }
+
+    private static async Task AwaitAssert(Action assertion)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                assertion();
+                return;
+            }
+            catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow < deadline) { await Task.Delay(100); }
+        }
+    }
+
+    private async Task<(T Message, IActorRef Sender)> Next<T>(Func<T, bool> match)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var (message, sender) = await _received.Reader.ReadAsync(timeout.Token);
+            if (message is T t && match(t)) return (t, sender);
+        }
+    }
+}
