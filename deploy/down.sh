@@ -35,22 +35,7 @@ if docker version >/dev/null 2>&1; then
   fi
 fi
 
-# Nodes make ClusterIPs local addresses of the pod bridge (label orch0:svc) and lab nodes add their DNS address
-# (label orch0:dns). Every node process on the machine serves the ClusterIPs (a lab, the E2E tests, another cluster):
-# take them away only when no node process of the project is left running on this machine (the lab's nodes included).
-if command -v ip >/dev/null 2>&1 && ip link show orch0 >/dev/null 2>&1; then
-  running=$(node_processes | wc -l)
-  if [ "$running" -gt 0 ]; then
-    [ -n "$(ip -4 -o addr show dev orch0 label orch0:svc)" ] \
-      && step "left the ClusterIP addresses on orch0: $running other node process(es) still serve them"
-  else
-    for label in orch0:svc orch0:dns; do
-      if [ -n "$(ip -4 -o addr show dev orch0 label "$label")" ]; then
-        ip addr flush dev orch0 label "$label" 2>/dev/null && step "removed the $label addresses from orch0" || true
-      fi
-    done
-  fi
-fi
+release_node_addresses
 
 if [ $purge -eq 1 ]; then
   rm -rf "$ORCH_STATE_DIR/master"

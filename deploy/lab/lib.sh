@@ -139,13 +139,3 @@ write_kubeconfig() {
   kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null
 }
 
-# The ClusterIP and DNS addresses nodes add to the pods' bridge are shared by every node on the machine: they go
-# only when no node process of any cluster is left.
-release_node_addresses() {
-  command -v ip >/dev/null 2>&1 && ip link show orch0 >/dev/null 2>&1 || return 0
-  pgrep -f 'orchestrator-node\.dll' >/dev/null 2>&1 && return 0
-  local label
-  for label in orch0:svc orch0:dns; do
-    [ -n "$(ip -4 -o addr show dev orch0 label "$label")" ] && ip addr flush dev orch0 label "$label" 2>/dev/null || true
-  done
-}

@@ -36,13 +36,7 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _masterPort = TestNetwork.FreePort();
-        var config = ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{_masterPort}} }
-            akka.cluster { roles = ["master"], seed-nodes = ["akka.tcp://orchestrator@127.0.0.1:{{_masterPort}}"] }
-            akka.loglevel = WARNING
-            """).WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
-        _master = ActorSystem.Create(NodeProtocolNames.ActorSystemName, config);
+        _master = TestCluster.StartMaster(_masterPort);
         _master.ActorOf(Props.Create(() => new NodeHostTests.RecordingGateway(_received.Writer)), NodeProtocolNames.GatewayActorName);
 
         _backendPort = TestNetwork.FreePort();
@@ -63,7 +57,7 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
     private WebApplication Node(string name, string address, string podCidr) => NodeHost.Build(NodeOptions.Parse(
     [
         "--name", $"{name}-{_suffix}", "--address", address, "--master", $"127.0.0.1:{_masterPort}", "--pod-cidr", podCidr,
-        "--healthz-port", TestNetwork.FreePort().ToString(CultureInfo.InvariantCulture),
+        "--healthz-port", TestNetwork.FreePort().ToString(CultureInfo.InvariantCulture), "--cluster-cert", TestCluster.CertificatePath,
     ]));
 
     [Fact]
