@@ -1,0 +1,52 @@
+using System.Net.WebSockets;
+using Orchestrator.Master.Api.Errors;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// /api/v1/namespaces/{ns}/pods/{name}/portforward — kubectl 1.32 opens a WebSocket with subprotocol
+/// <c>SPDY/3.1+portforward.k8s.io</c> and speaks SPDY/3.1 inside its binary messages (PortForwardWebsockets, on by
+/// default); only if the upgrade is refused does it retry with plain SPDY, which is not served. The relay opens the
+/// same WebSocket to the kubelet endpoint of the pod's node and copies messages both ways unchanged: the streams,
+/// and dialling the pod's ports, are the node's business.
+/// </summary>
+public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortForward> log)
+{
+    private static readonly string[] Supported = ["SPDY/3.1+portforward.k8s.io"];
+
+    public async Task HandleAsync(HttpContext context, string ns, string name)
+    {
+        var ct = context.RequestAborted;
+        var (pod, host, port) = await kubelet.ResolvePodAsync(ns, name, ct);
+        if (pod.Status?.Phase != "Running")
+            throw ApiException.BadRequest($"unable to forward port because pod is not running. Current status={pod.Status?.Phase ?? "Unknown"}");
+        if (!context.WebSockets.IsWebSocketRequest)
+            throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({string.Join(", ", Supported)})");
+        var requested = context.WebSockets.WebSocketRequestedProtocols.Where(Supported.Contains).ToList();
+        if (requested.Count == 0)
+            throw ApiException.BadRequest($"unsupported subprotocol; supported: {string.Join(", ", Supported)}");
+
+        var query = context.Request.QueryString.HasValue ? context.Request.QueryString.Value : "";
+        var uri = new Uri($"ws://{host}:{port}/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{query}");
+        using var node = new ClientWebSocket();
+        node.Options.SetRequestHeader("Authorization", $"Bearer {kubelet.Token}");
+        node.Options.Proxy = null;
+        foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
+        try
+        {
+            await node.ConnectAsync(uri, ct);
+        }
+        catch (WebSocketException e)
+        {
+            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {name}: {e.Message}");
+        }
+
+        using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);
+        var fromNode = WebSocketRelay.CopyAsync(node, client, ct);
+        var fromClient = WebSocketRelay.CopyAsync(client, node, ct);
+        // kubectl ends the session when it stops (^C), the node when the pod goes away; the other side follows
+        var first = await Task.WhenAny(fromNode, fromClient);
+        await Task.WhenAny(first == fromNode ? fromClient : fromNode, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        log.LogDebug("port forwarding to {Namespace}/{Pod} ended", ns, name);
+    }
+}

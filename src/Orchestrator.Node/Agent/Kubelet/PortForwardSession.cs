@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Agent.Kubelet.Spdy;
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Agent.Kubelet;
+
+/// <summary>
+/// /portForward/{ns}/{pod} — kubectl port-forward as kubectl 1.32 speaks it by default: a WebSocket with subprotocol
+/// <c>SPDY/3.1+portforward.k8s.io</c> whose binary messages carry a SPDY/3.1 connection (client-go's tunneling
+/// dialer; the master relays the WebSocket unchanged). The pod's ports are dialled on the container addresses on
+/// the node's pod network, which the node process reaches directly.
+/// </summary>
+internal static class PortForwardSession
+{
+    public const string SpdyTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
+    private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
+
+    public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, ILogger log)
+    {
+        var ct = context.RequestAborted;
+        if (!context.WebSockets.IsWebSocketRequest || !context.WebSockets.WebSocketRequestedProtocols.Contains(SpdyTunnelProtocol))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"port forwarding needs a WebSocket upgrade with subprotocol {SpdyTunnelProtocol}", ct);
+            return;
+        }
+        var addresses = await PodAddressesAsync(runtime, ns, pod, ct);
+        if (addresses.Count == 0)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsync($"pod \"{pod}\" has no running container on this node", ct);
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(SpdyTunnelProtocol);
+        await using var transport = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
+        var forwarder = new SpdyPortForwarder(transport, (port, token) => DialAsync(addresses, port, token), $"{ns}/{pod}", log);
+        await forwarder.RunAsync(ct);
+        try
+        {
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+        }
+        catch (WebSocketException) { }
+    }
+
+    /// <summary>The addresses of the pod's running containers, oldest first: a port is whichever of them listens on it.</summary>
+    internal static async Task<IReadOnlyList<IPAddress>> PodAddressesAsync(IContainerRuntime runtime, string ns, string pod, CancellationToken ct)
+    {
+        var running = (await runtime.ListContainersAsync(null, ct))
+            .Where(c => c.PodNamespace == ns && c.PodName == pod && c.Running)
+            .OrderBy(c => c.CreatedAt);
+        var addresses = new List<IPAddress>();
+        foreach (var container in running)
+        {
+            var observed = await runtime.InspectContainerAsync(container.Id, ct);
+            if (observed is { Running: true } && IPAddress.TryParse(observed.IpAddress, out var ip) && !addresses.Contains(ip))
+                addresses.Add(ip);
+        }
+        return addresses;
+    }
+
+    private static async Task<Socket> DialAsync(IReadOnlyList<IPAddress> addresses, int port, CancellationToken ct)
+    {
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(DialTimeout);
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                last = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        throw last ?? new SocketException((int)SocketError.HostUnreachable);
+    }
+}
