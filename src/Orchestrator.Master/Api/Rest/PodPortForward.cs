@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// </summary>
 public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortForward> log)
 {
-    private static readonly string[] Supported = ["SPDY/3.1+portforward.k8s.io"];
+    public const string SpdyTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
 
     public async Task HandleAsync(HttpContext context, string ns, string name)
     {
@@ -21,17 +21,17 @@ public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortFor
         if (pod.Status?.Phase != "Running")
             throw ApiException.BadRequest($"unable to forward port because pod is not running. Current status={pod.Status?.Phase ?? "Unknown"}");
         if (!context.WebSockets.IsWebSocketRequest)
-            throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({string.Join(", ", Supported)})");
-        var requested = context.WebSockets.WebSocketRequestedProtocols.Where(Supported.Contains).ToList();
-        if (requested.Count == 0)
-            throw ApiException.BadRequest($"unsupported subprotocol; supported: {string.Join(", ", Supported)}");
+            throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({SpdyTunnelProtocol})");
+        if (!context.WebSockets.WebSocketRequestedProtocols.Contains(SpdyTunnelProtocol))
+            throw ApiException.BadRequest($"unsupported subprotocol; supported: {SpdyTunnelProtocol}");
 
         var query = context.Request.QueryString.HasValue ? context.Request.QueryString.Value : "";
         var uri = new Uri($"ws://{host}:{port}/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{query}");
         using var node = new ClientWebSocket();
         node.Options.SetRequestHeader("Authorization", $"Bearer {kubelet.Token}");
         node.Options.Proxy = null;
-        foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
+        // .NET's client refuses to name SPDY/3.1+portforward.k8s.io ('/' is not a token character); the node's
+        // portForward path means that protocol when none is named
         try
         {
             await node.ConnectAsync(uri, ct);
@@ -41,7 +41,9 @@ public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortFor
             throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {name}: {e.Message}");
         }
 
-        using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);
+        // .NET's server socket refuses the name too: the 101 carries it by hand, the socket is told none
+        context.Response.Headers.SecWebSocketProtocol = SpdyTunnelProtocol;
+        using var client = await context.WebSockets.AcceptWebSocketAsync();
         var fromNode = WebSocketRelay.CopyAsync(node, client, ct);
         var fromClient = WebSocketRelay.CopyAsync(client, node, ct);
         // kubectl ends the session when it stops (^C), the node when the pod goes away; the other side follows

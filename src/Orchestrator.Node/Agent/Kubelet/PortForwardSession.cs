@@ -22,7 +22,9 @@ internal static class PortForwardSession
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, ILogger log)
     {
         var ct = context.RequestAborted;
-        if (!context.WebSockets.IsWebSocketRequest || !context.WebSockets.WebSocketRequestedProtocols.Contains(SpdyTunnelProtocol))
+        var requested = context.WebSockets.WebSocketRequestedProtocols;
+        // the master's relay cannot name the subprotocol (see AcceptTunnelAsync) and asks for none on this path
+        if (!context.WebSockets.IsWebSocketRequest || requested.Count > 0 && !requested.Contains(SpdyTunnelProtocol))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             await context.Response.WriteAsync($"port forwarding needs a WebSocket upgrade with subprotocol {SpdyTunnelProtocol}", ct);
@@ -36,7 +38,7 @@ internal static class PortForwardSession
             return;
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(SpdyTunnelProtocol);
+        using var socket = await AcceptTunnelAsync(context, requested.Count > 0);
         await using var transport = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
         var forwarder = new SpdyPortForwarder(transport, (port, token) => DialAsync(addresses, port, token), $"{ns}/{pod}", log);
         await forwarder.RunAsync(ct);
@@ -46,6 +48,17 @@ internal static class PortForwardSession
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
         }
         catch (WebSocketException) { }
+    }
+
+    /// <summary>
+    /// Accepts with subprotocol <see cref="SpdyTunnelProtocol"/>, which .NET's WebSocket refuses to carry because '/'
+    /// is not a token character (Go's clients send it anyway): the header is set on the 101 response by hand and the
+    /// socket itself is told no subprotocol. The master's relay (a .NET client) asks for none, and gets none.
+    /// </summary>
+    internal static Task<WebSocket> AcceptTunnelAsync(HttpContext context, bool named)
+    {
+        if (named) context.Response.Headers.SecWebSocketProtocol = SpdyTunnelProtocol;
+        return context.WebSockets.AcceptWebSocketAsync();
     }
 
     /// <summary>The addresses of the pod's running containers, oldest first: a port is whichever of them listens on it.</summary>

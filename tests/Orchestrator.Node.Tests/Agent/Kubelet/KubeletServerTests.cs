@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Tests.Agent.Kubelet.Spdy;
 using Orchestrator.Node.Tests.Runtime;
 
 namespace Orchestrator.Node.Tests.Agent.Kubelet;
@@ -113,6 +114,41 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Contains("{\"reason\":\"ExitCode\",\"message\":\"3\"}", json);
         Assert.Equal("x", session.Stdin.ToString());
         Assert.True(session.StdinClosed);
+    }
+
+    [Fact]
+    public async Task Port_forward_tunnels_spdy_in_a_websocket_with_kubectls_subprotocol_to_the_pods_port()
+    {
+        await using var pod = new EchoServer("hi ");
+        Container("web").Ip = "127.0.0.1";
+
+        var (socket, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/web", PortForwardSession.SpdyTunnelProtocol, Token);
+
+        Assert.NotNull(socket);
+        Assert.Contains("Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io", response, StringComparison.OrdinalIgnoreCase);
+        using (socket)
+        {
+            await using var stream = WebSocketStream.Create(socket!, WebSocketMessageType.Binary, ownsWebSocket: false);
+            using var client = new SpdyTestClient(stream);
+            await client.OpenPairAsync(1, pod.Port, "0");
+            await client.SendDataAsync(3, "there", fin: true);
+            Assert.Equal("hi THERE", await client.ReadStreamAsync(3));
+            Assert.Equal("", await client.ReadStreamAsync(1));
+        }
+    }
+
+    [Fact]
+    public async Task Port_forward_refuses_requests_without_the_upgrade_or_for_a_pod_without_a_running_container()
+    {
+        Container("stopped", running: false);
+
+        var plain = await Get("/portForward/default/web");
+        var (none, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/stopped", PortForwardSession.SpdyTunnelProtocol, Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        Assert.Null(none);
+        Assert.StartsWith("HTTP/1.1 404", response);
+        Assert.Contains("pod \"stopped\" has no running container on this node", response);
     }
 
     /// <summary>Prints its output once stdin is closed, then ends with the exit code.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.WebSockets;
 using System.Net.Sockets;
 using System.Text;
 using Orchestrator.Node.Agent.Kubelet.Spdy;
@@ -132,5 +133,43 @@ internal sealed class EchoServer : IAsyncDisposable
         await _stop.CancelAsync();
         _listener.Stop();
         await _accepting;
+    }
+}
+
+/// <summary>
+/// A WebSocket client handshake written by hand, as kubectl sends it: .NET's ClientWebSocket refuses the
+/// subprotocol <c>SPDY/3.1+portforward.k8s.io</c> ('/' is not a token character), Go's client does not.
+/// </summary>
+internal static class RawWebSocket
+{
+    public static async Task<(WebSocket? Socket, string Response)> ConnectAsync(int port, string path, string? protocol, string? token)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        var stream = tcp.GetStream();
+        var request = new StringBuilder()
+            .Append($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+            .Append($"Sec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\nSec-WebSocket-Version: 13\r\n");
+        if (protocol is not null) request.Append($"Sec-WebSocket-Protocol: {protocol}\r\n");
+        if (token is not null) request.Append($"Authorization: Bearer {token}\r\n");
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()));
+
+        // the response head, byte by byte so nothing after it is consumed
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await stream.ReadAsync(one) == 0) break;
+            head.Append((char)one[0]);
+        }
+        var response = head.ToString();
+        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            var rest = new byte[4096];
+            var n = await stream.ReadAtLeastAsync(rest, 1, throwOnEndOfStream: false);
+            tcp.Dispose();
+            return (null, response + Encoding.UTF8.GetString(rest, 0, n));
+        }
+        return (WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false }), response);
     }
 }
