@@ -153,7 +153,9 @@ internal sealed class HeaderBlockEncoder
                 raw.Write(bytes);
             }
         }
-        var blocks = StoredBlocks.Encode(raw.ToArray());
+        // then an empty stored block, as a sync flush ends: Go's inflater hands out a stored block's bytes only
+        // when it reads the next block header, and must find that header in this frame
+        byte[] blocks = [.. StoredBlocks.Encode(raw.ToArray()), .. StoredBlocks.Encode([])];
         if (_started) return blocks;
         _started = true;
         // CMF 0x78 (deflate, 32K window), FLG 0x01: no dictionary, check bits so that 0x7801 % 31 == 0
@@ -167,7 +169,7 @@ internal static class StoredBlocks
     public static byte[] Encode(ReadOnlySpan<byte> data)
     {
         var output = new MemoryStream();
-        do
+        do // an empty input still makes one (empty) block
         {
             var n = Math.Min(data.Length, ushort.MaxValue);
             output.WriteByte(0);

@@ -4,11 +4,12 @@ namespace Orchestrator.Node.Tests.Agent.Kubelet.Spdy;
 
 public sealed class SpdyHeaderBlocksTests
 {
-    // Two successive header blocks of one zlib stream compressed with the SPDY/3 dictionary and a sync flush after
-    // each, as spdystream (kubectl) writes them: the port-forward error and data streams of request 0 to port 80.
+    // The first two header blocks kubectl 1.32 sent on a port-forward connection (captured with -v=9): one zlib
+    // stream with the SPDY/3 dictionary and a sync flush after each block; the error and data streams of request 0
+    // to port 45737.
     private static readonly byte[] ErrorStreamBlock = Convert.FromHexString(
-        "78f9e3c6a7c202253a48f95b044aab4c16064092b308125b99a054cc68004e872545a989b9d0a2863515141100000000ffff");
-    private static readonly byte[] DataStreamBlock = Convert.FromHexString("224b2ba8944a04000000ffff");
+        "78f9e3c6a7c202253a703a2b294a4dcc851625aca9a0808614cb45a024cc6a626a6e6ccec0c0c0590489c74c50fa663400000000ffff");
+    private static readonly byte[] DataStreamBlock = Convert.FromHexString("82eac61445350f543425621807000000ffff");
 
     [Fact]
     public void The_dictionary_is_the_one_spdy3_defines()
@@ -19,16 +20,15 @@ public sealed class SpdyHeaderBlocksTests
     }
 
     [Fact]
-    public void Blocks_compressed_with_the_dictionary_decode_one_after_another()
+    public void Kubectls_blocks_compressed_with_the_dictionary_decode_one_after_another()
     {
         using var decoder = new HeaderBlockDecoder();
 
         var error = decoder.Decode(ErrorStreamBlock);
         var data = decoder.Decode(DataStreamBlock);
 
-        Assert.Equal(new Dictionary<string, string> { ["port"] = "80", ["requestid"] = "0", ["streamtype"] = "error" }, error);
-        Assert.Equal("data", data["streamtype"]);
-        Assert.Equal("80", data["port"]);
+        Assert.Equal(new Dictionary<string, string> { ["port"] = "45737", ["requestid"] = "0", ["streamtype"] = "error" }, error);
+        Assert.Equal(new Dictionary<string, string> { ["port"] = "45737", ["requestid"] = "0", ["streamtype"] = "data" }, data);
     }
 
     [Fact]
@@ -48,13 +48,13 @@ public sealed class SpdyHeaderBlocksTests
     }
 
     [Fact]
-    public void Only_the_first_block_carries_the_zlib_header()
+    public void Only_the_first_block_carries_the_zlib_header_and_each_ends_on_an_empty_stored_block()
     {
         var encoder = new HeaderBlockEncoder();
         var first = encoder.Encode([]);
         var next = encoder.Encode([]);
 
-        Assert.Equal(new byte[] { 0x78, 0x01, 0x00, 0x04, 0x00, 0xfb, 0xff, 0, 0, 0, 0 }, first);
+        Assert.Equal(new byte[] { 0x78, 0x01, 0x00, 0x04, 0x00, 0xfb, 0xff, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0xff, 0xff }, first);
         Assert.Equal(first[2..], next);
     }
 
