@@ -44,15 +44,11 @@ public sealed class KubeletConnection(ObjectStoreClient store, KubeletCredential
         return new Target(pod, container, host, port);
     }
 
-    /// <summary>The pod and the kubelet endpoint of its node, for requests about the whole pod (port forwarding).</summary>
-    public async Task<(V1Pod Pod, string Host, int Port)> ResolvePodAsync(string ns, string name, CancellationToken ct)
-    {
-        var pod = (V1Pod)await store.GetAsync(ApiResources.Pods, ns, name, ct);
-        var (host, port) = await NodeEndpointAsync(pod, ct);
-        return (pod, host, port);
-    }
+    public async Task<V1Pod> GetPodAsync(string ns, string name, CancellationToken ct) =>
+        (V1Pod)await store.GetAsync(ApiResources.Pods, ns, name, ct);
 
-    private async Task<(string Host, int Port)> NodeEndpointAsync(V1Pod pod, CancellationToken ct)
+    /// <summary>The kubelet endpoint of the pod's node, for requests about the whole pod (port forwarding).</summary>
+    public async Task<(string Host, int Port)> NodeEndpointAsync(V1Pod pod, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(pod.Spec.NodeName))
             throw ApiException.BadRequest($"pod {pod.Metadata.Name} does not have a host assigned");

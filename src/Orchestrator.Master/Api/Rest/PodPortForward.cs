@@ -17,13 +17,14 @@ public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortFor
     public async Task HandleAsync(HttpContext context, string ns, string name)
     {
         var ct = context.RequestAborted;
-        var (pod, host, port) = await kubelet.ResolvePodAsync(ns, name, ct);
+        var pod = await kubelet.GetPodAsync(ns, name, ct);
         if (pod.Status?.Phase != "Running")
             throw ApiException.BadRequest($"unable to forward port because pod is not running. Current status={pod.Status?.Phase ?? "Unknown"}");
         if (!context.WebSockets.IsWebSocketRequest)
             throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({SpdyTunnelProtocol})");
         if (!context.WebSockets.WebSocketRequestedProtocols.Contains(SpdyTunnelProtocol))
             throw ApiException.BadRequest($"unsupported subprotocol; supported: {SpdyTunnelProtocol}");
+        var (host, port) = await kubelet.NodeEndpointAsync(pod, ct);
 
         var query = context.Request.QueryString.HasValue ? context.Request.QueryString.Value : "";
         var uri = new Uri($"ws://{host}:{port}/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{query}");
