@@ -78,7 +78,7 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Kubectl_port_forward_carries_sequential_and_concurrent_connections()
+    public async Task Kubectl_port_forward_carries_sequential_concurrent_and_large_connections()
     {
         var local = FreePort();
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -102,8 +102,10 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
                 Assert.Equal($"hello PING {i}", await ExchangeAsync(local, $"ping {i}"));
             var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => ExchangeAsync(local, $"conn {i}")));
             Assert.Equal(["hello CONN 0", "hello CONN 1", "hello CONN 2"], concurrent);
+            var big = new string('x', 1 << 20);
+            Assert.Equal("hello " + big.ToUpperInvariant(), await ExchangeAsync(local, big));
             Assert.False(kubectl.HasExited, Output());
-            Assert.Equal(6, _pod.Connections);
+            Assert.Equal(7, _pod.Connections);
         }
         finally
         {

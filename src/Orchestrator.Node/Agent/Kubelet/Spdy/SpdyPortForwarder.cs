@@ -139,7 +139,7 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
             {
                 var upstream = CopyToPodAsync(connection, socket, ct);
                 await CopyFromPodAsync(connection, socket, ct);
-                await SendAsync(SpdyFrameWriter.Data(connection.DataStream!.Value, [], fin: true), ct);
+                // the pod closed: kubectl resets the pair once the data stream ends, nothing more goes upstream
                 await cts.CancelAsync();
                 await upstream;
             }
@@ -151,7 +151,10 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
         finally
         {
             connection.Upstream.Writer.TryComplete();
-            // kubectl reads the error stream to its end before it releases the local connection
+            // kubectl waits for the data stream to end, then reads the error stream to its end, before it lets the
+            // local connection go; after its reset it waits for the error stream only
+            if (!connection.Reset.IsCancellationRequested)
+                await TrySendAsync(SpdyFrameWriter.Data(connection.DataStream!.Value, [], fin: true), sessionToken);
             await TrySendAsync(SpdyFrameWriter.Data(connection.ErrorStream!.Value, [], fin: true), sessionToken);
             lock (_gate)
             {
@@ -189,7 +192,6 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
     {
         log.LogInformation("port-forward to {Pod}: {Message}", podName, message);
         await SendAsync(SpdyFrameWriter.Data(connection.ErrorStream!.Value, Encoding.UTF8.GetBytes(message)), ct);
-        await SendAsync(SpdyFrameWriter.Data(connection.DataStream!.Value, [], fin: true), ct);
     }
 
     private ForwardedConnection? Find(uint streamId)

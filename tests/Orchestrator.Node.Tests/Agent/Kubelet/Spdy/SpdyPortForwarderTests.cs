@@ -126,6 +126,23 @@ public sealed class SpdyPortForwarderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pod_that_resets_its_connection_ends_the_data_and_error_streams()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await _client.OpenPairAsync(1, port, "0");
+        using (var accepted = await listener.AcceptSocketAsync())
+        {
+            accepted.LingerState = new LingerOption(true, 0); // close with RST
+        }
+        await ExpectRepliesAsync(1, 3);
+
+        Assert.Equal("", await _client.ReadStreamAsync(3));
+        Assert.Equal("", await _client.ReadStreamAsync(1));
+    }
+
+    [Fact]
     public async Task Pings_are_echoed()
     {
         await _client.SendAsync(SpdyFrameWriter.Ping(11));
