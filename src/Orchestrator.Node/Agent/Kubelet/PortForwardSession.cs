@@ -11,8 +11,9 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// <summary>
 /// /portForward/{ns}/{pod} — kubectl port-forward as kubectl 1.32 speaks it by default: a WebSocket with subprotocol
 /// <c>SPDY/3.1+portforward.k8s.io</c> whose binary messages carry a SPDY/3.1 connection (client-go's tunneling
-/// dialer; the master relays the WebSocket unchanged). The pod's ports are dialled on the container addresses on
-/// the node's pod network, which the node process reaches directly.
+/// dialer; the master relays the WebSocket unchanged); or the WebSocket channel protocol other clients use
+/// (<c>v4.channel.k8s.io</c>, <c>?port=</c>). The pod's ports are dialled on the container addresses on the node's
+/// pod network, which the node process reaches directly.
 /// </summary>
 internal static class PortForwardSession
 {
@@ -23,11 +24,22 @@ internal static class PortForwardSession
     {
         var ct = context.RequestAborted;
         var requested = context.WebSockets.WebSocketRequestedProtocols;
-        // the master's relay cannot name the subprotocol (see AcceptTunnelAsync) and asks for none on this path
-        if (!context.WebSockets.IsWebSocketRequest || requested.Count > 0 && !requested.Contains(SpdyTunnelProtocol))
+        // kubectl's SPDY tunnel names its protocol; the master's relay of it names none (see AcceptTunnelAsync) and
+        // sends no ports; the channel protocol names v4.channel.k8s.io (or nothing, as with the kubelet) with ports
+        var channel = requested.Contains(ChannelPortForwarder.Protocol)
+                      || requested.Count == 0 && context.Request.Query.ContainsKey("port");
+        if (!context.WebSockets.IsWebSocketRequest || !channel && requested.Count > 0 && !requested.Contains(SpdyTunnelProtocol))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync($"port forwarding needs a WebSocket upgrade with subprotocol {SpdyTunnelProtocol}", ct);
+            await context.Response.WriteAsync(
+                $"port forwarding needs a WebSocket upgrade with subprotocol {SpdyTunnelProtocol} or {ChannelPortForwarder.Protocol}", ct);
+            return;
+        }
+        var (ports, portError) = channel ? ChannelPortForwarder.ParsePorts(context.Request.Query["port"]) : ([], null);
+        if (portError is not null)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(portError, ct);
             return;
         }
         var addresses = await PodAddressesAsync(runtime, ns, pod, ct);
@@ -38,10 +50,19 @@ internal static class PortForwardSession
             return;
         }
 
-        using var socket = await AcceptTunnelAsync(context, requested.Count > 0);
-        await using var transport = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
-        var forwarder = new SpdyPortForwarder(transport, (port, token) => DialAsync(addresses, port, token), $"{ns}/{pod}", log);
-        await forwarder.RunAsync(ct);
+        Task<Socket> Dial(int port, CancellationToken token) => DialAsync(addresses, port, token);
+        using var socket = channel
+            ? await context.WebSockets.AcceptWebSocketAsync(requested.Count > 0 ? ChannelPortForwarder.Protocol : null)
+            : await AcceptTunnelAsync(context, requested.Count > 0);
+        if (channel)
+        {
+            await new ChannelPortForwarder(socket, ports, Dial, $"{ns}/{pod}", log).RunAsync(ct);
+        }
+        else
+        {
+            await using var transport = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
+            await new SpdyPortForwarder(transport, Dial, $"{ns}/{pod}", log).RunAsync(ct);
+        }
         try
         {
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

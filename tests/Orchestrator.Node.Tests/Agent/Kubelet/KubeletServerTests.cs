@@ -151,6 +151,64 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Contains("pod \"stopped\" has no running container on this node", response);
     }
 
+    [Fact]
+    public async Task Port_forward_over_the_v4_channel_protocol_prefixes_each_channel_with_its_port()
+    {
+        await using var pod = new EchoServer("hi ");
+        Container("web").Ip = "127.0.0.1";
+        int closed;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closed = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        socket.Options.AddSubProtocol("v4.channel.k8s.io");
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/portForward/default/web?port={pod.Port},{closed}"), default);
+        Assert.Equal("v4.channel.k8s.io", socket.SubProtocol);
+
+        var received = new Dictionary<byte, List<byte[]>>();
+        async Task ReadUntil(Func<bool> done)
+        {
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (!done())
+            {
+                var result = await socket.ReceiveAsync(buffer, timeout.Token);
+                Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+                var message = buffer[..result.Count];
+                if (!received.TryGetValue(message[0], out var list)) received[message[0]] = list = [];
+                list.Add(message[1..]);
+            }
+        }
+        string Text(byte channel) => string.Concat(received.GetValueOrDefault(channel, []).Skip(1).Select(m => Encoding.UTF8.GetString(m)));
+
+        await ReadUntil(() => received.Count == 4 && Text(0) == "hi " && Text(3).Length > 0);
+        Assert.Equal(BitConverter.GetBytes((ushort)pod.Port), received[0][0]);
+        Assert.Equal(BitConverter.GetBytes((ushort)pod.Port), received[1][0]);
+        Assert.Equal(BitConverter.GetBytes((ushort)closed), received[2][0]);
+        Assert.Contains($"error forwarding port {closed} to pod default/web", Text(3));
+
+        await socket.SendAsync(new byte[] { 0, (byte)'a', (byte)'b' }, WebSocketMessageType.Binary, true, default);
+        await ReadUntil(() => Text(0) == "hi AB");
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, default);
+    }
+
+    [Fact]
+    public async Task Port_forward_over_the_v4_channel_protocol_needs_ports()
+    {
+        Container("web");
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        socket.Options.AddSubProtocol("v4.channel.k8s.io");
+        socket.Options.CollectHttpResponseDetails = true;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/portForward/default/web"), default));
+        Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
+    }
+
     /// <summary>Prints its output once stdin is closed, then ends with the exit code.</summary>
     private sealed class ScriptedSession(string output, int exitCode) : IExecSession
     {
