@@ -21,7 +21,7 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     private const string Protocol = "SPDY/3.1+portforward.k8s.io";
     private ApiTestServer _server = null!;
     private WebApplication? _kubelet;
-    private string? _kubeletAuthorization, _kubeletPath;
+    private string? _kubeletAuthorization, _kubeletPath, _kubeletQuery, _kubeletProtocols;
 
     public async Task InitializeAsync() => _server = await ApiTestServer.StartAsync(https: true);
 
@@ -82,17 +82,7 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     [Fact]
     public async Task The_websocket_is_relayed_to_the_kubelet_of_the_pods_node_with_the_kubelet_token()
     {
-        var kubeletPort = await StartEchoKubelet();
-        var (node, _) = await Send(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""");
-        Assert.Equal(HttpStatusCode.Created, node);
-        var (_, nodeBody) = await Send(HttpMethod.Get, "/api/v1/nodes/n1");
-        nodeBody!["status"] = new JsonObject
-        {
-            ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
-            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = kubeletPort } },
-        };
-        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, "/api/v1/nodes/n1/status", nodeBody.ToJsonString())).Status);
-        await CreatePod("web", node: "n1", phase: "Running");
+        await StartNodeWithPod();
 
         var (socket, response) = await ConnectAsync("/api/v1/namespaces/default/pods/web/portforward");
 
@@ -108,6 +98,47 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         }
         Assert.Equal($"Bearer {ApiTestServer.KubeletToken}", _kubeletAuthorization);
         Assert.Equal("/portForward/default/web", _kubeletPath);
+        // the node's portForward path means the SPDY tunnel when no subprotocol and no ports are named
+        Assert.Equal(("", ""), (_kubeletQuery, _kubeletProtocols));
+    }
+
+    [Fact]
+    public async Task The_channel_protocol_is_relayed_with_its_ports_and_needs_them()
+    {
+        await StartNodeWithPod();
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + _server.Token);
+        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        socket.Options.AddSubProtocol("v4.channel.k8s.io");
+        using var refused = new ClientWebSocket();
+        refused.Options.SetRequestHeader("Authorization", "Bearer " + _server.Token);
+        refused.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        refused.Options.AddSubProtocol("v4.channel.k8s.io");
+        refused.Options.CollectHttpResponseDetails = true;
+        var path = $"wss://127.0.0.1:{_server.Address!.Port}/api/v1/namespaces/default/pods/web/portforward";
+
+        await socket.ConnectAsync(new Uri(path + "?ports=80&ports=8080"), default);
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(new Uri(path), default));
+
+        Assert.Equal("v4.channel.k8s.io", socket.SubProtocol);
+        Assert.Equal(("?port=80&port=8080", "v4.channel.k8s.io"), (_kubeletQuery, _kubeletProtocols));
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, default);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.HttpStatusCode);
+    }
+
+    private async Task StartNodeWithPod()
+    {
+        var kubeletPort = await StartEchoKubelet();
+        var (node, _) = await Send(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""");
+        Assert.Equal(HttpStatusCode.Created, node);
+        var (_, nodeBody) = await Send(HttpMethod.Get, "/api/v1/nodes/n1");
+        nodeBody!["status"] = new JsonObject
+        {
+            ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
+            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = kubeletPort } },
+        };
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, "/api/v1/nodes/n1/status", nodeBody.ToJsonString())).Status);
+        await CreatePod("web", node: "n1", phase: "Running");
     }
 
     /// <summary>A kubelet endpoint on loopback whose /portForward echoes each WebSocket message.</summary>
@@ -122,7 +153,9 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         {
             _kubeletAuthorization = context.Request.Headers.Authorization.ToString();
             _kubeletPath = context.Request.Path;
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            _kubeletQuery = context.Request.QueryString.Value;
+            _kubeletProtocols = string.Join(",", context.WebSockets.WebSocketRequestedProtocols);
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault());
             var buffer = new byte[4096];
             while (true)
             {
