@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http;
 using System.Text;
+using k8s;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -10,7 +11,8 @@ namespace Orchestrator.E2E;
 /// kubectl port-forward against a real cluster: kubectl 1.32 tunnels SPDY over a WebSocket to the API server, which
 /// relays it to the node that runs the pod; the node dials the pod's port. The demo image answers with its host
 /// name (= pod name), so every answer shows which pod served it. kubectl runs in the background for each step and is
-/// stopped at its end; the deployment and service are deleted at the end.
+/// stopped at its end; the deployment and service are deleted at the end. The C# client's port forwarding (the
+/// WebSocket channel protocol, v4.channel.k8s.io) goes the same way.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -90,6 +92,31 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
     }
 
     [Fact, Step(4)]
+    public async Task The_csharp_client_forwards_over_the_v4_channel_protocol()
+    {
+        var pod = await RunningPod();
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeConfig, currentContext: ClusterFixture.Context);
+        using var client = new Kubernetes(config);
+
+        using var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, "default", [80], "v4.channel.k8s.io");
+        using var demux = new StreamDemuxer(socket, StreamType.PortForward);
+        demux.Start();
+        var stream = demux.GetStream((byte?)0, (byte?)0);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\nHost: pod\r\n\r\n"));
+
+        var page = new StringBuilder();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (!DemoPage.HostPage.IsMatch(page.ToString()))
+        {
+            var n = await stream.ReadAsync(buffer, timeout.Token);
+            Assert.True(n > 0, $"the forwarded connection ended early: {page}");
+            page.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+        Assert.Equal(pod, DemoPage.HostPage.Match(page.ToString()).Groups[1].Value);
+    }
+
+    [Fact, Step(5)]
     public async Task Clean_up()
     {
         await cluster.Kubectl("delete", "deployment", App, "--wait=false");
