@@ -64,7 +64,9 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
             await session.CancelAsync();
             Task[] work;
             lock (_gate) work = [.. _work];
-            await Task.WhenAll(work).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+            // the pairs end on the cancellation (each catches its own errors); do not hang on a stuck socket
+            try { await Task.WhenAll(work).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None); }
+            catch (TimeoutException) { log.LogDebug("port-forward to {Pod}: stream pairs still ending", podName); }
         }
     }
 
@@ -97,7 +99,11 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
         if (ready is not null)
         {
             var task = Task.Run(() => ForwardAsync(ready, ct), CancellationToken.None);
-            lock (_gate) _work.Add(task);
+            lock (_gate)
+            {
+                _work.RemoveAll(t => t.IsCompleted);
+                _work.Add(task);
+            }
         }
     }
 
