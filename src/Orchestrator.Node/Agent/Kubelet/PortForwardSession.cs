@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Agent.Kubelet.Spdy;
 using Orchestrator.Node.Runtime;
@@ -12,7 +13,7 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// /portForward/{ns}/{pod} — kubectl port-forward as kubectl 1.32 speaks it by default: a WebSocket with subprotocol
 /// <c>SPDY/3.1+portforward.k8s.io</c> whose binary messages carry a SPDY/3.1 connection (client-go's tunneling
 /// dialer; the master relays the WebSocket unchanged); or the WebSocket channel protocol other clients use
-/// (<c>v4.channel.k8s.io</c>, <c>?port=</c>). The pod's ports are dialled on the container addresses on the node's
+/// (<c>v4.channel.k8s.io</c>, <c>?port=</c>); or kubectl's plain SPDY/3.1 upgrade. The pod's ports are dialled on the container addresses on the node's
 /// pod network, which the node process reaches directly.
 /// </summary>
 internal static class PortForwardSession
@@ -23,6 +24,11 @@ internal static class PortForwardSession
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, ILogger log)
     {
         var ct = context.RequestAborted;
+        if (IsSpdyUpgrade(context.Request))
+        {
+            await ServeSpdyAsync(context, runtime, ns, pod, log);
+            return;
+        }
         var requested = context.WebSockets.WebSocketRequestedProtocols;
         // kubectl's SPDY tunnel names its protocol; the master's relay of it names none (see AcceptTunnelAsync) and
         // sends no ports; the channel protocol names v4.channel.k8s.io (or nothing, as with the kubelet) with ports
@@ -69,6 +75,39 @@ internal static class PortForwardSession
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
         }
         catch (WebSocketException) { }
+    }
+
+    /// <summary>kubectl's plain SPDY request (its fallback, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false; older kubectl by
+    /// default): HTTP/1.1 <c>Upgrade: SPDY/3.1</c> with <c>X-Stream-Protocol-Version: portforward.k8s.io</c>.</summary>
+    internal static bool IsSpdyUpgrade(HttpRequest request) =>
+        request.Headers.Upgrade.Any(u => u?.Contains("SPDY/3.1", StringComparison.OrdinalIgnoreCase) == true);
+
+    public const string StreamProtocolHeader = "X-Stream-Protocol-Version", PortForwardProtocol = "portforward.k8s.io";
+
+    /// <summary>The same SPDY connection as in the tunnel, straight on the upgraded HTTP/1.1 connection.</summary>
+    private static async Task ServeSpdyAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, ILogger log)
+    {
+        var ct = context.RequestAborted;
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var offered = context.Request.Headers[StreamProtocolHeader].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries));
+        if (upgrade is not { IsUpgradableRequest: true } || !offered.Contains(PortForwardProtocol))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"port forwarding over SPDY needs an HTTP/1.1 upgrade offering {StreamProtocolHeader}: {PortForwardProtocol}", ct);
+            return;
+        }
+        var addresses = await PodAddressesAsync(runtime, ns, pod, ct);
+        if (addresses.Count == 0)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsync($"pod \"{pod}\" has no running container on this node", ct);
+            return;
+        }
+        context.Response.Headers.Connection = "Upgrade";
+        context.Response.Headers.Upgrade = "SPDY/3.1";
+        context.Response.Headers[StreamProtocolHeader] = PortForwardProtocol;
+        await using var stream = await upgrade.UpgradeAsync();
+        await new SpdyPortForwarder(stream, (port, token) => DialAsync(addresses, port, token), $"{ns}/{pod}", log).RunAsync(ct);
     }
 
     /// <summary>

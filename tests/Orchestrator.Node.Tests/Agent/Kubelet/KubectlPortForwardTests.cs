@@ -17,7 +17,7 @@ namespace Orchestrator.Node.Tests.Agent.Kubelet;
 /// <summary>
 /// The real kubectl (1.32, from PATH) against the node's port-forward session behind a minimal stand-in API server
 /// (discovery, the pod, and /portforward served straight by the kubelet code): kubectl's own SPDY-over-WebSocket
-/// bytes, without Docker or a cluster. The pod's port is a loopback echo server.
+/// bytes, without Docker or a cluster, in both of kubectl's forms. The pod's port is a loopback echo server.
 /// </summary>
 public sealed class KubectlPortForwardTests : IAsyncLifetime
 {
@@ -77,11 +77,14 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    [Fact]
-    public async Task Kubectl_port_forward_carries_sequential_concurrent_and_large_connections()
+    [Theory]
+    [InlineData(true)] // kubectl 1.32's default: SPDY in a WebSocket
+    [InlineData(false)] // KUBECTL_PORT_FORWARD_WEBSOCKETS=false (and older kubectl): SPDY on the upgraded connection
+    public async Task Kubectl_port_forward_carries_sequential_concurrent_and_large_connections(bool websockets)
     {
         var local = FreePort();
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = websockets ? "true" : "false";
         foreach (var arg in new[] { "--kubeconfig", Path.Combine(_dir, "kubeconfig"), "--cache-dir", Path.Combine(_dir, "cache"),
                      "port-forward", "pod/web", $"{local}:{_pod.Port}", "--address", "127.0.0.1" })
             start.ArgumentList.Add(arg);
