@@ -75,6 +75,19 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
     }
 
     [Fact, Step(3)]
+    public async Task Plain_spdy_port_forward_works_too()
+    {
+        var pod = await RunningPod();
+
+        // what kubectl falls back to, and what older kubectl speaks by default
+        await using var forward = await PortForward($"pod/{pod}", "18085:80", websockets: false);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(pod, await ServedHost(18085));
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ServedHost(18085)));
+        Assert.All(concurrent, host => Assert.Equal(pod, host));
+    }
+
+    [Fact, Step(4)]
     public async Task Errors_a_missing_pod_and_a_port_nothing_listens_on()
     {
         var missing = await cluster.Kubectl("port-forward", $"pod/{App}-missing", "18083:80");
@@ -91,7 +104,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         }, "kubectl reports the refused port", TimeSpan.FromSeconds(20));
     }
 
-    [Fact, Step(4)]
+    [Fact, Step(5)]
     public async Task The_csharp_client_forwards_over_the_v4_channel_protocol()
     {
         var pod = await RunningPod();
@@ -116,7 +129,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         Assert.Equal(pod, DemoPage.HostPage.Match(page.ToString()).Groups[1].Value);
     }
 
-    [Fact, Step(5)]
+    [Fact, Step(6)]
     public async Task Clean_up()
     {
         await cluster.Kubectl("delete", "deployment", App, "--wait=false");
@@ -151,9 +164,9 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         return await DemoPage.ServedHost(http, $"http://127.0.0.1:{port}/");
     }
 
-    private async Task<BackgroundKubectl> PortForward(string target, string ports)
+    private async Task<BackgroundKubectl> PortForward(string target, string ports, bool websockets = true)
     {
-        var forward = BackgroundKubectl.Start(cluster, output, "port-forward", target, ports);
+        var forward = BackgroundKubectl.Start(cluster, output, websockets, "port-forward", target, ports);
         var local = ports.Split(':')[0];
         await cluster.Eventually(() =>
         {
@@ -184,7 +197,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
             get { lock (_output) return _output.ToString(); }
         }
 
-        public static BackgroundKubectl Start(ClusterFixture cluster, ITestOutputHelper log, params string[] args)
+        public static BackgroundKubectl Start(ClusterFixture cluster, ITestOutputHelper log, bool websockets, params string[] args)
         {
             var start = new ProcessStartInfo("kubectl")
             {
@@ -194,6 +207,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
             };
             foreach (var arg in (string[])["--context", ClusterFixture.Context, .. args]) start.ArgumentList.Add(arg);
             foreach (var (key, value) in cluster.Environment) start.Environment[key] = value;
+            start.Environment["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = websockets ? "true" : "false";
             var process = new Process { StartInfo = start };
             var kubectl = new BackgroundKubectl(process, log);
             process.OutputDataReceived += (_, e) => kubectl.Append(e.Data);

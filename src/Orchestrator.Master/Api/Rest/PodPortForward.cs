@@ -6,7 +6,8 @@ namespace Orchestrator.Master.Api.Rest;
 /// <summary>
 /// /api/v1/namespaces/{ns}/pods/{name}/portforward — kubectl 1.32 opens a WebSocket with subprotocol
 /// <c>SPDY/3.1+portforward.k8s.io</c> and speaks SPDY/3.1 inside its binary messages (PortForwardWebsockets, on by
-/// default); only if the upgrade is refused does it retry with plain SPDY, which is not served. Other clients use the
+/// default); only if the upgrade is refused (or with KUBECTL_PORT_FORWARD_WEBSOCKETS=false) does it use a plain
+/// HTTP/1.1 SPDY/3.1 upgrade, relayed by <see cref="SpdyUpgradeRelay"/>. Other clients use the
 /// WebSocket channel protocol (<c>v4.channel.k8s.io</c>, ports in <c>?ports=</c>). The relay opens the
 /// same WebSocket to the kubelet endpoint of the pod's node and copies messages both ways unchanged: the streams,
 /// and dialling the pod's ports, are the node's business.
@@ -23,8 +24,13 @@ public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortFor
         var pod = await kubelet.GetPodAsync(ns, name, ct);
         if (pod.Status?.Phase != "Running")
             throw ApiException.BadRequest($"unable to forward port because pod is not running. Current status={pod.Status?.Phase ?? "Unknown"}");
+        if (SpdyUpgradeRelay.IsSpdyUpgrade(context.Request))
+        {
+            await SpdyUpgradeRelay.RelayAsync(context, kubelet, pod, $"/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}", ct);
+            return;
+        }
         if (!context.WebSockets.IsWebSocketRequest)
-            throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({SpdyTunnelProtocol}, {ChannelProtocol})");
+            throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({SpdyTunnelProtocol}, {ChannelProtocol}) or SPDY/3.1");
         var requested = context.WebSockets.WebSocketRequestedProtocols;
         var channel = !requested.Contains(SpdyTunnelProtocol) && requested.Contains(ChannelProtocol);
         if (!channel && !requested.Contains(SpdyTunnelProtocol))
