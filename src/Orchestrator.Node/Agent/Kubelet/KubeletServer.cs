@@ -16,7 +16,8 @@ public sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
 /// <summary>
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol) and
-/// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward, SPDY tunnelled over a WebSocket). It listens
+/// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
+/// WebSocket channel protocol). It listens
 /// only on the node's address, and every request must carry <c>Authorization: Bearer {token}</c> — the API's token,
 /// which the master sends and the node reads from <c>--kubelet-token-file</c>; without a token file it refuses all.
 /// </summary>

@@ -126,6 +126,27 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, refused.HttpStatusCode);
     }
 
+    [Fact]
+    public async Task A_plain_spdy_upgrade_is_relayed_once_the_node_has_switched_protocols()
+    {
+        await StartNodeWithPod();
+        var (stream, response) = await OpenTlsAsync(
+            "POST /api/v1/namespaces/default/pods/web/portforward HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n" +
+            $"Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nAuthorization: Bearer {_server.Token}\r\nContent-Length: 0\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 101", response);
+        Assert.Contains("X-Stream-Protocol-Version: portforward.k8s.io", response, StringComparison.OrdinalIgnoreCase);
+        await using (stream)
+        {
+            await stream.WriteAsync(new byte[] { 0x80, 3, 0, 6 });
+            var echoed = new byte[4];
+            await stream.ReadExactlyAsync(echoed).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(new byte[] { 0x80, 3, 0, 6 }, echoed);
+        }
+        Assert.Equal("/portForward/default/web", _kubeletPath);
+        Assert.Equal($"Bearer {ApiTestServer.KubeletToken}", _kubeletAuthorization);
+    }
+
     private async Task StartNodeWithPod()
     {
         var kubeletPort = await StartEchoKubelet();
@@ -155,6 +176,14 @@ public sealed class PodPortForwardTests : IAsyncLifetime
             _kubeletPath = context.Request.Path;
             _kubeletQuery = context.Request.QueryString.Value;
             _kubeletProtocols = string.Join(",", context.WebSockets.WebSocketRequestedProtocols);
+            if (context.Request.Headers.Upgrade == "SPDY/3.1")
+            {
+                context.Response.Headers["X-Stream-Protocol-Version"] = "portforward.k8s.io";
+                context.Response.Headers.Upgrade = "SPDY/3.1";
+                await using var upgraded = await context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()!.UpgradeAsync();
+                await upgraded.CopyToAsync(upgraded);
+                return;
+            }
             using var socket = await context.WebSockets.AcceptWebSocketAsync(context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault());
             var buffer = new byte[4096];
             while (true)
@@ -175,20 +204,30 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     /// <summary>kubectl's handshake, by hand over TLS: .NET's ClientWebSocket refuses to name the subprotocol.</summary>
     private async Task<(WebSocket? Socket, string Response)> ConnectAsync(string path)
     {
+        var (tls, response) = await OpenTlsAsync(
+            $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\nSec-WebSocket-Version: 13\r\n" +
+            $"Sec-WebSocket-Protocol: {Protocol}\r\nAuthorization: Bearer {_server.Token}\r\n\r\n");
+        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)) return (null, response);
+        return (WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = false }), response);
+    }
+
+    /// <summary>Sends a request over TLS (HTTP/1.1 only) and reads the response head byte by byte.</summary>
+    private async Task<(SslStream Stream, string Response)> OpenTlsAsync(string request)
+    {
         var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, _server.Address!.Port);
         var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
-        await tls.AuthenticateAsClientAsync("127.0.0.1");
-        var request = $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                      $"Sec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\nSec-WebSocket-Version: 13\r\n" +
-                      $"Sec-WebSocket-Protocol: {Protocol}\r\nAuthorization: Bearer {_server.Token}\r\n\r\n";
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            ApplicationProtocols = [SslApplicationProtocol.Http11],
+        });
         await tls.WriteAsync(Encoding.ASCII.GetBytes(request));
         var head = new StringBuilder();
         var one = new byte[1];
         while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await tls.ReadAsync(one) == 1)
             head.Append((char)one[0]);
-        var response = head.ToString();
-        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal)) return (null, response);
-        return (WebSocket.CreateFromStream(tls, new WebSocketCreationOptions { IsServer = false }), response);
+        return (tls, head.ToString());
     }
 }
