@@ -23,6 +23,7 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
 {
     private readonly FakeRuntime _runtime = new FakeRuntime().WithImage("web:1");
     private readonly EchoServer _pod = new("hello ");
+    private readonly EchoServer _otherPort = new("other ");
     private readonly string _dir = Directory.CreateTempSubdirectory("kubectl-pf-").FullName;
     private WebApplication _api = null!;
     private int _apiPort;
@@ -67,6 +68,7 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
     {
         await _api.DisposeAsync();
         await _pod.DisposeAsync();
+        await _otherPort.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -82,11 +84,11 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
     [InlineData(false)] // KUBECTL_PORT_FORWARD_WEBSOCKETS=false (and older kubectl): SPDY on the upgraded connection
     public async Task Kubectl_port_forward_carries_sequential_concurrent_and_large_connections(bool websockets)
     {
-        var local = FreePort();
+        var (local, otherLocal) = (FreePort(), FreePort());
         var start = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = websockets ? "true" : "false";
         foreach (var arg in new[] { "--kubeconfig", Path.Combine(_dir, "kubeconfig"), "--cache-dir", Path.Combine(_dir, "cache"),
-                     "port-forward", "pod/web", $"{local}:{_pod.Port}", "--address", "127.0.0.1" })
+                     "port-forward", "pod/web", $"{local}:{_pod.Port}", $"{otherLocal}:{_otherPort.Port}", "--address", "127.0.0.1" })
             start.ArgumentList.Add(arg);
         using var kubectl = Process.Start(start)!;
         var output = new StringBuilder();
@@ -98,8 +100,9 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
         try
         {
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!Output().Contains("Forwarding from") && DateTime.UtcNow < deadline && !kubectl.HasExited) await Task.Delay(100);
-            Assert.True(Output().Contains("Forwarding from"), Output());
+            while (!Output().Contains($"Forwarding from 127.0.0.1:{otherLocal}") && DateTime.UtcNow < deadline && !kubectl.HasExited)
+                await Task.Delay(100);
+            Assert.True(Output().Contains($"Forwarding from 127.0.0.1:{otherLocal}"), Output());
 
             for (var i = 0; i < 3; i++)
                 Assert.Equal($"hello PING {i}", await ExchangeAsync(local, $"ping {i}"));
@@ -109,6 +112,8 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
             Assert.Equal("hello " + big.ToUpperInvariant(), await ExchangeAsync(local, big));
             Assert.False(kubectl.HasExited, Output());
             Assert.Equal(7, _pod.Connections);
+            // two ports in one command share the connection to the API server
+            Assert.Equal("other SECOND PORT", await ExchangeAsync(otherLocal, "second port"));
         }
         finally
         {
