@@ -32,6 +32,7 @@ public static class ApiEndpoints
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<PodLogs>();
         services.AddSingleton<PodExec>();
+        services.AddSingleton<PodPortForward>();
         return services;
     }
 
@@ -81,6 +82,7 @@ public static class ApiEndpoints
 
         if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "log") return services.GetRequiredService<PodLogs>().HandleAsync(context, info.Namespace!, info.Name!);
         if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "exec") return services.GetRequiredService<PodExec>().HandleAsync(context, info.Namespace!, info.Name!);
+        if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "portforward") return services.GetRequiredService<PodPortForward>().HandleAsync(context, info.Namespace!, info.Name!);
         if (info.Subresource is { } sub)
         {
             if (!resource.Subresources.Contains(sub)) throw ApiException.UnknownPath();

@@ -38,7 +38,7 @@ public static class ApiResources
     public static readonly ApiResource Nodes = new("", "v1", "nodes", "node", "Node", false,
         typeof(V1Node), typeof(V1NodeList), ["no"], ["status"], []);
     public static readonly ApiResource Pods = new("", "v1", "pods", "pod", "Pod", true,
-        typeof(V1Pod), typeof(V1PodList), ["po"], ["status", "log", "exec", "binding", "eviction"], ["all"]);
+        typeof(V1Pod), typeof(V1PodList), ["po"], ["status", "log", "exec", "portforward", "binding", "eviction"], ["all"]);
     public static readonly ApiResource Services = new("", "v1", "services", "service", "Service", true,
         typeof(V1Service), typeof(V1ServiceList), ["svc"], ["status"], ["all"]);
     public static readonly ApiResource Endpoints = new("", "v1", "endpoints", "endpoints", "Endpoints", true,

@@ -42,6 +42,8 @@ public sealed class ApiTestServer : IAsyncDisposable
     public HttpClient Client { get; }
     public string DataDirectory { get; }
     public string Token => BearerToken.LoadOrCreate(DataDirectory);
+    /// <summary>What the relays (logs, exec, port-forward) present to a node's kubelet endpoint.</summary>
+    public const string KubeletToken = "kubelet-test-token";
     public Uri? Address { get; private set; }
 
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null)
@@ -63,6 +65,7 @@ public sealed class ApiTestServer : IAsyncDisposable
         }
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddKubernetesApi();
+        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
         var app = builder.Build();
         app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0));
         await app.StartAsync();

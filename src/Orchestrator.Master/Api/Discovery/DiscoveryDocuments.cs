@@ -105,7 +105,7 @@ public static class DiscoveryDocuments
     }
 
     /// <summary>What a subresource answers with: scale is autoscaling/v1 Scale, binding is a core Binding that is
-    /// only created, log is read only, status is the parent kind.</summary>
+    /// only created, log is read only, portforward takes PodPortForwardOptions, status is the parent kind.</summary>
     public static (string? Group, string? Version, string Kind, IReadOnlyList<string> Verbs) Subresource(ApiResource parent, string sub) =>
         sub switch
         {
@@ -113,6 +113,7 @@ public static class DiscoveryDocuments
             "binding" => ("", "v1", "Binding", ["create"]),
             "eviction" => ("policy", "v1", "Eviction", ["create"]),
             "log" => (null, null, parent.Kind, ["get"]),
+            "portforward" => ("", "v1", "PodPortForwardOptions", ["create", "get"]),
             _ => (null, null, parent.Kind, SubresourceVerbs),
         };
 

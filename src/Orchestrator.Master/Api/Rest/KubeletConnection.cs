@@ -11,7 +11,7 @@ public sealed record KubeletCredentials(string Token);
 /// <summary>
 /// Finds the kubelet endpoint of the node that runs a pod — the node's InternalIP and
 /// status.daemonEndpoints.kubeletEndpoint.Port — and the container a request means, with the API server's
-/// errors for a pod without a node or an ambiguous container. Used by the log and exec relays.
+/// errors for a pod without a node or an ambiguous container. Used by the log, exec and port-forward relays.
 /// </summary>
 public sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials)
 {
@@ -40,13 +40,23 @@ public sealed class KubeletConnection(ObjectStoreClient store, KubeletCredential
         }
         if (!names.Contains(container))
             throw ApiException.BadRequest($"container {container} is not valid for pod {name}");
+        var (host, port) = await NodeEndpointAsync(pod, ct);
+        return new Target(pod, container, host, port);
+    }
+
+    public async Task<V1Pod> GetPodAsync(string ns, string name, CancellationToken ct) =>
+        (V1Pod)await store.GetAsync(ApiResources.Pods, ns, name, ct);
+
+    /// <summary>The kubelet endpoint of the pod's node, for requests about the whole pod (port forwarding).</summary>
+    public async Task<(string Host, int Port)> NodeEndpointAsync(V1Pod pod, CancellationToken ct)
+    {
         if (string.IsNullOrEmpty(pod.Spec.NodeName))
-            throw ApiException.BadRequest($"pod {name} does not have a host assigned");
+            throw ApiException.BadRequest($"pod {pod.Metadata.Name} does not have a host assigned");
         var node = (V1Node)await store.GetAsync(ApiResources.Nodes, null, pod.Spec.NodeName, ct);
         var host = node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address
                    ?? throw ApiException.Unavailable($"node {pod.Spec.NodeName} has no InternalIP address");
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;
-        return new Target(pod, container, host, port);
+        return (host, port);
     }
 
     public AuthenticationHeaderValue Authorization => new("Bearer", credentials.Token);

@@ -41,32 +41,11 @@ public sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
         }
 
         using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);
-        var fromNode = CopyAsync(node, client, ct);
-        var fromClient = CopyAsync(client, node, ct);
+        var fromNode = WebSocketRelay.CopyAsync(node, client, ct);
+        var fromClient = WebSocketRelay.CopyAsync(client, node, ct);
         // the node ends the session (after the status on the error channel); the client's side follows
         await fromNode;
         await Task.WhenAny(fromClient, Task.Delay(TimeSpan.FromSeconds(2), ct));
         log.LogDebug("exec in {Namespace}/{Pod}/{Container} ended", ns, name, target.Container);
-    }
-
-    private static async Task CopyAsync(WebSocket from, WebSocket to, CancellationToken ct)
-    {
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            while (true)
-            {
-                var received = await from.ReceiveAsync(buffer, ct);
-                if (received.MessageType == WebSocketMessageType.Close)
-                {
-                    if (to.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                        await to.CloseOutputAsync(received.CloseStatus ?? WebSocketCloseStatus.NormalClosure, received.CloseStatusDescription, ct);
-                    return;
-                }
-                await to.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, ct);
-            }
-        }
-        catch (WebSocketException) { }
-        catch (OperationCanceledException) { }
     }
 }

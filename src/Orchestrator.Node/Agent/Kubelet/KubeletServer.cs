@@ -15,7 +15,9 @@ public sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
 
 /// <summary>
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
-/// (kubectl logs) and <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol). It listens
+/// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol) and
+/// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
+/// WebSocket channel protocol). It listens
 /// only on the node's address, and every request must carry <c>Authorization: Bearer {token}</c> — the API's token,
 /// which the master sends and the node reads from <c>--kubelet-token-file</c>; without a token file it refuses all.
 /// </summary>
@@ -51,6 +53,9 @@ public static class KubeletServer
                         break;
                     case ["exec", var ns, var pod, var container]:
                         await ExecSession.ServeAsync(context, runtime, ns, pod, container, log);
+                        break;
+                    case ["portForward", var ns, var pod]:
+                        await PortForwardSession.ServeAsync(context, runtime, ns, pod, log);
                         break;
                     default:
                         context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Tests.Agent.Kubelet.Spdy;
 using Orchestrator.Node.Tests.Runtime;
 
 namespace Orchestrator.Node.Tests.Agent.Kubelet;
@@ -113,6 +114,99 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Contains("{\"reason\":\"ExitCode\",\"message\":\"3\"}", json);
         Assert.Equal("x", session.Stdin.ToString());
         Assert.True(session.StdinClosed);
+    }
+
+    [Fact]
+    public async Task Port_forward_tunnels_spdy_in_a_websocket_with_kubectls_subprotocol_to_the_pods_port()
+    {
+        await using var pod = new EchoServer("hi ");
+        Container("web").Ip = "127.0.0.1";
+
+        var (socket, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/web", PortForwardSession.SpdyTunnelProtocol, Token);
+
+        Assert.NotNull(socket);
+        Assert.Contains("Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io", response, StringComparison.OrdinalIgnoreCase);
+        using (socket)
+        {
+            await using var stream = WebSocketStream.Create(socket!, WebSocketMessageType.Binary, ownsWebSocket: false);
+            using var client = new SpdyTestClient(stream);
+            await client.OpenPairAsync(1, pod.Port, "0");
+            await client.SendDataAsync(3, "there", fin: true);
+            Assert.Equal("hi THERE", await client.ReadStreamAsync(3));
+            Assert.Equal("", await client.ReadStreamAsync(1));
+        }
+    }
+
+    [Fact]
+    public async Task Port_forward_refuses_requests_without_the_upgrade_or_for_a_pod_without_a_running_container()
+    {
+        Container("stopped", running: false);
+
+        var plain = await Get("/portForward/default/web");
+        var (none, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/stopped", PortForwardSession.SpdyTunnelProtocol, Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
+        Assert.Null(none);
+        Assert.StartsWith("HTTP/1.1 404", response);
+        Assert.Contains("pod \"stopped\" has no running container on this node", response);
+    }
+
+    [Fact]
+    public async Task Port_forward_over_the_v4_channel_protocol_prefixes_each_channel_with_its_port()
+    {
+        await using var pod = new EchoServer("hi ");
+        Container("web").Ip = "127.0.0.1";
+        int closed;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closed = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        socket.Options.AddSubProtocol("v4.channel.k8s.io");
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/portForward/default/web?port={pod.Port},{closed}"), default);
+        Assert.Equal("v4.channel.k8s.io", socket.SubProtocol);
+
+        var received = new Dictionary<byte, List<byte[]>>();
+        async Task ReadUntil(Func<bool> done)
+        {
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (!done())
+            {
+                var result = await socket.ReceiveAsync(buffer, timeout.Token);
+                Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+                var message = buffer[..result.Count];
+                if (!received.TryGetValue(message[0], out var list)) received[message[0]] = list = [];
+                list.Add(message[1..]);
+            }
+        }
+        string Text(byte channel) => string.Concat(received.GetValueOrDefault(channel, []).Skip(1).Select(m => Encoding.UTF8.GetString(m)));
+
+        await ReadUntil(() => received.Count == 4 && Text(0) == "hi " && Text(3).Length > 0);
+        Assert.Equal(BitConverter.GetBytes((ushort)pod.Port), received[0][0]);
+        Assert.Equal(BitConverter.GetBytes((ushort)pod.Port), received[1][0]);
+        Assert.Equal(BitConverter.GetBytes((ushort)closed), received[2][0]);
+        Assert.Contains($"error forwarding port {closed} to pod default/web", Text(3));
+
+        await socket.SendAsync(new byte[] { 0, (byte)'a', (byte)'b' }, WebSocketMessageType.Binary, true, default);
+        await ReadUntil(() => Text(0) == "hi AB");
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, default);
+    }
+
+    [Fact]
+    public async Task Port_forward_over_the_v4_channel_protocol_needs_ports()
+    {
+        Container("web");
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        socket.Options.AddSubProtocol("v4.channel.k8s.io");
+        socket.Options.CollectHttpResponseDetails = true;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/portForward/default/web"), default));
+        Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
     }
 
     /// <summary>Prints its output once stdin is closed, then ends with the exit code.</summary>

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Net.Http;
+using System.Text;
+using k8s;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.E2E;
+
+/// <summary>
+/// kubectl port-forward against a real cluster: kubectl 1.32 tunnels SPDY over a WebSocket to the API server, which
+/// relays it to the node that runs the pod; the node dials the pod's port. The demo image answers with its host
+/// name (= pod name), so every answer shows which pod served it. kubectl runs in the background for each step and is
+/// stopped at its end; the deployment and service are deleted at the end. The C# client's port forwarding (the
+/// WebSocket channel protocol, v4.channel.k8s.io) goes the same way.
+/// </summary>
+[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
+public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    private static readonly string App = $"pf-{Guid.NewGuid().ToString("N")[..6]}";
+
+    [Fact, Step(1)]
+    public async Task Port_forward_to_a_pod_serves_sequential_and_concurrent_connections_from_that_pod()
+    {
+        await Apply($$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: { name: {{App}} }
+            spec:
+              replicas: 1
+              selector: { matchLabels: { app: {{App}} } }
+              template:
+                metadata: { labels: { app: {{App}} } }
+                spec:
+                  containers:
+                  - name: web
+                    image: katacoda/docker-http-server:latest
+                    imagePullPolicy: Never
+                    ports: [ { name: http, containerPort: 80 } ]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: { name: {{App}} }
+            spec:
+              selector: { app: {{App}} }
+              ports: [ { name: web, port: 8080, targetPort: http } ]
+            """);
+        var pod = await RunningPod();
+
+        await using var forward = await PortForward($"pod/{pod}", "18080:80");
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(pod, await ServedHost(18080));
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ServedHost(18080)));
+        Assert.All(concurrent, host => Assert.Equal(pod, host));
+        // one connection, several requests on it
+        using var keepAlive = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(pod, await DemoPage.ServedHost(keepAlive, "http://127.0.0.1:18080/"));
+        Assert.DoesNotContain("error", forward.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact, Step(2)]
+    public async Task Port_forward_to_a_deployment_and_a_service_reaches_their_pod()
+    {
+        var pod = await RunningPod();
+
+        await using (await PortForward($"deployment/{App}", "18081:80"))
+        {
+            Assert.Equal(pod, await ServedHost(18081));
+            Assert.Equal(pod, await ServedHost(18081));
+        }
+        // kubectl maps the service port 8080 to the pod's port (named targetPort "http" = 80) itself
+        await using (await PortForward($"svc/{App}", "18082:8080"))
+            Assert.Equal(pod, await ServedHost(18082));
+    }
+
+    [Fact, Step(3)]
+    public async Task Plain_spdy_port_forward_works_too()
+    {
+        var pod = await RunningPod();
+
+        // what kubectl falls back to, and what older kubectl speaks by default
+        await using var forward = await PortForward($"pod/{pod}", "18085:80", websockets: false);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(pod, await ServedHost(18085));
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ServedHost(18085)));
+        Assert.All(concurrent, host => Assert.Equal(pod, host));
+    }
+
+    [Fact, Step(4)]
+    public async Task Errors_a_missing_pod_and_a_port_nothing_listens_on()
+    {
+        var missing = await cluster.Kubectl("port-forward", $"pod/{App}-missing", "18083:80");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("NotFound", missing.Error);
+
+        var pod = await RunningPod();
+        await using var forward = await PortForward($"pod/{pod}", "18084:81");
+        await Assert.ThrowsAnyAsync<Exception>(() => ServedHost(18084));
+        await cluster.Eventually(() =>
+        {
+            Assert.Contains("error forwarding port 81 to pod", forward.Output);
+            return Task.CompletedTask;
+        }, "kubectl reports the refused port", TimeSpan.FromSeconds(20));
+    }
+
+    [Fact, Step(5)]
+    public async Task The_csharp_client_forwards_over_the_v4_channel_protocol()
+    {
+        var pod = await RunningPod();
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeConfig, currentContext: ClusterFixture.Context);
+        using var client = new Kubernetes(config);
+
+        using var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, "default", [80], "v4.channel.k8s.io");
+        using var demux = new StreamDemuxer(socket, StreamType.PortForward);
+        demux.Start();
+        var stream = demux.GetStream((byte?)0, (byte?)0);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\nHost: pod\r\n\r\n"));
+
+        var page = new StringBuilder();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (!DemoPage.HostPage.IsMatch(page.ToString()))
+        {
+            var n = await stream.ReadAsync(buffer, timeout.Token);
+            Assert.True(n > 0, $"the forwarded connection ended early: {page}");
+            page.Append(Encoding.UTF8.GetString(buffer, 0, n));
+        }
+        Assert.Equal(pod, DemoPage.HostPage.Match(page.ToString()).Groups[1].Value);
+    }
+
+    [Fact, Step(6)]
+    public async Task Clean_up()
+    {
+        await cluster.Kubectl("delete", "deployment", App, "--wait=false");
+        await cluster.Kubectl("delete", "service", App);
+    }
+
+    private async Task Apply(string yaml)
+    {
+        var result = await cluster.KubectlWithInput(yaml, "apply", "-f", "-");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    private async Task<string> RunningPod()
+    {
+        var name = "";
+        await cluster.Eventually(async () =>
+        {
+            var result = await cluster.Kubectl("get", "pods", "-l", $"app={App}", "--field-selector", "status.phase=Running",
+                "-o", "jsonpath={.items[*].metadata.name}");
+            var names = result.Output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(names.Length == 1, $"running pods: [{result.Output}] {result.Error}");
+            name = names[0];
+        }, "one running pod of the deployment");
+        return name;
+    }
+
+    /// <summary>The host on the demo page at 127.0.0.1:<paramref name="port"/>, on a new connection each time.</summary>
+    private static async Task<string> ServedHost(int port)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.ConnectionClose = true;
+        return await DemoPage.ServedHost(http, $"http://127.0.0.1:{port}/");
+    }
+
+    private async Task<BackgroundKubectl> PortForward(string target, string ports, bool websockets = true)
+    {
+        var forward = BackgroundKubectl.Start(cluster, output, websockets, "port-forward", target, ports);
+        var local = ports.Split(':')[0];
+        await cluster.Eventually(() =>
+        {
+            Assert.False(forward.HasExited, $"kubectl port-forward exited: {forward.Output}");
+            Assert.Contains($"Forwarding from 127.0.0.1:{local}", forward.Output);
+            return Task.CompletedTask;
+        }, $"kubectl port-forward {target} {ports} listening", TimeSpan.FromSeconds(30));
+        return forward;
+    }
+
+    /// <summary>A kubectl that runs until disposed; its stdout and stderr are collected in <see cref="Output"/>.</summary>
+    private sealed class BackgroundKubectl : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+        private readonly ITestOutputHelper _log;
+
+        private BackgroundKubectl(Process process, ITestOutputHelper log)
+        {
+            _process = process;
+            _log = log;
+        }
+
+        public bool HasExited => _process.HasExited;
+
+        public string Output
+        {
+            get { lock (_output) return _output.ToString(); }
+        }
+
+        public static BackgroundKubectl Start(ClusterFixture cluster, ITestOutputHelper log, bool websockets, params string[] args)
+        {
+            var start = new ProcessStartInfo("kubectl")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in (string[])["--context", ClusterFixture.Context, .. args]) start.ArgumentList.Add(arg);
+            foreach (var (key, value) in cluster.Environment) start.Environment[key] = value;
+            start.Environment["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = websockets ? "true" : "false";
+            var process = new Process { StartInfo = start };
+            var kubectl = new BackgroundKubectl(process, log);
+            process.OutputDataReceived += (_, e) => kubectl.Append(e.Data);
+            process.ErrorDataReceived += (_, e) => kubectl.Append(e.Data);
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return kubectl;
+        }
+
+        private void Append(string? line)
+        {
+            if (line is null) return;
+            lock (_output) _output.AppendLine(line);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _log.WriteLine($"kubectl {string.Join(" ", _process.StartInfo.ArgumentList)}:\n{Output}");
+            _process.Dispose();
+        }
+    }
+}
