@@ -8,9 +8,16 @@ using Orchestrator.Node.Dns;
 
 namespace Orchestrator.Node.Runtime;
 
-/// <summary>Pods and Dns are null in runtime tests: a plain bridge network, Docker's default resolver.</summary>
+/// <summary>Pods and Dns are null in runtime tests: a plain bridge network where Docker assigns addresses, Docker's
+/// default resolver.</summary>
 public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress,
-    PodNetwork? Pods = null, PodDns? Dns = null);
+    PodNetwork? Pods = null, PodDns? Dns = null)
+{
+    /// <summary>The pod sandbox image deploy/images/build.sh builds.</summary>
+    public string SandboxImage { get; init; } = DefaultSandboxImage;
+
+    public const string DefaultSandboxImage = "orchestrator/pause:1";
+}
 
 /// <summary>
 /// <see cref="IContainerRuntime"/> on the Docker Engine API — the only user of Docker.DotNet.
@@ -18,18 +25,22 @@ public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, stri
 /// present image is used and a missing one is reported (ErrImagePull) without contacting a registry.
 /// Docker's own restart policy stays "no": restarts are the PodSupervisor's decision.
 /// </summary>
-public sealed class DockerRuntime : IContainerRuntime, IDisposable
+public sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 {
     private readonly DockerClient _client;
     private readonly DockerRuntimeOptions _options;
     private readonly ILogger _log;
     private readonly ServiceDirectory? _services;
+    private readonly PodIpAllocator? _ips;
+    /// <summary>One allocation at a time: reading the network's addresses and reserving one must not interleave.</summary>
+    private readonly SemaphoreSlim _allocating = new(1, 1);
 
     public DockerRuntime(DockerRuntimeOptions options, ILogger<DockerRuntime> log, ServiceDirectory? services = null)
     {
         _options = options;
         _log = log;
         _services = services;
+        _ips = options.Pods is { } pods ? new PodIpAllocator(pods.IpRange) : null;
         _client = new DockerClientConfiguration(new Uri(options.Endpoint)).CreateClient();
     }
 
@@ -147,6 +158,11 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
                     [ContainerLabels.PodUid] = request.Pod.Metadata.Uid,
                 },
             }, ct);
+        return await CreateReplacingAsync(parameters, ct);
+    }
+
+    private async Task<string> CreateReplacingAsync(CreateContainerParameters parameters, CancellationToken ct)
+    {
         try
         {
             return (await _client.Containers.CreateContainerAsync(parameters, ct)).ID;
@@ -163,9 +179,43 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     internal CreateContainerParameters BuildCreateParameters(ContainerRequest r)
     {
         var c = r.Container;
+        var hostConfig = new HostConfig
+        {
+            RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+            Binds = PodVolumes.Binds(r.Pod, c),
+            Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
+        };
+        ApplyLimits(c.Resources, hostConfig);
+        var parameters = new CreateContainerParameters
+        {
+            Name = ContainerLabels.ContainerNameFor(r),
+            Image = WithDefaultTag(c.Image),
+            Env = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress, r.PodIp)),
+            Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
+            Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
+            WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
+            Labels = ContainerLabels.For(r),
+            Tty = c.Tty ?? false,
+            OpenStdin = c.Stdin ?? false,
+            HostConfig = hostConfig,
+        };
+        if (r.SandboxId is not null)
+        {
+            // the sandbox's network namespace: its IP, ports, hostname and resolv.conf (Docker refuses all of those here)
+            hostConfig.NetworkMode = $"container:{r.SandboxId}";
+            return parameters;
+        }
+        hostConfig.NetworkMode = _options.NetworkName;
+        ApplyNetworkIdentity(r.Pod, [c], r.HostAddress, parameters);
+        return parameters;
+    }
+
+    /// <summary>Hostname, published ports and DNS: what the container holding the pod's network namespace carries.</summary>
+    private void ApplyNetworkIdentity(V1Pod pod, IEnumerable<V1Container> containers, string hostAddress, CreateContainerParameters parameters)
+    {
         var exposed = new Dictionary<string, EmptyStruct>();
         var bindings = new Dictionary<string, IList<PortBinding>>();
-        foreach (var port in c.Ports ?? [])
+        foreach (var port in containers.SelectMany(c => c.Ports ?? []))
         {
             var key = $"{port.ContainerPort}/{(port.Protocol ?? "TCP").ToLowerInvariant()}";
             exposed[key] = default;
@@ -173,36 +223,14 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
             // "" lets Docker pick an ephemeral host port
             var hostPort = port.HostPort is > 0 ? port.HostPort.Value.ToString(CultureInfo.InvariantCulture) : "";
             if (!bindings.TryGetValue(key, out var list)) bindings[key] = list = new List<PortBinding>();
-            list.Add(new PortBinding { HostIP = r.HostAddress, HostPort = hostPort });
+            if (!list.Any(b => b.HostPort == hostPort)) // two containers may declare the same port
+                list.Add(new PortBinding { HostIP = hostAddress, HostPort = hostPort });
         }
-
-        var hostConfig = new HostConfig
-        {
-            NetworkMode = _options.NetworkName,
-            PortBindings = bindings,
-            RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-            Binds = PodVolumes.Binds(r.Pod, c),
-            Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
-        };
-        ApplyLimits(c.Resources, hostConfig);
-        ApplyDns(r.Pod, hostConfig);
-
-        var podName = r.Pod.Metadata.Name;
-        return new CreateContainerParameters
-        {
-            Name = ContainerLabels.ContainerNameFor(r),
-            Image = WithDefaultTag(c.Image),
-            Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName,
-            Env = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress)),
-            Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
-            Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
-            WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
-            Labels = ContainerLabels.For(r),
-            ExposedPorts = exposed,
-            Tty = c.Tty ?? false,
-            OpenStdin = c.Stdin ?? false,
-            HostConfig = hostConfig,
-        };
+        var podName = pod.Metadata.Name;
+        parameters.Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName;
+        parameters.ExposedPorts = exposed;
+        parameters.HostConfig.PortBindings = bindings;
+        ApplyDns(pod, parameters.HostConfig);
     }
 
     /// <summary>dnsPolicy ClusterFirst (the default): the node's cluster DNS with the kubelet's search path and
