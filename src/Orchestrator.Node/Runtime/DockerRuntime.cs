@@ -210,52 +210,6 @@ public sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         return parameters;
     }
 
-    /// <summary>Hostname, published ports and DNS: what the container holding the pod's network namespace carries.</summary>
-    private void ApplyNetworkIdentity(V1Pod pod, IEnumerable<V1Container> containers, string hostAddress, CreateContainerParameters parameters)
-    {
-        var exposed = new Dictionary<string, EmptyStruct>();
-        var bindings = new Dictionary<string, IList<PortBinding>>();
-        foreach (var port in containers.SelectMany(c => c.Ports ?? []))
-        {
-            var key = $"{port.ContainerPort}/{(port.Protocol ?? "TCP").ToLowerInvariant()}";
-            exposed[key] = default;
-            // every declared port is published on the node address so proxies on any node can reach the pod;
-            // "" lets Docker pick an ephemeral host port
-            var hostPort = port.HostPort is > 0 ? port.HostPort.Value.ToString(CultureInfo.InvariantCulture) : "";
-            if (!bindings.TryGetValue(key, out var list)) bindings[key] = list = new List<PortBinding>();
-            if (!list.Any(b => b.HostPort == hostPort)) // two containers may declare the same port
-                list.Add(new PortBinding { HostIP = hostAddress, HostPort = hostPort });
-        }
-        var podName = pod.Metadata.Name;
-        parameters.Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName;
-        parameters.ExposedPorts = exposed;
-        parameters.HostConfig.PortBindings = bindings;
-        ApplyDns(pod, parameters.HostConfig);
-    }
-
-    /// <summary>dnsPolicy ClusterFirst (the default): the node's cluster DNS with the kubelet's search path and
-    /// ndots:5; None: the pod's dnsConfig; Default: Docker's own resolver configuration (the host's).</summary>
-    private void ApplyDns(V1Pod pod, HostConfig hostConfig)
-    {
-        var policy = pod.Spec?.DnsPolicy ?? "ClusterFirst";
-        var config = pod.Spec?.DnsConfig;
-        if (policy is "ClusterFirst" or "ClusterFirstWithHostNet" && _options.Dns is { } dns)
-        {
-            var ns = pod.Metadata.NamespaceProperty ?? "default";
-            hostConfig.DNS = [dns.Nameserver, .. config?.Nameservers ?? []];
-            hostConfig.DNSSearch = [.. dns.SearchFor(ns), .. config?.Searches ?? []];
-            hostConfig.DNSOptions = ["ndots:5", .. (config?.Options ?? []).Where(o => o.Name != "ndots").Select(DnsOption)];
-        }
-        else if (policy == "None" && config is not null)
-        {
-            hostConfig.DNS = config.Nameservers?.ToList() ?? [];
-            hostConfig.DNSSearch = config.Searches?.ToList() ?? [];
-            hostConfig.DNSOptions = config.Options?.Select(DnsOption).ToList() ?? [];
-        }
-    }
-
-    private static string DnsOption(V1PodDNSConfigOption o) => string.IsNullOrEmpty(o.Value) ? o.Name : $"{o.Name}:{o.Value}";
-
     /// <summary>The services' env vars (enableServiceLinks, default true) come first; the container's own win.</summary>
     private List<string> WithServiceEnvironment(V1Pod pod, List<string> own)
     {
