@@ -10,11 +10,11 @@ namespace Orchestrator.Node.Agent;
 
 /// <summary>
 /// Owns the containers of one pod on this node (the kubelet's pod worker): adopts the pod's existing sandbox and
-/// containers, runs the pod's sandbox first (PodSupervisor.Sandbox.cs), creates and starts missing containers in it, restarts exited ones per restartPolicy with the
-/// CrashLoopBackOff back-off, reports the pod's status and kubelet events to its parent (the NodeAgent), and on
-/// <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and removes them. It never decides whether the
-/// pod should exist — the NodeAgent does — and never talks to the master directly.
-/// Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
+/// containers, runs the pod's sandbox first (PodSupervisor.Sandbox.cs), creates and starts missing containers in it,
+/// restarts exited ones per restartPolicy with the CrashLoopBackOff back-off, reports the pod's status and kubelet
+/// events to its parent (the NodeAgent), and on <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and
+/// removes them, the sandbox last. It never decides whether the pod should exist — the NodeAgent does — and never
+/// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
 /// </summary>
 public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
