@@ -23,8 +23,8 @@ public sealed partial class DockerRuntime
             {
                 id = await CreateReplacingAsync(BuildSandboxParameters(request, ip), ct);
                 await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
-                var observed = await InspectContainerAsync(id, ct);
-                return new PodSandbox(id, observed?.IpAddress ?? ip);
+                // Docker assigns the address only where we did not pick one
+                return new PodSandbox(id, ip ?? (await InspectContainerAsync(id, ct))?.IpAddress);
             }
             catch (DockerApiException e) when (ip is not null && attempt < SandboxStartAttempts && e.ResponseBody.Contains("Address already in use"))
             {
