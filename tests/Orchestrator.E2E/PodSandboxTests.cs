@@ -50,6 +50,8 @@ public sealed class PodSandboxTests(ClusterFixture cluster) : IClassFixture<Clus
         // the sandbox holds the address: Docker shows it on the sandbox, labelled with the pod, and on no app container
         var sandbox = await Sandbox();
         Assert.Equal(podIp, await Docker("inspect", "-f", "{{ (index .NetworkSettings.Networks \"orchestrator\").IPAddress }}", sandbox));
+        // picked by the node from its pod range, not by Docker
+        Assert.Equal(podIp, await Docker("inspect", "-f", "{{ (index .NetworkSettings.Networks \"orchestrator\").IPAMConfig.IPv4Address }}", sandbox));
         Assert.Equal(Pod, await Docker("inspect", "-f", "{{ .Config.Hostname }}", sandbox));
         Assert.Equal($"container:{sandbox}", await Docker("inspect", "-f", "{{ .HostConfig.NetworkMode }}", await AppContainer("client")));
     }
