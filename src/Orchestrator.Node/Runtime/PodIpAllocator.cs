@@ -10,7 +10,8 @@ namespace Orchestrator.Node.Runtime;
 /// node's DNS address) or its broadcast address, an address the caller says is in use (every container on the
 /// Docker network, whichever node made it), or one handed out and not yet <see cref="Release"/>d (a sandbox being
 /// started is not on the network yet). Addresses go round-robin from the last one given, like the host-local
-/// IPAM plugin, so a pod's old address is not reused at once. Thread-safe.
+/// IPAM plugin, so a pod's old address is not reused at once; a restarted node agent starts after the highest
+/// address in use in its range (the containers it adopts), not at the bottom. Thread-safe.
 /// </summary>
 public sealed class PodIpAllocator
 {
@@ -19,6 +20,7 @@ public sealed class PodIpAllocator
     private readonly HashSet<uint> _inFlight = new();
     private readonly object _gate = new();
     private uint _next;
+    private bool _started;
 
     public PodIpAllocator(string ipRange)
     {
@@ -41,6 +43,12 @@ public sealed class PodIpAllocator
             if (TryParse(address, out var value)) used.Add(value);
         lock (_gate)
         {
+            if (!_started)
+            {
+                _started = true;
+                var highest = used.Where(a => a >= _first && a <= _last).DefaultIfEmpty(_last).Max();
+                _next = highest == _last ? _first : highest + 1;
+            }
             var candidate = _next;
             for (long tried = 0; tried < Capacity; tried++)
             {

@@ -44,6 +44,15 @@ public sealed class PodIpAllocatorTests
     }
 
     [Fact]
+    public void A_restarted_agent_goes_on_after_the_highest_address_in_use_in_its_range()
+    {
+        var ips = new PodIpAllocator("10.9.0.0/29");
+        // .3 and .5 belong to adopted pods; 10.9.1.9 is another node's
+        Assert.Equal(["10.9.0.6", "10.9.0.2", "10.9.0.4", null],
+            Enumerable.Range(0, 4).Select(_ => ips.Allocate(["10.9.0.3", "10.9.0.5", "10.9.1.9"])).ToList());
+    }
+
+    [Fact]
     public void A_full_range_gives_nothing_and_a_freed_address_is_found_again()
     {
         var ips = new PodIpAllocator("10.9.0.0/30"); // .2 is the only address pods may get
