@@ -51,8 +51,9 @@ printf '%-9s %-10s %10s %9s %9s\n' replicas path req/s p50_ms p99_ms
 for replicas in 1 3; do
   k scale deployment bench --replicas=$replicas >/dev/null
   wait_replicas $replicas
-  container=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
-  direct_port=$(docker port "$container" 80/tcp | head -1 | sed 's/.*://')
+  # a pod's ports are published by its sandbox, which holds the pod's network
+  sandbox=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --filter label=io.orchestrator.role=sandbox | head -1)
+  direct_port=$(docker port "$sandbox" 80/tcp | head -1 | sed 's/.*://')
   curl -sf "127.0.0.1:$NODE_PORT/" >/dev/null   # warm the proxy's connection pool
   read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$direct_port/")
   read -r n_rps n_p50 n_p99 < <(measure "http://127.0.0.1:$NODE_PORT/")
@@ -76,12 +77,14 @@ start_stream() { # log file
 }
 
 # pod death 1 → no failing request: one of 3 containers is killed
-victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" | head -1)
+victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --format '{{.ID}} {{.Label "io.orchestrator.role"}}' \
+  | awk '$2 == "" { print $1; exit }')   # an app container, not a sandbox
 log="$ORCH_STATE_DIR/stream.log"
 start_stream "$log"
 sleep 2
-victim_ip=$(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$victim")
 victim_pod=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.pod.name" }}' "$victim")
+victim_container=$(docker inspect -f '{{ index .Config.Labels "io.orchestrator.container.name" }}' "$victim")
+victim_ip=$(k get pod "$victim_pod" -o jsonpath='{.status.podIP}')   # its sandbox's address
 victim_id=$(docker inspect -f '{{.Id}}' "$victim")
 killed=$(date +%s%3N)
 docker kill "$victim" >/dev/null
@@ -92,9 +95,10 @@ for _ in $(seq 1 200); do
   if ! k get endpoints bench -o jsonpath='{.subsets[*].addresses[*].ip}' | tr ' ' '\n' | grep -qx "$victim_ip"; then
     withdrawn=$(( $(date +%s%3N) - killed )); how="endpoint withdrawn"; break
   fi
-  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" | grep -v "^$victim_id" | head -1 || true)
+  replacement=$(docker ps -q --no-trunc --filter "label=io.orchestrator.pod.name=$victim_pod" \
+    --filter "label=io.orchestrator.container.name=$victim_container" | grep -v "^$victim_id" | head -1 || true)
   if [ -n "$replacement" ]; then
-    withdrawn=$(( $(date +%s%3N) - killed )); how="pod's container restarted on $(docker inspect -f '{{ (index .NetworkSettings.Networks "orchestrator").IPAddress }}' "$replacement")"; break
+    withdrawn=$(( $(date +%s%3N) - killed )); how="pod's container restarted in its sandbox on $victim_ip"; break
   fi
   sleep 0.05
 done

@@ -2,7 +2,7 @@
 # Builds the demo images locally (no registry is reachable): orchestrator/http-server, also tagged
 # katacoda/docker-http-server:latest so the seed's commands and manifests run unchanged offline; and the
 # Guestbook's orchestrator/redis, orchestrator/redis-replica and orchestrator/guestbook, tagged with the names the
-# upstream guestbook manifests use.
+# upstream guestbook manifests use; and orchestrator/pause:1, the pod sandbox image every pod's network namespace lives in.
 # Skips an image whose source has not changed since it was built.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -133,8 +133,30 @@ build_guestbook() {
   docker tag orchestrator/guestbook:latest gcr.io/google-samples/gb-frontend:v4
 }
 
+# The pod sandbox: a static binary that waits for SIGTERM, alone in its image (the kubelet's pause image).
+build_pause() {
+  local src="$here/pause/pause.c" image=orchestrator/pause:1
+  local hash; hash=$(image_hash "$src" "${BASH_SOURCE[0]}")
+  if image_up_to_date "$image" "$hash"; then
+    say "image $image is up to date"
+    return
+  fi
+  ensure_packages gcc libc6-dev
+  local root; root=$(mktemp -d)
+  gcc -static -O2 -Wall -o "$root/pause" "$src"
+  strip "$root/pause" 2>/dev/null || true
+  tar -C "$root" -c pause | docker import \
+    --change 'ENTRYPOINT ["/pause"]' \
+    --change "LABEL io.orchestrator.source-hash=$hash" \
+    --change 'LABEL org.opencontainers.image.description="Pod sandbox: holds the network namespace of a pod"' \
+    - "$image" >/dev/null
+  rm -rf "$root"
+  say "built image $image"
+}
+
 ensure_docker
 build_http_server
 build_redis_image orchestrator/redis "$here/redis/redis-entrypoint.sh" k8s.gcr.io/redis:e2e
 build_redis_image orchestrator/redis-replica "$here/redis/replica-entrypoint.sh" gcr.io/google_samples/gb-redisslave:v1
 build_guestbook
+build_pause

@@ -64,13 +64,18 @@ public sealed class ClusterFixture : IAsyncLifetime
     public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) =>
         Converge.Eventually(assertion, what, within, Logs);
 
-    /// <summary>The pod names of the containers running on the E2E node, one per container, from Docker's labels.</summary>
+    /// <summary>The pod names of the containers running on the E2E node, one per container (pod sandboxes left out),
+    /// from Docker's labels.</summary>
     public static async Task<List<string>> PodNamesOnNode()
     {
         var result = await Command.Run("docker",
-            ["ps", "--filter", $"label=io.orchestrator.node={NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}}"],
+            ["ps", "--filter", $"label=io.orchestrator.node={NodeName}", "--format", "{{.Label \"io.orchestrator.pod.name\"}} {{.Label \"io.orchestrator.role\"}}"],
             new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
-        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' '))
+            .Where(fields => fields.Length < 2 || fields[1] != "sandbox")
+            .Select(fields => fields[0])
+            .ToList();
     }
 
     /// <summary>The tail of both processes' logs, for failure messages.</summary>

@@ -62,7 +62,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<NodeEventReported>(ToMaster);
         Receive<AgentTick>(t => t == AgentTick.Sweep, _ => StartSweep());
         Receive<ContainersListed>(OnContainersListed);
-        Receive<OrphanRemoved>(_ => { });
+        Receive<OrphansRemoved>(_ => { });
         Receive<Terminated>(OnTerminated);
         Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
         Receive<ClusterEvent.UnreachableMember>(m => { if (IsMaster(m.Member)) StartMasterLostTimer("unreachable"); });
@@ -288,12 +288,19 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         // pods being stopped remove their own containers; everything else not desired is an orphan
         var stopping = _stopping.Values.ToHashSet();
-        foreach (var orphan in listed.Containers.Where(c => !_desiredUids.Contains(c.PodUid) && !stopping.Contains(c.PodUid)
-                                                           && !_supervisors.ContainsKey(c.PodUid)))
-        {
-            _log.Info("Removing orphan container {0} (pod {1}/{2}, uid {3})", orphan.Id, orphan.PodNamespace, orphan.PodName, orphan.PodUid);
-            var id = orphan.Id;
-            _runtime.RemoveContainerAsync(id).PipeTo(Self, success: () => new OrphanRemoved(id));
-        }
+        var orphans = listed.Containers
+            .Where(c => !_desiredUids.Contains(c.PodUid) && !stopping.Contains(c.PodUid) && !_supervisors.ContainsKey(c.PodUid))
+            .OrderBy(c => c.IsSandbox) // a pod's containers before its sandbox, as when a pod stops
+            .ToList();
+        if (orphans.Count == 0) return;
+        foreach (var orphan in orphans)
+            _log.Info("Removing orphan {0} {1} (pod {2}/{3}, uid {4})", orphan.IsSandbox ? "sandbox" : "container", orphan.Id,
+                orphan.PodNamespace, orphan.PodName, orphan.PodUid);
+        RemoveInOrderAsync(orphans).PipeTo(Self, success: () => new OrphansRemoved(orphans.Count));
+    }
+
+    private async Task RemoveInOrderAsync(IReadOnlyList<RuntimeContainer> containers)
+    {
+        foreach (var c in containers) await _runtime.RemoveContainerAsync(c.Id);
     }
 }

@@ -39,7 +39,7 @@ internal sealed record RuntimeProbed(string? Version, string? Error);
 
 internal sealed record ContainersListed(IReadOnlyList<RuntimeContainer> Containers);
 
-internal sealed record OrphanRemoved(string ContainerId);
+internal sealed record OrphansRemoved(int Count);
 
 internal sealed record AgentTick(string Name)
 {

@@ -25,7 +25,7 @@ public static class PodStatusBuilder
 {
     public static V1PodStatus Build(
         V1Pod pod, IReadOnlyList<ContainerView> containers, string hostIp, DateTime startTime, V1PodStatus? previous, DateTime now,
-        IReadOnlyList<ContainerView>? initContainers = null)
+        IReadOnlyList<ContainerView>? initContainers = null, string? podIp = null, bool sandboxReady = true)
     {
         var inits = (initContainers ?? []).Select(ContainerStatus).ToList();
         var initDone = inits.All(s => s.State.Terminated is { ExitCode: 0 });
@@ -40,7 +40,7 @@ public static class PodStatusBuilder
 
         var conditions = new List<V1PodCondition>
         {
-            Condition("PodReadyToStartContainers", true, null, null, previous, now),
+            Condition("PodReadyToStartContainers", sandboxReady, null, null, previous, now),
             Condition("Initialized", initDone, initDone ? null : "ContainersNotInitialized",
                 initDone ? null : $"containers with incomplete status: [{string.Join(" ", pending)}]", previous, now),
             Condition("Ready", allReady, allReady ? null : notReadyReason, allReady ? null : notReadyMessage, previous, now),
@@ -48,8 +48,8 @@ public static class PodStatusBuilder
             Condition("PodScheduled", true, null, null, previous, now),
         };
 
-        var podIp = containers.Select(c => c.Current?.IpAddress).FirstOrDefault(ip => !string.IsNullOrEmpty(ip))
-                    ?? previous?.PodIP;
+        // the sandbox's address; a container's own only where it has no sandbox
+        podIp ??= containers.Select(c => c.Current?.IpAddress).FirstOrDefault(ip => !string.IsNullOrEmpty(ip)) ?? previous?.PodIP;
         return new V1PodStatus
         {
             Phase = phase,

@@ -25,8 +25,8 @@ public sealed partial class PodSupervisor
         foreach (var spec in _pod.Spec.Containers)
         {
             if (!_slots.TryGetValue(spec.Name, out var slot) || slot.Probes is null || slot.Id is null
-                || slot.Current is not { Running: true } current) continue;
-            var target = new ProbeTarget(slot.Id, current.IpAddress, spec, _runtime);
+                || slot.Current is not { Running: true }) continue;
+            var target = new ProbeTarget(slot.Id, _podIp, spec, _runtime);
             var (name, id) = (spec.Name, slot.Id);
             foreach (var (kind, probe) in slot.Probes.Due(now))
                 ProbeRunner.RunAsync(probe, target).PipeTo(Self, success: r => new ProbeCompleted(name, id, kind, r));

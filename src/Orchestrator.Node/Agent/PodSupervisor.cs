@@ -9,12 +9,12 @@ using Orchestrator.Shared.Protocol;
 namespace Orchestrator.Node.Agent;
 
 /// <summary>
-/// Owns the containers of one pod on this node (the kubelet's pod worker): adopts the pod's existing
-/// containers, creates and starts missing ones, restarts exited ones per restartPolicy with the
-/// CrashLoopBackOff back-off, reports the pod's status and kubelet events to its parent (the NodeAgent), and on
-/// <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and removes them. It never decides whether the
-/// pod should exist — the NodeAgent does — and never talks to the master directly.
-/// Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
+/// Owns the containers of one pod on this node (the kubelet's pod worker): adopts the pod's existing sandbox and
+/// containers, runs the pod's sandbox first (PodSupervisor.Sandbox.cs), creates and starts missing containers in it,
+/// restarts exited ones per restartPolicy with the CrashLoopBackOff back-off, reports the pod's status and kubelet
+/// events to its parent (the NodeAgent), and on <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and
+/// removes them, the sandbox last. It never decides whether the pod should exist — the NodeAgent does — and never
+/// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
 /// </summary>
 public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
@@ -72,8 +72,8 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         try
         {
             if (!_adopted) await AdoptAsync();
-            // init containers run to completion, one after another, before any app container starts
-            if (await SyncInitContainersAsync())
+            // the sandbox first; then init containers run to completion, one after another, before any app container starts
+            if (await EnsureSandboxAsync() && await SyncInitContainersAsync())
                 foreach (var spec in _pod.Spec.Containers)
                     await SyncContainerAsync(spec, Slot(spec.Name));
         }
@@ -88,10 +88,12 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private ContainerSlot Slot(string name) =>
         _slots.TryGetValue(name, out var slot) ? slot : _slots[name] = new ContainerSlot();
 
-    /// <summary>Takes over the containers a previous agent left for this pod; one per container name, the rest removed.</summary>
+    /// <summary>Takes over the sandbox and containers a previous agent left for this pod; one per container name, the rest removed.</summary>
     private async Task AdoptAsync()
     {
-        var existing = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
+        var all = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
+        await AdoptSandboxAsync(all.Where(c => c.IsSandbox).ToList());
+        var existing = all.Where(c => !c.IsSandbox).ToList();
         var wanted = _pod.Spec.Containers.Concat(_pod.Spec.InitContainers ?? []).Select(c => c.Name).ToHashSet();
         foreach (var group in existing.GroupBy(c => c.ContainerName))
         {
@@ -106,6 +108,7 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
                 slot.RestartCount = keep.RestartCount;
                 slot.HasRun = true;
                 slot.PreviousId = previous?.Id;
+                slot.SandboxId = keep.SandboxId;
                 // app containers exist only once the init containers have completed
                 if (_pod.Spec.Containers.Any(c => c.Name == group.Key)) _initialized = true;
                 _log.Info("Adopted container {0} of pod {1} ({2})", group.Key, PodKey, keep.Id[..Math.Min(12, keep.Id.Length)]);
@@ -172,8 +175,10 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine");
 
         var restartCount = slot.HasRun ? slot.RestartCount + 1 : slot.RestartCount;
-        var id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount));
+        var id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount,
+            _sandbox?.Id, _podIp));
         slot.Id = id;
+        slot.SandboxId = _sandbox?.Id;
         slot.RestartCount = restartCount;
         slot.HasRun = true;
         Event(spec.Name, "Normal", "Created", $"Created container {spec.Name}");
@@ -204,13 +209,21 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         slot.BackOffUntil = finishedAt + delay;
         slot.BackOff = delay;
         slot.LastTerminated = terminated;
-        // the exited instance stays as the previous one (its logs); the one before it goes
+        await KeepAsPreviousAsync(slot);
+        if (delay > TimeSpan.Zero)
+            Event(spec.Name, "Warning", "BackOff", $"Back-off restarting failed container {spec.Name} in pod {_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})");
+    }
+
+    /// <summary>The container's instance stays as the previous one (its logs); the one before it goes. The slot is
+    /// then empty: the next sync creates the container again.</summary>
+    private async Task KeepAsPreviousAsync(ContainerSlot slot)
+    {
         if (slot.PreviousId is not null && slot.PreviousId != slot.Id) await _runtime.RemoveContainerAsync(slot.PreviousId);
         slot.PreviousId = slot.Id ?? slot.PreviousId;
         slot.Id = null;
+        slot.SandboxId = null;
         slot.Current = null;
-        if (delay > TimeSpan.Zero)
-            Event(spec.Name, "Warning", "BackOff", $"Back-off restarting failed container {spec.Name} in pod {_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})");
+        slot.Probes = null;
     }
 
     /// <summary>10 s, 20 s, 40 s, … capped at 5 min (the kubelet's CrashLoopBackOff).</summary>
@@ -241,8 +254,8 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             {
                 var spec = _pod.Spec.Containers.FirstOrDefault(c => c.Name == kv.Key);
                 // preStop runs inside the grace period; SIGTERM follows it, SIGKILL at the deadline
-                if (spec?.Lifecycle?.PreStop is { } preStop && kv.Value.Current is { Running: true } current)
-                    await PreStopHook.RunAsync(preStop, new ProbeTarget(kv.Value.Id!, current.IpAddress, spec, _runtime), grace,
+                if (spec?.Lifecycle?.PreStop is { } preStop && kv.Value.Current is { Running: true })
+                    await PreStopHook.RunAsync(preStop, new ProbeTarget(kv.Value.Id!, _podIp, spec, _runtime), grace,
                         message => Event(kv.Key, "Warning", "FailedPreStopHook", message));
                 var left = deadline - DateTime.UtcNow;
                 // whole seconds (Docker's unit), rounded up so a quick preStop does not cost the container a second
@@ -250,9 +263,11 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
                 kv.Value.Current = await _runtime.InspectContainerAsync(kv.Value.Id!) ?? kv.Value.Current;
                 kv.Value.ClearWaiting();
             }));
-            // everything labelled with this pod, including containers we never adopted
-            foreach (var c in await _runtime.ListContainersAsync(_pod.Metadata.Uid))
+            // everything labelled with this pod, including containers we never adopted; the sandbox last
+            var left = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
+            foreach (var c in left.Where(c => !c.IsSandbox))
                 await _runtime.RemoveContainerAsync(c.Id);
+            await RemoveSandboxesAsync(left.Where(c => c.IsSandbox));
             await _runtime.RemovePodVolumesAsync(_pod.Metadata.Uid);
             _log.Info("Stopped pod {0}", PodKey);
         }
@@ -285,7 +300,8 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
                 Ready: s.Current is { Running: false, ExitCode: 0 }, Started: s.Current is { Running: true });
         }).ToList();
-        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews);
+        var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews,
+            _podIp, sandboxReady: _sandbox is not null);
         _lastStatus = status;
         var json = KubeObjects.Serialize(status);
         if (json == _lastSentJson) return;
@@ -294,7 +310,8 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             _pod.Metadata.Name, _pod.Metadata.Uid, status));
     }
 
-    private void Event(string container, string type, string reason, string message) =>
+    /// <summary>About one container, or with a null <paramref name="container"/> the pod (its sandbox).</summary>
+    private void Event(string? container, string type, string reason, string message) =>
         Context.Parent.Tell(new NodeEventReported(_settings.NodeName,
             KubeletEvents.ForPod(_pod, container, type, reason, message, _settings.NodeName, DateTime.UtcNow)));
 
@@ -302,6 +319,8 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private sealed class ContainerSlot
     {
         public string? Id;
+        /// <summary>The sandbox the container <see cref="Id"/> joined.</summary>
+        public string? SandboxId;
         public string? PreviousId;
         public ContainerObservation? Current;
         public string? ImageId;

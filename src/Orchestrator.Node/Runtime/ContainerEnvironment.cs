@@ -6,19 +6,19 @@ namespace Orchestrator.Node.Runtime;
 /// <summary>
 /// Resolves a container's <c>env</c> into NAME=value strings the way the kubelet does for the cases we support:
 /// plain values with <c>$(VAR)</c> expansion of earlier variables, and the downward API fieldRefs that are known
-/// before the container starts. <c>status.podIP</c> is not known before Docker attaches the container to the
-/// network, so it resolves to the empty string (a later issue: sandbox container first).
+/// before the container starts — which includes <c>status.podIP</c>: the pod's sandbox holds the IP and runs before
+/// any of the pod's containers is created (empty only for a container created without a sandbox).
 /// </summary>
 public static class ContainerEnvironment
 {
-    public static List<string> Resolve(V1Pod pod, V1Container container, string nodeName, string hostAddress)
+    public static List<string> Resolve(V1Pod pod, V1Container container, string nodeName, string hostAddress, string? podIp = null)
     {
         var values = new List<KeyValuePair<string, string>>();
         var known = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var env in container.Env ?? [])
         {
             string? value = env.ValueFrom?.FieldRef is { } fieldRef
-                ? FieldValue(pod, fieldRef.FieldPath, nodeName, hostAddress)
+                ? FieldValue(pod, fieldRef.FieldPath, nodeName, hostAddress, podIp ?? "")
                 : env.ValueFrom is null ? Expand(env.Value ?? "", known) : null;
             if (value is null) continue; // secretKeyRef/configMapKeyRef/resourceFieldRef: not served yet
             known[env.Name] = value;
@@ -27,15 +27,16 @@ public static class ContainerEnvironment
         return values.Select(kv => $"{kv.Key}={kv.Value}").ToList();
     }
 
-    private static string? FieldValue(V1Pod pod, string path, string nodeName, string hostAddress) => path switch
+    private static string? FieldValue(V1Pod pod, string path, string nodeName, string hostAddress, string podIp) => path switch
     {
         "metadata.name" => pod.Metadata.Name,
         "metadata.namespace" => pod.Metadata.NamespaceProperty ?? "default",
         "metadata.uid" => pod.Metadata.Uid,
         "spec.nodeName" => nodeName,
         "spec.serviceAccountName" => pod.Spec.ServiceAccountName ?? "default",
-        "status.hostIP" => hostAddress,
-        "status.podIP" => "",
+        // single-stack: the lists hold the one address
+        "status.hostIP" or "status.hostIPs" => hostAddress,
+        "status.podIP" or "status.podIPs" => podIp,
         _ when path.StartsWith("metadata.labels['", StringComparison.Ordinal) =>
             Lookup(pod.Metadata.Labels, path["metadata.labels['".Length..^2]),
         _ when path.StartsWith("metadata.annotations['", StringComparison.Ordinal) =>

@@ -8,9 +8,16 @@ using Orchestrator.Node.Dns;
 
 namespace Orchestrator.Node.Runtime;
 
-/// <summary>Pods and Dns are null in runtime tests: a plain bridge network, Docker's default resolver.</summary>
+/// <summary>Pods and Dns are null in runtime tests: a plain bridge network where Docker assigns addresses, Docker's
+/// default resolver.</summary>
 public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress,
-    PodNetwork? Pods = null, PodDns? Dns = null);
+    PodNetwork? Pods = null, PodDns? Dns = null)
+{
+    /// <summary>The pod sandbox image deploy/images/build.sh builds.</summary>
+    public string SandboxImage { get; init; } = DefaultSandboxImage;
+
+    public const string DefaultSandboxImage = "orchestrator/pause:1";
+}
 
 /// <summary>
 /// <see cref="IContainerRuntime"/> on the Docker Engine API — the only user of Docker.DotNet.
@@ -18,18 +25,22 @@ public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, stri
 /// present image is used and a missing one is reported (ErrImagePull) without contacting a registry.
 /// Docker's own restart policy stays "no": restarts are the PodSupervisor's decision.
 /// </summary>
-public sealed class DockerRuntime : IContainerRuntime, IDisposable
+public sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 {
     private readonly DockerClient _client;
     private readonly DockerRuntimeOptions _options;
     private readonly ILogger _log;
     private readonly ServiceDirectory? _services;
+    private readonly PodIpAllocator? _ips;
+    /// <summary>One allocation at a time: reading the network's addresses and reserving one must not interleave.</summary>
+    private readonly SemaphoreSlim _allocating = new(1, 1);
 
     public DockerRuntime(DockerRuntimeOptions options, ILogger<DockerRuntime> log, ServiceDirectory? services = null)
     {
         _options = options;
         _log = log;
         _services = services;
+        _ips = options.Pods is { } pods ? new PodIpAllocator(pods.IpRange) : null;
         _client = new DockerClientConfiguration(new Uri(options.Endpoint)).CreateClient();
     }
 
@@ -147,6 +158,11 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
                     [ContainerLabels.PodUid] = request.Pod.Metadata.Uid,
                 },
             }, ct);
+        return await CreateReplacingAsync(parameters, ct);
+    }
+
+    private async Task<string> CreateReplacingAsync(CreateContainerParameters parameters, CancellationToken ct)
+    {
         try
         {
             return (await _client.Containers.CreateContainerAsync(parameters, ct)).ID;
@@ -163,70 +179,36 @@ public sealed class DockerRuntime : IContainerRuntime, IDisposable
     internal CreateContainerParameters BuildCreateParameters(ContainerRequest r)
     {
         var c = r.Container;
-        var exposed = new Dictionary<string, EmptyStruct>();
-        var bindings = new Dictionary<string, IList<PortBinding>>();
-        foreach (var port in c.Ports ?? [])
-        {
-            var key = $"{port.ContainerPort}/{(port.Protocol ?? "TCP").ToLowerInvariant()}";
-            exposed[key] = default;
-            // every declared port is published on the node address so proxies on any node can reach the pod;
-            // "" lets Docker pick an ephemeral host port
-            var hostPort = port.HostPort is > 0 ? port.HostPort.Value.ToString(CultureInfo.InvariantCulture) : "";
-            if (!bindings.TryGetValue(key, out var list)) bindings[key] = list = new List<PortBinding>();
-            list.Add(new PortBinding { HostIP = r.HostAddress, HostPort = hostPort });
-        }
-
         var hostConfig = new HostConfig
         {
-            NetworkMode = _options.NetworkName,
-            PortBindings = bindings,
             RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
             Binds = PodVolumes.Binds(r.Pod, c),
             Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
         };
         ApplyLimits(c.Resources, hostConfig);
-        ApplyDns(r.Pod, hostConfig);
-
-        var podName = r.Pod.Metadata.Name;
-        return new CreateContainerParameters
+        var parameters = new CreateContainerParameters
         {
             Name = ContainerLabels.ContainerNameFor(r),
             Image = WithDefaultTag(c.Image),
-            Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName,
-            Env = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress)),
+            Env = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress, r.PodIp)),
             Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
             Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
             WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
             Labels = ContainerLabels.For(r),
-            ExposedPorts = exposed,
             Tty = c.Tty ?? false,
             OpenStdin = c.Stdin ?? false,
             HostConfig = hostConfig,
         };
-    }
-
-    /// <summary>dnsPolicy ClusterFirst (the default): the node's cluster DNS with the kubelet's search path and
-    /// ndots:5; None: the pod's dnsConfig; Default: Docker's own resolver configuration (the host's).</summary>
-    private void ApplyDns(V1Pod pod, HostConfig hostConfig)
-    {
-        var policy = pod.Spec?.DnsPolicy ?? "ClusterFirst";
-        var config = pod.Spec?.DnsConfig;
-        if (policy is "ClusterFirst" or "ClusterFirstWithHostNet" && _options.Dns is { } dns)
+        if (r.SandboxId is not null)
         {
-            var ns = pod.Metadata.NamespaceProperty ?? "default";
-            hostConfig.DNS = [dns.Nameserver, .. config?.Nameservers ?? []];
-            hostConfig.DNSSearch = [.. dns.SearchFor(ns), .. config?.Searches ?? []];
-            hostConfig.DNSOptions = ["ndots:5", .. (config?.Options ?? []).Where(o => o.Name != "ndots").Select(DnsOption)];
+            // the sandbox's network namespace: its IP, ports, hostname and resolv.conf (Docker refuses all of those here)
+            hostConfig.NetworkMode = $"container:{r.SandboxId}";
+            return parameters;
         }
-        else if (policy == "None" && config is not null)
-        {
-            hostConfig.DNS = config.Nameservers?.ToList() ?? [];
-            hostConfig.DNSSearch = config.Searches?.ToList() ?? [];
-            hostConfig.DNSOptions = config.Options?.Select(DnsOption).ToList() ?? [];
-        }
+        hostConfig.NetworkMode = _options.NetworkName;
+        ApplyNetworkIdentity(r.Pod, [c], r.HostAddress, parameters);
+        return parameters;
     }
-
-    private static string DnsOption(V1PodDNSConfigOption o) => string.IsNullOrEmpty(o.Value) ? o.Name : $"{o.Name}:{o.Value}";
 
     /// <summary>The services' env vars (enableServiceLinks, default true) come first; the container's own win.</summary>
     private List<string> WithServiceEnvironment(V1Pod pod, List<string> own)

@@ -21,6 +21,11 @@ public interface IContainerRuntime
     /// <summary>The local image's id, or null when the image is not in the local store (never pulls).</summary>
     Task<string?> FindImageAsync(string image, CancellationToken ct = default);
 
+    /// <summary>Creates and starts the pod's sandbox ("pause") container: it owns the pod's network namespace — its IP
+    /// (allocated from the node's pod range before the container exists), hostname, resolver configuration and published
+    /// ports — and the pod's containers join it (<see cref="ContainerRequest.SandboxId"/>). A failed start leaves nothing.</summary>
+    Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default);
+
     /// <summary>Creates (does not start) the container for one container of a pod; returns its id.</summary>
     Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default);
 
@@ -74,7 +79,9 @@ public readonly record struct ExecOutput(int Count, int Stream, bool Eof);
 /// <summary>How a command run in a container ended.</summary>
 public sealed record ExecResult(int ExitCode, string Output);
 
-/// <summary>What a listing says about one container (from its labels).</summary>
+/// <summary>What a listing says about one container (from its labels). A pod's sandbox is listed too, flagged
+/// <see cref="IsSandbox"/> (its container name is <see cref="ContainerLabels.SandboxContainerName"/>); logs, exec and
+/// container statuses must skip it.</summary>
 public sealed record RuntimeContainer(
     string Id,
     string PodUid,
@@ -83,10 +90,26 @@ public sealed record RuntimeContainer(
     string ContainerName,
     int RestartCount,
     bool Running,
-    DateTime CreatedAt);
+    DateTime CreatedAt)
+{
+    public bool IsSandbox { get; init; }
 
-/// <summary>Everything the runtime needs to create one container of a pod.</summary>
-public sealed record ContainerRequest(V1Pod Pod, V1Container Container, string NodeName, string HostAddress, int RestartCount);
+    /// <summary>The sandbox whose network namespace the container joined; null for a sandbox, or a container made
+    /// before pods had sandboxes.</summary>
+    public string? SandboxId { get; init; }
+}
+
+/// <summary>Everything the runtime needs to create one container of a pod. With <paramref name="SandboxId"/> the
+/// container joins that sandbox's network namespace and <paramref name="PodIp"/> is the sandbox's address
+/// (status.podIP in the downward API); without, it gets a network of its own (runtime tests).</summary>
+public sealed record ContainerRequest(V1Pod Pod, V1Container Container, string NodeName, string HostAddress, int RestartCount,
+    string? SandboxId = null, string? PodIp = null);
+
+/// <summary>What the runtime needs to run a pod's sandbox; <paramref name="Attempt"/> counts the pod's sandboxes (0, 1, …).</summary>
+public sealed record SandboxRequest(V1Pod Pod, string NodeName, string HostAddress, int Attempt);
+
+/// <summary>A running sandbox and the pod IP it holds (null only on a network whose addresses Docker assigns).</summary>
+public sealed record PodSandbox(string Id, string? Ip);
 
 /// <summary>The inspected state of one container.</summary>
 public sealed record ContainerObservation(
@@ -108,26 +131,53 @@ public static class ContainerLabels
     public const string PodName = "io.orchestrator.pod.name";
     public const string PodNamespace = "io.orchestrator.pod.namespace";
     public const string ContainerName = "io.orchestrator.container.name";
-    /// <summary>Kept on the container so a restarted agent reports the same restartCount.</summary>
+    /// <summary>Kept on the container so a restarted agent reports the same restartCount (on a sandbox: its attempt).</summary>
     public const string RestartCount = "io.orchestrator.container.restart-count";
+    /// <summary>"sandbox" on a pod's sandbox container; absent on the pod's own containers.</summary>
+    public const string Role = "io.orchestrator.role";
+    public const string SandboxRole = "sandbox";
+    /// <summary>On a pod's container: the id of the sandbox it joined, so a restarted agent can tell containers of an
+    /// earlier (dead) sandbox from those of the current one.</summary>
+    public const string Sandbox = "io.orchestrator.sandbox.id";
+    /// <summary>The sandbox's container name label, like the kubelet's "POD" (no pod container can be named so:
+    /// container names are lower-case DNS labels).</summary>
+    public const string SandboxContainerName = "POD";
 
-    public static Dictionary<string, string> For(ContainerRequest r) => new()
+    public static Dictionary<string, string> For(ContainerRequest r)
     {
-        [Node] = r.NodeName,
-        [PodUid] = r.Pod.Metadata.Uid,
-        [PodName] = r.Pod.Metadata.Name,
-        [PodNamespace] = r.Pod.Metadata.NamespaceProperty ?? "default",
-        [ContainerName] = r.Container.Name,
-        [RestartCount] = r.RestartCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var labels = Common(r.Pod, r.NodeName, r.Container.Name, r.RestartCount);
+        if (r.SandboxId is not null) labels[Sandbox] = r.SandboxId;
+        return labels;
+    }
+
+    public static Dictionary<string, string> For(SandboxRequest r)
+    {
+        var labels = Common(r.Pod, r.NodeName, SandboxContainerName, r.Attempt);
+        labels[Role] = SandboxRole;
+        return labels;
+    }
+
+    private static Dictionary<string, string> Common(V1Pod pod, string nodeName, string containerName, int restartCount) => new()
+    {
+        [Node] = nodeName,
+        [PodUid] = pod.Metadata.Uid,
+        [PodName] = pod.Metadata.Name,
+        [PodNamespace] = pod.Metadata.NamespaceProperty ?? "default",
+        [ContainerName] = containerName,
+        [RestartCount] = restartCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_&lt;container&gt;_&lt;short uid&gt;_&lt;restart count&gt;, like the kubelet's
     /// k8s_…_attempt names: the previous instance of a restarted container can stay for <c>kubectl logs --previous</c>.</summary>
-    public static string ContainerNameFor(ContainerRequest r)
+    public static string ContainerNameFor(ContainerRequest r) => NameFor(r.Pod, r.Container.Name, r.RestartCount);
+
+    /// <summary>orch_&lt;pod&gt;_&lt;namespace&gt;_POD_&lt;short uid&gt;_&lt;attempt&gt;.</summary>
+    public static string ContainerNameFor(SandboxRequest r) => NameFor(r.Pod, SandboxContainerName, r.Attempt);
+
+    private static string NameFor(V1Pod pod, string container, int attempt)
     {
-        var uid = r.Pod.Metadata.Uid ?? "";
-        var shortUid = uid.Replace("-", "")[..Math.Min(8, uid.Replace("-", "").Length)];
-        return $"orch_{r.Pod.Metadata.Name}_{r.Pod.Metadata.NamespaceProperty ?? "default"}_{r.Container.Name}_{shortUid}_{r.RestartCount}";
+        var uid = (pod.Metadata.Uid ?? "").Replace("-", "");
+        return $"orch_{pod.Metadata.Name}_{pod.Metadata.NamespaceProperty ?? "default"}_{container}_{uid[..Math.Min(8, uid.Length)]}_{attempt}";
     }
 
     public static RuntimeContainer? Parse(string id, IDictionary<string, string>? labels, bool running, DateTime createdAt)
@@ -137,6 +187,10 @@ public static class ContainerLabels
         labels.TryGetValue(PodName, out var podName);
         labels.TryGetValue(PodNamespace, out var ns);
         var restarts = labels.TryGetValue(RestartCount, out var rc) && int.TryParse(rc, out var n) ? n : 0;
-        return new RuntimeContainer(id, uid, podName ?? "", ns ?? "default", name, restarts, running, createdAt);
+        return new RuntimeContainer(id, uid, podName ?? "", ns ?? "default", name, restarts, running, createdAt)
+        {
+            IsSandbox = labels.TryGetValue(Role, out var role) && role == SandboxRole,
+            SandboxId = labels.TryGetValue(Sandbox, out var sandbox) ? sandbox : null,
+        };
     }
 }

@@ -9,7 +9,8 @@ using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Tests.Agent;
 
-/// <summary>The agent on the real Docker engine: a restarted agent adopts the running container instead of duplicating it.</summary>
+/// <summary>The agent on the real Docker engine: a restarted agent adopts the running sandbox and container instead of
+/// duplicating them.</summary>
 public sealed class NodeAgentDockerTests(DockerFixture docker) : TestKit, IClassFixture<DockerFixture>
 {
     private NodeAgentSettings Settings(TestProbe gateway) => new(
@@ -54,7 +55,9 @@ public sealed class NodeAgentDockerTests(DockerFixture docker) : TestKit, IClass
         second.Tell(new DesiredPodsChanged(docker.NodeName, 1, [pod]));
         var adopted = gateway.Expect<PodStatusReported>(r => r.Status.Phase == "Running", TimeSpan.FromSeconds(20));
         Assert.Equal(containerId, adopted.Status.ContainerStatuses[0].ContainerID);
-        Assert.Single(await docker.Runtime.ListContainersAsync(pod.Metadata.Uid));
+        Assert.Equal(running.Status.PodIP, adopted.Status.PodIP);
+        var listed = await docker.Runtime.ListContainersAsync(pod.Metadata.Uid);
+        Assert.Equal([false, true], listed.Select(c => c.IsSandbox).Order()); // the same sandbox, no second one
 
         second.Tell(new DesiredPodsChanged(docker.NodeName, 2, []));
         await AwaitConditionAsync(async () => (await docker.Runtime.ListContainersAsync(pod.Metadata.Uid)).Count == 0, TimeSpan.FromSeconds(20));

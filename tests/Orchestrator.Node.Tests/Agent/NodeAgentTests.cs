@@ -112,16 +112,23 @@ public sealed class NodeAgentTests : TestKit
     public void Adopts_containers_of_desired_pods_without_duplicates_and_removes_orphans()
     {
         var pod = TestPods.Pod("web-1");
-        var adopted = _runtime.Seed(pod.Metadata.Uid, "web-1", "app");
-        var orphan = _runtime.Seed(Guid.NewGuid().ToString(), "gone-1", "app");
+        var sandbox = _runtime.SeedSandbox(pod.Metadata.Uid, "web-1");
+        var adopted = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", sandboxId: sandbox.Id);
+        var goneUid = Guid.NewGuid().ToString();
+        var orphanSandbox = _runtime.SeedSandbox(goneUid, "gone-1");
+        var orphan = _runtime.Seed(goneUid, "gone-1", "app", sandboxId: orphanSandbox.Id);
         var agent = StartRegistered();
 
         agent.Tell(new DesiredPodsChanged("node-a", 1, [pod]));
         var report = _gateway.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
         Assert.Equal($"docker://{adopted.Id}", report.Status.ContainerStatuses[0].ContainerID);
-        AwaitCondition(() => !_runtime.Containers.ContainsKey(orphan.Id));
+        Assert.Equal(sandbox.Ip, report.Status.PodIP);
+        AwaitCondition(() => !_runtime.Containers.ContainsKey(orphan.Id) && !_runtime.Containers.ContainsKey(orphanSandbox.Id));
+        Assert.Equal(["remove app", "remove POD"], _runtime.Calls.Where(c => c.StartsWith("remove")));
         Assert.Equal(0, _runtime.CreateCount);
+        Assert.Equal(0, _runtime.SandboxCount);
         Assert.True(_runtime.Containers.ContainsKey(adopted.Id));
+        Assert.True(_runtime.Containers.ContainsKey(sandbox.Id));
     }
 
     [Fact]

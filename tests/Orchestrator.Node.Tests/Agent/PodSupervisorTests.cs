@@ -141,9 +141,10 @@ public sealed class PodSupervisorTests : TestKit
     public void Adopts_the_running_container_of_its_pod_instead_of_creating_one_and_removes_duplicates()
     {
         var pod = TestPods.Pod("web-1");
-        var kept = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: true, restartCount: 4);
-        var previous = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false);
-        var duplicate = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false) with { CreatedAt = DateTime.UtcNow.AddHours(-1) };
+        var sandbox = _runtime.SeedSandbox(pod.Metadata.Uid, "web-1");
+        var kept = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: true, restartCount: 4, sandboxId: sandbox.Id);
+        var previous = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false, sandboxId: sandbox.Id);
+        var duplicate = _runtime.Seed(pod.Metadata.Uid, "web-1", "app", running: false, sandboxId: sandbox.Id) with { CreatedAt = DateTime.UtcNow.AddHours(-1) };
         _runtime.Containers[duplicate.Id] = duplicate;
         var parent = CreateTestProbe();
         parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
@@ -151,7 +152,9 @@ public sealed class PodSupervisorTests : TestKit
         var report = parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
         Assert.Equal($"docker://{kept.Id}", report.Status.ContainerStatuses[0].ContainerID);
         Assert.Equal(4, report.Status.ContainerStatuses[0].RestartCount);
+        Assert.Equal(sandbox.Ip, report.Status.PodIP);
         Assert.Equal(0, _runtime.CreateCount);
+        Assert.Equal(0, _runtime.SandboxCount);
         AwaitCondition(() => !_runtime.Containers.ContainsKey(duplicate.Id));
         Assert.True(_runtime.Containers.ContainsKey(previous.Id), "the newest exited instance stays as the previous one");
     }

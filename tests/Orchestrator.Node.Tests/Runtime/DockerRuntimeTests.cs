@@ -115,6 +115,47 @@ public sealed class DockerRuntimeTests(DockerFixture docker) : IClassFixture<Doc
     }
 
     [Fact]
+    public async Task A_sandbox_holds_the_pods_network_and_the_containers_that_join_it_share_its_address_hostname_and_ports()
+    {
+        var hostPort = TestNetwork.FreePort();
+        var pod = Pod($"pod-{Guid.NewGuid():N}"[..12], hostPort);
+        pod.Spec.Containers.Add(new V1Container
+        {
+            Name = "client",
+            Image = DockerFixture.Image,
+            Command = ["/busybox", "sleep", "3600"],
+            Env = [new V1EnvVar { Name = "POD_IP", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } } }],
+        });
+        var sandbox = await _runtime.RunSandboxAsync(new SandboxRequest(pod, docker.NodeName, "127.0.0.1", 0));
+        Assert.False(string.IsNullOrEmpty(sandbox.Ip));
+        foreach (var c in pod.Spec.Containers)
+        {
+            var id = await _runtime.CreateContainerAsync(new ContainerRequest(pod, c, docker.NodeName, "127.0.0.1", 0, sandbox.Id, sandbox.Ip));
+            await _runtime.StartContainerAsync(id);
+        }
+        var listed = await _runtime.ListContainersAsync(pod.Metadata.Uid);
+        Assert.Equal(["POD", "client", "web"], listed.Select(c => c.ContainerName).Order());
+        Assert.Equal(sandbox.Id, listed.Single(c => c.IsSandbox).Id);
+        Assert.All(listed.Where(c => !c.IsSandbox), c => Assert.Equal(sandbox.Id, c.SandboxId));
+        var client = listed.Single(c => c.ContainerName == "client").Id;
+        Assert.Null((await _runtime.InspectContainerAsync(client))!.IpAddress); // no network of its own
+        Assert.Equal(sandbox.Ip, (await _runtime.InspectContainerAsync(sandbox.Id))!.IpAddress);
+
+        var expected = $"host {pod.Metadata.Name} pod {pod.Metadata.Name}/default greeting hello-world";
+        Assert.Equal(expected, (await TestNetwork.GetWithRetry($"http://127.0.0.1:{hostPort}/", attempts: 50)).Trim()); // the sandbox's port
+        ExecResult fromClient = new(1, "");
+        for (var i = 0; i < 50 && fromClient.ExitCode != 0; i++)
+        {
+            if (i > 0) await Task.Delay(100);
+            fromClient = await _runtime.ExecAsync(client, ["/busybox", "sh", "-c", "echo $POD_IP $(/busybox hostname); /busybox wget -qO- http://127.0.0.1:80/"]);
+        }
+        Assert.Equal((0, $"{sandbox.Ip} {pod.Metadata.Name}\n{expected}\n"), (fromClient.ExitCode, fromClient.Output));
+
+        foreach (var c in listed.OrderBy(c => c.IsSandbox)) await _runtime.RemoveContainerAsync(c.Id);
+        Assert.Empty(await _runtime.ListContainersAsync(pod.Metadata.Uid));
+    }
+
+    [Fact]
     public async Task A_stopped_container_reports_its_exit_code_and_times()
     {
         var pod = Pod($"job-{Guid.NewGuid():N}"[..12], TestNetwork.FreePort());

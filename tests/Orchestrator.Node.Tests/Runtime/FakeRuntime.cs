@@ -21,14 +21,30 @@ public sealed class FakeRuntime : IContainerRuntime
     }
 
     /// <summary>A container left behind by an earlier agent.</summary>
-    public FakeContainer Seed(string podUid, string podName, string containerName, bool running = true, int restartCount = 0, string ns = "default")
+    public FakeContainer Seed(string podUid, string podName, string containerName, bool running = true, int restartCount = 0, string ns = "default",
+        string? sandboxId = null)
     {
         var c = new FakeContainer(NextId(), podUid, podName, ns, containerName, "sha256:seeded", restartCount)
         {
             Running = running,
             StartedAt = DateTime.UtcNow.AddMinutes(-1),
             FinishedAt = running ? null : DateTime.UtcNow,
-            Ip = running ? NextIp() : null,
+            SandboxId = sandboxId,
+        };
+        Containers[c.Id] = c;
+        return c;
+    }
+
+    /// <summary>A pod sandbox left behind by an earlier agent.</summary>
+    public FakeContainer SeedSandbox(string podUid, string podName, bool running = true, int attempt = 0, string ns = "default")
+    {
+        var c = new FakeContainer(NextId(), podUid, podName, ns, ContainerLabels.SandboxContainerName, "sha256:pause", attempt)
+        {
+            IsSandbox = true,
+            Running = running,
+            StartedAt = DateTime.UtcNow.AddMinutes(-1),
+            FinishedAt = running ? null : DateTime.UtcNow,
+            Ip = NextIp(),
         };
         Containers[c.Id] = c;
         return c;
@@ -43,7 +59,23 @@ public sealed class FakeRuntime : IContainerRuntime
         c.Running = false;
     }
 
-    public IEnumerable<FakeContainer> Of(string podUid) => Containers.Values.Where(c => c.PodUid == podUid);
+    /// <summary>The pod's own containers (not its sandbox).</summary>
+    public IEnumerable<FakeContainer> Of(string podUid) => Containers.Values.Where(c => c.PodUid == podUid && !c.IsSandbox);
+
+    public IEnumerable<FakeContainer> SandboxesOf(string podUid) => Containers.Values.Where(c => c.PodUid == podUid && c.IsSandbox);
+
+    public int SandboxCount;
+
+    /// <summary>When set, starting a sandbox fails with this message (e.g. the pause image is missing).</summary>
+    public string? SandboxFailure { get; set; }
+
+    /// <summary>Every sandbox run, container create, stop and remove, in order: "run POD", "create app", "stop app", "remove POD" ….</summary>
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    private void Call(string verb, string id)
+    {
+        if (Containers.TryGetValue(id, out var c)) Calls.Enqueue($"{verb} {c.ContainerName}");
+    }
 
     public Task<string> GetVersionAsync(CancellationToken ct = default) =>
         Available ? Task.FromResult("docker://fake") : Task.FromException<string>(new InvalidOperationException("runtime down"));
@@ -53,8 +85,29 @@ public sealed class FakeRuntime : IContainerRuntime
     public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<RuntimeContainer>>(Containers.Values
             .Where(c => podUid is null || c.PodUid == podUid)
-            .Select(c => new RuntimeContainer(c.Id, c.PodUid, c.PodName, c.Namespace, c.ContainerName, c.RestartCount, c.Running, c.CreatedAt))
+            .Select(c => new RuntimeContainer(c.Id, c.PodUid, c.PodName, c.Namespace, c.ContainerName, c.RestartCount, c.Running, c.CreatedAt)
+            {
+                IsSandbox = c.IsSandbox,
+                SandboxId = c.SandboxId,
+            })
             .ToList());
+
+    public Task<PodSandbox> RunSandboxAsync(SandboxRequest r, CancellationToken ct = default)
+    {
+        if (SandboxFailure is { } failure) return Task.FromException<PodSandbox>(new InvalidOperationException(failure));
+        Interlocked.Increment(ref SandboxCount);
+        var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
+            ContainerLabels.SandboxContainerName, "sha256:pause", r.Attempt)
+        {
+            IsSandbox = true,
+            Running = true,
+            StartedAt = DateTime.UtcNow,
+            Ip = NextIp(),
+        };
+        Containers[c.Id] = c;
+        Call("run", c.Id);
+        return Task.FromResult(new PodSandbox(c.Id, c.Ip));
+    }
 
     public Task<string?> FindImageAsync(string image, CancellationToken ct = default) =>
         Task.FromResult(_images.TryGetValue(DockerRuntime.WithDefaultTag(image), out var id) ? id : null);
@@ -63,8 +116,9 @@ public sealed class FakeRuntime : IContainerRuntime
     {
         Interlocked.Increment(ref CreateCount);
         var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
-            r.Container.Name, _images[DockerRuntime.WithDefaultTag(r.Container.Image)], r.RestartCount) { Request = r };
+            r.Container.Name, _images[DockerRuntime.WithDefaultTag(r.Container.Image)], r.RestartCount) { Request = r, SandboxId = r.SandboxId };
         Containers[c.Id] = c;
+        Call("create", c.Id);
         return Task.FromResult(c.Id);
     }
 
@@ -73,12 +127,12 @@ public sealed class FakeRuntime : IContainerRuntime
         var c = Containers[containerId];
         c.Running = true;
         c.StartedAt = DateTime.UtcNow;
-        c.Ip = NextIp();
         return Task.CompletedTask;
     }
 
     public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default)
     {
+        Call("stop", containerId);
         if (Containers.TryGetValue(containerId, out var c) && c.Running)
         {
             c.StopGrace = gracePeriod;
@@ -89,6 +143,7 @@ public sealed class FakeRuntime : IContainerRuntime
 
     public Task RemoveContainerAsync(string containerId, CancellationToken ct = default)
     {
+        Call("remove", containerId);
         if (Containers.TryRemove(containerId, out _)) Interlocked.Increment(ref RemoveCount);
         return Task.CompletedTask;
     }
@@ -134,9 +189,13 @@ public sealed class FakeRuntime : IContainerRuntime
     private string NextIp() => $"10.99.0.{_nextId % 250 + 2}";
 }
 
+/// <summary>A container, or with <see cref="IsSandbox"/> a pod sandbox: only sandboxes have an address; the pod's
+/// containers share their sandbox's (<see cref="SandboxId"/>), as on Docker.</summary>
 public sealed record FakeContainer(string Id, string PodUid, string PodName, string Namespace, string ContainerName, string ImageId, int RestartCount)
 {
     public DateTime CreatedAt { get; init; } = DateTime.UtcNow;
+    public bool IsSandbox { get; init; }
+    public string? SandboxId { get; init; }
     public ContainerRequest? Request { get; init; }
     public volatile bool Running;
     public int ExitCode;

@@ -76,7 +76,7 @@ public static class KubeletServer
         IContainerRuntime runtime, string ns, string pod, string container, string? podUid, CancellationToken ct)
     {
         var all = (await runtime.ListContainersAsync(podUid, ct))
-            .Where(c => c.PodNamespace == ns && c.PodName == pod && c.ContainerName == container)
+            .Where(c => !c.IsSandbox && c.PodNamespace == ns && c.PodName == pod && c.ContainerName == container)
             .OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt)
             .ToList();
         var current = all.FirstOrDefault();

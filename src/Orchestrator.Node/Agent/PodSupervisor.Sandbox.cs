@@ -1,0 +1,148 @@
+using Akka.Event;
+using k8s.Models;
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Agent;
+
+/// <summary>
+/// The PodSupervisor's pod sandbox: the pause container that holds the pod's network namespace (IP, hostname, DNS,
+/// published ports). It runs before any of the pod's containers, which join it; its IP is the pod's IP. Like the
+/// kubelet: a sandbox that died (or was removed) means the pod's network is gone, so its containers are killed and
+/// recreated — init containers run again — in a new sandbox, each counting a restart; a container crash keeps the
+/// sandbox and the IP. A pod whose containers have all finished for good (restartPolicy) gets no new sandbox.
+/// </summary>
+public sealed partial class PodSupervisor
+{
+    private PodSandbox? _sandbox;
+    private string? _podIp;
+    private int _sandboxAttempt;
+    private int _sandboxBackOffStep;
+    private DateTime _sandboxBackOffUntil;
+    /// <summary>The sandbox died after every container had finished: nothing will run again.</summary>
+    private bool _sandboxFinal;
+
+    /// <summary>Adoption: the newest running sandbox stays; any other (dead, duplicate) is removed.</summary>
+    private async Task AdoptSandboxAsync(IReadOnlyList<RuntimeContainer> sandboxes)
+    {
+        var keep = sandboxes.Where(s => s.Running).OrderByDescending(s => s.CreatedAt).FirstOrDefault();
+        if (sandboxes.Count > 0) _sandboxAttempt = sandboxes.Max(s => s.RestartCount) + 1;
+        if (keep is not null)
+        {
+            _sandbox = new PodSandbox(keep.Id, null);
+            _log.Info("Adopted sandbox of pod {0} ({1})", PodKey, Short(keep.Id));
+        }
+        foreach (var other in sandboxes.Where(s => s != keep))
+        {
+            _log.Info("Removing stale sandbox {0} of pod {1}", Short(other.Id), PodKey);
+            await _runtime.RemoveContainerAsync(other.Id);
+        }
+    }
+
+    /// <summary>True when the pod's sandbox runs, so its containers may be synced; creates it when missing.</summary>
+    private async Task<bool> EnsureSandboxAsync()
+    {
+        if (_sandboxFinal) return false;
+        if (_sandbox is { } sandbox)
+        {
+            var observed = await _runtime.InspectContainerAsync(sandbox.Id);
+            if (observed is { Running: true })
+            {
+                _podIp = observed.IpAddress ?? sandbox.Ip ?? _podIp;
+                // containers a previous agent left in an earlier sandbox cannot reach the network: replace them
+                await RetireStaleContainersAsync(sandbox.Id);
+                return true;
+            }
+            _log.Info("Sandbox {0} of pod {1} is gone; killing its containers to recreate them", Short(sandbox.Id), PodKey);
+            Event(null, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+        }
+        // no running sandbox: whatever still runs of the pod lost its network
+        await RetireStaleContainersAsync(null);
+        if (_sandbox is { } dead)
+        {
+            await _runtime.RemoveContainerAsync(dead.Id);
+            _sandbox = null;
+        }
+        if (AllContainersFinished())
+        {
+            _sandboxFinal = true;
+            return false;
+        }
+        await RestartInitContainersAsync();
+
+        var now = DateTime.UtcNow;
+        if (now < _sandboxBackOffUntil) return false;
+        try
+        {
+            _sandbox = await _runtime.RunSandboxAsync(new SandboxRequest(_pod, _settings.NodeName, _settings.HostAddress, _sandboxAttempt++));
+            _podIp = _sandbox.Ip;
+            _sandboxBackOffStep = 0;
+            _log.Info("Started sandbox {0} of pod {1} with IP {2}", Short(_sandbox.Id), PodKey, _podIp ?? "(none)");
+            return true;
+        }
+        catch (Exception e)
+        {
+            Event(null, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
+            _sandboxBackOffUntil = now + BackOffDelay(_sandboxBackOffStep++);
+            return false;
+        }
+    }
+
+    /// <summary>Stops the containers not in <paramref name="sandboxId"/> (all of them when null) and keeps each as the
+    /// previous instance, so the next sync creates it again in the current sandbox; one that has finished for good
+    /// (restartPolicy says no restart) stays as it ended.</summary>
+    private async Task RetireStaleContainersAsync(string? sandboxId)
+    {
+        var grace = TimeSpan.FromSeconds(Math.Max(0, _pod.Spec.TerminationGracePeriodSeconds ?? 30));
+        foreach (var (name, slot) in _slots)
+        {
+            if (slot.Id is null || (sandboxId is not null && slot.SandboxId == sandboxId)) continue;
+            var observed = await _runtime.InspectContainerAsync(slot.Id);
+            if (observed is { Running: true })
+            {
+                Event(name, "Normal", "Killing", $"Stopping container {name}");
+                await _runtime.StopContainerAsync(slot.Id, grace);
+                observed = await _runtime.InspectContainerAsync(slot.Id);
+            }
+            if (observed is { Running: false } && FinishedForGood(name, observed))
+            {
+                slot.Current = observed;
+                continue;
+            }
+            if (observed is { StartedAt: not null }) slot.LastTerminated = PodStatusBuilder.Terminated(observed);
+            await KeepAsPreviousAsync(slot);
+        }
+    }
+
+    /// <summary>An app container that exited and will not be restarted, or an init container that completed.</summary>
+    private bool FinishedForGood(string name, ContainerObservation exited) =>
+        _pod.Spec.Containers.Any(c => c.Name == name) ? !ShouldRestart(exited.ExitCode) : exited.ExitCode == 0;
+
+    private bool AllContainersFinished() => _pod.Spec.Containers.All(spec =>
+        _slots.TryGetValue(spec.Name, out var slot) && slot.Id is not null && slot.Current is { Running: false } exited
+        && !ShouldRestart(exited.ExitCode));
+
+    /// <summary>A new sandbox runs the init containers again (Kubernetes does): completed ones become previous instances.</summary>
+    private async Task RestartInitContainersAsync()
+    {
+        foreach (var spec in _pod.Spec.InitContainers ?? [])
+            if (_slots.TryGetValue(spec.Name, out var slot) && slot.Id is not null)
+            {
+                if (slot.Current is { StartedAt: not null } done) slot.LastTerminated = PodStatusBuilder.Terminated(done);
+                await KeepAsPreviousAsync(slot);
+            }
+        if ((_pod.Spec.InitContainers?.Count ?? 0) > 0) _initialized = false;
+    }
+
+    /// <summary>Stops then removes the pod's sandboxes, after its containers are gone (graceful termination's last step).</summary>
+    private async Task RemoveSandboxesAsync(IEnumerable<RuntimeContainer> sandboxes)
+    {
+        foreach (var sandbox in sandboxes)
+        {
+            await _runtime.StopContainerAsync(sandbox.Id, TimeSpan.FromSeconds(2)); // pause exits on SIGTERM at once
+            await _runtime.RemoveContainerAsync(sandbox.Id);
+        }
+        _sandbox = null;
+    }
+
+    private static string Short(string id) => id[..Math.Min(12, id.Length)];
+}

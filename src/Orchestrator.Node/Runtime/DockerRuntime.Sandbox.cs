@@ -1,0 +1,142 @@
+using System.Globalization;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using k8s.Models;
+
+namespace Orchestrator.Node.Runtime;
+
+/// <summary>The pod sandbox on Docker: the pause container that holds the pod's network namespace, on the pod network
+/// with an address this node picked itself (<see cref="PodIpAllocator"/>), and the network identity (hostname, ports,
+/// DNS) it carries for the pod.</summary>
+public sealed partial class DockerRuntime
+{
+    /// <summary>An address taken between our look at the network and the start (someone else on the engine) costs a retry.</summary>
+    private const int SandboxStartAttempts = 3;
+
+    public async Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var ip = await AllocateIpAsync(ct);
+            string? id = null;
+            try
+            {
+                id = await CreateReplacingAsync(BuildSandboxParameters(request, ip), ct);
+                await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+                // Docker assigns the address only where we did not pick one
+                return new PodSandbox(id, ip ?? (await InspectContainerAsync(id, ct))?.IpAddress);
+            }
+            catch (DockerApiException e) when (ip is not null && attempt < SandboxStartAttempts && e.ResponseBody.Contains("Address already in use"))
+            {
+                _log.LogWarning("Pod IP {Ip} was taken while the sandbox of {Pod} started; trying another", ip, request.Pod.Metadata.Name);
+                await RemoveContainerAsync(id!, CancellationToken.None);
+            }
+            catch
+            {
+                if (id is not null) await RemoveContainerAsync(id, CancellationToken.None);
+                throw;
+            }
+            finally
+            {
+                if (ip is not null) await ReleaseIpAsync(ip);
+            }
+        }
+    }
+
+    /// <summary>A free address of the node's pod range, reserved until <see cref="ReleaseIpAsync"/>; null where Docker
+    /// assigns addresses (a network without the pod subnet, in runtime tests).</summary>
+    private async Task<string?> AllocateIpAsync(CancellationToken ct)
+    {
+        if (_ips is null) return null;
+        await _allocating.WaitAsync(ct);
+        try
+        {
+            // every container on the network, whichever node (or tool) made it
+            var network = await _client.Networks.InspectNetworkAsync(_options.NetworkName, ct);
+            var used = network.Containers?.Values.Select(e => e.IPv4Address ?? "").ToList() ?? [];
+            return _ips.Allocate(used) ?? throw new InvalidOperationException($"no free pod IP left in {_options.Pods!.IpRange}");
+        }
+        finally { _allocating.Release(); }
+    }
+
+    /// <summary>Under the same lock as allocation: an allocation that read the network before this sandbox joined it
+    /// must still see the address as reserved.</summary>
+    private async Task ReleaseIpAsync(string ip)
+    {
+        await _allocating.WaitAsync();
+        try { _ips!.Release(ip); }
+        finally { _allocating.Release(); }
+    }
+
+    /// <summary>The sandbox: the pause image on the pod network with the pod's IP, hostname, DNS settings and the
+    /// ports of all its containers.</summary>
+    internal CreateContainerParameters BuildSandboxParameters(SandboxRequest r, string? ip)
+    {
+        var parameters = new CreateContainerParameters
+        {
+            Name = ContainerLabels.ContainerNameFor(r),
+            Image = WithDefaultTag(_options.SandboxImage),
+            Labels = ContainerLabels.For(r),
+            HostConfig = new HostConfig
+            {
+                NetworkMode = _options.NetworkName,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+            },
+            NetworkingConfig = ip is null ? null : new NetworkingConfig
+            {
+                EndpointsConfig = new Dictionary<string, EndpointSettings>
+                {
+                    [_options.NetworkName] = new() { IPAMConfig = new EndpointIPAMConfig { IPv4Address = ip } },
+                },
+            },
+        };
+        ApplyNetworkIdentity(r.Pod, r.Pod.Spec?.Containers ?? [], r.HostAddress, parameters);
+        return parameters;
+    }
+
+    /// <summary>Hostname, published ports and DNS: what the container holding the pod's network namespace carries.</summary>
+    private void ApplyNetworkIdentity(V1Pod pod, IEnumerable<V1Container> containers, string hostAddress, CreateContainerParameters parameters)
+    {
+        var exposed = new Dictionary<string, EmptyStruct>();
+        var bindings = new Dictionary<string, IList<PortBinding>>();
+        foreach (var port in containers.SelectMany(c => c.Ports ?? []))
+        {
+            var key = $"{port.ContainerPort}/{(port.Protocol ?? "TCP").ToLowerInvariant()}";
+            exposed[key] = default;
+            // every declared port is published on the node address so proxies on any node can reach the pod;
+            // "" lets Docker pick an ephemeral host port
+            var hostPort = port.HostPort is > 0 ? port.HostPort.Value.ToString(CultureInfo.InvariantCulture) : "";
+            if (!bindings.TryGetValue(key, out var list)) bindings[key] = list = new List<PortBinding>();
+            if (!list.Any(b => b.HostPort == hostPort)) // two containers may declare the same port
+                list.Add(new PortBinding { HostIP = hostAddress, HostPort = hostPort });
+        }
+        var podName = pod.Metadata.Name;
+        parameters.Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName;
+        parameters.ExposedPorts = exposed;
+        parameters.HostConfig.PortBindings = bindings;
+        ApplyDns(pod, parameters.HostConfig);
+    }
+
+    /// <summary>dnsPolicy ClusterFirst (the default): the node's cluster DNS with the kubelet's search path and
+    /// ndots:5; None: the pod's dnsConfig; Default: Docker's own resolver configuration (the host's).</summary>
+    private void ApplyDns(V1Pod pod, HostConfig hostConfig)
+    {
+        var policy = pod.Spec?.DnsPolicy ?? "ClusterFirst";
+        var config = pod.Spec?.DnsConfig;
+        if (policy is "ClusterFirst" or "ClusterFirstWithHostNet" && _options.Dns is { } dns)
+        {
+            var ns = pod.Metadata.NamespaceProperty ?? "default";
+            hostConfig.DNS = [dns.Nameserver, .. config?.Nameservers ?? []];
+            hostConfig.DNSSearch = [.. dns.SearchFor(ns), .. config?.Searches ?? []];
+            hostConfig.DNSOptions = ["ndots:5", .. (config?.Options ?? []).Where(o => o.Name != "ndots").Select(DnsOption)];
+        }
+        else if (policy == "None" && config is not null)
+        {
+            hostConfig.DNS = config.Nameservers?.ToList() ?? [];
+            hostConfig.DNSSearch = config.Searches?.ToList() ?? [];
+            hostConfig.DNSOptions = config.Options?.Select(DnsOption).ToList() ?? [];
+        }
+    }
+
+    private static string DnsOption(V1PodDNSConfigOption o) => string.IsNullOrEmpty(o.Value) ? o.Name : $"{o.Name}:{o.Value}";
+}
