@@ -77,7 +77,7 @@ start_stream() { # log file
 }
 
 # pod death 1 → no failing request: one of 3 containers is killed
-victim=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --format '{{.ID}} {{.Label "io.orchestrator.role"}}' \
+victim=$(docker ps --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --format '{{.ID}} {{.Label "io.orchestrator.role"}}' \
   | awk '$2 == "" { print $1; exit }')   # an app container, not a sandbox
 log="$ORCH_STATE_DIR/stream.log"
 start_stream "$log"

@@ -106,6 +106,39 @@ public sealed class PodSandboxTests(ClusterFixture cluster) : IClassFixture<Clus
             "--filter", $"label=io.orchestrator.pod.name={Pod}"));
     }
 
+    [Fact, Step(5)]
+    public async Task A_pod_that_has_finished_keeps_its_IP_in_the_status_and_its_logs_but_no_sandbox()
+    {
+        var job = Pod.Replace("shared-", "done-");
+        var yaml = $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: { name: {{job}}, labels: { test: pod-sandbox } }
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: once
+                  image: orchestrator/guestbook:latest
+                  imagePullPolicy: Never
+                  command: [sh, -c, 'echo "POD_IP=$POD_IP"']
+                  env:
+                    - name: POD_IP
+                      valueFrom: { fieldRef: { fieldPath: status.podIP } }
+            """;
+        var apply = await cluster.KubectlWithInput(yaml, "apply", "-f", "-");
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        await cluster.Eventually(async () =>
+            Assert.Equal("Succeeded", await Kubectl("get", "pod", job, "-o", "jsonpath={.status.phase}")), $"{job} Succeeded", TimeSpan.FromSeconds(60));
+        await cluster.Eventually(async () =>
+            Assert.Empty(await Docker("ps", "-aq", "--filter", $"label=io.orchestrator.pod.name={job}", "--filter", "label=io.orchestrator.role=sandbox")),
+            "the finished pod's sandbox removed");
+        var podIp = await Kubectl("get", "pod", job, "-o", "jsonpath={.status.podIP}");
+        Assert.True(IPAddress.TryParse(podIp, out _), $"podIP '{podIp}'");
+        Assert.Equal($"POD_IP={podIp}\n", await Kubectl("logs", job));
+        await Kubectl("delete", "pod", job, "--wait=true");
+        Assert.Empty(await Docker("ps", "-aq", "--filter", $"label=io.orchestrator.pod.name={job}"));
+    }
+
     /// <summary>client reaches web on 127.0.0.1, its POD_IP is the pod's IP, its hostname the pod's name; logs and
     /// exec reach the containers, never the sandbox.</summary>
     private async Task AssertSharedNetwork(string podIp)

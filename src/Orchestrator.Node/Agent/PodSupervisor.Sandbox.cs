@@ -9,7 +9,8 @@ namespace Orchestrator.Node.Agent;
 /// published ports). It runs before any of the pod's containers, which join it; its IP is the pod's IP. Like the
 /// kubelet: a sandbox that died (or was removed) means the pod's network is gone, so its containers are killed and
 /// recreated — init containers run again — in a new sandbox, each counting a restart; a container crash keeps the
-/// sandbox and the IP. A pod whose containers have all finished for good (restartPolicy) gets no new sandbox.
+/// sandbox and the IP. A pod whose containers have all finished for good (restartPolicy) gives its sandbox back and
+/// gets no new one.
 /// </summary>
 public sealed partial class PodSupervisor
 {
@@ -85,6 +86,19 @@ public sealed partial class PodSupervisor
             _sandboxBackOffUntil = now + BackOffDelay(_sandboxBackOffStep++);
             return false;
         }
+    }
+
+    /// <summary>A pod that has finished for good (Succeeded, or Failed without restarts) keeps no network, like the
+    /// kubelet's: its sandbox goes and its address returns to the node's range (a node's /24 would otherwise fill up
+    /// with completed Job pods). The status keeps the pod IP it had.</summary>
+    private async Task ReleaseSandboxWhenFinishedAsync()
+    {
+        if (_sandbox is not { } sandbox || !(_initFailed || AllContainersFinished())) return;
+        _log.Info("Pod {0} has finished; removing its sandbox {1}", PodKey, Short(sandbox.Id));
+        await _runtime.StopContainerAsync(sandbox.Id, TimeSpan.FromSeconds(2));
+        await _runtime.RemoveContainerAsync(sandbox.Id);
+        _sandbox = null;
+        _sandboxFinal = true;
     }
 
     /// <summary>Stops the containers not in <paramref name="sandboxId"/> (all of them when null) and keeps each as the

@@ -76,6 +76,7 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             if (await EnsureSandboxAsync() && await SyncInitContainersAsync())
                 foreach (var spec in _pod.Spec.Containers)
                     await SyncContainerAsync(spec, Slot(spec.Name));
+            await ReleaseSandboxWhenFinishedAsync();
         }
         catch (Exception e)
         {

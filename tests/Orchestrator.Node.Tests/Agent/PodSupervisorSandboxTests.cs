@@ -166,6 +166,41 @@ public sealed class PodSupervisorSandboxTests : TestKit
         Assert.Equal((1, 1), (_runtime.SandboxCount, _runtime.CreateCount));
     }
 
+    [Theory]
+    [InlineData("Never", 0, "Succeeded")]
+    [InlineData("Never", 2, "Failed")]
+    [InlineData("OnFailure", 0, "Succeeded")]
+    public void A_pod_that_has_finished_for_good_gives_its_sandbox_and_address_back(string restartPolicy, int exitCode, string phase)
+    {
+        var pod = TestPods.Pod("job-1", restartPolicy: restartPolicy);
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
+        var running = parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+
+        _runtime.Exit(Running(pod, "app").Id, exitCode);
+        var done = parent.Expect<PodStatusReported>(r => r.Status.Phase == phase
+            && r.Status.Conditions.Single(c => c.Type == "PodReadyToStartContainers").Status == "False");
+        AwaitAssert(() => Assert.Empty(_runtime.SandboxesOf(pod.Metadata.Uid)));
+        Assert.Equal(running.Status.PodIP, done.Status.PodIP);
+        Assert.Equal(exitCode, done.Status.ContainerStatuses[0].State.Terminated.ExitCode);
+        parent.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal((1, 1), (_runtime.SandboxCount, _runtime.CreateCount));
+    }
+
+    [Fact]
+    public void A_failed_init_container_of_a_pod_that_never_restarts_gives_the_sandbox_back()
+    {
+        var pod = TestPods.Pod("init-1", restartPolicy: "Never");
+        pod.Spec.InitContainers = [new V1Container { Name = "setup", Image = "web:1" }];
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
+        parent.Expect<PodStatusReported>(r => r.Status.InitContainerStatuses?[0].State.Running != null);
+
+        _runtime.Exit(Running(pod, "setup").Id, 1);
+        parent.Expect<PodStatusReported>(r => r.Status.Phase == "Failed");
+        AwaitAssert(() => Assert.Empty(_runtime.SandboxesOf(pod.Metadata.Uid)));
+    }
+
     [Fact]
     public void Graceful_termination_stops_the_containers_first_then_the_sandbox()
     {
