@@ -31,4 +31,30 @@ internal static class TestNetwork
             await Task.Delay(100);
         }
     }
+
+    /// <summary>Retries <paramref name="assertion"/> every 100 ms until it holds or 30 s pass.</summary>
+    public static async Task Eventually(Action assertion)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                assertion();
+                return;
+            }
+            catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow < deadline) { await Task.Delay(100); }
+        }
+    }
+
+    /// <summary>LISTEN sockets on <paramref name="endPoint"/>, from /proc/net/tcp (address and port in hex, the
+    /// address in the kernel's byte order).</summary>
+    public static int ListeningSockets(IPEndPoint endPoint)
+    {
+        var address = BitConverter.ToUInt32(endPoint.Address.GetAddressBytes()).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+        var local = $"{address}:{endPoint.Port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture)}";
+        return File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(f => f[1] == local && f[3] == "0A");
+    }
 }

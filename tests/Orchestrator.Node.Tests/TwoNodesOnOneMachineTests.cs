@@ -80,7 +80,7 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
             Assert.Equal("172.28.62.0/24", registered[$"two-b-{_suffix}"].Register.Node.Spec.PodCIDR);
 
             // each node's cluster DNS on the first usable address of its range, added to the bridge
-            await AwaitAssert(() => Assert.True(Listening("172.28.61.1", 53) && Listening("172.28.62.1", 53)));
+            await TestNetwork.Eventually(() => Assert.True(Listening("172.28.61.1", 53) && Listening("172.28.62.1", 53)));
 
             var service = new V1Service
             {
@@ -95,7 +95,7 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
             foreach (var (_, agent) in registered.Values) agent.Tell(new ServicesChanged(1, [service], [endpoints]));
 
             var clusterIp = new IPEndPoint(ClusterIp, 8080);
-            await AwaitAssert(() => Assert.Equal(2, ListeningSockets(clusterIp)));
+            await TestNetwork.Eventually(() => Assert.Equal(2, TestNetwork.ListeningSockets(clusterIp)));
             Assert.Equal("backend", await TestNetwork.GetWithRetry($"http://{clusterIp}/", attempts: 50));
 
             await nodeA.StopAsync();
@@ -105,12 +105,12 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
             // A's DNS address goes with it; the ClusterIP stays (B still serves it) and answers
             Assert.False(_ip.Exists("orch0", IPAddress.Parse("172.28.61.1")));
             Assert.True(_ip.Exists("orch0", ClusterIp));
-            Assert.Equal(1, ListeningSockets(clusterIp));
+            Assert.Equal(1, TestNetwork.ListeningSockets(clusterIp));
             for (var i = 0; i < 5; i++) Assert.Equal("backend", await TestNetwork.GetWithRetry($"http://{clusterIp}/", attempts: 0));
 
             // the Service is gone: its address goes
             registered[$"two-b-{_suffix}"].Agent.Tell(new ServicesChanged(2, [], []));
-            await AwaitAssert(() => Assert.False(_ip.Exists("orch0", ClusterIp)));
+            await TestNetwork.Eventually(() => Assert.False(_ip.Exists("orch0", ClusterIp)));
         }
         finally
         {
@@ -131,29 +131,6 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
             return true;
         }
         catch (SocketException) { return false; }
-    }
-
-    private static int ListeningSockets(IPEndPoint endPoint)
-    {
-        var address = BitConverter.ToUInt32(endPoint.Address.GetAddressBytes()).ToString("X8", CultureInfo.InvariantCulture);
-        var local = $"{address}:{endPoint.Port.ToString("X4", CultureInfo.InvariantCulture)}";
-        return File.ReadLines("/proc/net/tcp").Skip(1)
-            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Count(f => f[1] == local && f[3] == "0A");
-    }
-
-    private static async Task AwaitAssert(Action assertion)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                assertion();
-                return;
-            }
-            catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow < deadline) { await Task.Delay(100); }
-        }
     }
 
     private async Task<(T Message, IActorRef Sender)> Next<T>(Func<T, bool> match)

@@ -29,7 +29,7 @@ public sealed class SharedListenSocketsTests
 
         Assert.True(SharedListenSockets.IsShared(first));
         Assert.True(SharedListenSockets.IsShared(second));
-        Assert.Equal(2, ListeningSockets(endPoint));
+        Assert.Equal(2, TestNetwork.ListeningSockets(endPoint));
         using var client = new TcpClient();
         client.Connect(endPoint);
     }
@@ -82,12 +82,12 @@ public sealed class SharedListenSocketsTests
         await using var nodeB = await StartProxy(IPAddress.Parse("127.0.0.95"), services);
 
         var endPoint = new IPEndPoint(externalIp, port);
-        await AwaitAssert(() => Assert.Equal(2, ListeningSockets(endPoint)));
+        await TestNetwork.Eventually(() => Assert.Equal(2, TestNetwork.ListeningSockets(endPoint)));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         Assert.Equal("pod", await http.GetStringAsync($"http://{endPoint}/"));
 
         await nodeA.DisposeAsync();
-        Assert.Equal(1, ListeningSockets(endPoint));
+        Assert.Equal(1, TestNetwork.ListeningSockets(endPoint));
         for (var i = 0; i < 5; i++)
             Assert.Equal("pod", await new HttpClient().GetStringAsync($"http://{endPoint}/"));
     }
@@ -102,30 +102,5 @@ public sealed class SharedListenSocketsTests
         await app.StartAsync();
         app.Services.GetRequiredService<IServiceProxy>().Apply(services);
         return app;
-    }
-
-    private static async Task AwaitAssert(Action assertion)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                assertion();
-                return;
-            }
-            catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow < deadline) { await Task.Delay(50); }
-        }
-    }
-
-    /// <summary>LISTEN sockets on <paramref name="endPoint"/>, from /proc/net/tcp (address and port in hex, the
-    /// address in the kernel's byte order).</summary>
-    private static int ListeningSockets(IPEndPoint endPoint)
-    {
-        var address = BitConverter.ToUInt32(endPoint.Address.GetAddressBytes()).ToString("X8", CultureInfo.InvariantCulture);
-        var local = $"{address}:{endPoint.Port.ToString("X4", CultureInfo.InvariantCulture)}";
-        return File.ReadLines("/proc/net/tcp").Skip(1)
-            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Count(f => f[1] == local && f[3] == "0A");
     }
 }

@@ -48,13 +48,7 @@ internal static class PortForwardSession
             await context.Response.WriteAsync(portError, ct);
             return;
         }
-        var addresses = await PodAddressesAsync(runtime, ns, pod, ct);
-        if (addresses.Count == 0)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            await context.Response.WriteAsync($"pod \"{pod}\" has no running container on this node", ct);
-            return;
-        }
+        if (await PodAddressesOrNotFoundAsync(context, runtime, ns, pod, ct) is not { } addresses) return;
 
         Task<Socket> Dial(int port, CancellationToken token) => DialAsync(addresses, port, token);
         using var socket = channel
@@ -96,13 +90,7 @@ internal static class PortForwardSession
             await context.Response.WriteAsync($"port forwarding over SPDY needs an HTTP/1.1 upgrade offering {StreamProtocolHeader}: {PortForwardProtocol}", ct);
             return;
         }
-        var addresses = await PodAddressesAsync(runtime, ns, pod, ct);
-        if (addresses.Count == 0)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            await context.Response.WriteAsync($"pod \"{pod}\" has no running container on this node", ct);
-            return;
-        }
+        if (await PodAddressesOrNotFoundAsync(context, runtime, ns, pod, ct) is not { } addresses) return;
         context.Response.Headers.Connection = "Upgrade";
         context.Response.Headers.Upgrade = "SPDY/3.1";
         context.Response.Headers[StreamProtocolHeader] = PortForwardProtocol;
@@ -119,6 +107,17 @@ internal static class PortForwardSession
     {
         if (named) context.Response.Headers.SecWebSocketProtocol = SpdyTunnelProtocol;
         return context.WebSockets.AcceptWebSocketAsync();
+    }
+
+    /// <summary>The pod's addresses, or null after answering 404 when none of its containers runs here.</summary>
+    private static async Task<IReadOnlyList<IPAddress>?> PodAddressesOrNotFoundAsync(HttpContext context, IContainerRuntime runtime,
+        string ns, string pod, CancellationToken ct)
+    {
+        var addresses = await PodAddressesAsync(runtime, ns, pod, ct);
+        if (addresses.Count > 0) return addresses;
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        await context.Response.WriteAsync($"pod \"{pod}\" has no running container on this node", ct);
+        return null;
     }
 
     /// <summary>The addresses of the pod's running containers, oldest first: a port is whichever of them listens on it.</summary>
