@@ -54,6 +54,14 @@ public sealed class RollingUpdateTests : ControllerTestKit
     {
         var d = Find<V1Deployment>(name)!;
         d.Spec.Template.Spec.Containers[0].Image = image;
+        WriteSpec(d);
+    }
+
+    /// <summary>Writes a deployment's spec as kubectl's patches do, without a resourceVersion precondition: the
+    /// controller may have written its status since the read, and that must not fail the test's write.</summary>
+    private void WriteSpec(V1Deployment d)
+    {
+        d.Metadata.ResourceVersion = null;
         Write(new UpdateObject("deployments", d));
     }
 
@@ -115,7 +123,7 @@ public sealed class RollingUpdateTests : ControllerTestKit
         var d = Find<V1Deployment>("web")!;
         d.Spec.Template = previous.Spec.Template;
         d.Spec.Template.Metadata.Labels.Remove(PodTemplateHash.LabelKey);
-        Write(new UpdateObject("deployments", d));
+        WriteSpec(d);
 
         AwaitRolledOut("web", "katacoda/docker-http-server:latest", 2);
         AwaitAssert(() =>
@@ -166,7 +174,7 @@ public sealed class RollingUpdateTests : ControllerTestKit
         var d = Find<V1Deployment>("web")!;
         d.Spec.Paused = true;
         d.Spec.Replicas = 3;
-        Write(new UpdateObject("deployments", d));
+        WriteSpec(d);
         AwaitAssert(() => Assert.Equal(3, All<V1Pod>().Count), Long);
 
         SetImage("web", "img:v2");
@@ -176,7 +184,7 @@ public sealed class RollingUpdateTests : ControllerTestKit
 
         d = Find<V1Deployment>("web")!;
         d.Spec.Paused = false;
-        Write(new UpdateObject("deployments", d));
+        WriteSpec(d);
         AwaitRolledOut("web", "img:v2", 3);
     }
 }
