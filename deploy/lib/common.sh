@@ -40,7 +40,14 @@ ensure_docker() {
   if ! docker version >/dev/null 2>&1; then
     step "starting dockerd"
     mkdir -p "$ORCH_STATE_DIR"
-    nohup dockerd >"$ORCH_STATE_DIR/dockerd.log" 2>&1 &
+    # the daemon outlives this script: it must not keep the caller's open files (a lock held around a test run)
+    (
+      for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+      done
+      exec nohup dockerd >"$ORCH_STATE_DIR/dockerd.log" 2>&1
+    ) &
     for _ in $(seq 1 60); do
       docker version >/dev/null 2>&1 && return 0
       sleep 0.5
