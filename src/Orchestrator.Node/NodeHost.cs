@@ -1,8 +1,4 @@
 using System.Net;
-using Akka.Actor;
-using Akka.Cluster.Hosting;
-using Akka.Hosting;
-using Akka.Remote.Hosting;
 using Orchestrator.Node.Agent;
 using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Dns;
@@ -13,8 +9,9 @@ using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node;
 
-/// <summary>Builds one incarnation of the node: web host (service proxy + status endpoint), Docker runtime and the
-/// actor system that joins the master's cluster with the "node-agent" actor.</summary>
+/// <summary>Builds the node: web host (service proxy, kubelet endpoint, status endpoint), cluster DNS, Docker runtime
+/// and <see cref="NodeIncarnations"/>, which runs the actor system that joins the master's cluster (a new one each
+/// time the cluster removes this node) while everything else keeps running.</summary>
 public static class NodeHost
 {
     public static WebApplication Build(NodeOptions options)
@@ -47,34 +44,15 @@ public static class NodeHost
 
         var clusterCertificate = ClusterTls.Load(options.ClusterCert
             ?? throw new ClusterCertificateException("--cluster-cert is required (a copy of the master's <data-dir>/cluster.pfx)"));
-        builder.Services.AddAkka(NodeProtocolNames.ActorSystemName, (akka, sp) => akka
-            .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
-            .ConfigureLoggers(loggers =>
+        builder.Services.AddSingleton(new NodeClusterOptions(options.Address.ToString(), options.ClusterPort, options.Master, clusterCertificate,
+            NodeAgentSettings.Default(options.Name, options.Address.ToString(), options.Master) with
             {
-                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
-            .AddHocon(ClusterMembership.Hocon, HoconAddMode.Prepend)
-            .WithRemoting(ClusterTls.Remoting(options.Address.ToString(), options.ClusterPort, clusterCertificate))
-            .WithClustering(new ClusterOptions
-            {
-                Roles = [NodeProtocolNames.NodeRole],
-                SeedNodes = [ClusterTls.Address(options.Master)],
-            })
-            .WithActors((system, registry) =>
-            {
-                var settings = NodeAgentSettings.Default(options.Name, options.Address.ToString(), options.Master) with
-                {
-                    KubeletPort = kubelet.EndPoint.Port,
-                    HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
-                    PodCidr = pods.IpRange,
-                };
-                var agent = system.ActorOf(
-                    NodeAgent.Props(settings, sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<IServiceProxy>()),
-                    NodeProtocolNames.AgentActorName);
-                registry.Register<NodeAgent>(agent);
+                KubeletPort = kubelet.EndPoint.Port,
+                HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
+                PodCidr = pods.IpRange,
             }));
+        builder.Services.AddSingleton<NodeIncarnations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());
 
         var app = builder.Build();
         app.UseKubeletApi();
@@ -90,12 +68,6 @@ public static class NodeHost
             dnsAddress.Remove();
         });
         app.MapServiceProxy();
-        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() =>
-        {
-            // the actor system ends on its own when the cluster downs this node: end this incarnation too
-            app.Services.GetRequiredService<ActorSystem>().WhenTerminated.ContinueWith(_ => lifetime.StopApplication());
-        });
         return app;
     }
 

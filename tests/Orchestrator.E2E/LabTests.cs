@@ -106,15 +106,19 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
     public async Task Pause_and_resume_node_leave_exactly_six_pods_running_in_Docker()
     {
         var victim = (await ReadyPods()).GroupBy(p => p.Node).OrderByDescending(g => g.Count()).First().Key;
-        var others = Enumerable.Range(1, 3).Select(LabFixture.NodeName).Where(n => n != victim).ToArray();
+        var otherIndexes = Enumerable.Range(1, 3).Where(i => LabFixture.NodeName(i) != victim).ToArray();
+        var others = otherIndexes.Select(LabFixture.NodeName).ToArray();
+        var survivor = NodePortUrl(otherIndexes[0]);
+        using var stop = new CancellationTokenSource();
+        var stream = RequestStream(survivor, stop.Token);
+        await Task.Delay(2000);
         var clock = Stopwatch.StartNew();
         var paused = await lab.Lab("pause-node", victim);
         Assert.True(paused.ExitCode == 0, paused.ToString());
+        double detected, rescheduled;
         try
         {
-            var (detected, rescheduled) = await Watch(victim, expectedOn: others, clock);
-            Record($"pause-node {victim}: NotReady after {detected:F1} s, {Replicas} pods Ready on the others after {rescheduled:F1} s");
-            Assert.True(rescheduled <= Deadline.TotalSeconds, $"rescheduling took {rescheduled:F1} s, more than grace + 10 s");
+            (detected, rescheduled) = await Watch(victim, expectedOn: others, clock);
         }
         finally
         {
@@ -127,6 +131,12 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
         await lab.Eventually(async () => Assert.Empty(await LabFixture.RunningAppContainersOn(victim)), $"{victim} stopped its stale pods",
             TimeSpan.FromSeconds(60));
         var cleaned = sinceResume.Elapsed.TotalSeconds;
+        stop.Cancel();
+        var (sent, failed, errors) = await stream;
+        Record($"pause-node {victim}: NotReady after {detected:F1} s, {Replicas} pods Ready on the others after {rescheduled:F1} s; " +
+               $"requests through {survivor} from the pause until the node had rejoined: {failed} of {sent} failed{errors}");
+        Assert.True(rescheduled <= Deadline.TotalSeconds, $"rescheduling took {rescheduled:F1} s, more than grace + 10 s");
+        Assert.True(failed * 100 < sent, $"{failed} of {sent} requests failed");
         // and stays at exactly six for a while
         for (var i = 0; i < 10; i++)
         {
@@ -146,6 +156,9 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
         var podsBefore = (await lab.Pods(App)).OrderBy(p => p.Name).ToList();
         Assert.Equal(Replicas, containersBefore.Count);
 
+        using var stop = new CancellationTokenSource();
+        var stream = RequestStream(NodePortUrl(2), stop.Token);
+        await Task.Delay(2000);
         var clock = Stopwatch.StartNew();
         var restarted = await lab.Lab("restart-master");
         Assert.True(restarted.ExitCode == 0, restarted.ToString());
@@ -162,6 +175,9 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
             }
         }, "every node reporting to the new master", TimeSpan.FromSeconds(90));
         var rejoined = clock.Elapsed.TotalSeconds;
+        stop.Cancel();
+        var (sent, failed, errors) = await stream;
+        Assert.True(failed * 100 < sent, $"{failed} of {sent} requests failed while the master restarted");
 
         Assert.Equal(objectsBefore, await Objects());
         Assert.Equal(containersBefore, (await LabFixture.RunningAppContainers(App)).OrderBy(c => c.Id).ToList());
@@ -169,7 +185,8 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
         Assert.Equal(podsBefore.Select(p => (p.Uid, p.Node, p.Restarts)), podsAfter.Select(p => (p.Uid, p.Node, p.Restarts)));
         await DemoPage.ServedHost(Http, NodePortUrl(2));
         Record($"restart-master: API back after {apiBack:F1} s, all nodes reporting again after {rejoined:F1} s; " +
-               $"{objectsBefore.Split('\n').Length} objects and {containersBefore.Count} containers unchanged");
+               $"{objectsBefore.Split('\n').Length} objects and {containersBefore.Count} containers unchanged; " +
+               $"requests through {NodePortUrl(2)} meanwhile: {failed} of {sent} failed{errors}");
     }
 
     [Fact, Step(6)]

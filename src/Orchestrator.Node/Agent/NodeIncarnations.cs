@@ -1,0 +1,69 @@
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Runtime;
+using Orchestrator.Shared.Protocol;
+using Orchestrator.Shared.Protocol.Serialization;
+
+namespace Orchestrator.Node.Agent;
+
+/// <summary>Where and how the node's actor system joins the master's cluster.</summary>
+public sealed record NodeClusterOptions(string Address, int Port, string Master, X509Certificate2 Certificate, NodeAgentSettings Agent);
+
+/// <summary>
+/// Runs the node's actor system with its NodeAgent, and a fresh one whenever it ends: a member the cluster has
+/// removed (downed after a partition, or left behind by a restarted master) can never rejoin with the same actor
+/// system, so each incarnation is new and its agent adopts the running containers by their labels. Only the actor
+/// system is replaced: the web host around it — the service proxy's listeners, cluster DNS, the kubelet endpoint —
+/// keeps serving with what it last knew, so Service traffic does not pause while the node rejoins.
+/// </summary>
+public sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, IServiceProxy proxy, ILoggerFactory loggers,
+    ILogger<NodeIncarnations> log) : BackgroundService
+{
+    public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>The current incarnation (tests look at it).</summary>
+    public ActorSystem? Current { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, Setup());
+            Current = system;
+            system.ActorOf(NodeAgent.Props(options.Agent, runtime, proxy), NodeProtocolNames.AgentActorName);
+            var stopRequested = new TaskCompletionSource();
+            await using (stopping.Register(() => stopRequested.TrySetResult()))
+                await Task.WhenAny(system.WhenTerminated, stopRequested.Task);
+            if (stopping.IsCancellationRequested)
+            {
+                // leave the cluster politely, so the master sees the node go at once rather than after a timeout
+                await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+                return;
+            }
+            log.LogWarning("The actor system ended (this node was removed from the cluster, or the master restarted); " +
+                           "a new incarnation joins in {Delay} s", RestartDelay.TotalSeconds);
+            try { await Task.Delay(RestartDelay, stopping); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private ActorSystemSetup Setup()
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.loglevel = INFO
+            akka.loggers = ["Akka.Hosting.Logging.LoggerFactoryLogger, Akka.Hosting"]
+            akka.remote.dot-netty.tcp { hostname = "{{options.Address}}", port = {{options.Port}} }
+            akka.cluster { roles = ["{{NodeProtocolNames.NodeRole}}"], seed-nodes = ["{{ClusterTls.Address(options.Master)}}"] }
+            """)
+            .WithFallback(ConfigurationFactory.ParseString(ClusterTls.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(ClusterMembership.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
+        return ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config))
+            .And(ClusterTls.Setup(options.Certificate))
+            .And(new Akka.Hosting.Logging.LoggerFactorySetup(loggers));
+    }
+}
