@@ -17,19 +17,7 @@ if [ -n "$(running_pid master)" ] && [ -n "$(running_pid node)" ]; then
   exit 0
 fi
 
-command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
-command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
-mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master"
-
-step "Docker engine"
-ensure_docker
-ensure_packages iproute2
-
-step "building Orchestrator"
-"$ORCH_ROOT/deploy/lib/build.sh"
-
-step "demo images"
-"$ORCH_ROOT/deploy/images/build.sh"
+prepare_machine
 
 start_process() { # role dll args...
   local role=$1 dll=$2; shift 2

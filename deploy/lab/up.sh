@@ -20,19 +20,8 @@ done
   || die "--nodes must be a number from 1 to $LAB_MAX_NODES"
 
 started_ms=$(date +%s%3N)
-command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
-command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
-mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master" "$LAB_NODES_DIR"
-
-step "Docker engine"
-ensure_docker
-ensure_packages iproute2
-
-step "building Orchestrator"
-"$ORCH_ROOT/deploy/lib/build.sh"
-
-step "demo images"
-"$ORCH_ROOT/deploy/images/build.sh"
+prepare_machine
+mkdir -p "$LAB_NODES_DIR"
 
 step "master ($LAB_SERVER, cluster port $ORCH_CLUSTER_PORT, node grace period ${LAB_GRACE}s)"
 start_master

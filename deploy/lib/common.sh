@@ -98,3 +98,20 @@ release_node_addresses() {
     fi
   done
 }
+
+# What every cluster start needs on this machine: the tools, a Docker engine, the build and the demo images.
+prepare_machine() {
+  command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
+  command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
+  mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master"
+
+  step "Docker engine"
+  ensure_docker
+  ensure_packages iproute2
+
+  step "building Orchestrator"
+  "$ORCH_ROOT/deploy/lib/build.sh"
+
+  step "demo images"
+  "$ORCH_ROOT/deploy/images/build.sh"
+}

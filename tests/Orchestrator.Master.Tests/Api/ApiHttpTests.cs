@@ -21,20 +21,9 @@ public sealed class ApiHttpTests : IAsyncLifetime
         """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"NAME","labels":{"app":"NAME"}},"spec":{"replicas":REPLICAS,"selector":{"matchLabels":{"app":"NAME"}}EXTRA,"template":{"metadata":{"labels":{"app":"NAME"}},"spec":{"containers":[{"name":"web","image":"katacoda/docker-http-server:latest"}]}}}}"""
             .Replace("NAME", name).Replace("REPLICAS", replicas.ToString()).Replace("EXTRA", extra);
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? body = null,
-        string contentType = "application/json", string? accept = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType));
-        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
-        using var response = await _server.Client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
-    }
-
     private async Task<JsonNode> Created(string path, string body)
     {
-        var (status, result) = await Send(HttpMethod.Post, path, body);
+        var (status, result) = await _server.SendAsync(HttpMethod.Post, path, body);
         Assert.True(status == HttpStatusCode.Created, $"{status}: {result}");
         return result!;
     }
@@ -42,7 +31,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task Discovery_lists_scale_as_autoscaling_v1_Scale()
     {
-        var (_, body) = await Send(HttpMethod.Get, "/apis/apps/v1");
+        var (_, body) = await _server.SendAsync(HttpMethod.Get, "/apis/apps/v1");
         var scale = body!["resources"]!.AsArray().Single(r => r!["name"]!.ToString() == "deployments/scale")!;
         Assert.Equal(("autoscaling", "v1", "Scale"), (scale["group"]!.ToString(), scale["version"]!.ToString(), scale["kind"]!.ToString()));
         var deployments = body["resources"]!.AsArray().Single(r => r!["name"]!.ToString() == "deployments")!;
@@ -67,9 +56,9 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task OpenApi_v3_advertises_field_validation_on_patch()
     {
-        var (_, root) = await Send(HttpMethod.Get, "/openapi/v3");
+        var (_, root) = await _server.SendAsync(HttpMethod.Get, "/openapi/v3");
         var url = root!["paths"]!["apis/apps/v1"]!["serverRelativeURL"]!.ToString();
-        var (_, doc) = await Send(HttpMethod.Get, url);
+        var (_, doc) = await _server.SendAsync(HttpMethod.Get, url);
         var patch = doc!["paths"]!["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]!["patch"]!;
         Assert.Equal("Deployment", patch["x-kubernetes-group-version-kind"]!["kind"]!.ToString());
         Assert.Contains("fieldValidation", patch["parameters"]!.AsArray().Select(p => p!["name"]!.ToString()));
@@ -79,17 +68,17 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Calls_without_the_token_get_401_but_health_does_not()
     {
         _server.Client.DefaultRequestHeaders.Authorization = null;
-        var (status, body) = await Send(HttpMethod.Get, "/api/v1/pods");
+        var (status, body) = await _server.SendAsync(HttpMethod.Get, "/api/v1/pods");
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Equal("Status", body!["kind"]!.ToString());
-        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/healthz")).Status);
-        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/version")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Get, "/healthz")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Get, "/version")).Status);
     }
 
     [Fact]
     public async Task Unknown_resources_are_404_status()
     {
-        var (status, body) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/widgets");
+        var (status, body) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/widgets");
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal("the server could not find the requested resource", body!["message"]!.ToString());
     }
@@ -99,32 +88,32 @@ public sealed class ApiHttpTests : IAsyncLifetime
     {
         await Created(Deployments, DeploymentJson("web"));
         await Created(Deployments, DeploymentJson("api"));
-        var (status, got) = await Send(HttpMethod.Get, $"{Deployments}/web");
+        var (status, got) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("Deployment", got!["kind"]!.ToString());
         Assert.False(string.IsNullOrEmpty(got["metadata"]!["uid"]?.ToString()));
 
-        var (_, byLabel) = await Send(HttpMethod.Get, $"{Deployments}?labelSelector=app%3Dapi");
+        var (_, byLabel) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}?labelSelector=app%3Dapi");
         Assert.Equal(["api"], byLabel!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
         Assert.Equal("DeploymentList", byLabel["kind"]!.ToString());
-        var (_, byField) = await Send(HttpMethod.Get, $"{Deployments}?fieldSelector=metadata.name%3Dweb");
+        var (_, byField) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}?fieldSelector=metadata.name%3Dweb");
         Assert.Equal(["web"], byField!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
     }
 
     [Fact]
     public async Task Malformed_json_is_a_bad_request_and_nothing_is_stored()
     {
-        var (status, body) = await Send(HttpMethod.Post, Deployments, """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{""");
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, Deployments, """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("BadRequest", body!["reason"]!.ToString());
-        var (_, list) = await Send(HttpMethod.Get, Deployments);
+        var (_, list) = await _server.SendAsync(HttpMethod.Get, Deployments);
         Assert.Empty(list!["items"]!.AsArray());
     }
 
     [Fact]
     public async Task A_body_of_another_kind_is_refused()
     {
-        var (status, body) = await Send(HttpMethod.Post, Deployments, """{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"x"}}""");
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, Deployments, """{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"x"}}""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("ReplicaSet", body!["message"]!.ToString());
     }
@@ -132,7 +121,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task Strict_field_validation_refuses_unknown_fields()
     {
-        var (status, body) = await Send(HttpMethod.Post, Deployments + "?fieldValidation=Strict", DeploymentJson(extra: ",\"foo\":1"));
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, Deployments + "?fieldValidation=Strict", DeploymentJson(extra: ",\"foo\":1"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("strict decoding error: unknown field \"spec.foo\"", body!["message"]!.ToString());
     }
@@ -141,14 +130,14 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Namespace_of_the_body_must_match_the_path()
     {
         var json = DeploymentJson().Replace("\"name\":\"web\",", "\"name\":\"web\",\"namespace\":\"other\",");
-        var (status, _) = await Send(HttpMethod.Post, Deployments, json);
+        var (status, _) = await _server.SendAsync(HttpMethod.Post, Deployments, json);
         Assert.Equal(HttpStatusCode.BadRequest, status);
     }
 
     [Fact]
     public async Task Invalid_names_get_the_store_s_invalid_status()
     {
-        var (status, body) = await Send(HttpMethod.Post, Deployments, DeploymentJson("Bad_Name"));
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, Deployments, DeploymentJson("Bad_Name"));
         Assert.Equal((HttpStatusCode)422, status);
         Assert.Equal("Invalid", body!["reason"]!.ToString());
         Assert.Equal("Deployment", body["details"]!["kind"]!.ToString());
@@ -159,15 +148,15 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Scale_subresource_reads_and_patches_replicas()
     {
         await Created(Deployments, DeploymentJson("web", 1));
-        var (_, scale) = await Send(HttpMethod.Get, $"{Deployments}/web/scale");
+        var (_, scale) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web/scale");
         Assert.Equal(("autoscaling/v1", "Scale", "app=web"),
             (scale!["apiVersion"]!.ToString(), scale["kind"]!.ToString(), scale["status"]!["selector"]!.ToString()));
 
-        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web/scale", """{"spec":{"replicas":3}}""",
+        var (status, patched) = await _server.SendAsync(HttpMethod.Patch, $"{Deployments}/web/scale", """{"spec":{"replicas":3}}""",
             "application/merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(3, patched!["spec"]!["replicas"]!.GetValue<int>());
-        var (_, deployment) = await Send(HttpMethod.Get, $"{Deployments}/web");
+        var (_, deployment) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web");
         Assert.Equal(3, deployment!["spec"]!["replicas"]!.GetValue<int>());
     }
 
@@ -175,7 +164,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Strategic_merge_patch_changes_one_container()
     {
         await Created(Deployments, DeploymentJson("web"));
-        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web",
+        var (status, patched) = await _server.SendAsync(HttpMethod.Patch, $"{Deployments}/web",
             """{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:2"}]}}}}""",
             "application/strategic-merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, status);
@@ -188,24 +177,24 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Delete_answers_the_deleted_object()
     {
         await Created(Deployments, DeploymentJson("web"));
-        var (status, deleted) = await Send(HttpMethod.Delete, $"{Deployments}/web", """{"propagationPolicy":"Background"}""");
+        var (status, deleted) = await _server.SendAsync(HttpMethod.Delete, $"{Deployments}/web", """{"propagationPolicy":"Background"}""");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("web", deleted!["metadata"]!["name"]!.ToString());
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"{Deployments}/web")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web")).Status);
     }
 
     [Fact]
     public async Task Dry_run_stores_nothing()
     {
         await Created(Deployments + "?dryRun=All", DeploymentJson("web"));
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"{Deployments}/web")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web")).Status);
     }
 
     [Fact]
     public async Task Tables_have_the_kinds_columns_and_a_row_per_object()
     {
         await Created(Deployments, DeploymentJson("web", 2));
-        var (_, table) = await Send(HttpMethod.Get, Deployments, accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        var (_, table) = await _server.SendAsync(HttpMethod.Get, Deployments, accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
         Assert.Equal("Table", table!["kind"]!.ToString());
         Assert.Equal(["Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"],
             table["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.ToString()));
@@ -219,10 +208,10 @@ public sealed class ApiHttpTests : IAsyncLifetime
         await Created("/api/v1/namespaces/default/pods",
             """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
         const string binding = """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}}""";
-        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
-        var (_, pod) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/pods/p");
+        Assert.Equal(HttpStatusCode.Created, (await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
+        var (_, pod) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/p");
         Assert.Equal("n1", pod!["spec"]!["nodeName"]!.ToString());
-        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
     }
 
     [Fact]
@@ -230,10 +219,10 @@ public sealed class ApiHttpTests : IAsyncLifetime
     {
         foreach (var name in new[] { "a", "b", "c" })
             await Created("/api/v1/namespaces/default/configmaps", $$$"""{"metadata":{"name":"{{{name}}}"}}""");
-        var (_, first) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/configmaps?limit=2");
+        var (_, first) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/configmaps?limit=2");
         Assert.Equal(["a", "b"], first!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
         var token = first["metadata"]!["continue"]!.ToString();
-        var (_, second) = await Send(HttpMethod.Get, $"/api/v1/namespaces/default/configmaps?limit=2&continue={Uri.EscapeDataString(token)}");
+        var (_, second) = await _server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/default/configmaps?limit=2&continue={Uri.EscapeDataString(token)}");
         Assert.Equal(["c"], second!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
         Assert.Null(second["metadata"]!["continue"]);
     }
@@ -242,7 +231,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Oversized_bodies_are_413()
     {
         var big = "{\"metadata\":{\"name\":\"big\"},\"data\":{\"x\":\"" + new string('a', 3 * 1024 * 1024 + 10) + "\"}}";
-        var (status, body) = await Send(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", big);
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", big);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Equal("Status", body!["kind"]!.ToString());
     }
@@ -250,7 +239,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task Watch_streams_changes_after_the_listed_version()
     {
-        var (_, list) = await Send(HttpMethod.Get, Deployments);
+        var (_, list) = await _server.SendAsync(HttpMethod.Get, Deployments);
         var version = list!["metadata"]!["resourceVersion"]!.ToString();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{Deployments}?watch=true&resourceVersion={version}&timeoutSeconds=10");
         using var response = await _server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -258,7 +247,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
 
         await Created(Deployments, DeploymentJson("web"));
-        await Send(HttpMethod.Delete, $"{Deployments}/web");
+        await _server.SendAsync(HttpMethod.Delete, $"{Deployments}/web");
 
         var added = JsonNode.Parse((await reader.ReadLineAsync())!)!;
         Assert.Equal(("ADDED", "web"), (added["type"]!.ToString(), added["object"]!["metadata"]!["name"]!.ToString()));
@@ -283,10 +272,10 @@ public sealed class ApiHttpTests : IAsyncLifetime
     {
         await Created("/api/v1/namespaces/default/configmaps", """{"metadata":{"name":"a","labels":{"x":"1"}}}""");
         await Created("/api/v1/namespaces/default/configmaps", """{"metadata":{"name":"b","labels":{"x":"2"}}}""");
-        var (status, deleted) = await Send(HttpMethod.Delete, "/api/v1/namespaces/default/configmaps?labelSelector=x%3D1");
+        var (status, deleted) = await _server.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/configmaps?labelSelector=x%3D1");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(["a"], deleted!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()));
-        var (_, left) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/configmaps");
+        var (_, left) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/configmaps");
         Assert.Equal(["b"], left!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.ToString()).Where(n => n != "kube-root-ca.crt"));
     }
 
@@ -294,7 +283,7 @@ public sealed class ApiHttpTests : IAsyncLifetime
     public async Task Status_subresource_changes_only_status()
     {
         await Created(Deployments, DeploymentJson("web", 2));
-        var (status, patched) = await Send(HttpMethod.Patch, $"{Deployments}/web/status",
+        var (status, patched) = await _server.SendAsync(HttpMethod.Patch, $"{Deployments}/web/status",
             """{"spec":{"replicas":9},"status":{"readyReplicas":2}}""", "application/merge-patch+json");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(2, patched!["status"]!["readyReplicas"]!.GetValue<int>());
@@ -307,13 +296,13 @@ public sealed class ApiHttpTests : IAsyncLifetime
         await Created("/api/v1/namespaces/default/endpoints", """
             {"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"172.18.0.2"}],"notReadyAddresses":[{"ip":"172.18.0.3"}],"ports":[{"port":80}]}]}
             """);
-        var (_, slices) = await Send(HttpMethod.Get,
+        var (_, slices) = await _server.SendAsync(HttpMethod.Get,
             "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb");
         var slice = Assert.Single(slices!["items"]!.AsArray())!;
         Assert.Equal("", slice["ports"]![0]!["name"]!.ToString());
         Assert.Equal([true, false], slice["endpoints"]!.AsArray().Select(e => e!["conditions"]!["ready"]!.GetValue<bool>()));
         Assert.Equal(HttpStatusCode.MethodNotAllowed,
-            (await Send(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "{}")).Status);
+            (await _server.SendAsync(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "{}")).Status);
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using System.Text;
+using System.Net.Http.Headers;
 using System.Net;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
@@ -88,6 +91,18 @@ public sealed class ApiTestServer : IAsyncDisposable
     }
 
     /// <summary>A kubeconfig for this server, written next to its data.</summary>
+    /// <summary>One request with the test token; the answer's status and, when it is a JSON object, its body.</summary>
+    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? body = null,
+        string contentType = "application/json", string? accept = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType));
+        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
+    }
+
     public string WriteKubeconfig()
     {
         var ca = Convert.ToBase64String(File.ReadAllBytes(Path.Combine(DataDirectory, ServingCertificates.CaCertificateFile)));

@@ -14,22 +14,13 @@ public sealed class EvictionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _server.Client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
-    }
-
     private const string Eviction =
         """{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p","namespace":"default"}}""";
 
     [Fact]
     public async Task Discovery_lists_pods_eviction_as_policy_v1_Eviction()
     {
-        var (_, body) = await Send(HttpMethod.Get, "/api/v1");
+        var (_, body) = await _server.SendAsync(HttpMethod.Get, "/api/v1");
         var eviction = body!["resources"]!.AsArray().Single(r => r!["name"]!.ToString() == "pods/eviction")!;
         Assert.Equal(("policy", "v1", "Eviction"), (eviction["group"]!.ToString(), eviction["version"]!.ToString(), eviction["kind"]!.ToString()));
     }
@@ -37,15 +28,15 @@ public sealed class EvictionTests : IAsyncLifetime
     [Fact]
     public async Task Evicting_a_pod_deletes_it_and_a_missing_pod_is_not_found()
     {
-        var (created, _) = await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods",
+        var (created, _) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods",
             """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
         Assert.Equal(HttpStatusCode.Created, created);
 
-        var (status, body) = await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/eviction", Eviction);
+        var (status, body) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/eviction", Eviction);
 
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal("Success", body!["status"]!.ToString());
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, "/api/v1/namespaces/default/pods/p")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/eviction", Eviction)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/p")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/eviction", Eviction)).Status);
     }
 }

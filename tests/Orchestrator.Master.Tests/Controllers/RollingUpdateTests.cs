@@ -1,3 +1,4 @@
+using Akka.TestKit;
 using Akka.Actor;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
@@ -50,6 +51,16 @@ public sealed class RollingUpdateTests : ControllerTestKit
     private static bool IsReady(V1Pod p) =>
         p.Metadata.DeletionTimestamp is null && p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
+    /// <summary>The pods as listed now, and a probe that receives every change to them from that version on.</summary>
+    private (Dictionary<string, V1Pod> Pods, TestProbe Watcher) ListAndWatchPods()
+    {
+        var listed = (ObjectsListed)Store.Ask<object>(new ListObjects("pods", "default"), TimeSpan.FromSeconds(5)).Result;
+        var watcher = CreateTestProbe();
+        Store.Tell(new WatchObjects("pods", "default", listed.ResourceVersion, watcher), watcher);
+        watcher.ExpectMsg<WatchStarted>();
+        return (listed.Items.Cast<V1Pod>().ToDictionary(p => p.Metadata.Name), watcher);
+    }
+
     private void SetImage(string name, string image)
     {
         var d = Find<V1Deployment>(name)!;
@@ -79,11 +90,7 @@ public sealed class RollingUpdateTests : ControllerTestKit
         var (surge, unavailable) = RolloutPlanner.Bounds(d);
 
         // Every change to the pods from here on, starting from the listed state.
-        var listed = (ObjectsListed)Store.Ask<object>(new ListObjects("pods", "default"), TimeSpan.FromSeconds(5)).Result;
-        var pods = listed.Items.Cast<V1Pod>().ToDictionary(p => p.Metadata.Name);
-        var watcher = CreateTestProbe();
-        Store.Tell(new WatchObjects("pods", "default", listed.ResourceVersion, watcher), watcher);
-        watcher.ExpectMsg<WatchStarted>();
+        var (pods, watcher) = ListAndWatchPods();
 
         SetImage("web", "img:v2");
 
@@ -145,11 +152,7 @@ public sealed class RollingUpdateTests : ControllerTestKit
         d.Spec.Strategy = new V1DeploymentStrategy { Type = "Recreate" };
         Seed(d);
         AwaitRolledOut("web", "katacoda/docker-http-server:latest", 3);
-        var listed = (ObjectsListed)Store.Ask<object>(new ListObjects("pods", "default"), TimeSpan.FromSeconds(5)).Result;
-        var pods = listed.Items.Cast<V1Pod>().ToDictionary(p => p.Metadata.Name);
-        var watcher = CreateTestProbe();
-        Store.Tell(new WatchObjects("pods", "default", listed.ResourceVersion, watcher), watcher);
-        watcher.ExpectMsg<WatchStarted>();
+        var (pods, watcher) = ListAndWatchPods();
 
         SetImage("web", "img:v2");
 

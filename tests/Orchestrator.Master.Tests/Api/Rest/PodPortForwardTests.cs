@@ -31,31 +31,22 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpMethod method, string path, string? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await _server.Client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
-    }
-
     private async Task CreatePod(string name, string? node, string? phase)
     {
         var nodeName = node is null ? "" : $""","nodeName":"{node}" """;
-        var (created, body) = await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods",
+        var (created, body) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods",
             $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}"},"spec":{"containers":[{"name":"c","image":"i"}]{{{nodeName}}}}}""");
         Assert.True(created == HttpStatusCode.Created, body?.ToJsonString());
         if (phase is null) return;
         body!["status"] = new JsonObject { ["phase"] = phase };
-        var (updated, _) = await Send(HttpMethod.Put, $"/api/v1/namespaces/default/pods/{name}/status", body.ToJsonString());
+        var (updated, _) = await _server.SendAsync(HttpMethod.Put, $"/api/v1/namespaces/default/pods/{name}/status", body.ToJsonString());
         Assert.Equal(HttpStatusCode.OK, updated);
     }
 
     [Fact]
     public async Task Discovery_lists_pods_portforward()
     {
-        var (_, body) = await Send(HttpMethod.Get, "/api/v1");
+        var (_, body) = await _server.SendAsync(HttpMethod.Get, "/api/v1");
         var resource = body!["resources"]!.AsArray().Single(r => r!["name"]!.ToString() == "pods/portforward")!;
         Assert.Equal("PodPortForwardOptions", resource["kind"]!.ToString());
     }
@@ -66,10 +57,10 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         await CreatePod("pending", node: null, phase: null);
         await CreatePod("running", node: "n1", phase: "Running");
 
-        var (missing, missingBody) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/pods/nope/portforward");
-        var (pending, pendingBody) = await Send(HttpMethod.Get, "/api/v1/namespaces/default/pods/pending/portforward");
+        var (missing, missingBody) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/nope/portforward");
+        var (pending, pendingBody) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/pending/portforward");
         // kubectl's fallback after a refused WebSocket: a plain request (SPDY), which is not served
-        var (plain, plainBody) = await Send(HttpMethod.Post, "/api/v1/namespaces/default/pods/running/portforward");
+        var (plain, plainBody) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/running/portforward");
 
         Assert.Equal(HttpStatusCode.NotFound, missing);
         Assert.Equal("NotFound", missingBody!["reason"]!.ToString());
@@ -150,15 +141,15 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     private async Task StartNodeWithPod()
     {
         var kubeletPort = await StartEchoKubelet();
-        var (node, _) = await Send(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""");
+        var (node, _) = await _server.SendAsync(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""");
         Assert.Equal(HttpStatusCode.Created, node);
-        var (_, nodeBody) = await Send(HttpMethod.Get, "/api/v1/nodes/n1");
+        var (_, nodeBody) = await _server.SendAsync(HttpMethod.Get, "/api/v1/nodes/n1");
         nodeBody!["status"] = new JsonObject
         {
             ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
             ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = kubeletPort } },
         };
-        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, "/api/v1/nodes/n1/status", nodeBody.ToJsonString())).Status);
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Put, "/api/v1/nodes/n1/status", nodeBody.ToJsonString())).Status);
         await CreatePod("web", node: "n1", phase: "Running");
     }
 
