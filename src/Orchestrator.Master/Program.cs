@@ -29,8 +29,8 @@ var membership = ClusterMembership.Build(
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api);
-builder.Services.AddAkka("orchestrator", (akka, _) => akka
-    .WithHostLogging()
+builder.Services.AddAkka("orchestrator", (akka, services) => akka
+    .WithHostLogging(services)
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
     .AddHocon(membership, HoconAddMode.Prepend)
     .WithRemoting(ClusterTls.Remoting(clusterAddress, clusterPort, clusterCertificate))

@@ -1,4 +1,6 @@
 using Akka.Hosting;
+using Akka.Hosting.Logging;
+using Orchestrator.Shared.Hosting;
 
 namespace Orchestrator.Master.Diagnostics;
 
@@ -27,10 +29,11 @@ internal static class MasterLogging
     }
 
     /// <summary>Akka's loggers replaced by the host's ILoggerFactory (the same format and filters as everything else).</summary>
-    public static AkkaConfigurationBuilder WithHostLogging(this AkkaConfigurationBuilder akka) =>
-        akka.ConfigureLoggers(loggers =>
-        {
-            loggers.ClearLoggers();
-            loggers.AddLoggerFactory();
-        });
+    public static AkkaConfigurationBuilder WithHostLogging(this AkkaConfigurationBuilder akka, IServiceProvider services) =>
+        akka.AddSetup(new LoggerFactorySetup(services.GetRequiredService<ILoggerFactory>()))
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLogger<AkkaLogForwarder>();
+            });
 }
