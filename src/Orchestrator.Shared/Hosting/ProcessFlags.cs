@@ -60,7 +60,7 @@ public sealed class ProcessFlags
     public ResolvedFlags Resolve(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
     {
         var (root, options) = Command();
-        var parsed = root.Parse(args);
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Action is HelpAction)
         {
             parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
@@ -112,6 +112,7 @@ public sealed class ProcessFlags
             $"upper case with '_' for '-', e.g. {Flags[0].Variable(_prefix)}) or as a key of the --config file (YAML or JSON); " +
             "the command line wins over the environment, the environment over the file, the file over the default.");
         foreach (var option in root.Options.Where(o => o is VersionOption).ToList()) root.Options.Remove(option);
+        root.Directives.Clear();
         var options = new Dictionary<string, Option<string[]>>();
         foreach (var flag in Flags)
         {
