@@ -31,6 +31,8 @@ internal static class MasterLogging
     /// <summary>Akka's loggers replaced by the host's ILoggerFactory (the same format and filters as everything else).</summary>
     public static AkkaConfigurationBuilder WithHostLogging(this AkkaConfigurationBuilder akka, IServiceProvider services) =>
         akka.AddSetup(new LoggerFactorySetup(services.GetRequiredService<ILoggerFactory>()))
+            // before the loggers start and after they stop Akka prints to stdout itself: only what matters then
+            .AddHocon("akka.stdout-loglevel = WARNING", HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
