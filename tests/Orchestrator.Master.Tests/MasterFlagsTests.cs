@@ -65,6 +65,24 @@ public sealed class MasterFlagsTests
         Assert.Equal("orchestrator-master: unknown flag '--api-prot' (the flags are listed by --help)", error.Trim());
     }
 
+    [Fact]
+    public void The_systemd_example_config_is_one_the_master_accepts()
+    {
+        var file = Path.Combine(RepoRoot(), "deploy", "systemd", "master.yaml");
+        var stderr = new StringWriter();
+        var flags = MasterFlags.Definition.Resolve(["--config", file], new Dictionary<string, string>(), TextWriter.Null, stderr);
+        Assert.True(flags.Exit is null, stderr.ToString());
+        Assert.Equal("/var/lib/orchestrator/master", flags["data-dir"]);
+        Assert.Equal("json", flags["log-format"]);
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Orchestrator.sln not found");
+    }
+
     private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "orchestrator-master.dll"), .. args])

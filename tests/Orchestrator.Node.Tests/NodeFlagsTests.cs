@@ -63,6 +63,17 @@ public sealed class NodeFlagsTests
         Assert.Equal("orchestrator-node: --healthz-port must be a port number (0 to 65535), got 'http' from ORCHESTRATOR_NODE_HEALTHZ_PORT", wrong.Trim());
     }
 
+    [Fact]
+    public void The_systemd_example_config_is_one_the_node_accepts()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;
+        var options = Options(["--config", Path.Combine(dir!.FullName, "deploy", "systemd", "node.yaml")]);
+        Assert.Equal("worker-1", options.Name);
+        Assert.Equal("172.28.1.0/24", options.PodCidr);
+        Assert.Equal("/etc/orchestrator/token", options.KubeletTokenFile);
+    }
+
     private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, params (string Name, string Value)[] env)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "orchestrator-node.dll"), .. args])
