@@ -4,7 +4,8 @@
 # Running it again while the cluster runs reports the running cluster and changes nothing.
 #
 # Settings (environment): ORCH_STATE_DIR (default ./.state: logs, pid files, master data), ORCH_API_PORT (6443),
-# ORCH_CLUSTER_PORT (4050), ORCH_NODE_ADDRESS (127.0.0.1), ORCH_NODE_NAME (host name), ORCH_CONTEXT (orchestrator).
+# ORCH_CLUSTER_PORT (4050), ORCH_NODE_ADDRESS (127.0.0.1), ORCH_NODE_NAME (host name), ORCH_CONTEXT (orchestrator),
+# ORCH_BIN_DIR (where the orchctl symlink goes: /usr/local/bin when root; empty: print the PATH line instead).
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
 
@@ -18,6 +19,17 @@ if [ -n "$(running_pid master)" ] && [ -n "$(running_pid node)" ]; then
 fi
 
 prepare_machine
+
+# orchctl on the PATH: a symlink to the built CLI in ORCH_BIN_DIR (never over a file that is not a symlink)
+ORCH_BIN_DIR="${ORCH_BIN_DIR-$([ "$(id -u)" -eq 0 ] && echo /usr/local/bin)}"
+orchctl_path_line="export PATH=\"$ORCH_BUILD_DIR/cli:\$PATH\""
+if [ -n "$ORCH_BIN_DIR" ] && mkdir -p "$ORCH_BIN_DIR" 2>/dev/null \
+   && { [ -L "$ORCH_BIN_DIR/orchctl" ] || [ ! -e "$ORCH_BIN_DIR/orchctl" ]; } \
+   && ln -sfn "$ORCH_BUILD_DIR/cli/orchctl" "$ORCH_BIN_DIR/orchctl" 2>/dev/null; then
+  step "orchctl on the PATH: $ORCH_BIN_DIR/orchctl"
+  orchctl_path_line="export PATH=\"$ORCH_BIN_DIR:\$PATH\""
+  case ":$PATH:" in *":$ORCH_BIN_DIR:"*) orchctl_path_line="" ;; esac
+fi
 
 start_process() { # role dll args...
   local role=$1 dll=$2; shift 2
@@ -78,3 +90,6 @@ kubectl now uses the context '$ORCH_CONTEXT'. Try:
   curl http://127.0.0.50:8000
 Logs: $ORCH_STATE_DIR/logs   Stop: deploy/down.sh (add --purge to forget the cluster's objects)
 MSG
+if [ -n "$orchctl_path_line" ]; then
+  say "orchctl is not on your PATH; this line puts it there: $orchctl_path_line"
+fi

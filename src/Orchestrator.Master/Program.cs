@@ -3,19 +3,21 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master;
 using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Protocol.Serialization;
 
 // The master: the Kubernetes API (HTTPS, bearer token) in front of the ObjectStore actor, the control plane,
 // and Akka cluster role "master" (its own seed node) that the nodes join.
-// Options: --data-dir (./.state/master) --api-address (127.0.0.1) --api-port (6443)
-//          --cluster-address (127.0.0.1) --cluster-port (4050) --service-cidr (172.28.128.0/17)
-//          --node-monitor-grace-period (40) --node-monitor-period (5) --pod-eviction-timeout (300) seconds
-//          --cluster-stable-after (7) --cluster-heartbeat-pause (3) seconds (downing, see ClusterMembership)
+// Flags (command line, ORCHESTRATOR_MASTER_* variables, --config file): MasterFlags; `orchestrator-master --help` lists them.
 // Cluster traffic is TLS with the cluster certificate {data-dir}/cluster.pfx (made at first start; nodes need a copy).
-var builder = WebApplication.CreateBuilder(args);
+var flags = MasterFlags.Definition.Resolve(args);
+if (flags.Exit is { } exit) return exit;
+var builder = WebApplication.CreateBuilder();
+builder.Configuration.AddInMemoryCollection(flags.Values!);
 if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);
 var api = ApiServerOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
@@ -25,9 +27,10 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
-builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api);
-builder.Services.AddAkka("orchestrator", (akka, _) => akka
+builder.Services.AddAkka("orchestrator", (akka, services) => akka
+    .WithHostLogging(services)
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
     .AddHocon(membership, HoconAddMode.Prepend)
     .WithRemoting(ClusterTls.Remoting(clusterAddress, clusterPort, clusterCertificate))
@@ -42,3 +45,4 @@ builder.Services.AddAkka("orchestrator", (akka, _) => akka
 var app = builder.Build();
 app.UseKubernetesApiServer(api);
 app.Run();
+return 0;

@@ -1,6 +1,7 @@
 using System.Net;
 using Orchestrator.Node.Agent;
 using Orchestrator.Node.Agent.Kubelet;
+using Orchestrator.Node.Diagnostics;
 using Orchestrator.Node.Dns;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
@@ -17,13 +18,7 @@ public static class NodeHost
     public static WebApplication Build(NodeOptions options)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        builder.Logging.UseLogFormat(options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Information);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
@@ -40,7 +35,7 @@ public static class NodeHost
             pods, new PodDns(pods.DnsAddress, options.ClusterDomain)));
         builder.Services.AddSingleton(new ClusterDnsOptions(dnsEndPoint, options.ClusterDomain, options.ResolvConf));
         builder.Services.AddSingleton<DockerRuntime>();
-        builder.Services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerRuntime>());
+        builder.Services.AddSingleton<IContainerRuntime>(sp => new MeasuredRuntime(sp.GetRequiredService<DockerRuntime>()));
 
         var clusterCertificate = ClusterTls.Load(options.ClusterCert
             ?? throw new ClusterCertificateException("--cluster-cert is required (a copy of the master's <data-dir>/cluster.pfx)"));

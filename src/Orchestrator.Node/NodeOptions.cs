@@ -4,7 +4,8 @@ using System.Net;
 namespace Orchestrator.Node;
 
 /// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
-/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --cluster-cert</c>. <c>--pod-network</c> is the machine's
+/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --cluster-cert --log-format</c>
+/// (resolved from flags, environment and config file by <see cref="NodeFlags"/>). <c>--pod-network</c> is the machine's
 /// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
 /// lower half (the Node's spec.podCIDR; the whole lower half by default). <c>--cluster-cert</c> (a copy of the master's
 /// <c>{data-dir}/cluster.pfx</c>) is required to run; Program checks it so that parsing alone needs no file.</summary>
@@ -24,18 +25,10 @@ public sealed record NodeOptions(
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
     int NodeStatusUpdateFrequency = 10,
-    string? ClusterCert = null)
+    string? ClusterCert = null,
+    string LogFormat = "text")
 {
     public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.Parse(PodNetworkCidr, PodCidr);
-
-    public const string Usage =
-        "usage: orchestrator-node [--name <node name>] [--address 127.0.0.1] [--master 127.0.0.1:4050] [--cluster-port 0]\n" +
-        "                         [--docker unix:///var/run/docker.sock] [--network orchestrator] [--healthz-port 10248]\n" +
-        "                         [--kubelet-port 0 (any free port)] [--kubelet-token-file <the API token file>]\n" +
-        "                         [--pod-network 172.28.0.0/16] [--pod-cidr 172.28.0.0/17 (this node's range)]\n" +
-        "                         [--resolv-conf /etc/resolv.conf] [--cluster-domain cluster.local] [--cluster-dns-port 53]\n" +
-        "                         [--node-status-update-frequency 10 (seconds between heartbeats)]\n" +
-        "                         --cluster-cert <the master's cluster.pfx>";
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -52,7 +45,7 @@ public sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
-            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "cluster-cert",
+            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "cluster-cert", "log-format",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -83,6 +76,7 @@ public sealed record NodeOptions(
             NodeStatusUpdateFrequency: int.TryParse(Get("node-status-update-frequency", "10"), out var every) && every is >= 1 and <= 300
                 ? every
                 : throw new ArgumentException("--node-status-update-frequency must be a number of seconds from 1 to 300"),
-            ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null);
+            ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null,
+            LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"));
     }
 }

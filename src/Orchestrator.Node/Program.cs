@@ -4,14 +4,17 @@ using Orchestrator.Shared.Protocol.Serialization;
 // The node agent (kubelet + kube-proxy). Runs until SIGTERM/SIGINT. When its actor system ends for another reason
 // (the cluster downed this node, or the master restarted and formed a new cluster) NodeIncarnations starts a fresh
 // one that adopts the running containers; the proxy, DNS and kubelet endpoint keep serving meanwhile.
+// Flags from the command line, ORCHESTRATOR_NODE_* variables and a --config file: NodeFlags (`orchestrator-node --help`).
+var flags = NodeFlags.Definition.Resolve(args);
+if (flags.Exit is { } exit) return exit;
 NodeOptions options;
 try
 {
-    options = NodeOptions.Parse(args);
+    options = NodeOptions.Parse(flags.ToArgs(except: "config"));
 }
 catch (ArgumentException e)
 {
-    Console.Error.WriteLine($"orchestrator-node: {e.Message}\n{NodeOptions.Usage}");
+    Console.Error.WriteLine($"orchestrator-node: {e.Message}");
     return 2;
 }
 try

@@ -32,6 +32,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         // cluster DNS forwards other names only to the fake upstream some tests run (never a real resolver)
         ["ORCH_RESOLV_CONF"] = ResolvConf,
         ["ORCH_HEALTHZ_PORT"] = "10348", // not the default: a hand-started cluster may hold 10248
+        ["ORCH_BIN_DIR"] = Path.Combine(StateDir, "path"), // deploy/up.sh links orchctl here, not in /usr/local/bin
     };
 
     /// <summary>Where a test's fake upstream DNS server listens (port 53); the node's resolv.conf names it.</summary>

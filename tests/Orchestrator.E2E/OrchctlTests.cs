@@ -9,7 +9,7 @@ namespace Orchestrator.E2E;
 /// The seed's command lines (sections 2 and 3, and the README's Guestbook commands for section 4, which has none) typed
 /// into a shell with orchctl in place of kubectl, verbatim but for the
 /// external IP (127.0.0.51 instead of 172.17.0.28), and the results the seed describes: real Docker, real HTTP.
-/// orchctl is the one deploy/up.sh built into the cluster's bin directory, called through a small wrapper on PATH.
+/// orchctl is the one deploy/up.sh built into the cluster's bin directory and linked into ORCH_BIN_DIR, on PATH.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -193,18 +193,12 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
         return env;
     }
 
-    // deploy/up.sh built the CLI with the cluster; a two-line wrapper makes it a command named orchctl.
+    // deploy/up.sh built the CLI with the cluster and linked it as orchctl into ORCH_BIN_DIR (the fixture's "path").
     private string Orchctl()
     {
-        var dir = Path.Combine(cluster.StateDir, "orchctl-path");
-        var wrapper = Path.Combine(dir, "orchctl");
-        if (!File.Exists(wrapper))
-        {
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(wrapper, $"#!/bin/sh\nexec dotnet \"{Path.Combine(cluster.StateDir, "bin", "cli", "orchctl.dll")}\" \"$@\"\n");
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-        return wrapper;
+        var link = Path.Combine(cluster.StateDir, "path", "orchctl");
+        Assert.True(File.Exists(link), $"deploy/up.sh did not put orchctl at {link}");
+        return link;
     }
 
     private static Task<List<string>> PodContainers() => ClusterFixture.PodNamesOnNode();

@@ -82,7 +82,8 @@ public static class CommandTable
             ["orchctl lab up --nodes 3", "orchctl lab kill-node lab-node-1", "orchctl lab pause-node lab-node-2", "orchctl lab resume-node lab-node-2",
              "orchctl lab restart-master", "orchctl lab add-node", "orchctl lab down --purge"]),
         new("status", "orchctl status", "What runs, where, and whether the API answers.", []),
-        new("completion", "orchctl completion bash", "Print the bash completion script: source <(orchctl completion bash)", []),
+        new("completion", "orchctl completion bash|zsh", "Print the shell's completion script: source <(orchctl completion bash), or zsh.", [],
+            ["source <(orchctl completion bash)", "source <(orchctl completion zsh)"]),
     ];
 
     public static CommandSpec? Find(string name) => All.FirstOrDefault(c => c.Name == name);

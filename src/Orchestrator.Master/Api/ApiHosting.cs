@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api;
@@ -42,9 +43,11 @@ public static class ApiHosting
 
     public static WebApplication UseKubernetesApiServer(this WebApplication app, ApiServerOptions options)
     {
+        app.UseMiddleware<ApiRequestMetrics>();
         app.UseWebSockets(); // pods/exec
         app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
         app.MapKubernetesApi();
+        app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics
         return app;
     }
 }

@@ -127,7 +127,9 @@ public sealed class Scheduler : ControllerActor
         }
         if (_assumed.ContainsKey(pod.Metadata.Uid)) return; // our binding is in flight
 
+        var started = Diagnostics.MasterMetrics.SchedulingStarted();
         var result = _algorithm.Schedule(pod, _nodes.NodeInfos());
+        Diagnostics.MasterMetrics.SchedulingAttempt(result.Scheduled, started);
         if (result.Scheduled)
         {
             _unschedulable.Remove(key);

@@ -165,12 +165,14 @@ public sealed class ObjectStore : ReceivePersistentActor
                 : (new ObjectPut(write.Resource, KubeObjects.Serialize(obj), rv), obj));
         }
         var applied = 0;
+        var started = Diagnostics.MasterMetrics.StoreWriteStarted();
         PersistAll(staged.Select(s => s.Record), record =>
         {
             var (_, obj) = staged[applied++];
             Apply(record, obj);
             if (applied == staged.Count)
             {
+                Diagnostics.MasterMetrics.StoreWriteDurable(started);
                 then(plan.Result!);
                 MaybeSnapshot();
             }

@@ -55,7 +55,7 @@ public sealed class NodeIncarnations(NodeClusterOptions options, IContainerRunti
         var config = ConfigurationFactory.ParseString($$"""
             akka.actor.provider = cluster
             akka.loglevel = INFO
-            akka.loggers = ["Akka.Hosting.Logging.LoggerFactoryLogger, Akka.Hosting"]
+            akka.loggers = ["{{Orchestrator.Shared.Hosting.AkkaLogForwarder.TypeName}}"]
             akka.remote.dot-netty.tcp { hostname = "{{options.Address}}", port = {{options.Port}} }
             akka.cluster { roles = ["{{NodeProtocolNames.NodeRole}}"], seed-nodes = ["{{ClusterTls.Address(options.Master)}}"] }
             """)

@@ -303,6 +303,7 @@ public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         }).ToList();
         var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews,
             _podIp, sandboxReady: _sandbox is not null);
+        if (status.Phase == "Running" && _lastStatus?.Phase is not "Running") Diagnostics.NodeMetrics.PodStarted(DateTime.UtcNow - _startTime);
         _lastStatus = status;
         var json = KubeObjects.Serialize(status);
         if (json == _lastSentJson) return;

@@ -20,12 +20,10 @@ public static class ServiceProxyHosting
         string? clusterIpBridge = null)
     {
         var listeners = new Listeners();
-        var metrics = new ProxyMetrics();
         var sockets = new SharedListenSockets();
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(sockets);
         builder.WebHost.UseSockets(transport => transport.CreateBoundListenSocket = sockets.Create);
-        builder.Services.AddSingleton(metrics);
         builder.Services.TryAddSingleton<ServiceDirectory>();
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
@@ -42,7 +40,7 @@ public static class ServiceProxyHosting
             {
                 var services = endpoint.ApplicationServices;
                 var proxy = services.GetRequiredService<ServiceProxy>();
-                var forwarder = new TcpForwarder(proxy.TcpRouteFor, metrics, services.GetRequiredService<ILogger<TcpForwarder>>());
+                var forwarder = new TcpForwarder(proxy.TcpRouteFor, services.GetRequiredService<ILogger<TcpForwarder>>());
                 endpoint.Use(forwarder.Middleware);
             });
             // the status endpoint is fixed; service listeners come and go with the Listeners configuration
@@ -55,7 +53,6 @@ public static class ServiceProxyHosting
     public static WebApplication MapServiceProxy(this WebApplication app)
     {
         var proxy = app.Services.GetRequiredService<ServiceProxy>();
-        var metrics = app.Services.GetRequiredService<ProxyMetrics>();
         // requests on a socket that is not a service listener are for the node itself (the status endpoint)
         app.Use(async (context, next) =>
         {
@@ -75,7 +72,7 @@ public static class ServiceProxyHosting
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await next();
                 var service = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
-                metrics.Record(service, "http", context.Response.StatusCode >= 500, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                Diagnostics.NodeMetrics.ProxyRequest(service, "http", context.Response.StatusCode >= 500, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             });
             pipeline.UseSessionAffinity();
             pipeline.Use(RetryOnConnectFailure.RememberCandidates);
@@ -91,8 +88,7 @@ public static class ServiceProxyHosting
         switch (context.Request.Path.Value)
         {
             case "/metrics":
-                context.Response.ContentType = "text/plain; version=0.0.4";
-                return context.Response.WriteAsync(context.RequestServices.GetRequiredService<ProxyMetrics>().Render());
+                return Diagnostics.NodeMetrics.WriteAsync(context);
             case "/healthz":
                 context.Response.ContentType = "text/plain";
                 return context.Response.WriteAsync("ok");

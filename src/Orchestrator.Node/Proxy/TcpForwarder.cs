@@ -31,14 +31,12 @@ public sealed class TcpForwarder
             .Select(m => Encoding.ASCII.GetBytes(m)).ToArray();
 
     private readonly Func<IPEndPoint, TcpRoute?> _routeFor;
-    private readonly ProxyMetrics _metrics;
     private readonly ILogger _log;
     private int _roundRobin;
 
-    public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ProxyMetrics metrics, ILogger log)
+    public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ILogger log)
     {
         _routeFor = routeFor;
-        _metrics = metrics;
         _log = log;
     }
 
@@ -103,7 +101,7 @@ public sealed class TcpForwarder
         using var backend = await ConnectAsync(route, client?.Address, connection.ConnectionClosed);
         if (backend is null)
         {
-            _metrics.Record(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
             return;
         }
@@ -113,7 +111,7 @@ public sealed class TcpForwarder
         var first = await Task.WhenAny(toBackend, toClient);
         // the client half-closed: let the backend finish its answer; the backend closed: we are done
         if (first == toBackend) await toClient;
-        _metrics.Record(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }
 
     private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)

@@ -64,6 +64,7 @@ public sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses
             bookmarks ? BookmarkInterval : null));
         // Watches end when the server stops, so that shutdown does not wait for clients to hang up.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        using var watching = Diagnostics.MasterMetrics.Watch(storeName);
         cts.CancelAfter(TimeSpan.FromSeconds(timeout));
         var lastVersion = from.Value;
         try

@@ -81,6 +81,7 @@ public abstract class ControllerActor : ReceiveActor, IWithTimers
     protected void Enqueue(ResourceKey key)
     {
         _dirty.Add(key);
+        Diagnostics.MasterMetrics.Enqueued(Self.Path.Name, _dirty.Count);
         if (_drainScheduled) return;
         _drainScheduled = true;
         Self.Tell(DrainQueue.Instance);
@@ -101,6 +102,7 @@ public abstract class ControllerActor : ReceiveActor, IWithTimers
         _drainScheduled = false;
         var keys = _dirty.ToList();
         _dirty.Clear();
+        Diagnostics.MasterMetrics.Drained(Self.Path.Name);
         foreach (var key in keys)
         {
             try

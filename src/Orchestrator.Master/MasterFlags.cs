@@ -1,0 +1,46 @@
+using Orchestrator.Master.Store.Admission;
+using Orchestrator.Shared.Hosting;
+
+namespace Orchestrator.Master;
+
+/// <summary>Every flag of orchestrator-master with its default; Program reads the resolved values as configuration.
+/// Environment variables: ORCHESTRATOR_MASTER_&lt;FLAG&gt; (ORCH_* belongs to the deploy scripts).</summary>
+internal static class MasterFlags
+{
+    public const string EnvironmentPrefix = "ORCHESTRATOR_MASTER_";
+
+    public static ProcessFlags Definition { get; } = new("orchestrator-master", EnvironmentPrefix,
+        "The Orchestrator master: the Kubernetes API (HTTPS), the object store, the controllers, the scheduler, and the cluster the nodes join.",
+        [
+            new("data-dir", "The store, the CA, the API token and the cluster certificate (cluster.pfx) live here.", "./.state/master"),
+            new("api-address", "The address the API listens on (HTTPS).", "127.0.0.1"),
+            new("api-port", "The API's port.", "6443", FlagKind.Port),
+            new("cluster-address", "The address of this master in the cluster the nodes join (Akka remoting over TLS); reachable by every node.", "127.0.0.1"),
+            new("cluster-port", "The cluster port the nodes connect to.", "4050", FlagKind.Port),
+            new("service-cidr", "The range of Service ClusterIPs (the upper half of the pods' Docker network).", ClusterIpRange.DefaultCidr,
+                Check: ServiceCidrProblem),
+            new("node-monitor-grace-period", "A node without a heartbeat for this long is NotReady (its conditions Unknown).", "40", FlagKind.Seconds),
+            new("node-monitor-period", "How often the node lifecycle controller checks the nodes.", "5", FlagKind.Seconds),
+            new("pod-eviction-timeout", "The pods of a node NotReady for this long are deleted, so their controllers recreate them elsewhere.", "300", FlagKind.SecondsOrZero),
+            new("node-status-write-interval", "How often an unchanged node heartbeat is written to its Node (at most the nodes' --node-status-update-frequency).", "10", FlagKind.Seconds),
+            new("controller-resync-period", "How often every controller reconciles all it owns even without a change.", "30", FlagKind.Seconds),
+            new("cluster-stable-after", "Cluster downing decides once reachability has been stable this long.", "7", FlagKind.Seconds),
+            new("cluster-heartbeat-pause", "A cluster member is unreachable after this long without a heartbeat.", "3", FlagKind.Seconds),
+            new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text", Check: LogFormatProblem),
+        ]);
+
+    private static string? ServiceCidrProblem(string value)
+    {
+        try
+        {
+            ClusterIpRange.Parse(value);
+            return null;
+        }
+        catch (ArgumentException)
+        {
+            return "must be an IPv4 CIDR with a prefix length of 8 to 30";
+        }
+    }
+
+    private static string? LogFormatProblem(string value) => value is "text" or "json" ? null : "must be text or json";
+}

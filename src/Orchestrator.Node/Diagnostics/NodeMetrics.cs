@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Prometheus;
+
+namespace Orchestrator.Node.Diagnostics;
+
+/// <summary>
+/// The node's Prometheus metrics, served at <c>/metrics</c> on the status endpoint (127.0.0.1:--healthz-port): pod
+/// starts and container runtime (Docker) calls under the kubelet's names, and the service proxy's requests. The
+/// sites call these one-liners; this folder imports nothing else of the node.
+/// </summary>
+internal static class NodeMetrics
+{
+    // first: the default registry may only be configured before anything uses it
+    private static readonly bool Configured = Configure();
+
+    private static readonly double[] ProxyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private static readonly Histogram PodStarts = Metrics.CreateHistogram("kubelet_pod_start_duration_seconds",
+        "From the node first seeing a pod to all its containers running (Running phase reported), per pod start.",
+        new HistogramConfiguration { Buckets = [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120, 180, 240, 300, 600] });
+
+    private static readonly Histogram RuntimeOperations = Metrics.CreateHistogram("kubelet_runtime_operations_duration_seconds",
+        "Latency of container runtime (Docker) operations, by operation.",
+        new HistogramConfiguration { LabelNames = ["operation_type"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 15) });
+
+    private static readonly Counter RuntimeErrors = Metrics.CreateCounter("kubelet_runtime_operations_errors_total",
+        "Container runtime (Docker) operations that failed, by operation.", new CounterConfiguration { LabelNames = ["operation_type"] });
+
+    private static readonly Counter ProxyRequests = Metrics.CreateCounter("orchestrator_proxy_requests_total",
+        "Requests (http) and connections (tcp) proxied per service.", new CounterConfiguration { LabelNames = ["service", "kind"] });
+
+    private static readonly Counter ProxyErrors = Metrics.CreateCounter("orchestrator_proxy_errors_total",
+        "Requests answered 5xx or connections without a reachable backend.", new CounterConfiguration { LabelNames = ["service", "kind"] });
+
+    private static readonly Histogram ProxyDuration = Metrics.CreateHistogram("orchestrator_proxy_duration_seconds",
+        "Request (http) or connection (tcp) duration.", new HistogramConfiguration { LabelNames = ["service", "kind"], Buckets = ProxyBuckets });
+
+    public static void PodStarted(TimeSpan sinceFirstSeen) => PodStarts.Observe(Math.Max(0, sinceFirstSeen.TotalSeconds));
+
+    /// <summary>Times one runtime operation: <c>await NodeMetrics.RuntimeOperation("start_container", () => …)</c>.</summary>
+    public static async Task<T> RuntimeOperation<T>(string operation, Func<Task<T>> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RuntimeErrors.WithLabels(operation).Inc();
+            throw;
+        }
+        finally
+        {
+            RuntimeOperations.WithLabels(operation).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    public static async Task RuntimeOperation(string operation, Func<Task> call) =>
+        await RuntimeOperation(operation, async () => { await call(); return true; });
+
+    public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed)
+    {
+        ProxyRequests.WithLabels(service, kind).Inc();
+        if (error) ProxyErrors.WithLabels(service, kind).Inc();
+        ProxyDuration.WithLabels(service, kind).Observe(elapsed.TotalSeconds);
+    }
+
+    /// <summary>Writes every metric in the Prometheus text format.</summary>
+    public static async Task WriteAsync(HttpContext context)
+    {
+        _ = Configured;
+        context.Response.ContentType = PrometheusConstants.ExporterContentTypeValue.ToString();
+        await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+    }
+
+    /// <summary>prometheus-net's own collectors: the process's (CPU, memory, threads, open files) stay; .NET event
+    /// counters and meters (hundreds of series) and the library's debug metrics are left out.</summary>
+    private static bool Configure()
+    {
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+        {
+            SuppressProcessMetrics = false,
+            SuppressDebugMetrics = true,
+            SuppressEventCounters = true,
+            SuppressMeters = true,
+        });
+        return true;
+    }
+}

@@ -1,0 +1,36 @@
+using Orchestrator.Node.Runtime;
+using Orchestrator.Shared.Hosting;
+
+namespace Orchestrator.Node;
+
+/// <summary>Every flag of orchestrator-node with its default; <see cref="NodeOptions.Parse"/> checks the resolved values.
+/// Environment variables: ORCHESTRATOR_NODE_&lt;FLAG&gt; (ORCH_NODE_NAME and ORCH_NODE_ADDRESS belong to deploy/up.sh).</summary>
+internal static class NodeFlags
+{
+    public const string EnvironmentPrefix = "ORCHESTRATOR_NODE_";
+
+    public static ProcessFlags Definition { get; } = new("orchestrator-node", EnvironmentPrefix,
+        "The Orchestrator node: runs the pods the master assigns to it in Docker (kubelet), serves Services (proxy) and cluster DNS.",
+        [
+            new("name", "The Node's name (lower case).", Environment.MachineName.ToLowerInvariant()),
+            new("address", "This machine's address: NodePorts, hostPorts and the kubelet endpoint are published on it; the master must reach it.", "127.0.0.1"),
+            new("master", "The master's cluster address (its --cluster-address:--cluster-port).", "127.0.0.1:4050"),
+            new("cluster-port", "The port of this node in the cluster (0: any free port; fix it for firewalls).", "0", FlagKind.Port),
+            new("cluster-cert", "A copy of the master's <data-dir>/cluster.pfx (required: the cluster's mutual TLS).", null, DefaultText: "none, required"),
+            new("kubelet-token-file", "A copy of the master's <data-dir>/token: the kubelet endpoint serves logs, exec and port-forward only to it.", null,
+                DefaultText: "none: logs, exec and port-forward are refused"),
+            new("kubelet-port", "The kubelet endpoint's port (HTTPS; 0: any free port, published in the Node's status).", "0", FlagKind.Port),
+            new("healthz-port", "The port on 127.0.0.1 of /healthz, /status and /metrics.", "10248", FlagKind.Port),
+            new("docker", "The Docker engine's endpoint.", "unix:///var/run/docker.sock"),
+            new("network", "The machine's Docker network of pods (shared by every node on the machine).", "orchestrator"),
+            new("pod-network", "That network's subnet: pods take addresses from its lower half, ClusterIPs are its upper half.", PodNetwork.DefaultNetwork),
+            new("pod-cidr", "This node's pod range (the Node's spec.podCIDR) inside the lower half of --pod-network; disjoint for every node.", null,
+                DefaultText: "the lower half of --pod-network"),
+            new("resolv-conf", "Cluster DNS forwards names outside the cluster to this file's name servers.", "/etc/resolv.conf"),
+            new("cluster-domain", "The cluster's DNS domain.", "cluster.local"),
+            new("cluster-dns-port", "The port of this node's cluster DNS (on the first address of its pod range).", "53", FlagKind.Port),
+            new("node-status-update-frequency", "Seconds between heartbeats to the master (1 to 300).", "10", FlagKind.Seconds),
+            new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text",
+                Check: v => v is "text" or "json" ? null : "must be text or json"),
+        ]);
+}

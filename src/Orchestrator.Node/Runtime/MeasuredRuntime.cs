@@ -1,0 +1,51 @@
+using Orchestrator.Node.Diagnostics;
+
+namespace Orchestrator.Node.Runtime;
+
+/// <summary>The container runtime with every operation timed and its failures counted (the kubelet's
+/// instrumented runtime service): <c>kubelet_runtime_operations_duration_seconds{operation_type}</c>.</summary>
+internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRuntime
+{
+    public Task<string> GetVersionAsync(CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("version", () => inner.GetVersionAsync(ct));
+
+    public Task EnsureNetworkAsync(CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("ensure_network", () => inner.EnsureNetworkAsync(ct));
+
+    public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("list_containers", () => inner.ListContainersAsync(podUid, ct));
+
+    public Task<string?> FindImageAsync(string image, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("image_status", () => inner.FindImageAsync(image, ct));
+
+    public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("run_podsandbox", () => inner.RunSandboxAsync(request, ct));
+
+    public Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("create_container", () => inner.CreateContainerAsync(request, ct));
+
+    public Task StartContainerAsync(string containerId, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("start_container", () => inner.StartContainerAsync(containerId, ct));
+
+    public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("stop_container", () => inner.StopContainerAsync(containerId, gracePeriod, ct));
+
+    public Task RemoveContainerAsync(string containerId, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("remove_container", () => inner.RemoveContainerAsync(containerId, ct));
+
+    public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("container_status", () => inner.InspectContainerAsync(containerId, ct));
+
+    public Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("exec_sync", () => inner.ExecAsync(containerId, command, ct));
+
+    public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("remove_volumes", () => inner.RemovePodVolumesAsync(podUid, ct));
+
+    // streams last as long as the client reads: not timed, like the kubelet's streaming calls
+    public Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default) =>
+        inner.StreamLogsAsync(containerId, request, output, ct);
+
+    public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("exec", () => inner.StartExecAsync(containerId, start, ct));
+}
