@@ -2,8 +2,10 @@ using System.Net;
 using Orchestrator.Node.Agent;
 using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Dns;
+using Orchestrator.Node.Host;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
 using Orchestrator.Shared.Protocol.Serialization;
 

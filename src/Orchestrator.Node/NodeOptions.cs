@@ -18,15 +18,15 @@ public sealed record NodeOptions(
     int HealthzPort,
     int KubeletPort = 0,
     string? KubeletTokenFile = null,
-    string PodNetworkCidr = Runtime.PodNetwork.DefaultNetwork,
-    string PodCidr = Runtime.PodNetwork.DefaultPodCidr,
+    string PodNetworkCidr = Host.PodNetwork.DefaultNetwork,
+    string PodCidr = Host.PodNetwork.DefaultPodCidr,
     string ResolvConf = "/etc/resolv.conf",
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
     int NodeStatusUpdateFrequency = 10,
     string? ClusterCert = null)
 {
-    public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.Parse(PodNetworkCidr, PodCidr);
+    public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr);
 
     public const string Usage =
         "usage: orchestrator-node [--name <node name>] [--address 127.0.0.1] [--master 127.0.0.1:4050] [--cluster-port 0]\n" +
@@ -64,7 +64,7 @@ public sealed record NodeOptions(
 
         var address = Get("address", "127.0.0.1");
         // checked here so a wrong range stops the process with one line, before anything starts
-        var podNetwork = Runtime.PodNetwork.Parse(Get("pod-network", Runtime.PodNetwork.DefaultNetwork), values.GetValueOrDefault("pod-cidr") is { Length: > 0 } range ? range : null);
+        var podNetwork = Host.PodNetwork.Parse(Get("pod-network", Host.PodNetwork.DefaultNetwork), values.GetValueOrDefault("pod-cidr") is { Length: > 0 } range ? range : null);
         return new NodeOptions(
             Name: Get("name", Environment.MachineName).ToLowerInvariant(),
             Address: IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"--address '{address}' is not an IP address"),

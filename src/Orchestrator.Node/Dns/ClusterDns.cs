@@ -2,6 +2,7 @@ using System.Net;
 using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Services;
 
 namespace Orchestrator.Node.Dns;
 

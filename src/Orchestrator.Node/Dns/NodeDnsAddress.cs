@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Node.Proxy;
-using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Host;
 
 namespace Orchestrator.Node.Dns;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 
-namespace Orchestrator.Node.Proxy;
+namespace Orchestrator.Node.Host;
 
 /// <summary>Runs iproute2's <c>ip</c> for the /32 addresses the node puts on the pod bridge (ClusterIPs, its DNS
 /// address). Needs root (CAP_NET_ADMIN); failures are logged and reported as false/null, never thrown.</summary>

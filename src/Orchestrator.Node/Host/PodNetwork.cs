@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Orchestrator.Node.Runtime;
+namespace Orchestrator.Node.Host;
 
 /// <summary>
 /// The pods' network as this node sees it. <c>Subnet</c> is the machine's shared Docker bridge network (node option

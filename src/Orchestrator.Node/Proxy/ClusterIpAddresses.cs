@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Host;
 
 namespace Orchestrator.Node.Proxy;
 

@@ -3,8 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Orchestrator.Node.Dns;
+using Orchestrator.Node.Services;
 using Yarp.ReverseProxy.Model;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
@@ -13,7 +12,8 @@ using Yarp.ReverseProxy.LoadBalancing;
 namespace Orchestrator.Node.Proxy;
 
 /// <summary>Wires the service proxy into the node's web host: YARP, the reloadable Kestrel listeners and the
-/// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>.</summary>
+/// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>. The proxy follows the node's
+/// <see cref="ServiceDirectory"/>, which the host registers.</summary>
 public static class ServiceProxyHosting
 {
     public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint,
@@ -26,15 +26,12 @@ public static class ServiceProxyHosting
         builder.Services.AddSingleton(sockets);
         builder.WebHost.UseSockets(transport => transport.CreateBoundListenSocket = sockets.Create);
         builder.Services.AddSingleton(metrics);
-        builder.Services.TryAddSingleton<ServiceDirectory>();
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
-            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()),
-            sp.GetRequiredService<ServiceDirectory>(), sockets));
-        builder.Services.AddSingleton<IServiceProxy>(sp => sp.GetRequiredService<ServiceProxy>());
+            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // every listener (the config-loaded service listeners included) first decides HTTP or L4 TCP
@@ -56,6 +53,7 @@ public static class ServiceProxyHosting
     {
         var proxy = app.Services.GetRequiredService<ServiceProxy>();
         var metrics = app.Services.GetRequiredService<ProxyMetrics>();
+        app.Services.GetRequiredService<ServiceDirectory>().Subscribe(proxy.Apply);
         // requests on a socket that is not a service listener are for the node itself (the status endpoint)
         app.Use(async (context, next) =>
         {

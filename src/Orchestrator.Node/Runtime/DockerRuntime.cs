@@ -4,7 +4,8 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Node.Dns;
+using Orchestrator.Node.Host;
+using Orchestrator.Node.Services;
 
 namespace Orchestrator.Node.Runtime;
 

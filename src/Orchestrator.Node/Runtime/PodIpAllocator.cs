@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Orchestrator.Node.Host;
 
 namespace Orchestrator.Node.Runtime;
 

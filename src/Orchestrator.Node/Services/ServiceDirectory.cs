@@ -1,25 +1,54 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
 using k8s.Models;
 using Orchestrator.Shared.Protocol;
 
-namespace Orchestrator.Node.Dns;
+namespace Orchestrator.Node.Services;
 
 /// <summary>
-/// The node's newest view of Services and Endpoints, as an immutable snapshot swapped on every ServicesChanged:
-/// cluster DNS answers names from it and the runtime takes a pod's service environment variables from it. It owns
-/// no sockets and no timers; the service proxy publishes into it.
+/// The node's view of the cluster's Services and Endpoints: the newest <see cref="ServicesChanged"/> the master sent,
+/// as an immutable snapshot swapped on every <see cref="Publish"/>, and a change notification. The agent publishes
+/// into it; the service proxy subscribes; cluster DNS answers names from it and the runtime takes a pod's service
+/// environment variables from it. It owns no sockets and no timers.
 /// </summary>
 public sealed class ServiceDirectory
 {
+    private readonly object _gate = new();
     private volatile Snapshot _snapshot = new(new Dictionary<string, V1Service>(), new Dictionary<string, V1Endpoints>());
+    private ServicesChanged? _current;
+    private ImmutableArray<Action<ServicesChanged>> _subscribers = [];
 
+    /// <summary>Replaces the view with <paramref name="changed"/>, then hands it to every subscriber in turn; a
+    /// subscriber that throws does not keep the others from it (the exceptions are thrown together afterwards).</summary>
     public void Publish(ServicesChanged changed)
     {
         var services = changed.Services.ToDictionary(s => Key(s.Metadata.NamespaceProperty, s.Metadata.Name), StringComparer.Ordinal);
         var endpoints = new Dictionary<string, V1Endpoints>(StringComparer.Ordinal);
         foreach (var e in changed.Endpoints) endpoints[Key(e.Metadata.NamespaceProperty, e.Metadata.Name)] = e;
-        _snapshot = new Snapshot(services, endpoints);
+        lock (_gate)
+        {
+            _snapshot = new Snapshot(services, endpoints);
+            _current = changed;
+            var failures = new List<Exception>();
+            foreach (var subscriber in _subscribers)
+            {
+                try { subscriber(changed); }
+                catch (Exception e) { failures.Add(e); }
+            }
+            if (failures.Count > 0) throw new AggregateException(failures);
+        }
+    }
+
+    /// <summary>Calls <paramref name="onChanged"/> with every published generation from now on, and at once with the
+    /// current one if there is one, in order and one at a time. It must be quick: the publisher waits for it.</summary>
+    public void Subscribe(Action<ServicesChanged> onChanged)
+    {
+        lock (_gate)
+        {
+            _subscribers = _subscribers.Add(onChanged);
+            if (_current is { } current) onChanged(current);
+        }
     }
 
     /// <summary>A's for the service: its ClusterIP, or for a headless service (clusterIP None) its ready pod addresses.

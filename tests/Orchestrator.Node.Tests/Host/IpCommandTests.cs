@@ -1,7 +1,7 @@
 using System.Net;
-using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Host;
 
-namespace Orchestrator.Node.Tests.Proxy;
+namespace Orchestrator.Node.Tests.Host;
 
 public sealed class IpCommandTests
 {

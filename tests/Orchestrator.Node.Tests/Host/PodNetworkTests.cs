@@ -1,6 +1,6 @@
-using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Host;
 
-namespace Orchestrator.Node.Tests.Runtime;
+namespace Orchestrator.Node.Tests.Host;
 
 /// <summary>The machine's pod network (--pod-network) and this node's range in it (--pod-cidr).</summary>
 public sealed class PodNetworkTests

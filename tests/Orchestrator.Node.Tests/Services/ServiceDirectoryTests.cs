@@ -1,9 +1,9 @@
 using System.Net;
 using k8s.Models;
-using Orchestrator.Node.Dns;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
 
-namespace Orchestrator.Node.Tests.Dns;
+namespace Orchestrator.Node.Tests.Services;
 
 public sealed class ServiceDirectoryTests
 {
