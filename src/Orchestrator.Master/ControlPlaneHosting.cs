@@ -1,11 +1,12 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Protocol;
 
-namespace Orchestrator.Master.Controllers;
+namespace Orchestrator.Master;
 
 /// <summary>Timing of the control plane. Resync is how often every controller reconciles everything it owns
 /// even without a change (a safety net; changes are handled as they come).</summary>

@@ -1,9 +1,9 @@
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Orchestrator.Master;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
-using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Protocol.Serialization;

@@ -6,7 +6,6 @@ using Orchestrator.Node.Host;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Services;
-using Orchestrator.Shared.Protocol;
 using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node;

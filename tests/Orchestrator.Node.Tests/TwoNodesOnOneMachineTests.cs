@@ -12,7 +12,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Node.Host;
 using Orchestrator.Shared.Protocol;
-using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node.Tests;
 

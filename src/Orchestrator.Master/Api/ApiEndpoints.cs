@@ -1,9 +1,9 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Discovery;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Rest;
-using Orchestrator.Master.Api.Watch;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Orchestrator.Master.Api;
 

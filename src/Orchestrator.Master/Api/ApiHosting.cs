@@ -2,6 +2,7 @@ using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api;

@@ -4,7 +4,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Store;
 
-namespace Orchestrator.Master.Controllers.Informers;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>
 /// The shape every control loop shares, in the manner of client-go informers and work queues: one

@@ -5,7 +5,7 @@ using k8s.Models;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Events;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>
 /// Writes core/v1 Events about objects, the way client-go's event recorder does, so that

@@ -2,7 +2,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Store;
 
-namespace Orchestrator.Master.Controllers.Informers;
+namespace Orchestrator.Master.ControlLoop;
 
 // Messages between a controller and its informer machinery. Store change notifications reach the controller
 // as the store's own ObjectChanged, forwarded by the reflector.

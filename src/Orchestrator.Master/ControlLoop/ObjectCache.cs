@@ -2,7 +2,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Store;
 
-namespace Orchestrator.Master.Controllers.Informers;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>
 /// A controller's local copy of the resources it watches, fed only by its reflectors (never by its own write

@@ -2,7 +2,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Controllers;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>ownerReference helpers: the controller reference that ties a child to the one object managing it.</summary>
 public static class OwnerReferences

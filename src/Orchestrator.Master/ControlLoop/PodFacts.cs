@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace Orchestrator.Master.Controllers;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>Reading a pod's state the way Kubernetes' controller helpers do (podutil / controller_utils).</summary>
 public static class PodFacts

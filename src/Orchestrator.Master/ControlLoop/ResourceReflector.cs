@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Master.Store;
 
-namespace Orchestrator.Master.Controllers.Informers;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>
 /// Keeps its parent's view of one resource current: lists it, then watches from the list's resourceVersion,

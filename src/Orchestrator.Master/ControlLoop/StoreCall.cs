@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Master.Store;
 
-namespace Orchestrator.Master.Controllers.Informers;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>
 /// One request to the store whose answer its sender must tell apart from others (the store's replies carry no

@@ -3,8 +3,7 @@ using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Controllers.Deployments;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 

@@ -3,7 +3,7 @@ using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Controllers.Endpoints;
-using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 

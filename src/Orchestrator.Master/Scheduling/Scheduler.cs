@@ -1,9 +1,7 @@
 using Akka.Actor;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling;
 

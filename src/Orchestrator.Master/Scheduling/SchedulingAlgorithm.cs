@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Scheduling.Filters;
+using Orchestrator.Master.Scheduling.Framework;
 using Orchestrator.Master.Scheduling.Scoring;
 
 namespace Orchestrator.Master.Scheduling;

@@ -3,8 +3,8 @@ using Akka.Event;
 using Akka.Persistence;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
-using Orchestrator.Master.Store.Watch;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace Orchestrator.Master.Store.Watch;
+namespace Orchestrator.Master.Store;
 
 /// <summary>
 /// The store's change feed: who watches what, and a bounded window of the most recent changes for replay

@@ -1,5 +1,4 @@
 using k8s.Models;
-using Orchestrator.Node.Runtime;
 
 namespace Orchestrator.Node.Agent;
 

@@ -1,17 +1,18 @@
-using System.Text.Json.Nodes;
-using System.Text;
-using System.Net.Http.Headers;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 

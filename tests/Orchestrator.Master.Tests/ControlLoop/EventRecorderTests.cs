@@ -1,11 +1,11 @@
 using Akka.TestKit.Xunit2;
 using k8s.Models;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Xunit;
 using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
-namespace Orchestrator.Master.Tests.Controllers;
+namespace Orchestrator.Master.Tests.ControlLoop;
 
 public sealed class EventRecorderTests : TestKit
 {

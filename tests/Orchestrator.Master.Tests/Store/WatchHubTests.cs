@@ -1,10 +1,9 @@
 using Akka.TestKit.Xunit2;
 using k8s.Models;
 using Orchestrator.Master.Store;
-using Orchestrator.Master.Store.Watch;
 using Xunit;
 
-namespace Orchestrator.Master.Tests.Store.Watch;
+namespace Orchestrator.Master.Tests.Store;
 
 public class WatchHubTests : TestKit
 {

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Orchestrator.Node.Dns;
 using Orchestrator.Node.Host;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Services;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Bodies;

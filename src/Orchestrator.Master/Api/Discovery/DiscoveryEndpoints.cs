@@ -1,5 +1,6 @@
 using k8s;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
 
 namespace Orchestrator.Master.Api.Discovery;
 

@@ -2,7 +2,7 @@ using k8s.Models;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api.Errors;
+namespace Orchestrator.Master.Api.Http;
 
 /// <summary>
 /// A refused API request, carrying what the Kubernetes <c>Status</c> answer needs (HTTP code, reason, message,

@@ -1,4 +1,4 @@
-namespace Orchestrator.Master.Api;
+namespace Orchestrator.Master.Api.Http;
 
 /// <summary>What form of answer the client's Accept header asks for. Bodies are always JSON: kubectl lists
 /// protobuf first but accepts JSON, and decodes by the response's Content-Type.</summary>

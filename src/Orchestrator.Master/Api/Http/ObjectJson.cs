@@ -4,7 +4,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api;
+namespace Orchestrator.Master.Api.Http;
 
 /// <summary>API objects as JSON trees (for patching, selecting fields and writing answers), always through
 /// KubernetesJson so IntOrString, quantities and times keep their wire form.</summary>
@@ -54,7 +54,7 @@ public static class ObjectJson
                                       or NotSupportedException or OverflowException)
         {
             var version = resource?.Version ?? "v1";
-            throw Errors.ApiException.BadRequest(
+            throw ApiException.BadRequest(
                 $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {e.Message}");
         }
     }

@@ -1,6 +1,6 @@
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api;
+namespace Orchestrator.Master.Api.Http;
 
 /// <summary>
 /// What a Kubernetes API path addresses, parsed the way the real API server's RequestInfoFactory does:

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api.Errors;
+namespace Orchestrator.Master.Api.Http;
 
 /// <summary>Writes Kubernetes <c>Status</c> objects: every error the API returns is one (never an HTML page).</summary>
 public static class StatusResponses

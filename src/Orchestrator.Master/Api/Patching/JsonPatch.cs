@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Patching;
 

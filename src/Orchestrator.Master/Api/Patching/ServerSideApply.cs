@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using YamlDotNet.Serialization;
 
 namespace Orchestrator.Master.Api.Patching;

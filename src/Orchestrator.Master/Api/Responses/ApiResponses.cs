@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Tables;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api;
+namespace Orchestrator.Master.Api.Responses;
 
 /// <summary>Writes objects and lists as JSON, or as a Table / PartialObjectMetadata when the client asks.</summary>
 public sealed class ApiResponses(TimeProvider clock)

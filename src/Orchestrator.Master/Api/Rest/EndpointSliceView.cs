@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;

@@ -1,3 +1,4 @@
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;

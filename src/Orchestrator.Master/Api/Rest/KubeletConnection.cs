@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;

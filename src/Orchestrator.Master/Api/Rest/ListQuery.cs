@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 

@@ -1,6 +1,8 @@
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;

@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Rest;
 

@@ -1,4 +1,4 @@
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Rest;
 

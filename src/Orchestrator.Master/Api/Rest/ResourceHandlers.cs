@@ -2,9 +2,11 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Bodies;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Patching;
-using Orchestrator.Master.Api.Watch;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 

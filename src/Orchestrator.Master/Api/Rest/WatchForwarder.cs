@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Orchestrator.Master.Store;
 
-namespace Orchestrator.Master.Api.Watch;
+namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
 /// The store-side end of one HTTP watch: subscribes to the ObjectStore's change feed and hands every reply

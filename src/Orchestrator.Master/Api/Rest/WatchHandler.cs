@@ -3,13 +3,14 @@ using System.Threading.Channels;
 using Akka.Actor;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
-using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Api.Tables;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api.Watch;
+namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
 /// <c>?watch=true</c>: a chunked stream of JSON WatchEvents, one per line. Without a resourceVersion (or with

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Security;
 

@@ -1,11 +1,11 @@
 using Akka.Actor;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
-namespace Orchestrator.Master.Api;
+namespace Orchestrator.Master.Api.Storage;
 
 /// <summary>
 /// The API server's way into the ObjectStore actor: Ask with a timeout, replies turned into objects or

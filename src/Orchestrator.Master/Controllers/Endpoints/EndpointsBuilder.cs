@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers.Endpoints;

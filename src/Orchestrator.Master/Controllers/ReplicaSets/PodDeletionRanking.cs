@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 
 namespace Orchestrator.Master.Controllers.ReplicaSets;
 

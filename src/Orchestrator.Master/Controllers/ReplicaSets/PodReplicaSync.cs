@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers.ReplicaSets;

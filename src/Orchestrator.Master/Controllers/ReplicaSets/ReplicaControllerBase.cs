@@ -2,8 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Controllers.ReplicaSets;

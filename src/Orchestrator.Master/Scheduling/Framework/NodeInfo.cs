@@ -1,6 +1,7 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 
-namespace Orchestrator.Master.Scheduling;
+namespace Orchestrator.Master.Scheduling.Framework;
 
 /// <summary>A node as the scheduler sees it for one decision: the Node and the pods that hold room on it
 /// (bound and not finished, including pods this scheduler has bound but not yet seen back). Immutable.</summary>
@@ -28,7 +29,7 @@ public sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
         {
             _byOwner = new Dictionary<string, int>();
             foreach (var pod in Pods)
-                if (Orchestrator.Master.Controllers.OwnerReferences.ControllerOf(pod)?.Uid is { } uid)
+                if (OwnerReferences.ControllerOf(pod)?.Uid is { } uid)
                     _byOwner[uid] = _byOwner.GetValueOrDefault(uid) + 1;
         }
         return _byOwner.GetValueOrDefault(ownerUid);

@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace Orchestrator.Master.Scheduling;
+namespace Orchestrator.Master.Scheduling.Framework;
 
 /// <summary>CPU (millicores) and memory (bytes) a pod asks for, or a node offers.</summary>
 public readonly record struct Resources(long MilliCpu, long Memory)

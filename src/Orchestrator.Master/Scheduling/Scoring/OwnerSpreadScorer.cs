@@ -1,5 +1,6 @@
 using k8s.Models;
-using Orchestrator.Master.Controllers;
+using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Scoring;
 
