@@ -1,10 +1,7 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
-using Orchestrator.Master.Store;
-using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master;
 
@@ -41,31 +38,15 @@ public sealed record ControlPlaneOptions
     }
 }
 
+/// <summary>The control plane as tests and benchmarks start it on a bare actor system: the same actors the master's
+/// hosting starts with <c>WithControllers</c>, <c>WithScheduler</c> and <c>WithNodeGateway</c>.</summary>
 public static class ControlPlaneHosting
 {
-    /// <summary>
-    /// Starts the controllers, the scheduler and the NodeGateway as top-level actors, each finding the store
-    /// through ActorRegistry key <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). The gateway
-    /// is "/user/node-gateway", where node agents look for it, and is registered as <see cref="NodeGateway"/>.
-    /// </summary>
-    public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, ControlPlaneOptions? options = null)
-    {
-        var o = options ?? ControlPlaneOptions.Default;
-        return builder.WithActors((system, registry) =>
-            registry.Register<NodeGateway>(Start(system, registry.Get<ObjectStore>(), o)));
-    }
-
     /// <summary>Starts every control loop against <paramref name="store"/>; returns the NodeGateway.</summary>
     public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o)
     {
-        system.ActorOf(DeploymentController.Props(store, o.Resync), "deployment-controller");
-        system.ActorOf(ReplicaSetController.Props(store, o.Resync), "replicaset-controller");
-        system.ActorOf(ReplicationControllerController.Props(store, o.Resync), "replicationcontroller-controller");
-        system.ActorOf(EndpointsController.Props(store, o.Resync), "endpoints-controller");
-        system.ActorOf(GarbageCollector.Props(store, o.Resync), "garbage-collector");
-        system.ActorOf(NodeLifecycleController.Props(store, o.NodeLifecycle), "node-lifecycle-controller");
-        system.ActorOf(PodGarbageCollector.Props(store, o.Resync), "pod-garbage-collector");
-        system.ActorOf(Scheduler.Props(store, o.Resync), "scheduler");
-        return system.ActorOf(NodeGateway.Props(store, o.NodeGateway, o.Resync), NodeProtocolNames.GatewayActorName);
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle);
+        SchedulerHosting.Start(system, store, o.Resync);
+        return NodeGatewayHosting.Start(system, store, o.NodeGateway, o.Resync);
     }
 }

@@ -13,10 +13,6 @@ namespace Orchestrator.Master.Api;
 /// </summary>
 public static class ApiEndpoints
 {
-    /// <summary>Paths served without a bearer token, as a real API server serves them to anyone.</summary>
-    public static readonly IReadOnlySet<string> AnonymousPaths =
-        new HashSet<string>(StringComparer.Ordinal) { "/healthz", "/livez", "/readyz", "/version" };
-
     /// <summary>The API's services; <see cref="ObjectStoreClient"/> is registered by the host (it knows the actor system).</summary>
     public static IServiceCollection AddKubernetesApi(this IServiceCollection services)
     {

@@ -1,6 +1,7 @@
 using Akka.Actor;
-using k8s;
+using Orchestrator.Master.Store.Admission;
 using k8s.Models;
+using k8s;
 
 namespace Orchestrator.Master.Store;
 
@@ -62,8 +63,6 @@ public sealed record StoreFailed(StoreError Error);
 /// <summary>A refused request, in the terms of a Kubernetes Status: HTTP code, reason (NotFound, AlreadyExists,
 /// Conflict, Invalid, BadRequest, Gone/Expired, …), message, and for Invalid the field causes.</summary>
 public sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null);
-
-public sealed record StoreErrorCause(string Field, string Reason, string Message);
 
 /// <summary>One change: Type is ADDED, MODIFIED or DELETED; ResourceVersion is the change's version.</summary>
 public sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);

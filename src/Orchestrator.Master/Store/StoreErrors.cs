@@ -1,3 +1,4 @@
+using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;

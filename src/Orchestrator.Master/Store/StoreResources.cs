@@ -29,7 +29,4 @@ public static class StoreResources
         obj.ApiVersion = r.GroupVersion;
         obj.Kind = r.Kind;
     }
-
-    public static bool SameJson(object? a, object? b) =>
-        (a is null && b is null) || (a is not null && b is not null && KubeObjects.Serialize(a) == KubeObjects.Serialize(b));
 }

@@ -106,7 +106,7 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
             if (StoreResources.HasSpec(resource.ObjectType) &&
-                !StoreResources.SameJson(StoreResources.GetSpec(old), StoreResources.GetSpec(obj)))
+                !KubeObjects.SameJson(StoreResources.GetSpec(old), StoreResources.GetSpec(obj)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = AdmissionChain.Admit(resource, obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
@@ -114,7 +114,7 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
-        if (StoreResources.SameJson(obj, old)) return WritePlan.Unchanged(old);
+        if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old);
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
         if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0)

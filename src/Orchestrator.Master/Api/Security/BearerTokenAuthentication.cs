@@ -10,12 +10,16 @@ namespace Orchestrator.Master.Api.Security;
 /// </summary>
 public sealed class BearerTokenAuthentication(RequestDelegate next, string token)
 {
+    /// <summary>Paths served without a bearer token, as a real API server serves them to anyone.</summary>
+    public static readonly IReadOnlySet<string> AnonymousPaths =
+        new HashSet<string>(StringComparer.Ordinal) { "/healthz", "/livez", "/readyz", "/version" };
+
     private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + token);
 
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (ApiEndpoints.AnonymousPaths.Contains(path) || IsHealthCheck(path) || Authorized(context))
+        if (AnonymousPaths.Contains(path) || IsHealthCheck(path) || Authorized(context))
             return next(context);
         return StatusResponses.WriteAsync(context, ApiException.Unauthorized());
     }

@@ -26,14 +26,14 @@ public interface IKindAdmission
 public static class AdmissionChain
 {
     // Nodes, endpoints and events have no rules beyond the generic ones, as in this subset of Kubernetes.
-    private static readonly Dictionary<string, IKindAdmission> Kinds = new()
+    private static readonly Dictionary<(string Group, string Resource), IKindAdmission> Kinds = new()
     {
-        ["deployments"] = new DeploymentAdmission(),
-        ["replicasets"] = new ReplicaSetAdmission(),
-        ["replicationcontrollers"] = new ReplicationControllerAdmission(),
-        ["pods"] = new PodAdmission(),
-        ["services"] = new ServiceAdmission(),
-        ["namespaces"] = new NamespaceAdmission(),
+        [("apps", "deployments")] = new DeploymentAdmission(),
+        [("apps", "replicasets")] = new ReplicaSetAdmission(),
+        [("", "replicationcontrollers")] = new ReplicationControllerAdmission(),
+        [("", "pods")] = new PodAdmission(),
+        [("", "services")] = new ServiceAdmission(),
+        [("", "namespaces")] = new NamespaceAdmission(),
     };
 
     public static IReadOnlyList<StoreErrorCause> Admit(ApiResource resource, IKubernetesObject<V1ObjectMeta> obj,
@@ -46,7 +46,7 @@ public static class AdmissionChain
                 causes.Add(FieldErrors.Invalid("metadata.name", name, message));
         LabelRules.ValidateLabels(obj.Metadata.Labels, "metadata.labels", causes);
         LabelRules.ValidateAnnotations(obj.Metadata.Annotations, "metadata.annotations", causes);
-        if (Kinds.TryGetValue(ResourceKey.StoreName(resource), out var kind))
+        if (Kinds.TryGetValue((resource.Group, resource.Resource), out var kind))
             kind.Admit(obj, old, context, causes);
         return causes;
     }

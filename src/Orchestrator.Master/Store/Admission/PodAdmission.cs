@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store.Admission;
 
@@ -33,11 +34,11 @@ public sealed class PodAdmission : IKindAdmission
         if (string.IsNullOrEmpty(previous.NodeName)) allowed.NodeName = next.NodeName;
         allowed.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds;
         allowed.TerminationGracePeriodSeconds = next.TerminationGracePeriodSeconds;
-        if ((previous.Tolerations ?? []).All(t => (next.Tolerations ?? []).Any(n => StoreResources.SameJson(t, n))))
+        if ((previous.Tolerations ?? []).All(t => (next.Tolerations ?? []).Any(n => KubeObjects.SameJson(t, n))))
             allowed.Tolerations = next.Tolerations;
         CopyImages(allowed.Containers, next.Containers);
         CopyImages(allowed.InitContainers, next.InitContainers);
-        return StoreResources.SameJson(allowed, next);
+        return KubeObjects.SameJson(allowed, next);
     }
 
     private static void CopyImages(IList<V1Container>? into, IList<V1Container>? from)

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store.Admission;
 
@@ -21,7 +22,7 @@ public sealed class ReplicaSetAdmission : IKindAdmission
         Selectors.ValidateAgainstTemplate(spec.Selector, spec.Template, "replicaset", causes);
         PodSpecs.Validate(spec.Template?.Spec, "spec.template.spec", causes, ["Always"]);
         if (old is V1ReplicaSet previous && previous.Spec?.Selector is { } selector && spec.Selector is not null &&
-            !StoreResources.SameJson(selector, spec.Selector))
+            !KubeObjects.SameJson(selector, spec.Selector))
             causes.Add(FieldErrors.Invalid("spec.selector", Selectors.Format(spec.Selector), "field is immutable"));
     }
 }
