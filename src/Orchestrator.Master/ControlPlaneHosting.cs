@@ -7,7 +7,7 @@ namespace Orchestrator.Master;
 
 /// <summary>Timing of the control plane. Resync is how often every controller reconciles everything it owns
 /// even without a change (a safety net; changes are handled as they come).</summary>
-public sealed record ControlPlaneOptions
+internal sealed record ControlPlaneOptions
 {
     public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(30);
     public NodeLifecycleSettings NodeLifecycle { get; init; } = NodeLifecycleSettings.Default;
@@ -40,7 +40,7 @@ public sealed record ControlPlaneOptions
 
 /// <summary>The control plane as tests and benchmarks start it on a bare actor system: the same actors the master's
 /// hosting starts with <c>WithControllers</c>, <c>WithScheduler</c> and <c>WithNodeGateway</c>.</summary>
-public static class ControlPlaneHosting
+internal static class ControlPlaneHosting
 {
     /// <summary>Starts every control loop against <paramref name="store"/>; returns the NodeGateway.</summary>
     public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o)

@@ -13,7 +13,7 @@ namespace Orchestrator.Node;
 /// <summary>Builds the node: web host (service proxy, kubelet endpoint, status endpoint), cluster DNS, Docker runtime
 /// and <see cref="NodeIncarnations"/>, which runs the actor system that joins the master's cluster (a new one each
 /// time the cluster removes this node) while everything else keeps running.</summary>
-public static class NodeHost
+internal static class NodeHost
 {
     public static WebApplication Build(NodeOptions options)
     {

@@ -8,7 +8,7 @@ namespace Orchestrator.Node;
 /// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
 /// lower half (the Node's spec.podCIDR; the whole lower half by default). <c>--cluster-cert</c> (a copy of the master's
 /// <c>{data-dir}/cluster.pfx</c>) is required to run; Program checks it so that parsing alone needs no file.</summary>
-public sealed record NodeOptions(
+internal sealed record NodeOptions(
     string Name,
     IPAddress Address,
     string Master,

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Api;
 /// Routing of the Kubernetes API: health, version, discovery, OpenAPI, and every resource path, dispatched by
 /// <see cref="RequestInfo"/> and HTTP method to the REST handlers. Every failure is answered with a Status.
 /// </summary>
-public static class ApiEndpoints
+internal static class ApiEndpoints
 {
     /// <summary>The API's services; <see cref="ObjectStoreClient"/> is registered by the host (it knows the actor system).</summary>
     public static IServiceCollection AddKubernetesApi(this IServiceCollection services)

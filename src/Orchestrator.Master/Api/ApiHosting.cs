@@ -8,7 +8,7 @@ using Orchestrator.Master.Store;
 namespace Orchestrator.Master.Api;
 
 /// <summary>Options of the master's API endpoint, from the command line or configuration.</summary>
-public sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort)
+internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort)
 {
     public static ApiServerOptions From(IConfiguration configuration) => new(
         Path.GetFullPath(configuration["data-dir"] ?? "./.state/master"),
@@ -18,7 +18,7 @@ public sealed record ApiServerOptions(string DataDirectory, string ApiAddress, i
 
 /// <summary>How the host puts the API together: Kestrel on HTTPS with the generated certificate, the store client,
 /// the bearer token check and the endpoints.</summary>
-public static class ApiHosting
+internal static class ApiHosting
 {
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(10);
 

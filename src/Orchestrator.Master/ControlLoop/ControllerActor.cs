@@ -14,7 +14,7 @@ namespace Orchestrator.Master.ControlLoop;
 /// did not. Nothing is reconciled until every watched resource has been listed once, so a controller never acts
 /// on a half-filled cache. Subclasses decide which keys a change affects and how a key is reconciled.
 /// </summary>
-public abstract class ControllerActor : ReceiveActor, IWithTimers
+internal abstract class ControllerActor : ReceiveActor, IWithTimers
 {
     private readonly IReadOnlyList<string> _watched;
     private readonly HashSet<string> _unsynced;

@@ -15,7 +15,7 @@ namespace Orchestrator.Master.ControlLoop;
 /// adding one. Lives inside one actor (not thread-safe); fire-and-forget: the store's replies go to
 /// <c>replyTo</c>, which ignores them. Never reads the store.
 /// </summary>
-public sealed class EventRecorder
+internal sealed class EventRecorder
 {
     public const string Normal = "Normal";
     public const string Warning = "Warning";

@@ -9,11 +9,11 @@ namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>Reflector → controller: the whole current set of one resource (initial list and every relist);
 /// the controller's cache of that resource is replaced by it.</summary>
-public sealed record ResourceListed(string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
+internal sealed record ResourceListed(string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
 
 /// <summary>StoreCall → controller: the store's answer to one request the controller sent with a tag.
 /// Exactly one of <see cref="Stored"/> and <see cref="Failed"/> is set.</summary>
-public sealed record StoreReplied(object Tag, object Request, ObjectStored? Stored, StoreFailed? Failed)
+internal sealed record StoreReplied(object Tag, object Request, ObjectStored? Stored, StoreFailed? Failed)
 {
     public bool Succeeded => Stored is not null;
 }

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.ControlLoop;
 /// A controller's local copy of the resources it watches, fed only by its reflectors (never by its own write
 /// replies, so it moves forward in the store's order). Objects are the store's shared instances: read-only.
 /// </summary>
-public sealed class ObjectCache
+internal sealed class ObjectCache
 {
     private readonly Dictionary<string, Dictionary<ResourceKey, Entry>> _resources = new();
 

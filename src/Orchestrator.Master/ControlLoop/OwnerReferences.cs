@@ -5,7 +5,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>ownerReference helpers: the controller reference that ties a child to the one object managing it.</summary>
-public static class OwnerReferences
+internal static class OwnerReferences
 {
     public static V1OwnerReference? ControllerOf(IKubernetesObject<V1ObjectMeta> obj) =>
         obj.Metadata.OwnerReferences?.FirstOrDefault(r => r.Controller == true);

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>Reading a pod's state the way Kubernetes' controller helpers do (podutil / controller_utils).</summary>
-public static class PodFacts
+internal static class PodFacts
 {
     public static bool IsTerminal(V1Pod pod) => pod.Status?.Phase is "Succeeded" or "Failed";
 

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.ControlLoop;
 /// receives answers the one request it has in flight. The store drops the watch when the reflector stops (it
 /// death-watches subscribers). It never interprets objects.
 /// </summary>
-public sealed class ResourceReflector : ReceiveActor, IWithTimers
+internal sealed class ResourceReflector : ReceiveActor, IWithTimers
 {
     private sealed record Relist
     {

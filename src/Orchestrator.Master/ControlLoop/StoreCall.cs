@@ -8,7 +8,7 @@ namespace Orchestrator.Master.ControlLoop;
 /// correlation): this short-lived child sends the request, waits for the one reply and hands it to the
 /// requester as <see cref="StoreReplied"/> with the requester's tag, then stops. Never blocks, never retries.
 /// </summary>
-public sealed class StoreCall : ReceiveActor
+internal sealed class StoreCall : ReceiveActor
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 

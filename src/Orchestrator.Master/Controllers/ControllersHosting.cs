@@ -4,7 +4,7 @@ using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Controllers;
 
-public static class ControllersHosting
+internal static class ControllersHosting
 {
     /// <summary>Starts the controllers as top-level actors, each finding the store through ActorRegistry key
     /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often

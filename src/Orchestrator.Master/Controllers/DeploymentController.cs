@@ -16,7 +16,7 @@ namespace Orchestrator.Master.Controllers;
 /// history, and writes the Deployment's revision annotation and status. Records ScalingReplicaSet events.
 /// Owns ReplicaSet specs and Deployment status; never touches pods (the ReplicaSet loop does).
 /// </summary>
-public sealed class DeploymentController : ControllerActor
+internal sealed class DeploymentController : ControllerActor
 {
     public const string Component = "deployment-controller";
     public const string RevisionAnnotation = "deployment.kubernetes.io/revision";

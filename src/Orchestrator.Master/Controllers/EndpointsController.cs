@@ -15,7 +15,7 @@ namespace Orchestrator.Master.Controllers;
 /// and deletes the Endpoints when its Service is gone. Services without a selector are left to their users.
 /// Owns Endpoints of selector Services; never touches Services or pods.
 /// </summary>
-public sealed class EndpointsController : ControllerActor
+internal sealed class EndpointsController : ControllerActor
 {
     private const string Services = "services";
     private const string Pods = "pods";

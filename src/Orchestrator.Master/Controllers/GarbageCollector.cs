@@ -21,7 +21,7 @@ namespace Orchestrator.Master.Controllers;
 /// </list>
 /// Never deletes an object that has a live owner, nor anything whose owner kind it does not know.
 /// </summary>
-public sealed class GarbageCollector : ControllerActor
+internal sealed class GarbageCollector : ControllerActor
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";

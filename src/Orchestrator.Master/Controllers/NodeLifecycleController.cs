@@ -9,7 +9,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Controllers;
 
 /// <summary>Node health timing (Kubernetes' node-monitor-grace-period and pod eviction timeout).</summary>
-public sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod, TimeSpan PodEvictionTimeout)
+internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod, TimeSpan PodEvictionTimeout)
 {
     public static NodeLifecycleSettings Default { get; } =
         new(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
@@ -22,7 +22,7 @@ public sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan Monito
 /// timeout are deleted so their controllers recreate them elsewhere — unless no node at all is Ready, where
 /// Kubernetes too stops evicting (full disruption). Writes node conditions and pod readiness; nothing else.
 /// </summary>
-public sealed class NodeLifecycleController : ControllerActor
+internal sealed class NodeLifecycleController : ControllerActor
 {
     public const string Component = "node-controller";
     private const string Nodes = "nodes";

@@ -13,7 +13,7 @@ namespace Orchestrator.Master.Controllers;
 /// (grace period 0, guarded by its uid). Without it such pods stay Terminating forever after an eviction, because
 /// only their node could confirm that their containers stopped.
 /// </summary>
-public sealed class PodGarbageCollector : ControllerActor
+internal sealed class PodGarbageCollector : ControllerActor
 {
     private const string Nodes = "nodes";
     private const string Pods = "pods";

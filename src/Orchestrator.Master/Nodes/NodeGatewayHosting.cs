@@ -5,7 +5,7 @@ using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Nodes;
 
-public static class NodeGatewayHosting
+internal static class NodeGatewayHosting
 {
     /// <summary>Starts the NodeGateway at "/user/node-gateway", where node agents look for it, against the store
     /// registered as <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>), and registers it in the

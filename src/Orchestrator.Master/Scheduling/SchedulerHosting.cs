@@ -4,7 +4,7 @@ using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Scheduling;
 
-public static class SchedulerHosting
+internal static class SchedulerHosting
 {
     /// <summary>Starts the scheduler ("scheduler") against the store registered as <see cref="ObjectStore"/> (so call
     /// this after <c>WithObjectStore</c>).</summary>

@@ -10,7 +10,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Store;
 
 /// <summary>How often the store snapshots and how many recent changes it keeps for watch replay.</summary>
-public sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWindow = 10_000)
+internal sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWindow = 10_000)
 {
     public static ObjectStoreSettings Default { get; } = new();
 }
@@ -38,7 +38,7 @@ public sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWind
 /// (a journal failure stops it), watchers would have to watch again; planning errors are answered as 500
 /// InternalError instead of restarting the actor for that reason.
 /// </summary>
-public sealed class ObjectStore : ReceivePersistentActor
+internal sealed class ObjectStore : ReceivePersistentActor
 {
     public const string ActorName = "object-store";
 

@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Store;
 
 /// <summary>Maps the store's resource names to <see cref="ApiResource"/>s and reaches the spec and status of any
 /// model generically (every model with a spec or status names the property Spec / Status).</summary>
-public static class StoreResources
+internal static class StoreResources
 {
     private static readonly Dictionary<string, ApiResource> ByStoreName =
         ApiResources.All.ToDictionary(ResourceKey.StoreName);

@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Store;
 /// (Kubernetes' watch cache in miniature). A plain class owned by the ObjectStore actor; it never blocks and
 /// only Tells.
 /// </summary>
-public sealed class WatchHub
+internal sealed class WatchHub
 {
     private readonly int _capacity;
     private readonly LinkedList<ObjectChanged> _window = new();

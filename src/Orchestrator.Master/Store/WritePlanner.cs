@@ -6,10 +6,10 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Store;
 
 /// <summary>One object to store or remove; the store stamps its resourceVersion when it persists it.</summary>
-public sealed record PlannedWrite(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool Removed = false);
+internal sealed record PlannedWrite(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool Removed = false);
 
 /// <summary>What a request turns into: the writes in order and the object to answer with, or an error.</summary>
-public sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesObject<V1ObjectMeta>? Result, StoreError? Error = null)
+internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesObject<V1ObjectMeta>? Result, StoreError? Error = null)
 {
     public static WritePlan Fail(StoreError error) => new([], null, error);
     public static WritePlan Unchanged(IKubernetesObject<V1ObjectMeta> current) => new([], current);
@@ -22,7 +22,7 @@ public sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesOb
 /// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
 /// Every object it plans is its own deep copy; the caller's and the stored objects are never modified.
 /// </summary>
-public sealed class WritePlanner(StoreState state) : IAdmissionContext
+internal sealed class WritePlanner(StoreState state) : IAdmissionContext
 {
     public IEnumerable<V1Service> Services => state.List("services").Cast<V1Service>();
 

@@ -15,7 +15,7 @@ namespace Orchestrator.Node.Agent;
 /// and publishing ServicesChanged into the node's Services view (the proxy and DNS read it there). It never touches a container of a desired pod itself — that is
 /// the pod's supervisor's job — and it relays, never invents, pod status.
 /// </summary>
-public sealed class NodeAgent : ReceiveActor, IWithTimers
+internal sealed class NodeAgent : ReceiveActor, IWithTimers
 {
     private readonly NodeAgentSettings _settings;
     private readonly IContainerRuntime _runtime;

@@ -6,7 +6,7 @@ namespace Orchestrator.Node.Host;
 
 /// <summary>Runs iproute2's <c>ip</c> for the /32 addresses the node puts on the pod bridge (ClusterIPs, its DNS
 /// address). Needs root (CAP_NET_ADMIN); failures are logged and reported as false/null, never thrown.</summary>
-public sealed class IpCommand(ILogger log)
+internal sealed class IpCommand(ILogger log)
 {
     /// <summary>Adds <paramref name="address"/>/32 to <paramref name="device"/> with <paramref name="label"/>; true when
     /// it is there afterwards (an address that already exists counts: another node may have added it).</summary>

@@ -13,7 +13,7 @@ namespace Orchestrator.Node.Host;
 /// half by default, for a single-node cluster): the node allocates pod IPs from it, never its network address, its
 /// first usable address (<see cref="DnsAddress"/>, where this node's cluster DNS listens) or its broadcast address.
 /// </summary>
-public sealed record PodNetwork(string Subnet, string IpRange, string Gateway, string Bridge)
+internal sealed record PodNetwork(string Subnet, string IpRange, string Gateway, string Bridge)
 {
     public const string DefaultNetwork = "172.28.0.0/16";
     public const string DefaultPodCidr = "172.28.0.0/17";
@@ -75,7 +75,7 @@ public sealed record PodNetwork(string Subnet, string IpRange, string Gateway, s
 }
 
 /// <summary>What ClusterFirst pods get as resolver configuration: the cluster DNS address and the cluster domain.</summary>
-public sealed record PodDns(string Nameserver, string ClusterDomain)
+internal sealed record PodDns(string Nameserver, string ClusterDomain)
 {
     /// <summary>The kubelet's search path: &lt;ns&gt;.svc.&lt;domain&gt; svc.&lt;domain&gt; &lt;domain&gt;.</summary>
     public IList<string> SearchFor(string @namespace) => [$"{@namespace}.svc.{ClusterDomain}", $"svc.{ClusterDomain}", ClusterDomain];

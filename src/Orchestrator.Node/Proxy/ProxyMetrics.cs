@@ -8,7 +8,7 @@ namespace Orchestrator.Node.Proxy;
 /// The proxy's Prometheus metrics, per service and kind (http requests, tcp connections): totals, errors (5xx or no
 /// backend) and a latency histogram. Written in the Prometheus text format at the node's <c>/metrics</c>.
 /// </summary>
-public sealed class ProxyMetrics
+internal sealed class ProxyMetrics
 {
     private static readonly double[] Buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private readonly ConcurrentDictionary<(string Service, string Kind), Series> _series = new();

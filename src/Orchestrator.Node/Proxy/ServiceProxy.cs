@@ -18,7 +18,7 @@ namespace Orchestrator.Node.Proxy;
 /// addresses of the pod bridge (<see cref="ClusterIpAddresses"/>) before their listeners open. It reads the node's
 /// Services view (<see cref="Services.ServiceDirectory"/>), which calls <see cref="Apply"/> on every change.
 /// </summary>
-public sealed class ServiceProxy
+internal sealed class ServiceProxy
 {
     public const string RouteId = "services";
 

@@ -14,7 +14,7 @@ namespace Orchestrator.Node.Proxy;
 /// <summary>Wires the service proxy into the node's web host: YARP, the reloadable Kestrel listeners and the
 /// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>. The proxy follows the node's
 /// <see cref="ServiceDirectory"/>, which the host registers.</summary>
-public static class ServiceProxyHosting
+internal static class ServiceProxyHosting
 {
     public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint,
         string? clusterIpBridge = null)

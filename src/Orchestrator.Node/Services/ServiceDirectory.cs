@@ -12,7 +12,7 @@ namespace Orchestrator.Node.Services;
 /// into it; the service proxy subscribes; cluster DNS answers names from it and the runtime takes a pod's service
 /// environment variables from it. It owns no sockets and no timers.
 /// </summary>
-public sealed class ServiceDirectory
+internal sealed class ServiceDirectory
 {
     private readonly object _gate = new();
     private volatile Snapshot _snapshot = new(new Dictionary<string, V1Service>(), new Dictionary<string, V1Endpoints>());

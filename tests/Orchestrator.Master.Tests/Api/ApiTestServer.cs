@@ -22,7 +22,7 @@ namespace Orchestrator.Master.Tests.Api;
 /// The API wired to the real ObjectStore on Akka's in-memory journal: in memory (TestServer, for HTTP-level tests) or on
 /// a real loopback HTTPS port with the generated CA and token (for kubectl).
 /// </summary>
-public sealed class ApiTestServer : IAsyncDisposable
+internal sealed class ApiTestServer : IAsyncDisposable
 {
     private const string InMemoryJournal = """
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"

@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Bodies;
 /// malformed JSON and a wrong kind or apiVersion (400), and server-side field validation (Strict → 400,
 /// Warn → a Warning header).
 /// </summary>
-public sealed class RequestBodies(IProtobufBodyDecoder protobuf)
+internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
 {
     public const long MaxBodyBytes = 3 * 1024 * 1024;
     public const string ProtobufMediaType = "application/vnd.kubernetes.protobuf";

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Api.Http;
 /// A refused API request, carrying what the Kubernetes <c>Status</c> answer needs (HTTP code, reason, message,
 /// details). Thrown anywhere below the endpoint and turned into a Status by <see cref="StatusResponses"/>.
 /// </summary>
-public sealed class ApiException(int code, string reason, string message, V1StatusDetails? details = null)
+internal sealed class ApiException(int code, string reason, string message, V1StatusDetails? details = null)
     : Exception(message)
 {
     public int Code { get; } = code;

@@ -1,10 +1,11 @@
 namespace Orchestrator.Master.Api.Http;
 
 /// <summary>What form of answer the client's Accept header asks for. Bodies are always JSON: kubectl lists
-/// protobuf first but accepts JSON, and decodes by the response's Content-Type.</summary>
+/// protobuf first but accepts JSON, and decodes by the response's Content-Type. Public only because test theories
+/// take it as a parameter.</summary>
 public enum ResponseForm { Object, Table, PartialObjectMetadata }
 
-public static class ContentNegotiation
+internal static class ContentNegotiation
 {
     public sealed record MediaRange(string Type, IReadOnlyDictionary<string, string> Parameters)
     {

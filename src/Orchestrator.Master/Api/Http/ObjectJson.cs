@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Api.Http;
 
 /// <summary>API objects as JSON trees (for patching, selecting fields and writing answers), always through
 /// KubernetesJson so IntOrString, quantities and times keep their wire form.</summary>
-public static class ObjectJson
+internal static class ObjectJson
 {
     /// <summary>How answers are written: no HTML-style escaping (a message reads "server's", not "server\u0027s").</summary>
     public static readonly JsonSerializerOptions WriteOptions = new()

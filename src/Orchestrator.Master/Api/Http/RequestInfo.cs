@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Api.Http;
 /// <c>/api/v1[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]</c> and the same under
 /// <c>/apis/{group}/{version}</c>. <c>/api/v1/namespaces/{name}/status|finalize</c> address the namespace itself.
 /// </summary>
-public sealed record RequestInfo(string Group, string Version, string? Namespace, string? ResourceName, string? Name,
+internal sealed record RequestInfo(string Group, string Version, string? Namespace, string? ResourceName, string? Name,
     string? Subresource)
 {
     private static readonly HashSet<string> NamespaceSubresources = ["status", "finalize"];

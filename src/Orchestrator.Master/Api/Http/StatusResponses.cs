@@ -4,7 +4,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Api.Http;
 
 /// <summary>Writes Kubernetes <c>Status</c> objects: every error the API returns is one (never an HTML page).</summary>
-public static class StatusResponses
+internal static class StatusResponses
 {
     // Built as JSON by hand: the KubernetesClient package's V1Status converter cannot write.
     public static JsonObject Failure(ApiException error)

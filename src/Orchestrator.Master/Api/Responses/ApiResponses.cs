@@ -8,7 +8,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Api.Responses;
 
 /// <summary>Writes objects and lists as JSON, or as a Table / PartialObjectMetadata when the client asks.</summary>
-public sealed class ApiResponses(TimeProvider clock)
+internal sealed class ApiResponses(TimeProvider clock)
 {
     public DateTime Now => clock.GetUtcNow().UtcDateTime;
 

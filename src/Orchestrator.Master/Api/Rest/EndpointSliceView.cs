@@ -14,7 +14,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// labelled kubernetes.io/service-name). kubectl 1.32 <c>describe service</c> reads its endpoints from slices,
 /// not from Endpoints, so without this view it would always print <c>Endpoints: &lt;none&gt;</c>.
 /// </summary>
-public sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses responses) : IResourceView
+internal sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses responses) : IResourceView
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 

@@ -13,7 +13,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// deletes the pod (with the Eviction's delete options' UID/resourceVersion preconditions) and answers 201 with a
 /// success Status. There are no PodDisruptionBudgets here, so an eviction is never refused with 429.
 /// </summary>
-public static class EvictionHandler
+internal static class EvictionHandler
 {
     public static async Task EvictAsync(HttpContext context, ObjectStoreClient store, string? ns, string name)
     {

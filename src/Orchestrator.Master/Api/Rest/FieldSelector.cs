@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// (metadata.name and metadata.namespace for all; spec.nodeName/status.phase for pods; involvedObject.*, type,
 /// reason, source for events; …). An unsupported field is a 400, as on a real server.
 /// </summary>
-public sealed class FieldSelector
+internal sealed class FieldSelector
 {
     public sealed record Requirement(string Field, bool Equal, string Value);
 

@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// the cluster protocol, not through leases, but <c>kubectl describe node</c> shows the node's lease (holder and
 /// last renewal), so each node's latest condition heartbeat is presented as one.
 /// </summary>
-public sealed class NodeLeaseView(ObjectStoreClient store, ApiResponses responses) : IResourceView
+internal sealed class NodeLeaseView(ObjectStoreClient store, ApiResponses responses) : IResourceView
 {
     public const string LeaseNamespace = "kube-node-lease";
 

@@ -16,7 +16,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// The generic REST verbs for every <see cref="ApiResource"/>: get, list (and watch), create, update, patch,
 /// delete, deletecollection. Validation beyond the URL/body checks is the store's.
 /// </summary>
-public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
+internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
 {
     private const int PatchAttempts = 5;
 

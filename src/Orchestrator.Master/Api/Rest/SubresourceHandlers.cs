@@ -16,7 +16,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// Subresources: <c>status</c> (writes only .status), <c>scale</c> (autoscaling/v1 Scale over the parent's
 /// spec.replicas — kubectl scale patches it) and <c>binding</c> (assigns a pod to a node).
 /// </summary>
-public sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources)
+internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources)
 {
     public Task HandleAsync(HttpContext context, ApiResource resource, string? ns, string name, string subresource) =>
         (subresource, context.Request.Method) switch

@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// stopping it unsubscribes. If the store dies, or the request falls too far behind, the channel is completed
 /// and the client re-watches, as with a real API server.
 /// </summary>
-public sealed class WatchForwarder : ReceiveActor, IWithTimers
+internal sealed class WatchForwarder : ReceiveActor, IWithTimers
 {
     /// <summary>Periodic wake-up so the request can send bookmarks while nothing changes.</summary>
     public sealed record BookmarkDue

@@ -18,7 +18,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// changes after it. Selectors filter events (an object that stops matching is sent as DELETED). Ends on
 /// timeoutSeconds, on client disconnect, on server shutdown, or when the store ends the feed.
 /// </summary>
-public sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses, IHostApplicationLifetime lifetime,
+internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses responses, IHostApplicationLifetime lifetime,
     ILogger<WatchHandler> logger)
 {
     private static readonly TimeSpan BookmarkInterval = TimeSpan.FromSeconds(30);

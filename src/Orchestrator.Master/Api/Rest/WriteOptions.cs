@@ -7,7 +7,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>Query options and metadata checks shared by the write verbs.</summary>
-public static class WriteOptions
+internal static class WriteOptions
 {
     /// <summary><c>?dryRun=All</c> (the only value Kubernetes defines).</summary>
     public static bool DryRun(HttpContext context)

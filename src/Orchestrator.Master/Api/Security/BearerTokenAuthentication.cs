@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Api.Security;
 /// Requires <c>Authorization: Bearer {token}</c> on every API call except health and version, answering 401 with
 /// a Status otherwise. One static token (written to the data directory at first start) is the whole user model.
 /// </summary>
-public sealed class BearerTokenAuthentication(RequestDelegate next, string token)
+internal sealed class BearerTokenAuthentication(RequestDelegate next, string token)
 {
     /// <summary>Paths served without a bearer token, as a real API server serves them to anyone.</summary>
     public static readonly IReadOnlySet<string> AnonymousPaths =

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Api.Storage;
 /// The API server's way into the ObjectStore actor: Ask with a timeout, replies turned into objects or
 /// <see cref="ApiException"/>s. HTTP requests live outside the actor system, so Ask is the right tool here.
 /// </summary>
-public sealed class ObjectStoreClient(ActorSystem system, Func<CancellationToken, Task<IActorRef>> resolveStore, TimeSpan timeout)
+internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationToken, Task<IActorRef>> resolveStore, TimeSpan timeout)
 {
     public ActorSystem System { get; } = system;
     public TimeSpan Timeout { get; } = timeout;

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Scheduling.Filters;
 /// have room for one more pod (Kubernetes' NodeResourcesFit plugin, with its reasons "Insufficient cpu",
 /// "Insufficient memory", "Too many pods"). A node that reports no allocatable CPU or memory is not limited on it.
 /// </summary>
-public sealed class NodeResourcesFitFilter : ISchedulingFilter
+internal sealed class NodeResourcesFitFilter : ISchedulingFilter
 {
     public string Name => "NodeResourcesFit";
 

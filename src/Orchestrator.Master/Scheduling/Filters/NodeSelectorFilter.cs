@@ -5,7 +5,7 @@ namespace Orchestrator.Master.Scheduling.Filters;
 
 /// <summary>spec.nodeSelector must match the node's labels, and required node affinity terms (matchExpressions
 /// over labels) must hold for one term (Kubernetes' NodeAffinity plugin, without matchFields).</summary>
-public sealed class NodeSelectorFilter : ISchedulingFilter
+internal sealed class NodeSelectorFilter : ISchedulingFilter
 {
     public const string Reason = "node(s) didn't match Pod's node affinity/selector";
 

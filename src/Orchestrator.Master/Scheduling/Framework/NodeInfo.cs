@@ -5,7 +5,7 @@ namespace Orchestrator.Master.Scheduling.Framework;
 
 /// <summary>A node as the scheduler sees it for one decision: the Node and the pods that hold room on it
 /// (bound and not finished, including pods this scheduler has bound but not yet seen back). Immutable.</summary>
-public sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
+internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
 {
     private Resources? _requested;
     private Resources? _nonZeroRequested;
@@ -41,7 +41,7 @@ public sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
 }
 
 /// <summary>A predicate a node must pass to run a pod (Kubernetes' Filter extension point). One class per predicate.</summary>
-public interface ISchedulingFilter
+internal interface ISchedulingFilter
 {
     string Name { get; }
 
@@ -50,7 +50,7 @@ public interface ISchedulingFilter
 }
 
 /// <summary>A preference among feasible nodes (Kubernetes' Score extension point): 0 (worst) to 100 (best).</summary>
-public interface ISchedulingScorer
+internal interface ISchedulingScorer
 {
     string Name { get; }
 

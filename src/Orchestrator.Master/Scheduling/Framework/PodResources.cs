@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Scheduling.Framework;
 
 /// <summary>CPU (millicores) and memory (bytes) a pod asks for, or a node offers.</summary>
-public readonly record struct Resources(long MilliCpu, long Memory)
+internal readonly record struct Resources(long MilliCpu, long Memory)
 {
     public static Resources operator +(Resources a, Resources b) => new(a.MilliCpu + b.MilliCpu, a.Memory + b.Memory);
 }
@@ -14,7 +14,7 @@ public readonly record struct Resources(long MilliCpu, long Memory)
 /// to the limit, as the API server defaults it. Scoring counts pods without requests as 100m CPU and 200Mi
 /// (Kubernetes' non-zero defaults) so empty pods still spread. A node offers status.allocatable (else capacity).
 /// </summary>
-public static class PodResources
+internal static class PodResources
 {
     public const long DefaultMilliCpuRequest = 100;
     public const long DefaultMemoryRequest = 200L * 1024 * 1024;

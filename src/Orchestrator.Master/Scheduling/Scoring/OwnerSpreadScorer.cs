@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Scheduling.Scoring;
 
 /// <summary>Spreads the replicas of one controller across nodes: fewer pods of the same owner on a node scores
 /// higher (Kubernetes' default pod topology spread, by hostname).</summary>
-public sealed class OwnerSpreadScorer : ISchedulingScorer
+internal sealed class OwnerSpreadScorer : ISchedulingScorer
 {
     public string Name => "OwnerSpread";
 

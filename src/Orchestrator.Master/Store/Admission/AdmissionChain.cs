@@ -5,13 +5,13 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>What admission may read of the store besides the object itself (allocations of other objects).</summary>
-public interface IAdmissionContext
+internal interface IAdmissionContext
 {
     IEnumerable<V1Service> Services { get; }
 }
 
 /// <summary>Defaulting and validation of one kind, as Kubernetes' strategy + validation for that kind.</summary>
-public interface IKindAdmission
+internal interface IKindAdmission
 {
     /// <summary>Defaults <paramref name="obj"/> in place (it is the store's private copy) and adds a cause per
     /// violation. <paramref name="old"/> is the stored object on update, null on create.</summary>
@@ -23,7 +23,7 @@ public interface IKindAdmission
 /// Runs before every create and update: the generic metadata rules (name format), then the kind's own
 /// defaulting and validation. A non-empty result means 422 Invalid and nothing is stored.
 /// </summary>
-public static class AdmissionChain
+internal static class AdmissionChain
 {
     // Nodes, endpoints and events have no rules beyond the generic ones, as in this subset of Kubernetes.
     private static readonly Dictionary<(string Group, string Resource), IKindAdmission> Kinds = new()

@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>apps/v1 Deployment: Kubernetes' defaults (replicas 1, RollingUpdate 25%/25%, revisionHistoryLimit 10,
 /// progressDeadlineSeconds 600, pod template defaults) and spec validation; the selector is immutable.</summary>
-public sealed class DeploymentAdmission : IKindAdmission
+internal sealed class DeploymentAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)

@@ -5,10 +5,10 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>One field's violation, as a cause of a Status (Kubernetes' field.Error): the field path, the reason
 /// (FieldValueInvalid, FieldValueRequired, …) and the message.</summary>
-public sealed record StoreErrorCause(string Field, string Reason, string Message);
+internal sealed record StoreErrorCause(string Field, string Reason, string Message);
 
 /// <summary>Field causes worded like Kubernetes' field.Error (reason and message of a Status cause).</summary>
-public static class FieldErrors
+internal static class FieldErrors
 {
     public static StoreErrorCause Invalid(string field, object? value, string detail) =>
         new(field, "FieldValueInvalid", $"Invalid value: {Format(value)}: {detail}");

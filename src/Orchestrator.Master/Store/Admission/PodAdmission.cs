@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Store.Admission;
 /// <summary>core/v1 Pod: pod spec defaults, containers with name and image, status Pending with its QoS class on
 /// create. On update the spec is immutable except for what Kubernetes lets change (container images, active deadline,
 /// added tolerations, a grace period) and spec.nodeName once, which binding sets through an update.</summary>
-public sealed class PodAdmission : IKindAdmission
+internal sealed class PodAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)

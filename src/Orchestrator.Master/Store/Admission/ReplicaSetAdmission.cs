@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>apps/v1 ReplicaSet: replicas default 1, pod template defaults, selector required and matching the
 /// template's labels, immutable selector.</summary>
-public sealed class ReplicaSetAdmission : IKindAdmission
+internal sealed class ReplicaSetAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)
