@@ -13,8 +13,6 @@ internal static class StoreResources
 
     public static ApiResource? Find(string storeName) => ByStoreName.GetValueOrDefault(storeName);
 
-    public static IEnumerable<string> StoreNames => ByStoreName.Keys;
-
     public static bool HasSpec(Type type) => type.GetProperty("Spec") is not null;
 
     public static object? GetSpec(object obj) => obj.GetType().GetProperty("Spec")?.GetValue(obj);

@@ -93,9 +93,6 @@ internal sealed class FieldSelector
         return true;
     }
 
-    /// <summary>True when the selector pins metadata.name (kubectl's wait and delete watches use this).</summary>
-    public string? ExactName => Requirements.FirstOrDefault(r => r is { Field: "metadata.name", Equal: true })?.Value;
-
     private static string ValueAt(JsonObject json, string path)
     {
         JsonNode? node = json;
