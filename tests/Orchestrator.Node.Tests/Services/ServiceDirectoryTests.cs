@@ -56,4 +56,33 @@ public sealed class ServiceDirectoryTests
         Assert.Equal("9090", env["WEB_SERVICE_PORT_METRICS"]);
         Assert.DoesNotContain("ELSEWHERE_SERVICE_HOST", env.Keys);
     }
+
+    [Fact]
+    public void A_subscriber_gets_the_current_view_at_once_and_then_every_change_in_order()
+    {
+        var directory = new ServiceDirectory();
+        directory.Publish(new ServicesChanged(1, [], []));
+        var seen = new List<long>();
+
+        directory.Subscribe(changed => seen.Add(changed.Generation));
+        directory.Publish(new ServicesChanged(2, [], []));
+        directory.Publish(new ServicesChanged(3, [], []));
+
+        Assert.Equal([1, 2, 3], seen);
+    }
+
+    [Fact]
+    public void A_subscriber_that_throws_does_not_keep_the_change_from_the_others()
+    {
+        var directory = new ServiceDirectory();
+        var seen = new List<long>();
+        directory.Subscribe(_ => throw new InvalidOperationException("broken reader"));
+        directory.Subscribe(changed => seen.Add(changed.Generation));
+
+        var error = Assert.Throws<AggregateException>(() => directory.Publish(new ServicesChanged(4, [Service("web", "default", "172.28.128.4", (null, 80))], [])));
+
+        Assert.Equal("broken reader", Assert.Single(error.InnerExceptions).Message);
+        Assert.Equal([4], seen);
+        Assert.NotNull(directory.Addresses("default", "web"));
+    }
 }
