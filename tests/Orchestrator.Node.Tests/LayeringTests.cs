@@ -28,6 +28,13 @@ public sealed class LayeringTests
     }
 
     [Fact]
+    public void Namespaces_follow_the_folders()
+    {
+        var mismatches = SourceFolders.Mismatches(SourceFolders.Of("Orchestrator.Node"), "Orchestrator.Node");
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+    }
+
+    [Fact]
     public void The_reader_sees_references_from_signatures_and_method_bodies()
     {
         var edges = Rule.LayerEdges(References);
