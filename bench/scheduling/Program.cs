@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using k8s.Models;
 using Orchestrator.Bench.Scheduling;
-using Orchestrator.Master.Controllers;
+using Orchestrator.Master;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 

@@ -9,7 +9,7 @@ namespace Orchestrator.Cli;
 /// the KubernetesClient library, and the single-node cluster's life cycle (up, down, status). Every error is one
 /// line on stderr and a non-zero exit code.
 /// </summary>
-public static class CliApp
+internal static class CliApp
 {
     private static readonly Dictionary<string, Func<CommandContext, Task<int>>> Handlers = new()
     {

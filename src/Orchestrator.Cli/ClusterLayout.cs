@@ -1,7 +1,7 @@
 namespace Orchestrator.Cli;
 
 /// <summary>Where the single-node cluster keeps its state, with the same defaults and variables as deploy/lib/common.sh.</summary>
-public sealed record ClusterLayout(string? RepoRoot, string StateDir, string ApiAddress, int ApiPort)
+internal sealed record ClusterLayout(string? RepoRoot, string StateDir, string ApiAddress, int ApiPort)
 {
     public string ApiUrl => $"https://{ApiAddress}:{ApiPort}";
 

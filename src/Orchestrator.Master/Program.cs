@@ -6,6 +6,8 @@ using Orchestrator.Master.Api.Security;
 using Orchestrator.Master;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Diagnostics;
+using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Protocol.Serialization;
@@ -20,6 +22,7 @@ var builder = WebApplication.CreateBuilder();
 builder.Configuration.AddInMemoryCollection(flags.Values!);
 if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);
 var api = ApiServerOptions.From(builder.Configuration);
+var controlPlane = ControlPlaneOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
@@ -40,7 +43,9 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
     .WithObjectStore(new StoreOptions(api.DataDirectory))
-    .WithControlPlane(ControlPlaneOptions.From(builder.Configuration)));
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle)
+    .WithScheduler(controlPlane.Resync)
+    .WithNodeGateway(controlPlane.NodeGateway, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseKubernetesApiServer(api);

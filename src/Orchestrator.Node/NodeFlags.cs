@@ -1,4 +1,4 @@
-using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Host;
 using Orchestrator.Shared.Hosting;
 
 namespace Orchestrator.Node;

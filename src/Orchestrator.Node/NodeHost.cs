@@ -3,9 +3,10 @@ using Orchestrator.Node.Agent;
 using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Diagnostics;
 using Orchestrator.Node.Dns;
+using Orchestrator.Node.Host;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
-using Orchestrator.Shared.Protocol;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node;
@@ -13,7 +14,7 @@ namespace Orchestrator.Node;
 /// <summary>Builds the node: web host (service proxy, kubelet endpoint, status endpoint), cluster DNS, Docker runtime
 /// and <see cref="NodeIncarnations"/>, which runs the actor system that joins the master's cluster (a new one each
 /// time the cluster removes this node) while everything else keeps running.</summary>
-public static class NodeHost
+internal static class NodeHost
 {
     public static WebApplication Build(NodeOptions options)
     {

@@ -9,7 +9,7 @@ namespace Orchestrator.Node;
 /// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
 /// lower half (the Node's spec.podCIDR; the whole lower half by default). <c>--cluster-cert</c> (a copy of the master's
 /// <c>{data-dir}/cluster.pfx</c>) is required to run; Program checks it so that parsing alone needs no file.</summary>
-public sealed record NodeOptions(
+internal sealed record NodeOptions(
     string Name,
     IPAddress Address,
     string Master,
@@ -19,8 +19,8 @@ public sealed record NodeOptions(
     int HealthzPort,
     int KubeletPort = 0,
     string? KubeletTokenFile = null,
-    string PodNetworkCidr = Runtime.PodNetwork.DefaultNetwork,
-    string PodCidr = Runtime.PodNetwork.DefaultPodCidr,
+    string PodNetworkCidr = Host.PodNetwork.DefaultNetwork,
+    string PodCidr = Host.PodNetwork.DefaultPodCidr,
     string ResolvConf = "/etc/resolv.conf",
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
@@ -28,7 +28,7 @@ public sealed record NodeOptions(
     string? ClusterCert = null,
     string LogFormat = "text")
 {
-    public Runtime.PodNetwork PodNetwork => Runtime.PodNetwork.Parse(PodNetworkCidr, PodCidr);
+    public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr);
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -57,7 +57,7 @@ public sealed record NodeOptions(
 
         var address = Get("address", "127.0.0.1");
         // checked here so a wrong range stops the process with one line, before anything starts
-        var podNetwork = Runtime.PodNetwork.Parse(Get("pod-network", Runtime.PodNetwork.DefaultNetwork), values.GetValueOrDefault("pod-cidr") is { Length: > 0 } range ? range : null);
+        var podNetwork = Host.PodNetwork.Parse(Get("pod-network", Host.PodNetwork.DefaultNetwork), values.GetValueOrDefault("pod-cidr") is { Length: > 0 } range ? range : null);
         return new NodeOptions(
             Name: Get("name", Environment.MachineName).ToLowerInvariant(),
             Address: IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"--address '{address}' is not an IP address"),

@@ -10,9 +10,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Host;
 using Orchestrator.Shared.Protocol;
-using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node.Tests;
 

@@ -7,7 +7,7 @@ namespace Orchestrator.Cli.Commands;
 /// orchctl up / down / lab: run deploy/up.sh, down.sh or the lab's scripts and relay their output live, timing each "• step" line the
 /// scripts print, then a summary of the steps and of what runs where (orchctl status).
 /// </summary>
-public static class ClusterCommands
+internal static class ClusterCommands
 {
     public static async Task<int> Up(CommandContext ctx) => await RunScript(ctx, "up.sh", []);
 
@@ -81,7 +81,7 @@ public static class ClusterCommands
 }
 
 /// <summary>Times the scripts' "• step" lines: each step is printed when it starts and ticked with its duration when the next begins.</summary>
-public sealed class StepProgress(TextWriter output)
+internal sealed class StepProgress(TextWriter output)
 {
     private readonly Stopwatch _total = Stopwatch.StartNew();
     private readonly Stopwatch _step = new();

@@ -4,7 +4,7 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>What every command gets: its parsed arguments, the output streams, stdin, and the environment.</summary>
-public sealed class CommandContext(ParsedArgs args, TextWriter stdout, TextWriter stderr, TextReader stdin, Func<string, string?> env)
+internal sealed class CommandContext(ParsedArgs args, TextWriter stdout, TextWriter stderr, TextReader stdin, Func<string, string?> env)
 {
     public ParsedArgs Args { get; } = args;
     public TextWriter Out { get; } = stdout;

@@ -5,7 +5,7 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>orchctl completion bash|zsh: a completion script generated from the command table (commands, flags, resource types).</summary>
-public static class CompletionCommand
+internal static class CompletionCommand
 {
     public static async Task<int> Run(CommandContext ctx)
     {

@@ -5,7 +5,7 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>orchctl delete TYPE NAME… | TYPE/NAME… | TYPE -l selector | -f FILE (background propagation, like kubectl).</summary>
-public static class DeleteCommand
+internal static class DeleteCommand
 {
     public static async Task<int> Run(CommandContext ctx)
     {

@@ -9,7 +9,7 @@ namespace Orchestrator.Cli.Commands;
 /// orchctl describe: the key facts of each object in kubectl's "Key: value" layout — replicas, selector, pod
 /// template (images, ports, env), endpoints, conditions — and the events that name it.
 /// </summary>
-public static class DescribeCommand
+internal static class DescribeCommand
 {
     public static async Task<int> Run(CommandContext ctx)
     {

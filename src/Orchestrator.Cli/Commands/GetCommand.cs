@@ -10,7 +10,7 @@ namespace Orchestrator.Cli.Commands;
 /// orchctl get: the server's Tables (kubectl's columns, computed by the API server), or the objects as yaml/json/name;
 /// -w keeps printing rows from a watch that asks for Tables too.
 /// </summary>
-public static class GetCommand
+internal static class GetCommand
 {
     public static async Task<int> Run(CommandContext ctx)
     {

@@ -4,7 +4,7 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>orchctl logs POD: the pods/{name}/log subresource through the library's typed operation.</summary>
-public static class LogsCommand
+internal static class LogsCommand
 {
     public static async Task<int> Run(CommandContext ctx)
     {

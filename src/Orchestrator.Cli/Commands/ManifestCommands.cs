@@ -10,7 +10,7 @@ namespace Orchestrator.Cli.Commands;
 /// HttpClient (a manifest may hold any kind). Like kubectl, one object's failure does not stop the others;
 /// each failure is one line and the exit code is 1.
 /// </summary>
-public static class ManifestCommands
+internal static class ManifestCommands
 {
     public static Task<int> Create(CommandContext ctx) => ForEach(ctx, "create", async (api, m, type, ns) =>
     {

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>orchctl status: which processes run, and the nodes as the API reports them.</summary>
-public static class StatusCommand
+internal static class StatusCommand
 {
     public static async Task<int> RunAsync(ClusterLayout layout, TextWriter stdout)
     {

@@ -7,7 +7,7 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>run, expose and scale: the seed's imperative command lines, through the library's typed operations.</summary>
-public static class WorkloadCommands
+internal static class WorkloadCommands
 {
     public static async Task<int> Run(CommandContext ctx)
     {

@@ -15,7 +15,7 @@ namespace Orchestrator.Cli.Kube;
 /// operations, and raw requests through the same HttpClient and credentials for what the library has no model for
 /// (server-side Tables, watches as tables, any kind from a manifest).
 /// </summary>
-public sealed class ApiConnection : IDisposable
+internal sealed class ApiConnection : IDisposable
 {
     public const string TableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
 
@@ -151,7 +151,7 @@ public sealed class ApiConnection : IDisposable
 }
 
 /// <summary>A Status answer from the server, with its code (so apply can tell AlreadyExists, logs can tell 501).</summary>
-public sealed class ServerError(int code, string message) : Exception(message)
+internal sealed class ServerError(int code, string message) : Exception(message)
 {
     public int Code { get; } = code;
 }

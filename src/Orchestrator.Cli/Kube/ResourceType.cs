@@ -3,7 +3,7 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Kube;
 
 /// <summary>A resource orchctl knows by name, plural, short name or kind, and where it lives in the REST API.</summary>
-public sealed record ResourceType(string Plural, string Singular, string Kind, string Group, string Version, bool Namespaced, params string[] ShortNames)
+internal sealed record ResourceType(string Plural, string Singular, string Kind, string Group, string Version, bool Namespaced, params string[] ShortNames)
 {
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 

@@ -7,7 +7,7 @@ namespace Orchestrator.Cli.Objects;
 /// What `orchctl expose` builds: a Service named like the object (or --name) whose selector is the object's
 /// selector (Deployment, ReplicaSet: matchLabels; ReplicationController: selector; Pod: its labels), like kubectl.
 /// </summary>
-public sealed record ExposeOptions(string? Name, int? Port, string? TargetPort, string Type, int? NodePort,
+internal sealed record ExposeOptions(string? Name, int? Port, string? TargetPort, string Type, int? NodePort,
     IReadOnlyList<string> ExternalIPs, string Protocol, IReadOnlyDictionary<string, string>? Labels)
 {
     public static ExposeOptions From(ParsedArgs args)

@@ -8,13 +8,13 @@ using Orchestrator.Cli.Parsing;
 namespace Orchestrator.Cli.Objects;
 
 /// <summary>One object from a manifest, as JSON, with what orchctl needs to address it.</summary>
-public sealed record Manifest(string ApiVersion, string Kind, string Name, string? Namespace, JsonObject Body, string Source);
+internal sealed record Manifest(string ApiVersion, string Kind, string Name, string? Namespace, JsonObject Body, string Source);
 
 /// <summary>
 /// Reads manifests like kubectl -f: a file, every .yaml/.yml/.json file of a directory, or "-" (stdin);
 /// multi-document YAML ("---"), a JSON object, a JSON array, or a List whose items are the objects.
 /// </summary>
-public static class Manifests
+internal static class Manifests
 {
     public static IReadOnlyList<Manifest> Read(IEnumerable<string> sources, TextReader stdin)
     {

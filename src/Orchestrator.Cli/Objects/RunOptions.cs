@@ -7,7 +7,7 @@ namespace Orchestrator.Cli.Objects;
 /// What `orchctl run` builds: the Deployment kubectl run created before 1.18 — labels and selector run=NAME
 /// (or --labels), one container named NAME with the image, containerPort/hostPort, env and command/args.
 /// </summary>
-public sealed record RunOptions(string Name, string Image, int Replicas, int? Port, int? HostPort,
+internal sealed record RunOptions(string Name, string Image, int Replicas, int? Port, int? HostPort,
     IReadOnlyDictionary<string, string> Labels, IReadOnlyList<KeyValuePair<string, string>> Env,
     IReadOnlyList<string> Arguments, bool Command)
 {

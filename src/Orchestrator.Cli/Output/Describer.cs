@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace Orchestrator.Cli.Output;
 
 /// <summary>kubectl describe's layout: "Key:  value" lines aligned per level, nested sections, small tables.</summary>
-public sealed class Describer
+internal sealed class Describer
 {
     private readonly StringBuilder _text = new();
 

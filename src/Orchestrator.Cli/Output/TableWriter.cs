@@ -6,7 +6,7 @@ namespace Orchestrator.Cli.Output;
 /// Prints a server-side meta.k8s.io Table like kubectl: upper-case headers, columns padded with three spaces,
 /// priority-1 columns only with -o wide, a NAMESPACE column first with -A.
 /// </summary>
-public sealed class TableWriter(bool wide, bool withNamespace, bool noHeaders = false)
+internal sealed class TableWriter(bool wide, bool withNamespace, bool noHeaders = false)
 {
     private List<(int Index, string Name)>? _columns;
     private int[]? _widths;

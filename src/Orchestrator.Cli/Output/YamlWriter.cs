@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Orchestrator.Cli.Output;
 
 /// <summary>Writes any JSON value as block YAML the way kubectl's -o yaml looks (keys in order, strings quoted when needed).</summary>
-public static class YamlWriter
+internal static class YamlWriter
 {
     public static string Write(JsonElement value)
     {

@@ -9,7 +9,7 @@ namespace Orchestrator.Cli.Parsing;
 /// <c>-x value</c>, <c>-xvalue</c>, bundled switches (<c>-Aw</c>), <c>--switch=false</c>, flags between positionals,
 /// everything after <c>--</c> verbatim, the last value of a flag given twice — and words its errors as kubectl does.
 /// </summary>
-public static class CommandLine
+internal static class CommandLine
 {
     private const string Operands = "operands";
     private static readonly Lazy<RootCommand> Tree = new(Build);

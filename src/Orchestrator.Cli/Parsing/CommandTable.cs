@@ -1,7 +1,7 @@
 namespace Orchestrator.Cli.Parsing;
 
 /// <summary>Every orchctl command with its flags: the single source for parsing, --help and bash completion.</summary>
-public static class CommandTable
+internal static class CommandTable
 {
     private static readonly FlagSpec Output = new("output", 'o', "string", "Output format: one of wide, yaml, json, name.");
     private static readonly FlagSpec Selector = new("selector", 'l', "string", "Selector (label query) to filter on, e.g. -l app=web,tier!=db.");

@@ -5,13 +5,13 @@ namespace Orchestrator.Cli.Parsing;
 /// <param name="Short">One-letter alias ('o' for -o) or null.</param>
 /// <param name="Value">The value's placeholder ("int", "string"); null for a boolean switch.</param>
 /// <param name="Repeatable">Whether the flag may be given several times (--env=A=1 --env=B=2).</param>
-public sealed record FlagSpec(string Name, char? Short, string? Value, string Help, bool Repeatable = false)
+internal sealed record FlagSpec(string Name, char? Short, string? Value, string Help, bool Repeatable = false)
 {
     public bool TakesValue => Value is not null;
 }
 
 /// <summary>A command: its name, usage line, description and flags; the source of --help and of bash completion.</summary>
-public sealed record CommandSpec(string Name, string Usage, string Summary, IReadOnlyList<FlagSpec> Flags, IReadOnlyList<string>? Examples = null)
+internal sealed record CommandSpec(string Name, string Usage, string Summary, IReadOnlyList<FlagSpec> Flags, IReadOnlyList<string>? Examples = null)
 {
     public FlagSpec? Find(string name) => Flags.FirstOrDefault(f => f.Name == name) ?? GlobalFlags.FirstOrDefault(f => f.Name == name);
 

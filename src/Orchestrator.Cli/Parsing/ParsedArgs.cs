@@ -1,7 +1,7 @@
 namespace Orchestrator.Cli.Parsing;
 
 /// <summary>A command line split the way kubectl splits it: positionals, flags, and what follows "--".</summary>
-public sealed class ParsedArgs
+internal sealed class ParsedArgs
 {
     private readonly Dictionary<string, List<string>> _flags = new();
 
@@ -30,7 +30,7 @@ public sealed class ParsedArgs
 }
 
 /// <summary>A mistake on the command line: printed as one line, exit code 1 (kubectl's convention).</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>An error to print as one line and exit non-zero (server errors, unreachable cluster).</summary>
-public sealed class CliException(string message) : Exception(message);
+internal sealed class CliException(string message) : Exception(message);

@@ -1,9 +1,9 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Discovery;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Rest;
-using Orchestrator.Master.Api.Watch;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Orchestrator.Master.Api;
 
@@ -11,12 +11,8 @@ namespace Orchestrator.Master.Api;
 /// Routing of the Kubernetes API: health, version, discovery, OpenAPI, and every resource path, dispatched by
 /// <see cref="RequestInfo"/> and HTTP method to the REST handlers. Every failure is answered with a Status.
 /// </summary>
-public static class ApiEndpoints
+internal static class ApiEndpoints
 {
-    /// <summary>Paths served without a bearer token, as a real API server serves them to anyone.</summary>
-    public static readonly IReadOnlySet<string> AnonymousPaths =
-        new HashSet<string>(StringComparer.Ordinal) { "/healthz", "/livez", "/readyz", "/version" };
-
     /// <summary>The API's services; <see cref="ObjectStoreClient"/> is registered by the host (it knows the actor system).</summary>
     public static IServiceCollection AddKubernetesApi(this IServiceCollection services)
     {

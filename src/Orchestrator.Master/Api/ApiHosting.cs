@@ -1,14 +1,16 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Diagnostics;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api;
 
 /// <summary>Options of the master's API endpoint, from the command line or configuration.</summary>
-public sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort)
+internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort)
 {
     public static ApiServerOptions From(IConfiguration configuration) => new(
         Path.GetFullPath(configuration["data-dir"] ?? "./.state/master"),
@@ -18,7 +20,7 @@ public sealed record ApiServerOptions(string DataDirectory, string ApiAddress, i
 
 /// <summary>How the host puts the API together: Kestrel on HTTPS with the generated certificate, the store client,
 /// the bearer token check and the endpoints.</summary>
-public static class ApiHosting
+internal static class ApiHosting
 {
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(10);
 

@@ -3,8 +3,7 @@ using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Controllers.Deployments;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -17,7 +16,7 @@ namespace Orchestrator.Master.Controllers;
 /// history, and writes the Deployment's revision annotation and status. Records ScalingReplicaSet events.
 /// Owns ReplicaSet specs and Deployment status; never touches pods (the ReplicaSet loop does).
 /// </summary>
-public sealed class DeploymentController : ControllerActor
+internal sealed class DeploymentController : ControllerActor
 {
     public const string Component = "deployment-controller";
     public const string RevisionAnnotation = "deployment.kubernetes.io/revision";

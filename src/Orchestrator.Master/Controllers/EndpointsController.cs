@@ -3,7 +3,7 @@ using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Controllers.Endpoints;
-using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -15,7 +15,7 @@ namespace Orchestrator.Master.Controllers;
 /// and deletes the Endpoints when its Service is gone. Services without a selector are left to their users.
 /// Owns Endpoints of selector Services; never touches Services or pods.
 /// </summary>
-public sealed class EndpointsController : ControllerActor
+internal sealed class EndpointsController : ControllerActor
 {
     private const string Services = "services";
     private const string Pods = "pods";

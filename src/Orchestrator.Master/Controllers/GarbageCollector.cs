@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -21,7 +21,7 @@ namespace Orchestrator.Master.Controllers;
 /// </list>
 /// Never deletes an object that has a live owner, nor anything whose owner kind it does not know.
 /// </summary>
-public sealed class GarbageCollector : ControllerActor
+internal sealed class GarbageCollector : ControllerActor
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";

@@ -2,15 +2,14 @@ using Akka.Actor;
 using Akka.Event;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers;
 
 /// <summary>Node health timing (Kubernetes' node-monitor-grace-period and pod eviction timeout).</summary>
-public sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod, TimeSpan PodEvictionTimeout)
+internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod, TimeSpan PodEvictionTimeout)
 {
     public static NodeLifecycleSettings Default { get; } =
         new(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
@@ -23,7 +22,7 @@ public sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan Monito
 /// timeout are deleted so their controllers recreate them elsewhere — unless no node at all is Ready, where
 /// Kubernetes too stops evicting (full disruption). Writes node conditions and pod readiness; nothing else.
 /// </summary>
-public sealed class NodeLifecycleController : ControllerActor
+internal sealed class NodeLifecycleController : ControllerActor
 {
     public const string Component = "node-controller";
     private const string Nodes = "nodes";

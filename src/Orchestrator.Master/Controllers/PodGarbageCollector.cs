@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers.Informers;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Controllers;
@@ -13,7 +13,7 @@ namespace Orchestrator.Master.Controllers;
 /// (grace period 0, guarded by its uid). Without it such pods stay Terminating forever after an eviction, because
 /// only their node could confirm that their containers stopped.
 /// </summary>
-public sealed class PodGarbageCollector : ControllerActor
+internal sealed class PodGarbageCollector : ControllerActor
 {
     private const string Nodes = "nodes";
     private const string Pods = "pods";

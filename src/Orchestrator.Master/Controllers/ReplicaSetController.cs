@@ -7,7 +7,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Controllers;
 
 /// <summary>Keeps each apps/v1 ReplicaSet's pod count at spec.replicas (the loop is <see cref="ReplicaControllerBase"/>).</summary>
-public sealed class ReplicaSetController : ReplicaControllerBase
+internal sealed class ReplicaSetController : ReplicaControllerBase
 {
     public const string Component = "replicaset-controller";
 

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Controllers;
 
 /// <summary>Keeps each core/v1 ReplicationController's pod count at spec.replicas (the loop is
 /// <see cref="ReplicaControllerBase"/>).</summary>
-public sealed class ReplicationControllerController : ReplicaControllerBase
+internal sealed class ReplicationControllerController : ReplicaControllerBase
 {
     public const string Component = "replication-controller";
 

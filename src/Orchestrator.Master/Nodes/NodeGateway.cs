@@ -2,8 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
@@ -11,7 +10,7 @@ using Orchestrator.Shared.Protocol;
 namespace Orchestrator.Master.Nodes;
 
 /// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object.</summary>
-public sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
+internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 {
     public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromSeconds(10));
 }
@@ -25,7 +24,7 @@ public sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's.
 /// </summary>
-public sealed class NodeGateway : ControllerActor, IWithUnboundedStash
+internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
 {
     private const string Pods = "pods";
     private const string Nodes = "nodes";

@@ -4,7 +4,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Nodes;
 
 /// <summary>How what a node reports is folded into what the store holds. Pure.</summary>
-public static class NodeStatusMerge
+internal static class NodeStatusMerge
 {
     /// <summary>The node's reported status with a Ready condition whose heartbeat is <paramref name="now"/>; a node
     /// that reports no Ready condition is taken to be Ready (it is talking to us).</summary>

@@ -1,9 +1,7 @@
 using Akka.Actor;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -16,7 +14,7 @@ namespace Orchestrator.Master.Scheduling;
 /// change, pods go away, or on resync. Pods it has bound but not yet seen back are "assumed" on their node so two
 /// pods never take the same host port. Writes only spec.nodeName and the PodScheduled condition.
 /// </summary>
-public sealed class Scheduler : ControllerActor
+internal sealed class Scheduler : ControllerActor
 {
     public const string SchedulerName = "default-scheduler";
     private const string Pods = "pods";

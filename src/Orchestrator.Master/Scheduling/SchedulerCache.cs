@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling;
 
@@ -8,7 +9,7 @@ namespace Orchestrator.Master.Scheduling;
 /// pass over the nodes rather than over every pod. A node's <see cref="NodeInfo"/> is rebuilt only when its pods
 /// or the node change. Owned by one actor; not thread-safe.
 /// </summary>
-public sealed class SchedulerCache
+internal sealed class SchedulerCache
 {
     private readonly Dictionary<string, V1Node> _nodes = new();
     private readonly Dictionary<string, Dictionary<string, V1Pod>> _podsByNode = new();

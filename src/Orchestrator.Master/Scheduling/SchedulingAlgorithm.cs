@@ -1,11 +1,12 @@
 using k8s.Models;
 using Orchestrator.Master.Scheduling.Filters;
+using Orchestrator.Master.Scheduling.Framework;
 using Orchestrator.Master.Scheduling.Scoring;
 
 namespace Orchestrator.Master.Scheduling;
 
 /// <summary>The outcome for one pod: a node, or Kubernetes' FitError message saying why none fits.</summary>
-public sealed record ScheduleResult(string? NodeName, string? FailureMessage)
+internal sealed record ScheduleResult(string? NodeName, string? FailureMessage)
 {
     public bool Scheduled => NodeName is not null;
 }
@@ -16,7 +17,7 @@ public sealed record ScheduleResult(string? NodeName, string? FailureMessage)
 /// are reproducible). The failure message counts each reason like Kubernetes:
 /// "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports." Pure.
 /// </summary>
-public sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters, IReadOnlyList<ISchedulingScorer> scorers)
+internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters, IReadOnlyList<ISchedulingScorer> scorers)
 {
     /// <summary>Kubernetes' default plugin order, with our scorers.</summary>
     public static SchedulingAlgorithm Default { get; } = new(

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Store;
 
 /// <summary>The objects a fresh cluster has, as Kubernetes creates them at first start.</summary>
-public static class DefaultObjects
+internal static class DefaultObjects
 {
     public static readonly IReadOnlyList<string> NamespaceNames = ["default", "kube-system", "kube-public", "kube-node-lease"];
 

@@ -16,7 +16,7 @@ namespace Orchestrator.Master.Store;
 /// An object that already has finalizers is only marked (whatever the policy), as in Kubernetes. Deleting a
 /// namespace deletes everything in it, then the namespace.
 /// </summary>
-public static class DeletePolicies
+internal static class DeletePolicies
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
 

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Store;
 /// delete may shorten the grace period, never lengthen it; grace 0 (kubectl --force --grace-period=0, the
 /// controllers) removes it at once. Null plans nothing here (the ordinary delete applies).
 /// </summary>
-public static class GracefulPodDeletion
+internal static class GracefulPodDeletion
 {
     public static WritePlan? Plan(V1Pod pod, long? requestedGrace)
     {

@@ -3,14 +3,14 @@ using Akka.Event;
 using Akka.Persistence;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
-using Orchestrator.Master.Store.Watch;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
 
 /// <summary>How often the store snapshots and how many recent changes it keeps for watch replay.</summary>
-public sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWindow = 10_000)
+internal sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWindow = 10_000)
 {
     public static ObjectStoreSettings Default { get; } = new();
 }
@@ -21,24 +21,15 @@ public sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWind
 /// counter; recovery is the newest snapshot (every <see cref="ObjectStoreSettings.SnapshotEvery"/> records)
 /// plus the records after it. Writes are planned by <see cref="WritePlanner"/> (validation, defaulting,
 /// server-side fields, delete semantics) against the current state; a refused write persists nothing.
-///
-/// Done: create/update (whole object or the status subresource)/delete/get/list/watch with replay from a
-/// bounded window (410 Expired when too old), optimistic concurrency, dry run, no-op updates that write
-/// nothing, seeding of the default namespaces and the "kubernetes" Service, delete propagation as the store's
-/// share of garbage collection: Orphan strips the owner's ownerReferences from dependents, Foreground marks the
-/// owner (deletionTimestamp + foregroundDeletion finalizer) and leaves the dependents to the garbage collector,
-/// an object with finalizers is only marked, removing the last finalizer of a marked object deletes it, and
-/// deleting a namespace deletes everything in it at once.
-///
-/// Not done: Background cascading (the garbage collector deletes dependents on the owner's DELETED change),
-/// removing the foregroundDeletion finalizer (the garbage collector's job; without it a Foreground delete
-/// never finishes), graceful pod termination (pods go at once), namespace phase Terminating, label/field
-/// selectors and paging (the API layer filters lists), admission beyond the kinds in Admission/, compaction of
-/// the journal (only older snapshots are deleted). Subscriptions live in memory: if the store ever restarted
-/// (a journal failure stops it), watchers would have to watch again; planning errors are answered as 500
-/// InternalError instead of restarting the actor for that reason.
+/// Watches replay from a bounded window (<see cref="ObjectStoreSettings.WatchWindow"/>; older is 410 Expired).
+/// The store's share of deletion: Orphan strips ownerReferences from dependents, Foreground and finalizers only
+/// mark the object, removing the last finalizer of a marked object deletes it, a pod is deleted gracefully
+/// (<see cref="GracefulPodDeletion"/>), and deleting a namespace deletes everything in it. Cascading to
+/// dependents is the garbage collector's job, filtering and paging of lists the API's.
+/// Subscriptions live in memory: if the store ever restarted (a journal failure stops it), watchers would have to
+/// watch again; planning errors are answered as 500 InternalError instead of restarting the actor for that reason.
 /// </summary>
-public sealed class ObjectStore : ReceivePersistentActor
+internal sealed class ObjectStore : ReceivePersistentActor
 {
     public const string ActorName = "object-store";
 

@@ -7,14 +7,14 @@ using Orchestrator.Master.Store.Persistence;
 namespace Orchestrator.Master.Store;
 
 /// <summary>Where the store keeps its journal and snapshots.</summary>
-public sealed record StoreOptions(string DataDirectory)
+internal sealed record StoreOptions(string DataDirectory)
 {
     public ObjectStoreSettings Settings { get; init; } = ObjectStoreSettings.Default;
 
     public string DatabasePath => Path.Combine(DataDirectory, "store.db");
 }
 
-public static class ObjectStoreHosting
+internal static class ObjectStoreHosting
 {
     /// <summary>
     /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> (Akka.Persistence.Sql, tables

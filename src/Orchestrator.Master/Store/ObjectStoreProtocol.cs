@@ -1,6 +1,7 @@
 using Akka.Actor;
-using k8s;
+using Orchestrator.Master.Store.Admission;
 using k8s.Models;
+using k8s;
 
 namespace Orchestrator.Master.Store;
 
@@ -16,12 +17,12 @@ namespace Orchestrator.Master.Store;
 /// <summary>Create. Validates, defaults and fills uid, creationTimestamp, generation, resourceVersion
 /// (and for Services clusterIP and nodePorts). Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>
 /// (409 AlreadyExists, 422 Invalid, 404 NotFound when the namespace does not exist).</summary>
-public sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool DryRun = false);
+internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool DryRun = false);
 
 /// <summary>Replace. When metadata.resourceVersion is set it must equal the stored one (409 Conflict otherwise).
 /// <see cref="Subresource"/> "status" changes only .status; null changes everything but .status, and bumps
 /// metadata.generation when .spec changed. Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>.</summary>
-public sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, string? Subresource = null,
+internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, string? Subresource = null,
     bool DryRun = false);
 
 /// <summary>Delete. Preconditions (uid, resourceVersion) are checked when given. Dependents are removed by the
@@ -31,14 +32,14 @@ public sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMet
 /// above 0 is marked (deletionTimestamp = now + grace, deletionGracePeriodSeconds) and removed when its node
 /// reports its containers stopped; null means the pod's terminationGracePeriodSeconds (the API's default), and
 /// 0 — the default for controllers — removes it at once.</summary>
-public sealed record DeleteObject(ResourceKey Key, string? PreconditionUid = null, string? PreconditionResourceVersion = null,
+internal sealed record DeleteObject(ResourceKey Key, string? PreconditionUid = null, string? PreconditionResourceVersion = null,
     string PropagationPolicy = "Background", bool DryRun = false, long? GracePeriodSeconds = 0);
 
 /// <summary>Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/> (404).</summary>
-public sealed record GetObject(ResourceKey Key);
+internal sealed record GetObject(ResourceKey Key);
 
 /// <summary>All objects of a resource, in one namespace or (null) all. Replies <see cref="ObjectsListed"/>.</summary>
-public sealed record ListObjects(string Resource, string? Namespace = null);
+internal sealed record ListObjects(string Resource, string? Namespace = null);
 
 /// <summary>
 /// Subscribes <see cref="Subscriber"/> to changes of one resource ("*" for all) in one namespace (null for all).
@@ -47,23 +48,21 @@ public sealed record ListObjects(string Resource, string? Namespace = null);
 /// Replies <see cref="WatchStarted"/> with the current resourceVersion, then sends <see cref="ObjectChanged"/>
 /// messages to the subscriber until <see cref="Unwatch"/> or the subscriber terminates.
 /// </summary>
-public sealed record WatchObjects(string Resource, string? Namespace, long? FromResourceVersion, IActorRef Subscriber);
+internal sealed record WatchObjects(string Resource, string? Namespace, long? FromResourceVersion, IActorRef Subscriber);
 
-public sealed record Unwatch(IActorRef Subscriber);
+internal sealed record Unwatch(IActorRef Subscriber);
 
-public sealed record WatchStarted(long ResourceVersion);
+internal sealed record WatchStarted(long ResourceVersion);
 
-public sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object);
+internal sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object);
 
-public sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
+internal sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
 
-public sealed record StoreFailed(StoreError Error);
+internal sealed record StoreFailed(StoreError Error);
 
 /// <summary>A refused request, in the terms of a Kubernetes Status: HTTP code, reason (NotFound, AlreadyExists,
 /// Conflict, Invalid, BadRequest, Gone/Expired, …), message, and for Invalid the field causes.</summary>
-public sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null);
-
-public sealed record StoreErrorCause(string Field, string Reason, string Message);
+internal sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null);
 
 /// <summary>One change: Type is ADDED, MODIFIED or DELETED; ResourceVersion is the change's version.</summary>
-public sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);
+internal sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);

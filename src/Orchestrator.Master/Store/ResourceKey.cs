@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Store;
 
 /// <summary>The identity of a stored object: its resource (plural, e.g. "pods"; unique across groups except
 /// events, see <see cref="ApiResource"/>), namespace (null for cluster-scoped kinds) and name.</summary>
-public sealed record ResourceKey(string Resource, string? Namespace, string Name)
+internal sealed record ResourceKey(string Resource, string? Namespace, string Name)
 {
     public static ResourceKey Of(ApiResource resource, IKubernetesObject<V1ObjectMeta> obj) =>
         new(StoreName(resource), resource.Namespaced ? obj.Metadata.NamespaceProperty : null, obj.Metadata.Name);

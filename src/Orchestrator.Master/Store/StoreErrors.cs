@@ -1,9 +1,10 @@
+using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
 
 /// <summary>The store's refusals, worded exactly as the Kubernetes API server words them.</summary>
-public static class StoreErrors
+internal static class StoreErrors
 {
     /// <summary>"deployments.apps" or "pods": how Kubernetes names a resource in NotFound/AlreadyExists/Conflict.</summary>
     public static string QualifiedResource(ApiResource r) => r.Group.Length == 0 ? r.Resource : $"{r.Resource}.{r.Group}";

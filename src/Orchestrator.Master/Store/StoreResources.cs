@@ -6,14 +6,12 @@ namespace Orchestrator.Master.Store;
 
 /// <summary>Maps the store's resource names to <see cref="ApiResource"/>s and reaches the spec and status of any
 /// model generically (every model with a spec or status names the property Spec / Status).</summary>
-public static class StoreResources
+internal static class StoreResources
 {
     private static readonly Dictionary<string, ApiResource> ByStoreName =
         ApiResources.All.ToDictionary(ResourceKey.StoreName);
 
     public static ApiResource? Find(string storeName) => ByStoreName.GetValueOrDefault(storeName);
-
-    public static IEnumerable<string> StoreNames => ByStoreName.Keys;
 
     public static bool HasSpec(Type type) => type.GetProperty("Spec") is not null;
 
@@ -29,7 +27,4 @@ public static class StoreResources
         obj.ApiVersion = r.GroupVersion;
         obj.Kind = r.Kind;
     }
-
-    public static bool SameJson(object? a, object? b) =>
-        (a is null && b is null) || (a is not null && b is not null && KubeObjects.Serialize(a) == KubeObjects.Serialize(b));
 }

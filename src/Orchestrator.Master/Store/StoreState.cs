@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Store;
 /// lists come out sorted), and the last resourceVersion. A plain class, changed only by applying persisted
 /// records, so recovery and live writes produce the same state.
 /// </summary>
-public sealed class StoreState
+internal sealed class StoreState
 {
     private readonly Dictionary<string, SortedDictionary<string, IKubernetesObject<V1ObjectMeta>>> _byResource = new();
 

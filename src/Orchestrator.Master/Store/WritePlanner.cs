@@ -6,10 +6,10 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Store;
 
 /// <summary>One object to store or remove; the store stamps its resourceVersion when it persists it.</summary>
-public sealed record PlannedWrite(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool Removed = false);
+internal sealed record PlannedWrite(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool Removed = false);
 
 /// <summary>What a request turns into: the writes in order and the object to answer with, or an error.</summary>
-public sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesObject<V1ObjectMeta>? Result, StoreError? Error = null)
+internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesObject<V1ObjectMeta>? Result, StoreError? Error = null)
 {
     public static WritePlan Fail(StoreError error) => new([], null, error);
     public static WritePlan Unchanged(IKubernetesObject<V1ObjectMeta> current) => new([], current);
@@ -22,7 +22,7 @@ public sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesOb
 /// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
 /// Every object it plans is its own deep copy; the caller's and the stored objects are never modified.
 /// </summary>
-public sealed class WritePlanner(StoreState state) : IAdmissionContext
+internal sealed class WritePlanner(StoreState state) : IAdmissionContext
 {
     public IEnumerable<V1Service> Services => state.List("services").Cast<V1Service>();
 
@@ -106,7 +106,7 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
             if (StoreResources.HasSpec(resource.ObjectType) &&
-                !StoreResources.SameJson(StoreResources.GetSpec(old), StoreResources.GetSpec(obj)))
+                !KubeObjects.SameJson(StoreResources.GetSpec(old), StoreResources.GetSpec(obj)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = AdmissionChain.Admit(resource, obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
@@ -114,7 +114,7 @@ public sealed class WritePlanner(StoreState state) : IAdmissionContext
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
-        if (StoreResources.SameJson(obj, old)) return WritePlan.Unchanged(old);
+        if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old);
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
         if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0)

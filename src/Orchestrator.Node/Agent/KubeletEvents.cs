@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Node.Agent;
 
 /// <summary>Events about a pod as the kubelet writes them (source component "kubelet", host = node).</summary>
-public static class KubeletEvents
+internal static class KubeletEvents
 {
     public static Corev1Event ForPod(V1Pod pod, string? containerName, string type, string reason, string message, string nodeName, DateTime now)
     {

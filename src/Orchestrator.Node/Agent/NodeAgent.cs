@@ -2,8 +2,8 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using k8s.Models;
-using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Agent;
@@ -12,14 +12,14 @@ namespace Orchestrator.Node.Agent;
 /// The node's side of the node protocol (the kubelet's main loop). Owns: registration with the master's
 /// NodeGateway (again after every master restart), heartbeats, the set of PodSupervisor children (one per desired
 /// pod uid, level-triggered against each DesiredPodsChanged), the orphan sweep (containers whose pod is not desired),
-/// and handing ServicesChanged to the service proxy. It never touches a container of a desired pod itself — that is
+/// and publishing ServicesChanged into the node's Services view (the proxy and DNS read it there). It never touches a container of a desired pod itself — that is
 /// the pod's supervisor's job — and it relays, never invents, pod status.
 /// </summary>
-public sealed class NodeAgent : ReceiveActor, IWithTimers
+internal sealed class NodeAgent : ReceiveActor, IWithTimers
 {
     private readonly NodeAgentSettings _settings;
     private readonly IContainerRuntime _runtime;
-    private readonly IServiceProxy _proxy;
+    private readonly ServiceDirectory _services;
     private readonly NodeDescription _description;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -39,14 +39,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, IServiceProxy proxy) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, proxy));
+    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services));
 
-    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, IServiceProxy proxy)
+    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services)
     {
         _settings = settings;
         _runtime = runtime;
-        _proxy = proxy;
+        _services = services;
         _gatewayPath = settings.GatewayPath;
         _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort, settings.PodCidr);
 
@@ -272,8 +272,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         if (changed.Generation < _servicesGeneration) return;
         _servicesGeneration = changed.Generation;
-        try { _proxy.Apply(changed); }
-        catch (Exception e) { _log.Error(e, "Service proxy rejected services generation {0}", changed.Generation); }
+        try { _services.Publish(changed); }
+        catch (Exception e) { _log.Error(e, "A reader of the node's services rejected services generation {0}", changed.Generation); }
     }
 
     // ---- orphans -----------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ using Orchestrator.Node.Runtime;
 
 namespace Orchestrator.Node.Agent;
 
-public sealed record NodeAgentSettings(
+internal sealed record NodeAgentSettings(
     string NodeName,
     string Address,
     /// <summary>Where RegisterNode goes until the cluster tells us the master member's address.</summary>

@@ -8,7 +8,7 @@ namespace Orchestrator.Node.Agent;
 /// The Node object this machine registers, and the status it posts on each heartbeat: capacity from the
 /// machine, addresses from the node's options, kubelet-like nodeInfo. Reads /proc and /etc once.
 /// </summary>
-public sealed class NodeDescription
+internal sealed class NodeDescription
 {
     public const string KubeletVersion = "v1.32.0-orchestrator";
 

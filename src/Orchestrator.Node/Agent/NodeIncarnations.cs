@@ -2,15 +2,15 @@ using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
-using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
 using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node.Agent;
 
 /// <summary>Where and how the node's actor system joins the master's cluster.</summary>
-public sealed record NodeClusterOptions(string Address, int Port, string Master, X509Certificate2 Certificate, NodeAgentSettings Agent);
+internal sealed record NodeClusterOptions(string Address, int Port, string Master, X509Certificate2 Certificate, NodeAgentSettings Agent);
 
 /// <summary>
 /// Runs the node's actor system with its NodeAgent, and a fresh one whenever it ends: a member the cluster has
@@ -19,7 +19,7 @@ public sealed record NodeClusterOptions(string Address, int Port, string Master,
 /// system is replaced: the web host around it — the service proxy's listeners, cluster DNS, the kubelet endpoint —
 /// keeps serving with what it last knew, so Service traffic does not pause while the node rejoins.
 /// </summary>
-public sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, IServiceProxy proxy, ILoggerFactory loggers,
+internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, ServiceDirectory services, ILoggerFactory loggers,
     ILogger<NodeIncarnations> log) : BackgroundService
 {
     public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
@@ -33,7 +33,7 @@ public sealed class NodeIncarnations(NodeClusterOptions options, IContainerRunti
         {
             var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, Setup());
             Current = system;
-            system.ActorOf(NodeAgent.Props(options.Agent, runtime, proxy), NodeProtocolNames.AgentActorName);
+            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services), NodeProtocolNames.AgentActorName);
             var stopRequested = new TaskCompletionSource();
             await using (stopping.Register(() => stopRequested.TrySetResult()))
                 await Task.WhenAny(system.WhenTerminated, stopRequested.Task);

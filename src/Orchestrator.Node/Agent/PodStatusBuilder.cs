@@ -4,7 +4,7 @@ using Orchestrator.Node.Runtime;
 namespace Orchestrator.Node.Agent;
 
 /// <summary>What the PodSupervisor knows about one container of its pod, at one moment.</summary>
-public sealed record ContainerView(
+internal sealed record ContainerView(
     V1Container Spec,
     string? ContainerId,
     ContainerObservation? Current,
@@ -21,7 +21,7 @@ public sealed record ContainerView(
 /// conditions. Pure: the same inputs give the same status, and condition transition times are carried over
 /// from <c>previous</c> while a condition keeps its value, so an unchanged pod gives an identical status.
 /// </summary>
-public static class PodStatusBuilder
+internal static class PodStatusBuilder
 {
     public static V1PodStatus Build(
         V1Pod pod, IReadOnlyList<ContainerView> containers, string hostIp, DateTime startTime, V1PodStatus? previous, DateTime now,

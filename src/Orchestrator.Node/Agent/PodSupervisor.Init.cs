@@ -1,5 +1,4 @@
 using k8s.Models;
-using Orchestrator.Node.Runtime;
 
 namespace Orchestrator.Node.Agent;
 
@@ -8,7 +7,7 @@ namespace Orchestrator.Node.Agent;
 /// restarted with the usual back-off unless the pod's restartPolicy is Never, in which case the pod fails.
 /// App containers start only once all have completed.
 /// </summary>
-public sealed partial class PodSupervisor
+internal sealed partial class PodSupervisor
 {
     private bool _initFailed;
 

@@ -6,7 +6,7 @@ using Orchestrator.Node.Runtime;
 namespace Orchestrator.Node.Agent;
 
 /// <summary>The PodSupervisor's probes: liveness kills and restarts, readiness sets the ready flag, startup gates both.</summary>
-public sealed partial class PodSupervisor
+internal sealed partial class PodSupervisor
 {
     // ---- probes -------------------------------------------------------------------------------------------
 

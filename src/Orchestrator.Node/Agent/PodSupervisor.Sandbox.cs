@@ -12,7 +12,7 @@ namespace Orchestrator.Node.Agent;
 /// sandbox and the IP. A pod whose containers have all finished for good (restartPolicy) gives its sandbox back and
 /// gets no new one.
 /// </summary>
-public sealed partial class PodSupervisor
+internal sealed partial class PodSupervisor
 {
     private PodSandbox? _sandbox;
     private string? _podIp;

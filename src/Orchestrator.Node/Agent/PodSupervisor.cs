@@ -16,7 +16,7 @@ namespace Orchestrator.Node.Agent;
 /// removes them, the sandbox last. It never decides whether the pod should exist — the NodeAgent does — and never
 /// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
 /// </summary>
-public sealed partial class PodSupervisor : ReceiveActor, IWithTimers
+internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
     private readonly IContainerRuntime _runtime;
     private readonly PodSupervisorSettings _settings;

@@ -4,14 +4,14 @@ using Orchestrator.Node.Agent.Probes;
 namespace Orchestrator.Node.Agent;
 
 /// <summary>NodeAgent → PodSupervisor: a newer copy of the desired pod (same uid).</summary>
-public sealed record PodUpdated(V1Pod Pod);
+internal sealed record PodUpdated(V1Pod Pod);
 
 /// <summary>NodeAgent → PodSupervisor: the pod is no longer desired (or is being deleted): stop and remove its
 /// containers, then stop. With <paramref name="ReportFinalStatus"/>, the terminated status is reported first.</summary>
-public sealed record StopPod(bool ReportFinalStatus);
+internal sealed record StopPod(bool ReportFinalStatus);
 
 /// <summary>NodeAgent → PodSupervisor: the master may have missed reports (it (re)registered us): report again.</summary>
-public sealed record ResendPodStatus
+internal sealed record ResendPodStatus
 {
     public static readonly ResendPodStatus Instance = new();
 }
@@ -31,7 +31,7 @@ internal sealed record ProbeTick
 /// <summary>A probe of one container instance finished (results for an instance that is gone are ignored).</summary>
 internal sealed record ProbeCompleted(string Container, string ContainerId, ProbeKind Kind, ProbeResult Result);
 
-public sealed record PodSupervisorSettings(
+internal sealed record PodSupervisorSettings(
     string NodeName,
     string HostAddress,
     TimeSpan SyncInterval,

@@ -2,11 +2,12 @@ using System.Net;
 using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Services;
 
 namespace Orchestrator.Node.Dns;
 
 /// <summary>Where the node's cluster DNS listens, its domain, and the resolv.conf whose name servers get other names.</summary>
-public sealed record ClusterDnsOptions(IPEndPoint Listen, string ClusterDomain, string ResolvConf, int UpstreamPort = 53);
+internal sealed record ClusterDnsOptions(IPEndPoint Listen, string ClusterDomain, string ResolvConf, int UpstreamPort = 53);
 
 /// <summary>
 /// The node's CoreDNS: answers A queries for <c>&lt;svc&gt;.&lt;ns&gt;.svc.&lt;domain&gt;</c> and its shorter forms
@@ -15,7 +16,7 @@ public sealed record ClusterDnsOptions(IPEndPoint Listen, string ClusterDomain, 
 /// servers of the resolv.conf file (re-read on each forward, so edits apply at once). Pods use it as their
 /// nameserver (dnsPolicy ClusterFirst). UDP and TCP on the pod network's gateway address.
 /// </summary>
-public sealed class ClusterDns : IDisposable
+internal sealed class ClusterDns : IDisposable
 {
     private const int Ttl = 5;
     private readonly ClusterDnsOptions _options;

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Node.Proxy;
-using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Host;
 
 namespace Orchestrator.Node.Dns;
 
@@ -11,7 +10,7 @@ namespace Orchestrator.Node.Dns;
 /// which Docker already put there; any other is added as a /32 labelled <c>&lt;bridge&gt;:dns</c> and removed when the
 /// node stops cleanly (no other node uses it: each node's range, hence DNS address, is its own).
 /// </summary>
-public sealed class NodeDnsAddress(PodNetwork pods, ILogger log)
+internal sealed class NodeDnsAddress(PodNetwork pods, ILogger log)
 {
     private readonly IpCommand _ip = new(log);
     private bool _added;

@@ -4,7 +4,7 @@ namespace Orchestrator.Node.Dns;
 
 /// <summary>The upstream name servers of a resolv.conf file (the kubelet's <c>--resolv-conf</c>): its
 /// <c>nameserver</c> lines, in order. A missing or unreadable file means no upstreams: other names answer SERVFAIL.</summary>
-public static class ResolvConf
+internal static class ResolvConf
 {
     public static IReadOnlyList<IPAddress> Nameservers(string path)
     {

@@ -10,7 +10,7 @@ namespace Orchestrator.Node.Proxy;
 /// waits. Failing the connect after <see cref="ConnectTimeout"/> as a connection error lets
 /// <see cref="RetryOnConnectFailure"/> send the request to another pod, exactly as for a refused connection.
 /// </summary>
-public sealed class BoundedConnectHttpClientFactory : ForwarderHttpClientFactory
+internal sealed class BoundedConnectHttpClientFactory : ForwarderHttpClientFactory
 {
     /// <summary>Pods are on this machine's bridge or a neighbour's: a healthy one accepts well within this.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);

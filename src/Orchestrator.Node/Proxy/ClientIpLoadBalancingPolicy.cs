@@ -8,7 +8,7 @@ namespace Orchestrator.Node.Proxy;
 /// Service <c>sessionAffinity: ClientIP</c>: the same client address goes to the same endpoint while the set of
 /// endpoints stays the same (kube-proxy keeps an affinity table with a timeout; a stable hash is the small version).
 /// </summary>
-public sealed class ClientIpLoadBalancingPolicy : ILoadBalancingPolicy
+internal sealed class ClientIpLoadBalancingPolicy : ILoadBalancingPolicy
 {
     public const string PolicyName = "ClientIP";
 

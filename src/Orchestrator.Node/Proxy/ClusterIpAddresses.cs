@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Host;
 
 namespace Orchestrator.Node.Proxy;
 
@@ -14,7 +15,7 @@ namespace Orchestrator.Node.Proxy;
 /// <c>deploy/down.sh</c> (only when no other node process runs) and is harmless meanwhile. Needs root
 /// (CAP_NET_ADMIN); without it ClusterIPs stay unserved and the failure is logged once per address.
 /// </summary>
-public sealed class ClusterIpAddresses
+internal sealed class ClusterIpAddresses
 {
     private readonly string? _bridge;
     private readonly IpCommand _ip;

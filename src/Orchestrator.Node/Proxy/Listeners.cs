@@ -10,7 +10,7 @@ namespace Orchestrator.Node.Proxy;
 /// reload token, and Kestrel stops the removed endpoints and binds the new ones without a restart. (A bind failure
 /// — port in use — is logged by Kestrel and leaves the other endpoints alone.)
 /// </summary>
-public sealed class Listeners : ConfigurationProvider, IConfigurationSource
+internal sealed class Listeners : ConfigurationProvider, IConfigurationSource
 {
     private IReadOnlySet<IPEndPoint> _current = new HashSet<IPEndPoint>();
 

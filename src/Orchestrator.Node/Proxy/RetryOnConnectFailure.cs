@@ -11,7 +11,7 @@ namespace Orchestrator.Node.Proxy;
 /// dead pod, so repeating is safe. The destinations the load balancer chose from are remembered by
 /// <see cref="RememberCandidates"/>, which runs before it.
 /// </summary>
-public static class RetryOnConnectFailure
+internal static class RetryOnConnectFailure
 {
     private const string CandidatesKey = "orchestrator.proxy.candidates";
 

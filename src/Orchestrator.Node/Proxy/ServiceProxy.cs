@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Node.Dns;
 using Orchestrator.Shared.Protocol;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
@@ -16,10 +15,10 @@ namespace Orchestrator.Node.Proxy;
 /// Requests are routed by <see cref="RouteByListenerAsync"/> (the connection's local IP:port picks the cluster) and
 /// then balanced by YARP across the ready endpoints; a cluster without endpoints answers 503. Connections that are
 /// not HTTP are forwarded at L4 by the <see cref="TcpForwarder"/> from the same snapshot. ClusterIPs become local
-/// addresses of the pod bridge (<see cref="ClusterIpAddresses"/>) before their listeners open. Each Apply also
-/// publishes the services to the <see cref="ServiceDirectory"/> (cluster DNS, service env vars).
+/// addresses of the pod bridge (<see cref="ClusterIpAddresses"/>) before their listeners open. It reads the node's
+/// Services view (<see cref="Services.ServiceDirectory"/>), which calls <see cref="Apply"/> on every change.
 /// </summary>
-public sealed class ServiceProxy : IServiceProxy
+internal sealed class ServiceProxy
 {
     public const string RouteId = "services";
 
@@ -29,21 +28,19 @@ public sealed class ServiceProxy : IServiceProxy
     private readonly ILogger<ServiceProxy> _log;
     private readonly object _applyLock = new();
     private readonly ClusterIpAddresses _clusterIpAddresses;
-    private readonly ServiceDirectory _directory;
     private readonly SharedListenSockets _sockets;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
     private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
     private IReadOnlyList<string> _lastSkipped = [];
 
     public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log,
-        ClusterIpAddresses? clusterIpAddresses = null, ServiceDirectory? directory = null, SharedListenSockets? sockets = null)
+        ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null)
     {
         _nodeAddress = nodeAddress;
         _yarp = yarp;
         _listeners = listeners;
         _log = log;
         _clusterIpAddresses = clusterIpAddresses ?? new ClusterIpAddresses(null, log);
-        _directory = directory ?? new ServiceDirectory();
         _sockets = sockets ?? new SharedListenSockets();
     }
 
@@ -61,10 +58,11 @@ public sealed class ServiceProxy : IServiceProxy
 
     public IReadOnlyDictionary<IPEndPoint, string> ClusterByListener => _clusterByListener;
 
+    /// <summary>Replaces the proxy's configuration with the whole, newest set of Services and Endpoints; cheap and
+    /// non-blocking (listeners open and close in the background).</summary>
     public void Apply(ServicesChanged services)
     {
         var plan = YarpConfigFromEndpoints.Build(services, _nodeAddress, _clusterIpAddresses.Enabled);
-        _directory.Publish(services);
         lock (_applyLock)
         {
             // a ClusterIP listener can bind only once its address is local; one that could not be added waits

@@ -3,8 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Orchestrator.Node.Dns;
+using Orchestrator.Node.Services;
 using Yarp.ReverseProxy.Model;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
@@ -13,8 +12,9 @@ using Yarp.ReverseProxy.LoadBalancing;
 namespace Orchestrator.Node.Proxy;
 
 /// <summary>Wires the service proxy into the node's web host: YARP, the reloadable Kestrel listeners and the
-/// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>.</summary>
-public static class ServiceProxyHosting
+/// node's small status endpoint (/healthz, /status) on <c>statusEndPoint</c>. The proxy follows the node's
+/// <see cref="ServiceDirectory"/>, which the host registers.</summary>
+internal static class ServiceProxyHosting
 {
     public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint,
         string? clusterIpBridge = null)
@@ -24,15 +24,12 @@ public static class ServiceProxyHosting
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(sockets);
         builder.WebHost.UseSockets(transport => transport.CreateBoundListenSocket = sockets.Create);
-        builder.Services.TryAddSingleton<ServiceDirectory>();
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
-            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()),
-            sp.GetRequiredService<ServiceDirectory>(), sockets));
-        builder.Services.AddSingleton<IServiceProxy>(sp => sp.GetRequiredService<ServiceProxy>());
+            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // every listener (the config-loaded service listeners included) first decides HTTP or L4 TCP
@@ -53,6 +50,7 @@ public static class ServiceProxyHosting
     public static WebApplication MapServiceProxy(this WebApplication app)
     {
         var proxy = app.Services.GetRequiredService<ServiceProxy>();
+        app.Services.GetRequiredService<ServiceDirectory>().Subscribe(proxy.Apply);
         // requests on a socket that is not a service listener are for the node itself (the status endpoint)
         app.Use(async (context, next) =>
         {

@@ -12,7 +12,7 @@ namespace Orchestrator.Node.Proxy;
 /// node's own NodePorts, the status and kubelet endpoints — is bound the default way, so a second process on the
 /// same address:port still fails loudly instead of silently sharing.
 /// </summary>
-public sealed class SharedListenSockets
+internal sealed class SharedListenSockets
 {
     // <sys/socket.h> on Linux; .NET has no SocketOptionName for it
     private const int SolSocket = 1;

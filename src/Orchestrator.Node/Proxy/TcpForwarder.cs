@@ -8,11 +8,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Node.Proxy;
 
-/// <summary>How a service port's connections are proxied: HTTP through YARP, raw TCP, or decided per connection.</summary>
+/// <summary>How a service port's connections are proxied: HTTP through YARP, raw TCP, or decided per connection.
+/// Public only because test theories take it as a parameter.</summary>
 public enum ProxyMode { Sniff, Http, Tcp }
 
 /// <summary>The L4 view of one service port: its mode, its ready backends (pod IP:port) and session affinity.</summary>
-public sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, bool ClientIpAffinity);
+internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, bool ClientIpAffinity);
 
 /// <summary>
 /// Kestrel connection middleware in front of every service listener. A port whose appProtocol says HTTP goes to the
@@ -22,7 +23,7 @@ public sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, 
 /// address with sessionAffinity ClientIP), fall through to the next one when a connect fails, and live on when the
 /// endpoint set changes (connection draining: only new connections see the new set).
 /// </summary>
-public sealed class TcpForwarder
+internal sealed class TcpForwarder
 {
     public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);

@@ -11,10 +11,10 @@ namespace Orchestrator.Node.Proxy;
 
 /// <summary>One socket the proxy listens on, and the YARP cluster (one service port) its requests go to. Shared
 /// sockets (ClusterIPs, loopback externalIPs) are served by every node on the machine (<see cref="SharedListenSockets"/>).</summary>
-public sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false);
+internal sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false);
 
 /// <summary>An immutable snapshot of the proxy's configuration for one ServicesChanged.</summary>
-public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped)
+internal sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped)
 {
     /// <summary>The L4 view of each cluster (service port), by cluster id.</summary>
     public IReadOnlyDictionary<string, TcpRoute> TcpRoutes { get; init; } = new Dictionary<string, TcpRoute>();
@@ -32,7 +32,7 @@ public sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnly
 /// active and passive health checks; and the same backends as a <see cref="TcpRoute"/> for L4 forwarding.
 /// Pure, so it is tested without sockets.
 /// </summary>
-public static class YarpConfigFromEndpoints
+internal static class YarpConfigFromEndpoints
 {
     /// <summary>A cluster without destinations: the catch-all route needs one; YARP answers 503 from it.</summary>
     public const string UnassignedClusterId = "unassigned";

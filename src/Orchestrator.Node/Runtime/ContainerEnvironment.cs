@@ -9,7 +9,7 @@ namespace Orchestrator.Node.Runtime;
 /// before the container starts — which includes <c>status.podIP</c>: the pod's sandbox holds the IP and runs before
 /// any of the pod's containers is created (empty only for a container created without a sandbox).
 /// </summary>
-public static class ContainerEnvironment
+internal static class ContainerEnvironment
 {
     public static List<string> Resolve(V1Pod pod, V1Container container, string nodeName, string hostAddress, string? podIp = null)
     {

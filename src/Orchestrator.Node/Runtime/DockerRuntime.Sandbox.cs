@@ -8,7 +8,7 @@ namespace Orchestrator.Node.Runtime;
 /// <summary>The pod sandbox on Docker: the pause container that holds the pod's network namespace, on the pod network
 /// with an address this node picked itself (<see cref="PodIpAllocator"/>), and the network identity (hostname, ports,
 /// DNS) it carries for the pod.</summary>
-public sealed partial class DockerRuntime
+internal sealed partial class DockerRuntime
 {
     /// <summary>An address taken between our look at the network and the start (someone else on the engine) costs a retry.</summary>
     private const int SandboxStartAttempts = 3;

@@ -4,13 +4,14 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Node.Dns;
+using Orchestrator.Node.Host;
+using Orchestrator.Node.Services;
 
 namespace Orchestrator.Node.Runtime;
 
 /// <summary>Pods and Dns are null in runtime tests: a plain bridge network where Docker assigns addresses, Docker's
 /// default resolver.</summary>
-public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress,
+internal sealed record DockerRuntimeOptions(string Endpoint, string NodeName, string NetworkName, string HostAddress,
     PodNetwork? Pods = null, PodDns? Dns = null)
 {
     /// <summary>The pod sandbox image deploy/images/build.sh builds.</summary>
@@ -25,7 +26,7 @@ public sealed record DockerRuntimeOptions(string Endpoint, string NodeName, stri
 /// present image is used and a missing one is reported (ErrImagePull) without contacting a registry.
 /// Docker's own restart policy stays "no": restarts are the PodSupervisor's decision.
 /// </summary>
-public sealed partial class DockerRuntime : IContainerRuntime, IDisposable
+internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 {
     private readonly DockerClient _client;
     private readonly DockerRuntimeOptions _options;

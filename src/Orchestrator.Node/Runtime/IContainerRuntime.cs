@@ -7,7 +7,7 @@ namespace Orchestrator.Node.Runtime;
 /// lists or creates belongs to this node and carries the <see cref="ContainerLabels"/>; methods are safe to
 /// call again (removing a missing container is not an error) so callers can reconcile level-triggered.
 /// </summary>
-public interface IContainerRuntime
+internal interface IContainerRuntime
 {
     /// <summary>"docker://20.10.24" — the node's containerRuntimeVersion.</summary>
     Task<string> GetVersionAsync(CancellationToken ct = default);
@@ -55,12 +55,12 @@ public interface IContainerRuntime
     Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default);
 }
 
-public sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps);
+internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps);
 
-public sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
+internal sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
 
 /// <summary>One attached exec: output frames tagged 1 (stdout) or 2 (stderr), stdin, resize, and the exit code.</summary>
-public interface IExecSession : IDisposable
+internal interface IExecSession : IDisposable
 {
     Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct);
 
@@ -74,15 +74,15 @@ public interface IExecSession : IDisposable
     Task<int> ExitCodeAsync(CancellationToken ct);
 }
 
-public readonly record struct ExecOutput(int Count, int Stream, bool Eof);
+internal readonly record struct ExecOutput(int Count, int Stream, bool Eof);
 
 /// <summary>How a command run in a container ended.</summary>
-public sealed record ExecResult(int ExitCode, string Output);
+internal sealed record ExecResult(int ExitCode, string Output);
 
 /// <summary>What a listing says about one container (from its labels). A pod's sandbox is listed too, flagged
 /// <see cref="IsSandbox"/> (its container name is <see cref="ContainerLabels.SandboxContainerName"/>); logs, exec and
 /// container statuses must skip it.</summary>
-public sealed record RuntimeContainer(
+internal sealed record RuntimeContainer(
     string Id,
     string PodUid,
     string PodName,
@@ -102,17 +102,17 @@ public sealed record RuntimeContainer(
 /// <summary>Everything the runtime needs to create one container of a pod. With <paramref name="SandboxId"/> the
 /// container joins that sandbox's network namespace and <paramref name="PodIp"/> is the sandbox's address
 /// (status.podIP in the downward API); without, it gets a network of its own (runtime tests).</summary>
-public sealed record ContainerRequest(V1Pod Pod, V1Container Container, string NodeName, string HostAddress, int RestartCount,
+internal sealed record ContainerRequest(V1Pod Pod, V1Container Container, string NodeName, string HostAddress, int RestartCount,
     string? SandboxId = null, string? PodIp = null);
 
 /// <summary>What the runtime needs to run a pod's sandbox; <paramref name="Attempt"/> counts the pod's sandboxes (0, 1, …).</summary>
-public sealed record SandboxRequest(V1Pod Pod, string NodeName, string HostAddress, int Attempt);
+internal sealed record SandboxRequest(V1Pod Pod, string NodeName, string HostAddress, int Attempt);
 
 /// <summary>A running sandbox and the pod IP it holds (null only on a network whose addresses Docker assigns).</summary>
-public sealed record PodSandbox(string Id, string? Ip);
+internal sealed record PodSandbox(string Id, string? Ip);
 
 /// <summary>The inspected state of one container.</summary>
-public sealed record ContainerObservation(
+internal sealed record ContainerObservation(
     string Id,
     string ImageId,
     bool Running,
@@ -124,7 +124,7 @@ public sealed record ContainerObservation(
     string? Error);
 
 /// <summary>The labels that tie a container to its node and pod; a restarted node agent adopts containers by them.</summary>
-public static class ContainerLabels
+internal static class ContainerLabels
 {
     public const string Node = "io.orchestrator.node";
     public const string PodUid = "io.orchestrator.pod.uid";

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Orchestrator.Node.Host;
 
 namespace Orchestrator.Node.Runtime;
 
@@ -13,7 +14,7 @@ namespace Orchestrator.Node.Runtime;
 /// IPAM plugin, so a pod's old address is not reused at once; a restarted node agent starts after the highest
 /// address in use in its range (the containers it adopts), not at the bottom. Thread-safe.
 /// </summary>
-public sealed class PodIpAllocator
+internal sealed class PodIpAllocator
 {
     private readonly uint _first;   // first address that may be handed out
     private readonly uint _last;    // last address that may be handed out

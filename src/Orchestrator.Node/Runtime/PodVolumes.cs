@@ -8,7 +8,7 @@ namespace Orchestrator.Node.Runtime;
 /// the kubelet's per-pod directory), or a tmpfs for <c>medium: Memory</c>. Other volume kinds are not served yet
 /// and their mounts are skipped.
 /// </summary>
-public static class PodVolumes
+internal static class PodVolumes
 {
     public static string EmptyDirName(V1Pod pod, V1Volume volume) => $"orch-{pod.Metadata.Uid}-{volume.Name}";
 

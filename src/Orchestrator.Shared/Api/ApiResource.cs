@@ -5,8 +5,8 @@ namespace Orchestrator.Shared.Api;
 
 /// <summary>
 /// One REST resource the API server serves: where it lives (group/version/plural), what CLR model of the
-/// KubernetesClient package holds it, and how discovery describes it. The single source of truth for the
-/// API server's routing, the store's keys and the CLI's resource names.
+/// KubernetesClient package holds it, and how discovery describes it. The master's routing, discovery and store
+/// keys all come from it (orchctl keeps its own table of the names it accepts).
 /// </summary>
 public sealed record ApiResource(
     string Group,

@@ -40,4 +40,8 @@ public static class KubeObjects
 
     public static IKubernetesObject<V1ObjectMeta> CloneObject(IKubernetesObject<V1ObjectMeta> value) =>
         (IKubernetesObject<V1ObjectMeta>)Deserialize(Serialize(value), value.GetType());
+
+    /// <summary>True when both are null or both serialize to the same JSON (how specs and fields are compared).</summary>
+    public static bool SameJson(object? a, object? b) =>
+        (a is null && b is null) || (a is not null && b is not null && Serialize(a) == Serialize(b));
 }

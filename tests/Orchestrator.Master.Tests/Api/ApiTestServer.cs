@@ -1,17 +1,18 @@
-using System.Text.Json.Nodes;
-using System.Text;
-using System.Net.Http.Headers;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
 using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 
@@ -21,7 +22,7 @@ namespace Orchestrator.Master.Tests.Api;
 /// The API wired to the real ObjectStore on Akka's in-memory journal: in memory (TestServer, for HTTP-level tests) or on
 /// a real loopback HTTPS port with the generated CA and token (for kubectl).
 /// </summary>
-public sealed class ApiTestServer : IAsyncDisposable
+internal sealed class ApiTestServer : IAsyncDisposable
 {
     private const string InMemoryJournal = """
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"

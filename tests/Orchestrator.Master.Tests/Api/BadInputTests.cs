@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Tests.Api;
 /// <summary>One API server (real store, in-memory journal) seeded with the objects the bad-input cases aim at.</summary>
 public sealed class BadInputFixture : IAsyncLifetime
 {
-    public ApiTestServer Server { get; private set; } = null!;
+    internal ApiTestServer Server { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {

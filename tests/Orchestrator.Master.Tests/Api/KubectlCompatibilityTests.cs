@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Tests.Api;
 /// <summary>One HTTPS API server (real store, in-memory journal) that the kubectl tests share.</summary>
 public sealed class KubectlFixture : IAsyncLifetime
 {
-    public ApiTestServer Server { get; private set; } = null!;
+    internal ApiTestServer Server { get; private set; } = null!;
     public string Kubeconfig { get; private set; } = null!;
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("kubectl-test-").FullName;
 

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Tests.Api;
 public sealed class KubernetesClientFixture : IAsyncLifetime
 {
     public const int WatchWindow = 20;
-    public ApiTestServer Server { get; private set; } = null!;
+    internal ApiTestServer Server { get; private set; } = null!;
     public Kubernetes Client { get; private set; } = null!;
 
     public async Task InitializeAsync()

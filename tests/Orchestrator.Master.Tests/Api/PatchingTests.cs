@@ -1,8 +1,8 @@
-using Xunit;
 using System.Text;
 using System.Text.Json.Nodes;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Patching;
+using Xunit;
 
 namespace Orchestrator.Master.Tests.Api;
 

@@ -1,11 +1,10 @@
-using Xunit;
 using System.Text.Json.Nodes;
 using k8s.Models;
-using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Bodies;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Rest;
 using Orchestrator.Shared.Api;
+using Xunit;
 
 namespace Orchestrator.Master.Tests.Api;
 

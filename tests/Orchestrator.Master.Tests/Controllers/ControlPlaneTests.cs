@@ -1,6 +1,5 @@
 using Akka.Actor;
 using k8s.Models;
-using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Controllers.Deployments;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;

@@ -3,7 +3,6 @@ using Akka.Actor;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Controllers.Deployments;
-using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;
 using Xunit;

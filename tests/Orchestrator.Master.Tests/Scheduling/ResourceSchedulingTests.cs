@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Scheduling;
+using Orchestrator.Master.Scheduling.Framework;
 using Xunit;
 using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 

@@ -19,7 +19,7 @@ public abstract class StoreSpecBase : TestKit
 
     protected readonly IActorRef Store;
 
-    protected StoreSpecBase(ObjectStoreSettings? settings = null) : base(InMemory + StoreRecordSerializer.Hocon)
+    private protected StoreSpecBase(ObjectStoreSettings? settings = null) : base(InMemory + StoreRecordSerializer.Hocon)
     {
         Store = Sys.ActorOf(ObjectStore.Props(settings), ObjectStore.ActorName);
     }
@@ -30,7 +30,7 @@ public abstract class StoreSpecBase : TestKit
         return ExpectMsg<ObjectStored>().Object;
     }
 
-    protected StoreError Failed(object command)
+    private protected StoreError Failed(object command)
     {
         Store.Tell(command);
         return ExpectMsg<StoreFailed>().Error;

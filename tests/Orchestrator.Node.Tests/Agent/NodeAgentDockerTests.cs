@@ -3,7 +3,7 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using k8s.Models;
 using Orchestrator.Node.Agent;
-using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Services;
 using Orchestrator.Node.Tests.Runtime;
 using Orchestrator.Shared.Protocol;
 
@@ -30,7 +30,7 @@ public sealed class NodeAgentDockerTests(DockerFixture docker) : TestKit, IClass
 
     private IActorRef StartAgent(TestProbe gateway)
     {
-        var agent = Sys.ActorOf(NodeAgent.Props(Settings(gateway), docker.Runtime, new NoProxy()));
+        var agent = Sys.ActorOf(NodeAgent.Props(Settings(gateway), docker.Runtime, new ServiceDirectory()));
         gateway.ExpectMsg<RegisterNode>(TimeSpan.FromSeconds(10));
         agent.Tell(new NodeRegistered(docker.NodeName), gateway.Ref);
         return agent;
@@ -61,10 +61,5 @@ public sealed class NodeAgentDockerTests(DockerFixture docker) : TestKit, IClass
 
         second.Tell(new DesiredPodsChanged(docker.NodeName, 2, []));
         await AwaitConditionAsync(async () => (await docker.Runtime.ListContainersAsync(pod.Metadata.Uid)).Count == 0, TimeSpan.FromSeconds(20));
-    }
-
-    private sealed class NoProxy : IServiceProxy
-    {
-        public void Apply(ServicesChanged services) { }
     }
 }

@@ -3,7 +3,7 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using k8s.Models;
 using Orchestrator.Node.Agent;
-using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Services;
 using Orchestrator.Node.Tests.Runtime;
 using Orchestrator.Shared.Protocol;
 
@@ -12,10 +12,15 @@ namespace Orchestrator.Node.Tests.Agent;
 public sealed class NodeAgentTests : TestKit
 {
     private readonly FakeRuntime _runtime = new FakeRuntime().WithImage("web:1");
-    private readonly RecordingProxy _proxy = new();
+    private readonly ServiceDirectory _services = new();
+    private readonly RecordingProxy _proxy;
     private readonly TestProbe _gateway;
 
-    public NodeAgentTests() => _gateway = CreateTestProbe("node-gateway");
+    public NodeAgentTests()
+    {
+        _gateway = CreateTestProbe("node-gateway");
+        _proxy = new RecordingProxy(_services);
+    }
 
     private NodeAgentSettings Settings(TimeSpan? heartbeat = null) => new(
         "node-a", "127.0.0.1", _gateway.Ref.Path.ToString(), UseCluster: false,
@@ -28,7 +33,7 @@ public sealed class NodeAgentTests : TestKit
 
     private IActorRef StartRegistered(NodeAgentSettings? settings = null)
     {
-        var agent = Sys.ActorOf(NodeAgent.Props(settings ?? Settings(), _runtime, _proxy));
+        var agent = Sys.ActorOf(NodeAgent.Props(settings ?? Settings(), _runtime, _services));
         _gateway.ExpectMsg<RegisterNode>();
         agent.Tell(new NodeRegistered("node-a"), _gateway.Ref);
         return agent;
@@ -37,7 +42,7 @@ public sealed class NodeAgentTests : TestKit
     [Fact]
     public void Registers_a_ready_node_with_machine_capacity_and_kubelet_info()
     {
-        Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
+        Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _services));
         var node = _gateway.ExpectMsg<RegisterNode>().Node;
 
         Assert.Equal("node-a", node.Metadata.Name);
@@ -56,7 +61,7 @@ public sealed class NodeAgentTests : TestKit
     [Fact]
     public void Registers_again_until_the_master_acknowledges()
     {
-        var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
+        var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _services));
         _gateway.ExpectMsg<RegisterNode>();
         _gateway.ExpectMsg<RegisterNode>(TimeSpan.FromSeconds(2));
         agent.Tell(new NodeRegistered("node-a"), _gateway.Ref);
@@ -86,7 +91,7 @@ public sealed class NodeAgentTests : TestKit
     [Fact]
     public void Registers_again_when_the_gateway_it_registered_with_dies()
     {
-        var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _proxy));
+        var agent = Sys.ActorOf(NodeAgent.Props(Settings(), _runtime, _services));
         _gateway.ExpectMsg<RegisterNode>();
         var oldGateway = CreateTestProbe();
         agent.Tell(new NodeRegistered("node-a"), oldGateway.Ref);
@@ -207,9 +212,11 @@ public sealed class NodeAgentTests : TestKit
         Assert.Equal(2, _proxy.Applied.Single().Generation);
     }
 
-    private sealed class RecordingProxy : IServiceProxy
+    /// <summary>A reader of the node's Services view, as the service proxy is.</summary>
+    private sealed class RecordingProxy
     {
+        public RecordingProxy(ServiceDirectory services) => services.Subscribe(Apply);
         public List<ServicesChanged> Applied { get; } = [];
-        public void Apply(ServicesChanged services) { lock (Applied) Applied.Add(services); }
+        private void Apply(ServicesChanged services) { lock (Applied) Applied.Add(services); }
     }
 }

@@ -1,8 +1,10 @@
 using System.Net;
-using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
+using ARSoft.Tools.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Node.Dns;
+using Orchestrator.Node.Services;
+using Orchestrator.Node.Tests.Services;
 using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Tests.Dns;

@@ -1,9 +1,11 @@
-using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Orchestrator.Node.Dns;
+using Orchestrator.Node.Host;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Node.Services;
 using Orchestrator.Node.Tests.Agent;
+using Orchestrator.Node.Tests.Services;
 using Orchestrator.Shared.Protocol;
+using k8s.Models;
 
 namespace Orchestrator.Node.Tests.Dns;
 

@@ -1,13 +1,14 @@
-using System.Net;
 using System.Net.Sockets;
-using k8s.Models;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
+using k8s.Models;
 using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy;
@@ -19,7 +20,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     private readonly List<WebApplication> _backends = [];
     private readonly List<int> _backendPorts = [];
     private WebApplication _node = null!;
-    private IServiceProxy _proxy = null!;
+    private ServiceProxy _proxy = null!;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     public async Task InitializeAsync()
@@ -39,11 +40,12 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         var node = WebApplication.CreateBuilder();
         node.Logging.ClearProviders();
+        node.Services.AddSingleton<ServiceDirectory>();
         node.AddServiceProxy(NodeAddress, new IPEndPoint(NodeAddress, FreePort(NodeAddress)));
         _node = node.Build();
         _node.MapServiceProxy();
         await _node.StartAsync();
-        _proxy = _node.Services.GetRequiredService<IServiceProxy>();
+        _proxy = _node.Services.GetRequiredService<ServiceProxy>();
     }
 
     public async Task DisposeAsync()

@@ -1,14 +1,15 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using k8s.Models;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
+using k8s.Models;
 using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy;
@@ -96,11 +97,12 @@ public sealed class SharedListenSocketsTests
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<ServiceDirectory>();
         builder.AddServiceProxy(nodeAddress, new IPEndPoint(nodeAddress, ServiceProxyTests.FreePort(nodeAddress)));
         var app = builder.Build();
         app.MapServiceProxy();
         await app.StartAsync();
-        app.Services.GetRequiredService<IServiceProxy>().Apply(services);
+        app.Services.GetRequiredService<ServiceProxy>().Apply(services);
         return app;
     }
 }

@@ -1,14 +1,15 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
-using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
+using k8s.Models;
 using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy;
@@ -20,7 +21,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
     private readonly TcpListener _echo = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private WebApplication _node = null!;
-    private IServiceProxy _proxy = null!;
+    private ServiceProxy _proxy = null!;
 
     public async Task InitializeAsync()
     {
@@ -28,11 +29,12 @@ public sealed class TcpProxyTests : IAsyncLifetime
         _ = AcceptLoop();
         var node = WebApplication.CreateBuilder();
         node.Logging.ClearProviders();
+        node.Services.AddSingleton<ServiceDirectory>();
         node.AddServiceProxy(NodeAddress, new IPEndPoint(NodeAddress, ServiceProxyTests.FreePort(NodeAddress)));
         _node = node.Build();
         _node.MapServiceProxy();
         await _node.StartAsync();
-        _proxy = _node.Services.GetRequiredService<IServiceProxy>();
+        _proxy = _node.Services.GetRequiredService<ServiceProxy>();
     }
 
     public async Task DisposeAsync()

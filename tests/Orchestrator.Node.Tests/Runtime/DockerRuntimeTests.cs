@@ -16,7 +16,7 @@ public sealed class DockerFixture : IAsyncLifetime
 {
     public const string Image = "orchestrator-test/busybox:latest";
     public string NodeName { get; } = $"test-node-{Guid.NewGuid():N}"[..20];
-    public DockerRuntime Runtime { get; private set; } = null!;
+    internal DockerRuntime Runtime { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {

@@ -4,7 +4,7 @@ using Orchestrator.Node.Runtime;
 namespace Orchestrator.Node.Tests.Runtime;
 
 /// <summary>An in-memory container engine: containers start instantly and run until a test makes them exit.</summary>
-public sealed class FakeRuntime : IContainerRuntime
+internal sealed class FakeRuntime : IContainerRuntime
 {
     private int _nextId;
     private readonly ConcurrentDictionary<string, string> _images = new();
@@ -191,7 +191,7 @@ public sealed class FakeRuntime : IContainerRuntime
 
 /// <summary>A container, or with <see cref="IsSandbox"/> a pod sandbox: only sandboxes have an address; the pod's
 /// containers share their sandbox's (<see cref="SandboxId"/>), as on Docker.</summary>
-public sealed record FakeContainer(string Id, string PodUid, string PodName, string Namespace, string ContainerName, string ImageId, int RestartCount)
+internal sealed record FakeContainer(string Id, string PodUid, string PodName, string Namespace, string ContainerName, string ImageId, int RestartCount)
 {
     public DateTime CreatedAt { get; init; } = DateTime.UtcNow;
     public bool IsSandbox { get; init; }

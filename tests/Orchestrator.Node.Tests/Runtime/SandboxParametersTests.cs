@@ -1,6 +1,7 @@
 using Docker.DotNet.Models;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orchestrator.Node.Host;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Tests.Agent;
 

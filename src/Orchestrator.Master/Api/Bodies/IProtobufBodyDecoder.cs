@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Api.Bodies;
 /// bodies for <c>create deployment</c>, <c>create service</c> and the like. A kind it cannot decode is
 /// answered 415 Unsupported Media Type, which tells client-go to fall back to JSON.
 /// </summary>
-public interface IProtobufBodyDecoder
+internal interface IProtobufBodyDecoder
 {
     bool Supports(ApiResource resource);
 
@@ -18,7 +18,7 @@ public interface IProtobufBodyDecoder
 }
 
 /// <summary>The real decoder, <see cref="ProtobufBodyDecoder"/>.</summary>
-public sealed class ProtobufBodies : IProtobufBodyDecoder
+internal sealed class ProtobufBodies : IProtobufBodyDecoder
 {
     public bool Supports(ApiResource resource) => ProtobufBodyDecoder.Supports(resource);
 

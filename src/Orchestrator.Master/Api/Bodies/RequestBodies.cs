@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Bodies;
@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Bodies;
 /// malformed JSON and a wrong kind or apiVersion (400), and server-side field validation (Strict → 400,
 /// Warn → a Warning header).
 /// </summary>
-public sealed class RequestBodies(IProtobufBodyDecoder protobuf)
+internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
 {
     public const long MaxBodyBytes = 3 * 1024 * 1024;
     public const string ProtobufMediaType = "application/vnd.kubernetes.protobuf";

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Api.Bodies;
 /// model does not have, by the models' <see cref="JsonPropertyNameAttribute"/> names, recursively through
 /// nested models, lists and maps. Paths read like the real server's: <c>spec.template.spec.containers[0].foo</c>.
 /// </summary>
-public static class StrictFieldValidator
+internal static class StrictFieldValidator
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Type>?> Fields = new();
 

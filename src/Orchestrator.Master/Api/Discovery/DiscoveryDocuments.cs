@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Api.Discovery;
 /// (APIVersions, APIGroupList, APIResourceList) and the aggregated form (apidiscovery.k8s.io/v2
 /// APIGroupDiscoveryList) that kubectl 1.32 asks for first.
 /// </summary>
-public static class DiscoveryDocuments
+internal static class DiscoveryDocuments
 {
     public const string KubernetesVersion = "v1.32.0";
 

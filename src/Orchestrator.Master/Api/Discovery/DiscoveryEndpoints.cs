@@ -1,10 +1,11 @@
 using k8s;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
 
 namespace Orchestrator.Master.Api.Discovery;
 
 /// <summary>Answers /version, /api, /apis, /api/v1, /apis/{group}[/{version}] and /openapi/v3[/…].</summary>
-public static class DiscoveryEndpoints
+internal static class DiscoveryEndpoints
 {
     public static Task VersionAsync(HttpContext context) =>
         ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.Version());

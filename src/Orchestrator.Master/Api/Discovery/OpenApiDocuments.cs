@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Discovery;
 /// validation to the server (<c>?fieldValidation=Strict</c>) instead of validating against schemas. The component
 /// schemas (<see cref="OpenApiSchemas"/>) serve <c>kubectl explain</c>.
 /// </summary>
-public static class OpenApiDocuments
+internal static class OpenApiDocuments
 {
     private static readonly Lazy<IReadOnlyDictionary<string, (string Json, string Hash)>> Documents = new(Build);
 

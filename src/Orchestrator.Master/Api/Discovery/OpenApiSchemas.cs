@@ -14,7 +14,7 @@ namespace Orchestrator.Master.Api.Discovery;
 /// next to the assembly. Enough for <c>kubectl explain</c> and for the patch metadata of the lists kubectl merges.
 /// Schema names follow Kubernetes' (io.k8s.api.apps.v1.DeploymentSpec), so explain prints the same type names.
 /// </summary>
-public static partial class OpenApiSchemas
+internal static partial class OpenApiSchemas
 {
     private static readonly Lazy<Dictionary<string, string>> Docs = new(LoadDocs);
 

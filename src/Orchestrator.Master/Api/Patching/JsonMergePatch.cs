@@ -4,7 +4,7 @@ namespace Orchestrator.Master.Api.Patching;
 
 /// <summary>RFC 7386 JSON merge patch (application/merge-patch+json): objects merge, null removes, anything
 /// else (lists included) replaces.</summary>
-public static class JsonMergePatch
+internal static class JsonMergePatch
 {
     public static JsonNode? Apply(JsonNode? target, JsonNode? patch)
     {

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Patching;
 
 /// <summary>RFC 6902 JSON patch (application/json-patch+json): add, remove, replace, move, copy, test on
 /// RFC 6901 pointers. A patch that cannot apply is refused with 422, a malformed one with 400.</summary>
-public static class JsonPatch
+internal static class JsonPatch
 {
     public static JsonNode Apply(JsonNode target, JsonNode? patch)
     {

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Patching;
 
 /// <summary>Picks the patch algorithm from the request's Content-Type and applies it to a JSON document.</summary>
-public static class PatchApplier
+internal static class PatchApplier
 {
     public const string MergePatch = "application/merge-patch+json";
     public const string JsonPatchType = "application/json-patch+json";

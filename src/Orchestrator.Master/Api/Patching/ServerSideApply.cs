@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using YamlDotNet.Serialization;
 
 namespace Orchestrator.Master.Api.Patching;
@@ -13,7 +13,7 @@ namespace Orchestrator.Master.Api.Patching;
 /// Fields set by other managers (updates, other appliers) are never removed by an apply, and <c>force</c> has
 /// nothing to override.
 /// </summary>
-public static class ServerSideApply
+internal static class ServerSideApply
 {
     /// <summary>Parses the body: JSON (what kubectl sends) or YAML.</summary>
     public static JsonObject ParseBody(byte[] body)

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Api.Patching;
 /// container ports by containerPort, service ports by port, env by name, volumes by name, volumeMounts by
 /// mountPath, conditions by type, …) and <c>$patch: delete|replace</c> directives apply; other lists replace.
 /// </summary>
-public static class StrategicMergePatch
+internal static class StrategicMergePatch
 {
     // Merge keys by field name, as in the Kubernetes API types' patchMergeKey tags.
     private static readonly Dictionary<string, string> MergeKeys = new()

@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Protobuf;
 /// field holds the object's own message. It never throws: any malformed body yields false and a message
 /// the API server returns as 400 BadRequest.
 /// </summary>
-public static class ProtobufBodyDecoder
+internal static class ProtobufBodyDecoder
 {
     public const string MediaType = "application/vnd.kubernetes.protobuf";
 

@@ -2,7 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -12,7 +14,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// labelled kubernetes.io/service-name). kubectl 1.32 <c>describe service</c> reads its endpoints from slices,
 /// not from Endpoints, so without this view it would always print <c>Endpoints: &lt;none&gt;</c>.
 /// </summary>
-public sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses responses) : IResourceView
+internal sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses responses) : IResourceView
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 

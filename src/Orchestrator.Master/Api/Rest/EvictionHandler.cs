@@ -1,6 +1,8 @@
 using k8s.Models;
 using Orchestrator.Master.Api.Bodies;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -11,7 +13,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// deletes the pod (with the Eviction's delete options' UID/resourceVersion preconditions) and answers 201 with a
 /// success Status. There are no PodDisruptionBudgets here, so an eviction is never refused with 429.
 /// </summary>
-public static class EvictionHandler
+internal static class EvictionHandler
 {
     public static async Task EvictAsync(HttpContext context, ObjectStoreClient store, string? ns, string name)
     {

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// (metadata.name and metadata.namespace for all; spec.nodeName/status.phase for pods; involvedObject.*, type,
 /// reason, source for events; …). An unsupported field is a 400, as on a real server.
 /// </summary>
-public sealed class FieldSelector
+internal sealed class FieldSelector
 {
     public sealed record Requirement(string Field, bool Equal, string Value);
 
@@ -92,9 +92,6 @@ public sealed class FieldSelector
         }
         return true;
     }
-
-    /// <summary>True when the selector pins metadata.name (kubectl's wait and delete watches use this).</summary>
-    public string? ExactName => Requirements.FirstOrDefault(r => r is { Field: "metadata.name", Equal: true })?.Value;
 
     private static string ValueAt(JsonObject json, string path)
     {

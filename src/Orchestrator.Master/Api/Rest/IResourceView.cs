@@ -1,3 +1,4 @@
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -6,14 +7,14 @@ namespace Orchestrator.Master.Api.Rest;
 /// A read-only resource computed from stored objects rather than stored itself, served because kubectl reads
 /// it (EndpointSlices for <c>describe service</c>, node Leases for <c>describe node</c>).
 /// </summary>
-public interface IResourceView
+internal interface IResourceView
 {
     ApiResource Resource { get; }
 
     Task HandleAsync(HttpContext context, RequestInfo info);
 }
 
-public static class ResourceViews
+internal static class ResourceViews
 {
     public static readonly IReadOnlyList<string> Verbs = ["get", "list"];
 

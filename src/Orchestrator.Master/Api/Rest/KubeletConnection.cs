@@ -1,19 +1,20 @@
 using System.Net.Http.Headers;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>The token the master presents to nodes' kubelet endpoints (the API's own token; nodes read the same file).</summary>
-public sealed record KubeletCredentials(string Token);
+internal sealed record KubeletCredentials(string Token);
 
 /// <summary>
 /// Finds the kubelet endpoint of the node that runs a pod — the node's InternalIP and
 /// status.daemonEndpoints.kubeletEndpoint.Port — and the container a request means, with the API server's
 /// errors for a pod without a node or an ambiguous container. Used by the log, exec and port-forward relays.
 /// </summary>
-public sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials)
+internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials)
 {
     public static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
 

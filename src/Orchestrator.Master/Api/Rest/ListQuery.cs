@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -13,7 +13,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// limit/continue paging (pages are cut from a fresh list sorted by namespace and name; the continue token
 /// carries the last key served).
 /// </summary>
-public sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter)
+internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter)
 {
     public static ListQuery From(HttpContext context, ApiResource resource)
     {

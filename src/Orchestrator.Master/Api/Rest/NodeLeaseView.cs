@@ -1,6 +1,8 @@
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -10,7 +12,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// the cluster protocol, not through leases, but <c>kubectl describe node</c> shows the node's lease (holder and
 /// last renewal), so each node's latest condition heartbeat is presented as one.
 /// </summary>
-public sealed class NodeLeaseView(ObjectStoreClient store, ApiResponses responses) : IResourceView
+internal sealed class NodeLeaseView(ObjectStoreClient store, ApiResponses responses) : IResourceView
 {
     public const string LeaseNamespace = "kube-node-lease";
 

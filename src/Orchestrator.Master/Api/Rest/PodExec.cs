@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// kubelet endpoint of the pod's node, accepts the client with the subprotocol the node chose, and copies messages
 /// both ways unchanged: the channel protocol (stdin/stdout/stderr/error/resize/close) is the node's business.
 /// </summary>
-public sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
+internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
 {
     private static readonly string[] Supported = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 

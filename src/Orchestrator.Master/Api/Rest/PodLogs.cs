@@ -1,4 +1,4 @@
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// node (<c>/containerLogs/…</c>), with kubectl's query (container, follow, previous, tailLines, sinceSeconds,
 /// timestamps). With follow the response stays open until the container ends or the client leaves.
 /// </summary>
-public sealed class PodLogs(KubeletConnection kubelet)
+internal sealed class PodLogs(KubeletConnection kubelet)
 {
     private static readonly string[] Passed = ["follow", "previous", "tailLines", "sinceSeconds", "timestamps"];
 

@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// same WebSocket to the kubelet endpoint of the pod's node and copies messages both ways unchanged: the streams,
 /// and dialling the pod's ports, are the node's business.
 /// </summary>
-public sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortForward> log)
+internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortForward> log)
 {
     public const string SpdyTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
     /// <summary>The WebSocket channel protocol other clients (C#, Python) use, with the ports in <c>?ports=</c>.</summary>

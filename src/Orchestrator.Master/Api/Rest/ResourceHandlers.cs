@@ -2,9 +2,11 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Bodies;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Patching;
-using Orchestrator.Master.Api.Watch;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -14,7 +16,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// The generic REST verbs for every <see cref="ApiResource"/>: get, list (and watch), create, update, patch,
 /// delete, deletecollection. Validation beyond the URL/body checks is the store's.
 /// </summary>
-public sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
+internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
 {
     private const int PatchAttempts = 5;
 

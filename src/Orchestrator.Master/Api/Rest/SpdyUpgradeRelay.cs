@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using k8s.Models;
 using Microsoft.AspNetCore.Http.Features;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Rest;
 

@@ -2,8 +2,10 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Bodies;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Patching;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Api.Tables;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
@@ -14,7 +16,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// Subresources: <c>status</c> (writes only .status), <c>scale</c> (autoscaling/v1 Scale over the parent's
 /// spec.replicas — kubectl scale patches it) and <c>binding</c> (assigns a pod to a node).
 /// </summary>
-public sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources)
+internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources)
 {
     public Task HandleAsync(HttpContext context, ApiResource resource, string? ns, string name, string subresource) =>
         (subresource, context.Request.Method) switch

@@ -1,13 +1,13 @@
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>Query options and metadata checks shared by the write verbs.</summary>
-public static class WriteOptions
+internal static class WriteOptions
 {
     /// <summary><c>?dryRun=All</c> (the only value Kubernetes defines).</summary>
     public static bool DryRun(HttpContext context)

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Orchestrator.Master.Api.Security;
 
 /// <summary>The API's bearer token: generated at first start into <c>{data-dir}/token</c> and reused.</summary>
-public static class BearerToken
+internal static class BearerToken
 {
     public const string FileName = "token";
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Orchestrator.Master.Api.Errors;
+using Orchestrator.Master.Api.Http;
 
 namespace Orchestrator.Master.Api.Security;
 
@@ -8,14 +8,18 @@ namespace Orchestrator.Master.Api.Security;
 /// Requires <c>Authorization: Bearer {token}</c> on every API call except health and version, answering 401 with
 /// a Status otherwise. One static token (written to the data directory at first start) is the whole user model.
 /// </summary>
-public sealed class BearerTokenAuthentication(RequestDelegate next, string token)
+internal sealed class BearerTokenAuthentication(RequestDelegate next, string token)
 {
+    /// <summary>Paths served without a bearer token, as a real API server serves them to anyone.</summary>
+    public static readonly IReadOnlySet<string> AnonymousPaths =
+        new HashSet<string>(StringComparer.Ordinal) { "/healthz", "/livez", "/readyz", "/version" };
+
     private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + token);
 
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (ApiEndpoints.AnonymousPaths.Contains(path) || IsHealthCheck(path) || Authorized(context))
+        if (AnonymousPaths.Contains(path) || IsHealthCheck(path) || Authorized(context))
             return next(context);
         return StatusResponses.WriteAsync(context, ApiException.Unauthorized());
     }

@@ -13,7 +13,7 @@ namespace Orchestrator.Master.Api.Security;
 /// and no chain building against a custom root is needed on either end. Rotating it = deleting the file, restarting
 /// the master and giving the nodes the new copy.
 /// </summary>
-public static class ClusterCertificate
+internal static class ClusterCertificate
 {
     public const string FileName = "cluster.pfx";
 

@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Api.Security;
 /// data directory and reused; the serving certificate is re-issued when the API address is not among its
 /// names or it nears expiry. deploy/up.sh embeds ca.crt in the kubeconfig.
 /// </summary>
-public static class ServingCertificates
+internal static class ServingCertificates
 {
     public const string CaCertificateFile = "ca.crt";
     private const string CaKeyFile = "ca.key";

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>NAME STATUS AGE.</summary>
-public sealed class NamespaceTablePrinter : TablePrinter<V1Namespace>
+internal sealed class NamespaceTablePrinter : TablePrinter<V1Namespace>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [
@@ -17,7 +17,7 @@ public sealed class NamespaceTablePrinter : TablePrinter<V1Namespace>
 }
 
 /// <summary>NAME DATA AGE.</summary>
-public sealed class ConfigMapTablePrinter : TablePrinter<V1ConfigMap>
+internal sealed class ConfigMapTablePrinter : TablePrinter<V1ConfigMap>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [
@@ -31,7 +31,7 @@ public sealed class ConfigMapTablePrinter : TablePrinter<V1ConfigMap>
 }
 
 /// <summary>NAME TYPE DATA AGE.</summary>
-public sealed class SecretTablePrinter : TablePrinter<V1Secret>
+internal sealed class SecretTablePrinter : TablePrinter<V1Secret>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [

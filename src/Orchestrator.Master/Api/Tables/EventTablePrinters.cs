@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>LAST SEEN TYPE REASON OBJECT MESSAGE; wide: SUBOBJECT SOURCE FIRST SEEN COUNT NAME.</summary>
-public sealed class EventTablePrinter : TablePrinter<Corev1Event>
+internal sealed class EventTablePrinter : TablePrinter<Corev1Event>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns => EventColumns.Definitions;
 
@@ -31,7 +31,7 @@ public sealed class EventTablePrinter : TablePrinter<Corev1Event>
 }
 
 /// <summary>events.k8s.io/v1 events, printed like core events.</summary>
-public sealed class EventsV1TablePrinter : TablePrinter<Eventsv1Event>
+internal sealed class EventsV1TablePrinter : TablePrinter<Eventsv1Event>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns => EventColumns.Definitions;
 

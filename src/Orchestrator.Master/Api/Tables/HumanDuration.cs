@@ -5,7 +5,7 @@ namespace Orchestrator.Master.Api.Tables;
 /// minutes, then minutes with seconds below ten minutes, hours with minutes below eight hours, days with hours
 /// below eight days, then days, then years.
 /// </summary>
-public static class HumanDuration
+internal static class HumanDuration
 {
     public static string Format(TimeSpan d)
     {

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>NAME STATUS ROLES AGE VERSION; wide: INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME.</summary>
-public sealed class NodeTablePrinter : TablePrinter<V1Node>
+internal sealed class NodeTablePrinter : TablePrinter<V1Node>
 {
     private const string RoleLabelPrefix = "node-role.kubernetes.io/";
 
@@ -59,7 +59,7 @@ public sealed class NodeTablePrinter : TablePrinter<V1Node>
 }
 
 /// <summary>NAME HOLDER AGE.</summary>
-public sealed class LeaseTablePrinter : TablePrinter<V1Lease>
+internal sealed class LeaseTablePrinter : TablePrinter<V1Lease>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [

@@ -5,7 +5,7 @@ namespace Orchestrator.Master.Api.Tables;
 /// <summary>NAME READY STATUS RESTARTS AGE; wide: IP NODE NOMINATED NODE READINESS GATES — with STATUS derived
 /// from container states the way kubectl users know it (ContainerCreating, ErrImagePull, CrashLoopBackOff,
 /// Completed, Init:…, Terminating).</summary>
-public sealed class PodTablePrinter : TablePrinter<V1Pod>
+internal sealed class PodTablePrinter : TablePrinter<V1Pod>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [

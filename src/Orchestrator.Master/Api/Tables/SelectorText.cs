@@ -4,7 +4,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>Selectors as text, the way apimachinery prints them (requirements sorted by key).</summary>
-public static class SelectorText
+internal static class SelectorText
 {
     public static string Format(V1LabelSelector? selector)
     {

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE; wide: SELECTOR. PORT(S) reads <c>80:30080/TCP</c>.</summary>
-public sealed class ServiceTablePrinter : TablePrinter<V1Service>
+internal sealed class ServiceTablePrinter : TablePrinter<V1Service>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [
@@ -52,7 +52,7 @@ public sealed class ServiceTablePrinter : TablePrinter<V1Service>
 }
 
 /// <summary>NAME ENDPOINTS AGE, ENDPOINTS like <c>172.18.0.2:80,172.18.0.3:80 + 1 more...</c>.</summary>
-public sealed class EndpointsTablePrinter : TablePrinter<V1Endpoints>
+internal sealed class EndpointsTablePrinter : TablePrinter<V1Endpoints>
 {
     private const int MaxShown = 3;
 
@@ -84,7 +84,7 @@ public sealed class EndpointsTablePrinter : TablePrinter<V1Endpoints>
 }
 
 /// <summary>NAME ADDRESSTYPE PORTS ENDPOINTS AGE.</summary>
-public sealed class EndpointSliceTablePrinter : TablePrinter<V1EndpointSlice>
+internal sealed class EndpointSliceTablePrinter : TablePrinter<V1EndpointSlice>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [

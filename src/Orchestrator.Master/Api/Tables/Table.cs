@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Api.Tables;
 // meta.k8s.io/v1 Table: what `kubectl get` asks for (Accept: application/json;as=Table;v=v1;g=meta.k8s.io) and
 // prints column by column. The KubernetesClient package has no model for it, so it is written here.
 
-public sealed class Table
+internal sealed class Table
 {
     [JsonPropertyName("kind")] public string Kind { get; init; } = "Table";
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; init; } = "meta.k8s.io/v1";
@@ -17,7 +17,7 @@ public sealed class Table
 }
 
 /// <summary>One column. <see cref="Priority"/> 0 is always shown, 1 only with <c>-o wide</c>.</summary>
-public sealed record TableColumnDefinition(
+internal sealed record TableColumnDefinition(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("format")] string Format,
@@ -37,7 +37,7 @@ public sealed record TableColumnDefinition(
         new(name, "integer", "", description, priority);
 }
 
-public sealed class TableRow
+internal sealed class TableRow
 {
     [JsonPropertyName("cells")] public IReadOnlyList<object> Cells { get; init; } = [];
 

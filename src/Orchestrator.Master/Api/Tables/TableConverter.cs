@@ -1,15 +1,16 @@
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>What each row carries besides its cells (the <c>includeObject</c> query parameter).</summary>
-public enum IncludeObject { None, Metadata, Object }
+internal enum IncludeObject { None, Metadata, Object }
 
 /// <summary>Builds server-side Tables with the printer of the resource's kind.</summary>
-public static class TableConverter
+internal static class TableConverter
 {
     private static readonly ITablePrinter Default = new DefaultTablePrinter();
 

@@ -5,13 +5,13 @@ namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>Turns objects of one kind into table cells, with the columns a real cluster prints for that kind.
 /// Cells are always generated for every column (wide ones too); kubectl hides priority-1 columns unless -o wide.</summary>
-public interface ITablePrinter
+internal interface ITablePrinter
 {
     IReadOnlyList<TableColumnDefinition> Columns { get; }
     IReadOnlyList<object> Cells(IKubernetesObject<V1ObjectMeta> obj, DateTime now);
 }
 
-public abstract class TablePrinter<T> : ITablePrinter where T : IKubernetesObject<V1ObjectMeta>
+internal abstract class TablePrinter<T> : ITablePrinter where T : IKubernetesObject<V1ObjectMeta>
 {
     public abstract IReadOnlyList<TableColumnDefinition> Columns { get; }
 
@@ -40,7 +40,7 @@ public abstract class TablePrinter<T> : ITablePrinter where T : IKubernetesObjec
 }
 
 /// <summary>Kinds without a dedicated printer: NAME and AGE.</summary>
-public sealed class DefaultTablePrinter : ITablePrinter
+internal sealed class DefaultTablePrinter : ITablePrinter
 {
     public IReadOnlyList<TableColumnDefinition> Columns { get; } =
         [TableColumnDefinition.NameColumn, TableColumnDefinition.AgeColumn];

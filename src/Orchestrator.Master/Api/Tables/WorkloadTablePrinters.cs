@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Api.Tables;
 
 /// <summary>NAME READY UP-TO-DATE AVAILABLE AGE; wide: CONTAINERS IMAGES SELECTOR.</summary>
-public sealed class DeploymentTablePrinter : TablePrinter<V1Deployment>
+internal sealed class DeploymentTablePrinter : TablePrinter<V1Deployment>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
     [
@@ -29,7 +29,7 @@ public sealed class DeploymentTablePrinter : TablePrinter<V1Deployment>
 }
 
 /// <summary>NAME DESIRED CURRENT READY AGE; wide: CONTAINERS IMAGES SELECTOR.</summary>
-public sealed class ReplicaSetTablePrinter : TablePrinter<V1ReplicaSet>
+internal sealed class ReplicaSetTablePrinter : TablePrinter<V1ReplicaSet>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns => ReplicaColumns.Definitions;
 
@@ -42,7 +42,7 @@ public sealed class ReplicaSetTablePrinter : TablePrinter<V1ReplicaSet>
 }
 
 /// <summary>Same columns as ReplicaSets; the selector is a plain map.</summary>
-public sealed class ReplicationControllerTablePrinter : TablePrinter<V1ReplicationController>
+internal sealed class ReplicationControllerTablePrinter : TablePrinter<V1ReplicationController>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns => ReplicaColumns.Definitions;
 

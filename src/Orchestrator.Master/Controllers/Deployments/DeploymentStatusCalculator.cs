@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Controllers.Deployments;
 /// the Available and Progressing conditions with Kubernetes' reasons and messages. Condition times move only
 /// when a condition's status or reason changes. Pure.
 /// </summary>
-public static class DeploymentStatusCalculator
+internal static class DeploymentStatusCalculator
 {
     public const string NewReplicaSetCreated = "NewReplicaSetCreated";
     public const string FoundNewReplicaSet = "FoundNewReplicaSet";

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Controllers.Deployments;
 /// collision count, printed in decimal and mapped to DNS-safe characters the way Kubernetes'
 /// rand.SafeEncodeString does. Stable across processes and restarts; a different template gives a different hash.
 /// </summary>
-public static class PodTemplateHash
+internal static class PodTemplateHash
 {
     public const string LabelKey = "pod-template-hash";
     private const string SafeAlphabet = "bcdfghjklmnpqrstvwxz2456789";

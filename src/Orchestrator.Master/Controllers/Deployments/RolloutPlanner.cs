@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Master.Controllers.Deployments;
 
 /// <summary>Replica counts a sync wants: the new ReplicaSet's, and each old ReplicaSet's that should change.</summary>
-public sealed record RolloutPlan(int NewReplicas, IReadOnlyDictionary<string, int> OldReplicas);
+internal sealed record RolloutPlan(int NewReplicas, IReadOnlyDictionary<string, int> OldReplicas);
 
 /// <summary>
 /// How many replicas each of a Deployment's ReplicaSets should have right now, following Kubernetes'
@@ -11,7 +11,7 @@ public sealed record RolloutPlan(int NewReplicas, IReadOnlyDictionary<string, in
 /// (unhealthy replicas first, then oldest first) while keeping availability above replicas - maxUnavailable;
 /// Recreate scales old ones to zero and the new one up only when no old pod is left. Pure.
 /// </summary>
-public static class RolloutPlanner
+internal static class RolloutPlanner
 {
     public static int DesiredReplicas(V1Deployment d) => d.Spec?.Replicas ?? 1;
 

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers.Endpoints;
@@ -10,7 +11,7 @@ namespace Orchestrator.Master.Controllers.Endpoints;
 /// container ports). Pods that resolve to the same ports share one subset. Output is sorted so equal inputs give
 /// equal objects. Pure.
 /// </summary>
-public static class EndpointsBuilder
+internal static class EndpointsBuilder
 {
     public static V1Endpoints Build(V1Service service, IEnumerable<V1Pod> podsInNamespace)
     {

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Controllers.ReplicaSets;
 /// controller does not create duplicates or delete twice. Entries expire after <see cref="Ttl"/> in case a change
 /// was lost (a relist folded it in).
 /// </summary>
-public sealed class ControllerExpectations
+internal sealed class ControllerExpectations
 {
     public static readonly TimeSpan Ttl = TimeSpan.FromMinutes(1);
 

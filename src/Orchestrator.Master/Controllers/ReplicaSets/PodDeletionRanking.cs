@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 
 namespace Orchestrator.Master.Controllers.ReplicaSets;
 
@@ -7,7 +8,7 @@ namespace Orchestrator.Master.Controllers.ReplicaSets;
 /// Pending before Unknown before Running; not ready before ready; ready for less time before longer; more
 /// restarts before fewer; younger before older. The comparer sorts the first to delete first.
 /// </summary>
-public sealed class PodDeletionRanking : IComparer<V1Pod>
+internal sealed class PodDeletionRanking : IComparer<V1Pod>
 {
     public static readonly PodDeletionRanking Instance = new();
 

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers.ReplicaSets;
 
 /// <summary>What the pod-count loop needs to know about a ReplicaSet or ReplicationController.</summary>
-public sealed record ReplicaOwner(
+internal sealed record ReplicaOwner(
     IKubernetesObject<V1ObjectMeta> Object,
     LabelSelector Selector,
     V1PodTemplateSpec? Template,
@@ -14,18 +15,18 @@ public sealed record ReplicaOwner(
     int MinReadySeconds);
 
 /// <summary>The status numbers both kinds report.</summary>
-public sealed record ReplicaCounts(int Replicas, int FullyLabeledReplicas, int ReadyReplicas, int AvailableReplicas,
+internal sealed record ReplicaCounts(int Replicas, int FullyLabeledReplicas, int ReadyReplicas, int AvailableReplicas,
     long? ObservedGeneration);
 
 /// <summary>The owner's pods: those it controls and still selects, orphans it should adopt, and pods it controls
 /// but no longer selects (to release).</summary>
-public sealed record PodClaim(IReadOnlyList<V1Pod> Owned, IReadOnlyList<V1Pod> ToAdopt, IReadOnlyList<V1Pod> ToRelease);
+internal sealed record PodClaim(IReadOnlyList<V1Pod> Owned, IReadOnlyList<V1Pod> ToAdopt, IReadOnlyList<V1Pod> ToRelease);
 
 /// <summary>
 /// The pure part of the ReplicaSet / ReplicationController loop (Kubernetes' replica_set.go): claiming pods,
 /// counting them, and building new pods from the template. No actor, no store: easy to test.
 /// </summary>
-public static class PodReplicaSync
+internal static class PodReplicaSync
 {
     private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
     private const int MaxGeneratedPrefix = 63 - 5;

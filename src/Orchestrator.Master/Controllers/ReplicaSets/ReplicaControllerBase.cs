@@ -2,8 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Controllers.Informers;
-using Orchestrator.Master.Events;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Controllers.ReplicaSets;
@@ -15,7 +14,7 @@ namespace Orchestrator.Master.Controllers.ReplicaSets;
 /// status. Creates and deletes in flight are tracked as expectations so a stale cache never causes duplicates.
 /// Owns the pods of its owners and the owners' status; never touches the owners' spec.
 /// </summary>
-public abstract class ReplicaControllerBase : ControllerActor
+internal abstract class ReplicaControllerBase : ControllerActor
 {
     private const string PodsResource = "pods";
     private const int BurstReplicas = 500;

@@ -1,10 +1,11 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Filters;
 
 /// <summary>Every hostPort the pod asks for must be free on the node: no other pod there uses the same port and
 /// protocol on an overlapping host IP (0.0.0.0 overlaps all) — Kubernetes' NodePorts plugin.</summary>
-public sealed class NodePortsFilter : ISchedulingFilter
+internal sealed class NodePortsFilter : ISchedulingFilter
 {
     public const string Reason = "node(s) didn't have free ports for the requested pod ports";
 

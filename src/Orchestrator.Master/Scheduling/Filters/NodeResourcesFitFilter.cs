@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Filters;
 
@@ -7,7 +8,7 @@ namespace Orchestrator.Master.Scheduling.Filters;
 /// have room for one more pod (Kubernetes' NodeResourcesFit plugin, with its reasons "Insufficient cpu",
 /// "Insufficient memory", "Too many pods"). A node that reports no allocatable CPU or memory is not limited on it.
 /// </summary>
-public sealed class NodeResourcesFitFilter : ISchedulingFilter
+internal sealed class NodeResourcesFitFilter : ISchedulingFilter
 {
     public string Name => "NodeResourcesFit";
 

@@ -1,10 +1,11 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Filters;
 
 /// <summary>spec.nodeSelector must match the node's labels, and required node affinity terms (matchExpressions
 /// over labels) must hold for one term (Kubernetes' NodeAffinity plugin, without matchFields).</summary>
-public sealed class NodeSelectorFilter : ISchedulingFilter
+internal sealed class NodeSelectorFilter : ISchedulingFilter
 {
     public const string Reason = "node(s) didn't match Pod's node affinity/selector";
 

@@ -1,10 +1,11 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Filters;
 
 /// <summary>Cordoned nodes (spec.unschedulable) take no new pods unless the pod tolerates
 /// node.kubernetes.io/unschedulable:NoSchedule (Kubernetes' NodeUnschedulable plugin).</summary>
-public sealed class NodeUnschedulableFilter : ISchedulingFilter
+internal sealed class NodeUnschedulableFilter : ISchedulingFilter
 {
     public const string Reason = "node(s) were unschedulable";
 

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Filters;
 
@@ -7,7 +8,7 @@ namespace Orchestrator.Master.Scheduling.Filters;
 /// Ready condition is False or Unknown carries node.kubernetes.io/not-ready or /unreachable, as the node
 /// lifecycle controller would taint it — so pods go only to Ready nodes unless they tolerate that.
 /// </summary>
-public sealed class TaintTolerationFilter : ISchedulingFilter
+internal sealed class TaintTolerationFilter : ISchedulingFilter
 {
     public const string NotReadyTaint = "node.kubernetes.io/not-ready";
     public const string UnreachableTaint = "node.kubernetes.io/unreachable";

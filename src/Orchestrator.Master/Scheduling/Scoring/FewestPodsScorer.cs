@@ -1,10 +1,11 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Scoring;
 
 /// <summary>Prefers the node running the fewest pods: breaks the ties LeastAllocated leaves once nodes are full
 /// of pods without requests (its non-zero defaults reach 0 on every node).</summary>
-public sealed class FewestPodsScorer : ISchedulingScorer
+internal sealed class FewestPodsScorer : ISchedulingScorer
 {
     public string Name => "FewestPods";
 

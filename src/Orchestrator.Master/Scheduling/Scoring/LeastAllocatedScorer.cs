@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Scoring;
 
@@ -8,7 +9,7 @@ namespace Orchestrator.Master.Scheduling.Scoring;
 /// without requests at Kubernetes' non-zero defaults, so that with no requests anywhere it spreads by pod count.
 /// A node that reports no allocatable counts as a 4-CPU, 8 GiB one.
 /// </summary>
-public sealed class LeastAllocatedScorer : ISchedulingScorer
+internal sealed class LeastAllocatedScorer : ISchedulingScorer
 {
     private static readonly Resources Assumed = new(4000, 8L * 1024 * 1024 * 1024);
 

@@ -1,11 +1,12 @@
 using k8s.Models;
-using Orchestrator.Master.Controllers;
+using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Scoring;
 
 /// <summary>Spreads the replicas of one controller across nodes: fewer pods of the same owner on a node scores
 /// higher (Kubernetes' default pod topology spread, by hostname).</summary>
-public sealed class OwnerSpreadScorer : ISchedulingScorer
+internal sealed class OwnerSpreadScorer : ISchedulingScorer
 {
     public string Name => "OwnerSpread";
 

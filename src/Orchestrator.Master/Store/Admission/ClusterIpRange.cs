@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Store.Admission;
 /// a range outside the project's Docker network. The first address belongs to the kubernetes Service, so automatic
 /// allocation starts at the second and takes the lowest free address.
 /// </summary>
-public static class ClusterIpRange
+internal static class ClusterIpRange
 {
     public const string DefaultCidr = "172.28.128.0/17";
 

@@ -1,11 +1,12 @@
 using k8s;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>apps/v1 Deployment: Kubernetes' defaults (replicas 1, RollingUpdate 25%/25%, revisionHistoryLimit 10,
 /// progressDeadlineSeconds 600, pod template defaults) and spec validation; the selector is immutable.</summary>
-public sealed class DeploymentAdmission : IKindAdmission
+internal sealed class DeploymentAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)
@@ -35,7 +36,7 @@ public sealed class DeploymentAdmission : IKindAdmission
         Selectors.ValidateAgainstTemplate(spec.Selector, spec.Template, "deployment", causes);
         PodSpecs.Validate(spec.Template?.Spec, "spec.template.spec", causes, ["Always"]);
         if (old is V1Deployment previous && previous.Spec?.Selector is { } selector && spec.Selector is not null &&
-            !StoreResources.SameJson(selector, spec.Selector))
+            !KubeObjects.SameJson(selector, spec.Selector))
             causes.Add(FieldErrors.Invalid("spec.selector", Selectors.Format(spec.Selector), "field is immutable"));
     }
 }

@@ -3,8 +3,12 @@ using System.Text;
 
 namespace Orchestrator.Master.Store.Admission;
 
+/// <summary>One field's violation, as a cause of a Status (Kubernetes' field.Error): the field path, the reason
+/// (FieldValueInvalid, FieldValueRequired, …) and the message.</summary>
+internal sealed record StoreErrorCause(string Field, string Reason, string Message);
+
 /// <summary>Field causes worded like Kubernetes' field.Error (reason and message of a Status cause).</summary>
-public static class FieldErrors
+internal static class FieldErrors
 {
     public static StoreErrorCause Invalid(string field, object? value, string detail) =>
         new(field, "FieldValueInvalid", $"Invalid value: {Format(value)}: {detail}");

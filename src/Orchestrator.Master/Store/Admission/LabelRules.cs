@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Store.Admission;
 /// ValidateLabelSelector) with the API server's messages. A key is a qualified name (optional DNS-1123 subdomain
 /// prefix and '/', then a name part of at most 63 characters); a value is empty or a name part.
 /// </summary>
-public static partial class LabelRules
+internal static partial class LabelRules
 {
     private const string QualifiedNameFormat = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
     private const string LabelValueFormat = "(" + QualifiedNameFormat + ")?";

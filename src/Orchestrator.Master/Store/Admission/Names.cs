@@ -4,7 +4,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>Kubernetes' name rules (apimachinery validation): DNS-1123 subdomain for most kinds, DNS-1123 label
 /// for namespaces, DNS-1035 label for services, with the API server's exact messages.</summary>
-public static partial class Names
+internal static partial class Names
 {
     public const string Dns1123LabelFormat = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
     public const string Dns1123SubdomainFormat = Dns1123LabelFormat + "(\\." + Dns1123LabelFormat + ")*";

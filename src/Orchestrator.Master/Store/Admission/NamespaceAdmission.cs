@@ -5,7 +5,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>core/v1 Namespace: the kubernetes finalizer, the kubernetes.io/metadata.name label and phase Active,
 /// as the API server sets them.</summary>
-public sealed class NamespaceAdmission : IKindAdmission
+internal sealed class NamespaceAdmission : IKindAdmission
 {
     public const string NameLabel = "kubernetes.io/metadata.name";
 

@@ -1,12 +1,13 @@
 using k8s;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>core/v1 Pod: pod spec defaults, containers with name and image, status Pending with its QoS class on
 /// create. On update the spec is immutable except for what Kubernetes lets change (container images, active deadline,
 /// added tolerations, a grace period) and spec.nodeName once, which binding sets through an update.</summary>
-public sealed class PodAdmission : IKindAdmission
+internal sealed class PodAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)
@@ -33,11 +34,11 @@ public sealed class PodAdmission : IKindAdmission
         if (string.IsNullOrEmpty(previous.NodeName)) allowed.NodeName = next.NodeName;
         allowed.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds;
         allowed.TerminationGracePeriodSeconds = next.TerminationGracePeriodSeconds;
-        if ((previous.Tolerations ?? []).All(t => (next.Tolerations ?? []).Any(n => StoreResources.SameJson(t, n))))
+        if ((previous.Tolerations ?? []).All(t => (next.Tolerations ?? []).Any(n => KubeObjects.SameJson(t, n))))
             allowed.Tolerations = next.Tolerations;
         CopyImages(allowed.Containers, next.Containers);
         CopyImages(allowed.InitContainers, next.InitContainers);
-        return StoreResources.SameJson(allowed, next);
+        return KubeObjects.SameJson(allowed, next);
     }
 
     private static void CopyImages(IList<V1Container>? into, IList<V1Container>? from)

@@ -4,7 +4,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>Defaulting and validation of a pod spec, shared by pods and every pod template (Kubernetes'
 /// SetDefaults_PodSpec/SetDefaults_Container and ValidatePodSpec, the parts our nodes use).</summary>
-public static class PodSpecs
+internal static class PodSpecs
 {
     private static readonly string[] RestartPolicies = ["Always", "OnFailure", "Never"];
     private static readonly string[] PullPolicies = ["Always", "IfNotPresent", "Never"];

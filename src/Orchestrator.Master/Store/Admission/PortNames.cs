@@ -4,7 +4,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>Kubernetes' IsValidPortName (an IANA_SVC_NAME): at most 15 lower-case alphanumerics or '-', at least one
 /// letter, no leading, trailing or doubled '-'.</summary>
-public static partial class PortNames
+internal static partial class PortNames
 {
     [GeneratedRegex("^[-a-z0-9]+$")] private static partial Regex Chars();
     [GeneratedRegex("[a-z]")] private static partial Regex Letter();

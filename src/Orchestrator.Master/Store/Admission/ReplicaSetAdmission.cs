@@ -1,11 +1,12 @@
 using k8s;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>apps/v1 ReplicaSet: replicas default 1, pod template defaults, selector required and matching the
 /// template's labels, immutable selector.</summary>
-public sealed class ReplicaSetAdmission : IKindAdmission
+internal sealed class ReplicaSetAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)
@@ -21,7 +22,7 @@ public sealed class ReplicaSetAdmission : IKindAdmission
         Selectors.ValidateAgainstTemplate(spec.Selector, spec.Template, "replicaset", causes);
         PodSpecs.Validate(spec.Template?.Spec, "spec.template.spec", causes, ["Always"]);
         if (old is V1ReplicaSet previous && previous.Spec?.Selector is { } selector && spec.Selector is not null &&
-            !StoreResources.SameJson(selector, spec.Selector))
+            !KubeObjects.SameJson(selector, spec.Selector))
             causes.Add(FieldErrors.Invalid("spec.selector", Selectors.Format(spec.Selector), "field is immutable"));
     }
 }

@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>core/v1 ReplicationController: replicas default 1, selector defaults to the template's labels
 /// (as Kubernetes does), and the selector must select the template.</summary>
-public sealed class ReplicationControllerAdmission : IKindAdmission
+internal sealed class ReplicationControllerAdmission : IKindAdmission
 {
     public void Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context,
         List<StoreErrorCause> causes)

@@ -5,7 +5,7 @@ namespace Orchestrator.Master.Store.Admission;
 
 /// <summary>The selector rules of workload controllers: a selector is required, non-empty, and must select
 /// its own template's labels (Kubernetes' ValidateDeploymentSpec/ValidateReplicaSetSpec wording).</summary>
-public static class Selectors
+internal static class Selectors
 {
     public static void ValidateAgainstTemplate(V1LabelSelector? selector, V1PodTemplateSpec? template, string kindWord,
         List<StoreErrorCause> causes)
@@ -49,7 +49,7 @@ public static class Selectors
 }
 
 /// <summary>A value already in Go's notation, printed as is.</summary>
-public sealed record RawValue(string Text)
+internal sealed record RawValue(string Text)
 {
     public override string ToString() => Text;
 }

@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Store.Admission;
 /// the service range and, for NodePort/LoadBalancer, nodePorts from 30000–32767. Allocations already made are
 /// kept when an update omits them, and a requested address or port must be free.
 /// </summary>
-public sealed class ServiceAdmission : IKindAdmission
+internal sealed class ServiceAdmission : IKindAdmission
 {
     private static readonly string[] Types = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
@@ -159,7 +159,7 @@ public sealed class ServiceAdmission : IKindAdmission
         ports.Take(index).Any(o => o.NodePort == ports[index].NodePort && o.Protocol != ports[index].Protocol);
 }
 
-public static class NodePortRange
+internal static class NodePortRange
 {
     public const int First = 30000;
     public const int Last = 32767;

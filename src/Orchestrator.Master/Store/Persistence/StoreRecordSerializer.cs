@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Store.Persistence;
 /// Serializes the store's journal and snapshot records as JSON with a short, stable manifest, so the SQLite
 /// journal does not embed CLR type names (which Akka's default JSON serializer would).
 /// </summary>
-public sealed class StoreRecordSerializer : SerializerWithStringManifest
+internal sealed class StoreRecordSerializer : SerializerWithStringManifest
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 

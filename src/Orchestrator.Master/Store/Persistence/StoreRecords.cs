@@ -5,15 +5,15 @@ namespace Orchestrator.Master.Store.Persistence;
 // not depend on the CLR model classes. Renaming a record or a field is a storage format change.
 
 /// <summary>Marker for everything the store persists; bound to <see cref="StoreRecordSerializer"/>.</summary>
-public interface IStoreRecord;
+internal interface IStoreRecord;
 
 /// <summary>An object was created or replaced; <see cref="Json"/> already carries its resourceVersion.</summary>
-public sealed record ObjectPut(string Resource, string Json, long ResourceVersion) : IStoreRecord;
+internal sealed record ObjectPut(string Resource, string Json, long ResourceVersion) : IStoreRecord;
 
 /// <summary>An object was deleted; the deletion took <see cref="ResourceVersion"/>.</summary>
-public sealed record ObjectRemoved(string Resource, string? Namespace, string Name, long ResourceVersion) : IStoreRecord;
+internal sealed record ObjectRemoved(string Resource, string? Namespace, string Name, long ResourceVersion) : IStoreRecord;
 
 /// <summary>All objects at <see cref="ResourceVersion"/>: recovery is the newest snapshot plus the events after it.</summary>
-public sealed record StoreSnapshot(IReadOnlyList<SnapshotObject> Objects, long ResourceVersion) : IStoreRecord;
+internal sealed record StoreSnapshot(IReadOnlyList<SnapshotObject> Objects, long ResourceVersion) : IStoreRecord;
 
-public sealed record SnapshotObject(string Resource, string Json);
+internal sealed record SnapshotObject(string Resource, string Json);

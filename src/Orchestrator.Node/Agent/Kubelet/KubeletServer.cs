@@ -11,7 +11,7 @@ namespace Orchestrator.Node.Agent.Kubelet;
 
 /// <summary>Where the node serves its kubelet API: the node's address and a port published in the Node's
 /// status.daemonEndpoints.kubeletEndpoint, and the shared secret every request must carry.</summary>
-public sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
+internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
 
 /// <summary>
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
@@ -21,7 +21,7 @@ public sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
 /// only on the node's address, and every request must carry <c>Authorization: Bearer {token}</c> — the API's token,
 /// which the master sends and the node reads from <c>--kubelet-token-file</c>; without a token file it refuses all.
 /// </summary>
-public static class KubeletServer
+internal static class KubeletServer
 {
     public static WebApplication UseKubeletApi(this WebApplication app)
     {

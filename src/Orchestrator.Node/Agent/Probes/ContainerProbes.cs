@@ -10,7 +10,7 @@ namespace Orchestrator.Node.Agent.Probes;
 /// PodSupervisor runs the probes and acts on the verdicts. Defaults are Kubernetes': period 10 s,
 /// success 1, failure 3, no initial delay; a readiness probe starts out failed, liveness out passed.
 /// </summary>
-public sealed class ContainerProbes
+internal sealed class ContainerProbes
 {
     private readonly Dictionary<ProbeKind, (V1Probe Probe, ProbeState State)> _probes = new();
 

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Node.Agent.Probes;
 
 /// <summary>exec: the command runs in the container; exit code 0 is success.</summary>
-public sealed class ExecProbe : IProbeHandler
+internal sealed class ExecProbe : IProbeHandler
 {
     public bool Handles(V1Probe probe) => probe.Exec is not null;
 

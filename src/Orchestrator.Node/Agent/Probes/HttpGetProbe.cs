@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Orchestrator.Node.Agent.Probes;
 
 /// <summary>httpGet: success is a status in 200–399 (redirects are not followed), like the kubelet.</summary>
-public sealed class HttpGetProbe : IProbeHandler
+internal sealed class HttpGetProbe : IProbeHandler
 {
     // one handler for every probe of the node; no redirects, no pooled connection kept warm against a dying pod
     private static readonly HttpClient Client = new(new SocketsHttpHandler

@@ -5,7 +5,7 @@ namespace Orchestrator.Node.Agent.Probes;
 
 /// <summary>One way of asking a container whether it is healthy (the kubelet's prober for one action kind).
 /// Handlers are stateless; <see cref="ProbeRunner"/> picks one and applies the probe's timeout.</summary>
-public interface IProbeHandler
+internal interface IProbeHandler
 {
     bool Handles(V1Probe probe);
 
@@ -13,13 +13,13 @@ public interface IProbeHandler
 }
 
 /// <summary>What a probe talks to: the container (exec) and the pod's address (httpGet, tcpSocket).</summary>
-public sealed record ProbeTarget(string ContainerId, string? PodIp, V1Container Container, IContainerRuntime Runtime);
+internal sealed record ProbeTarget(string ContainerId, string? PodIp, V1Container Container, IContainerRuntime Runtime);
 
-public sealed record ProbeResult(bool Success, string Message)
+internal sealed record ProbeResult(bool Success, string Message)
 {
     public static ProbeResult Ok(string message = "") => new(true, message);
     public static ProbeResult Failed(string message) => new(false, message);
 }
 
 /// <summary>liveness, readiness, startup — Kubernetes' names, used in events ("Liveness probe failed: …").</summary>
-public enum ProbeKind { Liveness, Readiness, Startup }
+internal enum ProbeKind { Liveness, Readiness, Startup }

@@ -4,7 +4,7 @@ namespace Orchestrator.Node.Agent.Probes;
 
 /// <summary>The preStop lifecycle hook (exec, httpGet or sleep), bounded by the pod's grace period; a failure is
 /// reported (FailedPreStopHook) and termination goes on, as in Kubernetes.</summary>
-public static class PreStopHook
+internal static class PreStopHook
 {
     public static async Task RunAsync(V1LifecycleHandler hook, ProbeTarget target, TimeSpan grace, Action<string> failed)
     {

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Orchestrator.Node.Agent.Probes;
 
 /// <summary>Runs one probe with its timeoutSeconds (default 1 s); a timeout or an unexpected error is a failure.</summary>
-public static class ProbeRunner
+internal static class ProbeRunner
 {
     private static readonly IProbeHandler[] Handlers = [new HttpGetProbe(), new TcpSocketProbe(), new ExecProbe()];
 

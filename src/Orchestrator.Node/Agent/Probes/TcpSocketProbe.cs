@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Orchestrator.Node.Agent.Probes;
 
 /// <summary>tcpSocket: success is an accepted connection.</summary>
-public sealed class TcpSocketProbe : IProbeHandler
+internal sealed class TcpSocketProbe : IProbeHandler
 {
     public bool Handles(V1Probe probe) => probe.TcpSocket is not null;
 

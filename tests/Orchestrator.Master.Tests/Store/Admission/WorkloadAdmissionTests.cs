@@ -10,7 +10,7 @@ public class WorkloadAdmissionTests
     private static List<StoreErrorCause> Admit(IKindAdmission admission, k8s.IKubernetesObject<V1ObjectMeta> obj,
         k8s.IKubernetesObject<V1ObjectMeta>? old = null)
     {
-        var causes = new List<Orchestrator.Master.Store.StoreErrorCause>();
+        var causes = new List<StoreErrorCause>();
         admission.Admit(obj, old, new FakeContext(), causes);
         return causes;
     }

@@ -1,0 +1,73 @@
+using k8s.Models;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Http;
+
+/// <summary>
+/// A refused API request, carrying what the Kubernetes <c>Status</c> answer needs (HTTP code, reason, message,
+/// details). Thrown anywhere below the endpoint and turned into a Status by <see cref="StatusResponses"/>.
+/// </summary>
+internal sealed class ApiException(int code, string reason, string message, V1StatusDetails? details = null)
+    : Exception(message)
+{
+    public int Code { get; } = code;
+    public string Reason { get; } = reason;
+    public V1StatusDetails? Details { get; } = details;
+
+    public static ApiException NotFound(ApiResource resource, string name) =>
+        new(404, "NotFound", $"{QualifiedResource(resource)} \"{name}\" not found", DetailsFor(resource, name));
+
+    /// <summary>What the real server says for a path it does not serve.</summary>
+    public static ApiException UnknownPath() =>
+        new(404, "NotFound", "the server could not find the requested resource", new V1StatusDetails());
+
+    public static ApiException BadRequest(string message) => new(400, "BadRequest", message);
+
+    public static ApiException MethodNotAllowed(string method) =>
+        new(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method})",
+            new V1StatusDetails());
+
+    public static ApiException UnsupportedMediaType(string contentType) =>
+        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: " +
+            $"application/json, application/yaml, application/vnd.kubernetes.protobuf (got \"{contentType}\")");
+
+    public static ApiException TooLarge(long limit) =>
+        new(413, "RequestEntityTooLarge", $"the request body is larger than the server's limit of {limit} bytes");
+
+    public static ApiException Invalid(ApiResource resource, string name, string field, string message) =>
+        new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {field}: {message}",
+            new V1StatusDetails
+            {
+                Name = name, Group = resource.Group, Kind = resource.Kind,
+                Causes = [new V1StatusCause { Field = field, Reason = "FieldValueInvalid", Message = message }],
+            });
+
+    public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized");
+
+    public static ApiException Timeout(string message) => new(504, "Timeout", message);
+
+    public static ApiException Unavailable(string message) => new(503, "ServiceUnavailable", message);
+
+    /// <summary>The store's refusal, with details naming the object the request was about.</summary>
+    public static ApiException FromStore(StoreError error, ApiResource? resource, string? name) =>
+        new(error.Code, error.Reason, error.Message,
+            resource is null && error.Causes is null
+                ? null
+                : new V1StatusDetails
+                {
+                    Name = name,
+                    Group = resource?.Group,
+                    // Invalid names the kind (kubectl prints "The Deployment "x" is invalid"); others the resource.
+                    Kind = error.Reason == "Invalid" ? resource?.Kind : resource?.Resource,
+                    Causes = error.Causes?.Select(c => new V1StatusCause { Field = c.Field, Reason = c.Reason, Message = c.Message })
+                        .ToList(),
+                });
+
+    /// <summary>"deployments.apps" or "pods": how Kubernetes names a resource in messages.</summary>
+    public static string QualifiedResource(ApiResource resource) =>
+        resource.Group.Length == 0 ? resource.Resource : $"{resource.Resource}.{resource.Group}";
+
+    private static V1StatusDetails DetailsFor(ApiResource resource, string name, IList<V1StatusCause>? causes = null) =>
+        new() { Name = name, Group = resource.Group, Kind = resource.Resource, Causes = causes };
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Http;
+
+/// <summary>API objects as JSON trees (for patching, selecting fields and writing answers), always through
+/// KubernetesJson so IntOrString, quantities and times keep their wire form.</summary>
+internal static class ObjectJson
+{
+    /// <summary>How answers are written: no HTML-style escaping (a message reads "server's", not "server\u0027s").</summary>
+    public static readonly JsonSerializerOptions WriteOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Write(JsonNode node) => node.ToJsonString(WriteOptions);
+
+    /// <summary>The object as a JSON tree that starts with apiVersion and kind, filled from the resource when the
+    /// stored object lacks them (objects from the store are never modified).</summary>
+    public static JsonObject ToJson(object obj, string apiVersion, string kind)
+    {
+        var parsed = JsonNode.Parse(KubeObjects.Serialize(obj))!.AsObject();
+        var result = new JsonObject
+        {
+            ["apiVersion"] = parsed["apiVersion"]?.GetValue<string>() is { Length: > 0 } v ? v : apiVersion,
+            ["kind"] = parsed["kind"]?.GetValue<string>() is { Length: > 0 } k ? k : kind,
+        };
+        foreach (var (key, value) in parsed.ToList())
+        {
+            if (key is "apiVersion" or "kind") continue;
+            parsed.Remove(key);
+            result[key] = value;
+        }
+        return result;
+    }
+
+    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ApiResource resource) =>
+        ToJson(obj, resource.GroupVersion, resource.Kind);
+
+    /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400.</summary>
+    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ApiResource resource) =>
+        (IKubernetesObject<V1ObjectMeta>)Deserialize(json.ToJsonString(), resource.ObjectType, resource.Kind, resource);
+
+    public static object Deserialize(string json, Type type, string kindForMessage, ApiResource? resource = null)
+    {
+        try
+        {
+            return KubeObjects.Deserialize(json, type);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
+                                      or NotSupportedException or OverflowException)
+        {
+            var version = resource?.Version ?? "v1";
+            throw ApiException.BadRequest(
+                $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {e.Message}");
+        }
+    }
+
+    public static T Deserialize<T>(string json, string kindForMessage) =>
+        (T)Deserialize(json, typeof(T), kindForMessage);
+}

@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Tables;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Responses;
+
+/// <summary>Writes objects and lists as JSON, or as a Table / PartialObjectMetadata when the client asks.</summary>
+internal sealed class ApiResponses(TimeProvider clock)
+{
+    public DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    public static async Task WriteJsonAsync(HttpContext context, int statusCode, string json, string contentType = "application/json")
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = contentType;
+        await context.Response.WriteAsync(json, context.RequestAborted);
+    }
+
+    public static Task WriteJsonAsync(HttpContext context, int statusCode, object value) =>
+        WriteJsonAsync(context, statusCode, value is JsonNode node ? ObjectJson.Write(node) : KubeObjects.Serialize(value));
+
+    public Task WriteObjectAsync(HttpContext context, ApiResource resource, IKubernetesObject<V1ObjectMeta> obj,
+        int statusCode = 200)
+    {
+        var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
+        return form switch
+        {
+            ResponseForm.Table => WriteJsonAsync(context, statusCode,
+                TableConverter.ToTable(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
+                    IncludeObjectOf(context), Now, metaVersion)),
+            ResponseForm.PartialObjectMetadata => WriteJsonAsync(context, statusCode,
+                TableConverter.PartialObjectMetadata(obj, metaVersion)),
+            _ => WriteJsonAsync(context, statusCode, ObjectJson.ToJson(obj, resource)),
+        };
+    }
+
+    public Task WriteListAsync(HttpContext context, ApiResource resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
+        V1ListMeta metadata)
+    {
+        var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
+        switch (form)
+        {
+            case ResponseForm.Table:
+                return WriteJsonAsync(context, 200,
+                    TableConverter.ToTable(resource, items, metadata, IncludeObjectOf(context), Now, metaVersion));
+            case ResponseForm.PartialObjectMetadata:
+                return WriteJsonAsync(context, 200, new JsonObject
+                {
+                    ["kind"] = "PartialObjectMetadataList",
+                    ["apiVersion"] = metaVersion,
+                    ["metadata"] = JsonNode.Parse(KubeObjects.Serialize(metadata)),
+                    ["items"] = new JsonArray(items.Select(i => (JsonNode)TableConverter.PartialObjectMetadata(i, metaVersion)).ToArray()),
+                });
+            default:
+                return WriteJsonAsync(context, 200, ListJson(resource, items, metadata));
+        }
+    }
+
+    public static JsonObject ListJson(ApiResource resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata) =>
+        new()
+        {
+            ["apiVersion"] = resource.GroupVersion,
+            ["kind"] = resource.ListKind,
+            ["metadata"] = JsonNode.Parse(KubeObjects.Serialize(metadata)),
+            ["items"] = new JsonArray(items.Select(i => (JsonNode)ObjectJson.ToJson(i, resource)).ToArray()),
+        };
+
+    public static IncludeObject IncludeObjectOf(HttpContext context) =>
+        TableConverter.ParseIncludeObject(context.Request.Query["includeObject"]);
+}

@@ -1,0 +1,67 @@
+using Akka.Actor;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Api.Storage;
+
+/// <summary>
+/// The API server's way into the ObjectStore actor: Ask with a timeout, replies turned into objects or
+/// <see cref="ApiException"/>s. HTTP requests live outside the actor system, so Ask is the right tool here.
+/// </summary>
+internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationToken, Task<IActorRef>> resolveStore, TimeSpan timeout)
+{
+    public ActorSystem System { get; } = system;
+    public TimeSpan Timeout { get; } = timeout;
+
+    public async Task<IActorRef> StoreAsync(CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(Timeout);
+        try
+        {
+            return await resolveStore(cts.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ApiException.Unavailable("the object store is not running yet");
+        }
+    }
+
+    public async Task<object> AskAsync(object message, CancellationToken cancellationToken)
+    {
+        var store = await StoreAsync(cancellationToken);
+        try
+        {
+            return await store.Ask<object>(message, Timeout, cancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            throw ApiException.Timeout("the server was unable to return a response in the time allotted");
+        }
+    }
+
+    /// <summary>Asks for one object; a <see cref="StoreFailed"/> becomes an <see cref="ApiException"/>.</summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> ObjectAsync(object message, ApiResource resource, string? name,
+        CancellationToken cancellationToken) =>
+        await AskAsync(message, cancellationToken) switch
+        {
+            ObjectStored stored => stored.Object,
+            StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, name),
+            var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
+        };
+
+    public async Task<ObjectsListed> ListAsync(ApiResource resource, string? @namespace, CancellationToken cancellationToken) =>
+        await AskAsync(new ListObjects(ResourceKey.StoreName(resource), @namespace), cancellationToken) switch
+        {
+            ObjectsListed listed => listed,
+            StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, null),
+            var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
+        };
+
+    public Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ApiResource resource, string? @namespace, string name,
+        CancellationToken cancellationToken) =>
+        ObjectAsync(new GetObject(ResourceKey.Of(resource, @namespace, name)), resource, name, cancellationToken);
+}

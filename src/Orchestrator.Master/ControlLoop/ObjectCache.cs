@@ -1,0 +1,70 @@
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.ControlLoop;
+
+/// <summary>
+/// A controller's local copy of the resources it watches, fed only by its reflectors (never by its own write
+/// replies, so it moves forward in the store's order). Objects are the store's shared instances: read-only.
+/// </summary>
+internal sealed class ObjectCache
+{
+    private readonly Dictionary<string, Dictionary<ResourceKey, Entry>> _resources = new();
+
+    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, long Version);
+
+    public static ResourceKey KeyOf(string resource, IKubernetesObject<V1ObjectMeta> obj) =>
+        new(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name);
+
+    /// <summary>Replaces a resource's contents (initial list or relist).</summary>
+    public void Replace(string resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> items, long version)
+    {
+        var map = new Dictionary<ResourceKey, Entry>();
+        foreach (var item in items) map[KeyOf(resource, item)] = new Entry(item, Math.Max(version, VersionOf(item)));
+        _resources[resource] = map;
+    }
+
+    /// <summary>Applies one change and returns the object it replaced (null when none). Changes older than what
+    /// the cache holds for the key are ignored (returns the cached object, and <paramref name="applied"/> false).</summary>
+    public IKubernetesObject<V1ObjectMeta>? Apply(ObjectChanged change, out bool applied)
+    {
+        var map = Map(change.Resource);
+        var key = KeyOf(change.Resource, change.Object);
+        map.TryGetValue(key, out var old);
+        var version = change.ResourceVersion > 0 ? change.ResourceVersion : VersionOf(change.Object);
+        if (old is not null && version > 0 && version < old.Version)
+        {
+            applied = false;
+            return old.Object;
+        }
+        if (change.Type == "DELETED") map.Remove(key);
+        else map[key] = new Entry(change.Object, version);
+        applied = true;
+        return old?.Object;
+    }
+
+    public IKubernetesObject<V1ObjectMeta>? Get(ResourceKey key) =>
+        _resources.TryGetValue(key.Resource, out var map) && map.TryGetValue(key, out var e) ? e.Object : null;
+
+    public T? Get<T>(string resource, string? @namespace, string name) where T : class =>
+        Get(new ResourceKey(resource, @namespace, name)) as T;
+
+    /// <summary>All cached objects of a resource, in one namespace or (null) all.</summary>
+    public IEnumerable<T> List<T>(string resource, string? @namespace = null) =>
+        _resources.TryGetValue(resource, out var map)
+            ? map.Where(kv => @namespace is null || kv.Key.Namespace == @namespace).Select(kv => kv.Value.Object).OfType<T>()
+            : [];
+
+    public IEnumerable<ResourceKey> Keys(string resource) =>
+        _resources.TryGetValue(resource, out var map) ? map.Keys.ToList() : [];
+
+    public static long VersionOf(IKubernetesObject<V1ObjectMeta> obj) =>
+        long.TryParse(obj.Metadata?.ResourceVersion, out var v) ? v : 0;
+
+    private Dictionary<ResourceKey, Entry> Map(string resource)
+    {
+        if (!_resources.TryGetValue(resource, out var map)) _resources[resource] = map = new();
+        return map;
+    }
+}

@@ -1,0 +1,52 @@
+using Akka.Actor;
+using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Scheduling;
+
+namespace Orchestrator.Master;
+
+/// <summary>Timing of the control plane. Resync is how often every controller reconciles everything it owns
+/// even without a change (a safety net; changes are handled as they come).</summary>
+internal sealed record ControlPlaneOptions
+{
+    public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(30);
+    public NodeLifecycleSettings NodeLifecycle { get; init; } = NodeLifecycleSettings.Default;
+    public NodeGatewaySettings NodeGateway { get; init; } = NodeGatewaySettings.Default;
+
+    public static ControlPlaneOptions Default { get; } = new();
+
+    /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
+    /// --node-monitor-grace-period (40), --node-monitor-period (5), --pod-eviction-timeout (300),
+    /// --controller-resync-period (30), --node-status-write-interval (10: how often an unchanged node heartbeat is
+    /// written to the Node; keep it at or below the nodes' --node-status-update-frequency and well under the grace period).</summary>
+    public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        // the eviction timeout may be 0 (evict as soon as a node is NotReady, as the lab does); periods may not
+        TimeSpan Seconds(string key, TimeSpan fallback, double minimum = double.Epsilon) =>
+            double.TryParse(configuration[key], System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= minimum
+                ? TimeSpan.FromSeconds(s) : fallback;
+        var d = NodeLifecycleSettings.Default;
+        return new ControlPlaneOptions
+        {
+            Resync = Seconds("controller-resync-period", Default.Resync),
+            NodeLifecycle = new NodeLifecycleSettings(
+                Seconds("node-monitor-grace-period", d.GracePeriod),
+                Seconds("node-monitor-period", d.MonitorPeriod),
+                Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
+            NodeGateway = new NodeGatewaySettings(Seconds("node-status-write-interval", NodeGatewaySettings.Default.HeartbeatWriteInterval)),
+        };
+    }
+}
+
+/// <summary>The control plane as tests and benchmarks start it on a bare actor system: the same actors the master's
+/// hosting starts with <c>WithControllers</c>, <c>WithScheduler</c> and <c>WithNodeGateway</c>.</summary>
+internal static class ControlPlaneHosting
+{
+    /// <summary>Starts every control loop against <paramref name="store"/>; returns the NodeGateway.</summary>
+    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o)
+    {
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle);
+        SchedulerHosting.Start(system, store, o.Resync);
+        return NodeGatewayHosting.Start(system, store, o.NodeGateway, o.Resync);
+    }
+}

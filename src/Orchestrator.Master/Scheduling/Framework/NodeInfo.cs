@@ -1,0 +1,62 @@
+using k8s.Models;
+using Orchestrator.Master.ControlLoop;
+
+namespace Orchestrator.Master.Scheduling.Framework;
+
+/// <summary>A node as the scheduler sees it for one decision: the Node and the pods that hold room on it
+/// (bound and not finished, including pods this scheduler has bound but not yet seen back). Immutable.</summary>
+internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
+{
+    private Resources? _requested;
+    private Resources? _nonZeroRequested;
+    private Resources? _allocatable;
+    private int? _maxPods;
+    private Dictionary<string, int>? _byOwner;
+
+    public string Name => Node.Metadata.Name;
+
+    /// <summary>The sum of the requests of the pods on the node (computed once).</summary>
+    public Resources Requested => _requested ??= Pods.Aggregate(new Resources(0, 0), (sum, p) => sum + PodResources.Requests(p));
+
+    public Resources Allocatable => _allocatable ??= PodResources.Allocatable(Node);
+
+    public int MaxPods => _maxPods ??= PodResources.MaxPods(Node);
+
+    /// <summary>How many of the node's pods the controller with this uid owns (counted once per NodeInfo).</summary>
+    public int CountOwnedBy(string ownerUid)
+    {
+        if (_byOwner is null)
+        {
+            _byOwner = new Dictionary<string, int>();
+            foreach (var pod in Pods)
+                if (OwnerReferences.ControllerOf(pod)?.Uid is { } uid)
+                    _byOwner[uid] = _byOwner.GetValueOrDefault(uid) + 1;
+        }
+        return _byOwner.GetValueOrDefault(ownerUid);
+    }
+
+    /// <summary>The same, counting pods without requests at Kubernetes' non-zero defaults (for scoring).</summary>
+    public Resources NonZeroRequested =>
+        _nonZeroRequested ??= Pods.Aggregate(new Resources(0, 0), (sum, p) => sum + PodResources.Requests(p, nonZero: true));
+}
+
+/// <summary>A predicate a node must pass to run a pod (Kubernetes' Filter extension point). One class per predicate.</summary>
+internal interface ISchedulingFilter
+{
+    string Name { get; }
+
+    /// <summary>Null when the pod fits; otherwise Kubernetes' reason text, e.g. "node(s) were unschedulable".</summary>
+    string? Filter(V1Pod pod, NodeInfo node);
+}
+
+/// <summary>A preference among feasible nodes (Kubernetes' Score extension point): 0 (worst) to 100 (best).</summary>
+internal interface ISchedulingScorer
+{
+    string Name { get; }
+
+    int Weight => 1;
+
+    /// <summary>One score per feasible node, in the same order; all nodes at once so a scorer that normalises
+    /// against the best node does it in one pass (a decision stays linear in the number of nodes).</summary>
+    IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible);
+}

@@ -1,0 +1,75 @@
+using Orchestrator.Layering;
+using Xunit;
+
+namespace Orchestrator.Master.Tests;
+
+/// <summary>The master's layering rule (docs/architecture.md), checked on the compiled assembly.</summary>
+public sealed class LayeringTests
+{
+    /// <summary>Each folder and the layers directly below it. The store is the bottom; the control-loop foundation
+    /// carries Controllers, Scheduling and Nodes, which never use each other; the Api's folders form their own
+    /// layers above the store; the root namespace (Program, ControlPlaneHosting) composes everything.</summary>
+    internal static readonly LayerRule Rule = new("Orchestrator.Master",
+        ("Diagnostics", []),
+        ("Store/Persistence", ["Diagnostics"]),
+        ("Store/Admission", ["Diagnostics"]),
+        ("Store", ["Store/Persistence", "Store/Admission"]),
+        ("ControlLoop", ["Store"]),
+        ("Controllers/Deployments", ["ControlLoop"]),
+        ("Controllers/Endpoints", ["ControlLoop"]),
+        ("Controllers/ReplicaSets", ["ControlLoop"]),
+        ("Controllers", ["Controllers/Deployments", "Controllers/Endpoints", "Controllers/ReplicaSets"]),
+        ("Scheduling/Framework", ["ControlLoop"]),
+        ("Scheduling/Filters", ["Scheduling/Framework"]),
+        ("Scheduling/Scoring", ["Scheduling/Framework"]),
+        ("Scheduling", ["Scheduling/Filters", "Scheduling/Scoring"]),
+        ("Nodes", ["ControlLoop"]),
+        ("Api/Http", ["Store"]),
+        ("Api/Storage", ["Api/Http"]),
+        ("Api/Tables", ["Api/Http"]),
+        ("Api/Patching", ["Api/Http"]),
+        ("Api/Protobuf", ["Api/Http"]),
+        ("Api/Bodies", ["Api/Protobuf"]),
+        ("Api/Responses", ["Api/Tables"]),
+        ("Api/Security", ["Api/Http"]),
+        ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
+        ("Api/Discovery", ["Api/Rest"]),
+        ("Api", ["Api/Discovery", "Api/Security"]),
+        ("", ["Api", "Controllers", "Scheduling", "Nodes"]));
+
+    private static readonly IReadOnlyCollection<(string From, string To)> References =
+        TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);
+
+    [Fact]
+    public void Folders_use_only_the_layers_below_them()
+    {
+        var violations = Rule.Violations(References);
+        Assert.True(violations.Count == 0, "Layering rule broken:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Controllers_scheduling_and_nodes_do_not_use_each_other()
+    {
+        foreach (var layer in new[] { "Controllers", "Scheduling", "Nodes" })
+            Assert.DoesNotContain(Rule.MayUse(layer), l => l.Split('/')[0] != layer && l.Split('/')[0] is "Controllers" or "Scheduling" or "Nodes");
+    }
+
+    [Fact]
+    public void Namespaces_follow_the_folders()
+    {
+        var mismatches = SourceFolders.Mismatches(SourceFolders.Of("Orchestrator.Master"), "Orchestrator.Master");
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+    }
+
+    [Fact]
+    public void The_reader_sees_references_from_signatures_and_method_bodies()
+    {
+        var edges = Rule.LayerEdges(References);
+        Assert.Contains(("Scheduling", "ControlLoop"), edges.Keys);      // Scheduler's base type
+        Assert.Contains(("Api/Rest", "Api/Storage"), edges.Keys);         // handlers' constructor parameters
+        Assert.Contains(("Store", "Store/Admission"), edges.Keys);       // WritePlanner calls AdmissionChain
+        Assert.Equal("Api/Protobuf", Rule.LayerOf("Orchestrator.Master.Api.Protobuf.Wire.Pod"));
+        Assert.Equal("", Rule.LayerOf("Orchestrator.Master.ControlPlaneHosting"));
+        Assert.Null(Rule.LayerOf("Program"));                                 // top-level statements: the composition root
+    }
+}
