@@ -24,7 +24,8 @@ public sealed record DesiredPodsChanged(string NodeName, long Generation, IReadO
 public sealed record PodStatusReported(string NodeName, string Namespace, string Name, string Uid, V1PodStatus Status)
     : INodeProtocolMessage;
 
-/// <summary>Master → node: every Service and Endpoints object, whole, for the node's service proxy.</summary>
+/// <summary>Master → node: every Service and Endpoints object, whole, for the node's Services view (proxy, DNS, the
+/// pods' service variables).</summary>
 public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1Endpoints> Endpoints)
     : INodeProtocolMessage;
 
