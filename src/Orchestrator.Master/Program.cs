@@ -6,6 +6,7 @@ using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Admission;
+using Orchestrator.Master.Ui;
 using Orchestrator.Shared.Protocol.Serialization;
 
 // The master: the Kubernetes API (HTTPS, bearer token) in front of the ObjectStore actor, the control plane,
@@ -27,6 +28,7 @@ var membership = ClusterMembership.Build(
 
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api);
+builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, _) => akka
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
     .AddHocon(membership, HoconAddMode.Prepend)
@@ -40,5 +42,6 @@ builder.Services.AddAkka("orchestrator", (akka, _) => akka
     .WithControlPlane(ControlPlaneOptions.From(builder.Configuration)));
 
 var app = builder.Build();
+app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data
 app.UseKubernetesApiServer(api);
 app.Run();

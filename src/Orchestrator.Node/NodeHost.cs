@@ -34,7 +34,7 @@ public static class NodeHost
         builder.Services.AddSingleton<ServiceDirectory>();
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)), ReadToken(options.KubeletTokenFile));
-        builder.Services.AddSingleton(kubelet);
+        builder.Services.AddSingleton(sp => kubelet with { Metrics = sp.GetRequiredService<ProxyMetrics>().Render });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(kubelet.EndPoint));
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),
             pods, new PodDns(pods.DnsAddress, options.ClusterDomain)));

@@ -43,6 +43,7 @@ public static class ApiHosting
     public static WebApplication UseKubernetesApiServer(this WebApplication app, ApiServerOptions options)
     {
         app.UseWebSockets(); // pods/exec
+        app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
         app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
         app.MapKubernetesApi();
         return app;

@@ -74,8 +74,9 @@ public static class ServiceProxyHosting
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await next();
-                var service = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
-                metrics.Record(service, "http", context.Response.StatusCode >= 500, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                var proxied = context.GetReverseProxyFeature();
+                metrics.Record(proxied.Cluster.Config.ClusterId, "http", context.Response.StatusCode >= 500,
+                    System.Diagnostics.Stopwatch.GetElapsedTime(started), proxied.ProxiedDestination?.DestinationId);
             });
             pipeline.UseSessionAffinity();
             pipeline.Use(RetryOnConnectFailure.RememberCandidates);

@@ -113,7 +113,8 @@ public sealed class TcpForwarder
         var first = await Task.WhenAny(toBackend, toClient);
         // the client half-closed: let the backend finish its answer; the backend closed: we are done
         if (first == toBackend) await toClient;
-        _metrics.Record(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        _metrics.Record(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started),
+            backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null);
     }
 
     private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)

@@ -10,14 +10,18 @@ using Orchestrator.Node.Runtime;
 namespace Orchestrator.Node.Agent.Kubelet;
 
 /// <summary>Where the node serves its kubelet API: the node's address and a port published in the Node's
-/// status.daemonEndpoints.kubeletEndpoint, and the shared secret every request must carry.</summary>
-public sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
+/// status.daemonEndpoints.kubeletEndpoint, and the shared secret every request must carry. <c>Metrics</c> renders what
+/// <c>GET /metrics</c> answers (the node's proxy metrics, which the master relays as nodes/{name}/proxy/metrics).</summary>
+public sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token)
+{
+    public Func<string>? Metrics { get; init; }
+}
 
 /// <summary>
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol) and
 /// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
-/// WebSocket channel protocol). It listens
+/// WebSocket channel protocol) and <c>/metrics</c>. It listens
 /// only on the node's address, and every request must carry <c>Authorization: Bearer {token}</c> — the API's token,
 /// which the master sends and the node reads from <c>--kubelet-token-file</c>; without a token file it refuses all.
 /// </summary>
@@ -56,6 +60,10 @@ public static class KubeletServer
                         break;
                     case ["portForward", var ns, var pod]:
                         await PortForwardSession.ServeAsync(context, runtime, ns, pod, log);
+                        break;
+                    case ["metrics"] when options.Metrics is not null && HttpMethods.IsGet(context.Request.Method):
+                        context.Response.ContentType = "text/plain; version=0.0.4";
+                        await context.Response.WriteAsync(options.Metrics(), context.RequestAborted);
                         break;
                     default:
                         context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -1,0 +1,93 @@
+// Live logs of a pod's container: pods/{name}/log streamed with follow, or the previous instance's, kept to the
+// last lines so a chatty container cannot exhaust the page.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { request } from '../api';
+import type { Pod } from '../model';
+
+const MaxLines = 5000;
+
+export function Logs({ pod }: { pod: Pod }) {
+  const containers = [...(pod.spec.initContainers ?? []).map((c) => c.name), ...pod.spec.containers.map((c) => c.name)];
+  const [container, setContainer] = useState(pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec.containers[0].name);
+  const [follow, setFollow] = useState(true);
+  const [previous, setPrevious] = useState(false);
+  const [tail, setTail] = useState('500');
+  const [text, setText] = useState('');
+  const [status, setStatus] = useState('');
+  const output = useRef<HTMLPreElement>(null);
+  const stick = useRef(true);
+  const ns = pod.metadata.namespace!;
+  const name = pod.metadata.name;
+
+  useEffect(() => {
+    const abort = new AbortController();
+    let buffer = '';
+    let pending = false;
+    setText('');
+    setStatus(follow && !previous ? 'Following…' : 'Loading…');
+    const flush = () => {
+      pending = false;
+      const lines = buffer.split('\n');
+      if (lines.length > MaxLines) buffer = lines.slice(-MaxLines).join('\n');
+      setText(buffer);
+    };
+    const query = new URLSearchParams({ container });
+    if (follow && !previous) query.set('follow', 'true');
+    if (previous) query.set('previous', 'true');
+    if (tail !== 'all') query.set('tailLines', tail);
+    (async () => {
+      try {
+        const response = await request(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log?${query}`,
+          { accept: 'text/plain', signal: abort.signal });
+        const reader = response.body!.getReader();
+        const decoder = new TextDecoder();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          if (!pending) {
+            pending = true;
+            requestAnimationFrame(flush);
+          }
+        }
+        flush();
+        setStatus(follow && !previous ? 'The log ended (the container stopped).' : 'End of log.');
+      } catch (e) {
+        if (!abort.signal.aborted) setStatus(`Cannot read the log: ${(e as Error).message}`);
+      }
+    })();
+    return () => abort.abort();
+  }, [ns, name, container, follow, previous, tail]);
+
+  useEffect(() => {
+    const el = output.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [text]);
+
+  return (
+    <div class="logs-panel">
+      <form class="toolbar" onSubmit={(e) => e.preventDefault()} aria-label="Log options">
+        <div class="field">
+          <label for="log-container">Container</label>
+          <select id="log-container" value={container} onChange={(e) => setContainer((e.target as HTMLSelectElement).value)}>
+            {containers.map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+        </div>
+        <label class="check"><input type="checkbox" checked={follow} disabled={previous} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} /> Follow</label>
+        <label class="check"><input type="checkbox" checked={previous} onChange={(e) => setPrevious((e.target as HTMLInputElement).checked)} /> Previous instance</label>
+        <div class="field">
+          <label for="log-tail">Lines</label>
+          <select id="log-tail" value={tail} onChange={(e) => setTail((e.target as HTMLSelectElement).value)}>
+            {['100', '500', '2000', 'all'].map((t) => <option key={t} value={t}>{t === 'all' ? 'all' : `last ${t}`}</option>)}
+          </select>
+        </div>
+      </form>
+      <pre class="logs" ref={output} tabIndex={0} aria-label={`Log of container ${container}`} data-testid="logs"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}>{text}</pre>
+      <p class="muted small" role="status">{status}</p>
+    </div>
+  );
+}
