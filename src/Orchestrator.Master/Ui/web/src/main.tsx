@@ -114,8 +114,12 @@ function Shell({ discovery, signOut }: { discovery: Discovery; signOut: () => vo
     addEventListener('keydown', keys);
     return () => { clearInterval(timer); removeEventListener('keydown', keys); };
   }, []);
-  // a new page moves focus to its heading, as a screen reader user expects after following a link
-  useEffect(() => { mainRef.current?.querySelector<HTMLElement>('h1')?.focus({ preventScroll: false }); }, [route.join('/')]);
+  // a new page moves focus to its heading, as a screen reader user expects after following a link (not on first load)
+  const firstRoute = useRef(true);
+  useEffect(() => {
+    if (firstRoute.current) { firstRoute.current = false; return; }
+    mainRef.current?.querySelector<HTMLElement>('h1')?.focus({ preventScroll: false });
+  }, [route.join('/')]);
 
   const app = useMemo<AppState>(() => ({
     discovery, namespace, search, setSearch,
