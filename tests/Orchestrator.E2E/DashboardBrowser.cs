@@ -25,6 +25,8 @@ public sealed class DashboardBrowser : IAsyncLifetime
     {
         if (!File.Exists(ChromiumPath))
             throw new InvalidOperationException($"{ChromiumPath} is missing: apt-get install chromium (deploy/test.sh installs it)");
+        // a loaded 2-core machine: pods start and pages render slower than Playwright's 5 s default expects
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -27,6 +27,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     private const string SimulatedLabel = "dashboard-e2e=simulated";
     private const int SimulatedPods = 500;
     private static readonly TimeSpan PodsStart = TimeSpan.FromSeconds(120);
+    // the guestbook frontend's stand-in: an HTTP server on port 80 whose image has a shell (busybox) for the terminal
+    private const string Image = "gcr.io/google-samples/gb-frontend:v4";
 
     private string Url => $"https://127.0.0.1:{cluster.Environment["ORCH_API_PORT"]}/ui/";
     private string Api => $"https://127.0.0.1:{cluster.Environment["ORCH_API_PORT"]}";
@@ -71,7 +73,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
                 spec:
                   containers:
                   - name: web
-                    image: katacoda/docker-http-server:latest
+                    image: {{Image}}
                     imagePullPolicy: Never
                     ports: [ { containerPort: 80 } ]
             """);
@@ -110,7 +112,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             spec:
               containers:
               - name: ticker
-                image: katacoda/docker-http-server:latest
+                image: {{Image}}
                 imagePullPolicy: Never
                 command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
             """);
@@ -192,6 +194,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         var line = original[..original.IndexOf("replicas: 3", StringComparison.Ordinal)].Count(c => c == '\n') + 1;
         await Expect(page.GetByTestId("edit-problems")).ToContainTextAsync($"Line {line}");
         await Expect(page.Locator($".gutter li.error")).ToHaveTextAsync(line.ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Line {line}" }).ClickAsync(); // the editor selects that line
+        Assert.Equal("replicas: -1", (await editor.EvaluateAsync<string>("e => e.value.substring(e.selectionStart, e.selectionEnd)")).Trim());
         await Screenshot(page, "edit-yaml-error");
         Assert.Equal("3", (await cluster.Kubectl("get", "deployment", App, "-o", "jsonpath={.spec.replicas}")).Output.Trim());
 
@@ -316,7 +320,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
 
         paints.Sort();
         latencies.Sort();
-        var figures = $"dashboard, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {total} pods ({SimulatedPods + 5} simulated, never scheduled)\n" +
+        var figures = $"dashboard, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {total} pods in the cluster ({SimulatedPods} of them simulated: never scheduled)\n" +
                       $"first meaningful paint of the overview (ms, cold context): {string.Join(", ", paints.Select(p => p.ToString("F0")))}; median {paints[1]:F0}\n" +
                       $"watch update visible after the API create returned (ms): {string.Join(", ", latencies.Select(l => l.ToString("F0")))}; median {latencies[2]:F0}\n";
         output.WriteLine(figures);

@@ -11,14 +11,14 @@ namespace Orchestrator.Master.Api.Security;
 /// Like Kubernetes it refuses two token protocols, a token that is not base64url UTF-8, and a token offered alone
 /// (another subprotocol must remain to be chosen).
 /// </summary>
-public sealed class WebSocketBearerProtocol(RequestDelegate next)
+public sealed class WebSocketBearerProtocol(RequestDelegate next, ILogger<WebSocketBearerProtocol> log)
 {
     public const string Prefix = "base64url.bearer.authorization.k8s.io.";
 
     public Task InvokeAsync(HttpContext context)
     {
         var headers = context.Request.Headers;
-        if (!IsWebSocketUpgrade(context.Request) || headers.Authorization.Count > 0) return next(context);
+        if (!IsWebSocketRequest(context) || headers.Authorization.Count > 0) return next(context);
         string? token = null;
         var others = new List<string>();
         foreach (var value in headers.SecWebSocketProtocol)
@@ -41,6 +41,9 @@ public sealed class WebSocketBearerProtocol(RequestDelegate next)
         return next(context);
     }
 
+    /// <summary>An HTTP/1.1 upgrade, or (what browsers use on an HTTP/2 connection to Kestrel) an extended CONNECT.</summary>
+    internal static bool IsWebSocketRequest(HttpContext context) => context.WebSockets.IsWebSocketRequest || IsWebSocketUpgrade(context.Request);
+
     internal static bool IsWebSocketUpgrade(HttpRequest request) =>
         request.Headers.Connection.Any(v => v?.Contains("upgrade", StringComparison.OrdinalIgnoreCase) == true) &&
         request.Headers.Upgrade.Any(v => string.Equals(v, "websocket", StringComparison.OrdinalIgnoreCase));
@@ -61,10 +64,9 @@ public sealed class WebSocketBearerProtocol(RequestDelegate next)
     }
 
     // kube-apiserver answers a failed authentication with 401 Unauthorized whatever the authenticator's reason
-    private static Task Refuse(HttpContext context, string reason)
+    private Task Refuse(HttpContext context, string reason)
     {
-        context.RequestServices.GetService<ILoggerFactory>()?.CreateLogger<WebSocketBearerProtocol>()
-            .LogDebug("WebSocket bearer protocol refused: {Reason}", reason);
+        log.LogDebug("WebSocket bearer protocol refused: {Reason}", reason);
         return StatusResponses.WriteAsync(context, ApiException.Unauthorized());
     }
 }

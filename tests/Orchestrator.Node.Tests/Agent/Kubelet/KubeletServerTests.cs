@@ -32,7 +32,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
         }
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(new KubeletEndpointOptions(new IPEndPoint(IPAddress.Loopback, _port), Token));
+        builder.Services.AddSingleton(new KubeletEndpointOptions(new IPEndPoint(IPAddress.Loopback, _port), Token) { Metrics = () => "proxy_metric 1\n" });
         builder.Services.AddSingleton<IContainerRuntime>(_runtime);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, _port));
         _app = builder.Build();
@@ -61,6 +61,17 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Container("web");
         Assert.Equal(HttpStatusCode.Unauthorized, (await Get("/containerLogs/default/web/main", token: null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Get("/containerLogs/default/web/main", token: "wrong")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_to_the_token_holder_only()
+    {
+        using var metrics = await Get("/metrics");
+        using var anonymous = await Get("/metrics", token: null);
+
+        Assert.Equal("proxy_metric 1\n", await metrics.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]

@@ -203,4 +203,6 @@ function Root() {
 }
 
 takeTokenFromAddress();
-render(<Root />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = '';
+render(<Root />, root);

@@ -13,18 +13,21 @@ export function Logs({ pod }: { pod: Pod }) {
   const [previous, setPrevious] = useState(false);
   const [tail, setTail] = useState('500');
   const [text, setText] = useState('');
-  const [status, setStatus] = useState('');
+  const [message, setMessage] = useState('');
   const output = useRef<HTMLPreElement>(null);
   const stick = useRef(true);
   const ns = pod.metadata.namespace!;
   const name = pod.metadata.name;
+  // a new instance of the container (started, restarted) is read again, as `kubectl logs -f` would be rerun
+  const status = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((s) => s.name === container);
+  const instance = `${status?.restartCount ?? 0}|${status?.state?.running ? 'running' : status?.state?.terminated ? 'ended' : 'waiting'}`;
 
   useEffect(() => {
     const abort = new AbortController();
     let buffer = '';
     let pending = false;
     setText('');
-    setStatus(follow && !previous ? 'Following…' : 'Loading…');
+    setMessage(follow && !previous ? 'Following…' : 'Loading…');
     const flush = () => {
       pending = false;
       const lines = buffer.split('\n');
@@ -51,13 +54,16 @@ export function Logs({ pod }: { pod: Pod }) {
           }
         }
         flush();
-        setStatus(follow && !previous ? 'The log ended (the container stopped).' : 'End of log.');
+        setMessage(follow && !previous ? 'The log ended (the container stopped).' : 'End of log.');
       } catch (e) {
-        if (!abort.signal.aborted) setStatus(`Cannot read the log: ${(e as Error).message}`);
+        if (abort.signal.aborted) return;
+        setMessage(instance.endsWith('waiting') && !previous
+          ? 'Waiting for the container to start…'
+          : `Cannot read the log: ${(e as Error).message}`);
       }
     })();
     return () => abort.abort();
-  }, [ns, name, container, follow, previous, tail]);
+  }, [ns, name, container, follow, previous, tail, instance]);
 
   useEffect(() => {
     const el = output.current;
@@ -87,7 +93,7 @@ export function Logs({ pod }: { pod: Pod }) {
           const el = e.currentTarget;
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
         }}>{text}</pre>
-      <p class="muted small" role="status">{status}</p>
+      <p class="muted small" role="status">{message}</p>
     </div>
   );
 }

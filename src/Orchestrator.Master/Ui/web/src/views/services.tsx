@@ -155,6 +155,11 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
   );
 }
 
+/** Long names keep their start and their end (a pod's distinguishing suffix). */
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 11)}…${text.slice(-10)}`;
+}
+
 /** Service → node proxies → pods, with the requests per second on every edge. */
 function Topology({ namespace, name, backends, nodes }: { namespace: string; name: string; backends: Backend[]; nodes: string[] }) {
   const traffic = useServiceTraffic(namespace, name, nodes);
@@ -229,7 +234,7 @@ function Topology({ namespace, name, backends, nodes }: { namespace: string; nam
             return (
               <g key={b.ip} class={`box pod ${b.ready ? '' : 'not-ready'}`} data-pod={b.podName} data-rate={r.toFixed(2)}>
                 <rect x={x.pod} y={y} width={boxW} height={boxH} rx={6} />
-                <text x={x.pod + 10} y={y + 17}>{(b.podName ?? b.ip).slice(0, 26)}</text>
+                <text x={x.pod + 10} y={y + 17}><title>{b.podName ?? b.ip}</title>{shorten(b.podName ?? b.ip, 25)}</text>
                 <text x={x.pod + 10} y={y + 33} class="rate">{b.ready ? `${rate(r)} req/s` : 'not ready'}</text>
               </g>
             );
