@@ -39,8 +39,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     public async Task Signing_in_with_a_bearer_token_shows_the_live_overview()
     {
         await using var context = await browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url);
+        var page = await NewPage(context);
+        await Open(page, Url);
 
         await page.GetByLabel("Bearer token").FillAsync("not-the-token");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -78,8 +78,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
                     ports: [ { containerPort: 80 } ]
             """);
         await using var context = await browser.NewContextAsync(Token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + "#/workloads");
+        var page = await NewPage(context);
+        await Open(page, Url + "#/workloads");
         var row = page.Locator($"table[data-kind='deployments'] tr[data-name='{App}']");
         await Expect(row).ToContainTextAsync("1/1", new() { Timeout = (float)PodsStart.TotalMilliseconds });
         await Screenshot(page, "workloads");
@@ -117,8 +117,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
                 command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
             """);
         await using var context = await browser.NewContextAsync(Token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + $"#/pods/default/{Logger}/logs");
+        var page = await NewPage(context);
+        await Open(page, Url + $"#/pods/default/{Logger}/logs");
         var logs = page.GetByTestId("logs");
         await Expect(logs).ToContainTextAsync("tick 1", new() { Timeout = (float)PodsStart.TotalMilliseconds });
         var seen = Ticks(await logs.TextContentAsync());
@@ -126,7 +126,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Following" })).ToBeVisibleAsync();
         await Screenshot(page, "pod-logs");
 
-        await page.GotoAsync(Url + $"#/pods/default/{Logger}");
+        await Open(page, Url + $"#/pods/default/{Logger}");
         await Expect(page.Locator("tr[data-container='ticker']")).ToContainTextAsync("Running");
         await Screenshot(page, "pod");
     }
@@ -136,8 +136,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     {
         var pod = (await RunningPods()).First();
         await using var context = await browser.NewContextAsync(Token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + $"#/pods/default/{pod}/terminal");
+        var page = await NewPage(context);
+        await Open(page, Url + $"#/pods/default/{pod}/terminal");
         await Expect(page.GetByTestId("terminal-status")).ToContainTextAsync("Connected");
         await Expect(page.GetByTestId("terminal-status")).ToContainTextAsync(".channel.k8s.io");
         await page.Locator(".xterm").ClickAsync();
@@ -154,12 +154,12 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         Assert.True(expose.ExitCode == 0, expose.ToString());
         var nodePort = (await cluster.Kubectl("get", "svc", App, "-o", "jsonpath={.spec.ports[0].nodePort}")).Output.Trim();
         await using var context = await browser.NewContextAsync(Token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + "#/services");
+        var page = await NewPage(context);
+        await Open(page, Url + "#/services");
         await Expect(page.Locator($"tr[data-name='{App}']")).ToContainTextAsync("3 ready");
         await Screenshot(page, "services");
 
-        await page.GotoAsync(Url + $"#/services/default/{App}");
+        await Open(page, Url + $"#/services/default/{App}");
         await Expect(page.Locator(".box.pod")).ToHaveCountAsync(3);
         using var stop = new CancellationTokenSource();
         var traffic = Requests($"http://127.0.0.1:{nodePort}/", stop.Token);
@@ -183,8 +183,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     public async Task Editing_yaml_shows_the_servers_validation_error_at_its_line_then_applies()
     {
         await using var context = await browser.NewContextAsync(Token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + $"#/edit/apps/deployments/default/{App}");
+        var page = await NewPage(context);
+        await Open(page, Url + $"#/edit/apps/deployments/default/{App}");
         var editor = page.GetByLabel($"YAML of Deployment {App}");
         await Expect(editor).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("replicas: 3"));
         var original = await editor.InputValueAsync();
@@ -209,20 +209,20 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     public async Task The_events_timeline_and_a_narrow_screen()
     {
         await using var context = await browser.NewContextAsync(Token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + "#/events");
+        var page = await NewPage(context);
+        await Open(page, Url + "#/events");
         await Expect(page.Locator(".event").Filter(new() { HasText = "ScalingReplicaSet" }).First).ToBeVisibleAsync();
         await Screenshot(page, "events");
 
         await using var phone = await browser.NewContextAsync(Token, width: 390, height: 844);
-        var narrow = await phone.NewPageAsync();
-        await narrow.GotoAsync(Url + "#/");
+        var narrow = await NewPage(phone);
+        await Open(narrow, Url + "#/");
         await Expect(narrow.Locator($"[data-node='{ClusterFixture.NodeName}']")).ToContainTextAsync("Ready");
         // nothing wider than the screen: the page does not scroll sideways
         Assert.True(await narrow.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
             "the overview scrolls sideways on a 390 px screen");
         await Screenshot(narrow, "narrow-overview");
-        await narrow.GotoAsync(Url + $"#/workloads/deployments/default/{App}");
+        await Open(narrow, Url + $"#/workloads/deployments/default/{App}");
         await Expect(narrow.GetByRole(AriaRole.Heading, new() { Name = $"Deployment {App}" })).ToBeVisibleAsync();
         await Screenshot(narrow, "narrow-deployment");
 
@@ -250,8 +250,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         }
         var token = (await cluster.Kubectl("create", "token", viewer)).Output.Trim();
         await using var context = await browser.NewContextAsync(token);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url + $"#/workloads/deployments/default/{App}");
+        var page = await NewPage(context);
+        await Open(page, Url + $"#/workloads/deployments/default/{App}");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Deployment {App}" })).ToBeVisibleAsync();
         var scale = page.Locator("#scale");
         await Expect(scale).ToHaveAttributeAsync("data-allowed", "false");
@@ -282,8 +282,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         for (var run = 0; run < 3; run++)
         {
             await using var context = await browser.NewContextAsync(Token);
-            var page = await context.NewPageAsync();
-            await page.GotoAsync(Url);
+            var page = await NewPage(context);
+            await Open(page, Url);
             await page.WaitForFunctionAsync("() => performance.getEntriesByName('orchestrator:overview-ready').length > 0");
             paints.Add(await page.EvaluateAsync<double>("() => performance.getEntriesByName('orchestrator:overview-ready')[0].startTime"));
             await Expect(page.GetByTestId("pod-count")).ToHaveTextAsync(total.ToString());
@@ -294,8 +294,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         var latencies = new List<double>();
         await using (var context = await browser.NewContextAsync(Token))
         {
-            var page = await context.NewPageAsync();
-            await page.GotoAsync(Url);
+            var page = await NewPage(context);
+            await Open(page, Url);
             await Expect(page.GetByTestId("pod-count")).ToHaveTextAsync(total.ToString());
             for (var i = 0; i < 5; i++)
             {
@@ -417,6 +417,39 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             await Task.Delay(50, CancellationToken.None);
         }
         return answered;
+    }
+
+    /// <summary>A page whose console errors and failed requests go to the test output.</summary>
+    private async Task<IPage> NewPage(IBrowserContext context)
+    {
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) => { if (message.Type is "error" or "warning") Log($"console {message.Type}: {message.Text}"); };
+        page.PageError += (_, error) => Log($"page error: {error}");
+        page.RequestFailed += (_, request) => Log($"request failed: {request.Method} {request.Url}: {request.Failure}");
+        return page;
+    }
+
+    private void Log(string line)
+    {
+        try { output.WriteLine(line); } catch (InvalidOperationException) { /* after the test ended */ }
+    }
+
+    /// <summary>Navigates; Chromium aborts a navigation with ERR_NETWORK_CHANGED when the node adds an address (a new
+    /// ClusterIP on the pod bridge) at that moment, so that one error is retried.</summary>
+    private static async Task Open(IPage page, string url)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.GotoAsync(url);
+                return;
+            }
+            catch (PlaywrightException e) when (e.Message.Contains("ERR_NETWORK_CHANGED") && attempt < 5)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     private static async Task Screenshot(IPage page, string name)

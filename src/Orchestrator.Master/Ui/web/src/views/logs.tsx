@@ -1,7 +1,7 @@
 // Live logs of a pod's container: pods/{name}/log streamed with follow, or the previous instance's, kept to the
 // last lines so a chatty container cannot exhaust the page.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { request } from '../api';
+import { ApiError, request } from '../api';
 import type { Pod } from '../model';
 
 const MaxLines = 5000;
@@ -38,28 +38,46 @@ export function Logs({ pod }: { pod: Pod }) {
     if (follow && !previous) query.set('follow', 'true');
     if (previous) query.set('previous', 'true');
     if (tail !== 'all') query.set('tailLines', tail);
+    const following = follow && !previous;
+    const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log?${query}`;
     (async () => {
-      try {
-        const response = await request(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log?${query}`,
-          { accept: 'text/plain', signal: abort.signal });
-        const reader = response.body!.getReader();
-        const decoder = new TextDecoder();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          if (!pending) {
-            pending = true;
-            requestAnimationFrame(flush);
+      // a followed stream that breaks (the connection dropped, the network changed) is read again from the
+      // same tail: the text is replaced by the fresh copy, so nothing is lost or doubled
+      for (let attempt = 0; !abort.signal.aborted; attempt++) {
+        let fresh = true;
+        try {
+          const response = await request(path, { accept: 'text/plain', signal: abort.signal });
+          const reader = response.body!.getReader();
+          const decoder = new TextDecoder();
+          if (attempt > 0) setMessage('Following…');
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            if (fresh) { buffer = ''; fresh = false; }
+            buffer += decoder.decode(value, { stream: true });
+            if (!pending) {
+              pending = true;
+              requestAnimationFrame(flush);
+            }
           }
+          flush();
+          setMessage(following ? 'The log ended (the container stopped).' : 'End of log.');
+          return;
+        } catch (e) {
+          if (abort.signal.aborted) return;
+          if (e instanceof ApiError) {
+            setMessage(instance.endsWith('waiting') && !previous
+              ? 'Waiting for the container to start…'
+              : `Cannot read the log: ${e.message}`);
+            return;
+          }
+          if (!following) {
+            setMessage(`Cannot read the log: ${(e as Error).message}`);
+            return;
+          }
+          setMessage('The connection dropped: reconnecting…');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 5000)));
         }
-        flush();
-        setMessage(follow && !previous ? 'The log ended (the container stopped).' : 'End of log.');
-      } catch (e) {
-        if (abort.signal.aborted) return;
-        setMessage(instance.endsWith('waiting') && !previous
-          ? 'Waiting for the container to start…'
-          : `Cannot read the log: ${(e as Error).message}`);
       }
     })();
     return () => abort.abort();
