@@ -116,6 +116,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
                 imagePullPolicy: Never
                 command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
             """);
+        var running = await cluster.Kubectl("wait", "--for=condition=Ready", $"pod/{Logger}", "--timeout=120s");
+        Assert.True(running.ExitCode == 0, running.ToString());
         await using var context = await browser.NewContextAsync(Token);
         var page = await NewPage(context);
         await Open(page, Url + $"#/pods/default/{Logger}/logs");
@@ -434,8 +436,9 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         try { output.WriteLine(line); } catch (InvalidOperationException) { /* after the test ended */ }
     }
 
-    /// <summary>Navigates; Chromium aborts a navigation with ERR_NETWORK_CHANGED when the node adds an address (a new
-    /// ClusterIP on the pod bridge) at that moment, so that one error is retried.</summary>
+    /// <summary>Navigates until the app has started. Chromium aborts every request in flight with ERR_NETWORK_CHANGED
+    /// when the machine's interfaces change (a pod's sandbox joins the bridge, a ClusterIP is added), so a page load
+    /// that coincides with one is retried, as a person would reload.</summary>
     private static async Task Open(IPage page, string url)
     {
         for (var attempt = 1; ; attempt++)
@@ -443,11 +446,12 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             try
             {
                 await page.GotoAsync(url);
+                await page.WaitForFunctionAsync("() => document.documentElement.dataset.app === 'started'", null, new() { Timeout = 10_000 });
                 return;
             }
-            catch (PlaywrightException e) when (e.Message.Contains("ERR_NETWORK_CHANGED") && attempt < 5)
+            catch (Exception e) when (e is PlaywrightException or TimeoutException && attempt < 5)
             {
-                await Task.Delay(500);
+                await page.GotoAsync("about:blank");
             }
         }
     }

@@ -1,5 +1,5 @@
 // The dashboard's writes, each the request kubectl makes for the same command.
-import { getJson, send } from './api';
+import { ApiError, getJson, send } from './api';
 import { objectPath, type Resource } from './discovery';
 import { controllerOf, type KObject, type Pod } from './model';
 
@@ -50,11 +50,12 @@ export async function drain(nodes: Resource, node: KObject): Promise<string[]> {
     .filter((p) => controllerOf(p)?.kind !== 'DaemonSet' && !p.metadata.annotations?.['kubernetes.io/config.mirror'] && !p.metadata.deletionTimestamp)
     .map(async (p) => {
       try {
+        // repeated after a network failure: an eviction that already happened answers 404, which is what drain wants
         await send('POST', `/api/v1/namespaces/${encodeURIComponent(p.metadata.namespace!)}/pods/${encodeURIComponent(p.metadata.name)}/eviction`, {
           apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
-        });
+        }, undefined, true);
       } catch (e) {
-        failures.push(`${p.metadata.namespace}/${p.metadata.name}: ${(e as Error).message}`);
+        if (!(e instanceof ApiError && e.code === 404)) failures.push(`${p.metadata.namespace}/${p.metadata.name}: ${(e as Error).message}`);
       }
     }));
   return failures;

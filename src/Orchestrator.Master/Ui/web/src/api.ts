@@ -43,6 +43,8 @@ export interface RequestOptions {
   accept?: string;
   signal?: AbortSignal;
   bearer?: string;
+  /** Repeat the request when the network failed (default: every method but POST). */
+  retry?: boolean;
 }
 
 export async function request(path: string, options: RequestOptions = {}): Promise<Response> {
@@ -54,9 +56,28 @@ export async function request(path: string, options: RequestOptions = {}): Promi
     headers['Content-Type'] = options.contentType ?? 'application/json';
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   }
-  const response = await fetch(path, { method: options.method ?? 'GET', headers, body, signal: options.signal, cache: 'no-store' });
+  const method = options.method ?? 'GET';
+  const response = await fetchRetrying(path, { method, headers, body, signal: options.signal, cache: 'no-store' },
+    options.retry ?? method !== 'POST');
   if (response.ok) return response;
   throw await errorOf(response, options.bearer === undefined);
+}
+
+/**
+ * fetch, again after a moment when the request failed in the network. Chromium aborts every connection with
+ * ERR_NETWORK_CHANGED whenever the machine's interfaces change — on a lab machine, each time a pod's sandbox joins
+ * the bridge. Only requests that mean the same when repeated are retried: reads, PUT, DELETE and the dashboard's
+ * patches, which set values rather than add to them; a create (POST) is not, unless the caller says so.
+ */
+async function fetchRetrying(path: string, init: RequestInit, retry: boolean): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(path, init);
+    } catch (e) {
+      if (!retry || attempt >= 4 || init.signal?.aborted || !(e instanceof TypeError)) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
 }
 
 async function errorOf(response: Response, notify: boolean): Promise<ApiError> {
@@ -75,8 +96,8 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   return (await request(path, { signal })).json() as Promise<T>;
 }
 
-export async function send<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
-  const response = await request(path, { method, body, contentType });
+export async function send<T = unknown>(method: string, path: string, body?: unknown, contentType?: string, retry?: boolean): Promise<T> {
+  const response = await request(path, { method, body, contentType, retry });
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;
 }

@@ -3,7 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { setAuthorizationServed, forgetDecisions } from './access';
-import { ApiError, onUnauthorized, token } from './api';
+import { ApiError, onUnauthorized, request, token } from './api';
 import { App, href, useRoute, type AppState } from './app';
 import { Discovery } from './discovery';
 import { stopAll, useList } from './informer';
@@ -36,9 +36,9 @@ function SignIn({ onSignedIn, message }: { onSignedIn: (d: Discovery) => void; m
     try {
       const candidate = value.trim();
       // a request that needs a token: the core group's discovery
-      const probe = await fetch('/api/v1', { headers: { Authorization: `Bearer ${candidate}` }, cache: 'no-store' });
-      if (probe.status === 401) throw new Error('The API did not accept this token.');
-      if (!probe.ok) throw new Error(`The API answered ${probe.status} ${probe.statusText}.`);
+      await request('/api/v1', { bearer: candidate }).catch((err) => {
+        throw err instanceof ApiError && err.code === 401 ? new Error('The API did not accept this token.') : err;
+      });
       token.set(candidate);
       onSignedIn(await Discovery.load());
     } catch (err) {
@@ -205,4 +205,5 @@ function Root() {
 takeTokenFromAddress();
 const root = document.getElementById('app')!;
 root.textContent = '';
+document.documentElement.dataset.app = 'started';
 render(<Root />, root);
