@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Xunit;
 using Xunit.Abstractions;
@@ -56,6 +58,27 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             await Expect(page.GetByTestId("metrics-unavailable")).ToContainTextAsync("metrics unavailable");
         Assert.Equal("sessionStorage", await page.EvaluateAsync<string>("() => sessionStorage.getItem('orchestrator.token') ? 'sessionStorage' : 'none'"));
         await Screenshot(page, "overview");
+    }
+
+    [Fact, Step(1)]
+    public async Task Orchctl_dashboard_prints_a_link_that_signs_in()
+    {
+        var environment = new Dictionary<string, string>(cluster.Environment) { ["DISPLAY"] = "" };
+        var orchctl = Path.Combine(cluster.StateDir, "bin", "cli", "orchctl.dll");
+        var plain = await Command.Run("dotnet", [orchctl, "dashboard"], environment, TimeSpan.FromMinutes(1));
+        var signed = await Command.Run("dotnet", [orchctl, "dashboard", "--with-token", "--no-open"], environment, TimeSpan.FromMinutes(1));
+
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+        Assert.Contains($"Dashboard: {Url}\n", plain.Output);
+        Assert.DoesNotContain(Token, plain.Output);
+        var link = System.Text.RegularExpressions.Regex.Match(signed.Output, @"Dashboard: (\S+)").Groups[1].Value;
+        Assert.StartsWith(Url + "#token=", link);
+
+        await using var context = await browser.NewContextAsync();
+        var page = await NewPage(context);
+        await Open(page, link);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Cluster overview" })).ToBeVisibleAsync();
+        Assert.DoesNotContain("token", page.Url); // moved out of the address (and the history) at once
     }
 
     [Fact, Step(2)]
@@ -456,7 +479,18 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         }
     }
 
-    private static async Task Screenshot(IPage page, string name)
+    /// <summary>Saves the view's picture under artifacts/dashboard/ and checks it with axe-core (WCAG 2 A and AA:
+    /// contrast, labels, names, landmarks); a serious or critical violation fails the test.</summary>
+    private async Task Screenshot(IPage page, string name)
+    {
+        var results = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa"] } });
+        var violations = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(violations.Count == 0, $"accessibility of {name}: " + string.Join("\n", violations.Select(v =>
+            $"{v.Id} ({v.Impact}): {v.Help} — {string.Join("; ", v.Nodes.Take(3).Select(n => string.Join(" ", n.Target)))}")));
+        await SaveScreenshot(page, name);
+    }
+
+    private static async Task SaveScreenshot(IPage page, string name)
     {
         var directory = Path.Combine(Artifacts, "dashboard");
         Directory.CreateDirectory(directory);

@@ -19,7 +19,7 @@ class Gone extends Error {}
 
 const Linger = 30_000;
 const WatchTimeoutSeconds = 290;
-const PageSize = 500;
+const PageSize = 5000;
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const timer = setTimeout(resolve, ms);

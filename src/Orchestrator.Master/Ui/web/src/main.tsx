@@ -6,7 +6,7 @@ import { setAuthorizationServed, forgetDecisions } from './access';
 import { ApiError, onUnauthorized, request, token } from './api';
 import { App, href, useRoute, type AppState } from './app';
 import { Discovery } from './discovery';
-import { stopAll, useList } from './informer';
+import { acquire, release, stopAll, useList } from './informer';
 import type { KObject } from './model';
 import { Now } from './ui';
 import { Overview } from './views/overview';
@@ -186,7 +186,10 @@ function Root() {
   useEffect(() => onUnauthorized(() => signOut('The API no longer accepts your token: sign in again.')), []);
   useEffect(() => {
     if (state !== 'loading') return;
-    Discovery.load().then((d) => { ready(d); }).catch((e) => {
+    // the overview's lists start with discovery rather than after it: the core group is always served
+    const ns = sessionStorage.getItem('orchestrator.namespace');
+    const warm = [acquire('/api/v1/nodes'), acquire(ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods')];
+    Discovery.load().then((d) => { ready(d); }).finally(() => warm.forEach(release)).catch((e) => {
       if (e instanceof ApiError && e.code === 401) return;
       setMessage(`Cannot reach the API: ${(e as Error).message}`);
       setState('signin');
