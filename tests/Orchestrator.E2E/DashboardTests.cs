@@ -202,6 +202,9 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             stop.Cancel();
         }
         output.WriteLine($"requests sent through the NodePort while the topology was open: {await traffic}");
+        // the figures' source, as the README shows it: the node's proxy metrics through the API's node proxy
+        var raw = await cluster.Kubectl("get", "--raw", $"/api/v1/nodes/{ClusterFixture.NodeName}/proxy/metrics");
+        Assert.Matches($"orchestrator_proxy_endpoint_requests_total{{service=\"default/{App}:80\",kind=\"http\",endpoint=\"[0-9.]+:80\"}} [1-9]", raw.Output);
     }
 
     [Fact, Step(6)]
@@ -249,6 +252,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         await Screenshot(narrow, "narrow-overview");
         await Open(narrow, Url + $"#/workloads/deployments/default/{App}");
         await Expect(narrow.GetByRole(AriaRole.Heading, new() { Name = $"Deployment {App}" })).ToBeVisibleAsync();
+        Assert.True(await narrow.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
+            "the deployment page scrolls sideways on a 390 px screen (wide tables scroll inside their own box)");
         await Screenshot(narrow, "narrow-deployment");
 
         // keyboard: on a freshly loaded page the skip link comes first
