@@ -58,6 +58,14 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             await Expect(page.GetByTestId("metrics-unavailable")).ToContainTextAsync("metrics unavailable");
         Assert.Equal("sessionStorage", await page.EvaluateAsync<string>("() => sessionStorage.getItem('orchestrator.token') ? 'sessionStorage' : 'none'"));
         await Screenshot(page, "overview");
+
+        // cordon and uncordon from the node's card
+        await node.GetByRole(AriaRole.Button, new() { Name = "Cordon" }).ClickAsync();
+        await Expect(node).ToContainTextAsync("SchedulingDisabled");
+        Assert.Equal("true", (await cluster.Kubectl("get", "node", ClusterFixture.NodeName, "-o", "jsonpath={.spec.unschedulable}")).Output.Trim());
+        await node.GetByRole(AriaRole.Button, new() { Name = "Uncordon" }).ClickAsync();
+        await Expect(node).Not.ToContainTextAsync("SchedulingDisabled");
+        Assert.Equal("", (await cluster.Kubectl("get", "node", ClusterFixture.NodeName, "-o", "jsonpath={.spec.unschedulable}")).Output.Trim());
     }
 
     [Fact, Step(1)]
@@ -234,6 +242,30 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     }
 
     [Fact, Step(7)]
+    public async Task Restart_then_roll_back_from_the_deployment_page()
+    {
+        await using var context = await browser.NewContextAsync(Token);
+        var page = await NewPage(context);
+        await Open(page, Url + $"#/workloads/deployments/default/{App}");
+        var revisions = page.GetByRole(AriaRole.Table, new() { Name = $"Revisions of {App}" }).Locator("tbody tr");
+        await Expect(revisions).ToHaveCountAsync(1);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Restart" }).ClickAsync();
+        await Expect(revisions).ToHaveCountAsync(2);
+        await Expect(revisions.Filter(new() { HasText = "2 (current)" })).ToHaveCountAsync(1);
+        Assert.NotEqual("", (await cluster.Kubectl("get", "deployment", App, "-o",
+            "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}")).Output.Trim());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roll back to 1" }).ClickAsync();
+        // as kubectl rollout undo: revision 1's ReplicaSet becomes revision 3, without the restart annotation
+        await Expect(revisions.Filter(new() { HasText = "3 (current)" })).ToHaveCountAsync(1);
+        Assert.Equal("", (await cluster.Kubectl("get", "deployment", App, "-o",
+            "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}")).Output.Trim());
+        await Expect(page.Locator(".rollout")).ToContainTextAsync("rolled out", new() { Timeout = (float)PodsStart.TotalMilliseconds });
+        await Screenshot(page, "deployment-revisions");
+    }
+
+    [Fact, Step(8)]
     public async Task The_events_timeline_and_a_narrow_screen()
     {
         await using var context = await browser.NewContextAsync(Token);
@@ -263,7 +295,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         Assert.Equal("Skip to content", await narrow.EvaluateAsync<string>("() => document.activeElement.textContent"));
     }
 
-    [SkippableFact, Step(8)]
+    [SkippableFact, Step(9)]
     public async Task A_view_users_forbidden_actions_are_disabled_and_refused_by_the_api()
     {
         Skip.IfNot(await Served("/apis/authorization.k8s.io"),
@@ -297,7 +329,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         await cluster.Kubectl("delete", "serviceaccount", viewer);
     }
 
-    [Fact, Step(9)]
+    [Fact, Step(10)]
     public async Task First_meaningful_paint_with_500_pods_and_watch_update_latency()
     {
         using var http = Http(Token);
@@ -358,7 +390,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         await File.WriteAllTextAsync(Path.Combine(Artifacts, "dashboard-figures.txt"), figures);
     }
 
-    [Fact, Step(10)]
+    [Fact, Step(11)]
     public async Task Clean_up()
     {
         await cluster.Kubectl("delete", "pods", "-l", SimulatedLabel, "--wait=false");
@@ -479,7 +511,9 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
             }
             catch (Exception e) when (e is PlaywrightException or TimeoutException && attempt < 5)
             {
-                await page.GotoAsync("about:blank");
+                // leave the page (a same-document hash navigation would not load the app again), then retry
+                await Task.Delay(500);
+                try { await page.GotoAsync("about:blank"); } catch (PlaywrightException) { }
             }
         }
     }
