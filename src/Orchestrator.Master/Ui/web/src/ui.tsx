@@ -156,7 +156,7 @@ export function Labels({ labels }: { labels?: Record<string, string> }) {
 export function Conditions({ conditions }: { conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[] }) {
   if (!conditions?.length) return null;
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={"Conditions"}>
     <table class="grid compact">
       <caption>Conditions</caption>
       <thead><tr><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Message</th><th scope="col">Since</th></tr></thead>

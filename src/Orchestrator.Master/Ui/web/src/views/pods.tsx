@@ -12,7 +12,7 @@ import { TerminalPanel } from './terminal-panel';
 export function PodTable({ pods, caption, showNamespace }: { pods: Pod[]; caption: string; showNamespace: boolean }) {
   if (pods.length === 0) return <p class="muted">No pods.</p>;
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={caption}>
       <table class="grid" data-testid="pod-table">
         <caption class="sr-only">{caption}</caption>
         <thead>
@@ -165,7 +165,7 @@ function PodDetails({ pod }: { pod: Pod }) {
         <div><dt>Labels</dt><dd><Labels labels={pod.metadata.labels} /></dd></div>
       </dl>
       {pod.status?.message && <p class="note">{pod.status.reason}: {pod.status.message}</p>}
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label={"Containers"}>
         <table class="grid">
           <caption>Containers and their restart history</caption>
           <thead><tr><th scope="col">Container</th><th scope="col">Image</th><th scope="col">State</th><th scope="col">Ready</th>

@@ -35,7 +35,7 @@ export function ServicesPage() {
     <section aria-labelledby="services-title">
       <h1 id="services-title" tabIndex={-1}>Services <span class="count">{shown.length}</span></h1>
       <ListStatus state={services} what="services" />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label={"Services"}>
         <table class="grid">
           <caption class="sr-only">Services</caption>
           <thead><tr><th scope="col">Name</th>{!app.namespace && <th scope="col">Namespace</th>}<th scope="col">Type</th>
@@ -125,7 +125,7 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
           <h2>Endpoints <span class="count">{backends.length}</span></h2>
           <ListStatus state={endpoints} what="endpoints" />
           {backends.length === 0 ? <p class="muted">No endpoints: {svc.spec?.selector ? 'no ready pod matches the selector.' : 'the service has no selector; its Endpoints are written by hand.'}</p> : (
-            <div class="table-scroll">
+            <div class="table-scroll" tabIndex={0} role="region" aria-label={`Endpoints of ${name}`}>
               <table class="grid">
                 <caption class="sr-only">Endpoints of {name}</caption>
                 <thead><tr><th scope="col">Pod</th><th scope="col">Address</th><th scope="col">Node</th><th scope="col">Traffic</th><th scope="col">Pod status</th></tr></thead>
@@ -195,7 +195,7 @@ function Topology({ namespace, name, backends, nodes }: { namespace: string; nam
   return (
     <figure class="topology" data-testid="topology">
       {errors.length > 0 && <p class="note error" role="alert">Traffic figures unavailable from {errors.map(([n, e]) => `${n} (${e})`).join(', ')}.</p>}
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label={`Traffic of ${name}`}>
         <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`Traffic of service ${name}: ${rate(total)} requests per second. ${summary}`}>
           {proxyNodes.map((node, i) => {
             const y = yOf(i, proxyNodes.length) + boxH / 2;

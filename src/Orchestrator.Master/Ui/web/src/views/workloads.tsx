@@ -99,7 +99,7 @@ function KindSection({ kind, pods, replicaSets }: { kind: Kind; pods: Pod[]; rep
       <h2 id={id}>{kind.title} <span class="count">{shown.length}</span></h2>
       <ListStatus state={list} what={kind.title} />
       {list.synced && shown.length === 0 ? <p class="muted">None{app.namespace ? ` in ${app.namespace}` : ''}.</p> : shown.length > 0 && (
-        <div class="table-scroll">
+        <div class="table-scroll" tabIndex={0} role="region" aria-label={kind.title}>
           <table class="grid" data-kind={kind.resource}>
             <caption class="sr-only">{kind.title}</caption>
             <thead><tr><th scope="col">Name</th>{!app.namespace && <th scope="col">Namespace</th>}<th scope="col">Ready</th>
@@ -228,7 +228,7 @@ function Revisions({ discovery, deployment, replicaSets }: { discovery: Discover
     <>
       <h2>Revisions</h2>
       <ActionError error={action.error} />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label={`Revisions of ${deployment.metadata.name}`}>
         <table class="grid">
           <caption class="sr-only">Revisions of {deployment.metadata.name}</caption>
           <thead><tr><th scope="col">Revision</th><th scope="col">ReplicaSet</th><th scope="col">Images</th><th scope="col">Pods</th><th scope="col">Age</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead>
