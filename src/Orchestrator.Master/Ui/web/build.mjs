@@ -30,9 +30,13 @@ const result = await esbuild.build({
 const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'src/main.tsx');
 if (!entry) throw new Error('esbuild produced no entry output');
 const name = (file) => file.slice(out.length + 1);
+// the chunks the entry imports statically load with it, not one round trip after it
+const preloads = entry[1].imports.filter((i) => i.kind === 'import-statement')
+  .map((i) => `<link rel="modulepreload" href="${name(i.path)}">`).join('\n  ');
 const page = readFileSync('src/index.html', 'utf8')
   .replace('%APP_JS%', name(entry[0]))
-  .replace('%APP_CSS%', name(entry[1].cssBundle));
+  .replace('%APP_CSS%', name(entry[1].cssBundle))
+  .replace('%PRELOADS%', preloads);
 writeFileSync(join(out, 'index.html'), page);
 
 let total = 0;
