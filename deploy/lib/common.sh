@@ -32,6 +32,14 @@ ensure_packages() {
     || die "apt-get install ${missing[*]} failed"
 }
 
+# Node.js 18+ and npm, which build the dashboard (Debian 12's nodejs is 18; a nodejs that bundles npm needs no npm package).
+ensure_node() {
+  command -v node >/dev/null 2>&1 || ensure_packages nodejs
+  command -v npm >/dev/null 2>&1 || ensure_packages npm
+  node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' \
+    || die "the dashboard needs Node.js 18 or newer (found $(node --version))"
+}
+
 # Makes sure a Docker engine answers on /var/run/docker.sock: installs docker.io and starts dockerd when absent.
 ensure_docker() {
   if docker version >/dev/null 2>&1; then return 0; fi

@@ -10,6 +10,7 @@ using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Admission;
+using Orchestrator.Master.Ui;
 using Orchestrator.Shared.Protocol.Serialization;
 
 // The master: the Kubernetes API (HTTPS, bearer token) in front of the ObjectStore actor, the control plane,
@@ -32,6 +33,7 @@ var membership = ClusterMembership.Build(
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api);
+builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
@@ -48,6 +50,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithNodeGateway(controlPlane.NodeGateway, controlPlane.Resync));
 
 var app = builder.Build();
+app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data
 app.UseKubernetesApiServer(api);
 app.Run();
 return 0;

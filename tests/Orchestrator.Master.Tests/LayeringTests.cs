@@ -35,7 +35,8 @@ public sealed class LayeringTests
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),
         ("Api", ["Api/Discovery", "Api/Security"]),
-        ("", ["Api", "Controllers", "Scheduling", "Nodes"]));
+        ("Ui", ["Api"]),
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -29,6 +29,7 @@ internal static class ApiEndpoints
         services.AddSingleton<PodLogs>();
         services.AddSingleton<PodExec>();
         services.AddSingleton<PodPortForward>();
+        services.AddSingleton<NodeProxy>();
         return services;
     }
 
@@ -47,6 +48,11 @@ internal static class ApiEndpoints
         Map(app, "/apis", DiscoveryEndpoints.GroupsAsync);
         Map(app, "/api/{**rest}", DispatchAsync);
         Map(app, "/apis/{**rest}", DispatchAsync);
+        // nodes/{name}/proxy/{path}: the path after "proxy" is the node's, so it is routed before the generic dispatch
+        Map(app, "/api/v1/nodes/{name}/proxy/{**path}", c => c.RequestServices.GetRequiredService<NodeProxy>()
+            .HandleAsync(c, c.Request.RouteValues["name"] as string ?? "", c.Request.RouteValues["path"] as string ?? ""));
+        Map(app, "/api/v1/nodes/{name}/proxy", c => c.RequestServices.GetRequiredService<NodeProxy>()
+            .HandleAsync(c, c.Request.RouteValues["name"] as string ?? "", ""));
         app.MapFallback(context => Guard(context, _ => throw ApiException.UnknownPath()));
         return app;
     }

@@ -47,6 +47,7 @@ internal static class ApiHosting
     {
         app.UseMiddleware<ApiRequestMetrics>();
         app.UseWebSockets(); // pods/exec
+        app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
         app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
         app.MapKubernetesApi();
         app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics

@@ -35,6 +35,17 @@ internal static class NodeMetrics
     private static readonly Histogram ProxyDuration = Metrics.CreateHistogram("orchestrator_proxy_duration_seconds",
         "Request (http) or connection (tcp) duration.", new HistogramConfiguration { LabelNames = ["service", "kind"], Buckets = ProxyBuckets });
 
+    // endpoints come and go with pods: a series not used for ten minutes is forgotten
+    private static readonly ICollector<ICounter> EndpointRequests = Metrics.WithManagedLifetime(TimeSpan.FromMinutes(10))
+        .CreateCounter("orchestrator_proxy_endpoint_requests_total",
+            "Requests (http) and connections (tcp) proxied per service and endpoint (pod address).", ["service", "kind", "endpoint"])
+        .WithExtendLifetimeOnUse();
+
+    private static readonly ICollector<ICounter> EndpointErrors = Metrics.WithManagedLifetime(TimeSpan.FromMinutes(10))
+        .CreateCounter("orchestrator_proxy_endpoint_errors_total",
+            "Requests answered 5xx or connections that failed, per service and endpoint.", ["service", "kind", "endpoint"])
+        .WithExtendLifetimeOnUse();
+
     public static void PodStarted(TimeSpan sinceFirstSeen) => PodStarts.Observe(Math.Max(0, sinceFirstSeen.TotalSeconds));
 
     /// <summary>Times one runtime operation: <c>await NodeMetrics.RuntimeOperation("start_container", () => …)</c>.</summary>
@@ -59,11 +70,15 @@ internal static class NodeMetrics
     public static async Task RuntimeOperation(string operation, Func<Task> call) =>
         await RuntimeOperation(operation, async () => { await call(); return true; });
 
-    public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed)
+    /// <summary>One proxied request or connection; <paramref name="endpoint"/> is the pod address that took it, when known.</summary>
+    public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed, string? endpoint = null)
     {
         ProxyRequests.WithLabels(service, kind).Inc();
         if (error) ProxyErrors.WithLabels(service, kind).Inc();
         ProxyDuration.WithLabels(service, kind).Observe(elapsed.TotalSeconds);
+        if (endpoint is null) return;
+        EndpointRequests.WithLabels(service, kind, endpoint).Inc();
+        if (error) EndpointErrors.WithLabels(service, kind, endpoint).Inc();
     }
 
     /// <summary>Writes every metric in the Prometheus text format.</summary>

@@ -50,7 +50,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
     public const string KubeletToken = "kubelet-test-token";
     public Uri? Address { get; private set; }
 
-    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null)
+    /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>
+    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
+        (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
@@ -70,7 +72,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
+        beforeApi?.Services(builder.Services);
         var app = builder.Build();
+        beforeApi?.App(app);
         app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0));
         await app.StartAsync();
 

@@ -17,7 +17,7 @@ internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol) and
 /// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
-/// WebSocket channel protocol). It listens
+/// WebSocket channel protocol) and <c>/metrics</c>. It listens
 /// only on the node's address, and every request must carry <c>Authorization: Bearer {token}</c> — the API's token,
 /// which the master sends and the node reads from <c>--kubelet-token-file</c>; without a token file it refuses all.
 /// </summary>
@@ -56,6 +56,10 @@ internal static class KubeletServer
                         break;
                     case ["portForward", var ns, var pod]:
                         await PortForwardSession.ServeAsync(context, runtime, ns, pod, log);
+                        break;
+                    case ["metrics"] when HttpMethods.IsGet(context.Request.Method):
+                        // the node's metrics (proxy traffic per endpoint among them), which the master relays as nodes/{name}/proxy/metrics
+                        await Diagnostics.NodeMetrics.WriteAsync(context);
                         break;
                     default:
                         context.Response.StatusCode = StatusCodes.Status404NotFound;

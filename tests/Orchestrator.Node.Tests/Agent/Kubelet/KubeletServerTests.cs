@@ -64,6 +64,20 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_are_served_to_the_token_holder_only()
+    {
+        using var metrics = await Get("/metrics");
+        using var anonymous = await Get("/metrics", token: null);
+
+        Diagnostics.NodeMetrics.ProxyRequest("kubelet-test/web:80", "http", error: false, TimeSpan.FromMilliseconds(1), "172.28.0.9:80");
+        using var again = await Get("/metrics");
+        Assert.Contains("orchestrator_proxy_endpoint_requests_total{service=\"kubelet-test/web:80\",kind=\"http\",endpoint=\"172.28.0.9:80\"} 1",
+            await again.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain", metrics.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
     public async Task Logs_of_the_current_and_the_previous_instance_with_tail()
     {
         var previous = Container("web", running: false);
