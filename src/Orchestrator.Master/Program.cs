@@ -1,15 +1,15 @@
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Orchestrator.Master;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
-using Orchestrator.Master;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Registry;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
-using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Protocol.Serialization;
 
 // The master: the Kubernetes API (HTTPS, bearer token) in front of the ObjectStore actor, the control plane,
@@ -31,6 +31,7 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+var catalog = builder.Services.AddResourceRegistry();
 builder.AddKubernetesApiServer(api);
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)
@@ -42,8 +43,8 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         Roles = ["master"],
         SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
-    .WithObjectStore(new StoreOptions(api.DataDirectory))
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle)
+    .WithObjectStore(new StoreOptions(api.DataDirectory), catalog)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway, controlPlane.Resync));
 
