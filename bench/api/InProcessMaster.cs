@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Registry;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Bench.Api;
@@ -27,10 +28,11 @@ public sealed class InProcessMaster : IAsyncDisposable
         var options = new ApiServerOptions(dataDirectory, "127.0.0.1", port);
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
+        var catalog = builder.Services.AddResourceRegistry();
         builder.AddKubernetesApiServer(options);
         builder.Services.AddAkka("bench-api", (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(new StoreOptions(dataDirectory)));
+            .WithObjectStore(new StoreOptions(dataDirectory), catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

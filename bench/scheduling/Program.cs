@@ -4,6 +4,7 @@ using Akka.Configuration;
 using k8s.Models;
 using Orchestrator.Bench.Scheduling;
 using Orchestrator.Master;
+using Orchestrator.Master.Registry;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 
@@ -72,8 +73,9 @@ internal static class Simulation
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
         try
         {
-            var store = system.ActorOf(ObjectStore.Props(), ObjectStore.ActorName);
-            var gateway = ControlPlaneHosting.Start(system, store, ControlPlaneOptions.Default);
+            var catalog = RegistryHosting.BuiltInCatalog();
+            var store = system.ActorOf(ObjectStore.Props(catalog), ObjectStore.ActorName);
+            var gateway = ControlPlaneHosting.Start(system, store, ControlPlaneOptions.Default, catalog);
             for (var i = 0; i < nodes; i++) system.ActorOf(SimulatedNode.Props(gateway, $"node-{i:D4}"));
             await WaitForAsync(async () => ((ObjectsListed)await store.Ask<object>(new ListObjects("nodes", null))).Items.Count == nodes,
                 TimeSpan.FromSeconds(120), "nodes registered");

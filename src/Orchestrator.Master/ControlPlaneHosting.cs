@@ -2,6 +2,7 @@ using Akka.Actor;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master;
 
@@ -42,10 +43,11 @@ internal sealed record ControlPlaneOptions
 /// hosting starts with <c>WithControllers</c>, <c>WithScheduler</c> and <c>WithNodeGateway</c>.</summary>
 internal static class ControlPlaneHosting
 {
-    /// <summary>Starts every control loop against <paramref name="store"/>; returns the NodeGateway.</summary>
-    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o)
+    /// <summary>Starts every control loop against <paramref name="store"/> (which keeps the resources of
+    /// <paramref name="catalog"/>); returns the NodeGateway.</summary>
+    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog)
     {
-        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle);
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog);
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway, o.Resync);
     }

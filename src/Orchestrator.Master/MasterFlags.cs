@@ -1,4 +1,4 @@
-using Orchestrator.Master.Store.Admission;
+using Orchestrator.Master.Store;
 using Orchestrator.Shared.Hosting;
 
 namespace Orchestrator.Master;

@@ -1,15 +1,15 @@
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Orchestrator.Master;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
-using Orchestrator.Master;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Registry;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
-using Orchestrator.Master.Store.Admission;
 using Orchestrator.Master.Ui;
 using Orchestrator.Shared.Protocol.Serialization;
 
@@ -32,6 +32,7 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+var catalog = builder.Services.AddResourceRegistry();
 builder.AddKubernetesApiServer(api);
 builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
@@ -44,8 +45,8 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         Roles = ["master"],
         SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
-    .WithObjectStore(new StoreOptions(api.DataDirectory))
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle)
+    .WithObjectStore(new StoreOptions(api.DataDirectory), catalog)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway, controlPlane.Resync));
 

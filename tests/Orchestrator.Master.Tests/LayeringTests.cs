@@ -7,13 +7,18 @@ namespace Orchestrator.Master.Tests;
 public sealed class LayeringTests
 {
     /// <summary>Each folder and the layers directly below it. The store is the bottom; the control-loop foundation
-    /// carries Controllers, Scheduling and Nodes, which never use each other; the Api's folders form their own
-    /// layers above the store; the root namespace (Program, ControlPlaneHosting) composes everything.</summary>
+    /// carries Controllers, Scheduling and Nodes, which never use each other; the registry (descriptions and
+    /// strategies of the kinds) sits on the store, and the Api's folders form their own layers above the registry;
+    /// the root namespace (Program, ControlPlaneHosting) composes everything.</summary>
     internal static readonly LayerRule Rule = new("Orchestrator.Master",
         ("Diagnostics", []),
         ("Store/Persistence", ["Diagnostics"]),
-        ("Store/Admission", ["Diagnostics"]),
-        ("Store", ["Store/Persistence", "Store/Admission"]),
+        ("Store", ["Store/Persistence"]),
+        ("Registry/Validation", ["Store"]),
+        ("Registry/Tables", ["Store"]),
+        ("Registry/Catalog", ["Registry/Validation", "Registry/Tables"]),
+        ("Registry/Kinds", ["Registry/Catalog"]),
+        ("Registry", ["Registry/Kinds"]),
         ("ControlLoop", ["Store"]),
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
@@ -24,13 +29,12 @@ public sealed class LayeringTests
         ("Scheduling/Scoring", ["Scheduling/Framework"]),
         ("Scheduling", ["Scheduling/Filters", "Scheduling/Scoring"]),
         ("Nodes", ["ControlLoop"]),
-        ("Api/Http", ["Store"]),
+        ("Api/Http", ["Registry"]),
         ("Api/Storage", ["Api/Http"]),
-        ("Api/Tables", ["Api/Http"]),
         ("Api/Patching", ["Api/Http"]),
         ("Api/Protobuf", ["Api/Http"]),
         ("Api/Bodies", ["Api/Protobuf"]),
-        ("Api/Responses", ["Api/Tables"]),
+        ("Api/Responses", ["Api/Http"]),
         ("Api/Security", ["Api/Http"]),
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),
@@ -68,8 +72,8 @@ public sealed class LayeringTests
         var edges = Rule.LayerEdges(References);
         Assert.Contains(("Scheduling", "ControlLoop"), edges.Keys);      // Scheduler's base type
         Assert.Contains(("Api/Rest", "Api/Storage"), edges.Keys);         // handlers' constructor parameters
-        Assert.Contains(("Store", "Store/Admission"), edges.Keys);       // WritePlanner calls AdmissionChain
-        Assert.Equal("Api/Protobuf", Rule.LayerOf("Orchestrator.Master.Api.Protobuf.Wire.Pod"));
+        Assert.Contains(("Registry/Catalog", "Store"), edges.Keys);       // ModelStrategy implements IResourceStrategy
+        Assert.Equal("Api/Protobuf", Rule.LayerOf("Orchestrator.Master.Api.Protobuf.Wire.Core.Pod"));
         Assert.Equal("", Rule.LayerOf("Orchestrator.Master.ControlPlaneHosting"));
         Assert.Null(Rule.LayerOf("Program"));                                 // top-level statements: the composition root
     }

@@ -4,6 +4,8 @@ using Orchestrator.Master.Api.Discovery;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Core;
 
 namespace Orchestrator.Master.Api;
 
@@ -13,7 +15,8 @@ namespace Orchestrator.Master.Api;
 /// </summary>
 internal static class ApiEndpoints
 {
-    /// <summary>The API's services; <see cref="ObjectStoreClient"/> is registered by the host (it knows the actor system).</summary>
+    /// <summary>The API's services; <see cref="ObjectStoreClient"/> and the <see cref="ResourceCatalog"/> are registered by
+    /// the host (it knows the actor system and shares the catalog with the store).</summary>
     public static IServiceCollection AddKubernetesApi(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -26,9 +29,11 @@ internal static class ApiEndpoints
         services.AddSingleton<IResourceView, EndpointSliceView>();
         services.AddSingleton<IResourceView, NodeLeaseView>();
         services.AddSingleton<KubeletConnection>();
-        services.AddSingleton<PodLogs>();
-        services.AddSingleton<PodExec>();
-        services.AddSingleton<PodPortForward>();
+        services.AddSingleton<ISubresourceHandler, PodLogs>();
+        services.AddSingleton<ISubresourceHandler, PodExec>();
+        services.AddSingleton<ISubresourceHandler, PodPortForward>();
+        services.AddSingleton<ISubresourceHandler, PodBinding>();
+        services.AddSingleton<ISubresourceHandler, PodEviction>();
         services.AddSingleton<NodeProxy>();
         return services;
     }
@@ -79,17 +84,17 @@ internal static class ApiEndpoints
         if (services.GetServices<IResourceView>().FirstOrDefault(v => v.Serves(info)) is { } view)
             return view.HandleAsync(context, info);
 
-        var resource = info.FindResource() ?? throw ApiException.UnknownPath();
+        var resource = services.GetRequiredService<ResourceCatalog>().Current.Find(info.Group, info.Version, info.ResourceName!)
+                       ?? throw ApiException.UnknownPath();
         if (!resource.Namespaced && info.Namespace is not null) throw ApiException.UnknownPath();
 
-        if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "log") return services.GetRequiredService<PodLogs>().HandleAsync(context, info.Namespace!, info.Name!);
-        if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "exec") return services.GetRequiredService<PodExec>().HandleAsync(context, info.Namespace!, info.Name!);
-        if (resource == Orchestrator.Shared.Api.ApiResources.Pods && info.Subresource == "portforward") return services.GetRequiredService<PodPortForward>().HandleAsync(context, info.Namespace!, info.Name!);
         if (info.Subresource is { } sub)
         {
-            if (!resource.Subresources.Contains(sub)) throw ApiException.UnknownPath();
+            var subresource = resource.Subresource(sub) ?? throw ApiException.UnknownPath();
+            if (services.GetServices<ISubresourceHandler>().FirstOrDefault(h => h.Serves(resource, sub)) is { } special)
+                return special.HandleAsync(context, resource, info.Namespace, info.Name!);
             return services.GetRequiredService<SubresourceHandlers>()
-                .HandleAsync(context, resource, info.Namespace, info.Name!, sub);
+                .HandleAsync(context, resource, info.Namespace, info.Name!, subresource);
         }
 
         var handlers = services.GetRequiredService<ResourceHandlers>();

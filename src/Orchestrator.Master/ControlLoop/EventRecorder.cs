@@ -36,7 +36,7 @@ internal sealed class EventRecorder
         _clock = clock ?? (() => DateTime.UtcNow);
     }
 
-    public static readonly string Resource = ResourceKey.StoreName(ApiResources.Events);
+    public const string Resource = "events";
 
     /// <summary>Records an event about <paramref name="involved"/>; the store's reply goes to <paramref name="replyTo"/>.</summary>
     public void Record(IKubernetesObject<V1ObjectMeta> involved, string type, string reason, string message, IActorRef replyTo) =>
@@ -86,8 +86,8 @@ internal sealed class EventRecorder
 
     public static V1ObjectReference ReferenceTo(IKubernetesObject<V1ObjectMeta> obj) => new()
     {
-        ApiVersion = string.IsNullOrEmpty(obj.ApiVersion) ? ApiResources.ForType(obj.GetType()).GroupVersion : obj.ApiVersion,
-        Kind = string.IsNullOrEmpty(obj.Kind) ? ApiResources.ForType(obj.GetType()).Kind : obj.Kind,
+        ApiVersion = string.IsNullOrEmpty(obj.ApiVersion) ? ModelTypes.ApiVersionOf(obj.GetType()) : obj.ApiVersion,
+        Kind = string.IsNullOrEmpty(obj.Kind) ? ModelTypes.KindOf(obj.GetType()) : obj.Kind,
         Name = obj.Metadata.Name,
         NamespaceProperty = obj.Metadata.NamespaceProperty,
         Uid = obj.Metadata.Uid,

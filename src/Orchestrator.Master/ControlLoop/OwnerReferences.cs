@@ -16,8 +16,8 @@ internal static class OwnerReferences
     /// <summary>controller=true, blockOwnerDeletion=true, as Kubernetes' controllers set it.</summary>
     public static V1OwnerReference NewControllerRef(IKubernetesObject<V1ObjectMeta> owner) => new()
     {
-        ApiVersion = string.IsNullOrEmpty(owner.ApiVersion) ? ApiResources.ForType(owner.GetType()).GroupVersion : owner.ApiVersion,
-        Kind = string.IsNullOrEmpty(owner.Kind) ? ApiResources.ForType(owner.GetType()).Kind : owner.Kind,
+        ApiVersion = string.IsNullOrEmpty(owner.ApiVersion) ? ModelTypes.ApiVersionOf(owner.GetType()) : owner.ApiVersion,
+        Kind = string.IsNullOrEmpty(owner.Kind) ? ModelTypes.KindOf(owner.GetType()) : owner.Kind,
         Name = owner.Metadata.Name,
         Uid = owner.Metadata.Uid,
         Controller = true,

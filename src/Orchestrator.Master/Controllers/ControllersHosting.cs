@@ -10,16 +10,17 @@ internal static class ControllersHosting
     /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often
     /// each reconciles everything it owns even without a change.</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
-        NodeLifecycleSettings nodeLifecycle) =>
-        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle));
+        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog) =>
+        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog));
 
-    public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle)
+    public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
+        IResourceCatalog catalog)
     {
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
         system.ActorOf(ReplicaSetController.Props(store, resync), "replicaset-controller");
         system.ActorOf(ReplicationControllerController.Props(store, resync), "replicationcontroller-controller");
         system.ActorOf(EndpointsController.Props(store, resync), "endpoints-controller");
-        system.ActorOf(GarbageCollector.Props(store, resync), "garbage-collector");
+        system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
     }

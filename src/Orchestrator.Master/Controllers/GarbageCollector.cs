@@ -37,12 +37,14 @@ internal sealed class GarbageCollector : ControllerActor
     // us after the owner's DELETED) is not deleted on a stale view.
     private sealed record VerifyOwner(ResourceKey Dependent, string DependentUid, string DependentResourceVersion, string OwnerUid);
 
-    public GarbageCollector(IActorRef store, TimeSpan resync) : base(store, WatchedResources, resync)
-    {
-    }
+    private readonly IResourceCatalog _catalog;
 
-    public static Props Props(IActorRef store, TimeSpan resync) =>
-        Akka.Actor.Props.Create(() => new GarbageCollector(store, resync));
+    public GarbageCollector(IActorRef store, TimeSpan resync, IResourceCatalog catalog) : base(store, WatchedResources, resync) =>
+        _catalog = catalog;
+
+    /// <summary><paramref name="catalog"/> resolves the kinds ownerReferences name (custom resources included).</summary>
+    public static Props Props(IActorRef store, TimeSpan resync, IResourceCatalog catalog) =>
+        Akka.Actor.Props.Create(() => new GarbageCollector(store, resync, catalog));
 
     protected override IEnumerable<ResourceKey> AllKeys() => WatchedResources.SelectMany(Cache.Keys);
 
@@ -80,7 +82,7 @@ internal sealed class GarbageCollector : ControllerActor
         var dangling = new List<V1OwnerReference>();
         foreach (var reference in references)
         {
-            if (ApiResources.FindByKind(reference.ApiVersion, reference.Kind) is null) return; // unknown kind: hands off
+            if (_catalog.FindByKind(reference.ApiVersion, reference.Kind) is null) return; // unknown kind: hands off
             var owner = OwnerInCache(reference, key.Namespace);
             if (owner is null) dangling.Add(reference);
             else return; // a live owner (one being deleted in the foreground deletes us itself)
@@ -133,9 +135,9 @@ internal sealed class GarbageCollector : ControllerActor
         return Cache.Get(ownerKey) is { } owner && owner.Metadata.Uid == reference.Uid ? (ownerKey.Resource, owner) : null;
     }
 
-    private static ResourceKey OwnerKey(V1OwnerReference reference, string? @namespace)
+    private ResourceKey OwnerKey(V1OwnerReference reference, string? @namespace)
     {
-        var resource = ApiResources.FindByKind(reference.ApiVersion, reference.Kind)!;
+        var resource = _catalog.FindByKind(reference.ApiVersion, reference.Kind)!;
         return ResourceKey.Of(resource, @namespace, reference.Name);
     }
 

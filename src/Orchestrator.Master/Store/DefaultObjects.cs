@@ -7,7 +7,7 @@ internal static class DefaultObjects
 {
     public static readonly IReadOnlyList<string> NamespaceNames = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    public static string KubernetesServiceIp => Admission.ClusterIpRange.First;
+    public static string KubernetesServiceIp => ClusterIpRange.First;
 
     public static IEnumerable<V1Namespace> Namespaces() =>
         NamespaceNames.Select(n => new V1Namespace { Metadata = new V1ObjectMeta { Name = n } });

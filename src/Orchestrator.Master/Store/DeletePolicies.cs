@@ -20,7 +20,7 @@ internal static class DeletePolicies
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
 
-    public static WritePlan Plan(StoreState state, ApiResource resource, string storeName,
+    public static WritePlan Plan(StoreState state, IStoredResource resource, string storeName,
         IKubernetesObject<V1ObjectMeta> stored, string? policy)
     {
         if (storeName == "namespaces") return DeleteNamespace(state, stored);

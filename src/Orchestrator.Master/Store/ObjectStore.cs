@@ -34,6 +34,7 @@ internal sealed class ObjectStore : ReceivePersistentActor
     public const string ActorName = "object-store";
 
     private readonly ObjectStoreSettings _settings;
+    private readonly IResourceCatalog _catalog;
     private readonly StoreState _state = new();
     private readonly WatchHub _watch;
     private readonly WritePlanner _planner;
@@ -42,14 +43,16 @@ internal sealed class ObjectStore : ReceivePersistentActor
 
     public override string PersistenceId => "object-store";
 
-    public static Props Props(ObjectStoreSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new ObjectStore(settings ?? ObjectStoreSettings.Default));
+    /// <summary>The store of the resources <paramref name="catalog"/> describes (the Registry's).</summary>
+    public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings = null) =>
+        Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default));
 
-    public ObjectStore(ObjectStoreSettings settings)
+    public ObjectStore(IResourceCatalog catalog, ObjectStoreSettings settings)
     {
         _settings = settings;
+        _catalog = catalog;
         _watch = new WatchHub(settings.WatchWindow);
-        _planner = new WritePlanner(_state);
+        _planner = new WritePlanner(_state, catalog);
 
         Recover<SnapshotOffer>(offer => { if (offer.Snapshot is StoreSnapshot snapshot) LoadSnapshot(snapshot); });
         Recover<ObjectPut>(put => Apply(put, null));
@@ -79,7 +82,7 @@ internal sealed class ObjectStore : ReceivePersistentActor
 
     private void Get(GetObject get)
     {
-        var resource = StoreResources.Find(get.Key.Resource);
+        var resource = _catalog.Find(get.Key.Resource);
         var obj = resource is null ? null : _state.Get(get.Key);
         Sender.Tell(obj is not null
             ? new ObjectStored(obj)
@@ -87,13 +90,13 @@ internal sealed class ObjectStore : ReceivePersistentActor
     }
 
     private void List(ListObjects list) =>
-        Sender.Tell(StoreResources.Find(list.Resource) is null
+        Sender.Tell(_catalog.Find(list.Resource) is null
             ? new StoreFailed(StoreErrors.UnknownResource(list.Resource))
             : new ObjectsListed(_state.List(list.Resource, list.Namespace), _state.ResourceVersion));
 
     private void StartWatch(WatchObjects watch)
     {
-        var error = watch.Resource != "*" && StoreResources.Find(watch.Resource) is null
+        var error = watch.Resource != "*" && _catalog.Find(watch.Resource) is null
             ? StoreErrors.UnknownResource(watch.Resource)
             : _watch.CheckReplayable(watch.FromResourceVersion);
         if (error is not null)
@@ -177,7 +180,7 @@ internal sealed class ObjectStore : ReceivePersistentActor
         switch (record)
         {
             case ObjectPut put:
-                obj ??= StoreState.Materialize(put.Resource, put.Json);
+                obj ??= _catalog.Decode(put.Resource, put.Json);
                 var previous = _state.Put(put.Resource, obj, put.ResourceVersion);
                 _watch.Publish(new ObjectChanged(previous is null ? "ADDED" : "MODIFIED", put.Resource, obj, put.ResourceVersion));
                 break;
@@ -198,7 +201,7 @@ internal sealed class ObjectStore : ReceivePersistentActor
     {
         _state.Clear();
         foreach (var o in snapshot.Objects)
-            _state.Put(o.Resource, StoreState.Materialize(o.Resource, o.Json), 0);
+            _state.Put(o.Resource, _catalog.Decode(o.Resource, o.Json), 0);
         _state.SetResourceVersion(snapshot.ResourceVersion);
         _watch.Reset(snapshot.ResourceVersion);
         _recordsSinceSnapshot = 0;
@@ -221,7 +224,7 @@ internal sealed class ObjectStore : ReceivePersistentActor
     private void SeedDefaults()
     {
         var namespaces = WritePlanner.Merge(DefaultObjects.Namespaces()
-            .Where(ns => !_state.NamespaceExists(ns.Metadata.Name))
+            .Where(ns => _state.Namespace(ns.Metadata.Name) is null)
             .Select(ns => _planner.PlanCreate("namespaces", ns)));
         Commit(namespaces, false, _ =>
         {

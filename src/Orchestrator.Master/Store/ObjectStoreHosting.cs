@@ -19,9 +19,11 @@ internal static class ObjectStoreHosting
     /// <summary>
     /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> (Akka.Persistence.Sql, tables
     /// created on first use), the store's record serializer, and the ObjectStore actor ("object-store"),
-    /// registered in the ActorRegistry as <see cref="ObjectStore"/>.
+    /// registered in the ActorRegistry as <see cref="ObjectStore"/>, keeping the resources <paramref name="catalog"/>
+    /// describes.
     /// </summary>
-    public static AkkaConfigurationBuilder WithObjectStore(this AkkaConfigurationBuilder builder, StoreOptions options)
+    public static AkkaConfigurationBuilder WithObjectStore(this AkkaConfigurationBuilder builder, StoreOptions options,
+        IResourceCatalog catalog)
     {
         Directory.CreateDirectory(options.DataDirectory);
         var connectionString = new SqliteConnectionStringBuilder { DataSource = options.DatabasePath }.ToString();
@@ -32,7 +34,7 @@ internal static class ObjectStoreHosting
             .WithSqlPersistence(connectionString, ProviderName.SQLiteMS, autoInitialize: true)
             .WithActors((system, registry) =>
             {
-                var store = system.ActorOf(ObjectStore.Props(options.Settings), ObjectStore.ActorName);
+                var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings), ObjectStore.ActorName);
                 registry.Register<ObjectStore>(store);
             });
     }

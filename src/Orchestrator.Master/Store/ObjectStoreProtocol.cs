@@ -1,7 +1,6 @@
 using Akka.Actor;
-using Orchestrator.Master.Store.Admission;
-using k8s.Models;
 using k8s;
+using k8s.Models;
 
 namespace Orchestrator.Master.Store;
 
@@ -63,6 +62,10 @@ internal sealed record StoreFailed(StoreError Error);
 /// <summary>A refused request, in the terms of a Kubernetes Status: HTTP code, reason (NotFound, AlreadyExists,
 /// Conflict, Invalid, BadRequest, Gone/Expired, …), message, and for Invalid the field causes.</summary>
 internal sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null);
+
+/// <summary>One field's violation, as a cause of a Status (Kubernetes' field.Error): the field path, the reason
+/// (FieldValueInvalid, FieldValueRequired, …) and the message.</summary>
+internal sealed record StoreErrorCause(string Field, string Reason, string Message);
 
 /// <summary>One change: Type is ADDED, MODIFIED or DELETED; ResourceVersion is the change's version.</summary>
 internal sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);

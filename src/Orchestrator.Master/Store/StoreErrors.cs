@@ -1,30 +1,27 @@
-using Orchestrator.Master.Store.Admission;
-using Orchestrator.Shared.Api;
-
 namespace Orchestrator.Master.Store;
 
 /// <summary>The store's refusals, worded exactly as the Kubernetes API server words them.</summary>
 internal static class StoreErrors
 {
     /// <summary>"deployments.apps" or "pods": how Kubernetes names a resource in NotFound/AlreadyExists/Conflict.</summary>
-    public static string QualifiedResource(ApiResource r) => r.Group.Length == 0 ? r.Resource : $"{r.Resource}.{r.Group}";
+    public static string QualifiedResource(IStoredResource r) => r.Group.Length == 0 ? r.Resource : $"{r.Resource}.{r.Group}";
 
     /// <summary>"Deployment.apps" or "Pod": how Kubernetes names a kind in Invalid.</summary>
-    public static string QualifiedKind(ApiResource r) => r.Group.Length == 0 ? r.Kind : $"{r.Kind}.{r.Group}";
+    public static string QualifiedKind(IStoredResource r) => r.Group.Length == 0 ? r.Kind : $"{r.Kind}.{r.Group}";
 
-    public static StoreError NotFound(ApiResource r, string name) =>
+    public static StoreError NotFound(IStoredResource r, string name) =>
         new(404, "NotFound", $"{QualifiedResource(r)} \"{name}\" not found");
 
     public static StoreError NamespaceNotFound(string ns) => new(404, "NotFound", $"namespaces \"{ns}\" not found");
 
-    public static StoreError AlreadyExists(ApiResource r, string name) =>
+    public static StoreError AlreadyExists(IStoredResource r, string name) =>
         new(409, "AlreadyExists", $"{QualifiedResource(r)} \"{name}\" already exists");
 
-    public static StoreError Conflict(ApiResource r, string name) =>
+    public static StoreError Conflict(IStoredResource r, string name) =>
         new(409, "Conflict", $"Operation cannot be fulfilled on {QualifiedResource(r)} \"{name}\": the object has been " +
                              "modified; please apply your changes to the latest version and try again");
 
-    public static StoreError PreconditionFailed(ApiResource r, string name, string detail) =>
+    public static StoreError PreconditionFailed(IStoredResource r, string name, string detail) =>
         new(409, "Conflict", $"Operation cannot be fulfilled on {QualifiedResource(r)} \"{name}\": Precondition failed: {detail}");
 
     public static StoreError UnknownResource(string resource) =>
@@ -36,7 +33,7 @@ internal static class StoreErrors
         new(410, "Expired", $"too old resource version: {requested} ({oldest})");
 
     /// <summary>422 Invalid: <c>Kind.group "name" is invalid: cause</c>, or <c>[cause1, cause2]</c> for several.</summary>
-    public static StoreError Invalid(ApiResource r, string name, IReadOnlyList<StoreErrorCause> causes)
+    public static StoreError Invalid(IStoredResource r, string name, IReadOnlyList<StoreErrorCause> causes)
     {
         var details = causes.Select(c => $"{c.Field}: {c.Message}").ToList();
         var text = details.Count == 1 ? details[0] : $"[{string.Join(", ", details)}]";

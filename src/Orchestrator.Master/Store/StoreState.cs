@@ -1,6 +1,5 @@
 using k8s;
 using k8s.Models;
-using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
 
@@ -40,7 +39,7 @@ internal sealed class StoreState
     public IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> All() =>
         _byResource.SelectMany(kv => kv.Value.Values.Select(o => (kv.Key, o)));
 
-    public bool NamespaceExists(string ns) => Get("namespaces", null, ns) is not null;
+    public V1Namespace? Namespace(string ns) => Get("namespaces", null, ns) as V1Namespace;
 
     /// <summary>Stores the object (already carrying <paramref name="resourceVersion"/>); returns the previous one.</summary>
     public IKubernetesObject<V1ObjectMeta>? Put(string resource, IKubernetesObject<V1ObjectMeta> obj, long resourceVersion)
@@ -60,13 +59,6 @@ internal sealed class StoreState
         return _byResource.TryGetValue(resource, out var bucket) && bucket.Remove(Path(ns, name), out var removed)
             ? removed
             : null;
-    }
-
-    /// <summary>Deserializes a stored object's JSON into the resource's model type.</summary>
-    public static IKubernetesObject<V1ObjectMeta> Materialize(string resource, string json)
-    {
-        var r = StoreResources.Find(resource) ?? throw new InvalidOperationException($"unknown stored resource {resource}");
-        return (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(json, r.ObjectType);
     }
 
     public void Clear()

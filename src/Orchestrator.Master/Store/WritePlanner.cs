@@ -1,6 +1,5 @@
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Store.Admission;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
@@ -20,11 +19,13 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// Turns create/update/delete requests into writes against the current state without changing it: checks
 /// existence, preconditions and optimistic concurrency, fills server-side fields, runs admission, and decides
 /// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
-/// Every object it plans is its own deep copy; the caller's and the stored objects are never modified.
+/// Every object it plans is its own deep copy; the caller's and the stored objects are never modified. What is
+/// particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
-internal sealed class WritePlanner(StoreState state) : IAdmissionContext
+internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) : IAdmissionContext
 {
-    public IEnumerable<V1Service> Services => state.List("services").Cast<V1Service>();
+    public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
+        state.List(storeName, @namespace);
 
     public static WritePlan Merge(IEnumerable<WritePlan> plans)
     {
@@ -35,17 +36,18 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
 
     public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input)
     {
-        if (StoreResources.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
+        if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         var obj = KubeObjects.CloneObject(input);
-        StoreResources.StampTypeMeta(resource, obj);
+        StampTypeMeta(resource, obj);
         var meta = obj.Metadata ??= new V1ObjectMeta();
+        var strategy = resource.Strategy;
 
         if (resource.Namespaced)
         {
             if (string.IsNullOrEmpty(meta.NamespaceProperty))
                 return WritePlan.Fail(StoreErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
-            if (!state.NamespaceExists(meta.NamespaceProperty)) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
+            if (state.Namespace(meta.NamespaceProperty) is null) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
         }
         else meta.NamespaceProperty = null;
 
@@ -53,19 +55,20 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
         {
             if (string.IsNullOrEmpty(meta.GenerateName))
                 return WritePlan.Fail(StoreErrors.Invalid(resource, "",
-                    [FieldErrors.Required("metadata.name", "name or generateName is required")]));
-            do meta.Name = Names.Generate(meta.GenerateName);
+                    [new StoreErrorCause("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")]));
+            do meta.Name = NameGenerator.Generate(meta.GenerateName);
             while (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null);
         }
 
+        strategy.PrepareForCreate(obj);
         meta.Uid = Guid.NewGuid().ToString();
         meta.CreationTimestamp = NowSeconds();
         meta.DeletionTimestamp = null;
         meta.DeletionGracePeriodSeconds = null;
         meta.ResourceVersion = null;
-        meta.Generation = StoreResources.HasSpec(resource.ObjectType) ? 1 : null;
+        meta.Generation = strategy.HasGeneration ? 1 : null;
 
-        var causes = AdmissionChain.Admit(resource, obj, null, this);
+        var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
@@ -74,7 +77,7 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource)
     {
-        if (StoreResources.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
+        if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         if (subresource is not (null or "status"))
             return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
@@ -87,16 +90,15 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
             return WritePlan.Fail(StoreErrors.Conflict(resource, name));
 
         IKubernetesObject<V1ObjectMeta> obj;
+        var strategy = resource.Strategy;
         if (subresource == "status")
         {
-            obj = KubeObjects.CloneObject(old);
-            StoreResources.SetStatus(obj, StoreResources.GetStatus(KubeObjects.CloneObject(input)));
+            obj = strategy.PrepareForStatusUpdate(KubeObjects.CloneObject(input), KubeObjects.CloneObject(old));
         }
         else
         {
             obj = KubeObjects.CloneObject(input);
-            StoreResources.StampTypeMeta(resource, obj);
-            StoreResources.SetStatus(obj, StoreResources.GetStatus(KubeObjects.CloneObject(old)));
+            StampTypeMeta(resource, obj);
             var meta = obj.Metadata;
             meta.NamespaceProperty = ns;
             meta.Uid = old.Metadata.Uid;
@@ -105,10 +107,9 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
             meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
-            if (StoreResources.HasSpec(resource.ObjectType) &&
-                !KubeObjects.SameJson(StoreResources.GetSpec(old), StoreResources.GetSpec(obj)))
+            if (strategy.PrepareForUpdate(obj, KubeObjects.CloneObject(old)) && strategy.HasGeneration)
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
-            var causes = AdmissionChain.Admit(resource, obj, old, this);
+            var causes = strategy.Admit(obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
@@ -126,7 +127,7 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
     public WritePlan PlanDelete(DeleteObject delete)
     {
         var key = delete.Key;
-        if (StoreResources.Find(key.Resource) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(key.Resource));
+        if (catalog.Find(key.Resource) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(key.Resource));
         var stored = state.Get(key);
         if (stored is null) return WritePlan.Fail(StoreErrors.NotFound(resource, key.Name));
         if (delete.PreconditionUid is { Length: > 0 } uid && uid != stored.Metadata.Uid)
@@ -140,10 +141,17 @@ internal sealed class WritePlanner(StoreState state) : IAdmissionContext
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
     }
 
-    private static StoreError? WrongType(ApiResource resource, IKubernetesObject<V1ObjectMeta> input) =>
-        input.GetType() == resource.ObjectType
+    private static StoreError? WrongType(IStoredResource resource, IKubernetesObject<V1ObjectMeta> input) =>
+        resource.Strategy.Accepts(input)
             ? null
-            : StoreErrors.BadRequest($"the object of type {input.GetType().Name} cannot be stored as {StoreErrors.QualifiedResource(resource)}");
+            : StoreErrors.BadRequest($"the object of kind {input.Kind} cannot be stored as {StoreErrors.QualifiedResource(resource)}");
+
+    /// <summary>Sets apiVersion and kind from the resource, as the API server does on every stored object.</summary>
+    private static void StampTypeMeta(IStoredResource resource, IKubernetesObject<V1ObjectMeta> obj)
+    {
+        obj.ApiVersion = resource.Group.Length == 0 ? resource.Version : $"{resource.Group}/{resource.Version}";
+        obj.Kind = resource.Kind;
+    }
 
     /// <summary>Now, in UTC, cut to whole seconds as Kubernetes timestamps are.</summary>
     public static DateTime NowSeconds()

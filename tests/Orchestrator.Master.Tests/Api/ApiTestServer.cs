@@ -13,6 +13,8 @@ using Microsoft.Extensions.Logging;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Registry;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 
@@ -31,8 +33,10 @@ internal sealed class ApiTestServer : IAsyncDisposable
 
         """;
 
-    private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory)
+    private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory,
+        ResourceCatalog catalog)
     {
+        Catalog = catalog;
         System = system;
         Store = store;
         App = app;
@@ -41,6 +45,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
     }
 
     public ActorSystem System { get; }
+
+    /// <summary>The resources served (the store and the API share it).</summary>
+    public ResourceCatalog Catalog { get; }
     public IActorRef Store { get; }
     public WebApplication App { get; }
     public HttpClient Client { get; }
@@ -56,7 +63,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
-        var store = system.ActorOf(ObjectStore.Props(settings), ObjectStore.ActorName);
+        var catalog = RegistryHosting.BuiltInCatalog();
+        var store = system.ActorOf(ObjectStore.Props(catalog, settings), ObjectStore.ActorName);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -69,6 +77,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         {
             builder.WebHost.UseTestServer();
         }
+        builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
@@ -90,7 +99,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         {
             client = app.GetTestClient();
         }
-        var server = new ApiTestServer(system, store, app, client, dataDirectory) { Address = address };
+        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog) { Address = address };
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         return server;
     }

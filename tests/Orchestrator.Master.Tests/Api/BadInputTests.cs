@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.TestHost;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
 using Xunit;
 
@@ -36,7 +37,7 @@ public sealed class BadInputFixture : IAsyncLifetime
     public async Task<string> Everything()
     {
         var all = new StringBuilder();
-        foreach (var resource in ApiResources.All)
+        foreach (var resource in BuiltIn.All)
         {
             var prefix = resource.Group.Length == 0 ? "/api/v1" : $"/apis/{resource.Group}/{resource.Version}";
             var list = JsonNode.Parse(await Server.Client.GetStringAsync($"{prefix}/{resource.Resource}"))!;

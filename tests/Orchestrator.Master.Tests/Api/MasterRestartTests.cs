@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Registry;
 using Orchestrator.Master.Store;
 using Xunit;
 
@@ -37,10 +38,11 @@ public sealed class MasterRestartTests : IDisposable
         var options = new ApiServerOptions(_dataDirectory, "127.0.0.1", _port);
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
+        var catalog = builder.Services.AddResourceRegistry();
         builder.AddKubernetesApiServer(options);
         builder.Services.AddAkka("restart-" + Guid.NewGuid().ToString("N")[..6], (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(new StoreOptions(_dataDirectory)));
+            .WithObjectStore(new StoreOptions(_dataDirectory), catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

@@ -3,6 +3,7 @@ using k8s.Models;
 using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
 using Xunit;
 
@@ -27,7 +28,7 @@ public class SelectorAndPathTests
     public void Event_field_selector_matches_involved_object()
     {
         var selector = FieldSelector.Parse("involvedObject.kind=Deployment,involvedObject.name=web,type!=Warning,source=deployment-controller",
-            ApiResources.Events);
+            BuiltIn.Events);
         var e = new Corev1Event
         {
             Metadata = new V1ObjectMeta { Name = "e" },
@@ -43,7 +44,7 @@ public class SelectorAndPathTests
     [Fact]
     public void Pod_field_selector_on_node_and_phase()
     {
-        var selector = FieldSelector.Parse("spec.nodeName=n1,status.phase!=Failed", ApiResources.Pods);
+        var selector = FieldSelector.Parse("spec.nodeName=n1,status.phase!=Failed", BuiltIn.Pods);
         Assert.True(selector.Matches(new V1Pod { Metadata = new V1ObjectMeta { Name = "p" }, Spec = new V1PodSpec { NodeName = "n1" } }));
         Assert.False(selector.Matches(new V1Pod
         {
@@ -54,7 +55,7 @@ public class SelectorAndPathTests
     [Fact]
     public void Unsupported_field_label_is_a_bad_request()
     {
-        var e = Assert.Throws<ApiException>(() => FieldSelector.Parse("spec.replicas=3", ApiResources.Deployments));
+        var e = Assert.Throws<ApiException>(() => FieldSelector.Parse("spec.replicas=3", BuiltIn.Deployments));
         Assert.Equal(400, e.Code);
         Assert.Contains("field label not supported: spec.replicas", e.Message);
     }

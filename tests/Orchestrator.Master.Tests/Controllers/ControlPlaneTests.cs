@@ -3,9 +3,9 @@ using k8s.Models;
 using Orchestrator.Master.Controllers.Deployments;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 using Xunit;
 using Xunit.Abstractions;
-using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
 namespace Orchestrator.Master.Tests.Controllers;
 
@@ -21,7 +21,7 @@ public sealed class ControlPlaneTests(ITestOutputHelper output) : ControllerTest
     [Fact]
     public void A_deployment_and_its_service_come_up_scale_and_go_away()
     {
-        var gateway = ControlPlaneHosting.Start(Sys, Store, ControlPlaneOptions.Default);
+        var gateway = ControlPlaneHosting.Start(Sys, Store, ControlPlaneOptions.Default, Catalog);
         var agent = Sys.ActorOf(FakeNodeAgent.Props(gateway, "node1"));
         var d = Seed(Deployment("webapp1", 1, "webapp1", new V1ContainerPort { ContainerPort = 80 }));
         Seed(new V1Service

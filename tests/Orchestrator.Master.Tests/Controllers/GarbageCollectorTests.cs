@@ -4,9 +4,9 @@ using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 using Xunit;
 using Xunit.Abstractions;
-using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
 namespace Orchestrator.Master.Tests.Controllers;
 
@@ -26,7 +26,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
         Seed(Pod("owned", App("web"), owner: ControllerRef(rs)));
         Seed(Pod("orphaned", App("web"), owner: RefTo("ReplicaSet", "apps/v1", "web-abc", "an-older-uid")));
         Seed(Pod("free", App("web")));
-        Sys.ActorOf(GarbageCollector.Props(Store, Resync));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync, Catalog));
 
         AwaitAssert(() => Assert.Null(Find<V1Pod>("orphaned")));
         Assert.NotNull(Find<V1Pod>("owned"));
@@ -39,7 +39,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
         var d = Seed(Deployment("web", 1, "web"));
         var rs = Seed(WithOwner(ReplicaSet("web-abc", 1), RefTo("Deployment", "apps/v1", "web", d.Metadata.Uid)));
         Seed(Pod("web-abc-1", App("web"), owner: ControllerRef(rs)));
-        Sys.ActorOf(GarbageCollector.Props(Store, Resync));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync, Catalog));
 
         Write(new DeleteObject(new ResourceKey("deployments", "default", "web")));
 
@@ -53,7 +53,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
         var d = Seed(Deployment("web", 1, "web"));
         var rs = Seed(WithOwner(ReplicaSet("web-abc", 1), RefTo("Deployment", "apps/v1", "web", d.Metadata.Uid)));
         Seed(Pod("web-abc-1", App("web"), owner: ControllerRef(rs)));
-        Sys.ActorOf(GarbageCollector.Props(Store, Resync));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync, Catalog));
 
         Write(new DeleteObject(new ResourceKey("deployments", "default", "web"), PropagationPolicy: "Foreground"));
 
@@ -66,7 +66,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
     public void An_owner_missing_only_from_the_cache_is_confirmed_with_the_store_and_its_dependent_kept()
     {
         var store = CreateTestProbe("probe-store");
-        Sys.ActorOf(GarbageCollector.Props(store, Resync));
+        Sys.ActorOf(GarbageCollector.Props(store, Resync, Catalog));
         var owner = ReplicaSet("web-abc", 1);
         owner.Metadata.Uid = "rs-uid";
         var pod = Pod("web-abc-1", App("web"), owner: ControllerRef(owner));

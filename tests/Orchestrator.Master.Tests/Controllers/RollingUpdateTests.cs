@@ -1,13 +1,13 @@
-using Akka.TestKit;
 using Akka.Actor;
+using Akka.TestKit;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Controllers.Deployments;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 using Xunit;
 using Xunit.Abstractions;
-using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
 namespace Orchestrator.Master.Tests.Controllers;
 
@@ -23,7 +23,7 @@ public sealed class RollingUpdateTests : ControllerTestKit
 
     private void StartCluster(params string[] nodes)
     {
-        var gateway = ControlPlaneHosting.Start(Sys, Store, ControlPlaneOptions.Default);
+        var gateway = ControlPlaneHosting.Start(Sys, Store, ControlPlaneOptions.Default, Catalog);
         foreach (var node in nodes) Sys.ActorOf(FakeNodeAgent.Props(gateway, node));
     }
 

@@ -3,9 +3,9 @@ using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Tests.Controllers.Support;
+using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 using Xunit;
 using Xunit.Abstractions;
-using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
 namespace Orchestrator.Master.Tests.Nodes;
 
@@ -24,7 +24,7 @@ public sealed class LostNodeTests(ITestOutputHelper output) : ControllerTestKit(
     [Fact]
     public void A_lost_nodes_pods_come_back_on_the_other_nodes()
     {
-        var gateway = ControlPlaneHosting.Start(Sys, Store, Fast);
+        var gateway = ControlPlaneHosting.Start(Sys, Store, Fast, Catalog);
         var agents = new[] { "node1", "node2", "node3" }
             .ToDictionary(n => n, n => Sys.ActorOf(FakeNodeAgent.Props(gateway, n, Beat)));
         // All three nodes Ready first: pods scheduled while a node is still registering would not be spread.

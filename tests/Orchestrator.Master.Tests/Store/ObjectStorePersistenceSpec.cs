@@ -4,6 +4,7 @@ using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Registry;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Store;
@@ -18,7 +19,7 @@ public sealed class ObjectStorePersistenceSpec : IDisposable
     {
         var options = new StoreOptions(_dataDirectory) { Settings = new ObjectStoreSettings(SnapshotEvery: snapshotEvery) };
         var host = new HostBuilder()
-            .ConfigureServices(s => s.AddAkka("store-spec", b => b.WithObjectStore(options)))
+            .ConfigureServices(s => s.AddAkka("store-spec", b => b.WithObjectStore(options, BuiltIn.NewCatalog())))
             .Build();
         await host.StartAsync();
         var store = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ObjectStore>();

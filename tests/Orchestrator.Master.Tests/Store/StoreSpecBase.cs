@@ -2,8 +2,10 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
+using Orchestrator.Master.Tests.Registry;
 
 namespace Orchestrator.Master.Tests.Store;
 
@@ -19,9 +21,12 @@ public abstract class StoreSpecBase : TestKit
 
     protected readonly IActorRef Store;
 
+    /// <summary>The resources the store keeps (the built-in kinds).</summary>
+    private protected ResourceCatalog Catalog { get; } = BuiltIn.NewCatalog();
+
     private protected StoreSpecBase(ObjectStoreSettings? settings = null) : base(InMemory + StoreRecordSerializer.Hocon)
     {
-        Store = Sys.ActorOf(ObjectStore.Props(settings), ObjectStore.ActorName);
+        Store = Sys.ActorOf(ObjectStore.Props(Catalog, settings), ObjectStore.ActorName);
     }
 
     protected IKubernetesObject<V1ObjectMeta> Stored(object command)

@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Protobuf;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Bodies;
@@ -12,17 +13,17 @@ namespace Orchestrator.Master.Api.Bodies;
 /// </summary>
 internal interface IProtobufBodyDecoder
 {
-    bool Supports(ApiResource resource);
+    bool Supports(ResourceDescription resource);
 
-    bool TryDecode(ReadOnlySpan<byte> body, ApiResource resource, out IKubernetesObject<V1ObjectMeta>? obj, out string? error);
+    bool TryDecode(ReadOnlySpan<byte> body, ResourceDescription resource, out IKubernetesObject<V1ObjectMeta>? obj, out string? error);
 }
 
 /// <summary>The real decoder, <see cref="ProtobufBodyDecoder"/>.</summary>
 internal sealed class ProtobufBodies : IProtobufBodyDecoder
 {
-    public bool Supports(ApiResource resource) => ProtobufBodyDecoder.Supports(resource);
+    public bool Supports(ResourceDescription resource) => ProtobufBodyDecoder.Supports(resource);
 
-    public bool TryDecode(ReadOnlySpan<byte> body, ApiResource resource, out IKubernetesObject<V1ObjectMeta>? obj,
+    public bool TryDecode(ReadOnlySpan<byte> body, ResourceDescription resource, out IKubernetesObject<V1ObjectMeta>? obj,
         out string? error) =>
         ProtobufBodyDecoder.TryDecode(body, resource, out obj, out error);
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Bodies;
@@ -35,7 +36,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     public static string MediaType(HttpContext context) =>
         (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
 
-    public async Task<IKubernetesObject<V1ObjectMeta>> ReadObjectAsync(HttpContext context, ApiResource resource)
+    public async Task<IKubernetesObject<V1ObjectMeta>> ReadObjectAsync(HttpContext context, ResourceDescription resource)
     {
         var body = await ReadBytesAsync(context);
         var mediaType = MediaType(context);

@@ -1,12 +1,17 @@
 using k8s;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Discovery;
 
-/// <summary>Answers /version, /api, /apis, /api/v1, /apis/{group}[/{version}] and /openapi/v3[/…].</summary>
+/// <summary>Answers /version, /api, /apis, /api/v1, /apis/{group}[/{version}] and /openapi/v2|v3[/…], each from the
+/// catalog's current snapshot (so a custom resource appears and disappears with its definition).</summary>
 internal static class DiscoveryEndpoints
 {
+    private static CatalogSnapshot Catalog(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ResourceCatalog>().Current;
+
     public static Task VersionAsync(HttpContext context) =>
         ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.Version());
 
@@ -20,44 +25,44 @@ internal static class DiscoveryEndpoints
     public static Task GroupsAsync(HttpContext context) =>
         AggregatedVersion(context) is { } version
             ? WriteAggregatedAsync(context, core: false, version)
-            : ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.GroupList());
+            : ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.GroupList(Catalog(context)));
 
     public static Task GroupAsync(HttpContext context, string group)
     {
-        var found = DiscoveryDocuments.Groups().FirstOrDefault(g => g.Group == group);
-        if (found.Group is null) throw ApiException.UnknownPath();
-        return ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.Group(found.Group, found.Versions));
+        var found = Catalog(context).Groups.FirstOrDefault(g => g.Name == group) ?? throw ApiException.UnknownPath();
+        return ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.Group(found));
     }
 
     public static Task GroupVersionAsync(HttpContext context, string group, string version)
     {
-        if (!DiscoveryDocuments.HasGroupVersion(group, version)) throw ApiException.UnknownPath();
-        return ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.ResourceList(group, version));
+        var catalog = Catalog(context);
+        if (!catalog.Serves(group, version)) throw ApiException.UnknownPath();
+        return ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.ResourceList(catalog, group, version));
     }
 
     public static Task OpenApiRootAsync(HttpContext context) =>
-        ApiResponses.WriteJsonAsync(context, 200, OpenApiDocuments.Root());
+        ApiResponses.WriteJsonAsync(context, 200, OpenApiDocuments.For(Catalog(context)).Root());
 
     public static Task OpenApiGroupVersionAsync(HttpContext context, string path) =>
-        OpenApiDocuments.ForPath(path) is { } doc
+        OpenApiDocuments.For(Catalog(context)).ForPath(path) is { } doc
             ? ApiResponses.WriteJsonAsync(context, 200, doc)
             : throw ApiException.UnknownPath();
 
     /// <summary>
-    /// /openapi/v2 exists so that kubectl's client-side validation (used for kinds the v3 documents do not list)
-    /// can load it and, finding no schema for the kind, skip to resource mapping, which reports an unknown kind
-    /// as on a real cluster. kubectl reads it as protobuf: a Document with only swagger "2.0" (field 1).
+    /// /openapi/v2: the Swagger 2.0 document of every served resource (definitions and paths), as JSON; kubectl reads
+    /// it as protobuf (a gnostic Document), which it gets too (<see cref="OpenApiV2Protobuf"/>).
     /// </summary>
     public static async Task OpenApiV2Async(HttpContext context)
     {
+        var documents = OpenApiDocuments.For(Catalog(context));
+        context.Response.Headers.ETag = $"\"{documents.V2Hash}\"";
         if (context.Request.Headers.Accept.ToString().Contains("protobuf", StringComparison.OrdinalIgnoreCase))
         {
-            context.Response.ContentType = "application/octet-stream";
-            await context.Response.Body.WriteAsync(new byte[] { 0x0A, 0x03, (byte)'2', (byte)'.', (byte)'0' }, context.RequestAborted);
+            context.Response.ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+            await context.Response.Body.WriteAsync(documents.V2Protobuf(), context.RequestAborted);
             return;
         }
-        await ApiResponses.WriteJsonAsync(context, 200,
-            $"{{\"swagger\":\"2.0\",\"info\":{{\"title\":\"Kubernetes\",\"version\":\"{DiscoveryDocuments.KubernetesVersion}\"}},\"paths\":{{}},\"definitions\":{{}}}}");
+        await ApiResponses.WriteJsonAsync(context, 200, documents.V2Json);
     }
 
     /// <summary>"v2" or "v2beta1" when the client accepts aggregated discovery (checked in the client's order,
@@ -73,11 +78,21 @@ internal static class DiscoveryEndpoints
         return null;
     }
 
+    /// <summary>The aggregated document, with the catalog's hash as its ETag (clients revalidate with
+    /// If-None-Match and get 304 while nothing changed).</summary>
     private static Task WriteAggregatedAsync(HttpContext context, bool core, string version)
     {
-        var list = DiscoveryDocuments.Aggregated(core);
-        list.ApiVersion = $"apidiscovery.k8s.io/{version}";
+        var catalog = Catalog(context);
+        var etag = $"\"{catalog.Hash}{(core ? "-core" : "")}-{version}\"";
         context.Response.Headers.Vary = "Accept";
+        context.Response.Headers.ETag = etag;
+        if (context.Request.Headers.IfNoneMatch.ToString() == etag)
+        {
+            context.Response.StatusCode = 304;
+            return Task.CompletedTask;
+        }
+        var list = DiscoveryDocuments.Aggregated(catalog, core);
+        list.ApiVersion = $"apidiscovery.k8s.io/{version}";
         return ApiResponses.WriteJsonAsync(context, 200, KubernetesJson.Serialize(list),
             $"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
     }

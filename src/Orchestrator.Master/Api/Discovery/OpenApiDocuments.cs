@@ -1,46 +1,59 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Orchestrator.Shared.Api;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Discovery;
 
 /// <summary>
-/// A minimal OpenAPI v3 surface, generated from <see cref="ApiResources.All"/>, for what kubectl reads from it:
-/// with default (strict) validation kubectl looks in <c>/openapi/v3/{gv path}</c> for the PATCH operation of the
-/// kind (x-kubernetes-group-version-kind) and its <c>fieldValidation</c> parameter; finding it, kubectl leaves
-/// validation to the server (<c>?fieldValidation=Strict</c>) instead of validating against schemas. The component
-/// schemas (<see cref="OpenApiSchemas"/>) serve <c>kubectl explain</c>.
+/// The OpenAPI documents of one catalog snapshot, built once per snapshot: v3 per group version (<c>/openapi/v3/{gv}</c>,
+/// listed with content hashes by <c>/openapi/v3</c>) and v2 for everything (<c>/openapi/v2</c>). Paths carry each
+/// operation's x-kubernetes-group-version-kind and parameters — kubectl, finding <c>fieldValidation</c> on a kind's
+/// PATCH, leaves validation to the server — and the component schemas (<see cref="OpenApiSchemas"/> for built-in
+/// kinds, the definition's schema for custom resources) serve <c>kubectl explain</c>.
 /// </summary>
-internal static class OpenApiDocuments
+internal sealed class OpenApiDocuments
 {
-    private static readonly Lazy<IReadOnlyDictionary<string, (string Json, string Hash)>> Documents = new(Build);
+    private static readonly ConditionalWeakTable<CatalogSnapshot, OpenApiDocuments> Cache = new();
 
-    /// <summary>The root document: each group version's path and its URL with a content hash.</summary>
-    public static string Root()
+    private readonly Lazy<IReadOnlyDictionary<string, (string Json, string Hash)>> _v3;
+    private readonly Lazy<(string Json, string Hash)> _v2;
+    private readonly Lazy<byte[]> _v2Protobuf;
+
+    private OpenApiDocuments(CatalogSnapshot catalog)
+    {
+        var schemas = new Lazy<OpenApiSchemas>(() => new OpenApiSchemas(
+            catalog.All.Where(d => d.Schema is null).Select(d => (d.ObjectType, d.Group))));
+        _v3 = new(() => catalog.All.GroupBy(r => r.GroupVersionPath).ToDictionary(
+            gv => gv.Key.TrimStart('/'),
+            gv => WithHash(Document(gv.ToList(), schemas.Value, OpenApiFlavor.V3).ToJsonString())));
+        _v2 = new(() => WithHash(Document(catalog.All, schemas.Value, OpenApiFlavor.V2).ToJsonString()));
+        _v2Protobuf = new(() => OpenApiV2Protobuf.Encode(JsonNode.Parse(_v2.Value.Json)!.AsObject()));
+    }
+
+    public static OpenApiDocuments For(CatalogSnapshot catalog) => Cache.GetValue(catalog, c => new OpenApiDocuments(c));
+
+    /// <summary>The v3 root document: each group version's path and its URL with a content hash.</summary>
+    public string Root()
     {
         var paths = new JsonObject();
-        foreach (var (path, doc) in Documents.Value)
+        foreach (var (path, doc) in _v3.Value)
             paths[path] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{path}?hash={doc.Hash}" };
         return new JsonObject { ["paths"] = paths }.ToJsonString();
     }
 
-    /// <summary>The document of one group version ("api/v1", "apis/apps/v1"), null when not served.</summary>
-    public static string? ForPath(string path) => Documents.Value.TryGetValue(path.Trim('/'), out var doc) ? doc.Json : null;
+    /// <summary>The v3 document of one group version ("api/v1", "apis/apps/v1"), null when not served.</summary>
+    public string? ForPath(string path) => _v3.Value.TryGetValue(path.Trim('/'), out var doc) ? doc.Json : null;
 
-    private static IReadOnlyDictionary<string, (string Json, string Hash)> Build()
-    {
-        var result = new Dictionary<string, (string, string)>();
-        foreach (var gv in ApiResources.All.GroupBy(r => r.GroupVersionPath))
-        {
-            var json = GroupVersionDocument(gv.ToList()).ToJsonString();
-            var hash = Convert.ToHexString(SHA512.HashData(Encoding.UTF8.GetBytes(json)));
-            result[gv.Key.TrimStart('/')] = (json, hash);
-        }
-        return result;
-    }
+    public string V2Json => _v2.Value.Json;
+    public string V2Hash => _v2.Value.Hash;
+    public byte[] V2Protobuf() => _v2Protobuf.Value;
 
-    private static JsonObject GroupVersionDocument(IReadOnlyList<ApiResource> resources)
+    private static (string, string) WithHash(string json) =>
+        (json, Convert.ToHexString(SHA512.HashData(Encoding.UTF8.GetBytes(json))));
+
+    private static JsonObject Document(IReadOnlyList<ResourceDescription> resources, OpenApiSchemas schemas, OpenApiFlavor flavor)
     {
         var paths = new JsonObject();
         foreach (var r in resources)
@@ -49,92 +62,77 @@ internal static class OpenApiDocuments
             var collection = r.Namespaced
                 ? $"{r.GroupVersionPath}/namespaces/{{namespace}}/{r.Resource}"
                 : $"{r.GroupVersionPath}/{r.Resource}";
-            paths[collection] = new JsonObject
-            {
-                ["get"] = Operation("list", r, gvk, ListParameters()),
-                ["post"] = Operation("post", r, gvk, WriteParameters()),
-                ["delete"] = Operation("deletecollection", r, gvk, ListParameters()),
-                ["parameters"] = PathParameters(r.Namespaced, named: false),
-            };
-            paths[$"{collection}/{{name}}"] = new JsonObject
-            {
-                ["get"] = Operation("get", r, gvk, []),
-                ["put"] = Operation("put", r, gvk, WriteParameters()),
-                ["patch"] = Operation("patch", r, gvk, WriteParameters(force: true)),
-                ["delete"] = Operation("delete", r, gvk, [Query("dryRun"), Query("gracePeriodSeconds"), Query("propagationPolicy")]),
-                ["parameters"] = PathParameters(r.Namespaced, named: true),
-            };
-            if (r.Namespaced)
-                paths[$"{r.GroupVersionPath}/{r.Resource}"] = new JsonObject { ["get"] = Operation("list", r, gvk, ListParameters()) };
+            var list = new JsonObject { ["parameters"] = flavor.PathParameters(r.Namespaced, named: false) };
+            var item = new JsonObject { ["parameters"] = flavor.PathParameters(r.Namespaced, named: true) };
+            if (r.Allows("list")) list["get"] = flavor.Operation("list", r, gvk, ListParameters(flavor));
+            if (r.Allows("create")) list["post"] = flavor.Operation("post", r, gvk, WriteParameters(flavor));
+            if (r.Allows("deletecollection")) list["delete"] = flavor.Operation("deletecollection", r, gvk, ListParameters(flavor));
+            if (r.Allows("get")) item["get"] = flavor.Operation("get", r, gvk, []);
+            if (r.Allows("update")) item["put"] = flavor.Operation("put", r, gvk, WriteParameters(flavor));
+            if (r.Allows("patch")) item["patch"] = flavor.Operation("patch", r, gvk, WriteParameters(flavor, force: true));
+            if (r.Allows("delete"))
+                item["delete"] = flavor.Operation("delete", r, gvk,
+                    [flavor.Query("dryRun"), flavor.Query("gracePeriodSeconds", "integer"), flavor.Query("propagationPolicy")]);
+            paths[collection] = list;
+            paths[$"{collection}/{{name}}"] = item;
+            if (r.Namespaced && r.Allows("list"))
+                paths[$"{r.GroupVersionPath}/{r.Resource}"] = new JsonObject { ["get"] = flavor.Operation("list", r, gvk, ListParameters(flavor)) };
 
             foreach (var sub in r.Subresources)
             {
-                var (group, version, kind, verbs) = DiscoveryDocuments.Subresource(r, sub);
-                var subGvk = Gvk(group ?? r.Group, version ?? r.Version, kind);
-                var item = new JsonObject { ["parameters"] = PathParameters(r.Namespaced, named: true) };
-                if (verbs.Contains("get")) item["get"] = Operation("get", r, subGvk, [], sub);
-                if (verbs.Contains("update")) item["put"] = Operation("put", r, subGvk, WriteParameters(), sub);
-                if (verbs.Contains("patch")) item["patch"] = Operation("patch", r, subGvk, WriteParameters(force: true), sub);
-                if (verbs.Contains("create")) item["post"] = Operation("post", r, subGvk, WriteParameters(), sub);
-                paths[$"{collection}/{{name}}/{sub}"] = item;
+                var subGvk = Gvk(sub.Group ?? r.Group, sub.Version ?? r.Version, sub.Kind);
+                var subItem = new JsonObject { ["parameters"] = flavor.PathParameters(r.Namespaced, named: true) };
+                if (sub.Verbs.Contains("get")) subItem["get"] = flavor.Operation("get", r, subGvk, [], sub.Name);
+                if (sub.Verbs.Contains("update")) subItem["put"] = flavor.Operation("put", r, subGvk, WriteParameters(flavor), sub.Name);
+                if (sub.Verbs.Contains("patch")) subItem["patch"] = flavor.Operation("patch", r, subGvk, WriteParameters(flavor, force: true), sub.Name);
+                if (sub.Verbs.Contains("create")) subItem["post"] = flavor.Operation("post", r, subGvk, WriteParameters(flavor), sub.Name);
+                paths[$"{collection}/{{name}}/{sub.Name}"] = subItem;
             }
         }
-        return new JsonObject
+
+        var builtIn = resources.Where(r => r.Schema is null).ToList();
+        var definitions = schemas.For(builtIn.Select(r => (r.ObjectType, r.Group, r.Version, r.Kind)));
+        foreach (var custom in resources.Where(r => r.Schema is not null))
+            definitions[CustomSchemaName(custom)] = CustomSchema(custom, schemas);
+        if (resources.Any(r => r.Schema is not null) && !definitions.ContainsKey(schemas.NameOf(typeof(k8s.Models.V1ObjectMeta))))
+            foreach (var (name, schema) in schemas.For([(typeof(k8s.Models.V1ObjectMeta), "meta.k8s.io", "v1", "ObjectMeta")]))
+                definitions[name] = schema!.DeepClone();
+        return flavor.Wrap(paths, definitions);
+    }
+
+    /// <summary>Kubernetes' schema name of a custom resource: the reversed group, the version and the kind
+    /// (com.example.stable.v1.CronTab).</summary>
+    public static string CustomSchemaName(ResourceDescription r) =>
+        $"{string.Join(".", r.Group.Split('.').Reverse())}.{r.Version}.{r.Kind}";
+
+    /// <summary>The definition's schema with apiVersion, kind and metadata as the API server publishes them.</summary>
+    private static JsonObject CustomSchema(ResourceDescription r, OpenApiSchemas schemas)
+    {
+        var schema = (JsonObject)r.Schema!.DeepClone();
+        if (schema["properties"] is not JsonObject properties) schema["properties"] = properties = new JsonObject();
+        properties["apiVersion"] = new JsonObject { ["type"] = "string", ["description"] = "APIVersion defines the versioned schema of this representation of an object." };
+        properties["kind"] = new JsonObject { ["type"] = "string", ["description"] = "Kind is a string value representing the REST resource this object represents." };
+        properties["metadata"] = new JsonObject
         {
-            ["openapi"] = "3.0.0",
-            ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = DiscoveryDocuments.KubernetesVersion },
-            ["paths"] = paths,
-            ["components"] = new JsonObject
-            {
-                ["schemas"] = OpenApiSchemas.For(resources.Select(r => (r.ObjectType, r.Group, r.Version, r.Kind))),
-            },
+            ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = "#/components/schemas/" + schemas.NameOf(typeof(k8s.Models.V1ObjectMeta)) }),
+            ["description"] = "Standard object's metadata.",
         };
+        schema["x-kubernetes-group-version-kind"] = new JsonArray(Gvk(r.Group, r.Version, r.Kind));
+        return schema;
     }
 
     private static JsonObject Gvk(string group, string version, string kind) =>
         new() { ["group"] = group, ["version"] = version, ["kind"] = kind };
 
-    private static JsonObject Operation(string action, ApiResource r, JsonObject gvk, JsonNode[] parameters, string? sub = null) => new()
-    {
-        ["operationId"] = $"{action}{r.Kind}{(sub is null ? "" : char.ToUpperInvariant(sub[0]) + sub[1..])}",
-        ["x-kubernetes-action"] = action,
-        ["x-kubernetes-group-version-kind"] = gvk.DeepClone(),
-        ["parameters"] = new JsonArray(parameters),
-        ["responses"] = new JsonObject { ["200"] = new JsonObject { ["description"] = "OK" } },
-    };
-
-    private static JsonNode[] ListParameters() =>
+    private static JsonNode[] ListParameters(OpenApiFlavor flavor) =>
     [
-        Query("labelSelector"), Query("fieldSelector"), Query("limit", "integer"), Query("continue"),
-        Query("resourceVersion"), Query("timeoutSeconds", "integer"), Query("watch", "boolean"),
-        Query("allowWatchBookmarks", "boolean"),
+        flavor.Query("labelSelector"), flavor.Query("fieldSelector"), flavor.Query("limit", "integer"), flavor.Query("continue"),
+        flavor.Query("resourceVersion"), flavor.Query("timeoutSeconds", "integer"), flavor.Query("watch", "boolean"),
+        flavor.Query("allowWatchBookmarks", "boolean"),
     ];
 
-    private static JsonNode[] WriteParameters(bool force = false) =>
+    private static JsonNode[] WriteParameters(OpenApiFlavor flavor, bool force = false) =>
         force
-            ? [Query("dryRun"), Query("fieldManager"), Query("fieldValidation"), Query("force", "boolean")]
-            : [Query("dryRun"), Query("fieldManager"), Query("fieldValidation")];
-
-    private static JsonObject Query(string name, string type = "string") => new()
-    {
-        ["name"] = name,
-        ["in"] = "query",
-        ["schema"] = new JsonObject { ["type"] = type, ["uniqueItems"] = true },
-    };
-
-    private static JsonArray PathParameters(bool namespaced, bool named)
-    {
-        var list = new JsonArray();
-        if (named) list.Add(PathParameter("name"));
-        if (namespaced) list.Add(PathParameter("namespace"));
-        return list;
-    }
-
-    private static JsonObject PathParameter(string name) => new()
-    {
-        ["name"] = name,
-        ["in"] = "path",
-        ["required"] = true,
-        ["schema"] = new JsonObject { ["type"] = "string", ["uniqueItems"] = true },
-    };
+            ? [flavor.Query("dryRun"), flavor.Query("fieldManager"), flavor.Query("fieldValidation"), flavor.Query("force", "boolean")]
+            : [flavor.Query("dryRun"), flavor.Query("fieldManager"), flavor.Query("fieldValidation")];
 }

@@ -1,6 +1,6 @@
 using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
-using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Http;
 
@@ -15,8 +15,8 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     public string Reason { get; } = reason;
     public V1StatusDetails? Details { get; } = details;
 
-    public static ApiException NotFound(ApiResource resource, string name) =>
-        new(404, "NotFound", $"{QualifiedResource(resource)} \"{name}\" not found", DetailsFor(resource, name));
+    public static ApiException NotFound(ResourceDescription resource, string name) =>
+        new(404, "NotFound", $"{resource.QualifiedResource} \"{name}\" not found", DetailsFor(resource, name));
 
     /// <summary>What the real server says for a path it does not serve.</summary>
     public static ApiException UnknownPath() =>
@@ -35,7 +35,7 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     public static ApiException TooLarge(long limit) =>
         new(413, "RequestEntityTooLarge", $"the request body is larger than the server's limit of {limit} bytes");
 
-    public static ApiException Invalid(ApiResource resource, string name, string field, string message) =>
+    public static ApiException Invalid(ResourceDescription resource, string name, string field, string message) =>
         new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {field}: {message}",
             new V1StatusDetails
             {
@@ -50,7 +50,7 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     public static ApiException Unavailable(string message) => new(503, "ServiceUnavailable", message);
 
     /// <summary>The store's refusal, with details naming the object the request was about.</summary>
-    public static ApiException FromStore(StoreError error, ApiResource? resource, string? name) =>
+    public static ApiException FromStore(StoreError error, ResourceDescription? resource, string? name) =>
         new(error.Code, error.Reason, error.Message,
             resource is null && error.Causes is null
                 ? null
@@ -64,10 +64,6 @@ internal sealed class ApiException(int code, string reason, string message, V1St
                         .ToList(),
                 });
 
-    /// <summary>"deployments.apps" or "pods": how Kubernetes names a resource in messages.</summary>
-    public static string QualifiedResource(ApiResource resource) =>
-        resource.Group.Length == 0 ? resource.Resource : $"{resource.Resource}.{resource.Group}";
-
-    private static V1StatusDetails DetailsFor(ApiResource resource, string name, IList<V1StatusCause>? causes = null) =>
+    private static V1StatusDetails DetailsFor(ResourceDescription resource, string name, IList<V1StatusCause>? causes = null) =>
         new() { Name = name, Group = resource.Group, Kind = resource.Resource, Causes = causes };
 }

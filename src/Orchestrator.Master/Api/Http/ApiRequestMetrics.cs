@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orchestrator.Master.Diagnostics;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Http;
 
@@ -23,7 +24,9 @@ internal sealed class ApiRequestMetrics(RequestDelegate next)
             var info = RequestInfo.Parse(request.Path.Value ?? "");
             var code = context.Response.StatusCode;
             // unknown resources are not labelled by name: arbitrary paths must not create series
-            var known = info?.ResourceName is not null && (info.FindResource() is not null || code != 404);
+            var known = info?.ResourceName is not null &&
+                        (code != 404 || context.RequestServices.GetService<ResourceCatalog>()?.Current
+                            .Find(info.Group, info.Version, info.ResourceName) is not null);
             MasterMetrics.ApiRequest(Verb(request, info), known ? info!.Group : "", known ? info!.Version : "",
                 known ? info!.ResourceName! : "", known ? info!.Subresource ?? "" : "", code, Stopwatch.GetElapsedTime(started));
         }
@@ -35,7 +38,7 @@ internal sealed class ApiRequestMetrics(RequestDelegate next)
         if (info?.Subresource is { } sub && ConnectSubresources.Contains(sub)) return "CONNECT";
         return method switch
         {
-            "GET" when request.Query["watch"] is ["true" or "1"] => "WATCH",
+            "GET" when request.Query["watch"] is ["1" or "t" or "T" or "TRUE" or "true" or "True"] => "WATCH",
             "GET" when info is { ResourceName: not null, Name: null } => "LIST",
             "PATCH" when request.ContentType?.StartsWith("application/apply-patch", StringComparison.OrdinalIgnoreCase) == true => "APPLY",
             _ => method,

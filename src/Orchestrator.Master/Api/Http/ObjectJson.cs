@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Http;
@@ -37,14 +38,14 @@ internal static class ObjectJson
         return result;
     }
 
-    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ApiResource resource) =>
+    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
         ToJson(obj, resource.GroupVersion, resource.Kind);
 
     /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400.</summary>
-    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ApiResource resource) =>
+    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource) =>
         (IKubernetesObject<V1ObjectMeta>)Deserialize(json.ToJsonString(), resource.ObjectType, resource.Kind, resource);
 
-    public static object Deserialize(string json, Type type, string kindForMessage, ApiResource? resource = null)
+    public static object Deserialize(string json, Type type, string kindForMessage, ResourceDescription? resource = null)
     {
         try
         {

@@ -1,4 +1,3 @@
-using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Http;
 
@@ -56,6 +55,4 @@ internal sealed record RequestInfo(string Group, string Version, string? Namespa
     }
 
     public bool IsGroupVersionRoot => ResourceName is null;
-
-    public ApiResource? FindResource() => ResourceName is null ? null : ApiResources.Find(Group, Version, ResourceName);
 }

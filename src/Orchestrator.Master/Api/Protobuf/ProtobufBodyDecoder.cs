@@ -1,16 +1,21 @@
+using System.Reflection;
 using Google.Protobuf;
+using Google.Protobuf.Reflection;
 using k8s;
 using k8s.Models;
-using Orchestrator.Shared.Api;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Protobuf;
 
 /// <summary>
-/// Decodes request bodies sent as <c>application/vnd.kubernetes.protobuf</c> (what kubectl's typed client
-/// sends for <c>kubectl create deployment|service|namespace|configmap|secret</c>) into KubernetesClient
-/// models. The body is the 4-byte magic "k8s\0" followed by a runtime.Unknown envelope whose <c>raw</c>
-/// field holds the object's own message. It never throws: any malformed body yields false and a message
-/// the API server returns as 400 BadRequest.
+/// Decodes request bodies sent as <c>application/vnd.kubernetes.protobuf</c> (what kubectl's typed clients send for
+/// <c>kubectl create deployment|service|namespace|configmap|secret</c> and the like). The body is the 4-byte magic
+/// "k8s\0" followed by a runtime.Unknown envelope whose <c>raw</c> field holds the object's own message — the wire
+/// message the resource's description names (<see cref="ResourceDescription.ProtobufMessage"/>), found among our
+/// messages (Api/Protobuf/Messages), decoded and turned into the object's JSON by <see cref="ProtobufJson"/>. Adding a
+/// kind is adding its messages and naming the root one in its description. It never throws: any malformed body
+/// yields false and a message the API server returns as 400 BadRequest.
 /// </summary>
 internal static class ProtobufBodyDecoder
 {
@@ -18,22 +23,23 @@ internal static class ProtobufBodyDecoder
 
     private static ReadOnlySpan<byte> Magic => "k8s\0"u8;
 
-    private static readonly Dictionary<(string ApiVersion, string Kind), Func<ByteString, IKubernetesObject<V1ObjectMeta>>> Decoders = new()
-    {
-        [("v1", "Namespace")] = raw => CoreMapping.ToModel(Wire.Namespace.Parser.ParseFrom(raw)),
-        [("v1", "ConfigMap")] = raw => CoreMapping.ToModel(Wire.ConfigMap.Parser.ParseFrom(raw)),
-        [("v1", "Secret")] = raw => CoreMapping.ToModel(Wire.Secret.Parser.ParseFrom(raw)),
-        [("v1", "Service")] = raw => CoreMapping.ToModel(Wire.Service.Parser.ParseFrom(raw)),
-        [("v1", "Pod")] = raw => CoreMapping.ToModel(Wire.Pod.Parser.ParseFrom(raw)),
-        [("v1", "ReplicationController")] = raw => CoreMapping.ToModel(Wire.ReplicationController.Parser.ParseFrom(raw)),
-        [("apps/v1", "Deployment")] = raw => AppsMapping.ToModel(Wire.Deployment.Parser.ParseFrom(raw)),
-        [("apps/v1", "ReplicaSet")] = raw => AppsMapping.ToModel(Wire.ReplicaSet.Parser.ParseFrom(raw)),
-    };
+    /// <summary>Every message of our .proto files (the generated *Reflection classes of the Wire namespaces).</summary>
+    private static readonly Lazy<TypeRegistry> Messages = new(() => TypeRegistry.FromFiles(typeof(ProtobufBodyDecoder).Assembly
+        .GetTypes()
+        .Where(t => t.Namespace?.StartsWith(typeof(Wire.WireReflection).Namespace!, StringComparison.Ordinal) == true &&
+                    t.Name.EndsWith("Reflection", StringComparison.Ordinal))
+        .Select(t => t.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null))
+        .OfType<FileDescriptor>()
+        .ToArray()));
+
+    /// <summary>The wire message of a resource's protobuf bodies, or null when the kind is served as JSON only.</summary>
+    public static MessageDescriptor? MessageOf(ResourceDescription resource) =>
+        resource.ProtobufMessage is { } name ? Messages.Value.Find(name) : null;
 
     /// <summary>Whether protobuf bodies of this resource's kind can be decoded at all.</summary>
-    public static bool Supports(ApiResource resource) => Decoders.ContainsKey((resource.GroupVersion, resource.Kind));
+    public static bool Supports(ResourceDescription resource) => MessageOf(resource) is not null;
 
-    public static bool TryDecode(ReadOnlySpan<byte> body, ApiResource resource,
+    public static bool TryDecode(ReadOnlySpan<byte> body, ResourceDescription resource,
         out IKubernetesObject<V1ObjectMeta>? obj, out string? error)
     {
         obj = null;
@@ -44,10 +50,10 @@ internal static class ProtobufBodyDecoder
             return false;
         }
 
-        Wire.Unknown envelope;
+        Wire.Runtime.Unknown envelope;
         try
         {
-            envelope = Wire.Unknown.Parser.ParseFrom(body[Magic.Length..]);
+            envelope = Wire.Runtime.Unknown.Parser.ParseFrom(body[Magic.Length..]);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -74,7 +80,7 @@ internal static class ProtobufBodyDecoder
             error = $"the body is a {apiVersion} {kind}, but {resource.Resource} expects a {resource.GroupVersion} {resource.Kind}";
             return false;
         }
-        if (!Decoders.TryGetValue((apiVersion, kind), out var decode))
+        if (MessageOf(resource) is not { } descriptor)
         {
             error = $"protobuf bodies for {apiVersion} {kind} are not supported; send application/json";
             return false;
@@ -87,27 +93,16 @@ internal static class ProtobufBodyDecoder
 
         try
         {
-            obj = decode(envelope.Raw);
+            var json = ProtobufJson.ToJson(descriptor.Parser.ParseFrom(envelope.Raw));
+            json["apiVersion"] = apiVersion;
+            json["kind"] = kind;
+            obj = ObjectJson.FromJson(json, resource);
+            return true;
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or MalformedBodyException or ApiException)
         {
             error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
             return false;
         }
-        catch (MalformedBodyException e)
-        {
-            error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
-            return false;
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            // A timestamp outside DateTime's range.
-            error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
-            return false;
-        }
-
-        obj.ApiVersion = apiVersion;
-        obj.Kind = kind;
-        return true;
     }
 }

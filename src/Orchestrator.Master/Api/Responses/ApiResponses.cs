@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
-using Orchestrator.Master.Api.Tables;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Responses;
@@ -22,7 +22,7 @@ internal sealed class ApiResponses(TimeProvider clock)
     public static Task WriteJsonAsync(HttpContext context, int statusCode, object value) =>
         WriteJsonAsync(context, statusCode, value is JsonNode node ? ObjectJson.Write(node) : KubeObjects.Serialize(value));
 
-    public Task WriteObjectAsync(HttpContext context, ApiResource resource, IKubernetesObject<V1ObjectMeta> obj,
+    public Task WriteObjectAsync(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj,
         int statusCode = 200)
     {
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
@@ -37,7 +37,7 @@ internal sealed class ApiResponses(TimeProvider clock)
         };
     }
 
-    public Task WriteListAsync(HttpContext context, ApiResource resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
+    public Task WriteListAsync(HttpContext context, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
         V1ListMeta metadata)
     {
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
@@ -59,7 +59,7 @@ internal sealed class ApiResponses(TimeProvider clock)
         }
     }
 
-    public static JsonObject ListJson(ApiResource resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata) =>
+    public static JsonObject ListJson(ResourceDescription resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata) =>
         new()
         {
             ["apiVersion"] = resource.GroupVersion,

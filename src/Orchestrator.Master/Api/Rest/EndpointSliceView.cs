@@ -5,6 +5,9 @@ using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Core;
+using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -18,15 +21,14 @@ internal sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses re
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
-    public static readonly ApiResource Definition = new("discovery.k8s.io", "v1", "endpointslices", "endpointslice",
-        "EndpointSlice", true, typeof(V1EndpointSlice), typeof(V1EndpointSliceList), [], [], []);
+    public static ResourceDescription Definition => DiscoveryResources.EndpointSlices;
 
-    public ApiResource Resource => Definition;
+    public ResourceDescription Resource => Definition;
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
     {
         if (context.Request.Method != "GET" || info.Subresource is not null) throw ApiException.MethodNotAllowed(context.Request.Method);
-        var listed = await store.ListAsync(ApiResources.Endpoints, info.Namespace, context.RequestAborted);
+        var listed = await store.ListAsync(CoreResources.Endpoints, info.Namespace, context.RequestAborted);
         var slices = listed.Items.OfType<V1Endpoints>().SelectMany(From).Cast<IKubernetesObject<V1ObjectMeta>>().ToList();
         if (info.Name is { } name)
         {
@@ -34,7 +36,7 @@ internal sealed class EndpointSliceView(ObjectStoreClient store, ApiResponses re
             await responses.WriteObjectAsync(context, Definition, slice);
             return;
         }
-        if (context.Request.Query["watch"].ToString() is "true" or "1")
+        if (QueryParameters.Bool(context, "watch"))
             throw ApiException.MethodNotAllowed("watch");
         var query = ListQuery.From(context, Definition);
         var (page, metadata) = query.Select(new Store.ObjectsListed(slices, listed.ResourceVersion));

@@ -2,36 +2,21 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// The <c>fieldSelector</c> query: <c>a=b,c==d,e!=f</c> over the fields each kind supports in Kubernetes
-/// (metadata.name and metadata.namespace for all; spec.nodeName/status.phase for pods; involvedObject.*, type,
-/// reason, source for events; …). An unsupported field is a 400, as on a real server.
+/// The <c>fieldSelector</c> query: <c>a=b,c==d,e!=f</c> over metadata.name, metadata.namespace and the fields the
+/// resource's description lists (spec.nodeName/status.phase for pods; involvedObject.*, type, reason, source for
+/// events; …). An unsupported field is a 400, as on a real server.
 /// </summary>
 internal sealed class FieldSelector
 {
     public sealed record Requirement(string Field, bool Equal, string Value);
 
     private static readonly string[] Common = ["metadata.name", "metadata.namespace"];
-
-    private static readonly Dictionary<string, string[]> FieldsByKind = new()
-    {
-        ["Pod"] = ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"],
-        ["Event"] = ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-            "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-            "reportingComponent", "source", "type", "regarding.kind", "regarding.namespace", "regarding.name",
-            "regarding.uid", "reportingController"],
-        ["Node"] = ["spec.unschedulable"],
-        ["Namespace"] = ["status.phase"],
-        ["Secret"] = ["type"],
-        ["ReplicaSet"] = ["status.replicas"],
-        ["ReplicationController"] = ["status.replicas"],
-        ["Service"] = ["spec.clusterIP", "spec.type"],
-    };
 
     // Field labels whose value lives under another path in the object.
     private static readonly Dictionary<string, string> Aliases = new()
@@ -47,10 +32,10 @@ internal sealed class FieldSelector
 
     public bool IsEmpty => Requirements.Count == 0;
 
-    public static FieldSelector Parse(string? text, ApiResource resource)
+    public static FieldSelector Parse(string? text, ResourceDescription resource)
     {
         if (string.IsNullOrWhiteSpace(text)) return Everything;
-        var allowed = Common.Concat(FieldsByKind.GetValueOrDefault(resource.Kind, [])).ToHashSet();
+        var allowed = Common.Concat(resource.SelectableFields).ToHashSet();
         var requirements = new List<Requirement>();
         foreach (var term in SplitUnescaped(text, ','))
         {

@@ -1,5 +1,5 @@
 using Orchestrator.Master.Api.Http;
-using Orchestrator.Shared.Api;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -9,18 +9,13 @@ namespace Orchestrator.Master.Api.Rest;
 /// </summary>
 internal interface IResourceView
 {
-    ApiResource Resource { get; }
+    ResourceDescription Resource { get; }
 
     Task HandleAsync(HttpContext context, RequestInfo info);
 }
 
 internal static class ResourceViews
 {
-    public static readonly IReadOnlyList<string> Verbs = ["get", "list"];
-
-    /// <summary>The views' resources, for discovery.</summary>
-    public static readonly IReadOnlyList<ApiResource> Resources = [EndpointSliceView.Definition, NodeLeaseView.Definition];
-
     public static bool Serves(this IResourceView view, RequestInfo info) =>
         view.Resource.Group == info.Group && view.Resource.Version == info.Version && view.Resource.Resource == info.ResourceName;
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -28,7 +29,7 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
 
     public async Task<Target> ResolveAsync(string ns, string name, string? container, CancellationToken ct)
     {
-        var pod = (V1Pod)await store.GetAsync(ApiResources.Pods, ns, name, ct);
+        var pod = (V1Pod)await store.GetAsync(CoreResources.Pods, ns, name, ct);
         var names = pod.Spec.Containers.Select(c => c.Name).Concat((pod.Spec.InitContainers ?? []).Select(c => c.Name)).ToList();
         if (string.IsNullOrEmpty(container))
         {
@@ -46,14 +47,14 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
     }
 
     public async Task<V1Pod> GetPodAsync(string ns, string name, CancellationToken ct) =>
-        (V1Pod)await store.GetAsync(ApiResources.Pods, ns, name, ct);
+        (V1Pod)await store.GetAsync(CoreResources.Pods, ns, name, ct);
 
     /// <summary>The kubelet endpoint of the pod's node, for requests about the whole pod (port forwarding).</summary>
     public async Task<(string Host, int Port)> NodeEndpointAsync(V1Pod pod, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(pod.Spec.NodeName))
             throw ApiException.BadRequest($"pod {pod.Metadata.Name} does not have a host assigned");
-        var node = (V1Node)await store.GetAsync(ApiResources.Nodes, null, pod.Spec.NodeName, ct);
+        var node = (V1Node)await store.GetAsync(CoreResources.Nodes, null, pod.Spec.NodeName, ct);
         var host = node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address
                    ?? throw ApiException.Unavailable($"node {pod.Spec.NodeName} has no InternalIP address");
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;

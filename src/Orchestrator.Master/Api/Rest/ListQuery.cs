@@ -3,6 +3,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -15,7 +16,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// </summary>
 internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter)
 {
-    public static ListQuery From(HttpContext context, ApiResource resource)
+    public static ListQuery From(HttpContext context, ResourceDescription resource)
     {
         var query = context.Request.Query;
         LabelSelector labels;

@@ -3,6 +3,9 @@ using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Coordination;
+using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -16,17 +19,16 @@ internal sealed class NodeLeaseView(ObjectStoreClient store, ApiResponses respon
 {
     public const string LeaseNamespace = "kube-node-lease";
 
-    public static readonly ApiResource Definition = new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true,
-        typeof(V1Lease), typeof(V1LeaseList), [], [], []);
+    public static ResourceDescription Definition => CoordinationResources.Leases;
 
-    public ApiResource Resource => Definition;
+    public ResourceDescription Resource => Definition;
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
     {
         if (context.Request.Method != "GET" || info.Subresource is not null) throw ApiException.MethodNotAllowed(context.Request.Method);
-        if (context.Request.Query["watch"].ToString() is "true" or "1") throw ApiException.MethodNotAllowed("watch");
+        if (QueryParameters.Bool(context, "watch")) throw ApiException.MethodNotAllowed("watch");
         var listed = info.Namespace is null or LeaseNamespace
-            ? await store.ListAsync(ApiResources.Nodes, null, context.RequestAborted)
+            ? await store.ListAsync(CoreResources.Nodes, null, context.RequestAborted)
             : new Store.ObjectsListed([], 0);
         var leases = listed.Items.OfType<V1Node>().Select(From).Cast<IKubernetesObject<V1ObjectMeta>>().ToList();
         if (info.Name is { } name)

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
@@ -28,7 +29,7 @@ internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubel
             throw ApiException.BadRequest($"only the kubelet endpoint of a node is proxied (nodes/NAME/proxy/PATH), not \"{name}\"");
         if (context.Request.Headers.Upgrade.Count > 0)
             throw ApiException.BadRequest("upgrade requests are not served through nodes/proxy; use pods/exec, pods/attach or pods/portforward");
-        var node = (V1Node)await store.GetAsync(ApiResources.Nodes, null, name, ct);
+        var node = (V1Node)await store.GetAsync(CoreResources.Nodes, null, name, ct);
         var host = node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address
                    ?? throw ApiException.Unavailable($"node {name} has no InternalIP address");
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -9,8 +10,15 @@ namespace Orchestrator.Master.Api.Rest;
 /// kubelet endpoint of the pod's node, accepts the client with the subprotocol the node chose, and copies messages
 /// both ways unchanged: the channel protocol (stdin/stdout/stderr/error/resize/close) is the node's business.
 /// </summary>
-internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
+internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log) : ISubresourceHandler
 {
+    public string Group => "";
+    public string Resource => "pods";
+    public string Subresource => "exec";
+
+    public Task HandleAsync(HttpContext context, ResourceDescription resource, string? ns, string name) =>
+        HandleAsync(context, ns!, name);
+
     private static readonly string[] Supported = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 
     public async Task HandleAsync(HttpContext context, string ns, string name)

@@ -1,4 +1,5 @@
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -7,8 +8,15 @@ namespace Orchestrator.Master.Api.Rest;
 /// node (<c>/containerLogs/…</c>), with kubectl's query (container, follow, previous, tailLines, sinceSeconds,
 /// timestamps). With follow the response stays open until the container ends or the client leaves.
 /// </summary>
-internal sealed class PodLogs(KubeletConnection kubelet)
+internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
 {
+    public string Group => "";
+    public string Resource => "pods";
+    public string Subresource => "log";
+
+    public Task HandleAsync(HttpContext context, ResourceDescription resource, string? ns, string name) =>
+        HandleAsync(context, ns!, name);
+
     private static readonly string[] Passed = ["follow", "previous", "tailLines", "sinceSeconds", "timestamps"];
 
     public async Task HandleAsync(HttpContext context, string ns, string name)

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -12,8 +13,15 @@ namespace Orchestrator.Master.Api.Rest;
 /// same WebSocket to the kubelet endpoint of the pod's node and copies messages both ways unchanged: the streams,
 /// and dialling the pod's ports, are the node's business.
 /// </summary>
-internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortForward> log)
+internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortForward> log) : ISubresourceHandler
 {
+    public string Group => "";
+    public string Resource => "pods";
+    public string Subresource => "portforward";
+
+    public Task HandleAsync(HttpContext context, ResourceDescription resource, string? ns, string name) =>
+        HandleAsync(context, ns!, name);
+
     public const string SpdyTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
     /// <summary>The WebSocket channel protocol other clients (C#, Python) use, with the ports in <c>?ports=</c>.</summary>
     public const string ChannelProtocol = "v4.channel.k8s.io";

@@ -7,61 +7,69 @@ using Orchestrator.Master.Api.Patching;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Rest;
 using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// The generic REST verbs for every <see cref="ApiResource"/>: get, list (and watch), create, update, patch,
-/// delete, deletecollection. Validation beyond the URL/body checks is the store's.
+/// The generic REST verbs for every <see cref="ResourceDescription"/>: get, list (and watch), create, update, patch,
+/// delete, deletecollection — those its description lists. Validation beyond the URL/body checks is the store's (the
+/// kind's strategy).
 /// </summary>
 internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
 {
     private const int PatchAttempts = 5;
 
-    public async Task GetAsync(HttpContext context, ApiResource resource, string? ns, string name)
+    public async Task GetAsync(HttpContext context, ResourceDescription resource, string? ns, string name)
     {
+        Require(resource, "get");
         var obj = await store.GetAsync(resource, ns, name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, obj);
     }
 
-    public async Task ListAsync(HttpContext context, ApiResource resource, string? ns)
+    public async Task ListAsync(HttpContext context, ResourceDescription resource, string? ns)
     {
         var query = ListQuery.From(context, resource);
-        if (context.Request.Query["watch"].ToString() is "true" or "1")
+        if (QueryParameters.Bool(context, "watch"))
         {
+            Require(resource, "watch");
             await watch.WatchAsync(context, resource, ns, query);
             return;
         }
+        Require(resource, "list");
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
         var (page, metadata) = query.Select(listed);
         await responses.WriteListAsync(context, resource, page, metadata);
     }
 
-    public async Task CreateAsync(HttpContext context, ApiResource resource, string? ns)
+    public async Task CreateAsync(HttpContext context, ResourceDescription resource, string? ns)
     {
         if (resource.Namespaced && ns is null) throw ApiException.MethodNotAllowed("POST");
+        Require(resource, "create");
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, urlName: null);
         var created = await store.ObjectAsync(
-            new CreateObject(ResourceKey.StoreName(resource), obj, WriteOptions.DryRun(context)),
+            new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context)),
             resource, obj.Metadata.Name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, created, 201);
     }
 
-    public async Task UpdateAsync(HttpContext context, ApiResource resource, string? ns, string name, string? subresource = null)
+    public async Task UpdateAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)
     {
+        if (subresource is null) Require(resource, "update");
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, name);
         var updated = await store.ObjectAsync(
-            new UpdateObject(ResourceKey.StoreName(resource), obj, subresource, WriteOptions.DryRun(context)),
+            new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context)),
             resource, name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, updated);
     }
 
-    public async Task PatchAsync(HttpContext context, ApiResource resource, string? ns, string name, string? subresource = null)
+    public async Task PatchAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)
     {
+        if (subresource is null) Require(resource, "patch");
         var patch = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
         var dryRun = WriteOptions.DryRun(context);
@@ -77,12 +85,12 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             var obj = ObjectJson.FromJson(patched, resource);
             WriteOptions.Reconcile(obj, resource, ns, name);
             return obj;
-        }, obj => new UpdateObject(ResourceKey.StoreName(resource), obj, subresource, dryRun));
+        }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun));
         await responses.WriteObjectAsync(context, resource, updated);
     }
 
     /// <summary>Server-side apply (<see cref="ServerSideApply"/>): creates the object when it does not exist.</summary>
-    private async Task ApplyAsync(HttpContext context, ApiResource resource, string? ns, string name, byte[] body, bool dryRun)
+    private async Task ApplyAsync(HttpContext context, ResourceDescription resource, string? ns, string name, byte[] body, bool dryRun)
     {
         var manager = context.Request.Query["fieldManager"].ToString();
         if (manager.Length == 0)
@@ -103,12 +111,12 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         catch (ApiException e) when (e.Code == 404)
         {
             var created = await store.ObjectAsync(
-                new CreateObject(ResourceKey.StoreName(resource), Build(null), dryRun), resource, name, context.RequestAborted);
+                new CreateObject(resource.StoreName, Build(null), dryRun), resource, name, context.RequestAborted);
             await responses.WriteObjectAsync(context, resource, created, 201);
             return;
         }
         var updated = await PatchLoopAsync(context, resource, ns, name, current => Build(ObjectJson.ToJson(current, resource)),
-            obj => new UpdateObject(ResourceKey.StoreName(resource), obj, null, dryRun));
+            obj => new UpdateObject(resource.StoreName, obj, null, dryRun));
         await responses.WriteObjectAsync(context, resource, updated);
     }
 
@@ -116,7 +124,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     /// Read, change, write with the read resourceVersion; a conflict (someone wrote in between) is retried from a
     /// fresh read unless the change itself pinned a resourceVersion, as the real server does for patches.
     /// </summary>
-    public async Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ApiResource resource, string? ns,
+    public async Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ResourceDescription resource, string? ns,
         string name, Func<IKubernetesObject<V1ObjectMeta>, IKubernetesObject<V1ObjectMeta>> change,
         Func<IKubernetesObject<V1ObjectMeta>, object> write)
     {
@@ -139,8 +147,9 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
     }
 
-    public async Task DeleteAsync(HttpContext context, ApiResource resource, string? ns, string name)
+    public async Task DeleteAsync(HttpContext context, ResourceDescription resource, string? ns, string name)
     {
+        Require(resource, "delete");
         var (policy, uid, resourceVersion, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var deleted = await store.ObjectAsync(
             new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun, grace),
@@ -148,8 +157,9 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         await responses.WriteObjectAsync(context, resource, deleted);
     }
 
-    public async Task DeleteCollectionAsync(HttpContext context, ApiResource resource, string? ns)
+    public async Task DeleteCollectionAsync(HttpContext context, ResourceDescription resource, string? ns)
     {
+        Require(resource, "deletecollection");
         var query = ListQuery.From(context, resource) with { Limit = 0, ContinueAfter = null };
         var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
@@ -170,5 +180,11 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             }
         }
         await ApiResponses.WriteJsonAsync(context, 200, ApiResponses.ListJson(resource, deleted, metadata));
+    }
+
+    /// <summary>A verb the description does not list is refused as the real server refuses it.</summary>
+    private static void Require(ResourceDescription resource, string verb)
+    {
+        if (!resource.Allows(verb)) throw ApiException.MethodNotAllowed(verb);
     }
 }

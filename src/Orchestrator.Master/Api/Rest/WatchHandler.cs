@@ -6,7 +6,7 @@ using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Storage;
-using Orchestrator.Master.Api.Tables;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -25,16 +25,16 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
     private const int DefaultTimeoutSeconds = 1800;
     private const int Backlog = 10_000;
 
-    public async Task WatchAsync(HttpContext context, ApiResource resource, string? ns, ListQuery query)
+    public async Task WatchAsync(HttpContext context, ResourceDescription resource, string? ns, ListQuery query)
     {
         var q = context.Request.Query;
-        var bookmarks = q["allowWatchBookmarks"] == "true";
-        var sendInitialEvents = q["sendInitialEvents"] == "true";
+        var bookmarks = QueryParameters.Bool(context, "allowWatchBookmarks");
+        var sendInitialEvents = QueryParameters.Bool(context, "sendInitialEvents");
         var resourceVersion = q["resourceVersion"].ToString();
         var timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0 ? seconds : DefaultTimeoutSeconds;
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         var asTable = form == ResponseForm.Table;
-        var storeName = ResourceKey.StoreName(resource);
+        var storeName = resource.StoreName;
 
         long? from = null;
         if (resourceVersion is not ("" or "0"))

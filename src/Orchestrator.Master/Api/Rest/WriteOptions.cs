@@ -1,7 +1,8 @@
-using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
@@ -21,7 +22,7 @@ internal static class WriteOptions
     }
 
     /// <summary>Fills or checks the namespace and name of a body against the URL, and stamps kind/apiVersion.</summary>
-    public static void Reconcile(IKubernetesObject<V1ObjectMeta> obj, ApiResource resource, string? urlNamespace, string? urlName)
+    public static void Reconcile(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, string? urlNamespace, string? urlName)
     {
         obj.Metadata ??= new V1ObjectMeta();
         obj.ApiVersion = resource.GroupVersion;
@@ -50,17 +51,8 @@ internal static class WriteOptions
         {
             if (string.IsNullOrEmpty(obj.Metadata.GenerateName))
                 throw ApiException.Invalid(resource, "", "metadata.name", "Required value: name or generateName is required");
-            obj.Metadata.Name = GenerateName(obj.Metadata.GenerateName);
+            obj.Metadata.Name = NameGenerator.Generate(obj.Metadata.GenerateName);
         }
-    }
-
-    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-
-    /// <summary>generateName + five random characters, as the Kubernetes name generator does.</summary>
-    public static string GenerateName(string prefix)
-    {
-        if (prefix.Length > 58) prefix = prefix[..58];
-        return prefix + string.Concat(Enumerable.Range(0, 5).Select(_ => NameAlphabet[RandomNumberGenerator.GetInt32(NameAlphabet.Length)]));
     }
 
     /// <summary>Delete options from the body (kubectl sends DeleteOptions JSON) and the query string.</summary>
@@ -71,7 +63,7 @@ internal static class WriteOptions
         var query = context.Request.Query;
         var policy = query["propagationPolicy"].ToString() is { Length: > 0 } p ? p
             : options.PropagationPolicy is { Length: > 0 } b ? b
-            : options.OrphanDependents == true || query["orphanDependents"] == "true" ? "Orphan"
+            : options.OrphanDependents == true || QueryParameters.Bool(context, "orphanDependents") ? "Orphan"
             : "Background";
         if (policy is not ("Background" or "Foreground" or "Orphan"))
             throw ApiException.BadRequest($"propagationPolicy: Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");

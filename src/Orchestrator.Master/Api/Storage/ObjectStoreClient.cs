@@ -2,6 +2,7 @@ using Akka.Actor;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -44,7 +45,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     }
 
     /// <summary>Asks for one object; a <see cref="StoreFailed"/> becomes an <see cref="ApiException"/>.</summary>
-    public async Task<IKubernetesObject<V1ObjectMeta>> ObjectAsync(object message, ApiResource resource, string? name,
+    public async Task<IKubernetesObject<V1ObjectMeta>> ObjectAsync(object message, ResourceDescription resource, string? name,
         CancellationToken cancellationToken) =>
         await AskAsync(message, cancellationToken) switch
         {
@@ -53,15 +54,15 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
         };
 
-    public async Task<ObjectsListed> ListAsync(ApiResource resource, string? @namespace, CancellationToken cancellationToken) =>
-        await AskAsync(new ListObjects(ResourceKey.StoreName(resource), @namespace), cancellationToken) switch
+    public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken) =>
+        await AskAsync(new ListObjects(resource.StoreName, @namespace), cancellationToken) switch
         {
             ObjectsListed listed => listed,
             StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, null),
             var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
         };
 
-    public Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ApiResource resource, string? @namespace, string name,
+    public Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ResourceDescription resource, string? @namespace, string name,
         CancellationToken cancellationToken) =>
         ObjectAsync(new GetObject(ResourceKey.Of(resource, @namespace, name)), resource, name, cancellationToken);
 }

@@ -1,8 +1,9 @@
-using Xunit;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Protobuf;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
+using Xunit;
 
 namespace Orchestrator.Master.Tests.Api.Protobuf;
 
@@ -17,7 +18,7 @@ internal static class Fixtures
 
     public static T Decode<T>(byte[] body) where T : IKubernetesObject<V1ObjectMeta>
     {
-        var ok = ProtobufBodyDecoder.TryDecode(body, ApiResources.For<T>(), out var obj, out var error);
+        var ok = ProtobufBodyDecoder.TryDecode(body, BuiltIn.For<T>(), out var obj, out var error);
         Assert.True(ok, error);
         Assert.Null(error);
         return Assert.IsType<T>(obj);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Master.Api.Protobuf;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
 using Xunit;
 
@@ -27,7 +28,7 @@ public class KubectlJsonEquivalenceTests
     {
         var expected = Normalize(JsonNode.Parse(File.ReadAllText(FixturePath(name + ".json")))!);
         var kind = expected["kind"]!.GetValue<string>();
-        var resource = ApiResources.FindByKind(expected["apiVersion"]!.GetValue<string>(), kind)!;
+        var resource = BuiltIn.FindByKind(expected["apiVersion"]!.GetValue<string>(), kind)!;
 
         Assert.True(ProtobufBodyDecoder.TryDecode(File.ReadAllBytes(FixturePath(name + ".bin")), resource, out var obj, out var error), error);
         var actual = Normalize(JsonNode.Parse(KubeObjects.Serialize(obj!))!);

@@ -4,8 +4,10 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
 using Xunit.Abstractions;
 
@@ -31,16 +33,19 @@ public abstract class ControllerTestKit : TestKit
     protected TestProbe Writes { get; }
     protected IActorRef Store { get; }
 
+    /// <summary>The resources the store keeps (the built-in kinds).</summary>
+    private protected ResourceCatalog Catalog { get; } = BuiltIn.NewCatalog();
+
     protected ControllerTestKit(ITestOutputHelper output, bool fakeStore = false) : base(Config + StoreRecordSerializer.Hocon, output)
     {
         Writes = CreateTestProbe("writes");
         var target = fakeStore
             ? Sys.ActorOf(FakeObjectStore.Props(), "fake-store")
-            : Sys.ActorOf(ObjectStore.Props(), ObjectStore.ActorName);
+            : Sys.ActorOf(ObjectStore.Props(Catalog), ObjectStore.ActorName);
         Store = Sys.ActorOf(RecordingStoreProxy.Props(target, Writes), "store-proxy");
     }
 
-    public static string ResourceOf(Type type) => ResourceKey.StoreName(ApiResources.ForType(type));
+    public static string ResourceOf(Type type) => BuiltIn.ForType(type).StoreName;
 
     /// <summary>Creates an object as a client would — and, since a create ignores status, writes its status too —
     /// and returns the stored copy (with uid and resourceVersion).</summary>

@@ -3,6 +3,7 @@ using Akka.Actor;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Tests.Controllers.Support;
@@ -18,7 +19,7 @@ public sealed class FakeObjectStore : ReceiveActor
     private readonly List<(string Resource, IActorRef Subscriber)> _watchers = new();
     private long _version = 100;
 
-    public static string ResourceOf(IKubernetesObject<V1ObjectMeta> obj) => ResourceKey.StoreName(ApiResources.ForType(obj.GetType()));
+    public static string ResourceOf(IKubernetesObject<V1ObjectMeta> obj) => BuiltIn.ForType(obj.GetType()).StoreName;
 
     public static Props Props() => Akka.Actor.Props.Create(() => new FakeObjectStore());
 

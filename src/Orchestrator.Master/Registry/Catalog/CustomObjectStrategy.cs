@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Registry.Validation;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Registry.Catalog;
+
+/// <summary>
+/// The generic strategy of objects held as <see cref="CustomObject"/>, as apiextensions-apiserver's customresource
+/// strategy: with a status subresource, status is cleared on create, kept on updates of the main resource and
+/// replaced only through /status; metadata.generation counts every change but those of metadata (and of status,
+/// where it is a subresource). Subclasses add the schema's validation (<see cref="Validate"/>).
+/// </summary>
+internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
+{
+    public bool Accepts(IKubernetesObject<V1ObjectMeta> obj) => obj is CustomObject;
+
+    public bool HasGeneration => true;
+
+    public void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        if (statusSubresource) ((CustomObject)obj).Fields.Remove("status");
+    }
+
+    public bool PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
+    {
+        var (next, previous) = ((CustomObject)obj, (CustomObject)old);
+        if (statusSubresource)
+        {
+            next.Fields.Remove("status");
+            if (previous.Fields["status"] is { } status) next.Fields["status"] = status.DeepClone();
+        }
+        return !JsonNode.DeepEquals(Content(next), Content(previous));
+    }
+
+    public IKubernetesObject<V1ObjectMeta> PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
+    {
+        var (next, stored) = ((CustomObject)obj, (CustomObject)old);
+        stored.Fields.Remove("status");
+        if (next.Fields["status"] is { } status) stored.Fields["status"] = status.DeepClone();
+        return stored;
+    }
+
+    public IReadOnlyList<StoreErrorCause> Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old,
+        IAdmissionContext context)
+    {
+        var causes = new List<StoreErrorCause>();
+        MetadataRules.Validate(obj.Metadata, Names.Rule.Dns1123Subdomain, isCreate: old is null, causes);
+        Validate((CustomObject)obj, (CustomObject?)old, causes);
+        return causes;
+    }
+
+    /// <summary>The kind's own defaulting and validation (the schema's, for a custom resource definition).</summary>
+    protected virtual void Validate(CustomObject obj, CustomObject? old, List<StoreErrorCause> causes)
+    {
+    }
+
+    /// <summary>What metadata.generation follows: every field but metadata (and status, where it is a subresource).</summary>
+    private JsonObject Content(CustomObject obj)
+    {
+        var content = (JsonObject)obj.Fields.DeepClone();
+        if (statusSubresource) content.Remove("status");
+        return content;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Reflection;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Registry.Validation;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Registry.Catalog;
+
+/// <summary>
+/// The strategy of a built-in kind held in its KubernetesClient model <typeparamref name="T"/>, as kube-apiserver's
+/// generic store with a kind's strategy.go: what every kind shares is here — status is a subresource when the model
+/// has one (kept on updates, replaced only through /status), metadata.generation counts spec changes, the metadata
+/// rules (name, labels, annotations) — and a kind overrides only the hooks it needs: <see cref="Default"/>,
+/// <see cref="PrepareForCreate(T)"/>, <see cref="Validate"/>, <see cref="ValidateUpdate"/>. A kind without rules of
+/// its own uses this class as is.
+/// </summary>
+internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private static readonly PropertyInfo? SpecProperty = typeof(T).GetProperty("Spec");
+    private static readonly PropertyInfo? StatusProperty = typeof(T).GetProperty("Status");
+
+    /// <summary>The rule names of this kind follow (DNS-1123 subdomain unless the kind says otherwise).</summary>
+    public virtual Names.Rule NameRule => Names.Rule.Dns1123Subdomain;
+
+    public bool Accepts(IKubernetesObject<V1ObjectMeta> obj) => obj is T;
+
+    public bool HasGeneration => SpecProperty is not null;
+
+    void IResourceStrategy.PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj) => PrepareForCreate((T)obj);
+
+    bool IResourceStrategy.PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
+    {
+        StatusProperty?.SetValue(obj, StatusProperty.GetValue(old));
+        return SpecProperty is not null && !KubeObjects.SameJson(SpecProperty.GetValue(old), SpecProperty.GetValue(obj));
+    }
+
+    IKubernetesObject<V1ObjectMeta> IResourceStrategy.PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj,
+        IKubernetesObject<V1ObjectMeta> old)
+    {
+        StatusProperty?.SetValue(old, StatusProperty.GetValue(obj));
+        return old;
+    }
+
+    IReadOnlyList<StoreErrorCause> IResourceStrategy.Admit(IKubernetesObject<V1ObjectMeta> obj,
+        IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context)
+    {
+        var causes = new List<StoreErrorCause>();
+        MetadataRules.Validate(obj.Metadata, NameRule, isCreate: old is null, causes);
+        var typed = (T)obj;
+        Default(typed);
+        if (old is null) Validate(typed, context, causes);
+        else ValidateUpdate(typed, (T)old, context, causes);
+        return causes;
+    }
+
+    /// <summary>A new object before it is admitted: what the server sets that clients may not (an initial status).</summary>
+    protected virtual void PrepareForCreate(T obj)
+    {
+    }
+
+    /// <summary>Kubernetes' defaults for the kind, applied on create and on every update.</summary>
+    protected virtual void Default(T obj)
+    {
+    }
+
+    /// <summary>The kind's validation of a new (defaulted) object.</summary>
+    protected virtual void Validate(T obj, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+    }
+
+    /// <summary>The kind's validation of an update: the object's own rules, then what may not change.</summary>
+    protected virtual void ValidateUpdate(T obj, T old, IAdmissionContext context, List<StoreErrorCause> causes) =>
+        Validate(obj, context, causes);
+}

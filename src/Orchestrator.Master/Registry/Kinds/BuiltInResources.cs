@@ -1,0 +1,22 @@
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Coordination;
+using Orchestrator.Master.Registry.Kinds.Core;
+using Orchestrator.Master.Registry.Kinds.Discovery;
+using Orchestrator.Master.Registry.Kinds.Events;
+
+namespace Orchestrator.Master.Registry.Kinds;
+
+/// <summary>Every built-in kind the API server serves, one description each (a folder per API group). Adding a kind
+/// is adding its description here — see docs/architecture.md, "How to add a kind".</summary>
+internal static class BuiltInResources
+{
+    public static IReadOnlyList<ResourceDescription> All =>
+    [
+        .. CoreResources.All,
+        .. AppsResources.All,
+        .. EventsResources.All,
+        .. DiscoveryResources.All,
+        .. CoordinationResources.All,
+    ];
+}

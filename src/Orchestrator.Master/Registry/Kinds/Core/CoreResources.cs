@@ -1,0 +1,104 @@
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Apps;
+
+namespace Orchestrator.Master.Registry.Kinds.Core;
+
+/// <summary>The core group (<c>/api/v1</c>).</summary>
+internal static class CoreResources
+{
+    private static SubresourceDescription Status(string kind) => SubresourceDescription.Status(kind);
+
+    public static readonly ResourceDescription Namespaces = new()
+    {
+        Group = "", Version = "v1", Resource = "namespaces", Kind = "Namespace", Namespaced = false,
+        ObjectType = typeof(V1Namespace), Strategy = new NamespaceStrategy(), Printer = new NamespaceTablePrinter(),
+        ShortNames = ["ns"], Subresources = [Status("Namespace")], SelectableFields = ["status.phase"],
+        ProtobufMessage = "k8s.io.api.core.v1.Namespace",
+    };
+
+    public static readonly ResourceDescription Nodes = new()
+    {
+        Group = "", Version = "v1", Resource = "nodes", Kind = "Node", Namespaced = false,
+        ObjectType = typeof(V1Node), Strategy = new ModelStrategy<V1Node>(), Printer = new NodeTablePrinter(),
+        ShortNames = ["no"], Subresources = [Status("Node")], SelectableFields = ["spec.unschedulable"],
+    };
+
+    public static readonly ResourceDescription Pods = new()
+    {
+        Group = "", Version = "v1", Resource = "pods", Kind = "Pod", Namespaced = true,
+        ObjectType = typeof(V1Pod), Strategy = new PodStrategy(), Printer = new PodTablePrinter(),
+        ShortNames = ["po"], Categories = ["all"],
+        Subresources =
+        [
+            Status("Pod"),
+            new("binding", null, null, "Binding", ["create"]),
+            new("eviction", "policy", "v1", "Eviction", ["create"]),
+            new("exec", null, null, "PodExecOptions", ["create", "get"]),
+            new("log", null, null, "Pod", ["get"]),
+            new("portforward", null, null, "PodPortForwardOptions", ["create", "get"]),
+        ],
+        SelectableFields = ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"],
+        ProtobufMessage = "k8s.io.api.core.v1.Pod",
+    };
+
+    public static readonly ResourceDescription Services = new()
+    {
+        Group = "", Version = "v1", Resource = "services", Kind = "Service", Namespaced = true,
+        ObjectType = typeof(V1Service), Strategy = new ServiceStrategy(), Printer = new ServiceTablePrinter(),
+        ShortNames = ["svc"], Categories = ["all"], Subresources = [Status("Service")],
+        SelectableFields = ["spec.clusterIP", "spec.type"],
+        ProtobufMessage = "k8s.io.api.core.v1.Service",
+    };
+
+    public static readonly ResourceDescription Endpoints = new()
+    {
+        Group = "", Version = "v1", Resource = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
+        ObjectType = typeof(V1Endpoints), Strategy = new ModelStrategy<V1Endpoints>(), Printer = new EndpointsTablePrinter(),
+        ShortNames = ["ep"],
+    };
+
+    public static readonly ResourceDescription Events = new()
+    {
+        Group = "", Version = "v1", Resource = "events", Kind = "Event", Namespaced = true,
+        ObjectType = typeof(Corev1Event), Strategy = new ModelStrategy<Corev1Event>(), Printer = new EventTablePrinter(),
+        ShortNames = ["ev"], SelectableFields = EventFields,
+    };
+
+    public static readonly ResourceDescription ReplicationControllers = new()
+    {
+        Group = "", Version = "v1", Resource = "replicationcontrollers", Kind = "ReplicationController", Namespaced = true,
+        ObjectType = typeof(V1ReplicationController), Strategy = new ReplicationControllerStrategy(),
+        Printer = new ReplicationControllerTablePrinter(), ShortNames = ["rc"], Categories = ["all"],
+        Subresources = [Status("ReplicationController"), SubresourceDescription.ScaleOf(new(".spec.replicas", ".status.replicas", ".spec.selector"))],
+        SelectableFields = ["status.replicas"],
+        ProtobufMessage = "k8s.io.api.core.v1.ReplicationController",
+    };
+
+    public static readonly ResourceDescription ConfigMaps = new()
+    {
+        Group = "", Version = "v1", Resource = "configmaps", Kind = "ConfigMap", Namespaced = true,
+        ObjectType = typeof(V1ConfigMap), Strategy = new ModelStrategy<V1ConfigMap>(), Printer = new ConfigMapTablePrinter(),
+        ShortNames = ["cm"], ProtobufMessage = "k8s.io.api.core.v1.ConfigMap",
+    };
+
+    public static readonly ResourceDescription Secrets = new()
+    {
+        Group = "", Version = "v1", Resource = "secrets", Kind = "Secret", Namespaced = true,
+        ObjectType = typeof(V1Secret), Strategy = new ModelStrategy<V1Secret>(), Printer = new SecretTablePrinter(),
+        SelectableFields = ["type"], ProtobufMessage = "k8s.io.api.core.v1.Secret",
+    };
+
+    /// <summary>The field selectors of events (core/v1 and events.k8s.io/v1 accept the same).</summary>
+    public static IReadOnlyList<string> EventFields =>
+    [
+        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+        "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+        "reportingComponent", "source", "type", "regarding.kind", "regarding.namespace", "regarding.name",
+        "regarding.uid", "reportingController",
+    ];
+
+    public static IReadOnlyList<ResourceDescription> All =>
+        [Namespaces, Nodes, Pods, Services, Endpoints, Events, ReplicationControllers, ConfigMaps, Secrets];
+}

@@ -1,0 +1,57 @@
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Validation;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Registry.Kinds.Core;
+
+/// <summary>core/v1 Pod: pod spec defaults, containers with name and image, status Pending with its QoS class on
+/// create. On update the spec is immutable except for what Kubernetes lets change (container images, active deadline,
+/// added tolerations, a grace period) and spec.nodeName once, which binding sets through an update.</summary>
+internal sealed class PodStrategy : ModelStrategy<V1Pod>
+{
+    protected override void PrepareForCreate(V1Pod pod) =>
+        pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec ?? new V1PodSpec()) };
+
+    protected override void Default(V1Pod pod)
+    {
+        pod.Spec ??= new V1PodSpec();
+        PodSpecs.Default(pod.Spec);
+    }
+
+    protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes) =>
+        PodSpecs.Validate(pod.Spec, "spec", causes);
+
+    protected override void ValidateUpdate(V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        Validate(pod, context, causes);
+        if (old.Spec is not null && !OnlyMutableFieldsChanged(old.Spec, pod.Spec!))
+            causes.Add(FieldErrors.Forbidden("spec", ImmutableMessage));
+    }
+
+    public const string ImmutableMessage =
+        "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`," +
+        "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)," +
+        "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+    /// <summary>Compares the specs with the mutable fields of the new one taken over into a copy of the old one.</summary>
+    private static bool OnlyMutableFieldsChanged(V1PodSpec previous, V1PodSpec next)
+    {
+        var allowed = k8s.KubernetesJson.Deserialize<V1PodSpec>(k8s.KubernetesJson.Serialize(previous));
+        if (string.IsNullOrEmpty(previous.NodeName)) allowed.NodeName = next.NodeName;
+        allowed.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds;
+        allowed.TerminationGracePeriodSeconds = next.TerminationGracePeriodSeconds;
+        if ((previous.Tolerations ?? []).All(t => (next.Tolerations ?? []).Any(n => KubeObjects.SameJson(t, n))))
+            allowed.Tolerations = next.Tolerations;
+        CopyImages(allowed.Containers, next.Containers);
+        CopyImages(allowed.InitContainers, next.InitContainers);
+        return KubeObjects.SameJson(allowed, next);
+    }
+
+    private static void CopyImages(IList<V1Container>? into, IList<V1Container>? from)
+    {
+        if (into is null || from is null || into.Count != from.Count) return;
+        for (var i = 0; i < into.Count; i++) into[i].Image = from[i].Image;
+    }
+}

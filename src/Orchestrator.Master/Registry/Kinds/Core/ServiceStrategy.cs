@@ -1,0 +1,176 @@
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Validation;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Registry.Kinds.Core;
+
+/// <summary>
+/// core/v1 Service: Kubernetes' defaults (type ClusterIP, sessionAffinity None, TCP, targetPort = port,
+/// single-stack IPv4, traffic policies), port validation, and the API server's allocations: a ClusterIP from
+/// the service range and, for NodePort/LoadBalancer, nodePorts from 30000–32767. Allocations already made are
+/// kept when an update omits them, and a requested address or port must be free. Allocation is part of validation
+/// here: it reads the other Services and fails with field causes, as the API server's allocators do.
+/// </summary>
+internal sealed class ServiceStrategy : ModelStrategy<V1Service>
+{
+    private static readonly string[] Types = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+    private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
+
+    public override Names.Rule NameRule => Names.Rule.Dns1035Label;
+
+    protected override void PrepareForCreate(V1Service service) =>
+        service.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus() };
+
+    protected override void Default(V1Service service)
+    {
+        var spec = service.Spec ??= new V1ServiceSpec();
+        spec.Type ??= "ClusterIP";
+        spec.SessionAffinity ??= "None";
+    }
+
+    protected override void Validate(V1Service service, IAdmissionContext context, List<StoreErrorCause> causes) =>
+        ValidateAndAllocate(service, null, context, causes);
+
+    protected override void ValidateUpdate(V1Service service, V1Service old, IAdmissionContext context, List<StoreErrorCause> causes) =>
+        ValidateAndAllocate(service, old.Spec, context, causes);
+
+    private static void ValidateAndAllocate(V1Service service, V1ServiceSpec? previous, IAdmissionContext context,
+        List<StoreErrorCause> causes)
+    {
+        var spec = service.Spec!;
+        if (!Types.Contains(spec.Type))
+        {
+            causes.Add(FieldErrors.NotSupported("spec.type", spec.Type, Types));
+            return;
+        }
+        if (spec.Type == "ExternalName")
+        {
+            if (string.IsNullOrEmpty(spec.ExternalName)) causes.Add(FieldErrors.Required("spec.externalName"));
+            return;
+        }
+
+        var withNodePorts = spec.Type is "NodePort" or "LoadBalancer";
+        spec.InternalTrafficPolicy ??= "Cluster";
+        if (withNodePorts) spec.ExternalTrafficPolicy ??= "Cluster";
+        foreach (var port in spec.Ports ?? [])
+        {
+            port.Protocol ??= "TCP";
+            port.TargetPort ??= port.Port;
+        }
+        ValidatePorts(spec, withNodePorts, causes);
+        if (causes.Count > 0) return;
+
+        var others = context.List("services").Cast<V1Service>()
+            .Where(s => !(s.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && s.Metadata.Name == service.Metadata.Name))
+            .ToList();
+        AllocateClusterIp(spec, previous, others, causes);
+        if (withNodePorts) AllocateNodePorts(spec, previous, others, causes);
+    }
+
+    private static void ValidatePorts(V1ServiceSpec spec, bool withNodePorts, List<StoreErrorCause> causes)
+    {
+        var ports = spec.Ports ?? [];
+        if (ports.Count == 0) causes.Add(FieldErrors.Required("spec.ports"));
+        var names = new HashSet<string>();
+        var portKeys = new HashSet<(int, string)>();
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var p = ports[i];
+            var at = $"spec.ports[{i}]";
+            // Kubernetes keys service ports by (port, protocol) and reports the key in Go's notation.
+            if (!portKeys.Add((p.Port, p.Protocol ?? "")))
+                causes.Add(FieldErrors.Duplicate(at, new RawValue(
+                    $"core.ServicePort{{Name:\"\", Protocol:\"{p.Protocol}\", AppProtocol:(*string)(nil), Port:{p.Port}, " +
+                    "TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}, NodePort:0}")));
+            if (ports.Count > 1 && string.IsNullOrEmpty(p.Name)) causes.Add(FieldErrors.Required($"{at}.name"));
+            else if (!string.IsNullOrEmpty(p.Name) && !names.Add(p.Name)) causes.Add(FieldErrors.Duplicate($"{at}.name", p.Name));
+            if (p.Port is < 1 or > 65535) causes.Add(FieldErrors.Invalid($"{at}.port", p.Port, PodSpecs.PortRange));
+            if (!Protocols.Contains(p.Protocol)) causes.Add(FieldErrors.NotSupported($"{at}.protocol", p.Protocol, Protocols));
+            if (int.TryParse(p.TargetPort?.Value, out var target) && target is < 1 or > 65535)
+                causes.Add(FieldErrors.Invalid($"{at}.targetPort", target, PodSpecs.PortRange));
+            if (!withNodePorts && p.NodePort is { } np && np != 0)
+                causes.Add(FieldErrors.Forbidden($"{at}.nodePort", $"may not be used when `type` is '{spec.Type}'"));
+        }
+    }
+
+    private static void AllocateClusterIp(V1ServiceSpec spec, V1ServiceSpec? previous, List<V1Service> others,
+        List<StoreErrorCause> causes)
+    {
+        var requested = string.IsNullOrEmpty(spec.ClusterIP) ? spec.ClusterIPs?.FirstOrDefault() : spec.ClusterIP;
+        if (previous is not null && !string.IsNullOrEmpty(previous.ClusterIP))
+        {
+            if (!string.IsNullOrEmpty(requested) && requested != previous.ClusterIP)
+            {
+                causes.Add(FieldErrors.Invalid("spec.clusterIPs[0]", requested, "may not change once set"));
+                return;
+            }
+            requested = previous.ClusterIP;
+        }
+        else if (requested is null or "")
+        {
+            requested = ClusterIpRange.NextFree(others.Select(s => s.Spec?.ClusterIP));
+            if (requested is null)
+            {
+                causes.Add(FieldErrors.Invalid("spec.clusterIPs", new RawValue("[]string(nil)"), "failed to allocate IP: range is full"));
+                return;
+            }
+        }
+        else if (requested != "None")
+        {
+            var problem = ClusterIpRange.Contains(requested)
+                ? others.Any(s => s.Spec?.ClusterIP == requested) ? "provided IP is already allocated" : null
+                : $"the provided IP ({requested}) is not in the valid range. The range of valid IPs is {ClusterIpRange.Cidr}";
+            if (problem is not null)
+            {
+                causes.Add(FieldErrors.Invalid("spec.clusterIPs", new RawValue($"[]string{{\"{requested}\"}}"),
+                    $"failed to allocate IP {requested}: {problem}"));
+                return;
+            }
+        }
+        spec.ClusterIP = requested;
+        spec.ClusterIPs = [requested];
+        spec.IpFamilies ??= ["IPv4"];
+        spec.IpFamilyPolicy ??= "SingleStack";
+    }
+
+    private static void AllocateNodePorts(V1ServiceSpec spec, V1ServiceSpec? previous, List<V1Service> others,
+        List<StoreErrorCause> causes)
+    {
+        var used = others.SelectMany(s => s.Spec?.Ports ?? []).Select(p => p.NodePort ?? 0).Where(p => p != 0).ToHashSet();
+        var ports = spec.Ports!;
+        // Requested ports first, so that automatic allocation never takes a port asked for explicitly.
+        for (var i = 0; i < ports.Count; i++)
+        {
+            var p = ports[i];
+            if (p.NodePort is null or 0) continue;
+            var at = $"spec.ports[{i}].nodePort";
+            if (p.NodePort is < NodePortRange.First or > NodePortRange.Last)
+                causes.Add(FieldErrors.Invalid(at, p.NodePort, "provided port is not in the valid range. The range of valid ports is " +
+                                                                $"{NodePortRange.First}-{NodePortRange.Last}"));
+            else if (!used.Add(p.NodePort.Value) && !ReusedWithinService(ports, i))
+                causes.Add(FieldErrors.Invalid(at, p.NodePort, "provided port is already allocated"));
+        }
+        if (causes.Count > 0) return;
+        foreach (var p in ports.Where(p => p.NodePort is null or 0))
+        {
+            var kept = previous?.Ports?.FirstOrDefault(o => o.Port == p.Port && (o.Protocol ?? "TCP") == p.Protocol && o.NodePort is > 0)?.NodePort;
+            if (kept is { } k && used.Add(k)) p.NodePort = k;
+            else
+            {
+                var next = Enumerable.Range(NodePortRange.First, NodePortRange.Last - NodePortRange.First + 1).FirstOrDefault(n => !used.Contains(n));
+                if (next == 0)
+                {
+                    causes.Add(FieldErrors.Invalid($"spec.ports[{ports.IndexOf(p)}].nodePort", 0, "range is full"));
+                    return;
+                }
+                used.Add(next);
+                p.NodePort = next;
+            }
+        }
+    }
+
+    /// <summary>Kubernetes lets one service use a nodePort for the same port number on two protocols.</summary>
+    private static bool ReusedWithinService(IList<V1ServicePort> ports, int index) =>
+        ports.Take(index).Any(o => o.NodePort == ports[index].NodePort && o.Protocol != ports[index].Protocol);
+}

@@ -1,0 +1,117 @@
+using k8s.Models;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Registry.Validation;
+
+/// <summary>Defaulting and validation of a pod spec, shared by pods and every pod template (Kubernetes'
+/// SetDefaults_PodSpec/SetDefaults_Container and ValidatePodSpec, the parts our nodes use).</summary>
+internal static class PodSpecs
+{
+    private static readonly string[] RestartPolicies = ["Always", "OnFailure", "Never"];
+    private static readonly string[] PullPolicies = ["Always", "IfNotPresent", "Never"];
+    private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
+
+    public static void Default(V1PodSpec? spec)
+    {
+        if (spec is null) return;
+        spec.RestartPolicy ??= "Always";
+        spec.DnsPolicy ??= "ClusterFirst";
+        spec.SchedulerName ??= "default-scheduler";
+        spec.TerminationGracePeriodSeconds ??= 30;
+        spec.SecurityContext ??= new V1PodSecurityContext();
+        spec.EnableServiceLinks ??= true;
+        foreach (var c in (spec.InitContainers ?? []).Concat(spec.Containers ?? []))
+        {
+            if (c.Image is not null) c.ImagePullPolicy ??= PullPolicyFor(c.Image);
+            c.TerminationMessagePath ??= "/dev/termination-log";
+            c.TerminationMessagePolicy ??= "File";
+            c.Resources ??= new V1ResourceRequirements();
+            foreach (var p in c.Ports ?? []) p.Protocol ??= "TCP";
+        }
+    }
+
+    /// <summary>Always for ":latest" or no tag, IfNotPresent for any other tag or a digest (Kubernetes' rule).</summary>
+    public static string PullPolicyFor(string image)
+    {
+        if (image.Contains('@')) return "IfNotPresent";
+        var lastSegment = image[(image.LastIndexOf('/') + 1)..];
+        var colon = lastSegment.LastIndexOf(':');
+        return colon < 0 || lastSegment[(colon + 1)..] == "latest" ? "Always" : "IfNotPresent";
+    }
+
+    public static void Validate(V1PodSpec? spec, string path, List<StoreErrorCause> causes, string[]? allowedRestartPolicies = null)
+    {
+        if (spec is null)
+        {
+            causes.Add(FieldErrors.Required($"{path}.containers"));
+            return;
+        }
+        if (spec.Containers is null || spec.Containers.Count == 0) causes.Add(FieldErrors.Required($"{path}.containers"));
+        ValidateContainers(spec.InitContainers, $"{path}.initContainers", causes);
+        ValidateContainers(spec.Containers, $"{path}.containers", causes);
+
+        var allowed = allowedRestartPolicies ?? RestartPolicies;
+        if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))
+            causes.Add(FieldErrors.NotSupported($"{path}.restartPolicy", restart, allowed));
+        if (spec.TerminationGracePeriodSeconds is < 0)
+            causes.Add(FieldErrors.Invalid($"{path}.terminationGracePeriodSeconds", spec.TerminationGracePeriodSeconds,
+                "must be greater than or equal to 0"));
+    }
+
+    private static void ValidateContainers(IList<V1Container>? containers, string path, List<StoreErrorCause> causes)
+    {
+        var names = new HashSet<string>();
+        for (var i = 0; i < (containers?.Count ?? 0); i++)
+        {
+            var c = containers![i];
+            var at = $"{path}[{i}]";
+            if (string.IsNullOrEmpty(c.Name)) causes.Add(FieldErrors.Required($"{at}.name"));
+            else
+            {
+                foreach (var message in Names.Check(c.Name, Names.Rule.Dns1123Label))
+                    causes.Add(FieldErrors.Invalid($"{at}.name", c.Name, message));
+                if (!names.Add(c.Name)) causes.Add(FieldErrors.Duplicate($"{at}.name", c.Name));
+            }
+            if (string.IsNullOrWhiteSpace(c.Image)) causes.Add(FieldErrors.Required($"{at}.image"));
+            if (c.ImagePullPolicy is { } pull && !PullPolicies.Contains(pull))
+                causes.Add(FieldErrors.NotSupported($"{at}.imagePullPolicy", pull, PullPolicies));
+            var portNames = new HashSet<string>();
+            for (var j = 0; j < (c.Ports?.Count ?? 0); j++)
+            {
+                var p = c.Ports![j];
+                var portPath = $"{at}.ports[{j}]";
+                if (!string.IsNullOrEmpty(p.Name))
+                {
+                    var problems = PortNames.Check(p.Name).ToList();
+                    foreach (var message in problems) causes.Add(FieldErrors.Invalid($"{portPath}.name", p.Name, message));
+                    if (problems.Count == 0 && !portNames.Add(p.Name)) causes.Add(FieldErrors.Duplicate($"{portPath}.name", p.Name));
+                }
+                if (p.ContainerPort is < 1 or > 65535)
+                    causes.Add(FieldErrors.Invalid($"{portPath}.containerPort", p.ContainerPort, PortRange));
+                if (p.HostPort is { } host && host != 0 && host is < 1 or > 65535)
+                    causes.Add(FieldErrors.Invalid($"{portPath}.hostPort", host, PortRange));
+                if (p.Protocol is { } protocol && !Protocols.Contains(protocol))
+                    causes.Add(FieldErrors.NotSupported($"{portPath}.protocol", protocol, Protocols));
+            }
+        }
+    }
+
+    public const string PortRange = "must be between 1 and 65535, inclusive";
+
+    /// <summary>Kubernetes' QoS class of a pod: BestEffort without any request or limit, Guaranteed when every
+    /// container limits cpu and memory with requests equal to limits, Burstable otherwise.</summary>
+    public static string QosClass(V1PodSpec spec)
+    {
+        var containers = spec.Containers ?? [];
+        bool Empty(IDictionary<string, ResourceQuantity>? d) => d is null || d.Count == 0;
+        if (containers.All(c => Empty(c.Resources?.Requests) && Empty(c.Resources?.Limits))) return "BestEffort";
+        var guaranteed = containers.All(c =>
+        {
+            var limits = c.Resources?.Limits;
+            if (limits is null || !limits.ContainsKey("cpu") || !limits.ContainsKey("memory")) return false;
+            var requests = c.Resources?.Requests;
+            return requests is null || requests.All(r => limits.TryGetValue(r.Key, out var l) && l.ToString() == r.Value.ToString());
+        });
+        return guaranteed ? "Guaranteed" : "Burstable";
+    }
+}

@@ -1,0 +1,84 @@
+using k8s;
+using k8s.Models;
+
+namespace Orchestrator.Master.Store;
+
+// The seam between the store and the resources it keeps. The store defines what it needs to know while it plans a
+// write; the Registry (Master/Registry) implements it — one description per served resource with its strategy —
+// and hands it to the store at start. The store never imports the Registry.
+
+/// <summary>The served resources, as the store looks them up. Implementations are thread-safe snapshots (the API
+/// and the store's actor read them concurrently; custom resources come and go at run time).</summary>
+internal interface IResourceCatalog
+{
+    /// <summary>The resource stored under <paramref name="storeName"/> ("pods", "events.events.k8s.io",
+    /// "crontabs.stable.example.com"), or null when none is served.</summary>
+    IStoredResource? Find(string storeName);
+
+    /// <summary>The resource of objects of this apiVersion and kind (how ownerReferences name owners), or null.</summary>
+    IStoredResource? FindByKind(string apiVersion, string kind);
+
+    /// <summary>A stored object's JSON as an object: its resource's type, or — for a resource not served (yet), as
+    /// custom objects are at recovery before their definition is read — a generic object that keeps every field.</summary>
+    IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json);
+}
+
+/// <summary>One stored resource: its identity, for keys and for the messages of refusals, and its strategy.</summary>
+internal interface IStoredResource
+{
+    /// <summary>The store's key for the resource: the plural for built-in kinds (qualified by group where a core
+    /// plural is reused, "events.events.k8s.io"), <c>plural.group</c> for custom resources.</summary>
+    string StoreName { get; }
+
+    string Group { get; }
+
+    /// <summary>The version objects are stored in.</summary>
+    string Version { get; }
+
+    /// <summary>The plural, as in URLs ("deployments").</summary>
+    string Resource { get; }
+
+    string Kind { get; }
+
+    bool Namespaced { get; }
+
+    IResourceStrategy Strategy { get; }
+}
+
+/// <summary>
+/// What a resource's kind adds to a write, as kube-apiserver's create/update strategies do. The store calls it while
+/// planning, on its own deep copy of the object (never one another reader holds), in this order:
+/// create: <see cref="PrepareForCreate"/>, server-side metadata, <see cref="Admit"/>;
+/// update: server-side metadata, <see cref="PrepareForUpdate"/>, <see cref="Admit"/>;
+/// update of /status: <see cref="PrepareForStatusUpdate"/> only.
+/// </summary>
+internal interface IResourceStrategy
+{
+    /// <summary>Whether the object is of this resource's type (a body decoded for another resource is refused).</summary>
+    bool Accepts(IKubernetesObject<V1ObjectMeta> obj);
+
+    /// <summary>Whether metadata.generation counts the changes of the object's spec.</summary>
+    bool HasGeneration { get; }
+
+    /// <summary>A new object: clears what clients may not set (status, where status is a subresource).</summary>
+    void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj);
+
+    /// <summary>An update of the main resource: keeps the stored status where status is a subresource; returns
+    /// whether the spec changed (metadata.generation is bumped then).</summary>
+    bool PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old);
+
+    /// <summary>An update through /status: the stored object with the new object's status.</summary>
+    IKubernetesObject<V1ObjectMeta> PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old);
+
+    /// <summary>Defaults the object in place and validates it (<paramref name="old"/> is the stored object on update,
+    /// null on create). A cause per violation: any cause is 422 Invalid, and nothing is stored.</summary>
+    IReadOnlyList<StoreErrorCause> Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old,
+        IAdmissionContext context);
+}
+
+/// <summary>What a strategy may read of the store besides the object itself: the other objects (allocations such as
+/// ClusterIPs and node ports are unique among them). Reads the state the write is planned against.</summary>
+internal interface IAdmissionContext
+{
+    IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null);
+}

@@ -1,0 +1,109 @@
+using k8s.Models;
+using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Core;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Store;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Registry.Kinds;
+
+public class ServiceAdmissionTests
+{
+    private static List<StoreErrorCause> Admit(V1Service svc, V1Service? old = null, params V1Service[] others)
+    {
+        var causes = new List<StoreErrorCause>();
+        causes.AddRange(Strategies.Admit(CoreResources.Services, svc, old, new FakeContext(others)));
+        return causes;
+    }
+
+    private static V1Service Existing(string name, string clusterIp, int? nodePort = null)
+    {
+        var svc = Objects.Service(name, type: nodePort is null ? "ClusterIP" : "NodePort", nodePort: nodePort);
+        svc.Spec.ClusterIP = clusterIp;
+        return svc;
+    }
+
+    [Fact]
+    public void ClusterIP_service_gets_defaults_and_the_next_free_address()
+    {
+        var svc = Objects.Service("web");
+        svc.Spec.Type = null;
+        Assert.Empty(Admit(svc, null, Existing("kubernetes", "172.28.128.1"), Existing("a", "172.28.128.2")));
+
+        Assert.Equal("ClusterIP", svc.Spec.Type);
+        Assert.Equal("172.28.128.3", svc.Spec.ClusterIP);
+        Assert.Equal(["172.28.128.3"], svc.Spec.ClusterIPs);
+        Assert.Equal(["IPv4"], svc.Spec.IpFamilies);
+        Assert.Equal("SingleStack", svc.Spec.IpFamilyPolicy);
+        Assert.Equal("None", svc.Spec.SessionAffinity);
+        var port = svc.Spec.Ports[0];
+        Assert.Equal("TCP", port.Protocol);
+        Assert.Equal("80", port.TargetPort.Value);
+        Assert.Null(port.NodePort);
+    }
+
+    [Fact]
+    public void NodePort_service_gets_a_node_port_and_cluster_traffic_policy()
+    {
+        var svc = Objects.Service("web", type: "NodePort");
+        Assert.Empty(Admit(svc, null, Existing("a", "172.28.128.2", 30000)));
+        Assert.Equal(30001, svc.Spec.Ports[0].NodePort);
+        Assert.Equal("Cluster", svc.Spec.ExternalTrafficPolicy);
+    }
+
+    [Fact]
+    public void A_node_port_in_use_is_refused()
+    {
+        var svc = Objects.Service("web", type: "NodePort", nodePort: 30080);
+        var cause = Assert.Single(Admit(svc, null, Existing("a", "172.28.128.2", 30080)));
+        Assert.Equal("spec.ports[0].nodePort", cause.Field);
+        Assert.Equal("Invalid value: 30080: provided port is already allocated", cause.Message);
+    }
+
+    [Fact]
+    public void A_node_port_outside_the_range_is_refused()
+    {
+        var cause = Assert.Single(Admit(Objects.Service("web", type: "NodePort", nodePort: 80)));
+        Assert.Equal("Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767", cause.Message);
+    }
+
+    [Fact]
+    public void A_node_port_on_a_ClusterIP_service_is_forbidden()
+    {
+        var cause = Assert.Single(Admit(Objects.Service("web", nodePort: 30080)));
+        Assert.Equal("Forbidden: may not be used when `type` is 'ClusterIP'", cause.Message);
+    }
+
+    [Fact]
+    public void Port_out_of_range_is_invalid()
+    {
+        var svc = Objects.Service("web");
+        svc.Spec.Ports[0].Port = 70000;
+        var cause = Admit(svc)[0]; // the defaulted targetPort is out of range too, as in Kubernetes
+        Assert.Equal("spec.ports[0].port", cause.Field);
+        Assert.Equal("Invalid value: 70000: must be between 1 and 65535, inclusive", cause.Message);
+    }
+
+    [Fact]
+    public void Update_that_omits_allocations_keeps_them()
+    {
+        var old = Existing("web", "172.28.128.7", 30123);
+        var update = Objects.Service("web", type: "NodePort");
+        Assert.Empty(Admit(update, old));
+        Assert.Equal("172.28.128.7", update.Spec.ClusterIP);
+        Assert.Equal(30123, update.Spec.Ports[0].NodePort);
+    }
+
+    [Fact]
+    public void A_requested_cluster_ip_must_be_free_and_in_range()
+    {
+        var taken = Objects.Service("web");
+        taken.Spec.ClusterIP = "172.28.128.1";
+        Assert.Equal("Invalid value: []string{\"172.28.128.1\"}: failed to allocate IP 172.28.128.1: provided IP is already allocated",
+            Assert.Single(Admit(taken, null, Existing("kubernetes", "172.28.128.1"))).Message);
+
+        var outside = Objects.Service("web");
+        outside.Spec.ClusterIP = "192.168.1.1";
+        Assert.Contains("is not in the valid range", Assert.Single(Admit(outside)).Message);
+    }
+}
