@@ -4,6 +4,7 @@ using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
+using Orchestrator.Master.Registry.Kinds.Rbac;
 
 namespace Orchestrator.Master.Registry.Kinds;
 
@@ -18,5 +19,6 @@ internal static class BuiltInResources
         .. EventsResources.All,
         .. DiscoveryResources.All,
         .. CoordinationResources.All,
+        .. RbacResources.All,
     ];
 }
