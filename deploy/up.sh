@@ -34,8 +34,7 @@ fi
 start_process() { # role dll args...
   local role=$1 dll=$2; shift 2
   if [ -n "$(running_pid "$role")" ]; then return 0; fi
-  nohup dotnet "$dll" "$@" >>"$ORCH_STATE_DIR/logs/$role.log" 2>&1 &
-  echo $! >"$ORCH_STATE_DIR/$role.pid"
+  start_detached "$ORCH_STATE_DIR/$role.pid" "$ORCH_STATE_DIR/logs/$role.log" dotnet "$dll" "$@"
 }
 
 step "starting the master ($server)"
