@@ -98,7 +98,7 @@ start_node() { # name index
   start_detached "$(node_pid_file "$name")" "$ORCH_STATE_DIR/logs/$name.log" \
     dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
     --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
-    --cluster-cert "$CLUSTER_CERT" --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
+    --cluster-cert "$CLUSTER_CERT" \
     --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
     --node-status-update-frequency 2
 }

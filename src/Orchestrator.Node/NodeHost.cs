@@ -29,9 +29,11 @@ internal static class NodeHost
         var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.DnsAddress), options.ClusterDnsPort);
         builder.Services.AddSingleton<ServiceDirectory>();
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
-        var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)), ReadToken(options.KubeletTokenFile));
+        var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)));
+        var identity = new KubeletIdentity(options.Name, options.Address);
         builder.Services.AddSingleton(kubelet);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(kubelet.EndPoint));
+        builder.Services.AddSingleton(identity);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenKubelet(kubelet.EndPoint, identity));
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),
             pods, new PodDns(pods.DnsAddress, options.ClusterDomain)));
         builder.Services.AddSingleton(new ClusterDnsOptions(dnsEndPoint, options.ClusterDomain, options.ResolvConf));
@@ -76,9 +78,6 @@ internal static class NodeHost
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
-
-    private static string? ReadToken(string? path) =>
-        path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() is { Length: > 0 } t ? t : null : null;
 
     private static async Task StartDnsWhenNetworkExistsAsync(IContainerRuntime runtime, NodeDnsAddress address, ClusterDns dns, CancellationToken stopping)
     {

@@ -18,7 +18,6 @@ internal sealed record NodeOptions(
     string Network,
     int HealthzPort,
     int KubeletPort = 0,
-    string? KubeletTokenFile = null,
     string PodNetworkCidr = Host.PodNetwork.DefaultNetwork,
     string PodCidr = Host.PodNetwork.DefaultPodCidr,
     string ResolvConf = "/etc/resolv.conf",
@@ -44,7 +43,7 @@ internal sealed record NodeOptions(
         }
         var known = new[]
         {
-            "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
+            "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
             "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "cluster-cert", "log-format",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
@@ -67,7 +66,6 @@ internal sealed record NodeOptions(
             Network: Get("network", "orchestrator"),
             HealthzPort: Port("healthz-port", 10248),
             KubeletPort: Port("kubelet-port", 0),
-            KubeletTokenFile: values.TryGetValue("kubelet-token-file", out var tokenFile) && tokenFile.Length > 0 ? tokenFile : null,
             PodNetworkCidr: podNetwork.Subnet,
             PodCidr: podNetwork.IpRange,
             ResolvConf: Get("resolv-conf", "/etc/resolv.conf"),

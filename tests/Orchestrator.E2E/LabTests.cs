@@ -208,7 +208,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
                  {
                      Path.Combine(lab.Environment["ORCH_BUILD_DIR"], "node", "orchestrator-node.dll"), "--name", name,
                      "--address", "127.0.0.40", "--master", $"127.0.0.10:{lab.Environment["ORCH_LAB_CLUSTER_PORT"]}",
-                     "--cluster-cert", pfx, "--kubelet-token-file", Path.Combine(lab.StateDir, "master", "token"),
+                     "--cluster-cert", pfx,
                      "--pod-cidr", "172.28.40.0/24", "--healthz-port", "10300", "--resolv-conf", lab.ResolvConf,
                  })
             start.ArgumentList.Add(arg);

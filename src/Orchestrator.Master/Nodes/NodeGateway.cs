@@ -9,10 +9,14 @@ using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Nodes;
 
-/// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object.</summary>
+/// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object; the kubelet CA that
+/// signs each registering node's serving certificate (none: nodes get no certificate and their kubelet endpoints
+/// serve nobody).</summary>
 internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 {
     public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromSeconds(10));
+
+    public KubeletCertificateAuthority? KubeletCa { get; init; }
 }
 
 /// <summary>
@@ -77,7 +81,8 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     {
         var name = register.Node.Metadata.Name;
         Remember(name, Sender);
-        Sender.Tell(new NodeRegistered(name));
+        var (certificate, ca) = IssueKubeletCertificate(register);
+        Sender.Tell(new NodeRegistered(name, certificate, ca));
         Log.Info("node {0} registered from {1}", name, Sender.Path);
 
         var stored = Cache.Get<V1Node>(Nodes, null, name);
@@ -95,6 +100,29 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
         }
         SendDesiredPods(name);
         SendServices(Sender);
+    }
+
+    /// <summary>The serving certificate for the node's kubelet endpoint: for its name and the InternalIP it registers
+    /// with, which is where the master will connect (a later change of address needs a new registration).</summary>
+    private (string? Certificate, string? Ca) IssueKubeletCertificate(RegisterNode register)
+    {
+        var name = register.Node.Metadata.Name;
+        if (_settings.KubeletCa is not { } ca || register.KubeletCertificateRequest is not { } request) return (null, null);
+        var internalIp = register.Node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address;
+        if (!System.Net.IPAddress.TryParse(internalIp, out var address))
+        {
+            Log.Warning("node {0} registered without an InternalIP address: no kubelet serving certificate issued", name);
+            return (null, null);
+        }
+        try
+        {
+            return (ca.IssueServing(request, name, address), ca.CertificatePem);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            Log.Warning("node {0} sent an unusable kubelet certificate request: {1}", name, e.Message);
+            return (null, null);
+        }
     }
 
     private void Remember(string name, IActorRef agent)

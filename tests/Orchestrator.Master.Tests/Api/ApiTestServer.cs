@@ -16,6 +16,8 @@ using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 
+using Orchestrator.Shared.Protocol;
+
 namespace Orchestrator.Master.Tests.Api;
 
 /// <summary>
@@ -46,8 +48,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
     public HttpClient Client { get; }
     public string DataDirectory { get; }
     public string Token => BearerToken.LoadOrCreate(DataDirectory);
-    /// <summary>What the relays (logs, exec, port-forward) present to a node's kubelet endpoint.</summary>
-    public const string KubeletToken = "kubelet-test-token";
+    /// <summary>The kubelet CA of every test server: the relays (logs, exec, port-forward) present its client certificate
+    /// and accept only node certificates it issued.</summary>
+    public static readonly KubeletCertificateAuthority KubeletCa = new(KubeletCertificateAuthority.CreateCertificate());
     public Uri? Address { get; private set; }
 
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null)
@@ -69,7 +72,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         }
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddKubernetesApi();
-        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
+        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         var app = builder.Build();
         app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0));
         await app.StartAsync();
