@@ -34,11 +34,13 @@ internal static class NodeHost
         builder.Services.AddSingleton(kubelet);
         builder.Services.AddSingleton(identity);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenKubelet(kubelet.EndPoint, identity));
+        var limits = RuntimeLimits.Default with { Request = TimeSpan.FromSeconds(options.RuntimeRequestTimeout) };
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),
-            pods, new PodDns(pods.DnsAddress, options.ClusterDomain)));
+            pods, new PodDns(pods.DnsAddress, options.ClusterDomain)) { RequestTimeout = limits.Request });
         builder.Services.AddSingleton(new ClusterDnsOptions(dnsEndPoint, options.ClusterDomain, options.ResolvConf));
         builder.Services.AddSingleton<DockerRuntime>();
-        builder.Services.AddSingleton<IContainerRuntime>(sp => new MeasuredRuntime(sp.GetRequiredService<DockerRuntime>()));
+        // every call timed and counted, each with a deadline and a bounded queue (a hung Docker is a reported timeout)
+        builder.Services.AddSingleton<IContainerRuntime>(sp => new MeasuredRuntime(new BoundedRuntime(sp.GetRequiredService<DockerRuntime>(), limits)));
 
         var clusterCertificate = ClusterTls.Load(options.ClusterCert
             ?? throw new ClusterCertificateException("--cluster-cert is required (a copy of the master's <data-dir>/cluster.pfx)"));

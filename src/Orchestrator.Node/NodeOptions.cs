@@ -24,6 +24,7 @@ internal sealed record NodeOptions(
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
     int NodeStatusUpdateFrequency = 10,
+    int RuntimeRequestTimeout = 120,
     string? ClusterCert = null,
     string LogFormat = "text")
 {
@@ -44,7 +45,7 @@ internal sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
-            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "cluster-cert", "log-format",
+            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -74,6 +75,9 @@ internal sealed record NodeOptions(
             NodeStatusUpdateFrequency: int.TryParse(Get("node-status-update-frequency", "10"), out var every) && every is >= 1 and <= 300
                 ? every
                 : throw new ArgumentException("--node-status-update-frequency must be a number of seconds from 1 to 300"),
+            RuntimeRequestTimeout: int.TryParse(Get("runtime-request-timeout", "120"), out var timeout) && timeout is >= 1 and <= 3600
+                ? timeout
+                : throw new ArgumentException("--runtime-request-timeout must be a number of seconds from 1 to 3600"),
             ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null,
             LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"));
     }

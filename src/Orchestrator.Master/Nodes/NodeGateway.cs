@@ -3,6 +3,7 @@ using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
@@ -17,6 +18,9 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
     public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromSeconds(10));
 
     public KubeletCertificateAuthority? KubeletCa { get; init; }
+
+    /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
+    public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
 }
 
 /// <summary>
@@ -28,7 +32,7 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's.
 /// </summary>
-internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
+internal sealed class NodeGateway : ControllerActor
 {
     private const string Pods = "pods";
     private const string Nodes = "nodes";
@@ -41,17 +45,18 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     private readonly Dictionary<string, DateTime> _lastStatusWrite = new();
     private long _generation;
     private static readonly TimeSpan GracefulDeletionSlack = TimeSpan.FromSeconds(30);
+    private readonly PendingNodeMessages _pending;
+    private long _dropped;
 
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
-
-    public IStash Stash { get; set; } = null!;
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
         : base(store, [Pods, Nodes, Services, EndpointsResource], resync)
     {
         _settings = settings;
-        // Until every resource is listed we cannot tell a new node from a known one, nor send whole sets.
-        Receive<INodeProtocolMessage>(m => !Synced, _ => Stash.Stash());
+        _pending = new PendingNodeMessages(settings.MaxPendingMessages);
+        // Until every resource is listed we cannot tell a new node from a known one, nor send whole sets: hold them, bounded.
+        Receive<INodeProtocolMessage>(m => !Synced, Hold);
         Receive<RegisterNode>(Register);
         Receive<NodeHeartbeat>(Heartbeat);
         Receive<PodStatusReported>(ReportPodStatus);
@@ -69,7 +74,21 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     public static Props Props(IActorRef store, NodeGatewaySettings? settings = null, TimeSpan? resync = null) =>
         Akka.Actor.Props.Create(() => new NodeGateway(store, settings ?? NodeGatewaySettings.Default, resync ?? TimeSpan.FromMinutes(1)));
 
-    protected override void OnSynced() => Stash.UnstashAll();
+    protected override void OnSynced()
+    {
+        foreach (var (message, sender) in _pending.Drain()) Self.Tell(message, sender);
+        if (_dropped > 0) Log.Warning("{0} node messages were dropped while the gateway was syncing; the nodes send their state again", _dropped);
+        _dropped = 0;
+    }
+
+    private void Hold(INodeProtocolMessage message)
+    {
+        if (_pending.Add(message, Sender) is not { } dropped) return;
+        MasterMetrics.NodeMessageDropped(dropped);
+        if (_dropped++ == 0)
+            Log.Warning("node gateway: {0} messages held while syncing; dropping further {1} messages (and counting in " +
+                        "orchestrator_node_gateway_dropped_messages_total)", _pending.Count, dropped);
+    }
 
     // A resync re-sends everything to every agent: a lost message is repaired within one period.
     protected override IEnumerable<ResourceKey> AllKeys() =>

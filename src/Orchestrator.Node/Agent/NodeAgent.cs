@@ -110,7 +110,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void OnRuntimeProbed(RuntimeProbed probed)
     {
-        _description.SetRuntime(probed.Version, DateTime.UtcNow);
+        _description.SetRuntime(probed.Version, DateTime.UtcNow, probed.Error);
         var wasReady = _runtimeReady;
         _runtimeReady = probed.Version is not null;
         if (!_runtimeReady)

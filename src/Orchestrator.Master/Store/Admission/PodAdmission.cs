@@ -15,6 +15,7 @@ internal sealed class PodAdmission : IKindAdmission
         var pod = (V1Pod)obj;
         pod.Spec ??= new V1PodSpec();
         PodSpecs.Default(pod.Spec);
+        PodHostAccess.DefaultPod(pod.Spec);
         PodSpecs.Validate(pod.Spec, "spec", causes);
         if (old is null)
             pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec) };
