@@ -18,7 +18,7 @@ internal sealed class RuntimeTimeoutException(string operation, TimeSpan timeout
 
 /// <summary>Too many runtime calls are waiting already: this one is refused rather than queued without end.</summary>
 internal sealed class RuntimeBusyException(string operation, int queued)
-    : InvalidOperationException($"container runtime call {operation} refused: {queued} calls are already waiting for the runtime");
+    : InvalidOperationException($"container runtime call {operation} refused: the runtime's queue is full ({queued} calls waiting)");
 
 /// <summary>
 /// The container runtime with a deadline on every call and a bounded queue (the kubelet's runtime request timeout): a
@@ -40,7 +40,7 @@ internal sealed class BoundedRuntime(IContainerRuntime inner, RuntimeLimits limi
     private async Task<T> CallAsync<T>(string operation, TimeSpan timeout, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
         var waiting = Interlocked.Increment(ref _waiting);
-        if (waiting > limits.Queued + limits.Concurrent)
+        if (waiting > limits.Queued)
         {
             Interlocked.Decrement(ref _waiting);
             NodeMetrics.RuntimeRefused(operation);
