@@ -71,10 +71,10 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
         return (host, port);
     }
 
-    /// <summary>The HTTP client for the pod's node at <paramref name="host"/> (https only).</summary>
-    public HttpClient Http(V1Pod pod, string host)
+    /// <summary>The HTTP client for node <paramref name="nodeName"/>'s kubelet endpoint at <paramref name="host"/> (https only).</summary>
+    public HttpClient Http(string nodeName, string host)
     {
-        var key = (pod.Spec.NodeName, host);
+        var key = (nodeName, host);
         if (_clients.TryGetValue(key, out var client)) return client;
         if (_clients.Count >= MaxClients) _clients.Clear(); // addresses come and go; idle clients close their connections
         return _clients.GetOrAdd(key, k => new HttpClient(new SocketsHttpHandler
@@ -84,24 +84,24 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
         }) { Timeout = Timeout.InfiniteTimeSpan });
     }
 
-    /// <summary>Client certificate and server check for a WebSocket to the pod's node at <paramref name="host"/> (wss only).</summary>
-    public void Secure(ClientWebSocket socket, V1Pod pod, string host)
+    /// <summary>Client certificate and server check for a WebSocket to node <paramref name="nodeName"/> at <paramref name="host"/> (wss only).</summary>
+    public void Secure(ClientWebSocket socket, string nodeName, string host)
     {
         socket.Options.Proxy = null;
         socket.Options.ClientCertificates = [credentials.Ca.ClientCertificate()];
-        socket.Options.RemoteCertificateValidationCallback = Verifier(pod.Spec.NodeName, host);
+        socket.Options.RemoteCertificateValidationCallback = Verifier(nodeName, host);
     }
 
-    /// <summary>A TLS stream to the pod's node (for the SPDY upgrade); throws <see cref="SocketException"/>,
-    /// <see cref="AuthenticationException"/> or <see cref="IOException"/>.</summary>
-    public async Task<Stream> ConnectAsync(V1Pod pod, string host, int port, CancellationToken ct)
+    /// <summary>A TLS stream to node <paramref name="nodeName"/>'s kubelet endpoint (for the SPDY upgrade); throws
+    /// <see cref="SocketException"/>, <see cref="AuthenticationException"/> or <see cref="IOException"/>.</summary>
+    public async Task<Stream> ConnectAsync(string nodeName, string host, int port, CancellationToken ct)
     {
         var tcp = new TcpClient { NoDelay = true };
         try
         {
             await tcp.ConnectAsync(host, port, ct);
             var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
-            await tls.AuthenticateAsClientAsync(ClientOptions(pod.Spec.NodeName, host), ct);
+            await tls.AuthenticateAsClientAsync(ClientOptions(nodeName, host), ct);
             return tls;
         }
         catch
@@ -111,10 +111,10 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
         }
     }
 
-    /// <summary>Why a connection to the pod's node failed: the certificate refusal when there was one.</summary>
-    public string Why(V1Pod pod, string host, Exception e) =>
-        _refusals.TryGetValue((pod.Spec.NodeName, host), out var refusal) && HasAuthenticationFailure(e)
-            ? $"its kubelet endpoint at {host} is not node {pod.Spec.NodeName}'s: {refusal}"
+    /// <summary>Why a connection to node <paramref name="nodeName"/> failed: the certificate refusal when there was one.</summary>
+    public string Why(string nodeName, string host, Exception e) =>
+        _refusals.TryGetValue((nodeName, host), out var refusal) && HasAuthenticationFailure(e)
+            ? $"its kubelet endpoint at {host} is not node {nodeName}'s: {refusal}"
             : e.Message;
 
     private static bool HasAuthenticationFailure(Exception? e)

@@ -28,7 +28,7 @@ internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
             .SelectMany(kv => kv.Value.Select(v => $"{kv.Key}={Uri.EscapeDataString(v ?? "")}"));
         var uri = new Uri($"wss://{target.Host}:{target.Port}{target.Path("exec")}?{string.Join("&", forwarded)}");
         using var node = new ClientWebSocket();
-        kubelet.Secure(node, target.Pod, target.Host);
+        kubelet.Secure(node, target.Pod.Spec.NodeName, target.Host);
         foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
         try
         {
@@ -36,7 +36,7 @@ internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log)
         }
         catch (WebSocketException e)
         {
-            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {kubelet.Why(target.Pod, target.Host, e)}");
+            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
         }
 
         using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);

@@ -25,11 +25,11 @@ internal sealed class PodLogs(KubeletConnection kubelet)
         HttpResponseMessage response;
         try
         {
-            response = await kubelet.Http(target.Pod, target.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await kubelet.Http(target.Pod.Spec.NodeName, target.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (HttpRequestException e)
         {
-            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} did not answer: {kubelet.Why(target.Pod, target.Host, e)}");
+            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} did not answer: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
         }
         using (response)
         {

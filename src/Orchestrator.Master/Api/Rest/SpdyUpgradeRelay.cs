@@ -30,11 +30,11 @@ internal static class SpdyUpgradeRelay
         Stream nodeStream;
         try
         {
-            nodeStream = await kubelet.ConnectAsync(pod, host, port, ct);
+            nodeStream = await kubelet.ConnectAsync(pod.Spec.NodeName, host, port, ct);
         }
         catch (Exception e) when (e is SocketException or System.Security.Authentication.AuthenticationException or IOException)
         {
-            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} is not reachable for port forwarding: {kubelet.Why(pod, host, e)}");
+            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} is not reachable for port forwarding: {kubelet.Why(pod.Spec.NodeName, host, e)}");
         }
         await using var ownedNodeStream = nodeStream;
         await nodeStream.WriteAsync(Encoding.ASCII.GetBytes(
