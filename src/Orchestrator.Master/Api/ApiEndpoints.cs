@@ -26,8 +26,6 @@ internal static class ApiEndpoints
         services.AddSingleton<WatchHandler>();
         services.AddSingleton<ResourceHandlers>();
         services.AddSingleton<SubresourceHandlers>();
-        services.AddSingleton<IResourceView, EndpointSliceView>();
-        services.AddSingleton<IResourceView, NodeLeaseView>();
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<ISubresourceHandler, PodLogs>();
         services.AddSingleton<ISubresourceHandler, PodExec>();

@@ -5,6 +5,11 @@ using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
 using Orchestrator.Master.Registry.Kinds.Rbac;
+using Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
+using Orchestrator.Master.Registry.Kinds.ApiRegistration;
+using Orchestrator.Master.Registry.Kinds.Networking;
+using Orchestrator.Master.Registry.Kinds.Node;
+using Orchestrator.Master.Registry.Kinds.Storage;
 
 namespace Orchestrator.Master.Registry.Kinds;
 
@@ -20,5 +25,11 @@ internal static class BuiltInResources
         .. DiscoveryResources.All,
         .. CoordinationResources.All,
         .. RbacResources.All,
+        .. PersistentVolumeResources.All,
+        .. StorageResources.All,
+        .. NetworkingResources.All,
+        .. NodeResources.All,
+        .. AdmissionRegistrationResources.All,
+        .. ApiRegistrationResources.All,
     ];
 }
