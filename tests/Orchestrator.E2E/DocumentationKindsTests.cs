@@ -354,14 +354,22 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
             Assert.Matches($@"(?m)^{local}\s+kubernetes.io/no-provisioner\s+Delete\s+WaitForFirstConsumer\s+false\s+\d+s", classes);
 
             Assert.Contains($"persistentvolume/{volume} created", await Apply(TaskPvVolume.Replace("task-pv-volume", volume)));
-            var pv = await K("get", "pv", volume);
-            Assert.Matches(@"^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE", pv);
-            Assert.Matches($@"(?m)^{volume}\s+10Gi\s+RWO\s+Retain\s+\w+\s+.*manual\s+<unset>\s+.*\d+s", pv);
+            await cluster.Eventually(async () =>
+            {
+                var pv = await K("get", "pv", volume);
+                Assert.Matches(@"^NAME\s+CAPACITY\s+ACCESS MODES\s+RECLAIM POLICY\s+STATUS\s+CLAIM\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+REASON\s+AGE", pv);
+                Assert.Matches($@"(?m)^{volume}\s+10Gi\s+RWO\s+Retain\s+Available\s+manual\s+<unset>\s+\d+s", pv);
+            }, "the volume turns Available");
 
             Assert.Contains("persistentvolumeclaim/task-pv-claim created", await Apply(TaskPvClaim, ns));
-            var pvc = await K("get", "pvc", "task-pv-claim", "-n", ns, "-o", "wide");
-            Assert.Matches(@"^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE\s+VOLUMEMODE", pvc);
-            Assert.Matches(@"(?m)^task-pv-claim\s+\w+\s+.*manual\s+<unset>\s+\d+s\s+Filesystem", pvc);
+            // The claim is bound to the volume (the docs' "Configure a Pod to Use a PersistentVolume for Storage")
+            await cluster.Eventually(async () =>
+            {
+                var pvc = await K("get", "pvc", "task-pv-claim", "-n", ns, "-o", "wide");
+                Assert.Matches(@"^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE\s+VOLUMEMODE", pvc);
+                Assert.Matches($@"(?m)^task-pv-claim\s+Bound\s+{volume}\s+10Gi\s+RWO\s+manual\s+<unset>\s+\d+s\s+Filesystem", pvc);
+                Assert.Matches($@"(?m)^{volume}\s+10Gi\s+RWO\s+Retain\s+Bound\s+{ns}/task-pv-claim\s+manual\s+<unset>\s+\d+s", await K("get", "pv", volume));
+            }, "the claim and the volume are Bound");
             Assert.Matches(@"StorageClass:\s+manual", await K("describe", "pvc", "task-pv-claim", "-n", ns));
 
             // A claim's spec is immutable (except what Kubernetes lets change), and a broken claim is refused
@@ -371,6 +379,12 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
             var broken = await Try(TaskPvClaim.Replace("task-pv-claim", "no-size").Replace("storage: 3Gi", "cpu: 1"), "apply", "-n", ns, "-f", "-");
             Assert.NotEqual(0, broken.ExitCode);
             Assert.Contains("spec.resources[storage]: Required value", broken.Error);
+
+            // Its claim deleted, the volume (reclaim policy Retain) is Released
+            await K("delete", "pvc", "task-pv-claim", "-n", ns);
+            await cluster.Eventually(async () =>
+                Assert.Matches($@"(?m)^{volume}\s+10Gi\s+RWO\s+Retain\s+Released\s+{ns}/task-pv-claim\s+", await K("get", "pv", volume)),
+                "the volume is Released");
         }
         finally
         {
@@ -415,7 +429,7 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
             Assert.Matches(@"(?m)^test-network-policy\s+role=db\s+\d+s", policies);
 
             // Broken: a path without pathType
-            var broken = await Try(MinimalIngress.Replace("name: minimal-ingress", "name: broken").Replace("pathType: Prefix\n", ""), "apply", "-n", ns, "-f", "-");
+            var broken = await Try(MinimalIngress.Replace("name: minimal-ingress", "name: broken").Replace("        pathType: Prefix\n", ""), "apply", "-n", ns, "-f", "-");
             Assert.NotEqual(0, broken.ExitCode);
             Assert.Contains("spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified", broken.Error);
         }
