@@ -53,7 +53,8 @@ public sealed class ApiTestServer : IAsyncDisposable
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
-        var store = system.ActorOf(ObjectStore.Props(settings), ObjectStore.ActorName);
+        var health = new StoreHealth();
+        var store = system.ActorOf(ObjectStore.Props(settings, health), ObjectStore.ActorName);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -67,6 +68,7 @@ public sealed class ApiTestServer : IAsyncDisposable
             builder.WebHost.UseTestServer();
         }
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
+        builder.Services.AddSingleton(health);
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
         var app = builder.Build();

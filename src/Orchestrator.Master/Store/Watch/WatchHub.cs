@@ -3,14 +3,16 @@ using Akka.Actor;
 namespace Orchestrator.Master.Store.Watch;
 
 /// <summary>
-/// The store's change feed: who watches what, and a bounded window of the most recent changes for replay
-/// (Kubernetes' watch cache in miniature). A plain class owned by the ObjectStore actor; it never blocks and
-/// only Tells.
+/// The store's change feed: who watches what, and a window of the most recent changes for replay (Kubernetes'
+/// watch cache in miniature), bounded both in changes and in the JSON bytes of their objects, so a burst of large
+/// objects does not keep hundreds of megabytes alive. A plain class owned by the ObjectStore actor; it never blocks
+/// and only Tells.
 /// </summary>
 public sealed class WatchHub
 {
     private readonly int _capacity;
-    private readonly LinkedList<ObjectChanged> _window = new();
+    private readonly long _maxBytes;
+    private readonly LinkedList<(ObjectChanged Change, int Bytes)> _window = new();
     private readonly Dictionary<IActorRef, List<Subscription>> _subscriptions = new();
 
     private sealed record Subscription(string Resource, string? Namespace)
@@ -20,27 +22,41 @@ public sealed class WatchHub
             (Namespace is null || Namespace == change.Object.Metadata.NamespaceProperty);
     }
 
-    public WatchHub(int capacity = 10_000) => _capacity = capacity;
+    public WatchHub(int capacity = 10_000, long maxBytes = long.MaxValue)
+    {
+        _capacity = capacity;
+        _maxBytes = maxBytes;
+    }
 
     /// <summary>Every change with a version above this one is still in the window.</summary>
     public long Floor { get; private set; }
 
     public int SubscriberCount => _subscriptions.Count;
 
+    public int Count => _window.Count;
+
+    /// <summary>The JSON bytes of the objects the window holds.</summary>
+    public long Bytes { get; private set; }
+
     /// <summary>Starts the window at <paramref name="resourceVersion"/> (after recovery from a snapshot).</summary>
     public void Reset(long resourceVersion)
     {
         _window.Clear();
+        Bytes = 0;
         Floor = resourceVersion;
     }
 
-    /// <summary>Records the change in the window and sends it to matching subscribers.</summary>
-    public void Publish(ObjectChanged change)
+    /// <summary>Records the change (<paramref name="bytes"/>: its object's JSON size) in the window and sends it to
+    /// matching subscribers. The newest change always stays, however large.</summary>
+    public void Publish(ObjectChanged change, int bytes = 0)
     {
-        _window.AddLast(change);
-        while (_window.Count > _capacity)
+        _window.AddLast((change, bytes));
+        Bytes += bytes;
+        while (_window.Count > 1 && (_window.Count > _capacity || Bytes > _maxBytes))
         {
-            Floor = _window.First!.Value.ResourceVersion;
+            var (oldest, oldestBytes) = _window.First!.Value;
+            Floor = oldest.ResourceVersion;
+            Bytes -= oldestBytes;
             _window.RemoveFirst();
         }
         foreach (var (subscriber, subscriptions) in _subscriptions)
@@ -62,7 +78,7 @@ public sealed class WatchHub
     {
         var subscription = new Subscription(resource, ns);
         if (fromResourceVersion is { } from && from > 0)
-            foreach (var change in _window)
+            foreach (var (change, _) in _window)
                 if (change.ResourceVersion > from && subscription.Matches(change))
                     subscriber.Tell(change, ActorRefs.NoSender);
         var first = !_subscriptions.TryGetValue(subscriber, out var list);

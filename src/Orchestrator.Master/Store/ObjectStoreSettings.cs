@@ -1,0 +1,29 @@
+namespace Orchestrator.Master.Store;
+
+/// <summary>The store's limits and timings. Defaults are kube-apiserver's and etcd's where they have one.</summary>
+/// <param name="SnapshotEvery">Snapshot (and compact behind it) after this many journal records…</param>
+/// <param name="SnapshotAfterBytes">…or after this many bytes of objects written, or the size of all objects if larger.</param>
+/// <param name="WatchWindow">Changes kept for watches that resume from a resourceVersion…</param>
+/// <param name="WatchWindowBytes">…and at most this many bytes of their objects' JSON.</param>
+/// <param name="MaxObjectBytes">An object's JSON may not be larger (etcd's --max-request-bytes, 1.5 MiB).</param>
+/// <param name="EventTtl">Events are deleted this long after their last write (kube-apiserver's --event-ttl).</param>
+/// <param name="MaxQueuedWrites">Writes waiting for the journal beyond this are answered 429.</param>
+/// <param name="WriterBackoffMin">A failed journal writer is replaced after this long, doubling…</param>
+/// <param name="WriterBackoffMax">…up to this.</param>
+public sealed record ObjectStoreSettings(
+    int SnapshotEvery = 1000,
+    long SnapshotAfterBytes = 16 * 1024 * 1024,
+    int WatchWindow = 10_000,
+    long WatchWindowBytes = 16 * 1024 * 1024,
+    int MaxObjectBytes = 1536 * 1024,
+    TimeSpan? EventTtl = null,
+    int MaxQueuedWrites = 1000,
+    TimeSpan? WriterBackoffMin = null,
+    TimeSpan? WriterBackoffMax = null)
+{
+    public static ObjectStoreSettings Default { get; } = new();
+
+    public TimeSpan EventTimeToLive => EventTtl ?? TimeSpan.FromHours(1);
+    public TimeSpan BackoffMin => WriterBackoffMin ?? TimeSpan.FromMilliseconds(200);
+    public TimeSpan BackoffMax => WriterBackoffMax ?? TimeSpan.FromSeconds(5);
+}
