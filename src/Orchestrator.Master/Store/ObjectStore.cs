@@ -48,6 +48,7 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
     private bool _recovered;
     private bool _writable;
     private bool _rewriteNeeded;
+    private bool _serving;
     private string _failure = "the journal writer stopped";
     private TimeSpan _backoff;
     private long _recordsSinceSnapshot;
@@ -127,6 +128,8 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     private void BecomeServing()
     {
+        _serving = true;
+        if (_writable) _health.Writable();
         Become(Serving);
         Stash.UnstashAll();
     }
@@ -434,7 +437,8 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
         _writable = true;
         _backoff = _settings.BackoffMin;
         _failure = "the journal writer stopped";
-        _health.Writable();
+        // Ready once the default objects are stored too (see Recovering).
+        if (_serving) _health.Writable();
         if (_rewriteNeeded)
         {
             _rewriteNeeded = false;
