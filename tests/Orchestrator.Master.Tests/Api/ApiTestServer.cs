@@ -30,8 +30,10 @@ public sealed class ApiTestServer : IAsyncDisposable
 
         """;
 
-    private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory)
+    private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory,
+        StoreHealth health)
     {
+        Health = health;
         System = system;
         Store = store;
         App = app;
@@ -41,6 +43,8 @@ public sealed class ApiTestServer : IAsyncDisposable
 
     public ActorSystem System { get; }
     public IActorRef Store { get; }
+    /// <summary>What the store reports to /readyz.</summary>
+    public StoreHealth Health { get; }
     public WebApplication App { get; }
     public HttpClient Client { get; }
     public string DataDirectory { get; }
@@ -87,7 +91,8 @@ public sealed class ApiTestServer : IAsyncDisposable
         {
             client = app.GetTestClient();
         }
-        var server = new ApiTestServer(system, store, app, client, dataDirectory) { Address = address };
+        var server = new ApiTestServer(system, store, app, client, dataDirectory, health) { Address = address };
+        for (var waited = 0; !health.Ready && waited < 20_000; waited += 20) await Task.Delay(20);
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         return server;
     }

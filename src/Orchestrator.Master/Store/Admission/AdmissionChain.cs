@@ -34,6 +34,8 @@ public static class AdmissionChain
         ["pods"] = new PodAdmission(),
         ["services"] = new ServiceAdmission(),
         ["namespaces"] = new NamespaceAdmission(),
+        ["configmaps"] = new ConfigMapAdmission(),
+        ["secrets"] = new SecretAdmission(),
     };
 
     public static IReadOnlyList<StoreErrorCause> Admit(ApiResource resource, IKubernetesObject<V1ObjectMeta> obj,
