@@ -53,6 +53,7 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
     private TimeSpan _backoff;
     private long _recordsSinceSnapshot;
     private long _bytesSinceSnapshot;
+    private long _bytesSinceReclaim;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -68,7 +69,7 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
         _health = health;
         _transformer = transformer;
         _file = file;
-        _watch = new WatchHub(settings.WatchWindow, settings.WatchWindowBytes);
+        _watch = new WatchHub(settings.WatchWindow, settings.WatchWindowBytes, settings.WatchWindowMaxAge);
         _planner = new WritePlanner(_state);
         _expiry = new EventExpiry(settings.EventTimeToLive);
         _backoff = settings.BackoffMin;
@@ -78,8 +79,9 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
     protected override void PreStart()
     {
         StartWriter();
-        var sweep = TimeSpan.FromTicks(Math.Clamp(_settings.EventTimeToLive.Ticks / 10, TimeSpan.FromMilliseconds(250).Ticks, TimeSpan.FromSeconds(30).Ticks));
-        Timers.StartPeriodicTimer("expire-events", ExpireEvents.Instance, sweep);
+        var shortest = Math.Min(_settings.EventTimeToLive.Ticks, _settings.WatchWindowMaxAge.Ticks);
+        var sweep = TimeSpan.FromTicks(Math.Clamp(shortest / 10, TimeSpan.FromMilliseconds(250).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        Timers.StartPeriodicTimer("expire", Expiry.Instance, sweep);
     }
 
     private sealed record WriterStopped(int Incarnation);
@@ -87,11 +89,16 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
     {
         public static RestartWriter Instance { get; } = new();
     }
-    private sealed record ExpireEvents
+    private sealed record Expiry
     {
-        public static ExpireEvents Instance { get; } = new();
+        public static Expiry Instance { get; } = new();
     }
     private sealed record WatcherTerminated(IActorRef Subscriber);
+    private sealed record ReclaimMemory(bool FollowUp)
+    {
+        public static ReclaimMemory First { get; } = new(false);
+        public static ReclaimMemory Again { get; } = new(true);
+    }
 
     /// <summary>A write waiting for its turn: planned when it starts, against the state of that moment.</summary>
     private sealed record PendingWrite(Func<WritePlan> Plan, bool DryRun,
@@ -143,7 +150,13 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
         Receive<UpdateObject>(cmd => Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource), cmd.DryRun));
         Receive<DeleteObject>(cmd => Request(() => _planner.PlanDelete(cmd), cmd.DryRun));
         Reads();
-        Receive<ExpireEvents>(_ => Expire());
+        Receive<Expiry>(_ =>
+        {
+            Expire();
+            var dropped = _watch.Trim(DateTime.UtcNow);
+            if (dropped > 0) ScheduleReclaim(dropped);
+        });
+        Receive<ReclaimMemory>(Reclaim);
     }
 
     /// <summary>The journal cannot be read: nothing is served; the host ends the process (<see cref="StoreHealth.Fatal"/>).</summary>
@@ -307,6 +320,33 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
         Drain();
     }
 
+    /// <summary>
+    /// After a burst of large objects written (or dropped from the watch window), once writes have paused for
+    /// <see cref="ObjectStoreSettings.ReclaimAfterIdle"/>: a compacting collection that gives memory back to the
+    /// system, and another a minute later, when the runtime's buffer pools have let go of the burst's buffers. The
+    /// request bodies, versions and snapshots of such a burst sit in the large object heap, which only a full
+    /// collection frees, and an idle process makes none: without this the master would keep a burst's peak.
+    /// </summary>
+    private void ScheduleReclaim(long bytes)
+    {
+        _bytesSinceReclaim += bytes;
+        if (_bytesSinceReclaim >= _settings.ReclaimAfterBytes)
+            Timers.StartSingleTimer("reclaim", ReclaimMemory.First, _settings.ReclaimAfterIdle);
+    }
+
+    private void Reclaim(ReclaimMemory reclaim)
+    {
+        var before = GC.GetGCMemoryInfo();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        NativeMemory.Trim();
+        var after = GC.GetGCMemoryInfo();
+        _log.Info("Gave memory back after {0} MB of large objects: heap {1} MB -> {2} MB, committed {3} MB -> {4} MB",
+            _bytesSinceReclaim >> 20, before.HeapSizeBytes >> 20, after.HeapSizeBytes >> 20,
+            before.TotalCommittedBytes >> 20, after.TotalCommittedBytes >> 20);
+        _bytesSinceReclaim = 0;
+        if (!reclaim.FollowUp) Timers.StartSingleTimer("reclaim", ReclaimMemory.Again, TimeSpan.FromSeconds(70));
+    }
+
     private void Drain()
     {
         while (_inFlight is null && _queue.TryDequeue(out var next))
@@ -331,6 +371,7 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
                     else _expiry.Recovered(put.Resource, obj, DateTime.UtcNow);
                 }
                 _watch.Publish(new ObjectChanged(previous is null ? "ADDED" : "MODIFIED", put.Resource, obj, put.ResourceVersion), bytes);
+                if (live) ScheduleReclaim(bytes);
                 break;
             case ObjectRemoved removed:
                 _expiry.Removed(removed.Resource, removed.Namespace, removed.Name);
@@ -342,6 +383,7 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
                     obj.Metadata.ResourceVersion = removed.ResourceVersion.ToString();
                 }
                 _watch.Publish(new ObjectChanged("DELETED", removed.Resource, obj, removed.ResourceVersion), goneBytes);
+                if (live) ScheduleReclaim(goneBytes);
                 break;
         }
     }

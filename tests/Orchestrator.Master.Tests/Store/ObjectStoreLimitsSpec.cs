@@ -99,6 +99,21 @@ public sealed class ObjectStoreLimitsSpec() : StoreSpecBase(new ObjectStoreSetti
     }
 
     [Fact]
+    public void The_watch_window_forgets_changes_older_than_its_age()
+    {
+        var hub = new WatchHub(capacity: 100, maxBytes: 10_000, maxAge: TimeSpan.FromMinutes(5));
+        var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        for (var rv = 1; rv <= 3; rv++)
+            hub.Publish(new ObjectChanged("ADDED", "configmaps", Objects.ConfigMap($"c{rv}"), rv), bytes: 100, at: start.AddMinutes(rv));
+
+        Assert.Equal(200, hub.Trim(start.AddMinutes(7.5)));
+
+        Assert.Equal(1, hub.Count);
+        Assert.Equal(2, hub.Floor);
+        Assert.Equal("too old resource version: 1 (2)", hub.CheckReplayable(1)!.Message);
+    }
+
+    [Fact]
     public void Records_carry_a_checksum_and_a_changed_byte_is_detected()
     {
         var bytes = StoreRecordSerializer.Encode(new ObjectPut("configmaps", "{\"a\":1}", 7));

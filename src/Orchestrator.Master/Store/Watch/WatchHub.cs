@@ -4,15 +4,17 @@ namespace Orchestrator.Master.Store.Watch;
 
 /// <summary>
 /// The store's change feed: who watches what, and a window of the most recent changes for replay (Kubernetes'
-/// watch cache in miniature), bounded both in changes and in the JSON bytes of their objects, so a burst of large
-/// objects does not keep hundreds of megabytes alive. A plain class owned by the ObjectStore actor; it never blocks
-/// and only Tells.
+/// watch cache in miniature), bounded in changes, in the JSON bytes of their objects and in age (a watch from an
+/// older version gets 410 Gone and relists, as after etcd's compaction every 5 minutes), so a burst of large
+/// objects does not stay in memory for good. A plain class owned by the ObjectStore actor; it never blocks and
+/// only Tells.
 /// </summary>
 public sealed class WatchHub
 {
     private readonly int _capacity;
     private readonly long _maxBytes;
-    private readonly LinkedList<(ObjectChanged Change, int Bytes)> _window = new();
+    private readonly TimeSpan _maxAge;
+    private readonly LinkedList<(ObjectChanged Change, int Bytes, DateTime At)> _window = new();
     private readonly Dictionary<IActorRef, List<Subscription>> _subscriptions = new();
 
     private sealed record Subscription(string Resource, string? Namespace)
@@ -22,10 +24,11 @@ public sealed class WatchHub
             (Namespace is null || Namespace == change.Object.Metadata.NamespaceProperty);
     }
 
-    public WatchHub(int capacity = 10_000, long maxBytes = long.MaxValue)
+    public WatchHub(int capacity = 10_000, long maxBytes = long.MaxValue, TimeSpan? maxAge = null)
     {
         _capacity = capacity;
         _maxBytes = maxBytes;
+        _maxAge = maxAge ?? TimeSpan.MaxValue;
     }
 
     /// <summary>Every change with a version above this one is still in the window.</summary>
@@ -48,20 +51,30 @@ public sealed class WatchHub
 
     /// <summary>Records the change (<paramref name="bytes"/>: its object's JSON size) in the window and sends it to
     /// matching subscribers. The newest change always stays, however large.</summary>
-    public void Publish(ObjectChanged change, int bytes = 0)
+    public void Publish(ObjectChanged change, int bytes = 0, DateTime? at = null)
     {
-        _window.AddLast((change, bytes));
+        _window.AddLast((change, bytes, at ?? DateTime.UtcNow));
         Bytes += bytes;
-        while (_window.Count > 1 && (_window.Count > _capacity || Bytes > _maxBytes))
-        {
-            var (oldest, oldestBytes) = _window.First!.Value;
-            Floor = oldest.ResourceVersion;
-            Bytes -= oldestBytes;
-            _window.RemoveFirst();
-        }
+        while (_window.Count > 1 && (_window.Count > _capacity || Bytes > _maxBytes)) DropOldest();
         foreach (var (subscriber, subscriptions) in _subscriptions)
             if (subscriptions.Any(s => s.Matches(change)))
                 subscriber.Tell(change, ActorRefs.NoSender);
+    }
+
+    /// <summary>Drops the changes older than the window's age; returns the bytes they held.</summary>
+    public long Trim(DateTime now)
+    {
+        var before = Bytes;
+        while (_window.First is { } first && now - first.Value.At > _maxAge) DropOldest();
+        return before - Bytes;
+    }
+
+    private void DropOldest()
+    {
+        var (oldest, oldestBytes, _) = _window.First!.Value;
+        Floor = oldest.ResourceVersion;
+        Bytes -= oldestBytes;
+        _window.RemoveFirst();
     }
 
     /// <summary>The error for a watch from a version that has left the window, or null (null or 0 means
@@ -78,7 +91,7 @@ public sealed class WatchHub
     {
         var subscription = new Subscription(resource, ns);
         if (fromResourceVersion is { } from && from > 0)
-            foreach (var (change, _) in _window)
+            foreach (var (change, _, _) in _window)
                 if (change.ResourceVersion > from && subscription.Matches(change))
                     subscriber.Tell(change, ActorRefs.NoSender);
         var first = !_subscriptions.TryGetValue(subscriber, out var list);
