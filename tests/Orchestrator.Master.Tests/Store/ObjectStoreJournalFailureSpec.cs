@@ -103,6 +103,40 @@ public sealed class ObjectStoreJournalFailureSpec : TestKit
         Assert.True(long.Parse(next.Metadata.ResourceVersion) > change.ResourceVersion);
     }
 
+    /// <summary>Writes one record as the journal's persistence id, before any store exists.</summary>
+    private sealed class Planter : Akka.Persistence.ReceivePersistentActor
+    {
+        public override string PersistenceId => JournalCheck.PersistenceId;
+
+        public Planter(IStoreRecord record, IActorRef done)
+        {
+            Command<string>(_ => Persist(record, _ => done.Tell("planted")));
+        }
+    }
+
+    [Fact]
+    public void A_journal_record_that_cannot_be_applied_fails_the_store_for_good_naming_the_record()
+    {
+        using var system = ActorSystem.Create("planted-" + Guid.NewGuid().ToString("N")[..8],
+            FlakyJournal.Hocon + StoreRecordSerializer.Hocon + "akka.loglevel = OFF\n");
+        var probe = new Akka.TestKit.TestProbe(system, new Akka.TestKit.Xunit2.XunitAssertions());
+        var planter = system.ActorOf(Props.Create(() => new Planter(new ObjectPut("configmaps", "{\"metadata\":5}", 1), probe.Ref)));
+        planter.Tell("go");
+        probe.ExpectMsg("planted");
+        system.Stop(planter);
+        probe.Watch(planter);
+        probe.ExpectTerminated(planter);
+
+        var health = new StoreHealth();
+        var store = system.ActorOf(ObjectStore.Props(health: health), ObjectStore.ActorName);
+
+        Assert.True(health.Fatal.Wait(TimeSpan.FromSeconds(10)), "the store reports that it cannot go on");
+        Assert.StartsWith("the journal: journal record 1 cannot be read: ", health.Fatal.Result);
+        Assert.False(health.Ready);
+        store.Tell(new GetObject(new ResourceKey("configmaps", "default", "x")), probe.Ref);
+        Assert.Equal(503, probe.ExpectMsg<StoreFailed>().Error.Code);
+    }
+
     [Fact]
     public void Writes_queued_behind_a_failing_write_are_answered_at_once()
     {
