@@ -9,7 +9,7 @@ namespace Orchestrator.Master.Store;
 /// write). A write sets now + TTL; an event read back from the journal gets its newest timestamp + TTL, since its
 /// write time is not recorded. A plain class owned by the ObjectStore.
 /// </summary>
-public sealed class EventExpiry(TimeSpan ttl)
+internal sealed class EventExpiry(TimeSpan ttl)
 {
     public static readonly IReadOnlySet<string> Resources =
         new HashSet<string> { ResourceKey.StoreName(ApiResources.Events), ResourceKey.StoreName(ApiResources.EventsV1) };

@@ -23,12 +23,11 @@ namespace Orchestrator.Master.Store;
 /// with back-off. It replays whatever reached the journal after the store's resourceVersion, stores a probe record,
 /// and the store takes writes again — no restart of the process, no watch dropped.
 ///
-/// Also here: events expire (--event-ttl); snapshots every <see cref="ObjectStoreSettings.SnapshotEvery"/> records
-/// or as many bytes as all objects hold, with the journal compacted behind them; objects larger than
-/// <see cref="ObjectStoreSettings.MaxObjectBytes"/> are refused; the default namespaces and the "kubernetes" Service
-/// are created whenever the journal becomes writable and they are missing.
+/// Objects larger than <see cref="ObjectStoreSettings.MaxObjectBytes"/> are refused. The journal writer's side
+/// (recovery, failures, snapshots with compaction behind them) is in ObjectStore.Journal.cs; what the store does on
+/// its own (default objects, event expiry, giving memory back after bursts) in ObjectStore.Housekeeping.cs.
 /// </summary>
-public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
+public sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     public const string ActorName = "object-store";
 
@@ -58,10 +57,14 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ObjectStoreSettings? settings = null, StoreHealth? health = null,
-        StorageTransformer? transformer = null, SqliteJournalFile? file = null) =>
-        Akka.Actor.Props.Create(() => new ObjectStore(settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(),
-            transformer ?? StorageTransformer.Identity, file));
+    /// <summary>A store on the actor system's default journal, objects stored as plain JSON.</summary>
+    public static Props Props(ObjectStoreSettings? settings = null, StoreHealth? health = null) =>
+        Props(settings, health, StorageTransformer.Identity, null);
+
+    /// <summary>A store whose journal is <paramref name="file"/> (compacted and shrunk there), objects stored
+    /// through <paramref name="transformer"/>.</summary>
+    public static Props Props(ObjectStoreSettings? settings, StoreHealth? health, StorageTransformer transformer, SqliteJournalFile? file) =>
+        Akka.Actor.Props.Create(() => new ObjectStore(settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(), transformer, file));
 
     public ObjectStore(ObjectStoreSettings settings, StoreHealth health, StorageTransformer transformer, SqliteJournalFile? file)
     {
@@ -320,33 +323,6 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
         Drain();
     }
 
-    /// <summary>
-    /// After a burst of large objects written (or dropped from the watch window), once writes have paused for
-    /// <see cref="ObjectStoreSettings.ReclaimAfterIdle"/>: a compacting collection that gives memory back to the
-    /// system, and another a minute later, when the runtime's buffer pools have let go of the burst's buffers. The
-    /// request bodies, versions and snapshots of such a burst sit in the large object heap, which only a full
-    /// collection frees, and an idle process makes none: without this the master would keep a burst's peak.
-    /// </summary>
-    private void ScheduleReclaim(long bytes)
-    {
-        _bytesSinceReclaim += bytes;
-        if (_bytesSinceReclaim >= _settings.ReclaimAfterBytes)
-            Timers.StartSingleTimer("reclaim", ReclaimMemory.First, _settings.ReclaimAfterIdle);
-    }
-
-    private void Reclaim(ReclaimMemory reclaim)
-    {
-        var before = GC.GetGCMemoryInfo();
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        NativeMemory.Trim();
-        var after = GC.GetGCMemoryInfo();
-        _log.Info("Gave memory back after {0} MB of large objects: heap {1} MB -> {2} MB, committed {3} MB -> {4} MB",
-            _bytesSinceReclaim >> 20, before.HeapSizeBytes >> 20, after.HeapSizeBytes >> 20,
-            before.TotalCommittedBytes >> 20, after.TotalCommittedBytes >> 20);
-        _bytesSinceReclaim = 0;
-        if (!reclaim.FollowUp) Timers.StartSingleTimer("reclaim", ReclaimMemory.Again, TimeSpan.FromSeconds(70));
-    }
-
     private void Drain()
     {
         while (_inFlight is null && _queue.TryDequeue(out var next))
@@ -388,177 +364,4 @@ public sealed class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
         }
     }
 
-    // ---- the journal writer ----
-
-    private void StartWriter()
-    {
-        _incarnation++;
-        if (!_recovered) ResetState();
-        _writer = Context.ActorOf(JournalWriter.Props(_transformer, _recovered ? _state.ResourceVersion : null, _file),
-            $"journal-{_incarnation}");
-        Context.WatchWith(_writer, new WriterStopped(_incarnation));
-    }
-
-    private void ResetState()
-    {
-        _state.Clear();
-        _watch.Reset(0);
-        _expiry.Clear();
-        _recordsSinceSnapshot = _bytesSinceSnapshot = 0;
-    }
-
-    private void LoadSnapshot(JournalSnapshotLoaded loaded)
-    {
-        if (_recovered) return; // a replacing writer replays without a snapshot
-        var snapshot = loaded.Snapshot;
-        ResetState();
-        try
-        {
-            foreach (var o in snapshot.Objects)
-            {
-                var obj = StoreState.Materialize(o.Resource, o.Json);
-                _state.Put(o.Resource, obj, 0, Encoding.UTF8.GetByteCount(o.Json));
-                if (EventExpiry.Expires(o.Resource)) _expiry.Recovered(o.Resource, obj, DateTime.UtcNow);
-            }
-        }
-        catch (Exception e)
-        {
-            Unreadable($"the snapshot at sequence number {snapshot.ResourceVersion}", e);
-            return;
-        }
-        _state.SetResourceVersion(snapshot.ResourceVersion);
-        _watch.Reset(snapshot.ResourceVersion);
-    }
-
-    private void Replay(IReadOnlyList<IStoreRecord> records)
-    {
-        foreach (var record in records)
-        {
-            try
-            {
-                Apply(record, null, 0, live: _recovered);
-            }
-            catch (Exception e)
-            {
-                Unreadable($"journal record {(record as ObjectPut)?.ResourceVersion ?? (record as ObjectRemoved)?.ResourceVersion}", e);
-                return;
-            }
-        }
-    }
-
-    /// <summary>A record that passed the start-up check but cannot be applied: the store cannot go on.</summary>
-    private void Unreadable(string what, Exception e)
-    {
-        var message = $"{_file?.Path ?? "the journal"}: {what} cannot be read: {e.Message}";
-        _log.Error(e, "{0}", message);
-        _health.Failed(message);
-        if (_writer is not null) Context.Stop(_writer);
-        Become(Broken);
-        Stash.UnstashAll();
-    }
-
-    private void OnRecovered(JournalRecovered recovered)
-    {
-        if (_recovered && recovered.LastSequenceNr < _state.ResourceVersion)
-        {
-            Unreadable($"the journal (it ends at {recovered.LastSequenceNr}, behind the store's resourceVersion {_state.ResourceVersion})",
-                new InvalidOperationException("records that were acknowledged are missing"));
-            return;
-        }
-        _state.AdvanceTo(recovered.LastSequenceNr);
-        _rewriteNeeded |= recovered.RewriteNeeded;
-        if (!_recovered) _log.Info("Recovered {0} objects at resourceVersion {1}", _state.All().Count(), _state.ResourceVersion);
-        _recovered = true;
-    }
-
-    private void OnWritable(JournalWritable writable)
-    {
-        _state.AdvanceTo(writable.LastSequenceNr);
-        if (_health.NotReadyReason is { } was && _recovered && _incarnation > 1)
-            _log.Info("The journal takes writes again (it failed: {0})", was);
-        _writable = true;
-        _backoff = _settings.BackoffMin;
-        _failure = "the journal writer stopped";
-        // Ready once the default objects are stored too (see Recovering).
-        if (_serving) _health.Writable();
-        if (_rewriteNeeded)
-        {
-            _rewriteNeeded = false;
-            Snapshot();
-        }
-        SeedDefaults();
-        Drain();
-    }
-
-    private void OnWriterStopped(WriterStopped stopped)
-    {
-        if (stopped.Incarnation != _incarnation) return;
-        _writer = null;
-        _writable = false;
-        _health.NotWritable(_recovered ? $"the journal cannot be written: {_failure}" : $"recovering the journal: {_failure}");
-        if (_inFlight is { } inFlight)
-        {
-            _inFlight = null;
-            inFlight.Write.Failed(StoreErrors.WriteFailed($"the object store could not write to its journal: {_failure}"));
-        }
-        while (_queue.TryDequeue(out var queued)) queued.Failed(StoreErrors.Unavailable(UnavailableMessage));
-        var delay = _backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(_backoff.TotalMilliseconds / 5) + 1));
-        _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _settings.BackoffMax.Ticks));
-        _log.Warning("The journal writer stopped ({0}); a new one starts in {1:0.0} s", _failure, delay.TotalSeconds);
-        Timers.StartSingleTimer("restart-writer", RestartWriter.Instance, delay);
-        // Read, but the first probe failed: serve reads (writes get 503) until a writer succeeds.
-        if (_recovered) BecomeServing();
-    }
-
-    private void MaybeSnapshot()
-    {
-        if (_recordsSinceSnapshot >= _settings.SnapshotEvery ||
-            _bytesSinceSnapshot >= Math.Max(_settings.SnapshotAfterBytes, _state.Bytes))
-            Snapshot();
-    }
-
-    private void Snapshot()
-    {
-        if (!_writable || _writer is null) return;
-        _recordsSinceSnapshot = _bytesSinceSnapshot = 0;
-        _writer.Tell(new SaveStoreSnapshot(new StoreSnapshot(
-            _state.All().Select(x => new SnapshotObject(x.Resource, KubeObjects.Serialize(x.Object))).ToList(),
-            _state.ResourceVersion)));
-    }
-
-    // ---- writes of the store's own ----
-
-    private PendingWrite Internal(string what, Func<WritePlan> plan, Action<StoreError>? failed = null) =>
-        new(plan, false, _ => { }, error =>
-        {
-            if (failed is not null) failed(error);
-            else _log.Warning("{0} failed: {1}", what, error.Message);
-        });
-
-    /// <summary>
-    /// The objects every cluster has (kube-apiserver keeps the system namespaces and the "kubernetes" Service in
-    /// place the same way): created, as ordinary writes, whenever they are missing and the journal takes writes.
-    /// The namespaces go first because the Service needs "default".
-    /// </summary>
-    private void SeedDefaults()
-    {
-        Write(Internal("Creating the default namespaces", () => WritePlanner.Merge(DefaultObjects.Namespaces()
-            .Where(ns => !_state.NamespaceExists(ns.Metadata.Name))
-            .Select(ns => _planner.PlanCreate("namespaces", ns)))));
-        Write(Internal("Creating the kubernetes Service", () => _state.Get("services", "default", "kubernetes") is not null
-            ? new WritePlan([], null)
-            : _planner.PlanCreate("services", DefaultObjects.KubernetesService())));
-    }
-
-    /// <summary>Deletes the events whose TTL has passed (at most 500 per journal write), as etcd's leases do.</summary>
-    private void Expire()
-    {
-        if (!_writable) return;
-        var now = DateTime.UtcNow;
-        foreach (var chunk in _expiry.Due(now).Chunk(500))
-            Write(Internal("Deleting expired events", () => new WritePlan(chunk
-                    .Select(key => _expiry.IsDue(key, now) && _state.Get(key) is { } obj ? new PlannedWrite(key.Resource, KubeObjects.CloneObject(obj), Removed: true) : null)
-                    .OfType<PlannedWrite>().ToList(), null),
-                _ => { foreach (var key in chunk) _expiry.Retry(key, now); }));
-    }
 }

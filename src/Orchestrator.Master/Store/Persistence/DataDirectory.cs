@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Store.Persistence;
 /// process's umask becomes 077 before anything is written, so every file is private from the moment it exists
 /// (no window between writing a key and restricting it).
 /// </summary>
-public static class DataDirectory
+internal static class DataDirectory
 {
     public const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 

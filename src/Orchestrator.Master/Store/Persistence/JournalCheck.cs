@@ -17,7 +17,7 @@ public enum StoreRecovery
 }
 
 /// <summary>The outcome of <see cref="JournalCheck"/>: a one-line error, or the records it dropped.</summary>
-public sealed record JournalCheckResult(string? Error, IReadOnlyList<string> Skipped)
+internal sealed record JournalCheckResult(string? Error, IReadOnlyList<string> Skipped)
 {
     public static JournalCheckResult Ok { get; } = new(null, []);
 }
@@ -30,7 +30,7 @@ public sealed record JournalCheckResult(string? Error, IReadOnlyList<string> Ski
 /// (the error says how). With <see cref="StoreRecovery.SkipCorrupt"/> corrupt journal records are marked deleted
 /// (recovery passes over them) and a corrupt snapshot is removed (recovery then starts from the journal).
 /// </summary>
-public sealed class JournalCheck(SqliteJournalFile file, StorageTransformer transformer, Func<string, bool> isKnownResource)
+internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer transformer, Func<string, bool> isKnownResource)
 {
     public const string PersistenceId = "object-store";
     private const int SqliteCorrupt = 11;

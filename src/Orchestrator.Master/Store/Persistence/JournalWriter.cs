@@ -16,7 +16,7 @@ namespace Orchestrator.Master.Store.Persistence;
 /// write was reported as failed), then every writer persists a <see cref="JournalProbe"/> before it reports the
 /// journal writable.
 /// </summary>
-public sealed class JournalWriter : ReceivePersistentActor
+internal sealed class JournalWriter : ReceivePersistentActor
 {
     private const int ReplayChunk = 500;
 

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Store.Persistence;
 /// otherwise be replayed as a different object; with the checksum it is a corrupt record, found at start-up.
 /// Records written before the checksum existed start with '{' and are read as plain JSON.
 /// </summary>
-public static class RecordFrame
+internal static class RecordFrame
 {
     private const byte Version = 1;
     private const int HeaderLength = 5;
