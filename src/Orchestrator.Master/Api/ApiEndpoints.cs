@@ -40,11 +40,7 @@ internal static class ApiEndpoints
 
     public static IEndpointRouteBuilder MapKubernetesApi(this IEndpointRouteBuilder app)
     {
-        foreach (var health in new[] { "/healthz", "/livez", "/readyz" })
-        {
-            app.MapGet(health, () => Results.Text("ok"));
-            app.MapGet(health + "/{**check}", () => Results.Text("ok"));
-        }
+        app.MapHealth();
         Map(app, "/version", DiscoveryEndpoints.VersionAsync);
         Map(app, "/openapi/v2", DiscoveryEndpoints.OpenApiV2Async);
         Map(app, "/openapi/v3", DiscoveryEndpoints.OpenApiRootAsync);

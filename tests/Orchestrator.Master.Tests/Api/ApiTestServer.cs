@@ -36,9 +36,10 @@ internal sealed class ApiTestServer : IAsyncDisposable
         """;
 
     private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory,
-        ResourceCatalog catalog)
+        ResourceCatalog catalog, StoreHealth health)
     {
         Catalog = catalog;
+        Health = health;
         System = system;
         Store = store;
         App = app;
@@ -51,6 +52,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
     /// <summary>The resources served (the store and the API share it).</summary>
     public ResourceCatalog Catalog { get; }
     public IActorRef Store { get; }
+    /// <summary>What the store reports to /readyz.</summary>
+    public StoreHealth Health { get; }
     public WebApplication App { get; }
     public HttpClient Client { get; }
     public string DataDirectory { get; }
@@ -67,7 +70,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
-        var store = system.ActorOf(ObjectStore.Props(catalog, settings), ObjectStore.ActorName);
+        var health = new StoreHealth();
+        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health), ObjectStore.ActorName);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -82,6 +86,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         }
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
+        builder.Services.AddSingleton(health);
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         beforeApi?.Services(builder.Services);
@@ -102,7 +107,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         {
             client = app.GetTestClient();
         }
-        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog) { Address = address };
+        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog, health) { Address = address };
+        for (var waited = 0; !health.Ready && waited < 20_000; waited += 20) await Task.Delay(20);
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         return server;
     }
