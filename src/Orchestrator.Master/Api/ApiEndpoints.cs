@@ -25,6 +25,7 @@ internal static class ApiEndpoints
         services.AddSingleton<SubresourceHandlers>();
         services.AddSingleton<IResourceView, EndpointSliceView>();
         services.AddSingleton<IResourceView, NodeLeaseView>();
+        services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<PodLogs>();
         services.AddSingleton<PodExec>();
@@ -66,6 +67,7 @@ internal static class ApiEndpoints
         if (parts is ["apis", var groupOnly]) return RequireGet(method, () => DiscoveryEndpoints.GroupAsync(context, groupOnly));
 
         var info = RequestInfo.Parse(path) ?? throw ApiException.UnknownPath();
+        info.CheckNames();
         if (info.IsGroupVersionRoot)
             return RequireGet(method, () => DiscoveryEndpoints.GroupVersionAsync(context, info.Group, info.Version));
 

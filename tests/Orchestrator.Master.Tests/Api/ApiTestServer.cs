@@ -50,7 +50,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
     public const string KubeletToken = "kubelet-test-token";
     public Uri? Address { get; private set; }
 
-    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null)
+    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
+        Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
@@ -61,13 +62,18 @@ internal sealed class ApiTestServer : IAsyncDisposable
         if (https)
         {
             var certificate = ServingCertificates.LoadOrCreate(dataDirectory, "127.0.0.1");
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                ApiHosting.LimitRequests(k.Limits);
+                k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
+            });
         }
         else
         {
             builder.WebHost.UseTestServer();
         }
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
+        if (kubeletTimeouts is not null) builder.Services.AddSingleton(kubeletTimeouts);
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
         var app = builder.Build();

@@ -40,7 +40,8 @@ internal static class StatusResponses
         await context.Response.WriteAsync(ObjectJson.Write(Failure(error)), context.RequestAborted);
     }
 
-    /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status.</summary>
+    /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status. A 500 names no internal
+    /// type or message: the details go to the log.</summary>
     public static async Task GuardAsync(HttpContext context, Func<Task> handler, ILogger logger)
     {
         try
@@ -55,15 +56,29 @@ internal static class StatusResponses
         {
             // The client went away: nothing to answer.
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            await WriteAsync(context, new ApiException(413, "RequestEntityTooLarge", e.Message));
+            // Kestrel's own refusals while the body is read: too large, too slow, malformed chunking.
+            await WriteAsync(context, FromKestrel(e));
+        }
+        catch (InsufficientExecutionStackException e)
+        {
+            // A recursion the body limits should have prevented: refuse the request rather than lose the process.
+            logger.LogError(e, "{Method} {Path} nested too deeply", context.Request.Method, context.Request.Path);
+            await WriteAsync(context, ApiException.BadRequest($"the request nests deeper than the server handles (limit {BodyLimits.MaxDepth})"));
         }
         catch (Exception e)
         {
             logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
             await WriteAsync(context, new ApiException(500, "InternalError",
-                $"Internal error occurred: {e.GetType().Name}: {e.Message}"));
+                "Internal error occurred: the server could not handle the request; its log has the details"));
         }
     }
+
+    public static ApiException FromKestrel(BadHttpRequestException e) => e.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => ApiException.TooLarge(BodyLimits.MaxBodyBytes),
+        StatusCodes.Status408RequestTimeout => ApiException.BodyTimeout(),
+        _ => ApiException.BadRequest($"the request body could not be read: {e.Message}"),
+    };
 }

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.Api.Http;
 using static Orchestrator.Master.Api.Protobuf.WireValues;
 
 namespace Orchestrator.Master.Api.Protobuf;
@@ -88,6 +89,3 @@ internal static class MetaMapping
     public static IDictionary<string, ResourceQuantity>? Quantities(Google.Protobuf.Collections.MapField<string, Wire.Quantity> values) =>
         values.Count == 0 ? null : values.ToDictionary(e => e.Key, e => ToModel(e.Value));
 }
-
-/// <summary>A body that parses as protobuf but holds a value Kubernetes would reject while decoding.</summary>
-internal sealed class MalformedBodyException(string message) : Exception(message);

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Api.Http;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Protobuf;

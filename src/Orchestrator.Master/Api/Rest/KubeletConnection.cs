@@ -14,9 +14,18 @@ internal sealed record KubeletCredentials(string Token);
 /// status.daemonEndpoints.kubeletEndpoint.Port — and the container a request means, with the API server's
 /// errors for a pod without a node or an ambiguous container. Used by the log, exec and port-forward relays.
 /// </summary>
-internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials)
+internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials, KubeletTimeouts timeouts)
 {
-    public static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
+    /// <summary>The client for node requests: connecting is bounded here, the rest by the callers
+    /// (<see cref="KubeletTimeouts"/>).</summary>
+    public HttpClient Http { get; } = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = timeouts.Connect })
+        { Timeout = Timeout.InfiniteTimeSpan };
+
+    public KubeletTimeouts Timeouts => timeouts;
+
+    /// <summary>What a node that does not answer in time gets as a Status.</summary>
+    public ApiException NoAnswer(string? node, string what) =>
+        ApiException.Timeout($"the node {node} did not answer {what} within {KubeletTimeouts.Seconds(timeouts.Response)}");
 
     public string Token => credentials.Token;
 
