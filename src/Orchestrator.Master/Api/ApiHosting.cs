@@ -44,12 +44,13 @@ internal static class ApiHosting
         return builder;
     }
 
-    /// <summary>Kestrel's part of the request bounds (<see cref="BodyLimits"/>): bodies over kube-apiserver's 3 MiB are
-    /// refused while they arrive, bodies trickling in under 240 bytes/s (after 5 s) end with 408, and headers must come
-    /// within 30 s. The API answers each of these with a Status where the request got that far.</summary>
+    /// <summary>Kestrel's part of the request bounds (<see cref="BodyLimits"/>): bodies trickling in under 240 bytes/s
+    /// (after 5 s) end with 408 and headers must come within 30 s. The API refuses bodies over 3 MiB (413) itself;
+    /// Kestrel's own limit is four times that, so that after the 413 it reads and drops the rest of a body the client is
+    /// still sending, and the client gets to read the answer instead of a reset connection.</summary>
     public static void LimitRequests(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits)
     {
-        limits.MaxRequestBodySize = BodyLimits.MaxBodyBytes;
+        limits.MaxRequestBodySize = 4 * BodyLimits.MaxBodyBytes;
         limits.MinRequestBodyDataRate = new(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
     }

@@ -71,6 +71,20 @@ public sealed class PathAndAnswerTests : IAsyncLifetime
         Assert.Equal(before, await Everything());
     }
 
+    [Theory]
+    [InlineData("/healthz/../api/v1/secrets")]
+    [InlineData("/livez/%2e%2e/api/v1/secrets")]
+    [InlineData("/readyz/./../api/v1/secrets")]
+    public async Task A_health_path_that_climbs_out_is_no_anonymous_health_check(string path)
+    {
+        var uri = new Uri(_server.Address! + path.TrimStart('/'), new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var anonymous = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+        using var response = await anonymous.GetAsync(uri);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using var healthy = await anonymous.GetAsync(new Uri(_server.Address!, "healthz/ping"));
+        Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+    }
+
     [Fact]
     public async Task Dot_names_in_bodies_and_selectors_address_nothing()
     {

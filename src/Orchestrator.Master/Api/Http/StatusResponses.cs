@@ -32,12 +32,57 @@ internal static class StatusResponses
         ["code"] = code,
     };
 
+    private static readonly System.Text.Json.JsonWriterOptions StreamOptions = new() { Encoder = ObjectJson.WriteOptions.Encoder };
+
+    /// <summary>Writes the Status straight to the response: a refusal can name many causes (an object with 50,000 invalid
+    /// labels), and building it as a tree and a string first would cost many times its size.</summary>
     public static async Task WriteAsync(HttpContext context, ApiException error)
     {
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(ObjectJson.Write(Failure(error)), context.RequestAborted);
+        var ct = context.RequestAborted;
+        await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, StreamOptions);
+        writer.WriteStartObject();
+        writer.WriteString("kind", "Status");
+        writer.WriteString("apiVersion", "v1");
+        writer.WriteStartObject("metadata");
+        writer.WriteEndObject();
+        writer.WriteString("status", "Failure");
+        writer.WriteString("message", error.Message);
+        writer.WriteString("reason", error.Reason);
+        if (error.Details is { } details)
+        {
+            writer.WriteStartObject("details");
+            WriteIfSet(writer, "name", details.Name);
+            WriteIfSet(writer, "group", details.Group);
+            WriteIfSet(writer, "kind", details.Kind);
+            WriteIfSet(writer, "uid", details.Uid);
+            if (details.Causes is { Count: > 0 } causes)
+            {
+                writer.WriteStartArray("causes");
+                foreach (var cause in causes)
+                {
+                    writer.WriteStartObject();
+                    WriteIfSet(writer, "reason", cause.Reason);
+                    WriteIfSet(writer, "message", cause.Message);
+                    WriteIfSet(writer, "field", cause.Field);
+                    writer.WriteEndObject();
+                    if (writer.BytesPending > 32 * 1024) await writer.FlushAsync(ct);
+                }
+                writer.WriteEndArray();
+            }
+            if (details.RetryAfterSeconds is { } retry) writer.WriteNumber("retryAfterSeconds", retry);
+            writer.WriteEndObject();
+        }
+        writer.WriteNumber("code", error.Code);
+        writer.WriteEndObject();
+        await writer.FlushAsync(ct);
+    }
+
+    private static void WriteIfSet(System.Text.Json.Utf8JsonWriter writer, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value)) writer.WriteString(name, value);
     }
 
     /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status. A 500 names no internal
