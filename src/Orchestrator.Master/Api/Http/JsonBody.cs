@@ -38,10 +38,10 @@ internal static class JsonBody
     {
         var duplicates = new List<string>();
         var reader = new Utf8JsonReader(body, ReaderOptions);
-        // One entry per open container: the names seen (null for arrays), the path, and the element index.
-        var names = new Stack<HashSet<string>?>();
-        var paths = new Stack<string>();
-        var indexes = new Stack<int>();
+        // One entry per open container: how it was reached (a field name, or an index in its parent list), the
+        // names it has (made at the first name), and the index of its next element. A path is spelled out only for a
+        // duplicate, so that a body of a million small objects costs no million strings.
+        var open = new List<(string? Name, int Index, HashSet<string>? Seen, int Next)>();
         string? pendingName = null;
         try
         {
@@ -54,28 +54,26 @@ internal static class JsonBody
                 {
                     case JsonTokenType.PropertyName:
                         pendingName = reader.GetString()!;
-                        if (!names.Peek()!.Add(pendingName)) duplicates.Add(Join(paths.Peek(), pendingName));
+                        var top = open[^1];
+                        top.Seen ??= new HashSet<string>(StringComparer.Ordinal);
+                        if (!top.Seen.Add(pendingName)) duplicates.Add(Join(PathOf(open), pendingName));
+                        open[^1] = top;
                         break;
                     case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                        var path = ChildPath(paths, indexes, pendingName);
-                        names.Push(reader.TokenType == JsonTokenType.StartObject ? new HashSet<string>(StringComparer.Ordinal) : null);
-                        paths.Push(path);
-                        indexes.Push(0);
+                        open.Add((pendingName, open.Count > 0 ? open[^1].Next : 0, null, 0));
                         pendingName = null;
                         break;
                     case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        names.Pop();
-                        paths.Pop();
-                        indexes.Pop();
-                        Advance(indexes);
+                        open.RemoveAt(open.Count - 1);
+                        Advance(open);
                         break;
                     case JsonTokenType.String:
                         reader.GetString(); // validates the UTF-8 of the value now, not when something reads it
-                        Advance(indexes);
+                        Advance(open);
                         pendingName = null;
                         break;
                     default:
-                        Advance(indexes);
+                        Advance(open);
                         pendingName = null;
                         break;
                 }
@@ -92,15 +90,24 @@ internal static class JsonBody
         return duplicates;
     }
 
-    private static string ChildPath(Stack<string> paths, Stack<int> indexes, string? name)
+    private static void Advance(List<(string? Name, int Index, HashSet<string>? Seen, int Next)> open)
     {
-        if (paths.Count == 0) return "";
-        return name is not null ? Join(paths.Peek(), name) : $"{paths.Peek()}[{indexes.Peek()}]";
+        if (open.Count == 0) return;
+        var top = open[^1];
+        top.Next++;
+        open[^1] = top;
     }
 
-    private static void Advance(Stack<int> indexes)
+    /// <summary>"spec.containers[1].ports": the path of the innermost open container.</summary>
+    private static string PathOf(List<(string? Name, int Index, HashSet<string>? Seen, int Next)> open)
     {
-        if (indexes.Count > 0) indexes.Push(indexes.Pop() + 1);
+        var path = new System.Text.StringBuilder();
+        for (var i = 1; i < open.Count; i++)
+        {
+            if (open[i].Name is { } name) path.Append(path.Length == 0 ? "" : ".").Append(name);
+            else path.Append('[').Append(open[i].Index).Append(']');
+        }
+        return path.ToString();
     }
 
     private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
