@@ -171,8 +171,15 @@ internal sealed class FakeRuntime : IContainerRuntime
     /// <summary>When set, setting up the pod's volumes fails with it (a hostPath of the wrong type).</summary>
     public VolumeSetupException? VolumeFailure { get; set; }
 
-    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, CancellationToken ct = default) =>
-        VolumeFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    /// <summary>The newest projected volumes each pod's supervisor asked for, by pod uid.</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<ProjectedVolume>> Projections { get; } = new();
+
+    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default)
+    {
+        if (VolumeFailure is { } failure) return Task.FromException(failure);
+        Projections[pod.Metadata.Uid] = projections;
+        return Task.CompletedTask;
+    }
 
     /// <summary>When set, creating a container fails with what it returns for the request (null: created).</summary>
     public Func<ContainerRequest, Exception?>? CreateFailure { get; set; }
