@@ -92,7 +92,12 @@ internal static partial class ContainerEnvironment
         {
             var value = env.Value ?? "";
             if (value.Length > 0) value = Expand(value, new EnvLookup(values, services));
-            else if (env.ValueFrom is { } from) value = ValueFrom(pod, container, from, sources, ns);
+            else if (env.ValueFrom is { } from)
+            {
+                // an optional reference that is missing leaves the variable unset (the kubelet's continue)
+                if (ValueFrom(pod, container, from, sources, ns) is not { } resolved) continue;
+                value = resolved;
+            }
             Set(env.Name, value);
         }
 
@@ -101,7 +106,7 @@ internal static partial class ContainerEnvironment
         return new ResolvedEnvironment(result, warnings);
     }
 
-    private static string ValueFrom(V1Pod pod, V1Container container, V1EnvVarSource from, EnvironmentSources sources, string ns)
+    private static string? ValueFrom(V1Pod pod, V1Container container, V1EnvVarSource from, EnvironmentSources sources, string ns)
     {
         if (from.FieldRef is { } fieldRef)
             return FieldValue(pod, fieldRef.FieldPath, sources.NodeName, sources.HostAddress, sources.PodIp ?? "")
@@ -112,17 +117,17 @@ internal static partial class ContainerEnvironment
         {
             var cm = sources.Configs?.ConfigMap(ns, cmKey.Name);
             if (cm is null)
-                return cmKey.Optional == true ? "" : throw new ContainerConfigException($"configmap \"{cmKey.Name}\" not found");
+                return cmKey.Optional == true ? null : throw new ContainerConfigException($"configmap \"{cmKey.Name}\" not found");
             if (cm.Data?.TryGetValue(cmKey.Key, out var value) == true) return value;
-            return cmKey.Optional == true ? "" : throw new ContainerConfigException($"couldn't find key {cmKey.Key} in ConfigMap {ns}/{cmKey.Name}");
+            return cmKey.Optional == true ? null : throw new ContainerConfigException($"couldn't find key {cmKey.Key} in ConfigMap {ns}/{cmKey.Name}");
         }
         if (from.SecretKeyRef is { } secretKey)
         {
             var secret = sources.Configs?.Secret(ns, secretKey.Name);
             if (secret is null)
-                return secretKey.Optional == true ? "" : throw new ContainerConfigException($"secret \"{secretKey.Name}\" not found");
+                return secretKey.Optional == true ? null : throw new ContainerConfigException($"secret \"{secretKey.Name}\" not found");
             if (secret.Data?.TryGetValue(secretKey.Key, out var bytes) == true) return Encoding.UTF8.GetString(bytes);
-            return secretKey.Optional == true ? "" : throw new ContainerConfigException($"couldn't find key {secretKey.Key} in Secret {ns}/{secretKey.Name}");
+            return secretKey.Optional == true ? null : throw new ContainerConfigException($"couldn't find key {secretKey.Key} in Secret {ns}/{secretKey.Name}");
         }
         return "";
     }
