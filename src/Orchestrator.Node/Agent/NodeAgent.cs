@@ -327,17 +327,27 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private void StartSweep()
     {
         if (!_runtimeReady || _desired is null) return;
-        _runtime.ListContainersAsync().PipeTo(Self, success: list => new ContainersListed(list));
+        async Task<ContainersListed> List() => new(await _runtime.ListContainersAsync(), await _runtime.ListPodVolumeOwnersAsync());
+        List().PipeTo(Self);
     }
 
     private void OnContainersListed(ContainersListed listed)
     {
         // pods being stopped remove their own containers; everything else not desired is an orphan
         var stopping = _stopping.Values.ToHashSet();
+        bool Orphaned(string uid) => !_desiredUids.Contains(uid) && !stopping.Contains(uid) && !_supervisors.ContainsKey(uid);
         var orphans = listed.Containers
-            .Where(c => !_desiredUids.Contains(c.PodUid) && !stopping.Contains(c.PodUid) && !_supervisors.ContainsKey(c.PodUid))
+            .Where(c => Orphaned(c.PodUid))
             .OrderBy(c => c.IsSandbox) // a pod's containers before its sandbox, as when a pod stops
             .ToList();
+        // volumes of pods that are gone and have no container left (deleted while this node was down): a secret's files
+        // must not stay on the node
+        var orphanVolumes = (listed.VolumeOwners ?? []).Where(Orphaned).Except(listed.Containers.Select(c => c.PodUid)).ToList();
+        foreach (var uid in orphanVolumes)
+        {
+            _log.Info("Removing the volumes of pod {0}, which is no longer on this node", uid);
+            _runtime.RemovePodVolumesAsync(uid).PipeTo(Self, success: () => new OrphansRemoved(0));
+        }
         if (orphans.Count == 0) return;
         foreach (var orphan in orphans)
             _log.Info("Removing orphan {0} {1} (pod {2}/{3}, uid {4})", orphan.IsSandbox ? "sandbox" : "container", orphan.Id,

@@ -98,6 +98,9 @@ internal sealed class BoundedRuntime(IContainerRuntime inner, RuntimeLimits limi
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) =>
         Call("remove_volumes", t => inner.RemovePodVolumesAsync(podUid, t), ct);
 
+    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
+        Call("list_volumes", inner.ListPodVolumeOwnersAsync, ct);
+
     public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default) =>
         Call("prepare_volumes", t => inner.PrepareVolumesAsync(pod, projections, t), ct);
 

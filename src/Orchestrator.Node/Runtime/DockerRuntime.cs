@@ -451,6 +451,18 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         public void Dispose() => stream.Dispose();
     }
 
+    public async Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default)
+    {
+        var volumes = await _client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{ContainerLabels.Node}={_options.NodeName}"] = true },
+            },
+        }, ct);
+        return (volumes.Volumes ?? []).Select(v => v.Labels is { } labels && labels.TryGetValue(ContainerLabels.PodUid, out var uid) ? uid : null).OfType<string>().Distinct().ToList();
+    }
+
     public async Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
     {
         var volumes = await _client.Volumes.ListAsync(new VolumesListParameters

@@ -51,7 +51,11 @@ internal interface IContainerRuntime
     /// payload writes nothing. Throws <see cref="VolumeSetupException"/> naming the volume that cannot be set up.</summary>
     Task PrepareVolumesAsync(V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default);
 
-    /// <summary>Removes the pod's emptyDir volumes (after its containers are gone); missing ones are fine.</summary>
+    /// <summary>The uids of the pods that have volumes on this node (emptyDir, configMap, secret, …): the orphan sweep
+    /// removes those of pods no longer here (deleted while the node was down).</summary>
+    Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default);
+
+    /// <summary>Removes the pod's volumes (after its containers are gone; a secret's tmpfs unmounted first); missing ones are fine.</summary>
     Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default);
 
     /// <summary>Copies the container's output (stdout and stderr interleaved) to <paramref name="output"/>; with

@@ -39,6 +39,9 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
     public Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("exec_sync", () => inner.ExecAsync(containerId, command, ct));
 
+    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("list_volumes", () => inner.ListPodVolumeOwnersAsync(ct));
+
     public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("prepare_volumes", () => inner.PrepareVolumesAsync(pod, projections, ct));
 

@@ -106,4 +106,18 @@ public sealed class NodeAgentConfigTests : TestKit
         AwaitAssert(() => Assert.Equal("fast",
             System.Text.Encoding.UTF8.GetString(_runtime.Projections[pod.Metadata.Uid].Single().Files.Single().Content)));
     }
+
+    [Fact]
+    public void The_orphan_sweep_removes_the_volumes_of_pods_that_are_gone_and_keeps_those_of_desired_pods()
+    {
+        _runtime.VolumeOwners["deleted-while-down"] = true;
+        var agent = StartRegistered();
+        var pod = TestPods.Pod("web-1");
+        pod.Spec.Volumes = [new V1Volume { Name = "conf", ConfigMap = new V1ConfigMapVolumeSource { Name = "settings" } }];
+        agent.Tell(new PodConfigChanged("node-a", 1, [TestConfig.ConfigMap("settings", ("mode", "slow"))], []), _gateway.Ref);
+        agent.Tell(new DesiredPodsChanged("node-a", 2, [pod]), _gateway.Ref);
+        _gateway.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+
+        AwaitAssert(() => Assert.Equal([pod.Metadata.Uid], _runtime.VolumeOwners.Keys), TimeSpan.FromSeconds(5));
+    }
 }
