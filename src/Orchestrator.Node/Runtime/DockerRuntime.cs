@@ -265,8 +265,9 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             Name = ContainerLabels.ContainerNameFor(r),
             Image = WithDefaultTag(c.Image),
             Env = environment,
-            Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
-            Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
+            // $(VAR) in command and args from the container's environment (the kubelet's ExpandContainerCommandAndArgs)
+            Entrypoint = c.Command is { Count: > 0 } ? c.Command.Select(a => ContainerEnvironment.Expand(a, variables)).ToList() : null,
+            Cmd = c.Args is { Count: > 0 } ? c.Args.Select(a => ContainerEnvironment.Expand(a, variables)).ToList() : null,
             WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
             Labels = ContainerLabels.For(r),
             Tty = c.Tty ?? false,
