@@ -140,7 +140,7 @@ internal static class PodConfigRules
     {
         if (string.IsNullOrEmpty(name)) causes.Add(FieldErrors.Required($"{path}.name"));
         if (string.IsNullOrEmpty(key)) causes.Add(FieldErrors.Required($"{path}.key"));
-        else Kinds_ConfigKey(key, $"{path}.key", causes);
+        else ConfigKeys.Validate($"{path}.key", key, causes);
     }
 
     private static void ValidateItems(IList<V1KeyToPath>? items, string path, List<StoreErrorCause> causes, HashSet<string>? paths = null)
@@ -235,11 +235,5 @@ internal static class PodConfigRules
     {
         if (mode is { } m && (m < 0 || m > 0x1FF))
             causes.Add(FieldErrors.Invalid(path, m, "must be a number between 0 and 0777 (octal), both inclusive"));
-    }
-
-    private static void Kinds_ConfigKey(string key, string path, List<StoreErrorCause> causes)
-    {
-        if (!System.Text.RegularExpressions.Regex.IsMatch(key, "^[-._a-zA-Z0-9]+$"))
-            causes.Add(FieldErrors.Invalid(path, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
     }
 }

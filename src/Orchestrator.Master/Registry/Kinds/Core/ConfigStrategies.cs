@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Validation;
@@ -75,23 +74,4 @@ internal sealed class SecretStrategy : ModelStrategy<V1Secret>
         if (!KubeObjects.SameJson(secret.Data ?? new Dictionary<string, byte[]>(), old.Data ?? new Dictionary<string, byte[]>()))
             causes.Add(FieldErrors.Forbidden("data", ConfigKeys.ImmutableMessage));
     }
-}
-
-/// <summary>Kubernetes' IsConfigMapKey and the size limit of ConfigMaps and Secrets.</summary>
-internal static partial class ConfigKeys
-{
-    public const long MaxSize = 1024 * 1024;
-    public const string ImmutableMessage = "field is immutable when `immutable` is set";
-
-    public static void Validate(string field, string key, List<StoreErrorCause> causes)
-    {
-        if (key.Length > 253) causes.Add(FieldErrors.Invalid(field, key, "must be no more than 253 characters"));
-        if (!Key().IsMatch(key))
-            causes.Add(FieldErrors.Invalid(field, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
-        if (key is "." or "..") causes.Add(FieldErrors.Invalid(field, key, $"must not be '{key}'"));
-        else if (key.StartsWith("..", StringComparison.Ordinal)) causes.Add(FieldErrors.Invalid(field, key, "must not start with '..'"));
-    }
-
-    [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
-    private static partial Regex Key();
 }
