@@ -32,7 +32,8 @@ public sealed class InProcessMaster : IAsyncDisposable
         builder.AddKubernetesApiServer(options);
         builder.Services.AddAkka("bench-api", (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(new StoreOptions(dataDirectory), catalog));
+            .WithObjectStore(new StoreOptions(dataDirectory), catalog)
+            .WithCustomResources(catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

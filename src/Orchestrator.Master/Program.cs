@@ -44,6 +44,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
     .WithObjectStore(new StoreOptions(api.DataDirectory), catalog)
+    .WithCustomResources(catalog)
     .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway, controlPlane.Resync));

@@ -39,7 +39,6 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         var obj = KubeObjects.CloneObject(input);
-        StampTypeMeta(resource, obj);
         var meta = obj.Metadata ??= new V1ObjectMeta();
         var strategy = resource.Strategy;
 
@@ -70,6 +69,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
 
         var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
+        StampTypeMeta(resource, obj);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
         return WritePlan.One(new PlannedWrite(resourceName, obj));
@@ -98,7 +98,6 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         else
         {
             obj = KubeObjects.CloneObject(input);
-            StampTypeMeta(resource, obj);
             var meta = obj.Metadata;
             meta.NamespaceProperty = ns;
             meta.Uid = old.Metadata.Uid;
@@ -111,6 +110,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = strategy.Admit(obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
+            StampTypeMeta(resource, obj);
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
 

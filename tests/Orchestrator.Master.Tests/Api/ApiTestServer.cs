@@ -63,6 +63,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
         var store = system.ActorOf(ObjectStore.Props(catalog, settings), ObjectStore.ActorName);
+        RegistryHosting.StartCustomResources(system, store, catalog);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();

@@ -42,7 +42,8 @@ public sealed class MasterRestartTests : IDisposable
         builder.AddKubernetesApiServer(options);
         builder.Services.AddAkka("restart-" + Guid.NewGuid().ToString("N")[..6], (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(new StoreOptions(_dataDirectory), catalog));
+            .WithObjectStore(new StoreOptions(_dataDirectory), catalog)
+            .WithCustomResources(catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

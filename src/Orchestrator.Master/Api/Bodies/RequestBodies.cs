@@ -53,7 +53,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         }
         var json = ParseJson(body, mediaType, resource.Kind, resource.Version);
         CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
-        ValidateFields(context, json, resource.ObjectType, resource.Kind, resource.Version);
+        ValidateFields(context, json, resource);
         return ObjectJson.FromJson(json, resource);
     }
 
@@ -99,13 +99,28 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
                 $"the kind in the data ({bodyKind}) does not match the expected kind ({kind}) for this resource");
     }
 
+    /// <summary>Field validation of a resource's body: by its description's validator (a custom resource's schema),
+    /// else by its model.</summary>
+    public static void ValidateFields(HttpContext context, JsonObject json, ResourceDescription resource)
+    {
+        if (resource.FieldValidator is { } validator)
+            Report(context, validator.UnknownFields(json), resource.Kind, resource.Version);
+        else
+            ValidateFields(context, json, resource.ObjectType, resource.Kind, resource.Version);
+    }
+
     /// <summary>Applies <c>?fieldValidation=</c>: Strict refuses unknown fields, Warn (and the default) warns, Ignore
     /// ignores them.</summary>
     public static void ValidateFields(HttpContext context, JsonNode json, Type type, string kind, string version)
     {
+        if (context.Request.Query["fieldValidation"].ToString().Equals("Ignore", StringComparison.OrdinalIgnoreCase)) return;
+        Report(context, StrictFieldValidator.UnknownFields(json, type), kind, version);
+    }
+
+    private static void Report(HttpContext context, IReadOnlyList<string> unknown, string kind, string version)
+    {
         var directive = context.Request.Query["fieldValidation"].ToString();
         if (directive.Equals("Ignore", StringComparison.OrdinalIgnoreCase)) return;
-        var unknown = StrictFieldValidator.UnknownFields(json, type);
         if (unknown.Count == 0) return;
         if (directive.Equals("Strict", StringComparison.OrdinalIgnoreCase))
             throw ApiException.BadRequest($"{kind} in version \"{version}\" cannot be handled as a {kind}: " +

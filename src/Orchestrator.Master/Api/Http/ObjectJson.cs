@@ -38,8 +38,14 @@ internal static class ObjectJson
         return result;
     }
 
-    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        ToJson(obj, resource.GroupVersion, resource.Kind);
+    /// <summary>The object as the resource's version shows it: a custom object stored in another version of the same
+    /// resource is shown in this one (conversion None: only apiVersion differs).</summary>
+    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
+    {
+        var json = ToJson(obj, resource.GroupVersion, resource.Kind);
+        if (obj is CustomObject) json["apiVersion"] = resource.GroupVersion;
+        return json;
+    }
 
     /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400.</summary>
     public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource) =>

@@ -73,6 +73,10 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var patch = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
         var dryRun = WriteOptions.DryRun(context);
+        if (mediaType == PatchApplier.StrategicMergePatchType && resource.ObjectType == typeof(CustomObject))
+            throw new ApiException(415, "UnsupportedMediaType",
+                $"the body of the request was in an unknown format - accepted media types include: {PatchApplier.JsonPatchType}, " +
+                $"{PatchApplier.MergePatch}, {PatchApplier.ApplyPatch}");
         if (mediaType == PatchApplier.ApplyPatch && subresource is null)
         {
             await ApplyAsync(context, resource, ns, name, patch, dryRun);
@@ -81,7 +85,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var updated = await PatchLoopAsync(context, resource, ns, name, current =>
         {
             var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch, mediaType);
-            RequestBodies.ValidateFields(context, patched, resource.ObjectType, resource.Kind, resource.Version);
+            RequestBodies.ValidateFields(context, patched.AsObject(), resource);
             var obj = ObjectJson.FromJson(patched, resource);
             WriteOptions.Reconcile(obj, resource, ns, name);
             return obj;
@@ -97,7 +101,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             throw ApiException.BadRequest($"PATCH {context.Request.Path}: fieldManager is required for apply requests");
         var applied = ServerSideApply.ParseBody(body);
         RequestBodies.CheckKind(applied["kind"]?.ToString(), applied["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
-        RequestBodies.ValidateFields(context, applied, resource.ObjectType, resource.Kind, resource.Version);
+        RequestBodies.ValidateFields(context, applied, resource);
         IKubernetesObject<V1ObjectMeta> Build(JsonObject? current)
         {
             var obj = ObjectJson.FromJson(ServerSideApply.Apply(current, applied, manager, responses.Now), resource);
