@@ -46,7 +46,10 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         {
             if (string.IsNullOrEmpty(meta.NamespaceProperty))
                 return WritePlan.Fail(StoreErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
-            if (state.Namespace(meta.NamespaceProperty) is null) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
+            var ns = state.Namespace(meta.NamespaceProperty);
+            if (ns is null) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
+            if (ns.Metadata.DeletionTimestamp is not null)
+                return WritePlan.Fail(StoreErrors.NamespaceTerminating(resource, meta.Name, meta.NamespaceProperty));
         }
         else meta.NamespaceProperty = null;
 
@@ -79,8 +82,6 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
-        if (subresource is not (null or "status"))
-            return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
         var name = input.Metadata?.Name ?? "";
         var ns = resource.Namespaced ? input.Metadata?.NamespaceProperty : null;
         var old = state.Get(resourceName, ns, name);
@@ -91,9 +92,11 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
 
         IKubernetesObject<V1ObjectMeta> obj;
         var strategy = resource.Strategy;
-        if (subresource == "status")
+        if (subresource is not null)
         {
-            obj = strategy.PrepareForStatusUpdate(KubeObjects.CloneObject(input), KubeObjects.CloneObject(old));
+            if (strategy.PrepareForSubresourceUpdate(subresource, KubeObjects.CloneObject(input), KubeObjects.CloneObject(old)) is not { } updated)
+                return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
+            obj = updated;
         }
         else
         {
@@ -118,8 +121,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old);
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
-        if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0)
-            && old.Metadata.Finalizers is { Count: > 0 })
+        if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))
             return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true));
         return WritePlan.One(new PlannedWrite(resourceName, obj));
     }

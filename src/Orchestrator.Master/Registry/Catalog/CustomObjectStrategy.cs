@@ -39,13 +39,23 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
         return !JsonNode.DeepEquals(Content(next, statusIsSubresource), Content(previous, statusIsSubresource));
     }
 
-    public IKubernetesObject<V1ObjectMeta> PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
+    public IKubernetesObject<V1ObjectMeta>? PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
+        IKubernetesObject<V1ObjectMeta> old)
     {
+        if (subresource != "status") return null;
         var (next, stored) = ((CustomObject)obj, (CustomObject)old);
         stored.Fields.Remove("status");
         if (next.Fields["status"] is { } status) stored.Fields["status"] = status.DeepClone();
         return stored;
     }
+
+    public bool HasFinalizers(IKubernetesObject<V1ObjectMeta> obj) => obj.Metadata.Finalizers is { Count: > 0 };
+
+    public void PrepareForDeletion(IKubernetesObject<V1ObjectMeta> marked)
+    {
+    }
+
+    public StoreError? RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored) => null;
 
     public IReadOnlyList<StoreErrorCause> Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old,
         IAdmissionContext context)

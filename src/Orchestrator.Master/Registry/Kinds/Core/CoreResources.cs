@@ -13,7 +13,7 @@ internal static class CoreResources
     {
         Group = "", Version = "v1", Resource = "namespaces", Kind = "Namespace", Namespaced = false,
         ObjectType = typeof(V1Namespace), Strategy = new NamespaceStrategy(), Printer = new NamespaceTablePrinter(),
-        ShortNames = ["ns"], Subresources = [Status("Namespace")], SelectableFields = ["status.phase"],
+        ShortNames = ["ns"], Subresources = [Status("Namespace"), new("finalize", null, null, "Namespace", ["update"])], SelectableFields = ["status.phase"],
         ProtobufMessage = "k8s.io.api.core.v1.Namespace",
     };
 
