@@ -4,15 +4,19 @@ set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"
 if [ -f "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
-      -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \) \
-      -not -path '*/obj/*' -not -path '*/bin/*' | head -1)" ]; then
+      -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \
+      -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) \
+      -not -path '*/obj/*' -not -path '*/bin/*' -not -path '*/node_modules/*' -not -path '*/dist/*' | head -1)" ]; then
   say "  build is up to date"
   exit 0
 fi
 mkdir -p "$ORCH_BUILD_DIR"
+ensure_node # the master embeds the dashboard, which npm builds
+# no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
+# files, such as a lock taken around deploy/up.sh
 for project in Master Node Cli; do
   out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
-  dotnet build "$ORCH_ROOT/src/Orchestrator.$project" -c Release -o "$out" -nologo -v quiet >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
+  dotnet build "$ORCH_ROOT/src/Orchestrator.$project" -c Release -o "$out" -nologo -v quiet --disable-build-servers >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
     || { tail -20 "$ORCH_BUILD_DIR/build-$project.log" >&2; die "building Orchestrator.$project failed (log: $ORCH_BUILD_DIR/build-$project.log)"; }
 done
 touch "$stamp"

@@ -26,6 +26,7 @@ internal static class CliApp
         ["down"] = ClusterCommands.Down,
         ["lab"] = ClusterCommands.Lab,
         ["status"] = ctx => StatusCommand.RunAsync(ClusterLayout.FromEnvironment(ctx.Env), ctx.Out),
+        ["dashboard"] = DashboardCommand.Run,
         ["completion"] = CompletionCommand.Run,
     };
 
@@ -54,7 +55,7 @@ internal static class CliApp
                 await stdout.WriteLineAsync(CommandTable.Help(spec));
                 return 0;
             }
-            if (spec.Name is "up" or "down" or "status" && parsed.Positionals.Count > 0)
+            if (spec.Name is "up" or "down" or "status" or "dashboard" && parsed.Positionals.Count > 0)
                 throw new UsageException($"unexpected argument \"{parsed.Positionals[0]}\"");
             return await Handlers[spec.Name](new CommandContext(parsed, stdout, stderr, stdin, env));
         }

@@ -96,7 +96,7 @@ public sealed class CliAppTests
     {
         var (code, overview, _) = await Run(["--help"]);
         Assert.Equal(0, code);
-        foreach (var command in new[] { "run", "expose", "scale", "create", "apply", "get", "describe", "delete", "logs", "up", "down", "status", "completion" })
+        foreach (var command in new[] { "run", "expose", "scale", "create", "apply", "get", "describe", "delete", "logs", "up", "down", "status", "dashboard", "completion" })
             Assert.Contains($"  {command} ", overview);
         var (runCode, run, _) = await Run(["run", "--help"]);
         Assert.Equal(0, runCode);

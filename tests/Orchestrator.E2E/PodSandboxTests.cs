@@ -136,7 +136,9 @@ public sealed class PodSandboxTests(ClusterFixture cluster) : IClassFixture<Clus
         Assert.True(IPAddress.TryParse(podIp, out _), $"podIP '{podIp}'");
         Assert.Equal($"POD_IP={podIp}\n", await Kubectl("logs", job));
         await Kubectl("delete", "pod", job, "--wait=true");
-        Assert.Empty(await Docker("ps", "-aq", "--filter", $"label=io.orchestrator.pod.name={job}"));
+        // the API forgets a finished pod at once; its node removes the containers when it learns of it
+        await cluster.Eventually(async () => Assert.Empty(await Docker("ps", "-aq", "--filter", $"label=io.orchestrator.pod.name={job}")),
+            "the deleted pod's containers removed");
     }
 
     /// <summary>client reaches web on 127.0.0.1, its POD_IP is the pod's IP, its hostname the pod's name; logs and

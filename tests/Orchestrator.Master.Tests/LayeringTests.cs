@@ -12,8 +12,9 @@ public sealed class LayeringTests
     /// the root namespace (Program, ControlPlaneHosting) composes everything.</summary>
     internal static readonly LayerRule Rule = new("Orchestrator.Master",
         ("Diagnostics", []),
-        ("Store/Persistence", ["Diagnostics"]),
-        ("Store", ["Store/Persistence"]),
+        ("Store/Encryption", []),
+        ("Store/Persistence", ["Diagnostics", "Store/Encryption"]),
+        ("Store", ["Store/Persistence", "Store/Encryption"]),
         ("Registry/Validation", ["Store"]),
         ("Registry/Tables", ["Store"]),
         ("Registry/Catalog", ["Registry/Validation", "Registry/Tables"]),
@@ -40,7 +41,8 @@ public sealed class LayeringTests
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),
         ("Api", ["Api/Discovery", "Api/Security"]),
-        ("", ["Api", "Controllers", "Scheduling", "Nodes"]));
+        ("Ui", ["Api"]),
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -22,12 +22,15 @@ internal sealed class ApiConnection : IDisposable
     public Kubernetes Client { get; }
     public string Server { get; }
     public string Namespace { get; }
+    /// <summary>The kubeconfig user's bearer token, when it has one (the dashboard signs in with it).</summary>
+    public string? AccessToken { get; }
 
-    private ApiConnection(Kubernetes client, string server, string ns)
+    private ApiConnection(Kubernetes client, string server, string ns, string? accessToken)
     {
         Client = client;
         Server = server;
         Namespace = ns;
+        AccessToken = accessToken;
     }
 
     public static ApiConnection Open(ParsedArgs args, Func<string, string?>? env = null)
@@ -55,7 +58,7 @@ internal sealed class ApiConnection : IDisposable
             throw new CliException($"error: cannot read kubeconfig {path}: {e.Message}");
         }
         var ns = args.Get("namespace") ?? config.Namespace ?? "default";
-        return new ApiConnection(new Kubernetes(config), config.Host.TrimEnd('/'), ns);
+        return new ApiConnection(new Kubernetes(config), config.Host.TrimEnd('/'), ns, string.IsNullOrEmpty(config.AccessToken) ? null : config.AccessToken);
     }
 
     private static string? FirstExisting(string? kubeconfigVar) =>

@@ -82,6 +82,13 @@ internal static class CommandTable
             ["orchctl lab up --nodes 3", "orchctl lab kill-node lab-node-1", "orchctl lab pause-node lab-node-2", "orchctl lab resume-node lab-node-2",
              "orchctl lab restart-master", "orchctl lab add-node", "orchctl lab down --purge"]),
         new("status", "orchctl status", "What runs, where, and whether the API answers.", []),
+        new("dashboard", "orchctl dashboard [--with-token] [--no-open]",
+            "Print the web dashboard's URL (https://API/ui/) and open it when a browser is available.",
+            [
+                new("with-token", null, null, "Print (and open) a link that signs in with the kubeconfig user's token."),
+                new("no-open", null, null, "Only print the URL, even when a browser is available."),
+            ],
+            ["orchctl dashboard", "orchctl dashboard --with-token --no-open"]),
         new("completion", "orchctl completion bash|zsh", "Print the shell's completion script: source <(orchctl completion bash), or zsh.", [],
             ["source <(orchctl completion bash)", "source <(orchctl completion zsh)"]),
     ];

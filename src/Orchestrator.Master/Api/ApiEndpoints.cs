@@ -34,16 +34,13 @@ internal static class ApiEndpoints
         services.AddSingleton<ISubresourceHandler, PodPortForward>();
         services.AddSingleton<ISubresourceHandler, PodBinding>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();
+        services.AddSingleton<NodeProxy>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapKubernetesApi(this IEndpointRouteBuilder app)
     {
-        foreach (var health in new[] { "/healthz", "/livez", "/readyz" })
-        {
-            app.MapGet(health, () => Results.Text("ok"));
-            app.MapGet(health + "/{**check}", () => Results.Text("ok"));
-        }
+        app.MapHealth();
         Map(app, "/version", DiscoveryEndpoints.VersionAsync);
         Map(app, "/openapi/v2", DiscoveryEndpoints.OpenApiV2Async);
         Map(app, "/openapi/v3", DiscoveryEndpoints.OpenApiRootAsync);
@@ -52,6 +49,11 @@ internal static class ApiEndpoints
         Map(app, "/apis", DiscoveryEndpoints.GroupsAsync);
         Map(app, "/api/{**rest}", DispatchAsync);
         Map(app, "/apis/{**rest}", DispatchAsync);
+        // nodes/{name}/proxy/{path}: the path after "proxy" is the node's, so it is routed before the generic dispatch
+        Map(app, "/api/v1/nodes/{name}/proxy/{**path}", c => c.RequestServices.GetRequiredService<NodeProxy>()
+            .HandleAsync(c, c.Request.RouteValues["name"] as string ?? "", c.Request.RouteValues["path"] as string ?? ""));
+        Map(app, "/api/v1/nodes/{name}/proxy", c => c.RequestServices.GetRequiredService<NodeProxy>()
+            .HandleAsync(c, c.Request.RouteValues["name"] as string ?? "", ""));
         app.MapFallback(context => Guard(context, _ => throw ApiException.UnknownPath()));
         return app;
     }

@@ -39,7 +39,8 @@ internal static class ApiHosting
             ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct),
             StoreTimeout));
         builder.Services.AddKubernetesApi();
-        builder.Services.AddSingleton(new Rest.KubeletCredentials(BearerToken.LoadOrCreate(options.DataDirectory)));
+        // the kubelet CA is the composition root's (the NodeGateway issues the nodes' certificates from it)
+        builder.Services.AddSingleton(sp => new Rest.KubeletCredentials(sp.GetRequiredService<Shared.Protocol.KubeletCertificateAuthority>()));
         return builder;
     }
 
@@ -47,6 +48,7 @@ internal static class ApiHosting
     {
         app.UseMiddleware<ApiRequestMetrics>();
         app.UseWebSockets(); // pods/exec
+        app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
         app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
         app.MapKubernetesApi();
         app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics

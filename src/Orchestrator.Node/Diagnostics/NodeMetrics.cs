@@ -26,6 +26,14 @@ internal static class NodeMetrics
     private static readonly Counter RuntimeErrors = Metrics.CreateCounter("kubelet_runtime_operations_errors_total",
         "Container runtime (Docker) operations that failed, by operation.", new CounterConfiguration { LabelNames = ["operation_type"] });
 
+    private static readonly Counter RuntimeTimeouts = Metrics.CreateCounter("orchestrator_runtime_operations_timeouts_total",
+        "Container runtime (Docker) operations that did not answer within their deadline, by operation.",
+        new CounterConfiguration { LabelNames = ["operation_type"] });
+
+    private static readonly Counter RuntimeRefusals = Metrics.CreateCounter("orchestrator_runtime_operations_refused_total",
+        "Container runtime (Docker) operations refused at once because too many were waiting, by operation.",
+        new CounterConfiguration { LabelNames = ["operation_type"] });
+
     private static readonly Counter ProxyRequests = Metrics.CreateCounter("orchestrator_proxy_requests_total",
         "Requests (http) and connections (tcp) proxied per service.", new CounterConfiguration { LabelNames = ["service", "kind"] });
 
@@ -34,6 +42,17 @@ internal static class NodeMetrics
 
     private static readonly Histogram ProxyDuration = Metrics.CreateHistogram("orchestrator_proxy_duration_seconds",
         "Request (http) or connection (tcp) duration.", new HistogramConfiguration { LabelNames = ["service", "kind"], Buckets = ProxyBuckets });
+
+    // endpoints come and go with pods: a series not used for ten minutes is forgotten
+    private static readonly ICollector<ICounter> EndpointRequests = Metrics.WithManagedLifetime(TimeSpan.FromMinutes(10))
+        .CreateCounter("orchestrator_proxy_endpoint_requests_total",
+            "Requests (http) and connections (tcp) proxied per service and endpoint (pod address).", ["service", "kind", "endpoint"])
+        .WithExtendLifetimeOnUse();
+
+    private static readonly ICollector<ICounter> EndpointErrors = Metrics.WithManagedLifetime(TimeSpan.FromMinutes(10))
+        .CreateCounter("orchestrator_proxy_endpoint_errors_total",
+            "Requests answered 5xx or connections that failed, per service and endpoint.", ["service", "kind", "endpoint"])
+        .WithExtendLifetimeOnUse();
 
     public static void PodStarted(TimeSpan sinceFirstSeen) => PodStarts.Observe(Math.Max(0, sinceFirstSeen.TotalSeconds));
 
@@ -59,11 +78,19 @@ internal static class NodeMetrics
     public static async Task RuntimeOperation(string operation, Func<Task> call) =>
         await RuntimeOperation(operation, async () => { await call(); return true; });
 
-    public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed)
+    public static void RuntimeTimedOut(string operation) => RuntimeTimeouts.WithLabels(operation).Inc();
+
+    public static void RuntimeRefused(string operation) => RuntimeRefusals.WithLabels(operation).Inc();
+
+    /// <summary>One proxied request or connection; <paramref name="endpoint"/> is the pod address that took it, when known.</summary>
+    public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed, string? endpoint = null)
     {
         ProxyRequests.WithLabels(service, kind).Inc();
         if (error) ProxyErrors.WithLabels(service, kind).Inc();
         ProxyDuration.WithLabels(service, kind).Observe(elapsed.TotalSeconds);
+        if (endpoint is null) return;
+        EndpointRequests.WithLabels(service, kind, endpoint).Inc();
+        if (error) EndpointErrors.WithLabels(service, kind, endpoint).Inc();
     }
 
     /// <summary>Writes every metric in the Prometheus text format.</summary>

@@ -69,8 +69,9 @@ internal static class ServiceProxyHosting
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await next();
-                var service = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
-                Diagnostics.NodeMetrics.ProxyRequest(service, "http", context.Response.StatusCode >= 500, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                var proxied = context.GetReverseProxyFeature();
+                Diagnostics.NodeMetrics.ProxyRequest(proxied.Cluster.Config.ClusterId, "http", context.Response.StatusCode >= 500,
+                    System.Diagnostics.Stopwatch.GetElapsedTime(started), proxied.ProxiedDestination?.DestinationId);
             });
             pipeline.UseSessionAffinity();
             pipeline.Use(RetryOnConnectFailure.RememberCandidates);

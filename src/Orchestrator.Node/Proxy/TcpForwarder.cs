@@ -112,7 +112,8 @@ internal sealed class TcpForwarder
         var first = await Task.WhenAny(toBackend, toClient);
         // the client half-closed: let the backend finish its answer; the backend closed: we are done
         if (first == toBackend) await toClient;
-        Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started),
+            backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null);
     }
 
     private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)

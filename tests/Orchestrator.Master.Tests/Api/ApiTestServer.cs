@@ -18,6 +18,8 @@ using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 
+using Orchestrator.Shared.Protocol;
+
 namespace Orchestrator.Master.Tests.Api;
 
 /// <summary>
@@ -34,9 +36,10 @@ internal sealed class ApiTestServer : IAsyncDisposable
         """;
 
     private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory,
-        ResourceCatalog catalog)
+        ResourceCatalog catalog, StoreHealth health)
     {
         Catalog = catalog;
+        Health = health;
         System = system;
         Store = store;
         App = app;
@@ -49,20 +52,26 @@ internal sealed class ApiTestServer : IAsyncDisposable
     /// <summary>The resources served (the store and the API share it).</summary>
     public ResourceCatalog Catalog { get; }
     public IActorRef Store { get; }
+    /// <summary>What the store reports to /readyz.</summary>
+    public StoreHealth Health { get; }
     public WebApplication App { get; }
     public HttpClient Client { get; }
     public string DataDirectory { get; }
     public string Token => BearerToken.LoadOrCreate(DataDirectory);
-    /// <summary>What the relays (logs, exec, port-forward) present to a node's kubelet endpoint.</summary>
-    public const string KubeletToken = "kubelet-test-token";
+    /// <summary>The kubelet CA of every test server: the relays (logs, exec, port-forward) present its client certificate
+    /// and accept only node certificates it issued.</summary>
+    public static readonly KubeletCertificateAuthority KubeletCa = new(KubeletCertificateAuthority.CreateCertificate());
     public Uri? Address { get; private set; }
 
-    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null)
+    /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>
+    public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
+        (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
-        var store = system.ActorOf(ObjectStore.Props(catalog, settings), ObjectStore.ActorName);
+        var health = new StoreHealth();
+        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health), ObjectStore.ActorName);
         RegistryHosting.StartCustomResources(system, store, catalog);
 
         var builder = WebApplication.CreateBuilder();
@@ -78,9 +87,12 @@ internal sealed class ApiTestServer : IAsyncDisposable
         }
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
+        builder.Services.AddSingleton(health);
         builder.Services.AddKubernetesApi();
-        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
+        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
+        beforeApi?.Services(builder.Services);
         var app = builder.Build();
+        beforeApi?.App(app);
         app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0));
         await app.StartAsync();
 
@@ -96,7 +108,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         {
             client = app.GetTestClient();
         }
-        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog) { Address = address };
+        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog, health) { Address = address };
+        for (var waited = 0; !health.Ready && waited < 20_000; waited += 20) await Task.Delay(20);
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         return server;
     }

@@ -33,7 +33,7 @@ internal sealed class ApiException(int code, string reason, string message, V1St
             $"application/json, application/yaml, application/vnd.kubernetes.protobuf (got \"{contentType}\")");
 
     public static ApiException TooLarge(long limit) =>
-        new(413, "RequestEntityTooLarge", $"the request body is larger than the server's limit of {limit} bytes");
+        new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit}");
 
     public static ApiException Invalid(ResourceDescription resource, string name, string field, string message) =>
         new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {field}: {message}",

@@ -16,8 +16,9 @@ internal static class StatusResponses
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = error.Message,
-            ["reason"] = error.Reason,
         };
+        // An empty reason (StatusReasonUnknown) is left out, as Kubernetes' omitempty does.
+        if (error.Reason.Length > 0) status["reason"] = error.Reason;
         if (error.Details is not null) status["details"] = JsonNode.Parse(KubeObjects.Serialize(error.Details));
         status["code"] = error.Code;
         return status;

@@ -1,0 +1,27 @@
+using Orchestrator.Node.Diagnostics;
+using Prometheus;
+
+namespace Orchestrator.Node.Tests.Proxy;
+
+public sealed class ProxyMetricsTests
+{
+    [Fact]
+    public async Task Requests_are_counted_per_endpoint_beside_the_per_service_totals()
+    {
+        const string service = "metrics-test/web:80"; // the registry is the process's: a service no other test uses
+        NodeMetrics.ProxyRequest(service, "http", error: false, TimeSpan.FromMilliseconds(3), "172.28.0.2:80");
+        NodeMetrics.ProxyRequest(service, "http", error: true, TimeSpan.FromMilliseconds(3), "172.28.0.2:80");
+        NodeMetrics.ProxyRequest(service, "http", error: false, TimeSpan.FromMilliseconds(3), "172.28.0.3:80");
+        NodeMetrics.ProxyRequest(service, "http", error: true, TimeSpan.FromMilliseconds(3)); // no backend answered
+
+        using var stream = new MemoryStream();
+        await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(stream);
+        var text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+
+        Assert.Contains("orchestrator_proxy_requests_total{service=\"metrics-test/web:80\",kind=\"http\"} 4\n", text);
+        Assert.Contains("orchestrator_proxy_endpoint_requests_total{service=\"metrics-test/web:80\",kind=\"http\",endpoint=\"172.28.0.2:80\"} 2\n", text);
+        Assert.Contains("orchestrator_proxy_endpoint_requests_total{service=\"metrics-test/web:80\",kind=\"http\",endpoint=\"172.28.0.3:80\"} 1\n", text);
+        Assert.Contains("orchestrator_proxy_endpoint_errors_total{service=\"metrics-test/web:80\",kind=\"http\",endpoint=\"172.28.0.2:80\"} 1\n", text);
+        Assert.Contains("# TYPE orchestrator_proxy_endpoint_requests_total counter\n", text);
+    }
+}
