@@ -171,3 +171,32 @@ public sealed class CustomResourceList
     [System.Text.Json.Serialization.JsonPropertyName("items")]
     public List<System.Text.Json.Nodes.JsonObject> Items { get; set; } = [];
 }
+
+/// <summary>ServiceAccounts through the generic registry: CRUD with the official client, kubectl's table, and no
+/// TokenRequest (the <c>token</c> subresource is not served).</summary>
+public sealed class ServiceAccountApiTests(NamespaceLifecycleFixture fixture) : IClassFixture<NamespaceLifecycleFixture>
+{
+    [Fact]
+    public async Task Service_accounts_are_served_with_their_table_and_without_a_token_subresource()
+    {
+        var name = $"sa-{Guid.NewGuid():N}"[..12];
+        var created = await fixture.Client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            Secrets = [new V1ObjectReference { Name = "pull", Kind = "Secret" }],
+        }, "default");
+        Assert.Equal("pull", Assert.Single(created.Secrets).Name);
+        Assert.Null(created.Secrets[0].Kind);
+
+        var (status, table) = await fixture.Server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/default/serviceaccounts/{name}",
+            accept: "application/json;as=Table;v=v1;g=meta.k8s.io");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["Name", "Secrets", "Age"], table!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.ToString()));
+        Assert.Equal(1, (int)table["rows"]![0]!["cells"]![1]!);
+
+        var (token, _) = await fixture.Server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/default/serviceaccounts/{name}/token",
+            """{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}""");
+        Assert.Equal(HttpStatusCode.NotFound, token);
+        await fixture.Client.CoreV1.DeleteNamespacedServiceAccountAsync(name, "default");
+    }
+}
