@@ -12,7 +12,8 @@ internal static class StoreErrors
     public static StoreError NotFound(IStoredResource r, string name) =>
         new(404, "NotFound", $"{QualifiedResource(r)} \"{name}\" not found");
 
-    public static StoreError NamespaceNotFound(string ns) => new(404, "NotFound", $"namespaces \"{ns}\" not found");
+    public static StoreError NamespaceNotFound(string ns) =>
+        new(404, "NotFound", $"namespaces \"{ns}\" not found", Subject: new StoreErrorSubject("", "namespaces", ns));
 
     /// <summary>403: the NamespaceLifecycle admission's refusal of new content in a namespace being deleted.</summary>
     public static StoreError NamespaceTerminating(IStoredResource r, string? name, string ns)

@@ -86,8 +86,9 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         var ns = resource.Namespaced ? input.Metadata?.NamespaceProperty : null;
         var old = state.Get(resourceName, ns, name);
         if (old is null) return WritePlan.Fail(StoreErrors.NotFound(resource, name));
+        // resourceVersion "0" is no precondition: Kubernetes parses it as 0, an unconditional update.
         var expected = input.Metadata!.ResourceVersion;
-        if (!string.IsNullOrEmpty(expected) && expected != old.Metadata.ResourceVersion)
+        if (expected is { Length: > 0 } and not "0" && expected != old.Metadata.ResourceVersion)
             return WritePlan.Fail(StoreErrors.Conflict(resource, name));
 
         IKubernetesObject<V1ObjectMeta> obj;

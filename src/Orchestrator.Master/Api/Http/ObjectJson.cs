@@ -62,7 +62,7 @@ internal static class ObjectJson
         {
             var version = resource?.Version ?? "v1";
             throw ApiException.BadRequest(
-                $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {e.Message}");
+                $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {GoJsonErrors.Describe(e, json, type)}");
         }
     }
 

@@ -32,7 +32,9 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     public async Task ListAsync(HttpContext context, ResourceDescription resource, string? ns)
     {
         var query = ListQuery.From(context, resource);
-        if (QueryParameters.Bool(context, "watch"))
+        var isWatch = QueryParameters.Bool(context, "watch");
+        query.Validate(context, isWatch);
+        if (isWatch)
         {
             Require(resource, "watch");
             await watch.WatchAsync(context, resource, ns, query);
@@ -165,6 +167,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     {
         Require(resource, "deletecollection");
         var query = ListQuery.From(context, resource) with { Limit = 0, ContinueAfter = null };
+        query.Validate(context, watch: false);
         var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
         var (matching, metadata) = query.Select(listed);
