@@ -74,6 +74,9 @@ public sealed class NamespaceLifecycleTests(ClusterFixture cluster, ITestOutputH
                 "apply", "-n", ns, "-f", "-")).ExitCode);
             await K("create", "serviceaccount", "builder", "-n", ns);
             await K("create", "configmap", "settings", "-n", ns, "--from-literal=a=b");
+            // Held by a finalizer of its own, this one keeps the namespace Terminating until the test lets it go.
+            Assert.Equal(0, (await KIn("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, finalizers: [e2e.example.com/hold]}\n",
+                "apply", "-n", ns, "-f", "-")).ExitCode);
             await K("create", "deployment", "web", "-n", ns, "--image=orchestrator/http-server");
             await cluster.Eventually(async () => Assert.Contains("Running", await K("get", "pods", "-n", ns)),
                 "the deployment's pod running", TimeSpan.FromSeconds(90));
@@ -84,6 +87,13 @@ public sealed class NamespaceLifecycleTests(ClusterFixture cluster, ITestOutputH
             Assert.NotEqual(0, refused.ExitCode);
             Assert.Contains($"unable to create new content in namespace {ns} because it is being terminated", refused.Error);
 
+            await cluster.Eventually(async () => Assert.Equal("held", await K("get", "configmaps", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}")),
+                "everything but the held ConfigMap deleted", TimeSpan.FromSeconds(90));
+            Assert.Equal("", await K("get", $"widgets.{group},serviceaccounts,deployments,pods", "-n", ns, "-o", "name"));
+            Assert.Contains("Some finalizers are remaining: e2e.example.com/hold in 1 resource instances",
+                await K("get", "namespace", ns, "-o", "jsonpath={.status.conditions[?(@.type==\"NamespaceFinalizersRemaining\")].message}"));
+
+            await K("patch", "configmap", "held", "-n", ns, "--type=merge", "-p", """{"metadata":{"finalizers":null}}""");
             await K("wait", "--for=delete", $"namespace/{ns}", "--timeout=120s");
             Assert.Contains("NotFound", (await Run("get", "namespace", ns)).Error);
             Assert.Equal("", await K("get", $"widgets.{group},configmaps,serviceaccounts,deployments,pods", "-n", ns, "-o", "name"));

@@ -28,6 +28,7 @@ internal static class ApiEndpoints
         services.AddSingleton<SubresourceHandlers>();
         services.AddSingleton<IResourceView, EndpointSliceView>();
         services.AddSingleton<IResourceView, NodeLeaseView>();
+        services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<ISubresourceHandler, PodLogs>();
         services.AddSingleton<ISubresourceHandler, PodExec>();
@@ -73,6 +74,7 @@ internal static class ApiEndpoints
         if (parts is ["apis", var groupOnly]) return RequireGet(method, () => DiscoveryEndpoints.GroupAsync(context, groupOnly));
 
         var info = RequestInfo.Parse(path) ?? throw ApiException.UnknownPath();
+        info.CheckNames();
         if (info.IsGroupVersionRoot)
             return RequireGet(method, () => DiscoveryEndpoints.GroupVersionAsync(context, info.Group, info.Version));
 

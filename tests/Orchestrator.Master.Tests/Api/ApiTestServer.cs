@@ -65,7 +65,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
 
     /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
-        (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null)
+        (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null,
+        Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
@@ -79,7 +80,11 @@ internal sealed class ApiTestServer : IAsyncDisposable
         if (https)
         {
             var certificate = ServingCertificates.LoadOrCreate(dataDirectory, "127.0.0.1");
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                ApiHosting.LimitRequests(k.Limits);
+                k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
+            });
         }
         else
         {
@@ -88,6 +93,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddSingleton(health);
+        if (kubeletTimeouts is not null) builder.Services.AddSingleton(kubeletTimeouts);
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         beforeApi?.Services(builder.Services);

@@ -14,12 +14,20 @@ namespace Orchestrator.Master.Api.Rest;
 /// limit/continue paging (pages are cut from a fresh list sorted by namespace and name; the continue token
 /// carries the last key served).
 /// </summary>
-internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter,
-    string ResourceVersion = "", string ResourceVersionMatch = "")
+internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter)
 {
+    /// <summary><c>resourceVersion</c> and <c>resourceVersionMatch</c> of a list (Exact is served only for the
+    /// current version: no older lists are kept).</summary>
+    public long? ResourceVersion { get; init; }
+    public string ResourceVersionMatch { get; init; } = "";
+
     public static ListQuery From(HttpContext context, ResourceDescription resource)
     {
         var query = context.Request.Query;
+        var watching = QueryParameters.Bool(query, "watch");
+        var resourceVersion = ParseResourceVersion(context);
+        var match = query["resourceVersionMatch"].ToString();
+        ValidateOptions(query, watching, resourceVersion, match);
         LabelSelector labels;
         try
         {
@@ -34,83 +42,75 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         if (query["limit"].ToString() is { Length: > 0 } limitText && (!int.TryParse(limitText, out limit) || limit < 0))
             throw ApiException.BadRequest($"invalid limit \"{limitText}\"");
         var continueAfter = query["continue"].ToString() is { Length: > 0 } token ? DecodeContinue(token) : null;
-        return new ListQuery(labels, fields, limit, continueAfter, query["resourceVersion"].ToString(),
-            query["resourceVersionMatch"].ToString());
+        if (query["timeoutSeconds"].ToString() is { Length: > 0 } timeoutText && !long.TryParse(timeoutText, out _))
+            throw ApiException.BadRequest($"strconv.ParseInt: parsing \"{timeoutText}\": invalid syntax");
+        return new ListQuery(labels, fields, limit, continueAfter) { ResourceVersion = resourceVersion, ResourceVersionMatch = match };
     }
 
     /// <summary>
-    /// The API server's checks of list options (ValidateListOptions): resourceVersionMatch only with a resourceVersion,
-    /// never with continue, Exact or NotOlderThan (Exact not for "0"); on a watch only NotOlderThan and only with
-    /// sendInitialEvents; sendInitialEvents only on a watch. A violation is 422 Invalid naming ListOptions.
+    /// The API server's checks of list options (ValidateListOptions), the first violation as 422 Invalid naming
+    /// ListOptions: on a list, resourceVersionMatch only with a resourceVersion and never with continue, Exact or
+    /// NotOlderThan (Exact not for "0"), and no sendInitialEvents; on a watch, resourceVersionMatch only NotOlderThan and
+    /// only with sendInitialEvents, which needs it.
     /// </summary>
-    public void Validate(HttpContext context, bool watch)
+    private static void ValidateOptions(IQueryCollection query, bool watching, long? resourceVersion, string match)
     {
-        var query = context.Request.Query;
         var sendInitialEvents = query.ContainsKey("sendInitialEvents");
         var continued = query["continue"].ToString().Length > 0;
-        var errors = new List<(string Field, string Reason, string Message)>();
-        void Forbidden(string field, string message) => errors.Add((field, "FieldValueForbidden", $"Forbidden: {message}"));
-        var match = ResourceVersionMatch;
-        if (watch)
+        string? problem;
+        if (watching)
         {
-            if (sendInitialEvents && match != "NotOlderThan")
-                Forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
-            if (match.Length > 0)
-            {
-                if (!sendInitialEvents)
-                    Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
-                if (match != "NotOlderThan")
-                    errors.Add(("resourceVersionMatch", "FieldValueNotSupported",
-                        $"Unsupported value: \"{match}\": supported values: \"NotOlderThan\""));
-                if (continued) Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided");
-            }
+            problem = sendInitialEvents && match != "NotOlderThan"
+                    ? "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+                : match.Length == 0 ? null
+                : !sendInitialEvents ? "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+                : match != "NotOlderThan" ? $"Unsupported value: \"{match}\": supported values: \"NotOlderThan\""
+                : continued ? "Forbidden: resourceVersionMatch is forbidden when continue is provided"
+                : null;
         }
         else
         {
-            if (match.Length > 0)
-            {
-                if (ResourceVersion.Length == 0)
-                    Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided");
-                if (continued) Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided");
-                if (match is not ("Exact" or "NotOlderThan"))
-                    errors.Add(("resourceVersionMatch", "FieldValueNotSupported",
-                        $"Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\", \"\""));
-                if (match == "Exact" && ResourceVersion == "0")
-                    Forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
-            }
-            if (sendInitialEvents) Forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list");
+            problem = match.Length == 0 ? null
+                : resourceVersion is null ? "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                : continued ? "Forbidden: resourceVersionMatch is forbidden when continue is provided"
+                : match is not ("Exact" or "NotOlderThan") ? $"Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+                : match == "Exact" && resourceVersion == 0 ? "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
+                : null;
+            if (problem is null && sendInitialEvents)
+                throw ApiException.InvalidOptions("ListOptions", "sendInitialEvents", "Forbidden: sendInitialEvents is forbidden for list");
         }
-        if (errors.Count == 0) return;
-        var details = errors.Select(e => $"{e.Field}: {e.Message}").ToList();
-        throw new ApiException(422, "Invalid",
-            $"ListOptions.meta.k8s.io \"\" is invalid: {(details.Count == 1 ? details[0] : $"[{string.Join(", ", details)}]")}",
-            new V1StatusDetails
-            {
-                Group = "meta.k8s.io", Kind = "ListOptions",
-                Causes = errors.Select(e => new V1StatusCause { Field = e.Field, Reason = e.Reason, Message = e.Message }).ToList(),
-            });
+        if (problem is not null) throw ApiException.InvalidOptions("ListOptions", "resourceVersionMatch", problem);
+    }
+
+    /// <summary><c>?resourceVersion=</c> of a get, list or watch: absent, or a non-negative integer (400 otherwise, as
+    /// kube-apiserver's storage answers).</summary>
+    public static long? ParseResourceVersion(HttpContext context)
+    {
+        var text = context.Request.Query["resourceVersion"].ToString();
+        if (text.Length == 0) return null;
+        if (text.All(char.IsAsciiDigit) && ulong.TryParse(text, out var parsed) && parsed <= long.MaxValue) return (long)parsed;
+        throw ApiException.BadRequest($"invalid resource version: resourceVersion: Invalid value: \"{text}\": " +
+                                      $"strconv.ParseUint: parsing \"{text}\": invalid syntax");
     }
 
     /// <summary>
-    /// A list's resourceVersion against the store's current one: unset or "0" is any (the current state); N with
+    /// A list's resourceVersion against the store's current one: unset or 0 is any (the current state); N with
     /// NotOlderThan (the default) needs the store to have reached N — a version it has not reached is 504 "Too large
     /// resource version", as the API server answers once its wait runs out; Exact N is served when N is the current
-    /// version. The store keeps no older states to list from, so an older Exact N is 410 Expired, as a compacted one is.
+    /// version. The store keeps no older lists, so an older Exact N is 410 Expired, as a compacted version answers.
     /// </summary>
-    private void CheckResourceVersion(long current)
+    public void CheckListedVersion(long listed)
     {
-        if (ResourceVersion is "" or "0") return;
-        if (!long.TryParse(ResourceVersion, out var requested) || requested < 0)
-            throw ApiException.BadRequest($"invalid resourceVersion \"{ResourceVersion}\"");
-        if (requested > current)
-            throw new ApiException(504, "Timeout", $"Too large resource version: {requested}, current: {current}",
+        if (ResourceVersion is not { } requested || requested == 0) return;
+        if (requested > listed)
+            throw new ApiException(504, "Timeout", $"Too large resource version: {requested}, current: {listed}",
                 new V1StatusDetails
                 {
                     Causes = [new V1StatusCause { Reason = "ResourceVersionTooLarge", Message = "Too large resource version" }],
                     RetryAfterSeconds = 1,
                 });
-        if (ResourceVersionMatch == "Exact" && requested < current)
-            throw new ApiException(410, "Expired", $"too old resource version: {requested} ({current})");
+        if (ResourceVersionMatch == "Exact" && requested != listed)
+            throw new ApiException(410, "Expired", $"too old resource version: {requested} ({listed})");
     }
 
     public bool Matches(IKubernetesObject<V1ObjectMeta> obj) =>
@@ -124,7 +124,6 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
     /// <summary>The matching items of a full list, sorted, cut to one page.</summary>
     public (IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Page, V1ListMeta Metadata) Select(ObjectsListed listed)
     {
-        CheckResourceVersion(listed.ResourceVersion);
         var matching = listed.Items.Where(Matches)
             .OrderBy(SortKey, StringComparer.Ordinal)
             .Where(o => ContinueAfter is null || string.CompareOrdinal(SortKey(o), ContinueAfter) > 0)
