@@ -140,6 +140,24 @@ public class ObjectStoreDeleteSpec : StoreSpecBase
         Assert.Equal(["kubernetes"], updated.Spec.Finalizers);
     }
 
+    [Fact]
+    public void Namespace_finalizers_must_be_standard_or_fully_qualified_on_create_and_finalize()
+    {
+        var bad = Objects.Namespace("odd");
+        bad.Spec = new V1NamespaceSpec { Finalizers = ["mine"] };
+        var refused = Failed(new CreateObject("namespaces", bad));
+        Assert.Equal(422, refused.Code);
+        Assert.Equal("Namespace \"odd\" is invalid: spec.finalizers: Invalid value: \"mine\": name is neither a standard " +
+                     "finalizer name nor is it fully qualified", refused.Message);
+
+        var ns = (V1Namespace)Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        var finalized = KubeObjects.Clone(ns);
+        finalized.Spec.Finalizers = ["kubernetes", "example.com/mine", "mine"];
+        Assert.Equal(422, Failed(new UpdateObject("namespaces", finalized, "finalize")).Code);
+        finalized.Spec.Finalizers = ["kubernetes", "example.com/mine"];
+        Assert.Equal(["kubernetes", "example.com/mine"], ((V1Namespace)Stored(new UpdateObject("namespaces", finalized, "finalize"))).Spec.Finalizers);
+    }
+
     [Theory]
     [InlineData("default")]
     [InlineData("kube-system")]

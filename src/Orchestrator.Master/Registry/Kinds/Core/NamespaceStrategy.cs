@@ -66,6 +66,22 @@ internal sealed class NamespaceStrategy : ModelStrategy<V1Namespace>
         return null;
     }
 
+    private static readonly HashSet<string> StandardFinalizers = [KubernetesFinalizer, "orphan", "foregroundDeletion"];
+
+    /// <summary>spec.finalizers are qualified names, and one without a prefix must be a standard finalizer — checked on
+    /// create, update and /finalize alike.</summary>
+    protected override void Validate(V1Namespace ns, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        foreach (var finalizer in ns.Spec?.Finalizers ?? [])
+        {
+            foreach (var message in LabelRules.CheckKey(finalizer ?? ""))
+                causes.Add(FieldErrors.Invalid("spec.finalizers", finalizer, message));
+            if (finalizer is not null && !finalizer.Contains('/') && !StandardFinalizers.Contains(finalizer))
+                causes.Add(FieldErrors.Invalid("spec.finalizers", finalizer,
+                    "name is neither a standard finalizer name nor is it fully qualified"));
+        }
+    }
+
     protected override void Default(V1Namespace ns)
     {
         ns.Metadata.Labels ??= new Dictionary<string, string>();
