@@ -4,6 +4,12 @@ using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
+using Orchestrator.Master.Registry.Kinds.Rbac;
+using Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
+using Orchestrator.Master.Registry.Kinds.ApiRegistration;
+using Orchestrator.Master.Registry.Kinds.Networking;
+using Orchestrator.Master.Registry.Kinds.Node;
+using Orchestrator.Master.Registry.Kinds.Storage;
 
 namespace Orchestrator.Master.Registry.Kinds;
 
@@ -18,5 +24,12 @@ internal static class BuiltInResources
         .. EventsResources.All,
         .. DiscoveryResources.All,
         .. CoordinationResources.All,
+        .. RbacResources.All,
+        .. PersistentVolumeResources.All,
+        .. StorageResources.All,
+        .. NetworkingResources.All,
+        .. NodeResources.All,
+        .. AdmissionRegistrationResources.All,
+        .. ApiRegistrationResources.All,
     ];
 }
