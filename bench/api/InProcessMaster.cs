@@ -34,7 +34,8 @@ public sealed class InProcessMaster : IAsyncDisposable
         builder.Services.AddSingleton(store.Health);
         builder.Services.AddAkka("bench-api", (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(store, catalog));
+            .WithObjectStore(store, catalog)
+            .WithCustomResources(catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

@@ -65,6 +65,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
     .WithObjectStore(store, catalog)
+    .WithCustomResources(catalog)
     .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));

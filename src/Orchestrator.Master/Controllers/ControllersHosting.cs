@@ -26,5 +26,7 @@ internal static class ControllersHosting
         system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
+        system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
+        system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
     }
 }

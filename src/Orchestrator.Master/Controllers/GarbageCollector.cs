@@ -19,7 +19,9 @@ namespace Orchestrator.Master.Controllers;
 /// <item>an object being deleted with the <c>orphan</c> finalizer has its dependents' references to it removed,
 ///   then loses the finalizer.</item>
 /// </list>
-/// Never deletes an object that has a live owner, nor anything whose owner kind it does not know.
+/// Never deletes an object that has a live owner, nor anything whose owner kind it does not know (kinds come from the
+/// store's catalog, custom resources included; deletions of resources it does not watch reach it through
+/// <see cref="ForeignDeletions"/>).
 /// </summary>
 internal sealed class GarbageCollector : ControllerActor
 {
@@ -39,8 +41,23 @@ internal sealed class GarbageCollector : ControllerActor
 
     private readonly IResourceCatalog _catalog;
 
-    public GarbageCollector(IActorRef store, TimeSpan resync, IResourceCatalog catalog) : base(store, WatchedResources, resync) =>
+    public GarbageCollector(IActorRef store, TimeSpan resync, IResourceCatalog catalog) : base(store, WatchedResources, resync)
+    {
         _catalog = catalog;
+        Receive<ForeignDeletions.OwnerDeleted>(deleted =>
+        {
+            if (!Synced) return;
+            foreach (var (resource, dependent) in Everything())
+                if (dependent.Metadata.OwnerReferences?.Any(r => r.Uid == deleted.Uid) == true)
+                    Enqueue(ObjectCache.KeyOf(resource, dependent));
+        });
+    }
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Context.ActorOf(ForeignDeletions.Props(Store, WatchedResources.ToHashSet()), "foreign-deletions");
+    }
 
     /// <summary><paramref name="catalog"/> resolves the kinds ownerReferences name (custom resources included).</summary>
     public static Props Props(IActorRef store, TimeSpan resync, IResourceCatalog catalog) =>

@@ -13,8 +13,8 @@ namespace Orchestrator.Master.Store;
 /// <item>Foreground: the object stays, marked with deletionTimestamp and the foregroundDeletion finalizer; the
 /// garbage collector deletes the dependents and then removes the finalizer, which deletes the object.</item>
 /// </list>
-/// An object that already has finalizers is only marked (whatever the policy), as in Kubernetes. Deleting a
-/// namespace deletes everything in it, then the namespace.
+/// An object that already has finalizers is only marked (whatever the policy), as in Kubernetes — a namespace, held by
+/// its <c>kubernetes</c> finalizer, is marked Terminating and the namespace controller deletes its content.
 /// </summary>
 internal static class DeletePolicies
 {
@@ -23,10 +23,9 @@ internal static class DeletePolicies
     public static WritePlan Plan(StoreState state, IStoredResource resource, string storeName,
         IKubernetesObject<V1ObjectMeta> stored, string? policy)
     {
-        if (storeName == "namespaces") return DeleteNamespace(state, stored);
-
+        if (resource.Strategy.RefuseDeletion(resource, stored) is { } refused) return WritePlan.Fail(refused);
         var finalizers = stored.Metadata.Finalizers ?? [];
-        if (policy == "Foreground" || finalizers.Count > 0)
+        if (policy == "Foreground" || resource.Strategy.HasFinalizers(stored))
         {
             if (stored.Metadata.DeletionTimestamp is not null && (policy != "Foreground" || finalizers.Contains(ForegroundFinalizer)))
                 return WritePlan.Unchanged(stored);
@@ -35,6 +34,7 @@ internal static class DeletePolicies
             marked.Metadata.DeletionGracePeriodSeconds ??= 0;
             if (policy == "Foreground" && !finalizers.Contains(ForegroundFinalizer))
                 marked.Metadata.Finalizers = [.. finalizers, ForegroundFinalizer];
+            resource.Strategy.PrepareForDeletion(marked);
             return WritePlan.One(new PlannedWrite(storeName, marked));
         }
 
@@ -60,17 +60,5 @@ internal static class DeletePolicies
             if (orphan.Metadata.OwnerReferences.Count == 0) orphan.Metadata.OwnerReferences = null;
             yield return new PlannedWrite(resource, orphan);
         }
-    }
-
-    private static WritePlan DeleteNamespace(StoreState state, IKubernetesObject<V1ObjectMeta> ns)
-    {
-        var name = ns.Metadata.Name;
-        var writes = state.All()
-            .Where(x => x.Object.Metadata.NamespaceProperty == name)
-            .Select(x => new PlannedWrite(x.Resource, KubeObjects.CloneObject(x.Object), Removed: true))
-            .ToList();
-        var removed = new PlannedWrite("namespaces", KubeObjects.CloneObject(ns), Removed: true);
-        writes.Add(removed);
-        return new WritePlan(writes, removed.Object);
     }
 }

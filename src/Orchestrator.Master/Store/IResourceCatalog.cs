@@ -18,6 +18,9 @@ internal interface IResourceCatalog
     /// <summary>The resource of objects of this apiVersion and kind (how ownerReferences name owners), or null.</summary>
     IStoredResource? FindByKind(string apiVersion, string kind);
 
+    /// <summary>Every resource the store keeps (the storage version of each), e.g. to delete a namespace's content.</summary>
+    IEnumerable<IStoredResource> Stored { get; }
+
     /// <summary>A stored object's JSON as an object: its resource's type, or — for a resource not served (yet), as
     /// custom objects are at recovery before their definition is read — a generic object that keeps every field.</summary>
     IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json);
@@ -50,7 +53,9 @@ internal interface IStoredResource
 /// planning, on its own deep copy of the object (never one another reader holds), in this order:
 /// create: <see cref="PrepareForCreate"/>, server-side metadata, <see cref="Admit"/>;
 /// update: server-side metadata, <see cref="PrepareForUpdate"/>, <see cref="Admit"/>;
-/// update of /status: <see cref="PrepareForStatusUpdate"/> only.
+/// update of a subresource (/status, a namespace's /finalize): <see cref="PrepareForSubresourceUpdate"/> only;
+/// delete: <see cref="RefuseDeletion"/>, then an object <see cref="HasFinalizers"/> is only marked, through
+/// <see cref="PrepareForDeletion"/>.
 /// </summary>
 internal interface IResourceStrategy
 {
@@ -67,8 +72,22 @@ internal interface IResourceStrategy
     /// whether the spec changed (metadata.generation is bumped then).</summary>
     bool PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old);
 
-    /// <summary>An update through /status: the stored object with the new object's status.</summary>
-    IKubernetesObject<V1ObjectMeta> PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old);
+    /// <summary>An update through a subresource: the stored object with what the subresource may change taken from
+    /// the new object (/status: the status), or null when the resource has no such writable subresource.</summary>
+    IKubernetesObject<V1ObjectMeta>? PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
+        IKubernetesObject<V1ObjectMeta> old);
+
+    /// <summary>Whether something still holds the object from deletion: metadata.finalizers (and a namespace's
+    /// spec.finalizers). A held object is marked on delete and removed when nothing holds it any more.</summary>
+    bool HasFinalizers(IKubernetesObject<V1ObjectMeta> obj);
+
+    /// <summary>The marked copy of an object being deleted (deletionTimestamp set): what else the kind records then
+    /// (a namespace's phase Terminating).</summary>
+    void PrepareForDeletion(IKubernetesObject<V1ObjectMeta> marked);
+
+    /// <summary>Why the stored object may not be deleted now (a system namespace: 403; a namespace whose content is
+    /// being removed: 409), or null.</summary>
+    StoreError? RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored);
 
     /// <summary>Defaults the object in place and validates it (<paramref name="old"/> is the stored object on update,
     /// null on create). A cause per violation: any cause is 422 Invalid, and nothing is stored.</summary>

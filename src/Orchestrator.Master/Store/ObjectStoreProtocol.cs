@@ -61,7 +61,12 @@ internal sealed record StoreFailed(StoreError Error);
 
 /// <summary>A refused request, in the terms of a Kubernetes Status: HTTP code, reason (NotFound, AlreadyExists,
 /// Conflict, Invalid, BadRequest, Gone/Expired, …), message, and for Invalid the field causes.</summary>
-internal sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null);
+internal sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null,
+    StoreErrorSubject? Subject = null);
+
+/// <summary>What a refusal is about when that is not the object of the request — the missing namespace of a create —
+/// as a Status' details name it: group, kind (the resource, for NotFound) and name.</summary>
+internal sealed record StoreErrorSubject(string Group, string Kind, string Name);
 
 /// <summary>One field's violation, as a cause of a Status (Kubernetes' field.Error): the field path, the reason
 /// (FieldValueInvalid, FieldValueRequired, …) and the message.</summary>

@@ -12,7 +12,25 @@ internal static class StoreErrors
     public static StoreError NotFound(IStoredResource r, string name) =>
         new(404, "NotFound", $"{QualifiedResource(r)} \"{name}\" not found");
 
-    public static StoreError NamespaceNotFound(string ns) => new(404, "NotFound", $"namespaces \"{ns}\" not found");
+    public static StoreError NamespaceNotFound(string ns) =>
+        new(404, "NotFound", $"namespaces \"{ns}\" not found", Subject: new StoreErrorSubject("", "namespaces", ns));
+
+    /// <summary>403: the NamespaceLifecycle admission's refusal of new content in a namespace being deleted.</summary>
+    public static StoreError NamespaceTerminating(IStoredResource r, string? name, string ns)
+    {
+        var subject = string.IsNullOrEmpty(name) ? QualifiedResource(r) : $"{QualifiedResource(r)} \"{name}\"";
+        return new StoreError(403, "Forbidden",
+            $"{subject} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+            [new StoreErrorCause("metadata.namespace", "NamespaceTerminating", $"namespace {ns} is being terminated")]);
+    }
+
+    /// <summary>403 Forbidden: <c>namespaces "default" is forbidden: reason</c>.</summary>
+    public static StoreError Forbidden(IStoredResource r, string name, string reason) =>
+        new(403, "Forbidden", $"{QualifiedResource(r)} \"{name}\" is forbidden: {reason}");
+
+    /// <summary>409 Conflict with the server's own reason: <c>Operation cannot be fulfilled on namespaces "x": reason</c>.</summary>
+    public static StoreError Conflict(IStoredResource r, string name, string reason) =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {QualifiedResource(r)} \"{name}\": {reason}");
 
     public static StoreError AlreadyExists(IStoredResource r, string name) =>
         new(409, "AlreadyExists", $"{QualifiedResource(r)} \"{name}\" already exists");

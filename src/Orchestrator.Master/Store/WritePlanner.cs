@@ -39,7 +39,6 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         var obj = KubeObjects.CloneObject(input);
-        StampTypeMeta(resource, obj);
         var meta = obj.Metadata ??= new V1ObjectMeta();
         var strategy = resource.Strategy;
 
@@ -47,7 +46,10 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         {
             if (string.IsNullOrEmpty(meta.NamespaceProperty))
                 return WritePlan.Fail(StoreErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
-            if (state.Namespace(meta.NamespaceProperty) is null) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
+            var ns = state.Namespace(meta.NamespaceProperty);
+            if (ns is null) return WritePlan.Fail(StoreErrors.NamespaceNotFound(meta.NamespaceProperty));
+            if (ns.Metadata.DeletionTimestamp is not null)
+                return WritePlan.Fail(StoreErrors.NamespaceTerminating(resource, meta.Name, meta.NamespaceProperty));
         }
         else meta.NamespaceProperty = null;
 
@@ -70,6 +72,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
 
         var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
+        StampTypeMeta(resource, obj);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
         return WritePlan.One(new PlannedWrite(resourceName, obj));
@@ -79,26 +82,29 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
-        if (subresource is not (null or "status"))
-            return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
         var name = input.Metadata?.Name ?? "";
         var ns = resource.Namespaced ? input.Metadata?.NamespaceProperty : null;
         var old = state.Get(resourceName, ns, name);
         if (old is null) return WritePlan.Fail(StoreErrors.NotFound(resource, name));
+        // resourceVersion "0" is no precondition: Kubernetes parses it as 0, an unconditional update.
         var expected = input.Metadata!.ResourceVersion;
-        if (!string.IsNullOrEmpty(expected) && expected != old.Metadata.ResourceVersion)
+        if (expected is { Length: > 0 } and not "0" && expected != old.Metadata.ResourceVersion)
             return WritePlan.Fail(StoreErrors.Conflict(resource, name));
 
         IKubernetesObject<V1ObjectMeta> obj;
         var strategy = resource.Strategy;
-        if (subresource == "status")
+        if (subresource is not null)
         {
-            obj = strategy.PrepareForStatusUpdate(KubeObjects.CloneObject(input), KubeObjects.CloneObject(old));
+            if (strategy.PrepareForSubresourceUpdate(subresource, KubeObjects.CloneObject(input), KubeObjects.CloneObject(old)) is not { } updated)
+                return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
+            obj = updated;
+            // A kind's own subresource (a namespace's /finalize) changes what the kind validates: admit the result.
+            if (subresource != "status" && strategy.Admit(obj, old, this) is { Count: > 0 } causes)
+                return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
         }
         else
         {
             obj = KubeObjects.CloneObject(input);
-            StampTypeMeta(resource, obj);
             var meta = obj.Metadata;
             meta.NamespaceProperty = ns;
             meta.Uid = old.Metadata.Uid;
@@ -111,6 +117,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = strategy.Admit(obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
+            StampTypeMeta(resource, obj);
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
 
@@ -118,8 +125,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old);
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
-        if (obj.Metadata.DeletionTimestamp is not null && (obj.Metadata.Finalizers is null || obj.Metadata.Finalizers.Count == 0)
-            && old.Metadata.Finalizers is { Count: > 0 })
+        if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))
             return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true));
         return WritePlan.One(new PlannedWrite(resourceName, obj));
     }

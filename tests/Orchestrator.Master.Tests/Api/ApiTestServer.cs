@@ -73,6 +73,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         var catalog = RegistryHosting.BuiltInCatalog();
         var health = new StoreHealth();
         var store = system.ActorOf(ObjectStore.Props(catalog, settings, health), ObjectStore.ActorName);
+        RegistryHosting.StartCustomResources(system, store, catalog);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();

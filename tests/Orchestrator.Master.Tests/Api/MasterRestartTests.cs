@@ -44,7 +44,8 @@ public sealed class MasterRestartTests : IDisposable
         builder.Services.AddSingleton(store.Health);
         builder.Services.AddAkka("restart-" + Guid.NewGuid().ToString("N")[..6], (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(store, catalog));
+            .WithObjectStore(store, catalog)
+            .WithCustomResources(catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

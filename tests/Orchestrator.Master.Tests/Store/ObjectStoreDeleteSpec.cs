@@ -76,18 +76,97 @@ public class ObjectStoreDeleteSpec : StoreSpecBase
     }
 
     [Fact]
-    public void Deleting_a_namespace_deletes_everything_in_it()
+    public void Deleting_a_namespace_marks_it_terminating_and_leaves_its_content_to_the_namespace_controller()
     {
         Stored(new CreateObject("namespaces", Objects.Namespace("team")));
         Stored(new CreateObject("configmaps", Objects.ConfigMap("c", "team")));
-        Stored(new CreateObject("pods", Objects.Pod("p", "team")));
+        var marked = (V1Namespace)Stored(new DeleteObject(new ResourceKey("namespaces", null, "team")));
+
+        Assert.NotNull(marked.Metadata.DeletionTimestamp);
+        Assert.Equal("Terminating", marked.Status.Phase);
+        Assert.Equal(["kubernetes"], marked.Spec.Finalizers);
+        Assert.NotNull(Stored(new GetObject(new ResourceKey("configmaps", "team", "c"))));
+    }
+
+    [Fact]
+    public void A_terminating_namespace_refuses_new_content_but_not_updates()
+    {
+        Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        var cm = Stored(new CreateObject("configmaps", Objects.ConfigMap("c", "team")));
         Stored(new DeleteObject(new ResourceKey("namespaces", null, "team")));
 
-        Store.Tell(new ListObjects("pods", "team"));
-        Assert.Empty(ExpectMsg<ObjectsListed>().Items);
-        Store.Tell(new ListObjects("configmaps", "team"));
-        Assert.Empty(ExpectMsg<ObjectsListed>().Items);
+        var refused = Failed(new CreateObject("configmaps", Objects.ConfigMap("d", "team")));
+        Assert.Equal(403, refused.Code);
+        Assert.Equal("Forbidden", refused.Reason);
+        Assert.Equal("configmaps \"d\" is forbidden: unable to create new content in namespace team because it is being terminated",
+            refused.Message);
+        Assert.Equal("NamespaceTerminating", Assert.Single(refused.Causes!).Reason);
+
+        var changed = KubeObjects.Clone((V1ConfigMap)cm);
+        changed.Data = new Dictionary<string, string> { ["k"] = "v" };
+        Stored(new UpdateObject("configmaps", changed));
+    }
+
+    [Fact]
+    public void Creating_in_a_missing_namespace_is_not_found()
+    {
+        var error = Failed(new CreateObject("configmaps", Objects.ConfigMap("c", "nowhere")));
+        Assert.Equal(404, error.Code);
+        Assert.Equal("namespaces \"nowhere\" not found", error.Message);
+    }
+
+    [Fact]
+    public void Finalizing_a_terminating_namespace_removes_it()
+    {
+        Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        var marked = (V1Namespace)Stored(new DeleteObject(new ResourceKey("namespaces", null, "team")));
+        var again = Failed(new DeleteObject(new ResourceKey("namespaces", null, "team")));
+        Assert.Equal(409, again.Code);
+        Assert.Contains("The system is ensuring all content is removed from this namespace", again.Message);
+
+        var finalized = KubeObjects.Clone(marked);
+        finalized.Spec.Finalizers = [];
+        Stored(new UpdateObject("namespaces", finalized, "finalize"));
         Assert.Equal(404, Failed(new GetObject(new ResourceKey("namespaces", null, "team"))).Code);
+    }
+
+    [Fact]
+    public void Spec_finalizers_change_only_through_finalize()
+    {
+        var ns = (V1Namespace)Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        var changed = KubeObjects.Clone(ns);
+        changed.Spec.Finalizers = [];
+        var updated = (V1Namespace)Stored(new UpdateObject("namespaces", changed));
+        Assert.Equal(["kubernetes"], updated.Spec.Finalizers);
+    }
+
+    [Fact]
+    public void Namespace_finalizers_must_be_standard_or_fully_qualified_on_create_and_finalize()
+    {
+        var bad = Objects.Namespace("odd");
+        bad.Spec = new V1NamespaceSpec { Finalizers = ["mine"] };
+        var refused = Failed(new CreateObject("namespaces", bad));
+        Assert.Equal(422, refused.Code);
+        Assert.Equal("Namespace \"odd\" is invalid: spec.finalizers: Invalid value: \"mine\": name is neither a standard " +
+                     "finalizer name nor is it fully qualified", refused.Message);
+
+        var ns = (V1Namespace)Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        var finalized = KubeObjects.Clone(ns);
+        finalized.Spec.Finalizers = ["kubernetes", "example.com/mine", "mine"];
+        Assert.Equal(422, Failed(new UpdateObject("namespaces", finalized, "finalize")).Code);
+        finalized.Spec.Finalizers = ["kubernetes", "example.com/mine"];
+        Assert.Equal(["kubernetes", "example.com/mine"], ((V1Namespace)Stored(new UpdateObject("namespaces", finalized, "finalize"))).Spec.Finalizers);
+    }
+
+    [Theory]
+    [InlineData("default")]
+    [InlineData("kube-system")]
+    [InlineData("kube-public")]
+    public void System_namespaces_may_not_be_deleted(string name)
+    {
+        var error = Failed(new DeleteObject(new ResourceKey("namespaces", null, name)));   // created at the store's first start
+        Assert.Equal(403, error.Code);
+        Assert.Equal($"namespaces \"{name}\" is forbidden: this namespace may not be deleted", error.Message);
     }
 
     [Fact]

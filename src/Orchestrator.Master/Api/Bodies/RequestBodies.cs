@@ -74,8 +74,8 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     public static IKubernetesObject<V1ObjectMeta> ToObject(HttpContext context, JsonObject json, ResourceDescription resource,
         FieldValidation validation)
     {
-        ValidateFields(context, json, resource.ObjectType, resource.Kind, resource.Version, validation);
-        ZeroValues.FillNulls(json, resource.ObjectType);
+        ValidateFields(context, json, resource, validation);
+        if (resource.ObjectType != typeof(CustomObject)) ZeroValues.FillNulls(json, resource.ObjectType);
         return ObjectJson.FromJson(json, resource);
     }
 
@@ -168,12 +168,28 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         _ => "ListOptions",
     };
 
+    /// <summary>Field validation of a resource's body: by its description's validator (a custom resource's schema),
+    /// else by its model.</summary>
+    public static void ValidateFields(HttpContext context, JsonObject json, ResourceDescription resource, FieldValidation validation)
+    {
+        if (validation == FieldValidation.Ignore) return;
+        if (resource.FieldValidator is { } validator)
+            Report(context, validator.UnknownFields(json), resource.Kind, resource.Version, validation);
+        else
+            ValidateFields(context, json, resource.ObjectType, resource.Kind, resource.Version, validation);
+    }
+
     /// <summary>Unknown fields: Strict refuses them (400), Warn warns about each, Ignore drops them silently.</summary>
     public static void ValidateFields(HttpContext context, JsonNode json, Type type, string kind, string version,
         FieldValidation validation)
     {
         if (validation == FieldValidation.Ignore) return;
-        var unknown = StrictFieldValidator.UnknownFields(json, type);
+        Report(context, StrictFieldValidator.UnknownFields(json, type), kind, version, validation);
+    }
+
+    private static void Report(HttpContext context, IReadOnlyList<string> unknown, string kind, string version,
+        FieldValidation validation)
+    {
         if (unknown.Count == 0) return;
         if (validation == FieldValidation.Strict)
             throw CannotHandle(kind, version,

@@ -41,7 +41,7 @@ internal sealed class ApiException(int code, string reason, string message, V1St
         new(408, "Timeout", "the request body did not arrive in time: the client sent it too slowly");
 
     public static ApiException Invalid(ResourceDescription resource, string name, string field, string message) =>
-        new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {field}: {message}",
+        new(422, "Invalid", $"{(resource.Group.Length == 0 ? resource.Kind : $"{resource.Kind}.{resource.Group}")} \"{name}\" is invalid: {field}: {message}",
             new V1StatusDetails
             {
                 Name = name, Group = resource.Group, Kind = resource.Kind,
@@ -67,7 +67,9 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     /// <summary>The store's refusal, with details naming the object the request was about.</summary>
     public static ApiException FromStore(StoreError error, ResourceDescription? resource, string? name) =>
         new(error.Code, error.Reason, error.Message,
-            resource is null && error.Causes is null
+            error.Subject is { } subject
+                ? new V1StatusDetails { Name = subject.Name, Group = subject.Group, Kind = subject.Kind }
+            : resource is null && error.Causes is null
                 ? null
                 : new V1StatusDetails
                 {

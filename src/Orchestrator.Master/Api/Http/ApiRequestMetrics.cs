@@ -38,7 +38,7 @@ internal sealed class ApiRequestMetrics(RequestDelegate next)
         if (info?.Subresource is { } sub && ConnectSubresources.Contains(sub)) return "CONNECT";
         return method switch
         {
-            "GET" when request.Query["watch"] is ["1" or "t" or "T" or "TRUE" or "true" or "True"] => "WATCH",
+            "GET" when QueryParameters.Bool(request.Query, "watch") => "WATCH",
             "GET" when info is { ResourceName: not null, Name: null } => "LIST",
             "PATCH" when request.ContentType?.StartsWith("application/apply-patch", StringComparison.OrdinalIgnoreCase) == true => "APPLY",
             _ => method,

@@ -38,8 +38,14 @@ internal static class ObjectJson
         return result;
     }
 
-    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        ToJson(obj, resource.GroupVersion, resource.Kind);
+    /// <summary>The object as the resource's version shows it: a custom object stored in another version of the same
+    /// resource is shown in this one (conversion None: only apiVersion differs).</summary>
+    public static JsonObject ToJson(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
+    {
+        var json = ToJson(obj, resource.GroupVersion, resource.Kind);
+        if (obj is CustomObject) json["apiVersion"] = resource.GroupVersion;
+        return json;
+    }
 
     /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400.</summary>
     public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource)
@@ -56,16 +62,18 @@ internal static class ObjectJson
 
     private static object Deserialize(Func<string> json, Type type, string kindForMessage, ResourceDescription? resource)
     {
+        var text = "";
         try
         {
-            return KubeObjects.Deserialize(json(), type);
+            text = json();
+            return KubeObjects.Deserialize(text, type);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
                                       or NotSupportedException or OverflowException)
         {
             var version = resource?.Version ?? "v1";
             throw ApiException.BadRequest(
-                $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {e.Message}");
+                $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {GoJsonErrors.Describe(e, text, type)}");
         }
     }
 

@@ -3,17 +3,16 @@ namespace Orchestrator.Master.Api.Http;
 /// <summary>Query parameters read as the API server's conversion reads them.</summary>
 internal static class QueryParameters
 {
-    /// <summary>A boolean parameter as Go's strconv.ParseBool reads it (1, t, T, TRUE, true, True and their false
-    /// forms); absent or empty is false, anything else a 400 — the Python client sends <c>watch=True</c>.</summary>
-    public static bool Bool(HttpContext context, string name)
+    /// <summary>A boolean parameter as the API server's parameter codec reads it (apimachinery's
+    /// Convert_Slice_string_To_bool): absent is false; "0" and "false" in any case are false; every other value — the
+    /// Python client's <c>watch=True</c>, an empty <c>?watch</c> — is true.</summary>
+    public static bool Bool(HttpContext context, string name) => Bool(context.Request.Query, name);
+
+    public static bool Bool(IQueryCollection query, string name)
     {
-        var text = context.Request.Query[name].ToString();
-        return text switch
-        {
-            "" => false,
-            "1" or "t" or "T" or "TRUE" or "true" or "True" => true,
-            "0" or "f" or "F" or "FALSE" or "false" or "False" => false,
-            _ => throw ApiException.BadRequest($"invalid value for {name}: strconv.ParseBool: parsing \"{text}\": invalid syntax"),
-        };
+        var values = query[name];
+        if (values.Count == 0) return false;
+        var first = values[0] ?? "";
+        return first != "0" && !first.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -24,19 +24,10 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
     public static ListQuery From(HttpContext context, ResourceDescription resource)
     {
         var query = context.Request.Query;
-        var watching = query["watch"].ToString() is "true" or "1";
+        var watching = QueryParameters.Bool(query, "watch");
         var resourceVersion = ParseResourceVersion(context);
         var match = query["resourceVersionMatch"].ToString();
-        if (match.Length > 0)
-        {
-            var problem = watching ? "Forbidden: resourceVersionMatch is forbidden for watch"
-                : resourceVersion is null ? "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
-                : query["continue"].ToString().Length > 0 ? "Forbidden: resourceVersionMatch is forbidden when continue is provided"
-                : match is not ("Exact" or "NotOlderThan") ? $"Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
-                : match == "Exact" && resourceVersion == 0 ? "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
-                : null;
-            if (problem is not null) throw ApiException.InvalidOptions("ListOptions", "resourceVersionMatch", problem);
-        }
+        ValidateOptions(query, watching, resourceVersion, match);
         LabelSelector labels;
         try
         {
@@ -56,6 +47,41 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         return new ListQuery(labels, fields, limit, continueAfter) { ResourceVersion = resourceVersion, ResourceVersionMatch = match };
     }
 
+    /// <summary>
+    /// The API server's checks of list options (ValidateListOptions), the first violation as 422 Invalid naming
+    /// ListOptions: on a list, resourceVersionMatch only with a resourceVersion and never with continue, Exact or
+    /// NotOlderThan (Exact not for "0"), and no sendInitialEvents; on a watch, resourceVersionMatch only NotOlderThan and
+    /// only with sendInitialEvents, which needs it.
+    /// </summary>
+    private static void ValidateOptions(IQueryCollection query, bool watching, long? resourceVersion, string match)
+    {
+        var sendInitialEvents = query.ContainsKey("sendInitialEvents");
+        var continued = query["continue"].ToString().Length > 0;
+        string? problem;
+        if (watching)
+        {
+            problem = sendInitialEvents && match != "NotOlderThan"
+                    ? "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+                : match.Length == 0 ? null
+                : !sendInitialEvents ? "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+                : match != "NotOlderThan" ? $"Unsupported value: \"{match}\": supported values: \"NotOlderThan\""
+                : continued ? "Forbidden: resourceVersionMatch is forbidden when continue is provided"
+                : null;
+        }
+        else
+        {
+            problem = match.Length == 0 ? null
+                : resourceVersion is null ? "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                : continued ? "Forbidden: resourceVersionMatch is forbidden when continue is provided"
+                : match is not ("Exact" or "NotOlderThan") ? $"Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+                : match == "Exact" && resourceVersion == 0 ? "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
+                : null;
+            if (problem is null && sendInitialEvents)
+                throw ApiException.InvalidOptions("ListOptions", "sendInitialEvents", "Forbidden: sendInitialEvents is forbidden for list");
+        }
+        if (problem is not null) throw ApiException.InvalidOptions("ListOptions", "resourceVersionMatch", problem);
+    }
+
     /// <summary><c>?resourceVersion=</c> of a get, list or watch: absent, or a non-negative integer (400 otherwise, as
     /// kube-apiserver's storage answers).</summary>
     public static long? ParseResourceVersion(HttpContext context)
@@ -67,12 +93,24 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
                                       $"strconv.ParseUint: parsing \"{text}\": invalid syntax");
     }
 
-    /// <summary>resourceVersionMatch=Exact asks for a list at one version; only the current one exists here, an older
-    /// one has expired (410, as a compacted version answers).</summary>
+    /// <summary>
+    /// A list's resourceVersion against the store's current one: unset or 0 is any (the current state); N with
+    /// NotOlderThan (the default) needs the store to have reached N — a version it has not reached is 504 "Too large
+    /// resource version", as the API server answers once its wait runs out; Exact N is served when N is the current
+    /// version. The store keeps no older lists, so an older Exact N is 410 Expired, as a compacted version answers.
+    /// </summary>
     public void CheckListedVersion(long listed)
     {
-        if (ResourceVersionMatch == "Exact" && ResourceVersion is { } exact && exact != listed)
-            throw new ApiException(410, "Expired", $"too old resource version: {exact} ({listed})");
+        if (ResourceVersion is not { } requested || requested == 0) return;
+        if (requested > listed)
+            throw new ApiException(504, "Timeout", $"Too large resource version: {requested}, current: {listed}",
+                new V1StatusDetails
+                {
+                    Causes = [new V1StatusCause { Reason = "ResourceVersionTooLarge", Message = "Too large resource version" }],
+                    RetryAfterSeconds = 1,
+                });
+        if (ResourceVersionMatch == "Exact" && requested != listed)
+            throw new ApiException(410, "Expired", $"too old resource version: {requested} ({listed})");
     }
 
     public bool Matches(IKubernetesObject<V1ObjectMeta> obj) =>

@@ -32,8 +32,11 @@ internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log) :
         if (requested.Count == 0)
             throw ApiException.BadRequest($"unsupported subprotocol; supported: {string.Join(", ", Supported)}");
 
-        var forwarded = query.Where(kv => kv.Key is "command" or "stdin" or "stdout" or "stderr" or "tty")
-            .SelectMany(kv => kv.Value.Select(v => $"{kv.Key}={Uri.EscapeDataString(v ?? "")}"));
+        // The streams' booleans are read as the API server reads them (Python's stdin=True) and passed on in one spelling.
+        var forwarded = query.Where(kv => kv.Key is "command")
+            .SelectMany(kv => kv.Value.Select(v => $"{kv.Key}={Uri.EscapeDataString(v ?? "")}"))
+            .Concat(query.Keys.Where(k => k is "stdin" or "stdout" or "stderr" or "tty")
+                .Select(k => $"{k}={(QueryParameters.Bool(query, k) ? "true" : "false")}"));
         var uri = new Uri($"wss://{target.Host}:{target.Port}{target.Path("exec")}?{string.Join("&", forwarded)}");
         using var node = new ClientWebSocket();
         kubelet.Secure(node, target.Pod.Spec.NodeName, target.Host);

@@ -18,6 +18,7 @@ internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
         HandleAsync(context, ns!, name);
 
     private static readonly string[] Passed = ["follow", "previous", "tailLines", "sinceSeconds", "timestamps"];
+    private static readonly HashSet<string> Booleans = ["follow", "previous", "timestamps"];
 
     public async Task HandleAsync(HttpContext context, string ns, string name)
     {
@@ -25,7 +26,9 @@ internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
         var ct = context.RequestAborted;
         var query = context.Request.Query;
         var target = await kubelet.ResolveAsync(ns, name, query["container"].ToString(), ct);
-        var forwarded = Passed.Where(k => query.ContainsKey(k)).Select(k => $"{k}={Uri.EscapeDataString(query[k].ToString())}")
+        // Booleans are read as the API server reads them (Python's follow=True) and passed on in one spelling.
+        var forwarded = Passed.Where(k => query.ContainsKey(k))
+            .Select(k => $"{k}={Uri.EscapeDataString(Booleans.Contains(k) ? (QueryParameters.Bool(query, k) ? "true" : "false") : query[k].ToString())}")
             .Append($"podUID={Uri.EscapeDataString(target.Pod.Metadata.Uid)}");
         var uri = new Uri($"https://{target.Host}:{target.Port}{target.Path("containerLogs")}?{string.Join("&", forwarded)}");
 

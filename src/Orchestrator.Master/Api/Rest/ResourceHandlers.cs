@@ -78,6 +78,10 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var body = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
         var dryRun = WriteOptions.DryRun(context);
+        if (mediaType == PatchApplier.StrategicMergePatchType && resource.ObjectType == typeof(CustomObject))
+            throw new ApiException(415, "UnsupportedMediaType",
+                $"the body of the request was in an unknown format - accepted media types include: {PatchApplier.JsonPatchType}, " +
+                $"{PatchApplier.MergePatch}, {PatchApplier.ApplyPatch}");
         if (mediaType == PatchApplier.ApplyPatch && subresource is null)
         {
             await ApplyAsync(context, resource, ns, name, body, dryRun, validation);
@@ -107,7 +111,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         ServerSideApply.CheckType(applied, resource.Group, resource.Version, resource.Kind);
         RequestBodies.ReportDuplicates(context, duplicates, validation,
             strict => ApiException.BadRequest($"error strict decoding patch: {strict}"));
-        RequestBodies.ValidateFields(context, applied, resource.ObjectType, resource.Kind, resource.Version, validation);
+        RequestBodies.ValidateFields(context, applied, resource, validation);
         IKubernetesObject<V1ObjectMeta> Build(JsonObject? current)
         {
             var obj = RequestBodies.ToObject(context, ServerSideApply.Apply(current, applied, manager, responses.Now), resource,
@@ -178,6 +182,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var query = ListQuery.From(context, resource) with { Limit = 0, ContinueAfter = null };
         var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+        query.CheckListedVersion(listed.ResourceVersion);
         var (matching, metadata) = query.Select(listed);
         var deleted = new List<IKubernetesObject<V1ObjectMeta>>();
         foreach (var obj in matching)

@@ -15,7 +15,8 @@ namespace Orchestrator.Master.Api.Rest;
 /// <summary>
 /// The generic subresources of every description: <c>status</c> (writes only .status) and <c>scale</c> (an
 /// autoscaling/v1 Scale over the parent's fields at the description's <see cref="ScaleSubresource"/> paths — kubectl
-/// scale patches it). Both work the same for built-in kinds and custom resources.
+/// scale patches it). Both work the same for built-in kinds and custom resources. A subresource of the parent's kind
+/// with the verb update (a namespace's <c>finalize</c>) is written through the kind's strategy.
 /// </summary>
 internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources)
 {
@@ -28,6 +29,9 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
             ("scale", { } scale, "GET") => GetScaleAsync(context, resource, scale, ns, name),
             ("scale", { } scale, "PUT") => UpdateScaleAsync(context, resource, scale, ns, name),
             ("scale", { } scale, "PATCH") => PatchScaleAsync(context, resource, scale, ns, name),
+            // A subresource of the parent's own kind that the kind's strategy writes (a namespace's /finalize).
+            (_, null, "PUT") when subresource.Kind == resource.Kind && subresource.Verbs.Contains("update") =>
+                resources.UpdateAsync(context, resource, ns, name, subresource.Name),
             _ => throw ApiException.MethodNotAllowed(context.Request.Method),
         };
 

@@ -14,33 +14,48 @@ namespace Orchestrator.Master.Registry.Catalog;
 /// </summary>
 internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
 {
+    /// <summary>Whether status is a subresource for objects of this one's version (versions may differ).</summary>
+    protected virtual bool StatusIsSubresource(CustomObject obj) => statusSubresource;
+
     public bool Accepts(IKubernetesObject<V1ObjectMeta> obj) => obj is CustomObject;
 
     public bool HasGeneration => true;
 
     public void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj)
     {
-        if (statusSubresource) ((CustomObject)obj).Fields.Remove("status");
+        var custom = (CustomObject)obj;
+        if (StatusIsSubresource(custom)) custom.Fields.Remove("status");
     }
 
     public bool PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
     {
         var (next, previous) = ((CustomObject)obj, (CustomObject)old);
-        if (statusSubresource)
+        var statusIsSubresource = StatusIsSubresource(next);
+        if (statusIsSubresource)
         {
             next.Fields.Remove("status");
             if (previous.Fields["status"] is { } status) next.Fields["status"] = status.DeepClone();
         }
-        return !JsonNode.DeepEquals(Content(next), Content(previous));
+        return !JsonNode.DeepEquals(Content(next, statusIsSubresource), Content(previous, statusIsSubresource));
     }
 
-    public IKubernetesObject<V1ObjectMeta> PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
+    public IKubernetesObject<V1ObjectMeta>? PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
+        IKubernetesObject<V1ObjectMeta> old)
     {
+        if (subresource != "status") return null;
         var (next, stored) = ((CustomObject)obj, (CustomObject)old);
         stored.Fields.Remove("status");
         if (next.Fields["status"] is { } status) stored.Fields["status"] = status.DeepClone();
         return stored;
     }
+
+    public bool HasFinalizers(IKubernetesObject<V1ObjectMeta> obj) => obj.Metadata.Finalizers is { Count: > 0 };
+
+    public void PrepareForDeletion(IKubernetesObject<V1ObjectMeta> marked)
+    {
+    }
+
+    public StoreError? RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored) => null;
 
     public IReadOnlyList<StoreErrorCause> Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old,
         IAdmissionContext context)
@@ -57,10 +72,10 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
     }
 
     /// <summary>What metadata.generation follows: every field but metadata (and status, where it is a subresource).</summary>
-    private JsonObject Content(CustomObject obj)
+    private static JsonObject Content(CustomObject obj, bool withoutStatus)
     {
         var content = (JsonObject)obj.Fields.DeepClone();
-        if (statusSubresource) content.Remove("status");
+        if (withoutStatus) content.Remove("status");
         return content;
     }
 }

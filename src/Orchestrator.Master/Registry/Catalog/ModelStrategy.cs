@@ -32,15 +32,28 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     bool IResourceStrategy.PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
     {
         StatusProperty?.SetValue(obj, StatusProperty.GetValue(old));
+        PrepareForUpdate((T)obj, (T)old);
         return SpecProperty is not null && !KubeObjects.SameJson(SpecProperty.GetValue(old), SpecProperty.GetValue(obj));
     }
 
-    IKubernetesObject<V1ObjectMeta> IResourceStrategy.PrepareForStatusUpdate(IKubernetesObject<V1ObjectMeta> obj,
+    IKubernetesObject<V1ObjectMeta>? IResourceStrategy.PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta> old)
     {
-        StatusProperty?.SetValue(old, StatusProperty.GetValue(obj));
-        return old;
+        if (subresource == "status" && StatusProperty is not null)
+        {
+            StatusProperty.SetValue(old, StatusProperty.GetValue(obj));
+            return old;
+        }
+        return PrepareForSubresourceUpdate(subresource, (T)obj, (T)old);
     }
+
+    bool IResourceStrategy.HasFinalizers(IKubernetesObject<V1ObjectMeta> obj) =>
+        obj.Metadata.Finalizers is { Count: > 0 } || HasFinalizers((T)obj);
+
+    void IResourceStrategy.PrepareForDeletion(IKubernetesObject<V1ObjectMeta> marked) => PrepareForDeletion((T)marked);
+
+    StoreError? IResourceStrategy.RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored) =>
+        RefuseDeletion(resource, (T)stored);
 
     IReadOnlyList<StoreErrorCause> IResourceStrategy.Admit(IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context)
@@ -58,6 +71,26 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     protected virtual void PrepareForCreate(T obj)
     {
     }
+
+    /// <summary>An update of the main resource, after the stored status was taken over: what else the kind keeps.</summary>
+    protected virtual void PrepareForUpdate(T obj, T old)
+    {
+    }
+
+    /// <summary>A kind's own writable subresource (a namespace's /finalize): the stored object with what it may change,
+    /// or null when there is none of that name.</summary>
+    protected virtual T? PrepareForSubresourceUpdate(string subresource, T obj, T old) => null;
+
+    /// <summary>Finalizers of the kind's own besides metadata.finalizers (a namespace's spec.finalizers).</summary>
+    protected virtual bool HasFinalizers(T obj) => false;
+
+    /// <summary>The marked copy of an object being deleted.</summary>
+    protected virtual void PrepareForDeletion(T marked)
+    {
+    }
+
+    /// <summary>Why the object may not be deleted now, or null (most kinds: always deletable).</summary>
+    protected virtual StoreError? RefuseDeletion(IStoredResource resource, T stored) => null;
 
     /// <summary>Kubernetes' defaults for the kind, applied on create and on every update.</summary>
     protected virtual void Default(T obj)

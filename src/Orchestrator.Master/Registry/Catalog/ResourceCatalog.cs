@@ -71,6 +71,8 @@ internal sealed class ResourceCatalog : IResourceCatalog
 
     public IStoredResource? FindByKind(string apiVersion, string kind) => Current.FindByKind(apiVersion, kind);
 
+    public IEnumerable<IStoredResource> Stored => Current.All.Where(d => d.Storage);
+
     public IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json) =>
         (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(json, Current.FindStored(storeName)?.ObjectType ?? typeof(CustomObject));
 }

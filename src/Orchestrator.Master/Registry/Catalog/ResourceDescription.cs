@@ -60,6 +60,10 @@ internal sealed record ResourceDescription : IStoredResource
     /// <see cref="ObjectType"/>.</summary>
     public JsonObject? Schema { get; init; }
 
+    /// <summary>Finds the fields of a body the kind does not have (fieldValidation); null for built-in kinds, whose
+    /// fields are their model's.</summary>
+    public IFieldValidator? FieldValidator { get; init; }
+
     public string GroupVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
     /// <summary>The path prefix of the group version: "/api/v1" or "/apis/apps/v1".</summary>
@@ -73,6 +77,12 @@ internal sealed record ResourceDescription : IStoredResource
     public bool Allows(string verb) => Verbs.Contains(verb);
 
     public override string ToString() => $"{QualifiedResource}/{Version}";
+}
+
+/// <summary>The fields of a JSON body its kind does not know, as paths (<c>spec.foo</c>, <c>spec.items[0].bar</c>).</summary>
+internal interface IFieldValidator
+{
+    IReadOnlyList<string> UnknownFields(JsonObject body);
 }
 
 /// <summary>A subresource: what it answers with (group/version/kind; null group and version mean the parent's)

@@ -81,6 +81,21 @@ public class CoreObjectDecodingTests
     }
 
     [Fact]
+    public void ServiceAccount_secrets_pull_secrets_and_automount_are_decoded()
+    {
+        var sa = Fixtures.Decode<V1ServiceAccount>(ProtoWriter.Envelope("v1", "ServiceAccount", new ProtoWriter()
+            .Message(1, m => m.String(1, "builder"))
+            .Message(2, r => r.String(1, "Secret").String(2, "ci").String(3, "builder-token").String(5, "v1")) // secrets
+            .Message(3, r => r.String(1, "registry")) // imagePullSecrets
+            .Bool(4, false))); // automountServiceAccountToken: present though false
+
+        var secret = Assert.Single(sa.Secrets);
+        Assert.Equal(("Secret", "ci", "builder-token", "v1"), (secret.Kind, secret.NamespaceProperty, secret.Name, secret.ApiVersion));
+        Assert.Equal("registry", Assert.Single(sa.ImagePullSecrets).Name);
+        Assert.False(sa.AutomountServiceAccountToken);
+    }
+
+    [Fact]
     public void A_timestamp_at_the_epoch_is_a_time_not_an_absent_one()
     {
         var ns = Fixtures.Decode<V1Namespace>(ProtoWriter.Envelope("v1", "Namespace", new ProtoWriter()

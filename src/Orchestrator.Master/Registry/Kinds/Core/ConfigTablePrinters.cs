@@ -45,3 +45,18 @@ internal sealed class SecretTablePrinter : TablePrinter<V1Secret>
     protected override IReadOnlyList<object> Cells(V1Secret s, DateTime now) =>
         [s.Metadata.Name, s.Type ?? "Opaque", (long)((s.Data?.Count ?? 0) + (s.StringData?.Count ?? 0)), Age(s, now)];
 }
+
+/// <summary>NAME SECRETS AGE.</summary>
+internal sealed class ServiceAccountTablePrinter : TablePrinter<V1ServiceAccount>
+{
+    public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
+    [
+        TableColumnDefinition.NameColumn,
+        TableColumnDefinition.Text("Secrets",
+            "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."),
+        TableColumnDefinition.AgeColumn,
+    ];
+
+    protected override IReadOnlyList<object> Cells(V1ServiceAccount sa, DateTime now) =>
+        [sa.Metadata.Name, (long)(sa.Secrets?.Count ?? 0), Age(sa, now)];
+}

@@ -13,7 +13,7 @@ internal static class CoreResources
     {
         Group = "", Version = "v1", Resource = "namespaces", Kind = "Namespace", Namespaced = false,
         ObjectType = typeof(V1Namespace), Strategy = new NamespaceStrategy(), Printer = new NamespaceTablePrinter(),
-        ShortNames = ["ns"], Subresources = [Status("Namespace")], SelectableFields = ["status.phase"],
+        ShortNames = ["ns"], Subresources = [Status("Namespace"), new("finalize", null, null, "Namespace", ["update"])], SelectableFields = ["status.phase"],
         ProtobufMessage = "k8s.io.api.core.v1.Namespace",
     };
 
@@ -90,6 +90,14 @@ internal static class CoreResources
         SelectableFields = ["type"], ProtobufMessage = "k8s.io.api.core.v1.Secret",
     };
 
+    /// <summary>core/v1 ServiceAccounts (their <c>token</c> subresource, TokenRequest, is not served).</summary>
+    public static readonly ResourceDescription ServiceAccounts = new()
+    {
+        Group = "", Version = "v1", Resource = "serviceaccounts", Kind = "ServiceAccount", Namespaced = true,
+        ObjectType = typeof(V1ServiceAccount), Strategy = new ServiceAccountStrategy(), Printer = new ServiceAccountTablePrinter(),
+        ShortNames = ["sa"], ProtobufMessage = "k8s.io.api.core.v1.ServiceAccount",
+    };
+
     /// <summary>The field selectors of events (core/v1 and events.k8s.io/v1 accept the same).</summary>
     public static IReadOnlyList<string> EventFields =>
     [
@@ -100,5 +108,5 @@ internal static class CoreResources
     ];
 
     public static IReadOnlyList<ResourceDescription> All =>
-        [Namespaces, Nodes, Pods, Services, Endpoints, Events, ReplicationControllers, ConfigMaps, Secrets];
+        [Namespaces, Nodes, Pods, Services, Endpoints, Events, ReplicationControllers, ConfigMaps, Secrets, ServiceAccounts];
 }

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Tables;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Registry.CustomResources;
+
+/// <summary>
+/// What a CustomResourceDefinition serves: one description per served version — names, scope, short names and
+/// categories, the status and scale subresources, the printer columns (or Age), the selectable fields, the schema,
+/// objects held as <see cref="CustomObject"/> under the store name <c>plural.group</c>, one strategy for all versions.
+/// </summary>
+internal static class CustomResourceDescriptions
+{
+    public const string SourcePrefix = "crd:";
+
+    private static readonly JsonPathColumn AgeColumn = new("Age", "date", null,
+        "CreationTimestamp is a timestamp representing the server time when this object was created.", 0, ".metadata.creationTimestamp");
+
+    public static string SourceOf(string crdName) => SourcePrefix + crdName;
+
+    public static IReadOnlyList<ResourceDescription> From(V1CustomResourceDefinition crd)
+    {
+        var spec = crd.Spec;
+        var names = spec.Names;
+        var versions = spec.Versions.Select(v => new CustomResourceVersion(
+            $"{spec.Group}/{v.Name}", SchemaNode.Parse(SchemaOf(v)), v.Subresources?.Status is not null)).ToList();
+        var strategy = new CustomResourceStrategy(versions);
+        var fieldValidator = new SchemaFieldValidator(versions);
+        return spec.Versions.Where(v => v.Served).Select(v =>
+        {
+            var subresources = new List<SubresourceDescription>();
+            if (v.Subresources?.Status is not null) subresources.Add(SubresourceDescription.Status(names.Kind));
+            if (v.Subresources?.Scale is { } scale)
+                subresources.Add(SubresourceDescription.ScaleOf(new ScaleSubresource(scale.SpecReplicasPath, scale.StatusReplicasPath, scale.LabelSelectorPath)));
+            var columns = v.AdditionalPrinterColumns is { Count: > 0 } printed
+                ? printed.Select(c => new JsonPathColumn(c.Name, c.Type, c.Format, c.Description, c.Priority ?? 0, c.JsonPath)).ToList()
+                : [AgeColumn];
+            return new ResourceDescription
+            {
+                Group = spec.Group, Version = v.Name, Resource = names.Plural, Kind = names.Kind,
+                Singular = names.Singular ?? names.Kind.ToLowerInvariant(), ListKind = names.ListKind ?? names.Kind + "List",
+                Namespaced = spec.Scope == "Namespaced",
+                ShortNames = names.ShortNames?.ToList() ?? [], Categories = names.Categories?.ToList() ?? [],
+                StoreName = $"{names.Plural}.{spec.Group}", Storage = v.Storage,
+                ObjectType = typeof(CustomObject), Strategy = strategy, FieldValidator = fieldValidator,
+                Subresources = subresources, Printer = new JsonPathTablePrinter(columns),
+                SelectableFields = v.SelectableFields?.Select(f => f.JsonPath.TrimStart('.')).ToList() ?? [],
+                Schema = SchemaOf(v),
+            };
+        }).ToList();
+    }
+
+    /// <summary>A version's openAPIV3Schema as JSON (an object that keeps every field when a version has none).</summary>
+    public static JsonObject SchemaOf(V1CustomResourceDefinitionVersion version) =>
+        version.Schema?.OpenAPIV3Schema is { } schema
+            ? JsonNode.Parse(KubeObjects.Serialize(schema))!.AsObject()
+            : new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true };
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Registry.CustomResources;
+
+/// <summary>One served version of a custom resource as its strategy needs it.</summary>
+internal sealed record CustomResourceVersion(string ApiVersion, SchemaNode Schema, bool StatusSubresource);
+
+/// <summary>
+/// The strategy of a custom resource (apiextensions-apiserver's customresource strategy): the generic custom-object
+/// rules, then, with the schema of the object's version, pruning of unknown fields, defaulting and validation
+/// (types, formats, bounds, required fields, list types, CEL rules with oldSelf on updates). The store writes every
+/// version through the storage version's description, so the strategy knows every version's schema and picks it by
+/// the object's apiVersion (conversion None: the objects are the same in every version).
+/// </summary>
+internal sealed class CustomResourceStrategy(IReadOnlyList<CustomResourceVersion> versions) : CustomObjectStrategy(false)
+{
+    private CustomResourceVersion VersionOf(CustomObject obj) =>
+        versions.FirstOrDefault(v => v.ApiVersion == obj.ApiVersion) ?? versions[0];
+
+    protected override bool StatusIsSubresource(CustomObject obj) => VersionOf(obj).StatusSubresource;
+
+    protected override void Validate(CustomObject obj, CustomObject? old, List<StoreErrorCause> causes)
+    {
+        var schema = VersionOf(obj).Schema;
+        var root = Root(obj);
+        SchemaPruning.Prune(root, schema, isResourceRoot: true);
+        SchemaDefaulting.Apply(root, schema);
+        var fields = new JsonObject();
+        foreach (var (key, value) in root.ToList())
+        {
+            if (key is "apiVersion" or "kind" or "metadata") continue;
+            root.Remove(key);
+            fields[key] = value;
+        }
+        obj.Fields = fields;
+        causes.AddRange(SchemaValidation.Validate(Root(obj), schema, "", old is null ? null : Root(old), celRules: true));
+    }
+
+    /// <summary>The object as the schema sees it: its fields, apiVersion, kind, and the metadata a schema may restrict.</summary>
+    private static JsonObject Root(CustomObject obj)
+    {
+        var root = (JsonObject)obj.Fields.DeepClone();
+        root["apiVersion"] = obj.ApiVersion;
+        root["kind"] = obj.Kind;
+        var metadata = new JsonObject();
+        if (obj.Metadata.Name is { } name) metadata["name"] = name;
+        if (obj.Metadata.GenerateName is { } generateName) metadata["generateName"] = generateName;
+        root["metadata"] = metadata;
+        return root;
+    }
+}
