@@ -26,5 +26,7 @@ internal static class ControllersHosting
         system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
+        system.ActorOf(Rbac.RbacBootstrapController.Props(store), "rbac-bootstrap");
+        system.ActorOf(Rbac.ClusterRoleAggregationController.Props(store, resync), "clusterrole-aggregation-controller");
     }
 }
