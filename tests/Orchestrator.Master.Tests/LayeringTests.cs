@@ -25,7 +25,8 @@ public sealed class LayeringTests
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
         ("Controllers/ReplicaSets", ["ControlLoop"]),
-        ("Controllers", ["Controllers/Deployments", "Controllers/Endpoints", "Controllers/ReplicaSets"]),
+        ("Controllers/Rbac", ["ControlLoop"]),
+        ("Controllers", ["Controllers/Deployments", "Controllers/Endpoints", "Controllers/ReplicaSets", "Controllers/Rbac"]),
         ("Scheduling/Framework", ["ControlLoop"]),
         ("Scheduling/Filters", ["Scheduling/Framework"]),
         ("Scheduling/Scoring", ["Scheduling/Framework"]),
@@ -40,7 +41,8 @@ public sealed class LayeringTests
         ("Api/Security", ["Api/Http"]),
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),
-        ("Api", ["Api/Discovery", "Api/Security"]),
+        ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
+        ("Api", ["Api/Discovery", "Api/Authorization"]),
         ("Ui", ["Api"]),
         ("", ["Ui", "Controllers", "Scheduling", "Nodes"]));
 

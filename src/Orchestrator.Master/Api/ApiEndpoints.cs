@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Discovery;
 using Orchestrator.Master.Api.Http;
@@ -34,6 +35,7 @@ internal static class ApiEndpoints
         services.AddSingleton<ISubresourceHandler, PodBinding>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();
         services.AddSingleton<NodeProxy>();
+        services.AddKubernetesAuthorization();
         return services;
     }
 

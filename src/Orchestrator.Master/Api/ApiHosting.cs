@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Diagnostics;
@@ -31,9 +32,9 @@ internal static class ApiHosting
         {
             LimitRequests(kestrel.Limits);
             if (IPAddress.TryParse(options.ApiAddress, out var ip))
-                kestrel.Listen(ip, options.ApiPort, listen => listen.UseHttps(certificate));
+                kestrel.Listen(ip, options.ApiPort, listen => listen.UseHttps(Tls(certificate)));
             else
-                kestrel.ListenLocalhost(options.ApiPort, listen => listen.UseHttps(certificate));
+                kestrel.ListenLocalhost(options.ApiPort, listen => listen.UseHttps(Tls(certificate)));
         });
         builder.Services.AddSingleton(sp => new ObjectStoreClient(
             sp.GetRequiredService<ActorSystem>(),
@@ -44,6 +45,17 @@ internal static class ApiHosting
         builder.Services.AddSingleton(sp => new Rest.KubeletCredentials(sp.GetRequiredService<Shared.Protocol.KubeletCertificateAuthority>()));
         return builder;
     }
+
+    /// <summary>The API's TLS: the serving certificate; a client certificate is requested but not required, and is
+    /// checked against the cluster CA by <see cref="RequestAuthentication"/> (a certificate it does not accept leaves
+    /// the request to the bearer token, as kube-apiserver's union authenticator does).</summary>
+    public static Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions Tls(
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new()
+    {
+        ServerCertificate = certificate,
+        ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
+        ClientCertificateValidation = (_, _, _) => true,
+    };
 
     /// <summary>Kestrel's part of the request bounds (<see cref="BodyLimits"/>): bodies trickling in under 240 bytes/s
     /// (after 5 s) end with 408 and headers must come within 30 s. The API refuses bodies over 3 MiB (413) itself;
@@ -63,7 +75,9 @@ internal static class ApiHosting
         app.UseMiddleware<ApiRequestMetrics>();
         app.UseWebSockets(); // pods/exec
         app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
-        app.UseMiddleware<BearerTokenAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory));
+        app.UseMiddleware<RequestAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory),
+            ServingCertificates.LoadCaCertificate(options.DataDirectory));
+        app.UseMiddleware<RequestAuthorization>(); // impersonation, then RBAC (system:masters may do anything)
         app.MapKubernetesApi();
         app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics
         return app;

@@ -28,5 +28,7 @@ internal static class ControllersHosting
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
         system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
+        system.ActorOf(Rbac.RbacBootstrapController.Props(store), "rbac-bootstrap");
+        system.ActorOf(Rbac.ClusterRoleAggregationController.Props(store, resync), "clusterrole-aggregation-controller");
     }
 }

@@ -37,7 +37,7 @@ public sealed class BadInputFixture : IAsyncLifetime
     public async Task<string> Everything()
     {
         var all = new StringBuilder();
-        foreach (var resource in BuiltIn.All)
+        foreach (var resource in BuiltIn.All.Where(r => r.Verbs.Contains("list")))
         {
             var prefix = resource.Group.Length == 0 ? "/api/v1" : $"/apis/{resource.Group}/{resource.Version}";
             var list = JsonNode.Parse(await Server.Client.GetStringAsync($"{prefix}/{resource.Resource}"))!;

@@ -18,8 +18,17 @@ namespace Orchestrator.Master.Api.Rest;
 /// delete, deletecollection — those its description lists. Validation beyond the URL/body checks is the store's (the
 /// kind's strategy).
 /// </summary>
-internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
+internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch,
+    IEnumerable<IWriteAdmission> admissions)
 {
+    private readonly IReadOnlyList<IWriteAdmission> _admissions = admissions.ToList();
+
+    /// <summary>Every <see cref="IWriteAdmission"/> on an object about to be created or updated (not through a subresource).</summary>
+    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
+    {
+        foreach (var admission in _admissions) admission.Admit(context, resource, obj);
+    }
+
     /// <summary>How long a patch keeps retrying lost races before it answers the conflict (kube-apiserver's request
     /// timeout): a patch that pins no resourceVersion retries until it applies, as GuaranteedUpdate does.</summary>
     public static readonly TimeSpan PatchRetryDeadline = TimeSpan.FromSeconds(60);
@@ -54,6 +63,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         Require(resource, "create");
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, urlName: null);
+        Admit(context, resource, obj);
         var created = await store.ObjectAsync(
             new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context)),
             resource, obj.Metadata.Name, context.RequestAborted);
@@ -65,6 +75,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         if (subresource is null) Require(resource, "update");
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, name);
+        if (subresource is null) Admit(context, resource, obj);
         var updated = await store.ObjectAsync(
             new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context)),
             resource, name, context.RequestAborted);
@@ -95,6 +106,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch.Root, mediaType);
             var obj = RequestBodies.ToObject(context, patched, resource, validation);
             WriteOptions.Reconcile(obj, resource, ns, name);
+            if (subresource is null) Admit(context, resource, obj);
             return obj;
         }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun));
         await responses.WriteObjectAsync(context, resource, updated);
@@ -117,6 +129,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             var obj = RequestBodies.ToObject(context, ServerSideApply.Apply(current, applied, manager, responses.Now), resource,
                 FieldValidation.Ignore);
             WriteOptions.Reconcile(obj, resource, ns, name);
+            Admit(context, resource, obj);
             return obj;
         }
         try

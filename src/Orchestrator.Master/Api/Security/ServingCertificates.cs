@@ -32,6 +32,13 @@ internal static class ServingCertificates
         return X509CertificateLoader.LoadPkcs12(server.Export(X509ContentType.Pkcs12), null);
     }
 
+    /// <summary>The cluster CA's certificate (without its key): what client certificates must chain to.</summary>
+    public static X509Certificate2 LoadCaCertificate(string dataDirectory)
+    {
+        using var ca = LoadOrCreateCa(dataDirectory);
+        return X509CertificateLoader.LoadCertificate(ca.RawData);
+    }
+
     private static X509Certificate2 LoadOrCreateCa(string dataDirectory)
     {
         var certPath = Path.Combine(dataDirectory, CaCertificateFile);

@@ -1,5 +1,6 @@
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Authorization;
 using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
@@ -25,6 +26,7 @@ internal static class BuiltInResources
         .. DiscoveryResources.All,
         .. CoordinationResources.All,
         .. RbacResources.All,
+        .. AuthorizationResources.All,
         .. PersistentVolumeResources.All,
         .. StorageResources.All,
         .. NetworkingResources.All,

@@ -1,0 +1,22 @@
+using Orchestrator.Master.Api.Bodies;
+using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Registry.Kinds.Authorization;
+
+namespace Orchestrator.Master.Api.Authorization;
+
+/// <summary>The authorization layer's services: the RBAC cache (started with the host), the authorizer, the
+/// escalation check on role and binding writes, and the access reviews.</summary>
+internal static class AuthorizationServices
+{
+    public static IServiceCollection AddKubernetesAuthorization(this IServiceCollection services)
+    {
+        services.AddSingleton<RbacCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<RbacCache>());
+        services.AddSingleton<RbacAuthorizer>();
+        services.AddSingleton<IWriteAdmission, EscalationCheck>();
+        foreach (var resource in AuthorizationResources.All)
+            services.AddSingleton<IResourceView>(sp => new AccessReview(resource,
+                sp.GetRequiredService<RbacAuthorizer>(), sp.GetRequiredService<RequestBodies>()));
+        return services;
+    }
+}

@@ -1,0 +1,87 @@
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Security;
+
+namespace Orchestrator.Master.Api.Authorization;
+
+/// <summary>
+/// After authentication: impersonation (Impersonate-User, -Group, -Uid, -Extra-*; each allowed only when the caller
+/// may "impersonate" that user, group, uid or extra, as k8s.io/apiserver's impersonation filter checks), then the
+/// authorization of the request by <see cref="RbacAuthorizer"/>, answering 403 with kube's message when denied.
+/// Requests without a user (health and version, served to anyone) pass.
+/// </summary>
+internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer authorizer)
+{
+    public const string ImpersonateUser = "Impersonate-User";
+    public const string ImpersonateGroup = "Impersonate-Group";
+    public const string ImpersonateUid = "Impersonate-Uid";
+    public const string ImpersonateExtraPrefix = "Impersonate-Extra-";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (RequestUser.Get(context) is not { } user)
+        {
+            await next(context);
+            return;
+        }
+        try
+        {
+            user = Impersonate(context, user);
+            RequestUser.Set(context, user);
+            var request = AuthorizationAttributes.Of(user, context.Request.Method, context.Request.Path.Value ?? "",
+                context.Request.Query);
+            var (allowed, reason) = authorizer.Authorize(request);
+            if (!allowed) throw RbacAuthorizer.Forbidden(request, reason);
+        }
+        catch (ApiException e)
+        {
+            await StatusResponses.WriteAsync(context, e);
+            return;
+        }
+        await next(context);
+    }
+
+    private UserInfo Impersonate(HttpContext context, UserInfo actor)
+    {
+        var headers = context.Request.Headers;
+        var userName = headers[ImpersonateUser].ToString();
+        var groups = headers[ImpersonateGroup].Where(g => g is not null).Select(g => g!).ToList();
+        var uid = headers[ImpersonateUid].ToString();
+        var extra = new Dictionary<string, IReadOnlyList<string>>();
+        foreach (var (name, values) in headers)
+            if (name.StartsWith(ImpersonateExtraPrefix, StringComparison.OrdinalIgnoreCase))
+                extra[Uri.UnescapeDataString(name[ImpersonateExtraPrefix.Length..]).ToLowerInvariant()] =
+                    values.Where(v => v is not null).Select(v => v!).ToList();
+        if (userName.Length == 0)
+        {
+            if (groups.Count == 0 && uid.Length == 0 && extra.Count == 0) return actor;
+            throw ApiException.BadRequest("requested impersonation of groups, uid or extra without impersonating a user");
+        }
+
+        var serviceAccount = UserInfo.ServiceAccountOf(userName);
+        Check(actor, serviceAccount is { } sa
+            ? new AuthorizationAttributes(actor, "impersonate", true, Resource: "serviceaccounts", Namespace: sa.Namespace, Name: sa.Name)
+            : new AuthorizationAttributes(actor, "impersonate", true, Resource: "users", Name: userName));
+        foreach (var group in groups)
+            Check(actor, new AuthorizationAttributes(actor, "impersonate", true, Resource: "groups", Name: group));
+        if (uid.Length > 0)
+            Check(actor, new AuthorizationAttributes(actor, "impersonate", true, ApiGroup: "authentication.k8s.io",
+                Resource: "uids", Name: uid));
+        foreach (var (key, values) in extra)
+        foreach (var value in values)
+            Check(actor, new AuthorizationAttributes(actor, "impersonate", true, ApiGroup: "authentication.k8s.io",
+                Resource: "userextras", Subresource: key, Name: value));
+
+        var all = new List<string>(groups);
+        if (serviceAccount is { } account && groups.Count == 0)
+            all.AddRange([UserInfo.ServiceAccountsGroup, UserInfo.ServiceAccountsGroup + ":" + account.Namespace]);
+        if (userName != UserInfo.Anonymous && !all.Contains(UserInfo.AllAuthenticated) && !all.Contains(UserInfo.AllUnauthenticated))
+            all.Add(UserInfo.AllAuthenticated);
+        return new UserInfo(userName, uid, all, extra);
+    }
+
+    private void Check(UserInfo actor, AuthorizationAttributes request)
+    {
+        var (allowed, reason) = authorizer.Authorize(request);
+        if (!allowed) throw RbacAuthorizer.Forbidden(request, reason);
+    }
+}

@@ -1,0 +1,15 @@
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// A check of the API layer on an object about to be created or updated (by create, update, patch or apply), with
+/// the request at hand — what the store's strategies cannot know, such as who is asking (RBAC's escalation check).
+/// Throws an <see cref="Http.ApiException"/> to refuse; nothing is written then.
+/// </summary>
+internal interface IWriteAdmission
+{
+    void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj);
+}

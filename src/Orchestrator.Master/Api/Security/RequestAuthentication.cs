@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Orchestrator.Master.Api.Http;
+
+namespace Orchestrator.Master.Api.Security;
+
+/// <summary>
+/// Authenticates every API call as kube-apiserver's union authenticator does, and puts the user into the request
+/// (<see cref="RequestUser"/>): a client certificate issued by the cluster CA (user = CN, groups = O; the TLS listener
+/// requests one but does not require it), else the bearer token written at first start (user "admin" in
+/// system:masters). Every authenticated user is also in system:authenticated. Anonymous requests are refused with 401
+/// except health and version, which a real API server serves to anyone.
+/// </summary>
+internal sealed class RequestAuthentication(RequestDelegate next, string token, X509Certificate2 clusterCa)
+{
+    /// <summary>Paths served without credentials, as a real API server serves them to anyone.</summary>
+    public static readonly IReadOnlySet<string> AnonymousPaths =
+        new HashSet<string>(StringComparer.Ordinal) { "/healthz", "/livez", "/readyz", "/version" };
+
+    private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + token);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var user = await FromCertificateAsync(context) ?? FromToken(context);
+        if (user is not null)
+        {
+            RequestUser.Set(context, user);
+            await next(context);
+            return;
+        }
+        var path = context.Request.Path.Value ?? "";
+        if (AnonymousPaths.Contains(path) || IsHealthCheck(path))
+        {
+            await next(context);
+            return;
+        }
+        await StatusResponses.WriteAsync(context, ApiException.Unauthorized());
+    }
+
+    /// <summary>A named check under a health path; a path with "." or ".." segments names none (paths are matched as
+    /// the client sent them, so "/healthz/../api/v1/secrets" must not pass as a health check).</summary>
+    public static bool IsHealthCheck(string path) =>
+        (path.StartsWith("/healthz/", StringComparison.Ordinal) || path.StartsWith("/livez/", StringComparison.Ordinal) ||
+         path.StartsWith("/readyz/", StringComparison.Ordinal)) &&
+        path.Split('/').Skip(2).All(segment => segment is not ("." or "..") && !segment.Contains('%'));
+
+    private UserInfo? FromToken(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), _expected)
+            ? UserInfo.Admin
+            : null;
+    }
+
+    private async Task<UserInfo?> FromCertificateAsync(HttpContext context)
+    {
+        if (!context.Request.IsHttps) return null;
+        var certificate = context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync();
+        return certificate is null ? null : ClientCertificates.UserOf(certificate, clusterCa, DateTime.UtcNow);
+    }
+}
+
+/// <summary>k8s.io/apiserver's x509 authenticator: a chain to the cluster CA, valid now, for client authentication;
+/// the user is the subject's common name and the groups its organizations.</summary>
+internal static class ClientCertificates
+{
+    private const string ClientAuth = "1.3.6.1.5.5.7.3.2";
+
+    public static UserInfo? UserOf(X509Certificate2 certificate, X509Certificate2 ca, DateTime now)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = now.ToLocalTime();
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(ClientAuth));
+        if (!chain.Build(certificate)) return null;
+        if (!chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData)) return null;
+        var (commonName, organizations) = SubjectOf(certificate);
+        if (string.IsNullOrEmpty(commonName)) return null;
+        return UserInfo.Of(commonName, organizations);
+    }
+
+    /// <summary>The subject's CN and every O, in order.</summary>
+    public static (string? CommonName, IReadOnlyList<string> Organizations) SubjectOf(X509Certificate2 certificate)
+    {
+        string? cn = null;
+        var organizations = new List<string>();
+        foreach (var rdn in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
+        {
+            if (rdn.HasMultipleElements) continue;
+            var oid = rdn.GetSingleElementType().Value;
+            var value = rdn.GetSingleElementValue();
+            if (value is null) continue;
+            if (oid == "2.5.4.3") cn = value;
+            else if (oid == "2.5.4.10") organizations.Add(value);
+        }
+        return (cn, organizations);
+    }
+}
