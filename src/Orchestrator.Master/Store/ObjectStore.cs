@@ -207,6 +207,17 @@ internal sealed class ObjectStore : ReceivePersistentActor
         _recordsSinceSnapshot = 0;
     }
 
+    private void SeedPriorityClasses()
+    {
+        if (_catalog.Find("priorityclasses") is null) return;
+        foreach (var pc in DefaultObjects.SystemPriorityClasses().Where(pc => _state.Get("priorityclasses", null, pc.Metadata.Name) is null))
+        {
+            var plan = _planner.PlanCreate("priorityclasses", pc);
+            if (plan.Error is not null) _log.Warning("Could not create the priority class {0}: {1}", pc.Metadata.Name, plan.Error.Message);
+            else Commit(plan, false, _ => { });
+        }
+    }
+
     private void MaybeSnapshot()
     {
         if (_recordsSinceSnapshot < _settings.SnapshotEvery) return;
@@ -228,6 +239,7 @@ internal sealed class ObjectStore : ReceivePersistentActor
             .Select(ns => _planner.PlanCreate("namespaces", ns)));
         Commit(namespaces, false, _ =>
         {
+            SeedPriorityClasses();
             if (_state.Get("services", "default", "kubernetes") is not null) return;
             var service = _planner.PlanCreate("services", DefaultObjects.KubernetesService());
             if (service.Error is not null) _log.Warning("Could not create the kubernetes Service: {0}", service.Error.Message);

@@ -1,9 +1,13 @@
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Autoscaling;
+using Orchestrator.Master.Registry.Kinds.Batch;
 using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
+using Orchestrator.Master.Registry.Kinds.Policy;
+using Orchestrator.Master.Registry.Kinds.Scheduling;
 
 namespace Orchestrator.Master.Registry.Kinds;
 
@@ -18,5 +22,10 @@ internal static class BuiltInResources
         .. EventsResources.All,
         .. DiscoveryResources.All,
         .. CoordinationResources.All,
+        .. QuotaResources.All,
+        .. BatchResources.All,
+        .. AutoscalingResources.All,
+        .. PolicyResources.All,
+        .. SchedulingResources.All,
     ];
 }
