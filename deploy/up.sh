@@ -34,8 +34,7 @@ fi
 start_process() { # role dll args...
   local role=$1 dll=$2; shift 2
   if [ -n "$(running_pid "$role")" ]; then return 0; fi
-  nohup dotnet "$dll" "$@" >>"$ORCH_STATE_DIR/logs/$role.log" 2>&1 &
-  echo $! >"$ORCH_STATE_DIR/$role.pid"
+  start_detached "$ORCH_STATE_DIR/$role.pid" "$ORCH_STATE_DIR/logs/$role.log" dotnet "$dll" "$@"
 }
 
 step "starting the master ($server)"
@@ -55,7 +54,7 @@ step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
 node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
-  --kubelet-token-file "$ORCH_STATE_DIR/master/token" --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
+  --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
   --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT"
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"

@@ -71,8 +71,8 @@ master_args() {
 start_master() {
   [ -n "$(running_pid master)" ] && return 0
   local args=(); mapfile -t args < <(master_args)
-  nohup dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}" >>"$ORCH_STATE_DIR/logs/master.log" 2>&1 &
-  echo $! >"$ORCH_STATE_DIR/master.pid"
+  start_detached "$ORCH_STATE_DIR/master.pid" "$ORCH_STATE_DIR/logs/master.log" \
+    dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}"
   for i in $(seq 1 120); do
     curl -sfk "$LAB_SERVER/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && [ -s "$CLUSTER_CERT" ] && return 0
     [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
@@ -95,13 +95,12 @@ start_node() { # name index
   [ -n "$(node_pid "$name")" ] && return 0
   mkdir -p "$LAB_NODES_DIR"
   echo "$index" >"$LAB_NODES_DIR/$name.index"
-  nohup dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
+  start_detached "$(node_pid_file "$name")" "$ORCH_STATE_DIR/logs/$name.log" \
+    dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
     --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
-    --cluster-cert "$CLUSTER_CERT" --kubelet-token-file "$ORCH_STATE_DIR/master/token" \
+    --cluster-cert "$CLUSTER_CERT" \
     --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
-    --node-status-update-frequency 2 \
-    >>"$ORCH_STATE_DIR/logs/$name.log" 2>&1 &
-  echo $! >"$(node_pid_file "$name")"
+    --node-status-update-frequency 2
 }
 
 # Waits until each named node posts a Ready heartbeat newer than SINCE (epoch seconds).

@@ -12,9 +12,11 @@ if [ -f "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.
 fi
 mkdir -p "$ORCH_BUILD_DIR"
 ensure_node # the master embeds the dashboard, which npm builds
+# no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
+# files, such as a lock taken around deploy/up.sh
 for project in Master Node Cli; do
   out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
-  dotnet build "$ORCH_ROOT/src/Orchestrator.$project" -c Release -o "$out" -nologo -v quiet >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
+  dotnet build "$ORCH_ROOT/src/Orchestrator.$project" -c Release -o "$out" -nologo -v quiet --disable-build-servers >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
     || { tail -20 "$ORCH_BUILD_DIR/build-$project.log" >&2; die "building Orchestrator.$project failed (log: $ORCH_BUILD_DIR/build-$project.log)"; }
 done
 touch "$stamp"

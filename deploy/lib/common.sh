@@ -40,6 +40,29 @@ ensure_node() {
     || die "the dashboard needs Node.js 18 or newer (found $(node --version))"
 }
 
+# Closes every open file of this (sub)shell above stderr: what a caller held open (a lock taken with
+# `flock FILE deploy/up.sh`) must not be inherited by a process that outlives the script.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+  done
+  return 0
+}
+
+# Starts a daemon detached from the caller: in a session of its own (setsid: no controlling terminal, not in the
+# caller's process group), stdin from /dev/null, output appended to LOG, and none of the caller's other open files.
+# Writes its pid to PIDFILE.
+start_detached() { # pidfile log command...
+  local pidfile=$1 log=$2; shift 2
+  (
+    close_inherited_fds
+    exec setsid "$@" </dev/null >>"$log" 2>&1
+  ) &
+  echo $! >"$pidfile"
+}
+
 # Makes sure a Docker engine answers on /var/run/docker.sock: installs docker.io and starts dockerd when absent.
 ensure_docker() {
   if docker version >/dev/null 2>&1; then return 0; fi
@@ -49,13 +72,7 @@ ensure_docker() {
     step "starting dockerd"
     mkdir -p "$ORCH_STATE_DIR"
     # the daemon outlives this script: it must not keep the caller's open files (a lock held around a test run)
-    (
-      for fd in /proc/$BASHPID/fd/*; do
-        fd=${fd##*/}
-        [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-      done
-      exec nohup dockerd >"$ORCH_STATE_DIR/dockerd.log" 2>&1
-    ) &
+    start_detached "$ORCH_STATE_DIR/dockerd.pid" "$ORCH_STATE_DIR/dockerd.log" dockerd
     for _ in $(seq 1 60); do
       docker version >/dev/null 2>&1 && return 0
       sleep 0.5

@@ -27,6 +27,8 @@ var controlPlane = ControlPlaneOptions.From(builder.Configuration);
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
+var kubeletCa = KubeletCaFiles.LoadOrCreate(api.DataDirectory);
+builder.Services.AddSingleton(kubeletCa);
 var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
@@ -48,7 +50,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithObjectStore(new StoreOptions(api.DataDirectory), catalog)
     .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
     .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway, controlPlane.Resync));
+    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data

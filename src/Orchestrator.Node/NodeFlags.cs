@@ -17,9 +17,8 @@ internal static class NodeFlags
             new("master", "The master's cluster address (its --cluster-address:--cluster-port).", "127.0.0.1:4050"),
             new("cluster-port", "The port of this node in the cluster (0: any free port; fix it for firewalls).", "0", FlagKind.Port),
             new("cluster-cert", "A copy of the master's <data-dir>/cluster.pfx (required: the cluster's mutual TLS).", null, DefaultText: "none, required"),
-            new("kubelet-token-file", "A copy of the master's <data-dir>/token: the kubelet endpoint serves logs, exec and port-forward only to it.", null,
-                DefaultText: "none: logs, exec and port-forward are refused"),
-            new("kubelet-port", "The kubelet endpoint's port (HTTPS; 0: any free port, published in the Node's status).", "0", FlagKind.Port),
+            new("kubelet-port", "The kubelet endpoint's port (HTTPS with the certificate the master issues this node at registration; " +
+                "it serves the master's kubelet client certificate only. 0: any free port, published in the Node's status).", "0", FlagKind.Port),
             new("healthz-port", "The port on 127.0.0.1 of /healthz, /status and /metrics.", "10248", FlagKind.Port),
             new("docker", "The Docker engine's endpoint.", "unix:///var/run/docker.sock"),
             new("network", "The machine's Docker network of pods (shared by every node on the machine).", "orchestrator"),
@@ -30,6 +29,8 @@ internal static class NodeFlags
             new("cluster-domain", "The cluster's DNS domain.", "cluster.local"),
             new("cluster-dns-port", "The port of this node's cluster DNS (on the first address of its pod range).", "53", FlagKind.Port),
             new("node-status-update-frequency", "Seconds between heartbeats to the master (1 to 300).", "10", FlagKind.Seconds),
+            new("runtime-request-timeout", "Seconds every Docker call may take before it fails as timed out (1 to 3600; a stop gets the " +
+                "container's grace period on top; open log and exec streams are not limited).", "120", FlagKind.Seconds),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text",
                 Check: v => v is "text" or "json" ? null : "must be text or json"),
         ]);

@@ -29,14 +29,18 @@ internal static class NodeHost
         var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.DnsAddress), options.ClusterDnsPort);
         builder.Services.AddSingleton<ServiceDirectory>();
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
-        var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)), ReadToken(options.KubeletTokenFile));
+        var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)));
+        var identity = new KubeletIdentity(options.Name, options.Address);
         builder.Services.AddSingleton(kubelet);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(kubelet.EndPoint));
+        builder.Services.AddSingleton(identity);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenKubelet(kubelet.EndPoint, identity));
+        var limits = RuntimeLimits.Default with { Request = TimeSpan.FromSeconds(options.RuntimeRequestTimeout) };
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),
-            pods, new PodDns(pods.DnsAddress, options.ClusterDomain)));
+            pods, new PodDns(pods.DnsAddress, options.ClusterDomain)) { RequestTimeout = limits.Request });
         builder.Services.AddSingleton(new ClusterDnsOptions(dnsEndPoint, options.ClusterDomain, options.ResolvConf));
         builder.Services.AddSingleton<DockerRuntime>();
-        builder.Services.AddSingleton<IContainerRuntime>(sp => new MeasuredRuntime(sp.GetRequiredService<DockerRuntime>()));
+        // every call timed and counted, each with a deadline and a bounded queue (a hung Docker is a reported timeout)
+        builder.Services.AddSingleton<IContainerRuntime>(sp => new MeasuredRuntime(new BoundedRuntime(sp.GetRequiredService<DockerRuntime>(), limits)));
 
         var clusterCertificate = ClusterTls.Load(options.ClusterCert
             ?? throw new ClusterCertificateException("--cluster-cert is required (a copy of the master's <data-dir>/cluster.pfx)"));
@@ -76,9 +80,6 @@ internal static class NodeHost
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
-
-    private static string? ReadToken(string? path) =>
-        path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() is { Length: > 0 } t ? t : null : null;
 
     private static async Task StartDnsWhenNetworkExistsAsync(IContainerRuntime runtime, NodeDnsAddress address, ClusterDns dns, CancellationToken stopping)
     {

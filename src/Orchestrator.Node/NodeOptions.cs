@@ -18,13 +18,13 @@ internal sealed record NodeOptions(
     string Network,
     int HealthzPort,
     int KubeletPort = 0,
-    string? KubeletTokenFile = null,
     string PodNetworkCidr = Host.PodNetwork.DefaultNetwork,
     string PodCidr = Host.PodNetwork.DefaultPodCidr,
     string ResolvConf = "/etc/resolv.conf",
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
     int NodeStatusUpdateFrequency = 10,
+    int RuntimeRequestTimeout = 120,
     string? ClusterCert = null,
     string LogFormat = "text")
 {
@@ -44,8 +44,8 @@ internal sealed record NodeOptions(
         }
         var known = new[]
         {
-            "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port", "kubelet-token-file",
-            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "cluster-cert", "log-format",
+            "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
+            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -67,7 +67,6 @@ internal sealed record NodeOptions(
             Network: Get("network", "orchestrator"),
             HealthzPort: Port("healthz-port", 10248),
             KubeletPort: Port("kubelet-port", 0),
-            KubeletTokenFile: values.TryGetValue("kubelet-token-file", out var tokenFile) && tokenFile.Length > 0 ? tokenFile : null,
             PodNetworkCidr: podNetwork.Subnet,
             PodCidr: podNetwork.IpRange,
             ResolvConf: Get("resolv-conf", "/etc/resolv.conf"),
@@ -76,6 +75,9 @@ internal sealed record NodeOptions(
             NodeStatusUpdateFrequency: int.TryParse(Get("node-status-update-frequency", "10"), out var every) && every is >= 1 and <= 300
                 ? every
                 : throw new ArgumentException("--node-status-update-frequency must be a number of seconds from 1 to 300"),
+            RuntimeRequestTimeout: int.TryParse(Get("runtime-request-timeout", "120"), out var timeout) && timeout is >= 1 and <= 3600
+                ? timeout
+                : throw new ArgumentException("--runtime-request-timeout must be a number of seconds from 1 to 3600"),
             ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null,
             LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"));
     }

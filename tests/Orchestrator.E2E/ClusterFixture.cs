@@ -40,15 +40,27 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public string ResolvConf => Path.Combine(StateDir, "resolv.conf");
 
+    /// <summary>Whether the lock deploy/up.sh ran under (<c>flock FILE deploy/up.sh</c>) was free once it had returned,
+    /// with the cluster running: its daemons must not inherit the caller's descriptors.</summary>
+    public bool UpLockReleased { get; private set; }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(StateDir);
         await File.WriteAllTextAsync(ResolvConf, $"nameserver {FakeUpstreamDns}\n");
         await Script("down.sh", "--purge");
-        var up = await Script("up.sh");
+        var up = await UnderLock(Path.Combine(StateDir, "up.lock"), "up.sh");
         if (up.ExitCode != 0)
             throw new InvalidOperationException($"deploy/up.sh failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
+        UpLockReleased = await LockIsFree(Path.Combine(StateDir, "up.lock"));
     }
+
+    /// <summary>deploy/SCRIPT under <c>flock LOCK</c>, as a caller serialising cluster starts runs it.</summary>
+    public Task<CommandResult> UnderLock(string lockFile, string script, params string[] args) =>
+        Command.Run("flock", ["-w", "60", lockFile, "bash", Path.Combine(RepoRoot, "deploy", script), .. args], Environment, TimeSpan.FromMinutes(10));
+
+    public static async Task<bool> LockIsFree(string lockFile) =>
+        (await Command.Run("flock", ["-n", lockFile, "true"], new Dictionary<string, string>(), TimeSpan.FromSeconds(30))).ExitCode == 0;
 
     public async Task DisposeAsync() => await Script("down.sh", "--purge");
 

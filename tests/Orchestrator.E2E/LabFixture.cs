@@ -47,10 +47,16 @@ public sealed class LabFixture : IAsyncLifetime
         Directory.CreateDirectory(StateDir);
         await File.WriteAllTextAsync(ResolvConf, $"nameserver {ClusterFixture.FakeUpstreamDns}\n");
         await Lab("down", "--purge");
-        var up = await Lab("up", "--nodes", NodeCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var lockFile = Path.Combine(StateDir, "up.lock");
+        var up = await Command.Run("flock", ["-w", "60", lockFile, "bash", Path.Combine(RepoRoot, "deploy", "lab", "up.sh"), "--nodes",
+            NodeCount.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment, TimeSpan.FromMinutes(10));
         if (up.ExitCode != 0)
             throw new InvalidOperationException($"deploy/lab/up.sh failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
+        UpLockReleased = await ClusterFixture.LockIsFree(lockFile);
     }
+
+    /// <summary>Whether the lock deploy/lab/up.sh ran under was free once it had returned, with the lab running.</summary>
+    public bool UpLockReleased { get; private set; }
 
     public async Task DisposeAsync() => await Lab("down", "--purge");
 

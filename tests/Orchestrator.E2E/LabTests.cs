@@ -42,6 +42,16 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
             var url = NodePortUrl(i);
             await lab.Eventually(async () => await DemoPage.ServedHost(Http, url), $"an answer on {url}");
         }
+        await LogsFromEveryNode();
+        Assert.True(lab.UpLockReleased, "deploy/lab/up.sh run under flock left the lock held by the lab's daemons");
+    }
+
+    /// <summary>kubectl logs of a pod on each node: the master reaches every node's kubelet endpoint over TLS with that
+    /// node's own certificate.</summary>
+    private async Task LogsFromEveryNode()
+    {
+        foreach (var pod in (await ReadyPods()).GroupBy(p => p.Node).Select(g => g.First()))
+            await lab.Kubectl("logs", pod.Name); // fails the test unless the relay succeeded
     }
 
     [Fact, Step(2)]
@@ -184,6 +194,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
         var podsAfter = (await lab.Pods(App)).OrderBy(p => p.Name).ToList();
         Assert.Equal(podsBefore.Select(p => (p.Uid, p.Node, p.Restarts)), podsAfter.Select(p => (p.Uid, p.Node, p.Restarts)));
         await DemoPage.ServedHost(Http, NodePortUrl(2));
+        await LogsFromEveryNode(); // the restarted master trusts the certificates it issued (its kubelet CA persists) and issues new ones
         Record($"restart-master: API back after {apiBack:F1} s, all nodes reporting again after {rejoined:F1} s; " +
                $"{objectsBefore.Split('\n').Length} objects and {containersBefore.Count} containers unchanged; " +
                $"requests through {NodePortUrl(2)} meanwhile: {failed} of {sent} failed{errors}");
@@ -208,7 +219,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
                  {
                      Path.Combine(lab.Environment["ORCH_BUILD_DIR"], "node", "orchestrator-node.dll"), "--name", name,
                      "--address", "127.0.0.40", "--master", $"127.0.0.10:{lab.Environment["ORCH_LAB_CLUSTER_PORT"]}",
-                     "--cluster-cert", pfx, "--kubelet-token-file", Path.Combine(lab.StateDir, "master", "token"),
+                     "--cluster-cert", pfx,
                      "--pod-cidr", "172.28.40.0/24", "--healthz-port", "10300", "--resolv-conf", lab.ResolvConf,
                  })
             start.ArgumentList.Add(arg);

@@ -71,7 +71,6 @@ public sealed class NodeFlagsTests
         var options = Options(["--config", Path.Combine(dir!.FullName, "deploy", "systemd", "node.yaml")]);
         Assert.Equal("worker-1", options.Name);
         Assert.Equal("172.28.1.0/24", options.PodCidr);
-        Assert.Equal("/etc/orchestrator/token", options.KubeletTokenFile);
     }
 
     private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, params (string Name, string Value)[] env)

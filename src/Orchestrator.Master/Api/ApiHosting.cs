@@ -39,7 +39,8 @@ internal static class ApiHosting
             ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct),
             StoreTimeout));
         builder.Services.AddKubernetesApi();
-        builder.Services.AddSingleton(new Rest.KubeletCredentials(BearerToken.LoadOrCreate(options.DataDirectory)));
+        // the kubelet CA is the composition root's (the NodeGateway issues the nodes' certificates from it)
+        builder.Services.AddSingleton(sp => new Rest.KubeletCredentials(sp.GetRequiredService<Shared.Protocol.KubeletCertificateAuthority>()));
         return builder;
     }
 

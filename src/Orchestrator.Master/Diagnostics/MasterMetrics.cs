@@ -40,6 +40,12 @@ internal static class MasterMetrics
         "Time the scheduling algorithm took for one pod (filter and score), by result: scheduled or unschedulable.",
         new HistogramConfiguration { LabelNames = ["result"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
 
+    private static readonly Counter NodeMessagesDropped = Metrics.CreateCounter("orchestrator_node_gateway_dropped_messages_total",
+        "Node messages the node gateway dropped while syncing (over its bound), by kind; the nodes send their state again.",
+        new CounterConfiguration { LabelNames = ["kind"] });
+
+    public static void NodeMessageDropped(string kind) => NodeMessagesDropped.WithLabels(kind).Inc();
+
     public static void ApiRequest(string verb, string group, string version, string resource, string subresource, int code, TimeSpan elapsed)
     {
         Requests.WithLabels(verb, group, version, resource, subresource, code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();

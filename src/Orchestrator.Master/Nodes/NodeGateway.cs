@@ -3,16 +3,24 @@ using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Nodes;
 
-/// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object.</summary>
+/// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object; the kubelet CA that
+/// signs each registering node's serving certificate (none: nodes get no certificate and their kubelet endpoints
+/// serve nobody).</summary>
 internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 {
     public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromSeconds(10));
+
+    public KubeletCertificateAuthority? KubeletCa { get; init; }
+
+    /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
+    public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
 }
 
 /// <summary>
@@ -24,7 +32,7 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's.
 /// </summary>
-internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
+internal sealed class NodeGateway : ControllerActor
 {
     private const string Pods = "pods";
     private const string Nodes = "nodes";
@@ -37,17 +45,18 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     private readonly Dictionary<string, DateTime> _lastStatusWrite = new();
     private long _generation;
     private static readonly TimeSpan GracefulDeletionSlack = TimeSpan.FromSeconds(30);
+    private readonly PendingNodeMessages _pending;
+    private long _dropped;
 
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
-
-    public IStash Stash { get; set; } = null!;
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
         : base(store, [Pods, Nodes, Services, EndpointsResource], resync)
     {
         _settings = settings;
-        // Until every resource is listed we cannot tell a new node from a known one, nor send whole sets.
-        Receive<INodeProtocolMessage>(m => !Synced, _ => Stash.Stash());
+        _pending = new PendingNodeMessages(settings.MaxPendingMessages);
+        // Until every resource is listed we cannot tell a new node from a known one, nor send whole sets: hold them, bounded.
+        Receive<INodeProtocolMessage>(m => !Synced, Hold);
         Receive<RegisterNode>(Register);
         Receive<NodeHeartbeat>(Heartbeat);
         Receive<PodStatusReported>(ReportPodStatus);
@@ -65,7 +74,21 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     public static Props Props(IActorRef store, NodeGatewaySettings? settings = null, TimeSpan? resync = null) =>
         Akka.Actor.Props.Create(() => new NodeGateway(store, settings ?? NodeGatewaySettings.Default, resync ?? TimeSpan.FromMinutes(1)));
 
-    protected override void OnSynced() => Stash.UnstashAll();
+    protected override void OnSynced()
+    {
+        foreach (var (message, sender) in _pending.Drain()) Self.Tell(message, sender);
+        if (_dropped > 0) Log.Warning("{0} node messages were dropped while the gateway was syncing; the nodes send their state again", _dropped);
+        _dropped = 0;
+    }
+
+    private void Hold(INodeProtocolMessage message)
+    {
+        if (_pending.Add(message, Sender) is not { } dropped) return;
+        MasterMetrics.NodeMessageDropped(dropped);
+        if (_dropped++ == 0)
+            Log.Warning("node gateway: {0} messages held while syncing; dropping further {1} messages (and counting in " +
+                        "orchestrator_node_gateway_dropped_messages_total)", _pending.Count, dropped);
+    }
 
     // A resync re-sends everything to every agent: a lost message is repaired within one period.
     protected override IEnumerable<ResourceKey> AllKeys() =>
@@ -77,7 +100,8 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
     {
         var name = register.Node.Metadata.Name;
         Remember(name, Sender);
-        Sender.Tell(new NodeRegistered(name));
+        var (certificate, ca) = IssueKubeletCertificate(register);
+        Sender.Tell(new NodeRegistered(name, certificate, ca));
         Log.Info("node {0} registered from {1}", name, Sender.Path);
 
         var stored = Cache.Get<V1Node>(Nodes, null, name);
@@ -95,6 +119,29 @@ internal sealed class NodeGateway : ControllerActor, IWithUnboundedStash
         }
         SendDesiredPods(name);
         SendServices(Sender);
+    }
+
+    /// <summary>The serving certificate for the node's kubelet endpoint: for its name and the InternalIP it registers
+    /// with, which is where the master will connect (a later change of address needs a new registration).</summary>
+    private (string? Certificate, string? Ca) IssueKubeletCertificate(RegisterNode register)
+    {
+        var name = register.Node.Metadata.Name;
+        if (_settings.KubeletCa is not { } ca || register.KubeletCertificateRequest is not { } request) return (null, null);
+        var internalIp = register.Node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address;
+        if (!System.Net.IPAddress.TryParse(internalIp, out var address))
+        {
+            Log.Warning("node {0} registered without an InternalIP address: no kubelet serving certificate issued", name);
+            return (null, null);
+        }
+        try
+        {
+            return (ca.IssueServing(request, name, address), ca.CertificatePem);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            Log.Warning("node {0} sent an unusable kubelet certificate request: {1}", name, e.Message);
+            return (null, null);
+        }
     }
 
     private void Remember(string name, IActorRef agent)

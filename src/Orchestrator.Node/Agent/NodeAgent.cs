@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using k8s.Models;
+using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
@@ -21,6 +22,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly IContainerRuntime _runtime;
     private readonly ServiceDirectory _services;
     private readonly NodeDescription _description;
+    private readonly KubeletIdentity? _identity;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private readonly Dictionary<string, IActorRef> _supervisors = new();       // by pod uid
@@ -39,14 +41,17 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services));
+    /// <param name="identity">The kubelet endpoint's TLS identity: its signing request goes with each registration and
+    /// the certificate the master answers is installed into it (null in tests without a kubelet endpoint).</param>
+    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity));
 
-    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services)
+    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity)
     {
         _settings = settings;
         _runtime = runtime;
         _services = services;
+        _identity = identity;
         _gatewayPath = settings.GatewayPath;
         _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort, settings.PodCidr);
 
@@ -68,6 +73,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<ClusterEvent.UnreachableMember>(m => { if (IsMaster(m.Member)) StartMasterLostTimer("unreachable"); });
         Receive<ClusterEvent.ReachableMember>(m => { if (IsMaster(m.Member)) Timers.Cancel(AgentTick.MasterLost.Name); });
         Receive<AgentTick>(t => t == AgentTick.MasterLost, _ => Rejoin());
+        Receive<AgentTick>(t => t == AgentTick.RenewCertificate, _ => StartRegistering());
         Receive<Status.Failure>(f => _log.Warning("Runtime call failed: {0}", f.Cause.Message));
     }
 
@@ -104,7 +110,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void OnRuntimeProbed(RuntimeProbed probed)
     {
-        _description.SetRuntime(probed.Version, DateTime.UtcNow);
+        _description.SetRuntime(probed.Version, DateTime.UtcNow, probed.Error);
         var wasReady = _runtimeReady;
         _runtimeReady = probed.Version is not null;
         if (!_runtimeReady)
@@ -138,12 +144,13 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         if (_gateway is not null || !_probed) return;
         // say it once per round; the master may be down for a while
         if (_registerAttempts++ % 20 == 0) _log.Info("Registering node {0} with {1}", _settings.NodeName, _gatewayPath);
-        Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow)), Self);
+        Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow), _identity?.SigningRequest), Self);
     }
 
     private void OnRegistered(NodeRegistered registered)
     {
         Timers.Cancel(AgentTick.Register.Name);
+        InstallKubeletCertificate(registered);
         if (Equals(_gateway, Sender)) return;
         if (_gateway is not null) Context.Unwatch(_gateway);
         _gateway = Sender;
@@ -153,6 +160,26 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _servicesGeneration = -1;
         _log.Info("Node {0} registered with {1}", registered.NodeName, Sender.Path);
         foreach (var supervisor in _supervisors.Values) supervisor.Tell(ResendPodStatus.Instance);
+    }
+
+    /// <summary>The serving certificate the master issued goes into the kubelet endpoint; registering again at two
+    /// thirds of its lifetime renews it.</summary>
+    private void InstallKubeletCertificate(NodeRegistered registered)
+    {
+        if (_identity is null) return;
+        if (registered.KubeletCertificate is null || registered.KubeletCa is null)
+        {
+            _log.Warning("The master issued no kubelet serving certificate: logs, exec and port-forward through it are unavailable");
+            return;
+        }
+        if (_identity.Accept(registered.KubeletCertificate, registered.KubeletCa) is { } refused)
+        {
+            _log.Error("The kubelet serving certificate from the master is unusable: {0}", refused);
+            return;
+        }
+        var left = _identity.Expires!.Value - DateTime.UtcNow;
+        if (left > TimeSpan.FromMinutes(3))
+            Timers.StartSingleTimer(AgentTick.RenewCertificate.Name, AgentTick.RenewCertificate, left * 2 / 3);
     }
 
     private void SendHeartbeat() =>

@@ -48,4 +48,5 @@ internal sealed record AgentTick(string Name)
     public static readonly AgentTick Sweep = new("sweep");
     public static readonly AgentTick ProbeRuntime = new("probe-runtime");
     public static readonly AgentTick MasterLost = new("master-lost");
+    public static readonly AgentTick RenewCertificate = new("renew-certificate");
 }

@@ -19,6 +19,7 @@ internal sealed class NodeDescription
     private readonly V1NodeSystemInfo _info;
     private DateTime _readySince;
     private bool _ready;
+    private string? _runtimeError;
 
     private readonly int _kubeletPort;
     private readonly string? _podCidr;
@@ -61,8 +62,9 @@ internal sealed class NodeDescription
     public string Name => _name;
 
     /// <summary>Called when the container runtime answers (or stops answering): the node is Ready only with a runtime.</summary>
-    public void SetRuntime(string? runtimeVersion, DateTime now)
+    public void SetRuntime(string? runtimeVersion, DateTime now, string? error = null)
     {
+        _runtimeError = error;
         var ready = runtimeVersion is not null;
         if (runtimeVersion is not null) _info.ContainerRuntimeVersion = runtimeVersion;
         if (ready != _ready) _readySince = now;
@@ -112,7 +114,8 @@ internal sealed class NodeDescription
                 Type = "Ready",
                 Status = _ready ? "True" : "False",
                 Reason = _ready ? "KubeletReady" : "KubeletNotReady",
-                Message = _ready ? "kubelet is posting ready status" : "container runtime is down",
+                Message = _ready ? "kubelet is posting ready status"
+                    : _runtimeError is null ? "container runtime is down" : $"container runtime is down: {_runtimeError}",
                 LastHeartbeatTime = now,
                 LastTransitionTime = _readySince,
             },

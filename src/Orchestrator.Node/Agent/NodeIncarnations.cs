@@ -19,8 +19,8 @@ internal sealed record NodeClusterOptions(string Address, int Port, string Maste
 /// system is replaced: the web host around it — the service proxy's listeners, cluster DNS, the kubelet endpoint —
 /// keeps serving with what it last knew, so Service traffic does not pause while the node rejoins.
 /// </summary>
-internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, ServiceDirectory services, ILoggerFactory loggers,
-    ILogger<NodeIncarnations> log) : BackgroundService
+internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, ServiceDirectory services,
+    Kubelet.KubeletIdentity identity, ILoggerFactory loggers, ILogger<NodeIncarnations> log) : BackgroundService
 {
     public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
 
@@ -33,7 +33,7 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
         {
             var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, Setup());
             Current = system;
-            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services), NodeProtocolNames.AgentActorName);
+            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services, identity), NodeProtocolNames.AgentActorName);
             var stopRequested = new TaskCompletionSource();
             await using (stopping.Register(() => stopRequested.TrySetResult()))
                 await Task.WhenAny(system.WhenTerminated, stopRequested.Task);

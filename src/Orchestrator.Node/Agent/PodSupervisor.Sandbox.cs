@@ -21,6 +21,9 @@ internal sealed partial class PodSupervisor
     private DateTime _sandboxBackOffUntil;
     /// <summary>The sandbox died after every container had finished: nothing will run again.</summary>
     private bool _sandboxFinal;
+    /// <summary>The pod's volumes are set up on the node (hostPath checks); the last failure reported, until then.</summary>
+    private bool _volumesReady;
+    private string? _volumeFailure;
 
     /// <summary>Adoption: the newest running sandbox stays; any other (dead, duplicate) is removed.</summary>
     private async Task AdoptSandboxAsync(IReadOnlyList<RuntimeContainer> sandboxes)
@@ -71,7 +74,7 @@ internal sealed partial class PodSupervisor
         await RestartInitContainersAsync();
 
         var now = DateTime.UtcNow;
-        if (now < _sandboxBackOffUntil) return false;
+        if (now < _sandboxBackOffUntil || !await VolumesReadyAsync()) return false;
         try
         {
             _sandbox = await _runtime.RunSandboxAsync(new SandboxRequest(_pod, _settings.NodeName, _settings.HostAddress, _sandboxAttempt++));
@@ -84,6 +87,26 @@ internal sealed partial class PodSupervisor
         {
             Event(null, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
             _sandboxBackOffUntil = now + BackOffDelay(_sandboxBackOffStep++);
+            return false;
+        }
+    }
+
+    /// <summary>The kubelet mounts a pod's volumes before its sandbox: until they can be set up, the pod waits in
+    /// ContainerCreating and each new failure is a FailedMount event.</summary>
+    private async Task<bool> VolumesReadyAsync()
+    {
+        if (_volumesReady) return true;
+        try
+        {
+            await _runtime.PrepareVolumesAsync(_pod);
+            _volumesReady = true;
+            _volumeFailure = null;
+            return true;
+        }
+        catch (VolumeSetupException e)
+        {
+            if (_volumeFailure != e.Message) Event(null, "Warning", "FailedMount", e.Message);
+            _volumeFailure = e.Message;
             return false;
         }
     }

@@ -28,6 +28,8 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private bool _initialized;
     private V1PodStatus? _lastStatus;
     private string? _lastSentJson;
+    /// <summary>The last sync failure reported as an event (FailedSync), until a sync succeeds.</summary>
+    private string? _syncFailure;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -77,11 +79,14 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
                 foreach (var spec in _pod.Spec.Containers)
                     await SyncContainerAsync(spec, Slot(spec.Name));
             await ReleaseSandboxWhenFinishedAsync();
+            _syncFailure = null;
         }
         catch (Exception e)
         {
-            // the runtime may be briefly unavailable: keep what we know and try again on the next tick
+            // the runtime may be briefly unavailable (or timed out): keep what we know, say so once, try again on the next tick
             _log.Warning("Sync of pod {0} failed: {1}", PodKey, e.Message);
+            if (_syncFailure != e.Message) Event(null, "Warning", "FailedSync", $"error syncing pod: {e.Message}");
+            _syncFailure = e.Message;
         }
         ReportStatus();
     }
@@ -176,8 +181,22 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine");
 
         var restartCount = slot.HasRun ? slot.RestartCount + 1 : slot.RestartCount;
-        var id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount,
-            _sandbox?.Id, _podIp));
+        string id;
+        try
+        {
+            id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount,
+                _sandbox?.Id, _podIp));
+        }
+        catch (Exception e)
+        {
+            // the kubelet's CreateContainerConfigError (the spec cannot be run: a subPath out of its volume, runAsNonRoot
+            // with a root image) or CreateContainerError (the runtime failed or timed out); tried again on the next sync
+            var reason = e is ContainerConfigException ? "CreateContainerConfigError" : "CreateContainerError";
+            if (slot.WaitingReason != reason || slot.WaitingMessage != e.Message) Event(spec.Name, "Warning", "Failed", $"Error: {e.Message}");
+            slot.WaitingReason = reason;
+            slot.WaitingMessage = e.Message;
+            return;
+        }
         slot.Id = id;
         slot.SandboxId = _sandbox?.Id;
         slot.RestartCount = restartCount;
@@ -276,6 +295,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         {
             // the NodeAgent's orphan sweep removes whatever is left
             _log.Warning("Stopping pod {0} failed: {1}", PodKey, e.Message);
+            Event(null, "Warning", "FailedKillPod", $"error killing pod: {e.Message}");
         }
         if (stop.ReportFinalStatus)
         {

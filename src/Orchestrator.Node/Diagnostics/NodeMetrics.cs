@@ -26,6 +26,14 @@ internal static class NodeMetrics
     private static readonly Counter RuntimeErrors = Metrics.CreateCounter("kubelet_runtime_operations_errors_total",
         "Container runtime (Docker) operations that failed, by operation.", new CounterConfiguration { LabelNames = ["operation_type"] });
 
+    private static readonly Counter RuntimeTimeouts = Metrics.CreateCounter("orchestrator_runtime_operations_timeouts_total",
+        "Container runtime (Docker) operations that did not answer within their deadline, by operation.",
+        new CounterConfiguration { LabelNames = ["operation_type"] });
+
+    private static readonly Counter RuntimeRefusals = Metrics.CreateCounter("orchestrator_runtime_operations_refused_total",
+        "Container runtime (Docker) operations refused at once because too many were waiting, by operation.",
+        new CounterConfiguration { LabelNames = ["operation_type"] });
+
     private static readonly Counter ProxyRequests = Metrics.CreateCounter("orchestrator_proxy_requests_total",
         "Requests (http) and connections (tcp) proxied per service.", new CounterConfiguration { LabelNames = ["service", "kind"] });
 
@@ -69,6 +77,10 @@ internal static class NodeMetrics
 
     public static async Task RuntimeOperation(string operation, Func<Task> call) =>
         await RuntimeOperation(operation, async () => { await call(); return true; });
+
+    public static void RuntimeTimedOut(string operation) => RuntimeTimeouts.WithLabels(operation).Inc();
+
+    public static void RuntimeRefused(string operation) => RuntimeRefusals.WithLabels(operation).Inc();
 
     /// <summary>One proxied request or connection; <paramref name="endpoint"/> is the pod address that took it, when known.</summary>
     public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed, string? endpoint = null)

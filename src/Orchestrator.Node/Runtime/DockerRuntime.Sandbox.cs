@@ -15,6 +15,7 @@ internal sealed partial class DockerRuntime
 
     public async Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default)
     {
+        if (request.Pod.Spec.HostNetwork == true) return await RunHostNetworkSandboxAsync(request, ct);
         for (var attempt = 1; ; attempt++)
         {
             var ip = await AllocateIpAsync(ct);
@@ -29,17 +30,36 @@ internal sealed partial class DockerRuntime
             catch (DockerApiException e) when (ip is not null && attempt < SandboxStartAttempts && e.ResponseBody.Contains("Address already in use"))
             {
                 _log.LogWarning("Pod IP {Ip} was taken while the sandbox of {Pod} started; trying another", ip, request.Pod.Metadata.Name);
-                await RemoveContainerAsync(id!, CancellationToken.None);
+                using var cleanup = CleanupDeadline();
+                await RemoveContainerAsync(id!, cleanup.Token);
             }
             catch
             {
-                if (id is not null) await RemoveContainerAsync(id, CancellationToken.None);
+                using var cleanup = CleanupDeadline();
+                if (id is not null) await RemoveContainerAsync(id, cleanup.Token);
                 throw;
             }
             finally
             {
                 if (ip is not null) await ReleaseIpAsync(ip);
             }
+        }
+    }
+
+    /// <summary>hostNetwork: the sandbox is in the node's network namespace, and the pod's IP is the node's address.</summary>
+    private async Task<PodSandbox> RunHostNetworkSandboxAsync(SandboxRequest request, CancellationToken ct)
+    {
+        var id = await CreateReplacingAsync(BuildSandboxParameters(request, null), ct);
+        try
+        {
+            await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
+            return new PodSandbox(id, request.HostAddress);
+        }
+        catch
+        {
+            using var cleanup = CleanupDeadline();
+            await RemoveContainerAsync(id, cleanup.Token);
+            throw;
         }
     }
 
@@ -63,15 +83,17 @@ internal sealed partial class DockerRuntime
     /// must still see the address as reserved.</summary>
     private async Task ReleaseIpAsync(string ip)
     {
+        // without a deadline: the allocations that hold the lock are bounded by theirs
         await _allocating.WaitAsync();
         try { _ips!.Release(ip); }
         finally { _allocating.Release(); }
     }
 
     /// <summary>The sandbox: the pause image on the pod network with the pod's IP, hostname, DNS settings and the
-    /// ports of all its containers.</summary>
+    /// ports of all its containers; for a hostNetwork pod, in the node's network (its address, hostname and ports).</summary>
     internal CreateContainerParameters BuildSandboxParameters(SandboxRequest r, string? ip)
     {
+        if (r.Pod.Spec.HostNetwork == true) ip = null;
         var parameters = new CreateContainerParameters
         {
             Name = ContainerLabels.ContainerNameFor(r),
@@ -90,6 +112,13 @@ internal sealed partial class DockerRuntime
                 },
             },
         };
+        ContainerSecurity.ApplyToSandbox(r.Pod, parameters.HostConfig);
+        if (r.Pod.Spec.HostNetwork == true)
+        {
+            parameters.HostConfig.NetworkMode = "host";
+            ApplyDns(r.Pod, parameters.HostConfig);
+            return parameters;
+        }
         ApplyNetworkIdentity(r.Pod, r.Pod.Spec?.Containers ?? [], r.HostAddress, parameters);
         return parameters;
     }
@@ -118,12 +147,14 @@ internal sealed partial class DockerRuntime
     }
 
     /// <summary>dnsPolicy ClusterFirst (the default): the node's cluster DNS with the kubelet's search path and
-    /// ndots:5; None: the pod's dnsConfig; Default: Docker's own resolver configuration (the host's).</summary>
+    /// ndots:5 — but for a hostNetwork pod only with ClusterFirstWithHostNet (ClusterFirst is then Default, as in
+    /// Kubernetes); None: the pod's dnsConfig; Default: Docker's own resolver configuration (the host's).</summary>
     private void ApplyDns(V1Pod pod, HostConfig hostConfig)
     {
         var policy = pod.Spec?.DnsPolicy ?? "ClusterFirst";
         var config = pod.Spec?.DnsConfig;
-        if (policy is "ClusterFirst" or "ClusterFirstWithHostNet" && _options.Dns is { } dns)
+        var clusterDns = pod.Spec?.HostNetwork == true ? policy == "ClusterFirstWithHostNet" : policy is "ClusterFirst" or "ClusterFirstWithHostNet";
+        if (clusterDns && _options.Dns is { } dns)
         {
             var ns = pod.Metadata.NamespaceProperty ?? "default";
             hostConfig.DNS = [dns.Nameserver, .. config?.Nameservers ?? []];

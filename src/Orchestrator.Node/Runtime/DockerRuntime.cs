@@ -17,6 +17,13 @@ internal sealed record DockerRuntimeOptions(string Endpoint, string NodeName, st
     /// <summary>The pod sandbox image deploy/images/build.sh builds.</summary>
     public string SandboxImage { get; init; } = DefaultSandboxImage;
 
+    /// <summary>The deadline of the calls this runtime makes on its own (clean-ups, opening a log stream); every call a
+    /// caller makes is bounded by <see cref="BoundedRuntime"/> around it.</summary>
+    public TimeSpan RequestTimeout { get; init; } = RuntimeLimits.Default.Request;
+
+    /// <summary>Where Localhost seccomp profiles are read (the kubelet's <c>{root-dir}/seccomp</c>).</summary>
+    public string SeccompProfileRoot { get; init; } = ContainerSecurity.SeccompProfileRoot;
+
     public const string DefaultSandboxImage = "orchestrator/pause:1";
 }
 
@@ -147,10 +154,12 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 
     public async Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default)
     {
-        var parameters = BuildCreateParameters(request);
+        var image = await ImageUserAsync(request.Container.Image, ct);
         // emptyDir volumes are Docker volumes named after the pod: shared by its containers, kept across restarts
+        var emptyDirs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var volume in PodVolumes.EmptyDirsUsedBy(request.Pod, request.Container))
-            await _client.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            var created = await _client.Volumes.CreateAsync(new VolumesCreateParameters
             {
                 Name = PodVolumes.EmptyDirName(request.Pod, volume),
                 Labels = new Dictionary<string, string>
@@ -159,7 +168,27 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
                     [ContainerLabels.PodUid] = request.Pod.Metadata.Uid,
                 },
             }, ct);
-        return await CreateReplacingAsync(parameters, ct);
+            emptyDirs[volume.Name] = created.Mountpoint;
+            EmptyDirs.SetUp(volume.Name, created.Mountpoint, request.Pod.Spec.SecurityContext?.FsGroup, _log);
+        }
+        return await CreateReplacingAsync(BuildCreateParameters(request, image, emptyDirs), ct);
+    }
+
+    /// <summary>The image's configured user (the image is local: FindImageAsync was asked before).</summary>
+    private async Task<ImageUser> ImageUserAsync(string image, CancellationToken ct)
+    {
+        try
+        {
+            var inspected = await _client.Images.InspectImageAsync(WithDefaultTag(image), ct);
+            return new ImageUser(inspected.Config?.User ?? "");
+        }
+        catch (DockerImageNotFoundException) { return ImageUser.Root; } // the create reports the missing image
+    }
+
+    public Task PrepareVolumesAsync(V1Pod pod, CancellationToken ct = default)
+    {
+        PodVolumes.SetUpHostPaths(pod);
+        return Task.CompletedTask;
     }
 
     private async Task<string> CreateReplacingAsync(CreateContainerParameters parameters, CancellationToken ct)
@@ -177,13 +206,19 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         }
     }
 
-    internal CreateContainerParameters BuildCreateParameters(ContainerRequest r)
+    /// <summary>The container's create parameters (no Docker call). <paramref name="emptyDirs"/>: the emptyDir volumes'
+    /// directories on the node, by volume name (for subPaths into them).</summary>
+    internal CreateContainerParameters BuildCreateParameters(ContainerRequest r, ImageUser? image = null,
+        IReadOnlyDictionary<string, string>? emptyDirs = null)
     {
         var c = r.Container;
+        var environment = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress, r.PodIp));
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in environment) variables[e.Split('=', 2)[0]] = e.Split('=', 2)[1];
         var hostConfig = new HostConfig
         {
             RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-            Binds = PodVolumes.Binds(r.Pod, c),
+            Binds = PodVolumes.Binds(r.Pod, c, emptyDirs, variables),
             Tmpfs = PodVolumes.MemoryEmptyDirs(r.Pod, c),
         };
         ApplyLimits(c.Resources, hostConfig);
@@ -191,7 +226,7 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         {
             Name = ContainerLabels.ContainerNameFor(r),
             Image = WithDefaultTag(c.Image),
-            Env = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress, r.PodIp)),
+            Env = environment,
             Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
             Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
             WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
@@ -200,6 +235,7 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             OpenStdin = c.Stdin ?? false,
             HostConfig = hostConfig,
         };
+        ContainerSecurity.Apply(r.Pod, c, image ?? ImageUser.Root, hostConfig, parameters, r.SandboxId, _options.SeccompProfileRoot);
         if (r.SandboxId is not null)
         {
             // the sandbox's network namespace: its IP, ports, hostname and resolv.conf (Docker refuses all of those here)
@@ -273,6 +309,8 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         if (inspected.NetworkSettings?.Networks is { } networks && networks.TryGetValue(_options.NetworkName, out var endpoint)
             && !string.IsNullOrEmpty(endpoint.IPAddress))
             ip = endpoint.IPAddress;
+        else if (inspected.HostConfig?.NetworkMode == "host")
+            ip = _options.HostAddress; // a hostNetwork pod's sandbox: the pod's IP is the node's
         var state = inspected.State;
         return new ContainerObservation(
             inspected.ID,
@@ -304,7 +342,10 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 
     public async Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default)
     {
-        var inspected = await _client.Containers.InspectContainerAsync(containerId, ct);
+        // opening the stream has a deadline; reading it lasts as long as the client stays
+        using var setup = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        setup.CancelAfter(_options.RequestTimeout);
+        var inspected = await _client.Containers.InspectContainerAsync(containerId, setup.Token);
         var parameters = new ContainerLogsParameters
         {
             ShowStdout = true,
@@ -316,7 +357,8 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
                 ? DateTimeOffset.UtcNow.AddSeconds(-since).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)
                 : null,
         };
-        using var stream = await _client.Containers.GetContainerLogsAsync(containerId, inspected.Config?.Tty ?? false, parameters, ct);
+        using var stream = await _client.Containers.GetContainerLogsAsync(containerId, inspected.Config?.Tty ?? false, parameters, setup.Token);
+        setup.CancelAfter(Timeout.InfiniteTimeSpan);
         var buffer = new byte[16 * 1024];
         while (true)
         {
@@ -397,6 +439,9 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         && t.Year > 1
             ? t
             : null;
+
+    /// <summary>A deadline for a clean-up that must run even when the caller's work was cancelled.</summary>
+    private CancellationTokenSource CleanupDeadline() => new(_options.RequestTimeout);
 
     public void Dispose() => _client.Dispose();
 }

@@ -44,6 +44,11 @@ internal interface IContainerRuntime
     /// hooks); the output is stdout then stderr, for messages.</summary>
     Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default);
 
+    /// <summary>Sets the pod's volumes up on the node before its sandbox runs, as the kubelet's volume manager does:
+    /// hostPath type checks (creating a DirectoryOrCreate or FileOrCreate path). Throws <see cref="VolumeSetupException"/>
+    /// naming the volume that cannot be set up.</summary>
+    Task PrepareVolumesAsync(V1Pod pod, CancellationToken ct = default);
+
     /// <summary>Removes the pod's emptyDir volumes (after its containers are gone); missing ones are fine.</summary>
     Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default);
 
@@ -54,6 +59,17 @@ internal interface IContainerRuntime
     /// <summary>Starts a command in the running container with its streams attached (kubectl exec).</summary>
     Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default);
 }
+
+/// <summary>A volume of the pod cannot be set up (the kubelet's FailedMount): the pod's sandbox waits until it can.</summary>
+internal sealed class VolumeSetupException(string volume, string message)
+    : Exception($"MountVolume.SetUp failed for volume \"{volume}\" : {message}")
+{
+    public string Volume { get; } = volume;
+}
+
+/// <summary>The container's configuration cannot be made from its spec (the kubelet's CreateContainerConfigError: a
+/// subPath that leaves its volume, runAsNonRoot with a root image): the container waits with this message.</summary>
+internal sealed class ContainerConfigException(string message) : Exception(message);
 
 internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps);
 

@@ -8,10 +8,14 @@ namespace Orchestrator.Shared.Protocol;
 // writes them as JSON through KubernetesJson so both sides agree on Kubernetes' wire format.
 
 /// <summary>Node → master, on start and after every (re)connect. The master answers <see cref="NodeRegistered"/>
-/// and then sends <see cref="DesiredPodsChanged"/> and <see cref="ServicesChanged"/>.</summary>
-public sealed record RegisterNode(V1Node Node) : INodeProtocolMessage;
+/// and then sends <see cref="DesiredPodsChanged"/> and <see cref="ServicesChanged"/>. <paramref name="KubeletCertificateRequest"/>
+/// is the node's PKCS#10 request (PEM) for the serving certificate of its kubelet endpoint (<see cref="KubeletTls"/>).</summary>
+public sealed record RegisterNode(V1Node Node, string? KubeletCertificateRequest = null) : INodeProtocolMessage;
 
-public sealed record NodeRegistered(string NodeName) : INodeProtocolMessage;
+/// <summary>Master → node: registered. <paramref name="KubeletCertificate"/> (PEM) is the serving certificate the master
+/// issued for the node's request, and <paramref name="KubeletCa"/> (PEM) the CA it and the master's client certificate
+/// come from; both null when the master issued none.</summary>
+public sealed record NodeRegistered(string NodeName, string? KubeletCertificate = null, string? KubeletCa = null) : INodeProtocolMessage;
 
 /// <summary>Node → master, every few seconds: the node's whole status (conditions with heartbeat times, capacity, addresses).</summary>
 public sealed record NodeHeartbeat(string NodeName, V1NodeStatus Status) : INodeProtocolMessage;

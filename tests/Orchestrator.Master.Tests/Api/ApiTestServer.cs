@@ -18,6 +18,8 @@ using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Store.Persistence;
 
+using Orchestrator.Shared.Protocol;
+
 namespace Orchestrator.Master.Tests.Api;
 
 /// <summary>
@@ -53,8 +55,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
     public HttpClient Client { get; }
     public string DataDirectory { get; }
     public string Token => BearerToken.LoadOrCreate(DataDirectory);
-    /// <summary>What the relays (logs, exec, port-forward) present to a node's kubelet endpoint.</summary>
-    public const string KubeletToken = "kubelet-test-token";
+    /// <summary>The kubelet CA of every test server: the relays (logs, exec, port-forward) present its client certificate
+    /// and accept only node certificates it issued.</summary>
+    public static readonly KubeletCertificateAuthority KubeletCa = new(KubeletCertificateAuthority.CreateCertificate());
     public Uri? Address { get; private set; }
 
     /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>
@@ -80,7 +83,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddKubernetesApi();
-        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletToken));
+        builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         beforeApi?.Services(builder.Services);
         var app = builder.Build();
         beforeApi?.App(app);

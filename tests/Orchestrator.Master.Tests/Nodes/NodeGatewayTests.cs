@@ -51,6 +51,46 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void Registration_with_a_signing_request_answers_a_serving_certificate_for_the_nodes_name_and_registered_address()
+    {
+        var ca = new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate());
+        var gateway = Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { KubeletCa = ca }));
+        var agent = CreateTestProbe("agent");
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        // what the node asks for does not matter: the master names it after the registration
+        var request = KubeletTls.SigningRequest(key, "someone-else", System.Net.IPAddress.Parse("10.9.9.9"));
+
+        gateway.Tell(new RegisterNode(Reported("node1"), request), agent.Ref);
+
+        var registered = agent.ExpectMsg<NodeRegistered>();
+        Assert.Equal(ca.CertificatePem, registered.KubeletCa);
+        using var issued = KubeletTls.WithKey(registered.KubeletCertificate!, key);
+        Assert.NotNull(issued);
+        Assert.Null(KubeletTls.CheckServing(issued, ca.Certificate, "node1", "127.0.0.1"));
+        Assert.NotNull(KubeletTls.CheckServing(issued, ca.Certificate, "someone-else", "127.0.0.1"));
+        Assert.NotNull(KubeletTls.CheckServing(issued, ca.Certificate, "node1", "10.9.9.9"));
+    }
+
+    [Fact]
+    public void A_signing_request_whose_signature_does_not_hold_gets_no_certificate()
+    {
+        var ca = new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate());
+        var gateway = Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { KubeletCa = ca }));
+        var agent = CreateTestProbe("agent");
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var pem = KubeletTls.SigningRequest(key, "node1", System.Net.IPAddress.Loopback);
+        var der = Convert.FromBase64String(string.Concat(pem.Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal))));
+        der[^5] ^= 0xFF; // inside the signature
+        var forged = "-----BEGIN CERTIFICATE REQUEST-----\n" + Convert.ToBase64String(der) + "\n-----END CERTIFICATE REQUEST-----\n";
+
+        gateway.Tell(new RegisterNode(Reported("node1"), forged), agent.Ref);
+
+        var registered = agent.ExpectMsg<NodeRegistered>();
+        Assert.Equal("node1", registered.NodeName);
+        Assert.Null(registered.KubeletCertificate);
+    }
+
+    [Fact]
     public void A_pod_bound_to_the_node_is_sent_to_its_agent_with_a_growing_generation()
     {
         var (_, agent) = Registered("node1");

@@ -1,9 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Orchestrator.Shared.Protocol;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Master.Tests.Api;
 using Orchestrator.Master.Ui;
@@ -17,7 +21,7 @@ public sealed class DashboardHostingTests : IAsyncLifetime
 {
     private ApiTestServer _server = null!;
     private WebApplication? _kubelet;
-    private string? _kubeletAuthorization, _kubeletPathAndQuery, _kubeletCookie;
+    private string? _kubeletAuthorization, _kubeletClient, _kubeletPathAndQuery, _kubeletCookie;
 
     public async Task InitializeAsync() =>
         _server = await ApiTestServer.StartAsync(https: true, beforeApi: (s => s.AddDashboard(), a => a.UseDashboard()));
@@ -88,7 +92,7 @@ public sealed class DashboardHostingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Node_proxy_relays_to_the_kubelet_endpoint_with_the_masters_credential()
+    public async Task Node_proxy_relays_to_the_kubelet_endpoint_with_the_masters_client_certificate_and_no_token()
     {
         await StartNode();
 
@@ -99,7 +103,8 @@ public sealed class DashboardHostingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("orchestrator_proxy_endpoint_requests_total{} 7\n", await response.Content.ReadAsStringAsync());
         Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
-        Assert.Equal($"Bearer {ApiTestServer.KubeletToken}", _kubeletAuthorization);
+        Assert.Equal("", _kubeletAuthorization);
+        Assert.Contains("kube-apiserver-kubelet-client", _kubeletClient);
         Assert.Equal("/metrics?x=1", _kubeletPathAndQuery);
         Assert.Equal("", _kubeletCookie);
     }
@@ -122,11 +127,21 @@ public sealed class DashboardHostingTests : IAsyncLifetime
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = ApiTestServer.KubeletCa.IssueServing(KubeletTls.SigningRequest(key, "n1", IPAddress.Loopback), "n1", IPAddress.Loopback);
+        using var withKey = KubeletTls.WithKey(pem, key)!;
+        var serving = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = serving,
+            ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+            ClientCertificateValidation = (c, _, _) => KubeletTls.CheckMasterClient(c, ApiTestServer.KubeletCa.Certificate) is null,
+        })));
         _kubelet = builder.Build();
         _kubelet.Run(async context =>
         {
             _kubeletAuthorization = context.Request.Headers.Authorization.ToString();
+            _kubeletClient = context.Connection.ClientCertificate?.Subject;
             _kubeletPathAndQuery = context.Request.Path + context.Request.QueryString;
             _kubeletCookie = context.Request.Headers.Cookie.ToString();
             context.Response.ContentType = "text/plain; version=0.0.4";

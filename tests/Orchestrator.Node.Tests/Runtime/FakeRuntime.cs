@@ -114,6 +114,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task<string> CreateContainerAsync(ContainerRequest r, CancellationToken ct = default)
     {
+        if (CreateFailure?.Invoke(r) is { } failed) return Task.FromException<string>(failed);
         Interlocked.Increment(ref CreateCount);
         var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
             r.Container.Name, _images[DockerRuntime.WithDefaultTag(r.Container.Image)], r.RestartCount) { Request = r, SandboxId = r.SandboxId };
@@ -166,6 +167,15 @@ internal sealed class FakeRuntime : IContainerRuntime
     }
 
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) => Task.CompletedTask;
+
+    /// <summary>When set, setting up the pod's volumes fails with it (a hostPath of the wrong type).</summary>
+    public VolumeSetupException? VolumeFailure { get; set; }
+
+    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, CancellationToken ct = default) =>
+        VolumeFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+
+    /// <summary>When set, creating a container fails with what it returns for the request (null: created).</summary>
+    public Func<ContainerRequest, Exception?>? CreateFailure { get; set; }
 
     /// <summary>What each container "printed", for logs.</summary>
     public ConcurrentDictionary<string, string> Logs { get; } = new();

@@ -36,7 +36,8 @@ public sealed class PodVolumesTests
     [Fact]
     public void EmptyDir_is_a_per_pod_docker_volume_and_hostPath_a_bind()
     {
-        Assert.Equal(["orch-uid-1-scratch:/scratch", "/var/log:/logs:ro"], PodVolumes.Binds(Pod(), Container));
+        // an emptyDir starts empty: no copy of the image's files into it
+        Assert.Equal(["orch-uid-1-scratch:/scratch:nocopy", "/var/log:/logs:ro"], PodVolumes.Binds(Pod(), Container));
         Assert.Equal(["scratch"], PodVolumes.EmptyDirsUsedBy(Pod(), Container).Select(v => v.Name));
     }
 
@@ -45,5 +46,68 @@ public sealed class PodVolumesTests
     {
         var tmpfs = PodVolumes.MemoryEmptyDirs(Pod(), Container)!;
         Assert.Equal("size=1048576", tmpfs["/ram"]);
+    }
+
+    [Fact]
+    public void Read_only_and_propagation_are_mount_options()
+    {
+        var pod = Pod();
+        var container = new V1Container
+        {
+            Name = "app",
+            VolumeMounts =
+            [
+                new V1VolumeMount { Name = "scratch", MountPath = "/scratch", ReadOnlyProperty = true },
+                new V1VolumeMount { Name = "host", MountPath = "/in", MountPropagation = "HostToContainer" },
+                new V1VolumeMount { Name = "host", MountPath = "/both", MountPropagation = "Bidirectional", ReadOnlyProperty = true },
+                new V1VolumeMount { Name = "ram", MountPath = "/ram", ReadOnlyProperty = true },
+            ],
+        };
+        Assert.Equal(["orch-uid-1-scratch:/scratch:ro,nocopy", "/var/log:/in:rslave", "/var/log:/both:ro,rshared"], PodVolumes.Binds(pod, container));
+        Assert.Equal("size=1048576,ro", PodVolumes.MemoryEmptyDirs(pod, container)!["/ram"]);
+    }
+
+    [Fact]
+    public void Recursive_read_only_fails_the_container_as_on_a_runtime_without_it_and_IfPossible_is_plain_read_only()
+    {
+        var enabled = new V1Container { Name = "app", VolumeMounts = [new V1VolumeMount { Name = "host", MountPath = "/l", ReadOnlyProperty = true, RecursiveReadOnly = "Enabled" }] };
+        var possible = new V1Container { Name = "app", VolumeMounts = [new V1VolumeMount { Name = "host", MountPath = "/l", ReadOnlyProperty = true, RecursiveReadOnly = "IfPossible" }] };
+
+        Assert.Contains("requested recursive read-only mode, but it is not supported by the runtime",
+            Assert.Throws<ContainerConfigException>(() => PodVolumes.Binds(Pod(), enabled)).Message);
+        Assert.Equal(["/var/log:/l:ro"], PodVolumes.Binds(Pod(), possible));
+    }
+
+    [Fact]
+    public void A_subPathExpr_expands_the_containers_variables_and_needs_all_of_them()
+    {
+        var root = Directory.CreateTempSubdirectory("subpathexpr-").FullName;
+        try
+        {
+            var pod = Pod();
+            pod.Spec.Volumes[2].HostPath.Path = root;
+            var container = new V1Container { Name = "app", VolumeMounts = [new V1VolumeMount { Name = "host", MountPath = "/l", SubPathExpr = "logs/$(POD_NAME)" }] };
+
+            var bind = Assert.Single(PodVolumes.Binds(pod, container, environment: new Dictionary<string, string> { ["POD_NAME"] = "web-1" })!);
+            Assert.Equal($"{Orchestrator.Node.Host.HostFiles.Resolve(root)}/logs/web-1:/l", bind);
+            Assert.Equal("missing value for POD_NAME", Assert.Throws<ContainerConfigException>(() => PodVolumes.Binds(pod, container)).Message);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void An_emptyDir_is_writable_by_every_user_and_with_an_fsGroup_owned_by_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("emptydir-").FullName;
+        try
+        {
+            EmptyDirs.SetUp("data", dir, fsGroup: null, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            Assert.Equal(0x1FF, Orchestrator.Node.Host.HostFiles.PermissionsOf(dir));
+            EmptyDirs.SetUp("data", dir, fsGroup: 2000, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            Assert.Equal(0x1FF | (int)UnixFileMode.SetGroup, Orchestrator.Node.Host.HostFiles.PermissionsOf(dir));
+            var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%g", dir]) { RedirectStandardOutput = true })!;
+            Assert.Equal("2000", stat.StandardOutput.ReadToEnd().Trim());
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }

@@ -1,25 +1,36 @@
-using System.Net.Http.Headers;
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Shared.Api;
+using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Api.Rest;
 
-/// <summary>The token the master presents to nodes' kubelet endpoints (the API's own token; nodes read the same file).</summary>
-internal sealed record KubeletCredentials(string Token);
+/// <summary>The kubelet CA: the master's client certificate comes from it, and every node's serving certificate must.</summary>
+internal sealed record KubeletCredentials(KubeletCertificateAuthority Ca);
 
 /// <summary>
 /// Finds the kubelet endpoint of the node that runs a pod — the node's InternalIP and
 /// status.daemonEndpoints.kubeletEndpoint.Port — and the container a request means, with the API server's
-/// errors for a pod without a node or an ambiguous container. Used by the log, exec and port-forward relays.
+/// errors for a pod without a node or an ambiguous container; and connects to it over TLS. The master presents its
+/// kubelet client certificate only to an endpoint whose certificate the kubelet CA issued to the pod's node
+/// (<c>system:node:NAME</c>) for the address dialled (<see cref="KubeletTls.CheckServing"/>); the Node's reported address
+/// alone cannot point the master's credentials anywhere else. Used by the log, exec and port-forward relays.
 /// </summary>
-internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials)
+internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials, ILogger<KubeletConnection> log)
 {
-    public static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
-
-    public string Token => credentials.Token;
+    private const int MaxClients = 512;
+    /// <summary>One HTTP client per (node, address): its pooled connections were each verified for exactly that pair.</summary>
+    private readonly ConcurrentDictionary<(string Node, string Host), HttpClient> _clients = new();
+    /// <summary>The last refusal per (node, address), to say why in the API's answer.</summary>
+    private readonly ConcurrentDictionary<(string Node, string Host), string> _refusals = new();
 
     public sealed record Target(V1Pod Pod, string Container, string Host, int Port)
     {
@@ -61,5 +72,80 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
         return (host, port);
     }
 
-    public AuthenticationHeaderValue Authorization => new("Bearer", credentials.Token);
+    /// <summary>The HTTP client for node <paramref name="nodeName"/>'s kubelet endpoint at <paramref name="host"/> (https only).</summary>
+    public HttpClient Http(string nodeName, string host)
+    {
+        var key = (nodeName, host);
+        if (_clients.TryGetValue(key, out var client)) return client;
+        if (_clients.Count >= MaxClients) _clients.Clear(); // addresses come and go; idle clients close their connections
+        return _clients.GetOrAdd(key, k => new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            SslOptions = ClientOptions(k.Node, k.Host),
+        }) { Timeout = Timeout.InfiniteTimeSpan });
+    }
+
+    /// <summary>Client certificate and server check for a WebSocket to node <paramref name="nodeName"/> at <paramref name="host"/> (wss only).</summary>
+    public void Secure(ClientWebSocket socket, string nodeName, string host)
+    {
+        socket.Options.Proxy = null;
+        socket.Options.ClientCertificates = [credentials.Ca.ClientCertificate()];
+        socket.Options.RemoteCertificateValidationCallback = Verifier(nodeName, host);
+    }
+
+    /// <summary>A TLS stream to node <paramref name="nodeName"/>'s kubelet endpoint (for the SPDY upgrade); throws
+    /// <see cref="SocketException"/>, <see cref="AuthenticationException"/> or <see cref="IOException"/>.</summary>
+    public async Task<Stream> ConnectAsync(string nodeName, string host, int port, CancellationToken ct)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        try
+        {
+            await tcp.ConnectAsync(host, port, ct);
+            var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            await tls.AuthenticateAsClientAsync(ClientOptions(nodeName, host), ct);
+            return tls;
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Why a connection to node <paramref name="nodeName"/> failed: the certificate refusal when there was one.</summary>
+    public string Why(string nodeName, string host, Exception e) =>
+        _refusals.TryGetValue((nodeName, host), out var refusal) && HasAuthenticationFailure(e)
+            ? $"its kubelet endpoint at {host} is not node {nodeName}'s: {refusal}"
+            : e.Message;
+
+    private static bool HasAuthenticationFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is AuthenticationException) return true;
+        return false;
+    }
+
+    private SslClientAuthenticationOptions ClientOptions(string node, string host) => new()
+    {
+        TargetHost = host,
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        LocalCertificateSelectionCallback = (_, _, _, _, _) => credentials.Ca.ClientCertificate(),
+        RemoteCertificateValidationCallback = Verifier(node, host),
+    };
+
+    private RemoteCertificateValidationCallback Verifier(string node, string host) => (_, certificate, _, _) =>
+    {
+        using var presented = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        var refused = KubeletTls.CheckServing(presented, credentials.Ca.Certificate, node, host);
+        if (refused is null)
+        {
+            _refusals.TryRemove((node, host), out _);
+            return true;
+        }
+        if (_refusals.Count >= MaxClients) _refusals.Clear();
+        _refusals[(node, host)] = refused;
+        log.LogWarning("Refused the kubelet endpoint at {Host} for node {Node}: {Reason}", host, node, refused);
+        return false;
+    };
 }

@@ -33,7 +33,7 @@ internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubel
         var host = node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address
                    ?? throw ApiException.Unavailable($"node {name} has no InternalIP address");
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;
-        var target = new UriBuilder("http", host, port, "/" + path) { Query = context.Request.QueryString.Value?.TrimStart('?') ?? "" }.Uri;
+        var target = new UriBuilder("https", host, port, "/" + path) { Query = context.Request.QueryString.Value?.TrimStart('?') ?? "" }.Uri;
 
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
         if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
@@ -44,16 +44,15 @@ internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubel
             if (!request.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!))
                 request.Content?.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!);
         }
-        request.Headers.Authorization = kubelet.Authorization;
 
         HttpResponseMessage response;
         try
         {
-            response = await KubeletConnection.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await kubelet.Http(name, host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (HttpRequestException e)
         {
-            throw ApiException.Unavailable($"error trying to reach node {name}: {e.Message}");
+            throw ApiException.Unavailable($"error trying to reach node {name}: {kubelet.Why(name, host, e)}");
         }
         using (response)
         {

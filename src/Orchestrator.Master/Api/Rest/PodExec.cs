@@ -34,10 +34,9 @@ internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log) :
 
         var forwarded = query.Where(kv => kv.Key is "command" or "stdin" or "stdout" or "stderr" or "tty")
             .SelectMany(kv => kv.Value.Select(v => $"{kv.Key}={Uri.EscapeDataString(v ?? "")}"));
-        var uri = new Uri($"ws://{target.Host}:{target.Port}{target.Path("exec")}?{string.Join("&", forwarded)}");
+        var uri = new Uri($"wss://{target.Host}:{target.Port}{target.Path("exec")}?{string.Join("&", forwarded)}");
         using var node = new ClientWebSocket();
-        node.Options.SetRequestHeader("Authorization", $"Bearer {kubelet.Token}");
-        node.Options.Proxy = null;
+        kubelet.Secure(node, target.Pod.Spec.NodeName, target.Host);
         foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
         try
         {
@@ -45,7 +44,7 @@ internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log) :
         }
         catch (WebSocketException e)
         {
-            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {e.Message}");
+            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
         }
 
         using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);

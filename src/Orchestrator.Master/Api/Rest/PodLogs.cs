@@ -27,18 +27,17 @@ internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
         var target = await kubelet.ResolveAsync(ns, name, query["container"].ToString(), ct);
         var forwarded = Passed.Where(k => query.ContainsKey(k)).Select(k => $"{k}={Uri.EscapeDataString(query[k].ToString())}")
             .Append($"podUID={Uri.EscapeDataString(target.Pod.Metadata.Uid)}");
-        var uri = new Uri($"http://{target.Host}:{target.Port}{target.Path("containerLogs")}?{string.Join("&", forwarded)}");
+        var uri = new Uri($"https://{target.Host}:{target.Port}{target.Path("containerLogs")}?{string.Join("&", forwarded)}");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Authorization = kubelet.Authorization;
         HttpResponseMessage response;
         try
         {
-            response = await KubeletConnection.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await kubelet.Http(target.Pod.Spec.NodeName, target.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (HttpRequestException e)
         {
-            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} did not answer: {e.Message}");
+            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} did not answer: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
         }
         using (response)
         {

@@ -49,10 +49,9 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
         var (host, port) = await kubelet.NodeEndpointAsync(pod, ct);
 
         var query = channel ? "?" + string.Join("&", ports.Select(p => "port=" + Uri.EscapeDataString(p!))) : "";
-        var uri = new Uri($"ws://{host}:{port}/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{query}");
+        var uri = new Uri($"wss://{host}:{port}/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}{query}");
         using var node = new ClientWebSocket();
-        node.Options.SetRequestHeader("Authorization", $"Bearer {kubelet.Token}");
-        node.Options.Proxy = null;
+        kubelet.Secure(node, pod.Spec.NodeName, host);
         // .NET's client refuses to name SPDY/3.1+portforward.k8s.io ('/' is not a token character); the node's
         // portForward path means that protocol when none is named and no ports are given
         if (channel) node.Options.AddSubProtocol(ChannelProtocol);
@@ -62,7 +61,7 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
         }
         catch (WebSocketException e)
         {
-            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {name}: {e.Message}");
+            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {name}: {kubelet.Why(pod.Spec.NodeName, host, e)}");
         }
 
         // .NET's server socket refuses the SPDY name too: the 101 carries it by hand, the socket is told none

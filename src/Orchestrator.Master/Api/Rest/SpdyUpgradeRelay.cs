@@ -27,20 +27,19 @@ internal static class SpdyUpgradeRelay
             throw ApiException.BadRequest($"SPDY port forwarding needs an HTTP/1.1 upgrade offering {StreamProtocolHeader}: {PortForwardProtocol}");
         var (host, port) = await kubelet.NodeEndpointAsync(pod, ct);
 
-        using var node = new TcpClient { NoDelay = true };
         Stream nodeStream;
         try
         {
-            await node.ConnectAsync(host, port, ct);
-            nodeStream = node.GetStream();
-            await nodeStream.WriteAsync(Encoding.ASCII.GetBytes(
-                $"POST {nodePath} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {kubelet.Token}\r\n" +
-                $"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n{StreamProtocolHeader}: {PortForwardProtocol}\r\nContent-Length: 0\r\n\r\n"), ct);
+            nodeStream = await kubelet.ConnectAsync(pod.Spec.NodeName, host, port, ct);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or System.Security.Authentication.AuthenticationException or IOException)
         {
-            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} is not reachable for port forwarding: {e.Message}");
+            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} is not reachable for port forwarding: {kubelet.Why(pod.Spec.NodeName, host, e)}");
         }
+        await using var ownedNodeStream = nodeStream;
+        await nodeStream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST {nodePath} HTTP/1.1\r\nHost: {host}:{port}\r\n" +
+            $"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n{StreamProtocolHeader}: {PortForwardProtocol}\r\nContent-Length: 0\r\n\r\n"), ct);
         var head = await ReadHeadAsync(nodeStream, ct);
         if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
             throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {pod.Metadata.Name}: {head.Split("\r\n")[0]}");

@@ -49,6 +49,7 @@ internal static class PodSpecs
         if (spec.Containers is null || spec.Containers.Count == 0) causes.Add(FieldErrors.Required($"{path}.containers"));
         ValidateContainers(spec.InitContainers, $"{path}.initContainers", causes);
         ValidateContainers(spec.Containers, $"{path}.containers", causes);
+        PodHostAccess.Validate(spec, path, causes);
 
         var allowed = allowedRestartPolicies ?? RestartPolicies;
         if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))

@@ -1,8 +1,9 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
+using System.Security.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Runtime;
@@ -10,25 +11,48 @@ using Orchestrator.Node.Runtime;
 namespace Orchestrator.Node.Agent.Kubelet;
 
 /// <summary>Where the node serves its kubelet API: the node's address and a port published in the Node's
-/// status.daemonEndpoints.kubeletEndpoint, and the shared secret every request must carry.</summary>
-internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint, string? Token);
+/// status.daemonEndpoints.kubeletEndpoint.</summary>
+internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint);
 
 /// <summary>
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol) and
 /// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
-/// WebSocket channel protocol) and <c>/metrics</c>. It listens
-/// only on the node's address, and every request must carry <c>Authorization: Bearer {token}</c> — the API's token,
-/// which the master sends and the node reads from <c>--kubelet-token-file</c>; without a token file it refuses all.
+/// WebSocket channel protocol) and <c>/metrics</c>. It listens only on the node's address, over TLS with the serving certificate the
+/// master issued to this node (<see cref="KubeletIdentity"/>), and serves only clients presenting the master's
+/// kubelet client certificate: before the node's first registration it completes no handshake.
 /// </summary>
 internal static class KubeletServer
 {
+    /// <summary>The kubelet endpoint's listener: HTTP/1.1 over TLS, the client certificate required and checked.</summary>
+    public static void ListenKubelet(this KestrelServerOptions kestrel, IPEndPoint endPoint, KubeletIdentity identity)
+    {
+        var log = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Node.Kubelet");
+        kestrel.Listen(endPoint, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1; // upgrades: WebSockets and SPDY
+            listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ServerCertificateSelector = (_, _) => identity.ServingCertificate,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                CheckCertificateRevocation = false,
+                // the chain is built against the kubelet CA here, not the machine's roots: Kestrel's own verdict is not used
+                ClientCertificateValidation = (certificate, _, _) =>
+                {
+                    if (identity.CheckClient(certificate) is not { } refused) return true;
+                    log.LogWarning("Kubelet endpoint refused a client: {Reason}", refused);
+                    return false;
+                },
+            });
+        });
+    }
+
     public static WebApplication UseKubeletApi(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<KubeletEndpointOptions>();
         var runtime = app.Services.GetRequiredService<IContainerRuntime>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Node.Kubelet");
-        var expected = options.Token is null ? null : Encoding.UTF8.GetBytes("Bearer " + options.Token);
         app.UseWebSockets();
         app.Use(async (context, next) =>
         {
@@ -37,8 +61,8 @@ internal static class KubeletServer
                 await next();
                 return;
             }
-            var presented = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
-            if (expected is null || !CryptographicOperations.FixedTimeEquals(presented, expected))
+            // the handshake checked the certificate; a connection without one never gets here
+            if (context.Connection.ClientCertificate is null)
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 return;

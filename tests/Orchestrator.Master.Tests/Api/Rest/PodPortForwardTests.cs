@@ -2,26 +2,31 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Shared.Protocol;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Api.Rest;
 
 /// <summary>
 /// pods/{name}/portforward: the Status answers for pods it cannot forward to, and the relay of kubectl's WebSocket
-/// (subprotocol SPDY/3.1+portforward.k8s.io) to a stand-in kubelet endpoint that echoes every message.
+/// (subprotocol SPDY/3.1+portforward.k8s.io) to a stand-in kubelet endpoint that echoes every message, over TLS with
+/// the master's kubelet client certificate, and only to an endpoint presenting the pod's node's certificate.
 /// </summary>
 public sealed class PodPortForwardTests : IAsyncLifetime
 {
     private const string Protocol = "SPDY/3.1+portforward.k8s.io";
     private ApiTestServer _server = null!;
     private WebApplication? _kubelet;
-    private string? _kubeletAuthorization, _kubeletPath, _kubeletQuery, _kubeletProtocols;
+    private string? _kubeletClient, _kubeletPath, _kubeletQuery, _kubeletProtocols;
 
     public async Task InitializeAsync() => _server = await ApiTestServer.StartAsync(https: true);
 
@@ -71,7 +76,7 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_websocket_is_relayed_to_the_kubelet_of_the_pods_node_with_the_kubelet_token()
+    public async Task The_websocket_is_relayed_to_the_kubelet_of_the_pods_node_with_the_kubelet_client_certificate()
     {
         await StartNodeWithPod();
 
@@ -87,7 +92,7 @@ public sealed class PodPortForwardTests : IAsyncLifetime
             Assert.Equal(new byte[] { 0x80, 3, 0, 6 }, buffer[..received.Count]);
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default);
         }
-        Assert.Equal($"Bearer {ApiTestServer.KubeletToken}", _kubeletAuthorization);
+        Assert.Equal("CN=kube-apiserver-kubelet-client, O=system:masters", _kubeletClient);
         Assert.Equal("/portForward/default/web", _kubeletPath);
         // the node's portForward path means the SPDY tunnel when no subprotocol and no ports are named
         Assert.Equal(("", ""), (_kubeletQuery, _kubeletProtocols));
@@ -135,12 +140,39 @@ public sealed class PodPortForwardTests : IAsyncLifetime
             Assert.Equal(new byte[] { 0x80, 3, 0, 6 }, echoed);
         }
         Assert.Equal("/portForward/default/web", _kubeletPath);
-        Assert.Equal($"Bearer {ApiTestServer.KubeletToken}", _kubeletAuthorization);
+        Assert.Equal("CN=kube-apiserver-kubelet-client, O=system:masters", _kubeletClient);
     }
 
-    private async Task StartNodeWithPod()
+    [Theory]
+    [InlineData("another node's certificate")]
+    [InlineData("a certificate for another address")]
+    [InlineData("a certificate of another CA")]
+    public async Task A_kubelet_endpoint_presenting_another_certificate_gets_nothing_and_the_client_a_503(string presenting)
     {
-        var kubeletPort = await StartEchoKubelet();
+        var serving = presenting switch
+        {
+            "another node's certificate" => IssueServing("n2", IPAddress.Loopback),
+            "a certificate for another address" => IssueServing("n1", IPAddress.Parse("10.1.2.3")),
+            _ => IssueServing("n1", IPAddress.Loopback, new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate())),
+        };
+        await StartNodeWithPod(serving);
+
+        var (socket, response) = await ConnectAsync("/api/v1/namespaces/default/pods/web/portforward");
+        var (stream, spdy) = await OpenTlsAsync(
+            "POST /api/v1/namespaces/default/pods/web/portforward HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n" +
+            $"Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nAuthorization: Bearer {_server.Token}\r\nContent-Length: 0\r\n\r\n");
+        await stream.DisposeAsync();
+
+        Assert.Null(socket);
+        Assert.StartsWith("HTTP/1.1 503", response);
+        Assert.StartsWith("HTTP/1.1 503", spdy);
+        Assert.Null(_kubeletPath); // no request reached it
+        Assert.Null(_kubeletClient);
+    }
+
+    private async Task StartNodeWithPod(X509Certificate2? serving = null)
+    {
+        var kubeletPort = await StartEchoKubelet(serving ?? IssueServing("n1", IPAddress.Loopback));
         var (node, _) = await _server.SendAsync(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""");
         Assert.Equal(HttpStatusCode.Created, node);
         var (_, nodeBody) = await _server.SendAsync(HttpMethod.Get, "/api/v1/nodes/n1");
@@ -153,17 +185,32 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         await CreatePod("web", node: "n1", phase: "Running");
     }
 
-    /// <summary>A kubelet endpoint on loopback whose /portForward echoes each WebSocket message.</summary>
-    private async Task<int> StartEchoKubelet()
+    /// <summary>A node's serving certificate with its key, as the master's NodeGateway issues it at registration.</summary>
+    private static X509Certificate2 IssueServing(string node, IPAddress address, KubeletCertificateAuthority? ca = null)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = (ca ?? ApiTestServer.KubeletCa).IssueServing(KubeletTls.SigningRequest(key, node, address), node, address);
+        using var withKey = KubeletTls.WithKey(pem, key)!;
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>A kubelet endpoint on loopback whose /portForward echoes each WebSocket message: TLS with
+    /// <paramref name="serving"/>, the master's client certificate required.</summary>
+    private async Task<int> StartEchoKubelet(X509Certificate2 serving)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = serving,
+            ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+            ClientCertificateValidation = (c, _, _) => KubeletTls.CheckMasterClient(c, ApiTestServer.KubeletCa.Certificate) is null,
+        })));
         _kubelet = builder.Build();
         _kubelet.UseWebSockets();
         _kubelet.Run(async context =>
         {
-            _kubeletAuthorization = context.Request.Headers.Authorization.ToString();
+            _kubeletClient = context.Connection.ClientCertificate?.Subject;
             _kubeletPath = context.Request.Path;
             _kubeletQuery = context.Request.QueryString.Value;
             _kubeletProtocols = string.Join(",", context.WebSockets.WebSocketRequestedProtocols);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,17 +13,37 @@ using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Tests.Agent.Kubelet.Spdy;
 using Orchestrator.Node.Tests.Runtime;
+using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Tests.Agent.Kubelet;
 
-/// <summary>The node's kubelet endpoint on a real Kestrel socket over a <see cref="FakeRuntime"/>.</summary>
+/// <summary>The node's kubelet endpoint on a real Kestrel socket over a <see cref="FakeRuntime"/>: TLS with the serving
+/// certificate a (test) master issued to node-a, the master's client certificate required.</summary>
 public sealed class KubeletServerTests : IAsyncLifetime
 {
-    private const string Token = "s3cret";
+    private static readonly KubeletCertificateAuthority Ca = new(KubeletCertificateAuthority.CreateCertificate());
     private readonly FakeRuntime _runtime = new FakeRuntime().WithImage("web:1");
+    private readonly KubeletIdentity _identity = new("node-a", IPAddress.Loopback);
     private WebApplication _app = null!;
     private int _port;
-    private static readonly HttpClient Http = new();
+    private HttpClient Http = null!;
+
+    /// <summary>A client as the master is: its kubelet client certificate, and node-a's certificate expected.</summary>
+    private static HttpClient Client(X509Certificate2? certificate) => new(new SocketsHttpHandler
+    {
+        SslOptions =
+        {
+            ClientCertificates = certificate is null ? null : [certificate],
+            RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                KubeletTls.CheckServing(presented as X509Certificate2, Ca.Certificate, "node-a", "127.0.0.1") is null,
+        },
+    });
+
+    private static void Secure(ClientWebSocket socket)
+    {
+        socket.Options.ClientCertificates = [Ca.ClientCertificate()];
+        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+    }
 
     public async Task InitializeAsync()
     {
@@ -32,15 +54,26 @@ public sealed class KubeletServerTests : IAsyncLifetime
         }
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(new KubeletEndpointOptions(new IPEndPoint(IPAddress.Loopback, _port), Token));
+        builder.Services.AddSingleton(new KubeletEndpointOptions(new IPEndPoint(IPAddress.Loopback, _port)));
         builder.Services.AddSingleton<IContainerRuntime>(_runtime);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, _port));
+        builder.WebHost.ConfigureKestrel(k => k.ListenKubelet(new IPEndPoint(IPAddress.Loopback, _port), _identity));
         _app = builder.Build();
         _app.UseKubeletApi();
         await _app.StartAsync();
+        Register();
+        Http = Client(Ca.ClientCertificate());
     }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    /// <summary>What the NodeAgent does with the master's NodeRegistered.</summary>
+    private void Register() =>
+        Assert.Null(_identity.Accept(Ca.IssueServing(_identity.SigningRequest, "node-a", IPAddress.Loopback), Ca.CertificatePem));
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.DisposeAsync();
+        _identity.Dispose();
+    }
 
     private FakeContainer Container(string pod, bool running = true, int restarts = 0)
     {
@@ -48,33 +81,56 @@ public sealed class KubeletServerTests : IAsyncLifetime
         return c;
     }
 
-    private Task<HttpResponseMessage> Get(string path, string? token = Token)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{_port}{path}");
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> Get(string path) => Http.GetAsync($"https://127.0.0.1:{_port}{path}");
 
     [Fact]
-    public async Task Requests_without_the_shared_token_are_refused()
+    public async Task Clients_without_the_masters_kubelet_client_certificate_complete_no_handshake()
     {
         Container("web");
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Get("/containerLogs/default/web/main", token: null)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Get("/containerLogs/default/web/main", token: "wrong")).StatusCode);
+        var otherCa = new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate());
+        using var anonymous = Client(null);
+        using var foreign = Client(otherCa.ClientCertificate());
+        using var plain = new HttpClient();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.GetAsync($"https://127.0.0.1:{_port}/containerLogs/default/web/main"));
+        await Assert.ThrowsAsync<HttpRequestException>(() => foreign.GetAsync($"https://127.0.0.1:{_port}/containerLogs/default/web/main"));
+        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync($"http://127.0.0.1:{_port}/containerLogs/default/web/main"));
+        Assert.Equal(HttpStatusCode.OK, (await Get("/containerLogs/default/web/main")).StatusCode);
     }
 
     [Fact]
-    public async Task Metrics_are_served_to_the_token_holder_only()
+    public async Task The_endpoint_presents_the_certificate_the_master_issued_and_none_before_registration()
     {
-        using var metrics = await Get("/metrics");
-        using var anonymous = await Get("/metrics", token: null);
+        using var fresh = new KubeletIdentity("node-a", IPAddress.Loopback);
+        Assert.Null(fresh.ServingCertificate);
+        Assert.NotNull(fresh.CheckClient(Ca.ClientCertificate())); // serves nobody before the master answered
+        var issuedElsewhere = Ca.IssueServing(_identity.SigningRequest, "node-a", IPAddress.Loopback);
+        Assert.NotNull(fresh.Accept(issuedElsewhere, Ca.CertificatePem)); // a certificate for another key is refused
 
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            ClientCertificates = [Ca.ClientCertificate()],
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+        using var presented = X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData());
+        Assert.Equal("CN=system:node:node-a, O=system:nodes", presented.Subject);
+        Assert.Null(KubeletTls.CheckServing(presented, Ca.Certificate, "node-a", "127.0.0.1"));
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_to_the_master_only()
+    {
         Diagnostics.NodeMetrics.ProxyRequest("kubelet-test/web:80", "http", error: false, TimeSpan.FromMilliseconds(1), "172.28.0.9:80");
-        using var again = await Get("/metrics");
+        using var metrics = await Get("/metrics");
         Assert.Contains("orchestrator_proxy_endpoint_requests_total{service=\"kubelet-test/web:80\",kind=\"http\",endpoint=\"172.28.0.9:80\"} 1",
-            await again.Content.ReadAsStringAsync());
+            await metrics.Content.ReadAsStringAsync());
         Assert.Equal("text/plain", metrics.Content.Headers.ContentType!.MediaType);
-        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var anonymous = Client(null);
+        await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.GetAsync($"https://127.0.0.1:{_port}/metrics"));
     }
 
     [Fact]
@@ -102,9 +158,9 @@ public sealed class KubeletServerTests : IAsyncLifetime
         _runtime.ExecSessions = start => { started = start; return session; };
 
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        Secure(socket);
         socket.Options.AddSubProtocol("v5.channel.k8s.io");
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/exec/default/web/main?command=sh&command=-c&command=exit%203&stdin=true&stdout=true"), default);
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/exec/default/web/main?command=sh&command=-c&command=exit%203&stdin=true&stdout=true"), default);
         Assert.Equal("v5.channel.k8s.io", socket.SubProtocol);
         await socket.SendAsync(new byte[] { 0, (byte)'x' }, WebSocketMessageType.Binary, true, default);
         await socket.SendAsync(new byte[] { 255, 0 }, WebSocketMessageType.Binary, true, default); // close stdin
@@ -136,7 +192,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
         await using var pod = new EchoServer("hi ");
         Container("web").Ip = "127.0.0.1";
 
-        var (socket, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/web", PortForwardSession.SpdyTunnelProtocol, Token);
+        var (socket, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/web", PortForwardSession.SpdyTunnelProtocol, Ca.ClientCertificate());
 
         Assert.NotNull(socket);
         Assert.Contains("Sec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io", response, StringComparison.OrdinalIgnoreCase);
@@ -157,7 +213,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Container("stopped", running: false);
 
         var plain = await Get("/portForward/default/web");
-        var (none, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/stopped", PortForwardSession.SpdyTunnelProtocol, Token);
+        var (none, response) = await RawWebSocket.ConnectAsync(_port, "/portForward/default/stopped", PortForwardSession.SpdyTunnelProtocol, Ca.ClientCertificate());
 
         Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
         Assert.Null(none);
@@ -178,9 +234,9 @@ public sealed class KubeletServerTests : IAsyncLifetime
         }
 
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        Secure(socket);
         socket.Options.AddSubProtocol("v4.channel.k8s.io");
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/portForward/default/web?port={pod.Port},{closed}"), default);
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/portForward/default/web?port={pod.Port},{closed}"), default);
         Assert.Equal("v4.channel.k8s.io", socket.SubProtocol);
 
         var received = new Dictionary<byte, List<byte[]>>();
@@ -215,11 +271,11 @@ public sealed class KubeletServerTests : IAsyncLifetime
     {
         Container("web");
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + Token);
+        Secure(socket);
         socket.Options.AddSubProtocol("v4.channel.k8s.io");
         socket.Options.CollectHttpResponseDetails = true;
 
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/portForward/default/web"), default));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/portForward/default/web"), default));
         Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
     }
 

@@ -18,6 +18,7 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     {
         pod.Spec ??= new V1PodSpec();
         PodSpecs.Default(pod.Spec);
+        PodHostAccess.DefaultPod(pod.Spec);
     }
 
     protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes) =>

@@ -142,16 +142,23 @@ internal sealed class EchoServer : IAsyncDisposable
 /// </summary>
 internal static class RawWebSocket
 {
-    public static async Task<(WebSocket? Socket, string Response)> ConnectAsync(int port, string path, string? protocol, string? token)
+    /// <summary>Over TLS with <paramref name="clientCertificate"/> (the kubelet endpoint's listener); the server's
+    /// certificate is not checked here.</summary>
+    public static async Task<(WebSocket? Socket, string Response)> ConnectAsync(int port, string path, string? protocol,
+        System.Security.Cryptography.X509Certificates.X509Certificate2 clientCertificate)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, port);
-        var stream = tcp.GetStream();
+        var stream = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await stream.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            ClientCertificates = [clientCertificate],
+        });
         var request = new StringBuilder()
             .Append($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
             .Append($"Sec-WebSocket-Key: {Convert.ToBase64String(Guid.NewGuid().ToByteArray())}\r\nSec-WebSocket-Version: 13\r\n");
         if (protocol is not null) request.Append($"Sec-WebSocket-Protocol: {protocol}\r\n");
-        if (token is not null) request.Append($"Authorization: Bearer {token}\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()));
 
         // the response head, byte by byte so nothing after it is consumed
