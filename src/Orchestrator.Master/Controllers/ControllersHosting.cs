@@ -23,5 +23,6 @@ internal static class ControllersHosting
         system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
+        system.ActorOf(JobController.Props(store, resync), "job-controller");
     }
 }

@@ -11,7 +11,6 @@ namespace Orchestrator.Master.Controllers.Jobs;
 /// </summary>
 internal static class JobFacts
 {
-    public const string TrackingFinalizer = "batch.kubernetes.io/job-tracking";
     public const string CompletionIndexAnnotation = "batch.kubernetes.io/job-completion-index";
     public const string CompletionIndexLabel = "batch.kubernetes.io/job-completion-index";
     public const string IndexFailureCountAnnotation = "batch.kubernetes.io/job-index-failure-count";
@@ -32,8 +31,6 @@ internal static class JobFacts
     public static bool IsTrue(V1Job job, string type) => Condition(job, type)?.Status == "True";
 
     public static bool IsFinished(V1Job job) => IsTrue(job, "Complete") || IsTrue(job, "Failed");
-
-    public static bool HasTrackingFinalizer(V1Pod pod) => pod.Metadata.Finalizers?.Contains(TrackingFinalizer) == true;
 
     /// <summary>The pod's completion index, or -1 when it has none (or an unreadable one).</summary>
     public static int CompletionIndex(V1Pod pod) =>
@@ -113,21 +110,22 @@ internal static class JobFacts
 
     /// <summary>Kubernetes' pod failure back-off: 10 s after the first failure since the last success, doubling with each
     /// further one, at most <see cref="MaxPodFailureBackOff"/>; the time still to wait after the last failure.</summary>
-    public static TimeSpan RemainingBackOff(IReadOnlyList<V1Pod> pods, V1Job job, DateTime now)
+    public static TimeSpan RemainingBackOff(IEnumerable<V1Pod> pods, V1Job job, DateTime now, TimeSpan? baseBackOff = null)
     {
+        pods = pods.ToList();
         var lastSuccess = pods.Where(p => p.Status?.Phase == "Succeeded").Select(FinishedAt).DefaultIfEmpty(DateTime.MinValue).Max();
         var failures = pods.Where(p => IsPodFailed(p, job) && MatchPodFailurePolicy(job.Spec.PodFailurePolicy, p).CountFailed)
             .Select(FinishedAt).Where(t => t > lastSuccess).ToList();
         if (failures.Count == 0) return TimeSpan.Zero;
-        var backOff = BackOffAfter(failures.Count);
+        var backOff = BackOffAfter(failures.Count, baseBackOff ?? DefaultPodFailureBackOff);
         var remaining = backOff - (now - failures.Max());
         return remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
     }
 
-    public static TimeSpan BackOffAfter(int failures)
+    public static TimeSpan BackOffAfter(int failures, TimeSpan baseBackOff)
     {
         if (failures <= 0) return TimeSpan.Zero;
-        var ticks = DefaultPodFailureBackOff.Ticks;
+        var ticks = baseBackOff.Ticks;
         for (var i = 1; i < failures && ticks < MaxPodFailureBackOff.Ticks; i++) ticks *= 2;
         return TimeSpan.FromTicks(Math.Min(ticks, MaxPodFailureBackOff.Ticks));
     }

@@ -6,8 +6,8 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Controllers.Jobs;
 
 /// <summary>
-/// The pods a Job creates (Kubernetes' job controller's manageJob): the template's pod with the controller reference and
-/// the <c>batch.kubernetes.io/job-tracking</c> finalizer, named <c>&lt;job&gt;-&lt;random&gt;</c>; an Indexed Job's pod also
+/// The pods a Job creates (Kubernetes' job controller's manageJob): the template's pod with the controller reference,
+/// named <c>&lt;job&gt;-&lt;random&gt;</c>; an Indexed Job's pod also
 /// carries its completion index (annotation and label), the JOB_COMPLETION_INDEX variable in every container, the
 /// hostname <c>&lt;job&gt;-&lt;index&gt;</c> and the name <c>&lt;job&gt;-&lt;index&gt;-&lt;random&gt;</c>. Pure.
 /// </summary>
@@ -19,8 +19,7 @@ internal static class JobPods
         var spec = template.Spec ?? new V1PodSpec();
         var labels = template.Metadata?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
         var annotations = template.Metadata?.Annotations is { } a ? new Dictionary<string, string>(a) : new Dictionary<string, string>();
-        var finalizers = (template.Metadata?.Finalizers ?? []).ToList();
-        if (!finalizers.Contains(JobFacts.TrackingFinalizer)) finalizers.Add(JobFacts.TrackingFinalizer);
+        var finalizers = template.Metadata?.Finalizers;
         var prefix = PodReplicaSync.GenerateNamePrefix(job.Metadata.Name);
         if (index >= 0)
         {
@@ -54,7 +53,7 @@ internal static class JobPods
                 NamespaceProperty = job.Metadata.NamespaceProperty,
                 Labels = labels.Count == 0 ? null : labels,
                 Annotations = annotations.Count == 0 ? null : annotations,
-                Finalizers = finalizers,
+                Finalizers = finalizers is { Count: > 0 } ? finalizers.ToList() : null,
                 OwnerReferences = [OwnerReferences.NewControllerRef(job)],
             },
             Spec = spec,

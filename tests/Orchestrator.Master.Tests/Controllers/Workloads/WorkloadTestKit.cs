@@ -1,0 +1,16 @@
+using Orchestrator.Master.Tests.Controllers.Support;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Master.Tests.Controllers.Workloads;
+
+/// <summary>The controller test kit with an assertion that also hands back what it found.</summary>
+public abstract class WorkloadTestKit(ITestOutputHelper output) : ControllerTestKit(output)
+{
+    /// <summary>Retries <paramref name="find"/> until it stops throwing, and returns its last value.</summary>
+    protected T AwaitAssertReturn<T>(Func<T> find, TimeSpan? duration = null)
+    {
+        T value = default!;
+        AwaitAssert(() => value = find(), duration);
+        return value;
+    }
+}
