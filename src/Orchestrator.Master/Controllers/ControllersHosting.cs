@@ -24,5 +24,6 @@ internal static class ControllersHosting
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
         system.ActorOf(JobController.Props(store, resync), "job-controller");
+        system.ActorOf(CronJobController.Props(store, resync), "cronjob-controller");
     }
 }
