@@ -25,5 +25,7 @@ internal static class ControllersHosting
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
         system.ActorOf(JobController.Props(store, resync), "job-controller");
         system.ActorOf(CronJobController.Props(store, resync), "cronjob-controller");
+        system.ActorOf(DaemonSetController.Props(store, resync), "daemonset-controller");
+        system.ActorOf(StatefulSetController.Props(store, resync), "statefulset-controller");
     }
 }

@@ -125,9 +125,7 @@ public sealed class CronJobControllerTests(ITestOutputHelper output) : WorkloadT
         _now = NextMinute(cronJob.Metadata.CreationTimestamp!.Value.ToUniversalTime()).AddMinutes(3);
         AwaitAssert(() => Assert.Single(JobsOf(witness))); // the controller has seen the clock move
         Assert.Empty(JobsOf(cronJob));
-        var resumed = Find<V1CronJob>("paused")!;
-        resumed.Spec.Suspend = false;
-        Write(new UpdateObject("cronjobs", resumed));
+        Modify<V1CronJob>("paused", c => c.Spec.Suspend = false);
         AwaitAssert(() => Assert.Single(JobsOf(cronJob)));
     }
 

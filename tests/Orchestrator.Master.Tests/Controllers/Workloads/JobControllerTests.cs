@@ -167,9 +167,7 @@ public sealed class JobControllerTests(ITestOutputHelper output) : WorkloadTestK
         Assert.Empty(PodsOf(job));
         Assert.Null(Find<V1Job>("later")!.Status.StartTime);
 
-        var resumed = Find<V1Job>("later")!;
-        resumed.Spec.Suspend = false;
-        Write(new UpdateObject("jobs", resumed));
+        Modify<V1Job>("later", j => j.Spec.Suspend = false);
         AwaitAssert(() => Assert.Single(Running(job)));
         AwaitAssert(() =>
         {
@@ -178,9 +176,7 @@ public sealed class JobControllerTests(ITestOutputHelper output) : WorkloadTestK
             Assert.NotNull(Find<V1Job>("later")!.Status.StartTime);
         });
 
-        var suspend = Find<V1Job>("later")!;
-        suspend.Spec.Suspend = true;
-        Write(new UpdateObject("jobs", suspend));
+        Modify<V1Job>("later", j => j.Spec.Suspend = true);
         AwaitAssert(() => Assert.Empty(Running(job)));
         AwaitAssert(() => Assert.NotNull(Condition("later", "Suspended")));
     }

@@ -1,3 +1,6 @@
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;
 using Xunit.Abstractions;
 
@@ -13,4 +16,13 @@ public abstract class WorkloadTestKit(ITestOutputHelper output) : ControllerTest
         AwaitAssert(() => value = find(), duration);
         return value;
     }
+
+    /// <summary>Changes an object's spec as a client would, reading it again when the controller wrote in between.</summary>
+    protected void Modify<T>(string name, Action<T> change) where T : class, IKubernetesObject<V1ObjectMeta> =>
+        AwaitAssert(() =>
+        {
+            var obj = Find<T>(name)!;
+            change(obj);
+            Write(new UpdateObject(ResourceOf(typeof(T)), obj));
+        });
 }

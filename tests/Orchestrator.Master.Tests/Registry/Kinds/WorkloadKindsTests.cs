@@ -182,6 +182,35 @@ public class WorkloadKindsTests
     }
 
     [Fact]
+    public void StatefulSet_volume_claim_templates_are_refused_while_no_claims_are_served()
+    {
+        var labels = new Dictionary<string, string> { ["app"] = "web" };
+        var set = new V1StatefulSet
+        {
+            ApiVersion = "apps/v1", Kind = "StatefulSet",
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+            Spec = new V1StatefulSetSpec
+            {
+                ServiceName = "nginx", Selector = new V1LabelSelector { MatchLabels = labels }, Template = Template("Always", labels),
+                VolumeClaimTemplates =
+                [
+                    new V1PersistentVolumeClaim
+                    {
+                        Metadata = new V1ObjectMeta { Name = "www" },
+                        Spec = new V1PersistentVolumeClaimSpec
+                        {
+                            AccessModes = ["ReadWriteOnce"],
+                            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new("1Gi") } },
+                        },
+                    },
+                ],
+            },
+        };
+        var cause = Assert.Single(Admit(AppsResources.StatefulSets, set));
+        Assert.Equal(("spec.volumeClaimTemplates", "FieldValueForbidden"), (cause.Field, cause.Reason));
+    }
+
+    [Fact]
     public void Hpa_defaults_cpu_80_percent_and_checks_replica_bounds()
     {
         var hpa = new V2HorizontalPodAutoscaler

@@ -9,7 +9,8 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// <summary>apps/v1 StatefulSet: defaults (replicas 1, OrderedReady, RollingUpdate with partition 0, revisionHistoryLimit
 /// 10, PVC retention Retain/Retain, pod template defaults), the spec rules, and on update only replicas, ordinals,
 /// template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy and minReadySeconds may change.
-/// rollingUpdate.maxUnavailable (an alpha field in 1.32, behind MaxUnavailableStatefulSet) is served as if enabled.</summary>
+/// rollingUpdate.maxUnavailable (an alpha field in 1.32, behind MaxUnavailableStatefulSet) is served as if enabled.
+/// volumeClaimTemplates are refused (no PersistentVolumeClaims here yet).</summary>
 internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
 {
     protected override void PrepareForCreate(V1StatefulSet sts) => sts.Status = new V1StatefulSetStatus { Replicas = 0 };
@@ -84,6 +85,9 @@ internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
         if (!string.IsNullOrEmpty(spec.ServiceName))
             foreach (var message in Names.Check(spec.ServiceName, Names.Rule.Dns1123Label))
                 causes.Add(FieldErrors.Invalid("spec.serviceName", spec.ServiceName, message));
+        if (spec.VolumeClaimTemplates is { Count: > 0 })
+            causes.Add(FieldErrors.Forbidden("spec.volumeClaimTemplates",
+                "PersistentVolumeClaims are not served by this cluster yet, so the StatefulSet controller cannot provision volumeClaimTemplates"));
         for (var i = 0; i < (spec.VolumeClaimTemplates?.Count ?? 0); i++)
         {
             var claim = spec.VolumeClaimTemplates![i];
