@@ -37,14 +37,35 @@ start_process() { # role dll args...
   start_detached "$ORCH_STATE_DIR/$role.pid" "$ORCH_STATE_DIR/logs/$role.log" dotnet "$dll" "$@"
 }
 
+# Secrets are encrypted at rest with a key made for this cluster (kube-apiserver's EncryptionConfiguration; identity
+# second, so a cluster made before the key existed is read and rewritten encrypted). Private from creation.
+encryption_config="$ORCH_STATE_DIR/master/encryption-config.yaml"
+if [ ! -s "$encryption_config" ]; then
+  (umask 077 && cat >"$encryption_config" <<YAML
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets]
+    providers:
+      - aesgcm:
+          keys:
+            - name: key-$(date -u +%Y%m%d)
+              secret: $(head -c 32 /dev/urandom | base64 -w0)
+      - identity: {}
+YAML
+  )
+  step "made an encryption key for Secrets ($encryption_config)"
+fi
+
 step "starting the master ($server)"
 start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
   --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
-  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT"
+  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT" --encryption-provider-config "$encryption_config"
 for i in $(seq 1 120); do
   curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] \
     && [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && break
-  [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
+  [ -n "$(running_pid master)" ] ||
+    die "the master exited during start-up: $(tail -n 1 "$ORCH_STATE_DIR/logs/master.log") (see $ORCH_STATE_DIR/logs/master.log)"
   [ "$i" -eq 120 ] && die "the master did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
   sleep 0.5
 done

@@ -26,13 +26,15 @@ public sealed class InProcessMaster : IAsyncDisposable
     {
         var dataDirectory = Directory.CreateTempSubdirectory("bench-api-").FullName;
         var options = new ApiServerOptions(dataDirectory, "127.0.0.1", port);
+        var store = new StoreOptions(dataDirectory);
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         var catalog = builder.Services.AddResourceRegistry();
         builder.AddKubernetesApiServer(options);
+        builder.Services.AddSingleton(store.Health);
         builder.Services.AddAkka("bench-api", (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(new StoreOptions(dataDirectory), catalog));
+            .WithObjectStore(store, catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

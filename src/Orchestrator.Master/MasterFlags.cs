@@ -26,6 +26,11 @@ internal static class MasterFlags
             new("controller-resync-period", "How often every controller reconciles all it owns even without a change.", "30", FlagKind.Seconds),
             new("cluster-stable-after", "Cluster downing decides once reachability has been stable this long.", "7", FlagKind.Seconds),
             new("cluster-heartbeat-pause", "A cluster member is unreachable after this long without a heartbeat.", "3", FlagKind.Seconds),
+            new("event-ttl", "How long Events are kept (a Go duration such as 1h0m0s or 30m).", "1h0m0s"),
+            new("encryption-provider-config", "An EncryptionConfiguration file (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and with which keys.",
+                null, DefaultText: "objects are stored as plain JSON"),
+            new("store-recovery", "What to do with corrupt journal records found at start: none (refuse to start) or skip-corrupt (drop them, with a warning each).",
+                "none", Check: v => v is "none" or "skip-corrupt" ? null : "must be none or skip-corrupt"),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text", Check: LogFormatProblem),
         ]);
 

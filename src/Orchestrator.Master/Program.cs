@@ -24,6 +24,23 @@ builder.Configuration.AddInMemoryCollection(flags.Values!);
 if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);
 var api = ApiServerOptions.From(builder.Configuration);
 var controlPlane = ControlPlaneOptions.From(builder.Configuration);
+var catalog = builder.Services.AddResourceRegistry();
+StoreOptions store;
+try
+{
+    store = StoreOptions.From(builder.Configuration, api.DataDirectory);
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"orchestrator-master: {e.Message}");
+    return 2;
+}
+// Before anything is written to the data directory: it becomes private, and a damaged journal stops us here.
+if (ObjectStoreHosting.PrepareStore(store, catalog, warning => Console.Error.WriteLine($"orchestrator-master: warning: {warning}")) is { } unusable)
+{
+    Console.Error.WriteLine($"orchestrator-master: {unusable}");
+    return 1;
+}
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
@@ -34,8 +51,8 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-var catalog = builder.Services.AddResourceRegistry();
 builder.AddKubernetesApiServer(api);
+builder.Services.AddSingleton(store.Health);
 builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)
@@ -47,7 +64,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         Roles = ["master"],
         SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
     })
-    .WithObjectStore(new StoreOptions(api.DataDirectory), catalog)
+    .WithObjectStore(store, catalog)
     .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
@@ -55,5 +72,12 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data
 app.UseKubernetesApiServer(api);
-app.Run();
+await app.StartAsync();
+// A journal record that passed the start-up check but cannot be applied ends the process, with that one line.
+if (await Task.WhenAny(store.Health.Fatal, app.WaitForShutdownAsync()) == store.Health.Fatal)
+{
+    Console.Error.WriteLine($"orchestrator-master: {store.Health.Fatal.Result}");
+    await app.StopAsync();
+    return 1;
+}
 return 0;

@@ -12,8 +12,9 @@ public sealed class LayeringTests
     /// the root namespace (Program, ControlPlaneHosting) composes everything.</summary>
     internal static readonly LayerRule Rule = new("Orchestrator.Master",
         ("Diagnostics", []),
-        ("Store/Persistence", ["Diagnostics"]),
-        ("Store", ["Store/Persistence"]),
+        ("Store/Encryption", []),
+        ("Store/Persistence", ["Diagnostics", "Store/Encryption"]),
+        ("Store", ["Store/Persistence", "Store/Encryption"]),
         ("Registry/Validation", ["Store"]),
         ("Registry/Tables", ["Store"]),
         ("Registry/Catalog", ["Registry/Validation", "Registry/Tables"]),

@@ -28,6 +28,7 @@ internal static class ApiEndpoints
         services.AddSingleton<SubresourceHandlers>();
         services.AddSingleton<IResourceView, EndpointSliceView>();
         services.AddSingleton<IResourceView, NodeLeaseView>();
+        services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<ISubresourceHandler, PodLogs>();
         services.AddSingleton<ISubresourceHandler, PodExec>();
@@ -40,11 +41,7 @@ internal static class ApiEndpoints
 
     public static IEndpointRouteBuilder MapKubernetesApi(this IEndpointRouteBuilder app)
     {
-        foreach (var health in new[] { "/healthz", "/livez", "/readyz" })
-        {
-            app.MapGet(health, () => Results.Text("ok"));
-            app.MapGet(health + "/{**check}", () => Results.Text("ok"));
-        }
+        app.MapHealth();
         Map(app, "/version", DiscoveryEndpoints.VersionAsync);
         Map(app, "/openapi/v2", DiscoveryEndpoints.OpenApiV2Async);
         Map(app, "/openapi/v3", DiscoveryEndpoints.OpenApiRootAsync);
@@ -77,6 +74,7 @@ internal static class ApiEndpoints
         if (parts is ["apis", var groupOnly]) return RequireGet(method, () => DiscoveryEndpoints.GroupAsync(context, groupOnly));
 
         var info = RequestInfo.Parse(path) ?? throw ApiException.UnknownPath();
+        info.CheckNames();
         if (info.IsGroupVersionRoot)
             return RequireGet(method, () => DiscoveryEndpoints.GroupVersionAsync(context, info.Group, info.Version));
 

@@ -29,6 +29,7 @@ internal static class ApiHosting
         var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            LimitRequests(kestrel.Limits);
             if (IPAddress.TryParse(options.ApiAddress, out var ip))
                 kestrel.Listen(ip, options.ApiPort, listen => listen.UseHttps(certificate));
             else
@@ -44,8 +45,21 @@ internal static class ApiHosting
         return builder;
     }
 
+    /// <summary>Kestrel's part of the request bounds (<see cref="BodyLimits"/>): bodies trickling in under 240 bytes/s
+    /// (after 5 s) end with 408 and headers must come within 30 s. The API refuses bodies over 3 MiB (413) itself;
+    /// Kestrel's own limit is four times that, so that after the 413 it reads and drops the rest of a body the client is
+    /// still sending, and the client gets to read the answer instead of a reset connection.</summary>
+    public static void LimitRequests(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits)
+    {
+        limits.MaxRequestBodySize = 4 * BodyLimits.MaxBodyBytes;
+        limits.MinRequestBodyDataRate = new(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+    }
+
     public static WebApplication UseKubernetesApiServer(this WebApplication app, ApiServerOptions options)
     {
+        app.UseMiddleware<RawRequestPath>(); // first: everything after it sees the path as the client sent it
+        app.UseRouting();                    // routes on that path, not on Kestrel's normalised one
         app.UseMiddleware<ApiRequestMetrics>();
         app.UseWebSockets(); // pods/exec
         app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol

@@ -21,6 +21,10 @@ internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan Moni
 /// marked not Ready, so Services stop sending them traffic; pods of a node not Ready for longer than the eviction
 /// timeout are deleted so their controllers recreate them elsewhere — unless no node at all is Ready, where
 /// Kubernetes too stops evicting (full disruption). Writes node conditions and pod readiness; nothing else.
+/// Like Kubernetes' nodeHealthMap, both clocks run from what this controller has seen itself: a heartbeat counts as
+/// fresh when the controller first sees it (so a master that restarts after a long pause gives every node a full
+/// grace period to report again, instead of judging heartbeats written before it started), and the eviction timeout
+/// starts no earlier than the controller's first sighting of the node.
 /// </summary>
 internal sealed class NodeLifecycleController : ControllerActor
 {
@@ -32,6 +36,10 @@ internal sealed class NodeLifecycleController : ControllerActor
     private readonly NodeLifecycleSettings _settings;
     private readonly Func<DateTime> _clock;
     private readonly EventRecorder _events;
+    private readonly Dictionary<string, Observed> _observed = new();
+
+    /// <summary>What this controller last saw of a node's heartbeat, when it saw it change, and when it first saw the node.</summary>
+    private sealed record Observed(DateTime? Heartbeat, DateTime ProbedAt, DateTime FirstSeen);
 
     public NodeLifecycleController(IActorRef store, NodeLifecycleSettings settings, Func<DateTime>? clock = null)
         : base(store, [Nodes, Pods], settings.MonitorPeriod)
@@ -41,8 +49,8 @@ internal sealed class NodeLifecycleController : ControllerActor
         _events = new EventRecorder(store, Component);
     }
 
-    public static Props Props(IActorRef store, NodeLifecycleSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new NodeLifecycleController(store, settings ?? NodeLifecycleSettings.Default, null));
+    public static Props Props(IActorRef store, NodeLifecycleSettings? settings = null, Func<DateTime>? clock = null) =>
+        Akka.Actor.Props.Create(() => new NodeLifecycleController(store, settings ?? NodeLifecycleSettings.Default, clock));
 
     // The monitor period is the resync period: every node is looked at on every tick.
     protected override IEnumerable<ResourceKey> AllKeys() => Cache.Keys(Nodes);
@@ -55,12 +63,23 @@ internal sealed class NodeLifecycleController : ControllerActor
     protected override void Reconcile(ResourceKey key)
     {
         var node = Cache.Get<V1Node>(key.Resource, key.Namespace, key.Name);
-        if (node is null) return;
+        if (node is null)
+        {
+            _observed.Remove(key.Name);
+            return;
+        }
         var now = _clock();
         var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
         var heartbeat = ready?.LastHeartbeatTime ?? node.Metadata.CreationTimestamp ?? now;
+        var observed = _observed.TryGetValue(key.Name, out var seen)
+            ? seen.Heartbeat == heartbeat ? seen : seen with { Heartbeat = heartbeat, ProbedAt = now }
+            : new Observed(heartbeat, now, now);
+        _observed[key.Name] = observed;
+        // the heartbeat's own time counts only once it is older than when we saw it (a node that never reported since
+        // its creation long ago still ages from our first sighting)
+        var silentFor = now - (heartbeat > observed.ProbedAt ? heartbeat : observed.ProbedAt);
 
-        if (now - heartbeat > _settings.GracePeriod && ready?.Status != "Unknown")
+        if (silentFor > _settings.GracePeriod && ready?.Status != "Unknown")
         {
             Log.Info("node {0} stopped posting status (last heartbeat {1:O})", key.Name, heartbeat);
             MarkUnknown(node, ready is null, now);
@@ -69,7 +88,9 @@ internal sealed class NodeLifecycleController : ControllerActor
             return;
         }
 
-        if (ready?.Status != "True" && now - (ready?.LastTransitionTime ?? heartbeat) > _settings.PodEvictionTimeout
+        var notReadySince = ready?.LastTransitionTime ?? heartbeat;
+        if (notReadySince < observed.FirstSeen) notReadySince = observed.FirstSeen;
+        if (ready?.Status != "True" && now - notReadySince > _settings.PodEvictionTimeout
             && Cache.List<V1Node>(Nodes).Any(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true))
             EvictPods(key.Name);
     }

@@ -1,84 +1,210 @@
+using System.Text;
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Store;
+using Orchestrator.Master.Store.Encryption;
 using Orchestrator.Master.Store.Persistence;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
 
-/// <summary>How often the store snapshots and how many recent changes it keeps for watch replay.</summary>
-internal sealed record ObjectStoreSettings(int SnapshotEvery = 1000, int WatchWindow = 10_000)
-{
-    public static ObjectStoreSettings Default { get; } = new();
-}
-
 /// <summary>
-/// The ObjectStore owns every API object (persistenceId "object-store"). Every accepted write is one persisted
-/// record (<see cref="ObjectPut"/>/<see cref="ObjectRemoved"/>) whose resourceVersion is the store's global
-/// counter; recovery is the newest snapshot (every <see cref="ObjectStoreSettings.SnapshotEvery"/> records)
-/// plus the records after it. Writes are planned by <see cref="WritePlanner"/> (validation, defaulting,
-/// server-side fields, delete semantics) against the current state; a refused write persists nothing.
-/// Watches replay from a bounded window (<see cref="ObjectStoreSettings.WatchWindow"/>; older is 410 Expired).
-/// The store's share of deletion: Orphan strips ownerReferences from dependents, Foreground and finalizers only
-/// mark the object, removing the last finalizer of a marked object deletes it, a pod is deleted gracefully
-/// (<see cref="GracefulPodDeletion"/>), and deleting a namespace deletes everything in it. Cascading to
-/// dependents is the garbage collector's job, filtering and paging of lists the API's.
-/// Subscriptions live in memory: if the store ever restarted (a journal failure stops it), watchers would have to
-/// watch again; planning errors are answered as 500 InternalError instead of restarting the actor for that reason.
+/// The ObjectStore owns every API object in memory and answers reads and watches from there; its child
+/// <see cref="JournalWriter"/> makes writes durable. Every accepted write is one or more journal records whose
+/// sequence numbers are the resourceVersions; a write is applied, published and acknowledged only once its
+/// records are stored, and a refused write stores nothing. Writes are planned by <see cref="WritePlanner"/> against
+/// the current state, one request at a time (the next waits in a bounded queue while one is being stored); reads
+/// never wait for writes.
+///
+/// The journal may fail (a full disk): the write being stored is answered 500 and not applied, queued writes and
+/// new ones get 503 at once, reads and watches go on from memory, /readyz turns false, and a new writer is started
+/// with back-off. It replays whatever reached the journal after the store's resourceVersion, stores a probe record,
+/// and the store takes writes again — no restart of the process, no watch dropped.
+///
+/// Objects larger than <see cref="ObjectStoreSettings.MaxObjectBytes"/> are refused. The journal writer's side
+/// (recovery, failures, snapshots with compaction behind them) is in ObjectStore.Journal.cs; what the store does on
+/// its own (default objects, event expiry, giving memory back after bursts) in ObjectStore.Housekeeping.cs.
 /// </summary>
-internal sealed class ObjectStore : ReceivePersistentActor
+internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     public const string ActorName = "object-store";
 
     private readonly ObjectStoreSettings _settings;
     private readonly IResourceCatalog _catalog;
+    private readonly StoreHealth _health;
+    private readonly StorageTransformer _transformer;
+    private readonly SqliteJournalFile? _file;
     private readonly StoreState _state = new();
     private readonly WatchHub _watch;
     private readonly WritePlanner _planner;
+    private readonly EventExpiry _expiry;
+    private readonly Queue<PendingWrite> _queue = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private InFlight? _inFlight;
+    private IActorRef? _writer;
+    private int _incarnation;
+    private bool _recovered;
+    private bool _writable;
+    private bool _rewriteNeeded;
+    private bool _serving;
+    private string _failure = "the journal writer stopped";
+    private TimeSpan _backoff;
     private long _recordsSinceSnapshot;
+    private long _bytesSinceSnapshot;
+    private long _bytesSinceReclaim;
 
-    public override string PersistenceId => "object-store";
+    public IStash Stash { get; set; } = null!;
+    public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The store of the resources <paramref name="catalog"/> describes (the Registry's).</summary>
-    public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default));
+    /// <summary>A store of the resources <paramref name="catalog"/> describes (the Registry's) on the actor system's
+    /// default journal, objects stored as plain JSON.</summary>
+    public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings = null, StoreHealth? health = null) =>
+        Props(catalog, settings, health, StorageTransformer.Identity, null);
 
-    public ObjectStore(IResourceCatalog catalog, ObjectStoreSettings settings)
+    /// <summary>A store whose journal is <paramref name="file"/> (compacted and shrunk there), objects stored
+    /// through <paramref name="transformer"/>.</summary>
+    public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings, StoreHealth? health,
+        StorageTransformer transformer, SqliteJournalFile? file) =>
+        Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(), transformer, file));
+
+    public ObjectStore(IResourceCatalog catalog, ObjectStoreSettings settings, StoreHealth health, StorageTransformer transformer,
+        SqliteJournalFile? file)
     {
-        _settings = settings;
         _catalog = catalog;
-        _watch = new WatchHub(settings.WatchWindow);
+        _settings = settings;
+        _health = health;
+        _transformer = transformer;
+        _file = file;
+        _watch = new WatchHub(settings.WatchWindow, settings.WatchWindowBytes, settings.WatchWindowMaxAge);
         _planner = new WritePlanner(_state, catalog);
+        _expiry = new EventExpiry(settings.EventTimeToLive);
+        _backoff = settings.BackoffMin;
+        Recovering();
+    }
 
-        Recover<SnapshotOffer>(offer => { if (offer.Snapshot is StoreSnapshot snapshot) LoadSnapshot(snapshot); });
-        Recover<ObjectPut>(put => Apply(put, null));
-        Recover<ObjectRemoved>(removed => Apply(removed, null));
-        Recover<RecoveryCompleted>(_ => SeedDefaults());
+    protected override void PreStart()
+    {
+        StartWriter();
+        var shortest = Math.Min(_settings.EventTimeToLive.Ticks, _settings.WatchWindowMaxAge.Ticks);
+        var sweep = TimeSpan.FromTicks(Math.Clamp(shortest / 10, TimeSpan.FromMilliseconds(250).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        Timers.StartPeriodicTimer("expire", Expiry.Instance, sweep);
+    }
 
-        Command<CreateObject>(cmd => Reply(() => _planner.PlanCreate(cmd.Resource, cmd.Object), cmd.DryRun));
-        Command<UpdateObject>(cmd => Reply(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource), cmd.DryRun));
-        Command<DeleteObject>(cmd => Reply(() => _planner.PlanDelete(cmd), cmd.DryRun));
-        Command<GetObject>(Get);
-        Command<ListObjects>(List);
-        Command<WatchObjects>(StartWatch);
-        Command<Unwatch>(u =>
+    private sealed record WriterStopped(int Incarnation);
+    private sealed record RestartWriter
+    {
+        public static RestartWriter Instance { get; } = new();
+    }
+    private sealed record Expiry
+    {
+        public static Expiry Instance { get; } = new();
+    }
+    private sealed record WatcherTerminated(IActorRef Subscriber);
+    private sealed record ReclaimMemory(bool FollowUp)
+    {
+        public static ReclaimMemory First { get; } = new(false);
+        public static ReclaimMemory Again { get; } = new(true);
+    }
+
+    /// <summary>A write waiting for its turn: planned when it starts, against the state of that moment.</summary>
+    private sealed record PendingWrite(Func<WritePlan> Plan, bool DryRun,
+        Action<IKubernetesObject<V1ObjectMeta>?> Done, Action<StoreError> Failed);
+
+    private sealed record Staged(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object, int Bytes);
+
+    private sealed record InFlight(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, IReadOnlyList<Staged> Records, long Started);
+
+    // ---- behaviours ----
+
+    /// <summary>Until the journal has been read and the default objects are stored (or the journal has failed
+    /// after being read), every request waits.</summary>
+    private void Recovering()
+    {
+        JournalMessages();
+        Receive<JournalWritable>(w =>
+        {
+            OnWritable(w);
+            ServeOnceIdle();
+        });
+        Receive<RecordsPersisted>(p =>
+        {
+            OnPersisted(p);
+            ServeOnceIdle();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void ServeOnceIdle()
+    {
+        if (_inFlight is null && _queue.Count == 0) BecomeServing();
+    }
+
+    private void BecomeServing()
+    {
+        _serving = true;
+        if (_writable) _health.Writable();
+        Become(Serving);
+        Stash.UnstashAll();
+    }
+
+    private void Serving()
+    {
+        JournalMessages();
+        Receive<JournalWritable>(OnWritable);
+        Receive<RecordsPersisted>(OnPersisted);
+        Receive<CreateObject>(cmd => Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object), cmd.DryRun));
+        Receive<UpdateObject>(cmd => Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource), cmd.DryRun));
+        Receive<DeleteObject>(cmd => Request(() => _planner.PlanDelete(cmd), cmd.DryRun));
+        Reads();
+        Receive<Expiry>(_ =>
+        {
+            Expire();
+            var dropped = _watch.Trim(DateTime.UtcNow);
+            if (dropped > 0) ScheduleReclaim(dropped);
+        });
+        Receive<ReclaimMemory>(Reclaim);
+    }
+
+    /// <summary>The journal cannot be read: nothing is served; the host ends the process (<see cref="StoreHealth.Fatal"/>).</summary>
+    private void Broken()
+    {
+        void Refuse() => Sender.Tell(new StoreFailed(StoreErrors.Unavailable($"the object store cannot read its journal: {_health.NotReadyReason}")));
+        Receive<CreateObject>(_ => Refuse());
+        Receive<UpdateObject>(_ => Refuse());
+        Receive<DeleteObject>(_ => Refuse());
+        Receive<GetObject>(_ => Refuse());
+        Receive<ListObjects>(_ => Refuse());
+        Receive<WatchObjects>(_ => Refuse());
+        ReceiveAny(_ => { });
+    }
+
+    private void JournalMessages()
+    {
+        Receive<JournalSnapshotLoaded>(LoadSnapshot);
+        Receive<JournalRecordsReplayed>(r => Replay(r.Records));
+        Receive<JournalRecovered>(OnRecovered);
+        Receive<JournalFailed>(f => _failure = f.Reason);
+        Receive<WriterStopped>(OnWriterStopped);
+        Receive<RestartWriter>(_ => StartWriter());
+        Receive<JournalCompacted>(c => _log.Debug("Compacted the journal behind {0}; the database is {1} bytes", c.SequenceNr, c.FileBytes));
+    }
+
+    private void Reads()
+    {
+        Receive<GetObject>(Get);
+        Receive<ListObjects>(List);
+        Receive<WatchObjects>(StartWatch);
+        Receive<Unwatch>(u =>
         {
             if (_watch.Unsubscribe(u.Subscriber)) Context.Unwatch(u.Subscriber);
         });
-        // Statements, not expressions: Command<T>(Func<T, bool>) treats false as unhandled, and an unhandled
-        // Terminated (a subscriber already gone from the hub) is a DeathPactException that stops the whole store.
-        Command<Terminated>(t => { _watch.Unsubscribe(t.ActorRef); });
-        Command<WatcherTerminated>(t => { _watch.Unsubscribe(t.Subscriber); });
-        Command<SaveSnapshotSuccess>(s =>
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot failed; recovery will replay more records"));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old snapshots failed"));
+        // Statements, not expressions: a Terminated left unhandled is a DeathPactException that stops the store.
+        Receive<Terminated>(t => { _watch.Unsubscribe(t.ActorRef); });
+        Receive<WatcherTerminated>(t => { _watch.Unsubscribe(t.Subscriber); });
     }
+
+    // ---- reads and watches ----
 
     private void Get(GetObject get)
     {
@@ -107,143 +233,140 @@ internal sealed class ObjectStore : ReceivePersistentActor
         // The reply comes first, then the replayed changes, as the protocol promises.
         Sender.Tell(new WatchStarted(_state.ResourceVersion));
         if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber))
-            // WatchWith names the subscriber in the message, so an ended watch is always handled (see above).
             Context.WatchWith(watch.Subscriber, new WatcherTerminated(watch.Subscriber));
     }
 
-    private sealed record WatcherTerminated(IActorRef Subscriber);
+    // ---- writes ----
 
-    /// <summary>Persists a planned write (or answers with its error) and replies to the sender afterwards.</summary>
-    private void Reply(Func<WritePlan> planner, bool dryRun)
+    private void Request(Func<WritePlan> plan, bool dryRun)
     {
         var sender = Sender;
-        WritePlan plan;
+        Write(new PendingWrite(plan, dryRun, obj => sender.Tell(new ObjectStored(obj!)), error => sender.Tell(new StoreFailed(error))));
+    }
+
+    private void Write(PendingWrite write)
+    {
+        // A dry run needs no journal, but it is planned after the writes that came before it.
+        if (write.DryRun && _inFlight is null) Start(write);
+        else if (!_writable && !write.DryRun) write.Failed(StoreErrors.Unavailable(UnavailableMessage));
+        else if (_inFlight is not null)
+        {
+            if (_queue.Count >= _settings.MaxQueuedWrites) write.Failed(StoreErrors.TooManyRequests());
+            else _queue.Enqueue(write);
+        }
+        else Start(write);
+    }
+
+    private string UnavailableMessage =>
+        $"the object store cannot write to its journal at the moment ({_failure}); reads and watches are still served";
+
+    private WritePlan Plan(Func<WritePlan> planner)
+    {
         try
         {
-            plan = planner();
+            return planner();
         }
         catch (Exception e)
         {
-            // A bug in planning must not restart the store: a restart would silently drop every watch.
+            // A bug in planning must not restart the store: a restart would drop every watch.
             _log.Error(e, "Planning a write failed");
-            plan = WritePlan.Fail(new StoreError(500, "InternalError", $"Internal error occurred: {e.Message}"));
+            return WritePlan.Fail(new StoreError(500, "InternalError", "Internal error occurred: the write could not be planned"));
         }
-        if (plan.Error is not null)
-        {
-            sender.Tell(new StoreFailed(plan.Error));
-            return;
-        }
-        Commit(plan, dryRun, reply => sender.Tell(new ObjectStored(reply)));
     }
 
-    /// <summary>
-    /// Stamps each write with the next resourceVersion, persists them in order and applies each once stored.
-    /// Persist stashes further commands until done, so versions are handed out strictly in sequence.
-    /// </summary>
-    private void Commit(WritePlan plan, bool dryRun, Action<IKubernetesObject<V1ObjectMeta>> then)
+    /// <summary>Plans the write, stamps the next resourceVersions and hands its records to the journal writer.</summary>
+    private void Start(PendingWrite write)
     {
-        if (plan.Writes.Count == 0 || dryRun)
+        var plan = Plan(write.Plan);
+        if (plan.Error is not null)
         {
-            then(plan.Result!);
+            write.Failed(plan.Error);
+            return;
+        }
+        if (plan.Writes.Count == 0 || write.DryRun)
+        {
+            write.Done(plan.Result);
             return;
         }
         var rv = _state.ResourceVersion;
-        var staged = new List<(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object)>();
-        foreach (var write in plan.Writes)
+        var staged = new List<Staged>(plan.Writes.Count);
+        foreach (var planned in plan.Writes)
         {
-            rv++;
-            var obj = write.Object;
-            obj.Metadata.ResourceVersion = rv.ToString();
-            staged.Add(write.Removed
-                ? (new ObjectRemoved(write.Resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name, rv), obj)
-                : (new ObjectPut(write.Resource, KubeObjects.Serialize(obj), rv), obj));
-        }
-        var applied = 0;
-        var started = Diagnostics.MasterMetrics.StoreWriteStarted();
-        PersistAll(staged.Select(s => s.Record), record =>
-        {
-            var (_, obj) = staged[applied++];
-            Apply(record, obj);
-            if (applied == staged.Count)
+            var obj = planned.Object;
+            obj.Metadata.ResourceVersion = (++rv).ToString();
+            if (planned.Removed)
             {
-                Diagnostics.MasterMetrics.StoreWriteDurable(started);
-                then(plan.Result!);
-                MaybeSnapshot();
+                staged.Add(new Staged(new ObjectRemoved(planned.Resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name, rv), obj, 0));
+                continue;
             }
-        });
+            var json = KubeObjects.Serialize(obj);
+            var bytes = Encoding.UTF8.GetByteCount(json);
+            if (bytes > _settings.MaxObjectBytes)
+            {
+                write.Failed(StoreErrors.RequestTooLarge());
+                return;
+            }
+            staged.Add(new Staged(new ObjectPut(planned.Resource, json, rv), obj, bytes));
+        }
+        _inFlight = new InFlight(write, plan.Result, staged, Diagnostics.MasterMetrics.StoreWriteStarted());
+        _writer!.Tell(new PersistRecords(staged.Select(s => s.Record).ToList()));
     }
 
-    /// <summary>Applies one persisted record to the state and the change feed (live and during recovery).</summary>
-    private void Apply(IStoreRecord record, IKubernetesObject<V1ObjectMeta>? obj)
+    private void OnPersisted(RecordsPersisted persisted)
+    {
+        if (_inFlight is not { } inFlight)
+        {
+            _log.Warning("The journal stored records the store did not send (sequence number {0})", persisted.LastSequenceNr);
+            return;
+        }
+        _inFlight = null;
+        foreach (var s in inFlight.Records) Apply(s.Record, s.Object, s.Bytes, live: true);
+        _state.AdvanceTo(persisted.LastSequenceNr);
+        Diagnostics.MasterMetrics.StoreWriteDurable(inFlight.Started);
+        inFlight.Write.Done(inFlight.Result);
+        MaybeSnapshot();
+        Drain();
+    }
+
+    private void Drain()
+    {
+        while (_inFlight is null && _queue.TryDequeue(out var next))
+            if (_writable || next.DryRun) Start(next);
+            else next.Failed(StoreErrors.Unavailable(UnavailableMessage));
+    }
+
+    /// <summary>Applies one stored record to the state and the change feed (live, and when reading the journal).</summary>
+    private void Apply(IStoreRecord record, IKubernetesObject<V1ObjectMeta>? obj, int bytes, bool live)
     {
         _recordsSinceSnapshot++;
         switch (record)
         {
             case ObjectPut put:
                 obj ??= _catalog.Decode(put.Resource, put.Json);
-                var previous = _state.Put(put.Resource, obj, put.ResourceVersion);
-                _watch.Publish(new ObjectChanged(previous is null ? "ADDED" : "MODIFIED", put.Resource, obj, put.ResourceVersion));
+                if (bytes == 0) bytes = Encoding.UTF8.GetByteCount(put.Json);
+                _bytesSinceSnapshot += bytes;
+                var previous = _state.Put(put.Resource, obj, put.ResourceVersion, bytes);
+                if (EventExpiry.Expires(put.Resource))
+                {
+                    if (live) _expiry.Written(put.Resource, obj, DateTime.UtcNow);
+                    else _expiry.Recovered(put.Resource, obj, DateTime.UtcNow);
+                }
+                _watch.Publish(new ObjectChanged(previous is null ? "ADDED" : "MODIFIED", put.Resource, obj, put.ResourceVersion), bytes);
+                if (live) ScheduleReclaim(bytes);
                 break;
             case ObjectRemoved removed:
-                var gone = _state.Remove(removed.Resource, removed.Namespace, removed.Name, removed.ResourceVersion);
-                if (gone is null) break;
+                _expiry.Removed(removed.Resource, removed.Namespace, removed.Name);
+                if (_state.Remove(removed.Resource, removed.Namespace, removed.Name, removed.ResourceVersion) is not { } entry) break;
+                var (gone, goneBytes) = entry;
                 if (obj is null)
                 {
                     obj = KubeObjects.CloneObject(gone);
                     obj.Metadata.ResourceVersion = removed.ResourceVersion.ToString();
                 }
-                _watch.Publish(new ObjectChanged("DELETED", removed.Resource, obj, removed.ResourceVersion));
+                _watch.Publish(new ObjectChanged("DELETED", removed.Resource, obj, removed.ResourceVersion), goneBytes);
+                if (live) ScheduleReclaim(goneBytes);
                 break;
         }
     }
 
-    private void LoadSnapshot(StoreSnapshot snapshot)
-    {
-        _state.Clear();
-        foreach (var o in snapshot.Objects)
-            _state.Put(o.Resource, _catalog.Decode(o.Resource, o.Json), 0);
-        _state.SetResourceVersion(snapshot.ResourceVersion);
-        _watch.Reset(snapshot.ResourceVersion);
-        _recordsSinceSnapshot = 0;
-    }
-
-    private void SeedPriorityClasses()
-    {
-        if (_catalog.Find("priorityclasses") is null) return;
-        foreach (var pc in DefaultObjects.SystemPriorityClasses().Where(pc => _state.Get("priorityclasses", null, pc.Metadata.Name) is null))
-        {
-            var plan = _planner.PlanCreate("priorityclasses", pc);
-            if (plan.Error is not null) _log.Warning("Could not create the priority class {0}: {1}", pc.Metadata.Name, plan.Error.Message);
-            else Commit(plan, false, _ => { });
-        }
-    }
-
-    private void MaybeSnapshot()
-    {
-        if (_recordsSinceSnapshot < _settings.SnapshotEvery) return;
-        _recordsSinceSnapshot = 0;
-        SaveSnapshot(new StoreSnapshot(
-            _state.All().Select(x => new SnapshotObject(x.Resource, KubeObjects.Serialize(x.Object))).ToList(),
-            _state.ResourceVersion));
-    }
-
-    /// <summary>
-    /// The objects every cluster starts with, created (as ordinary persisted writes) only when absent. Runs
-    /// before the first command: Persist stashes commands until these are stored. The namespaces go first
-    /// because the kubernetes Service needs "default" to exist.
-    /// </summary>
-    private void SeedDefaults()
-    {
-        var namespaces = WritePlanner.Merge(DefaultObjects.Namespaces()
-            .Where(ns => _state.Namespace(ns.Metadata.Name) is null)
-            .Select(ns => _planner.PlanCreate("namespaces", ns)));
-        Commit(namespaces, false, _ =>
-        {
-            SeedPriorityClasses();
-            if (_state.Get("services", "default", "kubernetes") is not null) return;
-            var service = _planner.PlanCreate("services", DefaultObjects.KubernetesService());
-            if (service.Error is not null) _log.Warning("Could not create the kubernetes Service: {0}", service.Error.Message);
-            else Commit(service, false, _ => { });
-        });
-    }
 }

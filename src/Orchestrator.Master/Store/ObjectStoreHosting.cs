@@ -1,55 +1,127 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
-using LinqToDB;
-using Microsoft.Data.Sqlite;
+using Orchestrator.Master.Store.Encryption;
 using Orchestrator.Master.Store.Persistence;
 
 namespace Orchestrator.Master.Store;
 
-/// <summary>Where the store keeps its journal and snapshots.</summary>
+/// <summary>
+/// Where and how the store keeps its journal and snapshots. From the master's flags:
+/// <c>--event-ttl</c> (a Go duration, default 1h0m0s), <c>--encryption-provider-config FILE</c>
+/// (an EncryptionConfiguration; without it objects are stored as plain JSON) and
+/// <c>--store-recovery none|skip-corrupt</c> (what to do with corrupt records found at start, default none).
+/// </summary>
 internal sealed record StoreOptions(string DataDirectory)
 {
     public ObjectStoreSettings Settings { get; init; } = ObjectStoreSettings.Default;
+    public EncryptionConfiguration Encryption { get; init; } = EncryptionConfiguration.None;
+    public StoreRecovery Recovery { get; init; } = StoreRecovery.None;
+
+    /// <summary>What the store says about itself; the API's /readyz reads it.</summary>
+    public StoreHealth Health { get; init; } = new();
 
     public string DatabasePath => Path.Combine(DataDirectory, "store.db");
+
+    /// <summary>The options given on the command line; <see cref="FormatException"/> names a bad one.</summary>
+    public static StoreOptions From(IConfiguration configuration, string dataDirectory)
+    {
+        var options = new StoreOptions(dataDirectory);
+        if (configuration["event-ttl"] is { } ttl)
+            options = options with { Settings = options.Settings with { EventTtl = ParseEventTtl(ttl) } };
+        if (configuration["encryption-provider-config"] is { Length: > 0 } path)
+            options = options with { Encryption = EncryptionConfiguration.Load(path) };
+        options = options with
+        {
+            Recovery = configuration["store-recovery"] switch
+            {
+                null or "" or "none" => StoreRecovery.None,
+                "skip-corrupt" => StoreRecovery.SkipCorrupt,
+                var other => throw new FormatException($"--store-recovery: \"{other}\" is not one of none, skip-corrupt"),
+            },
+        };
+        return options;
+    }
+
+    /// <summary>A Go duration as kube-apiserver takes it ("1h", "30m", "1h0m0s", "90s", "1.5h").</summary>
+    public static TimeSpan ParseEventTtl(string text)
+    {
+        var match = Regex.Match(text, @"^(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$");
+        if (!match.Success)
+            throw new FormatException($"--event-ttl: invalid duration \"{text}\" (examples: 1h, 30m, 1h30m, 90s)");
+        var ticks = 0.0;
+        for (var i = 0; i < match.Groups[1].Captures.Count; i++)
+        {
+            var value = double.Parse(match.Groups[1].Captures[i].Value, CultureInfo.InvariantCulture);
+            ticks += value * match.Groups[2].Captures[i].Value switch
+            {
+                "ns" => 0.01, "us" or "µs" => 10, "ms" => TimeSpan.TicksPerMillisecond,
+                "s" => TimeSpan.TicksPerSecond, "m" => TimeSpan.TicksPerMinute, _ => TimeSpan.TicksPerHour,
+            };
+        }
+        if (ticks < TimeSpan.TicksPerMillisecond) throw new FormatException($"--event-ttl: \"{text}\" must be positive");
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    /// <summary>The encryption config applied to the resources <paramref name="catalog"/> describes; a custom
+    /// resource not served (yet) is named by its store name, plural.group.</summary>
+    public StorageTransformer Transformer(IResourceCatalog catalog) =>
+        new(Encryption, storeName => catalog.Find(storeName) is { } r ? (r.Group, r.Resource) : ObjectStoreHosting.SplitStoreName(storeName));
 }
 
 internal static class ObjectStoreHosting
 {
+    /// <summary>A custom resource's group and plural from its store name (plural.group).</summary>
+    internal static (string Group, string Resource) SplitStoreName(string storeName) =>
+        storeName.IndexOf('.') is var dot and > 0 ? (storeName[(dot + 1)..], storeName[..dot]) : ("", storeName);
+
+    /// <summary>
+    /// Makes the data directory private (0700, umask 077), creates or opens store.db (0600, WAL), and checks every
+    /// record recovery will read. Returns the one line to exit with when the journal cannot be used, else null;
+    /// records dropped by --store-recovery=skip-corrupt are reported through <paramref name="warn"/>.
+    /// Call before anything writes to the data directory.
+    /// </summary>
+    public static string? PrepareStore(StoreOptions options, IResourceCatalog catalog, Action<string> warn)
+    {
+        DataDirectory.Prepare(options.DataDirectory);
+        var file = new SqliteJournalFile(options.DatabasePath);
+        try
+        {
+            file.Prepare();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // quick_check in the check below says more about a damaged file
+            warn($"{file.Path}: could not set up the database file: {e.Message}");
+        }
+        var result = new JournalCheck(file, options.Transformer(catalog),
+            // custom resources are served only once their definitions are read, after this check
+            r => catalog.Find(r) is not null || r.Contains('.')).Run(options.Recovery);
+        foreach (var skipped in result.Skipped) warn($"{file.Path}: {skipped}");
+        return result.Error;
+    }
+
     /// <summary>
     /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> (Akka.Persistence.Sql, tables
     /// created on first use), the store's record serializer, and the ObjectStore actor ("object-store"),
     /// registered in the ActorRegistry as <see cref="ObjectStore"/>, keeping the resources <paramref name="catalog"/>
-    /// describes.
+    /// describes. <see cref="PrepareStore"/> comes first.
     /// </summary>
     public static AkkaConfigurationBuilder WithObjectStore(this AkkaConfigurationBuilder builder, StoreOptions options,
         IResourceCatalog catalog)
     {
-        Directory.CreateDirectory(options.DataDirectory);
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = options.DatabasePath }.ToString();
-        UseWriteAheadLog(connectionString);
-
+        var file = new SqliteJournalFile(options.DatabasePath);
+        DataDirectory.Prepare(options.DataDirectory);
+        file.Prepare();
         return builder
             .AddHocon(StoreRecordSerializer.Hocon, HoconAddMode.Prepend)
-            .WithSqlPersistence(connectionString, ProviderName.SQLiteMS, autoInitialize: true)
+            .WithSqlPersistence(file.DataOptions(), autoInitialize: true)
             .WithActors((system, registry) =>
             {
-                var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings), ObjectStore.ActorName);
+                var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings, options.Health, options.Transformer(catalog), file),
+                    ObjectStore.ActorName);
                 registry.Register<ObjectStore>(store);
             });
-    }
-
-    /// <summary>
-    /// The journal and the snapshot store write the same file from different connections; in SQLite's WAL mode
-    /// a reader never waits for the writer and writers wait less. The mode is a property of the file, so it is
-    /// set once here, before Akka opens it.
-    /// </summary>
-    private static void UseWriteAheadLog(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        command.ExecuteNonQuery();
     }
 }

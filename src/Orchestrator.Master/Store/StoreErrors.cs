@@ -32,6 +32,19 @@ internal static class StoreErrors
     public static StoreError Expired(long requested, long oldest) =>
         new(410, "Expired", $"too old resource version: {requested} ({oldest})");
 
+    /// <summary>The journal refused this write (disk full, I/O error): it was not stored and not acknowledged.</summary>
+    public static StoreError WriteFailed(string reason) => new(500, "InternalError", $"Internal error occurred: {reason}");
+
+    /// <summary>The journal cannot take writes at the moment; reads and watches still work.</summary>
+    public static StoreError Unavailable(string reason) => new(503, "ServiceUnavailable", reason);
+
+    /// <summary>Too many writes are waiting for the journal (kube-apiserver's max-in-flight answer).</summary>
+    public static StoreError TooManyRequests() => new(429, "TooManyRequests", "Too many requests, please try again later.");
+
+    /// <summary>An object above the store's size limit. kube-apiserver passes etcd's answer through unchanged (500,
+    /// no reason), and clients recognise it by this text.</summary>
+    public static StoreError RequestTooLarge() => new(500, "", "etcdserver: request is too large");
+
     /// <summary>422 Invalid: <c>Kind.group "name" is invalid: cause</c>, or <c>[cause1, cause2]</c> for several.</summary>
     public static StoreError Invalid(IStoredResource r, string name, IReadOnlyList<StoreErrorCause> causes)
     {

@@ -5,67 +5,78 @@ namespace Orchestrator.Master.Store;
 
 /// <summary>
 /// The ObjectStore's in-memory state: every object by resource and namespace/name (ordered like etcd keys, so
-/// lists come out sorted), and the last resourceVersion. A plain class, changed only by applying persisted
-/// records, so recovery and live writes produce the same state.
+/// lists come out sorted) with the size of its JSON, and the last resourceVersion. A plain class, changed only by
+/// applying persisted records, so recovery and live writes produce the same state.
 /// </summary>
 internal sealed class StoreState
 {
-    private readonly Dictionary<string, SortedDictionary<string, IKubernetesObject<V1ObjectMeta>>> _byResource = new();
+    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, int Bytes);
+
+    private readonly Dictionary<string, SortedDictionary<string, Entry>> _byResource = new();
 
     public long ResourceVersion { get; private set; }
 
+    /// <summary>The JSON size of every object together.</summary>
+    public long Bytes { get; private set; }
+
     private static string Path(string? ns, string name) => ns is null ? name : $"{ns}/{name}";
 
-    private SortedDictionary<string, IKubernetesObject<V1ObjectMeta>> Bucket(string resource)
+    private SortedDictionary<string, Entry> Bucket(string resource)
     {
         if (!_byResource.TryGetValue(resource, out var bucket))
-            _byResource[resource] = bucket = new SortedDictionary<string, IKubernetesObject<V1ObjectMeta>>(StringComparer.Ordinal);
+            _byResource[resource] = bucket = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
         return bucket;
     }
 
     public IKubernetesObject<V1ObjectMeta>? Get(ResourceKey key) => Get(key.Resource, key.Namespace, key.Name);
 
     public IKubernetesObject<V1ObjectMeta>? Get(string resource, string? ns, string name) =>
-        _byResource.TryGetValue(resource, out var bucket) ? bucket.GetValueOrDefault(Path(ns, name)) : null;
+        _byResource.TryGetValue(resource, out var bucket) ? bucket.GetValueOrDefault(Path(ns, name))?.Object : null;
 
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string resource, string? ns = null)
     {
         if (!_byResource.TryGetValue(resource, out var bucket)) return [];
-        if (ns is null) return bucket.Values.ToList();
+        if (ns is null) return bucket.Values.Select(e => e.Object).ToList();
         var prefix = ns + "/";
-        return bucket.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value).ToList();
+        return bucket.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value.Object).ToList();
     }
 
     public IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> All() =>
-        _byResource.SelectMany(kv => kv.Value.Values.Select(o => (kv.Key, o)));
+        _byResource.SelectMany(kv => kv.Value.Values.Select(e => (kv.Key, e.Object)));
 
     public V1Namespace? Namespace(string ns) => Get("namespaces", null, ns) as V1Namespace;
 
-    /// <summary>Stores the object (already carrying <paramref name="resourceVersion"/>); returns the previous one.</summary>
-    public IKubernetesObject<V1ObjectMeta>? Put(string resource, IKubernetesObject<V1ObjectMeta> obj, long resourceVersion)
+    /// <summary>Stores the object (already carrying <paramref name="resourceVersion"/>, <paramref name="bytes"/> of
+    /// JSON); returns the previous one.</summary>
+    public IKubernetesObject<V1ObjectMeta>? Put(string resource, IKubernetesObject<V1ObjectMeta> obj, long resourceVersion, int bytes)
     {
         var bucket = Bucket(resource);
         var path = Path(obj.Metadata.NamespaceProperty, obj.Metadata.Name);
         bucket.TryGetValue(path, out var previous);
-        bucket[path] = obj;
+        bucket[path] = new Entry(obj, bytes);
+        Bytes += bytes - (previous?.Bytes ?? 0);
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
-        return previous;
+        return previous?.Object;
     }
 
-    /// <summary>Removes the object; returns it, or null when it was not there.</summary>
-    public IKubernetesObject<V1ObjectMeta>? Remove(string resource, string? ns, string name, long resourceVersion)
+    /// <summary>Removes the object; returns it and its JSON size, or null when it was not there.</summary>
+    public (IKubernetesObject<V1ObjectMeta> Object, int Bytes)? Remove(string resource, string? ns, string name, long resourceVersion)
     {
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
-        return _byResource.TryGetValue(resource, out var bucket) && bucket.Remove(Path(ns, name), out var removed)
-            ? removed
-            : null;
+        if (!_byResource.TryGetValue(resource, out var bucket) || !bucket.Remove(Path(ns, name), out var removed)) return null;
+        Bytes -= removed.Bytes;
+        return (removed.Object, removed.Bytes);
     }
 
     public void Clear()
     {
         _byResource.Clear();
         ResourceVersion = 0;
+        Bytes = 0;
     }
+
+    /// <summary>Moves the resourceVersion forward (records that change no object, such as journal probes, take one).</summary>
+    public void AdvanceTo(long rv) => ResourceVersion = Math.Max(ResourceVersion, rv);
 
     public void SetResourceVersion(long rv) => ResourceVersion = rv;
 }

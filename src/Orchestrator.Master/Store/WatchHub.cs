@@ -3,14 +3,18 @@ using Akka.Actor;
 namespace Orchestrator.Master.Store;
 
 /// <summary>
-/// The store's change feed: who watches what, and a bounded window of the most recent changes for replay
-/// (Kubernetes' watch cache in miniature). A plain class owned by the ObjectStore actor; it never blocks and
+/// The store's change feed: who watches what, and a window of the most recent changes for replay (Kubernetes'
+/// watch cache in miniature), bounded in changes, in the JSON bytes of their objects and in age (a watch from an
+/// older version gets 410 Gone and relists, as after etcd's compaction every 5 minutes), so a burst of large
+/// objects does not stay in memory for good. A plain class owned by the ObjectStore actor; it never blocks and
 /// only Tells.
 /// </summary>
 internal sealed class WatchHub
 {
     private readonly int _capacity;
-    private readonly LinkedList<ObjectChanged> _window = new();
+    private readonly long _maxBytes;
+    private readonly TimeSpan _maxAge;
+    private readonly LinkedList<(ObjectChanged Change, int Bytes, DateTime At)> _window = new();
     private readonly Dictionary<IActorRef, List<Subscription>> _subscriptions = new();
 
     private sealed record Subscription(string Resource, string? Namespace)
@@ -20,32 +24,57 @@ internal sealed class WatchHub
             (Namespace is null || Namespace == change.Object.Metadata.NamespaceProperty);
     }
 
-    public WatchHub(int capacity = 10_000) => _capacity = capacity;
+    public WatchHub(int capacity = 10_000, long maxBytes = long.MaxValue, TimeSpan? maxAge = null)
+    {
+        _capacity = capacity;
+        _maxBytes = maxBytes;
+        _maxAge = maxAge ?? TimeSpan.MaxValue;
+    }
 
     /// <summary>Every change with a version above this one is still in the window.</summary>
     public long Floor { get; private set; }
 
     public int SubscriberCount => _subscriptions.Count;
 
+    public int Count => _window.Count;
+
+    /// <summary>The JSON bytes of the objects the window holds.</summary>
+    public long Bytes { get; private set; }
+
     /// <summary>Starts the window at <paramref name="resourceVersion"/> (after recovery from a snapshot).</summary>
     public void Reset(long resourceVersion)
     {
         _window.Clear();
+        Bytes = 0;
         Floor = resourceVersion;
     }
 
-    /// <summary>Records the change in the window and sends it to matching subscribers.</summary>
-    public void Publish(ObjectChanged change)
+    /// <summary>Records the change (<paramref name="bytes"/>: its object's JSON size) in the window and sends it to
+    /// matching subscribers. The newest change always stays, however large.</summary>
+    public void Publish(ObjectChanged change, int bytes = 0, DateTime? at = null)
     {
-        _window.AddLast(change);
-        while (_window.Count > _capacity)
-        {
-            Floor = _window.First!.Value.ResourceVersion;
-            _window.RemoveFirst();
-        }
+        _window.AddLast((change, bytes, at ?? DateTime.UtcNow));
+        Bytes += bytes;
+        while (_window.Count > 1 && (_window.Count > _capacity || Bytes > _maxBytes)) DropOldest();
         foreach (var (subscriber, subscriptions) in _subscriptions)
             if (subscriptions.Any(s => s.Matches(change)))
                 subscriber.Tell(change, ActorRefs.NoSender);
+    }
+
+    /// <summary>Drops the changes older than the window's age; returns the bytes they held.</summary>
+    public long Trim(DateTime now)
+    {
+        var before = Bytes;
+        while (_window.First is { } first && now - first.Value.At > _maxAge) DropOldest();
+        return before - Bytes;
+    }
+
+    private void DropOldest()
+    {
+        var (oldest, oldestBytes, _) = _window.First!.Value;
+        Floor = oldest.ResourceVersion;
+        Bytes -= oldestBytes;
+        _window.RemoveFirst();
     }
 
     /// <summary>The error for a watch from a version that has left the window, or null (null or 0 means
@@ -62,7 +91,7 @@ internal sealed class WatchHub
     {
         var subscription = new Subscription(resource, ns);
         if (fromResourceVersion is { } from && from > 0)
-            foreach (var change in _window)
+            foreach (var (change, _, _) in _window)
                 if (change.ResourceVersion > from && subscription.Matches(change))
                     subscriber.Tell(change, ActorRefs.NoSender);
         var first = !_subscriptions.TryGetValue(subscriber, out var list);

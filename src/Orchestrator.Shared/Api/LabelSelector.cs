@@ -97,6 +97,8 @@ public sealed class LabelSelector
         var setMatch = System.Text.RegularExpressions.Regex.Match(t, @"^(\S+)\s+(in|notin)\s*\((.*)\)$");
         if (setMatch.Success)
         {
+            if (setMatch.Groups[3].Value.Trim().Length == 0)
+                throw new FormatException($"invalid label selector \"{text}\": for 'in', 'notin' operators, values set can't be empty");
             var values = setMatch.Groups[3].Value.Split(',').Select(v => CheckValue(v.Trim(), text)).ToList();
             return new Requirement(CheckKey(setMatch.Groups[1].Value, text),
                 setMatch.Groups[2].Value == "in" ? Operator.In : Operator.NotIn, values);
@@ -111,20 +113,41 @@ public sealed class LabelSelector
         return new Requirement(CheckKey(t, text), Operator.Exists, []);
     }
 
+    // A key is a label key, a qualified name: [prefix/]name, as Kubernetes' selector parser validates it.
     private static string CheckKey(string key, string text)
     {
-        if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '='))
-            throw new FormatException($"invalid label selector \"{text}\": invalid key \"{key}\"");
+        if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '=') || !IsQualifiedName(key))
+            throw new FormatException($"invalid label selector \"{text[..Math.Min(text.Length, 256)]}\": invalid key \"{Short(key)}\"");
         return key;
     }
 
     // A value is a label value: never an operator character or a space (Kubernetes' lexer rejects "a===b").
     private static string CheckValue(string value, string text)
     {
-        if (value.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '='))
-            throw new FormatException($"invalid label selector \"{text}\": invalid value \"{value}\"");
+        if (value.Any(c => char.IsWhiteSpace(c) || c is '(' or ')' or ',' or '!' or '=') || (value.Length > 0 && !IsLabelName(value)))
+            throw new FormatException($"invalid label selector \"{text[..Math.Min(text.Length, 256)]}\": invalid value \"{Short(value)}\"");
         return value;
     }
+
+    private static string Short(string text) => text.Length > 64 ? text[..64] + "…" : text;
+
+    private static bool IsQualifiedName(string key)
+    {
+        var slash = key.LastIndexOf('/');
+        if (slash < 0) return IsLabelName(key);
+        var prefix = key[..slash];
+        return prefix.Length is > 0 and <= 253 && prefix.Split('.').All(IsDnsLabel) && IsLabelName(key[(slash + 1)..]);
+    }
+
+    // A label name or value: at most 63 characters, alphanumeric at both ends, '-', '_' and '.' inside.
+    private static bool IsLabelName(string name) =>
+        name.Length is > 0 and <= 63 && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1]) &&
+        name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private static bool IsDnsLabel(string label) =>
+        label.Length is > 0 and <= 63 && (char.IsAsciiLetterLower(label[0]) || char.IsAsciiDigit(label[0])) &&
+        (char.IsAsciiLetterLower(label[^1]) || char.IsAsciiDigit(label[^1])) &&
+        label.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
 
     // Commas separate requirements except inside the parentheses of a set.
     private static IEnumerable<string> SplitTerms(string text)

@@ -36,9 +36,10 @@ internal sealed class ApiTestServer : IAsyncDisposable
         """;
 
     private ApiTestServer(ActorSystem system, IActorRef store, WebApplication app, HttpClient client, string dataDirectory,
-        ResourceCatalog catalog)
+        ResourceCatalog catalog, StoreHealth health)
     {
         Catalog = catalog;
+        Health = health;
         System = system;
         Store = store;
         App = app;
@@ -51,6 +52,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
     /// <summary>The resources served (the store and the API share it).</summary>
     public ResourceCatalog Catalog { get; }
     public IActorRef Store { get; }
+    /// <summary>What the store reports to /readyz.</summary>
+    public StoreHealth Health { get; }
     public WebApplication App { get; }
     public HttpClient Client { get; }
     public string DataDirectory { get; }
@@ -62,19 +65,25 @@ internal sealed class ApiTestServer : IAsyncDisposable
 
     /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
-        (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null)
+        (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null,
+        Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
-        var store = system.ActorOf(ObjectStore.Props(catalog, settings), ObjectStore.ActorName);
+        var health = new StoreHealth();
+        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health), ObjectStore.ActorName);
 
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         if (https)
         {
             var certificate = ServingCertificates.LoadOrCreate(dataDirectory, "127.0.0.1");
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                ApiHosting.LimitRequests(k.Limits);
+                k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
+            });
         }
         else
         {
@@ -82,6 +91,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         }
         builder.Services.AddSingleton(catalog);
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
+        builder.Services.AddSingleton(health);
+        if (kubeletTimeouts is not null) builder.Services.AddSingleton(kubeletTimeouts);
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         beforeApi?.Services(builder.Services);
@@ -102,7 +113,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         {
             client = app.GetTestClient();
         }
-        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog) { Address = address };
+        var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog, health) { Address = address };
+        for (var waited = 0; !health.Ready && waited < 20_000; waited += 20) await Task.Delay(20);
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         return server;
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Orchestrator.Master.Tests.Api.Protobuf;
 
 namespace Orchestrator.Master.Tests.Api;
@@ -34,6 +35,28 @@ public static class BadInputCases
 
     private static string ConfigMap(string name = "cm1", string metadataExtra = "") =>
         """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"@name@"@metadataExtra@},"data":{"k":"v"}}""".Replace("@name@", name).Replace("@metadataExtra@", metadataExtra);
+
+    /// <summary>A JSON object nested <paramref name="depth"/> levels below the field (each level one object).</summary>
+    public static string Nested(int depth, string leaf = "1") =>
+        string.Concat(Enumerable.Repeat("{\"a\":", depth)) + leaf + new string('}', depth);
+
+    /// <summary>A YAML mapping nested <paramref name="depth"/> levels in flow style.</summary>
+    public static string NestedYaml(int depth) => string.Concat(Enumerable.Repeat("{a: ", depth)) + "1" + new string('}', depth);
+
+    /// <summary>The "billion laughs": nine levels of nine aliases in under 470 bytes.</summary>
+    public static string AliasBomb(string prefix = "")
+    {
+        var yaml = new StringBuilder(prefix).Append("a0: &a0 [" + string.Join(",", Enumerable.Repeat("\"lol\"", 9)) + "]\n");
+        for (var i = 1; i < 9; i++) yaml.Append($"a{i}: &a{i} [" + string.Join(",", Enumerable.Repeat($"*a{i - 1}", 9)) + "]\n");
+        return yaml.ToString();
+    }
+
+    /// <summary>The k8s protobuf magic followed by unknown groups opened <paramref name="depth"/> times.</summary>
+    public static byte[] NestedProtobufGroups(int depth) =>
+        [.. "k8s\0"u8.ToArray(), .. Enumerable.Repeat(new byte[] { 0x9B, 0x06 }, depth).SelectMany(b => b)];
+
+    private const string Apply = "?fieldManager=hostile";
+    private const string ApplyType = "application/apply-patch+yaml";
 
     private static string Labels(string key, string value) => ""","labels":{"@key@":"@value@"}""".Replace("@key@", key).Replace("@value@", value);
 
@@ -73,7 +96,80 @@ public static class BadInputCases
         ["containers as an object"] = new("POST", Deployments, Deployment(containers: """{"name":"c"}"""), 400, "BadRequest"),
         ["metadata as a string"] = new("POST", ConfigMaps, """{"apiVersion":"v1","kind":"ConfigMap","metadata":"x"}""", 400, "BadRequest"),
         ["unknown field under Strict"] = new("POST", Deployments + "?fieldValidation=Strict", Deployment(specExtra: ",\"replica\":2"), 400, "BadRequest"),
-        ["invalid dryRun value"] = new("POST", Deployments + "?dryRun=Some", Deployment(), 400, "BadRequest"),
+        ["invalid dryRun value"] = new("POST", Deployments + "?dryRun=Some", Deployment(), 422, "Invalid", "dryRun"),
+
+        // Bodies past the limits: depth, aliases, operations, copies (every parser, every patch type)
+        ["JSON nested 10,000 deep"] = new("POST", ConfigMaps, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"deep\"},\"x\":" + Nested(10_000) + "}", 400, "BadRequest"),
+        ["JSON nested 65 deep"] = new("POST", ConfigMaps, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"deep\"},\"x\":" + Nested(64) + "}", 400, "BadRequest"),
+        ["YAML body nested 10,000 deep"] = new("POST", ConfigMaps, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\nx: " + NestedYaml(10_000), 400,
+            "BadRequest", ContentType: "application/yaml"),
+        ["YAML body alias bomb"] = new("POST", ConfigMaps, AliasBomb("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n"), 400, "BadRequest",
+            ContentType: "application/yaml"),
+        ["apply nested 10,000 deep (YAML)"] = new("PATCH", ConfigMaps + "/deep" + Apply, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: " + NestedYaml(10_000),
+            400, "BadRequest", ContentType: ApplyType),
+        ["apply nested 5,000 deep (JSON)"] = new("PATCH", ConfigMaps + "/deep" + Apply, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"deep\"},\"data\":" + Nested(5_000) + "}",
+            400, "BadRequest", ContentType: ApplyType),
+        ["apply nested 100 deep"] = new("PATCH", ConfigMaps + "/deep" + Apply, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: " + NestedYaml(100),
+            400, "BadRequest", ContentType: ApplyType),
+        ["apply alias bomb"] = new("PATCH", ConfigMaps + "/bomb" + Apply, AliasBomb("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n"), 400, "BadRequest",
+            ContentType: ApplyType),
+        ["apply that nests the object too deep"] = new("PATCH", ConfigMaps + "/deep" + Apply, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\n  annotations: " + NestedYaml(60),
+            422, "Invalid", ContentType: ApplyType),
+        ["merge patch nested 10,000 deep"] = new("PATCH", Deployments + "/web", "{\"spec\":" + Nested(10_000) + "}", 400, "BadRequest",
+            ContentType: "application/merge-patch+json"),
+        ["strategic patch nested 10,000 deep"] = new("PATCH", Deployments + "/web", "{\"spec\":" + Nested(10_000) + "}", 400, "BadRequest",
+            ContentType: "application/strategic-merge-patch+json"),
+        ["JSON patch value nested 10,000 deep"] = new("PATCH", Deployments + "/web", "[{\"op\":\"add\",\"path\":\"/spec/x\",\"value\":" + Nested(10_000) + "}]",
+            400, "BadRequest", ContentType: "application/json-patch+json"),
+        ["JSON patch that nests the object too deep"] = new("PATCH", Deployments + "/web",
+            "[{\"op\":\"add\",\"path\":\"/spec/template/metadata/x\",\"value\":" + Nested(62) + "}]", 422, "Invalid",
+            ContentType: "application/json-patch+json"),
+        ["JSON patch of 10,001 operations"] = new("PATCH", Deployments + "/web",
+            "[" + string.Join(",", Enumerable.Repeat("{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"Deployment\"}", 10_001)) + "]", 413,
+            "RequestEntityTooLarge", ContentType: "application/json-patch+json"),
+        ["JSON patch copying past 3 MiB"] = new("PATCH", Deployments + "/web",
+            "[{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"a\":\"" + new string('x', 1024 * 1024) + "\"}}," +
+            string.Join(",", Enumerable.Range(0, 4).Select(i => $"{{\"op\":\"copy\",\"from\":\"/metadata/annotations/a\",\"path\":\"/metadata/annotations/c{i}\"}}")) + "]",
+            422, "Invalid", ContentType: "application/json-patch+json"),
+        ["scale body nested 10,000 deep"] = new("PUT", Deployments + "/web/scale", "{\"apiVersion\":\"autoscaling/v1\",\"kind\":\"Scale\",\"x\":" + Nested(10_000) + "}",
+            400, "BadRequest"),
+        ["DeleteOptions nested 10,000 deep"] = new("DELETE", Deployments + "/web", "{\"x\":" + Nested(10_000) + "}", 400, "BadRequest"),
+        ["protobuf groups nested 10,000 deep"] = new("POST", Deployments, null, 400, "BadRequest", ContentType: "application/vnd.kubernetes.protobuf",
+            Bytes: NestedProtobufGroups(10_000)),
+
+        // Duplicate fields and field validation
+        ["duplicate field under Strict"] = new("POST", ConfigMaps + "?fieldValidation=Strict",
+            """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}""", 400, "BadRequest"),
+        ["duplicate field in a patch under Strict"] = new("PATCH", Deployments + "/web?fieldValidation=Strict",
+            """{"spec":{"replicas":2,"replicas":3}}""", 400, "BadRequest", ContentType: "application/merge-patch+json"),
+        ["unknown fieldValidation directive"] = new("POST", ConfigMaps + "?fieldValidation=Loose", ConfigMap("fv"), 422, "Invalid", "fieldValidation"),
+
+        // Wrong-but-harmless answers that must be Kubernetes' refusals
+        ["apply without kind and apiVersion"] = new("PATCH", ConfigMaps + "/nokind" + Apply, """{"metadata":{"name":"nokind"},"data":{"a":"1"}}""",
+            400, "BadRequest", ContentType: ApplyType),
+        ["apply of another kind"] = new("PATCH", ConfigMaps + "/other" + Apply, "apiVersion: v1\nkind: Secret\nmetadata: {name: other}\n",
+            400, "BadRequest", ContentType: ApplyType),
+        ["$patch bogus on a map"] = new("PATCH", Deployments + "/web", """{"spec":{"$patch":"bogus"}}""", 400, "BadRequest",
+            ContentType: "application/strategic-merge-patch+json"),
+        ["$patch bogus in a keyed list"] = new("PATCH", Deployments + "/web",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"web","$patch":"bogus"}]}}}}""", 400, "BadRequest",
+            ContentType: "application/strategic-merge-patch+json"),
+        ["keyed list element without its key"] = new("PATCH", Deployments + "/web",
+            """{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}""", 400, "BadRequest",
+            ContentType: "application/strategic-merge-patch+json"),
+        ["apply with $patch bogus"] = new("PATCH", ConfigMaps + "/bogus" + Apply, """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"bogus","$patch":"bogus"}}""",
+            400, "BadRequest", ContentType: ApplyType),
+        ["resourceVersion=abc on get"] = new("GET", Deployments + "/web?resourceVersion=abc", null, 400, "BadRequest"),
+        ["resourceVersion=abc on list"] = new("GET", ConfigMaps + "?resourceVersion=abc", null, 400, "BadRequest"),
+        ["resourceVersion=-1 on list"] = new("GET", ConfigMaps + "?resourceVersion=-1", null, 400, "BadRequest"),
+        ["resourceVersionMatch without resourceVersion"] = new("GET", ConfigMaps + "?resourceVersionMatch=NotOlderThan", null, 422, "Invalid",
+            "resourceVersionMatch"),
+        ["resourceVersionMatch of an unknown kind"] = new("GET", ConfigMaps + "?resourceVersion=1&resourceVersionMatch=Newest", null, 422, "Invalid",
+            "resourceVersionMatch"),
+        ["resourceVersionMatch=Exact at a version gone"] = new("GET", ConfigMaps + "?resourceVersion=1&resourceVersionMatch=Exact", null, 410, "Expired"),
+        ["gracePeriodSeconds=abc"] = new("DELETE", Deployments + "/web?gracePeriodSeconds=abc", null, 400, "BadRequest"),
+        ["timeoutSeconds=abc on a watch"] = new("GET", ConfigMaps + "?watch=1&timeoutSeconds=abc", null, 400, "BadRequest"),
+        ["dryRun=Some on delete"] = new("DELETE", Deployments + "/web?dryRun=Some", null, 422, "Invalid", "dryRun"),
 
         // Paths, verbs and queries
         ["unknown resource"] = new("GET", "/api/v1/namespaces/default/widgets", null, 404, "NotFound"),
@@ -87,7 +183,8 @@ public static class BadInputCases
         ["unsupported field selector"] = new("GET", ConfigMaps + "?fieldSelector=spec.foo%3Dbar", null, 400, "BadRequest"),
         ["malformed field selector"] = new("GET", ConfigMaps + "?fieldSelector=metadata.name", null, 400, "BadRequest"),
         ["watch from a malformed resourceVersion"] = new("GET", ConfigMaps + "?watch=1&resourceVersion=abc", null, 400, "BadRequest"),
-        ["invalid propagationPolicy"] = new("DELETE", Deployments + "/web?propagationPolicy=Sideways", null, 400, "BadRequest"),
+        ["invalid propagationPolicy"] = new("DELETE", Deployments + "/web?propagationPolicy=Sideways", null, 422, "Invalid",
+            "propagationPolicy"),
 
         // Patches
         ["patch with application/json"] = new("PATCH", Deployments + "/web", "{}", 415, "UnsupportedMediaType"),

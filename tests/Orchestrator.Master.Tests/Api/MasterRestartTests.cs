@@ -36,13 +36,15 @@ public sealed class MasterRestartTests : IDisposable
     private async Task<WebApplication> StartMaster()
     {
         var options = new ApiServerOptions(_dataDirectory, "127.0.0.1", _port);
+        var store = new StoreOptions(_dataDirectory);
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         var catalog = builder.Services.AddResourceRegistry();
         builder.AddKubernetesApiServer(options);
+        builder.Services.AddSingleton(store.Health);
         builder.Services.AddAkka("restart-" + Guid.NewGuid().ToString("N")[..6], (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .WithObjectStore(new StoreOptions(_dataDirectory), catalog));
+            .WithObjectStore(store, catalog));
         var app = builder.Build();
         app.UseKubernetesApiServer(options);
         await app.StartAsync();

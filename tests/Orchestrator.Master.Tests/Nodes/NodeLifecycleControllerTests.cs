@@ -14,6 +14,10 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
     private static readonly NodeLifecycleSettings Fast =
         new(TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
 
+    // The controller's clock: the test moves it past the grace period or the eviction timeout.
+    private TimeSpan _ahead;
+    private DateTime Now() => DateTime.UtcNow + _ahead;
+
     [Fact]
     public void A_node_silent_past_the_grace_period_turns_unknown_and_its_pods_not_ready()
     {
@@ -22,8 +26,17 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         Seed(silent);
         Seed(Node("chatty"));
         Seed(Pod("web-1", App("web"), nodeName: "quiet", phase: "Running", ready: true, podIp: "172.18.0.2"));
-        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast, Now));
 
+        // a heartbeat written before the controller started counts from when the controller first saw it
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
+        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m), m => m is Orchestrator.Master.Store.UpdateObject);
+        Assert.Equal("True", Find<V1Node>("quiet")!.Status.Conditions.Single(c => c.Type == "Ready").Status);
+
+        _ahead = TimeSpan.FromSeconds(41);
+        var chatty = Find<V1Node>("chatty")!; // keeps posting
+        chatty.Status.Conditions[0].LastHeartbeatTime = Now();
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", chatty, "status"));
         AwaitAssert(() =>
         {
             var ready = Find<V1Node>("quiet")!.Status.Conditions.Single(c => c.Type == "Ready");
@@ -48,8 +61,16 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         Seed(Node("healthy"));
         Seed(Pod("on-sick", App("web"), nodeName: "sick", phase: "Running"));
         Seed(Pod("on-healthy", App("web"), nodeName: "healthy", phase: "Running"));
-        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast, Now));
 
+        // not ready since before the controller started: the timeout runs from the controller's first sighting
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
+        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m), m => m is Orchestrator.Master.Store.DeleteObject);
+        // the node keeps posting (NotReady) while the clock passes the eviction timeout
+        _ahead = TimeSpan.FromMinutes(5.1);
+        var sick = Find<V1Node>("sick")!;
+        sick.Status.Conditions[0].LastHeartbeatTime = Now();
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", sick, "status"));
         AwaitAssert(() => Assert.Equal(["on-healthy"], All<V1Pod>().Select(p => p.Metadata.Name)));
     }
 

@@ -14,6 +14,14 @@ public sealed class PodSupervisorTests : TestKit
         SyncInterval: TimeSpan.FromMilliseconds(50), InitialBackOff: TimeSpan.FromMilliseconds(800),
         MaxBackOff: TimeSpan.FromSeconds(3));
 
+    // A back-off window far longer than a sync (50 ms), so that the supervisor sees the crash inside it and reports
+    // CrashLoopBackOff even when a loaded machine delays a sync by seconds (with 800 ms the report could be skipped:
+    // the first sync after the crash already fell after the window).
+    private static readonly PodSupervisorSettings LongBackOff = Fast with
+    {
+        InitialBackOff = TimeSpan.FromSeconds(4), MaxBackOff = TimeSpan.FromSeconds(8),
+    };
+
     [Fact]
     public void Creates_and_starts_the_containers_and_reports_a_running_ready_pod()
     {
@@ -67,7 +75,7 @@ public sealed class PodSupervisorTests : TestKit
     {
         var parent = CreateTestProbe();
         var pod = TestPods.Pod("web-1");
-        parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
+        parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, LongBackOff));
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
 
         // first crash: restarted at once
@@ -79,13 +87,13 @@ public sealed class PodSupervisorTests : TestKit
         // second crash: waits out the back-off before restarting
         var crashedAt = DateTime.UtcNow;
         _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Id, 2);
-        var waiting = parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].State.Waiting?.Reason == "CrashLoopBackOff");
+        var waiting = parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].State.Waiting?.Reason == "CrashLoopBackOff", TimeSpan.FromSeconds(10));
         Assert.Equal("Running", waiting.Status.Phase);
         Assert.Equal("False", waiting.Status.Conditions.Single(c => c.Type == "Ready").Status);
         Assert.DoesNotContain(_runtime.Of(pod.Metadata.Uid), c => c.Running);
         Assert.Single(_runtime.Of(pod.Metadata.Uid)); // only the last exited instance stays, for logs --previous
-        parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].RestartCount == 2 && r.Status.ContainerStatuses[0].State.Running != null);
-        Assert.True(DateTime.UtcNow - crashedAt >= TimeSpan.FromMilliseconds(700), "restarted before the back-off elapsed");
+        parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].RestartCount == 2 && r.Status.ContainerStatuses[0].State.Running != null, TimeSpan.FromSeconds(15));
+        Assert.True(DateTime.UtcNow - crashedAt >= TimeSpan.FromMilliseconds(3900), "restarted before the back-off elapsed");
         Assert.Equal("2", _runtime.Of(pod.Metadata.Uid).Single(c => c.Running).Request!.RestartCount.ToString());
     }
 

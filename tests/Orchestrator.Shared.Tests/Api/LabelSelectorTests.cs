@@ -28,8 +28,24 @@ public sealed class LabelSelectorTests
     [InlineData("app=web,")]
     [InlineData("a b=c")]
     [InlineData("=web")]
+    [InlineData("app in ()")]
+    [InlineData("app notin ( )")]
+    [InlineData("-app=web")]
+    [InlineData("app=web-")]
+    [InlineData("Example.com/app=web")]
+    [InlineData("example.com/=web")]
     public void Malformed_selectors_are_refused(string selector) =>
         Assert.Throws<FormatException>(() => LabelSelector.Parse(selector));
+
+    [Fact]
+    public void Keys_and_values_past_the_label_limits_are_refused_as_Kubernetes_refuses_them()
+    {
+        Assert.Throws<FormatException>(() => LabelSelector.Parse(new string('a', 64) + "=x"));
+        Assert.Throws<FormatException>(() => LabelSelector.Parse("a=" + new string('x', 64)));
+        Assert.Throws<FormatException>(() => LabelSelector.Parse(new string('p', 254) + "/a=x"));
+        Assert.True(LabelSelector.Parse("example.com/app_1.x=web-1,app==").Matches(new Dictionary<string, string>
+            { ["example.com/app_1.x"] = "web-1", ["app"] = "" }));
+    }
 
     [Fact]
     public void A_null_label_selector_matches_nothing_and_an_empty_one_everything()

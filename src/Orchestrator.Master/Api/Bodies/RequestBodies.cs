@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -8,26 +7,40 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Bodies;
 
+/// <summary>How <c>?fieldValidation=</c> treats unknown and duplicate fields (the server's default is Warn).</summary>
+internal enum FieldValidation { Ignore, Warn, Strict }
+
 /// <summary>
-/// Reads request bodies: size limit (413), media type (JSON, or protobuf through <see cref="IProtobufBodyDecoder"/>),
-/// malformed JSON and a wrong kind or apiVersion (400), and server-side field validation (Strict → 400,
-/// Warn → a Warning header).
+/// Reads request bodies within <see cref="BodyLimits"/>: size (413) and time (408), media type (JSON, YAML, or
+/// protobuf through <see cref="IProtobufBodyDecoder"/>; others 415), malformed or too deep bodies and a wrong kind or
+/// apiVersion (400), and server-side field validation of unknown and duplicate fields (Strict → 400, Warn → a
+/// Warning header).
 /// </summary>
 internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
 {
-    public const long MaxBodyBytes = 3 * 1024 * 1024;
+    public const long MaxBodyBytes = BodyLimits.MaxBodyBytes;
     public const string ProtobufMediaType = "application/vnd.kubernetes.protobuf";
+    public const string YamlMediaType = "application/yaml";
 
     public static async Task<byte[]> ReadBytesAsync(HttpContext context)
     {
         if (context.Request.ContentLength > MaxBodyBytes) throw ApiException.TooLarge(MaxBodyBytes);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(BodyLimits.BodyReadTimeout);
         using var buffer = new MemoryStream();
         var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        try
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes) throw ApiException.TooLarge(MaxBodyBytes);
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, deadline.Token)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > MaxBodyBytes) throw ApiException.TooLarge(MaxBodyBytes);
+            }
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            throw ApiException.BodyTimeout();
         }
         return buffer.ToArray();
     }
@@ -38,6 +51,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
 
     public async Task<IKubernetesObject<V1ObjectMeta>> ReadObjectAsync(HttpContext context, ResourceDescription resource)
     {
+        var validation = FieldValidationOf(context);
         var body = await ReadBytesAsync(context);
         var mediaType = MediaType(context);
         if (mediaType == ProtobufMediaType)
@@ -48,12 +62,20 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
                 CheckKind(decoded.Kind, decoded.ApiVersion, resource.Kind, resource.GroupVersion);
                 return decoded;
             }
-            throw ApiException.BadRequest(
-                $"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: {error}");
+            throw CannotHandle(resource.Kind, resource.Version, error!);
         }
-        var json = ParseJson(body, mediaType, resource.Kind, resource.Version);
+        var json = ParseObject(context, body, mediaType, resource.Kind, resource.Version, validation);
         CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
-        ValidateFields(context, json, resource.ObjectType, resource.Kind, resource.Version);
+        return ToObject(context, json, resource, validation);
+    }
+
+    /// <summary>A JSON tree (a parsed body, or a patched object) as the resource's object: unknown fields checked,
+    /// nulls where Go has a zero value given that zero value, then decoded (a tree that does not fit is a 400).</summary>
+    public static IKubernetesObject<V1ObjectMeta> ToObject(HttpContext context, JsonObject json, ResourceDescription resource,
+        FieldValidation validation)
+    {
+        ValidateFields(context, json, resource.ObjectType, resource.Kind, resource.Version, validation);
+        ZeroValues.FillNulls(json, resource.ObjectType);
         return ObjectJson.FromJson(json, resource);
     }
 
@@ -61,33 +83,54 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     public static async Task<T?> ReadJsonAsync<T>(HttpContext context, string kind, string apiVersion, bool optional = false)
         where T : class
     {
+        var validation = FieldValidationOf(context);
         var body = await ReadBytesAsync(context);
         if (optional && body.Length == 0) return null;
         var mediaType = MediaType(context);
         if (optional && mediaType == ProtobufMediaType) return null; // options bodies are advisory; defaults apply
-        var json = ParseJson(body, mediaType, kind, apiVersion.Split('/')[^1]);
+        var version = apiVersion.Split('/')[^1];
+        var json = ParseObject(context, body, mediaType, kind, version, validation);
         if (!optional) CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), kind, apiVersion);
-        ValidateFields(context, json, typeof(T), kind, apiVersion.Split('/')[^1]);
-        return ObjectJson.Deserialize<T>(json.ToJsonString(), kind);
+        ValidateFields(context, json, typeof(T), kind, version, validation);
+        ZeroValues.FillNulls(json, typeof(T));
+        return ObjectJson.Deserialize<T>(json, kind);
     }
 
-    public static JsonObject ParseJson(byte[] body, string mediaType, string kind, string version)
+    /// <summary>A JSON or YAML body that must be one object; duplicate fields follow the field validation.</summary>
+    public static JsonObject ParseObject(HttpContext context, byte[] body, string mediaType, string kind, string version,
+        FieldValidation validation)
     {
-        if (mediaType.Length > 0 && mediaType != "application/json" && !mediaType.EndsWith("+json"))
+        var yaml = mediaType == YamlMediaType;
+        if (!yaml && mediaType.Length > 0 && mediaType != "application/json" && !mediaType.EndsWith("+json"))
             throw ApiException.UnsupportedMediaType(mediaType);
         if (body.Length == 0) throw ApiException.BadRequest("the body of the request was empty");
+        ParsedBody parsed;
         try
         {
-            return JsonNode.Parse(body) as JsonObject
-                   ?? throw ApiException.BadRequest(
-                       $"{kind} in version \"{version}\" cannot be handled as a {kind}: the body is not a JSON object");
+            parsed = yaml ? YamlBody.Parse(body) : JsonBody.Parse(body);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        catch (MalformedBodyException e)
         {
-            throw ApiException.BadRequest(
-                $"{kind} in version \"{version}\" cannot be handled as a {kind}: invalid JSON: {e.Message}");
+            throw CannotHandle(kind, version, e.Message);
         }
+        var json = parsed.Root as JsonObject ?? throw CannotHandle(kind, version, "the body is not a JSON object");
+        ReportDuplicates(context, parsed.DuplicateFields, validation,
+            strict => CannotHandle(kind, version, $"strict decoding error: {strict}"));
+        return json;
     }
+
+    /// <summary>Strict refuses duplicate fields with <paramref name="refusal"/>; Warn warns about each.</summary>
+    public static void ReportDuplicates(HttpContext context, IReadOnlyList<string> duplicates, FieldValidation validation,
+        Func<string, ApiException> refusal)
+    {
+        if (duplicates.Count == 0 || validation == FieldValidation.Ignore) return;
+        if (validation == FieldValidation.Strict)
+            throw refusal(string.Join(", ", duplicates.Select(d => $"duplicate field \"{d}\"")));
+        foreach (var duplicate in duplicates) Warnings.Add(context, $"duplicate field \"{duplicate}\"");
+    }
+
+    public static ApiException CannotHandle(string kind, string version, string problem) =>
+        ApiException.BadRequest($"{kind} in version \"{version}\" cannot be handled as a {kind}: {problem}");
 
     public static void CheckKind(string? bodyKind, string? bodyApiVersion, string kind, string apiVersion)
     {
@@ -99,18 +142,42 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
                 $"the kind in the data ({bodyKind}) does not match the expected kind ({kind}) for this resource");
     }
 
-    /// <summary>Applies <c>?fieldValidation=</c>: Strict refuses unknown fields, Warn (and the default) warns, Ignore
-    /// ignores them.</summary>
-    public static void ValidateFields(HttpContext context, JsonNode json, Type type, string kind, string version)
+    /// <summary><c>?fieldValidation=</c>: Ignore, Warn (also when absent) or Strict; anything else is refused as
+    /// kube-apiserver refuses it (422 on the request's options).</summary>
+    public static FieldValidation FieldValidationOf(HttpContext context)
     {
-        var directive = context.Request.Query["fieldValidation"].ToString();
-        if (directive.Equals("Ignore", StringComparison.OrdinalIgnoreCase)) return;
+        var values = context.Request.Query["fieldValidation"];
+        var directive = values.Count == 0 ? "" : values[0] ?? "";
+        return directive switch
+        {
+            "" or "Warn" => FieldValidation.Warn,
+            "Ignore" => FieldValidation.Ignore,
+            "Strict" => FieldValidation.Strict,
+            _ => throw ApiException.InvalidOptions(OptionsKind(context.Request.Method), "fieldValidation",
+                $"Unsupported value: \"{directive}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""),
+        };
+    }
+
+    /// <summary>The options type kube-apiserver names when it refuses a query parameter of this method.</summary>
+    public static string OptionsKind(string method) => method switch
+    {
+        "POST" => "CreateOptions",
+        "PUT" => "UpdateOptions",
+        "PATCH" => "PatchOptions",
+        "DELETE" => "DeleteOptions",
+        _ => "ListOptions",
+    };
+
+    /// <summary>Unknown fields: Strict refuses them (400), Warn warns about each, Ignore drops them silently.</summary>
+    public static void ValidateFields(HttpContext context, JsonNode json, Type type, string kind, string version,
+        FieldValidation validation)
+    {
+        if (validation == FieldValidation.Ignore) return;
         var unknown = StrictFieldValidator.UnknownFields(json, type);
         if (unknown.Count == 0) return;
-        if (directive.Equals("Strict", StringComparison.OrdinalIgnoreCase))
-            throw ApiException.BadRequest($"{kind} in version \"{version}\" cannot be handled as a {kind}: " +
-                                          $"strict decoding error: {string.Join(", ", unknown.Select(u => $"unknown field \"{u}\""))}");
-        foreach (var field in unknown)
-            context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+        if (validation == FieldValidation.Strict)
+            throw CannotHandle(kind, version,
+                $"strict decoding error: {string.Join(", ", unknown.Select(u => $"unknown field \"{u}\""))}");
+        foreach (var field in unknown) Warnings.Add(context, $"unknown field \"{field}\"");
     }
 }

@@ -25,6 +25,7 @@ internal static class StrictFieldValidator
     private static void Walk(JsonNode? json, Type type, string path, List<string> unknown)
     {
         if (json is null) return;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         type = Nullable.GetUnderlyingType(type) ?? type;
 
         if (json is JsonArray array && ElementType(type) is { } element)
@@ -52,7 +53,7 @@ internal static class StrictFieldValidator
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
-    private static IReadOnlyDictionary<string, Type>? FieldsOf(Type type) => Fields.GetOrAdd(type, t =>
+    internal static IReadOnlyDictionary<string, Type>? FieldsOf(Type type) => Fields.GetOrAdd(type, t =>
     {
         // Only the Kubernetes models are checked; anything else (IntOrString, quantities, primitives) is opaque.
         if (t.Namespace != "k8s.Models" || !t.IsClass) return null;
@@ -63,7 +64,7 @@ internal static class StrictFieldValidator
         return props.Count == 0 ? null : props;
     });
 
-    private static Type? ElementType(Type type)
+    internal static Type? ElementType(Type type)
     {
         if (type == typeof(string)) return null;
         if (type.IsArray) return type.GetElementType();
@@ -74,7 +75,7 @@ internal static class StrictFieldValidator
         return enumerable.GetGenericArguments()[0];
     }
 
-    private static Type? MapValueType(Type type)
+    internal static Type? MapValueType(Type type)
     {
         var map = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IDictionary<,>)
             ? type

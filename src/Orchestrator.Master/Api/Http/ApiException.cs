@@ -32,8 +32,13 @@ internal sealed class ApiException(int code, string reason, string message, V1St
         new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: " +
             $"application/json, application/yaml, application/vnd.kubernetes.protobuf (got \"{contentType}\")");
 
+    /// <summary>kube-apiserver's answer to a body over its limit.</summary>
     public static ApiException TooLarge(long limit) =>
-        new(413, "RequestEntityTooLarge", $"the request body is larger than the server's limit of {limit} bytes");
+        new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit}");
+
+    /// <summary>A body that did not arrive in time (too slowly, or not within <see cref="BodyLimits.BodyReadTimeout"/>).</summary>
+    public static ApiException BodyTimeout() =>
+        new(408, "Timeout", "the request body did not arrive in time: the client sent it too slowly");
 
     public static ApiException Invalid(ResourceDescription resource, string name, string field, string message) =>
         new(422, "Invalid", $"{resource.Kind} \"{name}\" is invalid: {field}: {message}",
@@ -41,6 +46,16 @@ internal sealed class ApiException(int code, string reason, string message, V1St
             {
                 Name = name, Group = resource.Group, Kind = resource.Kind,
                 Causes = [new V1StatusCause { Field = field, Reason = "FieldValueInvalid", Message = message }],
+            });
+
+    /// <summary>A query parameter kube-apiserver validates as part of the request's options (CreateOptions,
+    /// DeleteOptions, ListOptions, …): 422 "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: …".</summary>
+    public static ApiException InvalidOptions(string optionsKind, string field, string message) =>
+        new(422, "Invalid", $"{optionsKind}.meta.k8s.io \"\" is invalid: {field}: {message}",
+            new V1StatusDetails
+            {
+                Group = "meta.k8s.io", Kind = optionsKind,
+                Causes = [new V1StatusCause { Field = field, Reason = "FieldValueNotSupported", Message = message }],
             });
 
     public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized");

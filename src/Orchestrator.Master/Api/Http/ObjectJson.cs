@@ -42,14 +42,23 @@ internal static class ObjectJson
         ToJson(obj, resource.GroupVersion, resource.Kind);
 
     /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400.</summary>
-    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource) =>
-        (IKubernetesObject<V1ObjectMeta>)Deserialize(json.ToJsonString(), resource.ObjectType, resource.Kind, resource);
+    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource)
+    {
+        if (JsonBody.Depth(json) > BodyLimits.MaxDepth)
+            throw new ApiException(422, "Invalid",
+                $"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: " +
+                $"the object nests deeper than {BodyLimits.MaxDepth} levels");
+        return (IKubernetesObject<V1ObjectMeta>)Deserialize(() => json.ToJsonString(), resource.ObjectType, resource.Kind, resource);
+    }
 
-    public static object Deserialize(string json, Type type, string kindForMessage, ResourceDescription? resource = null)
+    public static object Deserialize(string json, Type type, string kindForMessage, ResourceDescription? resource = null) =>
+        Deserialize(() => json, type, kindForMessage, resource);
+
+    private static object Deserialize(Func<string> json, Type type, string kindForMessage, ResourceDescription? resource)
     {
         try
         {
-            return KubeObjects.Deserialize(json, type);
+            return KubeObjects.Deserialize(json(), type);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
                                       or NotSupportedException or OverflowException)
@@ -62,4 +71,13 @@ internal static class ObjectJson
 
     public static T Deserialize<T>(string json, string kindForMessage) =>
         (T)Deserialize(json, typeof(T), kindForMessage);
+
+    /// <summary>A JSON tree (a parsed body, a patched Scale) as a model object, with the depth checked first.</summary>
+    public static T Deserialize<T>(JsonNode json, string kindForMessage)
+    {
+        if (JsonBody.Depth(json) > BodyLimits.MaxDepth)
+            throw ApiException.BadRequest($"{kindForMessage} in version \"v1\" cannot be handled as a {kindForMessage}: " +
+                                          $"the object nests deeper than {BodyLimits.MaxDepth} levels");
+        return (T)Deserialize(() => json.ToJsonString(), typeof(T), kindForMessage, null);
+    }
 }

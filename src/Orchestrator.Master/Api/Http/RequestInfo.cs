@@ -5,6 +5,8 @@ namespace Orchestrator.Master.Api.Http;
 /// What a Kubernetes API path addresses, parsed the way the real API server's RequestInfoFactory does:
 /// <c>/api/v1[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]</c> and the same under
 /// <c>/apis/{group}/{version}</c>. <c>/api/v1/namespaces/{name}/status|finalize</c> address the namespace itself.
+/// The path is the one the client sent (<see cref="RawRequestPath"/>): segments are taken as they are, never collapsed,
+/// so "." and ".." are names like any other and <see cref="CheckNames"/> refuses them.
 /// </summary>
 internal sealed record RequestInfo(string Group, string Version, string? Namespace, string? ResourceName, string? Name,
     string? Subresource)
@@ -14,7 +16,11 @@ internal sealed record RequestInfo(string Group, string Version, string? Namespa
     /// <summary>Null when the path is not a resource path (discovery paths, or too many segments).</summary>
     public static RequestInfo? Parse(string path)
     {
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        // As kube's splitPath: surrounding slashes go, an empty segment inside addresses nothing.
+        var trimmed = path.Trim('/');
+        if (trimmed.Length == 0) return null;
+        var parts = trimmed.Split('/');
+        if (parts.Contains("")) return null;
         string group, version;
         int rest;
         if (parts.Length >= 2 && parts[0] == "api")
@@ -55,4 +61,28 @@ internal sealed record RequestInfo(string Group, string Version, string? Namespa
     }
 
     public bool IsGroupVersionRoot => ResourceName is null;
+
+    /// <summary>Refuses a name or namespace no object can have in a path, as kube-apiserver's key functions do:
+    /// "Name parameter invalid: \"..\": may not be '..'" (400).</summary>
+    public void CheckNames()
+    {
+        if (Name is not null && PathSegmentName.Problems(Name) is { Count: > 0 } name)
+            throw ApiException.BadRequest($"Name parameter invalid: \"{Name}\": {string.Join(";", name)}");
+        if (Namespace is not null && PathSegmentName.Problems(Namespace) is { Count: > 0 } ns)
+            throw ApiException.BadRequest($"Namespace parameter invalid: \"{Namespace}\": {string.Join(";", ns)}");
+    }
+}
+
+/// <summary>apimachinery's path segment name rule (IsValidPathSegmentName): what no name may be in a URL.</summary>
+internal static class PathSegmentName
+{
+    public static IReadOnlyList<string> Problems(string name)
+    {
+        if (name == ".") return ["may not be '.'"];
+        if (name == "..") return ["may not be '..'"];
+        var problems = new List<string>();
+        if (name.Contains('/')) problems.Add("may not contain '/'");
+        if (name.Contains('%')) problems.Add("may not contain '%'");
+        return problems;
+    }
 }

@@ -16,8 +16,9 @@ internal static class StatusResponses
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = error.Message,
-            ["reason"] = error.Reason,
         };
+        // An empty reason (StatusReasonUnknown) is left out, as Kubernetes' omitempty does.
+        if (error.Reason.Length > 0) status["reason"] = error.Reason;
         if (error.Details is not null) status["details"] = JsonNode.Parse(KubeObjects.Serialize(error.Details));
         status["code"] = error.Code;
         return status;
@@ -32,15 +33,61 @@ internal static class StatusResponses
         ["code"] = code,
     };
 
+    private static readonly System.Text.Json.JsonWriterOptions StreamOptions = new() { Encoder = ObjectJson.WriteOptions.Encoder };
+
+    /// <summary>Writes the Status straight to the response: a refusal can name many causes (an object with 50,000 invalid
+    /// labels), and building it as a tree and a string first would cost many times its size.</summary>
     public static async Task WriteAsync(HttpContext context, ApiException error)
     {
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(ObjectJson.Write(Failure(error)), context.RequestAborted);
+        var ct = context.RequestAborted;
+        await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, StreamOptions);
+        writer.WriteStartObject();
+        writer.WriteString("kind", "Status");
+        writer.WriteString("apiVersion", "v1");
+        writer.WriteStartObject("metadata");
+        writer.WriteEndObject();
+        writer.WriteString("status", "Failure");
+        writer.WriteString("message", error.Message);
+        writer.WriteString("reason", error.Reason);
+        if (error.Details is { } details)
+        {
+            writer.WriteStartObject("details");
+            WriteIfSet(writer, "name", details.Name);
+            WriteIfSet(writer, "group", details.Group);
+            WriteIfSet(writer, "kind", details.Kind);
+            WriteIfSet(writer, "uid", details.Uid);
+            if (details.Causes is { Count: > 0 } causes)
+            {
+                writer.WriteStartArray("causes");
+                foreach (var cause in causes)
+                {
+                    writer.WriteStartObject();
+                    WriteIfSet(writer, "reason", cause.Reason);
+                    WriteIfSet(writer, "message", cause.Message);
+                    WriteIfSet(writer, "field", cause.Field);
+                    writer.WriteEndObject();
+                    if (writer.BytesPending > 32 * 1024) await writer.FlushAsync(ct);
+                }
+                writer.WriteEndArray();
+            }
+            if (details.RetryAfterSeconds is { } retry) writer.WriteNumber("retryAfterSeconds", retry);
+            writer.WriteEndObject();
+        }
+        writer.WriteNumber("code", error.Code);
+        writer.WriteEndObject();
+        await writer.FlushAsync(ct);
     }
 
-    /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status.</summary>
+    private static void WriteIfSet(System.Text.Json.Utf8JsonWriter writer, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value)) writer.WriteString(name, value);
+    }
+
+    /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status. A 500 names no internal
+    /// type or message: the details go to the log.</summary>
     public static async Task GuardAsync(HttpContext context, Func<Task> handler, ILogger logger)
     {
         try
@@ -55,15 +102,29 @@ internal static class StatusResponses
         {
             // The client went away: nothing to answer.
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            await WriteAsync(context, new ApiException(413, "RequestEntityTooLarge", e.Message));
+            // Kestrel's own refusals while the body is read: too large, too slow, malformed chunking.
+            await WriteAsync(context, FromKestrel(e));
+        }
+        catch (InsufficientExecutionStackException e)
+        {
+            // A recursion the body limits should have prevented: refuse the request rather than lose the process.
+            logger.LogError(e, "{Method} {Path} nested too deeply", context.Request.Method, context.Request.Path);
+            await WriteAsync(context, ApiException.BadRequest($"the request nests deeper than the server handles (limit {BodyLimits.MaxDepth})"));
         }
         catch (Exception e)
         {
             logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
             await WriteAsync(context, new ApiException(500, "InternalError",
-                $"Internal error occurred: {e.GetType().Name}: {e.Message}"));
+                "Internal error occurred: the server could not handle the request; its log has the details"));
         }
     }
+
+    public static ApiException FromKestrel(BadHttpRequestException e) => e.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => ApiException.TooLarge(BodyLimits.MaxBodyBytes),
+        StatusCodes.Status408RequestTimeout => ApiException.BodyTimeout(),
+        _ => ApiException.BadRequest($"the request body could not be read: {e.Message}"),
+    };
 }

@@ -8,6 +8,7 @@ internal static class JsonMergePatch
 {
     public static JsonNode? Apply(JsonNode? target, JsonNode? patch)
     {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         if (patch is not JsonObject patchObject) return patch?.DeepClone();
         var result = target is JsonObject targetObject ? (JsonObject)targetObject.DeepClone() : new JsonObject();
         foreach (var (key, value) in patchObject)

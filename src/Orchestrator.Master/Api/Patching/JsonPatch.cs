@@ -4,18 +4,31 @@ using Orchestrator.Master.Api.Http;
 namespace Orchestrator.Master.Api.Patching;
 
 /// <summary>RFC 6902 JSON patch (application/json-patch+json): add, remove, replace, move, copy, test on
-/// RFC 6901 pointers. A patch that cannot apply is refused with 422, a malformed one with 400.</summary>
+/// RFC 6901 pointers. Bounded as kube-apiserver bounds it: at most 10,000 operations (413), and what the copy
+/// operations add together at most 3 MiB (422). A patch that cannot apply is refused with 422, a malformed one
+/// with 400.</summary>
 internal static class JsonPatch
 {
-    public static JsonNode Apply(JsonNode target, JsonNode? patch)
+    /// <summary>The shape and the operation count, checked once when the patch is read.</summary>
+    public static void CheckOperations(JsonNode? patch)
     {
         if (patch is not JsonArray operations)
             throw ApiException.BadRequest("a JSON patch must be a JSON array of operations");
+        if (operations.Count > BodyLimits.MaxJsonPatchOperations)
+            throw new ApiException(413, "RequestEntityTooLarge",
+                $"Request entity too large: The allowed maximum operations in a JSON patch is {BodyLimits.MaxJsonPatchOperations}, got {operations.Count}");
+    }
+
+    public static JsonNode Apply(JsonNode target, JsonNode? patch)
+    {
+        CheckOperations(patch);
         var document = target.DeepClone();
-        foreach (var operation in operations)
+        long copied = 0;
+        foreach (var operation in (JsonArray)patch!)
         {
-            if (operation is not JsonObject op || op["op"]?.ToString() is not { } name || op["path"]?.ToString() is not { } path)
-                throw ApiException.BadRequest("each JSON patch operation needs \"op\" and \"path\"");
+            if (operation is not JsonObject op || op["op"] is not JsonValue opValue || op["path"] is not JsonValue pathValue ||
+                !opValue.TryGetValue<string>(out var name) || !pathValue.TryGetValue<string>(out var path))
+                throw ApiException.BadRequest("each JSON patch operation needs \"op\" and \"path\" strings");
             switch (name)
             {
                 case "add":
@@ -30,15 +43,19 @@ internal static class JsonPatch
                     break;
                 case "move":
                 {
-                    var from = op["from"]?.ToString() ?? throw ApiException.BadRequest("\"move\" needs \"from\"");
+                    var from = From(op);
                     document = Remove(document, Pointer(from), out var moved);
                     document = Add(document, Pointer(path), moved);
                     break;
                 }
                 case "copy":
                 {
-                    var from = op["from"]?.ToString() ?? throw ApiException.BadRequest("\"copy\" needs \"from\"");
-                    document = Add(document, Pointer(path), Get(document, Pointer(from))?.DeepClone());
+                    var value = Get(document, Pointer(From(op)));
+                    copied += value?.ToJsonString().Length ?? 4;
+                    if (copied > BodyLimits.MaxJsonPatchCopyBytes)
+                        throw Unprocessable($"Unable to complete the copy, the accumulated size increase of copy is {copied}, " +
+                                            $"exceeding the limit {BodyLimits.MaxJsonPatchCopyBytes}");
+                    document = Add(document, Pointer(path), value?.DeepClone());
                     break;
                 }
                 case "test":
@@ -46,16 +63,21 @@ internal static class JsonPatch
                         throw Unprocessable($"testing value {path} failed");
                     break;
                 default:
-                    throw ApiException.BadRequest($"unexpected JSON patch operation \"{name}\"");
+                    throw Unprocessable($"Unexpected kind: {name}");
             }
         }
         return document;
     }
 
+    private static string From(JsonObject op) =>
+        op["from"] is JsonValue v && v.TryGetValue<string>(out var from)
+            ? from
+            : throw Unprocessable($"\"{op["op"]}\" operation missing \"from\"");
+
     private static JsonNode Required(JsonObject op, string key) =>
         op.TryGetPropertyValue(key, out var value) && value is not null
             ? value
-            : throw ApiException.BadRequest($"JSON patch operation \"{op["op"]}\" needs \"{key}\"");
+            : throw Unprocessable($"\"{op["op"]}\" operation missing \"{key}\"");
 
     private static ApiException Unprocessable(string message) =>
         new(422, "Invalid", $"the server rejected our request due to an error in our request: {message}");
@@ -63,8 +85,17 @@ internal static class JsonPatch
     private static string[] Pointer(string path)
     {
         if (path.Length == 0) return [];
-        if (!path.StartsWith('/')) throw ApiException.BadRequest($"JSON pointer \"{path}\" must start with '/'");
+        if (!path.StartsWith('/')) throw Unprocessable($"JSON pointer \"{path}\" must start with '/'");
         return path[1..].Split('/').Select(p => p.Replace("~1", "/").Replace("~0", "~")).ToArray();
+    }
+
+    /// <summary>An RFC 6901 array index: "0" or digits without a leading zero, within the array.</summary>
+    private static bool TryIndex(string token, int count, out int index)
+    {
+        index = -1;
+        if (token.Length == 0 || token.Length > 9 || !token.All(char.IsAsciiDigit) || (token.Length > 1 && token[0] == '0')) return false;
+        index = int.Parse(token);
+        return index < count;
     }
 
     private static JsonNode? Get(JsonNode? node, string[] pointer)
@@ -74,7 +105,7 @@ internal static class JsonPatch
             node = node switch
             {
                 JsonObject o when o.TryGetPropertyValue(token, out var child) => child,
-                JsonArray a when int.TryParse(token, out var i) && i >= 0 && i < a.Count => a[i],
+                JsonArray a when TryIndex(token, a.Count, out var i) => a[i],
                 _ => throw Unprocessable($"path /{string.Join("/", pointer)} does not exist"),
             };
         }
@@ -94,7 +125,7 @@ internal static class JsonPatch
             case JsonArray a when last == "-":
                 a.Add(value);
                 break;
-            case JsonArray a when int.TryParse(last, out var i) && i >= 0 && i <= a.Count:
+            case JsonArray a when TryIndex(last, a.Count + 1, out var i):
                 a.Insert(i, value);
                 break;
             default:
@@ -113,7 +144,7 @@ internal static class JsonPatch
             case JsonObject o when o.TryGetPropertyValue(last, out removed):
                 o.Remove(last);
                 break;
-            case JsonArray a when int.TryParse(last, out var i) && i >= 0 && i < a.Count:
+            case JsonArray a when TryIndex(last, a.Count, out var i):
                 removed = a[i];
                 a.RemoveAt(i);
                 break;

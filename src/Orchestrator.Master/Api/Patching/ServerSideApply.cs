@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Master.Api.Http;
-using YamlDotNet.Serialization;
 
 namespace Orchestrator.Master.Api.Patching;
 
@@ -15,29 +13,47 @@ namespace Orchestrator.Master.Api.Patching;
 /// </summary>
 internal static class ServerSideApply
 {
-    /// <summary>Parses the body: JSON (what kubectl sends) or YAML.</summary>
-    public static JsonObject ParseBody(byte[] body)
+    /// <summary>Parses the body within <see cref="BodyLimits"/>: JSON (what kubectl sends) or YAML. The caller handles
+    /// the duplicate fields it reports.</summary>
+    public static (JsonObject Applied, IReadOnlyList<string> DuplicateFields) ParseBody(byte[] body)
     {
         if (body.Length == 0) throw ApiException.BadRequest("the body of the request was empty");
+        ParsedBody parsed;
         try
         {
-            return JsonNode.Parse(body) as JsonObject ?? throw ApiException.BadRequest("the applied configuration is not an object");
+            parsed = LooksLikeJson(body) ? JsonBody.Parse(body) : YamlBody.Parse(body);
         }
-        catch (JsonException)
+        catch (MalformedBodyException e)
         {
-            // Not JSON: YAML, converted through plain .NET values.
+            throw ApiException.BadRequest($"error decoding patch: {e.Message}");
         }
-        try
+        return parsed.Root is JsonObject applied
+            ? (applied, parsed.DuplicateFields)
+            : throw ApiException.BadRequest("error decoding patch: the applied configuration is not an object");
+    }
+
+    /// <summary>The identity of the applied configuration must be the endpoint's, as kube-apiserver's field manager
+    /// requires ("invalid object type: /v1, Kind=Pod" for a wrong or missing apiVersion or kind).</summary>
+    public static void CheckType(JsonObject applied, string group, string version, string kind)
+    {
+        var apiVersion = applied["apiVersion"] is JsonValue a && a.TryGetValue<string>(out var av) ? av : "";
+        var appliedKind = applied["kind"] is JsonValue k && k.TryGetValue<string>(out var ak) ? ak : "";
+        var expected = group.Length == 0 ? version : $"{group}/{version}";
+        if (apiVersion == expected && appliedKind == kind) return;
+        var slash = apiVersion.IndexOf('/');
+        var (g, v) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        throw ApiException.BadRequest($"invalid object type: {g}/{v}, Kind={appliedKind}");
+    }
+
+    /// <summary>YAML is a superset of JSON, but JSON is read by the JSON reader, whose errors are clearer.</summary>
+    private static bool LooksLikeJson(byte[] body)
+    {
+        foreach (var b in body)
         {
-            var yaml = new DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build()
-                .Deserialize<object>(System.Text.Encoding.UTF8.GetString(body));
-            return JsonSerializer.SerializeToNode(yaml) as JsonObject
-                   ?? throw ApiException.BadRequest("the applied configuration is not an object");
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') continue;
+            return b == (byte)'{';
         }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw ApiException.BadRequest($"error decoding YAML: {e.Message}");
-        }
+        return false;
     }
 
     /// <summary>The object after <paramref name="manager"/> applies <paramref name="applied"/> to
@@ -148,18 +164,21 @@ internal static class ServerSideApply
 
     private static void RemoveStaleElements(JsonArray list, JsonObject previous, JsonObject next, string field, string? parentField)
     {
+        var mergeKey = StrategicMergePatch.MergeKeyFor(field, parentField);
+        if (mergeKey is null) return;
+        // The position of each element by its key, as FieldSet names it ("k:{"name":"c"}"): one pass over the list.
+        var positions = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var element in list.OfType<JsonObject>())
+            if (element[mergeKey] is { } keyValue) positions.TryAdd(ElementKey(mergeKey, keyValue), element);
+        var removed = new HashSet<JsonObject>(ReferenceEqualityComparer.Instance);
         foreach (var (key, previousElement) in previous)
         {
-            if (!key.StartsWith("k:")) continue;
-            var identity = JsonNode.Parse(key[2..]) as JsonObject;
-            if (identity is null) continue;
-            var index = -1;
-            for (var i = 0; i < list.Count && index < 0; i++)
-                if (list[i] is JsonObject e && identity.All(kv => JsonNode.DeepEquals(e[kv.Key], kv.Value))) index = i;
-            if (index < 0) continue;
-            if (next[key] is not JsonObject nextElement) list.RemoveAt(index);
-            else if (previousElement is JsonObject previousSet && list[index] is JsonObject element)
-                RemoveStale(element, previousSet, nextElement, field, parentField);
+            if (!key.StartsWith("k:") || !positions.TryGetValue(key, out var element)) continue;
+            if (next[key] is not JsonObject nextElement) removed.Add(element);
+            else if (previousElement is JsonObject previousSet) RemoveStale(element, previousSet, nextElement, field, parentField);
         }
+        if (removed.Count == 0) return;
+        for (var i = list.Count - 1; i >= 0; i--)
+            if (list[i] is JsonObject e && removed.Contains(e)) list.RemoveAt(i);
     }
 }

@@ -5,6 +5,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Protobuf;
 

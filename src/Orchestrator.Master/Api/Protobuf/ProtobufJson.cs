@@ -1,3 +1,4 @@
+using Orchestrator.Master.Api.Http;
 using System.Collections;
 using System.Globalization;
 using System.Text;
@@ -210,5 +211,3 @@ internal static class ProtobufJson
     }
 }
 
-/// <summary>A body that parses as protobuf but holds a value Kubernetes would reject while decoding.</summary>
-internal sealed class MalformedBodyException(string message) : Exception(message);

@@ -24,13 +24,20 @@ internal sealed record KubeletCredentials(KubeletCertificateAuthority Ca);
 /// (<c>system:node:NAME</c>) for the address dialled (<see cref="KubeletTls.CheckServing"/>); the Node's reported address
 /// alone cannot point the master's credentials anywhere else. Used by the log, exec and port-forward relays.
 /// </summary>
-internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials, ILogger<KubeletConnection> log)
+internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredentials credentials, KubeletTimeouts timeouts,
+    ILogger<KubeletConnection> log)
 {
     private const int MaxClients = 512;
     /// <summary>One HTTP client per (node, address): its pooled connections were each verified for exactly that pair.</summary>
     private readonly ConcurrentDictionary<(string Node, string Host), HttpClient> _clients = new();
     /// <summary>The last refusal per (node, address), to say why in the API's answer.</summary>
     private readonly ConcurrentDictionary<(string Node, string Host), string> _refusals = new();
+
+    public KubeletTimeouts Timeouts => timeouts;
+
+    /// <summary>What a node that does not answer in time gets as a Status.</summary>
+    public ApiException NoAnswer(string? node, string what) =>
+        ApiException.Timeout($"the node {node} did not answer {what} within {KubeletTimeouts.Seconds(timeouts.Response)}");
 
     public sealed record Target(V1Pod Pod, string Container, string Host, int Port)
     {
@@ -81,6 +88,7 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
         return _clients.GetOrAdd(key, k => new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,
+            ConnectTimeout = timeouts.Connect, // connecting is bounded here, the rest by the callers (KubeletTimeouts)
             SslOptions = ClientOptions(k.Node, k.Host),
         }) { Timeout = Timeout.InfiniteTimeSpan });
     }

@@ -16,9 +16,27 @@ namespace Orchestrator.Master.Api.Rest;
 /// </summary>
 internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter)
 {
+    /// <summary><c>resourceVersion</c> and <c>resourceVersionMatch</c> of a list (Exact is served only for the
+    /// current version: no older lists are kept).</summary>
+    public long? ResourceVersion { get; init; }
+    public string ResourceVersionMatch { get; init; } = "";
+
     public static ListQuery From(HttpContext context, ResourceDescription resource)
     {
         var query = context.Request.Query;
+        var watching = query["watch"].ToString() is "true" or "1";
+        var resourceVersion = ParseResourceVersion(context);
+        var match = query["resourceVersionMatch"].ToString();
+        if (match.Length > 0)
+        {
+            var problem = watching ? "Forbidden: resourceVersionMatch is forbidden for watch"
+                : resourceVersion is null ? "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                : query["continue"].ToString().Length > 0 ? "Forbidden: resourceVersionMatch is forbidden when continue is provided"
+                : match is not ("Exact" or "NotOlderThan") ? $"Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+                : match == "Exact" && resourceVersion == 0 ? "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""
+                : null;
+            if (problem is not null) throw ApiException.InvalidOptions("ListOptions", "resourceVersionMatch", problem);
+        }
         LabelSelector labels;
         try
         {
@@ -33,7 +51,28 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         if (query["limit"].ToString() is { Length: > 0 } limitText && (!int.TryParse(limitText, out limit) || limit < 0))
             throw ApiException.BadRequest($"invalid limit \"{limitText}\"");
         var continueAfter = query["continue"].ToString() is { Length: > 0 } token ? DecodeContinue(token) : null;
-        return new ListQuery(labels, fields, limit, continueAfter);
+        if (query["timeoutSeconds"].ToString() is { Length: > 0 } timeoutText && !long.TryParse(timeoutText, out _))
+            throw ApiException.BadRequest($"strconv.ParseInt: parsing \"{timeoutText}\": invalid syntax");
+        return new ListQuery(labels, fields, limit, continueAfter) { ResourceVersion = resourceVersion, ResourceVersionMatch = match };
+    }
+
+    /// <summary><c>?resourceVersion=</c> of a get, list or watch: absent, or a non-negative integer (400 otherwise, as
+    /// kube-apiserver's storage answers).</summary>
+    public static long? ParseResourceVersion(HttpContext context)
+    {
+        var text = context.Request.Query["resourceVersion"].ToString();
+        if (text.Length == 0) return null;
+        if (text.All(char.IsAsciiDigit) && ulong.TryParse(text, out var parsed) && parsed <= long.MaxValue) return (long)parsed;
+        throw ApiException.BadRequest($"invalid resource version: resourceVersion: Invalid value: \"{text}\": " +
+                                      $"strconv.ParseUint: parsing \"{text}\": invalid syntax");
+    }
+
+    /// <summary>resourceVersionMatch=Exact asks for a list at one version; only the current one exists here, an older
+    /// one has expired (410, as a compacted version answers).</summary>
+    public void CheckListedVersion(long listed)
+    {
+        if (ResourceVersionMatch == "Exact" && ResourceVersion is { } exact && exact != listed)
+            throw new ApiException(410, "Expired", $"too old resource version: {exact} ({listed})");
     }
 
     public bool Matches(IKubernetesObject<V1ObjectMeta> obj) =>

@@ -38,21 +38,26 @@ internal sealed class PodExec(KubeletConnection kubelet, ILogger<PodExec> log) :
         using var node = new ClientWebSocket();
         kubelet.Secure(node, target.Pod.Spec.NodeName, target.Host);
         foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
-        try
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
-            await node.ConnectAsync(uri, ct);
-        }
-        catch (WebSocketException e)
-        {
-            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
+            connecting.CancelAfter(kubelet.Timeouts.Response);
+            try
+            {
+                await node.ConnectAsync(uri, connecting.Token);
+            }
+            catch (WebSocketException e)
+            {
+                throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused exec: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw kubelet.NoAnswer(target.Pod.Spec.NodeName, "exec");
+            }
         }
 
         using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);
-        var fromNode = WebSocketRelay.CopyAsync(node, client, ct);
-        var fromClient = WebSocketRelay.CopyAsync(client, node, ct);
         // the node ends the session (after the status on the error channel); the client's side follows
-        await fromNode;
-        await Task.WhenAny(fromClient, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        await WebSocketRelay.RelayAsync(node, client, kubelet.Timeouts.StreamIdle, TimeSpan.FromSeconds(2), nodeEnds: true, ct);
         log.LogDebug("exec in {Namespace}/{Pod}/{Container} ended", ns, name, target.Container);
     }
 }

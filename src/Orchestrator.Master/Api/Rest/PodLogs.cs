@@ -30,32 +30,72 @@ internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
         var uri = new Uri($"https://{target.Host}:{target.Port}{target.Path("containerLogs")}?{string.Join("&", forwarded)}");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        // Without follow this is an ordinary request, bounded in all; with follow a stream, bounded when idle.
+        var follow = query["follow"].ToString() is "true" or "1";
+        using var whole = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (!follow) whole.CancelAfter(kubelet.Timeouts.Request);
         HttpResponseMessage response;
-        try
+        using (var headers = CancellationTokenSource.CreateLinkedTokenSource(whole.Token))
         {
-            response = await kubelet.Http(target.Pod.Spec.NodeName, target.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} did not answer: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
+            headers.CancelAfter(kubelet.Timeouts.Response);
+            try
+            {
+                response = await kubelet.Http(target.Pod.Spec.NodeName, target.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
+            }
+            catch (HttpRequestException e)
+            {
+                throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} did not answer: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw kubelet.NoAnswer(target.Pod.Spec.NodeName, "the log request");
+            }
         }
         using (response)
+        using (var idle = new IdleTimeout(kubelet.Timeouts.StreamIdle, whole.Token))
         {
             if (!response.IsSuccessStatusCode)
-                throw ApiException.BadRequest(await response.Content.ReadAsStringAsync(ct) is { Length: > 0 } text
+                throw ApiException.BadRequest(await ReadErrorAsync(response, idle.Token) is { Length: > 0 } text
                     ? text
                     : $"the node answered {(int)response.StatusCode}");
             context.Response.StatusCode = 200;
             context.Response.ContentType = "text/plain";
             await context.Response.StartAsync(ct);
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token);
             var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await body.ReadAsync(buffer, ct)) > 0)
+            try
             {
-                await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), ct);
-                await context.Response.Body.FlushAsync(ct); // kubectl logs -f shows lines as they come
+                int read;
+                while ((read = await body.ReadAsync(buffer, idle.Token)) > 0)
+                {
+                    idle.Touch();
+                    await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), ct);
+                    await context.Response.Body.FlushAsync(ct); // kubectl logs -f shows lines as they come
+                }
             }
+            catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException && !ct.IsCancellationRequested)
+            {
+                // The node went quiet for too long, the request's time ran out, or the node dropped the stream: the
+                // answer has started, so it simply ends.
+            }
+        }
+    }
+
+    /// <summary>The node's refusal, at most 64 KiB of it.</summary>
+    private static async Task<string> ReadErrorAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(ct);
+            var buffer = new byte[64 * 1024];
+            var total = 0;
+            int read;
+            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), ct)) > 0) total += read;
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, total);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            return "";
         }
     }
 }

@@ -55,23 +55,28 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
         // .NET's client refuses to name SPDY/3.1+portforward.k8s.io ('/' is not a token character); the node's
         // portForward path means that protocol when none is named and no ports are given
         if (channel) node.Options.AddSubProtocol(ChannelProtocol);
-        try
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
-            await node.ConnectAsync(uri, ct);
-        }
-        catch (WebSocketException e)
-        {
-            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {name}: {kubelet.Why(pod.Spec.NodeName, host, e)}");
+            connecting.CancelAfter(kubelet.Timeouts.Response);
+            try
+            {
+                await node.ConnectAsync(uri, connecting.Token);
+            }
+            catch (WebSocketException e)
+            {
+                throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {name}: {kubelet.Why(pod.Spec.NodeName, host, e)}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw kubelet.NoAnswer(pod.Spec.NodeName, "port forwarding");
+            }
         }
 
         // .NET's server socket refuses the SPDY name too: the 101 carries it by hand, the socket is told none
         if (!channel) context.Response.Headers.SecWebSocketProtocol = SpdyTunnelProtocol;
         using var client = await context.WebSockets.AcceptWebSocketAsync(channel ? ChannelProtocol : null);
-        var fromNode = WebSocketRelay.CopyAsync(node, client, ct);
-        var fromClient = WebSocketRelay.CopyAsync(client, node, ct);
         // kubectl ends the session when it stops (^C), the node when the pod goes away; the other side follows
-        var first = await Task.WhenAny(fromNode, fromClient);
-        await Task.WhenAny(first == fromNode ? fromClient : fromNode, Task.Delay(TimeSpan.FromSeconds(2), ct));
+        await WebSocketRelay.RelayAsync(node, client, kubelet.Timeouts.StreamIdle, TimeSpan.FromSeconds(2), nodeEnds: false, ct);
         log.LogDebug("port forwarding to {Namespace}/{Pod} ended", ns, name);
     }
 }

@@ -20,11 +20,14 @@ namespace Orchestrator.Master.Api.Rest;
 /// </summary>
 internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch)
 {
-    private const int PatchAttempts = 5;
+    /// <summary>How long a patch keeps retrying lost races before it answers the conflict (kube-apiserver's request
+    /// timeout): a patch that pins no resourceVersion retries until it applies, as GuaranteedUpdate does.</summary>
+    public static readonly TimeSpan PatchRetryDeadline = TimeSpan.FromSeconds(60);
 
     public async Task GetAsync(HttpContext context, ResourceDescription resource, string? ns, string name)
     {
         Require(resource, "get");
+        ListQuery.ParseResourceVersion(context);
         var obj = await store.GetAsync(resource, ns, name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, obj);
     }
@@ -40,6 +43,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
         Require(resource, "list");
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+        query.CheckListedVersion(listed.ResourceVersion);
         var (page, metadata) = query.Select(listed);
         await responses.WriteListAsync(context, resource, page, metadata);
     }
@@ -70,19 +74,22 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     public async Task PatchAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)
     {
         if (subresource is null) Require(resource, "patch");
-        var patch = await RequestBodies.ReadBytesAsync(context);
+        var validation = RequestBodies.FieldValidationOf(context);
+        var body = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
         var dryRun = WriteOptions.DryRun(context);
         if (mediaType == PatchApplier.ApplyPatch && subresource is null)
         {
-            await ApplyAsync(context, resource, ns, name, patch, dryRun);
+            await ApplyAsync(context, resource, ns, name, body, dryRun, validation);
             return;
         }
+        var patch = PatchApplier.Parse(body, mediaType);
+        RequestBodies.ReportDuplicates(context, patch.DuplicateFields, validation,
+            strict => ApiException.BadRequest($"error strict decoding patch: {strict}"));
         var updated = await PatchLoopAsync(context, resource, ns, name, current =>
         {
-            var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch, mediaType);
-            RequestBodies.ValidateFields(context, patched, resource.ObjectType, resource.Kind, resource.Version);
-            var obj = ObjectJson.FromJson(patched, resource);
+            var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch.Root, mediaType);
+            var obj = RequestBodies.ToObject(context, patched, resource, validation);
             WriteOptions.Reconcile(obj, resource, ns, name);
             return obj;
         }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun));
@@ -90,17 +97,21 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     }
 
     /// <summary>Server-side apply (<see cref="ServerSideApply"/>): creates the object when it does not exist.</summary>
-    private async Task ApplyAsync(HttpContext context, ResourceDescription resource, string? ns, string name, byte[] body, bool dryRun)
+    private async Task ApplyAsync(HttpContext context, ResourceDescription resource, string? ns, string name, byte[] body, bool dryRun,
+        FieldValidation validation)
     {
         var manager = context.Request.Query["fieldManager"].ToString();
         if (manager.Length == 0)
             throw ApiException.BadRequest($"PATCH {context.Request.Path}: fieldManager is required for apply requests");
-        var applied = ServerSideApply.ParseBody(body);
-        RequestBodies.CheckKind(applied["kind"]?.ToString(), applied["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
-        RequestBodies.ValidateFields(context, applied, resource.ObjectType, resource.Kind, resource.Version);
+        var (applied, duplicates) = ServerSideApply.ParseBody(body);
+        ServerSideApply.CheckType(applied, resource.Group, resource.Version, resource.Kind);
+        RequestBodies.ReportDuplicates(context, duplicates, validation,
+            strict => ApiException.BadRequest($"error strict decoding patch: {strict}"));
+        RequestBodies.ValidateFields(context, applied, resource.ObjectType, resource.Kind, resource.Version, validation);
         IKubernetesObject<V1ObjectMeta> Build(JsonObject? current)
         {
-            var obj = ObjectJson.FromJson(ServerSideApply.Apply(current, applied, manager, responses.Now), resource);
+            var obj = RequestBodies.ToObject(context, ServerSideApply.Apply(current, applied, manager, responses.Now), resource,
+                FieldValidation.Ignore);
             WriteOptions.Reconcile(obj, resource, ns, name);
             return obj;
         }
@@ -122,12 +133,15 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
 
     /// <summary>
     /// Read, change, write with the read resourceVersion; a conflict (someone wrote in between) is retried from a
-    /// fresh read unless the change itself pinned a resourceVersion, as the real server does for patches.
+    /// fresh read for as long as <see cref="PatchRetryDeadline"/> allows, unless the change itself pinned a
+    /// resourceVersion, as the real server does for patches. After a few lost races each retry waits a little,
+    /// at random, so that many writers of one object do not keep colliding.
     /// </summary>
     public async Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ResourceDescription resource, string? ns,
         string name, Func<IKubernetesObject<V1ObjectMeta>, IKubernetesObject<V1ObjectMeta>> change,
         Func<IKubernetesObject<V1ObjectMeta>, object> write)
     {
+        var deadline = DateTime.UtcNow + PatchRetryDeadline;
         for (var attempt = 1; ; attempt++)
         {
             var current = await store.GetAsync(resource, ns, name, context.RequestAborted);
@@ -140,9 +154,10 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             {
                 return await store.ObjectAsync(write(changed), resource, name, context.RequestAborted);
             }
-            catch (ApiException e) when (e.Code == 409 && !pinned && attempt < PatchAttempts)
+            catch (ApiException e) when (e.Code == 409 && !pinned && DateTime.UtcNow < deadline)
             {
                 // Lost a race with another writer: re-read and apply the change again.
+                if (attempt > 3) await Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20) * 5), context.RequestAborted);
             }
         }
     }

@@ -28,19 +28,28 @@ internal static class SpdyUpgradeRelay
         var (host, port) = await kubelet.NodeEndpointAsync(pod, ct);
 
         Stream nodeStream;
-        try
+        string head;
+        using (var answering = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
-            nodeStream = await kubelet.ConnectAsync(pod.Spec.NodeName, host, port, ct);
-        }
-        catch (Exception e) when (e is SocketException or System.Security.Authentication.AuthenticationException or IOException)
-        {
-            throw ApiException.Unavailable($"the node {pod.Spec.NodeName} is not reachable for port forwarding: {kubelet.Why(pod.Spec.NodeName, host, e)}");
+            answering.CancelAfter(kubelet.Timeouts.Response);
+            try
+            {
+                nodeStream = await kubelet.ConnectAsync(pod.Spec.NodeName, host, port, answering.Token);
+                await nodeStream.WriteAsync(Encoding.ASCII.GetBytes(
+                    $"POST {nodePath} HTTP/1.1\r\nHost: {host}:{port}\r\n" +
+                    $"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n{StreamProtocolHeader}: {PortForwardProtocol}\r\nContent-Length: 0\r\n\r\n"), answering.Token);
+                head = await ReadHeadAsync(nodeStream, answering.Token);
+            }
+            catch (Exception e) when (e is SocketException or System.Security.Authentication.AuthenticationException or IOException)
+            {
+                throw ApiException.Unavailable($"the node {pod.Spec.NodeName} is not reachable for port forwarding: {kubelet.Why(pod.Spec.NodeName, host, e)}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw kubelet.NoAnswer(pod.Spec.NodeName, "port forwarding");
+            }
         }
         await using var ownedNodeStream = nodeStream;
-        await nodeStream.WriteAsync(Encoding.ASCII.GetBytes(
-            $"POST {nodePath} HTTP/1.1\r\nHost: {host}:{port}\r\n" +
-            $"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n{StreamProtocolHeader}: {PortForwardProtocol}\r\nContent-Length: 0\r\n\r\n"), ct);
-        var head = await ReadHeadAsync(nodeStream, ct);
         if (!head.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
             throw ApiException.Unavailable($"the node {pod.Spec.NodeName} refused port forwarding to pod {pod.Metadata.Name}: {head.Split("\r\n")[0]}");
 
@@ -48,15 +57,25 @@ internal static class SpdyUpgradeRelay
         context.Response.Headers.Upgrade = "SPDY/3.1";
         context.Response.Headers[StreamProtocolHeader] = PortForwardProtocol;
         await using var client = await upgrade.UpgradeAsync();
-        // either side ending ends the relay: a SPDY connection has no half-close
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        await Task.WhenAny(CopyAsync(client, nodeStream, done.Token), CopyAsync(nodeStream, client, done.Token));
-        await done.CancelAsync();
+        // either side ending ends the relay: a SPDY connection has no half-close; so does silence both ways
+        using var idle = new IdleTimeout(kubelet.Timeouts.StreamIdle, ct);
+        await Task.WhenAny(CopyAsync(client, nodeStream, idle), CopyAsync(nodeStream, client, idle));
+        await idle.CancelAsync();
     }
 
-    private static async Task CopyAsync(Stream from, Stream to, CancellationToken ct)
+    private static async Task CopyAsync(Stream from, Stream to, IdleTimeout idle)
     {
-        try { await from.CopyToAsync(to, ct); }
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            int read;
+            while ((read = await from.ReadAsync(buffer, idle.Token)) > 0)
+            {
+                idle.Touch();
+                await to.WriteAsync(buffer.AsMemory(0, read), idle.Token);
+                await to.FlushAsync(idle.Token);
+            }
+        }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { }
     }
 

@@ -46,13 +46,17 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
 
     private async Task PatchScaleAsync(HttpContext context, ResourceDescription resource, ScaleSubresource paths, string? ns, string name)
     {
-        var patch = await RequestBodies.ReadBytesAsync(context);
+        var validation = RequestBodies.FieldValidationOf(context);
+        var body = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
+        var patch = PatchApplier.Parse(body, mediaType);
+        RequestBodies.ReportDuplicates(context, patch.DuplicateFields, validation,
+            strict => ApiException.BadRequest($"error strict decoding patch: {strict}"));
         await WriteScaleAsync(context, resource, paths, ns, name, parent =>
         {
             var current = JsonNode.Parse(KubeObjects.Serialize(ScaleOf(parent, resource, paths)))!;
-            var patched = PatchApplier.Apply(current, patch, mediaType);
-            return ObjectJson.Deserialize<V1Scale>(patched.ToJsonString(), "Scale");
+            var patched = PatchApplier.Apply(current, patch.Root, mediaType);
+            return ObjectJson.Deserialize<V1Scale>(patched, "Scale");
         });
     }
 

@@ -23,6 +23,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
 {
     private static readonly TimeSpan BookmarkInterval = TimeSpan.FromSeconds(30);
     private const int DefaultTimeoutSeconds = 1800;
+    /// <summary>A watch asking for more (timeoutSeconds is a long) ends after this long anyway: CancelAfter takes no more.</summary>
+    private const int MaxTimeoutSeconds = int.MaxValue / 1000;
     private const int Backlog = 10_000;
 
     public async Task WatchAsync(HttpContext context, ResourceDescription resource, string? ns, ListQuery query)
@@ -30,19 +32,12 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         var q = context.Request.Query;
         var bookmarks = QueryParameters.Bool(context, "allowWatchBookmarks");
         var sendInitialEvents = QueryParameters.Bool(context, "sendInitialEvents");
-        var resourceVersion = q["resourceVersion"].ToString();
-        var timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0 ? seconds : DefaultTimeoutSeconds;
+        var timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0 ? Math.Min(seconds, MaxTimeoutSeconds) : DefaultTimeoutSeconds;
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         var asTable = form == ResponseForm.Table;
         var storeName = resource.StoreName;
 
-        long? from = null;
-        if (resourceVersion is not ("" or "0"))
-        {
-            if (!long.TryParse(resourceVersion, out var rv) || rv < 0)
-                throw ApiException.BadRequest($"invalid resourceVersion \"{resourceVersion}\"");
-            from = rv;
-        }
+        long? from = query.ResourceVersion is > 0 ? query.ResourceVersion : null;
 
         // Initial state: the listed objects as ADDED; the feed then starts right after the list's version.
         var initial = new List<IKubernetesObject<V1ObjectMeta>>();

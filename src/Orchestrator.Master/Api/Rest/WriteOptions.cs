@@ -15,9 +15,9 @@ internal static class WriteOptions
     {
         var values = context.Request.Query["dryRun"];
         if (values.Count == 0) return false;
-        foreach (var value in values)
-            if (value != "All")
-                throw ApiException.BadRequest($"Invalid dry run value: \"{value}\" (supported values: \"All\")");
+        if (values.Any(v => v != "All"))
+            throw ApiException.InvalidOptions(Bodies.RequestBodies.OptionsKind(context.Request.Method), "dryRun",
+                $"Unsupported value: []string{{{string.Join(", ", values.Select(v => $"\"{v}\""))}}}: supported values: \"All\"");
         return true;
     }
 
@@ -66,10 +66,18 @@ internal static class WriteOptions
             : options.OrphanDependents == true || QueryParameters.Bool(context, "orphanDependents") ? "Orphan"
             : "Background";
         if (policy is not ("Background" or "Foreground" or "Orphan"))
-            throw ApiException.BadRequest($"propagationPolicy: Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
+            throw ApiException.InvalidOptions("DeleteOptions", "propagationPolicy",
+                $"Unsupported value: \"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\"");
+        if (options.DryRun is { } bodyDryRun && bodyDryRun.Any(v => v != "All"))
+            throw ApiException.InvalidOptions("DeleteOptions", "dryRun",
+                $"Unsupported value: []string{{{string.Join(", ", bodyDryRun.Select(v => $"\"{v}\""))}}}: supported values: \"All\"");
         var dryRun = DryRun(context) || options.DryRun?.Contains("All") == true;
-        long? grace = long.TryParse(query["gracePeriodSeconds"].ToString(), out var g) ? g : options.GracePeriodSeconds;
-        if (grace < 0) grace = 1; // Kubernetes turns a negative grace period into the shortest graceful one
+        long? grace = options.GracePeriodSeconds;
+        if (query["gracePeriodSeconds"].ToString() is { Length: > 0 } graceText)
+            grace = long.TryParse(graceText, out var g)
+                ? g
+                : throw ApiException.BadRequest($"strconv.ParseInt: parsing \"{graceText}\": invalid syntax");
+        if (grace < 0) grace = 1; // as kube-apiserver's BeforeDelete: "Negative values will be treated as the value `1s`"
         return (policy, options.Preconditions?.Uid, options.Preconditions?.ResourceVersion, dryRun, grace);
     }
 }

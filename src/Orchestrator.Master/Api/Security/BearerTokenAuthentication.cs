@@ -24,9 +24,12 @@ internal sealed class BearerTokenAuthentication(RequestDelegate next, string tok
         return StatusResponses.WriteAsync(context, ApiException.Unauthorized());
     }
 
+    /// <summary>A named check under a health path; a path with "." or ".." segments names none (paths are matched as
+    /// the client sent them, so "/healthz/../api/v1/secrets" must not pass as a health check).</summary>
     private static bool IsHealthCheck(string path) =>
-        path.StartsWith("/healthz/", StringComparison.Ordinal) || path.StartsWith("/livez/", StringComparison.Ordinal) ||
-        path.StartsWith("/readyz/", StringComparison.Ordinal);
+        (path.StartsWith("/healthz/", StringComparison.Ordinal) || path.StartsWith("/livez/", StringComparison.Ordinal) ||
+         path.StartsWith("/readyz/", StringComparison.Ordinal)) &&
+        path.Split('/').Skip(2).All(segment => segment is not ("." or "..") && !segment.Contains('%'));
 
     private bool Authorized(HttpContext context)
     {

@@ -78,7 +78,7 @@ internal static partial class LabelRules
             total += Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value ?? "");
         }
         if (total > TotalAnnotationSizeLimit)
-            causes.Add(new StoreErrorCause(path, "FieldValueTooLong", $"Too long: must have at most {TotalAnnotationSizeLimit} bytes"));
+            causes.Add(new StoreErrorCause(path, "FieldValueTooLong", $"Too long: may not be more than {TotalAnnotationSizeLimit} bytes"));
     }
 
     /// <summary>A LabelSelector's syntax: matchLabels as labels, each expression's key, operator and values.</summary>

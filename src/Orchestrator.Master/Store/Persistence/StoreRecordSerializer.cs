@@ -6,7 +6,8 @@ namespace Orchestrator.Master.Store.Persistence;
 
 /// <summary>
 /// Serializes the store's journal and snapshot records as JSON with a short, stable manifest, so the SQLite
-/// journal does not embed CLR type names (which Akka's default JSON serializer would).
+/// journal does not embed CLR type names (which Akka's default JSON serializer would), each framed with a checksum
+/// (<see cref="RecordFrame"/>).
 /// </summary>
 internal sealed class StoreRecordSerializer : SerializerWithStringManifest
 {
@@ -16,26 +17,39 @@ internal sealed class StoreRecordSerializer : SerializerWithStringManifest
     {
         ["put"] = typeof(ObjectPut),
         ["removed"] = typeof(ObjectRemoved),
+        ["probe"] = typeof(JournalProbe),
         ["snapshot"] = typeof(StoreSnapshot),
     };
 
+    public const int Id = 7311;
+
     public StoreRecordSerializer(ExtendedActorSystem system) : base(system) { }
 
-    public override int Identifier => 7311;
+    public override int Identifier => Id;
 
-    public override string Manifest(object o) => o switch
+    public override string Manifest(object o) => ManifestOf(o);
+
+    public static string ManifestOf(object o) => o switch
     {
         ObjectPut => "put",
         ObjectRemoved => "removed",
+        JournalProbe => "probe",
         StoreSnapshot => "snapshot",
         _ => throw new ArgumentException($"{o.GetType()} is not a store record"),
     };
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
+    public override byte[] ToBinary(object obj) => Encode(obj);
 
-    public override object FromBinary(byte[] bytes, string manifest) =>
+    public override object FromBinary(byte[] bytes, string manifest) => Decode(bytes, manifest);
+
+    public static byte[] Encode(object record) =>
+        RecordFrame.Seal(JsonSerializer.SerializeToUtf8Bytes(record, record.GetType(), Options));
+
+    /// <summary>Reads a record; <see cref="System.Runtime.Serialization.SerializationException"/> or
+    /// <see cref="JsonException"/> when the bytes are not one.</summary>
+    public static IStoreRecord Decode(byte[] bytes, string manifest) =>
         TypesByManifest.TryGetValue(manifest, out var type)
-            ? JsonSerializer.Deserialize(bytes, type, Options)
+            ? JsonSerializer.Deserialize(RecordFrame.Open(bytes), type, Options) as IStoreRecord
               ?? throw new System.Runtime.Serialization.SerializationException($"Empty store record '{manifest}'")
             : throw new System.Runtime.Serialization.SerializationException($"Unknown store record manifest '{manifest}'");
 

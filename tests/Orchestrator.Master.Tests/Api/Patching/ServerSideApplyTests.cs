@@ -52,9 +52,9 @@ public sealed class ServerSideApplyTests
     [Fact]
     public void Yaml_bodies_are_read_like_json()
     {
-        var parsed = ServerSideApply.ParseBody(Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  n: \"1\"\n"));
+        var (parsed, _) = ServerSideApply.ParseBody(Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: \"1\"\n"));
         Assert.Equal("x", parsed["metadata"]!["name"]!.ToString());
-        Assert.Equal("1", parsed["data"]!["n"]!.ToString());
+        Assert.Equal("1", parsed["data"]!["k"]!.ToString());
     }
 
     [Fact]

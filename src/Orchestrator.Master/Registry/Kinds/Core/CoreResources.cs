@@ -79,14 +79,14 @@ internal static class CoreResources
     public static readonly ResourceDescription ConfigMaps = new()
     {
         Group = "", Version = "v1", Resource = "configmaps", Kind = "ConfigMap", Namespaced = true,
-        ObjectType = typeof(V1ConfigMap), Strategy = new ModelStrategy<V1ConfigMap>(), Printer = new ConfigMapTablePrinter(),
+        ObjectType = typeof(V1ConfigMap), Strategy = new ConfigMapStrategy(), Printer = new ConfigMapTablePrinter(),
         ShortNames = ["cm"], ProtobufMessage = "k8s.io.api.core.v1.ConfigMap",
     };
 
     public static readonly ResourceDescription Secrets = new()
     {
         Group = "", Version = "v1", Resource = "secrets", Kind = "Secret", Namespaced = true,
-        ObjectType = typeof(V1Secret), Strategy = new ModelStrategy<V1Secret>(), Printer = new SecretTablePrinter(),
+        ObjectType = typeof(V1Secret), Strategy = new SecretStrategy(), Printer = new SecretTablePrinter(),
         SelectableFields = ["type"], ProtobufMessage = "k8s.io.api.core.v1.Secret",
     };
 

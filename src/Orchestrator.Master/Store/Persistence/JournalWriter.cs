@@ -1,0 +1,204 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Orchestrator.Master.Store.Encryption;
+
+namespace Orchestrator.Master.Store.Persistence;
+
+/// <summary>
+/// The ObjectStore's journal (persistenceId "object-store"): a child that persists the records its parent sends,
+/// saves its snapshots and compacts behind them, and hands its parent what recovery reads. It owns no state of
+/// its own besides the sequence number, and it never answers API requests.
+///
+/// A writer that fails — a journal write refused (disk full), a recovery that cannot read — tells its parent why
+/// and stops; the parent starts a new one with back-off. A new writer that replaces a failed one (<c>resumeAfter</c>
+/// set) replays only the records above the parent's resourceVersion (writes that were stored although their
+/// write was reported as failed), then every writer persists a <see cref="JournalProbe"/> before it reports the
+/// journal writable.
+/// </summary>
+internal sealed class JournalWriter : ReceivePersistentActor
+{
+    private const int ReplayChunk = 500;
+
+    private readonly StorageTransformer _transformer;
+    private readonly long? _resumeAfter;
+    private readonly SqliteJournalFile? _file;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<IStoreRecord> _replayed = [];
+    private bool _rewriteNeeded;
+    private long _compactingTo;
+    private bool _shrinking;
+
+    public override string PersistenceId => JournalCheck.PersistenceId;
+
+    public override Recovery Recovery =>
+        _resumeAfter is null ? Recovery.Default : new Recovery(SnapshotSelectionCriteria.None);
+
+    public static Props Props(StorageTransformer transformer, long? resumeAfter, SqliteJournalFile? file) =>
+        Akka.Actor.Props.Create(() => new JournalWriter(transformer, resumeAfter, file));
+
+    public JournalWriter(StorageTransformer transformer, long? resumeAfter, SqliteJournalFile? file)
+    {
+        _transformer = transformer;
+        _resumeAfter = resumeAfter;
+        _file = file;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is StoreSnapshot snapshot)
+                Context.Parent.Tell(new JournalSnapshotLoaded(snapshot with { Objects = snapshot.Objects.Select(FromStorage).ToList() }));
+        });
+        Recover<IStoreRecord>(Replayed);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            Flush();
+            Context.Parent.Tell(new JournalRecovered(LastSequenceNr, _rewriteNeeded));
+            Persist(new JournalProbe(DateTime.UtcNow), _ => Context.Parent.Tell(new JournalWritable(LastSequenceNr)));
+        });
+
+        Command<PersistRecords>(Write);
+        Command<SaveStoreSnapshot>(Snapshot);
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            _compactingTo = s.Metadata.SequenceNr;
+            DeleteMessages(s.Metadata.SequenceNr);
+        });
+        Command<DeleteMessagesSuccess>(d => DeleteSnapshots(new SnapshotSelectionCriteria(d.ToSequenceNr - 1)));
+        Command<DeleteSnapshotsSuccess>(_ => Shrink());
+        Command<FileShrunk>(f =>
+        {
+            _shrinking = false;
+            if (f.Error is not null) _log.Warning("Compacting {0} failed: {1}", _file!.Path, f.Error);
+            Context.Parent.Tell(new JournalCompacted(_compactingTo, f.Bytes));
+        });
+        Command<SaveSnapshotFailure>(f => _log.Warning("Saving a snapshot failed ({0}); recovery will replay more records", f.Cause.Message));
+        Command<DeleteMessagesFailure>(f => _log.Warning("Deleting journal records behind the snapshot failed: {0}", f.Cause.Message));
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting older snapshots failed: {0}", f.Cause.Message));
+    }
+
+    private void Replayed(IStoreRecord record)
+    {
+        switch (record)
+        {
+            case ObjectPut put when put.ResourceVersion > (_resumeAfter ?? 0):
+                _replayed.Add(put with { Json = FromStorage(put.Resource, put.Json) });
+                break;
+            case ObjectRemoved removed when removed.ResourceVersion > (_resumeAfter ?? 0):
+                _replayed.Add(removed);
+                break;
+        }
+        if (_replayed.Count >= ReplayChunk) Flush();
+    }
+
+    private void Flush()
+    {
+        if (_replayed.Count == 0) return;
+        Context.Parent.Tell(new JournalRecordsReplayed(_replayed.ToList()));
+        _replayed.Clear();
+    }
+
+    private void Write(PersistRecords command)
+    {
+        var first = command.Records.Select(ResourceVersionOf).FirstOrDefault(rv => rv > 0);
+        if (first != 0 && first != LastSequenceNr + 1)
+        {
+            Fail($"the store stamped resourceVersion {first} but the journal is at {LastSequenceNr}");
+            return;
+        }
+        var parent = Context.Parent;
+        var stored = command.Records.Select(ToStorage).ToList();
+        var persisted = 0;
+        PersistAll(stored, _ =>
+        {
+            if (++persisted == stored.Count) parent.Tell(new RecordsPersisted(LastSequenceNr));
+        });
+    }
+
+    private void Snapshot(SaveStoreSnapshot command)
+    {
+        // A snapshot is only meaningful at exactly the state it describes.
+        if (command.Snapshot.ResourceVersion != LastSequenceNr)
+        {
+            _log.Warning("Not saving a snapshot at {0}: the journal is at {1}", command.Snapshot.ResourceVersion, LastSequenceNr);
+            return;
+        }
+        SaveSnapshot(command.Snapshot with { Objects = command.Snapshot.Objects.Select(o => o with { Json = _transformer.ToStorage(o.Resource, o.Json) }).ToList() });
+    }
+
+    private void Shrink()
+    {
+        if (_file is null)
+        {
+            Context.Parent.Tell(new JournalCompacted(_compactingTo, 0));
+            return;
+        }
+        if (_shrinking) return;
+        _shrinking = true;
+        var file = _file;
+        Task.Run(() =>
+        {
+            try
+            {
+                file.Shrink();
+                return new FileShrunk(file.Bytes(), null);
+            }
+            catch (Exception e)
+            {
+                return new FileShrunk(file.Bytes(), e.Message);
+            }
+        }).PipeTo(Self);
+    }
+
+    private sealed record FileShrunk(long Bytes, string? Error);
+
+    private SnapshotObject FromStorage(SnapshotObject o) => o with { Json = FromStorage(o.Resource, o.Json) };
+
+    private string FromStorage(string resource, string stored)
+    {
+        var json = _transformer.FromStorage(resource, stored, out var stale);
+        _rewriteNeeded |= stale;
+        return json;
+    }
+
+    private IStoreRecord ToStorage(IStoreRecord record) =>
+        record is ObjectPut put ? put with { Json = _transformer.ToStorage(put.Resource, put.Json) } : record;
+
+    private static long ResourceVersionOf(IStoreRecord record) => record switch
+    {
+        ObjectPut p => p.ResourceVersion,
+        ObjectRemoved r => r.ResourceVersion,
+        _ => 0,
+    };
+
+    private void Fail(string reason)
+    {
+        _log.Error("The journal writer stops: {0}", reason);
+        Context.Parent.Tell(new JournalFailed(reason));
+        Context.Stop(Self);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        Context.Parent.Tell(new JournalFailed(Reason(cause)));
+        _log.Error("Writing journal record {0} failed: {1}", sequenceNr, Reason(cause));
+        Context.Stop(Self);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) =>
+        Fail($"the journal rejected record {sequenceNr}: {Reason(cause)}");
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        Context.Parent.Tell(new JournalFailed($"recovery failed: {Reason(reason)}"));
+        _log.Error("Recovering the journal failed: {0}", Reason(reason));
+        Context.Stop(Self);
+    }
+
+    /// <summary>The innermost message, on one line: "SQLite Error 13: 'database or disk is full'."</summary>
+    private static string Reason(Exception e)
+    {
+        var inner = e;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        return string.Join(" ", inner.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+}

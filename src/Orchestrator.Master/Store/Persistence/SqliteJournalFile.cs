@@ -1,0 +1,110 @@
+using System.Data.Common;
+using LinqToDB;
+using LinqToDB.Interceptors;
+using Microsoft.Data.Sqlite;
+
+namespace Orchestrator.Master.Store.Persistence;
+
+/// <summary>
+/// The SQLite file that holds the store's journal and snapshots ({data-dir}/store.db, with -wal and -shm beside
+/// it). It is created here, before Akka opens it, with mode 0600 (SQLite gives the -wal and -shm files the mode of
+/// the database file), in WAL mode and with incremental auto-vacuum. Every connection Akka opens deletes securely
+/// (deleted rows are overwritten with zeros, so a compacted Secret is gone from the file) and syncs every commit.
+/// </summary>
+public sealed class SqliteJournalFile(string path)
+{
+    public string Path { get; } = path;
+
+    public string ConnectionString => new SqliteConnectionStringBuilder { DataSource = Path }.ToString();
+
+    /// <summary>Creates the file (0600) or brings an existing one to the settings above; files made before these
+    /// rules lose their group and other permissions.</summary>
+    public void Prepare()
+    {
+        var fresh = !File.Exists(Path) || new FileInfo(Path).Length == 0;
+        if (!File.Exists(Path))
+        {
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            new FileStream(Path, create).Dispose();
+        }
+        if (!OperatingSystem.IsWindows())
+            foreach (var file in new[] { Path, Path + "-wal", Path + "-shm" })
+                if (File.Exists(file)) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        using var connection = Open();
+        // auto_vacuum is decided when the first table is made; an older file switches with one VACUUM.
+        if (fresh) Execute(connection, "PRAGMA auto_vacuum=INCREMENTAL;");
+        Execute(connection, "PRAGMA journal_mode=WAL;");
+        if (!fresh && Convert.ToInt64(Scalar(connection, "PRAGMA auto_vacuum;")) != 2)
+        {
+            Execute(connection, "PRAGMA auto_vacuum=INCREMENTAL;");
+            Execute(connection, "VACUUM;");
+        }
+    }
+
+    /// <summary>The options Akka.Persistence.Sql connects with: this file, and <see cref="Pragmas"/> on every connection.</summary>
+    public DataOptions DataOptions() =>
+        new DataOptions().UseConnectionString(ProviderName.SQLiteMS, ConnectionString).UseInterceptor(new Pragmas());
+
+    /// <summary>
+    /// After compaction: the WAL is checkpointed into the database and truncated to nothing (it still held the
+    /// page images of deleted rows), and the free pages at the end of the file are given back.
+    /// </summary>
+    public void Shrink()
+    {
+        using var connection = Open();
+        Execute(connection, Pragmas.Statements);
+        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+        Execute(connection, "PRAGMA incremental_vacuum;");
+        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    public long Bytes() => new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>Per-connection settings SQLite does not keep in the file.</summary>
+    private sealed class Pragmas : IConnectionInterceptor
+    {
+        public const string Statements = "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL;";
+
+        public void ConnectionOpening(ConnectionEventData eventData, DbConnection connection) { }
+
+        public Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken) =>
+            Task.CompletedTask;
+
+        public void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Statements;
+            command.ExecuteNonQuery();
+        }
+
+        public async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Statements;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using Orchestrator.Master.Registry;
+using System.Text;
+using k8s.Models;
+using Orchestrator.Master.Store;
+using Orchestrator.Master.Store.Encryption;
+using Orchestrator.Master.Tests.Store.Support;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Store.Persistence;
+
+/// <summary>What is on disk: who may read it, what a compacted journal still holds, what encryption hides.</summary>
+public sealed class JournalFileSpec : IDisposable
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "journal-file-" + Guid.NewGuid().ToString("N"));
+
+    private StoreOptions Options(int snapshotEvery = 1000, EncryptionConfiguration? encryption = null) =>
+        new(_dataDirectory)
+        {
+            Settings = new ObjectStoreSettings(SnapshotEvery: snapshotEvery),
+            Encryption = encryption ?? EncryptionConfiguration.None,
+        };
+
+    private string DatabasePath => Path.Combine(_dataDirectory, "store.db");
+
+    private static V1Secret Secret(string name, string value) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Secret",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+        Data = new Dictionary<string, byte[]> { ["token"] = Encoding.UTF8.GetBytes(value) },
+    };
+
+    /// <summary>How a Secret's value appears in its JSON: base64.</summary>
+    private static string AsStored(string value) => Convert.ToBase64String(Encoding.UTF8.GetBytes(value));
+
+    private static EncryptionConfiguration Keys(params string[] names) => EncryptionConfiguration.Parse($$"""
+        apiVersion: apiserver.config.k8s.io/v1
+        kind: EncryptionConfiguration
+        resources:
+          - resources: [secrets]
+            providers:
+              - aesgcm:
+                  keys:
+        {{string.Concat(names.Select(n => $"              - name: {n}\n                secret: {Convert.ToBase64String(Encoding.UTF8.GetBytes(n.PadRight(32, '*')))}\n"))}}
+              - identity: {}
+        """);
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"timed out waiting until {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task The_data_directory_and_the_database_files_are_private_from_creation()
+    {
+        Assert.Null(ObjectStoreHosting.PrepareStore(Options(), RegistryHosting.BuiltInCatalog(), _ => { }));
+        await using (var host = await StoreHost.StartAsync(Options()))
+        {
+            await host.Ask<ObjectStored>(new CreateObject("configmaps", Objects.ConfigMap("c")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dataDirectory));
+            foreach (var file in new[] { "store.db", "store.db-wal", "store.db-shm" })
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dataDirectory, file)));
+        }
+        // Any file made in the directory afterwards (keys, tokens) is private from the moment it exists.
+        var later = Path.Combine(_dataDirectory, "later");
+        await File.WriteAllTextAsync(later, "x");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(later));
+    }
+
+    [Fact]
+    public async Task A_deleted_secret_is_gone_from_the_file_once_the_journal_is_compacted()
+    {
+        var value = "doomed-" + Guid.NewGuid().ToString("N");
+        await using var host = await StoreHost.StartAsync(Options(snapshotEvery: 20));
+        await host.Ask<ObjectStored>(new CreateObject("secrets", Secret("doomed", value)));
+        Assert.True(StoreHost.Contains(StoreHost.FileBytes(DatabasePath), AsStored(value)), "the secret was written in the clear");
+
+        await host.Ask<ObjectStored>(new DeleteObject(new ResourceKey("secrets", "default", "doomed")));
+        for (var i = 0; i < 25; i++) await host.Ask<ObjectStored>(new CreateObject("configmaps", Objects.ConfigMap($"c{i}")));
+
+        await Until(() => !StoreHost.Contains(StoreHost.FileBytes(DatabasePath), AsStored(value)),
+            "the deleted secret is no longer in store.db or its WAL");
+    }
+
+    [Fact]
+    public async Task Secrets_are_encrypted_at_rest_and_read_back_after_a_restart()
+    {
+        var value = "hidden-" + Guid.NewGuid().ToString("N");
+        var visible = "visible-" + Guid.NewGuid().ToString("N");
+        await using (var host = await StoreHost.StartAsync(Options(encryption: Keys("key1"))))
+        {
+            await host.Ask<ObjectStored>(new CreateObject("secrets", Secret("s", value)));
+            var configMap = Objects.ConfigMap("plain");
+            configMap.Data["k"] = visible;
+            await host.Ask<ObjectStored>(new CreateObject("configmaps", configMap));
+        }
+        var bytes = StoreHost.FileBytes(DatabasePath);
+        Assert.True(StoreHost.Contains(bytes, visible), "configmaps are not encrypted, so the file is the one written");
+        Assert.True(StoreHost.Contains(bytes, "k8s:enc:aesgcm:v1:key1:"));
+        Assert.False(StoreHost.Contains(bytes, AsStored(value)));
+        Assert.False(StoreHost.Contains(bytes, value));
+
+        await using (var host = await StoreHost.StartAsync(Options(encryption: Keys("key1"))))
+        {
+            var secret = (V1Secret)(await host.Ask<ObjectStored>(new GetObject(new ResourceKey("secrets", "default", "s")))).Object;
+            Assert.Equal(value, Encoding.UTF8.GetString(secret.Data["token"]));
+        }
+    }
+
+    [Fact]
+    public async Task A_new_first_key_rewrites_every_secret_and_the_old_key_can_then_go()
+    {
+        var value = "rotated-" + Guid.NewGuid().ToString("N");
+        await using (var host = await StoreHost.StartAsync(Options(encryption: Keys("key1"))))
+            await host.Ask<ObjectStored>(new CreateObject("secrets", Secret("s", value)));
+
+        // As with kube-apiserver: the new key first, the old one still listed to read what it wrote.
+        await using (await StoreHost.StartAsync(Options(encryption: Keys("key2", "key1"))))
+            await Until(() => !StoreHost.Contains(StoreHost.FileBytes(DatabasePath), "k8s:enc:aesgcm:v1:key1:"),
+                "nothing written with key1 is left");
+        Assert.True(StoreHost.Contains(StoreHost.FileBytes(DatabasePath), "k8s:enc:aesgcm:v1:key2:"));
+
+        await using (var host = await StoreHost.StartAsync(Options(encryption: Keys("key2"))))
+        {
+            var secret = (V1Secret)(await host.Ask<ObjectStored>(new GetObject(new ResourceKey("secrets", "default", "s")))).Object;
+            Assert.Equal(value, Encoding.UTF8.GetString(secret.Data["token"]));
+        }
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
