@@ -73,4 +73,9 @@ internal static class WorkloadRules
 
     public static StoreErrorCause TooMany(string path, int actual, int max) =>
         new(path, "FieldValueTooMany", $"Too many: {actual}: must have at most {max} items");
+
+    /// <summary>Refuses a kind whose behaviour (controller or admission) this cluster does not have yet: such an object
+    /// would be stored and never act. Kubernetes has no such answer; the message says what is missing.</summary>
+    public static void NotActedOnYet(string field, string missing, List<StoreErrorCause> causes) =>
+        causes.Add(FieldErrors.Forbidden(field, $"{missing} does not run in this cluster yet, so this object would never take effect"));
 }

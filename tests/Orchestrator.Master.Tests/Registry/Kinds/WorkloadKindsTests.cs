@@ -302,4 +302,24 @@ public class WorkloadKindsTests
         Assert.Contains(Admit(QuotaResources.LimitRanges, limits), c => c.Field == "spec.limits[0].min[cpu]" &&
                                                                         c.Message == "Invalid value: \"500m\": min value 500m is greater than max value 200m");
     }
+
+    [Fact]
+    public void Kinds_that_nothing_acts_on_yet_are_refused_naming_the_field()
+    {
+        var hpa = new V2HorizontalPodAutoscaler
+        {
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+            Spec = new V2HorizontalPodAutoscalerSpec
+            {
+                ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "web" }, MaxReplicas = 3,
+            },
+        };
+        Assert.Contains(Admit(AutoscalingResources.HorizontalPodAutoscalers, hpa), c => c.Field == "spec.scaleTargetRef" && c.Reason == "FieldValueForbidden");
+        var pdb = new V1PodDisruptionBudget { Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" }, Spec = new V1PodDisruptionBudgetSpec { MinAvailable = 1 } };
+        Assert.Contains(Admit(PolicyResources.PodDisruptionBudgets, pdb), c => c.Field == "spec" && c.Reason == "FieldValueForbidden");
+        var quota = new V1ResourceQuota { Metadata = new V1ObjectMeta { Name = "q", NamespaceProperty = "default" }, Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("2") } } };
+        Assert.Contains(Admit(QuotaResources.ResourceQuotas, quota), c => c.Field == "spec.hard" && c.Message.Contains("resource quota admission"));
+        var limits = new V1LimitRange { Metadata = new V1ObjectMeta { Name = "l", NamespaceProperty = "default" }, Spec = new V1LimitRangeSpec { Limits = [] } };
+        Assert.Contains(Admit(QuotaResources.LimitRanges, limits), c => c.Field == "spec.limits" && c.Reason == "FieldValueForbidden");
+    }
 }

@@ -47,6 +47,7 @@ internal sealed class HorizontalPodAutoscalerStrategy : ModelStrategy<V2Horizont
 
     protected override void Validate(V2HorizontalPodAutoscaler hpa, IAdmissionContext context, List<StoreErrorCause> causes)
     {
+        WorkloadRules.NotActedOnYet("spec.scaleTargetRef", "the horizontal pod autoscaler controller", causes);
         var spec = hpa.Spec!;
         var target = spec.ScaleTargetRef;
         if (string.IsNullOrEmpty(target?.Kind)) causes.Add(FieldErrors.Required("spec.scaleTargetRef.kind"));
