@@ -180,7 +180,9 @@ public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutput
             var second = pods[$"{sts}-1"];
             var firstReady = first["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Ready")!["lastTransitionTime"]!.GetValue<DateTime>();
             var secondCreated = second["metadata"]!["creationTimestamp"]!.GetValue<DateTime>();
-            Assert.True(secondCreated >= firstReady, $"{sts}-1 created at {secondCreated:O}, before {sts}-0 was ready at {firstReady:O}");
+            // creationTimestamp has whole seconds, as in Kubernetes
+            var readySecond = new DateTime(firstReady.Ticks - firstReady.Ticks % TimeSpan.TicksPerSecond, firstReady.Kind);
+            Assert.True(secondCreated >= readySecond, $"{sts}-1 created at {secondCreated:O}, before {sts}-0 was ready at {firstReady:O}");
             Assert.Equal($"{sts}-1", second["spec"]!["hostname"]!.GetValue<string>());
             Assert.Equal($"{sts}-1", (await Kubectl("exec", $"{sts}-1", "--", "hostname")).Trim());
             Assert.Equal("2", await Kubectl("get", "statefulset", sts, "-o", "jsonpath={.status.readyReplicas}"));
