@@ -26,8 +26,6 @@ internal static class ApiEndpoints
         services.AddSingleton<WatchHandler>();
         services.AddSingleton<ResourceHandlers>();
         services.AddSingleton<SubresourceHandlers>();
-        services.AddSingleton<IResourceView, EndpointSliceView>();
-        services.AddSingleton<IResourceView, NodeLeaseView>();
         services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<ISubresourceHandler, PodLogs>();

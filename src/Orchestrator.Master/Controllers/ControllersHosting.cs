@@ -20,6 +20,9 @@ internal static class ControllersHosting
         system.ActorOf(ReplicaSetController.Props(store, resync), "replicaset-controller");
         system.ActorOf(ReplicationControllerController.Props(store, resync), "replicationcontroller-controller");
         system.ActorOf(EndpointsController.Props(store, resync), "endpoints-controller");
+        system.ActorOf(EndpointSliceController.Props(store, resync), "endpointslice-controller");
+        system.ActorOf(NodeLeaseController.Props(store, resync), "node-lease-controller");
+        system.ActorOf(PersistentVolumeBinder.Props(store, resync), "persistentvolume-binder-controller");
         system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");

@@ -291,18 +291,20 @@ public sealed class ApiHttpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Endpoint_slices_mirror_endpoints_for_kubectl_describe()
+    public async Task Endpoint_slices_are_stored_and_validated()
     {
-        await Created("/api/v1/namespaces/default/endpoints", """
-            {"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"172.18.0.2"}],"notReadyAddresses":[{"ip":"172.18.0.3"}],"ports":[{"port":80}]}]}
+        const string slices = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices";
+        await Created(slices, """
+            {"metadata":{"name":"web-abc","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4",
+             "endpoints":[{"addresses":["172.18.0.2"],"conditions":{"ready":true}}],"ports":[{"port":80}]}
             """);
-        var (_, slices) = await _server.SendAsync(HttpMethod.Get,
-            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb");
-        var slice = Assert.Single(slices!["items"]!.AsArray())!;
-        Assert.Equal("", slice["ports"]![0]!["name"]!.ToString());
-        Assert.Equal([true, false], slice["endpoints"]!.AsArray().Select(e => e!["conditions"]!["ready"]!.GetValue<bool>()));
-        Assert.Equal(HttpStatusCode.MethodNotAllowed,
-            (await _server.SendAsync(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", "{}")).Status);
+        var (_, listed) = await _server.SendAsync(HttpMethod.Get, slices + "?labelSelector=kubernetes.io%2Fservice-name%3Dweb");
+        var slice = Assert.Single(listed!["items"]!.AsArray())!;
+        Assert.Equal(("", "TCP"), (slice["ports"]![0]!["name"]!.ToString(), slice["ports"]![0]!["protocol"]!.ToString()));
+
+        var (status, refused) = await _server.SendAsync(HttpMethod.Post, slices, """{"metadata":{"name":"bad"},"endpoints":[]}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Equal("addressType", refused!["details"]!["causes"]![0]!["field"]!.ToString());
     }
 
     [Fact]

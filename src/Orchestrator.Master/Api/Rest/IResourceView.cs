@@ -4,8 +4,8 @@ using Orchestrator.Master.Registry.Catalog;
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// A read-only resource computed from stored objects rather than stored itself, served because kubectl reads
-/// it (EndpointSlices for <c>describe service</c>, node Leases for <c>describe node</c>).
+/// A read-only resource computed from stored objects rather than stored itself. None is registered today: the
+/// EndpointSlices and node Leases that used to be views are stored and kept by controllers.
 /// </summary>
 internal interface IResourceView
 {

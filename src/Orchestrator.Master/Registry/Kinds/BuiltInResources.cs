@@ -8,6 +8,12 @@ using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
 using Orchestrator.Master.Registry.Kinds.Policy;
 using Orchestrator.Master.Registry.Kinds.Scheduling;
+using Orchestrator.Master.Registry.Kinds.Rbac;
+using Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
+using Orchestrator.Master.Registry.Kinds.ApiRegistration;
+using Orchestrator.Master.Registry.Kinds.Networking;
+using Orchestrator.Master.Registry.Kinds.Node;
+using Orchestrator.Master.Registry.Kinds.Storage;
 
 namespace Orchestrator.Master.Registry.Kinds;
 
@@ -27,5 +33,12 @@ internal static class BuiltInResources
         .. AutoscalingResources.All,
         .. PolicyResources.All,
         .. SchedulingResources.All,
+        .. RbacResources.All,
+        .. PersistentVolumeResources.All,
+        .. StorageResources.All,
+        .. NetworkingResources.All,
+        .. NodeResources.All,
+        .. AdmissionRegistrationResources.All,
+        .. ApiRegistrationResources.All,
     ];
 }

@@ -50,3 +50,19 @@ internal sealed class DefaultTablePrinter : ITablePrinter
     public IReadOnlyList<object> Cells(IKubernetesObject<V1ObjectMeta> obj, DateTime now) =>
         [obj.Metadata?.Name ?? "", HumanDuration.Since(obj.Metadata?.CreationTimestamp, now)];
 }
+
+/// <summary>Built-in kinds that kube-apiserver prints with its default table convertor (Roles, ClusterRoles, …):
+/// NAME and CREATED AT, the creation time in RFC 3339.</summary>
+internal sealed class CreatedAtTablePrinter : ITablePrinter
+{
+    public static CreatedAtTablePrinter Instance { get; } = new();
+
+    public IReadOnlyList<TableColumnDefinition> Columns { get; } =
+    [
+        TableColumnDefinition.NameColumn,
+        new("Created At", "date", "", TableColumnDefinition.AgeColumn.Description, 0),
+    ];
+
+    public IReadOnlyList<object> Cells(IKubernetesObject<V1ObjectMeta> obj, DateTime now) =>
+        [obj.Metadata?.Name ?? "", obj.Metadata?.CreationTimestamp?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'") ?? ""];
+}

@@ -34,6 +34,10 @@ internal static class FieldErrors
         _ => value.ToString() ?? "",
     };
 
+    /// <summary>A string slice in Go's %#v notation (<c>[]string{"a", "b"}</c>), as field errors print list values.</summary>
+    public static RawValue GoStrings(IEnumerable<string>? values) =>
+        values is null ? new RawValue("[]string(nil)") : new RawValue("[]string{" + string.Join(", ", values.Select(Quote)) + "}");
+
     private static string Quote(string s)
     {
         var b = new StringBuilder("\"");

@@ -30,11 +30,18 @@ internal static partial class Names
     [GeneratedRegex("^" + Dns1123SubdomainFormat + "$")] private static partial Regex Dns1123Subdomain();
     [GeneratedRegex("^" + Dns1035LabelFormat + "$")] private static partial Regex Dns1035Label();
 
-    public enum Rule { Dns1123Subdomain, Dns1123Label, Dns1035Label }
+    /// <summary>DNS-1123 subdomain, DNS-1123 label, DNS-1035 label, or a path segment (RBAC's minimal rule: not "." or
+    /// "..", no '/' or '%').</summary>
+    public enum Rule { Dns1123Subdomain, Dns1123Label, Dns1035Label, PathSegment }
 
     /// <summary>The messages for a name that breaks the rule (empty when valid).</summary>
     public static IEnumerable<string> Check(string name, Rule rule)
     {
+        if (rule == Rule.PathSegment)
+        {
+            foreach (var problem in CheckPathSegment(name)) yield return problem;
+            yield break;
+        }
         var (max, regex, message) = rule switch
         {
             Rule.Dns1123Label => (63, Dns1123Label(), Dns1123LabelMessage),
@@ -43,5 +50,17 @@ internal static partial class Names
         };
         if (name.Length > max) yield return $"must be no more than {max} characters";
         if (!regex.IsMatch(name)) yield return message;
+    }
+
+    /// <summary>apimachinery's IsValidPathSegmentName: a name that can be one segment of a URL path.</summary>
+    private static IEnumerable<string> CheckPathSegment(string name)
+    {
+        if (name is "." or "..")
+        {
+            yield return $"may not be '{name}'";
+            yield break;
+        }
+        if (name.Contains('/')) yield return "may not contain '/'";
+        if (name.Contains('%')) yield return "may not contain '%'";
     }
 }

@@ -1,0 +1,95 @@
+using Akka.Actor;
+using Akka.Event;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Controllers.Endpoints;
+using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+
+namespace Orchestrator.Master.Controllers;
+
+/// <summary>
+/// Mirrors every Service's Endpoints into discovery.k8s.io EndpointSlices (<see cref="EndpointSliceBuilder"/>): creates
+/// the missing slices, updates those whose content changed, deletes the ones no longer wanted (the Service or its
+/// Endpoints gone). Owns only slices labelled as managed by the endpoint slice controller; slices users create are left
+/// alone.
+/// </summary>
+internal sealed class EndpointSliceController : ControllerActor
+{
+    private const string Services = "services";
+    private const string EndpointsResource = "endpoints";
+    private const string Slices = "endpointslices";
+
+    public EndpointSliceController(IActorRef store, TimeSpan resync) : base(store, [Services, EndpointsResource, Slices], resync)
+    {
+    }
+
+    public static Props Props(IActorRef store, TimeSpan resync) =>
+        Akka.Actor.Props.Create(() => new EndpointSliceController(store, resync));
+
+    protected override IEnumerable<ResourceKey> AllKeys() =>
+        Cache.Keys(Services)
+            .Concat(Cache.Keys(EndpointsResource).Select(k => k with { Resource = Services }))
+            .Concat(Cache.List<V1EndpointSlice>(Slices).Where(Managed).Select(KeyOfService))
+            .Distinct();
+
+    protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        var any = (current ?? old)!;
+        if (resource == Slices)
+        {
+            if (any is V1EndpointSlice slice && Managed(slice)) Enqueue(KeyOfService(slice));
+            return;
+        }
+        Enqueue(new ResourceKey(Services, any.Metadata.NamespaceProperty, any.Metadata.Name));
+    }
+
+    protected override void Reconcile(ResourceKey key)
+    {
+        var service = Cache.Get<V1Service>(Services, key.Namespace, key.Name);
+        var endpoints = Cache.Get<V1Endpoints>(EndpointsResource, key.Namespace, key.Name);
+        var wanted = service is null || endpoints is null || service.Metadata.DeletionTimestamp is not null
+            ? []
+            : EndpointSliceBuilder.Build(service, endpoints);
+        var stored = Cache.List<V1EndpointSlice>(Slices, key.Namespace)
+            .Where(s => Managed(s) && s.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel] == key.Name)
+            .ToDictionary(s => s.Metadata.Name);
+
+        foreach (var slice in wanted)
+        {
+            if (!stored.Remove(slice.Metadata.Name, out var existing))
+            {
+                Send(new CreateObject(Slices, slice), key);
+                continue;
+            }
+            if (EndpointSliceBuilder.SameContent(existing, slice)) continue;
+            var updated = KubeObjects.Clone(existing);
+            updated.AddressType = slice.AddressType;
+            updated.Endpoints = slice.Endpoints;
+            updated.Ports = slice.Ports;
+            updated.Metadata.Labels = slice.Metadata.Labels;
+            Send(new UpdateObject(Slices, updated), key);
+        }
+        foreach (var leftover in stored.Values)
+            SendAndForget(new DeleteObject(new ResourceKey(Slices, key.Namespace, leftover.Metadata.Name),
+                PreconditionUid: leftover.Metadata.Uid));
+    }
+
+    protected override void OnStoreReplied(StoreReplied reply)
+    {
+        if (reply.Tag is ResourceKey key && !reply.Succeeded)
+        {
+            if (reply.Failed!.Error.Code is not (409 or 404))
+                Log.Warning("writing endpoint slices of {0} failed: {1}", key, reply.Failed.Error.Message);
+            RequeueAfter(key, TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static bool Managed(V1EndpointSlice slice) =>
+        slice.Metadata.Labels?.TryGetValue(EndpointSliceBuilder.ManagedByLabel, out var by) == true && by == EndpointSliceBuilder.ManagedBy &&
+        slice.Metadata.Labels.ContainsKey(EndpointSliceBuilder.ServiceNameLabel);
+
+    private static ResourceKey KeyOfService(V1EndpointSlice slice) =>
+        new(Services, slice.Metadata.NamespaceProperty, slice.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel]);
+}

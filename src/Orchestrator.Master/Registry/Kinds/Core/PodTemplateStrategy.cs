@@ -1,0 +1,20 @@
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Validation;
+using Orchestrator.Master.Store;
+
+namespace Orchestrator.Master.Registry.Kinds.Core;
+
+/// <summary>core/v1 PodTemplate (ValidatePodTemplate): the template's labels and annotations, and its pod spec with the
+/// pod defaults (any restart policy).</summary>
+internal sealed class PodTemplateStrategy : ModelStrategy<V1PodTemplate>
+{
+    protected override void Default(V1PodTemplate template) => PodSpecs.Default(template.Template?.Spec);
+
+    protected override void Validate(V1PodTemplate template, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        LabelRules.ValidateLabels(template.Template?.Metadata?.Labels, "template.metadata.labels", causes);
+        LabelRules.ValidateAnnotations(template.Template?.Metadata?.Annotations, "template.metadata.annotations", causes);
+        PodSpecs.Validate(template.Template?.Spec, "template.spec", causes);
+    }
+}

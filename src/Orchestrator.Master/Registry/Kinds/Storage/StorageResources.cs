@@ -1,0 +1,40 @@
+using k8s.Models;
+using Orchestrator.Master.Registry.Catalog;
+
+namespace Orchestrator.Master.Registry.Kinds.Storage;
+
+/// <summary>The storage.k8s.io group: StorageClasses, and the CSI objects (CSIDriver, CSINode, VolumeAttachment),
+/// stored and validated as the API server does. Nothing here provisions or attaches volumes: a claim naming a class
+/// stays Pending as on a cluster without that provisioner.</summary>
+internal static class StorageResources
+{
+    public const string Group = "storage.k8s.io";
+
+    public static readonly ResourceDescription StorageClasses = new()
+    {
+        Group = Group, Version = "v1", Resource = "storageclasses", Kind = "StorageClass", Namespaced = false,
+        ObjectType = typeof(V1StorageClass), Strategy = new StorageClassStrategy(), Printer = new StorageClassTablePrinter(),
+        ShortNames = ["sc"],
+    };
+
+    public static readonly ResourceDescription CsiDrivers = new()
+    {
+        Group = Group, Version = "v1", Resource = "csidrivers", Kind = "CSIDriver", Namespaced = false,
+        ObjectType = typeof(V1CSIDriver), Strategy = new CsiDriverStrategy(), Printer = new CsiDriverTablePrinter(),
+    };
+
+    public static readonly ResourceDescription CsiNodes = new()
+    {
+        Group = Group, Version = "v1", Resource = "csinodes", Kind = "CSINode", Namespaced = false,
+        ObjectType = typeof(V1CSINode), Strategy = new CsiNodeStrategy(), Printer = new CsiNodeTablePrinter(),
+    };
+
+    public static readonly ResourceDescription VolumeAttachments = new()
+    {
+        Group = Group, Version = "v1", Resource = "volumeattachments", Kind = "VolumeAttachment", Namespaced = false,
+        ObjectType = typeof(V1VolumeAttachment), Strategy = new VolumeAttachmentStrategy(),
+        Printer = new VolumeAttachmentTablePrinter(), Subresources = [SubresourceDescription.Status("VolumeAttachment")],
+    };
+
+    public static IReadOnlyList<ResourceDescription> All => [CsiDrivers, CsiNodes, StorageClasses, VolumeAttachments];
+}
