@@ -9,7 +9,7 @@ namespace Orchestrator.E2E;
 /// (<c>kubectl create job</c>, <c>kubectl wait --for=condition=complete</c>, <c>kubectl logs job/x</c>) and an Indexed one
 /// runs each index once; a CronJob fires within 90 s and <c>kubectl create job --from=cronjob/x</c> works; a DaemonSet
 /// puts one pod on the node and rolls out and back (<c>kubectl rollout status|history|undo</c>); a StatefulSet of 2 creates
-/// its ordinal pods in order. The image is a busybox; every object has a unique name and is deleted at the end.
+/// its ordinal pods in order; a PodDisruptionBudget makes <c>kubectl drain</c> wait instead of evicting. The image is a busybox; every object has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -190,6 +190,36 @@ public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutput
         finally
         {
             await cluster.Kubectl("delete", "statefulset", sts, "--ignore-not-found", "--wait=false");
+        }
+    }
+
+    [Fact, Step(5)]
+    public async Task A_disruption_budget_stops_a_drain_from_evicting_its_last_ready_pod()
+    {
+        await EnsureImage();
+        var app = Name("guarded");
+        try
+        {
+            await Kubectl("create", "deployment", app, $"--image={Image}", "--", "sh", "-c", "sleep 3600");
+            await Kubectl("rollout", "status", $"deployment/{app}", "--timeout=90s");
+            await Kubectl("create", "poddisruptionbudget", app, $"--selector=app={app}", "--min-available=1");
+            await Eventually(async () =>
+            {
+                Assert.Equal("1", await Kubectl("get", "pdb", app, "-o", "jsonpath={.status.currentHealthy}"));
+                Assert.Equal("0", await Kubectl("get", "pdb", app, "-o", "jsonpath={.status.disruptionsAllowed}"));
+            }, "the budget's status");
+
+            var drain = await cluster.Kubectl("drain", ClusterFixture.NodeName, $"--pod-selector=app={app}", "--timeout=12s");
+            output.WriteLine(drain.ToString());
+            Assert.NotEqual(0, drain.ExitCode);
+            Assert.Contains("Cannot evict pod as it would violate the pod's disruption budget", drain.Output + drain.Error);
+            Assert.Single(await PodsOf(app));
+        }
+        finally
+        {
+            await cluster.Kubectl("uncordon", ClusterFixture.NodeName);
+            await cluster.Kubectl("delete", "pdb", app, "--ignore-not-found", "--wait=false");
+            await cluster.Kubectl("delete", "deployment", app, "--ignore-not-found", "--wait=false");
         }
     }
 

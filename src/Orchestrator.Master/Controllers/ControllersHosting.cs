@@ -30,5 +30,6 @@ internal static class ControllersHosting
         system.ActorOf(CronJobController.Props(store, resync), "cronjob-controller");
         system.ActorOf(DaemonSetController.Props(store, resync), "daemonset-controller");
         system.ActorOf(StatefulSetController.Props(store, resync), "statefulset-controller");
+        system.ActorOf(DisruptionController.Props(store, resync), "disruption-controller");
     }
 }

@@ -17,7 +17,6 @@ internal sealed class PodDisruptionBudgetStrategy : ModelStrategy<V1PodDisruptio
 
     protected override void Validate(V1PodDisruptionBudget pdb, IAdmissionContext context, List<StoreErrorCause> causes)
     {
-        WorkloadRules.NotActedOnYet("spec", "the disruption controller (and the eviction API's budget check)", causes);
         var spec = pdb.Spec!;
         if (spec.MinAvailable is not null && spec.MaxUnavailable is not null)
             causes.Add(FieldErrors.Invalid("spec", new RawValue("policy.PodDisruptionBudgetSpec{...}"), "minAvailable and maxUnavailable cannot be both set"));
