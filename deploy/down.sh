@@ -38,6 +38,15 @@ fi
 release_node_addresses
 
 if [ $purge -eq 1 ]; then
+  if docker version >/dev/null 2>&1; then
+    # the pods' volumes (emptyDir, configMap, secret …) go with the pods; a secret's tmpfs is unmounted first
+    volumes=$(docker volume ls -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME")
+    for v in $volumes; do
+      mp=$(docker volume inspect -f '{{.Mountpoint}}' "$v" 2>/dev/null || true)
+      [ -n "$mp" ] && mountpoint -q "$mp" 2>/dev/null && umount -l "$mp" 2>/dev/null || true
+    done
+    [ -z "$volumes" ] || { docker volume rm -f $volumes >/dev/null 2>&1 || true; step "removed $(echo "$volumes" | wc -l) pod volume(s)"; }
+  fi
   rm -rf "$ORCH_STATE_DIR/master"
   kubectl config delete-context "$ORCH_CONTEXT" >/dev/null 2>&1 || true
   kubectl config delete-cluster "$ORCH_CONTEXT" >/dev/null 2>&1 || true

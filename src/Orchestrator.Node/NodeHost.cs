@@ -28,6 +28,7 @@ internal static class NodeHost
         // this node's DNS: the first usable address of its pod range (the gateway for the default range)
         var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.DnsAddress), options.ClusterDnsPort);
         builder.Services.AddSingleton<ServiceDirectory>();
+        builder.Services.AddSingleton<Config.ConfigDirectory>();
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)));
         var identity = new KubeletIdentity(options.Name, options.Address);

@@ -27,7 +27,8 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// The master's side of the node protocol (top-level actor "node-gateway"). Registers nodes (Node object create
 /// or update; the Node's spec — unschedulable, taints — stays the cluster's), remembers each node's agent and
 /// watches it, and keeps every agent told: its whole desired pod set (<see cref="DesiredPodsChanged"/>) whenever a
-/// pod bound to it changes, and all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
+/// pod bound to it changes, preceded by the ConfigMaps and Secrets those pods reference and no others
+/// (<see cref="PodConfigChanged"/>, also whenever one of them changes), and all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
 /// and both after every registration. Writes what nodes report: Node status on heartbeats (unchanged ones at
 /// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's.
@@ -38,6 +39,8 @@ internal sealed class NodeGateway : ControllerActor
     private const string Nodes = "nodes";
     private const string Services = "services";
     private const string EndpointsResource = "endpoints";
+    private const string ConfigMaps = "configmaps";
+    private const string Secrets = "secrets";
     private static readonly ResourceKey AllServices = new(Services, null, "*");
 
     private readonly NodeGatewaySettings _settings;
@@ -51,7 +54,7 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource], resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -227,6 +230,16 @@ internal sealed class NodeGateway : ControllerActor
             case EndpointsResource:
                 Enqueue(AllServices);
                 break;
+            case ConfigMaps:
+            case Secrets:
+                // the nodes whose pods use it (a Secret's values go to those nodes only)
+                var changed = (current ?? old)!.Metadata;
+                var secret = resource == Secrets;
+                foreach (var node in Cache.List<V1Pod>(Pods)
+                             .Where(p => !string.IsNullOrEmpty(p.Spec?.NodeName) && PodReferences.Uses(p, changed.NamespaceProperty, changed.Name, secret))
+                             .Select(p => p.Spec!.NodeName).Distinct())
+                    if (_agents.ContainsKey(node)) Enqueue(NodeKey(node));
+                break;
             case Pods:
                 var before = old as V1Pod;
                 var after = current as V1Pod;
@@ -274,7 +287,19 @@ internal sealed class NodeGateway : ControllerActor
         // a node's final report may be lost (a restart on either side): a grace period long over ends the deletion
         foreach (var overdue in pods.Where(p => p.Metadata.DeletionTimestamp is { } t && t < DateTime.UtcNow - GracefulDeletionSlack))
             ForceDelete(overdue);
+        // first: the same channel keeps the order, so the node never sees a pod before its configuration
+        agent.Tell(PodConfigFor(nodeName, pods));
         agent.Tell(new DesiredPodsChanged(nodeName, NextGeneration(), pods));
+    }
+
+    /// <summary>The ConfigMaps and Secrets the node's pods reference, in their namespaces; missing ones are left out.</summary>
+    private PodConfigChanged PodConfigFor(string nodeName, IReadOnlyList<V1Pod> pods)
+    {
+        var configMaps = pods.SelectMany(p => PodReferences.ConfigMaps(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
+            .Select(r => Cache.Get<V1ConfigMap>(ConfigMaps, r.NamespaceProperty ?? "default", r.Name)).OfType<V1ConfigMap>().ToList();
+        var secrets = pods.SelectMany(p => PodReferences.Secrets(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
+            .Select(r => Cache.Get<V1Secret>(Secrets, r.NamespaceProperty ?? "default", r.Name)).OfType<V1Secret>().ToList();
+        return new PodConfigChanged(nodeName, NextGeneration(), configMaps, secrets);
     }
 
     private void SendServices(IActorRef agent) =>

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Event;
 using k8s.Models;
 using Orchestrator.Node.Agent.Kubelet;
+using Orchestrator.Node.Config;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
@@ -23,6 +24,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly ServiceDirectory _services;
     private readonly NodeDescription _description;
     private readonly KubeletIdentity? _identity;
+    private readonly ConfigDirectory _configs;
+    private long _configGeneration = -1;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private readonly Dictionary<string, IActorRef> _supervisors = new();       // by pod uid
@@ -43,11 +46,15 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     /// <param name="identity">The kubelet endpoint's TLS identity: its signing request goes with each registration and
     /// the certificate the master answers is installed into it (null in tests without a kubelet endpoint).</param>
-    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity));
+    /// <param name="configs">The node's view of the ConfigMaps and Secrets its pods reference (what <see cref="PodConfigChanged"/>
+    /// brings), read by the pods' supervisors.</param>
+    public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null,
+        ConfigDirectory? configs = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory()));
 
-    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity)
+    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs)
     {
+        _configs = configs;
         _settings = settings;
         _runtime = runtime;
         _services = services;
@@ -61,6 +68,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<NodeRegistered>(OnRegistered);
         // each heartbeat asks the runtime first, so the posted Ready condition is current
         Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => ProbeRuntime());
+        Receive<PodConfigChanged>(OnPodConfig);
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
         Receive<PodStatusReported>(ToMaster);
@@ -158,6 +166,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         // a restarted master numbers its sends from scratch: accept whatever it sends next
         _podsGeneration = -1;
         _servicesGeneration = -1;
+        _configGeneration = -1;
         _log.Info("Node {0} registered with {1}", registered.NodeName, Sender.Path);
         foreach (var supervisor in _supervisors.Values) supervisor.Tell(ResendPodStatus.Instance);
     }
@@ -232,6 +241,15 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     // ---- pods ---------------------------------------------------------------------------------------------
 
+    /// <summary>The ConfigMaps and Secrets of this node's pods: published before the pod set that follows it, so the
+    /// supervisors read them when they build environments and volumes (the pod set that follows wakes them).</summary>
+    private void OnPodConfig(PodConfigChanged changed)
+    {
+        if (changed.Generation < _configGeneration) return;
+        _configGeneration = changed.Generation;
+        _configs.Publish(changed);
+    }
+
     private void OnDesiredPods(DesiredPodsChanged changed)
     {
         if (changed.Generation < _podsGeneration)
@@ -263,7 +281,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             }
             else if (!_stopping.ContainsValue(uid) && !_finished.Contains(uid))
             {
-                _supervisors[uid] = Context.ActorOf(PodSupervisor.Props(pod, _runtime, _settings.Pods), $"pod-{uid}-{++_children}");
+                _supervisors[uid] = Context.ActorOf(PodSupervisor.Props(pod, _runtime, _settings.Pods,
+                    new PodSources(_configs, _services, _description.Allocatable)), $"pod-{uid}-{++_children}");
                 if (deleting) Stop(uid, reportFinalStatus: true); // adopts, then stops and reports
                 else _log.Info("Supervising pod {0}/{1} ({2})", pod.Metadata.NamespaceProperty, pod.Metadata.Name, uid);
             }
@@ -308,17 +327,27 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private void StartSweep()
     {
         if (!_runtimeReady || _desired is null) return;
-        _runtime.ListContainersAsync().PipeTo(Self, success: list => new ContainersListed(list));
+        async Task<ContainersListed> List() => new(await _runtime.ListContainersAsync(), await _runtime.ListPodVolumeOwnersAsync());
+        List().PipeTo(Self);
     }
 
     private void OnContainersListed(ContainersListed listed)
     {
         // pods being stopped remove their own containers; everything else not desired is an orphan
         var stopping = _stopping.Values.ToHashSet();
+        bool Orphaned(string uid) => !_desiredUids.Contains(uid) && !stopping.Contains(uid) && !_supervisors.ContainsKey(uid);
         var orphans = listed.Containers
-            .Where(c => !_desiredUids.Contains(c.PodUid) && !stopping.Contains(c.PodUid) && !_supervisors.ContainsKey(c.PodUid))
+            .Where(c => Orphaned(c.PodUid))
             .OrderBy(c => c.IsSandbox) // a pod's containers before its sandbox, as when a pod stops
             .ToList();
+        // volumes of pods that are gone and have no container left (deleted while this node was down): a secret's files
+        // must not stay on the node
+        var orphanVolumes = (listed.VolumeOwners ?? []).Where(Orphaned).Except(listed.Containers.Select(c => c.PodUid)).ToList();
+        foreach (var uid in orphanVolumes)
+        {
+            _log.Info("Removing the volumes of pod {0}, which is no longer on this node", uid);
+            _runtime.RemovePodVolumesAsync(uid).PipeTo(Self, success: () => new OrphansRemoved(0));
+        }
         if (orphans.Count == 0) return;
         foreach (var orphan in orphans)
             _log.Info("Removing orphan {0} {1} (pod {2}/{3}, uid {4})", orphan.IsSandbox ? "sandbox" : "container", orphan.Id,

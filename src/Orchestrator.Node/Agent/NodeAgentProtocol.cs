@@ -37,7 +37,8 @@ internal sealed record NodeAgentSettings(
 
 internal sealed record RuntimeProbed(string? Version, string? Error);
 
-internal sealed record ContainersListed(IReadOnlyList<RuntimeContainer> Containers);
+/// <summary>The orphan sweep's view of the runtime: every container of the node and the pods that have volumes on it.</summary>
+internal sealed record ContainersListed(IReadOnlyList<RuntimeContainer> Containers, IReadOnlyList<string>? VolumeOwners = null);
 
 internal sealed record OrphansRemoved(int Count);
 

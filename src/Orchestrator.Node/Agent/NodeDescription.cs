@@ -24,6 +24,10 @@ internal sealed class NodeDescription
     private readonly int _kubeletPort;
     private readonly string? _podCidr;
 
+    /// <summary>What the node offers pods (its capacity: nothing is reserved): the limits of a container without any,
+    /// for the downward API's resourceFieldRef.</summary>
+    public IReadOnlyDictionary<string, ResourceQuantity> Allocatable => _capacity;
+
     public NodeDescription(string name, string address, DateTime startedAt, int kubeletPort = 10250, string? podCidr = null)
     {
         _kubeletPort = kubeletPort;

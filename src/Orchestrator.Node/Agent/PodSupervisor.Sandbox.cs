@@ -24,6 +24,8 @@ internal sealed partial class PodSupervisor
     /// <summary>The pod's volumes are set up on the node (hostPath checks); the last failure reported, until then.</summary>
     private bool _volumesReady;
     private string? _volumeFailure;
+    private bool _volumesDue;
+    private DateTime _volumesRefreshed;
 
     /// <summary>Adoption: the newest running sandbox stays; any other (dead, duplicate) is removed.</summary>
     private async Task AdoptSandboxAsync(IReadOnlyList<RuntimeContainer> sandboxes)
@@ -98,8 +100,10 @@ internal sealed partial class PodSupervisor
         if (_volumesReady) return true;
         try
         {
-            await _runtime.PrepareVolumesAsync(_pod);
+            await _runtime.PrepareVolumesAsync(_pod, VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
             _volumesReady = true;
+            _volumesRefreshed = DateTime.UtcNow;
+            _volumesDue = false;
             _volumeFailure = null;
             return true;
         }
@@ -110,6 +114,31 @@ internal sealed partial class PodSupervisor
             return false;
         }
     }
+
+    /// <summary>While the pod runs, its configMap, secret, downwardAPI and projected volumes follow what they show (the
+    /// kubelet's periodic remount): when the pod or its configuration changed, and at least every
+    /// <see cref="VolumeRefreshInterval"/>. Only a changed payload is written (atomically); a failure is a FailedMount
+    /// event and the volume keeps its files.</summary>
+    private async Task RefreshVolumesAsync()
+    {
+        if (!_volumesReady && _sandbox is null) return; // set up with the sandbox
+        if (!(_pod.Spec.Volumes ?? []).Any(VolumeProjections.IsProjected)) return;
+        if (!_volumesDue && DateTime.UtcNow - _volumesRefreshed < VolumeRefreshInterval) return;
+        _volumesDue = false;
+        _volumesRefreshed = DateTime.UtcNow;
+        try
+        {
+            await _runtime.PrepareVolumesAsync(_pod, VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
+            _volumeFailure = null;
+        }
+        catch (VolumeSetupException e)
+        {
+            if (_volumeFailure != e.Message) Event(null, "Warning", "FailedMount", e.Message);
+            _volumeFailure = e.Message;
+        }
+    }
+
+    private static readonly TimeSpan VolumeRefreshInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>A pod that has finished for good (Succeeded, or Failed without restarts) keeps no network, like the
     /// kubelet's: its sandbox goes and its address returns to the node's range (a node's /24 would otherwise fill up

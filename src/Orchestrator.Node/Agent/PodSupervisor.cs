@@ -22,6 +22,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private readonly PodSupervisorSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, ContainerSlot> _slots = new();
+    private readonly PodSources _sources;
     private V1Pod _pod;
     private DateTime _startTime;
     private bool _adopted;
@@ -33,11 +34,12 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(V1Pod pod, IContainerRuntime runtime, PodSupervisorSettings settings) =>
-        Akka.Actor.Props.Create(() => new PodSupervisor(pod, runtime, settings));
+    public static Props Props(V1Pod pod, IContainerRuntime runtime, PodSupervisorSettings settings, PodSources? sources = null) =>
+        Akka.Actor.Props.Create(() => new PodSupervisor(pod, runtime, settings, sources ?? PodSources.None));
 
-    public PodSupervisor(V1Pod pod, IContainerRuntime runtime, PodSupervisorSettings settings)
+    public PodSupervisor(V1Pod pod, IContainerRuntime runtime, PodSupervisorSettings settings, PodSources sources)
     {
+        _sources = sources;
         _pod = pod;
         _runtime = runtime;
         _settings = settings;
@@ -48,6 +50,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         Receive<PodUpdated>(m =>
         {
             _pod = m.Pod;
+            _volumesDue = true; // its labels, or a ConfigMap or Secret it uses, may have changed
             Self.Tell(SyncPod.Instance);
         });
         Receive<ResendPodStatus>(_ =>
@@ -75,6 +78,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         {
             if (!_adopted) await AdoptAsync();
             // the sandbox first; then init containers run to completion, one after another, before any app container starts
+            await RefreshVolumesAsync();
             if (await EnsureSandboxAsync() && await SyncInitContainersAsync())
                 foreach (var spec in _pod.Spec.Containers)
                     await SyncContainerAsync(spec, Slot(spec.Name));
@@ -184,8 +188,9 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         string id;
         try
         {
+            var environment = ResolveEnvironment(spec);
             id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount,
-                _sandbox?.Id, _podIp));
+                _sandbox?.Id, _podIp) { Environment = environment });
         }
         catch (Exception e)
         {
@@ -217,6 +222,20 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         slot.ClearWaiting();
         slot.Current = await _runtime.InspectContainerAsync(id);
         if (slot.Current is { Running: true } started) TrackProbes(spec, slot, started);
+    }
+
+    /// <summary>The container's environment (the kubelet's makeEnvironmentVariables): ConfigMaps and Secrets from the
+    /// node's view, the downward API, the service variables. Keys envFrom skips are reported on the pod, as the kubelet
+    /// does; a missing reference throws <see cref="ContainerConfigException"/> (CreateContainerConfigError).</summary>
+    private List<string> ResolveEnvironment(V1Container spec)
+    {
+        var services = _sources.Services is { } directory && _pod.Spec.EnableServiceLinks != false
+            ? directory.EnvironmentFor(_pod.Metadata.NamespaceProperty ?? "default").ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+        var resolved = ContainerEnvironment.Resolve(_pod, spec,
+            new EnvironmentSources(_settings.NodeName, _settings.HostAddress, _podIp, _sources.Configs, services, _sources.Allocatable));
+        foreach (var warning in resolved.InvalidNameWarnings) Event(null, "Warning", "InvalidEnvironmentVariableNames", warning);
+        return resolved.AsDockerEnv();
     }
 
     /// <summary>The container exited and will be restarted: keep its last state, remove it, start the back-off.</summary>

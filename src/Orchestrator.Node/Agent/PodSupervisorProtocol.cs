@@ -31,6 +31,14 @@ internal sealed record ProbeTick
 /// <summary>A probe of one container instance finished (results for an instance that is gone are ignored).</summary>
 internal sealed record ProbeCompleted(string Container, string ContainerId, ProbeKind Kind, ProbeResult Result);
 
+/// <summary>What a pod's containers and volumes are made from besides its spec: the node's ConfigMaps and Secrets, its
+/// Services view (service variables) and its allocatable resources (resourceFieldRef without a limit).</summary>
+internal sealed record PodSources(Config.ConfigDirectory Configs, Services.ServiceDirectory? Services,
+    IReadOnlyDictionary<string, ResourceQuantity>? Allocatable)
+{
+    public static PodSources None { get; } = new(new Config.ConfigDirectory(), null, null);
+}
+
 internal sealed record PodSupervisorSettings(
     string NodeName,
     string HostAddress,

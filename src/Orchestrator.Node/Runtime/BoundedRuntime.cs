@@ -98,8 +98,11 @@ internal sealed class BoundedRuntime(IContainerRuntime inner, RuntimeLimits limi
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) =>
         Call("remove_volumes", t => inner.RemovePodVolumesAsync(podUid, t), ct);
 
-    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, CancellationToken ct = default) =>
-        Call("prepare_volumes", t => inner.PrepareVolumesAsync(pod, t), ct);
+    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
+        Call("list_volumes", inner.ListPodVolumeOwnersAsync, ct);
+
+    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default) =>
+        Call("prepare_volumes", t => inner.PrepareVolumesAsync(pod, projections, t), ct);
 
     /// <summary>Opening the stream has the deadline (the container's inspection); the copy lasts as long as the reader.</summary>
     public Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default) =>

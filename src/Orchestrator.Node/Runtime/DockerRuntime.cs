@@ -42,6 +42,8 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
     private readonly PodIpAllocator? _ips;
     /// <summary>One allocation at a time: reading the network's addresses and reserving one must not interleave.</summary>
     private readonly SemaphoreSlim _allocating = new(1, 1);
+    /// <summary>Mount points of the pods' projected volumes, by Docker volume name.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _projectedDirectories = new();
 
     public DockerRuntime(DockerRuntimeOptions options, ILogger<DockerRuntime> log, ServiceDirectory? services = null)
     {
@@ -171,6 +173,9 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             emptyDirs[volume.Name] = created.Mountpoint;
             EmptyDirs.SetUp(volume.Name, created.Mountpoint, request.Pod.Spec.SecurityContext?.FsGroup, _log);
         }
+        // configMap, secret, downwardAPI and projected volumes: the directories PrepareVolumesAsync filled, bound read-only
+        foreach (var volume in PodVolumes.ProjectedUsedBy(request.Pod, request.Container))
+            emptyDirs[volume.Name] = await ProjectedDirectoryAsync(request.Pod, volume.Name, ct);
         return await CreateReplacingAsync(BuildCreateParameters(request, image, emptyDirs), ct);
     }
 
@@ -185,10 +190,43 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         catch (DockerImageNotFoundException) { return ImageUser.Root; } // the create reports the missing image
     }
 
-    public Task PrepareVolumesAsync(V1Pod pod, CancellationToken ct = default)
+    public async Task PrepareVolumesAsync(V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default)
     {
         PodVolumes.SetUpHostPaths(pod);
-        return Task.CompletedTask;
+        foreach (var projection in projections)
+        {
+            var directory = await ProjectedDirectoryAsync(pod, projection.Name, ct);
+            if (HostFiles.TypeOf(directory) != HostFileType.Directory)
+                throw new VolumeSetupException(projection.Name, $"the volume's directory {directory} is not visible to the node");
+            if (projection.Tmpfs && HostMounts.EnsureTmpfs(directory) is { } failed) throw new VolumeSetupException(projection.Name, failed);
+            try
+            {
+                if (AtomicWriter.Write(directory, projection.Files, projection.FsGroup))
+                    _log.LogInformation("Wrote volume {Volume} of pod {Namespace}/{Pod}", projection.Name, pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                throw new VolumeSetupException(projection.Name, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The node directory of a pod's configMap/secret/downwardAPI/projected volume: a Docker volume named as an
+    /// emptyDir's (labelled with the pod, so it goes with the pod's volumes), its mount point remembered.</summary>
+    private async Task<string> ProjectedDirectoryAsync(V1Pod pod, string volume, CancellationToken ct)
+    {
+        var name = $"orch-{pod.Metadata.Uid}-{volume}";
+        if (_projectedDirectories.TryGetValue(name, out var known)) return known;
+        var created = await _client.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = name,
+            Labels = new Dictionary<string, string>
+            {
+                [ContainerLabels.Node] = _options.NodeName,
+                [ContainerLabels.PodUid] = pod.Metadata.Uid,
+            },
+        }, ct);
+        return _projectedDirectories[name] = created.Mountpoint;
     }
 
     private async Task<string> CreateReplacingAsync(CreateContainerParameters parameters, CancellationToken ct)
@@ -212,7 +250,7 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         IReadOnlyDictionary<string, string>? emptyDirs = null)
     {
         var c = r.Container;
-        var environment = WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress, r.PodIp));
+        var environment = r.Environment?.ToList() ?? WithServiceEnvironment(r.Pod, ContainerEnvironment.Resolve(r.Pod, c, r.NodeName, r.HostAddress, r.PodIp));
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in environment) variables[e.Split('=', 2)[0]] = e.Split('=', 2)[1];
         var hostConfig = new HostConfig
@@ -227,8 +265,9 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             Name = ContainerLabels.ContainerNameFor(r),
             Image = WithDefaultTag(c.Image),
             Env = environment,
-            Entrypoint = c.Command is { Count: > 0 } ? c.Command.ToList() : null,
-            Cmd = c.Args is { Count: > 0 } ? c.Args.ToList() : null,
+            // $(VAR) in command and args from the container's environment (the kubelet's ExpandContainerCommandAndArgs)
+            Entrypoint = c.Command is { Count: > 0 } ? c.Command.Select(a => ContainerEnvironment.Expand(a, variables)).ToList() : null,
+            Cmd = c.Args is { Count: > 0 } ? c.Args.Select(a => ContainerEnvironment.Expand(a, variables)).ToList() : null,
             WorkingDir = string.IsNullOrEmpty(c.WorkingDir) ? null : c.WorkingDir,
             Labels = ContainerLabels.For(r),
             Tty = c.Tty ?? false,
@@ -413,6 +452,18 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         public void Dispose() => stream.Dispose();
     }
 
+    public async Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default)
+    {
+        var volumes = await _client.Volumes.ListAsync(new VolumesListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{ContainerLabels.Node}={_options.NodeName}"] = true },
+            },
+        }, ct);
+        return (volumes.Volumes ?? []).Select(v => v.Labels is { } labels && labels.TryGetValue(ContainerLabels.PodUid, out var uid) ? uid : null).OfType<string>().Distinct().ToList();
+    }
+
     public async Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
     {
         var volumes = await _client.Volumes.ListAsync(new VolumesListParameters
@@ -428,6 +479,9 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         }, ct);
         foreach (var volume in volumes.Volumes ?? [])
         {
+            // a secret's tmpfs goes first: removing the directory under it would fail
+            if (!string.IsNullOrEmpty(volume.Mountpoint)) HostMounts.Unmount(volume.Mountpoint);
+            _projectedDirectories.TryRemove(volume.Name, out _);
             try { await _client.Volumes.RemoveAsync(volume.Name, force: true, ct); }
             catch (DockerApiException e) { _log.LogWarning("Removing volume {Volume} failed: {Message}", volume.Name, e.Message); }
         }

@@ -45,11 +45,17 @@ internal interface IContainerRuntime
     Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default);
 
     /// <summary>Sets the pod's volumes up on the node before its sandbox runs, as the kubelet's volume manager does:
-    /// hostPath type checks (creating a DirectoryOrCreate or FileOrCreate path). Throws <see cref="VolumeSetupException"/>
-    /// naming the volume that cannot be set up.</summary>
-    Task PrepareVolumesAsync(V1Pod pod, CancellationToken ct = default);
+    /// hostPath type checks (creating a DirectoryOrCreate or FileOrCreate path), and the files of its configMap, secret,
+    /// downwardAPI and projected volumes (<paramref name="projections"/>, written atomically; secret and projected ones
+    /// on a tmpfs). Called again while the pod runs, so a changed ConfigMap or Secret reaches the volume; an unchanged
+    /// payload writes nothing. Throws <see cref="VolumeSetupException"/> naming the volume that cannot be set up.</summary>
+    Task PrepareVolumesAsync(V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default);
 
-    /// <summary>Removes the pod's emptyDir volumes (after its containers are gone); missing ones are fine.</summary>
+    /// <summary>The uids of the pods that have volumes on this node (emptyDir, configMap, secret, …): the orphan sweep
+    /// removes those of pods no longer here (deleted while the node was down).</summary>
+    Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default);
+
+    /// <summary>Removes the pod's volumes (after its containers are gone; a secret's tmpfs unmounted first); missing ones are fine.</summary>
     Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default);
 
     /// <summary>Copies the container's output (stdout and stderr interleaved) to <paramref name="output"/>; with
@@ -119,7 +125,15 @@ internal sealed record RuntimeContainer(
 /// container joins that sandbox's network namespace and <paramref name="PodIp"/> is the sandbox's address
 /// (status.podIP in the downward API); without, it gets a network of its own (runtime tests).</summary>
 internal sealed record ContainerRequest(V1Pod Pod, V1Container Container, string NodeName, string HostAddress, int RestartCount,
-    string? SandboxId = null, string? PodIp = null);
+    string? SandboxId = null, string? PodIp = null)
+{
+    /// <summary>The container's whole environment as NAME=value, resolved by the pod's supervisor (ConfigMaps, Secrets,
+    /// downward API, service variables); null: made from the spec alone, with the service variables (runtime tests).</summary>
+    public IReadOnlyList<string>? Environment { get; init; }
+
+    /// <summary>Names only: the environment may hold Secret values.</summary>
+    public override string ToString() => $"ContainerRequest {{ Pod = {Pod.Metadata.NamespaceProperty}/{Pod.Metadata.Name}, Container = {Container.Name}, RestartCount = {RestartCount} }}";
+}
 
 /// <summary>What the runtime needs to run a pod's sandbox; <paramref name="Attempt"/> counts the pod's sandboxes (0, 1, …).</summary>
 internal sealed record SandboxRequest(V1Pod Pod, string NodeName, string HostAddress, int Attempt);

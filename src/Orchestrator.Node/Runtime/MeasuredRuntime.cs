@@ -39,8 +39,11 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
     public Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("exec_sync", () => inner.ExecAsync(containerId, command, ct));
 
-    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, CancellationToken ct = default) =>
-        NodeMetrics.RuntimeOperation("prepare_volumes", () => inner.PrepareVolumesAsync(pod, ct));
+    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("list_volumes", () => inner.ListPodVolumeOwnersAsync(ct));
+
+    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("prepare_volumes", () => inner.PrepareVolumesAsync(pod, projections, ct));
 
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("remove_volumes", () => inner.RemovePodVolumesAsync(podUid, ct));

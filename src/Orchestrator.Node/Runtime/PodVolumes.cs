@@ -8,7 +8,9 @@ namespace Orchestrator.Node.Runtime;
 /// the pod share it and it outlives container restarts, like the kubelet's per-pod directory), mounted without Docker's
 /// copy of the image's files (an emptyDir starts empty), or a tmpfs for <c>medium: Memory</c>. Each mount honours
 /// <c>readOnly</c>, <c>mountPropagation</c> and <c>subPath</c>/<c>subPathExpr</c> (<see cref="SubPaths"/>). Other volume
-/// kinds are not served yet and their mounts are skipped.
+/// kinds are not served yet and their mounts are skipped. configMap, secret, downwardAPI and projected volumes are binds
+/// of the directories <see cref="AtomicWriter"/> fills, always read-only; a subPath into one binds the file it resolves to
+/// (which, as in Kubernetes, no longer follows updates).
 /// </summary>
 internal static class PodVolumes
 {
@@ -16,6 +18,10 @@ internal static class PodVolumes
 
     public static IEnumerable<V1Volume> EmptyDirsUsedBy(V1Pod pod, V1Container container) =>
         Mounted(pod, container).Select(m => m.Volume).Where(v => v.EmptyDir is not null && v.EmptyDir.Medium != "Memory").DistinctBy(v => v.Name);
+
+    /// <summary>The configMap, secret, downwardAPI and projected volumes the container mounts.</summary>
+    public static IEnumerable<V1Volume> ProjectedUsedBy(V1Pod pod, V1Container container) =>
+        Mounted(pod, container).Select(m => m.Volume).Where(VolumeProjections.IsProjected).DistinctBy(v => v.Name);
 
     /// <summary>Sets up the pod's hostPath volumes (before its sandbox).</summary>
     public static void SetUpHostPaths(V1Pod pod)
@@ -33,10 +39,15 @@ internal static class PodVolumes
         var binds = new List<string>();
         foreach (var (mount, volume) in Mounted(pod, container))
         {
-            if (volume.HostPath is null && volume.EmptyDir is not { Medium: not "Memory" }) continue;
+            var projected = VolumeProjections.IsProjected(volume);
+            if (volume.HostPath is null && volume.EmptyDir is not { Medium: not "Memory" } && !projected) continue;
             var subPath = SubPathOf(mount, environment ?? new Dictionary<string, string>());
             string source;
-            if (subPath.Length == 0)
+            if (subPath.Length == 0 && projected)
+                source = emptyDirPaths?.TryGetValue(volume.Name, out var projectedDir) == true
+                    ? projectedDir
+                    : throw new ContainerConfigException($"volume \"{volume.Name}\" of container \"{container.Name}\" is not set up");
+            else if (subPath.Length == 0)
                 source = volume.HostPath is { } hostPath ? hostPath.Path : EmptyDirName(pod, volume);
             else
             {
@@ -46,7 +57,8 @@ internal static class PodVolumes
                 source = SubPaths.Prepare(volumePath, subPath, mount.Name, container.Name);
             }
             var options = new List<string>();
-            if (mount.ReadOnlyProperty == true) options.Add("ro");
+            // the kubelet mounts configMap, secret, downwardAPI and projected volumes read-only whatever the mount says
+            if (mount.ReadOnlyProperty == true || projected) options.Add("ro");
             if (CheckRecursiveReadOnly(mount) is { } rro) throw new ContainerConfigException(rro);
             // a named volume: no copy of the image's files into it; a bind: the mount's propagation
             if (volume.EmptyDir is not null && subPath.Length == 0) options.Add("nocopy");

@@ -24,6 +24,18 @@ public sealed record NodeHeartbeat(string NodeName, V1NodeStatus Status) : INode
 /// registration. Generation grows with each send so a node can drop stale sets.</summary>
 public sealed record DesiredPodsChanged(string NodeName, long Generation, IReadOnlyList<V1Pod> Pods) : INodeProtocolMessage;
 
+/// <summary>Master → node: the ConfigMaps and Secrets the node's pods reference — those only, as the Node authorizer
+/// lets a kubelet read — whole, sent before every <see cref="DesiredPodsChanged"/> (the same channel keeps the order, so a
+/// node never sees a pod before its configuration) and whenever one of them changes. A referenced object that does not
+/// exist is absent from the lists. Generation grows with each send, as for pods.</summary>
+public sealed record PodConfigChanged(string NodeName, long Generation, IReadOnlyList<V1ConfigMap> ConfigMaps, IReadOnlyList<V1Secret> Secrets)
+    : INodeProtocolMessage
+{
+    /// <summary>Names only: Secret values never reach a log.</summary>
+    public override string ToString() =>
+        $"PodConfigChanged {{ NodeName = {NodeName}, Generation = {Generation}, ConfigMaps = {ConfigMaps.Count}, Secrets = {Secrets.Count} }}";
+}
+
 /// <summary>Node → master: the observed status of one pod, written by the master to pods/status.</summary>
 public sealed record PodStatusReported(string NodeName, string Namespace, string Name, string Uid, V1PodStatus Status)
     : INodeProtocolMessage;

@@ -37,6 +37,9 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     {
         var (_, agent) = Registered("node1");
 
+        var config = agent.ExpectMsg<PodConfigChanged>(); // before the pods, on the same channel
+        Assert.Empty(config.ConfigMaps);
+        Assert.Empty(config.Secrets);
         Assert.Empty(agent.ExpectMsg<DesiredPodsChanged>().Pods);
         var services = agent.ExpectMsg<ServicesChanged>();
         Assert.Contains(services.Services, s => s.Metadata.Name == "kubernetes");
@@ -109,6 +112,84 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         Write(new DeleteObject(new ResourceKey("pods", "default", "web-1")));
         var emptied = agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 0);
         Assert.True(emptied.Generation > next.Generation);
+    }
+
+    private static V1Pod PodUsingConfig(string name, string nodeName)
+    {
+        var pod = Pod(name, App("web"), nodeName: nodeName);
+        pod.Spec.Containers[0].Env =
+        [
+            new V1EnvVar { Name = "A", ValueFrom = new V1EnvVarSource { ConfigMapKeyRef = new V1ConfigMapKeySelector { Name = "settings", Key = "a" } } },
+            new V1EnvVar { Name = "P", ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = "db", Key = "password" } } },
+        ];
+        pod.Spec.Volumes =
+        [
+            new V1Volume { Name = "tls", Secret = new V1SecretVolumeSource { SecretName = "tls" } },
+            new V1Volume
+            {
+                Name = "all", Projected = new V1ProjectedVolumeSource
+                {
+                    Sources = [new V1VolumeProjection { ConfigMap = new V1ConfigMapProjection { Name = "extra" } }],
+                },
+            },
+        ];
+        return pod;
+    }
+
+    private static V1ConfigMap ConfigMap(string name, string ns = "default", string value = "1") => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Data = new Dictionary<string, string> { ["a"] = value },
+    };
+
+    private static V1Secret Secret(string name, string ns = "default") => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+        Data = new Dictionary<string, byte[]> { ["password"] = "s3cret"u8.ToArray() },
+    };
+
+    [Fact]
+    public void A_node_gets_the_config_maps_and_secrets_its_pods_reference_and_no_others_before_the_pods()
+    {
+        Seed(ConfigMap("settings"));
+        Seed(ConfigMap("extra"));
+        Seed(ConfigMap("unrelated"));
+        Seed(Secret("db"));
+        Seed(Secret("tls"));
+        Seed(Secret("not-mine"));
+        Seed(new V1Namespace { Metadata = new V1ObjectMeta { Name = "other" } });
+        Seed(Secret("db", "other"));
+        var (_, agent) = Registered("node1");
+        agent.FishForMessage<DesiredPodsChanged>(_ => true);
+
+        Seed(PodUsingConfig("web-1", "node1"));
+
+        var config = agent.FishForMessage<PodConfigChanged>(m => m.Secrets.Count > 0);
+        Assert.Equal(["extra", "settings"], config.ConfigMaps.Select(c => c.Metadata.Name).Order());
+        Assert.Equal(["default/db", "default/tls"], config.Secrets.Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}").Order());
+        Assert.Equal("s3cret"u8.ToArray(), config.Secrets.Single(s => s.Metadata.Name == "db").Data["password"]);
+        var pods = agent.ExpectMsg<DesiredPodsChanged>();
+        Assert.Single(pods.Pods);
+        Assert.True(pods.Generation > config.Generation);
+        Assert.DoesNotContain("s3cret", config.ToString());
+    }
+
+    [Fact]
+    public void A_changed_config_map_is_sent_again_to_the_nodes_whose_pods_use_it()
+    {
+        Seed(ConfigMap("settings"));
+        var (_, agent) = Registered("node1");
+        Seed(PodUsingConfig("web-1", "node1"));
+        agent.FishForMessage<PodConfigChanged>(m => m.ConfigMaps.Count == 1);
+
+        var changed = Find<V1ConfigMap>("settings")!;
+        changed.Data["a"] = "2";
+        Write(new UpdateObject("configmaps", changed));
+
+        agent.FishForMessage<PodConfigChanged>(m => m.ConfigMaps.Any(c => c.Data["a"] == "2"));
+        agent.ExpectMsg<DesiredPodsChanged>();
+
+        Seed(Secret("db")); // created after the pod: it reaches the node too
+        agent.FishForMessage<PodConfigChanged>(m => m.Secrets.Any(s => s.Metadata.Name == "db"));
     }
 
     [Fact]

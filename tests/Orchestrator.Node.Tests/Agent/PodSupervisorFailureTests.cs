@@ -104,8 +104,9 @@ public sealed class PodSupervisorFailureTests : TestKit
             Hung ? Task.FromException<ContainerObservation?>(new RuntimeTimeoutException("container_status", TimeSpan.FromMilliseconds(100)))
                  : inner.InspectContainerAsync(containerId, ct);
         public Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default) => inner.ExecAsync(containerId, command, ct);
-        public Task PrepareVolumesAsync(V1Pod pod, CancellationToken ct = default) => inner.PrepareVolumesAsync(pod, ct);
+        public Task PrepareVolumesAsync(V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default) => inner.PrepareVolumesAsync(pod, projections, ct);
         public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) => inner.RemovePodVolumesAsync(podUid, ct);
+        public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) => inner.ListPodVolumeOwnersAsync(ct);
         public Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default) => inner.StreamLogsAsync(containerId, request, output, ct);
         public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) => inner.StartExecAsync(containerId, start, ct);
     }

@@ -20,8 +20,9 @@ public sealed class BoundedRuntimeTests
         public Task RemoveContainerAsync(string containerId, CancellationToken ct = default) => Never<bool>();
         public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) => Never<ContainerObservation?>();
         public Task<ExecResult> ExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken ct = default) => Never<ExecResult>();
-        public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, CancellationToken ct = default) => Never<bool>();
+        public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default) => Never<bool>();
         public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) => Never<bool>();
+        public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) => Never<IReadOnlyList<string>>();
         public Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default) => Never<bool>();
         public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) => Never<IExecSession>();
     }

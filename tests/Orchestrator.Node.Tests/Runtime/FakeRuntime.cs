@@ -166,13 +166,31 @@ internal sealed class FakeRuntime : IContainerRuntime
             : Task.FromException<ExecResult>(new InvalidOperationException($"container {containerId} is not running"));
     }
 
-    public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default) => Task.CompletedTask;
+    /// <summary>Pods with volumes on the node: those a supervisor prepared, and any a test plants; removal takes them out.</summary>
+    public ConcurrentDictionary<string, bool> VolumeOwners { get; } = new();
+
+    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<string>>(VolumeOwners.Keys.ToList());
+
+    public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
+    {
+        VolumeOwners.TryRemove(podUid, out _);
+        return Task.CompletedTask;
+    }
 
     /// <summary>When set, setting up the pod's volumes fails with it (a hostPath of the wrong type).</summary>
     public VolumeSetupException? VolumeFailure { get; set; }
 
-    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, CancellationToken ct = default) =>
-        VolumeFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
+    /// <summary>The newest projected volumes each pod's supervisor asked for, by pod uid.</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<ProjectedVolume>> Projections { get; } = new();
+
+    public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default)
+    {
+        if (VolumeFailure is { } failure) return Task.FromException(failure);
+        Projections[pod.Metadata.Uid] = projections;
+        VolumeOwners[pod.Metadata.Uid] = true;
+        return Task.CompletedTask;
+    }
 
     /// <summary>When set, creating a container fails with what it returns for the request (null: created).</summary>
     public Func<ContainerRequest, Exception?>? CreateFailure { get; set; }

@@ -36,8 +36,11 @@ public sealed class PodVolumesTests
     [Fact]
     public void EmptyDir_is_a_per_pod_docker_volume_and_hostPath_a_bind()
     {
-        // an emptyDir starts empty: no copy of the image's files into it
-        Assert.Equal(["orch-uid-1-scratch:/scratch:nocopy", "/var/log:/logs:ro"], PodVolumes.Binds(Pod(), Container));
+        // an emptyDir starts empty: no copy of the image's files into it; a configMap volume is its directory, read-only
+        var projected = new Dictionary<string, string> { ["cm"] = "/volumes/orch-uid-1-cm/_data" };
+        Assert.Equal(["orch-uid-1-scratch:/scratch:nocopy", "/var/log:/logs:ro", "/volumes/orch-uid-1-cm/_data:/config:ro"],
+            PodVolumes.Binds(Pod(), Container, projected));
+        Assert.Equal(["cm"], PodVolumes.ProjectedUsedBy(Pod(), Container).Select(v => v.Name));
         Assert.Equal(["scratch"], PodVolumes.EmptyDirsUsedBy(Pod(), Container).Select(v => v.Name));
     }
 

@@ -91,3 +91,27 @@ public sealed class SandboxParametersTests : IDisposable
         Assert.Equal(["80/tcp", "9090/tcp"], p.ExposedPorts.Keys.Order());
     }
 }
+
+/// <summary>The container's resolved environment as Docker gets it, and $(VAR) in its command and args.</summary>
+public sealed class ContainerEnvironmentParametersTests : IDisposable
+{
+    private readonly DockerRuntime _runtime = new(new DockerRuntimeOptions("unix:///var/run/docker.sock", "node-a", "orchestrator", "127.0.0.1"),
+        NullLogger<DockerRuntime>.Instance);
+
+    public void Dispose() => _runtime.Dispose();
+
+    [Fact]
+    public void The_supervisors_environment_is_used_and_expands_command_and_args()
+    {
+        var pod = TestPods.Pod("web-1");
+        var c = pod.Spec.Containers[0];
+        c.Command = ["sh", "-c", "echo $(MODE) $(MISSING)"];
+        c.Args = ["--mode=$(MODE)", "$$(MODE)"];
+
+        var p = _runtime.BuildCreateParameters(new ContainerRequest(pod, c, "node-a", "127.0.0.1", 0) { Environment = ["MODE=fast"] });
+
+        Assert.Equal(["MODE=fast"], p.Env);
+        Assert.Equal(["sh", "-c", "echo fast $(MISSING)"], p.Entrypoint);
+        Assert.Equal(["--mode=fast", "$(MODE)"], p.Cmd);
+    }
+}

@@ -20,6 +20,7 @@ internal static class PodSpecs
         spec.TerminationGracePeriodSeconds ??= 30;
         spec.SecurityContext ??= new V1PodSecurityContext();
         spec.EnableServiceLinks ??= true;
+        PodConfigRules.Default(spec);
         foreach (var c in (spec.InitContainers ?? []).Concat(spec.Containers ?? []))
         {
             if (c.Image is not null) c.ImagePullPolicy ??= PullPolicyFor(c.Image);
@@ -50,6 +51,7 @@ internal static class PodSpecs
         ValidateContainers(spec.InitContainers, $"{path}.initContainers", causes);
         ValidateContainers(spec.Containers, $"{path}.containers", causes);
         PodHostAccess.Validate(spec, path, causes);
+        PodConfigRules.ValidateVolumes(spec.Volumes, $"{path}.volumes", causes);
 
         var allowed = allowedRestartPolicies ?? RestartPolicies;
         if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))
@@ -74,6 +76,7 @@ internal static class PodSpecs
                 if (!names.Add(c.Name)) causes.Add(FieldErrors.Duplicate($"{at}.name", c.Name));
             }
             if (string.IsNullOrWhiteSpace(c.Image)) causes.Add(FieldErrors.Required($"{at}.image"));
+            PodConfigRules.ValidateContainer(c, at, causes);
             if (c.ImagePullPolicy is { } pull && !PullPolicies.Contains(pull))
                 causes.Add(FieldErrors.NotSupported($"{at}.imagePullPolicy", pull, PullPolicies));
             var portNames = new HashSet<string>();
