@@ -30,5 +30,10 @@ internal static class ControllersHosting
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
         system.ActorOf(Rbac.RbacBootstrapController.Props(store), "rbac-bootstrap");
         system.ActorOf(Rbac.ClusterRoleAggregationController.Props(store, resync), "clusterrole-aggregation-controller");
+        system.ActorOf(JobController.Props(store, resync), "job-controller");
+        system.ActorOf(CronJobController.Props(store, resync), "cronjob-controller");
+        system.ActorOf(DaemonSetController.Props(store, resync), "daemonset-controller");
+        system.ActorOf(StatefulSetController.Props(store, resync), "statefulset-controller");
+        system.ActorOf(DisruptionController.Props(store, resync), "disruption-controller");
     }
 }

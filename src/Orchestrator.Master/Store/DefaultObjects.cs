@@ -28,4 +28,23 @@ internal static class DefaultObjects
             Ports = [new V1ServicePort { Name = "https", Port = 443, Protocol = "TCP", TargetPort = 6443 }],
         },
     };
+
+    /// <summary>The priority classes every cluster has (Kubernetes' SystemPriorityClasses, created by the API server's
+    /// bootstrap hook): system-node-critical and system-cluster-critical.</summary>
+    public static IReadOnlyList<V1PriorityClass> SystemPriorityClasses() =>
+    [
+        PriorityClass("system-node-critical", 2_000_001_000, "Used for system critical pods that must not be moved from their current node."),
+        PriorityClass("system-cluster-critical", 2_000_000_000,
+            "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."),
+    ];
+
+    private static V1PriorityClass PriorityClass(string name, int value, string description) => new()
+    {
+        ApiVersion = "scheduling.k8s.io/v1",
+        Kind = "PriorityClass",
+        Metadata = new V1ObjectMeta { Name = name },
+        Value = value,
+        Description = description,
+        PreemptionPolicy = "PreemptLowerPriority",
+    };
 }

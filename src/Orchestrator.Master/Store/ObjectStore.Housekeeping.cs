@@ -19,7 +19,7 @@ internal sealed partial class ObjectStore
     /// <summary>
     /// The objects every cluster has (kube-apiserver keeps the system namespaces and the "kubernetes" Service in
     /// place the same way): created, as ordinary writes, whenever they are missing and the journal takes writes.
-    /// The namespaces go first because the Service needs "default".
+    /// The namespaces go first because the Service needs "default"; then the system priority classes.
     /// </summary>
     private void SeedDefaults()
     {
@@ -29,6 +29,10 @@ internal sealed partial class ObjectStore
         Write(Internal("Creating the kubernetes Service", () => _state.Get("services", "default", "kubernetes") is not null
             ? new WritePlan([], null)
             : _planner.PlanCreate("services", DefaultObjects.KubernetesService())));
+        if (_catalog.Find("priorityclasses") is not null)
+            Write(Internal("Creating the system priority classes", () => WritePlanner.Merge(DefaultObjects.SystemPriorityClasses()
+                .Where(pc => _state.Get("priorityclasses", null, pc.Metadata.Name) is null)
+                .Select(pc => _planner.PlanCreate("priorityclasses", pc)))));
     }
 
     /// <summary>Deletes the events whose TTL has passed (at most 500 per journal write), as etcd's leases do.</summary>

@@ -22,6 +22,7 @@ internal sealed class FieldSelector
     private static readonly Dictionary<string, string> Aliases = new()
     {
         ["source"] = "source.component",
+        ["status.successful"] = "status.succeeded", // Jobs
     };
 
     public IReadOnlyList<Requirement> Requirements { get; }
@@ -92,7 +93,12 @@ internal sealed class FieldSelector
         };
     }
 
-    private static string DefaultFor(string path) => path is "spec.hostNetwork" or "spec.unschedulable" ? "false" : "";
+    private static string DefaultFor(string path) => path switch
+    {
+        "spec.hostNetwork" or "spec.unschedulable" => "false",
+        "status.succeeded" => "0",
+        _ => "",
+    };
 
     private static IEnumerable<string> SplitUnescaped(string text, char separator)
     {

@@ -82,7 +82,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
                     case WatchStarted started:
                         lastVersion = Math.Max(lastVersion, started.ResourceVersion);
                         break;
-                    case ObjectChanged changed when changed.Resource == storeName:
+                    case ObjectChanged stored when stored.Resource == storeName:
+                        var changed = ObjectStoreClient.FromStorage(resource, stored);
                         lastVersion = Math.Max(lastVersion, changed.ResourceVersion);
                         if (Filter(changed, query, matching) is { } type) await WriteEventAsync(type, changed.Object);
                         break;

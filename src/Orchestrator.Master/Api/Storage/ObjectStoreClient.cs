@@ -31,12 +31,30 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         }
     }
 
-    public async Task<object> AskAsync(object message, CancellationToken cancellationToken)
+    /// <summary>Asks the store. For a served version that is not stored (<see cref="ResourceDescription.Conversion"/>), the
+    /// objects of writes are converted to the storage version and those of the answers back.</summary>
+    public async Task<object> AskAsync(object message, CancellationToken cancellationToken, ResourceDescription? resource = null)
     {
         var store = await StoreAsync(cancellationToken);
+        var conversion = resource?.Conversion;
+        if (conversion is not null)
+            message = message switch
+            {
+                CreateObject c => c with { Object = conversion.ToStorage(c.Object) },
+                UpdateObject u => u with { Object = conversion.ToStorage(u.Object) },
+                _ => message,
+            };
         try
         {
-            return await store.Ask<object>(message, Timeout, cancellationToken);
+            var reply = await store.Ask<object>(message, Timeout, cancellationToken);
+            return conversion is null
+                ? reply
+                : reply switch
+                {
+                    ObjectStored stored => new ObjectStored(conversion.FromStorage(stored.Object)),
+                    ObjectsListed listed => listed with { Items = listed.Items.Select(conversion.FromStorage).ToList() },
+                    _ => reply,
+                };
         }
         catch (AskTimeoutException)
         {
@@ -47,7 +65,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     /// <summary>Asks for one object; a <see cref="StoreFailed"/> becomes an <see cref="ApiException"/>.</summary>
     public async Task<IKubernetesObject<V1ObjectMeta>> ObjectAsync(object message, ResourceDescription resource, string? name,
         CancellationToken cancellationToken) =>
-        await AskAsync(message, cancellationToken) switch
+        await AskAsync(message, cancellationToken, resource) switch
         {
             ObjectStored stored => stored.Object,
             StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, name),
@@ -55,7 +73,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         };
 
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken) =>
-        await AskAsync(new ListObjects(resource.StoreName, @namespace), cancellationToken) switch
+        await AskAsync(new ListObjects(resource.StoreName, @namespace), cancellationToken, resource) switch
         {
             ObjectsListed listed => listed,
             StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, null),
@@ -65,4 +83,8 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ResourceDescription resource, string? @namespace, string name,
         CancellationToken cancellationToken) =>
         ObjectAsync(new GetObject(ResourceKey.Of(resource, @namespace, name)), resource, name, cancellationToken);
+
+    /// <summary>A change of the store as a watcher of <paramref name="resource"/>'s version sees it.</summary>
+    public static ObjectChanged FromStorage(ResourceDescription resource, ObjectChanged change) =>
+        resource.Conversion is { } conversion ? change with { Object = conversion.FromStorage(change.Object) } : change;
 }

@@ -46,6 +46,10 @@ internal sealed record ResourceDescription : IStoredResource
     /// <summary>Whether objects are stored in this version (one per store name); other served versions are converted.</summary>
     public bool Storage { get; init; } = true;
 
+    /// <summary>For a served version that is not stored (<see cref="Storage"/> false) and whose type differs from the
+    /// storage version's: how its objects convert to and from the stored ones.</summary>
+    public IVersionConverter? Conversion { get; init; }
+
     /// <summary>The columns of <c>kubectl get</c>: the kind's printer, or NAME and AGE.</summary>
     public ITablePrinter Printer { get; init; } = DefaultTablePrinter.Instance;
 

@@ -1,10 +1,14 @@
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Kinds.Apps;
 using Orchestrator.Master.Registry.Kinds.Authorization;
+using Orchestrator.Master.Registry.Kinds.Autoscaling;
+using Orchestrator.Master.Registry.Kinds.Batch;
 using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
+using Orchestrator.Master.Registry.Kinds.Policy;
+using Orchestrator.Master.Registry.Kinds.Scheduling;
 using Orchestrator.Master.Registry.Kinds.Rbac;
 using Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
 using Orchestrator.Master.Registry.Kinds.ApiRegistration;
@@ -25,6 +29,11 @@ internal static class BuiltInResources
         .. EventsResources.All,
         .. DiscoveryResources.All,
         .. CoordinationResources.All,
+        .. QuotaResources.All,
+        .. BatchResources.All,
+        .. AutoscalingResources.All,
+        .. PolicyResources.All,
+        .. SchedulingResources.All,
         .. RbacResources.All,
         .. AuthorizationResources.All,
         .. PersistentVolumeResources.All,

@@ -27,5 +27,27 @@ internal static class AppsResources
         ProtobufMessage = "k8s.io.api.apps.v1.ReplicaSet",
     };
 
-    public static IReadOnlyList<ResourceDescription> All => [Deployments, ReplicaSets];
+    public static readonly ResourceDescription DaemonSets = new()
+    {
+        Group = "apps", Version = "v1", Resource = "daemonsets", Kind = "DaemonSet", Namespaced = true,
+        ObjectType = typeof(V1DaemonSet), Strategy = new DaemonSetStrategy(), Printer = new DaemonSetTablePrinter(),
+        ShortNames = ["ds"], Categories = ["all"], Subresources = [SubresourceDescription.Status("DaemonSet")],
+    };
+
+    public static readonly ResourceDescription StatefulSets = new()
+    {
+        Group = "apps", Version = "v1", Resource = "statefulsets", Kind = "StatefulSet", Namespaced = true,
+        ObjectType = typeof(V1StatefulSet), Strategy = new StatefulSetStrategy(), Printer = new StatefulSetTablePrinter(),
+        ShortNames = ["sts"], Categories = ["all"],
+        Subresources = [SubresourceDescription.Status("StatefulSet"), SubresourceDescription.ScaleOf(ReplicasScale)],
+    };
+
+    public static readonly ResourceDescription ControllerRevisions = new()
+    {
+        Group = "apps", Version = "v1", Resource = "controllerrevisions", Kind = "ControllerRevision", Namespaced = true,
+        ObjectType = typeof(V1ControllerRevision), Strategy = new ControllerRevisionStrategy(),
+        Printer = new ControllerRevisionTablePrinter(),
+    };
+
+    public static IReadOnlyList<ResourceDescription> All => [Deployments, ReplicaSets, DaemonSets, StatefulSets, ControllerRevisions];
 }
