@@ -139,8 +139,12 @@ internal sealed partial class DockerRuntime
             if (!list.Any(b => b.HostPort == hostPort)) // two containers may declare the same port
                 list.Add(new PortBinding { HostIP = hostAddress, HostPort = hostPort });
         }
-        var podName = pod.Metadata.Name;
+        // the kubelet's hostname: spec.hostname, else the pod's name (cut to 63 characters); with spec.subdomain the
+        // pod's fully qualified name is hostname.subdomain.namespace.svc.cluster.local
+        var podName = pod.Spec?.Hostname is { Length: > 0 } hostname ? hostname : pod.Metadata.Name;
         parameters.Hostname = podName.Length > 63 ? podName[..63].TrimEnd('-', '.') : podName;
+        if (pod.Spec?.Subdomain is { Length: > 0 } subdomain)
+            parameters.Domainname = $"{subdomain}.{pod.Metadata.NamespaceProperty ?? "default"}.svc.cluster.local";
         parameters.ExposedPorts = exposed;
         parameters.HostConfig.PortBindings = bindings;
         ApplyDns(pod, parameters.HostConfig);

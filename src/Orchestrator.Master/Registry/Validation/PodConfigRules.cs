@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Validation;
 
@@ -86,6 +87,7 @@ internal static class PodConfigRules
         {
             var volume = volumes![i];
             var path = $"{at}[{i}]";
+            ValidateVolumeType(volume, path, causes);
             if (volume.ConfigMap is { } cm)
             {
                 if (string.IsNullOrEmpty(cm.Name)) causes.Add(FieldErrors.Required($"{path}.configMap.name"));
@@ -105,6 +107,23 @@ internal static class PodConfigRules
             }
             if (volume.Projected is { } projected) ValidateProjected(projected, $"{path}.projected", causes);
         }
+    }
+
+    /// <summary>The volume types the nodes mount; any other is refused rather than skipped by the node.</summary>
+    private static readonly HashSet<string> MountedTypes = ["emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected"];
+
+    /// <summary>Exactly one volume source, as Kubernetes requires, and one these nodes mount.</summary>
+    private static void ValidateVolumeType(V1Volume volume, string path, List<StoreErrorCause> causes)
+    {
+        var types = ((System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(KubeObjects.Serialize(volume))!)
+            .Where(kv => kv.Key != "name" && kv.Value is not null).Select(kv => kv.Key).ToList();
+        if (types.Count == 0)
+            causes.Add(FieldErrors.Required(path, "must specify a volume type"));
+        else if (types.Count > 1)
+            causes.Add(FieldErrors.Forbidden($"{path}.{types[1]}", "may not specify more than 1 volume type"));
+        else if (!MountedTypes.Contains(types[0]))
+            causes.Add(FieldErrors.Forbidden($"{path}.{types[0]}",
+                $"{types[0]} volumes are not supported by this cluster's nodes (supported: {string.Join(", ", MountedTypes)})"));
     }
 
     private static void ValidateProjected(V1ProjectedVolumeSource projected, string path, List<StoreErrorCause> causes)

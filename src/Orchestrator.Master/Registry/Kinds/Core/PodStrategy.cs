@@ -21,8 +21,48 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
         PodHostAccess.DefaultPod(pod.Spec);
     }
 
-    protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes) =>
+    protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
         PodSpecs.Validate(pod.Spec, "spec", causes);
+        AdmitRuntimeClass(pod, context, causes);
+    }
+
+    /// <summary>The handlers these nodes run: Docker's default runtime.</summary>
+    private static readonly string[] Handlers = ["runc"];
+
+    /// <summary>The RuntimeClass admission of kube-apiserver for a new pod: the class must exist, its scheduling
+    /// constraints join the pod's; and its handler must be one the nodes have (rather than ignored by them).</summary>
+    private static void AdmitRuntimeClass(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        if (pod.Spec?.RuntimeClassName is not { Length: > 0 } name || pod.Metadata.ResourceVersion is { Length: > 0 }) return;
+        var runtimeClass = context.List("runtimeclasses").OfType<V1RuntimeClass>().FirstOrDefault(r => r.Metadata.Name == name);
+        if (runtimeClass is null)
+        {
+            causes.Add(FieldErrors.Forbidden("spec.runtimeClassName", $"pod rejected: RuntimeClass \"{name}\" not found"));
+            return;
+        }
+        if (!Handlers.Contains(runtimeClass.Handler))
+            causes.Add(FieldErrors.Forbidden("spec.runtimeClassName",
+                $"RuntimeClass \"{name}\" has handler \"{runtimeClass.Handler}\", which this cluster's nodes do not run (they run: {string.Join(", ", Handlers)})"));
+        if (runtimeClass.Overhead?.PodFixed is { Count: > 0 })
+            causes.Add(FieldErrors.Forbidden("spec.overhead", $"RuntimeClass \"{name}\" sets a pod overhead, which this cluster's scheduler does not count"));
+        if (runtimeClass.Scheduling is { } scheduling)
+        {
+            foreach (var (key, value) in scheduling.NodeSelector ?? new Dictionary<string, string>())
+            {
+                pod.Spec.NodeSelector ??= new Dictionary<string, string>();
+                if (pod.Spec.NodeSelector.TryGetValue(key, out var existing) && existing != value)
+                    causes.Add(FieldErrors.Forbidden("spec.nodeSelector",
+                        $"conflict: runtimeClass.scheduling.nodeSelector[{key}] = {value}; pod.spec.nodeSelector[{key}] = {existing}"));
+                else pod.Spec.NodeSelector[key] = value;
+            }
+            foreach (var toleration in scheduling.Tolerations ?? [])
+            {
+                pod.Spec.Tolerations ??= new List<V1Toleration>();
+                if (!pod.Spec.Tolerations.Any(t => KubeObjects.Serialize(t) == KubeObjects.Serialize(toleration))) pod.Spec.Tolerations.Add(toleration);
+            }
+        }
+    }
 
     protected override void ValidateUpdate(V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)
     {
