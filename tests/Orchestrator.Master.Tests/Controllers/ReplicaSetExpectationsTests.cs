@@ -13,7 +13,7 @@ using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 namespace Orchestrator.Master.Tests.Controllers;
 
 /// <summary>The replica-set loop against a TestProbe standing in for the store, so replies can be held back.</summary>
-public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : TestKit("akka.loglevel = INFO", output)
+public sealed class ReplicaSetExpectationsTests(ITestOutputHelper output) : TestKit("akka.loglevel = INFO\nakka.test.single-expect-default = 10s", output)
 {
     [Fact]
     public void Creates_in_flight_are_not_repeated_when_the_replica_set_changes_again()

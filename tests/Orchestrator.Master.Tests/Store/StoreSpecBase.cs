@@ -16,6 +16,8 @@ public abstract class StoreSpecBase : TestKit
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         akka.loglevel = WARNING
+        # a loaded 2-core machine can take seconds to answer; waiting longer weakens no assertion here
+        akka.test.single-expect-default = 10s
 
         """;
 
