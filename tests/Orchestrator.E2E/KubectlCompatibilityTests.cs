@@ -63,6 +63,32 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
         """;
 
     [Fact]
+    public async Task Every_write_records_its_manager_in_managed_fields()
+    {
+        var ns = await Namespace("managed");
+        await K("-n", ns, "create", "deployment", "mf", "--image=katacoda/docker-http-server:latest", "--replicas=1");
+        await K("-n", ns, "label", "deployment", "mf", "tier=web");
+        await K("-n", ns, "scale", "deployment", "mf", "--replicas=2");
+
+        string Managers(JsonNode deployment) => string.Join(",", deployment["metadata"]!["managedFields"]!.AsArray()
+            .Select(e => $"{e!["manager"]}/{e["operation"]}/{e["subresource"]?.ToString() ?? "-"}").Order());
+        await Eventually(async () =>
+        {
+            var deployment = JsonNode.Parse(await K("-n", ns, "get", "deployment", "mf", "-o", "json", "--show-managed-fields"))!;
+            var managers = Managers(deployment).Split(',');
+            foreach (var expected in new[] { "kube-controller-manager/Update/status", "kubectl-create/Update/-", "kubectl-label/Update/-" })
+                Assert.Contains(expected, managers);
+            Assert.Contains(managers, m => m.EndsWith("/Update/scale"));
+            var label = deployment["metadata"]!["managedFields"]!.AsArray().Single(e => e!["manager"]!.ToString() == "kubectl-label")!;
+            Assert.Equal("""{"f:metadata":{"f:labels":{"f:tier":{}}}}""", label["fieldsV1"]!.ToJsonString());
+        }, "the managers of the deployment");
+
+        // Without --show-managed-fields kubectl hides them, as with a real server.
+        Assert.DoesNotContain("managedFields", await K("-n", ns, "get", "deployment", "mf", "-o", "yaml"));
+        await K("delete", "namespace", ns, "--wait=false");
+    }
+
+    [Fact]
     public async Task Api_resources_and_explain()
     {
         var resources = await K("api-resources");

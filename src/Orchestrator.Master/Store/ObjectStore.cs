@@ -153,8 +153,17 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         JournalMessages();
         Receive<JournalWritable>(OnWritable);
         Receive<RecordsPersisted>(OnPersisted);
-        Receive<CreateObject>(cmd => Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object), cmd.DryRun));
-        Receive<UpdateObject>(cmd => Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource), cmd.DryRun));
+        // The writer is named now: the plan runs later, when Sender is someone else.
+        Receive<CreateObject>(cmd =>
+        {
+            var manager = cmd.Manager ?? ControlPlaneManagers.Of(Sender);
+            Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object, manager), cmd.DryRun);
+        });
+        Receive<UpdateObject>(cmd =>
+        {
+            var manager = cmd.Manager ?? ControlPlaneManagers.Of(Sender);
+            Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource, manager), cmd.DryRun);
+        });
         Receive<DeleteObject>(cmd => Request(() => _planner.PlanDelete(cmd), cmd.DryRun));
         Reads();
         Receive<Expiry>(_ =>

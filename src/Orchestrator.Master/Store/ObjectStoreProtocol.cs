@@ -16,13 +16,20 @@ namespace Orchestrator.Master.Store;
 /// <summary>Create. Validates, defaults and fills uid, creationTimestamp, generation, resourceVersion
 /// (and for Services clusterIP and nodePorts). Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>
 /// (409 AlreadyExists, 422 Invalid, 404 NotFound when the namespace does not exist).</summary>
-internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool DryRun = false);
+internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool DryRun = false,
+    FieldManager? Manager = null);
 
 /// <summary>Replace. When metadata.resourceVersion is set it must equal the stored one (409 Conflict otherwise).
 /// <see cref="Subresource"/> "status" changes only .status; null changes everything but .status, and bumps
 /// metadata.generation when .spec changed. Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>.</summary>
 internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, string? Subresource = null,
-    bool DryRun = false);
+    bool DryRun = false, FieldManager? Manager = null);
+
+/// <summary>Who writes, for <c>metadata.managedFields</c>: the manager's name and the operation (Update, or Apply when
+/// server-side apply has already recorded the manager's fields). Null on a write: the store names the control plane's
+/// own writers by their actor (<see cref="ControlPlaneManagers"/>). <see cref="Subresource"/> names the subresource
+/// the entry is recorded for when the write came through one the store sees as a plain update (scale, binding).</summary>
+internal sealed record FieldManager(string Name, string Operation = ManagedFields.Update, string? Subresource = null);
 
 /// <summary>Delete. Preconditions (uid, resourceVersion) are checked when given. Dependents are removed by the
 /// garbage collector according to <see cref="PropagationPolicy"/> (Background, Foreground or Orphan).

@@ -34,7 +34,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         return error is not null ? WritePlan.Fail(error) : new WritePlan(list.SelectMany(p => p.Writes).ToList(), list.LastOrDefault()?.Result);
     }
 
-    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input)
+    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null)
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
@@ -75,10 +75,12 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         StampTypeMeta(resource, obj);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
+        if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, null, manager.Name, manager.Subresource, NowSeconds());
         return WritePlan.One(new PlannedWrite(resourceName, obj));
     }
 
-    public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource)
+    public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
+        FieldManager? manager = null)
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
@@ -120,9 +122,11 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
             StampTypeMeta(resource, obj);
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
+        ManagedFields.TakeBaseline(obj, old);
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
         if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old);
+        if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds());
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
         if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))

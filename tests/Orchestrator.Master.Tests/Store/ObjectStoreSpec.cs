@@ -24,6 +24,18 @@ public class ObjectStoreSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotE
     }
 
     [Fact]
+    public void A_write_records_its_field_manager_and_the_control_planes_writers_are_named_by_their_actor()
+    {
+        var stored = (V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("web"), Manager: new FieldManager("kubectl-create")));
+        Assert.Equal("kubectl-create", Assert.Single(stored.Metadata.ManagedFields).Manager);
+
+        Assert.Equal("kube-scheduler", ControlPlaneManagers.Of(Sys.ActorOf(Props.Empty, "scheduler"))!.Name);
+        Assert.Equal("kubelet", ControlPlaneManagers.Of(Sys.ActorOf(Props.Empty, Orchestrator.Shared.Protocol.NodeProtocolNames.GatewayActorName))!.Name);
+        Assert.Equal("kube-controller-manager", ControlPlaneManagers.Of(Sys.ActorOf(Props.Empty, "job-controller"))!.Name);
+        Assert.Null(ControlPlaneManagers.Of(TestActor));
+    }
+
+    [Fact]
     public void Seeds_default_namespaces_and_the_kubernetes_service()
     {
         Store.Tell(new ListObjects("namespaces"));

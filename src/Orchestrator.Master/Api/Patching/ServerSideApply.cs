@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api.Patching;
 
@@ -65,7 +66,7 @@ internal static class ServerSideApply
         if (applied["metadata"] is JsonObject meta)
             foreach (var server in new[] { "managedFields", "resourceVersion", "uid", "creationTimestamp", "generation" })
                 meta.Remove(server);
-        var fields = FieldSet(applied, field: null, parentField: null);
+        var fields = ManagedFields.FieldSet(applied, field: null, parentField: null);
         foreach (var identity in new[] { "f:apiVersion", "f:kind" }) fields.Remove(identity);
         if (fields["f:metadata"] is JsonObject metaFields)
             foreach (var identity in new[] { "f:name", "f:namespace" }) metaFields.Remove(identity);
@@ -86,7 +87,7 @@ internal static class ServerSideApply
         managed.Add(new JsonObject
         {
             ["manager"] = manager,
-            ["operation"] = "Apply",
+            ["operation"] = ManagedFields.Apply,
             ["apiVersion"] = applied["apiVersion"]?.DeepClone(),
             ["time"] = time ?? now.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ"),
             ["fieldsType"] = "FieldsV1",
@@ -105,28 +106,6 @@ internal static class ServerSideApply
         (copy["metadata"] as JsonObject)?.Remove(metadataField);
         return copy;
     }
-
-    /// <summary>The FieldsV1 set of a configuration: "f:name" per field, "k:{key}" per keyed list element,
-    /// {} for a leaf (a scalar or an atomic list).</summary>
-    public static JsonObject FieldSet(JsonNode? value, string? field, string? parentField)
-    {
-        var set = new JsonObject();
-        switch (value)
-        {
-            case JsonObject obj:
-                foreach (var (key, child) in obj) set["f:" + key] = FieldSet(child, key, field);
-                break;
-            case JsonArray list when field is not null && StrategicMergePatch.MergeKeyFor(field, parentField) is { } mergeKey:
-                foreach (var element in list.OfType<JsonObject>())
-                    if (element[mergeKey] is { } keyValue)
-                        set[ElementKey(mergeKey, keyValue)] = FieldSet(element, field, parentField) is var e && e.Count > 0 ? e : new JsonObject();
-                break;
-        }
-        return set;
-    }
-
-    private static string ElementKey(string mergeKey, JsonNode keyValue) =>
-        "k:" + new JsonObject { [mergeKey] = keyValue.DeepClone() }.ToJsonString();
 
     private static void RemoveStale(JsonObject obj, JsonObject previous, JsonObject next, string? field, string? parentField)
     {
@@ -164,12 +143,12 @@ internal static class ServerSideApply
 
     private static void RemoveStaleElements(JsonArray list, JsonObject previous, JsonObject next, string field, string? parentField)
     {
-        var mergeKey = StrategicMergePatch.MergeKeyFor(field, parentField);
+        var mergeKey = ListMergeKeys.For(field, parentField);
         if (mergeKey is null) return;
         // The position of each element by its key, as FieldSet names it ("k:{"name":"c"}"): one pass over the list.
         var positions = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var element in list.OfType<JsonObject>())
-            if (element[mergeKey] is { } keyValue) positions.TryAdd(ElementKey(mergeKey, keyValue), element);
+            if (element[mergeKey] is { } keyValue) positions.TryAdd(ManagedFields.ElementKey(mergeKey, keyValue), element);
         var removed = new HashSet<JsonObject>(ReferenceEqualityComparer.Instance);
         foreach (var (key, previousElement) in previous)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api.Patching;
 
@@ -14,27 +15,6 @@ namespace Orchestrator.Master.Api.Patching;
 /// </summary>
 internal static class StrategicMergePatch
 {
-    // Merge keys by field name, as in the Kubernetes API types' patchMergeKey tags.
-    private static readonly Dictionary<string, string> MergeKeys = new()
-    {
-        ["containers"] = "name",
-        ["initContainers"] = "name",
-        ["ephemeralContainers"] = "name",
-        ["env"] = "name",
-        ["volumes"] = "name",
-        ["volumeMounts"] = "mountPath",
-        ["volumeDevices"] = "devicePath",
-        ["conditions"] = "type",
-        ["imagePullSecrets"] = "name",
-        ["hostAliases"] = "ip",
-        ["ownerReferences"] = "uid",
-        ["addresses"] = "type",
-        ["topologySpreadConstraints"] = "topologyKey",
-        ["resourceClaims"] = "name",
-        ["containerStatuses"] = "name",
-        ["initContainerStatuses"] = "name",
-    };
-
     private const string Directive = "$patch", RetainKeys = "$retainKeys",
         DeleteFromPrimitiveList = "$deleteFromPrimitiveList/", SetElementOrder = "$setElementOrder/";
 
@@ -81,12 +61,7 @@ internal static class StrategicMergePatch
         return result;
     }
 
-    internal static string? MergeKeyFor(string field, string? parentField) => field switch
-    {
-        // Container ports merge by containerPort; Service ports by port.
-        "ports" => parentField is "spec" ? "port" : "containerPort",
-        _ => MergeKeys.GetValueOrDefault(field),
-    };
+    internal static string? MergeKeyFor(string field, string? parentField) => ListMergeKeys.For(field, parentField);
 
     private static JsonArray MergeList(JsonArray? target, JsonArray patch, string mergeKey, string field)
     {

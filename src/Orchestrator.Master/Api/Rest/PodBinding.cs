@@ -25,6 +25,7 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
         if (binding.Metadata?.Name is { Length: > 0 } bindingName && bindingName != name)
             throw ApiException.BadRequest($"the name of the object ({bindingName}) does not match the name on the URL ({name})");
         var dryRun = WriteOptions.DryRun(context);
+        var manager = WriteOptions.Manager(context) is { } named ? named with { Subresource = "binding" } : null;
         await resources.PatchLoopAsync(context, pods, ns, name, current =>
         {
             var pod = (V1Pod)KubeObjects.CloneObject(current);
@@ -37,7 +38,7 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
             if (binding.Metadata?.Uid is { Length: > 0 } uid && uid != pod.Metadata.Uid)
                 throw new ApiException(409, "Conflict", $"Precondition failed: UID in precondition: {uid}, UID in object meta: {pod.Metadata.Uid}");
             return pod;
-        }, pod => new UpdateObject(pods.StoreName, pod, null, dryRun));
+        }, pod => new UpdateObject(pods.StoreName, pod, null, dryRun, manager));
         await ApiResponses.WriteJsonAsync(context, 201, StatusResponses.Success(201));
     }
 }

@@ -65,7 +65,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         WriteOptions.Reconcile(obj, resource, ns, urlName: null);
         Admit(context, resource, obj);
         var created = await store.ObjectAsync(
-            new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context)),
+            new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
             resource, obj.Metadata.Name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, created, 201);
     }
@@ -77,7 +77,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         WriteOptions.Reconcile(obj, resource, ns, name);
         if (subresource is null) Admit(context, resource, obj);
         var updated = await store.ObjectAsync(
-            new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context)),
+            new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
             resource, name, context.RequestAborted);
         await responses.WriteObjectAsync(context, resource, updated);
     }
@@ -89,6 +89,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var body = await RequestBodies.ReadBytesAsync(context);
         var mediaType = RequestBodies.MediaType(context);
         var dryRun = WriteOptions.DryRun(context);
+        var manager = WriteOptions.Manager(context);
         if (mediaType == PatchApplier.StrategicMergePatchType && resource.ObjectType == typeof(CustomObject))
             throw new ApiException(415, "UnsupportedMediaType",
                 $"the body of the request was in an unknown format - accepted media types include: {PatchApplier.JsonPatchType}, " +
@@ -108,7 +109,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             WriteOptions.Reconcile(obj, resource, ns, name);
             if (subresource is null) Admit(context, resource, obj);
             return obj;
-        }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun));
+        }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager));
         await responses.WriteObjectAsync(context, resource, updated);
     }
 
@@ -119,6 +120,8 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var manager = context.Request.Query["fieldManager"].ToString();
         if (manager.Length == 0)
             throw ApiException.BadRequest($"PATCH {context.Request.Path}: fieldManager is required for apply requests");
+        WriteOptions.CheckManager(context, manager);
+        var applier = new FieldManager(manager, ManagedFields.Apply);
         var (applied, duplicates) = ServerSideApply.ParseBody(body);
         ServerSideApply.CheckType(applied, resource.Group, resource.Version, resource.Kind);
         RequestBodies.ReportDuplicates(context, duplicates, validation,
@@ -139,12 +142,12 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         catch (ApiException e) when (e.Code == 404)
         {
             var created = await store.ObjectAsync(
-                new CreateObject(resource.StoreName, Build(null), dryRun), resource, name, context.RequestAborted);
+                new CreateObject(resource.StoreName, Build(null), dryRun, applier), resource, name, context.RequestAborted);
             await responses.WriteObjectAsync(context, resource, created, 201);
             return;
         }
         var updated = await PatchLoopAsync(context, resource, ns, name, current => Build(ObjectJson.ToJson(current, resource)),
-            obj => new UpdateObject(resource.StoreName, obj, null, dryRun));
+            obj => new UpdateObject(resource.StoreName, obj, null, dryRun, applier));
         await responses.WriteObjectAsync(context, resource, updated);
     }
 

@@ -69,6 +69,7 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
         string name, Func<IKubernetesObject<V1ObjectMeta>, V1Scale> change)
     {
         var dryRun = WriteOptions.DryRun(context);
+        var manager = WriteOptions.Manager(context) is { } named ? named with { Subresource = "scale" } : null;
         var updated = await resources.PatchLoopAsync(context, resource, ns, name, parent =>
         {
             var scale = change(parent);
@@ -82,7 +83,7 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
             var result = ObjectJson.FromJson(json, resource);
             if (scale.Metadata?.ResourceVersion is { Length: > 0 } rv) result.Metadata.ResourceVersion = rv;
             return result;
-        }, obj => new UpdateObject(resource.StoreName, obj, null, dryRun));
+        }, obj => new UpdateObject(resource.StoreName, obj, null, dryRun, manager));
         await ApiResponses.WriteJsonAsync(context, 200, ScaleOf(updated, resource, paths));
     }
 

@@ -21,6 +21,46 @@ internal static class WriteOptions
         return true;
     }
 
+    /// <summary>The field manager of a create, update or patch: <c>?fieldManager=</c>, else the User-Agent up to its
+    /// first "/" (kubectl's "kubectl-create/v1.32…" → "kubectl-create"), as kube-apiserver names it; null when neither
+    /// says anything. At most 128 printable characters, or 422 as the real server answers.</summary>
+    public static FieldManager? Manager(HttpContext context)
+    {
+        var name = context.Request.Query["fieldManager"].ToString();
+        if (name.Length > 0) CheckManager(context, name);
+        else name = context.Request.Headers.UserAgent.ToString().Split('/')[0];
+        if (name.Length > MaxManagerLength) name = name[..MaxManagerLength];
+        return name.Length > 0 ? new FieldManager(name) : null;
+    }
+
+    private const int MaxManagerLength = 128;
+
+    /// <summary>The fieldManager of an apply, which has none by default.</summary>
+    public static void CheckManager(HttpContext context, string name)
+    {
+        var kind = Bodies.RequestBodies.OptionsKind(context.Request.Method);
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxManagerLength)
+            throw ApiException.InvalidOptions(kind, "fieldManager", $"Too long: may not be more than {MaxManagerLength} bytes");
+        var position = 0;
+        foreach (var rune in name.EnumerateRunes())
+        {
+            if (!IsPrint(rune))
+                throw ApiException.InvalidOptions(kind, "fieldManager",
+                    $"Invalid value: \"{name}\": invalid character U+{rune.Value:X4} (at position {position})");
+            position += rune.Utf8SequenceLength;
+        }
+    }
+
+    /// <summary>Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.</summary>
+    private static bool IsPrint(System.Text.Rune rune) => rune.Value == ' ' || System.Text.Rune.GetUnicodeCategory(rune) switch
+    {
+        System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+            or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.PrivateUse
+            or System.Globalization.UnicodeCategory.OtherNotAssigned or System.Globalization.UnicodeCategory.SpaceSeparator
+            or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator => false,
+        _ => true,
+    };
+
     /// <summary>Fills or checks the namespace and name of a body against the URL, and stamps kind/apiVersion.</summary>
     public static void Reconcile(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, string? urlNamespace, string? urlName)
     {

@@ -14,7 +14,7 @@ public sealed class ServerSideApplyTests
     [Fact]
     public void The_field_set_names_keyed_list_elements_by_their_merge_key()
     {
-        var set = ServerSideApply.FieldSet(Parse("""{"spec":{"containers":[{"name":"web","image":"a","args":["x"]}]}}"""), null, null);
+        var set = Orchestrator.Master.Store.ManagedFields.FieldSet(Parse("""{"spec":{"containers":[{"name":"web","image":"a","args":["x"]}]}}"""), null, null);
         var element = Assert.Single(set["f:spec"]!["f:containers"]!.AsObject());
         Assert.Equal("""k:{"name":"web"}""", element.Key);
         Assert.Equal(["f:name", "f:image", "f:args"], element.Value!.AsObject().Select(f => f.Key));
