@@ -43,8 +43,8 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
             async (i, _) => await Ensure(await _client.PostAsync(ConfigMaps, ConfigMap($"warm{i}"))));
 
         var names = Enumerable.Range(0, options.Objects).Select(i => $"cm{i:D6}").ToList();
-        Report("create", await Measure(names, options.Concurrency, n => _client.PostAsync(ConfigMaps, ConfigMap(n))));
-        Report("get", await Measure(names, options.Concurrency, n => _client.GetAsync($"{ConfigMaps}/{n}")));
+        var created = Report("create", await Measure(names, options.Concurrency, n => _client.PostAsync(ConfigMaps, ConfigMap(n))));
+        var got = Report("get", await Measure(names, options.Concurrency, n => _client.GetAsync($"{ConfigMaps}/{n}")));
         Report($"list ({options.Objects + 50} objects)",
             await Measure(Enumerable.Range(0, options.Lists).Select(i => i.ToString()).ToList(), Math.Min(4, options.Concurrency),
                 _ => _client.GetAsync(ConfigMaps)));
@@ -56,7 +56,81 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
                 return _client.SendAsync(request);
             }));
         await WatchFanOut();
+        await CustomResources(created, got);
+        await MixedKinds(created, got);
     }
+
+    private const string WidgetGroup = "bench.orchestrator.io";
+    private string Widgets => $"/apis/{WidgetGroup}/v1/namespaces/{_ns}/widgets";
+
+    private static StringContent Widget(string name, int i) =>
+        Json($$$"""{"apiVersion":"{{{WidgetGroup}}}/v1","kind":"Widget","metadata":{"name":"{{{name}}}","labels":{"bench":"api"}},"spec":{"size":{{{i % 100}}},"color":"blue"}}""");
+
+    /// <summary>The same creates, gets and lists over a CustomResourceDefinition's resource (a structural schema with
+    /// a default and an enum, validated and defaulted on every write), against the configmaps' figures of this run.</summary>
+    private async Task CustomResources((double Rate, double P50) configMapCreate, (double Rate, double P50) configMapGet)
+    {
+        await Ensure(await _client.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Json("""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+             "metadata":{"name":"widgets.GROUP"},
+             "spec":{"group":"GROUP","scope":"Namespaced",
+               "names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+               "versions":[{"name":"v1","served":true,"storage":true,
+                 "additionalPrinterColumns":[{"name":"Size","type":"integer","jsonPath":".spec.size"}],
+                 "schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","required":["size"],
+                   "properties":{"size":{"type":"integer","minimum":0},"color":{"type":"string","enum":["blue","red"]},
+                                 "shape":{"type":"string","default":"round"}}}}}}}]}}
+            """.Replace("GROUP", WidgetGroup))));
+        var served = Stopwatch.StartNew();
+        while (true)
+        {
+            using var probe = await _client.GetAsync(Widgets);
+            if (probe.IsSuccessStatusCode) break;
+            if (served.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("the CRD's resource was not served within 30 s");
+            await Task.Delay(50);
+        }
+        Console.WriteLine($"{"CRD served after",-28} {served.Elapsed.TotalMilliseconds,6:F0} ms");
+
+        var names = Enumerable.Range(0, options.Objects).Select(i => $"w{i:D6}").ToList();
+        var created = Report("create (custom resource)",
+            await Measure(names, options.Concurrency, n => _client.PostAsync(Widgets, Widget(n, n.Length))));
+        var got = Report("get (custom resource)", await Measure(names, options.Concurrency, n => _client.GetAsync($"{Widgets}/{n}")));
+        Report($"list ({options.Objects} custom)",
+            await Measure(Enumerable.Range(0, options.Lists).Select(i => i.ToString()).ToList(), Math.Min(4, options.Concurrency),
+                _ => _client.GetAsync(Widgets)));
+        Ratio("custom resource / configmap", created, configMapCreate, got, configMapGet);
+    }
+
+    /// <summary>Creates and gets spread evenly over four kinds — configmaps, secrets, deployments (no controllers run
+    /// here: stored and validated only) and the CRD's widgets — against the configmaps' figures of this run.</summary>
+    private async Task MixedKinds((double Rate, double P50) configMapCreate, (double Rate, double P50) configMapGet)
+    {
+        string PathOf(int i) => (i % 4) switch
+        {
+            0 => ConfigMaps,
+            1 => $"/api/v1/namespaces/{_ns}/secrets",
+            2 => $"/apis/apps/v1/namespaces/{_ns}/deployments",
+            _ => Widgets,
+        };
+        StringContent Body(int i, string name) => (i % 4) switch
+        {
+            0 => ConfigMap(name),
+            1 => Json("""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"NAME"},"stringData":{"password":"s3cret"}}""".Replace("NAME", name)),
+            2 => Json("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"NAME"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"NAME"}},"template":{"metadata":{"labels":{"app":"NAME"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}""".Replace("NAME", name)),
+            _ => Widget(name, i),
+        };
+        var items = Enumerable.Range(0, options.Objects).Select(i => $"{i}").ToList();
+        var created = Report("create (mixed kinds)",
+            await Measure(items, options.Concurrency, i => _client.PostAsync(PathOf(int.Parse(i)), Body(int.Parse(i), $"mixed{i}"))));
+        var got = Report("get (mixed kinds)",
+            await Measure(items, options.Concurrency, i => _client.GetAsync($"{PathOf(int.Parse(i))}/mixed{i}")));
+        Ratio("mixed kinds / configmap", created, configMapCreate, got, configMapGet);
+    }
+
+    private static void Ratio(string what, (double Rate, double P50) create, (double Rate, double P50) baseCreate,
+        (double Rate, double P50) get, (double Rate, double P50) baseGet) =>
+        Console.WriteLine($"{what,-28} create throughput ×{create.Rate / baseCreate.Rate:F2}, p50 ×{create.P50 / baseCreate.P50:F2}; " +
+                          $"get throughput ×{get.Rate / baseGet.Rate:F2}, p50 ×{get.P50 / baseGet.P50:F2}");
 
     private static async Task Ensure(HttpResponseMessage response)
     {
@@ -81,9 +155,15 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         return (latencies.ToList(), wall.Elapsed);
     }
 
-    private static void Report(string what, (List<double> Latencies, TimeSpan Wall) result) =>
-        Console.WriteLine($"{what,-28} n={result.Latencies.Count,6}  {result.Latencies.Count / result.Wall.TotalSeconds,9:F0} req/s  " +
-                          $"p50 {Percentile(result.Latencies, 50),7:F2} ms  p99 {Percentile(result.Latencies, 99),7:F2} ms");
+    /// <summary>Prints one measurement; returns its throughput (req/s) and median latency (ms).</summary>
+    private static (double Rate, double P50) Report(string what, (List<double> Latencies, TimeSpan Wall) result)
+    {
+        var rate = result.Latencies.Count / result.Wall.TotalSeconds;
+        var p50 = Percentile(result.Latencies, 50);
+        Console.WriteLine($"{what,-28} n={result.Latencies.Count,6}  {rate,9:F0} req/s  " +
+                          $"p50 {p50,7:F2} ms  p99 {Percentile(result.Latencies, 99),7:F2} ms");
+        return (rate, p50);
+    }
 
     private static double Percentile(List<double> values, double p)
     {
