@@ -11,6 +11,7 @@ internal static class CoordinationResources
     {
         Group = "coordination.k8s.io", Version = "v1", Resource = "leases", Kind = "Lease", Namespaced = true,
         ObjectType = typeof(V1Lease), Strategy = new LeaseStrategy(), Printer = new LeaseTablePrinter(),
+        ProtobufMessage = "k8s.io.api.coordination.v1.Lease",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [Leases];

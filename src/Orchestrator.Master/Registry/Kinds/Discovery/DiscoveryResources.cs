@@ -11,7 +11,7 @@ internal static class DiscoveryResources
     {
         Group = "discovery.k8s.io", Version = "v1", Resource = "endpointslices", Kind = "EndpointSlice", Namespaced = true,
         ObjectType = typeof(V1EndpointSlice), Strategy = new EndpointSliceStrategy(),
-        Printer = new EndpointSliceTablePrinter(),
+        Printer = new EndpointSliceTablePrinter(), ProtobufMessage = "k8s.io.api.discovery.v1.EndpointSlice",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [EndpointSlices];
