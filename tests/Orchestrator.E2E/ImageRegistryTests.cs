@@ -143,7 +143,31 @@ public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper
         Assert.Equal("back", (await Kubectl("logs", "-n", Namespace, "outage")).Trim());
     }
 
-    private string PodYaml(string name, string image, string? policy = null, string extra = "", string spec = "") => $$"""
+    [Fact]
+    public async Task The_offline_stand_ins_run_unchanged_and_busybox_resolves_a_service_name()
+    {
+        // katacoda/docker-http-server:latest defaults to Always: its pull fails offline, the local build is used and said so
+        await Kubectl("create", "deployment", "web", "-n", Namespace, "--image=katacoda/docker-http-server:latest");
+        await Kubectl("expose", "deployment", "web", "-n", Namespace, "--port=80");
+        await cluster.Eventually(async () =>
+            Assert.Equal("1", await Kubectl("get", "deployment", "web", "-n", Namespace, "-o", "jsonpath={.status.readyReplicas}")), "the stand-in's pod Ready");
+        Assert.Equal("Always", await Kubectl("get", "deployment", "web", "-n", Namespace, "-o", "jsonpath={.spec.template.spec.containers[0].imagePullPolicy}"));
+
+        await Apply(PodYaml("lookup", "busybox:1.36", command: "until wget -q -O - http://web/; do sleep 1; done; nslookup web; sleep 3600"));
+        await WaitRunning("lookup");
+        var clusterIp = await Kubectl("get", "service", "web", "-n", Namespace, "-o", "jsonpath={.spec.clusterIP}");
+        await cluster.Eventually(async () =>
+        {
+            var logs = await Kubectl("logs", "-n", Namespace, "lookup");
+            Assert.Contains("This request was processed by host: web-", logs);
+            Assert.Contains($"Address: {clusterIp}", logs);
+        }, "busybox reached the service by name and nslookup answered");
+        var pod = await Kubectl("get", "pods", "-n", Namespace, "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}");
+        Assert.Contains("using the image present on machine, which was built or loaded on this node", await Events(pod));
+    }
+
+    private string PodYaml(string name, string image, string? policy = null, string extra = "", string spec = "",
+        string command = "cat /message; sleep 3600") => $$"""
         apiVersion: v1
         kind: Pod
         metadata: { name: {{name}}, namespace: {{Namespace}} }
@@ -155,7 +179,7 @@ public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper
           - name: main
             image: "{{image}}"
             {{(policy is null ? "" : $"imagePullPolicy: {policy}")}}
-            command: [sh, -c, "cat /message; sleep 3600"]
+            command: [sh, -c, {{System.Text.Json.JsonSerializer.Serialize(command)}}]
         """;
 
     /// <summary>A busybox image whose /message holds <paramref name="message"/>, from the machine's busybox-static.</summary>
