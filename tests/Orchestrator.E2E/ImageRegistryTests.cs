@@ -61,10 +61,14 @@ public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper
         Assert.Equal($"docker-pullable://{Open}/{repo}@{digest}", await ImageId("by-digest"));
         Assert.Equal("IfNotPresent", await Kubectl("get", "pod", "-n", Namespace, "by-digest", "-o", "jsonpath={.spec.containers[0].imagePullPolicy}"));
 
-        // the tag moves to a new image: IfNotPresent keeps the node's copy, Always pulls the new one
+        // the tag moves to a new image: IfNotPresent keeps the node's copy, Always pulls the new one (the push tags the
+        // new image under the registry's name here too: the node's copy is given that name back, as a node that pulled it)
+        var nodeCopy = (await Command.Run("docker", ["image", "inspect", "-f", "{{.Id}}", $"{Open}/{repo}:v1"], NoEnvironment, TimeSpan.FromMinutes(1))).Output.Trim();
         await BuildImage($"{repo}:v1", "two");
         var moved = await Push($"{repo}:v1", Open);
         Assert.NotEqual(digest, moved);
+        var retag = await Command.Run("docker", ["tag", nodeCopy, $"{Open}/{repo}:v1"], NoEnvironment, TimeSpan.FromMinutes(1));
+        Assert.True(retag.ExitCode == 0, retag.ToString());
         await Apply(PodYaml("if-not-present", $"{Open}/{repo}:v1", policy: "IfNotPresent"));
         await Apply(PodYaml("always", $"{Open}/{repo}:v1", policy: "Always"));
         await WaitRunning("if-not-present");
