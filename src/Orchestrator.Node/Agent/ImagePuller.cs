@@ -24,6 +24,18 @@ internal sealed class ImagePuller(IContainerRuntime runtime, ImagePullSettings s
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<(LocalImage Image, TimeSpan Pulling)>>> _inFlight = new();
     private readonly SemaphoreSlim? _serial = settings.Serialize ? new SemaphoreSlim(1, 1) : null;
+    private readonly ConcurrentDictionary<string, DateTime> _fellBack = new();
+
+    /// <summary>How long an image built on this node whose pull failed is used without another pull attempt: an
+    /// offline machine whose resolver times out would otherwise pay that timeout on every start of a stand-in image.</summary>
+    public static readonly TimeSpan FallbackMemory = TimeSpan.FromMinutes(5);
+
+    /// <summary>The pull of a locally built image failed and the local copy was used instead.</summary>
+    public void FellBack(string image, DateTime now) => _fellBack[image] = now;
+
+    /// <summary>When the image last fell back to its local copy within <see cref="FallbackMemory"/>, else null.</summary>
+    public DateTime? RecentFallback(string image, DateTime now) =>
+        _fellBack.TryGetValue(image, out var at) && now - at < FallbackMemory ? at : null;
 
     public async Task<ImagePulled> PullAsync(string image, IReadOnlyList<RegistryAuth> auths, CancellationToken ct = default)
     {

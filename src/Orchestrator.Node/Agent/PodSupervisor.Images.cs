@@ -12,7 +12,8 @@ internal sealed record ImagePullFinished(string Container, string Image, ImagePu
 /// pull; pulls run on the node's shared <see cref="ImagePuller"/> with the pod's imagePullSecrets; a failed pull is
 /// ErrImagePull, then ImagePullBackOff until the back-off (10 s doubling to 5 min, per container) lets it try again.
 /// One exception to Kubernetes, for images built on this node (no registry digest, such as the demo stand-ins): when a
-/// pull of such an image fails, the local image is used and a Warning event says so.
+/// pull of such an image fails, the local image is used and a Warning event says so; for the next 5 minutes it is used
+/// without another pull attempt (the node's <see cref="ImagePuller"/> remembers it).
 /// </summary>
 internal sealed partial class PodSupervisor
 {
@@ -42,6 +43,12 @@ internal sealed partial class PodSupervisor
         if (local is not null && policy != ImagePullPolicies.Always)
         {
             Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine");
+            return local;
+        }
+        if (local is { RepoDigests.Count: 0 } && _images.RecentFallback(spec.Image, DateTime.UtcNow) is { } failedAt)
+        {
+            Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine (built or loaded on this " +
+                $"node; its pull failed {(DateTime.UtcNow - failedAt).TotalSeconds:0}s ago and is not tried again within {ImagePuller.FallbackMemory.TotalMinutes:0} min)");
             return local;
         }
         if (policy == ImagePullPolicies.Never)
@@ -93,6 +100,7 @@ internal sealed partial class PodSupervisor
         {
             slot.PulledImage = built;
             slot.PulledFor = m.Image;
+            _images.FellBack(m.Image, DateTime.UtcNow);
             Event(m.Container, "Warning", "Failed", $"Failed to pull image \"{m.Image}\": {m.Error}; using the image present on machine, " +
                 "which was built or loaded on this node and has no registry digest");
         }

@@ -99,6 +99,23 @@ public sealed class PodSupervisorImageTests : TestKit
     }
 
     [Fact]
+    public void After_a_fallback_the_locally_built_image_is_used_without_another_pull_for_a_while()
+    {
+        _runtime.WithImage("orchestrator/http-server:latest");
+        var sources = PodSources.None with { Images = new ImagePuller(_runtime, ImagePullSettings.Default) };
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-1", image: "orchestrator/http-server:latest"), _runtime, Fast, sources));
+        parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+
+        parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-2", image: "orchestrator/http-server:latest"), _runtime, Fast, sources));
+        var pulled = parent.Expect<NodeEventReported>(e => e.Event.Reason == "Pulled" && e.Event.InvolvedObject.Name == "web-2");
+        Assert.StartsWith("Container image \"orchestrator/http-server:latest\" already present on machine (built or loaded on this node; its pull failed",
+            pulled.Event.Message);
+        parent.Expect<PodStatusReported>(r => r.Name == "web-2" && r.Status.Phase == "Running");
+        Assert.Equal(1, _runtime.PullCount);
+    }
+
+    [Fact]
     public void The_pods_pull_secret_for_the_images_registry_is_used_and_a_missing_one_is_reported()
     {
         _runtime.InRegistry("127.0.0.1:5000/private:v1");
