@@ -35,7 +35,8 @@ public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper
         await cluster.Kubectl("delete", "namespace", Namespace, "--wait=false");
         await Registry("stop", Open);
         await Registry("stop", Private);
-        var images = await Command.Run("bash", ["-c", $"docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}}' | grep -- '-{Suffix}' | xargs -r docker rmi -f"],
+        // by id: an image whose tag moved on is left with its repository name and no tag
+        var images = await Command.Run("bash", ["-c", $"docker images --format '{{{{.ID}}}} {{{{.Repository}}}}' | grep -- '-{Suffix}$' | cut -d' ' -f1 | sort -u | xargs -r docker rmi -f"],
             NoEnvironment, TimeSpan.FromMinutes(1));
         output.WriteLine(images.ToString());
     }
