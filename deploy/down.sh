@@ -25,6 +25,11 @@ stop_process() { # role
 
 stop_process node
 stop_process master
+# the cluster's registry (up.sh --registry), if it runs; its images stay under the state directory
+for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do
+  [ -f "$pidfile" ] || continue
+  "$ORCH_ROOT/deploy/lib/registry.sh" stop "$(sed -n 's/^  addr: //p' "$(dirname "$pidfile")/config.yml")"
+done
 
 if docker version >/dev/null 2>&1; then
   # Only this cluster's node: other clusters on the machine (a lab, the E2E tests) keep their containers.

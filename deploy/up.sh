@@ -5,9 +5,21 @@
 #
 # Settings (environment): ORCH_STATE_DIR (default ./.state: logs, pid files, master data), ORCH_API_PORT (6443),
 # ORCH_CLUSTER_PORT (4050), ORCH_NODE_ADDRESS (127.0.0.1), ORCH_NODE_NAME (host name), ORCH_CONTEXT (orchestrator),
-# ORCH_BIN_DIR (where the orchctl symlink goes: /usr/local/bin when root; empty: print the PATH line instead).
+# ORCH_BIN_DIR (where the orchctl symlink goes: /usr/local/bin when root; empty: print the PATH line instead),
+# ORCH_REGISTRY (127.0.0.1:5000: where --registry serves).
+# --registry: also run the cluster's image registry (deploy/lib/registry.sh) for `orchctl image push`.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
+
+with_registry=0
+for arg in "$@"; do
+  case "$arg" in
+    --registry) with_registry=1 ;;
+    *) die "unknown argument '$arg' (usage: deploy/up.sh [--registry])" ;;
+  esac
+done
+ORCH_REGISTRY="${ORCH_REGISTRY:-127.0.0.1:5000}"
+[ $with_registry -eq 1 ] && "$ORCH_ROOT/deploy/lib/registry.sh" start "$ORCH_REGISTRY"
 
 started_ms=$(date +%s%3N)
 server="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"

@@ -18,8 +18,12 @@ mkdir -p "$ORCH_STATE_DIR"
 now_ms() { date +%s%3N; }
 k() { kubectl --context "$ORCH_CONTEXT" "$@"; }
 
+registry=127.0.0.1:27500          # the cluster registry of the pull run (deploy/lib/registry.sh)
+pulled_image="$registry/bench-http-server:v1"
 cleanup() {
   docker ps -aq --filter label=io.orchestrator.bench=pod-start | xargs -r docker rm -f >/dev/null 2>&1 || true
+  "$root/deploy/lib/registry.sh" stop "$registry" >/dev/null 2>&1 || true
+  docker rmi -f "$pulled_image" >/dev/null 2>&1 || true
   "$root/deploy/down.sh" --purge >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -43,8 +47,8 @@ YAML
   done
 }
 
-cluster_batch() { # n → latencies on stdout
-  local n=$1 batch="ps$(date +%s%N | tail -c 7)" events="$ORCH_STATE_DIR/watch.txt"
+cluster_batch() { # n [image] → latencies on stdout
+  local n=$1 image=${2:-$image} batch="ps$(date +%s%N | tail -c 7)" events="$ORCH_STATE_DIR/watch.txt"
   pods_yaml "$batch" "$n" >"$ORCH_STATE_DIR/pods.yaml"
   : >"$events"
   timeout 300 kubectl --context "$ORCH_CONTEXT" get pods -l "bench=$batch" --watch-only -o 'jsonpath={.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
@@ -90,3 +94,40 @@ for entry in $plan; do
   read -r dm dp < <(printf "%s\n" "${baseline[@]}" | stats)
   printf "%-6s %-22s %-22s %s\n" "$n" "${cm} / ${cp} ms" "${dm} / ${dp} ms" "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')"
 done
+
+# One pod whose image the node pulls from the cluster registry (removed from the local store before each run), against
+# `docker pull` + `docker run -d` of it; the pull's own time is the node's Pulled event ("Successfully pulled … in 1.2s").
+[ "${PULL_RUNS:-5}" -gt 0 ] || exit 0
+"$root/deploy/lib/registry.sh" start "$registry" >/dev/null
+# an image of its own (the demo image's files plus one), so that removing it removes its layer and each pull downloads it
+cid=$(docker create "$image")
+docker export "$cid" >"$ORCH_STATE_DIR/pulled.tar" && docker rm "$cid" >/dev/null
+date +%s%N >"$ORCH_STATE_DIR/bench-stamp" && tar -C "$ORCH_STATE_DIR" -rf "$ORCH_STATE_DIR/pulled.tar" bench-stamp
+entrypoint=$(docker inspect -f '{{json .Config.Entrypoint}}' "$image") changes=()
+[ "$entrypoint" = null ] || changes=(--change "ENTRYPOINT $entrypoint")
+docker import "${changes[@]}" \
+  --change "CMD $(docker inspect -f '{{json .Config.Cmd}}' "$image")" --change 'EXPOSE 80' \
+  "$ORCH_STATE_DIR/pulled.tar" "$pulled_image" >/dev/null
+rm -f "$ORCH_STATE_DIR/pulled.tar"
+docker push "$pulled_image" >/dev/null
+go_ms() { awk '{ s = $1; if (s ~ /ms$/) { sub(/ms$/, "", s); print int(s) } else { m = 0; if (s ~ /m/) { split(s, p, "m"); m = p[1]; s = p[2] } sub(/s$/, "", s); print int((m * 60 + s) * 1000) } }'; }
+pull_cluster=() pull_node=() pull_docker=()
+for _ in $(seq 1 "${PULL_RUNS:-5}"); do
+  docker rmi -f "$pulled_image" >/dev/null
+  mapfile -t -O "${#pull_cluster[@]}" pull_cluster < <(cluster_batch 1 "$pulled_image")
+  pulled=$(k get events --field-selector reason=Pulled -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' \
+    | grep "Successfully pulled image \"$pulled_image\"" | tail -n 1 | sed -E 's/.* in ([0-9.hms]+) \(.*/\1/')
+  [ -n "$pulled" ] && pull_node+=("$(echo "$pulled" | go_ms)")
+  k delete events --field-selector reason=Pulled >/dev/null 2>&1 || true
+  docker rmi -f "$pulled_image" >/dev/null
+  start=$(now_ms)
+  docker pull -q "$pulled_image" >/dev/null
+  docker run -d --label io.orchestrator.bench=pod-start --network orchestrator -p 127.0.0.1::80 "$pulled_image" >/dev/null
+  pull_docker+=("$(( $(now_ms) - start ))")
+  docker ps -aq --filter label=io.orchestrator.bench=pod-start | xargs -r docker rm -f >/dev/null
+done
+read -r cm cp < <(printf "%s\n" "${pull_cluster[@]}" | stats)
+read -r pm pp < <(printf "%s\n" "${pull_node[@]:-0}" | stats)
+read -r dm dp < <(printf "%s\n" "${pull_docker[@]}" | stats)
+printf "%-6s %-22s %-22s %s   (the node's pull alone: %s / %s ms)\n" "1+pull" "${cm} / ${cp} ms" "${dm} / ${dp} ms" \
+  "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')" "$pm" "$pp"

@@ -2,7 +2,8 @@
 # Builds the demo images locally (no registry is reachable): orchestrator/http-server, also tagged
 # katacoda/docker-http-server:latest so the seed's commands and manifests run unchanged offline; and the
 # Guestbook's orchestrator/redis, orchestrator/redis-replica and orchestrator/guestbook, tagged with the names the
-# upstream guestbook manifests use; and orchestrator/pause:1, the pod sandbox image every pod's network namespace lives in.
+# upstream guestbook manifests use; orchestrator/pause:1, the pod sandbox image every pod's network namespace lives in;
+# and busybox:latest / busybox:1.36 (build_busybox).
 # Skips an image whose source has not changed since it was built.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -154,8 +155,42 @@ build_pause() {
   say "built image $image"
 }
 
+# busybox:latest and busybox:1.36 (the tutorials' debugging image): Debian's busybox-static with every applet linked.
+# Its glibc (2.36, static) has the files and dns lookups built in, so names resolve with nsswitch.conf alone (checked:
+# wget and ping of a service name in a pod). Its wget crashes on -T (a bug in that build's option table; its sh runs the
+# applet itself, so no wrapper can step in): use `timeout 5 wget …` instead.
+build_busybox() {
+  local image=busybox:latest
+  ensure_packages busybox-static
+  local hash; hash=$( { sha256sum /bin/busybox; sed -n '/^build_busybox()/,/^}/p' "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+  if ! image_up_to_date "$image" "$hash"; then
+    local root; root=$(mktemp -d)
+    mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/home"
+    cp /bin/busybox "$root/bin/busybox"
+    local applet
+    for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"; done
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$root/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+    echo "hosts: files dns" > "$root/etc/nsswitch.conf"
+    chmod 1777 "$root/tmp"
+    local version; version=$(/bin/busybox | head -n 1 | grep -o 'v[0-9.]*' | head -n 1)
+    tar -C "$root" -c . | docker import \
+      --change 'CMD ["sh"]' \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change "LABEL io.orchestrator.source-hash=$hash" \
+      --change "LABEL org.opencontainers.image.description=\"Local stand-in for busybox: Debian's busybox-static $version\"" \
+      - "$image" >/dev/null
+    rm -rf "$root"
+    say "built image $image (BusyBox $version, tagged busybox:1.36)"
+  else
+    say "image $image is up to date"
+  fi
+  docker tag "$image" busybox:1.36
+}
+
 ensure_docker
 build_http_server
+build_busybox
 build_redis_image orchestrator/redis "$here/redis/redis-entrypoint.sh" k8s.gcr.io/redis:e2e
 build_redis_image orchestrator/redis-replica "$here/redis/replica-entrypoint.sh" gcr.io/google_samples/gb-redisslave:v1
 build_guestbook

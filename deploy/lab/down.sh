@@ -23,6 +23,11 @@ done
 pid=$(running_pid master)
 if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped the master (pid $pid)"; fi
 rm -f "$ORCH_STATE_DIR/master.pid"
+# the lab's registry (up.sh --registry), if it runs; its images stay under the lab's state directory
+for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do
+  [ -f "$pidfile" ] || continue
+  "$LAB_ROOT/deploy/lib/registry.sh" stop "$(sed -n 's/^  addr: //p' "$(dirname "$pidfile")/config.yml")"
+done
 
 release_node_addresses
 

@@ -6,12 +6,13 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-usage="usage: deploy/lab/up.sh [--nodes N (3)]"
-nodes=3
+usage="usage: deploy/lab/up.sh [--nodes N (3)] [--registry]"
+nodes=3 with_registry=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) [ $# -ge 2 ] || die "--nodes needs a number ($usage)"; nodes=$2; shift 2 ;;
     --nodes=*) nodes=${1#--nodes=}; shift ;;
+    --registry) with_registry=1; shift ;; # the cluster's registry (deploy/lib/registry.sh), shared by every lab node
     -h|--help) say "$usage"; exit 0 ;;
     *) die "unknown argument '$1' ($usage)" ;;
   esac
@@ -20,6 +21,7 @@ done
   || die "--nodes must be a number from 1 to $LAB_MAX_NODES"
 
 started_ms=$(date +%s%3N)
+[ $with_registry -eq 1 ] && "$LAB_ROOT/deploy/lib/registry.sh" start "${ORCH_REGISTRY:-127.0.0.1:5000}"
 prepare_machine
 mkdir -p "$LAB_NODES_DIR"
 

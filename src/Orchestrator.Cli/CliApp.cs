@@ -27,6 +27,7 @@ internal static class CliApp
         ["lab"] = ClusterCommands.Lab,
         ["status"] = ctx => StatusCommand.RunAsync(ClusterLayout.FromEnvironment(ctx.Env), ctx.Out),
         ["dashboard"] = DashboardCommand.Run,
+        ["image"] = ImageCommand.Run,
         ["completion"] = CompletionCommand.Run,
     };
 

@@ -48,6 +48,10 @@ internal static class NodeHost
         builder.Services.AddSingleton(new NodeClusterOptions(options.Address.ToString(), options.ClusterPort, options.Master, clusterCertificate,
             NodeAgentSettings.Default(options.Name, options.Address.ToString(), options.Master) with
             {
+                Pods = PodSupervisorSettings.Default(options.Name, options.Address.ToString()) with
+                {
+                    ImagePulls = new ImagePullSettings(options.SerializeImagePulls, options.RegistryMirror),
+                },
                 KubeletPort = kubelet.EndPoint.Port,
                 HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
                 PodCidr = pods.IpRange,

@@ -26,7 +26,9 @@ internal sealed record NodeOptions(
     int NodeStatusUpdateFrequency = 10,
     int RuntimeRequestTimeout = 120,
     string? ClusterCert = null,
-    string LogFormat = "text")
+    string LogFormat = "text",
+    bool SerializeImagePulls = true,
+    string? RegistryMirror = null)
 {
     public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr);
 
@@ -46,6 +48,7 @@ internal sealed record NodeOptions(
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
             "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
+            "serialize-image-pulls", "registry-mirror",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -79,6 +82,23 @@ internal sealed record NodeOptions(
                 ? timeout
                 : throw new ArgumentException("--runtime-request-timeout must be a number of seconds from 1 to 3600"),
             ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null,
-            LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"));
+            LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"),
+            SerializeImagePulls: Get("serialize-image-pulls", "true") switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw new ArgumentException("--serialize-image-pulls must be true or false"),
+            },
+            RegistryMirror: Get("registry-mirror", "") is { Length: > 0 } mirror ? MirrorHost(mirror) : null);
+    }
+
+    /// <summary>"https://mirror.example:5000/" → "mirror.example:5000": Docker pulls by host, the scheme is the engine's business.</summary>
+    private static string MirrorHost(string mirror)
+    {
+        var host = mirror.Contains("://", StringComparison.Ordinal) ? mirror[(mirror.IndexOf("://", StringComparison.Ordinal) + 3)..] : mirror;
+        host = host.TrimEnd('/');
+        return host.Length > 0 && !host.Contains('/') && Uri.CheckHostName(host.Split(':')[0]) != UriHostNameType.Unknown
+            ? host
+            : throw new ArgumentException($"--registry-mirror '{mirror}' is not a registry host[:port]");
     }
 }

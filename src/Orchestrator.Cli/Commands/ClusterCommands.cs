@@ -9,7 +9,7 @@ namespace Orchestrator.Cli.Commands;
 /// </summary>
 internal static class ClusterCommands
 {
-    public static async Task<int> Up(CommandContext ctx) => await RunScript(ctx, "up.sh", []);
+    public static async Task<int> Up(CommandContext ctx) => await RunScript(ctx, "up.sh", ctx.Args.GetBool("registry") ? ["--registry"] : []);
 
     public static async Task<int> Down(CommandContext ctx) =>
         await RunScript(ctx, "down.sh", ctx.Args.GetBool("purge") ? ["--purge"] : []);
@@ -32,6 +32,11 @@ internal static class ClusterCommands
         {
             if (positionals[0] != "up") throw new UsageException("--nodes goes with lab up");
             args.AddRange(["--nodes", nodes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        if (ctx.Args.GetBool("registry"))
+        {
+            if (positionals[0] != "up") throw new UsageException("--registry goes with lab up");
+            args.Add("--registry");
         }
         if (ctx.Args.GetBool("purge"))
         {

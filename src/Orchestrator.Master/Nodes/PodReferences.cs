@@ -4,8 +4,8 @@ namespace Orchestrator.Master.Nodes;
 
 /// <summary>
 /// The ConfigMaps and Secrets a pod references — env <c>valueFrom</c>, <c>envFrom</c>, configMap/secret volumes and
-/// projected sources, of every container — which is what the Node authorizer lets the pod's node read, and so all
-/// the gateway sends that node.
+/// projected sources, of every container, and the imagePullSecrets — which is what the Node authorizer lets the pod's
+/// node read, and so all the gateway sends that node.
 /// </summary>
 internal static class PodReferences
 {
@@ -45,6 +45,8 @@ internal static class PodReferences
             foreach (var source in volume.Projected?.Sources ?? [])
                 if (source.Secret?.Name is { Length: > 0 } projected) yield return projected;
         }
+        foreach (var pullSecret in spec.ImagePullSecrets ?? [])
+            if (pullSecret.Name is { Length: > 0 } name) yield return name;
     }
 
     /// <summary>True when the pod references the ConfigMap (<paramref name="secret"/> false) or Secret named so.</summary>

@@ -25,6 +25,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly NodeDescription _description;
     private readonly KubeletIdentity? _identity;
     private readonly ConfigDirectory _configs;
+    private readonly ImagePuller _images;
     private long _configGeneration = -1;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -55,6 +56,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs)
     {
         _configs = configs;
+        _images = new ImagePuller(runtime, settings.Pods.ImagePulls);
         _settings = settings;
         _runtime = runtime;
         _services = services;
@@ -282,7 +284,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             else if (!_stopping.ContainsValue(uid) && !_finished.Contains(uid))
             {
                 _supervisors[uid] = Context.ActorOf(PodSupervisor.Props(pod, _runtime, _settings.Pods,
-                    new PodSources(_configs, _services, _description.Allocatable)), $"pod-{uid}-{++_children}");
+                    new PodSources(_configs, _services, _description.Allocatable) { Images = _images }), $"pod-{uid}-{++_children}");
                 if (deleting) Stop(uid, reportFinalStatus: true); // adopts, then stops and reports
                 else _log.Info("Supervising pod {0}/{1} ({2})", pod.Metadata.NamespaceProperty, pod.Metadata.Name, uid);
             }

@@ -86,7 +86,7 @@ internal static class PodStatusBuilder
         {
             Name = c.Spec.Name,
             Image = c.Spec.Image,
-            ImageID = c.ImageId is null ? "" : $"docker://{c.ImageId}",
+            ImageID = c.ImageId is null ? "" : c.ImageId.Contains("://") ? c.ImageId : $"docker://{c.ImageId}",
             ContainerID = c.ContainerId is null ? null : $"docker://{c.ContainerId}",
             // without probes running means ready; with them the supervisor's probe results decide
             Ready = running && c.Ready,

@@ -38,9 +38,14 @@ internal sealed partial class PodSupervisor
                     await RecordCrashAsync(spec, slot, PodStatusBuilder.Terminated(observed), observed.StartedAt, observed.FinishedAt ?? now);
                 }
             }
+            if (now < slot.BackOffUntil && slot.ImageMissing)
+            {
+                ReportImagePullBackOff(spec, slot);
+                return false;
+            }
             if (now < slot.BackOffUntil)
             {
-                slot.WaitingReason = slot.ImageMissing ? "ImagePullBackOff" : "CrashLoopBackOff";
+                slot.WaitingReason = "CrashLoopBackOff";
                 slot.WaitingMessage = $"back-off {slot.BackOff.TotalSeconds:0}s restarting failed init container={spec.Name} pod={_pod.Metadata.Name}";
                 return false;
             }

@@ -45,6 +45,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         _settings = settings;
         _startTime = pod.Status?.StartTime ?? DateTime.UtcNow;
         _lastStatus = pod.Status;
+        _images = sources.Images ?? new ImagePuller(runtime, settings.ImagePulls);
 
         ReceiveAsync<SyncPod>(_ => SyncAsync());
         Receive<PodUpdated>(m =>
@@ -61,6 +62,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         ReceiveAsync<StopPod>(StopAsync);
         Receive<ProbeTick>(_ => RunDueProbes());
         Receive<ProbeCompleted>(OnProbeCompleted);
+        Receive<ImagePullFinished>(OnImagePullFinished);
     }
 
     private string PodKey => $"{_pod.Metadata.NamespaceProperty ?? "default"}/{_pod.Metadata.Name}";
@@ -147,6 +149,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             {
                 slot.Current = observed;
                 slot.ImageId = observed.ImageId;
+                if (!string.IsNullOrEmpty(observed.ImageId)) await ResolveStatusImageIdAsync(spec, slot, observed);
                 if (observed.Running) TrackProbes(spec, slot, observed);
                 else slot.Probes = null;
                 if (observed.Running || !ShouldRestart(observed.ExitCode)) { slot.ClearWaiting(); return; }
@@ -154,35 +157,23 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             }
         }
 
-        if (now < slot.BackOffUntil)
+        if (now < slot.BackOffUntil && slot.ImageMissing) ReportImagePullBackOff(spec, slot);
+        else if (now < slot.BackOffUntil)
         {
-            slot.WaitingReason = slot.ImageMissing ? "ImagePullBackOff" : "CrashLoopBackOff";
-            slot.WaitingMessage = slot.ImageMissing
-                ? $"Back-off pulling image \"{spec.Image}\""
-                : $"back-off {slot.BackOff.TotalSeconds:0}s restarting failed container={spec.Name} pod={_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})";
-            return;
+            slot.WaitingReason = "CrashLoopBackOff";
+            slot.WaitingMessage = $"back-off {slot.BackOff.TotalSeconds:0}s restarting failed container={spec.Name} pod={_pod.Metadata.Name}_{_pod.Metadata.NamespaceProperty}({_pod.Metadata.Uid})";
         }
-        await CreateAndStartAsync(spec, slot, now);
+        else await CreateAndStartAsync(spec, slot, now);
     }
 
     private async Task CreateAndStartAsync(V1Container spec, ContainerSlot slot, DateTime now)
     {
-        var imageId = await _runtime.FindImageAsync(spec.Image);
-        if (imageId is null)
-        {
-            var message = $"Failed to pull image \"{spec.Image}\": the image is not in the node's local image store and no registry is reachable";
-            if (!slot.ImageMissing || slot.WaitingReason != "ErrImagePull")
-                Event(spec.Name, "Warning", "Failed", message);
-            slot.ImageMissing = true;
-            slot.WaitingReason = "ErrImagePull";
-            slot.WaitingMessage = message;
-            slot.BackOffUntil = now + BackOffDelay(slot.ImagePullStep++);
-            return;
-        }
+        if (await EnsureImageAsync(spec, slot) is not { } image) return;
         slot.ImageMissing = false;
         slot.ImagePullStep = 0;
-        slot.ImageId = imageId;
-        Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine");
+        slot.ImageId = image.Id;
+        slot.StatusImageId = image.StatusImageId(ImageReference.TryParse(spec.Image, out _));
+        slot.StatusImageFor = image.Id;
 
         var restartCount = slot.HasRun ? slot.RestartCount + 1 : slot.RestartCount;
         string id;
@@ -331,13 +322,13 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         var views = _pod.Spec.Containers.Select(spec =>
         {
             var s = Slot(spec.Name);
-            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
+            return new ContainerView(spec, s.Id, s.Current, s.StatusImageId ?? s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
                 Ready: s.Probes?.Ready ?? true, Started: s.Probes?.Started ?? true);
         }).ToList();
         var initViews = (_pod.Spec.InitContainers ?? []).Select(spec =>
         {
             var s = Slot(spec.Name);
-            return new ContainerView(spec, s.Id, s.Current, s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
+            return new ContainerView(spec, s.Id, s.Current, s.StatusImageId ?? s.ImageId, s.RestartCount, s.LastTerminated, s.WaitingReason, s.WaitingMessage,
                 Ready: s.Current is { Running: false, ExitCode: 0 }, Started: s.Current is { Running: true });
         }).ToList();
         var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews,
@@ -372,6 +363,15 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         public TimeSpan BackOff;
         public bool ImageMissing;
         public int ImagePullStep;
+        /// <summary>Set while the image is being pulled; the pulled image waits in <see cref="PulledImage"/>.</summary>
+        public string? PullingImage;
+        public LocalImage? PulledImage;
+        public string? PulledFor;
+        /// <summary>The image pull back-off's events were sent for the current back-off.</summary>
+        public bool BackOffReported;
+        /// <summary>The status' imageID (docker-pullable://repo@sha256:… or docker://sha256:…) of image <see cref="StatusImageFor"/>.</summary>
+        public string? StatusImageId;
+        public string? StatusImageFor;
         public V1ContainerStateTerminated? LastTerminated;
         public string? WaitingReason;
         public string? WaitingMessage;

@@ -37,6 +37,9 @@ internal sealed record PodSources(Config.ConfigDirectory Configs, Services.Servi
     IReadOnlyDictionary<string, ResourceQuantity>? Allocatable)
 {
     public static PodSources None { get; } = new(new Config.ConfigDirectory(), null, null);
+
+    /// <summary>The node's shared image puller; null: the supervisor has one of its own (tests).</summary>
+    public ImagePuller? Images { get; init; }
 }
 
 internal sealed record PodSupervisorSettings(
@@ -48,6 +51,9 @@ internal sealed record PodSupervisorSettings(
 {
     /// <summary>How often due probes are looked for; each probe keeps its own periodSeconds.</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Serial or parallel pulls and a registry mirror (node flags).</summary>
+    public ImagePullSettings ImagePulls { get; init; } = ImagePullSettings.Default;
 
     /// <summary>The kubelet's numbers: back-off 10 s doubling to 5 min. Grace periods are the pod's, uncapped.</summary>
     public static PodSupervisorSettings Default(string nodeName, string hostAddress) =>

@@ -74,6 +74,14 @@ internal sealed class BoundedRuntime(IContainerRuntime inner, RuntimeLimits limi
 
     public Task<string?> FindImageAsync(string image, CancellationToken ct = default) => Call("image_status", t => inner.FindImageAsync(image, t), ct);
 
+    public Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default) =>
+        Call("image_status", t => inner.InspectImageAsync(image, t), ct);
+
+    /// <summary>A pull has no deadline of its own, as the kubelet's: a large image on a slow link takes what it takes
+    /// (an hour at most); the caller may cancel it.</summary>
+    public Task<LocalImage> PullImageAsync(ImagePullRequest request, CancellationToken ct = default) =>
+        Call("pull_image", t => inner.PullImageAsync(request, t), ct, extra: TimeSpan.FromHours(1));
+
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
         Call("run_podsandbox", t => inner.RunSandboxAsync(request, t), ct);
 

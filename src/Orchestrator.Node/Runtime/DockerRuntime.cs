@@ -29,8 +29,7 @@ internal sealed record DockerRuntimeOptions(string Endpoint, string NodeName, st
 
 /// <summary>
 /// <see cref="IContainerRuntime"/> on the Docker Engine API — the only user of Docker.DotNet.
-/// Images come from the local store only: no registry is reachable, so whatever the pull policy says, a
-/// present image is used and a missing one is reported (ErrImagePull) without contacting a registry.
+/// Images are pulled only when asked (<see cref="PullImageAsync"/>): the pull policy is the PodSupervisor's business.
 /// Docker's own restart policy stays "no": restarts are the PodSupervisor's decision.
 /// </summary>
 internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable

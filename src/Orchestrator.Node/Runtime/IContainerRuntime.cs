@@ -21,6 +21,13 @@ internal interface IContainerRuntime
     /// <summary>The local image's id, or null when the image is not in the local store (never pulls).</summary>
     Task<string?> FindImageAsync(string image, CancellationToken ct = default);
 
+    /// <summary>The local image with its size and registry digests, or null when it is not in the local store.</summary>
+    Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default);
+
+    /// <summary>Pulls the image from its registry (trying each credential in turn, anonymously when there is none) and
+    /// returns it as now stored; throws <see cref="ImagePullException"/> with the registry's or Docker's reason.</summary>
+    Task<LocalImage> PullImageAsync(ImagePullRequest request, CancellationToken ct = default);
+
     /// <summary>Creates and starts the pod's sandbox ("pause") container: it owns the pod's network namespace — its IP
     /// (allocated from the node's pod range before the container exists), hostname, resolver configuration and published
     /// ports — and the pod's containers join it (<see cref="ContainerRequest.SandboxId"/>). A failed start leaves nothing.</summary>
@@ -71,6 +78,27 @@ internal sealed class VolumeSetupException(string volume, string message)
     : Exception($"MountVolume.SetUp failed for volume \"{volume}\" : {message}")
 {
     public string Volume { get; } = volume;
+}
+
+/// <summary>An image could not be pulled; the message is Docker's or the registry's reason.</summary>
+internal sealed class ImagePullException(string message) : Exception(message);
+
+/// <summary>What to pull: <paramref name="Image"/> as the pod names it, with the pod's matching credentials; with a
+/// <paramref name="Mirror"/> (host[:port]) Docker Hub images are tried there first and tagged with their own name.</summary>
+internal sealed record ImagePullRequest(string Image, IReadOnlyList<RegistryAuth> Auths, string? Mirror = null);
+
+/// <summary>An image in the node's store: its id (sha256:…), size in bytes and the registry digests it is known by
+/// ("repo@sha256:…"; none for an image built or loaded here).</summary>
+internal sealed record LocalImage(string Id, long Size, IReadOnlyList<string> RepoDigests)
+{
+    /// <summary>The container status' imageID: "docker-pullable://repo@sha256:…" for an image from a registry (the
+    /// digest of the repository the pod named, else the first), "docker://sha256:…" for a local one.</summary>
+    public string StatusImageId(ImageReference? reference)
+    {
+        var digest = RepoDigests.FirstOrDefault(d => reference is not null && d.StartsWith(reference.FamiliarRepository + "@", StringComparison.Ordinal))
+                     ?? RepoDigests.FirstOrDefault();
+        return digest is null ? $"docker://{Id}" : $"docker-pullable://{digest}";
+    }
 }
 
 /// <summary>The container's configuration cannot be made from its spec (the kubelet's CreateContainerConfigError: a

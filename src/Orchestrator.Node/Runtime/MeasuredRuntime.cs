@@ -18,6 +18,12 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
     public Task<string?> FindImageAsync(string image, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("image_status", () => inner.FindImageAsync(image, ct));
 
+    public Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("image_status", () => inner.InspectImageAsync(image, ct));
+
+    public Task<LocalImage> PullImageAsync(ImagePullRequest request, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("pull_image", () => inner.PullImageAsync(request, ct));
+
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("run_podsandbox", () => inner.RunSandboxAsync(request, ct));
 

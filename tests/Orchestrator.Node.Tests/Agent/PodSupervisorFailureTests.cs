@@ -95,6 +95,8 @@ public sealed class PodSupervisorFailureTests : TestKit
         public Task EnsureNetworkAsync(CancellationToken ct = default) => inner.EnsureNetworkAsync(ct);
         public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) => inner.ListContainersAsync(podUid, ct);
         public Task<string?> FindImageAsync(string image, CancellationToken ct = default) => inner.FindImageAsync(image, ct);
+        public Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default) => inner.InspectImageAsync(image, ct);
+        public Task<LocalImage> PullImageAsync(ImagePullRequest request, CancellationToken ct = default) => inner.PullImageAsync(request, ct);
         public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) => inner.RunSandboxAsync(request, ct);
         public Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default) => inner.CreateContainerAsync(request, ct);
         public Task StartContainerAsync(string containerId, CancellationToken ct = default) => inner.StartContainerAsync(containerId, ct);

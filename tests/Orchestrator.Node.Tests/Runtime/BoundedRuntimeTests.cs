@@ -13,6 +13,8 @@ public sealed class BoundedRuntimeTests
         public Task EnsureNetworkAsync(CancellationToken ct = default) => Never<bool>();
         public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) => Never<IReadOnlyList<RuntimeContainer>>();
         public Task<string?> FindImageAsync(string image, CancellationToken ct = default) => Never<string?>();
+        public Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default) => Never<LocalImage?>();
+        public Task<LocalImage> PullImageAsync(ImagePullRequest request, CancellationToken ct = default) => Never<LocalImage>();
         public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) => Never<PodSandbox>();
         public Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default) => Never<string>();
         public Task StartContainerAsync(string containerId, CancellationToken ct = default) => Never<bool>();

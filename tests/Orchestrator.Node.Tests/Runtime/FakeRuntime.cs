@@ -16,8 +16,49 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public FakeRuntime WithImage(string image)
     {
-        _images[DockerRuntime.WithDefaultTag(image)] = "sha256:" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
+        _images[DockerRuntime.WithDefaultTag(image)] = NewImageId();
         return this;
+    }
+
+    private readonly ConcurrentDictionary<string, string> _registry = new();
+    private readonly ConcurrentDictionary<string, string> _digests = new();
+    public int PullCount;
+    /// <summary>Pulls wait for it while set.</summary>
+    public TaskCompletionSource? PullGate;
+    public ConcurrentQueue<ImagePullRequest> Pulls { get; } = new();
+
+    /// <summary>The image can be pulled (a new id each call: a pushed update of the tag).</summary>
+    public FakeRuntime InRegistry(string image)
+    {
+        _registry[DockerRuntime.WithDefaultTag(image)] = NewImageId();
+        return this;
+    }
+
+    public string? LocalImageId(string image) => _images.GetValueOrDefault(DockerRuntime.WithDefaultTag(image));
+
+    private static string NewImageId() => "sha256:" + Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant() + new string('0', 32);
+
+    public Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default)
+    {
+        var key = DockerRuntime.WithDefaultTag(image);
+        return Task.FromResult(_images.TryGetValue(key, out var id)
+            ? new LocalImage(id, 1234, _digests.TryGetValue(key, out var digest) ? [digest] : [])
+            : null);
+    }
+
+    public async Task<LocalImage> PullImageAsync(ImagePullRequest request, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref PullCount);
+        Pulls.Enqueue(request);
+        if (PullGate is { } gate) await gate.Task.WaitAsync(ct);
+        var key = DockerRuntime.WithDefaultTag(request.Image);
+        var named = key.Split('@')[0];
+        var repository = named.LastIndexOf(':') > named.LastIndexOf('/') ? named[..named.LastIndexOf(':')] : named;
+        if (!_registry.TryGetValue(key, out var id))
+            throw new ImagePullException($"Error response from daemon: pull access denied for {repository}, repository does not exist or may require 'docker login'");
+        _images[key] = id;
+        _digests[key] = $"{repository}@sha256:{id[7..71]}";
+        return (await InspectImageAsync(request.Image, ct))!;
     }
 
     /// <summary>A container left behind by an earlier agent.</summary>

@@ -25,6 +25,19 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     {
         PodSpecs.Validate(pod.Spec, "spec", causes);
         AdmitRuntimeClass(pod, context, causes);
+        CopyServiceAccountPullSecrets(pod, context);
+    }
+
+    /// <summary>The ServiceAccount admission's part for images: a new pod without imagePullSecrets gets those of its
+    /// ServiceAccount ("default" when unnamed), if that account exists.</summary>
+    private static void CopyServiceAccountPullSecrets(V1Pod pod, IAdmissionContext context)
+    {
+        if (pod.Spec is null || pod.Metadata.ResourceVersion is { Length: > 0 } || pod.Spec.ImagePullSecrets is { Count: > 0 }) return;
+        var name = pod.Spec.ServiceAccountName is { Length: > 0 } named ? named : "default";
+        var account = context.List("serviceaccounts", pod.Metadata.NamespaceProperty ?? "default").OfType<V1ServiceAccount>()
+            .FirstOrDefault(a => a.Metadata.Name == name);
+        if (account?.ImagePullSecrets is { Count: > 0 } secrets)
+            pod.Spec.ImagePullSecrets = secrets.Select(s => new V1LocalObjectReference { Name = s.Name }).ToList();
     }
 
     /// <summary>The handlers these nodes run: Docker's default runtime.</summary>
