@@ -103,7 +103,13 @@ internal static class KubernetesSigners
         if (notAfter > caNotAfter) notAfter = caNotAfter;
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var issued = request.Create(ca, notBefore, notAfter, serial);
+        // the request's key may be of another algorithm than the CA's (an RSA user key, an ECDSA CA): sign with the CA's key
+        using var ecdsa = ca.GetECDsaPrivateKey();
+        using var rsa = ecdsa is null ? ca.GetRSAPrivateKey() : null;
+        var generator = ecdsa is not null ? X509SignatureGenerator.CreateForECDsa(ecdsa)
+            : rsa is not null ? X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1)
+            : throw new InvalidOperationException("the signer's CA has no usable private key");
+        using var issued = request.Create(ca.SubjectName, generator, notBefore, notAfter, serial);
         return System.Text.Encoding.ASCII.GetBytes(issued.ExportCertificatePem() + "\n");
     }
 

@@ -49,6 +49,19 @@ public class KubernetesSignersTests
     }
 
     [Fact]
+    public void An_rsa_request_is_signed_by_the_ecdsa_ca()
+    {
+        using var key = RSA.Create(2048);
+        var pem = Encoding.ASCII.GetBytes(new CertificateRequest("CN=rsa-user", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSigningRequestPem());
+
+        var certificate = Issued(KubernetesSigners.Sign(CertificateSigningRequestStrategyTests.Csr(request: pem), Settings, DateTime.UtcNow));
+
+        Assert.Equal("CN=rsa-user", certificate.Subject);
+        Assert.NotNull(certificate.GetRSAPublicKey());
+    }
+
+    [Fact]
     public void The_duration_is_the_shorter_of_the_request_and_the_signing_duration()
     {
         var now = DateTime.UtcNow;
