@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Controllers.Certificates;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
@@ -13,6 +14,9 @@ internal sealed record ControlPlaneOptions
     public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(30);
     public NodeLifecycleSettings NodeLifecycle { get; init; } = NodeLifecycleSettings.Default;
     public NodeGatewaySettings NodeGateway { get; init; } = NodeGatewaySettings.Default;
+
+    /// <summary>How the client signers sign; null: certificate signing requests are never signed.</summary>
+    public CertificateSigningSettings? Signing { get; init; }
 
     public static ControlPlaneOptions Default { get; } = new();
 
@@ -47,7 +51,7 @@ internal static class ControlPlaneHosting
     /// <paramref name="catalog"/>); returns the NodeGateway.</summary>
     public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog)
     {
-        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog);
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing);
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway, o.Resync);
     }

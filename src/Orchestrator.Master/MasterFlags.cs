@@ -26,6 +26,8 @@ internal static class MasterFlags
             new("controller-resync-period", "How often every controller reconciles all it owns even without a change.", "30", FlagKind.Seconds),
             new("cluster-stable-after", "Cluster downing decides once reachability has been stable this long.", "7", FlagKind.Seconds),
             new("cluster-heartbeat-pause", "A cluster member is unreachable after this long without a heartbeat.", "3", FlagKind.Seconds),
+            new("cluster-signing-duration", "The longest validity of certificates the client signers issue for CertificateSigningRequests (a Go duration).", "8760h0m0s",
+                Check: v => { try { Store.StoreOptions.ParseEventTtl(v); return null; } catch (FormatException) { return "must be a positive Go duration such as 8760h or 24h0m0s"; } }),
             new("event-ttl", "How long Events are kept (a Go duration such as 1h0m0s or 30m).", "1h0m0s"),
             new("encryption-provider-config", "An EncryptionConfiguration file (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and with which keys.",
                 null, DefaultText: "objects are stored as plain JSON"),

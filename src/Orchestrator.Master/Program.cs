@@ -45,6 +45,12 @@ var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
 var kubeletCa = KubeletCaFiles.LoadOrCreate(api.DataDirectory);
+// the client signers sign with the cluster CA, the one client certificates are authenticated against
+controlPlane = controlPlane with
+{
+    Signing = new(ServingCertificates.LoadCaWithKey(api.DataDirectory),
+        StoreOptions.ParseEventTtl(builder.Configuration["cluster-signing-duration"] ?? "8760h")),
+};
 builder.Services.AddSingleton(kubeletCa);
 var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
@@ -66,7 +72,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     })
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
 

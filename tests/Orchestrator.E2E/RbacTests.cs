@@ -4,11 +4,12 @@ using Xunit.Abstractions;
 namespace Orchestrator.E2E;
 
 /// <summary>
-/// Users and RBAC with kubectl on a real cluster started by deploy/up.sh under a lock: a user made from a client
-/// certificate signed with the cluster CA by openssl (CN = user, O = group), given the default `view` ClusterRole in
+/// Users and RBAC with kubectl on a real cluster started by deploy/up.sh under a lock: a user's key and request made
+/// by openssl (CN = user, O = group), sent as a CertificateSigningRequest, approved with `kubectl certificate approve`
+/// and issued by the kube-apiserver-client signer, given the default `view` ClusterRole in
 /// one namespace by a RoleBinding, can list there, cannot delete, cannot read another namespace; `kubectl auth can-i`
-/// (with --list, and with --as for the admin) agrees; a RoleBinding to cluster-admin made by that user is refused as
-/// an escalation. Names are unique; the namespaces and cluster objects are deleted at the end.
+/// (with --list, and with --as for the admin) agrees; a RoleBinding to cluster-admin and a Role with more than the user
+/// holds, made by that user, are refused as escalations. Names are unique; the namespaces and cluster objects are deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -22,17 +23,43 @@ public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output) 
     private string UserKubeconfig => Path.Combine(UserDir, "kubeconfig");
 
     [Fact, Step(1)]
-    public async Task A_user_from_a_client_certificate_signed_by_the_cluster_ca_is_denied_before_any_binding()
+    public async Task A_user_whose_certificate_request_is_approved_gets_a_certificate_and_is_denied_before_any_binding()
     {
         Directory.CreateDirectory(UserDir);
         var ca = Path.Combine(cluster.StateDir, "master");
         await Run("openssl", "genrsa", "-out", Path.Combine(UserDir, "user.key"), "2048");
         await Run("openssl", "req", "-new", "-key", Path.Combine(UserDir, "user.key"), "-subj", $"/CN={User}/O=e2e-devs",
             "-out", Path.Combine(UserDir, "user.csr"));
-        await File.WriteAllTextAsync(Path.Combine(UserDir, "ext.cnf"), "extendedKeyUsage=clientAuth\n");
-        await Run("openssl", "x509", "-req", "-in", Path.Combine(UserDir, "user.csr"), "-CA", Path.Combine(ca, "ca.crt"),
-            "-CAkey", Path.Combine(ca, "ca.key"), "-CAcreateserial", "-CAserial", Path.Combine(UserDir, "ca.srl"),
-            "-days", "1", "-extfile", Path.Combine(UserDir, "ext.cnf"), "-out", Path.Combine(UserDir, "user.crt"));
+        var request = Convert.ToBase64String(await File.ReadAllBytesAsync(Path.Combine(UserDir, "user.csr")));
+        var created = await cluster.KubectlWithInput($$"""
+            apiVersion: certificates.k8s.io/v1
+            kind: CertificateSigningRequest
+            metadata: {name: {{User}}}
+            spec:
+              request: {{request}}
+              signerName: kubernetes.io/kube-apiserver-client
+              expirationSeconds: 86400
+              usages: [client auth]
+              username: someone-else
+            """, "create", "-f", "-");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var pending = await Admin("get", "csr", User);
+        output.WriteLine(pending);
+        Assert.Matches(@"^NAME\s+AGE\s+SIGNERNAME\s+REQUESTOR\s+REQUESTEDDURATION\s+CONDITION\s*\n", pending);
+        Assert.Matches($@"\n{User}\s+\S+\s+kubernetes.io/kube-apiserver-client\s+\S+\s+24h\s+Pending", pending);
+        // the requestor is who created it, not what the body said
+        Assert.NotEqual("someone-else", (await Admin("get", "csr", User, "-o", "jsonpath={.spec.username}")).Trim());
+
+        Assert.Contains($"certificatesigningrequest.certificates.k8s.io/{User} approved", await Admin("certificate", "approve", User));
+        var certificate = "";
+        await cluster.Eventually(async () =>
+        {
+            certificate = await Admin("get", "csr", User, "-o", "jsonpath={.status.certificate}");
+            Assert.NotEmpty(certificate.Trim());
+        }, "the kube-apiserver-client signer issues the approved request", TimeSpan.FromSeconds(60));
+        Assert.Matches($@"\n{User}\s+.*Approved,Issued", await Admin("get", "csr", User));
+        await File.WriteAllBytesAsync(Path.Combine(UserDir, "user.crt"), Convert.FromBase64String(certificate.Trim()));
+        await Run("openssl", "verify", "-CAfile", Path.Combine(ca, "ca.crt"), Path.Combine(UserDir, "user.crt"));
 
         var server = (await Admin("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).Trim();
         await UserConfig("set-cluster", "e2e", "--server", server, "--certificate-authority", Path.Combine(ca, "ca.crt"), "--embed-certs=true");
@@ -111,9 +138,26 @@ public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output) 
     }
 
     [Fact, Step(5)]
+    public async Task A_role_granting_more_than_the_user_holds_is_refused_as_an_escalation()
+    {
+        await Admin("create", "role", "role-maker", "-n", Team, "--verb=create", "--resource=roles.rbac.authorization.k8s.io");
+        await Admin("create", "rolebinding", "role-makers", "-n", Team, "--role=role-maker", $"--user={User}");
+        await cluster.Eventually(async () =>
+        {
+            var refused = await AsUser("create", "role", "grab", "-n", Team, "--verb=delete", "--resource=configmaps");
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains($"roles.rbac.authorization.k8s.io \"grab\" is forbidden: user \"{User}\" (groups=[\"e2e-devs\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:", refused.Error);
+            Assert.Contains("{APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"delete\"]}", refused.Error);
+        }, "the escalation is refused (not the create itself)", TimeSpan.FromSeconds(30));
+        var allowed = await AsUser("create", "role", "reader", "-n", Team, "--verb=get", "--resource=configmaps");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+    }
+
+    [Fact, Step(6)]
     public async Task Clean_up()
     {
         await cluster.Kubectl("delete", "namespace", Team, Other, "--wait=false");
+        await cluster.Kubectl("delete", "csr", User, "--ignore-not-found");
         Directory.Delete(UserDir, recursive: true);
     }
 

@@ -10,11 +10,12 @@ internal static class ControllersHosting
     /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often
     /// each reconciles everything it owns even without a change.</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
-        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog) =>
-        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog));
+        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null) =>
+        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing));
 
+    /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed.</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
-        IResourceCatalog catalog)
+        IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null)
     {
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
         system.ActorOf(ReplicaSetController.Props(store, resync), "replicaset-controller");
@@ -35,5 +36,7 @@ internal static class ControllersHosting
         system.ActorOf(DaemonSetController.Props(store, resync), "daemonset-controller");
         system.ActorOf(StatefulSetController.Props(store, resync), "statefulset-controller");
         system.ActorOf(DisruptionController.Props(store, resync), "disruption-controller");
+        if (signing is not null) system.ActorOf(CertificateSigningController.Props(store, signing, resync), "csrsigning-controller");
+        system.ActorOf(CertificateSigningRequestCleaner.Props(store, resync), "csrcleaner-controller");
     }
 }

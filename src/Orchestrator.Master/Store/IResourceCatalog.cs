@@ -53,7 +53,8 @@ internal interface IStoredResource
 /// planning, on its own deep copy of the object (never one another reader holds), in this order:
 /// create: <see cref="PrepareForCreate"/>, server-side metadata, <see cref="Admit"/>;
 /// update: server-side metadata, <see cref="PrepareForUpdate"/>, <see cref="Admit"/>;
-/// update of a subresource (/status, a namespace's /finalize): <see cref="PrepareForSubresourceUpdate"/> only;
+/// update of a subresource: <see cref="PrepareForSubresourceUpdate"/>, then <see cref="Admit"/> (for /status only when
+/// <see cref="ValidatesStatusUpdates"/>);
 /// delete: <see cref="RefuseDeletion"/>, then an object <see cref="HasFinalizers"/> is only marked, through
 /// <see cref="PrepareForDeletion"/>.
 /// </summary>
@@ -76,6 +77,10 @@ internal interface IResourceStrategy
     /// the new object (/status: the status), or null when the resource has no such writable subresource.</summary>
     IKubernetesObject<V1ObjectMeta>? PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta> old);
+
+    /// <summary>Whether an update through /status is admitted (<see cref="Admit"/>) as other updates are; most kinds'
+    /// status writers are the control plane's own, and their status is not validated.</summary>
+    bool ValidatesStatusUpdates => false;
 
     /// <summary>Whether something still holds the object from deletion: metadata.finalizers (and a namespace's
     /// spec.finalizers). A held object is marked on delete and removed when nothing holds it any more.</summary>

@@ -5,7 +5,8 @@ using Orchestrator.Master.Registry.Kinds.Authorization;
 namespace Orchestrator.Master.Api.Authorization;
 
 /// <summary>The authorization layer's services: the RBAC cache (started with the host), the authorizer, the
-/// escalation check on role and binding writes, and the access reviews.</summary>
+/// escalation check on role and binding writes, the
+/// requestor and signer checks of certificate signing requests, and the access reviews.</summary>
 internal static class AuthorizationServices
 {
     public static IServiceCollection AddKubernetesAuthorization(this IServiceCollection services)
@@ -14,6 +15,11 @@ internal static class AuthorizationServices
         services.AddHostedService(sp => sp.GetRequiredService<RbacCache>());
         services.AddSingleton<RbacAuthorizer>();
         services.AddSingleton<IWriteAdmission, EscalationCheck>();
+        services.AddSingleton<IWriteAdmission, CertificateRequestAdmission>();
+        foreach (var (subresource, verb) in new[] { ("approval", "approve"), ("status", "sign") })
+            services.AddSingleton<ISubresourceHandler>(sp => new CertificateSignerAuthorization(subresource, verb,
+                sp.GetRequiredService<RbacAuthorizer>(), sp.GetRequiredService<Storage.ObjectStoreClient>(),
+                sp.GetRequiredService<ResourceHandlers>()));
         foreach (var resource in AuthorizationResources.All)
             services.AddSingleton<IResourceView>(sp => new AccessReview(resource,
                 sp.GetRequiredService<RbacAuthorizer>(), sp.GetRequiredService<RequestBodies>()));

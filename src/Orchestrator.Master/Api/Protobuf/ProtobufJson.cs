@@ -101,6 +101,9 @@ internal static class ProtobufJson
                 return JsonValue.Create(GoDuration((long)Get(message, 1)!));
             case Meta + "FieldsV1" or "k8s.io.apimachinery.pkg.runtime.RawExtension":
                 return RawJson((ByteString)Get(message, 1)!);
+            case "k8s.io.api.authorization.v1.ExtraValue" or "k8s.io.api.certificates.v1.ExtraValue":
+                // Go's ExtraValue is a []string: its JSON is the list itself
+                return new JsonArray([.. ((IEnumerable<string>)Get(message, 1)!).Select(v => (JsonNode?)JsonValue.Create(v))]);
             case "k8s.io.apimachinery.pkg.util.intstr.IntOrString":
                 var isString = (long)Get(message, 1)! == 1;
                 var text = (string)Get(message, 3)!;

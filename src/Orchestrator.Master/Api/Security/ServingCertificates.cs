@@ -39,6 +39,9 @@ internal static class ServingCertificates
         return X509CertificateLoader.LoadCertificate(ca.RawData);
     }
 
+    /// <summary>The cluster CA with its private key: what the client signers of CertificateSigningRequests sign with.</summary>
+    public static X509Certificate2 LoadCaWithKey(string dataDirectory) => LoadOrCreateCa(dataDirectory);
+
     private static X509Certificate2 LoadOrCreateCa(string dataDirectory)
     {
         var certPath = Path.Combine(dataDirectory, CaCertificateFile);

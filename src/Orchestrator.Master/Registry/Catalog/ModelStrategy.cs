@@ -39,12 +39,21 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     IKubernetesObject<V1ObjectMeta>? IResourceStrategy.PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta> old)
     {
-        if (subresource == "status" && StatusProperty is not null)
-        {
-            StatusProperty.SetValue(old, StatusProperty.GetValue(obj));
-            return old;
-        }
+        if (subresource == "status" && StatusProperty is not null) return PrepareForStatusUpdate((T)obj, (T)old);
         return PrepareForSubresourceUpdate(subresource, (T)obj, (T)old);
+    }
+
+    bool IResourceStrategy.ValidatesStatusUpdates => ValidatesStatusUpdates;
+
+    /// <summary>Whether an update through /status is admitted (defaulted and validated) like other updates.</summary>
+    protected virtual bool ValidatesStatusUpdates => false;
+
+    /// <summary>An update through /status: the stored object with the new status (what else a kind keeps of the old
+    /// status, it keeps here).</summary>
+    protected virtual T PrepareForStatusUpdate(T obj, T old)
+    {
+        StatusProperty!.SetValue(old, StatusProperty.GetValue(obj));
+        return old;
     }
 
     bool IResourceStrategy.HasFinalizers(IKubernetesObject<V1ObjectMeta> obj) =>

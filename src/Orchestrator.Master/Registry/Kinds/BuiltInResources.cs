@@ -3,6 +3,7 @@ using Orchestrator.Master.Registry.Kinds.Apps;
 using Orchestrator.Master.Registry.Kinds.Authorization;
 using Orchestrator.Master.Registry.Kinds.Autoscaling;
 using Orchestrator.Master.Registry.Kinds.Batch;
+using Orchestrator.Master.Registry.Kinds.Certificates;
 using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
@@ -36,6 +37,7 @@ internal static class BuiltInResources
         .. SchedulingResources.All,
         .. RbacResources.All,
         .. AuthorizationResources.All,
+        .. CertificatesResources.All,
         .. PersistentVolumeResources.All,
         .. StorageResources.All,
         .. NetworkingResources.All,
