@@ -13,6 +13,7 @@ internal static class AuthenticationServices
         services.AddSingleton<ITokenAuthenticator, ServiceAccountAuthenticator>();
         services.AddSingleton<ISubresourceHandler, ServiceAccountTokenRequest>();
         services.AddSingleton<IResourceView, TokenReviews>();
+        services.AddSingleton<IResourceView, SelfSubjectReviews>();
         services.AddSingleton<OidcDiscovery>();
         return services;
     }

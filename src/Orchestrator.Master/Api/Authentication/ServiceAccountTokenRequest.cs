@@ -6,6 +6,7 @@ using Orchestrator.Master.Api.Rest;
 using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Identity;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Authentication;
 using Orchestrator.Master.Registry.Kinds.Core;
 
 namespace Orchestrator.Master.Api.Authentication;
@@ -17,7 +18,7 @@ namespace Orchestrator.Master.Api.Authentication;
 /// of the account's namespace, whose uid must match when given. The answer is 201 with the request, its status
 /// holding the JWT and its expirationTimestamp. A dry run checks everything and issues no token.
 /// </summary>
-internal sealed class ServiceAccountTokenRequest(ServiceAccountTokens tokens, ObjectStoreClient store) : ISubresourceHandler
+internal sealed class ServiceAccountTokenRequest(ServiceAccountTokens tokens, ObjectStoreClient store, RequestBodies bodies) : ISubresourceHandler
 {
     public const long DefaultExpirationSeconds = 3600;
     public const long MinExpirationSeconds = 600;
@@ -30,8 +31,7 @@ internal sealed class ServiceAccountTokenRequest(ServiceAccountTokens tokens, Ob
     public async Task HandleAsync(HttpContext context, ResourceDescription serviceAccounts, string? ns, string name)
     {
         if (!HttpMethods.IsPost(context.Request.Method)) throw ApiException.MethodNotAllowed(context.Request.Method);
-        var request = await RequestBodies.ReadJsonAsync<Authenticationv1TokenRequest>(context, "TokenRequest", "authentication.k8s.io/v1")
-                      ?? throw ApiException.BadRequest("the body of the request was empty");
+        var request = (Authenticationv1TokenRequest)await bodies.ReadObjectAsync(context, AuthenticationResources.TokenRequestBodies);
         request.Spec ??= new V1TokenRequestSpec();
         var spec = request.Spec;
         spec.ExpirationSeconds ??= DefaultExpirationSeconds;

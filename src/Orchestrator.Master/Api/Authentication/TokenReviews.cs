@@ -46,10 +46,12 @@ internal sealed class TokenReviews(RequestBodies bodies, IEnumerable<ITokenAuthe
     {
         Authenticated = true,
         Audiences = audiences?.ToList(),
-        User = new V1UserInfo
-        {
-            Username = user.Name, Uid = user.Uid.Length > 0 ? user.Uid : null, Groups = user.Groups.ToList(),
-            Extra = user.Extra.Count > 0 ? user.Extra.ToDictionary(kv => kv.Key, kv => (IList<string>)kv.Value.ToList()) : null,
-        },
+        User = UserInfoOf(user),
+    };
+
+    public static V1UserInfo UserInfoOf(UserInfo user) => new()
+    {
+        Username = user.Name, Uid = user.Uid.Length > 0 ? user.Uid : null, Groups = user.Groups.ToList(),
+        Extra = user.Extra.Count > 0 ? user.Extra.ToDictionary(kv => kv.Key, kv => (IList<string>)kv.Value.ToList()) : null,
     };
 }

@@ -202,4 +202,15 @@ public sealed class ServiceAccountTokenApiTests : IAsyncLifetime
         Assert.Equal((string?)header["kid"], (string?)jwks!["keys"]![0]!["kid"]);
         Assert.Equal("EC", (string?)jwks["keys"]![0]!["kty"]);
     }
+
+    [Fact]
+    public async Task A_self_subject_review_answers_who_the_caller_is()
+    {
+        const string body = """{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}""";
+        var admin = await CreatedAsync("/apis/authentication.k8s.io/v1/selfsubjectreviews", body);
+        Assert.Equal("admin", (string?)admin["status"]!["userInfo"]!["username"]);
+        Assert.Equal(["system:masters", "system:authenticated"],
+            admin["status"]!["userInfo"]!["groups"]!.AsArray().Select(g => (string)g!).ToArray());
+
+    }
 }
