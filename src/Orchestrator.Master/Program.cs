@@ -62,6 +62,8 @@ var membership = ClusterMembership.Build(
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddKubernetesApiServer(api, serviceAccountTokens);
+// the CA of the API's serving certificate (made by AddKubernetesApiServer), published to pods as kube-root-ca.crt
+var rootCaPem = File.ReadAllText(Path.Combine(api.DataDirectory, ServingCertificates.CaCertificateFile));
 builder.Services.AddSingleton(store.Health);
 builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
@@ -76,7 +78,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     })
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, rootCaPem)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
 
