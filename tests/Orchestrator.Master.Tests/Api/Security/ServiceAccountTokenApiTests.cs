@@ -211,6 +211,29 @@ public sealed class ServiceAccountTokenApiTests : IAsyncLifetime
         Assert.Equal("admin", (string?)admin["status"]!["userInfo"]!["username"]);
         Assert.Equal(["system:masters", "system:authenticated"],
             admin["status"]!["userInfo"]!["groups"]!.AsArray().Select(g => (string)g!).ToArray());
+    }
+}
 
+/// <summary>The API's serving certificate covers the names and the ClusterIP pods reach it by, so a pod verifying it
+/// with kube-root-ca.crt succeeds.</summary>
+public sealed class ServingCertificateNamesTests
+{
+    [Fact]
+    public void The_serving_certificate_names_the_kubernetes_service()
+    {
+        var dir = Directory.CreateTempSubdirectory("serving-").FullName;
+        try
+        {
+            using var certificate = Orchestrator.Master.Api.Security.ServingCertificates.LoadOrCreate(dir, "127.0.0.1");
+            var san = certificate.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().Single();
+            Assert.Contains("kubernetes.default.svc", san.EnumerateDnsNames());
+            Assert.Contains("kubernetes.default.svc.cluster.local", san.EnumerateDnsNames());
+            Assert.Contains(IPAddress.Parse(Orchestrator.Master.Store.ClusterIpRange.First), san.EnumerateIPAddresses());
+            Assert.Contains(IPAddress.Loopback, san.EnumerateIPAddresses());
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 }
