@@ -204,6 +204,15 @@ public sealed class ServiceAccountTokenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_legacy_token_secret_left_for_a_token_controller_is_refused()
+    {
+        var (status, answer) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/secrets",
+            """{"apiVersion":"v1","kind":"Secret","metadata":{"name":"legacy","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Contains("type: Forbidden: legacy ServiceAccount token Secrets are not populated by this cluster", (string?)answer!["message"]);
+    }
+
+    [Fact]
     public async Task A_self_subject_review_answers_who_the_caller_is()
     {
         const string body = """{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}""";
