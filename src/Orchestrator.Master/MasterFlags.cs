@@ -33,6 +33,12 @@ internal static class MasterFlags
                 null, DefaultText: "objects are stored as plain JSON"),
             new("store-recovery", "What to do with corrupt journal records found at start: none (refuse to start) or skip-corrupt (drop them, with a warning each).",
                 "none", Check: v => v is "none" or "skip-corrupt" ? null : "must be none or skip-corrupt"),
+            new("service-account-issuer", "The issuer (iss) of ServiceAccount tokens and of the OIDC discovery documents.",
+                "https://kubernetes.default.svc.cluster.local"),
+            new("service-account-signing-key-file", "A PEM private key (EC P-256 or RSA) that signs ServiceAccount tokens.", null,
+                DefaultText: "{data-dir}/service-account.key, generated at first start"),
+            new("api-audiences", "The audiences (comma-separated) a token must name to be accepted by the API.", null,
+                DefaultText: "the service account issuer"),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text", Check: LogFormatProblem),
         ]);
 

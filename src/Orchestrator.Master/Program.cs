@@ -41,6 +41,16 @@ if (ObjectStoreHosting.PrepareStore(store, catalog, warning => Console.Error.Wri
     Console.Error.WriteLine($"orchestrator-master: {unusable}");
     return 1;
 }
+Orchestrator.Master.Identity.ServiceAccountTokens serviceAccountTokens;
+try
+{
+    serviceAccountTokens = api.CreateServiceAccountTokens();
+}
+catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"orchestrator-master: --service-account-signing-key-file: {e.Message}");
+    return 2;
+}
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
@@ -57,7 +67,9 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.AddKubernetesApiServer(api);
+builder.AddKubernetesApiServer(api, serviceAccountTokens);
+// the CA of the API's serving certificate (made by AddKubernetesApiServer), published to pods as kube-root-ca.crt
+var rootCaPem = File.ReadAllText(Path.Combine(api.DataDirectory, ServingCertificates.CaCertificateFile));
 builder.Services.AddSingleton(store.Health);
 builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
@@ -72,7 +84,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     })
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
 

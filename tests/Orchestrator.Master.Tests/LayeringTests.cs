@@ -12,6 +12,7 @@ public sealed class LayeringTests
     /// the root namespace (Program, ControlPlaneHosting) composes everything.</summary>
     internal static readonly LayerRule Rule = new("Orchestrator.Master",
         ("Diagnostics", []),
+        ("Identity", []),
         ("Store/Encryption", []),
         ("Store/Persistence", ["Diagnostics", "Store/Encryption"]),
         ("Store", ["Store/Persistence", "Store/Encryption"]),
@@ -37,7 +38,7 @@ public sealed class LayeringTests
         ("Scheduling/Filters", ["Scheduling/Framework"]),
         ("Scheduling/Scoring", ["Scheduling/Framework"]),
         ("Scheduling", ["Scheduling/Filters", "Scheduling/Scoring"]),
-        ("Nodes", ["ControlLoop"]),
+        ("Nodes", ["ControlLoop", "Identity"]),
         ("Api/Http", ["Registry"]),
         ("Api/Storage", ["Api/Http"]),
         ("Api/Patching", ["Api/Http"]),
@@ -47,8 +48,9 @@ public sealed class LayeringTests
         ("Api/Security", ["Api/Http"]),
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),
+        ("Api/Authentication", ["Api/Rest", "Api/Security", "Identity"]),
         ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
-        ("Api", ["Api/Discovery", "Api/Authorization"]),
+        ("Api", ["Api/Discovery", "Api/Authorization", "Api/Authentication"]),
         ("Ui", ["Api"]),
         ("", ["Ui", "Controllers", "Scheduling", "Nodes"]));
 

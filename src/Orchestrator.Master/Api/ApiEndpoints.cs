@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orchestrator.Master.Api.Authentication;
 using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Discovery;
@@ -35,6 +36,7 @@ internal static class ApiEndpoints
         services.AddSingleton<ISubresourceHandler, PodBinding>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();
         services.AddSingleton<NodeProxy>();
+        services.AddKubernetesAuthentication();
         services.AddKubernetesAuthorization();
         return services;
     }
@@ -46,6 +48,8 @@ internal static class ApiEndpoints
         Map(app, "/openapi/v2", DiscoveryEndpoints.OpenApiV2Async);
         Map(app, "/openapi/v3", DiscoveryEndpoints.OpenApiRootAsync);
         Map(app, "/openapi/v3/{**path}", c => DiscoveryEndpoints.OpenApiGroupVersionAsync(c, (string)c.Request.RouteValues["path"]!));
+        Map(app, OidcDiscovery.ConfigurationPath, c => c.RequestServices.GetRequiredService<OidcDiscovery>().ConfigurationAsync(c));
+        Map(app, OidcDiscovery.KeySetPath, c => c.RequestServices.GetRequiredService<OidcDiscovery>().KeySetAsync(c));
         Map(app, "/api", DiscoveryEndpoints.CoreAsync);
         Map(app, "/apis", DiscoveryEndpoints.GroupsAsync);
         Map(app, "/api/{**rest}", DispatchAsync);

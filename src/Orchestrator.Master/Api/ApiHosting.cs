@@ -5,18 +5,32 @@ using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Diagnostics;
+using Orchestrator.Master.Identity;
 using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api;
 
 /// <summary>Options of the master's API endpoint, from the command line or configuration.</summary>
-internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort)
+internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort,
+    string ServiceAccountIssuer = ServiceAccountTokens.DefaultIssuer, string? ServiceAccountSigningKeyFile = null,
+    IReadOnlyList<string>? ApiAudiences = null)
 {
     public static ApiServerOptions From(IConfiguration configuration) => new(
         Path.GetFullPath(configuration["data-dir"] ?? "./.state/master"),
         configuration["api-address"] ?? "127.0.0.1",
-        int.TryParse(configuration["api-port"], out var port) ? port : 6443);
+        int.TryParse(configuration["api-port"], out var port) ? port : 6443,
+        configuration["service-account-issuer"] is { Length: > 0 } issuer ? issuer : ServiceAccountTokens.DefaultIssuer,
+        configuration["service-account-signing-key-file"] is { Length: > 0 } keyFile ? keyFile : null,
+        configuration["api-audiences"] is { Length: > 0 } audiences
+            ? audiences.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : null);
+
+    /// <summary>The ServiceAccount token issuer: the signing key (generated into the data directory at first start, or the
+    /// flag's file), the issuer URL, and the API's audiences (the issuer unless --api-audiences).</summary>
+    public ServiceAccountTokens CreateServiceAccountTokens() => new(
+        ServiceAccountSigningKey.LoadOrCreate(DataDirectory, ServiceAccountSigningKeyFile, ServingCertificates.WritePrivate),
+        ServiceAccountIssuer, ApiAudiences is { Count: > 0 } ? ApiAudiences : [ServiceAccountIssuer], TimeProvider.System);
 }
 
 /// <summary>How the host puts the API together: Kestrel on HTTPS with the generated certificate, the store client,
@@ -25,8 +39,11 @@ internal static class ApiHosting
 {
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(10);
 
-    public static WebApplicationBuilder AddKubernetesApiServer(this WebApplicationBuilder builder, ApiServerOptions options)
+    public static WebApplicationBuilder AddKubernetesApiServer(this WebApplicationBuilder builder, ApiServerOptions options,
+        ServiceAccountTokens? serviceAccountTokens = null)
     {
+        builder.Services.AddSingleton(serviceAccountTokens ?? options.CreateServiceAccountTokens());
+        builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(options.DataDirectory)));
         var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -8,15 +8,17 @@ internal static class ControllersHosting
 {
     /// <summary>Starts the controllers as top-level actors, each finding the store through ActorRegistry key
     /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often
-    /// each reconciles everything it owns even without a change.</summary>
+    /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
+    /// CA, is published into every namespace (kube-root-ca.crt) when given.</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
-        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null) =>
-        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing));
+        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null) =>
+        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem));
 
     /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed.</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
-        IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null)
+        IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null)
     {
+        if (rootCaPem is not null) system.ActorOf(RootCaPublisher.Props(store, resync, rootCaPem), "root-ca-cert-publisher");
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
         system.ActorOf(ReplicaSetController.Props(store, resync), "replicaset-controller");
         system.ActorOf(ReplicationControllerController.Props(store, resync), "replicationcontroller-controller");

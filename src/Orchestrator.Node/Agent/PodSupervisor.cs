@@ -220,8 +220,9 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     /// does; a missing reference throws <see cref="ContainerConfigException"/> (CreateContainerConfigError).</summary>
     private List<string> ResolveEnvironment(V1Container spec)
     {
-        var services = _sources.Services is { } directory && _pod.Spec.EnableServiceLinks != false
-            ? directory.EnvironmentFor(_pod.Metadata.NamespaceProperty ?? "default").ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal)
+        var services = _sources.Services is { } directory
+            ? directory.EnvironmentFor(_pod.Metadata.NamespaceProperty ?? "default", _pod.Spec.EnableServiceLinks != false)
+                .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal)
             : new Dictionary<string, string>(StringComparer.Ordinal);
         var resolved = ContainerEnvironment.Resolve(_pod, spec,
             new EnvironmentSources(_settings.NodeName, _settings.HostAddress, _podIp, _sources.Configs, services, _sources.Allocatable));

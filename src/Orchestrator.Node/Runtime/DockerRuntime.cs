@@ -285,12 +285,13 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         return parameters;
     }
 
-    /// <summary>The services' env vars (enableServiceLinks, default true) come first; the container's own win.</summary>
+    /// <summary>The services' env vars (those of the namespace with enableServiceLinks, default true; the API server's
+    /// always) come first; the container's own win.</summary>
     private List<string> WithServiceEnvironment(V1Pod pod, List<string> own)
     {
-        if (_services is null || pod.Spec?.EnableServiceLinks == false) return own;
+        if (_services is null) return own;
         var defined = own.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
-        return _services.EnvironmentFor(pod.Metadata.NamespaceProperty ?? "default")
+        return _services.EnvironmentFor(pod.Metadata.NamespaceProperty ?? "default", pod.Spec?.EnableServiceLinks != false)
             .Where(kv => !defined.Contains(kv.Key))
             .Select(kv => $"{kv.Key}={kv.Value}")
             .Concat(own)

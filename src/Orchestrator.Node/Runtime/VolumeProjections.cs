@@ -70,7 +70,7 @@ internal static class VolumeProjections
                 if (source.ConfigMap is { } cm) AddConfigMap(files, ns, cm.Name, cm.Items, mode, cm.Optional == true, configs);
                 else if (source.Secret is { } secret) AddSecret(files, ns, secret.Name, secret.Items, mode, secret.Optional == true, configs);
                 else if (source.DownwardAPI is { } downward) AddDownward(files, pod, downward.Items, mode, allocatable);
-                else if (source.ServiceAccountToken is not null) throw new ProjectionException("serviceAccountToken projections are not supported: this cluster issues no ServiceAccount tokens");
+                else if (source.ServiceAccountToken is not null) throw new ProjectionException("serviceAccountToken projections are not supported: nodes do not project ServiceAccount tokens yet");
                 else if (source.ClusterTrustBundle is not null) throw new ProjectionException("clusterTrustBundle projections are not supported");
             }
             catch (ProjectionException e) { errors.Add(e.Message); }

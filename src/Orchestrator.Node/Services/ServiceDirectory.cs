@@ -74,15 +74,21 @@ internal sealed class ServiceDirectory
 
     /// <summary>
     /// The docker-link style variables the kubelet gives a container for every service of its namespace that has a
-    /// ClusterIP: REDIS_MASTER_SERVICE_HOST=…, REDIS_MASTER_SERVICE_PORT=…, REDIS_MASTER_PORT=tcp://ip:port,
-    /// REDIS_MASTER_PORT_6379_TCP(_PROTO|_PORT|_ADDR)=…; named ports also give _SERVICE_PORT_&lt;NAME&gt;.
+    /// ClusterIP (when <paramref name="serviceLinks"/>, the pod's enableServiceLinks): REDIS_MASTER_SERVICE_HOST=…,
+    /// REDIS_MASTER_SERVICE_PORT=…, REDIS_MASTER_PORT=tcp://ip:port, REDIS_MASTER_PORT_6379_TCP(_PROTO|_PORT|_ADDR)=…;
+    /// named ports also give _SERVICE_PORT_&lt;NAME&gt;. The API server's own Service (default/kubernetes) is always
+    /// included, as the kubelet does, so in-cluster clients find KUBERNETES_SERVICE_HOST/PORT in every pod.
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, string>> EnvironmentFor(string @namespace)
+    public IReadOnlyList<KeyValuePair<string, string>> EnvironmentFor(string @namespace, bool serviceLinks = true)
     {
         var env = new List<KeyValuePair<string, string>>();
-        foreach (var service in _snapshot.Services.Values
-                     .Where(s => (s.Metadata.NamespaceProperty ?? "default") == @namespace)
-                     .OrderBy(s => s.Metadata.Name, StringComparer.Ordinal))
+        var services = new SortedDictionary<string, V1Service>(StringComparer.Ordinal);
+        if (serviceLinks)
+            foreach (var service in _snapshot.Services.Values.Where(s => (s.Metadata.NamespaceProperty ?? "default") == @namespace))
+                services[service.Metadata.Name] = service;
+        // the namespace's own Service of that name wins, as in the kubelet
+        if (_snapshot.Services.TryGetValue(Key("default", "kubernetes"), out var apiServer)) services.TryAdd("kubernetes", apiServer);
+        foreach (var service in services.Values)
         {
             var ip = service.Spec?.ClusterIP;
             var ports = service.Spec?.Ports ?? [];

@@ -95,6 +95,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         builder.Services.AddSingleton(health);
         if (kubeletTimeouts is not null) builder.Services.AddSingleton(kubeletTimeouts);
         builder.Services.AddKubernetesApi();
+        builder.Services.AddSingleton(new ApiServerOptions(dataDirectory, "127.0.0.1", 0).CreateServiceAccountTokens());
+        builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(dataDirectory)));
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         beforeApi?.Services(builder.Services);
         var app = builder.Build();

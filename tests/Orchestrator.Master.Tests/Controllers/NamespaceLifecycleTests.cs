@@ -177,7 +177,7 @@ public sealed class CustomResourceList
 public sealed class ServiceAccountApiTests(NamespaceLifecycleFixture fixture) : IClassFixture<NamespaceLifecycleFixture>
 {
     [Fact]
-    public async Task Service_accounts_are_served_with_their_table_and_without_a_token_subresource()
+    public async Task Service_accounts_are_served_with_their_table_and_their_token_subresource()
     {
         var name = $"sa-{Guid.NewGuid():N}"[..12];
         var created = await fixture.Client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount
@@ -194,9 +194,10 @@ public sealed class ServiceAccountApiTests(NamespaceLifecycleFixture fixture) : 
         Assert.Equal(["Name", "Secrets", "Age"], table!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.ToString()));
         Assert.Equal(1, (int)table["rows"]![0]!["cells"]![1]!);
 
-        var (token, _) = await fixture.Server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/default/serviceaccounts/{name}/token",
+        var (token, request) = await fixture.Server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/default/serviceaccounts/{name}/token",
             """{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}""");
-        Assert.Equal(HttpStatusCode.NotFound, token);
+        Assert.Equal(HttpStatusCode.Created, token);
+        Assert.Equal(3, request!["status"]!["token"]!.ToString().Split('.').Length);
         await fixture.Client.CoreV1.DeleteNamespacedServiceAccountAsync(name, "default");
     }
 }

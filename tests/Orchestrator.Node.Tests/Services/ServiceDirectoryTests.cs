@@ -58,6 +58,28 @@ public sealed class ServiceDirectoryTests
     }
 
     [Fact]
+    public void The_api_servers_service_is_in_every_namespace_also_without_service_links()
+    {
+        var directory = new ServiceDirectory();
+        directory.Publish(new ServicesChanged(1,
+            [Service("kubernetes", "default", "172.28.128.1", ("https", 443)), Service("web", "team", "172.28.128.4", (null, 80)),
+             Service("kubernetes", "team", "172.28.128.9", (null, 8080))],
+            []));
+
+        var env = directory.EnvironmentFor("other", serviceLinks: false).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal("172.28.128.1", env["KUBERNETES_SERVICE_HOST"]);
+        Assert.Equal("443", env["KUBERNETES_SERVICE_PORT"]);
+        Assert.Equal("443", env["KUBERNETES_SERVICE_PORT_HTTPS"]);
+        Assert.Equal("tcp://172.28.128.1:443", env["KUBERNETES_PORT"]);
+        Assert.Equal("172.28.128.1", env["KUBERNETES_PORT_443_TCP_ADDR"]);
+        Assert.Equal("tcp", env["KUBERNETES_PORT_443_TCP_PROTO"]);
+        Assert.DoesNotContain("WEB_SERVICE_HOST", directory.EnvironmentFor("team", serviceLinks: false).Select(kv => kv.Key));
+        var team = directory.EnvironmentFor("team").ToDictionary(kv => kv.Key, kv => kv.Value); // one value per name
+        Assert.Equal("172.28.128.9", team["KUBERNETES_SERVICE_HOST"]); // the namespace's own Service of that name wins
+        Assert.Equal("172.28.128.4", team["WEB_SERVICE_HOST"]);
+    }
+
+    [Fact]
     public void A_subscriber_gets_the_current_view_at_once_and_then_every_change_in_order()
     {
         var directory = new ServiceDirectory();

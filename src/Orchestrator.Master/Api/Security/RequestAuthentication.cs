@@ -9,10 +9,12 @@ namespace Orchestrator.Master.Api.Security;
 /// Authenticates every API call as kube-apiserver's union authenticator does, and puts the user into the request
 /// (<see cref="RequestUser"/>): a client certificate issued by the cluster CA (user = CN, groups = O; the TLS listener
 /// requests one but does not require it), else the bearer token written at first start (user "admin" in
-/// system:masters). Every authenticated user is also in system:authenticated. Anonymous requests are refused with 401
+/// system:masters), else a ServiceAccount JWT (<see cref="ITokenAuthenticator"/>). A bearer token that none of them
+/// accepts is a 401, as kube-apiserver answers an invalid token even on a path anonymous users may read. Every authenticated user is also in system:authenticated. Anonymous requests are refused with 401
 /// except health and version, which a real API server serves to anyone.
 /// </summary>
-internal sealed class RequestAuthentication(RequestDelegate next, string token, X509Certificate2 clusterCa)
+internal sealed class RequestAuthentication(RequestDelegate next, string token, X509Certificate2 clusterCa,
+    IEnumerable<ITokenAuthenticator> tokenAuthenticators)
 {
     /// <summary>Paths served without credentials, as a real API server serves them to anyone.</summary>
     public static readonly IReadOnlySet<string> AnonymousPaths =
@@ -23,6 +25,15 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
     public async Task InvokeAsync(HttpContext context)
     {
         var user = await FromCertificateAsync(context) ?? FromToken(context);
+        if (user is null && BearerOf(context) is { } bearer)
+        {
+            user = await FromOtherTokensAsync(bearer, context.RequestAborted);
+            if (user is null)
+            {
+                await StatusResponses.WriteAsync(context, ApiException.Unauthorized());
+                return;
+            }
+        }
         if (user is not null)
         {
             RequestUser.Set(context, user);
@@ -51,6 +62,26 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
         return header.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), _expected)
             ? UserInfo.Admin
             : null;
+    }
+
+    /// <summary>The bearer token of the Authorization header, or null (none, or another scheme).</summary>
+    public static string? BearerOf(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header[7..].Trim() is { Length: > 0 } bearer
+            ? bearer
+            : null;
+    }
+
+    private async Task<UserInfo?> FromOtherTokensAsync(string bearer, CancellationToken cancellationToken)
+    {
+        foreach (var authenticator in tokenAuthenticators)
+        {
+            var result = await authenticator.AuthenticateAsync(bearer, null, cancellationToken);
+            if (result.User is not null) return result.User;
+            if (result.Error is not null) return null;
+        }
+        return null;
     }
 
     private async Task<UserInfo?> FromCertificateAsync(HttpContext context)

@@ -69,8 +69,8 @@ internal static class ServingCertificates
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName("localhost");
-        names.AddDnsName("kubernetes");
-        names.AddDnsName("kubernetes.default");
+        foreach (var name in InClusterNames) names.AddDnsName(name);
+        names.AddIpAddress(IPAddress.Parse(Store.ClusterIpRange.First)); // the kubernetes Service's ClusterIP
         if (IPAddress.TryParse(apiAddress, out var ip))
         {
             if (!ip.Equals(IPAddress.Loopback)) names.AddIpAddress(ip);
@@ -92,10 +92,19 @@ internal static class ServingCertificates
         return issued.CopyWithPrivateKey(key);
     }
 
+    /// <summary>The names pods reach the API server by (kube-apiserver's serving certificate has them too).</summary>
+    private static readonly string[] InClusterNames =
+        ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+
+    /// <summary>Whether a certificate covers the API address and the in-cluster names and ClusterIP (a certificate
+    /// from before they were added, or from another service range, is issued again).</summary>
     private static bool Covers(X509Certificate2 certificate, string apiAddress)
     {
         var san = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().FirstOrDefault();
         if (san is null) return false;
+        if (!InClusterNames.All(san.EnumerateDnsNames().Contains) ||
+            !san.EnumerateIPAddresses().Contains(IPAddress.Parse(Store.ClusterIpRange.First)))
+            return false;
         return IPAddress.TryParse(apiAddress, out var ip)
             ? san.EnumerateIPAddresses().Contains(ip)
             : san.EnumerateDnsNames().Contains(apiAddress);

@@ -14,8 +14,8 @@ internal sealed record UserInfo(string Name, string Uid, IReadOnlyList<string> G
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> NoExtra =
         new Dictionary<string, IReadOnlyList<string>>();
 
-    /// <summary>The identity of the bearer token written at first start: a member of system:masters.
-    /// (Declared after NoExtra: static fields are initialised in order.)</summary>
+    /// <summary>The identity of the bearer token written at first start: a member of system:masters (declared after
+    /// <see cref="NoExtra"/>, which it uses: static fields are initialised in order).</summary>
     public static readonly UserInfo Admin = Of("admin", [SystemMasters]);
 
     /// <summary>An authenticated user: <paramref name="groups"/> plus system:authenticated, as every authenticator's

@@ -77,6 +77,15 @@ internal static class BootstrapPolicy
             NonResourceURLs = ["/healthz", "/livez", "/readyz", "/version", "/version/"], Verbs = ["get"],
         }),
         Aggregated("view", AggregateToView, AggregateToEdit),
+        Role("system:auth-delegator", null,
+            Rule(["authentication.k8s.io"], ["tokenreviews"], ["create"]),
+            Rule(["authorization.k8s.io"], ["subjectaccessreviews"], ["create"])),
+        Role("system:service-account-issuer-discovery", null, new V1PolicyRule
+        {
+            NonResourceURLs = ["/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks",
+                "/openid/v1/jwks/"],
+            Verbs = ["get"],
+        }),
     ];
 
     public static IReadOnlyList<V1ClusterRoleBinding> ClusterRoleBindings() =>
@@ -85,6 +94,7 @@ internal static class BootstrapPolicy
         Binding("system:basic-user", "system:authenticated"),
         Binding("system:discovery", "system:authenticated"),
         Binding("system:public-info-viewer", "system:authenticated", "system:unauthenticated"),
+        Binding("system:service-account-issuer-discovery", "system:serviceaccounts"),
     ];
 
     private static V1PolicyRule Rule(string[] groups, string[] resources, string[] verbs) =>

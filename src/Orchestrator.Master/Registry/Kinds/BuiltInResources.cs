@@ -1,5 +1,6 @@
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Authentication;
 using Orchestrator.Master.Registry.Kinds.Authorization;
 using Orchestrator.Master.Registry.Kinds.Autoscaling;
 using Orchestrator.Master.Registry.Kinds.Batch;
@@ -36,6 +37,7 @@ internal static class BuiltInResources
         .. PolicyResources.All,
         .. SchedulingResources.All,
         .. RbacResources.All,
+        .. AuthenticationResources.All,
         .. AuthorizationResources.All,
         .. CertificatesResources.All,
         .. PersistentVolumeResources.All,

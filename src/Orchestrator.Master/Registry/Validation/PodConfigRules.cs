@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Registry.Validation;
 /// Defaults and validation of how a pod uses configuration (Kubernetes' SetDefaults_* and validateEnv, validateEnvFrom,
 /// validateVolumeSource for configMap, secret, downwardAPI and projected): env <c>valueFrom</c> with exactly one source,
 /// the downward API's field paths and resources, key and path rules of <c>items</c>, file modes. A projected
-/// serviceAccountToken or clusterTrustBundle source is refused: this cluster issues neither.
+/// serviceAccountToken source (nodes do not project tokens yet; TokenRequest issues them) or clusterTrustBundle source is refused.
 /// </summary>
 internal static class PodConfigRules
 {
@@ -149,7 +149,7 @@ internal static class PodConfigRules
             }
             if (source.DownwardAPI is { } downward) ValidateDownwardItems(downward.Items, $"{at}.downwardAPI", causes, paths);
             if (source.ServiceAccountToken is not null)
-                causes.Add(FieldErrors.Forbidden($"{at}.serviceAccountToken", "ServiceAccount tokens are not issued by this cluster yet"));
+                causes.Add(FieldErrors.Forbidden($"{at}.serviceAccountToken", "ServiceAccount tokens are not projected into pods by this cluster yet (request one with TokenRequest: kubectl create token)"));
             if (source.ClusterTrustBundle is not null)
                 causes.Add(FieldErrors.Forbidden($"{at}.clusterTrustBundle", "ClusterTrustBundle projections are not supported by this cluster"));
         }

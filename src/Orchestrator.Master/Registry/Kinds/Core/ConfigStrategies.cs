@@ -63,7 +63,14 @@ internal sealed class SecretStrategy : ModelStrategy<V1Secret>
             size += value.Length;
         }
         if (size > ConfigKeys.MaxSize) causes.Add(new StoreErrorCause("data", "FieldValueTooLong", $"Too long: may not be more than {ConfigKeys.MaxSize} bytes"));
+        // kube-controller-manager's token controller would fill such a Secret in; this cluster has none, so one left
+        // for it to fill is refused rather than left empty forever.
+        if (secret.Type == ServiceAccountTokenType && secret.Data?.ContainsKey("token") != true)
+            causes.Add(FieldErrors.Forbidden("type",
+                "legacy ServiceAccount token Secrets are not populated by this cluster; request a token with TokenRequest (kubectl create token) instead"));
     }
+
+    public const string ServiceAccountTokenType = "kubernetes.io/service-account-token";
 
     protected override void ValidateUpdate(V1Secret secret, V1Secret old, IAdmissionContext context, List<StoreErrorCause> causes)
     {

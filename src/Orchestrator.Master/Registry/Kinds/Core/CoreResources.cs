@@ -90,12 +90,13 @@ internal static class CoreResources
         SelectableFields = ["type"], ProtobufMessage = "k8s.io.api.core.v1.Secret",
     };
 
-    /// <summary>core/v1 ServiceAccounts (their <c>token</c> subresource, TokenRequest, is not served).</summary>
+    /// <summary>core/v1 ServiceAccounts, with their <c>token</c> subresource (TokenRequest, served by the API's authentication layer).</summary>
     public static readonly ResourceDescription ServiceAccounts = new()
     {
         Group = "", Version = "v1", Resource = "serviceaccounts", Kind = "ServiceAccount", Namespaced = true,
         ObjectType = typeof(V1ServiceAccount), Strategy = new ServiceAccountStrategy(), Printer = new ServiceAccountTablePrinter(),
         ShortNames = ["sa"], ProtobufMessage = "k8s.io.api.core.v1.ServiceAccount",
+        Subresources = [new("token", "authentication.k8s.io", "v1", "TokenRequest", ["create"])],
     };
 
     /// <summary>The field selectors of events (core/v1 and events.k8s.io/v1 accept the same).</summary>

@@ -1,0 +1,134 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.E2E;
+
+/// <summary>
+/// ServiceAccount tokens with kubectl on a real cluster: `kubectl create token` issues a JWT with kube's claims for
+/// the namespace's default account; a token authenticates as the account, which RBAC denies until a RoleBinding
+/// allows it (kubectl with only that token, verifying the server with the cluster CA); a TokenReview round trip
+/// answers for the API's audience and for another; the issuer's discovery documents are readable with the token
+/// (kube's system:service-account-issuer-discovery binding); a deleted account's token is refused.
+/// </summary>
+[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
+public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+{
+    private const string Issuer = "https://kubernetes.default.svc.cluster.local";
+    private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
+    private static readonly string Team = $"sa-team-{Suffix}";
+    private static string? _readerToken;
+
+    private async Task<string> Admin(params string[] args)
+    {
+        var result = await cluster.Kubectl(args);
+        Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {result}");
+        return result.Output;
+    }
+
+    /// <summary>kubectl with nothing but the token: the server and the cluster CA of the admin's kubeconfig.</summary>
+    private async Task<CommandResult> WithToken(string token, params string[] args)
+    {
+        var server = (await Admin("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).Trim();
+        var ca = Path.Combine(cluster.StateDir, "master", "ca.crt");
+        return await Command.Run("kubectl", ["--kubeconfig", "/dev/null", "--server", server, "--certificate-authority", ca,
+            "--token", token, .. args], cluster.Environment, TimeSpan.FromMinutes(2));
+    }
+
+    private static JsonObject Payload(string jwt)
+    {
+        var part = jwt.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        part += new string('=', (4 - part.Length % 4) % 4);
+        return JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(part)))!.AsObject();
+    }
+
+    private async Task<JsonNode> Review(string token, params string[] audiences)
+    {
+        var review = new JsonObject
+        {
+            ["apiVersion"] = "authentication.k8s.io/v1", ["kind"] = "TokenReview",
+            ["spec"] = new JsonObject { ["token"] = token, ["audiences"] = new JsonArray(audiences.Select(a => (JsonNode)a).ToArray()) },
+        };
+        var result = await cluster.KubectlWithInput(review.ToJsonString(), "create", "-f", "-", "-o", "json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonNode.Parse(result.Output)!["status"]!;
+    }
+
+    [Fact, Step(1)]
+    public async Task Kubectl_create_token_issues_a_jwt_with_kubes_claims()
+    {
+        await Admin("create", "namespace", Team);
+        await cluster.Eventually(async () => await Admin("get", "serviceaccount", "default", "-n", Team),
+            "the namespace's default ServiceAccount exists", TimeSpan.FromSeconds(60));
+        var uid = (await Admin("get", "serviceaccount", "default", "-n", Team, "-o", "jsonpath={.metadata.uid}")).Trim();
+
+        var token = (await Admin("create", "token", "default", "-n", Team, "--duration=1h", "--audience=x")).Trim();
+        var claims = Payload(token);
+        output.WriteLine(claims.ToJsonString());
+        Assert.Equal(Issuer, (string?)claims["iss"]);
+        Assert.Equal($"system:serviceaccount:{Team}:default", (string?)claims["sub"]);
+        Assert.Equal("x", (string?)claims["aud"]![0]);
+        Assert.Equal(3600, (long)claims["exp"]! - (long)claims["iat"]!);
+        Assert.Equal(Team, (string?)claims["kubernetes.io"]!["namespace"]);
+        Assert.Equal(uid, (string?)claims["kubernetes.io"]!["serviceaccount"]!["uid"]);
+
+        var tooShort = await cluster.Kubectl("create", "token", "default", "-n", Team, "--duration=1m");
+        Assert.NotEqual(0, tooShort.ExitCode);
+        Assert.Contains("may not specify a duration less than 10 minutes", tooShort.Error);
+    }
+
+    [Fact, Step(2)]
+    public async Task A_token_is_its_account_which_rbac_denies_until_a_rolebinding_allows_it()
+    {
+        await Admin("create", "serviceaccount", "reader", "-n", Team);
+        _readerToken = (await Admin("create", "token", "reader", "-n", Team)).Trim();
+
+        var denied = await WithToken(_readerToken, "get", "pods", "-n", Team);
+        Assert.NotEqual(0, denied.ExitCode);
+        Assert.Contains($"pods is forbidden: User \"system:serviceaccount:{Team}:reader\" cannot list resource \"pods\" in API group \"\" in the namespace \"{Team}\"", denied.Error);
+
+        await Admin("create", "rolebinding", "reader-views", "-n", Team, "--clusterrole=view", $"--serviceaccount={Team}:reader");
+        await cluster.Eventually(async () =>
+        {
+            var listed = await WithToken(_readerToken, "get", "pods", "-n", Team);
+            Assert.True(listed.ExitCode == 0, listed.ToString());
+        }, "the account lists pods through view", TimeSpan.FromSeconds(60));
+
+        var whoami = await WithToken(_readerToken, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+        Assert.True(whoami.ExitCode == 0, whoami.ToString());
+        Assert.Equal($"system:serviceaccount:{Team}:reader", whoami.Output.Trim());
+
+        var jwks = await WithToken(_readerToken, "get", "--raw", "/openid/v1/jwks");
+        Assert.True(jwks.ExitCode == 0, jwks.ToString());
+        Assert.NotEmpty(JsonNode.Parse(jwks.Output)!["keys"]!.AsArray());
+        var configuration = await WithToken(_readerToken, "get", "--raw", "/.well-known/openid-configuration");
+        Assert.True(configuration.ExitCode == 0, configuration.ToString());
+        Assert.Equal(Issuer, (string?)JsonNode.Parse(configuration.Output)!["issuer"]);
+    }
+
+    [Fact, Step(3)]
+    public async Task A_token_review_answers_for_the_api_and_for_another_audience_and_not_after_the_account_is_deleted()
+    {
+        Assert.NotNull(_readerToken);
+        var review = await Review(_readerToken!);
+        Assert.True((bool)review["authenticated"]!, review.ToJsonString());
+        Assert.Equal($"system:serviceaccount:{Team}:reader", (string?)review["user"]!["username"]);
+        Assert.Contains($"system:serviceaccounts:{Team}", review["user"]!["groups"]!.AsArray().Select(g => (string?)g));
+
+        var forVault = (await Admin("create", "token", "reader", "-n", Team, "--audience=vault")).Trim();
+        Assert.True((bool)(await Review(forVault, "vault"))["authenticated"]!);
+        var wrongAudience = await Review(forVault);
+        Assert.False((bool)wrongAudience["authenticated"]!);
+        Assert.Contains("token audiences [\"vault\"] is invalid", (string?)wrongAudience["error"]);
+        var refused = await WithToken(forVault, "get", "pods", "-n", Team);
+        Assert.Contains("Unauthorized", refused.Error);
+
+        await Admin("delete", "serviceaccount", "reader", "-n", Team);
+        Assert.False((bool)(await Review(_readerToken!))["authenticated"]!);
+        var gone = await WithToken(_readerToken!, "get", "pods", "-n", Team);
+        Assert.NotEqual(0, gone.ExitCode);
+        Assert.Contains("Unauthorized", gone.Error);
+        await Admin("delete", "namespace", Team, "--wait=false");
+    }
+}
