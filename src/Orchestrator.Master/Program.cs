@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master;
+using Orchestrator.Master.Admission.PodSecurity;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
@@ -28,7 +29,10 @@ var catalog = builder.Services.AddResourceRegistry();
 StoreOptions store;
 try
 {
-    store = StoreOptions.From(builder.Configuration, api.DataDirectory);
+    store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
+    {
+        Admissions = [new PodSecurityAdmission(new PodSecurityOptions())],
+    };
 }
 catch (FormatException e)
 {

@@ -21,6 +21,7 @@ public sealed class LayeringTests
         ("Registry/Kinds", ["Registry/Catalog"]),
         ("Registry/CustomResources", ["Registry/Catalog"]),
         ("Registry", ["Registry/Kinds", "Registry/CustomResources"]),
+        ("Admission/PodSecurity", ["Store"]),
         ("ControlLoop", ["Store"]),
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
@@ -50,7 +51,7 @@ public sealed class LayeringTests
         ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
         ("Api", ["Api/Discovery", "Api/Authorization"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes"]));
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

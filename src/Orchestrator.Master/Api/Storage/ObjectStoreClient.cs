@@ -72,6 +72,31 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
         };
 
+    /// <summary>A write for a request: as <see cref="ObjectAsync"/>, and what admission said of it goes to the
+    /// request — warnings to its Warning headers, annotations to its audit event — refused or not.</summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> WriteAsync(HttpContext context, object message, ResourceDescription resource,
+        string? name)
+    {
+        switch (await AskAsync(message, context.RequestAborted, resource))
+        {
+            case ObjectStored stored:
+                Note(context, stored.Notes);
+                return stored.Object;
+            case StoreFailed failed:
+                Note(context, failed.Error.Notes);
+                throw ApiException.FromStore(failed.Error, resource, name);
+            case var other:
+                throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}");
+        }
+    }
+
+    private static void Note(HttpContext context, AdmissionNotes? notes)
+    {
+        if (notes is null) return;
+        foreach (var warning in notes.Warnings) Warnings.Add(context, warning);
+        foreach (var (key, value) in notes.AuditAnnotations) AuditAnnotations.Add(context, key, value);
+    }
+
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken) =>
         await AskAsync(new ListObjects(resource.StoreName, @namespace), cancellationToken, resource) switch
         {
