@@ -55,7 +55,15 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.AddKubernetesApiServer(api);
+try
+{
+    builder.AddKubernetesApiServer(api);
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"orchestrator-master: {e.Message}");
+    return 2;
+}
 builder.Services.AddSingleton(store.Health);
 builder.Services.AddDashboard();
 builder.Services.AddAkka("orchestrator", (akka, services) => akka

@@ -49,7 +49,8 @@ public sealed class LayeringTests
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),
         ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
-        ("Api", ["Api/Discovery", "Api/Authorization"]),
+        ("Api/Audit", ["Api/Authorization"]),
+        ("Api", ["Api/Discovery", "Api/Audit"]),
         ("Ui", ["Api"]),
         ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity"]));
 

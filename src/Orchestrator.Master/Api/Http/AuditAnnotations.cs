@@ -14,3 +14,12 @@ internal static class AuditAnnotations
     public static IReadOnlyDictionary<string, string>? Of(HttpContext context) =>
         context.Items[typeof(AuditAnnotations)] as Dictionary<string, string>;
 }
+
+/// <summary>The object a request wrote, for its audit event's objectRef (a create names its object only in the body).</summary>
+internal sealed record AuditObjects(string? Namespace, string? Name)
+{
+    public static void Record(HttpContext context, k8s.IKubernetesObject<k8s.Models.V1ObjectMeta> obj) =>
+        context.Items[typeof(AuditObjects)] = new AuditObjects(obj.Metadata?.NamespaceProperty, obj.Metadata?.Name);
+
+    public static AuditObjects? Of(HttpContext context) => context.Items[typeof(AuditObjects)] as AuditObjects;
+}

@@ -81,6 +81,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         {
             case ObjectStored stored:
                 Note(context, stored.Notes);
+                AuditObjects.Record(context, stored.Object);
                 return stored.Object;
             case StoreFailed failed:
                 Note(context, failed.Error.Notes);
