@@ -77,6 +77,9 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public async Task<IKubernetesObject<V1ObjectMeta>> WriteAsync(HttpContext context, object message, ResourceDescription resource,
         string? name)
     {
+        // a refused create is audited with the name it asked for, as kube's LogRequestObject fills objectRef
+        var requested = message switch { CreateObject c => c.Object, UpdateObject u => u.Object, _ => null };
+        if (requested is not null) AuditObjects.Record(context, requested);
         switch (await AskAsync(message, context.RequestAborted, resource))
         {
             case ObjectStored stored:
