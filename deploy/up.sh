@@ -69,10 +69,32 @@ YAML
   step "made an encryption key for Secrets ($encryption_config)"
 fi
 
+# The audit log (kube-apiserver's --audit-policy-file/--audit-log-path): who changed what, one JSON event per line.
+# The policy is written once; edit it and restart the master (deploy/down.sh; deploy/up.sh) to log more or less.
+audit_policy="$ORCH_STATE_DIR/master/audit-policy.yaml"
+if [ ! -s "$audit_policy" ]; then
+  cat >"$audit_policy" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  # health checks and reads are not logged: the log says who changed what
+  - level: None
+    nonResourceURLs: ["/healthz*", "/readyz*", "/livez*"]
+  - level: None
+    verbs: [get, list, watch]
+  # every change: who, what, when, and the answer (never the bodies: Secrets and ConfigMaps hold data)
+  - level: Metadata
+YAML
+  step "wrote an audit policy ($audit_policy)"
+fi
+
 step "starting the master ($server)"
 start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
   --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
-  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT" --encryption-provider-config "$encryption_config"
+  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT" --encryption-provider-config "$encryption_config" \
+  --audit-policy-file "$audit_policy" --audit-log-path "$ORCH_STATE_DIR/logs/audit.log" \
+  --audit-log-maxsize 100 --audit-log-maxbackup 5
 for i in $(seq 1 120); do
   curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] \
     && [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && break

@@ -39,6 +39,13 @@ internal static class MasterFlags
                 DefaultText: "{data-dir}/service-account.key, generated at first start"),
             new("api-audiences", "The audiences (comma-separated) a token must name to be accepted by the API.", null,
                 DefaultText: "the service account issuer"),
+            new("audit-policy-file", "An audit policy (audit.k8s.io/v1 Policy): which requests are logged, at which level. Needs --audit-log-path.",
+                null, DefaultText: "no audit log"),
+            new("audit-log-path", "Where audit events are written, one JSON line each (- for standard output). Needs --audit-policy-file.",
+                null, DefaultText: "no audit log"),
+            new("audit-log-maxsize", "Megabytes an audit log file may reach before it is rotated (0: never).", "0", Check: WholeNumberProblem),
+            new("audit-log-maxbackup", "How many rotated audit log files are kept (0: all).", "0", Check: WholeNumberProblem),
+            new("audit-log-maxage", "Days a rotated audit log file is kept (0: forever).", "0", Check: WholeNumberProblem),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text", Check: LogFormatProblem),
         ]);
 
@@ -54,6 +61,11 @@ internal static class MasterFlags
             return "must be an IPv4 CIDR with a prefix length of 8 to 30";
         }
     }
+
+    private static string? WholeNumberProblem(string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? null
+            : "must be a whole number, 0 or more";
 
     private static string? LogFormatProblem(string value) => value is "text" or "json" ? null : "must be text or json";
 }

@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master;
+using Orchestrator.Master.Admission.PodSecurity;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
@@ -28,7 +29,10 @@ var catalog = builder.Services.AddResourceRegistry();
 StoreOptions store;
 try
 {
-    store = StoreOptions.From(builder.Configuration, api.DataDirectory);
+    store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
+    {
+        Admissions = [new PodSecurityAdmission(new PodSecurityOptions())],
+    };
 }
 catch (FormatException e)
 {
@@ -67,7 +71,15 @@ var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.AddKubernetesApiServer(api, serviceAccountTokens);
+try
+{
+    builder.AddKubernetesApiServer(api, serviceAccountTokens);
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"orchestrator-master: {e.Message}");
+    return 2;
+}
 // the CA of the API's serving certificate (made by AddKubernetesApiServer), published to pods as kube-root-ca.crt
 var rootCaPem = File.ReadAllText(Path.Combine(api.DataDirectory, ServingCertificates.CaCertificateFile));
 builder.Services.AddSingleton(store.Health);

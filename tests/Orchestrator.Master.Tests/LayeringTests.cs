@@ -22,6 +22,7 @@ public sealed class LayeringTests
         ("Registry/Kinds", ["Registry/Catalog"]),
         ("Registry/CustomResources", ["Registry/Catalog"]),
         ("Registry", ["Registry/Kinds", "Registry/CustomResources"]),
+        ("Admission/PodSecurity", ["Store"]),
         ("ControlLoop", ["Store"]),
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
@@ -50,9 +51,10 @@ public sealed class LayeringTests
         ("Api/Discovery", ["Api/Rest"]),
         ("Api/Authentication", ["Api/Rest", "Api/Security", "Identity"]),
         ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
-        ("Api", ["Api/Discovery", "Api/Authorization", "Api/Authentication"]),
+        ("Api/Audit", ["Api/Authorization"]),
+        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes"]));
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Master.Api.Audit;
 using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Security;
@@ -58,6 +59,9 @@ internal static class ApiHosting
             ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct),
             StoreTimeout));
         builder.Services.AddKubernetesApi();
+        if (AuditOptions.From(builder.Configuration) is var (policy, log) && policy is not null && log is not null)
+            builder.Services.AddSingleton(sp => new AuditConfiguration(policy,
+                new AuditLogFile(log, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Master.Audit"))));
         // the kubelet CA is the composition root's (the NodeGateway issues the nodes' certificates from it)
         builder.Services.AddSingleton(sp => new Rest.KubeletCredentials(sp.GetRequiredService<Shared.Protocol.KubeletCertificateAuthority>()));
         return builder;
@@ -92,8 +96,11 @@ internal static class ApiHosting
         app.UseMiddleware<ApiRequestMetrics>();
         app.UseWebSockets(); // pods/exec
         app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
+        app.UseMiddleware<AuditId>(); // every answer carries its Audit-Id
         app.UseMiddleware<RequestAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory),
             ServingCertificates.LoadCaCertificate(options.DataDirectory));
+        if (app.Services.GetService<AuditConfiguration>() is { } audit)
+            app.UseMiddleware<RequestAuditing>(audit); // before authorization: refusals are audited too
         app.UseMiddleware<RequestAuthorization>(); // impersonation, then RBAC (system:masters may do anything)
         app.MapKubernetesApi();
         app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics

@@ -59,17 +59,19 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     /// <summary>A store of the resources <paramref name="catalog"/> describes (the Registry's) on the actor system's
     /// default journal, objects stored as plain JSON.</summary>
-    public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings = null, StoreHealth? health = null) =>
-        Props(catalog, settings, health, StorageTransformer.Identity, null);
+    public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings = null, StoreHealth? health = null,
+        IReadOnlyList<IValidatingAdmission>? admissions = null) =>
+        Props(catalog, settings, health, StorageTransformer.Identity, null, admissions);
 
     /// <summary>A store whose journal is <paramref name="file"/> (compacted and shrunk there), objects stored
     /// through <paramref name="transformer"/>.</summary>
     public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings, StoreHealth? health,
-        StorageTransformer transformer, SqliteJournalFile? file) =>
-        Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(), transformer, file));
+        StorageTransformer transformer, SqliteJournalFile? file, IReadOnlyList<IValidatingAdmission>? admissions = null) =>
+        Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(), transformer,
+            file, admissions ?? Array.Empty<IValidatingAdmission>()));
 
     public ObjectStore(IResourceCatalog catalog, ObjectStoreSettings settings, StoreHealth health, StorageTransformer transformer,
-        SqliteJournalFile? file)
+        SqliteJournalFile? file, IReadOnlyList<IValidatingAdmission> admissions)
     {
         _catalog = catalog;
         _settings = settings;
@@ -77,7 +79,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         _transformer = transformer;
         _file = file;
         _watch = new WatchHub(settings.WatchWindow, settings.WatchWindowBytes, settings.WatchWindowMaxAge);
-        _planner = new WritePlanner(_state, catalog);
+        _planner = new WritePlanner(_state, catalog, admissions);
         _expiry = new EventExpiry(settings.EventTimeToLive);
         _backoff = settings.BackoffMin;
         Recovering();
@@ -109,11 +111,12 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     /// <summary>A write waiting for its turn: planned when it starts, against the state of that moment.</summary>
     private sealed record PendingWrite(Func<WritePlan> Plan, bool DryRun,
-        Action<IKubernetesObject<V1ObjectMeta>?> Done, Action<StoreError> Failed);
+        Action<IKubernetesObject<V1ObjectMeta>?, AdmissionNotes?> Done, Action<StoreError> Failed);
 
     private sealed record Staged(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object, int Bytes);
 
-    private sealed record InFlight(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, IReadOnlyList<Staged> Records, long Started);
+    private sealed record InFlight(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, IReadOnlyList<Staged> Records, long Started,
+        AdmissionNotes? Notes);
 
     // ---- behaviours ----
 
@@ -250,7 +253,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private void Request(Func<WritePlan> plan, bool dryRun)
     {
         var sender = Sender;
-        Write(new PendingWrite(plan, dryRun, obj => sender.Tell(new ObjectStored(obj!)), error => sender.Tell(new StoreFailed(error))));
+        Write(new PendingWrite(plan, dryRun, (obj, notes) => sender.Tell(new ObjectStored(obj!, notes)), error => sender.Tell(new StoreFailed(error))));
     }
 
     private void Write(PendingWrite write)
@@ -294,7 +297,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         }
         if (plan.Writes.Count == 0 || write.DryRun)
         {
-            write.Done(plan.Result);
+            write.Done(plan.Result, plan.Notes);
             return;
         }
         var rv = _state.ResourceVersion;
@@ -317,7 +320,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             }
             staged.Add(new Staged(new ObjectPut(planned.Resource, json, rv), obj, bytes));
         }
-        _inFlight = new InFlight(write, plan.Result, staged, Diagnostics.MasterMetrics.StoreWriteStarted());
+        _inFlight = new InFlight(write, plan.Result, staged, Diagnostics.MasterMetrics.StoreWriteStarted(), plan.Notes);
         _writer!.Tell(new PersistRecords(staged.Select(s => s.Record).ToList()));
     }
 
@@ -332,7 +335,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         foreach (var s in inFlight.Records) Apply(s.Record, s.Object, s.Bytes, live: true);
         _state.AdvanceTo(persisted.LastSequenceNr);
         Diagnostics.MasterMetrics.StoreWriteDurable(inFlight.Started);
-        inFlight.Write.Done(inFlight.Result);
+        inFlight.Write.Done(inFlight.Result, inFlight.Notes);
         MaybeSnapshot();
         Drain();
     }

@@ -22,6 +22,9 @@ internal sealed record StoreOptions(string DataDirectory)
     /// <summary>What the store says about itself; the API's /readyz reads it.</summary>
     public StoreHealth Health { get; init; } = new();
 
+    /// <summary>The validating admission plugins every create and update goes through (Pod Security).</summary>
+    public IReadOnlyList<IValidatingAdmission> Admissions { get; init; } = [];
+
     public string DatabasePath => Path.Combine(DataDirectory, "store.db");
 
     /// <summary>The options given on the command line; <see cref="FormatException"/> names a bad one.</summary>
@@ -119,7 +122,8 @@ internal static class ObjectStoreHosting
             .WithSqlPersistence(file.DataOptions(), autoInitialize: true)
             .WithActors((system, registry) =>
             {
-                var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings, options.Health, options.Transformer(catalog), file),
+                var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings, options.Health, options.Transformer(catalog), file,
+                    options.Admissions),
                     ObjectStore.ActorName);
                 registry.Register<ObjectStore>(store);
             });

@@ -60,7 +60,25 @@ internal sealed record Unwatch(IActorRef Subscriber);
 
 internal sealed record WatchStarted(long ResourceVersion);
 
-internal sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object);
+/// <summary>The stored (or deleted) object; <see cref="Notes"/> carries what admission said of a create or update.</summary>
+internal sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object, AdmissionNotes? Notes = null);
+
+/// <summary>What the admission plugins (<see cref="IValidatingAdmission"/>) said of an accepted or refused write:
+/// warnings for the client's Warning headers, annotations for the request's audit event.</summary>
+internal sealed record AdmissionNotes(IReadOnlyList<string> Warnings, IReadOnlyDictionary<string, string> AuditAnnotations)
+{
+    public static AdmissionNotes? Of(IEnumerable<AdmissionVerdict> verdicts)
+    {
+        var warnings = new List<string>();
+        var annotations = new Dictionary<string, string>();
+        foreach (var verdict in verdicts)
+        {
+            warnings.AddRange(verdict.Warnings);
+            foreach (var (key, value) in verdict.AuditAnnotations) annotations[key] = value;
+        }
+        return warnings.Count == 0 && annotations.Count == 0 ? null : new AdmissionNotes(warnings, annotations);
+    }
+}
 
 internal sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
 
@@ -69,7 +87,11 @@ internal sealed record StoreFailed(StoreError Error);
 /// <summary>A refused request, in the terms of a Kubernetes Status: HTTP code, reason (NotFound, AlreadyExists,
 /// Conflict, Invalid, BadRequest, Gone/Expired, …), message, and for Invalid the field causes.</summary>
 internal sealed record StoreError(int Code, string Reason, string Message, IReadOnlyList<StoreErrorCause>? Causes = null,
-    StoreErrorSubject? Subject = null);
+    StoreErrorSubject? Subject = null)
+{
+    /// <summary>What admission said of the refused write (the audit annotations of a Pod Security refusal).</summary>
+    public AdmissionNotes? Notes { get; init; }
+}
 
 /// <summary>What a refusal is about when that is not the object of the request — the missing namespace of a create —
 /// as a Status' details name it: group, kind (the resource, for NotFound) and name.</summary>

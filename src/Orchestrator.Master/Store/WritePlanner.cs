@@ -10,6 +10,9 @@ internal sealed record PlannedWrite(string Resource, IKubernetesObject<V1ObjectM
 /// <summary>What a request turns into: the writes in order and the object to answer with, or an error.</summary>
 internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetesObject<V1ObjectMeta>? Result, StoreError? Error = null)
 {
+    /// <summary>What the admission plugins said of the write (warnings, audit annotations).</summary>
+    public AdmissionNotes? Notes { get; init; }
+
     public static WritePlan Fail(StoreError error) => new([], null, error);
     public static WritePlan Unchanged(IKubernetesObject<V1ObjectMeta> current) => new([], current);
     public static WritePlan One(PlannedWrite write) => new([write], write.Object);
@@ -22,8 +25,11 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// Every object it plans is its own deep copy; the caller's and the stored objects are never modified. What is
 /// particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
-internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) : IAdmissionContext
+internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, IReadOnlyList<IValidatingAdmission>? admissions = null)
+    : IAdmissionContext
 {
+    private readonly IReadOnlyList<IValidatingAdmission> _admissions = admissions ?? [];
+
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
         state.List(storeName, @namespace);
 
@@ -73,10 +79,12 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         StampTypeMeta(resource, obj);
+        var (refusal, notes) = Validate(new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null));
+        if (refusal is not null) return WritePlan.Fail(refusal);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
         if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, null, manager.Name, manager.Subresource, NowSeconds());
-        return WritePlan.One(new PlannedWrite(resourceName, obj));
+        return WritePlan.One(new PlannedWrite(resourceName, obj)) with { Notes = notes };
     }
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
@@ -123,15 +131,17 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
         ManagedFields.TakeBaseline(obj, old);
+        var (refusal, notes) = Validate(new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old));
+        if (refusal is not null) return WritePlan.Fail(refusal);
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
-        if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old);
+        if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old) with { Notes = notes };
         if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds());
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
         if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))
-            return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true));
-        return WritePlan.One(new PlannedWrite(resourceName, obj));
+            return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true)) with { Notes = notes };
+        return WritePlan.One(new PlannedWrite(resourceName, obj)) with { Notes = notes };
     }
 
     public WritePlan PlanDelete(DeleteObject delete)
@@ -149,6 +159,20 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog) :
         if (key.Resource == "pods" && stored is V1Pod pod && GracefulPodDeletion.Plan(pod, delete.GracePeriodSeconds) is { } graceful)
             return graceful;
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
+    }
+
+    /// <summary>Every validating admission plugin in turn; the first refusal ends it (carrying what was said so far).</summary>
+    private (StoreError? Refusal, AdmissionNotes? Notes) Validate(AdmissionAttributes attributes)
+    {
+        if (_admissions.Count == 0) return (null, null);
+        var verdicts = new List<AdmissionVerdict>();
+        foreach (var admission in _admissions)
+        {
+            if (admission.Validate(attributes, this) is not { } verdict) continue;
+            verdicts.Add(verdict);
+            if (verdict.Refusal is { } refusal) return (refusal with { Notes = AdmissionNotes.Of(verdicts) }, null);
+        }
+        return (null, AdmissionNotes.Of(verdicts));
     }
 
     private static StoreError? WrongType(IStoredResource resource, IKubernetesObject<V1ObjectMeta> input) =>

@@ -72,7 +72,8 @@ internal sealed class ApiTestServer : IAsyncDisposable
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
         var health = new StoreHealth();
-        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health), ObjectStore.ActorName);
+        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health,
+            [new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(new())]), ObjectStore.ActorName);
         RegistryHosting.StartCustomResources(system, store, catalog);
 
         var builder = WebApplication.CreateBuilder();

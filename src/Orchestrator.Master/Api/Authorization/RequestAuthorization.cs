@@ -30,6 +30,8 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
             var request = AuthorizationAttributes.Of(user, context.Request.Method, context.Request.Path.Value ?? "",
                 context.Request.Query);
             var (allowed, reason) = authorizer.Authorize(request);
+            AuditAnnotations.Add(context, "authorization.k8s.io/decision", allowed ? "allow" : "forbid");
+            AuditAnnotations.Add(context, "authorization.k8s.io/reason", reason);
             if (!allowed) throw RbacAuthorizer.Forbidden(request, reason);
         }
         catch (ApiException e)

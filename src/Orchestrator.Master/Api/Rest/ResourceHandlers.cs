@@ -64,9 +64,9 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, urlName: null);
         Admit(context, resource, obj);
-        var created = await store.ObjectAsync(
+        var created = await store.WriteAsync(context,
             new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
-            resource, obj.Metadata.Name, context.RequestAborted);
+            resource, obj.Metadata.Name);
         await responses.WriteObjectAsync(context, resource, created, 201);
     }
 
@@ -76,9 +76,9 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, name);
         if (subresource is null) Admit(context, resource, obj);
-        var updated = await store.ObjectAsync(
+        var updated = await store.WriteAsync(context,
             new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
-            resource, name, context.RequestAborted);
+            resource, name);
         await responses.WriteObjectAsync(context, resource, updated);
     }
 
@@ -141,8 +141,8 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
         catch (ApiException e) when (e.Code == 404)
         {
-            var created = await store.ObjectAsync(
-                new CreateObject(resource.StoreName, Build(null), dryRun, applier), resource, name, context.RequestAborted);
+            var created = await store.WriteAsync(context,
+                new CreateObject(resource.StoreName, Build(null), dryRun, applier), resource, name);
             await responses.WriteObjectAsync(context, resource, created, 201);
             return;
         }
@@ -172,7 +172,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             if (string.IsNullOrEmpty(changed.Metadata.Uid)) changed.Metadata.Uid = current.Metadata.Uid;
             try
             {
-                return await store.ObjectAsync(write(changed), resource, name, context.RequestAborted);
+                return await store.WriteAsync(context, write(changed), resource, name);
             }
             catch (ApiException e) when (e.Code == 409 && !pinned && DateTime.UtcNow < deadline)
             {

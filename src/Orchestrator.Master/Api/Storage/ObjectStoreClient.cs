@@ -72,6 +72,35 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
         };
 
+    /// <summary>A write for a request: as <see cref="ObjectAsync"/>, and what admission said of it goes to the
+    /// request — warnings to its Warning headers, annotations to its audit event — refused or not.</summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> WriteAsync(HttpContext context, object message, ResourceDescription resource,
+        string? name)
+    {
+        // a refused create is audited with the name it asked for, as kube's LogRequestObject fills objectRef
+        var requested = message switch { CreateObject c => c.Object, UpdateObject u => u.Object, _ => null };
+        if (requested is not null) AuditObjects.Record(context, requested);
+        switch (await AskAsync(message, context.RequestAborted, resource))
+        {
+            case ObjectStored stored:
+                Note(context, stored.Notes);
+                AuditObjects.Record(context, stored.Object);
+                return stored.Object;
+            case StoreFailed failed:
+                Note(context, failed.Error.Notes);
+                throw ApiException.FromStore(failed.Error, resource, name);
+            case var other:
+                throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}");
+        }
+    }
+
+    private static void Note(HttpContext context, AdmissionNotes? notes)
+    {
+        if (notes is null) return;
+        foreach (var warning in notes.Warnings) Warnings.Add(context, warning);
+        foreach (var (key, value) in notes.AuditAnnotations) AuditAnnotations.Add(context, key, value);
+    }
+
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken) =>
         await AskAsync(new ListObjects(resource.StoreName, @namespace), cancellationToken, resource) switch
         {
