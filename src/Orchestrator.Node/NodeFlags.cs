@@ -31,6 +31,7 @@ internal static class NodeFlags
             new("node-status-update-frequency", "Seconds between heartbeats to the master (1 to 300).", "10", FlagKind.Seconds),
             new("runtime-request-timeout", "Seconds every Docker call may take before it fails as timed out (1 to 3600; a stop gets the " +
                 "container's grace period on top; open log and exec streams are not limited).", "120", FlagKind.Seconds),
+            new("root-dir", "The node's own directory: local-path PersistentVolumes are made under <root-dir>/volumes.", "/var/lib/orchestrator/node"),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text",
                 Check: v => v is "text" or "json" ? null : "must be text or json"),
         ]);

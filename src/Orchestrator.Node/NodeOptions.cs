@@ -26,8 +26,12 @@ internal sealed record NodeOptions(
     int NodeStatusUpdateFrequency = 10,
     int RuntimeRequestTimeout = 120,
     string? ClusterCert = null,
-    string LogFormat = "text")
+    string LogFormat = "text",
+    string RootDir = "/var/lib/orchestrator/node")
 {
+    /// <summary>The directory of this node's local-path volumes (one directory per PersistentVolume).</summary>
+    public string LocalPathRoot => Path.Combine(RootDir, "volumes");
+
     public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr);
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
@@ -45,7 +49,7 @@ internal sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
-            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
+            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format", "root-dir",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -79,6 +83,9 @@ internal sealed record NodeOptions(
                 ? timeout
                 : throw new ArgumentException("--runtime-request-timeout must be a number of seconds from 1 to 3600"),
             ClusterCert: values.TryGetValue("cluster-cert", out var clusterCert) && clusterCert.Length > 0 ? clusterCert : null,
-            LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"));
+            LogFormat: Get("log-format", "text") is var format && format is "text" or "json" ? format : throw new ArgumentException("--log-format must be text or json"),
+            RootDir: Get("root-dir", "/var/lib/orchestrator/node") is var root && Path.IsPathFullyQualified(root)
+                ? Path.TrimEndingDirectorySeparator(root)
+                : throw new ArgumentException("--root-dir must be an absolute path"));
     }
 }
