@@ -89,9 +89,10 @@ internal sealed class PersistentVolumeBinder : ControllerActor
             else if (claim is null || claim.Metadata.Uid != claimRef.Uid) phase = "Released";
             else phase = "Bound";
         }
-        if (phase == "Released" && pv.Spec!.PersistentVolumeReclaimPolicy == "Delete")
+        if (pv.Status?.Phase == "Released" && phase == "Released" && pv.Spec!.PersistentVolumeReclaimPolicy == "Delete")
         {
-            // reclaim Delete: the volume goes (its provisioner's finalizer holds it until the storage is deleted)
+            // reclaim Delete, once Released is recorded (pv-protection lets a volume that is not Bound go): the volume
+            // goes, and its provisioner's finalizer holds it until its storage is deleted
             Send(new DeleteObject(key, PreconditionUid: pv.Metadata.Uid), key);
             return;
         }

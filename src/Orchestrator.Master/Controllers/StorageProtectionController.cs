@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
@@ -78,6 +79,8 @@ internal sealed class StorageProtectionController : ControllerActor
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
-        if (reply.Tag is ResourceKey key && !reply.Succeeded && reply.Failed!.Error.Code != 404) RequeueAfter(key, TimeSpan.FromSeconds(1));
+        if (reply.Tag is not ResourceKey key || reply.Succeeded || reply.Failed!.Error.Code == 404) return;
+        if (reply.Failed.Error.Code != 409) Log.Warning("removing the protection finalizer of {0} failed: {1}", key, reply.Failed.Error.Message);
+        RequeueAfter(key, TimeSpan.FromSeconds(1));
     }
 }

@@ -209,8 +209,8 @@ internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1Persistent
         ValidateSpec(pvc.Spec!, causes);
         var now = JsonNode.Parse(KubernetesJson.Serialize(pvc.Spec))!.AsObject();
         var before = JsonNode.Parse(KubernetesJson.Serialize(old.Spec))!.AsObject();
-        if (string.IsNullOrEmpty(old.Spec?.VolumeName)) before["volumeName"] = now["volumeName"]?.DeepClone();
-        if (old.Spec?.StorageClassName is null && !HasBetaClass(old)) before["storageClassName"] = now["storageClassName"]?.DeepClone();
+        if (string.IsNullOrEmpty(old.Spec?.VolumeName)) CopyField(now, before, "volumeName");
+        if (old.Spec?.StorageClassName is null && !HasBetaClass(old)) CopyField(now, before, "storageClassName");
         var oldStorage = old.Spec?.Resources?.Requests?.TryGetValue("storage", out var o) == true ? o : null;
         var newStorage = pvc.Spec!.Resources?.Requests?.TryGetValue("storage", out var n) == true ? n : null;
         if (pvc.Status?.Phase == "Bound" && now["resources"]?["requests"] is JsonObject nowRequests)
@@ -230,6 +230,13 @@ internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1Persistent
         pvc.Spec?.StorageClassName is { Length: > 0 } name &&
         context.List(StorageResources.StorageClasses.StoreName).OfType<V1StorageClass>()
             .Any(sc => sc.Metadata.Name == name && sc.AllowVolumeExpansion == true);
+
+    /// <summary>The field as <paramref name="from"/> has it (absent when absent: a null-valued key would compare unequal).</summary>
+    private static void CopyField(JsonObject from, JsonObject to, string name)
+    {
+        if (from[name] is { } value) to[name] = value.DeepClone();
+        else to.Remove(name);
+    }
 
     private static bool HasBetaClass(V1PersistentVolumeClaim pvc) =>
         pvc.Metadata.Annotations?.ContainsKey(BetaStorageClassAnnotation) == true;
