@@ -116,7 +116,7 @@ public sealed class PersistentStorageTests(ClusterFixture cluster, ITestOutputHe
 
         await Kubectl("delete", "pod", first.Name);
         var second = await RunningPod(app, first.Name);
-        await Eventually(async () => Assert.Equal("$15\r\nkept-across-pods", await Redis(second.Ip, "GET greeting")), "GET from the new pod");
+        await Eventually(async () => Assert.Equal("$16\r\nkept-across-pods", await Redis(second.Ip, "GET greeting")), "GET from the new pod");
 
         await Kubectl("delete", "deployment", app);
         await Kubectl("delete", "pvc", claim, "--timeout=90s");
