@@ -110,7 +110,7 @@ node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
   --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
-  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT"
+  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT" --root-dir "$ORCH_STATE_DIR/node"
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
 kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \

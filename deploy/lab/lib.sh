@@ -100,7 +100,7 @@ start_node() { # name index
     --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
     --cluster-cert "$CLUSTER_CERT" \
     --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
-    --node-status-update-frequency 2
+    --root-dir "$LAB_NODES_DIR/$name" --node-status-update-frequency 2
 }
 
 # Waits until each named node posts a Ready heartbeat newer than SINCE (epoch seconds).

@@ -34,6 +34,7 @@ internal static class NodeFlags
             new("serialize-image-pulls", "Pull images one at a time (true, the kubelet's default) or in parallel (false).", "true",
                 Check: v => v is "true" or "false" ? null : "must be true or false"),
             new("registry-mirror", "A Docker Hub mirror (host[:port]) tried before Docker Hub for images there; empty: none.", ""),
+            new("root-dir", "The node's own directory: local-path PersistentVolumes are made under <root-dir>/volumes.", "/var/lib/orchestrator/node"),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text",
                 Check: v => v is "text" or "json" ? null : "must be text or json"),
         ]);

@@ -55,6 +55,8 @@ internal static class NodeHost
                 KubeletPort = kubelet.EndPoint.Port,
                 HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
                 PodCidr = pods.IpRange,
+                LocalPathRoot = options.LocalPathRoot,
+                Pods = PodSupervisorSettings.Default(options.Name, options.Address.ToString()) with { LocalPathRoot = options.LocalPathRoot },
             }));
         builder.Services.AddSingleton<NodeIncarnations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());

@@ -28,8 +28,12 @@ internal sealed record NodeOptions(
     string? ClusterCert = null,
     string LogFormat = "text",
     bool SerializeImagePulls = true,
-    string? RegistryMirror = null)
+    string? RegistryMirror = null,
+    string RootDir = "/var/lib/orchestrator/node")
 {
+    /// <summary>The directory of this node's local-path volumes (one directory per PersistentVolume).</summary>
+    public string LocalPathRoot => Path.Combine(RootDir, "volumes");
+
     public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr);
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
@@ -48,7 +52,7 @@ internal sealed record NodeOptions(
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
             "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
-            "serialize-image-pulls", "registry-mirror",
+            "serialize-image-pulls", "registry-mirror", "root-dir",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -89,7 +93,10 @@ internal sealed record NodeOptions(
                 "false" => false,
                 _ => throw new ArgumentException("--serialize-image-pulls must be true or false"),
             },
-            RegistryMirror: Get("registry-mirror", "") is { Length: > 0 } mirror ? MirrorHost(mirror) : null);
+            RegistryMirror: Get("registry-mirror", "") is { Length: > 0 } mirror ? MirrorHost(mirror) : null,
+            RootDir: Get("root-dir", "/var/lib/orchestrator/node") is var root && Path.IsPathFullyQualified(root)
+                ? Path.TrimEndingDirectorySeparator(root)
+                : throw new ArgumentException("--root-dir must be an absolute path"));
     }
 
     /// <summary>"https://mirror.example:5000/" → "mirror.example:5000": Docker pulls by host, the scheme is the engine's business.</summary>

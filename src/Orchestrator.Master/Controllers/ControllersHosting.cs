@@ -26,6 +26,9 @@ internal static class ControllersHosting
         system.ActorOf(EndpointSliceController.Props(store, resync), "endpointslice-controller");
         system.ActorOf(NodeLeaseController.Props(store, resync), "node-lease-controller");
         system.ActorOf(PersistentVolumeBinder.Props(store, resync), "persistentvolume-binder-controller");
+        system.ActorOf(LocalPathProvisioner.Props(store, resync), "local-path-provisioner");
+        system.ActorOf(StorageProtectionController.Props(store, resync), "storage-protection-controller");
+        system.ActorOf(EphemeralVolumeController.Props(store, resync), "ephemeral-volume-controller");
         system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");

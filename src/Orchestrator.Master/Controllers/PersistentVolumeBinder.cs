@@ -13,9 +13,11 @@ namespace Orchestrator.Master.Controllers;
 /// statically provisioned volumes: a Pending claim gets the smallest Available volume of its class (and volume mode)
 /// that offers its access modes and at least its storage request and matches its selector — or the volume that names it
 /// in claimRef; the volume gets the claim in claimRef, then the claim the volume's name, and both turn Bound (the claim
-/// with the volume's capacity and access modes). Claims of a class with volumeBindingMode WaitForFirstConsumer wait
-/// (nothing schedules them yet); nothing provisions volumes. A volume whose claim is gone becomes Released, a claim
-/// whose volume is gone Lost. Writes volumes and claims; nothing else.
+/// with the volume's capacity and access modes). A claim of a class with volumeBindingMode WaitForFirstConsumer waits
+/// until the scheduler names its node (<see cref="VolumeFacts.SelectedNode"/>) and then takes only a volume whose node
+/// affinity admits that node (or one pre-bound to it: what the provisioner makes). A volume whose claim is gone becomes
+/// Released — and is deleted when its reclaim policy is Delete (a provisioned volume's storage goes with it, see
+/// LocalPathProvisioner) — a claim whose volume is gone Lost. Writes volumes, claims and their events; nothing else.
 /// </summary>
 internal sealed class PersistentVolumeBinder : ControllerActor
 {
@@ -25,8 +27,15 @@ internal sealed class PersistentVolumeBinder : ControllerActor
     private const string BoundByController = "pv.kubernetes.io/bound-by-controller";
     private const string BindCompleted = "pv.kubernetes.io/bind-completed";
 
-    public PersistentVolumeBinder(IActorRef store, TimeSpan resync) : base(store, [Volumes, Claims, Classes], resync)
+    private const string Nodes = "nodes";
+    public const string Component = "persistentvolume-controller";
+
+    private readonly EventRecorder _events;
+    private readonly HashSet<string> _toldWaiting = new(); // claim uids told WaitForFirstConsumer / FailedBinding
+
+    public PersistentVolumeBinder(IActorRef store, TimeSpan resync) : base(store, [Volumes, Claims, Classes, Nodes], resync)
     {
+        _events = new EventRecorder(store, Component);
     }
 
     public static Props Props(IActorRef store, TimeSpan resync) =>
@@ -54,6 +63,9 @@ internal sealed class PersistentVolumeBinder : ControllerActor
             case V1StorageClass:
                 foreach (var key in Cache.Keys(Claims)) Enqueue(key);
                 break;
+            case V1Node:
+                break; // read when a claim is bound for its selected node
+
         }
     }
 
@@ -77,6 +89,13 @@ internal sealed class PersistentVolumeBinder : ControllerActor
             else if (claim is null || claim.Metadata.Uid != claimRef.Uid) phase = "Released";
             else phase = "Bound";
         }
+        if (pv.Status?.Phase == "Released" && phase == "Released" && pv.Spec!.PersistentVolumeReclaimPolicy == "Delete")
+        {
+            // reclaim Delete, once Released is recorded (pv-protection lets a volume that is not Bound go): the volume
+            // goes, and its provisioner's finalizer holds it until its storage is deleted
+            Send(new DeleteObject(key, PreconditionUid: pv.Metadata.Uid), key);
+            return;
+        }
         if (pv.Status?.Phase == phase || pv.Status?.Phase == "Failed") return;
         var updated = KubeObjects.Clone(pv);
         updated.Status = new V1PersistentVolumeStatus { Phase = phase, LastPhaseTransitionTime = DateTime.UtcNow };
@@ -90,9 +109,16 @@ internal sealed class PersistentVolumeBinder : ControllerActor
         var volumeName = pvc.Spec?.VolumeName;
         if (string.IsNullOrEmpty(volumeName))
         {
-            if (WaitsForConsumer(pvc)) return;
-            var volume = FindVolume(pvc);
-            if (volume is null) return;
+            var waits = WaitsForConsumer(pvc);
+            V1Node? selected = null;
+            if (waits && pvc.Metadata.Annotations?.TryGetValue(VolumeFacts.SelectedNode, out var nodeName) == true)
+                selected = Cache.Get<V1Node>(Nodes, null, nodeName);
+            var volume = FindVolume(pvc, waits, selected);
+            if (volume is null)
+            {
+                TellWhyUnbound(pvc, waits);
+                return;
+            }
             if (volume.Spec!.ClaimRef is null || string.IsNullOrEmpty(volume.Spec.ClaimRef.Uid))
             {
                 BindVolume(volume, pvc);
@@ -153,29 +179,38 @@ internal sealed class PersistentVolumeBinder : ControllerActor
         pvc.Spec?.StorageClassName is { Length: > 0 } name &&
         Cache.Get<V1StorageClass>(Classes, null, name)?.VolumeBindingMode == "WaitForFirstConsumer";
 
-    /// <summary>The volume named for this claim, else the smallest Available volume that fits it.</summary>
-    private V1PersistentVolume? FindVolume(V1PersistentVolumeClaim pvc)
+    /// <summary>The volume named for this claim, else the smallest Available volume that fits it. A claim that waits for
+    /// its first consumer takes only a volume pre-bound to it until its node is selected, then one that node can reach.</summary>
+    private V1PersistentVolume? FindVolume(V1PersistentVolumeClaim pvc, bool waits, V1Node? selected) =>
+        BestVolume(Cache.List<V1PersistentVolume>(Volumes), pvc, waits, selected);
+
+    internal static V1PersistentVolume? BestVolume(IEnumerable<V1PersistentVolume> volumes, V1PersistentVolumeClaim pvc, bool waits,
+        V1Node? selected)
     {
-        var spec = pvc.Spec!;
-        var request = spec.Resources?.Requests?.TryGetValue("storage", out var r) == true ? r.ToDecimal() : 0m;
-        var storageClass = spec.StorageClassName ?? "";
-        var selector = spec.Selector is null ? null : LabelSelector.FromLabelSelector(spec.Selector);
-        var candidates = Cache.List<V1PersistentVolume>(Volumes)
-            .Where(pv => pv.Metadata.DeletionTimestamp is null && pv.Spec is not null)
-            .Where(pv => pv.Spec!.ClaimRef is null ? pv.Status?.Phase is "Available" or "Pending" or null : RefersTo(pv.Spec.ClaimRef, pvc))
-            .Where(pv => (pv.Spec!.StorageClassName ?? "") == storageClass)
-            .Where(pv => (pv.Spec!.VolumeMode ?? "Filesystem") == (spec.VolumeMode ?? "Filesystem"))
-            .Where(pv => (spec.AccessModes ?? []).All(m => pv.Spec!.AccessModes?.Contains(m) == true))
-            .Where(pv => (pv.Spec!.Capacity?.TryGetValue("storage", out var c) == true ? c.ToDecimal() : 0m) >= request)
-            .Where(pv => selector is null || selector.Matches(pv.Metadata.Labels))
-            .ToList();
-        return candidates.FirstOrDefault(pv => pv.Spec!.ClaimRef is not null)
-               ?? candidates.OrderBy(pv => pv.Spec!.Capacity!["storage"].ToDecimal()).ThenBy(pv => pv.Metadata.Name, StringComparer.Ordinal).FirstOrDefault();
+        var candidates = volumes.Where(pv => VolumeFacts.FreeFor(pv, pvc) && VolumeFacts.Fits(pv, pvc)).ToList();
+        var preBound = candidates.FirstOrDefault(pv => pv.Spec!.ClaimRef is not null);
+        if (preBound is not null || waits && selected is null) return preBound;
+        return candidates.Where(pv => selected is null || VolumeFacts.AdmitsNode(pv, selected))
+            .OrderBy(VolumeFacts.Capacity).ThenBy(pv => pv.Metadata.Name, StringComparer.Ordinal).FirstOrDefault();
     }
 
-    private static bool RefersTo(V1ObjectReference? claimRef, V1PersistentVolumeClaim pvc) =>
-        claimRef is not null && claimRef.NamespaceProperty == pvc.Metadata.NamespaceProperty && claimRef.Name == pvc.Metadata.Name &&
-        (string.IsNullOrEmpty(claimRef.Uid) || claimRef.Uid == pvc.Metadata.Uid);
+    private static bool RefersTo(V1ObjectReference? claimRef, V1PersistentVolumeClaim pvc) => VolumeFacts.RefersTo(claimRef, pvc);
+
+    /// <summary>The pv controller's events for a claim left unbound, once per claim: waiting for its first consumer, or
+    /// nothing to bind and nothing to provision it (no class).</summary>
+    private void TellWhyUnbound(V1PersistentVolumeClaim pvc, bool waits)
+    {
+        if (waits && pvc.Metadata.Annotations?.ContainsKey(VolumeFacts.SelectedNode) == true) return; // the provisioner's turn
+        string reason, message;
+        if (waits) (reason, message) = ("WaitForFirstConsumer", "waiting for first consumer to be created before binding");
+        else if (string.IsNullOrEmpty(pvc.Spec?.StorageClassName))
+            (reason, message) = ("FailedBinding", "no persistent volumes available for this claim and no storage class is set");
+        else if (Cache.Get<V1StorageClass>(Classes, null, pvc.Spec.StorageClassName) is null)
+            (reason, message) = ("ProvisioningFailed", $"storageclass.storage.k8s.io \"{pvc.Spec.StorageClassName}\" not found");
+        else return;
+        if (!_toldWaiting.Add(pvc.Metadata.Uid + reason)) return;
+        _events.Record(pvc, reason == "WaitForFirstConsumer" ? EventRecorder.Normal : EventRecorder.Warning, reason, message, Self);
+    }
 
     protected override void OnStoreReplied(StoreReplied reply)
     {

@@ -19,7 +19,7 @@ namespace Orchestrator.Master.Controllers;
 /// partition, one at a time (or maxUnavailable), each after the one before is available again; pods below the partition
 /// keep the current revision; OnDelete leaves replacing to the user. Writes the status (replicas, ready, available,
 /// current/updated counts and revisions) that <c>kubectl rollout status</c> reads. volumeClaimTemplates are refused by
-/// the API (nodes do not mount PersistentVolumeClaims yet).
+/// the API (this controller does not create their claims yet).
 /// </summary>
 internal sealed class StatefulSetController : ControllerActor
 {

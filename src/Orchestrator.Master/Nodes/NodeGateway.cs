@@ -41,6 +41,8 @@ internal sealed class NodeGateway : ControllerActor
     private const string EndpointsResource = "endpoints";
     private const string ConfigMaps = "configmaps";
     private const string Secrets = "secrets";
+    private const string Claims = "persistentvolumeclaims";
+    private const string Volumes = "persistentvolumes";
     private static readonly ResourceKey AllServices = new(Services, null, "*");
 
     private readonly NodeGatewaySettings _settings;
@@ -54,7 +56,7 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets], resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -64,6 +66,7 @@ internal sealed class NodeGateway : ControllerActor
         Receive<NodeHeartbeat>(Heartbeat);
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<NodeEventReported>(RecordNodeEvent);
+        Receive<LocalVolumeDeleted>(VolumeDeleted);
         Receive<Terminated>(t =>
         {
             foreach (var name in _agents.Where(a => a.Value.Equals(t.ActorRef)).Select(a => a.Key).ToList())
@@ -240,6 +243,22 @@ internal sealed class NodeGateway : ControllerActor
                              .Select(p => p.Spec!.NodeName).Distinct())
                     if (_agents.ContainsKey(node)) Enqueue(NodeKey(node));
                 break;
+            case Claims:
+                var claim = (current ?? old)!.Metadata;
+                foreach (var node in Cache.List<V1Pod>(Pods)
+                             .Where(p => !string.IsNullOrEmpty(p.Spec?.NodeName) && VolumeFacts.Uses(p, claim.NamespaceProperty, claim.Name))
+                             .Select(p => p.Spec!.NodeName).Distinct())
+                    if (_agents.ContainsKey(node)) Enqueue(NodeKey(node));
+                break;
+            case Volumes:
+                var volume = (V1PersistentVolume)(current ?? old)!;
+                if (VolumeFacts.NodeOf(volume) is { } home && _agents.ContainsKey(home)) Enqueue(NodeKey(home));
+                if (volume.Spec?.ClaimRef is { } bound)
+                    foreach (var node in Cache.List<V1Pod>(Pods)
+                                 .Where(p => !string.IsNullOrEmpty(p.Spec?.NodeName) && VolumeFacts.Uses(p, bound.NamespaceProperty, bound.Name))
+                                 .Select(p => p.Spec!.NodeName).Distinct())
+                        if (_agents.ContainsKey(node)) Enqueue(NodeKey(node));
+                break;
             case Pods:
                 var before = old as V1Pod;
                 var after = current as V1Pod;
@@ -290,6 +309,33 @@ internal sealed class NodeGateway : ControllerActor
         // first: the same channel keeps the order, so the node never sees a pod before its configuration
         agent.Tell(PodConfigFor(nodeName, pods));
         agent.Tell(new DesiredPodsChanged(nodeName, NextGeneration(), pods));
+        var deleting = VolumesToDelete(nodeName);
+        if (deleting.Count > 0) agent.Tell(new LocalVolumesToDelete(nodeName, NextGeneration(), deleting));
+    }
+
+    /// <summary>The node's provisioned volumes that are being deleted and still hold their storage.</summary>
+    private List<V1PersistentVolume> VolumesToDelete(string nodeName) =>
+        Cache.List<V1PersistentVolume>(Volumes)
+            .Where(pv => pv.Metadata.DeletionTimestamp is not null && pv.Metadata.Finalizers?.Contains(VolumeFacts.ProvisionerFinalizer) == true &&
+                         pv.Metadata.Annotations?.TryGetValue(VolumeFacts.ProvisionedBy, out var by) == true && by == VolumeFacts.LocalPathProvisioner &&
+                         VolumeFacts.NodeOf(pv) == nodeName)
+            .ToList();
+
+    /// <summary>The node removed a volume's directory: the volume may go (or the node says why not, as an event).</summary>
+    private void VolumeDeleted(LocalVolumeDeleted deleted)
+    {
+        var pv = Cache.Get<V1PersistentVolume>(Volumes, null, deleted.VolumeName);
+        if (pv is null || pv.Metadata.Uid != deleted.Uid || VolumeFacts.NodeOf(pv) != deleted.NodeName) return;
+        if (deleted.Error is { } error)
+        {
+            SendAndForget(new CreateObject(EventRecorder.Resource, new EventRecorder(Store, "kubelet", deleted.NodeName)
+                .Build(EventRecorder.ReferenceTo(pv), EventRecorder.Warning, "VolumeFailedDelete", error, DateTime.UtcNow)));
+            return;
+        }
+        if (pv.Metadata.Finalizers?.Contains(VolumeFacts.ProvisionerFinalizer) != true) return;
+        var updated = KubeObjects.Clone(pv);
+        updated.Metadata.Finalizers = updated.Metadata.Finalizers!.Where(f => f != VolumeFacts.ProvisionerFinalizer).ToList();
+        SendAndForget(new UpdateObject(Volumes, updated));
     }
 
     /// <summary>The ConfigMaps and Secrets the node's pods reference, in their namespaces; missing ones are left out.</summary>
@@ -299,7 +345,11 @@ internal sealed class NodeGateway : ControllerActor
             .Select(r => Cache.Get<V1ConfigMap>(ConfigMaps, r.NamespaceProperty ?? "default", r.Name)).OfType<V1ConfigMap>().ToList();
         var secrets = pods.SelectMany(p => PodReferences.Secrets(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
             .Select(r => Cache.Get<V1Secret>(Secrets, r.NamespaceProperty ?? "default", r.Name)).OfType<V1Secret>().ToList();
-        return new PodConfigChanged(nodeName, NextGeneration(), configMaps, secrets);
+        var claims = pods.SelectMany(p => VolumeFacts.Claims(p).Select(c => (p.Metadata.NamespaceProperty, Name: c.ClaimName))).Distinct()
+            .Select(r => Cache.Get<V1PersistentVolumeClaim>(Claims, r.NamespaceProperty ?? "default", r.Name)).OfType<V1PersistentVolumeClaim>().ToList();
+        var volumes = claims.Where(VolumeFacts.IsBound).Select(c => Cache.Get<V1PersistentVolume>(Volumes, null, c.Spec!.VolumeName))
+            .OfType<V1PersistentVolume>().ToList();
+        return new PodConfigChanged(nodeName, NextGeneration(), configMaps, secrets, claims, volumes);
     }
 
     private void SendServices(IActorRef agent) =>

@@ -2,6 +2,8 @@ using Akka.Actor;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Scheduling.Filters;
+using Orchestrator.Master.Scheduling.Framework;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
@@ -12,13 +14,19 @@ namespace Orchestrator.Master.Scheduling;
 /// chosen by <see cref="SchedulingAlgorithm"/>, then marks it PodScheduled=True and records "Scheduled"; when no
 /// node fits, sets PodScheduled=False/Unschedulable and records "FailedScheduling", and tries again when nodes
 /// change, pods go away, or on resync. Pods it has bound but not yet seen back are "assumed" on their node so two
-/// pods never take the same host port. Writes only spec.nodeName and the PodScheduled condition.
+/// pods never take the same host port. A pod whose WaitForFirstConsumer claims are unbound is not bound yet: the chosen
+/// node goes on those claims (<see cref="VolumeFacts.SelectedNode"/>, for the provisioner or the binder), and the pod
+/// is bound when they are (their volumes then admit only that node). Writes only spec.nodeName, the PodScheduled
+/// condition and the selected-node annotation of claims.
 /// </summary>
 internal sealed class Scheduler : ControllerActor
 {
     public const string SchedulerName = "default-scheduler";
     private const string Pods = "pods";
     private const string Nodes = "nodes";
+    private const string Claims = "persistentvolumeclaims";
+    private const string Volumes = "persistentvolumes";
+    private const string Classes = "storageclasses";
     private static readonly TimeSpan RepeatedFailureEvent = TimeSpan.FromSeconds(60);
 
     private readonly SchedulingAlgorithm _algorithm;
@@ -32,9 +40,15 @@ internal sealed class Scheduler : ControllerActor
 
     private sealed record ConditionTag(ResourceKey Key, string Uid);
 
-    public Scheduler(IActorRef store, TimeSpan resync, SchedulingAlgorithm? algorithm = null) : base(store, [Pods, Nodes], resync)
+    private sealed record SelectNodeTag(ResourceKey Key);
+
+    private readonly VolumeBindingFilter _volumeBinding;
+
+    public Scheduler(IActorRef store, TimeSpan resync, SchedulingAlgorithm? algorithm = null)
+        : base(store, [Pods, Nodes, Claims, Volumes, Classes], resync)
     {
-        _algorithm = algorithm ?? SchedulingAlgorithm.Default;
+        _volumeBinding = new VolumeBindingFilter(new CachedVolumes(Cache));
+        _algorithm = algorithm ?? SchedulingAlgorithm.Standard(new CachedVolumes(Cache));
         _events = new EventRecorder(store, SchedulerName);
     }
 
@@ -47,6 +61,13 @@ internal sealed class Scheduler : ControllerActor
 
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
     {
+        if (resource is Claims or Volumes or Classes)
+        {
+            // a claim bound or made, a volume freed: the pods that wait for claims decide again
+            foreach (var waiting in Cache.List<V1Pod>(Pods).Where(p => !PodFacts.IsScheduled(p) && VolumeFacts.Claims(p).Any()))
+                Enqueue(ObjectCache.KeyOf(Pods, waiting));
+            return;
+        }
         if (resource == Nodes)
         {
             if (current is V1Node n) _nodes.SetNode(n);
@@ -128,6 +149,12 @@ internal sealed class Scheduler : ControllerActor
         var started = Diagnostics.MasterMetrics.SchedulingStarted();
         var result = _algorithm.Schedule(pod, _nodes.NodeInfos());
         Diagnostics.MasterMetrics.SchedulingAttempt(result.Scheduled, started);
+        if (result.Scheduled && _volumeBinding.UnboundClaims(pod) is { Count: > 0 } unbound)
+        {
+            _unschedulable.Remove(key);
+            SelectNode(key, unbound, result.NodeName!);
+            return;
+        }
         if (result.Scheduled)
         {
             _unschedulable.Remove(key);
@@ -139,6 +166,18 @@ internal sealed class Scheduler : ControllerActor
             return;
         }
         Unschedulable(key, pod, result.FailureMessage!);
+    }
+
+    /// <summary>The node goes on the pod's unbound claims; the pod is bound once they are (a claim change wakes it).</summary>
+    private void SelectNode(ResourceKey key, IReadOnlyList<V1PersistentVolumeClaim> unbound, string node)
+    {
+        foreach (var claim in unbound.Where(c => c.Metadata.Annotations?.ContainsKey(VolumeFacts.SelectedNode) != true))
+        {
+            var selected = KubeObjects.Clone(claim);
+            selected.Metadata.Annotations ??= new Dictionary<string, string>();
+            selected.Metadata.Annotations[VolumeFacts.SelectedNode] = node;
+            Send(new UpdateObject(Claims, selected), new SelectNodeTag(key));
+        }
     }
 
     private void Unschedulable(ResourceKey key, V1Pod pod, string message)
@@ -190,6 +229,9 @@ internal sealed class Scheduler : ControllerActor
                 if (Cache.Get<V1Pod>(Pods, b.Key.Namespace, b.Key.Name) is not { } now || !PodFacts.IsScheduled(now))
                     _nodes.RemovePod(b.Pod.Metadata.Uid);
                 RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
+                break;
+            case SelectNodeTag s:
+                if (!reply.Succeeded) RequeueAfter(s.Key, TimeSpan.FromSeconds(1));
                 break;
             case ConditionTag c:
                 _conditionsInFlight.Remove(c.Uid);

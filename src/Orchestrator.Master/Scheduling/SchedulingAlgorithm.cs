@@ -19,14 +19,25 @@ internal sealed record ScheduleResult(string? NodeName, string? FailureMessage)
 /// </summary>
 internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters, IReadOnlyList<ISchedulingScorer> scorers)
 {
-    /// <summary>Kubernetes' default plugin order, with our scorers.</summary>
-    public static SchedulingAlgorithm Default { get; } = new(
-        [new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter()],
+    /// <summary>Kubernetes' default plugin order, with our scorers; no claims or volumes exist.</summary>
+    public static SchedulingAlgorithm Default { get; } = Standard(NoVolumes.Instance);
+
+    /// <summary>Kubernetes' default plugin order, with our scorers, reading claims and volumes from <paramref name="volumes"/>.</summary>
+    public static SchedulingAlgorithm Standard(IVolumeLookup volumes) => new(
+        [
+            new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter(),
+            new VolumeBindingFilter(volumes),
+        ],
         [new LeastAllocatedScorer(), new FewestPodsScorer(), new OwnerSpreadScorer()]);
+
+    public IReadOnlyList<ISchedulingFilter> Filters => filters;
 
     public ScheduleResult Schedule(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         if (nodes.Count == 0) return new ScheduleResult(null, "no nodes available to schedule pods");
+        foreach (var preFilter in filters.OfType<ISchedulingPreFilter>())
+            if (preFilter.PreFilter(pod) is { } refused)
+                return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {refused}.");
 
         var feasible = new List<NodeInfo>();
         var reasons = new Dictionary<string, int>();

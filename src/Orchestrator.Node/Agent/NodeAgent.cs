@@ -62,7 +62,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _services = services;
         _identity = identity;
         _gatewayPath = settings.GatewayPath;
-        _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort, settings.PodCidr);
+        _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort, settings.PodCidr, settings.LocalPathRoot);
 
         Receive<AgentTick>(t => t == AgentTick.ProbeRuntime, _ => ProbeRuntime());
         Receive<RuntimeProbed>(OnRuntimeProbed);
@@ -71,6 +71,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         // each heartbeat asks the runtime first, so the posted Ready condition is current
         Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => ProbeRuntime());
         Receive<PodConfigChanged>(OnPodConfig);
+        Receive<LocalVolumesToDelete>(OnVolumesToDelete);
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
         Receive<PodStatusReported>(ToMaster);
@@ -250,6 +251,21 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         if (changed.Generation < _configGeneration) return;
         _configGeneration = changed.Generation;
         _configs.Publish(changed);
+    }
+
+    /// <summary>Reclaim Delete of this node's local-path volumes: each directory is removed off the actor's thread and
+    /// the master told, so it lets the PersistentVolume go (or records why not).</summary>
+    private void OnVolumesToDelete(LocalVolumesToDelete delete)
+    {
+        var master = Sender;
+        var root = _settings.LocalPathRoot;
+        var node = _settings.NodeName;
+        foreach (var pv in delete.Volumes)
+            Task.Run(() =>
+            {
+                var error = ClaimVolumes.DeleteLocalPath(pv, root);
+                master.Tell(new LocalVolumeDeleted(node, pv.Metadata.Name, pv.Metadata.Uid, error));
+            });
     }
 
     private void OnDesiredPods(DesiredPodsChanged changed)

@@ -23,6 +23,9 @@ internal sealed record NodeAgentSettings(
     /// <summary>This node's pod range, published as the Node's spec.podCIDR (null: none, as in unit tests).</summary>
     public string? PodCidr { get; init; }
 
+    /// <summary>Where this node makes local-path volumes, published as the Node's local-path root annotation (null: none).</summary>
+    public string? LocalPathRoot { get; init; }
+
     public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
         nodeName, address,
         $"{Shared.Protocol.Serialization.ClusterTls.Address(master)}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",

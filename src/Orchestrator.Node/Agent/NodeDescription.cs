@@ -28,10 +28,17 @@ internal sealed class NodeDescription
     /// for the downward API's resourceFieldRef.</summary>
     public IReadOnlyDictionary<string, ResourceQuantity> Allocatable => _capacity;
 
-    public NodeDescription(string name, string address, DateTime startedAt, int kubeletPort = 10250, string? podCidr = null)
+    private readonly string? _localPathRoot;
+
+    /// <summary>Where the master's local-path provisioner reads this node's volume directory.</summary>
+    public const string LocalPathRootAnnotation = "volumes.orchestrator.io/local-path-root";
+
+    public NodeDescription(string name, string address, DateTime startedAt, int kubeletPort = 10250, string? podCidr = null,
+        string? localPathRoot = null)
     {
         _kubeletPort = kubeletPort;
         _podCidr = podCidr;
+        _localPathRoot = localPathRoot;
         _name = name;
         _address = address;
         _startedAt = startedAt;
@@ -90,7 +97,9 @@ internal sealed class NodeDescription
                 ["beta.kubernetes.io/os"] = "linux",
                 ["beta.kubernetes.io/arch"] = _info.Architecture,
             },
-            Annotations = new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0" },
+            Annotations = _localPathRoot is null
+                ? new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0" }
+                : new Dictionary<string, string> { ["node.alpha.kubernetes.io/ttl"] = "0", [LocalPathRootAnnotation] = _localPathRoot },
         },
         // the node's own pod range, like the kubelet's --pod-cidr (kubectl describe node: PodCIDR/PodCIDRs)
         Spec = _podCidr is null ? new V1NodeSpec() : new V1NodeSpec { PodCIDR = _podCidr, PodCIDRs = [_podCidr] },

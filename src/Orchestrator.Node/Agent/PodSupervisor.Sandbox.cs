@@ -100,7 +100,7 @@ internal sealed partial class PodSupervisor
         if (_volumesReady) return true;
         try
         {
-            await _runtime.PrepareVolumesAsync(_pod, VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
+            await _runtime.PrepareVolumesAsync(MountablePod(), VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
             _volumesReady = true;
             _volumesRefreshed = DateTime.UtcNow;
             _volumesDue = false;
@@ -128,7 +128,7 @@ internal sealed partial class PodSupervisor
         _volumesRefreshed = DateTime.UtcNow;
         try
         {
-            await _runtime.PrepareVolumesAsync(_pod, VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
+            await _runtime.PrepareVolumesAsync(MountablePod(), VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
             _volumeFailure = null;
         }
         catch (VolumeSetupException e)
@@ -139,6 +139,10 @@ internal sealed partial class PodSupervisor
     }
 
     private static readonly TimeSpan VolumeRefreshInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The pod as the runtime mounts it: persistentVolumeClaim and ephemeral volumes resolved to their volumes'
+    /// directories (<see cref="ClaimVolumes"/>; throws <see cref="VolumeSetupException"/> while a claim cannot be mounted).</summary>
+    private V1Pod MountablePod() => ClaimVolumes.Resolve(_pod, _sources.Configs, _settings.LocalPathRoot);
 
     /// <summary>A pod that has finished for good (Succeeded, or Failed without restarts) keeps no network, like the
     /// kubelet's: its sandbox goes and its address returns to the node's range (a node's /24 would otherwise fill up

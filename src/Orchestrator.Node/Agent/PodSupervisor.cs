@@ -180,7 +180,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         try
         {
             var environment = ResolveEnvironment(spec);
-            id = await _runtime.CreateContainerAsync(new ContainerRequest(_pod, spec, _settings.NodeName, _settings.HostAddress, restartCount,
+            id = await _runtime.CreateContainerAsync(new ContainerRequest(MountablePod(), spec, _settings.NodeName, _settings.HostAddress, restartCount,
                 _sandbox?.Id, _podIp) { Environment = environment });
         }
         catch (Exception e)

@@ -55,6 +55,9 @@ internal sealed record PodSupervisorSettings(
     /// <summary>Serial or parallel pulls and a registry mirror (node flags).</summary>
     public ImagePullSettings ImagePulls { get; init; } = ImagePullSettings.Default;
 
+    /// <summary>Where this node's local-path volumes live (<c>--root-dir</c>/volumes; null: the node makes none).</summary>
+    public string? LocalPathRoot { get; init; }
+
     /// <summary>The kubelet's numbers: back-off 10 s doubling to 5 min. Grace periods are the pod's, uncapped.</summary>
     public static PodSupervisorSettings Default(string nodeName, string hostAddress) =>
         new(nodeName, hostAddress, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5));

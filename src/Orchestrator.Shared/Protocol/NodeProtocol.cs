@@ -27,14 +27,27 @@ public sealed record DesiredPodsChanged(string NodeName, long Generation, IReadO
 /// <summary>Master → node: the ConfigMaps and Secrets the node's pods reference — those only, as the Node authorizer
 /// lets a kubelet read — whole, sent before every <see cref="DesiredPodsChanged"/> (the same channel keeps the order, so a
 /// node never sees a pod before its configuration) and whenever one of them changes. A referenced object that does not
-/// exist is absent from the lists. Generation grows with each send, as for pods.</summary>
-public sealed record PodConfigChanged(string NodeName, long Generation, IReadOnlyList<V1ConfigMap> ConfigMaps, IReadOnlyList<V1Secret> Secrets)
+/// exist is absent from the lists. Generation grows with each send, as for pods. <paramref name="Claims"/> are the
+/// PersistentVolumeClaims the pods use (ephemeral volumes' included) and <paramref name="Volumes"/> the volumes those
+/// claims are bound to: what the node needs to mount them (null from a master that sends none).</summary>
+public sealed record PodConfigChanged(string NodeName, long Generation, IReadOnlyList<V1ConfigMap> ConfigMaps, IReadOnlyList<V1Secret> Secrets,
+    IReadOnlyList<V1PersistentVolumeClaim>? Claims = null, IReadOnlyList<V1PersistentVolume>? Volumes = null)
     : INodeProtocolMessage
 {
     /// <summary>Names only: Secret values never reach a log.</summary>
     public override string ToString() =>
-        $"PodConfigChanged {{ NodeName = {NodeName}, Generation = {Generation}, ConfigMaps = {ConfigMaps.Count}, Secrets = {Secrets.Count} }}";
+        $"PodConfigChanged {{ NodeName = {NodeName}, Generation = {Generation}, ConfigMaps = {ConfigMaps.Count}, Secrets = {Secrets.Count}, " +
+        $"Claims = {Claims?.Count ?? 0}, Volumes = {Volumes?.Count ?? 0} }}";
 }
+
+/// <summary>Master → node: the local-path volumes on this node that are being deleted (reclaim policy Delete), whole,
+/// with each DesiredPodsChanged and whenever one is added. The node removes each one's directory — only under its own
+/// local-path root — and answers <see cref="LocalVolumeDeleted"/>; sending a set again is harmless.</summary>
+public sealed record LocalVolumesToDelete(string NodeName, long Generation, IReadOnlyList<V1PersistentVolume> Volumes) : INodeProtocolMessage;
+
+/// <summary>Node → master: the directory of the volume is gone (<paramref name="Error"/> null), so the master lets the
+/// PersistentVolume go; or why it could not be removed (the volume stays, and the master records the reason).</summary>
+public sealed record LocalVolumeDeleted(string NodeName, string VolumeName, string Uid, string? Error = null) : INodeProtocolMessage;
 
 /// <summary>Node → master: the observed status of one pod, written by the master to pods/status.</summary>
 public sealed record PodStatusReported(string NodeName, string Namespace, string Name, string Uid, V1PodStatus Status)

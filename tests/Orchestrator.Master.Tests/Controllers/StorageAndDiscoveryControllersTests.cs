@@ -43,6 +43,7 @@ public sealed class PersistentVolumeBinderTests(ITestOutputHelper output) : Cont
         Seed(Volume("fits", "10Gi"));
         Seed(Volume("other-class", "5Gi", "fast"));
         Sys.ActorOf(PersistentVolumeBinder.Props(Store, Resync));
+        Sys.ActorOf(StorageProtectionController.Props(Store, Resync)); // lets the claim go (kubernetes.io/pvc-protection)
         AwaitAssert(() => Assert.All(All<V1PersistentVolume>(), pv => Assert.Equal("Available", pv.Status.Phase)));
 
         var claim = Seed(Claim("task-pv-claim", "3Gi"));

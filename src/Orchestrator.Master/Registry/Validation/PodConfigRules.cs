@@ -106,11 +106,15 @@ internal static class PodConfigRules
                 ValidateDownwardItems(downward.Items, $"{path}.downwardAPI", causes);
             }
             if (volume.Projected is { } projected) ValidateProjected(projected, $"{path}.projected", causes);
+            if (volume.PersistentVolumeClaim is { } claim && string.IsNullOrEmpty(claim.ClaimName))
+                causes.Add(FieldErrors.Required($"{path}.persistentVolumeClaim.claimName"));
+            if (volume.Ephemeral is { } ephemeral) ValidateEphemeral(ephemeral, $"{path}.ephemeral", causes);
         }
     }
 
     /// <summary>The volume types the nodes mount; any other is refused rather than skipped by the node.</summary>
-    private static readonly HashSet<string> MountedTypes = ["emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected"];
+    private static readonly HashSet<string> MountedTypes =
+        ["emptyDir", "hostPath", "configMap", "secret", "downwardAPI", "projected", "persistentVolumeClaim", "ephemeral"];
 
     /// <summary>Exactly one volume source, as Kubernetes requires, and one these nodes mount.</summary>
     private static void ValidateVolumeType(V1Volume volume, string path, List<StoreErrorCause> causes)
@@ -124,6 +128,21 @@ internal static class PodConfigRules
         else if (!MountedTypes.Contains(types[0]))
             causes.Add(FieldErrors.Forbidden($"{path}.{types[0]}",
                 $"{types[0]} volumes are not supported by this cluster's nodes (supported: {string.Join(", ", MountedTypes)})"));
+    }
+
+    /// <summary>An ephemeral volume needs a claim template with access modes and a storage request (the claim's own rules
+    /// are checked when the ephemeral volume controller creates it).</summary>
+    private static void ValidateEphemeral(V1EphemeralVolumeSource ephemeral, string path, List<StoreErrorCause> causes)
+    {
+        if (ephemeral.VolumeClaimTemplate is not { } template)
+        {
+            causes.Add(FieldErrors.Required($"{path}.volumeClaimTemplate"));
+            return;
+        }
+        if (template.Spec?.AccessModes is not { Count: > 0 })
+            causes.Add(FieldErrors.Required($"{path}.volumeClaimTemplate.spec.accessModes", "at least 1 access mode is required"));
+        if (template.Spec?.Resources?.Requests?.ContainsKey("storage") != true)
+            causes.Add(FieldErrors.Required($"{path}.volumeClaimTemplate.spec.resources[storage]"));
     }
 
     private static void ValidateProjected(V1ProjectedVolumeSource projected, string path, List<StoreErrorCause> causes)

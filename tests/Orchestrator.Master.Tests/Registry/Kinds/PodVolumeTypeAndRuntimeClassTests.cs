@@ -31,10 +31,10 @@ public sealed class PodVolumeTypeAndRuntimeClassTests
     public void A_volume_type_the_nodes_do_not_mount_is_refused_naming_it()
     {
         var causes = Strategies.Admit(CoreResources.Pods, Pod(s => s.Volumes =
-            [new V1Volume { Name = "data", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = "c" } }]));
+            [new V1Volume { Name = "data", Nfs = new V1NFSVolumeSource { Server = "nfs", Path = "/export" } }]));
         var cause = Assert.Single(causes);
-        Assert.Equal("spec.volumes[0].persistentVolumeClaim", cause.Field);
-        Assert.StartsWith("Forbidden: persistentVolumeClaim volumes are not supported", cause.Message);
+        Assert.Equal("spec.volumes[0].nfs", cause.Field);
+        Assert.StartsWith("Forbidden: nfs volumes are not supported", cause.Message);
     }
 
     [Fact]
@@ -54,6 +54,21 @@ public sealed class PodVolumeTypeAndRuntimeClassTests
             new V1Volume { Name = "a", EmptyDir = new V1EmptyDirVolumeSource() },
             new V1Volume { Name = "b", ConfigMap = new V1ConfigMapVolumeSource { Name = "cm" } },
             new V1Volume { Name = "c", Secret = new V1SecretVolumeSource { SecretName = "s" } },
+            new V1Volume { Name = "d", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = "data" } },
+            new V1Volume
+            {
+                Name = "e", Ephemeral = new V1EphemeralVolumeSource
+                {
+                    VolumeClaimTemplate = new V1PersistentVolumeClaimTemplate
+                    {
+                        Spec = new V1PersistentVolumeClaimSpec
+                        {
+                            AccessModes = ["ReadWriteOnce"],
+                            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new("1Gi") } },
+                        },
+                    },
+                },
+            },
         ])));
     }
 

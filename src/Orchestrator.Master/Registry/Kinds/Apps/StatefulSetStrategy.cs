@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// 10, PVC retention Retain/Retain, pod template defaults), the spec rules, and on update only replicas, ordinals,
 /// template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy and minReadySeconds may change.
 /// rollingUpdate.maxUnavailable (an alpha field in 1.32, behind MaxUnavailableStatefulSet) is served as if enabled.
-/// volumeClaimTemplates are refused (nodes do not mount claims yet).</summary>
+/// volumeClaimTemplates are refused (the controller does not create their claims yet).</summary>
 internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
 {
     protected override void PrepareForCreate(V1StatefulSet sts) => sts.Status = new V1StatefulSetStatus { Replicas = 0 };
@@ -87,7 +87,7 @@ internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
                 causes.Add(FieldErrors.Invalid("spec.serviceName", spec.ServiceName, message));
         if (spec.VolumeClaimTemplates is { Count: > 0 })
             causes.Add(FieldErrors.Forbidden("spec.volumeClaimTemplates",
-                "this cluster's nodes do not mount persistentVolumeClaim volumes yet, so the StatefulSet controller does not provision volumeClaimTemplates"));
+                "the StatefulSet controller of this cluster does not create volumeClaimTemplates' claims yet; give the pod template a persistentVolumeClaim volume instead"));
         for (var i = 0; i < (spec.VolumeClaimTemplates?.Count ?? 0); i++)
         {
             var claim = spec.VolumeClaimTemplates![i];

@@ -25,8 +25,19 @@ internal sealed class PersistentVolumeStrategy : ModelStrategy<V1PersistentVolum
 
     private static readonly string[] ReclaimPolicies = ["Delete", "Recycle", "Retain"];
 
-    protected override void PrepareForCreate(V1PersistentVolume pv) =>
+    public const string ProtectionFinalizer = "kubernetes.io/pv-protection";
+
+    protected override void PrepareForCreate(V1PersistentVolume pv)
+    {
         pv.Status = new V1PersistentVolumeStatus { Phase = "Pending", LastPhaseTransitionTime = DateTime.UtcNow };
+        AddFinalizer(pv.Metadata, ProtectionFinalizer); // the StorageObjectInUseProtection admission plugin
+    }
+
+    internal static void AddFinalizer(V1ObjectMeta metadata, string finalizer)
+    {
+        metadata.Finalizers ??= new List<string>();
+        if (!metadata.Finalizers.Contains(finalizer)) metadata.Finalizers.Add(finalizer);
+    }
 
     protected override void Default(V1PersistentVolume pv)
     {
@@ -135,8 +146,13 @@ internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1Persistent
 {
     public const string BetaStorageClassAnnotation = "volume.beta.kubernetes.io/storage-class";
 
-    protected override void PrepareForCreate(V1PersistentVolumeClaim pvc) =>
+    public const string ProtectionFinalizer = "kubernetes.io/pvc-protection";
+
+    protected override void PrepareForCreate(V1PersistentVolumeClaim pvc)
+    {
         pvc.Status = new V1PersistentVolumeClaimStatus { Phase = "Pending" };
+        PersistentVolumeStrategy.AddFinalizer(pvc.Metadata, ProtectionFinalizer); // the StorageObjectInUseProtection admission plugin
+    }
 
     protected override void Default(V1PersistentVolumeClaim pvc)
     {
@@ -193,8 +209,8 @@ internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1Persistent
         ValidateSpec(pvc.Spec!, causes);
         var now = JsonNode.Parse(KubernetesJson.Serialize(pvc.Spec))!.AsObject();
         var before = JsonNode.Parse(KubernetesJson.Serialize(old.Spec))!.AsObject();
-        if (string.IsNullOrEmpty(old.Spec?.VolumeName)) before["volumeName"] = now["volumeName"]?.DeepClone();
-        if (old.Spec?.StorageClassName is null && !HasBetaClass(old)) before["storageClassName"] = now["storageClassName"]?.DeepClone();
+        if (string.IsNullOrEmpty(old.Spec?.VolumeName)) CopyField(now, before, "volumeName");
+        if (old.Spec?.StorageClassName is null && !HasBetaClass(old)) CopyField(now, before, "storageClassName");
         var oldStorage = old.Spec?.Resources?.Requests?.TryGetValue("storage", out var o) == true ? o : null;
         var newStorage = pvc.Spec!.Resources?.Requests?.TryGetValue("storage", out var n) == true ? n : null;
         if (pvc.Status?.Phase == "Bound" && now["resources"]?["requests"] is JsonObject nowRequests)
@@ -204,6 +220,22 @@ internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1Persistent
                 "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
         if (oldStorage is not null && newStorage is not null && newStorage.ToDecimal() < oldStorage.ToDecimal())
             causes.Add(FieldErrors.Forbidden("spec.resources.requests.storage", "field can not be less than previous value"));
+        if (oldStorage is not null && newStorage is not null && newStorage.ToDecimal() > oldStorage.ToDecimal() && !CanExpand(pvc, context))
+            causes.Add(FieldErrors.Forbidden("spec.resources.requests.storage",
+                "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize"));
+    }
+
+    /// <summary>The PersistentVolumeClaimResize admission plugin: the claim's class must allow volume expansion.</summary>
+    private static bool CanExpand(V1PersistentVolumeClaim pvc, IAdmissionContext context) =>
+        pvc.Spec?.StorageClassName is { Length: > 0 } name &&
+        context.List(StorageResources.StorageClasses.StoreName).OfType<V1StorageClass>()
+            .Any(sc => sc.Metadata.Name == name && sc.AllowVolumeExpansion == true);
+
+    /// <summary>The field as <paramref name="from"/> has it (absent when absent: a null-valued key would compare unequal).</summary>
+    private static void CopyField(JsonObject from, JsonObject to, string name)
+    {
+        if (from[name] is { } value) to[name] = value.DeepClone();
+        else to.Remove(name);
     }
 
     private static bool HasBetaClass(V1PersistentVolumeClaim pvc) =>
