@@ -51,12 +51,12 @@ internal static class NodeHost
                 Pods = PodSupervisorSettings.Default(options.Name, options.Address.ToString()) with
                 {
                     ImagePulls = new ImagePullSettings(options.SerializeImagePulls, options.RegistryMirror),
+                    LocalPathRoot = options.LocalPathRoot,
                 },
                 KubeletPort = kubelet.EndPoint.Port,
                 HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
                 PodCidr = pods.IpRange,
                 LocalPathRoot = options.LocalPathRoot,
-                Pods = PodSupervisorSettings.Default(options.Name, options.Address.ToString()) with { LocalPathRoot = options.LocalPathRoot },
             }));
         builder.Services.AddSingleton<NodeIncarnations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());
