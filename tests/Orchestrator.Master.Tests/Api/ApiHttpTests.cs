@@ -174,6 +174,33 @@ public sealed class ApiHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_strategic_merge_patch_that_leaves_a_field_of_the_wrong_shape_is_422_on_the_patch()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        var (status, error) = await _server.SendAsync(HttpMethod.Patch, $"{Deployments}/web", """{"metadata":{"labels":"invalid"}}""",
+            "application/strategic-merge-patch+json");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Equal(("Invalid", " \"\" is invalid: patch: Invalid value: \"map[metadata:map[labels:invalid]]\": cannot restore map from string"),
+            (error!["reason"]!.ToString(), error["message"]!.ToString()));
+        var cause = Assert.Single(error["details"]!["causes"]!.AsArray())!;
+        Assert.Equal(("patch", "FieldValueInvalid"), (cause["field"]!.ToString(), cause["reason"]!.ToString()));
+        var (_, unchanged) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web");
+        Assert.Equal("web", unchanged!["metadata"]!["labels"]!["app"]!.ToString());
+    }
+
+    [Fact]
+    public async Task A_merge_patch_that_leaves_a_field_of_the_wrong_shape_reports_the_decoder_and_the_patched_object()
+    {
+        await Created(Deployments, DeploymentJson("web"));
+        var (status, error) = await _server.SendAsync(HttpMethod.Patch, $"{Deployments}/web", """{"spec":{"replicas":"three"}}""",
+            "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        var message = error!["message"]!.ToString();
+        Assert.StartsWith(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":\\\"apps/v1\\\"", message);
+        Assert.EndsWith("\": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32", message);
+    }
+
+    [Fact]
     public async Task Delete_answers_the_deleted_object()
     {
         await Created(Deployments, DeploymentJson("web"));

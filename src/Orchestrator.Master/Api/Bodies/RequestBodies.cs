@@ -72,11 +72,11 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     /// <summary>A JSON tree (a parsed body, or a patched object) as the resource's object: unknown fields checked,
     /// nulls where Go has a zero value given that zero value, then decoded (a tree that does not fit is a 400).</summary>
     public static IKubernetesObject<V1ObjectMeta> ToObject(HttpContext context, JsonObject json, ResourceDescription resource,
-        FieldValidation validation)
+        FieldValidation validation, Func<string, ApiException>? doesNotFit = null)
     {
         ValidateFields(context, json, resource, validation);
         if (resource.ObjectType != typeof(CustomObject)) ZeroValues.FillNulls(json, resource.ObjectType);
-        return ObjectJson.FromJson(json, resource);
+        return ObjectJson.FromJson(json, resource, doesNotFit);
     }
 
     /// <summary>Reads a JSON body of a non-resource type (Scale, Binding, DeleteOptions).</summary>

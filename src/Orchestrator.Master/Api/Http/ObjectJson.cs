@@ -47,20 +47,24 @@ internal static class ObjectJson
         return json;
     }
 
-    /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400.</summary>
-    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource)
+    /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400, or what
+    /// <paramref name="doesNotFit"/> makes of the decoder's message (a patched object).</summary>
+    public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource,
+        Func<string, ApiException>? doesNotFit = null)
     {
         if (JsonBody.Depth(json) > BodyLimits.MaxDepth)
             throw new ApiException(422, "Invalid",
                 $"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: " +
                 $"the object nests deeper than {BodyLimits.MaxDepth} levels");
-        return (IKubernetesObject<V1ObjectMeta>)Deserialize(() => json.ToJsonString(), resource.ObjectType, resource.Kind, resource);
+        return (IKubernetesObject<V1ObjectMeta>)Deserialize(() => json.ToJsonString(), resource.ObjectType, resource.Kind, resource,
+            doesNotFit);
     }
 
     public static object Deserialize(string json, Type type, string kindForMessage, ResourceDescription? resource = null) =>
         Deserialize(() => json, type, kindForMessage, resource);
 
-    private static object Deserialize(Func<string> json, Type type, string kindForMessage, ResourceDescription? resource)
+    private static object Deserialize(Func<string> json, Type type, string kindForMessage, ResourceDescription? resource,
+        Func<string, ApiException>? doesNotFit = null)
     {
         var text = "";
         try
@@ -72,8 +76,9 @@ internal static class ObjectJson
                                       or NotSupportedException or OverflowException)
         {
             var version = resource?.Version ?? "v1";
-            throw ApiException.BadRequest(
-                $"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {GoJsonErrors.Describe(e, text, type)}");
+            var problem = GoJsonErrors.Describe(e, text, type);
+            throw doesNotFit?.Invoke(problem) ??
+                  ApiException.BadRequest($"{kindForMessage} in version \"{version}\" cannot be handled as a {kindForMessage}: {problem}");
         }
     }
 

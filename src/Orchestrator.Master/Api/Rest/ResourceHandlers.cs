@@ -105,7 +105,8 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var updated = await PatchLoopAsync(context, resource, ns, name, current =>
         {
             var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch.Root, mediaType);
-            var obj = RequestBodies.ToObject(context, patched, resource, validation);
+            var obj = RequestBodies.ToObject(context, patched, resource, validation,
+                problem => PatchApplier.DoesNotFit(mediaType, patch.Root, patched, problem));
             WriteOptions.Reconcile(obj, resource, ns, name);
             if (subresource is null) Admit(context, resource, obj);
             return obj;
