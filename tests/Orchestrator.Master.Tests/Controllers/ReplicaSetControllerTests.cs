@@ -88,4 +88,20 @@ public sealed class ReplicaSetControllerTests(ITestOutputHelper output) : Contro
         AwaitAssert(() => Assert.Equal(1, Find<V1ReplicaSet>("web-abc")!.Status?.ReadyReplicas));
         Assert.Single(All<V1Pod>());
     }
+
+    [Fact]
+    public void An_orphan_delete_leaves_the_pods_orphans_and_they_are_not_adopted_by_the_deleted_owner()
+    {
+        var rs = Seed(ReplicaSet("web-abc", 2));
+        Sys.ActorOf(ReplicaSetController.Props(Store, Resync));
+        AwaitAssert(() => Assert.Equal(2, PodsOf(rs).Count));
+
+        Write(new DeleteObject(new ResourceKey("replicasets", "default", "web-abc"), PropagationPolicy: "Orphan"));
+
+        AwaitAssert(() => Assert.Null(Find<V1ReplicaSet>("web-abc")));
+        // the controller saw orphans matching a cached owner; it must have read the store before adopting
+        AwaitAssert(() => Assert.All(All<V1Pod>(), p => Assert.Empty(p.Metadata.OwnerReferences ?? [])));
+        Thread.Sleep(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, All<V1Pod>().Count(p => (p.Metadata.OwnerReferences ?? []).Count == 0));
+    }
 }

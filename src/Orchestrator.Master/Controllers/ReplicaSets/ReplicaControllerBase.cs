@@ -28,6 +28,9 @@ internal abstract class ReplicaControllerBase : ControllerActor
 
     private sealed record DeleteTag(ResourceKey Owner, IKubernetesObject<V1ObjectMeta> OwnerObject, string PodName, string? PodUid);
 
+    /// <summary>Orphans to adopt once a fresh read shows their would-be owner still there and not being deleted.</summary>
+    private sealed record AdoptTag(string OwnerUid, IReadOnlyList<V1Pod> Orphans);
+
     protected ReplicaControllerBase(IActorRef store, string ownerResource, string ownerKind, string component, TimeSpan resync)
         : base(store, [ownerResource, PodsResource], resync)
     {
@@ -92,8 +95,11 @@ internal abstract class ReplicaControllerBase : ControllerActor
 
         var owner = Describe(obj);
         var claim = PodReplicaSync.Claim(owner, Cache.List<V1Pod>(PodsResource, key.Namespace));
-        foreach (var orphan in claim.ToAdopt)
-            SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Adopted(orphan, obj)));
+        // As Kubernetes' RecheckDeletionTimestamp: the cache may still hold an owner the store has deleted (an orphan
+        // delete strips the pods' references and removes the owner in one write), and pods adopted by a deleted owner
+        // would be collected as garbage. Adopt only after reading the owner from the store itself.
+        if (claim.ToAdopt.Count > 0 && obj.Metadata.DeletionTimestamp is null)
+            Send(new GetObject(key), new AdoptTag(obj.Metadata.Uid, claim.ToAdopt));
         foreach (var stray in claim.ToRelease)
             SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Released(stray, obj.Metadata.Uid)));
 
@@ -168,6 +174,12 @@ internal abstract class ReplicaControllerBase : ControllerActor
                         $"Error deleting: {reply.Failed.Error.Message}", Self);
                 RequeueAfter(d.Owner, TimeSpan.FromSeconds(1));
                 break;
+            case AdoptTag a when reply.Stored?.Object is { } owner && owner.Metadata.Uid == a.OwnerUid && owner.Metadata.DeletionTimestamp is null:
+                foreach (var orphan in a.Orphans)
+                    SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Adopted(orphan, owner)));
+                break;
+            case AdoptTag:
+                break; // the owner is gone or going: its orphans stay orphans
             default:
                 base.OnStoreReplied(reply);
                 break;
