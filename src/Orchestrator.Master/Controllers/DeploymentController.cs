@@ -22,6 +22,8 @@ internal sealed class DeploymentController : ControllerActor
     public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
     public const string DesiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas";
     public const string MaxReplicasAnnotation = "deployment.kubernetes.io/max-replicas";
+    public const string RevisionHistoryAnnotation = "deployment.kubernetes.io/revision-history";
+    private const int MaxRevisionHistoryChars = 2000;
     private const string Deployments = "deployments";
     private const string ReplicaSets = "replicasets";
     private static readonly TimeSpan CreateWait = TimeSpan.FromSeconds(10);
@@ -29,7 +31,7 @@ internal sealed class DeploymentController : ControllerActor
     // Annotations of the Deployment that are not copied to its ReplicaSets (Kubernetes' skipCopyAnnotation).
     private static readonly HashSet<string> NotCopied =
     [
-        "kubectl.kubernetes.io/last-applied-configuration", RevisionAnnotation, "deployment.kubernetes.io/revision-history",
+        "kubectl.kubernetes.io/last-applied-configuration", RevisionAnnotation, RevisionHistoryAnnotation,
         DesiredReplicasAnnotation, MaxReplicasAnnotation, "deprecated.deployment.rollback.to",
     ];
 
@@ -115,6 +117,7 @@ internal sealed class DeploymentController : ControllerActor
                 [DesiredReplicasAnnotation] = desired.ToString(),
                 [MaxReplicasAnnotation] = (desired + maxSurge).ToString(),
             };
+            if (RevisionHistory(newRs, newRevision) is { } history) annotations[RevisionHistoryAnnotation] = history;
             Scale(key, d, newRs, plan.NewReplicas, annotations);
             revision = newRevision;
         }
@@ -154,6 +157,27 @@ internal sealed class DeploymentController : ControllerActor
         if (DeploymentStatusCalculator.UntilDeadline(d, status, now) is { } left) RequeueAfter(key, left + TimeSpan.FromSeconds(1));
 
         if (!paused) CleanupHistory(d, olds, planned);
+    }
+
+    /// <summary>When a ReplicaSet that had a revision becomes the new one again with a higher revision (a rollback to
+    /// its template), its former revision joins <c>deployment.kubernetes.io/revision-history</c>, oldest first and at
+    /// most 2000 characters, as Kubernetes' SetNewReplicaSetAnnotations keeps it; null when nothing is added.</summary>
+    internal static string? RevisionHistory(V1ReplicaSet rs, int newRevision)
+    {
+        if (rs.Metadata.Annotations?.TryGetValue(RevisionAnnotation, out var oldText) != true || !int.TryParse(oldText, out var old) ||
+            old >= newRevision)
+            return null;
+        var history = rs.Metadata.Annotations.TryGetValue(RevisionHistoryAnnotation, out var h) ? h : "";
+        if (history.Length == 0) return oldText;
+        var revisions = history.Split(',').ToList();
+        var total = history.Length + oldText!.Length + 1;
+        while (total > MaxRevisionHistoryChars && revisions.Count > 0)
+        {
+            total -= revisions[0].Length + 1;
+            revisions.RemoveAt(0);
+        }
+        revisions.Add(oldText);
+        return string.Join(",", revisions);
     }
 
     private void Scale(ResourceKey key, V1Deployment d, V1ReplicaSet rs, int to, IDictionary<string, string> annotations)
