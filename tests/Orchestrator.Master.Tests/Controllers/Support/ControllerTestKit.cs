@@ -28,7 +28,9 @@ public abstract class ControllerTestKit : TestKit
 
         """;
 
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    // Generous: on a loaded CI machine, with the test classes running side by side, a fresh store has been seen to
+    // take 10 s to recover its empty journal before it answers the first write.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     protected TestProbe Writes { get; }
     protected IActorRef Store { get; }
