@@ -85,21 +85,8 @@ internal static class VolumeFacts
                               (t.MatchFields ?? []).All(e => Matches(e, fields)));
     }
 
-    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels)
-    {
-        var has = labels.TryGetValue(requirement.Key, out var value);
-        var values = requirement.Values ?? [];
-        return requirement.OperatorProperty switch
-        {
-            "In" => has && values.Contains(value!),
-            "NotIn" => !has || !values.Contains(value!),
-            "Exists" => has,
-            "DoesNotExist" => !has,
-            "Gt" => has && long.TryParse(value, out var v) && values.Count == 1 && long.TryParse(values[0], out var gt) && v > gt,
-            "Lt" => has && long.TryParse(value, out var w) && values.Count == 1 && long.TryParse(values[0], out var lt) && w < lt,
-            _ => false,
-        };
-    }
+    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels) =>
+        NodeSelectorRequirements.Matches(requirement, labels);
 
     /// <summary>The node a local volume lives on, when its affinity names one by hostname (how the provisioner makes them).</summary>
     public static string? NodeOf(V1PersistentVolume pv) =>

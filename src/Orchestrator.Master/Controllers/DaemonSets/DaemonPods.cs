@@ -58,21 +58,8 @@ internal static class DaemonPods
                && fields.All(f => Matches(f, f.Key == "metadata.name" ? new Dictionary<string, string> { ["metadata.name"] = node.Metadata.Name } : []));
     }
 
-    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels)
-    {
-        var has = labels.TryGetValue(requirement.Key, out var value);
-        var values = requirement.Values ?? [];
-        return requirement.OperatorProperty switch
-        {
-            "In" => has && values.Contains(value!),
-            "NotIn" => !has || !values.Contains(value!),
-            "Exists" => has,
-            "DoesNotExist" => !has,
-            "Gt" => has && long.TryParse(value, out var v) && values.Count == 1 && long.TryParse(values[0], out var gt) && v > gt,
-            "Lt" => has && long.TryParse(value, out var w) && values.Count == 1 && long.TryParse(values[0], out var lt) && w < lt,
-            _ => false,
-        };
-    }
+    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels) =>
+        NodeSelectorRequirements.Matches(requirement, labels);
 
     /// <summary>Kubernetes' toleration matching (Toleration.ToleratesTaint).</summary>
     public static bool Tolerates(V1Toleration toleration, V1Taint taint)

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling.Filters;
@@ -23,19 +24,6 @@ internal sealed class NodeSelectorFilter : ISchedulingFilter
         return null;
     }
 
-    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels)
-    {
-        var has = labels.TryGetValue(requirement.Key, out var value);
-        var values = requirement.Values ?? [];
-        return requirement.OperatorProperty switch
-        {
-            "In" => has && values.Contains(value!),
-            "NotIn" => !has || !values.Contains(value!),
-            "Exists" => has,
-            "DoesNotExist" => !has,
-            "Gt" => has && long.TryParse(value, out var v) && values.Count == 1 && long.TryParse(values[0], out var gt) && v > gt,
-            "Lt" => has && long.TryParse(value, out var w) && values.Count == 1 && long.TryParse(values[0], out var lt) && w < lt,
-            _ => false,
-        };
-    }
+    private static bool Matches(V1NodeSelectorRequirement requirement, IDictionary<string, string> labels) =>
+        NodeSelectorRequirements.Matches(requirement, labels);
 }
