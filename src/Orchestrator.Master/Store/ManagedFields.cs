@@ -104,10 +104,22 @@ internal static class ManagedFields
     private static V1ManagedFieldsEntry KubeClone(V1ManagedFieldsEntry entry) =>
         KubernetesJson.Deserialize<V1ManagedFieldsEntry>(KubernetesJson.Serialize(entry));
 
+    /// <summary>The paths an apply or patch changed or added going from <paramref name="previous"/> to
+    /// <paramref name="next"/> (JSON forms of the object), as structured-merge-diff's Comparison names Modified and
+    /// Added: the fields a write takes from their other owners, or conflicts on.</summary>
+    public static JsonObject ChangedBetween(JsonObject? previous, JsonObject next) =>
+        Changed(previous is null ? null : Strip((JsonObject)previous.DeepClone()), Strip((JsonObject)next.DeepClone()), null, null) ?? new JsonObject();
+
+    /// <summary>The paths <paramref name="previous"/> has and <paramref name="next"/> no longer has.</summary>
+    public static JsonObject RemovedBetween(JsonObject? previous, JsonObject next) =>
+        previous is null ? new JsonObject() : Removed(Strip((JsonObject)previous.DeepClone()), Strip((JsonObject)next.DeepClone()), null, null) ?? new JsonObject();
+
     /// <summary>The object as field management sees it: without type, identity and server bookkeeping.</summary>
-    private static JsonObject Comparable(IKubernetesObject<V1ObjectMeta> obj)
+    private static JsonObject Comparable(IKubernetesObject<V1ObjectMeta> obj) =>
+        Strip(JsonNode.Parse(KubernetesJson.Serialize(obj)) as JsonObject ?? new JsonObject());
+
+    private static JsonObject Strip(JsonObject json)
     {
-        var json = JsonNode.Parse(KubernetesJson.Serialize(obj)) as JsonObject ?? new JsonObject();
         json.Remove("apiVersion");
         json.Remove("kind");
         if (json["metadata"] is JsonObject meta)
@@ -203,7 +215,7 @@ internal static class ManagedFields
     }
 
     /// <summary>Both sets together.</summary>
-    private static JsonObject Union(JsonObject a, JsonObject b)
+    public static JsonObject Union(JsonObject a, JsonObject b)
     {
         var result = (JsonObject)a.DeepClone();
         foreach (var (key, child) in b)
@@ -213,7 +225,7 @@ internal static class ManagedFields
 
     /// <summary><paramref name="a"/> without the paths of <paramref name="b"/>: a leaf of <paramref name="b"/> takes the
     /// whole path away, a subtree only its own parts; what is left empty goes too.</summary>
-    private static JsonObject Subtract(JsonObject a, JsonObject b)
+    public static JsonObject Subtract(JsonObject a, JsonObject b)
     {
         var result = new JsonObject();
         foreach (var (key, child) in a)
@@ -226,7 +238,60 @@ internal static class ManagedFields
         return result;
     }
 
-    private static JsonObject FieldsOf(V1ManagedFieldsEntry entry) => entry.FieldsV1 switch
+    /// <summary>The paths that are members of both sets (a member is a leaf <c>{}</c> or a node marked <c>"."</c>),
+    /// as structured-merge-diff's Set.Intersection.</summary>
+    public static JsonObject Intersect(JsonObject a, JsonObject b)
+    {
+        var result = new JsonObject();
+        foreach (var (key, child) in a)
+        {
+            if (!b.TryGetPropertyValue(key, out var other)) continue;
+            if (key == ".") { result["."] = new JsonObject(); continue; }
+            if (child is not JsonObject mine || other is not JsonObject theirs) continue;
+            if (mine.Count == 0 || theirs.Count == 0)
+            {
+                // A leaf is a member; the other side holds the same path as a member only when it is a leaf or marked ".".
+                var otherSide = mine.Count == 0 ? theirs : mine;
+                if (otherSide.Count == 0 || otherSide.ContainsKey(".")) result[key] = new JsonObject();
+                continue;
+            }
+            if (Intersect(mine, theirs) is { Count: > 0 } both) result[key] = both;
+        }
+        return result;
+    }
+
+    /// <summary>The member paths of a set written as structured-merge-diff prints them (<c>.spec.replicas</c>,
+    /// <c>.spec.containers[name="web"].image</c>, <c>.spec.ports[port=80,protocol="TCP"]</c>), in order.</summary>
+    public static IReadOnlyList<string> MemberPaths(JsonObject set)
+    {
+        var paths = new List<string>();
+        Collect(set, "");
+        paths.Sort(StringComparer.Ordinal);
+        return paths;
+
+        void Collect(JsonObject node, string prefix)
+        {
+            foreach (var (key, child) in node)
+            {
+                if (key == ".") { paths.Add(prefix); continue; }
+                var path = prefix + PathElement(key);
+                if (child is JsonObject { Count: > 0 } children) Collect(children, path);
+                else paths.Add(path);
+            }
+        }
+    }
+
+    private static string PathElement(string key)
+    {
+        if (key.StartsWith("f:")) return "." + key[2..];
+        if (key.StartsWith("k:") && JsonNode.Parse(key[2..]) is JsonObject fields)
+            return "[" + string.Join(",", fields.Select(f => $"{f.Key}={f.Value?.ToJsonString()}")) + "]";
+        if (key.StartsWith("v:")) return $"[={key[2..]}]";
+        if (key.StartsWith("i:")) return $"[{key[2..]}]";
+        return key;
+    }
+
+    public static JsonObject FieldsOf(V1ManagedFieldsEntry entry) => entry.FieldsV1 switch
     {
         null => new JsonObject(),
         JsonObject set => (JsonObject)set.DeepClone(),

@@ -190,6 +190,42 @@ public sealed class KubectlCompatibilityTests(KubectlFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Server_side_apply_conflicts_with_the_creator_until_forced()
+    {
+        var created = await Run("create", "-f", Manifest("ssa-conflict.yaml", DeploymentYaml("ssa-conflict")));
+        Assert.True(created.Exit == 0, created.Err);
+        var conflicting = Manifest("ssa-conflict-3.yaml", DeploymentYaml("ssa-conflict").Replace("  replicas: 1", "  replicas: 3"));
+
+        var refused = await Run("apply", "--server-side", "-f", conflicting);
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("Apply failed with 1 conflict: conflict with \"kubectl-create\" using apps/v1: .spec.replicas", refused.Err);
+        Assert.Equal("1", (await Run("get", "deployment", "ssa-conflict", "-o", "jsonpath={.spec.replicas}")).Out);
+
+        // The same values as the creator's: shared, no conflict.
+        var same = await Run("apply", "--server-side", "-f", Manifest("ssa-conflict-1.yaml", DeploymentYaml("ssa-conflict")));
+        Assert.True(same.Exit == 0, same.Err);
+
+        var forced = await Run("apply", "--server-side", "--force-conflicts", "-f", conflicting);
+        Assert.True(forced.Exit == 0, forced.Err);
+        Assert.Equal("3", (await Run("get", "deployment", "ssa-conflict", "-o", "jsonpath={.spec.replicas}")).Out);
+        var owners = (await Run("get", "deployment", "ssa-conflict", "--show-managed-fields", "-o",
+            "jsonpath={.metadata.managedFields[?(@.manager==\"kubectl-create\")].fieldsV1.f:spec}")).Out;
+        Assert.DoesNotContain("f:replicas", owners);
+    }
+
+    [Fact]
+    public async Task Server_side_apply_after_client_side_apply_takes_over_its_fields()
+    {
+        var first = await Run("apply", "-f", Manifest("csa-to-ssa.yaml", DeploymentYaml("csa-to-ssa")));
+        Assert.True(first.Exit == 0, first.Err);
+        // kubectl moves the client-side applier's fields to its server-side manager first (csaupgrade): no conflict.
+        var upgraded = await Run("apply", "--server-side", "-f",
+            Manifest("csa-to-ssa-3.yaml", DeploymentYaml("csa-to-ssa").Replace("  replicas: 1", "  replicas: 3")));
+        Assert.True(upgraded.Exit == 0, upgraded.Err);
+        Assert.Equal("3", (await Run("get", "deployment", "csa-to-ssa", "-o", "jsonpath={.spec.replicas}")).Out);
+    }
+
+    [Fact]
     public async Task Delete_with_cascade_orphan_reaches_the_store()
     {
         await Run("create", "-f", Manifest("orph.yaml", DeploymentYaml("orph")));

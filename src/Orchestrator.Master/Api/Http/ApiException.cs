@@ -50,12 +50,12 @@ internal sealed class ApiException(int code, string reason, string message, V1St
 
     /// <summary>A query parameter kube-apiserver validates as part of the request's options (CreateOptions,
     /// DeleteOptions, ListOptions, …): 422 "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: …".</summary>
-    public static ApiException InvalidOptions(string optionsKind, string field, string message) =>
+    public static ApiException InvalidOptions(string optionsKind, string field, string message, string reason = "FieldValueNotSupported") =>
         new(422, "Invalid", $"{optionsKind}.meta.k8s.io \"\" is invalid: {field}: {message}",
             new V1StatusDetails
             {
                 Group = "meta.k8s.io", Kind = optionsKind,
-                Causes = [new V1StatusCause { Field = field, Reason = "FieldValueNotSupported", Message = message }],
+                Causes = [new V1StatusCause { Field = field, Reason = reason, Message = message }],
             });
 
     public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized");

@@ -94,6 +94,10 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             throw new ApiException(415, "UnsupportedMediaType",
                 $"the body of the request was in an unknown format - accepted media types include: {PatchApplier.JsonPatchType}, " +
                 $"{PatchApplier.MergePatch}, {PatchApplier.ApplyPatch}");
+        // PatchOptions as kube validates them: force belongs to apply alone.
+        if (mediaType != PatchApplier.ApplyPatch && context.Request.Query.ContainsKey("force"))
+            throw ApiException.InvalidOptions("PatchOptions", "force", "Forbidden: may not be specified for non-apply patch",
+                "FieldValueForbidden");
         if (mediaType == PatchApplier.ApplyPatch && subresource is null)
         {
             await ApplyAsync(context, resource, ns, name, body, dryRun, validation);
@@ -120,8 +124,10 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     {
         var manager = context.Request.Query["fieldManager"].ToString();
         if (manager.Length == 0)
-            throw ApiException.BadRequest($"PATCH {context.Request.Path}: fieldManager is required for apply requests");
+            throw ApiException.InvalidOptions("PatchOptions", "fieldManager", "Required value: is required for apply patch",
+                "FieldValueRequired");
         WriteOptions.CheckManager(context, manager);
+        var force = QueryParameters.Bool(context, "force");
         var applier = new FieldManager(manager, ManagedFields.Apply);
         var (applied, duplicates) = ServerSideApply.ParseBody(body);
         ServerSideApply.CheckType(applied, resource.Group, resource.Version, resource.Kind);
@@ -130,7 +136,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         RequestBodies.ValidateFields(context, applied, resource, validation);
         IKubernetesObject<V1ObjectMeta> Build(JsonObject? current)
         {
-            var obj = RequestBodies.ToObject(context, ServerSideApply.Apply(current, applied, manager, responses.Now), resource,
+            var obj = RequestBodies.ToObject(context, ServerSideApply.Apply(current, applied, manager, responses.Now, force), resource,
                 FieldValidation.Ignore);
             WriteOptions.Reconcile(obj, resource, ns, name);
             Admit(context, resource, obj);

@@ -66,3 +66,96 @@ public sealed class ServerSideApplyTests
         Assert.True(JsonNode.DeepEquals(first, again), again.ToJsonString());
     }
 }
+
+public sealed class ServerSideApplyConflictTests
+{
+    private static readonly DateTime Now = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
+
+    private static JsonObject Deployment(int replicas, string image = "nginx") => Parse("""
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},
+         "spec":{"replicas":@replicas@,"template":{"spec":{"containers":[{"name":"web","image":"@image@"}]}}}}
+        """.Replace("@replicas@", replicas.ToString()).Replace("@image@", image));
+
+    /// <summary>A deployment as kubectl create leaves it: every field owned by an Update of "kubectl-create".</summary>
+    private static JsonObject Created(int replicas, string image = "nginx")
+    {
+        var obj = Deployment(replicas, image);
+        var fields = Orchestrator.Master.Store.ManagedFields.FieldSet(obj, null, null);
+        fields.Remove("f:apiVersion");
+        fields.Remove("f:kind");
+        fields.Remove("f:metadata");
+        obj["metadata"]!["managedFields"] = new JsonArray(new JsonObject
+        {
+            ["manager"] = "kubectl-create", ["operation"] = "Update", ["apiVersion"] = "apps/v1",
+            ["time"] = "2026-01-01T00:00:00Z", ["fieldsType"] = "FieldsV1", ["fieldsV1"] = fields,
+        });
+        return obj;
+    }
+
+    private static IEnumerable<string> Managers(JsonObject obj) =>
+        obj["metadata"]!["managedFields"]!.AsArray().Select(e => $"{e!["manager"]}/{e["operation"]}");
+
+    [Fact]
+    public void Changing_a_field_another_manager_owns_is_a_conflict_with_kubes_message()
+    {
+        var e = Assert.Throws<Orchestrator.Master.Api.Http.ApiException>(() =>
+            ServerSideApply.Apply(Created(1), Deployment(3), "kubectl", Now));
+        Assert.Equal((409, "Conflict"), (e.Code, e.Reason));
+        Assert.Equal("""Apply failed with 1 conflict: conflict with "kubectl-create" using apps/v1: .spec.replicas""", e.Message);
+        var cause = Assert.Single(e.Details!.Causes);
+        Assert.Equal(("FieldManagerConflict", ".spec.replicas", """conflict with "kubectl-create" using apps/v1"""),
+            (cause.Reason, cause.Field, cause.Message));
+    }
+
+    [Fact]
+    public void Several_conflicts_are_listed_under_their_manager()
+    {
+        var e = Assert.Throws<Orchestrator.Master.Api.Http.ApiException>(() =>
+            ServerSideApply.Apply(Created(1), Deployment(3, "redis"), "kubectl", Now));
+        Assert.Equal("Apply failed with 2 conflicts: conflicts with \"kubectl-create\" using apps/v1:\n" +
+                     "- .spec.replicas\n- .spec.template.spec.containers[name=\"web\"].image", e.Message);
+    }
+
+    [Fact]
+    public void Applying_the_value_a_field_has_shares_its_ownership()
+    {
+        var result = ServerSideApply.Apply(Created(1), Deployment(1), "kubectl", Now);
+        Assert.Equal(["kubectl-create/Update", "kubectl/Apply"], Managers(result));
+        // Dropping it later from the applied configuration leaves it: the other owner still holds it.
+        var dropped = ServerSideApply.Apply(result, Parse("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"}}"""), "kubectl", Now);
+        Assert.Equal(1, dropped["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Equal("nginx", dropped["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.ToString());
+    }
+
+    [Fact]
+    public void A_forced_apply_takes_the_field_from_its_owner()
+    {
+        var result = ServerSideApply.Apply(Created(1), Deployment(3), "kubectl", Now, force: true);
+        Assert.Equal(3, result["spec"]!["replicas"]!.GetValue<int>());
+        var create = result["metadata"]!["managedFields"]!.AsArray().Single(e => e!["manager"]!.ToString() == "kubectl-create")!;
+        Assert.Null(create["fieldsV1"]!["f:spec"]!["f:replicas"]);
+        Assert.NotNull(create["fieldsV1"]!["f:spec"]!["f:template"]);
+        // Now the applier owns it alone: a second change is no conflict.
+        var again = ServerSideApply.Apply(result, Deployment(5), "kubectl", Now);
+        Assert.Equal(5, again["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Another_appliers_field_conflicts_by_its_name_alone()
+    {
+        var first = ServerSideApply.Apply(null, Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1"}}"""), "one", Now);
+        var e = Assert.Throws<Orchestrator.Master.Api.Http.ApiException>(() =>
+            ServerSideApply.Apply(first, Parse("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"2"}}"""), "two", Now));
+        Assert.Equal("""Apply failed with 1 conflict: conflict with "one": .data.a""", e.Message);
+    }
+
+    [Fact]
+    public void Member_paths_print_keys_as_structured_merge_diff_does()
+    {
+        var set = Parse("""{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:name":{}}},"f:replicas":{}}}""");
+        Assert.Equal([".spec.ports[port=80,protocol=\"TCP\"]", ".spec.ports[port=80,protocol=\"TCP\"].name", ".spec.replicas"],
+            Orchestrator.Master.Store.ManagedFields.MemberPaths(set));
+    }
+}
