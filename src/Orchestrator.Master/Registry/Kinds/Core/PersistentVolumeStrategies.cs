@@ -220,16 +220,8 @@ internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1Persistent
                 "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
         if (oldStorage is not null && newStorage is not null && newStorage.ToDecimal() < oldStorage.ToDecimal())
             causes.Add(FieldErrors.Forbidden("spec.resources.requests.storage", "field can not be less than previous value"));
-        if (oldStorage is not null && newStorage is not null && newStorage.ToDecimal() > oldStorage.ToDecimal() && !CanExpand(pvc, context))
-            causes.Add(FieldErrors.Forbidden("spec.resources.requests.storage",
-                "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize"));
+        // Growth is judged by the PersistentVolumeClaimResize admission plugin (403), as in Kubernetes.
     }
-
-    /// <summary>The PersistentVolumeClaimResize admission plugin: the claim's class must allow volume expansion.</summary>
-    private static bool CanExpand(V1PersistentVolumeClaim pvc, IAdmissionContext context) =>
-        pvc.Spec?.StorageClassName is { Length: > 0 } name &&
-        context.List(StorageResources.StorageClasses.StoreName).OfType<V1StorageClass>()
-            .Any(sc => sc.Metadata.Name == name && sc.AllowVolumeExpansion == true);
 
     /// <summary>The field as <paramref name="from"/> has it (absent when absent: a null-valued key would compare unequal).</summary>
     private static void CopyField(JsonObject from, JsonObject to, string name)
