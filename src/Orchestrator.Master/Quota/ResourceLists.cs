@@ -3,13 +3,15 @@ using k8s.Models;
 namespace Orchestrator.Master.Quota;
 
 /// <summary>Kubernetes' quota arithmetic on resource lists (k8s.io/apiserver/pkg/quota/v1 resources.go): sums keep the
-/// first operand's format, so "1Gi" + "512Mi" prints "1536Mi" and "500m" + "1" prints "1500m".</summary>
+/// first operand's format (unless it is zero), so "1Gi" + "512Mi" prints "1536Mi" and "500m" + "1" prints "1500m".</summary>
 internal static class ResourceLists
 {
     public static ResourceQuantity Quantity(decimal value, ResourceQuantity.SuffixFormat format = ResourceQuantity.SuffixFormat.DecimalSI) =>
         new(value, 0, format);
 
-    public static ResourceQuantity Plus(ResourceQuantity a, ResourceQuantity b) => Quantity(a.ToDecimal() + b.ToDecimal(), a.Format);
+    /// <summary>Go's Quantity.Add: a zero takes the other's format (0 + 512Mi is 512Mi).</summary>
+    public static ResourceQuantity Plus(ResourceQuantity a, ResourceQuantity b) =>
+        Quantity(a.ToDecimal() + b.ToDecimal(), a.ToDecimal() == 0 ? b.Format : a.Format);
 
     public static Dictionary<string, ResourceQuantity> Add(IDictionary<string, ResourceQuantity>? a, IDictionary<string, ResourceQuantity>? b)
     {
