@@ -2,8 +2,10 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master;
+using Orchestrator.Master.Admission.LimitRanges;
 using Orchestrator.Master.Admission.PodSecurity;
 using Orchestrator.Master.Admission.Storage;
+using Orchestrator.Master.Admission.ResourceQuotas;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
@@ -32,7 +34,9 @@ try
 {
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
-        Admissions = [new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize()],
+        // kube-apiserver's order: LimitRanger before PodSecurity, ResourceQuota last (it charges what the others admit).
+        Admissions = [new LimitRanger(), new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize(),
+            new ResourceQuotaAdmission(catalog)],
     };
 }
 catch (FormatException e)

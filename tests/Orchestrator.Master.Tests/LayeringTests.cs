@@ -24,6 +24,9 @@ public sealed class LayeringTests
         ("Registry", ["Registry/Kinds", "Registry/CustomResources"]),
         ("Admission/PodSecurity", ["Store"]),
         ("Admission/Storage", ["Store"]),
+        ("Quota", ["Store"]),
+        ("Admission/LimitRanges", ["Quota"]),
+        ("Admission/ResourceQuotas", ["Quota"]),
         ("ControlLoop", ["Store"]),
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
@@ -34,7 +37,7 @@ public sealed class LayeringTests
         ("Controllers/Revisions", ["ControlLoop"]),
         ("Controllers/DaemonSets", ["Controllers/ReplicaSets", "Controllers/Revisions"]),
         ("Controllers/StatefulSets", ["Controllers/Revisions"]),
-        ("Controllers", ["Controllers/Deployments", "Controllers/Endpoints", "Controllers/ReplicaSets", "Controllers/Rbac", "Controllers/Jobs",
+        ("Controllers", ["ControlLoop", "Quota", "Controllers/Deployments", "Controllers/Endpoints", "Controllers/ReplicaSets", "Controllers/Rbac", "Controllers/Jobs",
             "Controllers/CronJobs", "Controllers/Revisions", "Controllers/DaemonSets", "Controllers/StatefulSets"]),
         ("Scheduling/Framework", ["ControlLoop"]),
         ("Scheduling/Filters", ["Scheduling/Framework"]),
@@ -55,7 +58,7 @@ public sealed class LayeringTests
         ("Api/Audit", ["Api/Authorization"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage"]));
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/LimitRanges", "Admission/ResourceQuotas"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -16,7 +16,7 @@ namespace Orchestrator.Master.ControlLoop;
 /// </summary>
 internal abstract class ControllerActor : ReceiveActor, IWithTimers
 {
-    private readonly IReadOnlyList<string> _watched;
+    private readonly List<string> _watched;
     private readonly HashSet<string> _unsynced;
     private readonly HashSet<ResourceKey> _dirty = new();
     private readonly TimeSpan _resync;
@@ -31,7 +31,7 @@ internal abstract class ControllerActor : ReceiveActor, IWithTimers
     protected ControllerActor(IActorRef store, IReadOnlyList<string> watched, TimeSpan resync)
     {
         Store = store;
-        _watched = watched;
+        _watched = watched.ToList();
         _unsynced = new HashSet<string>(watched);
         _resync = resync;
 
@@ -75,6 +75,18 @@ internal abstract class ControllerActor : ReceiveActor, IWithTimers
         foreach (var resource in _watched)
             Context.ActorOf(ResourceReflector.Props(Store, resource, Self), "reflect-" + resource);
         if (_resync > TimeSpan.Zero) Timers.StartPeriodicTimer(ResyncAll.Instance, ResyncAll.Instance, _resync);
+    }
+
+    /// <summary>Starts watching one more resource (one a controller learns it needs at run time, as the quota
+    /// controller does from a quota's count/&lt;resource&gt; names); nothing is reconciled until it is listed.</summary>
+    protected bool IsWatched(string resource) => _watched.Contains(resource);
+
+    protected void Watch(string resource)
+    {
+        if (_watched.Contains(resource)) return;
+        _watched.Add(resource);
+        _unsynced.Add(resource);
+        Context.ActorOf(ResourceReflector.Props(Store, resource, Self), "reflect-" + Uri.EscapeDataString(resource));
     }
 
     /// <summary>Marks a key for reconciliation; reconciles happen after the messages already queued.</summary>

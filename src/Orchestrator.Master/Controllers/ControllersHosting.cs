@@ -41,6 +41,7 @@ internal static class ControllersHosting
         system.ActorOf(DaemonSetController.Props(store, resync), "daemonset-controller");
         system.ActorOf(StatefulSetController.Props(store, resync), "statefulset-controller");
         system.ActorOf(DisruptionController.Props(store, resync), "disruption-controller");
+        system.ActorOf(ResourceQuotaController.Props(store, resync, catalog), "resourcequota-controller");
         if (signing is not null) system.ActorOf(CertificateSigningController.Props(store, signing, resync), "csrsigning-controller");
         system.ActorOf(CertificateSigningRequestCleaner.Props(store, resync), "csrcleaner-controller");
     }

@@ -16,6 +16,18 @@ internal interface IValidatingAdmission
     AdmissionVerdict? Validate(AdmissionAttributes attributes, IAdmissionContext context);
 }
 
+/// <summary>
+/// A mutating admission plugin (kube's MutationInterface), run before validation on every create and update the
+/// strategy admitted: it changes <see cref="AdmissionAttributes.Object"/> in place (the store's own copy). When a plugin
+/// changed the object, the kind's strategy defaults and validates it again, as kube-apiserver validates the object
+/// mutating admission produced. A plugin that is both (LimitRanger) is given once, in the store's list of plugins.
+/// </summary>
+internal interface IMutatingAdmission
+{
+    /// <summary>Whether the object was changed.</summary>
+    bool Admit(AdmissionAttributes attributes, IAdmissionContext context);
+}
+
 /// <summary>What is being written: the resource, CREATE or UPDATE, the subresource (null for the main resource), the
 /// object as it will be stored (defaulted, with its generated name) and the stored one on update.</summary>
 internal sealed record AdmissionAttributes(IStoredResource Resource, string Operation, string? Subresource,
@@ -29,5 +41,10 @@ internal sealed record AdmissionAttributes(IStoredResource Resource, string Oper
 internal sealed record AdmissionVerdict(StoreError? Refusal, IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, string> AuditAnnotations)
 {
+    /// <summary>Objects written in the same journal record as the admitted one (kube's quota admission charging
+    /// status.used of the quotas a create consumes): planned against the same state, so concurrent writes, which the
+    /// store plans one after another, never both take the last unit of a quota.</summary>
+    public IReadOnlyList<PlannedWrite> Writes { get; init; } = [];
+
     public static AdmissionVerdict Annotated(IReadOnlyDictionary<string, string> annotations) => new(null, [], annotations);
 }

@@ -79,12 +79,15 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         StampTypeMeta(resource, obj);
-        var (refusal, notes) = Validate(new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null));
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null);
+        if (Mutate(attributes) && strategy.Admit(obj, null, this) is { Count: > 0 } mutatedCauses)
+            return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, mutatedCauses));
+        var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
         if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, null, manager.Name, manager.Subresource, NowSeconds());
-        return WritePlan.One(new PlannedWrite(resourceName, obj)) with { Notes = notes };
+        return new WritePlan([new PlannedWrite(resourceName, obj), .. charges], obj) { Notes = notes };
     }
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
@@ -131,7 +134,10 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
         ManagedFields.TakeBaseline(obj, old);
-        var (refusal, notes) = Validate(new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old));
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old);
+        if (Mutate(attributes) && strategy.Admit(obj, old, this) is { Count: > 0 } mutatedCauses)
+            return WritePlan.Fail(StoreErrors.Invalid(resource, name, mutatedCauses));
+        var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
@@ -141,7 +147,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
         if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))
             return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true)) with { Notes = notes };
-        return WritePlan.One(new PlannedWrite(resourceName, obj)) with { Notes = notes };
+        return new WritePlan([new PlannedWrite(resourceName, obj), .. charges], obj) { Notes = notes };
     }
 
     public WritePlan PlanDelete(DeleteObject delete)
@@ -161,18 +167,29 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
     }
 
-    /// <summary>Every validating admission plugin in turn; the first refusal ends it (carrying what was said so far).</summary>
-    private (StoreError? Refusal, AdmissionNotes? Notes) Validate(AdmissionAttributes attributes)
+    /// <summary>Every mutating admission plugin in turn; whether any changed the object.</summary>
+    private bool Mutate(AdmissionAttributes attributes)
     {
-        if (_admissions.Count == 0) return (null, null);
+        var changed = false;
+        foreach (var admission in _admissions)
+            if (admission is IMutatingAdmission mutating) changed |= mutating.Admit(attributes, this);
+        return changed;
+    }
+
+    /// <summary>Every validating admission plugin in turn; the first refusal ends it (carrying what was said so far).</summary>
+    private (StoreError? Refusal, AdmissionNotes? Notes, IReadOnlyList<PlannedWrite> Charges) Validate(AdmissionAttributes attributes)
+    {
+        if (_admissions.Count == 0) return (null, null, []);
         var verdicts = new List<AdmissionVerdict>();
+        var charges = new List<PlannedWrite>();
         foreach (var admission in _admissions)
         {
             if (admission.Validate(attributes, this) is not { } verdict) continue;
             verdicts.Add(verdict);
-            if (verdict.Refusal is { } refusal) return (refusal with { Notes = AdmissionNotes.Of(verdicts) }, null);
+            if (verdict.Refusal is { } refusal) return (refusal with { Notes = AdmissionNotes.Of(verdicts) }, null, []);
+            charges.AddRange(verdict.Writes);
         }
-        return (null, AdmissionNotes.Of(verdicts));
+        return (null, AdmissionNotes.Of(verdicts), charges);
     }
 
     private static StoreError? WrongType(IStoredResource resource, IKubernetesObject<V1ObjectMeta> input) =>

@@ -73,7 +73,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
         var catalog = RegistryHosting.BuiltInCatalog();
         var health = new StoreHealth();
         var store = system.ActorOf(ObjectStore.Props(catalog, settings, health,
-            [new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(new()), new Orchestrator.Master.Admission.Storage.PersistentVolumeClaimResize()]), ObjectStore.ActorName);
+            [new Orchestrator.Master.Admission.LimitRanges.LimitRanger(), new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(new()),
+                new Orchestrator.Master.Admission.Storage.PersistentVolumeClaimResize(),
+                new Orchestrator.Master.Admission.ResourceQuotas.ResourceQuotaAdmission(catalog)]), ObjectStore.ActorName);
         RegistryHosting.StartCustomResources(system, store, catalog);
 
         var builder = WebApplication.CreateBuilder();

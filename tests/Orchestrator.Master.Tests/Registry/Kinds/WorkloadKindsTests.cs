@@ -315,9 +315,5 @@ public class WorkloadKindsTests
             },
         };
         Assert.Contains(Admit(AutoscalingResources.HorizontalPodAutoscalers, hpa), c => c.Field == "spec.scaleTargetRef" && c.Reason == "FieldValueForbidden");
-        var quota = new V1ResourceQuota { Metadata = new V1ObjectMeta { Name = "q", NamespaceProperty = "default" }, Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("2") } } };
-        Assert.Contains(Admit(QuotaResources.ResourceQuotas, quota), c => c.Field == "spec.hard" && c.Message.Contains("resource quota admission"));
-        var limits = new V1LimitRange { Metadata = new V1ObjectMeta { Name = "l", NamespaceProperty = "default" }, Spec = new V1LimitRangeSpec { Limits = [] } };
-        Assert.Contains(Admit(QuotaResources.LimitRanges, limits), c => c.Field == "spec.limits" && c.Reason == "FieldValueForbidden");
     }
 }

@@ -36,7 +36,6 @@ internal sealed class LimitRangeStrategy : ModelStrategy<V1LimitRange>
 
     protected override void Validate(V1LimitRange limitRange, IAdmissionContext context, List<StoreErrorCause> causes)
     {
-        WorkloadRules.NotActedOnYet("spec.limits", "limit range admission (defaults and bounds for pods)", causes);
         var limits = limitRange.Spec?.Limits ?? [];
         for (var i = 0; i < limits.Count; i++)
         {

@@ -19,6 +19,15 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
         pod.Spec ??= new V1PodSpec();
         PodSpecs.Default(pod.Spec);
         PodHostAccess.DefaultPod(pod.Spec);
+        // SetDefaults_Pod: a container's limits are its requests where it states none (pods only, not templates).
+        foreach (var container in (pod.Spec.Containers ?? []).Concat(pod.Spec.InitContainers ?? []))
+        {
+            if (container.Resources?.Limits is not { Count: > 0 } limits) continue;
+            container.Resources.Requests ??= new Dictionary<string, ResourceQuantity>();
+            foreach (var (name, limit) in limits) container.Resources.Requests.TryAdd(name, limit);
+        }
+        // The QoS class follows what defaulting and admission (LimitRange defaults) made of the resources.
+        if (pod.Status is { } status) status.QosClass = PodSpecs.QosClass(pod.Spec);
     }
 
     protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes)

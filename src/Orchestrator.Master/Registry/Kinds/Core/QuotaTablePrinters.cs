@@ -19,11 +19,12 @@ internal sealed class ResourceQuotaTablePrinter : TablePrinter<V1ResourceQuota>
     {
         var requests = new List<string>();
         var limits = new List<string>();
-        var hard = quota.Status?.Hard ?? new Dictionary<string, ResourceQuantity>();
-        foreach (var name in hard.Keys.Order(StringComparer.Ordinal))
+        // kubectl's printResourceQuota: spec.hard's names, with status' used and hard amounts (0 until known).
+        foreach (var name in (quota.Spec?.Hard ?? new Dictionary<string, ResourceQuantity>()).Keys.Order(StringComparer.Ordinal))
         {
             var used = quota.Status?.Used is { } u && u.TryGetValue(name, out var q) ? q.ToString() : "0";
-            var text = $"{name}: {used}/{hard[name]}";
+            var hard = quota.Status?.Hard is { } h && h.TryGetValue(name, out var limit) ? limit.ToString() : "0";
+            var text = $"{name}: {used}/{hard}";
             if (name.Split('.') is { Length: > 1 } pieces && pieces[0] == "limits") limits.Add(text);
             else requests.Add(text);
         }

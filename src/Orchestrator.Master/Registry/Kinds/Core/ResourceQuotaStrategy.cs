@@ -40,7 +40,6 @@ internal sealed class ResourceQuotaStrategy : ModelStrategy<V1ResourceQuota>
 
     protected override void Validate(V1ResourceQuota quota, IAdmissionContext context, List<StoreErrorCause> causes)
     {
-        WorkloadRules.NotActedOnYet("spec.hard", "resource quota admission and usage tracking", causes);
         var spec = quota.Spec!;
         foreach (var (name, amount) in spec.Hard ?? new Dictionary<string, ResourceQuantity>())
         {
