@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master;
 using Orchestrator.Master.Admission.PodSecurity;
+using Orchestrator.Master.Admission.ServiceAccount;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
@@ -31,7 +32,7 @@ try
 {
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
-        Admissions = [new PodSecurityAdmission(new PodSecurityOptions())],
+        Admissions = [new ServiceAccountAdmission(), new PodSecurityAdmission(new PodSecurityOptions())],
     };
 }
 catch (FormatException e)

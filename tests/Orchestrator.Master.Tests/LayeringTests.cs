@@ -23,6 +23,7 @@ public sealed class LayeringTests
         ("Registry/CustomResources", ["Registry/Catalog"]),
         ("Registry", ["Registry/Kinds", "Registry/CustomResources"]),
         ("Admission/PodSecurity", ["Store"]),
+        ("Admission/ServiceAccount", ["Store"]),
         ("ControlLoop", ["Store"]),
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
@@ -54,7 +55,7 @@ public sealed class LayeringTests
         ("Api/Audit", ["Api/Authorization"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity"]));
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/ServiceAccount"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -25,10 +25,10 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// Every object it plans is its own deep copy; the caller's and the stored objects are never modified. What is
 /// particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
-internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, IReadOnlyList<IValidatingAdmission>? admissions = null)
+internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
     : IAdmissionContext
 {
-    private readonly IReadOnlyList<IValidatingAdmission> _admissions = admissions ?? [];
+    private readonly IReadOnlyList<IAdmissionPlugin> _admissions = admissions ?? [];
 
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
         state.List(storeName, @namespace);
@@ -58,6 +58,10 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
                 return WritePlan.Fail(StoreErrors.NamespaceTerminating(resource, meta.Name, meta.NamespaceProperty));
         }
         else meta.NamespaceProperty = null;
+
+        // Mutating admission sees the object as sent, before the kind's defaults and the generated name (kube's order).
+        if (Mutate(new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null)) is { } mutationRefusal)
+            return WritePlan.Fail(mutationRefusal);
 
         if (string.IsNullOrEmpty(meta.Name))
         {
@@ -123,6 +127,8 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
             meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
+            if (Mutate(new AdmissionAttributes(resource, AdmissionAttributes.Update, null, obj, old)) is { } mutationRefusal)
+                return WritePlan.Fail(mutationRefusal);
             if (strategy.PrepareForUpdate(obj, KubeObjects.CloneObject(old)) && strategy.HasGeneration)
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = strategy.Admit(obj, old, this);
@@ -161,6 +167,15 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
     }
 
+    /// <summary>Every mutating admission plugin in turn, changing the planned object; the first refusal ends it.</summary>
+    private StoreError? Mutate(AdmissionAttributes attributes)
+    {
+        foreach (var admission in _admissions)
+            if (admission is IMutatingAdmission mutating && mutating.Admit(attributes, this) is { } refusal)
+                return refusal;
+        return null;
+    }
+
     /// <summary>Every validating admission plugin in turn; the first refusal ends it (carrying what was said so far).</summary>
     private (StoreError? Refusal, AdmissionNotes? Notes) Validate(AdmissionAttributes attributes)
     {
@@ -168,7 +183,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         var verdicts = new List<AdmissionVerdict>();
         foreach (var admission in _admissions)
         {
-            if (admission.Validate(attributes, this) is not { } verdict) continue;
+            if (admission is not IValidatingAdmission validating || validating.Validate(attributes, this) is not { } verdict) continue;
             verdicts.Add(verdict);
             if (verdict.Refusal is { } refusal) return (refusal with { Notes = AdmissionNotes.Of(verdicts) }, null);
         }
