@@ -52,9 +52,9 @@ internal sealed class PodTokens(IServiceAccountTokenSource source, TimeProvider?
         IssuedToken? cached;
         lock (_lock)
         {
-            Sweep(now);
             cached = _tokens.TryGetValue(key, out var entry) ? entry.Token : null;
             if (cached is not null) _tokens[key] = (cached, now);
+            Sweep(now);
         }
         if (cached is not null && !RequiresRefresh(cached, key.ExpirationSeconds, now, Jitter())) return cached.Token;
         try
