@@ -202,7 +202,7 @@ build_incluster_client() {
   trap 'rm -rf "$root"' RETURN
   dotnet publish "$src/incluster-client.csproj" -c Release -r linux-x64 --self-contained -nologo -v quiet -o "$root/app" >/dev/null
   base_rootfs "$root"
-  for lib in $(ldd "$root/app/incluster-client" "$root/app/libSystem.Native.so" "$root/app/libSystem.Security.Cryptography.Native.OpenSsl.so" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+  for lib in $(for f in "$root/app/incluster-client" "$root/app"/*.so; do ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true; done | sort -u); do
     mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
   done
   # OpenSSL is loaded at run time (dlopen), not linked: ldd does not list it
