@@ -115,7 +115,22 @@ start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
 kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
   --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null
-kubectl config set-credentials "$ORCH_CONTEXT" --token="$(cat "$ORCH_STATE_DIR/master/token")" >/dev/null
+# The admin is a client certificate of the cluster CA, as kubeadm's admin.conf (user kubernetes-admin; group
+# system:masters here, which the bootstrap cluster-admin binding names). The bearer token in master/token keeps working.
+admin_crt="$ORCH_STATE_DIR/master/admin.crt" admin_key="$ORCH_STATE_DIR/master/admin.key"
+if ! [ -s "$admin_crt" ] || ! openssl verify -CAfile "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" >/dev/null 2>&1 \
+    || ! openssl x509 -in "$admin_crt" -noout -checkend 86400 >/dev/null 2>&1; then
+  ( umask 077
+    openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$admin_key"
+    ext=$(mktemp); printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >"$ext"
+    openssl req -new -key "$admin_key" -subj "/O=system:masters/CN=kubernetes-admin" 2>/dev/null \
+      | openssl x509 -req -CA "$ORCH_STATE_DIR/master/ca.crt" -CAkey "$ORCH_STATE_DIR/master/ca.key" -CAcreateserial \
+          -CAserial "$ORCH_STATE_DIR/master/ca.srl" -days 365 -sha256 -extfile "$ext" -out "$admin_crt" 2>/dev/null
+    rm -f "$ext" ) || die "could not issue the admin client certificate with the cluster CA"
+fi
+kubectl config unset "users.$ORCH_CONTEXT.token" >/dev/null 2>&1 || true
+kubectl config set-credentials "$ORCH_CONTEXT" --client-certificate="$admin_crt" --client-key="$admin_key" \
+  --embed-certs=true >/dev/null
 kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null
 kubectl config use-context "$ORCH_CONTEXT" >/dev/null
 

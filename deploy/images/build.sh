@@ -188,6 +188,35 @@ build_busybox() {
   docker tag "$image" busybox:1.36
 }
 
+# orchestrator/incluster-client:1: a small program with the KubernetesClient library's InClusterConfig that lists its
+# namespace's pods with the pod's ServiceAccount token (the E2E tests of projected tokens). Published self-contained,
+# so the image holds nothing but the program and the few files it needs.
+build_incluster_client() {
+  local src="$here/incluster-client"
+  local hash; hash=$(cat "$src/Program.cs" "$src/incluster-client.csproj" | sha256sum | cut -c1-16)
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "io.orchestrator.source-hash" }}' orchestrator/incluster-client:1 2>/dev/null)" = "$hash" ]; then
+    say "image orchestrator/incluster-client:1 is up to date"
+    return
+  fi
+  local root; root=$(mktemp -d)
+  trap 'rm -rf "$root"' RETURN
+  dotnet publish "$src/incluster-client.csproj" -c Release -r linux-x64 --self-contained -nologo -v quiet -o "$root/app" >/dev/null
+  base_rootfs "$root"
+  for lib in $(for f in "$root/app/incluster-client" "$root/app"/*.so; do ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true; done | sort -u); do
+    mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
+  done
+  # OpenSSL is loaded at run time (dlopen), not linked: ldd does not list it
+  for lib in /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3 /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    [ -e "$lib" ] && { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+  done
+  tar -C "$root" -c . | docker import \
+    --change 'ENTRYPOINT ["/app/incluster-client"]' \
+    --change 'ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1' \
+    --change "LABEL io.orchestrator.source-hash=$hash" \
+    - orchestrator/incluster-client:1 >/dev/null
+  say "built image orchestrator/incluster-client:1"
+}
+
 ensure_docker
 build_http_server
 build_busybox
@@ -195,3 +224,4 @@ build_redis_image orchestrator/redis "$here/redis/redis-entrypoint.sh" k8s.gcr.i
 build_redis_image orchestrator/redis-replica "$here/redis/replica-entrypoint.sh" gcr.io/google_samples/gb-redisslave:v1
 build_guestbook
 build_pause
+build_incluster_client

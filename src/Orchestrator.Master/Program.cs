@@ -6,6 +6,7 @@ using Orchestrator.Master.Admission.LimitRanges;
 using Orchestrator.Master.Admission.PodSecurity;
 using Orchestrator.Master.Admission.Storage;
 using Orchestrator.Master.Admission.ResourceQuotas;
+using Orchestrator.Master.Admission.ServiceAccount;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
@@ -34,9 +35,10 @@ try
 {
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
-        // kube-apiserver's order: LimitRanger before PodSecurity, ResourceQuota last (it charges what the others admit).
-        Admissions = [new LimitRanger(), new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize(),
-            new ResourceQuotaAdmission(catalog)],
+        // kube-apiserver's order: LimitRanger, ServiceAccount, PodSecurity, PersistentVolumeClaimResize, and ResourceQuota
+        // last (it charges what the others admit).
+        Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new PodSecurityAdmission(new PodSecurityOptions()),
+            new PersistentVolumeClaimResize(), new ResourceQuotaAdmission(catalog)],
     };
 }
 catch (FormatException e)
@@ -103,7 +105,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithCustomResources(catalog)
     .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem)
     .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
+    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, Tokens = serviceAccountTokens }, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data

@@ -10,7 +10,11 @@ namespace Orchestrator.E2E;
 /// the namespace's default account; a token authenticates as the account, which RBAC denies until a RoleBinding
 /// allows it (kubectl with only that token, verifying the server with the cluster CA); a TokenReview round trip
 /// answers for the API's audience and for another; the issuer's discovery documents are readable with the token
-/// (kube's system:service-account-issuer-discovery binding); a deleted account's token is refused.
+/// (kube's system:service-account-issuer-discovery binding); a deleted account's token is refused. Pods: the
+/// ServiceAccount admission gives each its account's token, the cluster CA and its namespace at
+/// /var/run/secrets/kubernetes.io/serviceaccount (automountServiceAccountToken: false leaves them out; a missing account
+/// is refused), and a program using the KubernetesClient library's InClusterConfig (orchestrator/incluster-client,
+/// deploy/images) gets 403 for pods until a RoleBinding lets its account list them.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -18,6 +22,8 @@ public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutput
     private const string Issuer = "https://kubernetes.default.svc.cluster.local";
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
     private static readonly string Team = $"sa-team-{Suffix}";
+    private static readonly string Apps = $"sa-pods-{Suffix}";
+    private const string TokenDir = "/var/run/secrets/kubernetes.io/serviceaccount";
     private static string? _readerToken;
 
     private async Task<string> Admin(params string[] args)
@@ -130,5 +136,81 @@ public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutput
         Assert.NotEqual(0, gone.ExitCode);
         Assert.Contains("Unauthorized", gone.Error);
         await Admin("delete", "namespace", Team, "--wait=false");
+    }
+
+    private static string Pod(string name, string ns, string extraSpec, string container) =>
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" + name + "\",\"namespace\":\"" + ns + "\"}," +
+        "\"spec\":{" + extraSpec + "\"terminationGracePeriodSeconds\":0,\"containers\":[" + container + "]}}";
+
+    private const string Sleeper = """{"name":"c","image":"busybox:1.36","command":["sleep","3600"]}""";
+
+    private async Task Running(string ns, string pod) =>
+        await cluster.Eventually(async () =>
+            Assert.Equal("Running", (await Admin("get", "pod", pod, "-n", ns, "-o", "jsonpath={.status.phase}")).Trim()),
+            $"pod {ns}/{pod} runs", TimeSpan.FromMinutes(2));
+
+    [Fact, Step(4)]
+    public async Task A_pod_reads_its_token_ca_and_namespace_and_automount_false_leaves_them_out()
+    {
+        await Admin("create", "namespace", Apps);
+        await cluster.Eventually(async () => await Admin("get", "serviceaccount", "default", "-n", Apps),
+            "the namespace's default ServiceAccount exists", TimeSpan.FromSeconds(60));
+        var created = await cluster.KubectlWithInput(Pod("reader", Apps, "", Sleeper), "create", "-f", "-");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var noToken = await cluster.KubectlWithInput(Pod("no-token", Apps, "\"automountServiceAccountToken\":false,", Sleeper), "create", "-f", "-");
+        Assert.True(noToken.ExitCode == 0, noToken.ToString());
+        var missing = await cluster.KubectlWithInput(Pod("stranger", Apps, "\"serviceAccountName\":\"nobody\",", Sleeper), "create", "-f", "-");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains($"pods \"stranger\" is forbidden: error looking up service account {Apps}/nobody: serviceaccount \"nobody\" not found", missing.Error);
+
+        var spec = JsonNode.Parse(await Admin("get", "pod", "reader", "-n", Apps, "-o", "json"))!["spec"]!;
+        Assert.Equal("default", (string?)spec["serviceAccountName"]);
+        var volume = spec["volumes"]!.AsArray().Single(v => ((string?)v!["name"])!.StartsWith("kube-api-access-"))!;
+        Assert.Equal(3607, (long)volume["projected"]!["sources"]![0]!["serviceAccountToken"]!["expirationSeconds"]!);
+        var mount = spec["containers"]![0]!["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == TokenDir)!;
+        Assert.Equal((string?)volume["name"], (string?)mount["name"]);
+        Assert.True((bool)mount["readOnly"]!);
+
+        await Running(Apps, "reader");
+        Assert.Equal(Apps, (await Admin("exec", "reader", "-n", Apps, "--", "cat", $"{TokenDir}/namespace")).Trim());
+        var ca = await Admin("get", "configmap", "kube-root-ca.crt", "-n", Apps, "-o", "jsonpath={.data.ca\\.crt}");
+        Assert.Equal(ca.Trim(), (await Admin("exec", "reader", "-n", Apps, "--", "cat", $"{TokenDir}/ca.crt")).Trim());
+        var token = (await Admin("exec", "reader", "-n", Apps, "--", "cat", $"{TokenDir}/token")).Trim();
+        var claims = Payload(token);
+        output.WriteLine(claims.ToJsonString());
+        var uid = (await Admin("get", "pod", "reader", "-n", Apps, "-o", "jsonpath={.metadata.uid}")).Trim();
+        Assert.Equal($"system:serviceaccount:{Apps}:default", (string?)claims["sub"]);
+        Assert.Equal("reader", (string?)claims["kubernetes.io"]!["pod"]!["name"]);
+        Assert.Equal(uid, (string?)claims["kubernetes.io"]!["pod"]!["uid"]);
+        Assert.Equal(ClusterFixture.NodeName, (string?)claims["kubernetes.io"]!["node"]!["name"]);
+        Assert.True((bool)(await Review(token))["authenticated"]!);
+
+        await Running(Apps, "no-token");
+        var noSpec = JsonNode.Parse(await Admin("get", "pod", "no-token", "-n", Apps, "-o", "json"))!["spec"]!;
+        Assert.DoesNotContain(noSpec["volumes"]?.AsArray() ?? [], v => ((string?)v!["name"])!.StartsWith("kube-api-access-"));
+        var listed = await cluster.Kubectl("exec", "no-token", "-n", Apps, "--", "ls", TokenDir);
+        Assert.NotEqual(0, listed.ExitCode);
+    }
+
+    [Fact, Step(5)]
+    public async Task An_in_cluster_client_lists_pods_with_its_token_only_when_a_rolebinding_allows_it()
+    {
+        await Admin("create", "serviceaccount", "lister", "-n", Apps);
+        var client = await cluster.KubectlWithInput(Pod("client", Apps, "\"serviceAccountName\":\"lister\",",
+            """{"name":"client","image":"orchestrator/incluster-client:1","args":["--loop"]}"""), "create", "-f", "-");
+        Assert.True(client.ExitCode == 0, client.ToString());
+        await Running(Apps, "client");
+        await cluster.Eventually(async () =>
+            Assert.Contains($"DENIED 403: ", await Admin("logs", "client", "-n", Apps)),
+            "the client is denied", TimeSpan.FromMinutes(1));
+        var logs = await Admin("logs", "client", "-n", Apps);
+        output.WriteLine(logs);
+        Assert.Contains($"pods is forbidden: User \\\"system:serviceaccount:{Apps}:lister\\\" cannot list resource \\\"pods\\\"", logs);
+
+        await Admin("create", "rolebinding", "lister-views", "-n", Apps, "--clusterrole=view", $"--serviceaccount={Apps}:lister");
+        await cluster.Eventually(async () =>
+            Assert.Matches(@"LISTED \d+: .*client", await Admin("logs", "client", "-n", Apps)),
+            "the client lists pods through view", TimeSpan.FromMinutes(1));
+        await Admin("delete", "namespace", Apps, "--wait=false");
     }
 }

@@ -27,6 +27,7 @@ public sealed class LayeringTests
         ("Quota", ["Store"]),
         ("Admission/LimitRanges", ["Quota"]),
         ("Admission/ResourceQuotas", ["Quota"]),
+        ("Admission/ServiceAccount", ["Store"]),
         ("ControlLoop", ["Store"]),
         ("Controllers/Deployments", ["ControlLoop"]),
         ("Controllers/Endpoints", ["ControlLoop"]),
@@ -58,7 +59,7 @@ public sealed class LayeringTests
         ("Api/Audit", ["Api/Authorization"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/LimitRanges", "Admission/ResourceQuotas"]));
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

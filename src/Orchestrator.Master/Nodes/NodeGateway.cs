@@ -19,6 +19,9 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 
     public KubeletCertificateAuthority? KubeletCa { get; init; }
 
+    /// <summary>The issuer of pods' projected ServiceAccount tokens (the API's); none: nodes get no tokens.</summary>
+    public Identity.ServiceAccountTokens? Tokens { get; init; }
+
     /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
     public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
 }
@@ -43,6 +46,8 @@ internal sealed class NodeGateway : ControllerActor
     private const string Secrets = "secrets";
     private const string Claims = "persistentvolumeclaims";
     private const string Volumes = "persistentvolumes";
+    private const string ServiceAccounts = "serviceaccounts";
+    private const long MinTokenExpirationSeconds = 600;
     private static readonly ResourceKey AllServices = new(Services, null, "*");
 
     private readonly NodeGatewaySettings _settings;
@@ -56,7 +61,7 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes], resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -67,6 +72,7 @@ internal sealed class NodeGateway : ControllerActor
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
+        Receive<ServiceAccountTokenRequested>(IssueToken);
         Receive<Terminated>(t =>
         {
             foreach (var name in _agents.Where(a => a.Value.Equals(t.ActorRef)).Select(a => a.Key).ToList())
@@ -148,6 +154,48 @@ internal sealed class NodeGateway : ControllerActor
             Log.Warning("node {0} sent an unusable kubelet certificate request: {1}", name, e.Message);
             return (null, null);
         }
+    }
+
+    /// <summary>A token for a pod's serviceAccountToken projection, as kube-apiserver's TokenRequest answers the kubelet,
+    /// restricted as the Node authorizer restricts it: only the agent registered for the node may ask, only for a pod
+    /// bound to that node, and only for the account the pod runs as; the token is bound to the pod (and names the node).</summary>
+    private void IssueToken(ServiceAccountTokenRequested request)
+    {
+        var error = TokenRefusal(request);
+        if (error is not null) Log.Warning("no ServiceAccount token for pod {0}/{1} to node {2}: {3}", request.Namespace, request.PodName, request.NodeName, error);
+        Sender.Tell(error is null ? Issue(request) : new ServiceAccountTokenIssued(request.RequestId, null, null, error));
+    }
+
+    private string? TokenRefusal(ServiceAccountTokenRequested request)
+    {
+        if (_settings.Tokens is null) return "this master issues no ServiceAccount tokens to nodes";
+        if (!_agents.TryGetValue(request.NodeName, out var agent) || !agent.Equals(Sender))
+            return $"node \"{request.NodeName}\" is not registered from this sender";
+        var user = $"system:node:{request.NodeName}";
+        var pod = Cache.Get<V1Pod>(Pods, request.Namespace, request.PodName);
+        if (pod is null || pod.Metadata.Uid != request.PodUid || pod.Spec?.NodeName != request.NodeName)
+            return $"serviceaccounts \"{request.ServiceAccountName}\" is forbidden: User \"{user}\" cannot create resource \"serviceaccounts/token\" in API group \"\" in the namespace \"{request.Namespace}\": no relationship found between node '{request.NodeName}' and this object";
+        if ((pod.Spec.ServiceAccountName is { Length: > 0 } running ? running : "default") != request.ServiceAccountName)
+            return $"cannot bind token for serviceaccount \"{request.ServiceAccountName}\" to pod running with different serviceaccount name.";
+        if (Cache.Get<V1ServiceAccount>(ServiceAccounts, request.Namespace, request.ServiceAccountName) is null)
+            return $"serviceaccounts \"{request.ServiceAccountName}\" not found";
+        if (request.ExpirationSeconds < MinTokenExpirationSeconds)
+            return $"TokenRequest.authentication.k8s.io \"{request.ServiceAccountName}\" is invalid: spec.expirationSeconds: Invalid value: {request.ExpirationSeconds}: may not specify a duration less than 10 minutes";
+        return null;
+    }
+
+    private ServiceAccountTokenIssued Issue(ServiceAccountTokenRequested request)
+    {
+        var tokens = _settings.Tokens!;
+        var pod = Cache.Get<V1Pod>(Pods, request.Namespace, request.PodName)!;
+        var account = Cache.Get<V1ServiceAccount>(ServiceAccounts, request.Namespace, request.ServiceAccountName)!;
+        var node = Cache.Get<V1Node>(Nodes, null, request.NodeName);
+        var lifetime = TimeSpan.FromSeconds(request.ExpirationSeconds);
+        var claims = tokens.NewClaims(request.Namespace, request.ServiceAccountName, account.Metadata.Uid, request.Audiences, lifetime,
+            new Identity.BoundObject(pod.Metadata.Name, pod.Metadata.Uid),
+            node: node is null ? null : new Identity.BoundObject(node.Metadata.Name, node.Metadata.Uid));
+        // the expiry announced is the one asked for, also when kube's extension makes the token itself last longer
+        return new ServiceAccountTokenIssued(request.RequestId, tokens.Sign(claims), (claims.IssuedAt + lifetime).UtcDateTime);
     }
 
     private void Remember(string name, IActorRef agent)

@@ -3,6 +3,31 @@ using k8s.Models;
 
 namespace Orchestrator.Master.Store;
 
+/// <summary>An admission plugin the store runs: a <see cref="IMutatingAdmission"/>, an <see cref="IValidatingAdmission"/>
+/// or both (kube's MutationInterface and ValidationInterface), in one chain given to the store at start.</summary>
+internal interface IAdmissionPlugin;
+
+/// <summary>
+/// A mutating admission plugin (kube's MutationInterface), run on every create and update the kind's strategy admitted
+/// (dry runs and controllers' writes included), before the validating plugins: it changes
+/// <see cref="AdmissionAttributes.Object"/> in place (the store's own copy). When a plugin changed the object, the kind's
+/// strategy defaults and validates it again, as kube-apiserver validates what mutating admission produced. A refusal ends
+/// the write. A plugin that is both (LimitRanger) is given once, in the store's chain of plugins.
+/// </summary>
+internal interface IMutatingAdmission : IAdmissionPlugin
+{
+    /// <summary>What the plugin did: <see cref="AdmissionMutation.None"/> when it left the object alone.</summary>
+    AdmissionMutation Admit(AdmissionAttributes attributes, IAdmissionContext context);
+}
+
+/// <summary>A mutating plugin's answer: whether it changed the object, or its refusal.</summary>
+internal sealed record AdmissionMutation(bool Changed, StoreError? Refusal = null)
+{
+    public static readonly AdmissionMutation None = new(false), Mutated = new(true);
+
+    public static AdmissionMutation Refuse(StoreError refusal) => new(false, refusal);
+}
+
 /// <summary>
 /// A validating admission plugin, as kube-apiserver runs them after the kind's own defaulting and validation: the
 /// store calls every one on each create and update (subresource updates included, /status too — a plugin ignores
@@ -10,22 +35,10 @@ namespace Orchestrator.Master.Store;
 /// needs of other objects it reads through the <see cref="IAdmissionContext"/>, against the state the write is
 /// planned on. Given to the store at start (the composition root); the store never knows which plugins there are.
 /// </summary>
-internal interface IValidatingAdmission
+internal interface IValidatingAdmission : IAdmissionPlugin
 {
     /// <summary>Null when the plugin has nothing to say; otherwise a refusal and/or warnings and audit annotations.</summary>
     AdmissionVerdict? Validate(AdmissionAttributes attributes, IAdmissionContext context);
-}
-
-/// <summary>
-/// A mutating admission plugin (kube's MutationInterface), run before validation on every create and update the
-/// strategy admitted: it changes <see cref="AdmissionAttributes.Object"/> in place (the store's own copy). When a plugin
-/// changed the object, the kind's strategy defaults and validates it again, as kube-apiserver validates the object
-/// mutating admission produced. A plugin that is both (LimitRanger) is given once, in the store's list of plugins.
-/// </summary>
-internal interface IMutatingAdmission
-{
-    /// <summary>Whether the object was changed.</summary>
-    bool Admit(AdmissionAttributes attributes, IAdmissionContext context);
 }
 
 /// <summary>What is being written: the resource, CREATE or UPDATE, the subresource (null for the main resource), the

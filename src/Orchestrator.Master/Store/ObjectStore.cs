@@ -60,18 +60,18 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     /// <summary>A store of the resources <paramref name="catalog"/> describes (the Registry's) on the actor system's
     /// default journal, objects stored as plain JSON.</summary>
     public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings = null, StoreHealth? health = null,
-        IReadOnlyList<IValidatingAdmission>? admissions = null) =>
+        IReadOnlyList<IAdmissionPlugin>? admissions = null) =>
         Props(catalog, settings, health, StorageTransformer.Identity, null, admissions);
 
     /// <summary>A store whose journal is <paramref name="file"/> (compacted and shrunk there), objects stored
     /// through <paramref name="transformer"/>.</summary>
     public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings, StoreHealth? health,
-        StorageTransformer transformer, SqliteJournalFile? file, IReadOnlyList<IValidatingAdmission>? admissions = null) =>
+        StorageTransformer transformer, SqliteJournalFile? file, IReadOnlyList<IAdmissionPlugin>? admissions = null) =>
         Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(), transformer,
-            file, admissions ?? Array.Empty<IValidatingAdmission>()));
+            file, admissions ?? Array.Empty<IAdmissionPlugin>()));
 
     public ObjectStore(IResourceCatalog catalog, ObjectStoreSettings settings, StoreHealth health, StorageTransformer transformer,
-        SqliteJournalFile? file, IReadOnlyList<IValidatingAdmission> admissions)
+        SqliteJournalFile? file, IReadOnlyList<IAdmissionPlugin> admissions)
     {
         _catalog = catalog;
         _settings = settings;

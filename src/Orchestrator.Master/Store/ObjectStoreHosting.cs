@@ -23,7 +23,7 @@ internal sealed record StoreOptions(string DataDirectory)
     public StoreHealth Health { get; init; } = new();
 
     /// <summary>The validating admission plugins every create and update goes through (Pod Security).</summary>
-    public IReadOnlyList<IValidatingAdmission> Admissions { get; init; } = [];
+    public IReadOnlyList<IAdmissionPlugin> Admissions { get; init; } = [];
 
     public string DatabasePath => Path.Combine(DataDirectory, "store.db");
 

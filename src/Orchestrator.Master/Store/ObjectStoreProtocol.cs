@@ -91,6 +91,10 @@ internal sealed record StoreError(int Code, string Reason, string Message, IRead
 {
     /// <summary>What admission said of the refused write (the audit annotations of a Pod Security refusal).</summary>
     public AdmissionNotes? Notes { get; init; }
+
+    /// <summary>Set on a refusal that may pass soon without the client changing anything (kube's ServiceAccount
+    /// admission waits for the namespace's default account): the API asks again after this long, a few times.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>What a refusal is about when that is not the object of the request — the missing namespace of a create —

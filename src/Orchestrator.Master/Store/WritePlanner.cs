@@ -25,10 +25,10 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// Every object it plans is its own deep copy; the caller's and the stored objects are never modified. What is
 /// particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
-internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, IReadOnlyList<IValidatingAdmission>? admissions = null)
+internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
     : IAdmissionContext
 {
-    private readonly IReadOnlyList<IValidatingAdmission> _admissions = admissions ?? [];
+    private readonly IReadOnlyList<IAdmissionPlugin> _admissions = admissions ?? [];
 
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
         state.List(storeName, @namespace);
@@ -80,7 +80,9 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         StampTypeMeta(resource, obj);
         var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null);
-        if (Mutate(attributes) && strategy.Admit(obj, null, this) is { Count: > 0 } mutatedCauses)
+        var mutation = Mutate(attributes);
+        if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
+        if (mutation.Changed && strategy.Admit(obj, null, this) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, mutatedCauses));
         var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
@@ -135,7 +137,9 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
         ManagedFields.TakeBaseline(obj, old);
         var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old);
-        if (Mutate(attributes) && strategy.Admit(obj, old, this) is { Count: > 0 } mutatedCauses)
+        var mutation = Mutate(attributes);
+        if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
+        if (mutation.Changed && strategy.Admit(obj, old, this) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, name, mutatedCauses));
         var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
@@ -167,13 +171,18 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
     }
 
-    /// <summary>Every mutating admission plugin in turn; whether any changed the object.</summary>
-    private bool Mutate(AdmissionAttributes attributes)
+    /// <summary>Every mutating admission plugin in turn: whether any changed the object, or the first refusal.</summary>
+    private AdmissionMutation Mutate(AdmissionAttributes attributes)
     {
         var changed = false;
         foreach (var admission in _admissions)
-            if (admission is IMutatingAdmission mutating) changed |= mutating.Admit(attributes, this);
-        return changed;
+        {
+            if (admission is not IMutatingAdmission mutating) continue;
+            var mutation = mutating.Admit(attributes, this);
+            if (mutation.Refusal is not null) return mutation;
+            changed |= mutation.Changed;
+        }
+        return changed ? AdmissionMutation.Mutated : AdmissionMutation.None;
     }
 
     /// <summary>Every validating admission plugin in turn; the first refusal ends it (carrying what was said so far).</summary>
@@ -184,7 +193,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         var charges = new List<PlannedWrite>();
         foreach (var admission in _admissions)
         {
-            if (admission.Validate(attributes, this) is not { } verdict) continue;
+            if (admission is not IValidatingAdmission validating || validating.Validate(attributes, this) is not { } verdict) continue;
             verdicts.Add(verdict);
             if (verdict.Refusal is { } refusal) return (refusal with { Notes = AdmissionNotes.Of(verdicts) }, null, []);
             charges.AddRange(verdict.Writes);

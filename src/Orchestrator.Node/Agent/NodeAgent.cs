@@ -26,6 +26,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly KubeletIdentity? _identity;
     private readonly ConfigDirectory _configs;
     private readonly ImagePuller _images;
+    private readonly GatewayTokenSource _tokenSource = new();
+    private readonly PodTokens _tokens;
     private long _configGeneration = -1;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -45,6 +47,19 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>A supervisor's token request, to the master as this node (an unregistered node has no master to ask).</summary>
+    private void RequestToken(PodTokenNeeded needed)
+    {
+        var key = needed.Key;
+        if (_gateway is null)
+        {
+            _tokenSource.Complete(new ServiceAccountTokenIssued(needed.RequestId, null, null, "the node is not registered with a master"));
+            return;
+        }
+        _gateway.Tell(new ServiceAccountTokenRequested(_settings.NodeName, needed.RequestId, key.Namespace, key.PodName, key.PodUid,
+            key.ServiceAccountName, key.Audience.Length > 0 ? [key.Audience] : [], key.ExpirationSeconds), Self);
+    }
+
     /// <param name="identity">The kubelet endpoint's TLS identity: its signing request goes with each registration and
     /// the certificate the master answers is installed into it (null in tests without a kubelet endpoint).</param>
     /// <param name="configs">The node's view of the ConfigMaps and Secrets its pods reference (what <see cref="PodConfigChanged"/>
@@ -57,6 +72,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         _configs = configs;
         _images = new ImagePuller(runtime, settings.Pods.ImagePulls);
+        _tokens = new PodTokens(_tokenSource);
+        _tokenSource.Agent = Self;
         _settings = settings;
         _runtime = runtime;
         _services = services;
@@ -76,6 +93,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<ServicesChanged>(OnServices);
         Receive<PodStatusReported>(ToMaster);
         Receive<NodeEventReported>(ToMaster);
+        Receive<PodTokenNeeded>(RequestToken);
+        Receive<ServiceAccountTokenIssued>(_tokenSource.Complete);
         Receive<AgentTick>(t => t == AgentTick.Sweep, _ => StartSweep());
         Receive<ContainersListed>(OnContainersListed);
         Receive<OrphansRemoved>(_ => { });
@@ -300,7 +319,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             else if (!_stopping.ContainsValue(uid) && !_finished.Contains(uid))
             {
                 _supervisors[uid] = Context.ActorOf(PodSupervisor.Props(pod, _runtime, _settings.Pods,
-                    new PodSources(_configs, _services, _description.Allocatable) { Images = _images }), $"pod-{uid}-{++_children}");
+                    new PodSources(_configs, _services, _description.Allocatable) { Images = _images, Tokens = _tokens }), $"pod-{uid}-{++_children}");
                 if (deleting) Stop(uid, reportFinalStatus: true); // adopts, then stops and reports
                 else _log.Info("Supervising pod {0}/{1} ({2})", pod.Metadata.NamespaceProperty, pod.Metadata.Name, uid);
             }
@@ -324,7 +343,11 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void OnTerminated(Terminated t)
     {
-        if (_stopping.Remove(t.ActorRef)) return;
+        if (_stopping.Remove(t.ActorRef, out var stopped))
+        {
+            _tokens.Forget(stopped);
+            return;
+        }
         if (Equals(t.ActorRef, _gateway))
         {
             _log.Warning("Node gateway {0} terminated; registering again", t.ActorRef.Path);

@@ -100,7 +100,7 @@ internal sealed partial class PodSupervisor
         if (_volumesReady) return true;
         try
         {
-            await _runtime.PrepareVolumesAsync(MountablePod(), VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
+            await _runtime.PrepareVolumesAsync(MountablePod(), VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable, await PodTokensAsync()));
             _volumesReady = true;
             _volumesRefreshed = DateTime.UtcNow;
             _volumesDue = false;
@@ -128,7 +128,7 @@ internal sealed partial class PodSupervisor
         _volumesRefreshed = DateTime.UtcNow;
         try
         {
-            await _runtime.PrepareVolumesAsync(MountablePod(), VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable));
+            await _runtime.PrepareVolumesAsync(MountablePod(), VolumeProjections.For(_pod, _sources.Configs, _sources.Allocatable, await PodTokensAsync()));
             _volumeFailure = null;
         }
         catch (VolumeSetupException e)
@@ -139,6 +139,11 @@ internal sealed partial class PodSupervisor
     }
 
     private static readonly TimeSpan VolumeRefreshInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The tokens of the pod's serviceAccountToken projections, fetched or refreshed when due (the refresh of the
+    /// volumes runs at least every <see cref="VolumeRefreshInterval"/>, well within a token's 80%).</summary>
+    private async Task<IReadOnlyDictionary<TokenKey, TokenResult>?> PodTokensAsync() =>
+        _sources.Tokens is { } tokens && PodTokens.KeysOf(_pod).Any() ? await tokens.ForAsync(_pod, CancellationToken.None) : null;
 
     /// <summary>The pod as the runtime mounts it: persistentVolumeClaim and ephemeral volumes resolved to their volumes'
     /// directories (<see cref="ClaimVolumes"/>; throws <see cref="VolumeSetupException"/> while a claim cannot be mounted).</summary>

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Node.Agent.Probes;
+using Orchestrator.Node.Runtime;
 
 namespace Orchestrator.Node.Agent;
 
@@ -40,6 +41,9 @@ internal sealed record PodSources(Config.ConfigDirectory Configs, Services.Servi
 
     /// <summary>The node's shared image puller; null: the supervisor has one of its own (tests).</summary>
     public ImagePuller? Images { get; init; }
+
+    /// <summary>The node's ServiceAccount token manager; null: projections of tokens fail (tests without a master).</summary>
+    public PodTokens? Tokens { get; init; }
 }
 
 internal sealed record PodSupervisorSettings(

@@ -31,10 +31,14 @@ internal static class VolumeProjections
         volume.ConfigMap is not null || volume.Secret is not null || volume.DownwardAPI is not null || volume.Projected is not null;
 
     /// <summary>The pod's projected volumes, each with its files now.</summary>
-    public static List<ProjectedVolume> For(V1Pod pod, ConfigDirectory configs, IReadOnlyDictionary<string, ResourceQuantity>? allocatable) =>
-        (pod.Spec.Volumes ?? []).Where(IsProjected).Select(v => For(pod, v, configs, allocatable)).ToList();
+    /// <param name="tokens">the tokens of the pod's serviceAccountToken projections (<see cref="PodTokens"/>), each a
+    /// token or why there is none</param>
+    public static List<ProjectedVolume> For(V1Pod pod, ConfigDirectory configs, IReadOnlyDictionary<string, ResourceQuantity>? allocatable,
+        IReadOnlyDictionary<TokenKey, TokenResult>? tokens = null) =>
+        (pod.Spec.Volumes ?? []).Where(IsProjected).Select(v => For(pod, v, configs, allocatable, tokens)).ToList();
 
-    public static ProjectedVolume For(V1Pod pod, V1Volume volume, ConfigDirectory configs, IReadOnlyDictionary<string, ResourceQuantity>? allocatable)
+    public static ProjectedVolume For(V1Pod pod, V1Volume volume, ConfigDirectory configs, IReadOnlyDictionary<string, ResourceQuantity>? allocatable,
+        IReadOnlyDictionary<TokenKey, TokenResult>? tokens = null)
     {
         var ns = pod.Metadata.NamespaceProperty ?? "default";
         var files = new Dictionary<string, ProjectedFile>(StringComparer.Ordinal);
@@ -70,7 +74,7 @@ internal static class VolumeProjections
                 if (source.ConfigMap is { } cm) AddConfigMap(files, ns, cm.Name, cm.Items, mode, cm.Optional == true, configs);
                 else if (source.Secret is { } secret) AddSecret(files, ns, secret.Name, secret.Items, mode, secret.Optional == true, configs);
                 else if (source.DownwardAPI is { } downward) AddDownward(files, pod, downward.Items, mode, allocatable);
-                else if (source.ServiceAccountToken is not null) throw new ProjectionException("serviceAccountToken projections are not supported: nodes do not project ServiceAccount tokens yet");
+                else if (source.ServiceAccountToken is { } projection) AddToken(files, pod, projection, mode, tokens);
                 else if (source.ClusterTrustBundle is not null) throw new ProjectionException("clusterTrustBundle projections are not supported");
             }
             catch (ProjectionException e) { errors.Add(e.Message); }
@@ -120,6 +124,16 @@ internal static class VolumeProjections
             var path = CleanPath(item.Path);
             files[path] = new ProjectedFile(path, value, item.Mode ?? mode);
         }
+    }
+
+    private static void AddToken(Dictionary<string, ProjectedFile> files, V1Pod pod, V1ServiceAccountTokenProjection projection, int mode,
+        IReadOnlyDictionary<TokenKey, TokenResult>? tokens)
+    {
+        var key = PodTokens.KeyOf(pod, projection);
+        if (tokens is null || !tokens.TryGetValue(key, out var result)) throw new ProjectionException("failed to fetch token: no token was requested");
+        if (result.Token is not { } token) throw new ProjectionException(result.Error ?? "failed to fetch token");
+        var path = CleanPath(projection.Path);
+        files[path] = new ProjectedFile(path, Encoding.UTF8.GetBytes(token), mode);
     }
 
     private static void AddDownward(Dictionary<string, ProjectedFile> files, V1Pod pod, IList<V1DownwardAPIVolumeFile>? items, int mode,

@@ -61,6 +61,23 @@ public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> S
 /// <summary>Node → master: an Event to record (image pull failures, container restarts, …).</summary>
 public sealed record NodeEventReported(string NodeName, Corev1Event Event) : INodeProtocolMessage;
 
+/// <summary>Node → master: a ServiceAccount token for a pod's serviceAccountToken projection, bound to the pod (kubelet's
+/// TokenRequest). Empty <paramref name="Audiences"/>: the API's. The master answers the sending agent with
+/// <see cref="ServiceAccountTokenIssued"/> of the same <paramref name="RequestId"/>, and issues one only for a pod bound to
+/// that node and running as that account.</summary>
+public sealed record ServiceAccountTokenRequested(string NodeName, string RequestId, string Namespace, string PodName, string PodUid,
+    string ServiceAccountName, IReadOnlyList<string> Audiences, long ExpirationSeconds) : INodeProtocolMessage;
+
+/// <summary>Master → node: the token asked for and the expiry the holder refreshes by (the TokenRequest's
+/// status.expirationTimestamp), or why none was issued (<paramref name="Error"/>, kube's message).</summary>
+public sealed record ServiceAccountTokenIssued(string RequestId, string? Token, DateTime? ExpirationTimestamp, string? Error = null)
+    : INodeProtocolMessage
+{
+    /// <summary>No token: it never reaches a log.</summary>
+    public override string ToString() =>
+        $"ServiceAccountTokenIssued {{ RequestId = {RequestId}, Token = {(Token is null ? "none" : "(hidden)")}, ExpirationTimestamp = {ExpirationTimestamp:O}, Error = {Error} }}";
+}
+
 /// <summary>Marker for messages that cross the master–node boundary; bound to <see cref="Serialization.ProtocolSerializer"/>.</summary>
 public interface INodeProtocolMessage;
 

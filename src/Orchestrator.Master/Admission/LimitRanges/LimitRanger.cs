@@ -16,13 +16,13 @@ internal sealed class LimitRanger : IMutatingAdmission, IValidatingAdmission
 {
     public const string Annotation = "kubernetes.io/limit-ranger";
 
-    public bool Admit(AdmissionAttributes attributes, IAdmissionContext context)
+    public AdmissionMutation Admit(AdmissionAttributes attributes, IAdmissionContext context)
     {
-        if (!Supports(attributes) || attributes.Object is not V1Pod pod) return false;
+        if (!Supports(attributes) || attributes.Object is not V1Pod pod) return AdmissionMutation.None;
         var changed = false;
         foreach (var limitRange in LimitRangesOf(pod.Metadata.NamespaceProperty, context))
             changed |= ApplyDefaults(limitRange, pod);
-        return changed;
+        return changed ? AdmissionMutation.Mutated : AdmissionMutation.None;
     }
 
     public AdmissionVerdict? Validate(AdmissionAttributes attributes, IAdmissionContext context)

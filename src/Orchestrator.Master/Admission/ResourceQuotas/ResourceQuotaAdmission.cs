@@ -19,17 +19,18 @@ internal sealed class ResourceQuotaAdmission(IResourceCatalog catalog) : IMutati
 {
     private const string Quotas = "resourcequotas";
 
-    public bool Admit(AdmissionAttributes attributes, IAdmissionContext context)
+    public AdmissionMutation Admit(AdmissionAttributes attributes, IAdmissionContext context)
     {
-        if (attributes.Subresource is not null || attributes.Object is not V1ResourceQuota quota || attributes.Resource.Group.Length != 0) return false;
+        if (attributes.Subresource is not null || attributes.Object is not V1ResourceQuota quota || attributes.Resource.Group.Length != 0)
+            return AdmissionMutation.None;
         var hard = quota.Spec?.Hard ?? new Dictionary<string, ResourceQuantity>();
-        if (quota.Status?.Hard is { } known && ResourceLists.Equal(known, hard) && quota.Status.Used is not null) return false;
+        if (quota.Status?.Hard is { } known && ResourceLists.Equal(known, hard) && quota.Status.Used is not null) return AdmissionMutation.None;
         var ns = quota.Metadata.NamespaceProperty;
         var kinds = QuotaEvaluation.CountedKinds(hard.Keys).Select(k => (k.Group, k.Resource, Objects: ObjectsOf(k.Group, k.Resource, ns, context, quota)));
         var used = ResourceLists.Mask(quota.Status?.Used, hard.Keys);
         foreach (var (name, value) in QuotaEvaluation.CalculateUsage(quota, kinds, DateTime.UtcNow)) used[name] = value;
         quota.Status = new V1ResourceQuotaStatus { Hard = new Dictionary<string, ResourceQuantity>(hard), Used = used };
-        return true;
+        return AdmissionMutation.Mutated;
     }
 
     /// <summary>The objects of a kind in the namespace; for quotas, the one being written counts itself.</summary>

@@ -72,6 +72,8 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
         };
 
+    private const int MaxAdmissionRetries = 10;
+
     /// <summary>A write for a request: as <see cref="ObjectAsync"/>, and what admission said of it goes to the
     /// request — warnings to its Warning headers, annotations to its audit event — refused or not.</summary>
     public async Task<IKubernetesObject<V1ObjectMeta>> WriteAsync(HttpContext context, object message, ResourceDescription resource,
@@ -80,7 +82,15 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         // a refused create is audited with the name it asked for, as kube's LogRequestObject fills objectRef
         var requested = message switch { CreateObject c => c.Object, UpdateObject u => u.Object, _ => null };
         if (requested is not null) AuditObjects.Record(context, requested);
-        switch (await AskAsync(message, context.RequestAborted, resource))
+        var reply = await AskAsync(message, context.RequestAborted, resource);
+        // a refusal that may pass shortly (the namespace's default ServiceAccount not made yet) is asked again, as kube's
+        // admission retries its lookup
+        for (var attempt = 1; attempt < MaxAdmissionRetries && reply is StoreFailed { Error.RetryAfter: { } wait }; attempt++)
+        {
+            await Task.Delay(wait, context.RequestAborted);
+            reply = await AskAsync(message, context.RequestAborted, resource);
+        }
+        switch (reply)
         {
             case ObjectStored stored:
                 Note(context, stored.Notes);

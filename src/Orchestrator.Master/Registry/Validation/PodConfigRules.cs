@@ -45,6 +45,8 @@ internal static class PodConfigRules
             if (volume.Projected is { } projected)
             {
                 projected.DefaultMode ??= DefaultMode;
+                foreach (var token in (projected.Sources ?? []).Select(s => s.ServiceAccountToken).OfType<V1ServiceAccountTokenProjection>())
+                    token.ExpirationSeconds ??= 3600;
                 foreach (var item in (projected.Sources ?? []).SelectMany(s => s.DownwardAPI?.Items ?? []))
                     if (item.FieldRef is { } f) f.ApiVersion ??= "v1";
             }
@@ -167,8 +169,15 @@ internal static class PodConfigRules
                 ValidateItems(secret.Items, $"{at}.secret.items", causes, paths);
             }
             if (source.DownwardAPI is { } downward) ValidateDownwardItems(downward.Items, $"{at}.downwardAPI", causes, paths);
-            if (source.ServiceAccountToken is not null)
-                causes.Add(FieldErrors.Forbidden($"{at}.serviceAccountToken", "ServiceAccount tokens are not projected into pods by this cluster yet (request one with TokenRequest: kubectl create token)"));
+            if (source.ServiceAccountToken is { } token)
+            {
+                var tokenAt = $"{at}.serviceAccountToken";
+                if (token.ExpirationSeconds < 10 * 60)
+                    causes.Add(FieldErrors.Invalid($"{tokenAt}.expirationSeconds", token.ExpirationSeconds, "may not specify a duration less than 10 minutes"));
+                if (token.ExpirationSeconds > 1L << 32)
+                    causes.Add(FieldErrors.Invalid($"{tokenAt}.expirationSeconds", token.ExpirationSeconds, "may not specify a duration larger than 2^32 seconds"));
+                ValidatePath(token.Path, $"{tokenAt}.path", causes, paths);
+            }
             if (source.ClusterTrustBundle is not null)
                 causes.Add(FieldErrors.Forbidden($"{at}.clusterTrustBundle", "ClusterTrustBundle projections are not supported by this cluster"));
         }

@@ -83,9 +83,9 @@ public sealed class PodConfigValidationTests
     }
 
     [Fact]
-    public void A_projected_service_account_token_is_refused_naming_the_field()
+    public void A_projected_service_account_token_defaults_to_an_hour_and_is_validated_as_kube_does()
     {
-        var cause = Assert.Single(Admit(p => p.Spec.Volumes =
+        Assert.Empty(Admit(p => p.Spec.Volumes =
         [
             new V1Volume
             {
@@ -93,7 +93,20 @@ public sealed class PodConfigValidationTests
                 Projected = new V1ProjectedVolumeSource { Sources = [new V1VolumeProjection { ServiceAccountToken = new V1ServiceAccountTokenProjection { Path = "token" } }] },
             },
         ]));
-        Assert.Equal(("spec.volumes[0].projected.sources[0].serviceAccountToken", "FieldValueForbidden"), (cause.Field, cause.Reason));
+        var causes = Admit(p => p.Spec.Volumes =
+        [
+            new V1Volume
+            {
+                Name = "token",
+                Projected = new V1ProjectedVolumeSource
+                {
+                    Sources = [new V1VolumeProjection { ServiceAccountToken = new V1ServiceAccountTokenProjection { Path = "../token", ExpirationSeconds = 60 } }],
+                },
+            },
+        ]);
+        Assert.Contains(causes, c => c.Field == "spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds" &&
+                                     c.Message == "Invalid value: 60: may not specify a duration less than 10 minutes");
+        Assert.Contains(causes, c => c.Field == "spec.volumes[0].projected.sources[0].serviceAccountToken.path");
     }
 
     [Fact]
