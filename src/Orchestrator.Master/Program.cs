@@ -66,6 +66,7 @@ controlPlane = controlPlane with
         StoreOptions.ParseEventTtl(builder.Configuration["cluster-signing-duration"] ?? "8760h")),
 };
 builder.Services.AddSingleton(kubeletCa);
+builder.Services.AddSingleton(controlPlane.ResourceUsage); // the metrics API serves what the NodeGateway keeps there
 var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
@@ -96,9 +97,10 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     })
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, controlPlane.ResourceUsage,
+        controlPlane.AutoscalerSyncPeriod)
     .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
+    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, ResourceUsage = controlPlane.ResourceUsage }, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data

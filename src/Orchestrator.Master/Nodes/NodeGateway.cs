@@ -19,6 +19,9 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 
     public KubeletCertificateAuthority? KubeletCa { get; init; }
 
+    /// <summary>Where the nodes' resource usage goes (the metrics API and the autoscaler read it); null: reports are dropped.</summary>
+    public ResourceMetrics.ResourceUsageCache? ResourceUsage { get; init; }
+
     /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
     public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
 }
@@ -66,6 +69,7 @@ internal sealed class NodeGateway : ControllerActor
         Receive<NodeHeartbeat>(Heartbeat);
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<NodeEventReported>(RecordNodeEvent);
+        Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
         Receive<Terminated>(t =>
         {
@@ -206,6 +210,12 @@ internal sealed class NodeGateway : ControllerActor
         updated.Metadata.ResourceVersion = null;
         updated.Status = status;
         SendAndForget(new UpdateObject(Pods, updated, "status"));
+    }
+
+    /// <summary>Kept in memory, never stored; only from the agent registered under that node's name.</summary>
+    private void ReportUsage(NodeMetricsReported report)
+    {
+        if (_agents.TryGetValue(report.NodeName, out var agent) && agent.Equals(Sender)) _settings.ResourceUsage?.Report(report);
     }
 
     private void RecordNodeEvent(NodeEventReported reported)
