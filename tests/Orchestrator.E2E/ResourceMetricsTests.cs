@@ -111,12 +111,17 @@ public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelp
         return $$"""
             apiVersion: apps/v1
             kind: Deployment
-            metadata: {name: {{name}}}
+            metadata:
+              name: {{name}}
             spec:
               replicas: 1
-              selector: {matchLabels: {app: {{name}}}}
+              selector:
+                matchLabels:
+                  app: {{name}}
               template:
-                metadata: {labels: {app: {{name}}}}
+                metadata:
+                  labels:
+                    app: {{name}}
                 spec:
                   terminationGracePeriodSeconds: 1
                   containers:
@@ -124,7 +129,9 @@ public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelp
                     image: {{Image}}
                     imagePullPolicy: IfNotPresent
                     command: ["sh", "-c", {{System.Text.Json.JsonSerializer.Serialize(script)}}]
-                    resources: {requests: {cpu: 100m, memory: 16Mi}, limits: {cpu: 200m, memory: 64Mi}}
+                    resources:
+                      requests: {cpu: 100m, memory: 16Mi}
+                      limits: {cpu: 200m, memory: 64Mi}
 
             """ + volumes;
     }

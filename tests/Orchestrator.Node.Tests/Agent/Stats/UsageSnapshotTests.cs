@@ -71,6 +71,6 @@ public sealed class UsageSnapshotTests
         Assert.Equal(1_000_000_000, (long)summary["node"]!["cpu"]!["usageNanoCores"]!);
         var container = summary["pods"]![0]!["containers"]![0]!;
         Assert.Equal(100_000_000, (long)container["cpu"]!["usageNanoCores"]!);
-        Assert.Equal(50L << 20, (long)container["memory"]!["workingSetBytes"]!);
+        Assert.Equal(50UL << 20, (ulong)container["memory"]!["workingSetBytes"]!);
     }
 }
