@@ -18,9 +18,6 @@ internal sealed record ControlPlaneOptions
     /// <summary>How often each HorizontalPodAutoscaler is synced (Kubernetes' --horizontal-pod-autoscaler-sync-period, 15 s).</summary>
     public TimeSpan AutoscalerSyncPeriod { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>The nodes' newest resource usage, filled by the NodeGateway, read by the metrics API and the autoscaler.</summary>
-    public ResourceMetrics.ResourceUsageCache ResourceUsage { get; init; } = new();
-
     /// <summary>How the client signers sign; null: certificate signing requests are never signed.</summary>
     public CertificateSigningSettings? Signing { get; init; }
 
@@ -55,12 +52,15 @@ internal sealed record ControlPlaneOptions
 internal static class ControlPlaneHosting
 {
     /// <summary>Starts every control loop against <paramref name="store"/> (which keeps the resources of
-    /// <paramref name="catalog"/>); returns the NodeGateway.</summary>
-    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog)
+    /// <paramref name="catalog"/>); returns the NodeGateway. The nodes' usage goes into <paramref name="usage"/> (a new
+    /// cache when none is given), which the autoscaler reads.</summary>
+    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog,
+        ResourceMetrics.ResourceUsageCache? usage = null)
     {
-        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: o.ResourceUsage,
+        usage ??= new ResourceMetrics.ResourceUsageCache();
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
             autoscalerSyncPeriod: o.AutoscalerSyncPeriod);
         SchedulerHosting.Start(system, store, o.Resync);
-        return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = o.ResourceUsage }, o.Resync);
+        return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = usage }, o.Resync);
     }
 }
