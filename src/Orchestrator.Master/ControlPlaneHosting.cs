@@ -15,6 +15,9 @@ internal sealed record ControlPlaneOptions
     public NodeLifecycleSettings NodeLifecycle { get; init; } = NodeLifecycleSettings.Default;
     public NodeGatewaySettings NodeGateway { get; init; } = NodeGatewaySettings.Default;
 
+    /// <summary>How often each HorizontalPodAutoscaler is synced (Kubernetes' --horizontal-pod-autoscaler-sync-period, 15 s).</summary>
+    public TimeSpan AutoscalerSyncPeriod { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How the client signers sign; null: certificate signing requests are never signed.</summary>
     public CertificateSigningSettings? Signing { get; init; }
 
@@ -22,7 +25,7 @@ internal sealed record ControlPlaneOptions
 
     /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
     /// --node-monitor-grace-period (40), --node-monitor-period (5), --pod-eviction-timeout (300),
-    /// --controller-resync-period (30), --node-status-write-interval (10: how often an unchanged node heartbeat is
+    /// --controller-resync-period (30), --horizontal-pod-autoscaler-sync-period (15), --node-status-write-interval (10: how often an unchanged node heartbeat is
     /// written to the Node; keep it at or below the nodes' --node-status-update-frequency and well under the grace period).</summary>
     public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
@@ -39,6 +42,7 @@ internal sealed record ControlPlaneOptions
                 Seconds("node-monitor-period", d.MonitorPeriod),
                 Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
             NodeGateway = new NodeGatewaySettings(Seconds("node-status-write-interval", NodeGatewaySettings.Default.HeartbeatWriteInterval)),
+            AutoscalerSyncPeriod = Seconds("horizontal-pod-autoscaler-sync-period", Default.AutoscalerSyncPeriod),
         };
     }
 }
@@ -48,11 +52,15 @@ internal sealed record ControlPlaneOptions
 internal static class ControlPlaneHosting
 {
     /// <summary>Starts every control loop against <paramref name="store"/> (which keeps the resources of
-    /// <paramref name="catalog"/>); returns the NodeGateway.</summary>
-    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog)
+    /// <paramref name="catalog"/>); returns the NodeGateway. The nodes' usage goes into <paramref name="usage"/> (a new
+    /// cache when none is given), which the autoscaler reads.</summary>
+    public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog,
+        ResourceMetrics.ResourceUsageCache? usage = null)
     {
-        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing);
+        usage ??= new ResourceMetrics.ResourceUsageCache();
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
+            autoscalerSyncPeriod: o.AutoscalerSyncPeriod);
         SchedulerHosting.Start(system, store, o.Resync);
-        return NodeGatewayHosting.Start(system, store, o.NodeGateway, o.Resync);
+        return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = usage }, o.Resync);
     }
 }

@@ -24,6 +24,7 @@ internal static class MasterFlags
             new("pod-eviction-timeout", "The pods of a node NotReady for this long are deleted, so their controllers recreate them elsewhere.", "300", FlagKind.SecondsOrZero),
             new("node-status-write-interval", "How often an unchanged node heartbeat is written to its Node (at most the nodes' --node-status-update-frequency).", "10", FlagKind.Seconds),
             new("controller-resync-period", "How often every controller reconciles all it owns even without a change.", "30", FlagKind.Seconds),
+            new("horizontal-pod-autoscaler-sync-period", "How often each HorizontalPodAutoscaler reads the metrics and scales its target.", "15", FlagKind.Seconds),
             new("cluster-stable-after", "Cluster downing decides once reachability has been stable this long.", "7", FlagKind.Seconds),
             new("cluster-heartbeat-pause", "A cluster member is unreachable after this long without a heartbeat.", "3", FlagKind.Seconds),
             new("cluster-signing-duration", "The longest validity of certificates the client signers issue for CertificateSigningRequests (a Go duration).", "8760h0m0s",

@@ -73,6 +73,9 @@ controlPlane = controlPlane with
         StoreOptions.ParseEventTtl(builder.Configuration["cluster-signing-duration"] ?? "8760h")),
 };
 builder.Services.AddSingleton(kubeletCa);
+// the nodes' newest usage: the NodeGateway keeps it, the metrics API and the autoscaler read it
+var resourceUsage = new Orchestrator.Master.ResourceMetrics.ResourceUsageCache();
+builder.Services.AddSingleton(resourceUsage);
 var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
     ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
@@ -103,9 +106,10 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     })
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
+        controlPlane.AutoscalerSyncPeriod)
     .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, Tokens = serviceAccountTokens }, controlPlane.Resync));
+    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data

@@ -58,6 +58,10 @@ internal static class NodeHost
                 PodCidr = pods.IpRange,
                 LocalPathRoot = options.LocalPathRoot,
             }));
+        // the kubelet's stats: sampled beside the actor system, served on the kubelet endpoint and reported by the agent
+        builder.Services.AddSingleton(new Agent.Stats.NodeResourceUsage(options.Name));
+        builder.Services.AddSingleton<IContainerStats>(sp => sp.GetRequiredService<DockerRuntime>());
+        builder.Services.AddHostedService<Agent.Stats.ResourceUsageCollector>();
         builder.Services.AddSingleton<NodeIncarnations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());
 

@@ -36,6 +36,11 @@ internal static class ApiEndpoints
         services.AddSingleton<ISubresourceHandler, PodBinding>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();
         services.AddSingleton<NodeProxy>();
+        // metrics.k8s.io from the nodes' reports (the host registers the cache the NodeGateway fills)
+        services.TryAddSingleton<ResourceMetrics.ResourceUsageCache>();
+        foreach (var metrics in Registry.Kinds.Metrics.MetricsResources.All)
+            services.AddSingleton<IResourceView>(sp => new Metrics.ResourceMetricsView(metrics, sp.GetRequiredService<Storage.ObjectStoreClient>(),
+                sp.GetRequiredService<ResourceMetrics.ResourceUsageCache>()));
         services.AddKubernetesAuthentication();
         services.AddKubernetesAuthorization();
         return services;

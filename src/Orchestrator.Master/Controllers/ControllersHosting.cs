@@ -11,12 +11,16 @@ internal static class ControllersHosting
     /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
     /// CA, is published into every namespace (kube-root-ca.crt) when given.</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
-        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null) =>
-        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem));
+        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
+        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null) =>
+        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem, usage,
+            autoscalerSyncPeriod));
 
-    /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed.</summary>
+    /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed. The
+    /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
-        IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null)
+        IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
+        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null)
     {
         if (rootCaPem is not null) system.ActorOf(RootCaPublisher.Props(store, resync, rootCaPem), "root-ca-cert-publisher");
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
@@ -42,6 +46,8 @@ internal static class ControllersHosting
         system.ActorOf(StatefulSetController.Props(store, resync), "statefulset-controller");
         system.ActorOf(DisruptionController.Props(store, resync), "disruption-controller");
         system.ActorOf(ResourceQuotaController.Props(store, resync, catalog), "resourcequota-controller");
+        system.ActorOf(HorizontalPodAutoscalerController.Props(store, usage ?? new ResourceMetrics.ResourceUsageCache(), autoscalerSyncPeriod),
+            "horizontal-pod-autoscaler");
         if (signing is not null) system.ActorOf(CertificateSigningController.Props(store, signing, resync), "csrsigning-controller");
         system.ActorOf(CertificateSigningRequestCleaner.Props(store, resync), "csrcleaner-controller");
     }

@@ -21,6 +21,8 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 
     /// <summary>The issuer of pods' projected ServiceAccount tokens (the API's); none: nodes get no tokens.</summary>
     public Identity.ServiceAccountTokens? Tokens { get; init; }
+    /// <summary>Where the nodes' resource usage goes (the metrics API and the autoscaler read it); null: reports are dropped.</summary>
+    public ResourceMetrics.ResourceUsageCache? ResourceUsage { get; init; }
 
     /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
     public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
@@ -71,6 +73,7 @@ internal sealed class NodeGateway : ControllerActor
         Receive<NodeHeartbeat>(Heartbeat);
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<NodeEventReported>(RecordNodeEvent);
+        Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
         Receive<ServiceAccountTokenRequested>(IssueToken);
         Receive<Terminated>(t =>
@@ -254,6 +257,12 @@ internal sealed class NodeGateway : ControllerActor
         updated.Metadata.ResourceVersion = null;
         updated.Status = status;
         SendAndForget(new UpdateObject(Pods, updated, "status"));
+    }
+
+    /// <summary>Kept in memory, never stored; only from the agent registered under that node's name.</summary>
+    private void ReportUsage(NodeMetricsReported report)
+    {
+        if (_agents.TryGetValue(report.NodeName, out var agent) && agent.Equals(Sender)) _settings.ResourceUsage?.Report(report);
     }
 
     private void RecordNodeEvent(NodeEventReported reported)

@@ -28,6 +28,7 @@ internal sealed class PendingNodeMessages(int maxEntries = PendingNodeMessages.M
         {
             RegisterNode r => "register/" + r.Node.Metadata?.Name,
             NodeHeartbeat h => "heartbeat/" + h.NodeName,
+            NodeMetricsReported m => "metrics/" + m.NodeName,
             PodStatusReported s => "status/" + s.Uid,
             _ => null,
         };
@@ -58,6 +59,7 @@ internal sealed class PendingNodeMessages(int maxEntries = PendingNodeMessages.M
     {
         RegisterNode => "register",
         NodeHeartbeat => "heartbeat",
+        NodeMetricsReported => "metrics",
         PodStatusReported => "pod_status",
         NodeEventReported => "event",
         _ => "other",

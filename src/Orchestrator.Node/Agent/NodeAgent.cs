@@ -28,6 +28,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly ImagePuller _images;
     private readonly GatewayTokenSource _tokenSource = new();
     private readonly PodTokens _tokens;
+    private readonly Stats.NodeResourceUsage? _usage;
+    private IDisposable? _usageSubscription;
     private long _configGeneration = -1;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -64,12 +66,15 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// the certificate the master answers is installed into it (null in tests without a kubelet endpoint).</param>
     /// <param name="configs">The node's view of the ConfigMaps and Secrets its pods reference (what <see cref="PodConfigChanged"/>
     /// brings), read by the pods' supervisors.</param>
+    /// <param name="usage">The node's resource usage, reported to the master on every new round (null: none, as in unit tests).</param>
     public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null,
-        ConfigDirectory? configs = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory()));
+        ConfigDirectory? configs = null, Stats.NodeResourceUsage? usage = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage));
 
-    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs)
+    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs,
+        Stats.NodeResourceUsage? usage = null)
     {
+        _usage = usage;
         _configs = configs;
         _images = new ImagePuller(runtime, settings.Pods.ImagePulls);
         _tokens = new PodTokens(_tokenSource);
@@ -95,6 +100,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<NodeEventReported>(ToMaster);
         Receive<PodTokenNeeded>(RequestToken);
         Receive<ServiceAccountTokenIssued>(_tokenSource.Complete);
+        Receive<NodeMetricsReported>(ToMaster); // best effort: the next round replaces a lost one
         Receive<AgentTick>(t => t == AgentTick.Sweep, _ => StartSweep());
         Receive<ContainersListed>(OnContainersListed);
         Receive<OrphansRemoved>(_ => { });
@@ -113,12 +119,18 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer(AgentTick.Heartbeat.Name, AgentTick.Heartbeat, _settings.HeartbeatInterval);
+        var self = Self;
+        _usageSubscription = _usage?.Subscribe(snapshot =>
+        {
+            if (snapshot.Report() is { } report) self.Tell(report);
+        });
         Timers.StartPeriodicTimer(AgentTick.Sweep.Name, AgentTick.Sweep, _settings.OrphanSweepInterval);
         ProbeRuntime();
     }
 
     protected override void PostStop()
     {
+        _usageSubscription?.Dispose();
         if (_settings.UseCluster) Cluster.Get(Context.System).Unsubscribe(Self);
     }
 

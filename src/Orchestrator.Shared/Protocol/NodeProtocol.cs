@@ -77,6 +77,19 @@ public sealed record ServiceAccountTokenIssued(string RequestId, string? Token, 
     public override string ToString() =>
         $"ServiceAccountTokenIssued {{ RequestId = {RequestId}, Token = {(Token is null ? "none" : "(hidden)")}, ExpirationTimestamp = {ExpirationTimestamp:O}, Error = {Error} }}";
 }
+/// <summary>Node → master, every few seconds: what the node's pods and the node itself use (the kubelet's summary, as
+/// metrics-server scrapes it). CPU is a rate over the window between two samples, memory the working set. The master
+/// keeps the newest report of each node in memory for the metrics API and the HorizontalPodAutoscaler.</summary>
+public sealed record NodeMetricsReported(string NodeName, NodeUsage Node, IReadOnlyList<PodUsage> Pods) : INodeProtocolMessage;
+
+/// <summary>The node's own usage at <paramref name="Timestamp"/> over the <paramref name="WindowSeconds"/> before it.</summary>
+public sealed record NodeUsage(DateTime Timestamp, double WindowSeconds, long CpuNanoCores, long MemoryWorkingSetBytes);
+
+/// <summary>One pod's containers' usage at <paramref name="Timestamp"/> over the <paramref name="WindowSeconds"/> before it.</summary>
+public sealed record PodUsage(string Namespace, string Name, string Uid, DateTime Timestamp, double WindowSeconds,
+    IReadOnlyList<ContainerUsage> Containers);
+
+public sealed record ContainerUsage(string Name, long CpuNanoCores, long MemoryWorkingSetBytes);
 
 /// <summary>Marker for messages that cross the master–node boundary; bound to <see cref="Serialization.ProtocolSerializer"/>.</summary>
 public interface INodeProtocolMessage;

@@ -63,6 +63,9 @@ internal static class BootstrapPolicy
                 "replicationcontrollers/scale"], Read),
             Rule(["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"], Read),
             Rule(["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"], Read)),
+        // not Kubernetes' bootstrap policy but metrics-server's manifest, since this API server serves metrics.k8s.io itself
+        // (labelled for view, which edit and admin aggregate in turn)
+        Role("system:aggregated-metrics-reader", AggregateToView, Rule(["metrics.k8s.io"], ["nodes", "pods"], ["get", "list", "watch"])),
         Role("system:basic-user", null,
             Rule(["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], ["create"]),
             Rule(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"])),

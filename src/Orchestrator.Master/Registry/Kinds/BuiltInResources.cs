@@ -46,5 +46,6 @@ internal static class BuiltInResources
         .. NodeResources.All,
         .. AdmissionRegistrationResources.All,
         .. ApiRegistrationResources.All,
+        .. Metrics.MetricsResources.All,
     ];
 }

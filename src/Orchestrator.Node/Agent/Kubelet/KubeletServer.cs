@@ -18,7 +18,7 @@ internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint);
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> (kubectl exec, WebSocket channel protocol) and
 /// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
-/// WebSocket channel protocol) and <c>/metrics</c>. It listens only on the node's address, over TLS with the serving certificate the
+/// WebSocket channel protocol), <c>/metrics</c>, and the stats <c>/stats/summary</c> and <c>/metrics/resource</c>. It listens only on the node's address, over TLS with the serving certificate the
 /// master issued to this node (<see cref="KubeletIdentity"/>), and serves only clients presenting the master's
 /// kubelet client certificate: before the node's first registration it completes no handshake.
 /// </summary>
@@ -52,6 +52,7 @@ internal static class KubeletServer
     {
         var options = app.Services.GetRequiredService<KubeletEndpointOptions>();
         var runtime = app.Services.GetRequiredService<IContainerRuntime>();
+        var usage = app.Services.GetService<Stats.NodeResourceUsage>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Node.Kubelet");
         app.UseWebSockets();
         app.Use(async (context, next) =>
@@ -84,6 +85,13 @@ internal static class KubeletServer
                     case ["metrics"] when HttpMethods.IsGet(context.Request.Method):
                         // the node's metrics (proxy traffic per endpoint among them), which the master relays as nodes/{name}/proxy/metrics
                         await Diagnostics.NodeMetrics.WriteAsync(context);
+                        break;
+                    case ["stats", "summary"] when HttpMethods.IsGet(context.Request.Method) && usage is not null:
+                        await context.Response.WriteAsJsonAsync(Stats.KubeletStats.Summary(usage.Current));
+                        break;
+                    case ["metrics", "resource"] when HttpMethods.IsGet(context.Request.Method) && usage is not null:
+                        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                        await context.Response.WriteAsync(Stats.KubeletStats.ResourceMetrics(usage.Current));
                         break;
                     default:
                         context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -47,7 +47,6 @@ internal sealed class HorizontalPodAutoscalerStrategy : ModelStrategy<V2Horizont
 
     protected override void Validate(V2HorizontalPodAutoscaler hpa, IAdmissionContext context, List<StoreErrorCause> causes)
     {
-        WorkloadRules.NotActedOnYet("spec.scaleTargetRef", "the horizontal pod autoscaler controller", causes);
         var spec = hpa.Spec!;
         var target = spec.ScaleTargetRef;
         if (string.IsNullOrEmpty(target?.Kind)) causes.Add(FieldErrors.Required("spec.scaleTargetRef.kind"));
@@ -91,6 +90,9 @@ internal sealed class HorizontalPodAutoscalerStrategy : ModelStrategy<V2Horizont
             causes.Add(FieldErrors.Required(sourcePath, $"must populate information for the given metric source"));
             return;
         }
+        if (metric.Type is "Pods" or "Object" or "External")
+            causes.Add(FieldErrors.Forbidden(sourcePath,
+                $"{metric.Type} metrics need a custom or external metrics API, which this cluster does not serve; use Resource or ContainerResource metrics"));
         switch (metric.Type)
         {
             case "Resource":
