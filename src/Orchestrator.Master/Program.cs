@@ -31,7 +31,7 @@ try
 {
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
-        Admissions = [new PodSecurityAdmission(new PodSecurityOptions())],
+        Admissions = [new PodSecurityAdmission(new PodSecurityOptions()), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority()],
     };
 }
 catch (FormatException e)
