@@ -13,7 +13,12 @@ using Orchestrator.Master.Store.Persistence;
 // For each node count: create ReplicaSets totalling --pods replicas, measure pods bound per second and the time
 // until every pod is Running; medians of --runs runs, and the growth from the smallest to the largest node count.
 //   dotnet run -c Release --project bench/scheduling -- [--nodes 100,1000] [--pods 10000] [--replica-sets 10] [--runs 3]
+// Two more workloads: a DaemonSet over every node (time until each node runs its pod), and a Job of --pods short pods
+// (the simulated nodes report them Succeeded at once) with --parallelism, timed until the Job is Complete.
+//   dotnet run -c Release --project bench/scheduling -- --workload daemonset --nodes 1000 --runs 1
+//   dotnet run -c Release --project bench/scheduling -- --workload job --nodes 100 --pods 10000 --parallelism 500 --runs 1
 var options = Args.Parse(args);
+if (options.Workload != "replicaset") return await Workloads.RunAsync(options);
 Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.ReplicaSets} ReplicaSets, nodes {string.Join(", ", options.Nodes)}, " +
                   $"{options.Runs} run(s) each, {Environment.ProcessorCount} cores");
 
@@ -45,7 +50,8 @@ static double Median(IEnumerable<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
-internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets, int Runs, int TimeoutSeconds)
+internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets, int Runs, int TimeoutSeconds, string Workload = "replicaset",
+    int Parallelism = 500)
 {
     public static Args Parse(string[] args)
     {
@@ -55,7 +61,9 @@ internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets,
             int.Parse(Get("pods") ?? "10000"),
             int.Parse(Get("replica-sets") ?? "10"),
             int.Parse(Get("runs") ?? "3"),
-            int.Parse(Get("timeout") ?? "120"));
+            int.Parse(Get("timeout") ?? "120"),
+            Get("workload") ?? "replicaset",
+            int.Parse(Get("parallelism") ?? "500"));
     }
 }
 
@@ -67,6 +75,19 @@ internal static class Simulation
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
 
         """;
+
+    /// <summary>A running control plane with <paramref name="nodes"/> simulated nodes registered; dispose to stop it.</summary>
+    public static async Task<(ActorSystem System, IActorRef Store)> StartAsync(int nodes)
+    {
+        var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
+        var catalog = RegistryHosting.BuiltInCatalog();
+        var store = system.ActorOf(ObjectStore.Props(catalog), ObjectStore.ActorName);
+        var gateway = ControlPlaneHosting.Start(system, store, ControlPlaneOptions.Default, catalog);
+        for (var i = 0; i < nodes; i++) system.ActorOf(SimulatedNode.Props(gateway, $"node-{i:D4}"));
+        await WaitForAsync(async () => ((ObjectsListed)await store.Ask<object>(new ListObjects("nodes", null))).Items.Count == nodes,
+            TimeSpan.FromSeconds(120), "nodes registered");
+        return (system, store);
+    }
 
     public static async Task<(double BindRate, double Bound, double Running)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout)
     {
@@ -106,7 +127,7 @@ internal static class Simulation
         }
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())

@@ -6,7 +6,8 @@ namespace Orchestrator.Bench.Scheduling;
 
 /// <summary>
 /// A kwok-like node behind the real node protocol: registers with the NodeGateway, heartbeats, and reports every
-/// pod it is given as Running and Ready at once (no containers). Its capacity is large enough that CPU, memory and
+/// pod it is given as Running and Ready at once (no containers) — or, for a pod that does not restart (a Job's), as
+/// Succeeded at once, a short pod that exits 0. Its capacity is large enough that CPU, memory and
 /// pod count never limit the benchmark; the scheduler still evaluates them.
 /// </summary>
 public sealed class SimulatedNode : ReceiveActor, IWithTimers
@@ -39,11 +40,25 @@ public sealed class SimulatedNode : ReceiveActor, IWithTimers
             {
                 if (!_reported.Add(pod.Metadata.Uid)) continue;
                 var now = DateTime.UtcNow;
+                var exits = pod.Spec?.RestartPolicy is "Never" or "OnFailure";
                 gateway.Tell(new PodStatusReported(name, pod.Metadata.NamespaceProperty, pod.Metadata.Name, pod.Metadata.Uid,
                     new V1PodStatus
                     {
-                        Phase = "Running", PodIP = "10.0.0.1", HostIP = "127.0.0.1", StartTime = now,
-                        Conditions = [new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = now }],
+                        Phase = exits ? "Succeeded" : "Running", PodIP = "10.0.0.1", HostIP = "127.0.0.1", StartTime = now,
+                        Conditions = [new V1PodCondition { Type = "Ready", Status = exits ? "False" : "True", LastTransitionTime = now }],
+                        ContainerStatuses = exits
+                            ?
+                            [
+                                new V1ContainerStatus
+                                {
+                                    Name = pod.Spec!.Containers[0].Name, Image = pod.Spec.Containers[0].Image, ImageID = "", Ready = false, RestartCount = 0,
+                                    State = new V1ContainerState
+                                    {
+                                        Terminated = new V1ContainerStateTerminated { ExitCode = 0, Reason = "Completed", StartedAt = now, FinishedAt = now },
+                                    },
+                                },
+                            ]
+                            : null,
                     }));
             }
         });

@@ -35,10 +35,10 @@ try
 {
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
-        // kube-apiserver's order: LimitRanger, ServiceAccount, PodSecurity, PersistentVolumeClaimResize, and ResourceQuota
-        // last (it charges what the others admit).
-        Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new PodSecurityAdmission(new PodSecurityOptions()),
-            new PersistentVolumeClaimResize(), new ResourceQuotaAdmission(catalog)],
+        // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, PodSecurity, PersistentVolumeClaimResize, and
+        // ResourceQuota last (it charges what the others admit).
+        Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
+            new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize(), new ResourceQuotaAdmission(catalog)],
     };
 }
 catch (FormatException e)

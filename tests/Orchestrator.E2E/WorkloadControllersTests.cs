@@ -9,7 +9,7 @@ namespace Orchestrator.E2E;
 /// (<c>kubectl create job</c>, <c>kubectl wait --for=condition=complete</c>, <c>kubectl logs job/x</c>) and an Indexed one
 /// runs each index once; a CronJob fires within 90 s and <c>kubectl create job --from=cronjob/x</c> works; a DaemonSet
 /// puts one pod on the node and rolls out and back (<c>kubectl rollout status|history|undo</c>); a StatefulSet of 2 creates
-/// its ordinal pods in order; a PodDisruptionBudget makes <c>kubectl drain</c> wait instead of evicting. The image is a busybox; every object has a unique name and is deleted at the end.
+/// its ordinal pods in order, one claim each whose data outlives the pod, and DNS names through its headless Service; a PodDisruptionBudget makes <c>kubectl drain</c> wait instead of evicting. The image is a busybox; every object has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -150,13 +150,21 @@ public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutput
     }
 
     [Fact, Step(4)]
-    public async Task A_stateful_set_of_two_creates_its_ordinal_pods_in_order()
+    public async Task A_stateful_set_of_two_creates_its_ordinal_pods_in_order_with_claims_and_dns_names()
     {
         await EnsureImage();
         var sts = Name("web");
         try
         {
             await Apply($$"""
+                apiVersion: v1
+                kind: Service
+                metadata: { name: {{sts}} }
+                spec:
+                  clusterIP: None
+                  selector: { app: {{sts}} }
+                  ports: [{ port: 80 }]
+                ---
                 apiVersion: apps/v1
                 kind: StatefulSet
                 metadata: { name: {{sts}} }
@@ -172,6 +180,12 @@ public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutput
                       - name: web
                         image: {{Image}}
                         command: ["sh", "-c", "sleep 3600"]
+                        volumeMounts: [{ name: data, mountPath: /data }]
+                  volumeClaimTemplates:
+                  - metadata: { name: data }
+                    spec:
+                      accessModes: [ReadWriteOnce]
+                      resources: { requests: { storage: 64Mi } }
                 """);
             await Kubectl("rollout", "status", $"statefulset/{sts}", "--timeout=120s");
             var pods = (await PodsOf(sts)).ToDictionary(p => p["metadata"]!["name"]!.GetValue<string>());
@@ -186,10 +200,38 @@ public sealed class WorkloadControllersTests(ClusterFixture cluster, ITestOutput
             Assert.Equal($"{sts}-1", second["spec"]!["hostname"]!.GetValue<string>());
             Assert.Equal($"{sts}-1", (await Kubectl("exec", $"{sts}-1", "--", "hostname")).Trim());
             Assert.Equal("2", await Kubectl("get", "statefulset", sts, "-o", "jsonpath={.status.readyReplicas}"));
+
+            // One claim per pod, bound, labelled with the set's selector.
+            Assert.Equal($"data-{sts}-0 data-{sts}-1",
+                await Kubectl("get", "pvc", "-l", $"app={sts}", "-o", "jsonpath={.items[*].metadata.name}"));
+            Assert.Equal("Bound Bound", await Kubectl("get", "pvc", "-l", $"app={sts}", "-o", "jsonpath={.items[*].status.phase}"));
+
+            // Each pod's DNS name, and the headless Service's name listing both, resolve from the other pod.
+            var secondIp = second["status"]!["podIP"]!.GetValue<string>();
+            var firstIp = first["status"]!["podIP"]!.GetValue<string>();
+            await Eventually(async () =>
+                Assert.Contains(secondIp, await Kubectl("exec", $"{sts}-0", "--", "nslookup", $"{sts}-1.{sts}.default.svc.cluster.local")),
+                $"{sts}-1.{sts} resolves from {sts}-0");
+            var both = await Kubectl("exec", $"{sts}-1", "--", "nslookup", $"{sts}.default.svc.cluster.local");
+            Assert.Contains(firstIp, both);
+            Assert.Contains(secondIp, both);
+
+            // Data in web-1's volume outlives the pod: the replacement mounts the same claim.
+            await Kubectl("exec", $"{sts}-1", "--", "sh", "-c", $"echo kept-{Suffix} > /data/file");
+            var uid = second["metadata"]!["uid"]!.GetValue<string>();
+            await Kubectl("delete", "pod", $"{sts}-1", "--timeout=60s");
+            await Eventually(async () =>
+            {
+                Assert.NotEqual(uid, await Kubectl("get", "pod", $"{sts}-1", "-o", "jsonpath={.metadata.uid}"));
+                Assert.Equal("True", await Kubectl("get", "pod", $"{sts}-1", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"));
+            }, $"{sts}-1 comes back", TimeSpan.FromSeconds(120));
+            Assert.Equal($"kept-{Suffix}", (await Kubectl("exec", $"{sts}-1", "--", "cat", "/data/file")).Trim());
         }
         finally
         {
             await cluster.Kubectl("delete", "statefulset", sts, "--ignore-not-found", "--wait=false");
+            await cluster.Kubectl("delete", "service", sts, "--ignore-not-found", "--wait=false");
+            await cluster.Kubectl("delete", "pvc", "-l", $"app={sts}", "--ignore-not-found", "--wait=false");
         }
     }
 

@@ -18,8 +18,9 @@ namespace Orchestrator.Master.Controllers;
 /// template is a ControllerRevision; RollingUpdate replaces the pods from the highest ordinal down to
 /// partition, one at a time (or maxUnavailable), each after the one before is available again; pods below the partition
 /// keep the current revision; OnDelete leaves replacing to the user. Writes the status (replicas, ready, available,
-/// current/updated counts and revisions) that <c>kubectl rollout status</c> reads. volumeClaimTemplates are refused by
-/// the API (this controller does not create their claims yet).
+/// current/updated counts and revisions) that <c>kubectl rollout status</c> reads. Each volumeClaimTemplate becomes one
+/// claim per ordinal, created before its pod and kept when the pod goes; persistentVolumeClaimRetentionPolicy is kept
+/// in the claims' owner references (<see cref="StatefulClaims"/>), which the garbage collector follows.
 /// </summary>
 internal sealed class StatefulSetController : ControllerActor
 {
@@ -27,15 +28,18 @@ internal sealed class StatefulSetController : ControllerActor
     private const string StatefulSets = "statefulsets";
     private const string Pods = "pods";
     private const string Revisions = "controllerrevisions";
+    private const string Claims = "persistentvolumeclaims";
 
     private readonly ControllerExpectations _expectations = new();
     private readonly EventRecorder _events;
 
     private sealed record CreateTag(ResourceKey Owner, V1StatefulSet Object, string PodName);
 
+    private sealed record ClaimTag(V1StatefulSet Object, string ClaimName, string PodName, string Verb);
+
     private sealed record DeleteTag(ResourceKey Owner, V1StatefulSet Object, string PodName, string? PodUid);
 
-    public StatefulSetController(IActorRef store, TimeSpan resync) : base(store, [StatefulSets, Pods, Revisions], resync)
+    public StatefulSetController(IActorRef store, TimeSpan resync) : base(store, [StatefulSets, Pods, Revisions, Claims], resync)
     {
         _events = new EventRecorder(store, Component);
     }
@@ -50,6 +54,14 @@ internal sealed class StatefulSetController : ControllerActor
         if (resource == StatefulSets)
         {
             Enqueue(ObjectCache.KeyOf(resource, (current ?? old)!));
+            return;
+        }
+        if (resource == Claims)
+        {
+            // A claim matters to the set its retention policy made it an owner of; others wait for the resync.
+            var claim = (current ?? old)!;
+            foreach (var r in claim.Metadata.OwnerReferences ?? [])
+                if (r.Kind == "StatefulSet") Enqueue(new ResourceKey(StatefulSets, claim.Metadata.NamespaceProperty, r.Name));
             return;
         }
         var oldPod = old as V1Pod;
@@ -150,6 +162,13 @@ internal sealed class StatefulSetController : ControllerActor
         {
             if (!byOrdinal.TryGetValue(ordinal, out var pod))
             {
+                // Claims first (Kubernetes' createPersistentVolumeClaims); a claim still owned by a former pod of this
+                // ordinal or being deleted is stale: the pod waits until the garbage collector has taken it.
+                if (!CreateClaims(set, ordinal, null))
+                {
+                    if (ordered) blocked = true;
+                    continue;
+                }
                 var current = rolling && ordinal < start + partition;
                 create.Add(StatefulPods.New(set, current ? currentTemplate : set.Spec.Template, current ? currentHash : updateHash, ordinal));
                 if (ordered) blocked = true;
@@ -161,6 +180,8 @@ internal sealed class StatefulSetController : ControllerActor
                 if (ordered) blocked = true;
                 continue;
             }
+            if (pod.Status?.Phase == "Pending" && pod.Metadata.DeletionTimestamp is null) CreateClaims(set, ordinal, pod);
+            if (pod.Metadata.DeletionTimestamp is null) RetainClaims(set, pod, scaledDown: false);
             if (ordered && (pod.Metadata.DeletionTimestamp is not null || !StatefulPods.IsRunningAndAvailable(pod, minReady, now)))
                 blocked = true; // wait for this one before the next
         }
@@ -198,12 +219,55 @@ internal sealed class StatefulSetController : ControllerActor
             }
         }
 
+        // Before a scaled-down pod goes, its claims learn whether to go with it (whenScaled).
+        foreach (var pod in delete.Where(p => StatefulPods.Ordinal(set, p) is var o && (o < start || o >= end)))
+            RetainClaims(set, pod, scaledDown: true);
+
         if (create.Count > 0) _expectations.ExpectCreations(key, create.Count);
         if (delete.Count > 0) _expectations.ExpectDeletions(key, delete.Select(p => p.Metadata.Uid).Where(u => u is not null)!);
         foreach (var pod in create) Send(new CreateObject(Pods, pod), new CreateTag(key, set, pod.Metadata.Name));
         foreach (var pod in delete)
             Send(new DeleteObject(ObjectCache.KeyOf(Pods, pod), PreconditionUid: pod.Metadata.Uid, GracePeriodSeconds: null), // graceful: at most one pod per name
                 new DeleteTag(key, set, pod.Metadata.Name, pod.Metadata.Uid));
+    }
+
+    /// <summary>Creates the claims of <paramref name="ordinal"/> that do not exist yet; false when one of them is stale
+    /// (being deleted, or owned by a pod other than <paramref name="pod"/>), so the pod must not be created now.</summary>
+    private bool CreateClaims(V1StatefulSet set, int ordinal, V1Pod? pod)
+    {
+        var fresh = true;
+        foreach (var claim in StatefulClaims.For(set, ordinal))
+        {
+            var existing = Cache.Get<V1PersistentVolumeClaim>(Claims, claim.Metadata.NamespaceProperty, claim.Metadata.Name);
+            if (existing is null)
+            {
+                if (set.Spec.PersistentVolumeClaimRetentionPolicy?.WhenDeleted == "Delete")
+                    claim.Metadata.OwnerReferences = [OwnerReferences.NewControllerRef(set)];
+                Send(new CreateObject(Claims, claim), new ClaimTag(set, claim.Metadata.Name, $"{set.Metadata.Name}-{ordinal}", "create"));
+                continue;
+            }
+            if (existing.Metadata.DeletionTimestamp is not null
+                || existing.Metadata.OwnerReferences?.Any(r => r.Kind == "Pod" && r.Uid != pod?.Metadata.Uid) == true)
+                fresh = false;
+        }
+        return fresh;
+    }
+
+    /// <summary>Keeps the owner references of the pod's claims as the retention policy wants them.</summary>
+    private void RetainClaims(V1StatefulSet set, V1Pod pod, bool scaledDown)
+    {
+        var ordinal = StatefulPods.Ordinal(set, pod);
+        foreach (var template in set.Spec.VolumeClaimTemplates ?? [])
+        {
+            var name = StatefulClaims.Name(set, template.Metadata.Name, ordinal);
+            if (Cache.Get<V1PersistentVolumeClaim>(Claims, set.Metadata.NamespaceProperty, name) is not { } claim
+                || claim.Metadata.DeletionTimestamp is not null
+                || StatefulClaims.OwnersFor(claim, set, pod, scaledDown) is not { } owners)
+                continue;
+            var updated = KubeObjects.Clone(claim);
+            updated.Metadata.OwnerReferences = owners;
+            Send(new UpdateObject(Claims, updated), new ClaimTag(set, name, pod.Metadata.Name, "update"));
+        }
     }
 
     private static int MaxUnavailable(V1StatefulSet set)
@@ -226,6 +290,16 @@ internal sealed class StatefulSetController : ControllerActor
                 _events.Record(c.Object, EventRecorder.Warning, "FailedCreate",
                     $"create Pod {c.PodName} in StatefulSet {c.Object.Metadata.Name} failed error: {reply.Failed!.Error.Message}", Self);
                 RequeueAfter(c.Owner, TimeSpan.FromSeconds(1));
+                break;
+            case ClaimTag c when reply.Succeeded:
+                _events.Record(c.Object, EventRecorder.Normal, c.Verb == "create" ? "SuccessfulCreate" : "SuccessfulUpdate",
+                    $"{c.Verb} Claim {c.ClaimName} Pod {c.PodName} in StatefulSet {c.Object.Metadata.Name} success", Self);
+                break;
+            case ClaimTag c when reply.Failed!.Error.Code is 409:
+                break; // already there, or changed meanwhile: the next reconcile reads it again
+            case ClaimTag c:
+                _events.Record(c.Object, EventRecorder.Warning, c.Verb == "create" ? "FailedCreate" : "FailedUpdate",
+                    $"{c.Verb} Claim {c.ClaimName} for Pod {c.PodName} in StatefulSet {c.Object.Metadata.Name} failed error: {reply.Failed.Error.Message}", Self);
                 break;
             case DeleteTag d when reply.Succeeded:
                 _events.Record(d.Object, EventRecorder.Normal, "SuccessfulDelete", $"delete Pod {d.PodName} in StatefulSet {d.Object.Metadata.Name} successful", Self);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
@@ -16,8 +17,11 @@ namespace Orchestrator.Master.Scheduling;
 /// change, pods go away, or on resync. Pods it has bound but not yet seen back are "assumed" on their node so two
 /// pods never take the same host port. A pod whose WaitForFirstConsumer claims are unbound is not bound yet: the chosen
 /// node goes on those claims (<see cref="VolumeFacts.SelectedNode"/>, for the provisioner or the binder), and the pod
-/// is bound when they are (their volumes then admit only that node). Writes only spec.nodeName, the PodScheduled
-/// condition and the selected-node annotation of claims.
+/// is bound when they are (their volumes then admit only that node). A pod that fits nowhere preempts lower-priority
+/// pods (<see cref="DefaultPreemption"/>): its status names the node (nominatedNodeName, where room is held for it
+/// against pods of lower priority), and the victims get the DisruptionTarget condition and are deleted gracefully.
+/// Writes only spec.nodeName, the PodScheduled and DisruptionTarget conditions, nominatedNodeName, the selected-node
+/// annotation of claims, and preempted pods' deletion.
 /// </summary>
 internal sealed class Scheduler : ControllerActor
 {
@@ -27,6 +31,8 @@ internal sealed class Scheduler : ControllerActor
     private const string Claims = "persistentvolumeclaims";
     private const string Volumes = "persistentvolumes";
     private const string Classes = "storageclasses";
+    private const string Namespaces = "namespaces";
+    private const string Budgets = "poddisruptionbudgets";
     private static readonly TimeSpan RepeatedFailureEvent = TimeSpan.FromSeconds(60);
 
     private readonly SchedulingAlgorithm _algorithm;
@@ -35,6 +41,8 @@ internal sealed class Scheduler : ControllerActor
     private readonly Dictionary<ResourceKey, (string Message, DateTime At)> _unschedulable = new();
     private readonly HashSet<string> _conditionsInFlight = new(); // pod uids
     private readonly SchedulerCache _nodes = new();
+    private readonly Dictionary<string, V1Pod> _nominated = new(); // pending pods with a nominated node, by uid
+    private readonly DefaultPreemption _preemption;
 
     private sealed record BindTag(ResourceKey Key, V1Pod Pod, string Node);
 
@@ -42,14 +50,17 @@ internal sealed class Scheduler : ControllerActor
 
     private sealed record SelectNodeTag(ResourceKey Key);
 
+    private sealed record PreemptTag(V1Pod Victim);
+
     private readonly VolumeBindingFilter _volumeBinding;
 
     public Scheduler(IActorRef store, TimeSpan resync, SchedulingAlgorithm? algorithm = null)
-        : base(store, [Pods, Nodes, Claims, Volumes, Classes], resync)
+        : base(store, [Pods, Nodes, Claims, Volumes, Classes, Namespaces, Budgets], resync)
     {
         _volumeBinding = new VolumeBindingFilter(new CachedVolumes(Cache));
-        _algorithm = algorithm ?? SchedulingAlgorithm.Standard(new CachedVolumes(Cache));
+        _algorithm = algorithm ?? SchedulingAlgorithm.Standard(new CachedVolumes(Cache), new CachedNamespaces(Cache));
         _events = new EventRecorder(store, SchedulerName);
+        _preemption = new DefaultPreemption(_algorithm);
     }
 
     public static Props Props(IActorRef store, TimeSpan resync) => Akka.Actor.Props.Create(() => new Scheduler(store, resync, null));
@@ -61,11 +72,18 @@ internal sealed class Scheduler : ControllerActor
 
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
     {
+        if (resource == Budgets) return; // read when a pod preempts
         if (resource is Claims or Volumes or Classes)
         {
             // a claim bound or made, a volume freed: the pods that wait for claims decide again
             foreach (var waiting in Cache.List<V1Pod>(Pods).Where(p => !PodFacts.IsScheduled(p) && VolumeFacts.Claims(p).Any()))
                 Enqueue(ObjectCache.KeyOf(Pods, waiting));
+            return;
+        }
+        if (resource == Namespaces)
+        {
+            if (!KubeObjects.SameJson((old as V1Namespace)?.Metadata.Labels, (current as V1Namespace)?.Metadata.Labels))
+                RetryUnschedulable(); // namespaceSelectors of affinity terms may read differently
             return;
         }
         if (resource == Nodes)
@@ -81,6 +99,8 @@ internal sealed class Scheduler : ControllerActor
         var before = old as V1Pod;
         if (pod is not null && PodFacts.IsScheduled(pod)) _assumed.Remove(pod.Metadata.Uid);
         Count(pod, before);
+        if (pod is not null && !PodFacts.IsScheduled(pod) && pod.Status?.NominatedNodeName is { Length: > 0 }) _nominated[pod.Metadata.Uid] = pod;
+        else _nominated.Remove((pod ?? before)!.Metadata.Uid);
         if (pod is null && before is not null)
         {
             _assumed.Remove(before.Metadata.Uid);
@@ -147,7 +167,8 @@ internal sealed class Scheduler : ControllerActor
         if (_assumed.ContainsKey(pod.Metadata.Uid)) return; // our binding is in flight
 
         var started = Diagnostics.MasterMetrics.SchedulingStarted();
-        var result = _algorithm.Schedule(pod, _nodes.NodeInfos());
+        var nodes = WithNominated(pod, _nodes.NodeInfos());
+        var result = _algorithm.Schedule(pod, nodes);
         Diagnostics.MasterMetrics.SchedulingAttempt(result.Scheduled, started);
         if (result.Scheduled && _volumeBinding.UnboundClaims(pod) is { Count: > 0 } unbound)
         {
@@ -165,7 +186,53 @@ internal sealed class Scheduler : ControllerActor
             Send(new UpdateObject(Pods, bound), new BindTag(key, pod, result.NodeName!));
             return;
         }
-        Unschedulable(key, pod, result.FailureMessage!);
+        var preemption = _preemption.Preempt(pod, nodes, Cache.List<V1PodDisruptionBudget>(Budgets).ToList());
+        if (preemption.NodeName is not null) Preempt(pod, preemption);
+        Unschedulable(key, pod, preemption.FailureMessage is { } why ? $"{result.FailureMessage} preemption: {why}" : result.FailureMessage!,
+            preemption.NodeName);
+    }
+
+    /// <summary>Room for pods nominated to a node (after they preempted) is held against pods of no higher priority
+    /// (Kubernetes' filtering with nominated pods).</summary>
+    private IReadOnlyList<NodeInfo> WithNominated(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    {
+        if (_nominated.Count == 0) return nodes;
+        var priority = DefaultPreemption.PriorityOf(pod);
+        var held = _nominated.Values
+            .Where(n => n.Metadata.Uid != pod.Metadata.Uid && DefaultPreemption.PriorityOf(n) >= priority)
+            .GroupBy(n => n.Status.NominatedNodeName)
+            .ToDictionary(g => g.Key, g => g.ToList());
+        if (held.Count == 0) return nodes;
+        return nodes.Select(n => held.TryGetValue(n.Name, out var extra) ? new NodeInfo(n.Node, n.Pods.Concat(extra).ToList()) : n).ToList();
+    }
+
+    /// <summary>Kubernetes' prepareCandidate: each victim gets the DisruptionTarget condition and is deleted with its grace
+    /// period; lower-priority pods nominated to the node lose the nomination.</summary>
+    private void Preempt(V1Pod pod, PreemptionResult preemption)
+    {
+        var now = Truncate(DateTime.UtcNow);
+        foreach (var victim in preemption.Victims)
+        {
+            var marked = KubeObjects.Clone(victim);
+            marked.Status ??= new V1PodStatus();
+            marked.Status.Conditions = (marked.Status.Conditions ?? []).Where(c => c.Type != "DisruptionTarget").Append(new V1PodCondition
+            {
+                Type = "DisruptionTarget", Status = "True", Reason = "PreemptionByScheduler",
+                Message = $"{SchedulerName}: preempting to accommodate a higher priority pod", LastTransitionTime = now,
+            }).ToList();
+            marked.Metadata.ResourceVersion = null;
+            SendAndForget(new UpdateObject(Pods, marked, "status"));
+            Send(new DeleteObject(ObjectCache.KeyOf(Pods, victim), PreconditionUid: victim.Metadata.Uid, GracePeriodSeconds: null), new PreemptTag(victim));
+            _events.Record(victim, EventRecorder.Normal, "Preempted", $"Preempted by pod {pod.Metadata.Uid} on node {preemption.NodeName}", Self);
+        }
+        foreach (var other in _nominated.Values.Where(n => n.Status.NominatedNodeName == preemption.NodeName
+                                                           && DefaultPreemption.PriorityOf(n) < DefaultPreemption.PriorityOf(pod)).ToList())
+        {
+            var cleared = KubeObjects.Clone(other);
+            cleared.Status.NominatedNodeName = null;
+            cleared.Metadata.ResourceVersion = null;
+            SendAndForget(new UpdateObject(Pods, cleared, "status"));
+        }
     }
 
     /// <summary>The node goes on the pod's unbound claims; the pod is bound once they are (a claim change wakes it).</summary>
@@ -180,7 +247,7 @@ internal sealed class Scheduler : ControllerActor
         }
     }
 
-    private void Unschedulable(ResourceKey key, V1Pod pod, string message)
+    private void Unschedulable(ResourceKey key, V1Pod pod, string message, string? nominatedNode = null)
     {
         var now = DateTime.UtcNow;
         var repeat = _unschedulable.TryGetValue(key, out var last) && last.Message == message && now - last.At < RepeatedFailureEvent;
@@ -190,22 +257,24 @@ internal sealed class Scheduler : ControllerActor
             _events.Record(pod, EventRecorder.Warning, "FailedScheduling", message, Self);
         }
         var condition = PodFacts.Condition(pod, "PodScheduled");
-        if ((condition is { Status: "False", Reason: "Unschedulable" } && condition.Message == message) ||
+        var nomination = nominatedNode ?? pod.Status?.NominatedNodeName;
+        if ((condition is { Status: "False", Reason: "Unschedulable" } && condition.Message == message && nomination == pod.Status?.NominatedNodeName) ||
             _conditionsInFlight.Contains(pod.Metadata.Uid)) return;
         WriteCondition(key, pod, new V1PodCondition
         {
             Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = message,
             LastTransitionTime = condition?.Status == "False" ? condition.LastTransitionTime : Truncate(now),
-        });
+        }, nomination);
     }
 
     private void MarkScheduled(ResourceKey key, V1Pod pod) =>
         WriteCondition(key, pod, new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = Truncate(DateTime.UtcNow) });
 
-    private void WriteCondition(ResourceKey key, V1Pod pod, V1PodCondition condition)
+    private void WriteCondition(ResourceKey key, V1Pod pod, V1PodCondition condition, string? nominatedNode = null)
     {
         var updated = KubeObjects.Clone(pod);
         updated.Status ??= new V1PodStatus();
+        if (nominatedNode is not null) updated.Status.NominatedNodeName = nominatedNode;
         updated.Status.Phase ??= "Pending";
         updated.Status.Conditions = (updated.Status.Conditions ?? []).Where(c => c.Type != "PodScheduled").Prepend(condition).ToList();
         _conditionsInFlight.Add(pod.Metadata.Uid);
@@ -230,6 +299,9 @@ internal sealed class Scheduler : ControllerActor
                     _nodes.RemovePod(b.Pod.Metadata.Uid);
                 RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
                 break;
+            case PreemptTag p when !reply.Succeeded:
+                Log.Warning("preempting {0}/{1} failed: {2}", p.Victim.Metadata.NamespaceProperty, p.Victim.Metadata.Name, reply.Failed!.Error.Message);
+                break;
             case SelectNodeTag s:
                 if (!reply.Succeeded) RequeueAfter(s.Key, TimeSpan.FromSeconds(1));
                 break;
@@ -243,3 +315,4 @@ internal sealed class Scheduler : ControllerActor
         }
     }
 }
+

@@ -23,14 +23,30 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
     public static SchedulingAlgorithm Default { get; } = Standard(NoVolumes.Instance);
 
     /// <summary>Kubernetes' default plugin order, with our scorers, reading claims and volumes from <paramref name="volumes"/>.</summary>
-    public static SchedulingAlgorithm Standard(IVolumeLookup volumes) => new(
+    public static SchedulingAlgorithm Standard(IVolumeLookup volumes, INamespaceLabels? namespaces = null) => new(
         [
             new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter(),
-            new VolumeBindingFilter(volumes),
+            new VolumeBindingFilter(volumes), new PodTopologySpreadFilter(), new InterPodAffinityFilter(namespaces ?? NoNamespaceLabels.Instance),
         ],
-        [new LeastAllocatedScorer(), new FewestPodsScorer(), new OwnerSpreadScorer()]);
+        [
+            new LeastAllocatedScorer(), new FewestPodsScorer(), new OwnerSpreadScorer(), new PodTopologySpreadScorer(),
+            new InterPodAffinityScorer(namespaces ?? NoNamespaceLabels.Instance),
+        ]);
 
     public IReadOnlyList<ISchedulingFilter> Filters => filters;
+
+    /// <summary>Whether the pod passes every filter on <paramref name="node"/>, the cluster being <paramref name="nodes"/>
+    /// (for preemption, which asks with some pods taken away).</summary>
+    public bool Fits(V1Pod pod, NodeInfo node, IReadOnlyList<NodeInfo> nodes) => FirstFailure(pod, node, nodes) is null;
+
+    /// <summary>The first filter the pod fails on <paramref name="node"/> and its reason, or null when it fits.</summary>
+    public (string Filter, string Reason)? FirstFailure(V1Pod pod, NodeInfo node, IReadOnlyList<NodeInfo> nodes)
+    {
+        foreach (var filter in filters)
+            if ((filter is IClusterWideFilter c ? c.Prepare(pod, nodes) : filter).Filter(pod, node) is { } reason)
+                return (filter.Name, reason);
+        return null;
+    }
 
     public ScheduleResult Schedule(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
@@ -39,11 +55,13 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
             if (preFilter.PreFilter(pod) is { } refused)
                 return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {refused}.");
 
+        // Plugins that count pods across the cluster look at it once for this pod.
+        var podFilters = filters.Select(f => f is IClusterWideFilter c ? c.Prepare(pod, nodes) : f).ToList();
         var feasible = new List<NodeInfo>();
         var reasons = new Dictionary<string, int>();
         foreach (var node in nodes)
         {
-            var reason = filters.Select(f => f.Filter(pod, node)).FirstOrDefault(r => r is not null);
+            var reason = podFilters.Select(f => f.Filter(pod, node)).FirstOrDefault(r => r is not null);
             if (reason is null) feasible.Add(node);
             else reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
         }
@@ -55,7 +73,7 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         }
 
         var totals = new long[feasible.Count];
-        foreach (var scorer in scorers)
+        foreach (var scorer in scorers.Select(s => s is IClusterWideScorer c ? c.Prepare(pod, nodes) : s))
         {
             var scores = scorer.Score(pod, feasible);
             for (var i = 0; i < totals.Length; i++) totals[i] += (long)scorer.Weight * scores[i];

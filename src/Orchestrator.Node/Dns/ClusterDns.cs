@@ -12,7 +12,8 @@ internal sealed record ClusterDnsOptions(IPEndPoint Listen, string ClusterDomain
 /// <summary>
 /// The node's CoreDNS: answers A queries for <c>&lt;svc&gt;.&lt;ns&gt;.svc.&lt;domain&gt;</c> and its shorter forms
 /// (<c>&lt;svc&gt;</c>, <c>&lt;svc&gt;.&lt;ns&gt;</c>, <c>&lt;svc&gt;.&lt;ns&gt;.svc</c> — for clients that query them without
-/// the search path) from the <see cref="ServiceDirectory"/>, and forwards every other question to the upstream
+/// the search path) from the <see cref="ServiceDirectory"/> — a headless service's name lists its ready endpoints, and
+/// <c>&lt;hostname&gt;.&lt;svc&gt;.&lt;ns&gt;.svc.&lt;domain&gt;</c> names one of them (StatefulSet pods) — and forwards every other question to the upstream
 /// servers of the resolv.conf file (re-read on each forward, so edits apply at once). Pods use it as their
 /// nameserver (dnsPolicy ClusterFirst). UDP and TCP on the pod network's gateway address.
 /// </summary>
@@ -99,10 +100,13 @@ internal sealed class ClusterDns : IDisposable
             return new ServiceLookup(single);                                     // <svc> (default namespace)
         else return null;
 
-        // within the zone: <svc>.<ns>.svc exactly; anything else in it is NXDOMAIN
-        return rest.Length == 3 && rest[2] == "svc"
-            ? new ServiceLookup(_directory.Addresses(rest[1], rest[0]))
-            : new ServiceLookup(null);
+        // within the zone: <svc>.<ns>.svc and <endpoint>.<svc>.<ns>.svc; anything else in it is NXDOMAIN
+        return rest switch
+        {
+            [var svc, var ns, "svc"] => new ServiceLookup(_directory.Addresses(ns, svc)),
+            [var endpoint, var svc, var ns, "svc"] => new ServiceLookup(_directory.EndpointAddresses(ns, svc, endpoint)),
+            _ => new ServiceLookup(null),
+        };
     }
 
     private async Task<DnsMessage> ForwardAsync(DnsMessage query, DnsMessage response)

@@ -69,6 +69,25 @@ internal sealed class ServiceDirectory
             .ToList();
     }
 
+    /// <summary>A's for <c>&lt;endpoint&gt;.&lt;service&gt;</c> of a headless service, as CoreDNS names its ready
+    /// endpoints: by the address's hostname (a pod's hostname whose subdomain is the service), else by its IP with
+    /// dashes (10-1-0-5). Null when no such service or endpoint exists.</summary>
+    public IReadOnlyList<IPAddress>? EndpointAddresses(string @namespace, string service, string endpoint)
+    {
+        var snapshot = _snapshot;
+        if (!snapshot.Services.TryGetValue(Key(@namespace, service), out var svc) || svc.Spec?.ClusterIP is not "None") return null;
+        snapshot.Endpoints.TryGetValue(Key(@namespace, service), out var endpoints);
+        var found = (endpoints?.Subsets ?? [])
+            .SelectMany(s => s.Addresses ?? [])
+            .Where(a => string.Equals(a.Hostname is { Length: > 0 } h ? h : a.Ip?.Replace('.', '-').Replace(':', '-'), endpoint,
+                StringComparison.OrdinalIgnoreCase))
+            .Select(a => IPAddress.TryParse(a.Ip, out var ip) ? ip : null)
+            .OfType<IPAddress>()
+            .Distinct()
+            .ToList();
+        return found.Count == 0 ? null : found;
+    }
+
     public bool NamespaceHasServices(string @namespace) =>
         _snapshot.Services.Values.Any(s => (s.Metadata.NamespaceProperty ?? "default") == @namespace);
 

@@ -33,7 +33,7 @@ public sealed class ResourceSchedulerTests(ITestOutputHelper output) : Controlle
         Seed(Requesting("big", "2"));
         Sys.ActorOf(Scheduler.Props(Store, TimeSpan.FromMinutes(5)));
 
-        const string message = "0/1 nodes are available: 1 Insufficient cpu.";
+        const string message = "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
         AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "FailedScheduling" && e.Message == message
             && e.InvolvedObject.Name == "big"));
         Assert.Null(Find<V1Pod>("big")!.Spec.NodeName);

@@ -41,7 +41,8 @@ public sealed class SchedulerTests(ITestOutputHelper output) : ControllerTestKit
         Seed(Pod("waiter", App("web"), ports: HostPort(8001)));
         Sys.ActorOf(Scheduler.Props(Store, Resync));
 
-        const string message = "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.";
+        const string message = "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. " +
+            "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.";
         AwaitAssert(() =>
         {
             var pod = Find<V1Pod>("waiter")!;
@@ -77,7 +78,8 @@ public sealed class SchedulerTests(ITestOutputHelper output) : ControllerTestKit
         Seed(Pod("web-1", App("web")));
         Sys.ActorOf(Scheduler.Props(Store, Resync));
         AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "FailedScheduling"
-            && e.Message == "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }."));
+            && e.Message == "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. " +
+            "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."));
 
         var node = Find<V1Node>("node1")!;
         node.Status.Conditions[0].Status = "True";

@@ -1,6 +1,7 @@
 using System.Net;
 using ARSoft.Tools.Net.Dns;
 using ARSoft.Tools.Net;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Node.Dns;
 using Orchestrator.Node.Services;
@@ -50,8 +51,20 @@ public sealed class ClusterDnsTests : IAsyncLifetime
         _upstream.Start();
         _directory.Publish(new ServicesChanged(1,
             [ServiceDirectoryTests.Service("redis-master", "default", "172.28.128.3", (null, 6379)),
-             ServiceDirectoryTests.Service("api", "shop", "172.28.128.9", (null, 80))],
-            []));
+             ServiceDirectoryTests.Service("api", "shop", "172.28.128.9", (null, 80)),
+             ServiceDirectoryTests.Service("nginx", "default", "None", ("web", 80))],
+            [new V1Endpoints
+            {
+                Metadata = new V1ObjectMeta { Name = "nginx", NamespaceProperty = "default" },
+                Subsets =
+                [
+                    new V1EndpointSubset
+                    {
+                        Addresses = [new V1EndpointAddress { Ip = "10.1.0.5", Hostname = "web-0" }, new V1EndpointAddress { Ip = "10.1.0.6" }],
+                        NotReadyAddresses = [new V1EndpointAddress { Ip = "10.1.0.7", Hostname = "web-2" }],
+                    },
+                ],
+            }]));
         _dns = new ClusterDns(new ClusterDnsOptions(new IPEndPoint(_listen, _port), "cluster.local", _resolvConf, _port),
             _directory, NullLogger<ClusterDns>.Instance);
         Assert.True(await _dns.TryStartAsync());
@@ -89,6 +102,17 @@ public sealed class ClusterDnsTests : IAsyncLifetime
         Assert.Equal(["172.28.128.9"], Addresses(await Ask("api.shop.svc.cluster.local")));
         Assert.Equal(ReturnCode.NxDomain, (await Ask("api.default.svc.cluster.local")).ReturnCode);
         Assert.Equal(0, _upstreamQueries); // names in the cluster zone never leave the node
+    }
+
+    [Fact]
+    public async Task A_headless_service_lists_its_ready_endpoints_and_names_each_by_hostname_or_dashed_ip()
+    {
+        Assert.Equal(["10.1.0.5", "10.1.0.6"], Addresses(await Ask("nginx.default.svc.cluster.local")).Order());
+        Assert.Equal(["10.1.0.5"], Addresses(await Ask("web-0.nginx.default.svc.cluster.local")));
+        Assert.Equal(["10.1.0.6"], Addresses(await Ask("10-1-0-6.nginx.default.svc.cluster.local")));
+        Assert.Equal(ReturnCode.NxDomain, (await Ask("web-2.nginx.default.svc.cluster.local")).ReturnCode); // not ready
+        Assert.Equal(ReturnCode.NxDomain, (await Ask("web-0.redis-master.default.svc.cluster.local")).ReturnCode); // not headless
+        Assert.Equal(0, _upstreamQueries);
     }
 
     [Fact]

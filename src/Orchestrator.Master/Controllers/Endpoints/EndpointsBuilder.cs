@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Controllers.Endpoints;
 /// The Endpoints object of a Service from the pods its selector matches (Kubernetes' endpoints controller):
 /// each pod with an IP becomes an address — ready ones in <c>addresses</c>, others in <c>notReadyAddresses</c> —
 /// under the Service's ports with targetPort resolved against the pod (a named targetPort through the pod's
-/// container ports). Pods that resolve to the same ports share one subset. Output is sorted so equal inputs give
+/// container ports); a pod whose subdomain is the Service's name carries its hostname. Pods that resolve to the same ports share one subset. Output is sorted so equal inputs give
 /// equal objects. Pure.
 /// </summary>
 internal static class EndpointsBuilder
@@ -44,6 +44,9 @@ internal static class EndpointsBuilder
             var address = new V1EndpointAddress
             {
                 Ip = pod.Status!.PodIP,
+                // the pod's DNS name <hostname>.<service> exists only under the Service its subdomain names
+                Hostname = !string.IsNullOrEmpty(pod.Spec?.Hostname) && pod.Spec.Subdomain == service.Metadata.Name
+                           && pod.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty ? pod.Spec.Hostname : null,
                 NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName,
                 TargetRef = new V1ObjectReference
                 {

@@ -63,6 +63,7 @@ internal static class StatefulPods
         var spec = copy.Spec ?? new V1PodSpec();
         spec.Hostname = name;
         if (!string.IsNullOrEmpty(set.Spec.ServiceName)) spec.Subdomain = set.Spec.ServiceName;
+        StatefulClaims.Mount(set, spec, ordinal);
         var labels = copy.Metadata?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
         labels[PodNameLabel] = name;
         labels[PodIndexLabel] = ordinal.ToString();

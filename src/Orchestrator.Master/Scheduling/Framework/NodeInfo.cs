@@ -12,6 +12,7 @@ internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
     private Resources? _allocatable;
     private int? _maxPods;
     private Dictionary<string, int>? _byOwner;
+    private IReadOnlyList<V1Pod>? _withAffinity;
 
     public string Name => Node.Metadata.Name;
 
@@ -34,6 +35,10 @@ internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
         }
         return _byOwner.GetValueOrDefault(ownerUid);
     }
+
+    /// <summary>The node's pods with pod affinity or anti-affinity terms (Kubernetes' PodsWithAffinity), found once.</summary>
+    public IReadOnlyList<V1Pod> PodsWithAffinity =>
+        _withAffinity ??= Pods.Where(p => p.Spec?.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null)).ToList();
 
     /// <summary>The same, counting pods without requests at Kubernetes' non-zero defaults (for scoring).</summary>
     public Resources NonZeroRequested =>

@@ -133,4 +133,72 @@ public sealed class StatefulSetControllerTests(ITestOutputHelper output) : Workl
             Assert.Equal(status.UpdateRevision, status.CurrentRevision);
         });
     }
+
+    private static void WithClaims(V1StatefulSetSpec spec, string whenDeleted = "Retain", string whenScaled = "Retain")
+    {
+        spec.PodManagementPolicy = "Parallel";
+        spec.VolumeClaimTemplates =
+        [
+            new V1PersistentVolumeClaim
+            {
+                Metadata = new V1ObjectMeta { Name = "www", Labels = new Dictionary<string, string> { ["tier"] = "data" } },
+                Spec = new V1PersistentVolumeClaimSpec
+                {
+                    AccessModes = ["ReadWriteOnce"],
+                    Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new("1Gi") } },
+                },
+            },
+        ];
+        spec.PersistentVolumeClaimRetentionPolicy = new V1StatefulSetPersistentVolumeClaimRetentionPolicy { WhenDeleted = whenDeleted, WhenScaled = whenScaled };
+    }
+
+    [Fact]
+    public void Each_pod_gets_its_own_claim_labelled_with_the_selector_and_the_claim_outlives_the_pod()
+    {
+        Seed(StatefulSet("web", 2, s => WithClaims(s)));
+        Sys.ActorOf(StatefulSetController.Props(Store, Resync));
+
+        AwaitAssert(() => Assert.Equal(["web-0", "web-1"], PodNames()));
+        var claims = All<V1PersistentVolumeClaim>().OrderBy(c => c.Metadata.Name).ToList();
+        Assert.Equal(["www-web-0", "www-web-1"], claims.Select(c => c.Metadata.Name));
+        Assert.Equal(new Dictionary<string, string> { ["tier"] = "data", ["app"] = "web" }, new Dictionary<string, string>(claims[0].Metadata.Labels));
+        Assert.Null(claims[0].Metadata.OwnerReferences);
+        var volume = Find<V1Pod>("web-1")!.Spec.Volumes.Single(v => v.Name == "www");
+        Assert.Equal("www-web-1", volume.PersistentVolumeClaim.ClaimName);
+
+        var uid = Find<V1Pod>("web-1")!.Metadata.Uid;
+        Write(new DeleteObject(new ResourceKey("pods", "default", "web-1")));
+        AwaitAssert(() => Assert.NotEqual(uid, Find<V1Pod>("web-1")?.Metadata.Uid ?? uid));
+        Assert.Equal(claims[1].Metadata.Uid, Find<V1PersistentVolumeClaim>("www-web-1")!.Metadata.Uid);
+    }
+
+    [Fact]
+    public void Retention_when_deleted_delete_makes_the_set_the_claims_owner()
+    {
+        var set = Seed(StatefulSet("web", 1, s => WithClaims(s, whenDeleted: "Delete")));
+        Sys.ActorOf(StatefulSetController.Props(Store, Resync));
+        var owner = AwaitAssertReturn(() => Find<V1PersistentVolumeClaim>("www-web-0")!.Metadata.OwnerReferences.Single());
+        Assert.Equal((set.Metadata.Uid, "StatefulSet", true), (owner.Uid, owner.Kind, owner.Controller));
+
+        Modify<V1StatefulSet>("web", s => s.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted = "Retain");
+        AwaitAssert(() => Assert.Empty(Find<V1PersistentVolumeClaim>("www-web-0")!.Metadata.OwnerReferences ?? []));
+    }
+
+    [Fact]
+    public void Retention_when_scaled_delete_hands_a_scaled_down_pods_claim_to_the_pod()
+    {
+        Seed(StatefulSet("web", 2, s => WithClaims(s, whenDeleted: "Delete", whenScaled: "Delete")));
+        Sys.ActorOf(StatefulSetController.Props(Store, Resync));
+        AwaitAssert(() => Assert.Equal(2, All<V1PersistentVolumeClaim>().Count));
+        var pod = Find<V1Pod>("web-1")!;
+
+        Modify<V1StatefulSet>("web", s => s.Spec.Replicas = 1);
+        Writes.FishForMessage<DeleteObject>(d => d.Key.Resource == "pods" && d.Key.Name == "web-1");
+        AwaitAssert(() =>
+        {
+            var owner = Find<V1PersistentVolumeClaim>("www-web-1")!.Metadata.OwnerReferences.Single();
+            Assert.Equal((pod.Metadata.Uid, "Pod"), (owner.Uid, owner.Kind));
+        });
+        Assert.Equal("StatefulSet", Find<V1PersistentVolumeClaim>("www-web-0")!.Metadata.OwnerReferences.Single().Kind);
+    }
 }

@@ -182,7 +182,7 @@ public class WorkloadKindsTests
     }
 
     [Fact]
-    public void StatefulSet_volume_claim_templates_are_refused_while_no_claims_are_served()
+    public void StatefulSet_volume_claim_templates_are_accepted_and_need_a_storage_request()
     {
         var labels = new Dictionary<string, string> { ["app"] = "web" };
         var set = new V1StatefulSet
@@ -206,8 +206,10 @@ public class WorkloadKindsTests
                 ],
             },
         };
+        Assert.Empty(Admit(AppsResources.StatefulSets, set));
+        set.Spec.VolumeClaimTemplates[0].Spec.Resources = null;
         var cause = Assert.Single(Admit(AppsResources.StatefulSets, set));
-        Assert.Equal(("spec.volumeClaimTemplates", "FieldValueForbidden"), (cause.Field, cause.Reason));
+        Assert.Equal(("spec.volumeClaimTemplates[0].spec.resources[storage]", "FieldValueRequired"), (cause.Field, cause.Reason));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// 10, PVC retention Retain/Retain, pod template defaults), the spec rules, and on update only replicas, ordinals,
 /// template, updateStrategy, revisionHistoryLimit, persistentVolumeClaimRetentionPolicy and minReadySeconds may change.
 /// rollingUpdate.maxUnavailable (an alpha field in 1.32, behind MaxUnavailableStatefulSet) is served as if enabled.
-/// volumeClaimTemplates are refused (the controller does not create their claims yet).</summary>
+/// volumeClaimTemplates need a name, access modes and a storage request.</summary>
 internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
 {
     protected override void PrepareForCreate(V1StatefulSet sts) => sts.Status = new V1StatefulSetStatus { Replicas = 0 };
@@ -85,9 +85,6 @@ internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
         if (!string.IsNullOrEmpty(spec.ServiceName))
             foreach (var message in Names.Check(spec.ServiceName, Names.Rule.Dns1123Label))
                 causes.Add(FieldErrors.Invalid("spec.serviceName", spec.ServiceName, message));
-        if (spec.VolumeClaimTemplates is { Count: > 0 })
-            causes.Add(FieldErrors.Forbidden("spec.volumeClaimTemplates",
-                "the StatefulSet controller of this cluster does not create volumeClaimTemplates' claims yet; give the pod template a persistentVolumeClaim volume instead"));
         for (var i = 0; i < (spec.VolumeClaimTemplates?.Count ?? 0); i++)
         {
             var claim = spec.VolumeClaimTemplates![i];

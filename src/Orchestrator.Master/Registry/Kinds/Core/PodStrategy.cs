@@ -35,6 +35,7 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
         PodSpecs.Validate(pod.Spec, "spec", causes);
         AdmitRuntimeClass(pod, context, causes);
         CopyServiceAccountPullSecrets(pod, context);
+        Scheduling.PodPriority.Resolve(pod, context);
     }
 
     /// <summary>The ServiceAccount admission's part for images: a new pod without imagePullSecrets gets those of its
