@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Controllers.Certificates;
+using Orchestrator.Master.Controllers.LoadBalancers;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
@@ -14,6 +15,9 @@ internal sealed record ControlPlaneOptions
     public TimeSpan Resync { get; init; } = TimeSpan.FromSeconds(30);
     public NodeLifecycleSettings NodeLifecycle { get; init; } = NodeLifecycleSettings.Default;
     public NodeGatewaySettings NodeGateway { get; init; } = NodeGatewaySettings.Default;
+
+    /// <summary>The addresses LoadBalancer Services get (--load-balancer-pool).</summary>
+    public LoadBalancerPool LoadBalancerPool { get; init; } = LoadBalancerPool.Parse(LoadBalancerPool.DefaultCidr);
 
     /// <summary>How the client signers sign; null: certificate signing requests are never signed.</summary>
     public CertificateSigningSettings? Signing { get; init; }
@@ -39,6 +43,7 @@ internal sealed record ControlPlaneOptions
                 Seconds("node-monitor-period", d.MonitorPeriod),
                 Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
             NodeGateway = new NodeGatewaySettings(Seconds("node-status-write-interval", NodeGatewaySettings.Default.HeartbeatWriteInterval)),
+            LoadBalancerPool = LoadBalancerPool.TryParse(configuration["load-balancer-pool"] ?? "", out var pool) ? pool! : Default.LoadBalancerPool,
         };
     }
 }
@@ -51,7 +56,7 @@ internal static class ControlPlaneHosting
     /// <paramref name="catalog"/>); returns the NodeGateway.</summary>
     public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog)
     {
-        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing);
+        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, loadBalancerPool: o.LoadBalancerPool);
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway, o.Resync);
     }

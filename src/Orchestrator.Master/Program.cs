@@ -96,7 +96,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     })
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem)
+    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, controlPlane.LoadBalancerPool)
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa }, controlPlane.Resync));
 
