@@ -62,7 +62,12 @@ internal sealed class ServiceProxy
     /// <summary>The route every request matches; the listener middleware reassigns its cluster.</summary>
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
-        new RouteConfig { RouteId = RouteId, ClusterId = YarpConfigFromEndpoints.UnassignedClusterId, Match = new RouteMatch { Path = "/{**catch-all}" } },
+        // the client's Host goes to the pod, as through kube-proxy's L4 path and every ingress controller
+        new RouteConfig
+        {
+            RouteId = RouteId, ClusterId = YarpConfigFromEndpoints.UnassignedClusterId, Match = new RouteMatch { Path = "/{**catch-all}" },
+            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
+        },
     ];
 
     public static IReadOnlyList<ClusterConfig> InitialClusters { get; } =

@@ -88,6 +88,9 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             if (spec.LoadBalancerClass == previous.LoadBalancerClass) spec.LoadBalancerClass = null;
             if (spec.HealthCheckNodePort == previous.HealthCheckNodePort) spec.HealthCheckNodePort = null;
         }
+        if (previous is not null && NeedsHealthCheckNodePort(previous) && !NeedsHealthCheckNodePort(spec)
+            && spec.HealthCheckNodePort == previous.HealthCheckNodePort)
+            spec.HealthCheckNodePort = null; // released with the Local policy
         if (!loadBalancer && spec.AllocateLoadBalancerNodePorts is not null)
             causes.Add(FieldErrors.Forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"));
         if (spec.LoadBalancerClass is { } lbClass)
