@@ -1,5 +1,6 @@
 using System.Net;
 using Orchestrator.Master.Controllers.LoadBalancers;
+using Xunit;
 
 namespace Orchestrator.Master.Tests.Controllers;
 
