@@ -6,7 +6,8 @@
 # Settings (environment): ORCH_STATE_DIR (default ./.state: logs, pid files, master data), ORCH_API_PORT (6443),
 # ORCH_CLUSTER_PORT (4050), ORCH_NODE_ADDRESS (127.0.0.1), ORCH_NODE_NAME (host name), ORCH_CONTEXT (orchestrator),
 # ORCH_BIN_DIR (where the orchctl symlink goes: /usr/local/bin when root; empty: print the PATH line instead),
-# ORCH_REGISTRY (127.0.0.1:5000: where --registry serves).
+# ORCH_REGISTRY (127.0.0.1:5000: where --registry serves), ORCH_INGRESS_HTTP_PORT / ORCH_INGRESS_HTTPS_PORT (80/443 on
+# the node address: the Ingress controller), ORCH_LOAD_BALANCER_POOL (127.0.100.0/24: LoadBalancer Services' addresses).
 # --registry: also run the cluster's image registry (deploy/lib/registry.sh) for `orchctl image push`.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
@@ -93,6 +94,7 @@ step "starting the master ($server)"
 start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
   --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
   --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT" --encryption-provider-config "$encryption_config" \
+  --load-balancer-pool "${ORCH_LOAD_BALANCER_POOL:-127.0.100.0/24}" \
   --audit-policy-file "$audit_policy" --audit-log-path "$ORCH_STATE_DIR/logs/audit.log" \
   --audit-log-maxsize 100 --audit-log-maxbackup 5
 for i in $(seq 1 120); do
@@ -110,7 +112,8 @@ node_started=$(date -u +%s)
 start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
   --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
-  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT" --root-dir "$ORCH_STATE_DIR/node"
+  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT" --root-dir "$ORCH_STATE_DIR/node" \
+  --ingress-http-port "${ORCH_INGRESS_HTTP_PORT:-80}" --ingress-https-port "${ORCH_INGRESS_HTTPS_PORT:-443}"
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
 kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \

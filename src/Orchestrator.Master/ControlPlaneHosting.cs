@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Controllers.Certificates;
+using Orchestrator.Master.Controllers.LoadBalancers;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
@@ -17,6 +18,8 @@ internal sealed record ControlPlaneOptions
 
     /// <summary>How often each HorizontalPodAutoscaler is synced (Kubernetes' --horizontal-pod-autoscaler-sync-period, 15 s).</summary>
     public TimeSpan AutoscalerSyncPeriod { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>The addresses LoadBalancer Services get (--load-balancer-pool).</summary>
+    public LoadBalancerPool LoadBalancerPool { get; init; } = LoadBalancerPool.Parse(LoadBalancerPool.DefaultCidr);
 
     /// <summary>How the client signers sign; null: certificate signing requests are never signed.</summary>
     public CertificateSigningSettings? Signing { get; init; }
@@ -43,6 +46,7 @@ internal sealed record ControlPlaneOptions
                 Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
             NodeGateway = new NodeGatewaySettings(Seconds("node-status-write-interval", NodeGatewaySettings.Default.HeartbeatWriteInterval)),
             AutoscalerSyncPeriod = Seconds("horizontal-pod-autoscaler-sync-period", Default.AutoscalerSyncPeriod),
+            LoadBalancerPool = LoadBalancerPool.TryParse(configuration["load-balancer-pool"] ?? "", out var pool) ? pool! : Default.LoadBalancerPool,
         };
     }
 }
@@ -59,7 +63,7 @@ internal static class ControlPlaneHosting
     {
         usage ??= new ResourceMetrics.ResourceUsageCache();
         ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
-            autoscalerSyncPeriod: o.AutoscalerSyncPeriod);
+            autoscalerSyncPeriod: o.AutoscalerSyncPeriod, loadBalancerPool: o.LoadBalancerPool);
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = usage }, o.Resync);
     }

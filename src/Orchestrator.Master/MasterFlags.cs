@@ -19,6 +19,8 @@ internal static class MasterFlags
             new("cluster-port", "The cluster port the nodes connect to.", "4050", FlagKind.Port),
             new("service-cidr", "The range of Service ClusterIPs (the upper half of the pods' Docker network).", ClusterIpRange.DefaultCidr,
                 Check: ServiceCidrProblem),
+            new("load-balancer-pool", "The addresses LoadBalancer Services get (an IPv4 CIDR); every node's proxy serves them. A loopback range needs no set-up; other addresses must be the machine's own.",
+                Controllers.LoadBalancers.LoadBalancerPool.DefaultCidr, Check: Controllers.LoadBalancers.LoadBalancerPool.Problem),
             new("node-monitor-grace-period", "A node without a heartbeat for this long is NotReady (its conditions Unknown).", "40", FlagKind.Seconds),
             new("node-monitor-period", "How often the node lifecycle controller checks the nodes.", "5", FlagKind.Seconds),
             new("pod-eviction-timeout", "The pods of a node NotReady for this long are deleted, so their controllers recreate them elsewhere.", "300", FlagKind.SecondsOrZero),

@@ -19,6 +19,8 @@ internal static class NodeFlags
             new("cluster-cert", "A copy of the master's <data-dir>/cluster.pfx (required: the cluster's mutual TLS).", null, DefaultText: "none, required"),
             new("kubelet-port", "The kubelet endpoint's port (HTTPS with the certificate the master issues this node at registration; " +
                 "it serves the master's kubelet client certificate only. 0: any free port, published in the Node's status).", "0", FlagKind.Port),
+            new("ingress-http-port", "The port of the Ingress controller (class orchestrator) on --address, HTTP (0: no ingress listener).", "80", FlagKind.Port),
+            new("ingress-https-port", "The Ingress controller's HTTPS port on --address (0: none).", "443", FlagKind.Port),
             new("healthz-port", "The port on 127.0.0.1 of /healthz, /status and /metrics.", "10248", FlagKind.Port),
             new("docker", "The Docker engine's endpoint.", "unix:///var/run/docker.sock"),
             new("network", "The machine's Docker network of pods (shared by every node on the machine).", "orchestrator"),

@@ -16,6 +16,11 @@ namespace Orchestrator.Node;
 /// time the cluster removes this node) while everything else keeps running.</summary>
 internal static class NodeHost
 {
+    /// <summary>Whether an address is one of this machine's (a LoadBalancer address the proxy can bind).</summary>
+    private static bool IsMachineAddress(IPAddress address) =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(address));
+
     public static WebApplication Build(NodeOptions options)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
@@ -29,7 +34,8 @@ internal static class NodeHost
         var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.DnsAddress), options.ClusterDnsPort);
         builder.Services.AddSingleton<ServiceDirectory>();
         builder.Services.AddSingleton<Config.ConfigDirectory>();
-        builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge);
+        builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge,
+            new Proxy.Ingress.IngressSettings(options.IngressHttpPort, options.IngressHttpsPort, options.Name, IsMachineAddress));
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)));
         var identity = new KubeletIdentity(options.Name, options.Address);
         builder.Services.AddSingleton(kubelet);

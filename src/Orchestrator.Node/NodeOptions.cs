@@ -29,7 +29,9 @@ internal sealed record NodeOptions(
     string LogFormat = "text",
     bool SerializeImagePulls = true,
     string? RegistryMirror = null,
-    string RootDir = "/var/lib/orchestrator/node")
+    string RootDir = "/var/lib/orchestrator/node",
+    int IngressHttpPort = 80,
+    int IngressHttpsPort = 443)
 {
     /// <summary>The directory of this node's local-path volumes (one directory per PersistentVolume).</summary>
     public string LocalPathRoot => Path.Combine(RootDir, "volumes");
@@ -52,7 +54,7 @@ internal sealed record NodeOptions(
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
             "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
-            "serialize-image-pulls", "registry-mirror", "root-dir",
+            "serialize-image-pulls", "registry-mirror", "root-dir", "ingress-http-port", "ingress-https-port",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -96,7 +98,9 @@ internal sealed record NodeOptions(
             RegistryMirror: Get("registry-mirror", "") is { Length: > 0 } mirror ? MirrorHost(mirror) : null,
             RootDir: Get("root-dir", "/var/lib/orchestrator/node") is var root && Path.IsPathFullyQualified(root)
                 ? Path.TrimEndingDirectorySeparator(root)
-                : throw new ArgumentException("--root-dir must be an absolute path"));
+                : throw new ArgumentException("--root-dir must be an absolute path"),
+            IngressHttpPort: Port("ingress-http-port", 80),
+            IngressHttpsPort: Port("ingress-https-port", 443));
     }
 
     /// <summary>"https://mirror.example:5000/" → "mirror.example:5000": Docker pulls by host, the scheme is the engine's business.</summary>

@@ -32,8 +32,16 @@ public sealed class ClusterFixture : IAsyncLifetime
         // cluster DNS forwards other names only to the fake upstream some tests run (never a real resolver)
         ["ORCH_RESOLV_CONF"] = ResolvConf,
         ["ORCH_HEALTHZ_PORT"] = "10348", // not the default: a hand-started cluster may hold 10248
+        // nor 80/443 and 127.0.100.0/24, which a hand-started cluster's ingress and load balancers hold
+        ["ORCH_INGRESS_HTTP_PORT"] = IngressHttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ORCH_INGRESS_HTTPS_PORT"] = IngressHttpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ORCH_LOAD_BALANCER_POOL"] = LoadBalancerPool,
         ["ORCH_BIN_DIR"] = Path.Combine(StateDir, "path"), // deploy/up.sh links orchctl here, not in /usr/local/bin
     };
+
+    public const int IngressHttpPort = 10380;
+    public const int IngressHttpsPort = 10743;
+    public const string LoadBalancerPool = "127.0.101.0/24";
 
     /// <summary>Where a test's fake upstream DNS server listens (port 53); the node's resolv.conf names it.</summary>
     public const string FakeUpstreamDns = "127.0.0.77";

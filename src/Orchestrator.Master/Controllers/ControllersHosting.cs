@@ -9,18 +9,21 @@ internal static class ControllersHosting
     /// <summary>Starts the controllers as top-level actors, each finding the store through ActorRegistry key
     /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often
     /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
-    /// CA, is published into every namespace (kube-root-ca.crt) when given.</summary>
+    /// CA, is published into every namespace (kube-root-ca.crt) when given; LoadBalancer Services get addresses of
+    /// <paramref name="loadBalancerPool"/> (default 127.0.100.0/24).</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
         NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
-        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null) =>
+        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
+        LoadBalancers.LoadBalancerPool? loadBalancerPool = null) =>
         builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem, usage,
-            autoscalerSyncPeriod));
+            autoscalerSyncPeriod, loadBalancerPool));
 
     /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed. The
     /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
         IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
-        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null)
+        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
+        LoadBalancers.LoadBalancerPool? loadBalancerPool = null)
     {
         if (rootCaPem is not null) system.ActorOf(RootCaPublisher.Props(store, resync, rootCaPem), "root-ca-cert-publisher");
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
@@ -50,5 +53,8 @@ internal static class ControllersHosting
             "horizontal-pod-autoscaler");
         if (signing is not null) system.ActorOf(CertificateSigningController.Props(store, signing, resync), "csrsigning-controller");
         system.ActorOf(CertificateSigningRequestCleaner.Props(store, resync), "csrcleaner-controller");
+        system.ActorOf(IngressController.Props(store, resync), "ingress-controller");
+        system.ActorOf(LoadBalancerController.Props(store, loadBalancerPool ?? LoadBalancers.LoadBalancerPool.Parse(LoadBalancers.LoadBalancerPool.DefaultCidr), resync),
+            "service-lb-controller");
     }
 }

@@ -63,7 +63,7 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts], resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, IngressFacts.Ingresses, IngressFacts.IngressClasses], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -288,8 +288,13 @@ internal sealed class NodeGateway : ControllerActor
         {
             case Services:
             case EndpointsResource:
+            case IngressFacts.Ingresses:
+            case IngressFacts.IngressClasses:
                 Enqueue(AllServices);
                 break;
+            case Secrets when IngressTlsSecret((current ?? old)!.Metadata):
+                Enqueue(AllServices);
+                goto case ConfigMaps;
             case ConfigMaps:
             case Secrets:
                 // the nodes whose pods use it (a Secret's values go to those nodes only)
@@ -409,9 +414,25 @@ internal sealed class NodeGateway : ControllerActor
         return new PodConfigChanged(nodeName, NextGeneration(), configMaps, secrets, claims, volumes);
     }
 
-    private void SendServices(IActorRef agent) =>
+    private void SendServices(IActorRef agent)
+    {
+        var ingresses = ServedIngresses();
+        // the Secrets of kubernetes.io/tls type those Ingresses name, and no others
+        var secrets = ingresses.SelectMany(i => IngressFacts.TlsSecrets(i).Select(n => (i.Metadata.NamespaceProperty ?? "default", Name: n))).Distinct()
+            .Select(r => Cache.Get<V1Secret>(Secrets, r.Item1, r.Name)).OfType<V1Secret>().Where(s => s.Type == "kubernetes.io/tls").ToList();
         agent.Tell(new ServicesChanged(NextGeneration(), Cache.List<V1Service>(Services).ToList(),
-            Cache.List<V1Endpoints>(EndpointsResource).ToList()));
+            Cache.List<V1Endpoints>(EndpointsResource).ToList(), ingresses, secrets));
+    }
+
+    private List<V1Ingress> ServedIngresses()
+    {
+        var classes = Cache.List<V1IngressClass>(IngressFacts.IngressClasses).ToList();
+        return Cache.List<V1Ingress>(IngressFacts.Ingresses).Where(i => IngressFacts.Served(i, classes)).ToList();
+    }
+
+    private bool IngressTlsSecret(V1ObjectMeta secret) =>
+        ServedIngresses().Any(i => (i.Metadata.NamespaceProperty ?? "default") == (secret.NamespaceProperty ?? "default")
+                                   && IngressFacts.TlsSecrets(i).Contains(secret.Name));
 
     // Grows with every send and across master restarts (it starts from the clock), so nodes can drop stale sets.
     private long NextGeneration() => _generation = Math.Max(_generation + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

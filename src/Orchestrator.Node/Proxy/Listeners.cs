@@ -13,6 +13,7 @@ namespace Orchestrator.Node.Proxy;
 internal sealed class Listeners : ConfigurationProvider, IConfigurationSource
 {
     private IReadOnlySet<IPEndPoint> _current = new HashSet<IPEndPoint>();
+    private IReadOnlySet<IPEndPoint> _https = new HashSet<IPEndPoint>();
 
     public Listeners() => Configuration = new ConfigurationBuilder().Add(this).Build();
 
@@ -24,13 +25,16 @@ internal sealed class Listeners : ConfigurationProvider, IConfigurationSource
     public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
 
     /// <summary>Replaces the listening set; a no-op (no reload) when it is unchanged.</summary>
-    public bool Replace(IEnumerable<IPEndPoint> endPoints)
+    public bool Replace(IEnumerable<IPEndPoint> endPoints, IEnumerable<IPEndPoint>? httpsEndPoints = null)
     {
-        var next = endPoints.ToHashSet();
-        if (next.SetEquals(_current)) return false;
+        var https = (httpsEndPoints ?? []).ToHashSet();
+        var next = endPoints.Concat(https).ToHashSet();
+        if (next.SetEquals(_current) && https.SetEquals(_https)) return false;
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        // HTTPS endpoints take their certificate from Kestrel's HTTPS defaults (the ingress certificate selector)
         foreach (var ep in next)
-            data[$"Endpoints:{Name(ep)}:Url"] = $"http://{ep.Address}:{ep.Port.ToString(CultureInfo.InvariantCulture)}";
+            data[$"Endpoints:{Name(ep)}:Url"] = $"{(https.Contains(ep) ? "https" : "http")}://{ep.Address}:{ep.Port.ToString(CultureInfo.InvariantCulture)}";
+        _https = https;
         Data = data;
         _current = next;
         OnReload();

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Node.Proxy.Ingress;
 using Orchestrator.Shared.Protocol;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
@@ -17,6 +18,9 @@ namespace Orchestrator.Node.Proxy;
 /// not HTTP are forwarded at L4 by the <see cref="TcpForwarder"/> from the same snapshot. ClusterIPs become local
 /// addresses of the pod bridge (<see cref="ClusterIpAddresses"/>) before their listeners open. It reads the node's
 /// Services view (<see cref="Services.ServiceDirectory"/>), which calls <see cref="Apply"/> on every change.
+/// The ingress controller lives here too: requests on the ingress listeners (the node address at
+/// <see cref="IngressSettings"/>' ports) are routed by host and path (<see cref="IngressRoutes"/>) to the backend service
+/// port's cluster; the HTTPS one picks its certificate by SNI (<see cref="IngressCertificates"/>).
 /// </summary>
 internal sealed class ServiceProxy
 {
@@ -32,11 +36,19 @@ internal sealed class ServiceProxy
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
     private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
     private IReadOnlyList<string> _lastSkipped = [];
+    private readonly IngressSettings _ingress;
+    private volatile IngressRoutes _ingressRoutes = IngressRoutes.Empty;
+    private readonly IPEndPoint? _ingressHttp;
+    private readonly IPEndPoint? _ingressHttps;
 
     public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log,
-        ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null)
+        ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null, IngressSettings? ingress = null)
     {
         _nodeAddress = nodeAddress;
+        _ingress = ingress ?? IngressSettings.Disabled;
+        _ingressHttp = _ingress.HttpPort > 0 ? new IPEndPoint(nodeAddress, _ingress.HttpPort) : null;
+        _ingressHttps = _ingress.HttpsPort > 0 ? new IPEndPoint(nodeAddress, _ingress.HttpsPort) : null;
+        Certificates = new IngressCertificates(log);
         _yarp = yarp;
         _listeners = listeners;
         _log = log;
@@ -50,7 +62,12 @@ internal sealed class ServiceProxy
     /// <summary>The route every request matches; the listener middleware reassigns its cluster.</summary>
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
-        new RouteConfig { RouteId = RouteId, ClusterId = YarpConfigFromEndpoints.UnassignedClusterId, Match = new RouteMatch { Path = "/{**catch-all}" } },
+        // the client's Host goes to the pod, as through kube-proxy's L4 path and every ingress controller
+        new RouteConfig
+        {
+            RouteId = RouteId, ClusterId = YarpConfigFromEndpoints.UnassignedClusterId, Match = new RouteMatch { Path = "/{**catch-all}" },
+            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
+        },
     ];
 
     public static IReadOnlyList<ClusterConfig> InitialClusters { get; } =
@@ -58,25 +75,39 @@ internal sealed class ServiceProxy
 
     public IReadOnlyDictionary<IPEndPoint, string> ClusterByListener => _clusterByListener;
 
+    /// <summary>The certificates the ingress HTTPS listener serves (the hosting wires them into Kestrel).</summary>
+    public IngressCertificates Certificates { get; }
+
+    /// <summary>Whether requests on <paramref name="listener"/> are proxied (a service or ingress listener), not the node's own.</summary>
+    public bool IsProxyListener(IPEndPoint listener) =>
+        _clusterByListener.ContainsKey(listener) || listener.Equals(_ingressHttp) || listener.Equals(_ingressHttps);
+
     /// <summary>Replaces the proxy's configuration with the whole, newest set of Services and Endpoints; cheap and
     /// non-blocking (listeners open and close in the background).</summary>
     public void Apply(ServicesChanged services)
     {
-        var plan = YarpConfigFromEndpoints.Build(services, _nodeAddress, _clusterIpAddresses.Enabled);
+        var plan = YarpConfigFromEndpoints.Build(services, _nodeAddress, _clusterIpAddresses.Enabled, _ingress.NodeName, _ingress.IsLocalAddress);
+        var ingressRoutes = IngressRoutes.Build(services.Ingresses ?? [], services.Services);
         lock (_applyLock)
         {
             // a ClusterIP listener can bind only once its address is local; one that could not be added waits
             var local = _clusterIpAddresses.Ensure(plan.ClusterIps);
-            var listeners = plan.Listeners.Where(l => !plan.ClusterIps.Contains(l.EndPoint.Address) || local.Contains(l.EndPoint.Address)).ToList();
-            plan = plan with { Listeners = listeners };
-            _yarp.Update(Routes, plan.Clusters);
+            var listeners = plan.Listeners.Where(l => !plan.ClusterIps.Contains(l.EndPoint.Address) || local.Contains(l.EndPoint.Address))
+                .Where(l => !l.EndPoint.Equals(_ingressHttp) && !l.EndPoint.Equals(_ingressHttps)).ToList();
+            plan = plan with { Listeners = listeners, Skipped = plan.Skipped.Concat(ingressRoutes.Skipped).ToList() };
+            // clusters first, then the routes that name them: a request never picks a cluster YARP does not know
+            _yarp.Update(Routes, plan.Clusters.Concat(TimeoutClusters(ingressRoutes, plan.Clusters)).ToList());
+            Certificates.Update(ingressRoutes, services.TlsSecrets ?? []);
+            _ingressRoutes = ingressRoutes;
             _clusterByListener = plan.Listeners.ToFrozenDictionary(l => l.EndPoint, l => l.ClusterId);
             _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
                 .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
             var before = _listeners.Current;
             // before Kestrel binds: which of the sockets other node processes on this machine bind too
             _sockets.Shared = plan.Listeners.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();
-            if (_listeners.Replace(plan.Listeners.Select(l => l.EndPoint)))
+            var https = _ingressHttps is null ? [] : new[] { _ingressHttps };
+            var http = plan.Listeners.Select(l => l.EndPoint).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
+            if (_listeners.Replace(http, https))
             {
                 foreach (var added in plan.Listeners.Where(l => !before.Contains(l.EndPoint)))
                     _log.LogInformation("Proxy listening on {EndPoint} for {Service} ({Cluster})", added.EndPoint, added.Service, added.ClusterId);
@@ -90,12 +121,34 @@ internal sealed class ServiceProxy
             services.Generation, plan.Listeners.Count, plan.Clusters.Count - 1);
     }
 
+    /// <summary>A copy of the service port's cluster for each proxy-read-timeout an Ingress asks for.</summary>
+    private static IEnumerable<ClusterConfig> TimeoutClusters(IngressRoutes routes, IReadOnlyList<ClusterConfig> clusters)
+    {
+        var byId = clusters.ToDictionary(c => c.ClusterId, StringComparer.Ordinal);
+        return routes.All.Where(r => r.ClusterId is not null && r.Options.ReadTimeout is not null)
+            .Select(r => (Base: r.ClusterId!, Timeout: r.Options.ReadTimeout!.Value)).Distinct()
+            .Where(t => byId.ContainsKey(t.Base))
+            .Select(t => byId[t.Base] with
+            {
+                ClusterId = TimeoutClusterId(t.Base, t.Timeout),
+                HttpRequest = (byId[t.Base].HttpRequest ?? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig()) with { ActivityTimeout = t.Timeout },
+            });
+    }
+
+    private static string TimeoutClusterId(string cluster, TimeSpan timeout) =>
+        $"{cluster}@read-timeout={timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s";
+
     /// <summary>Proxy-pipeline middleware: the socket a request arrived on decides its service port's cluster.</summary>
     public async Task RouteByListenerAsync(HttpContext context, Func<Task> next)
     {
         var local = context.Connection.LocalIpAddress;
         if (local is { IsIPv4MappedToIPv6: true }) local = local.MapToIPv4();
         var lookup = context.RequestServices.GetService(typeof(IProxyStateLookup)) as IProxyStateLookup;
+        if (local is not null && lookup is not null && IsIngress(new IPEndPoint(local, context.Connection.LocalPort), out var https))
+        {
+            await RouteIngressAsync(context, next, lookup, https);
+            return;
+        }
         if (local is null || lookup is null
             || !_clusterByListener.TryGetValue(new IPEndPoint(local, context.Connection.LocalPort), out var clusterId)
             || !lookup.TryGetCluster(clusterId, out var cluster))
@@ -103,6 +156,55 @@ internal sealed class ServiceProxy
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return;
         }
+        context.ReassignProxyRequest(cluster);
+        await next();
+    }
+
+    private bool IsIngress(IPEndPoint listener, out bool https)
+    {
+        https = listener.Equals(_ingressHttps);
+        return https || listener.Equals(_ingressHttp);
+    }
+
+    /// <summary>An ingress request: 404 without a matching rule, 308 to HTTPS when its host has TLS (unless
+    /// ssl-redirect is "false"), 503 for a backend that cannot be served, 413 over proxy-body-size; else the path is
+    /// rewritten as rewrite-target asks and YARP forwards to the service port's cluster (WebSockets included).</summary>
+    private async Task RouteIngressAsync(HttpContext context, Func<Task> next, IProxyStateLookup lookup, bool https)
+    {
+        var request = context.Request;
+        var path = request.Path.HasValue ? request.Path.Value! : "/";
+        var route = _ingressRoutes.Match(request.Host.Host, path);
+        if (route is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsync("default backend - 404\n");
+            return;
+        }
+        if (!https && route.Tls && route.Options.SslRedirect && _ingressHttps is not null)
+        {
+            var port = _ingress.HttpsPort == 443 ? "" : $":{_ingress.HttpsPort}";
+            context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
+            context.Response.Headers.Location = $"https://{request.Host.Host}{port}{request.PathBase}{request.Path}{request.QueryString}";
+            return;
+        }
+        var clusterId = route.ClusterId is null ? null
+            : route.Options.ReadTimeout is { } timeout ? TimeoutClusterId(route.ClusterId, timeout) : route.ClusterId;
+        if (clusterId is null || !lookup.TryGetCluster(clusterId, out var cluster))
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+        if (route.Options.MaxBodySize is { } max)
+        {
+            if (request.ContentLength > max)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return;
+            }
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = max;
+        }
+        if (route.Options.RewriteTarget is not null) request.Path = new PathString(IngressRoutes.Rewrite(route, path));
         context.ReassignProxyRequest(cluster);
         await next();
     }

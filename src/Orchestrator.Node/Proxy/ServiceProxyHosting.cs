@@ -17,7 +17,7 @@ namespace Orchestrator.Node.Proxy;
 internal static class ServiceProxyHosting
 {
     public static WebApplicationBuilder AddServiceProxy(this WebApplicationBuilder builder, IPAddress nodeAddress, IPEndPoint statusEndPoint,
-        string? clusterIpBridge = null)
+        string? clusterIpBridge = null, Ingress.IngressSettings? ingress = null)
     {
         var listeners = new Listeners();
         var sockets = new SharedListenSockets();
@@ -29,7 +29,7 @@ internal static class ServiceProxyHosting
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
-            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets));
+            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets, ingress));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // every listener (the config-loaded service listeners included) first decides HTTP or L4 TCP
@@ -39,6 +39,12 @@ internal static class ServiceProxyHosting
                 var proxy = services.GetRequiredService<ServiceProxy>();
                 var forwarder = new TcpForwarder(proxy.TcpRouteFor, services.GetRequiredService<ILogger<TcpForwarder>>());
                 endpoint.Use(forwarder.Middleware);
+            });
+            // the ingress HTTPS listener (from the Listeners configuration) picks its certificate by SNI
+            kestrel.ConfigureHttpsDefaults(https =>
+            {
+                var certificates = kestrel.ApplicationServices.GetRequiredService<ServiceProxy>().Certificates;
+                https.ServerCertificateSelector = (_, name) => certificates.Select(name);
             });
             // the status endpoint is fixed; service listeners come and go with the Listeners configuration
             kestrel.Listen(statusEndPoint);
@@ -55,7 +61,7 @@ internal static class ServiceProxyHosting
         app.Use(async (context, next) =>
         {
             var local = context.Connection.LocalIpAddress;
-            if (local is not null && proxy.ClusterByListener.ContainsKey(new IPEndPoint(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local, context.Connection.LocalPort)))
+            if (local is not null && proxy.IsProxyListener(new IPEndPoint(local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local, context.Connection.LocalPort)))
             {
                 await next();
                 return;

@@ -37,7 +37,14 @@ internal static class YarpConfigFromEndpoints
     /// <summary>A cluster without destinations: the catch-all route needs one; YARP answers 503 from it.</summary>
     public const string UnassignedClusterId = "unassigned";
 
-    public static ProxyPlan Build(ServicesChanged changed, IPAddress nodeAddress, bool clusterIps = false)
+    /// <summary>The cluster of one service port: "namespace/name:portName" (the number when the port has no name).</summary>
+    public static string ClusterIdOf(string serviceKey, V1ServicePort port) =>
+        $"{serviceKey}:{port.Name ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary><paramref name="nodeName"/> picks the local endpoints of externalTrafficPolicy Local services (null: all);
+    /// <paramref name="isLocalAddress"/> says whether a non-loopback LoadBalancer address is this machine's (else it is skipped).</summary>
+    public static ProxyPlan Build(ServicesChanged changed, IPAddress nodeAddress, bool clusterIps = false, string? nodeName = null,
+        Func<IPAddress, bool>? isLocalAddress = null)
     {
         var tcpRoutes = new Dictionary<string, TcpRoute>(StringComparer.Ordinal);
         var clusterIpSet = new HashSet<IPAddress>();
@@ -61,7 +68,7 @@ internal static class YarpConfigFromEndpoints
                     skipped.Add($"{key} port {port.Port}/{port.Protocol}: only TCP is proxied");
                     continue;
                 }
-                var clusterId = $"{key}:{port.Name ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                var clusterId = ClusterIdOf(key, port);
                 var destinations = Destinations(endpoints, port, single);
                 var mode = ModeOf(port.AppProtocol);
                 clusters.Add(Cluster(clusterId, destinations, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
@@ -74,8 +81,26 @@ internal static class YarpConfigFromEndpoints
                     AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true);
                 }
 
+                // externalTrafficPolicy Local: traffic from outside goes to this node's endpoints only (none: refused)
+                var externalCluster = clusterId;
+                if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null)
+                {
+                    externalCluster = clusterId + "/local";
+                    var local = Destinations(endpoints, port, single, nodeName);
+                    clusters.Add(Cluster(externalCluster, local, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
+                    tcpRoutes[externalCluster] = new TcpRoute(externalCluster, key, mode,
+                        local.Keys.Select(IPEndPoint.Parse).ToList(), service.Spec?.SessionAffinity == "ClientIP");
+                }
                 if (type is "NodePort" or "LoadBalancer" && port.NodePort is > 0)
-                    AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), clusterId, key);
+                    AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), externalCluster, key);
+                if (type == "LoadBalancer")
+                    foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
+                    {
+                        if (!IPAddress.TryParse(ingress.Ip, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork) continue;
+                        if (IPAddress.IsLoopback(ip)) AddListener(new IPEndPoint(ip, port.Port), externalCluster, key, shared: true);
+                        else if (isLocalAddress?.Invoke(ip) == true) AddListener(new IPEndPoint(ip, port.Port), externalCluster, key, shared: true);
+                        else skipped.Add($"{key}: load balancer address {ip} is not an address of this machine; not listening on it");
+                    }
                 foreach (var externalIp in service.Spec?.ExternalIPs ?? [])
                 {
                     if (IPAddress.TryParse(externalIp, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(ip))
@@ -97,7 +122,8 @@ internal static class YarpConfigFromEndpoints
     }
 
     /// <summary>Ready addresses only (notReadyAddresses are excluded), at the endpoint port named like the service port.</summary>
-    internal static Dictionary<string, DestinationConfig> Destinations(V1Endpoints? endpoints, V1ServicePort servicePort, bool singlePort)
+    internal static Dictionary<string, DestinationConfig> Destinations(V1Endpoints? endpoints, V1ServicePort servicePort, bool singlePort,
+        string? onNode = null)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
         foreach (var subset in endpoints?.Subsets ?? [])
@@ -108,6 +134,7 @@ internal static class YarpConfigFromEndpoints
             if (port is null) continue;
             foreach (var address in subset.Addresses ?? [])
             {
+                if (onNode is not null && address.NodeName != onNode) continue;
                 var hostPort = $"{address.Ip}:{port.Port}";
                 destinations[hostPort] = new DestinationConfig { Address = $"http://{hostPort}" };
             }

@@ -54,9 +54,18 @@ public sealed record PodStatusReported(string NodeName, string Namespace, string
     : INodeProtocolMessage;
 
 /// <summary>Master → node: every Service and Endpoints object, whole, for the node's Services view (proxy, DNS, the
-/// pods' service variables).</summary>
-public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1Endpoints> Endpoints)
-    : INodeProtocolMessage;
+/// pods' service variables); the Ingresses of the cluster's own class (<c>orchestrator</c>, the master decides which)
+/// for the proxy's ingress routes, with the TLS Secrets those Ingresses name — those only (null from a master that
+/// sends none).</summary>
+public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1Endpoints> Endpoints,
+    IReadOnlyList<V1Ingress>? Ingresses = null, IReadOnlyList<V1Secret>? TlsSecrets = null)
+    : INodeProtocolMessage
+{
+    /// <summary>Counts only: Secret values never reach a log.</summary>
+    public override string ToString() =>
+        $"ServicesChanged {{ Generation = {Generation}, Services = {Services.Count}, Endpoints = {Endpoints.Count}, " +
+        $"Ingresses = {Ingresses?.Count ?? 0}, TlsSecrets = {TlsSecrets?.Count ?? 0} }}";
+}
 
 /// <summary>Node → master: an Event to record (image pull failures, container restarts, …).</summary>
 public sealed record NodeEventReported(string NodeName, Corev1Event Event) : INodeProtocolMessage;

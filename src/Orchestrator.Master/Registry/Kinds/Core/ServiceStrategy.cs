@@ -59,13 +59,84 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             port.TargetPort ??= port.Port;
         }
         ValidatePorts(spec, withNodePorts, causes);
+        ValidateLoadBalancerFields(spec, previous, causes);
         if (causes.Count > 0) return;
 
         var others = context.List("services").Cast<V1Service>()
             .Where(s => !(s.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && s.Metadata.Name == service.Metadata.Name))
             .ToList();
         AllocateClusterIp(spec, previous, others, causes);
-        if (withNodePorts) AllocateNodePorts(spec, previous, others, causes);
+        // allocateLoadBalancerNodePorts: false leaves out the ports not asked for (they are kept when already allocated)
+        var allocate = spec.Type != "LoadBalancer" || spec.AllocateLoadBalancerNodePorts != false;
+        if (withNodePorts) AllocateNodePorts(spec, previous, others, causes, allocate);
+        if (causes.Count == 0 && NeedsHealthCheckNodePort(spec)) AllocateHealthCheckNodePort(spec, previous, others, causes);
+    }
+
+    private static bool NeedsHealthCheckNodePort(V1ServiceSpec spec) => spec.Type == "LoadBalancer" && spec.ExternalTrafficPolicy == "Local";
+
+    /// <summary>The LoadBalancer-only fields (ValidateService): allocateLoadBalancerNodePorts defaults to true and exists only
+    /// for LoadBalancer; loadBalancerClass is a qualified name, only for LoadBalancer, and immutable (a type change away
+    /// from LoadBalancer drops it); healthCheckNodePort only with externalTrafficPolicy Local.</summary>
+    private static void ValidateLoadBalancerFields(V1ServiceSpec spec, V1ServiceSpec? previous, List<StoreErrorCause> causes)
+    {
+        var loadBalancer = spec.Type == "LoadBalancer";
+        if (loadBalancer) spec.AllocateLoadBalancerNodePorts ??= true;
+        else if (previous?.Type == "LoadBalancer")
+        {
+            // dropTypeDependentFields: what only a LoadBalancer had goes with the type
+            if (spec.AllocateLoadBalancerNodePorts == previous.AllocateLoadBalancerNodePorts) spec.AllocateLoadBalancerNodePorts = null;
+            if (spec.LoadBalancerClass == previous.LoadBalancerClass) spec.LoadBalancerClass = null;
+            if (spec.HealthCheckNodePort == previous.HealthCheckNodePort) spec.HealthCheckNodePort = null;
+        }
+        if (previous is not null && NeedsHealthCheckNodePort(previous) && !NeedsHealthCheckNodePort(spec)
+            && spec.HealthCheckNodePort == previous.HealthCheckNodePort)
+            spec.HealthCheckNodePort = null; // released with the Local policy
+        if (!loadBalancer && spec.AllocateLoadBalancerNodePorts is not null)
+            causes.Add(FieldErrors.Forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"));
+        if (spec.LoadBalancerClass is { } lbClass)
+        {
+            if (!loadBalancer)
+                causes.Add(FieldErrors.Forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'"));
+            else
+                foreach (var message in LabelRules.CheckKey(lbClass))
+                    causes.Add(FieldErrors.Invalid("spec.loadBalancerClass", lbClass, message));
+        }
+        if (previous?.Type == "LoadBalancer" && loadBalancer && previous.LoadBalancerClass != spec.LoadBalancerClass)
+            causes.Add(FieldErrors.Invalid("spec.loadBalancerClass", spec.LoadBalancerClass is null ? new RawValue("null") : spec.LoadBalancerClass,
+                "may not change once set"));
+        if (spec.HealthCheckNodePort is { } hc && hc != 0 && !NeedsHealthCheckNodePort(spec))
+            causes.Add(FieldErrors.Invalid("spec.healthCheckNodePort", hc,
+                "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+        if (!string.IsNullOrEmpty(spec.LoadBalancerIP) && !loadBalancer)
+            causes.Add(FieldErrors.Forbidden("spec.loadBalancerIP", "may only be used when `type` is 'LoadBalancer'"));
+        else if (!string.IsNullOrEmpty(spec.LoadBalancerIP) && !System.Net.IPAddress.TryParse(spec.LoadBalancerIP, out _))
+            causes.Add(FieldErrors.Invalid("spec.loadBalancerIP", spec.LoadBalancerIP, "must be a valid IP address"));
+    }
+
+    /// <summary>healthCheckNodePort: the one asked for (if free), the one already allocated, else the first free
+    /// node port — as the API server allocates it for LoadBalancer services with externalTrafficPolicy Local.</summary>
+    private static void AllocateHealthCheckNodePort(V1ServiceSpec spec, V1ServiceSpec? previous, List<V1Service> others, List<StoreErrorCause> causes)
+    {
+        var used = others.SelectMany(s => (s.Spec?.Ports ?? []).Select(p => p.NodePort ?? 0).Append(s.Spec?.HealthCheckNodePort ?? 0))
+            .Where(p => p != 0).ToHashSet();
+        foreach (var p in spec.Ports ?? []) if (p.NodePort is > 0) used.Add(p.NodePort.Value);
+        if (spec.HealthCheckNodePort is { } asked && asked != 0)
+        {
+            if (asked is < NodePortRange.First or > NodePortRange.Last)
+                causes.Add(FieldErrors.Invalid("spec.healthCheckNodePort", asked, "provided port is not in the valid range. The range of valid ports is " +
+                                                                               $"{NodePortRange.First}-{NodePortRange.Last}"));
+            else if (used.Contains(asked))
+                causes.Add(FieldErrors.Invalid("spec.healthCheckNodePort", asked, "provided port is already allocated"));
+            return;
+        }
+        if (previous?.HealthCheckNodePort is { } kept && kept != 0 && !used.Contains(kept))
+        {
+            spec.HealthCheckNodePort = kept;
+            return;
+        }
+        var next = Enumerable.Range(NodePortRange.First, NodePortRange.Last - NodePortRange.First + 1).FirstOrDefault(n => !used.Contains(n));
+        if (next == 0) causes.Add(FieldErrors.Invalid("spec.healthCheckNodePort", 0, "range is full"));
+        else spec.HealthCheckNodePort = next;
     }
 
     private static void ValidatePorts(V1ServiceSpec spec, bool withNodePorts, List<StoreErrorCause> causes)
@@ -135,9 +206,10 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
     }
 
     private static void AllocateNodePorts(V1ServiceSpec spec, V1ServiceSpec? previous, List<V1Service> others,
-        List<StoreErrorCause> causes)
+        List<StoreErrorCause> causes, bool allocate = true)
     {
-        var used = others.SelectMany(s => s.Spec?.Ports ?? []).Select(p => p.NodePort ?? 0).Where(p => p != 0).ToHashSet();
+        var used = others.SelectMany(s => (s.Spec?.Ports ?? []).Select(p => p.NodePort ?? 0).Append(s.Spec?.HealthCheckNodePort ?? 0))
+            .Where(p => p != 0).ToHashSet();
         var ports = spec.Ports!;
         // Requested ports first, so that automatic allocation never takes a port asked for explicitly.
         for (var i = 0; i < ports.Count; i++)
@@ -156,6 +228,7 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         {
             var kept = previous?.Ports?.FirstOrDefault(o => o.Port == p.Port && (o.Protocol ?? "TCP") == p.Protocol && o.NodePort is > 0)?.NodePort;
             if (kept is { } k && used.Add(k)) p.NodePort = k;
+            else if (!allocate) continue;
             else
             {
                 var next = Enumerable.Range(NodePortRange.First, NodePortRange.Last - NodePortRange.First + 1).FirstOrDefault(n => !used.Contains(n));

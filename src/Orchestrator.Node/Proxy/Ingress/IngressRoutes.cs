@@ -1,0 +1,248 @@
+using System.Globalization;
+using k8s.Models;
+
+namespace Orchestrator.Node.Proxy.Ingress;
+
+/// <summary>What an Ingress's annotations ask of its routes (see <see cref="IngressRoutes.Annotations"/>).</summary>
+internal sealed record IngressOptions(string? RewriteTarget = null, TimeSpan? ReadTimeout = null, long? MaxBodySize = null, bool SslRedirect = true)
+{
+    public static IngressOptions Default { get; } = new();
+}
+
+/// <summary>Where a request goes: the YARP cluster of the backend's service port (null with <see cref="Problem"/> when
+/// the backend cannot be served: 503), the matched path (for rewrite-target), whether TLS is configured for the host.</summary>
+internal sealed record IngressRoute(string Ingress, string Host, string Path, string PathType, string? ClusterId, string? Problem,
+    IngressOptions Options, bool Tls, DateTime? Created = null);
+
+/// <summary>
+/// The node's ingress routes, an immutable snapshot built from the Ingresses the master sends (all of class
+/// <c>orchestrator</c>) and the Services their backends name. Matching follows the Ingress API: the host is matched
+/// exactly first, then by a <c>*.</c> wildcard that covers exactly one DNS label, then by rules without a host; among
+/// the paths of that host (merged over all Ingresses) the longest matching path wins, Exact before Prefix on a tie,
+/// then the oldest Ingress. Prefix matches element-wise on '/'-separated elements (/foo matches /foo, /foo/ and
+/// /foo/bar, not /foobar), ignoring a trailing '/'; ImplementationSpecific is treated as Prefix. Without a matching
+/// path the oldest Ingress's defaultBackend serves; without one, nothing matches (the proxy answers 404). Pure.
+/// </summary>
+internal sealed class IngressRoutes
+{
+    public const string AnnotationPrefix = "orchestrator.dev/";
+    public const string RewriteTarget = AnnotationPrefix + "rewrite-target";
+    public const string ProxyReadTimeout = AnnotationPrefix + "proxy-read-timeout";
+    public const string ProxyBodySize = AnnotationPrefix + "proxy-body-size";
+    public const string SslRedirect = AnnotationPrefix + "ssl-redirect";
+    private static readonly string[] Known = [RewriteTarget, ProxyReadTimeout, ProxyBodySize, SslRedirect];
+
+    private readonly Dictionary<string, List<IngressRoute>> _exact;
+    private readonly Dictionary<string, List<IngressRoute>> _wildcard; // by the suffix after "*."
+    private readonly List<IngressRoute> _anyHost;
+    private readonly IngressRoute? _default;
+
+    private IngressRoutes(Dictionary<string, List<IngressRoute>> exact, Dictionary<string, List<IngressRoute>> wildcard,
+        List<IngressRoute> anyHost, IngressRoute? @default, IReadOnlyList<(string Host, string Secret)> certificates, IReadOnlyList<string> skipped)
+    {
+        _exact = exact;
+        _wildcard = wildcard;
+        _anyHost = anyHost;
+        _default = @default;
+        Certificates = certificates;
+        Skipped = skipped;
+    }
+
+    public static IngressRoutes Empty { get; } = Build([], []);
+
+    /// <summary>The TLS hosts (exact or <c>*.</c> wildcard) and the namespace/name of the Secret serving each, oldest Ingress first.</summary>
+    public IReadOnlyList<(string Host, string Secret)> Certificates { get; }
+
+    /// <summary>What could not be served, for the log.</summary>
+    public IReadOnlyList<string> Skipped { get; }
+
+    /// <summary>Every route, for the clusters they need (a read timeout makes a cluster of its own).</summary>
+    public IEnumerable<IngressRoute> All =>
+        _exact.Values.Concat(_wildcard.Values).SelectMany(r => r).Concat(_anyHost).Concat(_default is null ? [] : [_default]);
+
+    public static IngressRoutes Build(IReadOnlyList<V1Ingress> ingresses, IReadOnlyList<V1Service> services)
+    {
+        var exact = new Dictionary<string, List<IngressRoute>>(StringComparer.OrdinalIgnoreCase);
+        var wildcard = new Dictionary<string, List<IngressRoute>>(StringComparer.OrdinalIgnoreCase);
+        var anyHost = new List<IngressRoute>();
+        var certificates = new List<(string, string)>();
+        var skipped = new List<string>();
+        IngressRoute? @default = null;
+        var byService = services.ToDictionary(s => $"{s.Metadata.NamespaceProperty ?? "default"}/{s.Metadata.Name}", StringComparer.Ordinal);
+
+        foreach (var ingress in ingresses.OrderBy(i => i.Metadata.CreationTimestamp ?? DateTime.MaxValue)
+                     .ThenBy(i => i.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(i => i.Metadata.Name, StringComparer.Ordinal))
+        {
+            var ns = ingress.Metadata.NamespaceProperty ?? "default";
+            var name = $"{ns}/{ingress.Metadata.Name}";
+            var options = Annotations(ingress.Metadata.Annotations, name, skipped);
+            var tlsHosts = (ingress.Spec?.Tls ?? []).SelectMany(t => t.Hosts ?? []).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var tls in ingress.Spec?.Tls ?? [])
+            {
+                if (string.IsNullOrEmpty(tls.SecretName)) continue;
+                foreach (var host in tls.Hosts ?? []) certificates.Add((host.ToLowerInvariant(), $"{ns}/{tls.SecretName}"));
+            }
+            if (ingress.Spec?.DefaultBackend is { } backend && @default is null)
+            {
+                var (cluster, problem) = Resolve(backend, ns, byService);
+                @default = new IngressRoute(name, "", "/", "Prefix", cluster, problem, options, false, ingress.Metadata.CreationTimestamp);
+                if (problem is not null) skipped.Add($"ingress {name} defaultBackend: {problem}");
+            }
+            foreach (var rule in ingress.Spec?.Rules ?? [])
+            {
+                var host = (rule.Host ?? "").ToLowerInvariant();
+                var list = host.Length == 0 ? anyHost
+                    : host.StartsWith("*.", StringComparison.Ordinal) ? Bucket(wildcard, host[2..])
+                    : Bucket(exact, host);
+                foreach (var path in rule.Http?.Paths ?? [])
+                {
+                    var (cluster, problem) = Resolve(path.Backend, ns, byService);
+                    if (problem is not null) skipped.Add($"ingress {name} host '{host}' path '{path.Path}': {problem}");
+                    var type = path.PathType == "Exact" ? "Exact" : "Prefix"; // ImplementationSpecific: Prefix
+                    var value = string.IsNullOrEmpty(path.Path) ? "/" : path.Path;
+                    list.Add(new IngressRoute(name, host, value, type, cluster, problem, options, host.Length > 0 && Covered(tlsHosts, host),
+                        ingress.Metadata.CreationTimestamp));
+                }
+            }
+        }
+        return new IngressRoutes(exact, wildcard, anyHost, @default, certificates, skipped);
+
+        static List<IngressRoute> Bucket(Dictionary<string, List<IngressRoute>> map, string key) =>
+            map.TryGetValue(key, out var list) ? list : map[key] = [];
+    }
+
+    private static bool Covered(HashSet<string> tlsHosts, string host) =>
+        tlsHosts.Contains(host) || tlsHosts.Any(t => t.StartsWith("*.", StringComparison.Ordinal) && HostMatchesWildcard(host, t[2..]));
+
+    /// <summary>The route for a request: host (without port) and path; null when nothing matches.</summary>
+    public IngressRoute? Match(string host, string path)
+    {
+        host = host.ToLowerInvariant();
+        if (_exact.TryGetValue(host, out var exact)) return Best(exact, path) ?? _default;
+        var dot = host.IndexOf('.');
+        if (dot > 0 && _wildcard.TryGetValue(host[(dot + 1)..], out var wild)) return Best(wild, path) ?? _default;
+        return Best(_anyHost, path) ?? _default;
+    }
+
+    /// <summary>The Secret (namespace/name) for a TLS server name: exact host first, then a wildcard; null when none.</summary>
+    public string? CertificateFor(string? serverName)
+    {
+        if (string.IsNullOrEmpty(serverName)) return null;
+        var host = serverName.ToLowerInvariant();
+        foreach (var (h, secret) in Certificates) if (h == host) return secret;
+        foreach (var (h, secret) in Certificates)
+            if (h.StartsWith("*.", StringComparison.Ordinal) && HostMatchesWildcard(host, h[2..])) return secret;
+        return null;
+    }
+
+    internal static bool HostMatchesWildcard(string host, string suffix)
+    {
+        var dot = host.IndexOf('.');
+        return dot > 0 && string.Equals(host[(dot + 1)..], suffix, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static IngressRoute? Best(List<IngressRoute> routes, string path)
+    {
+        IngressRoute? best = null;
+        var bestLength = -1;
+        foreach (var route in routes)
+        {
+            if (!Matches(route, path)) continue;
+            var length = route.Path.TrimEnd('/').Length;
+            // longer wins; on a tie Exact beats Prefix; otherwise the first (oldest Ingress) stays
+            if (length > bestLength || (length == bestLength && route.PathType == "Exact" && best!.PathType != "Exact"))
+            {
+                best = route;
+                bestLength = length;
+            }
+        }
+        return best;
+    }
+
+    internal static bool Matches(IngressRoute route, string path) =>
+        route.PathType == "Exact" ? path == route.Path : PrefixMatches(route.Path, path);
+
+    /// <summary>Element-wise: every '/'-separated element of the prefix equals the request path's element at its place.</summary>
+    internal static bool PrefixMatches(string prefix, string path)
+    {
+        var want = prefix.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var have = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (want.Length > have.Length) return false;
+        for (var i = 0; i < want.Length; i++)
+            if (!string.Equals(want[i], have[i], StringComparison.Ordinal)) return false;
+        return true;
+    }
+
+    /// <summary>The path the backend gets with rewrite-target: the matched prefix replaced by the target.</summary>
+    public static string Rewrite(IngressRoute route, string path)
+    {
+        if (route.Options.RewriteTarget is not { } target) return path;
+        if (route.PathType == "Exact") return target;
+        var skip = route.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Length;
+        var rest = string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries).Skip(skip));
+        var trailing = path.EndsWith('/') && rest.Length > 0 ? "/" : "";
+        var result = target.TrimEnd('/') + "/" + rest + trailing;
+        return result;
+    }
+
+    /// <summary>The annotations this controller reads (orchestrator.dev/…): rewrite-target (a path), proxy-read-timeout
+    /// (seconds), proxy-body-size (bytes with an optional k/m/g suffix, as nginx; 0 = unlimited), ssl-redirect
+    /// ("false" turns the HTTP→HTTPS redirect off). Others of the prefix and bad values are reported and ignored.</summary>
+    internal static IngressOptions Annotations(IDictionary<string, string>? annotations, string ingress, List<string> skipped)
+    {
+        var options = IngressOptions.Default;
+        if (annotations is null) return options;
+        foreach (var (key, value) in annotations.Where(a => a.Key.StartsWith(AnnotationPrefix, StringComparison.Ordinal)))
+        {
+            switch (key)
+            {
+                case RewriteTarget when value.StartsWith('/'):
+                    options = options with { RewriteTarget = value };
+                    break;
+                case ProxyReadTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
+                    options = options with { ReadTimeout = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case ProxyBodySize when ParseSize(value) is { } size:
+                    options = options with { MaxBodySize = size == 0 ? null : size };
+                    break;
+                case SslRedirect when value is "true" or "false":
+                    options = options with { SslRedirect = value == "true" };
+                    break;
+                default:
+                    skipped.Add(Known.Contains(key)
+                        ? $"ingress {ingress}: annotation {key}: '{value}' is not a valid value; ignored"
+                        : $"ingress {ingress}: annotation {key} is not supported (supported: {string.Join(", ", Known)}); ignored");
+                    break;
+            }
+        }
+        return options;
+    }
+
+    internal static long? ParseSize(string value)
+    {
+        if (value.Length == 0) return null;
+        var multiplier = char.ToLowerInvariant(value[^1]) switch { 'k' => 1024L, 'm' => 1024L * 1024, 'g' => 1024L * 1024 * 1024, _ => 1L };
+        var digits = multiplier == 1 ? value : value[..^1];
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n * multiplier : null;
+    }
+
+    /// <summary>The service port's cluster (as <see cref="YarpConfigFromEndpoints"/> names it) of a backend in the namespace.</summary>
+    private static (string? Cluster, string? Problem) Resolve(V1IngressBackend? backend, string ns, Dictionary<string, V1Service> services)
+    {
+        if (backend?.Service is not { } target) return (null, "only service backends are supported");
+        if (!services.TryGetValue($"{ns}/{target.Name}", out var service)) return (null, $"service \"{ns}/{target.Name}\" not found");
+        if (service.Spec?.Type == "ExternalName") return (null, $"service \"{ns}/{target.Name}\" is an ExternalName service, not supported");
+        var port = (service.Spec?.Ports ?? []).FirstOrDefault(p =>
+            target.Port?.Name is { Length: > 0 } portName ? p.Name == portName : p.Port == target.Port?.Number);
+        if (port is null)
+            return (null, $"service \"{ns}/{target.Name}\" has no port {(target.Port?.Name is { Length: > 0 } n ? n : target.Port?.Number.ToString())}");
+        return (YarpConfigFromEndpoints.ClusterIdOf($"{ns}/{target.Name}", port), null);
+    }
+}
+
+/// <summary>The ingress listeners (on the node address; 0 turns one off), the node's name (for externalTrafficPolicy
+/// Local) and which non-loopback addresses are this machine's (for LoadBalancer addresses).</summary>
+internal sealed record IngressSettings(int HttpPort, int HttpsPort, string? NodeName = null, Func<System.Net.IPAddress, bool>? IsLocalAddress = null)
+{
+    public static IngressSettings Disabled { get; } = new(0, 0);
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using k8s.Models;
+using Orchestrator.Node.Proxy;
+using Orchestrator.Node.Proxy.Ingress;
+using Orchestrator.Shared.Protocol;
+
+namespace Orchestrator.Node.Tests.Proxy.Ingress;
+
+public sealed class IngressRoutesTests
+{
+    private static readonly V1Service[] Services =
+    [
+        Service("a", ("http", 80)), Service("b", ("http", 80)), Service("c", ("", 8080)), Service("fallback", ("web", 80)),
+    ];
+
+    private static V1Service Service(string name, params (string Name, int Port)[] ports) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+        Spec = new V1ServiceSpec { Ports = ports.Select(p => new V1ServicePort { Name = p.Name.Length == 0 ? null : p.Name, Port = p.Port }).ToList() },
+    };
+
+    private static V1HTTPIngressPath Path(string path, string type, string service, string? portName = "http", int? number = null) => new()
+    {
+        Path = path, PathType = type,
+        Backend = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = service, Port = new V1ServiceBackendPort { Name = portName, Number = number } } },
+    };
+
+    private static V1Ingress Ingress(string name, DateTime created, IEnumerable<V1IngressRule> rules, V1IngressBackend? defaultBackend = null,
+        IDictionary<string, string>? annotations = null, IList<V1IngressTLS>? tls = null) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", CreationTimestamp = created, Annotations = annotations },
+        Spec = new V1IngressSpec { Rules = rules.ToList(), DefaultBackend = defaultBackend, Tls = tls },
+    };
+
+    private static V1IngressRule Rule(string? host, params V1HTTPIngressPath[] paths) =>
+        new() { Host = host, Http = new V1HTTPIngressRuleValue { Paths = paths } };
+
+    private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    [Theory]
+    [InlineData("/foo", "/foo", true)]
+    [InlineData("/foo", "/foo/", true)]
+    [InlineData("/foo", "/foo/bar", true)]
+    [InlineData("/foo", "/foobar", false)]
+    [InlineData("/foo/", "/foo", true)]
+    [InlineData("/aaa/bb", "/aaa/bbb", false)]
+    [InlineData("/aaa/bbb", "/aaa/bbb/ccc", true)]
+    [InlineData("/", "/anything", true)]
+    [InlineData("/foo/bar", "/foo", false)]
+    public void Prefix_paths_match_element_wise(string prefix, string path, bool matches) =>
+        Assert.Equal(matches, IngressRoutes.PrefixMatches(prefix, path));
+
+    [Fact]
+    public void The_longest_matching_path_wins_and_Exact_beats_Prefix_of_the_same_length()
+    {
+        var routes = IngressRoutes.Build([Ingress("i", T0, [Rule("x.test", Path("/", "Prefix", "a"), Path("/api", "Prefix", "b"), Path("/api", "Exact", "c", null, 8080))])], Services);
+        Assert.Equal("default/a:http", routes.Match("x.test", "/other")!.ClusterId);
+        Assert.Equal("default/b:http", routes.Match("x.test", "/api/v1")!.ClusterId);
+        Assert.Equal("default/c:8080", routes.Match("x.test", "/api")!.ClusterId);
+    }
+
+    [Fact]
+    public void Exact_hosts_come_before_wildcards_and_a_wildcard_covers_one_label_only()
+    {
+        var routes = IngressRoutes.Build([Ingress("i", T0, [
+            Rule("*.example.test", Path("/", "Prefix", "a")),
+            Rule("www.example.test", Path("/", "Prefix", "b")),
+        ])], Services);
+        Assert.Equal("default/b:http", routes.Match("www.example.test", "/")!.ClusterId);
+        Assert.Equal("default/a:http", routes.Match("shop.example.test", "/")!.ClusterId);
+        Assert.Equal("default/a:http", routes.Match("SHOP.Example.Test", "/")!.ClusterId);
+        Assert.Null(routes.Match("a.b.example.test", "/"));
+        Assert.Null(routes.Match("example.test", "/"));
+    }
+
+    [Fact]
+    public void Without_a_matching_rule_the_default_backend_serves_and_without_one_nothing_matches()
+    {
+        var fallback = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = "fallback", Port = new V1ServiceBackendPort { Name = "web" } } };
+        var with = IngressRoutes.Build([Ingress("i", T0, [Rule("x.test", Path("/app", "Exact", "a"))], fallback)], Services);
+        Assert.Equal("default/fallback:web", with.Match("x.test", "/app/more")!.ClusterId);
+        Assert.Equal("default/fallback:web", with.Match("y.test", "/")!.ClusterId);
+        var without = IngressRoutes.Build([Ingress("i", T0, [Rule("x.test", Path("/app", "Exact", "a"))])], Services);
+        Assert.Null(without.Match("x.test", "/app/more"));
+    }
+
+    [Fact]
+    public void Paths_of_one_host_merge_across_ingresses_and_the_older_ingress_wins_a_tie()
+    {
+        var routes = IngressRoutes.Build([
+            Ingress("newer", T0.AddMinutes(1), [Rule("x.test", Path("/", "Prefix", "b"), Path("/b", "Prefix", "b"))]),
+            Ingress("older", T0, [Rule("x.test", Path("/", "Prefix", "a"))]),
+        ], Services);
+        Assert.Equal("default/a:http", routes.Match("x.test", "/")!.ClusterId);
+        Assert.Equal("default/b:http", routes.Match("x.test", "/b/1")!.ClusterId);
+    }
+
+    [Fact]
+    public void Backends_resolve_by_port_name_or_number_and_a_missing_service_is_a_problem()
+    {
+        var routes = IngressRoutes.Build([Ingress("i", T0, [Rule(null,
+            Path("/n", "Prefix", "c", null, 8080), Path("/m", "Prefix", "missing"), Path("/p", "Prefix", "a", "nope"))])], Services);
+        Assert.Equal("default/c:8080", routes.Match("any", "/n")!.ClusterId);
+        Assert.Contains("not found", routes.Match("any", "/m")!.Problem);
+        Assert.Null(routes.Match("any", "/p")!.ClusterId);
+        Assert.Equal(2, routes.Skipped.Count);
+    }
+
+    [Fact]
+    public void ImplementationSpecific_is_a_prefix()
+    {
+        var routes = IngressRoutes.Build([Ingress("i", T0, [Rule(null, Path("/docs", "ImplementationSpecific", "a"))])], Services);
+        Assert.NotNull(routes.Match("h", "/docs/page"));
+        Assert.Null(routes.Match("h", "/docsx"));
+    }
+
+    [Fact]
+    public void TLS_hosts_pick_their_secret_by_server_name_and_mark_routes_for_redirect()
+    {
+        var routes = IngressRoutes.Build([Ingress("i", T0, [Rule("x.test", Path("/", "Prefix", "a")), Rule("plain.test", Path("/", "Prefix", "a"))],
+            tls: [new V1IngressTLS { Hosts = ["x.test", "*.wild.test"], SecretName = "cert" }])], Services);
+        Assert.Equal("default/cert", routes.CertificateFor("x.test"));
+        Assert.Equal("default/cert", routes.CertificateFor("a.wild.test"));
+        Assert.Null(routes.CertificateFor("plain.test"));
+        Assert.True(routes.Match("x.test", "/")!.Tls);
+        Assert.False(routes.Match("plain.test", "/")!.Tls);
+    }
+
+    [Fact]
+    public void Annotations_set_rewrite_timeout_body_size_and_redirect_and_others_are_reported()
+    {
+        var skipped = new List<string>();
+        var options = IngressRoutes.Annotations(new Dictionary<string, string>
+        {
+            [IngressRoutes.RewriteTarget] = "/", [IngressRoutes.ProxyReadTimeout] = "5", [IngressRoutes.ProxyBodySize] = "8m",
+            [IngressRoutes.SslRedirect] = "false", ["orchestrator.dev/canary"] = "true", ["nginx.ingress.kubernetes.io/x"] = "y",
+        }, "default/i", skipped);
+        Assert.Equal(new IngressOptions("/", TimeSpan.FromSeconds(5), 8 * 1024 * 1024, false), options);
+        Assert.Single(skipped);
+    }
+
+    [Theory]
+    [InlineData("/api", "Prefix", "/", "/api/users", "/users")]
+    [InlineData("/api", "Prefix", "/", "/api", "/")]
+    [InlineData("/api", "Prefix", "/v2", "/api/users/", "/v2/users/")]
+    [InlineData("/api", "Exact", "/x", "/api", "/x")]
+    public void Rewrite_target_replaces_the_matched_prefix(string path, string type, string target, string request, string expected)
+    {
+        var route = new IngressRoute("i", "", path, type, "c", null, new IngressOptions(RewriteTarget: target), false);
+        Assert.Equal(expected, IngressRoutes.Rewrite(route, request));
+    }
+
+    [Fact]
+    public void A_LoadBalancer_address_is_a_shared_listener_and_Local_policy_keeps_only_this_nodes_endpoints()
+    {
+        var service = new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "lb", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec
+            {
+                Type = "LoadBalancer", ExternalTrafficPolicy = "Local",
+                Ports = [new V1ServicePort { Port = 80, NodePort = 30080, Protocol = "TCP" }],
+            },
+            Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = "127.0.100.7" }] } },
+        };
+        var endpoints = new V1Endpoints
+        {
+            Metadata = new V1ObjectMeta { Name = "lb", NamespaceProperty = "default" },
+            Subsets = [new V1EndpointSubset
+            {
+                Addresses = [new V1EndpointAddress { Ip = "10.0.0.1", NodeName = "n1" }, new V1EndpointAddress { Ip = "10.0.0.2", NodeName = "n2" }],
+                Ports = [new Corev1EndpointPort { Port = 8080 }],
+            }],
+        };
+        var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1, [service], [endpoints]), IPAddress.Loopback, nodeName: "n1");
+        var lb = Assert.Single(plan.Listeners, l => l.EndPoint.Equals(IPEndPoint.Parse("127.0.100.7:80")));
+        Assert.True(lb.Shared);
+        Assert.Equal("default/lb:80/local", lb.ClusterId);
+        Assert.Equal(["10.0.0.1:8080"], plan.Clusters.Single(c => c.ClusterId == "default/lb:80/local").Destinations!.Keys);
+        Assert.Equal(2, plan.Clusters.Single(c => c.ClusterId == "default/lb:80").Destinations!.Count);
+    }
+}
