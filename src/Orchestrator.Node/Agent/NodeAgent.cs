@@ -14,7 +14,7 @@ namespace Orchestrator.Node.Agent;
 /// The node's side of the node protocol (the kubelet's main loop). Owns: registration with the master's
 /// NodeGateway (again after every master restart), heartbeats, the set of PodSupervisor children (one per desired
 /// pod uid, level-triggered against each DesiredPodsChanged), the orphan sweep (containers whose pod is not desired),
-/// and publishing ServicesChanged into the node's Services view (the proxy and DNS read it there). It never touches a container of a desired pod itself — that is
+/// and publishing ServicesChanged and NetworkPoliciesChanged into the node's views (the proxy, DNS and the Policy component read them there). It never touches a container of a desired pod itself — that is
 /// the pod's supervisor's job — and it relays, never invents, pod status.
 /// </summary>
 internal sealed class NodeAgent : ReceiveActor, IWithTimers
@@ -25,6 +25,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly NodeDescription _description;
     private readonly KubeletIdentity? _identity;
     private readonly ConfigDirectory _configs;
+    private readonly NetworkPolicyDirectory? _policies;
     private readonly ImagePuller _images;
     private long _configGeneration = -1;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -49,13 +50,17 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// the certificate the master answers is installed into it (null in tests without a kubelet endpoint).</param>
     /// <param name="configs">The node's view of the ConfigMaps and Secrets its pods reference (what <see cref="PodConfigChanged"/>
     /// brings), read by the pods' supervisors.</param>
+    /// <param name="policies">The node's view of the NetworkPolicies (what <see cref="NetworkPoliciesChanged"/> brings),
+    /// read by the Policy component (null in tests without one: the messages are dropped).</param>
     public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null,
-        ConfigDirectory? configs = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory()));
+        ConfigDirectory? configs = null, NetworkPolicyDirectory? policies = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), policies));
 
-    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs)
+    public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs,
+        NetworkPolicyDirectory? policies = null)
     {
         _configs = configs;
+        _policies = policies;
         _images = new ImagePuller(runtime, settings.Pods.ImagePulls);
         _settings = settings;
         _runtime = runtime;
@@ -74,6 +79,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<LocalVolumesToDelete>(OnVolumesToDelete);
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
+        Receive<NetworkPoliciesChanged>(OnPolicies);
         Receive<PodStatusReported>(ToMaster);
         Receive<NodeEventReported>(ToMaster);
         Receive<AgentTick>(t => t == AgentTick.Sweep, _ => StartSweep());
@@ -338,6 +344,12 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _servicesGeneration = changed.Generation;
         try { _services.Publish(changed); }
         catch (Exception e) { _log.Error(e, "A reader of the node's services rejected services generation {0}", changed.Generation); }
+    }
+
+    private void OnPolicies(NetworkPoliciesChanged changed)
+    {
+        try { _policies?.Publish(changed); }
+        catch (Exception e) { _log.Error(e, "A reader of the node's network policies rejected generation {0}", changed.Generation); }
     }
 
     // ---- orphans -----------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ internal sealed record NodeClusterOptions(string Address, int Port, string Maste
 /// keeps serving with what it last knew, so Service traffic does not pause while the node rejoins.
 /// </summary>
 internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, ServiceDirectory services,
-    Kubelet.KubeletIdentity identity, ILoggerFactory loggers, ILogger<NodeIncarnations> log, Config.ConfigDirectory? configs = null) : BackgroundService
+    Kubelet.KubeletIdentity identity, ILoggerFactory loggers, ILogger<NodeIncarnations> log, Config.ConfigDirectory? configs = null,
+    NetworkPolicyDirectory? policies = null) : BackgroundService
 {
     public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
 
@@ -33,7 +34,7 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
         {
             var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, Setup());
             Current = system;
-            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services, identity, configs), NodeProtocolNames.AgentActorName);
+            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services, identity, configs, policies), NodeProtocolNames.AgentActorName);
             var stopRequested = new TaskCompletionSource();
             await using (stopping.Register(() => stopRequested.TrySetResult()))
                 await Task.WhenAny(system.WhenTerminated, stopRequested.Task);
