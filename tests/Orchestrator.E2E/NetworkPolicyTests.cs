@@ -12,7 +12,7 @@ namespace Orchestrator.E2E;
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
 {
-    private const string Image = "orchestrator-test/e2e-config-busybox:latest";
+    private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, wget, nc, nslookup)
     private static readonly string Ns = $"netpol-{Guid.NewGuid().ToString("N")[..6]}";
 
     private static string Pods => $$"""
@@ -86,7 +86,6 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<C
     [Fact, Step(1)]
     public async Task Without_policies_a_pod_reaches_another_by_IP_and_through_its_service()
     {
-        await EnsureImage();
         await Apply(Pods, all: true);
         foreach (var pod in new[] { "web", "client", "other" })
             await Kubectl("wait", "-n", Ns, "--for=condition=Ready", $"pod/{pod}", "--timeout=120s");
@@ -181,23 +180,6 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<C
         var result = await cluster.Kubectl(args);
         Assert.True(result.ExitCode == 0, $"kubectl {string.Join(" ", args)}: {result}\n{cluster.Logs()}");
         return result.Output.Trim();
-    }
-
-    /// <summary>The busybox image ConfigurationTests make from the machine's busybox-static (httpd, wget, nc, nslookup).</summary>
-    private static async Task EnsureImage()
-    {
-        var script = $$"""
-            set -e
-            docker image inspect {{Image}} >/dev/null 2>&1 && exit 0
-            bb=$(command -v busybox || true); [ -n "$bb" ] || { echo "busybox-static is required"; exit 1; }
-            d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
-            mkdir -p "$d/bin" "$d/tmp" "$d/etc"; cp "$bb" "$d/bin/busybox"
-            for a in $("$bb" --list); do [ "$a" = busybox ] || ln -s busybox "$d/bin/$a"; done
-            echo "root:x:0:0:root:/:/bin/sh" > "$d/etc/passwd"
-            tar -C "$d" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' --change 'LABEL io.orchestrator.test=e2e' - {{Image}} >/dev/null
-            """;
-        var result = await Command.Run("bash", ["-c", script], new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
-        Assert.True(result.ExitCode == 0, result.ToString());
     }
 
     private Task Eventually(Func<Task> check, string what) => cluster.Eventually(check, what, TimeSpan.FromSeconds(60));

@@ -25,7 +25,7 @@ public sealed class IptablesRulesTests
     [Fact]
     public void Default_deny_ingress_drops_new_traffic_to_each_local_pod()
     {
-        var batch = IptablesRules.Build(Chain, Set(Policy("deny", new V1LabelSelector(), ["Ingress"])), Local);
+        var batch = IptablesRules.Build(Chain, Set(NetworkPolicySetTests.Policy("deny", new V1LabelSelector(), ["Ingress"])), Local);
         var lines = Lines(batch);
         Assert.Contains($"-A {Chain} -d 172.28.0.10/32 -j {Chain}-I0", lines);
         Assert.Contains($"-A {Chain}-I0 -j DROP", lines);
@@ -36,7 +36,7 @@ public sealed class IptablesRulesTests
     [Fact]
     public void Allowances_become_return_rules_before_the_drop()
     {
-        var set = Set(Policy("allow", Labels(("app", "web")), ["Ingress", "Egress"],
+        var set = Set(NetworkPolicySetTests.Policy("allow", Labels(("app", "web")), ["Ingress", "Egress"],
             ingress: [new V1NetworkPolicyIngressRule
             {
                 FromProperty = [new V1NetworkPolicyPeer { PodSelector = Labels(("role", "client")) }],
@@ -59,7 +59,7 @@ public sealed class IptablesRulesTests
     [Fact]
     public void An_empty_rule_allows_everything_and_chains_no_longer_used_are_deleted()
     {
-        var set = Set(Policy("all", Labels(("app", "web")), ["Ingress"], ingress: [new V1NetworkPolicyIngressRule()]));
+        var set = Set(NetworkPolicySetTests.Policy("all", Labels(("app", "web")), ["Ingress"], ingress: [new V1NetworkPolicyIngressRule()]));
         var lines = Lines(IptablesRules.Build(Chain, set, Local, [Chain, $"{Chain}-I0", $"{Chain}-E7"]));
         Assert.Contains($"-A {Chain}-I0 -j RETURN", lines);
         Assert.Contains($"-X {Chain}-E7", lines);
