@@ -3,7 +3,7 @@ using Xunit;
 namespace Orchestrator.E2E;
 
 /// <summary>
-/// NetworkPolicies enforced on a real cluster, checked from inside busybox pods with <c>kubectl exec</c>: a web pod
+/// NetworkPolicies enforced on a real cluster, checked from inside busybox pods with <c>kubectl exec</c> (HTTP requests over nc): a web pod
 /// (busybox httpd on a named port) behind a ClusterIP Service is reachable by its IP and through the Service; a
 /// default-deny ingress policy cuts both paths; an allow rule by podSelector and named port opens them for the client
 /// pod only; an egress default-deny on the client cuts its outbound connections while DNS still answers; deleting
@@ -155,7 +155,9 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<C
 
     private async Task<bool> Reaches(string from, string target)
     {
-        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "wget", "-q", "-O", "-", "-T", "3", $"http://{target}/");
+        // an HTTP request over nc: the wget of Debian's busybox-static crashes in this image
+        var (host, port) = (target[..target.IndexOf(':')], target[(target.IndexOf(':') + 1)..]);
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} {port}");
         return result.ExitCode == 0 && result.Output.Contains("hello-from-web");
     }
 
