@@ -155,9 +155,10 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<C
 
     private async Task<bool> Reaches(string from, string target)
     {
-        // an HTTP request over nc: the wget of Debian's busybox-static crashes in this image
+        // an HTTP request over nc (the wget of Debian's busybox-static crashes in this image); stdin stays open a
+        // while, since Kestrel (the proxy) takes the client's half-close for an abort
         var (host, port) = (target[..target.IndexOf(':')], target[(target.IndexOf(':') + 1)..]);
-        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} {port}");
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"(printf 'GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n'; sleep 2) | nc -w 3 {host} {port}");
         return result.ExitCode == 0 && result.Output.Contains("hello-from-web");
     }
 
