@@ -132,7 +132,7 @@ prepare_machine() {
 
   step "Docker engine"
   ensure_docker
-  ensure_packages iproute2
+  ensure_packages iproute2 iptables # iptables: the node's NetworkPolicy rules on the pod bridge
 
   step "building Orchestrator"
   "$ORCH_ROOT/deploy/lib/build.sh"

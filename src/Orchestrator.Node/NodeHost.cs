@@ -4,6 +4,7 @@ using Orchestrator.Node.Agent.Kubelet;
 using Orchestrator.Node.Diagnostics;
 using Orchestrator.Node.Dns;
 using Orchestrator.Node.Host;
+using Orchestrator.Node.Policy;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Services;
@@ -34,6 +35,8 @@ internal static class NodeHost
         var dnsEndPoint = new IPEndPoint(IPAddress.Parse(pods.DnsAddress), options.ClusterDnsPort);
         builder.Services.AddSingleton<ServiceDirectory>();
         builder.Services.AddSingleton<Config.ConfigDirectory>();
+        builder.Services.AddSingleton<NetworkPolicyDirectory>();
+        builder.Services.AddSingleton<IConnectionPolicy>(sp => new ConnectionPolicy(sp.GetRequiredService<NetworkPolicyDirectory>()));
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge,
             new Proxy.Ingress.IngressSettings(options.IngressHttpPort, options.IngressHttpsPort, options.Name, IsMachineAddress));
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)));
@@ -84,6 +87,11 @@ internal static class NodeHost
             dns.Dispose();
             dnsAddress.Remove();
         });
+        // NetworkPolicies on the pod bridge: rules for this node's pods, removed when the node stops
+        var enforcer = new IptablesEnforcer(new Iptables(app.Services.GetRequiredService<ILogger<Iptables>>()), options.Name, pods,
+            app.Services.GetRequiredService<ILogger<IptablesEnforcer>>());
+        lifetimeForDns.ApplicationStarted.Register(() => enforcer.Start(app.Services.GetRequiredService<NetworkPolicyDirectory>()));
+        lifetimeForDns.ApplicationStopping.Register(enforcer.Stop);
         app.MapServiceProxy();
         return app;
     }

@@ -16,7 +16,8 @@ public sealed class LayeringTests
         ("Agent", ["Runtime"]),
         ("Proxy", ["Services"]),
         ("Dns", ["Services"]),
-        ("", ["Agent", "Proxy", "Dns"]));
+        ("Policy", ["Services"]),
+        ("", ["Agent", "Proxy", "Dns", "Policy"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(NodeHost).Assembly.Location);
@@ -44,6 +45,6 @@ public sealed class LayeringTests
         Assert.Contains(("", "Dns"), edges.Keys);                // NodeHost news up ClusterDns in a method body
         Assert.Equal("Dns", Rule.LayerOf("Orchestrator.Node.Dns.ClusterDns"));
         Assert.Equal("Agent", Rule.LayerOf("Orchestrator.Node.Agent.Kubelet.KubeletServer"));
-        Assert.Equal("?", Rule.LayerOf("Orchestrator.Node.Policy.NetworkPolicyRules"));
+        Assert.Equal("Policy", Rule.LayerOf("Orchestrator.Node.Policy.IptablesRules"));
     }
 }

@@ -33,8 +33,9 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// or update; the Node's spec — unschedulable, taints — stays the cluster's), remembers each node's agent and
 /// watches it, and keeps every agent told: its whole desired pod set (<see cref="DesiredPodsChanged"/>) whenever a
 /// pod bound to it changes, preceded by the ConfigMaps and Secrets those pods reference and no others
-/// (<see cref="PodConfigChanged"/>, also whenever one of them changes), and all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
-/// and both after every registration. Writes what nodes report: Node status on heartbeats (unchanged ones at
+/// (<see cref="PodConfigChanged"/>, also whenever one of them changes), all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
+/// all NetworkPolicies with the pods and namespaces their selectors read (<see cref="NetworkPoliciesChanged"/>), and all
+/// of it after every registration. Writes what nodes report: Node status on heartbeats (unchanged ones at
 /// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's.
 /// </summary>
@@ -50,7 +51,10 @@ internal sealed class NodeGateway : ControllerActor
     private const string Volumes = "persistentvolumes";
     private const string ServiceAccounts = "serviceaccounts";
     private const long MinTokenExpirationSeconds = 600;
+    private const string Namespaces = "namespaces";
+    private const string Policies = "networkpolicies";
     private static readonly ResourceKey AllServices = new(Services, null, "*");
+    private static readonly ResourceKey AllPolicies = new(Policies, null, "*");
 
     private readonly NodeGatewaySettings _settings;
     private readonly Dictionary<string, IActorRef> _agents = new();
@@ -63,7 +67,7 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, IngressFacts.Ingresses, IngressFacts.IngressClasses], resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -107,7 +111,7 @@ internal sealed class NodeGateway : ControllerActor
 
     // A resync re-sends everything to every agent: a lost message is repaired within one period.
     protected override IEnumerable<ResourceKey> AllKeys() =>
-        _agents.Keys.Select(NodeKey).Append(AllServices).ToList();
+        _agents.Keys.Select(NodeKey).Append(AllServices).Append(AllPolicies).ToList();
 
     private static ResourceKey NodeKey(string name) => new(Nodes, null, name);
 
@@ -134,6 +138,7 @@ internal sealed class NodeGateway : ControllerActor
         }
         SendDesiredPods(name);
         SendServices(Sender);
+        SendPolicies(Sender);
     }
 
     /// <summary>The serving certificate for the node's kubelet endpoint: for its name and the InternalIP it registers
@@ -218,6 +223,7 @@ internal sealed class NodeGateway : ControllerActor
             Remember(name, Sender);
             SendDesiredPods(name);
             SendServices(Sender);
+            SendPolicies(Sender);
         }
         var stored = Cache.Get<V1Node>(Nodes, null, name);
         var status = NodeStatusMerge.WithHeartbeat(heartbeat.Status, stored?.Status, DateTime.UtcNow);
@@ -321,9 +327,17 @@ internal sealed class NodeGateway : ControllerActor
                                  .Select(p => p.Spec!.NodeName).Distinct())
                         if (_agents.ContainsKey(node)) Enqueue(NodeKey(node));
                 break;
+            case Policies:
+                Enqueue(AllPolicies);
+                break;
+            case Namespaces:
+                if (!NetworkPolicyFacts.SameLabels((old as V1Namespace)?.Metadata.Labels, (current as V1Namespace)?.Metadata.Labels)
+                    && Cache.List<V1NetworkPolicy>(Policies).Any()) Enqueue(AllPolicies);
+                break;
             case Pods:
                 var before = old as V1Pod;
                 var after = current as V1Pod;
+                if (NetworkPolicyFacts.PeerChanged(before, after) && Cache.List<V1NetworkPolicy>(Policies).Any()) Enqueue(AllPolicies);
                 if (before is not null && after is not null && OnlyStatusChanged(before, after)) return;
                 foreach (var node in new[] { before?.Spec?.NodeName, after?.Spec?.NodeName }.Distinct())
                     if (!string.IsNullOrEmpty(node) && _agents.ContainsKey(node)) Enqueue(NodeKey(node));
@@ -350,6 +364,11 @@ internal sealed class NodeGateway : ControllerActor
         if (key == AllServices)
         {
             foreach (var agent in _agents.Values.Distinct()) SendServices(agent);
+            return;
+        }
+        if (key == AllPolicies)
+        {
+            foreach (var agent in _agents.Values.Distinct()) SendPolicies(agent);
             return;
         }
         SendDesiredPods(key.Name);
@@ -433,6 +452,10 @@ internal sealed class NodeGateway : ControllerActor
     private bool IngressTlsSecret(V1ObjectMeta secret) =>
         ServedIngresses().Any(i => (i.Metadata.NamespaceProperty ?? "default") == (secret.NamespaceProperty ?? "default")
                                    && IngressFacts.TlsSecrets(i).Contains(secret.Name));
+
+    private void SendPolicies(IActorRef agent) =>
+        agent.Tell(NetworkPolicyFacts.Message(NextGeneration(), Cache.List<V1NetworkPolicy>(Policies).ToList(),
+            Cache.List<V1Namespace>(Namespaces), Cache.List<V1Pod>(Pods)));
 
     // Grows with every send and across master restarts (it starts from the clock), so nodes can drop stale sets.
     private long NextGeneration() => _generation = Math.Max(_generation + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

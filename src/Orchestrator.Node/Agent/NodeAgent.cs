@@ -14,7 +14,7 @@ namespace Orchestrator.Node.Agent;
 /// The node's side of the node protocol (the kubelet's main loop). Owns: registration with the master's
 /// NodeGateway (again after every master restart), heartbeats, the set of PodSupervisor children (one per desired
 /// pod uid, level-triggered against each DesiredPodsChanged), the orphan sweep (containers whose pod is not desired),
-/// and publishing ServicesChanged into the node's Services view (the proxy and DNS read it there). It never touches a container of a desired pod itself — that is
+/// and publishing ServicesChanged and NetworkPoliciesChanged into the node's views (the proxy, DNS and the Policy component read them there). It never touches a container of a desired pod itself — that is
 /// the pod's supervisor's job — and it relays, never invents, pod status.
 /// </summary>
 internal sealed class NodeAgent : ReceiveActor, IWithTimers
@@ -25,6 +25,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly NodeDescription _description;
     private readonly KubeletIdentity? _identity;
     private readonly ConfigDirectory _configs;
+    private readonly NetworkPolicyDirectory? _policies;
     private readonly ImagePuller _images;
     private readonly GatewayTokenSource _tokenSource = new();
     private readonly PodTokens _tokens;
@@ -67,15 +68,18 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// <param name="configs">The node's view of the ConfigMaps and Secrets its pods reference (what <see cref="PodConfigChanged"/>
     /// brings), read by the pods' supervisors.</param>
     /// <param name="usage">The node's resource usage, reported to the master on every new round (null: none, as in unit tests).</param>
+    /// <param name="policies">The node's view of the NetworkPolicies (what <see cref="NetworkPoliciesChanged"/> brings),
+    /// read by the Policy component (null in tests without one: the messages are dropped).</param>
     public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null,
-        ConfigDirectory? configs = null, Stats.NodeResourceUsage? usage = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage));
+        ConfigDirectory? configs = null, Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage, policies));
 
     public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs,
-        Stats.NodeResourceUsage? usage = null)
+        Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null)
     {
         _usage = usage;
         _configs = configs;
+        _policies = policies;
         _images = new ImagePuller(runtime, settings.Pods.ImagePulls);
         _tokens = new PodTokens(_tokenSource);
         _tokenSource.Agent = Self;
@@ -96,6 +100,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<LocalVolumesToDelete>(OnVolumesToDelete);
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
+        Receive<NetworkPoliciesChanged>(OnPolicies);
         Receive<PodStatusReported>(ToMaster);
         Receive<NodeEventReported>(ToMaster);
         Receive<PodTokenNeeded>(RequestToken);
@@ -373,6 +378,12 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _servicesGeneration = changed.Generation;
         try { _services.Publish(changed); }
         catch (Exception e) { _log.Error(e, "A reader of the node's services rejected services generation {0}", changed.Generation); }
+    }
+
+    private void OnPolicies(NetworkPoliciesChanged changed)
+    {
+        try { _policies?.Publish(changed); }
+        catch (Exception e) { _log.Error(e, "A reader of the node's network policies rejected generation {0}", changed.Generation); }
     }
 
     // ---- orphans -----------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ internal static class ServiceProxyHosting
             {
                 var services = endpoint.ApplicationServices;
                 var proxy = services.GetRequiredService<ServiceProxy>();
-                var forwarder = new TcpForwarder(proxy.TcpRouteFor, services.GetRequiredService<ILogger<TcpForwarder>>());
+                var forwarder = new TcpForwarder(proxy.TcpRouteFor, services.GetRequiredService<ILogger<TcpForwarder>>(),
+                    services.GetService<IConnectionPolicy>());
                 endpoint.Use(forwarder.Middleware);
             });
             // the ingress HTTPS listener (from the Listeners configuration) picks its certificate by SNI
@@ -79,6 +80,8 @@ internal static class ServiceProxyHosting
                 Diagnostics.NodeMetrics.ProxyRequest(proxied.Cluster.Config.ClusterId, "http", context.Response.StatusCode >= 500,
                     System.Diagnostics.Stopwatch.GetElapsedTime(started), proxied.ProxiedDestination?.DestinationId);
             });
+            var policy = app.Services.GetService<IConnectionPolicy>();
+            if (policy is not null) pipeline.Use((context, next) => PolicyFilter.FilterDestinations(context, next, policy));
             pipeline.UseSessionAffinity();
             pipeline.Use(RetryOnConnectFailure.RememberCandidates);
             pipeline.UseLoadBalancing();

@@ -33,12 +33,15 @@ internal sealed class TcpForwarder
 
     private readonly Func<IPEndPoint, TcpRoute?> _routeFor;
     private readonly ILogger _log;
+    private readonly Services.IConnectionPolicy? _policy;
     private int _roundRobin;
 
-    public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ILogger log)
+    /// <param name="policy">The NetworkPolicies: a backend the client may not reach is skipped as if it refused.</param>
+    public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ILogger log, Services.IConnectionPolicy? policy = null)
     {
         _routeFor = routeFor;
         _log = log;
+        _policy = policy;
     }
 
     public ConnectionDelegate Middleware(ConnectionDelegate next) => connection => OnConnectionAsync(connection, next);
@@ -126,6 +129,11 @@ internal sealed class TcpForwarder
         for (var i = 0; i < backends.Count; i++)
         {
             var target = backends[(start + i) % backends.Count];
+            if (client is not null && _policy?.Allows(client, target.Address, target.Port) == false)
+            {
+                _log.LogDebug("NetworkPolicy denies {Client} to {Backend} of {Service}", client, target, route.Service);
+                continue;
+            }
             var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {

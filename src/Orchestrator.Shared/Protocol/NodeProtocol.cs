@@ -8,7 +8,7 @@ namespace Orchestrator.Shared.Protocol;
 // writes them as JSON through KubernetesJson so both sides agree on Kubernetes' wire format.
 
 /// <summary>Node → master, on start and after every (re)connect. The master answers <see cref="NodeRegistered"/>
-/// and then sends <see cref="DesiredPodsChanged"/> and <see cref="ServicesChanged"/>. <paramref name="KubeletCertificateRequest"/>
+/// and then sends <see cref="DesiredPodsChanged"/>, <see cref="ServicesChanged"/> and <see cref="NetworkPoliciesChanged"/>. <paramref name="KubeletCertificateRequest"/>
 /// is the node's PKCS#10 request (PEM) for the serving certificate of its kubelet endpoint (<see cref="KubeletTls"/>).</summary>
 public sealed record RegisterNode(V1Node Node, string? KubeletCertificateRequest = null) : INodeProtocolMessage;
 
@@ -66,6 +66,29 @@ public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> S
         $"ServicesChanged {{ Generation = {Generation}, Services = {Services.Count}, Endpoints = {Endpoints.Count}, " +
         $"Ingresses = {Ingresses?.Count ?? 0}, TlsSecrets = {TlsSecrets?.Count ?? 0} }}";
 }
+
+/// <summary>Master → node: every NetworkPolicy, whole, with what a node needs to evaluate their selectors anywhere in
+/// the cluster — each namespace's labels and each pod that has an IP (labels, IP, named container ports) — whenever
+/// one of them changes and after every registration. Every node gets all of it because any node's proxy may carry a
+/// ClusterIP connection between any two pods and must judge it by both pods' policies; with no policy in the cluster
+/// the namespaces and pods are left out, so clusters without policies pay nothing for pod churn.</summary>
+public sealed record NetworkPoliciesChanged(long Generation, IReadOnlyList<V1NetworkPolicy> Policies, IReadOnlyList<PolicyNamespace> Namespaces,
+    IReadOnlyList<PolicyPod> Pods) : INodeProtocolMessage
+{
+    public override string ToString() =>
+        $"NetworkPoliciesChanged {{ Generation = {Generation}, Policies = {Policies.Count}, Namespaces = {Namespaces.Count}, Pods = {Pods.Count} }}";
+}
+
+/// <summary>A namespace as NetworkPolicy namespaceSelectors see it.</summary>
+public sealed record PolicyNamespace(string Name, IReadOnlyDictionary<string, string>? Labels);
+
+/// <summary>A pod as NetworkPolicy peers and named ports see it: where it is, its labels, its IP and its containers'
+/// named ports.</summary>
+public sealed record PolicyPod(string Namespace, string Name, IReadOnlyDictionary<string, string>? Labels, string Ip,
+    IReadOnlyList<PolicyPodPort>? Ports);
+
+/// <summary>A named container port (protocol TCP, UDP or SCTP).</summary>
+public sealed record PolicyPodPort(string Name, int Port, string Protocol);
 
 /// <summary>Node → master: an Event to record (image pull failures, container restarts, …).</summary>
 public sealed record NodeEventReported(string NodeName, Corev1Event Event) : INodeProtocolMessage;

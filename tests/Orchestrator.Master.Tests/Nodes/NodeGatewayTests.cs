@@ -280,6 +280,28 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void Network_policies_go_to_every_agent_with_the_pods_and_namespaces_their_selectors_read()
+    {
+        var (_, agent) = Registered("node1");
+        var first = agent.FishForMessage<NetworkPoliciesChanged>(_ => true);
+        Assert.Empty(first.Policies);
+        Assert.Empty(first.Pods); // no policy: no pod churn for the nodes
+
+        Seed(Pod("web-1", App("web"), nodeName: "node2", phase: "Running", podIp: "172.28.0.9", ports: new V1ContainerPort { Name = "http", ContainerPort = 8080 }));
+        Seed(new V1NetworkPolicy
+        {
+            ApiVersion = "networking.k8s.io/v1", Kind = "NetworkPolicy",
+            Metadata = new V1ObjectMeta { Name = "deny", NamespaceProperty = "default" },
+            Spec = new V1NetworkPolicySpec { PodSelector = new V1LabelSelector(), PolicyTypes = ["Ingress"] },
+        });
+
+        var sent = agent.FishForMessage<NetworkPoliciesChanged>(m => m.Policies.Count == 1);
+        var web = Assert.Single(sent.Pods);
+        Assert.Equal(("default", "web-1", "172.28.0.9"), (web.Namespace, web.Name, web.Ip));
+        Assert.Equal([new PolicyPodPort("http", 8080, "TCP")], web.Ports!);
+    }
+
+    [Fact]
     public void Node_events_are_recorded()
     {
         var (gateway, agent) = Registered("node1");

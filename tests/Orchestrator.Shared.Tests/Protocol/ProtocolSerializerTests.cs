@@ -51,6 +51,31 @@ public sealed class ProtocolSerializerTests : IDisposable
     }
 
     [Fact]
+    public void Network_policies_and_their_peers_cross_the_wire()
+    {
+        var policy = new V1NetworkPolicy
+        {
+            Metadata = new V1ObjectMeta { Name = "allow", NamespaceProperty = "default" },
+            Spec = new V1NetworkPolicySpec
+            {
+                PodSelector = new V1LabelSelector(), PolicyTypes = ["Ingress"],
+                Ingress = [new V1NetworkPolicyIngressRule { Ports = [new V1NetworkPolicyPort { Port = "http", Protocol = "TCP" }] }],
+            },
+        };
+        var message = new NetworkPoliciesChanged(3, [policy], [new PolicyNamespace("default", new Dictionary<string, string> { ["team"] = "a" })],
+            [new PolicyPod("default", "web", new Dictionary<string, string> { ["app"] = "web" }, "172.28.0.9", [new PolicyPodPort("http", 8080, "TCP")])]);
+        var serializer = (ProtocolSerializer)_system.Serialization.FindSerializerFor(message);
+
+        var back = (NetworkPoliciesChanged)serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message));
+
+        Assert.Equal("http", back.Policies[0].Spec.Ingress[0].Ports[0].Port.Value);
+        Assert.Equal("a", back.Namespaces[0].Labels!["team"]);
+        var pod = Assert.Single(back.Pods);
+        Assert.Equal(("web", "172.28.0.9", "web"), (pod.Name, pod.Ip, pod.Labels!["app"]));
+        Assert.Equal(new PolicyPodPort("http", 8080, "TCP"), Assert.Single(pod.Ports!));
+    }
+
+    [Fact]
     public void An_unknown_manifest_is_an_error()
     {
         var serializer = (ProtocolSerializer)_system.Serialization.FindSerializerForType(typeof(NodeHeartbeat));

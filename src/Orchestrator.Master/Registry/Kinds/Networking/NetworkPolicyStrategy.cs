@@ -8,8 +8,8 @@ namespace Orchestrator.Master.Registry.Kinds.Networking;
 /// <summary>networking/v1 NetworkPolicy (ValidateNetworkPolicy): label selectors, ports (TCP default, UDP or SCTP; a
 /// number or a name; endPort only after a numeric port and not below it), peers (exactly one of an ipBlock or
 /// pod/namespace selectors; ipBlock a CIDR whose exceptions are strict subsets), policyTypes Ingress and Egress
-/// (default Ingress, plus Egress when egress rules are given). Stored, not enforced: see
-/// <see cref="NetworkingResources"/>.</summary>
+/// (default Ingress, plus Egress when egress rules are given). Enforced by each node's Policy component, which the
+/// NodeGateway sends them to.</summary>
 internal sealed class NetworkPolicyStrategy : ModelStrategy<V1NetworkPolicy>
 {
     private static readonly string[] Protocols = ["TCP", "UDP", "SCTP"];

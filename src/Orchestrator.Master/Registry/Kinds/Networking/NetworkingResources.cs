@@ -4,9 +4,8 @@ using Orchestrator.Master.Registry.Catalog;
 namespace Orchestrator.Master.Registry.Kinds.Networking;
 
 /// <summary>The networking.k8s.io group: Ingresses (with status), IngressClasses and NetworkPolicies, stored and
-/// validated as the API server does. No ingress controller ships with the cluster and the node's proxy does not
-/// enforce NetworkPolicies, as on a cluster whose network plugin has no policy support: objects are kept, not acted
-/// on.</summary>
+/// validated as the API server does. No ingress controller ships with the cluster; NetworkPolicies are enforced by the
+/// nodes (their Policy component, on the pod bridge and in the service proxy).</summary>
 internal static class NetworkingResources
 {
     public const string Group = "networking.k8s.io";

@@ -1,0 +1,189 @@
+using Xunit;
+
+namespace Orchestrator.E2E;
+
+/// <summary>
+/// NetworkPolicies enforced on a real cluster, checked from inside busybox pods with <c>kubectl exec</c> (HTTP requests over nc): a web pod
+/// (busybox httpd on a named port) behind a ClusterIP Service is reachable by its IP and through the Service; a
+/// default-deny ingress policy cuts both paths; an allow rule by podSelector and named port opens them for the client
+/// pod only; an egress default-deny on the client cuts its outbound connections while DNS still answers; deleting
+/// the policies opens everything and leaves no rule behind. Everything lives in one namespace deleted at the end.
+/// </summary>
+[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
+public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+{
+    private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, wget, nc, nslookup)
+    private static readonly string Ns = $"netpol-{Guid.NewGuid().ToString("N")[..6]}";
+
+    private static string Pods => $$"""
+        apiVersion: v1
+        kind: Namespace
+        metadata: { name: {{Ns}} }
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: web, namespace: {{Ns}}, labels: { app: web } }
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+            - name: main
+              image: {{Image}}
+              imagePullPolicy: Never
+              command: [sh, -c, 'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www']
+              ports: [ { name: http, containerPort: 8080 } ]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: { name: web, namespace: {{Ns}} }
+        spec:
+          selector: { app: web }
+          ports: [ { port: 80, targetPort: http } ]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: client, namespace: {{Ns}}, labels: { role: client } }
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers: [ { name: main, image: {{Image}}, imagePullPolicy: Never, command: [sh, -c, 'exec sleep 3600'] } ]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: other, namespace: {{Ns}}, labels: { role: other } }
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers: [ { name: main, image: {{Image}}, imagePullPolicy: Never, command: [sh, -c, 'exec sleep 3600'] } ]
+        """;
+
+    private const string DenyIngress = """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: { name: default-deny-ingress }
+        spec:
+          podSelector: {}
+          policyTypes: [Ingress]
+        """;
+
+    private const string AllowClient = """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: { name: web-from-client }
+        spec:
+          podSelector: { matchLabels: { app: web } }
+          ingress:
+            - from: [ { podSelector: { matchLabels: { role: client } } } ]
+              ports: [ { port: http } ]
+        """;
+
+    private const string DenyClientEgress = """
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: { name: client-deny-egress }
+        spec:
+          podSelector: { matchLabels: { role: client } }
+          policyTypes: [Egress]
+        """;
+
+    [Fact, Step(1)]
+    public async Task Without_policies_a_pod_reaches_another_by_IP_and_through_its_service()
+    {
+        await Apply(Pods, all: true);
+        foreach (var pod in new[] { "web", "client", "other" })
+            await Kubectl("wait", "-n", Ns, "--for=condition=Ready", $"pod/{pod}", "--timeout=120s");
+        await Eventually(async () => Assert.NotEmpty(await Kubectl("get", "endpoints", "-n", Ns, "web", "-o", "jsonpath={.subsets[0].addresses[0].ip}")),
+            "the service has its endpoint");
+        await Eventually(async () =>
+        {
+            Assert.True(await Reaches("client", $"{await WebIp()}:8080"), "client to the web pod's IP");
+            Assert.True(await Reaches("client", $"{await ServiceIp()}:80"), "client to the web service's ClusterIP");
+            Assert.True(await Reaches("other", $"{await WebIp()}:8080"), "other to the web pod's IP");
+        }, "open traffic");
+    }
+
+    [Fact, Step(2)]
+    public async Task A_default_deny_ingress_policy_blocks_the_pod_IP_and_the_cluster_IP()
+    {
+        await Apply(DenyIngress);
+        await Eventually(async () =>
+        {
+            Assert.False(await Reaches("client", $"{await WebIp()}:8080"), "client to the web pod's IP");
+            Assert.False(await Reaches("client", $"{await ServiceIp()}:80"), "client to the web service's ClusterIP");
+            Assert.False(await NcConnects("client", await WebIp(), 8080), "nc to the web pod");
+        }, "default deny");
+    }
+
+    [Fact, Step(3)]
+    public async Task An_allow_rule_by_pod_selector_opens_the_way_for_the_selected_pods_only()
+    {
+        await Apply(AllowClient);
+        await Eventually(async () =>
+        {
+            Assert.True(await Reaches("client", $"{await WebIp()}:8080"), "client to the web pod's IP");
+            Assert.True(await Reaches("client", $"{await ServiceIp()}:80"), "client to the web service's ClusterIP");
+            Assert.True(await NcConnects("client", await WebIp(), 8080), "nc to the web pod");
+        }, "allowed from the client");
+        Assert.False(await Reaches("other", $"{await WebIp()}:8080"), "other to the web pod's IP");
+        Assert.False(await Reaches("other", $"{await ServiceIp()}:80"), "other to the web service's ClusterIP");
+    }
+
+    [Fact, Step(4)]
+    public async Task An_egress_default_deny_blocks_outbound_connections_but_not_DNS()
+    {
+        await Apply(DenyClientEgress);
+        await Eventually(async () =>
+        {
+            Assert.False(await Reaches("client", $"{await WebIp()}:8080"), "client to the web pod's IP");
+            Assert.False(await Reaches("client", $"{await ServiceIp()}:80"), "client to the web service's ClusterIP");
+        }, "egress denied");
+        var lookup = await cluster.Kubectl("exec", "-n", Ns, "client", "--", "nslookup", $"web.{Ns}.svc.cluster.local");
+        Assert.True(lookup.ExitCode == 0 && lookup.Output.Contains(await ServiceIp()), lookup.ToString());
+    }
+
+    [Fact, Step(5)]
+    public async Task Deleting_the_policies_opens_everything_and_leaves_no_rule_for_the_pods()
+    {
+        await Kubectl("delete", "networkpolicy", "-n", Ns, "--all");
+        var webIp = await WebIp();
+        await Eventually(async () =>
+        {
+            Assert.True(await Reaches("client", $"{webIp}:8080"), "client to the web pod's IP");
+            Assert.True(await Reaches("other", $"{await ServiceIp()}:80"), "other to the web service's ClusterIP");
+        }, "open again");
+        var rules = await Command.Run("iptables", ["-w", "5", "-S"], new Dictionary<string, string>(), TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain($"{webIp}/32", rules.Output);
+        await cluster.Kubectl("delete", "namespace", Ns, "--wait=false");
+    }
+
+    private async Task<bool> Reaches(string from, string target)
+    {
+        // an HTTP request over nc (the wget of Debian's busybox-static crashes in this image); stdin stays open a
+        // while, since Kestrel (the proxy) takes the client's half-close for an abort
+        var (host, port) = (target[..target.IndexOf(':')], target[(target.IndexOf(':') + 1)..]);
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"(printf 'GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n'; sleep 2) | nc -w 3 {host} {port}");
+        return result.ExitCode == 0 && result.Output.Contains("hello-from-web");
+    }
+
+    private async Task<bool> NcConnects(string from, string ip, int port)
+    {
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"echo | nc -w 3 {ip} {port}");
+        return result.ExitCode == 0;
+    }
+
+    private async Task<string> WebIp() => await Kubectl("get", "pod", "-n", Ns, "web", "-o", "jsonpath={.status.podIP}");
+
+    private async Task<string> ServiceIp() => await Kubectl("get", "service", "-n", Ns, "web", "-o", "jsonpath={.spec.clusterIP}");
+
+    private async Task Apply(string yaml, bool all = false)
+    {
+        var result = all ? await cluster.KubectlWithInput(yaml, "apply", "-f", "-") : await cluster.KubectlWithInput(yaml, "apply", "-n", Ns, "-f", "-");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    private async Task<string> Kubectl(params string[] args)
+    {
+        var result = await cluster.Kubectl(args);
+        Assert.True(result.ExitCode == 0, $"kubectl {string.Join(" ", args)}: {result}\n{cluster.Logs()}");
+        return result.Output.Trim();
+    }
+
+    private Task Eventually(Func<Task> check, string what) => cluster.Eventually(check, what, TimeSpan.FromSeconds(60));
+}
