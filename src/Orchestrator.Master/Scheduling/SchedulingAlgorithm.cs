@@ -26,6 +26,7 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
     public static SchedulingAlgorithm Standard(IVolumeLookup volumes) => new(
         [
             new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter(),
+            new ReadWriteOncePodFilter(volumes),
             new VolumeBindingFilter(volumes),
         ],
         [new LeastAllocatedScorer(), new FewestPodsScorer(), new OwnerSpreadScorer()]);
@@ -38,6 +39,9 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         foreach (var preFilter in filters.OfType<ISchedulingPreFilter>())
             if (preFilter.PreFilter(pod) is { } refused)
                 return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {refused}.");
+        foreach (var preFilter in filters.OfType<ISchedulingNodesPreFilter>())
+            if (preFilter.PreFilter(pod, nodes) is { } refused)
+                return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {nodes.Count} {refused}.");
 
         var feasible = new List<NodeInfo>();
         var reasons = new Dictionary<string, int>();

@@ -19,11 +19,15 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
         pod.Spec ??= new V1PodSpec();
         PodSpecs.Default(pod.Spec);
         PodHostAccess.DefaultPod(pod.Spec);
+        EphemeralContainers.Default(pod.Spec);
     }
 
     protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         PodSpecs.Validate(pod.Spec, "spec", causes);
+        // as Kubernetes: ephemeral containers are added only through the pods/ephemeralcontainers subresource
+        if (pod.Metadata.ResourceVersion is not { Length: > 0 } && pod.Spec?.EphemeralContainers is { Count: > 0 })
+            causes.Add(FieldErrors.Forbidden("spec.ephemeralContainers", "cannot be set on create"));
         AdmitRuntimeClass(pod, context, causes);
         CopyServiceAccountPullSecrets(pod, context);
     }
@@ -75,6 +79,25 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
                 if (!pod.Spec.Tolerations.Any(t => KubeObjects.Serialize(t) == KubeObjects.Serialize(toleration))) pod.Spec.Tolerations.Add(toleration);
             }
         }
+    }
+
+    /// <summary>/ephemeralcontainers: the stored pod with the request's ephemeral containers, nothing else of it.</summary>
+    protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
+    {
+        if (subresource != "ephemeralcontainers") return null;
+        old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
+        return old;
+    }
+
+    protected override void ValidateSubresourceUpdate(string subresource, V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        if (subresource != "ephemeralcontainers")
+        {
+            ValidateUpdate(pod, old, context, causes);
+            return;
+        }
+        PodSpecs.Validate(pod.Spec, "spec", causes);
+        EphemeralContainers.ValidateUpdate(pod, old, causes);
     }
 
     protected override void ValidateUpdate(V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)
