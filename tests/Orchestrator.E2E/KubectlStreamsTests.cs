@@ -146,6 +146,37 @@ public sealed class KubectlStreamsTests(ClusterFixture cluster, ITestOutputHelpe
         }
     }
 
+    [Fact, Step(5)]
+    public async Task Image_load_makes_a_locally_built_image_runnable_on_the_node_without_a_registry()
+    {
+        var image = $"orchestrator-test/loaded-{Suffix}:v1";
+        var context = Directory.CreateTempSubdirectory("orchestrator-load-").FullName;
+        var name = $"loaded-{Suffix}";
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), "FROM busybox:1.36\nRUN echo loaded-image-content > /marker\n");
+            var build = await Command.Run("docker", ["build", "-q", "-t", image, context], new Dictionary<string, string>(), TimeSpan.FromMinutes(3));
+            Assert.True(build.ExitCode == 0, build.ToString());
+
+            var orchctl = Path.Combine(cluster.StateDir, "path", "orchctl");
+            var load = await Command.Run(orchctl, ["image", "load", image], cluster.Environment, TimeSpan.FromMinutes(1));
+            output.WriteLine(load.ToString());
+            Assert.True(load.ExitCode == 0, load.ToString());
+            Assert.Contains($"{ClusterFixture.NodeName}: {image}", load.Output);
+
+            Assert.Equal(0, (await cluster.Kubectl("run", name, $"--image={image}", "--restart=Never", "--", "cat", "/marker")).ExitCode);
+            await cluster.Eventually(async () =>
+                Assert.Equal("Succeeded", (await cluster.Kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}")).Output), "the pod ran the loaded image");
+            Assert.Equal("loaded-image-content\n", (await cluster.Kubectl("logs", name)).Output);
+        }
+        finally
+        {
+            await cluster.Kubectl("delete", "pod", name, "--wait=false");
+            await Command.Run("docker", ["rmi", "-f", image], new Dictionary<string, string>(), TimeSpan.FromMinutes(1));
+            Directory.Delete(context, recursive: true);
+        }
+    }
+
     private static Dictionary<string, byte[]> Files(string root) =>
         Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .ToDictionary(f => Path.GetRelativePath(root, f), File.ReadAllBytes);

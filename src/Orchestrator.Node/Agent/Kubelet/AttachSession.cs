@@ -30,7 +30,7 @@ internal static class AttachSession
         var (current, _) = await KubeletServer.FindAsync(runtime, ns, pod, container, null, ct);
         if (current is not { Running: true })
         {
-            await ExecSession.FinishAsync(socket, ExecSession.Failure($"container {container} not found in pod {pod}_{ns}", null), ct);
+            await ExecSession.FinishAsync(socket, ExecSession.Failure($"container not found (\"{container}\")", null), ct);
             return;
         }
         IExecSession session;

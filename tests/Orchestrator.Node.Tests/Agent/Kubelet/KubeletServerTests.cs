@@ -198,7 +198,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Secure(socket);
         socket.Options.AddSubProtocol("v5.channel.k8s.io");
         await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/attach/default/web/main?stdin=true&stdout=true&tty=true"), default);
-        await socket.SendAsync(new byte[] { 4, .. """{"Width":120,"Height":40}"""u8.ToArray() }, WebSocketMessageType.Binary, true, default);
+        await socket.SendAsync(new byte[] { 4 }.Concat(Encoding.UTF8.GetBytes("""{"Width":120,"Height":40}""")).ToArray(), WebSocketMessageType.Binary, true, default);
         await socket.SendAsync(new byte[] { 0, (byte)'x' }, WebSocketMessageType.Binary, true, default);
         await socket.SendAsync(new byte[] { 255, 0 }, WebSocketMessageType.Binary, true, default);
 
@@ -239,7 +239,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
 
         var status = Encoding.UTF8.GetString((await ReceiveAllAsync(socket)).Single(m => m[0] == 3).AsSpan(1));
         Assert.Contains("\"status\":\"Failure\"", status);
-        Assert.Contains("container main not found in pod web_default", status);
+        Assert.Equal("container not found (\"main\")", System.Text.Json.Nodes.JsonNode.Parse(status)!["message"]!.ToString());
     }
 
     private static async Task<List<byte[]>> ReceiveAllAsync(ClientWebSocket socket)
