@@ -20,7 +20,7 @@ public sealed class EphemeralContainersTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Body)> Patch(string ephemeral) =>
-        _server.SendAsync(HttpMethod.Patch, PodPath + "/ephemeralcontainers", $$"""{"spec":{"ephemeralContainers":[{{ephemeral}}]}}""", Strategic);
+        _server.SendAsync(HttpMethod.Patch, PodPath + "/ephemeralcontainers", "{\"spec\":{\"ephemeralContainers\":[" + ephemeral + "]}}", Strategic);
 
     private static string Causes(System.Text.Json.Nodes.JsonNode? status) =>
         string.Join("; ", status!["details"]!["causes"]!.AsArray().Select(c => $"{c!["field"]}: {c["message"]}"));
