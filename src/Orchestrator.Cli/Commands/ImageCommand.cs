@@ -1,3 +1,4 @@
+using k8s;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Orchestrator.Cli.Parsing;
