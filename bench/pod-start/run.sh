@@ -33,23 +33,36 @@ trap cleanup EXIT
 # stats: reads latencies (ms), prints "median p99"
 stats() { sort -n | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; i = int(0.99*NR); if (i < 0.99*NR) i++; printf "%d %d\n", m, a[i]}'; }
 
-pods_yaml() { # batch n
+pods_yaml() { # batch n [claim] — with claim, each pod mounts a claim of its own (local-path) at /data
   echo "apiVersion: v1"; echo "kind: List"; echo "items:"
   for i in $(seq 1 "$2"); do
+    if [ -n "${3:-}" ]; then
+      cat <<YAML
+- apiVersion: v1
+  kind: PersistentVolumeClaim
+  metadata: { name: $1-$i-data, labels: { bench: "$1" } }
+  spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 64Mi } } }
+YAML
+    fi
     cat <<YAML
 - apiVersion: v1
   kind: Pod
   metadata: { name: $1-$i, labels: { bench: "$1" } }
   spec:
     terminationGracePeriodSeconds: 0
-    containers: [ { name: web, image: $image, imagePullPolicy: IfNotPresent, ports: [ { containerPort: 80 } ] } ]
+    containers:
+    - name: web
+      image: $image
+      imagePullPolicy: IfNotPresent
+      ports: [ { containerPort: 80 } ]
+$( [ -n "${3:-}" ] && printf '      volumeMounts: [ { name: data, mountPath: /data } ]\n    volumes: [ { name: data, persistentVolumeClaim: { claimName: %s } } ]' "$1-$i-data" )
 YAML
   done
 }
 
-cluster_batch() { # n [image] → latencies on stdout
+cluster_batch() { # n [image] [claim] → latencies on stdout
   local n=$1 image=${2:-$image} batch="ps$(date +%s%N | tail -c 7)" events="$ORCH_STATE_DIR/watch.txt"
-  pods_yaml "$batch" "$n" >"$ORCH_STATE_DIR/pods.yaml"
+  pods_yaml "$batch" "$n" "${3:-}" >"$ORCH_STATE_DIR/pods.yaml"
   : >"$events"
   timeout 300 kubectl --context "$ORCH_CONTEXT" get pods -l "bench=$batch" --watch-only -o 'jsonpath={.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' \
     | while read -r name ready; do echo "$(now_ms) $name $ready"; done >>"$events" &
@@ -64,6 +77,7 @@ cluster_batch() { # n [image] → latencies on stdout
   kill "$watcher" 2>/dev/null || true # kubectl follows on its next write (SIGPIPE) or its timeout
   awk -v s="$start" '$3 == "True" && !seen[$2]++ {print $1 - s}' "$events"
   k delete pods -l "bench=$batch" --grace-period=0 --force --wait=false >/dev/null 2>&1
+  [ -z "${3:-}" ] || k delete pvc -l "bench=$batch" --wait=false >/dev/null 2>&1
   for _ in $(seq 1 300); do
     [ -z "$(docker ps -aq --filter "label=io.orchestrator.pod.name=$batch-1" --filter "label=io.orchestrator.node=$ORCH_NODE_NAME")" ] && \
       [ -z "$(k get pods -l "bench=$batch" -o name)" ] && break
@@ -94,6 +108,25 @@ for entry in $plan; do
   read -r dm dp < <(printf "%s\n" "${baseline[@]}" | stats)
   printf "%-6s %-22s %-22s %s\n" "$n" "${cm} / ${cp} ms" "${dm} / ${dp} ms" "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')"
 done
+
+# One pod with a PersistentVolumeClaim of its own (default class local-path, WaitForFirstConsumer: the scheduler picks
+# the node, the provisioner makes the directory and binds, then the pod starts), created with its claim in one apply,
+# against `docker run -d` with a fresh host directory bind-mounted.
+if [ "${PVC_RUNS:-5}" -gt 0 ]; then
+  pvc_cluster=() pvc_docker=()
+  for _ in $(seq 1 "${PVC_RUNS:-5}"); do
+    mapfile -t -O "${#pvc_cluster[@]}" pvc_cluster < <(cluster_batch 1 "$image" claim)
+    dir="$ORCH_STATE_DIR/bench-volume-$(date +%s%N)" start=$(now_ms)
+    mkdir -p "$dir"
+    docker run -d --label io.orchestrator.bench=pod-start --network orchestrator -p 127.0.0.1::80 -v "$dir:/data" "$image" >/dev/null
+    pvc_docker+=("$(( $(now_ms) - start ))")
+    docker ps -aq --filter label=io.orchestrator.bench=pod-start | xargs -r docker rm -f >/dev/null
+    rm -rf "$dir"
+  done
+  read -r cm cp < <(printf "%s\n" "${pvc_cluster[@]}" | stats)
+  read -r dm dp < <(printf "%s\n" "${pvc_docker[@]}" | stats)
+  printf "%-6s %-22s %-22s %s\n" "1+pvc" "${cm} / ${cp} ms" "${dm} / ${dp} ms" "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')"
+fi
 
 # One pod whose image the node pulls from the cluster registry (removed from the local store before each run), against
 # `docker pull` + `docker run -d` of it; the pull's own time is the node's Pulled event ("Successfully pulled … in 1.2s").

@@ -32,6 +32,7 @@ internal static class ApiEndpoints
         services.AddSingleton<KubeletConnection>();
         services.AddSingleton<ISubresourceHandler, PodLogs>();
         services.AddSingleton<ISubresourceHandler, PodExec>();
+        services.AddSingleton<ISubresourceHandler, PodAttach>();
         services.AddSingleton<ISubresourceHandler, PodPortForward>();
         services.AddSingleton<ISubresourceHandler, PodBinding>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();

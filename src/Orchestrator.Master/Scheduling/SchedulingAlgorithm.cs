@@ -26,6 +26,7 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
     public static SchedulingAlgorithm Standard(IVolumeLookup volumes, INamespaceLabels? namespaces = null) => new(
         [
             new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter(),
+            new ReadWriteOncePodFilter(volumes),
             new VolumeBindingFilter(volumes), new PodTopologySpreadFilter(), new InterPodAffinityFilter(namespaces ?? NoNamespaceLabels.Instance),
         ],
         [
@@ -54,6 +55,9 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         foreach (var preFilter in filters.OfType<ISchedulingPreFilter>())
             if (preFilter.PreFilter(pod) is { } refused)
                 return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {refused}.");
+        foreach (var preFilter in filters.OfType<ISchedulingNodesPreFilter>())
+            if (preFilter.PreFilter(pod, nodes) is { } refused)
+                return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {nodes.Count} {refused}.");
 
         // Plugins that count pods across the cluster look at it once for this pod.
         var podFilters = filters.Select(f => f is IClusterWideFilter c ? c.Prepare(pod, nodes) : f).ToList();

@@ -95,9 +95,10 @@ internal interface IResourceStrategy
     StoreError? RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored);
 
     /// <summary>Defaults the object in place and validates it (<paramref name="old"/> is the stored object on update,
-    /// null on create). A cause per violation: any cause is 422 Invalid, and nothing is stored.</summary>
+    /// null on create; <paramref name="subresource"/> names the subresource an update came through). A cause per
+    /// violation: any cause is 422 Invalid, and nothing is stored.</summary>
     IReadOnlyList<StoreErrorCause> Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old,
-        IAdmissionContext context);
+        IAdmissionContext context, string? subresource = null);
 }
 
 /// <summary>What a strategy may read of the store besides the object itself: the other objects (allocations such as

@@ -24,6 +24,7 @@ internal static class ListMergeKeys
         ["resourceClaims"] = "name",
         ["containerStatuses"] = "name",
         ["initContainerStatuses"] = "name",
+        ["ephemeralContainerStatuses"] = "name",
     };
 
     /// <summary>The merge key of the list <paramref name="field"/> inside <paramref name="parentField"/>, or null for an

@@ -114,7 +114,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
                 return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
             obj = updated;
             // A kind's own subresource (a namespace's /finalize) changes what the kind validates: admit the result.
-            if ((subresource != "status" || strategy.ValidatesStatusUpdates) && strategy.Admit(obj, old, this) is { Count: > 0 } causes)
+            if ((subresource != "status" || strategy.ValidatesStatusUpdates) && strategy.Admit(obj, old, this, subresource) is { Count: > 0 } causes)
                 return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
         }
         else

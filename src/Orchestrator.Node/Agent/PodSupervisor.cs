@@ -82,8 +82,11 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             // the sandbox first; then init containers run to completion, one after another, before any app container starts
             await RefreshVolumesAsync();
             if (await EnsureSandboxAsync() && await SyncInitContainersAsync())
+            {
                 foreach (var spec in _pod.Spec.Containers)
                     await SyncContainerAsync(spec, Slot(spec.Name));
+                await SyncEphemeralContainersAsync();
+            }
             await ReleaseSandboxWhenFinishedAsync();
             _syncFailure = null;
         }
@@ -106,7 +109,8 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         var all = await _runtime.ListContainersAsync(_pod.Metadata.Uid);
         await AdoptSandboxAsync(all.Where(c => c.IsSandbox).ToList());
         var existing = all.Where(c => !c.IsSandbox).ToList();
-        var wanted = _pod.Spec.Containers.Concat(_pod.Spec.InitContainers ?? []).Select(c => c.Name).ToHashSet();
+        var wanted = _pod.Spec.Containers.Concat(_pod.Spec.InitContainers ?? []).Select(c => c.Name)
+            .Concat((_pod.Spec.EphemeralContainers ?? []).Select(c => c.Name)).ToHashSet();
         foreach (var group in existing.GroupBy(c => c.ContainerName))
         {
             var ordered = group.OrderByDescending(c => c.Running).ThenByDescending(c => c.CreatedAt).ToList();
@@ -166,7 +170,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         else await CreateAndStartAsync(spec, slot, now);
     }
 
-    private async Task CreateAndStartAsync(V1Container spec, ContainerSlot slot, DateTime now)
+    private async Task CreateAndStartAsync(V1Container spec, ContainerSlot slot, DateTime now, string? pidNamespaceOf = null)
     {
         if (await EnsureImageAsync(spec, slot) is not { } image) return;
         slot.ImageMissing = false;
@@ -181,7 +185,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         {
             var environment = ResolveEnvironment(spec);
             id = await _runtime.CreateContainerAsync(new ContainerRequest(MountablePod(), spec, _settings.NodeName, _settings.HostAddress, restartCount,
-                _sandbox?.Id, _podIp) { Environment = environment });
+                _sandbox?.Id, _podIp) { Environment = environment, PidNamespaceOf = pidNamespaceOf });
         }
         catch (Exception e)
         {
@@ -334,6 +338,8 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         }).ToList();
         var status = PodStatusBuilder.Build(_pod, views, _settings.HostAddress, _startTime, _lastStatus, DateTime.UtcNow, initViews,
             _podIp, sandboxReady: _sandbox is not null);
+        if (_pod.Spec.EphemeralContainers is { Count: > 0 })
+            status.EphemeralContainerStatuses = EphemeralViews().Select(PodStatusBuilder.ContainerStatus).ToList();
         if (status.Phase == "Running" && _lastStatus?.Phase is not "Running") Diagnostics.NodeMetrics.PodStarted(DateTime.UtcNow - _startTime);
         _lastStatus = status;
         var json = KubeObjects.Serialize(status);

@@ -118,4 +118,7 @@ internal sealed class BoundedRuntime(IContainerRuntime inner, RuntimeLimits limi
 
     public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
         Call("exec", t => inner.StartExecAsync(containerId, start, t), ct);
+
+    public Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default) =>
+        Call("attach", t => inner.AttachAsync(containerId, stdin, t), ct);
 }

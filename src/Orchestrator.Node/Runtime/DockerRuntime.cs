@@ -271,9 +271,12 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             Labels = ContainerLabels.For(r),
             Tty = c.Tty ?? false,
             OpenStdin = c.Stdin ?? false,
+            // stdinOnce: the container's stdin closes when the first attached client leaves (kubectl run -it)
+            StdinOnce = c.StdinOnce ?? false,
             HostConfig = hostConfig,
         };
         ContainerSecurity.Apply(r.Pod, c, image ?? ImageUser.Root, hostConfig, parameters, r.SandboxId, _options.SeccompProfileRoot);
+        if (r.PidNamespaceOf is { } target) hostConfig.PidMode = $"container:{target}";
         if (r.SandboxId is not null)
         {
             // the sandbox's network namespace: its IP, ports, hostname and resolv.conf (Docker refuses all of those here)
@@ -420,6 +423,45 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         }, ct);
         var stream = await _client.Exec.StartAndAttachContainerExecAsync(created.ID, start.Tty, ct);
         return new DockerExecSession(_client, created.ID, stream);
+    }
+
+    public async Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default)
+    {
+        // the stream is raw with a terminal and multiplexed without: Docker's choice follows the container's own Tty
+        var inspected = await _client.Containers.InspectContainerAsync(containerId, ct);
+        var tty = inspected.Config?.Tty ?? false;
+        var stream = await _client.Containers.AttachContainerAsync(containerId, tty, new ContainerAttachParameters
+        {
+            Stream = true,
+            Stdin = stdin && (inspected.Config?.OpenStdin ?? false),
+            Stdout = true,
+            Stderr = true,
+        }, ct);
+        return new DockerAttachSession(_client, containerId, stream);
+    }
+
+    private sealed class DockerAttachSession(DockerClient client, string containerId, MultiplexedStream stream) : IExecSession
+    {
+        public async Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
+            return new ExecOutput(read.Count, read.Target == MultiplexedStream.TargetStream.StandardError ? 2 : 1, read.EOF);
+        }
+
+        public Task WriteStdinAsync(byte[] buffer, int offset, int count, CancellationToken ct) => stream.WriteAsync(buffer, offset, count, ct);
+
+        public void CloseStdin() => stream.CloseWrite();
+
+        public Task ResizeAsync(int width, int height, CancellationToken ct) =>
+            client.Containers.ResizeContainerTtyAsync(containerId, new ContainerResizeParameters { Width = width, Height = height }, ct);
+
+        public async Task<int> ExitCodeAsync(CancellationToken ct)
+        {
+            var inspected = await client.Containers.InspectContainerAsync(containerId, ct);
+            return inspected.State.Running ? 0 : (int)inspected.State.ExitCode;
+        }
+
+        public void Dispose() => stream.Dispose();
     }
 
     private sealed class DockerExecSession(DockerClient client, string execId, MultiplexedStream stream) : IExecSession

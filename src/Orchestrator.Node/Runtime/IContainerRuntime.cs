@@ -71,6 +71,10 @@ internal interface IContainerRuntime
 
     /// <summary>Starts a command in the running container with its streams attached (kubectl exec).</summary>
     Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default);
+
+    /// <summary>Attaches to the running container's main process (kubectl attach): its output from now on, its stdin
+    /// when asked and the container has one, resize when it has a terminal. Ends when the process does.</summary>
+    Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default);
 }
 
 /// <summary>A volume of the pod cannot be set up (the kubelet's FailedMount): the pod's sandbox waits until it can.</summary>
@@ -109,7 +113,7 @@ internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? S
 
 internal sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
 
-/// <summary>One attached exec: output frames tagged 1 (stdout) or 2 (stderr), stdin, resize, and the exit code.</summary>
+/// <summary>One attached exec (or attach): output frames tagged 1 (stdout) or 2 (stderr), stdin, resize, and the exit code.</summary>
 internal interface IExecSession : IDisposable
 {
     Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct);
@@ -158,6 +162,9 @@ internal sealed record ContainerRequest(V1Pod Pod, V1Container Container, string
     /// <summary>The container's whole environment as NAME=value, resolved by the pod's supervisor (ConfigMaps, Secrets,
     /// downward API, service variables); null: made from the spec alone, with the service variables (runtime tests).</summary>
     public IReadOnlyList<string>? Environment { get; init; }
+
+    /// <summary>The container whose PID namespace this one joins (an ephemeral container's target).</summary>
+    public string? PidNamespaceOf { get; init; }
 
     /// <summary>Names only: the environment may hold Secret values.</summary>
     public override string ToString() => $"ContainerRequest {{ Pod = {Pod.Metadata.NamespaceProperty}/{Pod.Metadata.Name}, Container = {Container.Name}, RestartCount = {RestartCount} }}";

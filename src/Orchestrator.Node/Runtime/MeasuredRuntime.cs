@@ -60,4 +60,7 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
 
     public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("exec", () => inner.StartExecAsync(containerId, start, ct));
+
+    public Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("attach", () => inner.AttachAsync(containerId, stdin, ct));
 }

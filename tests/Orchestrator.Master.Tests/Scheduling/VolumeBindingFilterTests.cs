@@ -55,6 +55,27 @@ public sealed class VolumeBindingFilterTests
     }
 
     [Fact]
+    public void A_ReadWriteOncePod_claim_in_use_by_a_scheduled_pod_fits_no_node_until_that_pod_is_done()
+    {
+        var claim = Claim("local-path", volume: "pv-1");
+        claim.Spec.AccessModes = ["ReadWriteOncePod"];
+        var volumes = new Volumes([claim], [VolumeOn("pv-1", "a")], LocalPath);
+        var holder = PersistentStorageTests.PodWithClaim("first", "data");
+        holder.Metadata.Uid = "first-uid";
+        var second = PersistentStorageTests.PodWithClaim("second", "data");
+        second.Metadata.Uid = "second-uid";
+
+        var refused = SchedulingAlgorithm.Standard(volumes).Schedule(second,
+            [new NodeInfo(PersistentStorageTests.StorageNode("a"), [holder]), new NodeInfo(PersistentStorageTests.StorageNode("b"), [])]);
+        Assert.Equal("0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.",
+            refused.FailureMessage);
+
+        holder.Status = new V1PodStatus { Phase = "Succeeded" };
+        Assert.Equal("a", SchedulingAlgorithm.Standard(volumes).Schedule(second,
+            [new NodeInfo(PersistentStorageTests.StorageNode("a"), [holder]), new NodeInfo(PersistentStorageTests.StorageNode("b"), [])]).NodeName);
+    }
+
+    [Fact]
     public void An_unbound_immediate_claim_keeps_the_pod_pending()
     {
         var result = SchedulingAlgorithm.Standard(new Volumes([Claim("now")], [], Immediate))

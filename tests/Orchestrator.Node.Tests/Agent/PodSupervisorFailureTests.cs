@@ -111,5 +111,6 @@ public sealed class PodSupervisorFailureTests : TestKit
         public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) => inner.ListPodVolumeOwnersAsync(ct);
         public Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default) => inner.StreamLogsAsync(containerId, request, output, ct);
         public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) => inner.StartExecAsync(containerId, start, ct);
+        public Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default) => inner.AttachAsync(containerId, stdin, ct);
     }
 }

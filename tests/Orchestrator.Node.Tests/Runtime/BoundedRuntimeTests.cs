@@ -27,6 +27,7 @@ public sealed class BoundedRuntimeTests
         public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) => Never<IReadOnlyList<string>>();
         public Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default) => Never<bool>();
         public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) => Never<IExecSession>();
+        public Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default) => Never<IExecSession>();
     }
 
     [Fact]

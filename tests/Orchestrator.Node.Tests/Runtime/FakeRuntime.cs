@@ -253,6 +253,12 @@ internal sealed class FakeRuntime : IContainerRuntime
     public Task<IExecSession> StartExecAsync(string containerId, ExecStart start, CancellationToken ct = default) =>
         ExecSessions is { } make ? Task.FromResult(make(start)) : throw new NotSupportedException("no exec sessions in this test");
 
+    /// <summary>Attach sessions: by default none (the call fails); tests plug in a scripted session.</summary>
+    public Func<string, bool, IExecSession>? AttachSessions { get; set; }
+
+    public Task<IExecSession> AttachAsync(string containerId, bool stdin, CancellationToken ct = default) =>
+        AttachSessions is { } make ? Task.FromResult(make(containerId, stdin)) : throw new NotSupportedException("no attach sessions in this test");
+
     private string NextId() => $"c{Interlocked.Increment(ref _nextId):D4}{new string('0', 60)}";
 
     private string NextIp() => $"10.99.0.{_nextId % 250 + 2}";

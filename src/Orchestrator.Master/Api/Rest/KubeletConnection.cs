@@ -48,7 +48,8 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
     public async Task<Target> ResolveAsync(string ns, string name, string? container, CancellationToken ct)
     {
         var pod = (V1Pod)await store.GetAsync(CoreResources.Pods, ns, name, ct);
-        var names = pod.Spec.Containers.Select(c => c.Name).Concat((pod.Spec.InitContainers ?? []).Select(c => c.Name)).ToList();
+        var names = pod.Spec.Containers.Select(c => c.Name).Concat((pod.Spec.InitContainers ?? []).Select(c => c.Name))
+            .Concat((pod.Spec.EphemeralContainers ?? []).Select(c => c.Name)).ToList();
         if (string.IsNullOrEmpty(container))
         {
             if (pod.Spec.Containers.Count == 1) container = pod.Spec.Containers[0].Name;

@@ -29,9 +29,14 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
             ("scale", { } scale, "GET") => GetScaleAsync(context, resource, scale, ns, name),
             ("scale", { } scale, "PUT") => UpdateScaleAsync(context, resource, scale, ns, name),
             ("scale", { } scale, "PATCH") => PatchScaleAsync(context, resource, scale, ns, name),
-            // A subresource of the parent's own kind that the kind's strategy writes (a namespace's /finalize).
+            // A subresource of the parent's own kind that the kind's strategy writes (a namespace's /finalize, a pod's
+            // /ephemeralcontainers): read as the parent, written through the strategy.
+            (_, null, "GET") when subresource.Kind == resource.Kind && subresource.Verbs.Contains("get") =>
+                resources.GetAsync(context, resource, ns, name),
             (_, null, "PUT") when subresource.Kind == resource.Kind && subresource.Verbs.Contains("update") =>
                 resources.UpdateAsync(context, resource, ns, name, subresource.Name),
+            (_, null, "PATCH") when subresource.Kind == resource.Kind && subresource.Verbs.Contains("patch") =>
+                resources.PatchAsync(context, resource, ns, name, subresource.Name),
             _ => throw ApiException.MethodNotAllowed(context.Request.Method),
         };
 

@@ -58,7 +58,7 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
     public StoreError? RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored) => null;
 
     public IReadOnlyList<StoreErrorCause> Admit(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old,
-        IAdmissionContext context)
+        IAdmissionContext context, string? subresource = null)
     {
         var causes = new List<StoreErrorCause>();
         MetadataRules.Validate(obj.Metadata, Names.Rule.Dns1123Subdomain, isCreate: old is null, causes);

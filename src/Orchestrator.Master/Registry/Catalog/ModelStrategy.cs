@@ -65,13 +65,14 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
         RefuseDeletion(resource, (T)stored);
 
     IReadOnlyList<StoreErrorCause> IResourceStrategy.Admit(IKubernetesObject<V1ObjectMeta> obj,
-        IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context)
+        IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context, string? subresource)
     {
         var causes = new List<StoreErrorCause>();
         MetadataRules.Validate(obj.Metadata, NameRule, isCreate: old is null, causes);
         var typed = (T)obj;
         Default(typed);
         if (old is null) Validate(typed, context, causes);
+        else if (subresource is not null) ValidateSubresourceUpdate(subresource, typed, (T)old, context, causes);
         else ValidateUpdate(typed, (T)old, context, causes);
         return causes;
     }
@@ -110,6 +111,11 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     protected virtual void Validate(T obj, IAdmissionContext context, List<StoreErrorCause> causes)
     {
     }
+
+    /// <summary>The kind's validation of an update through its own subresource (a pod's /ephemeralcontainers); by
+    /// default as any update.</summary>
+    protected virtual void ValidateSubresourceUpdate(string subresource, T obj, T old, IAdmissionContext context, List<StoreErrorCause> causes) =>
+        ValidateUpdate(obj, old, context, causes);
 
     /// <summary>The kind's validation of an update: the object's own rules, then what may not change.</summary>
     protected virtual void ValidateUpdate(T obj, T old, IAdmissionContext context, List<StoreErrorCause> causes) =>

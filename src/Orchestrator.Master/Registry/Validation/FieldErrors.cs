@@ -20,6 +20,9 @@ internal static class FieldErrors
     public static StoreErrorCause Duplicate(string field, object? value) =>
         new(field, "FieldValueDuplicate", $"Duplicate value: {Format(value)}");
 
+    public static StoreErrorCause NotFound(string field, object? value) =>
+        new(field, "FieldValueNotFound", $"Not found: {Format(value)}");
+
     public static StoreErrorCause Forbidden(string field, string detail) => new(field, "FieldValueForbidden", $"Forbidden: {detail}");
 
     /// <summary>Go's %#v for the values we report: quoted strings, bare numbers, map[string]string{...}.</summary>

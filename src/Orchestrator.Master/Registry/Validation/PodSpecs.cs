@@ -76,6 +76,8 @@ internal static class PodSpecs
                 if (!names.Add(c.Name)) causes.Add(FieldErrors.Duplicate($"{at}.name", c.Name));
             }
             if (string.IsNullOrWhiteSpace(c.Image)) causes.Add(FieldErrors.Required($"{at}.image"));
+            if (c.VolumeDevices is { Count: > 0 })
+                causes.Add(FieldErrors.Forbidden($"{at}.volumeDevices", "raw block devices are not supported by this cluster: its volumes are directories (use volumeMounts)"));
             PodConfigRules.ValidateContainer(c, at, causes);
             if (c.ImagePullPolicy is { } pull && !PullPolicies.Contains(pull))
                 causes.Add(FieldErrors.NotSupported($"{at}.imagePullPolicy", pull, PullPolicies));

@@ -48,3 +48,10 @@ internal interface ISchedulingPreFilter
 {
     string? PreFilter(V1Pod pod);
 }
+
+/// <summary>A check of the pod against the whole cluster before any node is filtered (a PreFilter that needs every
+/// node's pods, as VolumeRestrictions' ReadWriteOncePod check): a message fails the pod on each node for that reason.</summary>
+internal interface ISchedulingNodesPreFilter
+{
+    string? PreFilter(V1Pod pod, IReadOnlyList<NodeInfo> nodes);
+}

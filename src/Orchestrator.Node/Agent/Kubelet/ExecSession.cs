@@ -61,24 +61,45 @@ internal static class ExecSession
         }
         using (session)
         {
-            // never cancelled: cancelling a WebSocket receive aborts the socket; it ends with the client's close
-            var input = PumpInputAsync(socket, session, stdin, ct, log);
-            var buffer = new byte[32 * 1024];
-            var frame = new byte[buffer.Length + 1];
+            await CopyOutputAsync(socket, session, stdin, ct, log, async () =>
+            {
+                var exitCode = await session.ExitCodeAsync(ct);
+                await FinishAsync(socket, exitCode == 0 ? Success() : Failure(
+                    $"command terminated with non-zero exit code: error executing command [{string.Join(" ", command)}], exit code {exitCode}",
+                    exitCode), ct);
+            });
+        }
+    }
+
+    /// <summary>Copies the session's output to the socket, each frame behind its channel, while the client's stdin and
+    /// resize messages go to the session; when output ends, <paramref name="finish"/> sends the status. A client that
+    /// leaves first ends the copy too: an attached process outlives its clients.</summary>
+    internal static async Task CopyOutputAsync(WebSocket socket, IExecSession session, bool stdin, CancellationToken ct, ILogger log,
+        Func<Task> finish)
+    {
+        // never cancelled: cancelling a WebSocket receive aborts the socket; it ends with the client's close
+        var input = PumpInputAsync(socket, session, stdin, ct, log);
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _ = input.ContinueWith(_ => gone.Cancel(), TaskScheduler.Default);
+        var buffer = new byte[32 * 1024];
+        var frame = new byte[buffer.Length + 1];
+        try
+        {
             while (true)
             {
-                var read = await session.ReadAsync(buffer, ct);
+                var read = await session.ReadAsync(buffer, gone.Token);
                 if (read.Eof) break;
                 frame[0] = (byte)read.Stream;
                 Buffer.BlockCopy(buffer, 0, frame, 1, read.Count);
                 await socket.SendAsync(frame.AsMemory(0, read.Count + 1), WebSocketMessageType.Binary, true, ct);
             }
-            var exitCode = await session.ExitCodeAsync(ct);
-            await FinishAsync(socket, exitCode == 0 ? Success() : Failure(
-                $"command terminated with non-zero exit code: error executing command [{string.Join(" ", command)}], exit code {exitCode}",
-                exitCode), ct);
-            await Task.WhenAny(input, Task.Delay(TimeSpan.FromSeconds(2), ct));
         }
+        catch (Exception e) when (gone.IsCancellationRequested && !ct.IsCancellationRequested && e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            return; // the client closed: nobody to tell the status to
+        }
+        await finish();
+        await Task.WhenAny(input, Task.Delay(TimeSpan.FromSeconds(2), ct));
     }
 
     private static async Task PumpInputAsync(WebSocket socket, IExecSession session, bool stdin, CancellationToken ct, ILogger log)
@@ -134,7 +155,7 @@ internal static class ExecSession
         return JsonSerializer.Serialize(status);
     }
 
-    private static async Task FinishAsync(WebSocket socket, string statusJson, CancellationToken ct)
+    internal static async Task FinishAsync(WebSocket socket, string statusJson, CancellationToken ct)
     {
         var bytes = Encoding.UTF8.GetBytes(statusJson);
         var frame = new byte[bytes.Length + 1];

@@ -136,6 +136,21 @@ public class StorageKindsStrategyTests
     }
 
     [Fact]
+    public void Block_volume_mode_is_refused_for_volumes_and_claims_as_no_node_serves_raw_devices()
+    {
+        var pvc = Claim("manual");
+        pvc.Spec.VolumeMode = "Block";
+        var pv = HostPathVolume();
+        pv.Spec.VolumeMode = "Block";
+
+        foreach (var cause in new[] { Admit(PersistentVolumeResources.PersistentVolumeClaims, pvc).Single(), Admit(PersistentVolumeResources.PersistentVolumes, pv).Single() })
+        {
+            Assert.Equal("spec.volumeMode", cause.Field);
+            Assert.StartsWith("Forbidden: volumeMode Block is not supported", cause.Message);
+        }
+    }
+
+    [Fact]
     public void A_claim_needs_access_modes_and_a_storage_request()
     {
         var pvc = new V1PersistentVolumeClaim { Metadata = Meta("c", "default"), Spec = new V1PersistentVolumeClaimSpec() };

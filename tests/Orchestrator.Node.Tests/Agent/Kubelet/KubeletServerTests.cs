@@ -187,6 +187,74 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Attach_relays_the_main_process_streams_and_ends_with_success_whatever_its_exit_code()
+    {
+        var container = Container("web");
+        var session = new ScriptedSession("prompt> got x\n", exitCode: 1);
+        (string Id, bool Stdin)? attached = null;
+        _runtime.AttachSessions = (id, stdin) => { attached = (id, stdin); return session; };
+
+        using var socket = new ClientWebSocket();
+        Secure(socket);
+        socket.Options.AddSubProtocol("v5.channel.k8s.io");
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/attach/default/web/main?stdin=true&stdout=true&tty=true"), default);
+        await socket.SendAsync(new byte[] { 4 }.Concat(Encoding.UTF8.GetBytes("""{"Width":120,"Height":40}""")).ToArray(), WebSocketMessageType.Binary, true, default);
+        await socket.SendAsync(new byte[] { 0, (byte)'x' }, WebSocketMessageType.Binary, true, default);
+        await socket.SendAsync(new byte[] { 255, 0 }, WebSocketMessageType.Binary, true, default);
+
+        var messages = await ReceiveAllAsync(socket);
+        Assert.Equal((container.Id, true), attached);
+        Assert.Equal("prompt> got x\n", Encoding.UTF8.GetString(messages[0], 1, messages[0].Length - 1));
+        Assert.Equal("""{"metadata":{},"status":"Success"}""", Encoding.UTF8.GetString(messages.Single(m => m[0] == 3).AsSpan(1)));
+        Assert.Equal("x", session.Stdin.ToString());
+        Assert.Equal((120, 40), session.Size);
+    }
+
+    [Fact]
+    public async Task Attach_ends_when_the_client_leaves_while_the_process_runs_on()
+    {
+        Container("web");
+        var session = new ScriptedSession("never", exitCode: 0);
+        _runtime.AttachSessions = (_, _) => session;
+
+        using (var socket = new ClientWebSocket())
+        {
+            Secure(socket);
+            socket.Options.AddSubProtocol("v5.channel.k8s.io");
+            await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/attach/default/web/main?stdout=true"), default);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default);
+        }
+        await session.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(session.StdinClosed);
+    }
+
+    [Fact]
+    public async Task Attach_to_a_container_that_does_not_run_fails_on_the_error_channel()
+    {
+        Container("web", running: false);
+        using var socket = new ClientWebSocket();
+        Secure(socket);
+        socket.Options.AddSubProtocol("v4.channel.k8s.io");
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/attach/default/web/main?stdout=true"), default);
+
+        var status = Encoding.UTF8.GetString((await ReceiveAllAsync(socket)).Single(m => m[0] == 3).AsSpan(1));
+        Assert.Contains("\"status\":\"Failure\"", status);
+        Assert.Equal("container not found (\"main\")", System.Text.Json.Nodes.JsonNode.Parse(status)!["message"]!.ToString());
+    }
+
+    private static async Task<List<byte[]>> ReceiveAllAsync(ClientWebSocket socket)
+    {
+        var messages = new List<byte[]>();
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var received = await socket.ReceiveAsync(buffer, default);
+            if (received.MessageType == WebSocketMessageType.Close) return messages;
+            messages.Add(buffer[..received.Count]);
+        }
+    }
+
+    [Fact]
     public async Task Port_forward_tunnels_spdy_in_a_websocket_with_kubectls_subprotocol_to_the_pods_port()
     {
         await using var pod = new EchoServer("hi ");
@@ -304,8 +372,16 @@ public sealed class KubeletServerTests : IAsyncLifetime
         }
 
         public void CloseStdin() => _closed.TrySetResult();
-        public Task ResizeAsync(int width, int height, CancellationToken ct) => Task.CompletedTask;
+        public (int, int) Size { get; private set; }
+        public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task ResizeAsync(int width, int height, CancellationToken ct)
+        {
+            Size = (width, height);
+            return Task.CompletedTask;
+        }
+
         public Task<int> ExitCodeAsync(CancellationToken ct) => Task.FromResult(exitCode);
-        public void Dispose() { }
+        public void Dispose() => Disposed.TrySetResult();
     }
 }

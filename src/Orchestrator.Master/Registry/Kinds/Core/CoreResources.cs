@@ -32,7 +32,9 @@ internal static class CoreResources
         Subresources =
         [
             Status("Pod"),
+            new("attach", null, null, "PodAttachOptions", ["create", "get"]),
             new("binding", null, null, "Binding", ["create"]),
+            new("ephemeralcontainers", null, null, "Pod", ["get", "patch", "update"]),
             new("eviction", "policy", "v1", "Eviction", ["create"]),
             new("exec", null, null, "PodExecOptions", ["create", "get"]),
             new("log", null, null, "Pod", ["get"]),

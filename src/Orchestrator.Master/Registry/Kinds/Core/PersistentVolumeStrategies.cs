@@ -257,6 +257,9 @@ internal static class Claims
     public static void ValidateVolumeMode(string? mode, string path, List<StoreErrorCause> causes)
     {
         if (mode is not null && !VolumeModes.Contains(mode)) causes.Add(FieldErrors.NotSupported(path, mode, VolumeModes));
+        // nodes mount volumes as directories; a raw block device would reach no pod (volumeDevices are not served either)
+        else if (mode == "Block")
+            causes.Add(FieldErrors.Forbidden(path, "volumeMode Block is not supported by this cluster: its volumes are directories on the nodes (use Filesystem)"));
     }
 
     /// <summary>helper.GetAccessModesAsString: RWO, ROX, RWX, RWOP in that order.</summary>

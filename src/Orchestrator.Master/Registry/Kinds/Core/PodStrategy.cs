@@ -19,6 +19,7 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
         pod.Spec ??= new V1PodSpec();
         PodSpecs.Default(pod.Spec);
         PodHostAccess.DefaultPod(pod.Spec);
+        EphemeralContainers.Default(pod.Spec);
         // SetDefaults_Pod: a container's limits are its requests where it states none (pods only, not templates).
         foreach (var container in (pod.Spec.Containers ?? []).Concat(pod.Spec.InitContainers ?? []))
         {
@@ -33,6 +34,9 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     protected override void Validate(V1Pod pod, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         PodSpecs.Validate(pod.Spec, "spec", causes);
+        // as Kubernetes: ephemeral containers are added only through the pods/ephemeralcontainers subresource
+        if (pod.Metadata.ResourceVersion is not { Length: > 0 } && pod.Spec?.EphemeralContainers is { Count: > 0 })
+            causes.Add(FieldErrors.Forbidden("spec.ephemeralContainers", "cannot be set on create"));
         AdmitRuntimeClass(pod, context, causes);
         CopyServiceAccountPullSecrets(pod, context);
         Scheduling.PodPriority.Resolve(pod, context);
@@ -85,6 +89,25 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
                 if (!pod.Spec.Tolerations.Any(t => KubeObjects.Serialize(t) == KubeObjects.Serialize(toleration))) pod.Spec.Tolerations.Add(toleration);
             }
         }
+    }
+
+    /// <summary>/ephemeralcontainers: the stored pod with the request's ephemeral containers, nothing else of it.</summary>
+    protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
+    {
+        if (subresource != "ephemeralcontainers") return null;
+        old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
+        return old;
+    }
+
+    protected override void ValidateSubresourceUpdate(string subresource, V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        if (subresource != "ephemeralcontainers")
+        {
+            ValidateUpdate(pod, old, context, causes);
+            return;
+        }
+        PodSpecs.Validate(pod.Spec, "spec", causes);
+        EphemeralContainers.ValidateUpdate(pod, old, causes);
     }
 
     protected override void ValidateUpdate(V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)

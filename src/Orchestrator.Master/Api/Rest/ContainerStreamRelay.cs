@@ -1,0 +1,59 @@
+using System.Net.WebSockets;
+using Orchestrator.Master.Api.Http;
+
+namespace Orchestrator.Master.Api.Rest;
+
+/// <summary>
+/// exec and attach: kubectl 1.32 opens a WebSocket (subprotocol v5.channel.k8s.io, falling back to SPDY only when the
+/// upgrade is refused; SPDY is not served). The relay opens the same WebSocket to the kubelet endpoint of the pod's
+/// node, accepts the client with the subprotocol the node chose, and copies messages both ways unchanged: the channel
+/// protocol (stdin/stdout/stderr/error/resize/close) is the node's business.
+/// </summary>
+internal static class ContainerStreamRelay
+{
+    public static readonly string[] Supported = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+
+    public static async Task RelayAsync(HttpContext context, KubeletConnection kubelet, string ns, string name, string endpoint,
+        IEnumerable<string> forwardedKeys, ILogger log)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+            throw ApiException.BadRequest($"Upgrade request required: {endpoint} is served over WebSockets ({string.Join(", ", Supported)})");
+        var ct = context.RequestAborted;
+        var query = context.Request.Query;
+        var target = await kubelet.ResolveAsync(ns, name, query["container"].ToString(), ct);
+        var requested = context.WebSockets.WebSocketRequestedProtocols.Where(Supported.Contains).ToList();
+        if (requested.Count == 0)
+            throw ApiException.BadRequest($"unsupported subprotocol; supported: {string.Join(", ", Supported)}");
+
+        // The streams' booleans are read as the API server reads them (Python's stdin=True) and passed on in one spelling.
+        var forwarded = query.Where(kv => forwardedKeys.Contains(kv.Key))
+            .SelectMany(kv => kv.Value.Select(v => $"{kv.Key}={Uri.EscapeDataString(v ?? "")}"))
+            .Concat(query.Keys.Where(k => k is "stdin" or "stdout" or "stderr" or "tty")
+                .Select(k => $"{k}={(QueryParameters.Bool(query, k) ? "true" : "false")}"));
+        var uri = new Uri($"wss://{target.Host}:{target.Port}{target.Path(endpoint)}?{string.Join("&", forwarded)}");
+        using var node = new ClientWebSocket();
+        kubelet.Secure(node, target.Pod.Spec.NodeName, target.Host);
+        foreach (var protocol in requested) node.Options.AddSubProtocol(protocol);
+        using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            connecting.CancelAfter(kubelet.Timeouts.Response);
+            try
+            {
+                await node.ConnectAsync(uri, connecting.Token);
+            }
+            catch (WebSocketException e)
+            {
+                throw ApiException.Unavailable($"the node {target.Pod.Spec.NodeName} refused {endpoint}: {kubelet.Why(target.Pod.Spec.NodeName, target.Host, e)}");
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw kubelet.NoAnswer(target.Pod.Spec.NodeName, endpoint);
+            }
+        }
+
+        using var client = await context.WebSockets.AcceptWebSocketAsync(node.SubProtocol);
+        // the node ends the session (after the status on the error channel); the client's side follows
+        await WebSocketRelay.RelayAsync(node, client, kubelet.Timeouts.StreamIdle, TimeSpan.FromSeconds(2), nodeEnds: true, ct);
+        log.LogDebug("{Endpoint} in {Namespace}/{Pod}/{Container} ended", endpoint, ns, name, target.Container);
+    }
+}
