@@ -131,9 +131,10 @@ if ! [ -s "$admin_crt" ] || ! openssl verify -CAfile "$ORCH_STATE_DIR/master/ca.
           -CAserial "$ORCH_STATE_DIR/master/ca.srl" -days 365 -sha256 -extfile "$ext" -out "$admin_crt" 2>/dev/null
     rm -f "$ext" ) || die "could not issue the admin client certificate with the cluster CA"
 fi
-kubectl config unset "users.$ORCH_CONTEXT.token" >/dev/null 2>&1 || true
+# The token stays beside the certificate for what cannot present a certificate (`orchctl dashboard --with-token` hands
+# it to a browser); the API authenticates the certificate first, so kubectl is kubernetes-admin.
 kubectl config set-credentials "$ORCH_CONTEXT" --client-certificate="$admin_crt" --client-key="$admin_key" \
-  --embed-certs=true >/dev/null
+  --embed-certs=true --token="$(cat "$ORCH_STATE_DIR/master/token")" >/dev/null
 kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null
 kubectl config use-context "$ORCH_CONTEXT" >/dev/null
 
