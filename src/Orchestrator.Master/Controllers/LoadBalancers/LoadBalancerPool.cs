@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Controllers.LoadBalancers;
 /// k3s' ServiceLB or MetalLB give them. A range of /30 or wider leaves out its network and broadcast addresses (the
 /// ".0/.255" some clients mishandle); a /31 or /32 is used whole. Pure: the controller passes the addresses in use.
 /// </summary>
-internal sealed class LoadBalancerPool
+internal sealed record LoadBalancerPool
 {
     public const string DefaultCidr = "127.0.100.0/24";
 

@@ -306,16 +306,28 @@ public class WorkloadKindsTests
     }
 
     [Fact]
-    public void Kinds_that_nothing_acts_on_yet_are_refused_naming_the_field()
+    public void An_autoscaler_is_accepted_but_metrics_no_api_here_serves_are_refused_naming_the_field()
     {
-        var hpa = new V2HorizontalPodAutoscaler
+        V2HorizontalPodAutoscaler Hpa(V2MetricSpec? metric) => new()
         {
             Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
             Spec = new V2HorizontalPodAutoscalerSpec
             {
                 ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "web" }, MaxReplicas = 3,
+                Metrics = metric is null ? null : [metric],
             },
         };
-        Assert.Contains(Admit(AutoscalingResources.HorizontalPodAutoscalers, hpa), c => c.Field == "spec.scaleTargetRef" && c.Reason == "FieldValueForbidden");
+        Assert.Empty(Admit(AutoscalingResources.HorizontalPodAutoscalers, Hpa(null)));
+        var pods = new V2MetricSpec
+        {
+            Type = "Pods",
+            Pods = new V2PodsMetricSource
+            {
+                Metric = new V2MetricIdentifier { Name = "requests_per_second" },
+                Target = new V2MetricTarget { Type = "AverageValue", AverageValue = new ResourceQuantity("10") },
+            },
+        };
+        Assert.Contains(Admit(AutoscalingResources.HorizontalPodAutoscalers, Hpa(pods)),
+            c => c.Field == "spec.metrics[0].pods" && c.Reason == "FieldValueForbidden");
     }
 }
