@@ -94,11 +94,11 @@ public sealed class PodSecurityTests(ClusterFixture cluster, ITestOutputHelper o
             var created = Find("create", "confined");
             Assert.Equal(201, created["responseStatus"]!["code"]!.GetValue<int>());
             Assert.Equal("ResponseComplete", created["stage"]!.ToString());
-            Assert.Equal("admin", created["user"]!["username"]!.ToString());
+            Assert.Equal("kubernetes-admin", created["user"]!["username"]!.ToString());
             Assert.StartsWith("kubectl/", created["userAgent"]!.ToString());
             var deleted = Find("delete", "confined");
             Assert.Equal(200, deleted["responseStatus"]!["code"]!.GetValue<int>());
-            Assert.Equal("admin", deleted["user"]!["username"]!.ToString());
+            Assert.Equal("kubernetes-admin", deleted["user"]!["username"]!.ToString());
         }, "the audit log records the refused create, the create and the delete");
         await K("delete", "namespace", ns, "--wait=false");
     }
