@@ -416,7 +416,7 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
             // kubectl create ingress sends protobuf
             Assert.Equal("ingress.networking.k8s.io/simple created\n",
                 await K("create", "ingress", "simple", "-n", ns, "--rule=foo.com/bar=svc1:8080,tls=my-cert"));
-            Assert.Matches(@"(?m)^simple\s+<none>\s+foo.com\s+80, 443\s+\d+s", await K("get", "ingress", "simple", "-n", ns));
+            Assert.Matches(@"(?m)^simple\s+orchestrator\s+foo.com\s+(\S+\s+)?80, 443\s+\d+s", await K("get", "ingress", "simple", "-n", ns));
             Assert.Matches(@"Host\s+Path\s+Backends", await K("describe", "ingress", "simple", "-n", ns));
 
             // The default IngressClass is given to an Ingress that names none
