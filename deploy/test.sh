@@ -11,7 +11,7 @@ results="$ORCH_ROOT/artifacts/test-results"
 rm -rf "$results" && mkdir -p "$results"
 
 step "packages"
-ensure_packages curl gcc libc6-dev ca-certificates busybox-static iproute2 libc-bin chromium zsh openssl docker-registry apache2-utils
+ensure_packages curl gcc libc6-dev ca-certificates busybox-static iproute2 libc-bin chromium zsh openssl docker-registry apache2-utils python3
 ensure_node # the dashboard's front end (npm) is built with the master
 command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
 command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"

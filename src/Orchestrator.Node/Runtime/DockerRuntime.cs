@@ -440,7 +440,8 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         return new DockerAttachSession(_client, containerId, stream);
     }
 
-    private sealed class DockerAttachSession(DockerClient client, string containerId, MultiplexedStream stream) : IExecSession
+    /// <summary>A stream of Docker's multiplexed output and stdin: what exec and attach sessions share.</summary>
+    private abstract class MultiplexedSession(MultiplexedStream stream) : IExecSession
     {
         public async Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct)
         {
@@ -452,34 +453,31 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 
         public void CloseStdin() => stream.CloseWrite();
 
-        public Task ResizeAsync(int width, int height, CancellationToken ct) =>
-            client.Containers.ResizeContainerTtyAsync(containerId, new ContainerResizeParameters { Width = width, Height = height }, ct);
+        public abstract Task ResizeAsync(int width, int height, CancellationToken ct);
 
-        public async Task<int> ExitCodeAsync(CancellationToken ct)
-        {
-            var inspected = await client.Containers.InspectContainerAsync(containerId, ct);
-            return inspected.State.Running ? 0 : (int)inspected.State.ExitCode;
-        }
+        public abstract Task<int> ExitCodeAsync(CancellationToken ct);
 
         public void Dispose() => stream.Dispose();
     }
 
-    private sealed class DockerExecSession(DockerClient client, string execId, MultiplexedStream stream) : IExecSession
+    private sealed class DockerAttachSession(DockerClient client, string containerId, MultiplexedStream stream) : MultiplexedSession(stream)
     {
-        public async Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct)
+        public override Task ResizeAsync(int width, int height, CancellationToken ct) =>
+            client.Containers.ResizeContainerTtyAsync(containerId, new ContainerResizeParameters { Width = width, Height = height }, ct);
+
+        public override async Task<int> ExitCodeAsync(CancellationToken ct)
         {
-            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, ct);
-            return new ExecOutput(read.Count, read.Target == MultiplexedStream.TargetStream.StandardError ? 2 : 1, read.EOF);
+            var inspected = await client.Containers.InspectContainerAsync(containerId, ct);
+            return inspected.State.Running ? 0 : (int)inspected.State.ExitCode;
         }
+    }
 
-        public Task WriteStdinAsync(byte[] buffer, int offset, int count, CancellationToken ct) => stream.WriteAsync(buffer, offset, count, ct);
-
-        public void CloseStdin() => stream.CloseWrite();
-
-        public Task ResizeAsync(int width, int height, CancellationToken ct) =>
+    private sealed class DockerExecSession(DockerClient client, string execId, MultiplexedStream stream) : MultiplexedSession(stream)
+    {
+        public override Task ResizeAsync(int width, int height, CancellationToken ct) =>
             client.Exec.ResizeContainerExecTtyAsync(execId, new ContainerResizeParameters { Width = width, Height = height }, ct);
 
-        public async Task<int> ExitCodeAsync(CancellationToken ct)
+        public override async Task<int> ExitCodeAsync(CancellationToken ct)
         {
             // output ends a moment before Docker records the exit code
             for (var i = 0; i < 50; i++)
@@ -490,8 +488,6 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             }
             return -1;
         }
-
-        public void Dispose() => stream.Dispose();
     }
 
     public async Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default)
