@@ -12,10 +12,11 @@ namespace Orchestrator.Master.ControlLoop;
 internal sealed record ResourceListed(string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
 
 /// <summary>StoreCall → controller: the store's answer to one request the controller sent with a tag.
-/// Exactly one of <see cref="Stored"/> and <see cref="Failed"/> is set.</summary>
-internal sealed record StoreReplied(object Tag, object Request, ObjectStored? Stored, StoreFailed? Failed)
+/// Exactly one of <see cref="Stored"/>, <see cref="Listed"/> (the answer to a ListObjects) and <see cref="Failed"/> is
+/// set.</summary>
+internal sealed record StoreReplied(object Tag, object Request, ObjectStored? Stored, StoreFailed? Failed, ObjectsListed? Listed = null)
 {
-    public bool Succeeded => Stored is not null;
+    public bool Succeeded => Stored is not null || Listed is not null;
 }
 
 /// <summary>Timer and self messages of <see cref="ControllerActor"/>.</summary>

@@ -15,6 +15,7 @@ internal sealed class StoreCall : ReceiveActor
     public StoreCall(IActorRef store, object request, object tag, IActorRef requester)
     {
         Receive<ObjectStored>(stored => Finish(requester, new StoreReplied(tag, request, stored, null)));
+        Receive<ObjectsListed>(listed => Finish(requester, new StoreReplied(tag, request, null, null, listed)));
         Receive<StoreFailed>(failed => Finish(requester, new StoreReplied(tag, request, null, failed)));
         Receive<ReceiveTimeout>(_ => Finish(requester, new StoreReplied(tag, request, null,
             new StoreFailed(new StoreError(504, "Timeout", "the object store did not answer in time")))));

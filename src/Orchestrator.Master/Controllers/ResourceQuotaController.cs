@@ -22,6 +22,15 @@ internal sealed class ResourceQuotaController : ControllerActor
     private readonly IResourceCatalog _catalog;
 
     private sealed record StatusTag(ResourceKey Quota);
+    private sealed record ListTag(ResourceKey Quota, string StoreName);
+    private sealed record CountedKind(string Group, string Resource, string StoreName);
+
+    /// <summary>A recount in flight: the quota as read, and the store's lists of the kinds it counts as they arrive.</summary>
+    private sealed record Recount(V1ResourceQuota Quota, IReadOnlyList<CountedKind> Kinds,
+        Dictionary<string, IReadOnlyList<IKubernetesObject<V1ObjectMeta>>> Listed);
+
+    private readonly Dictionary<ResourceKey, Recount> _recounts = new();
+    private readonly HashSet<ResourceKey> _recountAgain = new();
 
     public ResourceQuotaController(IActorRef store, TimeSpan resync, IResourceCatalog catalog) : base(store, [Quotas, .. CoreKinds], resync) =>
         _catalog = catalog;
@@ -48,8 +57,7 @@ internal sealed class ResourceQuotaController : ControllerActor
         var quota = Cache.Get<V1ResourceQuota>(key.Resource, key.Namespace, key.Name);
         if (quota is null || quota.Metadata.DeletionTimestamp is not null) return;
         var hard = quota.Spec?.Hard ?? new Dictionary<string, ResourceQuantity>();
-        var kinds = new List<(string, string, IEnumerable<IKubernetesObject<V1ObjectMeta>>)>();
-        var now = DateTime.UtcNow;
+        var kinds = new List<CountedKind>();
         foreach (var (group, resource) in QuotaEvaluation.CountedKinds(hard.Keys))
         {
             // A kind not served (a custom resource not defined yet) has no objects to count.
@@ -59,18 +67,72 @@ internal sealed class ResourceQuotaController : ControllerActor
                 Watch(storeName); // every quota is reconciled again once it is listed
                 return;
             }
-            kinds.Add((group, resource, Cache.List<IKubernetesObject<V1ObjectMeta>>(storeName, key.Namespace)));
+            kinds.Add(new CountedKind(group, resource, storeName));
         }
-        var used = ResourceLists.Mask(quota.Status?.Used, hard.Keys);
-        foreach (var (name, value) in QuotaEvaluation.CalculateUsage(quota, kinds, now)) used[name] = value;
+        var now = DateTime.UtcNow;
         RecheckWhenGraceEnds(key, now);
+        var cached = kinds.Select(k => (k.Group, k.Resource, Cache.List<IKubernetesObject<V1ObjectMeta>>(k.StoreName, key.Namespace)));
+        if (Recounted(quota, cached, now) is null) return;
 
-        if (ResourceLists.Equal(quota.Status?.Hard, hard) && ResourceLists.Equal(quota.Status?.Used, used)) return;
+        // The cache says the status is off, but each resource's feed reaches us on its own: the quota's charge for a
+        // pod just created can arrive before the pod does, and a count from the cache would then release what is still
+        // used. So the count that is written comes from the store's own lists, asked for after the quota version read;
+        // the write is conditional on that version, and a charge in between makes it conflict and count again.
+        if (_recounts.ContainsKey(key))
+        {
+            _recountAgain.Add(key);
+            return;
+        }
+        if (kinds.Count == 0)
+        {
+            WriteStatus(key, quota, []);
+            return;
+        }
+        _recounts[key] = new Recount(quota, kinds, new Dictionary<string, IReadOnlyList<IKubernetesObject<V1ObjectMeta>>>());
+        foreach (var kind in kinds) Send(new ListObjects(kind.StoreName, key.Namespace), new ListTag(key, kind.StoreName));
+    }
+
+    private void OnListed(ListTag tag, StoreReplied reply)
+    {
+        if (!_recounts.TryGetValue(tag.Quota, out var recount)) return;
+        if (reply.Listed is not { } listed)
+        {
+            FinishRecount(tag.Quota);
+            RequeueAfter(tag.Quota, TimeSpan.FromSeconds(1));
+            return;
+        }
+        recount.Listed[tag.StoreName] = listed.Items;
+        if (recount.Listed.Count < recount.Kinds.Count) return;
+        FinishRecount(tag.Quota);
+        WriteStatus(tag.Quota, recount.Quota, recount.Kinds.Select(k => (k.Group, k.Resource, recount.Listed[k.StoreName].AsEnumerable())));
+    }
+
+    private void FinishRecount(ResourceKey key)
+    {
+        _recounts.Remove(key);
+        if (_recountAgain.Remove(key)) Enqueue(key);
+    }
+
+    private void WriteStatus(ResourceKey key, V1ResourceQuota quota,
+        IEnumerable<(string Group, string Resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> Objects)> kinds)
+    {
+        if (Recounted(quota, kinds, DateTime.UtcNow) is not { } status) return;
         var updated = KubeObjects.Clone(quota);
-        updated.Status = new V1ResourceQuotaStatus { Hard = new Dictionary<string, ResourceQuantity>(hard), Used = used };
+        updated.Status = status;
         // Conditional on the resourceVersion read: the store's admission charges this status too; a conflict brings
         // the newer quota through the feed, and it is counted again.
         Send(new UpdateObject(Quotas, updated, "status"), new StatusTag(key));
+    }
+
+    /// <summary>The quota's status as the objects given count it, or null when that is what it already says.</summary>
+    private static V1ResourceQuotaStatus? Recounted(V1ResourceQuota quota,
+        IEnumerable<(string Group, string Resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> Objects)> kinds, DateTime now)
+    {
+        var hard = quota.Spec?.Hard ?? new Dictionary<string, ResourceQuantity>();
+        var used = ResourceLists.Mask(quota.Status?.Used, hard.Keys);
+        foreach (var (name, value) in QuotaEvaluation.CalculateUsage(quota, kinds, now)) used[name] = value;
+        if (ResourceLists.Equal(quota.Status?.Hard, hard) && ResourceLists.Equal(quota.Status?.Used, used)) return null;
+        return new V1ResourceQuotaStatus { Hard = new Dictionary<string, ResourceQuantity>(hard), Used = used };
     }
 
     /// <summary>A pod being deleted stops counting when its grace period ends, without a change to wake us.</summary>
@@ -85,7 +147,8 @@ internal sealed class ResourceQuotaController : ControllerActor
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
-        if (reply.Tag is StatusTag tag && reply.Failed is { Error.Code: 409 }) RequeueAfter(tag.Quota, TimeSpan.FromMilliseconds(200));
+        if (reply.Tag is ListTag list) OnListed(list, reply);
+        else if (reply.Tag is StatusTag tag && reply.Failed is { Error.Code: 409 }) RequeueAfter(tag.Quota, TimeSpan.FromMilliseconds(200));
         else base.OnStoreReplied(reply);
     }
 }
