@@ -107,7 +107,8 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithObjectStore(store, catalog)
     .WithCustomResources(catalog)
     .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
-        controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool)
+        controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool,
+        (api.ApiAddress, api.ApiPort))
     .WithScheduler(controlPlane.Resync)
     .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
 

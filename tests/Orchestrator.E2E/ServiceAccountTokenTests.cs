@@ -192,10 +192,7 @@ public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutput
         Assert.NotEqual(0, listed.ExitCode);
     }
 
-    // Not done: the kubernetes Service has no Endpoints (kube-apiserver's endpoint reconciler writes the API's own
-    // address there; nothing here does yet), so the node proxy has no backend for its ClusterIP and the client's TLS
-    // handshake is cut. Reported in the closing note of this stop.
-    [Fact(Skip = "the kubernetes Service has no Endpoints yet: in-cluster clients cannot reach the API through its ClusterIP"), Step(5)]
+    [Fact, Step(5)]
     public async Task An_in_cluster_client_lists_pods_with_its_token_only_when_a_rolebinding_allows_it()
     {
         await Admin("create", "serviceaccount", "lister", "-n", Apps);

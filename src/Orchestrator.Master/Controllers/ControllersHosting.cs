@@ -10,21 +10,24 @@ internal static class ControllersHosting
     /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often
     /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
     /// CA, is published into every namespace (kube-root-ca.crt) when given; LoadBalancer Services get addresses of
-    /// <paramref name="loadBalancerPool"/> (default 127.0.100.0/24).</summary>
+    /// <paramref name="loadBalancerPool"/> (default 127.0.100.0/24); the kubernetes Service's Endpoints name
+    /// <paramref name="apiServer"/> when given.</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
         NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
         ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
-        LoadBalancers.LoadBalancerPool? loadBalancerPool = null) =>
+        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null) =>
         builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem, usage,
-            autoscalerSyncPeriod, loadBalancerPool));
+            autoscalerSyncPeriod, loadBalancerPool, apiServer));
 
     /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed. The
     /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
         IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
         ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
-        LoadBalancers.LoadBalancerPool? loadBalancerPool = null)
+        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null)
     {
+        if (apiServer is { } api)
+            system.ActorOf(ApiServerEndpointsReconciler.Props(store, resync, api.Address, api.Port), "apiserver-endpoints-reconciler");
         if (rootCaPem is not null) system.ActorOf(RootCaPublisher.Props(store, resync, rootCaPem), "root-ca-cert-publisher");
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
         system.ActorOf(ReplicaSetController.Props(store, resync), "replicaset-controller");
