@@ -26,6 +26,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
     private static readonly string App = $"dash-web-{Suffix}";
     private static readonly string Logger = $"dash-log-{Suffix}";
+    private static readonly string Runner = $"dash-run-{Suffix}";
     private const string SimulatedLabel = "dashboard-e2e=simulated";
     private const int SimulatedPods = 500;
     private static readonly TimeSpan PodsStart = TimeSpan.FromSeconds(120);
@@ -162,6 +163,35 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         await Open(page, Url + $"#/pods/default/{Logger}");
         await Expect(page.Locator("tr[data-container='ticker']")).ToContainTextAsync("Running");
         await Screenshot(page, "pod");
+    }
+
+    [Fact, Step(3)]
+    public async Task A_pod_kubectl_runs_appears_without_reload_and_is_deleted_from_its_page()
+    {
+        await using var context = await browser.NewContextAsync(Token);
+        var page = await NewPage(context);
+        await Open(page, Url + "#/pods");
+        // the list is loaded (the deployment's pods are in it) before the pod exists: it can only come through the watch
+        await Expect(page.Locator($"[data-testid='pod-table'] tr[data-pod^='{App}-']").First).ToBeVisibleAsync();
+        var navigations = 0;
+        page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) navigations++; };
+
+        var run = await cluster.Kubectl("run", Runner, $"--image={Image}", "--image-pull-policy=Never");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var row = page.Locator($"[data-testid='pod-table'] tr[data-pod='{Runner}']");
+        await Expect(row).ToBeVisibleAsync();
+        await Expect(row).ToContainTextAsync("Running", new() { Timeout = (float)PodsStart.TotalMilliseconds });
+        Assert.Equal(0, navigations);
+        await Screenshot(page, "pods");
+
+        await row.GetByRole(AriaRole.Link, new() { Name = Runner }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Pod {Runner}" })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "does not exist" }))
+            .ToBeVisibleAsync(new() { Timeout = (float)PodsStart.TotalMilliseconds });
+        var gone = await cluster.Kubectl("get", "pod", Runner, "--ignore-not-found", "-o", "name");
+        Assert.True(gone.ExitCode == 0 && gone.Output.Trim() == "", gone.ToString());
     }
 
     [Fact, Step(4)]
@@ -395,6 +425,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     {
         await cluster.Kubectl("delete", "pods", "-l", SimulatedLabel, "--wait=false");
         await cluster.Kubectl("delete", "pod", Logger, "--wait=false");
+        await cluster.Kubectl("delete", "pod", Runner, "--ignore-not-found", "--wait=false");
         await cluster.Kubectl("delete", "service", App);
         await cluster.Kubectl("delete", "deployment", App, "--wait=false");
     }

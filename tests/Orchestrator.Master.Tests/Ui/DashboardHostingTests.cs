@@ -91,6 +91,54 @@ public sealed class DashboardHostingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
     }
 
+    /// <summary>/ui/ is public only for its own files: a path that climbs out of it (plain or percent-encoded) reaches
+    /// the API, which wants a token.</summary>
+    [Theory]
+    [InlineData("/ui/../api/v1/secrets")]
+    [InlineData("/ui/%2e%2e/api/v1/secrets")]
+    [InlineData("/ui/%2E%2E/api/v1/namespaces/default/secrets")]
+    [InlineData("/ui/./../api/v1/secrets?watch=1")]
+    [InlineData("/ui/../../apis/apps/v1/deployments")]
+    public async Task Paths_that_climb_out_of_ui_still_need_a_token(string path)
+    {
+        using var response = await Raw(path);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Status", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["kind"]!.ToString());
+    }
+
+    /// <summary>API paths under /ui/ are files that do not exist (an encoded slash is no separator: "..%2f" climbs nowhere).</summary>
+    [Theory]
+    [InlineData("/ui/api/v1/secrets")]
+    [InlineData("/ui//api/v1/secrets")]
+    [InlineData("/ui/%2fapi/v1/secrets")]
+    [InlineData("/ui/..%2fapi/v1/secrets")]
+    public async Task Api_paths_under_ui_are_files_that_do_not_exist(string path)
+    {
+        using var response = await Raw(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("404 page not found\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_token_does_not_change_what_ui_serves_and_the_api_still_authorizes_it()
+    {
+        using var page = await Anonymous("/ui/", r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token"));
+        using var api = await Anonymous("/api/v1/secrets", r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token"));
+
+        // the page holds no data, so it does not look at credentials; the API refuses the same token
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+    }
+
+    /// <summary>A request with the path exactly as written: no dot-segment removal or unescaping by the client.</summary>
+    private async Task<HttpResponseMessage> Raw(string path)
+    {
+        var uri = new Uri(_server.Address + path.TrimStart('/'), new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        return await Anonymous("/", r => r.RequestUri = uri);
+    }
+
     [Fact]
     public async Task Node_proxy_relays_to_the_kubelet_endpoint_with_the_masters_client_certificate_and_no_token()
     {
