@@ -1,5 +1,6 @@
 using System.Globalization;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Node.Proxy.Ingress;
 
@@ -61,30 +62,6 @@ internal sealed record IngressRoute(string Ingress, string Host, string Path, st
 /// </summary>
 internal sealed class IngressRoutes
 {
-    public const string AnnotationPrefix = "orchestrator.dev/";
-    public const string RewriteTarget = AnnotationPrefix + "rewrite-target";
-    public const string ProxyReadTimeout = AnnotationPrefix + "proxy-read-timeout";
-    public const string ProxyBodySize = AnnotationPrefix + "proxy-body-size";
-    public const string SslRedirect = AnnotationPrefix + "ssl-redirect";
-    public const string Affinity = AnnotationPrefix + "affinity";
-    public const string SessionCookieName = AnnotationPrefix + "session-cookie-name";
-    public const string SessionCookiePath = AnnotationPrefix + "session-cookie-path";
-    public const string SessionCookieMaxAge = AnnotationPrefix + "session-cookie-max-age";
-    public const string BackendProtocol = AnnotationPrefix + "backend-protocol";
-    public const string Canary = AnnotationPrefix + "canary";
-    public const string CanaryWeight = AnnotationPrefix + "canary-weight";
-    public const string CanaryByHeader = AnnotationPrefix + "canary-by-header";
-
-    /// <summary>The annotations the node's ingress reads; the master warns about any other of the prefix.</summary>
-    public static readonly IReadOnlyList<string> Known =
-    [
-        RewriteTarget, ProxyReadTimeout, ProxyBodySize, SslRedirect, Affinity, SessionCookieName, SessionCookiePath, SessionCookieMaxAge,
-        BackendProtocol, Canary, CanaryWeight, CanaryByHeader,
-    ];
-
-    /// <summary>nginx's default name of the affinity cookie, kept so that manifests written for it behave alike.</summary>
-    public const string DefaultCookieName = "INGRESSCOOKIE";
-
     private readonly Dictionary<string, List<IngressRoute>> _exact;
     private readonly Dictionary<string, List<IngressRoute>> _wildcard; // by the suffix after "*."
     private readonly List<IngressRoute> _anyHost;
@@ -300,80 +277,47 @@ internal sealed class IngressRoutes
     {
         var options = IngressOptions.Default;
         if (annotations is null) return options;
-        foreach (var (key, value) in annotations.Where(a => a.Key.StartsWith(AnnotationPrefix, StringComparison.Ordinal)))
+        foreach (var (key, value) in annotations.Where(a => a.Key.StartsWith(IngressAnnotations.AnnotationPrefix, StringComparison.Ordinal)))
         {
-            if (Problem(key, value) is { } problem)
+            if (IngressAnnotations.Problem(key, value) is { } problem)
             {
                 skipped.Add($"ingress {ingress}: {problem}; ignored");
                 continue;
             }
             switch (key)
             {
-                case RewriteTarget when value.StartsWith('/'):
+                case IngressAnnotations.RewriteTarget when value.StartsWith('/'):
                     options = options with { RewriteTarget = value };
                     break;
-                case ProxyReadTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
+                case IngressAnnotations.ProxyReadTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
                     options = options with { ReadTimeout = TimeSpan.FromSeconds(seconds) };
                     break;
-                case ProxyBodySize when ParseSize(value) is { } size:
+                case IngressAnnotations.ProxyBodySize when IngressAnnotations.ParseSize(value) is { } size:
                     options = options with { MaxBodySize = size == 0 ? null : size };
                     break;
-                case SslRedirect:
+                case IngressAnnotations.SslRedirect:
                     options = options with { SslRedirect = value == "true" };
                     break;
-                case BackendProtocol:
+                case IngressAnnotations.BackendProtocol:
                     options = options with { Grpc = value.Equals("GRPC", StringComparison.OrdinalIgnoreCase) };
                     break;
             }
         }
-        if (annotations.TryGetValue(Affinity, out var affinity) && affinity == "cookie")
+        if (annotations.TryGetValue(IngressAnnotations.Affinity, out var affinity) && affinity == "cookie")
         {
-            var cookieName = annotations.TryGetValue(SessionCookieName, out var n) && Problem(SessionCookieName, n) is null ? n : DefaultCookieName;
-            var cookiePath = annotations.TryGetValue(SessionCookiePath, out var p) && Problem(SessionCookiePath, p) is null ? p : "/";
-            TimeSpan? maxAge = annotations.TryGetValue(SessionCookieMaxAge, out var a) && Problem(SessionCookieMaxAge, a) is null
+            var cookieName = annotations.TryGetValue(IngressAnnotations.SessionCookieName, out var n) && IngressAnnotations.Problem(IngressAnnotations.SessionCookieName, n) is null ? n : IngressAnnotations.DefaultCookieName;
+            var cookiePath = annotations.TryGetValue(IngressAnnotations.SessionCookiePath, out var p) && IngressAnnotations.Problem(IngressAnnotations.SessionCookiePath, p) is null ? p : "/";
+            TimeSpan? maxAge = annotations.TryGetValue(IngressAnnotations.SessionCookieMaxAge, out var a) && IngressAnnotations.Problem(IngressAnnotations.SessionCookieMaxAge, a) is null
                 ? TimeSpan.FromSeconds(int.Parse(a, CultureInfo.InvariantCulture)) : null;
             options = options with { Affinity = new AffinityCookie(cookieName, cookiePath, maxAge) };
         }
-        if (annotations.TryGetValue(Canary, out var canary) && canary == "true")
+        if (annotations.TryGetValue(IngressAnnotations.Canary, out var canary) && canary == "true")
         {
-            var weight = annotations.TryGetValue(CanaryWeight, out var w) && Problem(CanaryWeight, w) is null ? int.Parse(w, CultureInfo.InvariantCulture) : 0;
-            var header = annotations.TryGetValue(CanaryByHeader, out var h) && Problem(CanaryByHeader, h) is null ? h : null;
+            var weight = annotations.TryGetValue(IngressAnnotations.CanaryWeight, out var w) && IngressAnnotations.Problem(IngressAnnotations.CanaryWeight, w) is null ? int.Parse(w, CultureInfo.InvariantCulture) : 0;
+            var header = annotations.TryGetValue(IngressAnnotations.CanaryByHeader, out var h) && IngressAnnotations.Problem(IngressAnnotations.CanaryByHeader, h) is null ? h : null;
             options = options with { Canary = new CanaryOptions(weight, header) };
         }
         return options;
-    }
-
-    /// <summary>What is wrong with an orchestrator.dev/ annotation (unknown, or a value it does not take), or null.
-    /// Shared with the master, which returns it as a warning when the Ingress is written.</summary>
-    public static string? Problem(string key, string value)
-    {
-        var valid = key switch
-        {
-            RewriteTarget or SessionCookiePath => value.StartsWith('/'),
-            ProxyReadTimeout or SessionCookieMaxAge => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0,
-            ProxyBodySize => ParseSize(value) is not null,
-            SslRedirect or Canary => value is "true" or "false",
-            Affinity => value == "cookie",
-            SessionCookieName => value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'),
-            BackendProtocol => value.ToUpperInvariant() is "HTTP" or "GRPC",
-            CanaryWeight => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var weight) && weight <= 100,
-            CanaryByHeader => value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'),
-            _ => (bool?)null,
-        };
-        return valid switch
-        {
-            null => $"annotation {key} is not supported (supported: {string.Join(", ", Known)})",
-            false => $"annotation {key}: '{value}' is not a valid value",
-            true => null,
-        };
-    }
-
-    internal static long? ParseSize(string value)
-    {
-        if (value.Length == 0) return null;
-        var multiplier = char.ToLowerInvariant(value[^1]) switch { 'k' => 1024L, 'm' => 1024L * 1024, 'g' => 1024L * 1024 * 1024, _ => 1L };
-        var digits = multiplier == 1 ? value : value[..^1];
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n * multiplier : null;
     }
 
     /// <summary>The service port's cluster (as <see cref="YarpConfigFromEndpoints"/> names it) of a backend in the namespace.</summary>

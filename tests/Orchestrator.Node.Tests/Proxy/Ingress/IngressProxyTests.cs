@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Proxy.Ingress;
 using Orchestrator.Node.Services;
+using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
 using static Orchestrator.Node.Tests.Proxy.ServiceProxyTests;
 using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
@@ -126,7 +127,7 @@ public sealed class IngressProxyTests : IAsyncLifetime
     [Fact]
     public async Task An_affinity_cookie_keeps_a_client_on_one_pod_and_clients_without_it_are_spread()
     {
-        Apply([Ingress("web", "main", new() { [IngressRoutes.Affinity] = "cookie", [IngressRoutes.SessionCookieName] = "route" })]);
+        Apply([Ingress("web", "main", new() { [IngressAnnotations.Affinity] = "cookie", [IngressAnnotations.SessionCookieName] = "route" })]);
         using var plain = new HttpClient(new SocketsHttpHandler { UseCookies = false });
         var (first, response) = await Get(plain);
         var setCookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
@@ -147,12 +148,12 @@ public sealed class IngressProxyTests : IAsyncLifetime
     public async Task A_canary_takes_its_weight_and_its_header_overrides_the_weight()
     {
         var main = Ingress("web", "main", new());
-        Apply([main, Ingress("web-canary", "canary", new() { [IngressRoutes.Canary] = "true", [IngressRoutes.CanaryWeight] = "100", [IngressRoutes.CanaryByHeader] = "X-Canary" })]);
+        Apply([main, Ingress("web-canary", "canary", new() { [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "100", [IngressAnnotations.CanaryByHeader] = "X-Canary" })]);
         using var client = new HttpClient();
         for (var i = 0; i < 6; i++) Assert.StartsWith("canary ", (await Get(client)).Body);
         for (var i = 0; i < 6; i++) Assert.StartsWith("main-", (await Get(client, r => r.Headers.Add("X-Canary", "never"))).Body);
 
-        Apply([main, Ingress("web-canary", "canary", new() { [IngressRoutes.Canary] = "true", [IngressRoutes.CanaryWeight] = "0", [IngressRoutes.CanaryByHeader] = "X-Canary" })]);
+        Apply([main, Ingress("web-canary", "canary", new() { [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "0", [IngressAnnotations.CanaryByHeader] = "X-Canary" })]);
         await WaitFor(client, body => body.StartsWith("main-", StringComparison.Ordinal));
         for (var i = 0; i < 6; i++) Assert.StartsWith("main-", (await Get(client)).Body);
         for (var i = 0; i < 6; i++) Assert.StartsWith("canary ", (await Get(client, r => r.Headers.Add("X-Canary", "always"))).Body);
@@ -161,7 +162,7 @@ public sealed class IngressProxyTests : IAsyncLifetime
     [Fact]
     public async Task Backend_protocol_GRPC_speaks_http2_in_clear_text_to_the_pod()
     {
-        Apply([Ingress("rpc", "grpc", new() { [IngressRoutes.BackendProtocol] = "GRPC" })]);
+        Apply([Ingress("rpc", "grpc", new() { [IngressAnnotations.BackendProtocol] = "GRPC" })]);
         using var client = new HttpClient();
         Assert.Equal("grpc HTTP/2", (await Get(client)).Body);
     }

@@ -2,6 +2,7 @@ using System.Net;
 using k8s.Models;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Proxy.Ingress;
+using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Tests.Proxy.Ingress;
@@ -132,8 +133,8 @@ public sealed class IngressRoutesTests
         var skipped = new List<string>();
         var options = IngressRoutes.Annotations(new Dictionary<string, string>
         {
-            [IngressRoutes.RewriteTarget] = "/", [IngressRoutes.ProxyReadTimeout] = "5", [IngressRoutes.ProxyBodySize] = "8m",
-            [IngressRoutes.SslRedirect] = "false", ["orchestrator.dev/whitelist"] = "true", ["nginx.ingress.kubernetes.io/x"] = "y",
+            [IngressAnnotations.RewriteTarget] = "/", [IngressAnnotations.ProxyReadTimeout] = "5", [IngressAnnotations.ProxyBodySize] = "8m",
+            [IngressAnnotations.SslRedirect] = "false", ["orchestrator.dev/whitelist"] = "true", ["nginx.ingress.kubernetes.io/x"] = "y",
         }, "default/i", skipped);
         Assert.Equal(new IngressOptions("/", TimeSpan.FromSeconds(5), 8 * 1024 * 1024, false), options);
         Assert.Single(skipped);
@@ -145,8 +146,8 @@ public sealed class IngressRoutesTests
         var skipped = new List<string>();
         var options = IngressRoutes.Annotations(new Dictionary<string, string>
         {
-            [IngressRoutes.Affinity] = "cookie", [IngressRoutes.SessionCookieMaxAge] = "3600", [IngressRoutes.BackendProtocol] = "grpc",
-            [IngressRoutes.Canary] = "true", [IngressRoutes.CanaryWeight] = "20",
+            [IngressAnnotations.Affinity] = "cookie", [IngressAnnotations.SessionCookieMaxAge] = "3600", [IngressAnnotations.BackendProtocol] = "grpc",
+            [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "20",
         }, "default/i", skipped);
         Assert.Empty(skipped);
         Assert.Equal(new AffinityCookie("INGRESSCOOKIE", "/", TimeSpan.FromHours(1)), options.Affinity);
@@ -165,14 +166,14 @@ public sealed class IngressRoutesTests
     [InlineData("orchestrator.dev/session-cookie-name", "route", null)]
     public void Problems_name_the_annotation_and_what_is_wrong(string key, string value, string? problem)
     {
-        if (problem is null) Assert.Null(IngressRoutes.Problem(key, value));
-        else Assert.StartsWith(problem, IngressRoutes.Problem(key, value));
+        if (problem is null) Assert.Null(IngressAnnotations.Problem(key, value));
+        else Assert.StartsWith(problem, IngressAnnotations.Problem(key, value));
     }
 
     [Fact]
     public void A_canary_joins_the_main_route_of_its_host_and_path_and_one_without_a_main_route_is_reported()
     {
-        var canary = new Dictionary<string, string> { [IngressRoutes.Canary] = "true", [IngressRoutes.CanaryWeight] = "30", [IngressRoutes.CanaryByHeader] = "X-Canary" };
+        var canary = new Dictionary<string, string> { [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "30", [IngressAnnotations.CanaryByHeader] = "X-Canary" };
         var routes = IngressRoutes.Build(
         [
             Ingress("main", T0, [Rule("x.test", Path("/", "Prefix", "a"))]),
