@@ -36,6 +36,7 @@ internal sealed class ServiceProxy
     private readonly object _applyLock = new();
     private readonly ClusterIpAddresses _clusterIpAddresses;
     private readonly SharedListenSockets _sockets;
+    private volatile FrozenDictionary<IPEndPoint, ServiceHealth> _healthByListener = FrozenDictionary<IPEndPoint, ServiceHealth>.Empty;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
     private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
     private IReadOnlyList<string> _lastSkipped = [];
@@ -83,7 +84,7 @@ internal sealed class ServiceProxy
 
     /// <summary>Whether requests on <paramref name="listener"/> are proxied (a service or ingress listener), not the node's own.</summary>
     public bool IsProxyListener(IPEndPoint listener) =>
-        _clusterByListener.ContainsKey(listener) || listener.Equals(_ingressHttp) || listener.Equals(_ingressHttps);
+        _clusterByListener.ContainsKey(listener) || _healthByListener.ContainsKey(listener) || listener.Equals(_ingressHttp) || listener.Equals(_ingressHttps);
 
     /// <summary>Replaces the proxy's configuration with the whole, newest set of Services and Endpoints; cheap and
     /// non-blocking (listeners open and close in the background).</summary>
@@ -103,18 +104,21 @@ internal sealed class ServiceProxy
             Certificates.Update(ingressRoutes, services.TlsSecrets ?? []);
             _ingressRoutes = ingressRoutes;
             _clusterByListener = plan.Listeners.ToFrozenDictionary(l => l.EndPoint, l => l.ClusterId);
+            _healthByListener = plan.HealthChecks.ToFrozenDictionary();
             _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
                 .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
             var before = _listeners.Current;
             // before Kestrel binds: which of the sockets other node processes on this machine bind too
             _sockets.Shared = plan.Listeners.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();
             var https = _ingressHttps is null ? [] : new[] { _ingressHttps };
-            var http = plan.Listeners.Select(l => l.EndPoint).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
+            var http = plan.Listeners.Select(l => l.EndPoint).Concat(plan.HealthChecks.Keys).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
             if (_listeners.Replace(http, https))
             {
                 foreach (var added in plan.Listeners.Where(l => !before.Contains(l.EndPoint)))
                     _log.LogInformation("Proxy listening on {EndPoint} for {Service} ({Cluster})", added.EndPoint, added.Service, added.ClusterId);
-                foreach (var removed in before.Where(ep => !_clusterByListener.ContainsKey(ep)))
+                foreach (var (endPoint, health) in plan.HealthChecks.Where(h => !before.Contains(h.Key)))
+                    _log.LogInformation("Proxy serving the health check of {Namespace}/{Service} on {EndPoint}", health.Namespace, health.Name, endPoint);
+                foreach (var removed in before.Where(ep => !_clusterByListener.ContainsKey(ep) && !_healthByListener.ContainsKey(ep)))
                     _log.LogInformation("Proxy closing {EndPoint}", removed);
             }
             foreach (var skip in plan.Skipped.Except(_lastSkipped)) _log.LogInformation("Proxy: {Skipped}", skip);
@@ -166,6 +170,11 @@ internal sealed class ServiceProxy
         var local = context.Connection.LocalIpAddress;
         if (local is { IsIPv4MappedToIPv6: true }) local = local.MapToIPv4();
         var lookup = context.RequestServices.GetService(typeof(IProxyStateLookup)) as IProxyStateLookup;
+        if (local is not null && _healthByListener.TryGetValue(new IPEndPoint(local, context.Connection.LocalPort), out var health))
+        {
+            await AnswerHealthCheckAsync(context, health);
+            return;
+        }
         if (local is not null && lookup is not null && IsIngress(new IPEndPoint(local, context.Connection.LocalPort), out var https))
         {
             await RouteIngressAsync(context, next, lookup, https);
@@ -192,6 +201,20 @@ internal sealed class ServiceProxy
             && context.RequestServices.GetServices<ISessionAffinityPolicy>().FirstOrDefault(p => p.Name == affinity.Policy) is { } policy)
             policy.AffinitizeResponse(context, cluster, affinity, destination);
         return Task.CompletedTask;
+    }
+
+    /// <summary>kube-proxy's answer on a healthCheckNodePort (any path): 200 while the service has a ready endpoint on
+    /// this node, else 503, so an outside load balancer sends Local traffic only to nodes that can serve it.</summary>
+    private static Task AnswerHealthCheckAsync(HttpContext context, ServiceHealth health)
+    {
+        context.Response.StatusCode = health.LocalEndpoints > 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        var body = $"{{\n\t\"service\": {{\n\t\t\"namespace\": {Quote(health.Namespace)},\n\t\t\"name\": {Quote(health.Name)}\n\t}},\n" +
+                   $"\t\"localEndpoints\": {health.LocalEndpoints},\n\t\"serviceProxyHealthy\": true\n}}";
+        return context.Response.WriteAsync(body);
+
+        static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value);
     }
 
     private bool IsIngress(IPEndPoint listener, out bool https)

@@ -16,8 +16,9 @@ using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy.Ingress;
 
-/// <summary>The ingress annotations that change how requests are proxied, through a real Kestrel node proxy: affinity
-/// cookies, canary weights and headers, and HTTP/2 (h2c) to gRPC backends. Backends are small Kestrel servers.</summary>
+/// <summary>The ingress annotations that change how requests are proxied, through a real Kestrel node proxy (a named
+/// node): affinity cookies, canary weights and headers, and HTTP/2 (h2c) to gRPC backends; and kube-proxy's health check
+/// server on the healthCheckNodePort of an externalTrafficPolicy Local service. Backends are small Kestrel servers.</summary>
 public sealed class IngressProxyTests : IAsyncLifetime
 {
     private static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.79");
@@ -165,6 +166,48 @@ public sealed class IngressProxyTests : IAsyncLifetime
         Apply([Ingress("rpc", "grpc", new() { [IngressAnnotations.BackendProtocol] = "GRPC" })]);
         using var client = new HttpClient();
         Assert.Equal("grpc HTTP/2", (await Get(client)).Body);
+    }
+
+    [Fact]
+    public async Task A_local_services_health_check_port_answers_200_with_a_local_endpoint_and_503_without()
+    {
+        var healthPort = FreePort(NodeAddress);
+        var service = Service("local", "LoadBalancer", nodePort: FreePort(NodeAddress));
+        service.Spec.ExternalTrafficPolicy = "Local";
+        service.Spec.HealthCheckNodePort = healthPort;
+        V1Endpoints On(string node) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "local", NamespaceProperty = "default" },
+            Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "127.0.0.1", NodeName = node }], Ports = [new Corev1EndpointPort { Port = _ports["main-a"] }] }],
+        };
+        using var client = new HttpClient();
+        var url = $"http://{NodeAddress}:{healthPort}/healthz";
+
+        _proxy.Apply(new ServicesChanged(1, [service], [On("node")]));
+        var (body, response) = await GetHealth(client, url, HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("{\n\t\"service\": {\n\t\t\"namespace\": \"default\",\n\t\t\"name\": \"local\"\n\t},\n\t\"localEndpoints\": 1,\n\t\"serviceProxyHealthy\": true\n}", body);
+
+        _proxy.Apply(new ServicesChanged(2, [service], [On("another-node")]));
+        (body, response) = await GetHealth(client, url, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("\"localEndpoints\": 0", body);
+    }
+
+    private static async Task<(string Body, HttpResponseMessage Response)> GetHealth(HttpClient client, string url, HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                var response = await client.GetAsync(url);
+                if (response.StatusCode == expected || DateTime.UtcNow > deadline) return (await response.Content.ReadAsStringAsync(), response);
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline) { }
+            await Task.Delay(50);
+        }
     }
 
     private async Task WaitFor(HttpClient client, Func<string, bool> condition)
