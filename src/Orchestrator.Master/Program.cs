@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Master;
+using Orchestrator.Master.Admission.Ingress;
 using Orchestrator.Master.Admission.LimitRanges;
 using Orchestrator.Master.Admission.PodSecurity;
 using Orchestrator.Master.Admission.Storage;
@@ -36,9 +37,10 @@ try
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
         // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, PodSecurity, PersistentVolumeClaimResize, and
-        // ResourceQuota last (it charges what the others admit).
+        // ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings come before it.
         Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
-            new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize(), new ResourceQuotaAdmission(catalog)],
+            new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
+            new ResourceQuotaAdmission(catalog)],
     };
 }
 catch (FormatException e)

@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// <summary>
 /// Traffic from outside: two Deployments of the demo image behind one Ingress of class orchestrator, by host and by
 /// path, over HTTP and HTTPS (a Secret's certificate, chosen by SNI; curl with --resolve), an Ingress changed under a
-/// running request stream, and a LoadBalancer Service that gets an address of the pool and answers on it.
+/// running request stream, a canary Ingress and an affinity cookie, and a LoadBalancer Service that gets an address of
+/// the pool and answers on it.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class IngressTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>, IAsyncLifetime
@@ -178,6 +179,48 @@ public sealed class IngressTests(ClusterFixture cluster, ITestOutputHelper outpu
     }
 
     [Fact, Step(5)]
+    public async Task A_canary_takes_its_weight_an_affinity_cookie_sticks_and_unknown_annotations_are_warned_about()
+    {
+        var applied = await cluster.KubectlWithInput("""
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata:
+              name: sticky
+              annotations: { orchestrator.dev/affinity: cookie, orchestrator.dev/session-cookie-name: route, orchestrator.dev/not-a-thing: "x" }
+            spec:
+              rules:
+              - host: sticky.ingress.test
+                http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: alpha, port: { number: 80 } } } }] }
+              - host: canary.ingress.test
+                http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: alpha, port: { number: 80 } } } }] }
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata:
+              name: sticky-canary
+              annotations: { orchestrator.dev/canary: "true", orchestrator.dev/canary-weight: "100", orchestrator.dev/canary-by-header: X-Canary }
+            spec:
+              rules:
+              - host: canary.ingress.test
+                http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: beta, port: { number: 80 } } } }] }
+            """, "-n", Namespace, "apply", "-f", "-");
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        Assert.Contains("Warning: metadata.annotations[orchestrator.dev/not-a-thing]: annotation orchestrator.dev/not-a-thing is not supported", applied.Error);
+
+        await cluster.Eventually(async () =>
+        {
+            Assert.StartsWith("beta-", await Curl("canary.ingress.test", "/"));
+            Assert.StartsWith("alpha-", await Curl("canary.ingress.test", "/", "X-Canary: never"));
+        }, "the canary takes every request but those that say never");
+
+        var first = await CurlRaw(["-sS", "-i", "--resolve", $"sticky.ingress.test:{Http}:127.0.0.1", $"http://sticky.ingress.test:{Http}/"]);
+        var cookie = System.Text.RegularExpressions.Regex.Match(first.Output, @"(?mi)^set-cookie: (route=[^;\r\n]+)");
+        Assert.True(cookie.Success, first.ToString());
+        var pod = DemoPage.HostPage.Match(first.Output).Groups[1].Value;
+        for (var i = 0; i < 6; i++) Assert.Equal(pod, await Curl("sticky.ingress.test", "/", $"Cookie: {cookie.Groups[1].Value}"));
+    }
+
+    [Fact, Step(6)]
     public async Task A_LoadBalancer_service_gets_a_pool_address_and_answers_on_it()
     {
         try { await LoadBalancerAnswers(); }
@@ -202,9 +245,10 @@ public sealed class IngressTests(ClusterFixture cluster, ITestOutputHelper outpu
 
     // ---- helpers ----------------------------------------------------------------------------------------------
 
-    private async Task<string> Curl(string host, string path)
+    private async Task<string> Curl(string host, string path, string? header = null)
     {
-        var result = await CurlRaw(["-sS", "--resolve", $"{host}:{Http}:127.0.0.1", $"http://{host}:{Http}{path}"]);
+        var result = await CurlRaw(["-sS", "--resolve", $"{host}:{Http}:127.0.0.1", .. header is null ? Array.Empty<string>() : ["-H", header],
+            $"http://{host}:{Http}{path}"]);
         var match = DemoPage.HostPage.Match(result.Output);
         Assert.True(match.Success, result.ToString());
         return match.Groups[1].Value;

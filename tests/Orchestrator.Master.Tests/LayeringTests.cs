@@ -24,6 +24,7 @@ public sealed class LayeringTests
         ("Registry", ["Registry/Kinds", "Registry/CustomResources"]),
         ("Admission/PodSecurity", ["Store"]),
         ("Admission/Storage", ["Store"]),
+        ("Admission/Ingress", ["Store"]),
         ("Quota", ["Store"]),
         ("Admission/LimitRanges", ["Quota"]),
         ("Admission/ResourceQuotas", ["Quota"]),
@@ -62,7 +63,7 @@ public sealed class LayeringTests
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
+        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

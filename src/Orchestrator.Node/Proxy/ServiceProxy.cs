@@ -1,11 +1,14 @@
 using System.Collections.Frozen;
 using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Proxy.Ingress;
 using Orchestrator.Shared.Protocol;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.SessionAffinity;
 
 namespace Orchestrator.Node.Proxy;
 
@@ -33,6 +36,7 @@ internal sealed class ServiceProxy
     private readonly object _applyLock = new();
     private readonly ClusterIpAddresses _clusterIpAddresses;
     private readonly SharedListenSockets _sockets;
+    private volatile FrozenDictionary<IPEndPoint, ServiceHealth> _healthByListener = FrozenDictionary<IPEndPoint, ServiceHealth>.Empty;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
     private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
     private IReadOnlyList<string> _lastSkipped = [];
@@ -80,7 +84,7 @@ internal sealed class ServiceProxy
 
     /// <summary>Whether requests on <paramref name="listener"/> are proxied (a service or ingress listener), not the node's own.</summary>
     public bool IsProxyListener(IPEndPoint listener) =>
-        _clusterByListener.ContainsKey(listener) || listener.Equals(_ingressHttp) || listener.Equals(_ingressHttps);
+        _clusterByListener.ContainsKey(listener) || _healthByListener.ContainsKey(listener) || listener.Equals(_ingressHttp) || listener.Equals(_ingressHttps);
 
     /// <summary>Replaces the proxy's configuration with the whole, newest set of Services and Endpoints; cheap and
     /// non-blocking (listeners open and close in the background).</summary>
@@ -96,22 +100,25 @@ internal sealed class ServiceProxy
                 .Where(l => !l.EndPoint.Equals(_ingressHttp) && !l.EndPoint.Equals(_ingressHttps)).ToList();
             plan = plan with { Listeners = listeners, Skipped = plan.Skipped.Concat(ingressRoutes.Skipped).ToList() };
             // clusters first, then the routes that name them: a request never picks a cluster YARP does not know
-            _yarp.Update(Routes, plan.Clusters.Concat(TimeoutClusters(ingressRoutes, plan.Clusters)).ToList());
+            _yarp.Update(Routes, plan.Clusters.Concat(IngressClusters(ingressRoutes, plan.Clusters)).ToList());
             Certificates.Update(ingressRoutes, services.TlsSecrets ?? []);
             _ingressRoutes = ingressRoutes;
             _clusterByListener = plan.Listeners.ToFrozenDictionary(l => l.EndPoint, l => l.ClusterId);
+            _healthByListener = plan.HealthChecks.ToFrozenDictionary();
             _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
                 .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
             var before = _listeners.Current;
             // before Kestrel binds: which of the sockets other node processes on this machine bind too
             _sockets.Shared = plan.Listeners.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();
             var https = _ingressHttps is null ? [] : new[] { _ingressHttps };
-            var http = plan.Listeners.Select(l => l.EndPoint).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
+            var http = plan.Listeners.Select(l => l.EndPoint).Concat(plan.HealthChecks.Keys).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
             if (_listeners.Replace(http, https))
             {
                 foreach (var added in plan.Listeners.Where(l => !before.Contains(l.EndPoint)))
                     _log.LogInformation("Proxy listening on {EndPoint} for {Service} ({Cluster})", added.EndPoint, added.Service, added.ClusterId);
-                foreach (var removed in before.Where(ep => !_clusterByListener.ContainsKey(ep)))
+                foreach (var (endPoint, health) in plan.HealthChecks.Where(h => !before.Contains(h.Key)))
+                    _log.LogInformation("Proxy serving the health check of {Namespace}/{Service} on {EndPoint}", health.Namespace, health.Name, endPoint);
+                foreach (var removed in before.Where(ep => !_clusterByListener.ContainsKey(ep) && !_healthByListener.ContainsKey(ep)))
                     _log.LogInformation("Proxy closing {EndPoint}", removed);
             }
             foreach (var skip in plan.Skipped.Except(_lastSkipped)) _log.LogInformation("Proxy: {Skipped}", skip);
@@ -121,22 +128,41 @@ internal sealed class ServiceProxy
             services.Generation, plan.Listeners.Count, plan.Clusters.Count - 1);
     }
 
-    /// <summary>A copy of the service port's cluster for each proxy-read-timeout an Ingress asks for.</summary>
-    private static IEnumerable<ClusterConfig> TimeoutClusters(IngressRoutes routes, IReadOnlyList<ClusterConfig> clusters)
+    /// <summary>A copy of a service port's cluster for each set of ingress options that changes how it is proxied
+    /// (proxy-read-timeout, affinity cookie, backend-protocol GRPC), for the main and the canary backends.</summary>
+    private static IEnumerable<ClusterConfig> IngressClusters(IngressRoutes routes, IReadOnlyList<ClusterConfig> clusters)
     {
         var byId = clusters.ToDictionary(c => c.ClusterId, StringComparer.Ordinal);
-        return routes.All.Where(r => r.ClusterId is not null && r.Options.ReadTimeout is not null)
-            .Select(r => (Base: r.ClusterId!, Timeout: r.Options.ReadTimeout!.Value)).Distinct()
-            .Where(t => byId.ContainsKey(t.Base))
-            .Select(t => byId[t.Base] with
-            {
-                ClusterId = TimeoutClusterId(t.Base, t.Timeout),
-                HttpRequest = (byId[t.Base].HttpRequest ?? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig()) with { ActivityTimeout = t.Timeout },
-            });
+        return routes.All.Where(r => r.Options.NeedsOwnCluster)
+            .SelectMany(r => new[] { r.ClusterId, r.Canary?.ClusterId }.OfType<string>().Select(id => (Base: id, r.Options)))
+            .Where(v => byId.ContainsKey(v.Base))
+            .DistinctBy(v => v.Options.ClusterIdFor(v.Base))
+            .Select(v => IngressCluster(byId[v.Base], v.Options));
     }
 
-    private static string TimeoutClusterId(string cluster, TimeSpan timeout) =>
-        $"{cluster}@read-timeout={timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s";
+    private static ClusterConfig IngressCluster(ClusterConfig service, IngressOptions options)
+    {
+        var request = service.HttpRequest ?? new ForwarderRequestConfig();
+        if (options.ReadTimeout is { } timeout) request = request with { ActivityTimeout = timeout };
+        // gRPC servers speak HTTP/2 only; in clear text that is h2c with prior knowledge, which needs the exact version
+        if (options.Grpc) request = request with { Version = System.Net.HttpVersion.Version20, VersionPolicy = System.Net.Http.HttpVersionPolicy.RequestVersionExact };
+        return service with
+        {
+            ClusterId = options.ClusterIdFor(service.ClusterId),
+            HttpRequest = request,
+            // the HTTP/1.1 probe of "/" means nothing to a gRPC server; passive checks still apply
+            HealthCheck = options.Grpc && service.HealthCheck is { } health ? health with { Active = null } : service.HealthCheck,
+            // HashCookie: the cookie names the destination by a hash of its id (the pod's address), the same on every node
+            SessionAffinity = options.Affinity is { } cookie
+                ? new SessionAffinityConfig
+                {
+                    Enabled = true, Policy = SessionAffinityConstants.Policies.HashCookie, FailurePolicy = SessionAffinityConstants.FailurePolicies.Redistribute,
+                    AffinityKeyName = cookie.Name,
+                    Cookie = new SessionAffinityCookieConfig { Path = cookie.Path, MaxAge = cookie.MaxAge, HttpOnly = true, IsEssential = true },
+                }
+                : service.SessionAffinity,
+        };
+    }
 
     /// <summary>Proxy-pipeline middleware: the socket a request arrived on decides its service port's cluster.</summary>
     public async Task RouteByListenerAsync(HttpContext context, Func<Task> next)
@@ -144,6 +170,11 @@ internal sealed class ServiceProxy
         var local = context.Connection.LocalIpAddress;
         if (local is { IsIPv4MappedToIPv6: true }) local = local.MapToIPv4();
         var lookup = context.RequestServices.GetService(typeof(IProxyStateLookup)) as IProxyStateLookup;
+        if (local is not null && _healthByListener.TryGetValue(new IPEndPoint(local, context.Connection.LocalPort), out var health))
+        {
+            await AnswerHealthCheckAsync(context, health);
+            return;
+        }
         if (local is not null && lookup is not null && IsIngress(new IPEndPoint(local, context.Connection.LocalPort), out var https))
         {
             await RouteIngressAsync(context, next, lookup, https);
@@ -158,6 +189,32 @@ internal sealed class ServiceProxy
         }
         context.ReassignProxyRequest(cluster);
         await next();
+    }
+
+    /// <summary>Sets the affinity cookie on the response. YARP adds it by a response transform of the route's own
+    /// cluster; an ingress request is reassigned to its backend's cluster, so the policy is called here instead (it
+    /// leaves the response alone when the request already carried a valid cookie).</summary>
+    private static Task Affinitize(HttpContext context, Yarp.ReverseProxy.Model.ClusterState cluster, SessionAffinityConfig affinity)
+    {
+        var proxied = context.GetReverseProxyFeature();
+        if (proxied.ProxiedDestination is { } destination
+            && context.RequestServices.GetServices<ISessionAffinityPolicy>().FirstOrDefault(p => p.Name == affinity.Policy) is { } policy)
+            policy.AffinitizeResponse(context, cluster, affinity, destination);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>kube-proxy's answer on a healthCheckNodePort (any path): 200 while the service has a ready endpoint on
+    /// this node, else 503, so an outside load balancer sends Local traffic only to nodes that can serve it.</summary>
+    private static Task AnswerHealthCheckAsync(HttpContext context, ServiceHealth health)
+    {
+        context.Response.StatusCode = health.LocalEndpoints > 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        var body = $"{{\n\t\"service\": {{\n\t\t\"namespace\": {Quote(health.Namespace)},\n\t\t\"name\": {Quote(health.Name)}\n\t}},\n" +
+                   $"\t\"localEndpoints\": {health.LocalEndpoints},\n\t\"serviceProxyHealthy\": true\n}}";
+        return context.Response.WriteAsync(body);
+
+        static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value);
     }
 
     private bool IsIngress(IPEndPoint listener, out bool https)
@@ -187,8 +244,8 @@ internal sealed class ServiceProxy
             context.Response.Headers.Location = $"https://{request.Host.Host}{port}{request.PathBase}{request.Path}{request.QueryString}";
             return;
         }
-        var clusterId = route.ClusterId is null ? null
-            : route.Options.ReadTimeout is { } timeout ? TimeoutClusterId(route.ClusterId, timeout) : route.ClusterId;
+        var serviceCluster = IngressRoutes.ClusterFor(route, name => request.Headers[name].FirstOrDefault(), Random.Shared.Next(100));
+        var clusterId = serviceCluster is null ? null : route.Options.ClusterIdFor(serviceCluster);
         if (clusterId is null || !lookup.TryGetCluster(clusterId, out var cluster))
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -206,6 +263,7 @@ internal sealed class ServiceProxy
         }
         if (route.Options.RewriteTarget is not null) request.Path = new PathString(IngressRoutes.Rewrite(route, path));
         context.ReassignProxyRequest(cluster);
+        if (cluster.Model.Config.SessionAffinity is { Enabled: true } affinity) context.Response.OnStarting(() => Affinitize(context, cluster, affinity));
         await next();
     }
 }

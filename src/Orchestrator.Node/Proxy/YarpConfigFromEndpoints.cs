@@ -21,7 +21,14 @@ internal sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOn
 
     /// <summary>The ClusterIPs the listeners use: they must be local addresses before the listeners bind.</summary>
     public IReadOnlySet<IPAddress> ClusterIps { get; init; } = new HashSet<IPAddress>();
+
+    /// <summary>kube-proxy's health check servers of externalTrafficPolicy Local services, by socket (the node address at
+    /// the service's healthCheckNodePort).</summary>
+    public IReadOnlyDictionary<IPEndPoint, ServiceHealth> HealthChecks { get; init; } = new Dictionary<IPEndPoint, ServiceHealth>();
 }
+
+/// <summary>What a healthCheckNodePort answers about its service: how many of its ready endpoints are on this node.</summary>
+internal sealed record ServiceHealth(string Namespace, string Name, int LocalEndpoints);
 
 /// <summary>
 /// Turns Services and Endpoints into listeners and YARP clusters, like kube-proxy turns them into rules:
@@ -54,12 +61,24 @@ internal static class YarpConfigFromEndpoints
         var listeners = new Dictionary<IPEndPoint, ProxyListener>();
         var clusters = new List<ClusterConfig> { new() { ClusterId = UnassignedClusterId } };
         var skipped = new List<string>();
+        var healthChecks = new Dictionary<IPEndPoint, ServiceHealth>();
 
         foreach (var service in changed.Services.OrderBy(s => Key(s.Metadata), StringComparer.Ordinal))
         {
             var key = Key(service.Metadata);
             var type = service.Spec?.Type ?? "ClusterIP";
             endpointsByService.TryGetValue(key, out var endpoints);
+            if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null
+                && service.Spec.HealthCheckNodePort is > 0 and <= 65535 and var healthPort)
+            {
+                var health = new IPEndPoint(nodeAddress, healthPort);
+                var local = (endpoints?.Subsets ?? []).SelectMany(s => s.Addresses ?? []).Where(a => a.NodeName == nodeName)
+                    .Select(a => a.Ip).Distinct(StringComparer.Ordinal).Count();
+                if (listeners.ContainsKey(health) || healthChecks.ContainsKey(health))
+                    skipped.Add($"{key}: health check port {health} is already taken");
+                else
+                    healthChecks[health] = new ServiceHealth(service.Metadata?.NamespaceProperty ?? "default", service.Metadata?.Name ?? "", local);
+            }
             var single = service.Spec?.Ports?.Count == 1;
             foreach (var port in service.Spec?.Ports ?? [])
             {
@@ -110,7 +129,12 @@ internal static class YarpConfigFromEndpoints
                 }
             }
         }
-        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped) { TcpRoutes = tcpRoutes, ClusterIps = clusterIpSet };
+        foreach (var taken in healthChecks.Keys.Where(listeners.ContainsKey).ToList())
+        {
+            skipped.Add($"{healthChecks[taken].Namespace}/{healthChecks[taken].Name}: health check port {taken} is already taken by {listeners[taken].Service}");
+            healthChecks.Remove(taken);
+        }
+        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped) { TcpRoutes = tcpRoutes, ClusterIps = clusterIpSet, HealthChecks = healthChecks };
 
         void AddListener(IPEndPoint endPoint, string clusterId, string service, bool shared = false)
         {

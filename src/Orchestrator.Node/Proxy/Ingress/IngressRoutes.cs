@@ -1,5 +1,6 @@
 using System.Globalization;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Node.Proxy.Ingress;
 
@@ -7,12 +8,48 @@ namespace Orchestrator.Node.Proxy.Ingress;
 internal sealed record IngressOptions(string? RewriteTarget = null, TimeSpan? ReadTimeout = null, long? MaxBodySize = null, bool SslRedirect = true)
 {
     public static IngressOptions Default { get; } = new();
+
+    /// <summary>Session affinity by cookie (affinity: cookie): the cookie's name, path and max-age.</summary>
+    public AffinityCookie? Affinity { get; init; }
+
+    /// <summary>GRPC: the backend is spoken to in HTTP/2 over clear text (h2c), as gRPC servers expect.</summary>
+    public bool Grpc { get; init; }
+
+    /// <summary>canary: "true" — the Ingress's rules are a canary of another Ingress's same host and path.</summary>
+    public CanaryOptions? Canary { get; init; }
+
+    /// <summary>Whether a route with these options needs a cluster of its own (a copy of the service port's one).</summary>
+    public bool NeedsOwnCluster => ReadTimeout is not null || Affinity is not null || Grpc;
+
+    /// <summary>The id of that cluster: the service port's cluster id with what differs, stable for the same options.</summary>
+    public string ClusterIdFor(string serviceCluster)
+    {
+        if (!NeedsOwnCluster) return serviceCluster;
+        var id = serviceCluster;
+        if (ReadTimeout is { } timeout) id += $"@read-timeout={timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s";
+        if (Affinity is { } cookie) id += $"@affinity={cookie.Name};{cookie.Path};{cookie.MaxAge?.TotalSeconds.ToString(CultureInfo.InvariantCulture)}";
+        if (Grpc) id += "@grpc";
+        return id;
+    }
 }
+
+internal sealed record AffinityCookie(string Name, string Path, TimeSpan? MaxAge);
+
+/// <summary>A canary Ingress's share: <see cref="Weight"/> percent of the requests (0–100), or by a request header
+/// (value "always": the canary, "never": the main backend, anything else: the weight decides).</summary>
+internal sealed record CanaryOptions(int Weight, string? Header);
+
+/// <summary>The canary backend attached to a route: its service port's cluster and how requests are shared.</summary>
+internal sealed record IngressCanary(string Ingress, string? ClusterId, CanaryOptions Options);
 
 /// <summary>Where a request goes: the YARP cluster of the backend's service port (null with <see cref="Problem"/> when
 /// the backend cannot be served: 503), the matched path (for rewrite-target), whether TLS is configured for the host.</summary>
 internal sealed record IngressRoute(string Ingress, string Host, string Path, string PathType, string? ClusterId, string? Problem,
-    IngressOptions Options, bool Tls, DateTime? Created = null);
+    IngressOptions Options, bool Tls, DateTime? Created = null)
+{
+    /// <summary>A canary Ingress of the same host and path, when there is one.</summary>
+    public IngressCanary? Canary { get; init; }
+}
 
 /// <summary>
 /// The node's ingress routes, an immutable snapshot built from the Ingresses the master sends (all of class
@@ -25,13 +62,6 @@ internal sealed record IngressRoute(string Ingress, string Host, string Path, st
 /// </summary>
 internal sealed class IngressRoutes
 {
-    public const string AnnotationPrefix = "orchestrator.dev/";
-    public const string RewriteTarget = AnnotationPrefix + "rewrite-target";
-    public const string ProxyReadTimeout = AnnotationPrefix + "proxy-read-timeout";
-    public const string ProxyBodySize = AnnotationPrefix + "proxy-body-size";
-    public const string SslRedirect = AnnotationPrefix + "ssl-redirect";
-    private static readonly string[] Known = [RewriteTarget, ProxyReadTimeout, ProxyBodySize, SslRedirect];
-
     private readonly Dictionary<string, List<IngressRoute>> _exact;
     private readonly Dictionary<string, List<IngressRoute>> _wildcard; // by the suffix after "*."
     private readonly List<IngressRoute> _anyHost;
@@ -69,6 +99,7 @@ internal sealed class IngressRoutes
         var skipped = new List<string>();
         IngressRoute? @default = null;
         var byService = services.ToDictionary(s => $"{s.Metadata.NamespaceProperty ?? "default"}/{s.Metadata.Name}", StringComparer.Ordinal);
+        var canaries = new List<(V1Ingress Ingress, IngressOptions Options)>();
 
         foreach (var ingress in ingresses.OrderBy(i => i.Metadata.CreationTimestamp ?? DateTime.MaxValue)
                      .ThenBy(i => i.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(i => i.Metadata.Name, StringComparer.Ordinal))
@@ -76,6 +107,11 @@ internal sealed class IngressRoutes
             var ns = ingress.Metadata.NamespaceProperty ?? "default";
             var name = $"{ns}/{ingress.Metadata.Name}";
             var options = Annotations(ingress.Metadata.Annotations, name, skipped);
+            if (options.Canary is not null)
+            {
+                canaries.Add((ingress, options)); // attached to the main routes once they are all known
+                continue;
+            }
             var tlsHosts = (ingress.Spec?.Tls ?? []).SelectMany(t => t.Hosts ?? []).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var tls in ingress.Spec?.Tls ?? [])
             {
@@ -105,10 +141,56 @@ internal sealed class IngressRoutes
                 }
             }
         }
+        foreach (var (ingress, options) in canaries) AttachCanary(ingress, options.Canary!, byService, exact, wildcard, anyHost, skipped);
         return new IngressRoutes(exact, wildcard, anyHost, @default, certificates, skipped);
 
         static List<IngressRoute> Bucket(Dictionary<string, List<IngressRoute>> map, string key) =>
             map.TryGetValue(key, out var list) ? list : map[key] = [];
+    }
+
+    /// <summary>As ingress-nginx: a canary Ingress's paths join the main Ingress's routes of the same host, path and
+    /// path type (one canary per route: the oldest); a canary path with no such route is reported and not served.</summary>
+    private static void AttachCanary(V1Ingress ingress, CanaryOptions canary, Dictionary<string, V1Service> services,
+        Dictionary<string, List<IngressRoute>> exact, Dictionary<string, List<IngressRoute>> wildcard, List<IngressRoute> anyHost, List<string> skipped)
+    {
+        var ns = ingress.Metadata.NamespaceProperty ?? "default";
+        var name = $"{ns}/{ingress.Metadata.Name}";
+        foreach (var rule in ingress.Spec?.Rules ?? [])
+        {
+            var host = (rule.Host ?? "").ToLowerInvariant();
+            var list = host.Length == 0 ? anyHost
+                : host.StartsWith("*.", StringComparison.Ordinal) ? wildcard.GetValueOrDefault(host[2..])
+                : exact.GetValueOrDefault(host);
+            foreach (var path in rule.Http?.Paths ?? [])
+            {
+                var type = path.PathType == "Exact" ? "Exact" : "Prefix";
+                var value = string.IsNullOrEmpty(path.Path) ? "/" : path.Path;
+                var index = list?.FindIndex(r => r.Canary is null && r.Path == value && r.PathType == type
+                    && r.Ingress.StartsWith(ns + "/", StringComparison.Ordinal)) ?? -1;
+                if (index < 0)
+                {
+                    skipped.Add($"ingress {name} (canary) host '{host}' path '{value}': no other Ingress of the namespace serves this host and path");
+                    continue;
+                }
+                var (cluster, problem) = Resolve(path.Backend, ns, services);
+                if (problem is not null) skipped.Add($"ingress {name} (canary) host '{host}' path '{value}': {problem}");
+                list![index] = list[index] with { Canary = new IngressCanary(name, cluster, canary) };
+            }
+        }
+    }
+
+    /// <summary>The service port's cluster a request of this route goes to: the canary's when the canary takes it
+    /// (by its header, else by weight with <paramref name="roll"/> in [0, 100)), otherwise the route's own.</summary>
+    public static string? ClusterFor(IngressRoute route, Func<string, string?> header, int roll)
+    {
+        if (route.Canary is not { ClusterId: { } canary } c) return route.ClusterId;
+        if (c.Options.Header is { } name)
+        {
+            var value = header(name);
+            if (value == "always") return canary;
+            if (value == "never") return route.ClusterId;
+        }
+        return roll < c.Options.Weight ? canary : route.ClusterId;
     }
 
     private static bool Covered(HashSet<string> tlsHosts, string host) =>
@@ -185,45 +267,57 @@ internal sealed class IngressRoutes
         return result;
     }
 
-    /// <summary>The annotations this controller reads (orchestrator.dev/…): rewrite-target (a path), proxy-read-timeout
-    /// (seconds), proxy-body-size (bytes with an optional k/m/g suffix, as nginx; 0 = unlimited), ssl-redirect
-    /// ("false" turns the HTTP→HTTPS redirect off). Others of the prefix and bad values are reported and ignored.</summary>
+    /// <summary>The annotations this controller reads (orchestrator.dev/…), named and valued as ingress-nginx's:
+    /// rewrite-target (a path), proxy-read-timeout (seconds), proxy-body-size (bytes with an optional k/m/g suffix;
+    /// 0 = unlimited), ssl-redirect ("false" turns the HTTP→HTTPS redirect off), affinity ("cookie") with
+    /// session-cookie-name/-path/-max-age, backend-protocol (HTTP or GRPC), canary ("true") with canary-weight (0–100)
+    /// and canary-by-header. Others of the prefix and bad values are reported and ignored (the master's admission
+    /// warns about them when the Ingress is written).</summary>
     internal static IngressOptions Annotations(IDictionary<string, string>? annotations, string ingress, List<string> skipped)
     {
         var options = IngressOptions.Default;
         if (annotations is null) return options;
-        foreach (var (key, value) in annotations.Where(a => a.Key.StartsWith(AnnotationPrefix, StringComparison.Ordinal)))
+        foreach (var (key, value) in annotations.Where(a => a.Key.StartsWith(IngressAnnotations.AnnotationPrefix, StringComparison.Ordinal)))
         {
+            if (IngressAnnotations.Problem(key, value) is { } problem)
+            {
+                skipped.Add($"ingress {ingress}: {problem}; ignored");
+                continue;
+            }
             switch (key)
             {
-                case RewriteTarget when value.StartsWith('/'):
+                case IngressAnnotations.RewriteTarget when value.StartsWith('/'):
                     options = options with { RewriteTarget = value };
                     break;
-                case ProxyReadTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
+                case IngressAnnotations.ProxyReadTimeout when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
                     options = options with { ReadTimeout = TimeSpan.FromSeconds(seconds) };
                     break;
-                case ProxyBodySize when ParseSize(value) is { } size:
+                case IngressAnnotations.ProxyBodySize when IngressAnnotations.ParseSize(value) is { } size:
                     options = options with { MaxBodySize = size == 0 ? null : size };
                     break;
-                case SslRedirect when value is "true" or "false":
+                case IngressAnnotations.SslRedirect:
                     options = options with { SslRedirect = value == "true" };
                     break;
-                default:
-                    skipped.Add(Known.Contains(key)
-                        ? $"ingress {ingress}: annotation {key}: '{value}' is not a valid value; ignored"
-                        : $"ingress {ingress}: annotation {key} is not supported (supported: {string.Join(", ", Known)}); ignored");
+                case IngressAnnotations.BackendProtocol:
+                    options = options with { Grpc = value.Equals("GRPC", StringComparison.OrdinalIgnoreCase) };
                     break;
             }
         }
+        if (annotations.TryGetValue(IngressAnnotations.Affinity, out var affinity) && affinity == "cookie")
+        {
+            var cookieName = annotations.TryGetValue(IngressAnnotations.SessionCookieName, out var n) && IngressAnnotations.Problem(IngressAnnotations.SessionCookieName, n) is null ? n : IngressAnnotations.DefaultCookieName;
+            var cookiePath = annotations.TryGetValue(IngressAnnotations.SessionCookiePath, out var p) && IngressAnnotations.Problem(IngressAnnotations.SessionCookiePath, p) is null ? p : "/";
+            TimeSpan? maxAge = annotations.TryGetValue(IngressAnnotations.SessionCookieMaxAge, out var a) && IngressAnnotations.Problem(IngressAnnotations.SessionCookieMaxAge, a) is null
+                ? TimeSpan.FromSeconds(int.Parse(a, CultureInfo.InvariantCulture)) : null;
+            options = options with { Affinity = new AffinityCookie(cookieName, cookiePath, maxAge) };
+        }
+        if (annotations.TryGetValue(IngressAnnotations.Canary, out var canary) && canary == "true")
+        {
+            var weight = annotations.TryGetValue(IngressAnnotations.CanaryWeight, out var w) && IngressAnnotations.Problem(IngressAnnotations.CanaryWeight, w) is null ? int.Parse(w, CultureInfo.InvariantCulture) : 0;
+            var header = annotations.TryGetValue(IngressAnnotations.CanaryByHeader, out var h) && IngressAnnotations.Problem(IngressAnnotations.CanaryByHeader, h) is null ? h : null;
+            options = options with { Canary = new CanaryOptions(weight, header) };
+        }
         return options;
-    }
-
-    internal static long? ParseSize(string value)
-    {
-        if (value.Length == 0) return null;
-        var multiplier = char.ToLowerInvariant(value[^1]) switch { 'k' => 1024L, 'm' => 1024L * 1024, 'g' => 1024L * 1024 * 1024, _ => 1L };
-        var digits = multiplier == 1 ? value : value[..^1];
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n * multiplier : null;
     }
 
     /// <summary>The service port's cluster (as <see cref="YarpConfigFromEndpoints"/> names it) of a backend in the namespace.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using k8s.Models;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Proxy.Ingress;
+using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Tests.Proxy.Ingress;
@@ -132,11 +133,64 @@ public sealed class IngressRoutesTests
         var skipped = new List<string>();
         var options = IngressRoutes.Annotations(new Dictionary<string, string>
         {
-            [IngressRoutes.RewriteTarget] = "/", [IngressRoutes.ProxyReadTimeout] = "5", [IngressRoutes.ProxyBodySize] = "8m",
-            [IngressRoutes.SslRedirect] = "false", ["orchestrator.dev/canary"] = "true", ["nginx.ingress.kubernetes.io/x"] = "y",
+            [IngressAnnotations.RewriteTarget] = "/", [IngressAnnotations.ProxyReadTimeout] = "5", [IngressAnnotations.ProxyBodySize] = "8m",
+            [IngressAnnotations.SslRedirect] = "false", ["orchestrator.dev/whitelist"] = "true", ["nginx.ingress.kubernetes.io/x"] = "y",
         }, "default/i", skipped);
         Assert.Equal(new IngressOptions("/", TimeSpan.FromSeconds(5), 8 * 1024 * 1024, false), options);
         Assert.Single(skipped);
+    }
+
+    [Fact]
+    public void Affinity_backend_protocol_and_canary_annotations_are_read_with_nginxs_defaults()
+    {
+        var skipped = new List<string>();
+        var options = IngressRoutes.Annotations(new Dictionary<string, string>
+        {
+            [IngressAnnotations.Affinity] = "cookie", [IngressAnnotations.SessionCookieMaxAge] = "3600", [IngressAnnotations.BackendProtocol] = "grpc",
+            [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "20",
+        }, "default/i", skipped);
+        Assert.Empty(skipped);
+        Assert.Equal(new AffinityCookie("INGRESSCOOKIE", "/", TimeSpan.FromHours(1)), options.Affinity);
+        Assert.True(options.Grpc);
+        Assert.Equal(new CanaryOptions(20, null), options.Canary);
+        Assert.Equal("default/a:http@affinity=INGRESSCOOKIE;/;3600@grpc", options.ClusterIdFor("default/a:http"));
+        Assert.Equal("default/a:http", IngressOptions.Default.ClusterIdFor("default/a:http"));
+    }
+
+    [Theory]
+    [InlineData("orchestrator.dev/canary-weight", "101", "annotation orchestrator.dev/canary-weight: '101' is not a valid value")]
+    [InlineData("orchestrator.dev/affinity", "ip", "annotation orchestrator.dev/affinity: 'ip' is not a valid value")]
+    [InlineData("orchestrator.dev/backend-protocol", "FCGI", "annotation orchestrator.dev/backend-protocol: 'FCGI' is not a valid value")]
+    [InlineData("orchestrator.dev/whitelist-source-range", "10.0.0.0/8", "annotation orchestrator.dev/whitelist-source-range is not supported (supported: ")]
+    [InlineData("orchestrator.dev/canary-weight", "0", null)]
+    [InlineData("orchestrator.dev/session-cookie-name", "route", null)]
+    public void Problems_name_the_annotation_and_what_is_wrong(string key, string value, string? problem)
+    {
+        if (problem is null) Assert.Null(IngressAnnotations.Problem(key, value));
+        else Assert.StartsWith(problem, IngressAnnotations.Problem(key, value));
+    }
+
+    [Fact]
+    public void A_canary_joins_the_main_route_of_its_host_and_path_and_one_without_a_main_route_is_reported()
+    {
+        var canary = new Dictionary<string, string> { [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "30", [IngressAnnotations.CanaryByHeader] = "X-Canary" };
+        var routes = IngressRoutes.Build(
+        [
+            Ingress("main", T0, [Rule("x.test", Path("/", "Prefix", "a"))]),
+            Ingress("canary", T0.AddSeconds(1), [Rule("x.test", Path("/", "Prefix", "b"), Path("/only-here", "Prefix", "b"))], annotations: canary),
+        ], Services);
+        var route = routes.Match("x.test", "/anything")!;
+        Assert.Equal("default/a:http", route.ClusterId);
+        Assert.Equal(new IngressCanary("default/canary", "default/b:http", new CanaryOptions(30, "X-Canary")), route.Canary);
+        Assert.Equal("default/a:http", routes.Match("x.test", "/only-here")!.ClusterId); // the canary's own path is not served
+        Assert.Single(routes.Skipped, s => s.Contains("/only-here", StringComparison.Ordinal));
+
+        string? NoHeader(string _) => null;
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, NoHeader, 29));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, NoHeader, 30));
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, _ => "always", 99));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, _ => "never", 0));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, _ => "other", 50));
     }
 
     [Theory]
