@@ -1,6 +1,5 @@
 using System.Data.Common;
 using LinqToDB;
-using LinqToDB.DataProvider.PostgreSQL;
 using Npgsql;
 
 namespace Orchestrator.Master.Store.Persistence;
@@ -140,8 +139,10 @@ internal sealed class PostgresJournalDatabase : JournalDatabase
         return string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
+    /// <summary>By provider name (PostgreSQL 15's dialect, which later servers speak too): Akka.Persistence.Sql picks its
+    /// table mapping by that name.</summary>
     public override DataOptions DataOptions() =>
-        new DataOptions().UsePostgreSQL(ConnectionString, PostgreSQLVersion.v15);
+        new DataOptions().UseConnectionString(ProviderName.PostgreSQL15, ConnectionString);
 
     public override DbConnection Open()
     {
