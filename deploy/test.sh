@@ -19,6 +19,11 @@ command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
 step "Docker engine"
 ensure_docker
 
+# The store's persistence tests also run on PostgreSQL: they start a private cluster of their own with
+# deploy/lib/postgres.sh (a temporary directory, a free loopback port) and stop it at the end.
+step "PostgreSQL"
+ensure_postgres
+
 step "build"
 if ! dotnet build Orchestrator.sln -c Release -nologo -v quiet >"$results/build.log" 2>&1; then
   grep -E 'error' "$results/build.log" | sort -u | head -30 >&2

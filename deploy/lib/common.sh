@@ -81,6 +81,90 @@ ensure_docker() {
   fi
 }
 
+# PostgreSQL for the store's journal (--datastore-endpoint): Debian's `postgresql` package, and a private cluster of
+# our own in a directory (never the system service): its own loopback port, its Unix socket in that directory,
+# password authentication for the one role, run by the `postgres` user when we are root (initdb refuses root).
+ensure_postgres() {
+  postgres_bin >/dev/null 2>&1 || ensure_packages postgresql
+  postgres_bin >/dev/null 2>&1 || die "PostgreSQL is not installed and could not be installed"
+}
+
+postgres_bin() { # the directory of initdb and pg_ctl: Debian keeps them out of PATH, under /usr/lib/postgresql/N/bin
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
+    [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+  done
+  command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1 && { dirname "$(command -v pg_ctl)"; return 0; }
+  return 1
+}
+
+postgres_free_port() { # the first loopback port from 25432 up that nothing listens on
+  local port
+  for port in $(seq 25432 25531); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+  die "no free loopback port between 25432 and 25531 for PostgreSQL"
+}
+
+postgres_as_owner() { # runs a command as the cluster's owner: `postgres` when we are root, else ourselves
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Starts (making it at first use) the PostgreSQL cluster in DIR on a free loopback port, or PORT; prints the
+# endpoint (postgres://orchestrator:PASSWORD@127.0.0.1:PORT/DB?sslmode=disable), also kept in DIR/endpoint.
+# Started again on the same DIR, it keeps its port, password and data.
+postgres_start() { # dir [port] [database]
+  local dir=$1 port=${2:-} database=${3:-kubernetes} bin data password
+  ensure_postgres
+  bin=$(postgres_bin)
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  data="$dir/data"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$dir"
+    runuser -u postgres -- test -w "$dir" || die "$dir: the postgres user cannot write here (a parent directory is private); choose another directory"
+  fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+    printf '%s\n' "$password" >"$dir/password"
+    chmod 600 "$dir/password"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/password"; fi
+    postgres_as_owner "$bin/initdb" -D "$data" -U orchestrator --pwfile="$dir/password" --auth-local=scram-sha-256 \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+      || die "initdb failed (see $dir/initdb.log)"
+  fi
+  password=$(cat "$dir/password")
+  [ -n "$port" ] || port=$(cat "$dir/port" 2>/dev/null || true)
+  [ -n "$port" ] || port=$(postgres_free_port)
+  echo "$port" >"$dir/port"
+  if ! postgres_as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    # the server outlives this script: it must not keep the caller's open files (a lock held around a test run),
+    # nor be in its session (a test runner that ends its process group)
+    local start=("$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60
+                 -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$data'" start)
+    [ "$(id -u)" -eq 0 ] && start=(runuser -u postgres -- "${start[@]}")
+    (
+      close_inherited_fds
+      exec setsid -w "${start[@]}"
+    ) </dev/null >>"$dir/pg_ctl.log" 2>&1 || die "PostgreSQL did not start on 127.0.0.1:$port (see $dir/postgres.log)"
+  fi
+  if ! PGPASSWORD=$password "$bin/psql" -h 127.0.0.1 -p "$port" -U orchestrator -d postgres -Atqc \
+      "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
+    PGPASSWORD=$password "$bin/createdb" -h 127.0.0.1 -p "$port" -U orchestrator "$database" \
+      || die "could not create the database $database"
+  fi
+  echo "postgres://orchestrator:$password@127.0.0.1:$port/$database?sslmode=disable" | tee "$dir/endpoint"
+}
+
+# Stops the PostgreSQL cluster in DIR (started by postgres_start), if it runs.
+postgres_stop() { # dir
+  local dir=$1 bin
+  [ -f "$dir/data/PG_VERSION" ] || return 0
+  bin=$(postgres_bin) || return 0
+  postgres_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 || return 0
+  postgres_as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null || die "PostgreSQL in $dir did not stop"
+}
+
 # pid of a running cluster process (master|node), or nothing.
 running_pid() {
   local f="$ORCH_STATE_DIR/$1.pid"

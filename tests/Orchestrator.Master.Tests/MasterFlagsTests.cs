@@ -66,6 +66,35 @@ public sealed class MasterFlagsTests
     }
 
     [Fact]
+    public async Task A_bad_datastore_endpoint_is_one_line_without_the_password_and_a_non_zero_exit()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("master-datastore-").FullName;
+        try
+        {
+            var (code, _, error) = await RunAsync("--data-dir", dataDirectory, "--datastore-endpoint", "mysql://u:secret@127.0.0.1/k");
+            Assert.Equal(2, code);
+            Assert.Equal("orchestrator-master: --datastore-endpoint: unsupported scheme \"mysql\" (supported: postgres://, postgresql://; " +
+                         "without the flag the store is SQLite in --data-dir)", error.Trim());
+
+            (code, _, error) = await RunAsync("--data-dir", dataDirectory, "--datastore-endpoint", "postgres://u:secret@127.0.0.1/k?sslmode=maybe");
+            Assert.Equal(2, code);
+            Assert.Equal("orchestrator-master: --datastore-endpoint: postgres://u@127.0.0.1:5432/k: sslmode \"maybe\" is not one of " +
+                         "disable, allow, prefer, require, verify-ca, verify-full", error.Trim());
+
+            // Port 1 on loopback: nothing listens, the connection is refused at once.
+            (code, _, error) = await RunAsync("--data-dir", dataDirectory, "--datastore-endpoint", "postgres://u:secret@127.0.0.1:1/k?sslmode=disable");
+            Assert.Equal(1, code);
+            Assert.StartsWith("orchestrator-master: postgres://u@127.0.0.1:1/k: cannot connect: ", error.Trim());
+            Assert.DoesNotContain('\n', error.Trim());
+            Assert.DoesNotContain("secret", error);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_systemd_example_config_is_one_the_master_accepts()
     {
         var file = Path.Combine(RepoRoot(), "deploy", "systemd", "master.yaml");

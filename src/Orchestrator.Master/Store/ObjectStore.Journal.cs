@@ -69,7 +69,7 @@ internal sealed partial class ObjectStore
     /// <summary>A record that passed the start-up check but cannot be applied: the store cannot go on.</summary>
     private void Unreadable(string what, Exception e)
     {
-        var message = $"{_file?.Path ?? "the journal"}: {what} cannot be read: {e.Message}";
+        var message = $"{_file?.Name ?? "the journal"}: {what} cannot be read: {e.Message}";
         _log.Error(e, "{0}", message);
         _health.Failed(message);
         if (_writer is not null) Context.Stop(_writer);

@@ -34,7 +34,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private readonly IResourceCatalog _catalog;
     private readonly StoreHealth _health;
     private readonly StorageTransformer _transformer;
-    private readonly SqliteJournalFile? _file;
+    private readonly JournalDatabase? _file;
     private readonly StoreState _state = new();
     private readonly WatchHub _watch;
     private readonly WritePlanner _planner;
@@ -66,12 +66,12 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     /// <summary>A store whose journal is <paramref name="file"/> (compacted and shrunk there), objects stored
     /// through <paramref name="transformer"/>.</summary>
     public static Props Props(IResourceCatalog catalog, ObjectStoreSettings? settings, StoreHealth? health,
-        StorageTransformer transformer, SqliteJournalFile? file, IReadOnlyList<IAdmissionPlugin>? admissions = null) =>
+        StorageTransformer transformer, JournalDatabase? file, IReadOnlyList<IAdmissionPlugin>? admissions = null) =>
         Akka.Actor.Props.Create(() => new ObjectStore(catalog, settings ?? ObjectStoreSettings.Default, health ?? new StoreHealth(), transformer,
             file, admissions ?? Array.Empty<IAdmissionPlugin>()));
 
     public ObjectStore(IResourceCatalog catalog, ObjectStoreSettings settings, StoreHealth health, StorageTransformer transformer,
-        SqliteJournalFile? file, IReadOnlyList<IAdmissionPlugin> admissions)
+        JournalDatabase? file, IReadOnlyList<IAdmissionPlugin> admissions)
     {
         _catalog = catalog;
         _settings = settings;

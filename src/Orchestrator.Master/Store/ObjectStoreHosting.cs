@@ -11,7 +11,8 @@ namespace Orchestrator.Master.Store;
 /// Where and how the store keeps its journal and snapshots. From the master's flags:
 /// <c>--event-ttl</c> (a Go duration, default 1h0m0s), <c>--encryption-provider-config FILE</c>
 /// (an EncryptionConfiguration; without it objects are stored as plain JSON) and
-/// <c>--store-recovery none|skip-corrupt</c> (what to do with corrupt records found at start, default none).
+/// <c>--store-recovery none|skip-corrupt</c> (what to do with corrupt records found at start, default none) and
+/// <c>--datastore-endpoint postgres://…</c> (the journal in PostgreSQL; without it, SQLite in the data directory).
 /// </summary>
 internal sealed record StoreOptions(string DataDirectory)
 {
@@ -25,7 +26,13 @@ internal sealed record StoreOptions(string DataDirectory)
     /// <summary>The validating admission plugins every create and update goes through (Pod Security).</summary>
     public IReadOnlyList<IAdmissionPlugin> Admissions { get; init; } = [];
 
+    /// <summary>The PostgreSQL database named by --datastore-endpoint, or null: the SQLite file <see cref="DatabasePath"/>.</summary>
+    public PostgresJournalDatabase? Postgres { get; init; }
+
     public string DatabasePath => Path.Combine(DataDirectory, "store.db");
+
+    /// <summary>Where the journal and snapshots are kept.</summary>
+    internal JournalDatabase Journal() => Postgres ?? (JournalDatabase)new SqliteJournalFile(DatabasePath);
 
     /// <summary>The options given on the command line; <see cref="FormatException"/> names a bad one.</summary>
     public static StoreOptions From(IConfiguration configuration, string dataDirectory)
@@ -33,6 +40,8 @@ internal sealed record StoreOptions(string DataDirectory)
         var options = new StoreOptions(dataDirectory);
         if (configuration["event-ttl"] is { } ttl)
             options = options with { Settings = options.Settings with { EventTtl = ParseEventTtl(ttl) } };
+        if (configuration["datastore-endpoint"] is { Length: > 0 } endpoint)
+            options = options with { Postgres = PostgresJournalDatabase.Parse(endpoint) };
         if (configuration["encryption-provider-config"] is { Length: > 0 } path)
             options = options with { Encryption = EncryptionConfiguration.Load(path) };
         options = options with
@@ -80,15 +89,16 @@ internal static class ObjectStoreHosting
         storeName.IndexOf('.') is var dot and > 0 ? (storeName[(dot + 1)..], storeName[..dot]) : ("", storeName);
 
     /// <summary>
-    /// Makes the data directory private (0700, umask 077), creates or opens store.db (0600, WAL), and checks every
-    /// record recovery will read. Returns the one line to exit with when the journal cannot be used, else null;
+    /// Makes the data directory private (0700, umask 077), creates or opens store.db (0600, WAL) or connects to the
+    /// PostgreSQL database (creating it when the server has none of that name), and checks every record recovery
+    /// will read. Returns the one line to exit with when the journal cannot be used, else null;
     /// records dropped by --store-recovery=skip-corrupt are reported through <paramref name="warn"/>.
     /// Call before anything writes to the data directory.
     /// </summary>
     public static string? PrepareStore(StoreOptions options, IResourceCatalog catalog, Action<string> warn)
     {
         DataDirectory.Prepare(options.DataDirectory);
-        var file = new SqliteJournalFile(options.DatabasePath);
+        var file = options.Journal();
         try
         {
             file.Prepare();
@@ -96,25 +106,29 @@ internal static class ObjectStoreHosting
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             // quick_check in the check below says more about a damaged file
-            warn($"{file.Path}: could not set up the database file: {e.Message}");
+            warn($"{file.Name}: could not set up the database file: {e.Message}");
+        }
+        catch (JournalUnavailableException e)
+        {
+            return e.Message;
         }
         var result = new JournalCheck(file, options.Transformer(catalog),
             // custom resources are served only once their definitions are read, after this check
             r => catalog.Find(r) is not null || r.Contains('.')).Run(options.Recovery);
-        foreach (var skipped in result.Skipped) warn($"{file.Path}: {skipped}");
+        foreach (var skipped in result.Skipped) warn($"{file.Name}: {skipped}");
         return result.Error;
     }
 
     /// <summary>
-    /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> (Akka.Persistence.Sql, tables
-    /// created on first use), the store's record serializer, and the ObjectStore actor ("object-store"),
+    /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> or in the PostgreSQL database of
+    /// --datastore-endpoint (Akka.Persistence.Sql, tables created on first use), the store's record serializer, and the ObjectStore actor ("object-store"),
     /// registered in the ActorRegistry as <see cref="ObjectStore"/>, keeping the resources <paramref name="catalog"/>
     /// describes. <see cref="PrepareStore"/> comes first.
     /// </summary>
     public static AkkaConfigurationBuilder WithObjectStore(this AkkaConfigurationBuilder builder, StoreOptions options,
         IResourceCatalog catalog)
     {
-        var file = new SqliteJournalFile(options.DatabasePath);
+        var file = options.Journal();
         DataDirectory.Prepare(options.DataDirectory);
         file.Prepare();
         return builder

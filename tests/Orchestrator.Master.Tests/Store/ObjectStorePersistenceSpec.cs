@@ -5,19 +5,24 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Registry;
+using Orchestrator.Master.Tests.Store.Support;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Store;
 
-/// <summary>The store on its real journal: SQLite under the data directory, through ObjectStoreHosting.</summary>
-public sealed class ObjectStorePersistenceSpec : IDisposable
+/// <summary>The store on its real journal, through ObjectStoreHosting: SQLite under the data directory
+/// (<see cref="ObjectStorePersistenceOnSqlite"/>) or PostgreSQL (<see cref="ObjectStorePersistenceOnPostgres"/>).</summary>
+public abstract class ObjectStorePersistenceSpec : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "store-spec-" + Guid.NewGuid().ToString("N"));
+    private readonly StoreBackend _backend;
+
+    private protected ObjectStorePersistenceSpec(PostgresServer? postgres) => _backend = new StoreBackend(_dataDirectory, postgres);
 
     private async Task<(IHost Host, IActorRef Store)> Start(int snapshotEvery = 1000)
     {
-        var options = new StoreOptions(_dataDirectory) { Settings = new ObjectStoreSettings(SnapshotEvery: snapshotEvery) };
+        var options = _backend.Options() with { Settings = new ObjectStoreSettings(SnapshotEvery: snapshotEvery) };
         var host = new HostBuilder()
             .ConfigureServices(s => s.AddAkka("store-spec", b => b.WithObjectStore(options, BuiltIn.NewCatalog())))
             .Build();
@@ -32,7 +37,7 @@ public sealed class ObjectStorePersistenceSpec : IDisposable
         return reply is T t ? t : throw new Xunit.Sdk.XunitException($"expected {typeof(T).Name}, got {reply}");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1000)] // recovery replays every record
     [InlineData(3)]    // recovery starts from a snapshot
     public async Task Objects_survive_a_restart_and_new_writes_continue_the_sequence(int snapshotEvery)
@@ -76,11 +81,10 @@ public sealed class ObjectStorePersistenceSpec : IDisposable
 
     private long CountSnapshots()
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDirectory, "store.db")}");
-        connection.Open();
+        using var connection = _backend.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM snapshot";
-        return (long)command.ExecuteScalar()!;
+        return Convert.ToInt64(command.ExecuteScalar());
     }
 
     public void Dispose()
@@ -89,3 +93,8 @@ public sealed class ObjectStorePersistenceSpec : IDisposable
         try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
     }
 }
+
+public sealed class ObjectStorePersistenceOnSqlite() : ObjectStorePersistenceSpec(null);
+
+[Collection(PostgresCollection.Name)]
+public sealed class ObjectStorePersistenceOnPostgres(PostgresServer postgres) : ObjectStorePersistenceSpec(postgres);

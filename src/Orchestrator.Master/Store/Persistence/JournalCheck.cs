@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Orchestrator.Master.Store.Encryption;
 
@@ -24,13 +25,13 @@ internal sealed record JournalCheckResult(string? Error, IReadOnlyList<string> S
 
 /// <summary>
 /// Reads every record recovery will read — the newest snapshot and the journal records after it — before the store
-/// starts, as recovery will (checksum, record JSON, decryption, object JSON, sequence number), so a damaged file
-/// stops the master with one line naming the file and the record instead of a store that never becomes ready.
+/// starts, as recovery will (checksum, record JSON, decryption, object JSON, sequence number), so a damaged file or
+/// database stops the master with one line naming it and the record instead of a store that never becomes ready.
 /// SQLite's own structure is checked with <c>PRAGMA quick_check</c>; a damaged page cannot be skipped, only salvaged
 /// (the error says how). With <see cref="StoreRecovery.SkipCorrupt"/> corrupt journal records are marked deleted
 /// (recovery passes over them) and a corrupt snapshot is removed (recovery then starts from the journal).
 /// </summary>
-internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer transformer, Func<string, bool> isKnownResource)
+internal sealed class JournalCheck(JournalDatabase database, StorageTransformer transformer, Func<string, bool> isKnownResource)
 {
     public const string PersistenceId = "object-store";
     private const int SqliteCorrupt = 11;
@@ -38,15 +39,14 @@ internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer tr
 
     public JournalCheckResult Run(StoreRecovery recovery)
     {
-        if (!File.Exists(file.Path) || new FileInfo(file.Path).Length == 0) return JournalCheckResult.Ok;
+        if (!database.Exists()) return JournalCheckResult.Ok;
         var skipped = new List<string>();
         long lastGood = 0;
         try
         {
-            using var connection = new SqliteConnection(file.ConnectionString);
-            connection.Open();
-            if (!TableExists(connection, "journal")) return JournalCheckResult.Ok;
-            var structure = QuickCheck(connection);
+            using var connection = database.Open();
+            if (!database.HasJournal(connection)) return JournalCheckResult.Ok;
+            var structure = database.CheckStructure(connection);
             var snapshotSequence = CheckSnapshots(connection, recovery, skipped, out var snapshotError);
             if (snapshotError is not null) return new JournalCheckResult(snapshotError, skipped);
             lastGood = snapshotSequence;
@@ -56,45 +56,41 @@ internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer tr
                 return new JournalCheckResult(DamagedFile(structure, lastGood), skipped);
             return new JournalCheckResult(null, skipped);
         }
+        catch (JournalUnavailableException e)
+        {
+            return new JournalCheckResult(e.Message, skipped);
+        }
         catch (NoProviderException e)
         {
-            return new JournalCheckResult($"{file.Path}: {e.Message}; --store-recovery cannot help: start with the key that wrote them", skipped);
+            return new JournalCheckResult($"{database.Name}: {e.Message}; --store-recovery cannot help: start with the key that wrote them", skipped);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
         {
             return new JournalCheckResult(DamagedFile(e.Message, lastGood), skipped);
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
-            return new JournalCheckResult($"{file.Path}: cannot read the store's database: {e.Message}", skipped);
+            return new JournalCheckResult($"{database.Name}: cannot read the store's database: {OneLine(e.Message)}", skipped);
         }
     }
 
     private string DamagedFile(string problem, long lastGood) =>
-        $"{file.Path}: the database file is damaged ({OneLine(problem)}); journal records are readable through " +
+        $"{database.Name}: the database file is damaged ({OneLine(problem)}); journal records are readable through " +
         $"sequence number {lastGood}. --store-recovery=skip-corrupt cannot repair a damaged file: restore a backup, or " +
-        $"salvage what SQLite can read with `sqlite3 {file.Path} .recover | sqlite3 {file.Path}.recovered` and start " +
-        $"with {file.Path}.recovered moved in its place";
-
-    private static string? QuickCheck(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA quick_check(1);";
-        var result = command.ExecuteScalar() as string;
-        return result == "ok" ? null : result ?? "quick_check returned nothing";
-    }
+        $"salvage what SQLite can read with `sqlite3 {database.Name} .recover | sqlite3 {database.Name}.recovered` and start " +
+        $"with {database.Name}.recovered moved in its place";
 
     /// <summary>Checks the newest snapshot (the one recovery loads), dropping corrupt ones when allowed. Returns
     /// its sequence number (0 without one).</summary>
-    private long CheckSnapshots(SqliteConnection connection, StoreRecovery recovery, List<string> skipped, out string? error)
+    private long CheckSnapshots(DbConnection connection, StoreRecovery recovery, List<string> skipped, out string? error)
     {
         error = null;
         while (true)
         {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT sequence_number, snapshot, manifest, serializer_id FROM snapshot " +
-                                  "WHERE persistence_id = $id ORDER BY sequence_number DESC LIMIT 1";
-            command.Parameters.AddWithValue("$id", PersistenceId);
+                                  "WHERE persistence_id = @id ORDER BY sequence_number DESC LIMIT 1";
+            Parameter(command, "@id", PersistenceId);
             long sequence;
             string? problem;
             using (var reader = command.ExecuteReader())
@@ -107,29 +103,30 @@ internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer tr
             if (problem is null) return sequence;
             if (recovery != StoreRecovery.SkipCorrupt)
             {
-                error = $"{file.Path}: the snapshot at sequence number {sequence} is corrupt: {problem}. Restore the file " +
+                error = $"{database.Name}: the snapshot at sequence number {sequence} is corrupt: {problem}. Restore the {database.Noun} " +
                         "from a backup, or start with --store-recovery=skip-corrupt to drop it (every object it holds " +
                         "that no later journal record rewrites is lost)";
                 return sequence;
             }
             using var delete = connection.CreateCommand();
-            delete.CommandText = "DELETE FROM snapshot WHERE persistence_id = $id AND sequence_number = $seq";
-            delete.Parameters.AddWithValue("$id", PersistenceId);
-            delete.Parameters.AddWithValue("$seq", sequence);
+            delete.CommandText = "DELETE FROM snapshot WHERE persistence_id = @id AND sequence_number = @seq";
+            Parameter(delete, "@id", PersistenceId);
+            Parameter(delete, "@seq", sequence);
             delete.ExecuteNonQuery();
             skipped.Add($"dropped the corrupt snapshot at sequence number {sequence}: {problem}");
         }
     }
 
-    private string? CheckJournal(SqliteConnection connection, long after, StoreRecovery recovery, List<string> skipped, ref long lastGood)
+    private string? CheckJournal(DbConnection connection, long after, StoreRecovery recovery, List<string> skipped, ref long lastGood)
     {
         var corrupt = new List<(long Ordering, long Sequence, string Problem)>();
         using (var command = connection.CreateCommand())
         {
             command.CommandText = "SELECT ordering, sequence_number, message, manifest, identifier FROM journal " +
-                                  "WHERE persistence_id = $id AND deleted = 0 AND sequence_number > $after ORDER BY sequence_number";
-            command.Parameters.AddWithValue("$id", PersistenceId);
-            command.Parameters.AddWithValue("$after", after);
+                                  "WHERE persistence_id = @id AND deleted = @no AND sequence_number > @after ORDER BY sequence_number";
+            Parameter(command, "@id", PersistenceId);
+            Parameter(command, "@after", after);
+            Parameter(command, "@no", false);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -142,7 +139,7 @@ internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer tr
                     continue;
                 }
                 if (recovery != StoreRecovery.SkipCorrupt)
-                    return $"{file.Path}: journal record {sequence} is corrupt: {problem}. Restore the file from a backup, " +
+                    return $"{database.Name}: journal record {sequence} is corrupt: {problem}. Restore the {database.Noun} from a backup, " +
                            "or start with --store-recovery=skip-corrupt to drop the corrupt records (their changes are lost)";
                 corrupt.Add((reader.GetInt64(0), sequence, problem));
             }
@@ -150,8 +147,9 @@ internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer tr
         foreach (var (ordering, sequence, problem) in corrupt)
         {
             using var mark = connection.CreateCommand();
-            mark.CommandText = "UPDATE journal SET deleted = 1 WHERE ordering = $ordering";
-            mark.Parameters.AddWithValue("$ordering", ordering);
+            mark.CommandText = "UPDATE journal SET deleted = @yes WHERE ordering = @ordering";
+            Parameter(mark, "@ordering", ordering);
+            Parameter(mark, "@yes", true);
             mark.ExecuteNonQuery();
             skipped.Add($"dropped the corrupt journal record {sequence}: {problem}");
         }
@@ -214,12 +212,12 @@ internal sealed class JournalCheck(SqliteJournalFile file, StorageTransformer tr
         }
     }
 
-    private static bool TableExists(SqliteConnection connection, string table)
+    private static void Parameter(DbCommand command, string name, object value)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
-        command.Parameters.AddWithValue("$name", table);
-        return (long)command.ExecuteScalar()! > 0;
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

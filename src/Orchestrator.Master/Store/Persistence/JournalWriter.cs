@@ -22,7 +22,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
 
     private readonly StorageTransformer _transformer;
     private readonly long? _resumeAfter;
-    private readonly SqliteJournalFile? _file;
+    private readonly JournalDatabase? _file;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IStoreRecord> _replayed = [];
     private bool _rewriteNeeded;
@@ -34,10 +34,10 @@ internal sealed class JournalWriter : ReceivePersistentActor
     public override Recovery Recovery =>
         _resumeAfter is null ? Recovery.Default : new Recovery(SnapshotSelectionCriteria.None);
 
-    public static Props Props(StorageTransformer transformer, long? resumeAfter, SqliteJournalFile? file) =>
+    public static Props Props(StorageTransformer transformer, long? resumeAfter, JournalDatabase? file) =>
         Akka.Actor.Props.Create(() => new JournalWriter(transformer, resumeAfter, file));
 
-    public JournalWriter(StorageTransformer transformer, long? resumeAfter, SqliteJournalFile? file)
+    public JournalWriter(StorageTransformer transformer, long? resumeAfter, JournalDatabase? file)
     {
         _transformer = transformer;
         _resumeAfter = resumeAfter;
@@ -68,7 +68,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
         Command<FileShrunk>(f =>
         {
             _shrinking = false;
-            if (f.Error is not null) _log.Warning("Compacting {0} failed: {1}", _file!.Path, f.Error);
+            if (f.Error is not null) _log.Warning("Compacting {0} failed: {1}", _file!.Name, f.Error);
             Context.Parent.Tell(new JournalCompacted(_compactingTo, f.Bytes));
         });
         Command<SaveSnapshotFailure>(f => _log.Warning("Saving a snapshot failed ({0}); recovery will replay more records", f.Cause.Message));

@@ -11,15 +11,19 @@ namespace Orchestrator.Master.Store.Persistence;
 /// the database file), in WAL mode and with incremental auto-vacuum. Every connection Akka opens deletes securely
 /// (deleted rows are overwritten with zeros, so a compacted Secret is gone from the file) and syncs every commit.
 /// </summary>
-public sealed class SqliteJournalFile(string path)
+internal sealed class SqliteJournalFile(string path) : JournalDatabase
 {
     public string Path { get; } = path;
+
+    public override string Name => Path;
+
+    public override string Noun => "file";
 
     public string ConnectionString => new SqliteConnectionStringBuilder { DataSource = Path }.ToString();
 
     /// <summary>Creates the file (0600) or brings an existing one to the settings above; files made before these
     /// rules lose their group and other permissions.</summary>
-    public void Prepare()
+    public override void Prepare()
     {
         var fresh = !File.Exists(Path) || new FileInfo(Path).Length == 0;
         if (!File.Exists(Path))
@@ -32,7 +36,7 @@ public sealed class SqliteJournalFile(string path)
             foreach (var file in new[] { Path, Path + "-wal", Path + "-shm" })
                 if (File.Exists(file)) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        using var connection = Open();
+        using var connection = OpenSqlite();
         // auto_vacuum is decided when the first table is made; an older file switches with one VACUUM.
         if (fresh) Execute(connection, "PRAGMA auto_vacuum=INCREMENTAL;");
         Execute(connection, "PRAGMA journal_mode=WAL;");
@@ -44,25 +48,45 @@ public sealed class SqliteJournalFile(string path)
     }
 
     /// <summary>The options Akka.Persistence.Sql connects with: this file, and <see cref="Pragmas"/> on every connection.</summary>
-    public DataOptions DataOptions() =>
+    public override DataOptions DataOptions() =>
         new DataOptions().UseConnectionString(ProviderName.SQLiteMS, ConnectionString).UseInterceptor(new Pragmas());
 
     /// <summary>
     /// After compaction: the WAL is checkpointed into the database and truncated to nothing (it still held the
     /// page images of deleted rows), and the free pages at the end of the file are given back.
     /// </summary>
-    public void Shrink()
+    public override void Shrink()
     {
-        using var connection = Open();
+        using var connection = OpenSqlite();
         Execute(connection, Pragmas.Statements);
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         Execute(connection, "PRAGMA incremental_vacuum;");
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
-    public long Bytes() => new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+    public override long Bytes() => new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
-    private SqliteConnection Open()
+    public override DbConnection Open() => OpenSqlite();
+
+    public override bool Exists() => File.Exists(Path) && new FileInfo(Path).Length > 0;
+
+    public override bool HasJournal(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'journal'";
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
+    /// <summary>SQLite's <c>PRAGMA quick_check</c>.</summary>
+    public override string? CheckStructure(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA quick_check(1);";
+        var result = command.ExecuteScalar() as string;
+        return result == "ok" ? null : result ?? "quick_check returned nothing";
+    }
+
+    private SqliteConnection OpenSqlite()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();

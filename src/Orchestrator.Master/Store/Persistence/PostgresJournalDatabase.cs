@@ -1,0 +1,187 @@
+using System.Data.Common;
+using LinqToDB;
+using Npgsql;
+
+namespace Orchestrator.Master.Store.Persistence;
+
+/// <summary>
+/// The store's journal and snapshots in a PostgreSQL database, named by <c>--datastore-endpoint</c> as k3s names it:
+/// <c>postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable</c> (also <c>postgresql://</c>; port 5432 and
+/// database "kubernetes" by default). The database is created when the server has none of that name (as k3s does);
+/// Akka.Persistence.Sql creates its tables in it. Messages name the endpoint without its password.
+/// </summary>
+internal sealed class PostgresJournalDatabase : JournalDatabase
+{
+    public const string DefaultDatabase = "kubernetes";
+    private const string InvalidCatalogName = "3D000";
+    private static readonly Dictionary<string, SslMode> SslModes = new()
+    {
+        ["disable"] = SslMode.Disable, ["allow"] = SslMode.Allow, ["prefer"] = SslMode.Prefer,
+        ["require"] = SslMode.Require, ["verify-ca"] = SslMode.VerifyCA, ["verify-full"] = SslMode.VerifyFull,
+    };
+
+    private PostgresJournalDatabase(string connectionString, string name)
+    {
+        ConnectionString = connectionString;
+        Name = name;
+    }
+
+    public string ConnectionString { get; }
+    public override string Name { get; }
+    public override string Noun => "database";
+
+    /// <summary>The endpoint as <c>--datastore-endpoint</c> gives it; <see cref="FormatException"/> says what is wrong
+    /// (without the password).</summary>
+    public static PostgresJournalDatabase Parse(string endpoint)
+    {
+        const string flag = "--datastore-endpoint";
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("postgres" or "postgresql"))
+        {
+            var scheme = endpoint.IndexOf("://", StringComparison.Ordinal) is var i and > 0 ? endpoint[..i] : null;
+            throw new FormatException(scheme is null || scheme is "postgres" or "postgresql"
+                ? $"{flag}: not a URL such as postgres://user:password@host:5432/kubernetes?sslmode=disable"
+                : $"{flag}: unsupported scheme \"{scheme}\" (supported: postgres://, postgresql://; without the flag the store is SQLite in --data-dir)");
+        }
+        var user = Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
+        var password = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[1]) : null;
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
+        if (database.Length == 0) database = DefaultDatabase;
+        var name = $"{uri.Scheme}://{(user.Length > 0 ? Uri.EscapeDataString(user) + "@" : "")}{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port)}/{database}";
+        if (uri.Host.Length == 0) throw new FormatException($"{flag}: {name} names no host");
+        if (database.Contains('/')) throw new FormatException($"{flag}: {name}: the path must be one database name");
+        if (user.Length == 0) throw new FormatException($"{flag}: {name} names no user (postgres://user:password@host/...)");
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host.Trim('[', ']'),
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Database = database,
+            Username = user,
+            Timeout = 10,
+            // the journal writer is one connection at a time; a small pool is plenty
+            MaxPoolSize = 20,
+            ApplicationName = "orchestrator-master",
+        };
+        if (password is not null) builder.Password = password;
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var key = Uri.UnescapeDataString(pair.Split('=', 2)[0]);
+            var value = pair.Contains('=') ? Uri.UnescapeDataString(pair.Split('=', 2)[1]) : "";
+            switch (key)
+            {
+                case "sslmode" when SslModes.TryGetValue(value, out var mode):
+                    builder.SslMode = mode;
+                    break;
+                case "sslmode":
+                    throw new FormatException($"{flag}: {name}: sslmode \"{value}\" is not one of {string.Join(", ", SslModes.Keys)}");
+                case "sslrootcert":
+                    builder.RootCertificate = value;
+                    break;
+                case "sslcert":
+                    builder.SslCertificate = value;
+                    break;
+                case "sslkey":
+                    builder.SslKey = value;
+                    break;
+                case "connect_timeout" when int.TryParse(value, out var seconds) && seconds > 0:
+                    builder.Timeout = seconds;
+                    break;
+                default:
+                    throw new FormatException($"{flag}: {name}: unsupported parameter \"{key}\" (supported: sslmode, sslrootcert, sslcert, sslkey, connect_timeout)");
+            }
+        }
+        return new PostgresJournalDatabase(builder.ConnectionString, name);
+    }
+
+    public override void Prepare()
+    {
+        try
+        {
+            using var connection = new NpgsqlConnection(ConnectionString);
+            connection.Open();
+        }
+        catch (PostgresException e) when (e.SqlState == InvalidCatalogName)
+        {
+            CreateDatabase();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or ArgumentException)
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    /// <summary>As k3s: a server without the database gets it, made through the maintenance database.</summary>
+    private void CreateDatabase()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var database = builder.Database!;
+        builder.Database = "postgres";
+        try
+        {
+            using var connection = new NpgsqlConnection(builder.ConnectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE DATABASE \"{database.Replace("\"", "\"\"")}\"";
+            command.ExecuteNonQuery();
+        }
+        catch (PostgresException e) when (e.SqlState == "42P04") { } // made meanwhile by another master
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new JournalUnavailableException($"{Name}: the database does not exist and could not be created: {OneLine(e)}", e);
+        }
+    }
+
+    private JournalUnavailableException Unavailable(Exception e) => new($"{Name}: cannot connect: {OneLine(e)}", e);
+
+    private static string OneLine(Exception e)
+    {
+        var message = e is PostgresException p ? p.MessageText : e.InnerException is { } inner && e.Message.StartsWith("Failed to connect", StringComparison.Ordinal)
+            ? $"{e.Message.TrimEnd('.')}: {inner.Message}" : e.Message;
+        return string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    /// <summary>By provider name (PostgreSQL 15's dialect, which later servers speak too): Akka.Persistence.Sql picks its
+    /// table mapping by that name.</summary>
+    public override DataOptions DataOptions() =>
+        new DataOptions().UseConnectionString(ProviderName.PostgreSQL15, ConnectionString);
+
+    public override DbConnection Open()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        try
+        {
+            connection.Open();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            connection.Dispose();
+            throw Unavailable(e);
+        }
+        return connection;
+    }
+
+    public override bool HasJournal(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT to_regclass('journal') IS NOT NULL";
+        return (bool)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Compaction deleted rows: VACUUM makes their space reusable (without the exclusive lock of VACUUM FULL,
+    /// so writes go on meanwhile).</summary>
+    public override void Shrink()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM journal, snapshot";
+        command.ExecuteNonQuery();
+    }
+
+    public override long Bytes()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(pg_total_relation_size(to_regclass('journal')), 0) + " +
+                              "COALESCE(pg_total_relation_size(to_regclass('snapshot')), 0)";
+        return Convert.ToInt64(command.ExecuteScalar());
+    }
+}
