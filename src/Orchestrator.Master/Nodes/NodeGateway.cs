@@ -37,7 +37,8 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// all NetworkPolicies with the pods and namespaces their selectors read (<see cref="NetworkPoliciesChanged"/>), and all
 /// of it after every registration. Writes what nodes report: Node status on heartbeats (unchanged ones at
 /// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
-/// anything about pods; node health is the NodeLifecycleController's.
+/// anything about pods; node health is the NodeLifecycleController's. A node speaks only for itself: every report must
+/// come from the agent registered under its name, about pods bound to it; a name another live agent holds is refused.
 /// </summary>
 internal sealed class NodeGateway : ControllerActor
 {
@@ -115,9 +116,32 @@ internal sealed class NodeGateway : ControllerActor
 
     private static ResourceKey NodeKey(string name) => new(Nodes, null, name);
 
+    /// <summary>Whether the sender is the agent registered for <paramref name="nodeName"/>: a node speaks only for
+    /// itself, as the Node authorizer and NodeRestriction hold a kubelet to its own Node, pods and objects.</summary>
+    private bool SpeaksFor(string nodeName) => _agents.TryGetValue(nodeName, out var agent) && agent.Equals(Sender);
+
+    /// <summary>Null when the sender may take the name <paramref name="nodeName"/>: no other live agent holds it and the
+    /// sender holds no other name; otherwise why not. A restarted node's new agent waits (it registers again every few
+    /// seconds) until the old one is gone.</summary>
+    private string? ClaimRefusal(string nodeName)
+    {
+        if (_agents.TryGetValue(nodeName, out var holder) && !holder.Equals(Sender))
+            return $"node \"{nodeName}\" is registered from another agent ({holder.Path})";
+        var other = _agents.FirstOrDefault(a => a.Value.Equals(Sender) && a.Key != nodeName).Key;
+        return other is null ? null : $"the agent is registered as node \"{other}\" and may not speak for node \"{nodeName}\"";
+    }
+
+    private void Refuse(INodeProtocolMessage message, string nodeName, string why) =>
+        Log.Warning("node gateway: refused {0} for node {1} from {2}: {3}", message.GetType().Name, nodeName, Sender.Path, why);
+
     private void Register(RegisterNode register)
     {
         var name = register.Node.Metadata.Name;
+        if (ClaimRefusal(name) is { } refusal)
+        {
+            Refuse(register, name, refusal);
+            return;
+        }
         Remember(name, Sender);
         var (certificate, ca) = IssueKubeletCertificate(register);
         Sender.Tell(new NodeRegistered(name, certificate, ca));
@@ -217,6 +241,11 @@ internal sealed class NodeGateway : ControllerActor
     private void Heartbeat(NodeHeartbeat heartbeat)
     {
         var name = heartbeat.NodeName;
+        if (!SpeaksFor(name) && ClaimRefusal(name) is { } refusal)
+        {
+            Refuse(heartbeat, name, refusal);
+            return;
+        }
         if (!_agents.ContainsKey(name))
         {
             // An agent we have not heard register (the master restarted under it): take it on and catch it up.
@@ -249,6 +278,11 @@ internal sealed class NodeGateway : ControllerActor
 
     private void ReportPodStatus(PodStatusReported report)
     {
+        if (!SpeaksFor(report.NodeName))
+        {
+            Refuse(report, report.NodeName, "the sender is not the node's registered agent");
+            return;
+        }
         var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
         if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
         if (pod.Metadata.DeletionTimestamp is not null && GracefulPodDeletion.Stopped(report.Status))
@@ -268,11 +302,20 @@ internal sealed class NodeGateway : ControllerActor
     /// <summary>Kept in memory, never stored; only from the agent registered under that node's name.</summary>
     private void ReportUsage(NodeMetricsReported report)
     {
-        if (_agents.TryGetValue(report.NodeName, out var agent) && agent.Equals(Sender)) _settings.ResourceUsage?.Report(report);
+        if (!SpeaksFor(report.NodeName)) return;
+        // only the pods bound to the node: a node does not report on another's pods
+        var own = report.Pods.Where(p => Cache.Get<V1Pod>(Pods, p.Namespace, p.Name) is { } pod && pod.Metadata.Uid == p.Uid &&
+                                         pod.Spec?.NodeName == report.NodeName).ToList();
+        _settings.ResourceUsage?.Report(own.Count == report.Pods.Count ? report : report with { Pods = own });
     }
 
     private void RecordNodeEvent(NodeEventReported reported)
     {
+        if (EventRefusal(reported) is { } refusal)
+        {
+            Refuse(reported, reported.NodeName, refusal);
+            return;
+        }
         var ev = KubeObjects.Clone(reported.Event);
         ev.ApiVersion = "v1";
         ev.Kind = "Event";
@@ -286,6 +329,26 @@ internal sealed class NodeGateway : ControllerActor
         ev.LastTimestamp ??= ev.FirstTimestamp;
         ev.Count ??= 1;
         SendAndForget(new CreateObject(EventRecorder.Resource, ev));
+    }
+
+    /// <summary>Null when the node may record the event: it is the node's agent, and an event about a Node is about
+    /// itself and one about a pod that exists is about a pod bound to it (one already gone is recorded, as the kubelet's
+    /// last events about a pod arrive after its deletion).</summary>
+    private string? EventRefusal(NodeEventReported reported)
+    {
+        if (!SpeaksFor(reported.NodeName)) return "the sender is not the node's registered agent";
+        var involved = reported.Event.InvolvedObject;
+        switch (involved?.Kind)
+        {
+            case "Node" when involved.Name != reported.NodeName:
+                return $"the event is about node \"{involved.Name}\"";
+            case "Pod":
+                var pod = Cache.Get<V1Pod>(Pods, involved.NamespaceProperty ?? "default", involved.Name ?? "");
+                if (pod is not null && (involved.Uid is null || involved.Uid == pod.Metadata.Uid) && pod.Spec?.NodeName != reported.NodeName)
+                    return $"the event is about pod {involved.NamespaceProperty}/{involved.Name}, which is not bound to the node";
+                break;
+        }
+        return null;
     }
 
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
@@ -405,6 +468,11 @@ internal sealed class NodeGateway : ControllerActor
     /// <summary>The node removed a volume's directory: the volume may go (or the node says why not, as an event).</summary>
     private void VolumeDeleted(LocalVolumeDeleted deleted)
     {
+        if (!SpeaksFor(deleted.NodeName))
+        {
+            Refuse(deleted, deleted.NodeName, "the sender is not the node's registered agent");
+            return;
+        }
         var pv = Cache.Get<V1PersistentVolume>(Volumes, null, deleted.VolumeName);
         if (pv is null || pv.Metadata.Uid != deleted.Uid || VolumeFacts.NodeOf(pv) != deleted.NodeName) return;
         if (deleted.Error is { } error)

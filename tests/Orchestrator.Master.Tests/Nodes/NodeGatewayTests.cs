@@ -314,4 +314,34 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "Failed" && e.Metadata.Name.StartsWith("web-1.")
             && e.Source.Host == "node1"));
     }
+
+    [Fact]
+    public void A_node_speaks_only_for_itself()
+    {
+        var (gateway, agent1) = Registered("node1");
+        var agent2 = CreateTestProbe("agent2");
+        gateway.Tell(new RegisterNode(Reported("node2")), agent2.Ref);
+        agent2.ExpectMsg<NodeRegistered>(r => Assert.Equal("node2", r.NodeName));
+        var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
+        agent1.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+
+        // node2's agent takes node1's name, reports on node1's pod, speaks in node1's name and about node1
+        gateway.Tell(new RegisterNode(Reported("node1")), agent2.Ref);
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, new V1PodStatus { Phase = "Failed" }), agent2.Ref);
+        gateway.Tell(new PodStatusReported("node2", "default", "web-1", pod.Metadata.Uid, new V1PodStatus { Phase = "Failed" }), agent2.Ref);
+        gateway.Tell(new NodeEventReported("node1", new Corev1Event { InvolvedObject = new V1ObjectReference { Kind = "Node", Name = "node1" }, Reason = "Forged1" }), agent2.Ref);
+        gateway.Tell(new NodeEventReported("node2", new Corev1Event { InvolvedObject = new V1ObjectReference { Kind = "Node", Name = "node1" }, Reason = "Forged2" }), agent2.Ref);
+        gateway.Tell(new NodeEventReported("node2", new Corev1Event
+        {
+            InvolvedObject = new V1ObjectReference { Kind = "Pod", Name = "web-1", NamespaceProperty = "default" }, Reason = "Forged3",
+        }), agent2.Ref);
+        gateway.Tell(new NodeEventReported("node2", new Corev1Event { InvolvedObject = new V1ObjectReference { Kind = "Node", Name = "node2" }, Reason = "Own" }), agent2.Ref);
+
+        agent2.ExpectNo<NodeRegistered>(TimeSpan.FromMilliseconds(300));
+        // the gateway writes in the order it receives: once node2's own event is stored, nothing before it was written
+        AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Reason == "Own"));
+        Assert.DoesNotContain(All<Corev1Event>(), e => e.Reason.StartsWith("Forged"));
+        Assert.NotEqual("Failed", Find<V1Pod>("web-1")!.Status?.Phase);
+        Assert.Equal("node1", Find<V1Node>("node1")!.Metadata.Name);
+    }
 }

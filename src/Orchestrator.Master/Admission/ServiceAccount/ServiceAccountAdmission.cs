@@ -10,8 +10,9 @@ namespace Orchestrator.Master.Admission.ServiceAccount;
 /// automountServiceAccountToken off, every container and init container (not ephemeral ones) gets the read-only mount
 /// of a <c>kube-api-access-xxxxx</c> projected volume (a bound token, the cluster's CA, the namespace) at
 /// /var/run/secrets/kubernetes.io/serviceaccount, except a container that mounts something there already; and a pod
-/// without imagePullSecrets gets the account's. Mirror pods do not exist here (no static pods), nor does the
-/// enforce-mountable-secrets annotation's check.
+/// without imagePullSecrets gets the account's. An account annotated <c>kubernetes.io/enforce-mountable-secrets: true</c>
+/// limits the pod's secret volumes, secret env references and imagePullSecrets to those the account lists (403 naming
+/// the first other one). Mirror pods do not exist here (no static pods).
 /// </summary>
 internal sealed class ServiceAccountAdmission : IMutatingAdmission
 {
@@ -57,7 +58,45 @@ internal sealed class ServiceAccountAdmission : IMutatingAdmission
             spec.ImagePullSecrets = pullSecrets.Select(s => new V1LocalObjectReference { Name = s.Name }).ToList();
             changed = true;
         }
+        if (EnforceMountableSecrets(account) && SecretReferenceRefusal(account, pod) is { } refusal)
+        {
+            var name = pod.Metadata.GenerateName is { Length: > 0 } g ? g : pod.Metadata.Name is { Length: > 0 } n ? n : "Unknown";
+            return AdmissionMutation.Refuse(StoreErrors.Forbidden(attributes.Resource, name, refusal));
+        }
         return changed ? AdmissionMutation.Mutated : AdmissionMutation.None;
+    }
+
+    public const string EnforceMountableSecretsAnnotation = "kubernetes.io/enforce-mountable-secrets";
+
+    /// <summary>The annotation as Go's strconv.ParseBool reads it; anything else is false.</summary>
+    private static bool EnforceMountableSecrets(V1ServiceAccount account) =>
+        account.Metadata.Annotations?.TryGetValue(EnforceMountableSecretsAnnotation, out var value) == true &&
+        value is "1" or "t" or "T" or "true" or "TRUE" or "True";
+
+    /// <summary>kube's limitSecretReferences: the first secret the pod references that the account does not list.</summary>
+    internal static string? SecretReferenceRefusal(V1ServiceAccount account, V1Pod pod)
+    {
+        var sa = account.Metadata.Name;
+        var mountable = (account.Secrets ?? []).Select(s => s.Name).ToHashSet();
+        foreach (var volume in pod.Spec?.Volumes ?? [])
+            if (volume.Secret is { } secret && !mountable.Contains(secret.SecretName))
+                return $"volume with secret.secretName=\"{secret.SecretName}\" is not allowed because service account {sa} does not reference that secret";
+        foreach (var (containers, kind) in new[] { (pod.Spec?.InitContainers, "init container"), (pod.Spec?.Containers, "container") })
+        foreach (var container in containers ?? [])
+        {
+            foreach (var env in container.Env ?? [])
+                if (env.ValueFrom?.SecretKeyRef is { } reference && !mountable.Contains(reference.Name))
+                    return $"{kind} {container.Name} with envVar {env.Name} referencing secret.secretName=\"{reference.Name}\" is not allowed because service account {sa} does not reference that secret";
+            foreach (var from in container.EnvFrom ?? [])
+                if (from.SecretRef is { } reference && !mountable.Contains(reference.Name))
+                    return $"{kind} {container.Name} with envFrom referencing secret.secretName=\"{reference.Name}\" is not allowed because service account {sa} does not reference that secret";
+        }
+        var pullSecrets = (account.ImagePullSecrets ?? []).Select(s => s.Name).ToHashSet();
+        var references = pod.Spec?.ImagePullSecrets ?? [];
+        for (var i = 0; i < references.Count; i++)
+            if (!pullSecrets.Contains(references[i].Name))
+                return $"imagePullSecrets[{i}].name=\"{references[i].Name}\" is not allowed because service account {sa} does not reference that imagePullSecret";
+        return null;
     }
 
     /// <summary>The pod's choice wins, then the account's; mounted by default.</summary>

@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Api.Authorization;
 /// resource, subresource, namespace, name) or on a non-resource path.</summary>
 internal sealed record AuthorizationAttributes(UserInfo User, string Verb, bool IsResourceRequest, string Path = "",
     string ApiGroup = "", string ApiVersion = "", string Resource = "", string Subresource = "", string Namespace = "",
-    string Name = "")
+    string Name = "", string FieldSelector = "")
 {
     private static readonly HashSet<string> SpecialVerbs = ["proxy", "watch"];
     private static readonly HashSet<string> NamespaceSubresources = ["status", "finalize"];
@@ -59,7 +59,8 @@ internal sealed record AuthorizationAttributes(UserInfo User, string Verb, bool 
                 name = selected;
         }
         if (name.Length == 0 && verb == "delete") verb = "deletecollection";
-        return new AuthorizationAttributes(user, verb, true, path, group, version, resource, subresource, ns, name);
+        return new AuthorizationAttributes(user, verb, true, path, group, version, resource, subresource, ns, name,
+            query["fieldSelector"].ToString());
     }
 
     /// <summary>The name a field selector requires exactly (metadata.name=x or ==x), as RequiresExactMatch.</summary>
@@ -80,6 +81,14 @@ internal sealed record AuthorizationAttributes(UserInfo User, string Verb, bool 
         }
         return null;
     }
+
+    /// <summary>Whether the field selector requires <paramref name="field"/> to equal <paramref name="value"/> (a
+    /// requirement "field=value" or "field==value", as kube's GetFieldSelector requirements are matched).</summary>
+    public bool SelectsField(string field, string value) =>
+        FieldSelector.Length > 0 && FieldSelector.Split(',').Select(t => t.Trim()).Any(term =>
+            (term.IndexOf("==", StringComparison.Ordinal) is var at2 and > 0 && term[..at2].Trim() == field && term[(at2 + 2)..].Trim() == value) ||
+            (term.IndexOf('=') is var at and > 0 && term[at - 1] != '!' && term.IndexOf("==", StringComparison.Ordinal) < 0 &&
+             term[..at].Trim() == field && term[(at + 1)..].Trim() == value));
 
     /// <summary>"resource/subresource", or the resource alone.</summary>
     public string CombinedResource => Subresource.Length > 0 ? Resource + "/" + Subresource : Resource;

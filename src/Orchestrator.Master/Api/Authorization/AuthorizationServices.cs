@@ -13,7 +13,12 @@ internal static class AuthorizationServices
     {
         services.AddSingleton<RbacCache>();
         services.AddHostedService(sp => sp.GetRequiredService<RbacCache>());
-        services.AddSingleton<RbacAuthorizer>();
+        services.AddSingleton<NodeGraphCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeGraphCache>());
+        services.AddSingleton<NodeAuthorizer>();
+        services.AddSingleton<RbacAuthorizer>(sp => new RbacAuthorizer(sp.GetRequiredService<RbacCache>(), sp.GetRequiredService<NodeAuthorizer>()));
+        services.AddSingleton<NodeRestriction>();
+        services.AddSingleton<IWriteAdmission>(sp => sp.GetRequiredService<NodeRestriction>());
         services.AddSingleton<IWriteAdmission, EscalationCheck>();
         services.AddSingleton<IWriteAdmission, CertificateRequestAdmission>();
         foreach (var (subresource, verb) in new[] { ("approval", "approve"), ("status", "sign") })

@@ -3,14 +3,28 @@ using Orchestrator.Master.Api.Security;
 
 namespace Orchestrator.Master.Api.Authorization;
 
-/// <summary>kube-apiserver's authorizer chain as configured here: system:masters is allowed everything (the
-/// privileged group authorizer), then RBAC over the cached policy. No opinion is a denial.</summary>
-internal sealed class RbacAuthorizer(RbacCache cache)
+/// <summary>kube-apiserver's authorizer chain as configured here (--authorization-mode=Node,RBAC): system:masters is
+/// allowed everything (the privileged group authorizer), then the <see cref="NodeAuthorizer"/> for node users, then
+/// RBAC over the cached policy. No opinion is a denial, with every authorizer's reason joined by newlines as kube's
+/// union authorizer joins them.</summary>
+internal sealed class RbacAuthorizer(RbacCache cache, NodeAuthorizer? nodes = null)
 {
     public RbacPolicy Policy => cache.Policy;
 
-    public (bool Allowed, string Reason) Authorize(AuthorizationAttributes request) =>
-        request.User.IsMaster ? (true, "") : cache.Policy.Authorize(request);
+    public (bool Allowed, string Reason) Authorize(AuthorizationAttributes request)
+    {
+        if (request.User.IsMaster) return (true, "");
+        var nodeReason = "";
+        if (nodes is not null)
+        {
+            var (allowed, reason) = nodes.Authorize(request);
+            if (allowed) return (true, reason);
+            nodeReason = reason;
+        }
+        var rbac = cache.Policy.Authorize(request);
+        if (rbac.Allowed || nodeReason.Length == 0) return rbac;
+        return (false, rbac.Reason.Length == 0 ? nodeReason : nodeReason + "\n" + rbac.Reason);
+    }
 
     public bool Allows(AuthorizationAttributes request) => Authorize(request).Allowed;
 

@@ -6,10 +6,11 @@ namespace Orchestrator.Master.Api.Authorization;
 /// <summary>
 /// After authentication: impersonation (Impersonate-User, -Group, -Uid, -Extra-*; each allowed only when the caller
 /// may "impersonate" that user, group, uid or extra, as k8s.io/apiserver's impersonation filter checks), then the
-/// authorization of the request by <see cref="RbacAuthorizer"/>, answering 403 with kube's message when denied.
+/// authorization of the request by <see cref="RbacAuthorizer"/>, answering 403 with kube's message when denied, and
+/// NodeRestriction's checks on the request of a node user (<see cref="NodeRestriction.CheckRequestAsync"/>).
 /// Requests without a user (health and version, served to anyone) pass.
 /// </summary>
-internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer authorizer)
+internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer authorizer, NodeRestriction nodeRestriction)
 {
     public const string ImpersonateUser = "Impersonate-User";
     public const string ImpersonateGroup = "Impersonate-Group";
@@ -33,6 +34,7 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
             AuditAnnotations.Add(context, "authorization.k8s.io/decision", allowed ? "allow" : "forbid");
             AuditAnnotations.Add(context, "authorization.k8s.io/reason", reason);
             if (!allowed) throw RbacAuthorizer.Forbidden(request, reason);
+            await nodeRestriction.CheckRequestAsync(context, request);
         }
         catch (ApiException e)
         {

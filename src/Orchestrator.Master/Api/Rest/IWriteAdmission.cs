@@ -12,4 +12,9 @@ namespace Orchestrator.Master.Api.Rest;
 internal interface IWriteAdmission
 {
     void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj);
+
+    /// <summary>The same for an update through a subresource (status); most checks judge only the main resource.</summary>
+    void AdmitSubresource(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string subresource)
+    {
+    }
 }

@@ -29,6 +29,12 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         foreach (var admission in _admissions) admission.Admit(context, resource, obj);
     }
 
+    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string? subresource)
+    {
+        if (subresource is null) Admit(context, resource, obj);
+        else foreach (var admission in _admissions) admission.AdmitSubresource(context, resource, obj, subresource);
+    }
+
     /// <summary>How long a patch keeps retrying lost races before it answers the conflict (kube-apiserver's request
     /// timeout): a patch that pins no resourceVersion retries until it applies, as GuaranteedUpdate does.</summary>
     public static readonly TimeSpan PatchRetryDeadline = TimeSpan.FromSeconds(60);
@@ -75,7 +81,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         if (subresource is null) Require(resource, "update");
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, name);
-        if (subresource is null) Admit(context, resource, obj);
+        Admit(context, resource, obj, subresource);
         var updated = await store.WriteAsync(context,
             new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
             resource, name);
@@ -112,7 +118,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             var obj = RequestBodies.ToObject(context, patched, resource, validation,
                 problem => PatchApplier.DoesNotFit(mediaType, patch.Root, patched, problem));
             WriteOptions.Reconcile(obj, resource, ns, name);
-            if (subresource is null) Admit(context, resource, obj);
+            Admit(context, resource, obj, subresource);
             return obj;
         }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager));
         await responses.WriteObjectAsync(context, resource, updated);

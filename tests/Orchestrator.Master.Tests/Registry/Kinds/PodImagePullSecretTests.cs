@@ -1,7 +1,7 @@
 using Xunit;
 using k8s;
 using k8s.Models;
-using Orchestrator.Master.Nodes;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Registry;

@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace Orchestrator.Master.Nodes;
+namespace Orchestrator.Master.ControlLoop;
 
 /// <summary>
 /// The ConfigMaps and Secrets a pod references — env <c>valueFrom</c>, <c>envFrom</c>, configMap/secret volumes and
