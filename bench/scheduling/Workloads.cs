@@ -50,7 +50,11 @@ internal static class Workloads
                 }
                 catch (TimeoutException e)
                 {
-                    Console.WriteLine($"  {nodes,5} nodes run {run}: {e.Message}; store 429s so far {Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal():F0}");
+                    var ds = await Get<V1DaemonSet>(store, "daemonsets", "bench");
+                    var job = await Get<V1Job>(store, "jobs", "bench");
+                    var progress = ds?.Status is { } d ? $"DaemonSet desired {d.DesiredNumberScheduled}, current {d.CurrentNumberScheduled}, ready {d.NumberReady}"
+                        : job?.Status is { } j ? $"Job succeeded {j.Succeeded ?? 0}, active {j.Active ?? 0}" : "no status";
+                    Console.WriteLine($"  {nodes,5} nodes run {run}: {e.Message} ({progress}); store 429s in the process {Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal():F0}");
                     throw;
                 }
                 finally
