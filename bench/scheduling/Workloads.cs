@@ -24,6 +24,7 @@ internal static class Workloads
                 var (system, store) = await Simulation.StartAsync(nodes);
                 try
                 {
+                    var throttledBefore = Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal();
                     var clock = Stopwatch.StartNew();
                     var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
                     if (options.Workload == "daemonset")
@@ -41,7 +42,20 @@ internal static class Workloads
                     else throw new ArgumentException($"unknown workload {options.Workload} (replicaset, daemonset, job)");
                     times.Add(clock.Elapsed.TotalSeconds);
                     var count = options.Workload == "job" ? options.Pods : nodes;
-                    Console.WriteLine($"  {nodes,5} nodes run {run}: {count} pods done in {clock.Elapsed.TotalSeconds,6:F2} s ({count / clock.Elapsed.TotalSeconds:F0} pods/s)");
+                    var throttled = Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal() - throttledBefore;
+                    var events = (ObjectsListed)await store.Ask<object>(new ListObjects("events", null));
+                    var failedCreates = events.Items.OfType<Corev1Event>().Where(e => e.Reason == "FailedCreate").Sum(e => e.Count ?? 1);
+                    Console.WriteLine($"  {nodes,5} nodes run {run}: {count} pods done in {clock.Elapsed.TotalSeconds,6:F2} s ({count / clock.Elapsed.TotalSeconds:F0} pods/s); " +
+                                      $"store 429s {throttled:F0}, FailedCreate events {failedCreates}");
+                }
+                catch (TimeoutException e)
+                {
+                    var ds = await Get<V1DaemonSet>(store, "daemonsets", "bench");
+                    var job = await Get<V1Job>(store, "jobs", "bench");
+                    var progress = ds?.Status is { } d ? $"DaemonSet desired {d.DesiredNumberScheduled}, current {d.CurrentNumberScheduled}, ready {d.NumberReady}"
+                        : job?.Status is { } j ? $"Job succeeded {j.Succeeded ?? 0}, active {j.Active ?? 0}" : "no status";
+                    Console.WriteLine($"  {nodes,5} nodes run {run}: {e.Message} ({progress}); store 429s in the process {Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal():F0}");
+                    throw;
                 }
                 finally
                 {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Controllers.DaemonSets;
@@ -16,8 +17,10 @@ namespace Orchestrator.Master.Controllers;
 /// a node and failed pods are deleted (failed ones are replaced). Each template is a ControllerRevision (for
 /// <c>kubectl rollout history|undo</c>); with RollingUpdate old pods are replaced node by node within maxUnavailable
 /// (or, with maxSurge, the new pod starts first and the old one goes once the new one is available); with OnDelete
-/// only pods deleted by hand are recreated from the new template. Writes the status counts
-/// <c>kubectl rollout status</c> reads. Owns the DaemonSets' pods, revisions and status.
+/// only pods deleted by hand are recreated from the new template. As Kubernetes' syncNodes, one sync creates and
+/// deletes at most <see cref="BurstReplicas"/> pods, the creations in slow-start batches (1, 2, 4, …) that stop at
+/// the first refusal. Writes the status counts <c>kubectl rollout status</c> reads. Owns the DaemonSets' pods,
+/// revisions and status.
 /// </summary>
 internal sealed class DaemonSetController : ControllerActor
 {
@@ -27,10 +30,14 @@ internal sealed class DaemonSetController : ControllerActor
     private const string Nodes = "nodes";
     private const string Revisions = "controllerrevisions";
 
+    /// <summary>Kubernetes' BurstReplicas for DaemonSets: the most pods one sync creates, and the most it deletes.</summary>
+    public const int BurstReplicas = 250;
+
     private readonly ControllerExpectations _expectations = new();
+    private readonly SlowStartBatches<V1Pod> _creations = new();
     private readonly EventRecorder _events;
 
-    private sealed record CreateTag(ResourceKey Owner, V1DaemonSet Object, string NodeName);
+    private sealed record CreateTag(ResourceKey Owner, V1DaemonSet Object, long Run);
 
     private sealed record DeleteTag(ResourceKey Owner, V1DaemonSet Object, string PodName, string? PodUid);
 
@@ -75,6 +82,7 @@ internal sealed class DaemonSetController : ControllerActor
         if (ds is null)
         {
             _expectations.Forget(key);
+            _creations.Cancel(key);
             return;
         }
         if (ds.Metadata.DeletionTimestamp is not null) return; // the garbage collector takes pods and revisions away
@@ -101,7 +109,8 @@ internal sealed class DaemonSetController : ControllerActor
         var shouldRun = nodes.Where(n => DaemonPods.ShouldRun(ds, n)).Select(n => n.Metadata.Name).ToHashSet();
         var byNode = live.GroupBy(p => p.Spec?.NodeName ?? "").ToDictionary(g => g.Key, g => g.ToList());
 
-        if (_expectations.Satisfied(key))
+        // As Kubernetes, which syncs one key on one worker at a time: no new writes while a slow-start run is going.
+        if (_expectations.Satisfied(key) && !_creations.InProgress(key))
         {
             var create = new List<string>();
             var delete = new List<V1Pod>();
@@ -120,15 +129,7 @@ internal sealed class DaemonSetController : ControllerActor
             if (delete.Count == 0 && create.Count == 0 && ds.Spec.UpdateStrategy?.Type != "OnDelete")
                 RollingUpdate(ds, shouldRun, byNode, hash, minReady, now, create, delete);
 
-            if (failedOrNew(create, delete))
-            {
-                _expectations.ExpectCreations(key, create.Count);
-                if (delete.Count > 0) _expectations.ExpectDeletions(key, delete.Select(p => p.Metadata.Uid).Where(u => u is not null)!);
-                foreach (var node in create) Send(new CreateObject(Pods, DaemonPods.New(ds, node, hash)), new CreateTag(key, ds, node));
-                foreach (var pod in delete.DistinctBy(p => p.Metadata.Uid))
-                    Send(new DeleteObject(ObjectCache.KeyOf(Pods, pod), PreconditionUid: pod.Metadata.Uid),
-                        new DeleteTag(key, ds, pod.Metadata.Name, pod.Metadata.Uid));
-            }
+            if (failedOrNew(create, delete)) SyncNodes(key, ds, hash, create, delete);
         }
 
         var status = Status(ds, shouldRun, byNode, hash, minReady, now);
@@ -142,6 +143,32 @@ internal sealed class DaemonSetController : ControllerActor
         if (minReady > 0 && status.NumberReady != status.NumberAvailable) RequeueAfter(key, TimeSpan.FromSeconds(minReady));
 
         static bool failedOrNew(List<string> create, List<V1Pod> delete) => create.Count > 0 || delete.Count > 0;
+    }
+
+    /// <summary>Kubernetes' syncNodes: expectations first, then at most <see cref="BurstReplicas"/> creations in
+    /// slow-start batches and at most as many deletions at once.</summary>
+    private void SyncNodes(ResourceKey key, V1DaemonSet ds, string hash, List<string> create, List<V1Pod> delete)
+    {
+        var creating = create.Take(BurstReplicas).Select(node => DaemonPods.New(ds, node, hash)).ToList();
+        var deleting = delete.DistinctBy(p => p.Metadata.Uid).Take(BurstReplicas).ToList();
+        _expectations.ExpectCreations(key, creating.Count);
+        if (deleting.Count > 0) _expectations.ExpectDeletions(key, deleting.Select(p => p.Metadata.Uid).Where(u => u is not null)!);
+        SendCreations(key, ds, _creations.Start(key, creating));
+        foreach (var pod in deleting)
+            Send(new DeleteObject(ObjectCache.KeyOf(Pods, pod), PreconditionUid: pod.Metadata.Uid),
+                new DeleteTag(key, ds, pod.Metadata.Name, pod.Metadata.Uid));
+    }
+
+    private void SendCreations(ResourceKey key, V1DaemonSet ds, SlowStartStep<V1Pod> step)
+    {
+        if (step.Failed)
+        {
+            // The skipped pods are not coming; the next sync starts a new run from one.
+            if (step.Skipped > 0) Log.Debug("{0}: slow-start failure, skipping {1} pod creations", key, step.Skipped);
+            _expectations.LowerCreations(key, step.Skipped);
+            RequeueAfter(key, TimeSpan.FromSeconds(1));
+        }
+        foreach (var pod in step.Send) Send(new CreateObject(Pods, pod), new CreateTag(key, ds, step.Run));
     }
 
     private static bool Surging(V1DaemonSet ds) =>
@@ -257,17 +284,25 @@ internal sealed class DaemonSetController : ControllerActor
         {
             case CreateTag c when reply.Succeeded:
                 _events.Record(c.Object, EventRecorder.Normal, "SuccessfulCreate", $"Created pod: {reply.Stored!.Object.Metadata.Name}", Self);
+                SendCreations(c.Owner, c.Object, _creations.Answered(c.Owner, c.Run, succeeded: true));
+                break;
+            case CreateTag c when StoreErrors.IsNamespaceTerminating(reply.Failed!.Error):
+                // As Kubernetes: every later create would be refused the same way, and the namespace takes the DaemonSet.
+                _expectations.CreationObserved(c.Owner);
+                SendCreations(c.Owner, c.Object, _creations.Answered(c.Owner, c.Run, succeeded: true));
                 break;
             case CreateTag c:
                 _expectations.CreationObserved(c.Owner);
                 _events.Record(c.Object, EventRecorder.Warning, "FailedCreate", $"Error creating: {reply.Failed!.Error.Message}", Self);
-                RequeueAfter(c.Owner, TimeSpan.FromSeconds(1));
+                SendCreations(c.Owner, c.Object, _creations.Answered(c.Owner, c.Run, succeeded: false));
                 break;
             case DeleteTag d when reply.Succeeded:
                 _events.Record(d.Object, EventRecorder.Normal, "SuccessfulDelete", $"Deleted pod: {d.PodName}", Self);
                 break;
             case DeleteTag d:
                 _expectations.DeletionObserved(d.Owner, d.PodUid);
+                if (reply.Failed!.Error.Code != 404)
+                    _events.Record(d.Object, EventRecorder.Warning, "FailedDelete", $"Error deleting: {reply.Failed.Error.Message}", Self);
                 RequeueAfter(d.Owner, TimeSpan.FromSeconds(1));
                 break;
             default:

@@ -44,6 +44,14 @@ internal static class MasterMetrics
         "Node messages the node gateway dropped while syncing (over its bound), by kind; the nodes send their state again.",
         new CounterConfiguration { LabelNames = ["kind"] });
 
+    private static readonly Counter StoreWritesThrottled = Metrics.CreateCounter("orchestrator_store_throttled_writes_total",
+        "Writes the store answered 429 TooManyRequests because its bounded write queue was full.");
+
+    public static void StoreWriteThrottled() => StoreWritesThrottled.Inc();
+
+    /// <summary>The store's 429s so far in this process (the scheduling bench reports them).</summary>
+    public static double StoreWritesThrottledTotal() => StoreWritesThrottled.Value;
+
     public static void NodeMessageDropped(string kind) => NodeMessagesDropped.WithLabels(kind).Inc();
 
     public static void ApiRequest(string verb, string group, string version, string resource, string subresource, int code, TimeSpan elapsed)

@@ -5,8 +5,9 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Scheduling;
 
-/// <summary>The node a pending pod may take once its victims are gone, or why preemption cannot help.</summary>
-internal sealed record PreemptionResult(string? NodeName, IReadOnlyList<V1Pod> Victims, string? FailureMessage);
+/// <summary>The node a pending pod may take once its victims are gone, or why preemption cannot help; when no node
+/// is a candidate any more, the pod's nomination is void (Kubernetes' NewPostFilterResultWithNominatedNode("")).</summary>
+internal sealed record PreemptionResult(string? NodeName, IReadOnlyList<V1Pod> Victims, string? FailureMessage, bool ClearsNomination = false);
 
 /// <summary>
 /// Kubernetes' DefaultPreemption (the PostFilter after a pod fits nowhere): on each node, take away every pod of lower
@@ -72,7 +73,7 @@ internal sealed class DefaultPreemption(SchedulingAlgorithm algorithm)
         if (candidates.Count == 0)
         {
             var counted = reasons.Select(r => $"{r.Value} {r.Key}").Order(StringComparer.Ordinal);
-            return new(null, [], $"0/{nodes.Count} nodes are available: {string.Join(", ", counted)}.");
+            return new(null, [], $"0/{nodes.Count} nodes are available: {string.Join(", ", counted)}.", ClearsNomination: true);
         }
         var best = candidates
             .OrderBy(c => c.Violations)

@@ -20,6 +20,9 @@ namespace Orchestrator.Master.Scheduling;
 /// is bound when they are (their volumes then admit only that node). A pod that fits nowhere preempts lower-priority
 /// pods (<see cref="DefaultPreemption"/>): its status names the node (nominatedNodeName, where room is held for it
 /// against pods of lower priority), and the victims get the DisruptionTarget condition and are deleted gracefully.
+/// A nomination is cleared as Kubernetes 1.32 clears it: when preemption finds no candidate node any more, and when a
+/// pod of higher priority preempts on the nominated node (a bound pod keeps the field: clearing it after binding
+/// is Kubernetes 1.34's ClearingNominatedNodeNameAfterBinding).
 /// Writes only spec.nodeName, the PodScheduled and DisruptionTarget conditions, nominatedNodeName, the selected-node
 /// annotation of claims, and preempted pods' deletion.
 /// </summary>
@@ -99,7 +102,8 @@ internal sealed class Scheduler : ControllerActor
         var before = old as V1Pod;
         if (pod is not null && PodFacts.IsScheduled(pod)) _assumed.Remove(pod.Metadata.Uid);
         Count(pod, before);
-        if (pod is not null && !PodFacts.IsScheduled(pod) && pod.Status?.NominatedNodeName is { Length: > 0 }) _nominated[pod.Metadata.Uid] = pod;
+        if (pod is not null && !PodFacts.IsScheduled(pod) && !_assumed.ContainsKey(pod.Metadata.Uid)
+            && pod.Status?.NominatedNodeName is { Length: > 0 }) _nominated[pod.Metadata.Uid] = pod;
         else _nominated.Remove((pod ?? before)!.Metadata.Uid);
         if (pod is null && before is not null)
         {
@@ -180,6 +184,7 @@ internal sealed class Scheduler : ControllerActor
         {
             _unschedulable.Remove(key);
             _assumed[pod.Metadata.Uid] = (pod, result.NodeName!);
+            _nominated.Remove(pod.Metadata.Uid); // as the scheduling queue's nominator on assume: its room is taken, not held
             _nodes.SetPod(pod, result.NodeName!);
             var bound = KubeObjects.Clone(pod);
             bound.Spec.NodeName = result.NodeName;
@@ -188,8 +193,9 @@ internal sealed class Scheduler : ControllerActor
         }
         var preemption = _preemption.Preempt(pod, nodes, Cache.List<V1PodDisruptionBudget>(Budgets).ToList());
         if (preemption.NodeName is not null) Preempt(pod, preemption);
+        var nomination = preemption.NodeName ?? (preemption.ClearsNomination ? null : pod.Status?.NominatedNodeName);
         Unschedulable(key, pod, preemption.FailureMessage is { } why ? $"{result.FailureMessage} preemption: {why}" : result.FailureMessage!,
-            preemption.NodeName);
+            nomination);
     }
 
     /// <summary>Room for pods nominated to a node (after they preempted) is held against pods of no higher priority
@@ -247,7 +253,8 @@ internal sealed class Scheduler : ControllerActor
         }
     }
 
-    private void Unschedulable(ResourceKey key, V1Pod pod, string message, string? nominatedNode = null)
+    /// <param name="nomination">The nominatedNodeName the pod keeps or gets (null: none).</param>
+    private void Unschedulable(ResourceKey key, V1Pod pod, string message, string? nomination)
     {
         var now = DateTime.UtcNow;
         var repeat = _unschedulable.TryGetValue(key, out var last) && last.Message == message && now - last.At < RepeatedFailureEvent;
@@ -257,24 +264,25 @@ internal sealed class Scheduler : ControllerActor
             _events.Record(pod, EventRecorder.Warning, "FailedScheduling", message, Self);
         }
         var condition = PodFacts.Condition(pod, "PodScheduled");
-        var nomination = nominatedNode ?? pod.Status?.NominatedNodeName;
-        if ((condition is { Status: "False", Reason: "Unschedulable" } && condition.Message == message && nomination == pod.Status?.NominatedNodeName) ||
+        if (string.IsNullOrEmpty(nomination)) nomination = null;
+        var current = string.IsNullOrEmpty(pod.Status?.NominatedNodeName) ? null : pod.Status.NominatedNodeName;
+        if ((condition is { Status: "False", Reason: "Unschedulable" } && condition.Message == message && nomination == current) ||
             _conditionsInFlight.Contains(pod.Metadata.Uid)) return;
         WriteCondition(key, pod, new V1PodCondition
         {
             Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = message,
             LastTransitionTime = condition?.Status == "False" ? condition.LastTransitionTime : Truncate(now),
-        }, nomination);
+        }, status => status.NominatedNodeName = nomination);
     }
 
     private void MarkScheduled(ResourceKey key, V1Pod pod) =>
         WriteCondition(key, pod, new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = Truncate(DateTime.UtcNow) });
 
-    private void WriteCondition(ResourceKey key, V1Pod pod, V1PodCondition condition, string? nominatedNode = null)
+    private void WriteCondition(ResourceKey key, V1Pod pod, V1PodCondition condition, Action<V1PodStatus>? alsoChange = null)
     {
         var updated = KubeObjects.Clone(pod);
         updated.Status ??= new V1PodStatus();
-        if (nominatedNode is not null) updated.Status.NominatedNodeName = nominatedNode;
+        alsoChange?.Invoke(updated.Status);
         updated.Status.Phase ??= "Pending";
         updated.Status.Conditions = (updated.Status.Conditions ?? []).Where(c => c.Type != "PodScheduled").Prepend(condition).ToList();
         _conditionsInFlight.Add(pod.Metadata.Uid);

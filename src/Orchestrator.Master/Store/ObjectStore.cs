@@ -263,7 +263,11 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         else if (!_writable && !write.DryRun) write.Failed(StoreErrors.Unavailable(UnavailableMessage));
         else if (_inFlight is not null)
         {
-            if (_queue.Count >= _settings.MaxQueuedWrites) write.Failed(StoreErrors.TooManyRequests());
+            if (_queue.Count >= _settings.MaxQueuedWrites)
+            {
+                Diagnostics.MasterMetrics.StoreWriteThrottled();
+                write.Failed(StoreErrors.TooManyRequests());
+            }
             else _queue.Enqueue(write);
         }
         else Start(write);

@@ -24,6 +24,9 @@ internal static class StoreErrors
             [new StoreErrorCause("metadata.namespace", "NamespaceTerminating", $"namespace {ns} is being terminated")]);
     }
 
+    /// <summary>Kubernetes' HasStatusCause(err, NamespaceTerminatingCause): controllers neither report nor retry it.</summary>
+    public static bool IsNamespaceTerminating(StoreError e) => e.Causes?.Any(c => c.Reason == "NamespaceTerminating") == true;
+
     /// <summary>403 Forbidden: <c>namespaces "default" is forbidden: reason</c>.</summary>
     public static StoreError Forbidden(IStoredResource r, string name, string reason) =>
         new(403, "Forbidden", $"{QualifiedResource(r)} \"{name}\" is forbidden: {reason}");

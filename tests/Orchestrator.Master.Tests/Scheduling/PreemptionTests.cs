@@ -109,4 +109,33 @@ public sealed class PreemptionTests(ITestOutputHelper output) : ControllerTestKi
         Write(new DeleteObject(new ResourceKey("pods", "default", "low"))); // the kubelet's final delete
         AwaitAssert(() => Assert.Equal("a", Find<V1Pod>("vip")!.Spec.NodeName));
     }
+
+    [Fact]
+    public void A_pod_no_node_can_make_room_for_loses_its_nomination_but_one_not_eligible_keeps_it()
+    {
+        var nodes = new[] { new NodeInfo(Sized("a", "1"), [Requesting("peer", "1", 100, "a")]) };
+        Assert.True(Preemption.Preempt(Requesting("vip", "1", 100), nodes, []).ClearsNomination);
+        var never = Requesting("vip", "1", 100);
+        never.Spec.PreemptionPolicy = "Never";
+        Assert.False(Preemption.Preempt(never, nodes, []).ClearsNomination);
+    }
+
+    [Fact]
+    public void The_scheduler_clears_a_nomination_once_preemption_finds_no_candidate()
+    {
+        Seed(Sized("a", "1"));
+        Seed(Requesting("peer", "1", 1000, "a")); // took the room the nomination was for, and outranks the nominee
+        var vip = Requesting("vip", "1", 100);
+        vip.Status = new V1PodStatus { Phase = "Pending", NominatedNodeName = "a" };
+        Assert.Equal("a", Seed(vip).Status.NominatedNodeName);
+        Sys.ActorOf(Scheduler.Props(Store, TimeSpan.FromMinutes(5)));
+
+        AwaitAssert(() =>
+        {
+            var pod = Find<V1Pod>("vip")!;
+            Assert.Equal("Unschedulable", pod.Status.Conditions?.SingleOrDefault(c => c.Type == "PodScheduled")?.Reason);
+            Assert.Null(pod.Status.NominatedNodeName);
+        });
+        Assert.Null(Find<V1Pod>("vip")!.Spec.NodeName);
+    }
 }

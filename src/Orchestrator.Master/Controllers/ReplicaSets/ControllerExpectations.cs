@@ -44,6 +44,12 @@ internal sealed class ControllerExpectations
         if (_entries.TryGetValue(owner, out var e) && e.Adds > 0) e.Adds--;
     }
 
+    /// <summary>Creations that will not happen after all (a slow-start run stopped before sending them).</summary>
+    public void LowerCreations(ResourceKey owner, int count)
+    {
+        if (_entries.TryGetValue(owner, out var e)) e.Adds = Math.Max(0, e.Adds - count);
+    }
+
     public void DeletionObserved(ResourceKey owner, string? podUid)
     {
         if (podUid is not null && _entries.TryGetValue(owner, out var e)) e.Deletes.Remove(podUid);

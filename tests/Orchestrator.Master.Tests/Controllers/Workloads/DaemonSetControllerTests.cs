@@ -1,6 +1,8 @@
 using k8s.Models;
 using Orchestrator.Master.Controllers;
+using Akka.Actor;
 using Orchestrator.Master.Store;
+using Orchestrator.Master.Tests.Controllers.Support;
 using Xunit;
 using Xunit.Abstractions;
 using static Orchestrator.Master.Tests.Controllers.Support.Objects;
@@ -129,5 +131,37 @@ public sealed class DaemonSetControllerTests(ITestOutputHelper output) : Workloa
         Write(new DeleteObject(new ResourceKey("pods", "default", victim.Metadata.Name)));
         AwaitAssert(() => Assert.Equal("agent:2", Assert.Single(PodsOf(ds), p => p.Spec.NodeName == "n1").Spec.Containers[0].Image));
         Assert.Equal("agent:1", Assert.Single(PodsOf(ds), p => p.Spec.NodeName == "n2").Spec.Containers[0].Image);
+    }
+
+    [Fact]
+    public void Pods_are_created_in_slow_start_batches_that_stop_at_the_first_refusal()
+    {
+        for (var i = 1; i <= 7; i++) Seed(Node($"n{i}"));
+        var ds = Seed(DaemonSet("agent"));
+        var gate = Sys.ActorOf(PodCreateGate.Props(Store));
+        Sys.ActorOf(DaemonSetController.Props(gate, Resync));
+        int Held() => gate.Ask<int>(new PodCreateGate.CountHeld(), TimeSpan.FromSeconds(10)).Result;
+
+        // Batches of 1, then 2: the next batch waits for every answer of the last.
+        AwaitAssert(() => Assert.Equal(1, Held()));
+        gate.Tell(new PodCreateGate.Answer(Accept: 1));
+        AwaitAssert(() => Assert.Equal(2, Held()));
+
+        // One refusal ends the run: the 4 pods not yet sent are not sent, and the next sync starts again from one.
+        gate.Tell(new PodCreateGate.Answer(Accept: 1, Refuse: 1));
+        AwaitAssert(() => Assert.Equal(1, Held()));
+        Assert.Equal(2, PodsOf(ds).Count);
+        gate.Tell(new PodCreateGate.Answer(Accept: 1));
+        AwaitAssert(() => Assert.Equal(2, Held()));
+        gate.Tell(new PodCreateGate.Answer(Accept: 2));
+        AwaitAssert(() => Assert.Equal(2, Held())); // 4 would be more than the 2 still missing
+        gate.Tell(new PodCreateGate.Answer(Accept: 2));
+
+        // Every node has its pod, none has two: the expectations held while the batches were out.
+        AwaitAssert(() => Assert.Equal(Enumerable.Range(1, 7).Select(i => $"n{i}").Order(), PodsOf(ds).Select(p => p.Spec.NodeName).Order()));
+        Assert.Equal(0, Held());
+        var refused = AwaitAssertReturn(() => Assert.Single(All<Corev1Event>(), e => e.Reason == "FailedCreate"));
+        Assert.Equal(("Warning", "Error creating: Too many requests, please try again later."), (refused.Type, refused.Message));
+        AwaitAssert(() => Assert.Equal(7, All<Corev1Event>().Count(e => e.Reason == "SuccessfulCreate")));
     }
 }
