@@ -294,13 +294,14 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private void OnVolumesToDelete(LocalVolumesToDelete delete)
     {
         var master = Sender;
+        var self = Self; // the gateway accepts reports only from the node's registered agent
         var root = _settings.LocalPathRoot;
         var node = _settings.NodeName;
         foreach (var pv in delete.Volumes)
             Task.Run(() =>
             {
                 var error = ClaimVolumes.DeleteLocalPath(pv, root);
-                master.Tell(new LocalVolumeDeleted(node, pv.Metadata.Name, pv.Metadata.Uid, error));
+                master.Tell(new LocalVolumeDeleted(node, pv.Metadata.Name, pv.Metadata.Uid, error), self);
             });
     }
 

@@ -106,6 +106,40 @@ public sealed class EndpointSliceAndLeaseControllersTests(ITestOutputHelper outp
     }
 
     [Fact]
+    public void Endpoints_labelled_skip_mirror_get_no_slice()
+    {
+        foreach (var (name, skip) in new[] { ("own-slices", true), ("plain", false) })
+        {
+            Seed(new V1Service
+            {
+                ApiVersion = "v1", Kind = "Service", Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+                Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Name = "https", Port = 443, Protocol = "TCP" }] },
+            });
+            Seed(new V1Endpoints
+            {
+                ApiVersion = "v1", Kind = "Endpoints",
+                Metadata = new V1ObjectMeta
+                {
+                    Name = name, NamespaceProperty = "default",
+                    Labels = skip ? new Dictionary<string, string> { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } : null,
+                },
+                Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "10.4.5.7" }], Ports = [new Corev1EndpointPort { Name = "https", Port = 6443 }] }],
+            });
+        }
+        Sys.ActorOf(EndpointSliceController.Props(Store, Resync));
+
+        AwaitAssert(() => Assert.Single(All<V1EndpointSlice>(), s => s.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel] == "plain"));
+        Write(new UpdateObject("endpoints", Bump(Find<V1Endpoints>("plain")!)));
+        AwaitAssert(() => Assert.Equal("10.4.5.8", Assert.Single(All<V1EndpointSlice>()).Endpoints.Single().Addresses.Single()));
+    }
+
+    private static V1Endpoints Bump(V1Endpoints endpoints)
+    {
+        endpoints.Subsets[0].Addresses[0].Ip = "10.4.5.8";
+        return endpoints;
+    }
+
+    [Fact]
     public void A_node_has_a_lease_renewed_from_its_heartbeat()
     {
         var heartbeat = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc);
