@@ -1,10 +1,8 @@
 using Akka.Actor;
-using Akka.Event;
 using k8s.Models;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.ControlLoop;
-using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api.Authorization;
 
@@ -114,7 +112,9 @@ internal sealed class NodeGraphCache(ObjectStoreClient store) : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _informer = store.System.ActorOf(Props.Create(() => new NodeGraphInformer(this, store)), "node-graph-informer-" + Guid.NewGuid().ToString("N")[..8]);
+        _informer = StoreInformer.Start("node-graph-informer", store, Resources, cache => Publish(new NodeGraph(cache.List<V1Pod>("pods"),
+            cache.List<V1PersistentVolumeClaim>("persistentvolumeclaims"), cache.List<V1PersistentVolume>("persistentvolumes"),
+            cache.List<V1Node>("nodes"))));
         return Task.CompletedTask;
     }
 
@@ -122,60 +122,5 @@ internal sealed class NodeGraphCache(ObjectStoreClient store) : IHostedService
     {
         _informer?.Tell(PoisonPill.Instance);
         return Task.CompletedTask;
-    }
-
-    private sealed class NodeGraphInformer : ReceiveActor, IWithTimers
-    {
-        private sealed record Resolve;
-        private sealed record Rebuild;
-
-        private readonly ObjectCache _cache = new();
-        private readonly HashSet<string> _unsynced = [.. Resources];
-        private readonly ILoggingAdapter _log = Context.GetLogger();
-        private bool _rebuildQueued;
-
-        public ITimerScheduler Timers { get; set; } = null!;
-
-        public NodeGraphInformer(NodeGraphCache owner, ObjectStoreClient store)
-        {
-            Receive<Resolve>(_ => store.StoreAsync(CancellationToken.None).PipeTo(Self, failure: e => new Status.Failure(e)));
-            Receive<IActorRef>(storeRef =>
-            {
-                foreach (var resource in Resources)
-                    Context.ActorOf(ResourceReflector.Props(storeRef, resource, Self), "reflect-" + resource);
-            });
-            Receive<Status.Failure>(f =>
-            {
-                _log.Warning("node graph informer: store not reachable ({0}); retrying", f.Cause.Message);
-                Timers.StartSingleTimer("resolve", new Resolve(), TimeSpan.FromSeconds(1));
-            });
-            Receive<ResourceListed>(listed =>
-            {
-                _cache.Replace(listed.Resource, listed.Items, listed.ResourceVersion);
-                _unsynced.Remove(listed.Resource);
-                QueueRebuild();
-            });
-            Receive<ObjectChanged>(change =>
-            {
-                _cache.Apply(change, out var applied);
-                if (applied) QueueRebuild();
-            });
-            Receive<Rebuild>(_ =>
-            {
-                _rebuildQueued = false;
-                if (_unsynced.Count > 0) return;
-                owner.Publish(new NodeGraph(_cache.List<V1Pod>("pods"), _cache.List<V1PersistentVolumeClaim>("persistentvolumeclaims"),
-                    _cache.List<V1PersistentVolume>("persistentvolumes"), _cache.List<V1Node>("nodes")));
-            });
-        }
-
-        private void QueueRebuild()
-        {
-            if (_rebuildQueued) return;
-            _rebuildQueued = true;
-            Self.Tell(new Rebuild());
-        }
-
-        protected override void PreStart() => Self.Tell(new Resolve());
     }
 }
