@@ -107,11 +107,13 @@ public sealed class PodSupervisorImageTests : TestKit
         parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-1", image: "orchestrator/http-server:latest"), _runtime, Fast, sources));
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
 
-        parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-2", image: "orchestrator/http-server:latest"), _runtime, Fast, sources));
-        var pulled = parent.Expect<NodeEventReported>(e => e.Event.Reason == "Pulled" && e.Event.InvolvedObject.Name == "web-2");
+        // A probe of its own: ChildActorOf waits for the child's reference, which a late report of web-1 could overtake.
+        var secondParent = CreateTestProbe();
+        secondParent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-2", image: "orchestrator/http-server:latest"), _runtime, Fast, sources));
+        var pulled = secondParent.Expect<NodeEventReported>(e => e.Event.Reason == "Pulled" && e.Event.InvolvedObject.Name == "web-2");
         Assert.StartsWith("Container image \"orchestrator/http-server:latest\" already present on machine (built or loaded on this node; its pull failed",
             pulled.Event.Message);
-        parent.Expect<PodStatusReported>(r => r.Name == "web-2" && r.Status.Phase == "Running");
+        secondParent.Expect<PodStatusReported>(r => r.Name == "web-2" && r.Status.Phase == "Running");
         Assert.Equal(1, _runtime.PullCount);
     }
 
@@ -146,15 +148,19 @@ public sealed class PodSupervisorImageTests : TestKit
         _runtime.PullGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var images = new ImagePuller(_runtime, ImagePullSettings.Default);
         var sources = PodSources.None with { Images = images };
-        var parent = CreateTestProbe();
-        parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-1", image: "127.0.0.1:5000/app:v1"), _runtime, Fast, sources));
-        parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod("web-2", image: "127.0.0.1:5000/app:v1"), _runtime, Fast, sources));
-        var pulling = 0;
-        parent.Expect<NodeEventReported>(e => e.Event.Reason == "Pulling" && ++pulling == 2);
+        // One parent probe per pod: ChildActorOf waits for the child's reference, which the first pod's events could overtake.
+        var parents = new[] { "web-1", "web-2" }.Select(name =>
+        {
+            var parent = CreateTestProbe();
+            parent.ChildActorOf(PodSupervisor.Props(TestPods.Pod(name, image: "127.0.0.1:5000/app:v1"), _runtime, Fast, sources));
+            return parent;
+        }).ToList();
+        foreach (var parent in parents)
+            parent.Expect<NodeEventReported>(e => e.Event.Reason == "Pulling");
 
         _runtime.PullGate.SetResult();
-        var running = new HashSet<string>();
-        parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running" && running.Add(r.Name) && running.Count == 2);
+        foreach (var parent in parents)
+            parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
         Assert.Equal(1, _runtime.PullCount);
     }
 }
