@@ -79,6 +79,7 @@ internal static class StatusResponses
         writer.WriteNumber("code", error.Code);
         writer.WriteEndObject();
         await writer.FlushAsync(ct);
+        await context.Response.Body.WriteAsync("\n"u8.ToArray(), ct); // as Go's json.Encoder ends every document
     }
 
     private static void WriteIfSet(System.Text.Json.Utf8JsonWriter writer, string name, string? value)

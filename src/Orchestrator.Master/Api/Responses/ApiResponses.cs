@@ -17,6 +17,10 @@ internal sealed class ApiResponses(TimeProvider clock)
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = contentType;
         await context.Response.WriteAsync(json, context.RequestAborted);
+        // kube-apiserver encodes JSON with Go's json.Encoder, which ends every document with a newline; clients compare
+        // bodies byte for byte (the Python client's create_from_yaml errors carry the body as it came).
+        if (contentType.StartsWith("application/json", StringComparison.Ordinal))
+            await context.Response.WriteAsync("\n", context.RequestAborted);
     }
 
     public static Task WriteJsonAsync(HttpContext context, int statusCode, object value) =>
