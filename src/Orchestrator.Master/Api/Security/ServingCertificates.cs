@@ -110,11 +110,25 @@ internal static class ServingCertificates
             : san.EnumerateDnsNames().Contains(apiAddress);
     }
 
-    /// <summary>Writes a secret file readable by its owner only.</summary>
+    /// <summary>Writes a secret file readable by its owner only, from the moment it exists: a new file created 0600
+    /// beside it and renamed over it, never written first and chmod-ed after (nor written into an older, wider file).</summary>
     public static void WritePrivate(string path, byte[] content)
     {
-        File.WriteAllBytes(path, content);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllBytes(path, content);
+            return;
+        }
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.Delete(temporary);
+        using (var stream = new FileStream(temporary, new FileStreamOptions
+               {
+                   Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+               }))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
     }
 }

@@ -32,7 +32,7 @@ public static class HostileCatalogue
     public static IReadOnlyList<HostileRequest> All() =>
     [
         .. Authentication(), .. Paths(), .. Depth(), .. Aliases(), .. Sizes(), .. Duplicates(), .. Answers(), .. Selectors(),
-        .. Patches(), .. Watches(), .. ProtobufBodies(), .. Kubelet(),
+        .. Patches(), .. Watches(), .. ProtobufBodies(), .. Kubelet(), .. HostAccess(),
     ];
 
     private static IEnumerable<HostileRequest> Authentication()
@@ -371,5 +371,55 @@ public static class HostileCatalogue
         yield return new(c, "exec by POST without an upgrade", "POST", Ns + "/pods/p/exec?command=sh");
         yield return new(c, "port forward to a pod not running", "GET", Ns + "/pods/p/portforward?ports=80");
         yield return new(c, "logs of a missing pod", "GET", Ns + "/pods/missing/log");
+    }
+
+    /// <summary>A pod (and a pod template) reaching into its node in ways Kubernetes refuses, or the nodes cannot honour:
+    /// each must be refused (422) and never stored, so no node ever sees it.</summary>
+    private static IEnumerable<HostileRequest> HostAccess()
+    {
+        const string c = "host access (subPath, hostPath, security contexts)";
+        static string Pod(string name, string spec = "", string container = "", string mount = "", string volume = "\"emptyDir\":{}") =>
+            $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}"},"spec":{"volumes":[{"name":"data",{{{volume}}}}]{{{spec}}},"containers":[{"name":"c","image":"i"{{{container}}}{{{(mount.Length > 0 ? ",\"volumeMounts\":[{\"name\":\"data\",\"mountPath\":\"/d\"" + mount + "}]" : "")}}}}]}}""";
+        var pods = Ns + "/pods";
+        var cases = new (string Name, string Body)[]
+        {
+            ("subPath ../../../etc", Pod("h1", mount: ",\"subPath\":\"../../../etc\"")),
+            ("subPath a/../../b", Pod("h2", mount: ",\"subPath\":\"a/../../b\"")),
+            ("subPath /etc", Pod("h3", mount: ",\"subPath\":\"/etc\"")),
+            ("subPath ..", Pod("h4", mount: ",\"subPath\":\"..\"")),
+            ("subPathExpr ../$(X)", Pod("h5", mount: ",\"subPathExpr\":\"../$(X)\"")),
+            ("subPath and subPathExpr together", Pod("h6", mount: ",\"subPath\":\"a\",\"subPathExpr\":\"b\"")),
+            ("hostPath /var/../etc", Pod("h7", volume: "\"hostPath\":{\"path\":\"/var/../etc\"}")),
+            ("hostPath of an unknown type", Pod("h8", volume: "\"hostPath\":{\"path\":\"/\",\"type\":\"Anything\"}")),
+            ("hostPath without a path", Pod("h9", volume: "\"hostPath\":{\"path\":\"\"}")),
+            ("hostUsers false (user namespaces)", Pod("h10", spec: ",\"hostUsers\":false")),
+            ("procMount Unmasked", Pod("h11", container: ",\"securityContext\":{\"procMount\":\"Unmasked\"}")),
+            ("windowsOptions on Linux nodes", Pod("h12", spec: ",\"securityContext\":{\"windowsOptions\":{\"runAsUserName\":\"x\"}}")),
+            ("supplementalGroupsPolicy Strict", Pod("h13", spec: ",\"securityContext\":{\"supplementalGroupsPolicy\":\"Strict\"}")),
+            ("unsafe sysctl kernel.msgmax", Pod("h14", spec: ",\"securityContext\":{\"sysctls\":[{\"name\":\"kernel.msgmax\",\"value\":\"1\"}]}")),
+            ("net sysctl with hostNetwork", Pod("h15", spec: ",\"hostNetwork\":true,\"securityContext\":{\"sysctls\":[{\"name\":\"net.ipv4.tcp_syncookies\",\"value\":\"1\"}]}")),
+            ("hostNetwork with a hostPort unlike its containerPort", Pod("h16", spec: ",\"hostNetwork\":true", container: ",\"ports\":[{\"containerPort\":8080,\"hostPort\":9090}]")),
+            ("Bidirectional propagation unprivileged", Pod("h17", mount: ",\"mountPropagation\":\"Bidirectional\"")),
+            ("recursiveReadOnly without readOnly", Pod("h18", mount: ",\"recursiveReadOnly\":\"Enabled\"")),
+            ("privileged without privilege escalation", Pod("h19", container: ",\"securityContext\":{\"privileged\":true,\"allowPrivilegeEscalation\":false}")),
+            ("seccomp Localhost without a profile", Pod("h20", spec: ",\"securityContext\":{\"seccompProfile\":{\"type\":\"Localhost\"}}")),
+            ("hostPID with shareProcessNamespace", Pod("h21", spec: ",\"hostPID\":true,\"shareProcessNamespace\":true")),
+            ("runAsUser -1", Pod("h22", container: ",\"securityContext\":{\"runAsUser\":-1}")),
+            ("hostPort 70000", Pod("h23", container: ",\"ports\":[{\"containerPort\":80,\"hostPort\":70000}]")),
+        };
+        foreach (var (name, body) in cases)
+            yield return new(c, "pod with " + name, "POST", pods, B(body), "application/json");
+        yield return new(c, "pod with subPath ../../../etc, as YAML", "POST", pods,
+            B("apiVersion: v1\nkind: Pod\nmetadata: {name: h24}\nspec:\n  volumes: [{name: data, emptyDir: {}}]\n  containers:\n  - {name: c, image: i, volumeMounts: [{name: data, mountPath: /d, subPath: ../../../etc}]}\n"), Yaml);
+        yield return new(c, "deployment template with subPath ../../../etc", "POST", Deployments,
+            B("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"h25"},"spec":{"selector":{"matchLabels":{"app":"h"}},"template":{"metadata":{"labels":{"app":"h"}},"spec":{"volumes":[{"name":"data","emptyDir":{}}],"containers":[{"name":"c","image":"i","volumeMounts":[{"name":"data","mountPath":"/d","subPath":"../../../etc"}]}]}}}}"""), "application/json");
+        yield return new(c, "deployment patched to hostPath /var/../etc", "PATCH", Deployments + "/web",
+            B("""{"spec":{"template":{"spec":{"volumes":[{"name":"h","hostPath":{"path":"/var/../etc"}}]}}}}"""), Strategic);
+        yield return new(c, "deployment patched to a subPath that climbs out", "PATCH", Deployments + "/web",
+            B("""{"spec":{"template":{"spec":{"volumes":[{"name":"data","emptyDir":{}}],"containers":[{"name":"web","volumeMounts":[{"name":"data","mountPath":"/d","subPath":"../.."}]}]}}}}"""), Strategic);
+        yield return new(c, "pod p's volumes replaced by a hostPath /", "PATCH", Ns + "/pods/p",
+            B("""{"spec":{"volumes":[{"name":"h","hostPath":{"path":"/"}}]}}"""), Strategic);
+        yield return new(c, "pod p made privileged", "PATCH", Ns + "/pods/p",
+            B("""{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}"""), Strategic);
     }
 }

@@ -61,6 +61,7 @@ public sealed class HostileInputSuiteTests(ITestOutputHelper output)
                 await SnapshotAsync(client) == baseline, sampler.Max));
         }
         var slow = await slowClients;
+        var hostAccessStored = await HostAccessObjectsStoredAsync(client);
         refused.AddRange(slow.Where(o => !IsRefusal(o.Code)));
         rows.Add(new Row("slow clients (concurrent with the above)", slow.Count, Statuses(slow.Select(o => o.Code)),
             await UpAsync(master, client), await SnapshotAsync(client) == baseline, sampler.Max));
@@ -82,9 +83,27 @@ public sealed class HostileInputSuiteTests(ITestOutputHelper output)
             refused.Select(o => $"  [{o.Request.Class}] {o.Request.Name}: {o.Code} {Trim(o.Answer, 300)}")) + "\n" + report);
         Assert.True(rows.All(r => r.Up), "the master stopped serving:\n" + master.LogTail);
         Assert.True(rows.All(r => r.Intact), "the baseline changed:\n" + report);
+        Assert.True(hostAccessStored.Count == 0, "host-access objects were stored: " + string.Join(", ", hostAccessStored));
         Assert.True(contended, "not every contended merge patch applied");
         Assert.True(sampler.Max < RssBoundBytes, $"RSS reached {sampler.Max / 1024 / 1024} MB");
         Assert.True(HostileCatalogue.All().Count + slow.Count >= 300);
+    }
+
+    /// <summary>The pods and deployments of the host-access class (named h1, h2, …) that were stored after all.</summary>
+    private static async Task<List<string>> HostAccessObjectsStoredAsync(HttpClient client)
+    {
+        var stored = new List<string>();
+        foreach (var collection in new[] { HostileCatalogue.Ns + "/pods", HostileCatalogue.Deployments })
+        {
+            var list = JsonNode.Parse(await client.GetStringAsync(collection.TrimStart('/')))!;
+            stored.AddRange(list["items"]!.AsArray().Select(i => (string)i!["metadata"]!["name"]!)
+                .Where(n => System.Text.RegularExpressions.Regex.IsMatch(n, "^h[0-9]+$")).Select(n => collection + "/" + n));
+        }
+        // and the pod that was patched keeps its spec
+        var pod = JsonNode.Parse(await client.GetStringAsync((HostileCatalogue.Ns + "/pods/p").TrimStart('/')))!;
+        if (pod["spec"]!["volumes"] is JsonArray volumes && volumes.Any(v => v?["hostPath"] is not null)) stored.Add("pod p's hostPath volume");
+        if (pod["spec"]!["containers"]![0]!["securityContext"]?["privileged"] is not null) stored.Add("pod p's privileged container");
+        return stored;
     }
 
     private static bool IsRefusal(int code) => code is >= 400 and < 500 or 503;
