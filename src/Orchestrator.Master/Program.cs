@@ -100,6 +100,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
     .AddHocon(membership, HoconAddMode.Prepend)
+    .AddHocon(ClusterGuard.MasterHocon, HoconAddMode.Prepend)
     .WithRemoting(ClusterTls.Remoting(clusterAddress, clusterPort, clusterCertificate))
     .WithClustering(new ClusterOptions
     {

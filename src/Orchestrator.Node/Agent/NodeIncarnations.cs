@@ -61,6 +61,7 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
             akka.cluster { roles = ["{{NodeProtocolNames.NodeRole}}"], seed-nodes = ["{{ClusterTls.Address(options.Master)}}"] }
             """)
             .WithFallback(ConfigurationFactory.ParseString(ClusterTls.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(ClusterGuard.NodeHocon(options.Master)))
             .WithFallback(ConfigurationFactory.ParseString(ClusterMembership.Hocon))
             .WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
         return ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config))

@@ -34,10 +34,11 @@ internal static class ClusterTestSystems
     }
 
     /// <summary>An actor system named like ours, with the given role, seed and certificate (null: plain TCP, as an outsider might try).
+    /// <paramref name="guardHocon"/> adds a <see cref="ClusterGuard"/> as the master or a node configures it.
     /// <paramref name="trustAnyPeer"/> makes it an outsider that accepts any certificate the master presents, so that only
     /// the master's own check can keep it out.</summary>
     public static ActorSystem Start(string host, int port, string role, string seedHostAndPort, X509Certificate2? certificate,
-        string membershipHocon, bool trustAnyPeer = false)
+        string membershipHocon, bool trustAnyPeer = false, string guardHocon = "")
     {
         var seed = certificate is null ? $"akka.tcp://{NodeProtocolNames.ActorSystemName}@{seedHostAndPort}" : ClusterTls.Address(seedHostAndPort);
         var config = ConfigurationFactory.ParseString($$"""
@@ -48,6 +49,7 @@ internal static class ClusterTestSystems
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """)
             .WithFallback(ConfigurationFactory.ParseString(certificate is null ? "" : ClusterTls.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(guardHocon))
             .WithFallback(ConfigurationFactory.ParseString(membershipHocon))
             .WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
         var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
