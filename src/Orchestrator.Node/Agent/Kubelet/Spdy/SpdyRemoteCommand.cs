@@ -63,7 +63,11 @@ internal sealed class SpdyRemoteCommand(Stream transport, string protocol, Remot
     public async Task RunAsync(IExecSession session, Func<Task<RemoteCommandOutcome>> outcome, CancellationToken ct)
     {
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _ = _reading.ContinueWith(_ => gone.Cancel(), TaskScheduler.Default);
+        _ = _reading.ContinueWith(_ =>
+        {
+            try { gone.Cancel(); }
+            catch (ObjectDisposedException) { } // the session had ended first
+        }, TaskScheduler.Default);
         var input = PumpStdinAsync(session, gone.Token);
         var resize = PumpResizeAsync(session, gone.Token);
         var buffer = new byte[32 * 1024];
