@@ -34,6 +34,8 @@ internal static class MasterFlags
             new("event-ttl", "How long Events are kept (a Go duration such as 1h0m0s or 30m).", "1h0m0s"),
             new("encryption-provider-config", "An EncryptionConfiguration file (apiserver.config.k8s.io/v1): which resources are encrypted at rest, and with which keys.",
                 null, DefaultText: "objects are stored as plain JSON"),
+            new(AdmissionConfigurationFile.Flag, "An AdmissionConfiguration file (apiserver.config.k8s.io/v1) with the PodSecurity plugin's PodSecurityConfiguration: the default levels of namespaces without labels, and the exempt usernames, runtimeClasses and namespaces.",
+                null, DefaultText: "every namespace privileged unless labelled, no exemptions"),
             new("datastore-endpoint", "Keep the store's journal and snapshots in PostgreSQL: postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=disable (k3s' spelling; the database is created if missing).",
                 null, DefaultText: "SQLite: {data-dir}/store.db"),
             new("store-recovery", "What to do with corrupt journal records found at start: none (refuse to start) or skip-corrupt (drop them, with a warning each).",

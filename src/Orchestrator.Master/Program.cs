@@ -39,7 +39,7 @@ try
         // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, PodSecurity, PersistentVolumeClaimResize, and
         // ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings come before it.
         Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
-            new PodSecurityAdmission(new PodSecurityOptions()), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
+            new PodSecurityAdmission(AdmissionConfigurationFile.Load(builder.Configuration[AdmissionConfigurationFile.Flag])), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
             new ResourceQuotaAdmission(catalog)],
     };
 }

@@ -95,6 +95,34 @@ public sealed class MasterFlagsTests
     }
 
     [Fact]
+    public async Task A_bad_admission_configuration_file_stops_the_master_with_one_line()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("master-admission-").FullName;
+        try
+        {
+            var file = Path.Combine(dataDirectory, "admission.yaml");
+            File.WriteAllText(file, """
+                apiVersion: apiserver.config.k8s.io/v1
+                kind: AdmissionConfiguration
+                plugins:
+                - name: PodSecurity
+                  configuration:
+                    apiVersion: pod-security.admission.config.k8s.io/v1
+                    kind: PodSecurityConfiguration
+                    defaults: { enforce: strict }
+                """);
+            var (code, _, error) = await RunAsync("--data-dir", dataDirectory, "--admission-control-config-file", file);
+            Assert.Equal(2, code);
+            Assert.Equal($"orchestrator-master: --admission-control-config-file {file}: PodSecurity: invalid PodSecurityConfiguration: " +
+                         "defaults.enforce: Invalid value: \"strict\": must be one of privileged, baseline, restricted", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_systemd_example_config_is_one_the_master_accepts()
     {
         var file = Path.Combine(RepoRoot(), "deploy", "systemd", "master.yaml");

@@ -42,11 +42,13 @@ internal interface IValidatingAdmission : IAdmissionPlugin
 }
 
 /// <summary>What is being written: the resource, CREATE or UPDATE, the subresource (null for the main resource), the
-/// object as it will be stored (defaulted, with its generated name) and the stored one on update.</summary>
+/// object as it will be stored (defaulted, with its generated name) and the stored one on update; the requesting
+/// user's name when an API request wrote it.</summary>
 internal sealed record AdmissionAttributes(IStoredResource Resource, string Operation, string? Subresource,
     IKubernetesObject<V1ObjectMeta> Object, IKubernetesObject<V1ObjectMeta>? Old)
 {
     public const string Create = "CREATE", Update = "UPDATE";
+    public string? User { get; init; }
 }
 
 /// <summary>A plugin's answer: a refusal (nothing is written) or not, warnings for the client and annotations for the

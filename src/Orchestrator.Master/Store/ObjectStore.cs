@@ -160,12 +160,12 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         Receive<CreateObject>(cmd =>
         {
             var manager = cmd.Manager ?? ControlPlaneManagers.Of(Sender);
-            Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object, manager), cmd.DryRun);
+            Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object, manager, cmd.User), cmd.DryRun);
         });
         Receive<UpdateObject>(cmd =>
         {
             var manager = cmd.Manager ?? ControlPlaneManagers.Of(Sender);
-            Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource, manager), cmd.DryRun);
+            Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource, manager, cmd.User), cmd.DryRun);
         });
         Receive<DeleteObject>(cmd => Request(() => _planner.PlanDelete(cmd), cmd.DryRun));
         Reads();

@@ -17,13 +17,21 @@ namespace Orchestrator.Master.Store;
 /// (and for Services clusterIP and nodePorts). Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>
 /// (409 AlreadyExists, 422 Invalid, 404 NotFound when the namespace does not exist).</summary>
 internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, bool DryRun = false,
-    FieldManager? Manager = null);
+    FieldManager? Manager = null)
+{
+    /// <summary>The requesting user's name, for admission (PodSecurity's exempt usernames); null for the control plane's writes.</summary>
+    public string? User { get; init; }
+}
 
 /// <summary>Replace. When metadata.resourceVersion is set it must equal the stored one (409 Conflict otherwise).
 /// <see cref="Subresource"/> "status" changes only .status; null changes everything but .status, and bumps
 /// metadata.generation when .spec changed. Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/>.</summary>
 internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectMeta> Object, string? Subresource = null,
-    bool DryRun = false, FieldManager? Manager = null);
+    bool DryRun = false, FieldManager? Manager = null)
+{
+    /// <summary>As <see cref="CreateObject.User"/>.</summary>
+    public string? User { get; init; }
+}
 
 /// <summary>Who writes, for <c>metadata.managedFields</c>: the manager's name and the operation (Update, or Apply when
 /// server-side apply has already recorded the manager's fields). Null on a write: the store names the control plane's

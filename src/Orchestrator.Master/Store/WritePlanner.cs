@@ -40,7 +40,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         return error is not null ? WritePlan.Fail(error) : new WritePlan(list.SelectMany(p => p.Writes).ToList(), list.LastOrDefault()?.Result);
     }
 
-    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null)
+    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null, string? user = null)
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
@@ -79,7 +79,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         StampTypeMeta(resource, obj);
-        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null);
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null) { User = user };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
         if (mutation.Changed && strategy.Admit(obj, null, this) is { Count: > 0 } mutatedCauses)
@@ -93,7 +93,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
     }
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
-        FieldManager? manager = null)
+        FieldManager? manager = null, string? user = null)
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
@@ -136,7 +136,7 @@ internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, I
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
         ManagedFields.TakeBaseline(obj, old);
-        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old);
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old) { User = user };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
         if (mutation.Changed && strategy.Admit(obj, old, this) is { Count: > 0 } mutatedCauses)

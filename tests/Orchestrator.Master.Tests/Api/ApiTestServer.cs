@@ -66,14 +66,15 @@ internal sealed class ApiTestServer : IAsyncDisposable
     /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
         (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null,
-        Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null)
+        Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null,
+        Orchestrator.Master.Admission.PodSecurity.PodSecurityOptions? podSecurity = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
         var health = new StoreHealth();
         var store = system.ActorOf(ObjectStore.Props(catalog, settings, health,
-            [new Orchestrator.Master.Admission.LimitRanges.LimitRanger(), new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(new()),
+            [new Orchestrator.Master.Admission.LimitRanges.LimitRanger(), new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(podSecurity ?? new()),
                 new Orchestrator.Master.Admission.Storage.PersistentVolumeClaimResize(), new Orchestrator.Master.Admission.Ingress.IngressAnnotationWarnings(),
                 new Orchestrator.Master.Admission.ResourceQuotas.ResourceQuotaAdmission(catalog)]), ObjectStore.ActorName);
         RegistryHosting.StartCustomResources(system, store, catalog);

@@ -4,11 +4,12 @@ using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Admission.PodSecurity;
 
-/// <summary>What the PodSecurity plugin is configured with (PodSecurityConfiguration): the policy of namespaces without
-/// labels (privileged, as in Kubernetes) and the exemptions.</summary>
+/// <summary>What the PodSecurity plugin is configured with (PodSecurityConfiguration, --admission-control-config-file):
+/// the policy of namespaces without labels (privileged, as in Kubernetes) and the exemptions.</summary>
 internal sealed record PodSecurityOptions
 {
     public NamespacePolicy Defaults { get; init; } = NamespacePolicy.Privileged;
+    public IReadOnlySet<string> ExemptUsernames { get; init; } = new HashSet<string>();
     public IReadOnlySet<string> ExemptNamespaces { get; init; } = new HashSet<string>();
     public IReadOnlySet<string> ExemptRuntimeClasses { get; init; } = new HashSet<string>();
 }
@@ -18,8 +19,8 @@ internal sealed record PodSecurityOptions
 /// create and update. Pods: the namespace's enforce level refuses (403), audit adds an audit annotation, warn a
 /// warning; updates count only when they change an image or the containers (isSignificantPodUpdate). Workloads with pod
 /// templates: warn and audit only. Namespaces: bad label values are refused (422), and a stricter enforce level warns
-/// about the existing pods that would violate it. Exempt users are not known to the store: there is no username
-/// exemption.
+/// about the existing pods that would violate it. Exempt namespaces and users (the requesting user of the API; the
+/// control plane's own writes have none) skip the pod and workload checks, as do pods of an exempt runtime class.
 /// </summary>
 internal sealed class PodSecurityAdmission(PodSecurityOptions options) : IValidatingAdmission
 {
@@ -130,6 +131,7 @@ internal sealed class PodSecurityAdmission(PodSecurityOptions options) : IValida
         if (attributes.Subresource is { } sub && IgnoredPodSubresources.Contains(sub)) return null;
         var nsName = attributes.Object.Metadata.NamespaceProperty ?? "";
         if (options.ExemptNamespaces.Contains(nsName)) return Exempt("namespace");
+        if (IsExemptUser(attributes.User)) return Exempt("user");
         if (attributes.Object is not V1Pod pod) return null;
         var (policy, errors) = PolicyOfNamespace(nsName, context);
         if (errors.Count == 0 && policy.FullyPrivileged)
@@ -147,6 +149,7 @@ internal sealed class PodSecurityAdmission(PodSecurityOptions options) : IValida
         if (attributes.Subresource is not null) return null;
         var nsName = attributes.Object.Metadata.NamespaceProperty ?? "";
         if (options.ExemptNamespaces.Contains(nsName)) return Exempt("namespace");
+        if (IsExemptUser(attributes.User)) return Exempt("user");
         var (policy, errors) = PolicyOfNamespace(nsName, context);
         if (errors.Count == 0 && policy.Warn.Level == PodSecurityLevel.Privileged && policy.Audit.Level == PodSecurityLevel.Privileged)
             return null;
@@ -215,6 +218,8 @@ internal sealed class PodSecurityAdmission(PodSecurityOptions options) : IValida
 
     private static AdmissionVerdict Exempt(string reason) =>
         AdmissionVerdict.Annotated(new Dictionary<string, string> { [AnnotationPrefix + "exempt"] = reason });
+
+    private bool IsExemptUser(string? user) => !string.IsNullOrEmpty(user) && options.ExemptUsernames.Contains(user);
 
     private bool IsExemptRuntimeClass(string? runtimeClass) =>
         !string.IsNullOrEmpty(runtimeClass) && options.ExemptRuntimeClasses.Contains(runtimeClass);

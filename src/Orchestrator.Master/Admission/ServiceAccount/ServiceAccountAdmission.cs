@@ -12,7 +12,8 @@ namespace Orchestrator.Master.Admission.ServiceAccount;
 /// /var/run/secrets/kubernetes.io/serviceaccount, except a container that mounts something there already; and a pod
 /// without imagePullSecrets gets the account's. An account annotated <c>kubernetes.io/enforce-mountable-secrets: true</c>
 /// limits the pod's secret volumes, secret env references and imagePullSecrets to those the account lists (403 naming
-/// the first other one). Mirror pods do not exist here (no static pods).
+/// the first other one); on the <c>ephemeralcontainers</c> subresource it limits the ephemeral containers' secret env
+/// references the same way (kube's limitEphemeralContainerSecretReferences). Mirror pods do not exist here (no static pods).
 /// </summary>
 internal sealed class ServiceAccountAdmission : IMutatingAdmission
 {
@@ -33,6 +34,8 @@ internal sealed class ServiceAccountAdmission : IMutatingAdmission
 
     public AdmissionMutation Admit(AdmissionAttributes attributes, IAdmissionContext context)
     {
+        if (attributes is { Operation: AdmissionAttributes.Update, Subresource: "ephemeralcontainers", Resource: { Group: "", Resource: "pods" }, Object: V1Pod updated })
+            return AdmitEphemeralContainers(attributes, updated, context);
         if (attributes is not { Operation: AdmissionAttributes.Create, Subresource: null } ||
             attributes.Resource is not { Group: "", Resource: "pods" } || attributes.Object is not V1Pod pod)
             return AdmissionMutation.None;
@@ -67,6 +70,40 @@ internal sealed class ServiceAccountAdmission : IMutatingAdmission
     }
 
     public const string EnforceMountableSecretsAnnotation = "kubernetes.io/enforce-mountable-secrets";
+
+    /// <summary>An update of pods/ephemeralcontainers: the pod's account must exist, and when it enforces mountable
+    /// secrets the ephemeral containers may reference only the secrets it lists.</summary>
+    private static AdmissionMutation AdmitEphemeralContainers(AdmissionAttributes attributes, V1Pod pod, IAdmissionContext context)
+    {
+        var ns = pod.Metadata.NamespaceProperty ?? "";
+        var name = pod.Metadata.Name ?? "";
+        var accountName = pod.Spec?.ServiceAccountName;
+        if (string.IsNullOrEmpty(accountName))
+            return AdmissionMutation.Refuse(StoreErrors.Forbidden(attributes.Resource, name, $"no service account specified for pod {ns}/{name}"));
+        var account = context.List(ServiceAccounts, ns).OfType<V1ServiceAccount>().FirstOrDefault(a => a.Metadata.Name == accountName);
+        if (account is null)
+            return AdmissionMutation.Refuse(StoreErrors.Forbidden(attributes.Resource, name,
+                $"error looking up service account {ns}/{accountName}: serviceaccount \"{accountName}\" not found"));
+        if (!EnforceMountableSecrets(account) || EphemeralSecretReferenceRefusal(account, pod) is not { } refusal) return AdmissionMutation.None;
+        return AdmissionMutation.Refuse(StoreErrors.Forbidden(attributes.Resource, name, refusal));
+    }
+
+    /// <summary>The first secret an ephemeral container references (env, envFrom) that the account does not list.</summary>
+    internal static string? EphemeralSecretReferenceRefusal(V1ServiceAccount account, V1Pod pod)
+    {
+        var sa = account.Metadata.Name;
+        var mountable = (account.Secrets ?? []).Select(s => s.Name).ToHashSet();
+        foreach (var container in pod.Spec?.EphemeralContainers ?? [])
+        {
+            foreach (var env in container.Env ?? [])
+                if (env.ValueFrom?.SecretKeyRef is { } reference && !mountable.Contains(reference.Name))
+                    return $"ephemeral container {container.Name} with envVar {env.Name} referencing secret.secretName=\"{reference.Name}\" is not allowed because service account {sa} does not reference that secret";
+            foreach (var from in container.EnvFrom ?? [])
+                if (from.SecretRef is { } reference && !mountable.Contains(reference.Name))
+                    return $"ephemeral container {container.Name} with envFrom referencing secret.secretName=\"{reference.Name}\" is not allowed because service account {sa} does not reference that secret";
+        }
+        return null;
+    }
 
     /// <summary>The annotation as Go's strconv.ParseBool reads it; anything else is false.</summary>
     private static bool EnforceMountableSecrets(V1ServiceAccount account) =>

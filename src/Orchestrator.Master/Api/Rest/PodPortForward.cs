@@ -34,7 +34,8 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
             throw ApiException.BadRequest($"unable to forward port because pod is not running. Current status={pod.Status?.Phase ?? "Unknown"}");
         if (SpdyUpgradeRelay.IsSpdyUpgrade(context.Request))
         {
-            await SpdyUpgradeRelay.RelayAsync(context, kubelet, pod, $"/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}", ct);
+            await SpdyUpgradeRelay.RelayAsync(context, kubelet, pod, $"/portForward/{Uri.EscapeDataString(ns)}/{Uri.EscapeDataString(name)}",
+                SpdyUpgradeRelay.PortForwardProtocols, "port forwarding", ct);
             return;
         }
         if (!context.WebSockets.IsWebSocketRequest)

@@ -49,5 +49,9 @@ internal static class RequestUser
 
     public static UserInfo? Get(HttpContext context) => context.Items.TryGetValue(Key, out var user) ? user as UserInfo : null;
 
-    public static void Set(HttpContext context, UserInfo user) => context.Items[Key] = user;
+    public static void Set(HttpContext context, UserInfo user)
+    {
+        context.Items[Key] = user;
+        Http.RequestUserName.Set(context, user.Name);
+    }
 }

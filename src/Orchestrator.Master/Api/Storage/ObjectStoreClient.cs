@@ -82,6 +82,13 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         // a refused create is audited with the name it asked for, as kube's LogRequestObject fills objectRef
         var requested = message switch { CreateObject c => c.Object, UpdateObject u => u.Object, _ => null };
         if (requested is not null) AuditObjects.Record(context, requested);
+        // admission sees who asked (PodSecurity's exempt usernames)
+        message = message switch
+        {
+            CreateObject c => c with { User = RequestUserName.Get(context) },
+            UpdateObject u => u with { User = RequestUserName.Get(context) },
+            _ => message,
+        };
         var reply = await AskAsync(message, context.RequestAborted, resource);
         // a refusal that may pass shortly (the namespace's default ServiceAccount not made yet) is asked again, as kube's
         // admission retries its lookup

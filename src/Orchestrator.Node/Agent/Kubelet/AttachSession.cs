@@ -9,12 +9,17 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// /attach/{ns}/{pod}/{container}?stdin&amp;stdout&amp;stderr&amp;tty — the container's main process, over the same
 /// WebSocket channel protocol as exec (<see cref="ExecSession"/>). As the kubelet's attach, the error channel carries
 /// Success when the process's output ends (the exit code is the container's status, not the session's), and a
-/// failure only when the container cannot be attached.
+/// failure only when the container cannot be attached. An <c>Upgrade: SPDY/3.1</c> goes to <see cref="SpdyContainerStreams"/>.
 /// </summary>
 internal static class AttachSession
 {
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container, ILogger log)
     {
+        if (PortForwardSession.IsSpdyUpgrade(context.Request))
+        {
+            await SpdyContainerStreams.ServeAttachAsync(context, runtime, ns, pod, container, log);
+            return;
+        }
         var protocol = ExecSession.Protocols.FirstOrDefault(p => context.WebSockets.WebSocketRequestedProtocols.Contains(p));
         if (!context.WebSockets.IsWebSocketRequest || protocol is null)
         {

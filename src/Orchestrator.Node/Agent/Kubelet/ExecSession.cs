@@ -12,6 +12,7 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// (v5.channel.k8s.io, or v4): every binary message starts with its channel — 0 stdin, 1 stdout, 2 stderr,
 /// 3 error (one Status JSON at the end: Success, or Failure with reason NonZeroExitCode and the exit code as the
 /// ExitCode cause), 4 resize ({"Width","Height"}); v5 adds 255, close: [255, channel] half-closes stdin.
+/// An <c>Upgrade: SPDY/3.1</c> goes to <see cref="SpdyContainerStreams"/>.
 /// </summary>
 internal static class ExecSession
 {
@@ -20,10 +21,15 @@ internal static class ExecSession
 
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container, ILogger log)
     {
+        if (PortForwardSession.IsSpdyUpgrade(context.Request))
+        {
+            await SpdyContainerStreams.ServeExecAsync(context, runtime, ns, pod, container, log);
+            return;
+        }
         if (!context.WebSockets.IsWebSocketRequest)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io or v4.channel.k8s.io");
+            await context.Response.WriteAsync("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io or v4.channel.k8s.io, or an Upgrade: SPDY/3.1");
             return;
         }
         var protocol = Protocols.FirstOrDefault(p => context.WebSockets.WebSocketRequestedProtocols.Contains(p));

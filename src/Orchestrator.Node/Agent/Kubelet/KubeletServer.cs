@@ -17,7 +17,7 @@ internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint);
 /// <summary>
 /// The node's kubelet API, the part the master relays to: <c>GET /containerLogs/{ns}/{pod}/{container}</c>
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> and <c>/attach/{ns}/{pod}/{container}</c> (kubectl exec and
-/// attach, WebSocket channel protocol) and
+/// attach, WebSocket channel protocol, or SPDY/3.1) and
 /// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
 /// WebSocket channel protocol), <c>/metrics</c>, and the stats <c>/stats/summary</c> and <c>/metrics/resource</c>. It listens only on the node's address, over TLS with the serving certificate the
 /// master issued to this node (<see cref="KubeletIdentity"/>), and serves only clients presenting the master's

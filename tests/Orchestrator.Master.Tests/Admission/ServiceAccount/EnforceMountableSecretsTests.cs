@@ -41,4 +41,20 @@ public sealed class EnforceMountableSecretsTests
         Assert.Equal("imagePullSecrets[0].name=\"hub\" is not allowed because service account robot does not reference that imagePullSecret",
             ServiceAccountAdmission.SecretReferenceRefusal(Robot, Pod(s => s.ImagePullSecrets = [new V1LocalObjectReference { Name = "hub" }])));
     }
+
+    [Fact]
+    public void Ephemeral_containers_may_reference_only_the_accounts_secrets_with_kubes_messages()
+    {
+        static V1EphemeralContainer Debugger(string secret, bool envFrom) => new()
+        {
+            Name = "debugger",
+            Env = envFrom ? null : [new V1EnvVar { Name = "X", ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = "k" } } }],
+            EnvFrom = envFrom ? [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret } }] : null,
+        };
+        Assert.Null(ServiceAccountAdmission.EphemeralSecretReferenceRefusal(Robot, Pod(s => s.EphemeralContainers = [Debugger("allowed", false)])));
+        Assert.Equal("ephemeral container debugger with envVar X referencing secret.secretName=\"other\" is not allowed because service account robot does not reference that secret",
+            ServiceAccountAdmission.EphemeralSecretReferenceRefusal(Robot, Pod(s => s.EphemeralContainers = [Debugger("other", false)])));
+        Assert.Equal("ephemeral container debugger with envFrom referencing secret.secretName=\"other\" is not allowed because service account robot does not reference that secret",
+            ServiceAccountAdmission.EphemeralSecretReferenceRefusal(Robot, Pod(s => s.EphemeralContainers = [Debugger("other", true)])));
+    }
 }

@@ -167,4 +167,25 @@ public sealed class ServiceAccountAdmissionTests
         Assert.Null(Admit(pod, new Objects(), AdmissionAttributes.Update));
         Assert.Null(pod.Spec.Volumes);
     }
+
+    [Fact]
+    public void An_ephemeral_containers_update_may_reference_only_the_secrets_an_enforcing_account_lists()
+    {
+        var robot = Account("robot");
+        robot.Metadata.Annotations = new Dictionary<string, string> { [ServiceAccountAdmission.EnforceMountableSecretsAnnotation] = "true" };
+        robot.Secrets = [new V1ObjectReference { Name = "allowed" }];
+        var pod = Pod("robot");
+        pod.Spec.EphemeralContainers[0].EnvFrom = [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = "other" } }];
+        StoreError? Update(V1Pod updated, params IKubernetesObject<V1ObjectMeta>[] objects) =>
+            Admission.Admit(new AdmissionAttributes(CoreResources.Pods, AdmissionAttributes.Update, "ephemeralcontainers", updated, Pod("robot")),
+                new Objects(objects)).Refusal;
+
+        var refusal = Update(pod, robot);
+        Assert.Equal(403, refusal!.Code);
+        Assert.Equal("pods \"web\" is forbidden: ephemeral container debug with envFrom referencing secret.secretName=\"other\" is not allowed " +
+                     "because service account robot does not reference that secret", refusal.Message);
+        Assert.Contains("serviceaccount \"robot\" not found", Update(pod)!.Message);
+        robot.Metadata.Annotations.Clear();
+        Assert.Null(Update(pod, robot)); // an account that does not enforce lets any secret through
+    }
 }

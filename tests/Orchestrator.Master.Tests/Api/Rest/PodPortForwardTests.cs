@@ -26,7 +26,7 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     private const string Protocol = "SPDY/3.1+portforward.k8s.io";
     private ApiTestServer _server = null!;
     private WebApplication? _kubelet;
-    private string? _kubeletClient, _kubeletPath, _kubeletQuery, _kubeletProtocols;
+    private string? _kubeletClient, _kubeletPath, _kubeletQuery, _kubeletProtocols, _kubeletStreamProtocol;
 
     public async Task InitializeAsync() => _server = await ApiTestServer.StartAsync(https: true);
 
@@ -143,6 +143,30 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         Assert.Equal("CN=kube-apiserver-kubelet-client, O=system:masters", _kubeletClient);
     }
 
+    [Fact]
+    public async Task Exec_over_spdy_is_relayed_with_the_negotiated_channel_protocol_and_refused_with_403_when_none_fits()
+    {
+        await StartNodeWithPod();
+        const string path = "/api/v1/namespaces/default/pods/web/exec?command=sh&command=-c&command=exit%203&stdin=true&stdout=1";
+        var (stream, response) = await OpenTlsAsync(
+            $"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n" +
+            "X-Stream-Protocol-Version: v5.channel.k8s.io\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\nX-Stream-Protocol-Version: v3.channel.k8s.io\r\n" +
+            $"Authorization: Bearer {_server.Token}\r\nContent-Length: 0\r\n\r\n");
+        await stream.DisposeAsync();
+
+        Assert.StartsWith("HTTP/1.1 101", response);
+        Assert.Contains("X-Stream-Protocol-Version: v4.channel.k8s.io", response, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("v4.channel.k8s.io", _kubeletStreamProtocol);
+        Assert.Equal("/exec/default/web/c", _kubeletPath);
+        Assert.Equal("?command=sh&command=-c&command=exit%203&stdin=true&stdout=true", _kubeletQuery);
+
+        var (refused, answer) = await OpenTlsAsync(
+            $"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n" +
+            $"X-Stream-Protocol-Version: v5.channel.k8s.io\r\nAuthorization: Bearer {_server.Token}\r\nContent-Length: 0\r\n\r\n");
+        await refused.DisposeAsync();
+        Assert.StartsWith("HTTP/1.1 403", answer);
+    }
+
     [Theory]
     [InlineData("another node's certificate")]
     [InlineData("a certificate for another address")]
@@ -216,7 +240,8 @@ public sealed class PodPortForwardTests : IAsyncLifetime
             _kubeletProtocols = string.Join(",", context.WebSockets.WebSocketRequestedProtocols);
             if (context.Request.Headers.Upgrade == "SPDY/3.1")
             {
-                context.Response.Headers["X-Stream-Protocol-Version"] = "portforward.k8s.io";
+                _kubeletStreamProtocol = context.Request.Headers["X-Stream-Protocol-Version"];
+                context.Response.Headers["X-Stream-Protocol-Version"] = _kubeletStreamProtocol;
                 context.Response.Headers.Upgrade = "SPDY/3.1";
                 await using var upgraded = await context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()!.UpgradeAsync();
                 await upgraded.CopyToAsync(upgraded);

@@ -24,6 +24,10 @@ internal sealed class SpdyTestClient(Stream stream) : IDisposable
         return frame;
     }
 
+    /// <summary>A stream as client-go's SPDY executor opens one: its type in the streamType header.</summary>
+    public Task OpenStreamAsync(uint streamId, string type) =>
+        SendAsync(SynStream(streamId, _headers.Encode([new("streamType", type)])));
+
     public async Task OpenAsync(uint streamId, string type, int port, string requestId)
     {
         var block = _headers.Encode([new("streamType", type), new("port", port.ToString()), new("requestID", requestId)]);

@@ -1,0 +1,12 @@
+namespace Orchestrator.Master.Api.Http;
+
+/// <summary>The authenticated user's name, for the layers below authentication that only pass it on (the store's
+/// admission); set with the user by <c>RequestUser.Set</c>.</summary>
+internal static class RequestUserName
+{
+    private static readonly object Key = new();
+
+    public static string? Get(HttpContext context) => context.Items.TryGetValue(Key, out var name) ? name as string : null;
+
+    public static void Set(HttpContext context, string name) => context.Items[Key] = name;
+}
