@@ -279,14 +279,16 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
                     UpdateObject u when !u.DryRun => (u.Resource, u.Object, () => _planner.PlanUpdate(u.Resource, u.Object, u.Subresource, u.Manager ?? manager)),
                     var other => ("", null!, () => WritePlan.Fail(StoreErrors.BadRequest($"a batch takes creates and updates, not {other.GetType().Name}"))),
                 };
-                var key = (resource, obj?.Metadata.NamespaceProperty, obj?.Metadata.Name ?? "");
-                var planned = obj is not null && keys.Contains(key)
-                    ? WritePlan.Fail(new StoreError(409, "Conflict", $"{resource} \"{obj.Metadata.Name}\" is written twice in one batch"))
-                    : Plan(plan);
+                var planned = Plan(plan);
+                // Each is planned against the state before the batch: two that write one object (the same lease, or
+                // the same quota's usage) would overwrite each other, so the later one is refused.
+                var written = planned.Writes.Select(w => (w.Resource, w.Object.Metadata.NamespaceProperty, w.Object.Metadata.Name ?? "")).ToList();
+                if (planned.Error is null && written.Any(keys.Contains))
+                    planned = WritePlan.Fail(new StoreError(409, "Conflict", $"{resource} \"{obj?.Metadata.Name}\": an earlier write of the same batch changes the same object"));
                 if (planned.Error is not null) replies[i] = new StoreFailed(planned.Error);
                 else
                 {
-                    keys.Add(key);
+                    keys.UnionWith(written);
                     plans.Add((i, planned));
                 }
             }
