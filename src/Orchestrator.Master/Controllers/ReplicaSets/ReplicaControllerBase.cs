@@ -113,11 +113,11 @@ internal abstract class ReplicaControllerBase : ControllerActor
             SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Released(stray, obj.Metadata.Uid)));
 
         var active = PodReplicaSync.Active(claim.Owned.Concat(claim.ToAdopt));
-        // As Kubernetes' syncReplicaSet, the status reports how the last sync's writes went (until the next sync's are in).
-        var failure = _failures.GetValueOrDefault(key);
         // Kubernetes syncs one key on one worker at a time: no new writes while a slow-start run is still going.
         if (obj.Metadata.DeletionTimestamp is null && _expectations.Satisfied(key) && !_creations.InProgress(key))
             ManageReplicas(key, obj, owner, active);
+        // As Kubernetes' syncReplicaSet, the status reports how the last sync's writes went (until the next sync's are in).
+        var failure = _failures.GetValueOrDefault(key);
 
         var current = CurrentCounts(obj);
         var counts = PodReplicaSync.Count(owner, active, DateTime.UtcNow, failure is null ? null : current?.Failure ?? failure);
