@@ -25,6 +25,7 @@ internal static class Workloads
                 try
                 {
                     var throttledBefore = Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal();
+                    var versionBefore = ((ObjectsListed)await store.Ask<object>(new ListObjects("namespaces", null))).ResourceVersion;
                     var clock = Stopwatch.StartNew();
                     var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
                     if (options.Workload == "daemonset")
@@ -45,8 +46,10 @@ internal static class Workloads
                     var throttled = Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal() - throttledBefore;
                     var events = (ObjectsListed)await store.Ask<object>(new ListObjects("events", null));
                     var failedCreates = events.Items.OfType<Corev1Event>().Where(e => e.Reason == "FailedCreate").Sum(e => e.Count ?? 1);
-                    Console.WriteLine($"  {nodes,5} nodes run {run}: {count} pods done in {clock.Elapsed.TotalSeconds,6:F2} s ({count / clock.Elapsed.TotalSeconds:F0} pods/s); " +
-                                      $"store 429s {throttled:F0}, FailedCreate events {failedCreates}");
+                    var elapsed = clock.Elapsed.TotalSeconds;
+                    var writes = ((ObjectsListed)await store.Ask<object>(new ListObjects("namespaces", null))).ResourceVersion - versionBefore;
+                    Console.WriteLine($"  {nodes,5} nodes run {run}: {count} pods done in {elapsed,6:F2} s ({count / elapsed:F0} pods/s); " +
+                                      $"store 429s {throttled:F0}, FailedCreate events {failedCreates}, objects written {writes} ({writes / elapsed:F0}/s)");
                 }
                 catch (TimeoutException e)
                 {

@@ -65,7 +65,7 @@ require_node() {
 master_args() {
   printf '%s\n' --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
     --cluster-address "$ORCH_API_ADDRESS" --cluster-port "$ORCH_CLUSTER_PORT" \
-    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0 --node-status-write-interval 2
+    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0
 }
 
 start_master() {

@@ -28,8 +28,8 @@ internal sealed record ControlPlaneOptions
 
     /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
     /// --node-monitor-grace-period (40), --node-monitor-period (5), --pod-eviction-timeout (300),
-    /// --controller-resync-period (30), --horizontal-pod-autoscaler-sync-period (15), --node-status-write-interval (10: how often an unchanged node heartbeat is
-    /// written to the Node; keep it at or below the nodes' --node-status-update-frequency and well under the grace period).</summary>
+    /// --controller-resync-period (30), --horizontal-pod-autoscaler-sync-period (15), --node-status-report-frequency (300: how often an unchanged node
+    /// status is written to the Node; liveness is the node's Lease, renewed on every heartbeat).</summary>
     public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         // the eviction timeout may be 0 (evict as soon as a node is NotReady, as the lab does); periods may not
@@ -44,7 +44,7 @@ internal sealed record ControlPlaneOptions
                 Seconds("node-monitor-grace-period", d.GracePeriod),
                 Seconds("node-monitor-period", d.MonitorPeriod),
                 Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
-            NodeGateway = new NodeGatewaySettings(Seconds("node-status-write-interval", NodeGatewaySettings.Default.HeartbeatWriteInterval)),
+            NodeGateway = new NodeGatewaySettings(Seconds("node-status-report-frequency", NodeGatewaySettings.Default.StatusReportFrequency)),
             AutoscalerSyncPeriod = Seconds("horizontal-pod-autoscaler-sync-period", Default.AutoscalerSyncPeriod),
             LoadBalancerPool = LoadBalancerPool.TryParse(configuration["load-balancer-pool"] ?? "", out var pool) ? pool! : Default.LoadBalancerPool,
         };

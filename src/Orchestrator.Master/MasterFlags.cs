@@ -24,7 +24,7 @@ internal static class MasterFlags
             new("node-monitor-grace-period", "A node without a heartbeat for this long is NotReady (its conditions Unknown).", "40", FlagKind.Seconds),
             new("node-monitor-period", "How often the node lifecycle controller checks the nodes.", "5", FlagKind.Seconds),
             new("pod-eviction-timeout", "The pods of a node NotReady for this long are deleted, so their controllers recreate them elsewhere.", "300", FlagKind.SecondsOrZero),
-            new("node-status-write-interval", "How often an unchanged node heartbeat is written to its Node (at most the nodes' --node-status-update-frequency).", "10", FlagKind.Seconds),
+            new("node-status-report-frequency", "How often an unchanged node status is written to its Node (the kubelet's nodeStatusReportFrequency); a changed one is written at once, and every heartbeat renews the node's Lease.", "300", FlagKind.Seconds),
             new("controller-resync-period", "How often every controller reconciles all it owns even without a change.", "30", FlagKind.Seconds),
             new("horizontal-pod-autoscaler-sync-period", "How often each HorizontalPodAutoscaler reads the metrics and scales its target.", "15", FlagKind.Seconds),
             new("cluster-stable-after", "Cluster downing decides once reachability has been stable this long.", "7", FlagKind.Seconds),

@@ -17,7 +17,8 @@ namespace Orchestrator.Master.Controllers;
 /// podFailurePolicy, backoffLimit, backoffLimitPerIndex/maxFailedIndexes, successPolicy and activeDeadlineSeconds,
 /// suspends and resumes, and writes the status: counts, completed/failed indexes, start and completion time, and the
 /// conditions — FailureTarget/SuccessCriteriaMet first, Failed/Complete once no pod of the Job is still terminating.
-/// A finished Job with ttlSecondsAfterFinished is deleted (foreground) when it expires (the TTL-after-finished
+/// As Kubernetes' manageJob, one sync creates or deletes at most 500 pods, the creations in slow-start batches
+/// (1, 2, 4, …) that stop at the first refusal. A finished Job with ttlSecondsAfterFinished is deleted (foreground) when it expires (the TTL-after-finished
 /// controller). Counts are taken from the pods that exist (the job-tracking finalizer is not used: a pod deleted
 /// by hand before the Job finishes is not counted, as with Kubernetes' legacy tracking; completed and failed indexes
 /// are kept in the status). Owns the Jobs' pods and status; never changes a Job's spec.
@@ -30,10 +31,11 @@ internal sealed class JobController : ControllerActor
     private const int MaxPodCreateDeletePerSync = 500;
 
     private readonly ControllerExpectations _expectations = new();
+    private readonly SlowStartBatches<V1Pod> _creations = new();
     private readonly EventRecorder _events;
     private readonly TimeSpan _backOff;
 
-    private sealed record CreateTag(ResourceKey Job, V1Job Object);
+    private sealed record CreateTag(ResourceKey Job, V1Job Object, long Run);
 
     private sealed record DeleteTag(ResourceKey Job, V1Job Object, string PodName, string? PodUid);
 
@@ -78,6 +80,7 @@ internal sealed class JobController : ControllerActor
         if (job is null)
         {
             _expectations.Forget(key);
+            _creations.Cancel(key);
             return;
         }
         if (job.Metadata.DeletionTimestamp is not null) return; // the garbage collector takes the pods away
@@ -153,7 +156,8 @@ internal sealed class JobController : ControllerActor
         var deleted = 0;
         if (finish is not null || suspended)
         {
-            // A finishing or suspended Job runs nothing.
+            // A finishing or suspended Job runs nothing: the rest of a slow-start run is not sent.
+            _expectations.LowerCreations(key, _creations.Cancel(key));
             deleted = DeletePods(key, job, active);
             active = [];
         }
@@ -169,7 +173,8 @@ internal sealed class JobController : ControllerActor
                 events.Add((EventRecorder.Normal, "Resumed", "Job resumed"));
                 status.StartTime = now; // activeDeadlineSeconds counts the time the Job is continuously active
             }
-            if (!suspended && _expectations.Satisfied(key))
+            // Kubernetes syncs one Job on one worker at a time: no new writes while a slow-start run is still going.
+            if (!suspended && _expectations.Satisfied(key) && !_creations.InProgress(key))
                 active = ManagePods(key, job, pods, active, terminating, succeeded, succeededIndexes, failedIndexes, failuresOf, countedFailed, now);
 
             var complete = indexed
@@ -300,8 +305,20 @@ internal sealed class JobController : ControllerActor
         create = create.Take(MaxPodCreateDeletePerSync).ToList();
         if (create.Count == 0) return active;
         _expectations.ExpectCreations(key, create.Count);
-        foreach (var pod in create) Send(new CreateObject(Pods, pod), new CreateTag(key, job));
+        SendCreations(key, job, _creations.Start(key, create));
         return [.. active, .. create];
+    }
+
+    private void SendCreations(ResourceKey key, V1Job job, SlowStartStep<V1Pod> step)
+    {
+        if (step.Failed)
+        {
+            // Kubernetes' "Slow-start failure": the pods never sent are not expected; the next sync starts again from one.
+            if (step.Skipped > 0) Log.Debug("{0}: slow-start failure, skipping {1} pod creations", key, step.Skipped);
+            _expectations.LowerCreations(key, step.Skipped);
+            RequeueAfter(key, TimeSpan.FromSeconds(1));
+        }
+        foreach (var pod in step.Send) Send(new CreateObject(Pods, pod), new CreateTag(key, job, step.Run));
     }
 
     private int DeletePods(ResourceKey key, V1Job job, IReadOnlyList<V1Pod> pods)
@@ -336,11 +353,17 @@ internal sealed class JobController : ControllerActor
         {
             case CreateTag c when reply.Succeeded:
                 _events.Record(c.Object, EventRecorder.Normal, "SuccessfulCreate", $"Created pod: {reply.Stored!.Object.Metadata.Name}", Self);
+                SendCreations(c.Job, c.Object, _creations.Answered(c.Job, c.Run, succeeded: true));
+                break;
+            case CreateTag c when StoreErrors.IsNamespaceTerminating(reply.Failed!.Error):
+                // As Kubernetes: every later create would be refused the same way, and the namespace takes the Job.
+                _expectations.CreationObserved(c.Job);
+                SendCreations(c.Job, c.Object, _creations.Answered(c.Job, c.Run, succeeded: true));
                 break;
             case CreateTag c:
                 _expectations.CreationObserved(c.Job);
                 _events.Record(c.Object, EventRecorder.Warning, "FailedCreate", $"Error creating: {reply.Failed!.Error.Message}", Self);
-                RequeueAfter(c.Job, TimeSpan.FromSeconds(1));
+                SendCreations(c.Job, c.Object, _creations.Answered(c.Job, c.Run, succeeded: false));
                 break;
             case DeleteTag d when reply.Succeeded:
                 _events.Record(d.Object, EventRecorder.Normal, "SuccessfulDelete", $"Deleted pod: {d.PodName}", Self);

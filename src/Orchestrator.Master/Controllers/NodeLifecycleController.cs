@@ -16,13 +16,15 @@ internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan Moni
 }
 
 /// <summary>
-/// Watches node heartbeats (Kubernetes' node lifecycle controller): a node whose Ready heartbeat is older than
-/// the grace period gets its conditions set to Unknown ("Kubelet stopped posting node status.") and its pods
+/// Watches node heartbeats (Kubernetes' node lifecycle controller): a node that has neither renewed its Lease in
+/// kube-node-lease nor posted a new Ready heartbeat for the grace period gets its conditions set to Unknown
+/// ("Kubelet stopped posting node status.") and its pods
 /// marked not Ready, so Services stop sending them traffic; pods of a node not Ready for longer than the eviction
 /// timeout are deleted so their controllers recreate them elsewhere — unless no node at all is Ready, where
 /// Kubernetes too stops evicting (full disruption). Writes node conditions and pod readiness; nothing else.
-/// Like Kubernetes' nodeHealthMap, both clocks run from what this controller has seen itself: a heartbeat counts as
-/// fresh when the controller first sees it (so a master that restarts after a long pause gives every node a full
+/// The Lease is renewed on every heartbeat while the Node status is written only when it changes or every few
+/// minutes, so the Lease is what keeps a node alive (kube's tryUpdateNodeHealth). Like Kubernetes' nodeHealthMap, both
+/// clocks run from what this controller has seen itself: a heartbeat or renewal counts as fresh when the controller first sees it (so a master that restarts after a long pause gives every node a full
 /// grace period to report again, instead of judging heartbeats written before it started), and the eviction timeout
 /// starts no earlier than the controller's first sighting of the node.
 /// </summary>
@@ -38,11 +40,12 @@ internal sealed class NodeLifecycleController : ControllerActor
     private readonly EventRecorder _events;
     private readonly Dictionary<string, Observed> _observed = new();
 
-    /// <summary>What this controller last saw of a node's heartbeat, when it saw it change, and when it first saw the node.</summary>
-    private sealed record Observed(DateTime? Heartbeat, DateTime ProbedAt, DateTime FirstSeen);
+    /// <summary>What this controller last saw of a node's heartbeat and lease renewal, when it saw either change, and when
+    /// it first saw the node.</summary>
+    private sealed record Observed(DateTime? Heartbeat, DateTime? Renewed, DateTime ProbedAt, DateTime FirstSeen);
 
     public NodeLifecycleController(IActorRef store, NodeLifecycleSettings settings, Func<DateTime>? clock = null)
-        : base(store, [Nodes, Pods], settings.MonitorPeriod)
+        : base(store, [Nodes, Pods, NodeLeases.Resource], settings.MonitorPeriod)
     {
         _settings = settings;
         _clock = clock ?? (() => DateTime.UtcNow);
@@ -71,17 +74,21 @@ internal sealed class NodeLifecycleController : ControllerActor
         var now = _clock();
         var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
         var heartbeat = ready?.LastHeartbeatTime ?? node.Metadata.CreationTimestamp ?? now;
+        var renewed = NodeLeases.RenewTime(Cache.Get<V1Lease>(NodeLeases.Resource, NodeLeases.Namespace, key.Name));
         var observed = _observed.TryGetValue(key.Name, out var seen)
-            ? seen.Heartbeat == heartbeat ? seen : seen with { Heartbeat = heartbeat, ProbedAt = now }
-            : new Observed(heartbeat, now, now);
+            ? seen.Heartbeat == heartbeat && !(renewed > seen.Renewed || (renewed is not null && seen.Renewed is null))
+                ? seen
+                : seen with { Heartbeat = heartbeat, Renewed = renewed, ProbedAt = now }
+            : new Observed(heartbeat, renewed, now, now);
         _observed[key.Name] = observed;
-        // the heartbeat's own time counts only once it is older than when we saw it (a node that never reported since
-        // its creation long ago still ages from our first sighting)
-        var silentFor = now - (heartbeat > observed.ProbedAt ? heartbeat : observed.ProbedAt);
+        // the heartbeat's or renewal's own time counts only once it is older than when we saw it (a node that never
+        // reported since its creation long ago still ages from our first sighting)
+        var latest = renewed > heartbeat ? renewed.Value : heartbeat;
+        var silentFor = now - (latest > observed.ProbedAt ? latest : observed.ProbedAt);
 
         if (silentFor > _settings.GracePeriod && ready?.Status != "Unknown")
         {
-            Log.Info("node {0} stopped posting status (last heartbeat {1:O})", key.Name, heartbeat);
+            Log.Info("node {0} stopped posting status (last heartbeat {1:O}, lease renewed {2:O})", key.Name, heartbeat, renewed);
             MarkUnknown(node, ready is null, now);
             MarkPodsNotReady(key.Name, now);
             _events.Record(node, EventRecorder.Normal, "NodeNotReady", $"Node {key.Name} status is now: NodeNotReady", Self);

@@ -29,7 +29,8 @@ internal sealed class ReplicaSetController : ReplicaControllerBase
     protected override ReplicaCounts? CurrentCounts(IKubernetesObject<V1ObjectMeta> owner) =>
         ((V1ReplicaSet)owner).Status is { } s
             ? new ReplicaCounts(s.Replicas, s.FullyLabeledReplicas ?? 0, s.ReadyReplicas ?? 0, s.AvailableReplicas ?? 0,
-                s.ObservedGeneration)
+                s.ObservedGeneration,
+                s.Conditions?.FirstOrDefault(c => c.Type == ReplicaFailure.ConditionType) is { } f ? new ReplicaFailure(f.Reason ?? "", f.Message ?? "") : null)
             : null;
 
     protected override IKubernetesObject<V1ObjectMeta> WithCounts(IKubernetesObject<V1ObjectMeta> owner, ReplicaCounts counts)
@@ -42,8 +43,21 @@ internal sealed class ReplicaSetController : ReplicaControllerBase
             ReadyReplicas = counts.ReadyReplicas,
             AvailableReplicas = counts.AvailableReplicas,
             ObservedGeneration = counts.ObservedGeneration,
-            Conditions = rs.Status?.Conditions,
+            Conditions = WithFailure(rs.Status?.Conditions, counts.Failure),
         };
         return rs;
+    }
+
+    private static IList<V1ReplicaSetCondition>? WithFailure(IList<V1ReplicaSetCondition>? conditions, ReplicaFailure? failure)
+    {
+        var kept = (conditions ?? []).Where(c => c.Type != ReplicaFailure.ConditionType).ToList();
+        if (failure is not null)
+            kept.Add(conditions?.FirstOrDefault(c => c.Type == ReplicaFailure.ConditionType && c.Reason == failure.Reason && c.Message == failure.Message)
+                     ?? new V1ReplicaSetCondition
+                     {
+                         Type = ReplicaFailure.ConditionType, Status = "True", Reason = failure.Reason, Message = failure.Message,
+                         LastTransitionTime = DateTime.UtcNow,
+                     });
+        return kept.Count == 0 ? null : kept;
     }
 }

@@ -10,12 +10,13 @@ using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Nodes;
 
-/// <summary>Tuning of the gateway: how often an unchanged heartbeat is written to the Node object; the kubelet CA that
-/// signs each registering node's serving certificate (none: nodes get no certificate and their kubelet endpoints
-/// serve nobody).</summary>
-internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
+/// <summary>Tuning of the gateway: how often an unchanged node status is written to the Node object (the kubelet's
+/// nodeStatusReportFrequency, 5 minutes; a changed one is written at once, and every heartbeat renews the node's Lease);
+/// the kubelet CA that signs each registering node's serving certificate (none: nodes get no certificate and their
+/// kubelet endpoints serve nobody).</summary>
+internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 {
-    public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromSeconds(10));
+    public static NodeGatewaySettings Default { get; } = new(TimeSpan.FromMinutes(5));
 
     public KubeletCertificateAuthority? KubeletCa { get; init; }
 
@@ -35,8 +36,10 @@ internal sealed record NodeGatewaySettings(TimeSpan HeartbeatWriteInterval)
 /// pod bound to it changes, preceded by the ConfigMaps and Secrets those pods reference and no others
 /// (<see cref="PodConfigChanged"/>, also whenever one of them changes), all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
 /// all NetworkPolicies with the pods and namespaces their selectors read (<see cref="NetworkPoliciesChanged"/>), and all
-/// of it after every registration. Writes what nodes report: Node status on heartbeats (unchanged ones at
-/// most every <see cref="NodeGatewaySettings.HeartbeatWriteInterval"/>), pod status, events. Never decides
+/// of it after every registration. Writes what nodes report, as the kubelet does: on every heartbeat the node's Lease
+/// in kube-node-lease (the cheap liveness signal; renewals of many nodes coalesced into one store write by
+/// <see cref="LeaseRenewals"/>), the Node status only when it changed or every
+/// <see cref="NodeGatewaySettings.StatusReportFrequency"/>; pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's. A node speaks only for itself: every report must
 /// come from the agent registered under its name, about pods bound to it; a name another live agent holds is refused.
 /// </summary>
@@ -63,12 +66,13 @@ internal sealed class NodeGateway : ControllerActor
     private long _generation;
     private static readonly TimeSpan GracefulDeletionSlack = TimeSpan.FromSeconds(30);
     private readonly PendingNodeMessages _pending;
+    private readonly LeaseRenewals _leases = new();
     private long _dropped;
 
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses], resync)
+        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses, NodeLeases.Resource], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -81,6 +85,7 @@ internal sealed class NodeGateway : ControllerActor
         Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
         Receive<ServiceAccountTokenRequested>(IssueToken);
+        Receive<ObjectsWritten>(LeasesWritten);
         Receive<Terminated>(t =>
         {
             foreach (var name in _agents.Where(a => a.Value.Equals(t.ActorRef)).Select(a => a.Key).ToList())
@@ -159,6 +164,7 @@ internal sealed class NodeGateway : ControllerActor
         {
             SendAndForget(new UpdateObject(Nodes, node));
             WriteNodeStatus(name, stored, status);
+            RenewLease(name);
         }
         SendDesiredPods(name);
         SendServices(Sender);
@@ -262,9 +268,45 @@ internal sealed class NodeGateway : ControllerActor
             Send(new CreateObject(Nodes, node), new NodeCreated(name, status));
             return;
         }
-        // a quarter of slack: heartbeats that arrive every interval, a little early, are each written, not every other one
-        var due = !_lastStatusWrite.TryGetValue(name, out var last) || DateTime.UtcNow - last >= _settings.HeartbeatWriteInterval * 0.75;
+        // The kubelet's tryUpdateNodeStatus: an unchanged status is written only once nodeStatusReportFrequency has passed.
+        var due = !_lastStatusWrite.TryGetValue(name, out var last) || DateTime.UtcNow - last >= _settings.StatusReportFrequency;
         if (due || NodeStatusMerge.DiffersBeyondHeartbeat(status, stored.Status)) WriteNodeStatus(name, stored, status);
+        RenewLease(name);
+    }
+
+    private void RenewLease(string name)
+    {
+        _leases.Due(name);
+        FlushLeases();
+    }
+
+    /// <summary>Sends the waiting renewals as one batch, unless one is being stored (its answer sends the next).</summary>
+    private void FlushLeases()
+    {
+        var now = DateTime.UtcNow;
+        var batch = _leases.TakeBatch(now);
+        if (batch.Count == 0) return;
+        var writes = batch
+            .Select(name => Cache.Get<V1Node>(Nodes, null, name) is { } node
+                ? NodeLeases.Renewal(node, Cache.Get<V1Lease>(NodeLeases.Resource, NodeLeases.Namespace, name), now)
+                : null) // a node not yet in the cache renews on its next heartbeat
+            .OfType<object>().ToList();
+        if (writes.Count == 0)
+        {
+            _leases.Answered();
+            return;
+        }
+        Store.Tell(new WriteObjects(writes), Self);
+    }
+
+    private void LeasesWritten(ObjectsWritten written)
+    {
+        _leases.Answered();
+        // 409/404: the cache was behind (a lease just created, or deleted with its node); the next heartbeat settles it
+        var failed = written.Replies.OfType<StoreFailed>().Where(f => f.Error.Code is not (404 or 409)).ToList();
+        if (failed.Count > 0)
+            Log.Warning("renewing {0} of {1} node leases failed: {2}", failed.Count, written.Replies.Count, failed[0].Error.Message);
+        FlushLeases();
     }
 
     private void WriteNodeStatus(string name, V1Node stored, V1NodeStatus status)

@@ -168,6 +168,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource, manager, cmd.User), cmd.DryRun);
         });
         Receive<DeleteObject>(cmd => Request(() => _planner.PlanDelete(cmd), cmd.DryRun));
+        Receive<WriteObjects>(cmd => RequestBatch(cmd, ControlPlaneManagers.Of(Sender)));
         Reads();
         Receive<Expiry>(_ =>
         {
@@ -185,6 +186,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         Receive<CreateObject>(_ => Refuse());
         Receive<UpdateObject>(_ => Refuse());
         Receive<DeleteObject>(_ => Refuse());
+        Receive<WriteObjects>(w => Sender.Tell(new ObjectsWritten(w.Requests.Select(_ =>
+            (object)new StoreFailed(StoreErrors.Unavailable($"the object store cannot read its journal: {_health.NotReadyReason}"))).ToList())));
         Receive<GetObject>(_ => Refuse());
         Receive<ListObjects>(_ => Refuse());
         Receive<WatchObjects>(_ => Refuse());
@@ -254,6 +257,48 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     {
         var sender = Sender;
         Write(new PendingWrite(plan, dryRun, (obj, notes) => sender.Tell(new ObjectStored(obj!, notes)), error => sender.Tell(new StoreFailed(error))));
+    }
+
+    /// <summary>A batch is one pending write: its requests are planned together when its turn comes, and those refused
+    /// are answered with their own errors.</summary>
+    private void RequestBatch(WriteObjects batch, FieldManager manager)
+    {
+        var sender = Sender;
+        var replies = new object?[batch.Requests.Count];
+        IReadOnlyList<object> Answers(IKubernetesObject<V1ObjectMeta>? _) =>
+            replies.Select(r => r ?? new StoreFailed(StoreErrors.WriteFailed("the batch was not stored"))).ToList();
+        WritePlan PlanAll()
+        {
+            var plans = new List<(int Index, WritePlan Plan)>();
+            var keys = new HashSet<(string, string?, string)>();
+            for (var i = 0; i < batch.Requests.Count; i++)
+            {
+                var (resource, obj, plan) = batch.Requests[i] switch
+                {
+                    CreateObject c when !c.DryRun => (c.Resource, c.Object, (Func<WritePlan>)(() => _planner.PlanCreate(c.Resource, c.Object, c.Manager ?? manager))),
+                    UpdateObject u when !u.DryRun => (u.Resource, u.Object, () => _planner.PlanUpdate(u.Resource, u.Object, u.Subresource, u.Manager ?? manager)),
+                    var other => ("", null!, () => WritePlan.Fail(StoreErrors.BadRequest($"a batch takes creates and updates, not {other.GetType().Name}"))),
+                };
+                var planned = Plan(plan);
+                // Each is planned against the state before the batch: two that write one object (the same lease, or
+                // the same quota's usage) would overwrite each other, so the later one is refused.
+                var written = planned.Writes.Select(w => (w.Resource, w.Object.Metadata.NamespaceProperty, w.Object.Metadata.Name ?? "")).ToList();
+                if (planned.Error is null && written.Any(keys.Contains))
+                    planned = WritePlan.Fail(new StoreError(409, "Conflict", $"{resource} \"{obj?.Metadata.Name}\": an earlier write of the same batch changes the same object"));
+                if (planned.Error is not null) replies[i] = new StoreFailed(planned.Error);
+                else
+                {
+                    keys.UnionWith(written);
+                    plans.Add((i, planned));
+                }
+            }
+            // The planned objects get their resourceVersions when staged; the answers hold the same instances.
+            foreach (var (index, planned) in plans) replies[index] = new ObjectStored(planned.Result!, planned.Notes);
+            return new WritePlan(plans.SelectMany(p => p.Plan.Writes).ToList(), null);
+        }
+        Write(new PendingWrite(PlanAll, false, (obj, _) => sender.Tell(new ObjectsWritten(Answers(obj))),
+            error => sender.Tell(new ObjectsWritten(batch.Requests.Select((_, i) =>
+                replies[i] is StoreFailed own ? own : (object)new StoreFailed(error)).ToList()))));
     }
 
     private void Write(PendingWrite write)

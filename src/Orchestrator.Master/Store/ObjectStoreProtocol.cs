@@ -49,6 +49,16 @@ internal sealed record FieldManager(string Name, string Operation = ManagedField
 internal sealed record DeleteObject(ResourceKey Key, string? PreconditionUid = null, string? PreconditionResourceVersion = null,
     string PropagationPolicy = "Background", bool DryRun = false, long? GracePeriodSeconds = 0);
 
+/// <summary>Several creates and updates (<see cref="CreateObject"/>, <see cref="UpdateObject"/>; no dry runs) stored as one
+/// write: one journal round trip, consecutive resourceVersions. Each is planned on its own, in order, against the state;
+/// one that is refused (or names an object an earlier one of the batch already writes: 409) is answered with its error
+/// and the others are stored. For writers that renew many small objects at once (the node leases of every node's
+/// heartbeat). Replies <see cref="ObjectsWritten"/>; a batch refused as a whole (429, 503) has every answer failed.</summary>
+internal sealed record WriteObjects(IReadOnlyList<object> Requests);
+
+/// <summary>The answers to a <see cref="WriteObjects"/>, in its order: each <see cref="ObjectStored"/> or <see cref="StoreFailed"/>.</summary>
+internal sealed record ObjectsWritten(IReadOnlyList<object> Replies);
+
 /// <summary>Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/> (404).</summary>
 internal sealed record GetObject(ResourceKey Key);
 

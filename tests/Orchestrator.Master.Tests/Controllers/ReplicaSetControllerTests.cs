@@ -1,3 +1,4 @@
+using Akka.Actor;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
@@ -103,5 +104,44 @@ public sealed class ReplicaSetControllerTests(ITestOutputHelper output) : Contro
         AwaitAssert(() => Assert.All(All<V1Pod>(), p => Assert.Empty(p.Metadata.OwnerReferences ?? [])));
         Thread.Sleep(TimeSpan.FromSeconds(1));
         Assert.Equal(2, All<V1Pod>().Count(p => (p.Metadata.OwnerReferences ?? []).Count == 0));
+    }
+
+    [Fact]
+    public void Pods_are_created_in_slow_start_batches_that_stop_at_the_first_refusal()
+    {
+        var rs = Seed(ReplicaSet("web-abc", 7));
+        var gate = Sys.ActorOf(PodCreateGate.Props(Store));
+        Sys.ActorOf(ReplicaSetController.Props(gate, Resync));
+        int Held() => gate.Ask<int>(new PodCreateGate.CountHeld(), TimeSpan.FromSeconds(10)).Result;
+        V1ReplicaSetCondition? Failure() =>
+            Find<V1ReplicaSet>("web-abc")?.Status?.Conditions?.FirstOrDefault(c => c.Type == "ReplicaFailure");
+
+        // Batches of 1, then 2: the next batch waits for every answer of the last.
+        AwaitAssert(() => Assert.Equal(1, Held()));
+        gate.Tell(new PodCreateGate.Answer(Accept: 1));
+        AwaitAssert(() => Assert.Equal(2, Held()));
+
+        // One refusal ends the run: the 4 pods not yet sent are not sent, the status says why, and the next sync starts
+        // again from one.
+        gate.Tell(new PodCreateGate.Answer(Accept: 1, Refuse: 1));
+        AwaitAssert(() => Assert.Equal(1, Held()));
+        Assert.Equal(2, PodsOf(rs).Count);
+        AwaitAssert(() => Assert.Equal(("True", "FailedCreate", "Too many requests, please try again later."),
+            (Failure()?.Status, Failure()?.Reason, Failure()?.Message)));
+        gate.Tell(new PodCreateGate.Answer(Accept: 1));
+        AwaitAssert(() => Assert.Equal(2, Held()));
+        gate.Tell(new PodCreateGate.Answer(Accept: 2));
+        AwaitAssert(() => Assert.Equal(2, Held())); // 4 would be more than the 2 still missing
+        gate.Tell(new PodCreateGate.Answer(Accept: 2));
+
+        // Seven pods, not one more: the expectations held while the batches were out; a sync without failure clears
+        // the condition.
+        AwaitAssert(() => Assert.Equal(7, PodsOf(rs).Count));
+        AwaitAssert(() => Assert.Null(Failure()));
+        Assert.Equal(0, Held());
+        Assert.Equal(7, PodsOf(rs).Count);
+        var refused = Assert.Single(All<Corev1Event>(), e => e.Reason == "FailedCreate");
+        Assert.Equal(("Warning", "Error creating: Too many requests, please try again later."), (refused.Type, refused.Message));
+        AwaitAssert(() => Assert.Equal(7, All<Corev1Event>().Count(e => e.Reason == "SuccessfulCreate")));
     }
 }

@@ -138,28 +138,4 @@ public sealed class EndpointSliceAndLeaseControllersTests(ITestOutputHelper outp
         endpoints.Subsets[0].Addresses[0].Ip = "10.4.5.8";
         return endpoints;
     }
-
-    [Fact]
-    public void A_node_has_a_lease_renewed_from_its_heartbeat()
-    {
-        var heartbeat = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc);
-        Seed(new V1Node
-        {
-            ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "n1" },
-            Status = new V1NodeStatus { Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", LastHeartbeatTime = heartbeat }] },
-        });
-        Sys.ActorOf(NodeLeaseController.Props(Store, Resync));
-
-        AwaitAssert(() =>
-        {
-            var lease = Assert.Single(All<V1Lease>());
-            Assert.Equal(("n1", NodeLeaseController.LeaseNamespace, "n1"), (lease.Metadata.Name, lease.Metadata.NamespaceProperty, lease.Spec.HolderIdentity));
-            Assert.Equal(heartbeat, lease.Spec.RenewTime?.ToUniversalTime());
-        });
-
-        var node = Find<V1Node>("n1")!;
-        node.Status.Conditions[0].LastHeartbeatTime = heartbeat.AddSeconds(10);
-        Write(new UpdateObject("nodes", node, "status"));
-        AwaitAssert(() => Assert.Equal(heartbeat.AddSeconds(10), Assert.Single(All<V1Lease>()).Spec.RenewTime?.ToUniversalTime()));
-    }
 }

@@ -23,6 +23,13 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         },
     };
 
+    private T AwaitAssertReturn<T>(Func<T> find)
+    {
+        T value = default!;
+        AwaitAssert(() => value = find());
+        return value;
+    }
+
     private (IActorRef Gateway, TestProbe Agent) Registered(string node)
     {
         var gateway = Sys.ActorOf(NodeGateway.Props(Store));
@@ -51,6 +58,36 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
             Assert.Equal("True", ready.Status);
             Assert.NotNull(ready.LastHeartbeatTime);
         });
+    }
+
+    [Fact]
+    public void Every_heartbeat_renews_the_node_lease_and_an_unchanged_status_is_not_written_again()
+    {
+        var gateway = Sys.ActorOf(NodeGateway.Props(Store, new NodeGatewaySettings(TimeSpan.FromHours(1))));
+        var agent = CreateTestProbe("agent");
+        gateway.Tell(new RegisterNode(Reported("node1")), agent.Ref);
+        agent.ExpectMsg<NodeRegistered>();
+        var node = AwaitAssertReturn(() => Assert.IsType<V1Node>(Find<V1Node>("node1")));
+
+        gateway.Tell(new NodeHeartbeat("node1", Reported("node1").Status), agent.Ref);
+        var lease = AwaitAssertReturn(() => Assert.Single(All<V1Lease>()));
+        Assert.Equal(("node1", "kube-node-lease", "node1", 40), (lease.Metadata.Name, lease.Metadata.NamespaceProperty,
+            lease.Spec.HolderIdentity, lease.Spec.LeaseDurationSeconds));
+        var owner = Assert.Single(lease.Metadata.OwnerReferences);
+        Assert.Equal(("v1", "Node", "node1", node.Metadata.Uid), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid));
+
+        // the next heartbeat renews the lease only: the node's status is the same
+        var statusVersion = Find<V1Node>("node1")!.Metadata.ResourceVersion;
+        Thread.Sleep(20); // a later renewTime (microseconds)
+        gateway.Tell(new NodeHeartbeat("node1", Reported("node1").Status), agent.Ref);
+        AwaitAssert(() => Assert.True(Assert.Single(All<V1Lease>()).Spec.RenewTime > lease.Spec.RenewTime));
+        Assert.Equal(statusVersion, Find<V1Node>("node1")!.Metadata.ResourceVersion);
+
+        // a changed status is written at once
+        var pressured = Reported("node1").Status;
+        pressured.Conditions.Add(new V1NodeCondition { Type = "MemoryPressure", Status = "True", Reason = "KubeletHasInsufficientMemory" });
+        gateway.Tell(new NodeHeartbeat("node1", pressured), agent.Ref);
+        AwaitAssert(() => Assert.Equal("True", Find<V1Node>("node1")!.Status.Conditions.Single(c => c.Type == "MemoryPressure").Status));
     }
 
     [Fact]

@@ -46,6 +46,36 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         Assert.Equal("True", Find<V1Node>("chatty")!.Status.Conditions.Single(c => c.Type == "Ready").Status);
     }
 
+    [Fact]
+    public void A_node_whose_lease_is_renewed_stays_ready_while_its_status_is_old_until_the_lease_runs_out()
+    {
+        var leased = Node("leased");
+        leased.Status.Conditions[0].LastHeartbeatTime = DateTime.UtcNow.AddMinutes(-2); // its status is written every 5 minutes
+        Seed(leased);
+        Seed(Node("silent")); // a fresh status, but no lease
+        Seed(new V1Lease
+        {
+            ApiVersion = "coordination.k8s.io/v1", Kind = "Lease",
+            Metadata = new V1ObjectMeta { Name = "leased", NamespaceProperty = "kube-node-lease" },
+            Spec = new V1LeaseSpec { HolderIdentity = "leased", LeaseDurationSeconds = 40, RenewTime = DateTime.UtcNow.AddSeconds(20) },
+        });
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast, Now));
+        string ReadyOf(string node) => Find<V1Node>(node)!.Status.Conditions.Single(c => c.Type == "Ready").Status;
+
+        // both are first seen at the controller's start
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
+        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m), m => m is Orchestrator.Master.Store.UpdateObject);
+
+        // 41 s on: the lease was renewed 21 s ago, the other node posted nothing for 41 s
+        _ahead = TimeSpan.FromSeconds(41);
+        AwaitAssert(() => Assert.Equal("Unknown", ReadyOf("silent")));
+        Assert.Equal("True", ReadyOf("leased"));
+
+        // 61 s on: the lease too is older than the grace period
+        _ahead = TimeSpan.FromSeconds(61);
+        AwaitAssert(() => Assert.Equal("Unknown", ReadyOf("leased")));
+    }
+
     private static V1Node LongNotReady(string name)
     {
         var node = Node(name, ready: false);
@@ -105,7 +135,7 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
             options.NodeLifecycle);
         Assert.Equal(new NodeGatewaySettings(TimeSpan.FromSeconds(2)),
             ControlPlaneOptions.From(new ConfigurationBuilder().AddInMemoryCollection(
-                new Dictionary<string, string?> { ["node-status-write-interval"] = "2" }).Build()).NodeGateway);
+                new Dictionary<string, string?> { ["node-status-report-frequency"] = "2" }).Build()).NodeGateway);
     }
 
     [Fact]

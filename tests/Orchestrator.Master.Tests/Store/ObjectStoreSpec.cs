@@ -36,6 +36,40 @@ public class ObjectStoreSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotE
     }
 
     [Fact]
+    public void A_batch_is_stored_as_one_write_with_consecutive_versions_and_answers_each_request()
+    {
+        Stored(new CreateObject("deployments", Objects.Deployment("existing")));
+        Store.Tell(new ListObjects("deployments"));
+        var before = ExpectMsg<ObjectsListed>().ResourceVersion;
+        var renamed = Objects.Deployment("existing");
+        renamed.Metadata.Labels = new Dictionary<string, string> { ["touched"] = "yes" };
+
+        Store.Tell(new WriteObjects([
+            new CreateObject("deployments", Objects.Deployment("a")),
+            new CreateObject("deployments", Objects.Deployment("existing")), // refused on its own
+            new UpdateObject("deployments", renamed),
+            new CreateObject("deployments", Objects.Deployment("a")), // twice in one batch
+            new CreateObject("deployments", Objects.Deployment("b")),
+        ]));
+        var replies = ExpectMsg<ObjectsWritten>().Replies;
+
+        Assert.Equal(5, replies.Count);
+        Assert.Equal(
+            [(before + 1).ToString(), "409 AlreadyExists", (before + 2).ToString(), "409 Conflict", (before + 3).ToString()],
+            replies.Select(r => r switch
+            {
+                ObjectStored stored => stored.Object.Metadata.ResourceVersion,
+                StoreFailed failed => $"{failed.Error.Code} {failed.Error.Reason}",
+                _ => "?",
+            }));
+        Assert.Equal("yes", ((V1Deployment)Stored(new GetObject(new ResourceKey("deployments", "default", "existing")))).Metadata.Labels["touched"]);
+        Store.Tell(new ListObjects("deployments"));
+        var listed = ExpectMsg<ObjectsListed>();
+        Assert.Equal(before + 3, listed.ResourceVersion);
+        Assert.Equal(["a", "b", "existing"], listed.Items.Select(d => d.Metadata.Name).Order());
+    }
+
+    [Fact]
     public void Seeds_default_namespaces_and_the_kubernetes_service()
     {
         Store.Tell(new ListObjects("namespaces"));

@@ -14,9 +14,15 @@ internal sealed record ReplicaOwner(
     int Replicas,
     int MinReadySeconds);
 
-/// <summary>The status numbers both kinds report.</summary>
+/// <summary>The status both kinds report: the numbers, and the ReplicaFailure condition (null: none).</summary>
 internal sealed record ReplicaCounts(int Replicas, int FullyLabeledReplicas, int ReadyReplicas, int AvailableReplicas,
-    long? ObservedGeneration);
+    long? ObservedGeneration, ReplicaFailure? Failure = null);
+
+/// <summary>Kubernetes' ReplicaFailure condition: why the last sync's creates (FailedCreate) or deletes (FailedDelete) failed.</summary>
+internal sealed record ReplicaFailure(string Reason, string Message)
+{
+    public const string ConditionType = "ReplicaFailure";
+}
 
 /// <summary>The owner's pods: those it controls and still selects, orphans it should adopt, and pods it controls
 /// but no longer selects (to release).</summary>
@@ -59,8 +65,9 @@ internal static class PodReplicaSync
 
     public static IReadOnlyList<V1Pod> Active(IEnumerable<V1Pod> pods) => pods.Where(PodFacts.IsActive).ToList();
 
-    /// <summary>Kubernetes' calculateStatus over the owner's active pods.</summary>
-    public static ReplicaCounts Count(ReplicaOwner owner, IReadOnlyList<V1Pod> active, DateTime now)
+    /// <summary>Kubernetes' calculateStatus over the owner's active pods; <paramref name="failure"/> is the failure to
+    /// report (an existing ReplicaFailure condition is kept as it is while the syncs go on failing).</summary>
+    public static ReplicaCounts Count(ReplicaOwner owner, IReadOnlyList<V1Pod> active, DateTime now, ReplicaFailure? failure = null)
     {
         var templateLabels = owner.Template?.Metadata?.Labels;
         return new ReplicaCounts(
@@ -68,7 +75,8 @@ internal static class PodReplicaSync
             active.Count(p => PodFacts.HasLabels(p, templateLabels)),
             active.Count(PodFacts.IsReady),
             active.Count(p => PodFacts.IsAvailable(p, owner.MinReadySeconds, now)),
-            owner.Object.Metadata.Generation);
+            owner.Object.Metadata.Generation,
+            failure);
     }
 
     /// <summary>A pod from the owner's template (Kubernetes' GetPodFromTemplate), named like generateName would.</summary>

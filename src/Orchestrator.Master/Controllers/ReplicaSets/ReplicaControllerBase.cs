@@ -12,19 +12,26 @@ namespace Orchestrator.Master.Controllers.ReplicaSets;
 /// also serves RCs): claims the pods its selector matches (adopting orphans, releasing pods it no longer
 /// selects), creates missing pods from the template, deletes surplus ones in Kubernetes' order, and writes
 /// status. Creates and deletes in flight are tracked as expectations so a stale cache never causes duplicates.
+/// As Kubernetes' manageReplicas, one sync creates or deletes at most <see cref="BurstReplicas"/> pods: creations in
+/// slow-start batches (1, 2, 4, …) that stop at the first refusal, deletions all at once; a sync whose writes failed
+/// shows as the ReplicaFailure condition in the next status.
 /// Owns the pods of its owners and the owners' status; never touches the owners' spec.
 /// </summary>
 internal abstract class ReplicaControllerBase : ControllerActor
 {
     private const string PodsResource = "pods";
-    private const int BurstReplicas = 500;
+    /// <summary>Kubernetes' BurstReplicas for ReplicaSets and ReplicationControllers: the most pods one sync creates or deletes.</summary>
+    public const int BurstReplicas = 500;
 
     private readonly string _ownerResource;
     private readonly string _ownerKind;
     private readonly ControllerExpectations _expectations = new();
+    private readonly SlowStartBatches<V1Pod> _creations = new();
+    /// <summary>Why an owner's last creates or deletes failed, for the ReplicaFailure condition of its next status.</summary>
+    private readonly Dictionary<ResourceKey, ReplicaFailure> _failures = new();
     private readonly EventRecorder _events;
 
-    private sealed record CreateTag(ResourceKey Owner, IKubernetesObject<V1ObjectMeta> OwnerObject, string PodName);
+    private sealed record CreateTag(ResourceKey Owner, IKubernetesObject<V1ObjectMeta> OwnerObject, long Run);
 
     private sealed record DeleteTag(ResourceKey Owner, IKubernetesObject<V1ObjectMeta> OwnerObject, string PodName, string? PodUid);
 
@@ -90,6 +97,8 @@ internal abstract class ReplicaControllerBase : ControllerActor
         if (obj is null)
         {
             _expectations.Forget(key);
+            _creations.Cancel(key);
+            _failures.Remove(key);
             return;
         }
 
@@ -104,11 +113,15 @@ internal abstract class ReplicaControllerBase : ControllerActor
             SendAndForget(new UpdateObject(PodsResource, OwnerReferences.Released(stray, obj.Metadata.Uid)));
 
         var active = PodReplicaSync.Active(claim.Owned.Concat(claim.ToAdopt));
-        if (obj.Metadata.DeletionTimestamp is null && _expectations.Satisfied(key))
+        // Kubernetes syncs one key on one worker at a time: no new writes while a slow-start run is still going.
+        if (obj.Metadata.DeletionTimestamp is null && _expectations.Satisfied(key) && !_creations.InProgress(key))
             ManageReplicas(key, obj, owner, active);
+        // As Kubernetes' syncReplicaSet, the status reports how the last sync's writes went (until the next sync's are in).
+        var failure = _failures.GetValueOrDefault(key);
 
-        var counts = PodReplicaSync.Count(owner, active, DateTime.UtcNow);
-        if (counts != CurrentCounts(obj))
+        var current = CurrentCounts(obj);
+        var counts = PodReplicaSync.Count(owner, active, DateTime.UtcNow, failure is null ? null : current?.Failure ?? failure);
+        if (counts != current)
         {
             var updated = WithCounts(obj, counts);
             updated.Metadata.ResourceVersion = null; // status has one writer: this loop
@@ -123,6 +136,7 @@ internal abstract class ReplicaControllerBase : ControllerActor
     private void ManageReplicas(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj, ReplicaOwner owner, IReadOnlyList<V1Pod> active)
     {
         var diff = active.Count - owner.Replicas;
+        if (diff == 0) _failures.Remove(key);
         if (diff < 0)
         {
             if (owner.Template is null || !owner.Selector.Matches(owner.Template.Metadata?.Labels))
@@ -133,14 +147,12 @@ internal abstract class ReplicaControllerBase : ControllerActor
             }
             var count = Math.Min(-diff, BurstReplicas);
             _expectations.ExpectCreations(key, count);
-            for (var i = 0; i < count; i++)
-            {
-                var pod = PodReplicaSync.NewPod(owner);
-                Send(new CreateObject(PodsResource, pod), new CreateTag(key, obj, pod.Metadata.Name));
-            }
+            var pods = Enumerable.Range(0, count).Select(_ => PodReplicaSync.NewPod(owner)).ToList();
+            SendCreations(key, obj, _creations.Start(key, pods));
         }
         else if (diff > 0)
         {
+            _failures.Remove(key);
             var victims = PodDeletionRanking.PickForDeletion(active, Math.Min(diff, BurstReplicas));
             _expectations.ExpectDeletions(key, victims.Select(p => p.Metadata.Uid).Where(u => u is not null)!);
             foreach (var pod in victims)
@@ -150,6 +162,19 @@ internal abstract class ReplicaControllerBase : ControllerActor
         }
     }
 
+    private void SendCreations(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj, SlowStartStep<V1Pod> step)
+    {
+        if (step.Failed)
+        {
+            // Kubernetes' "Slow-start failure": the pods never sent are not expected; the next sync starts again from one.
+            if (step.Skipped > 0) Log.Debug("{0}: slow-start failure, skipping {1} pod creations", key, step.Skipped);
+            _expectations.LowerCreations(key, step.Skipped);
+            RequeueAfter(key, TimeSpan.FromSeconds(1));
+        }
+        else if (step.Succeeded && _failures.Remove(key)) Enqueue(key); // the status no longer reports a failure
+        foreach (var pod in step.Send) Send(new CreateObject(PodsResource, pod), new CreateTag(key, obj, step.Run));
+    }
+
     protected override void OnStoreReplied(StoreReplied reply)
     {
         switch (reply.Tag)
@@ -157,12 +182,19 @@ internal abstract class ReplicaControllerBase : ControllerActor
             case CreateTag c when reply.Succeeded:
                 _events.Record(c.OwnerObject, EventRecorder.Normal, "SuccessfulCreate",
                     $"Created pod: {reply.Stored!.Object.Metadata.Name}", Self);
+                SendCreations(c.Owner, c.OwnerObject, _creations.Answered(c.Owner, c.Run, succeeded: true));
+                break;
+            case CreateTag c when StoreErrors.IsNamespaceTerminating(reply.Failed!.Error):
+                // As Kubernetes: every later create would be refused the same way, and the namespace takes the owner.
+                _expectations.CreationObserved(c.Owner);
+                SendCreations(c.Owner, c.OwnerObject, _creations.Answered(c.Owner, c.Run, succeeded: true));
                 break;
             case CreateTag c:
                 _expectations.CreationObserved(c.Owner);
                 _events.Record(c.OwnerObject, EventRecorder.Warning, "FailedCreate",
                     $"Error creating: {reply.Failed!.Error.Message}", Self);
-                RequeueAfter(c.Owner, TimeSpan.FromSeconds(1));
+                _failures[c.Owner] = new ReplicaFailure("FailedCreate", reply.Failed.Error.Message);
+                SendCreations(c.Owner, c.OwnerObject, _creations.Answered(c.Owner, c.Run, succeeded: false));
                 break;
             case DeleteTag d when reply.Succeeded:
                 _events.Record(d.OwnerObject, EventRecorder.Normal, "SuccessfulDelete", $"Deleted pod: {d.PodName}", Self);
@@ -170,8 +202,11 @@ internal abstract class ReplicaControllerBase : ControllerActor
             case DeleteTag d:
                 _expectations.DeletionObserved(d.Owner, d.PodUid);
                 if (reply.Failed!.Error.Code != 404)
+                {
                     _events.Record(d.OwnerObject, EventRecorder.Warning, "FailedDelete",
                         $"Error deleting: {reply.Failed.Error.Message}", Self);
+                    _failures[d.Owner] = new ReplicaFailure("FailedDelete", reply.Failed.Error.Message);
+                }
                 RequeueAfter(d.Owner, TimeSpan.FromSeconds(1));
                 break;
             case AdoptTag a when reply.Stored?.Object is { } owner && owner.Metadata.Uid == a.OwnerUid && owner.Metadata.DeletionTimestamp is null:

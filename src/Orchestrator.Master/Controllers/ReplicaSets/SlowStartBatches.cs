@@ -8,6 +8,9 @@ namespace Orchestrator.Master.Controllers.ReplicaSets;
 internal sealed record SlowStartStep<T>(long Run, IReadOnlyList<T> Send, bool Failed = false, int Skipped = 0)
 {
     public static readonly SlowStartStep<T> Nothing = new(0, []);
+
+    /// <summary>The run's last answer is in and every write of it succeeded.</summary>
+    public bool Succeeded => Run != 0 && Send.Count == 0 && !Failed;
 }
 
 /// <summary>
@@ -62,7 +65,8 @@ internal sealed class SlowStartBatches<T>
         return NextBatch(run);
     }
 
-    public void Cancel(ResourceKey owner) => _runs.Remove(owner);
+    /// <summary>Drops the owner's run (its late answers are ignored); returns how many items it had not sent yet.</summary>
+    public int Cancel(ResourceKey owner) => _runs.Remove(owner, out var run) ? run.Pending.Count : 0;
 
     private static SlowStartStep<T> NextBatch(Run run)
     {

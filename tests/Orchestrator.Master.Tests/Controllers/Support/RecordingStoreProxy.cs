@@ -11,7 +11,7 @@ public sealed class RecordingStoreProxy : ReceiveActor
     {
         ReceiveAny(message =>
         {
-            if (message is CreateObject or UpdateObject or DeleteObject) writes.Tell(message);
+            if (message is CreateObject or UpdateObject or DeleteObject or WriteObjects) writes.Tell(message);
             target.Forward(message);
         });
     }

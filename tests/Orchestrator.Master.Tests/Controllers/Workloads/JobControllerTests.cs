@@ -1,3 +1,4 @@
+using Akka.Actor;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Store;
@@ -223,5 +224,39 @@ public sealed class JobControllerTests(ITestOutputHelper output) : WorkloadTestK
         Sys.ActorOf(JobController.Props(Store, Resync, BackOff));
         Finish(AwaitAssertReturn(() => Assert.Single(Running(job))), "Succeeded");
         Writes.FishForMessage<DeleteObject>(d => d.Key.Resource == "jobs" && d.Key.Name == "short" && d.PropagationPolicy == "Foreground");
+    }
+
+    [Fact]
+    public void Pods_are_created_in_slow_start_batches_that_stop_at_the_first_refusal()
+    {
+        var job = Seed(Job("idx", completions: 7, parallelism: 7, s => s.CompletionMode = "Indexed"));
+        var gate = Sys.ActorOf(PodCreateGate.Props(Store));
+        Sys.ActorOf(JobController.Props(gate, Resync, BackOff));
+        int Held() => gate.Ask<int>(new PodCreateGate.CountHeld(), TimeSpan.FromSeconds(10)).Result;
+        string[] Indexes() => PodsOf(job).Select(p => p.Metadata.Labels["batch.kubernetes.io/job-completion-index"]).Order().ToArray();
+
+        // Batches of 1, then 2: the next batch waits for every answer of the last.
+        AwaitAssert(() => Assert.Equal(1, Held()));
+        gate.Tell(new PodCreateGate.Answer(Accept: 1));
+        AwaitAssert(() => Assert.Equal(2, Held()));
+
+        // One refusal ends the run: the 4 pods not yet sent are not sent, and the next sync starts again from one with
+        // the indexes still without a pod.
+        gate.Tell(new PodCreateGate.Answer(Accept: 1, Refuse: 1));
+        AwaitAssert(() => Assert.Equal(1, Held()));
+        Assert.Equal(2, Indexes().Length); // index 0 and one of 1 and 2 (whichever reached the gate first was let through)
+        Assert.Equal("0", Indexes()[0]);
+        gate.Tell(new PodCreateGate.Answer(Accept: 1));
+        AwaitAssert(() => Assert.Equal(2, Held()));
+        gate.Tell(new PodCreateGate.Answer(Accept: 2));
+        AwaitAssert(() => Assert.Equal(2, Held())); // 4 would be more than the 2 still missing
+        gate.Tell(new PodCreateGate.Answer(Accept: 2));
+
+        // One pod for every index, none twice: the expectations held while the batches were out.
+        AwaitAssert(() => Assert.Equal(["0", "1", "2", "3", "4", "5", "6"], Indexes()));
+        Assert.Equal(0, Held());
+        var refused = AwaitAssertReturn(() => Assert.Single(All<Corev1Event>(), e => e.Reason == "FailedCreate"));
+        Assert.Equal(("Warning", "Error creating: Too many requests, please try again later."), (refused.Type, refused.Message));
+        AwaitAssert(() => Assert.Equal(7, All<Corev1Event>().Count(e => e.Reason == "SuccessfulCreate")));
     }
 }

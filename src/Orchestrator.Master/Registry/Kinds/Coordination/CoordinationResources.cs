@@ -3,8 +3,9 @@ using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Registry.Kinds.Coordination;
 
-/// <summary>The coordination.k8s.io group: Leases, stored (leader election of clients uses them; the node lease
-/// controller keeps one per node in kube-node-lease, which kubectl <c>describe node</c> reads).</summary>
+/// <summary>The coordination.k8s.io group: Leases, stored (leader election of clients uses them; the NodeGateway
+/// renews one per node in kube-node-lease on every heartbeat, which kubectl <c>describe node</c> and the node lifecycle
+/// controller read).</summary>
 internal static class CoordinationResources
 {
     public static readonly ResourceDescription Leases = new()
