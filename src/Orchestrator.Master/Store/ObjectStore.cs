@@ -261,7 +261,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     /// <summary>A batch is one pending write: its requests are planned together when its turn comes, and those refused
     /// are answered with their own errors.</summary>
-    private void RequestBatch(WriteObjects batch, FieldManager manager)
+    private void RequestBatch(WriteObjects batch, FieldManager? manager)
     {
         var sender = Sender;
         var replies = new object?[batch.Requests.Count];
@@ -275,8 +275,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             {
                 var (resource, obj, plan) = batch.Requests[i] switch
                 {
-                    CreateObject c when !c.DryRun => (c.Resource, c.Object, (Func<WritePlan>)(() => _planner.PlanCreate(c.Resource, c.Object, c.Manager ?? manager))),
-                    UpdateObject u when !u.DryRun => (u.Resource, u.Object, () => _planner.PlanUpdate(u.Resource, u.Object, u.Subresource, u.Manager ?? manager)),
+                    CreateObject c when !c.DryRun => (c.Resource, c.Object, (Func<WritePlan>)(() => _planner.PlanCreate(c.Resource, c.Object, c.Manager ?? manager, c.User))),
+                    UpdateObject u when !u.DryRun => (u.Resource, u.Object, () => _planner.PlanUpdate(u.Resource, u.Object, u.Subresource, u.Manager ?? manager, u.User)),
                     var other => ("", null!, () => WritePlan.Fail(StoreErrors.BadRequest($"a batch takes creates and updates, not {other.GetType().Name}"))),
                 };
                 var planned = Plan(plan);
