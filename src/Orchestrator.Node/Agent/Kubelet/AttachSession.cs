@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Runtime;
 
+using Orchestrator.Node.Agent.Kubelet.Spdy;
+
 namespace Orchestrator.Node.Agent.Kubelet;
 
 /// <summary>
@@ -15,7 +17,7 @@ internal static class AttachSession
 {
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container, ILogger log)
     {
-        if (PortForwardSession.IsSpdyUpgrade(context.Request))
+        if (SpdyHandshake.IsSpdyUpgrade(context.Request))
         {
             await SpdyContainerStreams.ServeAttachAsync(context, runtime, ns, pod, container, log);
             return;

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Runtime;
 
+using Orchestrator.Node.Agent.Kubelet.Spdy;
+
 namespace Orchestrator.Node.Agent.Kubelet;
 
 /// <summary>
@@ -21,7 +23,7 @@ internal static class ExecSession
 
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container, ILogger log)
     {
-        if (PortForwardSession.IsSpdyUpgrade(context.Request))
+        if (SpdyHandshake.IsSpdyUpgrade(context.Request))
         {
             await SpdyContainerStreams.ServeExecAsync(context, runtime, ns, pod, container, log);
             return;

@@ -24,7 +24,7 @@ internal static class PortForwardSession
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, ILogger log)
     {
         var ct = context.RequestAborted;
-        if (IsSpdyUpgrade(context.Request))
+        if (SpdyHandshake.IsSpdyUpgrade(context.Request))
         {
             await ServeSpdyAsync(context, runtime, ns, pod, log);
             return;
@@ -71,30 +71,24 @@ internal static class PortForwardSession
         catch (WebSocketException) { }
     }
 
-    /// <summary>kubectl's plain SPDY request (its fallback, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false; older kubectl by
-    /// default): HTTP/1.1 <c>Upgrade: SPDY/3.1</c> with <c>X-Stream-Protocol-Version: portforward.k8s.io</c>.</summary>
-    internal static bool IsSpdyUpgrade(HttpRequest request) =>
-        request.Headers.Upgrade.Any(u => u?.Contains("SPDY/3.1", StringComparison.OrdinalIgnoreCase) == true);
+    public const string PortForwardProtocol = "portforward.k8s.io";
 
-    public const string StreamProtocolHeader = "X-Stream-Protocol-Version", PortForwardProtocol = "portforward.k8s.io";
-
-    /// <summary>The same SPDY connection as in the tunnel, straight on the upgraded HTTP/1.1 connection.</summary>
+    /// <summary>The same SPDY connection as in the tunnel, straight on the upgraded HTTP/1.1 connection: kubectl's plain
+    /// SPDY request (its fallback, or KUBECTL_PORT_FORWARD_WEBSOCKETS=false; older kubectl by default), HTTP/1.1
+    /// <c>Upgrade: SPDY/3.1</c> with <c>X-Stream-Protocol-Version: portforward.k8s.io</c>.</summary>
     private static async Task ServeSpdyAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, ILogger log)
     {
         var ct = context.RequestAborted;
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
-        var offered = context.Request.Headers[StreamProtocolHeader].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries));
+        var offered = SpdyHandshake.OfferedProtocols(context.Request);
         if (upgrade is not { IsUpgradableRequest: true } || !offered.Contains(PortForwardProtocol))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync($"port forwarding over SPDY needs an HTTP/1.1 upgrade offering {StreamProtocolHeader}: {PortForwardProtocol}", ct);
+            await context.Response.WriteAsync($"port forwarding over SPDY needs an HTTP/1.1 upgrade offering {SpdyHandshake.ProtocolHeader}: {PortForwardProtocol}", ct);
             return;
         }
         if (await PodAddressesOrNotFoundAsync(context, runtime, ns, pod, ct) is not { } addresses) return;
-        context.Response.Headers.Connection = "Upgrade";
-        context.Response.Headers.Upgrade = "SPDY/3.1";
-        context.Response.Headers[StreamProtocolHeader] = PortForwardProtocol;
-        await using var stream = await upgrade.UpgradeAsync();
+        await using var stream = await SpdyHandshake.SwitchAsync(context, upgrade, PortForwardProtocol);
         await new SpdyPortForwarder(stream, (port, token) => DialAsync(addresses, port, token), $"{ns}/{pod}", log).RunAsync(ct);
     }
 

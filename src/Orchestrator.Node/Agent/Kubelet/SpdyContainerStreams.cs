@@ -14,7 +14,7 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// </summary>
 internal static class SpdyContainerStreams
 {
-    private const string ProtocolHeader = "X-Stream-Protocol-Version", AcceptedHeader = "X-Accepted-Stream-Protocol-Versions";
+    private const string AcceptedHeader = "X-Accepted-Stream-Protocol-Versions";
     /// <summary>The kubelet's stream creation timeout.</summary>
     private static readonly TimeSpan StreamCreationTimeout = TimeSpan.FromSeconds(30);
 
@@ -58,12 +58,11 @@ internal static class SpdyContainerStreams
             await Refuse(context, StatusCodes.Status400BadRequest, "you must specify at least 1 of stdin, stdout, stderr");
             return;
         }
-        var offered = context.Request.Headers[ProtocolHeader].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries))
-            .Where(p => p.Length > 0).ToList();
+        var offered = SpdyHandshake.OfferedProtocols(context.Request);
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         if (offered.Count == 0 || upgrade is not { IsUpgradableRequest: true })
         {
-            await Refuse(context, StatusCodes.Status400BadRequest, $"unable to upgrade: {ProtocolHeader} is required");
+            await Refuse(context, StatusCodes.Status400BadRequest, $"unable to upgrade: {SpdyHandshake.ProtocolHeader} is required");
             return;
         }
         var protocol = offered.FirstOrDefault(SpdyRemoteCommand.Protocols.Contains);
@@ -75,10 +74,7 @@ internal static class SpdyContainerStreams
             return;
         }
 
-        context.Response.Headers.Connection = "Upgrade";
-        context.Response.Headers.Upgrade = "SPDY/3.1";
-        context.Response.Headers[ProtocolHeader] = protocol;
-        await using var transport = await upgrade.UpgradeAsync();
+        await using var transport = await SpdyHandshake.SwitchAsync(context, upgrade, protocol);
         var spdy = new SpdyRemoteCommand(transport, protocol, wanted, log);
         if (!await spdy.AcceptStreamsAsync(StreamCreationTimeout, ct)) return;
 

@@ -20,7 +20,7 @@ namespace Orchestrator.Shared.Protocol.Serialization;
 /// path at another system's address (the envelope's sender is not authenticated by Akka: without this a member could
 /// speak as another node's agent).
 /// </summary>
-public sealed class ClusterGuardPolicy
+internal sealed class ClusterGuardPolicy
 {
     public const int ClusterSerializer = 5;
     public const int SelectionSerializer = 6;

@@ -5,7 +5,7 @@ namespace Orchestrator.Shared.Protocol.Serialization;
 /// <summary>The parts of Akka.Remote's classic wire format (WireFormats.proto, ContainerFormats.proto,
 /// SystemMessageFormats.proto of the pinned Akka.NET) that the cluster guard reads, decoded field by field before Akka
 /// deserializes anything.</summary>
-public static class RemoteWire
+internal static class RemoteWire
 {
     /// <summary>A serialized message: which serializer made it, its manifest, its bytes.</summary>
     public sealed record Payload(int SerializerId, string Manifest, ByteString Message);

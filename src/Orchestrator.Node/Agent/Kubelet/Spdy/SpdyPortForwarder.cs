@@ -16,8 +16,7 @@ namespace Orchestrator.Node.Agent.Kubelet.Spdy;
 internal sealed class SpdyPortForwarder(Stream transport, Func<int, CancellationToken, Task<Socket>> dial, string podName, ILogger log)
 {
     private const int ChunkSize = 32 * 1024;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly SpdyFrameWriter _writer = new();
+    private readonly SpdyFrameSender _sender = new(transport);
     private readonly object _gate = new();
     private readonly Dictionary<string, ForwardedConnection> _byRequest = new();
     private readonly Dictionary<uint, ForwardedConnection> _byStream = new();
@@ -72,7 +71,7 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
 
     private async Task OpenStreamAsync(SynStreamFrame syn, CancellationToken ct)
     {
-        await SendAsync(() => _writer.SynReply(syn.StreamId), ct);
+        await _sender.SynReplyAsync(syn.StreamId, ct);
         var type = syn.Headers.GetValueOrDefault("streamtype");
         if (type is not ("error" or "data"))
         {
@@ -205,23 +204,7 @@ internal sealed class SpdyPortForwarder(Stream transport, Func<int, Cancellation
         lock (_gate) return _byStream.GetValueOrDefault(streamId);
     }
 
-    private Task SendAsync(byte[] frame, CancellationToken ct) => SendAsync(() => frame, ct);
-
-    /// <summary>One frame at a time on the connection; the frame is built under the lock because SYN_REPLY header
-    /// blocks continue a shared zlib stream and must go out in the order they were made.</summary>
-    private async Task SendAsync(Func<byte[]> frame, CancellationToken ct)
-    {
-        await _sendLock.WaitAsync(ct);
-        try
-        {
-            await transport.WriteAsync(frame(), ct);
-            await transport.FlushAsync(ct);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    private Task SendAsync(byte[] frame, CancellationToken ct) => _sender.SendAsync(frame, ct);
 
     private async Task TrySendAsync(byte[] frame, CancellationToken ct)
     {

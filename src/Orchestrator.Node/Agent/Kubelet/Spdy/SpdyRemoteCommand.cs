@@ -28,8 +28,7 @@ internal sealed class SpdyRemoteCommand(Stream transport, string protocol, Remot
     /// <summary>What the kubelet serves over SPDY (v5 is WebSocket-only; v1's quirks are not served).</summary>
     public static readonly string[] Protocols = [V4, V3, V2];
 
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-    private readonly SpdyFrameWriter _writer = new();
+    private readonly SpdyFrameSender _sender = new(transport);
     private readonly object _gate = new();
     private readonly Dictionary<string, uint> _byType = new();
     private readonly Dictionary<uint, string> _byStream = new();
@@ -168,7 +167,7 @@ internal sealed class SpdyRemoteCommand(Stream transport, string protocol, Remot
 
     private async Task OpenStreamAsync(SynStreamFrame syn, CancellationToken ct)
     {
-        await SendAsync(() => _writer.SynReply(syn.StreamId), ct);
+        await _sender.SynReplyAsync(syn.StreamId, ct);
         var type = syn.Headers.GetValueOrDefault("streamtype");
         if (type is not ("error" or "stdin" or "stdout" or "stderr" or "resize"))
         {
@@ -250,20 +249,5 @@ internal sealed class SpdyRemoteCommand(Stream transport, string protocol, Remot
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException) { }
     }
 
-    private Task SendAsync(byte[] frame, CancellationToken ct) => SendAsync(() => frame, ct);
-
-    /// <summary>One frame at a time; SYN_REPLY blocks continue a shared zlib stream, so they are made under the lock.</summary>
-    private async Task SendAsync(Func<byte[]> frame, CancellationToken ct)
-    {
-        await _sendLock.WaitAsync(ct);
-        try
-        {
-            await transport.WriteAsync(frame(), ct);
-            await transport.FlushAsync(ct);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    private Task SendAsync(byte[] frame, CancellationToken ct) => _sender.SendAsync(frame, ct);
 }
