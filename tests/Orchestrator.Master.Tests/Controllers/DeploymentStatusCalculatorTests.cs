@@ -90,4 +90,29 @@ public sealed class DeploymentStatusCalculatorTests
         d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, now.AddSeconds(6));
         Assert.Equal("NewReplicaSetAvailable", d.Status.Conditions.Single(c => c.Type == "Progressing").Reason);
     }
+
+    [Fact]
+    public void A_replica_set_failure_is_copied_into_the_deployment_and_removed_when_it_clears()
+    {
+        var d = Deployment("webapp1", 2, "webapp1");
+        var rs = WithStatus(ReplicaSet("webapp1-abc", 2), 0, 0, 0);
+        var failedAt = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        rs.Status.Conditions = [new V1ReplicaSetCondition
+        {
+            Type = "ReplicaFailure", Status = "True", Reason = "FailedCreate", LastTransitionTime = failedAt,
+            Message = "pods \"webapp1-abc-x\" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=2, limited: pods=2",
+        }];
+        var planned = new Dictionary<string, int> { ["webapp1-abc"] = 2 };
+
+        d.Status = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, failedAt.AddSeconds(5));
+
+        var failure = d.Status.Conditions.Single(c => c.Type == "ReplicaFailure");
+        Assert.Equal(("True", "FailedCreate", rs.Status.Conditions[0].Message, failedAt, failedAt),
+            (failure.Status, failure.Reason, failure.Message, failure.LastTransitionTime!.Value, failure.LastUpdateTime!.Value));
+        Assert.Equal(["Available", "Progressing", "ReplicaFailure"], d.Status.Conditions.Select(c => c.Type));
+
+        rs.Status.Conditions = null;
+        var cleared = DeploymentStatusCalculator.Calculate(d, rs, [rs], planned, false, failedAt.AddSeconds(10));
+        Assert.DoesNotContain(cleared.Conditions, c => c.Type == "ReplicaFailure");
+    }
 }

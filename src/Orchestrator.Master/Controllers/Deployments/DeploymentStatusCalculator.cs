@@ -4,7 +4,7 @@ namespace Orchestrator.Master.Controllers.Deployments;
 
 /// <summary>
 /// A Deployment's status from its ReplicaSets (Kubernetes' calculateStatus and syncRolloutStatus): counts, and
-/// the Available and Progressing conditions with Kubernetes' reasons and messages. Condition times move only
+/// the Available and Progressing conditions with Kubernetes' reasons and messages, and a ReplicaSet's ReplicaFailure. Condition times move only
 /// when a condition's status or reason changes. Pure.
 /// </summary>
 internal static class DeploymentStatusCalculator
@@ -16,6 +16,7 @@ internal static class DeploymentStatusCalculator
     public const string ProgressDeadlineExceeded = "ProgressDeadlineExceeded";
     public const string DeploymentPaused = "DeploymentPaused";
     public const string DeploymentResumed = "DeploymentResumed";
+    private const string ReplicaFailureType = "ReplicaFailure";
 
     /// <param name="planned">spec.replicas of each ReplicaSet after this sync's scaling, by name.</param>
     public static V1DeploymentStatus Calculate(V1Deployment d, V1ReplicaSet? newRs, IReadOnlyList<V1ReplicaSet> all,
@@ -63,6 +64,23 @@ internal static class DeploymentStatusCalculator
             else if (TimedOut(d, Find(status, "Progressing"), now))
                 progressing = Condition("Progressing", "False", ProgressDeadlineExceeded, $"ReplicaSet \"{name}\" has timed out progressing.", now);
             if (progressing is not null) SetCondition(status, progressing, refreshUpdateTime: progressing.Reason == ReplicaSetUpdated);
+        }
+
+        // syncRolloutStatus moves a ReplicaSet's failure (quota, admission) into the Deployment, the new one's first;
+        // a paused Deployment keeps what it had, as Kubernetes' sync path does not touch it.
+        if (d.Spec?.Paused != true)
+        {
+            var failure = new[] { newRs }.Concat(all.Where(rs => rs != newRs))
+                .Select(rs => rs?.Status?.Conditions?.FirstOrDefault(c => c.Type == ReplicaFailureType && c.Status == "True"))
+                .FirstOrDefault(c => c is not null);
+            if (failure is not null)
+                SetCondition(status, new V1DeploymentCondition
+                {
+                    Type = ReplicaFailureType, Status = failure.Status, Reason = failure.Reason, Message = failure.Message,
+                    LastTransitionTime = failure.LastTransitionTime ?? now, LastUpdateTime = failure.LastTransitionTime ?? now,
+                });
+            else
+                status.Conditions.Remove(Find(status, ReplicaFailureType)!);
         }
 
         // Kubernetes lists Available before Progressing.

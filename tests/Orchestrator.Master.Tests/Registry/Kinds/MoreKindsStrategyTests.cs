@@ -338,6 +338,78 @@ public class NetworkingKindsStrategyTests
     }
 
     [Fact]
+    public void Endpoints_may_not_point_at_loopback_link_local_or_unspecified_addresses()
+    {
+        V1Endpoints Of(params string[] ips) => new()
+        {
+            Metadata = Meta("web", "default"),
+            Subsets = [new V1EndpointSubset { Addresses = ips.Select(ip => new V1EndpointAddress { Ip = ip }).ToList(), Ports = [new Corev1EndpointPort { Port = 80 }] }],
+        };
+        Assert.Empty(Admit(CoreResources.Endpoints, Of("10.4.5.6", "fd00::1")));
+        var causes = Admit(CoreResources.Endpoints, Of("127.0.0.1", "::ffff:127.0.0.2", "169.254.169.254", "0.0.0.0", "224.0.0.5", "fe80::1", "10.1.2", "nonsense"));
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => $"subsets[0].addresses[{i}].ip"), causes.Select(c => c.Field));
+        Assert.Contains("may not be in the loopback range", causes[1].Message);
+        Assert.Contains("may not be in the link-local range (169.254.0.0/16, fe80::/10)", causes[2].Message);
+        Assert.Contains("must be a valid IP address", causes[7].Message);
+    }
+
+    [Fact]
+    public void Endpoints_subsets_need_addresses_and_named_valid_ports()
+    {
+        var endpoints = new V1Endpoints
+        {
+            Metadata = Meta("web", "default"),
+            Subsets =
+            [
+                new V1EndpointSubset { Ports = [new Corev1EndpointPort { Port = 80 }] },
+                new V1EndpointSubset
+                {
+                    NotReadyAddresses = [new V1EndpointAddress { Ip = "10.0.0.9", Hostname = "Web_1" }],
+                    Ports = [new Corev1EndpointPort { Port = 80 }, new Corev1EndpointPort { Name = "metrics", Port = 70000, Protocol = "HTTP" }],
+                },
+            ],
+        };
+        var causes = Admit(CoreResources.Endpoints, endpoints);
+        Assert.Equal(["subsets[0]", "subsets[1].notReadyAddresses[0].hostname", "subsets[1].ports[0].name",
+            "subsets[1].ports[1].port", "subsets[1].ports[1].protocol"], causes.Select(c => c.Field));
+        Assert.Equal("TCP", endpoints.Subsets[1].Ports[0].Protocol);
+    }
+
+    [Fact]
+    public void A_loopback_address_is_allowed_only_when_it_is_a_registered_nodes_address()
+    {
+        var node = new V1Node
+        {
+            Metadata = Meta("vm"),
+            Status = new V1NodeStatus { Addresses = [new V1NodeAddress { Type = "InternalIP", Address = "127.0.0.3" }] },
+        };
+        var nodes = new ObjectsContext(("nodes", node));
+        V1Endpoints HostNetworkPod(string ip) => new()
+        {
+            Metadata = Meta("web", "default"),
+            Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = ip }], Ports = [new Corev1EndpointPort { Port = 80 }] }],
+        };
+        Assert.Empty(Admit(CoreResources.Endpoints, HostNetworkPod("127.0.0.3"), context: nodes));
+        Assert.Single(Admit(CoreResources.Endpoints, HostNetworkPod("127.0.0.1"), context: nodes));
+        var slice = new V1EndpointSlice { Metadata = Meta("web-1", "default"), AddressType = "IPv4", Endpoints = [new V1Endpoint { Addresses = ["127.0.0.3"] }] };
+        Assert.Empty(Admit(DiscoveryResources.EndpointSlices, slice, context: nodes));
+        Assert.Single(Admit(DiscoveryResources.EndpointSlices, slice));
+    }
+
+    [Fact]
+    public void The_api_servers_own_endpoints_may_name_its_loopback_address()
+    {
+        var own = new V1Endpoints
+        {
+            Metadata = Meta("kubernetes", "default"),
+            Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "127.0.0.1" }], Ports = [new Corev1EndpointPort { Name = "https", Port = 6443 }] }],
+        };
+        Assert.Empty(Admit(CoreResources.Endpoints, own));
+        own.Subsets[0].Addresses[0].Ip = "169.254.169.254";
+        Assert.Single(Admit(CoreResources.Endpoints, own));
+    }
+
+    [Fact]
     public void A_runtime_class_handler_is_a_label_and_immutable()
     {
         var old = new V1RuntimeClass { Metadata = Meta("gvisor", null), Handler = "runsc" };

@@ -57,7 +57,7 @@ internal static class CoreResources
     public static readonly ResourceDescription Endpoints = new()
     {
         Group = "", Version = "v1", Resource = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
-        ObjectType = typeof(V1Endpoints), Strategy = new ModelStrategy<V1Endpoints>(), Printer = new EndpointsTablePrinter(),
+        ObjectType = typeof(V1Endpoints), Strategy = new EndpointsStrategy(), Printer = new EndpointsTablePrinter(),
         ShortNames = ["ep"],
     };
 

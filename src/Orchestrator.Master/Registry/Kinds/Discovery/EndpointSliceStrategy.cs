@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
@@ -9,7 +8,7 @@ namespace Orchestrator.Master.Registry.Kinds.Discovery;
 
 /// <summary>discovery/v1 EndpointSlice (ValidateEndpointSlice): addressType IPv4, IPv6 or FQDN (immutable); at most
 /// 1000 endpoints of 1 to 100 addresses of that type (no unspecified, loopback or link-local IPs); node names,
-/// hostnames and topology labels; at most 20000 ports, named uniquely (DNS-1123 labels), protocol TCP by default, UDP or
+/// hostnames and topology labels (a loopback address only when it is a registered Node's); at most 20000 ports, named uniquely (DNS-1123 labels), protocol TCP by default, UDP or
 /// SCTP, appProtocol a qualified name.</summary>
 internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
 {
@@ -30,7 +29,7 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
         var type = slice.AddressType ?? "";
         if (type.Length == 0) causes.Add(FieldErrors.Required("addressType"));
         else if (!AddressTypes.Contains(type)) causes.Add(FieldErrors.NotSupported("addressType", type, AddressTypes));
-        ValidateEndpoints(slice.Endpoints ?? [], type, causes);
+        ValidateEndpoints(slice.Endpoints ?? [], type, context, causes);
         ValidatePorts(slice.Ports ?? [], causes);
     }
 
@@ -41,7 +40,7 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
             causes.Add(FieldErrors.Invalid("addressType", slice.AddressType ?? "", "field is immutable"));
     }
 
-    private static void ValidateEndpoints(IList<V1Endpoint> endpoints, string type, List<StoreErrorCause> causes)
+    private static void ValidateEndpoints(IList<V1Endpoint> endpoints, string type, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         if (endpoints.Count > 1000)
         {
@@ -56,7 +55,7 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
             if (addresses.Count == 0) causes.Add(FieldErrors.Required($"{at}.addresses", "must contain at least 1 address"));
             else if (addresses.Count > 100)
                 causes.Add(new StoreErrorCause($"{at}.addresses", "FieldValueTooMany", $"Too many: {addresses.Count}: must have at most 100 items"));
-            for (var j = 0; j < addresses.Count; j++) ValidateAddress(addresses[j], type, $"{at}.addresses[{j}]", causes);
+            for (var j = 0; j < addresses.Count; j++) ValidateAddress(addresses[j], type, $"{at}.addresses[{j}]", context, causes);
             if (endpoint.NodeName is { } node)
                 foreach (var message in Names.Check(node, Names.Rule.Dns1123Subdomain))
                     causes.Add(FieldErrors.Invalid($"{at}.nodeName", node, message));
@@ -69,27 +68,20 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
         }
     }
 
-    private static void ValidateAddress(string address, string type, string at, List<StoreErrorCause> causes)
+    private static void ValidateAddress(string address, string type, string at, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         switch (type)
         {
             case "IPv4" or "IPv6":
                 var family = type == "IPv4" ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
-                if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily != family || address.Contains('%') ||
-                    (family == AddressFamily.InterNetwork && address.Count(c => c == '.') != 3))
+                if (!EndpointAddresses.TryParse(address, out var ip) || ip.AddressFamily != family)
                 {
                     causes.Add(FieldErrors.Invalid(at, address, $"must be a valid {type} address"));
                     return;
                 }
-                if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
-                    causes.Add(FieldErrors.Invalid(at, address, "may not be unspecified (0.0.0.0, ::)"));
-                else if (IPAddress.IsLoopback(ip))
-                    causes.Add(FieldErrors.Invalid(at, address, "may not be in the loopback range (127.0.0.0/8, ::1/128)"));
-                else if ((family == AddressFamily.InterNetwork && address.StartsWith("169.254.")) || ip.IsIPv6LinkLocal)
-                    causes.Add(FieldErrors.Invalid(at, address, "may not be in the link-local range (169.254.0.0/16, fe80::/10)"));
-                else if ((family == AddressFamily.InterNetwork && address.StartsWith("224.0.0.")) ||
-                         (ip.IsIPv6Multicast && (ip.GetAddressBytes()[1] & 0x0f) == 2))
-                    causes.Add(FieldErrors.Invalid(at, address, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"));
+                if (System.Net.IPAddress.IsLoopback(ip) && EndpointAddresses.IsNodeAddress(ip, context)) break;
+                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip))
+                    causes.Add(FieldErrors.Invalid(at, address, problem));
                 break;
             case "FQDN":
                 if (address.Length == 0) causes.Add(FieldErrors.Required(at));
