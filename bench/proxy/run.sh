@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Proxy benchmark: requests/s and p50/p99 latency with wrk through a NodePort (the node's YARP proxy) against
-# direct requests to the container's published port, for 1 and 3 replicas, measured in the same run; then two
-# deaths under a steady request stream: a pod's container killed (the node restarts it in its pod), and a pod
-# deleted (`kubectl delete pod`): the time until no request is sent to the deleted pod, and the requests lost.
+# Proxy benchmark: requests/s and p50/p99 latency with wrk through a NodePort (the node's YARP proxy) and through an
+# Ingress (class orchestrator: the node's ingress listener) against direct requests to the container's published
+# port, for 1 and 3 replicas, measured in the same run; then two deaths under a steady request stream: a pod's
+# container killed (the node restarts it in its pod), and a pod deleted (`kubectl delete pod`): the time until no
+# request is sent to the deleted pod, and the requests lost; then one selector-less Service with 1,000 endpoints
+# (1,000 extra addresses of one server pod) against the same Service with 1 endpoint, the time from writing the
+# 1,000 endpoints until the proxy routes requests to them, and how the requests spread over the 1,000 addresses.
 # Brings up a private cluster (own state dir, ports, node name) and takes it down at the end. Holds the machine's
 # E2E lock while it runs (the cluster serves ClusterIPs and DNS on the shared pod bridge).
 #   bench/proxy/run.sh            # DURATION=10 CONNECTIONS=16 THREADS=2 to change the load
@@ -10,24 +13,42 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export ORCH_STATE_DIR="${ORCH_STATE_DIR:-/tmp/orchestrator-bench-proxy}" ORCH_API_PORT=36443 ORCH_CLUSTER_PORT=34050
 export ORCH_NODE_NAME=bench-proxy-node ORCH_CONTEXT=bench-proxy ORCH_HEALTHZ_PORT=30248
+# not 80/443, 127.0.100.0/24 nor /usr/local/bin/orchctl, which a hand-started cluster holds
+export ORCH_INGRESS_HTTP_PORT=36080 ORCH_INGRESS_HTTPS_PORT=36843 ORCH_LOAD_BALANCER_POOL=127.0.102.0/24
+export ORCH_BIN_DIR="$ORCH_STATE_DIR/path"
 export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
 source "$here/../../deploy/lib/common.sh"
 DURATION="${DURATION:-10}" CONNECTIONS="${CONNECTIONS:-16}" THREADS="${THREADS:-2}"
-NODE_PORT=31990
+NODE_PORT=31990 MANY_PORT=31991 INGRESS_PORT=$ORCH_INGRESS_HTTP_PORT
 
 if [ -z "${BENCH_LOCKED:-}" ]; then
   exec env BENCH_LOCKED=1 flock /tmp/orchestrator-e2e.lock "$0" "$@"
 fi
-ensure_packages wrk curl
+ensure_packages wrk curl iproute2 iptables util-linux
 mkdir -p "$ORCH_STATE_DIR"
 echo "nameserver 127.0.0.78" > "$ORCH_STATE_DIR/resolv.conf"   # no upstream: the benchmark resolves nothing outside
 export ORCH_RESOLV_CONF="$ORCH_STATE_DIR/resolv.conf"
-trap '"$ORCH_ROOT/deploy/down.sh" --purge >/dev/null 2>&1 || true' EXIT
+extra_route=""   # the host's route to the 1,000-endpoint addresses, while the script holds it
+cleanup() {
+  [ -z "$extra_route" ] || ip route del $extra_route 2>/dev/null || true
+  "$ORCH_ROOT/deploy/down.sh" --purge >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 "$ORCH_ROOT/deploy/up.sh" >/dev/null
 k() { kubectl --context "$ORCH_CONTEXT" "$@"; }
 
 k create deployment bench --image=katacoda/docker-http-server:latest --port=80 >/dev/null
 k create service nodeport bench --tcp=80:80 --node-port=$NODE_PORT >/dev/null
+# the same Service through the ingress controller: a rule without host, so wrk needs no Host header
+k apply -f - >/dev/null <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: bench }
+spec:
+  ingressClassName: orchestrator
+  rules:
+  - http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: bench, port: { number: 80 } } } }] }
+YAML
 
 wait_replicas() { # n
   for _ in $(seq 1 120); do
@@ -37,30 +58,53 @@ wait_replicas() { # n
   die "bench did not reach $1 ready endpoints"
 }
 
-# one wrk run → "rps p50_ms p99_ms"
+wait_http() { # url what: until the URL answers with the demo page
+  for _ in $(seq 1 120); do
+    curl -sf -m 2 "$1" 2>/dev/null | grep -q 'processed by host' && return 0
+    sleep 0.5
+  done
+  die "$2 did not answer on $1 within 60 s"
+}
+
+# one wrk run → "rps p50_ms p99_ms errors" (errors: socket errors and non-2xx/3xx answers)
 measure() { # url
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+    /Socket errors/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx/ { errors += $5 }
+    END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, errors }'
+}
+row() { printf '%-9s %-10s %10s %9s %9s %7s\n' "$@"; }
+ratio() { # label n_rps d_rps n_p50 d_p50 n_p99 d_p99
+  awk -v l="$1" -v n="$2" -v d="$3" -v np="$4" -v dp="$5" -v n9="$6" -v d9="$7" \
+    'BEGIN { printf "ratio     %s: throughput %.2f, p50 latency %.2fx, p99 latency %.2fx\n", l, n / d, np / dp, n9 / d9 }'
 }
 
-printf '%-9s %-10s %10s %9s %9s\n' replicas path req/s p50_ms p99_ms
+echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(nproc) cores"
+row replicas path req/s p50_ms p99_ms errors
 for replicas in 1 3; do
   k scale deployment bench --replicas=$replicas >/dev/null
   wait_replicas $replicas
   # a pod's ports are published by its sandbox, which holds the pod's network
-  sandbox=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --filter label=io.orchestrator.role=sandbox | head -1)
+  direct_pod=$(k get pods -l app=bench -o jsonpath='{.items[0].metadata.name}')
+  sandbox=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --filter label=io.orchestrator.role=sandbox \
+    --filter "label=io.orchestrator.pod.name=$direct_pod" | head -1)
   direct_port=$(docker port "$sandbox" 80/tcp | head -1 | sed 's/.*://')
-  curl -sf "127.0.0.1:$NODE_PORT/" >/dev/null   # warm the proxy's connection pool
-  read -r d_rps d_p50 d_p99 < <(measure "http://127.0.0.1:$direct_port/")
-  read -r n_rps n_p50 n_p99 < <(measure "http://127.0.0.1:$NODE_PORT/")
-  printf '%-9s %-10s %10s %9s %9s\n' "$replicas" direct "$d_rps" "$d_p50" "$d_p99"
-  printf '%-9s %-10s %10s %9s %9s\n' "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99"
-  awk -v n="$n_rps" -v d="$d_rps" -v np="$n_p50" -v dp="$d_p50" -v r="$replicas" \
-    'BEGIN { printf "ratio     %d replica(s): nodeport/direct throughput %.2f, p50 latency %.2fx\n", r, n / d, np / dp }'
+  wait_http "http://127.0.0.1:$NODE_PORT/" "the NodePort"       # also warms the proxy's connection pool
+  wait_http "http://127.0.0.1:$INGRESS_PORT/" "the Ingress"
+  # not measured: the proxy's first seconds under load run unoptimised (.NET tiered JIT) code
+  for url in "http://127.0.0.1:$NODE_PORT/" "http://127.0.0.1:$INGRESS_PORT/"; do wrk -t1 -c4 -d3s "$url" >/dev/null; done
+  read -r d_rps d_p50 d_p99 d_err < <(measure "http://127.0.0.1:$direct_port/")
+  read -r n_rps n_p50 n_p99 n_err < <(measure "http://127.0.0.1:$NODE_PORT/")
+  read -r i_rps i_p50 i_p99 i_err < <(measure "http://127.0.0.1:$INGRESS_PORT/")
+  row "$replicas" direct "$d_rps" "$d_p50" "$d_p99" "$d_err"
+  row "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99" "$n_err"
+  row "$replicas" ingress "$i_rps" "$i_p50" "$i_p99" "$i_err"
+  ratio "$replicas replica(s) nodeport/direct" "$n_rps" "$d_rps" "$n_p50" "$d_p50" "$n_p99" "$d_p99"
+  ratio "$replicas replica(s) ingress/direct " "$i_rps" "$d_rps" "$i_p50" "$d_p50" "$i_p99" "$d_p99"
 done
 
 # A steady stream for 8 s (one request every ~10 ms through the NodePort): "time_ms http_code serving_pod" a line.
@@ -129,4 +173,89 @@ awk -v t="$deleted_at" -v pod="$deleted_pod" '
     if (last) printf "the last one it served came %d ms after the delete\n", last - t
     else printf "none after the delete\n"
   }' "$log2"
+# 1,000 endpoints: one server pod answers on 1,000 extra addresses (added to its eth0 as /32s), listed by hand in the Endpoints of a selector-less NodePort Service. The addresses are in
+# 172.28.120.0/22, the top of the default pod range 172.28.0.0/17: the node hands pod IPs out round robin from the
+# bottom, the lab's nodes use 172.28.<n>.0/24 with small n, so nothing else takes them during the run.
+# The proxy reads a Service's Endpoints (the EndpointSlices are mirrored from them), so the Endpoints are written.
+extra_addresses() { for c in 120 121 122 123; do for d in $(seq 1 250); do echo "172.28.$c.$d"; done; done; }
+late_address=172.28.123.250
+k run many --image=katacoda/docker-http-server:latest --port=80 >/dev/null
+k wait --for=condition=Ready pod/many --timeout=120s >/dev/null || die "pod many did not become ready"
+many_ip=$(k get pod many -o jsonpath='{.status.podIP}')
+many_sandbox=$(docker ps -q --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --filter label=io.orchestrator.role=sandbox \
+  --filter label=io.orchestrator.pod.name=many | head -1)
+many_pid=$(docker inspect -f '{{.State.Pid}}' "$many_sandbox")
+in_pod() { nsenter -t "$many_pid" -n "$@"; }
+taken=$(docker network inspect orchestrator -f '{{range .Containers}}{{.IPv4Address}} {{end}}' | tr ' ' '\n' | grep -c '^172\.28\.12[0-3]\.' || true)
+[ "$taken" -eq 0 ] || die "$taken container(s) on the pod network already use 172.28.120.0/22"
+extra_addresses | sed 's|.*|addr add &/32 dev eth0|' | in_pod ip -batch -
+# The host reaches them through the pod's own address (one neighbour entry), as a node routes a pod CIDR: 1,000
+# neighbour entries on the bridge would pass the kernel's garbage-collection threshold (gc_thresh2 512) and come near
+# its hard limit (gc_thresh3 1024), which would measure ARP churn rather than the proxy.
+[ -z "$(ip route show 172.28.120.0/22)" ] || die "the host already has a route for 172.28.120.0/22"
+ip route add 172.28.120.0/22 via "$many_ip" dev orch0
+extra_route="172.28.120.0/22 via $many_ip dev orch0"
+# every address must answer, or the balance figures below would count failures
+answering=$(extra_addresses | xargs -P 8 -I{} curl -s -m 2 "http://{}/" | grep -c 'processed by host' || true)
+[ "$answering" -eq 1000 ] || die "only $answering of the 1,000 extra addresses answer"
+
+endpoints_yaml() { # addresses...
+  printf 'apiVersion: v1\nkind: Endpoints\nmetadata: { name: many }\nsubsets:\n- addresses:\n'
+  printf '  - ip: %s\n' "$@"
+  printf '  ports: [{ name: http, port: 80 }]\n'
+}
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: { name: many }
+spec:
+  type: NodePort
+  ports: [{ name: http, port: 80, targetPort: 80, nodePort: $MANY_PORT }]
+YAML
+endpoints_yaml "$many_ip" | k create -f - >/dev/null
+many_file="$ORCH_STATE_DIR/endpoints-1000.yaml"
+# shellcheck disable=SC2046
+endpoints_yaml $(extra_addresses) > "$many_file"
+wait_http "http://127.0.0.1:$MANY_PORT/" "the 1-endpoint Service"
+
+row endpoints path req/s p50_ms p99_ms errors
+read -r d_rps d_p50 d_p99 d_err < <(measure "http://$many_ip/")
+read -r o_rps o_p50 o_p99 o_err < <(measure "http://127.0.0.1:$MANY_PORT/")
+row 1 direct "$d_rps" "$d_p50" "$d_p99" "$d_err"
+row 1 nodeport "$o_rps" "$o_p50" "$o_p99" "$o_err"
+
+# Routed = a request sent through the NodePort reaches one of the new addresses: the pod's iptables count the
+# packets to an address other than the old endpoint that carry the probe's request line.
+in_pod iptables -I INPUT -p tcp --dport 80 ! -d "$many_ip" -m string --algo bm --string "GET /routed-probe " -j ACCEPT
+probe_hits() { in_pod iptables -L INPUT -v -x -n | awk '/routed-probe/ { print $1; exit }'; }
+write_started=$(date +%s%3N)
+k replace -f "$many_file" >/dev/null
+written=$(date +%s%3N)
+routed="" probes=0
+while [ $(( $(date +%s%3N) - written )) -lt 30000 ]; do
+  sent=$(date +%s%3N)
+  curl -s -m 2 -o /dev/null "http://127.0.0.1:$MANY_PORT/routed-probe"
+  probes=$((probes + 1))
+  if [ "$(probe_hits)" -gt 0 ]; then routed=$sent; break; fi
+done
+in_pod iptables -D INPUT -p tcp --dport 80 ! -d "$many_ip" -m string --algo bm --string "GET /routed-probe " -j ACCEPT
+stored=$(k get endpoints many -o jsonpath='{.subsets[*].addresses[*].ip}' | wc -w)
+[ -n "$routed" ] || die "the proxy did not route to the 1,000 endpoints within 30 s (the API holds $stored addresses)"
+
+read -r m_rps m_p50 m_p99 m_err < <(measure "http://127.0.0.1:$MANY_PORT/")
+row 1000 nodeport "$m_rps" "$m_p50" "$m_p99" "$m_err"
+ratio "1000/1 endpoint(s) through the nodeport" "$m_rps" "$o_rps" "$m_p50" "$o_p50" "$m_p99" "$o_p99"
+echo "1000 endpoints: the write (kubectl replace, $stored addresses stored) took $((written - write_started)) ms;" \
+  "routed to the new addresses: probe $probes, sent $((routed - written)) ms after it returned ($((routed - write_started)) ms after it started), reached one"
+
+# The spread: a short wrk run with its own request line, counted per destination address by the pod's iptables
+# (one counting rule per address, in a chain only the probe's packets enter; none of it existed during the runs above).
+{ echo '*filter'; echo ':SPREAD - [0:0]'
+  extra_addresses | sed 's|.*|-A SPREAD -d &/32 -j RETURN|'
+  echo '-I INPUT -p tcp --dport 80 -m string --algo bm --string "GET /spread-probe " -j SPREAD'; echo COMMIT; } | in_pod iptables-restore --noflush
+wrk -t1 -c4 -d3s "http://127.0.0.1:$MANY_PORT/spread-probe" >/dev/null
+in_pod iptables -L SPREAD -v -x -n | awk -v late="$late_address" '
+  $3 == "RETURN" { n++; total += $1; if ($1 > 0) hit++; if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1; if ($9 == late) lastn = $1 }
+  END { printf "1000 endpoints: %d requests over %d addresses: %d received some (min %d, max %d per address); the last-listed address %s got %d\n", total, n, hit, min, max, late, lastn }'
+
 echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS)"

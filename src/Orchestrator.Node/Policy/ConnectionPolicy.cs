@@ -13,6 +13,8 @@ internal sealed class ConnectionPolicy : IConnectionPolicy
 
     public NetworkPolicySet Current => _current;
 
+    public bool AllowsEverything => _current.IsEmpty;
+
     public bool Allows(IPAddress client, IPAddress backend, int port, string protocol = "TCP") =>
         _current.Allows(client, backend, port, protocol);
 }
