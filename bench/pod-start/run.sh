@@ -2,7 +2,8 @@
 # Pod start latency: API create → Ready (kubectl apply of N pods at once, Ready seen through a watch) for 1, 10 and
 # 50 pods, against the baseline measured in the same run: `docker run -d` of the same image, N at once, on the same
 # Docker network with the same published port, until docker returns (the container runs). Prints per batch size
-# the median and p99 of both and the ratio of the medians.
+# the median and p99 of both and the ratio of the medians. Then one pod with a PersistentVolumeClaim (PVC_RUNS=5;
+# 0 skips it) and one whose image is pulled from the cluster registry (PULL_RUNS=5; 0 skips it).
 #
 #   flock /tmp/orchestrator-e2e.lock bench/pod-start/run.sh     (the node's health port is fixed: do not overlap E2E)
 #
@@ -111,10 +112,12 @@ done
 
 # One pod with a PersistentVolumeClaim of its own (default class local-path, WaitForFirstConsumer: the scheduler picks
 # the node, the provisioner makes the directory and binds, then the pod starts), created with its claim in one apply,
-# against `docker run -d` with a fresh host directory bind-mounted.
+# against the same pod without the volume and `docker run -d` with a fresh host directory bind-mounted, the three
+# taken in turn in each of the PVC_RUNS (5; 0 skips it) rounds.
 if [ "${PVC_RUNS:-5}" -gt 0 ]; then
-  pvc_cluster=() pvc_docker=()
+  pvc_cluster=() plain_cluster=() pvc_docker=()
   for _ in $(seq 1 "${PVC_RUNS:-5}"); do
+    mapfile -t -O "${#plain_cluster[@]}" plain_cluster < <(cluster_batch 1)
     mapfile -t -O "${#pvc_cluster[@]}" pvc_cluster < <(cluster_batch 1 "$image" claim)
     dir="$ORCH_STATE_DIR/bench-volume-$(date +%s%N)" start=$(now_ms)
     mkdir -p "$dir"
@@ -123,9 +126,12 @@ if [ "${PVC_RUNS:-5}" -gt 0 ]; then
     docker ps -aq --filter label=io.orchestrator.bench=pod-start | xargs -r docker rm -f >/dev/null
     rm -rf "$dir"
   done
+  [ "${#pvc_cluster[@]}" -eq "${PVC_RUNS:-5}" ] || echo "warning: $(( ${PVC_RUNS:-5} - ${#pvc_cluster[@]} )) pods with a claim never became Ready" >&2
   read -r cm cp < <(printf "%s\n" "${pvc_cluster[@]}" | stats)
+  read -r sm sp < <(printf "%s\n" "${plain_cluster[@]}" | stats)
   read -r dm dp < <(printf "%s\n" "${pvc_docker[@]}" | stats)
-  printf "%-6s %-22s %-22s %s\n" "1+pvc" "${cm} / ${cp} ms" "${dm} / ${dp} ms" "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')"
+  printf "%-6s %-22s %-22s %s   (the same pod without the volume: %s / %s ms, %.1fx)\n" "1+pvc" "${cm} / ${cp} ms" "${dm} / ${dp} ms" \
+    "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')" "$sm" "$sp" "$(awk -v a="$cm" -v b="$sm" 'BEGIN {print a / (b > 0 ? b : 1)}')"
 fi
 
 # One pod whose image the node pulls from the cluster registry (removed from the local store before each run), against
