@@ -7,13 +7,14 @@ namespace Orchestrator.Node.Agent;
 /// <summary>
 /// The node's own identity towards the master (<see cref="NodeCredentials"/>), as the kubelet keeps its client
 /// certificate in /var/lib/kubelet/pki: a key made at first start and the certificate the master issued for it, both in
-/// <c>{root-dir}/pki</c> (key mode 0600) so a restarted node is still the node it was. Without a certificate the
+/// <c>{root-dir}/pki</c> (<c>node-client-NAME.key</c>, mode 0600, and <c>.crt</c>; named per node, as two nodes of one
+/// machine may share a root) so a restarted node is still the node it was. Without a certificate the
 /// registration carries only the signing request: the master bootstraps one if nobody holds the name yet.
 /// </summary>
 internal sealed class NodeClientIdentity : IDisposable
 {
-    public const string KeyFile = "node-client.key";
-    public const string CertificateFile = "node-client.crt";
+    public static string KeyFile(string nodeName) => $"node-client-{nodeName}.key";
+    public static string CertificateFile(string nodeName) => $"node-client-{nodeName}.crt";
     private readonly string _nodeName;
     private readonly string? _directory;
     private readonly ECDsa _key;
@@ -29,14 +30,14 @@ internal sealed class NodeClientIdentity : IDisposable
         _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         if (directory is not null)
         {
-            var keyPath = Path.Combine(directory, KeyFile);
+            var keyPath = Path.Combine(directory, KeyFile(nodeName));
             if (File.Exists(keyPath)) _key.ImportFromPem(File.ReadAllText(keyPath));
             else
             {
                 Directory.CreateDirectory(directory);
                 WritePrivate(keyPath, _key.ExportPkcs8PrivateKeyPem());
             }
-            var certificatePath = Path.Combine(directory, CertificateFile);
+            var certificatePath = Path.Combine(directory, CertificateFile(nodeName));
             if (File.Exists(certificatePath) && Usable(File.ReadAllText(certificatePath)) is null) _certificate = File.ReadAllText(certificatePath);
         }
         _signingRequest = NodeCredentials.SigningRequest(_key, nodeName);
@@ -58,7 +59,7 @@ internal sealed class NodeClientIdentity : IDisposable
         lock (_gate)
         {
             _certificate = certificatePem;
-            if (_directory is not null) WritePrivate(Path.Combine(_directory, CertificateFile), certificatePem);
+            if (_directory is not null) WritePrivate(Path.Combine(_directory, CertificateFile(_nodeName)), certificatePem);
         }
         return null;
     }

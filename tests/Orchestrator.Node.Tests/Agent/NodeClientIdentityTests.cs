@@ -48,7 +48,7 @@ public sealed class NodeClientIdentityTests : TestKit, IDisposable
         var issued = _ca.IssueNodeClient(first.SigningRequest, "node-a");
         agent.Tell(new NodeRegistered("node-a", NodeCertificate: issued), _gateway.Ref);
         AwaitCondition(() => identity.HasCertificate);
-        Assert.Equal(issued, File.ReadAllText(Path.Combine(_directory, NodeClientIdentity.CertificateFile)));
+        Assert.Equal(issued, File.ReadAllText(Path.Combine(_directory, NodeClientIdentity.CertificateFile("node-a"))));
 
         // the gateway forgot the agent (a master restart): it registers again, now with its certificate
         agent.Tell(new NodeRegistrationRefused("node-a", "the node is not registered from this agent"), _gateway.Ref);
@@ -90,7 +90,7 @@ public sealed class NodeClientIdentityTests : TestKit, IDisposable
         using var certificate = X509Certificate2.CreateFromPem(issued);
         Assert.True(NodeCredentials.IsFor(certificate, key));
         if (!OperatingSystem.IsWindows())
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_directory, NodeClientIdentity.KeyFile)));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_directory, NodeClientIdentity.KeyFile("node-a"))));
     }
 
     [Fact]
