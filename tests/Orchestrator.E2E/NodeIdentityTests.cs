@@ -41,7 +41,7 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
         foreach (var arg in new[]
                  {
                      Path.Combine(cluster.StateDir, "bin", "node", "orchestrator-node.dll"), "--name", ClusterFixture.NodeName,
-                     "--address", "127.0.0.61", "--master", "127.0.0.1:" + cluster.Environment["ORCH_CLUSTER_PORT"],
+                     "--address", "127.0.0.73", "--master", "127.0.0.1:" + cluster.Environment["ORCH_CLUSTER_PORT"],
                      "--cluster-cert", Path.Combine(cluster.StateDir, "master", "cluster.pfx"),
                      "--pod-cidr", "172.28.120.0/24", "--healthz-port", "10349", "--resolv-conf", cluster.ResolvConf,
                      "--ingress-http-port", "10390", "--ingress-https-port", "10753", "--root-dir", root,
@@ -61,7 +61,7 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
                 return Task.CompletedTask;
             }, "the impostor is refused with one clear line", TimeSpan.FromSeconds(90));
             var master = await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "logs", "master.log"));
-            Assert.Contains($"refused RegisterNode for node {ClusterFixture.NodeName} from akka.ssl.tcp://orchestrator@127.0.0.61:", master);
+            Assert.Contains($"refused RegisterNode for node {ClusterFixture.NodeName} from akka.ssl.tcp://orchestrator@127.0.0.73:", master);
             // the real node stays registered and Ready
             var ready = await cluster.Kubectl("get", "node", ClusterFixture.NodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}");
             Assert.Equal("True", ready.Output.Trim());
