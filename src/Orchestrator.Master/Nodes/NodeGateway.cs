@@ -149,11 +149,6 @@ internal sealed class NodeGateway : ControllerActor
     private void Register(RegisterNode register)
     {
         var name = register.Node.Metadata.Name;
-        if (ClaimRefusal(name) is { } refusal)
-        {
-            Refuse(register, name, refusal);
-            return;
-        }
         var stored = Cache.Get<V1Node>(Nodes, null, name);
         string? nodeCertificate = null;
         if (_settings.RequireNodeCredentials)
@@ -167,11 +162,16 @@ internal sealed class NodeGateway : ControllerActor
                 return;
             }
             nodeCertificate = outcome.IssuedCertificate;
-            if (nodeCertificate is not null)
-            {
-                _certified.Add(name);
-                Log.Info("node {0}: issued a client certificate for system:node:{0}", name);
-            }
+        }
+        if (ClaimRefusal(name) is { } refusal)
+        {
+            Refuse(register, name, refusal); // a certificate made for it is never sent
+            return;
+        }
+        if (nodeCertificate is not null)
+        {
+            _certified.Add(name);
+            Log.Info("node {0}: issued a client certificate for system:node:{0}", name);
         }
         Remember(name, Sender);
         var (certificate, ca) = IssueKubeletCertificate(register);

@@ -186,6 +186,22 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
     }
 
     [Fact]
+    public void A_second_agent_without_the_certificate_is_told_it_is_refused_while_the_node_runs()
+    {
+        var gateway = Gateway();
+        var node = CreateTestProbe("agent");
+        using var key = NewKey();
+        gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
+        node.ExpectMsg<NodeRegistered>();
+
+        var impostor = CreateTestProbe("impostor");
+        using var other = NewKey();
+        gateway.Tell(Register("node1", other, impostor, certificate: null), impostor.Ref);
+
+        Assert.Contains("node \"node1\" has a node certificate", impostor.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
     public void A_heartbeat_from_an_agent_that_did_not_register_is_refused()
     {
         var gateway = Gateway();
