@@ -27,7 +27,7 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
         var certificate = Path.Combine(Pki, $"node-client-{ClusterFixture.NodeName}.crt");
         Assert.True(File.Exists(key) && File.Exists(certificate), $"{key} and {certificate}");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
-        using var issued = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate);
+        using var issued = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(certificate));
         Assert.Equal($"CN=system:node:{ClusterFixture.NodeName}, O=system:nodes", issued.Subject);
     }
 
