@@ -113,7 +113,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool,
         (api.ApiAddress, api.ApiPort))
     .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
+    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data

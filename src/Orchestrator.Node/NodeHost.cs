@@ -43,6 +43,8 @@ internal static class NodeHost
         var identity = new KubeletIdentity(options.Name, options.Address);
         builder.Services.AddSingleton(kubelet);
         builder.Services.AddSingleton(identity);
+        // the node's own identity towards the master, kept under --root-dir so a restarted node is still itself
+        builder.Services.AddSingleton(new NodeClientIdentity(options.Name, Path.Combine(options.RootDir, "pki")));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenKubelet(kubelet.EndPoint, identity));
         var limits = RuntimeLimits.Default with { Request = TimeSpan.FromSeconds(options.RuntimeRequestTimeout) };
         builder.Services.AddSingleton(new DockerRuntimeOptions(options.Docker, options.Name, options.Network, options.Address.ToString(),

@@ -20,6 +20,11 @@ internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 
     public KubeletCertificateAuthority? KubeletCa { get; init; }
 
+    /// <summary>Every registration must prove <c>system:node:NAME</c> with a client certificate of <see cref="KubeletCa"/>
+    /// (or bootstrap one for a name that has none; <see cref="NodeIdentityCheck"/>). Off: the name is taken on trust, as
+    /// in tests of other parts.</summary>
+    public bool RequireNodeCredentials { get; init; }
+
     /// <summary>The issuer of pods' projected ServiceAccount tokens (the API's); none: nodes get no tokens.</summary>
     public Identity.ServiceAccountTokens? Tokens { get; init; }
     /// <summary>Where the nodes' resource usage goes (the metrics API and the autoscaler read it); null: reports are dropped.</summary>
@@ -41,7 +46,8 @@ internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 /// <see cref="LeaseRenewals"/>), the Node status only when it changed or every
 /// <see cref="NodeGatewaySettings.StatusReportFrequency"/>; pod status, events. Never decides
 /// anything about pods; node health is the NodeLifecycleController's. A node speaks only for itself: every report must
-/// come from the agent registered under its name, about pods bound to it; a name another live agent holds is refused.
+/// come from the agent registered under its name, about pods bound to it; a name another live agent holds is refused,
+/// and with <see cref="NodeGatewaySettings.RequireNodeCredentials"/> so is one the agent does not prove is its own.
 /// </summary>
 internal sealed class NodeGateway : ControllerActor
 {
@@ -63,6 +69,7 @@ internal sealed class NodeGateway : ControllerActor
     private readonly NodeGatewaySettings _settings;
     private readonly Dictionary<string, IActorRef> _agents = new();
     private readonly Dictionary<string, DateTime> _lastStatusWrite = new();
+    private readonly HashSet<string> _certified = new(); // names given a certificate, until their Node says so
     private long _generation;
     private static readonly TimeSpan GracefulDeletionSlack = TimeSpan.FromSeconds(30);
     private readonly PendingNodeMessages _pending;
@@ -142,18 +149,45 @@ internal sealed class NodeGateway : ControllerActor
     private void Register(RegisterNode register)
     {
         var name = register.Node.Metadata.Name;
+        var stored = Cache.Get<V1Node>(Nodes, null, name);
+        string? nodeCertificate = null;
+        if (_settings.RequireNodeCredentials)
+        {
+            var outcome = _settings.KubeletCa is { } nodeCa
+                ? NodeIdentityCheck.Check(register, Sender.Path.ToString(), Claimed(name, stored), nodeCa, DateTime.UtcNow)
+                : new NodeIdentityOutcome("this master has no CA for node certificates");
+            if (outcome.Refusal is { } why)
+            {
+                RefuseIdentity(register, name, why);
+                return;
+            }
+            nodeCertificate = outcome.IssuedCertificate;
+        }
         if (ClaimRefusal(name) is { } refusal)
         {
-            Refuse(register, name, refusal);
+            Refuse(register, name, refusal); // a certificate made for it is never sent
             return;
+        }
+        if (nodeCertificate is not null)
+        {
+            _certified.Add(name);
+            Log.Info("node {0}: issued a client certificate for system:node:{0}", name);
         }
         Remember(name, Sender);
         var (certificate, ca) = IssueKubeletCertificate(register);
-        Sender.Tell(new NodeRegistered(name, certificate, ca));
+        Sender.Tell(new NodeRegistered(name, certificate, ca, nodeCertificate));
         Log.Info("node {0} registered from {1}", name, Sender.Path);
 
-        var stored = Cache.Get<V1Node>(Nodes, null, name);
         var node = NodeStatusMerge.Registered(register.Node, stored);
+        if (_settings.RequireNodeCredentials)
+        {
+            // the name is claimed from now on: only its certificate registers it (kept across master restarts)
+            node.Metadata.Annotations ??= new Dictionary<string, string>();
+            if (stored?.Metadata.Annotations?.TryGetValue(NodeIdentityCheck.CertificateIssuedAnnotation, out var since) == true)
+                node.Metadata.Annotations[NodeIdentityCheck.CertificateIssuedAnnotation] = since;
+            else
+                node.Metadata.Annotations[NodeIdentityCheck.CertificateIssuedAnnotation] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ");
+        }
         var status = NodeStatusMerge.WithHeartbeat(register.Node.Status ?? new V1NodeStatus(), stored?.Status, DateTime.UtcNow);
         if (stored is null)
         {
@@ -169,6 +203,17 @@ internal sealed class NodeGateway : ControllerActor
         SendDesiredPods(name);
         SendServices(Sender);
         SendPolicies(Sender);
+    }
+
+    /// <summary>Whether a node certificate was issued for <paramref name="name"/>: then registering as it needs that certificate.</summary>
+    private bool Claimed(string name, V1Node? stored) =>
+        _certified.Contains(name) || stored?.Metadata.Annotations?.ContainsKey(NodeIdentityCheck.CertificateIssuedAnnotation) == true;
+
+    private void RefuseIdentity(INodeProtocolMessage message, string name, string why)
+    {
+        Log.Warning("node gateway: refused {0} for node {1} from {2}: not authenticated as system:node:{1}: {3}",
+            message.GetType().Name, name, Sender.Path, why);
+        Sender.Tell(new NodeRegistrationRefused(name, why));
     }
 
     /// <summary>The serving certificate for the node's kubelet endpoint: for its name and the InternalIP it registers
@@ -250,6 +295,12 @@ internal sealed class NodeGateway : ControllerActor
         if (!SpeaksFor(name) && ClaimRefusal(name) is { } refusal)
         {
             Refuse(heartbeat, name, refusal);
+            return;
+        }
+        if (!_agents.ContainsKey(name) && _settings.RequireNodeCredentials)
+        {
+            // it proves its name only by registering: ask it to
+            RefuseIdentity(heartbeat, name, "the node is not registered from this agent; it must register (with its credential) first");
             return;
         }
         if (!_agents.ContainsKey(name))

@@ -24,6 +24,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly ServiceDirectory _services;
     private readonly NodeDescription _description;
     private readonly KubeletIdentity? _identity;
+    private readonly NodeClientIdentity? _credentials;
+    private string? _lastRefusal;
     private readonly ConfigDirectory _configs;
     private readonly NetworkPolicyDirectory? _policies;
     private readonly ImagePuller _images;
@@ -70,13 +72,17 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// <param name="usage">The node's resource usage, reported to the master on every new round (null: none, as in unit tests).</param>
     /// <param name="policies">The node's view of the NetworkPolicies (what <see cref="NetworkPoliciesChanged"/> brings),
     /// read by the Policy component (null in tests without one: the messages are dropped).</param>
+    /// <param name="credentials">The node's identity towards the master: each registration proves <c>system:node:NAME</c>
+    /// with it (null: registrations carry no credential, as in tests of a master that requires none).</param>
     public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null,
-        ConfigDirectory? configs = null, Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage, policies));
+        ConfigDirectory? configs = null, Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null,
+        NodeClientIdentity? credentials = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage, policies, credentials));
 
     public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs,
-        Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null)
+        Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null, NodeClientIdentity? credentials = null)
     {
+        _credentials = credentials;
         _usage = usage;
         _configs = configs;
         _policies = policies;
@@ -94,6 +100,7 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<RuntimeProbed>(OnRuntimeProbed);
         Receive<AgentTick>(t => t == AgentTick.Register, _ => SendRegistration());
         Receive<NodeRegistered>(OnRegistered);
+        Receive<NodeRegistrationRefused>(OnRefused);
         // each heartbeat asks the runtime first, so the posted Ready condition is current
         Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => ProbeRuntime());
         Receive<PodConfigChanged>(OnPodConfig);
@@ -191,12 +198,26 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         if (_gateway is not null || !_probed) return;
         // say it once per round; the master may be down for a while
         if (_registerAttempts++ % 20 == 0) _log.Info("Registering node {0} with {1}", _settings.NodeName, _gatewayPath);
-        Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow), _identity?.SigningRequest), Self);
+        var credential = _credentials?.Credential(Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress), DateTime.UtcNow);
+        Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow), _identity?.SigningRequest, credential), Self);
+    }
+
+    /// <summary>The master did not accept that this agent is <c>system:node:NAME</c>: say why once per reason, and keep
+    /// registering (an operator may delete a stale Node, or give the node its certificate back). A refusal from the gateway
+    /// we are registered with means it no longer knows this agent: register again, with the credential.</summary>
+    private void OnRefused(NodeRegistrationRefused refused)
+    {
+        if (refused.Reason != _lastRefusal)
+            _log.Error("Node {0}: the master refused to register it as system:node:{0}: {1}", _settings.NodeName, refused.Reason);
+        _lastRefusal = refused.Reason;
+        if (_gateway is not null && _gateway.Equals(Sender)) StartRegistering();
     }
 
     private void OnRegistered(NodeRegistered registered)
     {
         Timers.Cancel(AgentTick.Register.Name);
+        _lastRefusal = null;
+        InstallNodeCertificate(registered);
         InstallKubeletCertificate(registered);
         if (Equals(_gateway, Sender)) return;
         if (_gateway is not null) Context.Unwatch(_gateway);
@@ -208,6 +229,14 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _configGeneration = -1;
         _log.Info("Node {0} registered with {1}", registered.NodeName, Sender.Path);
         foreach (var supervisor in _supervisors.Values) supervisor.Tell(ResendPodStatus.Instance);
+    }
+
+    /// <summary>A client certificate the master issued (the first, by bootstrap, or a renewal) is this node's identity from now on.</summary>
+    private void InstallNodeCertificate(NodeRegistered registered)
+    {
+        if (_credentials is null || registered.NodeCertificate is not { } pem) return;
+        if (_credentials.Accept(pem) is { } refused) _log.Error("Node {0}: the client certificate from the master is unusable: {1}", _settings.NodeName, refused);
+        else _log.Info("Node {0}: the master issued its client certificate (system:node:{0})", _settings.NodeName);
     }
 
     /// <summary>The serving certificate the master issued goes into the kubelet endpoint; registering again at two

@@ -21,7 +21,7 @@ internal sealed record NodeClusterOptions(string Address, int Port, string Maste
 /// </summary>
 internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRuntime runtime, ServiceDirectory services,
     Kubelet.KubeletIdentity identity, ILoggerFactory loggers, ILogger<NodeIncarnations> log, Config.ConfigDirectory? configs = null,
-    Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null) : BackgroundService
+    Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null, NodeClientIdentity? credentials = null) : BackgroundService
 {
     public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
 
@@ -34,7 +34,7 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
         {
             var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, Setup());
             Current = system;
-            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services, identity, configs, usage, policies), NodeProtocolNames.AgentActorName);
+            system.ActorOf(NodeAgent.Props(options.Agent, runtime, services, identity, configs, usage, policies, credentials), NodeProtocolNames.AgentActorName);
             var stopRequested = new TaskCompletionSource();
             await using (stopping.Register(() => stopRequested.TrySetResult()))
                 await Task.WhenAny(system.WhenTerminated, stopRequested.Task);

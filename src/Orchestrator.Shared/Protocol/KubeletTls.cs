@@ -141,6 +141,19 @@ public sealed class KubeletCertificateAuthority
         return issued.ExportCertificatePem();
     }
 
+    /// <summary>Signs node <paramref name="nodeName"/>'s request for its client certificate (<see cref="NodeCredentials"/>):
+    /// <c>CN=system:node:NAME, O=system:nodes</c>, clientAuth, as kube's kube-apiserver-client-kubelet signer issues it;
+    /// the subject is the master's, the request's signature must hold. Returns the certificate as PEM.</summary>
+    public string IssueNodeClient(string signingRequestPem, string nodeName)
+    {
+        var asked = CertificateRequest.LoadSigningRequestPem(signingRequestPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+        var request = new CertificateRequest(KubeletTls.Subject(KubeletTls.NodeUserName(nodeName), KubeletTls.NodesGroup),
+            asked.PublicKey, HashAlgorithmName.SHA256);
+        AddLeafExtensions(request, "1.3.6.1.5.5.7.3.2");
+        using var issued = Sign(request, NodeCredentials.ClientValidity);
+        return issued.ExportCertificatePem();
+    }
+
     /// <summary>The master's client certificate with its key, made on first use and again near its expiry.</summary>
     public X509Certificate2 ClientCertificate()
     {

@@ -9,13 +9,29 @@ namespace Orchestrator.Shared.Protocol;
 
 /// <summary>Node → master, on start and after every (re)connect. The master answers <see cref="NodeRegistered"/>
 /// and then sends <see cref="DesiredPodsChanged"/>, <see cref="ServicesChanged"/> and <see cref="NetworkPoliciesChanged"/>. <paramref name="KubeletCertificateRequest"/>
-/// is the node's PKCS#10 request (PEM) for the serving certificate of its kubelet endpoint (<see cref="KubeletTls"/>).</summary>
-public sealed record RegisterNode(V1Node Node, string? KubeletCertificateRequest = null) : INodeProtocolMessage;
+/// is the node's PKCS#10 request (PEM) for the serving certificate of its kubelet endpoint (<see cref="KubeletTls"/>);
+/// <paramref name="Credential"/> proves the node is <c>system:node:NAME</c> (<see cref="NodeCredentials"/>).</summary>
+public sealed record RegisterNode(V1Node Node, string? KubeletCertificateRequest = null, NodeCredential? Credential = null) : INodeProtocolMessage;
+
+/// <summary>A node's proof of its name for one registration (<see cref="NodeCredentials"/>): its client certificate (PEM;
+/// null until it has one), a PKCS#10 request (PEM) for its key (for the first certificate and renewals), and a signature
+/// (base64) by that key over the name, <paramref name="Agent"/> (the registering agent's actor address) and
+/// <paramref name="SignedAt"/> (ISO 8601, UTC).</summary>
+public sealed record NodeCredential(string? Certificate, string SigningRequest, string SignedAt, string Agent, string Signature)
+{
+    public override string ToString() => $"NodeCredential {{ Certificate = {(Certificate is null ? "none" : "present")}, SignedAt = {SignedAt}, Agent = {Agent} }}";
+}
 
 /// <summary>Master → node: registered. <paramref name="KubeletCertificate"/> (PEM) is the serving certificate the master
 /// issued for the node's request, and <paramref name="KubeletCa"/> (PEM) the CA it and the master's client certificate
-/// come from; both null when the master issued none.</summary>
-public sealed record NodeRegistered(string NodeName, string? KubeletCertificate = null, string? KubeletCa = null) : INodeProtocolMessage;
+/// come from; both null when the master issued none. <paramref name="NodeCertificate"/> (PEM) is a new client certificate
+/// for the node's identity (its first, or a renewal), null when the one it holds stays.</summary>
+public sealed record NodeRegistered(string NodeName, string? KubeletCertificate = null, string? KubeletCa = null, string? NodeCertificate = null)
+    : INodeProtocolMessage;
+
+/// <summary>Master → node: the registration (or a report of a node not registered from that agent) is refused because
+/// the sender did not prove it is <c>system:node:NAME</c>; <paramref name="Reason"/> says why. The node registers again.</summary>
+public sealed record NodeRegistrationRefused(string NodeName, string Reason) : INodeProtocolMessage;
 
 /// <summary>Node → master, every few seconds: the node's whole status (conditions with heartbeat times, capacity, addresses).</summary>
 public sealed record NodeHeartbeat(string NodeName, V1NodeStatus Status) : INodeProtocolMessage;

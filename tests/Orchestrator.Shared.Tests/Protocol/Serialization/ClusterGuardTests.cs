@@ -25,6 +25,7 @@ public sealed class ClusterGuardTests : IAsyncLifetime
     private readonly Channel<object> _gateway = Channel.CreateUnbounded<object>();
     private readonly Channel<object> _store = Channel.CreateUnbounded<object>();
     private readonly Channel<object> _agent = Channel.CreateUnbounded<object>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<object, string> _senders = new(ReferenceEqualityComparer.Instance);
     private ActorSystem _master = null!, _node = null!, _rogue = null!;
     private string _masterAddress = "", _nodeAddress = "";
 
@@ -38,7 +39,7 @@ public sealed class ClusterGuardTests : IAsyncLifetime
         _nodeAddress = ClusterTls.Address($"{NodeHost}:{nodePort}");
         _master = Start(MasterHost, masterPort, NodeProtocolNames.MasterRole, master, ClusterTls.Load(pfx), ClusterMembership.Hocon,
             guardHocon: ClusterGuard.MasterHocon);
-        _master.ActorOf(Props.Create(() => new Recorder(_gateway.Writer)), NodeProtocolNames.GatewayActorName);
+        _master.ActorOf(Props.Create(() => new SenderRecorder(_gateway.Writer, _senders)), NodeProtocolNames.GatewayActorName);
         _master.ActorOf(Props.Create(() => new Recorder(_store.Writer)), "object-store");
         _node = Start(NodeHost, nodePort, NodeProtocolNames.NodeRole, master, ClusterTls.Load(pfx), ClusterMembership.Hocon,
             guardHocon: ClusterGuard.NodeHocon(master));
@@ -152,6 +153,36 @@ public sealed class ClusterGuardTests : IAsyncLifetime
     [InlineData("10.0.0.2", "[::ffff:10.0.0.1]", false)]
     public void A_handshake_address_must_be_the_peer_s(string claimed, string peer, bool same) =>
         Assert.Equal(same, ClusterGuard.SameHost(claimed, peer));
+
+    /// <summary>The address a node's agent signs its registration for (<see cref="NodeCredentials"/>) is the sender the
+    /// master sees over real remoting, so the proof verifies there; the same proof sent by another member does not.</summary>
+    [Fact]
+    public async Task A_registration_proof_signed_for_the_agents_address_verifies_only_from_that_agent()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var agent = _node.ActorOf(Props.Create(() => new Recorder(_agent.Writer)), "registering-agent");
+        var signedFor = agent.Path.ToStringWithAddress(((ExtendedActorSystem)_node).Provider.DefaultAddress);
+        var register = new RegisterNode(new V1Node { Metadata = new V1ObjectMeta { Name = "node-1" } }, null,
+            NodeCredentials.Sign(key, "node-1", signedFor, DateTime.UtcNow, null, NodeCredentials.SigningRequest(key, "node-1")));
+
+        Ref(_node, Gateway).Tell(register, agent);
+        var arrived = Assert.IsType<RegisterNode>(await Next(_gateway));
+        Assert.Null(NodeCredentials.CheckProof(arrived.Credential!, key, "node-1", _senders[arrived], DateTime.UtcNow));
+
+        Ref(_rogue, Gateway).Tell(register, _rogue.ActorOf(Props.Create(() => new Recorder(_agent.Writer)), "registering-agent"));
+        var replayed = Assert.IsType<RegisterNode>(await Next(_gateway));
+        Assert.Contains("not the sender", NodeCredentials.CheckProof(replayed.Credential!, key, "node-1", _senders[replayed], DateTime.UtcNow));
+    }
+
+    private sealed class SenderRecorder : ReceiveActor
+    {
+        public SenderRecorder(ChannelWriter<object> received, System.Collections.Concurrent.ConcurrentDictionary<object, string> senders) =>
+            ReceiveAny(message =>
+            {
+                senders[message] = Sender.Path.ToString();
+                received.TryWrite(message);
+            });
+    }
 
     private string Gateway => $"{_masterAddress}/user/{NodeProtocolNames.GatewayActorName}";
 

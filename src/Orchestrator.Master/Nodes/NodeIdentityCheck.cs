@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Orchestrator.Shared.Protocol;
+
+namespace Orchestrator.Master.Nodes;
+
+/// <summary>The outcome of <see cref="NodeIdentityCheck.Check"/>: why the registration is refused, or the client
+/// certificate to hand the node (null: it keeps the one it has).</summary>
+internal sealed record NodeIdentityOutcome(string? Refusal, string? IssuedCertificate = null);
+
+/// <summary>
+/// Whether a registration proves <c>system:node:NAME</c> (see <see cref="NodeCredentials"/>), as kube-apiserver
+/// authenticates a kubelet by its client certificate and kube's TLS bootstrapping gives it the first one. A valid
+/// certificate of the cluster's CA for the name, with a fresh signature by its key for the sending agent, is accepted
+/// (and renewed in its last third). Without one, a name nobody has a certificate for (<paramref name="claimed"/> false)
+/// gets one for the key of the node's signing request: the cluster certificate every member holds is only the join
+/// credential. A claimed name needs its certificate. Pure.
+/// </summary>
+internal static class NodeIdentityCheck
+{
+    /// <summary>On a Node whose name has a client certificate (the time it was first issued): a registration needs it.
+    /// Deleting the Node lets the name join anew, as a node that was removed from the cluster does.</summary>
+    public const string CertificateIssuedAnnotation = "orchestrator.dev/node-certificate-issued";
+
+    public static NodeIdentityOutcome Check(RegisterNode register, string sender, bool claimed, KubeletCertificateAuthority ca, DateTime now)
+    {
+        var name = register.Node.Metadata.Name;
+        if (register.Credential is not { } credential)
+            return new(claimed
+                ? $"no credential presented; node \"{name}\" has a node certificate and registering as it needs that certificate"
+                : "no credential presented (a node certificate or a signing request for system:node:" + name + ")");
+        string? certificateProblem = null;
+        if (credential.Certificate is { } pem)
+        {
+            try
+            {
+                using var certificate = X509Certificate2.CreateFromPem(pem);
+                certificateProblem = NodeCredentials.CheckCertificate(certificate, ca.Certificate, name, now);
+                if (certificateProblem is null)
+                {
+                    using var key = certificate.GetECDsaPublicKey();
+                    if (key is null) return new("the node certificate's key is not ECDSA");
+                    if (NodeCredentials.CheckProof(credential, key, name, sender, now) is { } proof) return new(proof);
+                    return new(null, Renewal(certificate, credential, name, ca, now));
+                }
+            }
+            catch (CryptographicException e)
+            {
+                certificateProblem = "the node certificate cannot be read: " + e.Message.Trim();
+            }
+        }
+        if (claimed)
+            return new($"node \"{name}\" has a node certificate and registering as it needs that certificate: " +
+                       (certificateProblem ?? "none presented"));
+        return Bootstrap(credential, name, sender, ca, now);
+    }
+
+    /// <summary>TLS bootstrapping: the first certificate of an unclaimed name, for the key that signed this registration.</summary>
+    private static NodeIdentityOutcome Bootstrap(NodeCredential credential, string name, string sender, KubeletCertificateAuthority ca, DateTime now)
+    {
+        try
+        {
+            var request = CertificateRequest.LoadSigningRequestPem(credential.SigningRequest, HashAlgorithmName.SHA256);
+            using var key = request.PublicKey.GetECDsaPublicKey();
+            if (key is null) return new("the signing request's key is not ECDSA");
+            if (NodeCredentials.CheckProof(credential, key, name, sender, now) is { } proof) return new(proof);
+            return new(null, ca.IssueNodeClient(credential.SigningRequest, name));
+        }
+        catch (CryptographicException e)
+        {
+            return new("the signing request cannot be used: " + e.Message.Trim());
+        }
+    }
+
+    /// <summary>A new certificate for the same key when the presented one is in the last third of its life.</summary>
+    private static string? Renewal(X509Certificate2 current, NodeCredential credential, string name, KubeletCertificateAuthority ca, DateTime now)
+    {
+        var lifetime = current.NotAfter - current.NotBefore;
+        if (current.NotAfter.ToUniversalTime() - now.ToUniversalTime() > lifetime / 3) return null;
+        try
+        {
+            var request = CertificateRequest.LoadSigningRequestPem(credential.SigningRequest, HashAlgorithmName.SHA256);
+            using var asked = request.PublicKey.GetECDsaPublicKey();
+            using var held = current.GetECDsaPublicKey();
+            if (asked is null || held is null || !asked.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(held.ExportSubjectPublicKeyInfo()))
+                return null;
+            return ca.IssueNodeClient(credential.SigningRequest, name);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.TestKit;
+using k8s.Models;
+using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Tests.Controllers.Support;
+using Orchestrator.Shared.Protocol;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Master.Tests.Nodes;
+
+/// <summary>Nodes authenticate as system:node:NAME when they register (the gateway's side of <see cref="NodeCredentials"/>).</summary>
+public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTestKit(output)
+{
+    private static readonly X509Certificate2 CaCertificate = KubeletCertificateAuthority.CreateCertificate();
+    private readonly KubeletCertificateAuthority _ca = new(CaCertificate);
+
+    private static V1Node Reported(string name) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name },
+        Status = new V1NodeStatus
+        {
+            Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", Reason = "KubeletReady" }],
+            Addresses = [new V1NodeAddress { Type = "InternalIP", Address = "127.0.0.1" }],
+        },
+    };
+
+    private IActorRef Gateway() =>
+        Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { KubeletCa = _ca, RequireNodeCredentials = true }));
+
+    /// <summary>A Node whose name already has a certificate: registering as it needs that certificate.</summary>
+    private void Claimed(string name) => Seed(new V1Node
+    {
+        ApiVersion = "v1", Kind = "Node",
+        Metadata = new V1ObjectMeta { Name = name, Annotations = new Dictionary<string, string> { [NodeIdentityCheck.CertificateIssuedAnnotation] = "2026-01-01T00:00:00Z" } },
+    });
+
+    private static ECDsa NewKey() => ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    private static RegisterNode Register(string name, ECDsa key, TestProbe agent, string? certificate, DateTime? at = null) =>
+        new(Reported(name), null, NodeCredentials.Sign(key, name, agent.Ref.Path.ToString(), at ?? DateTime.UtcNow, certificate,
+            NodeCredentials.SigningRequest(key, name)));
+
+    private static string Certificate(X509Certificate2 ca, ECDsa key, string name, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        var request = new CertificateRequest($"CN=system:node:{name}, O=system:nodes", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var issued = request.Create(ca, notBefore, notAfter, RandomNumberGenerator.GetBytes(8));
+        return issued.ExportCertificatePem();
+    }
+
+    [Fact]
+    public void A_node_whose_name_has_no_certificate_is_given_one_for_its_key_and_its_name_is_claimed()
+    {
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+
+        gateway.Tell(Register("node1", key, agent, certificate: null), agent.Ref);
+
+        var registered = agent.ExpectMsg<NodeRegistered>();
+        using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
+        Assert.True(NodeCredentials.IsFor(issued, key));
+        Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, "node1", DateTime.UtcNow));
+        Assert.Equal("CN=system:node:node1, O=system:nodes", issued.Subject);
+        AwaitAssert(() => Assert.True(Find<V1Node>("node1")?.Metadata.Annotations?.ContainsKey(NodeIdentityCheck.CertificateIssuedAnnotation)));
+    }
+
+    [Fact]
+    public void The_nodes_own_certificate_is_accepted()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+
+        gateway.Tell(Register("node1", key, agent, certificate), agent.Ref);
+
+        var registered = agent.ExpectMsg<NodeRegistered>();
+        Assert.Equal("node1", registered.NodeName);
+        Assert.Null(registered.NodeCertificate); // far from expiry: it keeps the one it has
+    }
+
+    [Fact]
+    public void Another_nodes_certificate_is_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var node2 = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node2"), "node2");
+
+        gateway.Tell(Register("node1", key, agent, node2), agent.Ref);
+
+        var refused = agent.ExpectMsg<NodeRegistrationRefused>();
+        Assert.Equal("node1", refused.NodeName);
+        Assert.Contains("the certificate is for \"system:node:node2\", not \"system:node:node1\"", refused.Reason);
+        agent.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_claimed_name_without_a_certificate_is_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+
+        gateway.Tell(Register("node1", key, agent, certificate: null), agent.Ref);
+
+        Assert.Contains("registering as it needs that certificate: none presented", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
+    public void A_registration_without_any_credential_is_refused()
+    {
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+
+        gateway.Tell(new RegisterNode(Reported("node1")), agent.Ref);
+
+        Assert.StartsWith("no credential presented", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+        AwaitAssert(() => Assert.Null(Find<V1Node>("node1")));
+    }
+
+    [Fact]
+    public void An_expired_certificate_is_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var expired = Certificate(CaCertificate, key, "node1", DateTimeOffset.UtcNow.AddMinutes(-4), DateTimeOffset.UtcNow.AddMinutes(-1));
+
+        gateway.Tell(Register("node1", key, agent, expired), agent.Ref);
+
+        Assert.Contains("not valid for the cluster's CA", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
+    public void A_certificate_of_another_CA_is_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        using var foreignCa = KubeletCertificateAuthority.CreateCertificate();
+        var foreign = Certificate(foreignCa, key, "node1", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(30));
+
+        gateway.Tell(Register("node1", key, agent, foreign), agent.Ref);
+
+        Assert.Contains("not valid for the cluster's CA", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
+    public void A_proof_signed_for_another_agent_is_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var node = CreateTestProbe("agent");
+        var thief = CreateTestProbe("thief");
+        using var key = NewKey();
+        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var seen = Register("node1", key, node, certificate);
+
+        gateway.Tell(seen, thief.Ref); // what the node sent, replayed by another member
+
+        Assert.Contains("signed for agent", thief.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
+    public void A_stale_proof_is_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+
+        gateway.Tell(Register("node1", key, agent, certificate, DateTime.UtcNow.AddMinutes(-10)), agent.Ref);
+
+        Assert.Contains("from the master's clock", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
+    public void A_second_agent_without_the_certificate_is_told_it_is_refused_while_the_node_runs()
+    {
+        var gateway = Gateway();
+        var node = CreateTestProbe("agent");
+        using var key = NewKey();
+        gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
+        node.ExpectMsg<NodeRegistered>();
+
+        var impostor = CreateTestProbe("impostor");
+        using var other = NewKey();
+        gateway.Tell(Register("node1", other, impostor, certificate: null), impostor.Ref);
+
+        Assert.Contains("node \"node1\" has a node certificate", impostor.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
+    public void A_heartbeat_from_an_agent_that_did_not_register_is_refused()
+    {
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+
+        gateway.Tell(new NodeHeartbeat("node1", Reported("node1").Status), agent.Ref);
+
+        Assert.Contains("must register", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+        AwaitAssert(() => Assert.Null(Find<V1Node>("node1")));
+    }
+}
