@@ -74,21 +74,20 @@ kubectl config set-cluster local --insecure-skip-tls-verify --server "$server" >
 kubectl config set-context test --user test-admin --cluster local >/dev/null
 kubectl config use-context test >/dev/null
 
-run_group() { # group: one runTests with WHAT=group in a fresh shell, from KUBE_ROOT as test-cmd.sh runs it
+run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.sh runs it
   local group=$1
   kubectl config set-context test --namespace=default >/dev/null
-  (
-    cd "$KUBE_ROOT" || exit 2
-    export KUBE_ROOT WHAT="$group" SECURE_API_PORT="$api_port" API_HOST=127.0.0.1 ALLOW_SKEW=1 CONTEXT=test
-    export KUBE_JUNIT_REPORT_DIR="$state/junit" THIS_PLATFORM_BIN KUBE_OUTPUT_HOSTBIN
-    THIS_PLATFORM_BIN="$(dirname "$(command -v kubectl)")"; KUBE_OUTPUT_HOSTBIN="$THIS_PLATFORM_BIN"
-    export KUBE_TEMP="$state/tmp-$group"; mkdir -p "$KUBE_TEMP"
-    # shellcheck disable=SC1091 # kubernetes' own scripts, read at run time
-    source hack/lib/init.sh && source hack/lib/test.sh && source test/cmd/legacy-script.sh || exit 2
-    kube::util::ensure-gnu-sed
-    SUPPORTED_RESOURCES=("*")
-    runTests
-  ) >"$state/logs/$group.log" 2>&1
+  mkdir -p "$state/tmp-$group"
+  # A new bash process, not a subshell: errexit, which the tests rely on to stop at a failed assertion, is off
+  # everywhere below a command whose status the caller tests.
+  (cd "$KUBE_ROOT" && WHAT="$group" SECURE_API_PORT="$api_port" API_HOST=127.0.0.1 ALLOW_SKEW=1 \
+    THIS_PLATFORM_BIN="$(dirname "$(command -v kubectl)")" KUBE_OUTPUT_HOSTBIN="$(dirname "$(command -v kubectl)")" \
+    KUBE_JUNIT_REPORT_DIR="$state/junit" KUBE_TEMP="$state/tmp-$group" KUBE_ROOT="$KUBE_ROOT" \
+    bash -c 'source hack/lib/init.sh && source hack/lib/test.sh && source test/cmd/legacy-script.sh || exit 2
+      kube::util::ensure-gnu-sed
+      CONTEXT=test
+      SUPPORTED_RESOURCES=("*")
+      runTests') >"$state/logs/$group.log" 2>&1
 }
 
 first_failure() { # log: the first failing assertion's lines (test.sh prints "FAIL" then Expected/Got or the message)
@@ -99,7 +98,8 @@ status=0
 summary=()
 for group in "${groups[@]}"; do
   echo "• run_${group}_tests"
-  if run_group "$group"; then
+  run_group "$group"; rc=$?
+  if [ $rc -eq 0 ]; then
     summary+=("PASS run_${group}_tests")
   else
     status=1
