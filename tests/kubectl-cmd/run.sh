@@ -73,6 +73,12 @@ kubectl config set-credentials test-admin --token "$(cat "$state/master/token")"
 kubectl config set-cluster local --insecure-skip-tls-verify --server "$server" >/dev/null
 kubectl config set-context test --user test-admin --cluster local >/dev/null
 kubectl config use-context test >/dev/null
+# test-cmd.sh's create_node: the node "127.0.0.1" some tests name (`kubectl expose nodes 127.0.0.1`), a Node object only.
+kubectl create -f - >/dev/null <<'JSON' || die "could not create the Node 127.0.0.1 that test-cmd.sh creates"
+{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "127.0.0.1"},
+ "status": {"capacity": {"memory": "1Gi", "cpu": "4", "pods": "110"},
+            "allocatable": {"memory": "1Gi", "cpu": "4", "pods": "110"}}}
+JSON
 
 run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.sh runs it
   local group=$1
