@@ -96,8 +96,13 @@ run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.
       runTests') >"$state/logs/$group.log" 2>&1
 }
 
-first_failure() { # log: the first failing assertion's lines (test.sh prints "FAIL" then Expected/Got or the message)
-  grep -a -m1 -A6 -E 'FAIL!?|FAIL$' "$1" | sed 's/\x1b\[[0-9;]*m//g; s/\x1b(B//g' | grep -v '^\s*$' | head -8
+first_failure() { # log: the first failing assertion (test.sh prints "FAIL" then Expected/Got), else the failed command
+  local clean='s/\x1b\[[0-9;]*m//g; s/\x1b(B//g'
+  if grep -aq -E 'FAIL!?$' "$1"; then
+    grep -a -m1 -A6 -E 'FAIL!?$' "$1" | sed "$clean" | grep -v '^\s*$' | head -8
+  else # errexit stopped the group at a command: its last output lines
+    grep -a -m1 -B4 'Error when running' "$1" | sed "$clean" | head -5
+  fi
 }
 
 status=0
