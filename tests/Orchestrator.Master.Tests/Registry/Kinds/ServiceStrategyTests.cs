@@ -43,6 +43,31 @@ public class ServiceAdmissionTests
     }
 
     [Fact]
+    public void A_headless_service_may_have_no_ports_as_in_Kubernetes()
+    {
+        // kubectl create service clusterip headless --clusterip=None (kubectl's test/cmd)
+        var svc = Objects.Service("headless");
+        svc.Spec.Ports = [];
+        svc.Spec.ClusterIP = "None";
+        Assert.Empty(Admit(svc));
+        Assert.Equal("None", svc.Spec.ClusterIP);
+
+        var update = Objects.Service("headless");
+        update.Spec.Ports = null;
+        Assert.Empty(Admit(update, svc));
+    }
+
+    [Fact]
+    public void A_service_with_a_cluster_ip_needs_ports()
+    {
+        var svc = Objects.Service("web");
+        svc.Spec.Ports = [];
+        var cause = Assert.Single(Admit(svc));
+        Assert.Equal("spec.ports", cause.Field);
+        Assert.Equal("FieldValueRequired", cause.Reason);
+    }
+
+    [Fact]
     public void NodePort_service_gets_a_node_port_and_cluster_traffic_policy()
     {
         var svc = Objects.Service("web", type: "NodePort");

@@ -58,7 +58,7 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             port.Protocol ??= "TCP";
             port.TargetPort ??= port.Port;
         }
-        ValidatePorts(spec, withNodePorts, causes);
+        ValidatePorts(spec, withNodePorts, IsHeadless(spec, previous), causes);
         ValidateLoadBalancerFields(spec, previous, causes);
         if (causes.Count > 0) return;
 
@@ -139,10 +139,19 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         else spec.HealthCheckNodePort = next;
     }
 
-    private static void ValidatePorts(V1ServiceSpec spec, bool withNodePorts, List<StoreErrorCause> causes)
+    /// <summary>clusterIP None (asked for now, or kept from the stored object when the update leaves it out), as
+    /// Kubernetes' isHeadlessService: a headless Service may have no ports (`kubectl create service clusterip x
+    /// --clusterip=None`).</summary>
+    private static bool IsHeadless(V1ServiceSpec spec, V1ServiceSpec? previous)
+    {
+        var asked = string.IsNullOrEmpty(spec.ClusterIP) ? spec.ClusterIPs?.FirstOrDefault() : spec.ClusterIP;
+        return (string.IsNullOrEmpty(asked) ? previous?.ClusterIP : asked) == "None";
+    }
+
+    private static void ValidatePorts(V1ServiceSpec spec, bool withNodePorts, bool headless, List<StoreErrorCause> causes)
     {
         var ports = spec.Ports ?? [];
-        if (ports.Count == 0) causes.Add(FieldErrors.Required("spec.ports"));
+        if (ports.Count == 0 && !headless) causes.Add(FieldErrors.Required("spec.ports"));
         var names = new HashSet<string>();
         var portKeys = new HashSet<(int, string)>();
         for (var i = 0; i < ports.Count; i++)

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Runs kubectl's own command tests (test/cmd of the kubernetes repository, the suite `make test-cmd` runs) against an
+# Orchestrator master, as kubernetes' hack/make-rules/test-cmd.sh runs them against kube-apiserver: the master alone
+# (no node: test-cmd starts no kubelet either), a kubeconfig context "test" holding the admin token, then
+# hack/lib/init.sh, hack/lib/test.sh and test/cmd/legacy-script.sh sourced and runTests called with WHAT=<group>.
+#
+# Usage: KUBE_ROOT=/path/to/kubernetes tests/kubectl-cmd/run.sh [group...]
+#   KUBE_ROOT  a checkout of kubernetes at the release the cluster speaks (v1.32.x); only test/cmd, hack/lib,
+#              hack/testdata, test/fixtures, test/e2e/testing-manifests and third_party/forked/shell2junit are read.
+#              The sources are not part of this repository; get them with, for example:
+#                git clone --depth 1 --branch v1.32.4 --filter=blob:none --sparse \
+#                  https://github.com/kubernetes/kubernetes "$KUBE_ROOT"
+#                git -C "$KUBE_ROOT" sparse-checkout set test/cmd hack test/fixtures test/e2e/testing-manifests \
+#                  third_party/forked/shell2junit
+#   group      test/cmd's function run_<group>_tests; default: pod service rc rs deployment namespace
+#              (pods, services, replication controllers, replica sets, deployments, namespaces).
+# Settings (environment): KCMD_STATE_DIR (default: a new temporary directory; the master's data and logs, one log per
+#   group), KCMD_API_PORT / KCMD_CLUSTER_PORT (default: free loopback ports, never the E2E lock's fixed 6443/4050),
+#   ORCH_BUILD_DIR (a built master in $ORCH_BUILD_DIR/master; default: built into the state directory).
+# Every group runs in its own shell, so one failing group does not stop the others; the summary names each group's
+# result and, for a failure, the first failing assertion (file:line and expected/got) from its log.
+set -uo pipefail
+ORCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+[ -n "${KUBE_ROOT:-}" ] || die "KUBE_ROOT is not set: point it at a kubernetes v1.32 checkout (see this script's header)"
+KUBE_ROOT="$(cd "$KUBE_ROOT" && pwd)" || die "KUBE_ROOT '$KUBE_ROOT' is not a directory"
+for f in hack/lib/init.sh hack/lib/test.sh test/cmd/legacy-script.sh third_party/forked/shell2junit/sh2ju.sh; do
+  [ -f "$KUBE_ROOT/$f" ] || die "$KUBE_ROOT/$f is missing (see this script's header for the folders needed)"
+done
+command -v kubectl >/dev/null || die "kubectl is not on PATH"
+groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pod service rc rs deployment namespace)
+
+free_port() { # a loopback TCP port nothing listens on, from a range the fixed E2E ports are not in
+  local p
+  for p in $(shuf -i 20000-29999 -n 50); do
+    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+  done
+  die "no free port found"
+}
+
+state="${KCMD_STATE_DIR:-$(mktemp -d /tmp/kubectl-cmd.XXXXXX)}"
+mkdir -p "$state/master" "$state/logs" "$state/home"
+api_port="${KCMD_API_PORT:-$(free_port)}"
+cluster_port="${KCMD_CLUSTER_PORT:-$(free_port)}"
+server="https://127.0.0.1:$api_port"
+
+build_dir="${ORCH_BUILD_DIR:-$state/bin}"
+if [ ! -f "$build_dir/master/orchestrator-master.dll" ]; then
+  echo "• building the master into $build_dir/master"
+  dotnet build "$ORCH_ROOT/src/Orchestrator.Master" -c Release -o "$build_dir/master" -nologo -v quiet \
+    --disable-build-servers >"$state/logs/build.log" 2>&1 || die "the build failed (log: $state/logs/build.log)"
+fi
+
+echo "• starting the master alone on $server (state: $state)"
+dotnet "$build_dir/master/orchestrator-master.dll" --data-dir "$state/master" --api-address 127.0.0.1 \
+  --api-port "$api_port" --cluster-address 127.0.0.1 --cluster-port "$cluster_port" \
+  >"$state/logs/master.log" 2>&1 &
+master_pid=$!
+trap 'kill "$master_pid" 2>/dev/null; wait "$master_pid" 2>/dev/null' EXIT
+for i in $(seq 1 120); do
+  curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$state/master/token" ] && break
+  kill -0 "$master_pid" 2>/dev/null || die "the master exited during start-up (see $state/logs/master.log)"
+  [ "$i" -eq 120 ] && die "the master did not answer on $server within 60 s (see $state/logs/master.log)"
+  sleep 0.5
+done
+
+# What legacy-script.sh's setup() makes for kube-apiserver: a context "test" (the tests switch its namespace with
+# create_and_use_new_namespace), here with the master's admin token. HOME is private so ~/.kube/config is not read.
+export HOME="$state/home"
+export KUBECONFIG="$HOME/.kube/config"
+kubectl config set-credentials test-admin --token "$(cat "$state/master/token")" >/dev/null
+kubectl config set-cluster local --insecure-skip-tls-verify --server "$server" >/dev/null
+kubectl config set-context test --user test-admin --cluster local >/dev/null
+kubectl config use-context test >/dev/null
+# test-cmd.sh's create_node: the node "127.0.0.1" some tests name (`kubectl expose nodes 127.0.0.1`), a Node object only.
+kubectl create -f - >/dev/null <<'JSON' || die "could not create the Node 127.0.0.1 that test-cmd.sh creates"
+{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "127.0.0.1"},
+ "status": {"capacity": {"memory": "1Gi", "cpu": "4", "pods": "110"},
+            "allocatable": {"memory": "1Gi", "cpu": "4", "pods": "110"}}}
+JSON
+
+run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.sh runs it
+  local group=$1
+  kubectl config set-context test --namespace=default >/dev/null
+  mkdir -p "$state/tmp-$group"
+  # A new bash process, not a subshell: errexit, which the tests rely on to stop at a failed assertion, is off
+  # everywhere below a command whose status the caller tests.
+  (cd "$KUBE_ROOT" && WHAT="$group" SECURE_API_PORT="$api_port" API_HOST=127.0.0.1 ALLOW_SKEW=1 \
+    THIS_PLATFORM_BIN="$(dirname "$(command -v kubectl)")" KUBE_OUTPUT_HOSTBIN="$(dirname "$(command -v kubectl)")" \
+    KUBE_JUNIT_REPORT_DIR="$state/junit" KUBE_TEMP="$state/tmp-$group" KUBE_ROOT="$KUBE_ROOT" \
+    bash -c 'source hack/lib/init.sh && source hack/lib/test.sh && source test/cmd/legacy-script.sh || exit 2
+      kube::util::ensure-gnu-sed
+      CONTEXT=test
+      SUPPORTED_RESOURCES=("*")
+      runTests') >"$state/logs/$group.log" 2>&1
+}
+
+first_failure() { # log: the first failing assertion (test.sh prints "FAIL" then Expected/Got), else the failed command
+  local clean='s/\x1b\[[0-9;]*m//g; s/\x1b(B//g'
+  if grep -aq -E 'FAIL!?$' "$1"; then
+    grep -a -m1 -A6 -E 'FAIL!?$' "$1" | sed "$clean" | grep -v '^\s*$' | head -8
+  else # errexit stopped the group at a command: its last output lines
+    grep -a -m1 -B4 'Error when running' "$1" | sed "$clean" | head -5
+  fi
+}
+
+status=0
+summary=()
+for group in "${groups[@]}"; do
+  echo "• run_${group}_tests"
+  run_group "$group"; rc=$?
+  if [ $rc -eq 0 ]; then
+    summary+=("PASS run_${group}_tests")
+  else
+    status=1
+    summary+=("FAIL run_${group}_tests (log: $state/logs/$group.log)")
+    first_failure "$state/logs/$group.log" | sed 's/^/     /'
+  fi
+done
+echo
+printf '%s\n' "${summary[@]}"
+exit $status
