@@ -52,6 +52,9 @@ if [ ! -f "$build_dir/master/orchestrator-master.dll" ]; then
     --disable-build-servers >"$state/logs/build.log" 2>&1 || die "the build failed (log: $state/logs/build.log)"
 fi
 
+# test-cmd's apiserver reads hack/testdata/auth-tokens.csv, whose admin token is "admin-token", and some tests send
+# it themselves (run_swagger_tests curls /openapi/v2 with it): the master's admin token file is seeded with it.
+[ -s "$state/master/token" ] || (umask 077 && echo admin-token >"$state/master/token")
 echo "• starting the master alone on $server (state: $state)"
 dotnet "$build_dir/master/orchestrator-master.dll" --data-dir "$state/master" --api-address 127.0.0.1 \
   --api-port "$api_port" --cluster-address 127.0.0.1 --cluster-port "$cluster_port" \
