@@ -131,6 +131,14 @@ internal sealed class CronJobController : ControllerActor
 
         var earliest = CronJobTimes.Utc(status.LastScheduleTime ?? cronJob.Metadata.CreationTimestamp ?? now);
         if (spec.StartingDeadlineSeconds is { } deadline && now.AddSeconds(-deadline) > earliest) earliest = now.AddSeconds(-deadline);
+        // A schedule that parses but never fires ("59 23 31 2 *": 31 February) is refused as Kubernetes' controller
+        // refuses it: its cron library finds no next time, so two consecutive times are less than a second apart.
+        if (schedule.Next(earliest, zone) is null)
+        {
+            _events.Record(cronJob, EventRecorder.Warning, "InvalidSchedule",
+                $"invalid schedule: {spec.Schedule} : time difference between two schedules is less than 1 second", Self);
+            return;
+        }
         var (scheduled, missed) = CronJobTimes.MostRecent(schedule, zone, earliest, now);
         if (scheduled is not { } at) return;
         if (missed > 100)

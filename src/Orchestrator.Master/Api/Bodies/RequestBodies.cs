@@ -109,6 +109,12 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         {
             parsed = yaml ? YamlBody.Parse(body) : JsonBody.Parse(body);
         }
+        catch (MalformedBodyException e) when (!yaml && !e.Message.StartsWith("exceeded max depth", StringComparison.Ordinal))
+        {
+            // Not JSON at all (a YAML file sent as JSON by `kubectl create --raw`): kube-apiserver finds no kind in it,
+            // so it cannot say which version it was and names only the kind it wanted (transformDecodeError).
+            throw Unrecognized(kind, $"couldn't get version/kind; json parse error: {GoSyntaxError(e.Message)}", body);
+        }
         catch (MalformedBodyException e)
         {
             throw CannotHandle(kind, version, e.Message);
@@ -127,6 +133,24 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         if (validation == FieldValidation.Strict)
             throw refusal(string.Join(", ", duplicates.Select(d => $"duplicate field \"{d}\"")));
         foreach (var duplicate in duplicates) Warnings.Add(context, $"duplicate field \"{duplicate}\"");
+    }
+
+    /// <summary>kube-apiserver's refusal of a body whose kind it could not read: the problem, then (summarizeData) the
+    /// body's first 30 bytes as they are when it starts with "{", else in hex.</summary>
+    public static ApiException Unrecognized(string kind, string problem, byte[] body)
+    {
+        var head = body.AsSpan(0, Math.Min(body.Length, 30));
+        var summary = body.Length == 0 ? "<empty>"
+            : body[0] == (byte)'{' ? System.Text.Encoding.UTF8.GetString(head) : Convert.ToHexString(head).ToLowerInvariant();
+        if (body.Length > 30) summary += " ...";
+        return ApiException.BadRequest($"the object provided is unrecognized (must be of type {kind}): {problem} ({summary})");
+    }
+
+    /// <summary>Go's encoding/json words for the first syntax error System.Text.Json reports, where they differ.</summary>
+    private static string GoSyntaxError(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, "^'(.)' is an invalid start of a value");
+        return m.Success ? $"invalid character '{m.Groups[1].Value}' looking for beginning of value" : message;
     }
 
     public static ApiException CannotHandle(string kind, string version, string problem) =>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
 
@@ -46,42 +47,59 @@ internal static class DiscoveryDocuments
         Groups = catalog.Groups.Select(Group).ToList(),
     };
 
-    public static V1APIResourceList ResourceList(CatalogSnapshot catalog, string group, string version)
+    /// <summary>
+    /// /api/v1 or /apis/{group}/{version}. Written field by field in the order of Go's APIResourceList and APIResource
+    /// (kind, apiVersion, groupVersion, resources; name, singularName, namespaced, group, version, kind, verbs,
+    /// shortNames, categories, storageVersionHash) because clients match the raw document (kubectl's test-cmd greps
+    /// /api/v1 for the configmaps entry up to its storageVersionHash).
+    /// </summary>
+    public static JsonObject ResourceList(CatalogSnapshot catalog, string group, string version)
     {
-        var resources = new List<V1APIResource>();
+        var resources = new JsonArray();
         foreach (var r in catalog.InGroupVersion(group, version))
         {
-            resources.Add(new V1APIResource
-            {
-                Name = r.Resource,
-                SingularName = r.Singular,
-                Namespaced = r.Namespaced,
-                Kind = r.Kind,
-                Verbs = r.Verbs.ToList(),
-                ShortNames = r.ShortNames.Count > 0 ? r.ShortNames.ToList() : null,
-                Categories = r.Categories.Count > 0 ? r.Categories.ToList() : null,
-            });
+            resources.Add(Resource(r.Resource, r.Singular, r.Namespaced, null, null, r.Kind, r.Verbs, r.ShortNames,
+                r.Categories, StorageVersionHash(catalog, r)));
             foreach (var sub in r.Subresources)
-            {
-                resources.Add(new V1APIResource
-                {
-                    Name = $"{r.Resource}/{sub.Name}",
-                    SingularName = "",
-                    Namespaced = r.Namespaced,
-                    Group = sub.Group,
-                    Version = sub.Version,
-                    Kind = sub.Kind,
-                    Verbs = sub.Verbs.ToList(),
-                });
-            }
+                resources.Add(Resource($"{r.Resource}/{sub.Name}", "", r.Namespaced, sub.Group, sub.Version, sub.Kind,
+                    sub.Verbs, [], [], null));
         }
-        return new V1APIResourceList
+        return new JsonObject
         {
-            ApiVersion = "v1",
-            Kind = "APIResourceList",
-            GroupVersion = group.Length == 0 ? version : $"{group}/{version}",
-            Resources = resources,
+            ["kind"] = "APIResourceList",
+            ["apiVersion"] = "v1",
+            ["groupVersion"] = group.Length == 0 ? version : $"{group}/{version}",
+            ["resources"] = resources,
         };
+    }
+
+    private static JsonObject Resource(string name, string singular, bool namespaced, string? group, string? version,
+        string kind, IEnumerable<string> verbs, IReadOnlyList<string> shortNames, IReadOnlyList<string> categories,
+        string? storageVersionHash)
+    {
+        var o = new JsonObject { ["name"] = name, ["singularName"] = singular, ["namespaced"] = namespaced };
+        if (!string.IsNullOrEmpty(group)) o["group"] = group;
+        if (!string.IsNullOrEmpty(version)) o["version"] = version;
+        o["kind"] = kind;
+        o["verbs"] = new JsonArray(verbs.Select(v => (JsonNode)v).ToArray());
+        if (shortNames.Count > 0) o["shortNames"] = new JsonArray(shortNames.Select(v => (JsonNode)v).ToArray());
+        if (categories.Count > 0) o["categories"] = new JsonArray(categories.Select(v => (JsonNode)v).ToArray());
+        if (storageVersionHash is not null) o["storageVersionHash"] = storageVersionHash;
+        return o;
+    }
+
+    /// <summary>
+    /// kube-apiserver's hash of the version a resource is stored in: base64 of the first 8 bytes of
+    /// sha256("group/version/kind") of the storage version. Only stored resources carry one; the create-only reviews
+    /// and the read-only metrics and component statuses (no object storage behind them) carry none, as there.
+    /// </summary>
+    internal static string? StorageVersionHash(CatalogSnapshot catalog, ResourceDescription r)
+    {
+        if (!r.Verbs.Contains("create") || !r.Verbs.Contains("get")) return null;
+        var stored = r.Storage ? r : catalog.FindStored(r.StoreName) ?? r;
+        var digest = System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{stored.Group}/{stored.Version}/{stored.Kind}"));
+        return Convert.ToBase64String(digest, 0, 8);
     }
 
     /// <summary>The aggregated discovery of the core group (/api) or of all other groups (/apis).</summary>

@@ -59,8 +59,12 @@ internal sealed class ResourceCatalog : IResourceCatalog
 
     private CatalogSnapshot Swap()
     {
-        // Built-in kinds first, then the others by source name: discovery lists groups in this order.
-        var all = _sources.OrderBy(s => s.Key == BuiltInSource ? "" : s.Key, StringComparer.Ordinal)
+        // Built-in kinds first, then the others by group name (then source), the order kube-apiserver lists the groups
+        // of equal priority in (every CRD group has the same one). Discovery lists groups in this order, and kubectl
+        // gives an ambiguous short name to the resource of the group listed first.
+        var all = _sources.OrderBy(s => s.Key == BuiltInSource ? 0 : 1)
+            .ThenBy(s => s.Key == BuiltInSource ? "" : s.Value.FirstOrDefault()?.Group ?? "", StringComparer.Ordinal)
+            .ThenBy(s => s.Key, StringComparer.Ordinal)
             .SelectMany(s => s.Value).ToList();
         var next = new CatalogSnapshot(all);
         Volatile.Write(ref _current, next);

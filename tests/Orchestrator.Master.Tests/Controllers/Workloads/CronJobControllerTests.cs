@@ -51,6 +51,20 @@ public sealed class CronJobControllerTests(ITestOutputHelper output) : WorkloadT
     }
 
     [Fact]
+    public void A_schedule_that_never_fires_is_reported_as_invalid_and_starts_nothing()
+    {
+        // kubectl's test-cmd (events.sh) creates this CronJob and expects the Warning InvalidSchedule event of
+        // kube-controller-manager: 31 February never comes.
+        var cronJob = Seed(CronJob("pi", "59 23 31 2 *"));
+        StartController();
+
+        AwaitAssert(() => Assert.Contains(All<Corev1Event>(), e => e.Type == "Warning" && e.Reason == "InvalidSchedule"
+            && e.InvolvedObject.Name == "pi"
+            && e.Message == "invalid schedule: 59 23 31 2 * : time difference between two schedules is less than 1 second"));
+        Assert.Empty(JobsOf(cronJob));
+    }
+
+    [Fact]
     public void The_job_of_a_schedule_time_is_created_from_the_template_and_recorded_in_the_status()
     {
         var cronJob = Seed(CronJob("hello"));

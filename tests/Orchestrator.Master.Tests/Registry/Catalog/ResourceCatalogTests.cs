@@ -31,6 +31,25 @@ public sealed class ResourceCatalogTests
     }
 
     [Fact]
+    public void Custom_groups_follow_the_built_in_ones_by_group_name_not_by_definition_name()
+    {
+        // kubectl's test-cmd (run_ambiguous_shortname_tests): foos.bar.com and examples.test.com share the short name
+        // "exmp"; kube-apiserver lists bar.com before test.com, so kubectl resolves "exmp" to foos.
+        var catalog = BuiltIn.NewCatalog();
+        ResourceDescription Of(string group, string plural, string kind) => new()
+        {
+            Group = group, Version = "v1", Resource = plural, Kind = kind, Namespaced = true,
+            StoreName = $"{plural}.{group}", ObjectType = typeof(CustomObject), Strategy = new ModelStrategy<V1ConfigMap>(),
+        };
+        catalog.Set("crd:examples.test.com", [Of("test.com", "examples", "Example")]);
+        catalog.Set("crd:foos.bar.com", [Of("bar.com", "foos", "Foo")]);
+
+        var names = catalog.Current.Groups.Select(g => g.Name).ToList();
+        Assert.True(names.IndexOf("bar.com") < names.IndexOf("test.com"));
+        Assert.True(names.IndexOf("apps") < names.IndexOf("bar.com"));
+    }
+
+    [Fact]
     public void Removing_a_source_stops_serving_it_and_restores_the_hash()
     {
         var catalog = BuiltIn.NewCatalog();
