@@ -129,7 +129,7 @@ internal sealed class ServiceProxy
     }
 
     /// <summary>A copy of a service port's cluster for each set of ingress options that changes how it is proxied
-    /// (proxy-read-timeout, affinity cookie, backend-protocol GRPC), for the main and the canary backends.</summary>
+    /// (proxy-read-timeout, affinity cookie, backend-protocol other than HTTP), for the main and the canary backends.</summary>
     private static IEnumerable<ClusterConfig> IngressClusters(IngressRoutes routes, IReadOnlyList<ClusterConfig> clusters)
     {
         var byId = clusters.ToDictionary(c => c.ClusterId, StringComparer.Ordinal);
@@ -145,13 +145,19 @@ internal sealed class ServiceProxy
         var request = service.HttpRequest ?? new ForwarderRequestConfig();
         if (options.ReadTimeout is { } timeout) request = request with { ActivityTimeout = timeout };
         // gRPC servers speak HTTP/2 only; in clear text that is h2c with prior knowledge, which needs the exact version
+        // (over TLS, ALPN offers h2 alone)
         if (options.Grpc) request = request with { Version = System.Net.HttpVersion.Version20, VersionPolicy = System.Net.Http.HttpVersionPolicy.RequestVersionExact };
         return service with
         {
             ClusterId = options.ClusterIdFor(service.ClusterId),
             HttpRequest = request,
-            // the HTTP/1.1 probe of "/" means nothing to a gRPC server; passive checks still apply
-            HealthCheck = options.Grpc && service.HealthCheck is { } health ? health with { Active = null } : service.HealthCheck,
+            // TLS to the pods without verifying their certificates, as ingress-nginx's default (proxy-ssl-verify off)
+            Destinations = options.BackendTls
+                ? service.Destinations?.ToDictionary(d => d.Key, d => d.Value with { Address = HttpsAddress(d.Value.Address) }, StringComparer.Ordinal)
+                : service.Destinations,
+            HttpClient = options.BackendTls ? (service.HttpClient ?? new HttpClientConfig()) with { DangerousAcceptAnyServerCertificate = true } : service.HttpClient,
+            // the HTTP/1.1 probe of "/" means nothing to a gRPC or TLS server; passive checks still apply
+            HealthCheck = (options.Grpc || options.BackendTls) && service.HealthCheck is { } health ? health with { Active = null } : service.HealthCheck,
             // HashCookie: the cookie names the destination by a hash of its id (the pod's address), the same on every node
             SessionAffinity = options.Affinity is { } cookie
                 ? new SessionAffinityConfig
@@ -163,6 +169,9 @@ internal sealed class ServiceProxy
                 : service.SessionAffinity,
         };
     }
+
+    private static string HttpsAddress(string address) =>
+        address.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "https://" + address["http://".Length..] : address;
 
     /// <summary>Proxy-pipeline middleware: the socket a request arrived on decides its service port's cluster.</summary>
     public async Task RouteByListenerAsync(HttpContext context, Func<Task> next)
@@ -244,7 +253,8 @@ internal sealed class ServiceProxy
             context.Response.Headers.Location = $"https://{request.Host.Host}{port}{request.PathBase}{request.Path}{request.QueryString}";
             return;
         }
-        var serviceCluster = IngressRoutes.ClusterFor(route, name => request.Headers[name].FirstOrDefault(), Random.Shared.Next(100));
+        var serviceCluster = IngressRoutes.ClusterFor(route, name => request.Headers[name].FirstOrDefault(), name => request.Cookies[name],
+            Random.Shared.Next(100));
         var clusterId = serviceCluster is null ? null : route.Options.ClusterIdFor(serviceCluster);
         if (clusterId is null || !lookup.TryGetCluster(clusterId, out var cluster))
         {

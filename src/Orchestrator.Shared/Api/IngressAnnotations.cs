@@ -21,13 +21,18 @@ public static class IngressAnnotations
     public const string Canary = AnnotationPrefix + "canary";
     public const string CanaryWeight = AnnotationPrefix + "canary-weight";
     public const string CanaryByHeader = AnnotationPrefix + "canary-by-header";
+    public const string CanaryByCookie = AnnotationPrefix + "canary-by-cookie";
+    public const string UseRegex = AnnotationPrefix + "use-regex";
 
     /// <summary>The annotations the node's ingress reads; the master warns about any other of the prefix.</summary>
     public static readonly IReadOnlyList<string> Known =
     [
         RewriteTarget, ProxyReadTimeout, ProxyBodySize, SslRedirect, Affinity, SessionCookieName, SessionCookiePath, SessionCookieMaxAge,
-        BackendProtocol, Canary, CanaryWeight, CanaryByHeader,
+        BackendProtocol, Canary, CanaryWeight, CanaryByHeader, CanaryByCookie, UseRegex,
     ];
+
+    /// <summary>The backend-protocol values the node speaks to pods (ingress-nginx's AUTO_HTTP, FCGI and AJP are not).</summary>
+    public static readonly IReadOnlyList<string> BackendProtocols = ["HTTP", "HTTPS", "GRPC", "GRPCS"];
 
     /// <summary>nginx's default name of the affinity cookie, kept so that manifests written for it behave alike.</summary>
     public const string DefaultCookieName = "INGRESSCOOKIE";
@@ -41,12 +46,13 @@ public static class IngressAnnotations
             RewriteTarget or SessionCookiePath => value.StartsWith('/'),
             ProxyReadTimeout or SessionCookieMaxAge => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0,
             ProxyBodySize => ParseSize(value) is not null,
-            SslRedirect or Canary => value is "true" or "false",
+            SslRedirect or Canary or UseRegex => value is "true" or "false",
             Affinity => value == "cookie",
             SessionCookieName => value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'),
-            BackendProtocol => value.ToUpperInvariant() is "HTTP" or "GRPC",
+            BackendProtocol => BackendProtocols.Contains(value.ToUpperInvariant()),
             CanaryWeight => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var weight) && weight <= 100,
             CanaryByHeader => value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'),
+            CanaryByCookie => value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'),
             _ => (bool?)null,
         };
         return valid switch

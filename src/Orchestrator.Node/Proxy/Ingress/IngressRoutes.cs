@@ -12,14 +12,25 @@ internal sealed record IngressOptions(string? RewriteTarget = null, TimeSpan? Re
     /// <summary>Session affinity by cookie (affinity: cookie): the cookie's name, path and max-age.</summary>
     public AffinityCookie? Affinity { get; init; }
 
-    /// <summary>GRPC: the backend is spoken to in HTTP/2 over clear text (h2c), as gRPC servers expect.</summary>
-    public bool Grpc { get; init; }
+    /// <summary>backend-protocol: HTTP (default), HTTPS (TLS to the pod), GRPC (HTTP/2 in clear text, h2c, as gRPC
+    /// servers expect) or GRPCS (HTTP/2 over TLS).</summary>
+    public string Protocol { get; init; } = "HTTP";
+
+    /// <summary>The backend speaks gRPC: HTTP/2 only.</summary>
+    public bool Grpc => Protocol is "GRPC" or "GRPCS";
+
+    /// <summary>The backend is reached over TLS (its certificate is not verified, as ingress-nginx's default
+    /// proxy-ssl-verify off: pods' certificates are usually self-signed).</summary>
+    public bool BackendTls => Protocol is "HTTPS" or "GRPCS";
+
+    /// <summary>use-regex "true" (or a rewrite-target with captures): ImplementationSpecific paths of the host are regexes.</summary>
+    public bool UseRegex { get; init; }
 
     /// <summary>canary: "true" — the Ingress's rules are a canary of another Ingress's same host and path.</summary>
     public CanaryOptions? Canary { get; init; }
 
     /// <summary>Whether a route with these options needs a cluster of its own (a copy of the service port's one).</summary>
-    public bool NeedsOwnCluster => ReadTimeout is not null || Affinity is not null || Grpc;
+    public bool NeedsOwnCluster => ReadTimeout is not null || Affinity is not null || Protocol != "HTTP";
 
     /// <summary>The id of that cluster: the service port's cluster id with what differs, stable for the same options.</summary>
     public string ClusterIdFor(string serviceCluster)
@@ -28,16 +39,17 @@ internal sealed record IngressOptions(string? RewriteTarget = null, TimeSpan? Re
         var id = serviceCluster;
         if (ReadTimeout is { } timeout) id += $"@read-timeout={timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s";
         if (Affinity is { } cookie) id += $"@affinity={cookie.Name};{cookie.Path};{cookie.MaxAge?.TotalSeconds.ToString(CultureInfo.InvariantCulture)}";
-        if (Grpc) id += "@grpc";
+        if (Protocol != "HTTP") id += "@" + Protocol.ToLowerInvariant();
         return id;
     }
 }
 
 internal sealed record AffinityCookie(string Name, string Path, TimeSpan? MaxAge);
 
-/// <summary>A canary Ingress's share: <see cref="Weight"/> percent of the requests (0–100), or by a request header
-/// (value "always": the canary, "never": the main backend, anything else: the weight decides).</summary>
-internal sealed record CanaryOptions(int Weight, string? Header);
+/// <summary>A canary Ingress's share: <see cref="Weight"/> percent of the requests (0–100), or by a request header, then
+/// by a cookie (value "always": the canary, "never": the main backend, anything else: the next rule decides), as
+/// ingress-nginx orders canary-by-header, canary-by-cookie, canary-weight.</summary>
+internal sealed record CanaryOptions(int Weight, string? Header, string? Cookie = null);
 
 /// <summary>The canary backend attached to a route: its service port's cluster and how requests are shared.</summary>
 internal sealed record IngressCanary(string Ingress, string? ClusterId, CanaryOptions Options);
@@ -49,6 +61,12 @@ internal sealed record IngressRoute(string Ingress, string Host, string Path, st
 {
     /// <summary>A canary Ingress of the same host and path, when there is one.</summary>
     public IngressCanary? Canary { get; init; }
+
+    /// <summary>The path was written as ImplementationSpecific (matched as Prefix unless its host uses regexes).</summary>
+    public bool ImplementationSpecific { get; init; }
+
+    /// <summary>The path as a regular expression, when its host uses regexes (see <see cref="IngressPathRegex"/>).</summary>
+    public System.Text.RegularExpressions.Regex? Pattern { get; init; }
 }
 
 /// <summary>
@@ -57,7 +75,8 @@ internal sealed record IngressRoute(string Ingress, string Host, string Path, st
 /// exactly first, then by a <c>*.</c> wildcard that covers exactly one DNS label, then by rules without a host; among
 /// the paths of that host (merged over all Ingresses) the longest matching path wins, Exact before Prefix on a tie,
 /// then the oldest Ingress. Prefix matches element-wise on '/'-separated elements (/foo matches /foo, /foo/ and
-/// /foo/bar, not /foobar), ignoring a trailing '/'; ImplementationSpecific is treated as Prefix. Without a matching
+/// /foo/bar, not /foobar), ignoring a trailing '/'; ImplementationSpecific is treated as Prefix, or as a regular
+/// expression when an Ingress of its host uses regexes. Without a matching
 /// path the oldest Ingress's defaultBackend serves; without one, nothing matches (the proxy answers 404). Pure.
 /// </summary>
 internal sealed class IngressRoutes
@@ -134,18 +153,40 @@ internal sealed class IngressRoutes
                 {
                     var (cluster, problem) = Resolve(path.Backend, ns, byService);
                     if (problem is not null) skipped.Add($"ingress {name} host '{host}' path '{path.Path}': {problem}");
-                    var type = path.PathType == "Exact" ? "Exact" : "Prefix"; // ImplementationSpecific: Prefix
+                    var type = path.PathType == "Exact" ? "Exact" : "Prefix"; // ImplementationSpecific: Prefix, or a regex
                     var value = string.IsNullOrEmpty(path.Path) ? "/" : path.Path;
                     list.Add(new IngressRoute(name, host, value, type, cluster, problem, options, host.Length > 0 && Covered(tlsHosts, host),
-                        ingress.Metadata.CreationTimestamp));
+                        ingress.Metadata.CreationTimestamp) { ImplementationSpecific = path.PathType == "ImplementationSpecific" });
                 }
             }
         }
         foreach (var (ingress, options) in canaries) AttachCanary(ingress, options.Canary!, byService, exact, wildcard, anyHost, skipped);
+        foreach (var list in exact.Values.Concat(wildcard.Values).Append(anyHost)) Regexes(list, skipped);
         return new IngressRoutes(exact, wildcard, anyHost, @default, certificates, skipped);
 
         static List<IngressRoute> Bucket(Dictionary<string, List<IngressRoute>> map, string key) =>
             map.TryGetValue(key, out var list) ? list : map[key] = [];
+    }
+
+    /// <summary>As ingress-nginx: when one Ingress of a host uses regexes, the host's ImplementationSpecific paths of
+    /// every Ingress are regexes (nginx's locations of a server are all regex ones then). A path that does not compile
+    /// is reported and not served.</summary>
+    private static void Regexes(List<IngressRoute> routes, List<string> skipped)
+    {
+        if (!routes.Any(r => r.Options.UseRegex)) return;
+        for (var i = routes.Count - 1; i >= 0; i--)
+        {
+            var route = routes[i];
+            if (!route.ImplementationSpecific) continue;
+            var (regex, problem) = IngressPathRegex.Compile(route.Path);
+            if (regex is null)
+            {
+                skipped.Add($"ingress {route.Ingress} host '{route.Host}': {problem}");
+                routes.RemoveAt(i);
+                continue;
+            }
+            routes[i] = route with { Pattern = regex };
+        }
     }
 
     /// <summary>As ingress-nginx: a canary Ingress's paths join the main Ingress's routes of the same host, path and
@@ -180,13 +221,13 @@ internal sealed class IngressRoutes
     }
 
     /// <summary>The service port's cluster a request of this route goes to: the canary's when the canary takes it
-    /// (by its header, else by weight with <paramref name="roll"/> in [0, 100)), otherwise the route's own.</summary>
-    public static string? ClusterFor(IngressRoute route, Func<string, string?> header, int roll)
+    /// (by its header, else by its cookie, else by weight with <paramref name="roll"/> in [0, 100)), otherwise the
+    /// route's own.</summary>
+    public static string? ClusterFor(IngressRoute route, Func<string, string?> header, Func<string, string?> cookie, int roll)
     {
         if (route.Canary is not { ClusterId: { } canary } c) return route.ClusterId;
-        if (c.Options.Header is { } name)
+        foreach (var value in new[] { c.Options.Header is { } h ? header(h) : null, c.Options.Cookie is { } k ? cookie(k) : null })
         {
-            var value = header(name);
             if (value == "always") return canary;
             if (value == "never") return route.ClusterId;
         }
@@ -242,7 +283,8 @@ internal sealed class IngressRoutes
     }
 
     internal static bool Matches(IngressRoute route, string path) =>
-        route.PathType == "Exact" ? path == route.Path : PrefixMatches(route.Path, path);
+        route.Pattern is { } regex ? IngressPathRegex.MatchPath(regex, path) is not null
+        : route.PathType == "Exact" ? path == route.Path : PrefixMatches(route.Path, path);
 
     /// <summary>Element-wise: every '/'-separated element of the prefix equals the request path's element at its place.</summary>
     internal static bool PrefixMatches(string prefix, string path)
@@ -255,10 +297,13 @@ internal sealed class IngressRoutes
         return true;
     }
 
-    /// <summary>The path the backend gets with rewrite-target: the matched prefix replaced by the target.</summary>
+    /// <summary>The path the backend gets with rewrite-target: the matched prefix replaced by the target; for a regex
+    /// path (nginx's rewrite) the whole path becomes the target with $n replaced by the path's captures.</summary>
     public static string Rewrite(IngressRoute route, string path)
     {
         if (route.Options.RewriteTarget is not { } target) return path;
+        if (route.Pattern is { } regex)
+            return IngressPathRegex.MatchPath(regex, path) is { } match ? IngressPathRegex.Rewrite(target, match) : path;
         if (route.PathType == "Exact") return target;
         var skip = route.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Length;
         var rest = string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries).Skip(skip));
@@ -270,8 +315,8 @@ internal sealed class IngressRoutes
     /// <summary>The annotations this controller reads (orchestrator.dev/…), named and valued as ingress-nginx's:
     /// rewrite-target (a path), proxy-read-timeout (seconds), proxy-body-size (bytes with an optional k/m/g suffix;
     /// 0 = unlimited), ssl-redirect ("false" turns the HTTP→HTTPS redirect off), affinity ("cookie") with
-    /// session-cookie-name/-path/-max-age, backend-protocol (HTTP or GRPC), canary ("true") with canary-weight (0–100)
-    /// and canary-by-header. Others of the prefix and bad values are reported and ignored (the master's admission
+    /// session-cookie-name/-path/-max-age, backend-protocol (HTTP, HTTPS, GRPC or GRPCS), canary ("true") with
+    /// canary-weight (0–100), canary-by-header and canary-by-cookie, use-regex ("true"). Others of the prefix and bad values are reported and ignored (the master's admission
     /// warns about them when the Ingress is written).</summary>
     internal static IngressOptions Annotations(IDictionary<string, string>? annotations, string ingress, List<string> skipped)
     {
@@ -299,7 +344,7 @@ internal sealed class IngressRoutes
                     options = options with { SslRedirect = value == "true" };
                     break;
                 case IngressAnnotations.BackendProtocol:
-                    options = options with { Grpc = value.Equals("GRPC", StringComparison.OrdinalIgnoreCase) };
+                    options = options with { Protocol = value.ToUpperInvariant() };
                     break;
             }
         }
@@ -315,8 +360,10 @@ internal sealed class IngressRoutes
         {
             var weight = annotations.TryGetValue(IngressAnnotations.CanaryWeight, out var w) && IngressAnnotations.Problem(IngressAnnotations.CanaryWeight, w) is null ? int.Parse(w, CultureInfo.InvariantCulture) : 0;
             var header = annotations.TryGetValue(IngressAnnotations.CanaryByHeader, out var h) && IngressAnnotations.Problem(IngressAnnotations.CanaryByHeader, h) is null ? h : null;
-            options = options with { Canary = new CanaryOptions(weight, header) };
+            var cookie = annotations.TryGetValue(IngressAnnotations.CanaryByCookie, out var k) && IngressAnnotations.Problem(IngressAnnotations.CanaryByCookie, k) is null ? k : null;
+            options = options with { Canary = new CanaryOptions(weight, header, cookie) };
         }
+        if (IngressPathRegex.Implied(annotations)) options = options with { UseRegex = true };
         return options;
     }
 

@@ -15,10 +15,13 @@ public sealed class IngressAnnotationWarningsTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private async Task<(HttpStatusCode Status, string[] Warnings)> CreateIngress(string name, string annotations)
+    private async Task<(HttpStatusCode Status, string[] Warnings)> CreateIngress(string name, string annotations, string? paths = null)
     {
+        var spec = paths is null
+            ? "{\"defaultBackend\":{\"service\":{\"name\":\"web\",\"port\":{\"number\":80}}}}"
+            : "{\"rules\":[{\"host\":\"x.test\",\"http\":{\"paths\":[" + paths + "]}}]}";
         var body = "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"Ingress\",\"metadata\":{\"name\":\"" + name + "\",\"annotations\":{" + annotations +
-            "}},\"spec\":{\"defaultBackend\":{\"service\":{\"name\":\"web\",\"port\":{\"number\":80}}}}}";
+            "}},\"spec\":" + spec + "}";
         using var request = new HttpRequestMessage(HttpMethod.Post, "/apis/networking.k8s.io/v1/namespaces/default/ingresses")
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
@@ -45,6 +48,22 @@ public sealed class IngressAnnotationWarningsTests : IAsyncLifetime
     {
         var (status, warnings) = await CreateIngress("quiet",
             "\"orchestrator.dev/rewrite-target\":\"/\",\"nginx.ingress.kubernetes.io/whatever\":\"x\"");
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public async Task A_regex_path_that_does_not_compile_is_warned_about_when_the_ingress_uses_regexes()
+    {
+        const string paths = "{\"path\":\"/ok/.*\",\"pathType\":\"ImplementationSpecific\",\"backend\":{\"service\":{\"name\":\"web\",\"port\":{\"number\":80}}}}," +
+            "{\"path\":\"/bad(\",\"pathType\":\"ImplementationSpecific\",\"backend\":{\"service\":{\"name\":\"web\",\"port\":{\"number\":80}}}}";
+        var (status, warnings) = await CreateIngress("regex", "\"orchestrator.dev/use-regex\":\"true\"", paths);
+        Assert.Equal(HttpStatusCode.Created, status);
+        var warning = Assert.Single(warnings);
+        Assert.StartsWith("299 - \"spec.rules[0].http.paths[1].path: path '/bad(' is not a valid regular expression: ", warning);
+
+        // without use-regex the same path is a plain prefix: no warning
+        (status, warnings) = await CreateIngress("plain", "\"orchestrator.dev/ssl-redirect\":\"false\"", paths);
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Empty(warnings);
     }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,6 +34,10 @@ public sealed class IngressProxyTests : IAsyncLifetime
     {
         foreach (var name in new[] { "main-a", "main-b", "main-c", "canary" }) await StartBackend(name, HttpProtocols.Http1);
         await StartBackend("grpc", HttpProtocols.Http2); // h2c only, as a gRPC server in a pod
+        using var certificate = SelfSigned();
+        await StartBackend("tls", HttpProtocols.Http1AndHttp2, certificate); // an HTTPS pod with its own (self-signed) certificate
+        await StartBackend("grpcs", HttpProtocols.Http2, certificate); // a gRPC server over TLS
+        await StartBackend("echo", HttpProtocols.Http1, echoPath: true);
 
         _ingressPort = FreePort(NodeAddress);
         var node = WebApplication.CreateBuilder();
@@ -44,14 +50,19 @@ public sealed class IngressProxyTests : IAsyncLifetime
         _proxy = _node.Services.GetRequiredService<ServiceProxy>();
     }
 
-    private async Task StartBackend(string name, HttpProtocols protocols)
+    private async Task StartBackend(string name, HttpProtocols protocols, X509Certificate2? certificate = null, bool echoPath = false)
     {
         var port = FreePort(IPAddress.Loopback);
         var backend = WebApplication.CreateBuilder();
         backend.Logging.ClearProviders();
-        backend.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = protocols));
+        backend.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o =>
+        {
+            o.Protocols = protocols;
+            if (certificate is not null) o.UseHttps(X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null));
+        }));
         var app = backend.Build();
-        app.Run(ctx => ctx.Response.WriteAsync($"{name} {ctx.Request.Protocol}"));
+        app.Run(ctx => ctx.Response.WriteAsync(echoPath ? $"{name} {ctx.Request.Path}{ctx.Request.QueryString}"
+            : $"{name} {ctx.Request.Protocol}{(ctx.Request.IsHttps ? " tls" : "")}"));
         await app.StartAsync();
         _backends.Add(app);
         _ports[name] = port;
@@ -70,7 +81,17 @@ public sealed class IngressProxyTests : IAsyncLifetime
         return endpoints;
     }
 
-    private static V1Ingress Ingress(string name, string service, Dictionary<string, string> annotations) => new()
+    private static X509Certificate2 SelfSigned()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=pod", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+    }
+
+    private static V1Ingress Ingress(string name, string service, Dictionary<string, string> annotations, string path = "/", string pathType = "Prefix") => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", CreationTimestamp = DateTime.UtcNow, Annotations = annotations },
         Spec = new V1IngressSpec
@@ -86,7 +107,7 @@ public sealed class IngressProxyTests : IAsyncLifetime
                         [
                             new V1HTTPIngressPath
                             {
-                                Path = "/", PathType = "Prefix",
+                                Path = path, PathType = pathType,
                                 Backend = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = service, Port = new V1ServiceBackendPort { Number = 80 } } },
                             },
                         ],
@@ -97,15 +118,18 @@ public sealed class IngressProxyTests : IAsyncLifetime
     };
 
     private void Apply(IReadOnlyList<V1Ingress> ingresses) => _proxy.Apply(new ServicesChanged(1,
-        [Service("main"), Service("canary"), Service("grpc")],
-        [EndpointsOf("main", "main-a", "main-b", "main-c"), EndpointsOf("canary", "canary"), EndpointsOf("grpc", "grpc")], ingresses));
+        [Service("main"), Service("canary"), Service("grpc"), Service("tls"), Service("grpcs"), Service("echo")],
+        [
+            EndpointsOf("main", "main-a", "main-b", "main-c"), EndpointsOf("canary", "canary"), EndpointsOf("grpc", "grpc"), EndpointsOf("tls", "tls"),
+            EndpointsOf("grpcs", "grpcs"), EndpointsOf("echo", "echo"),
+        ], ingresses));
 
-    private async Task<(string Body, HttpResponseMessage Response)> Get(HttpClient client, Action<HttpRequestMessage>? configure = null)
+    private async Task<(string Body, HttpResponseMessage Response)> Get(HttpClient client, Action<HttpRequestMessage>? configure = null, string path = "/")
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{NodeAddress}:{_ingressPort}/");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{NodeAddress}:{_ingressPort}{path}");
             request.Headers.Host = "x.test";
             configure?.Invoke(request);
             try
@@ -166,6 +190,38 @@ public sealed class IngressProxyTests : IAsyncLifetime
         Apply([Ingress("rpc", "grpc", new() { [IngressAnnotations.BackendProtocol] = "GRPC" })]);
         using var client = new HttpClient();
         Assert.Equal("grpc HTTP/2", (await Get(client)).Body);
+    }
+
+    [Theory]
+    [InlineData("HTTPS", "tls", "tls HTTP/1.1 tls")]
+    [InlineData("GRPCS", "grpcs", "grpcs HTTP/2 tls")]
+    public async Task Backend_protocols_over_TLS_reach_a_pod_with_a_self_signed_certificate(string protocol, string service, string expected)
+    {
+        Apply([Ingress("secure", service, new() { [IngressAnnotations.BackendProtocol] = protocol })]);
+        using var client = new HttpClient();
+        Assert.Equal(expected, (await Get(client)).Body);
+    }
+
+    [Fact]
+    public async Task A_canary_by_cookie_always_and_never_override_the_weight()
+    {
+        var main = Ingress("web", "main", new());
+        Apply([main, Ingress("web-canary", "canary", new() { [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "0", [IngressAnnotations.CanaryByCookie] = "beta" })]);
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false });
+        for (var i = 0; i < 6; i++) Assert.StartsWith("main-", (await Get(client)).Body);
+        for (var i = 0; i < 6; i++) Assert.StartsWith("canary ", (await Get(client, r => r.Headers.Add("Cookie", "theme=dark; beta=always"))).Body);
+        for (var i = 0; i < 6; i++) Assert.StartsWith("main-", (await Get(client, r => r.Headers.Add("Cookie", "beta=other"))).Body);
+    }
+
+    [Fact]
+    public async Task A_regex_path_with_captures_routes_and_rewrites_as_nginx()
+    {
+        Apply([Ingress("re", "echo", new() { [IngressAnnotations.RewriteTarget] = "/$2" }, "/something(/|$)(.*)", "ImplementationSpecific")]);
+        using var client = new HttpClient();
+        Assert.Equal("echo /new/x?q=1", (await Get(client, path: "/something/new/x?q=1")).Body);
+        Assert.Equal("echo /", (await Get(client, path: "/Something")).Body);
+        var (_, response) = await Get(client, path: "/other");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     [Fact]

@@ -164,6 +164,13 @@ public sealed class IngressRoutesTests
     [InlineData("orchestrator.dev/whitelist-source-range", "10.0.0.0/8", "annotation orchestrator.dev/whitelist-source-range is not supported (supported: ")]
     [InlineData("orchestrator.dev/canary-weight", "0", null)]
     [InlineData("orchestrator.dev/session-cookie-name", "route", null)]
+    [InlineData("orchestrator.dev/backend-protocol", "HTTPS", null)]
+    [InlineData("orchestrator.dev/backend-protocol", "GRPCS", null)]
+    [InlineData("orchestrator.dev/backend-protocol", "AUTO_HTTP", "annotation orchestrator.dev/backend-protocol: 'AUTO_HTTP' is not a valid value")]
+    [InlineData("orchestrator.dev/use-regex", "true", null)]
+    [InlineData("orchestrator.dev/use-regex", "yes", "annotation orchestrator.dev/use-regex: 'yes' is not a valid value")]
+    [InlineData("orchestrator.dev/canary-by-cookie", "canary_user", null)]
+    [InlineData("orchestrator.dev/canary-by-cookie", "a;b", "annotation orchestrator.dev/canary-by-cookie: 'a;b' is not a valid value")]
     public void Problems_name_the_annotation_and_what_is_wrong(string key, string value, string? problem)
     {
         if (problem is null) Assert.Null(IngressAnnotations.Problem(key, value));
@@ -185,12 +192,102 @@ public sealed class IngressRoutesTests
         Assert.Equal("default/a:http", routes.Match("x.test", "/only-here")!.ClusterId); // the canary's own path is not served
         Assert.Single(routes.Skipped, s => s.Contains("/only-here", StringComparison.Ordinal));
 
-        string? NoHeader(string _) => null;
-        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, NoHeader, 29));
-        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, NoHeader, 30));
-        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, _ => "always", 99));
-        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, _ => "never", 0));
-        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, _ => "other", 50));
+        string? None(string _) => null;
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, None, None, 29));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, None, None, 30));
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, _ => "always", None, 99));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, _ => "never", None, 0));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, _ => "other", None, 50));
+    }
+
+    [Fact]
+    public void Canary_by_cookie_comes_after_the_header_and_before_the_weight()
+    {
+        var canary = new Dictionary<string, string>
+        {
+            [IngressAnnotations.Canary] = "true", [IngressAnnotations.CanaryWeight] = "50",
+            [IngressAnnotations.CanaryByHeader] = "X-Canary", [IngressAnnotations.CanaryByCookie] = "canary",
+        };
+        var routes = IngressRoutes.Build(
+        [
+            Ingress("main", T0, [Rule("x.test", Path("/", "Prefix", "a"))]),
+            Ingress("canary", T0.AddSeconds(1), [Rule("x.test", Path("/", "Prefix", "b"))], annotations: canary),
+        ], Services);
+        var route = routes.Match("x.test", "/")!;
+        Assert.Equal(new CanaryOptions(50, "X-Canary", "canary"), route.Canary!.Options);
+
+        Func<string, string?> Has(string name, string value) => n => n == name ? value : null;
+        string? None(string _) => null;
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, None, Has("canary", "always"), 99));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, None, Has("canary", "never"), 0));
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, None, Has("other", "always"), 50)); // another cookie: the weight
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, None, Has("canary", "maybe"), 49));
+        // the header decides before the cookie
+        Assert.Equal("default/a:http", IngressRoutes.ClusterFor(route, Has("X-Canary", "never"), Has("canary", "always"), 0));
+        Assert.Equal("default/b:http", IngressRoutes.ClusterFor(route, Has("X-Canary", "always"), Has("canary", "never"), 99));
+    }
+
+    [Fact]
+    public void Use_regex_makes_the_hosts_implementation_specific_paths_case_insensitive_regexes_anchored_at_the_start()
+    {
+        var regex = new Dictionary<string, string> { [IngressAnnotations.UseRegex] = "true" };
+        var routes = IngressRoutes.Build(
+        [
+            Ingress("re", T0, [Rule("x.test", Path("/api/v[0-9]+/users", "ImplementationSpecific", "a"))], annotations: regex),
+            // another Ingress of the host without the annotation: its ImplementationSpecific paths are regexes too (nginx)
+            Ingress("other", T0.AddSeconds(1), [Rule("x.test", Path("/img/.*\\.png", "ImplementationSpecific", "b"), Path("/exact", "Exact", "b"))]),
+            // another host is not touched: its path is a plain prefix
+            Ingress("plain", T0, [Rule("y.test", Path("/a.c", "ImplementationSpecific", "b"))]),
+        ], Services);
+        Assert.Equal("default/a:http", routes.Match("x.test", "/api/v2/users")?.ClusterId);
+        Assert.Equal("default/a:http", routes.Match("x.test", "/API/V10/Users/7")?.ClusterId);
+        Assert.Null(routes.Match("x.test", "/api/vx/users"));
+        Assert.Null(routes.Match("x.test", "/prefix/api/v2/users")); // anchored at the start
+        Assert.Equal("default/b:http", routes.Match("x.test", "/img/a/b.png")?.ClusterId);
+        Assert.Equal("default/b:http", routes.Match("x.test", "/exact")?.ClusterId);
+        Assert.Null(routes.Match("x.test", "/exact/more"));
+        Assert.Equal("default/b:http", routes.Match("y.test", "/a.c/x")?.ClusterId);
+        Assert.Null(routes.Match("y.test", "/abc"));
+    }
+
+    [Fact]
+    public void A_regex_path_that_does_not_compile_is_reported_and_not_served()
+    {
+        var regex = new Dictionary<string, string> { [IngressAnnotations.UseRegex] = "true" };
+        var routes = IngressRoutes.Build(
+            [Ingress("re", T0, [Rule("x.test", Path("/a(b", "ImplementationSpecific", "a"), Path("/ok", "ImplementationSpecific", "a"))], annotations: regex)],
+            Services);
+        Assert.Null(routes.Match("x.test", "/a(b"));
+        Assert.NotNull(routes.Match("x.test", "/ok"));
+        Assert.Single(routes.Skipped, s => s.Contains("is not a valid regular expression", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/something(/|$)(.*)", "/$2", "/something/new/x", "/new/x")]
+    [InlineData("/something(/|$)(.*)", "/$2", "/something", "/")]
+    [InlineData("/something(/|$)(.*)", "/$2", "/something/", "/")]
+    [InlineData("/api(/|$)(.*)", "/v1/$2$3", "/api/users", "/v1/users")] // a capture that does not exist is empty
+    [InlineData("/old/.*", "/new", "/old/page", "/new")] // nginx's rewrite: the whole path becomes the target
+    public void A_rewrite_target_with_captures_makes_the_path_a_regex_and_replaces_the_whole_path(string path, string target, string request, string rewritten)
+    {
+        var annotations = new Dictionary<string, string> { [IngressAnnotations.RewriteTarget] = target };
+        if (!target.Contains('$')) annotations[IngressAnnotations.UseRegex] = "true";
+        var routes = IngressRoutes.Build([Ingress("re", T0, [Rule("x.test", Path(path, "ImplementationSpecific", "a"))], annotations: annotations)], Services);
+        var route = routes.Match("x.test", request)!;
+        Assert.NotNull(route.Pattern);
+        Assert.Equal(rewritten, IngressRoutes.Rewrite(route, request));
+    }
+
+    [Theory]
+    [InlineData("HTTPS", "@https", true, false)]
+    [InlineData("grpcs", "@grpcs", true, true)]
+    [InlineData("GRPC", "@grpc", false, true)]
+    public void Backend_protocols_make_their_own_cluster(string value, string suffix, bool tls, bool grpc)
+    {
+        var options = IngressRoutes.Annotations(new Dictionary<string, string> { [IngressAnnotations.BackendProtocol] = value }, "default/i", []);
+        Assert.Equal(tls, options.BackendTls);
+        Assert.Equal(grpc, options.Grpc);
+        Assert.Equal("default/a:http" + suffix, options.ClusterIdFor("default/a:http"));
     }
 
     [Theory]
