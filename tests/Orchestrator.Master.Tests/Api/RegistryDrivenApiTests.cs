@@ -125,4 +125,28 @@ public sealed class RegistryDrivenApiTests : IAsyncLifetime
         Assert.Contains("io.k8s.api.core.v1.PodSpec", System.Text.Encoding.UTF8.GetString(bytes));
     }
 
+    [Fact]
+    public async Task OpenApi_describes_parameters_and_operations_in_kube_apiservers_words_and_lists_answer_their_list_kind()
+    {
+        // kubectl's test-cmd greps /openapi/v2 for these three texts
+        var (_, json) = await _server.SendAsync(HttpMethod.Get, "/openapi/v2");
+        var text = json!.ToJsonString();
+        Assert.Contains("A selector to restrict the list of returned objects by their labels. Defaults to everything.", text);
+        Assert.Contains("Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.", text);
+        Assert.Equal("List of services", json["definitions"]!["io.k8s.api.core.v1.ServiceList"]!["properties"]!["items"]!["description"]!.ToString());
+        Assert.Equal("ServiceList", json["definitions"]!["io.k8s.api.core.v1.ServiceList"]!["x-kubernetes-group-version-kind"]![0]!["kind"]!.ToString());
+
+        var list = json["paths"]!["/apis/apps/v1/namespaces/{namespace}/deployments"]!["get"]!;
+        Assert.Equal("list or watch objects of kind Deployment", list["description"]!.ToString());
+        Assert.Equal("#/definitions/io.k8s.api.apps.v1.DeploymentList", list["responses"]!["200"]!["schema"]!["$ref"]!.ToString());
+        Assert.Equal("replace the specified Deployment",
+            json["paths"]!["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]!["put"]!["description"]!.ToString());
+
+        var (_, v3) = await _server.SendAsync(HttpMethod.Get, "/openapi/v3/apis/apps/v1");
+        var v3List = v3!["paths"]!["/apis/apps/v1/namespaces/{namespace}/deployments"]!["get"]!;
+        Assert.Equal("#/components/schemas/io.k8s.api.apps.v1.DeploymentList",
+            v3List["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"]!.ToString());
+        Assert.NotNull(v3["components"]!["schemas"]!["io.k8s.api.apps.v1.DeploymentList"]);
+    }
+
 }

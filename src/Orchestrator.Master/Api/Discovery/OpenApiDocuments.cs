@@ -24,7 +24,8 @@ internal sealed class OpenApiDocuments
     private OpenApiDocuments(CatalogSnapshot catalog)
     {
         var schemas = new Lazy<OpenApiSchemas>(() => new OpenApiSchemas(
-            catalog.All.Where(d => d.Schema is null).Select(d => (d.ObjectType, d.Group))));
+            catalog.All.Where(d => d.Schema is null).Select(d => (d.ObjectType, d.Group))
+                .Concat(catalog.All.Where(d => d.Schema is null && ListType(d) is not null).Select(d => (ListType(d)!, d.Group)))));
         _v3 = new(() => catalog.All.GroupBy(r => r.GroupVersionPath).ToDictionary(
             gv => gv.Key.TrimStart('/'),
             gv => WithHash(Document(gv.ToList(), schemas.Value, OpenApiFlavor.V3).ToJsonString())));
@@ -64,7 +65,8 @@ internal sealed class OpenApiDocuments
                 : $"{r.GroupVersionPath}/{r.Resource}";
             var list = new JsonObject { ["parameters"] = flavor.PathParameters(r.Namespaced, named: false) };
             var item = new JsonObject { ["parameters"] = flavor.PathParameters(r.Namespaced, named: true) };
-            if (r.Allows("list")) list["get"] = flavor.Operation("list", r, gvk, ListParameters(flavor));
+            var listSchema = r.Schema is null && ListType(r) is { } listType ? schemas.NameOf(listType) : null;
+            if (r.Allows("list")) list["get"] = flavor.Operation("list", r, gvk, ListParameters(flavor), listSchema: listSchema);
             if (r.Allows("create")) list["post"] = flavor.Operation("post", r, gvk, WriteParameters(flavor));
             if (r.Allows("deletecollection")) list["delete"] = flavor.Operation("deletecollection", r, gvk, ListParameters(flavor));
             if (r.Allows("get")) item["get"] = flavor.Operation("get", r, gvk, []);
@@ -76,7 +78,7 @@ internal sealed class OpenApiDocuments
             paths[collection] = list;
             paths[$"{collection}/{{name}}"] = item;
             if (r.Namespaced && r.Allows("list"))
-                paths[$"{r.GroupVersionPath}/{r.Resource}"] = new JsonObject { ["get"] = flavor.Operation("list", r, gvk, ListParameters(flavor)) };
+                paths[$"{r.GroupVersionPath}/{r.Resource}"] = new JsonObject { ["get"] = flavor.Operation("list", r, gvk, ListParameters(flavor), listSchema: listSchema) };
 
             foreach (var sub in r.Subresources)
             {
@@ -91,7 +93,8 @@ internal sealed class OpenApiDocuments
         }
 
         var builtIn = resources.Where(r => r.Schema is null).ToList();
-        var definitions = schemas.For(builtIn.Select(r => (r.ObjectType, r.Group, r.Version, r.Kind)));
+        var definitions = schemas.For(builtIn.Select(r => (r.ObjectType, r.Group, r.Version, r.Kind))
+            .Concat(builtIn.Where(r => r.Allows("list") && ListType(r) is not null).Select(r => (ListType(r)!, r.Group, r.Version, r.Kind + "List"))));
         foreach (var custom in resources.Where(r => r.Schema is not null))
             definitions[CustomSchemaName(custom)] = CustomSchema(custom, schemas);
         if (resources.Any(r => r.Schema is not null) && !definitions.ContainsKey(schemas.NameOf(typeof(k8s.Models.V1ObjectMeta))))
@@ -99,6 +102,9 @@ internal sealed class OpenApiDocuments
                 definitions[name] = schema!.DeepClone();
         return flavor.Wrap(paths, definitions);
     }
+
+    /// <summary>The model type of a built-in kind's list (V1ServiceList for V1Service), when the client library has one.</summary>
+    private static Type? ListType(ResourceDescription r) => r.ObjectType.Assembly.GetType(r.ObjectType.FullName + "List");
 
     /// <summary>Kubernetes' schema name of a custom resource: the reversed group, the version and the kind
     /// (com.example.stable.v1.CronTab).</summary>
