@@ -15,7 +15,8 @@ namespace Orchestrator.Master.Tests.Nodes;
 public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTestKit(output)
 {
     private static readonly X509Certificate2 CaCertificate = KubeletCertificateAuthority.CreateCertificate();
-    private readonly KubeletCertificateAuthority _ca = new(CaCertificate);
+    private readonly NodeClientCertificateAuthority _ca = new(CaCertificate);
+    private readonly KubeletCertificateAuthority _kubeletCa = new(KubeletCertificateAuthority.CreateCertificate());
 
     private static V1Node Reported(string name) => new()
     {
@@ -28,7 +29,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
     };
 
     private IActorRef Gateway() =>
-        Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { KubeletCa = _ca, RequireNodeCredentials = true }));
+        Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { NodeClientCa = _ca, KubeletCa = _kubeletCa, RequireNodeCredentials = true }));
 
     /// <summary>A Node whose name already has a certificate: registering as it needs that certificate.</summary>
     private void Claimed(string name) => Seed(new V1Node
@@ -75,7 +76,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var gateway = Gateway();
         var agent = CreateTestProbe("agent");
         using var key = NewKey();
-        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var certificate = _ca.Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
 
         gateway.Tell(Register("node1", key, agent, certificate), agent.Ref);
 
@@ -91,7 +92,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var gateway = Gateway();
         var agent = CreateTestProbe("agent");
         using var key = NewKey();
-        var node2 = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node2"), "node2");
+        var node2 = _ca.Issue(NodeCredentials.SigningRequest(key, "node2"), "node2");
 
         gateway.Tell(Register("node1", key, agent, node2), agent.Ref);
 
@@ -163,7 +164,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var node = CreateTestProbe("agent");
         var thief = CreateTestProbe("thief");
         using var key = NewKey();
-        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var certificate = _ca.Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
         var seen = Register("node1", key, node, certificate);
 
         gateway.Tell(seen, thief.Ref); // what the node sent, replayed by another member
@@ -178,7 +179,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var gateway = Gateway();
         var agent = CreateTestProbe("agent");
         using var key = NewKey();
-        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var certificate = _ca.Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
 
         gateway.Tell(Register("node1", key, agent, certificate, DateTime.UtcNow.AddMinutes(-10)), agent.Ref);
 
