@@ -16,7 +16,8 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
 {
     private static readonly X509Certificate2 CaCertificate = KubeletCertificateAuthority.CreateCertificate();
     private readonly NodeClientCertificateAuthority _ca = new(CaCertificate);
-    private readonly KubeletCertificateAuthority _kubeletCa = new(KubeletCertificateAuthority.CreateCertificate());
+    private static readonly X509Certificate2 KubeletCaCertificate = KubeletCertificateAuthority.CreateCertificate();
+    private readonly KubeletCertificateAuthority _kubeletCa = new(KubeletCaCertificate);
 
     private static V1Node Reported(string name) => new()
     {
@@ -83,6 +84,38 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var registered = agent.ExpectMsg<NodeRegistered>();
         Assert.Equal("node1", registered.NodeName);
         Assert.Null(registered.NodeCertificate); // far from expiry: it keeps the one it has
+    }
+
+    [Fact]
+    public void A_certificate_the_kubelet_CA_signed_before_is_accepted_and_replaced_by_one_of_the_cluster_CA()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var former = new NodeClientCertificateAuthority(KubeletCaCertificate).Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
+
+        gateway.Tell(Register("node1", key, agent, former), agent.Ref);
+
+        var registered = agent.ExpectMsg<NodeRegistered>();
+        using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
+        Assert.True(NodeCredentials.IsFor(issued, key));
+        Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, "node1", DateTime.UtcNow));
+    }
+
+    [Fact]
+    public void The_kubelet_CAs_certificates_of_other_kinds_are_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        // the node's serving certificate has its name too, but it is for serverAuth only
+        var serving = _kubeletCa.IssueServing(KubeletTls.SigningRequest(key, "node1", System.Net.IPAddress.Loopback), "node1", System.Net.IPAddress.Loopback);
+
+        gateway.Tell(Register("node1", key, agent, serving), agent.Ref);
+
+        Assert.Contains("not valid for the cluster's CA", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
     }
 
     [Fact]
