@@ -64,11 +64,23 @@ public sealed class NodeCertificateApiTests : IAsyncLifetime
     [Fact]
     public async Task A_node_certificate_authenticates_as_system_node_NAME_in_system_nodes()
     {
+        // as the bootstrap system:basic-user role allows every user (this test server runs no RBAC bootstrap)
+        await AdminCreateAsync("/apis/rbac.authorization.k8s.io/v1/clusterroles", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"whoami"},
+             "rules":[{"apiGroups":["authentication.k8s.io"],"resources":["selfsubjectreviews"],"verbs":["create"]}]}
+            """);
+        await AdminCreateAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"whoami"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"whoami"},
+             "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"system:authenticated"}]}
+            """);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var node = NodeClient("node1", key);
 
-        var (status, body) = await SendAsync(node, HttpMethod.Post, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-            """{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}""");
+        var (status, body) = (HttpStatusCode.Forbidden, (JsonNode?)null);
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); status == HttpStatusCode.Forbidden && DateTime.UtcNow < deadline; await Task.Delay(50))
+            (status, body) = await SendAsync(node, HttpMethod.Post, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                """{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}""");
 
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal("system:node:node1", body!["status"]!["userInfo"]!["username"]!.GetValue<string>());
