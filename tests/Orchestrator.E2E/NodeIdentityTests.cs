@@ -9,7 +9,7 @@ namespace Orchestrator.E2E;
 /// the node bootstraps its client certificate at first start and keeps it under its --root-dir, and a second node
 /// process holding the cluster certificate (the join credential) but not that node's certificate cannot register
 /// under its name. That certificate and key, written into a kubeconfig, are also the node's API credential: kubectl is
-/// system:node:NAME and may read and label its own Node, but not label another Node, scale or delete a Deployment, or
+/// system:node:NAME and may read and label its own Node, but not read or patch another Node, scale or delete a Deployment, or
 /// read a Secret no pod of the node uses (the Node authorizer and NodeRestriction, with Kubernetes' messages).
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
@@ -122,9 +122,16 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
                 metadata: {name: {{other}}}
                 """, "create", "-f", "-");
             Assert.True(created.ExitCode == 0, created.ToString());
+            // kubectl label reads the Node first, which the Node authorizer refuses (1.32: a node reads only its own Node)
             var otherLabel = await AsNode(kubeconfig, "label", "node", other, "foo=bar");
             Assert.NotEqual(0, otherLabel.ExitCode);
-            Assert.Contains($"Error from server (Forbidden): nodes \"{other}\" is forbidden: node \"{self}\" is not allowed to modify node \"{other}\"", otherLabel.Error);
+            Assert.Contains($"Error from server (Forbidden): nodes \"{other}\" is forbidden: User \"system:node:{self}\" cannot get resource \"nodes\" " +
+                            $"in API group \"\" at the cluster scope: node '{self}' cannot read '{other}', only its own Node object", otherLabel.Error);
+            // a patch goes straight to the write, which NodeRestriction refuses
+            var otherPatch = await AsNode(kubeconfig, "patch", "node", other, "--type=merge", "-p", """{"metadata":{"labels":{"foo":"bar"}}}""");
+            Assert.NotEqual(0, otherPatch.ExitCode);
+            Assert.Contains($"Error from server (Forbidden): nodes \"{other}\" is forbidden: node \"{self}\" is not allowed to modify node \"{other}\"", otherPatch.Error);
+            Assert.Equal("", (await cluster.Kubectl("get", "node", other, "-o", "jsonpath={.metadata.labels.foo}")).Output.Trim());
 
             Assert.Equal(0, (await cluster.Kubectl("create", "deployment", deployment, "--image=orchestrator/pause", "--replicas=0")).ExitCode);
             foreach (var args in new[] { new[] { "scale", "deployment", deployment, "--replicas=3" }, ["delete", "deployment", deployment] })
