@@ -69,11 +69,13 @@ var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var po
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
 var kubeletCa = KubeletCaFiles.LoadOrCreate(api.DataDirectory);
 // the client signers sign with the cluster CA, the one client certificates are authenticated against
+var clusterCa = ServingCertificates.LoadCaWithKey(api.DataDirectory);
 controlPlane = controlPlane with
 {
-    Signing = new(ServingCertificates.LoadCaWithKey(api.DataDirectory),
-        StoreOptions.ParseEventTtl(builder.Configuration["cluster-signing-duration"] ?? "8760h")),
+    Signing = new(clusterCa, StoreOptions.ParseEventTtl(builder.Configuration["cluster-signing-duration"] ?? "8760h")),
 };
+// and the nodes' client certificates too (as kube-apiserver-client-kubelet): a node's key and certificate are its API credential
+var nodeClientCa = new Orchestrator.Shared.Protocol.NodeClientCertificateAuthority(clusterCa);
 builder.Services.AddSingleton(kubeletCa);
 // the nodes' newest usage: the NodeGateway keeps it, the metrics API and the autoscaler read it
 var resourceUsage = new Orchestrator.Master.ResourceMetrics.ResourceUsageCache();
@@ -113,7 +115,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool,
         (api.ApiAddress, api.ApiPort))
     .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
+    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, NodeClientCa = nodeClientCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
 
 var app = builder.Build();
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data

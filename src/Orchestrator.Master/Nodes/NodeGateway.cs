@@ -20,7 +20,11 @@ internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 
     public KubeletCertificateAuthority? KubeletCa { get; init; }
 
-    /// <summary>Every registration must prove <c>system:node:NAME</c> with a client certificate of <see cref="KubeletCa"/>
+    /// <summary>The cluster CA, which signs the nodes' client certificates (so they are API credentials too); none: no
+    /// registration can prove its name.</summary>
+    public NodeClientCertificateAuthority? NodeClientCa { get; init; }
+
+    /// <summary>Every registration must prove <c>system:node:NAME</c> with a client certificate of <see cref="NodeClientCa"/>
     /// (or bootstrap one for a name that has none; <see cref="NodeIdentityCheck"/>). Off: the name is taken on trust, as
     /// in tests of other parts.</summary>
     public bool RequireNodeCredentials { get; init; }
@@ -153,8 +157,8 @@ internal sealed class NodeGateway : ControllerActor
         string? nodeCertificate = null;
         if (_settings.RequireNodeCredentials)
         {
-            var outcome = _settings.KubeletCa is { } nodeCa
-                ? NodeIdentityCheck.Check(register, Sender.Path.ToString(), Claimed(name, stored), nodeCa, DateTime.UtcNow)
+            var outcome = _settings.NodeClientCa is { } nodeCa
+                ? NodeIdentityCheck.Check(register, Sender.Path.ToString(), Claimed(name, stored), nodeCa, _settings.KubeletCa?.Certificate, DateTime.UtcNow)
                 : new NodeIdentityOutcome("this master has no CA for node certificates");
             if (outcome.Refusal is { } why)
             {

@@ -12,7 +12,8 @@ internal sealed record NodeIdentityOutcome(string? Refusal, string? IssuedCertif
 /// Whether a registration proves <c>system:node:NAME</c> (see <see cref="NodeCredentials"/>), as kube-apiserver
 /// authenticates a kubelet by its client certificate and kube's TLS bootstrapping gives it the first one. A valid
 /// certificate of the cluster's CA for the name, with a fresh signature by its key for the sending agent, is accepted
-/// (and renewed in its last third). Without one, a name nobody has a certificate for (<paramref name="claimed"/> false)
+/// (and renewed in its last third). One the kubelet CA signed (node certificates before they were the cluster CA's) is
+/// accepted too and replaced at once by one of the cluster CA, which the API also accepts. Without one, a name nobody has a certificate for (<paramref name="claimed"/> false)
 /// gets one for the key of the node's signing request: the cluster certificate every member holds is only the join
 /// credential. A claimed name needs its certificate. Pure.
 /// </summary>
@@ -22,7 +23,9 @@ internal static class NodeIdentityCheck
     /// Deleting the Node lets the name join anew, as a node that was removed from the cluster does.</summary>
     public const string CertificateIssuedAnnotation = "orchestrator.dev/node-certificate-issued";
 
-    public static NodeIdentityOutcome Check(RegisterNode register, string sender, bool claimed, KubeletCertificateAuthority ca, DateTime now)
+    /// <param name="formerCa">The kubelet CA, which signed node certificates before <paramref name="ca"/> did; null: none.</param>
+    public static NodeIdentityOutcome Check(RegisterNode register, string sender, bool claimed, NodeClientCertificateAuthority ca,
+        X509Certificate2? formerCa, DateTime now)
     {
         var name = register.Node.Metadata.Name;
         if (register.Credential is not { } credential)
@@ -36,12 +39,14 @@ internal static class NodeIdentityCheck
             {
                 using var certificate = X509Certificate2.CreateFromPem(pem);
                 certificateProblem = NodeCredentials.CheckCertificate(certificate, ca.Certificate, name, now);
-                if (certificateProblem is null)
+                var former = certificateProblem is not null && formerCa is not null &&
+                             NodeCredentials.CheckCertificate(certificate, formerCa, name, now) is null;
+                if (certificateProblem is null || former)
                 {
                     using var key = certificate.GetECDsaPublicKey();
                     if (key is null) return new("the node certificate's key is not ECDSA");
                     if (NodeCredentials.CheckProof(credential, key, name, sender, now) is { } proof) return new(proof);
-                    return new(null, Renewal(certificate, credential, name, ca, now));
+                    return new(null, Renewal(certificate, credential, name, ca, now, always: former));
                 }
             }
             catch (CryptographicException e)
@@ -56,7 +61,7 @@ internal static class NodeIdentityCheck
     }
 
     /// <summary>TLS bootstrapping: the first certificate of an unclaimed name, for the key that signed this registration.</summary>
-    private static NodeIdentityOutcome Bootstrap(NodeCredential credential, string name, string sender, KubeletCertificateAuthority ca, DateTime now)
+    private static NodeIdentityOutcome Bootstrap(NodeCredential credential, string name, string sender, NodeClientCertificateAuthority ca, DateTime now)
     {
         try
         {
@@ -64,7 +69,7 @@ internal static class NodeIdentityCheck
             using var key = request.PublicKey.GetECDsaPublicKey();
             if (key is null) return new("the signing request's key is not ECDSA");
             if (NodeCredentials.CheckProof(credential, key, name, sender, now) is { } proof) return new(proof);
-            return new(null, ca.IssueNodeClient(credential.SigningRequest, name));
+            return new(null, ca.Issue(credential.SigningRequest, name));
         }
         catch (CryptographicException e)
         {
@@ -72,11 +77,13 @@ internal static class NodeIdentityCheck
         }
     }
 
-    /// <summary>A new certificate for the same key when the presented one is in the last third of its life.</summary>
-    private static string? Renewal(X509Certificate2 current, NodeCredential credential, string name, KubeletCertificateAuthority ca, DateTime now)
+    /// <summary>A new certificate for the same key when the presented one is in the last third of its life (or
+    /// <paramref name="always"/>: it is the former CA's).</summary>
+    private static string? Renewal(X509Certificate2 current, NodeCredential credential, string name, NodeClientCertificateAuthority ca,
+        DateTime now, bool always)
     {
         var lifetime = current.NotAfter - current.NotBefore;
-        if (current.NotAfter.ToUniversalTime() - now.ToUniversalTime() > lifetime / 3) return null;
+        if (!always && current.NotAfter.ToUniversalTime() - now.ToUniversalTime() > lifetime / 3) return null;
         try
         {
             var request = CertificateRequest.LoadSigningRequestPem(credential.SigningRequest, HashAlgorithmName.SHA256);
@@ -84,7 +91,7 @@ internal static class NodeIdentityCheck
             using var held = current.GetECDsaPublicKey();
             if (asked is null || held is null || !asked.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(held.ExportSubjectPublicKeyInfo()))
                 return null;
-            return ca.IssueNodeClient(credential.SigningRequest, name);
+            return ca.Issue(credential.SigningRequest, name);
         }
         catch (CryptographicException)
         {

@@ -88,7 +88,8 @@ public static class KubeletTls
 /// <summary>
 /// The master's kubelet CA: it signs the nodes' serving certificates (from their registration's signing request,
 /// with the names the master decides) and the master's own kubelet client certificate. Nothing else trusts it: the
-/// API's serving CA and the cluster transport's certificate are separate identities.
+/// API's serving CA and the cluster transport's certificate are separate identities. (The nodes' client certificates
+/// are the cluster CA's: <see cref="NodeClientCertificateAuthority"/>.)
 /// </summary>
 public sealed class KubeletCertificateAuthority
 {
@@ -138,19 +139,6 @@ public sealed class KubeletCertificateAuthority
         request.CertificateExtensions.Add(names.Build(critical: false));
         AddLeafExtensions(request, "1.3.6.1.5.5.7.3.1");
         using var issued = Sign(request, ServingValidity);
-        return issued.ExportCertificatePem();
-    }
-
-    /// <summary>Signs node <paramref name="nodeName"/>'s request for its client certificate (<see cref="NodeCredentials"/>):
-    /// <c>CN=system:node:NAME, O=system:nodes</c>, clientAuth, as kube's kube-apiserver-client-kubelet signer issues it;
-    /// the subject is the master's, the request's signature must hold. Returns the certificate as PEM.</summary>
-    public string IssueNodeClient(string signingRequestPem, string nodeName)
-    {
-        var asked = CertificateRequest.LoadSigningRequestPem(signingRequestPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
-        var request = new CertificateRequest(KubeletTls.Subject(KubeletTls.NodeUserName(nodeName), KubeletTls.NodesGroup),
-            asked.PublicKey, HashAlgorithmName.SHA256);
-        AddLeafExtensions(request, "1.3.6.1.5.5.7.3.2");
-        using var issued = Sign(request, NodeCredentials.ClientValidity);
         return issued.ExportCertificatePem();
     }
 

@@ -6,7 +6,8 @@ namespace Orchestrator.Shared.Protocol;
 
 /// <summary>
 /// A node's own identity on the node protocol, as Kubernetes gives a kubelet its client certificate: <c>CN=system:node:NAME,
-/// O=system:nodes</c>, clientAuth, signed by the master's kubelet CA. Every <see cref="RegisterNode"/> carries a
+/// O=system:nodes</c>, clientAuth, signed by the cluster CA (<see cref="NodeClientCertificateAuthority"/>; with its key it is
+/// also the node's API credential). Every <see cref="RegisterNode"/> carries a
 /// <see cref="NodeCredential"/>: the certificate (once the node has one) and a signing request for the node's key, with a
 /// signature by that key over the node's name, the registering agent's actor address and the time. The address makes the
 /// proof fresh for this connection: the master checks it against the sender it received the message from (the cluster

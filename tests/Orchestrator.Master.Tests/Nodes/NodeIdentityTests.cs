@@ -15,7 +15,9 @@ namespace Orchestrator.Master.Tests.Nodes;
 public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTestKit(output)
 {
     private static readonly X509Certificate2 CaCertificate = KubeletCertificateAuthority.CreateCertificate();
-    private readonly KubeletCertificateAuthority _ca = new(CaCertificate);
+    private readonly NodeClientCertificateAuthority _ca = new(CaCertificate);
+    private static readonly X509Certificate2 KubeletCaCertificate = KubeletCertificateAuthority.CreateCertificate();
+    private readonly KubeletCertificateAuthority _kubeletCa = new(KubeletCaCertificate);
 
     private static V1Node Reported(string name) => new()
     {
@@ -28,7 +30,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
     };
 
     private IActorRef Gateway() =>
-        Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { KubeletCa = _ca, RequireNodeCredentials = true }));
+        Sys.ActorOf(NodeGateway.Props(Store, NodeGatewaySettings.Default with { NodeClientCa = _ca, KubeletCa = _kubeletCa, RequireNodeCredentials = true }));
 
     /// <summary>A Node whose name already has a certificate: registering as it needs that certificate.</summary>
     private void Claimed(string name) => Seed(new V1Node
@@ -75,7 +77,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var gateway = Gateway();
         var agent = CreateTestProbe("agent");
         using var key = NewKey();
-        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var certificate = _ca.Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
 
         gateway.Tell(Register("node1", key, agent, certificate), agent.Ref);
 
@@ -85,13 +87,45 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
     }
 
     [Fact]
+    public void A_certificate_the_kubelet_CA_signed_before_is_accepted_and_replaced_by_one_of_the_cluster_CA()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var former = new NodeClientCertificateAuthority(KubeletCaCertificate).Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
+
+        gateway.Tell(Register("node1", key, agent, former), agent.Ref);
+
+        var registered = agent.ExpectMsg<NodeRegistered>();
+        using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
+        Assert.True(NodeCredentials.IsFor(issued, key));
+        Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, "node1", DateTime.UtcNow));
+    }
+
+    [Fact]
+    public void The_kubelet_CAs_certificates_of_other_kinds_are_refused()
+    {
+        Claimed("node1");
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        // the node's serving certificate has its name too, but it is for serverAuth only
+        var serving = _kubeletCa.IssueServing(KubeletTls.SigningRequest(key, "node1", System.Net.IPAddress.Loopback), "node1", System.Net.IPAddress.Loopback);
+
+        gateway.Tell(Register("node1", key, agent, serving), agent.Ref);
+
+        Assert.Contains("not valid for the cluster's CA", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+    }
+
+    [Fact]
     public void Another_nodes_certificate_is_refused()
     {
         Claimed("node1");
         var gateway = Gateway();
         var agent = CreateTestProbe("agent");
         using var key = NewKey();
-        var node2 = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node2"), "node2");
+        var node2 = _ca.Issue(NodeCredentials.SigningRequest(key, "node2"), "node2");
 
         gateway.Tell(Register("node1", key, agent, node2), agent.Ref);
 
@@ -163,7 +197,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var node = CreateTestProbe("agent");
         var thief = CreateTestProbe("thief");
         using var key = NewKey();
-        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var certificate = _ca.Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
         var seen = Register("node1", key, node, certificate);
 
         gateway.Tell(seen, thief.Ref); // what the node sent, replayed by another member
@@ -178,7 +212,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         var gateway = Gateway();
         var agent = CreateTestProbe("agent");
         using var key = NewKey();
-        var certificate = _ca.IssueNodeClient(NodeCredentials.SigningRequest(key, "node1"), "node1");
+        var certificate = _ca.Issue(NodeCredentials.SigningRequest(key, "node1"), "node1");
 
         gateway.Tell(Register("node1", key, agent, certificate, DateTime.UtcNow.AddMinutes(-10)), agent.Ref);
 

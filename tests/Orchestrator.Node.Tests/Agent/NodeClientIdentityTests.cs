@@ -15,7 +15,7 @@ public sealed class NodeClientIdentityTests : TestKit, IDisposable
     private readonly FakeRuntime _runtime = new();
     private readonly TestProbe _gateway;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "node-identity-" + Guid.NewGuid().ToString("N"));
-    private readonly KubeletCertificateAuthority _ca = new(KubeletCertificateAuthority.CreateCertificate());
+    private readonly NodeClientCertificateAuthority _ca = new(KubeletCertificateAuthority.CreateCertificate());
 
     public NodeClientIdentityTests() : base("akka.loglevel = INFO") => _gateway = CreateTestProbe("node-gateway");
 
@@ -45,7 +45,7 @@ public sealed class NodeClientIdentityTests : TestKit, IDisposable
         Assert.Null(Proof(first, _gateway.LastSender.Path.ToString())); // signed for the agent the master sees
         Assert.NotNull(Proof(first, "akka://other/user/node-agent"));
 
-        var issued = _ca.IssueNodeClient(first.SigningRequest, "node-a");
+        var issued = _ca.Issue(first.SigningRequest, "node-a");
         agent.Tell(new NodeRegistered("node-a", NodeCertificate: issued), _gateway.Ref);
         AwaitCondition(() => identity.HasCertificate);
         Assert.Equal(issued, File.ReadAllText(Path.Combine(_directory, NodeClientIdentity.CertificateFile("node-a"))));
@@ -78,7 +78,7 @@ public sealed class NodeClientIdentityTests : TestKit, IDisposable
         using (var first = new NodeClientIdentity("node-a", _directory))
         {
             request = first.Credential("a", DateTime.UtcNow).SigningRequest;
-            issued = _ca.IssueNodeClient(request, "node-a");
+            issued = _ca.Issue(request, "node-a");
             Assert.Null(first.Accept(issued));
         }
         using var second = new NodeClientIdentity("node-a", _directory);
@@ -98,7 +98,7 @@ public sealed class NodeClientIdentityTests : TestKit, IDisposable
     {
         using var identity = new NodeClientIdentity("node-a", null);
         using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var foreign = _ca.IssueNodeClient(NodeCredentials.SigningRequest(other, "node-a"), "node-a");
+        var foreign = _ca.Issue(NodeCredentials.SigningRequest(other, "node-a"), "node-a");
 
         Assert.Equal("the certificate is not for this node's key", identity.Accept(foreign));
         Assert.False(identity.HasCertificate);
