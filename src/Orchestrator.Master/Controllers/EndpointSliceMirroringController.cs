@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Controllers.Endpoints;
