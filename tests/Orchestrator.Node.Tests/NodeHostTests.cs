@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -78,7 +79,7 @@ public sealed class NodeHostTests(DockerFixture docker) : IClassFixture<DockerFi
             Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
             Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = running.Status.PodIP }], Ports = [new Corev1EndpointPort { Port = 80 }] }],
         };
-        agent.Tell(new ServicesChanged(1, [service], [endpoints]));
+        agent.Tell(new ServicesChanged(1, [service], TestSlices.Of(endpoints)));
         Assert.Equal(pod.Metadata.Name, (await TestNetwork.GetWithRetry($"http://127.0.0.1:{nodePort}/", attempts: 100)).Trim());
 
         agent.Tell(new DesiredPodsChanged(docker.NodeName, 2, []));

@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -91,7 +92,7 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
                 Metadata = new V1ObjectMeta { Name = "shared", NamespaceProperty = "default" },
                 Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "127.0.0.1" }], Ports = [new Corev1EndpointPort { Port = _backendPort }] }],
             };
-            foreach (var (_, agent) in registered.Values) agent.Tell(new ServicesChanged(1, [service], [endpoints]));
+            foreach (var (_, agent) in registered.Values) agent.Tell(new ServicesChanged(1, [service], TestSlices.Of(endpoints)));
 
             var clusterIp = new IPEndPoint(ClusterIp, 8080);
             await TestNetwork.Eventually(() => Assert.Equal(2, TestNetwork.ListeningSockets(clusterIp)));

@@ -11,22 +11,24 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Controllers;
 
 /// <summary>
-/// Keeps the Endpoints of the <c>default/kubernetes</c> Service naming the API server's own address and port, as
-/// kube-apiserver's endpoint reconciler does (the Service has no selector, so no other controller writes them): the
-/// nodes' proxies take the Service's ClusterIP there, which is how in-cluster clients reach the API. The endpoint
-/// slice controller mirrors them into an EndpointSlice like any Service's.
+/// Keeps the Endpoints (labelled skip-mirror) and the EndpointSlice <c>kubernetes</c> of the <c>default/kubernetes</c>
+/// Service naming the API server's own address and port, as kube-apiserver's endpoints adapter does (the Service has
+/// no selector, so no other controller writes them): the nodes' proxies take the Service's ClusterIP there from the
+/// slice, which is how in-cluster clients reach the API.
 /// </summary>
 internal sealed class ApiServerEndpointsReconciler : ControllerActor
 {
     private const string Endpoints = "endpoints";
     private const string Services = "services";
+    private const string Slices = "endpointslices";
     private static readonly ResourceKey Key = new(Endpoints, "default", "kubernetes");
+    private static readonly ResourceKey SliceKey = new(Slices, "default", "kubernetes");
 
     private readonly string _address;
     private readonly int _port;
 
     public ApiServerEndpointsReconciler(IActorRef store, TimeSpan resync, string address, int port)
-        : base(store, [Services, Endpoints], resync) => (_address, _port) = (address, port);
+        : base(store, [Services, Endpoints, Slices], resync) => (_address, _port) = (address, port);
 
     /// <summary><paramref name="apiAddress"/> is the address the API listens on; an unspecified one (0.0.0.0) is
     /// advertised as the machine's first non-loopback IPv4 address, as kube-apiserver picks its advertise address.</summary>
@@ -77,12 +79,47 @@ internal sealed class ApiServerEndpointsReconciler : ControllerActor
                 },
                 Subsets = subsets,
             }), key);
+            ReconcileSlice(key);
             return;
         }
-        if (KubeObjects.SameJson(existing.Subsets, subsets)) return;
+        if (!KubeObjects.SameJson(existing.Subsets, subsets))
+        {
+            var updated = KubeObjects.Clone(existing);
+            updated.Subsets = subsets;
+            Send(new UpdateObject(Endpoints, updated, null), key);
+        }
+        ReconcileSlice(key);
+    }
+
+    private void ReconcileSlice(ResourceKey key)
+    {
+        var labels = new Dictionary<string, string> { ["kubernetes.io/service-name"] = "kubernetes" };
+        var endpoints = new List<V1Endpoint> { new() { Addresses = [_address], Conditions = new V1EndpointConditions { Ready = true } } };
+        var ports = new List<Discoveryv1EndpointPort> { new() { Name = "https", Port = _port, Protocol = "TCP" } };
+        var addressType = IPAddress.TryParse(_address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+        if (Cache.Get(SliceKey) is not V1EndpointSlice existing)
+        {
+            Send(new CreateObject(Slices, new V1EndpointSlice
+            {
+                ApiVersion = "discovery.k8s.io/v1", Kind = "EndpointSlice",
+                Metadata = new V1ObjectMeta { Name = "kubernetes", NamespaceProperty = "default", Labels = labels },
+                AddressType = addressType, Endpoints = endpoints, Ports = ports,
+            }), key);
+            return;
+        }
+        if (existing.AddressType != addressType)
+        {
+            // addressType is immutable: a slice of the other family goes, and the next pass makes the right one
+            SendAndForget(new DeleteObject(SliceKey, PreconditionUid: existing.Metadata.Uid));
+            return;
+        }
+        if (KubeObjects.SameJson(existing.Endpoints, endpoints) && KubeObjects.SameJson(existing.Ports, ports)
+            && KubeObjects.SameJson(existing.Metadata.Labels, labels)) return;
         var updated = KubeObjects.Clone(existing);
-        updated.Subsets = subsets;
-        Send(new UpdateObject(Endpoints, updated, null), key);
+        updated.Endpoints = endpoints;
+        updated.Ports = ports;
+        updated.Metadata.Labels = labels;
+        Send(new UpdateObject(Slices, updated, null), key);
     }
 
     protected override void OnStoreReplied(StoreReplied reply)

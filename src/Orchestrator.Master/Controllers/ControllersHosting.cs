@@ -34,6 +34,7 @@ internal static class ControllersHosting
         system.ActorOf(ReplicationControllerController.Props(store, resync), "replicationcontroller-controller");
         system.ActorOf(EndpointsController.Props(store, resync), "endpoints-controller");
         system.ActorOf(EndpointSliceController.Props(store, resync), "endpointslice-controller");
+        system.ActorOf(EndpointSliceMirroringController.Props(store, resync), "endpointslicemirroring-controller");
         system.ActorOf(PersistentVolumeBinder.Props(store, resync), "persistentvolume-binder-controller");
         system.ActorOf(LocalPathProvisioner.Props(store, resync), "local-path-provisioner");
         system.ActorOf(StorageProtectionController.Props(store, resync), "storage-protection-controller");

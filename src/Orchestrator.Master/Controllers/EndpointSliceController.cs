@@ -10,17 +10,17 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Controllers;
 
 /// <summary>
-/// Mirrors every Service's Endpoints into discovery.k8s.io EndpointSlices (<see cref="EndpointSliceBuilder"/>): creates
-/// the missing slices, updates those whose content changed, deletes the ones no longer wanted (the Service or its
-/// Endpoints gone; Endpoints labelled endpointslice.kubernetes.io/skip-mirror are not mirrored). Owns only slices labelled as managed by the endpoint slice controller; slices users create are left
-/// alone.
+/// The EndpointSlice controller: the slices of every Service with a selector, built from the Endpoints the
+/// <see cref="EndpointsController"/> keeps of the selected pods (<see cref="EndpointSliceBuilder"/>); creates the missing
+/// slices, updates those whose content changed, deletes the ones no longer wanted (the Service gone or without a
+/// selector, its Endpoints gone). Owns only slices labelled as managed by the endpoint slice controller; selector-less
+/// Services' Endpoints are the <see cref="EndpointSliceMirroringController"/>'s, and slices users create are left alone.
 /// </summary>
 internal sealed class EndpointSliceController : ControllerActor
 {
     private const string Services = "services";
     private const string EndpointsResource = "endpoints";
     private const string Slices = "endpointslices";
-    private const string SkipMirrorLabel = "endpointslice.kubernetes.io/skip-mirror";
 
     public EndpointSliceController(IActorRef store, TimeSpan resync) : base(store, [Services, EndpointsResource, Slices], resync)
     {
@@ -50,10 +50,8 @@ internal sealed class EndpointSliceController : ControllerActor
     {
         var service = Cache.Get<V1Service>(Services, key.Namespace, key.Name);
         var endpoints = Cache.Get<V1Endpoints>(EndpointsResource, key.Namespace, key.Name);
-        // skip-mirror: the Endpoints' writer keeps its own slices, or none (the API server's own, whose loopback address a
-        // slice may not hold), as Kubernetes' EndpointSlice mirroring controller skips them
         var wanted = service is null || endpoints is null || service.Metadata.DeletionTimestamp is not null
-                     || endpoints.Metadata.Labels?.TryGetValue(SkipMirrorLabel, out var skip) == true && skip == "true"
+                     || service.Spec?.Selector is not { Count: > 0 }
             ? []
             : EndpointSliceBuilder.Build(service, endpoints);
         var stored = Cache.List<V1EndpointSlice>(Slices, key.Namespace)

@@ -43,7 +43,7 @@ internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 /// or update; the Node's spec — unschedulable, taints — stays the cluster's), remembers each node's agent and
 /// watches it, and keeps every agent told: its whole desired pod set (<see cref="DesiredPodsChanged"/>) whenever a
 /// pod bound to it changes, preceded by the ConfigMaps and Secrets those pods reference and no others
-/// (<see cref="PodConfigChanged"/>, also whenever one of them changes), all Services and Endpoints (<see cref="ServicesChanged"/>) whenever one changes,
+/// (<see cref="PodConfigChanged"/>, also whenever one of them changes), all Services and EndpointSlices (<see cref="ServicesChanged"/>) whenever one changes,
 /// all NetworkPolicies with the pods and namespaces their selectors read (<see cref="NetworkPoliciesChanged"/>), and all
 /// of it after every registration. Writes what nodes report, as the kubelet does: on every heartbeat the node's Lease
 /// in kube-node-lease (the cheap liveness signal; renewals of many nodes coalesced into one store write by
@@ -58,7 +58,7 @@ internal sealed class NodeGateway : ControllerActor
     private const string Pods = "pods";
     private const string Nodes = "nodes";
     private const string Services = "services";
-    private const string EndpointsResource = "endpoints";
+    private const string EndpointSlices = "endpointslices";
     private const string ConfigMaps = "configmaps";
     private const string Secrets = "secrets";
     private const string Claims = "persistentvolumeclaims";
@@ -83,7 +83,7 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
-        : base(store, [Pods, Nodes, Services, EndpointsResource, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses, NodeLeases.Resource], resync)
+        : base(store, [Pods, Nodes, Services, EndpointSlices, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses, NodeLeases.Resource], resync)
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
@@ -453,7 +453,7 @@ internal sealed class NodeGateway : ControllerActor
         switch (resource)
         {
             case Services:
-            case EndpointsResource:
+            case EndpointSlices:
             case IngressFacts.Ingresses:
             case IngressFacts.IngressClasses:
                 Enqueue(AllServices);
@@ -605,7 +605,7 @@ internal sealed class NodeGateway : ControllerActor
         var secrets = ingresses.SelectMany(i => IngressFacts.TlsSecrets(i).Select(n => (i.Metadata.NamespaceProperty ?? "default", Name: n))).Distinct()
             .Select(r => Cache.Get<V1Secret>(Secrets, r.Item1, r.Name)).OfType<V1Secret>().Where(s => s.Type == "kubernetes.io/tls").ToList();
         agent.Tell(new ServicesChanged(NextGeneration(), Cache.List<V1Service>(Services).ToList(),
-            Cache.List<V1Endpoints>(EndpointsResource).ToList(), ingresses, secrets));
+            Cache.List<V1EndpointSlice>(EndpointSlices).ToList(), ingresses, secrets));
     }
 
     private List<V1Ingress> ServedIngresses()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using k8s.Models;
+using Orchestrator.Node.Services;
 using Orchestrator.Shared.Protocol;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -31,11 +32,12 @@ internal sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOn
 internal sealed record ServiceHealth(string Namespace, string Name, int LocalEndpoints);
 
 /// <summary>
-/// Turns Services and Endpoints into listeners and YARP clusters, like kube-proxy turns them into rules:
+/// Turns Services and EndpointSlices into listeners and YARP clusters, like kube-proxy turns them into rules:
 /// a listener on the node address at each nodePort (NodePort and LoadBalancer services), on each loopback
 /// externalIP at the service port and (when <c>clusterIps</c>) on the ClusterIP at the service port (these two shared
 /// with the other nodes of the machine); one cluster per
-/// service port whose destinations are the ready endpoint addresses × the endpoint port matched by name, with
+/// service port whose destinations are its backends merged from the Service's slices (<see cref="ServiceEndpoints"/>:
+/// ready ones, else serving-and-terminating ones), with
 /// active and passive health checks; and the same backends as a <see cref="TcpRoute"/> for L4 forwarding.
 /// Pure, so it is tested without sockets.
 /// </summary>
@@ -55,9 +57,7 @@ internal static class YarpConfigFromEndpoints
     {
         var tcpRoutes = new Dictionary<string, TcpRoute>(StringComparer.Ordinal);
         var clusterIpSet = new HashSet<IPAddress>();
-        var endpointsByService = changed.Endpoints
-            .GroupBy(e => Key(e.Metadata))
-            .ToDictionary(g => g.Key, g => g.Last());
+        var endpoints = ServiceEndpoints.From(changed.EndpointSlices);
         var listeners = new Dictionary<IPEndPoint, ProxyListener>();
         var clusters = new List<ClusterConfig> { new() { ClusterId = UnassignedClusterId } };
         var skipped = new List<string>();
@@ -67,19 +67,18 @@ internal static class YarpConfigFromEndpoints
         {
             var key = Key(service.Metadata);
             var type = service.Spec?.Type ?? "ClusterIP";
-            endpointsByService.TryGetValue(key, out var endpoints);
+            var serviceNamespace = service.Metadata?.NamespaceProperty ?? "default";
+            var serviceName = service.Metadata?.Name ?? "";
             if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null
                 && service.Spec.HealthCheckNodePort is > 0 and <= 65535 and var healthPort)
             {
                 var health = new IPEndPoint(nodeAddress, healthPort);
-                var local = (endpoints?.Subsets ?? []).SelectMany(s => s.Addresses ?? []).Where(a => a.NodeName == nodeName)
-                    .Select(a => a.Ip).Distinct(StringComparer.Ordinal).Count();
+                var local = endpoints.LocalReadyAddresses(serviceNamespace, serviceName, nodeName);
                 if (listeners.ContainsKey(health) || healthChecks.ContainsKey(health))
                     skipped.Add($"{key}: health check port {health} is already taken");
                 else
                     healthChecks[health] = new ServiceHealth(service.Metadata?.NamespaceProperty ?? "default", service.Metadata?.Name ?? "", local);
             }
-            var single = service.Spec?.Ports?.Count == 1;
             foreach (var port in service.Spec?.Ports ?? [])
             {
                 if (!string.Equals(port.Protocol ?? "TCP", "TCP", StringComparison.OrdinalIgnoreCase))
@@ -88,7 +87,8 @@ internal static class YarpConfigFromEndpoints
                     continue;
                 }
                 var clusterId = ClusterIdOf(key, port);
-                var destinations = Destinations(endpoints, port, single);
+                var backends = endpoints.Backends(serviceNamespace, serviceName, port.Name, port.Protocol, nodeName);
+                var destinations = Destinations(ServiceEndpoints.Usable(backends));
                 var mode = ModeOf(port.AppProtocol);
                 clusters.Add(Cluster(clusterId, destinations, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
                 tcpRoutes[clusterId] = new TcpRoute(clusterId, key, mode,
@@ -105,7 +105,7 @@ internal static class YarpConfigFromEndpoints
                 if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null)
                 {
                     externalCluster = clusterId + "/local";
-                    var local = Destinations(endpoints, port, single, nodeName);
+                    var local = Destinations(ServiceEndpoints.UsableOn(backends, nodeName));
                     clusters.Add(Cluster(externalCluster, local, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
                     tcpRoutes[externalCluster] = new TcpRoute(externalCluster, key, mode,
                         local.Keys.Select(IPEndPoint.Parse).ToList(), service.Spec?.SessionAffinity == "ClientIP");
@@ -145,26 +145,8 @@ internal static class YarpConfigFromEndpoints
         }
     }
 
-    /// <summary>Ready addresses only (notReadyAddresses are excluded), at the endpoint port named like the service port.</summary>
-    internal static Dictionary<string, DestinationConfig> Destinations(V1Endpoints? endpoints, V1ServicePort servicePort, bool singlePort,
-        string? onNode = null)
-    {
-        var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
-        foreach (var subset in endpoints?.Subsets ?? [])
-        {
-            var ports = subset.Ports ?? [];
-            var port = ports.FirstOrDefault(p => (p.Name ?? "") == (servicePort.Name ?? ""))
-                       ?? (singlePort && ports.Count == 1 ? ports[0] : null);
-            if (port is null) continue;
-            foreach (var address in subset.Addresses ?? [])
-            {
-                if (onNode is not null && address.NodeName != onNode) continue;
-                var hostPort = $"{address.Ip}:{port.Port}";
-                destinations[hostPort] = new DestinationConfig { Address = $"http://{hostPort}" };
-            }
-        }
-        return destinations;
-    }
+    internal static Dictionary<string, DestinationConfig> Destinations(IEnumerable<ServiceBackend> backends) =>
+        backends.ToDictionary(b => b.HostPort, b => new DestinationConfig { Address = $"http://{b.HostPort}" }, StringComparer.Ordinal);
 
     /// <summary>appProtocol decides when given (http, https, kubernetes.io/h2c, kubernetes.io/ws… are HTTP; anything
     /// else is plain TCP); without it each connection is sniffed.</summary>

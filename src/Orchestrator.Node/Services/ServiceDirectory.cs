@@ -7,7 +7,7 @@ using Orchestrator.Shared.Protocol;
 namespace Orchestrator.Node.Services;
 
 /// <summary>
-/// The node's view of the cluster's Services and Endpoints: the newest <see cref="ServicesChanged"/> the master sent,
+/// The node's view of the cluster's Services and EndpointSlices: the newest <see cref="ServicesChanged"/> the master sent,
 /// as an immutable snapshot swapped on every <see cref="Publish"/>, and a change notification. The agent publishes
 /// into it; the service proxy subscribes; cluster DNS answers names from it and the runtime takes a pod's service
 /// environment variables from it. It owns no sockets and no timers.
@@ -15,7 +15,7 @@ namespace Orchestrator.Node.Services;
 internal sealed class ServiceDirectory
 {
     private readonly object _gate = new();
-    private volatile Snapshot _snapshot = new(new Dictionary<string, V1Service>(), new Dictionary<string, V1Endpoints>());
+    private volatile Snapshot _snapshot = new(new Dictionary<string, V1Service>(), ServiceEndpoints.Empty);
     private ServicesChanged? _current;
     private ImmutableArray<Action<ServicesChanged>> _subscribers = [];
 
@@ -24,8 +24,7 @@ internal sealed class ServiceDirectory
     public void Publish(ServicesChanged changed)
     {
         var services = changed.Services.ToDictionary(s => Key(s.Metadata.NamespaceProperty, s.Metadata.Name), StringComparer.Ordinal);
-        var endpoints = new Dictionary<string, V1Endpoints>(StringComparer.Ordinal);
-        foreach (var e in changed.Endpoints) endpoints[Key(e.Metadata.NamespaceProperty, e.Metadata.Name)] = e;
+        var endpoints = ServiceEndpoints.From(changed.EndpointSlices);
         lock (_gate)
         {
             _snapshot = new Snapshot(services, endpoints);
@@ -51,8 +50,8 @@ internal sealed class ServiceDirectory
         }
     }
 
-    /// <summary>A's for the service: its ClusterIP, or for a headless service (clusterIP None) its ready pod addresses.
-    /// Null when there is no such service.</summary>
+    /// <summary>A's for the service: its ClusterIP, or for a headless service (clusterIP None) its ready endpoints'
+    /// addresses (from its EndpointSlices, as CoreDNS reads them). Null when there is no such service.</summary>
     public IReadOnlyList<IPAddress>? Addresses(string @namespace, string name)
     {
         var snapshot = _snapshot;
@@ -60,13 +59,7 @@ internal sealed class ServiceDirectory
         var clusterIp = service.Spec?.ClusterIP;
         if (clusterIp is not (null or "" or "None"))
             return IPAddress.TryParse(clusterIp, out var ip) ? [ip] : [];
-        snapshot.Endpoints.TryGetValue(Key(@namespace, name), out var endpoints);
-        return (endpoints?.Subsets ?? [])
-            .SelectMany(s => s.Addresses ?? [])
-            .Select(a => IPAddress.TryParse(a.Ip, out var ip) ? ip : null)
-            .OfType<IPAddress>()
-            .Distinct()
-            .ToList();
+        return snapshot.Endpoints.Endpoints(@namespace, name).Where(e => e.Ready).Select(e => e.Address).ToList();
     }
 
     /// <summary>A's for <c>&lt;endpoint&gt;.&lt;service&gt;</c> of a headless service, as CoreDNS names its ready
@@ -76,14 +69,10 @@ internal sealed class ServiceDirectory
     {
         var snapshot = _snapshot;
         if (!snapshot.Services.TryGetValue(Key(@namespace, service), out var svc) || svc.Spec?.ClusterIP is not "None") return null;
-        snapshot.Endpoints.TryGetValue(Key(@namespace, service), out var endpoints);
-        var found = (endpoints?.Subsets ?? [])
-            .SelectMany(s => s.Addresses ?? [])
-            .Where(a => string.Equals(a.Hostname is { Length: > 0 } h ? h : a.Ip?.Replace('.', '-').Replace(':', '-'), endpoint,
-                StringComparison.OrdinalIgnoreCase))
-            .Select(a => IPAddress.TryParse(a.Ip, out var ip) ? ip : null)
-            .OfType<IPAddress>()
-            .Distinct()
+        var found = snapshot.Endpoints.Endpoints(@namespace, service)
+            .Where(e => e.Ready && string.Equals(e.Hostname is { Length: > 0 } h ? h : e.Address.ToString().Replace('.', '-').Replace(':', '-'),
+                endpoint, StringComparison.OrdinalIgnoreCase))
+            .Select(e => e.Address)
             .ToList();
         return found.Count == 0 ? null : found;
     }
@@ -139,5 +128,5 @@ internal sealed class ServiceDirectory
 
     private static string Key(string? @namespace, string name) => $"{@namespace ?? "default"}/{name}";
 
-    private sealed record Snapshot(IReadOnlyDictionary<string, V1Service> Services, IReadOnlyDictionary<string, V1Endpoints> Endpoints);
+    private sealed record Snapshot(IReadOnlyDictionary<string, V1Service> Services, ServiceEndpoints Endpoints);
 }

@@ -69,17 +69,18 @@ public sealed record LocalVolumeDeleted(string NodeName, string VolumeName, stri
 public sealed record PodStatusReported(string NodeName, string Namespace, string Name, string Uid, V1PodStatus Status)
     : INodeProtocolMessage;
 
-/// <summary>Master → node: every Service and Endpoints object, whole, for the node's Services view (proxy, DNS, the
-/// pods' service variables); the Ingresses of the cluster's own class (<c>orchestrator</c>, the master decides which)
+/// <summary>Master → node: every Service and EndpointSlice, whole, for the node's Services view (proxy, DNS, the
+/// pods' service variables) — slices only, as kube-proxy and CoreDNS read them (hand-written Endpoints reach nodes as
+/// the master's mirrored slices); the Ingresses of the cluster's own class (<c>orchestrator</c>, the master decides which)
 /// for the proxy's ingress routes, with the TLS Secrets those Ingresses name — those only (null from a master that
 /// sends none).</summary>
-public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1Endpoints> Endpoints,
+public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1EndpointSlice> EndpointSlices,
     IReadOnlyList<V1Ingress>? Ingresses = null, IReadOnlyList<V1Secret>? TlsSecrets = null)
     : INodeProtocolMessage
 {
     /// <summary>Counts only: Secret values never reach a log.</summary>
     public override string ToString() =>
-        $"ServicesChanged {{ Generation = {Generation}, Services = {Services.Count}, Endpoints = {Endpoints.Count}, " +
+        $"ServicesChanged {{ Generation = {Generation}, Services = {Services.Count}, EndpointSlices = {EndpointSlices.Count}, " +
         $"Ingresses = {Ingresses?.Count ?? 0}, TlsSecrets = {TlsSecrets?.Count ?? 0} }}";
 }
 

@@ -53,7 +53,7 @@ public sealed class ClusterDnsTests : IAsyncLifetime
             [ServiceDirectoryTests.Service("redis-master", "default", "172.28.128.3", (null, 6379)),
              ServiceDirectoryTests.Service("api", "shop", "172.28.128.9", (null, 80)),
              ServiceDirectoryTests.Service("nginx", "default", "None", ("web", 80))],
-            [new V1Endpoints
+            TestSlices.Of(new V1Endpoints
             {
                 Metadata = new V1ObjectMeta { Name = "nginx", NamespaceProperty = "default" },
                 Subsets =
@@ -64,7 +64,7 @@ public sealed class ClusterDnsTests : IAsyncLifetime
                         NotReadyAddresses = [new V1EndpointAddress { Ip = "10.1.0.7", Hostname = "web-2" }],
                     },
                 ],
-            }]));
+            })));
         _dns = new ClusterDns(new ClusterDnsOptions(new IPEndPoint(_listen, _port), "cluster.local", _resolvConf, _port),
             _directory, NullLogger<ClusterDns>.Instance);
         Assert.True(await _dns.TryStartAsync());

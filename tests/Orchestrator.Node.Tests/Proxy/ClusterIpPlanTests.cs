@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net;
 using k8s.Models;
 using Orchestrator.Node.Proxy;
@@ -19,7 +20,7 @@ public sealed class ClusterIpPlanTests
     }
 
     private static ServicesChanged With(V1Service service) =>
-        new(1, [service], [YarpConfigFromEndpointsTests.Endpoints(service.Metadata.Name, null, 6379, ["172.28.0.5", "172.28.0.6"], ["172.28.0.7"])]);
+        new(1, [service], TestSlices.Of(YarpConfigFromEndpointsTests.Endpoints(service.Metadata.Name, null, 6379, ["172.28.0.5", "172.28.0.6"], ["172.28.0.7"])));
 
     [Fact]
     public void A_cluster_ip_gets_a_listener_at_the_service_port_and_is_reported_as_an_address_to_add()

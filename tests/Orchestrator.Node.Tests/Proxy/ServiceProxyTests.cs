@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net.Sockets;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -68,7 +69,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     public async Task Requests_to_a_node_port_are_spread_over_all_ready_endpoints()
     {
         var nodePort = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], [BackendEndpoints("web", 3)]));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(BackendEndpoints("web", 3))));
 
         var answers = new List<string>();
         for (var i = 0; i < 30; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
@@ -86,7 +87,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         var endpoints = BackendEndpoints("lost", 1);
         foreach (var dead in new[] { FreePort(IPAddress.Loopback), FreePort(IPAddress.Loopback) })
             endpoints.Subsets.Add(Endpoints("lost", null, dead, ["127.0.0.1"]).Subsets[0]);
-        _proxy.Apply(new ServicesChanged(1, [Service("lost", "NodePort", nodePort: nodePort)], [endpoints]));
+        _proxy.Apply(new ServicesChanged(1, [Service("lost", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
 
         for (var i = 0; i < 30; i++) Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
     }
@@ -105,12 +106,12 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     public async Task Listeners_open_and_close_with_the_services_without_a_restart()
     {
         var first = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: first)], [BackendEndpoints("web", 1)]));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: first)], TestSlices.Of(BackendEndpoints("web", 1))));
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{first}/"));
 
         var second = FreePort(NodeAddress);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: second)], [BackendEndpoints("web", 1)]));
+        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: second)], TestSlices.Of(BackendEndpoints("web", 1))));
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{second}/"));
         output.WriteLine($"new listener answered {stopwatch.Elapsed.TotalMilliseconds:0} ms after Apply");
         await AwaitClosed(first);
@@ -123,12 +124,12 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     public async Task Endpoint_changes_take_effect_on_an_open_listener()
     {
         var nodePort = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], [BackendEndpoints("web", 1)]));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(BackendEndpoints("web", 1))));
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
 
         var endpoints = BackendEndpoints("web", 3);
         endpoints.Subsets.RemoveAt(0);
-        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: nodePort)], [endpoints]));
+        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
         var answers = new HashSet<string>();
         for (var i = 0; i < 10; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
         Assert.Equal(["pod-b", "pod-c"], answers.Order());
@@ -139,7 +140,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     {
         var externalIp = IPAddress.Parse("127.0.0.78");
         var port = FreePort(externalIp);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", port: port, externalIps: [externalIp.ToString()])], [BackendEndpoints("web", 2)]));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", port: port, externalIps: [externalIp.ToString()])], TestSlices.Of(BackendEndpoints("web", 2))));
 
         var answers = new HashSet<string>();
         for (var i = 0; i < 4; i++) answers.Add(await GetWhenListening($"http://{externalIp}:{port}/"));
@@ -155,7 +156,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         var free = FreePort(NodeAddress);
         _proxy.Apply(new ServicesChanged(1,
             [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free)],
-            [BackendEndpoints("a", 1), BackendEndpoints("b", 1)]));
+            TestSlices.Of(BackendEndpoints("a", 1), BackendEndpoints("b", 1))));
 
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{free}/"));
 
@@ -163,7 +164,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         var another = FreePort(NodeAddress);
         _proxy.Apply(new ServicesChanged(2,
             [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free), Service("c", "NodePort", nodePort: another)],
-            [BackendEndpoints("a", 1), BackendEndpoints("b", 1), BackendEndpoints("c", 2)]));
+            TestSlices.Of(BackendEndpoints("a", 1), BackendEndpoints("b", 1), BackendEndpoints("c", 2))));
         Assert.Contains(await GetWhenListening($"http://{NodeAddress}:{another}/"), new[] { "pod-a", "pod-b" });
     }
 

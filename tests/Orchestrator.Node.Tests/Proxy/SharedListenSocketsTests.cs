@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Net;
@@ -78,7 +79,7 @@ public sealed class SharedListenSocketsTests
         var externalIp = IPAddress.Parse("127.0.0.93");
         var port = ServiceProxyTests.FreePort(externalIp);
         var services = new ServicesChanged(1, [Service("web", port: port, externalIps: [externalIp.ToString()])],
-            [Endpoints("web", null, backendPort, ["127.0.0.1"])]);
+            TestSlices.Of(Endpoints("web", null, backendPort, ["127.0.0.1"])));
         var nodeA = await StartProxy(IPAddress.Parse("127.0.0.94"), services);
         await using var nodeB = await StartProxy(IPAddress.Parse("127.0.0.95"), services);
 

@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net.Sockets;
 using System.Net;
 using System.Text;
@@ -108,7 +109,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
     public async Task A_server_that_speaks_first_is_forwarded_at_l4_after_the_sniff_timeout()
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], [EchoEndpoints(EchoPort)]));
+        _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
 
         await using var stream = await ConnectWhenListening(nodePort);
         Assert.Equal("+HELLO\r\n", await Read(stream, 8));
@@ -120,7 +121,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
     public async Task A_client_that_speaks_first_without_http_is_forwarded_at_once()
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], [EchoEndpoints(EchoPort)]));
+        _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
 
         await using var stream = await ConnectWhenListening(nodePort);
         await stream.WriteAsync("PING\r\n"u8.ToArray());
@@ -132,7 +133,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
         var service = Service("redis", "NodePort", port: 6379, nodePort: nodePort);
-        _proxy.Apply(new ServicesChanged(1, [service], [EchoEndpoints(EchoPort)]));
+        _proxy.Apply(new ServicesChanged(1, [service], TestSlices.Of(EchoEndpoints(EchoPort))));
         await using var stream = await ConnectWhenListening(nodePort);
         Assert.Equal("+HELLO\r\n", await Read(stream, 8));
 
@@ -156,7 +157,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
         var endpoints = EchoEndpoints(deadPort, livePort);
         endpoints.Metadata.Name = "web";
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], [endpoints]));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await ConnectWhenListening(nodePort);

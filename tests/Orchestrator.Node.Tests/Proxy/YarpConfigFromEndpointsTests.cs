@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net;
 using k8s.Models;
 using Orchestrator.Node.Proxy;
@@ -39,7 +40,7 @@ public sealed class YarpConfigFromEndpointsTests
     {
         var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1,
             [Service("web", "NodePort", nodePort: 30080)],
-            [Endpoints("web", null, 8080, ["172.18.0.2", "172.18.0.3"], notReady: ["172.18.0.4"])]), Node);
+            TestSlices.Of(Endpoints("web", null, 8080, ["172.18.0.2", "172.18.0.3"], notReady: ["172.18.0.4"]))), Node);
 
         var listener = Assert.Single(plan.Listeners);
         Assert.Equal(new IPEndPoint(Node, 30080), listener.EndPoint);
@@ -73,7 +74,7 @@ public sealed class YarpConfigFromEndpointsTests
         var endpoints = Endpoints("web", "http", 8080, ["172.18.0.2"]);
         endpoints.Subsets[0].Ports.Add(new Corev1EndpointPort { Name = "metrics", Port = 9100 });
 
-        var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1, [service], [endpoints]), Node);
+        var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1, [service], TestSlices.Of(endpoints)), Node);
 
         string Destination(int nodePort) => plan.Clusters
             .Single(c => c.ClusterId == plan.Listeners.Single(l => l.EndPoint.Port == nodePort).ClusterId)

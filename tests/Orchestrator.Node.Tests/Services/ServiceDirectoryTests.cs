@@ -29,7 +29,7 @@ public sealed class ServiceDirectoryTests
         var directory = new ServiceDirectory();
         directory.Publish(new ServicesChanged(1,
             [Service("redis-master", "default", "172.28.128.3", (null, 6379)), Service("db", "default", "None", (null, 5432))],
-            [Endpoints("db", "default", "172.28.0.5", "172.28.0.6")]));
+            TestSlices.Of(Endpoints("db", "default", "172.28.0.5", "172.28.0.6"))));
 
         Assert.Equal([IPAddress.Parse("172.28.128.3")], directory.Addresses("default", "redis-master"));
         Assert.Equal([IPAddress.Parse("172.28.0.5"), IPAddress.Parse("172.28.0.6")], directory.Addresses("default", "db"));

@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -119,10 +120,9 @@ public sealed class IngressProxyTests : IAsyncLifetime
 
     private void Apply(IReadOnlyList<V1Ingress> ingresses) => _proxy.Apply(new ServicesChanged(1,
         [Service("main"), Service("canary"), Service("grpc"), Service("tls"), Service("grpcs"), Service("echo")],
-        [
+        TestSlices.Of(
             EndpointsOf("main", "main-a", "main-b", "main-c"), EndpointsOf("canary", "canary"), EndpointsOf("grpc", "grpc"), EndpointsOf("tls", "tls"),
-            EndpointsOf("grpcs", "grpcs"), EndpointsOf("echo", "echo"),
-        ], ingresses));
+            EndpointsOf("grpcs", "grpcs"), EndpointsOf("echo", "echo")), ingresses));
 
     private async Task<(string Body, HttpResponseMessage Response)> Get(HttpClient client, Action<HttpRequestMessage>? configure = null, string path = "/")
     {
@@ -239,13 +239,13 @@ public sealed class IngressProxyTests : IAsyncLifetime
         using var client = new HttpClient();
         var url = $"http://{NodeAddress}:{healthPort}/healthz";
 
-        _proxy.Apply(new ServicesChanged(1, [service], [On("node")]));
+        _proxy.Apply(new ServicesChanged(1, [service], TestSlices.Of(On("node"))));
         var (body, response) = await GetHealth(client, url, HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("{\n\t\"service\": {\n\t\t\"namespace\": \"default\",\n\t\t\"name\": \"local\"\n\t},\n\t\"localEndpoints\": 1,\n\t\"serviceProxyHealthy\": true\n}", body);
 
-        _proxy.Apply(new ServicesChanged(2, [service], [On("another-node")]));
+        _proxy.Apply(new ServicesChanged(2, [service], TestSlices.Of(On("another-node"))));
         (body, response) = await GetHealth(client, url, HttpStatusCode.ServiceUnavailable);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("\"localEndpoints\": 0", body);

@@ -1,3 +1,4 @@
+using Orchestrator.Node.Tests.Services;
 using System.Net;
 using k8s.Models;
 using Orchestrator.Node.Proxy;
@@ -323,7 +324,7 @@ public sealed class IngressRoutesTests
                 Ports = [new Corev1EndpointPort { Port = 8080 }],
             }],
         };
-        var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1, [service], [endpoints]), IPAddress.Loopback, nodeName: "n1");
+        var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1, [service], TestSlices.Of(endpoints)), IPAddress.Loopback, nodeName: "n1");
         var lb = Assert.Single(plan.Listeners, l => l.EndPoint.Equals(IPEndPoint.Parse("127.0.100.7:80")));
         Assert.True(lb.Shared);
         Assert.Equal("default/lb:80/local", lb.ClusterId);

@@ -8,7 +8,8 @@ namespace Orchestrator.Master.Registry.Kinds.Discovery;
 
 /// <summary>discovery/v1 EndpointSlice (ValidateEndpointSlice): addressType IPv4, IPv6 or FQDN (immutable); at most
 /// 1000 endpoints of 1 to 100 addresses of that type (no unspecified, loopback or link-local IPs); node names,
-/// hostnames and topology labels (a loopback address only when it is a registered Node's); at most 20000 ports, named uniquely (DNS-1123 labels), protocol TCP by default, UDP or
+/// hostnames and topology labels (a loopback address only when it is a registered Node's, or in a slice of
+/// <c>default/kubernetes</c>, which names the API server's address — as <see cref="Core.EndpointsStrategy"/> allows); at most 20000 ports, named uniquely (DNS-1123 labels), protocol TCP by default, UDP or
 /// SCTP, appProtocol a qualified name.</summary>
 internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
 {
@@ -29,7 +30,9 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
         var type = slice.AddressType ?? "";
         if (type.Length == 0) causes.Add(FieldErrors.Required("addressType"));
         else if (!AddressTypes.Contains(type)) causes.Add(FieldErrors.NotSupported("addressType", type, AddressTypes));
-        ValidateEndpoints(slice.Endpoints ?? [], type, context, causes);
+        var apiServer = slice.Metadata?.NamespaceProperty == "default"
+                        && slice.Metadata.Labels?.TryGetValue("kubernetes.io/service-name", out var service) == true && service == "kubernetes";
+        ValidateEndpoints(slice.Endpoints ?? [], type, apiServer, context, causes);
         ValidatePorts(slice.Ports ?? [], causes);
     }
 
@@ -40,7 +43,8 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
             causes.Add(FieldErrors.Invalid("addressType", slice.AddressType ?? "", "field is immutable"));
     }
 
-    private static void ValidateEndpoints(IList<V1Endpoint> endpoints, string type, IAdmissionContext context, List<StoreErrorCause> causes)
+    private static void ValidateEndpoints(IList<V1Endpoint> endpoints, string type, bool apiServer, IAdmissionContext context,
+        List<StoreErrorCause> causes)
     {
         if (endpoints.Count > 1000)
         {
@@ -55,7 +59,7 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
             if (addresses.Count == 0) causes.Add(FieldErrors.Required($"{at}.addresses", "must contain at least 1 address"));
             else if (addresses.Count > 100)
                 causes.Add(new StoreErrorCause($"{at}.addresses", "FieldValueTooMany", $"Too many: {addresses.Count}: must have at most 100 items"));
-            for (var j = 0; j < addresses.Count; j++) ValidateAddress(addresses[j], type, $"{at}.addresses[{j}]", context, causes);
+            for (var j = 0; j < addresses.Count; j++) ValidateAddress(addresses[j], type, $"{at}.addresses[{j}]", apiServer, context, causes);
             if (endpoint.NodeName is { } node)
                 foreach (var message in Names.Check(node, Names.Rule.Dns1123Subdomain))
                     causes.Add(FieldErrors.Invalid($"{at}.nodeName", node, message));
@@ -68,7 +72,8 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
         }
     }
 
-    private static void ValidateAddress(string address, string type, string at, IAdmissionContext context, List<StoreErrorCause> causes)
+    private static void ValidateAddress(string address, string type, string at, bool apiServer, IAdmissionContext context,
+        List<StoreErrorCause> causes)
     {
         switch (type)
         {
@@ -79,7 +84,7 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
                     causes.Add(FieldErrors.Invalid(at, address, $"must be a valid {type} address"));
                     return;
                 }
-                if (System.Net.IPAddress.IsLoopback(ip) && EndpointAddresses.IsNodeAddress(ip, context)) break;
+                if (System.Net.IPAddress.IsLoopback(ip) && (apiServer || EndpointAddresses.IsNodeAddress(ip, context))) break;
                 foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip))
                     causes.Add(FieldErrors.Invalid(at, address, problem));
                 break;
