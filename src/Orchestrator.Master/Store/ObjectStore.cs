@@ -402,6 +402,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private void Send(Batch batch)
     {
         _inFlight = batch;
+        Diagnostics.MasterMetrics.StoreJournalWrite(batch.Records.Count);
         _writer!.Tell(new PersistRecords(batch.Records.Select(s => s.Record).ToList()));
     }
 
