@@ -132,6 +132,20 @@ public sealed class ObjectStoreGroupCommitSpec : TestKit
     }
 
     [Fact]
+    public void Services_planned_behind_a_batch_get_addresses_and_ports_no_other_service_of_it_has()
+    {
+        FlakyJournal.Hold(Sys);
+        _store.Tell(new CreateObject("services", Objects.Service("a", type: "NodePort")));
+        _store.Tell(new CreateObject("services", Objects.Service("b", type: "NodePort")));
+        _store.Tell(new CreateObject("services", Objects.Service("c", type: "NodePort")));
+        FlakyJournal.Release(Sys);
+        FlakyJournal.Open(Sys);
+        var services = Enumerable.Range(0, 3).Select(_ => (V1Service)Next<ObjectStored>().Object).ToList();
+        Assert.Equal(3, services.Select(s => s.Spec.ClusterIP).Distinct().Count());
+        Assert.Equal(3, services.Select(s => s.Spec.Ports[0].NodePort).Distinct().Count());
+    }
+
+    [Fact]
     public void Many_writes_at_once_take_strictly_increasing_resourceVersions_in_the_order_they_arrived()
     {
         var names = Enumerable.Range(0, 300).Select(i => $"c{i:D3}").ToList();
