@@ -30,6 +30,10 @@ internal static class MasterMetrics
         "From a planned write to its records being durable in the journal (group commit included), per write.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16) });
 
+    private static readonly Histogram StoreBatches = Metrics.CreateHistogram("orchestrator_store_journal_write_records",
+        "Records per journal write (one transaction, one fsync): how many were committed together.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 12) });
+
     private static readonly Gauge QueueDepth = Metrics.CreateGauge("workqueue_depth",
         "Keys waiting for reconciliation in each controller's work queue.", new GaugeConfiguration { LabelNames = ["name"] });
 
@@ -69,6 +73,11 @@ internal static class MasterMetrics
     }
 
     public static long StoreWriteStarted() => Stopwatch.GetTimestamp();
+
+    public static void StoreJournalWrite(int records) => StoreBatches.Observe(records);
+
+    /// <summary>Journal writes and their records so far in this process (the API bench reports them).</summary>
+    public static (long Writes, double Records) StoreJournalWrites() => (StoreBatches.Count, StoreBatches.Sum);
 
     public static void StoreWriteDurable(long started) => StoreWrites.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
 

@@ -20,7 +20,7 @@ internal static class DeletePolicies
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
 
-    public static WritePlan Plan(StoreState state, IStoredResource resource, string storeName,
+    public static WritePlan Plan(IStateView state, IStoredResource resource, string storeName,
         IKubernetesObject<V1ObjectMeta> stored, string? policy)
     {
         if (resource.Strategy.RefuseDeletion(resource, stored) is { } refused) return WritePlan.Fail(refused);
@@ -47,7 +47,7 @@ internal static class DeletePolicies
 
     /// <summary>Dependents of <paramref name="owner"/> (same namespace, or anywhere for a cluster-scoped owner),
     /// rewritten without their ownerReference to it.</summary>
-    private static IEnumerable<PlannedWrite> Orphan(StoreState state, IKubernetesObject<V1ObjectMeta> owner)
+    private static IEnumerable<PlannedWrite> Orphan(IStateView state, IKubernetesObject<V1ObjectMeta> owner)
     {
         var uid = owner.Metadata.Uid;
         var ns = owner.Metadata.NamespaceProperty;

@@ -24,14 +24,14 @@ internal sealed partial class ObjectStore
     private void SeedDefaults()
     {
         Write(Internal("Creating the default namespaces", () => WritePlanner.Merge(DefaultObjects.Namespaces()
-            .Where(ns => _state.Namespace(ns.Metadata.Name) is null)
+            .Where(ns => _planning.Namespace(ns.Metadata.Name) is null)
             .Select(ns => _planner.PlanCreate("namespaces", ns)))));
-        Write(Internal("Creating the kubernetes Service", () => _state.Get("services", "default", "kubernetes") is not null
+        Write(Internal("Creating the kubernetes Service", () => _planning.Get("services", "default", "kubernetes") is not null
             ? new WritePlan([], null)
             : _planner.PlanCreate("services", DefaultObjects.KubernetesService())));
         if (_catalog.Find("priorityclasses") is not null)
             Write(Internal("Creating the system priority classes", () => WritePlanner.Merge(DefaultObjects.SystemPriorityClasses()
-                .Where(pc => _state.Get("priorityclasses", null, pc.Metadata.Name) is null)
+                .Where(pc => _planning.Get("priorityclasses", null, pc.Metadata.Name) is null)
                 .Select(pc => _planner.PlanCreate("priorityclasses", pc)))));
     }
 
@@ -42,7 +42,7 @@ internal sealed partial class ObjectStore
         var now = DateTime.UtcNow;
         foreach (var chunk in _expiry.Due(now).Chunk(500))
             Write(Internal("Deleting expired events", () => new WritePlan(chunk
-                    .Select(key => _expiry.IsDue(key, now) && _state.Get(key) is { } obj ? new PlannedWrite(key.Resource, KubeObjects.CloneObject(obj), Removed: true) : null)
+                    .Select(key => _expiry.IsDue(key, now) && _planning.Get(key) is { } obj ? new PlannedWrite(key.Resource, KubeObjects.CloneObject(obj), Removed: true) : null)
                     .OfType<PlannedWrite>().ToList(), null),
                 _ => { foreach (var key in chunk) _expiry.Retry(key, now); }));
     }

@@ -107,7 +107,6 @@ internal sealed partial class ObjectStore
             Snapshot();
         }
         SeedDefaults();
-        Drain();
     }
 
     private void OnWriterStopped(WriterStopped stopped)
@@ -116,12 +115,13 @@ internal sealed partial class ObjectStore
         _writer = null;
         _writable = false;
         _health.NotWritable(_recovered ? $"the journal cannot be written: {_failure}" : $"recovering the journal: {_failure}");
-        if (_inFlight is { } inFlight)
-        {
-            _inFlight = null;
-            inFlight.Write.Failed(StoreErrors.WriteFailed($"the object store could not write to its journal: {_failure}"));
-        }
-        while (_queue.TryDequeue(out var queued)) queued.Failed(StoreErrors.Unavailable(UnavailableMessage));
+        // The batch being stored fails whole; those planned behind it were judged against it and fail too.
+        var (failed, queued) = (_inFlight, _next);
+        _inFlight = _next = null;
+        _planning.Clear();
+        foreach (var answer in failed?.Answers ?? [])
+            answer.Write.Failed(StoreErrors.WriteFailed($"the object store could not write to its journal: {_failure}"));
+        foreach (var answer in queued?.Answers ?? []) answer.Write.Failed(StoreErrors.Unavailable(UnavailableMessage));
         var delay = _backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(_backoff.TotalMilliseconds / 5) + 1));
         _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _settings.BackoffMax.Ticks));
         _log.Warning("The journal writer stopped ({0}); a new one starts in {1:0.0} s", _failure, delay.TotalSeconds);

@@ -13,12 +13,19 @@ namespace Orchestrator.Master.Store;
 /// The ObjectStore owns every API object in memory and answers reads and watches from there; its child
 /// <see cref="JournalWriter"/> makes writes durable. Every accepted write is one or more journal records whose
 /// sequence numbers are the resourceVersions; a write is applied, published and acknowledged only once its
-/// records are stored, and a refused write stores nothing. Writes are planned by <see cref="WritePlanner"/> against
-/// the current state, one request at a time (the next waits in a bounded queue while one is being stored); reads
-/// never wait for writes.
+/// records are stored, and a refused write stores nothing. Reads never wait for writes.
 ///
-/// The journal may fail (a full disk): the write being stored is answered 500 and not applied, queued writes and
-/// new ones get 503 at once, reads and watches go on from memory, /readyz turns false, and a new writer is started
+/// Writes are committed in groups. Each is planned by <see cref="WritePlanner"/> when it arrives, one after another,
+/// against the <see cref="PlanningState"/> — the stored state with the writes not yet durable laid over it — so
+/// conflicts, resourceVersions and admission come out exactly as if they were stored one at a time. One batch is
+/// with the journal writer at a time; the writes planned meanwhile (at most
+/// <see cref="ObjectStoreSettings.MaxQueuedWrites"/>, beyond that 429) form the next batch, sent as one
+/// <see cref="PersistRecords"/> — one journal transaction, one fsync — when the first is durable. Every answer of a
+/// batch, refusals and no-op updates included (they were judged against writes not yet durable), is given once the
+/// batch is durable, after its changes are applied and published.
+///
+/// The journal may fail (a full disk): the writes of the batch being stored are answered 500 and not applied, those
+/// planned behind them and new ones get 503 at once, reads and watches go on from memory, /readyz turns false, and a new writer is started
 /// with back-off. It replays whatever reached the journal after the store's resourceVersion, stores a probe record,
 /// and the store takes writes again — no restart of the process, no watch dropped.
 ///
@@ -36,12 +43,13 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private readonly StorageTransformer _transformer;
     private readonly JournalDatabase? _file;
     private readonly StoreState _state = new();
+    private readonly PlanningState _planning;
     private readonly WatchHub _watch;
     private readonly WritePlanner _planner;
     private readonly EventExpiry _expiry;
-    private readonly Queue<PendingWrite> _queue = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private InFlight? _inFlight;
+    private Batch? _inFlight;
+    private Batch? _next;
     private IActorRef? _writer;
     private int _incarnation;
     private bool _recovered;
@@ -79,7 +87,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         _transformer = transformer;
         _file = file;
         _watch = new WatchHub(settings.WatchWindow, settings.WatchWindowBytes, settings.WatchWindowMaxAge);
-        _planner = new WritePlanner(_state, catalog, admissions);
+        _planning = new PlanningState(_state);
+        _planner = new WritePlanner(_planning, catalog, admissions);
         _expiry = new EventExpiry(settings.EventTimeToLive);
         _backoff = settings.BackoffMin;
         Recovering();
@@ -109,14 +118,34 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         public static ReclaimMemory Again { get; } = new(true);
     }
 
-    /// <summary>A write waiting for its turn: planned when it starts, against the state of that moment.</summary>
+    /// <summary>A write: planned when it arrives, against the <see cref="PlanningState"/> of that moment.</summary>
     private sealed record PendingWrite(Func<WritePlan> Plan, bool DryRun,
         Action<IKubernetesObject<V1ObjectMeta>?, AdmissionNotes?> Done, Action<StoreError> Failed);
 
-    private sealed record Staged(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object, int Bytes);
+    private sealed record Staged(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object, int Bytes)
+    {
+        public string Resource => Record is ObjectPut put ? put.Resource : ((ObjectRemoved)Record).Resource;
+        public long ResourceVersion => Record is ObjectPut put ? put.ResourceVersion : ((ObjectRemoved)Record).ResourceVersion;
+    }
 
-    private sealed record InFlight(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, IReadOnlyList<Staged> Records, long Started,
-        AdmissionNotes? Notes);
+    /// <summary>A planned write's answer, given once the batch it was planned into is durable. <see cref="Started"/> is
+    /// 0 for an answer that stores nothing.</summary>
+    private sealed record Answer(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, AdmissionNotes? Notes, StoreError? Error,
+        long Started);
+
+    /// <summary>Writes planned one after another and stored together: one <see cref="PersistRecords"/>.</summary>
+    private sealed class Batch
+    {
+        public List<Staged> Records { get; } = [];
+        public List<Answer> Answers { get; } = [];
+
+        public Batch Add(Answer answer, IEnumerable<Staged> records)
+        {
+            Answers.Add(answer);
+            Records.AddRange(records);
+            return this;
+        }
+    }
 
     // ---- behaviours ----
 
@@ -140,7 +169,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     private void ServeOnceIdle()
     {
-        if (_inFlight is null && _queue.Count == 0) BecomeServing();
+        if (_inFlight is null) BecomeServing();
     }
 
     private void BecomeServing()
@@ -303,19 +332,26 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     private void Write(PendingWrite write)
     {
-        // A dry run needs no journal, but it is planned after the writes that came before it.
-        if (write.DryRun && _inFlight is null) Start(write);
-        else if (!_writable && !write.DryRun) write.Failed(StoreErrors.Unavailable(UnavailableMessage));
-        else if (_inFlight is not null)
+        if (!_writable && !write.DryRun)
         {
-            if (_queue.Count >= _settings.MaxQueuedWrites)
-            {
-                Diagnostics.MasterMetrics.StoreWriteThrottled();
-                write.Failed(StoreErrors.TooManyRequests());
-            }
-            else _queue.Enqueue(write);
+            write.Failed(StoreErrors.Unavailable(UnavailableMessage));
+            return;
         }
-        else Start(write);
+        if (_inFlight is not null && _next?.Answers.Count >= _settings.MaxQueuedWrites)
+        {
+            Diagnostics.MasterMetrics.StoreWriteThrottled();
+            write.Failed(StoreErrors.TooManyRequests());
+            return;
+        }
+        var (answer, staged) = Stage(write);
+        if (_inFlight is null)
+        {
+            // Nothing else is on its way to the journal: what stores nothing is final now, the rest goes at once.
+            if (staged.Count == 0) Give(answer);
+            else Send(new Batch().Add(answer, staged));
+            return;
+        }
+        (_next ??= new Batch()).Add(answer, staged);
     }
 
     private string UnavailableMessage =>
@@ -335,21 +371,15 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         }
     }
 
-    /// <summary>Plans the write, stamps the next resourceVersions and hands its records to the journal writer.</summary>
-    private void Start(PendingWrite write)
+    /// <summary>Plans the write and stamps the next resourceVersions on its records, which are laid over the planning
+    /// state; a dry run stages nothing.</summary>
+    private (Answer Answer, List<Staged> Records) Stage(PendingWrite write)
     {
         var plan = Plan(write.Plan);
-        if (plan.Error is not null)
-        {
-            write.Failed(plan.Error);
-            return;
-        }
-        if (plan.Writes.Count == 0 || write.DryRun)
-        {
-            write.Done(plan.Result, plan.Notes);
-            return;
-        }
-        var rv = _state.ResourceVersion;
+        if (plan.Error is not null) return (new Answer(write, null, null, plan.Error, 0), []);
+        if (plan.Writes.Count == 0 || write.DryRun) return (new Answer(write, plan.Result, plan.Notes, null, 0), []);
+        var started = Diagnostics.MasterMetrics.StoreWriteStarted();
+        var rv = _planning.ResourceVersion;
         var staged = new List<Staged>(plan.Writes.Count);
         foreach (var planned in plan.Writes)
         {
@@ -362,38 +392,52 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             }
             var json = KubeObjects.Serialize(obj);
             var bytes = Encoding.UTF8.GetByteCount(json);
-            if (bytes > _settings.MaxObjectBytes)
-            {
-                write.Failed(StoreErrors.RequestTooLarge());
-                return;
-            }
+            if (bytes > _settings.MaxObjectBytes) return (new Answer(write, null, null, StoreErrors.RequestTooLarge(), 0), []);
             staged.Add(new Staged(new ObjectPut(planned.Resource, json, rv), obj, bytes));
         }
-        _inFlight = new InFlight(write, plan.Result, staged, Diagnostics.MasterMetrics.StoreWriteStarted(), plan.Notes);
-        _writer!.Tell(new PersistRecords(staged.Select(s => s.Record).ToList()));
+        foreach (var s in staged) _planning.Planned(s.Resource, s.Object, s.Record is ObjectRemoved, s.ResourceVersion);
+        return (new Answer(write, plan.Result, plan.Notes, null, started), staged);
+    }
+
+    private void Send(Batch batch)
+    {
+        _inFlight = batch;
+        Diagnostics.MasterMetrics.StoreJournalWrite(batch.Records.Count);
+        _writer!.Tell(new PersistRecords(batch.Records.Select(s => s.Record).ToList()));
+    }
+
+    private static void Give(Answer answer)
+    {
+        if (answer.Error is not null)
+        {
+            answer.Write.Failed(answer.Error);
+            return;
+        }
+        if (answer.Started != 0) Diagnostics.MasterMetrics.StoreWriteDurable(answer.Started);
+        answer.Write.Done(answer.Result, answer.Notes);
     }
 
     private void OnPersisted(RecordsPersisted persisted)
     {
-        if (_inFlight is not { } inFlight)
+        if (_inFlight is not { } batch)
         {
             _log.Warning("The journal stored records the store did not send (sequence number {0})", persisted.LastSequenceNr);
             return;
         }
         _inFlight = null;
-        foreach (var s in inFlight.Records) Apply(s.Record, s.Object, s.Bytes, live: true);
+        foreach (var s in batch.Records)
+        {
+            Apply(s.Record, s.Object, s.Bytes, live: true);
+            _planning.Stored(s.Resource, s.Object.Metadata.NamespaceProperty, s.Object.Metadata.Name, s.ResourceVersion);
+        }
         _state.AdvanceTo(persisted.LastSequenceNr);
-        Diagnostics.MasterMetrics.StoreWriteDurable(inFlight.Started);
-        inFlight.Write.Done(inFlight.Result, inFlight.Notes);
+        foreach (var answer in batch.Answers) Give(answer);
+        // The snapshot goes to the writer before the next batch, so it describes exactly the journal's end.
         MaybeSnapshot();
-        Drain();
-    }
-
-    private void Drain()
-    {
-        while (_inFlight is null && _queue.TryDequeue(out var next))
-            if (_writable || next.DryRun) Start(next);
-            else next.Failed(StoreErrors.Unavailable(UnavailableMessage));
+        if (_next is not { } next) return;
+        _next = null;
+        if (next.Records.Count > 0) Send(next);
+        else foreach (var answer in next.Answers) Give(answer);
     }
 
     /// <summary>Applies one stored record to the state and the change feed (live, and when reading the journal).</summary>

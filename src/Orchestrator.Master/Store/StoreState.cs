@@ -3,12 +3,27 @@ using k8s.Models;
 
 namespace Orchestrator.Master.Store;
 
+/// <summary>What writes are planned against: objects by resource and namespace/name.</summary>
+internal interface IStateView
+{
+    IKubernetesObject<V1ObjectMeta>? Get(ResourceKey key);
+
+    IKubernetesObject<V1ObjectMeta>? Get(string resource, string? ns, string name);
+
+    /// <summary>Sorted like etcd keys (namespace/name).</summary>
+    IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string resource, string? ns = null);
+
+    IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> All();
+
+    V1Namespace? Namespace(string ns);
+}
+
 /// <summary>
 /// The ObjectStore's in-memory state: every object by resource and namespace/name (ordered like etcd keys, so
 /// lists come out sorted) with the size of its JSON, and the last resourceVersion. A plain class, changed only by
 /// applying persisted records, so recovery and live writes produce the same state.
 /// </summary>
-internal sealed class StoreState
+internal sealed class StoreState : IStateView
 {
     private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, int Bytes);
 
@@ -19,7 +34,20 @@ internal sealed class StoreState
     /// <summary>The JSON size of every object together.</summary>
     public long Bytes { get; private set; }
 
-    private static string Path(string? ns, string name) => ns is null ? name : $"{ns}/{name}";
+    /// <summary>An object's key within its resource: "namespace/name", or the name of a cluster-scoped one.</summary>
+    public static string Path(string? ns, string name) => ns is null ? name : $"{ns}/{name}";
+
+    /// <summary>The objects of a resource by <see cref="Path"/>, in order, of one namespace or (null) all.</summary>
+    public IEnumerable<KeyValuePair<string, IKubernetesObject<V1ObjectMeta>>> Entries(string resource, string? ns)
+    {
+        if (!_byResource.TryGetValue(resource, out var bucket)) return [];
+        var prefix = ns + "/";
+        return bucket.Where(kv => ns is null || kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Object));
+    }
+
+    /// <summary>The resources that hold objects.</summary>
+    public IEnumerable<string> Resources => _byResource.Keys;
 
     private SortedDictionary<string, Entry> Bucket(string resource)
     {

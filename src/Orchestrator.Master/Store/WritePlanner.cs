@@ -25,7 +25,7 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// Every object it plans is its own deep copy; the caller's and the stored objects are never modified. What is
 /// particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
-internal sealed class WritePlanner(StoreState state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
+internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
     : IAdmissionContext
 {
     private readonly IReadOnlyList<IAdmissionPlugin> _admissions = admissions ?? [];

@@ -222,7 +222,7 @@ public sealed class MasterFaultTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task Kill_9_under_four_parallel_writers_three_times_loses_no_acknowledged_write()
+    public async Task Kill_9_under_sixteen_parallel_writers_three_times_loses_no_acknowledged_write()
     {
         var data = Path.Combine(_root, "data");
         var acknowledged = new ConcurrentDictionary<string, long>();
@@ -234,7 +234,8 @@ public sealed class MasterFaultTests(ITestOutputHelper output) : IDisposable
             var ackedBefore = acknowledged.Count;
             var maxBefore = acknowledged.IsEmpty ? 0 : acknowledged.Values.Max();
             using var stop = new CancellationTokenSource();
-            var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            // Sixteen, so that writes are committed in groups (group commit) when the process dies.
+            var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
             {
                 using var client = master.Client(TimeSpan.FromSeconds(10));
                 for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -274,6 +275,7 @@ public sealed class MasterFaultTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"acknowledged {acknowledged.Count}, answers lost with the process {unanswered}, stored {list.Count}, " +
                          $"acknowledged writes lost {lost.Count}");
         Assert.Empty(lost);
+        Assert.Equal(acknowledged.Count, acknowledged.Values.Distinct().Count());
     }
 
     public void Dispose()
