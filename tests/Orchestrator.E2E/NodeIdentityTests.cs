@@ -139,8 +139,9 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
             {
                 var refused = await AsNode(kubeconfig, args);
                 Assert.NotEqual(0, refused.ExitCode);
-                // kubectl reads the object first: the node may not even get it
-                Assert.Matches($"Error from server \\(Forbidden\\): deployments.apps \"{deployment}\" is forbidden: User \"system:node:{self}\" " +
+                // kubectl reads the object first: the node may not even get it (kubectl scale words it as "error: no objects
+                // passed to scale …", kubectl delete as "Error from server (Forbidden): …")
+                Assert.Matches($"deployments.apps \"{deployment}\" is forbidden: User \"system:node:{self}\" " +
                                "cannot (get|patch|delete) resource \"deployments(/scale)?\" in API group \"apps\" in the namespace \"default\"", refused.Error);
             }
             Assert.Equal("0", (await cluster.Kubectl("get", "deployment", deployment, "-o", "jsonpath={.spec.replicas}")).Output.Trim());
