@@ -55,25 +55,11 @@ internal sealed class EndpointSliceController : ControllerActor
             ? []
             : EndpointSliceBuilder.Build(service, endpoints);
         var stored = Cache.List<V1EndpointSlice>(Slices, key.Namespace)
-            .Where(s => Managed(s) && s.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel] == key.Name)
-            .ToDictionary(s => s.Metadata.Name);
-
-        foreach (var slice in wanted)
-        {
-            if (!stored.Remove(slice.Metadata.Name, out var existing))
-            {
-                Send(new CreateObject(Slices, slice), key);
-                continue;
-            }
-            if (EndpointSliceBuilder.SameContent(existing, slice)) continue;
-            var updated = KubeObjects.Clone(existing);
-            updated.AddressType = slice.AddressType;
-            updated.Endpoints = slice.Endpoints;
-            updated.Ports = slice.Ports;
-            updated.Metadata.Labels = slice.Metadata.Labels;
-            Send(new UpdateObject(Slices, updated), key);
-        }
-        foreach (var leftover in stored.Values)
+            .Where(s => Managed(s) && s.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel] == key.Name);
+        var (create, update, delete) = EndpointSliceBuilder.Writes(stored, wanted, EndpointSliceBuilder.SameContent, Updated);
+        foreach (var slice in create) Send(new CreateObject(Slices, slice), key);
+        foreach (var slice in update) Send(new UpdateObject(Slices, slice), key);
+        foreach (var leftover in delete)
             SendAndForget(new DeleteObject(new ResourceKey(Slices, key.Namespace, leftover.Metadata.Name),
                 PreconditionUid: leftover.Metadata.Uid));
     }
@@ -88,9 +74,17 @@ internal sealed class EndpointSliceController : ControllerActor
         }
     }
 
-    private static bool Managed(V1EndpointSlice slice) =>
-        slice.Metadata.Labels?.TryGetValue(EndpointSliceBuilder.ManagedByLabel, out var by) == true && by == EndpointSliceBuilder.ManagedBy &&
-        slice.Metadata.Labels.ContainsKey(EndpointSliceBuilder.ServiceNameLabel);
+    private static V1EndpointSlice Updated(V1EndpointSlice existing, V1EndpointSlice wanted)
+    {
+        var updated = KubeObjects.Clone(existing);
+        updated.AddressType = wanted.AddressType;
+        updated.Endpoints = wanted.Endpoints;
+        updated.Ports = wanted.Ports;
+        updated.Metadata.Labels = wanted.Metadata.Labels;
+        return updated;
+    }
+
+    private static bool Managed(V1EndpointSlice slice) => EndpointSliceBuilder.ManagedByController(slice, EndpointSliceBuilder.ManagedBy);
 
     private static ResourceKey KeyOfService(V1EndpointSlice slice) =>
         new(Services, slice.Metadata.NamespaceProperty, slice.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel]);

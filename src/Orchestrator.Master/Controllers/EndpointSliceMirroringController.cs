@@ -47,18 +47,12 @@ internal sealed class EndpointSliceMirroringController : ControllerActor
 
     protected override void Reconcile(ResourceKey key)
     {
-        var wanted = Wanted(key);
         var stored = Cache.List<V1EndpointSlice>(Slices, key.Namespace)
-            .Where(s => Mirrored(s) && s.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel] == key.Name)
-            .ToDictionary(s => s.Metadata.Name);
-        foreach (var slice in wanted)
-        {
-            if (!stored.Remove(slice.Metadata.Name, out var existing))
-                Send(new CreateObject(Slices, slice), key);
-            else if (!EndpointSliceMirror.SameContent(existing, slice))
-                Send(new UpdateObject(Slices, Updated(existing, slice)), key);
-        }
-        foreach (var leftover in stored.Values)
+            .Where(s => Mirrored(s) && s.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel] == key.Name);
+        var (create, update, delete) = EndpointSliceBuilder.Writes(stored, Wanted(key), EndpointSliceMirror.SameContent, Updated);
+        foreach (var slice in create) Send(new CreateObject(Slices, slice), key);
+        foreach (var slice in update) Send(new UpdateObject(Slices, slice), key);
+        foreach (var leftover in delete)
             SendAndForget(new DeleteObject(new ResourceKey(Slices, key.Namespace, leftover.Metadata.Name),
                 PreconditionUid: leftover.Metadata.Uid));
     }
@@ -96,9 +90,7 @@ internal sealed class EndpointSliceMirroringController : ControllerActor
         }
     }
 
-    private static bool Mirrored(V1EndpointSlice slice) =>
-        slice.Metadata.Labels?.TryGetValue(EndpointSliceBuilder.ManagedByLabel, out var by) == true && by == EndpointSliceMirror.ManagedBy &&
-        slice.Metadata.Labels.ContainsKey(EndpointSliceBuilder.ServiceNameLabel);
+    private static bool Mirrored(V1EndpointSlice slice) => EndpointSliceBuilder.ManagedByController(slice, EndpointSliceMirror.ManagedBy);
 
     private static ResourceKey KeyOf(V1EndpointSlice slice) =>
         new(EndpointsResource, slice.Metadata.NamespaceProperty, slice.Metadata.Labels[EndpointSliceBuilder.ServiceNameLabel]);

@@ -34,7 +34,7 @@ internal static class EndpointSliceBuilder
                 Kind = ModelTypes.KindOf(typeof(V1EndpointSlice)),
                 Metadata = new V1ObjectMeta
                 {
-                    Name = $"{service.Metadata.Name}-{Suffix(service.Metadata.Uid ?? service.Metadata.Name, i)}",
+                    Name = $"{service.Metadata.Name}-{NameSuffix($"{service.Metadata.Uid ?? service.Metadata.Name}/{i}")}",
                     NamespaceProperty = service.Metadata.NamespaceProperty,
                     Labels = new Dictionary<string, string>
                     {
@@ -71,10 +71,34 @@ internal static class EndpointSliceBuilder
         TargetRef = address.TargetRef,
     };
 
-    private static string Suffix(string seed, int index)
+    /// <summary>Five characters of generateName's alphabet derived from <paramref name="seed"/>: stable, so a
+    /// level-triggered pass finds the slices it made (Kubernetes uses generateName's random five).</summary>
+    public static string NameSuffix(string seed)
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}/{index}"));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(seed));
         return string.Concat(hash.Take(5).Select(b => alphabet[b % alphabet.Length]));
+    }
+
+    /// <summary>A slice of some Service's managed by <paramref name="manager"/> (the managed-by label's value).</summary>
+    public static bool ManagedByController(V1EndpointSlice slice, string manager) =>
+        slice.Metadata.Labels?.TryGetValue(ManagedByLabel, out var by) == true && by == manager &&
+        slice.Metadata.Labels.ContainsKey(ServiceNameLabel);
+
+    /// <summary>The writes that turn a Service's <paramref name="stored"/> slices into the <paramref name="wanted"/>
+    /// ones, matched by name: create the missing, update (<paramref name="update"/> of the stored one) those whose
+    /// content differs, delete the rest.</summary>
+    public static (List<V1EndpointSlice> Create, List<V1EndpointSlice> Update, List<V1EndpointSlice> Delete) Writes(
+        IEnumerable<V1EndpointSlice> stored, IEnumerable<V1EndpointSlice> wanted,
+        Func<V1EndpointSlice, V1EndpointSlice, bool> sameContent, Func<V1EndpointSlice, V1EndpointSlice, V1EndpointSlice> update)
+    {
+        var byName = stored.ToDictionary(s => s.Metadata.Name);
+        var (create, updates) = (new List<V1EndpointSlice>(), new List<V1EndpointSlice>());
+        foreach (var slice in wanted)
+        {
+            if (!byName.Remove(slice.Metadata.Name, out var existing)) create.Add(slice);
+            else if (!sameContent(existing, slice)) updates.Add(update(existing, slice));
+        }
+        return (create, updates, byName.Values.ToList());
     }
 }

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
 using Orchestrator.Shared.Api;
@@ -105,7 +103,7 @@ internal static class EndpointSliceMirror
             Kind = ModelTypes.KindOf(typeof(V1EndpointSlice)),
             Metadata = new V1ObjectMeta
             {
-                Name = $"{endpoints.Metadata.Name}-{Suffix($"{endpoints.Metadata.Uid ?? endpoints.Metadata.Name}/{seed}")}",
+                Name = $"{endpoints.Metadata.Name}-{EndpointSliceBuilder.NameSuffix($"{endpoints.Metadata.Uid ?? endpoints.Metadata.Name}/{seed}")}",
                 NamespaceProperty = endpoints.Metadata.NamespaceProperty,
                 Labels = labels,
                 Annotations = annotations,
@@ -115,13 +113,5 @@ internal static class EndpointSliceMirror
             Endpoints = members,
             Ports = ports,
         };
-    }
-
-    // stable, so a level-triggered pass finds the slices it made (Kubernetes uses generateName's five characters)
-    private static string Suffix(string seed)
-    {
-        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(seed));
-        return string.Concat(hash.Take(5).Select(b => alphabet[b % alphabet.Length]));
     }
 }
