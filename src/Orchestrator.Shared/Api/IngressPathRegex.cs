@@ -43,6 +43,11 @@ public static class IngressPathRegex
             // the offset within the path as written (the pattern adds "^(?:" before it)
             return (null, $"path '{path}' is not a valid regular expression: {e.Error} at offset {Math.Max(0, e.Offset - 4)}");
         }
+        catch (ArgumentException e)
+        {
+            // anything else the parser refuses (a quantifier past its range): never an exception out of route building
+            return (null, $"path '{path}' is not a valid regular expression: {e.Message}");
+        }
     }
 
     /// <summary>The match of a request path, or null (no match, or the match took too long).</summary>
