@@ -12,8 +12,24 @@
 #                  https://github.com/kubernetes/kubernetes "$KUBE_ROOT"
 #                git -C "$KUBE_ROOT" sparse-checkout set test/cmd hack test/fixtures test/e2e/testing-manifests \
 #                  third_party/forked/shell2junit
-#   group      test/cmd's function run_<group>_tests; default: pod service rc rs deployment namespace
-#              (pods, services, replication controllers, replica sets, deployments, namespaces).
+#   group      test/cmd's function run_<group>_tests (or run_<group>_test: `secrets`); default: pod service rc rs
+#              deployment namespace (pods, services, replication controllers, replica sets, deployments, namespaces).
+#              core.sh's other groups: configmap secrets create_secret service_accounts pod_templates nodes.
+# Without a clone (this was run with sources fetched file by file, from kubernetes/kubernetes and forks), keep the
+# files of one release together; what a mixed set got wrong, and what had to be reconstructed, was:
+#   - hack/lib/test.sh's object_assert either evals its arguments (older) or not (newer): go-template literals are
+#     written \\\"x\\\" for the first and \"x\" for the second (core.sh, node-management.sh, discovery.sh, batch.sh,
+#     events.sh as stored are the second kind; apps.sh, get.sh older ones the first); a mismatch shows as
+#     `error parsing template ... bad character U+002D` or `function "x" not defined`, never as a server failure;
+#   - kubectl output expectations follow the kubectl of the file's release: node-management.sh as stored wants
+#     kubectl 1.33's -v=6 lines ("Response" verb=...), the stored rbac.sh an older kubectl's lower-case "warning: deleting
+#     cluster-scoped resources", wait.sh's --wait-for-creation a kubectl newer than 1.33.1; run a group with another kubectl by
+#     putting it first on PATH;
+#   - not stored anywhere readable, so reconstructed (content follows what the tests assert): hack/testdata/tls.key
+#     (+ a matching tls.crt), test/e2e/testing-manifests/guestbook/redis-master-service.yaml,
+#     test/fixtures/doc-yaml/admin/high-availability/etcd.yaml (ports 12380/12379),
+#     test/fixtures/pkg/kubectl/cmd/patch/validPod.yaml, hack/testdata/kustomize/configmap.yaml, and apps/v1
+#     versions of hack/testdata deployment-*.yaml / scale-deploy-2.yaml / user-guide/deployment.yaml.
 # Settings (environment): KCMD_STATE_DIR (default: a new temporary directory; the master's data and logs, one log per
 #   group), KCMD_API_PORT / KCMD_CLUSTER_PORT (default: free loopback ports, never the E2E lock's fixed 6443/4050),
 #   ORCH_BUILD_DIR (a built master in $ORCH_BUILD_DIR/master; default: built into the state directory).
