@@ -161,6 +161,21 @@ public class ObjectStoreSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotE
     }
 
     [Fact]
+    public void Pods_services_and_namespaces_carry_no_generation_as_in_kubernetes_1_32()
+    {
+        // kube-apiserver 1.32's pod, service and namespace strategies set no metadata.generation (pods gain one in 1.33)
+        var pod = (V1Pod)Stored(new CreateObject("pods", Objects.Pod("p")));
+        Assert.Null(pod.Metadata.Generation);
+        var changed = KubeObjects.Clone(pod);
+        changed.Spec.ActiveDeadlineSeconds = 30;
+        Assert.Null(((V1Pod)Stored(new UpdateObject("pods", changed))).Metadata.Generation);
+
+        Assert.Null(((V1Service)Stored(new CreateObject("services", Objects.Service("s")))).Metadata.Generation);
+        Assert.Null(((V1Namespace)Stored(new CreateObject("namespaces", Objects.Namespace("n")))).Metadata.Generation);
+        Assert.Equal(1, ((V1Deployment)Stored(new CreateObject("deployments", Objects.Deployment("d")))).Metadata.Generation);
+    }
+
+    [Fact]
     public void An_update_that_changes_nothing_writes_nothing()
     {
         var created = (V1ConfigMap)Stored(new CreateObject("configmaps", Objects.ConfigMap("c")));

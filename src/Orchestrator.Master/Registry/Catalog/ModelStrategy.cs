@@ -25,7 +25,10 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
 
     public bool Accepts(IKubernetesObject<V1ObjectMeta> obj) => obj is T;
 
-    public bool HasGeneration => SpecProperty is not null;
+    /// <summary>Whether metadata.generation is kept (1 on create, +1 on a spec change). In kube-apiserver a kind's
+    /// strategy sets it, and not every kind with a spec does: in 1.32 pods, services, namespaces, nodes, volumes and
+    /// claims, quotas, limit ranges, leases, volume attachments and certificate requests carry none.</summary>
+    public bool HasGeneration { get; init; } = SpecProperty is not null;
 
     void IResourceStrategy.PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj) => PrepareForCreate((T)obj);
 

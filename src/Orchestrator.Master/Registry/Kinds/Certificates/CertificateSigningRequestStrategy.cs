@@ -13,6 +13,8 @@ namespace Orchestrator.Master.Registry.Kinds.Certificates;
 /// </summary>
 internal sealed class CertificateSigningRequestStrategy : ModelStrategy<V1CertificateSigningRequest>
 {
+    public CertificateSigningRequestStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     public const string Approved = "Approved";
     public const string Denied = "Denied";
     public const string Failed = "Failed";

@@ -10,6 +10,8 @@ namespace Orchestrator.Master.Registry.Kinds.Coordination;
 /// server drops them.</summary>
 internal sealed class LeaseStrategy : ModelStrategy<V1Lease>
 {
+    public LeaseStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     protected override void Default(V1Lease lease)
     {
         if (lease.Spec is not { } spec) return;

@@ -20,7 +20,7 @@ internal static class CoreResources
     public static readonly ResourceDescription Nodes = new()
     {
         Group = "", Version = "v1", Resource = "nodes", Kind = "Node", Namespaced = false,
-        ObjectType = typeof(V1Node), Strategy = new ModelStrategy<V1Node>(), Printer = new NodeTablePrinter(),
+        ObjectType = typeof(V1Node), Strategy = new ModelStrategy<V1Node> { HasGeneration = false }, Printer = new NodeTablePrinter(),
         ShortNames = ["no"], Subresources = [Status("Node")], SelectableFields = ["spec.unschedulable"],
     };
 

@@ -13,6 +13,8 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// </summary>
 internal sealed class LimitRangeStrategy : ModelStrategy<V1LimitRange>
 {
+    public LimitRangeStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     private static readonly string[] Types = ["Container", "PersistentVolumeClaim", "Pod"];
 
     protected override void Default(V1LimitRange limitRange)

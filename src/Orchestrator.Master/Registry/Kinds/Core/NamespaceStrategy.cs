@@ -13,6 +13,8 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// </summary>
 internal sealed class NamespaceStrategy : ModelStrategy<V1Namespace>
 {
+    public NamespaceStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     public const string NameLabel = "kubernetes.io/metadata.name";
     public const string KubernetesFinalizer = "kubernetes";
 

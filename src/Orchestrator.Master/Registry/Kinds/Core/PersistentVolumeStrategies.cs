@@ -15,6 +15,8 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// volume mode may not change. A new volume is Pending.</summary>
 internal sealed class PersistentVolumeStrategy : ModelStrategy<V1PersistentVolume>
 {
+    public PersistentVolumeStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     /// <summary>The volume sources of a PersistentVolumeSpec, in the order Kubernetes checks them.</summary>
     private static readonly string[] Sources =
     [
@@ -144,6 +146,8 @@ internal sealed class PersistentVolumeStrategy : ModelStrategy<V1PersistentVolum
 /// A new claim is Pending.</summary>
 internal sealed class PersistentVolumeClaimStrategy : ModelStrategy<V1PersistentVolumeClaim>
 {
+    public PersistentVolumeClaimStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     public const string BetaStorageClassAnnotation = "volume.beta.kubernetes.io/storage-class";
 
     public const string ProtectionFinalizer = "kubernetes.io/pvc-protection";

@@ -11,6 +11,8 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// added tolerations, a grace period) and spec.nodeName once, which binding sets through an update.</summary>
 internal sealed class PodStrategy : ModelStrategy<V1Pod>
 {
+    public PodStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     protected override void PrepareForCreate(V1Pod pod) =>
         pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec ?? new V1PodSpec()) };
 

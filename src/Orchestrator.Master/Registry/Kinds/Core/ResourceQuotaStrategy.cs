@@ -12,6 +12,8 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// </summary>
 internal sealed class ResourceQuotaStrategy : ModelStrategy<V1ResourceQuota>
 {
+    public ResourceQuotaStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     public static readonly IReadOnlySet<string> StandardResources = new HashSet<string>
     {
         "pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps", "persistentvolumeclaims",

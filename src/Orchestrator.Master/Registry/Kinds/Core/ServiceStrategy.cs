@@ -14,6 +14,8 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// </summary>
 internal sealed class ServiceStrategy : ModelStrategy<V1Service>
 {
+    public ServiceStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     private static readonly string[] Types = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
 

@@ -88,6 +88,8 @@ internal sealed class CsiNodeStrategy : ModelStrategy<V1CSINode>
 /// is immutable and status is written only by the attacher through /status.</summary>
 internal sealed class VolumeAttachmentStrategy : ModelStrategy<V1VolumeAttachment>
 {
+    public VolumeAttachmentStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     protected override void PrepareForCreate(V1VolumeAttachment attachment) => attachment.Status = null;
 
     protected override void Validate(V1VolumeAttachment attachment, IAdmissionContext context, List<StoreErrorCause> causes)
