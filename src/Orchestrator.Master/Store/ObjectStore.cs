@@ -311,7 +311,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
                 var planned = Plan(plan);
                 // Each is planned against the state before the batch: two that write one object (the same lease, or
                 // the same quota's usage) would overwrite each other, so the later one is refused.
-                var written = planned.Writes.Select(w => (w.Resource, w.Object.Metadata.NamespaceProperty, w.Object.Metadata.Name ?? "")).ToList();
+                var written = planned.Writes.Select(w => (w.Resource, (string?)w.Object.Metadata.NamespaceProperty, w.Object.Metadata.Name ?? "")).ToList();
                 if (planned.Error is null && written.Any(keys.Contains))
                     planned = WritePlan.Fail(new StoreError(409, "Conflict", $"{resource} \"{obj?.Metadata.Name}\": an earlier write of the same batch changes the same object"));
                 if (planned.Error is not null) replies[i] = new StoreFailed(planned.Error);

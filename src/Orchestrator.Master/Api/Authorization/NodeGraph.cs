@@ -112,7 +112,7 @@ internal sealed class NodeGraphCache(ObjectStoreClient store) : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _informer = StoreInformer.Start("node-graph-informer", store, Resources, cache => Publish(new NodeGraph(cache.List<V1Pod>("pods"),
+        _informer = StoreInformers.Start("node-graph-informer", store, Resources, cache => Publish(new NodeGraph(cache.List<V1Pod>("pods"),
             cache.List<V1PersistentVolumeClaim>("persistentvolumeclaims"), cache.List<V1PersistentVolume>("persistentvolumes"),
             cache.List<V1Node>("nodes"))));
         return Task.CompletedTask;

@@ -29,7 +29,7 @@ internal sealed class RbacCache(ObjectStoreClient store) : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _informer = StoreInformer.Start("rbac-informer", store, Resources, cache => Publish(new RbacPolicy(cache.List<V1ClusterRole>("clusterroles"),
+        _informer = StoreInformers.Start("rbac-informer", store, Resources, cache => Publish(new RbacPolicy(cache.List<V1ClusterRole>("clusterroles"),
             cache.List<V1Role>("roles"), cache.List<V1ClusterRoleBinding>("clusterrolebindings"), cache.List<V1RoleBinding>("rolebindings"))));
         return Task.CompletedTask;
     }

@@ -56,10 +56,6 @@ internal sealed class StoreInformer : ReceiveActor, IWithTimers
         });
     }
 
-    /// <summary>Starts an informer of <paramref name="resources"/> as a top-level actor of the store's system.</summary>
-    public static IActorRef Start(string name, ObjectStoreClient store, IReadOnlyList<string> resources, Action<ObjectCache> publish) =>
-        store.System.ActorOf(Props.Create(() => new StoreInformer(name, store, resources, publish)), name + "-" + Guid.NewGuid().ToString("N")[..8]);
-
     private void QueueRebuild()
     {
         if (_rebuildQueued) return;
@@ -68,4 +64,12 @@ internal sealed class StoreInformer : ReceiveActor, IWithTimers
     }
 
     protected override void PreStart() => Self.Tell(new Resolve());
+}
+
+/// <summary>Starts informers as top-level actors of the store's system: their owners (the authorizers' caches) are not
+/// actors, so no actor could be their parent. Kept outside the actor class so the actor never creates top-level actors.</summary>
+internal static class StoreInformers
+{
+    public static IActorRef Start(string name, ObjectStoreClient store, IReadOnlyList<string> resources, Action<ObjectCache> publish) =>
+        store.System.ActorOf(Props.Create(() => new StoreInformer(name, store, resources, publish)), name + "-" + Guid.NewGuid().ToString("N")[..8]);
 }

@@ -104,7 +104,8 @@ internal static partial class PatchApplier
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValueKind() == JsonValueKind.True ? "true" : "false",
         JsonValue v when v.TryGetValue<long>(out var l) => l.ToString(CultureInfo.InvariantCulture),
-        JsonValue v => v.GetValue<double>().ToString("R", CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue<double>(out var d) => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => node.ToJsonString(),
     };
 
     /// <summary>Go's %q of a string (quotes and backslashes escaped, control characters as escapes).</summary>
