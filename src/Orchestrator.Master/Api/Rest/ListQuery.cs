@@ -142,10 +142,10 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
     public (IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Page, V1ListMeta Metadata) Select(ListSnapshot list)
     {
         var metadata = new V1ListMeta { ResourceVersion = list.ResourceVersion.ToString() };
+        if (ContinueFrom is null && !IsFiltered && (Limit <= 0 || list.Listed.Count <= Limit)) return (list.Listed, metadata);
         var items = list.Items;
         var start = ContinueFrom is null ? 0 : list.IndexFrom(ContinueFrom);
-        if (!IsFiltered && (Limit <= 0 || items.Count - start <= Limit))
-            return (start == 0 ? items : Slice(items, start, items.Count - start), metadata);
+        if (!IsFiltered && (Limit <= 0 || items.Count - start <= Limit)) return (Slice(items, start, items.Count - start), metadata);
 
         var page = new List<IKubernetesObject<V1ObjectMeta>>(Limit > 0 ? Math.Min(Limit, items.Count - start) : 0);
         var last = -1;

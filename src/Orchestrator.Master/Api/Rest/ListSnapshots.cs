@@ -5,50 +5,61 @@ using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api.Rest;
 
-/// <summary>One list of a resource at one resourceVersion, sorted by <see cref="ListQuery.SortKey"/>: the pages of a
-/// paged list are all cut from it. Its objects are the store's, which are never changed in place.</summary>
-internal sealed class ListSnapshot
+/// <summary>One list of a resource at one resourceVersion, sorted by <see cref="ListQuery.SortKey"/> (the store lists in that
+/// order): the pages of a paged list are all cut from it. Its objects are the store's, which are never changed in place.</summary>
+internal sealed class ListSnapshot(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, long resourceVersion)
 {
-    public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items { get; }
-    public long ResourceVersion { get; }
-    private readonly string[] _keys;
+    private sealed record Keyed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, string[] Keys);
 
-    public ListSnapshot(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, long resourceVersion)
-    {
-        ResourceVersion = resourceVersion;
-        var keys = new string[items.Count];
-        var sorted = true;
-        for (var i = 0; i < items.Count; i++)
-        {
-            keys[i] = ListQuery.SortKey(items[i]);
-            if (i > 0 && string.CompareOrdinal(keys[i - 1], keys[i]) > 0) sorted = false;
-        }
-        // The store lists in key order already; anything else (a converted list) is sorted here.
-        if (!sorted)
-        {
-            var order = Enumerable.Range(0, items.Count).OrderBy(i => keys[i], StringComparer.Ordinal).ToArray();
-            items = order.Select(i => items[i]).ToList();
-            keys = order.Select(i => keys[i]).ToArray();
-        }
-        Items = items;
-        _keys = keys;
-    }
+    private Keyed? _keyed;
+
+    public long ResourceVersion { get; } = resourceVersion;
+
+    /// <summary>The items as the store listed them, for a whole unfiltered list: no key is made.</summary>
+    public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Listed => items;
+
+    /// <summary>The items in key order.</summary>
+    public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items => WithKeys().Items;
 
     public static ListSnapshot Of(ObjectsListed listed) => new(listed.Items, listed.ResourceVersion);
 
-    public string Key(int index) => _keys[index];
+    public string Key(int index) => WithKeys().Keys[index];
 
     /// <summary>The index of the first item whose key is <paramref name="start"/> or after it.</summary>
     public int IndexFrom(string start)
     {
-        int low = 0, high = _keys.Length;
+        var keys = WithKeys().Keys;
+        int low = 0, high = keys.Length;
         while (low < high)
         {
             var mid = (low + high) >>> 1;
-            if (string.CompareOrdinal(_keys[mid], start) < 0) low = mid + 1;
+            if (string.CompareOrdinal(keys[mid], start) < 0) low = mid + 1;
             else high = mid;
         }
         return low;
+    }
+
+    /// <summary>The items with their keys, made when a page, a selector or a continue token first needs them; items out
+    /// of key order (none from the store) are sorted then.</summary>
+    private Keyed WithKeys()
+    {
+        if (Volatile.Read(ref _keyed) is { } keyed) return keyed;
+        var list = items;
+        var keys = new string[list.Count];
+        var inOrder = true;
+        for (var i = 0; i < list.Count; i++)
+        {
+            keys[i] = ListQuery.SortKey(list[i]);
+            if (i > 0 && string.CompareOrdinal(keys[i - 1], keys[i]) > 0) inOrder = false;
+        }
+        if (!inOrder)
+        {
+            var order = Enumerable.Range(0, list.Count).OrderBy(i => keys[i], StringComparer.Ordinal).ToArray();
+            list = order.Select(i => list[i]).ToList();
+            keys = order.Select(i => keys[i]).ToArray();
+        }
+        Interlocked.CompareExchange(ref _keyed, new Keyed(list, keys), null);
+        return _keyed!;
     }
 }
 
