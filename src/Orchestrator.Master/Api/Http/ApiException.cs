@@ -15,6 +15,10 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     public string Reason { get; } = reason;
     public V1StatusDetails? Details { get; } = details;
 
+    /// <summary>The Status' <c>metadata.continue</c>: the token of an inconsistent remainder a 410 for an expired
+    /// continue token offers.</summary>
+    public string? Continue { get; init; }
+
     public static ApiException NotFound(ResourceDescription resource, string name) =>
         new(404, "NotFound", $"{resource.QualifiedResource} \"{name}\" not found", DetailsFor(resource, name));
 

@@ -13,7 +13,7 @@ internal static class StatusResponses
         {
             ["kind"] = "Status",
             ["apiVersion"] = "v1",
-            ["metadata"] = new JsonObject(),
+            ["metadata"] = error.Continue is { } token ? new JsonObject { ["continue"] = token } : new JsonObject(),
             ["status"] = "Failure",
             ["message"] = error.Message,
         };
@@ -48,6 +48,7 @@ internal static class StatusResponses
         writer.WriteString("kind", "Status");
         writer.WriteString("apiVersion", "v1");
         writer.WriteStartObject("metadata");
+        if (error.Continue is { } token) writer.WriteString("continue", token);
         writer.WriteEndObject();
         writer.WriteString("status", "Failure");
         writer.WriteString("message", error.Message);

@@ -32,12 +32,11 @@ internal sealed class ApiResponses(TimeProvider clock)
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         return form switch
         {
-            ResponseForm.Table => WriteJsonAsync(context, statusCode,
-                TableConverter.ToTable(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
-                    IncludeObjectOf(context), Now, metaVersion)),
+            ResponseForm.Table => EncodedBodies.WriteTableAsync(context, statusCode, resource, [obj],
+                new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion }, IncludeObjectOf(context), Now, metaVersion),
             ResponseForm.PartialObjectMetadata => WriteJsonAsync(context, statusCode,
                 TableConverter.PartialObjectMetadata(obj, metaVersion)),
-            _ => WriteJsonAsync(context, statusCode, ObjectJson.ToJson(obj, resource)),
+            _ => EncodedBodies.WriteObjectAsync(context, statusCode, resource, obj),
         };
     }
 
@@ -48,8 +47,7 @@ internal sealed class ApiResponses(TimeProvider clock)
         switch (form)
         {
             case ResponseForm.Table:
-                return WriteJsonAsync(context, 200,
-                    TableConverter.ToTable(resource, items, metadata, IncludeObjectOf(context), Now, metaVersion));
+                return EncodedBodies.WriteTableAsync(context, 200, resource, items, metadata, IncludeObjectOf(context), Now, metaVersion);
             case ResponseForm.PartialObjectMetadata:
                 return WriteJsonAsync(context, 200, new JsonObject
                 {
@@ -59,7 +57,7 @@ internal sealed class ApiResponses(TimeProvider clock)
                     ["items"] = new JsonArray(items.Select(i => (JsonNode)TableConverter.PartialObjectMetadata(i, metaVersion)).ToArray()),
                 });
             default:
-                return WriteJsonAsync(context, 200, ListJson(resource, items, metadata));
+                return EncodedBodies.WriteListAsync(context, resource, items, metadata);
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Text;
+using System.Buffers.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
@@ -11,11 +13,15 @@ namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
 /// The selection part of list, watch and deletecollection requests: labelSelector, fieldSelector, and
-/// limit/continue paging (pages are cut from a fresh list sorted by namespace and name; the continue token
-/// carries the last key served).
+/// limit/continue paging. Pages are cut from one list sorted by namespace and name (<see cref="ListSnapshot"/>); the
+/// continue token is kube-apiserver's — base64 of {"v":"meta.k8s.io/v1","rv":…,"start":…} — with the list's
+/// resourceVersion and the key to start from (the last key served and a NUL), rv -1 for an inconsistent remainder.
 /// </summary>
-internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueAfter)
+internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int Limit, string? ContinueFrom)
 {
+    /// <summary>The resourceVersion of the list a continue token continues (-1: the current state).</summary>
+    public long ContinueVersion { get; init; }
+
     /// <summary><c>resourceVersion</c> and <c>resourceVersionMatch</c> of a list (Exact is served only for the
     /// current version: no older lists are kept).</summary>
     public long? ResourceVersion { get; init; }
@@ -41,10 +47,15 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         var limit = 0;
         if (query["limit"].ToString() is { Length: > 0 } limitText && (!int.TryParse(limitText, out limit) || limit < 0))
             throw ApiException.BadRequest($"invalid limit \"{limitText}\"");
-        var continueAfter = query["continue"].ToString() is { Length: > 0 } token ? DecodeContinue(token) : null;
+        var (continueFrom, continueVersion) = query["continue"].ToString() is { Length: > 0 } token ? DecodeContinue(token) : (null, 0);
+        if (continueFrom is not null && !watching && resourceVersion is > 0)
+            throw ApiException.BadRequest("specifying resource version is not allowed when using continue");
         if (query["timeoutSeconds"].ToString() is { Length: > 0 } timeoutText && !long.TryParse(timeoutText, out _))
             throw ApiException.BadRequest($"strconv.ParseInt: parsing \"{timeoutText}\": invalid syntax");
-        return new ListQuery(labels, fields, limit, continueAfter) { ResourceVersion = resourceVersion, ResourceVersionMatch = match };
+        return new ListQuery(labels, fields, limit, continueFrom)
+        {
+            ResourceVersion = resourceVersion, ResourceVersionMatch = match, ContinueVersion = continueVersion,
+        };
     }
 
     /// <summary>
@@ -122,36 +133,77 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         $"{obj.Metadata?.NamespaceProperty}/{obj.Metadata?.Name}";
 
     /// <summary>The matching items of a full list, sorted, cut to one page.</summary>
-    public (IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Page, V1ListMeta Metadata) Select(ObjectsListed listed)
-    {
-        var matching = listed.Items.Where(Matches)
-            .OrderBy(SortKey, StringComparer.Ordinal)
-            .Where(o => ContinueAfter is null || string.CompareOrdinal(SortKey(o), ContinueAfter) > 0)
-            .ToList();
-        var metadata = new V1ListMeta { ResourceVersion = listed.ResourceVersion.ToString() };
-        if (Limit <= 0 || matching.Count <= Limit) return (matching, metadata);
+    public (IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Page, V1ListMeta Metadata) Select(ObjectsListed listed) =>
+        Select(ListSnapshot.Of(listed));
 
-        var page = matching.Take(Limit).ToList();
-        metadata.ContinueProperty = EncodeContinue(SortKey(page[^1]));
-        metadata.RemainingItemCount = matching.Count - Limit;
+    /// <summary>The matching items of the list from the continue token's key on, cut to one page; the page's metadata
+    /// carries the list's resourceVersion, and when more match, a continue token and how many more
+    /// (remainingItemCount).</summary>
+    public (IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Page, V1ListMeta Metadata) Select(ListSnapshot list)
+    {
+        var metadata = new V1ListMeta { ResourceVersion = list.ResourceVersion.ToString() };
+        if (ContinueFrom is null && !IsFiltered && (Limit <= 0 || list.Listed.Count <= Limit)) return (list.Listed, metadata);
+        var items = list.Items;
+        var start = ContinueFrom is null ? 0 : list.IndexFrom(ContinueFrom);
+        if (!IsFiltered && (Limit <= 0 || items.Count - start <= Limit)) return (Slice(items, start, items.Count - start), metadata);
+
+        var page = new List<IKubernetesObject<V1ObjectMeta>>(Limit > 0 ? Math.Min(Limit, items.Count - start) : 0);
+        var last = -1;
+        var remaining = 0;
+        for (var i = start; i < items.Count; i++)
+        {
+            if (IsFiltered && !Matches(items[i])) continue;
+            if (Limit <= 0 || page.Count < Limit)
+            {
+                page.Add(items[i]);
+                last = i;
+            }
+            else if (IsFiltered) remaining++;
+            else
+            {
+                remaining = items.Count - i;
+                break;
+            }
+        }
+        if (remaining == 0) return (page, metadata);
+        metadata.ContinueProperty = EncodeContinue(list.Key(last) + "\0", list.ResourceVersion);
+        metadata.RemainingItemCount = remaining;
         return (page, metadata);
     }
 
-    private static string EncodeContinue(string lastKey) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new ContinueToken(lastKey))));
-
-    private static string DecodeContinue(string token)
+    private static List<IKubernetesObject<V1ObjectMeta>> Slice(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, int start, int count)
     {
+        var slice = new List<IKubernetesObject<V1ObjectMeta>>(count);
+        for (var i = start; i < start + count; i++) slice.Add(items[i]);
+        return slice;
+    }
+
+    /// <summary>A continue token: the list's resourceVersion (-1 for the current state) and the key to start from.</summary>
+    public static string EncodeContinue(string start, long resourceVersion) =>
+        Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new ContinueToken("meta.k8s.io/v1", resourceVersion, start)));
+
+    private const string InvalidContinue = "continue key is not valid: incorrect encoded start resourceVersion";
+
+    private static (string Start, long ResourceVersion) DecodeContinue(string token)
+    {
+        ContinueToken? decoded;
         try
         {
-            return JsonSerializer.Deserialize<ContinueToken>(Convert.FromBase64String(token))?.After
-                   ?? throw new FormatException();
+            // kube writes the token unpadded in the URL alphabet; older tokens were padded standard base64.
+            var text = token.TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            decoded = JsonSerializer.Deserialize<ContinueToken>(Base64Url.DecodeFromChars(text));
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {
-            throw ApiException.BadRequest("continue key is not valid: incorrect encoded start resourceVersion");
+            throw ApiException.BadRequest(InvalidContinue);
         }
+        if (decoded is null || decoded.ResourceVersion == 0 || decoded.Version != "meta.k8s.io/v1" || string.IsNullOrEmpty(decoded.Start))
+            throw ApiException.BadRequest(InvalidContinue);
+        return (decoded.Start, decoded.ResourceVersion);
     }
 
-    private sealed record ContinueToken(string After);
+    private sealed record ContinueToken(
+        [property: JsonPropertyName("v")] string Version,
+        [property: JsonPropertyName("rv")] long ResourceVersion,
+        [property: JsonPropertyName("start")] string Start);
 }

@@ -22,6 +22,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     IEnumerable<IWriteAdmission> admissions)
 {
     private readonly IReadOnlyList<IWriteAdmission> _admissions = admissions.ToList();
+    private readonly ListSnapshots _snapshots = new(() => responses.Now);
 
     /// <summary>Every <see cref="IWriteAdmission"/> on an object about to be created or updated (not through a subresource).</summary>
     private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
@@ -57,10 +58,29 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             return;
         }
         Require(resource, "list");
+        var list = await ListedAsync(context, resource, ns, query);
+        var (page, metadata) = query.Select(list);
+        // The later pages come from the same list, whatever is written meanwhile.
+        if (metadata.ContinueProperty is not null) _snapshots.Keep(resource, ns, list);
+        await responses.WriteListAsync(context, resource, page, metadata);
+    }
+
+    /// <summary>The list a request pages through: the one its continue token names, or the store's current one.</summary>
+    private async Task<ListSnapshot> ListedAsync(HttpContext context, ResourceDescription resource, string? ns, ListQuery query)
+    {
+        if (query.ContinueFrom is { } start && query.ContinueVersion > 0)
+            return _snapshots.Find(resource, ns, query.ContinueVersion) ??
+                   throw new ApiException(410, "Expired",
+                       "The provided continue parameter is too old to display a consistent list result. You can start a new list " +
+                       "without the continue parameter, or use the continue token in this response to retrieve the remainder of the " +
+                       "results. Continuing with the provided token results in an inconsistent list - objects that were created, " +
+                       "modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+                   {
+                       Continue = ListQuery.EncodeContinue(start, -1),
+                   };
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
         query.CheckListedVersion(listed.ResourceVersion);
-        var (page, metadata) = query.Select(listed);
-        await responses.WriteListAsync(context, resource, page, metadata);
+        return ListSnapshot.Of(listed);
     }
 
     public async Task CreateAsync(HttpContext context, ResourceDescription resource, string? ns)
@@ -208,7 +228,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     public async Task DeleteCollectionAsync(HttpContext context, ResourceDescription resource, string? ns)
     {
         Require(resource, "deletecollection");
-        var query = ListQuery.From(context, resource) with { Limit = 0, ContinueAfter = null };
+        var query = ListQuery.From(context, resource) with { Limit = 0, ContinueFrom = null };
         var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         var listed = await store.ListAsync(resource, ns, context.RequestAborted);
         query.CheckListedVersion(listed.ResourceVersion);

@@ -35,6 +35,7 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         var timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0 ? Math.Min(seconds, MaxTimeoutSeconds) : DefaultTimeoutSeconds;
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         var asTable = form == ResponseForm.Table;
+        var include = ApiResponses.IncludeObjectOf(context);
         var storeName = resource.StoreName;
 
         long? from = query.ResourceVersion is > 0 ? query.ResourceVersion : null;
@@ -117,26 +118,28 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
 
         Task WriteEventAsync(string type, IKubernetesObject<V1ObjectMeta>? obj, bool initialEventsEnd = false)
         {
-            JsonNode body;
             if (obj is null)
             {
                 var metadata = new JsonObject { ["resourceVersion"] = lastVersion.ToString() };
                 if (initialEventsEnd)
                     metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
-                body = new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata };
+                return WriteLineAsync(new JsonObject
+                {
+                    ["type"] = type,
+                    ["object"] = new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata },
+                });
             }
-            else if (asTable)
-            {
-                var table = TableConverter.ToTable(resource, [obj],
-                    new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
-                    ApiResponses.IncludeObjectOf(context), responses.Now, metaVersion);
-                body = JsonNode.Parse(KubeObjects.Serialize(table))!;
-            }
-            else
-            {
-                body = ObjectJson.ToJson(obj, resource);
-            }
-            return WriteLineAsync(new JsonObject { ["type"] = type, ["object"] = body });
+            // The object's encoding is made once and shared by every watcher of this change (and every list that holds it).
+            var encoded = asTable
+                ? EncodedBodies.Join(EncodedBodies.TableParts(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
+                    include, responses.Now, metaVersion))
+                : EncodedObjects.Json(obj, resource);
+            return WriteBytesAsync(EncodedBodies.WatchEvent(type, encoded));
+        }
+
+        async Task WriteBytesAsync(byte[] line)
+        {
+            await context.Response.Body.WriteAsync(line, cts.Token);
         }
 
         async Task WriteLineAsync(JsonObject watchEvent)

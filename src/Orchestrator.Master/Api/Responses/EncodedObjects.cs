@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Registry.Catalog;
+
+namespace Orchestrator.Master.Api.Responses;
+
+/// <summary>
+/// Each stored object's JSON as the API writes it (<see cref="ObjectJson.ToJson(IKubernetesObject{V1ObjectMeta}, ResourceDescription)"/>,
+/// UTF-8), encoded once per resourceVersion and kept beside the object for as long as the object lives: a get, every
+/// list that holds it and every watcher of its change write the same bytes. Objects from the store are never changed
+/// in place (a write stores a new instance with a new resourceVersion), so the bytes stay true; they are checked
+/// against the object's resourceVersion and the served version anyway, and encoded afresh on any mismatch.
+/// </summary>
+internal static class EncodedObjects
+{
+    private sealed class Encoded(string resourceVersion, string group, string version, string kind, byte[] json)
+    {
+        public byte[] Json { get; } = json;
+
+        /// <summary>The metadata alone as KubernetesJson writes it (the rows of Tables), made on first use.</summary>
+        public byte[]? Metadata;
+
+        public bool Fits(string? rv, ResourceDescription resource) =>
+            string.Equals(rv, resourceVersion, StringComparison.Ordinal) &&
+            string.Equals(resource.Kind, kind, StringComparison.Ordinal) &&
+            string.Equals(resource.Version, version, StringComparison.Ordinal) &&
+            string.Equals(resource.Group, group, StringComparison.Ordinal);
+    }
+
+    // Weak keys: an entry lives exactly as long as its object (the store's current version, a watch window's
+    // event, a list snapshot), and takes no memory once that is collected.
+    private static readonly ConditionalWeakTable<object, Encoded> Cache = new();
+
+    /// <summary>The object's JSON as the resource's version shows it (no trailing newline).</summary>
+    public static byte[] Json(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) => Entry(obj, resource)?.Json ?? Encode(obj, resource);
+
+    /// <summary>The object's metadata as KubernetesJson writes it.</summary>
+    public static byte[] Metadata(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
+    {
+        if (Entry(obj, resource) is not { } entry) return EncodeMetadata(obj);
+        return Volatile.Read(ref entry.Metadata) ?? (entry.Metadata = EncodeMetadata(obj));
+    }
+
+    /// <summary>The kept encoding of a stored object (one with a resourceVersion), made now if there is none. Objects of
+    /// a converted version are new instances on every request: nothing is kept for them.</summary>
+    private static Encoded? Entry(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
+    {
+        var rv = obj.Metadata?.ResourceVersion;
+        if (resource.Conversion is not null || string.IsNullOrEmpty(rv)) return null;
+        if (Cache.TryGetValue(obj, out var kept) && kept.Fits(rv, resource)) return kept;
+        var made = new Encoded(rv, resource.Group, resource.Version, resource.Kind, Encode(obj, resource));
+        Cache.AddOrUpdate(obj, made);
+        return made;
+    }
+
+    private static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
+        Encoding.UTF8.GetBytes(ObjectJson.Write(ObjectJson.ToJson(obj, resource)));
+
+    private static byte[] EncodeMetadata(IKubernetesObject<V1ObjectMeta> obj) =>
+        Encoding.UTF8.GetBytes(KubernetesJson.Serialize(obj.Metadata ?? new V1ObjectMeta()));
+}

@@ -1,0 +1,263 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Http;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Responses;
+using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Core;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Api.Rest;
+
+/// <summary>Answers written from the objects' kept encodings say byte for byte what the JSON trees said.</summary>
+public sealed class EncodedResponsesTests
+{
+    private static readonly DateTime Now = new(2026, 12, 3, 10, 0, 0, DateTimeKind.Utc);
+
+    private static V1ConfigMap ConfigMap(string name, string rv, string ns = "default") => new()
+    {
+        ApiVersion = "v1", Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta
+        {
+            Name = name, NamespaceProperty = ns, ResourceVersion = rv, Uid = $"uid-{name}",
+            CreationTimestamp = Now.AddMinutes(-5), Labels = new Dictionary<string, string> { ["app"] = name[..1] },
+            Annotations = new Dictionary<string, string> { ["note"] = "it's <b>&</b> é ✓" },
+        },
+        Data = new Dictionary<string, string> { ["key"] = "value with \"quotes\" and \\ and\nnewline" },
+    };
+
+    private static string Tree(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
+        ObjectJson.Write(ObjectJson.ToJson(obj, resource));
+
+    private static async Task<string> Written(Func<HttpContext, Task> write)
+    {
+        var context = new DefaultHttpContext();
+        var body = new MemoryStream();
+        context.Response.Body = body;
+        await write(context);
+        Assert.Equal(body.Length, context.Response.ContentLength);
+        return Encoding.UTF8.GetString(body.ToArray());
+    }
+
+    [Fact]
+    public void An_encoded_object_is_the_json_tree_the_api_wrote()
+    {
+        var cm = ConfigMap("a", "7");
+        Assert.Equal(Tree(cm, CoreResources.ConfigMaps), Encoding.UTF8.GetString(EncodedObjects.Json(cm, CoreResources.ConfigMaps)));
+    }
+
+    [Fact]
+    public void An_object_without_apiVersion_and_kind_is_encoded_with_its_resources()
+    {
+        var cm = ConfigMap("a", "7");
+        cm.ApiVersion = null;
+        cm.Kind = null;
+        var json = Encoding.UTF8.GetString(EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        Assert.StartsWith("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",", json);
+        Assert.Equal(Tree(cm, CoreResources.ConfigMaps), json);
+    }
+
+    [Fact]
+    public void A_stored_version_is_encoded_once_and_shared()
+    {
+        var cm = ConfigMap("a", "7");
+        Assert.Same(EncodedObjects.Json(cm, CoreResources.ConfigMaps), EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+    }
+
+    [Fact]
+    public void Another_resourceVersion_is_encoded_afresh()
+    {
+        var cm = ConfigMap("a", "7");
+        var first = EncodedObjects.Json(cm, CoreResources.ConfigMaps);
+        cm.Metadata.ResourceVersion = "8";
+        var second = EncodedObjects.Json(cm, CoreResources.ConfigMaps);
+        Assert.NotSame(first, second);
+        Assert.Contains("\"resourceVersion\":\"8\"", Encoding.UTF8.GetString(second));
+    }
+
+    [Fact]
+    public void An_object_without_a_resourceVersion_is_not_kept()
+    {
+        var cm = ConfigMap("a", "");
+        Assert.NotSame(EncodedObjects.Json(cm, CoreResources.ConfigMaps), EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+    }
+
+    public static TheoryData<int, string?, long?> Envelopes => new()
+    {
+        { 0, null, null },
+        { 1, null, null },
+        { 3, "dG9rZW4", 4 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Envelopes))]
+    public async Task A_list_body_is_the_list_tree_with_its_items_laid_in(int count, string? token, long? remaining)
+    {
+        var items = Enumerable.Range(0, count).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i}", $"{10 + i}")).ToList();
+        var metadata = new V1ListMeta { ResourceVersion = "42", ContinueProperty = token, RemainingItemCount = remaining };
+        var body = await Written(c => EncodedBodies.WriteListAsync(c, CoreResources.ConfigMaps, items, metadata));
+        Assert.Equal(ObjectJson.Write(ApiResponses.ListJson(CoreResources.ConfigMaps, items, metadata)) + "\n", body);
+    }
+
+    [Fact]
+    public async Task A_list_larger_than_one_write_is_whole()
+    {
+        var items = Enumerable.Range(0, 600).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i:D4}", $"{10 + i}")).ToList();
+        var metadata = new V1ListMeta { ResourceVersion = "700" };
+        var body = await Written(c => EncodedBodies.WriteListAsync(c, CoreResources.ConfigMaps, items, metadata));
+        Assert.True(body.Length > 128 * 1024);
+        Assert.Equal(ObjectJson.Write(ApiResponses.ListJson(CoreResources.ConfigMaps, items, metadata)) + "\n", body);
+    }
+
+    [Theory]
+    [InlineData("None", "meta.k8s.io/v1")]
+    [InlineData("Metadata", "meta.k8s.io/v1")]
+    [InlineData("Metadata", "meta.k8s.io/v1beta1")]
+    public async Task A_table_is_the_serialised_table(string includeObject, string apiVersion)
+    {
+        var include = TableConverter.ParseIncludeObject(includeObject);
+        var items = new List<IKubernetesObject<V1ObjectMeta>> { ConfigMap("a", "3"), ConfigMap("b", "4") };
+        var metadata = new V1ListMeta { ResourceVersion = "9" };
+        var body = await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata, include, Now, apiVersion));
+        var expected = KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, include, Now, apiVersion)) + "\n";
+        Assert.Equal(expected, body);
+    }
+
+    [Fact]
+    public async Task A_table_of_a_kind_with_its_own_printer_has_its_cells()
+    {
+        var deployment = new V1Deployment
+        {
+            ApiVersion = "apps/v1", Kind = "Deployment",
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default", ResourceVersion = "5", CreationTimestamp = Now.AddHours(-2) },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = 3, Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "web" } },
+                Template = new V1PodTemplateSpec { Spec = new V1PodSpec { Containers = [new V1Container { Name = "web", Image = "nginx" }] } },
+            },
+            Status = new V1DeploymentStatus { ReadyReplicas = 2, UpdatedReplicas = 3, AvailableReplicas = 2 },
+        };
+        var metadata = new V1ListMeta { ResourceVersion = "9" };
+        var body = await Written(c => EncodedBodies.WriteTableAsync(c, 200, AppsResources.Deployments, [deployment], metadata,
+            IncludeObject.Metadata, Now, "meta.k8s.io/v1"));
+        Assert.Equal(KubeObjects.Serialize(TableConverter.ToTable(AppsResources.Deployments, [deployment], metadata, IncludeObject.Metadata,
+            Now, "meta.k8s.io/v1")) + "\n", body);
+    }
+
+    [Fact]
+    public async Task A_table_with_whole_objects_says_what_the_serialised_table_said()
+    {
+        var items = new List<IKubernetesObject<V1ObjectMeta>> { ConfigMap("a", "3") };
+        var metadata = new V1ListMeta { ResourceVersion = "9" };
+        var body = await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata, IncludeObject.Object, Now,
+            "meta.k8s.io/v1"));
+        var expected = KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, IncludeObject.Object, Now));
+        // The same JSON; the row's object is escaped as a plain get writes it.
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(body)), body);
+    }
+
+    [Theory]
+    [InlineData("ADDED")]
+    [InlineData("MODIFIED")]
+    [InlineData("DELETED")]
+    public void A_watch_event_is_the_event_tree_written(string type)
+    {
+        var cm = ConfigMap("a", "11");
+        var line = EncodedBodies.WatchEvent(type, EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        Assert.Equal(ObjectJson.Write(new JsonObject { ["type"] = type, ["object"] = ObjectJson.ToJson(cm, CoreResources.ConfigMaps) }) + "\n",
+            Encoding.UTF8.GetString(line));
+    }
+
+    // ---- paging ----
+
+    private static ListQuery Query(int limit = 0, string labels = "", string? from = null) =>
+        new(LabelSelector.Parse(labels), FieldSelector.Parse(null, CoreResources.ConfigMaps), limit, from);
+
+    private static ListSnapshot Snapshot(long rv, params string[] names) =>
+        new(names.Select((n, i) => (IKubernetesObject<V1ObjectMeta>)ConfigMap(n, $"{i + 1}")).ToList(), rv);
+
+    private static string[] Names(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> page) => page.Select(o => o.Metadata.Name).ToArray();
+
+    [Fact]
+    public void A_list_without_limit_or_selectors_is_the_snapshot_itself()
+    {
+        var snapshot = Snapshot(5, "a", "b", "c");
+        var (page, metadata) = Query().Select(snapshot);
+        Assert.Same(snapshot.Listed, page);
+        Assert.Equal("5", metadata.ResourceVersion);
+        Assert.Null(metadata.ContinueProperty);
+        Assert.Null(metadata.RemainingItemCount);
+    }
+
+    [Fact]
+    public void A_snapshot_out_of_order_is_sorted_by_namespace_and_name()
+    {
+        var items = new List<IKubernetesObject<V1ObjectMeta>> { ConfigMap("b", "1"), ConfigMap("a", "2", "zz"), ConfigMap("c", "3", "aa") };
+        var (page, _) = Query(labels: "app").Select(new ListSnapshot(items, 3));
+        Assert.Equal(["c", "b", "a"], Names(page));
+    }
+
+    [Fact]
+    public void Pages_follow_one_another_with_kube_continue_tokens()
+    {
+        var snapshot = Snapshot(9, "a", "b", "c", "d", "e");
+        var (first, meta1) = Query(limit: 2).Select(snapshot);
+        Assert.Equal(["a", "b"], Names(first));
+        Assert.Equal(3, meta1.RemainingItemCount);
+        var token = JsonNode.Parse(Convert.FromBase64String(Pad(meta1.ContinueProperty!.Replace('-', '+').Replace('_', '/'))))!;
+        Assert.Equal("meta.k8s.io/v1", token["v"]!.ToString());
+        Assert.Equal(9, token["rv"]!.GetValue<long>());
+        Assert.Equal("default/b\0", token["start"]!.ToString());
+
+        var (second, meta2) = Query(limit: 2, from: "default/b\0").Select(snapshot);
+        Assert.Equal(["c", "d"], Names(second));
+        Assert.Equal(1, meta2.RemainingItemCount);
+        var (third, meta3) = Query(limit: 2, from: "default/d\0").Select(snapshot);
+        Assert.Equal(["e"], Names(third));
+        Assert.Null(meta3.ContinueProperty);
+        Assert.Equal("9", meta3.ResourceVersion);
+    }
+
+    private static string Pad(string base64) => base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+
+    [Fact]
+    public void Selectors_page_through_the_matching_items_only()
+    {
+        var snapshot = Snapshot(9, "a1", "b1", "a2", "b2", "a3");
+        var query = Query(limit: 1, labels: "app=a");
+        var (first, meta) = query.Select(snapshot);
+        Assert.Equal(["a1"], Names(first));
+        Assert.Equal(2, meta.RemainingItemCount);
+        var (second, meta2) = (query with { ContinueFrom = "default/a1\0" }).Select(snapshot);
+        Assert.Equal(["a2"], Names(second));
+        var (third, meta3) = (query with { ContinueFrom = "default/a2\0" }).Select(snapshot);
+        Assert.Equal(["a3"], Names(third));
+        Assert.Null(meta3.ContinueProperty);
+        Assert.NotNull(meta2.ContinueProperty);
+    }
+
+    [Fact]
+    public void Kept_lists_expire_and_the_oldest_goes_first()
+    {
+        var now = Now;
+        var kept = new ListSnapshots(() => now);
+        var resource = CoreResources.ConfigMaps;
+        for (var rv = 1; rv <= ListSnapshots.Capacity + 1; rv++)
+        {
+            kept.Keep(resource, "default", Snapshot(rv, "a"));
+            now = now.AddMilliseconds(1);
+        }
+        Assert.Null(kept.Find(resource, "default", 1));
+        Assert.NotNull(kept.Find(resource, "default", 2));
+        Assert.Null(kept.Find(resource, "other", 2));
+        now += ListSnapshots.Lifetime;
+        Assert.Null(kept.Find(resource, "default", ListSnapshots.Capacity + 1));
+        Assert.Equal(0, kept.Count);
+    }
+}
