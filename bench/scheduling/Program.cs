@@ -25,12 +25,13 @@ Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.Repli
 var medians = new List<(int Nodes, double BindRate, double Running)>();
 foreach (var nodes in options.Nodes)
 {
-    var runs = new List<(double BindRate, double Bound, double Running)>();
+    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread)>();
     for (var run = 1; run <= options.Runs; run++)
     {
         var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds));
         runs.Add(r);
-        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s), all Running in {r.Running,6:F2} s");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: spread of each ReplicaSet's pods over the nodes: {r.Spread}");
     }
     var median = (nodes, Median(runs.Select(r => r.BindRate)), Median(runs.Select(r => r.Running)));
     medians.Add(median);
@@ -67,6 +68,32 @@ internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets,
     }
 }
 
+/// <summary>Placement quality: how evenly each owner's (ReplicaSet's) pods lie over all nodes — the fewest and most
+/// pods of one owner on a node (over every node, those without any included), and the population standard deviation
+/// of its count per node; the worst owner of each, and the ideal (its pods / nodes, rounded down and up).</summary>
+internal sealed record Spread(int Min, int Max, double StdDev, int IdealMin, int IdealMax)
+{
+    public static Spread Of(IReadOnlyList<V1Pod> pods, int nodes)
+    {
+        var (min, max, stddev, idealMin, idealMax) = (int.MaxValue, 0, 0.0, int.MaxValue, 0);
+        foreach (var owner in pods.GroupBy(p => p.Metadata.OwnerReferences?.FirstOrDefault()?.Uid ?? ""))
+        {
+            var perNode = owner.GroupBy(p => p.Spec.NodeName ?? "").ToDictionary(g => g.Key, g => g.Count());
+            var counts = Enumerable.Range(0, nodes).Select(i => perNode.GetValueOrDefault($"node-{i:D4}")).ToList();
+            var mean = counts.Average();
+            min = Math.Min(min, counts.Min());
+            max = Math.Max(max, counts.Max());
+            stddev = Math.Max(stddev, Math.Sqrt(counts.Average(c => (c - mean) * (c - mean))));
+            idealMin = Math.Min(idealMin, owner.Count() / nodes);
+            idealMax = Math.Max(idealMax, (owner.Count() + nodes - 1) / nodes);
+        }
+        return new Spread(min, max, stddev, idealMin, idealMax);
+    }
+
+    public override string ToString() =>
+        $"min {Min}, max {Max} pods of one owner per node (ideal {IdealMin}–{IdealMax}), worst stddev {StdDev:F2}";
+}
+
 internal static class Simulation
 {
     private const string Config = """
@@ -89,7 +116,7 @@ internal static class Simulation
         return (system, store);
     }
 
-    public static async Task<(double BindRate, double Bound, double Running)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout)
+    public static async Task<(double BindRate, double Bound, double Running, Spread Spread)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
         try
@@ -119,7 +146,9 @@ internal static class Simulation
                 await Task.Delay(50);
             }
             var bound = (progress.AllBoundAt!.Value - started).TotalSeconds;
-            return (pods / bound, bound, (progress.AllRunningAt!.Value - started).TotalSeconds);
+            var running = (progress.AllRunningAt!.Value - started).TotalSeconds;
+            var listed = (ObjectsListed)await store.Ask<object>(new ListObjects("pods", null));
+            return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes));
         }
         finally
         {

@@ -17,7 +17,7 @@ internal sealed class TaintTolerationFilter : ISchedulingFilter
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {
-        foreach (var taint in Taints(node.Node))
+        foreach (var taint in node.Taints)
         {
             if (taint.Effect is not ("NoSchedule" or "NoExecute")) continue;
             if (!Tolerates(pod, taint)) return $"node(s) had untolerated taint {{{taint.Key}: {taint.Value}}}";
