@@ -65,6 +65,24 @@ internal sealed class Scheduler : ControllerActor
     /// <summary>The store's answers to batch <see cref="Sequence"/> (null: no answer in time).</summary>
     private sealed record BindingsWritten(long Sequence, ObjectsWritten? Written);
 
+    /// <summary>One <see cref="WriteObjects"/> and its answer (or none in time) back to the scheduler as <see cref="BindingsWritten"/>.</summary>
+    private sealed class BatchCall : ReceiveActor
+    {
+        public BatchCall(IActorRef store, WriteObjects batch, long sequence, IActorRef scheduler)
+        {
+            Receive<ObjectsWritten>(written => Finish(scheduler, new BindingsWritten(sequence, written)));
+            Receive<ReceiveTimeout>(_ => Finish(scheduler, new BindingsWritten(sequence, null)));
+            store.Tell(batch, Self);
+            Context.SetReceiveTimeout(BatchTimeout);
+        }
+
+        private void Finish(IActorRef scheduler, BindingsWritten answer)
+        {
+            scheduler.Tell(answer);
+            Context.Stop(Self);
+        }
+    }
+
     private readonly List<Binding> _bindings = new(); // decided, not yet sent
     private readonly List<object> _eventWrites = new(); // "Scheduled" events of stored bindings, not yet sent
     private List<Binding>? _bindingsInFlight;
@@ -351,8 +369,8 @@ internal sealed class Scheduler : ControllerActor
         writes.AddRange(events);
         _bindingsInFlight = bindings;
         var sequence = ++_batchSequence;
-        Store.Ask<ObjectsWritten>(new WriteObjects(writes), BatchTimeout)
-            .PipeTo(Self, success: w => new BindingsWritten(sequence, w), failure: _ => new BindingsWritten(sequence, null));
+        // from a child, so that the store names the scheduler (kube-scheduler) as the bindings' field manager
+        Context.ActorOf(Akka.Actor.Props.Create(() => new BatchCall(Store, new WriteObjects(writes), sequence, Self)));
     }
 
     private void Written(BindingsWritten written)
@@ -360,6 +378,8 @@ internal sealed class Scheduler : ControllerActor
         if (written.Sequence != _batchSequence || _bindingsInFlight is not { } bindings) return;
         _bindingsInFlight = null;
         var replies = written.Written?.Replies;
+        var unexpected = 0;
+        string? firstError = null;
         for (var i = 0; i < bindings.Count; i++)
         {
             var b = bindings[i];
@@ -370,17 +390,21 @@ internal sealed class Scheduler : ControllerActor
                 _eventWrites.Add(ev);
                 continue;
             }
-            if (replies is null || i >= replies.Count || replies[i] is StoreFailed { Error.Code: not (409 or 404) })
-                Log.Warning("binding {0}/{1} to {2} failed: {3}", b.Key.Namespace, b.Key.Name, b.Node,
-                    (replies is not null && i < replies.Count ? replies[i] as StoreFailed : null)?.Error.Message ?? "the store did not answer in time");
+            // 409/404: the pod changed or went; 429: the store's queue is full — routine, the pod is decided again
+            if (replies is null || i >= replies.Count || replies[i] is StoreFailed { Error.Code: not (409 or 404 or 429) })
+            {
+                unexpected++;
+                firstError ??= (replies is not null && i < replies.Count ? replies[i] as StoreFailed : null)?.Error.Message ?? "the store did not answer in time";
+            }
             // The pod changed under us (or went away): forget the assumption and decide again from fresh state.
             _assumed.Remove(b.Pod.Metadata.Uid);
             if (Cache.Get<V1Pod>(Pods, b.Key.Namespace, b.Key.Name) is not { } now || !PodFacts.IsScheduled(now))
                 _nodes.RemovePod(b.Pod.Metadata.Uid);
             RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
         }
+        if (unexpected > 0) Log.Warning("binding {0} of {1} pods failed: {2}", unexpected, bindings.Count, firstError);
         if (replies is not null)
-            foreach (var failed in replies.Skip(bindings.Count).OfType<StoreFailed>().Where(f => f.Error.Code is not (409 or 404)).Take(1))
+            foreach (var failed in replies.Skip(bindings.Count).OfType<StoreFailed>().Where(f => f.Error.Code is not (409 or 404 or 429)).Take(1))
                 Log.Warning("recording Scheduled events failed: {0}", failed.Error.Message);
         Flush();
     }
