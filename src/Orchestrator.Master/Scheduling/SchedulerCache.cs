@@ -1,6 +1,5 @@
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
-using Orchestrator.Master.Scheduling.Filters;
 using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling;
@@ -146,7 +145,7 @@ internal sealed class SchedulerCache
     {
         if (entry.Info is not null) return entry.Info;
         var node = entry.NodeOnly ??= new NodeFacts(default, default, new Dictionary<string, int>(), [],
-            PodResources.Allocatable(entry.Node), PodResources.MaxPods(entry.Node), TaintTolerationFilter.Taints(entry.Node).ToList());
+            PodResources.Allocatable(entry.Node), PodResources.MaxPods(entry.Node), NodeTaints.Of(entry.Node).ToList());
         var pods = entry.Pods.Values.ToList();
         return entry.Info = new NodeInfo(entry.Node, pods, node with
         {

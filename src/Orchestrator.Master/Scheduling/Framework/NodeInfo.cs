@@ -38,8 +38,8 @@ internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
 
     public int MaxPods => _maxPods ??= PodResources.MaxPods(Node);
 
-    /// <summary>The taints a pod must tolerate here, the Ready condition's included (<see cref="Filters.TaintTolerationFilter.Taints"/>).</summary>
-    public IReadOnlyList<V1Taint> Taints => _taints ??= Filters.TaintTolerationFilter.Taints(Node).ToList();
+    /// <summary>The taints a pod must tolerate here, the Ready condition's included (<see cref="NodeTaints.Of"/>).</summary>
+    public IReadOnlyList<V1Taint> Taints => _taints ??= NodeTaints.Of(Node).ToList();
 
     /// <summary>How many of the node's pods the controller with this uid owns (counted once per NodeInfo).</summary>
     public int CountOwnedBy(string ownerUid)
@@ -54,6 +54,23 @@ internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
     /// <summary>The same, counting pods without requests at Kubernetes' non-zero defaults (for scoring).</summary>
     public Resources NonZeroRequested =>
         _nonZeroRequested ??= Pods.Aggregate(new Resources(0, 0), (sum, p) => sum + PodResources.Requests(p, nonZero: true));
+}
+
+/// <summary>A node's taints as the scheduler reads them: a node whose Ready condition is False or Unknown carries
+/// node.kubernetes.io/not-ready or /unreachable, as the node lifecycle controller would taint it.</summary>
+internal static class NodeTaints
+{
+    public const string NotReady = "node.kubernetes.io/not-ready";
+    public const string Unreachable = "node.kubernetes.io/unreachable";
+
+    public static IEnumerable<V1Taint> Of(V1Node node)
+    {
+        var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
+        if (ready == "False") yield return new V1Taint { Key = NotReady, Effect = "NoSchedule" };
+        else if (ready != "True") yield return new V1Taint { Key = Unreachable, Effect = "NoSchedule" };
+        foreach (var taint in node.Spec?.Taints ?? [])
+            if (taint.Key is not (NotReady or Unreachable)) yield return taint;
+    }
 }
 
 /// <summary>What a <see cref="NodeInfo"/> sums over its node and pods, handed in precomputed.</summary>
