@@ -18,19 +18,23 @@ using Orchestrator.Master.Store.Persistence;
 //   dotnet run -c Release --project bench/scheduling -- --workload daemonset --nodes 1000 --runs 1
 //   dotnet run -c Release --project bench/scheduling -- --workload job --nodes 100 --pods 10000 --parallelism 500 --runs 1
 var options = Args.Parse(args);
-if (options.Workload != "replicaset") return await Workloads.RunAsync(options);
-Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.ReplicaSets} ReplicaSets, nodes {string.Join(", ", options.Nodes)}, " +
+if (options.Workload is not ("replicaset" or "pods")) return await Workloads.RunAsync(options);
+var direct = options.Workload == "pods";
+Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.ReplicaSets} " +
+                  (direct ? "groups written straight to the store (owned by ConfigMaps, which no controller manages)" : "ReplicaSets") +
+                  $", nodes {string.Join(", ", options.Nodes)}, " +
                   $"{options.Runs} run(s) each, {Environment.ProcessorCount} cores");
 
 var medians = new List<(int Nodes, double BindRate, double Running)>();
 foreach (var nodes in options.Nodes)
 {
-    var runs = new List<(double BindRate, double Bound, double Running)>();
+    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread)>();
     for (var run = 1; run <= options.Runs; run++)
     {
-        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds));
+        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct);
         runs.Add(r);
-        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s), all Running in {r.Running,6:F2} s");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: spread of each owner's pods over the nodes: {r.Spread}");
     }
     var median = (nodes, Median(runs.Select(r => r.BindRate)), Median(runs.Select(r => r.Running)));
     medians.Add(median);
@@ -67,6 +71,32 @@ internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets,
     }
 }
 
+/// <summary>Placement quality: how evenly each owner's (ReplicaSet's) pods lie over all nodes — the fewest and most
+/// pods of one owner on a node (over every node, those without any included), and the population standard deviation
+/// of its count per node; the worst owner of each, and the ideal (its pods / nodes, rounded down and up).</summary>
+internal sealed record Spread(int Min, int Max, double StdDev, int IdealMin, int IdealMax)
+{
+    public static Spread Of(IReadOnlyList<V1Pod> pods, int nodes)
+    {
+        var (min, max, stddev, idealMin, idealMax) = (int.MaxValue, 0, 0.0, int.MaxValue, 0);
+        foreach (var owner in pods.GroupBy(p => p.Metadata.OwnerReferences?.FirstOrDefault()?.Uid ?? ""))
+        {
+            var perNode = owner.GroupBy(p => p.Spec.NodeName ?? "").ToDictionary(g => g.Key, g => g.Count());
+            var counts = Enumerable.Range(0, nodes).Select(i => perNode.GetValueOrDefault($"node-{i:D4}")).ToList();
+            var mean = counts.Average();
+            min = Math.Min(min, counts.Min());
+            max = Math.Max(max, counts.Max());
+            stddev = Math.Max(stddev, Math.Sqrt(counts.Average(c => (c - mean) * (c - mean))));
+            idealMin = Math.Min(idealMin, owner.Count() / nodes);
+            idealMax = Math.Max(idealMax, (owner.Count() + nodes - 1) / nodes);
+        }
+        return new Spread(min, max, stddev, idealMin, idealMax);
+    }
+
+    public override string ToString() =>
+        $"min {Min}, max {Max} pods of one owner per node (ideal {IdealMin}–{IdealMax}), worst stddev {StdDev:F2}";
+}
+
 internal static class Simulation
 {
     private const string Config = """
@@ -89,7 +119,11 @@ internal static class Simulation
         return (system, store);
     }
 
-    public static async Task<(double BindRate, double Bound, double Running)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout)
+    /// <param name="direct">Pods written straight to the store in batches of 500 (as kube-scheduler's scheduler_perf
+    /// creates them), owned by ConfigMaps, instead of by ReplicaSets through their controller: the scheduler's rate, not
+    /// the ReplicaSet controller's.</param>
+    public static async Task<(double BindRate, double Bound, double Running, Spread Spread)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
+        bool direct = false)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
         try
@@ -104,22 +138,27 @@ internal static class Simulation
             var counter = system.ActorOf(PodCounter.Props(store, pods));
             var started = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
-            for (var i = 0; i < replicaSets; i++)
-            {
-                var replicas = pods / replicaSets + (i < pods % replicaSets ? 1 : 0);
-                var created = await store.Ask<object>(new CreateObject("replicasets", ReplicaSet($"rs-{i}", replicas)));
-                if (created is StoreFailed f) throw new InvalidOperationException(f.Error.Message);
-            }
+            if (direct) await CreatePodsAsync(store, pods, replicaSets);
+            else
+                for (var i = 0; i < replicaSets; i++)
+                {
+                    var replicas = pods / replicaSets + (i < pods % replicaSets ? 1 : 0);
+                    var created = await store.Ask<object>(new CreateObject("replicasets", ReplicaSet($"rs-{i}", replicas)));
+                    if (created is StoreFailed f) throw new InvalidOperationException(f.Error.Message);
+                }
 
             PodCounter.Progress progress;
             while ((progress = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress())).AllRunningAt is null)
             {
                 if (clock.Elapsed > timeout)
-                    throw new TimeoutException($"{nodes} nodes: after {timeout.TotalSeconds} s only {progress.Pods} pods, {progress.Bound} bound, {progress.Running} Running");
+                    throw new TimeoutException($"{nodes} nodes: after {timeout.TotalSeconds} s only {progress.Pods} pods, {progress.Bound} bound, {progress.Running} Running" +
+                                               (progress.AllBoundAt is { } at ? $" (all bound after {(at - started).TotalSeconds:F2} s, {pods / (at - started).TotalSeconds:F0} pods/s)" : ""));
                 await Task.Delay(50);
             }
             var bound = (progress.AllBoundAt!.Value - started).TotalSeconds;
-            return (pods / bound, bound, (progress.AllRunningAt!.Value - started).TotalSeconds);
+            var running = (progress.AllRunningAt!.Value - started).TotalSeconds;
+            var listed = (ObjectsListed)await store.Ask<object>(new ListObjects("pods", null));
+            return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes));
         }
         finally
         {
@@ -135,6 +174,43 @@ internal static class Simulation
             if (clock.Elapsed > timeout) throw new TimeoutException($"timed out waiting for {what}");
             await Task.Delay(100);
         }
+    }
+
+    private static async Task CreatePodsAsync(IActorRef store, int pods, int groups)
+    {
+        var owners = new List<V1OwnerReference>();
+        for (var g = 0; g < groups; g++)
+        {
+            var owner = await store.Ask<object>(new CreateObject("configmaps", new V1ConfigMap
+            {
+                ApiVersion = "v1", Kind = "ConfigMap", Metadata = new V1ObjectMeta { Name = $"owner-{g}", NamespaceProperty = "default" },
+            }));
+            if (owner is not ObjectStored { Object: var o }) throw new InvalidOperationException($"owner-{g}: {owner}");
+            owners.Add(new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = o.Metadata.Name, Uid = o.Metadata.Uid, Controller = true });
+        }
+        var clock = Stopwatch.StartNew();
+        for (var first = 0; first < pods; first += 500)
+        {
+            var batch = Enumerable.Range(first, Math.Min(500, pods - first)).Select(i => (object)new CreateObject("pods", new V1Pod
+            {
+                ApiVersion = "v1", Kind = "Pod",
+                Metadata = new V1ObjectMeta
+                {
+                    Name = $"g{i % groups}-{i}", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = $"g{i % groups}" },
+                    OwnerReferences = [owners[i % groups]],
+                },
+                Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app:1" }] },
+            })).ToList();
+            while (true)
+            {
+                var written = await store.Ask<ObjectsWritten>(new WriteObjects(batch), TimeSpan.FromSeconds(60));
+                var failed = written.Replies.OfType<StoreFailed>().ToList();
+                if (failed.Count == 0) break;
+                if (failed.Any(f => f.Error.Code != 429)) throw new InvalidOperationException(failed[0].Error.Message);
+                await Task.Delay(100); // the store's queue was full: the whole batch again
+            }
+        }
+        Console.WriteLine($"    {pods} pods created in {clock.Elapsed.TotalSeconds:F2} s");
     }
 
     private static V1ReplicaSet ReplicaSet(string name, int replicas) => new()

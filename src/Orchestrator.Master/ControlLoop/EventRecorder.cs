@@ -42,7 +42,15 @@ internal sealed class EventRecorder
     public void Record(IKubernetesObject<V1ObjectMeta> involved, string type, string reason, string message, IActorRef replyTo) =>
         Record(ReferenceTo(involved), type, reason, message, replyTo);
 
-    public void Record(V1ObjectReference involved, string type, string reason, string message, IActorRef replyTo)
+    public void Record(V1ObjectReference involved, string type, string reason, string message, IActorRef replyTo) =>
+        _store.Tell(Prepare(involved, type, reason, message), replyTo);
+
+    /// <summary>The store request that records the event (a create, or the update of a repeat), for a writer that sends
+    /// it in a batch of its own (<see cref="WriteObjects"/>) instead.</summary>
+    public object Prepare(IKubernetesObject<V1ObjectMeta> involved, string type, string reason, string message) =>
+        Prepare(ReferenceTo(involved), type, reason, message);
+
+    public object Prepare(V1ObjectReference involved, string type, string reason, string message)
     {
         var now = _clock();
         var key = (involved.Uid, reason, message, type);
@@ -53,14 +61,13 @@ internal sealed class EventRecorder
             repeat.Count = (previous.Count ?? 1) + 1;
             repeat.LastTimestamp = now;
             _recent[key] = repeat;
-            _store.Tell(new UpdateObject(Resource, repeat), replyTo);
-            return;
+            return new UpdateObject(Resource, repeat);
         }
 
         var ev = Build(involved, type, reason, message, now);
         if (_recent.Count >= MaxRemembered) _recent.Clear();
         _recent[key] = ev;
-        _store.Tell(new CreateObject(Resource, ev), replyTo);
+        return new CreateObject(Resource, ev);
     }
 
     public Corev1Event Build(V1ObjectReference involved, string type, string reason, string message, DateTime now) => new()

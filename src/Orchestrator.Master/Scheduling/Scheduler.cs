@@ -25,6 +25,11 @@ namespace Orchestrator.Master.Scheduling;
 /// is Kubernetes 1.34's ClearingNominatedNodeNameAfterBinding).
 /// Writes only spec.nodeName, the PodScheduled and DisruptionTarget conditions, nominatedNodeName, the selected-node
 /// annotation of claims, and preempted pods' deletion.
+/// At scale, as kube-scheduler: the view of the nodes is kept change by change (<see cref="SchedulerCache"/>); a
+/// decision filters only until enough feasible nodes are found (percentageOfNodesToScore), starting where the previous
+/// one stopped; and bindings (spec.nodeName and PodScheduled=True in one write, the store's pods/binding) go to the
+/// store many at a time, one <see cref="WriteObjects"/> in flight: those decided while one is being stored go in the
+/// next, with the "Scheduled" events of the bindings just stored.
 /// </summary>
 internal sealed class Scheduler : ControllerActor
 {
@@ -37,6 +42,8 @@ internal sealed class Scheduler : ControllerActor
     private const string Namespaces = "namespaces";
     private const string Budgets = "poddisruptionbudgets";
     private static readonly TimeSpan RepeatedFailureEvent = TimeSpan.FromSeconds(60);
+    private const int MaxBatch = 1000; // writes in one WriteObjects
+    private static readonly TimeSpan BatchTimeout = TimeSpan.FromSeconds(30);
 
     private readonly SchedulingAlgorithm _algorithm;
     private readonly EventRecorder _events;
@@ -47,7 +54,41 @@ internal sealed class Scheduler : ControllerActor
     private readonly Dictionary<string, V1Pod> _nominated = new(); // pending pods with a nominated node, by uid
     private readonly DefaultPreemption _preemption;
 
-    private sealed record BindTag(ResourceKey Key, V1Pod Pod, string Node);
+    private sealed record Binding(ResourceKey Key, V1Pod Pod, string Node);
+
+    /// <summary>Sends the waiting bindings and events to the store (after the reconciles queued with it).</summary>
+    private sealed record FlushBindings
+    {
+        public static readonly FlushBindings Instance = new();
+    }
+
+    /// <summary>The store's answers to batch <see cref="Sequence"/> (null: no answer in time).</summary>
+    private sealed record BindingsWritten(long Sequence, ObjectsWritten? Written);
+
+    /// <summary>One <see cref="WriteObjects"/> and its answer (or none in time) back to the scheduler as <see cref="BindingsWritten"/>.</summary>
+    private sealed class BatchCall : ReceiveActor
+    {
+        public BatchCall(IActorRef store, WriteObjects batch, long sequence, IActorRef scheduler)
+        {
+            Receive<ObjectsWritten>(written => Finish(scheduler, new BindingsWritten(sequence, written)));
+            Receive<ReceiveTimeout>(_ => Finish(scheduler, new BindingsWritten(sequence, null)));
+            store.Tell(batch, Self);
+            Context.SetReceiveTimeout(BatchTimeout);
+        }
+
+        private void Finish(IActorRef scheduler, BindingsWritten answer)
+        {
+            scheduler.Tell(answer);
+            Context.Stop(Self);
+        }
+    }
+
+    private readonly List<Binding> _bindings = new(); // decided, not yet sent
+    private readonly List<object> _eventWrites = new(); // "Scheduled" events of stored bindings, not yet sent
+    private List<Binding>? _bindingsInFlight;
+    private long _batchSequence;
+    private bool _flushScheduled;
+    private int _nextStartNodeIndex; // Kubernetes' nextStartNodeIndex: where the next decision starts filtering
 
     private sealed record ConditionTag(ResourceKey Key, string Uid);
 
@@ -64,6 +105,12 @@ internal sealed class Scheduler : ControllerActor
         _algorithm = algorithm ?? SchedulingAlgorithm.Standard(new CachedVolumes(Cache), new CachedNamespaces(Cache));
         _events = new EventRecorder(store, SchedulerName);
         _preemption = new DefaultPreemption(_algorithm);
+        Receive<FlushBindings>(_ =>
+        {
+            _flushScheduled = false;
+            Flush();
+        });
+        Receive<BindingsWritten>(Written);
     }
 
     public static Props Props(IActorRef store, TimeSpan resync) => Akka.Actor.Props.Create(() => new Scheduler(store, resync, null));
@@ -172,7 +219,8 @@ internal sealed class Scheduler : ControllerActor
 
         var started = Diagnostics.MasterMetrics.SchedulingStarted();
         var nodes = WithNominated(pod, _nodes.NodeInfos());
-        var result = _algorithm.Schedule(pod, nodes);
+        var result = _algorithm.Schedule(pod, nodes, _nextStartNodeIndex);
+        if (nodes.Count > 0) _nextStartNodeIndex = (_nextStartNodeIndex + result.NodesProcessed) % nodes.Count;
         Diagnostics.MasterMetrics.SchedulingAttempt(result.Scheduled, started);
         if (result.Scheduled && _volumeBinding.UnboundClaims(pod) is { Count: > 0 } unbound)
         {
@@ -186,9 +234,8 @@ internal sealed class Scheduler : ControllerActor
             _assumed[pod.Metadata.Uid] = (pod, result.NodeName!);
             _nominated.Remove(pod.Metadata.Uid); // as the scheduling queue's nominator on assume: its room is taken, not held
             _nodes.SetPod(pod, result.NodeName!);
-            var bound = KubeObjects.Clone(pod);
-            bound.Spec.NodeName = result.NodeName;
-            Send(new UpdateObject(Pods, bound), new BindTag(key, pod, result.NodeName!));
+            _bindings.Add(new Binding(key, pod, result.NodeName!));
+            ScheduleFlush();
             return;
         }
         var preemption = _preemption.Preempt(pod, nodes, Cache.List<V1PodDisruptionBudget>(Budgets).ToList());
@@ -289,24 +336,85 @@ internal sealed class Scheduler : ControllerActor
         Send(new UpdateObject(Pods, updated, "status"), new ConditionTag(key, pod.Metadata.Uid));
     }
 
+    private void ScheduleFlush()
+    {
+        if (_flushScheduled || _bindingsInFlight is not null) return;
+        _flushScheduled = true;
+        Self.Tell(FlushBindings.Instance);
+    }
+
+    /// <summary>One batch to the store, unless one is being stored (its answer sends the next): the bindings decided since,
+    /// each conditional on the pod's resourceVersion as it was decided on, and the events of the bindings stored before.</summary>
+    private void Flush()
+    {
+        if (_bindingsInFlight is not null || (_bindings.Count == 0 && _eventWrites.Count == 0)) return;
+        var bindings = _bindings.Take(MaxBatch).ToList();
+        _bindings.RemoveRange(0, bindings.Count);
+        var events = _eventWrites.Take(MaxBatch - bindings.Count).ToList();
+        _eventWrites.RemoveRange(0, events.Count);
+        var writes = new List<object>(bindings.Count + events.Count);
+        foreach (var b in bindings)
+        {
+            var bound = new V1Pod
+            {
+                ApiVersion = b.Pod.ApiVersion, Kind = b.Pod.Kind,
+                Metadata = new V1ObjectMeta
+                {
+                    Name = b.Pod.Metadata.Name, NamespaceProperty = b.Pod.Metadata.NamespaceProperty, ResourceVersion = b.Pod.Metadata.ResourceVersion,
+                },
+                Spec = new V1PodSpec { NodeName = b.Node },
+            };
+            writes.Add(new UpdateObject(Pods, bound, "binding"));
+        }
+        writes.AddRange(events);
+        _bindingsInFlight = bindings;
+        var sequence = ++_batchSequence;
+        // from a child, so that the store names the scheduler (kube-scheduler) as the bindings' field manager
+        Context.ActorOf(Akka.Actor.Props.Create(() => new BatchCall(Store, new WriteObjects(writes), sequence, Self)));
+    }
+
+    private void Written(BindingsWritten written)
+    {
+        if (written.Sequence != _batchSequence || _bindingsInFlight is not { } bindings) return;
+        _bindingsInFlight = null;
+        var replies = written.Written?.Replies;
+        var unexpected = 0;
+        string? firstError = null;
+        for (var i = 0; i < bindings.Count; i++)
+        {
+            var b = bindings[i];
+            if (replies is not null && i < replies.Count && replies[i] is ObjectStored)
+            {
+                var ev = _events.Prepare(b.Pod, EventRecorder.Normal, "Scheduled",
+                    $"Successfully assigned {b.Pod.Metadata.NamespaceProperty}/{b.Pod.Metadata.Name} to {b.Node}");
+                _eventWrites.Add(ev);
+                continue;
+            }
+            // 409/404: the pod changed or went; 429: the store's queue is full — routine, the pod is decided again
+            if (replies is null || i >= replies.Count || replies[i] is StoreFailed { Error.Code: not (409 or 404 or 429) })
+            {
+                unexpected++;
+                firstError ??= (replies is not null && i < replies.Count ? replies[i] as StoreFailed : null)?.Error.Message ?? "the store did not answer in time";
+            }
+            // The pod changed under us (or went away): forget the assumption and decide again from fresh state.
+            _assumed.Remove(b.Pod.Metadata.Uid);
+            if (Cache.Get<V1Pod>(Pods, b.Key.Namespace, b.Key.Name) is not { } now || !PodFacts.IsScheduled(now))
+                _nodes.RemovePod(b.Pod.Metadata.Uid);
+            RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
+        }
+        if (unexpected > 0) Log.Warning("binding {0} of {1} pods failed: {2}", unexpected, bindings.Count, firstError);
+        if (replies is not null)
+            foreach (var failed in replies.Skip(bindings.Count).OfType<StoreFailed>().Where(f => f.Error.Code is not (409 or 404 or 429)).Take(1))
+                Log.Warning("recording Scheduled events failed: {0}", failed.Error.Message);
+        Flush();
+    }
+
     private static DateTime Truncate(DateTime t) => t.AddTicks(-(t.Ticks % TimeSpan.TicksPerSecond));
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
         switch (reply.Tag)
         {
-            case BindTag b when reply.Succeeded:
-                _events.Record(b.Pod, EventRecorder.Normal, "Scheduled",
-                    $"Successfully assigned {b.Pod.Metadata.NamespaceProperty}/{b.Pod.Metadata.Name} to {b.Node}", Self);
-                MarkScheduled(b.Key, (V1Pod)reply.Stored!.Object);
-                break;
-            case BindTag b:
-                // The pod changed under us (or went away): forget the assumption and decide again from fresh state.
-                _assumed.Remove(b.Pod.Metadata.Uid);
-                if (Cache.Get<V1Pod>(Pods, b.Key.Namespace, b.Key.Name) is not { } now || !PodFacts.IsScheduled(now))
-                    _nodes.RemovePod(b.Pod.Metadata.Uid);
-                RequeueAfter(b.Key, TimeSpan.FromSeconds(1));
-                break;
             case PreemptTag p when !reply.Succeeded:
                 Log.Warning("preempting {0}/{1} failed: {2}", p.Victim.Metadata.NamespaceProperty, p.Victim.Metadata.Name, reply.Failed!.Error.Message);
                 break;

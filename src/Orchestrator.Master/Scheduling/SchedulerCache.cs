@@ -1,4 +1,5 @@
 using k8s.Models;
+using Orchestrator.Master.ControlLoop;
 using Orchestrator.Master.Scheduling.Framework;
 
 namespace Orchestrator.Master.Scheduling;
@@ -6,69 +7,152 @@ namespace Orchestrator.Master.Scheduling;
 /// <summary>
 /// The scheduler's view of where pods are (Kubernetes' scheduler cache): nodes, and the pods that hold room on each
 /// (bound, or assumed while their binding is in flight), kept up to date change by change so a decision costs a
-/// pass over the nodes rather than over every pod. A node's <see cref="NodeInfo"/> is rebuilt only when its pods
-/// or the node change. Owned by one actor; not thread-safe.
+/// pass over the nodes rather than over every pod. Each node's sums — requested resources (as requested and at the
+/// scoring defaults), pods per owner, pods with affinity terms — are adjusted as a pod comes or goes, from facts
+/// worked out once per pod; its allocatable, pod limit and taints once per node change. A node's
+/// <see cref="NodeInfo"/> is made again only when its pods or the node changed, and the list of them in name order
+/// is kept between decisions. Owned by one actor; not thread-safe.
 /// </summary>
 internal sealed class SchedulerCache
 {
-    private readonly Dictionary<string, V1Node> _nodes = new();
-    private readonly Dictionary<string, Dictionary<string, V1Pod>> _podsByNode = new();
-    private readonly Dictionary<string, string> _nodeOfPod = new(); // pod uid → node name
-    private readonly Dictionary<string, NodeInfo> _infos = new();
-    private List<string>? _sortedNames;
+    private sealed record PodEntry(V1Pod Pod, string Node, Resources Requested, Resources NonZeroRequested, string? Owner, bool HasAffinity);
+
+    private sealed class NodeEntry(V1Node node)
+    {
+        public V1Node Node = node;
+        public readonly Dictionary<string, V1Pod> Pods = new();
+        public readonly Dictionary<string, int> ByOwner = new();
+        public Resources Requested;
+        public Resources NonZeroRequested;
+        public int WithAffinity;
+        public NodeFacts? NodeOnly; // allocatable, pod limit, taints: only the Node's
+        public NodeInfo? Info;
+    }
+
+    private readonly Dictionary<string, NodeEntry> _nodes = new();
+    private readonly Dictionary<string, PodEntry> _pods = new(); // by pod uid; also pods of nodes not (yet) known
+    private readonly Dictionary<string, NodeEntry> _orphans = new(); // pods counted on a node the cache has not seen
+    private readonly HashSet<string> _stale = new(); // nodes whose NodeInfo must be made again
+    private List<NodeEntry>? _ordered;
+    private NodeInfo[] _infos = [];
+
+    public int NodeCount => _nodes.Count;
 
     public void Clear()
     {
         _nodes.Clear();
-        _podsByNode.Clear();
-        _nodeOfPod.Clear();
-        _infos.Clear();
-        _sortedNames = null;
+        _pods.Clear();
+        _orphans.Clear();
+        _stale.Clear();
+        _ordered = null;
     }
 
     public void SetNode(V1Node node)
     {
         var name = node.Metadata.Name;
-        if (!_nodes.ContainsKey(name)) _sortedNames = null;
-        _nodes[name] = node;
-        _infos.Remove(name);
+        if (!_nodes.TryGetValue(name, out var entry))
+        {
+            // pods may have been counted on it before the node showed up
+            if (!_orphans.Remove(name, out entry)) entry = new NodeEntry(node);
+            _nodes[name] = entry;
+            _ordered = null;
+        }
+        entry.Node = node;
+        entry.NodeOnly = null;
+        Touch(name, entry);
     }
 
     public void RemoveNode(string name)
     {
-        if (_nodes.Remove(name)) _sortedNames = null;
-        _infos.Remove(name);
+        if (!_nodes.Remove(name, out var entry)) return;
+        _ordered = null;
+        _stale.Remove(name);
+        // its pods stay counted (they go when their deletion shows), as on a node that comes back
+        if (entry.Pods.Count > 0)
+        {
+            entry.Info = null;
+            _orphans[name] = entry;
+        }
     }
 
     /// <summary>Counts the pod on <paramref name="node"/> (replacing wherever it was counted before).</summary>
     public void SetPod(V1Pod pod, string node)
     {
         RemovePod(pod.Metadata.Uid);
-        if (!_podsByNode.TryGetValue(node, out var pods)) _podsByNode[node] = pods = new Dictionary<string, V1Pod>();
-        pods[pod.Metadata.Uid] = pod;
-        _nodeOfPod[pod.Metadata.Uid] = node;
-        _infos.Remove(node);
+        var entry = Entry(node);
+        var facts = new PodEntry(pod, node, PodResources.Requests(pod), PodResources.Requests(pod, nonZero: true),
+            OwnerReferences.ControllerOf(pod)?.Uid, NodeFacts.HasPodAffinity(pod));
+        _pods[pod.Metadata.Uid] = facts;
+        entry.Pods[pod.Metadata.Uid] = pod;
+        entry.Requested += facts.Requested;
+        entry.NonZeroRequested += facts.NonZeroRequested;
+        if (facts.Owner is { } owner) entry.ByOwner[owner] = entry.ByOwner.GetValueOrDefault(owner) + 1;
+        if (facts.HasAffinity) entry.WithAffinity++;
+        Touch(node, entry);
     }
 
     public void RemovePod(string uid)
     {
-        if (!_nodeOfPod.Remove(uid, out var node)) return;
-        _podsByNode[node].Remove(uid);
-        _infos.Remove(node);
+        if (!_pods.Remove(uid, out var facts)) return;
+        var entry = Entry(facts.Node);
+        entry.Pods.Remove(uid);
+        entry.Requested = new Resources(entry.Requested.MilliCpu - facts.Requested.MilliCpu, entry.Requested.Memory - facts.Requested.Memory);
+        entry.NonZeroRequested = new Resources(entry.NonZeroRequested.MilliCpu - facts.NonZeroRequested.MilliCpu,
+            entry.NonZeroRequested.Memory - facts.NonZeroRequested.Memory);
+        if (facts.Owner is { } owner && entry.ByOwner.TryGetValue(owner, out var count))
+        {
+            if (count <= 1) entry.ByOwner.Remove(owner);
+            else entry.ByOwner[owner] = count - 1;
+        }
+        if (facts.HasAffinity) entry.WithAffinity--;
+        if (entry.Pods.Count == 0) _orphans.Remove(facts.Node);
+        Touch(facts.Node, entry);
     }
 
-    /// <summary>Every node with its pods, ordered by name.</summary>
+    /// <summary>Every node with its pods, ordered by name: a snapshot, unchanged by later changes of the cache.</summary>
     public IReadOnlyList<NodeInfo> NodeInfos()
     {
-        _sortedNames ??= _nodes.Keys.Order(StringComparer.Ordinal).ToList();
-        var infos = new List<NodeInfo>(_sortedNames.Count);
-        foreach (var name in _sortedNames)
+        if (_ordered is null)
         {
-            if (!_infos.TryGetValue(name, out var info))
-                _infos[name] = info = new NodeInfo(_nodes[name],
-                    _podsByNode.TryGetValue(name, out var pods) ? pods.Values.ToList() : []);
-            infos.Add(info);
+            _ordered = _nodes.Values.OrderBy(e => e.Node.Metadata.Name, StringComparer.Ordinal).ToList();
+            _infos = _ordered.Select(Info).ToArray();
+            _stale.Clear();
         }
-        return infos;
+        else if (_stale.Count > 0)
+        {
+            for (var i = 0; i < _ordered.Count; i++)
+                if (_ordered[i].Info is null) _infos[i] = Info(_ordered[i]);
+            _stale.Clear();
+        }
+        return (NodeInfo[])_infos.Clone();
+    }
+
+    private NodeEntry Entry(string node)
+    {
+        if (_nodes.TryGetValue(node, out var entry)) return entry;
+        if (!_orphans.TryGetValue(node, out entry))
+            _orphans[node] = entry = new NodeEntry(new V1Node { Metadata = new V1ObjectMeta { Name = node } });
+        return entry;
+    }
+
+    private void Touch(string name, NodeEntry entry)
+    {
+        entry.Info = null;
+        if (_nodes.ContainsKey(name)) _stale.Add(name);
+    }
+
+    private static NodeInfo Info(NodeEntry entry)
+    {
+        if (entry.Info is not null) return entry.Info;
+        var node = entry.NodeOnly ??= new NodeFacts(default, default, new Dictionary<string, int>(), [],
+            PodResources.Allocatable(entry.Node), PodResources.MaxPods(entry.Node), NodeTaints.Of(entry.Node).ToList());
+        var pods = entry.Pods.Values.ToList();
+        return entry.Info = new NodeInfo(entry.Node, pods, node with
+        {
+            Requested = entry.Requested,
+            NonZeroRequested = entry.NonZeroRequested,
+            ByOwner = new Dictionary<string, int>(entry.ByOwner),
+            WithAffinity = entry.WithAffinity == 0 ? [] : pods.Where(NodeFacts.HasPodAffinity).ToList(),
+        });
     }
 }

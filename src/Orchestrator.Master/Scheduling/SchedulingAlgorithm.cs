@@ -5,25 +5,35 @@ using Orchestrator.Master.Scheduling.Scoring;
 
 namespace Orchestrator.Master.Scheduling;
 
-/// <summary>The outcome for one pod: a node, or Kubernetes' FitError message saying why none fits.</summary>
-internal sealed record ScheduleResult(string? NodeName, string? FailureMessage)
+/// <summary>The outcome for one pod: a node, or Kubernetes' FitError message saying why none fits; and how many nodes
+/// were filtered to decide (where the next decision starts looking, Kubernetes' nextStartNodeIndex).</summary>
+internal sealed record ScheduleResult(string? NodeName, string? FailureMessage, int NodesProcessed = 0)
 {
     public bool Scheduled => NodeName is not null;
 }
 
 /// <summary>
-/// One scheduling decision (Kubernetes' schedulePod): run every filter on every node — a node fails on the
-/// first filter it does not pass — then score the feasible nodes and take the best (ties by name, so decisions
-/// are reproducible). The failure message counts each reason like Kubernetes:
+/// One scheduling decision (Kubernetes' schedulePod): run the filters on the nodes — a node fails on the first filter
+/// it does not pass — from <c>startIndex</c> round the list until enough feasible nodes are found (Kubernetes'
+/// percentageOfNodesToScore: <see cref="NumFeasibleNodesToFind"/>), then score the feasible nodes and take the best
+/// (ties by name, so decisions are reproducible). The failure message counts each reason like Kubernetes:
 /// "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports." Pure.
 /// </summary>
-internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters, IReadOnlyList<ISchedulingScorer> scorers)
+internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filters, IReadOnlyList<ISchedulingScorer> scorers,
+    int percentageOfNodesToScore = 0)
 {
+    /// <summary>Kubernetes' minFeasibleNodesToFind: below this many nodes every node is looked at.</summary>
+    public const int MinFeasibleNodesToFind = 100;
+
+    /// <summary>Kubernetes' minFeasibleNodesPercentageToFind: the adaptive percentage never goes below it.</summary>
+    public const int MinFeasibleNodesPercentageToFind = 5;
+
     /// <summary>Kubernetes' default plugin order, with our scorers; no claims or volumes exist.</summary>
     public static SchedulingAlgorithm Default { get; } = Standard(NoVolumes.Instance);
 
-    /// <summary>Kubernetes' default plugin order, with our scorers, reading claims and volumes from <paramref name="volumes"/>.</summary>
-    public static SchedulingAlgorithm Standard(IVolumeLookup volumes, INamespaceLabels? namespaces = null) => new(
+    /// <summary>Kubernetes' default plugin order, with our scorers, reading claims and volumes from <paramref name="volumes"/>;
+    /// <paramref name="percentageOfNodesToScore"/> 0 is Kubernetes' adaptive default.</summary>
+    public static SchedulingAlgorithm Standard(IVolumeLookup volumes, INamespaceLabels? namespaces = null, int percentageOfNodesToScore = 0) => new(
         [
             new NodeUnschedulableFilter(), new TaintTolerationFilter(), new NodeSelectorFilter(), new NodePortsFilter(), new NodeResourcesFitFilter(),
             new ReadWriteOncePodFilter(volumes),
@@ -32,9 +42,22 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         [
             new LeastAllocatedScorer(), new FewestPodsScorer(), new OwnerSpreadScorer(), new PodTopologySpreadScorer(),
             new InterPodAffinityScorer(namespaces ?? NoNamespaceLabels.Instance),
-        ]);
+        ],
+        percentageOfNodesToScore);
 
     public IReadOnlyList<ISchedulingFilter> Filters => filters;
+
+    /// <summary>How many feasible nodes are enough to stop filtering (Kubernetes' numFeasibleNodesToFind): every node
+    /// below <see cref="MinFeasibleNodesToFind"/>; else the percentage — when not set, 50% less one point per 125 nodes,
+    /// at least <see cref="MinFeasibleNodesPercentageToFind"/>% — and never fewer than <see cref="MinFeasibleNodesToFind"/>.</summary>
+    public static int NumFeasibleNodesToFind(int percentageOfNodesToScore, int allNodes)
+    {
+        if (allNodes < MinFeasibleNodesToFind) return allNodes;
+        var percentage = percentageOfNodesToScore;
+        if (percentage <= 0) percentage = Math.Max(50 - allNodes / 125, MinFeasibleNodesPercentageToFind);
+        var count = (int)((long)allNodes * percentage / 100);
+        return Math.Max(count, MinFeasibleNodesToFind);
+    }
 
     /// <summary>Whether the pod passes every filter on <paramref name="node"/>, the cluster being <paramref name="nodes"/>
     /// (for preemption, which asks with some pods taken away).</summary>
@@ -49,23 +72,33 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         return null;
     }
 
-    public ScheduleResult Schedule(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    /// <param name="startIndex">Where in <paramref name="nodes"/> filtering starts (the previous decision's start plus the
+    /// nodes it processed), so that successive pods look at different nodes when not all are filtered.</param>
+    public ScheduleResult Schedule(V1Pod pod, IReadOnlyList<NodeInfo> nodes, int startIndex = 0)
     {
         if (nodes.Count == 0) return new ScheduleResult(null, "no nodes available to schedule pods");
-        foreach (var preFilter in filters.OfType<ISchedulingPreFilter>())
-            if (preFilter.PreFilter(pod) is { } refused)
+        foreach (var filter in filters)
+            if (filter is ISchedulingPreFilter preFilter && preFilter.PreFilter(pod) is { } refused)
                 return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {refused}.");
-        foreach (var preFilter in filters.OfType<ISchedulingNodesPreFilter>())
-            if (preFilter.PreFilter(pod, nodes) is { } refused)
+        foreach (var filter in filters)
+            if (filter is ISchedulingNodesPreFilter preFilter && preFilter.PreFilter(pod, nodes) is { } refused)
                 return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {nodes.Count} {refused}.");
 
         // Plugins that count pods across the cluster look at it once for this pod.
-        var podFilters = filters.Select(f => f is IClusterWideFilter c ? c.Prepare(pod, nodes) : f).ToList();
-        var feasible = new List<NodeInfo>();
+        var podFilters = new ISchedulingFilter[filters.Count];
+        for (var f = 0; f < podFilters.Length; f++) podFilters[f] = filters[f] is IClusterWideFilter c ? c.Prepare(pod, nodes) : filters[f];
+        var wanted = NumFeasibleNodesToFind(percentageOfNodesToScore, nodes.Count);
+        var feasible = new List<NodeInfo>(Math.Min(wanted, nodes.Count));
         var reasons = new Dictionary<string, int>();
-        foreach (var node in nodes)
+        var start = ((startIndex % nodes.Count) + nodes.Count) % nodes.Count;
+        var processed = 0;
+        while (processed < nodes.Count && feasible.Count < wanted)
         {
-            var reason = podFilters.Select(f => f.Filter(pod, node)).FirstOrDefault(r => r is not null);
+            var node = nodes[(start + processed) % nodes.Count];
+            processed++;
+            string? reason = null;
+            foreach (var filter in podFilters)
+                if ((reason = filter.Filter(pod, node)) is not null) break;
             if (reason is null) feasible.Add(node);
             else reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
         }
@@ -73,19 +106,20 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         if (feasible.Count == 0)
         {
             var counted = reasons.Select(r => $"{r.Value} {r.Key}").Order(StringComparer.Ordinal);
-            return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {string.Join(", ", counted)}.");
+            return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {string.Join(", ", counted)}.", processed);
         }
 
         var totals = new long[feasible.Count];
-        foreach (var scorer in scorers.Select(s => s is IClusterWideScorer c ? c.Prepare(pod, nodes) : s))
+        foreach (var scorer in scorers)
         {
-            var scores = scorer.Score(pod, feasible);
+            var prepared = scorer is IClusterWideScorer c ? c.Prepare(pod, nodes) : scorer;
+            var scores = prepared.Score(pod, feasible);
             for (var i = 0; i < totals.Length; i++) totals[i] += (long)scorer.Weight * scores[i];
         }
         var best = 0;
         for (var i = 1; i < totals.Length; i++)
             if (totals[i] > totals[best] || (totals[i] == totals[best] && string.CompareOrdinal(feasible[i].Name, feasible[best].Name) < 0))
                 best = i;
-        return new ScheduleResult(feasible[best].Name, null);
+        return new ScheduleResult(feasible[best].Name, null, processed);
     }
 }

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Scheduling;
+using Orchestrator.Master.Scheduling.Framework;
 using Xunit;
 using static Orchestrator.Master.Tests.Controllers.Support.Objects;
 
@@ -57,5 +58,83 @@ public sealed class SchedulerCacheTests
         cache.RemoveNode("a");
 
         Assert.Equal(["b"], cache.NodeInfos().Select(n => n.Name));
+    }
+
+    private static V1Pod Varied(int i)
+    {
+        var pod = WithUid($"p{i}");
+        pod.Metadata.OwnerReferences = [new V1OwnerReference { Uid = $"owner-{i % 3}", Controller = true, Kind = "ReplicaSet", Name = $"rs{i % 3}", ApiVersion = "apps/v1" }];
+        if (i % 2 == 0)
+            pod.Spec.Containers[0].Resources = new V1ResourceRequirements
+            {
+                Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new($"{i * 10}m"), ["memory"] = new($"{i}Mi") },
+            };
+        if (i % 5 == 0)
+            pod.Spec.Affinity = new V1Affinity { PodAntiAffinity = new V1PodAntiAffinity() };
+        return pod;
+    }
+
+    /// <summary>The facts a NodeInfo made from scratch computes for itself.</summary>
+    private static object Facts(NodeInfo n) => new
+    {
+        n.Name,
+        Pods = string.Join(",", n.Pods.Select(p => p.Metadata.Uid).Order()),
+        n.Requested, n.NonZeroRequested, n.Allocatable, n.MaxPods,
+        Owners = string.Join(",", Enumerable.Range(0, 3).Select(o => n.CountOwnedBy($"owner-{o}"))),
+        Affinity = string.Join(",", n.PodsWithAffinity.Select(p => p.Metadata.Uid).Order()),
+        Taints = string.Join(",", n.Taints.Select(t => $"{t.Key}={t.Value}:{t.Effect}")),
+    };
+
+    [Fact]
+    public void Facts_kept_change_by_change_equal_those_of_a_rebuild()
+    {
+        var random = new Random(19);
+        var cache = new SchedulerCache();
+        var nodes = new Dictionary<string, V1Node>();
+        var placed = new Dictionary<string, (V1Pod Pod, string Node)>();
+        for (var step = 0; step < 2000; step++)
+        {
+            var name = $"n{random.Next(8)}";
+            switch (random.Next(10))
+            {
+                case 0:
+                    var node = Node(name, ready: random.Next(3) > 0);
+                    node.Status.Allocatable = new Dictionary<string, ResourceQuantity> { ["cpu"] = new($"{random.Next(1, 9)}"), ["pods"] = new("50") };
+                    if (random.Next(4) == 0) node.Spec.Taints = [new V1Taint { Key = "k", Value = "v", Effect = "NoSchedule" }];
+                    nodes[name] = node;
+                    cache.SetNode(node);
+                    break;
+                case 1:
+                    nodes.Remove(name);
+                    cache.RemoveNode(name);
+                    break;
+                case < 7:
+                    var pod = Varied(random.Next(60));
+                    placed[pod.Metadata.Uid] = (pod, name);
+                    cache.SetPod(pod, name);
+                    break;
+                default:
+                    var uid = $"p{random.Next(60)}-uid";
+                    placed.Remove(uid);
+                    cache.RemovePod(uid);
+                    break;
+            }
+
+            var rebuilt = nodes.Values.OrderBy(n => n.Metadata.Name, StringComparer.Ordinal)
+                .Select(n => new NodeInfo(n, placed.Values.Where(p => p.Node == n.Metadata.Name).Select(p => p.Pod).ToList()));
+            Assert.Equal(rebuilt.Select(Facts), cache.NodeInfos().Select(Facts));
+        }
+    }
+
+    [Fact]
+    public void A_pod_counted_on_a_node_not_yet_known_shows_when_the_node_does()
+    {
+        var cache = new SchedulerCache();
+        cache.SetPod(WithUid("p"), "late");
+        Assert.Empty(cache.NodeInfos());
+
+        cache.SetNode(Node("late"));
+
+        Assert.Equal(["p-uid"], cache.NodeInfos().Single().Pods.Select(p => p.Metadata.Uid));
     }
 }

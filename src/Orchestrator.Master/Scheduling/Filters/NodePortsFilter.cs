@@ -5,16 +5,25 @@ namespace Orchestrator.Master.Scheduling.Filters;
 
 /// <summary>Every hostPort the pod asks for must be free on the node: no other pod there uses the same port and
 /// protocol on an overlapping host IP (0.0.0.0 overlaps all) — Kubernetes' NodePorts plugin.</summary>
-internal sealed class NodePortsFilter : ISchedulingFilter
+internal sealed class NodePortsFilter : IClusterWideFilter
 {
     public const string Reason = "node(s) didn't have free ports for the requested pod ports";
 
     public string Name => "NodePorts";
 
-    public string? Filter(V1Pod pod, NodeInfo node)
+    public string? Filter(V1Pod pod, NodeInfo node) => Prepare(pod, [node]).Filter(pod, node);
+
+    /// <summary>The pod's host ports are listed once for all the nodes of a decision (most pods have none).</summary>
+    public ISchedulingFilter Prepare(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         var wanted = HostPorts(pod).ToList();
-        if (wanted.Count == 0) return null;
+        return wanted.Count == 0 ? Fits : new PreparedFilter(Name, node => Free(pod, wanted, node));
+    }
+
+    private static readonly PreparedFilter Fits = new("NodePorts", _ => null);
+
+    private static string? Free(V1Pod pod, List<(string Ip, string Protocol, int Port)> wanted, NodeInfo node)
+    {
         var used = node.Pods.Where(p => p.Metadata.Uid != pod.Metadata.Uid).SelectMany(HostPorts).ToList();
         return wanted.Any(w => used.Any(u => Conflicts(w, u))) ? Reason : null;
     }

@@ -10,14 +10,14 @@ namespace Orchestrator.Master.Scheduling.Filters;
 /// </summary>
 internal sealed class TaintTolerationFilter : ISchedulingFilter
 {
-    public const string NotReadyTaint = "node.kubernetes.io/not-ready";
-    public const string UnreachableTaint = "node.kubernetes.io/unreachable";
+    public const string NotReadyTaint = NodeTaints.NotReady;
+    public const string UnreachableTaint = NodeTaints.Unreachable;
 
     public string Name => "TaintToleration";
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {
-        foreach (var taint in Taints(node.Node))
+        foreach (var taint in node.Taints)
         {
             if (taint.Effect is not ("NoSchedule" or "NoExecute")) continue;
             if (!Tolerates(pod, taint)) return $"node(s) had untolerated taint {{{taint.Key}: {taint.Value}}}";
@@ -25,14 +25,7 @@ internal sealed class TaintTolerationFilter : ISchedulingFilter
         return null;
     }
 
-    public static IEnumerable<V1Taint> Taints(V1Node node)
-    {
-        var ready = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
-        if (ready == "False") yield return new V1Taint { Key = NotReadyTaint, Effect = "NoSchedule" };
-        else if (ready != "True") yield return new V1Taint { Key = UnreachableTaint, Effect = "NoSchedule" };
-        foreach (var taint in node.Spec?.Taints ?? [])
-            if (taint.Key is not (NotReadyTaint or UnreachableTaint)) yield return taint;
-    }
+    public static IEnumerable<V1Taint> Taints(V1Node node) => NodeTaints.Of(node);
 
     public static bool Tolerates(V1Pod pod, V1Taint taint) =>
         (pod.Spec?.Tolerations ?? []).Any(t =>

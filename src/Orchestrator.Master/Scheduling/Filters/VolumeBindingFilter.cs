@@ -42,6 +42,7 @@ internal sealed class VolumeBindingFilter(IVolumeLookup volumes) : ISchedulingFi
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {
+        if (pod.Spec?.Volumes is not { Count: > 0 }) return null; // nothing to bind: no pass over the volumes
         var ns = pod.Metadata.NamespaceProperty ?? "default";
         foreach (var claim in VolumeFacts.Claims(pod))
         {

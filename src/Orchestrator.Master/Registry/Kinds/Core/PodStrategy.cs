@@ -93,11 +93,29 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
         }
     }
 
-    /// <summary>/ephemeralcontainers: the stored pod with the request's ephemeral containers, nothing else of it.</summary>
+    /// <summary>/ephemeralcontainers: the stored pod with the request's ephemeral containers, nothing else of it.
+    /// /binding (the store's, for the scheduler): the stored pod with the request's spec.nodeName and the PodScheduled=True
+    /// condition in one write, as Kubernetes' BindingREST sets both (a bound pod keeps its node: validation refuses another).</summary>
     protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
     {
+        if (subresource == "binding") return Bind(old, pod.Spec?.NodeName);
         if (subresource != "ephemeralcontainers") return null;
         old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
+        return old;
+    }
+
+    private static V1Pod Bind(V1Pod old, string? node)
+    {
+        old.Spec ??= new V1PodSpec();
+        old.Spec.NodeName = node;
+        old.Status ??= new V1PodStatus();
+        var now = DateTime.UtcNow;
+        var condition = old.Status.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
+        old.Status.Conditions = (old.Status.Conditions ?? []).Where(c => c.Type != "PodScheduled").Prepend(new V1PodCondition
+        {
+            Type = "PodScheduled", Status = "True",
+            LastTransitionTime = condition?.Status == "True" ? condition.LastTransitionTime : now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond)),
+        }).ToList();
         return old;
     }
 
