@@ -14,11 +14,17 @@ mkdir -p "$ORCH_BUILD_DIR"
 ensure_node # the master embeds the dashboard, which npm builds
 # no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
 # files, such as a lock taken around deploy/up.sh
-# Published ReadyToRun (issue 19): the binaries carry native code, so the master and the node start without JIT-compiling
-# their start-up paths (about a second of CPU each on this 2-core machine) and keep less JIT memory at idle.
+# ORCH_READY_TO_RUN=1 publishes them ReadyToRun (issue 19: native code for their start-up paths instead of the JIT);
+# off by default: crossgen adds many minutes to every build on a 2-core machine and its gain is not measured yet
+# (bench/startup.md).
 for project in Master Node Cli; do
   out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
-  dotnet publish "$ORCH_ROOT/src/Orchestrator.$project" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  if [ "${ORCH_READY_TO_RUN:-0}" = 1 ]; then
+    command=(publish -r linux-x64 --self-contained false -p:PublishReadyToRun=true)
+  else
+    command=(build)
+  fi
+  dotnet "${command[@]}" "$ORCH_ROOT/src/Orchestrator.$project" -c Release \
     -o "$out" -nologo -v quiet --disable-build-servers >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
     || { tail -20 "$ORCH_BUILD_DIR/build-$project.log" >&2; die "building Orchestrator.$project failed (log: $ORCH_BUILD_DIR/build-$project.log)"; }
 done
