@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-5}"
 export ORCH_STATE_DIR="$root/artifacts/bench-startup"
-export ORCH_API_PORT=26443 ORCH_CLUSTER_PORT=24050 ORCH_CONTEXT=orchestrator-bench
+export ORCH_API_PORT=26443 ORCH_CLUSTER_PORT=24050 ORCH_CONTEXT=orchestrator-bench ORCH_NODE_NAME=bench-startup
 export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
 mkdir -p "$ORCH_STATE_DIR"
 

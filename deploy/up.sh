@@ -97,13 +97,18 @@ start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
   --load-balancer-pool "${ORCH_LOAD_BALANCER_POOL:-127.0.100.0/24}" \
   --audit-policy-file "$audit_policy" --audit-log-path "$ORCH_STATE_DIR/logs/audit.log" \
   --audit-log-maxsize 100 --audit-log-maxbackup 5
-for i in $(seq 1 120); do
-  curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] \
-    && [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && break
-  [ -n "$(running_pid master)" ] ||
-    die "the master exited during start-up: $(tail -n 1 "$ORCH_STATE_DIR/logs/master.log") (see $ORCH_STATE_DIR/logs/master.log)"
-  [ "$i" -eq 120 ] && die "the master did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
-  sleep 0.5
+master_exited() {
+  [ -n "$(running_pid node)" ] && kill -TERM "$(running_pid node)" 2>/dev/null
+  die "the master exited during start-up: $(tail -n 1 "$ORCH_STATE_DIR/logs/master.log") (see $ORCH_STATE_DIR/logs/master.log)"
+}
+# The node boots while the master recovers its store (issue 19: the two start-ups overlap): it needs only the cluster
+# certificate and the master's cluster port listening — a join tried before that would be gated for seconds. Its
+# registration waits in the master's gateway until the store is ready.
+for i in $(seq 1 1200); do
+  [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && [ -n "$(ss -Hltn "sport = :$ORCH_CLUSTER_PORT" 2>/dev/null)" ] && break
+  [ -n "$(running_pid master)" ] || master_exited
+  [ "$i" -eq 1200 ] && die "the master did not listen on its cluster port $ORCH_CLUSTER_PORT within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
+  sleep 0.05
 done
 
 step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
@@ -114,6 +119,13 @@ start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
   --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
   --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT" --root-dir "$ORCH_STATE_DIR/node" \
   --ingress-http-port "${ORCH_INGRESS_HTTP_PORT:-80}" --ingress-https-port "${ORCH_INGRESS_HTTPS_PORT:-443}"
+
+for i in $(seq 1 600); do
+  curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && break
+  [ -n "$(running_pid master)" ] || master_exited
+  [ "$i" -eq 600 ] && die "the master did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
+  sleep 0.1
+done
 
 step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/config})"
 kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
@@ -139,7 +151,7 @@ kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$OR
 kubectl config use-context "$ORCH_CONTEXT" >/dev/null
 
 step "waiting for node '$ORCH_NODE_NAME' to be Ready"
-for i in $(seq 1 120); do
+for i in $(seq 1 300); do
   read -r ready heartbeat < <(kubectl --context "$ORCH_CONTEXT" get node "$ORCH_NODE_NAME" \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' \
     2>/dev/null; echo) || true
@@ -147,8 +159,8 @@ for i in $(seq 1 120); do
     break
   fi
   [ -n "$(running_pid node)" ] || die "the node exited during start-up (see $ORCH_STATE_DIR/logs/node.log)"
-  [ "$i" -eq 120 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $ORCH_STATE_DIR/logs/node.log)"
-  sleep 0.5
+  [ "$i" -eq 300 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $ORCH_STATE_DIR/logs/node.log)"
+  sleep 0.2
 done
 
 elapsed_ms=$(( $(date +%s%3N) - started_ms ))

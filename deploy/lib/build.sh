@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the master, node and CLI into $ORCH_STATE_DIR/bin; skipped when no source changed since the last build.
+# Builds the master, node and CLI into $ORCH_STATE_DIR/bin; skipped when no source (nor this script) changed since the last build.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"
-if [ -f "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
+if [ -f "$stamp" ] && ! [ "${BASH_SOURCE[0]}" -nt "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
       -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \
       -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) \
       -not -path '*/obj/*' -not -path '*/bin/*' -not -path '*/node_modules/*' -not -path '*/dist/*' | head -1)" ]; then
@@ -14,9 +14,18 @@ mkdir -p "$ORCH_BUILD_DIR"
 ensure_node # the master embeds the dashboard, which npm builds
 # no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
 # files, such as a lock taken around deploy/up.sh
+# ORCH_READY_TO_RUN=1 publishes them ReadyToRun (issue 19: native code for their start-up paths instead of the JIT);
+# off by default: crossgen adds many minutes to every build on a 2-core machine and its gain is not measured yet
+# (bench/startup.md).
 for project in Master Node Cli; do
   out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
-  dotnet build "$ORCH_ROOT/src/Orchestrator.$project" -c Release -o "$out" -nologo -v quiet --disable-build-servers >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
+  if [ "${ORCH_READY_TO_RUN:-0}" = 1 ]; then
+    command=(publish -r linux-x64 --self-contained false -p:PublishReadyToRun=true)
+  else
+    command=(build)
+  fi
+  dotnet "${command[@]}" "$ORCH_ROOT/src/Orchestrator.$project" -c Release \
+    -o "$out" -nologo -v quiet --disable-build-servers >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
     || { tail -20 "$ORCH_BUILD_DIR/build-$project.log" >&2; die "building Orchestrator.$project failed (log: $ORCH_BUILD_DIR/build-$project.log)"; }
 done
 touch "$stamp"

@@ -77,19 +77,76 @@ internal sealed partial class PodSupervisor
 
         var now = DateTime.UtcNow;
         if (now < _sandboxBackOffUntil || !await VolumesReadyAsync()) return false;
+        var request = new SandboxRequest(_pod, _settings.NodeName, _settings.HostAddress, _sandboxAttempt++);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _sandbox = await RunSandboxCreatingContainersAsync(request, now);
+                _podIp = _sandbox.Ip;
+                _sandboxBackOffStep = 0;
+                _log.Info("Started sandbox {0} of pod {1} with IP {2}", Short(_sandbox.Id), PodKey, _podIp ?? "(none)");
+                return true;
+            }
+            catch (SandboxAddressTakenException) when (attempt < SandboxAttempts) { }
+            catch (Exception e)
+            {
+                Event(null, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
+                _sandboxBackOffUntil = now + BackOffDelay(_sandboxBackOffStep++);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>An address taken between the runtime's look at the network and the start costs a new sandbox, twice at most.</summary>
+    private const int SandboxAttempts = 3;
+
+    /// <summary>Creates the sandbox and, while it starts, the pod's app containers joining it (issue 19: the two
+    /// container creations overlap instead of following each other) — when no init container has to run first and the
+    /// pod's IP is known before the start (their environment may carry it). The containers are started by the sync that
+    /// follows. A sandbox that fails to start takes the containers made for it along, as if they had never been made.</summary>
+    private async Task<PodSandbox> RunSandboxCreatingContainersAsync(SandboxRequest request, DateTime now)
+    {
+        var created = await _runtime.CreateSandboxAsync(request);
+        var early = new List<(V1Container Spec, ContainerSlot Slot, int RestartCount, bool HasRun)>();
+        Task creating = Task.CompletedTask;
+        if (created.Ip is not null && (_initialized || (_pod.Spec.InitContainers?.Count ?? 0) == 0))
+        {
+            _sandbox = created; // the containers' network namespace
+            _podIp = created.Ip;
+            foreach (var spec in _pod.Spec.Containers)
+            {
+                var slot = Slot(spec.Name);
+                if (slot.Id is null && slot.PullingImage is null && now >= slot.BackOffUntil) early.Add((spec, slot, slot.RestartCount, slot.HasRun));
+            }
+            creating = Task.WhenAll(early.Select(async e =>
+            {
+                try
+                {
+                    if (await CreateAsync(e.Spec, e.Slot, now) is not null) e.Slot.PendingStart = true;
+                }
+                catch (Exception) { } // the sync that follows creates it the usual way, and reports what fails
+            }));
+        }
         try
         {
-            _sandbox = await _runtime.RunSandboxAsync(new SandboxRequest(_pod, _settings.NodeName, _settings.HostAddress, _sandboxAttempt++));
-            _podIp = _sandbox.Ip;
-            _sandboxBackOffStep = 0;
-            _log.Info("Started sandbox {0} of pod {1} with IP {2}", Short(_sandbox.Id), PodKey, _podIp ?? "(none)");
-            return true;
+            var started = _runtime.StartSandboxAsync(created);
+            await Task.WhenAll(creating, started); // creating never throws: a failure here is the sandbox's start
+            return started.Result;
         }
-        catch (Exception e)
+        catch
         {
-            Event(null, "Warning", "FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
-            _sandboxBackOffUntil = now + BackOffDelay(_sandboxBackOffStep++);
-            return false;
+            _sandbox = null;
+            foreach (var (_, slot, restartCount, hasRun) in early.Where(e => e.Slot.PendingStart))
+            {
+                await _runtime.RemoveContainerAsync(slot.Id!);
+                slot.Id = null;
+                slot.SandboxId = null;
+                slot.PendingStart = false;
+                slot.RestartCount = restartCount;
+                slot.HasRun = hasRun;
+            }
+            throw;
         }
     }
 

@@ -83,8 +83,9 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             await RefreshVolumesAsync();
             if (await EnsureSandboxAsync() && await SyncInitContainersAsync())
             {
-                foreach (var spec in _pod.Spec.Containers)
-                    await SyncContainerAsync(spec, Slot(spec.Name));
+                // the app containers side by side (each its own Docker calls); Docker serialises what it must
+                var containers = _pod.Spec.Containers.Select(spec => (Spec: spec, Slot: Slot(spec.Name))).ToList();
+                await Task.WhenAll(containers.Select(c => SyncContainerAsync(c.Spec, c.Slot)));
                 await SyncEphemeralContainersAsync();
             }
             await ReleaseSandboxWhenFinishedAsync();
@@ -141,6 +142,13 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private async Task SyncContainerAsync(V1Container spec, ContainerSlot slot)
     {
         var now = DateTime.UtcNow;
+        if (slot.PendingStart && slot.Id is { } created)
+        {
+            // created while the sandbox started (PodSupervisor.Sandbox.cs): now that it runs, start it
+            slot.PendingStart = false;
+            await StartCreatedAsync(spec, slot, created, now);
+            return;
+        }
         if (slot.Id is not null)
         {
             var observed = await _runtime.InspectContainerAsync(slot.Id);
@@ -172,7 +180,14 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 
     private async Task CreateAndStartAsync(V1Container spec, ContainerSlot slot, DateTime now, string? pidNamespaceOf = null)
     {
-        if (await EnsureImageAsync(spec, slot) is not { } image) return;
+        if (await CreateAsync(spec, slot, now, pidNamespaceOf) is { } id) await StartCreatedAsync(spec, slot, id, now);
+    }
+
+    /// <summary>Creates the container in the pod's sandbox once its image is ready; null when it cannot be created yet
+    /// (the slot says why: pulling, back-off, a configuration error).</summary>
+    private async Task<string?> CreateAsync(V1Container spec, ContainerSlot slot, DateTime now, string? pidNamespaceOf = null)
+    {
+        if (await EnsureImageAsync(spec, slot) is not { } image) return null;
         slot.ImageMissing = false;
         slot.ImagePullStep = 0;
         slot.ImageId = image.Id;
@@ -185,7 +200,13 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         {
             var environment = ResolveEnvironment(spec);
             id = await _runtime.CreateContainerAsync(new ContainerRequest(MountablePod(), spec, _settings.NodeName, _settings.HostAddress, restartCount,
-                _sandbox?.Id, _podIp) { Environment = environment, PidNamespaceOf = pidNamespaceOf });
+                _sandbox?.Id, _podIp)
+            {
+                Environment = environment,
+                PidNamespaceOf = pidNamespaceOf,
+                // the image was inspected just now: its user goes along rather than a second inspect
+                ImageUser = image.User is { } user ? new ImageUser(user) : null,
+            });
         }
         catch (Exception e)
         {
@@ -195,13 +216,19 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             if (slot.WaitingReason != reason || slot.WaitingMessage != e.Message) Event(spec.Name, "Warning", "Failed", $"Error: {e.Message}");
             slot.WaitingReason = reason;
             slot.WaitingMessage = e.Message;
-            return;
+            return null;
         }
         slot.Id = id;
         slot.SandboxId = _sandbox?.Id;
         slot.RestartCount = restartCount;
         slot.HasRun = true;
         Event(spec.Name, "Normal", "Created", $"Created container {spec.Name}");
+        return id;
+    }
+
+    /// <summary>Starts a container <see cref="CreateAsync"/> made; a failed start is recorded as a crash (StartError).</summary>
+    private async Task StartCreatedAsync(V1Container spec, ContainerSlot slot, string id, DateTime now)
+    {
         try
         {
             await _runtime.StartContainerAsync(id);
@@ -362,6 +389,8 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         public string? SandboxId;
         public string? PreviousId;
         public ContainerObservation? Current;
+        /// <summary><see cref="Id"/> was created while the sandbox started and is still to be started.</summary>
+        public bool PendingStart;
         public string? ImageId;
         public int RestartCount;
         public bool HasRun;

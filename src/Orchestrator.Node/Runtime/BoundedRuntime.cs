@@ -85,6 +85,12 @@ internal sealed class BoundedRuntime(IContainerRuntime inner, RuntimeLimits limi
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
         Call("run_podsandbox", t => inner.RunSandboxAsync(request, t), ct);
 
+    public Task<PodSandbox> CreateSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
+        Call("create_podsandbox", t => inner.CreateSandboxAsync(request, t), ct);
+
+    public Task<PodSandbox> StartSandboxAsync(PodSandbox created, CancellationToken ct = default) =>
+        Call("start_podsandbox", t => inner.StartSandboxAsync(created, t), ct);
+
     public Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default) =>
         Call("create_container", t => inner.CreateContainerAsync(request, t), ct);
 

@@ -13,7 +13,7 @@ internal sealed partial class DockerRuntime
         try
         {
             var inspected = await _client.Images.InspectImageAsync(WithDefaultTag(image), ct);
-            return new LocalImage(inspected.ID, inspected.Size, inspected.RepoDigests?.ToList() ?? []);
+            return new LocalImage(inspected.ID, inspected.Size, inspected.RepoDigests?.ToList() ?? [], inspected.Config?.User ?? "");
         }
         catch (DockerImageNotFoundException) { return null; }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }

@@ -13,54 +13,72 @@ internal sealed partial class DockerRuntime
     /// <summary>An address taken between our look at the network and the start (someone else on the engine) costs a retry.</summary>
     private const int SandboxStartAttempts = 3;
 
+    /// <summary>Addresses reserved for sandboxes made but not yet started, by container id.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _reservedIps = new();
+
     public async Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default)
     {
-        if (request.Pod.Spec.HostNetwork == true) return await RunHostNetworkSandboxAsync(request, ct);
         for (var attempt = 1; ; attempt++)
         {
-            var ip = await AllocateIpAsync(ct);
-            string? id = null;
+            var created = await CreateSandboxAsync(request, ct);
             try
             {
-                id = await CreateReplacingAsync(BuildSandboxParameters(request, ip), ct);
-                await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
-                // Docker assigns the address only where we did not pick one
-                return new PodSandbox(id, ip ?? (await InspectContainerAsync(id, ct))?.IpAddress);
+                return await StartSandboxAsync(created, ct);
             }
-            catch (DockerApiException e) when (ip is not null && attempt < SandboxStartAttempts && e.ResponseBody.Contains("Address already in use"))
-            {
-                _log.LogWarning("Pod IP {Ip} was taken while the sandbox of {Pod} started; trying another", ip, request.Pod.Metadata.Name);
-                using var cleanup = CleanupDeadline();
-                await RemoveContainerAsync(id!, cleanup.Token);
-            }
-            catch
-            {
-                using var cleanup = CleanupDeadline();
-                if (id is not null) await RemoveContainerAsync(id, cleanup.Token);
-                throw;
-            }
-            finally
-            {
-                if (ip is not null) await ReleaseIpAsync(ip);
-            }
+            catch (SandboxAddressTakenException) when (attempt < SandboxStartAttempts) { }
         }
     }
 
-    /// <summary>hostNetwork: the sandbox is in the node's network namespace, and the pod's IP is the node's address.</summary>
-    private async Task<PodSandbox> RunHostNetworkSandboxAsync(SandboxRequest request, CancellationToken ct)
+    public async Task<PodSandbox> CreateSandboxAsync(SandboxRequest request, CancellationToken ct = default)
     {
-        var id = await CreateReplacingAsync(BuildSandboxParameters(request, null), ct);
+        var hostNetwork = request.Pod.Spec.HostNetwork == true;
+        var ip = hostNetwork ? null : await AllocateIpAsync(ct);
         try
         {
-            await _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
-            return new PodSandbox(id, request.HostAddress);
+            var id = await CreateReplacingAsync(BuildSandboxParameters(request, ip), ct);
+            // reserved until the start ends: from then on the address is the container's on the network
+            if (ip is not null) _reservedIps[id] = ip;
+            return new PodSandbox(id, hostNetwork ? request.HostAddress : ip);
+        }
+        catch
+        {
+            if (ip is not null) await ReleaseIpAsync(ip);
+            throw;
+        }
+    }
+
+    public async Task<PodSandbox> StartSandboxAsync(PodSandbox created, CancellationToken ct = default)
+    {
+        var reserved = _reservedIps.TryGetValue(created.Id, out var held) ? held : null;
+        try
+        {
+            await _client.Containers.StartContainerAsync(created.Id, new ContainerStartParameters(), ct);
+            // Docker assigns the address only where we did not pick one
+            return created.Ip is not null ? created : created with { Ip = (await InspectContainerAsync(created.Id, ct))?.IpAddress };
+        }
+        catch (DockerApiException e) when (reserved is not null && e.ResponseBody.Contains("Address already in use"))
+        {
+            _log.LogWarning("Pod IP {Ip} was taken while sandbox {Id} started; trying another", reserved, created.Id[..Math.Min(12, created.Id.Length)]);
+            using var cleanup = CleanupDeadline();
+            await RemoveContainerAsync(created.Id, cleanup.Token);
+            throw new SandboxAddressTakenException(reserved, e.Message);
         }
         catch
         {
             using var cleanup = CleanupDeadline();
-            await RemoveContainerAsync(id, cleanup.Token);
+            await RemoveContainerAsync(created.Id, cleanup.Token);
             throw;
         }
+        finally
+        {
+            await ReleaseReservedIpAsync(created.Id);
+        }
+    }
+
+    /// <summary>A sandbox that is started, or removed before its start, gives its reservation back.</summary>
+    private async Task ReleaseReservedIpAsync(string containerId)
+    {
+        if (_reservedIps.TryRemove(containerId, out var ip)) await ReleaseIpAsync(ip);
     }
 
     /// <summary>A free address of the node's pod range, reserved until <see cref="ReleaseIpAsync"/>; null where Docker

@@ -155,7 +155,7 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 
     public async Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default)
     {
-        var image = await ImageUserAsync(request.Container.Image, ct);
+        var image = request.ImageUser ?? await ImageUserAsync(request.Container.Image, ct);
         // emptyDir volumes are Docker volumes named after the pod: shared by its containers, kept across restarts
         var emptyDirs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var volume in PodVolumes.EmptyDirsUsedBy(request.Pod, request.Container))
@@ -336,6 +336,7 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         {
             // someone else is removing it
         }
+        await ReleaseReservedIpAsync(containerId); // a sandbox removed before its start
     }
 
     public async Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default)

@@ -33,6 +33,16 @@ internal interface IContainerRuntime
     /// ports — and the pod's containers join it (<see cref="ContainerRequest.SandboxId"/>). A failed start leaves nothing.</summary>
     Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default);
 
+    /// <summary>The first half of <see cref="RunSandboxAsync"/>: the sandbox container made (its IP reserved) but not
+    /// started, so the pod's containers can be created joining it while <see cref="StartSandboxAsync"/> runs (Docker
+    /// lets a container name a created network namespace; only its start needs it running). A runtime that cannot split
+    /// the two runs the sandbox here.</summary>
+    Task<PodSandbox> CreateSandboxAsync(SandboxRequest request, CancellationToken ct = default) => RunSandboxAsync(request, ct);
+
+    /// <summary>Starts a sandbox <see cref="CreateSandboxAsync"/> made and returns it with its IP. A failed start removes
+    /// it; an address taken meanwhile is <see cref="SandboxAddressTakenException"/> (create another).</summary>
+    Task<PodSandbox> StartSandboxAsync(PodSandbox created, CancellationToken ct = default) => Task.FromResult(created);
+
     /// <summary>Creates (does not start) the container for one container of a pod; returns its id.</summary>
     Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default);
 
@@ -84,6 +94,10 @@ internal sealed class VolumeSetupException(string volume, string message)
     public string Volume { get; } = volume;
 }
 
+/// <summary>The sandbox's reserved address was taken by someone else on the engine before it started; the sandbox is
+/// removed, and a new one (another address) may be created at once.</summary>
+internal sealed class SandboxAddressTakenException(string ip, string message) : Exception($"pod IP {ip} was taken: {message}");
+
 /// <summary>An image could not be pulled; the message is Docker's or the registry's reason.</summary>
 internal sealed class ImagePullException(string message) : Exception(message);
 
@@ -92,8 +106,9 @@ internal sealed class ImagePullException(string message) : Exception(message);
 internal sealed record ImagePullRequest(string Image, IReadOnlyList<RegistryAuth> Auths, string? Mirror = null);
 
 /// <summary>An image in the node's store: its id (sha256:…), size in bytes and the registry digests it is known by
-/// ("repo@sha256:…"; none for an image built or loaded here).</summary>
-internal sealed record LocalImage(string Id, long Size, IReadOnlyList<string> RepoDigests)
+/// ("repo@sha256:…"; none for an image built or loaded here), and its configured user (null: not known, the container's
+/// create looks it up).</summary>
+internal sealed record LocalImage(string Id, long Size, IReadOnlyList<string> RepoDigests, string? User = null)
 {
     /// <summary>The container status' imageID: "docker-pullable://repo@sha256:…" for an image from a registry (the
     /// digest of the repository the pod named, else the first), "docker://sha256:…" for a local one.</summary>
@@ -165,6 +180,10 @@ internal sealed record ContainerRequest(V1Pod Pod, V1Container Container, string
 
     /// <summary>The container whose PID namespace this one joins (an ephemeral container's target).</summary>
     public string? PidNamespaceOf { get; init; }
+
+    /// <summary>The image's configured user, when the caller inspected the image already (one image inspect per start);
+    /// null: the create looks it up.</summary>
+    public ImageUser? ImageUser { get; init; }
 
     /// <summary>Names only: the environment may hold Secret values.</summary>
     public override string ToString() => $"ContainerRequest {{ Pod = {Pod.Metadata.NamespaceProperty}/{Pod.Metadata.Name}, Container = {Container.Name}, RestartCount = {RestartCount} }}";

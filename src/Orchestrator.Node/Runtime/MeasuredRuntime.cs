@@ -27,6 +27,12 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("run_podsandbox", () => inner.RunSandboxAsync(request, ct));
 
+    public Task<PodSandbox> CreateSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("create_podsandbox", () => inner.CreateSandboxAsync(request, ct));
+
+    public Task<PodSandbox> StartSandboxAsync(PodSandbox created, CancellationToken ct = default) =>
+        NodeMetrics.RuntimeOperation("start_podsandbox", () => inner.StartSandboxAsync(created, ct));
+
     public Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("create_container", () => inner.CreateContainerAsync(request, ct));
 

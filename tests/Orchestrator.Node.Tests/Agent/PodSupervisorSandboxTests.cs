@@ -243,4 +243,40 @@ public sealed class PodSupervisorSandboxTests : TestKit
         _runtime.SandboxFailure = null;
         parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running", TimeSpan.FromSeconds(5));
     }
+    [Fact]
+    public void The_pods_containers_are_created_while_its_sandbox_starts_and_started_once_it_runs()
+    {
+        _runtime.SplitSandbox = true;
+        var pod = PodWithPodIpEnv();
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
+
+        var report = parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+        Assert.Equal(["create POD", "create app", "create sidecar", "start POD", "start app", "start sidecar"], _runtime.Calls.Take(6));
+        Assert.Equal(Sandbox(pod).Ip, Running(pod, "app").Request!.PodIp); // the IP reserved before the start is the pod's
+        Assert.Equal(Sandbox(pod).Ip, report.Status.PodIP);
+        Assert.All(report.Status.ContainerStatuses, c => Assert.Equal(0, c.RestartCount));
+    }
+
+    [Fact]
+    public void Containers_made_for_a_sandbox_that_fails_to_start_go_with_it_and_are_made_again_without_a_restart()
+    {
+        _runtime.SplitSandbox = true;
+        _runtime.SandboxStartFailure = "failed to set up the pod network";
+        var pod = PodWithPodIpEnv();
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(PodSupervisor.Props(pod, _runtime, Fast));
+
+        var warning = parent.Expect<NodeEventReported>(e => e.Event.Reason == "FailedCreatePodSandBox");
+        Assert.Contains("failed to set up the pod network", warning.Event.Message);
+        var pending = parent.Expect<PodStatusReported>(_ => true);
+        Assert.Equal("Pending", pending.Status.Phase);
+        Assert.Equal("ContainerCreating", pending.Status.ContainerStatuses[0].State.Waiting.Reason);
+        Assert.Empty(_runtime.Of(pod.Metadata.Uid));
+
+        _runtime.SandboxStartFailure = null;
+        var running = parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running", TimeSpan.FromSeconds(5));
+        Assert.All(running.Status.ContainerStatuses, c => Assert.Equal(0, c.RestartCount));
+        Assert.Equal(["app", "sidecar"], _runtime.Of(pod.Metadata.Uid).Select(c => c.ContainerName).Order());
+    }
 }

@@ -110,6 +110,13 @@ internal sealed class FakeRuntime : IContainerRuntime
     /// <summary>When set, starting a sandbox fails with this message (e.g. the pause image is missing).</summary>
     public string? SandboxFailure { get; set; }
 
+    /// <summary>Sandboxes are made in two steps as on Docker ("create POD", then "start POD"), and a container joining a
+    /// sandbox that does not run cannot start; otherwise a sandbox runs at once ("run POD").</summary>
+    public bool SplitSandbox { get; set; }
+
+    /// <summary>When set with <see cref="SplitSandbox"/>, a sandbox's start fails with this message (it is removed).</summary>
+    public string? SandboxStartFailure { get; set; }
+
     /// <summary>Every sandbox run, container create, stop and remove, in order: "run POD", "create app", "stop app", "remove POD" ….</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
@@ -150,6 +157,36 @@ internal sealed class FakeRuntime : IContainerRuntime
         return Task.FromResult(new PodSandbox(c.Id, c.Ip));
     }
 
+    public async Task<PodSandbox> CreateSandboxAsync(SandboxRequest r, CancellationToken ct = default)
+    {
+        if (!SplitSandbox) return await RunSandboxAsync(r, ct);
+        Interlocked.Increment(ref SandboxCount);
+        var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
+            ContainerLabels.SandboxContainerName, "sha256:pause", r.Attempt)
+        {
+            IsSandbox = true,
+            Ip = NextIp(),
+        };
+        Containers[c.Id] = c;
+        Call("create", c.Id);
+        return new PodSandbox(c.Id, c.Ip);
+    }
+
+    public Task<PodSandbox> StartSandboxAsync(PodSandbox created, CancellationToken ct = default)
+    {
+        if (!SplitSandbox) return Task.FromResult(created);
+        Call("start", created.Id);
+        if (SandboxStartFailure is { } failure)
+        {
+            Containers.TryRemove(created.Id, out _);
+            return Task.FromException<PodSandbox>(new InvalidOperationException(failure));
+        }
+        var c = Containers[created.Id];
+        c.Running = true;
+        c.StartedAt = DateTime.UtcNow;
+        return Task.FromResult(created);
+    }
+
     public Task<string?> FindImageAsync(string image, CancellationToken ct = default) =>
         Task.FromResult(_images.TryGetValue(DockerRuntime.WithDefaultTag(image), out var id) ? id : null);
 
@@ -167,6 +204,9 @@ internal sealed class FakeRuntime : IContainerRuntime
     public Task StartContainerAsync(string containerId, CancellationToken ct = default)
     {
         var c = Containers[containerId];
+        if (SplitSandbox) Call("start", containerId);
+        if (SplitSandbox && c.SandboxId is { } sandbox && !(Containers.TryGetValue(sandbox, out var s) && s.Running))
+            return Task.FromException(new InvalidOperationException($"cannot join network of a non running container: {sandbox}"));
         c.Running = true;
         c.StartedAt = DateTime.UtcNow;
         return Task.CompletedTask;
