@@ -55,13 +55,16 @@ internal static class ControlPlaneHostingExtensions
             leadership.HostsControlPlane = true;
             return builder.WithActors((system, registry) => start(system, registry));
         }
-        return builder.WithActors((system, registry) =>
-        {
-            system.Settings.InjectTopLevelFallback(ClusterSingletonManager.DefaultConfig());
-            system.ActorOf(
-            ClusterSingletonManager.Props(ControlPlaneSingleton.Props(() => start(system, registry), leadership), PoisonPill.Instance,
+        return builder.WithActors((system, registry) => StartManager(system, leadership, () => start(system, registry)));
+    }
+
+    /// <summary>The ClusterSingletonManager "/user/control-plane" of this master, on role master.</summary>
+    public static IActorRef StartManager(ActorSystem system, MasterLeadership leadership, Action start)
+    {
+        system.Settings.InjectTopLevelFallback(ClusterSingletonManager.DefaultConfig());
+        return system.ActorOf(
+            ClusterSingletonManager.Props(ControlPlaneSingleton.Props(start, leadership), PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(NodeProtocolNames.MasterRole)),
             NodeProtocolNames.ControlPlaneActorName);
-        });
     }
 }
