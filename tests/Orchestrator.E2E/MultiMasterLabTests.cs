@@ -135,7 +135,7 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
                 attempts++;
                 try
                 {
-                    var body = $$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{name}}"},"data":{"n":"{{n}}"}}""";
+                    var body = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" + name + "\"},\"data\":{\"n\":\"" + n + "\"}}";
                     using var response = await clients[n % 2].PostAsync("/api/v1/namespaces/default/configmaps",
                         new StringContent(body, Encoding.UTF8, "application/json"));
                     if (response.StatusCode == HttpStatusCode.Created)
