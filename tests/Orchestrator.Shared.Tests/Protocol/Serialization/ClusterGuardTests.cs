@@ -132,7 +132,7 @@ public sealed class ClusterGuardTests : IAsyncLifetime
             new RemoteWire.Payload(ClusterGuardPolicy.ProtocolSerializerId, nameof(NodeHeartbeat), Google.Protobuf.ByteString.Empty))));
 
     private static RemoteWire.Envelope HandOver(string to = "/user/control-plane") => new(
-        $"akka.ssl.tcp://orchestrator@10.0.0.1:4050{to}", "akka.ssl.tcp://orchestrator@10.0.0.2:4050/user/control-plane",
+        $"akka.ssl.tcp://orchestrator@10.0.0.1:4050{to}", null,
         new RemoteWire.Payload(ClusterGuardPolicy.SingletonSerializer, "A", Google.Protobuf.ByteString.Empty));
 
     [Fact]
