@@ -8,7 +8,8 @@ namespace Orchestrator.Master.Leadership;
 /// from the cluster state alone.</summary>
 internal sealed class MasterLeadership
 {
-    public const string ApiRolePrefix = "api=";
+    // a role is written unquoted into HOCON by Akka.Hosting: letters, digits, '.', '-', '_' and '~' only
+    public const string ApiRolePrefix = "api_";
 
     private volatile bool _hostsControlPlane;
 
@@ -24,8 +25,18 @@ internal sealed class MasterLeadership
     public static string ApiRole(string apiAddress, int apiPort, string clusterAddress)
     {
         var host = apiAddress is "0.0.0.0" or "::" or "[::]" ? clusterAddress : apiAddress;
-        if (System.Net.IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) host = $"[{ip}]";
-        return $"{ApiRolePrefix}https://{host}:{apiPort}";
+        return $"{ApiRolePrefix}{host.Replace(':', '~')}_{apiPort}";
+    }
+
+    /// <summary>The API URL a role of <see cref="ApiRole"/> announces ("api_10.0.0.1_6443", "api_~~1_6443" for ::1).</summary>
+    public static Uri? ApiOf(string role)
+    {
+        var rest = role[ApiRolePrefix.Length..];
+        var last = rest.LastIndexOf('_');
+        if (last <= 0) return null;
+        var host = rest[..last].Replace('~', ':');
+        if (host.Contains(':')) host = $"[{host}]";
+        return Uri.TryCreate($"https://{host}:{rest[(last + 1)..]}", UriKind.Absolute, out var uri) ? uri : null;
     }
 
     /// <summary>Where the control plane is, seen from <paramref name="state"/>: the oldest master that is up (where the
@@ -37,8 +48,7 @@ internal sealed class MasterLeadership
             if (member.Status == MemberStatus.Up && member.HasRole(NodeProtocolNames.MasterRole) && (oldest is null || member.IsOlderThan(oldest)))
                 oldest = member;
         if (oldest is null) return new LeaderView(null, null, Reachable: false, IsSelf: false);
-        var api = oldest.Roles.FirstOrDefault(r => r.StartsWith(ApiRolePrefix, StringComparison.Ordinal)) is { } role
-            && Uri.TryCreate(role[ApiRolePrefix.Length..], UriKind.Absolute, out var uri) ? uri : null;
+        var api = oldest.Roles.FirstOrDefault(r => r.StartsWith(ApiRolePrefix, StringComparison.Ordinal)) is { } role ? ApiOf(role) : null;
         return new LeaderView(oldest.Address, api, !state.Unreachable.Contains(oldest), oldest.UniqueAddress.Equals(self.UniqueAddress));
     }
 }

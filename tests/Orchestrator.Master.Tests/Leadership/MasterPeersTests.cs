@@ -40,9 +40,12 @@ public sealed class MasterPeersTests
     }
 
     [Theory]
-    [InlineData("127.0.0.10", 7443, "127.0.0.10", "api=https://127.0.0.10:7443")]
-    [InlineData("0.0.0.0", 6443, "10.1.2.3", "api=https://10.1.2.3:6443")]
-    [InlineData("::1", 6443, "::1", "api=https://[::1]:6443")]
-    public void Each_master_announces_where_its_API_is(string apiAddress, int port, string clusterAddress, string role) =>
+    [InlineData("127.0.0.10", 7443, "127.0.0.10", "api_127.0.0.10_7443", "https://127.0.0.10:7443/")]
+    [InlineData("0.0.0.0", 6443, "10.1.2.3", "api_10.1.2.3_6443", "https://10.1.2.3:6443/")]
+    [InlineData("::1", 6443, "::1", "api_~~1_6443", "https://[::1]:6443/")]
+    public void Each_master_announces_where_its_API_is(string apiAddress, int port, string clusterAddress, string role, string url)
+    {
         Assert.Equal(role, MasterLeadership.ApiRole(apiAddress, port, clusterAddress));
+        Assert.Equal(url, MasterLeadership.ApiOf(role)!.ToString());
+    }
 }
