@@ -20,9 +20,13 @@ for name in $(known_nodes); do
   [ -n "$removed" ] && step "removed $removed container(s) of $name"
   [ $purge -eq 1 ] && rm -f "$LAB_NODES_DIR/$name.index"
 done
-pid=$(running_pid master)
-if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped the master (pid $pid)"; fi
-rm -f "$ORCH_STATE_DIR/master.pid"
+for i in $(seq "$(lab_masters)" -1 1); do # the followers first, so the control plane does not move on the way down
+  key=$(master_key "$i")
+  pid=$(running_pid "$key")
+  if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped $([ "$(lab_masters)" -gt 1 ] && echo "master-$i" || echo "the master") (pid $pid)"; fi
+  rm -f "$ORCH_STATE_DIR/$key.pid"
+done
+if [ -f "$LAB_POSTGRES_DIR/endpoint" ]; then postgres_stop "$LAB_POSTGRES_DIR"; step "stopped PostgreSQL"; fi
 # the lab's registry (up.sh --registry), if it runs; its images stay under the lab's state directory
 for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do
   [ -f "$pidfile" ] || continue
@@ -32,7 +36,7 @@ done
 release_node_addresses
 
 if [ $purge -eq 1 ]; then
-  rm -rf "$ORCH_STATE_DIR/master" "$LAB_NODES_DIR"
+  rm -rf "$ORCH_STATE_DIR"/master "$ORCH_STATE_DIR"/master-[0-9]* "$LAB_NODES_DIR" "$LAB_POSTGRES_DIR" "$LAB_MASTERS_FILE"
   kubectl config delete-context "$ORCH_CONTEXT" >/dev/null 2>&1 || true
   kubectl config delete-cluster "$ORCH_CONTEXT" >/dev/null 2>&1 || true
   kubectl config delete-user "$ORCH_CONTEXT" >/dev/null 2>&1 || true

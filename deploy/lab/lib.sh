@@ -4,6 +4,8 @@
 # ORCH_LAB_API_PORT (7443), ORCH_LAB_CLUSTER_PORT (4060), ORCH_LAB_CONTEXT (orchestrator-lab),
 # ORCH_LAB_MASTER_ADDRESS (127.0.0.10), ORCH_LAB_GRACE (node monitor grace period, 15 s).
 # Node i is lab-node-i on 127.0.0.(10+i), pod range 172.28.i.0/24, health port 10260+i.
+# Several masters (up.sh --masters N): master-i on ORCH_LAB_MASTER_ADDRESS, API port 7443+i-1, cluster port 4060+i-1,
+# data in master/ (master-1) or master-i/, all on one PostgreSQL (state in postgres/, a loopback port).
 LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export ORCH_STATE_DIR="${ORCH_LAB_STATE_DIR:-$LAB_ROOT/.state-lab}"
 export ORCH_API_ADDRESS="${ORCH_LAB_MASTER_ADDRESS:-127.0.0.10}"
@@ -54,31 +56,73 @@ node_state() {
 }
 
 require_master() {
-  [ -n "$(running_pid master)" ] || die "the lab is not running (start it with deploy/lab/up.sh --nodes N)"
+  [ -n "$(running_pid master)" ] || [ -n "$(live_masters)" ] || die "the lab is not running (start it with deploy/lab/up.sh --nodes N)"
 }
+
+# ---- masters: one (the default, SQLite) or several (on PostgreSQL) ----------------------------------------------------
+LAB_MASTERS_FILE="$ORCH_STATE_DIR/masters"
+LAB_POSTGRES_DIR="$ORCH_STATE_DIR/postgres"
+lab_masters() { cat "$LAB_MASTERS_FILE" 2>/dev/null || echo 1; }
+master_key() { if [ "$1" -eq 1 ]; then echo master; else echo "master-$1"; fi; } # pid file and data directory
+master_api_port() { echo $((ORCH_API_PORT + $1 - 1)); }
+master_cluster_port() { echo $((ORCH_CLUSTER_PORT + $1 - 1)); }
+master_server() { echo "https://$ORCH_API_ADDRESS:$(master_api_port "$1")"; }
+master_names() { local i; for i in $(seq 1 "$(lab_masters)"); do echo "master-$i"; done; }
+# what nodes get as --master (and masters as --peers): every master's cluster address
+lab_peers() {
+  local i list=()
+  for i in $(seq 1 "$(lab_masters)"); do list+=("$ORCH_API_ADDRESS:$(master_cluster_port "$i")"); done
+  local IFS=,; echo "${list[*]}"
+}
+# the index of master NAME (master-i), or die
+master_index() {
+  local name=$1 n; n=$(lab_masters)
+  [[ "$name" =~ ^master-([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le "$n" ] \
+    || die "no lab master '$name' (known: $(master_names | tr '\n' ' '))"
+  echo "${BASH_REMATCH[1]}"
+}
+master_state() { # index: running | paused | stopped
+  local pid; pid=$(running_pid "$(master_key "$1")")
+  if [ -z "$pid" ]; then echo stopped; return; fi
+  case "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" in T|t) echo paused ;; *) echo running ;; esac
+}
+live_masters() { local i; for i in $(seq 1 "$(lab_masters)"); do [ "$(master_state "$i")" = running ] && echo "$i"; done; return 0; }
 
 require_node() {
   [ -n "$1" ] || die "name a node (one of: $(known_nodes | tr '\n' ' '))"
   [ -n "$(node_index "$1")" ] || die "no lab node '$1' (known: $(known_nodes | tr '\n' ' '))"
 }
 
-master_args() {
-  printf '%s\n' --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
-    --cluster-address "$ORCH_API_ADDRESS" --cluster-port "$ORCH_CLUSTER_PORT" \
+master_args() { # [index]
+  local i=${1:-1}
+  printf '%s\n' --data-dir "$ORCH_STATE_DIR/$(master_key "$i")" --api-address "$ORCH_API_ADDRESS" --api-port "$(master_api_port "$i")" \
+    --cluster-address "$ORCH_API_ADDRESS" --cluster-port "$(master_cluster_port "$i")" \
     --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0
+  if [ "$(lab_masters)" -gt 1 ]; then
+    printf '%s\n' --peers "$(lab_peers)" --datastore-endpoint "$(cat "$LAB_POSTGRES_DIR/endpoint")"
+  fi
 }
 
-start_master() {
-  [ -n "$(running_pid master)" ] && return 0
-  local args=(); mapfile -t args < <(master_args)
-  start_detached "$ORCH_STATE_DIR/master.pid" "$ORCH_STATE_DIR/logs/master.log" \
+start_master() { # [index]
+  local i=${1:-1} key; key=$(master_key "${1:-1}")
+  [ -n "$(running_pid "$key")" ] && return 0
+  if [ "$i" -gt 1 ]; then
+    # every master serves with the same CA, serving key, admin token, token signing key and cluster certificate:
+    # master-1 made them at its first start (the store itself is in PostgreSQL)
+    mkdir -p "$ORCH_STATE_DIR/$key"
+    chmod 700 "$ORCH_STATE_DIR/$key"
+    find "$ORCH_STATE_DIR/master" -maxdepth 1 -type f ! -name 'store.db*' -exec cp -p {} "$ORCH_STATE_DIR/$key/" \;
+  fi
+  local args=(); mapfile -t args < <(master_args "$i")
+  start_detached "$ORCH_STATE_DIR/$key.pid" "$ORCH_STATE_DIR/logs/$key.log" \
     dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}"
-  for i in $(seq 1 120); do
-    curl -sfk "$LAB_SERVER/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && [ -s "$CLUSTER_CERT" ] && return 0
-    [ -n "$(running_pid master)" ] || die "the master exited during start-up (see $ORCH_STATE_DIR/logs/master.log)"
+  local server; server=$(master_server "$i")
+  for _ in $(seq 1 120); do
+    curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && [ -s "$CLUSTER_CERT" ] && return 0
+    [ -n "$(running_pid "$key")" ] || die "master $i exited during start-up (see $ORCH_STATE_DIR/logs/$key.log)"
     sleep 0.5
   done
-  die "the master did not answer on $LAB_SERVER within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
+  die "master $i did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/$key.log)"
 }
 
 stop_pid() { # pid what
@@ -97,7 +141,7 @@ start_node() { # name index
   echo "$index" >"$LAB_NODES_DIR/$name.index"
   start_detached "$(node_pid_file "$name")" "$ORCH_STATE_DIR/logs/$name.log" \
     dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
-    --name "$name" --address "$(node_address "$index")" --master "$ORCH_API_ADDRESS:$ORCH_CLUSTER_PORT" \
+    --name "$name" --address "$(node_address "$index")" --master "$(lab_peers)" \
     --cluster-cert "$CLUSTER_CERT" \
     --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
     --root-dir "$LAB_NODES_DIR/$name" --node-status-update-frequency 2
@@ -131,8 +175,14 @@ remove_node_containers() { # name
   echo "$containers" | wc -l
 }
 
+# The kubeconfig's server is one master's API (any master answers every request, forwarding it to the one holding the
+# control plane): master-1's, or with several masters the first that runs. Clients fail over by pointing at another
+# master: kill-master.sh and pause-master.sh do that for the lab's context.
 write_kubeconfig() {
-  kubectl config set-cluster "$ORCH_CONTEXT" --server="$LAB_SERVER" \
+  local server=$LAB_SERVER first
+  first=$(live_masters | head -n 1)
+  [ -n "$first" ] && server=$(master_server "$first")
+  kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
     --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null
   kubectl config set-credentials "$ORCH_CONTEXT" --token="$(cat "$ORCH_STATE_DIR/master/token")" >/dev/null
   kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null

@@ -3,11 +3,18 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 [ $# -eq 0 ] || die "usage: deploy/lab/status.sh"
-pid=$(running_pid master)
-say "master  ${pid:+pid $pid }$([ -n "$pid" ] && echo running || echo stopped)  $LAB_SERVER"
+if [ "$(lab_masters)" -gt 1 ]; then
+  for i in $(seq 1 "$(lab_masters)"); do
+    pid=$(running_pid "$(master_key "$i")")
+    printf '%-12s %-8s %-24s %s\n' "master-$i" "$(master_state "$i")" "$(master_server "$i")" "${pid:+pid $pid}"
+  done
+else
+  pid=$(running_pid master)
+  say "master  ${pid:+pid $pid }$([ -n "$pid" ] && echo running || echo stopped)  $LAB_SERVER"
+fi
 for name in $(known_nodes); do
   index=$(node_index "$name")
   pid=$(node_pid "$name")
   printf '%-12s %-8s %-16s %s\n' "$name" "$(node_state "$name")" "$(node_address "$index")" "${pid:+pid $pid}"
 done
-[ -n "$(running_pid master)" ] && lab_kubectl get nodes -o wide || true
+[ -n "$(live_masters)" ] && lab_kubectl get nodes -o wide || true

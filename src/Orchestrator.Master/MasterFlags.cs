@@ -17,6 +17,8 @@ internal static class MasterFlags
             new("api-port", "The API's port.", "6443", FlagKind.Port),
             new("cluster-address", "The address of this master in the cluster the nodes join (Akka remoting over TLS); reachable by every node.", "127.0.0.1"),
             new("cluster-port", "The cluster port the nodes connect to.", "4050", FlagKind.Port),
+            new("peers", "Several masters: every master's --cluster-address:--cluster-port, this one's included, in the same order on each (like etcd's --initial-cluster). They form one cluster; the control plane runs on the oldest, the others forward the API to it. Needs --datastore-endpoint.",
+                null, DefaultText: "this master alone"),
             new("service-cidr", "The range of Service ClusterIPs (the upper half of the pods' Docker network).", ClusterIpRange.DefaultCidr,
                 Check: ServiceCidrProblem),
             new("load-balancer-pool", "The addresses LoadBalancer Services get (an IPv4 CIDR); every node's proxy serves them. A loopback range needs no set-up; other addresses must be the machine's own.",

@@ -12,6 +12,7 @@ using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Diagnostics;
+using Orchestrator.Master.Leadership;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Registry;
 using Orchestrator.Master.Scheduling;
@@ -66,6 +67,22 @@ catch (Exception e) when (e is InvalidDataException or IOException or Unauthoriz
 }
 var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
 var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
+MasterPeers peers;
+try
+{
+    peers = MasterPeers.Parse(builder.Configuration["peers"], $"{clusterAddress}:{clusterPort}");
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine($"orchestrator-master: {e.Message}");
+    return 2;
+}
+if (peers.StoreProblem(store.Postgres is not null) is { } notShared)
+{
+    Console.Error.WriteLine($"orchestrator-master: {notShared}");
+    return 2;
+}
+var leadership = new MasterLeadership();
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
 var kubeletCa = KubeletCaFiles.LoadOrCreate(api.DataDirectory);
 // the client signers sign with the cluster CA, the one client certificates are authenticated against
@@ -82,7 +99,8 @@ var resourceUsage = new Orchestrator.Master.ResourceMetrics.ResourceUsageCache()
 builder.Services.AddSingleton(resourceUsage);
 var membership = ClusterMembership.Build(
     ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
-    ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"));
+    ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"),
+    peers.Several);
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 try
@@ -103,22 +121,34 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
     .AddHocon(membership, HoconAddMode.Prepend)
-    .AddHocon(ClusterGuard.MasterHocon, HoconAddMode.Prepend)
+    .AddHocon(peers.Several ? ClusterGuard.MultiMasterHocon(peers.Addresses) : ClusterGuard.MasterHocon, HoconAddMode.Prepend)
     .WithRemoting(ClusterTls.Remoting(clusterAddress, clusterPort, clusterCertificate))
     .WithClustering(new ClusterOptions
     {
-        Roles = ["master"],
-        SeedNodes = [ClusterTls.Address($"{clusterAddress}:{clusterPort}")],
+        // with several masters each announces where its API is, so the others forward to the leader's
+        Roles = peers.Several ? ["master", MasterLeadership.ApiRole(api.ApiAddress, api.ApiPort, clusterAddress)] : ["master"],
+        SeedNodes = [.. peers.Addresses.Select(ClusterTls.Address)],
     })
-    .WithObjectStore(store, catalog)
-    .WithCustomResources(catalog)
-    .WithControllers(controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
-        controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool,
-        (api.ApiAddress, api.ApiPort))
-    .WithScheduler(controlPlane.Resync)
-    .WithNodeGateway(controlPlane.NodeGateway with { KubeletCa = kubeletCa, NodeClientCa = nodeClientCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage }, controlPlane.Resync));
+    .WithObjectStorePersistence(store)
+    // the store, controllers, scheduler and NodeGateway: at once on a single master, on the oldest of several (a cluster singleton)
+    .WithControlPlane(peers, leadership, (system, registry) =>
+    {
+        var objectStore = ObjectStoreHosting.StartObjectStore(system, registry, store, catalog);
+        RegistryHosting.StartCustomResources(system, objectStore, catalog);
+        ControllersHosting.Start(system, objectStore, controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
+            controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort));
+        SchedulerHosting.Start(system, objectStore, controlPlane.Resync);
+        registry.Register<NodeGateway>(NodeGatewayHosting.Start(system, objectStore, controlPlane.NodeGateway with
+        {
+            KubeletCa = kubeletCa, NodeClientCa = nodeClientCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage,
+        }, controlPlane.Resync));
+    }));
+builder.Services.AddSingleton(leadership);
+if (peers.Several) builder.Services.AddHttpForwarder();
 
 var app = builder.Build();
+if (peers.Several) // first: a master without the control plane sends the whole request to the one with it
+    app.UseMiddleware<LeaderForwarding>(BearerToken.LoadOrCreate(api.DataDirectory), clusterCa);
 app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data
 app.UseKubernetesApiServer(api);
 await app.StartAsync();

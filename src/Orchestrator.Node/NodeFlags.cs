@@ -14,7 +14,7 @@ internal static class NodeFlags
         [
             new("name", "The Node's name (lower case).", Environment.MachineName.ToLowerInvariant()),
             new("address", "This machine's address: NodePorts, hostPorts and the kubelet endpoint are published on it; the master must reach it.", "127.0.0.1"),
-            new("master", "The master's cluster address (its --cluster-address:--cluster-port).", "127.0.0.1:4050"),
+            new("master", "The master's cluster address (its --cluster-address:--cluster-port); several masters: all of them, comma-separated (the node joins through whichever is up).", "127.0.0.1:4050"),
             new("cluster-port", "The port of this node in the cluster (0: any free port; fix it for firewalls).", "0", FlagKind.Port),
             new("cluster-cert", "A copy of the master's <data-dir>/cluster.pfx (required: the cluster's mutual TLS).", null, DefaultText: "none, required"),
             new("kubelet-port", "The kubelet endpoint's port (HTTPS with the certificate the master issues this node at registration; " +

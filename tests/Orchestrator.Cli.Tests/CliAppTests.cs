@@ -36,7 +36,8 @@ public sealed class CliAppTests
     [InlineData(new[] { "lab", "explode" }, "unknown lab command \"explode\"")]
     [InlineData(new[] { "lab", "kill-node" }, "lab kill-node needs a node name")]
     [InlineData(new[] { "lab", "pause-node", "a", "b" }, "lab pause-node needs a node name")]
-    [InlineData(new[] { "lab", "restart-master", "now" }, "lab restart-master takes no arguments")]
+    [InlineData(new[] { "lab", "restart-master", "master-1", "master-2" }, "lab restart-master needs at most one master name")]
+    [InlineData(new[] { "lab", "kill-master" }, "lab kill-master needs a master name")]
     [InlineData(new[] { "lab", "down", "--nodes=3" }, "--nodes goes with lab up")]
     [InlineData(new[] { "lab", "up", "--purge" }, "--purge goes with lab down")]
     public async Task Lab_commands_are_checked_before_any_script_runs(string[] args, string message)

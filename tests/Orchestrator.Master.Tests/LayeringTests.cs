@@ -63,7 +63,8 @@ public sealed class LayeringTests
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
         ("Ui", ["Api"]),
-        ("", ["Ui", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
+        ("Leadership", ["Api/Security"]),
+        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -26,12 +26,17 @@ internal static class ClusterCommands
         if (operands.Count < arity.Min || operands.Count > arity.Max)
             throw new UsageException(arity.Max == 0
                 ? $"lab {positionals[0]} takes no arguments"
-                : $"lab {positionals[0]} needs {(arity.Min == 1 ? "a node name" : "at most one node name")}");
+                : $"lab {positionals[0]} needs {(arity.Min == 1 ? "a " : "at most one ")}{(positionals[0].EndsWith("-master", StringComparison.Ordinal) ? "master" : "node")} name");
         var args = new List<string>(operands);
         if (ctx.Args.GetInt("nodes") is { } nodes)
         {
             if (positionals[0] != "up") throw new UsageException("--nodes goes with lab up");
             args.AddRange(["--nodes", nodes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        if (ctx.Args.GetInt("masters") is { } masters)
+        {
+            if (positionals[0] != "up") throw new UsageException("--masters goes with lab up");
+            args.AddRange(["--masters", masters.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
         if (ctx.Args.GetBool("registry"))
         {
@@ -50,7 +55,8 @@ internal static class ClusterCommands
     public static readonly IReadOnlyDictionary<string, (int Min, int Max)> LabCommands = new Dictionary<string, (int, int)>
     {
         ["up"] = (0, 0), ["down"] = (0, 0), ["status"] = (0, 0), ["add-node"] = (0, 1), ["remove-node"] = (1, 1),
-        ["kill-node"] = (1, 1), ["pause-node"] = (1, 1), ["resume-node"] = (1, 1), ["restart-master"] = (0, 0),
+        ["kill-node"] = (1, 1), ["pause-node"] = (1, 1), ["resume-node"] = (1, 1), ["restart-master"] = (0, 1),
+        ["kill-master"] = (1, 1), ["pause-master"] = (1, 1), ["resume-master"] = (1, 1),
     };
 
     private static async Task<int> RunScript(CommandContext ctx, string script, string[] args)

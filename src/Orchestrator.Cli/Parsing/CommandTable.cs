@@ -74,10 +74,11 @@ internal static class CommandTable
             [new("registry", null, null, "Also run the cluster's image registry on 127.0.0.1:5000 (orchctl image push).")]),
         new("down", "orchctl down [--purge]", "Stop the cluster and remove its containers (deploy/down.sh).",
             [new("purge", null, null, "Also forget the cluster's objects and its kubeconfig context.")]),
-        new("lab", "orchctl lab (up [--nodes N] [--registry] | down [--purge] | status | add-node [NAME] | remove-node NAME | kill-node NAME | pause-node NAME | resume-node NAME | restart-master)",
+        new("lab", "orchctl lab (up [--nodes N] [--masters M] [--registry] | down [--purge] | status | add-node [NAME] | remove-node NAME | kill-node NAME | pause-node NAME | resume-node NAME | restart-master [NAME] | kill-master NAME | pause-master NAME | resume-master NAME)",
             "The multi-node lab on this machine (deploy/lab/): a master and N nodes on 127.0.0.11, .12, …, and its failure drills.",
             [
                 new("nodes", null, "int", "lab up: how many nodes (default 3)."),
+                new("masters", null, "int", "lab up: how many masters (default 1; several share a local PostgreSQL)."),
                 new("registry", null, null, "lab up: also run the cluster's image registry on 127.0.0.1:5000."),
                 new("purge", null, null, "lab down: also forget the lab's objects, nodes and kubeconfig context."),
             ],

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Orchestrator.Master.Store.Encryption;
@@ -128,18 +129,29 @@ internal static class ObjectStoreHosting
     public static AkkaConfigurationBuilder WithObjectStore(this AkkaConfigurationBuilder builder, StoreOptions options,
         IResourceCatalog catalog)
     {
+        return builder.WithObjectStorePersistence(options)
+            .WithActors((system, registry) => StartObjectStore(system, registry, options, catalog));
+    }
+
+    /// <summary>The journal and snapshot store of <see cref="WithObjectStore"/> without the store actor, which
+    /// <see cref="StartObjectStore"/> starts (on a multi-master cluster, only on the master holding the control plane).</summary>
+    public static AkkaConfigurationBuilder WithObjectStorePersistence(this AkkaConfigurationBuilder builder, StoreOptions options)
+    {
         var file = options.Journal();
         DataDirectory.Prepare(options.DataDirectory);
         file.Prepare();
         return builder
             .AddHocon(StoreRecordSerializer.Hocon, HoconAddMode.Prepend)
-            .WithSqlPersistence(file.DataOptions(), autoInitialize: true)
-            .WithActors((system, registry) =>
-            {
-                var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings, options.Health, options.Transformer(catalog), file,
-                    options.Admissions),
-                    ObjectStore.ActorName);
-                registry.Register<ObjectStore>(store);
-            });
+            .WithSqlPersistence(file.DataOptions(), autoInitialize: true);
+    }
+
+    /// <summary>The ObjectStore actor ("object-store"), registered in the ActorRegistry as <see cref="ObjectStore"/>.</summary>
+    public static IActorRef StartObjectStore(ActorSystem system, IActorRegistry registry, StoreOptions options, IResourceCatalog catalog)
+    {
+        var store = system.ActorOf(ObjectStore.Props(catalog, options.Settings, options.Health, options.Transformer(catalog), options.Journal(),
+            options.Admissions),
+            ObjectStore.ActorName);
+        registry.Register<ObjectStore>(store);
+        return store;
     }
 }

@@ -41,6 +41,10 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly HashSet<string> _finished = new();                        // deleting pods already stopped
     private string _gatewayPath;
     private IActorRef? _gateway;
+    // the masters that are up, and those of them unreachable: with several masters the NodeGateway runs on whichever
+    // holds the control plane, so a registration goes to each master's gateway path and the one that answers is it
+    private readonly HashSet<Address> _masters = new();
+    private readonly HashSet<Address> _unreachableMasters = new();
     private bool _runtimeReady;
     private bool _probed;
     private long _podsGeneration = -1;
@@ -118,8 +122,19 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<OrphansRemoved>(_ => { });
         Receive<Terminated>(OnTerminated);
         Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
-        Receive<ClusterEvent.UnreachableMember>(m => { if (IsMaster(m.Member)) StartMasterLostTimer("unreachable"); });
-        Receive<ClusterEvent.ReachableMember>(m => { if (IsMaster(m.Member)) Timers.Cancel(AgentTick.MasterLost.Name); });
+        Receive<ClusterEvent.UnreachableMember>(m =>
+        {
+            if (!IsMaster(m.Member)) return;
+            _unreachableMasters.Add(m.Member.Address);
+            // another master still reachable: the control plane moves there, no need to leave the cluster
+            if (_masters.All(_unreachableMasters.Contains)) StartMasterLostTimer("unreachable");
+        });
+        Receive<ClusterEvent.ReachableMember>(m =>
+        {
+            if (!IsMaster(m.Member)) return;
+            _unreachableMasters.Remove(m.Member.Address);
+            Timers.Cancel(AgentTick.MasterLost.Name);
+        });
         Receive<AgentTick>(t => t == AgentTick.MasterLost, _ => Rejoin());
         Receive<AgentTick>(t => t == AgentTick.RenewCertificate, _ => StartRegistering());
         Receive<Status.Failure>(f => _log.Warning("Runtime call failed: {0}", f.Cause.Message));
@@ -199,7 +214,11 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         // say it once per round; the master may be down for a while
         if (_registerAttempts++ % 20 == 0) _log.Info("Registering node {0} with {1}", _settings.NodeName, _gatewayPath);
         var credential = _credentials?.Credential(Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress), DateTime.UtcNow);
-        Context.ActorSelection(_gatewayPath).Tell(new RegisterNode(_description.Node(DateTime.UtcNow), _identity?.SigningRequest, credential), Self);
+        var register = new RegisterNode(_description.Node(DateTime.UtcNow), _identity?.SigningRequest, credential);
+        if (_masters.Count <= 1) Context.ActorSelection(_gatewayPath).Tell(register, Self);
+        else
+            foreach (var master in _masters)
+                Context.ActorSelection($"{master}/user/{NodeProtocolNames.GatewayActorName}").Tell(register, Self);
     }
 
     /// <summary>The master did not accept that this agent is <c>system:node:NAME</c>: say why once per reason, and keep
@@ -275,7 +294,10 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             case ClusterEvent.MemberUp up:
                 Timers.Cancel(AgentTick.MasterLost.Name);
+                _masters.Add(up.Member.Address);
                 var path = $"{up.Member.Address}/user/{NodeProtocolNames.GatewayActorName}";
+                // registered with a gateway on another master that is still up: it stays the one
+                if (_gateway is not null && _gateway.Path.Address != up.Member.Address && _masters.Contains(_gateway.Path.Address)) break;
                 if (path != _gatewayPath || _gateway is null || _gateway.Path.Address != up.Member.Address)
                 {
                     _gatewayPath = path;
@@ -283,8 +305,16 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
                 }
                 break;
             case ClusterEvent.MemberRemoved:
-                // removed (left or downed) is final, unlike unreachable: rejoin without waiting
+                _masters.Remove(e.Member.Address);
+                _unreachableMasters.Remove(e.Member.Address);
                 _log.Warning("Master {0} was removed from the cluster", e.Member.Address);
+                if (_masters.Count > 0)
+                {
+                    // another master holds (or takes over) the control plane: register with whichever answers
+                    if (_gateway is null || _gateway.Path.Address == e.Member.Address) StartRegistering();
+                    break;
+                }
+                // removed (left or downed) is final, unlike unreachable: rejoin without waiting
                 Timers.StartSingleTimer(AgentTick.MasterLost.Name, AgentTick.MasterLost, TimeSpan.FromSeconds(1));
                 break;
         }

@@ -28,7 +28,8 @@ internal sealed record NodeAgentSettings(
 
     public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
         nodeName, address,
-        $"{Shared.Protocol.Serialization.ClusterTls.Address(master)}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",
+        // several masters (comma-separated): the first until the cluster says which are up
+        $"{Shared.Protocol.Serialization.ClusterTls.Address(master.Split(',')[0].Trim())}/user/{Shared.Protocol.NodeProtocolNames.GatewayActorName}",
         UseCluster: true,
         RegisterInterval: TimeSpan.FromSeconds(3),
         HeartbeatInterval: TimeSpan.FromSeconds(10),

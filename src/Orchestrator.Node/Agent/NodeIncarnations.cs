@@ -51,6 +51,9 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
         }
     }
 
+    /// <summary>--master: one master's cluster address, or several (comma-separated) of a multi-master cluster.</summary>
+    private string[] Masters => options.Master.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     private ActorSystemSetup Setup()
     {
         var config = ConfigurationFactory.ParseString($$"""
@@ -58,11 +61,11 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
             akka.loglevel = INFO
             akka.loggers = ["{{Orchestrator.Shared.Hosting.AkkaLogForwarder.TypeName}}"]
             akka.remote.dot-netty.tcp { hostname = "{{options.Address}}", port = {{options.Port}} }
-            akka.cluster { roles = ["{{NodeProtocolNames.NodeRole}}"], seed-nodes = ["{{ClusterTls.Address(options.Master)}}"] }
+            akka.cluster { roles = ["{{NodeProtocolNames.NodeRole}}"], seed-nodes = [{{string.Join(", ", Masters.Select(m => $"\"{ClusterTls.Address(m)}\""))}}] }
             """)
             .WithFallback(ConfigurationFactory.ParseString(ClusterTls.Hocon))
             .WithFallback(ConfigurationFactory.ParseString(ClusterGuard.NodeHocon(options.Master)))
-            .WithFallback(ConfigurationFactory.ParseString(ClusterMembership.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(ClusterMembership.ForMasters(Masters.Length)))
             .WithFallback(ConfigurationFactory.ParseString(ProtocolSerializer.Hocon));
         return ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config))
             .And(ClusterTls.Setup(options.Certificate))

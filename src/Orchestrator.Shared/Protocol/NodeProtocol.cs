@@ -150,4 +150,6 @@ public static class NodeProtocolNames
     public const string MasterRole = "master";
     public const string NodeRole = "node";
     public const string ActorSystemName = "orchestrator";
+    /// <summary>The ClusterSingletonManager of the control plane on every master of a multi-master cluster.</summary>
+    public const string ControlPlaneActorName = "control-plane";
 }

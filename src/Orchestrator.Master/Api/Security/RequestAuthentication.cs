@@ -22,8 +22,26 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
 
     private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + token);
 
+    /// <summary>The client certificate a master that does not hold the control plane accepted from its client, in the
+    /// request it forwards here (base64 DER). Believed only together with the admin token, which only masters (and
+    /// system:masters' own kubeconfigs) hold.</summary>
+    public const string ForwardedClientCertificateHeader = "X-Orchestrator-Forwarded-Client-Certificate";
+
     public async Task InvokeAsync(HttpContext context)
     {
+        if (context.Request.Headers[ForwardedClientCertificateHeader].ToString() is { Length: > 0 } forwarded && FromToken(context) is not null)
+        {
+            // the peer master's own credential stands for its client's certificate, never for itself
+            context.Request.Headers.Remove(ForwardedClientCertificateHeader);
+            context.Request.Headers.Authorization = default;
+            if (ForwardedUser(forwarded) is { } client)
+            {
+                RequestUser.Set(context, client);
+                await next(context);
+            }
+            else await StatusResponses.WriteAsync(context, ApiException.Unauthorized());
+            return;
+        }
         var user = await FromCertificateAsync(context) ?? FromToken(context);
         if (user is null && BearerOf(context) is { } bearer)
         {
@@ -82,6 +100,19 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
             if (result.Error is not null) return null;
         }
         return null;
+    }
+
+    private UserInfo? ForwardedUser(string base64)
+    {
+        try
+        {
+            using var certificate = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(base64));
+            return ClientCertificates.UserOf(certificate, clusterCa, DateTime.UtcNow);
+        }
+        catch (Exception e) when (e is FormatException or CryptographicException)
+        {
+            return null;
+        }
     }
 
     private async Task<UserInfo?> FromCertificateAsync(HttpContext context)

@@ -31,8 +31,22 @@ public sealed class ClusterGuard : ITransportAdapterProvider
         orchestrator.cluster-guard.role = master
         """;
 
+    /// <summary>The guard of a master among several (<paramref name="peers"/>: every master's host:port, this one's too):
+    /// as <see cref="MasterHocon"/>, and the control plane singleton's hand-over messages between the masters' managers,
+    /// from the peers only.</summary>
+    public static string MultiMasterHocon(IReadOnlyList<string> peers) => $$"""
+        akka.remote {
+          adapters { {{Name}} = "Orchestrator.Shared.Protocol.Serialization.ClusterGuard,Orchestrator.Shared" } # no space: Akka reads the value back quoted if it has one
+          dot-netty.tcp.applied-adapters = [{{Name}}]
+          untrusted-mode = on
+          trusted-selection-paths = ["/user/{{NodeProtocolNames.GatewayActorName}}", "/user/{{NodeProtocolNames.ControlPlaneActorName}}",
+            "/system/cluster/core/daemon", "/system/cluster/heartbeatReceiver", "/system/remote-watcher"]
+        }
+        orchestrator.cluster-guard { role = master, peers = "{{string.Join(",", peers)}}" }
+        """;
+
     /// <summary>A node's guard: node protocol messages to its NodeAgent only, and only from the master at
-    /// <paramref name="masterHostAndPort"/> (its cluster address, as the seed node is named).</summary>
+    /// <paramref name="masterHostAndPort"/> (its cluster address, as the seed node is named; several masters: comma-separated).</summary>
     public static string NodeHocon(string masterHostAndPort) => $$"""
         akka.remote {
           adapters { {{Name}} = "Orchestrator.Shared.Protocol.Serialization.ClusterGuard,Orchestrator.Shared" } # no space: Akka reads the value back quoted if it has one
@@ -46,7 +60,7 @@ public sealed class ClusterGuard : ITransportAdapterProvider
         var config = system.Settings.Config;
         var policy = config.GetString("orchestrator.cluster-guard.role", "") switch
         {
-            "master" => ClusterGuardPolicy.ForMaster(),
+            "master" => ClusterGuardPolicy.ForMaster(config.GetString("orchestrator.cluster-guard.peers", "")),
             "node" => ClusterGuardPolicy.ForNode(config.GetString("orchestrator.cluster-guard.master", "")),
             var other => throw new ConfigurationException($"orchestrator.cluster-guard.role must be master or node, not '{other}'"),
         };

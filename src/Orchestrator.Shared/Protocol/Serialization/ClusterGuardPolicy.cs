@@ -27,26 +27,37 @@ internal sealed class ClusterGuardPolicy
     public const int MiscSerializer = 16;
     public const int SystemMessageSerializer = 22;
     public const int ProtocolSerializerId = 7301;
+    /// <summary>Akka.Cluster.Tools' ClusterSingletonMessageSerializer (the managers' hand-over messages).</summary>
+    public const int SingletonSerializer = 14;
 
     private static readonly string WatchManifest = typeof(Watch).TypeQualifiedName();
     private static readonly string UnwatchManifest = typeof(Unwatch).TypeQualifiedName();
     private static readonly string DeathWatchManifest = typeof(DeathWatchNotification).TypeQualifiedName();
 
     private readonly string _protocolRecipient;
-    private readonly string? _protocolSender;
+    private readonly IReadOnlyList<string>? _protocolSenders;
+    private readonly IReadOnlyList<string> _peerMasters;
 
-    private ClusterGuardPolicy(string protocolRecipient, string? protocolSender)
+    private ClusterGuardPolicy(string protocolRecipient, IReadOnlyList<string>? protocolSenders, IReadOnlyList<string>? peerMasters = null)
     {
         _protocolRecipient = protocolRecipient;
-        _protocolSender = protocolSender;
+        _protocolSenders = protocolSenders;
+        _peerMasters = peerMasters ?? [];
     }
 
-    /// <summary>The master: node protocol messages go to the NodeGateway only, from any member.</summary>
-    public static ClusterGuardPolicy ForMaster() => new($"/user/{NodeProtocolNames.GatewayActorName}", null);
+    /// <summary>The master: node protocol messages go to the NodeGateway only, from any member. With several masters
+    /// (<paramref name="peers"/>, comma-separated host:port), the control plane singleton's hand-over messages go to its
+    /// manager, from those masters only.</summary>
+    public static ClusterGuardPolicy ForMaster(string peers = "") => new($"/user/{NodeProtocolNames.GatewayActorName}", null, Systems(peers));
 
-    /// <summary>A node: node protocol messages go to its NodeAgent only, from the master at <paramref name="masterHostAndPort"/>.</summary>
+    /// <summary>A node: node protocol messages go to its NodeAgent only, from the master at <paramref name="masterHostAndPort"/>
+    /// (several masters: comma-separated; the NodeGateway runs on whichever of them holds the control plane).</summary>
     public static ClusterGuardPolicy ForNode(string masterHostAndPort) =>
-        new($"/user/{NodeProtocolNames.AgentActorName}", $"{NodeProtocolNames.ActorSystemName}@{masterHostAndPort}");
+        new($"/user/{NodeProtocolNames.AgentActorName}", Systems(masterHostAndPort));
+
+    private static IReadOnlyList<string> Systems(string hostsAndPorts) =>
+        [.. hostsAndPorts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(h => $"{NodeProtocolNames.ActorSystemName}@{h}")];
 
     /// <summary>Null when <paramref name="envelope"/> from the system at <paramref name="origin"/> ("system@host:port") may
     /// be delivered; otherwise why not.</summary>
@@ -72,8 +83,11 @@ internal sealed class ClusterGuardPolicy
                     ? "an actor selection with a wildcard or parent pattern"
                     : Refusal(origin, selected.Path, selected.Message, selection: true);
             case ProtocolSerializerId when path == _protocolRecipient:
-                return _protocolSender is null || SameSystem(origin, _protocolSender) ? null
-                    : $"node protocol messages are accepted from {_protocolSender} only";
+                return _protocolSenders is null || _protocolSenders.Any(s => SameSystem(origin, s)) ? null
+                    : $"node protocol messages are accepted from {string.Join(", ", _protocolSenders)} only";
+            case SingletonSerializer when path == $"/user/{NodeProtocolNames.ControlPlaneActorName}":
+                return _peerMasters.Any(s => SameSystem(origin, s)) ? null
+                    : "control plane hand-over messages are accepted from the masters (--peers) only";
             case ClusterSerializer when path.StartsWith("/system/cluster/", StringComparison.Ordinal):
                 return null;
             case MiscSerializer when path == "/system/remote-watcher" && message.Manifest is "RWHB" or "RWHR":

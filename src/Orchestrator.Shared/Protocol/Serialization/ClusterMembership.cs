@@ -21,15 +21,22 @@ public static class ClusterMembership
 
     public static string Hocon => Build(DefaultStableAfter, DefaultHeartbeatPause);
 
+    /// <summary>The membership of a cluster with <paramref name="masters"/> masters (more than one: keep-majority).</summary>
+    public static string ForMasters(int masters) => Build(DefaultStableAfter, DefaultHeartbeatPause, masters > 1);
+
     /// <summary>A killed member is downed about <paramref name="heartbeatPause"/> + <paramref name="stableAfter"/> after it died.</summary>
-    public static string Build(TimeSpan stableAfter, TimeSpan heartbeatPause) => $$"""
+    /// <remarks><paramref name="multiMaster"/>: several masters (every member, masters and nodes, must be given the same), so the
+    /// resolver keeps the side with the majority of the masters (keep-majority on role "master": nodes are not counted,
+    /// and a lone master, or a master with only nodes, downs itself); the single-master default keeps the oldest.</remarks>
+    public static string Build(TimeSpan stableAfter, TimeSpan heartbeatPause, bool multiMaster = false) => $$"""
         akka.cluster {
           downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
           split-brain-resolver {
-            active-strategy = keep-oldest
+            {{(multiMaster ? "active-strategy = keep-majority" : "active-strategy = keep-oldest")}}
             stable-after = {{Millis(stableAfter)}}
             down-all-when-unstable = off
             keep-oldest { down-if-alone = off, role = "{{NodeProtocolNames.MasterRole}}" }
+            keep-majority { role = "{{NodeProtocolNames.MasterRole}}" }
           }
           failure-detector {
             heartbeat-interval = 1s

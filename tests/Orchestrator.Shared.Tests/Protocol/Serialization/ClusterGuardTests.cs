@@ -131,6 +131,33 @@ public sealed class ClusterGuardTests : IAsyncLifetime
             $"akka.ssl.tcp://orchestrator@10.0.0.1:4050{path}", null,
             new RemoteWire.Payload(ClusterGuardPolicy.ProtocolSerializerId, nameof(NodeHeartbeat), Google.Protobuf.ByteString.Empty))));
 
+    private static RemoteWire.Envelope HandOver(string to = "/user/control-plane") => new(
+        $"akka.ssl.tcp://orchestrator@10.0.0.1:4050{to}", null,
+        new RemoteWire.Payload(ClusterGuardPolicy.SingletonSerializer, "A", Google.Protobuf.ByteString.Empty));
+
+    [Fact]
+    public void Control_plane_hand_over_messages_are_accepted_from_peer_masters_only()
+    {
+        var policy = ClusterGuardPolicy.ForMaster("10.0.0.1:4050, 10.0.0.2:4050,10.0.0.3:4050");
+        Assert.Null(policy.Refusal("orchestrator@10.0.0.2:4050", HandOver()));
+        Assert.Contains("--peers", policy.Refusal("orchestrator@10.0.0.9:4050", HandOver()));
+        Assert.NotNull(policy.Refusal("orchestrator@10.0.0.2:4050", HandOver("/user/object-store")));
+        // a single master has no peers: nobody hands anything over to it
+        Assert.NotNull(ClusterGuardPolicy.ForMaster().Refusal("orchestrator@10.0.0.2:4050", HandOver()));
+    }
+
+    [Fact]
+    public void A_node_of_several_masters_takes_the_node_protocol_from_each_of_them_and_no_one_else()
+    {
+        var policy = ClusterGuardPolicy.ForNode("10.0.0.1:4050,10.0.0.2:4050");
+        RemoteWire.Envelope From(string master) => new("akka.ssl.tcp://orchestrator@10.0.0.7:4051/user/node-agent",
+            $"akka.ssl.tcp://orchestrator@{master}/user/node-gateway",
+            new RemoteWire.Payload(ClusterGuardPolicy.ProtocolSerializerId, nameof(NodeRegistered), Google.Protobuf.ByteString.Empty));
+        Assert.Null(policy.Refusal("orchestrator@10.0.0.1:4050", From("10.0.0.1:4050")));
+        Assert.Null(policy.Refusal("orchestrator@10.0.0.2:4050", From("10.0.0.2:4050")));
+        Assert.NotNull(policy.Refusal("orchestrator@10.0.0.8:4051", From("10.0.0.8:4051")));
+    }
+
     [Fact]
     public void The_gateway_path_itself_is_accepted() =>
         Assert.Null(ClusterGuardPolicy.ForMaster().Refusal("orchestrator@10.0.0.2:4051", new RemoteWire.Envelope(

@@ -85,6 +85,18 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public void Several_masters_keep_the_majority_of_the_masters_and_one_master_keeps_the_oldest()
+    {
+        var several = ConfigurationFactory.ParseString(ClusterMembership.ForMasters(3)).GetConfig("akka.cluster");
+        Assert.Equal("keep-majority", several.GetString("split-brain-resolver.active-strategy"));
+        Assert.Equal(NodeProtocolNames.MasterRole, several.GetString("split-brain-resolver.keep-majority.role"));
+        Assert.Equal("off", several.GetString("split-brain-resolver.down-all-when-unstable"));
+        var one = ConfigurationFactory.ParseString(ClusterMembership.ForMasters(1)).GetConfig("akka.cluster");
+        Assert.Equal("keep-oldest", one.GetString("split-brain-resolver.active-strategy"));
+        Assert.Equal(ClusterMembership.Hocon, ClusterMembership.ForMasters(1));
+    }
+
+    [Fact]
     public void The_master_flags_set_stable_after_and_heartbeat_pause_in_seconds()
     {
         var stableAfter = ClusterMembership.Seconds("10", ClusterMembership.DefaultStableAfter, "cluster-stable-after");

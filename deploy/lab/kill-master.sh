@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Drill (several masters): master NAME's machine is lost. Its process is killed (SIGKILL, no goodbye). The other masters
+# see it unreachable, the split brain resolver downs it (the majority of masters remains), and if it held the control
+# plane the next oldest master starts it, recovering the store from PostgreSQL; the nodes register with its gateway.
+# The lab's kubeconfig context moves to a live master. Bring it back with restart-master.sh NAME.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+[ $# -eq 1 ] || die "usage: deploy/lab/kill-master.sh NAME (one of: $(master_names | tr '\n' ' '))"
+[ "$(lab_masters)" -gt 1 ] || die "the lab has one master (start it with deploy/lab/up.sh --masters 3); restart-master.sh restarts it"
+i=$(master_index "$1")
+key=$(master_key "$i")
+pid=$(running_pid "$key")
+[ -n "$pid" ] || die "$1 is not running"
+kill -KILL "$pid"
+for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+rm -f "$ORCH_STATE_DIR/$key.pid"
+killed=$(date -u +%H:%M:%S.%3N)
+write_kubeconfig
+say "killed $1 (pid $pid) at $killed; kubectl's context '$ORCH_CONTEXT' now uses $(kubectl config view -o jsonpath="{.clusters[?(@.name==\"$ORCH_CONTEXT\")].cluster.server}")"

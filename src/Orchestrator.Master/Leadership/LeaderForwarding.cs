@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Security;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Orchestrator.Master.Leadership;
+
+/// <summary>
+/// On a master that does not hold the control plane, every API request goes to the master that does, as it came
+/// (YARP's forwarder: bodies, watches, and the upgraded connections of exec, attach and port-forward are streamed both
+/// ways). Why forward HTTP rather than the store's messages: the API, its caches (RBAC, informers) and the metrics live
+/// beside the store, and the request then runs exactly as on a single master; nothing of the store protocol has to
+/// cross Akka remoting. Serving reads from a local replica (docs/multi-master.md) is a later step.
+/// Credentials: bearer tokens go through unchanged (every master has the same admin token, CA and signing key); a
+/// client certificate cannot be forwarded, so this master checks it against the cluster CA and sends it along in
+/// <see cref="RequestAuthentication.ForwardedClientCertificateHeader"/> under the admin token, which the leader believes
+/// only with that token. /livez is answered here: it says whether this process lives.
+/// </summary>
+internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership leadership, ActorSystem system, IHttpForwarder forwarder,
+    string adminToken, X509Certificate2 clusterCa)
+{
+    /// <summary>Watches and streamed logs may be quiet for long; the client's own timeout applies, not a proxy's.</summary>
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromHours(24) };
+
+    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(3),
+        EnableMultipleHttp2Connections = true,
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedBy(certificate, clusterCa) },
+    });
+
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(system);
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        if (leadership.HostsControlPlane || path == "/livez" || path.StartsWith("/livez/", StringComparison.Ordinal))
+        {
+            await next(context);
+            return;
+        }
+        var leader = MasterLeadership.Find(_cluster.State, _cluster.SelfMember);
+        if (leader.Api is null || leader.IsSelf || !leader.Reachable)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await StatusResponses.WriteAsync(context, ApiException.Unavailable(leader switch
+            {
+                { Address: null } => "no master of the cluster is up",
+                { IsSelf: true } => "this master is taking over the control plane; retry",
+                { Reachable: false } => $"the master holding the control plane ({leader.Address}) is unreachable; another takes over once it is downed",
+                _ => $"the master holding the control plane ({leader.Address}) announces no API address",
+            }));
+            return;
+        }
+        context.Request.Headers.Remove(RequestAuthentication.ForwardedClientCertificateHeader);
+        if (context.Request.IsHttps
+            && (context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync()) is { } certificate
+            && ClientCertificates.UserOf(certificate, clusterCa, DateTime.UtcNow) is not null)
+        {
+            context.Request.Headers[RequestAuthentication.ForwardedClientCertificateHeader] = Convert.ToBase64String(certificate.RawData);
+            context.Request.Headers.Authorization = "Bearer " + adminToken;
+        }
+        var error = await forwarder.SendAsync(context, leader.Api.GetLeftPart(UriPartial.Authority), _client, RequestConfig, RawPathTransformer.Instance);
+        if (error != ForwarderError.None && !context.Response.HasStarted)
+            await StatusResponses.WriteAsync(context, ApiException.Unavailable(
+                $"the master holding the control plane ({leader.Address}) did not answer ({error}); retry"));
+    }
+
+    /// <summary>The leader's serving certificate is issued by the cluster's shared CA (its name is the leader's API
+    /// address, which need not be the one dialed).</summary>
+    private static bool IssuedBy(X509Certificate? presented, X509Certificate2 ca)
+    {
+        if (presented is null) return false;
+        using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData);
+    }
+
+    /// <summary>The path and query exactly as the client sent them (escapes kept), on the leader's scheme and authority.</summary>
+    private sealed class RawPathTransformer : HttpTransformer
+    {
+        public static readonly RawPathTransformer Instance = new();
+
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
+            CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            var raw = httpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+            if (raw is { Length: > 0 } && raw[0] == '/') proxyRequest.RequestUri = new Uri(destinationPrefix + raw);
+            // the client's address stays its own in the leader's audit log; X-Forwarded-* by default already say so
+        }
+    }
+}
