@@ -57,9 +57,13 @@ internal static class NodeMetrics
     public static void PodStarted(TimeSpan sinceFirstSeen) => PodStarts.Observe(Math.Max(0, sinceFirstSeen.TotalSeconds));
 
     /// <summary>Times one runtime operation: <c>await NodeMetrics.RuntimeOperation("start_container", () => …)</c>.</summary>
-    public static async Task<T> RuntimeOperation<T>(string operation, Func<Task<T>> call)
+    public static Task<T> RuntimeOperation<T>(string operation, Func<Task<T>> call) =>
+        RuntimeOperation(operation, call, Stopwatch.GetTimestamp());
+
+    /// <summary>Times the rest of an operation that began at <paramref name="started"/> (a <see cref="Stopwatch"/>
+    /// timestamp), counting a failure of this part as the operation's.</summary>
+    public static async Task<T> RuntimeOperation<T>(string operation, Func<Task<T>> call, long started)
     {
-        var started = Stopwatch.GetTimestamp();
         try
         {
             return await call();
@@ -77,6 +81,13 @@ internal static class NodeMetrics
 
     public static async Task RuntimeOperation(string operation, Func<Task> call) =>
         await RuntimeOperation(operation, async () => { await call(); return true; });
+
+    /// <summary>The first part of an operation failed: counted, and timed from <paramref name="started"/>.</summary>
+    public static void RuntimeOperationFailed(string operation, long started)
+    {
+        RuntimeErrors.WithLabels(operation).Inc();
+        RuntimeOperations.WithLabels(operation).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
 
     public static void RuntimeTimedOut(string operation) => RuntimeTimeouts.WithLabels(operation).Inc();
 

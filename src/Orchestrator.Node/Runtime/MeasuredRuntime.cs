@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Orchestrator.Node.Diagnostics;
 
 namespace Orchestrator.Node.Runtime;
@@ -6,6 +8,11 @@ namespace Orchestrator.Node.Runtime;
 /// instrumented runtime service): <c>kubelet_runtime_operations_duration_seconds{operation_type}</c>.</summary>
 internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRuntime
 {
+    private const string RunPodSandbox = "run_podsandbox";
+
+    /// <summary>Sandboxes created and not yet started, with the Stopwatch timestamp their create began.</summary>
+    private readonly ConcurrentDictionary<string, long> _sandboxesStarting = new();
+
     public Task<string> GetVersionAsync(CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("version", () => inner.GetVersionAsync(ct));
 
@@ -25,13 +32,29 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
         NodeMetrics.RuntimeOperation("pull_image", () => inner.PullImageAsync(request, ct));
 
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
-        NodeMetrics.RuntimeOperation("run_podsandbox", () => inner.RunSandboxAsync(request, ct));
+        NodeMetrics.RuntimeOperation(RunPodSandbox, () => inner.RunSandboxAsync(request, ct));
 
-    public Task<PodSandbox> CreateSandboxAsync(SandboxRequest request, CancellationToken ct = default) =>
-        NodeMetrics.RuntimeOperation("create_podsandbox", () => inner.CreateSandboxAsync(request, ct));
+    // The sandbox is made in two steps so the pod's containers can be created while it starts; the kubelet's metric
+    // knows one operation, run_podsandbox, timed here from the create's start to the start's end.
+    public async Task<PodSandbox> CreateSandboxAsync(SandboxRequest request, CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var created = await inner.CreateSandboxAsync(request, ct);
+            _sandboxesStarting[created.Id] = started;
+            return created;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            NodeMetrics.RuntimeOperationFailed(RunPodSandbox, started);
+            throw;
+        }
+    }
 
     public Task<PodSandbox> StartSandboxAsync(PodSandbox created, CancellationToken ct = default) =>
-        NodeMetrics.RuntimeOperation("start_podsandbox", () => inner.StartSandboxAsync(created, ct));
+        NodeMetrics.RuntimeOperation(RunPodSandbox, () => inner.StartSandboxAsync(created, ct),
+            _sandboxesStarting.TryRemove(created.Id, out var started) ? started : Stopwatch.GetTimestamp());
 
     public Task<string> CreateContainerAsync(ContainerRequest request, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("create_container", () => inner.CreateContainerAsync(request, ct));
@@ -42,8 +65,11 @@ internal sealed class MeasuredRuntime(IContainerRuntime inner) : IContainerRunti
     public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("stop_container", () => inner.StopContainerAsync(containerId, gracePeriod, ct));
 
-    public Task RemoveContainerAsync(string containerId, CancellationToken ct = default) =>
-        NodeMetrics.RuntimeOperation("remove_container", () => inner.RemoveContainerAsync(containerId, ct));
+    public Task RemoveContainerAsync(string containerId, CancellationToken ct = default)
+    {
+        _sandboxesStarting.TryRemove(containerId, out _); // a sandbox removed before it was started
+        return NodeMetrics.RuntimeOperation("remove_container", () => inner.RemoveContainerAsync(containerId, ct));
+    }
 
     public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) =>
         NodeMetrics.RuntimeOperation("container_status", () => inner.InspectContainerAsync(containerId, ct));
