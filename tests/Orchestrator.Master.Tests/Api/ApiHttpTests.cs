@@ -234,11 +234,35 @@ public sealed class ApiHttpTests : IAsyncLifetime
     {
         await Created("/api/v1/namespaces/default/pods",
             """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
-        const string binding = """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}}""";
+        const string binding = """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p","annotations":{"bound-by":"test"}},"target":{"kind":"Node","name":"n1"}}""";
         Assert.Equal(HttpStatusCode.Created, (await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
         var (_, pod) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/p");
         Assert.Equal("n1", pod!["spec"]!["nodeName"]!.ToString());
-        Assert.Equal(HttpStatusCode.Conflict, (await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding)).Status);
+        Assert.Equal("test", pod["metadata"]!["annotations"]!["bound-by"]!.ToString());
+        var scheduled = Assert.Single(pod["status"]!["conditions"]!.AsArray(), c => c!["type"]!.ToString() == "PodScheduled")!;
+        Assert.Equal("True", scheduled["status"]!.ToString());
+        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/p/binding", binding);
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"n1\"", refused!["message"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Binding_refuses_a_gated_pod_and_a_stale_resource_version()
+    {
+        await Created("/api/v1/namespaces/default/pods",
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"gated"},"spec":{"schedulingGates":[{"name":"g"}],"containers":[{"name":"c","image":"i"}]}}""");
+        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/gated/binding",
+            """{"metadata":{"name":"gated"},"target":{"name":"n1"}}""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("pod gated has non-empty .spec.schedulingGates", refused!["message"]!.ToString());
+        await Created("/api/v1/namespaces/default/pods",
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
+        (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods/q/binding",
+            """{"metadata":{"name":"q","resourceVersion":"1"},"target":{"name":"n1"}}""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("Precondition failed: ResourceVersion in precondition: 1", refused!["message"]!.ToString());
+        var (_, pod) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/q");
+        Assert.Null(pod!["spec"]!["nodeName"]);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Rest;
 
-/// <summary>POST pods/{name}/binding: sets spec.nodeName once; a bound pod is a 409 Conflict.</summary>
+/// <summary>POST pods/{name}/binding: sets spec.nodeName once, with PodScheduled=True and the binding's annotations (as
+/// kube-apiserver's BindingREST); a bound or scheduling-gated pod, or a failed UID/resourceVersion precondition, is a 409.</summary>
 internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandler
 {
     public string Group => "";
@@ -28,17 +29,33 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
         var manager = WriteOptions.Manager(context) is { } named ? named with { Subresource = "binding" } : null;
         await resources.PatchLoopAsync(context, pods, ns, name, current =>
         {
-            var pod = (V1Pod)KubeObjects.CloneObject(current);
-            if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
-                throw new ApiException(409, "Conflict",
-                    $"Operation cannot be fulfilled on pods/binding \"{name}\": pod {name} is already assigned to node \"{pod.Spec.NodeName}\"",
-                    new V1StatusDetails { Name = name, Kind = "pods/binding" });
-            pod.Spec ??= new V1PodSpec();
-            pod.Spec.NodeName = node;
+            var pod = (V1Pod)current;
+            // the order of kube-apiserver's BindingREST: preconditions, then an assigned node, then scheduling gates
             if (binding.Metadata?.Uid is { Length: > 0 } uid && uid != pod.Metadata.Uid)
-                throw new ApiException(409, "Conflict", $"Precondition failed: UID in precondition: {uid}, UID in object meta: {pod.Metadata.Uid}");
-            return pod;
-        }, pod => new UpdateObject(pods.StoreName, pod, null, dryRun, manager));
+                throw Conflict(name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {pod.Metadata.Uid}");
+            if (binding.Metadata?.ResourceVersion is { Length: > 0 } version && version != pod.Metadata.ResourceVersion)
+                throw Conflict(name, $"Precondition failed: ResourceVersion in precondition: {version}, ResourceVersion in object meta: {pod.Metadata.ResourceVersion}");
+            if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
+                throw Conflict(name, $"pod {name} is already assigned to node \"{pod.Spec.NodeName}\"");
+            if (pod.Spec?.SchedulingGates is { Count: > 0 })
+                throw Conflict(name, $"pod {name} has non-empty .spec.schedulingGates");
+            // the store's binding (PodStrategy) sets spec.nodeName, adds the binding's annotations and PodScheduled=True
+            return new V1Pod
+            {
+                ApiVersion = pod.ApiVersion, Kind = pod.Kind,
+                Metadata = new V1ObjectMeta
+                {
+                    Name = pod.Metadata.Name, NamespaceProperty = pod.Metadata.NamespaceProperty,
+                    ResourceVersion = pod.Metadata.ResourceVersion, Annotations = binding.Metadata?.Annotations,
+                },
+                Spec = new V1PodSpec { NodeName = node },
+            };
+        }, pod => new UpdateObject(pods.StoreName, pod, "binding", dryRun, manager));
         await ApiResponses.WriteJsonAsync(context, 201, StatusResponses.Success(201));
     }
+
+    /// <summary>kube-apiserver answers every refused binding as a conflict on pods/binding.</summary>
+    private static ApiException Conflict(string name, string reason) =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on pods/binding \"{name}\": {reason}",
+            new V1StatusDetails { Name = name, Kind = "pods/binding" });
 }

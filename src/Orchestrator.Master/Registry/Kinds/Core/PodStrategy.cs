@@ -98,16 +98,21 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     /// condition in one write, as Kubernetes' BindingREST sets both (a bound pod keeps its node: validation refuses another).</summary>
     protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
     {
-        if (subresource == "binding") return Bind(old, pod.Spec?.NodeName);
+        if (subresource == "binding") return Bind(old, pod.Spec?.NodeName, pod.Metadata?.Annotations);
         if (subresource != "ephemeralcontainers") return null;
         old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
         return old;
     }
 
-    private static V1Pod Bind(V1Pod old, string? node)
+    private static V1Pod Bind(V1Pod old, string? node, IDictionary<string, string>? annotations)
     {
         old.Spec ??= new V1PodSpec();
         old.Spec.NodeName = node;
+        if (annotations is { Count: > 0 })
+        {
+            old.Metadata.Annotations ??= new Dictionary<string, string>();
+            foreach (var (key, value) in annotations) old.Metadata.Annotations[key] = value;
+        }
         old.Status ??= new V1PodStatus();
         var now = DateTime.UtcNow;
         var condition = old.Status.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
