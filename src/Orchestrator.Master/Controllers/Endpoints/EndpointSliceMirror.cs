@@ -30,7 +30,7 @@ internal static class EndpointSliceMirror
     public static List<V1EndpointSlice> Build(V1Endpoints endpoints)
     {
         // group key: address type + ports, in the order first seen (the slices' names depend on it)
-        var groups = new List<(string Key, string AddressType, List<Discoveryv1EndpointPort> Ports, List<V1Endpoint> Endpoints)>();
+        var groups = new List<(string Key, string AddressType, List<Discoveryv1EndpointPort> Ports, List<V1Endpoint> Endpoints, HashSet<string> Seen)>();
         foreach (var subset in endpoints.Subsets ?? [])
         {
             var ports = (subset.Ports ?? []).Select(p => new Discoveryv1EndpointPort
@@ -48,7 +48,7 @@ internal static class EndpointSliceMirror
                 var index = groups.FindIndex(g => g.Key == key);
                 if (index < 0)
                 {
-                    groups.Add((key, type, ports, []));
+                    groups.Add((key, type, ports, [], new HashSet<string>(StringComparer.Ordinal)));
                     index = groups.Count - 1;
                 }
                 var group = groups[index];
@@ -60,8 +60,9 @@ internal static class EndpointSliceMirror
                     Hostname = string.IsNullOrEmpty(address.Hostname) ? null : address.Hostname,
                     TargetRef = address.TargetRef,
                 };
-                // the same address in two subsets of one group is one endpoint
-                if (!group.Endpoints.Any(e => KubeObjects.SameJson(e, endpoint))) group.Endpoints.Add(endpoint);
+                // the same address in two subsets of one group is one endpoint (compared by JSON, in a set: a mirrored
+                // Endpoints may hold thousands of addresses)
+                if (group.Seen.Add(KubeObjects.Serialize(endpoint))) group.Endpoints.Add(endpoint);
             }
         }
 
