@@ -14,6 +14,10 @@
 #                  third_party/forked/shell2junit
 #   group      test/cmd's function run_<group>_tests (or run_<group>_test: `secrets`); default: pod service rc rs
 #              deployment namespace (pods, services, replication controllers, replica sets, deployments, namespaces).
+#              a+b runs groups a and b in one runTests (WHAT="a b"), for a group that works in the namespace its
+#              predecessor in legacy-script.sh left in the context, as kubectl_create_kustomization_directory does
+#              (it asserts no Service, which holds in the namespace kubectl_events made, not in default; create_secret, between them, makes
+#              none): kubectl_events+create_secret+kubectl_create_kustomization_directory.
 #              core.sh's other groups: configmap secrets create_secret service_accounts pod_templates nodes.
 # Without a clone (this was run with sources fetched file by file, from kubernetes/kubernetes and forks), keep the
 # files of one release together; what a mixed set got wrong, and what had to be reconstructed, was:
@@ -114,7 +118,7 @@ run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.
   # A new bash process, not a subshell: errexit, which the tests rely on to stop at a failed assertion, is off
   # everywhere below a command whose status the caller tests, so nothing here is sourced under `||` or `&&` (init.sh
   # turns errexit on; legacy-script.sh's record_command canary fails the run if errexit does not propagate).
-  (cd "$KUBE_ROOT" && WHAT="$group" SECURE_API_PORT="$api_port" API_HOST=127.0.0.1 ALLOW_SKEW=1 \
+  (cd "$KUBE_ROOT" && WHAT="${group//+/ }" SECURE_API_PORT="$api_port" API_HOST=127.0.0.1 ALLOW_SKEW=1 \
     THIS_PLATFORM_BIN="$(dirname "$(command -v kubectl)")" KUBE_OUTPUT_HOSTBIN="$(dirname "$(command -v kubectl)")" \
     KUBE_JUNIT_REPORT_DIR="$state/junit" KUBE_TEMP="$state/tmp-$group" KUBE_ROOT="$KUBE_ROOT" \
     bash -c 'source hack/lib/init.sh; source hack/lib/test.sh; source test/cmd/legacy-script.sh
@@ -122,9 +126,11 @@ run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.
       CONTEXT=test
       SUPPORTED_RESOURCES=("*")
       # core.sh names one group run_secrets_test (no "s"): WHAT=secrets reaches it through this alias
-      if ! declare -F "run_${WHAT}_tests" >/dev/null && declare -F "run_${WHAT}_test" >/dev/null; then
-        eval "run_${WHAT}_tests() { run_${WHAT}_test; }"
-      fi
+      for what in $WHAT; do
+        if ! declare -F "run_${what}_tests" >/dev/null && declare -F "run_${what}_test" >/dev/null; then
+          eval "run_${what}_tests() { run_${what}_test; }"
+        fi
+      done
       runTests') >"$state/logs/$group.log" 2>&1
 }
 
