@@ -41,7 +41,7 @@
 # reconstructed, cassandra/controller.yaml (the stored upstream copy is gone; a fork's, without its runtimeClassName),
 # rollingupdate-statefulset-rv2.yaml, and apps/v1 rollingupdate-daemonset(-rv2).yaml with the images legacy-script.sh
 # names (pause:2.0; pause:latest + nginx:test-cmd).
-# Last run (2026-12-03, kubectl v1.32.4 unless said): 40 groups pass, 0 fail on a server cause:
+# Last run (2026-12-03, kubectl v1.32.4 unless said): 48 groups pass, none fails on a server cause:
 #   pod service rc rs deployment namespace; kubectl_create_filter resource_aliasing crd_deletion_recreation
 #   explain_crd_with_additional_properties (after additionalProperties: true beside properties was accepted)
 #   kubectl_events+create_secret+kubectl_create_kustomization_directory daemonset_history statefulset_history
