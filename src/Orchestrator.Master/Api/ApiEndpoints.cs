@@ -95,6 +95,8 @@ internal static class ApiEndpoints
         var resource = services.GetRequiredService<ResourceCatalog>().Current.Find(info.Group, info.Version, info.ResourceName!)
                        ?? throw ApiException.UnknownPath();
         if (!resource.Namespaced && info.Namespace is not null) throw ApiException.UnknownPath();
+        // apiextensions-apiserver warns on every request to a deprecated version, subresources included.
+        if (resource.DeprecationWarning is { } deprecated) Warnings.Add(context, deprecated);
 
         if (info.Subresource is { } sub)
         {

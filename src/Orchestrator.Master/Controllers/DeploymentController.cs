@@ -136,20 +136,20 @@ internal sealed class DeploymentController : ControllerActor
             planned[name] = to;
         }
 
-        if (newRs is not null && !(d.Metadata.Annotations?.TryGetValue(RevisionAnnotation, out var current) == true && current == revision.ToString()))
-        {
-            var annotated = KubeObjects.Clone(d);
-            annotated.Metadata.Annotations ??= new Dictionary<string, string>();
-            annotated.Metadata.Annotations[RevisionAnnotation] = revision.ToString();
-            SendAndForget(new UpdateObject(Deployments, annotated));
-        }
-
+        // The revision annotation goes through /status with the status, as kube-controller-manager's UpdateStatus:
+        // an update of the main resource would bump the generation (annotations count for a Deployment's).
+        var annotate = newRs is not null && !(d.Metadata.Annotations?.TryGetValue(RevisionAnnotation, out var current) == true && current == revision.ToString());
         var status = DeploymentStatusCalculator.Calculate(d, newRs, owned, planned, justCreated, now);
-        if (KubeObjects.Serialize(status) != KubeObjects.Serialize(d.Status ?? new V1DeploymentStatus()))
+        if (annotate || KubeObjects.Serialize(status) != KubeObjects.Serialize(d.Status ?? new V1DeploymentStatus()))
         {
             var withStatus = KubeObjects.Clone(d);
             withStatus.Status = status;
-            withStatus.Metadata.ResourceVersion = null; // status has one writer: this loop
+            if (annotate)
+            {
+                withStatus.Metadata.Annotations ??= new Dictionary<string, string>();
+                withStatus.Metadata.Annotations[RevisionAnnotation] = revision.ToString();
+            }
+            else withStatus.Metadata.ResourceVersion = null; // status has one writer: this loop
             SendAndForget(new UpdateObject(Deployments, withStatus, "status"));
         }
 

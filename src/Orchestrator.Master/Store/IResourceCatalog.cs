@@ -63,14 +63,16 @@ internal interface IResourceStrategy
     /// <summary>Whether the object is of this resource's type (a body decoded for another resource is refused).</summary>
     bool Accepts(IKubernetesObject<V1ObjectMeta> obj);
 
-    /// <summary>Whether metadata.generation counts the changes of the object's spec.</summary>
+    /// <summary>Whether the kind keeps metadata.generation: 1 on create, bumped by the updates
+    /// <see cref="PrepareForUpdate"/> says change it (where it keeps none, a client's value is stored as sent on create
+    /// and kept on updates, as kube-apiserver's BeforeCreate/BeforeUpdate do).</summary>
     bool HasGeneration { get; }
 
     /// <summary>A new object: clears what clients may not set (status, where status is a subresource).</summary>
     void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj);
 
     /// <summary>An update of the main resource: keeps the stored status where status is a subresource; returns
-    /// whether the spec changed (metadata.generation is bumped then).</summary>
+    /// whether metadata.generation is bumped (the kind's rule: most kinds, a change of the spec).</summary>
     bool PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old);
 
     /// <summary>An update through a subresource: the stored object with what the subresource may change taken from

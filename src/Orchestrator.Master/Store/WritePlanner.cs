@@ -74,7 +74,8 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         meta.DeletionTimestamp = null;
         meta.DeletionGracePeriodSeconds = null;
         meta.ResourceVersion = null;
-        meta.Generation = strategy.HasGeneration ? 1 : null;
+        // Kinds that keep a generation start it at 1; kube-apiserver leaves a client's value alone on the others.
+        if (strategy.HasGeneration) meta.Generation = 1;
 
         var causes = strategy.Admit(obj, null, this);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
@@ -128,7 +129,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
-            if (strategy.PrepareForUpdate(obj, KubeObjects.CloneObject(old)) && strategy.HasGeneration)
+            if (strategy.PrepareForUpdate(obj, KubeObjects.CloneObject(old)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = strategy.Admit(obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));

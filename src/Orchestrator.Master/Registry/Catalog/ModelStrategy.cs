@@ -25,9 +25,11 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
 
     public bool Accepts(IKubernetesObject<V1ObjectMeta> obj) => obj is T;
 
-    /// <summary>Whether metadata.generation is kept (1 on create, +1 on a spec change). In kube-apiserver a kind's
-    /// strategy sets it, and not every kind with a spec does: in 1.32 pods, services, namespaces, nodes, volumes and
-    /// claims, quotas, limit ranges, leases, volume attachments and certificate requests carry none.</summary>
+    /// <summary>Whether metadata.generation is kept (1 on create, +1 on an update <see cref="GenerationChanged"/>
+    /// says bumps it). In kube-apiserver a kind's strategy sets it, and not every kind with a spec does: in 1.32 pods,
+    /// services, namespaces, nodes, volumes and claims, quotas, limit ranges, leases, volume attachments, certificate
+    /// requests, CSINodes, APIServices and HorizontalPodAutoscalers carry none, while PodTemplates, PriorityClasses and
+    /// webhook configurations, which have no spec, do.</summary>
     public bool HasGeneration { get; init; } = SpecProperty is not null;
 
     void IResourceStrategy.PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj) => PrepareForCreate((T)obj);
@@ -36,8 +38,15 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     {
         StatusProperty?.SetValue(obj, StatusProperty.GetValue(old));
         PrepareForUpdate((T)obj, (T)old);
-        return SpecProperty is not null && !KubeObjects.SameJson(SpecProperty.GetValue(old), SpecProperty.GetValue(obj));
+        // kube-apiserver compares decoded, hence defaulted, objects: an update that only spells out defaults is no change.
+        Default((T)obj);
+        return HasGeneration && GenerationChanged((T)obj, (T)old);
     }
+
+    /// <summary>Whether an update bumps metadata.generation (where the kind keeps one): by default, when the spec
+    /// changed (kinds without a spec: never, as a PriorityClass).</summary>
+    protected virtual bool GenerationChanged(T obj, T old) =>
+        SpecProperty is not null && !KubeObjects.SameJson(SpecProperty.GetValue(old), SpecProperty.GetValue(obj));
 
     IKubernetesObject<V1ObjectMeta>? IResourceStrategy.PrepareForSubresourceUpdate(string subresource, IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta> old)

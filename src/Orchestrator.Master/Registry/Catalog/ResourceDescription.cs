@@ -53,6 +53,9 @@ internal sealed record ResourceDescription : IStoredResource
     /// <summary>The columns of <c>kubectl get</c>: the kind's printer, or NAME and AGE.</summary>
     public ITablePrinter Printer { get; init; } = DefaultTablePrinter.Instance;
 
+    /// <summary>The warning every request to this version gets (a custom resource version marked deprecated), or null.</summary>
+    public string? DeprecationWarning { get; init; }
+
     /// <summary>Fields a fieldSelector may name besides metadata.name and metadata.namespace.</summary>
     public IReadOnlyList<string> SelectableFields { get; init; } = [];
 

@@ -48,8 +48,19 @@ internal static class CustomResourceDescriptions
                 Subresources = subresources, Printer = new JsonPathTablePrinter(columns),
                 SelectableFields = v.SelectableFields?.Select(f => f.JsonPath.TrimStart('.')).ToList() ?? [],
                 Schema = SchemaOf(v),
+                DeprecationWarning = v.Deprecated == true ? v.DeprecationWarning ?? DefaultDeprecationWarning(spec, v.Name) : null,
             };
         }).ToList();
+    }
+
+    /// <summary>apiextensions-apiserver's default text for a deprecated version: "group/version Kind is deprecated",
+    /// and "; use group/version Kind" naming the served, not deprecated version of highest priority, if any.</summary>
+    private static string DefaultDeprecationWarning(V1CustomResourceDefinitionSpec spec, string version)
+    {
+        var message = $"{spec.Group}/{version} {spec.Names.Kind} is deprecated";
+        var preferred = spec.Versions.Where(v => v.Served && v.Deprecated != true).Select(v => v.Name)
+            .OrderBy(KubeVersionPriority.Key).ThenBy(n => n, StringComparer.Ordinal).FirstOrDefault();
+        return preferred is null ? message : $"{message}; use {spec.Group}/{preferred} {spec.Names.Kind}";
     }
 
     /// <summary>A version's openAPIV3Schema as JSON (an object that keeps every field when a version has none).</summary>

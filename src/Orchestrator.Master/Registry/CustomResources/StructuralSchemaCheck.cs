@@ -50,7 +50,8 @@ internal static class StructuralSchemaCheck
         if (s["items"] is JsonArray) causes.Add(FieldErrors.Forbidden(FieldPath.Child(path, "items"), "items must be a schema object and not an array"));
         if (Flag(s, "uniqueItems"))
             causes.Add(FieldErrors.Forbidden(FieldPath.Child(path, "uniqueItems"), "uniqueItems cannot be set to true since the runtime complexity becomes quadratic"));
-        if (s["properties"] is JsonObject { Count: > 0 } && s["additionalProperties"] is JsonObject or JsonValue)
+        // additionalProperties: true may stand beside properties (it keeps unknown members); false or a schema may not.
+        if (s["properties"] is JsonObject { Count: > 0 } && (s["additionalProperties"] is JsonObject || (s["additionalProperties"] is JsonValue a && !(a.TryGetValue<bool>(out var allows) && allows))))
             causes.Add(FieldErrors.Forbidden(FieldPath.Child(path, "additionalProperties"), "additionalProperties and properties are mutual exclusive"));
         if (s["x-kubernetes-preserve-unknown-fields"] is JsonValue p && p.TryGetValue<bool>(out var preserve) && !preserve)
             causes.Add(FieldErrors.Invalid(FieldPath.Child(path, "x-kubernetes-preserve-unknown-fields"), false, "must be true or undefined"));

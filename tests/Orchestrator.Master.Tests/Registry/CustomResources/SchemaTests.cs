@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using k8s.Models;
 using Orchestrator.Master.Registry.CustomResources;
 using Xunit;
 
@@ -152,5 +153,34 @@ public sealed class SchemaTests
         Assert.Contains(causes, c => c.StartsWith("s.properties[spec].x-kubernetes-validations[0].rule: Invalid value: \"self.a >\": compilation failed"));
         var defaults = StructuralSchemaCheck.Check(Json("""{"type":"object","properties":{"a":{"type":"integer","default":"one"}}}"""), "s");
         Assert.Contains("must be of type integer", Assert.Single(defaults).Message);
+    }
+
+    [Fact]
+    public void AdditionalProperties_true_may_stand_beside_properties_but_false_or_a_schema_may_not()
+    {
+        const string Allowed = """{"type":"object","properties":{"status":{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":true}}}""";
+        Assert.Empty(StructuralSchemaCheck.Check(Json(Allowed), "s"));
+        foreach (var refused in new[] { "false", """{"type":"string"}""" })
+        {
+            var causes = StructuralSchemaCheck.Check(Json(Allowed.Replace("\"additionalProperties\":true", $"\"additionalProperties\":{refused}")), "s");
+            Assert.Contains(causes, c => c.Field == "s.properties[status].additionalProperties" && c.Message == "Forbidden: additionalProperties and properties are mutual exclusive");
+        }
+    }
+
+    [Fact]
+    public void A_deprecated_version_warns_naming_the_preferred_served_version_unless_it_has_its_own_warning()
+    {
+        var crd = k8s.KubernetesJson.Deserialize<V1CustomResourceDefinition>("""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"deprecated.example.com"},
+             "spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"deprecated","kind":"DeprecatedKind"},
+              "versions":[{"name":"v1alpha1","served":true,"storage":false},{"name":"v1beta1","served":true,"storage":false,"deprecated":true},
+                          {"name":"v1","served":true,"storage":true},{"name":"v2","served":false,"storage":false},
+                          {"name":"v1beta2","served":true,"storage":false,"deprecated":true,"deprecationWarning":"use v1"}]}}
+            """);
+        var warnings = CustomResourceDescriptions.From(crd).ToDictionary(d => d.Version, d => d.DeprecationWarning);
+        Assert.Equal("example.com/v1beta1 DeprecatedKind is deprecated; use example.com/v1 DeprecatedKind", warnings["v1beta1"]);
+        Assert.Equal("use v1", warnings["v1beta2"]);
+        Assert.Null(warnings["v1"]);
+        Assert.Null(warnings["v1alpha1"]);
     }
 }

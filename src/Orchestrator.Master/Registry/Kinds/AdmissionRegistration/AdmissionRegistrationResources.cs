@@ -4,6 +4,7 @@ using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Tables;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
 
@@ -38,7 +39,8 @@ internal static class AdmissionRegistrationResources
         Group = Group, Version = "v1", Resource = "validatingwebhookconfigurations", Kind = "ValidatingWebhookConfiguration",
         Namespaced = false, ObjectType = typeof(V1ValidatingWebhookConfiguration), Categories = ["api-extensions"],
         Strategy = new NotEnforcedStrategy<V1ValidatingWebhookConfiguration>("webhooks",
-            "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored"),
+            "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored",
+            w => w.Webhooks),
         Printer = new WebhookConfigurationTablePrinter<V1ValidatingWebhookConfiguration>(w => w.Webhooks?.Count ?? 0),
     };
 
@@ -47,7 +49,8 @@ internal static class AdmissionRegistrationResources
         Group = Group, Version = "v1", Resource = "mutatingwebhookconfigurations", Kind = "MutatingWebhookConfiguration",
         Namespaced = false, ObjectType = typeof(V1MutatingWebhookConfiguration), Categories = ["api-extensions"],
         Strategy = new NotEnforcedStrategy<V1MutatingWebhookConfiguration>("webhooks",
-            "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored"),
+            "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored",
+            w => w.Webhooks),
         Printer = new WebhookConfigurationTablePrinter<V1MutatingWebhookConfiguration>(w => w.Webhooks?.Count ?? 0),
     };
 
@@ -58,10 +61,26 @@ internal static class AdmissionRegistrationResources
 }
 
 /// <summary>A kind whose objects this API server would not act on: every create and update (dry run included) is
-/// refused with a Forbidden cause on <paramref name="field"/>, after the usual metadata checks.</summary>
-internal sealed class NotEnforcedStrategy<T>(string field, string reason) : ModelStrategy<T>
+/// refused with a Forbidden cause on <paramref name="field"/>, after the usual metadata checks. metadata.generation
+/// follows the spec, or <paramref name="generationFollows"/> for a kind without one (a webhook configuration's
+/// webhooks, as its strategy.go).</summary>
+internal sealed class NotEnforcedStrategy<T> : ModelStrategy<T>
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
+    private readonly string field;
+    private readonly string reason;
+    private readonly Func<T, object?>? generationFollows;
+
+    public NotEnforcedStrategy(string field, string reason, Func<T, object?>? generationFollows = null)
+    {
+        (this.field, this.reason, this.generationFollows) = (field, reason, generationFollows);
+        if (generationFollows is not null) HasGeneration = true;
+    }
+
+    protected override bool GenerationChanged(T obj, T old) => generationFollows is null
+        ? base.GenerationChanged(obj, old)
+        : !KubeObjects.SameJson(generationFollows(obj), generationFollows(old));
+
     protected override void Validate(T obj, IAdmissionContext context, List<StoreErrorCause> causes) =>
         causes.Add(FieldErrors.Forbidden(field, reason));
 }

@@ -28,6 +28,8 @@ internal static class ApiRegistrationResources
 /// is set on every write.</summary>
 internal sealed class ApiServiceStrategy : ModelStrategy<V1APIService>
 {
+    public ApiServiceStrategy() => HasGeneration = false; // kube-aggregator's strategy keeps no metadata.generation
+
     protected override void PrepareForCreate(V1APIService apiService) => apiService.Status = new V1APIServiceStatus();
 
     protected override void Default(V1APIService apiService)

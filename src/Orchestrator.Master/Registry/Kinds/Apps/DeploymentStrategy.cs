@@ -12,6 +12,24 @@ internal sealed class DeploymentStrategy : ModelStrategy<V1Deployment>
 {
     protected override void PrepareForCreate(V1Deployment deployment) => deployment.Status = new V1DeploymentStatus();
 
+    /// <summary>As deployment's strategy.go: annotation changes bump the generation too (they are copied to the replica
+    /// sets), not only spec changes.</summary>
+    protected override bool GenerationChanged(V1Deployment deployment, V1Deployment old) =>
+        base.GenerationChanged(deployment, old) || !SameMap(deployment.Metadata.Annotations, old.Metadata.Annotations);
+
+    /// <summary>/status keeps the spec and the labels and takes the rest: the controller records the revision
+    /// annotation through it (UpdateStatus), so that a new rollout's revision does not bump the generation.</summary>
+    protected override V1Deployment PrepareForStatusUpdate(V1Deployment deployment, V1Deployment old)
+    {
+        old.Status = deployment.Status;
+        old.Metadata.Annotations = deployment.Metadata.Annotations;
+        return old;
+    }
+
+    /// <summary>Semantic equality of two string maps (nil and empty are equal).</summary>
+    private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
     protected override void Default(V1Deployment deployment)
     {
         var spec = deployment.Spec ??= new V1DeploymentSpec();

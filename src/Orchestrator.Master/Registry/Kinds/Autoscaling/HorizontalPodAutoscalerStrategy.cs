@@ -15,6 +15,9 @@ internal sealed class HorizontalPodAutoscalerStrategy : ModelStrategy<V2Horizont
     public const int DefaultCpuUtilization = 80;
     private static readonly string[] MetricTypes = ["ContainerResource", "External", "Object", "Pods", "Resource"];
 
+    // 1.32's HPA strategy keeps no metadata.generation (the HPAGeneration gate came later).
+    public HorizontalPodAutoscalerStrategy() => HasGeneration = false;
+
     protected override void PrepareForCreate(V2HorizontalPodAutoscaler hpa) => hpa.Status = new V2HorizontalPodAutoscalerStatus();
 
     protected override void Default(V2HorizontalPodAutoscaler hpa)

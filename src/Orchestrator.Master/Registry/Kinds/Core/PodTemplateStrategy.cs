@@ -2,6 +2,7 @@ using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Kinds.Core;
 
@@ -9,6 +10,12 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// pod defaults (any restart policy).</summary>
 internal sealed class PodTemplateStrategy : ModelStrategy<V1PodTemplate>
 {
+    // Its strategy keeps a generation though the kind has no spec: 1 on create, bumped by any change of the template.
+    public PodTemplateStrategy() => HasGeneration = true;
+
+    protected override bool GenerationChanged(V1PodTemplate template, V1PodTemplate old) =>
+        !KubeObjects.SameJson(template.Template, old.Template);
+
     protected override void Default(V1PodTemplate template) => PodSpecs.Default(template.Template?.Spec);
 
     protected override void Validate(V1PodTemplate template, IAdmissionContext context, List<StoreErrorCause> causes)

@@ -3,6 +3,7 @@ using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Kinds.Discovery;
 
@@ -15,6 +16,14 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
 {
     private static readonly string[] AddressTypes = ["FQDN", "IPv4", "IPv6"];
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
+
+    public EndpointSliceStrategy() => HasGeneration = true; // 1 on create though the kind has no spec
+
+    /// <summary>As its strategy.go: any change but of metadata bumps the generation, and so does a change of labels.</summary>
+    protected override bool GenerationChanged(V1EndpointSlice slice, V1EndpointSlice old) =>
+        !KubeObjects.SameJson(slice.AddressType, old.AddressType) || !KubeObjects.SameJson(slice.Endpoints, old.Endpoints)
+        || !KubeObjects.SameJson(slice.Ports, old.Ports)
+        || !KubeObjects.SameJson(slice.Metadata.Labels ?? new Dictionary<string, string>(), old.Metadata.Labels ?? new Dictionary<string, string>());
 
     protected override void Default(V1EndpointSlice slice)
     {

@@ -18,6 +18,9 @@ internal sealed class PriorityClassStrategy : ModelStrategy<V1PriorityClass>
     /// <summary>The classes every cluster has (created by the store at start).</summary>
     public static IReadOnlyList<V1PriorityClass> SystemClasses => DefaultObjects.SystemPriorityClasses();
 
+    // Its strategy sets generation 1 on create and never bumps it (the class has no spec; value is immutable).
+    public PriorityClassStrategy() => HasGeneration = true;
+
     protected override void Default(V1PriorityClass pc) => pc.PreemptionPolicy ??= "PreemptLowerPriority";
 
     protected override void Validate(V1PriorityClass pc, IAdmissionContext context, List<StoreErrorCause> causes)

@@ -61,6 +61,8 @@ internal sealed class CsiDriverStrategy : ModelStrategy<V1CSIDriver>
 /// characters and topology keys that are label keys.</summary>
 internal sealed class CsiNodeStrategy : ModelStrategy<V1CSINode>
 {
+    public CsiNodeStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
+
     protected override void Validate(V1CSINode node, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         var drivers = node.Spec?.Drivers ?? [];
