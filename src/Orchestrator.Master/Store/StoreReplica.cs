@@ -112,6 +112,8 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
             AskProgress();
         });
         Receive<Terminated>(t => t.ActorRef.Equals(_feed), _ => Restart("the leader's feed ended"));
+        // an earlier feed's end, already queued when it was unwatched (unhandled, it would stop the replica)
+        Receive<Terminated>(_ => { });
         Receive<Reconnect>(_ =>
         {
             if (_feed is null) Connect();
