@@ -28,10 +28,14 @@ internal sealed class ReplicationSerializer(ExtendedActorSystem system) : Serial
             ? JsonSerializer.Deserialize(bytes, type, Options)!
             : throw new System.Runtime.Serialization.SerializationException($"Unknown replication manifest '{manifest}'");
 
-    public const string Hocon = """
+    /// <summary>Binds the stream's records to this serializer (type names with this assembly's name, orchestrator-master
+    /// in the master's build).</summary>
+    public static string Hocon { get; } = $$"""
         akka.actor {
-          serializers { orchestrator-replication = "Orchestrator.Master.Store.ReplicationSerializer, Orchestrator.Master" }
-          serialization-bindings { "Orchestrator.Master.Store.IReplicationMessage, Orchestrator.Master" = orchestrator-replication }
+          serializers { orchestrator-replication = "{{TypeName(typeof(ReplicationSerializer))}}" }
+          serialization-bindings { "{{TypeName(typeof(IReplicationMessage))}}" = orchestrator-replication }
         }
         """;
+
+    public static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 }

@@ -189,6 +189,15 @@ public sealed class StoreReplicaStreamSpec() : TestKit("akka.loglevel = WARNING\
     }
 
     [Fact]
+    public void The_stream_messages_are_bound_to_their_serializer()
+    {
+        using var system = ActorSystem.Create("bound", ReplicationSerializer.Hocon);
+        var serializer = system.Serialization.FindSerializerFor(new ChangeReplicated(1, "ADDED", "configmaps", "{}", 1));
+        Assert.Equal(ReplicationSerializer.Id, serializer.Identifier);
+        Assert.Equal(ReplicationSerializer.Id, system.Serialization.FindSerializerFor(new StartReplication()).Identifier);
+    }
+
+    [Fact]
     public void The_stream_messages_survive_their_serializer()
     {
         var serializer = new ReplicationSerializer((ExtendedActorSystem)Sys);
