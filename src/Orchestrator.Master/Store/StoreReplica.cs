@@ -121,7 +121,9 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
         Receive<Tick>(_ => Expire(DateTime.UtcNow));
 
         Receive<GetObject>(get => Read(get.NotOlderThan, sender => Get(get, sender)));
-        Receive<ListObjects>(list => Read(list.NotOlderThan, sender => List(list, sender)));
+        // a list from a version not reached in time is answered with what there is: the API then answers 504 "Too large
+        // resource version" exactly as on the leader
+        Receive<ListObjects>(list => Read(list.NotOlderThan, sender => List(list, sender), serveWhenLate: list.NotOlderThan is > 0));
         Receive<WatchObjects>(StartWatch);
         Receive<CatchUp>(_ =>
         {
@@ -260,10 +262,11 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
 
     /// <summary>Runs <paramref name="serve"/> once the replica is at <paramref name="notOlderThan"/> (0: at once once
     /// loaded; null: at the leader's current version), or answers 504 after <see cref="ReadWait"/>.</summary>
-    private void Read(long? notOlderThan, Action<IActorRef> serve)
+    private void Read(long? notOlderThan, Action<IActorRef> serve, bool serveWhenLate = false)
     {
         var sender = Sender;
-        var wait = new Wait(notOlderThan, DateTime.UtcNow + ReadWait, () => serve(sender), () => sender.Tell(new StoreFailed(TooLarge(notOlderThan))));
+        var wait = new Wait(notOlderThan, DateTime.UtcNow + ReadWait, () => serve(sender),
+            serveWhenLate ? () => serve(sender) : () => sender.Tell(new StoreFailed(TooLarge(notOlderThan))));
         if (notOlderThan is { } min)
         {
             if (Reached(min)) serve(sender);
