@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
@@ -83,6 +84,7 @@ if (peers.StoreProblem(store.Postgres is not null) is { } notShared)
     return 2;
 }
 var leadership = new MasterLeadership();
+var replicaHealth = new ReplicaHealth();
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
 var kubeletCa = KubeletCaFiles.LoadOrCreate(api.DataDirectory);
 // the client signers sign with the cluster CA, the one client certificates are authenticated against
@@ -105,7 +107,12 @@ var membership = ClusterMembership.Build(
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 try
 {
-    builder.AddKubernetesApiServer(api, serviceAccountTokens);
+    // with several masters, the API reads from this master's replica of the store unless the control plane runs here
+    builder.AddKubernetesApiServer(api, serviceAccountTokens, peers.Several
+        ? (sp, ct) => leadership.HostsControlPlane
+            ? sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct)
+            : sp.GetRequiredService<IRequiredActor<StoreReplica>>().GetAsync(ct)
+        : null);
 }
 catch (FormatException e)
 {
@@ -122,6 +129,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)
     .AddHocon(membership, HoconAddMode.Prepend)
     .AddHocon(peers.Several ? ClusterGuard.MultiMasterHocon(peers.Addresses) : ClusterGuard.MasterHocon, HoconAddMode.Prepend)
+    .AddHocon(ReplicationSerializer.Hocon, HoconAddMode.Prepend)
     .WithRemoting(ClusterTls.Remoting(clusterAddress, clusterPort, clusterCertificate))
     .WithClustering(new ClusterOptions
     {
@@ -130,6 +138,12 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         SeedNodes = [.. peers.Addresses.Select(ClusterTls.Address)],
     })
     .WithObjectStorePersistence(store)
+    // every master of several keeps a replica of the store, fed by the leader's, and serves reads from it
+    .WithActors((system, registry) =>
+    {
+        if (peers.Several) registry.Register<StoreReplica>(system.ActorOf(StoreReplica.Props(catalog, () => LeaderStore(system), store.Settings, replicaHealth),
+            StoreReplica.ActorName));
+    })
     // the store, controllers, scheduler and NodeGateway: at once on a single master, on the oldest of several (a cluster singleton)
     .WithControlPlane(peers, leadership, (system, registry) =>
     {
@@ -144,7 +158,12 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         }, controlPlane.Resync));
     }));
 builder.Services.AddSingleton(leadership);
-if (peers.Several) builder.Services.AddHttpForwarder();
+if (peers.Several)
+{
+    builder.Services.AddHttpForwarder();
+    builder.Services.AddSingleton(replicaHealth);
+    builder.Services.AddSingleton<ReplicaReads>();
+}
 
 var app = builder.Build();
 if (peers.Several) // first: a master without the control plane sends the whole request to the one with it
@@ -160,3 +179,12 @@ if (await Task.WhenAny(store.Health.Fatal, app.WaitForShutdownAsync()) == store.
     return 1;
 }
 return 0;
+
+// The leader's store, where this master's replica asks for its change stream; null while no master is up.
+static ActorSelection? LeaderStore(ActorSystem system)
+{
+    var cluster = Akka.Cluster.Cluster.Get(system);
+    return MasterLeadership.Find(cluster.State, cluster.SelfMember).Address is { } leader
+        ? system.ActorSelection(new RootActorPath(leader) / "user" / ObjectStore.ActorName)
+        : null;
+}

@@ -63,7 +63,7 @@ public sealed class LayeringTests
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
         ("Ui", ["Api"]),
-        ("Leadership", ["Api/Security"]),
+        ("Leadership", ["Api/Security", "Api/Rest"]),
         ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =

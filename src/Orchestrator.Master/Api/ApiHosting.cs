@@ -40,8 +40,10 @@ internal static class ApiHosting
 {
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The API server; its store is the ObjectStore, or what <paramref name="resolveStore"/> names (on a master
+    /// among several: the store where the control plane runs here, else this master's replica of it).</summary>
     public static WebApplicationBuilder AddKubernetesApiServer(this WebApplicationBuilder builder, ApiServerOptions options,
-        ServiceAccountTokens? serviceAccountTokens = null)
+        ServiceAccountTokens? serviceAccountTokens = null, Func<IServiceProvider, CancellationToken, Task<IActorRef>>? resolveStore = null)
     {
         builder.Services.AddSingleton(serviceAccountTokens ?? options.CreateServiceAccountTokens());
         builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(options.DataDirectory)));
@@ -56,7 +58,7 @@ internal static class ApiHosting
         });
         builder.Services.AddSingleton(sp => new ObjectStoreClient(
             sp.GetRequiredService<ActorSystem>(),
-            ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct),
+            resolveStore is null ? ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct) : ct => resolveStore(sp, ct),
             StoreTimeout));
         builder.Services.AddKubernetesApi();
         if (AuditOptions.From(builder.Configuration) is var (policy, log) && policy is not null && log is not null)

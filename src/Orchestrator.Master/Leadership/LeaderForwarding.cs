@@ -13,14 +13,17 @@ namespace Orchestrator.Master.Leadership;
 /// (YARP's forwarder: bodies, watches, and the upgraded connections of exec, attach and port-forward are streamed both
 /// ways). Why forward HTTP rather than the store's messages: the API, its caches (RBAC, informers) and the metrics live
 /// beside the store, and the request then runs exactly as on a single master; nothing of the store protocol has to
-/// cross Akka remoting. Serving reads from a local replica (docs/multi-master.md) is a later step.
+/// cross Akka remoting. Reads of stored objects are the exception: while this master's replica follows the leader's
+/// store, <see cref="ReplicaReads"/> says which requests go down this master's own API pipeline (authentication, RBAC,
+/// the handlers) and are answered from the replica; and the answer of a forwarded write waits until the replica has
+/// caught up with the leader, so that a client reads its own writes on this master.
 /// Credentials: bearer tokens go through unchanged (every master has the same admin token, CA and signing key); a
 /// client certificate cannot be forwarded, so this master checks it against the cluster CA and sends it along in
 /// <see cref="RequestAuthentication.ForwardedClientCertificateHeader"/> under the admin token, which the leader believes
 /// only with that token. /livez is answered here: it says whether this process lives.
 /// </summary>
 internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership leadership, ActorSystem system, IHttpForwarder forwarder,
-    string adminToken, X509Certificate2 clusterCa)
+    ReplicaReads reads, string adminToken, X509Certificate2 clusterCa)
 {
     /// <summary>Watches and streamed logs may be quiet for long; the client's own timeout applies, not a proxy's.</summary>
     private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromHours(24) };
@@ -41,7 +44,8 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
-        if (leadership.HostsControlPlane || path == "/livez" || path.StartsWith("/livez/", StringComparison.Ordinal))
+        if (leadership.HostsControlPlane || path == "/livez" || path.StartsWith("/livez/", StringComparison.Ordinal)
+            || reads.Serves(context, RawPath(context) ?? path))
         {
             await next(context);
             return;
@@ -67,7 +71,8 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
             context.Request.Headers[RequestAuthentication.ForwardedClientCertificateHeader] = Convert.ToBase64String(certificate.RawData);
             context.Request.Headers.Authorization = "Bearer " + adminToken;
         }
-        var error = await forwarder.SendAsync(context, leader.Api.GetLeftPart(UriPartial.Authority), _client, RequestConfig, RawPathTransformer.Instance);
+        var error = await forwarder.SendAsync(context, leader.Api.GetLeftPart(UriPartial.Authority), _client, RequestConfig,
+            HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? RawPathTransformer.Reads : new RawPathTransformer(reads));
         if (error != ForwarderError.None && !context.Response.HasStarted)
             await StatusResponses.WriteAsync(context, ApiException.Unavailable(
                 $"the master holding the control plane ({leader.Address}) did not answer ({error}); retry"));
@@ -86,10 +91,28 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
         return chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData);
     }
 
-    /// <summary>The path and query exactly as the client sent them (escapes kept), on the leader's scheme and authority.</summary>
-    private sealed class RawPathTransformer : HttpTransformer
+    /// <summary>The path as the client sent it (escapes kept), without the query.</summary>
+    private static string? RawPath(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw && raw[0] == '/'
+            ? raw.Split('?', 2)[0]
+            : null;
+
+    /// <summary>The path and query exactly as the client sent them (escapes kept), on the leader's scheme and authority.
+    /// With <paramref name="writes"/> (a request that may write), the leader's answer is held until this master's replica
+    /// has caught up with the leader.</summary>
+    private sealed class RawPathTransformer(ReplicaReads? writes) : HttpTransformer
     {
-        public static readonly RawPathTransformer Instance = new();
+        public static readonly RawPathTransformer Reads = new(null);
+
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,
+            CancellationToken cancellationToken)
+        {
+            var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            // an upgraded stream (exec, attach, port-forward) is no write to wait for
+            if (writes is { Following: true } && proxyResponse is { StatusCode: not HttpStatusCode.SwitchingProtocols })
+                await writes.CatchUpAsync(cancellationToken);
+            return copy;
+        }
 
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix,
             CancellationToken cancellationToken)

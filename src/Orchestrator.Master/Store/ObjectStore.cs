@@ -239,6 +239,14 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         Receive<GetObject>(Get);
         Receive<ListObjects>(List);
         Receive<WatchObjects>(StartWatch);
+        // the replicas of the other masters: a feed per replica, fed a snapshot and every change after it
+        Receive<StartReplication>(_ => Context.ActorOf(ReplicationFeed.Props(Sender)));
+        Receive<SnapshotState>(_ =>
+        {
+            Sender.Tell(new StateSnapshot(_state.All().ToList(), _state.ResourceVersion));
+            if (_watch.Subscribe("*", null, null, Sender)) Context.WatchWith(Sender, new WatcherTerminated(Sender));
+        });
+        Receive<GetResourceVersion>(_ => Sender.Tell(new ResourceVersionIs(_state.ResourceVersion)));
         Receive<Unwatch>(u =>
         {
             if (_watch.Unsubscribe(u.Subscriber)) Context.Unwatch(u.Subscriber);

@@ -60,10 +60,20 @@ internal sealed record WriteObjects(IReadOnlyList<object> Requests);
 internal sealed record ObjectsWritten(IReadOnlyList<object> Replies);
 
 /// <summary>Replies <see cref="ObjectStored"/> or <see cref="StoreFailed"/> (404).</summary>
-internal sealed record GetObject(ResourceKey Key);
+internal sealed record GetObject(ResourceKey Key)
+{
+    /// <inheritdoc cref="ListObjects.NotOlderThan"/>
+    public long? NotOlderThan { get; init; }
+}
 
 /// <summary>All objects of a resource, in one namespace or (null) all. Replies <see cref="ObjectsListed"/>.</summary>
-internal sealed record ListObjects(string Resource, string? Namespace = null);
+internal sealed record ListObjects(string Resource, string? Namespace = null)
+{
+    /// <summary>The request's resourceVersion: null (unset) a consistent read, 0 any state, N a state at N or later.
+    /// The store's own state is always the newest and satisfies each; a master's replica (<see cref="StoreReplica"/>)
+    /// waits for it.</summary>
+    public long? NotOlderThan { get; init; }
+}
 
 /// <summary>
 /// Subscribes <see cref="Subscriber"/> to changes of one resource ("*" for all) in one namespace (null for all).

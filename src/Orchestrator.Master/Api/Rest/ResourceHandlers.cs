@@ -43,8 +43,8 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     public async Task GetAsync(HttpContext context, ResourceDescription resource, string? ns, string name)
     {
         Require(resource, "get");
-        ListQuery.ParseResourceVersion(context);
-        var obj = await store.GetAsync(resource, ns, name, context.RequestAborted);
+        var version = ListQuery.ParseResourceVersion(context);
+        var obj = await store.GetAsync(resource, ns, name, context.RequestAborted, version);
         await responses.WriteObjectAsync(context, resource, obj);
     }
 
@@ -78,7 +78,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
                    {
                        Continue = ListQuery.EncodeContinue(start, -1),
                    };
-        var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+        var listed = await store.ListAsync(resource, ns, context.RequestAborted, query.ResourceVersion);
         query.CheckListedVersion(listed.ResourceVersion);
         return ListSnapshot.Of(listed);
     }
@@ -230,7 +230,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         Require(resource, "deletecollection");
         var query = ListQuery.From(context, resource) with { Limit = 0, ContinueFrom = null };
         var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
-        var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+        var listed = await store.ListAsync(resource, ns, context.RequestAborted, query.ResourceVersion);
         query.CheckListedVersion(listed.ResourceVersion);
         var (matching, metadata) = query.Select(listed);
         var deleted = new List<IKubernetesObject<V1ObjectMeta>>();

@@ -45,7 +45,7 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         var matching = new HashSet<string>();
         if (from is null || sendInitialEvents || query.IsFiltered)
         {
-            var listed = await store.ListAsync(resource, ns, context.RequestAborted);
+            var listed = await store.ListAsync(resource, ns, context.RequestAborted, query.ResourceVersion);
             var selected = listed.Items.Where(query.Matches).OrderBy(ListQuery.SortKey, StringComparer.Ordinal).ToList();
             foreach (var obj in selected) matching.Add(ListQuery.SortKey(obj));
             if (from is null || sendInitialEvents)

@@ -118,8 +118,11 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         foreach (var (key, value) in notes.AuditAnnotations) AuditAnnotations.Add(context, key, value);
     }
 
-    public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken) =>
-        await AskAsync(new ListObjects(resource.StoreName, @namespace), cancellationToken, resource) switch
+    /// <summary>A list; <paramref name="notOlderThan"/> is the request's resourceVersion (<see cref="ListObjects.NotOlderThan"/>:
+    /// null a consistent read).</summary>
+    public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken,
+        long? notOlderThan = null) =>
+        await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan }, cancellationToken, resource) switch
         {
             ObjectsListed listed => listed,
             StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, null),
@@ -127,8 +130,8 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         };
 
     public Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ResourceDescription resource, string? @namespace, string name,
-        CancellationToken cancellationToken) =>
-        ObjectAsync(new GetObject(ResourceKey.Of(resource, @namespace, name)), resource, name, cancellationToken);
+        CancellationToken cancellationToken, long? notOlderThan = null) =>
+        ObjectAsync(new GetObject(ResourceKey.Of(resource, @namespace, name)) { NotOlderThan = notOlderThan }, resource, name, cancellationToken);
 
     /// <summary>A change of the store as a watcher of <paramref name="resource"/>'s version sees it.</summary>
     public static ObjectChanged FromStorage(ResourceDescription resource, ObjectChanged change) =>

@@ -32,15 +32,15 @@ public sealed class ClusterGuard : ITransportAdapterProvider
         """;
 
     /// <summary>The guard of a master among several (<paramref name="peers"/>: every master's host:port, this one's too):
-    /// as <see cref="MasterHocon"/>, and the control plane singleton's hand-over messages between the masters' managers,
-    /// from the peers only.</summary>
+    /// as <see cref="MasterHocon"/>, and the control plane singleton's hand-over messages between the masters' managers and
+    /// the store's change stream (a replica selects the leader's store), from the peers only.</summary>
     public static string MultiMasterHocon(IReadOnlyList<string> peers) => $$"""
         akka.remote {
           adapters { {{Name}} = "Orchestrator.Shared.Protocol.Serialization.ClusterGuard,Orchestrator.Shared" } # no space: Akka reads the value back quoted if it has one
           dot-netty.tcp.applied-adapters = [{{Name}}]
           untrusted-mode = on
           trusted-selection-paths = ["/user/{{NodeProtocolNames.GatewayActorName}}", "/user/{{NodeProtocolNames.ControlPlaneActorName}}",
-            "/system/cluster/core/daemon", "/system/cluster/heartbeatReceiver", "/system/remote-watcher"]
+            "{{ClusterGuardPolicy.StorePath}}", "/system/cluster/core/daemon", "/system/cluster/heartbeatReceiver", "/system/remote-watcher"]
         }
         orchestrator.cluster-guard { role = master, peers = "{{string.Join(",", peers)}}" }
         """;

@@ -10,6 +10,8 @@ namespace Orchestrator.Shared.Protocol.Serialization;
 /// <list type="bullet">
 /// <item>the node protocol (<see cref="ProtocolSerializer"/>) to one actor only: on the master the NodeGateway (which checks
 /// per node that the sender is the agent registered under that name), on a node its NodeAgent and only from the master;</item>
+/// <item>with several masters, the singleton's hand-over messages and the store's change stream (replication), from the
+/// other masters only;</item>
 /// <item>cluster membership messages to the cluster's own actors, remote-watcher heartbeats, and the DeathWatch system
 /// messages (Watch, Unwatch, DeathWatchNotification) naming the peer's own actors;</item>
 /// <item>ActorSelections of the above only by plain child names from the root.</item>
@@ -29,6 +31,10 @@ internal sealed class ClusterGuardPolicy
     public const int ProtocolSerializerId = 7301;
     /// <summary>Akka.Cluster.Tools' ClusterSingletonMessageSerializer (the managers' hand-over messages).</summary>
     public const int SingletonSerializer = 14;
+    /// <summary>The store's change stream between masters (Orchestrator.Master's ReplicationSerializer).</summary>
+    public const int ReplicationSerializerId = 7321;
+    /// <summary>The leader's store (and its feeds, its children) and each master's replica of it.</summary>
+    public const string StorePath = "/user/object-store", ReplicaPath = "/user/store-replica";
 
     private static readonly string WatchManifest = typeof(Watch).TypeQualifiedName();
     private static readonly string UnwatchManifest = typeof(Unwatch).TypeQualifiedName();
@@ -88,6 +94,9 @@ internal sealed class ClusterGuardPolicy
             case SingletonSerializer when path == $"/user/{NodeProtocolNames.ControlPlaneActorName}":
                 return _peerMasters.Any(s => SameSystem(origin, s)) ? null
                     : "control plane hand-over messages are accepted from the masters (--peers) only";
+            case ReplicationSerializerId when path == StorePath || path.StartsWith(StorePath + "/", StringComparison.Ordinal) || path == ReplicaPath:
+                return _peerMasters.Any(s => SameSystem(origin, s)) ? null
+                    : "the store's change stream is accepted from the masters (--peers) only";
             case ClusterSerializer when path.StartsWith("/system/cluster/", StringComparison.Ordinal):
                 return null;
             case MiscSerializer when path == "/system/remote-watcher" && message.Manifest is "RWHB" or "RWHR":

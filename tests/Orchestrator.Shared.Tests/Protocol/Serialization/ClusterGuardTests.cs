@@ -146,6 +146,24 @@ public sealed class ClusterGuardTests : IAsyncLifetime
         Assert.NotNull(ClusterGuardPolicy.ForMaster().Refusal("orchestrator@10.0.0.2:4050", HandOver()));
     }
 
+    private static RemoteWire.Envelope Replication(string to) => new(
+        $"akka.ssl.tcp://orchestrator@10.0.0.1:4050{to}", null,
+        new RemoteWire.Payload(ClusterGuardPolicy.ReplicationSerializerId, "ChangeReplicated", Google.Protobuf.ByteString.Empty));
+
+    [Fact]
+    public void The_stores_change_stream_is_accepted_from_peer_masters_only_and_only_for_the_store_its_feeds_and_the_replica()
+    {
+        var policy = ClusterGuardPolicy.ForMaster("10.0.0.1:4050,10.0.0.2:4050,10.0.0.3:4050");
+        Assert.Null(policy.Refusal("orchestrator@10.0.0.2:4050", Replication("/user/store-replica")));
+        Assert.Null(policy.Refusal("orchestrator@10.0.0.2:4050", Replication("/user/object-store")));
+        Assert.Null(policy.Refusal("orchestrator@10.0.0.2:4050", Replication("/user/object-store/$a")));
+        Assert.Contains("--peers", policy.Refusal("orchestrator@10.0.0.9:4051", Replication("/user/store-replica")));
+        Assert.NotNull(policy.Refusal("orchestrator@10.0.0.2:4050", Replication("/user/node-gateway")));
+        Assert.NotNull(policy.Refusal("orchestrator@10.0.0.2:4050", Replication("/user/object-store-x")));
+        // a single master has no peers and no replicas
+        Assert.NotNull(ClusterGuardPolicy.ForMaster().Refusal("orchestrator@10.0.0.2:4050", Replication("/user/store-replica")));
+    }
+
     [Fact]
     public void A_node_of_several_masters_takes_the_node_protocol_from_each_of_them_and_no_one_else()
     {
