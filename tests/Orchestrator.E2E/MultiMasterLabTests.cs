@@ -143,10 +143,12 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         var readTask = reads.Run(stop.Token);
         var informer = new Informer(Client(3, Timeout.InfiniteTimeSpan), "drill-");
         var watchTask = informer.Run(stop.Token);
-        await lab.Eventually(() => { Assert.True(informer.Watching, "the watch through master-3 is open"); return Task.CompletedTask; }, "a watch through master-3");
         var writes = new Writer([Client(2), Client(3)], "drill-");
         var writeTask = writes.Run(stop.Token);
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // a watch's response starts with its first event, which the writes make
+        await lab.Eventually(() => { Assert.True(informer.Watching && informer.Events > 0, "the watch through master-3 delivers events"); return Task.CompletedTask; },
+            "a watch through master-3");
+        await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.NotEmpty(writes.Acknowledged);
 
         var kill = await lab.Lab("kill-master", "master-1");
