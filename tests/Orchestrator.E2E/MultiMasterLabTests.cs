@@ -196,8 +196,12 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
     public async Task A_paused_leader_is_downed_accepts_no_write_while_cut_off_and_comes_back_as_a_follower()
     {
         // three masters again: master-1 (killed above) joins as the youngest; master-2 holds the control plane
+        var upBefore = await UpCount(1);
         var restart = await lab.Lab("restart-master", "master-1");
         Assert.True(restart.ExitCode == 0, restart.ToString());
+        // keep-majority counts only Up masters: pausing the leader while master-1 is still joining would leave master-3
+        // alone against master-2, a tie that the lowest address (master-2's side) wins
+        await lab.Eventually(async () => Assert.True(await UpCount(1) > upBefore, "master-1 is Up"), "master-1 Up in the cluster");
         Assert.Contains(HoldsControlPlane, await File.ReadAllTextAsync(MasterLog(2)));
         var ledBefore = Count(await File.ReadAllTextAsync(MasterLog(2)), HoldsControlPlane);
         await lab.Eventually(async () => Assert.Contains("written-on-2", await ConfigMapNames(1)), "master-1 serves reads");
@@ -261,6 +265,16 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         }
         await Record($"multi-master restart-all: {before.Count} ConfigMaps, the same names and resourceVersions through each of the 3 masters after every master restarted");
         await lab.Eventually(async () => Assert.Equal(Replicas, (await ActivePods(1)).Count), $"still exactly {Replicas} pods");
+    }
+
+    /// <summary>How often a cluster leader has moved master I to Up, in every master's log.</summary>
+    private async Task<int> UpCount(int master)
+    {
+        var what = $"orchestrator@127.0.0.10:{15060 + master - 1}] to [Up]";
+        var n = 0;
+        foreach (var path in Directory.GetFiles(Path.Combine(lab.StateDir, "logs"), "master*.log"))
+            n += Count(await File.ReadAllTextAsync(path), what);
+        return n;
     }
 
     private static int Count(string text, string what)
