@@ -180,7 +180,10 @@ remove_node_containers() { # name
 # master: kill-master.sh and pause-master.sh do that for the lab's context.
 write_kubeconfig() {
   local server=$LAB_SERVER first
-  first=$(live_masters | head -n 1)
+  # not "live_masters | head -n 1": head may exit before live_masters has written, which pipefail (and set -e)
+  # turns into a silent exit of the calling script
+  first=$(live_masters)
+  first=${first%%$'\n'*}
   [ -n "$first" ] && server=$(master_server "$first")
   kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
     --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null

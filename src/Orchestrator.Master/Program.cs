@@ -100,8 +100,10 @@ builder.Services.AddSingleton(kubeletCa);
 var resourceUsage = new Orchestrator.Master.ResourceMetrics.ResourceUsageCache();
 builder.Services.AddSingleton(resourceUsage);
 var membership = ClusterMembership.Build(
-    ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"], ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
-    ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"], ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"),
+    ClusterMembership.Seconds(builder.Configuration["cluster-stable-after"],
+        peers.Several ? ClusterMembership.MultiMasterStableAfter : ClusterMembership.DefaultStableAfter, "cluster-stable-after"),
+    ClusterMembership.Seconds(builder.Configuration["cluster-heartbeat-pause"],
+        peers.Several ? ClusterMembership.MultiMasterHeartbeatPause : ClusterMembership.DefaultHeartbeatPause, "cluster-heartbeat-pause"),
     peers.Several);
 
 builder.Logging.UseLogFormat(flags["log-format"]).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

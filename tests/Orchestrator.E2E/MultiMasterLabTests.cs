@@ -76,28 +76,40 @@ public sealed class MultiMasterLabFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Issue #20's drill on three masters over PostgreSQL and one node: every master answers the API (the followers
-/// forward to the one holding the control plane); under a steady stream of creates through the two other masters, the
-/// master holding the control plane is killed (SIGKILL): writes resume (the measured time is printed and written to
-/// artifacts/lab-drills.txt), no acknowledged write is lost, and the Deployment's pods are not duplicated (the
-/// controllers never ran twice).
+/// Issue #20's drills on three masters over PostgreSQL and one node: every master answers the API (the followers
+/// forward to the one holding the control plane). Under a steady stream of creates through the two other masters,
+/// reads through a NodePort and a watch through a surviving master, the master holding the control plane is killed
+/// (SIGKILL): writes resume (the time is measured), no acknowledged write is lost, no NodePort request fails, the watch
+/// ends or continues and after a relist shows every acknowledged write, and the Deployment's pods are not duplicated.
+/// Then the new leader is paused (SIGSTOP) for 30 s: it is downed, the others take writes, it accepts none while cut
+/// off, and after resume it is a follower that serves reads. Last, every master restarts: the same objects at the
+/// same resourceVersions. Figures go to artifacts/lab-drills.txt.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHelper output) : IClassFixture<MultiMasterLabFixture>
 {
     private const string App = "mm-web";
     private const int Replicas = 2;
+    private const string HoldsControlPlane = "This master holds the control plane";
 
-    private HttpClient Client(int master) => new(new HttpClientHandler
+    private HttpClient Client(int master, TimeSpan? timeout = null) => new(new HttpClientHandler
     {
         // the lab's CA signs every master's serving certificate; the test trusts the lab
         ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
     })
     {
         BaseAddress = MultiMasterLabFixture.Server(master),
-        Timeout = TimeSpan.FromSeconds(5),
+        Timeout = timeout ?? TimeSpan.FromSeconds(5),
         DefaultRequestHeaders = { Authorization = new("Bearer", lab.Token) },
     };
+
+    private string MasterLog(int master) => Path.Combine(lab.StateDir, "logs", master == 1 ? "master.log" : $"master-{master}.log");
+
+    private async Task Record(string line)
+    {
+        output.WriteLine(line);
+        await File.AppendAllTextAsync(Path.Combine(lab.RepoRoot, "artifacts", "lab-drills.txt"), $"{DateTime.UtcNow:O} {line}\n");
+    }
 
     [Fact, Step(1)]
     public async Task Every_master_answers_the_API_and_sees_the_same_node()
@@ -114,74 +126,170 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
     }
 
     [Fact, Step(2)]
-    public async Task Killing_the_master_holding_the_control_plane_loses_no_acknowledged_write_and_runs_no_controller_twice()
+    public async Task Killing_the_master_holding_the_control_plane_loses_no_acknowledged_write_no_NodePort_request_and_no_watched_event()
     {
-        var leaderLog = Path.Combine(lab.StateDir, "logs", "master.log");
-        Assert.Contains("This master holds the control plane", await File.ReadAllTextAsync(leaderLog)); // master-1 started first: the oldest
+        Assert.Contains(HoldsControlPlane, await File.ReadAllTextAsync(MasterLog(1))); // master-1 started first: the oldest
         await lab.Kubectl(2, "create", "deployment", App, "--image=katacoda/docker-http-server:latest", $"--replicas={Replicas}");
+        await lab.Kubectl(2, "expose", "deployment", App, "--type=NodePort", "--port=80");
         await lab.Eventually(async () => Assert.Equal(Replicas, (await ActivePods(2)).Count), $"{Replicas} pods");
+        var nodePort = int.Parse((await lab.Kubectl(2, "get", "service", App, "-o", "jsonpath={.spec.ports[0].nodePort}")).Trim(),
+            System.Globalization.CultureInfo.InvariantCulture);
+        var url = new Uri($"http://{LabFixture.NodeAddress(1)}:{nodePort}/");
+        using (var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
+            await lab.Eventually(async () => (await probe.GetAsync(url)).EnsureSuccessStatusCode(), $"{url} answers");
 
-        var acknowledged = new List<string>();
-        var attempts = 0;
-        DateTime? killedAt = null;
-        DateTime? firstAfterKill = null;
         using var stop = new CancellationTokenSource();
-        var clients = new[] { Client(2), Client(3) };
-        var writer = Task.Run(async () =>
-        {
-            for (var n = 0; !stop.IsCancellationRequested; n++)
-            {
-                var name = $"drill-{n:D5}";
-                attempts++;
-                try
-                {
-                    var body = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" + name + "\"},\"data\":{\"n\":\"" + n + "\"}}";
-                    using var response = await clients[n % 2].PostAsync("/api/v1/namespaces/default/configmaps",
-                        new StringContent(body, Encoding.UTF8, "application/json"));
-                    if (response.StatusCode == HttpStatusCode.Created)
-                    {
-                        lock (acknowledged) acknowledged.Add(name);
-                        if (killedAt is { } k && firstAfterKill is null && DateTime.UtcNow > k) firstAfterKill = DateTime.UtcNow;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-                await Task.Delay(50);
-            }
-        });
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        Assert.NotEmpty(acknowledged);
+        var reads = new NodePortReader(url);
+        var readTask = reads.Run(stop.Token);
+        var informer = new Informer(Client(3, Timeout.InfiniteTimeSpan), "drill-");
+        var watchTask = informer.Run(stop.Token);
+        var writes = new Writer([Client(2), Client(3)], "drill-");
+        var writeTask = writes.Run(stop.Token);
+        // a watch's response starts with its first event, which the writes make
+        await lab.Eventually(() => { Assert.True(informer.Watching && informer.Events > 0, "the watch through master-3 delivers events"); return Task.CompletedTask; },
+            "a watch through master-3");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.NotEmpty(writes.Acknowledged);
 
         var kill = await lab.Lab("kill-master", "master-1");
-        killedAt = DateTime.UtcNow;
+        writes.Mark();
         Assert.True(kill.ExitCode == 0, kill.ToString());
         output.WriteLine(kill.Output.Trim());
-        var watch = Stopwatch.StartNew();
-        while (firstAfterKill is null && watch.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(100);
-        Assert.True(firstAfterKill is not null, "no write was accepted within 90 s of killing the leader\n" + lab.Logs());
-        var resumed = firstAfterKill!.Value - killedAt.Value;
+        var resumed = await writes.FirstAfterMark(TimeSpan.FromSeconds(90));
+        Assert.True(resumed is not null, "no write was accepted within 90 s of killing the leader\n" + lab.Logs());
         await Task.Delay(TimeSpan.FromSeconds(3)); // a few more writes on the new leader
-        stop.Cancel();
-        await writer;
-
-        var line = $"multi-master kill-leader: first accepted write {resumed.TotalSeconds:F1} s after SIGKILL of master-1 " +
-                   $"(issue #20's bound: 15 s); {acknowledged.Count} writes acknowledged of {attempts} attempted";
-        output.WriteLine(line);
-        await File.AppendAllTextAsync(Path.Combine(lab.RepoRoot, "artifacts", "lab-drills.txt"), $"{DateTime.UtcNow:O} {line}\n");
+        writes.Stop();
+        await writeTask;
 
         // every acknowledged write is there, read through each surviving master
         for (var master = 2; master <= 3; master++)
         {
-            var names = (await lab.Kubectl(master, "get", "configmaps", "-o", "name")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(n => n.Replace("configmap/", "")).ToHashSet();
-            var lost = acknowledged.Where(a => !names.Contains(a)).ToList();
+            var names = await ConfigMapNames(master);
+            var lost = writes.Acknowledged.Where(a => !names.Contains(a)).ToList();
             Assert.True(lost.Count == 0, $"master-{master}: {lost.Count} acknowledged writes lost: {string.Join(", ", lost.Take(20))}");
         }
-        output.WriteLine($"0 of {acknowledged.Count} acknowledged writes lost");
+        // the watch, relisting where it ended, shows them all
+        await lab.Eventually(() =>
+        {
+            var missing = writes.Acknowledged.Where(a => !informer.Seen(a)).ToList();
+            Assert.True(missing.Count == 0, $"the watch through master-3 misses {missing.Count} acknowledged writes: {string.Join(", ", missing.Take(20))}");
+            return Task.CompletedTask;
+        }, "the watch shows every acknowledged write", TimeSpan.FromSeconds(60));
+        stop.Cancel();
+        await readTask;
+        await watchTask;
+
+        await Record($"multi-master kill-leader: first accepted write {resumed!.Value.TotalSeconds:F1} s after SIGKILL of master-1 " +
+                     $"(issue #20's bound: 15 s); {writes.Acknowledged.Count} writes acknowledged of {writes.Attempts} attempted, 0 lost; " +
+                     $"NodePort {url}: {reads.Failures.Count} of {reads.Total} requests failed{reads.FailureSummary()}; " +
+                     $"watch through master-3: {informer.Ends} stream end(s), {informer.Gone} 410 Gone, {informer.Relists} relist(s), " +
+                     $"{informer.Events} events, every acknowledged write seen");
+        Assert.True(reads.Failures.Count == 0, $"{reads.Failures.Count} of {reads.Total} NodePort requests failed{reads.FailureSummary()}");
 
         // the new leader's controllers take over the Deployment without a second set of pods
         await Task.Delay(TimeSpan.FromSeconds(10));
         await lab.Eventually(async () => Assert.Equal(Replicas, (await ActivePods(2)).Count), $"still exactly {Replicas} pods");
         await lab.Eventually(async () => Assert.Equal(Replicas, (await RunningContainers()).Count), $"{Replicas} containers in Docker");
+    }
+
+    [Fact, Step(3)]
+    public async Task A_paused_leader_is_downed_accepts_no_write_while_cut_off_and_comes_back_as_a_follower()
+    {
+        // three masters again: master-1 (killed above) joins as the youngest; master-2 holds the control plane
+        var upBefore = await UpCount(1);
+        var restart = await lab.Lab("restart-master", "master-1");
+        Assert.True(restart.ExitCode == 0, restart.ToString());
+        // keep-majority counts only Up masters: pausing the leader while master-1 is still joining would leave master-3
+        // alone against master-2, a tie that the lowest address (master-2's side) wins
+        await lab.Eventually(async () => Assert.True(await UpCount(1) > upBefore, "master-1 is Up"), "master-1 Up in the cluster");
+        Assert.Contains(HoldsControlPlane, await File.ReadAllTextAsync(MasterLog(2)));
+        var ledBefore = Count(await File.ReadAllTextAsync(MasterLog(2)), HoldsControlPlane);
+        await lab.Eventually(async () => Assert.Contains("written-on-2", await ConfigMapNames(1)), "master-1 serves reads");
+
+        using var stop = new CancellationTokenSource();
+        var writes = new Writer([Client(1), Client(3)], "pause-");
+        var writeTask = writes.Run(stop.Token);
+        var minority = new Writer([Client(2, TimeSpan.FromSeconds(2))], "minority-", TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.NotEmpty(writes.Acknowledged);
+
+        var pause = await lab.Lab("pause-master", "master-2");
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        writes.Mark();
+        var pausedAt = DateTime.UtcNow;
+        var minorityTask = minority.Run(stop.Token);
+        var resumed = await writes.FirstAfterMark(TimeSpan.FromSeconds(90));
+        Assert.True(resumed is not null, "no write was accepted through master-1 or master-3 within 90 s of pausing the leader\n" + lab.Logs());
+        var rest = TimeSpan.FromSeconds(30) - (DateTime.UtcNow - pausedAt);
+        if (rest > TimeSpan.Zero) await Task.Delay(rest);
+        minority.Stop();
+        await minorityTask;
+        var acceptedWhileCutOff = minority.Acknowledged.Count;
+
+        var resume = await lab.Lab("resume-master", "master-2");
+        Assert.True(resume.ExitCode == 0, resume.ToString());
+        output.WriteLine(resume.Output.Trim());
+        writes.Stop();
+        await writeTask;
+        Assert.Contains("had been downed", resume.Output); // downed while paused: it stopped and started again
+        Assert.True(acceptedWhileCutOff == 0, $"{acceptedWhileCutOff} writes were accepted through the paused master: {string.Join(", ", minority.Acknowledged)}");
+
+        // a follower now: master-3 holds the control plane, master-2 did not take it again, and it serves reads
+        Assert.Contains(HoldsControlPlane, await File.ReadAllTextAsync(MasterLog(3)));
+        Assert.Equal(ledBefore, Count(await File.ReadAllTextAsync(MasterLog(2)), HoldsControlPlane));
+        var names = await ConfigMapNames(2);
+        var lost = writes.Acknowledged.Where(a => !names.Contains(a)).ToList();
+        Assert.True(lost.Count == 0, $"master-2 after resume: {lost.Count} acknowledged writes missing: {string.Join(", ", lost.Take(20))}");
+        var appliedLater = minority.Attempted.Count(names.Contains);
+        await Record($"multi-master pause-leader: master-2 paused 30 s, downed and restarted as a follower; first write through master-1/3 " +
+                     $"{resumed!.Value.TotalSeconds:F1} s after SIGSTOP; {writes.Acknowledged.Count} writes acknowledged of {writes.Attempts}, 0 lost; " +
+                     $"through the paused master: {acceptedWhileCutOff} of {minority.Attempts} accepted while cut off " +
+                     $"({appliedLater} applied after the resume from requests the kernel had queued)");
+        await lab.Eventually(async () => Assert.Equal(Replicas, (await ActivePods(2)).Count), $"still exactly {Replicas} pods");
+    }
+
+    [Fact, Step(4)]
+    public async Task Restarting_every_master_keeps_every_object_at_its_resourceVersion()
+    {
+        var before = await ConfigMapVersions(3);
+        Assert.NotEmpty(before);
+        var restart = await lab.Lab("restart-master", "--all");
+        Assert.True(restart.ExitCode == 0, restart.ToString());
+        output.WriteLine(restart.Output.Trim());
+        for (var master = 1; master <= MultiMasterLabFixture.Masters; master++)
+        {
+            var after = await ConfigMapVersions(master);
+            var changed = before.Where(b => !after.TryGetValue(b.Key, out var rv) || rv != b.Value).Select(b => b.Key).ToList();
+            Assert.True(changed.Count == 0, $"master-{master}: {changed.Count} of {before.Count} ConfigMaps missing or at another resourceVersion: {string.Join(", ", changed.Take(20))}");
+            Assert.Equal(before.Count, after.Count);
+        }
+        await Record($"multi-master restart-all: {before.Count} ConfigMaps, the same names and resourceVersions through each of the 3 masters after every master restarted");
+        await lab.Eventually(async () => Assert.Equal(Replicas, (await ActivePods(1)).Count), $"still exactly {Replicas} pods");
+    }
+
+    /// <summary>How often a cluster leader has moved master I to Up, in every master's log.</summary>
+    private async Task<int> UpCount(int master)
+    {
+        var what = $"orchestrator@127.0.0.10:{15060 + master - 1}] to [Up]";
+        var n = 0;
+        foreach (var path in Directory.GetFiles(Path.Combine(lab.StateDir, "logs"), "master*.log"))
+            n += Count(await File.ReadAllTextAsync(path), what);
+        return n;
+    }
+
+    private static int Count(string text, string what)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
+    private async Task<HashSet<string>> ConfigMapNames(int master) => (await ConfigMapVersions(master)).Keys.ToHashSet();
+
+    private async Task<Dictionary<string, string>> ConfigMapVersions(int master)
+    {
+        var items = JsonNode.Parse(await lab.Kubectl(master, "get", "configmaps", "-o", "json"))!["items"]!.AsArray();
+        return items.ToDictionary(i => i!["metadata"]!["name"]!.GetValue<string>(), i => i!["metadata"]!["resourceVersion"]!.GetValue<string>());
     }
 
     private async Task<List<string>> ActivePods(int master)
@@ -204,5 +312,139 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
             if (pod.Output.Trim().StartsWith(App + "-", StringComparison.Ordinal)) ours.Add(id);
         }
         return ours;
+    }
+
+    /// <summary>Creates ConfigMaps PREFIX00000, PREFIX00001 … in turn through each client and records those acknowledged
+    /// (201). <see cref="Mark"/> notes an event; <see cref="FirstAfterMark"/> waits for the first write acknowledged after it.</summary>
+    private sealed class Writer(HttpClient[] clients, string prefix, TimeSpan? interval = null)
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private DateTime? _mark;
+        private DateTime? _firstAfterMark;
+        public List<string> Acknowledged { get; } = [];
+        public List<string> Attempted { get; } = [];
+        public int Attempts => Attempted.Count;
+
+        public void Mark() => _mark = DateTime.UtcNow;
+
+        public void Stop() => _stop.Cancel();
+
+        public async Task<TimeSpan?> FirstAfterMark(TimeSpan within)
+        {
+            var watch = Stopwatch.StartNew();
+            while (_firstAfterMark is null && watch.Elapsed < within) await Task.Delay(100);
+            return _firstAfterMark - _mark;
+        }
+
+        public Task Run(CancellationToken cancel) => Task.Run(async () =>
+        {
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, _stop.Token);
+            for (var n = 0; !both.IsCancellationRequested; n++)
+            {
+                var name = $"{prefix}{n:D5}";
+                lock (Attempted) Attempted.Add(name);
+                try
+                {
+                    var body = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" + name + "\"},\"data\":{\"n\":\"" + n + "\"}}";
+                    using var response = await clients[n % clients.Length].PostAsync("/api/v1/namespaces/default/configmaps",
+                        new StringContent(body, Encoding.UTF8, "application/json"));
+                    if (response.StatusCode == HttpStatusCode.Created)
+                    {
+                        lock (Acknowledged) Acknowledged.Add(name);
+                        if (_mark is { } m && _firstAfterMark is null && DateTime.UtcNow > m) _firstAfterMark = DateTime.UtcNow;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+                try { await Task.Delay(interval ?? TimeSpan.FromMilliseconds(50), both.Token); }
+                catch (OperationCanceledException) { }
+            }
+        });
+    }
+
+    /// <summary>GETs a NodePort URL every 50 ms and counts the requests that fail (an exception or a non-2xx answer).</summary>
+    private sealed class NodePortReader(Uri url)
+    {
+        public int Total { get; private set; }
+        public List<string> Failures { get; } = [];
+
+        public string FailureSummary() => Failures.Count == 0 ? "" :
+            " — " + string.Join(", ", Failures.GroupBy(f => f).Select(g => $"{g.Count()}× {g.Key}"));
+
+        public Task Run(CancellationToken cancel) => Task.Run(async () =>
+        {
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            while (!cancel.IsCancellationRequested)
+            {
+                Total++;
+                try
+                {
+                    using var response = await client.GetAsync(url);
+                    if (!response.IsSuccessStatusCode) Failures.Add($"HTTP {(int)response.StatusCode}");
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { Failures.Add($"{e.GetType().Name}: {e.Message}"); }
+                try { await Task.Delay(50, cancel); }
+                catch (OperationCanceledException) { }
+            }
+        });
+    }
+
+    /// <summary>What a client-go informer does: list the ConfigMaps, watch from the list's resourceVersion, and when the
+    /// watch ends (or says 410 Gone) list again and watch from there. Names seen in lists and ADDED events are kept.</summary>
+    private sealed class Informer(HttpClient client, string prefix)
+    {
+        private readonly HashSet<string> _seen = [];
+        public bool Watching { get; private set; }
+        public int Ends { get; private set; }
+        public int Gone { get; private set; }
+        public int Relists { get; private set; }
+        public int Events { get; private set; }
+
+        public bool Seen(string name) { lock (_seen) return _seen.Contains(name); }
+
+        private void Add(string name) { if (name.StartsWith(prefix, StringComparison.Ordinal)) lock (_seen) _seen.Add(name); }
+
+        public Task Run(CancellationToken cancel) => Task.Run(async () =>
+        {
+            var listed = false;
+            while (!cancel.IsCancellationRequested)
+            {
+                try
+                {
+                    using var list = await client.GetAsync("/api/v1/namespaces/default/configmaps", cancel);
+                    if (!list.IsSuccessStatusCode) { await Task.Delay(200, cancel); continue; }
+                    var body = JsonNode.Parse(await list.Content.ReadAsStringAsync(cancel))!;
+                    foreach (var item in body["items"]!.AsArray()) Add(item!["metadata"]!["name"]!.GetValue<string>());
+                    if (listed) Relists++;
+                    listed = true;
+                    var rv = body["metadata"]!["resourceVersion"]!.GetValue<string>();
+                    using var watch = await client.GetAsync($"/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv}",
+                        HttpCompletionOption.ResponseHeadersRead, cancel);
+                    if (!watch.IsSuccessStatusCode) { await Task.Delay(200, cancel); continue; }
+                    using var reader = new StreamReader(await watch.Content.ReadAsStreamAsync(cancel));
+                    Watching = true;
+                    while (await reader.ReadLineAsync(cancel) is { } line)
+                    {
+                        if (line.Length == 0) continue;
+                        var ev = JsonNode.Parse(line)!;
+                        if (ev["type"]!.GetValue<string>() == "ERROR")
+                        {
+                            if (ev["object"]?["code"]?.GetValue<int>() == 410) Gone++;
+                            break;
+                        }
+                        Events++;
+                        Add(ev["object"]!["metadata"]!["name"]!.GetValue<string>());
+                    }
+                    Ends++;
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return; }
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or System.Text.Json.JsonException)
+                {
+                    Ends++;
+                    try { await Task.Delay(200, cancel); }
+                    catch (OperationCanceledException) { return; }
+                }
+                finally { Watching = false; }
+            }
+        });
     }
 }

@@ -62,6 +62,7 @@ internal static class ControlPlaneHostingExtensions
     public static IActorRef StartManager(ActorSystem system, MasterLeadership leadership, Action start)
     {
         system.Settings.InjectTopLevelFallback(ClusterSingletonManager.DefaultConfig());
+        JournalWarmup.ScheduleOnMemberUp(system);
         return system.ActorOf(
             ClusterSingletonManager.Props(ControlPlaneSingleton.Props(start, leadership), PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(NodeProtocolNames.MasterRole)),

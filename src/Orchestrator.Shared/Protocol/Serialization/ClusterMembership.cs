@@ -21,8 +21,28 @@ public static class ClusterMembership
 
     public static string Hocon => Build(DefaultStableAfter, DefaultHeartbeatPause);
 
+    /// <summary>With several masters the control plane moves only once its master is downed and removed, so these
+    /// times add up to the failover of writes (issue #20: within 15 s). Measured on a loaded 2-core lab with the
+    /// single-master values plus Akka's default removal margin (= stable-after): unreachable 3.6 s after a SIGKILL,
+    /// downed 7 s later, removed 0.9 s later, the singleton started 7 s after that, the store recovered in 3 s: the
+    /// first write 22.5 s after the kill. The cluster is small (three or five masters and a few nodes on one network),
+    /// so gossip agrees on reachability within a second or two and 4 s of stable reachability is enough to decide; a
+    /// member is downed only after about 6 s of silence (a GC pause or a busy machine is far shorter).</summary>
+    public static readonly TimeSpan MultiMasterStableAfter = TimeSpan.FromSeconds(4);
+
+    /// <summary>See <see cref="MultiMasterStableAfter"/>.</summary>
+    public static readonly TimeSpan MultiMasterHeartbeatPause = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a new singleton waits after the old one's master was removed (Akka's default is
+    /// stable-after). It would give a downed minority time to stop its singleton; here a killed master has nothing to
+    /// stop, and a stale one that still runs cannot write: the next journal sequence number is taken by the new
+    /// store's recovery probe (the journal's primary key), so a write of the old one fails and is never acknowledged.</summary>
+    public static readonly TimeSpan MultiMasterDownRemovalMargin = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The membership of a cluster with <paramref name="masters"/> masters (more than one: keep-majority).</summary>
-    public static string ForMasters(int masters) => Build(DefaultStableAfter, DefaultHeartbeatPause, masters > 1);
+    public static string ForMasters(int masters) => masters > 1
+        ? Build(MultiMasterStableAfter, MultiMasterHeartbeatPause, multiMaster: true)
+        : Build(DefaultStableAfter, DefaultHeartbeatPause);
 
     /// <summary>A killed member is downed about <paramref name="heartbeatPause"/> + <paramref name="stableAfter"/> after it died.</summary>
     /// <remarks><paramref name="multiMaster"/>: several masters (every member, masters and nodes, must be given the same), so the
@@ -46,6 +66,8 @@ public static class ClusterMembership
           retry-unsuccessful-join-after = 3s
           # a downed member stops its actor system (the node process then starts a new incarnation)
           run-coordinated-shutdown-when-down = on
+          {{(multiMaster ? $"down-removal-margin = {Millis(MultiMasterDownRemovalMargin)}" : "")}}
+          {{(multiMaster ? "leader-actions-interval = 500ms # a downed master is removed (and the control plane moves) sooner" : "")}}
         }
         """;
 

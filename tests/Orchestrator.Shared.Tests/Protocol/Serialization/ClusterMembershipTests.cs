@@ -97,6 +97,19 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public void Several_masters_down_sooner_and_move_the_singleton_after_a_short_removal_margin()
+    {
+        var several = ConfigurationFactory.ParseString(ClusterMembership.ForMasters(3)).GetConfig("akka.cluster");
+        Assert.Equal(ClusterMembership.MultiMasterStableAfter, several.GetTimeSpan("split-brain-resolver.stable-after"));
+        Assert.Equal(ClusterMembership.MultiMasterHeartbeatPause, several.GetTimeSpan("failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(ClusterMembership.MultiMasterDownRemovalMargin, several.GetTimeSpan("down-removal-margin"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), several.GetTimeSpan("leader-actions-interval"));
+        // one master keeps Akka's defaults: no removal margin of its own (the resolver's stable-after applies)
+        var one = ConfigurationFactory.ParseString(ClusterMembership.ForMasters(1)).GetConfig("akka.cluster");
+        Assert.False(one.HasPath("down-removal-margin"));
+    }
+
+    [Fact]
     public void The_master_flags_set_stable_after_and_heartbeat_pause_in_seconds()
     {
         var stableAfter = ClusterMembership.Seconds("10", ClusterMembership.DefaultStableAfter, "cluster-stable-after");
