@@ -111,6 +111,12 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
             // an upgraded stream (exec, attach, port-forward) is no write to wait for
             if (writes is { Following: true } && proxyResponse is { StatusCode: not HttpStatusCode.SwitchingProtocols })
                 await writes.CatchUpAsync(cancellationToken);
+            // A stream (a watch, a followed log) has no length: the leader sent its headers at once, as kube-apiserver
+            // does, and clients wait for them before they read events (client-go's Watch returns only then). YARP holds
+            // headers until the first body bytes, which for a quiet watch may be minutes: send them now.
+            if (copy && proxyResponse is { StatusCode: HttpStatusCode.OK, Content.Headers.ContentLength: null }
+                && HttpMethods.IsGet(httpContext.Request.Method))
+                await httpContext.Response.Body.FlushAsync(cancellationToken);
             return copy;
         }
 
