@@ -53,6 +53,7 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
                               $"{(records - journal.Records) / (writes - journal.Writes),5:F1} records each (group commit)");
         await AgainstEtcd(creates, names[0]);
         var got = Report("get", await Measure(names, options.Concurrency, n => _client.GetAsync($"{ConfigMaps}/{n}")), "goal ≥ 20000 req/s");
+        if (options.SpreadOver.Count > 0) await SpreadGets(names, got);
         Report($"list ({options.Objects + 50} objects)",
             await Measure(Enumerable.Range(0, options.Lists).Select(i => i.ToString()).ToList(), Math.Min(4, options.Concurrency),
                 _ => _client.GetAsync(ConfigMaps)), "goal ≥ 500 req/s");
@@ -157,6 +158,21 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         (double Rate, double P50) get, (double Rate, double P50) baseGet) =>
         Console.WriteLine($"{what,-28} create throughput ×{create.Rate / baseCreate.Rate:F2}, p50 ×{create.P50 / baseCreate.P50:F2}; " +
                           $"get throughput ×{get.Rate / baseGet.Rate:F2}, p50 ×{get.P50 / baseGet.P50:F2}");
+
+    /// <summary>The same gets, spread evenly over --server and the --spread-over masters (each answers from its own
+    /// replica); its ratio to the gets through --server alone.</summary>
+    private async Task SpreadGets(IReadOnlyList<string> names, (double Rate, double P50) single)
+    {
+        var clients = new[] { _client }.Concat(options.SpreadOver.Select(u => NewClient(u, token))).ToArray();
+        // warm-up, as for the single master: each new client's TLS connections (one per concurrent request)
+        foreach (var client in clients.Skip(1))
+            await Parallel.ForEachAsync(names.Take(options.Concurrency * 4), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency },
+                async (n, _) => await Ensure(await client.GetAsync($"{ConfigMaps}/{n}")));
+        var next = -1;
+        var spread = Report($"get over {clients.Length} masters",
+            await Measure(names, options.Concurrency, n => clients[(uint)Interlocked.Increment(ref next) % clients.Length].GetAsync($"{ConfigMaps}/{n}")));
+        Console.WriteLine($"{"  spread / one master",-28} throughput ×{spread.Rate / single.Rate:F2}, p50 ×{spread.P50 / single.P50:F2}");
+    }
 
     private static async Task Ensure(HttpResponseMessage response)
     {

@@ -6,7 +6,7 @@ using Orchestrator.Bench.Api;
 // API benchmark: creates, gets, lists and watch fan-out against the master's API (in-process on SQLite by
 // default, or a running master with --server/--token). Prints the command, throughput and p50/p99 latencies.
 // Usage: bench-api [--objects N] [--concurrency C] [--lists L] [--watchers W] [--watch-events E]
-//                  [--server https://127.0.0.1:6443 --token TOKEN]
+//                  [--server https://127.0.0.1:6443 --token TOKEN [--spread-over https://…:6444,https://…:6445]]
 var options = BenchOptions.Parse(args);
 Console.WriteLine("$ dotnet run -c Release --project bench/api -- " + string.Join(' ', args));
 Console.WriteLine($"objects={options.Objects} concurrency={options.Concurrency} lists={options.Lists} " +
