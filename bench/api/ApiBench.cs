@@ -172,6 +172,7 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         var spread = Report($"get over {clients.Length} masters",
             await Measure(names, options.Concurrency, n => clients[(uint)Interlocked.Increment(ref next) % clients.Length].GetAsync($"{ConfigMaps}/{n}")));
         Console.WriteLine($"{"  spread / one master",-28} throughput ×{spread.Rate / single.Rate:F2}, p50 ×{spread.P50 / single.P50:F2}");
+        foreach (var client in clients.Skip(1)) client.Dispose();
     }
 
     private static async Task Ensure(HttpResponseMessage response)
