@@ -16,6 +16,7 @@ using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Leadership;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Registry;
+using Orchestrator.Master.Registry.CustomResources;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Ui;
@@ -143,8 +144,12 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
     // every master of several keeps a replica of the store, fed by the leader's, and serves reads from it
     .WithActors((system, registry) =>
     {
-        if (peers.Several) registry.Register<StoreReplica>(system.ActorOf(StoreReplica.Props(catalog, () => LeaderStore(system), store.Settings, replicaHealth),
-            StoreReplica.ActorName));
+        if (!peers.Several) return;
+        var replica = system.ActorOf(StoreReplica.Props(catalog, () => LeaderStore(system), store.Settings, replicaHealth), StoreReplica.ActorName);
+        registry.Register<StoreReplica>(replica);
+        // and describes the custom resources from it, so that it serves them too (the leader's controller describes there)
+        registry.Register<CustomResourceDescriptionMirror>(system.ActorOf(
+            CustomResourceDescriptionMirror.Props(replica, catalog, () => !leadership.HostsControlPlane), CustomResourceDescriptionMirror.ActorName));
     })
     // the store, controllers, scheduler and NodeGateway: at once on a single master, on the oldest of several (a cluster singleton)
     .WithControlPlane(peers, leadership, (system, registry) =>

@@ -3,18 +3,22 @@ using Akka.Hosting;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Rest;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.CustomResources;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Leadership;
 
 /// <summary>
 /// What a master that does not hold the control plane serves from its own replica of the store (docs/multi-master.md):
-/// GET, list and watch of the objects of a stored resource it serves itself (the built-in kinds; custom resources are
-/// described only where the control plane runs). Everything else goes to the leader: writes, subresources (status, log,
-/// exec, proxy, …), computed resources (metrics.k8s.io), discovery and OpenAPI. And the replica's side of a forwarded
-/// write: the answer waits until the replica has caught up with the leader, so that a client reads its write here.
+/// GET, list and watch of the objects of a stored resource it describes itself (the built-in kinds, and the custom
+/// resources whose definitions <see cref="CustomResourceDescriptionMirror"/> has read from the replica; one not described
+/// here yet is forwarded). Everything else goes to the leader: writes, subresources (status, log, exec, proxy, …),
+/// computed resources (metrics.k8s.io), discovery and OpenAPI. And the replica's side of a forwarded write: the answer
+/// waits until the replica has caught up with the leader and the definitions it holds are described, so that a client
+/// reads its write here.
 /// </summary>
-internal sealed class ReplicaReads(ReplicaHealth health, ResourceCatalog catalog, IRequiredActor<StoreReplica> replica)
+internal sealed class ReplicaReads(ReplicaHealth health, ResourceCatalog catalog, IRequiredActor<StoreReplica> replica,
+    IRequiredActor<CustomResourceDescriptionMirror> descriptions)
 {
     /// <summary>How long a forwarded write's answer waits for the replica at most (it waits 3 s itself).</summary>
     private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(5);
@@ -37,7 +41,10 @@ internal sealed class ReplicaReads(ReplicaHealth health, ResourceCatalog catalog
         try
         {
             var store = await replica.GetAsync(cancellationToken);
-            return await store.Ask<object>(CatchUp.Instance, CatchUpTimeout, cancellationToken) is CaughtUp;
+            if (await store.Ask<object>(CatchUp.Instance, CatchUpTimeout, cancellationToken) is not CaughtUp) return false;
+            // the replica sent the mirror every change it applied before it answered: this comes after them
+            var mirror = await descriptions.GetAsync(cancellationToken);
+            return await mirror.Ask<object>(CustomResourceDescriptionMirror.Sync.Instance, CatchUpTimeout, cancellationToken) is CustomResourceDescriptionMirror.Synced;
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
         {

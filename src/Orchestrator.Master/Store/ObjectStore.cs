@@ -270,7 +270,11 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private void List(ListObjects list) =>
         Sender.Tell(_catalog.Find(list.Resource) is null
             ? new StoreFailed(StoreErrors.UnknownResource(list.Resource))
-            : new ObjectsListed(_state.List(list.Resource, list.Namespace), _state.ResourceVersion));
+            : new ObjectsListed(_state.List(list.Resource, list.Namespace), _state.ResourceVersion)
+            {
+                Continues = list.Continuing is { } rest && rest.ResourceVersion <= _state.ResourceVersion
+                    && _watch.UnchangedSince(list.Resource, list.Namespace, rest.ResourceVersion, rest.Start),
+            });
 
     private void StartWatch(WatchObjects watch)
     {

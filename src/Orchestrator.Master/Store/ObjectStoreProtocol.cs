@@ -73,7 +73,15 @@ internal sealed record ListObjects(string Resource, string? Namespace = null)
     /// The store's own state is always the newest and satisfies each; a master's replica (<see cref="StoreReplica"/>)
     /// waits for it.</summary>
     public long? NotOlderThan { get; init; }
+
+    /// <summary>A continue token's list (its resourceVersion and start key) that the API does not keep: the answer says
+    /// whether the listed objects from that key on are the list at that version (<see cref="ObjectsListed.Continues"/>).</summary>
+    public ListContinuation? Continuing { get; init; }
 }
+
+/// <summary>The rest of a paged list: the objects whose key (namespace/name, the API's sort key) is
+/// <paramref name="Start"/> or after it, as they were at <paramref name="ResourceVersion"/>.</summary>
+internal sealed record ListContinuation(long ResourceVersion, string Start);
 
 /// <summary>
 /// Subscribes <see cref="Subscriber"/> to changes of one resource ("*" for all) in one namespace (null for all).
@@ -108,7 +116,12 @@ internal sealed record AdmissionNotes(IReadOnlyList<string> Warnings, IReadOnlyD
     }
 }
 
-internal sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
+internal sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion)
+{
+    /// <summary>For a list with <see cref="ListObjects.Continuing"/>: true when no object from its start key on changed
+    /// after its version (the change window shows it), so these are the list's remaining objects at that version.</summary>
+    public bool Continues { get; init; }
+}
 
 internal sealed record StoreFailed(StoreError Error);
 

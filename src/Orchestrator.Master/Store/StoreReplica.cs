@@ -334,7 +334,11 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
     private void List(ListObjects list, IActorRef sender) =>
         sender.Tell(_catalog.Find(list.Resource) is null
             ? new StoreFailed(StoreErrors.UnknownResource(list.Resource))
-            : new ObjectsListed(_state.List(list.Resource, list.Namespace), _state.ResourceVersion));
+            : new ObjectsListed(_state.List(list.Resource, list.Namespace), _state.ResourceVersion)
+            {
+                Continues = list.Continuing is { } rest && rest.ResourceVersion <= _state.ResourceVersion
+                    && _watch.UnchangedSince(list.Resource, list.Namespace, rest.ResourceVersion, rest.Start),
+            });
 
     private void StartWatch(WatchObjects watch)
     {

@@ -77,6 +77,23 @@ internal sealed class WatchHub
         _window.RemoveFirst();
     }
 
+    /// <summary>Whether the window shows that no object of <paramref name="resource"/> (in <paramref name="ns"/>, or any
+    /// namespace) whose key "namespace/name" is <paramref name="start"/> or after it changed after
+    /// <paramref name="resourceVersion"/>: false when a change did, or the window no longer reaches back to that version.</summary>
+    public bool UnchangedSince(string resource, string? ns, long resourceVersion, string start)
+    {
+        if (resourceVersion < Floor) return false;
+        for (var node = _window.Last; node is not null && node.Value.Change.ResourceVersion > resourceVersion; node = node.Previous)
+        {
+            var change = node.Value.Change;
+            if (change.Resource != resource) continue;
+            var meta = change.Object.Metadata;
+            if (ns is not null && meta.NamespaceProperty != ns) continue;
+            if (string.CompareOrdinal($"{meta.NamespaceProperty}/{meta.Name}", start) >= 0) return false;
+        }
+        return true;
+    }
+
     /// <summary>The error for a watch from a version that has left the window, or null (null or 0 means
     /// "from now", Kubernetes' "any version").</summary>
     public StoreError? CheckReplayable(long? fromResourceVersion) =>

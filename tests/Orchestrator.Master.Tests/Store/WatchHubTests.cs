@@ -36,4 +36,24 @@ public class WatchHubTests : TestKit
         hub.Publish(Change(3));
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
+
+    [Fact]
+    public void A_list_continues_unchanged_only_when_the_window_shows_no_change_from_its_start_key_on()
+    {
+        var hub = new WatchHub(capacity: 4);
+        for (var rv = 1; rv <= 4; rv++) hub.Publish(Change(rv)); // default/c1 … default/c4
+        // after 2: c3 and c4 changed — keys from "default/c3" on did, keys after "default/c4" did not
+        Assert.False(hub.UnchangedSince("configmaps", null, 2, "default/c3"));
+        Assert.False(hub.UnchangedSince("configmaps", "default", 2, "default/c4"));
+        Assert.True(hub.UnchangedSince("configmaps", null, 2, "default/c4\0"));
+        Assert.True(hub.UnchangedSince("configmaps", "other", 2, "default/c1"));
+        Assert.True(hub.UnchangedSince("pods", null, 2, "default/c1"));
+        Assert.True(hub.UnchangedSince("configmaps", null, 4, "default/c1"));
+        // the window no longer reaches back to 1 (changes after 1 may have left it)
+        hub.Publish(Change(5, "other"));
+        Assert.Equal(1, hub.Floor);
+        Assert.True(hub.UnchangedSince("configmaps", "default", 1, "default/c5"));
+        hub.Publish(Change(6, "other"));
+        Assert.False(hub.UnchangedSince("configmaps", "default", 1, "default/c5"));
+    }
 }

@@ -15,6 +15,10 @@ internal sealed class ListSnapshot(IReadOnlyList<IKubernetesObject<V1ObjectMeta>
 
     public long ResourceVersion { get; } = resourceVersion;
 
+    /// <summary>Only the items from a continue token's key on are those of the list at <see cref="ResourceVersion"/>
+    /// (a later list that nothing from that key on changed since): not kept for other tokens.</summary>
+    public bool Partial { get; init; }
+
     /// <summary>The items as the store listed them, for a whole unfiltered list: no key is made.</summary>
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Listed => items;
 

@@ -61,16 +61,25 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var list = await ListedAsync(context, resource, ns, query);
         var (page, metadata) = query.Select(list);
         // The later pages come from the same list, whatever is written meanwhile.
-        if (metadata.ContinueProperty is not null) _snapshots.Keep(resource, ns, list);
+        if (metadata.ContinueProperty is not null && !list.Partial) _snapshots.Keep(resource, ns, list);
         await responses.WriteListAsync(context, resource, page, metadata);
     }
 
-    /// <summary>The list a request pages through: the one its continue token names, or the store's current one.</summary>
+    /// <summary>The list a request pages through: the one its continue token names, or the store's current one. A token
+    /// of a list this master does not keep (another master served the page before, or it was dropped) continues from the
+    /// store's (or replica's) current list when its change window shows that nothing from the token's key on changed
+    /// since the token's version — the rest is then the same list at that version; otherwise it is 410 Expired, never
+    /// a page of another list.</summary>
     private async Task<ListSnapshot> ListedAsync(HttpContext context, ResourceDescription resource, string? ns, ListQuery query)
     {
         if (query.ContinueFrom is { } start && query.ContinueVersion > 0)
-            return _snapshots.Find(resource, ns, query.ContinueVersion) ??
-                   throw new ApiException(410, "Expired",
+        {
+            if (_snapshots.Find(resource, ns, query.ContinueVersion) is { } kept) return kept;
+            var current = await store.ListAsync(resource, ns, context.RequestAborted, query.ContinueVersion,
+                new ListContinuation(query.ContinueVersion, start));
+            // not kept: the items before the start key may differ from the list at that version
+            if (current.Continues) return new ListSnapshot(current.Items, query.ContinueVersion) { Partial = true };
+            throw new ApiException(410, "Expired",
                        "The provided continue parameter is too old to display a consistent list result. You can start a new list " +
                        "without the continue parameter, or use the continue token in this response to retrieve the remainder of the " +
                        "results. Continuing with the provided token results in an inconsistent list - objects that were created, " +
@@ -78,6 +87,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
                    {
                        Continue = ListQuery.EncodeContinue(start, -1),
                    };
+        }
         var listed = await store.ListAsync(resource, ns, context.RequestAborted, query.ResourceVersion);
         query.CheckListedVersion(listed.ResourceVersion);
         return ListSnapshot.Of(listed);

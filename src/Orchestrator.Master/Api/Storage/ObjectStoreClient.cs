@@ -121,8 +121,8 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     /// <summary>A list; <paramref name="notOlderThan"/> is the request's resourceVersion (<see cref="ListObjects.NotOlderThan"/>:
     /// null a consistent read).</summary>
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken,
-        long? notOlderThan = null) =>
-        await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan }, cancellationToken, resource) switch
+        long? notOlderThan = null, ListContinuation? continuing = null) =>
+        await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan, Continuing = continuing }, cancellationToken, resource) switch
         {
             ObjectsListed listed => listed,
             StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, null),

@@ -57,6 +57,15 @@ internal sealed class ResourceCatalog : IResourceCatalog
         return true;
     }
 
+    /// <summary>The names of the sources serving something now.</summary>
+    public IReadOnlyList<string> Sources
+    {
+        get
+        {
+            lock (_gate) return _sources.Keys.ToList();
+        }
+    }
+
     private CatalogSnapshot Swap()
     {
         // Built-in kinds first, then the others by group name (then source), the order kube-apiserver lists the groups

@@ -58,6 +58,10 @@ internal sealed class CustomResourceDefinitionController : ReceiveActor, IWithTi
         {
             var present = listed.Items.Select(i => i.Metadata.Name).ToHashSet();
             foreach (var gone in _definitions.Keys.Where(n => !present.Contains(n)).ToList()) Forget(gone);
+            // described before the control plane came to this master (from its replica, which lags): gone since
+            foreach (var source in _catalog.Sources.Where(s => s.StartsWith(CustomResourceDescriptions.SourcePrefix, StringComparison.Ordinal)
+                         && !present.Contains(s[CustomResourceDescriptions.SourcePrefix.Length..])).ToList())
+                _catalog.Remove(source);
             foreach (var crd in listed.Items.OfType<V1CustomResourceDefinition>()) Sync(crd);
             _store.Tell(new WatchObjects(Resource, null, listed.ResourceVersion, Self));
             Become(Watching);

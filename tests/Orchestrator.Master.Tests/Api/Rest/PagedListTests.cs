@@ -81,6 +81,32 @@ public sealed class PagedListTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_of_a_list_not_kept_here_continues_while_nothing_from_its_key_on_changed()
+    {
+        // a token another master made: this one never kept its list
+        foreach (var name in new[] { "a", "b", "c", "d" }) await Create(name);
+        var (_, whole) = await _server.SendAsync(HttpMethod.Get, ConfigMaps);
+        var version = whole!["metadata"]!["resourceVersion"]!.ToString();
+        var token = Uri.EscapeDataString(ListQuery.EncodeContinue("default/b\0", long.Parse(version)));
+        await Create("aa"); // before the token's key: not in the rest, whichever list
+
+        var (status, page) = await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?limit=1&continue={token}");
+        Assert.True(status == HttpStatusCode.OK, $"{status}: {page}");
+        Assert.Equal(["c"], Names(page!));
+        Assert.Equal(version, page!["metadata"]!["resourceVersion"]!.ToString());
+        Assert.Equal(1, page["metadata"]!["remainingItemCount"]!.GetValue<long>());
+        var next = Uri.EscapeDataString(page["metadata"]!["continue"]!.ToString());
+
+        // a change from the key on: that list's rest is not known here any more — 410, never a page of a newer list
+        await Create("cc");
+        var (gone, expired) = await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?limit=1&continue={next}");
+        Assert.Equal(HttpStatusCode.Gone, gone);
+        Assert.Equal("Expired", expired!["reason"]!.ToString());
+        var (stillGone, _) = await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?limit=1&continue={token}");
+        Assert.Equal(HttpStatusCode.Gone, stillGone);
+    }
+
+    [Fact]
     public async Task A_resourceVersion_with_a_continue_token_is_400()
     {
         await Create("a");
