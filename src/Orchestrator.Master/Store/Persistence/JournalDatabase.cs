@@ -36,6 +36,11 @@ internal abstract class JournalDatabase
     /// <summary>The database's own check of its structure: null when sound, else what is wrong.</summary>
     public virtual string? CheckStructure(DbConnection connection) => null;
 
+    /// <summary>Makes this process the journal's only writer before its first writer recovers (several masters share a
+    /// PostgreSQL journal: see <see cref="PostgresJournalDatabase.ClaimWriter"/>); a journal only this process opens
+    /// needs nothing. Throws when the claim cannot be made (the writer then fails and is started again).</summary>
+    public virtual void ClaimWriter() { }
+
     /// <summary>After compaction: gives back the space deleted records held.</summary>
     public abstract void Shrink();
 

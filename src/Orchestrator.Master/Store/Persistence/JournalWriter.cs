@@ -76,6 +76,22 @@ internal sealed class JournalWriter : ReceivePersistentActor
         Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting older snapshots failed: {0}", f.Cause.Message));
     }
 
+    /// <summary>Claims the journal (the write fence of several masters) before recovery starts; a claim that cannot be
+    /// made fails this writer as a failed recovery does.</summary>
+    protected override void PreStart()
+    {
+        try
+        {
+            _file?.ClaimWriter();
+        }
+        catch (Exception e)
+        {
+            Fail($"claiming the journal as its writer failed: {Reason(e)}");
+            return;
+        }
+        base.PreStart();
+    }
+
     private void Replayed(IStoreRecord record)
     {
         switch (record)

@@ -20,10 +20,93 @@ internal sealed class PostgresJournalDatabase : JournalDatabase
         ["require"] = SslMode.Require, ["verify-ca"] = SslMode.VerifyCA, ["verify-full"] = SslMode.VerifyFull,
     };
 
+    /// <summary>The session setting that names the writing process on each of its connections.</summary>
+    private const string WriterSetting = "orchestrator.journal_writer";
+
+    /// <summary>The SQLSTATE of a write by a writer that another one replaced.</summary>
+    public const string FencedState = "OR001";
+
+    private readonly Lock _gate = new();
+    private bool _claimed;
+
     private PostgresJournalDatabase(string connectionString, string name)
     {
-        ConnectionString = connectionString;
+        // Every connection of this process (Akka.Persistence.Sql's pooled ones included) names it as the writer.
+        ConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Options = $"-c {WriterSetting}={WriterId}" }.ConnectionString;
         Name = name;
+    }
+
+    /// <summary>This process's (this database object's) name as the journal's writer.</summary>
+    public string WriterId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// The write fence (docs/multi-master.md, "The rule: exactly one writer"): the row <c>journal_writer</c> names the
+    /// journal's one writer, and a trigger on the journal refuses, inside the writing transaction, every insert, update
+    /// or delete from a session that does not name that writer (SQLSTATE <see cref="FencedState"/>). A new writer claims
+    /// the row before it recovers; the claim waits for the batches in flight of the old writer (each holds the row
+    /// FOR SHARE until it commits), so recovery reads every batch the old writer committed, and every later batch of
+    /// the old writer fails and is never acknowledged — even while two singletons briefly coexist (an old leader
+    /// paused during downing). Claimed once per process: a writer that was fenced and starts again does not take the
+    /// journal back (its store stays read-only, 503 on writes, until its master stops).
+    /// </summary>
+    public override void ClaimWriter()
+    {
+        lock (_gate)
+        {
+            if (_claimed) return;
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using (var command = connection.CreateCommand())
+            {
+                // serialises concurrent claims (CREATE OR REPLACE FUNCTION is not safe against itself)
+                command.CommandText = "SELECT pg_advisory_xact_lock(hashtext('orchestrator/journal_writer'))";
+                command.ExecuteNonQuery();
+            }
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = $$"""
+                    CREATE TABLE IF NOT EXISTS journal_writer (
+                        id int PRIMARY KEY CHECK (id = 1), writer text NOT NULL, epoch bigint NOT NULL, claimed_at timestamptz NOT NULL);
+                    CREATE OR REPLACE FUNCTION orchestrator_journal_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+                    DECLARE holder text;
+                    BEGIN
+                        SELECT writer INTO holder FROM journal_writer WHERE id = 1 FOR SHARE;
+                        IF holder IS DISTINCT FROM current_setting('{{WriterSetting}}', true) THEN
+                            RAISE EXCEPTION 'the journal has another writer (a master took over the control plane): this one is fenced'
+                                USING ERRCODE = '{{FencedState}}';
+                        END IF;
+                        RETURN NULL;
+                    END $fence$;
+                    """;
+                command.ExecuteNonQuery();
+            }
+            using (var command = connection.CreateCommand())
+            {
+                // on the journal once Akka.Persistence.Sql has made it (a writer on a new database makes it when it
+                // recovers; the next claim, at the first failover, finds it)
+                command.CommandText = """
+                    DO $install$ BEGIN
+                        IF to_regclass('journal') IS NOT NULL AND NOT EXISTS (
+                            SELECT 1 FROM pg_trigger WHERE tgname = 'orchestrator_journal_fence' AND tgrelid = to_regclass('journal')) THEN
+                            CREATE TRIGGER orchestrator_journal_fence BEFORE INSERT OR UPDATE OR DELETE ON journal
+                                FOR EACH STATEMENT EXECUTE FUNCTION orchestrator_journal_fence();
+                        END IF;
+                    END $install$;
+                    """;
+                command.ExecuteNonQuery();
+            }
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    INSERT INTO journal_writer (id, writer, epoch, claimed_at) VALUES (1, @writer, 1, now())
+                    ON CONFLICT (id) DO UPDATE SET writer = EXCLUDED.writer, epoch = journal_writer.epoch + 1, claimed_at = now()
+                    """;
+                command.Parameters.Add(new NpgsqlParameter("writer", WriterId));
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            _claimed = true;
+        }
     }
 
     public string ConnectionString { get; }
