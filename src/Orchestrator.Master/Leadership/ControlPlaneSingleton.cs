@@ -61,7 +61,7 @@ internal static class ControlPlaneHostingExtensions
     /// <summary>The ClusterSingletonManager "/user/control-plane" of this master, on role master.</summary>
     public static IActorRef StartManager(ActorSystem system, MasterLeadership leadership, Action start)
     {
-        system.Settings.InjectTopLevelFallback(ClusterSingletonManager.DefaultConfig());
+        system.Settings.InjectTopLevelFallback(ClusterSingleton.DefaultConfig());
         JournalWarmup.ScheduleOnMemberUp(system);
         return system.ActorOf(
             ClusterSingletonManager.Props(ControlPlaneSingleton.Props(start, leadership), PoisonPill.Instance,

@@ -36,8 +36,11 @@ internal sealed class JournalWarmup : ReceivePersistentActor
     protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
         _log.Warning("could not read the journal ahead of a failover ({0}); the store will open it when this master takes over", reason.Message);
 
-    /// <summary>Starts the warm-up <see cref="Delay"/> after this master is Up.</summary>
+    /// <summary>Starts the warm-up <see cref="Delay"/> after this master is Up.
+    /// (A top-level actor on purpose: it belongs to no other actor and stops itself.)</summary>
     public static void ScheduleOnMemberUp(ActorSystem system) =>
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() =>
+#pragma warning disable AK1008 // called from the host's start-up, not from inside this actor
             system.Scheduler.Advanced.ScheduleOnce(Delay, () => system.ActorOf(Props.Create(() => new JournalWarmup()), ActorName)));
+#pragma warning restore AK1008
 }

@@ -16,7 +16,7 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
 
     // The controller's clock: the test moves it past the grace period or the eviction timeout.
     private TimeSpan _ahead;
-    private DateTime Now() => DateTime.UtcNow + _ahead;
+    private new DateTime Now() => DateTime.UtcNow + _ahead;
 
     [Fact]
     public void A_node_silent_past_the_grace_period_turns_unknown_and_its_pods_not_ready()

@@ -32,7 +32,7 @@ public sealed class InterPodAffinityTests
 
     private static IReadOnlyList<NodeInfo> Cluster(params (V1Node Node, V1Pod[] Pods)[] nodes) => nodes.Select(n => new NodeInfo(n.Node, n.Pods)).ToList();
 
-    private static string?[] Filter(V1Pod pod, IReadOnlyList<NodeInfo> nodes, INamespaceLabels? namespaces = null)
+    private static IReadOnlyList<string?> Filter(V1Pod pod, IReadOnlyList<NodeInfo> nodes, INamespaceLabels? namespaces = null)
     {
         var prepared = new InterPodAffinityFilter(namespaces ?? NoNamespaceLabels.Instance).Prepare(pod, nodes);
         return nodes.Select(n => prepared.Filter(pod, n)).ToArray();

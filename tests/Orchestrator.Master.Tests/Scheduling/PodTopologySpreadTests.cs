@@ -37,7 +37,7 @@ public sealed class PodTopologySpreadTests
 
     private static IReadOnlyList<NodeInfo> Cluster(params (V1Node Node, V1Pod[] Pods)[] nodes) => nodes.Select(n => new NodeInfo(n.Node, n.Pods)).ToList();
 
-    private static string?[] Filter(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    private static IReadOnlyList<string?> Filter(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         var prepared = new PodTopologySpreadFilter().Prepare(pod, nodes);
         return nodes.Select(n => prepared.Filter(pod, n)).ToArray();

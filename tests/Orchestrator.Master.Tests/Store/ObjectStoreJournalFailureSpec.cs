@@ -116,7 +116,7 @@ public sealed class ObjectStoreJournalFailureSpec : TestKit
     }
 
     [Fact]
-    public void A_journal_record_that_cannot_be_applied_fails_the_store_for_good_naming_the_record()
+    public async Task A_journal_record_that_cannot_be_applied_fails_the_store_for_good_naming_the_record()
     {
         using var system = ActorSystem.Create("planted-" + Guid.NewGuid().ToString("N")[..8],
             FlakyJournal.Hocon + StoreRecordSerializer.Hocon + "akka.loglevel = OFF\n");
@@ -131,8 +131,8 @@ public sealed class ObjectStoreJournalFailureSpec : TestKit
         var health = new StoreHealth();
         var store = system.ActorOf(ObjectStore.Props(RegistryHosting.BuiltInCatalog(), health: health), ObjectStore.ActorName);
 
-        Assert.True(health.Fatal.Wait(TimeSpan.FromSeconds(10)), "the store reports that it cannot go on");
-        Assert.StartsWith("the journal: journal record 1 cannot be read: ", health.Fatal.Result);
+        var fatal = await health.Fatal.WaitAsync(TimeSpan.FromSeconds(10)); // the store reports that it cannot go on
+        Assert.StartsWith("the journal: journal record 1 cannot be read: ", fatal);
         Assert.False(health.Ready);
         store.Tell(new GetObject(new ResourceKey("configmaps", "default", "x")), probe.Ref);
         Assert.Equal(503, probe.ExpectMsg<StoreFailed>().Error.Code);

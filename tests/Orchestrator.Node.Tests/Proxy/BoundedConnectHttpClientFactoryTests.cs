@@ -61,7 +61,7 @@ public sealed class BoundedConnectHttpClientFactoryTests
                 using var connection = await _listener.AcceptTcpClientAsync();
                 var stream = connection.GetStream();
                 var buffer = new byte[4096];
-                await stream.ReadAsync(buffer);
+                await stream.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false); // the request has begun; its content does not matter
                 await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
             });
         }

@@ -101,7 +101,7 @@ public sealed class KubeletTimeoutTests : IAsyncLifetime
                 RemoteCertificateValidationCallback = (_, c, _, _) =>
                     KubeletTls.CheckMasterClient(c as X509Certificate2, ApiTestServer.KubeletCa.Certificate) is null,
             });
-            await stream.ReadAsync(new byte[4096]);
+            await stream.ReadAtLeastAsync(new byte[4096], 1, throwOnEndOfStream: false); // the request has begun; its content does not matter
             await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello\n\r\n"u8.ToArray());
             await Task.Delay(TimeSpan.FromSeconds(30), _stop.Token).ContinueWith(_ => { });
         });
