@@ -6,11 +6,14 @@ using Xunit;
 namespace Orchestrator.Master.Tests.Api.Security;
 
 /// <summary>--tls-san: the names clients dial through a load balancer are on the serving certificate.</summary>
-public sealed class ServingCertificateNamesTests : IDisposable
+public sealed class TlsSanTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "orch-san-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
 
     private static X509SubjectAlternativeNameExtension Names(X509Certificate2 certificate) =>
         certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
