@@ -26,6 +26,9 @@ for i in $(seq "$(lab_masters)" -1 1); do # the followers first, so the control 
   if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped $([ "$(lab_masters)" -gt 1 ] && echo "master-$i" || echo "the master") (pid $pid)"; fi
   rm -f "$ORCH_STATE_DIR/$key.pid"
 done
+pid=$(running_pid api-proxy)
+if [ -n "$pid" ]; then stop_pid "$pid"; step "stopped the API load balancer (pid $pid)"; fi
+rm -f "$ORCH_STATE_DIR/api-proxy.pid"
 if [ -f "$LAB_POSTGRES_DIR/endpoint" ]; then postgres_stop "$LAB_POSTGRES_DIR"; step "stopped PostgreSQL"; fi
 # the lab's registry (up.sh --registry), if it runs; its images stay under the lab's state directory
 for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do

@@ -5,13 +5,15 @@
 # ORCH_LAB_MASTER_ADDRESS (127.0.0.10), ORCH_LAB_GRACE (node monitor grace period, 15 s).
 # Node i is lab-node-i on 127.0.0.(10+i), pod range 172.28.i.0/24, health port 10260+i.
 # Several masters (up.sh --masters N): master-i on ORCH_LAB_MASTER_ADDRESS, API port 7443+i-1, cluster port 4060+i-1,
-# data in master/ (master-1) or master-i/, all on one PostgreSQL (state in postgres/, a loopback port).
+# data in master/ (master-1) or master-i/, all on one PostgreSQL (state in postgres/, a loopback port), and the lab's
+# load balancer to their APIs on ORCH_LAB_MASTER_ADDRESS:ORCH_LAB_API_PROXY_PORT (6444), where kubectl's context points.
 LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export ORCH_STATE_DIR="${ORCH_LAB_STATE_DIR:-$LAB_ROOT/.state-lab}"
 export ORCH_API_ADDRESS="${ORCH_LAB_MASTER_ADDRESS:-127.0.0.10}"
 export ORCH_API_PORT="${ORCH_LAB_API_PORT:-7443}"
 export ORCH_CLUSTER_PORT="${ORCH_LAB_CLUSTER_PORT:-4060}"
 export ORCH_CONTEXT="${ORCH_LAB_CONTEXT:-orchestrator-lab}"
+LAB_API_PROXY_PORT="${ORCH_LAB_API_PROXY_PORT:-6444}"
 LAB_GRACE="${ORCH_LAB_GRACE:-15}"
 LAB_NODE_PREFIX="lab-node-"
 LAB_MAX_NODES=100
@@ -67,6 +69,11 @@ master_key() { if [ "$1" -eq 1 ]; then echo master; else echo "master-$1"; fi; }
 master_api_port() { echo $((ORCH_API_PORT + $1 - 1)); }
 master_cluster_port() { echo $((ORCH_CLUSTER_PORT + $1 - 1)); }
 master_server() { echo "https://$ORCH_API_ADDRESS:$(master_api_port "$1")"; }
+master_api_servers() { # every master's API (host:port), comma-separated: what the balancer forwards to
+  local i list=()
+  for i in $(seq 1 "$(lab_masters)"); do list+=("$ORCH_API_ADDRESS:$(master_api_port "$i")"); done
+  local IFS=,; echo "${list[*]}"
+}
 master_names() { local i; for i in $(seq 1 "$(lab_masters)"); do echo "master-$i"; done; }
 # what nodes get as --master (and masters as --peers): every master's cluster address
 lab_peers() {
@@ -125,6 +132,22 @@ start_master() { # [index]
   die "master $i did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/$key.log)"
 }
 
+# The lab's load balancer to the masters' APIs (several masters): orchestrator-node's --api-server-proxy run alone, on
+# the masters' address (their serving certificate names it), so kubectl reaches whichever master is up through one
+# server that never changes. It is not on a lab node: kill-node.sh would take kubectl with it.
+LAB_API_PROXY="$ORCH_API_ADDRESS:$LAB_API_PROXY_PORT"
+start_api_proxy() {
+  [ -n "$(running_pid api-proxy)" ] && return 0
+  start_detached "$ORCH_STATE_DIR/api-proxy.pid" "$ORCH_STATE_DIR/logs/api-proxy.log" \
+    dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" api-server-proxy --listen "$LAB_API_PROXY" --api-servers "$(master_api_servers)"
+  for _ in $(seq 1 60); do
+    curl -sfk "https://$LAB_API_PROXY/livez" >/dev/null 2>&1 && return 0
+    [ -n "$(running_pid api-proxy)" ] || die "the API load balancer exited during start-up (see $ORCH_STATE_DIR/logs/api-proxy.log)"
+    sleep 0.5
+  done
+  die "the API load balancer did not answer on $LAB_API_PROXY within 30 s (see $ORCH_STATE_DIR/logs/api-proxy.log)"
+}
+
 stop_pid() { # pid what
   local pid=$1
   kill -CONT "$pid" 2>/dev/null || true
@@ -175,16 +198,12 @@ remove_node_containers() { # name
   echo "$containers" | wc -l
 }
 
-# The kubeconfig's server is one master's API (any master answers every request, forwarding it to the one holding the
-# control plane): master-1's, or with several masters the first that runs. Clients fail over by pointing at another
-# master: kill-master.sh and pause-master.sh do that for the lab's context.
+# The kubeconfig's server: the master's API, or with several masters the lab's load balancer in front of them (any
+# master answers every request, forwarding it to the one holding the control plane), so kubectl keeps working when a
+# master is killed or paused without a change of kubeconfig.
 write_kubeconfig() {
-  local server=$LAB_SERVER first
-  # not "live_masters | head -n 1": head may exit before live_masters has written, which pipefail (and set -e)
-  # turns into a silent exit of the calling script
-  first=$(live_masters)
-  first=${first%%$'\n'*}
-  [ -n "$first" ] && server=$(master_server "$first")
+  local server=$LAB_SERVER
+  [ "$(lab_masters)" -gt 1 ] && server="https://$LAB_API_PROXY"
   kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
     --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null
   kubectl config set-credentials "$ORCH_CONTEXT" --token="$(cat "$ORCH_STATE_DIR/master/token")" >/dev/null

@@ -10,5 +10,4 @@ i=$(master_index "$1")
 [ "$(master_state "$i")" = running ] || die "$1 is not running (it is $(master_state "$i"))"
 pid=$(running_pid "$(master_key "$i")")
 kill -STOP "$pid"
-write_kubeconfig
 say "paused $1 (pid $pid) at $(date -u +%H:%M:%S.%3N); resume it with deploy/lab/resume-master.sh $1"

@@ -8,6 +8,8 @@ if [ "$(lab_masters)" -gt 1 ]; then
     pid=$(running_pid "$(master_key "$i")")
     printf '%-12s %-8s %-24s %s\n' "master-$i" "$(master_state "$i")" "$(master_server "$i")" "${pid:+pid $pid}"
   done
+  pid=$(running_pid api-proxy)
+  printf '%-12s %-8s %-24s %s\n' "api-proxy" "$([ -n "$pid" ] && echo running || echo stopped)" "https://$LAB_API_PROXY" "${pid:+pid $pid}"
 else
   pid=$(running_pid master)
   say "master  ${pid:+pid $pid }$([ -n "$pid" ] && echo running || echo stopped)  $LAB_SERVER"

@@ -39,6 +39,8 @@ if [ "$masters" -gt 1 ]; then
     step "master-$i ($(master_server "$i"), cluster port $(master_cluster_port "$i"), node grace period ${LAB_GRACE}s)"
     start_master "$i"
   done
+  step "API load balancer on $LAB_API_PROXY (to $(master_api_servers))"
+  start_api_proxy
 else
   rm -f "$LAB_MASTERS_FILE"
   step "master ($LAB_SERVER, cluster port $ORCH_CLUSTER_PORT, node grace period ${LAB_GRACE}s)"
@@ -70,7 +72,7 @@ elapsed_ms=$(( $(date +%s%3N) - started_ms ))
 lab_kubectl get nodes -o wide
 cat <<MSG
 
-The lab is up in $((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))s: $([ "$masters" -gt 1 ] && echo "$masters masters ($(lab_peers)), first" || echo master) $LAB_SERVER (pid $(running_pid master)), ${#names[@]} node(s).
+The lab is up in $((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))s: $([ "$masters" -gt 1 ] && echo "$masters masters ($(lab_peers)) behind the API load balancer https://$LAB_API_PROXY, first" || echo master) $LAB_SERVER (pid $(running_pid master)), ${#names[@]} node(s).
 kubectl now uses the context '$ORCH_CONTEXT'. Try:
   kubectl create deployment web --image=katacoda/docker-http-server:latest --replicas=6
   kubectl expose deployment web --type=NodePort --port=80

@@ -179,11 +179,13 @@ node_processes() { # pids of the node processes running on this machine, of any 
     { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
     [ ${#args[@]} -gt 0 ] || continue
     case "${args[0]##*/}" in
-      orchestrator-node) ;;
+      orchestrator-node) args=("${args[@]:1}") ;;
       dotnet) [ "${args[1]:-}" = exec ] && args=("${args[@]:1}")
-              [ "${args[1]:-}" != "" ] && [ "${args[1]##*/}" = orchestrator-node.dll ] || continue ;;
+              [ "${args[1]:-}" != "" ] && [ "${args[1]##*/}" = orchestrator-node.dll ] || continue
+              args=("${args[@]:2}") ;;
       *) continue ;;
     esac
+    [ "${args[0]:-}" = api-server-proxy ] && continue # the API load balancer alone serves no ClusterIPs
     f=${f#/proc/}; echo "${f%/cmdline}"
   done
   return 0

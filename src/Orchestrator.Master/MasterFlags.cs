@@ -15,6 +15,8 @@ internal static class MasterFlags
             new("data-dir", "The store, the CA, the API token and the cluster certificate (cluster.pfx) live here.", "./.state/master"),
             new("api-address", "The address the API listens on (HTTPS).", "127.0.0.1"),
             new("api-port", "The API's port.", "6443", FlagKind.Port),
+            new("tls-san", "More names or IP addresses (comma-separated) on the API's serving certificate, besides --api-address, 127.0.0.1, localhost and the kubernetes Service's names: the addresses clients dial through a load balancer in front of several masters (k3s' --tls-san).",
+                "", Check: Api.Security.ServingCertificates.SubjectAlternativeNamesProblem),
             new("cluster-address", "The address of this master in the cluster the nodes join (Akka remoting over TLS); reachable by every node.", "127.0.0.1"),
             new("cluster-port", "The cluster port the nodes connect to.", "4050", FlagKind.Port),
             new("peers", "Several masters: every master's --cluster-address:--cluster-port, this one's included, in the same order on each (like etcd's --initial-cluster). They form one cluster; the control plane runs on the oldest, the others forward the API to it. Needs --datastore-endpoint.",

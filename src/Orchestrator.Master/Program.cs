@@ -157,7 +157,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         var objectStore = ObjectStoreHosting.StartObjectStore(system, registry, store, catalog);
         RegistryHosting.StartCustomResources(system, objectStore, catalog);
         ControllersHosting.Start(system, objectStore, controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
-            controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort));
+            controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort), peers.Several);
         SchedulerHosting.Start(system, objectStore, controlPlane.Resync);
         registry.Register<NodeGateway>(NodeGatewayHosting.Start(system, objectStore, controlPlane.NodeGateway with
         {

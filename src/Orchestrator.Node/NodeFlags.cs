@@ -37,6 +37,10 @@ internal static class NodeFlags
                 Check: v => v is "true" or "false" ? null : "must be true or false"),
             new("registry-mirror", "A Docker Hub mirror (host[:port]) tried before Docker Hub for images there; empty: none.", ""),
             new("root-dir", "The node's own directory: local-path PersistentVolumes are made under <root-dir>/volumes.", "/var/lib/orchestrator/node"),
+            new("api-server-proxy", "IP:port of a load balancer on this machine to the masters' API (k3s agents' 127.0.0.1:6444): TCP passed through " +
+                "(TLS end to end), new connections only to masters that pass their health check, the next one when a connect fails. Empty: none.", ""),
+            new("api-servers", "The masters' API addresses (host:port, comma-separated) for --api-server-proxy; the node also learns them from the " +
+                "default/kubernetes EndpointSlices. Empty: learned only.", ""),
             new("log-format", "How log lines are written: text (one line each) or json (one JSON object each).", "text",
                 Check: v => v is "text" or "json" ? null : "must be text or json"),
         ]);

@@ -39,6 +39,8 @@ internal static class NodeHost
         builder.Services.AddSingleton<IConnectionPolicy>(sp => new ConnectionPolicy(sp.GetRequiredService<NetworkPolicyDirectory>()));
         builder.AddServiceProxy(options.Address, new IPEndPoint(IPAddress.Loopback, options.HealthzPort), pods.Bridge,
             new Proxy.Ingress.IngressSettings(options.IngressHttpPort, options.IngressHttpsPort, options.Name, IsMachineAddress));
+        if (options.ApiServerProxy is { } apiServerProxy)
+            builder.Services.AddApiServerLoadBalancer(apiServerProxy, options.ApiServers ?? [], learnFromServices: true);
         var kubelet = new KubeletEndpointOptions(new IPEndPoint(options.Address, KubeletPort(options)));
         var identity = new KubeletIdentity(options.Name, options.Address);
         builder.Services.AddSingleton(kubelet);

@@ -4,8 +4,8 @@ using System.Net;
 namespace Orchestrator.Node;
 
 /// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
-/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --cluster-cert --log-format</c>
-/// (resolved from flags, environment and config file by <see cref="NodeFlags"/>). <c>--pod-network</c> is the machine's
+/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --cluster-cert --log-format
+/// --api-server-proxy --api-servers</c> (resolved from flags, environment and config file by <see cref="NodeFlags"/>). <c>--pod-network</c> is the machine's
 /// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
 /// lower half (the Node's spec.podCIDR; the whole lower half by default). <c>--cluster-cert</c> (a copy of the master's
 /// <c>{data-dir}/cluster.pfx</c>) is required to run; Program checks it so that parsing alone needs no file.</summary>
@@ -31,7 +31,9 @@ internal sealed record NodeOptions(
     string? RegistryMirror = null,
     string RootDir = "/var/lib/orchestrator/node",
     int IngressHttpPort = 80,
-    int IngressHttpsPort = 443)
+    int IngressHttpsPort = 443,
+    IPEndPoint? ApiServerProxy = null,
+    IReadOnlyList<DnsEndPoint>? ApiServers = null)
 {
     /// <summary>The directory of this node's local-path volumes (one directory per PersistentVolume).</summary>
     public string LocalPathRoot => Path.Combine(RootDir, "volumes");
@@ -54,7 +56,7 @@ internal sealed record NodeOptions(
         {
             "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
             "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
-            "serialize-image-pulls", "registry-mirror", "root-dir", "ingress-http-port", "ingress-https-port",
+            "serialize-image-pulls", "registry-mirror", "root-dir", "ingress-http-port", "ingress-https-port", "api-server-proxy", "api-servers",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
             throw new ArgumentException($"unknown option '--{key}'");
@@ -100,8 +102,20 @@ internal sealed record NodeOptions(
                 ? Path.TrimEndingDirectorySeparator(root)
                 : throw new ArgumentException("--root-dir must be an absolute path"),
             IngressHttpPort: Port("ingress-http-port", 80),
-            IngressHttpsPort: Port("ingress-https-port", 443));
+            IngressHttpsPort: Port("ingress-https-port", 443),
+            ApiServerProxy: Get("api-server-proxy", "") is { Length: > 0 } listen ? ListenEndPoint(listen, "api-server-proxy") : null,
+            ApiServers: ApiServerList(Get("api-servers", "")) is { Count: > 0 } apiServers ? apiServers : null);
     }
+
+    /// <summary>IP:port to listen on (an IPv6 address in brackets).</summary>
+    internal static IPEndPoint ListenEndPoint(string value, string flag) =>
+        Proxy.ApiServerLoadBalancer.ParseEndPoint(value, flag) is var e && IPAddress.TryParse(e.Host, out var ip)
+            ? new IPEndPoint(ip, e.Port)
+            : throw new ArgumentException($"--{flag}: '{value}' is not IP:port");
+
+    internal static IReadOnlyList<DnsEndPoint> ApiServerList(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => Proxy.ApiServerLoadBalancer.ParseEndPoint(v, "api-servers")).Distinct().ToList();
 
     /// <summary>"https://mirror.example:5000/" → "mirror.example:5000": Docker pulls by host, the scheme is the engine's business.</summary>
     private static string MirrorHost(string mirror)

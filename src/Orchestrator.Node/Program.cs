@@ -5,6 +5,7 @@ using Orchestrator.Shared.Protocol.Serialization;
 // (the cluster downed this node, or the master restarted and formed a new cluster) NodeIncarnations starts a fresh
 // one that adopts the running containers; the proxy, DNS and kubelet endpoint keep serving meanwhile.
 // Flags from the command line, ORCHESTRATOR_NODE_* variables and a --config file: NodeFlags (`orchestrator-node --help`).
+if (args is ["api-server-proxy", .. var proxyArgs]) return await ApiServerProxyCommand.RunAsync(proxyArgs);
 var flags = NodeFlags.Definition.Resolve(args);
 if (flags.Exit is { } exit) return exit;
 NodeOptions options;

@@ -8,45 +8,19 @@ namespace Orchestrator.E2E;
 /// (API 17443, cluster 14060) and takes it down with --purge at the end. It shares the single-node fixtures' build
 /// directory, since the classes run one after another.
 /// </summary>
-public sealed class LabFixture : IAsyncLifetime
+public sealed class LabFixture() : LabFixtureBase("lab-state", apiPort: 17443, clusterPort: 14060, Context, GraceSeconds), IAsyncLifetime
 {
     public const string Context = "orchestrator-lab-e2e";
     public const int NodeCount = 3;
     public const int GraceSeconds = 15;
 
-    public string RepoRoot { get; } = ClusterFixture.FindRepoRoot();
-    public string StateDir { get; }
-    public string KubeConfig { get; }
-
-    public LabFixture()
-    {
-        StateDir = Path.Combine(RepoRoot, "artifacts", "lab-state");
-        KubeConfig = Path.Combine(StateDir, "kubeconfig");
-    }
-
     public static string NodeName(int index) => $"lab-node-{index}";
 
     public static string NodeAddress(int index) => $"127.0.0.{10 + index}";
 
-    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
-    {
-        ["ORCH_LAB_STATE_DIR"] = StateDir,
-        ["ORCH_LAB_API_PORT"] = "17443",
-        ["ORCH_LAB_CLUSTER_PORT"] = "14060",
-        ["ORCH_LAB_CONTEXT"] = Context,
-        ["ORCH_LAB_GRACE"] = GraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
-        ["KUBECONFIG"] = KubeConfig,
-        ["ORCH_RESOLV_CONF"] = ResolvConf,
-    };
-
-    public string ResolvConf => Path.Combine(StateDir, "resolv.conf");
-
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(StateDir);
-        await File.WriteAllTextAsync(ResolvConf, $"nameserver {ClusterFixture.FakeUpstreamDns}\n");
-        await Lab("down", "--purge");
+        await PrepareAsync();
         var lockFile = Path.Combine(StateDir, "up.lock");
         var up = await Command.Run("flock", ["-w", "60", lockFile, "bash", Path.Combine(RepoRoot, "deploy", "lab", "up.sh"), "--nodes",
             NodeCount.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment, TimeSpan.FromMinutes(10));
@@ -60,19 +34,12 @@ public sealed class LabFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Lab("down", "--purge");
 
-    /// <summary>Runs deploy/lab/SCRIPT.sh.</summary>
-    public Task<CommandResult> Lab(string script, params string[] args) =>
-        Command.Run("bash", [Path.Combine(RepoRoot, "deploy", "lab", script + ".sh"), .. args], Environment, TimeSpan.FromMinutes(10));
-
     public async Task<string> Kubectl(params string[] args)
     {
         var result = await Command.Run("kubectl", ["--context", Context, .. args], Environment, TimeSpan.FromMinutes(2));
         Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {result}");
         return result.Output;
     }
-
-    public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) =>
-        Converge.Eventually(assertion, what, within, Logs);
 
     /// <summary>The pods of one app as the API shows them.</summary>
     public async Task<List<LabPod>> Pods(string app)
@@ -114,16 +81,6 @@ public sealed class LabFixture : IAsyncLifetime
 
     /// <summary>kubectl create deployment names the container after the image.</summary>
     public const string AppContainer = "docker-http-server";
-
-    public string Logs()
-    {
-        var text = "";
-        var logs = Path.Combine(StateDir, "logs");
-        if (!Directory.Exists(logs)) return text;
-        foreach (var path in Directory.GetFiles(logs, "*.log").Order())
-            text += $"--- {Path.GetFileName(path)} (last 25 lines)\n" + string.Join("\n", File.ReadAllLines(path).TakeLast(25)) + "\n";
-        return text;
-    }
 }
 
 public sealed record LabPod(string Name, string Uid, string Node, bool Terminating, bool Ready, int Restarts);

@@ -12,48 +12,29 @@ namespace Orchestrator.E2E;
 /// deploy/lab/up.sh --masters 3 --nodes 1 in a private state directory (API ports 18443–18445, cluster ports
 /// 15060–15062, one PostgreSQL on a loopback port), taken down with --purge at the end.
 /// </summary>
-public sealed class MultiMasterLabFixture : IAsyncLifetime
+public sealed class MultiMasterLabFixture() : LabFixtureBase("multimaster-lab-state", ApiPort, clusterPort: 15060, Context, graceSeconds: 15), IAsyncLifetime
 {
     public const string Context = "orchestrator-multimaster-e2e";
     public const int Masters = 3;
     public const int ApiPort = 18443;
 
-    public string RepoRoot { get; } = ClusterFixture.FindRepoRoot();
-    public string StateDir { get; }
-
-    public MultiMasterLabFixture() => StateDir = Path.Combine(RepoRoot, "artifacts", "multimaster-lab-state");
-
-    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
-    {
-        ["ORCH_LAB_STATE_DIR"] = StateDir,
-        ["ORCH_LAB_API_PORT"] = ApiPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["ORCH_LAB_CLUSTER_PORT"] = "15060",
-        ["ORCH_LAB_CONTEXT"] = Context,
-        ["ORCH_LAB_GRACE"] = "15",
-        ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
-        ["KUBECONFIG"] = Path.Combine(StateDir, "kubeconfig"),
-        ["ORCH_RESOLV_CONF"] = Path.Combine(StateDir, "resolv.conf"),
-    };
-
     /// <summary>Master i's API (1-based), as deploy/lab/lib.sh places it.</summary>
     public static Uri Server(int master) => new($"https://127.0.0.10:{ApiPort + master - 1}");
+
+    /// <summary>The lab's load balancer to the masters' APIs, where the kubeconfig context points.</summary>
+    public static readonly Uri Balancer = new("https://127.0.0.10:6444");
 
     public string Token => File.ReadAllText(Path.Combine(StateDir, "master", "token")).Trim();
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(StateDir);
-        await File.WriteAllTextAsync(Environment["ORCH_RESOLV_CONF"], $"nameserver {ClusterFixture.FakeUpstreamDns}\n");
-        await Lab("down", "--purge");
+        await PrepareAsync();
         var up = await Lab("up", "--masters", Masters.ToString(System.Globalization.CultureInfo.InvariantCulture), "--nodes", "1");
         if (up.ExitCode != 0)
             throw new InvalidOperationException($"deploy/lab/up.sh --masters 3 failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
     }
 
     public async Task DisposeAsync() => await Lab("down", "--purge");
-
-    public Task<CommandResult> Lab(string script, params string[] args) =>
-        Command.Run("bash", [Path.Combine(RepoRoot, "deploy", "lab", script + ".sh"), .. args], Environment, TimeSpan.FromMinutes(10));
 
     public async Task<string> Kubectl(int master, params string[] args)
     {
@@ -62,17 +43,9 @@ public sealed class MultiMasterLabFixture : IAsyncLifetime
         return result.Output;
     }
 
-    public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) => Converge.Eventually(assertion, what, within, Logs);
-
-    public string Logs()
-    {
-        var text = "";
-        var logs = Path.Combine(StateDir, "logs");
-        if (!Directory.Exists(logs)) return text;
-        foreach (var path in Directory.GetFiles(logs, "*.log").Order())
-            text += $"--- {Path.GetFileName(path)} (last 25 lines)\n" + string.Join("\n", File.ReadAllLines(path).TakeLast(25)) + "\n";
-        return text;
-    }
+    /// <summary>kubectl with the lab's context as it is (its server: the balancer), each request limited to 5 s.</summary>
+    public Task<CommandResult> KubectlThroughBalancer(params string[] args) =>
+        Command.Run("kubectl", ["--context", Context, "--request-timeout=5s", .. args], Environment, TimeSpan.FromSeconds(30));
 }
 
 /// <summary>
@@ -123,6 +96,42 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         // a write through one follower is read through the other
         await lab.Kubectl(2, "create", "configmap", "written-on-2", "--from-literal=k=v");
         Assert.Contains("written-on-2", await lab.Kubectl(3, "get", "configmap", "written-on-2", "-o", "name"));
+        // the context goes through the lab's load balancer, and the kubernetes Service lists every master
+        Assert.Equal(MultiMasterLabFixture.Balancer.ToString().TrimEnd('/'), (await ContextServer()).TrimEnd('/'));
+        Assert.Contains("written-on-2", (await lab.KubectlThroughBalancer("get", "configmap", "written-on-2", "-o", "name")).Output);
+        await lab.Eventually(async () => Assert.Equal([1, 2, 3], await ListedMasters()), "the kubernetes Endpoints and EndpointSlices list the three masters");
+    }
+
+    /// <summary>The server of the lab's kubeconfig context.</summary>
+    private async Task<string> ContextServer() =>
+        (await Command.Run("kubectl", ["config", "view", "-o", $"jsonpath={{.clusters[?(@.name==\"{MultiMasterLabFixture.Context}\")].cluster.server}}"],
+            lab.Environment, TimeSpan.FromSeconds(30))).Output.Trim();
+
+    /// <summary>The masters (1-based) the default/kubernetes Endpoints name, read through master-3 (or another
+    /// <paramref name="through"/>); the EndpointSlices must name the same.</summary>
+    private async Task<List<int>> ListedMasters(int through = 3)
+    {
+        var endpoints = JsonNode.Parse(await lab.Kubectl(through, "get", "endpoints", "kubernetes", "-o", "json"))!;
+        var fromEndpoints = endpoints["subsets"]!.AsArray()
+            .SelectMany(s => s!["addresses"]!.AsArray().Select(a => $"{a!["ip"]}:{s["ports"]![0]!["port"]}")).Order().ToList();
+        var slices = JsonNode.Parse(await lab.Kubectl(through, "get", "endpointslices", "-l", "kubernetes.io/service-name=kubernetes", "-o", "json"))!;
+        var fromSlices = slices["items"]!.AsArray()
+            .SelectMany(s => s!["endpoints"]!.AsArray().Select(e => $"{e!["addresses"]![0]}:{s["ports"]![0]!["port"]}")).Order().ToList();
+        Assert.Equal(fromEndpoints, fromSlices);
+        return fromEndpoints.Select(e => int.Parse(e.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture) - MultiMasterLabFixture.ApiPort + 1)
+            .Order().ToList();
+    }
+
+    /// <summary>Runs kubectl through the lab's context until it succeeds; how long that took.</summary>
+    private async Task<TimeSpan> KubectlThroughBalancerWorks(string what, params string[] args)
+    {
+        var clock = Stopwatch.StartNew();
+        await lab.Eventually(async () =>
+        {
+            var result = await lab.KubectlThroughBalancer(args);
+            Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)} through the balancer: {result}");
+        }, what, TimeSpan.FromSeconds(90));
+        return clock.Elapsed;
     }
 
     [Fact, Step(2)]
@@ -151,10 +160,19 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.NotEmpty(writes.Acknowledged);
 
+        var kubeconfig = await File.ReadAllTextAsync(lab.KubeConfig);
         var kill = await lab.Lab("kill-master", "master-1");
         writes.Mark();
         Assert.True(kill.ExitCode == 0, kill.ToString());
         output.WriteLine(kill.Output.Trim());
+        // kubectl through the balancer, with the kubeconfig as it was: a read at once, a write once the new leader takes it
+        var readThroughBalancer = await KubectlThroughBalancerWorks("kubectl get through the balancer after the kill", "get", "configmap", "written-on-2", "-o", "name");
+        var writeThroughBalancer = await KubectlThroughBalancerWorks("kubectl create through the balancer after the kill",
+            "create", "configmap", "through-balancer-after-kill", "--from-literal=k=v");
+        Assert.Equal(kubeconfig, await File.ReadAllTextAsync(lab.KubeConfig));
+        await lab.Eventually(async () => Assert.Equal([2, 3], await ListedMasters()), "the kubernetes Endpoints drop the killed master");
+        await Record($"multi-master kill-leader through the API load balancer: kubectl get {readThroughBalancer.TotalSeconds:F1} s and kubectl create " +
+                     $"{(readThroughBalancer + writeThroughBalancer).TotalSeconds:F1} s after SIGKILL of master-1 (kubeconfig unchanged)");
         var resumed = await writes.FirstAfterMark(TimeSpan.FromSeconds(90));
         Assert.True(resumed is not null, "no write was accepted within 90 s of killing the leader\n" + lab.Logs());
         await Task.Delay(TimeSpan.FromSeconds(3)); // a few more writes on the new leader
@@ -213,11 +231,18 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.NotEmpty(writes.Acknowledged);
 
+        var kubeconfig = await File.ReadAllTextAsync(lab.KubeConfig);
         var pause = await lab.Lab("pause-master", "master-2");
         Assert.True(pause.ExitCode == 0, pause.ToString());
         writes.Mark();
         var pausedAt = DateTime.UtcNow;
         var minorityTask = minority.Run(stop.Token);
+        // the balancer's health checks take the paused master out: kubectl through it works with the same kubeconfig
+        var throughBalancer = await KubectlThroughBalancerWorks("kubectl get through the balancer with the leader paused",
+            "get", "configmap", "written-on-2", "-o", "name");
+        Assert.Equal(kubeconfig, await File.ReadAllTextAsync(lab.KubeConfig));
+        await lab.Eventually(async () => Assert.Equal([1, 3], await ListedMasters()), "the kubernetes Endpoints drop the paused master");
+        await Record($"multi-master pause-leader through the API load balancer: kubectl get {throughBalancer.TotalSeconds:F1} s after SIGSTOP of master-2 (kubeconfig unchanged)");
         var resumed = await writes.FirstAfterMark(TimeSpan.FromSeconds(90));
         Assert.True(resumed is not null, "no write was accepted through master-1 or master-3 within 90 s of pausing the leader\n" + lab.Logs());
         var rest = TimeSpan.FromSeconds(30) - (DateTime.UtcNow - pausedAt);

@@ -15,7 +15,7 @@ namespace Orchestrator.Master.Api;
 /// <summary>Options of the master's API endpoint, from the command line or configuration.</summary>
 internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress, int ApiPort,
     string ServiceAccountIssuer = ServiceAccountTokens.DefaultIssuer, string? ServiceAccountSigningKeyFile = null,
-    IReadOnlyList<string>? ApiAudiences = null)
+    IReadOnlyList<string>? ApiAudiences = null, IReadOnlyList<string>? TlsSans = null)
 {
     public static ApiServerOptions From(IConfiguration configuration) => new(
         Path.GetFullPath(configuration["data-dir"] ?? "./.state/master"),
@@ -25,7 +25,8 @@ internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress,
         configuration["service-account-signing-key-file"] is { Length: > 0 } keyFile ? keyFile : null,
         configuration["api-audiences"] is { Length: > 0 } audiences
             ? audiences.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : null);
+            : null,
+        (configuration["tls-san"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>The ServiceAccount token issuer: the signing key (generated into the data directory at first start, or the
     /// flag's file), the issuer URL, and the API's audiences (the issuer unless --api-audiences).</summary>
@@ -47,7 +48,7 @@ internal static class ApiHosting
     {
         builder.Services.AddSingleton(serviceAccountTokens ?? options.CreateServiceAccountTokens());
         builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(options.DataDirectory)));
-        var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress);
+        var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress, options.TlsSans);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             LimitRequests(kestrel.Limits);

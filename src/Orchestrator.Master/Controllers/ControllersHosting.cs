@@ -11,7 +11,7 @@ internal static class ControllersHosting
     /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
     /// CA, is published into every namespace (kube-root-ca.crt) when given; LoadBalancer Services get addresses of
     /// <paramref name="loadBalancerPool"/> (default 127.0.100.0/24); the kubernetes Service's Endpoints name
-    /// <paramref name="apiServer"/> when given.</summary>
+    /// <paramref name="apiServer"/> when given (with <c>severalMasters</c>: every live master's API, from the cluster's members).</summary>
     public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
         NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
         ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
@@ -24,10 +24,10 @@ internal static class ControllersHosting
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
         IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
         ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
-        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null)
+        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null, bool severalMasters = false)
     {
         if (apiServer is { } api)
-            system.ActorOf(ApiServerEndpointsReconciler.Props(store, resync, api.Address, api.Port), "apiserver-endpoints-reconciler");
+            system.ActorOf(ApiServerEndpointsReconciler.Props(store, resync, api.Address, api.Port, severalMasters), "apiserver-endpoints-reconciler");
         if (rootCaPem is not null) system.ActorOf(RootCaPublisher.Props(store, resync, rootCaPem), "root-ca-cert-publisher");
         system.ActorOf(DeploymentController.Props(store, resync), "deployment-controller");
         system.ActorOf(ReplicaSetController.Props(store, resync), "replicaset-controller");

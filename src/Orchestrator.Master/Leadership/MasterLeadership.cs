@@ -8,8 +8,7 @@ namespace Orchestrator.Master.Leadership;
 /// from the cluster state alone.</summary>
 internal sealed class MasterLeadership
 {
-    // a role is written unquoted into HOCON by Akka.Hosting: letters, digits, '.', '-', '_' and '~' only
-    public const string ApiRolePrefix = "api_";
+    public const string ApiRolePrefix = MasterApiRole.Prefix;
 
     private volatile bool _hostsControlPlane;
 
@@ -25,18 +24,16 @@ internal sealed class MasterLeadership
     public static string ApiRole(string apiAddress, int apiPort, string clusterAddress)
     {
         var host = apiAddress is "0.0.0.0" or "::" or "[::]" ? clusterAddress : apiAddress;
-        return $"{ApiRolePrefix}{host.Replace(':', '~')}_{apiPort}";
+        return MasterApiRole.Format(host, apiPort);
     }
 
     /// <summary>The API URL a role of <see cref="ApiRole"/> announces ("api_10.0.0.1_6443", "api_~~1_6443" for ::1).</summary>
     public static Uri? ApiOf(string role)
     {
-        var rest = role[ApiRolePrefix.Length..];
-        var last = rest.LastIndexOf('_');
-        if (last <= 0) return null;
-        var host = rest[..last].Replace('~', ':');
+        if (MasterApiRole.Parse(role) is not { } api) return null;
+        var (host, port) = api;
         if (host.Contains(':')) host = $"[{host}]";
-        return Uri.TryCreate($"https://{host}:{rest[(last + 1)..]}", UriKind.Absolute, out var uri) ? uri : null;
+        return Uri.TryCreate($"https://{host}:{port}", UriKind.Absolute, out var uri) ? uri : null;
     }
 
     /// <summary>Where the control plane is, seen from <paramref name="state"/>: the oldest master that is up (where the

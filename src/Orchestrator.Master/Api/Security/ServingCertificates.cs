@@ -6,9 +6,9 @@ namespace Orchestrator.Master.Api.Security;
 
 /// <summary>
 /// The API server's TLS identity: a self-signed CA made at first start (<c>ca.crt</c>, <c>ca.key</c>) and a serving
-/// certificate it signs (<c>server.pfx</c>) for 127.0.0.1, localhost and the API address. Both are kept in the
-/// data directory and reused; the serving certificate is re-issued when the API address is not among its
-/// names or it nears expiry. deploy/up.sh embeds ca.crt in the kubeconfig.
+/// certificate it signs (<c>server.pfx</c>) for 127.0.0.1, localhost, the API address and the --tls-san names. Both
+/// are kept in the data directory and reused; the serving certificate is re-issued when one of those is not among
+/// its names or it nears expiry. deploy/up.sh embeds ca.crt in the kubeconfig.
 /// </summary>
 internal static class ServingCertificates
 {
@@ -16,18 +16,20 @@ internal static class ServingCertificates
     private const string CaKeyFile = "ca.key";
     private const string ServerPfxFile = "server.pfx";
 
-    public static X509Certificate2 LoadOrCreate(string dataDirectory, string apiAddress)
+    /// <summary><paramref name="extraNames"/>: IP addresses or DNS names clients also dial (--tls-san).</summary>
+    public static X509Certificate2 LoadOrCreate(string dataDirectory, string apiAddress, IReadOnlyList<string>? extraNames = null)
     {
+        extraNames ??= [];
         Directory.CreateDirectory(dataDirectory);
         var ca = LoadOrCreateCa(dataDirectory);
         var pfxPath = Path.Combine(dataDirectory, ServerPfxFile);
         if (File.Exists(pfxPath))
         {
             var existing = X509CertificateLoader.LoadPkcs12FromFile(pfxPath, null);
-            if (existing.NotAfter > DateTime.Now.AddDays(30) && Covers(existing, apiAddress) && existing.Issuer == ca.Subject)
+            if (existing.NotAfter > DateTime.Now.AddDays(30) && Covers(existing, apiAddress) && extraNames.All(n => Covers(existing, n)) && existing.Issuer == ca.Subject)
                 return existing;
         }
-        var server = IssueServerCertificate(ca, apiAddress);
+        var server = IssueServerCertificate(ca, apiAddress, extraNames);
         WritePrivate(pfxPath, server.Export(X509ContentType.Pkcs12));
         return X509CertificateLoader.LoadPkcs12(server.Export(X509ContentType.Pkcs12), null);
     }
@@ -62,7 +64,16 @@ internal static class ServingCertificates
         return ca;
     }
 
-    private static X509Certificate2 IssueServerCertificate(X509Certificate2 ca, string apiAddress)
+    /// <summary>Why a --tls-san value is refused (an entry neither an IP address nor a DNS name), or null.</summary>
+    public static string? SubjectAlternativeNamesProblem(string value)
+    {
+        foreach (var name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (!IPAddress.TryParse(name, out _) && Uri.CheckHostName(name) != UriHostNameType.Dns)
+                return $"\"{name}\" is neither an IP address nor a DNS name";
+        return null;
+    }
+
+    private static X509Certificate2 IssueServerCertificate(X509Certificate2 ca, string apiAddress, IReadOnlyList<string> extraNames)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=orchestrator-apiserver", key, HashAlgorithmName.SHA256);
@@ -71,13 +82,16 @@ internal static class ServingCertificates
         names.AddDnsName("localhost");
         foreach (var name in InClusterNames) names.AddDnsName(name);
         names.AddIpAddress(IPAddress.Parse(Store.ClusterIpRange.First)); // the kubernetes Service's ClusterIP
-        if (IPAddress.TryParse(apiAddress, out var ip))
+        foreach (var name in new[] { apiAddress }.Concat(extraNames).Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            if (!ip.Equals(IPAddress.Loopback)) names.AddIpAddress(ip);
-        }
-        else if (apiAddress != "localhost")
-        {
-            names.AddDnsName(apiAddress);
+            if (IPAddress.TryParse(name, out var ip))
+            {
+                if (!ip.Equals(IPAddress.Loopback)) names.AddIpAddress(ip);
+            }
+            else if (name != "localhost")
+            {
+                names.AddDnsName(name);
+            }
         }
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));

@@ -1,0 +1,54 @@
+namespace Orchestrator.E2E;
+
+/// <summary>What both lab fixtures share: a private state directory, kubeconfig and ports for deploy/lab/*.sh, the
+/// scripts run with them, and the lab's logs for failure messages.</summary>
+public abstract class LabFixtureBase
+{
+    protected LabFixtureBase(string stateDirName, int apiPort, int clusterPort, string context, int graceSeconds)
+    {
+        StateDir = Path.Combine(RepoRoot, "artifacts", stateDirName);
+        KubeConfig = Path.Combine(StateDir, "kubeconfig");
+        Environment = new Dictionary<string, string>
+        {
+            ["ORCH_LAB_STATE_DIR"] = StateDir,
+            ["ORCH_LAB_API_PORT"] = apiPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ORCH_LAB_CLUSTER_PORT"] = clusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ORCH_LAB_CONTEXT"] = context,
+            ["ORCH_LAB_GRACE"] = graceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
+            ["KUBECONFIG"] = KubeConfig,
+            ["ORCH_RESOLV_CONF"] = ResolvConf,
+        };
+    }
+
+    public string RepoRoot { get; } = ClusterFixture.FindRepoRoot();
+    public string StateDir { get; }
+    public string KubeConfig { get; }
+    public string ResolvConf => Path.Combine(StateDir, "resolv.conf");
+    public IReadOnlyDictionary<string, string> Environment { get; }
+
+    /// <summary>Makes the state directory with a resolv.conf naming the tests' fake upstream DNS, and takes down any
+    /// lab an earlier run left there.</summary>
+    protected async Task PrepareAsync()
+    {
+        Directory.CreateDirectory(StateDir);
+        await File.WriteAllTextAsync(ResolvConf, $"nameserver {ClusterFixture.FakeUpstreamDns}\n");
+        await Lab("down", "--purge");
+    }
+
+    /// <summary>Runs deploy/lab/SCRIPT.sh.</summary>
+    public Task<CommandResult> Lab(string script, params string[] args) =>
+        Command.Run("bash", [Path.Combine(RepoRoot, "deploy", "lab", script + ".sh"), .. args], Environment, TimeSpan.FromMinutes(10));
+
+    public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) => Converge.Eventually(assertion, what, within, Logs);
+
+    public string Logs()
+    {
+        var text = "";
+        var logs = Path.Combine(StateDir, "logs");
+        if (!Directory.Exists(logs)) return text;
+        foreach (var path in Directory.GetFiles(logs, "*.log").Order())
+            text += $"--- {Path.GetFileName(path)} (last 25 lines)\n" + string.Join("\n", File.ReadAllLines(path).TakeLast(25)) + "\n";
+        return text;
+    }
+}
