@@ -83,6 +83,7 @@ public sealed class StoreReplicaSpec : StoreSpecBase
     public void A_list_continuing_a_token_of_the_leader_says_whether_the_rest_is_unchanged_since()
     {
         var replica = StartReplica();
+        Ask<ObjectsListed>(replica, new ListObjects("configmaps")); // a consistent read: the replica has loaded before the writes below
         foreach (var name in new[] { "a", "b", "c" }) Stored(new CreateObject("configmaps", Objects.ConfigMap(name)));
         var at = CurrentResourceVersion();
         Stored(new CreateObject("configmaps", Objects.ConfigMap("a0"))); // before the start key: the rest is the same
