@@ -48,7 +48,7 @@ internal sealed class ApiResponses(TimeProvider clock)
         switch (form)
         {
             case ResponseForm.Table:
-                return EncodedBodies.WriteTableAsync(context, 200, resource, items, metadata, IncludeObjectOf(context), Now, metaVersion);
+                return EncodedBodies.WriteTableAsync(context, 200, resource, items, metadata, IncludeObjectOf(context), Now, metaVersion, kept);
             case ResponseForm.PartialObjectMetadata:
                 return WriteJsonAsync(context, 200, new JsonObject
                 {

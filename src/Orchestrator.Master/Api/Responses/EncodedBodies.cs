@@ -64,11 +64,14 @@ internal static class EncodedBodies
 
     /// <summary>A meta.k8s.io Table of the items: what <see cref="TableConverter.ToTable"/> serialises, written row by row
     /// with the cells from the typed object and the row's object from its kept encoding.</summary>
+    /// <param name="kept">The items are a list the store keeps unchanged (see <see cref="WriteListAsync"/>): the rows' metadata
+    /// bytes are kept with it.</param>
     public static async Task WriteTableAsync(HttpContext context, int statusCode, ResourceDescription resource,
-        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
+        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion,
+        bool kept = false)
     {
         using var table = new SegmentedBuffer();
-        WriteTable(table, resource, items, metadata, include, now, apiVersion);
+        WriteTable(table, resource, items, metadata, include, now, apiVersion, kept);
         table.Write(Newline);
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
@@ -88,8 +91,9 @@ internal static class EncodedBodies
     /// <summary>The Table as <see cref="TableConverter.ToTable"/> serialised through KubernetesJson would be: the cells
     /// written straight from the printer's values (no serialiser per row), each row's object from its kept bytes.</summary>
     private static void WriteTable(SegmentedBuffer table, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
-        V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
+        V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion, bool kept = false)
     {
+        var rowsMetadata = kept && include == IncludeObject.Metadata ? EncodedObjects.Metadata(items, resource) : null;
         var printer = resource.Printer;
         table.Write(Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
                          $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":["));
@@ -109,7 +113,7 @@ internal static class EncodedBodies
             {
                 case IncludeObject.Metadata:
                     table.Write(objectHead!);
-                    table.Write(EncodedObjects.Metadata(item, resource));
+                    table.Write(rowsMetadata?[i] ?? EncodedObjects.Metadata(item, resource));
                     table.Write(CloseTwo);
                     break;
                 case IncludeObject.Object:

@@ -59,6 +59,22 @@ internal static class EncodedObjects
 
     private static readonly byte[] Comma = ","u8.ToArray();
 
+    private sealed record ItemsMetadata(byte[][] Metadata);
+
+    private static readonly ConditionalWeakTable<object, ItemsMetadata> ListsMetadata = new();
+
+    /// <summary>Each item's <see cref="Metadata(IKubernetesObject{V1ObjectMeta}, ResourceDescription)"/>, in order, kept with the
+    /// list instance as <see cref="Items"/> is (the rows of a Table of it); null for a converted version.</summary>
+    public static byte[][]? Metadata(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, ResourceDescription resource)
+    {
+        if (resource.Conversion is not null) return null;
+        if (ListsMetadata.TryGetValue(items, out var kept) && kept.Metadata.Length == items.Count) return kept.Metadata;
+        var metadata = new byte[items.Count][];
+        for (var i = 0; i < items.Count; i++) metadata[i] = Metadata(items[i], resource);
+        ListsMetadata.AddOrUpdate(items, new ItemsMetadata(metadata));
+        return metadata;
+    }
+
     // Weak keys: an entry lives exactly as long as its object (the store's current version, a watch window's
     // event, a list snapshot), and takes no memory once that is collected.
     private static readonly ConditionalWeakTable<object, Encoded> Cache = new();

@@ -212,6 +212,21 @@ public sealed class EncodedResponsesTests
             body);
     }
 
+    [Theory]
+    [InlineData("Metadata", "meta.k8s.io/v1")]
+    [InlineData("Metadata", "meta.k8s.io/v1beta1")]
+    [InlineData("None", "meta.k8s.io/v1")]
+    public async Task A_table_of_a_kept_list_says_what_the_serialised_table_said(string includeObject, string apiVersion)
+    {
+        var include = TableConverter.ParseIncludeObject(includeObject);
+        var items = Enumerable.Range(0, 5).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i}", $"{10 + i}")).ToList().AsReadOnly();
+        var metadata = new V1ListMeta { ResourceVersion = "20" };
+        var expected = KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, include, Now, apiVersion)) + "\n";
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(expected, await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata, include,
+                Now, apiVersion, kept: true)));
+    }
+
     [Fact]
     public void A_segmented_buffer_keeps_every_byte_in_order()
     {
