@@ -2,9 +2,21 @@ namespace Orchestrator.Bench.Api;
 
 /// <param name="SpreadOver">More masters of the same cluster (--spread-over URL,URL): the gets are measured once more, spread
 /// evenly over --server and these.</param>
+/// <param name="Only">--only get,list,table,watch,etcd,custom,mixed: those measurements alone (the creates always run: they
+/// make the objects the others read); null is all of them.</param>
+/// <param name="Namespace">--namespace NAME: the configmaps' namespace; when it is there already (an earlier run against the same
+/// --server made it), its objects are read and no creates are made — for profiling the reads alone (get, list, table, watch).</param>
+/// <param name="Serve">--serve PORT: no measurement; the in-process master is started on that port and kept until stdin ends
+/// or Ctrl-C, so that a bench in another process (--server) measures it and a profiler sees the server alone.</param>
 public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int Watchers, int WatchEvents, string? Server, string? Token,
-    IReadOnlyList<Uri> SpreadOver)
+    IReadOnlyList<Uri> SpreadOver, IReadOnlySet<string>? Only = null, int? Serve = null,
+    string? Namespace = null)
 {
+    public static readonly IReadOnlySet<string> Measurements =
+        new HashSet<string> { "get", "list", "table", "watch", "etcd", "custom", "mixed" };
+
+    public bool Runs(string measurement) => Only is null || Only.Contains(measurement);
+
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name)
@@ -13,9 +25,13 @@ public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int W
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
         int Int(string name, int fallback) => int.TryParse(Value(name), out var v) ? v : fallback;
+        var only = Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        if (only?.FirstOrDefault(m => !Measurements.Contains(m)) is { } unknown)
+            throw new ArgumentException($"--only {unknown}: one of {string.Join(',', Measurements)}");
         return new BenchOptions(Int("--objects", 2000), Int("--concurrency", 16), Int("--lists", 50), Int("--watchers", 100),
             Int("--watch-events", 200), Value("--server"), Value("--token"),
             (Value("--spread-over") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(u => new Uri(u)).ToList());
+                .Select(u => new Uri(u)).ToList(),
+            only, Value("--serve") is { } port ? int.Parse(port) : null, Value("--namespace"));
     }
 }

@@ -23,11 +23,20 @@ internal interface IStateView
 /// lists come out sorted) with the size of its JSON, and the last resourceVersion. A plain class, changed only by
 /// applying persisted records, so recovery and live writes produce the same state.
 /// </summary>
+/// <remarks>A list is answered with a read-only array kept until the next write to its resource and namespace: lists
+/// between writes cost nothing here and are the same instance, which the API's encoded list bodies are kept by. Each
+/// namespace's objects are also indexed on their own, so a namespace's list does not walk the whole resource.</remarks>
 internal sealed class StoreState : IStateView
 {
     private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, int Bytes);
 
     private readonly Dictionary<string, SortedDictionary<string, Entry>> _byResource = new();
+
+    /// <summary>The namespaced objects again, by resource and namespace (keys as in <see cref="_byResource"/>).</summary>
+    private readonly Dictionary<(string Resource, string Namespace), SortedDictionary<string, Entry>> _byNamespace = new();
+
+    /// <summary>Lists made since the last write to their resource (and namespace); a null namespace is the whole resource.</summary>
+    private readonly Dictionary<(string Resource, string? Namespace), IReadOnlyList<IKubernetesObject<V1ObjectMeta>>> _lists = new();
 
     public long ResourceVersion { get; private set; }
 
@@ -38,23 +47,14 @@ internal sealed class StoreState : IStateView
     public static string Path(string? ns, string name) => ns is null ? name : $"{ns}/{name}";
 
     /// <summary>The objects of a resource by <see cref="Path"/>, in order, of one namespace or (null) all.</summary>
-    public IEnumerable<KeyValuePair<string, IKubernetesObject<V1ObjectMeta>>> Entries(string resource, string? ns)
-    {
-        if (!_byResource.TryGetValue(resource, out var bucket)) return [];
-        var prefix = ns + "/";
-        return bucket.Where(kv => ns is null || kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Object));
-    }
+    public IEnumerable<KeyValuePair<string, IKubernetesObject<V1ObjectMeta>>> Entries(string resource, string? ns) =>
+        Ordered(resource, ns) is { } bucket ? bucket.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Object)) : [];
 
     /// <summary>The resources that hold objects.</summary>
     public IEnumerable<string> Resources => _byResource.Keys;
 
-    private SortedDictionary<string, Entry> Bucket(string resource)
-    {
-        if (!_byResource.TryGetValue(resource, out var bucket))
-            _byResource[resource] = bucket = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
-        return bucket;
-    }
+    private SortedDictionary<string, Entry>? Ordered(string resource, string? ns) =>
+        ns is null ? _byResource.GetValueOrDefault(resource) : _byNamespace.GetValueOrDefault((resource, ns));
 
     public IKubernetesObject<V1ObjectMeta>? Get(ResourceKey key) => Get(key.Resource, key.Namespace, key.Name);
 
@@ -63,10 +63,14 @@ internal sealed class StoreState : IStateView
 
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string resource, string? ns = null)
     {
-        if (!_byResource.TryGetValue(resource, out var bucket)) return [];
-        if (ns is null) return bucket.Values.Select(e => e.Object).ToList();
-        var prefix = ns + "/";
-        return bucket.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value.Object).ToList();
+        if (_lists.TryGetValue((resource, ns), out var kept)) return kept;
+        if (Ordered(resource, ns) is not { } bucket) return [];
+        var items = new IKubernetesObject<V1ObjectMeta>[bucket.Count];
+        var i = 0;
+        foreach (var entry in bucket.Values) items[i++] = entry.Object;
+        var list = Array.AsReadOnly(items);
+        _lists[(resource, ns)] = list;
+        return list;
     }
 
     public IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> All() =>
@@ -78,10 +82,20 @@ internal sealed class StoreState : IStateView
     /// JSON); returns the previous one.</summary>
     public IKubernetesObject<V1ObjectMeta>? Put(string resource, IKubernetesObject<V1ObjectMeta> obj, long resourceVersion, int bytes)
     {
-        var bucket = Bucket(resource);
-        var path = Path(obj.Metadata.NamespaceProperty, obj.Metadata.Name);
+        var ns = obj.Metadata.NamespaceProperty;
+        if (!_byResource.TryGetValue(resource, out var bucket))
+            _byResource[resource] = bucket = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
+        var path = Path(ns, obj.Metadata.Name);
         bucket.TryGetValue(path, out var previous);
-        bucket[path] = new Entry(obj, bytes);
+        var entry = new Entry(obj, bytes);
+        bucket[path] = entry;
+        if (ns is not null)
+        {
+            if (!_byNamespace.TryGetValue((resource, ns), out var inNamespace))
+                _byNamespace[(resource, ns)] = inNamespace = new SortedDictionary<string, Entry>(StringComparer.Ordinal);
+            inNamespace[path] = entry;
+        }
+        Changed(resource, ns);
         Bytes += bytes - (previous?.Bytes ?? 0);
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         return previous?.Object;
@@ -91,14 +105,27 @@ internal sealed class StoreState : IStateView
     public (IKubernetesObject<V1ObjectMeta> Object, int Bytes)? Remove(string resource, string? ns, string name, long resourceVersion)
     {
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
-        if (!_byResource.TryGetValue(resource, out var bucket) || !bucket.Remove(Path(ns, name), out var removed)) return null;
+        var path = Path(ns, name);
+        if (!_byResource.TryGetValue(resource, out var bucket) || !bucket.Remove(path, out var removed)) return null;
+        if (ns is not null && _byNamespace.TryGetValue((resource, ns), out var inNamespace) && inNamespace.Remove(path) &&
+            inNamespace.Count == 0)
+            _byNamespace.Remove((resource, ns));
+        Changed(resource, ns);
         Bytes -= removed.Bytes;
         return (removed.Object, removed.Bytes);
+    }
+
+    private void Changed(string resource, string? ns)
+    {
+        _lists.Remove((resource, null));
+        if (ns is not null) _lists.Remove((resource, ns));
     }
 
     public void Clear()
     {
         _byResource.Clear();
+        _byNamespace.Clear();
+        _lists.Clear();
         ResourceVersion = 0;
         Bytes = 0;
     }

@@ -40,14 +40,15 @@ internal sealed class ApiResponses(TimeProvider clock)
         };
     }
 
+    /// <param name="kept">The items are the store's list itself, unchanged until its next write (<see cref="EncodedBodies.WriteListAsync"/>).</param>
     public Task WriteListAsync(HttpContext context, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
-        V1ListMeta metadata)
+        V1ListMeta metadata, bool kept = false)
     {
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         switch (form)
         {
             case ResponseForm.Table:
-                return EncodedBodies.WriteTableAsync(context, 200, resource, items, metadata, IncludeObjectOf(context), Now, metaVersion);
+                return EncodedBodies.WriteTableAsync(context, 200, resource, items, metadata, IncludeObjectOf(context), Now, metaVersion, kept);
             case ResponseForm.PartialObjectMetadata:
                 return WriteJsonAsync(context, 200, new JsonObject
                 {
@@ -57,7 +58,7 @@ internal sealed class ApiResponses(TimeProvider clock)
                     ["items"] = new JsonArray(items.Select(i => (JsonNode)TableConverter.PartialObjectMetadata(i, metaVersion)).ToArray()),
                 });
             default:
-                return EncodedBodies.WriteListAsync(context, resource, items, metadata);
+                return EncodedBodies.WriteListAsync(context, resource, items, metadata, kept);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
@@ -36,11 +37,15 @@ internal static class EncodedBodies
         return (Encoding.UTF8.GetBytes(empty[..^2]), "]}\n"u8.ToArray());
     }
 
-    /// <summary>The list as JSON, ended by a newline as Go's json.Encoder ends it.</summary>
+    /// <summary>The list as JSON, ended by a newline as Go's json.Encoder ends it. <paramref name="kept"/>: the items are a
+    /// list the store keeps unchanged until its next write (see <see cref="EncodedObjects.Items"/>), so their joined bytes are
+    /// kept with it and a list between writes is three writes of kept bytes.</summary>
     public static Task WriteListAsync(HttpContext context, ResourceDescription resource,
-        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata)
+        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, bool kept = false)
     {
         var (head, tail) = ListEnvelope(resource, metadata);
+        if (kept && items.Count > 0 && EncodedObjects.Items(items, resource) is { } joined)
+            return WriteAsync(context, 200, "application/json", [head, joined, tail]);
         var parts = new List<ReadOnlyMemory<byte>>(items.Count * 2 + 2) { head };
         for (var i = 0; i < items.Count; i++)
         {
@@ -59,52 +64,73 @@ internal static class EncodedBodies
 
     /// <summary>A meta.k8s.io Table of the items: what <see cref="TableConverter.ToTable"/> serialises, written row by row
     /// with the cells from the typed object and the row's object from its kept encoding.</summary>
-    public static Task WriteTableAsync(HttpContext context, int statusCode, ResourceDescription resource,
-        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
+    /// <param name="kept">The items are a list the store keeps unchanged (see <see cref="WriteListAsync"/>): the rows' metadata
+    /// bytes are kept with it.</param>
+    public static async Task WriteTableAsync(HttpContext context, int statusCode, ResourceDescription resource,
+        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion,
+        bool kept = false)
     {
-        var parts = TableParts(resource, items, metadata, include, now, apiVersion);
-        parts.Add(Newline);
-        return WriteAsync(context, statusCode, "application/json", parts);
+        using var table = new SegmentedBuffer();
+        WriteTable(table, resource, items, metadata, include, now, apiVersion, kept);
+        table.Write(Newline);
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = table.Length;
+        foreach (var segment in table.Segments) await context.Response.Body.WriteAsync(segment, context.RequestAborted);
     }
 
-    /// <summary>The Table's bytes in pieces (no trailing newline).</summary>
-    public static List<ReadOnlyMemory<byte>> TableParts(ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
+    /// <summary>The Table's bytes (no trailing newline): one watch event's.</summary>
+    public static byte[] TableBytes(ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
         V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
     {
+        using var table = new SegmentedBuffer();
+        WriteTable(table, resource, items, metadata, include, now, apiVersion);
+        return Join(table.Segments.ToList());
+    }
+
+    /// <summary>The Table as <see cref="TableConverter.ToTable"/> serialised through KubernetesJson would be: the cells
+    /// written straight from the printer's values (no serialiser per row), each row's object from its kept bytes.</summary>
+    private static void WriteTable(SegmentedBuffer table, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
+        V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion, bool kept = false)
+    {
+        var rowsMetadata = kept && include == IncludeObject.Metadata ? EncodedObjects.Metadata(items, resource) : null;
         var printer = resource.Printer;
-        var parts = new List<ReadOnlyMemory<byte>>(items.Count * 4 + 2)
-        {
-            Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
-                 $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":["),
-        };
+        table.Write(Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
+                         $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":["));
         var objectHead = include == IncludeObject.Metadata
             ? Utf8($",\"object\":{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":")
             : null;
+        // The serialiser's writer: its default encoder escapes strings as KubernetesJson's options do.
+        using var cells = new Utf8JsonWriter(table, new JsonWriterOptions { SkipValidation = true });
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
-            parts.Add(Utf8($"{(i > 0 ? "," : "")}{{\"cells\":{KubernetesJson.Serialize(printer.Cells(item, now))}"));
+            table.Write(i > 0 ? NextRowHead : RowHead);
+            cells.Reset(table);
+            TableCells.Write(cells, printer.Cells(item, now));
+            cells.Flush();
             switch (include)
             {
                 case IncludeObject.Metadata:
-                    parts.Add(objectHead!);
-                    parts.Add(EncodedObjects.Metadata(item, resource));
-                    parts.Add(CloseTwo);
+                    table.Write(objectHead!);
+                    table.Write(rowsMetadata?[i] ?? EncodedObjects.Metadata(item, resource));
+                    table.Write(CloseTwo);
                     break;
                 case IncludeObject.Object:
-                    parts.Add(ObjectKey);
-                    parts.Add(EncodedObjects.Json(item, resource));
-                    parts.Add(CloseOne);
+                    table.Write(ObjectKey);
+                    table.Write(EncodedObjects.Json(item, resource));
+                    table.Write(CloseOne);
                     break;
                 default:
-                    parts.Add(CloseOne);
+                    table.Write(CloseOne);
                     break;
             }
         }
-        parts.Add(CloseArrayAndObject);
-        return parts;
+        table.Write(CloseArrayAndObject);
     }
 
+    private static readonly byte[] RowHead = "{\"cells\":"u8.ToArray();
+    private static readonly byte[] NextRowHead = ",{\"cells\":"u8.ToArray();
     private static readonly byte[] ObjectKey = ",\"object\":"u8.ToArray();
     private static readonly byte[] CloseOne = "}"u8.ToArray();
     private static readonly byte[] CloseTwo = "}}"u8.ToArray();
@@ -136,7 +162,9 @@ internal static class EncodedBodies
 
     public static byte[] Join(IReadOnlyList<ReadOnlyMemory<byte>> parts)
     {
-        var joined = new byte[parts.Sum(p => p.Length)];
+        var total = 0;
+        foreach (var part in parts) total += part.Length;
+        var joined = GC.AllocateUninitializedArray<byte>(total);
         var at = 0;
         foreach (var part in parts)
         {
@@ -158,7 +186,8 @@ internal static class EncodedBodies
         context.Response.ContentLength = length;
         var body = context.Response.Body;
         var ct = context.RequestAborted;
-        if (parts.Count <= 2 && length <= ChunkBytes)
+        // A few parts (an object, a kept list's head, items and tail) go to the server's pipe as they are.
+        if (parts.Count <= 3)
         {
             foreach (var part in parts) await body.WriteAsync(part, ct);
             return;

@@ -16,7 +16,7 @@ namespace Orchestrator.Master.Api.Responses;
 /// </summary>
 internal static class EncodedObjects
 {
-    private sealed class Encoded(string resourceVersion, string group, string version, string kind, byte[] json)
+    private sealed class Encoded(string resourceVersion, ResourceDescription served, byte[] json)
     {
         public byte[] Json { get; } = json;
 
@@ -24,10 +24,55 @@ internal static class EncodedObjects
         public byte[]? Metadata;
 
         public bool Fits(string? rv, ResourceDescription resource) =>
-            string.Equals(rv, resourceVersion, StringComparison.Ordinal) &&
-            string.Equals(resource.Kind, kind, StringComparison.Ordinal) &&
-            string.Equals(resource.Version, version, StringComparison.Ordinal) &&
-            string.Equals(resource.Group, group, StringComparison.Ordinal);
+            string.Equals(rv, resourceVersion, StringComparison.Ordinal) && Serves(served, resource);
+    }
+
+    /// <summary>The same group, version and kind (one description instance, as a rule).</summary>
+    private static bool Serves(ResourceDescription kept, ResourceDescription resource) =>
+        ReferenceEquals(kept, resource) ||
+        (string.Equals(resource.Kind, kept.Kind, StringComparison.Ordinal) &&
+         string.Equals(resource.Version, kept.Version, StringComparison.Ordinal) &&
+         string.Equals(resource.Group, kept.Group, StringComparison.Ordinal));
+
+    /// <summary>A list's items, each one's JSON, separated by commas.</summary>
+    private sealed record JoinedItems(ResourceDescription Served, byte[] Json);
+
+    // Keyed by the list instance: the store answers lists between two writes with one read-only instance.
+    private static readonly ConditionalWeakTable<object, JoinedItems> Lists = new();
+
+    /// <summary>The items' JSON joined by commas, as a list body holds them, kept for as long as the list instance lives.
+    /// Only for a list that never changes (the store's); null for a converted version (its objects are made per request).</summary>
+    public static byte[]? Items(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, ResourceDescription resource)
+    {
+        if (resource.Conversion is not null) return null;
+        if (Lists.TryGetValue(items, out var kept) && Serves(kept.Served, resource)) return kept.Json;
+        var parts = new ReadOnlyMemory<byte>[Math.Max(items.Count * 2 - 1, 0)];
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (i > 0) parts[i * 2 - 1] = Comma;
+            parts[i * 2] = Json(items[i], resource);
+        }
+        var joined = new JoinedItems(resource, EncodedBodies.Join(parts));
+        Lists.AddOrUpdate(items, joined);
+        return joined.Json;
+    }
+
+    private static readonly byte[] Comma = ","u8.ToArray();
+
+    private sealed record ItemsMetadata(byte[][] Metadata);
+
+    private static readonly ConditionalWeakTable<object, ItemsMetadata> ListsMetadata = new();
+
+    /// <summary>Each item's <see cref="Metadata(IKubernetesObject{V1ObjectMeta}, ResourceDescription)"/>, in order, kept with the
+    /// list instance as <see cref="Items"/> is (the rows of a Table of it); null for a converted version.</summary>
+    public static byte[][]? Metadata(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, ResourceDescription resource)
+    {
+        if (resource.Conversion is not null) return null;
+        if (ListsMetadata.TryGetValue(items, out var kept) && kept.Metadata.Length == items.Count) return kept.Metadata;
+        var metadata = new byte[items.Count][];
+        for (var i = 0; i < items.Count; i++) metadata[i] = Metadata(items[i], resource);
+        ListsMetadata.AddOrUpdate(items, new ItemsMetadata(metadata));
+        return metadata;
     }
 
     // Weak keys: an entry lives exactly as long as its object (the store's current version, a watch window's
@@ -51,7 +96,7 @@ internal static class EncodedObjects
         var rv = obj.Metadata?.ResourceVersion;
         if (resource.Conversion is not null || string.IsNullOrEmpty(rv)) return null;
         if (Cache.TryGetValue(obj, out var kept) && kept.Fits(rv, resource)) return kept;
-        var made = new Encoded(rv, resource.Group, resource.Version, resource.Kind, Encode(obj, resource));
+        var made = new Encoded(rv, resource, Encode(obj, resource));
         Cache.AddOrUpdate(obj, made);
         return made;
     }

@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>One list of a resource at one resourceVersion, sorted by <see cref="ListQuery.SortKey"/> (the store lists in that
 /// order): the pages of a paged list are all cut from it. Its objects are the store's, which are never changed in place.</summary>
-internal sealed class ListSnapshot(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, long resourceVersion)
+internal sealed class ListSnapshot(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, long resourceVersion, bool fromStore = false)
 {
     private sealed record Keyed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, string[] Keys);
 
@@ -25,7 +25,10 @@ internal sealed class ListSnapshot(IReadOnlyList<IKubernetesObject<V1ObjectMeta>
     /// <summary>The items in key order.</summary>
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items => WithKeys().Items;
 
-    public static ListSnapshot Of(ObjectsListed listed) => new(listed.Items, listed.ResourceVersion);
+    /// <summary>The items are the store's read-only list as it answered (not a copy, a conversion or a page of one).</summary>
+    public bool FromStore { get; } = fromStore;
+
+    public static ListSnapshot Of(ObjectsListed listed, bool fromStore = false) => new(listed.Items, listed.ResourceVersion, fromStore);
 
     public string Key(int index) => WithKeys().Keys[index];
 

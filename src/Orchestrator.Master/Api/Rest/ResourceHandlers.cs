@@ -62,7 +62,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var (page, metadata) = query.Select(list);
         // The later pages come from the same list, whatever is written meanwhile.
         if (metadata.ContinueProperty is not null && !list.Partial) _snapshots.Keep(resource, ns, list);
-        await responses.WriteListAsync(context, resource, page, metadata);
+        await responses.WriteListAsync(context, resource, page, metadata, kept: ReferenceEquals(page, list.Listed) && list.FromStore);
     }
 
     /// <summary>The list a request pages through: the one its continue token names, or the store's current one. A token
@@ -90,7 +90,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
         var listed = await store.ListAsync(resource, ns, context.RequestAborted, query.ResourceVersion);
         query.CheckListedVersion(listed.ResourceVersion);
-        return ListSnapshot.Of(listed);
+        return ListSnapshot.Of(listed, fromStore: true);
     }
 
     public async Task CreateAsync(HttpContext context, ResourceDescription resource, string? ns)

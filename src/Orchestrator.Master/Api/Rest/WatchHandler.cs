@@ -131,8 +131,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
             }
             // The object's encoding is made once and shared by every watcher of this change (and every list that holds it).
             var encoded = asTable
-                ? EncodedBodies.Join(EncodedBodies.TableParts(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
-                    include, responses.Now, metaVersion))
+                ? EncodedBodies.TableBytes(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
+                    include, responses.Now, metaVersion)
                 : EncodedObjects.Json(obj, resource);
             return WriteBytesAsync(EncodedBodies.WatchEvent(type, encoded));
         }

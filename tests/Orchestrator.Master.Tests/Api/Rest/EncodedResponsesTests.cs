@@ -162,6 +162,93 @@ public sealed class EncodedResponsesTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(body)), body);
     }
 
+    [Fact]
+    public async Task A_kept_list_is_written_from_its_joined_items_and_says_what_the_tree_said()
+    {
+        var items = Enumerable.Range(0, 300).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i:D4}", $"{10 + i}")).ToList().AsReadOnly();
+        var metadata = new V1ListMeta { ResourceVersion = "700" };
+        var expected = ObjectJson.Write(ApiResponses.ListJson(CoreResources.ConfigMaps, items, metadata)) + "\n";
+        Assert.Equal(expected, await Written(c => EncodedBodies.WriteListAsync(c, CoreResources.ConfigMaps, items, metadata, kept: true)));
+        Assert.Same(EncodedObjects.Items(items, CoreResources.ConfigMaps), EncodedObjects.Items(items, CoreResources.ConfigMaps));
+        Assert.Equal(expected, await Written(c => EncodedBodies.WriteListAsync(c, CoreResources.ConfigMaps, items, metadata, kept: true)));
+        var later = new V1ListMeta { ResourceVersion = "701" };
+        Assert.Equal(ObjectJson.Write(ApiResponses.ListJson(CoreResources.ConfigMaps, items, later)) + "\n",
+            await Written(c => EncodedBodies.WriteListAsync(c, CoreResources.ConfigMaps, items, later, kept: true)));
+    }
+
+    [Fact]
+    public void Joined_items_are_kept_per_list_instance()
+    {
+        var items = new List<IKubernetesObject<V1ObjectMeta>> { ConfigMap("a", "1"), ConfigMap("b", "2") };
+        var other = new List<IKubernetesObject<V1ObjectMeta>> { items[0] };
+        var joined = Encoding.UTF8.GetString(EncodedObjects.Items(items, CoreResources.ConfigMaps)!);
+        Assert.Equal(Tree(items[0], CoreResources.ConfigMaps) + "," + Tree(items[1], CoreResources.ConfigMaps), joined);
+        Assert.Equal(Tree(items[0], CoreResources.ConfigMaps), Encoding.UTF8.GetString(EncodedObjects.Items(other, CoreResources.ConfigMaps)!));
+    }
+
+    [Fact]
+    public void Table_cells_are_what_KubernetesJson_writes()
+    {
+        object?[] cells =
+        [
+            "<none>", "it's <b>&</b> é ✓ \"q\" \\ \n\t\u0001", "", 3, -7L, long.MaxValue, 0.1, 1.5, 1e21, -0.0, 2.0, true, false, null,
+            new DateTime(2026, 12, 3, 10, 0, 0, DateTimeKind.Utc), (short)4, 2.5m,
+        ];
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { SkipValidation = true }))
+            TableCells.Write(writer, cells);
+        Assert.Equal(KubernetesJson.Serialize(cells.ToList()), Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    [Fact]
+    public async Task A_table_of_many_rows_is_whole()
+    {
+        var items = Enumerable.Range(0, 800).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i:D4}", $"{10 + i}")).ToList();
+        var metadata = new V1ListMeta { ResourceVersion = "900" };
+        var body = await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata, IncludeObject.Metadata,
+            Now, "meta.k8s.io/v1"));
+        Assert.True(body.Length > 2 * SegmentedBuffer.SegmentBytes);
+        Assert.Equal(KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, IncludeObject.Metadata, Now)) + "\n",
+            body);
+    }
+
+    [Theory]
+    [InlineData("Metadata", "meta.k8s.io/v1")]
+    [InlineData("Metadata", "meta.k8s.io/v1beta1")]
+    [InlineData("None", "meta.k8s.io/v1")]
+    public async Task A_table_of_a_kept_list_says_what_the_serialised_table_said(string includeObject, string apiVersion)
+    {
+        var include = TableConverter.ParseIncludeObject(includeObject);
+        var items = Enumerable.Range(0, 5).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i}", $"{10 + i}")).ToList().AsReadOnly();
+        var metadata = new V1ListMeta { ResourceVersion = "20" };
+        var expected = KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, include, Now, apiVersion)) + "\n";
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(expected, await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata, include,
+                Now, apiVersion, kept: true)));
+    }
+
+    [Fact]
+    public void A_segmented_buffer_keeps_every_byte_in_order()
+    {
+        using var buffer = new SegmentedBuffer();
+        var expected = new List<byte>();
+        var random = new Random(7);
+        for (var i = 0; i < 200; i++)
+        {
+            var chunk = new byte[random.Next(0, 3 * SegmentedBuffer.SegmentBytes / 2)];
+            random.NextBytes(chunk);
+            if (i % 2 == 0) buffer.Write(chunk);
+            else
+            {
+                chunk.CopyTo(buffer.GetSpan(chunk.Length));
+                buffer.Advance(chunk.Length);
+            }
+            expected.AddRange(chunk);
+        }
+        Assert.Equal(expected.Count, buffer.Length);
+        Assert.Equal(expected.ToArray(), buffer.Segments.SelectMany(s => s.ToArray()).ToArray());
+    }
+
     [Theory]
     [InlineData("ADDED")]
     [InlineData("MODIFIED")]
