@@ -27,8 +27,9 @@ create() { # master-index name → HTTP status
     -d "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"$2\"}}" || true
 }
 
-# how often the cluster leader has moved master I to Up (in every master's log)
-ups() { cat "$ORCH_STATE_DIR"/logs/master*.log 2>/dev/null | grep -c "moving node \[[a-z.]*://orchestrator@$ORCH_API_ADDRESS:$(master_cluster_port "$1")\] to \[Up\]" || true; }
+# how often the cluster leader has moved master I to Up (in every member's log: Akka's leader is the member with the
+# lowest address, a node when the masters' address is above the nodes')
+ups() { cat "$ORCH_STATE_DIR"/logs/*.log 2>/dev/null | grep -c "moving node \[[a-z.]*://orchestrator@$ORCH_API_ADDRESS:$(master_cluster_port "$1")\] to \[Up\]" || true; }
 
 n=0 results=()
 for round in $(seq 1 "$rounds"); do
