@@ -4,6 +4,9 @@
 # .NET frame from /tmp/perf-PID.map), a first bench run creating and warming up, then a second one (the measured reads
 # only) from another process. Report: perf report -i $OUT/perf-LABEL.data --stdio --children --sort sym -g none
 # usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]   (LISTS=N lists, OUT=dir)
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
+ensure_packages linux-perf
+[ $# -ge 2 ] || die "usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]"
 BIN=$1; LABEL=$2; ONLY=${3:-list,table}; OUT=${OUT:-/tmp/bench-api-profile}; mkdir -p $OUT
 PORT=${PORT:-$((21000 + RANDOM % 1000))}
 export DOTNET_PerfMapEnabled=1 DOTNET_ReadyToRun=0 DOTNET_TieredCompilation=0 DOTNET_EnableWriteXorExecute=0

@@ -14,6 +14,7 @@ internal static class ApiServerProxyCommand
         string? listen = null, servers = null;
         for (var i = 0; i < args.Count; i++)
         {
+            var argument = args[i];
             var (key, value) = args[i].IndexOf('=') is var eq and > 0 ? (args[i][..eq], args[i][(eq + 1)..])
                 : (args[i], i + 1 < args.Count ? args[++i] : null);
             switch (key)
@@ -24,7 +25,7 @@ internal static class ApiServerProxyCommand
                     Console.WriteLine(Usage);
                     return 0;
                 default:
-                    Console.Error.WriteLine($"orchestrator-node api-server-proxy: unknown argument '{args[i]}' ({Usage})");
+                    Console.Error.WriteLine($"orchestrator-node api-server-proxy: unknown argument '{argument}' ({Usage})");
                     return 2;
             }
         }

@@ -67,6 +67,9 @@ internal sealed record NodeOptions(
             : throw new ArgumentException($"--{key} must be a port number");
 
         var address = Get("address", "127.0.0.1");
+        // the masters' addresses serve only the balancer: without it they would be accepted and do nothing
+        if (Get("api-servers", "").Length > 0 && Get("api-server-proxy", "").Length == 0)
+            throw new ArgumentException("--api-servers needs --api-server-proxy (the load balancer they are for)");
         // checked here so a wrong range stops the process with one line, before anything starts
         var podNetwork = Host.PodNetwork.Parse(Get("pod-network", Host.PodNetwork.DefaultNetwork), values.GetValueOrDefault("pod-cidr") is { Length: > 0 } range ? range : null);
         return new NodeOptions(
