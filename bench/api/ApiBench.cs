@@ -245,8 +245,10 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         return sorted[(int)Math.Clamp(Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
 
-    /// <summary>W watchers from the current version; then E creates one after another; each watcher's receipt of
-    /// each event is timed against the create's send time.</summary>
+    /// <summary>W watchers from the current version; then E creates, C at a time (--concurrency), so that the event rate is
+    /// the server's fan-out and not one create's round trip; each watcher's receipt of each event is timed against the
+    /// create's send time, and against the first receipt of the same event by any watcher (the fan-out's own delay:
+    /// the create's journal write is not in it).</summary>
     private async Task WatchFanOut()
     {
         var ns = $"{_ns}-w{Guid.NewGuid().ToString("N")[..4]}";
@@ -255,8 +257,11 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         var path = $"/api/v1/namespaces/{ns}/configmaps";
         using var watchClient = NewClient(server, token);
         watchClient.Timeout = Timeout.InfiniteTimeSpan;
-        var sent = new ConcurrentDictionary<string, long>();
-        var deliveries = new ConcurrentBag<double>();
+        var names = Enumerable.Range(0, options.WatchEvents).Select(i => $"ev{i:D6}").ToList();
+        var index = names.Select((name, i) => (name, i)).ToDictionary(e => e.name, e => e.i);
+        var sent = new long[names.Count];
+        var firstReceipt = new long[names.Count];
+        var receipts = new ConcurrentBag<(int Event, long At)>();
         var remaining = new CountdownEvent(options.Watchers * options.WatchEvents);
         using var cts = new CancellationTokenSource();
         var ready = new CountdownEvent(options.Watchers);
@@ -272,13 +277,16 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
                 while (await reader.ReadLineAsync(cts.Token) is { } line)
                 {
                     var received = Stopwatch.GetTimestamp();
-                    using var doc = JsonDocument.Parse(line);
-                    var name = doc.RootElement.GetProperty("object").GetProperty("metadata").GetProperty("name").GetString()!;
-                    if (sent.TryGetValue(name, out var at))
-                    {
-                        deliveries.Add(Stopwatch.GetElapsedTime(at, received).TotalMilliseconds);
-                        remaining.Signal();
-                    }
+                    // The object's name, without parsing the event (the client shares the server's two cores).
+                    var at = line.IndexOf("\"name\":\"ev", StringComparison.Ordinal);
+                    if (at < 0) continue;
+                    var start = at + "\"name\":\"".Length;
+                    if (!index.TryGetValue(line[start..line.IndexOf('"', start)], out var i)) continue;
+                    long first; // the earliest receipt of this event by any watcher
+                    while (((first = Volatile.Read(ref firstReceipt[i])) == 0 || received < first)
+                           && Interlocked.CompareExchange(ref firstReceipt[i], received, first) != first) { }
+                    receipts.Add((i, received));
+                    remaining.Signal();
                 }
             }
             catch (OperationCanceledException) { }
@@ -286,20 +294,26 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         if (!ready.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("watchers did not start");
 
         var wall = Stopwatch.StartNew();
-        for (var i = 0; i < options.WatchEvents; i++)
-        {
-            var name = $"ev{i:D5}";
-            sent[name] = Stopwatch.GetTimestamp();
-            await Ensure(await _client.PostAsync(path, ConfigMap(name)));
-        }
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency },
+            async (i, _) =>
+            {
+                sent[i] = Stopwatch.GetTimestamp();
+                await Ensure(await _client.PostAsync(path, ConfigMap(names[i])));
+            });
+        var created = wall.Elapsed;
         var complete = remaining.Wait(TimeSpan.FromSeconds(60));
         var elapsed = wall.Elapsed;
         await cts.CancelAsync();
         await Task.WhenAll(watchers);
-        var list = deliveries.ToList();
-        Console.WriteLine($"{$"watch fan-out ({options.Watchers} watchers)",-28} n={list.Count,6}  " +
-                          $"{list.Count / elapsed.TotalSeconds,9:F0} events/s delivered  p50 {Percentile(list, 50),7:F2} ms  " +
-                          $"p99 {Percentile(list, 99),7:F2} ms (send → receipt){(complete ? "" : "  INCOMPLETE")}" +
+        var all = receipts.ToList();
+        var fromSend = all.Select(r => Stopwatch.GetElapsedTime(sent[r.Event], r.At).TotalMilliseconds).ToList();
+        var fromFirst = all.Select(r => Stopwatch.GetElapsedTime(firstReceipt[r.Event], r.At).TotalMilliseconds).ToList();
+        Console.WriteLine($"{$"watch fan-out ({options.Watchers} watchers)",-28} n={all.Count,6}  " +
+                          $"{all.Count / elapsed.TotalSeconds,9:F0} events/s delivered  p50 {Percentile(fromSend, 50),7:F2} ms  " +
+                          $"p99 {Percentile(fromSend, 99),7:F2} ms (send → receipt){(complete ? "" : "  INCOMPLETE")}" +
                           "  (goal at 100 watchers ≥ 100000 events/s, p99 ≤ 10 ms)");
+        Console.WriteLine($"{"  fan-out delay",-28} p50 {Percentile(fromFirst, 50),7:F2} ms  p99 {Percentile(fromFirst, 99),7:F2} ms " +
+                          $"(first watcher's receipt → each receipt); {names.Count} creates, {options.Concurrency} at a time, " +
+                          $"took {created.TotalMilliseconds:F0} ms ({names.Count / created.TotalSeconds:F0}/s)");
     }
 }
