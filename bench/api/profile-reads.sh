@@ -3,7 +3,7 @@
 # `perf record` (cpu-clock, 499 Hz, frame pointers; ReadyToRun and tiering off and W^X off so that perf resolves every
 # .NET frame from /tmp/perf-PID.map), a first bench run creating and warming up, then a second one (the measured reads
 # only) from another process. Report: perf report -i $OUT/perf-LABEL.data --stdio --children --sort sym -g none
-# usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]   (LISTS=N lists, OUT=dir)
+# usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]   (LISTS=N lists, GET_ROUNDS=N, OUT=dir)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
 ensure_packages linux-perf
 [ $# -ge 2 ] || die "usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]"
@@ -17,11 +17,11 @@ for i in $(seq 1 60); do grep -q -- "--token" ${OUT}/serve-$LABEL.txt 2>/dev/nul
 ARGS=$(grep -- "--server" ${OUT}/serve-$LABEL.txt)
 PID=$(sed -n 's/.*(pid \([0-9]*\),.*/\1/p' ${OUT}/serve-$LABEL.txt)
 unset DOTNET_PerfMapEnabled DOTNET_ReadyToRun DOTNET_TieredCompilation DOTNET_EnableWriteXorExecute
-# populate + warm up first, then profile a second run of the lists
-dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists 20 --only list,table --namespace benchns $ARGS > ${OUT}/warm-$LABEL.txt 2>&1
+# populate + warm up first (the same reads), then profile a second run of them
+dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists 20 --only $ONLY --namespace benchns $ARGS > ${OUT}/warm-$LABEL.txt 2>&1
 perf record -F 499 -g -p $PID -o ${OUT}/perf-$LABEL.data > ${OUT}/perfrec-$LABEL.txt 2>&1 & PERF=$!
 sleep 1
-dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists ${LISTS:-300} --only $ONLY --namespace benchns $ARGS > ${OUT}/bench-$LABEL.txt 2>&1
+dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists ${LISTS:-300} --get-rounds ${GET_ROUNDS:-1} --only $ONLY --namespace benchns $ARGS > ${OUT}/bench-$LABEL.txt 2>&1
 kill -INT $PERF; wait $PERF
 kill $HOLD; wait $SRV
-cat ${OUT}/bench-$LABEL.txt | grep -E "list|create"
+cat ${OUT}/bench-$LABEL.txt | grep -E "list|create|get"

@@ -73,6 +73,7 @@ internal sealed partial class ObjectStore
         _log.Error(e, "{0}", message);
         _health.Failed(message);
         if (_writer is not null) Context.Stop(_writer);
+        _view.Close();
         Become(Broken);
         Stash.UnstashAll();
     }

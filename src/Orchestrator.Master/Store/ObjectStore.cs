@@ -42,7 +42,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private readonly StoreHealth _health;
     private readonly StorageTransformer _transformer;
     private readonly JournalDatabase? _file;
-    private readonly StoreState _state = new();
+    private readonly StoreReadView _view;
+    private readonly StoreState _state;
     private readonly PlanningState _planning;
     private readonly WatchHub _watch;
     private readonly WritePlanner _planner;
@@ -86,6 +87,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         _health = health;
         _transformer = transformer;
         _file = file;
+        _view = new StoreReadView(catalog);
+        _state = new StoreState(_view);
         _watch = new WatchHub(settings.WatchWindow, settings.WatchWindowBytes, settings.WatchWindowMaxAge);
         _planning = new PlanningState(_state);
         _planner = new WritePlanner(_planning, catalog, admissions);
@@ -96,11 +99,14 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     protected override void PreStart()
     {
+        _view.Register(Self);
         StartWriter();
         var shortest = Math.Min(_settings.EventTimeToLive.Ticks, _settings.WatchWindowMaxAge.Ticks);
         var sweep = TimeSpan.FromTicks(Math.Clamp(shortest / 10, TimeSpan.FromMilliseconds(250).Ticks, TimeSpan.FromSeconds(30).Ticks));
         Timers.StartPeriodicTimer("expire", Expiry.Instance, sweep);
     }
+
+    protected override void PostStop() => _view.Unregister(Self);
 
     private sealed record WriterStopped(int Incarnation);
     private sealed record RestartWriter
@@ -175,6 +181,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private void BecomeServing()
     {
         _serving = true;
+        _view.Open();
         if (_writable) _health.Writable();
         Become(Serving);
         Stash.UnstashAll();

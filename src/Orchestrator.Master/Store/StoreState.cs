@@ -25,8 +25,9 @@ internal interface IStateView
 /// </summary>
 /// <remarks>A list is answered with a read-only array kept until the next write to its resource and namespace: lists
 /// between writes cost nothing here and are the same instance, which the API's encoded list bodies are kept by. Each
-/// namespace's objects are also indexed on their own, so a namespace's list does not walk the whole resource.</remarks>
-internal sealed class StoreState : IStateView
+/// namespace's objects are also indexed on their own, so a namespace's list does not walk the whole resource. The store's
+/// gets from outside the actor read <paramref name="view"/>, changed here with the state.</remarks>
+internal sealed class StoreState(StoreReadView? view = null) : IStateView
 {
     private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, int Bytes);
 
@@ -96,6 +97,7 @@ internal sealed class StoreState : IStateView
             inNamespace[path] = entry;
         }
         Changed(resource, ns);
+        view?.Put(resource, obj);
         Bytes += bytes - (previous?.Bytes ?? 0);
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         return previous?.Object;
@@ -111,6 +113,7 @@ internal sealed class StoreState : IStateView
             inNamespace.Count == 0)
             _byNamespace.Remove((resource, ns));
         Changed(resource, ns);
+        view?.Remove(resource, ns, name);
         Bytes -= removed.Bytes;
         return (removed.Object, removed.Bytes);
     }
@@ -126,6 +129,7 @@ internal sealed class StoreState : IStateView
         _byResource.Clear();
         _byNamespace.Clear();
         _lists.Clear();
+        view?.Clear();
         ResourceVersion = 0;
         Bytes = 0;
     }

@@ -129,9 +129,17 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             var other => throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}"),
         };
 
-    public Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ResourceDescription resource, string? @namespace, string name,
-        CancellationToken cancellationToken, long? notOlderThan = null) =>
-        ObjectAsync(new GetObject(ResourceKey.Of(resource, @namespace, name)) { NotOlderThan = notOlderThan }, resource, name, cancellationToken);
+    /// <summary>A get; from the ObjectStore's <see cref="StoreReadView"/> when the store is that actor (its state is
+    /// always the newest, so any <paramref name="notOlderThan"/> is met), else — a replica, or an object the view does
+    /// not have — an Ask.</summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> GetAsync(ResourceDescription resource, string? @namespace, string name,
+        CancellationToken cancellationToken, long? notOlderThan = null)
+    {
+        var key = ResourceKey.Of(resource, @namespace, name);
+        if (StoreReadView.Of(await StoreAsync(cancellationToken))?.Get(key) is { } obj)
+            return resource.Conversion is { } conversion ? conversion.FromStorage(obj) : obj;
+        return await ObjectAsync(new GetObject(key) { NotOlderThan = notOlderThan }, resource, name, cancellationToken);
+    }
 
     /// <summary>A change of the store as a watcher of <paramref name="resource"/>'s version sees it.</summary>
     public static ObjectChanged FromStorage(ResourceDescription resource, ObjectChanged change) =>
