@@ -3,7 +3,7 @@ namespace Orchestrator.Bench.Api;
 /// <param name="SpreadOver">More masters of the same cluster (--spread-over URL,URL): the gets are measured once more, spread
 /// evenly over --server and these.</param>
 /// <param name="Only">--only get,list,table,watch,etcd,custom,mixed: those measurements alone (the creates always run: they
-/// make the objects the others read); null is all of them.</param>
+/// make the objects the others read; --only create is the creates alone); null is all of them.</param>
 /// <param name="Namespace">--namespace NAME: the configmaps' namespace; when it is there already (an earlier run against the same
 /// --server made it), its objects are read and no creates are made — for profiling the reads alone (get, list, table, watch).</param>
 /// <param name="GetRounds">--get-rounds N: the gets of all objects are measured N times, each round printed: the first
@@ -15,7 +15,7 @@ public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int W
     string? Namespace = null, int GetRounds = 1)
 {
     public static readonly IReadOnlySet<string> Measurements =
-        new HashSet<string> { "get", "list", "table", "watch", "etcd", "custom", "mixed" };
+        new HashSet<string> { "create", "get", "list", "table", "watch", "etcd", "custom", "mixed" };
 
     public bool Runs(string measurement) => Only is null || Only.Contains(measurement);
 

@@ -142,8 +142,6 @@ internal sealed partial class ObjectStore
     {
         if (!_writable || _writer is null) return;
         _recordsSinceSnapshot = _bytesSinceSnapshot = 0;
-        _writer.Tell(new SaveStoreSnapshot(new StoreSnapshot(
-            _state.All().Select(x => new SnapshotObject(x.Resource, KubeObjects.Serialize(x.Object))).ToList(),
-            _state.ResourceVersion)));
+        _writer.Tell(new SaveStoreSnapshot(_state.All().ToList(), _state.ResourceVersion));
     }
 }

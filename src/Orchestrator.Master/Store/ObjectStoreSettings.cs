@@ -1,7 +1,9 @@
 namespace Orchestrator.Master.Store;
 
 /// <summary>The store's limits and timings. Defaults are kube-apiserver's and etcd's where they have one.</summary>
-/// <param name="SnapshotEvery">Snapshot (and compact behind it) after this many journal records…</param>
+/// <param name="SnapshotEvery">Snapshot (and compact behind it) after this many journal records (etcd 3.6's default
+/// --snapshot-count: each snapshot encodes every object, so a smaller count costs a write path with many objects a share
+/// of a full snapshot per record)…</param>
 /// <param name="SnapshotAfterBytes">…or after this many bytes of objects written, or the size of all objects if larger.</param>
 /// <param name="WatchWindow">Changes kept for watches that resume from a resourceVersion…</param>
 /// <param name="WatchWindowBytes">…at most this many bytes of their objects' JSON…</param>
@@ -14,7 +16,7 @@ namespace Orchestrator.Master.Store;
 /// <param name="ReclaimAfterBytes">After this many bytes of objects written…</param>
 /// <param name="ReclaimAfterIdle">…and this long without a write, memory is given back to the system.</param>
 public sealed record ObjectStoreSettings(
-    int SnapshotEvery = 1000,
+    int SnapshotEvery = 10_000,
     long SnapshotAfterBytes = 16 * 1024 * 1024,
     int WatchWindow = 10_000,
     long WatchWindowBytes = 16 * 1024 * 1024,

@@ -1,3 +1,6 @@
+using k8s;
+using k8s.Models;
+
 namespace Orchestrator.Master.Store.Persistence;
 
 // Between the ObjectStore and its JournalWriter child. Records travel with their objects' plain JSON: the writer
@@ -10,9 +13,12 @@ internal sealed record PersistRecords(IReadOnlyList<IStoreRecord> Records);
 
 internal sealed record RecordsPersisted(long LastSequenceNr);
 
-/// <summary>Save this snapshot, taken at the writer's current sequence number, then compact behind it: journal
-/// records and older snapshots are deleted and the file shrinks. Answered with <see cref="JournalCompacted"/>.</summary>
-internal sealed record SaveStoreSnapshot(StoreSnapshot Snapshot);
+/// <summary>Save a snapshot of these objects, the store's at <see cref="ResourceVersion"/> (the writer's current sequence
+/// number), then compact behind it: journal records and older snapshots are deleted and the file shrinks. Answered with
+/// <see cref="JournalCompacted"/>. The objects travel unencoded (stored objects are never changed): the writer encodes
+/// them off both actors, so neither the store nor the journal's next batch waits for a snapshot of every object.</summary>
+internal sealed record SaveStoreSnapshot(IReadOnlyList<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> Objects,
+    long ResourceVersion);
 
 internal sealed record JournalCompacted(long SequenceNr, long FileBytes);
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Orchestrator.Master.Store.Encryption;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store.Persistence;
 
@@ -58,6 +59,9 @@ internal sealed class JournalWriter : ReceivePersistentActor
 
         Command<PersistRecords>(Write);
         Command<SaveStoreSnapshot>(Snapshot);
+        Command<SnapshotEncoded>(SaveEncoded);
+        Command<SnapshotNotEncoded>(f =>
+            _log.Warning("Encoding the snapshot at {0} failed ({1}); recovery will replay more records", f.ResourceVersion, f.Error.Message));
         Command<SaveSnapshotSuccess>(s =>
         {
             _compactingTo = s.Metadata.SequenceNr;
@@ -133,13 +137,29 @@ internal sealed class JournalWriter : ReceivePersistentActor
     private void Snapshot(SaveStoreSnapshot command)
     {
         // A snapshot is only meaningful at exactly the state it describes.
-        if (command.Snapshot.ResourceVersion != LastSequenceNr)
+        if (command.ResourceVersion != LastSequenceNr)
         {
-            _log.Warning("Not saving a snapshot at {0}: the journal is at {1}", command.Snapshot.ResourceVersion, LastSequenceNr);
+            _log.Warning("Not saving a snapshot at {0}: the journal is at {1}", command.ResourceVersion, LastSequenceNr);
             return;
         }
-        SaveSnapshot(command.Snapshot with { Objects = command.Snapshot.Objects.Select(o => o with { Json = _transformer.ToStorage(o.Resource, o.Json) }).ToList() });
+        // Encoding every object takes long enough (tens of ms per thousand objects) to stall the batches behind it, so it
+        // runs on the thread pool; the snapshot is then saved with the sequence number it was taken at, wherever the
+        // journal is by then (records above it are replayed after it, as after any snapshot).
+        var metadata = new SnapshotMetadata(SnapshotterId, command.ResourceVersion, DateTime.UtcNow);
+        Task.Run(() => command.Objects.Select(o => new SnapshotObject(o.Resource, KubeObjects.Serialize(o.Object))).ToList())
+            .PipeTo(Self, success: objects => new SnapshotEncoded(metadata, objects),
+                failure: e => new SnapshotNotEncoded(command.ResourceVersion, e));
     }
+
+    /// <summary>The stored values go through the encryption provider config here, on the writer (it alone uses the
+    /// transformer), then to the snapshot store, which answers this writer as <see cref="Eventsourced.SaveSnapshot"/> does.</summary>
+    private void SaveEncoded(SnapshotEncoded encoded) =>
+        SnapshotStore.Tell(new SaveSnapshot(encoded.Metadata, new StoreSnapshot(
+            encoded.Objects.Select(o => o with { Json = _transformer.ToStorage(o.Resource, o.Json) }).ToList(),
+            encoded.Metadata.SequenceNr)), Self);
+
+    private sealed record SnapshotEncoded(SnapshotMetadata Metadata, List<SnapshotObject> Objects);
+    private sealed record SnapshotNotEncoded(long ResourceVersion, Exception Error);
 
     private void Shrink()
     {
