@@ -43,6 +43,9 @@ internal sealed class StoreState : IStateView
     /// <summary>The JSON size of every object together.</summary>
     public long Bytes { get; private set; }
 
+    /// <summary>How many objects there are.</summary>
+    public int Count { get; private set; }
+
     /// <summary>An object's key within its resource: "namespace/name", or the name of a cluster-scoped one.</summary>
     public static string Path(string? ns, string name) => ns is null ? name : $"{ns}/{name}";
 
@@ -97,6 +100,7 @@ internal sealed class StoreState : IStateView
         }
         Changed(resource, ns);
         Bytes += bytes - (previous?.Bytes ?? 0);
+        if (previous is null) Count++;
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         return previous?.Object;
     }
@@ -112,6 +116,7 @@ internal sealed class StoreState : IStateView
             _byNamespace.Remove((resource, ns));
         Changed(resource, ns);
         Bytes -= removed.Bytes;
+        Count--;
         return (removed.Object, removed.Bytes);
     }
 
@@ -128,6 +133,7 @@ internal sealed class StoreState : IStateView
         _lists.Clear();
         ResourceVersion = 0;
         Bytes = 0;
+        Count = 0;
     }
 
     /// <summary>Moves the resourceVersion forward (records that change no object, such as journal probes, take one).</summary>
