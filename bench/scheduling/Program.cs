@@ -151,8 +151,14 @@ internal static class Simulation
             while ((progress = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress())).AllRunningAt is null)
             {
                 if (clock.Elapsed > timeout)
+                {
+                    // the placement is known once every pod is bound, even when some never report Running
+                    if (progress.AllBoundAt is not null)
+                        Console.WriteLine($"  {nodes,5} nodes: spread of each owner's pods over the nodes: " +
+                                          Spread.Of(((ObjectsListed)await store.Ask<object>(new ListObjects("pods", null))).Items.OfType<V1Pod>().ToList(), nodes));
                     throw new TimeoutException($"{nodes} nodes: after {timeout.TotalSeconds} s only {progress.Pods} pods, {progress.Bound} bound, {progress.Running} Running" +
                                                (progress.AllBoundAt is { } at ? $" (all bound after {(at - started).TotalSeconds:F2} s, {pods / (at - started).TotalSeconds:F0} pods/s)" : ""));
+                }
                 await Task.Delay(50);
             }
             var bound = (progress.AllBoundAt!.Value - started).TotalSeconds;

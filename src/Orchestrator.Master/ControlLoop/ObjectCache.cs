@@ -11,6 +11,29 @@ namespace Orchestrator.Master.ControlLoop;
 internal sealed class ObjectCache
 {
     private readonly Dictionary<string, Dictionary<ResourceKey, Entry>> _resources = new();
+    private readonly Dictionary<string, Index> _indexes = new();
+
+    /// <summary>One index per resource, as client-go's Indexer (e.g. pods by spec.nodeName): the objects whose
+    /// <see cref="Of"/> is a value, kept with every change so a lookup costs its answer, not the resource's size.</summary>
+    private sealed class Index(Func<IKubernetesObject<V1ObjectMeta>, string?> of)
+    {
+        public Func<IKubernetesObject<V1ObjectMeta>, string?> Of { get; } = of;
+        public Dictionary<string, Dictionary<ResourceKey, IKubernetesObject<V1ObjectMeta>>> By { get; } = new(StringComparer.Ordinal);
+
+        public void Add(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj)
+        {
+            if (Of(obj) is not { } value) return;
+            if (!By.TryGetValue(value, out var set)) By[value] = set = new();
+            set[key] = obj;
+        }
+
+        public void Remove(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj)
+        {
+            if (Of(obj) is not { } value || !By.TryGetValue(value, out var set)) return;
+            set.Remove(key);
+            if (set.Count == 0) By.Remove(value);
+        }
+    }
 
     private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, long Version);
 
@@ -23,6 +46,28 @@ internal sealed class ObjectCache
         var map = new Dictionary<ResourceKey, Entry>();
         foreach (var item in items) map[KeyOf(resource, item)] = new Entry(item, Math.Max(version, VersionOf(item)));
         _resources[resource] = map;
+        if (_indexes.TryGetValue(resource, out var index)) Rebuild(index, map);
+    }
+
+    /// <summary>Indexes a resource's objects by a value of theirs (null: not indexed), for <see cref="ListBy{T}"/>.</summary>
+    public void IndexBy(string resource, Func<IKubernetesObject<V1ObjectMeta>, string?> of)
+    {
+        var index = _indexes[resource] = new Index(of);
+        Rebuild(index, Map(resource));
+    }
+
+    /// <summary>The cached objects of an indexed resource whose indexed value is <paramref name="value"/>.</summary>
+    public IEnumerable<T> ListBy<T>(string resource, string value)
+    {
+        if (!_indexes.TryGetValue(resource, out var index))
+            throw new InvalidOperationException($"{resource} is not indexed");
+        return index.By.TryGetValue(value, out var set) ? set.Values.OfType<T>() : [];
+    }
+
+    private static void Rebuild(Index index, Dictionary<ResourceKey, Entry> map)
+    {
+        index.By.Clear();
+        foreach (var (key, entry) in map) index.Add(key, entry.Object);
     }
 
     /// <summary>Applies one change and returns the object it replaced (null when none). Changes older than what
@@ -40,6 +85,11 @@ internal sealed class ObjectCache
         }
         if (change.Type == "DELETED") map.Remove(key);
         else map[key] = new Entry(change.Object, version);
+        if (_indexes.TryGetValue(change.Resource, out var index))
+        {
+            if (old is not null) index.Remove(key, old.Object);
+            if (change.Type != "DELETED") index.Add(key, change.Object);
+        }
         applied = true;
         return old?.Object;
     }

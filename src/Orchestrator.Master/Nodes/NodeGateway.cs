@@ -87,6 +87,8 @@ internal sealed class NodeGateway : ControllerActor
     {
         _settings = settings;
         _pending = new PendingNodeMessages(settings.MaxPendingMessages);
+        // A node's desired pods are sent on every change to one of them: found by index, not by a scan of all pods.
+        Cache.IndexBy(Pods, p => (p as V1Pod)?.Spec?.NodeName is { Length: > 0 } node ? node : null);
         // Until every resource is listed we cannot tell a new node from a known one, nor send whole sets: hold them, bounded.
         Receive<INodeProtocolMessage>(m => !Synced, Hold);
         Receive<RegisterNode>(Register);
@@ -541,7 +543,7 @@ internal sealed class NodeGateway : ControllerActor
     private void SendDesiredPods(string nodeName)
     {
         if (!_agents.TryGetValue(nodeName, out var agent)) return;
-        var pods = Cache.List<V1Pod>(Pods).Where(p => p.Spec?.NodeName == nodeName)
+        var pods = Cache.ListBy<V1Pod>(Pods, nodeName)
             .OrderBy(p => p.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
             .ToList();
         // a node's final report may be lost (a restart on either side): a grace period long over ends the deletion

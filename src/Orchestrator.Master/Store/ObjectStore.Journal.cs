@@ -133,7 +133,9 @@ internal sealed partial class ObjectStore
 
     private void MaybeSnapshot()
     {
-        if (_recordsSinceSnapshot >= _settings.SnapshotEvery ||
+        // Both thresholds grow with the state, so that writing a snapshot of every object stays O(1) per record
+        // amortised (a fixed record count made it O(objects / SnapshotEvery) per write: 100 objects per write at 100,000).
+        if (_recordsSinceSnapshot >= Math.Max(_settings.SnapshotEvery, _state.Count) ||
             _bytesSinceSnapshot >= Math.Max(_settings.SnapshotAfterBytes, _state.Bytes))
             Snapshot();
     }

@@ -44,6 +44,9 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
     /// <summary>The JSON size of every object together.</summary>
     public long Bytes { get; private set; }
 
+    /// <summary>How many objects there are.</summary>
+    public int Count { get; private set; }
+
     /// <summary>An object's key within its resource: "namespace/name", or the name of a cluster-scoped one.</summary>
     public static string Path(string? ns, string name) => ns is null ? name : $"{ns}/{name}";
 
@@ -99,6 +102,7 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
         Changed(resource, ns);
         view?.Put(resource, obj);
         Bytes += bytes - (previous?.Bytes ?? 0);
+        if (previous is null) Count++;
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         return previous?.Object;
     }
@@ -115,6 +119,7 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
         Changed(resource, ns);
         view?.Remove(resource, ns, name);
         Bytes -= removed.Bytes;
+        Count--;
         return (removed.Object, removed.Bytes);
     }
 
@@ -132,6 +137,7 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
         view?.Clear();
         ResourceVersion = 0;
         Bytes = 0;
+        Count = 0;
     }
 
     /// <summary>Moves the resourceVersion forward (records that change no object, such as journal probes, take one).</summary>

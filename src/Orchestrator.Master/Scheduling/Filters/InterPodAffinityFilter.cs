@@ -31,8 +31,11 @@ internal sealed class InterPodAffinityFilter(INamespaceLabels namespaces) : IClu
         var affinityCounts = affinity.Select(_ => new HashSet<string>()).ToArray();
         var antiCounts = antiAffinity.Select(_ => new HashSet<string>()).ToArray();
         var anyAffinityMatch = false;
+        var ownTerms = affinity.Count > 0 || antiAffinity.Count > 0;
         foreach (var node in nodes)
         {
+            // most nodes hold no pod with affinity terms: nothing to learn from them unless this pod has terms of its own
+            if (!ownTerms && node.PodsWithAffinity.Count == 0) continue;
             var labels = node.Node.Metadata.Labels ?? new Dictionary<string, string>();
             foreach (var existing in node.PodsWithAffinity)
                 foreach (var term in AffinityTerm.Required(existing.Spec.Affinity.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution, existing))
@@ -66,8 +69,9 @@ internal sealed class InterPodAffinityFilter(INamespaceLabels namespaces) : IClu
             for (var i = 0; i < antiAffinity.Count; i++)
                 if (labels.TryGetValue(antiAffinity[i].TopologyKey, out var value) && antiCounts[i].Contains(value))
                     return AntiAffinityReason;
-            foreach (var (key, value) in labels)
-                if (forbidden.Contains((key, value))) return ExistingAntiAffinityReason;
+            if (forbidden.Count > 0)
+                foreach (var (key, value) in labels)
+                    if (forbidden.Contains((key, value))) return ExistingAntiAffinityReason;
             return null;
         });
     }

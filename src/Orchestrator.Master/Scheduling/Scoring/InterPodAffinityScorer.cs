@@ -32,8 +32,9 @@ internal sealed class InterPodAffinityScorer(INamespaceLabels namespaces) : IClu
 
         foreach (var node in nodes)
         {
-            var labels = node.Node.Metadata.Labels ?? new Dictionary<string, string>();
             var candidates = preferred.Count > 0 || avoided.Count > 0 ? node.Pods : node.PodsWithAffinity;
+            if (candidates.Count == 0) continue;
+            var labels = node.Node.Metadata.Labels ?? new Dictionary<string, string>();
             foreach (var existing in candidates)
             {
                 foreach (var term in preferred)
@@ -52,6 +53,7 @@ internal sealed class InterPodAffinityScorer(INamespaceLabels namespaces) : IClu
 
         return new PreparedScorer(Name, Weight, feasible =>
         {
+            if (domains.Count == 0) return feasible.Select(_ => 0).ToList();
             var raw = feasible.Select(n =>
                 (n.Node.Metadata.Labels ?? new Dictionary<string, string>()).Sum(l => domains.GetValueOrDefault((l.Key, l.Value)))).ToList();
             if (domains.Count == 0) return raw.Select(_ => 0).ToList();
