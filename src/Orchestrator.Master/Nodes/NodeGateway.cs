@@ -82,6 +82,14 @@ internal sealed class NodeGateway : ControllerActor
 
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
+    // A node reports a pod's status once per change, so a status write the store refuses (429 when its write queue is
+    // full, 5xx) would leave the pod's stored status behind for good: the latest report of each pod (by UID) is kept
+    // until its write is stored, and a refused one is written again after a while, as the kubelet's status manager retries.
+    private static readonly TimeSpan PodStatusRetry = TimeSpan.FromSeconds(1);
+    private readonly Dictionary<string, PodStatusReported> _unwrittenPodStatus = new();
+    private sealed record PodStatusWrite(PodStatusReported Report);
+    private sealed record RetryPodStatus(string Uid);
+
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
         : base(store, [Pods, Nodes, Services, EndpointSlices, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses, NodeLeases.Resource], resync)
     {
@@ -94,6 +102,12 @@ internal sealed class NodeGateway : ControllerActor
         Receive<RegisterNode>(Register);
         Receive<NodeHeartbeat>(Heartbeat);
         Receive<PodStatusReported>(ReportPodStatus);
+        Receive<RetryPodStatus>(retry =>
+        {
+            if (!_unwrittenPodStatus.TryGetValue(retry.Uid, out var report)) return;
+            if (_agents.ContainsKey(report.NodeName)) WritePodStatus(report);
+            else _unwrittenPodStatus.Remove(retry.Uid); // its node is gone; a new agent reports for itself
+        });
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
@@ -382,6 +396,12 @@ internal sealed class NodeGateway : ControllerActor
             Refuse(report, report.NodeName, "the sender is not the node's registered agent");
             return;
         }
+        WritePodStatus(report);
+    }
+
+    private void WritePodStatus(PodStatusReported report)
+    {
+        _unwrittenPodStatus.Remove(report.Uid);
         var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
         if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
         if (pod.Metadata.DeletionTimestamp is not null && GracefulPodDeletion.Stopped(report.Status))
@@ -395,7 +415,8 @@ internal sealed class NodeGateway : ControllerActor
         var updated = KubeObjects.Clone(pod);
         updated.Metadata.ResourceVersion = null;
         updated.Status = status;
-        SendAndForget(new UpdateObject(Pods, updated, "status"));
+        _unwrittenPodStatus[report.Uid] = report;
+        Send(new UpdateObject(Pods, updated, "status"), new PodStatusWrite(report));
     }
 
     /// <summary>Kept in memory, never stored; only from the agent registered under that node's name.</summary>
@@ -629,6 +650,23 @@ internal sealed class NodeGateway : ControllerActor
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
+        if (reply.Tag is PodStatusWrite write)
+        {
+            var uid = write.Report.Uid;
+            // a newer report has its own write under way: this answer is not about it
+            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest) || !ReferenceEquals(latest, write.Report)) return;
+            if (reply.Failed?.Error.Code is 429 or >= 500)
+            {
+                Log.Debug("pod status write refused ({0}), tried again in {1}", reply.Failed.Error.Code, PodStatusRetry);
+                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusRetry);
+            }
+            else
+            {
+                _unwrittenPodStatus.Remove(uid);
+                if (reply.Failed is not null) base.OnStoreReplied(reply); // logged; not retried (e.g. 422)
+            }
+            return;
+        }
         if (reply.Tag is NodeCreated created)
         {
             if (reply.Stored?.Object is V1Node node && NodeStatusMerge.DiffersBeyondHeartbeat(created.Status, node.Status))

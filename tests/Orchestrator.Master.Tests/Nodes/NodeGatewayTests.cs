@@ -268,6 +268,39 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         });
     }
 
+    /// <summary>In front of the store: answers the first <paramref name="refused"/> pod status writes 429, as a store
+    /// whose write queue is full does, and forwards everything else.</summary>
+    private sealed class RefusingStatusWrites : ReceiveActor
+    {
+        public RefusingStatusWrites(IActorRef store, int refused)
+        {
+            ReceiveAny(message =>
+            {
+                if (message is UpdateObject { Subresource: "status", Resource: "pods" } && refused-- > 0)
+                    Sender.Tell(new StoreFailed(StoreErrors.TooManyRequests()));
+                else store.Forward(message);
+            });
+        }
+    }
+
+    [Fact]
+    public void A_pod_status_write_the_store_refuses_with_429_is_written_again()
+    {
+        var front = Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 2)));
+        var gateway = Sys.ActorOf(NodeGateway.Props(front));
+        var agent = CreateTestProbe("agent");
+        gateway.Tell(new RegisterNode(Reported("node1")), agent.Ref);
+        agent.ExpectMsg<NodeRegistered>();
+        var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+
+        // reported once, as a node does: it does not report an unchanged status again
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid,
+            new V1PodStatus { Phase = "Running", PodIP = "172.18.0.2" }), agent.Ref);
+
+        AwaitAssert(() => Assert.Equal("Running", Find<V1Pod>("web-1")!.Status?.Phase), TimeSpan.FromSeconds(10));
+    }
+
     [Fact]
     public void A_gracefully_deleted_pod_is_sent_marked_and_removed_when_the_node_reports_it_stopped()
     {
