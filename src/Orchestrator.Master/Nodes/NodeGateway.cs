@@ -84,8 +84,9 @@ internal sealed class NodeGateway : ControllerActor
 
     // A node reports a pod's status once per change, so a status write the store refuses (429 when its write queue is
     // full, 5xx) would leave the pod's stored status behind for good: the latest report of each pod (by UID) is kept
-    // until its write is stored, and a refused one is written again after a while, as the kubelet's status manager retries.
-    private static readonly TimeSpan PodStatusRetry = TimeSpan.FromSeconds(1);
+    // until its write is stored, and a refused one is written again after a while, as the kubelet's status manager retries
+    // (after 1–3 s: writes refused together, as under a full queue, are not all tried again at once).
+    private static TimeSpan PodStatusRetry() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(2000));
     private readonly Dictionary<string, PodStatusReported> _unwrittenPodStatus = new();
     private sealed record PodStatusWrite(PodStatusReported Report);
     private sealed record RetryPodStatus(string Uid);
@@ -657,8 +658,9 @@ internal sealed class NodeGateway : ControllerActor
             if (!_unwrittenPodStatus.TryGetValue(uid, out var latest) || !ReferenceEquals(latest, write.Report)) return;
             if (reply.Failed?.Error.Code is 429 or >= 500)
             {
-                Log.Debug("pod status write refused ({0}), tried again in {1}", reply.Failed.Error.Code, PodStatusRetry);
-                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusRetry);
+                var delay = PodStatusRetry();
+                Log.Debug("pod status write refused ({0}), tried again in {1}", reply.Failed.Error.Code, delay);
+                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), delay);
             }
             else
             {
