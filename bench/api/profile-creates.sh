@@ -7,22 +7,15 @@
 # usage: bench/api/profile-creates.sh <bench-api bin dir> <label>   (OBJECTS=N creates, OUT=dir, SERVE_ENV="VAR=value …" for
 # the server alone)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/profiled-server.sh"
 ensure_packages linux-perf
 [ $# -ge 2 ] || die "usage: bench/api/profile-creates.sh <bench-api bin dir> <label>"
 BIN=$1; LABEL=$2; OUT=${OUT:-/tmp/bench-api-profile}; mkdir -p $OUT
-PORT=${PORT:-$((21000 + RANDOM % 1000))}
-export DOTNET_PerfMapEnabled=1 DOTNET_ReadyToRun=0 DOTNET_TieredCompilation=0 DOTNET_EnableWriteXorExecute=0
-mkfifo ${OUT}/in-$LABEL 2>/dev/null || true
-( sleep 100000 > ${OUT}/in-$LABEL ) & HOLD=$!
-env $SERVE_ENV dotnet $BIN/bench-api.dll --serve $PORT < ${OUT}/in-$LABEL > ${OUT}/serve-$LABEL.txt 2>&1 & SRV=$!
-for i in $(seq 1 60); do grep -q -- "--token" ${OUT}/serve-$LABEL.txt 2>/dev/null && break; sleep 1; done
-ARGS=$(grep -- "--server" ${OUT}/serve-$LABEL.txt)
-PID=$(sed -n 's/.*(pid \([0-9]*\),.*/\1/p' ${OUT}/serve-$LABEL.txt)
-unset DOTNET_PerfMapEnabled DOTNET_ReadyToRun DOTNET_TieredCompilation DOTNET_EnableWriteXorExecute
+start_profiled_server "$BIN" "$LABEL" "$OUT" $SERVE_ENV
 dotnet $BIN/bench-api.dll --objects 1000 --concurrency 16 --only create $ARGS > ${OUT}/warm-$LABEL.txt 2>&1
 perf record -F 499 -g -p $PID -o ${OUT}/perf-$LABEL.data > ${OUT}/perfrec-$LABEL.txt 2>&1 & PERF=$!
 sleep 1
 dotnet $BIN/bench-api.dll --objects ${OBJECTS:-3000} --concurrency 16 --only create $ARGS > ${OUT}/bench-$LABEL.txt 2>&1
 kill -INT $PERF; wait $PERF
-kill $HOLD; wait $SRV
+stop_profiled_server
 grep -E "create|journal" ${OUT}/bench-$LABEL.txt

@@ -1,27 +1,20 @@
 #!/bin/bash
-# A CPU profile of the API server alone during reads: the in-process master in its own process (bench-api --serve) under
-# `perf record` (cpu-clock, 499 Hz, frame pointers; ReadyToRun and tiering off and W^X off so that perf resolves every
+# A CPU profile of the API server alone during reads: the in-process master in its own process (bench-api --serve)
+# under `perf record` (cpu-clock, 499 Hz, frame pointers; ReadyToRun and tiering off and W^X off so that perf resolves every
 # .NET frame from /tmp/perf-PID.map), a first bench run creating and warming up, then a second one (the measured reads
 # only) from another process. Report: perf report -i $OUT/perf-LABEL.data --stdio --children --sort sym -g none
 # usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]   (LISTS=N lists, GET_ROUNDS=N, OUT=dir)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/profiled-server.sh"
 ensure_packages linux-perf
 [ $# -ge 2 ] || die "usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]"
 BIN=$1; LABEL=$2; ONLY=${3:-list,table}; OUT=${OUT:-/tmp/bench-api-profile}; mkdir -p $OUT
-PORT=${PORT:-$((21000 + RANDOM % 1000))}
-export DOTNET_PerfMapEnabled=1 DOTNET_ReadyToRun=0 DOTNET_TieredCompilation=0 DOTNET_EnableWriteXorExecute=0
-mkfifo ${OUT}/in-$LABEL 2>/dev/null || true
-( sleep 100000 > ${OUT}/in-$LABEL ) & HOLD=$!
-dotnet $BIN/bench-api.dll --serve $PORT < ${OUT}/in-$LABEL > ${OUT}/serve-$LABEL.txt 2>&1 & SRV=$!
-for i in $(seq 1 60); do grep -q -- "--token" ${OUT}/serve-$LABEL.txt 2>/dev/null && break; sleep 1; done
-ARGS=$(grep -- "--server" ${OUT}/serve-$LABEL.txt)
-PID=$(sed -n 's/.*(pid \([0-9]*\),.*/\1/p' ${OUT}/serve-$LABEL.txt)
-unset DOTNET_PerfMapEnabled DOTNET_ReadyToRun DOTNET_TieredCompilation DOTNET_EnableWriteXorExecute
+start_profiled_server "$BIN" "$LABEL" "$OUT"
 # populate + warm up first (the same reads), then profile a second run of them
 dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists 20 --only $ONLY --namespace benchns $ARGS > ${OUT}/warm-$LABEL.txt 2>&1
 perf record -F 499 -g -p $PID -o ${OUT}/perf-$LABEL.data > ${OUT}/perfrec-$LABEL.txt 2>&1 & PERF=$!
 sleep 1
 dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists ${LISTS:-300} --get-rounds ${GET_ROUNDS:-1} --only $ONLY --namespace benchns $ARGS > ${OUT}/bench-$LABEL.txt 2>&1
 kill -INT $PERF; wait $PERF
-kill $HOLD; wait $SRV
+stop_profiled_server
 cat ${OUT}/bench-$LABEL.txt | grep -E "list|create|get"
