@@ -50,8 +50,11 @@ up=$(printf '%s\n' "${up_times[@]}" | median)
 base=$(printf '%s\n' "${docker_times[@]}" | median)
 echo
 echo "median over $runs runs:"
-echo "  deploy/up.sh → node Ready:  $up ms"
+verdict() { awk -v v="$1" -v g="$2" 'BEGIN { print (v <= g) ? "met" : "not met" }'; }
+echo "  deploy/up.sh → node Ready:  $up ms  (goal ≤ 2000 ms warm: $(verdict "$up" 2000))"
 echo "  CPU of master + node until Ready: $(printf '%s\n' "${cpu_times[@]}" | median) ms"
 echo "  baseline docker run → HTTP: $base ms  (ratio $(awk "BEGIN {printf \"%.1f\", $up/$base}")x)"
 echo "  master RSS at idle:         $(printf '%s\n' "${master_rss[@]}" | median) KiB"
 echo "  node RSS at idle:           $(printf '%s\n' "${node_rss[@]}" | median) KiB"
+together=$(( $(printf '%s\n' "${master_rss[@]}" | median) + $(printf '%s\n' "${node_rss[@]}" | median) ))
+echo "  master + node RSS at idle:  $together KiB  (goal ≤ 256000 KiB = 250 MB: $(verdict "$together" 256000))"

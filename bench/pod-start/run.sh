@@ -108,6 +108,10 @@ for entry in $plan; do
   read -r cm cp < <(printf "%s\n" "${cluster[@]}" | stats)
   read -r dm dp < <(printf "%s\n" "${baseline[@]}" | stats)
   printf "%-6s %-22s %-22s %s\n" "$n" "${cm} / ${cp} ms" "${dm} / ${dp} ms" "$(awk -v a="$cm" -v b="$dm" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')"
+  # issue 19's goal: create→Ready ≤ 1.15× docker run's (medians) for 1, 10 and 50 pods; for one pod also p99 ≤ 1 s
+  awk -v n="$n" -v a="$cm" -v b="$dm" -v p="$cp" 'BEGIN { r = a / (b > 0 ? b : 1); ok = r <= 1.15 && (n != 1 || p <= 1000)
+    printf "       goal: ≤ 1.15x docker run%s: %.2fx%s: %s\n", (n == 1) ? " and p99 ≤ 1000 ms" : "", r,
+      (n == 1) ? sprintf(", p99 %d ms", p) : "", ok ? "met" : "not met" }'
 done
 
 # One pod with a PersistentVolumeClaim of its own (default class local-path, WaitForFirstConsumer: the scheduler picks

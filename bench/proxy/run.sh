@@ -83,6 +83,14 @@ ratio() { # label n_rps d_rps n_p50 d_p50 n_p99 d_p99
     'BEGIN { printf "ratio     %s: throughput %.2f, p50 latency %.2fx, p99 latency %.2fx\n", l, n / d, np / dp, n9 / d9 }'
 }
 
+# issue 19's goal: through the proxy ≥ 0.85× direct's requests/s at 1 replica, ≥ 1.0× at 3, p99 ≤ direct's + 1 ms
+goal() { # replicas path n_rps d_rps n_p99 d_p99
+  awk -v r="$1" -v p="$2" -v n="$3" -v d="$4" -v n9="$5" -v d9="$6" 'BEGIN {
+    want = (r == 1) ? 0.85 : 1.0; ok = (n / d >= want) && (n9 <= d9 + 1)
+    printf "goal      %s, %s replica(s): ≥ %.2fx direct req/s and p99 ≤ direct + 1 ms (%.2f ms): %.2fx, p99 %.2f ms: %s\n",
+      p, r, want, d9 + 1, n / d, n9, ok ? "met" : "not met" }'
+}
+
 echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(nproc) cores"
 row replicas path req/s p50_ms p99_ms errors
 for replicas in 1 3; do
@@ -104,6 +112,7 @@ for replicas in 1 3; do
   row "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99" "$n_err"
   row "$replicas" ingress "$i_rps" "$i_p50" "$i_p99" "$i_err"
   ratio "$replicas replica(s) nodeport/direct" "$n_rps" "$d_rps" "$n_p50" "$d_p50" "$n_p99" "$d_p99"
+  goal "$replicas" nodeport "$n_rps" "$d_rps" "$n_p99" "$d_p99"
   ratio "$replicas replica(s) ingress/direct " "$i_rps" "$d_rps" "$i_p50" "$d_p50" "$i_p99" "$d_p99"
 done
 
