@@ -66,7 +66,7 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
         context.Request.Headers.Remove(RequestAuthentication.ForwardedClientCertificateHeader);
         if (context.Request.IsHttps
             && (context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync()) is { } certificate
-            && ClientCertificates.UserOf(certificate, clusterCa, DateTime.UtcNow) is not null)
+            && ClientCertificates.UserOfConnection(certificate, clusterCa, DateTime.UtcNow) is not null)
         {
             context.Request.Headers[RequestAuthentication.ForwardedClientCertificateHeader] = Convert.ToBase64String(certificate.RawData);
             context.Request.Headers.Authorization = "Bearer " + adminToken;

@@ -47,6 +47,7 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
     private UserInfo Impersonate(HttpContext context, UserInfo actor)
     {
         var headers = context.Request.Headers;
+        if (!AnyImpersonationHeader(headers)) return actor; // the common case, without the allocations below
         var userName = headers[ImpersonateUser].ToString();
         var groups = headers[ImpersonateGroup].Where(g => g is not null).Select(g => g!).ToList();
         var uid = headers[ImpersonateUid].ToString();
@@ -81,6 +82,13 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
         if (userName != UserInfo.Anonymous && !all.Contains(UserInfo.AllAuthenticated) && !all.Contains(UserInfo.AllUnauthenticated))
             all.Add(UserInfo.AllAuthenticated);
         return new UserInfo(userName, uid, all, extra);
+    }
+
+    private static bool AnyImpersonationHeader(IHeaderDictionary headers)
+    {
+        foreach (var (name, _) in headers)
+            if (name.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 
     private void Check(UserInfo actor, AuthorizationAttributes request)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -77,9 +78,12 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
     private UserInfo? FromToken(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        return header.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), _expected)
-            ? UserInfo.Admin
-            : null;
+        if (header.Length == 0) return null;
+        // compared in a stack buffer when it fits: this runs on every request
+        var length = Encoding.UTF8.GetByteCount(header);
+        Span<byte> bytes = length <= 512 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(header, bytes);
+        return CryptographicOperations.FixedTimeEquals(bytes, _expected) ? UserInfo.Admin : null;
     }
 
     /// <summary>The bearer token of the Authorization header, or null (none, or another scheme).</summary>
@@ -119,7 +123,7 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
     {
         if (!context.Request.IsHttps) return null;
         var certificate = context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync();
-        return certificate is null ? null : ClientCertificates.UserOf(certificate, clusterCa, DateTime.UtcNow);
+        return certificate is null ? null : ClientCertificates.UserOfConnection(certificate, clusterCa, DateTime.UtcNow);
     }
 }
 
@@ -129,8 +133,36 @@ internal static class ClientCertificates
 {
     private const string ClientAuth = "1.3.6.1.5.5.7.3.2";
 
-    public static UserInfo? UserOf(X509Certificate2 certificate, X509Certificate2 ca, DateTime now)
+    /// <summary>A certificate accepted by <see cref="UserOf"/>: against which CA, as whom, and while which time its
+    /// chain is valid (the latest NotBefore and earliest NotAfter of its elements).</summary>
+    private sealed record Accepted(X509Certificate2 Ca, UserInfo User, DateTime FromUtc, DateTime ToUtc);
+
+    /// <summary>Accepted connection certificates: a TLS connection presents the same certificate object on each of its
+    /// requests, so the chain is built once per connection instead of once per request; the entry goes with the object.</summary>
+    private static readonly ConditionalWeakTable<X509Certificate2, Accepted> AcceptedCertificates = new();
+
+    /// <summary><see cref="UserOf"/> for the certificate of a TLS connection: an accepted certificate's user is kept
+    /// while its chain's validity includes <paramref name="now"/> (the same answer the chain would give; the CA is
+    /// fixed and revocation is not checked). Refusals are not kept.</summary>
+    public static UserInfo? UserOfConnection(X509Certificate2 certificate, X509Certificate2 ca, DateTime now)
     {
+        var utc = now.ToUniversalTime();
+        if (AcceptedCertificates.TryGetValue(certificate, out var accepted) && ReferenceEquals(accepted.Ca, ca)
+            && accepted.FromUtc <= utc && utc <= accepted.ToUtc)
+            return accepted.User;
+        var user = UserOf(certificate, ca, now, out var fromUtc, out var toUtc);
+        if (user is not null) AcceptedCertificates.AddOrUpdate(certificate, new Accepted(ca, user, fromUtc, toUtc));
+        return user;
+    }
+
+    public static UserInfo? UserOf(X509Certificate2 certificate, X509Certificate2 ca, DateTime now) =>
+        UserOf(certificate, ca, now, out _, out _);
+
+    private static UserInfo? UserOf(X509Certificate2 certificate, X509Certificate2 ca, DateTime now, out DateTime fromUtc,
+        out DateTime toUtc)
+    {
+        fromUtc = DateTime.MaxValue;
+        toUtc = DateTime.MinValue;
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(ca);
@@ -141,6 +173,8 @@ internal static class ClientCertificates
         if (!chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData)) return null;
         var (commonName, organizations) = SubjectOf(certificate);
         if (string.IsNullOrEmpty(commonName)) return null;
+        fromUtc = chain.ChainElements.Max(e => e.Certificate.NotBefore.ToUniversalTime());
+        toUtc = chain.ChainElements.Min(e => e.Certificate.NotAfter.ToUniversalTime());
         return UserInfo.Of(commonName, organizations);
     }
 
