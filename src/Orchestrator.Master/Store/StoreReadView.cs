@@ -7,7 +7,8 @@ using k8s.Models;
 namespace Orchestrator.Master.Store;
 
 /// <summary>
-/// The ObjectStore's objects by key, for gets outside the actor (the API's, without an Ask round trip). The store
+/// The ObjectStore's objects by key and its kept lists, for gets and lists outside the actor (the API's, without an Ask
+/// round trip). The store
 /// changes it while it applies a durable batch, before it answers any write of that batch, so a get after an
 /// acknowledged write sees it (read-your-writes); a get sees each object as of its latest durable write, as a get
 /// from the store's own state does. Closed (reads go to the actor) until the store serves, and once it cannot.
@@ -21,6 +22,15 @@ internal sealed class StoreReadView(IResourceCatalog catalog)
     private readonly ConcurrentDictionary<(string Resource, string? Namespace, string Name), IKubernetesObject<V1ObjectMeta>> _objects =
         new();
 
+    /// <summary>The store's kept lists (<see cref="StoreState.List"/>), each in an entry of its own: a list made again after
+    /// a change is a new entry even when it holds the same objects, so a reader that finds the same entry before and after
+    /// reading the resourceVersion knows that no change of that list came in between.</summary>
+    private readonly ConcurrentDictionary<(string Resource, string? Namespace), KeptList> _lists = new();
+
+    private sealed record KeptList(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items);
+
+    private long _resourceVersion;
+
     private volatile bool _open;
 
     /// <summary>The open view of <paramref name="store"/> (an ObjectStore's reference), or null: ask the actor.</summary>
@@ -32,6 +42,20 @@ internal sealed class StoreReadView(IResourceCatalog catalog)
         _open && _objects.TryGetValue((key.Resource, key.Namespace, key.Name), out var obj) && catalog.Find(key.Resource) is not null
             ? obj
             : null;
+
+    /// <summary>A list as the store would answer it now (<see cref="ObjectsListed"/>: its objects and the store's
+    /// resourceVersion), or null: the store has not kept this list since its last change (or the resource is not served)
+    /// — ask the actor, which keeps it here. The state drops a changed list before it sets the version of that change, so
+    /// the version read between two finds of the same kept list is one at which the list held exactly those objects; a
+    /// version is set before any write it covers is answered (read-your-writes, as for a get).</summary>
+    public ObjectsListed? List(string resource, string? ns)
+    {
+        if (!_open || !_lists.TryGetValue((resource, ns), out var kept) || catalog.Find(resource) is null) return null;
+        var resourceVersion = Volatile.Read(ref _resourceVersion);
+        return _lists.TryGetValue((resource, ns), out var again) && ReferenceEquals(kept, again) && _open
+            ? new ObjectsListed(kept.Items, resourceVersion)
+            : null;
+    }
 
     internal void Register(IActorRef store) => Views.AddOrUpdate(store, this);
 
@@ -50,5 +74,21 @@ internal sealed class StoreReadView(IResourceCatalog catalog)
 
     internal void Remove(string resource, string? ns, string name) => _objects.TryRemove((resource, ns, name), out _);
 
-    internal void Clear() => _objects.Clear();
+    internal void PutList(string resource, string? ns, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items) =>
+        _lists[(resource, ns)] = new KeptList(items);
+
+    /// <summary>An object of <paramref name="resource"/> in <paramref name="ns"/> changed: its lists are no longer kept.</summary>
+    internal void ListChanged(string resource, string? ns)
+    {
+        _lists.TryRemove((resource, null), out _);
+        if (ns is not null) _lists.TryRemove((resource, ns), out _);
+    }
+
+    internal void SetResourceVersion(long resourceVersion) => Volatile.Write(ref _resourceVersion, resourceVersion);
+
+    internal void Clear()
+    {
+        _lists.Clear();
+        _objects.Clear();
+    }
 }

@@ -26,7 +26,8 @@ internal interface IStateView
 /// <remarks>A list is answered with a read-only array kept until the next write to its resource and namespace: lists
 /// between writes cost nothing here and are the same instance, which the API's encoded list bodies are kept by. Each
 /// namespace's objects are also indexed on their own, so a namespace's list does not walk the whole resource. The store's
-/// gets from outside the actor read <paramref name="view"/>, changed here with the state.</remarks>
+/// gets and lists from outside the actor read <paramref name="view"/>, changed here with the state: an object, a kept list
+/// dropped, then the resourceVersion, in that order.</remarks>
 internal sealed class StoreState(StoreReadView? view = null) : IStateView
 {
     private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, int Bytes);
@@ -39,7 +40,18 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
     /// <summary>Lists made since the last write to their resource (and namespace); a null namespace is the whole resource.</summary>
     private readonly Dictionary<(string Resource, string? Namespace), IReadOnlyList<IKubernetesObject<V1ObjectMeta>>> _lists = new();
 
-    public long ResourceVersion { get; private set; }
+    /// <summary>The last resourceVersion; the view's follows it, set after the changes it covers (see <see cref="StoreReadView.List"/>).</summary>
+    public long ResourceVersion
+    {
+        get => _resourceVersion;
+        private set
+        {
+            _resourceVersion = value;
+            view?.SetResourceVersion(value);
+        }
+    }
+
+    private long _resourceVersion;
 
     /// <summary>The JSON size of every object together.</summary>
     public long Bytes { get; private set; }
@@ -74,6 +86,7 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
         foreach (var entry in bucket.Values) items[i++] = entry.Object;
         var list = Array.AsReadOnly(items);
         _lists[(resource, ns)] = list;
+        view?.PutList(resource, ns, list);
         return list;
     }
 
@@ -103,6 +116,7 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
         view?.Put(resource, obj);
         Bytes += bytes - (previous?.Bytes ?? 0);
         if (previous is null) Count++;
+        // after the list is dropped from the view (Changed): a list read there with this version has the object
         ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         return previous?.Object;
     }
@@ -110,9 +124,12 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
     /// <summary>Removes the object; returns it and its JSON size, or null when it was not there.</summary>
     public (IKubernetesObject<V1ObjectMeta> Object, int Bytes)? Remove(string resource, string? ns, string name, long resourceVersion)
     {
-        ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         var path = Path(ns, name);
-        if (!_byResource.TryGetValue(resource, out var bucket) || !bucket.Remove(path, out var removed)) return null;
+        if (!_byResource.TryGetValue(resource, out var bucket) || !bucket.Remove(path, out var removed))
+        {
+            ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
+            return null;
+        }
         if (ns is not null && _byNamespace.TryGetValue((resource, ns), out var inNamespace) && inNamespace.Remove(path) &&
             inNamespace.Count == 0)
             _byNamespace.Remove((resource, ns));
@@ -120,6 +137,8 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
         view?.Remove(resource, ns, name);
         Bytes -= removed.Bytes;
         Count--;
+        // after the list is dropped from the view: a list read there with this version is without the object
+        ResourceVersion = Math.Max(ResourceVersion, resourceVersion);
         return (removed.Object, removed.Bytes);
     }
 
@@ -127,6 +146,7 @@ internal sealed class StoreState(StoreReadView? view = null) : IStateView
     {
         _lists.Remove((resource, null));
         if (ns is not null) _lists.Remove((resource, ns));
+        view?.ListChanged(resource, ns);
     }
 
     public void Clear()

@@ -50,6 +50,52 @@ public sealed class StoreReadViewSpec : StoreSpecBase
         Assert.Null(View.Get(new ResourceKey("configmaps", "other", "a")));
     }
 
+    private ObjectsListed Listed(string? ns)
+    {
+        Store.Tell(new ListObjects("configmaps", ns));
+        return ExpectMsg<ObjectsListed>();
+    }
+
+    [Fact]
+    public void A_list_the_store_keeps_is_in_the_view_with_the_stores_resource_version_until_it_changes()
+    {
+        Stored(new CreateObject("configmaps", Objects.ConfigMap("a")));
+        Stored(new CreateObject("configmaps", Objects.ConfigMap("b")));
+        var listed = Listed("default");
+        var all = Listed(null);
+        Assert.Equal(["a", "b"], listed.Items.Select(o => o.Metadata.Name));
+        var seen = View.List("configmaps", "default")!;
+        Assert.Same(listed.Items, seen.Items);
+        Assert.Equal(listed.ResourceVersion, seen.ResourceVersion);
+
+        // a write of another resource moves the version (read-your-writes), not the list
+        var team = Stored(new CreateObject("namespaces", Objects.Namespace("team")));
+        seen = View.List("configmaps", "default")!;
+        Assert.Same(listed.Items, seen.Items);
+        Assert.Equal(long.Parse(team.Metadata.ResourceVersion), seen.ResourceVersion);
+        Assert.Equal(Listed("default").ResourceVersion, seen.ResourceVersion);
+
+        // a configmap of another namespace changes the list of all namespaces, not this namespace's
+        Stored(new CreateObject("configmaps", Objects.ConfigMap("c", "team")));
+        Assert.Null(View.List("configmaps", null));
+        Assert.Equal(3, Listed(null).Items.Count);
+        Assert.NotSame(all.Items, View.List("configmaps", null)!.Items);
+        Assert.Same(listed.Items, View.List("configmaps", "default")!.Items);
+
+        var changed = Objects.ConfigMap("a");
+        changed.Data = new Dictionary<string, string> { ["k"] = "changed" };
+        Stored(new UpdateObject("configmaps", changed));
+        Assert.NotSame(listed.Items, View.List("configmaps", "default")?.Items);
+        var relisted = Listed("default");
+        Assert.Equal("changed", ((V1ConfigMap)relisted.Items[0]).Data["k"]);
+        Assert.Same(relisted.Items, View.List("configmaps", "default")!.Items);
+
+        Stored(new DeleteObject(new ResourceKey("configmaps", "default", "b")));
+        Assert.NotSame(relisted.Items, View.List("configmaps", "default")?.Items);
+        Assert.Equal(["a"], Listed("default").Items.Select(o => o.Metadata.Name));
+        Assert.Null(View.List("widgets.example.com", "default"));
+    }
+
     [Fact]
     public void An_unknown_resource_is_left_to_the_store_and_a_stopped_store_has_no_view()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -6,6 +7,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Tables;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Responses;
@@ -18,7 +20,6 @@ namespace Orchestrator.Master.Api.Responses;
 /// </summary>
 internal static class EncodedBodies
 {
-    private const int ChunkBytes = 64 * 1024;
     private static readonly byte[] Newline = "\n"u8.ToArray();
 
     /// <summary>The list's envelope before its first item and after its last one: the tree of <see cref="ApiResponses.ListJson"/>
@@ -70,13 +71,22 @@ internal static class EncodedBodies
         IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion,
         bool kept = false)
     {
+        if (kept && resource.Conversion is null)
+        {
+            var (head, rows, tail) = KeptTable(resource, items, metadata, include, now, apiVersion);
+            context.Response.StatusCode = statusCode;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = head.Length + rows.Length + tail.Length;
+            await WritePartsAsync(context, [head, rows, tail]);
+            return;
+        }
         using var table = new SegmentedBuffer();
         WriteTable(table, resource, items, metadata, include, now, apiVersion, kept);
         table.Write(Newline);
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = table.Length;
-        foreach (var segment in table.Segments) await context.Response.Body.WriteAsync(segment, context.RequestAborted);
+        await WritePartsAsync(context, table.Segments);
     }
 
     /// <summary>The Table's bytes (no trailing newline): one watch event's.</summary>
@@ -88,27 +98,83 @@ internal static class EncodedBodies
         return Join(table.Segments.ToList());
     }
 
+    /// <summary>A kept list's rows, written: the cells they were written from, and for which printer, object and version.</summary>
+    private sealed record KeptRows(ITablePrinter Printer, IncludeObject Include, string ApiVersion, IReadOnlyList<object>[] Cells, byte[] Rows);
+
+    // Keyed by the list instance, as the list's items are (EncodedObjects.Items): the store's list between two writes.
+    private static readonly ConditionalWeakTable<object, KeptRows> Rows = new();
+
+    /// <summary>The Table of a kept list in three parts (head, rows, tail with the newline). The cells are made from the
+    /// typed objects on every request, as <see cref="WriteTable"/> makes them (an Age cell depends on now); when every row's
+    /// cells equal those the list's kept rows were written from, the rows are those bytes, else they are written afresh
+    /// and kept. The rows' bytes are a function of the cells, the kept object bytes, the printer and the version alone, so
+    /// the body is the one <see cref="WriteTable"/> writes.</summary>
+    private static (byte[] Head, byte[] Rows, byte[] Tail) KeptTable(ResourceDescription resource,
+        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
+    {
+        var printer = resource.Printer;
+        var cells = new IReadOnlyList<object>[items.Count];
+        for (var i = 0; i < items.Count; i++) cells[i] = printer.Cells(items[i], now);
+        var head = Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
+                        $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":[");
+        if (!Rows.TryGetValue(items, out var kept) || !ReferenceEquals(kept.Printer, printer) || kept.Include != include ||
+            !string.Equals(kept.ApiVersion, apiVersion, StringComparison.Ordinal) || !SameCells(kept.Cells, cells))
+        {
+            using var rows = new SegmentedBuffer();
+            WriteRows(rows, resource, items, cells, include, apiVersion, kept: true);
+            kept = new KeptRows(printer, include, apiVersion, cells, Join(rows.Segments.ToList()));
+            Rows.AddOrUpdate(items, kept);
+        }
+        return (head, kept.Rows, TableTail);
+    }
+
+    private static readonly byte[] TableTail = "]}\n"u8.ToArray();
+
+    private static bool SameCells(IReadOnlyList<object>[] kept, IReadOnlyList<object>[] cells)
+    {
+        if (kept.Length != cells.Length) return false;
+        for (var i = 0; i < cells.Length; i++)
+        {
+            var (a, b) = (kept[i], cells[i]);
+            if (a.Count != b.Count) return false;
+            for (var c = 0; c < a.Count; c++)
+                // the same value of the same type writes the same JSON; anything else (lists, objects) is written again
+                if (a[c] is not (null or string or int or long or double or bool) || !Equals(a[c], b[c])) return false;
+        }
+        return true;
+    }
+
     /// <summary>The Table as <see cref="TableConverter.ToTable"/> serialised through KubernetesJson would be: the cells
     /// written straight from the printer's values (no serialiser per row), each row's object from its kept bytes.</summary>
     private static void WriteTable(SegmentedBuffer table, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
         V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion, bool kept = false)
     {
-        var rowsMetadata = kept && include == IncludeObject.Metadata ? EncodedObjects.Metadata(items, resource) : null;
         var printer = resource.Printer;
         table.Write(Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
                          $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":["));
+        var cells = new IReadOnlyList<object>[items.Count];
+        for (var i = 0; i < items.Count; i++) cells[i] = printer.Cells(items[i], now);
+        WriteRows(table, resource, items, cells, include, apiVersion, kept);
+        table.Write(CloseArrayAndObject);
+    }
+
+    /// <summary>The rows, from the first row's brace to the last one's, of the items with their <paramref name="cells"/>.</summary>
+    private static void WriteRows(SegmentedBuffer table, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
+        IReadOnlyList<object>[] cells, IncludeObject include, string apiVersion, bool kept)
+    {
+        var rowsMetadata = kept && include == IncludeObject.Metadata ? EncodedObjects.Metadata(items, resource) : null;
         var objectHead = include == IncludeObject.Metadata
             ? Utf8($",\"object\":{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":")
             : null;
         // The serialiser's writer: its default encoder escapes strings as KubernetesJson's options do.
-        using var cells = new Utf8JsonWriter(table, new JsonWriterOptions { SkipValidation = true });
+        using var writer = new Utf8JsonWriter(table, new JsonWriterOptions { SkipValidation = true });
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
             table.Write(i > 0 ? NextRowHead : RowHead);
-            cells.Reset(table);
-            TableCells.Write(cells, printer.Cells(item, now));
-            cells.Flush();
+            writer.Reset(table);
+            TableCells.Write(writer, cells[i]);
+            writer.Flush();
             switch (include)
             {
                 case IncludeObject.Metadata:
@@ -126,7 +192,6 @@ internal static class EncodedBodies
                     break;
             }
         }
-        table.Write(CloseArrayAndObject);
     }
 
     private static readonly byte[] RowHead = "{\"cells\":"u8.ToArray();
@@ -176,47 +241,36 @@ internal static class EncodedBodies
 
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
-    /// <summary>Writes the pieces as one body with its Content-Length, through a pooled buffer of a few writes.</summary>
-    private static async Task WriteAsync(HttpContext context, int statusCode, string contentType, IReadOnlyList<ReadOnlyMemory<byte>> parts)
+    /// <summary>Writes the pieces as one body with its Content-Length.</summary>
+    private static Task WriteAsync(HttpContext context, int statusCode, string contentType, IReadOnlyList<ReadOnlyMemory<byte>> parts)
     {
         long length = 0;
         foreach (var part in parts) length += part.Length;
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = contentType;
         context.Response.ContentLength = length;
-        var body = context.Response.Body;
+        return WritePartsAsync(context, parts);
+    }
+
+    /// <summary>Bytes of a flush: the response's pipe takes this much before it is handed on (and waited for).</summary>
+    private const int FlushBytes = 1024 * 1024;
+
+    /// <summary>The pieces into the response's pipe, flushed once per <see cref="FlushBytes"/> and at the end. Not a
+    /// <c>Body.WriteAsync</c> per piece: each of those is a flush, and a flush over the pipe's 64 KiB threshold waits for
+    /// TLS and the socket to take it (a hop between threads per 64 KiB of a list).</summary>
+    private static async Task WritePartsAsync(HttpContext context, IEnumerable<ReadOnlyMemory<byte>> parts)
+    {
+        var writer = context.Response.BodyWriter;
         var ct = context.RequestAborted;
-        // A few parts (an object, a kept list's head, items and tail) go to the server's pipe as they are.
-        if (parts.Count <= 3)
+        var unflushed = 0;
+        foreach (var part in parts)
         {
-            foreach (var part in parts) await body.WriteAsync(part, ct);
-            return;
+            writer.Write(part.Span);
+            unflushed += part.Length;
+            if (unflushed < FlushBytes) continue;
+            await writer.FlushAsync(ct);
+            unflushed = 0;
         }
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-        try
-        {
-            var filled = 0;
-            foreach (var part in parts)
-            {
-                var rest = part;
-                while (rest.Length > 0)
-                {
-                    if (filled == buffer.Length)
-                    {
-                        await body.WriteAsync(buffer.AsMemory(0, filled), ct);
-                        filled = 0;
-                    }
-                    var take = Math.Min(rest.Length, buffer.Length - filled);
-                    rest.Span[..take].CopyTo(buffer.AsSpan(filled));
-                    filled += take;
-                    rest = rest[take..];
-                }
-            }
-            if (filled > 0) await body.WriteAsync(buffer.AsMemory(0, filled), ct);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        await writer.FlushAsync(ct);
     }
 }

@@ -119,10 +119,14 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     }
 
     /// <summary>A list; <paramref name="notOlderThan"/> is the request's resourceVersion (<see cref="ListObjects.NotOlderThan"/>:
-    /// null a consistent read).</summary>
+    /// null a consistent read). From the ObjectStore's <see cref="StoreReadView"/> when it keeps that list (its state is always the
+    /// newest, so any <paramref name="notOlderThan"/> is met), else — a replica, a list changed since the store last made
+    /// it, the rest of a list another master paged — an Ask.</summary>
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken,
         long? notOlderThan = null, ListContinuation? continuing = null) =>
-        await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan, Continuing = continuing }, cancellationToken, resource) switch
+        continuing is null && StoreReadView.Of(await StoreAsync(cancellationToken))?.List(resource.StoreName, @namespace) is { } kept
+            ? kept
+            : await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan, Continuing = continuing }, cancellationToken, resource) switch
         {
             ObjectsListed listed => listed,
             StoreFailed failed => throw ApiException.FromStore(failed.Error, resource, null),

@@ -228,6 +228,29 @@ public sealed class EncodedResponsesTests
     }
 
     [Fact]
+    public async Task A_table_of_a_kept_list_has_the_cells_of_each_request_whatever_was_written_before()
+    {
+        var items = Enumerable.Range(0, 5).Select(i => (IKubernetesObject<V1ObjectMeta>)ConfigMap($"cm{i}", $"{10 + i}")).ToList().AsReadOnly();
+        var metadata = new V1ListMeta { ResourceVersion = "20" };
+        // the same list asked again at another time (its Age cells change), with another includeObject, in another version
+        foreach (var (now, include, apiVersion) in new[]
+                 {
+                     (Now, IncludeObject.Metadata, "meta.k8s.io/v1"), (Now, IncludeObject.Metadata, "meta.k8s.io/v1"),
+                     (Now.AddMinutes(3), IncludeObject.Metadata, "meta.k8s.io/v1"), (Now.AddMinutes(3), IncludeObject.None, "meta.k8s.io/v1"),
+                     (Now.AddMinutes(3), IncludeObject.Metadata, "meta.k8s.io/v1beta1"), (Now, IncludeObject.Object, "meta.k8s.io/v1"),
+                     (Now, IncludeObject.Metadata, "meta.k8s.io/v1"),
+                 })
+        {
+            var expected = KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, include, now, apiVersion)) + "\n";
+            var body = await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata, include, now,
+                apiVersion, kept: true));
+            // whole objects: the same JSON, escaped as a plain get writes it (as above)
+            if (include == IncludeObject.Object) Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(body)), body);
+            else Assert.Equal(expected, body);
+        }
+    }
+
+    [Fact]
     public void A_segmented_buffer_keeps_every_byte_in_order()
     {
         using var buffer = new SegmentedBuffer();

@@ -1,0 +1,29 @@
+#!/bin/bash
+# CPU time per read of the API server alone and of the bench client, from the kernel's accounting (utime+stime of each
+# process; no profiler, normal runtime settings): the in-process master in its own process (bench-api --serve), a first
+# bench run creating and warming up, then a second one (the measured reads only) from another process; the server's CPU
+# over that second run, divided by its requests. Robust where perf's sampling is not (a loaded or virtualised machine).
+# usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]   (LISTS=N, OUT=dir, SERVE_ENV="VAR=value …",
+#        CLIENT_BIN=dir: the bench client of another build against this build's server)
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
+[ $# -ge 2 ] || die "usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]"
+BIN=$1; LABEL=$2; CLIENT=${CLIENT_BIN:-$1}; ONLY=${3:-list}; OUT=${OUT:-/tmp/bench-api-cpu}; LISTS=${LISTS:-300}; mkdir -p "$OUT"
+port=${PORT:-$((22000 + RANDOM % 1000))}
+mkfifo "$OUT/in-$LABEL" 2>/dev/null || true
+( sleep 100000 > "$OUT/in-$LABEL" ) & HOLD=$!
+env ${SERVE_ENV:-} dotnet "$BIN/bench-api.dll" --serve "$port" < "$OUT/in-$LABEL" > "$OUT/serve-$LABEL.txt" 2>&1 & SRV=$!
+for _ in $(seq 1 60); do grep -q -- "--token" "$OUT/serve-$LABEL.txt" 2>/dev/null && break; sleep 1; done
+ARGS=$(grep -- "--server" "$OUT/serve-$LABEL.txt") || { kill $HOLD; die "the server did not start (see $OUT/serve-$LABEL.txt)"; }
+PID=$(sed -n 's/.*(pid \([0-9]*\),.*/\1/p' "$OUT/serve-$LABEL.txt")
+ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
+dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists 40 --only $ONLY --namespace benchns $ARGS > "$OUT/warm-$LABEL.txt" 2>&1
+n=$LISTS; [ "$ONLY" = get ] && n=2000
+load=$(cut -d' ' -f1 /proc/loadavg); at=$(date -u +%H:%M:%S); before=$(ticks $PID)
+/usr/bin/time -f "%U %S" -o "$OUT/client-$LABEL.txt" dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists $LISTS \
+  --only $ONLY --namespace benchns $ARGS > "$OUT/bench-$LABEL.txt" 2>&1
+after=$(ticks $PID)
+kill $HOLD; wait $SRV
+line=$(grep -E "^(list|get)" "$OUT/bench-$LABEL.txt" | tail -1)
+client=$(awk '{print $1 + $2}' "$OUT/client-$LABEL.txt")
+awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v c="$client" -v n=$n -v line="$line" 'BEGIN {
+  printf "%s %s load %s: server %.2f ms CPU per request, client process %.2f ms (incl. its start) | %s\n", l, at, load, s * 10 / n, c * 1000 / n, line }'
