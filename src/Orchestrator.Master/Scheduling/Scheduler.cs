@@ -370,7 +370,8 @@ internal sealed class Scheduler : ControllerActor
         _bindingsInFlight = bindings;
         var sequence = ++_batchSequence;
         // from a child, so that the store names the scheduler (kube-scheduler) as the bindings' field manager
-        Context.ActorOf(Akka.Actor.Props.Create(() => new BatchCall(Store, new WriteObjects(writes), sequence, Self)));
+        // (Props by type: an expression's arguments would be compiled on every batch)
+        Context.ActorOf(Akka.Actor.Props.Create(typeof(BatchCall), Store, new WriteObjects(writes), sequence, Self));
     }
 
     private void Written(BindingsWritten written)
