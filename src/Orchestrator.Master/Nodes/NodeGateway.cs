@@ -530,17 +530,22 @@ internal sealed class NodeGateway : ControllerActor
     }
 
     // The node is the source of pod status: its own reports coming back need not be sent to it again.
+    // (One serialisation per side, the fields left out of the JSON tree; a clone per side made it three, 10% of the
+    // process under a scheduling load.)
     private static bool OnlyStatusChanged(V1Pod before, V1Pod after)
     {
-        static string WithoutStatus(V1Pod pod)
+        static System.Text.Json.Nodes.JsonObject WithoutStatus(V1Pod pod)
         {
-            var copy = KubeObjects.Clone(pod);
-            copy.Status = null;
-            copy.Metadata.ResourceVersion = null;
-            copy.Metadata.ManagedFields = null;
-            return KubeObjects.Serialize(copy);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(KubeObjects.Serialize(pod))!.AsObject();
+            json.Remove("status");
+            if (json["metadata"] is System.Text.Json.Nodes.JsonObject metadata)
+            {
+                metadata.Remove("resourceVersion");
+                metadata.Remove("managedFields");
+            }
+            return json;
         }
-        return WithoutStatus(before) == WithoutStatus(after);
+        return System.Text.Json.Nodes.JsonNode.DeepEquals(WithoutStatus(before), WithoutStatus(after));
     }
 
     protected override void Reconcile(ResourceKey key)
