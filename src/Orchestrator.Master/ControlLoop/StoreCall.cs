@@ -30,6 +30,8 @@ internal sealed class StoreCall : ReceiveActor
     }
 
     /// <summary>Sends <paramref name="request"/> to the store from a new child of <paramref name="context"/>.</summary>
+    /// <remarks>Props by type and arguments, not by expression: Akka compiles an expression's captured arguments on
+    /// every call (a dynamic method per store call, 12% of the process' CPU under a scheduler's binding load).</remarks>
     public static void Send(IActorContext context, IActorRef store, object request, object tag) =>
-        context.ActorOf(Props.Create(() => new StoreCall(store, request, tag, context.Self)));
+        context.ActorOf(Props.Create(typeof(StoreCall), store, request, tag, context.Self));
 }

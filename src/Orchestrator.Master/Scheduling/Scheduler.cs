@@ -140,7 +140,7 @@ internal sealed class Scheduler : ControllerActor
         {
             if (current is V1Node n) _nodes.SetNode(n);
             else if (old is not null) _nodes.RemoveNode(old.Metadata.Name);
-            if (old is null || current is null || SchedulingRelevant((V1Node)old) != SchedulingRelevant((V1Node)current))
+            if (old is null || current is null || !SameForScheduling((V1Node)old, (V1Node)current))
                 RetryUnschedulable();
             return;
         }
@@ -191,12 +191,28 @@ internal sealed class Scheduler : ControllerActor
         foreach (var key in _unschedulable.Keys) Enqueue(key);
     }
 
-    // What about a node matters for scheduling (heartbeat times do not).
-    private static string SchedulingRelevant(V1Node node) => KubeObjects.Serialize(new object?[]
+    // Whether what about a node matters for scheduling is the same (heartbeat times do not matter); compared field by
+    // field, not serialised: every node status write of every node comes through here.
+    private static bool SameForScheduling(V1Node a, V1Node b) =>
+        a.Spec?.Unschedulable == b.Spec?.Unschedulable && ReadyStatus(a) == ReadyStatus(b)
+        && SameLabels(a.Metadata.Labels, b.Metadata.Labels)
+        && ((a.Spec?.Taints is not { Count: > 0 } && b.Spec?.Taints is not { Count: > 0 }) || KubeObjects.SameJson(a.Spec?.Taints, b.Spec?.Taints));
+
+    private static string? ReadyStatus(V1Node node)
     {
-        node.Spec?.Unschedulable, node.Spec?.Taints, node.Metadata.Labels,
-        node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status,
-    });
+        foreach (var c in node.Status?.Conditions ?? [])
+            if (c.Type == "Ready") return c.Status;
+        return null;
+    }
+
+    private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b)
+    {
+        if ((a?.Count ?? 0) != (b?.Count ?? 0)) return false;
+        if (a is null || b is null) return true;
+        foreach (var (key, value) in a)
+            if (!b.TryGetValue(key, out var other) || other != value) return false;
+        return true;
+    }
 
     protected override void Reconcile(ResourceKey key)
     {
@@ -370,7 +386,8 @@ internal sealed class Scheduler : ControllerActor
         _bindingsInFlight = bindings;
         var sequence = ++_batchSequence;
         // from a child, so that the store names the scheduler (kube-scheduler) as the bindings' field manager
-        Context.ActorOf(Akka.Actor.Props.Create(() => new BatchCall(Store, new WriteObjects(writes), sequence, Self)));
+        // (Props by type: an expression's arguments would be compiled on every batch)
+        Context.ActorOf(Akka.Actor.Props.Create(typeof(BatchCall), Store, new WriteObjects(writes), sequence, Self));
     }
 
     private void Written(BindingsWritten written)

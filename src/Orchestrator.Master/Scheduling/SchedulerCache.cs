@@ -21,7 +21,7 @@ internal sealed class SchedulerCache
     {
         public V1Node Node = node;
         public readonly Dictionary<string, V1Pod> Pods = new();
-        public readonly Dictionary<string, int> ByOwner = new();
+        public readonly Dictionary<string, int> ByOwner = new(NodeFacts.Uids);
         public Resources Requested;
         public Resources NonZeroRequested;
         public int WithAffinity;
@@ -35,6 +35,7 @@ internal sealed class SchedulerCache
     private readonly HashSet<string> _stale = new(); // nodes whose NodeInfo must be made again
     private List<NodeEntry>? _ordered;
     private NodeInfo[] _infos = [];
+    private int _podsWithAffinity; // over every node: while none, no decision looks for them node by node
 
     public int NodeCount => _nodes.Count;
 
@@ -45,6 +46,7 @@ internal sealed class SchedulerCache
         _orphans.Clear();
         _stale.Clear();
         _ordered = null;
+        _podsWithAffinity = 0;
     }
 
     public void SetNode(V1Node node)
@@ -87,7 +89,11 @@ internal sealed class SchedulerCache
         entry.Requested += facts.Requested;
         entry.NonZeroRequested += facts.NonZeroRequested;
         if (facts.Owner is { } owner) entry.ByOwner[owner] = entry.ByOwner.GetValueOrDefault(owner) + 1;
-        if (facts.HasAffinity) entry.WithAffinity++;
+        if (facts.HasAffinity)
+        {
+            entry.WithAffinity++;
+            _podsWithAffinity++;
+        }
         Touch(node, entry);
     }
 
@@ -104,13 +110,18 @@ internal sealed class SchedulerCache
             if (count <= 1) entry.ByOwner.Remove(owner);
             else entry.ByOwner[owner] = count - 1;
         }
-        if (facts.HasAffinity) entry.WithAffinity--;
+        if (facts.HasAffinity)
+        {
+            entry.WithAffinity--;
+            _podsWithAffinity--;
+        }
         if (entry.Pods.Count == 0) _orphans.Remove(facts.Node);
         Touch(facts.Node, entry);
     }
 
-    /// <summary>Every node with its pods, ordered by name: a snapshot, unchanged by later changes of the cache.</summary>
-    public IReadOnlyList<NodeInfo> NodeInfos()
+    /// <summary>Every node with its pods, ordered by name: a snapshot, unchanged by later changes of the cache; with
+    /// the nodes that hold pods with affinity terms (<see cref="NodeSnapshot.WithPodAffinity"/>).</summary>
+    public NodeSnapshot NodeInfos()
     {
         if (_ordered is null)
         {
@@ -124,7 +135,8 @@ internal sealed class SchedulerCache
                 if (_ordered[i].Info is null) _infos[i] = Info(_ordered[i]);
             _stale.Clear();
         }
-        return (NodeInfo[])_infos.Clone();
+        var infos = (NodeInfo[])_infos.Clone();
+        return new NodeSnapshot(infos, _podsWithAffinity == 0 ? [] : Array.FindAll(infos, n => n.PodsWithAffinity.Count > 0));
     }
 
     private NodeEntry Entry(string node)
@@ -151,7 +163,7 @@ internal sealed class SchedulerCache
         {
             Requested = entry.Requested,
             NonZeroRequested = entry.NonZeroRequested,
-            ByOwner = new Dictionary<string, int>(entry.ByOwner),
+            ByOwner = new Dictionary<string, int>(entry.ByOwner, NodeFacts.Uids),
             WithAffinity = entry.WithAffinity == 0 ? [] : pods.Where(NodeFacts.HasPodAffinity).ToList(),
         });
     }

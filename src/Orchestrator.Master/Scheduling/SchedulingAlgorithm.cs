@@ -84,9 +84,15 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
             if (filter is ISchedulingNodesPreFilter preFilter && preFilter.PreFilter(pod, nodes) is { } refused)
                 return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {nodes.Count} {refused}.");
 
-        // Plugins that count pods across the cluster look at it once for this pod.
-        var podFilters = new ISchedulingFilter[filters.Count];
-        for (var f = 0; f < podFilters.Length; f++) podFilters[f] = filters[f] is IClusterWideFilter c ? c.Prepare(pod, nodes) : filters[f];
+        // Plugins that count pods across the cluster look at it once for this pod; those that cannot refuse this pod
+        // anywhere (PreFilter's Skip) are left out of the per-node loop.
+        var podFilters = new List<ISchedulingFilter>(filters.Count);
+        foreach (var filter in filters)
+        {
+            if (filter is ISkippableFilter s && s.Skips(pod)) continue;
+            var prepared = filter is IClusterWideFilter c ? c.Prepare(pod, nodes) : filter;
+            if (!ReferenceEquals(prepared, PreparedFilter.Skip)) podFilters.Add(prepared);
+        }
         var wanted = NumFeasibleNodesToFind(percentageOfNodesToScore, nodes.Count);
         var feasible = new List<NodeInfo>(Math.Min(wanted, nodes.Count));
         var reasons = new Dictionary<string, int>();
@@ -97,8 +103,8 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
             var node = nodes[(start + processed) % nodes.Count];
             processed++;
             string? reason = null;
-            foreach (var filter in podFilters)
-                if ((reason = filter.Filter(pod, node)) is not null) break;
+            for (var f = 0; f < podFilters.Count; f++)
+                if ((reason = podFilters[f].Filter(pod, node)) is not null) break;
             if (reason is null) feasible.Add(node);
             else reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
         }
@@ -113,6 +119,7 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         foreach (var scorer in scorers)
         {
             var prepared = scorer is IClusterWideScorer c ? c.Prepare(pod, nodes) : scorer;
+            if (ReferenceEquals(prepared, PreparedScorer.Skip)) continue; // the same score on every node
             var scores = prepared.Score(pod, feasible);
             for (var i = 0; i < totals.Length; i++) totals[i] += (long)scorer.Weight * scores[i];
         }

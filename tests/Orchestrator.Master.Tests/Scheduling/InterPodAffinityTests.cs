@@ -49,6 +49,35 @@ public sealed class InterPodAffinityTests
     }
 
     [Fact]
+    public void Through_the_cache_only_nodes_with_affinity_pods_are_looked_at_and_an_existing_anti_affinity_still_holds()
+    {
+        var cache = new SchedulerCache();
+        foreach (var name in new[] { "a", "b", "c" }) cache.SetNode(ZoneNode(name, "z1"));
+        foreach (var node in new[] { "b", "c" })
+        {
+            var plain = Labelled("plain-" + node, "noisy", node);
+            plain.Metadata.Uid = "plain-uid-" + node;
+            cache.SetPod(plain, node);
+        }
+        Assert.Empty(cache.NodeInfos().WithPodAffinity);
+
+        var guard = Labelled("guard", "guard", "a");
+        guard.Metadata.Uid = "guard-uid";
+        guard.Spec.Affinity = new V1Affinity { PodAntiAffinity = new V1PodAntiAffinity { RequiredDuringSchedulingIgnoredDuringExecution = [Term("noisy", Host)] } };
+        cache.SetPod(guard, "a");
+        var nodes = cache.NodeInfos();
+        Assert.Equal(["a"], nodes.WithPodAffinity.Select(n => n.Name));
+
+        // every node holds one pod, so "a" would win the tie by name: the guard's term must still keep the noisy pod off it
+        Assert.Equal([InterPodAffinityFilter.ExistingAntiAffinityReason, null, null], Filter(Labelled("n", "noisy"), nodes));
+        Assert.NotEqual("a", SchedulingAlgorithm.Default.Schedule(Labelled("n", "noisy"), nodes).NodeName);
+        Assert.Equal([null, null, null], Filter(Labelled("q", "quiet"), nodes));
+
+        cache.RemovePod("guard-uid");
+        Assert.Empty(cache.NodeInfos().WithPodAffinity);
+    }
+
+    [Fact]
     public void An_existing_pods_anti_affinity_keeps_matching_pods_away_from_its_domain()
     {
         var guard = Labelled("guard", "guard", "a");

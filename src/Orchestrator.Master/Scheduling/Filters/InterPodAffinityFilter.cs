@@ -32,9 +32,9 @@ internal sealed class InterPodAffinityFilter(INamespaceLabels namespaces) : IClu
         var antiCounts = antiAffinity.Select(_ => new HashSet<string>()).ToArray();
         var anyAffinityMatch = false;
         var ownTerms = affinity.Count > 0 || antiAffinity.Count > 0;
-        foreach (var node in nodes)
+        // most nodes hold no pod with affinity terms: nothing to learn from them unless this pod has terms of its own
+        foreach (var node in ownTerms ? nodes : NodeSnapshot.MayHavePodsWithAffinity(nodes))
         {
-            // most nodes hold no pod with affinity terms: nothing to learn from them unless this pod has terms of its own
             if (!ownTerms && node.PodsWithAffinity.Count == 0) continue;
             var labels = node.Node.Metadata.Labels ?? new Dictionary<string, string>();
             foreach (var existing in node.PodsWithAffinity)
@@ -57,6 +57,7 @@ internal sealed class InterPodAffinityFilter(INamespaceLabels namespaces) : IClu
         }
         // The first pod of a group that has affinity to itself may go anywhere its terms' keys exist.
         var selfAffine = !anyAffinityMatch && affinity.All(t => t.Matches(pod, namespaces));
+        if (!ownTerms && forbidden.Count == 0) return PreparedFilter.Skip; // nothing can refuse the pod (PreFilter's Skip)
 
         return new PreparedFilter(Name, node =>
         {

@@ -17,10 +17,8 @@ internal sealed class NodePortsFilter : IClusterWideFilter
     public ISchedulingFilter Prepare(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         var wanted = HostPorts(pod).ToList();
-        return wanted.Count == 0 ? Fits : new PreparedFilter(Name, node => Free(pod, wanted, node));
+        return wanted.Count == 0 ? PreparedFilter.Skip : new PreparedFilter(Name, node => Free(pod, wanted, node));
     }
-
-    private static readonly PreparedFilter Fits = new("NodePorts", _ => null);
 
     private static string? Free(V1Pod pod, List<(string Ip, string Protocol, int Port)> wanted, NodeInfo node)
     {

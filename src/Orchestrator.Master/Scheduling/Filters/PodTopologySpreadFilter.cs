@@ -20,7 +20,7 @@ internal sealed class PodTopologySpreadFilter : IClusterWideFilter
     public ISchedulingFilter Prepare(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         var constraints = SpreadConstraint.Of(pod, "DoNotSchedule");
-        if (constraints.Count == 0) return new PreparedFilter(Name, _ => null);
+        if (constraints.Count == 0) return PreparedFilter.Skip;
         var counts = constraints.Select(_ => new Dictionary<string, int>()).ToArray();
         foreach (var node in nodes)
             for (var i = 0; i < constraints.Count; i++)

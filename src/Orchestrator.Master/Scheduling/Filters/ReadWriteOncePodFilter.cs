@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Scheduling.Filters;
 /// The ReadWriteOncePod part of Kubernetes' VolumeRestrictions plugin: a claim with that access mode is used by one
 /// pod at a time, so while another scheduled pod uses it, the pod fits no node.
 /// </summary>
-internal sealed class ReadWriteOncePodFilter(IVolumeLookup volumes) : ISchedulingFilter, ISchedulingNodesPreFilter
+internal sealed class ReadWriteOncePodFilter(IVolumeLookup volumes) : ISkippableFilter, ISchedulingNodesPreFilter
 {
     public const string Conflict = "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode";
 
@@ -30,4 +30,6 @@ internal sealed class ReadWriteOncePodFilter(IVolumeLookup volumes) : ISchedulin
 
     /// <summary>The decision is the pre-filter's, for all nodes at once.</summary>
     public string? Filter(V1Pod pod, NodeInfo node) => null;
+
+    public bool Skips(V1Pod pod) => true;
 }

@@ -12,7 +12,7 @@ namespace Orchestrator.Master.Scheduling.Filters;
 /// its directory) — and once its node is selected, that node only. Choosing the node for unbound claims is the
 /// scheduler's next step (<see cref="Scheduler"/> sets the selected node and binds the pod once the claims are bound).
 /// </summary>
-internal sealed class VolumeBindingFilter(IVolumeLookup volumes) : ISchedulingFilter, ISchedulingPreFilter
+internal sealed class VolumeBindingFilter(IVolumeLookup volumes) : ISkippableFilter, ISchedulingPreFilter
 {
     public const string UnboundImmediate = "pod has unbound immediate PersistentVolumeClaims";
     public const string NodeConflict = "node(s) had volume node affinity conflict";
@@ -39,6 +39,8 @@ internal sealed class VolumeBindingFilter(IVolumeLookup volumes) : ISchedulingFi
         }
         return unboundImmediate ? UnboundImmediate : null;
     }
+
+    public bool Skips(V1Pod pod) => pod.Spec?.Volumes is not { Count: > 0 };
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {

@@ -16,6 +16,32 @@ internal interface IClusterWideScorer : ISchedulingScorer
     ISchedulingScorer Prepare(V1Pod pod, IReadOnlyList<NodeInfo> nodes);
 }
 
+/// <summary>A filter that can tell from the pod alone that it passes every node (Kubernetes' PreFilter returning Skip:
+/// no node selector, no host ports, no claims …); the decision then does not run it node by node.</summary>
+internal interface ISkippableFilter : ISchedulingFilter
+{
+    bool Skips(V1Pod pod);
+}
+
+/// <summary>A cluster's nodes as the scheduler cache hands them out, with the ones holding pods with affinity terms
+/// (Kubernetes' HavePodsWithAffinityNodeInfoList), so that a pod without terms of its own looks at those alone.</summary>
+internal sealed class NodeSnapshot(NodeInfo[] nodes, IReadOnlyList<NodeInfo> withPodAffinity) : IReadOnlyList<NodeInfo>
+{
+    public NodeInfo this[int index] => nodes[index];
+
+    public int Count => nodes.Length;
+
+    public IReadOnlyList<NodeInfo> WithPodAffinity => withPodAffinity;
+
+    /// <summary>The nodes that may hold pods with affinity terms: the snapshot's list, else all of them.</summary>
+    public static IReadOnlyList<NodeInfo> MayHavePodsWithAffinity(IReadOnlyList<NodeInfo> nodes) =>
+        nodes is NodeSnapshot snapshot ? snapshot.WithPodAffinity : nodes;
+
+    public IEnumerator<NodeInfo> GetEnumerator() => ((IEnumerable<NodeInfo>)nodes).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
 /// <summary>Namespaces' labels, for the namespaceSelector of pod affinity terms.</summary>
 internal interface INamespaceLabels
 {
@@ -39,6 +65,9 @@ internal sealed class NoNamespaceLabels : INamespaceLabels
 /// <summary>A filter or scorer prepared for one pod by a function.</summary>
 internal sealed class PreparedFilter(string name, Func<NodeInfo, string?> filter) : ISchedulingFilter
 {
+    /// <summary>What a cluster-wide filter prepares for a pod it cannot refuse anywhere (PreFilter's Skip).</summary>
+    public static readonly PreparedFilter Skip = new("Skip", _ => null);
+
     public string Name => name;
 
     public string? Filter(V1Pod pod, NodeInfo node) => filter(node);
@@ -46,6 +75,10 @@ internal sealed class PreparedFilter(string name, Func<NodeInfo, string?> filter
 
 internal sealed class PreparedScorer(string name, int weight, Func<IReadOnlyList<NodeInfo>, IReadOnlyList<int>> score) : ISchedulingScorer
 {
+    /// <summary>What a cluster-wide scorer prepares for a pod it scores alike on every node (PreScore's Skip): 0
+    /// everywhere, which moves no node above another, so a decision leaves it out.</summary>
+    public static readonly PreparedScorer Skip = new("Skip", 0, feasible => new int[feasible.Count]);
+
     public string Name => name;
 
     public int Weight => weight;

@@ -79,9 +79,25 @@ internal sealed record NodeFacts(Resources Requested, Resources NonZeroRequested
 {
     public static bool HasPodAffinity(V1Pod pod) => pod.Spec?.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null);
 
+    /// <summary>Compares owner uids; hashes only their last characters (uids are random, and the owner's count is
+    /// looked up on every feasible node for every pod, where hashing the whole uid showed in profiles).</summary>
+    public static readonly IEqualityComparer<string> Uids = new UidComparer();
+
+    private sealed class UidComparer : IEqualityComparer<string>
+    {
+        public bool Equals(string? a, string? b) => string.Equals(a, b, StringComparison.Ordinal);
+
+        public int GetHashCode(string uid)
+        {
+            var hash = uid.Length;
+            for (var i = Math.Max(0, uid.Length - 8); i < uid.Length; i++) hash = hash * 31 + uid[i];
+            return hash;
+        }
+    }
+
     public static Dictionary<string, int> CountByOwner(IEnumerable<V1Pod> pods)
     {
-        var byOwner = new Dictionary<string, int>();
+        var byOwner = new Dictionary<string, int>(Uids);
         foreach (var pod in pods)
             if (OwnerReferences.ControllerOf(pod)?.Uid is { } uid)
                 byOwner[uid] = byOwner.GetValueOrDefault(uid) + 1;

@@ -11,7 +11,10 @@ internal sealed class FewestPodsScorer : ISchedulingScorer
 
     public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
     {
-        var most = feasible.Max(n => n.Pods.Count);
-        return feasible.Select(n => most == 0 ? 100 : 100 - n.Pods.Count * 100 / (most + 1)).ToList();
+        var most = 0;
+        for (var i = 0; i < feasible.Count; i++) most = Math.Max(most, feasible[i].Pods.Count);
+        var scores = new int[feasible.Count];
+        for (var i = 0; i < scores.Length; i++) scores[i] = most == 0 ? 100 : 100 - feasible[i].Pods.Count * 100 / (most + 1);
+        return scores;
     }
 }

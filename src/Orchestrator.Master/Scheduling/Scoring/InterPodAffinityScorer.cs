@@ -30,9 +30,11 @@ internal sealed class InterPodAffinityScorer(INamespaceLabels namespaces) : IClu
             if (weight != 0 && labels.TryGetValue(key, out var value)) domains[(key, value)] = domains.GetValueOrDefault((key, value)) + weight;
         }
 
-        foreach (var node in nodes)
+        var ownTerms = preferred.Count > 0 || avoided.Count > 0;
+        // without terms of its own, only existing pods' terms can score: the nodes holding pods with affinity terms
+        foreach (var node in ownTerms ? nodes : NodeSnapshot.MayHavePodsWithAffinity(nodes))
         {
-            var candidates = preferred.Count > 0 || avoided.Count > 0 ? node.Pods : node.PodsWithAffinity;
+            var candidates = ownTerms ? node.Pods : node.PodsWithAffinity;
             if (candidates.Count == 0) continue;
             var labels = node.Node.Metadata.Labels ?? new Dictionary<string, string>();
             foreach (var existing in candidates)
@@ -51,9 +53,9 @@ internal sealed class InterPodAffinityScorer(INamespaceLabels namespaces) : IClu
             }
         }
 
+        if (domains.Count == 0) return PreparedScorer.Skip; // 0 on every node
         return new PreparedScorer(Name, Weight, feasible =>
         {
-            if (domains.Count == 0) return feasible.Select(_ => 0).ToList();
             var raw = feasible.Select(n =>
                 (n.Node.Metadata.Labels ?? new Dictionary<string, string>()).Sum(l => domains.GetValueOrDefault((l.Key, l.Value)))).ToList();
             if (domains.Count == 0) return raw.Select(_ => 0).ToList();

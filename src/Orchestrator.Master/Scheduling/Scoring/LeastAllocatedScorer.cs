@@ -18,7 +18,9 @@ internal sealed class LeastAllocatedScorer : ISchedulingScorer
     public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
     {
         var wanted = PodResources.Requests(pod, nonZero: true);
-        return feasible.Select(n => Score(wanted, n)).ToList();
+        var scores = new int[feasible.Count];
+        for (var i = 0; i < scores.Length; i++) scores[i] = Score(wanted, feasible[i]);
+        return scores;
     }
 
     private static int Score(Resources wanted, NodeInfo node)

@@ -7,17 +7,30 @@ namespace Orchestrator.Master.Scheduling.Scoring;
 /// <summary>Spreads the replicas of one controller across nodes: fewer pods of the same owner on a node scores
 /// higher (Kubernetes' default pod topology spread, by hostname, which applies only to pods without
 /// topologySpreadConstraints of their own).</summary>
-internal sealed class OwnerSpreadScorer : ISchedulingScorer
+internal sealed class OwnerSpreadScorer : IClusterWideScorer
 {
     public string Name => "OwnerSpread";
 
     public int Weight => 2;
 
+    /// <summary>A pod without a controller, or with constraints of its own, scores 100 on every node: left out.</summary>
+    public ISchedulingScorer Prepare(V1Pod pod, IReadOnlyList<NodeInfo> nodes) =>
+        Owner(pod) is null ? PreparedScorer.Skip : this;
+
+    private static string? Owner(V1Pod pod) =>
+        pod.Spec?.TopologySpreadConstraints is { Count: > 0 } ? null : OwnerReferences.ControllerOf(pod)?.Uid;
+
     public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
     {
-        if (OwnerReferences.ControllerOf(pod)?.Uid is not { } owner || pod.Spec?.TopologySpreadConstraints is { Count: > 0 }) return feasible.Select(_ => 100).ToList();
-        var siblings = feasible.Select(n => n.CountOwnedBy(owner)).ToList();
-        var most = siblings.Max();
-        return siblings.Select(s => most == 0 ? 100 : 100 - s * 100 / (most + 1)).ToList();
+        var scores = new int[feasible.Count];
+        if (Owner(pod) is not { } owner)
+        {
+            Array.Fill(scores, 100);
+            return scores;
+        }
+        var most = 0;
+        for (var i = 0; i < scores.Length; i++) most = Math.Max(most, scores[i] = feasible[i].CountOwnedBy(owner));
+        for (var i = 0; i < scores.Length; i++) scores[i] = most == 0 ? 100 : 100 - scores[i] * 100 / (most + 1);
+        return scores;
     }
 }

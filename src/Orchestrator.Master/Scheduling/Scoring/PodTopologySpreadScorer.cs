@@ -22,6 +22,7 @@ internal sealed class PodTopologySpreadScorer : IClusterWideScorer
     public ISchedulingScorer Prepare(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         var constraints = SpreadConstraint.Of(pod, "ScheduleAnyway");
+        if (constraints.Count == 0) return PreparedScorer.Skip; // 0 on every node
         return new PreparedScorer(Name, Weight, feasible =>
         {
             if (constraints.Count == 0) return feasible.Select(_ => 0).ToList();
