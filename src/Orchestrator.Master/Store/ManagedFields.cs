@@ -164,6 +164,7 @@ internal static class ManagedFields
     private static JsonObject? ChangedIn(JsonElement? previous, JsonElement? next, string? field, string? parentField, Scope scope)
     {
         if (next is not { } nextValue) return null;
+        if (previous is { } same && scope == Scope.Inner && Unchanged(same, nextValue, field, parentField)) return null;
         switch (nextValue.ValueKind)
         {
             case JsonValueKind.Object:
@@ -207,6 +208,7 @@ internal static class ManagedFields
     private static JsonObject? RemovedIn(JsonElement? previous, JsonElement? next, string? field, string? parentField, Scope scope)
     {
         if (previous is not { } previousValue) return null;
+        if (next is { } same && scope == Scope.Inner && Unchanged(previousValue, same, field, parentField)) return null;
         switch (previousValue.ValueKind)
         {
             case JsonValueKind.Object:
@@ -262,9 +264,69 @@ internal static class ManagedFields
     private static bool SameValue(JsonElement a, JsonElement b) =>
         JsonMarshal.GetRawUtf8Value(a).SequenceEqual(JsonMarshal.GetRawUtf8Value(b)) || JsonElement.DeepEquals(a, b);
 
+    /// <summary>True when an object or list is the same text before and after and no keyed list in it has two elements
+    /// under one key: then nothing in it changed and nothing was removed (most of a binding's or a status write's pod),
+    /// and the walk through it is left out. With a key twice the walk decides (it compares the later one with the first).</summary>
+    private static bool Unchanged(JsonElement previous, JsonElement next, string? field, string? parentField) =>
+        next.ValueKind is JsonValueKind.Object or JsonValueKind.Array &&
+        JsonMarshal.GetRawUtf8Value(previous).SequenceEqual(JsonMarshal.GetRawUtf8Value(next)) &&
+        !MayRepeatKeys(next, field, parentField);
+
+    private static bool MayRepeatKeys(JsonElement value, string? field, string? parentField)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                    if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array &&
+                        MayRepeatKeys(property.Value, property.Name, field))
+                        return true;
+                return false;
+            case JsonValueKind.Array when field is not null && ListMergeKeys.For(field, parentField) is { } mergeKey:
+            {
+                var index = 0;
+                foreach (var element in value.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.Object) { index++; continue; }
+                    if (MayRepeatKeys(element, field, parentField)) return true;
+                    if (Child(element, Scope.Inner, mergeKey) is { } key)
+                    {
+                        var earlier = 0;
+                        foreach (var other in value.EnumerateArray())
+                        {
+                            if (earlier++ == index) break;
+                            if (other.ValueKind == JsonValueKind.Object && Child(other, Scope.Inner, mergeKey) is { } otherKey && MaySameKey(key, otherKey))
+                                return true;
+                        }
+                    }
+                    index++;
+                }
+                return false;
+            }
+            default:
+                // an atomic list is compared as a whole, whatever it holds
+                return false;
+        }
+    }
+
+    /// <summary>Whether two key values may name one element (give one <see cref="ElementKey(string, JsonElement)"/>):
+    /// strings by their value, numbers by their text, anything else taken as possibly the same.</summary>
+    private static bool MaySameKey(JsonElement a, JsonElement b) => (a.ValueKind, b.ValueKind) switch
+    {
+        (JsonValueKind.String, JsonValueKind.String) => a.GetString() == b.GetString(),
+        (JsonValueKind.Number, JsonValueKind.Number) or (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) =>
+            JsonMarshal.GetRawUtf8Value(a).SequenceEqual(JsonMarshal.GetRawUtf8Value(b)),
+        (JsonValueKind.Object or JsonValueKind.Array, _) or (_, JsonValueKind.Object or JsonValueKind.Array) => true,
+        _ => false,
+    };
+
     /// <summary><see cref="ElementKey(string, JsonNode)"/> of a document's value: written the same way.</summary>
     private static string ElementKey(string mergeKey, JsonElement keyValue)
     {
+        // The common keys (names, types, paths, ports) are written as they are: no character the writer escapes.
+        if (keyValue.ValueKind == JsonValueKind.Number) return $"k:{{\"{mergeKey}\":{keyValue.GetRawText()}}}";
+        if (keyValue.ValueKind == JsonValueKind.String && keyValue.GetString() is { } text && Plain(text))
+            return $"k:{{\"{mergeKey}\":\"{text}\"}}";
         var buffer = new ArrayBufferWriter<byte>(64);
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -274,6 +336,13 @@ internal static class ManagedFields
             writer.WriteEndObject();
         }
         return "k:" + Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static bool Plain(string text)
+    {
+        foreach (var c in text)
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '.' or '_' or '/' or ':')) return false;
+        return true;
     }
 
     /// <summary>True when subtracting <paramref name="changed"/> and <paramref name="removed"/> from a manager's
