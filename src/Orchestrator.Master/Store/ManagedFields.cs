@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
@@ -48,14 +51,12 @@ internal static class ManagedFields
 
     /// <summary>The managed fields an update by <paramref name="manager"/> leaves on <paramref name="obj"/> (whose
     /// managedFields are the baseline: the request's, or the stored object's when the request sent none);
-    /// <paramref name="old"/> is null for a create.</summary>
+    /// <paramref name="old"/> is null for a create. <paramref name="json"/> and <paramref name="oldJson"/> are the two
+    /// objects serialized as they are now, when the caller has them already (the planner compares them).</summary>
     public static void RecordUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, string manager,
-        string? subresource, DateTime now)
+        string? subresource, DateTime now, string? json = null, string? oldJson = null)
     {
-        var next = Comparable(obj);
-        var previous = old is null ? null : Comparable(old);
-        var changed = Changed(previous, next, null, null) ?? new JsonObject();
-        var removed = previous is null ? new JsonObject() : Removed(previous, next, null, null) ?? new JsonObject();
+        var (changed, removed) = UpdateSets(old is null ? null : oldJson ?? KubernetesJson.Serialize(old), json ?? KubernetesJson.Serialize(obj));
         if (changed.Count == 0 && removed.Count == 0 && old is not null) return;
 
         var entries = new List<V1ManagedFieldsEntry>();
@@ -66,6 +67,12 @@ internal static class ManagedFields
                 (entry.Subresource ?? "") == (subresource ?? ""))
             {
                 own = entry;
+                entries.Add(entry);
+                continue;
+            }
+            // Most writes take nothing from the other managers (a binding, a status write): their sets stay as they are.
+            if (Untouched(entry.FieldsV1, changed, removed))
+            {
                 entries.Add(entry);
                 continue;
             }
@@ -88,6 +95,286 @@ internal static class ManagedFields
                 Subresource = subresource,
             });
         obj.Metadata.ManagedFields = entries.Count > 0 ? entries : null;
+    }
+
+    /// <summary>The paths an update changed or added and those it removed, from the two objects' JSON (
+    /// <paramref name="previousJson"/> null for a create): as <see cref="ChangedBetween"/> and <see cref="RemovedBetween"/>
+    /// of the parsed objects, computed on the documents themselves rather than on JSON trees (the store's write path
+    /// runs this for every update).</summary>
+    internal static (JsonObject Changed, JsonObject Removed) UpdateSets(string? previousJson, string nextJson)
+    {
+        using var nextDocument = JsonDocument.Parse(nextJson);
+        using var previousDocument = previousJson is null ? null : JsonDocument.Parse(previousJson);
+        JsonElement? next = Present(nextDocument.RootElement), previous = previousDocument is null ? null : Present(previousDocument.RootElement);
+        // The root of a document that is no object: as Comparable makes it, an empty object.
+        if (next is not { ValueKind: JsonValueKind.Object }) next = EmptyObject;
+        if (previousDocument is not null && previous is not { ValueKind: JsonValueKind.Object }) previous = EmptyObject;
+        var changed = ChangedIn(previous, next, null, null, Scope.Root) ?? new JsonObject();
+        var removed = previous is null ? new JsonObject() : RemovedIn(previous, next, null, null, Scope.Root) ?? new JsonObject();
+        return (changed, removed);
+    }
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    /// <summary>Where in the object a JSON object is, for what <see cref="Strip"/> leaves out of it.</summary>
+    private enum Scope { Root, Metadata, Inner }
+
+    private static JsonElement? Present(JsonElement element) => element.ValueKind == JsonValueKind.Null ? null : element;
+
+    private static Scope ChildScope(Scope scope, string key) => scope == Scope.Root && key == "metadata" ? Scope.Metadata : Scope.Inner;
+
+    /// <summary>Whether <see cref="Strip"/> takes the property away: type and server metadata, and metadata left empty.</summary>
+    private static bool Hidden(Scope scope, JsonProperty property) => scope switch
+    {
+        Scope.Root => property.NameEquals("apiVersion") || property.NameEquals("kind") ||
+                      (property.NameEquals("metadata") && property.Value.ValueKind == JsonValueKind.Object && !HasVisible(property.Value, Scope.Metadata)),
+        Scope.Metadata => IsServerMetadata(property),
+        _ => false,
+    };
+
+    private static bool IsServerMetadata(JsonProperty property)
+    {
+        foreach (var field in ServerMetadata)
+            if (property.NameEquals(field)) return true;
+        return false;
+    }
+
+    private static bool HasVisible(JsonElement obj, Scope scope)
+    {
+        foreach (var property in obj.EnumerateObject())
+            if (!Hidden(scope, property)) return true;
+        return false;
+    }
+
+    /// <summary>The value of <paramref name="key"/> in a JSON object as Strip leaves it; null when absent or JSON null.</summary>
+    private static JsonElement? Child(JsonElement obj, Scope scope, string key)
+    {
+        JsonElement? found = null;
+        // the last of duplicate names, as a JSON tree keeps it
+        foreach (var property in obj.EnumerateObject())
+            if (property.NameEquals(key))
+            {
+                if (Hidden(scope, property)) return null;
+                found = property.Value;
+            }
+        return found is { } value ? Present(value) : null;
+    }
+
+    /// <summary><see cref="Changed"/> on documents.</summary>
+    private static JsonObject? ChangedIn(JsonElement? previous, JsonElement? next, string? field, string? parentField, Scope scope)
+    {
+        if (next is not { } nextValue) return null;
+        if (previous is { } same && scope == Scope.Inner && Unchanged(same, nextValue, field, parentField)) return null;
+        switch (nextValue.ValueKind)
+        {
+            case JsonValueKind.Object:
+            {
+                var previousObject = previous is { ValueKind: JsonValueKind.Object } p ? p : (JsonElement?)null;
+                var set = new JsonObject();
+                if (previousObject is null && field is not null && !PlainStructs.Contains(field)) set["."] = new JsonObject();
+                foreach (var property in nextValue.EnumerateObject())
+                {
+                    if (Hidden(scope, property)) continue;
+                    var key = property.Name;
+                    var previousChild = previousObject is { } po ? Child(po, scope, key) : null;
+                    if (ChangedIn(previousChild, Present(property.Value), key, field, ChildScope(scope, key)) is { } childSet) set["f:" + key] = childSet;
+                }
+                return set.Count > 0 ? set : previousObject is null ? new JsonObject() : null;
+            }
+            case JsonValueKind.Array when field is not null && ListMergeKeys.For(field, parentField) is { } mergeKey:
+            {
+                var previousList = previous is { ValueKind: JsonValueKind.Array } pl ? pl : (JsonElement?)null;
+                var previousElements = ElementsOf(previousList, mergeKey);
+                var set = new JsonObject();
+                foreach (var element in nextValue.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.Object || Child(element, Scope.Inner, mergeKey) is not { } keyValue) continue;
+                    var key = ElementKey(mergeKey, keyValue);
+                    JsonElement? previousElement = previousElements.TryGetValue(key, out var pe) ? pe : null;
+                    var elementSet = ChangedIn(previousElement, element, field, parentField, Scope.Inner);
+                    if (elementSet is null) continue;
+                    if (previousElement is null && !elementSet.ContainsKey("."))
+                        elementSet = Union(new JsonObject { ["."] = new JsonObject() }, elementSet);
+                    set[key] = elementSet;
+                }
+                return set.Count > 0 ? set : previousList is not null ? null : new JsonObject();
+            }
+            default:
+                return previous is { } previousValue && SameValue(previousValue, nextValue) ? null : new JsonObject();
+        }
+    }
+
+    /// <summary><see cref="Removed"/> on documents.</summary>
+    private static JsonObject? RemovedIn(JsonElement? previous, JsonElement? next, string? field, string? parentField, Scope scope)
+    {
+        if (previous is not { } previousValue) return null;
+        if (next is { } same && scope == Scope.Inner && Unchanged(previousValue, same, field, parentField)) return null;
+        switch (previousValue.ValueKind)
+        {
+            case JsonValueKind.Object:
+            {
+                if (next is not { ValueKind: JsonValueKind.Object } nextObject) return ChangedIn(null, previousValue, field, parentField, scope);
+                var set = new JsonObject();
+                foreach (var property in previousValue.EnumerateObject())
+                {
+                    if (Hidden(scope, property)) continue;
+                    var key = property.Name;
+                    var childScope = ChildScope(scope, key);
+                    var child = Present(property.Value);
+                    var gone = Child(nextObject, scope, key) is { } nextChild
+                        ? RemovedIn(child, nextChild, key, field, childScope)
+                        : ChangedIn(null, child, key, field, childScope);
+                    if (gone is not null) set["f:" + key] = gone;
+                }
+                return set.Count > 0 ? set : null;
+            }
+            case JsonValueKind.Array when field is not null && ListMergeKeys.For(field, parentField) is { } mergeKey:
+            {
+                if (next is not { ValueKind: JsonValueKind.Array } nextList) return ChangedIn(null, previousValue, field, parentField, scope);
+                var nextElements = ElementsOf(nextList, mergeKey);
+                var set = new JsonObject();
+                foreach (var element in previousValue.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.Object || Child(element, Scope.Inner, mergeKey) is not { } keyValue) continue;
+                    var key = ElementKey(mergeKey, keyValue);
+                    var gone = nextElements.TryGetValue(key, out var nextElement)
+                        ? RemovedIn(element, nextElement, field, parentField, Scope.Inner)
+                        : Union(new JsonObject { ["."] = new JsonObject() }, ChangedIn(null, element, field, parentField, Scope.Inner) ?? new JsonObject());
+                    if (gone is not null) set[key] = gone;
+                }
+                return set.Count > 0 ? set : null;
+            }
+            default:
+                return null;
+        }
+    }
+
+    private static Dictionary<string, JsonElement> ElementsOf(JsonElement? list, string mergeKey)
+    {
+        var elements = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        if (list is not { } items) return elements;
+        foreach (var element in items.EnumerateArray())
+            if (element.ValueKind == JsonValueKind.Object && Child(element, Scope.Inner, mergeKey) is { } keyValue)
+                elements.TryAdd(ElementKey(mergeKey, keyValue), element);
+        return elements;
+    }
+
+    /// <summary>As <see cref="JsonNode.DeepEquals"/> of the two parsed: the same text is the same value; else compared
+    /// as values (numbers, escapes, the order of an object's properties).</summary>
+    private static bool SameValue(JsonElement a, JsonElement b) =>
+        JsonMarshal.GetRawUtf8Value(a).SequenceEqual(JsonMarshal.GetRawUtf8Value(b)) || JsonElement.DeepEquals(a, b);
+
+    /// <summary>True when an object or list is the same text before and after and no keyed list in it has two elements
+    /// under one key: then nothing in it changed and nothing was removed (most of a binding's or a status write's pod),
+    /// and the walk through it is left out. With a key twice the walk decides (it compares the later one with the first).</summary>
+    private static bool Unchanged(JsonElement previous, JsonElement next, string? field, string? parentField) =>
+        next.ValueKind is JsonValueKind.Object or JsonValueKind.Array &&
+        JsonMarshal.GetRawUtf8Value(previous).SequenceEqual(JsonMarshal.GetRawUtf8Value(next)) &&
+        !MayRepeatKeys(next, field, parentField);
+
+    private static bool MayRepeatKeys(JsonElement value, string? field, string? parentField)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                    if (property.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array &&
+                        MayRepeatKeys(property.Value, property.Name, field))
+                        return true;
+                return false;
+            case JsonValueKind.Array when field is not null && ListMergeKeys.For(field, parentField) is { } mergeKey:
+            {
+                var index = 0;
+                foreach (var element in value.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.Object) { index++; continue; }
+                    if (MayRepeatKeys(element, field, parentField)) return true;
+                    if (Child(element, Scope.Inner, mergeKey) is { } key)
+                    {
+                        var earlier = 0;
+                        foreach (var other in value.EnumerateArray())
+                        {
+                            if (earlier++ == index) break;
+                            if (other.ValueKind == JsonValueKind.Object && Child(other, Scope.Inner, mergeKey) is { } otherKey && MaySameKey(key, otherKey))
+                                return true;
+                        }
+                    }
+                    index++;
+                }
+                return false;
+            }
+            default:
+                // an atomic list is compared as a whole, whatever it holds
+                return false;
+        }
+    }
+
+    /// <summary>Whether two key values may name one element (give one <see cref="ElementKey(string, JsonElement)"/>):
+    /// strings by their value, numbers by their text, anything else taken as possibly the same.</summary>
+    private static bool MaySameKey(JsonElement a, JsonElement b) => (a.ValueKind, b.ValueKind) switch
+    {
+        (JsonValueKind.String, JsonValueKind.String) => a.GetString() == b.GetString(),
+        (JsonValueKind.Number, JsonValueKind.Number) or (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) =>
+            JsonMarshal.GetRawUtf8Value(a).SequenceEqual(JsonMarshal.GetRawUtf8Value(b)),
+        (JsonValueKind.Object or JsonValueKind.Array, _) or (_, JsonValueKind.Object or JsonValueKind.Array) => true,
+        _ => false,
+    };
+
+    /// <summary><see cref="ElementKey(string, JsonNode)"/> of a document's value: written the same way.</summary>
+    private static string ElementKey(string mergeKey, JsonElement keyValue)
+    {
+        // The common keys (names, types, paths, ports) are written as they are: no character the writer escapes.
+        if (keyValue.ValueKind == JsonValueKind.Number) return $"k:{{\"{mergeKey}\":{keyValue.GetRawText()}}}";
+        if (keyValue.ValueKind == JsonValueKind.String && keyValue.GetString() is { } text && Plain(text))
+            return $"k:{{\"{mergeKey}\":\"{text}\"}}";
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName(mergeKey);
+            keyValue.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        return "k:" + Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static bool Plain(string text)
+    {
+        foreach (var c in text)
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '.' or '_' or '/' or ':')) return false;
+        return true;
+    }
+
+    /// <summary>True when subtracting <paramref name="changed"/> and <paramref name="removed"/> from a manager's
+    /// FieldsV1 would give the same set back (<see cref="Subtract"/> takes nothing from it), so the entry is kept as it
+    /// is. An empty or unreadable set is not (the full path drops it).</summary>
+    private static bool Untouched(object? fieldsV1, JsonObject changed, JsonObject removed) => fieldsV1 switch
+    {
+        JsonElement { ValueKind: JsonValueKind.Object } set => HasAny(set) && !Takes(set, changed) && !Takes(set, removed),
+        _ => false,
+    };
+
+    private static bool HasAny(JsonElement obj)
+    {
+        using var properties = obj.EnumerateObject();
+        return properties.MoveNext();
+    }
+
+    /// <summary>Whether <see cref="Subtract"/>(<paramref name="set"/>, <paramref name="taken"/>) differs from the set.
+    /// A set with a name twice is treated as taken from: the full path decides what becomes of it.</summary>
+    private static bool Takes(JsonElement set, JsonObject taken)
+    {
+        if (taken.Count == 0) return false;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in set.EnumerateObject())
+        {
+            if (!seen.Add(property.Name)) return true;
+            if (!taken.TryGetPropertyValue(property.Name, out var takenChild)) continue;
+            if (takenChild is not JsonObject { Count: > 0 } takenSet) return true;
+            if (property.Value.ValueKind != JsonValueKind.Object || !HasAny(property.Value)) return true;
+            if (Takes(property.Value, takenSet)) return true;
+        }
+        return false;
     }
 
     /// <summary>The baseline managed fields of an update: the request's when it sent some, else the stored object's;

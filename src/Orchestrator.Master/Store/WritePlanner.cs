@@ -29,6 +29,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     : IAdmissionContext
 {
     private readonly IReadOnlyList<IAdmissionPlugin> _admissions = admissions ?? [];
+    private readonly UidSource _uids = new();
 
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
         state.List(storeName, @namespace);
@@ -69,7 +70,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         }
 
         strategy.PrepareForCreate(obj);
-        meta.Uid = Guid.NewGuid().ToString();
+        meta.Uid = _uids.Next();
         meta.CreationTimestamp = NowSeconds();
         meta.DeletionTimestamp = null;
         meta.DeletionGracePeriodSeconds = null;
@@ -145,9 +146,13 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
 
-        // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing.
-        if (KubeObjects.SameJson(obj, old)) return WritePlan.Unchanged(old) with { Notes = notes };
-        if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds());
+        // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing. The two texts serve
+        // the managed fields too.
+        var json = KubeObjects.Serialize(obj);
+        var oldJson = KubeObjects.Serialize(old);
+        if (json == oldJson) return WritePlan.Unchanged(old) with { Notes = notes };
+        if (manager is { Operation: ManagedFields.Update })
+            ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds(), json, oldJson);
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
         // graceful deletion has none to lose: its status updates keep it until the node reports it stopped.
         if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))
