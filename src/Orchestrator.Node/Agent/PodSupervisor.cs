@@ -78,7 +78,13 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     {
         try
         {
-            if (!_adopted) await AdoptAsync();
+            if (!_adopted)
+            {
+                // a pod no node has reported on yet (nothing of it to adopt but in a crash): its volumes are set up while
+                // the runtime lists what a previous agent may have left of it (issue 19: one runtime call off its start)
+                var volumes = NeverReported() && _pod.Metadata.DeletionTimestamp is null ? VolumesReadyAsync() : Task.FromResult(false);
+                await Task.WhenAll(AdoptAsync(), volumes);
+            }
             // the sandbox first; then init containers run to completion, one after another, before any app container starts
             await RefreshVolumesAsync();
             if (await EnsureSandboxAsync() && await SyncInitContainersAsync())
@@ -100,6 +106,11 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         }
         ReportStatus();
     }
+
+    /// <summary>The pod as the API server made it: no node has reported a status for it yet.</summary>
+    private bool NeverReported() =>
+        _lastStatus is null || (_lastStatus.ContainerStatuses is not { Count: > 0 } && _lastStatus.InitContainerStatuses is not { Count: > 0 }
+                                && string.IsNullOrEmpty(_lastStatus.PodIP));
 
     private ContainerSlot Slot(string name) =>
         _slots.TryGetValue(name, out var slot) ? slot : _slots[name] = new ContainerSlot();

@@ -16,6 +16,9 @@ internal sealed partial class DockerRuntime
     /// <summary>Addresses reserved for sandboxes made but not yet started, by container id.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _reservedIps = new();
 
+    /// <summary>The network's addresses in use, read once for the allocations waiting together.</summary>
+    private readonly SharedNetworkRead _networkRead = new();
+
     public async Task<PodSandbox> RunSandboxAsync(SandboxRequest request, CancellationToken ct = default)
     {
         for (var attempt = 1; ; attempt++)
@@ -86,12 +89,17 @@ internal sealed partial class DockerRuntime
     private async Task<string?> AllocateIpAsync(CancellationToken ct)
     {
         if (_ips is null) return null;
+        var ticket = _networkRead.Ask();
         await _allocating.WaitAsync(ct);
         try
         {
-            // every container on the network, whichever node (or tool) made it
-            var network = await _client.Networks.InspectNetworkAsync(_options.NetworkName, ct);
-            var used = network.Containers?.Values.Select(e => e.IPv4Address ?? "").ToList() ?? [];
+            // every container on the network, whichever node (or tool) made it; one read serves the allocations that
+            // waited for it together
+            var used = await _networkRead.GetAsync(ticket, async () =>
+            {
+                var network = await _client.Networks.InspectNetworkAsync(_options.NetworkName, ct);
+                return network.Containers?.Values.Select(e => e.IPv4Address ?? "").ToList() ?? [];
+            });
             return _ips.Allocate(used) ?? throw new InvalidOperationException($"no free pod IP left in {_options.Pods!.IpRange}");
         }
         finally { _allocating.Release(); }
@@ -103,7 +111,11 @@ internal sealed partial class DockerRuntime
     {
         // without a deadline: the allocations that hold the lock are bounded by theirs
         await _allocating.WaitAsync();
-        try { _ips!.Release(ip); }
+        try
+        {
+            _ips!.Release(ip);
+            _networkRead.Released();
+        }
         finally { _allocating.Release(); }
     }
 
