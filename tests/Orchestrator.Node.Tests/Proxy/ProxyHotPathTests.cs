@@ -60,6 +60,16 @@ public sealed class ProxyHotPathTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Idle_thread_pool_workers_sleep_without_spinning()
+    {
+        // the node's own runtime configuration, copied beside the tests with the node's assembly
+        var path = Path.Combine(AppContext.BaseDirectory, "orchestrator-node.runtimeconfig.json");
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        Assert.Equal(0, config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties")
+            .GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
+
+    [Fact]
     public async Task A_proxied_request_carries_the_clients_trace_headers_unchanged()
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
