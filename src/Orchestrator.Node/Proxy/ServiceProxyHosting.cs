@@ -23,15 +23,7 @@ internal static class ServiceProxyHosting
         var sockets = new SharedListenSockets();
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(sockets);
-        builder.WebHost.UseSockets(transport =>
-        {
-            transport.CreateBoundListenSocket = sockets.Create;
-            // the proxy's per-request work is a few short steps between socket reads and writes: running them on the
-            // socket's I/O thread instead of queueing each to the thread pool saves a thread switch per read (issue 19:
-            // most of the proxy's CPU per request was scheduling, not YARP). Safe while no handler on these listeners
-            // (proxy, status, kubelet) blocks a thread: ASP.NET Core forbids synchronous body I/O, none waits on a task.
-            transport.UnsafePreferInlineScheduling = true;
-        });
+        builder.WebHost.UseSockets(transport => transport.CreateBoundListenSocket = sockets.Create);
         // ASP.NET Core starts an Activity per request whenever its hosting logger is enabled at any level (for log
         // scopes), and YARP then writes a new traceparent into every proxied request. Nothing here logs per request
         // or traces: without it the pods get the client's trace headers unchanged, as through kube-proxy.
