@@ -9,6 +9,10 @@
 # Brings up a private cluster (own state dir, ports, node name) and takes it down at the end. Holds the machine's
 # E2E lock while it runs (the cluster serves ClusterIPs and DNS on the shared pod bridge).
 #   bench/proxy/run.sh            # DURATION=10 CONNECTIONS=16 THREADS=2 to change the load
+# PARTS="replicas deaths many" (the default: all) runs only the named parts; ORCH_BUILD_DIR=<dir> runs the build in
+# <dir> (built there from this tree when missing or older than the sources); PERF=<file> records a perf profile
+# (call graphs, .NET frames named through DOTNET_PerfMapEnabled) of the node process during the 1-replica NodePort run
+# (and <file>.many during the 1,000-endpoint run).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export ORCH_STATE_DIR="${ORCH_STATE_DIR:-/tmp/orchestrator-bench-proxy}" ORCH_API_PORT=36443 ORCH_CLUSTER_PORT=34050
@@ -19,7 +23,11 @@ export ORCH_BIN_DIR="$ORCH_STATE_DIR/path"
 export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
 source "$here/../../deploy/lib/common.sh"
 DURATION="${DURATION:-10}" CONNECTIONS="${CONNECTIONS:-16}" THREADS="${THREADS:-2}"
-NODE_PORT=31990 MANY_PORT=31991 INGRESS_PORT=$ORCH_INGRESS_HTTP_PORT
+PARTS="${PARTS:-replicas deaths many}" PERF="${PERF:-}"
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+# W^X off: with it JIT code runs from a memfd mapping perf cannot name from the perf map
+[ -z "$PERF" ] || export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+NODE_PORT=31990 MANY_PORT=31991 L4_PORT=31992 INGRESS_PORT=$ORCH_INGRESS_HTTP_PORT
 
 if [ -z "${BENCH_LOCKED:-}" ]; then
   exec env BENCH_LOCKED=1 flock /tmp/orchestrator-e2e.lock "$0" "$@"
@@ -39,6 +47,17 @@ k() { kubectl --context "$ORCH_CONTEXT" "$@"; }
 
 k create deployment bench --image=katacoda/docker-http-server:latest --port=80 >/dev/null
 k create service nodeport bench --tcp=80:80 --node-port=$NODE_PORT >/dev/null
+# the same pods behind a port whose appProtocol is not HTTP: the proxy forwards its connections at L4 (TcpForwarder),
+# as kube-proxy forwards every Service connection, instead of each request through YARP
+k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: { name: bench-l4 }
+spec:
+  type: NodePort
+  selector: { app: bench }
+  ports: [{ name: http, port: 80, targetPort: 80, nodePort: $L4_PORT, appProtocol: tcp }]
+YAML
 # the same Service through the ingress controller: a rule without host, so wrk needs no Host header
 k apply -f - >/dev/null <<'YAML'
 apiVersion: networking.k8s.io/v1
@@ -77,7 +96,21 @@ measure() { # url
     /Non-2xx or 3xx/ { errors += $5 }
     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, errors }'
 }
-row() { printf '%-9s %-10s %10s %9s %9s %7s\n' "$@"; }
+row() { printf '%-9s %-11s %10s %9s %9s %7s %s\n' "$@"; }
+# the node process's CPU time (user + system, clock ticks → ms): CPU per request is less noisy than requests/s
+node_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1000 / hz }' "/proc/$(cat "$ORCH_STATE_DIR/node.pid")/stat"; }
+# measure through the node: "rps p50_ms p99_ms errors node_cpu_us_per_request"
+measure_node() { # url [perf-file]
+  local before after result perf_pid=""
+  before=$(node_cpu_ms)
+  if [ -n "${2:-}" ]; then
+    perf record -F 999 -g -o "$2" -p "$(cat "$ORCH_STATE_DIR/node.pid")" >/dev/null 2>&1 & perf_pid=$!
+  fi
+  result=$(measure "$1")
+  [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+  after=$(node_cpu_ms)
+  awk -v r="$result" -v c=$((after - before)) -v d="$DURATION" 'BEGIN { split(r, f, " "); printf "%s %.1f\n", r, c * 1000 / (f[1] * d) }'
+}
 ratio() { # label n_rps d_rps n_p50 d_p50 n_p99 d_p99
   awk -v l="$1" -v n="$2" -v d="$3" -v np="$4" -v dp="$5" -v n9="$6" -v d9="$7" \
     'BEGIN { printf "ratio     %s: throughput %.2f, p50 latency %.2fx, p99 latency %.2fx\n", l, n / d, np / dp, n9 / d9 }'
@@ -92,8 +125,9 @@ goal() { # replicas path n_rps d_rps n_p99 d_p99
 }
 
 echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(nproc) cores"
-row replicas path req/s p50_ms p99_ms errors
+part replicas && row replicas path req/s p50_ms p99_ms errors node_cpu_us/req
 for replicas in 1 3; do
+  part replicas || break
   k scale deployment bench --replicas=$replicas >/dev/null
   wait_replicas $replicas
   # a pod's ports are published by its sandbox, which holds the pod's network
@@ -103,17 +137,31 @@ for replicas in 1 3; do
   direct_port=$(docker port "$sandbox" 80/tcp | head -1 | sed 's/.*://')
   wait_http "http://127.0.0.1:$NODE_PORT/" "the NodePort"       # also warms the proxy's connection pool
   wait_http "http://127.0.0.1:$INGRESS_PORT/" "the Ingress"
+  wait_http "http://127.0.0.1:$L4_PORT/" "the L4 NodePort"
+  cluster_ip=$(k get service bench -o jsonpath='{.spec.clusterIP}')
+  wait_http "http://$cluster_ip/" "the ClusterIP"
   # not measured: the proxy's first seconds under load run unoptimised (.NET tiered JIT) code
-  for url in "http://127.0.0.1:$NODE_PORT/" "http://127.0.0.1:$INGRESS_PORT/"; do wrk -t1 -c4 -d3s "$url" >/dev/null; done
+  for url in "http://127.0.0.1:$NODE_PORT/" "http://127.0.0.1:$INGRESS_PORT/" "http://$cluster_ip/" "http://127.0.0.1:$L4_PORT/"; do
+    wrk -t1 -c4 -d3s "$url" >/dev/null
+  done
   read -r d_rps d_p50 d_p99 d_err < <(measure "http://127.0.0.1:$direct_port/")
-  read -r n_rps n_p50 n_p99 n_err < <(measure "http://127.0.0.1:$NODE_PORT/")
-  read -r i_rps i_p50 i_p99 i_err < <(measure "http://127.0.0.1:$INGRESS_PORT/")
+  perf_file=""; [ -z "$PERF" ] || [ "$replicas" != 1 ] || perf_file=$PERF
+  read -r n_rps n_p50 n_p99 n_err n_cpu < <(measure_node "http://127.0.0.1:$NODE_PORT/" "$perf_file")
+  read -r i_rps i_p50 i_p99 i_err i_cpu < <(measure_node "http://127.0.0.1:$INGRESS_PORT/")
   row "$replicas" direct "$d_rps" "$d_p50" "$d_p99" "$d_err"
-  row "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99" "$n_err"
-  row "$replicas" ingress "$i_rps" "$i_p50" "$i_p99" "$i_err"
+  row "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99" "$n_err" "$n_cpu"
+  read -r c_rps c_p50 c_p99 c_err c_cpu < <(measure_node "http://$cluster_ip/")
+  read -r l_rps l_p50 l_p99 l_err l_cpu < <(measure_node "http://127.0.0.1:$L4_PORT/")
+  row "$replicas" ingress "$i_rps" "$i_p50" "$i_p99" "$i_err" "$i_cpu"
+  row "$replicas" clusterip "$c_rps" "$c_p50" "$c_p99" "$c_err" "$c_cpu"
+  row "$replicas" nodeport-l4 "$l_rps" "$l_p50" "$l_p99" "$l_err" "$l_cpu"
   ratio "$replicas replica(s) nodeport/direct" "$n_rps" "$d_rps" "$n_p50" "$d_p50" "$n_p99" "$d_p99"
   goal "$replicas" nodeport "$n_rps" "$d_rps" "$n_p99" "$d_p99"
   ratio "$replicas replica(s) ingress/direct " "$i_rps" "$d_rps" "$i_p50" "$d_p50" "$i_p99" "$d_p99"
+  ratio "$replicas replica(s) clusterip/direct" "$c_rps" "$d_rps" "$c_p50" "$d_p50" "$c_p99" "$d_p99"
+  goal "$replicas" clusterip "$c_rps" "$d_rps" "$c_p99" "$d_p99"
+  ratio "$replicas replica(s) nodeport-l4/direct" "$l_rps" "$d_rps" "$l_p50" "$d_p50" "$l_p99" "$d_p99"
+  goal "$replicas" nodeport-l4 "$l_rps" "$d_rps" "$l_p99" "$d_p99"
 done
 
 # A steady stream for 8 s (one request every ~10 ms through the NodePort): "time_ms http_code serving_pod" a line.
@@ -129,6 +177,9 @@ start_stream() { # log file
   stream=$!
 }
 
+if part deaths; then
+k scale deployment bench --replicas=3 >/dev/null
+wait_replicas 3
 # pod death 1 → no failing request: one of 3 containers is killed
 victim=$(docker ps --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --format '{{.ID}} {{.Label "io.orchestrator.role"}}' \
   | awk '$2 == "" { print $1; exit }')   # an app container, not a sandbox
@@ -182,6 +233,8 @@ awk -v t="$deleted_at" -v pod="$deleted_pod" '
     if (last) printf "the last one it served came %d ms after the delete\n", last - t
     else printf "none after the delete\n"
   }' "$log2"
+fi
+if part many; then
 # 1,000 endpoints: one server pod answers on 1,000 extra addresses (added to its eth0 as /32s), listed by hand in the Endpoints of a selector-less NodePort Service. The addresses are in
 # 172.28.120.0/22, the top of the default pod range 172.28.0.0/17: the node hands pod IPs out round robin from the
 # bottom, the lab's nodes use 172.28.<n>.0/24 with small n, so nothing else takes them during the run.
@@ -227,11 +280,11 @@ many_file="$ORCH_STATE_DIR/endpoints-1000.yaml"
 endpoints_yaml $(extra_addresses) > "$many_file"
 wait_http "http://127.0.0.1:$MANY_PORT/" "the 1-endpoint Service"
 
-row endpoints path req/s p50_ms p99_ms errors
+row endpoints path req/s p50_ms p99_ms errors node_cpu_us/req
 read -r d_rps d_p50 d_p99 d_err < <(measure "http://$many_ip/")
-read -r o_rps o_p50 o_p99 o_err < <(measure "http://127.0.0.1:$MANY_PORT/")
+read -r o_rps o_p50 o_p99 o_err o_cpu < <(measure_node "http://127.0.0.1:$MANY_PORT/")
 row 1 direct "$d_rps" "$d_p50" "$d_p99" "$d_err"
-row 1 nodeport "$o_rps" "$o_p50" "$o_p99" "$o_err"
+row 1 nodeport "$o_rps" "$o_p50" "$o_p99" "$o_err" "$o_cpu"
 
 # Routed = a request sent through the NodePort reaches one of the new addresses: the pod's iptables count the
 # packets to an address other than the old endpoint that carry the probe's request line.
@@ -251,8 +304,8 @@ in_pod iptables -D INPUT -p tcp --dport 80 ! -d "$many_ip" -m string --algo bm -
 stored=$(k get endpoints many -o jsonpath='{.subsets[*].addresses[*].ip}' | wc -w)
 [ -n "$routed" ] || die "the proxy did not route to the 1,000 endpoints within 30 s (the API holds $stored addresses)"
 
-read -r m_rps m_p50 m_p99 m_err < <(measure "http://127.0.0.1:$MANY_PORT/")
-row 1000 nodeport "$m_rps" "$m_p50" "$m_p99" "$m_err"
+read -r m_rps m_p50 m_p99 m_err m_cpu < <(measure_node "http://127.0.0.1:$MANY_PORT/" "${PERF:+$PERF.many}")
+row 1000 nodeport "$m_rps" "$m_p50" "$m_p99" "$m_err" "$m_cpu"
 ratio "1000/1 endpoint(s) through the nodeport" "$m_rps" "$o_rps" "$m_p50" "$o_p50" "$m_p99" "$o_p99"
 echo "1000 endpoints: the write (kubectl replace, $stored addresses stored) took $((written - write_started)) ms;" \
   "routed to the new addresses: probe $probes, sent $((routed - written)) ms after it returned ($((routed - write_started)) ms after it started), reached one"
@@ -267,4 +320,5 @@ in_pod iptables -L SPREAD -v -x -n | awk -v late="$late_address" '
   $3 == "RETURN" { n++; total += $1; if ($1 > 0) hit++; if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1; if ($9 == late) lastn = $1 }
   END { printf "1000 endpoints: %d requests over %d addresses: %d received some (min %d, max %d per address); the last-listed address %s got %d\n", total, n, hit, min, max, late, lastn }'
 
-echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS)"
+fi
+echo "reproduce: bench/proxy/run.sh   (DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS PARTS=\"$PARTS\")"

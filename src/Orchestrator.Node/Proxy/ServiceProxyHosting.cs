@@ -24,6 +24,10 @@ internal static class ServiceProxyHosting
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(sockets);
         builder.WebHost.UseSockets(transport => transport.CreateBoundListenSocket = sockets.Create);
+        // ASP.NET Core starts an Activity per request whenever its hosting logger is enabled at any level (for log
+        // scopes), and YARP then writes a new traceparent into every proxied request. Nothing here logs per request
+        // or traces: without it the pods get the client's trace headers unchanged, as through kube-proxy.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
