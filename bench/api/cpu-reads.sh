@@ -8,13 +8,9 @@
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
 [ $# -ge 2 ] || die "usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]"
 BIN=$1; LABEL=$2; CLIENT=${CLIENT_BIN:-$1}; ONLY=${3:-list}; OUT=${OUT:-/tmp/bench-api-cpu}; LISTS=${LISTS:-300}; mkdir -p "$OUT"
-port=${PORT:-$((22000 + RANDOM % 1000))}
-mkfifo "$OUT/in-$LABEL" 2>/dev/null || true
-( sleep 100000 > "$OUT/in-$LABEL" ) & HOLD=$!
-env ${SERVE_ENV:-} dotnet "$BIN/bench-api.dll" --serve "$port" < "$OUT/in-$LABEL" > "$OUT/serve-$LABEL.txt" 2>&1 & SRV=$!
-for _ in $(seq 1 60); do grep -q -- "--token" "$OUT/serve-$LABEL.txt" 2>/dev/null && break; sleep 1; done
-ARGS=$(grep -- "--server" "$OUT/serve-$LABEL.txt") || { kill $HOLD; die "the server did not start (see $OUT/serve-$LABEL.txt)"; }
-PID=$(sed -n 's/.*(pid \([0-9]*\),.*/\1/p' "$OUT/serve-$LABEL.txt")
+source "$(dirname "${BASH_SOURCE[0]}")/bench-server.sh"
+# shellcheck disable=SC2086 # SERVE_ENV is a list of VAR=value words
+start_bench_server "$BIN" "$LABEL" "$OUT" ${SERVE_ENV:-}
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
 dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists 40 --only $ONLY --namespace benchns $ARGS > "$OUT/warm-$LABEL.txt" 2>&1
 n=$LISTS; [ "$ONLY" = get ] && n=2000
@@ -22,8 +18,8 @@ load=$(cut -d' ' -f1 /proc/loadavg); at=$(date -u +%H:%M:%S); before=$(ticks $PI
 /usr/bin/time -f "%U %S" -o "$OUT/client-$LABEL.txt" dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists $LISTS \
   --only $ONLY --namespace benchns $ARGS > "$OUT/bench-$LABEL.txt" 2>&1
 after=$(ticks $PID)
-kill $HOLD; wait $SRV
+stop_bench_server
 line=$(grep -E "^(list|get)" "$OUT/bench-$LABEL.txt" | tail -1)
 client=$(awk '{print $1 + $2}' "$OUT/client-$LABEL.txt")
-awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v c="$client" -v n=$n -v line="$line" 'BEGIN {
-  printf "%s %s load %s: server %.2f ms CPU per request, client process %.2f ms (incl. its start) | %s\n", l, at, load, s * 10 / n, c * 1000 / n, line }'
+awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" -v n=$n -v line="$line" 'BEGIN {
+  printf "%s %s load %s: server %.2f ms CPU per request, client process %.2f ms (incl. its start) | %s\n", l, at, load, s * 1000 / hz / n, c * 1000 / n, line }'

@@ -7,7 +7,7 @@
 # usage: bench/api/profile-creates.sh <bench-api bin dir> <label>   (OBJECTS=N creates, OUT=dir, SERVE_ENV="VAR=value …" for
 # the server alone)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/profiled-server.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-server.sh"
 ensure_packages linux-perf
 [ $# -ge 2 ] || die "usage: bench/api/profile-creates.sh <bench-api bin dir> <label>"
 BIN=$1; LABEL=$2; OUT=${OUT:-/tmp/bench-api-profile}; mkdir -p $OUT
@@ -17,5 +17,5 @@ perf record -F 499 -g -p $PID -o ${OUT}/perf-$LABEL.data > ${OUT}/perfrec-$LABEL
 sleep 1
 dotnet $BIN/bench-api.dll --objects ${OBJECTS:-3000} --concurrency 16 --only create $ARGS > ${OUT}/bench-$LABEL.txt 2>&1
 kill -INT $PERF; wait $PERF
-stop_profiled_server
+stop_bench_server
 grep -E "create|journal" ${OUT}/bench-$LABEL.txt

@@ -5,7 +5,7 @@
 # only) from another process. Report: perf report -i $OUT/perf-LABEL.data --stdio --children --sort sym -g none
 # usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]   (LISTS=N lists, GET_ROUNDS=N, OUT=dir)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/profiled-server.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-server.sh"
 ensure_packages linux-perf
 [ $# -ge 2 ] || die "usage: bench/api/profile-reads.sh <bench-api bin dir> <label> [get,list,table]"
 BIN=$1; LABEL=$2; ONLY=${3:-list,table}; OUT=${OUT:-/tmp/bench-api-profile}; mkdir -p $OUT
@@ -16,5 +16,5 @@ perf record -F 499 -g -p $PID -o ${OUT}/perf-$LABEL.data > ${OUT}/perfrec-$LABEL
 sleep 1
 dotnet $BIN/bench-api.dll --objects 2000 --concurrency 16 --lists ${LISTS:-300} --get-rounds ${GET_ROUNDS:-1} --only $ONLY --namespace benchns $ARGS > ${OUT}/bench-$LABEL.txt 2>&1
 kill -INT $PERF; wait $PERF
-stop_profiled_server
+stop_bench_server
 cat ${OUT}/bench-$LABEL.txt | grep -E "list|create|get"

@@ -113,10 +113,8 @@ internal static class EncodedBodies
         IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
     {
         var printer = resource.Printer;
-        var cells = new IReadOnlyList<object>[items.Count];
-        for (var i = 0; i < items.Count; i++) cells[i] = printer.Cells(items[i], now);
-        var head = Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
-                        $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":[");
+        var cells = Cells(printer, items, now);
+        var head = TableHead(printer, metadata, apiVersion);
         if (!Rows.TryGetValue(items, out var kept) || !ReferenceEquals(kept.Printer, printer) || kept.Include != include ||
             !string.Equals(kept.ApiVersion, apiVersion, StringComparison.Ordinal) || !SameCells(kept.Cells, cells))
         {
@@ -150,12 +148,21 @@ internal static class EncodedBodies
         V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion, bool kept = false)
     {
         var printer = resource.Printer;
-        table.Write(Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
-                         $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":["));
+        table.Write(TableHead(printer, metadata, apiVersion));
+        WriteRows(table, resource, items, Cells(printer, items, now), include, apiVersion, kept);
+        table.Write(CloseArrayAndObject);
+    }
+
+    /// <summary>A Table's JSON up to its first row: kind, version, list metadata, the printer's columns.</summary>
+    private static byte[] TableHead(ITablePrinter printer, V1ListMeta metadata, string apiVersion) =>
+        Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
+             $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":[");
+
+    private static IReadOnlyList<object>[] Cells(ITablePrinter printer, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, DateTime now)
+    {
         var cells = new IReadOnlyList<object>[items.Count];
         for (var i = 0; i < items.Count; i++) cells[i] = printer.Cells(items[i], now);
-        WriteRows(table, resource, items, cells, include, apiVersion, kept);
-        table.Write(CloseArrayAndObject);
+        return cells;
     }
 
     /// <summary>The rows, from the first row's brace to the last one's, of the items with their <paramref name="cells"/>.</summary>

@@ -12,9 +12,9 @@ using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy;
 
-/// <summary>The proxy's per-request hot path (issue 19), in a node host that logs like the real one (a provider
-/// enabled at every level, which is what makes ASP.NET Core start an Activity per request).</summary>
-public sealed class ProxyHotPathTests : IAsyncLifetime
+/// <summary>A proxied request's trace headers reach the pod as the client sent them, in a node host that logs like the
+/// real one (a provider enabled at every level, which is what makes ASP.NET Core start an Activity per request).</summary>
+public sealed class ProxyTraceHeadersTests : IAsyncLifetime
 {
     private static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.79");
     private WebApplication _backend = null!;
