@@ -29,7 +29,7 @@ public sealed class LostNodeTests(ITestOutputHelper output) : ControllerTestKit(
             .ToDictionary(n => n, n => Sys.ActorOf(FakeNodeAgent.Props(gateway, n, Beat)));
         // All three nodes Ready first: pods scheduled while a node is still registering would not be spread.
         AwaitAssert(() => Assert.Equal(3, All<V1Node>().Count(n =>
-            n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)), TimeSpan.FromSeconds(10));
+            n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)), TimeSpan.FromSeconds(30));
         var d = Seed(Deployment("web", 6, "web"));
         AwaitAssert(() =>
         {

@@ -32,6 +32,10 @@ public abstract class ControllerTestKit : TestKit
     // take 10 s to recover its empty journal before it answers the first write.
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    // A store that has not recovered yet holds every request back. A test's own deadlines (AwaitAssert) start after
+    // it has answered once, so a slow recovery on a loaded machine (15 s seen in CI) is not taken for a slow controller.
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
+
     protected TestProbe Writes { get; }
     protected IActorRef Store { get; }
 
@@ -45,6 +49,13 @@ public abstract class ControllerTestKit : TestKit
             ? Sys.ActorOf(FakeObjectStore.Props(), "fake-store")
             : Sys.ActorOf(ObjectStore.Props(Catalog), ObjectStore.ActorName);
         Store = Sys.ActorOf(RecordingStoreProxy.Props(target, Writes), "store-proxy");
+        if (!fakeStore) AwaitRecovery(target);
+    }
+
+    private void AwaitRecovery(IActorRef store)
+    {
+        var answer = store.Ask<object>(new ListObjects(ResourceOf(typeof(V1Namespace))), RecoveryTimeout).Result;
+        if (answer is not ObjectsListed) throw new InvalidOperationException($"The store answered {answer} instead of a list after its recovery");
     }
 
     public static string ResourceOf(Type type) => BuiltIn.ForType(type).StoreName;
