@@ -61,14 +61,46 @@ internal sealed class EventRecorder
             repeat.Count = (previous.Count ?? 1) + 1;
             repeat.LastTimestamp = now;
             _recent[key] = repeat;
-            return new UpdateObject(Resource, repeat);
+            return new UpdateObject(Resource, Fresh(repeat)) { HandedOver = true };
         }
 
         var ev = Build(involved, type, reason, message, now);
         if (_recent.Count >= MaxRemembered) _recent.Clear();
         _recent[key] = ev;
-        return new CreateObject(Resource, ev);
+        return new CreateObject(Resource, Fresh(ev)) { HandedOver = true };
     }
+
+    /// <summary>A copy of an event this recorder made (every field <see cref="Build"/> sets, in new objects): the store
+    /// is handed the copy (<see cref="UpdateObject.HandedOver"/>) and plans on it in place, while the recorder keeps
+    /// its own for the next repeat — cheaper than the store's JSON round trip of each event.</summary>
+    internal static Corev1Event Fresh(Corev1Event e) => new()
+    {
+        ApiVersion = e.ApiVersion,
+        Kind = e.Kind,
+        Metadata = new V1ObjectMeta
+        {
+            Name = e.Metadata.Name, NamespaceProperty = e.Metadata.NamespaceProperty, ResourceVersion = e.Metadata.ResourceVersion,
+        },
+        InvolvedObject = e.InvolvedObject is not { } o ? null : new V1ObjectReference
+        {
+            ApiVersion = o.ApiVersion, FieldPath = o.FieldPath, Kind = o.Kind, Name = o.Name, NamespaceProperty = o.NamespaceProperty,
+            ResourceVersion = o.ResourceVersion, Uid = o.Uid,
+        },
+        Reason = e.Reason,
+        Message = e.Message,
+        Type = e.Type,
+        Source = e.Source is not { } source ? null : new V1EventSource { Component = source.Component, Host = source.Host },
+        FirstTimestamp = AsStored(e.FirstTimestamp),
+        LastTimestamp = AsStored(e.LastTimestamp),
+        Count = e.Count,
+        ReportingComponent = e.ReportingComponent,
+        ReportingInstance = e.ReportingInstance,
+    };
+
+    /// <summary>A timestamp as its JSON round trip gives it back (the wire format's precision), as the store's own copy
+    /// made it: the stored object is the same in memory as in the journal.</summary>
+    private static DateTime? AsStored(DateTime? time) =>
+        time is null ? null : KubernetesJson.Deserialize<Corev1Event>(KubernetesJson.Serialize(new Corev1Event { FirstTimestamp = time })).FirstTimestamp;
 
     public Corev1Event Build(V1ObjectReference involved, string type, string reason, string message, DateTime now) => new()
     {

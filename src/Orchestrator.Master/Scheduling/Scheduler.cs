@@ -380,7 +380,8 @@ internal sealed class Scheduler : ControllerActor
                 },
                 Spec = new V1PodSpec { NodeName = b.Node },
             };
-            writes.Add(new UpdateObject(Pods, bound, "binding"));
+            // built for this write alone and not kept: the store takes it without copying it
+            writes.Add(new UpdateObject(Pods, bound, "binding") { HandedOver = true });
         }
         writes.AddRange(events);
         _bindingsInFlight = bindings;

@@ -21,6 +21,9 @@ internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectM
 {
     /// <summary>The requesting user's name, for admission (PodSecurity's exempt usernames); null for the control plane's writes.</summary>
     public string? User { get; init; }
+
+    /// <inheritdoc cref="UpdateObject.HandedOver"/>
+    public bool HandedOver { get; init; }
 }
 
 /// <summary>Replace. When metadata.resourceVersion is set it must equal the stored one (409 Conflict otherwise).
@@ -31,6 +34,13 @@ internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectM
 {
     /// <summary>As <see cref="CreateObject.User"/>.</summary>
     public string? User { get; init; }
+
+    /// <summary>The sender gives <see cref="Object"/> to the store: a graph of its own (nothing in it is shared with
+    /// another object — a cached or stored one, a template), which the sender never reads or changes again and never
+    /// sends again. The store then plans on it in place and stores it, without the deep copy it makes otherwise (on the
+    /// store's one serial path). A sender that may resend the message (the API's admission retry) hands over a copy per
+    /// attempt, or leaves this false.</summary>
+    public bool HandedOver { get; init; }
 }
 
 /// <summary>Who writes, for <c>metadata.managedFields</c>: the manager's name and the operation (Update, or Apply when

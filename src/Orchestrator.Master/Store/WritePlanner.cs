@@ -22,7 +22,9 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// Turns create/update/delete requests into writes against the current state without changing it: checks
 /// existence, preconditions and optimistic concurrency, fills server-side fields, runs admission, and decides
 /// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
-/// Every object it plans is its own deep copy; the caller's and the stored objects are never modified. What is
+/// Every object it plans is its own deep copy, or the request's own object when its sender handed it over
+/// (<see cref="UpdateObject.HandedOver"/>); a request's object that was not handed over and the stored objects are
+/// never modified. What is
 /// particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
 internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
@@ -41,11 +43,12 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         return error is not null ? WritePlan.Fail(error) : new WritePlan(list.SelectMany(p => p.Writes).ToList(), list.LastOrDefault()?.Result);
     }
 
-    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null, string? user = null)
+    public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null, string? user = null,
+        bool handedOver = false)
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
-        var obj = KubeObjects.CloneObject(input);
+        var obj = handedOver ? input : KubeObjects.CloneObject(input);
         var meta = obj.Metadata ??= new V1ObjectMeta();
         var strategy = resource.Strategy;
 
@@ -95,7 +98,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     }
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
-        FieldManager? manager = null, string? user = null)
+        FieldManager? manager = null, string? user = null, bool handedOver = false)
     {
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
@@ -112,7 +115,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var strategy = resource.Strategy;
         if (subresource is not null)
         {
-            if (strategy.PrepareForSubresourceUpdate(subresource, KubeObjects.CloneObject(input), KubeObjects.CloneObject(old)) is not { } updated)
+            if (strategy.PrepareForSubresourceUpdate(subresource, handedOver ? input : KubeObjects.CloneObject(input), KubeObjects.CloneObject(old)) is not { } updated)
                 return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
             obj = updated;
             // A kind's own subresource (a namespace's /finalize) changes what the kind validates: admit the result.
@@ -121,7 +124,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         }
         else
         {
-            obj = KubeObjects.CloneObject(input);
+            obj = handedOver ? input : KubeObjects.CloneObject(input);
             var meta = obj.Metadata;
             meta.NamespaceProperty = ns;
             meta.Uid = old.Metadata.Uid;

@@ -89,13 +89,13 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             UpdateObject u => u with { User = RequestUserName.Get(context) },
             _ => message,
         };
-        var reply = await AskAsync(message, context.RequestAborted, resource);
+        var reply = await AskAsync(HandOver(message), context.RequestAborted, resource);
         // a refusal that may pass shortly (the namespace's default ServiceAccount not made yet) is asked again, as kube's
         // admission retries its lookup
         for (var attempt = 1; attempt < MaxAdmissionRetries && reply is StoreFailed { Error.RetryAfter: { } wait }; attempt++)
         {
             await Task.Delay(wait, context.RequestAborted);
-            reply = await AskAsync(message, context.RequestAborted, resource);
+            reply = await AskAsync(HandOver(message), context.RequestAborted, resource);
         }
         switch (reply)
         {
@@ -110,6 +110,16 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
                 throw new InvalidOperationException($"unexpected store reply {other.GetType().Name}");
         }
     }
+
+    /// <summary>The request with a deep copy of its object handed over to the store (<see cref="UpdateObject.HandedOver"/>):
+    /// made here, on the request's thread, rather than by the store on its one serial path. A copy per attempt: the
+    /// store plans on the object in place, and an admission retry must send the request's object as the client sent it.</summary>
+    internal static object HandOver(object message) => message switch
+    {
+        CreateObject c => c with { Object = KubeObjects.CloneObject(c.Object), HandedOver = true },
+        UpdateObject u => u with { Object = KubeObjects.CloneObject(u.Object), HandedOver = true },
+        _ => message,
+    };
 
     private static void Note(HttpContext context, AdmissionNotes? notes)
     {

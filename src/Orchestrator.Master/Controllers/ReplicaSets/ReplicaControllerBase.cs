@@ -172,7 +172,9 @@ internal abstract class ReplicaControllerBase : ControllerActor
             RequeueAfter(key, TimeSpan.FromSeconds(1));
         }
         else if (step.Succeeded && _failures.Remove(key)) Enqueue(key); // the status no longer reports a failure
-        foreach (var pod in step.Send) Send(new CreateObject(PodsResource, pod), new CreateTag(key, obj, step.Run));
+        // Each pod is built for its create alone (PodReplicaSync.NewPod: the template deep-copied) and never touched
+        // again here: the store takes it without copying it.
+        foreach (var pod in step.Send) Send(new CreateObject(PodsResource, pod) { HandedOver = true }, new CreateTag(key, obj, step.Run));
     }
 
     protected override void OnStoreReplied(StoreReplied reply)
