@@ -211,6 +211,7 @@ release_node_addresses() {
 }
 
 # What every cluster start needs on this machine: the tools, a Docker engine, the build and the demo images.
+# --images-later: not the demo images; the caller runs deploy/images/build.sh itself (deploy/up.sh: beside the start-up).
 prepare_machine() {
   command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
   command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
@@ -223,6 +224,7 @@ prepare_machine() {
   step "building Orchestrator"
   "$ORCH_ROOT/deploy/lib/build.sh"
 
+  [ "${1:-}" = --images-later ] && return 0
   step "demo images"
   "$ORCH_ROOT/deploy/images/build.sh"
 }
