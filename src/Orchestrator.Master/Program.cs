@@ -127,6 +127,7 @@ var rootCaPem = File.ReadAllText(Path.Combine(api.DataDirectory, ServingCertific
 builder.Services.AddSingleton(store.Health);
 builder.Services.AddDashboard();
 builder.Services.AddHostedService<Orchestrator.Shared.Hosting.StartupMemoryTrim>(); // idle footprint (issue 19)
+builder.Services.AddHostedService<Orchestrator.Master.Api.Discovery.OpenApiWarmup>(); // kubectl's first apply (issue 19)
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)
     .AddHocon(ProtocolSerializer.Hocon, HoconAddMode.Prepend)

@@ -35,6 +35,12 @@ internal sealed class OpenApiDocuments
 
     public static OpenApiDocuments For(CatalogSnapshot catalog) => Cache.GetValue(catalog, c => new OpenApiDocuments(c));
 
+    /// <summary>Whether the v3 documents are built (<see cref="BuildV3"/> or a request for them).</summary>
+    public bool V3Built => _v3.IsValueCreated;
+
+    /// <summary>Builds the v3 documents now, if no one has yet (<see cref="OpenApiWarmup"/>).</summary>
+    public void BuildV3() => _ = _v3.Value;
+
     /// <summary>The v3 root document: each group version's path and its URL with a content hash.</summary>
     public string Root()
     {

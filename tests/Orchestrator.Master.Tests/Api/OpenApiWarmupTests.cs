@@ -1,0 +1,53 @@
+using Xunit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orchestrator.Master.Api.Discovery;
+using Orchestrator.Master.Tests.Registry;
+
+namespace Orchestrator.Master.Tests.Api;
+
+/// <summary>The OpenAPI v3 documents are built once the host has started and again for each new catalog snapshot,
+/// not left to the first request for them (kubectl's first apply).</summary>
+public sealed class OpenApiWarmupTests
+{
+    [Fact]
+    public async Task Builds_the_v3_documents_once_started_and_again_for_a_changed_catalog()
+    {
+        var catalog = BuiltIn.NewCatalog();
+        var lifetime = new Lifetime();
+        var warmup = new OpenApiWarmup(catalog, lifetime, NullLogger<OpenApiWarmup>.Instance);
+        await warmup.StartAsync(CancellationToken.None);
+        try
+        {
+            var first = catalog.Current;
+            Assert.False(OpenApiDocuments.For(first).V3Built); // not before the host has started
+            lifetime.Start();
+            await Eventually(() => OpenApiDocuments.For(first).V3Built);
+
+            catalog.Set("warmup-test", []);
+            var second = catalog.Current;
+            Assert.NotSame(first, second);
+            await Eventually(() => OpenApiDocuments.For(second).V3Built);
+        }
+        finally
+        {
+            await warmup.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var i = 0; i < 600 && !condition(); i++) await Task.Delay(50);
+        Assert.True(condition());
+    }
+
+    private sealed class Lifetime : IHostApplicationLifetime
+    {
+        private readonly CancellationTokenSource _started = new();
+        public CancellationToken ApplicationStarted => _started.Token;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public void Start() => _started.Cancel();
+        public void StopApplication() { }
+    }
+}
