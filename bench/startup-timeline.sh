@@ -8,10 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out=${1:?usage: bench/startup-timeline.sh OUT}
-export ORCH_STATE_DIR="$root/artifacts/bench-startup"
-export ORCH_API_PORT=26443 ORCH_CLUSTER_PORT=24050 ORCH_CONTEXT=orchestrator-bench ORCH_NODE_NAME=bench-startup
-export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
-mkdir -p "$ORCH_STATE_DIR"
+source "$root/bench/startup-env.sh"
 "$root/deploy/down.sh" >/dev/null
 "$root/deploy/up.sh" >/dev/null   # warm: build, images, kubeconfig and the master's data exist
 "$root/deploy/down.sh" >/dev/null

@@ -10,10 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-5}"
-export ORCH_STATE_DIR="$root/artifacts/bench-startup"
-export ORCH_API_PORT=26443 ORCH_CLUSTER_PORT=24050 ORCH_CONTEXT=orchestrator-bench ORCH_NODE_NAME=bench-startup
-export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
-mkdir -p "$ORCH_STATE_DIR"
+source "$root/bench/startup-env.sh"
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 now_ms() { date +%s%3N; }

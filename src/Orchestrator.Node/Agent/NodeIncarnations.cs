@@ -52,12 +52,11 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
     }
 
     /// <summary>How often the node asks the masters to let it in (InitJoin) until one answers; Akka's default is 5 s
-    /// (seed-node-timeout: its join process resends only on that timeout). An InitJoin sent while the association to
-    /// the master is not up yet can be dropped (issue 19: a start-up on a loaded machine got in only with the second,
-    /// 4.8 s later), and a node waiting for a restarted master should join soon after it listens. Only the node's side:
-    /// a node is never a seed, so this is its join retry alone; the masters' seed-node-timeout also times the forming of
-    /// a new cluster and stays Akka's.</summary>
-    internal const string JoinHocon = "akka.cluster.seed-node-timeout = 1s";
+    /// (seed-node-timeout: its join process resends only on that timeout). Issue 19: in one start on a loaded machine
+    /// the master received the node's first InitJoin only with the resend 4.8 s later; a node waiting for a restarted
+    /// master should also join soon after it listens. Only the node's side: a node is never a seed, so this is its join
+    /// retry alone; the masters' seed-node-timeout also times the forming of a new cluster and stays Akka's.</summary>
+    private const string JoinHocon = "akka.cluster.seed-node-timeout = 1s";
 
     /// <summary>--master: one master's cluster address, or several (comma-separated) of a multi-master cluster.</summary>
     private string[] Masters => options.Master.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
