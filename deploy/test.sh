@@ -34,51 +34,26 @@ step "demo images"
 deploy/images/build.sh
 
 status=0
-# Each project's tests, output to its own log; its exit status to NAME.status.
 run_tests() { # project
   local name; name=$(basename "$1")
-  local log="$results/$name.log" rc=0
-  dotnet test "$1" -c Release --no-build -nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-    --logger "console;verbosity=normal" >"$log" 2>&1 || rc=$?
-  echo "$rc" >"$results/$name.status"
-}
-# The summary, and each failure with its message and stack.
-report_tests() { # project
-  local name; name=$(basename "$1")
-  local log="$results/$name.log"
   step "tests: $name"
-  [ "$(cat "$results/$name.status" 2>/dev/null)" = 0 ] || status=1
+  local log="$results/$name.log"
+  if ! dotnet test "$1" -c Release --no-build -nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      --logger "console;verbosity=normal" >"$log" 2>&1; then
+    status=1
+  fi
+  # The summary, and each failure with its message and stack.
   grep -E '^(Passed|Failed)!|error [A-Z]+[0-9]+:' "$log" || true
   grep -E '^\s+Failed ' -A25 "$log" | head -300 || true
 }
-# What the E2E tests would otherwise build at their start, each a minute of a 2-core machine: the binaries the
-# clusters run (deploy/lib/build.sh into the E2E fixtures' build directory, artifacts/e2e-state/bin, which then finds
-# them up to date) and the container images ContainerImageTests runs (deploy/images/orchestrator.sh; the test runs it
-# again, which finds them up to date by their source hash). A failure here is left to the E2E tests to report.
-prebuild_e2e() {
-  { ORCH_STATE_DIR="$ORCH_ROOT/artifacts/e2e-state" ORCH_BUILD_DIR="$ORCH_ROOT/artifacts/e2e-state/bin" deploy/lib/build.sh
-    env -u ORCH_STATE_DIR -u ORCH_BUILD_DIR deploy/images/orchestrator.sh; } >"$results/e2e-prebuild.log" 2>&1 || true
-}
-
-# The unit test projects share nothing (each its own temporary directories, PostgreSQL on a free port), so the
-# longest one, Master's, runs beside the others one after another and then the E2E prebuild: about 4 minutes instead
-# of 7 on the 2-core CI machine. The E2E tests run alone afterwards (their clusters need the machine's Docker network,
-# ports and CPU to themselves: tests/Orchestrator.E2E/AssemblyInfo.cs).
-step "unit tests: Orchestrator.Master.Tests beside Shared, Node and Cli, then the E2E tests' binaries and images"
-run_tests tests/Orchestrator.Master.Tests &
-master_tests=$!
-for project in tests/Orchestrator.Shared.Tests tests/Orchestrator.Node.Tests tests/Orchestrator.Cli.Tests; do
+# One project after another. Tried for CI's run time (2026-12-04): Master's tests beside Shared, Node and Cli, with the
+# E2E tests' binaries and images built beside them, passed Shared and Cli but failed two load-sensitive tests
+# (HostileInputSuiteTests: a 504 on 50,000 labels; NodeProcessTests: no re-registration within 2 min after a master
+# crash) on a machine other sessions also loaded; keep them apart until that is measured on a quiet machine.
+for project in tests/Orchestrator.Shared.Tests tests/Orchestrator.Master.Tests tests/Orchestrator.Node.Tests \
+               tests/Orchestrator.Cli.Tests tests/Orchestrator.E2E; do
   run_tests "$project"
 done
-prebuild_e2e
-wait "$master_tests" || true
-for project in tests/Orchestrator.Shared.Tests tests/Orchestrator.Master.Tests tests/Orchestrator.Node.Tests \
-               tests/Orchestrator.Cli.Tests; do
-  report_tests "$project"
-done
-
-run_tests tests/Orchestrator.E2E
-report_tests tests/Orchestrator.E2E
 
 passed=0 failed=0 skipped=0
 for trx in "$results"/*.trx; do
