@@ -29,9 +29,9 @@ internal static class NodeLeases
             renewed.Spec.HolderIdentity = node.Metadata.Name;
             renewed.Spec.LeaseDurationSeconds = DurationSeconds;
             renewed.Spec.RenewTime = now;
-            return new UpdateObject(Resource, renewed);
+            return new UpdateObject(Resource, renewed) { HandedOver = true }; // a copy, never sent again
         }
-        return new CreateObject(Resource, new V1Lease
+        return new CreateObject(Resource, new V1Lease // built for this write, never sent again
         {
             ApiVersion = "coordination.k8s.io/v1",
             Kind = "Lease",
@@ -41,7 +41,7 @@ internal static class NodeLeases
                 OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "Node", Name = node.Metadata.Name, Uid = node.Metadata.Uid }],
             },
             Spec = new V1LeaseSpec { HolderIdentity = node.Metadata.Name, LeaseDurationSeconds = DurationSeconds, RenewTime = now },
-        });
+        }) { HandedOver = true };
     }
 
     /// <summary>When the node last renewed its lease (null: it has none).</summary>

@@ -413,11 +413,16 @@ internal sealed class NodeGateway : ControllerActor
         }
         var status = NodeStatusMerge.PodStatus(report.Status, pod.Status);
         if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
-        var updated = KubeObjects.Clone(pod);
-        updated.Metadata.ResourceVersion = null;
-        updated.Status = status;
+        // The store takes only the status (and the key) of a /status write's object: it is built for this write alone,
+        // its status a graph of its own (a retry builds it again from the report), and handed over without a copy.
+        var updated = new V1Pod
+        {
+            ApiVersion = pod.ApiVersion, Kind = pod.Kind,
+            Metadata = new V1ObjectMeta { Name = pod.Metadata.Name, NamespaceProperty = pod.Metadata.NamespaceProperty },
+            Status = status,
+        };
         _unwrittenPodStatus[report.Uid] = report;
-        Send(new UpdateObject(Pods, updated, "status"), new PodStatusWrite(report));
+        Send(new UpdateObject(Pods, updated, "status") { HandedOver = true }, new PodStatusWrite(report));
     }
 
     /// <summary>Kept in memory, never stored; only from the agent registered under that node's name.</summary>
@@ -449,7 +454,7 @@ internal sealed class NodeGateway : ControllerActor
         ev.FirstTimestamp ??= DateTime.UtcNow;
         ev.LastTimestamp ??= ev.FirstTimestamp;
         ev.Count ??= 1;
-        SendAndForget(new CreateObject(EventRecorder.Resource, ev));
+        SendAndForget(new CreateObject(EventRecorder.Resource, ev) { HandedOver = true }); // a copy, never sent again
     }
 
     /// <summary>Null when the node may record the event: it is the node's agent, and an event about a Node is about

@@ -86,7 +86,7 @@ internal static class NodeStatusMerge
         var status = KubeObjects.Clone(reported);
         var scheduled = stored?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
         if (scheduled is not null && status.Conditions?.Any(c => c.Type == "PodScheduled") != true)
-            status.Conditions = (status.Conditions ?? []).Prepend(scheduled).ToList();
+            status.Conditions = (status.Conditions ?? []).Prepend(KubeObjects.Clone(scheduled)).ToList(); // nothing shared with the stored pod
         status.QosClass ??= stored?.QosClass;
         status.StartTime ??= stored?.StartTime;
         return status;

@@ -110,11 +110,14 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         if (expected is { Length: > 0 } and not "0" && expected != old.Metadata.ResourceVersion)
             return WritePlan.Fail(StoreErrors.Conflict(resource, name));
 
+        // The stored object's text, serialized once: the copy of it a strategy changes is read from it, and it is what
+        // the result is compared with (no change) and what the managed fields are computed against.
+        var oldJson = KubeObjects.Serialize(old);
         IKubernetesObject<V1ObjectMeta> obj;
         var strategy = resource.Strategy;
         if (subresource is not null)
         {
-            if (strategy.PrepareForSubresourceUpdate(subresource, handedOver ? input : KubeObjects.CloneObject(input), KubeObjects.CloneObject(old)) is not { } updated)
+            if (strategy.PrepareForSubresourceUpdate(subresource, handedOver ? input : KubeObjects.CloneObject(input), CopyOf(old, oldJson)) is not { } updated)
                 return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
             obj = updated;
             // A kind's own subresource (a namespace's /finalize) changes what the kind validates: admit the result.
@@ -132,7 +135,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
-            if (strategy.PrepareForUpdate(obj, KubeObjects.CloneObject(old)))
+            if (strategy.PrepareForUpdate(obj, CopyOf(old, oldJson)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = strategy.Admit(obj, old, this);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
@@ -151,7 +154,6 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing. The two texts serve
         // the managed fields too.
         var json = KubeObjects.Serialize(obj);
-        var oldJson = KubeObjects.Serialize(old);
         if (json == oldJson) return WritePlan.Unchanged(old) with { Notes = notes };
         if (manager is { Operation: ManagedFields.Update })
             ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds(), json, oldJson);
@@ -208,6 +210,11 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         }
         return (null, AdmissionNotes.Of(verdicts), charges);
     }
+
+    /// <summary>A deep copy of <paramref name="stored"/> read from its text (what <see cref="KubeObjects.CloneObject"/>
+    /// does, without serializing it again).</summary>
+    private static IKubernetesObject<V1ObjectMeta> CopyOf(IKubernetesObject<V1ObjectMeta> stored, string json) =>
+        (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(json, stored.GetType());
 
     private static StoreError? WrongType(IStoredResource resource, IKubernetesObject<V1ObjectMeta> input) =>
         resource.Strategy.Accepts(input)

@@ -44,4 +44,27 @@ public sealed class NodeStatusMergeTests
         Assert.Equal("172.28.0.0/17", kept.Spec.PodCIDR);
         Assert.Equal(["172.28.0.0/17"], kept.Spec.PodCIDRs);
     }
+
+    [Fact]
+    public void A_pods_reported_status_keeps_the_schedulers_condition_as_a_copy_sharing_nothing_with_the_stored_pod()
+    {
+        var when = new DateTime(2026, 12, 4, 12, 0, 0, DateTimeKind.Utc);
+        var stored = new V1PodStatus
+        {
+            Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = when }], QosClass = "BestEffort",
+        };
+        var reported = new V1PodStatus { Phase = "Running", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] };
+
+        var status = NodeStatusMerge.PodStatus(reported, stored);
+
+        Assert.Equal(["PodScheduled", "Ready"], status.Conditions.Select(c => c.Type));
+        var scheduled = status.Conditions[0];
+        Assert.NotSame(stored.Conditions[0], scheduled);
+        Assert.Equal(("True", when), (scheduled.Status, scheduled.LastTransitionTime));
+        Assert.NotSame(reported.Conditions[0], status.Conditions[1]);
+        // the store takes a handed-over status in place: a change of it must not reach the stored pod
+        scheduled.Status = "False";
+        Assert.Equal("True", stored.Conditions[0].Status);
+        Assert.Equal("BestEffort", status.QosClass);
+    }
 }

@@ -163,4 +163,50 @@ public class ObjectStoreOwnershipSpec() : StoreSpecBase(new ObjectStoreSettings(
         Assert.Equal("test-controller", third.Source.Component);
         Assert.Equal(keptBefore, KubeObjects.Serialize(third.InvolvedObject));
     }
+
+    [Fact]
+    public void A_node_leases_renewals_are_handed_over_and_share_nothing_with_the_node_or_the_cached_lease()
+    {
+        var node = new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-1", Uid = "n-uid" } };
+        var now = new DateTime(2026, 12, 4, 12, 0, 0, DateTimeKind.Utc);
+        var create = Assert.IsType<CreateObject>(NodeLeases.Renewal(node, null, now));
+        Assert.True(create.HandedOver);
+        var lease = (V1Lease)Stored(create);
+        Assert.Equal("node-1", lease.Spec.HolderIdentity);
+
+        var renewal = Assert.IsType<UpdateObject>(NodeLeases.Renewal(node, lease, now.AddSeconds(10)));
+        Assert.True(renewal.HandedOver);
+        var renewed = (V1Lease)renewal.Object;
+        Assert.NotSame(lease.Metadata, renewed.Metadata);
+        Assert.NotSame(lease.Spec, renewed.Spec);
+        Assert.NotSame(lease.Metadata.OwnerReferences[0], renewed.Metadata.OwnerReferences[0]);
+        Stored(renewal);
+        // planned in place: the lease the renewal was made from (the cache's) keeps its time and resourceVersion
+        Assert.Equal(now, lease.Spec.RenewTime);
+        Assert.NotEqual(lease.Metadata.ResourceVersion, renewed.Metadata.ResourceVersion);
+        var stored = (V1Lease)Stored(new GetObject(new ResourceKey(NodeLeases.Resource, NodeLeases.Namespace, "node-1")));
+        Assert.Equal(now.AddSeconds(10), stored.Spec.RenewTime);
+    }
+
+    [Fact]
+    public void A_status_write_of_only_the_status_handed_over_keeps_the_stored_spec_and_metadata()
+    {
+        var created = (V1Pod)Stored(new CreateObject("pods", Objects.Pod("p")));
+        var before = KubeObjects.Serialize(created);
+        var write = new V1Pod
+        {
+            ApiVersion = "v1", Kind = "Pod",
+            Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "default" },
+            Status = new V1PodStatus { Phase = "Running" },
+        };
+
+        var updated = (V1Pod)Stored(new UpdateObject("pods", write, "status") { HandedOver = true });
+
+        Assert.Equal("Running", updated.Status.Phase);
+        Assert.Equal(KubeObjects.Serialize(created.Spec), KubeObjects.Serialize(updated.Spec));
+        Assert.Equal((created.Metadata.Uid, created.Metadata.Labels), (updated.Metadata.Uid, updated.Metadata.Labels));
+        Assert.Equal(created.Metadata.CreationTimestamp, updated.Metadata.CreationTimestamp);
+        Assert.True(long.Parse(updated.Metadata.ResourceVersion) > long.Parse(created.Metadata.ResourceVersion));
+        Assert.Equal(before, KubeObjects.Serialize(created)); // the stored pod before the write is not changed by it
+    }
 }
