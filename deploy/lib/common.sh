@@ -170,7 +170,8 @@ postgres_stop() { # dir
 # measured 1.3-1.7 s on this machine's init, which deploy/down.sh waited out for each process).
 process_alive() { # pid
   kill -0 "$1" 2>/dev/null || return 1
-  local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0 # no /proc: trust kill -0
+  [ -r /proc/self/stat ] || return 0 # no /proc: trust kill -0
+  local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1 # reaped meanwhile
   stat=${stat##*) }
   [ "${stat%% *}" != Z ]
 }
