@@ -4,7 +4,8 @@
 # kubeconfig with its own ports, so a running cluster is not disturbed. Baseline measured in the same run:
 # `docker run` of the demo image until it answers HTTP (the cost of one container, which the cluster adds to).
 # Also the CPU time (user + system) the master and the node spent until Ready: on a shared machine the wall time
-# moves with the neighbours' load, the CPU time much less, so it is the figure to compare builds by.
+# moves with the neighbours' load, the CPU time much less, so it is the figure to compare builds by. And how long
+# deploy/down.sh takes to stop the idle cluster.
 #
 #   bench/startup.sh [runs]      (default 5) — prints medians.
 set -euo pipefail
@@ -23,7 +24,7 @@ echo "warming up (build + images)…"
 # CPU seconds (user + system, clock ticks of /proc/PID/stat fields 14 and 15) a process has used so far.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d\n", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"; }
 
-up_times=() master_rss=() node_rss=() docker_times=() cpu_times=()
+up_times=() master_rss=() node_rss=() docker_times=() cpu_times=() down_times=()
 for i in $(seq 1 "$runs"); do
   start=$(now_ms)
   "$root/deploy/up.sh" >/dev/null
@@ -32,14 +33,16 @@ for i in $(seq 1 "$runs"); do
   sleep 10   # idle
   master_rss+=($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$ORCH_STATE_DIR/master.pid")/status"))
   node_rss+=($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$ORCH_STATE_DIR/node.pid")/status"))
+  start=$(now_ms)
   "$root/deploy/down.sh" >/dev/null
+  down_times+=($(( $(now_ms) - start )))
 
   start=$(now_ms)
   docker run -d --rm --name orch-bench-baseline -p 127.0.0.1:28080:80 katacoda/docker-http-server:latest >/dev/null
   until curl -sf 127.0.0.1:28080 >/dev/null; do sleep 0.05; done
   docker_times+=($(( $(now_ms) - start )))
   docker rm -f orch-bench-baseline >/dev/null
-  echo "run $i: up→Ready ${up_times[-1]} ms (CPU ${cpu_times[-1]} ms), master ${master_rss[-1]} KiB, node ${node_rss[-1]} KiB, docker run→HTTP ${docker_times[-1]} ms"
+  echo "run $i: up→Ready ${up_times[-1]} ms (CPU ${cpu_times[-1]} ms), master ${master_rss[-1]} KiB, node ${node_rss[-1]} KiB, docker run→HTTP ${docker_times[-1]} ms, down.sh ${down_times[-1]} ms"
 done
 "$root/deploy/down.sh" --purge >/dev/null
 
@@ -50,6 +53,7 @@ echo "median over $runs runs:"
 verdict() { awk -v v="$1" -v g="$2" 'BEGIN { print (v <= g) ? "met" : "not met" }'; }
 echo "  deploy/up.sh → node Ready:  $up ms  (goal ≤ 2000 ms warm: $(verdict "$up" 2000))"
 echo "  CPU of master + node until Ready: $(printf '%s\n' "${cpu_times[@]}" | median) ms"
+echo "  deploy/down.sh (idle cluster): $(printf '%s\n' "${down_times[@]}" | median) ms"
 echo "  baseline docker run → HTTP: $base ms  (ratio $(awk "BEGIN {printf \"%.1f\", $up/$base}")x)"
 echo "  master RSS at idle:         $(printf '%s\n' "${master_rss[@]}" | median) KiB"
 echo "  node RSS at idle:           $(printf '%s\n' "${node_rss[@]}" | median) KiB"

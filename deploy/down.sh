@@ -12,19 +12,28 @@ for arg in "$@"; do
   esac
 done
 
-stop_process() { # role
+signal_stop() { # role: asks the process to stop (SIGTERM: it leaves the cluster and exits by itself)
   local pid; pid=$(running_pid "$1")
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+  stopping_pid[$1]=$pid
+}
+wait_stopped() { # role: waits up to 10 s for the process signal_stop asked, then kills it
+  local pid=${stopping_pid[$1]}
   if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    # polled often: a clean stop takes a fraction of a second (issue 19)
+    for _ in $(seq 1 500); do process_alive "$pid" || break; sleep 0.02; done
     kill -KILL "$pid" 2>/dev/null || true
     step "stopped the $1 (pid $pid)"
   fi
   rm -f "$ORCH_STATE_DIR/$1.pid"
 }
+declare -A stopping_pid
 
-stop_process node
-stop_process master
+# The node first: it leaves the cluster through the master (the master's leader moves it to Exiting). The master
+# stops while the node's containers are removed below.
+signal_stop node
+wait_stopped node
+signal_stop master
 # the cluster's registry (up.sh --registry), if it runs; its images stay under the state directory
 for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do
   [ -f "$pidfile" ] || continue
@@ -41,6 +50,7 @@ if docker version >/dev/null 2>&1; then
 fi
 
 release_node_addresses
+wait_stopped master
 
 if [ $purge -eq 1 ]; then
   if docker version >/dev/null 2>&1; then

@@ -18,7 +18,16 @@ public sealed class StoreHealth
 
     public Task<string> Fatal => _fatal.Task;
 
-    internal void Writable() => _notReady = null;
+    private readonly TaskCompletionSource _firstWritable = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the store has recovered and can write for the first time.</summary>
+    public Task FirstWritable => _firstWritable.Task;
+
+    internal void Writable()
+    {
+        _notReady = null;
+        _firstWritable.TrySetResult();
+    }
 
     internal void NotWritable(string reason) => _notReady = reason;
 

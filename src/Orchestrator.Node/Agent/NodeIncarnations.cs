@@ -44,6 +44,9 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
                 await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
                 return;
             }
+            // SIGTERM: Akka's own signal hook ran the coordinated shutdown (the node left the cluster) before the host's
+            // handler stops the host; this process is ending, no new incarnation
+            if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClrExitReason) return;
             log.LogWarning("The actor system ended (this node was removed from the cluster, or the master restarted); " +
                            "a new incarnation joins in {Delay} s", RestartDelay.TotalSeconds);
             try { await Task.Delay(RestartDelay, stopping); }

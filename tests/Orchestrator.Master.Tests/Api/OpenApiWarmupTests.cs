@@ -35,6 +35,28 @@ public sealed class OpenApiWarmupTests
         }
     }
 
+    [Fact]
+    public async Task Builds_the_first_documents_only_once_the_store_can_write()
+    {
+        var catalog = BuiltIn.NewCatalog();
+        var lifetime = new Lifetime();
+        var store = new Orchestrator.Master.Store.StoreHealth();
+        var warmup = new OpenApiWarmup(catalog, lifetime, NullLogger<OpenApiWarmup>.Instance, store);
+        await warmup.StartAsync(CancellationToken.None);
+        try
+        {
+            lifetime.Start();
+            await Task.Delay(300);
+            Assert.False(OpenApiDocuments.For(catalog.Current).V3Built); // the store still recovers
+            store.Writable();
+            await Eventually(() => OpenApiDocuments.For(catalog.Current).V3Built);
+        }
+        finally
+        {
+            await warmup.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task Eventually(Func<bool> condition)
     {
         for (var i = 0; i < 600 && !condition(); i++) await Task.Delay(50);

@@ -107,6 +107,8 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output) : IAsyncLif
         // one master keeps Akka's defaults: no removal margin of its own (the resolver's stable-after applies)
         var one = ConfigurationFactory.ParseString(ClusterMembership.ForMasters(1)).GetConfig("akka.cluster");
         Assert.False(one.HasPath("down-removal-margin"));
+        // its leader moves a leaving member (deploy/down.sh) to Exiting, and a joining node to Up, sooner than Akka's 1 s
+        Assert.Equal(ClusterMembership.SingleMasterLeaderActionsInterval, one.GetTimeSpan("leader-actions-interval"));
     }
 
     [Fact]

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One clean stop of the bench's idle cluster as a timeline (issue 19): SIGTERM to the node, its exit, then SIGTERM to
+# the master and its exit, as deploy/down.sh does, merged with both processes' log lines (the hosting's own Debug lines
+# "Hosting stopping/stopped" switched on), in seconds since the node's SIGTERM. "exited" is when the process is a zombie
+# or gone, "reaped" when PID 1 has collected it (kill -0 fails). The bench's private cluster (bench/startup-env.sh);
+# run it under `flock -w 900 /tmp/orchestrator-e2e.lock`. ORCH_BUILD_DIR picks another build.
+#
+#   bench/shutdown-timeline.sh OUT     — writes OUT (the timeline) and OUT.script, OUT.master, OUT.node (the raw parts)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out=${1:?usage: bench/shutdown-timeline.sh OUT}
+source "$root/bench/startup-env.sh"
+env "Logging__LogLevel__Microsoft.Extensions.Hosting=Debug" "$root/deploy/up.sh" >/dev/null
+sleep 3
+masters=$(wc -l <"$ORCH_STATE_DIR/logs/master.log"); nodes=$(wc -l <"$ORCH_STATE_DIR/logs/node.log")
+state() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
+for role in node master; do
+  pid=$(cat "$ORCH_STATE_DIR/$role.pid")
+  echo "$EPOCHREALTIME script SIGTERM $role"
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null && [ "$(state "$pid")" != Z ]; do sleep 0.01; done
+  echo "$EPOCHREALTIME script $role exited"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+  echo "$EPOCHREALTIME script $role reaped"
+done >"$out.script"
+sleep 0.5
+tail -n +$((masters + 1)) "$ORCH_STATE_DIR/logs/master.log" >"$out.master"
+tail -n +$((nodes + 1)) "$ORCH_STATE_DIR/logs/node.log" >"$out.node"
+"$root/deploy/down.sh" >/dev/null
+t0=$(head -1 "$out.script" | cut -d' ' -f1)
+{
+  cat "$out.script"
+  for f in master node; do
+    grep -E '^[0-9]{4}-' "$out.$f" | while IFS= read -r line; do
+      echo "$(date -u -d "${line:0:23}" +%s.%N) $f ${line:24}"
+    done
+  done
+} | sort -n | awk -v t0="$t0" '{ t = $1; $1 = ""; printf "%7.3f %s\n", t - t0, substr($0, 2, 200) }' >"$out"
+grep -E 'script|Leaving|Exiting\]|shutting down|Hosting stop' "$out"
