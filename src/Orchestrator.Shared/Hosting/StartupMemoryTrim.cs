@@ -16,7 +16,7 @@ public sealed class StartupMemoryTrim(IHostApplicationLifetime lifetime) : Backg
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
-        var started = new TaskCompletionSource();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         await using (stopping.Register(() => started.TrySetCanceled()))
         {
