@@ -14,7 +14,7 @@ done
 
 signal_stop() { # role: asks the process to stop (SIGTERM: it leaves the cluster and exits by itself)
   local pid; pid=$(running_pid "$1")
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi # (it may have exited since running_pid looked)
   stopping_pid[$1]=$pid
 }
 wait_stopped() { # role: waits up to 10 s for the process signal_stop asked, then kills it
