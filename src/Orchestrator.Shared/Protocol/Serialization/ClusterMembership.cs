@@ -39,7 +39,8 @@ public static class ClusterMembership
     /// store's recovery probe (the journal's primary key), so a write of the old one fails and is never acknowledged.</summary>
     public static readonly TimeSpan MultiMasterDownRemovalMargin = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How often the single master, the cluster's leader, moves members on (Akka's default: 1 s). A member that
+    /// <summary>How often the leader of a single master's cluster moves members on (Akka's default: 1 s; every member, the
+    /// nodes too, has the setting, since the leader is whichever Up member has the lowest address). A member that
     /// leaves (deploy/down.sh's SIGTERM) is Leaving until the leader's next tick moves it to Exiting, and a joining node
     /// Joining until one moves it to Up: issue 19 measured 0.6-0.9 s of each process's 1 s shutdown waiting for that tick.
     /// A tick with nothing to move only checks the gossip's convergence (a handful of members).</summary>
