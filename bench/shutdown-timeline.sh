@@ -10,15 +10,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out=${1:?usage: bench/shutdown-timeline.sh OUT}
 source "$root/bench/startup-env.sh"
+source "$root/deploy/lib/common.sh" # process_alive: exists and is not a zombie
 env "Logging__LogLevel__Microsoft.Extensions.Hosting=Debug" "$root/deploy/up.sh" >/dev/null
 sleep 3
 masters=$(wc -l <"$ORCH_STATE_DIR/logs/master.log"); nodes=$(wc -l <"$ORCH_STATE_DIR/logs/node.log")
-state() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
 for role in node master; do
   pid=$(cat "$ORCH_STATE_DIR/$role.pid")
   echo "$EPOCHREALTIME script SIGTERM $role"
   kill -TERM "$pid"
-  while kill -0 "$pid" 2>/dev/null && [ "$(state "$pid")" != Z ]; do sleep 0.01; done
+  while process_alive "$pid"; do sleep 0.01; done
   echo "$EPOCHREALTIME script $role exited"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
   echo "$EPOCHREALTIME script $role reaped"

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api.Discovery;
 
@@ -15,7 +16,7 @@ namespace Orchestrator.Master.Api.Discovery;
 /// recovery and so the API's readiness back. kubectl reads the documents before its first apply, never before ready.
 /// </summary>
 internal sealed class OpenApiWarmup(ResourceCatalog catalog, IHostApplicationLifetime lifetime, ILogger<OpenApiWarmup> log,
-    Orchestrator.Master.Store.StoreHealth? store = null) : BackgroundService
+    StoreHealth? store = null) : BackgroundService
 {
     internal static readonly TimeSpan StoreWaitLimit = TimeSpan.FromSeconds(10);
 
