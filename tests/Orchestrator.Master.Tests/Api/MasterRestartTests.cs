@@ -112,7 +112,11 @@ public abstract class MasterRestartTests : IDisposable
                 }
             }
         });
-        while (acknowledged.Count < 60) await Task.Delay(10);
+        // The stop must come after the watch is open (its first event seen), or the test would check nothing about it;
+        // under load the watcher's request can lag the 60 writes.
+        var watchDeadline = DateTime.UtcNow.AddMinutes(1);
+        while (acknowledged.Count < 60 || (Interlocked.Read(ref lastSeen) == 0 && DateTime.UtcNow < watchDeadline))
+            await Task.Delay(10);
         await master.StopAsync();
         await master.DisposeAsync();
         await watcher;

@@ -34,7 +34,8 @@ public sealed class PodSupervisorInitTests : TestKit
         Assert.Equal(["first"], _runtime.Of(pod.Metadata.Uid).Select(c => c.ContainerName));
 
         _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.ContainerName == "first").Id, 0);
-        AwaitAssert(() => Assert.Contains(_runtime.Of(pod.Metadata.Uid), c => c.ContainerName == "second" && c.Running));
+        AwaitAssert(() => Assert.Contains(_runtime.Of(pod.Metadata.Uid), c => c.ContainerName == "second" && c.Running),
+            TimeSpan.FromSeconds(15));
         Assert.DoesNotContain(_runtime.Of(pod.Metadata.Uid), c => c.ContainerName == "app");
 
         _runtime.Exit(_runtime.Of(pod.Metadata.Uid).Single(c => c.ContainerName == "second").Id, 0);

@@ -24,7 +24,8 @@ internal static class TestPods
     /// <summary>Receives until a message of type <typeparamref name="T"/> satisfies <paramref name="match"/>; other messages are skipped.</summary>
     public static T Expect<T>(this TestProbe probe, Func<T, bool> match, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(5));
+        // A generous default: it only bounds how long a failing test waits, and 5 s was missed once under a load of 50+.
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(15));
         var seen = new List<string>();
         while (DateTime.UtcNow < deadline)
         {
