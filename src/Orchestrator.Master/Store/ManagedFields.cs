@@ -170,8 +170,9 @@ internal static class ManagedFields
                 if (!WriteAddedProperties(writer, root, null, Scope.Root)) return null;
                 writer.WriteEndObject();
             }
-            var reader = new Utf8JsonReader(buffer.WrittenSpan);
-            return JsonElement.ParseValue(ref reader);
+            // parsed where it was written (pooled metadata), then copied to its exact size, as ToElement's Clone does
+            using var set = JsonDocument.Parse(buffer.WrittenMemory);
+            return set.RootElement.Clone();
         }
     }
 
@@ -703,13 +704,5 @@ internal static class ManagedFields
         var other => JsonNode.Parse(KubernetesJson.Serialize(other)) as JsonObject ?? new JsonObject(),
     };
 
-    /// <summary>The set as a JsonElement: the bytes <see cref="JsonNode.ToJsonString"/> gives (default writer options),
-    /// parsed once, without the string in between.</summary>
-    private static JsonElement ToElement(JsonObject set)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer)) set.WriteTo(writer);
-        var reader = new Utf8JsonReader(buffer.WrittenSpan);
-        return JsonElement.ParseValue(ref reader);
-    }
+    private static JsonElement ToElement(JsonObject set) => JsonDocument.Parse(set.ToJsonString()).RootElement.Clone();
 }
