@@ -56,6 +56,32 @@ internal static class ManagedFields
     public static void RecordUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, string manager,
         string? subresource, DateTime now, string? json = null, string? oldJson = null)
     {
+        // A create that brings no managed fields of its own (every controller's and most clients' creates): the writer
+        // owns every field, written out straight from the document.
+        if (old is null && obj.Metadata.ManagedFields is null or { Count: 0 } && CreateSet(json ??= KubernetesJson.Serialize(obj)) is { } created)
+        {
+            obj.Metadata.ManagedFields = HasAny(created)
+                ? [new V1ManagedFieldsEntry
+                {
+                    Manager = manager,
+                    Operation = Update,
+                    ApiVersion = obj.ApiVersion,
+                    Time = now,
+                    FieldsType = "FieldsV1",
+                    FieldsV1 = created,
+                    Subresource = subresource,
+                }]
+                : null;
+            return;
+        }
+        RecordUpdateByDifference(obj, old, manager, subresource, now, json, oldJson);
+    }
+
+    /// <summary><see cref="RecordUpdate"/> without the fast path for creates: the differences between the two objects
+    /// subtracted from and added to the entries (what a create's fast path is tested against).</summary>
+    internal static void RecordUpdateByDifference(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, string manager,
+        string? subresource, DateTime now, string? json = null, string? oldJson = null)
+    {
         var (changed, removed) = UpdateSets(old is null ? null : oldJson ?? KubernetesJson.Serialize(old), json ?? KubernetesJson.Serialize(obj));
         if (changed.Count == 0 && removed.Count == 0 && old is not null) return;
 
@@ -115,6 +141,99 @@ internal static class ManagedFields
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    private static readonly JsonDocumentOptions NoDuplicateProperties = new() { AllowDuplicateProperties = false };
+
+    /// <summary>The FieldsV1 a create records for its writer: <c>ChangedIn(null, the object)</c> of
+    /// <see cref="UpdateSets"/> as <see cref="ToElement"/> encodes it, written straight from the document instead of
+    /// through a <see cref="JsonObject"/> set (copied by Union and Subtract, then encoded and parsed again). Null when
+    /// the document names a property or a keyed list's key twice: a set merges those, so the general path decides.</summary>
+    internal static JsonElement? CreateSet(string json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, NoDuplicateProperties);
+        }
+        catch (JsonException)
+        {
+            return null; // a name twice (the serializer writes none): the general path merges them as a JSON tree does
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return EmptyObject;
+            var buffer = new ArrayBufferWriter<byte>(1024);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                if (!WriteAddedProperties(writer, root, null, Scope.Root)) return null;
+                writer.WriteEndObject();
+            }
+            // parsed where it was written (pooled metadata), then copied to its exact size, as ToElement's Clone does
+            using var set = JsonDocument.Parse(buffer.WrittenMemory);
+            return set.RootElement.Clone();
+        }
+    }
+
+    /// <summary>The "f:" members of <c>ChangedIn(null, obj, field, …)</c> for an object: each visible, non-null
+    /// property's set, in document order.</summary>
+    private static bool WriteAddedProperties(Utf8JsonWriter writer, JsonElement obj, string? field, Scope scope)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (Hidden(scope, property) || property.Value.ValueKind == JsonValueKind.Null) continue;
+            var key = property.Name;
+            writer.WritePropertyName("f:" + key);
+            if (!WriteAdded(writer, property.Value, key, field, ChildScope(scope, key))) return false;
+        }
+        return true;
+    }
+
+    /// <summary><c>ChangedIn(null, value, field, parentField, scope)</c> of a present value, written; false when a keyed
+    /// list holds one key twice.</summary>
+    private static bool WriteAdded(Utf8JsonWriter writer, JsonElement value, string field, string? parentField, Scope scope)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                if (!PlainStructs.Contains(field)) WriteLeaf(writer, ".");
+                if (!WriteAddedProperties(writer, value, field, scope)) return false;
+                writer.WriteEndObject();
+                return true;
+            case JsonValueKind.Array when ListMergeKeys.For(field, parentField) is { } mergeKey:
+            {
+                writer.WriteStartObject();
+                HashSet<string>? keys = null;
+                foreach (var element in value.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.Object || Child(element, Scope.Inner, mergeKey) is not { } keyValue) continue;
+                    var key = ElementKey(mergeKey, keyValue);
+                    if (!(keys ??= new HashSet<string>(StringComparer.Ordinal)).Add(key)) return false;
+                    // a new element is marked "." first (ChangedIn's own mark, or the one UpdateSets' caller unites it with)
+                    writer.WritePropertyName(key);
+                    writer.WriteStartObject();
+                    WriteLeaf(writer, ".");
+                    if (!WriteAddedProperties(writer, element, field, Scope.Inner)) return false;
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndObject();
+                return true;
+            }
+            default:
+                writer.WriteStartObject();
+                writer.WriteEndObject();
+                return true;
+        }
+    }
+
+    private static void WriteLeaf(Utf8JsonWriter writer, string name)
+    {
+        writer.WritePropertyName(name);
+        writer.WriteStartObject();
+        writer.WriteEndObject();
+    }
 
     /// <summary>Where in the object a JSON object is, for what <see cref="Strip"/> leaves out of it.</summary>
     private enum Scope { Root, Metadata, Inner }

@@ -289,4 +289,88 @@ public sealed class ManagedFieldsUpdatePathTests
             Assert.Equal(ManagedFields.RemovedBetween(Comparable(next), Comparable(previous)).ToJsonString(), gone.ToJsonString());
         }
     }
+    /// <summary>Every document of <see cref="Documents"/> as a create: the fast path's set is the bytes the general path
+    /// encodes, or it declines (a name or a keyed list's key twice).</summary>
+    public static TheoryData<string> Creates()
+    {
+        var data = new TheoryData<string>();
+        var seen = new HashSet<string>();
+        foreach (var row in Documents())
+            foreach (var document in new[] { (string?)row[0], (string)row[1]! })
+                if (document is not null && seen.Add(document)) data.Add(document);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Creates))]
+    public void A_creates_set_written_straight_from_the_document_is_the_general_paths(string document)
+    {
+        var general = Element(ManagedFields.UpdateSets(null, document).Changed).GetRawText();
+        if (ManagedFields.CreateSet(document) is { } fast) Assert.Equal(general, fast.GetRawText());
+        else Assert.True(RepeatsAKey(document), $"the fast path declined {document}");
+    }
+
+    /// <summary>Whether a list in the document holds two objects with the same "name" or "containerPort" (the keys of
+    /// the lists in <see cref="Documents"/>): what the fast path must decline.</summary>
+    private static bool RepeatsAKey(string document)
+    {
+        static bool Repeats(JsonNode? node) => node switch
+        {
+            JsonObject obj => obj.Any(p => Repeats(p.Value)),
+            JsonArray list => list.Any(Repeats) || new[] { "name", "containerPort" }.Any(key =>
+            {
+                var values = list.OfType<JsonObject>().Select(e => e[key]).OfType<JsonValue>().Select(v => v.ToString()).ToList();
+                return values.Count != values.Distinct().Count();
+            }),
+            _ => false,
+        };
+        return Repeats(JsonNode.Parse(document));
+    }
+
+    [Fact]
+    public void The_fast_path_declines_a_repeated_property_name_and_a_repeated_key_and_the_general_path_records_them()
+    {
+        Assert.Null(ManagedFields.CreateSet("""{"spec":{"a":1,"a":2}}"""));
+        Assert.Null(ManagedFields.CreateSet("""{"spec":{"containers":[{"name":"x"},{"name":"x","image":"i"}]}}"""));
+        Assert.NotNull(ManagedFields.CreateSet("""{"spec":{"containers":[{"name":"x"},{"name":"y","image":"i"}]}}"""));
+        // NewPod's container has port 53 twice (TCP and UDP): the create goes the general way and records the same
+        var pod = NewPod();
+        Assert.Null(ManagedFields.CreateSet(KubernetesJson.Serialize(pod)));
+        Record(pod, null, "kube-controller-manager", null);
+    }
+
+    public static TheoryData<string> CreatedObjects() => new()
+    {
+        // a ReplicaSet's pod as the controller makes it, an event, a node with its status, a service, a deployment, an empty object
+        """{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"web-","name":"web-x1","namespace":"default","labels":{"app":"web"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web","uid":"r","controller":true,"blockOwnerDeletion":true}]},"spec":{"containers":[{"name":"app","image":"app:1","ports":[{"containerPort":80,"protocol":"TCP"}],"env":[{"name":"A","value":"1"},{"name":"B","valueFrom":{"fieldRef":{"fieldPath":"status.podIP"}}}],"resources":{"requests":{"cpu":"100m"}}}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","schedulerName":"default-scheduler","tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],"enableServiceLinks":true,"priority":0},"status":{"phase":"Pending"}}""",
+        """{"apiVersion":"v1","kind":"Event","metadata":{"name":"web-x1.1","namespace":"default"},"involvedObject":{"kind":"Pod","name":"web-x1","namespace":"default"},"reason":"Scheduled","message":"Successfully assigned default/web-x1 to node-1","source":{"component":"default-scheduler"},"count":1,"type":"Normal"}""",
+        """{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1","labels":{"kubernetes.io/hostname":"node-1"}},"spec":{"taints":[{"key":"a","effect":"NoSchedule"}]},"status":{"capacity":{"cpu":"2","pods":"110"},"conditions":[{"type":"Ready","status":"True","lastHeartbeatTime":"2026-12-04T03:00:00Z"}],"addresses":[{"type":"InternalIP","address":"10.0.0.1"}],"nodeInfo":{"kubeletVersion":"v1.32.0"}}}""",
+        """{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","namespace":"default","annotations":{"a":"b"}},"spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":80,"protocol":"TCP","targetPort":8080},{"name":"dns","port":53,"protocol":"UDP"}],"type":"ClusterIP","clusterIPs":["10.96.0.10"]}}""",
+        """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"default","generation":1},"spec":{"replicas":3,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"app","image":"app:1"}],"volumes":[{"name":"v","emptyDir":{}}]}},"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":"25%"}}}}""",
+        """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"default","uid":"u","resourceVersion":"3"}}""",
+    };
+
+    [Theory]
+    [MemberData(nameof(CreatedObjects))]
+    public void A_create_through_the_fast_path_records_what_the_difference_and_the_tree_computations_record(string json)
+    {
+        var obj = (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(json, Kinds[JsonNode.Parse(json)!["kind"]!.GetValue<string>()]);
+        Assert.NotNull(ManagedFields.CreateSet(KubernetesJson.Serialize(obj)));
+        var byDifference = KubeObjects.CloneObject(obj);
+        ManagedFields.RecordUpdateByDifference(byDifference, null, "kube-controller-manager", null, Now);
+        var fast = KubeObjects.CloneObject(obj);
+        ManagedFields.RecordUpdate(fast, null, "kube-controller-manager", null, Now);
+        Assert.Equal(KubernetesJson.Serialize(byDifference), KubernetesJson.Serialize(fast));
+        var tree = KubeObjects.CloneObject(obj);
+        ReferenceRecordUpdate(tree, null, "kube-controller-manager", null, Now);
+        Assert.Equal(KubernetesJson.Serialize(tree), KubernetesJson.Serialize(fast));
+        Assert.Equal(json.Contains("\"spec\"") || json.Contains("\"data\"") || json.Contains("\"reason\"") || json.Contains("\"labels\""),
+            fast.Metadata.ManagedFields is { Count: 1 });
+    }
+
+    private static readonly Dictionary<string, Type> Kinds = new()
+    {
+        ["Pod"] = typeof(V1Pod), ["Event"] = typeof(Corev1Event), ["Node"] = typeof(V1Node), ["Service"] = typeof(V1Service),
+        ["Deployment"] = typeof(V1Deployment), ["ConfigMap"] = typeof(V1ConfigMap),
+    };
 }
