@@ -3,23 +3,29 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"
-if [ -f "$stamp" ] && ! [ "${BASH_SOURCE[0]}" -nt "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
+# ORCH_READY_TO_RUN=1 publishes the master, node and CLI ReadyToRun (issue 19: native code for their start-up paths;
+# crossgen, framework-dependent, LanguageExt.Core left to the JIT): a third less of the master's start-up CPU, for a
+# build 2.7 times the CPU and 20-35 MB more RSS per process (bench/startup.md). Off by default until the node's stalled
+# first join, which it makes more frequent, is mended. The stamp names the kind of build; a stamp without one (made by
+# `touch`, as the benches do to reuse a build) is taken as it is.
+mode=$([ "${ORCH_READY_TO_RUN:-0}" = 1 ] && echo ready-to-run || echo jit)
+if [ -f "$stamp" ] && { ! [ -s "$stamp" ] || [ "$(cat "$stamp")" = "$mode" ]; } && ! [ "${BASH_SOURCE[0]}" -nt "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
       -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \
       -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) \
       -not -path '*/obj/*' -not -path '*/bin/*' -not -path '*/node_modules/*' -not -path '*/dist/*' | head -1)" ]; then
   say "  build is up to date"
   exit 0
 fi
+# another kind of build than the one there: its files go first (a publish and a build leave different sets of files,
+# and neither removes the other's)
+if [ -s "$stamp" ] && [ "$(cat "$stamp")" != "$mode" ]; then rm -rf "$ORCH_BUILD_DIR"/{master,node,cli}; fi
 mkdir -p "$ORCH_BUILD_DIR"
 ensure_node # the master embeds the dashboard, which npm builds
 # no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
 # files, such as a lock taken around deploy/up.sh
-# ORCH_READY_TO_RUN=1 publishes them ReadyToRun (issue 19: native code for their start-up paths instead of the JIT);
-# off by default: crossgen adds many minutes to every build on a 2-core machine and its gain is not measured yet
-# (bench/startup.md).
 for project in Master Node Cli; do
   out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
-  if [ "${ORCH_READY_TO_RUN:-0}" = 1 ]; then
+  if [ "$mode" = ready-to-run ]; then
     command=(publish -r linux-x64 --self-contained false -p:PublishReadyToRun=true)
   else
     command=(build)
@@ -28,4 +34,4 @@ for project in Master Node Cli; do
     -o "$out" -nologo -v quiet --disable-build-servers >"$ORCH_BUILD_DIR/build-$project.log" 2>&1 \
     || { tail -20 "$ORCH_BUILD_DIR/build-$project.log" >&2; die "building Orchestrator.$project failed (log: $ORCH_BUILD_DIR/build-$project.log)"; }
 done
-touch "$stamp"
+echo "$mode" >"$stamp"
