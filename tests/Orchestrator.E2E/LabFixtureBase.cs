@@ -1,9 +1,19 @@
 namespace Orchestrator.E2E;
 
 /// <summary>What both lab fixtures share: a private state directory, kubeconfig and ports for deploy/lab/*.sh, the
-/// scripts run with them, and the lab's logs for failure messages.</summary>
+/// scripts run with them, and the lab's logs for failure messages. The lab runs beside the single-node classes' cluster
+/// (see AssemblyInfo.cs): its own Docker network, bridge and pod network (deploy/lab/lib.sh's, named here for the tests
+/// that start a node by hand), and its own build directory, so neither build replaces files the other cluster runs.</summary>
 public abstract class LabFixtureBase
 {
+    /// <summary>The lab classes' collection ([Collection(LabFixtureBase.Collection)] on each): one lab at a time (both
+    /// fixtures use lab-node-i on 127.0.0.(10+i) and the master address 127.0.0.10), beside the single-node classes'.</summary>
+    public const string Collection = "lab";
+
+    public const string Network = "orchestrator-lab";
+    public const string Bridge = "orchlab0";
+    public const string PodNetwork = "172.29.0.0/16";
+
     protected LabFixtureBase(string stateDirName, int apiPort, int clusterPort, string context, int graceSeconds)
     {
         StateDir = Path.Combine(RepoRoot, "artifacts", stateDirName);
@@ -15,7 +25,10 @@ public abstract class LabFixtureBase
             ["ORCH_LAB_CLUSTER_PORT"] = clusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ORCH_LAB_CONTEXT"] = context,
             ["ORCH_LAB_GRACE"] = graceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
+            ["ORCH_LAB_NETWORK"] = Network,
+            ["ORCH_LAB_BRIDGE"] = Bridge,
+            ["ORCH_LAB_POD_NETWORK"] = PodNetwork,
+            ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-lab-bin"),
             ["KUBECONFIG"] = KubeConfig,
             ["ORCH_RESOLV_CONF"] = ResolvConf,
         };
