@@ -3,6 +3,12 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"
+# One build of a directory at a time (the E2E tests' lab and single-node clusters share one): a second caller waits,
+# then finds the stamp newer than the sources and builds nothing. (The lock goes with this process: build.sh is always
+# run, never sourced, and dotnet runs without build servers below.)
+mkdir -p "$(dirname "$ORCH_BUILD_DIR")"
+exec {build_lock}>"$ORCH_BUILD_DIR.lock"
+flock -w 1800 "$build_lock" || die "another build of $ORCH_BUILD_DIR held its lock for 30 min"
 if [ -f "$stamp" ] && ! [ "${BASH_SOURCE[0]}" -nt "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
       -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \
       -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) \
