@@ -114,12 +114,13 @@ internal sealed record NodeOptions(
                 : bridge);
     }
 
-    /// <summary>Why NAME cannot be a Linux interface name (at most 15 characters, no '/', ':' or white space: ':' would
-    /// also break the node's address labels such as orch0:svc), or null.</summary>
+    /// <summary>Why NAME cannot be the pod bridge, or null: a Linux interface name whose address labels
+    /// (&lt;name&gt;:svc, &lt;name&gt;:dns) fit the kernel's 15 characters too, so at most 11; no ':' (it would end the
+    /// name inside a label), '/' or white space.</summary>
     internal static string? BridgeProblem(string name) =>
-        name.Length is >= 1 and <= 15 && name is not "." and not ".." && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+        name.Length is >= 1 and <= 11 && name is not "." and not ".." && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
             ? null
-            : $"'{name}' is not a Linux interface name (1 to 15 letters, digits, '-', '_' or '.')";
+            : $"'{name}' is not a bridge name (1 to 11 letters, digits, '-', '_' or '.', so that '{name}:svc' is an address label)";
 
     /// <summary>IP:port to listen on (an IPv6 address in brackets).</summary>
     internal static IPEndPoint ListenEndPoint(string value, string flag) =>

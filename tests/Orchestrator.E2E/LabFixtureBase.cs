@@ -3,7 +3,7 @@ namespace Orchestrator.E2E;
 /// <summary>What both lab fixtures share: a private state directory, kubeconfig and ports for deploy/lab/*.sh, the
 /// scripts run with them, and the lab's logs for failure messages. The lab runs beside the single-node classes' cluster
 /// (see AssemblyInfo.cs): its own Docker network, bridge and pod network (deploy/lab/lib.sh's, named here for the tests
-/// that start a node by hand), and its own build directory, so neither build replaces files the other cluster runs.</summary>
+/// that start a node by hand), and the single-node fixtures' build directory, which deploy/lib/build.sh builds for one caller at a time.</summary>
 public abstract class LabFixtureBase
 {
     /// <summary>The lab classes' collection ([Collection(LabFixtureBase.Collection)] on each): one lab at a time (both
@@ -28,7 +28,8 @@ public abstract class LabFixtureBase
             ["ORCH_LAB_NETWORK"] = Network,
             ["ORCH_LAB_BRIDGE"] = Bridge,
             ["ORCH_LAB_POD_NETWORK"] = PodNetwork,
-            ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-lab-bin"),
+            // the single-node fixtures' build: deploy/lib/build.sh lets one caller at a time build it, the other finds it built
+            ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
             ["KUBECONFIG"] = KubeConfig,
             ["ORCH_RESOLV_CONF"] = ResolvConf,
         };
