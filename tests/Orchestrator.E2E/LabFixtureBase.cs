@@ -1,9 +1,10 @@
 namespace Orchestrator.E2E;
 
 /// <summary>What both lab fixtures share: a private state directory, kubeconfig and ports for deploy/lab/*.sh, the
-/// scripts run with them, and the lab's logs for failure messages. The lab runs beside the single-node classes' cluster
-/// (see AssemblyInfo.cs): its own Docker network, bridge and pod network (deploy/lab/lib.sh's, named here for the tests
-/// that start a node by hand), and the single-node fixtures' build directory, which deploy/lib/build.sh builds for one caller at a time.</summary>
+/// scripts run with them, and the lab's logs for failure messages. The lab can run beside the single-node classes'
+/// cluster (see AssemblyInfo.cs): its own Docker network, bridge and pod network (deploy/lab/lib.sh's, named here for
+/// the tests that start a node by hand); the single-node fixtures' build directory, which deploy/lib/build.sh builds
+/// for one caller at a time (a source edited during a run would still be rebuilt under the other cluster).</summary>
 public abstract class LabFixtureBase
 {
     /// <summary>The lab classes' collection ([Collection(LabFixtureBase.Collection)] on each): one lab at a time (both
