@@ -20,4 +20,4 @@ fi
 since=$(date -u +%s)
 start_node "$name" "$index"
 wait_ready "$since" "$name"
-say "node $name is Ready ($(node_address "$index"), pods 172.28.$index.0/24)"
+say "node $name is Ready ($(node_address "$index"), pods $(node_pod_cidr "$index"))"

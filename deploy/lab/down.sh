@@ -36,7 +36,7 @@ for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do
   "$LAB_ROOT/deploy/lib/registry.sh" stop "$(sed -n 's/^  addr: //p' "$(dirname "$pidfile")/config.yml")"
 done
 
-release_node_addresses
+release_node_addresses "$LAB_BRIDGE"
 
 if [ $purge -eq 1 ]; then
   rm -rf "$ORCH_STATE_DIR"/master "$ORCH_STATE_DIR"/master-[0-9]* "$LAB_NODES_DIR" "$LAB_POSTGRES_DIR" "$LAB_MASTERS_FILE"

@@ -2,8 +2,13 @@
 #
 # Settings (environment): ORCH_LAB_STATE_DIR (./.state-lab: logs, pids, master data, one file per node),
 # ORCH_LAB_API_PORT (7443), ORCH_LAB_CLUSTER_PORT (4060), ORCH_LAB_CONTEXT (orchestrator-lab),
-# ORCH_LAB_MASTER_ADDRESS (127.0.0.10), ORCH_LAB_GRACE (node monitor grace period, 15 s).
-# Node i is lab-node-i on 127.0.0.(10+i), pod range 172.28.i.0/24, health port 10260+i.
+# ORCH_LAB_MASTER_ADDRESS (127.0.0.10), ORCH_LAB_GRACE (node monitor grace period, 15 s),
+# ORCH_LAB_NETWORK (orchestrator-lab: the nodes' Docker network), ORCH_LAB_BRIDGE (orchlab0: its bridge interface),
+# ORCH_LAB_POD_NETWORK (172.29.0.0/16: its subnet, a /16; ClusterIPs are its upper half, the master's --service-cidr),
+# ORCH_LAB_LOAD_BALANCER_POOL (127.0.102.0/24: LoadBalancer Services' addresses).
+# The network, bridge, subnet and pool differ from deploy/up.sh's (orchestrator, orch0, 172.28.0.0/16, 127.0.100.0/24),
+# so the lab and a single-node cluster run side by side: each has its own ClusterIPs on its own bridge.
+# Node i is lab-node-i on 127.0.0.(10+i), pod range A.B.i.0/24 of the pod network (172.29.i.0/24), health port 10260+i.
 # Several masters (up.sh --masters N): master-i on ORCH_LAB_MASTER_ADDRESS, API port 7443+i-1, cluster port 4060+i-1,
 # data in master/ (master-1) or master-i/, all on one PostgreSQL (state in postgres/, a loopback port), and the lab's
 # load balancer to their APIs on ORCH_LAB_MASTER_ADDRESS:ORCH_LAB_API_PROXY_PORT (6444), where kubectl's context points.
@@ -15,9 +20,18 @@ export ORCH_CLUSTER_PORT="${ORCH_LAB_CLUSTER_PORT:-4060}"
 export ORCH_CONTEXT="${ORCH_LAB_CONTEXT:-orchestrator-lab}"
 LAB_API_PROXY_PORT="${ORCH_LAB_API_PROXY_PORT:-6444}"
 LAB_GRACE="${ORCH_LAB_GRACE:-15}"
+LAB_NETWORK="${ORCH_LAB_NETWORK:-orchestrator-lab}"
+LAB_BRIDGE="${ORCH_LAB_BRIDGE:-orchlab0}"
+LAB_POD_NETWORK="${ORCH_LAB_POD_NETWORK:-172.29.0.0/16}"
+LAB_LOAD_BALANCER_POOL="${ORCH_LAB_LOAD_BALANCER_POOL:-127.0.102.0/24}"
 LAB_NODE_PREFIX="lab-node-"
 LAB_MAX_NODES=100
 source "$LAB_ROOT/deploy/lib/common.sh"
+
+[[ "$LAB_POD_NETWORK" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.0\.0/16$ ]] \
+  || die "ORCH_LAB_POD_NETWORK must be a /16 such as 172.29.0.0/16 (node i takes its .i.0/24), not '$LAB_POD_NETWORK'"
+LAB_NET_PREFIX="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
+LAB_SERVICE_CIDR="$LAB_NET_PREFIX.128.0/17" # the upper half of the pod network, as the nodes expect
 
 LAB_NODES_DIR="$ORCH_STATE_DIR/nodes"
 LAB_SERVER="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"
@@ -26,6 +40,7 @@ CLUSTER_CERT="$ORCH_STATE_DIR/master/cluster.pfx"
 lab_kubectl() { kubectl --context "$ORCH_CONTEXT" "$@"; }
 
 node_address() { echo "127.0.0.$((10 + $1))"; }
+node_pod_cidr() { echo "$LAB_NET_PREFIX.$1.0/24"; }
 node_pid_file() { echo "$LAB_NODES_DIR/$1.pid"; }
 
 # The index of a known node (its registry file), or nothing.
@@ -44,7 +59,8 @@ node_pid() {
   local f; f=$(node_pid_file "$1")
   [ -f "$f" ] || return 0
   local pid; pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  # not a zombie: an exited node stays one until PID 1 reaps it, 1-2 s late (see process_alive)
+  if process_alive "$pid"; then echo "$pid"; fi
 }
 
 # running | paused | stopped
@@ -104,7 +120,8 @@ master_args() { # [index]
   local i=${1:-1}
   printf '%s\n' --data-dir "$ORCH_STATE_DIR/$(master_key "$i")" --api-address "$ORCH_API_ADDRESS" --api-port "$(master_api_port "$i")" \
     --cluster-address "$ORCH_API_ADDRESS" --cluster-port "$(master_cluster_port "$i")" \
-    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0
+    --node-monitor-grace-period "$LAB_GRACE" --node-monitor-period 1 --pod-eviction-timeout 0 \
+    --service-cidr "$LAB_SERVICE_CIDR" --load-balancer-pool "$LAB_LOAD_BALANCER_POOL"
   if [ "$(lab_masters)" -gt 1 ]; then
     printf '%s\n' --peers "$(lab_peers)" --datastore-endpoint "$(cat "$LAB_POSTGRES_DIR/endpoint")"
   fi
@@ -152,7 +169,7 @@ stop_pid() { # pid what
   local pid=$1
   kill -CONT "$pid" 2>/dev/null || true
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
+  for _ in $(seq 1 40); do process_alive "$pid" || return 0; sleep 0.25; done
   kill -KILL "$pid" 2>/dev/null || true
 }
 
@@ -166,7 +183,8 @@ start_node() { # name index
     dotnet "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
     --name "$name" --address "$(node_address "$index")" --master "$(lab_peers)" \
     --cluster-cert "$CLUSTER_CERT" \
-    --pod-cidr "172.28.$index.0/24" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
+    --network "$LAB_NETWORK" --bridge "$LAB_BRIDGE" --pod-network "$LAB_POD_NETWORK" \
+    --pod-cidr "$(node_pod_cidr "$index")" --healthz-port "$((10260 + index))" --resolv-conf "$ORCH_RESOLV_CONF" \
     --root-dir "$LAB_NODES_DIR/$name" --node-status-update-frequency 2
 }
 

@@ -56,7 +56,7 @@ for i in $(seq 1 "$nodes"); do
   name="$LAB_NODE_PREFIX$i"
   names+=("$name")
   if [ -n "$(node_pid "$name")" ]; then continue; fi
-  step "node $name ($(node_address "$i"), pods 172.28.$i.0/24)"
+  step "node $name ($(node_address "$i"), pods $(node_pod_cidr "$i"))"
   start_node "$name" "$i"
   started+=("$name")
 done

@@ -3,6 +3,12 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"
+# One build of a directory at a time (the E2E tests' lab and single-node clusters share one): a second caller waits,
+# then finds the stamp newer than the sources and builds nothing. (The lock goes with this process: build.sh is always
+# run, never sourced, and dotnet runs without build servers below.)
+mkdir -p "$(dirname "$ORCH_BUILD_DIR")"
+exec {build_lock}>"$ORCH_BUILD_DIR.lock"
+flock -w 1800 "$build_lock" || die "another build of $ORCH_BUILD_DIR held its lock for 30 min"
 # ORCH_READY_TO_RUN=1 publishes the master, node and CLI ReadyToRun (issue 19: native code for their start-up paths;
 # crossgen, framework-dependent, LanguageExt.Core left to the JIT): a third less of the master's start-up CPU, for a
 # build 2.7 times the CPU and 20-35 MB more RSS per process (bench/startup.md). Off by default until the node's stalled

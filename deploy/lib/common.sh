@@ -184,8 +184,10 @@ running_pid() {
   if process_alive "$pid"; then echo "$pid"; fi
 }
 
-node_processes() { # pids of the node processes running on this machine, of any cluster: dotnet [exec] …/orchestrator-node.dll, or the apphost
-  local f args
+# pids of the node processes running on this machine, of any cluster: dotnet [exec] …/orchestrator-node.dll, or the
+# apphost. With BRIDGE, only those whose pod bridge it is (their --bridge; orch0 when they give none).
+node_processes() { # [bridge]
+  local want=${1:-} f args bridge i
   for f in /proc/[0-9]*/cmdline; do
     { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
     [ ${#args[@]} -gt 0 ] || continue
@@ -197,26 +199,38 @@ node_processes() { # pids of the node processes running on this machine, of any 
       *) continue ;;
     esac
     [ "${args[0]:-}" = api-server-proxy ] && continue # the API load balancer alone serves no ClusterIPs
+    if [ -n "$want" ]; then
+      # (the deploy scripts give --bridge on the command line; ORCHESTRATOR_NODE_BRIDGE or a config file are not read)
+      bridge=orch0
+      for ((i = 0; i < ${#args[@]}; i++)); do
+        case "${args[i]}" in
+          --bridge) bridge=${args[i + 1]:-} ;;
+          --bridge=*) bridge=${args[i]#--bridge=} ;;
+        esac
+      done
+      [ "$bridge" = "$want" ] || continue
+    fi
     f=${f#/proc/}; echo "${f%/cmdline}"
   done
   return 0
 }
 
-# Nodes make ClusterIPs local addresses of the pod bridge (label orch0:svc) and lab nodes add their DNS address
-# (label orch0:dns). Every node process on the machine serves the ClusterIPs (a lab, the E2E tests, another cluster):
-# take them away only when no node process of the project is left running on this machine.
-release_node_addresses() {
-  command -v ip >/dev/null 2>&1 && ip link show orch0 >/dev/null 2>&1 || return 0
-  local running label
-  running=$(node_processes | wc -l)
+# Nodes make ClusterIPs local addresses of their pod bridge (label <bridge>:svc) and lab nodes add their DNS address
+# (label <bridge>:dns). Every node process on the bridge serves the cluster's ClusterIPs (several nodes of one cluster,
+# as the lab's): take them away only when no node process on BRIDGE is left running. Another cluster on its own bridge
+# (the lab's orchlab0 beside up.sh's orch0) neither keeps them nor loses its own.
+release_node_addresses() { # [bridge (orch0)]
+  local bridge=${1:-orch0} running label
+  command -v ip >/dev/null 2>&1 && ip link show "$bridge" >/dev/null 2>&1 || return 0
+  running=$(node_processes "$bridge" | wc -l)
   if [ "$running" -gt 0 ]; then
-    [ -n "$(ip -4 -o addr show dev orch0 label orch0:svc)" ] \
-      && step "left the ClusterIP addresses on orch0: $running other node process(es) still serve them"
+    [ -n "$(ip -4 -o addr show dev "$bridge" label "$bridge:svc")" ] \
+      && step "left the ClusterIP addresses on $bridge: $running other node process(es) still serve them"
     return 0
   fi
-  for label in orch0:svc orch0:dns; do
-    if [ -n "$(ip -4 -o addr show dev orch0 label "$label")" ]; then
-      ip addr flush dev orch0 label "$label" 2>/dev/null && step "removed the $label addresses from orch0" || true
+  for label in "$bridge:svc" "$bridge:dns"; do
+    if [ -n "$(ip -4 -o addr show dev "$bridge" label "$label")" ]; then
+      ip addr flush dev "$bridge" label "$label" 2>/dev/null && step "removed the $label addresses from $bridge" || true
     fi
   done
 }

@@ -21,7 +21,7 @@ pidfile="$dir/registry.pid"
 registry_pid() {
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  if process_alive "$pid"; then echo "$pid"; fi # not an exited registry PID 1 has yet to reap
 }
 
 answers() { curl -s -o /dev/null -w '%{http_code}' "http://$address/v2/" 2>/dev/null | grep -qE '^(200|401)$'; }
@@ -29,6 +29,9 @@ answers() { curl -s -o /dev/null -w '%{http_code}' "http://$address/v2/" 2>/dev/
 case "$command" in
   start)
     if [ -n "$(registry_pid)" ]; then say "the registry already runs on $address (pid $(registry_pid))"; exit 0; fi
+    # another cluster's on this machine (the lab's and deploy/up.sh's both default to 127.0.0.1:5000): every node here
+    # pulls from it as it is; a second registry could not bind the address, and stopping this cluster leaves it running
+    if answers; then say "a registry of another cluster already answers on $address: this cluster's nodes use it"; exit 0; fi
     command -v docker-registry >/dev/null 2>&1 || ensure_packages docker-registry
     mkdir -p "$dir/data"
     {
@@ -50,7 +53,7 @@ case "$command" in
     pid=$(registry_pid)
     if [ -z "$pid" ]; then say "no registry runs on $address"; exit 0; fi
     kill "$pid"
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    for _ in $(seq 1 40); do process_alive "$pid" || break; sleep 0.25; done
     rm -f "$pidfile"
     step "stopped the registry on $address (its images stay in $dir/data)" ;;
   status)

@@ -23,7 +23,9 @@ internal static class NodeFlags
             new("ingress-https-port", "The Ingress controller's HTTPS port on --address (0: none).", "443", FlagKind.Port),
             new("healthz-port", "The port on 127.0.0.1 of /healthz, /status and /metrics.", "10248", FlagKind.Port),
             new("docker", "The Docker engine's endpoint.", "unix:///var/run/docker.sock"),
-            new("network", "The machine's Docker network of pods (shared by every node on the machine).", "orchestrator"),
+            new("network", "The machine's Docker network of pods (shared by every node of the cluster on this machine).", "orchestrator"),
+            new("bridge", "The Linux bridge of --network (ClusterIP and cluster DNS addresses go on it); another cluster on the same machine needs its own " +
+                "--network, --bridge and --pod-network.", PodNetwork.DefaultBridge, Check: v => NodeOptions.BridgeProblem(v)),
             new("pod-network", "That network's subnet: pods take addresses from its lower half, ClusterIPs are its upper half.", PodNetwork.DefaultNetwork),
             new("pod-cidr", "This node's pod range (the Node's spec.podCIDR) inside the lower half of --pod-network; disjoint for every node.", null,
                 DefaultText: "the lower half of --pod-network"),

@@ -3,7 +3,7 @@ using System.Net;
 
 namespace Orchestrator.Node;
 
-/// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --healthz-port
+/// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --bridge --healthz-port
 /// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --cluster-cert --log-format
 /// --api-server-proxy --api-servers</c> (resolved from flags, environment and config file by <see cref="NodeFlags"/>). <c>--pod-network</c> is the machine's
 /// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
@@ -33,12 +33,13 @@ internal sealed record NodeOptions(
     int IngressHttpPort = 80,
     int IngressHttpsPort = 443,
     IPEndPoint? ApiServerProxy = null,
-    IReadOnlyList<DnsEndPoint>? ApiServers = null)
+    IReadOnlyList<DnsEndPoint>? ApiServers = null,
+    string Bridge = Host.PodNetwork.DefaultBridge)
 {
     /// <summary>The directory of this node's local-path volumes (one directory per PersistentVolume).</summary>
     public string LocalPathRoot => Path.Combine(RootDir, "volumes");
 
-    public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr);
+    public Host.PodNetwork PodNetwork => Host.PodNetwork.Parse(PodNetworkCidr, PodCidr, Bridge);
 
     public static NodeOptions Parse(IReadOnlyList<string> args)
     {
@@ -54,7 +55,7 @@ internal sealed record NodeOptions(
         }
         var known = new[]
         {
-            "name", "address", "master", "cluster-port", "docker", "network", "healthz-port", "kubelet-port",
+            "name", "address", "master", "cluster-port", "docker", "network", "bridge", "healthz-port", "kubelet-port",
             "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
             "serialize-image-pulls", "registry-mirror", "root-dir", "ingress-http-port", "ingress-https-port", "api-server-proxy", "api-servers",
         };
@@ -107,8 +108,19 @@ internal sealed record NodeOptions(
             IngressHttpPort: Port("ingress-http-port", 80),
             IngressHttpsPort: Port("ingress-https-port", 443),
             ApiServerProxy: Get("api-server-proxy", "") is { Length: > 0 } listen ? ListenEndPoint(listen, "api-server-proxy") : null,
-            ApiServers: ApiServerList(Get("api-servers", "")) is { Count: > 0 } apiServers ? apiServers : null);
+            ApiServers: ApiServerList(Get("api-servers", "")) is { Count: > 0 } apiServers ? apiServers : null,
+            Bridge: Get("bridge", Host.PodNetwork.DefaultBridge) is var bridge && BridgeProblem(bridge) is { } problem
+                ? throw new ArgumentException($"--bridge {problem}")
+                : bridge);
     }
+
+    /// <summary>Why NAME cannot be the pod bridge, or null: a Linux interface name whose address labels
+    /// (&lt;name&gt;:svc, &lt;name&gt;:dns) fit the kernel's 15 characters too, so at most 11; no ':' (it would end the
+    /// name inside a label), '/' or white space.</summary>
+    internal static string? BridgeProblem(string name) =>
+        name.Length is >= 1 and <= 11 && name is not "." and not ".." && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? null
+            : $"'{name}' is not a bridge name (1 to 11 letters, digits, '-', '_' or '.', so that '{name}:svc' is an address label)";
 
     /// <summary>IP:port to listen on (an IPv6 address in brackets).</summary>
     internal static IPEndPoint ListenEndPoint(string value, string flag) =>

@@ -5,8 +5,7 @@ namespace Orchestrator.E2E;
 
 /// <summary>
 /// Brings up the multi-node lab with deploy/lab/up.sh --nodes 3 in a private state directory, kubeconfig and ports
-/// (API 17443, cluster 14060) and takes it down with --purge at the end. It shares the single-node fixtures' build
-/// directory, since the classes run one after another.
+/// (API 17443, cluster 14060) and takes it down with --purge at the end.
 /// </summary>
 public sealed class LabFixture() : LabFixtureBase("lab-state", apiPort: 17443, clusterPort: 14060, Context, GraceSeconds), IAsyncLifetime
 {

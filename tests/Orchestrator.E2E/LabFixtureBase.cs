@@ -1,9 +1,20 @@
 namespace Orchestrator.E2E;
 
 /// <summary>What both lab fixtures share: a private state directory, kubeconfig and ports for deploy/lab/*.sh, the
-/// scripts run with them, and the lab's logs for failure messages.</summary>
+/// scripts run with them, and the lab's logs for failure messages. The lab can run beside the single-node classes'
+/// cluster (see AssemblyInfo.cs): its own Docker network, bridge and pod network (deploy/lab/lib.sh's, named here for
+/// the tests that start a node by hand); the single-node fixtures' build directory, which deploy/lib/build.sh builds
+/// for one caller at a time (a source edited during a run would still be rebuilt under the other cluster).</summary>
 public abstract class LabFixtureBase
 {
+    /// <summary>The lab classes' collection ([Collection(LabFixtureBase.Collection)] on each): one lab at a time (both
+    /// fixtures use lab-node-i on 127.0.0.(10+i) and the master address 127.0.0.10), beside the single-node classes'.</summary>
+    public const string Collection = "lab";
+
+    public const string Network = "orchestrator-lab";
+    public const string Bridge = "orchlab0";
+    public const string PodNetwork = "172.29.0.0/16";
+
     protected LabFixtureBase(string stateDirName, int apiPort, int clusterPort, string context, int graceSeconds)
     {
         StateDir = Path.Combine(RepoRoot, "artifacts", stateDirName);
@@ -15,6 +26,10 @@ public abstract class LabFixtureBase
             ["ORCH_LAB_CLUSTER_PORT"] = clusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ORCH_LAB_CONTEXT"] = context,
             ["ORCH_LAB_GRACE"] = graceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ORCH_LAB_NETWORK"] = Network,
+            ["ORCH_LAB_BRIDGE"] = Bridge,
+            ["ORCH_LAB_POD_NETWORK"] = PodNetwork,
+            // the single-node fixtures' build: deploy/lib/build.sh lets one caller at a time build it, the other finds it built
             ["ORCH_BUILD_DIR"] = Path.Combine(RepoRoot, "artifacts", "e2e-state", "bin"),
             ["KUBECONFIG"] = KubeConfig,
             ["ORCH_RESOLV_CONF"] = ResolvConf,

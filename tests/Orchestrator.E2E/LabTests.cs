@@ -13,6 +13,7 @@ namespace Orchestrator.E2E;
 /// remove-node. Each drill's detection and rescheduling times are written to the output and to
 /// artifacts/lab-drills.txt.
 /// </summary>
+[Collection(LabFixtureBase.Collection)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassFixture<LabFixture>
 {
@@ -222,7 +223,8 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
                      Path.Combine(lab.Environment["ORCH_BUILD_DIR"], "node", "orchestrator-node.dll"), "--name", name,
                      "--address", "127.0.0.40", "--master", $"127.0.0.10:{lab.Environment["ORCH_LAB_CLUSTER_PORT"]}",
                      "--cluster-cert", pfx,
-                     "--pod-cidr", "172.28.40.0/24", "--healthz-port", "10300", "--resolv-conf", lab.ResolvConf,
+                     "--network", LabFixtureBase.Network, "--bridge", LabFixtureBase.Bridge, "--pod-network", LabFixtureBase.PodNetwork,
+                     "--pod-cidr", "172.29.40.0/24", "--healthz-port", "10300", "--resolv-conf", lab.ResolvConf,
                  })
             start.ArgumentList.Add(arg);
         using var intruder = Process.Start(start)!;

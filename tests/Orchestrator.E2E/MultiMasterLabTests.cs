@@ -58,6 +58,7 @@ public sealed class MultiMasterLabFixture() : LabFixtureBase("multimaster-lab-st
 /// off, and after resume it is a follower that serves reads. Last, every master restarts: the same objects at the
 /// same resourceVersions. Figures go to artifacts/lab-drills.txt.
 /// </summary>
+[Collection(LabFixtureBase.Collection)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHelper output) : IClassFixture<MultiMasterLabFixture>
 {

@@ -12,6 +12,7 @@ namespace Orchestrator.E2E;
 /// it, and with the leader cut off a follower still answers reads of any version (resourceVersion=0) from its replica
 /// while a consistent read, which needs the leader's version, is refused with 504.
 /// </summary>
+[Collection(LabFixtureBase.Collection)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassFixture<MultiMasterLabFixture>
 {
