@@ -289,6 +289,7 @@ public sealed class ManagedFieldsUpdatePathTests
             Assert.Equal(ManagedFields.RemovedBetween(Comparable(next), Comparable(previous)).ToJsonString(), gone.ToJsonString());
         }
     }
+
     /// <summary>Every document of <see cref="Documents"/> as a create: the fast path's set is the bytes the general path
     /// encodes, or it declines (a name or a keyed list's key twice).</summary>
     public static TheoryData<string> Creates()
