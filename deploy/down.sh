@@ -21,7 +21,7 @@ wait_stopped() { # role: waits up to 10 s for the process signal_stop asked, the
   local pid=${stopping_pid[$1]}
   if [ -n "$pid" ]; then
     # polled often: a clean stop takes a fraction of a second (issue 19)
-    for _ in $(seq 1 500); do process_alive "$pid" || break; sleep 0.02; done
+    wait_exited "$pid" 500 0.02 || true
     kill -KILL "$pid" 2>/dev/null || true
     step "stopped the $1 (pid $pid)"
   fi

@@ -13,6 +13,6 @@ key=$(master_key "$i")
 pid=$(running_pid "$key")
 [ -n "$pid" ] || die "$1 is not running"
 kill -KILL "$pid"
-for _ in $(seq 1 40); do process_alive "$pid" || break; sleep 0.05; done
+wait_exited "$pid" 40 0.05 || true
 rm -f "$ORCH_STATE_DIR/$key.pid"
 say "killed $1 (pid $pid) at $(date -u +%H:%M:%S.%3N); kubectl's context '$ORCH_CONTEXT' goes on through the API load balancer https://$LAB_API_PROXY"

@@ -9,7 +9,7 @@ require_node "$1"
 pid=$(node_pid "$1")
 [ -n "$pid" ] || die "node '$1' is not running"
 kill -KILL "$pid"
-for _ in $(seq 1 40); do process_alive "$pid" || break; sleep 0.05; done
+wait_exited "$pid" 40 0.05 || true
 rm -f "$(node_pid_file "$1")"
 removed=$(remove_node_containers "$1")
 say "killed $1 (pid $pid) at $(date -u +%H:%M:%S.%3N) and removed ${removed:-0} container(s); it turns NotReady within ${LAB_GRACE}s"

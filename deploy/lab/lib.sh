@@ -56,11 +56,8 @@ known_nodes() {
 
 # pid of a node process that is alive (running or frozen), or nothing.
 node_pid() {
-  local f; f=$(node_pid_file "$1")
-  [ -f "$f" ] || return 0
-  local pid; pid=$(cat "$f")
   # not a zombie: an exited node stays one until PID 1 reaps it, 1-2 s late (see process_alive)
-  if process_alive "$pid"; then echo "$pid"; fi
+  alive_pid_in "$(node_pid_file "$1")"
 }
 
 # running | paused | stopped
@@ -169,7 +166,7 @@ stop_pid() { # pid what
   local pid=$1
   kill -CONT "$pid" 2>/dev/null || true
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do process_alive "$pid" || return 0; sleep 0.25; done
+  wait_exited "$pid" 40 0.25 && return 0
   kill -KILL "$pid" 2>/dev/null || true
 }
 

@@ -11,8 +11,7 @@ pid=$(running_pid "$key")
 kill -CONT "$pid"
 say "resumed $1 (pid $pid) at $(date -u +%H:%M:%S.%3N)"
 # a downed master learns it on its first gossip and stops within seconds (more on a busy machine)
-for _ in $(seq 1 120); do process_alive "$pid" || break; sleep 0.25; done
-if ! process_alive "$pid"; then
+if wait_exited "$pid" 120 0.25; then
   rm -f "$ORCH_STATE_DIR/$key.pid"
   step "$1 had been downed and stopped; starting it again as a follower"
   start_master "$i"

@@ -176,13 +176,22 @@ process_alive() { # pid
   [ "${stat%% *}" != Z ]
 }
 
-# pid of a running cluster process (master|node), or nothing.
-running_pid() {
-  local f="$ORCH_STATE_DIR/$1.pid"
-  [ -f "$f" ] || return 0
-  local pid; pid=$(cat "$f")
+# Waits until PID has exited, polling TRIES times every INTERVAL seconds; fails if it still runs after that.
+wait_exited() { # pid tries interval
+  local _
+  for _ in $(seq 1 "$2"); do process_alive "$1" || return 0; sleep "$3"; done
+  ! process_alive "$1"
+}
+
+# The pid in FILE if that process is alive (not a zombie), or nothing.
+alive_pid_in() { # file
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
   if process_alive "$pid"; then echo "$pid"; fi
 }
+
+# pid of a running cluster process (master|node), or nothing.
+running_pid() { alive_pid_in "$ORCH_STATE_DIR/$1.pid"; }
 
 # pids of the node processes running on this machine, of any cluster: dotnet [exec] …/orchestrator-node.dll, or the
 # apphost. With BRIDGE, only those whose pod bridge it is (their --bridge; orch0 when they give none).

@@ -18,11 +18,7 @@ port=${address##*:}
 dir="$ORCH_STATE_DIR/registry-$port"
 pidfile="$dir/registry.pid"
 
-registry_pid() {
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if process_alive "$pid"; then echo "$pid"; fi # not an exited registry PID 1 has yet to reap
-}
+registry_pid() { alive_pid_in "$pidfile"; } # not an exited registry PID 1 has yet to reap
 
 answers() { curl -s -o /dev/null -w '%{http_code}' "http://$address/v2/" 2>/dev/null | grep -qE '^(200|401)$'; }
 
@@ -53,7 +49,7 @@ case "$command" in
     pid=$(registry_pid)
     if [ -z "$pid" ]; then say "no registry runs on $address"; exit 0; fi
     kill "$pid"
-    for _ in $(seq 1 40); do process_alive "$pid" || break; sleep 0.25; done
+    wait_exited "$pid" 40 0.25 || true
     rm -f "$pidfile"
     step "stopped the registry on $address (its images stay in $dir/data)" ;;
   status)
