@@ -27,6 +27,11 @@ internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan Moni
 /// clocks run from what this controller has seen itself: a heartbeat or renewal counts as fresh when the controller first sees it (so a master that restarts after a long pause gives every node a full
 /// grace period to report again, instead of judging heartbeats written before it started), and the eviction timeout
 /// starts no earlier than the controller's first sighting of the node.
+/// A renewal counts from when it arrives (a lease change reconciles its node at once), and each node is looked at again
+/// when its grace period or eviction timeout runs out, not only on the next monitor pass: Kubernetes' nodeHealthMap
+/// stamps a renewal when the periodic pass sees it and judges it on a later pass, so a node turned NotReady up to two
+/// monitor periods after the grace period (here 15.2-16.4 s after the last renewal with a 15 s grace period and a 1 s
+/// period, 40-50 s with the defaults). The monitor pass stays as the backstop.
 /// </summary>
 internal sealed class NodeLifecycleController : ControllerActor
 {
@@ -61,6 +66,9 @@ internal sealed class NodeLifecycleController : ControllerActor
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
     {
         if (resource == Nodes) Enqueue(ObjectCache.KeyOf(resource, (current ?? old)!));
+        // a renewal is the node's heartbeat: seen now, it is stamped now, not at the next monitor pass
+        else if (resource == NodeLeases.Resource && current?.Metadata.NamespaceProperty == NodeLeases.Namespace)
+            Enqueue(new ResourceKey(Nodes, null, current.Metadata.Name));
     }
 
     protected override void Reconcile(ResourceKey key)
@@ -88,19 +96,32 @@ internal sealed class NodeLifecycleController : ControllerActor
 
         if (silentFor > _settings.GracePeriod && ready?.Status != "Unknown")
         {
-            Log.Info("node {0} stopped posting status (last heartbeat {1:O}, lease renewed {2:O})", key.Name, heartbeat, renewed);
+            Log.Info("node {0} stopped posting status (last heartbeat {1:O}, lease renewed {2:O}, silent {3:F1} s)",
+                key.Name, heartbeat, renewed, silentFor.TotalSeconds);
             MarkUnknown(node, ready is null, now);
             MarkPodsNotReady(key.Name, now);
             _events.Record(node, EventRecorder.Normal, "NodeNotReady", $"Node {key.Name} status is now: NodeNotReady", Self);
             return;
         }
+        // when the grace period runs out unless the node reports before (its renewal reconciles it again and moves this)
+        TimeSpan? next = ready?.Status != "Unknown" ? _settings.GracePeriod - silentFor : null;
 
         var notReadySince = ready?.LastTransitionTime ?? heartbeat;
         if (notReadySince < observed.FirstSeen) notReadySince = observed.FirstSeen;
-        if (ready?.Status != "True" && now - notReadySince > _settings.PodEvictionTimeout
-            && Cache.List<V1Node>(Nodes).Any(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true))
-            EvictPods(key.Name);
+        if (ready?.Status != "True")
+        {
+            var notReadyFor = now - notReadySince;
+            if (notReadyFor <= _settings.PodEvictionTimeout) next = Earlier(next, _settings.PodEvictionTimeout - notReadyFor);
+            else if (Cache.List<V1Node>(Nodes).Any(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true))
+                EvictPods(key.Name);
+        }
+        // Both limits are strict (older than), and a timer may fire a scheduler tick early or late: a little past the limit.
+        if (next is { } wait) RequeueAfter(key, (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + DeadlineMargin);
     }
+
+    private static readonly TimeSpan DeadlineMargin = TimeSpan.FromMilliseconds(20);
+
+    private static TimeSpan Earlier(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
 
     private void MarkUnknown(V1Node node, bool neverReported, DateTime now)
     {

@@ -76,6 +76,62 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         AwaitAssert(() => Assert.Equal("Unknown", ReadyOf("leased")));
     }
 
+    // No monitor pass within a test: what happens comes from the changes the controller sees and its own deadlines.
+    private static readonly NodeLifecycleSettings NoPass =
+        new(TimeSpan.FromSeconds(40), TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+
+    private static V1Lease Lease(string node) => new()
+    {
+        ApiVersion = "coordination.k8s.io/v1", Kind = "Lease",
+        Metadata = new V1ObjectMeta { Name = node, NamespaceProperty = "kube-node-lease" },
+        Spec = new V1LeaseSpec { HolderIdentity = node, LeaseDurationSeconds = 40, RenewTime = DateTime.UtcNow },
+    };
+
+    [Fact]
+    public void A_node_turns_unknown_when_its_grace_period_runs_out_not_at_a_later_monitor_pass()
+    {
+        Seed(Node("gone"));
+        Seed(Lease("gone"));
+        Seed(Pod("web-1", App("web"), nodeName: "gone", phase: "Running", ready: true, podIp: "172.18.0.2"));
+        // a grace period short enough to run out during the test; the next monitor pass is an hour away
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass with { GracePeriod = TimeSpan.FromMilliseconds(500) }));
+
+        AwaitAssert(() => Assert.Equal("Unknown", Find<V1Node>("gone")!.Status.Conditions.Single(c => c.Type == "Ready").Status),
+            TimeSpan.FromSeconds(20));
+        AwaitAssert(() => Assert.Equal("False", Find<V1Pod>("web-1")!.Status.Conditions.Single(c => c.Type == "Ready").Status));
+    }
+
+    [Fact]
+    public void A_lease_change_has_its_node_looked_at_at_once_not_at_the_next_monitor_pass()
+    {
+        Seed(Node("leased"));
+        Seed(Lease("leased"));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass, Now));
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
+        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m), m => m is Orchestrator.Master.Store.UpdateObject);
+
+        // 41 s after the controller first saw the node and its renewal, the lease changes without being renewed (its
+        // holder's labels): looked at now, the node has been silent past the grace period
+        _ahead = TimeSpan.FromSeconds(41);
+        var lease = Find<V1Lease>("leased")!;
+        lease.Metadata.Labels = new Dictionary<string, string> { ["touched"] = "yes" };
+        Write(new Orchestrator.Master.Store.UpdateObject("leases", lease));
+        AwaitAssert(() => Assert.Equal("Unknown", Find<V1Node>("leased")!.Status.Conditions.Single(c => c.Type == "Ready").Status),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Pods_are_evicted_when_the_eviction_timeout_runs_out_not_at_a_later_monitor_pass()
+    {
+        Seed(Node("sick", ready: false)); // posting NotReady since the controller first sees it
+        Seed(Node("healthy"));
+        Seed(Pod("on-sick", App("web"), nodeName: "sick", phase: "Running"));
+        Seed(Pod("on-healthy", App("web"), nodeName: "healthy", phase: "Running"));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass with { PodEvictionTimeout = TimeSpan.FromMilliseconds(500) }));
+
+        AwaitAssert(() => Assert.Equal(["on-healthy"], All<V1Pod>().Select(p => p.Metadata.Name)), TimeSpan.FromSeconds(20));
+    }
+
     private static V1Node LongNotReady(string name)
     {
         var node = Node(name, ready: false);
