@@ -11,13 +11,23 @@ using Xunit;
 // (172.29.i.0/24) are outside the single node's (172.28.0.0/17); its LoadBalancer pool, node addresses, health ports,
 // state directory and kubeconfig are its own; both share one build directory that deploy/lib/build.sh builds for one
 // caller at a time; each down script removes only its own nodes' containers and its own bridge's addresses.
-// Parallelization stays off (DisableTestParallelization) until the lab drills' timing is shown to hold beside a
-// second cluster. Measured 2026-12-04 on a machine other work also loaded (1-min load 10-34): beside Guestbook the
+// Parallelization stayed off (DisableTestParallelization) until the lab drills' timing held beside a second
+// cluster. Measured 2026-12-04 on a machine other work also loaded (1-min load 10-34): beside Guestbook the
 // multi-master kill-leader drill's first accepted write came 16.2 s after the SIGKILL (10.1 s alone; issue #20's bound
 // 15 s), and LabTests' kill-node drill, run after the single-node classes had ended, missed its 25 s bound (25.3 s;
 // 19.9 s in the run alone).
 // Again on a quiet machine (2026-12-04 17:24, nothing else running, load 2.6 -> 13 with the two clusters): the kill-node
 // drill missed again (NotReady 19.4 s, rescheduled 25.4 s) beside GuestbookTests, and the side-by-side run saved only
 // about 2.8 of 13.9 minutes (the two cores are busy either way).
-// To run the two collections side by side, set DisableTestParallelization = false.
-[assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly, DisableTestParallelization = true)]
+// The kill-node drill's lateness was partly the master's: its node lifecycle controller stamped a lease renewal on the
+// monitor pass after it and judged the node on whole passes, so NotReady came 15.2-16.4 s after the last renewal
+// (grace 15 s, period 1 s); it now comes when the grace period runs out (15.05-15.07 s). The rest grows with the
+// load outside the master: bash starting kill-node.sh (up to 2.5 s before the SIGKILL at load 30) and Docker starting
+// the replacement pods' sandboxes (5.6-5.7 s after the node took them, at load 25-48).
+// Side by side again (2026-12-04, machine shared with other engineers' builds and tests, 1-min load 12-48), the
+// command with the six classes (LabTests, MultiMaster*, Walkthrough, Guestbook, PodLifecycle, WorkloadControllers)
+// passed 38 of 38 twice: 18:59-19:12 (12.6 min) kill-node NotReady 16.0 s, rescheduled 22.8 s (bound 25 s),
+// kill-leader first write 11.0 s (bound 15 s); 19:14-19:26 (12.1 min) kill-node 17.6 s / 23.2 s, kill-leader
+// 14.5 s (margins as thin as 1.8 s and 0.5 s). Parallelization is on; set DisableTestParallelization = true to run
+// the collections one after another.
+[assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly, DisableTestParallelization = false)]
