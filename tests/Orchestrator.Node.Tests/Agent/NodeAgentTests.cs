@@ -3,6 +3,7 @@ using System.Reflection;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.TestKit;
+using Akka.Util;
 using Akka.TestKit.Xunit2;
 using k8s.Models;
 using Orchestrator.Node.Agent;
