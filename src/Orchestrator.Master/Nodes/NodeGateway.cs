@@ -73,7 +73,9 @@ internal sealed class NodeGateway : ControllerActor
     private readonly NodeGatewaySettings _settings;
     private readonly Dictionary<string, IActorRef> _agents = new();
     private readonly Dictionary<string, DateTime> _lastStatusWrite = new();
-    private readonly HashSet<string> _certified = new(); // names given a certificate, until their Node says so
+    // names given a certificate by this master (until their Node says so), with the key each was issued for: a registration
+    // that proves that key is answered again (NodeIdentityCheck)
+    private readonly Dictionary<string, byte[]?> _certified = new();
     private long _generation;
     private static readonly TimeSpan GracefulDeletionSlack = TimeSpan.FromSeconds(30);
     private readonly PendingNodeMessages _pending;
@@ -175,7 +177,8 @@ internal sealed class NodeGateway : ControllerActor
         if (_settings.RequireNodeCredentials)
         {
             var outcome = _settings.NodeClientCa is { } nodeCa
-                ? NodeIdentityCheck.Check(register, Sender.Path.ToString(), Claimed(name, stored), nodeCa, _settings.KubeletCa?.Certificate, DateTime.UtcNow)
+                ? NodeIdentityCheck.Check(register, Sender.Path.ToString(), Claimed(name, stored), nodeCa, _settings.KubeletCa?.Certificate, DateTime.UtcNow,
+                    _certified.GetValueOrDefault(name))
                 : new NodeIdentityOutcome("this master has no CA for node certificates");
             if (outcome.Refusal is { } why)
             {
@@ -191,7 +194,7 @@ internal sealed class NodeGateway : ControllerActor
         }
         if (nodeCertificate is not null)
         {
-            _certified.Add(name);
+            _certified[name] = NodeIdentityCheck.KeyOf(nodeCertificate);
             Log.Info("node {0}: issued a client certificate for system:node:{0}", name);
         }
         Remember(name, Sender);
@@ -228,7 +231,7 @@ internal sealed class NodeGateway : ControllerActor
 
     /// <summary>Whether a node certificate was issued for <paramref name="name"/>: then registering as it needs that certificate.</summary>
     private bool Claimed(string name, V1Node? stored) =>
-        _certified.Contains(name) || stored?.Metadata.Annotations?.ContainsKey(NodeIdentityCheck.CertificateIssuedAnnotation) == true;
+        _certified.ContainsKey(name) || stored?.Metadata.Annotations?.ContainsKey(NodeIdentityCheck.CertificateIssuedAnnotation) == true;
 
     private void RefuseIdentity(INodeProtocolMessage message, string name, string why)
     {

@@ -15,7 +15,8 @@ internal sealed record NodeIdentityOutcome(string? Refusal, string? IssuedCertif
 /// (and renewed in its last third). One the kubelet CA signed (node certificates before they were the cluster CA's) is
 /// accepted too and replaced at once by one of the cluster CA, which the API also accepts. Without one, a name nobody has a certificate for (<paramref name="claimed"/> false)
 /// gets one for the key of the node's signing request: the cluster certificate every member holds is only the join
-/// credential. A claimed name needs its certificate. Pure.
+/// credential. A claimed name needs its certificate (or, at the master that issued it, the key it certifies: a request repeated before
+/// the answer arrived). Pure.
 /// </summary>
 internal static class NodeIdentityCheck
 {
@@ -24,8 +25,10 @@ internal static class NodeIdentityCheck
     public const string CertificateIssuedAnnotation = "orchestrator.dev/node-certificate-issued";
 
     /// <param name="formerCa">The kubelet CA, which signed node certificates before <paramref name="ca"/> did; null: none.</param>
+    /// <param name="certifiedKey">The public key (SubjectPublicKeyInfo) of the certificate this master issued for the name
+    /// since it started (<see cref="KeyOf"/>); null: none.</param>
     public static NodeIdentityOutcome Check(RegisterNode register, string sender, bool claimed, NodeClientCertificateAuthority ca,
-        X509Certificate2? formerCa, DateTime now)
+        X509Certificate2? formerCa, DateTime now, byte[]? certifiedKey = null)
     {
         var name = register.Node.Metadata.Name;
         if (register.Credential is not { } credential)
@@ -54,6 +57,12 @@ internal static class NodeIdentityCheck
                 certificateProblem = "the node certificate cannot be read: " + e.Message.Trim();
             }
         }
+        // A registration without a certificate whose signing request is for the key this master certified for the name:
+        // the node asked again before the certificate reached it (it registers once more when the master's membership
+        // reaches it, and every few seconds until an answer arrives). The certificate only attests that key, and Bootstrap
+        // checks the proof of possession of it as for the first request, so the repeat is answered as the first was.
+        if (claimed && credential.Certificate is null && certifiedKey is not null && RequestsKey(credential.SigningRequest, certifiedKey))
+            return Bootstrap(credential, name, sender, ca, now);
         if (claimed)
             return new($"node \"{name}\" has a node certificate and registering as it needs that certificate: " +
                        (certificateProblem ?? "none presented"));
@@ -74,6 +83,29 @@ internal static class NodeIdentityCheck
         catch (CryptographicException e)
         {
             return new("the signing request cannot be used: " + e.Message.Trim());
+        }
+    }
+
+    /// <summary>The public key (SubjectPublicKeyInfo) <paramref name="certificatePem"/> certifies; null when it has no ECDSA key.</summary>
+    public static byte[]? KeyOf(string certificatePem)
+    {
+        using var certificate = X509Certificate2.CreateFromPem(certificatePem);
+        using var key = certificate.GetECDsaPublicKey();
+        return key?.ExportSubjectPublicKeyInfo();
+    }
+
+    /// <summary>Whether <paramref name="signingRequestPem"/> asks for a certificate of the key <paramref name="key"/>.</summary>
+    private static bool RequestsKey(string signingRequestPem, byte[] key)
+    {
+        try
+        {
+            var request = CertificateRequest.LoadSigningRequestPem(signingRequestPem, HashAlgorithmName.SHA256);
+            using var asked = request.PublicKey.GetECDsaPublicKey();
+            return asked is not null && asked.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key);
+        }
+        catch (CryptographicException)
+        {
+            return false;
         }
     }
 

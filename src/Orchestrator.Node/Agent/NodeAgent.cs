@@ -298,6 +298,11 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
                 var path = $"{up.Member.Address}/user/{NodeProtocolNames.GatewayActorName}";
                 // registered with a gateway on another master that is still up: it stays the one
                 if (_gateway is not null && _gateway.Path.Address != up.Member.Address && _masters.Contains(_gateway.Path.Address)) break;
+                // registering with this very gateway already: the registration sent travels over the association the
+                // join just used and its answer is on the way; a second one would cross the certificate the first brings
+                // and ask for one again (issue 19: refused, an error logged, registered again). The round's timer sends
+                // it again if it was lost.
+                if (_gateway is null && path == _gatewayPath && Timers.IsTimerActive(AgentTick.Register.Name)) break;
                 if (path != _gatewayPath || _gateway is null || _gateway.Path.Address != up.Member.Address)
                 {
                     _gatewayPath = path;

@@ -236,6 +236,63 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
     }
 
     [Fact]
+    public void A_registration_repeated_before_the_certificate_arrived_is_answered_with_a_certificate_for_the_same_key()
+    {
+        var gateway = Gateway();
+        var node = CreateTestProbe("agent");
+        using var key = NewKey();
+
+        // the node's first start: a second registration left before the answer to the first arrived, so it carries no
+        // certificate either (sent after the first answer here: a gateway still syncing keeps only a node's newest one);
+        // each answer is followed by the node's pod set, Services and policies, skipped
+        gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
+        var first = node.FishForMessage<NodeRegistered>(_ => true);
+        gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
+        var second = node.FishForMessage<NodeRegistered>(_ => true);
+
+        foreach (var registered in new[] { first, second })
+        {
+            using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
+            Assert.True(NodeCredentials.IsFor(issued, key));
+            Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, "node1", DateTime.UtcNow));
+        }
+    }
+
+    [Fact]
+    public void After_its_certificate_was_issued_a_name_is_refused_to_another_key_of_the_same_agent()
+    {
+        var gateway = Gateway();
+        var node = CreateTestProbe("agent");
+        using var key = NewKey();
+        gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
+        node.ExpectMsg<NodeRegistered>();
+
+        using var other = NewKey();
+        gateway.Tell(Register("node1", other, node, certificate: null), node.Ref);
+
+        Assert.Contains("node \"node1\" has a node certificate", node.FishForMessage<NodeRegistrationRefused>(_ => true).Reason);
+    }
+
+    [Fact]
+    public void A_second_agent_with_the_certified_key_is_refused_while_the_first_holds_the_name()
+    {
+        var gateway = Gateway();
+        var node = CreateTestProbe("agent");
+        using var key = NewKey();
+        gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
+        node.ExpectMsg<NodeRegistered>();
+
+        var second = CreateTestProbe("second");
+        gateway.Tell(Register("node1", key, second, certificate: null), second.Ref);
+
+        // a name held by a live agent is refused without an answer (the second retries until the first is gone): the
+        // second agent's next registration, for a free name, is the first it hears back about
+        using var key2 = NewKey();
+        gateway.Tell(Register("node2", key2, second, certificate: null), second.Ref);
+        Assert.Equal("node2", second.ExpectMsg<NodeRegistered>().NodeName);
+    }
+
+    [Fact]
     public void A_heartbeat_from_an_agent_that_did_not_register_is_refused()
     {
         var gateway = Gateway();

@@ -1,5 +1,9 @@
+using System.Collections.Immutable;
+using System.Reflection;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.TestKit;
+using Akka.Util;
 using Akka.TestKit.Xunit2;
 using k8s.Models;
 using Orchestrator.Node.Agent;
@@ -71,6 +75,45 @@ public sealed class NodeAgentTests : TestKit
         ExpectMsg<ActorIdentity>();
         while (_gateway.HasMessages) _gateway.ExpectMsg<RegisterNode>();
         _gateway.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public void The_masters_membership_sends_no_second_registration_while_the_first_is_on_its_way()
+    {
+        // the master's gateway at the path the cluster names (a forwarder to the probe), as in a first start: the node
+        // registers with the configured address, then the master's MemberUp names the same gateway
+        var address = ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
+        var forwarder = Sys.ActorOf(Props.Create(() => new Forwarder(_gateway.Ref)), NodeProtocolNames.GatewayActorName);
+        var settings = Settings() with
+        {
+            GatewayPath = $"{address}/user/{NodeProtocolNames.GatewayActorName}",
+            RegisterInterval = TimeSpan.FromMinutes(5), // no retry by the timer within the test
+        };
+        var agent = Sys.ActorOf(NodeAgent.Props(settings, _runtime, _services));
+        _gateway.ExpectMsg<RegisterNode>();
+
+        agent.Tell(new ClusterEvent.MemberUp(UpMember(address, NodeProtocolNames.MasterRole)));
+
+        // the agent handled the MemberUp before it answers Identify, and the forwarder passed on whatever it sent before
+        // it answers its own: nothing more reached the gateway (a second registration would cross the certificate)
+        agent.Tell(new Identify(null), TestActor);
+        ExpectMsg<ActorIdentity>();
+        forwarder.Tell(new Identify(null), TestActor);
+        ExpectMsg<ActorIdentity>();
+        Assert.False(_gateway.HasMessages);
+    }
+
+    /// <summary>A cluster member in state Up (Akka makes members only internally, hence reflection).</summary>
+    private static Member UpMember(Address address, string role)
+    {
+        var create = typeof(Member).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Static,
+            [typeof(UniqueAddress), typeof(int), typeof(MemberStatus), typeof(ImmutableHashSet<string>), typeof(AppVersion)])!;
+        return (Member)create.Invoke(null, [new UniqueAddress(address, 1), 1, MemberStatus.Up, ImmutableHashSet.Create(role), AppVersion.Zero])!;
+    }
+
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef to) => ReceiveAny(m => to.Forward(m));
     }
 
     [Fact]

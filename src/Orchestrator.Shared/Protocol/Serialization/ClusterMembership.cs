@@ -46,6 +46,17 @@ public static class ClusterMembership
     /// A tick with nothing to move only checks the gossip's convergence (a handful of members).</summary>
     public static readonly TimeSpan SingleMasterLeaderActionsInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How often each end of an association sends Akka.Remote's transport heartbeat (Akka's default: 4 s; the
+    /// failure detector it feeds keeps its 120 s acceptable pause). Issue 19: a node's first association to the master
+    /// stalled about 5 s in many starts (most of them with ReadyToRun builds). Captured on the cluster port: TCP and the
+    /// TLS handshake done in 0.2-0.4 s, the node's Associate sent 15 ms after the master's last handshake record, acked by
+    /// the master's kernel, and answered only when the node's next record arrived, its first transport heartbeat exactly
+    /// 4.0 s later. The master's TLS handler (DotNetty's, as far as its decompiled code and the capture tell) leaves application data that arrives while it completes its
+    /// side of the handshake unread until the next read on the channel; the heartbeat is the only thing the node sends
+    /// before the association is open, so its interval bounds that stall. Both ends send it (the same can happen to the
+    /// master's answer on the node's side); two 37-byte records a second each way per association.</summary>
+    public static readonly TimeSpan TransportHeartbeatInterval = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The membership of a cluster with <paramref name="masters"/> masters (more than one: keep-majority).</summary>
     public static string ForMasters(int masters) => masters > 1
         ? Build(MultiMasterStableAfter, MultiMasterHeartbeatPause, multiMaster: true)
@@ -77,6 +88,7 @@ public static class ClusterMembership
           {{(multiMaster ? "leader-actions-interval = 500ms # a downed master is removed (and the control plane moves) sooner"
               : $"leader-actions-interval = {Millis(SingleMasterLeaderActionsInterval)}")}}
         }
+        akka.remote.transport-failure-detector.heartbeat-interval = {{Millis(TransportHeartbeatInterval)}}
         """;
 
     /// <summary>Parses a "--cluster-…" seconds value (e.g. "7" or "2.5"); null or empty gives the default.</summary>
