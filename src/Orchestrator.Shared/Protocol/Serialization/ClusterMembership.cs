@@ -51,9 +51,10 @@ public static class ClusterMembership
     /// stalled about 5 s in many starts (most of them with ReadyToRun builds). Captured on the cluster port: TCP and the
     /// TLS handshake done in 0.2-0.4 s, the node's Associate sent 15 ms after the master's last handshake record, acked by
     /// the master's kernel, and answered only when the node's next record arrived, its first transport heartbeat exactly
-    /// 4.0 s later. The master's TLS handler (DotNetty's, as far as its decompiled code and the capture tell) leaves application data that arrives while it completes its
-    /// side of the handshake unread until the next read on the channel; the heartbeat is the only thing the node sends
-    /// before the association is open, so its interval bounds that stall. Both ends send it (the same can happen to the
+    /// 4.0 s later. The master's TLS handler (DotNetty's, as far as its decompiled code and the capture tell) leaves
+    /// application data that arrives while it completes its side of the handshake unread until the next read on the
+    /// channel; the heartbeat is the only thing the node sends before the association is open, so its interval bounds
+    /// that stall. Both ends send it (the same can happen to the
     /// master's answer on the node's side); two 37-byte records a second each way per association.</summary>
     public static readonly TimeSpan TransportHeartbeatInterval = TimeSpan.FromMilliseconds(500);
 

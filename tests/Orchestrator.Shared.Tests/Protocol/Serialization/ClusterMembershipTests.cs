@@ -73,6 +73,17 @@ public sealed class ClusterMembershipTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public void Both_roles_send_the_transport_heartbeat_every_half_second_and_leave_akka_s_acceptable_pause()
+    {
+        foreach (var hocon in new[] { ClusterMembership.Hocon, ClusterMembership.ForMasters(1), ClusterMembership.ForMasters(3) })
+        {
+            var detector = ConfigurationFactory.ParseString(hocon).GetConfig("akka.remote.transport-failure-detector");
+            Assert.Equal(TimeSpan.FromMilliseconds(500), detector.GetTimeSpan("heartbeat-interval"));
+            Assert.False(detector.HasPath("acceptable-heartbeat-pause")); // Akka's 120 s: only the first join was slow
+        }
+    }
+
+    [Fact]
     public void Downing_is_keep_oldest_of_role_master_and_never_downs_the_master_by_itself()
     {
         var config = ConfigurationFactory.ParseString(ClusterMembership.Hocon).GetConfig("akka.cluster");
