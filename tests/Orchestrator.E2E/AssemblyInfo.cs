@@ -30,6 +30,9 @@ using Xunit;
 // kill-leader first write 11.0 s (bound 15 s); 19:14-19:26 (12.1 min) kill-node 17.6 s / 23.2 s, kill-leader
 // 14.5 s (margins as thin as 1.8 s and 0.5 s). In the CI run of 67e20f7 (2026-12-04 19:48-20:22, nothing else
 // running) all 164 passed and the E2E took 27.8 minutes (33.2 one after another the stop before): kill-node rescheduled
-// 21.9 s, kill-leader first write 12.4 s. Parallelization is on; set DisableTestParallelization = true to run the
-// collections one after another (and do so if a drill misses beside the other collection).
-[assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly, DisableTestParallelization = false)]
+// 21.9 s, kill-leader first write 12.4 s. The next CI run of the same code (6e0cdc1, 20:29-, nothing else running)
+// failed the kill-node drill beside the single-node classes: NotReady 16.9 s, rescheduled 26.5 s (bound 25 s), and
+// kill-leader's first write came 14.2 s after the SIGKILL (bound 15 s). So parallelization is off again: beside a
+// second cluster on two cores the drills' rescheduling (Docker starting the replacement sandboxes) and the multi-master
+// failover sit at their bounds. To run the two collections side by side, set DisableTestParallelization = false.
+[assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly, DisableTestParallelization = true)]
