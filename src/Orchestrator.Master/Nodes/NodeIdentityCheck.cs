@@ -118,11 +118,8 @@ internal static class NodeIdentityCheck
         if (!always && current.NotAfter.ToUniversalTime() - now.ToUniversalTime() > lifetime / 3) return null;
         try
         {
-            var request = CertificateRequest.LoadSigningRequestPem(credential.SigningRequest, HashAlgorithmName.SHA256);
-            using var asked = request.PublicKey.GetECDsaPublicKey();
             using var held = current.GetECDsaPublicKey();
-            if (asked is null || held is null || !asked.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(held.ExportSubjectPublicKeyInfo()))
-                return null;
+            if (held is null || !RequestsKey(credential.SigningRequest, held.ExportSubjectPublicKeyInfo())) return null;
             return ca.Issue(credential.SigningRequest, name);
         }
         catch (CryptographicException)

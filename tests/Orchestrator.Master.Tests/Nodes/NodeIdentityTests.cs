@@ -45,6 +45,14 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         new(Reported(name), null, NodeCredentials.Sign(key, name, agent.Ref.Path.ToString(), at ?? DateTime.UtcNow, certificate,
             NodeCredentials.SigningRequest(key, name)));
 
+    /// <summary>The registration's answer carries a certificate of the cluster CA for <paramref name="key"/> and the name.</summary>
+    private void AssertIssuedFor(NodeRegistered registered, ECDsa key, string name)
+    {
+        using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
+        Assert.True(NodeCredentials.IsFor(issued, key));
+        Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, name, DateTime.UtcNow));
+    }
+
     private static string Certificate(X509Certificate2 ca, ECDsa key, string name, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         var request = new CertificateRequest($"CN=system:node:{name}, O=system:nodes", key, HashAlgorithmName.SHA256);
@@ -97,10 +105,7 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
 
         gateway.Tell(Register("node1", key, agent, former), agent.Ref);
 
-        var registered = agent.ExpectMsg<NodeRegistered>();
-        using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
-        Assert.True(NodeCredentials.IsFor(issued, key));
-        Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, "node1", DateTime.UtcNow));
+        AssertIssuedFor(agent.ExpectMsg<NodeRegistered>(), key, "node1");
     }
 
     [Fact]
@@ -250,12 +255,8 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
         gateway.Tell(Register("node1", key, node, certificate: null), node.Ref);
         var second = node.FishForMessage<NodeRegistered>(_ => true);
 
-        foreach (var registered in new[] { first, second })
-        {
-            using var issued = X509Certificate2.CreateFromPem(registered.NodeCertificate!);
-            Assert.True(NodeCredentials.IsFor(issued, key));
-            Assert.Null(NodeCredentials.CheckCertificate(issued, _ca.Certificate, "node1", DateTime.UtcNow));
-        }
+        AssertIssuedFor(first, key, "node1");
+        AssertIssuedFor(second, key, "node1");
     }
 
     [Fact]
