@@ -80,7 +80,7 @@ internal static class NodeIdentityCheck
             if (NodeCredentials.CheckProof(credential, key, name, sender, now) is { } proof) return new(proof);
             return new(null, ca.Issue(credential.SigningRequest, name));
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException) // ArgumentException: a member sent none
         {
             return new("the signing request cannot be used: " + e.Message.Trim());
         }
@@ -103,7 +103,7 @@ internal static class NodeIdentityCheck
             using var asked = request.PublicKey.GetECDsaPublicKey();
             return asked is not null && asked.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             return false;
         }

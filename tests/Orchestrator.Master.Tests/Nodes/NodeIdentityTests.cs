@@ -294,6 +294,21 @@ public sealed class NodeIdentityTests(ITestOutputHelper output) : ControllerTest
     }
 
     [Fact]
+    public void A_registration_without_a_signing_request_is_refused_and_the_gateway_goes_on()
+    {
+        var gateway = Gateway();
+        var agent = CreateTestProbe("agent");
+        using var key = NewKey();
+        var register = Register("node1", key, agent, certificate: null);
+
+        gateway.Tell(register with { Credential = register.Credential! with { SigningRequest = null! } }, agent.Ref);
+        Assert.Contains("the signing request cannot be used", agent.ExpectMsg<NodeRegistrationRefused>().Reason);
+
+        gateway.Tell(register, agent.Ref);
+        AssertIssuedFor(agent.FishForMessage<NodeRegistered>(_ => true), key, "node1");
+    }
+
+    [Fact]
     public void A_heartbeat_from_an_agent_that_did_not_register_is_refused()
     {
         var gateway = Gateway();
