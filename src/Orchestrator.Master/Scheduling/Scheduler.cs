@@ -386,7 +386,8 @@ internal sealed class Scheduler : ControllerActor
         writes.AddRange(events);
         _bindingsInFlight = bindings;
         var sequence = ++_batchSequence;
-        // from a child, so that the store names the scheduler (kube-scheduler) as the bindings' field manager
+        // from a child, so that the store names the scheduler (kube-scheduler) as the events' field manager (a binding
+        // records none, as Kubernetes')
         // (Props by type: an expression's arguments would be compiled on every batch)
         Context.ActorOf(Akka.Actor.Props.Create(typeof(BatchCall), Store, new WriteObjects(writes), sequence, Self));
     }

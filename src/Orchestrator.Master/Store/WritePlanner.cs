@@ -109,6 +109,8 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var expected = input.Metadata!.ResourceVersion;
         if (expected is { Length: > 0 } and not "0" && expected != old.Metadata.ResourceVersion)
             return WritePlan.Fail(StoreErrors.Conflict(resource, name));
+        if (subresource == PodBindings.Subresource && old is V1Pod stored && input is V1Pod binding)
+            return PlanBinding(resource, resourceName, stored, binding, user);
 
         // The stored object's text, serialized once: the copy of it a strategy changes is read from it, and it is what
         // the result is compared with (no change) and what the managed fields are computed against.
@@ -162,6 +164,27 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         if (obj.Metadata.DeletionTimestamp is not null && !strategy.HasFinalizers(obj) && strategy.HasFinalizers(old))
             return WritePlan.One(new PlannedWrite(resourceName, obj, Removed: true)) with { Notes = notes };
         return new WritePlan([new PlannedWrite(resourceName, obj), .. charges], obj) { Notes = notes };
+    }
+
+    /// <summary>A pod's /binding (<see cref="PodBindings"/>): the request names the node (spec.nodeName) and the
+    /// annotations to merge. No strategy, no managed fields, as Kubernetes' BindingREST; the admission plugins see it.</summary>
+    private WritePlan PlanBinding(IStoredResource resource, string resourceName, V1Pod stored, V1Pod binding, string? user)
+    {
+        var name = stored.Metadata.Name;
+        // ValidatePodBinding: the target's name is required
+        if (binding.Spec?.NodeName is not { Length: > 0 } node)
+            return WritePlan.Fail(StoreErrors.Invalid(resource, name, [new StoreErrorCause("target.name", "FieldValueRequired", "Required value")]));
+        if (PodBindings.Refusal(stored) is { } refusal) return WritePlan.Fail(refusal);
+        var bound = PodBindings.Bind(stored, node, binding.Metadata?.Annotations, DateTime.UtcNow);
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, PodBindings.Subresource, bound, stored) { User = user };
+        // No mutating plugin acts on a binding (Kubernetes' see the Binding object, not the pod); one that did would change
+        // parts the bound pod shares with the stored one.
+        var mutation = Mutate(attributes);
+        if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
+        if (mutation.Changed) return WritePlan.Fail(StoreErrors.WriteFailed("a mutating admission plugin changed a pod's binding"));
+        var (refused, notes, charges) = Validate(attributes);
+        if (refused is not null) return WritePlan.Fail(refused);
+        return new WritePlan([new PlannedWrite(resourceName, bound), .. charges], bound) { Notes = notes };
     }
 
     public WritePlan PlanDelete(DeleteObject delete)

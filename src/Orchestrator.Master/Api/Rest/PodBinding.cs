@@ -21,6 +21,9 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
         if (!HttpMethods.IsPost(context.Request.Method)) throw ApiException.MethodNotAllowed(context.Request.Method);
         var binding = await RequestBodies.ReadJsonAsync<V1Binding>(context, "Binding", "v1")
                       ?? throw ApiException.BadRequest("the body of the request was empty");
+        // ValidatePodBinding: a target of kind Node (or none), with a name
+        if (binding.Target?.Kind is { Length: > 0 } kind && kind != "Node")
+            throw ApiException.Invalid(pods, name, "target.kind", $"Unsupported value: \"{kind}\": supported values: \"Node\", \"<empty>\"");
         var node = binding.Target?.Name;
         if (string.IsNullOrEmpty(node)) throw ApiException.Invalid(pods, name, "target.name", "Required value");
         if (binding.Metadata?.Name is { Length: > 0 } bindingName && bindingName != name)
@@ -39,7 +42,7 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
                 throw Conflict(name, $"pod {name} is already assigned to node \"{pod.Spec.NodeName}\"");
             if (pod.Spec?.SchedulingGates is { Count: > 0 })
                 throw Conflict(name, $"pod {name} has non-empty .spec.schedulingGates");
-            // the store's binding (PodStrategy) sets spec.nodeName, adds the binding's annotations and PodScheduled=True
+            // the store's binding (PodBindings) checks these again on the pod it binds, and sets spec.nodeName, adds the binding's annotations and PodScheduled=True
             return new V1Pod
             {
                 ApiVersion = pod.ApiVersion, Kind = pod.Kind,

@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 
 /// <summary>core/v1 Pod: pod spec defaults, containers with name and image, status Pending with its QoS class on
 /// create. On update the spec is immutable except for what Kubernetes lets change (container images, active deadline,
-/// added tolerations, a grace period) and spec.nodeName once, which binding sets through an update.</summary>
+/// added tolerations, a grace period) and spec.nodeName once (binding is the store's own write, PodBindings).</summary>
 internal sealed class PodStrategy : ModelStrategy<V1Pod>
 {
     public PodStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
@@ -94,33 +94,11 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     }
 
     /// <summary>/ephemeralcontainers: the stored pod with the request's ephemeral containers, nothing else of it.
-    /// /binding (the store's, for the scheduler): the stored pod with the request's spec.nodeName and the PodScheduled=True
-    /// condition in one write, as Kubernetes' BindingREST sets both (a bound pod keeps its node: validation refuses another).</summary>
+    /// (/binding is the store's own conditional update, <see cref="PodBindings"/>, as Kubernetes' BindingREST.)</summary>
     protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
     {
-        if (subresource == "binding") return Bind(old, pod.Spec?.NodeName, pod.Metadata?.Annotations);
         if (subresource != "ephemeralcontainers") return null;
         old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
-        return old;
-    }
-
-    private static V1Pod Bind(V1Pod old, string? node, IDictionary<string, string>? annotations)
-    {
-        old.Spec ??= new V1PodSpec();
-        old.Spec.NodeName = node;
-        if (annotations is { Count: > 0 })
-        {
-            old.Metadata.Annotations ??= new Dictionary<string, string>();
-            foreach (var (key, value) in annotations) old.Metadata.Annotations[key] = value;
-        }
-        old.Status ??= new V1PodStatus();
-        var now = DateTime.UtcNow;
-        var condition = old.Status.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
-        old.Status.Conditions = (old.Status.Conditions ?? []).Where(c => c.Type != "PodScheduled").Prepend(new V1PodCondition
-        {
-            Type = "PodScheduled", Status = "True",
-            LastTransitionTime = condition?.Status == "True" ? condition.LastTransitionTime : now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond)),
-        }).ToList();
         return old;
     }
 
