@@ -44,7 +44,22 @@ internal abstract class ReplicaControllerBase : ControllerActor
         _ownerResource = ownerResource;
         _ownerKind = ownerKind;
         _events = new EventRecorder(store, component);
+        // An owner claims the pods it controls and the orphans of its namespace, nothing else: found by index
+        // (controller uid, or the namespace's orphans) instead of walking every pod of the namespace per sync.
+        Cache.IndexBy(PodsResource, ClaimIndexOf);
     }
+
+    /// <summary>The index value of a pod for <see cref="Candidates"/>: its controller's uid, or its namespace's orphans.</summary>
+    private static string? ClaimIndexOf(IKubernetesObject<V1ObjectMeta> pod) =>
+        OwnerReferences.ControllerOf(pod) is { } controller ? controller.Uid : OrphansOf(pod.Metadata.NamespaceProperty);
+
+    private static string OrphansOf(string? @namespace) => "\0orphans/" + @namespace;
+
+    /// <summary>The pods of <paramref name="namespace"/> that <see cref="PodReplicaSync.Claim"/> can take for the owner
+    /// (it skips those another controller owns): the ones it controls and the orphans.</summary>
+    private IEnumerable<V1Pod> Candidates(IKubernetesObject<V1ObjectMeta> owner, string? @namespace) =>
+        Cache.ListBy<V1Pod>(PodsResource, owner.Metadata.Uid ?? "").Where(p => p.Metadata.NamespaceProperty == @namespace)
+            .Concat(Cache.ListBy<V1Pod>(PodsResource, OrphansOf(@namespace)));
 
     /// <summary>The owner's selector, template, replicas and minReadySeconds.</summary>
     protected abstract ReplicaOwner Describe(IKubernetesObject<V1ObjectMeta> owner);
@@ -103,7 +118,7 @@ internal abstract class ReplicaControllerBase : ControllerActor
         }
 
         var owner = Describe(obj);
-        var claim = PodReplicaSync.Claim(owner, Cache.List<V1Pod>(PodsResource, key.Namespace));
+        var claim = PodReplicaSync.Claim(owner, Candidates(obj, key.Namespace));
         // As Kubernetes' RecheckDeletionTimestamp: the cache may still hold an owner the store has deleted (an orphan
         // delete strips the pods' references and removes the owner in one write), and pods adopted by a deleted owner
         // would be collected as garbage. Adopt only after reading the owner from the store itself.
