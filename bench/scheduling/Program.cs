@@ -143,8 +143,13 @@ internal static class Simulation
                 for (var i = 0; i < replicaSets; i++)
                 {
                     var replicas = pods / replicaSets + (i < pods % replicaSets ? 1 : 0);
-                    var created = await store.Ask<object>(new CreateObject("replicasets", ReplicaSet($"rs-{i}", replicas)));
-                    if (created is StoreFailed f) throw new InvalidOperationException(f.Error.Message);
+                    // the store's write queue may still be full from the nodes' registration: as a client, ask again
+                    // after the Retry-After (the API server's is 1 s for a 429) instead of giving up the run
+                    while (await store.Ask<object>(new CreateObject("replicasets", ReplicaSet($"rs-{i}", replicas))) is StoreFailed f)
+                    {
+                        if (f.Error.Code != 429) throw new InvalidOperationException(f.Error.Message);
+                        await Task.Delay(f.Error.RetryAfter ?? TimeSpan.FromSeconds(1));
+                    }
                 }
 
             PodCounter.Progress progress;
