@@ -23,7 +23,8 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// existence, preconditions and optimistic concurrency, fills server-side fields, runs admission, and decides
 /// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
 /// Every object it plans is its own deep copy, or the request's own object when its sender handed it over
-/// (<see cref="UpdateObject.HandedOver"/>); a request's object that was not handed over and the stored objects are
+/// (<see cref="UpdateObject.HandedOver"/>), or a pod's binding (its own metadata, spec and status over the stored pod's
+/// other parts, <see cref="PodBindings.Bind"/>); a request's object that was not handed over and the stored objects are
 /// never modified. What is particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
 /// </summary>
 internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
