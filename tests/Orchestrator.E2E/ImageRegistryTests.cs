@@ -140,8 +140,10 @@ public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper
         await Apply(PodYaml("outage", $"{Open}/{repo}:v1"));
         await cluster.Eventually(async () =>
             Assert.Contains("connection refused", await Events("outage")), "the failed pull's reason in the events");
-        Assert.Contains(await Kubectl("get", "pod", "-n", Namespace, "outage", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"),
-            new[] { "ErrImagePull", "ImagePullBackOff" });
+        // the event and the status travel separately (as the kubelet's do): the status may follow the event
+        await cluster.Eventually(async () =>
+            Assert.Contains(await Kubectl("get", "pod", "-n", Namespace, "outage", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}"),
+                new[] { "ErrImagePull", "ImagePullBackOff" }), "the failed pull's reason in the status");
 
         await Registry("start", Open);
         await WaitRunning("outage", TimeSpan.FromMinutes(2));

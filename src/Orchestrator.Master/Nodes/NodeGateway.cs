@@ -89,7 +89,14 @@ internal sealed class NodeGateway : ControllerActor
     // until its write is stored, and a refused one is written again after a while, as the kubelet's status manager retries
     // (after 1–3 s: writes refused together, as under a full queue, are not all tried again at once).
     private static TimeSpan PodStatusRetry() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(2000));
+    private static TimeSpan PodStatusConflictRetry() => TimeSpan.FromMilliseconds(50 + Random.Shared.Next(100));
     private readonly Dictionary<string, PodStatusReported> _unwrittenPodStatus = new();
+    // A report is merged with the pod's stored status and written only over that version (409 otherwise), so a condition
+    // another writer has just set (the scheduler's PodScheduled, an eviction's DisruptionTarget) is not lost while the
+    // cache lags. One write per pod at a time: a newer report waits for the answer and is written over the pod it
+    // returns (kept here until the cache's watch has brought that version; the answer may come first).
+    private readonly HashSet<string> _podStatusWriting = new();
+    private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
     private sealed record PodStatusWrite(PodStatusReported Report);
     private sealed record RetryPodStatus(string Uid);
 
@@ -405,8 +412,18 @@ internal sealed class NodeGateway : ControllerActor
 
     private void WritePodStatus(PodStatusReported report)
     {
+        if (_podStatusWriting.Contains(report.Uid))
+        {
+            _unwrittenPodStatus[report.Uid] = report; // written when the write under way is answered
+            return;
+        }
         _unwrittenPodStatus.Remove(report.Uid);
         var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
+        if (_podStatusWritten.TryGetValue(report.Uid, out var written))
+        {
+            if (pod is not null && Newer(written, pod)) pod = written;
+            else _podStatusWritten.Remove(report.Uid);
+        }
         if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
         if (pod.Metadata.DeletionTimestamp is not null && GracefulPodDeletion.Stopped(report.Status))
         {
@@ -421,12 +438,19 @@ internal sealed class NodeGateway : ControllerActor
         var updated = new V1Pod
         {
             ApiVersion = pod.ApiVersion, Kind = pod.Kind,
-            Metadata = new V1ObjectMeta { Name = pod.Metadata.Name, NamespaceProperty = pod.Metadata.NamespaceProperty },
+            Metadata = new V1ObjectMeta
+            {
+                Name = pod.Metadata.Name, NamespaceProperty = pod.Metadata.NamespaceProperty, ResourceVersion = pod.Metadata.ResourceVersion,
+            },
             Status = status,
         };
         _unwrittenPodStatus[report.Uid] = report;
+        _podStatusWriting.Add(report.Uid);
         Send(new UpdateObject(Pods, updated, "status") { HandedOver = true }, new PodStatusWrite(report));
     }
+
+    private static bool Newer(V1Pod a, V1Pod b) =>
+        long.TryParse(a.Metadata.ResourceVersion, out var x) && long.TryParse(b.Metadata.ResourceVersion, out var y) && x > y;
 
     /// <summary>Kept in memory, never stored; only from the agent registered under that node's name.</summary>
     private void ReportUsage(NodeMetricsReported report)
@@ -529,6 +553,9 @@ internal sealed class NodeGateway : ControllerActor
             case Pods:
                 var before = old as V1Pod;
                 var after = current as V1Pod;
+                if ((after ?? before)?.Metadata.Uid is { } uid && _podStatusWritten.TryGetValue(uid, out var written) &&
+                    (after is null || !Newer(written, after)))
+                    _podStatusWritten.Remove(uid); // the cache has caught up with the gateway's own status write
                 if (NetworkPolicyFacts.PeerChanged(before, after) && Cache.List<V1NetworkPolicy>(Policies).Any()) Enqueue(AllPolicies);
                 if (before is not null && after is not null && OnlyStatusChanged(before, after)) return;
                 foreach (var node in new[] { before?.Spec?.NodeName, after?.Spec?.NodeName }.Distinct())
@@ -666,9 +693,22 @@ internal sealed class NodeGateway : ControllerActor
         if (reply.Tag is PodStatusWrite write)
         {
             var uid = write.Report.Uid;
-            // a newer report has its own write under way: this answer is not about it
-            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest) || !ReferenceEquals(latest, write.Report)) return;
-            if (reply.Failed?.Error.Code is 429 or >= 500)
+            _podStatusWriting.Remove(uid);
+            if (reply.Stored?.Object is V1Pod stored) _podStatusWritten[uid] = stored;
+            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest)) return;
+            if (!ReferenceEquals(latest, write.Report))
+            {
+                // a newer report waited for this answer
+                if (_agents.ContainsKey(latest.NodeName)) WritePodStatus(latest);
+                else _unwrittenPodStatus.Remove(uid);
+                return;
+            }
+            if (reply.Failed?.Error.Code is 409)
+            {
+                // the pod changed since the version the report was merged with: merged again once the watch has it
+                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusConflictRetry());
+            }
+            else if (reply.Failed?.Error.Code is 429 or >= 500)
             {
                 var delay = PodStatusRetry();
                 Log.Debug("pod status write refused ({0}), tried again in {1}", reply.Failed.Error.Code, delay);

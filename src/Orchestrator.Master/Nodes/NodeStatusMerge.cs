@@ -79,14 +79,19 @@ internal static class NodeStatusMerge
         return result;
     }
 
-    /// <summary>A pod's status as the node reports it, keeping the PodScheduled condition the scheduler wrote
-    /// (the node does not know it).</summary>
+    /// <summary>The pod conditions the kubelet computes (Kubernetes' PodConditionsByKubelet but PodScheduled, which the
+    /// scheduler writes here and the node does not report).</summary>
+    private static readonly HashSet<string> NodeOwnedConditions = ["Ready", "ContainersReady", "Initialized", "PodReadyToStartContainers"];
+
+    /// <summary>A pod's status as the node reports it, keeping the conditions others wrote (the scheduler's PodScheduled,
+    /// a preemption's DisruptionTarget, a readiness gate's condition), as the kubelet's status manager merges its status
+    /// (mergePodStatus): a condition the node reports itself replaces the stored one. Shares nothing with the stored pod.</summary>
     public static V1PodStatus PodStatus(V1PodStatus reported, V1PodStatus? stored)
     {
         var status = KubeObjects.Clone(reported);
-        var scheduled = stored?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
-        if (scheduled is not null && status.Conditions?.Any(c => c.Type == "PodScheduled") != true)
-            status.Conditions = (status.Conditions ?? []).Prepend(KubeObjects.Clone(scheduled)).ToList(); // nothing shared with the stored pod
+        var reportedTypes = status.Conditions?.Select(c => c.Type).ToHashSet() ?? [];
+        var kept = (stored?.Conditions ?? []).Where(c => !NodeOwnedConditions.Contains(c.Type) && !reportedTypes.Contains(c.Type)).ToList();
+        if (kept.Count > 0) status.Conditions = kept.Select(KubeObjects.Clone).Concat(status.Conditions ?? []).ToList();
         status.QosClass ??= stored?.QosClass;
         status.StartTime ??= stored?.StartTime;
         return status;

@@ -74,7 +74,9 @@ internal sealed partial class PodSupervisor
                 $"Unable to retrieve some image pull secrets ({string.Join(", ", missing)}); attempting to pull the image may not succeed.");
         var auths = RegistryCredentials.For(reference, secrets);
         slot.PullingImage = spec.Image;
-        slot.ClearWaiting(); // ContainerCreating while the pull runs
+        // the first pull waits as ContainerCreating; a pull tried again after its back-off keeps the last reason
+        // (ImagePullBackOff), as the kubelet's status keeps its reason cache's entry until the next sync ends
+        if (slot.ImagePullStep == 0) slot.ClearWaiting();
         Event(spec.Name, "Normal", "Pulling", $"Pulling image \"{spec.Image}\"");
         var image = spec.Image;
         var container = spec.Name;

@@ -4,6 +4,7 @@ using k8s.Models;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Controllers.Support;
+using Orchestrator.Shared.Api;
 using Orchestrator.Shared.Protocol;
 using Xunit;
 using Xunit.Abstractions;
@@ -281,6 +282,51 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
                 else store.Forward(message);
             });
         }
+    }
+
+    /// <summary>In front of the store: just before the gateway's first pod status write, another writer (a preemption)
+    /// sets the DisruptionTarget condition, so the gateway's write is merged with a status that is no longer stored.</summary>
+    private sealed class PreemptingBeforeStatusWrite : ReceiveActor
+    {
+        public PreemptingBeforeStatusWrite(IActorRef store)
+        {
+            var preempted = false;
+            ReceiveAny(message =>
+            {
+                if (message is UpdateObject { Subresource: "status", Resource: "pods", Object: V1Pod written } && !preempted)
+                {
+                    preempted = true;
+                    var current = (V1Pod)store.Ask<ObjectStored>(new GetObject(new ResourceKey("pods", "default", written.Metadata.Name)))
+                        .Result.Object;
+                    var marked = KubeObjects.Clone(current);
+                    marked.Status.Conditions = (marked.Status.Conditions ?? []).Append(new V1PodCondition { Type = "DisruptionTarget", Status = "True", Reason = "PreemptionByScheduler" }).ToList();
+                    store.Ask<ObjectStored>(new UpdateObject("pods", marked, "status")).Wait();
+                }
+                store.Forward(message);
+            });
+        }
+    }
+
+    [Fact]
+    public void A_pod_status_report_does_not_undo_a_condition_written_while_the_gateway_merged_it()
+    {
+        var front = Sys.ActorOf(Props.Create(() => new PreemptingBeforeStatusWrite(Store)));
+        var gateway = Sys.ActorOf(NodeGateway.Props(front));
+        var agent = CreateTestProbe("agent");
+        gateway.Tell(new RegisterNode(Reported("node1")), agent.Ref);
+        agent.ExpectMsg<NodeRegistered>();
+        var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid,
+            new V1PodStatus { Phase = "Running", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] }), agent.Ref);
+
+        AwaitAssert(() =>
+        {
+            var status = Find<V1Pod>("web-1")!.Status;
+            Assert.Equal("Running", status?.Phase);
+            Assert.Equal(["DisruptionTarget", "Ready"], status!.Conditions.Select(c => c.Type).Order());
+        }, TimeSpan.FromSeconds(10));
     }
 
     [Fact]

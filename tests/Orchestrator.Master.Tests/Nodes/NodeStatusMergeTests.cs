@@ -67,4 +67,30 @@ public sealed class NodeStatusMergeTests
         Assert.Equal("True", stored.Conditions[0].Status);
         Assert.Equal("BestEffort", status.QosClass);
     }
+
+    [Fact]
+    public void A_pods_reported_status_keeps_the_conditions_others_wrote_and_replaces_the_ones_the_node_reports()
+    {
+        var stored = new V1PodStatus
+        {
+            Conditions =
+            [
+                new V1PodCondition { Type = "PodScheduled", Status = "True" },
+                new V1PodCondition { Type = "DisruptionTarget", Status = "True", Reason = "PreemptionByScheduler" },
+                new V1PodCondition { Type = "example.com/feature-1", Status = "False" },
+                new V1PodCondition { Type = "Ready", Status = "True" },
+                new V1PodCondition { Type = "ContainersReady", Status = "True" },
+            ],
+        };
+        var reported = new V1PodStatus
+        {
+            Phase = "Running",
+            Conditions = [new V1PodCondition { Type = "Ready", Status = "False" }, new V1PodCondition { Type = "example.com/feature-1", Status = "True" }],
+        };
+
+        var status = NodeStatusMerge.PodStatus(reported, stored);
+
+        Assert.Equal(["PodScheduled/True", "DisruptionTarget/True", "Ready/False", "example.com/feature-1/True"],
+            status.Conditions.Select(c => $"{c.Type}/{c.Status}"));
+    }
 }

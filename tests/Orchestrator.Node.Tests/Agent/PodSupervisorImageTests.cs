@@ -86,6 +86,26 @@ public sealed class PodSupervisorImageTests : TestKit
     }
 
     [Fact]
+    public void A_pull_tried_again_after_its_back_off_keeps_ImagePullBackOff_while_it_runs()
+    {
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(PodSupervisor.Props(Pod("127.0.0.1:5000/app:v1"), _runtime, Fast));
+        parent.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].State.Waiting?.Reason == "ImagePullBackOff");
+
+        _runtime.PullGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        parent.Expect<NodeEventReported>(e => e.Event.Reason == "Pulling", TimeSpan.FromSeconds(10));
+        // the sync loop (50 ms) reports while the pull hangs: the reason must not fall back to ContainerCreating
+        var until = DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
+        while (DateTime.UtcNow < until)
+            if (parent.ReceiveOne(until - DateTime.UtcNow) is PodStatusReported r)
+                Assert.Equal("ImagePullBackOff", r.Status.ContainerStatuses[0].State.Waiting?.Reason);
+        Assert.Equal(2, _runtime.PullCount);
+        _runtime.InRegistry("127.0.0.1:5000/app:v1");
+        _runtime.PullGate.SetResult();
+        parent.Expect<PodStatusReported>(r => r.Status.Phase == "Running", TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void A_locally_built_image_whose_pull_fails_is_used_with_a_warning()
     {
         _runtime.WithImage("orchestrator/http-server:latest");
