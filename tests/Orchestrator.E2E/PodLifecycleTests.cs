@@ -97,6 +97,36 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         await Delete(pod);
     }
 
+    [Fact, Step(3)]
+    public async Task A_readiness_gate_keeps_the_pod_not_Ready_until_its_condition_is_written()
+    {
+        var pod = Name("gated");
+        await Apply($$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: { name: {{pod}}, labels: { test: pod-lifecycle } }
+            spec:
+              terminationGracePeriodSeconds: 2
+              readinessGates: [ { conditionType: example.com/lb-ready } ]
+              containers: [ { name: main, image: {{Image}}, imagePullPolicy: Never, command: [sleep, "600"] } ]
+            """);
+        await Eventually(async () =>
+        {
+            Assert.Equal("true", await Kubectl("get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].ready}"));
+            Assert.Equal("False ReadinessGatesNotReady", await Kubectl("get", "pod", pod, "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status} {.status.conditions[?(@.type==\"Ready\")].reason}"));
+        }, "containers ready, the pod held back by its gate");
+        Assert.Equal("0/1", (await Kubectl("get", "pod", pod, "-o", "wide", "--no-headers")).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[^1]);
+
+        // what the gate's controller does: write its condition through the status subresource
+        await Kubectl("patch", "pod", pod, "--subresource=status", "--type=json",
+            "-p", """[{"op":"add","path":"/status/conditions/-","value":{"type":"example.com/lb-ready","status":"True"}}]""");
+        await Eventually(async () => Assert.Equal("True", await Kubectl("get", "pod", pod, "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")), "Ready once the gate's condition is True");
+        Assert.Equal("1/1", (await Kubectl("get", "pod", pod, "-o", "wide", "--no-headers")).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[^1]);
+        await Delete(pod);
+    }
+
     [Fact, Step(4)]
     public async Task A_container_over_its_memory_limit_is_OOMKilled()
     {

@@ -431,7 +431,7 @@ internal sealed class NodeGateway : ControllerActor
             ForceDelete(pod);
             return;
         }
-        var status = NodeStatusMerge.PodStatus(report.Status, pod.Status);
+        var status = NodeStatusMerge.PodStatus(report.Status, pod.Status, pod.Spec.ReadinessGates, DateTime.UtcNow);
         if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
         // The store takes only the status (and the key) of a /status write's object: it is built for this write alone,
         // its status a graph of its own (a retry builds it again from the report), and handed over without a copy.
@@ -557,11 +557,27 @@ internal sealed class NodeGateway : ControllerActor
                     (after is null || !Newer(written, after)))
                     _podStatusWritten.Remove(uid); // the cache has caught up with the gateway's own status write
                 if (NetworkPolicyFacts.PeerChanged(before, after) && Cache.List<V1NetworkPolicy>(Policies).Any()) Enqueue(AllPolicies);
-                if (before is not null && after is not null && OnlyStatusChanged(before, after)) return;
+                if (before is not null && after is not null && OnlyStatusChanged(before, after))
+                {
+                    GateReadinessAgain(after);
+                    return;
+                }
                 foreach (var node in new[] { before?.Spec?.NodeName, after?.Spec?.NodeName }.Distinct())
                     if (!string.IsNullOrEmpty(node) && _agents.ContainsKey(node)) Enqueue(NodeKey(node));
                 break;
         }
+    }
+
+    /// <summary>A readiness gate's condition changed (a controller wrote it): Ready is judged again over the stored
+    /// status, as the kubelet does when the pod's update reaches it. A node report waiting to be written is gated itself.</summary>
+    private void GateReadinessAgain(V1Pod pod)
+    {
+        if (pod.Spec?.ReadinessGates is not { Count: > 0 } || pod.Status is null || pod.Spec.NodeName is not { Length: > 0 } node ||
+            !_agents.ContainsKey(node) || _unwrittenPodStatus.ContainsKey(pod.Metadata.Uid)) return;
+        var ready = pod.Status.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
+        var gated = NodeStatusMerge.PodStatus(pod.Status, pod.Status, pod.Spec.ReadinessGates).Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
+        if (ready != gated)
+            WritePodStatus(new PodStatusReported(node, pod.Metadata.NamespaceProperty ?? "default", pod.Metadata.Name, pod.Metadata.Uid, pod.Status));
     }
 
     // The node is the source of pod status: its own reports coming back need not be sent to it again.

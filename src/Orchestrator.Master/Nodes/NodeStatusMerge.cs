@@ -86,7 +86,9 @@ internal static class NodeStatusMerge
     /// <summary>A pod's status as the node reports it, keeping the conditions others wrote (the scheduler's PodScheduled,
     /// a preemption's DisruptionTarget, a readiness gate's condition), as the kubelet's status manager merges its status
     /// (mergePodStatus): a condition the node reports itself replaces the stored one. Shares nothing with the stored pod.</summary>
-    public static V1PodStatus PodStatus(V1PodStatus reported, V1PodStatus? stored)
+    /// <remarks>With <paramref name="gates"/> (the pod's readinessGates) Ready also needs each gate's condition True.</remarks>
+    public static V1PodStatus PodStatus(V1PodStatus reported, V1PodStatus? stored, IList<V1PodReadinessGate>? gates = null,
+        DateTime? now = null)
     {
         var status = KubeObjects.Clone(reported);
         var reportedTypes = status.Conditions?.Select(c => c.Type).ToHashSet() ?? [];
@@ -94,6 +96,30 @@ internal static class NodeStatusMerge
         if (kept.Count > 0) status.Conditions = kept.Select(KubeObjects.Clone).Concat(status.Conditions ?? []).ToList();
         status.QosClass ??= stored?.QosClass;
         status.StartTime ??= stored?.StartTime;
+        if (gates is { Count: > 0 }) GateReadiness(status, gates, stored, now ?? DateTime.UtcNow);
         return status;
+    }
+
+    /// <summary>Kubernetes' generatePodReadyCondition for a pod with readiness gates: once its containers are ready, Ready
+    /// is True only when every gate's condition (written by a controller) is True; the node knows only the containers.</summary>
+    private static void GateReadiness(V1PodStatus status, IList<V1PodReadinessGate> gates, V1PodStatus? stored, DateTime now)
+    {
+        var conditions = status.Conditions;
+        if (conditions is null || !conditions.Any(c => c.Type == "ContainersReady" && c.Status == "True")) return; // the node's reason stands
+        var unready = new List<string>();
+        foreach (var gate in gates)
+        {
+            var condition = conditions.FirstOrDefault(c => c.Type == gate.ConditionType);
+            if (condition is null) unready.Add($"corresponding condition of pod readiness gate \"{gate.ConditionType}\" does not exist.");
+            else if (condition.Status != "True") unready.Add($"the status of pod readiness gate \"{gate.ConditionType}\" is not \"True\", but {condition.Status}");
+        }
+        var ready = new V1PodCondition
+        {
+            Type = "Ready", Status = unready.Count == 0 ? "True" : "False",
+            Reason = unready.Count == 0 ? null : "ReadinessGatesNotReady", Message = unready.Count == 0 ? null : string.Join(", ", unready),
+        };
+        var previous = stored?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
+        ready.LastTransitionTime = previous?.Status == ready.Status ? previous.LastTransitionTime : now;
+        status.Conditions = conditions.Where(c => c.Type != "Ready").Append(ready).ToList();
     }
 }

@@ -330,6 +330,35 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void A_pod_with_a_readiness_gate_is_Ready_only_once_its_condition_is_True()
+    {
+        var (gateway, agent) = Registered("node1");
+        var gated = Pod("web-1", App("web"), nodeName: "node1");
+        gated.Spec.ReadinessGates = [new V1PodReadinessGate { ConditionType = "example.com/lb-ready" }];
+        var pod = Seed(gated);
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, new V1PodStatus
+        {
+            Phase = "Running",
+            Conditions = [new V1PodCondition { Type = "ContainersReady", Status = "True" }, new V1PodCondition { Type = "Ready", Status = "True" }],
+        }), agent.Ref);
+        AwaitAssert(() =>
+        {
+            var ready = Find<V1Pod>("web-1")!.Status?.Conditions?.SingleOrDefault(c => c.Type == "Ready");
+            Assert.Equal(("False", "ReadinessGatesNotReady", "corresponding condition of pod readiness gate \"example.com/lb-ready\" does not exist."),
+                (ready?.Status, ready?.Reason, ready?.Message));
+        }, TimeSpan.FromSeconds(10));
+
+        // the gate's controller writes its condition
+        var stored = KubeObjects.Clone(Find<V1Pod>("web-1")!);
+        stored.Status.Conditions.Add(new V1PodCondition { Type = "example.com/lb-ready", Status = "True" });
+        Write(new UpdateObject("pods", stored, "status"));
+        AwaitAssert(() => Assert.Equal("True", Find<V1Pod>("web-1")!.Status.Conditions.Single(c => c.Type == "Ready").Status),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void A_pod_status_write_the_store_refuses_with_429_is_written_again()
     {
         var front = Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 2)));

@@ -93,4 +93,41 @@ public sealed class NodeStatusMergeTests
         Assert.Equal(["PodScheduled/True", "DisruptionTarget/True", "Ready/False", "example.com/feature-1/True"],
             status.Conditions.Select(c => $"{c.Type}/{c.Status}"));
     }
+
+    [Theory]
+    [InlineData(null, "False", "corresponding condition of pod readiness gate \"example.com/gate\" does not exist.")]
+    [InlineData("False", "False", "the status of pod readiness gate \"example.com/gate\" is not \"True\", but False")]
+    [InlineData("True", "True", null)]
+    public void A_readiness_gate_holds_Ready_back_until_its_condition_is_True(string? gate, string ready, string? message)
+    {
+        List<V1PodCondition> stored = gate is null ? [] : [new V1PodCondition { Type = "example.com/gate", Status = gate }];
+        var reported = new V1PodStatus
+        {
+            Conditions = [new V1PodCondition { Type = "ContainersReady", Status = "True" }, new V1PodCondition { Type = "Ready", Status = "True" }],
+        };
+
+        var status = NodeStatusMerge.PodStatus(reported, new V1PodStatus { Conditions = stored },
+            [new V1PodReadinessGate { ConditionType = "example.com/gate" }], new DateTime(2026, 12, 4, 0, 0, 0, DateTimeKind.Utc));
+
+        var condition = status.Conditions.Single(c => c.Type == "Ready");
+        Assert.Equal((ready, message), (condition.Status, condition.Message));
+        Assert.Equal(message is null ? null : "ReadinessGatesNotReady", condition.Reason);
+    }
+
+    [Fact]
+    public void A_readiness_gate_leaves_the_nodes_reason_while_the_containers_are_not_ready()
+    {
+        var reported = new V1PodStatus
+        {
+            Conditions =
+            [
+                new V1PodCondition { Type = "ContainersReady", Status = "False", Reason = "ContainersNotReady" },
+                new V1PodCondition { Type = "Ready", Status = "False", Reason = "ContainersNotReady" },
+            ],
+        };
+
+        var status = NodeStatusMerge.PodStatus(reported, null, [new V1PodReadinessGate { ConditionType = "example.com/gate" }]);
+
+        Assert.Equal("ContainersNotReady", status.Conditions.Single(c => c.Type == "Ready").Reason);
+    }
 }
