@@ -43,14 +43,16 @@ internal sealed class IptablesEnforcer : IDisposable
             _newest = changed;
             if (_changed.CurrentCount == 0) try { _changed.Release(); } catch (SemaphoreFullException) { }
         });
-        _worker = Task.Run(() => RunAsync(_stopping.Token));
+        // a thread of its own: every iptables call waits for a process (and up to 5 s for the xtables lock), which on
+        // the thread pool would hold one of its few threads while the node starts (issue 19: 2 cores, 2 threads at first)
+        _worker = Task.Factory.StartNew(() => Run(_stopping.Token), _stopping.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private async Task RunAsync(CancellationToken stopping)
+    private void Run(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
-            try { await _changed.WaitAsync(Resync, stopping); }
+            try { _changed.Wait(Resync, stopping); }
             catch (OperationCanceledException) { return; }
             if (_newest is { } newest) Apply(newest);
         }
