@@ -49,8 +49,17 @@ internal sealed class ApiException(int code, string reason, string message, V1St
             new V1StatusDetails
             {
                 Name = name, Group = resource.Group, Kind = resource.Kind,
-                Causes = [new V1StatusCause { Field = field, Reason = "FieldValueInvalid", Message = message }],
+                Causes = [new V1StatusCause { Field = field, Reason = CauseReason(message), Message = message }],
             });
+
+    /// <summary>The cause's reason for a message in field.Error's words ("Required value", "Unsupported value: …"), as
+    /// kube-apiserver derives it from the error's type.</summary>
+    internal static string CauseReason(string message) =>
+        message.StartsWith("Required value", StringComparison.Ordinal) ? "FieldValueRequired"
+        : message.StartsWith("Unsupported value", StringComparison.Ordinal) ? "FieldValueNotSupported"
+        : message.StartsWith("Forbidden", StringComparison.Ordinal) ? "FieldValueForbidden"
+        : message.StartsWith("Duplicate value", StringComparison.Ordinal) ? "FieldValueDuplicate"
+        : "FieldValueInvalid";
 
     /// <summary>A query parameter kube-apiserver validates as part of the request's options (CreateOptions,
     /// DeleteOptions, ListOptions, …): 422 "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: …".</summary>
