@@ -31,9 +31,10 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         return value;
     }
 
-    private (IActorRef Gateway, TestProbe Agent) Registered(string node)
+    /// <summary>A gateway with one node registered; <paramref name="store"/> stands in front of the store when given.</summary>
+    private (IActorRef Gateway, TestProbe Agent) Registered(string node, IActorRef? store = null)
     {
-        var gateway = Sys.ActorOf(NodeGateway.Props(Store));
+        var gateway = Sys.ActorOf(NodeGateway.Props(store ?? Store));
         var agent = CreateTestProbe("agent");
         gateway.Tell(new RegisterNode(Reported(node)), agent.Ref);
         agent.ExpectMsg<NodeRegistered>(r => Assert.Equal(node, r.NodeName));
@@ -310,11 +311,7 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     [Fact]
     public void A_pod_status_report_does_not_undo_a_condition_written_while_the_gateway_merged_it()
     {
-        var front = Sys.ActorOf(Props.Create(() => new PreemptingBeforeStatusWrite(Store)));
-        var gateway = Sys.ActorOf(NodeGateway.Props(front));
-        var agent = CreateTestProbe("agent");
-        gateway.Tell(new RegisterNode(Reported("node1")), agent.Ref);
-        agent.ExpectMsg<NodeRegistered>();
+        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new PreemptingBeforeStatusWrite(Store))));
         var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
         agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
 
@@ -361,11 +358,7 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     [Fact]
     public void A_pod_status_write_the_store_refuses_with_429_is_written_again()
     {
-        var front = Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 2)));
-        var gateway = Sys.ActorOf(NodeGateway.Props(front));
-        var agent = CreateTestProbe("agent");
-        gateway.Tell(new RegisterNode(Reported("node1")), agent.Ref);
-        agent.ExpectMsg<NodeRegistered>();
+        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 2))));
         var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
         agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
 
