@@ -107,11 +107,12 @@ internal static class NodeStatusMerge
         var conditions = status.Conditions;
         if (conditions is null || !conditions.Any(c => c.Type == "ContainersReady" && c.Status == "True")) return; // the node's reason stands
         var unready = new List<string>();
-        foreach (var gate in gates)
+        // a null entry (JSON null in the list) is a gate with no condition type, never satisfied, not a crash of the gateway
+        foreach (var type in gates.Select(g => g?.ConditionType ?? ""))
         {
-            var condition = conditions.FirstOrDefault(c => c.Type == gate.ConditionType);
-            if (condition is null) unready.Add($"corresponding condition of pod readiness gate \"{gate.ConditionType}\" does not exist.");
-            else if (condition.Status != "True") unready.Add($"the status of pod readiness gate \"{gate.ConditionType}\" is not \"True\", but {condition.Status}");
+            var condition = conditions.FirstOrDefault(c => c.Type == type);
+            if (condition is null) unready.Add($"corresponding condition of pod readiness gate \"{type}\" does not exist.");
+            else if (condition.Status != "True") unready.Add($"the status of pod readiness gate \"{type}\" is not \"True\", but {condition.Status}");
         }
         var ready = new V1PodCondition
         {

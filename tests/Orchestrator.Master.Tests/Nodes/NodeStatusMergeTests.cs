@@ -130,4 +130,18 @@ public sealed class NodeStatusMergeTests
 
         Assert.Equal("ContainersNotReady", status.Conditions.Single(c => c.Type == "Ready").Reason);
     }
+
+    [Fact]
+    public void A_null_readiness_gate_holds_Ready_back_without_throwing()
+    {
+        var reported = new V1PodStatus
+        {
+            Conditions = [new V1PodCondition { Type = "ContainersReady", Status = "True" }, new V1PodCondition { Type = "Ready", Status = "True" }],
+        };
+
+        var status = NodeStatusMerge.PodStatus(reported, null, [null!]);
+
+        Assert.Equal(("False", "corresponding condition of pod readiness gate \"\" does not exist."),
+            (status.Conditions.Single(c => c.Type == "Ready").Status, status.Conditions.Single(c => c.Type == "Ready").Message));
+    }
 }

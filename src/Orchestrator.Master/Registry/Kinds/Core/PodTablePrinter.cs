@@ -109,7 +109,7 @@ internal sealed class PodTablePrinter : TablePrinter<V1Pod>
         var gates = pod.Spec?.ReadinessGates;
         if (gates is null || gates.Count == 0) return None;
         var trueConditions = gates.Count(g =>
-            pod.Status?.Conditions?.Any(c => c.Type == g.ConditionType && c.Status == "True") == true);
+            pod.Status?.Conditions?.Any(c => c.Type == g?.ConditionType && c.Status == "True") == true);
         return $"{trueConditions}/{gates.Count}";
     }
 }
