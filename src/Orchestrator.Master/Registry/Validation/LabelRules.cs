@@ -51,7 +51,8 @@ internal static partial class LabelRules
         }
         if (name.Length == 0) yield return "name part must be non-empty";
         else if (name.Length > 63) yield return "name part must be no more than 63 characters";
-        if (name.Length > 0 && !QualifiedName().IsMatch(name)) yield return "name part " + QualifiedNameMessage;
+        // As apimachinery's IsQualifiedName: an empty name part fails the pattern too (both messages).
+        if (!QualifiedName().IsMatch(name)) yield return "name part " + QualifiedNameMessage;
     }
 
     public static IEnumerable<string> CheckValue(string value)

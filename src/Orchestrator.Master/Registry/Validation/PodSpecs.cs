@@ -52,6 +52,7 @@ internal static class PodSpecs
         ValidateContainers(spec.Containers, $"{path}.containers", causes);
         PodHostAccess.Validate(spec, path, causes);
         PodConfigRules.ValidateVolumes(spec.Volumes, $"{path}.volumes", causes);
+        ValidateReadinessGates(spec.ReadinessGates, $"{path}.readinessGates", causes);
 
         var allowed = allowedRestartPolicies ?? RestartPolicies;
         if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))
@@ -59,6 +60,18 @@ internal static class PodSpecs
         if (spec.TerminationGracePeriodSeconds is < 0)
             causes.Add(FieldErrors.Invalid($"{path}.terminationGracePeriodSeconds", spec.TerminationGracePeriodSeconds,
                 "must be greater than or equal to 0"));
+    }
+
+    /// <summary>Each gate's condition type is a qualified name (validateReadinessGates); a JSON null entry is a gate
+    /// with an empty type, refused as the API server refuses it.</summary>
+    private static void ValidateReadinessGates(IList<V1PodReadinessGate>? gates, string path, List<StoreErrorCause> causes)
+    {
+        for (var i = 0; i < (gates?.Count ?? 0); i++)
+        {
+            var type = gates![i]?.ConditionType ?? "";
+            foreach (var message in LabelRules.CheckKey(type))
+                causes.Add(FieldErrors.Invalid($"{path}[{i}].conditionType", type, message));
+        }
     }
 
     private static void ValidateContainers(IList<V1Container>? containers, string path, List<StoreErrorCause> causes)

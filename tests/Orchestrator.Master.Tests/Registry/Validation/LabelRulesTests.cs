@@ -23,6 +23,29 @@ public sealed class LabelRulesTests
         Assert.StartsWith(message, Assert.Single(LabelRules.CheckKey(key)));
 
     [Fact]
+    public void An_empty_name_part_is_empty_and_does_not_match_the_pattern_as_in_apimachinery() =>
+        Assert.Collection(LabelRules.CheckKey("example.com/"),
+            m => Assert.Equal("name part must be non-empty", m),
+            m => Assert.StartsWith("name part must consist of alphanumeric characters", m));
+
+    [Theory]
+    [InlineData("example.com/feature-1", 0)]
+    [InlineData("Ready-Gate_1.x", 0)]
+    [InlineData("bad type!", 1)]
+    [InlineData("", 2)]
+    public void Readiness_gate_condition_types_are_qualified_names(string type, int errors)
+    {
+        var causes = new List<StoreErrorCause>();
+        PodSpecs.Validate(new V1PodSpec
+        {
+            Containers = [new V1Container { Name = "c", Image = "i" }],
+            ReadinessGates = [new V1PodReadinessGate { ConditionType = type }],
+        }, "spec", causes);
+        Assert.Equal(errors, causes.Count);
+        Assert.All(causes, c => Assert.Equal("spec.readinessGates[0].conditionType", c.Field));
+    }
+
+    [Fact]
     public void A_value_of_64_characters_is_too_long() =>
         Assert.Equal("must be no more than 63 characters", LabelRules.CheckValue(new string('v', 64)).First());
 
