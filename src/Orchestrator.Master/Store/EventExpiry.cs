@@ -11,6 +11,8 @@ namespace Orchestrator.Master.Store;
 /// </summary>
 internal sealed class EventExpiry(TimeSpan ttl)
 {
+    // "events.events.k8s.io": events.k8s.io/v1 events were stored apart before they became core events' other form;
+    // a store written then still holds some, which expire as before.
     public static readonly IReadOnlySet<string> Resources =
         new HashSet<string> { "events", "events.events.k8s.io" };
 

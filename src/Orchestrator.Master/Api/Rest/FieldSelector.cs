@@ -18,18 +18,23 @@ internal sealed class FieldSelector
 
     private static readonly string[] Common = ["metadata.name", "metadata.namespace"];
 
-    // Field labels whose value lives under another path in the object.
+    // Field labels whose value lives under another path in the object, for every resource that selects them.
     private static readonly Dictionary<string, string> Aliases = new()
     {
-        ["source"] = "source.component",
         ["status.successful"] = "status.succeeded", // Jobs
     };
 
     public IReadOnlyList<Requirement> Requirements { get; }
 
-    private FieldSelector(IReadOnlyList<Requirement> requirements) => Requirements = requirements;
+    private readonly IReadOnlyDictionary<string, string> _paths;
 
-    public static FieldSelector Everything { get; } = new([]);
+    private FieldSelector(IReadOnlyList<Requirement> requirements, IReadOnlyDictionary<string, string> paths)
+    {
+        Requirements = requirements;
+        _paths = paths;
+    }
+
+    public static FieldSelector Everything { get; } = new([], new Dictionary<string, string>());
 
     public bool IsEmpty => Requirements.Count == 0;
 
@@ -48,7 +53,7 @@ internal sealed class FieldSelector
                 throw ApiException.BadRequest($"field label not supported: {field}");
             requirements.Add(new Requirement(field, equal, Unescape(value)));
         }
-        return new FieldSelector(requirements);
+        return new FieldSelector(requirements, resource.SelectableFieldPaths);
     }
 
     private static (string Field, bool Equal, string Value)? SplitTerm(string term)
@@ -72,7 +77,7 @@ internal sealed class FieldSelector
                 "metadata.name" => obj.Metadata?.Name ?? "",
                 "metadata.namespace" => obj.Metadata?.NamespaceProperty ?? "",
                 _ => ValueAt(json ??= System.Text.Json.Nodes.JsonNode.Parse(KubeObjects.Serialize(obj))!.AsObject(),
-                    Aliases.GetValueOrDefault(r.Field, r.Field)),
+                    _paths.GetValueOrDefault(r.Field) ?? Aliases.GetValueOrDefault(r.Field, r.Field)),
             };
             if ((actual == r.Value) != r.Equal) return false;
         }

@@ -135,7 +135,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken,
         long? notOlderThan = null, ListContinuation? continuing = null) =>
         continuing is null && StoreReadView.Of(await StoreAsync(cancellationToken))?.List(resource.StoreName, @namespace) is { } kept
-            ? kept
+            ? FromStorage(resource, kept)
             : await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan, Continuing = continuing }, cancellationToken, resource) switch
         {
             ObjectsListed listed => listed,
@@ -154,6 +154,11 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             return resource.Conversion is { } conversion ? conversion.FromStorage(obj) : obj;
         return await ObjectAsync(new GetObject(key) { NotOlderThan = notOlderThan }, resource, name, cancellationToken);
     }
+
+    /// <summary>A list the read view kept, as <paramref name="resource"/>'s version: the view keeps the storage version's
+    /// objects, which another version's list must not answer with.</summary>
+    private static ObjectsListed FromStorage(ResourceDescription resource, ObjectsListed kept) =>
+        resource.Conversion is { } conversion ? kept with { Items = kept.Items.Select(conversion.FromStorage).ToList() } : kept;
 
     /// <summary>A change of the store as a watcher of <paramref name="resource"/>'s version sees it.</summary>
     public static ObjectChanged FromStorage(ResourceDescription resource, ObjectChanged change) =>

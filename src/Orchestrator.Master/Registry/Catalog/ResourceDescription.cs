@@ -59,6 +59,10 @@ internal sealed record ResourceDescription : IStoredResource
     /// <summary>Fields a fieldSelector may name besides metadata.name and metadata.namespace.</summary>
     public IReadOnlyList<string> SelectableFields { get; init; } = [];
 
+    /// <summary>Selectable fields whose value lives under another path of the served object (an event's "source" is
+    /// its source's component).</summary>
+    public IReadOnlyDictionary<string, string> SelectableFieldPaths { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The full name of the wire message of protobuf bodies ("k8s.io.api.apps.v1.Deployment"), null when the
     /// kind is served as JSON only (custom resources, as in Kubernetes).</summary>
     public string? ProtobufMessage { get; init; }

@@ -66,6 +66,7 @@ internal static class CoreResources
         Group = "", Version = "v1", Resource = "events", Kind = "Event", Namespaced = true,
         ObjectType = typeof(Corev1Event), Strategy = new ModelStrategy<Corev1Event>(), Printer = new EventTablePrinter(),
         ShortNames = ["ev"], SelectableFields = EventFields,
+        SelectableFieldPaths = new Dictionary<string, string> { ["source"] = "source.component" },
     };
 
     public static readonly ResourceDescription ReplicationControllers = new()
@@ -101,13 +102,12 @@ internal static class CoreResources
         Subresources = [new("token", "authentication.k8s.io", "v1", "TokenRequest", ["create"])],
     };
 
-    /// <summary>The field selectors of events (core/v1 and events.k8s.io/v1 accept the same).</summary>
+    /// <summary>The field selectors of core/v1 events (its field label conversion; events.k8s.io/v1 has its own names).</summary>
     public static IReadOnlyList<string> EventFields =>
     [
         "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
         "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-        "reportingComponent", "source", "type", "regarding.kind", "regarding.namespace", "regarding.name",
-        "regarding.uid", "reportingController",
+        "reportingComponent", "source", "type",
     ];
 
     public static IReadOnlyList<ResourceDescription> All =>
