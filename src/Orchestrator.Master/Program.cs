@@ -166,6 +166,7 @@ builder.Services.AddAkka("orchestrator", (akka, services) => akka
         }, controlPlane.Resync));
     }));
 builder.Services.AddSingleton(leadership);
+builder.Services.AddSingleton<Orchestrator.Master.Api.Rest.IResourceView, ComponentStatuses>(); // kubectl get componentstatuses
 if (peers.Several)
 {
     builder.Services.AddHttpForwarder();

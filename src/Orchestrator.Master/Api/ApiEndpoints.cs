@@ -90,7 +90,10 @@ internal static class ApiEndpoints
 
         var services = context.RequestServices;
         if (services.GetServices<IResourceView>().FirstOrDefault(v => v.Serves(info)) is { } view)
+        {
+            if (view.Resource.DeprecationWarning is { } warning) Warnings.Add(context, warning); // v1 ComponentStatus
             return view.HandleAsync(context, info);
+        }
 
         var resource = services.GetRequiredService<ResourceCatalog>().Current.Find(info.Group, info.Version, info.ResourceName!)
                        ?? throw ApiException.UnknownPath();

@@ -102,6 +102,17 @@ internal static class CoreResources
         Subresources = [new("token", "authentication.k8s.io", "v1", "TokenRequest", ["create"])],
     };
 
+    /// <summary>core/v1 ComponentStatus (deprecated since 1.19, still served by 1.32): the control plane's parts and
+    /// whether each answers, computed on each get or list and never stored (the ComponentStatuses view answers them;
+    /// this description gives them discovery, OpenAPI, RBAC names and their table).</summary>
+    public static readonly ResourceDescription ComponentStatuses = new()
+    {
+        Group = "", Version = "v1", Resource = "componentstatuses", Kind = "ComponentStatus", Namespaced = false,
+        ObjectType = typeof(V1ComponentStatus), Strategy = new ModelStrategy<V1ComponentStatus>(),
+        Printer = new ComponentStatusTablePrinter(), ShortNames = ["cs"], Verbs = ResourceDescription.ReadVerbs,
+        DeprecationWarning = "v1 ComponentStatus is deprecated in v1.19+",
+    };
+
     /// <summary>The field selectors of core/v1 events (its field label conversion; events.k8s.io/v1 has its own names).</summary>
     public static IReadOnlyList<string> EventFields =>
     [
@@ -111,5 +122,6 @@ internal static class CoreResources
     ];
 
     public static IReadOnlyList<ResourceDescription> All =>
-        [Namespaces, Nodes, Pods, Services, Endpoints, Events, ReplicationControllers, ConfigMaps, Secrets, ServiceAccounts];
+        [Namespaces, Nodes, Pods, Services, Endpoints, Events, ReplicationControllers, ConfigMaps, Secrets, ServiceAccounts,
+            ComponentStatuses];
 }
