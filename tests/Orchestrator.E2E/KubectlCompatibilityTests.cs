@@ -292,6 +292,47 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
     }
 
     [Fact]
+    public async Task An_event_an_operator_records_through_events_k8s_io_is_described_with_the_pod()
+    {
+        var ns = await Namespace("evv1");
+        await K("run", "p", "-n", ns, "--image=katacoda/docker-http-server:latest");
+        var uid = await K("get", "pod", "p", "-n", ns, "-o", "jsonpath={.metadata.uid}");
+        // a microsecond fraction that is not zero: kubectl reads eventTime strictly as RFC 3339 with six digits
+        await KIn($$"""
+            apiVersion: events.k8s.io/v1
+            kind: Event
+            metadata: {name: op-1}
+            eventTime: "2026-12-05T02:00:00.123456Z"
+            regarding: {apiVersion: v1, kind: Pod, name: p, namespace: {{ns}}, uid: {{uid}}}
+            note: reconciled by the operator
+            reason: Reconciled
+            type: Normal
+            action: Reconcile
+            reportingController: example.com/operator
+            reportingInstance: operator-0
+            """, "create", "-n", ns, "-f", "-");
+
+        Assert.Matches(@"Normal\s+Reconciled\s+\S+\s+example.com/operator\s+reconciled by the operator", await K("describe", "pod", "p", "-n", ns));
+        Assert.Matches(@"Reconciled\s+pod/p\s+reconciled by the operator",
+            await K("get", "events.events.k8s.io", "-n", ns, "--field-selector", "regarding.name=p,reason=Reconciled"));
+        Assert.Matches(@"Reconciled\s+pod/p\s+reconciled by the operator",
+            await K("get", "events", "-n", ns, "--field-selector", "involvedObject.name=p,reason=Reconciled"));
+        await K("delete", "namespace", ns, "--wait=false");
+    }
+
+    [Fact]
+    public async Task Componentstatuses_lists_the_control_plane_as_healthy()
+    {
+        var result = await cluster.Kubectl("get", "componentstatuses");
+        output.WriteLine($"$ kubectl get componentstatuses\n{result.Output}{result.Error}");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Warning: v1 ComponentStatus is deprecated in v1.19+", result.Error);
+        foreach (var component in new[] { "controller-manager", "scheduler", "store-0" })
+            Assert.Matches($@"(?m)^{component}\s+Healthy\s+ok", result.Output);
+        Assert.Equal("True", await K("get", "cs", "scheduler", "-o", "jsonpath={.conditions[?(@.type==\"Healthy\")].status}"));
+    }
+
+    [Fact]
     public async Task Describe_shows_what_a_real_cluster_shows_with_events()
     {
         var ns = await Namespace("desc");
