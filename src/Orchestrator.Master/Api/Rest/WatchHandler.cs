@@ -127,7 +127,7 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         {
             // timeoutSeconds elapsed or the client went away: the stream simply ends.
         }
-        catch (WatchForwarder.FeedEndedException e)
+        catch (Exception e) when (e is WatchForwarder.FeedEndedException || e.InnerException is WatchForwarder.FeedEndedException)
         {
             // The store stopped, or this watch fell too far behind: the stream ends and the client watches again from
             // its last version, as when kube-apiserver closes an unresponsive watcher.
