@@ -295,7 +295,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         }
         // The reply comes first, then the replayed changes, as the protocol promises.
         Sender.Tell(new WatchStarted(_state.ResourceVersion));
-        if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber))
+        if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber, watch.Batches))
             Context.WatchWith(watch.Subscriber, new WatcherTerminated(watch.Subscriber));
     }
 
@@ -444,11 +444,14 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             return;
         }
         _inFlight = null;
+        // The commit's changes go to each watcher together (before the writers' answers, as one at a time did).
+        _watch.Hold();
         foreach (var s in batch.Records)
         {
             Apply(s.Record, s.Object, s.Bytes, live: true);
             _planning.Stored(s.Resource, s.Object.Metadata.NamespaceProperty, s.Object.Metadata.Name, s.ResourceVersion);
         }
+        _watch.Deliver();
         _state.AdvanceTo(persisted.LastSequenceNr);
         foreach (var answer in batch.Answers) Give(answer);
         // The snapshot goes to the writer before the next batch, so it describes exactly the journal's end.

@@ -100,7 +100,12 @@ internal sealed record ListContinuation(long ResourceVersion, string Start);
 /// Replies <see cref="WatchStarted"/> with the current resourceVersion, then sends <see cref="ObjectChanged"/>
 /// messages to the subscriber until <see cref="Unwatch"/> or the subscriber terminates.
 /// </summary>
-internal sealed record WatchObjects(string Resource, string? Namespace, long? FromResourceVersion, IActorRef Subscriber);
+internal sealed record WatchObjects(string Resource, string? Namespace, long? FromResourceVersion, IActorRef Subscriber)
+{
+    /// <summary>The subscriber also takes <see cref="ObjectsChanged"/>: the matching changes of one commit (or of the
+    /// replay) in one message.</summary>
+    public bool Batches { get; init; }
+}
 
 internal sealed record Unwatch(IActorRef Subscriber);
 
@@ -158,3 +163,7 @@ internal sealed record StoreErrorCause(string Field, string Reason, string Messa
 
 /// <summary>One change: Type is ADDED, MODIFIED or DELETED; ResourceVersion is the change's version.</summary>
 internal sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);
+
+/// <summary>Changes in their order, for a subscriber that asked for batches (<see cref="WatchObjects.Batches"/>): a
+/// watch writes them to its client together.</summary>
+internal sealed record ObjectsChanged(IReadOnlyList<ObjectChanged> Changes);

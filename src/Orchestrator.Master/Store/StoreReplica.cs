@@ -356,7 +356,7 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
                 return;
             }
             sender.Tell(new WatchStarted(_state.ResourceVersion));
-            if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber) && _watchers.Add(watch.Subscriber))
+            if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber, watch.Batches) && _watchers.Add(watch.Subscriber))
                 Context.WatchWith(watch.Subscriber, new WatcherTerminated(watch.Subscriber));
         });
     }

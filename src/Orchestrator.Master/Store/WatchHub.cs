@@ -15,7 +15,24 @@ internal sealed class WatchHub
     private readonly long _maxBytes;
     private readonly TimeSpan _maxAge;
     private readonly LinkedList<(ObjectChanged Change, int Bytes, DateTime At)> _window = new();
-    private readonly Dictionary<IActorRef, List<Subscription>> _subscriptions = new();
+    private readonly Dictionary<IActorRef, Subscriber> _subscriptions = new();
+    /// <summary>Changes published while held, delivered together by <see cref="Deliver"/>.</summary>
+    private readonly List<ObjectChanged> _held = [];
+    private bool _holding;
+
+    /// <summary>A subscriber's subscriptions, and whether it takes a commit's changes as one <see cref="ObjectsChanged"/>.</summary>
+    private sealed class Subscriber(bool batches)
+    {
+        public List<Subscription> Subscriptions { get; } = [];
+        public bool Batches { get; set; } = batches;
+
+        public bool Matches(ObjectChanged change)
+        {
+            foreach (var subscription in Subscriptions)
+                if (subscription.Matches(change)) return true;
+            return false;
+        }
+    }
 
     private sealed record Subscription(string Resource, string? Namespace)
     {
@@ -50,15 +67,49 @@ internal sealed class WatchHub
     }
 
     /// <summary>Records the change (<paramref name="bytes"/>: its object's JSON size) in the window and sends it to
-    /// matching subscribers. The newest change always stays, however large.</summary>
+    /// matching subscribers (while <see cref="Hold"/>ing, at <see cref="Deliver"/>). The newest change always stays,
+    /// however large.</summary>
     public void Publish(ObjectChanged change, int bytes = 0, DateTime? at = null)
     {
         _window.AddLast((change, bytes, at ?? DateTime.UtcNow));
         Bytes += bytes;
         while (_window.Count > 1 && (_window.Count > _capacity || Bytes > _maxBytes)) DropOldest();
-        foreach (var (subscriber, subscriptions) in _subscriptions)
-            if (subscriptions.Any(s => s.Matches(change)))
+        if (_holding)
+        {
+            _held.Add(change);
+            return;
+        }
+        // Plain loops: this runs on the store's serial path for every change and every subscriber.
+        foreach (var (subscriber, subscription) in _subscriptions)
+            if (subscription.Matches(change))
                 subscriber.Tell(change, ActorRefs.NoSender);
+    }
+
+    /// <summary>Holds the changes published from now on until <see cref="Deliver"/> (the records of one journal commit).</summary>
+    public void Hold() => _holding = true;
+
+    /// <summary>
+    /// Sends the held changes, subscriber by subscriber: each gets the ones it matches back to back, in their order —
+    /// as one <see cref="ObjectsChanged"/> when it asked for batches and more than one matches — so that a watch writes a
+    /// commit's events to its client at once instead of interleaved with every other subscriber's.
+    /// </summary>
+    public void Deliver()
+    {
+        _holding = false;
+        if (_held.Count == 0) return;
+        foreach (var (subscriber, subscription) in _subscriptions)
+        {
+            List<ObjectChanged>? batch = null;
+            foreach (var change in _held)
+            {
+                if (!subscription.Matches(change)) continue;
+                if (subscription.Batches) (batch ??= []).Add(change);
+                else subscriber.Tell(change, ActorRefs.NoSender);
+            }
+            if (batch is null) continue;
+            subscriber.Tell(batch.Count == 1 ? batch[0] : new ObjectsChanged(batch), ActorRefs.NoSender);
+        }
+        _held.Clear();
     }
 
     /// <summary>Drops the changes older than the window's age; returns the bytes they held.</summary>
@@ -101,19 +152,26 @@ internal sealed class WatchHub
 
     /// <summary>
     /// Subscribes, first replaying the window's changes after <paramref name="fromResourceVersion"/> (check with
-    /// <see cref="CheckReplayable"/> first). Returns true when this is the subscriber's first subscription, so
-    /// the caller death-watches it.
+    /// <see cref="CheckReplayable"/> first; to a subscriber that takes <paramref name="batches"/>, as one
+    /// <see cref="ObjectsChanged"/>). Returns true when this is the subscriber's first subscription, so the caller
+    /// death-watches it.
     /// </summary>
-    public bool Subscribe(string resource, string? ns, long? fromResourceVersion, IActorRef subscriber)
+    public bool Subscribe(string resource, string? ns, long? fromResourceVersion, IActorRef subscriber, bool batches = false)
     {
         var subscription = new Subscription(resource, ns);
         if (fromResourceVersion is { } from && from > 0)
+        {
+            var replayed = new List<ObjectChanged>();
             foreach (var (change, _, _) in _window)
                 if (change.ResourceVersion > from && subscription.Matches(change))
-                    subscriber.Tell(change, ActorRefs.NoSender);
-        var first = !_subscriptions.TryGetValue(subscriber, out var list);
-        if (first) _subscriptions[subscriber] = list = [];
-        list!.Add(subscription);
+                    replayed.Add(change);
+            if (batches && replayed.Count > 1) subscriber.Tell(new ObjectsChanged(replayed), ActorRefs.NoSender);
+            else foreach (var change in replayed) subscriber.Tell(change, ActorRefs.NoSender);
+        }
+        var first = !_subscriptions.TryGetValue(subscriber, out var existing);
+        if (first) _subscriptions[subscriber] = existing = new Subscriber(batches);
+        existing!.Subscriptions.Add(subscription);
+        existing.Batches &= batches;
         return first;
     }
 

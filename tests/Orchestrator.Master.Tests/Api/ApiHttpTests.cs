@@ -309,6 +309,38 @@ public sealed class ApiHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_sends_every_ready_event_as_its_own_line_in_order()
+    {
+        // The changes after the version are all queued when the watch starts, and more arrive from concurrent creates:
+        // they are written together and flushed once, yet each is a line of its own, in the store's order.
+        const string configMaps = "/api/v1/namespaces/default/configmaps";
+        var (_, list) = await _server.SendAsync(HttpMethod.Get, configMaps);
+        var version = list!["metadata"]!["resourceVersion"]!.ToString();
+        var names = Enumerable.Range(0, 60).Select(i => $"batch{i:D2}").ToList();
+        foreach (var name in names[..30]) await Created(configMaps, $$$"""{"metadata":{"name":"{{{name}}}"}}""");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{configMaps}?watch=true&resourceVersion={version}&timeoutSeconds=10");
+        using var response = await _server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await Task.WhenAll(names[30..].Select(name => Created(configMaps, $$$"""{"metadata":{"name":"{{{name}}}"}}""")));
+
+        var events = new List<(string Type, string Name, long Version)>();
+        while (events.Count < names.Count)
+        {
+            var line = await reader.ReadLineAsync();
+            Assert.NotNull(line);
+            var watchEvent = JsonNode.Parse(line)!;
+            var metadata = watchEvent["object"]!["metadata"]!;
+            events.Add((watchEvent["type"]!.ToString(), metadata["name"]!.ToString(), long.Parse(metadata["resourceVersion"]!.ToString())));
+        }
+        Assert.All(events, e => Assert.Equal("ADDED", e.Type));
+        Assert.Equal(names[..30], events.Take(30).Select(e => e.Name));
+        Assert.Equal(names.Order(), events.Select(e => e.Name).Order());
+        Assert.Equal(events.Select(e => e.Version).Order(), events.Select(e => e.Version));
+        Assert.Equal(events.Count, events.Select(e => e.Version).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Watch_without_a_version_starts_with_the_current_objects_and_ends_at_its_timeout()
     {
         await Created(Deployments, DeploymentJson("web"));

@@ -38,6 +38,47 @@ public class WatchHubTests : TestKit
     }
 
     [Fact]
+    public void Held_changes_go_to_each_subscriber_together_in_order_as_a_batch_when_it_asked_for_batches()
+    {
+        var hub = new WatchHub();
+        var batches = CreateTestProbe();
+        var single = CreateTestProbe();
+        hub.Subscribe("configmaps", "default", null, batches, batches: true);
+        hub.Subscribe("configmaps", "default", null, single);
+        hub.Hold();
+        foreach (var change in new[] { Change(1), Change(2, "other"), Change(3), Change(4) }) hub.Publish(change);
+        batches.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        hub.Deliver();
+        Assert.Equal([1L, 3, 4], batches.ExpectMsg<ObjectsChanged>().Changes.Select(c => c.ResourceVersion));
+        Assert.Equal([1L, 3, 4], new[] { single.ExpectMsg<ObjectChanged>(), single.ExpectMsg<ObjectChanged>(), single.ExpectMsg<ObjectChanged>() }
+            .Select(c => c.ResourceVersion));
+        Assert.Equal(4, hub.Count);
+
+        // one matching change is a plain ObjectChanged; after Deliver changes go out as they are published again
+        hub.Hold();
+        hub.Publish(Change(5));
+        hub.Publish(Change(6, "other"));
+        hub.Deliver();
+        Assert.Equal(5, batches.ExpectMsg<ObjectChanged>().ResourceVersion);
+        hub.Publish(Change(7));
+        Assert.Equal(7, batches.ExpectMsg<ObjectChanged>().ResourceVersion);
+        single.ReceiveN(2);
+        batches.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_replay_goes_to_a_batch_subscriber_as_one_message_in_order()
+    {
+        var hub = new WatchHub();
+        for (var rv = 1; rv <= 5; rv++) hub.Publish(Change(rv, rv == 3 ? "other" : "default"));
+        var probe = CreateTestProbe();
+        hub.Subscribe("configmaps", "default", 1, probe, batches: true);
+        Assert.Equal([2L, 4, 5], probe.ExpectMsg<ObjectsChanged>().Changes.Select(c => c.ResourceVersion));
+        hub.Publish(Change(6));
+        Assert.Equal(6, probe.ExpectMsg<ObjectChanged>().ResourceVersion);
+    }
+
+    [Fact]
     public void A_list_continues_unchanged_only_when_the_window_shows_no_change_from_its_start_key_on()
     {
         var hub = new WatchHub(capacity: 4);

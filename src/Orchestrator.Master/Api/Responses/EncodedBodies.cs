@@ -208,8 +208,10 @@ internal static class EncodedBodies
     private static readonly byte[] CloseTwo = "}}"u8.ToArray();
     private static readonly byte[] CloseArrayAndObject = "]}"u8.ToArray();
 
-    /// <summary>A watch event's line: <c>{"type":…,"object":…}</c> and a newline, the object from its kept encoding.</summary>
-    public static byte[] WatchEvent(string type, ReadOnlySpan<byte> obj)
+    /// <summary>Writes a watch event's line — <c>{"type":…,"object":…}</c> and a newline, the object from its kept
+    /// encoding — into <paramref name="writer"/> (a response's pipe: no copy of the line is made per watcher); returns
+    /// its length.</summary>
+    public static int WriteWatchEvent(IBufferWriter<byte> writer, string type, ReadOnlySpan<byte> obj)
     {
         var head = type switch
         {
@@ -218,14 +220,13 @@ internal static class EncodedBodies
             "DELETED" => DeletedHead,
             _ => EventHead(type),
         };
-        var line = new byte[head.Length + obj.Length + 2];
-        head.CopyTo(line, 0);
-        obj.CopyTo(line.AsSpan(head.Length));
-        line[^2] = (byte)'}';
-        line[^1] = (byte)'\n';
-        return line;
+        writer.Write(head);
+        writer.Write(obj);
+        writer.Write(EventTail);
+        return head.Length + obj.Length + EventTail.Length;
     }
 
+    private static readonly byte[] EventTail = "}\n"u8.ToArray();
     private static readonly byte[] AddedHead = EventHead("ADDED");
     private static readonly byte[] ModifiedHead = EventHead("MODIFIED");
     private static readonly byte[] DeletedHead = EventHead("DELETED");

@@ -6,7 +6,7 @@ namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
 /// The store-side end of one HTTP watch: subscribes to the ObjectStore's change feed and hands every reply
-/// (WatchStarted, ObjectChanged, StoreFailed) to the HTTP request through a channel. It owns nothing else;
+/// (WatchStarted, ObjectChanged, ObjectsChanged, StoreFailed) to the HTTP request through a channel. It owns nothing else;
 /// stopping it unsubscribes. If the store dies, or the request falls too far behind, the channel is completed
 /// and the client re-watches, as with a real API server.
 /// </summary>
@@ -17,6 +17,9 @@ internal sealed class WatchForwarder : ReceiveActor, IWithTimers
     {
         public static BookmarkDue Instance { get; } = new();
     }
+
+    /// <summary>Why the channel was completed from this side: the reader ends its stream cleanly on it.</summary>
+    public sealed class FeedEndedException(string message) : Exception(message);
 
     private readonly IActorRef _store;
     private readonly WatchObjects _subscription;
@@ -31,18 +34,18 @@ internal sealed class WatchForwarder : ReceiveActor, IWithTimers
         _store = store;
         _writer = writer;
         _bookmarkInterval = bookmarkInterval;
-        _subscription = new WatchObjects(resource, ns, fromResourceVersion, Self);
+        _subscription = new WatchObjects(resource, ns, fromResourceVersion, Self) { Batches = true };
 
         Receive<Terminated>(t => t.ActorRef.Equals(_store), _ =>
         {
-            _writer.TryComplete(new InvalidOperationException("the object store stopped"));
+            _writer.TryComplete(new FeedEndedException("the object store stopped"));
             Context.Stop(Self);
         });
         ReceiveAny(message =>
         {
             if (!_writer.TryWrite(message))
             {
-                _writer.TryComplete(new InvalidOperationException("the watch fell too far behind"));
+                _writer.TryComplete(new FeedEndedException("the watch fell too far behind"));
                 Context.Stop(Self);
             }
         });

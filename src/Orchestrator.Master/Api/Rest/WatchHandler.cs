@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Akka.Actor;
@@ -26,6 +27,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
     /// <summary>A watch asking for more (timeoutSeconds is a long) ends after this long anyway: CancelAfter takes no more.</summary>
     private const int MaxTimeoutSeconds = int.MaxValue / 1000;
     private const int Backlog = 10_000;
+    /// <summary>Bytes written before a flush even while more events are ready, so the pipe's unsent data stays bounded.</summary>
+    private const int FlushBytes = 64 * 1024;
 
     public async Task WatchAsync(HttpContext context, ResourceDescription resource, string? ns, ListQuery query)
     {
@@ -64,6 +67,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         using var watching = Diagnostics.MasterMetrics.Watch(storeName);
         cts.CancelAfter(TimeSpan.FromSeconds(timeout));
         var lastVersion = from.Value;
+        var body = context.Response.BodyWriter;
+        var unflushed = 0;
         try
         {
             context.Response.StatusCode = 200;
@@ -71,44 +76,62 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
             context.Response.Headers.CacheControl = "no-cache, private";
             await context.Response.StartAsync(cts.Token);
 
-            foreach (var obj in initial) await WriteEventAsync("ADDED", obj);
-            if (sendInitialEvents && bookmarks)
-                await WriteEventAsync("BOOKMARK", null, initialEventsEnd: true);
-            await context.Response.Body.FlushAsync(cts.Token);
-
-            await foreach (var message in channel.Reader.ReadAllAsync(cts.Token))
+            foreach (var obj in initial)
             {
-                switch (message)
+                WriteEvent("ADDED", obj);
+                if (unflushed >= FlushBytes && !await FlushAsync()) return;
+            }
+            if (sendInitialEvents && bookmarks)
+                WriteEvent("BOOKMARK", null, initialEventsEnd: true);
+            await body.FlushAsync(cts.Token);
+            unflushed = 0;
+
+            // The events that are ready go out together: written into the response's pipe one after another and
+            // flushed when none is left (or every FlushBytes), as kube-apiserver flushes only when no more events are
+            // queued. A flush per event was a chunk, a TLS record, a send and a hop to the socket's thread for every
+            // event and watcher.
+            var reader = channel.Reader;
+            while (await reader.WaitToReadAsync(cts.Token))
+            {
+                while (reader.TryRead(out var message))
                 {
-                    case WatchStarted started:
-                        lastVersion = Math.Max(lastVersion, started.ResourceVersion);
-                        break;
-                    case ObjectChanged stored when stored.Resource == storeName:
-                        var changed = ObjectStoreClient.FromStorage(resource, stored);
-                        lastVersion = Math.Max(lastVersion, changed.ResourceVersion);
-                        if (Filter(changed, query, matching) is { } type) await WriteEventAsync(type, changed.Object);
-                        break;
-                    case StoreFailed failed:
-                        await WriteLineAsync(new JsonObject
-                        {
-                            ["type"] = "ERROR",
-                            ["object"] = StatusResponses.Failure(ApiException.FromStore(failed.Error, resource, null)),
-                        });
-                        return;
-                    case WatchForwarder.BookmarkDue:
-                        await WriteEventAsync("BOOKMARK", null);
-                        break;
+                    switch (message)
+                    {
+                        case WatchStarted started:
+                            lastVersion = Math.Max(lastVersion, started.ResourceVersion);
+                            break;
+                        case ObjectChanged stored:
+                            WriteChange(stored);
+                            break;
+                        case ObjectsChanged batch:
+                            foreach (var stored in batch.Changes) WriteChange(stored);
+                            break;
+                        case StoreFailed failed:
+                            WriteLine(new JsonObject
+                            {
+                                ["type"] = "ERROR",
+                                ["object"] = StatusResponses.Failure(ApiException.FromStore(failed.Error, resource, null)),
+                            });
+                            await FlushAsync();
+                            return;
+                        case WatchForwarder.BookmarkDue:
+                            WriteEvent("BOOKMARK", null);
+                            break;
+                    }
+                    if (unflushed >= FlushBytes && !await FlushAsync()) return;
                 }
-                if (channel.Reader.Count == 0) await context.Response.Body.FlushAsync(cts.Token);
+                if (!await FlushAsync()) return;
             }
         }
         catch (OperationCanceledException)
         {
             // timeoutSeconds elapsed or the client went away: the stream simply ends.
         }
-        catch (ChannelClosedException e)
+        catch (Exception e) when (e is WatchForwarder.FeedEndedException || e.InnerException is WatchForwarder.FeedEndedException)
         {
-            logger.LogDebug(e, "watch of {Resource} ended by the store side", storeName);
+            // The store stopped, or this watch fell too far behind: the stream ends and the client watches again from
+            // its last version, as when kube-apiserver closes an unresponsive watcher.
+            logger.LogDebug("watch of {Resource} ended by the store side: {Reason}", storeName, e.Message);
         }
         finally
         {
@@ -116,35 +139,51 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         }
         return;
 
-        Task WriteEventAsync(string type, IKubernetesObject<V1ObjectMeta>? obj, bool initialEventsEnd = false)
+        void WriteChange(ObjectChanged stored)
+        {
+            if (stored.Resource != storeName) return;
+            var changed = ObjectStoreClient.FromStorage(resource, stored);
+            lastVersion = Math.Max(lastVersion, changed.ResourceVersion);
+            if (Filter(changed, query, matching) is { } type) WriteEvent(type, changed.Object);
+        }
+
+        // Hands what was written on; false when the client has gone (the stream ends).
+        async ValueTask<bool> FlushAsync()
+        {
+            if (unflushed == 0) return true;
+            unflushed = 0;
+            var flushed = await body.FlushAsync(cts.Token);
+            return !flushed.IsCompleted && !flushed.IsCanceled;
+        }
+
+        void WriteEvent(string type, IKubernetesObject<V1ObjectMeta>? obj, bool initialEventsEnd = false)
         {
             if (obj is null)
             {
                 var metadata = new JsonObject { ["resourceVersion"] = lastVersion.ToString() };
                 if (initialEventsEnd)
                     metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
-                return WriteLineAsync(new JsonObject
+                WriteLine(new JsonObject
                 {
                     ["type"] = type,
                     ["object"] = new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata },
                 });
+                return;
             }
-            // The object's encoding is made once and shared by every watcher of this change (and every list that holds it).
+            // The object's encoding is made once and shared by every watcher of this change (and every list that holds
+            // it); each watcher copies it into its response's pipe.
             var encoded = asTable
                 ? EncodedBodies.TableBytes(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
                     include, responses.Now, metaVersion)
                 : EncodedObjects.Json(obj, resource);
-            return WriteBytesAsync(EncodedBodies.WatchEvent(type, encoded));
+            unflushed += EncodedBodies.WriteWatchEvent(body, type, encoded);
         }
 
-        async Task WriteBytesAsync(byte[] line)
+        void WriteLine(JsonObject watchEvent)
         {
-            await context.Response.Body.WriteAsync(line, cts.Token);
-        }
-
-        async Task WriteLineAsync(JsonObject watchEvent)
-        {
-            await context.Response.WriteAsync(ObjectJson.Write(watchEvent) + "\n", cts.Token);
+            var line = System.Text.Encoding.UTF8.GetBytes(ObjectJson.Write(watchEvent) + "\n");
+            body.Write(line);
+            unflushed += line.Length;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
@@ -279,9 +280,27 @@ public sealed class EncodedResponsesTests
     public void A_watch_event_is_the_event_tree_written(string type)
     {
         var cm = ConfigMap("a", "11");
-        var line = EncodedBodies.WatchEvent(type, EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        var buffer = new ArrayBufferWriter<byte>();
+        var length = EncodedBodies.WriteWatchEvent(buffer, type, EncodedObjects.Json(cm, CoreResources.ConfigMaps));
         Assert.Equal(ObjectJson.Write(new JsonObject { ["type"] = type, ["object"] = ObjectJson.ToJson(cm, CoreResources.ConfigMaps) }) + "\n",
-            Encoding.UTF8.GetString(line));
+            Encoding.UTF8.GetString(buffer.WrittenSpan));
+        Assert.Equal(buffer.WrittenCount, length);
+    }
+
+    [Fact]
+    public void Watch_events_written_one_after_another_are_separate_lines_in_order()
+    {
+        // A watch writes the events that are ready into one buffer and flushes them together: each stays a line of its own.
+        var buffer = new ArrayBufferWriter<byte>();
+        var changes = new[] { ("ADDED", ConfigMap("a", "11")), ("MODIFIED", ConfigMap("a", "12")), ("ADDED", ConfigMap("b", "13")),
+            ("DELETED", ConfigMap("a", "14")) };
+        foreach (var (type, cm) in changes)
+            EncodedBodies.WriteWatchEvent(buffer, type, EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        var lines = Encoding.UTF8.GetString(buffer.WrittenSpan).Split('\n');
+        Assert.Equal("", lines[^1]);
+        Assert.Equal(changes.Select(c => (c.Item1, c.Item2.Metadata.Name, c.Item2.Metadata.ResourceVersion)),
+            lines[..^1].Select(l => JsonNode.Parse(l)).Select(e => (e!["type"]!.ToString(), e["object"]!["metadata"]!["name"]!.ToString(),
+                e["object"]!["metadata"]!["resourceVersion"]!.ToString())));
     }
 
     // ---- paging ----
