@@ -28,10 +28,6 @@ using Orchestrator.Shared.Protocol.Serialization;
 // Cluster traffic is TLS with the cluster certificate {data-dir}/cluster.pfx (made at first start; nodes need a copy).
 var flags = MasterFlags.Definition.Resolve(args);
 if (flags.Exit is { } exit) return exit;
-// Multi-core JIT (issue 19): until its actor system runs, a master's start is one thread of JIT. The runtime records
-// which methods a run compiled ({data-dir}/jit.profile, written as the process ends) and, at the next start, compiles
-// them ahead on the other core while the main thread goes on (a profile of other binaries is ignored, module by module).
-StartupJitProfile.Start(Path.GetFullPath(flags["data-dir"] ?? "./.state/master"));
 var builder = WebApplication.CreateBuilder();
 builder.Configuration.AddInMemoryCollection(flags.Values!);
 if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);

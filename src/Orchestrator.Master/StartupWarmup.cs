@@ -108,16 +108,3 @@ internal static class StartupWarmup
         [Column("serializer_id")] public int? SerializerId { get; set; }
     }
 }
-
-/// <summary>The master's multi-core JIT profile (<see cref="System.Runtime.ProfileOptimization"/>) in its data directory.</summary>
-internal static class StartupJitProfile
-{
-    public const string FileName = "jit.profile";
-
-    public static void Start(string dataDirectory)
-    {
-        // On a first start the directory is made (private) by the store's preparation, before the profile is written.
-        System.Runtime.ProfileOptimization.SetProfileRoot(dataDirectory);
-        System.Runtime.ProfileOptimization.StartProfile(FileName);
-    }
-}
