@@ -18,7 +18,7 @@ namespace Orchestrator.Master;
 /// <list type="bullet">
 /// <item>the machine's trust store, which .NET loads once and keeps (a chain build of the cluster CA, read-only);</item>
 /// <item>linq2db against the store's own journal and snapshot tables: the queries recovery runs (the newest snapshot,
-/// the highest sequence number, records after it) in shape, read-only, reading no record, on a connection of their own.</item>
+/// the highest sequence number, records after it), read-only, on a connection of their own.</item>
 /// </list>
 /// Nothing here changes what the master does or decides; a failure is ignored (the real start meets and reports the
 /// same problem), and the master never waits for this.
@@ -67,9 +67,8 @@ internal static class StartupWarmup
         {
             using var db = new DataConnection(journal.DataOptions());
             const string id = JournalCheck.PersistenceId;
-            // the newest snapshot's query without its blob (which the check has just read, and recovery reads again)
             _ = db.GetTable<SnapshotRow>().Where(r => r.PersistenceId == id && r.SequenceNumber <= long.MaxValue)
-                .OrderByDescending(r => r.SequenceNumber).Select(r => r.SequenceNumber).FirstOrDefaultAsync().GetAwaiter().GetResult();
+                .OrderByDescending(r => r.SequenceNumber).FirstOrDefaultAsync().GetAwaiter().GetResult();
             var highest = db.GetTable<JournalRow>().Where(r => r.PersistenceId == id && r.SequenceNumber >= 0)
                 .Select(r => (long?)r.SequenceNumber).MaxAsync().GetAwaiter().GetResult() ?? 0;
             // the replay's shape, past the end: it reads nothing
