@@ -84,9 +84,6 @@ if (peers.StoreProblem(store.Postgres is not null) is { } notShared)
     Console.Error.WriteLine($"orchestrator-master: {notShared}");
     return 2;
 }
-// While the main thread builds the host and the actor system, the store's recovery and Kestrel's first-use work is
-// done ahead on the idle core (issue 19); with several masters the store starts later, on one of them.
-StartupWarmup.Start(api.DataDirectory, peers.Several ? null : store.Journal());
 var leadership = new MasterLeadership();
 var replicaHealth = new ReplicaHealth();
 var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
