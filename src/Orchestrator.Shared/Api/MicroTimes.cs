@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using k8s;
+using k8s.Models;
+
+namespace Orchestrator.Shared.Api;
+
+/// <summary>
+/// Kubernetes' MicroTime fields are written with exactly six fractional digits (RFC 3339 micro), as kube-apiserver
+/// writes them: Go reads a MicroTime with the layout <c>2006-01-02T15:04:05.000000Z07:00</c> and refuses any other number
+/// of digits, while KubernetesJson drops an all-zero fraction (<c>…:00Z</c>), so an event whose eventTime is an exact
+/// second could not be decoded by kubectl describe or client-go. The models do not tell a MicroTime from a Time (both
+/// DateTime), so the fields are named here; every other DateTime keeps KubernetesJson's format. Reading is unchanged.
+/// </summary>
+internal static class MicroTimes
+{
+    private static readonly Dictionary<Type, string[]> Fields = new()
+    {
+        [typeof(Corev1Event)] = ["eventTime"],
+        [typeof(Corev1EventSeries)] = ["lastObservedTime"],
+        [typeof(Eventsv1Event)] = ["eventTime"],
+        [typeof(Eventsv1EventSeries)] = ["lastObservedTime"],
+        [typeof(V1LeaseSpec)] = ["acquireTime", "renewTime"],
+    };
+
+    // Before any object is (de)serialized: KubernetesJson's options cannot change after their first use.
+    [ModuleInitializer]
+    internal static void Register() => KubernetesJson.AddJsonOptions(options =>
+        options.TypeInfoResolver = (options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()).WithAddedModifier(Apply));
+
+    private static void Apply(JsonTypeInfo type)
+    {
+        if (type.Kind != JsonTypeInfoKind.Object || !Fields.TryGetValue(type.Type, out var names)) return;
+        foreach (var property in type.Properties)
+        {
+            if (!names.Contains(property.Name)) continue;
+            if (property.PropertyType == typeof(DateTime)) property.CustomConverter = new MicroTimeConverter();
+            else if (property.PropertyType == typeof(DateTime?)) property.CustomConverter = new NullableMicroTimeConverter();
+        }
+    }
+
+    internal static string Format(DateTime value) =>
+        value.ToUniversalTime().ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTime ReadAsKubernetesJson(ref Utf8JsonReader reader, JsonSerializerOptions options) =>
+        ((JsonConverter<DateTime>)options.GetConverter(typeof(DateTime))).Read(ref reader, typeof(DateTime), options);
+
+    private sealed class MicroTimeConverter : JsonConverter<DateTime>
+    {
+        public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            ReadAsKubernetesJson(ref reader, options);
+
+        public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Format(value));
+    }
+
+    private sealed class NullableMicroTimeConverter : JsonConverter<DateTime?>
+    {
+        public override DateTime? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? null : ReadAsKubernetesJson(ref reader, options);
+
+        public override void Write(Utf8JsonWriter writer, DateTime? value, JsonSerializerOptions options)
+        {
+            if (value is { } time) writer.WriteStringValue(Format(time));
+            else writer.WriteNullValue();
+        }
+    }
+}
