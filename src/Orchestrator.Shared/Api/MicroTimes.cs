@@ -26,10 +26,13 @@ internal static class MicroTimes
         [typeof(V1LeaseSpec)] = ["acquireTime", "renewTime"],
     };
 
-    // Before any object is (de)serialized: KubernetesJson's options cannot change after their first use.
+    // Before any object is (de)serialized: KubernetesJson's options cannot change after their first use. A module
+    // initializer of this library (CA2255) because the master, the node and the CLI all serialize through it.
+#pragma warning disable CA2255
     [ModuleInitializer]
     internal static void Register() => KubernetesJson.AddJsonOptions(options =>
         options.TypeInfoResolver = (options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()).WithAddedModifier(Apply));
+#pragma warning restore CA2255
 
     private static void Apply(JsonTypeInfo type)
     {
