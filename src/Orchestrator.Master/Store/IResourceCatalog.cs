@@ -108,4 +108,9 @@ internal interface IResourceStrategy
 internal interface IAdmissionContext
 {
     IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null);
+
+    /// <summary>The apiVersion of the API the write came through when it is not the stored version ("events.k8s.io/v1"
+    /// for the core events' storage), or null: a kind whose rules differ by the request's version (kube-apiserver's
+    /// strategies read it from the request's context) reads it here.</summary>
+    string? RequestApiVersion => null;
 }

@@ -24,6 +24,9 @@ internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectM
 
     /// <inheritdoc cref="UpdateObject.HandedOver"/>
     public bool HandedOver { get; init; }
+
+    /// <inheritdoc cref="UpdateObject.RequestApiVersion"/>
+    public string? RequestApiVersion { get; init; }
 }
 
 /// <summary>Replace. When metadata.resourceVersion is set it must equal the stored one (409 Conflict otherwise).
@@ -41,6 +44,10 @@ internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectM
     /// store's one serial path). A sender that may resend the message (the API's admission retry) hands over a copy per
     /// attempt, or leaves this false.</summary>
     public bool HandedOver { get; init; }
+
+    /// <summary>The apiVersion the write was requested in when the API converted <see cref="Object"/> from a served
+    /// version that is not stored (<see cref="IAdmissionContext.RequestApiVersion"/>); null: the stored version.</summary>
+    public string? RequestApiVersion { get; init; }
 }
 
 /// <summary>Who writes, for <c>metadata.managedFields</c>: the manager's name and the operation (Update, or Apply when

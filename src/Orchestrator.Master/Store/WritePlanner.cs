@@ -36,6 +36,18 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
         state.List(storeName, @namespace);
 
+    /// <summary>The strategies' context of one write: this planner, with the apiVersion the write was requested in.</summary>
+    private IAdmissionContext Context(string? requestApiVersion) =>
+        requestApiVersion is null ? this : new RequestContext(this, requestApiVersion);
+
+    private sealed class RequestContext(WritePlanner planner, string requestApiVersion) : IAdmissionContext
+    {
+        public IReadOnlyList<IKubernetesObject<V1ObjectMeta>> List(string storeName, string? @namespace = null) =>
+            planner.List(storeName, @namespace);
+
+        public string? RequestApiVersion => requestApiVersion;
+    }
+
     public static WritePlan Merge(IEnumerable<WritePlan> plans)
     {
         var list = plans.ToList();
@@ -44,8 +56,9 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     }
 
     public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null, string? user = null,
-        bool handedOver = false)
+        bool handedOver = false, string? requestApiVersion = null)
     {
+        var context = Context(requestApiVersion);
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         var obj = handedOver ? input : KubeObjects.CloneObject(input);
@@ -81,13 +94,13 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         // Kinds that keep a generation start it at 1; kube-apiserver leaves a client's value alone on the others.
         if (strategy.HasGeneration) meta.Generation = 1;
 
-        var causes = strategy.Admit(obj, null, this);
+        var causes = strategy.Admit(obj, null, context);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         StampTypeMeta(resource, obj);
         var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null) { User = user };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
-        if (mutation.Changed && strategy.Admit(obj, null, this) is { Count: > 0 } mutatedCauses)
+        if (mutation.Changed && strategy.Admit(obj, null, context) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, mutatedCauses));
         var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
@@ -98,8 +111,9 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     }
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
-        FieldManager? manager = null, string? user = null, bool handedOver = false)
+        FieldManager? manager = null, string? user = null, bool handedOver = false, string? requestApiVersion = null)
     {
+        var context = Context(requestApiVersion);
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
         if (WrongType(resource, input) is { } wrongType) return WritePlan.Fail(wrongType);
         var name = input.Metadata?.Name ?? "";
@@ -124,7 +138,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
                 return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
             obj = updated;
             // A kind's own subresource (a namespace's /finalize) changes what the kind validates: admit the result.
-            if ((subresource != "status" || strategy.ValidatesStatusUpdates) && strategy.Admit(obj, old, this, subresource) is { Count: > 0 } causes)
+            if ((subresource != "status" || strategy.ValidatesStatusUpdates) && strategy.Admit(obj, old, context, subresource) is { Count: > 0 } causes)
                 return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
         }
         else
@@ -140,7 +154,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             meta.Generation = old.Metadata.Generation;
             if (strategy.PrepareForUpdate(obj, CopyOf(old, oldJson)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
-            var causes = strategy.Admit(obj, old, this);
+            var causes = strategy.Admit(obj, old, context);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
             StampTypeMeta(resource, obj);
         }
@@ -149,7 +163,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old) { User = user };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
-        if (mutation.Changed && strategy.Admit(obj, old, this) is { Count: > 0 } mutatedCauses)
+        if (mutation.Changed && strategy.Admit(obj, old, context) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, name, mutatedCauses));
         var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);

@@ -106,6 +106,73 @@ public sealed class EventsApiTests : IAsyncLifetime
             Assert.Single(await Items("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"))!["apiVersion"]!.ToString());
     }
 
+    private async Task<IReadOnlyList<string>> Refused(HttpMethod method, string path, string body)
+    {
+        var (status, result) = await _server.SendAsync(method, path, body);
+        Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{status}: {result}");
+        Assert.Equal("Invalid", result!["reason"]!.ToString());
+        return result["details"]!["causes"]!.AsArray().Select(c => $"{c!["field"]}: {c["message"]}").ToList();
+    }
+
+    [Fact]
+    public async Task The_strict_rules_hold_only_for_events_k8s_io_while_every_event_passes_the_legacy_ones()
+    {
+        // an old-style event with its deprecated fields and no eventTime: fine through core/v1, refused through events.k8s.io/v1
+        const string old = """
+            {"apiVersion":"v1","kind":"Event","metadata":{"name":"old.1"},"involvedObject":{"kind":"Pod","name":"p1","namespace":"default"},
+             "reason":"Started","type":"Custom","source":{"component":"kubelet"},"count":1,"firstTimestamp":"2026-12-05T01:00:00Z"}
+            """;
+        await Created(CoreEvents, old);
+        var causes = await Refused(HttpMethod.Post, V1Events, """
+            {"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"old.2"},"regarding":{"kind":"Pod","name":"p1","namespace":"default"},
+             "reason":"Started","type":"Custom","deprecatedSource":{"component":"kubelet"},"deprecatedCount":1,"deprecatedFirstTimestamp":"2026-12-05T01:00:00Z"}
+            """);
+        Assert.Equal(["eventTime: Required value", "type: Invalid value: \"\": has invalid value: Custom",
+            "firstTimestamp: Invalid value: \"\": needs to be unset", "count: Invalid value: \"\": needs to be unset",
+            "source: Invalid value: \"\": needs to be unset"], causes);
+
+        // an event about an object of another namespace, through either group
+        causes = await Refused(HttpMethod.Post, CoreEvents, """
+            {"apiVersion":"v1","kind":"Event","metadata":{"name":"x.1"},"involvedObject":{"kind":"Pod","name":"p1","namespace":"other"},"reason":"R"}
+            """);
+        Assert.Equal(["involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"], causes);
+
+        // an event with an eventTime names who reported it and what it did, through core/v1 too
+        causes = await Refused(HttpMethod.Post, CoreEvents, """
+            {"apiVersion":"v1","kind":"Event","metadata":{"name":"new.1"},"involvedObject":{"kind":"Pod","name":"p1","namespace":"default"},
+             "eventTime":"2026-12-05T01:00:00.000000Z","type":"Normal"}
+            """);
+        Assert.Equal("reportingController: Required value", causes[0]);
+        Assert.Contains("reportingInstance: Required value", causes);
+        Assert.Contains("action: Required value", causes);
+        Assert.Contains("reason: Required value", causes);
+        Assert.Empty(await Items($"{CoreEvents}?fieldSelector=metadata.name%3Dnew.1"));
+    }
+
+    [Fact]
+    public async Task An_update_through_events_k8s_io_may_change_the_series_but_not_what_happened()
+    {
+        var created = await Created(V1Events, """
+            {"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"op.2"},"eventTime":"2026-12-05T01:00:00.000000Z",
+             "regarding":{"kind":"Widget","name":"w1","namespace":"default"},"note":"reconciled","reason":"Synced","type":"Normal",
+             "action":"Reconcile","reportingController":"example.com/operator","reportingInstance":"operator-0"}
+            """);
+        created["series"] = JsonNode.Parse("""{"count":2,"lastObservedTime":"2026-12-05T01:00:05.000000Z"}""");
+        var (status, updated) = await _server.SendAsync(HttpMethod.Put, $"{V1Events}/op.2", created.ToJsonString());
+        Assert.True(status == HttpStatusCode.OK, $"{status}: {updated}");
+
+        updated!["note"] = "something else";
+        updated["series"]!["count"] = 1;
+        var causes = await Refused(HttpMethod.Put, $"{V1Events}/op.2", updated.ToJsonString());
+        Assert.Equal(["series.count: Invalid value: \"\": should be at least 2", "message: Invalid value: \"something else\": field is immutable"], causes);
+
+        // core/v1 keeps its legacy freedom: the recorder's repeats change count and message in place
+        var (_, core) = await _server.SendAsync(HttpMethod.Get, $"{CoreEvents}/op.2");
+        core!["message"] = "reconciled again";
+        (status, var result) = await _server.SendAsync(HttpMethod.Put, $"{CoreEvents}/op.2", core.ToJsonString());
+        Assert.True(status == HttpStatusCode.OK, $"{status}: {result}");
+    }
+
     [Fact]
     public void The_conversion_maps_every_field_both_ways()
     {

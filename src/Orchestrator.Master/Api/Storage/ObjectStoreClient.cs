@@ -40,8 +40,8 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         if (conversion is not null)
             message = message switch
             {
-                CreateObject c => c with { Object = conversion.ToStorage(c.Object) },
-                UpdateObject u => u with { Object = conversion.ToStorage(u.Object) },
+                CreateObject c => c with { Object = conversion.ToStorage(c.Object), RequestApiVersion = resource!.GroupVersion },
+                UpdateObject u => u with { Object = conversion.ToStorage(u.Object), RequestApiVersion = resource!.GroupVersion },
                 _ => message,
             };
         try

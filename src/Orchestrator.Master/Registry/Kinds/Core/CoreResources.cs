@@ -64,7 +64,7 @@ internal static class CoreResources
     public static readonly ResourceDescription Events = new()
     {
         Group = "", Version = "v1", Resource = "events", Kind = "Event", Namespaced = true,
-        ObjectType = typeof(Corev1Event), Strategy = new ModelStrategy<Corev1Event>(), Printer = new EventTablePrinter(),
+        ObjectType = typeof(Corev1Event), Strategy = new EventStrategy(), Printer = new EventTablePrinter(),
         ShortNames = ["ev"], SelectableFields = EventFields,
         SelectableFieldPaths = new Dictionary<string, string> { ["source"] = "source.component" },
     };
