@@ -24,10 +24,7 @@ internal sealed class ComponentStatuses(ActorSystem system, MasterLeadership lea
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
     {
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-            throw ApiException.MethodNotAllowed(context.Request.Method);
-        if (info.Subresource is not null || info.Namespace is not null) throw ApiException.UnknownPath();
-        if (QueryParameters.Bool(context.Request.Query, "watch")) throw ApiException.MethodNotAllowed("watch");
+        this.RequireRead(context, info);
         var cluster = Akka.Cluster.Cluster.Get(system);
         var where = leadership.HostsControlPlane ? null : MasterLeadership.Find(cluster.State, cluster.SelfMember);
         if (info.Name is { } name)

@@ -30,10 +30,7 @@ internal sealed class ResourceMetricsView(ResourceDescription resource, ObjectSt
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
     {
-        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-            throw ApiException.MethodNotAllowed(context.Request.Method);
-        if (info.Subresource is not null || (!IsPods && info.Namespace is not null)) throw ApiException.UnknownPath();
-        if (QueryParameters.Bool(context.Request.Query, "watch")) throw ApiException.MethodNotAllowed("watch");
+        this.RequireRead(context, info);
         var source = IsPods ? CoreResources.Pods : CoreResources.Nodes;
         var now = DateTime.UtcNow;
         if (info.Name is { } name)

@@ -4,8 +4,8 @@ using Orchestrator.Master.Registry.Catalog;
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// A read-only resource computed from stored objects rather than stored itself. None is registered today: the
-/// EndpointSlices and node Leases that used to be views are stored and kept by controllers.
+/// A read-only resource computed rather than stored: componentstatuses (probes of the control plane) and the
+/// metrics.k8s.io node and pod metrics (from the nodes' reports).
 /// </summary>
 internal interface IResourceView
 {
@@ -18,4 +18,15 @@ internal static class ResourceViews
 {
     public static bool Serves(this IResourceView view, RequestInfo info) =>
         view.Resource.Group == info.Group && view.Resource.Version == info.Version && view.Resource.Resource == info.ResourceName;
+
+    /// <summary>Refuses what a view with only get and list does not serve, as kube-apiserver does for such a resource:
+    /// another method (405), a subresource or — where the view is not namespaced — a namespace in the path (404), a
+    /// watch (405).</summary>
+    public static void RequireRead(this IResourceView view, HttpContext context, RequestInfo info)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+            throw ApiException.MethodNotAllowed(context.Request.Method);
+        if (info.Subresource is not null || (!view.Resource.Namespaced && info.Namespace is not null)) throw ApiException.UnknownPath();
+        if (QueryParameters.Bool(context.Request.Query, "watch")) throw ApiException.MethodNotAllowed("watch");
+    }
 }
