@@ -50,7 +50,8 @@ internal interface IStoredResource
 
 /// <summary>
 /// What a resource's kind adds to a write, as kube-apiserver's create/update strategies do. The store calls it while
-/// planning, on its own deep copy of the object (never one another reader holds), in this order:
+/// planning, on its own deep copy of the object (never one another reader holds; for a /status update of a kind that
+/// <see cref="StatusUpdateReplacesOnlyStatus"/>, a shallow copy of the stored object), in this order:
 /// create: <see cref="PrepareForCreate"/>, server-side metadata, <see cref="Admit"/>;
 /// update: server-side metadata, <see cref="PrepareForUpdate"/>, <see cref="Admit"/>;
 /// update of a subresource: <see cref="PrepareForSubresourceUpdate"/>, then <see cref="Admit"/> (for /status only when
@@ -83,6 +84,16 @@ internal interface IResourceStrategy
     /// <summary>Whether an update through /status is admitted (<see cref="Admit"/>) as other updates are; most kinds'
     /// status writers are the control plane's own, and their status is not validated.</summary>
     bool ValidatesStatusUpdates => false;
+
+    /// <summary>Whether an update through /status takes nothing from the request but its status, writes nothing else into
+    /// the stored object it is given, and is not admitted (<see cref="ValidatesStatusUpdates"/> false): the store may
+    /// then give <see cref="PrepareForSubresourceUpdate"/> a shallow copy of the stored object (its own metadata, the
+    /// rest shared) instead of a deep one.</summary>
+    bool StatusUpdateReplacesOnlyStatus => false;
+
+    /// <summary>The object's status (its <c>status</c> property; null when it has none set), for a kind that
+    /// <see cref="StatusUpdateReplacesOnlyStatus"/>: the store compares and diffs only that part of a /status update.</summary>
+    object? StatusOf(IKubernetesObject<V1ObjectMeta> obj) => throw new NotSupportedException("the kind's status update is not status-only");
 
     /// <summary>Whether something still holds the object from deletion: metadata.finalizers (and a namespace's
     /// spec.finalizers). A held object is marked on delete and removed when nothing holds it any more.</summary>

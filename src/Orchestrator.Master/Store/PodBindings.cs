@@ -1,4 +1,3 @@
-using System.Reflection;
 using k8s.Models;
 using Orchestrator.Shared.Api;
 
@@ -69,8 +68,5 @@ internal static class PodBindings
         return list;
     }
 
-    private static readonly Func<object, object> CloneMembers = (Func<object, object>)Delegate.CreateDelegate(
-        typeof(Func<object, object>), typeof(object).GetMethod(nameof(MemberwiseClone), BindingFlags.Instance | BindingFlags.NonPublic)!);
-
-    private static T Shallow<T>(T obj) where T : class => (T)CloneMembers(obj);
+    private static T Shallow<T>(T obj) where T : class => ShallowCopy.Of(obj);
 }

@@ -24,8 +24,10 @@ internal sealed record WritePlan(IReadOnlyList<PlannedWrite> Writes, IKubernetes
 /// what a delete does to the object and its dependents. Plain code, so it is tested without an actor.
 /// Every object it plans is its own deep copy, or the request's own object when its sender handed it over
 /// (<see cref="UpdateObject.HandedOver"/>), or a pod's binding (its own metadata, spec and status over the stored pod's
-/// other parts, <see cref="PodBindings.Bind"/>); a request's object that was not handed over and the stored objects are
-/// never modified. What is particular to a kind comes from its strategy in the <see cref="IResourceCatalog"/>.
+/// other parts, <see cref="PodBindings.Bind"/>), or a /status update that replaces only the status (its own metadata and
+/// status over the stored object's other parts, <see cref="StatusBase"/>); a request's object that was not handed over
+/// and the stored objects are never modified. What is particular to a kind comes from its strategy in the
+/// <see cref="IResourceCatalog"/>.
 /// </summary>
 internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, IReadOnlyList<IAdmissionPlugin>? admissions = null)
     : IAdmissionContext
@@ -127,14 +129,19 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         if (subresource == PodBindings.Subresource && old is V1Pod stored && input is V1Pod binding)
             return PlanBinding(resource, resourceName, stored, binding, user);
 
-        // The stored object's text, serialized once: the copy of it a strategy changes is read from it, and it is what
-        // the result is compared with (no change) and what the managed fields are computed against.
-        var oldJson = KubeObjects.Serialize(old);
-        IKubernetesObject<V1ObjectMeta> obj;
         var strategy = resource.Strategy;
+        // A /status update that replaces only the status is built on a shallow copy of the stored object (StatusBase): the
+        // result differs from the stored object in its status, resourceVersion and managed fields alone, so only the two
+        // statuses are serialized to compare them and to compute the managed fields (StatusOnlyUpdate).
+        var sharesStored = subresource == "status" && strategy.StatusUpdateReplacesOnlyStatus;
+        // Otherwise the stored object's text, serialized once: the copy of it a strategy changes is read from it, and it
+        // is what the result is compared with (no change) and what the managed fields are computed against.
+        var oldJson = sharesStored ? null : KubeObjects.Serialize(old);
+        IKubernetesObject<V1ObjectMeta> obj;
         if (subresource is not null)
         {
-            if (strategy.PrepareForSubresourceUpdate(subresource, handedOver ? input : KubeObjects.CloneObject(input), CopyOf(old, oldJson)) is not { } updated)
+            var current = sharesStored ? StatusBase(old) : CopyOf(old, oldJson!);
+            if (strategy.PrepareForSubresourceUpdate(subresource, handedOver ? input : KubeObjects.CloneObject(input), current) is not { } updated)
                 return WritePlan.Fail(StoreErrors.BadRequest($"the store cannot update the subresource {subresource}"));
             obj = updated;
             // A kind's own subresource (a namespace's /finalize) changes what the kind validates: admit the result.
@@ -152,7 +159,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             meta.DeletionGracePeriodSeconds = old.Metadata.DeletionGracePeriodSeconds;
             meta.GenerateName = old.Metadata.GenerateName;
             meta.Generation = old.Metadata.Generation;
-            if (strategy.PrepareForUpdate(obj, CopyOf(old, oldJson)))
+            if (strategy.PrepareForUpdate(obj, CopyOf(old, oldJson!)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
             var causes = strategy.Admit(obj, old, context);
             if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
@@ -163,6 +170,10 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old) { User = user };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
+        // No mutating plugin acts on a /status update (ServiceAccount, LimitRanger, ResourceQuota skip subresources); one
+        // that did would write into parts the result shares with the stored object.
+        if (mutation.Changed && sharesStored)
+            return WritePlan.Fail(StoreErrors.WriteFailed($"a mutating admission plugin changed an update of {resourceName}/status"));
         if (mutation.Changed && strategy.Admit(obj, old, context) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, name, mutatedCauses));
         var (refusal, notes, charges) = Validate(attributes);
@@ -170,8 +181,18 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing. The two texts serve
         // the managed fields too.
-        var json = KubeObjects.Serialize(obj);
-        if (json == oldJson) return WritePlan.Unchanged(old) with { Notes = notes };
+        string json;
+        if (sharesStored && StatusOnlyUpdate(strategy, obj, old) is var (status, oldStatus))
+        {
+            if (status == oldStatus) return WritePlan.Unchanged(old) with { Notes = notes };
+            (json, oldJson) = (status, oldStatus);
+        }
+        else
+        {
+            json = KubeObjects.Serialize(obj);
+            oldJson ??= KubeObjects.Serialize(old);
+            if (json == oldJson) return WritePlan.Unchanged(old) with { Notes = notes };
+        }
         if (manager is { Operation: ManagedFields.Update })
             ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds(), json, oldJson);
         // A marked object whose last finalizer is gone is deleted (the finalizer's owner has finished). A pod marked for
@@ -248,6 +269,34 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         }
         return (null, AdmissionNotes.Of(verdicts), charges);
     }
+
+    /// <summary>What a /status update that replaces only the status is built on: <paramref name="stored"/> with its own
+    /// metadata and managed fields entries (the update sets the resourceVersion and the managed fields, and
+    /// <see cref="ManagedFields.RecordUpdate"/> changes entries in place), sharing everything else, which nothing on that
+    /// path writes into; the strategy puts the new status in (<see cref="IResourceStrategy.StatusUpdateReplacesOnlyStatus"/>).</summary>
+    private static IKubernetesObject<V1ObjectMeta> StatusBase(IKubernetesObject<V1ObjectMeta> stored)
+    {
+        var copy = ShallowCopy.Of(stored);
+        copy.Metadata = ShallowCopy.Of(stored.Metadata);
+        copy.Metadata.ManagedFields = stored.Metadata.ManagedFields?.Select(ShallowCopy.Of).ToList();
+        return copy;
+    }
+
+    /// <summary>The two objects of a status-only update (<see cref="StatusBase"/>) as field management and the no-change
+    /// check see them: <c>{"status":…}</c> of each. Everything else in them is the same (shared, or the copied metadata,
+    /// whose resourceVersion and managed fields neither looks at), so these texts are equal exactly when the objects'
+    /// are, and their differences are the objects' differences — the fields a /status write can change are under
+    /// status, as kube-apiserver's status strategies reset the rest. Null when the managed fields baseline differs
+    /// from the stored object's (a request that clears them): then the whole objects are compared.</summary>
+    private static (string Json, string OldJson)? StatusOnlyUpdate(IResourceStrategy strategy, IKubernetesObject<V1ObjectMeta> obj,
+        IKubernetesObject<V1ObjectMeta> old)
+    {
+        if ((obj.Metadata.ManagedFields?.Count ?? -1) != (old.Metadata.ManagedFields?.Count ?? -1)) return null;
+        return (StatusDocument(strategy.StatusOf(obj)), StatusDocument(strategy.StatusOf(old)));
+    }
+
+    // KubernetesJson leaves out null properties: an object without status is {} whole.
+    private static string StatusDocument(object? status) => status is null ? "{}" : "{\"status\":" + KubeObjects.Serialize(status) + "}";
 
     /// <summary>A deep copy of <paramref name="stored"/> read from its text (what <see cref="KubeObjects.CloneObject"/>
     /// does, without serializing it again).</summary>

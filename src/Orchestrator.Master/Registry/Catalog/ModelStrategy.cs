@@ -60,6 +60,18 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     /// <summary>Whether an update through /status is admitted (defaulted and validated) like other updates.</summary>
     protected virtual bool ValidatesStatusUpdates => false;
 
+    /// <summary>Only this class's <see cref="PrepareForStatusUpdate"/> sets the status alone: a kind that overrides it
+    /// may write into other parts of the stored object's copy (a Deployment keeps fields of the old status).</summary>
+    bool IResourceStrategy.StatusUpdateReplacesOnlyStatus => StatusProperty is not null && !ValidatesStatusUpdates && !_ownStatusUpdate;
+
+    object? IResourceStrategy.StatusOf(IKubernetesObject<V1ObjectMeta> obj) => StatusProperty!.GetValue(obj);
+
+    private readonly bool _ownStatusUpdate;
+
+    public ModelStrategy() =>
+        _ownStatusUpdate = GetType().GetMethod(nameof(PrepareForStatusUpdate), BindingFlags.Instance | BindingFlags.NonPublic)!
+            .DeclaringType != typeof(ModelStrategy<T>);
+
     /// <summary>An update through /status: the stored object with the new status (what else a kind keeps of the old
     /// status, it keeps here).</summary>
     protected virtual T PrepareForStatusUpdate(T obj, T old)
