@@ -128,8 +128,20 @@ public sealed record CommandResult(int ExitCode, string Output, string Error)
 
 public static class Command
 {
-    public static async Task<CommandResult> Run(string file, IEnumerable<string> args,
-        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input = null)
+    public static Task<CommandResult> Run(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input = null) =>
+        Run(file, args, environment, timeout, input, until: null);
+
+    /// <summary>Runs a command that does not end by itself (a watch) until its output so far satisfies
+    /// <paramref name="until"/>, then ends it (SIGKILL), or until <paramref name="timeout"/> passes as
+    /// <see cref="Run(string, IEnumerable{string}, IReadOnlyDictionary{string, string}, TimeSpan, string?)"/> does. The
+    /// caller asserts on the output as it would on a watch that ran the whole timeout.</summary>
+    public static Task<CommandResult> RunUntil(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, Func<string, bool> until) =>
+        Run(file, args, environment, timeout, input: null, until);
+
+    private static async Task<CommandResult> Run(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input, Func<string, bool>? until)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -141,7 +153,7 @@ public static class Command
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stdout = until is null ? process.StandardOutput.ReadToEndAsync() : ReadUntil(process, until);
         var stderr = process.StandardError.ReadToEndAsync();
         if (input is not null)
         {
@@ -159,5 +171,25 @@ public static class Command
             return new CommandResult(-1, await stdout, await stderr + $"\n(timed out after {timeout})");
         }
         return new CommandResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Reads the process's output to its end, ending the process once the output read so far satisfies
+    /// <paramref name="until"/>.</summary>
+    private static async Task<string> ReadUntil(Process process, Func<string, bool> until)
+    {
+        var text = new System.Text.StringBuilder();
+        var buffer = new char[4096];
+        int read;
+        var ended = false;
+        while ((read = await process.StandardOutput.ReadAsync(buffer)) > 0)
+        {
+            text.Append(buffer, 0, read);
+            if (!ended && until(text.ToString()))
+            {
+                ended = true;
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // it ended by itself
+            }
+        }
+        return text.ToString();
     }
 }
