@@ -52,11 +52,17 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// with the cluster running: its daemons must not inherit the caller's descriptors.</summary>
     public bool UpLockReleased { get; private set; }
 
+    /// <summary>Whether the last class's fixture took the cluster down with --purge (exit 0) and nothing has started it
+    /// since: the next class's start skips its own down.sh --purge, which would find nothing to stop or remove. Only this
+    /// class starts the cluster in this state directory, and classes run one after another (AssemblyInfo.cs).</summary>
+    private static bool s_purgedByLastFixture;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(StateDir);
         await File.WriteAllTextAsync(ResolvConf, $"nameserver {FakeUpstreamDns}\n");
-        await Script("down.sh", "--purge");
+        if (!s_purgedByLastFixture) await Script("down.sh", "--purge");
+        s_purgedByLastFixture = false;
         var up = await UnderLock(Path.Combine(StateDir, "up.lock"), "up.sh");
         if (up.ExitCode != 0)
             throw new InvalidOperationException($"deploy/up.sh failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
@@ -70,7 +76,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static async Task<bool> LockIsFree(string lockFile) =>
         (await Command.Run("flock", ["-n", lockFile, "true"], new Dictionary<string, string>(), TimeSpan.FromSeconds(30))).ExitCode == 0;
 
-    public async Task DisposeAsync() => await Script("down.sh", "--purge");
+    public async Task DisposeAsync() => s_purgedByLastFixture = (await Script("down.sh", "--purge")).ExitCode == 0;
 
     public Task<CommandResult> Script(string name, params string[] args) =>
         Command.Run("bash", [Path.Combine(RepoRoot, "deploy", name), .. args], Environment, TimeSpan.FromMinutes(10));
