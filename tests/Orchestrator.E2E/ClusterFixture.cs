@@ -127,6 +127,21 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Single-node classes that share one cluster (a collection fixture: one deploy/up.sh for all of them, one down.sh
+/// --purge at the end) instead of a cluster each: a start and stop costs about 8 s, more than most of these classes'
+/// tests take. Only classes that cannot see each other's work belong here: each keeps everything in namespaces (and
+/// cluster-scoped objects under names) of its own with a unique suffix and deletes them at the end, restarts neither the
+/// master nor the node, and asserts nothing about the cluster as a whole (every pod or container on the node, every
+/// event, the list of namespaces, API resources or CRDs beyond its own). A class that stops, restarts or fills the cluster,
+/// or counts what runs on it, keeps its own ClusterFixture (IClassFixture).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SharedClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "shared single-node cluster";
+}
+
 public sealed record CommandResult(int ExitCode, string Output, string Error)
 {
     public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
