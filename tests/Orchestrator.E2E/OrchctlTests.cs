@@ -99,8 +99,9 @@ public sealed class OrchctlTests(ClusterFixture cluster, ITestOutputHelper outpu
         Assert.Contains("http-server: listening on port 80", logs);
     }
 
-    /// <summary>Whether a watch of webapp1's pods has shown a pod that was not in its first listing (the rows before
-    /// the first repeated name or the first non-Running row) as 1/1 Running.</summary>
+    /// <summary>Whether a watch of webapp1's pods has shown a pod that was not in its first listing (its rows up to the
+    /// first one that is not 1/1 Running) as 1/1 Running. A new pod first seen already Running counts as listed: the
+    /// watch then runs its whole 20 s, as it always did.</summary>
     private static bool NewPodRunning(string watched)
     {
         var rows = Regex.Matches(watched, @"(?m)^(webapp1-\S+)\s+(\S+)\s+(\S+)").Select(m => (Name: m.Groups[1].Value, Ready: m.Groups[2].Value, Status: m.Groups[3].Value)).ToList();
