@@ -1,7 +1,8 @@
 using Xunit;
 
 // Every single-node class brings up its own cluster (deploy/up.sh) on the same fixed ports (NodePort 30080, hostPort
-// 8001, …): they share the assembly's one collection and run one after another.
+// 8001, …), or shares one with the other classes of SharedClusterCollection (ClusterFixture.cs): they run one after
+// another, the assembly's one collection and that one never side by side.
 // The lab classes (LabTests on LabFixture; MultiMasterLabTests and MultiMasterReplicaTests on MultiMasterLabFixture) are
 // the collection LabFixtureBase.Collection, one class after another (both labs use lab-node-i on 127.0.0.(10+i) and
 // the master address 127.0.0.10). Nothing shared stops that collection from running beside the single-node one any

@@ -52,11 +52,17 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// with the cluster running: its daemons must not inherit the caller's descriptors.</summary>
     public bool UpLockReleased { get; private set; }
 
+    /// <summary>Whether the last class's fixture took the cluster down with --purge (exit 0) and nothing has started it
+    /// since: the next class's start skips its own down.sh --purge, which would find nothing to stop or remove. Only this
+    /// class starts the cluster in this state directory, and classes run one after another (AssemblyInfo.cs).</summary>
+    private static bool s_purgedByLastFixture;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(StateDir);
         await File.WriteAllTextAsync(ResolvConf, $"nameserver {FakeUpstreamDns}\n");
-        await Script("down.sh", "--purge");
+        if (!s_purgedByLastFixture) await Script("down.sh", "--purge");
+        s_purgedByLastFixture = false;
         var up = await UnderLock(Path.Combine(StateDir, "up.lock"), "up.sh");
         if (up.ExitCode != 0)
             throw new InvalidOperationException($"deploy/up.sh failed ({up.ExitCode}):\n{up.Output}\n{up.Error}\n{Logs()}");
@@ -70,7 +76,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static async Task<bool> LockIsFree(string lockFile) =>
         (await Command.Run("flock", ["-n", lockFile, "true"], new Dictionary<string, string>(), TimeSpan.FromSeconds(30))).ExitCode == 0;
 
-    public async Task DisposeAsync() => await Script("down.sh", "--purge");
+    public async Task DisposeAsync() => s_purgedByLastFixture = (await Script("down.sh", "--purge")).ExitCode == 0;
 
     public Task<CommandResult> Script(string name, params string[] args) =>
         Command.Run("bash", [Path.Combine(RepoRoot, "deploy", name), .. args], Environment, TimeSpan.FromMinutes(10));
@@ -121,6 +127,21 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Single-node classes that share one cluster (a collection fixture: one deploy/up.sh for all of them, one down.sh
+/// --purge at the end) instead of a cluster each: a start and stop costs about 8 s, more than most of these classes'
+/// tests take. Only classes that cannot see each other's work belong here: each keeps everything in namespaces (and
+/// cluster-scoped objects under names) of its own with a unique suffix and deletes them at the end, restarts neither the
+/// master nor the node, and asserts nothing about the cluster as a whole (every pod or container on the node, every
+/// event, the list of namespaces, API resources or CRDs beyond its own). A class that stops, restarts or fills the cluster,
+/// or counts what runs on it, keeps its own ClusterFixture (IClassFixture).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SharedClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "shared single-node cluster";
+}
+
 public sealed record CommandResult(int ExitCode, string Output, string Error)
 {
     public override string ToString() => $"exit {ExitCode}\nstdout:\n{Output}\nstderr:\n{Error}";
@@ -128,8 +149,20 @@ public sealed record CommandResult(int ExitCode, string Output, string Error)
 
 public static class Command
 {
-    public static async Task<CommandResult> Run(string file, IEnumerable<string> args,
-        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input = null)
+    public static Task<CommandResult> Run(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input = null) =>
+        Run(file, args, environment, timeout, input, until: null);
+
+    /// <summary>Runs a command that does not end by itself (a watch) until its output so far satisfies
+    /// <paramref name="until"/>, then ends it (SIGKILL), or until <paramref name="timeout"/> passes as
+    /// <see cref="Run(string, IEnumerable{string}, IReadOnlyDictionary{string, string}, TimeSpan, string?)"/> does. The
+    /// caller asserts on the output as it would on a watch that ran the whole timeout.</summary>
+    public static Task<CommandResult> RunUntil(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, Func<string, bool> until) =>
+        Run(file, args, environment, timeout, input: null, until);
+
+    private static async Task<CommandResult> Run(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? input, Func<string, bool>? until)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -141,7 +174,7 @@ public static class Command
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stdout = until is null ? process.StandardOutput.ReadToEndAsync() : ReadUntil(process, until);
         var stderr = process.StandardError.ReadToEndAsync();
         if (input is not null)
         {
@@ -159,5 +192,25 @@ public static class Command
             return new CommandResult(-1, await stdout, await stderr + $"\n(timed out after {timeout})");
         }
         return new CommandResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Reads the process's output to its end, ending the process once the output read so far satisfies
+    /// <paramref name="until"/>.</summary>
+    private static async Task<string> ReadUntil(Process process, Func<string, bool> until)
+    {
+        var text = new System.Text.StringBuilder();
+        var buffer = new char[4096];
+        int read;
+        var ended = false;
+        while ((read = await process.StandardOutput.ReadAsync(buffer)) > 0)
+        {
+            text.Append(buffer, 0, read);
+            if (!ended && until(text.ToString()))
+            {
+                ended = true;
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } // it ended by itself
+            }
+        }
+        return text.ToString();
     }
 }

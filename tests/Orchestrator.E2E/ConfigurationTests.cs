@@ -12,7 +12,8 @@ namespace Orchestrator.E2E;
 /// busybox made from the machine's busybox-static; every object has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class ConfigurationTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class ConfigurationTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private const string Image = "orchestrator-test/e2e-config-busybox:latest";
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];

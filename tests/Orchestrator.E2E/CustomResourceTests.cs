@@ -9,7 +9,8 @@ namespace Orchestrator.E2E;
 /// create, get (columns), patch, scale and watch its objects, have invalid ones refused, and delete the definition
 /// with its objects. Each test uses its own group and namespace and deletes them.
 /// </summary>
-public sealed class CustomResourceTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class CustomResourceTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..(prefix.Length + 6)];
 

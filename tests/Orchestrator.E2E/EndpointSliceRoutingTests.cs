@@ -11,7 +11,8 @@ namespace Orchestrator.E2E;
 /// deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class EndpointSliceRoutingTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
 {
     private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, nc)
     private const int SliceNodePort = 30593;

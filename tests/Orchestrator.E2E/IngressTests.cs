@@ -14,7 +14,8 @@ namespace Orchestrator.E2E;
 /// the pool and answers on it.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class IngressTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>, IAsyncLifetime
+[Collection(SharedClusterCollection.Name)]
+public sealed class IngressTests(ClusterFixture cluster, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string Namespace = $"ing-{Guid.NewGuid():N}"[..12];
     private const string SecureHost = "secure.ingress.test";

@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// server dry-run, namespaces, label/annotate, describe with events, and the generators that send protobuf.
 /// Each test works in its own namespace and deletes it at the end.
 /// </summary>
-public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 7)];
 

@@ -11,7 +11,8 @@ namespace Orchestrator.E2E;
 /// Every pod has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class KubectlStreamsTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class KubectlStreamsTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
 
@@ -19,12 +20,16 @@ public sealed class KubectlStreamsTests(ClusterFixture cluster, ITestOutputHelpe
     public async Task Run_it_rm_gives_a_terminal_whose_commands_answer_and_deletes_the_pod_after_exit()
     {
         var name = $"debug-{Suffix}";
+        // terminationGracePeriodSeconds 1 (--overrides): the pod's shell is PID 1 and ignores SIGTERM, so with the
+        // default 30 s the test only waited out the grace period before the pod was gone; what is tested here is that
+        // kubectl deletes it after the session, not the grace period.
         var session = await Terminal.Run(cluster.Environment,
         [
             new("If you don't see a command prompt, try pressing enter.", "\r"),
             new("# ", "echo answer-$((6*7))\r"),
             new("answer-42", "exit\r"),
-        ], "kubectl", "--context", ClusterFixture.Context, "run", "-it", "--rm", name, "--image=busybox", "--", "sh");
+        ], "kubectl", "--context", ClusterFixture.Context, "run", "-it", "--rm", name, "--image=busybox",
+            "--overrides={\"apiVersion\":\"v1\",\"spec\":{\"terminationGracePeriodSeconds\":1}}", "--", "sh");
         output.WriteLine(session.ToString());
         Assert.True(session.ExitCode == 0, session.ToString());
         Assert.Contains($"pod \"{name}\" deleted", session.Output);

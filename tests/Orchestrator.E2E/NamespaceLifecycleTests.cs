@@ -9,7 +9,8 @@ namespace Orchestrator.E2E;
 /// object is deleted — Terminating meanwhile, new content refused — and everything in it goes, then the namespace.
 /// System namespaces may not be deleted.
 /// </summary>
-public sealed class NamespaceLifecycleTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class NamespaceLifecycleTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..(prefix.Length + 6)];
 

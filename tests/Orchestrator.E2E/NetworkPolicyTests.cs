@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// the policies opens everything and leaves no rule behind. Everything lives in one namespace deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class NetworkPolicyTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class NetworkPolicyTests(ClusterFixture cluster)
 {
     private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, wget, nc, nslookup)
     private static readonly string Ns = $"netpol-{Guid.NewGuid().ToString("N")[..6]}";

@@ -11,7 +11,8 @@ namespace Orchestrator.E2E;
 /// busybox with all its applets; every pod has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class NodeSecurityTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class NodeSecurityTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private const string Image = "orchestrator-test/e2e-security-busybox:latest";
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];

@@ -11,7 +11,8 @@ namespace Orchestrator.E2E;
 /// across <c>kubectl delete pod</c>. The node runs on this machine, so the volumes' directories are checked here.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class PersistentStorageTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class PersistentStorageTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
     private static string Name(string what) => $"{what}-{Suffix}";

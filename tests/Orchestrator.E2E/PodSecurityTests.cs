@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// refuses a pod with hostPath, privileged and root with kube's message and admits a compliant one; a warn label
 /// gives kubectl's "Warning:" line on a Deployment; the audit log says who created and deleted what.
 /// </summary>
-public sealed class PodSecurityTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class PodSecurityTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..(prefix.Length + 6)];
 

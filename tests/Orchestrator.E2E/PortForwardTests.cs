@@ -15,7 +15,8 @@ namespace Orchestrator.E2E;
 /// WebSocket channel protocol, v4.channel.k8s.io) goes the same way.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string App = $"pf-{Guid.NewGuid().ToString("N")[..6]}";
 

@@ -12,7 +12,8 @@ namespace Orchestrator.E2E;
 /// holds, made by that user, are refused as escalations. Names are unique; the namespaces and cluster objects are deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
     private static readonly string User = $"jane-{Suffix}";

@@ -11,7 +11,8 @@ namespace Orchestrator.E2E;
 /// run: a quota counts every pod not finished.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class ResourceQuotaTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class ResourceQuotaTests(ClusterFixture cluster)
 {
     private const string Image = "orchestrator-test/quota-never-pulled:1";
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];

@@ -16,7 +16,8 @@ namespace Orchestrator.E2E;
 /// readiness probes are not implemented yet ("ready" = container running), so a request may reach a pod that is
 /// being removed.
 /// </summary>
-public sealed class RollingUpdateTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class RollingUpdateTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private const string Name = "rollout-web";
     private const int NodePort = 30181;

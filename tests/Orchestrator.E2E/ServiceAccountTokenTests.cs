@@ -17,7 +17,8 @@ namespace Orchestrator.E2E;
 /// deploy/images) gets 403 for pods until a RoleBinding lets its account list them.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private const string Issuer = "https://kubernetes.default.svc.cluster.local";
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];

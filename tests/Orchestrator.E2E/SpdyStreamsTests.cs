@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// Every pod has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class SpdyStreamsTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class SpdyStreamsTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
 
