@@ -12,14 +12,24 @@ namespace Orchestrator.Master.Controllers;
 /// <summary>
 /// Keeps, for every Service with a selector, an Endpoints object of the same name listing the selected pods'
 /// addresses and the Service's resolved ports (<see cref="EndpointsBuilder"/>); writes only when that changes,
-/// and deletes the Endpoints when its Service is gone. Services without a selector are left to their users.
+/// and deletes the Endpoints when its Service is deleted. Services without a selector are left to their users.
 /// Owns Endpoints of selector Services; never touches Services or pods.
+/// As in Kubernetes, an Endpoints that never had a Service is its user's: one made before its Service (a manifest
+/// listing it first), or a leader-election lock (client libraries' EndpointsLock). Only the leftovers found when the
+/// controller starts are deleted, and never one holding a leader-election record.
 /// </summary>
 internal sealed class EndpointsController : ControllerActor
 {
     private const string Services = "services";
     private const string Pods = "pods";
     private const string EndpointsResource = "endpoints";
+
+    /// <summary>The annotation in which client-go's and the client libraries' Endpoints locks keep the leader's record.</summary>
+    internal const string LeaderAnnotation = "control-plane.alpha.kubernetes.io/leader";
+
+    // Names whose Service was seen deleted, or whose Endpoints had no Service when the controller started: the only
+    // Endpoints without a Service it deletes.
+    private readonly HashSet<ResourceKey> _serviceGone = new();
 
     public EndpointsController(IActorRef store, TimeSpan resync) : base(store, [Services, Pods, EndpointsResource], resync)
     {
@@ -28,9 +38,18 @@ internal sealed class EndpointsController : ControllerActor
     public static Props Props(IActorRef store, TimeSpan resync) =>
         Akka.Actor.Props.Create(() => new EndpointsController(store, resync));
 
-    // Every Service, plus every Endpoints object (an Endpoints without a Service is a leftover to delete).
-    protected override IEnumerable<ResourceKey> AllKeys() =>
-        Cache.Keys(Services).Concat(Cache.Keys(EndpointsResource).Select(k => k with { Resource = Services })).Distinct();
+    // Every Service, plus the names whose Endpoints wait to be deleted.
+    protected override IEnumerable<ResourceKey> AllKeys() => Cache.Keys(Services).Concat(_serviceGone).Distinct();
+
+    protected override void OnSynced()
+    {
+        foreach (var endpoints in Cache.List<V1Endpoints>(EndpointsResource))
+        {
+            var key = new ResourceKey(Services, endpoints.Metadata.NamespaceProperty, endpoints.Metadata.Name);
+            if (Cache.Get(key) is null && endpoints.Metadata.Annotations?.ContainsKey(LeaderAnnotation) != true)
+                _serviceGone.Add(key);
+        }
+    }
 
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
     {
@@ -39,7 +58,9 @@ internal sealed class EndpointsController : ControllerActor
         {
             case Services:
             case EndpointsResource:
-                Enqueue(new ResourceKey(Services, any.Metadata.NamespaceProperty, any.Metadata.Name));
+                var key = new ResourceKey(Services, any.Metadata.NamespaceProperty, any.Metadata.Name);
+                if (resource == Services && current is null) _serviceGone.Add(key);
+                Enqueue(key);
                 break;
             case Pods:
                 foreach (var service in Cache.List<V1Service>(Services, any.Metadata.NamespaceProperty))
@@ -59,11 +80,12 @@ internal sealed class EndpointsController : ControllerActor
         var stored = Cache.Get<V1Endpoints>(EndpointsResource, key.Namespace, key.Name);
         if (service is null)
         {
-            if (stored is not null)
+            if (_serviceGone.Remove(key) && stored is not null)
                 SendAndForget(new DeleteObject(new ResourceKey(EndpointsResource, key.Namespace, key.Name),
                     PreconditionUid: stored.Metadata.Uid));
             return;
         }
+        _serviceGone.Remove(key);
         if (service.Spec?.Selector is not { Count: > 0 } || service.Metadata.DeletionTimestamp is not null) return;
 
         var wanted = EndpointsBuilder.Build(service, Cache.List<V1Pod>(Pods, key.Namespace));

@@ -6,12 +6,18 @@ namespace Orchestrator.Master.Controllers;
 /// <summary>
 /// Tells the garbage collector about objects deleted in resources it does not watch — custom resources above all, whose
 /// dependents (a Deployment an operator created for its custom object) must go with them. It watches every resource
-/// and forwards only those deletions, as <see cref="OwnerDeleted"/>.
+/// and forwards only those deletions, as <see cref="OwnerDeleted"/>; and, as <see cref="OwnerFinalizing"/>, the resources
+/// of objects that wait for the collector's own finalizers (a Job or a HorizontalPodAutoscaler deleted with
+/// propagationPolicy Foreground or Orphan), which the collector then starts watching.
 /// </summary>
 internal sealed class ForeignDeletions : ReceiveActor
 {
     /// <summary>An object of an unwatched resource was deleted; dependents naming its uid may now be orphans.</summary>
     internal sealed record OwnerDeleted(string Uid);
+
+    /// <summary>An object of an unwatched resource is being deleted and carries the foregroundDeletion or orphan
+    /// finalizer: only the garbage collector removes those.</summary>
+    internal sealed record OwnerFinalizing(string Resource);
 
     private readonly IActorRef _store;
 
@@ -21,8 +27,12 @@ internal sealed class ForeignDeletions : ReceiveActor
         Receive<WatchStarted>(_ => { });
         Receive<ObjectChanged>(change =>
         {
-            if (change.Type == "DELETED" && !watched.Contains(change.Resource) && change.Object.Metadata.Uid is { } uid)
+            if (watched.Contains(change.Resource)) return;
+            if (change.Type == "DELETED" && change.Object.Metadata.Uid is { } uid)
                 Context.Parent.Tell(new OwnerDeleted(uid));
+            else if (change.Type != "DELETED" && change.Object.Metadata.DeletionTimestamp is not null &&
+                     change.Object.Metadata.Finalizers?.Any(f => f is GarbageCollector.ForegroundFinalizer or GarbageCollector.OrphanFinalizer) == true)
+                Context.Parent.Tell(new OwnerFinalizing(change.Resource));
         });
         Receive<StoreFailed>(_ => Context.Stop(Self));
     }

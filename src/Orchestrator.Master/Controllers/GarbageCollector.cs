@@ -21,7 +21,8 @@ namespace Orchestrator.Master.Controllers;
 /// </list>
 /// Never deletes an object that has a live owner, nor anything whose owner kind it does not know (kinds come from the
 /// store's catalog, custom resources included; deletions of resources it does not watch reach it through
-/// <see cref="ForeignDeletions"/>).
+/// <see cref="ForeignDeletions"/>, which also names a resource one of whose objects waits for the foregroundDeletion or
+/// orphan finalizer: the collector then watches that resource too, as Kubernetes' collector watches every resource).
 /// </summary>
 internal sealed class GarbageCollector : ControllerActor
 {
@@ -41,9 +42,19 @@ internal sealed class GarbageCollector : ControllerActor
 
     private readonly IResourceCatalog _catalog;
 
+    // WatchedResources, then every resource watched since because one of its objects waited for our finalizers.
+    private readonly List<string> _resources = WatchedResources.ToList();
+
     public GarbageCollector(IActorRef store, TimeSpan resync, IResourceCatalog catalog) : base(store, WatchedResources, resync)
     {
         _catalog = catalog;
+        Receive<ForeignDeletions.OwnerFinalizing>(finalizing =>
+        {
+            if (IsWatched(finalizing.Resource)) return;
+            Log.Info("watching {0}: one of its objects waits for the garbage collector's finalizers", finalizing.Resource);
+            _resources.Add(finalizing.Resource);
+            Watch(finalizing.Resource); // once listed, every key is reconciled, the finalizing object included
+        });
         Receive<ForeignDeletions.OwnerDeleted>(deleted =>
         {
             if (!Synced) return;
@@ -63,10 +74,10 @@ internal sealed class GarbageCollector : ControllerActor
     public static Props Props(IActorRef store, TimeSpan resync, IResourceCatalog catalog) =>
         Akka.Actor.Props.Create(() => new GarbageCollector(store, resync, catalog));
 
-    protected override IEnumerable<ResourceKey> AllKeys() => WatchedResources.SelectMany(Cache.Keys);
+    protected override IEnumerable<ResourceKey> AllKeys() => _resources.SelectMany(Cache.Keys);
 
     private IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> Everything() =>
-        WatchedResources.SelectMany(r => Cache.List<IKubernetesObject<V1ObjectMeta>>(r).Select(o => (r, o)));
+        _resources.SelectMany(r => Cache.List<IKubernetesObject<V1ObjectMeta>>(r).Select(o => (r, o)));
 
     private IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> DependentsOf(IKubernetesObject<V1ObjectMeta> owner) =>
         Everything().Where(e => e.Object.Metadata.OwnerReferences?.Any(r => r.Uid == owner.Metadata.Uid) == true);

@@ -38,6 +38,21 @@ public class PatchingTests
     }
 
     [Fact]
+    public void Json_patch_replace_sets_a_member_absent_from_an_existing_object_but_not_an_absent_array_element()
+    {
+        var result = Apply("{'spec':{'podCIDR':'10.0.0.0/24','taints':[{'key':'a'}]}}",
+            "[{'op':'replace','path':'/spec/unschedulable','value':true},{'op':'replace','path':'/spec/taints/0','value':{'key':'b'}}]",
+            PatchApplier.JsonPatchType);
+        Assert.True(JsonNode.DeepEquals(Json("{'spec':{'podCIDR':'10.0.0.0/24','taints':[{'key':'b'}],'unschedulable':true}}"), result));
+
+        var e = Assert.Throws<ApiException>(() => Apply("{'spec':{'taints':[]}}",
+            "[{'op':'replace','path':'/spec/taints/0','value':{'key':'b'}}]", PatchApplier.JsonPatchType));
+        Assert.Equal(422, e.Code);
+        Assert.Equal(422, Assert.Throws<ApiException>(() => Apply("{'spec':{}}",
+            "[{'op':'remove','path':'/spec/unschedulable'}]", PatchApplier.JsonPatchType)).Code);
+    }
+
+    [Fact]
     public void Strategic_merge_merges_containers_by_name_and_keeps_others()
     {
         var current = "{'spec':{'template':{'spec':{'containers':[{'name':'a','image':'x:1','ports':[{'containerPort':80}]},{'name':'b','image':'y:1'}]}}}}";

@@ -99,4 +99,33 @@ public sealed class EndpointsControllerTests(ITestOutputHelper output) : Control
         Writes.FishForMessage<UpdateObject>(u => u.Resource == "pods"); // our own write, echoed
         Writes.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
     }
+
+    private static V1Endpoints BareEndpoints(string name, Dictionary<string, string>? annotations = null) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Endpoints",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Annotations = annotations },
+    };
+
+    [Fact]
+    public void An_endpoints_without_a_service_is_deleted_only_as_a_leftover_at_start_and_never_when_it_holds_a_leader_record()
+    {
+        Seed(BareEndpoints("stale"));
+        Seed(BareEndpoints("election", new Dictionary<string, string> { [EndpointsController.LeaderAnnotation] = """{"holderIdentity":"a"}""" }));
+        Sys.ActorOf(EndpointsController.Props(Store, Resync));
+        AwaitAssert(() => Assert.Null(Find<V1Endpoints>("stale")));
+
+        // Made before its Service, as a manifest listing it first does: the Service's arrival finds it and fills it in.
+        Write(new CreateObject("endpoints", BareEndpoints("web-svc")));
+        Seed(Pod("web-1", App("web"), "n1", "Running", ready: true, podIp: "172.18.0.2"));
+        Write(new CreateObject("services", Service("web-svc", "web", 80)));
+        var first = Writes.FishForMessage(m =>
+            (m is DeleteObject d && d.Key.Name == "web-svc") || (m is UpdateObject u && u.Resource == "endpoints" && u.Object.Metadata.Name == "web-svc"));
+        Assert.IsType<UpdateObject>(first);
+        Assert.NotNull(Find<V1Endpoints>("election"));
+
+        // Its Service deleted, it goes.
+        Write(new DeleteObject(new ResourceKey("services", "default", "web-svc")));
+        AwaitAssert(() => Assert.Null(Find<V1Endpoints>("web-svc")));
+    }
 }

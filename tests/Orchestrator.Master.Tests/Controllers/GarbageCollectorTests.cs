@@ -82,6 +82,48 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
         store.ExpectNo<DeleteObject>(TimeSpan.FromMilliseconds(500));
     }
 
+    [Fact]
+    public void Foreground_deletion_in_a_resource_the_collector_does_not_watch_deletes_the_dependents_then_the_owner()
+    {
+        // An orphan whose removal shows the collector (and its watch of every resource) at work before the delete.
+        Seed(Pod("leftover", App("old"), owner: RefTo("ReplicaSet", "apps/v1", "gone", "a-gone-uid")));
+        var job = Seed(new V1Job
+        {
+            ApiVersion = "batch/v1",
+            Kind = "Job",
+            Metadata = new V1ObjectMeta { Name = "report", NamespaceProperty = "default" },
+            Spec = new V1JobSpec { Template = WithRestartPolicy(Template(App("report")), "Never") },
+        });
+        Seed(Pod("report-x", App("report"), owner: RefTo("Job", "batch/v1", "report", job.Metadata.Uid)));
+        var hpa = Seed(new V2HorizontalPodAutoscaler
+        {
+            ApiVersion = "autoscaling/v2",
+            Kind = "HorizontalPodAutoscaler",
+            Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
+            Spec = new V2HorizontalPodAutoscalerSpec
+            {
+                MaxReplicas = 3,
+                ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "web" },
+            },
+        });
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync, Catalog));
+        AwaitAssert(() => Assert.Null(Find<V1Pod>("leftover")));
+
+        Write(new DeleteObject(new ResourceKey(ResourceOf(typeof(V1Job)), "default", "report"), PropagationPolicy: "Foreground"));
+        Write(new DeleteObject(new ResourceKey(ResourceOf(typeof(V2HorizontalPodAutoscaler)), "default", "web"), PropagationPolicy: "Foreground"));
+
+        AwaitAssert(() => Assert.Empty(All<V1Job>()));
+        Assert.Empty(All<V1Pod>());
+        AwaitAssert(() => Assert.Empty(All<V2HorizontalPodAutoscaler>()));
+        Assert.NotNull(hpa);
+    }
+
+    private static V1PodTemplateSpec WithRestartPolicy(V1PodTemplateSpec template, string policy)
+    {
+        template.Spec.RestartPolicy = policy;
+        return template;
+    }
+
     private static V1ReplicaSet WithOwner(V1ReplicaSet rs, V1OwnerReference owner)
     {
         rs.Metadata.OwnerReferences = [owner];

@@ -38,8 +38,7 @@ internal static class JsonPatch
                     document = Remove(document, Pointer(path), out _);
                     break;
                 case "replace":
-                    document = Remove(document, Pointer(path), out _);
-                    document = Add(document, Pointer(path), Required(op, "value").DeepClone());
+                    document = Replace(document, Pointer(path), Required(op, "value").DeepClone());
                     break;
                 case "move":
                 {
@@ -130,6 +129,29 @@ internal static class JsonPatch
                 break;
             default:
                 throw Unprocessable($"cannot add at /{string.Join("/", pointer)}");
+        }
+        return document;
+    }
+
+    /// <summary>As kube-apiserver's JSON patch library (evanphx/json-patch v4) replaces: the parent must exist and an
+    /// array index must be within the array, but a member missing from an object is set as "add" would set it. Clients
+    /// rely on it: a patch diffed from a typed model replaces a field that is null there and absent on the server
+    /// (the C# client's Cordon, setting spec.unschedulable, as its e2e test ran here).</summary>
+    private static JsonNode Replace(JsonNode document, string[] pointer, JsonNode? value)
+    {
+        if (pointer.Length == 0) return value ?? throw Unprocessable("cannot replace the document with null");
+        var parent = Get(document, pointer[..^1]);
+        var last = pointer[^1];
+        switch (parent)
+        {
+            case JsonObject o:
+                o[last] = value;
+                break;
+            case JsonArray a when TryIndex(last, a.Count, out var i):
+                a[i] = value;
+                break;
+            default:
+                throw Unprocessable($"path /{string.Join("/", pointer)} does not exist");
         }
         return document;
     }
