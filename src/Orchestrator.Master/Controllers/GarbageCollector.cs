@@ -29,8 +29,15 @@ internal sealed class GarbageCollector : ControllerActor
     public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";
 
+    /// <summary>The resources watched from the start: those whose objects have owners (the controllers' pods,
+    /// ReplicaSets, a CronJob's Jobs, a DaemonSet's or StatefulSet's ControllerRevisions, a StatefulSet's claims) or
+    /// are common owners. A dependent in a resource not watched is not found when its owner goes: a CronJob deleted in
+    /// the background would leave its Jobs and their pods behind.</summary>
     public static readonly IReadOnlyList<string> WatchedResources =
-        ["deployments", "replicasets", "replicationcontrollers", "pods", "services", "endpoints", "configmaps", "secrets"];
+    [
+        "deployments", "replicasets", "replicationcontrollers", "pods", "services", "endpoints", "configmaps", "secrets",
+        "jobs", "controllerrevisions", "persistentvolumeclaims",
+    ];
 
     // Dependents whose owners we are asking the store about: the owner uids still unanswered.
     private readonly Dictionary<ResourceKey, (string Uid, HashSet<string> Owners)> _verifying = new();

@@ -118,6 +118,39 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
         Assert.NotNull(hpa);
     }
 
+    [Fact]
+    public void Deleting_a_cronjob_in_the_background_removes_its_jobs_and_their_pods()
+    {
+        var cron = Seed(new V1CronJob
+        {
+            ApiVersion = "batch/v1",
+            Kind = "CronJob",
+            Metadata = new V1ObjectMeta { Name = "nightly", NamespaceProperty = "default" },
+            Spec = new V1CronJobSpec
+            {
+                Schedule = "0 3 * * *",
+                JobTemplate = new V1JobTemplateSpec { Spec = new V1JobSpec { Template = WithRestartPolicy(Template(App("nightly")), "Never") } },
+            },
+        });
+        var job = Seed(new V1Job
+        {
+            ApiVersion = "batch/v1",
+            Kind = "Job",
+            Metadata = new V1ObjectMeta
+            {
+                Name = "nightly-1", NamespaceProperty = "default", OwnerReferences = [RefTo("CronJob", "batch/v1", "nightly", cron.Metadata.Uid)],
+            },
+            Spec = new V1JobSpec { Template = WithRestartPolicy(Template(App("nightly")), "Never") },
+        });
+        Seed(Pod("nightly-1-x", App("nightly"), owner: RefTo("Job", "batch/v1", "nightly-1", job.Metadata.Uid)));
+        Sys.ActorOf(GarbageCollector.Props(Store, Resync, Catalog));
+
+        Write(new DeleteObject(new ResourceKey(ResourceOf(typeof(V1CronJob)), "default", "nightly")));
+
+        AwaitAssert(() => Assert.Empty(All<V1Job>()));
+        AwaitAssert(() => Assert.Empty(All<V1Pod>()));
+    }
+
     private static V1PodTemplateSpec WithRestartPolicy(V1PodTemplateSpec template, string policy)
     {
         template.Spec.RestartPolicy = policy;
