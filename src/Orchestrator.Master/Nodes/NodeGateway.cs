@@ -95,6 +95,13 @@ internal sealed class NodeGateway : ControllerActor
     // another writer has just set (the scheduler's PodScheduled, an eviction's DisruptionTarget) is not lost while the
     // cache lags. One write per pod at a time: a newer report waits for the answer and is written over the pod it
     // returns (kept here until the cache's watch has brought that version; the answer may come first).
+    /// <summary>This master's cluster uid, which the node compares with the master members it sees Up (a restarted master
+    /// at the same address has another); null in an actor system without a cluster (tests).</summary>
+    private long? Incarnation() =>
+        ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider
+            ? Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress.Uid
+            : null;
+
     private readonly HashSet<string> _podStatusWriting = new();
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
     private sealed record PodStatusWrite(PodStatusReported Report);
@@ -206,7 +213,7 @@ internal sealed class NodeGateway : ControllerActor
         }
         Remember(name, Sender);
         var (certificate, ca) = IssueKubeletCertificate(register);
-        Sender.Tell(new NodeRegistered(name, certificate, ca, nodeCertificate));
+        Sender.Tell(new NodeRegistered(name, certificate, ca, nodeCertificate, Incarnation()));
         Log.Info("node {0} registered from {1}", name, Sender.Path);
 
         var node = NodeStatusMerge.Registered(register.Node, stored);

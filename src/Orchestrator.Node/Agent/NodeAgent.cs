@@ -41,6 +41,10 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly HashSet<string> _finished = new();                        // deleting pods already stopped
     private string _gatewayPath;
     private IActorRef? _gateway;
+
+    // the incarnation (cluster uid) of the master _gateway belongs to, as it said when it registered this node
+    private long? _gatewayUid;
+
     // the masters that are up, and those of them unreachable: with several masters the NodeGateway runs on whichever
     // holds the control plane, so a registration goes to each master's gateway path and the one that answers is it
     private readonly HashSet<Address> _masters = new();
@@ -238,7 +242,9 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _lastRefusal = null;
         InstallNodeCertificate(registered);
         InstallKubeletCertificate(registered);
-        if (Equals(_gateway, Sender)) return;
+        var restarted = registered.MasterUid is { } uid && _gatewayUid is { } known && uid != known;
+        _gatewayUid = registered.MasterUid;
+        if (Equals(_gateway, Sender) && !restarted) return;
         if (_gateway is not null) Context.Unwatch(_gateway);
         _gateway = Sender;
         Context.Watch(_gateway);
@@ -296,6 +302,16 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
                 Timers.Cancel(AgentTick.MasterLost.Name);
                 _masters.Add(up.Member.Address);
                 var path = $"{up.Member.Address}/user/{NodeProtocolNames.GatewayActorName}";
+                // the master we registered with, restarted at the same address (another uid): it does not know this node,
+                // and the watch of its old gateway never fires, since the cluster, not heartbeats, watches that address now
+                if (_gateway is not null && _gateway.Path.Address == up.Member.Address && _gatewayUid is { } registeredUid &&
+                    registeredUid != up.Member.UniqueAddress.Uid)
+                {
+                    _log.Warning("Master {0} restarted since node {1} registered with it; registering again", up.Member.Address, _settings.NodeName);
+                    _gatewayPath = path;
+                    StartRegistering();
+                    break;
+                }
                 // registered with a gateway on another master that is still up: it stays the one
                 if (_gateway is not null && _gateway.Path.Address != up.Member.Address && _masters.Contains(_gateway.Path.Address)) break;
                 // registering with this very gateway already: the registration sent travels over the association the

@@ -25,9 +25,11 @@ public sealed record NodeCredential(string? Certificate, string SigningRequest, 
 /// <summary>Master → node: registered. <paramref name="KubeletCertificate"/> (PEM) is the serving certificate the master
 /// issued for the node's request, and <paramref name="KubeletCa"/> (PEM) the CA it and the master's client certificate
 /// come from; both null when the master issued none. <paramref name="NodeCertificate"/> (PEM) is a new client certificate
-/// for the node's identity (its first, or a renewal), null when the one it holds stays.</summary>
-public sealed record NodeRegistered(string NodeName, string? KubeletCertificate = null, string? KubeletCa = null, string? NodeCertificate = null)
-    : INodeProtocolMessage;
+/// for the node's identity (its first, or a renewal), null when the one it holds stays. <paramref name="MasterUid"/> is
+/// the master's incarnation (its cluster member's uid; null outside a cluster): a master member Up at the same address
+/// with another uid is a restarted master, which does not know the node until it registers again.</summary>
+public sealed record NodeRegistered(string NodeName, string? KubeletCertificate = null, string? KubeletCa = null, string? NodeCertificate = null,
+    long? MasterUid = null) : INodeProtocolMessage;
 
 /// <summary>Master → node: the registration (or a report of a node not registered from that agent) is refused because
 /// the sender did not prove it is <c>system:node:NAME</c>; <paramref name="Reason"/> says why. The node registers again.</summary>

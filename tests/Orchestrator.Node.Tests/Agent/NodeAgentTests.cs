@@ -103,12 +103,39 @@ public sealed class NodeAgentTests : TestKit
         Assert.False(_gateway.HasMessages);
     }
 
+    [Fact]
+    public void Registers_again_when_the_master_it_registered_with_is_up_again_as_another_incarnation()
+    {
+        // registered with a master that then crashed before this node had joined its cluster, and restarted at the same
+        // address: the cluster's MemberUp is the only sign (the old gateway's watch never fires for a member's address)
+        var address = ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
+        var forwarder = Sys.ActorOf(Props.Create(() => new Forwarder(_gateway.Ref)), NodeProtocolNames.GatewayActorName);
+        var settings = Settings() with
+        {
+            GatewayPath = $"{address}/user/{NodeProtocolNames.GatewayActorName}",
+            RegisterInterval = TimeSpan.FromMinutes(5),
+        };
+        var agent = Sys.ActorOf(NodeAgent.Props(settings, _runtime, _services));
+        _gateway.ExpectMsg<RegisterNode>();
+        agent.Tell(new NodeRegistered("node-a", MasterUid: 7), forwarder);
+
+        agent.Tell(new ClusterEvent.MemberUp(UpMember(address, NodeProtocolNames.MasterRole, uid: 7)));
+        agent.Tell(new Identify(null), TestActor);
+        ExpectMsg<ActorIdentity>();
+        forwarder.Tell(new Identify(null), TestActor);
+        ExpectMsg<ActorIdentity>();
+        Assert.False(_gateway.HasMessages); // the same master: nothing to do
+
+        agent.Tell(new ClusterEvent.MemberUp(UpMember(address, NodeProtocolNames.MasterRole, uid: 8)));
+        _gateway.ExpectMsg<RegisterNode>(TimeSpan.FromSeconds(2));
+    }
+
     /// <summary>A cluster member in state Up (Akka makes members only internally, hence reflection).</summary>
-    private static Member UpMember(Address address, string role)
+    private static Member UpMember(Address address, string role, int uid = 1)
     {
         var create = typeof(Member).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Static,
             [typeof(UniqueAddress), typeof(int), typeof(MemberStatus), typeof(ImmutableHashSet<string>), typeof(AppVersion)])!;
-        return (Member)create.Invoke(null, [new UniqueAddress(address, 1), 1, MemberStatus.Up, ImmutableHashSet.Create(role), AppVersion.Zero])!;
+        return (Member)create.Invoke(null, [new UniqueAddress(address, uid), 1, MemberStatus.Up, ImmutableHashSet.Create(role), AppVersion.Zero])!;
     }
 
     private sealed class Forwarder : ReceiveActor
