@@ -49,7 +49,8 @@ run_tests() { # project
 # One project after another. Tried for CI's run time (2026-12-04): Master's tests beside Shared, Node and Cli, with the
 # E2E tests' binaries and images built beside them, passed Shared and Cli but failed two load-sensitive tests
 # (HostileInputSuiteTests: a 504 on 50,000 labels; NodeProcessTests: no re-registration within 2 min after a master
-# crash) on a machine other sessions also loaded; keep them apart until that is measured on a quiet machine.
+# crash — a race in the node agent, fixed 2026-12-05, whose window load widened) on a machine other sessions also
+# loaded; keep them apart until that is measured on a quiet machine.
 # The one thing run beside tests: the master and node container images (deploy/images/orchestrator.sh, a dotnet
 # publish of each, about 67 s) are built beside Shared's and Cli's tests, the two projects that passed beside such
 # builds, and waited for before Master's; ContainerImageTests (E2E) then finds them up to date instead of building

@@ -95,13 +95,6 @@ internal sealed class NodeGateway : ControllerActor
     // another writer has just set (the scheduler's PodScheduled, an eviction's DisruptionTarget) is not lost while the
     // cache lags. One write per pod at a time: a newer report waits for the answer and is written over the pod it
     // returns (kept here until the cache's watch has brought that version; the answer may come first).
-    /// <summary>This master's cluster uid, which the node compares with the master members it sees Up (a restarted master
-    /// at the same address has another); null in an actor system without a cluster (tests).</summary>
-    private long? Incarnation() =>
-        ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider
-            ? Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress.Uid
-            : null;
-
     private readonly HashSet<string> _podStatusWriting = new();
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
     private sealed record PodStatusWrite(PodStatusReported Report);
@@ -242,6 +235,13 @@ internal sealed class NodeGateway : ControllerActor
         SendServices(Sender);
         SendPolicies(Sender);
     }
+
+    /// <summary>This master's cluster uid, which the node compares with the master members it sees Up (a restarted master
+    /// at the same address has another); null in an actor system without a cluster (tests).</summary>
+    private long? Incarnation() =>
+        ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider
+            ? Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress.Uid
+            : null;
 
     /// <summary>Whether a node certificate was issued for <paramref name="name"/>: then registering as it needs that certificate.</summary>
     private bool Claimed(string name, V1Node? stored) =>
