@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// broken manifests and kinds this API server refuses (ValidatingAdmissionPolicy) stay refused. Cluster-scoped
 /// objects get a unique suffix; everything is deleted at the end.
 /// </summary>
-public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
 
