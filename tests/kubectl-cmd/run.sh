@@ -69,8 +69,9 @@
 #     --prune-allowlist for --prune-whitelist, no --server-dry-run / `kubectl convert` (gone from kubectl), "may not
 #     change once set" for a changed clusterIP (dual-stack's message), configmaps looked for by name (every namespace
 #     holds kube-root-ca.crt); request-timeout.sh's watch check looks for kubectl 1.32's -v=6 line ("Unable to decode
-#     an event from the watch stream: context deadline exceeded": the server keeps the watch open, kubectl's 1s client
-#     timeout ends it) instead of an older Go's "Client.Timeout exceeded while reading body"; diff.sh, run.sh,
+#     an event from the watch stream:" then "context deadline exceeded" or "...Client.Timeout or context cancellation
+#     while reading body)", whichever of kubectl's two 1s timeouts fires first: the server keeps the watch open)
+#     instead of an older Go's "Client.Timeout exceeded while reading body" (marked "kcmd2:"); diff.sh, run.sh,
 #     auth_whoami.sh and debug.sh are recent and unchanged (debug.sh without run_kubectl_debug_pod_tests, which needs
 #     a newer legacy-script.sh helper, create_and_use_new_restricted_namespace);
 #   - fixtures written to what the scripts assert where the stored one was of another era (pod.yaml and pod-changed.yaml
