@@ -4,28 +4,16 @@ using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Tests.Api;
 using Orchestrator.Master.Tests.Api.CustomResources;
+using Orchestrator.Master.Tests.Controllers.Support;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Controllers;
 
 /// <summary>The API with the garbage collector started before any custom resource is defined.</summary>
-public sealed class GarbageCollectorApiFixture : IAsyncLifetime
+public sealed class GarbageCollectorApiFixture : ApiWithControllerFixture
 {
-    internal ApiTestServer Server { get; private set; } = null!;
-    public Kubernetes Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await ApiTestServer.StartAsync(https: true);
-        Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Server.WriteKubeconfig()));
-        Server.System.ActorOf(GarbageCollector.Props(Server.Store, TimeSpan.FromMinutes(5), Server.Catalog), "garbage-collector");
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Server.DisposeAsync();
-    }
+    private protected override (Akka.Actor.Props Props, string Name) Controller(ApiTestServer server) =>
+        (GarbageCollector.Props(server.Store, TimeSpan.FromMinutes(5), server.Catalog), "garbage-collector");
 }
 
 /// <summary>
@@ -140,14 +128,6 @@ public sealed class GarbageCollectorApiTests(GarbageCollectorApiFixture fixture)
         Assert.Empty(db.Metadata.OwnerReferences ?? []);
     }
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            await Task.Delay(50, cts.Token);
-        }
-    }
+    private static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done) =>
+        ApiWithControllerFixture.EventuallyAsync(read, done);
 }
