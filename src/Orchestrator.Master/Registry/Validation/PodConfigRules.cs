@@ -178,6 +178,7 @@ internal static class PodConfigRules
                     causes.Add(FieldErrors.Invalid($"{tokenAt}.expirationSeconds", token.ExpirationSeconds, "may not specify a duration larger than 2^32 seconds"));
                 ValidatePath(token.Path, $"{tokenAt}.path", causes, paths);
             }
+            // dropped on create (ClusterTrustBundleProjection is off in 1.32): left only in a stored object's update
             if (source.ClusterTrustBundle is not null)
                 causes.Add(FieldErrors.Forbidden($"{at}.clusterTrustBundle", "ClusterTrustBundle projections are not supported by this cluster"));
         }

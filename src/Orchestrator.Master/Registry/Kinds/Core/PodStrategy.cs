@@ -13,8 +13,15 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
 {
     public PodStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
 
-    protected override void PrepareForCreate(V1Pod pod) =>
+    /// <summary>As its 1.32 strategy's PrepareForCreate: a Pending status with the QoS class, the fields of disabled
+    /// features dropped.</summary>
+    protected override void PrepareForCreate(V1Pod pod)
+    {
         pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec ?? new V1PodSpec()) };
+        DisabledPodFields.Drop(pod.Spec, null);
+    }
+
+    protected override void PrepareForUpdate(V1Pod pod, V1Pod old) => DisabledPodFields.Drop(pod.Spec, old.Spec);
 
     protected override void Default(V1Pod pod)
     {
@@ -98,7 +105,9 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
     {
         if (subresource != "ephemeralcontainers") return null;
+        var stored = KubeObjects.Clone(old.Spec);
         old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
+        DisabledPodFields.Drop(old.Spec, stored);
         return old;
     }
 
