@@ -37,6 +37,8 @@ internal static class PodConfigRules
         {
             if (volume.ConfigMap is { } cm) cm.DefaultMode ??= DefaultMode;
             if (volume.Secret is { } secret) secret.DefaultMode ??= DefaultMode;
+            // SetDefaults_HostPathVolumeSource: an unset type is HostPathUnset, "" (no check before the mount).
+            if (volume.HostPath is { } hostPath) hostPath.Type ??= "";
             if (volume.DownwardAPI is { } downward)
             {
                 downward.DefaultMode ??= DefaultMode;

@@ -20,6 +20,7 @@ internal static class PodSpecs
         spec.TerminationGracePeriodSeconds ??= 30;
         spec.SecurityContext ??= new V1PodSecurityContext();
         spec.EnableServiceLinks ??= true;
+        AliasServiceAccount(spec);
         PodConfigRules.Default(spec);
         foreach (var c in (spec.InitContainers ?? []).Concat(spec.Containers ?? []))
         {
@@ -29,6 +30,14 @@ internal static class PodSpecs
             c.Resources ??= new V1ResourceRequirements();
             foreach (var p in c.Ports ?? []) p.Protocol ??= "TCP";
         }
+    }
+
+    /// <summary>The deprecated serviceAccount is an alias of serviceAccountName (v1 conversion.go): on the way in it
+    /// names the account only when serviceAccountName is empty; on the way out it is always serviceAccountName.</summary>
+    private static void AliasServiceAccount(V1PodSpec spec)
+    {
+        var name = string.IsNullOrEmpty(spec.ServiceAccountName) ? spec.ServiceAccount : spec.ServiceAccountName;
+        spec.ServiceAccountName = spec.ServiceAccount = string.IsNullOrEmpty(name) ? null : name;
     }
 
     /// <summary>Always for ":latest" or no tag, IfNotPresent for any other tag or a digest (Kubernetes' rule).</summary>

@@ -143,4 +143,38 @@ public sealed class DisabledPodFieldsTests
         spec = TemplateSpec(updated).ToJsonString();
         foreach (var field in GatedFields) Assert.DoesNotContain(field, spec);
     }
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Templates_alias_serviceAccount_and_default_a_hostPath_type(string kind)
+    {
+        var (resource, obj) = Workload(kind,
+            """{"serviceAccount":"builder","volumes":[{"name":"h","hostPath":{"path":"/tmp"}}],"containers":[{"name":"c","image":"busybox"}]}""");
+        Assert.Empty(Strategies.Admit(resource, obj));
+        var spec = TemplateSpec(obj);
+        Assert.Equal(("builder", "builder", ""), ((string?)spec["serviceAccountName"], (string?)spec["serviceAccount"], (string?)spec["volumes"]![0]!["hostPath"]!["type"]));
+    }
+
+    [Theory]
+    [InlineData(null, "app", "app")]
+    [InlineData("old", null, "old")]
+    [InlineData("old", "new", "new")] // serviceAccountName wins
+    public void A_pods_serviceAccount_is_an_alias_of_serviceAccountName(string? deprecated, string? name, string expected)
+    {
+        var pod = Pod("""{"containers":[{"name":"c","image":"busybox"}]}""");
+        (pod.Spec.ServiceAccount, pod.Spec.ServiceAccountName) = (deprecated, name);
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, pod));
+        Assert.Equal((expected, expected), (pod.Spec.ServiceAccountName, pod.Spec.ServiceAccount));
+    }
+
+    [Fact]
+    public void A_pod_stored_without_the_new_defaults_may_still_change_its_image()
+    {
+        var stored = Pod("""{"serviceAccountName":"app","volumes":[{"name":"h","hostPath":{"path":"/tmp"}}],"containers":[{"name":"c","image":"a"}]}""");
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, stored));
+        (stored.Spec.ServiceAccount, stored.Spec.Volumes[0].HostPath.Type) = (null, null); // as stored before them
+        var next = Read<V1Pod>(KubeObjects.Serialize(stored));
+        next.Spec.Containers[0].Image = "b";
+        Assert.Empty(Update(CoreResources.Pods, next, stored));
+    }
 }

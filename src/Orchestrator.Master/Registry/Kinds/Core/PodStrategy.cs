@@ -138,6 +138,9 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     private static bool OnlyMutableFieldsChanged(V1PodSpec previous, V1PodSpec next)
     {
         var allowed = k8s.KubernetesJson.Deserialize<V1PodSpec>(k8s.KubernetesJson.Serialize(previous));
+        // kube-apiserver defaults the stored object as it reads it: a pod stored before a default was added (the
+        // serviceAccount alias, a hostPath's type) is compared with its defaults, not refused for lacking them.
+        PodSpecs.Default(allowed);
         if (string.IsNullOrEmpty(previous.NodeName)) allowed.NodeName = next.NodeName;
         allowed.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds;
         allowed.TerminationGracePeriodSeconds = next.TerminationGracePeriodSeconds;
