@@ -176,4 +176,51 @@ public sealed class DisabledPodFieldsTests
         next.Spec.Containers[0].Image = "b";
         Assert.Empty(Update(CoreResources.Pods, next, stored));
     }
+
+    private const string Key = "container.apparmor.security.beta.kubernetes.io/";
+
+    [Fact]
+    public void A_new_pods_AppArmor_annotation_becomes_its_containers_profile()
+    {
+        var pod = Pod("""{"initContainers":[{"name":"init","image":"busybox"}],"containers":[{"name":"c","image":"busybox"},{"name":"d","image":"busybox"}]}""");
+        pod.Metadata.Annotations = new Dictionary<string, string> { [Key + "init"] = "runtime/default", [Key + "c"] = "localhost/k8s-apparmor-example", [Key + "d"] = "localhost/" };
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, pod));
+        Assert.Equal("RuntimeDefault", pod.Spec.InitContainers[0].SecurityContext.AppArmorProfile.Type);
+        Assert.Equal(("Localhost", "k8s-apparmor-example"),
+            (pod.Spec.Containers[0].SecurityContext.AppArmorProfile.Type, pod.Spec.Containers[0].SecurityContext.AppArmorProfile.LocalhostProfile));
+        Assert.Null(pod.Spec.Containers[1].SecurityContext); // an invalid annotation is not copied
+    }
+
+    [Fact]
+    public void A_new_pods_AppArmor_profiles_become_annotations_and_an_annotation_like_the_pods_profile_is_not_copied()
+    {
+        var pod = Pod("""
+            {"securityContext":{"appArmorProfile":{"type":"RuntimeDefault"}},
+             "containers":[{"name":"c","image":"busybox","securityContext":{"appArmorProfile":{"type":"Unconfined"}}},
+                           {"name":"d","image":"busybox"},{"name":"e","image":"busybox"}]}
+            """);
+        pod.Metadata.Annotations = new Dictionary<string, string> { [Key + "e"] = "runtime/default" };
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, pod));
+        Assert.Equal("unconfined", pod.Metadata.Annotations[Key + "c"]);
+        Assert.Equal("runtime/default", pod.Metadata.Annotations[Key + "d"]);
+        Assert.Null(pod.Spec.Containers[1].SecurityContext);
+        Assert.Null(pod.Spec.Containers[2].SecurityContext); // the pod-level profile already says so
+    }
+
+    [Fact]
+    public void Templates_and_updates_leave_the_AppArmor_annotation_alone()
+    {
+        var (resource, deployment) = Workload("Deployment", """{"containers":[{"name":"c","image":"busybox"}]}""");
+        var template = ((V1Deployment)deployment).Spec.Template;
+        template.Metadata.Annotations = new Dictionary<string, string> { [Key + "c"] = "unconfined" };
+        Assert.Empty(Strategies.Admit(resource, deployment));
+        Assert.Null(template.Spec.Containers[0].SecurityContext);
+
+        var stored = Pod("""{"containers":[{"name":"c","image":"a"}]}""");
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, stored));
+        var next = Read<V1Pod>(KubeObjects.Serialize(stored));
+        next.Metadata.Annotations = new Dictionary<string, string> { [Key + "c"] = "unconfined" };
+        Assert.Empty(Update(CoreResources.Pods, next, stored));
+        Assert.Null(next.Spec.Containers[0].SecurityContext);
+    }
 }
