@@ -40,10 +40,11 @@ try
     store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
     {
         // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, PodSecurity, PersistentVolumeClaimResize, and
-        // ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings come before it.
+        // ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings and the pod specs' (kube's
+        // strategies give those) come before it.
         Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
             new PodSecurityAdmission(AdmissionConfigurationFile.Load(builder.Configuration[AdmissionConfigurationFile.Flag])), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
-            new ResourceQuotaAdmission(catalog)],
+            new Orchestrator.Master.Admission.Pods.PodSpecWarnings(), new ResourceQuotaAdmission(catalog)],
     };
 }
 catch (FormatException e)

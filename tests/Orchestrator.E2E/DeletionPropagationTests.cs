@@ -9,7 +9,8 @@ namespace Orchestrator.E2E;
 /// Terminating; an Endpoints object without a Service (a leader-election lock, as the client libraries' EndpointsLock
 /// keeps one) is left alone by the endpoints controller while it manages a Service's Endpoints beside it.
 /// </summary>
-public sealed class DeletionPropagationTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class DeletionPropagationTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
 

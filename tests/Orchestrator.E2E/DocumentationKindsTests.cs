@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// broken manifests and kinds this API server refuses (ValidatingAdmissionPolicy) stay refused. Cluster-scoped
 /// objects get a unique suffix; everything is deleted at the end.
 /// </summary>
-public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
 
@@ -307,6 +308,95 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
           },
         }
         """;
+
+    [Fact]
+    public async Task Pods_and_services_of_the_docs_get_the_answers_and_warnings_of_kube_apiserver_1_32()
+    {
+        var ns = Unique("docs-answers");
+        await K("create", "namespace", ns);
+        try
+        {
+            // content/en/examples/pods/security/hello-apparmor.yaml: stored, with the deprecation warning kubectl prints
+            var apparmor = await Try("""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: hello-apparmor
+                  annotations:
+                    container.apparmor.security.beta.kubernetes.io/hello: localhost/k8s-apparmor-example-deny-write
+                spec:
+                  containers:
+                  - name: hello
+                    image: busybox:1.28
+                    command: [ "sh", "-c", "echo 'Hello AppArmor!' && sleep 1h" ]
+                """, "apply", "--dry-run=server", "-n", ns, "-f", "-");
+            Assert.Equal(0, apparmor.ExitCode);
+            Assert.Contains("Warning: metadata.annotations[container.apparmor.security.beta.kubernetes.io/hello]: deprecated since v1.30; " +
+                            "use the \"appArmorProfile\" field instead", apparmor.Error);
+
+            // service/networking/dual-stack-ipfamilies-ipv6.yaml: this cluster's service range is IPv4 only
+            var ipv6 = await Try("""
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: my-service
+                spec:
+                  ipFamilies:
+                  - IPv6
+                  selector:
+                    app.kubernetes.io/name: MyApp
+                  ports:
+                    - protocol: TCP
+                      port: 80
+                """, "apply", "-n", ns, "-f", "-");
+            Assert.NotEqual(0, ipv6.ExitCode);
+            Assert.Contains("spec.ipFamilies[0]: Invalid value: \"IPv6\": not configured on this cluster", ipv6.Error);
+
+            // pods/pod-with-numeric-toleration.yaml and restart-policy/restart-all-containers.yaml are of later releases
+            var numeric = await Try("""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: nginx-numeric-toleration
+                spec:
+                  containers:
+                  - name: nginx
+                    image: nginx
+                  tolerations:
+                  - key: "servicelevel.organization.example/agreed-service-level"
+                    operator: "Gt"
+                    value: "900"
+                    effect: "NoSchedule"
+                """, "apply", "--dry-run=server", "-n", ns, "-f", "-");
+            Assert.NotEqual(0, numeric.ExitCode);
+            Assert.Contains("spec.tolerations[0].operator: Unsupported value: \"Gt\": supported values: \"Equal\", \"Exists\"", numeric.Error);
+            var rules = await Try("""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: ml-worker
+                spec:
+                  initContainers:
+                  - name: watcher-sidecar
+                    image: busybox
+                    restartPolicy: Always
+                    restartPolicyRules:
+                    - action: RestartAllContainers
+                      exitCodes:
+                        operator: In
+                        values: [88]
+                  containers:
+                  - name: main-application
+                    image: busybox
+                """, "apply", "--dry-run=server", "-n", ns, "-f", "-");
+            Assert.NotEqual(0, rules.ExitCode);
+            Assert.Contains("strict decoding error: unknown field \"spec.initContainers[0].restartPolicyRules\"", rules.Error);
+        }
+        finally
+        {
+            await cluster.Kubectl("delete", "namespace", ns, "--wait=false");
+        }
+    }
 
     [Fact]
     public async Task Api_resources_lists_the_kinds_and_explain_describes_them()

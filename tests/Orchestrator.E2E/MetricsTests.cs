@@ -12,7 +12,8 @@ namespace Orchestrator.E2E;
 /// starts, Docker operations and the proxy's requests.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class MetricsTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+[Collection(SharedClusterCollection.Name)]
+public sealed class MetricsTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Name = $"metrics-{Guid.NewGuid().ToString("N")[..6]}";
     private const string MasterUrl = "https://127.0.0.1:16443";

@@ -25,6 +25,7 @@ public sealed class LayeringTests
         ("Admission/PodSecurity", ["Store"]),
         ("Admission/Storage", ["Store"]),
         ("Admission/Ingress", ["Store"]),
+        ("Admission/Pods", ["Store"]),
         ("Quota", ["Store"]),
         ("Admission/LimitRanges", ["Quota"]),
         ("Admission/ResourceQuotas", ["Quota"]),
@@ -64,7 +65,7 @@ public sealed class LayeringTests
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
-        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
+        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -41,7 +41,7 @@
 # reconstructed, cassandra/controller.yaml (the stored upstream copy is gone; a fork's, without its runtimeClassName),
 # rollingupdate-statefulset-rv2.yaml, and apps/v1 rollingupdate-daemonset(-rv2).yaml with the images legacy-script.sh
 # names (pause:2.0; pause:latest + nginx:test-cmd).
-# Last run (2026-12-03, kubectl v1.32.4 unless said): 48 groups pass, none fails on a server cause:
+# Run 2026-12-03 (kubectl v1.32.4 unless said): 48 groups pass, none fails on a server cause:
 #   pod service rc rs deployment namespace; kubectl_create_filter resource_aliasing crd_deletion_recreation
 #   explain_crd_with_additional_properties (after additionalProperties: true beside properties was accepted)
 #   kubectl_events+create_secret+kubectl_create_kustomization_directory daemonset_history statefulset_history
@@ -56,8 +56,40 @@
 #   `kubectl wait --wait-for-creation`, which no kubectl here has, 1.33.1 included); deprecated_api (get.sh as stored
 #   asks for podsecuritypolicies.v1beta1, gone since 1.25; 1.32's version, a CRD with a deprecated version, was checked
 #   by hand: "Warning: example.com/v1beta1 DeprecatedKind is deprecated; use example.com/v1 DeprecatedKind", and
-#   --warnings-as-errors fails); apply, server_side_apply, run, diff, crd, recursive_resources, lists,
-#   multi_resources, template_output, convert, auth_whoami, request_timeout (their scripts are placeholders here).
+#   --warnings-as-errors fails).
+# Run 2026-12-05 (kubectl v1.32.4; the groups above were not run again: /tmp/k8s-kcmdcore was gone): the tree was
+# rebuilt as /tmp/k8s-kcmd2, read file by file from kubernetes/kubernetes, whose stored versions are of mixed eras:
+#   - reconstructed, not upstream: hack/lib/init.sh (log and util helpers the groups call; version.sh, golang.sh and
+#     etcd.sh only build and start binaries), third_party/forked/shell2junit/sh2ju.sh (juLog runs the group in an
+#     errexit subshell and returns its status; no XML), test/cmd/legacy-script.sh cut after runTests' WHAT branch;
+#     hack/lib/test.sh is the stored newer (non-eval) one; test/cmd files not fetched are placeholders;
+#   - apply.sh, crd.sh, template-output.sh and generic-resources.sh as stored are older than 1.32 and were changed only
+#     where 1.32 lacks what they use, each change marked "1.32:" in the file: apiextensions.k8s.io/v1 CRDs (v1beta1 gone
+#     since 1.22; a root keeping unknown fields, as a v1beta1 CRD without schema did), batch/v1 CronJob,
+#     --prune-allowlist for --prune-whitelist, no --server-dry-run / `kubectl convert` (gone from kubectl), "may not
+#     change once set" for a changed clusterIP (dual-stack's message), configmaps looked for by name (every namespace
+#     holds kube-root-ca.crt); request-timeout.sh's watch check looks for kubectl 1.32's -v=6 line ("Unable to decode
+#     an event from the watch stream:" then "context deadline exceeded" or "...Client.Timeout or context cancellation
+#     while reading body)", whichever of kubectl's two 1s timeouts fires first: the server keeps the watch open)
+#     instead of an older Go's "Client.Timeout exceeded while reading body" (marked "kcmd2:"); diff.sh, run.sh,
+#     auth_whoami.sh and debug.sh are recent and unchanged (debug.sh without run_kubectl_debug_pod_tests, which needs
+#     a newer legacy-script.sh helper, create_and_use_new_restricted_namespace);
+#   - fixtures written to what the scripts assert where the stored one was of another era (pod.yaml and pod-changed.yaml
+#     registry.k8s.io images, retainKeys deployment-after.yaml apps/v1, hack/testdata/CRD foo*/bar/multi-crd-list* with
+#     fields at the root as crd.sh reads them, multi-resource-{list,json,rclist,svclist}[-modify].json, prune-reap/b.yml,
+#     hack/testdata/recursive/*, tls.key/crt, kustomize/configmap.yaml, cassandra/controller.yaml).
+#   Passing (15): kubectl_apply kubectl_server_side_apply crd kubectl_diff kubectl_diff_same_names kubectl_run
+#   kubectl_auth_whoami kubectl_request_timeout template_output lists kubectl_debug_node kubectl_debug_general
+#   kubectl_debug_general_node kubectl_debug_baseline kubectl_debug_baseline_node, after three server fixes: a volume
+#   without a source defaults to emptyDir (SetDefaults_Volume); OpenAPI v2 publishes a CRD version whose root keeps
+#   unknown fields as a bare object, and its protobuf leaves an object without properties without them (kubectl's
+#   client-side validation of a List's custom resources refused every field). Plus --service-cidr 10.0.0.0/24 below.
+#   Not run to the end, none for a server cause: multi_resources (every file-based case passes; the last section creates
+#   from https://raw.githubusercontent.com/..., and this machine has no internet); recursive_resources (stops at
+#   `kubectl replace -f hack/testdata/recursive/pod-modify`: replacing a pod from a manifest drops the service account
+#   volume the ServiceAccount admission plugin added, which kube-apiserver refuses likewise; test-cmd.sh runs
+#   kube-apiserver with --disable-admission-plugins=ServiceAccount,..., which the master does not offer); convert
+#   (needs the kubectl-convert plugin, not installed); kubectl_debug_pod (see above).
 # Settings (environment): KCMD_STATE_DIR (default: a new temporary directory; the master's data and logs, one log per
 #   group), KCMD_API_PORT / KCMD_CLUSTER_PORT (default: free loopback ports, never the E2E lock's fixed 6443/4050),
 #   ORCH_BUILD_DIR (a built master in $ORCH_BUILD_DIR/master; default: built into the state directory).
@@ -100,8 +132,10 @@ fi
 # it themselves (run_swagger_tests curls /openapi/v2 with it): the master's admin token file is seeded with it.
 [ -s "$state/master/token" ] || (umask 077 && echo admin-token >"$state/master/token")
 echo "• starting the master alone on $server (state: $state)"
+# --service-cidr: test-cmd.sh starts kube-apiserver with --service-cluster-ip-range=10.0.0.0/24, and tests name addresses
+# in it (apply.sh's service-revision2.yaml asks for clusterIP 10.0.0.12; kubernetes-service.yaml holds 10.0.0.1).
 dotnet "$build_dir/master/orchestrator-master.dll" --data-dir "$state/master" --api-address 127.0.0.1 \
-  --api-port "$api_port" --cluster-address 127.0.0.1 --cluster-port "$cluster_port" \
+  --api-port "$api_port" --cluster-address 127.0.0.1 --cluster-port "$cluster_port" --service-cidr 10.0.0.0/24 \
   >"$state/logs/master.log" 2>&1 &
 master_pid=$!
 trap 'kill "$master_pid" 2>/dev/null; wait "$master_pid" 2>/dev/null' EXIT
@@ -149,10 +183,13 @@ run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.
       kube::util::ensure-gnu-sed
       CONTEXT=test
       SUPPORTED_RESOURCES=("*")
-      # core.sh names one group run_secrets_test (no "s"): WHAT=secrets reaches it through this alias
+      # core.sh names one group run_secrets_test (no "s") and diff.sh one run_kubectl_diff_same_names (no suffix):
+      # WHAT=secrets and WHAT=kubectl_diff_same_names reach them through these aliases
       for what in $WHAT; do
         if ! declare -F "run_${what}_tests" >/dev/null && declare -F "run_${what}_test" >/dev/null; then
           eval "run_${what}_tests() { run_${what}_test; }"
+        elif ! declare -F "run_${what}_tests" >/dev/null && declare -F "run_${what}" >/dev/null; then
+          eval "run_${what}_tests() { run_${what}; }"
         fi
       done
       runTests') >"$state/logs/$group.log" 2>&1

@@ -7,9 +7,9 @@ namespace Orchestrator.Master.ControlLoop;
 /// <summary>
 /// Keeps its parent's view of one resource current: lists it, then watches from the list's resourceVersion,
 /// forwarding the list as <see cref="ResourceListed"/> and every change as the store's ObjectChanged.
-/// On 410 Gone (the watch window moved past us) it relists. One reflector per resource, so each reply it
-/// receives answers the one request it has in flight. The store drops the watch when the reflector stops (it
-/// death-watches subscribers). It never interprets objects.
+/// On 410 Gone (the watch window moved past us) it relists; a resource not served is listed empty and tried again
+/// later. One reflector per resource, so each reply it receives answers the one request it has in flight. The store
+/// drops the watch when the reflector stops (it death-watches subscribers). It never interprets objects.
 /// </summary>
 internal sealed class ResourceReflector : ReceiveActor, IWithTimers
 {
@@ -17,6 +17,8 @@ internal sealed class ResourceReflector : ReceiveActor, IWithTimers
     {
         public static readonly Relist Instance = new();
     }
+
+    private static readonly TimeSpan UnservedRelist = TimeSpan.FromSeconds(10);
 
     private readonly IActorRef _store;
     private readonly string _resource;
@@ -66,7 +68,21 @@ internal sealed class ResourceReflector : ReceiveActor, IWithTimers
             _store.Tell(new WatchObjects(_resource, null, listed.ResourceVersion, Self), Self);
             Become(Watching);
         });
-        Receive<StoreFailed>(RelistLater);
+        Receive<StoreFailed>(failed =>
+        {
+            if (failed.Error.Code != 404)
+            {
+                RelistLater(failed);
+                return;
+            }
+            // A resource not served (a custom resource whose definition was deleted, or is not read yet) has no
+            // objects: the owner gets it listed empty, so it does not wait for it to act on everything else, and the
+            // list is tried again now and then for the resource to come back.
+            _owner.Tell(new ResourceListed(_resource, [], 0));
+            _store.Tell(new Unwatch(Self), Self);
+            Timers.StartSingleTimer(Relist.Instance, Relist.Instance, UnservedRelist);
+            Become(Waiting);
+        });
         Receive<ObjectChanged>(_ => { });
     }
 

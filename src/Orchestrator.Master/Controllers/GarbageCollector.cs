@@ -19,25 +19,24 @@ namespace Orchestrator.Master.Controllers;
 /// <item>an object being deleted with the <c>orphan</c> finalizer has its dependents' references to it removed,
 ///   then loses the finalizer.</item>
 /// </list>
-/// Never deletes an object that has a live owner, nor anything whose owner kind it does not know (kinds come from the
-/// store's catalog, custom resources included; deletions of resources it does not watch reach it through
-/// <see cref="ForeignDeletions"/>, which also names a resource one of whose objects waits for the foregroundDeletion or
-/// orphan finalizer: the collector then watches that resource too, as Kubernetes' collector watches every resource).
+/// Like Kubernetes' collector it watches every resource but events (any object may own or be owned: an operator's
+/// custom object owns the StatefulSet, Service and ServiceAccount it made, or other custom objects): every resource
+/// the catalog holds when it starts, then each resource <see cref="ForeignDeletions"/> sees a change in (a custom
+/// resource defined since). Never deletes an object that has a live owner, nor anything whose owner kind it does not
+/// know (kinds come from the store's catalog, custom resources included).
 /// </summary>
 internal sealed class GarbageCollector : ControllerActor
 {
     public const string ForegroundFinalizer = "foregroundDeletion";
     public const string OrphanFinalizer = "orphan";
 
-    /// <summary>The resources watched from the start: those whose objects have owners (the controllers' pods,
-    /// ReplicaSets, a CronJob's Jobs, a DaemonSet's or StatefulSet's ControllerRevisions, a StatefulSet's claims) or
-    /// are common owners. A dependent in a resource not watched is not found when its owner goes: a CronJob deleted in
-    /// the background would leave its Jobs and their pods behind.</summary>
-    public static readonly IReadOnlyList<string> WatchedResources =
-    [
-        "deployments", "replicasets", "replicationcontrollers", "pods", "services", "endpoints", "configmaps", "secrets",
-        "jobs", "controllerrevisions", "persistentvolumeclaims",
-    ];
+    /// <summary>Resources whose objects neither own nor are owned by anything the collector handles: events, which
+    /// Kubernetes' collector ignores too (they are many and short-lived, and name their object in involvedObject).</summary>
+    public static readonly IReadOnlySet<string> IgnoredResources = new HashSet<string> { "events", "events.events.k8s.io" };
+
+    /// <summary>What the collector watches from the start: every resource the catalog holds but the ignored ones.</summary>
+    public static IReadOnlyList<string> InitialResources(IResourceCatalog catalog) =>
+        catalog.Stored.Select(r => r.StoreName).Where(r => !IgnoredResources.Contains(r)).Distinct().ToList();
 
     // Dependents whose owners we are asking the store about: the owner uids still unanswered.
     private readonly Dictionary<ResourceKey, (string Uid, HashSet<string> Owners)> _verifying = new();
@@ -49,19 +48,15 @@ internal sealed class GarbageCollector : ControllerActor
 
     private readonly IResourceCatalog _catalog;
 
-    // WatchedResources, then every resource watched since because one of its objects waited for our finalizers.
-    private readonly List<string> _resources = WatchedResources.ToList();
+    // The initial resources, then every resource watched since because ForeignDeletions saw a change in it.
+    private readonly List<string> _resources;
 
-    public GarbageCollector(IActorRef store, TimeSpan resync, IResourceCatalog catalog) : base(store, WatchedResources, resync)
+    public GarbageCollector(IActorRef store, TimeSpan resync, IResourceCatalog catalog, IReadOnlyList<string> initial)
+        : base(store, initial, resync)
     {
         _catalog = catalog;
-        Receive<ForeignDeletions.OwnerFinalizing>(finalizing =>
-        {
-            if (IsWatched(finalizing.Resource)) return;
-            Log.Info("watching {0}: one of its objects waits for the garbage collector's finalizers", finalizing.Resource);
-            _resources.Add(finalizing.Resource);
-            Watch(finalizing.Resource); // once listed, every key is reconciled, the finalizing object included
-        });
+        _resources = initial.ToList();
+        Receive<ForeignDeletions.ResourceSeen>(seen => WatchToo(seen.Resource));
         Receive<ForeignDeletions.OwnerDeleted>(deleted =>
         {
             if (!Synced) return;
@@ -74,12 +69,27 @@ internal sealed class GarbageCollector : ControllerActor
     protected override void PreStart()
     {
         base.PreStart();
-        Context.ActorOf(ForeignDeletions.Props(Store, WatchedResources.ToHashSet()), "foreign-deletions");
+        Context.ActorOf(ForeignDeletions.Props(Store, _resources.Concat(IgnoredResources)), "foreign-deletions");
     }
 
     /// <summary><paramref name="catalog"/> resolves the kinds ownerReferences name (custom resources included).</summary>
     public static Props Props(IActorRef store, TimeSpan resync, IResourceCatalog catalog) =>
-        Akka.Actor.Props.Create(() => new GarbageCollector(store, resync, catalog));
+        Akka.Actor.Props.Create(() => new GarbageCollector(store, resync, catalog, InitialResources(catalog)));
+
+    private void WatchToo(string resource)
+    {
+        if (IsWatched(resource) || IgnoredResources.Contains(resource)) return;
+        Log.Info("watching {0}: a resource defined since the collector started", resource);
+        _resources.Add(resource);
+        Watch(resource); // once listed, every key is reconciled, the object seen included
+    }
+
+    // Level-triggered as well: a resource the catalog came to hold without a change in it yet (a custom resource
+    // whose definition the catalog read after the collector started, as at a master's start) is watched at a resync.
+    protected override void OnResync()
+    {
+        foreach (var resource in InitialResources(_catalog)) WatchToo(resource);
+    }
 
     protected override IEnumerable<ResourceKey> AllKeys() => _resources.SelectMany(Cache.Keys);
 

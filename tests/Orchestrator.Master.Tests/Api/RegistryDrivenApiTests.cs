@@ -75,6 +75,32 @@ public sealed class RegistryDrivenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_v2_publishes_a_schema_keeping_unknown_fields_at_its_root_as_a_bare_object()
+    {
+        // apiextensions-apiserver's buildKubeNative: kubectl validates a List's items against v2 and takes listed
+        // properties to forbid any other field, so such a kind has none there (v3 keeps them)
+        var preserving = WidgetDescription with
+        {
+            Schema = new JsonObject
+            {
+                ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true,
+                ["properties"] = new JsonObject { ["spec"] = new JsonObject { ["type"] = "object" } },
+            },
+        };
+        _server.Catalog.Set("test", [preserving]);
+
+        var (_, v2) = await _server.SendAsync(HttpMethod.Get, "/openapi/v2");
+        var widget = v2!["definitions"]!["com.example.v1.Widget"]!.AsObject();
+        Assert.Equal("object", widget["type"]!.ToString());
+        Assert.Null(widget["properties"]);
+        Assert.Equal("Widget", widget["x-kubernetes-group-version-kind"]![0]!["kind"]!.ToString());
+
+        var (_, root) = await _server.SendAsync(HttpMethod.Get, "/openapi/v3");
+        var (_, v3) = await _server.SendAsync(HttpMethod.Get, root!["paths"]!["apis/example.com/v1"]!["serverRelativeURL"]!.ToString());
+        Assert.NotNull(v3!["components"]!["schemas"]!["com.example.v1.Widget"]!["properties"]!["spec"]);
+    }
+
+    [Fact]
     public async Task Aggregated_discovery_carries_an_etag_that_changes_with_the_catalog()
     {
         const string accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";

@@ -73,6 +73,27 @@ public class SelectorAndPathTests
     }
 
     [Fact]
+    public void Fields_of_releases_after_1_32_are_unknown_and_dropped()
+    {
+        // content/en/examples/pods/restart-policy/restart-all-containers.yaml and pods/inject/envars-file-container.yaml:
+        // kube-apiserver 1.32 answers "strict decoding error: unknown field ..."; the models know these fields
+        var json = JsonNode.Parse("""
+            {"spec":{"initContainers":[{"name":"w","image":"i","restartPolicy":"Always",
+                "restartPolicyRules":[{"action":"RestartAllContainers","exitCodes":{"operator":"In","values":[88]}}]}],
+              "containers":[{"name":"c","image":"i","env":[{"name":"A","valueFrom":{"fileKeyRef":{"path":"p","volumeName":"v","key":"A"}}}],
+                "lifecycle":{"stopSignal":"SIGUSR1"}}]}}
+            """)!;
+        Assert.Equal(["spec.containers[0].env[0].valueFrom.fileKeyRef", "spec.containers[0].lifecycle.stopSignal",
+            "spec.initContainers[0].restartPolicyRules"], StrictFieldValidator.UnknownFields(json, typeof(V1Pod)).Order());
+
+        StrictFieldValidator.RemoveLaterFields(json, typeof(V1Pod));
+        Assert.Null(json["spec"]!["initContainers"]![0]!["restartPolicyRules"]);
+        Assert.Equal("Always", (string?)json["spec"]!["initContainers"]![0]!["restartPolicy"]);
+        Assert.Null(json["spec"]!["containers"]![0]!["env"]![0]!["valueFrom"]!["fileKeyRef"]);
+        Assert.Empty(StrictFieldValidator.UnknownFields(json, typeof(V1Pod)));
+    }
+
+    [Fact]
     public void Strict_validation_accepts_int_or_string_and_quantities()
     {
         var json = JsonNode.Parse("""

@@ -48,6 +48,21 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
     }
 
     [Fact]
+    public void A_resource_no_longer_served_does_not_stop_the_collector()
+    {
+        // As when a custom resource's definition is deleted right after the collector saw a change in it: the list
+        // of the resource fails (404) and must not keep the collector from acting on everything else.
+        var d = Seed(Deployment("web", 1, "web"));
+        Seed(WithOwner(ReplicaSet("web-abc", 1), RefTo("Deployment", "apps/v1", "web", d.Metadata.Uid)));
+        var collector = Sys.ActorOf(GarbageCollector.Props(Store, Resync, Catalog));
+        collector.Tell(new ForeignDeletions.ResourceSeen("gadgets.stable.example.com"), TestActor);
+
+        Write(new DeleteObject(new ResourceKey("deployments", "default", "web")));
+
+        AwaitAssert(() => Assert.Empty(All<V1ReplicaSet>()));
+    }
+
+    [Fact]
     public void Foreground_deletion_removes_dependents_before_the_owner()
     {
         var d = Seed(Deployment("web", 1, "web"));
@@ -73,7 +88,7 @@ public sealed class GarbageCollectorTests(ITestOutputHelper output) : Controller
         pod.Metadata.Uid = "pod-uid";
 
         // Pods are listed with the pod; the ReplicaSet's list comes back empty (its watch has not caught up).
-        store.AnswerListsAndWatches(GarbageCollector.WatchedResources.Count,
+        store.AnswerListsAndWatches(GarbageCollector.InitialResources(Catalog).Count,
             resource => resource == "pods" ? [pod] : new List<IKubernetesObject<V1ObjectMeta>>());
         var get = (GetObject)store.FishForMessage(m => m is GetObject);
         Assert.Equal(new ResourceKey("replicasets", "default", "web-abc"), get.Key);

@@ -4,6 +4,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Tests.Api;
+using Orchestrator.Master.Tests.Controllers.Support;
 using Orchestrator.Master.Tests.Api.CustomResources;
 using Orchestrator.Master.Store;
 using Xunit;
@@ -11,23 +12,10 @@ using Xunit;
 namespace Orchestrator.Master.Tests.Controllers;
 
 /// <summary>The API with its namespace controller: the store, the HTTPS API and the controller, nothing else.</summary>
-public sealed class NamespaceLifecycleFixture : IAsyncLifetime
+public sealed class NamespaceLifecycleFixture : ApiWithControllerFixture
 {
-    internal ApiTestServer Server { get; private set; } = null!;
-    public Kubernetes Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Server = await ApiTestServer.StartAsync(https: true);
-        Client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Server.WriteKubeconfig()));
-        Server.System.ActorOf(NamespaceController.Props(Server.Store, TimeSpan.FromMinutes(5), Server.Catalog), "namespace-controller");
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Server.DisposeAsync();
-    }
+    private protected override (Akka.Actor.Props Props, string Name) Controller(ApiTestServer server) =>
+        (NamespaceController.Props(server.Store, TimeSpan.FromMinutes(5), server.Catalog), "namespace-controller");
 }
 
 /// <summary>
@@ -64,16 +52,8 @@ public sealed class NamespaceLifecycleTests(NamespaceLifecycleFixture fixture) :
         }
     }
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var value = await read();
-            if (done(value)) return value;
-            await Task.Delay(50, cts.Token);
-        }
-    }
+    private static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done) =>
+        ApiWithControllerFixture.EventuallyAsync(read, done);
 
     [Fact]
     public async Task Deleting_a_namespace_deletes_every_object_in_it_custom_objects_included_then_the_namespace()

@@ -75,7 +75,11 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         FieldValidation validation, Func<string, ApiException>? doesNotFit = null)
     {
         ValidateFields(context, json, resource, validation);
-        if (resource.ObjectType != typeof(CustomObject)) ZeroValues.FillNulls(json, resource.ObjectType);
+        if (resource.ObjectType != typeof(CustomObject))
+        {
+            StrictFieldValidator.RemoveLaterFields(json, resource.ObjectType);
+            ZeroValues.FillNulls(json, resource.ObjectType);
+        }
         return ObjectJson.FromJson(json, resource, doesNotFit);
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using k8s.Models;
 
 namespace Orchestrator.Master.Api.Bodies;
 
@@ -14,6 +15,47 @@ namespace Orchestrator.Master.Api.Bodies;
 internal static class StrictFieldValidator
 {
     private static readonly ConcurrentDictionary<Type, IReadOnlyDictionary<string, Type>?> Fields = new();
+
+    /// <summary>Fields the client library's models have that Kubernetes 1.32 does not: they came in 1.33 and 1.34
+    /// (container restart rules, env from files, pod certificate projections, stop signals, hostname overrides).
+    /// kube-apiserver 1.32 does not know them, so they are unknown fields here too: Strict refuses them (400), Warn
+    /// warns and drops them, as it drops any unknown field. Before, the docs' restart-all-containers.yaml was stored with
+    /// restartPolicyRules no node acts on.</summary>
+    private static readonly HashSet<(Type, string)> LaterFields =
+    [
+        (typeof(V1Container), "restartPolicyRules"),
+        (typeof(V1EphemeralContainer), "restartPolicyRules"),
+        (typeof(V1EnvVarSource), "fileKeyRef"),
+        (typeof(V1VolumeProjection), "podCertificate"),
+        (typeof(V1Lifecycle), "stopSignal"),
+        (typeof(V1PodSpec), "hostnameOverride"),
+    ];
+
+    /// <summary>Removes the <see cref="LaterFields"/> from a body (after they were reported), so that the model does
+    /// not take them.</summary>
+    public static void RemoveLaterFields(JsonNode? json, Type type)
+    {
+        if (json is null) return;
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (json is JsonArray array && ElementType(type) is { } element)
+        {
+            foreach (var item in array) RemoveLaterFields(item, element);
+            return;
+        }
+        if (json is not JsonObject obj) return;
+        if (MapValueType(type) is { } valueType)
+        {
+            foreach (var (_, value) in obj) RemoveLaterFields(value, valueType);
+            return;
+        }
+        if (FieldsOf(type) is not { } fields) return;
+        foreach (var key in obj.Select(p => p.Key).ToList())
+        {
+            if (LaterFields.Contains((type, key))) obj.Remove(key);
+            else if (fields.TryGetValue(key, out var fieldType)) RemoveLaterFields(obj[key], fieldType);
+        }
+    }
 
     public static IReadOnlyList<string> UnknownFields(JsonNode? json, Type type)
     {
@@ -59,7 +101,7 @@ internal static class StrictFieldValidator
         if (t.Namespace != "k8s.Models" || !t.IsClass) return null;
         var props = t.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => (Name: p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name, p.PropertyType))
-            .Where(p => p.Name is not null)
+            .Where(p => p.Name is not null && !LaterFields.Contains((t, p.Name)))
             .ToDictionary(p => p.Name!, p => p.PropertyType);
         return props.Count == 0 ? null : props;
     });

@@ -102,7 +102,7 @@ internal sealed class OpenApiDocuments
         var definitions = schemas.For(builtIn.Select(r => (r.ObjectType, r.Group, r.Version, r.Kind))
             .Concat(builtIn.Where(r => r.Allows("list") && ListType(r) is not null).Select(r => (ListType(r)!, r.Group, r.Version, r.Kind + "List"))));
         foreach (var custom in resources.Where(r => r.Schema is not null))
-            definitions[CustomSchemaName(custom)] = CustomSchema(custom, schemas);
+            definitions[CustomSchemaName(custom)] = CustomSchema(custom, schemas, flavor);
         if (resources.Any(r => r.Schema is not null) && !definitions.ContainsKey(schemas.NameOf(typeof(k8s.Models.V1ObjectMeta))))
             foreach (var (name, schema) in schemas.For([(typeof(k8s.Models.V1ObjectMeta), "meta.k8s.io", "v1", "ObjectMeta")]))
                 definitions[name] = schema!.DeepClone();
@@ -117,9 +117,14 @@ internal sealed class OpenApiDocuments
     public static string CustomSchemaName(ResourceDescription r) =>
         $"{string.Join(".", r.Group.Split('.').Reverse())}.{r.Version}.{r.Kind}";
 
-    /// <summary>The definition's schema with apiVersion, kind and metadata as the API server publishes them.</summary>
-    private static JsonObject CustomSchema(ResourceDescription r, OpenApiSchemas schemas)
+    /// <summary>The definition's schema with apiVersion, kind and metadata as the API server publishes them. In v2, a
+    /// schema keeping unknown fields at its root is published as a bare object, as apiextensions-apiserver's
+    /// buildKubeNative does: kubectl's client-side validation (which reads v2, e.g. for the items of a List) takes a
+    /// schema with properties to forbid every other field, so it would refuse the very fields the schema keeps.</summary>
+    private static JsonObject CustomSchema(ResourceDescription r, OpenApiSchemas schemas, OpenApiFlavor flavor)
     {
+        if (flavor == OpenApiFlavor.V2 && r.Schema!["x-kubernetes-preserve-unknown-fields"]?.GetValueKind() == System.Text.Json.JsonValueKind.True)
+            return new JsonObject { ["type"] = "object", ["x-kubernetes-group-version-kind"] = new JsonArray(Gvk(r.Group, r.Version, r.Kind)) };
         var schema = (JsonObject)r.Schema!.DeepClone();
         if (schema["properties"] is not JsonObject properties) schema["properties"] = properties = new JsonObject();
         properties["apiVersion"] = new JsonObject { ["type"] = "string", ["description"] = "APIVersion defines the versioned schema of this representation of an object." };

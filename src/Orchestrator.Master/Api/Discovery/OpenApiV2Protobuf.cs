@@ -34,9 +34,11 @@ internal static class OpenApiV2Protobuf
         Bytes(n, 2, Schema(schema));
     });
 
-    /// <summary>One schema, in the shape kubectl's parser (kube-openapi proto) accepts: an object with neither
-    /// properties nor an additionalProperties schema gets empty properties (a boolean additionalProperties has no
-    /// place there), and a reference wrapped in allOf to carry a description is a plain reference.</summary>
+    /// <summary>One schema, in the shape kubectl's parser (kube-openapi proto) accepts: a reference wrapped in allOf to
+    /// carry a description is a plain reference (a boolean additionalProperties has no place here). An object without
+    /// properties stays without them, as gnostic encodes kube-apiserver's: kubectl takes it for a map of anything,
+    /// whereas empty properties would make it a kind without fields, every field of which its validation refuses
+    /// (a custom resource keeping unknown fields, validated as an item of a List, was refused so).</summary>
     private static byte[] Schema(JsonObject schema) => Message(o =>
     {
         if (schema["allOf"] is JsonArray { Count: 1 } wrapped && wrapped[0] is JsonObject { Count: 1 } only && only["$ref"] is { } reference)
@@ -45,8 +47,6 @@ internal static class OpenApiV2Protobuf
             schema.Remove("allOf");
             schema["$ref"] = reference.DeepClone();
         }
-        if (schema["type"]?.ToString() == "object" && schema["properties"] is null && schema["additionalProperties"] is not JsonObject)
-            Bytes(o, 25, []);
         foreach (var (key, value) in schema)
         {
             switch (key)

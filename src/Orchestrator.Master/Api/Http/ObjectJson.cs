@@ -47,6 +47,125 @@ internal static class ObjectJson
         return json;
     }
 
+    /// <summary>
+    /// <c>Write(ToJson(obj, resource))</c> as UTF-8, byte for byte, without the tree: the object's KubernetesJson text is
+    /// copied token by token into a writer with <see cref="WriteOptions"/> — apiVersion and kind first (the resource's
+    /// when the object has none), strings and names unescaped and escaped again by the writer's encoder, numbers as
+    /// written — which is what writing the parsed tree does. A JSON tree per object was most of the cost of encoding an
+    /// answer (every create's response, every object's first get, list or watch event). Text the copy does not take as
+    /// the tree would (apiVersion or kind not a string or twice, text that does not unescape to valid UTF-8) goes
+    /// through the tree.
+    /// </summary>
+    public static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
+    {
+        var text = KubeObjects.Serialize(obj);
+        return TryEncode(text, resource.GroupVersion, resource.Kind, obj is CustomObject) ??
+               System.Text.Encoding.UTF8.GetBytes(Write(ToJson(obj, resource)));
+    }
+
+    /// <summary>See <see cref="Encode"/>; null when the text is to go through the tree.</summary>
+    internal static byte[]? TryEncode(string text, string apiVersion, string kind, bool servedApiVersion)
+    {
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+        // First the top level's apiVersion and kind (the tree puts them first, whatever their place in the text).
+        string? ownApiVersion = null, ownKind = null;
+        try
+        {
+            var scan = new Utf8JsonReader(utf8);
+            if (!scan.Read() || scan.TokenType != JsonTokenType.StartObject) return null;
+            while (scan.Read() && scan.TokenType == JsonTokenType.PropertyName)
+            {
+                var isApiVersion = scan.ValueTextEquals("apiVersion"u8);
+                var isKind = !isApiVersion && scan.ValueTextEquals("kind"u8);
+                scan.Read();
+                if (isApiVersion || isKind)
+                {
+                    if (scan.TokenType != JsonTokenType.String || (isApiVersion ? ownApiVersion : ownKind) is not null) return null;
+                    if (isApiVersion) ownApiVersion = scan.GetString();
+                    else ownKind = scan.GetString();
+                }
+                else scan.Skip();
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(utf8.Length + 64);
+        byte[]? rented = null;
+        try
+        {
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = WriteOptions.Encoder }))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("apiVersion", servedApiVersion || string.IsNullOrEmpty(ownApiVersion) ? apiVersion : ownApiVersion);
+                writer.WriteString("kind", string.IsNullOrEmpty(ownKind) ? kind : ownKind);
+                var reader = new Utf8JsonReader(utf8);
+                reader.Read();
+                while (reader.Read())
+                {
+                    switch (reader.TokenType)
+                    {
+                        case JsonTokenType.PropertyName when reader.CurrentDepth == 1 &&
+                                                             (reader.ValueTextEquals("apiVersion"u8) || reader.ValueTextEquals("kind"u8)):
+                            reader.Read(); // a string, as the scan found
+                            break;
+                        case JsonTokenType.PropertyName:
+                            writer.WritePropertyName(Unescaped(ref reader, ref rented));
+                            break;
+                        case JsonTokenType.String:
+                            writer.WriteStringValue(Unescaped(ref reader, ref rented));
+                            break;
+                        case JsonTokenType.Number:
+                            writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+                            break;
+                        case JsonTokenType.True or JsonTokenType.False:
+                            writer.WriteBooleanValue(reader.TokenType == JsonTokenType.True);
+                            break;
+                        case JsonTokenType.Null:
+                            writer.WriteNullValue();
+                            break;
+                        case JsonTokenType.StartObject:
+                            writer.WriteStartObject();
+                            break;
+                        case JsonTokenType.EndObject:
+                            writer.WriteEndObject();
+                            break;
+                        case JsonTokenType.StartArray:
+                            writer.WriteStartArray();
+                            break;
+                        case JsonTokenType.EndArray:
+                            writer.WriteEndArray();
+                            break;
+                    }
+                }
+            }
+            return buffer.WrittenSpan.ToArray();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The token's text unescaped (as the tree keeps it), in <paramref name="rented"/> when it had escapes.</summary>
+    private static ReadOnlySpan<byte> Unescaped(ref Utf8JsonReader reader, ref byte[]? rented)
+    {
+        if (!reader.ValueIsEscaped) return reader.ValueSpan;
+        if (rented is null || rented.Length < reader.ValueSpan.Length)
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(reader.ValueSpan.Length, 256));
+        }
+        // unescaped text is never longer than its escaped form; invalid UTF-8 after unescaping throws
+        var length = reader.CopyString(rented);
+        return rented.AsSpan(0, length);
+    }
+
     /// <summary>Reads a JSON tree back into the resource's model; a tree that does not fit is a 400, or what
     /// <paramref name="doesNotFit"/> makes of the decoder's message (a patched object).</summary>
     public static IKubernetesObject<V1ObjectMeta> FromJson(JsonNode json, ResourceDescription resource,

@@ -101,8 +101,7 @@ internal static class EncodedObjects
         return made;
     }
 
-    private static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        Encoding.UTF8.GetBytes(ObjectJson.Write(ObjectJson.ToJson(obj, resource)));
+    private static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) => ObjectJson.Encode(obj, resource);
 
     private static byte[] EncodeMetadata(IKubernetesObject<V1ObjectMeta> obj) =>
         Encoding.UTF8.GetBytes(KubernetesJson.Serialize(obj.Metadata ?? new V1ObjectMeta()));

@@ -35,6 +35,8 @@ internal static class PodConfigRules
                 if (env.ValueFrom?.FieldRef is { } fieldRef) fieldRef.ApiVersion ??= "v1";
         foreach (var volume in spec.Volumes ?? [])
         {
+            // SetDefaults_Volume: a volume naming no source is an emptyDir (kubectl apply's retainKeys test relies on it)
+            if (HasNoSource(volume)) volume.EmptyDir = new V1EmptyDirVolumeSource();
             if (volume.ConfigMap is { } cm) cm.DefaultMode ??= DefaultMode;
             if (volume.Secret is { } secret) secret.DefaultMode ??= DefaultMode;
             // SetDefaults_HostPathVolumeSource: an unset type is HostPathUnset, "" (no check before the mount).
@@ -54,6 +56,11 @@ internal static class PodConfigRules
             }
         }
     }
+
+    private static readonly System.Reflection.PropertyInfo[] VolumeSources =
+        typeof(V1Volume).GetProperties().Where(p => p.Name != nameof(V1Volume.Name)).ToArray();
+
+    private static bool HasNoSource(V1Volume volume) => VolumeSources.All(p => p.GetValue(volume) is null);
 
     public static void ValidateContainer(V1Container c, string at, List<StoreErrorCause> causes)
     {

@@ -62,6 +62,7 @@ internal static class PodSpecs
         PodHostAccess.Validate(spec, path, causes);
         PodConfigRules.ValidateVolumes(spec.Volumes, $"{path}.volumes", causes);
         ValidateReadinessGates(spec.ReadinessGates, $"{path}.readinessGates", causes);
+        ValidateTolerations(spec.Tolerations, $"{path}.tolerations", causes);
 
         var allowed = allowedRestartPolicies ?? RestartPolicies;
         if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))
@@ -69,6 +70,48 @@ internal static class PodSpecs
         if (spec.TerminationGracePeriodSeconds is < 0)
             causes.Add(FieldErrors.Invalid($"{path}.terminationGracePeriodSeconds", spec.TerminationGracePeriodSeconds,
                 "must be greater than or equal to 0"));
+    }
+
+    private static readonly string[] TolerationOperators = ["Equal", "Exists"];
+    private static readonly string[] TaintEffects = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+    /// <summary>Kubernetes 1.32's ValidateTolerations: a qualified-name key, Exists when the key is empty, a
+    /// tolerationSeconds only with NoExecute, the operator Equal (or none, with a label value) or Exists (with no value),
+    /// and a taint effect when one is given. Before, any operator was taken: the docs' numeric toleration
+    /// (<c>operator: Gt</c>, a later release's) was stored and never matched a taint.</summary>
+    private static void ValidateTolerations(IList<V1Toleration>? tolerations, string path, List<StoreErrorCause> causes)
+    {
+        for (var i = 0; i < (tolerations?.Count ?? 0); i++)
+        {
+            var t = tolerations![i] ?? new V1Toleration();
+            var at = $"{path}[{i}]";
+            if (!string.IsNullOrEmpty(t.Key))
+                foreach (var message in LabelRules.CheckKey(t.Key)) causes.Add(FieldErrors.Invalid($"{at}.key", t.Key, message));
+            if (string.IsNullOrEmpty(t.Key) && t.OperatorProperty != "Exists")
+                causes.Add(FieldErrors.Invalid($"{at}.operator", t.OperatorProperty ?? "",
+                    "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+            if (t.TolerationSeconds is not null && t.Effect != "NoExecute")
+                causes.Add(FieldErrors.Invalid($"{at}.effect", t.Effect ?? "", "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+            switch (t.OperatorProperty)
+            {
+                case null or "" or "Equal":
+                    var problems = LabelRules.CheckValue(t.Value ?? "").ToList();
+                    if (problems.Count > 0) causes.Add(FieldErrors.Invalid($"{at}.operator", t.Value ?? "", string.Join(";", problems)));
+                    break;
+                case "Exists":
+                    if (!string.IsNullOrEmpty(t.Value))
+                        causes.Add(FieldErrors.Invalid($"{at}.operator", new RawValue(
+                            $"core.Toleration{{Key:{FieldErrors.Format(t.Key ?? "")}, Operator:\"Exists\", Value:{FieldErrors.Format(t.Value)}, " +
+                            $"Effect:{FieldErrors.Format(t.Effect ?? "")}, TolerationSeconds:{(t.TolerationSeconds is { } s ? $"(*int64)({s})" : "(*int64)(nil)")}}}"),
+                            "value must be empty when `operator` is 'Exists'"));
+                    break;
+                default:
+                    causes.Add(FieldErrors.NotSupported($"{at}.operator", t.OperatorProperty, TolerationOperators));
+                    break;
+            }
+            if (!string.IsNullOrEmpty(t.Effect) && !TaintEffects.Contains(t.Effect))
+                causes.Add(FieldErrors.NotSupported($"{at}.effect", t.Effect, TaintEffects));
+        }
     }
 
     /// <summary>Each gate's condition type is a qualified name (validateReadinessGates); a JSON null entry is a gate

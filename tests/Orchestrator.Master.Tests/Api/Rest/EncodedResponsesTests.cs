@@ -8,6 +8,7 @@ using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Rest;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Master.Registry.Kinds.Apps;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Store;
@@ -62,6 +63,43 @@ public sealed class EncodedResponsesTests
         var json = Encoding.UTF8.GetString(EncodedObjects.Json(cm, CoreResources.ConfigMaps));
         Assert.StartsWith("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",", json);
         Assert.Equal(Tree(cm, CoreResources.ConfigMaps), json);
+    }
+
+    public static TheoryData<string> Objects() => new()
+    {
+        // escapes in names and values (KubernetesJson escapes <, >, &, ', + and non-ASCII; answers do not), control characters
+        """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","resourceVersion":"7","labels":{"k\u0026\"\\":"\u003Cb\u003E"},"annotations":{"n":"it\u0027s \u00E9 \u2713 \uD83D\uDE00 \u2028 \u0001\t+"}},"data":{"key\nline":"x\u002By"}}""",
+        // apiVersion and kind not first, numbers, booleans, nulls and arrays in a pod
+        """{"metadata":{"name":"p","namespace":"default","resourceVersion":"9","generation":1},"kind":"Pod","apiVersion":"v1","spec":{"containers":[{"name":"c","image":"i","ports":[{"containerPort":80,"protocol":"TCP"}],"resources":{"limits":{"cpu":"1500m","memory":"1e3"}}}],"terminationGracePeriodSeconds":30,"hostNetwork":false,"enableServiceLinks":true},"status":{}}""",
+        // no apiVersion and kind: the resource's; empty ones likewise
+        """{"metadata":{"name":"b","resourceVersion":"3"},"data":{}}""",
+        """{"apiVersion":"","kind":"","metadata":{"name":"b","resourceVersion":"3"}}""",
+    };
+
+    [Theory]
+    [MemberData(nameof(Objects))]
+    public void The_streamed_encoding_is_the_json_tree_byte_for_byte(string text)
+    {
+        var cm = (V1ConfigMap)KubeObjects.Deserialize(text, typeof(V1ConfigMap));
+        var pod = (V1Pod)KubeObjects.Deserialize(text, typeof(V1Pod));
+        Assert.Equal(Tree(cm, CoreResources.ConfigMaps), Encoding.UTF8.GetString(ObjectJson.Encode(cm, CoreResources.ConfigMaps)));
+        Assert.Equal(Tree(pod, CoreResources.Pods), Encoding.UTF8.GetString(ObjectJson.Encode(pod, CoreResources.Pods)));
+        // a custom object is shown in the served version, its fields in their order
+        var custom = BuiltIn.NewCatalog().Decode("widgets.example.com", text.Replace("\"metadata\"",
+            "\"widget\":{\"size\":3,\"ratio\":-1.5E+10,\"on\":true,\"none\":null,\"list\":[1,[],{}]},\"metadata\""));
+        Assert.IsType<CustomObject>(custom);
+        Assert.Equal(Tree(custom, CoreResources.ConfigMaps), Encoding.UTF8.GetString(ObjectJson.Encode(custom, CoreResources.ConfigMaps)));
+    }
+
+    [Fact]
+    public void Text_the_copy_cannot_take_as_the_tree_does_goes_through_the_tree()
+    {
+        // a lone surrogate does not unescape to UTF-8; apiVersion that is not a string, or twice
+        Assert.Null(ObjectJson.TryEncode("""{"metadata":{"name":"\uD800"}}""", "v1", "ConfigMap", false));
+        Assert.Null(ObjectJson.TryEncode("""{"apiVersion":1,"metadata":{}}""", "v1", "ConfigMap", false));
+        Assert.Null(ObjectJson.TryEncode("""{"apiVersion":"v1","apiVersion":"v2"}""", "v1", "ConfigMap", false));
+        Assert.Equal("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}""",
+            Encoding.UTF8.GetString(ObjectJson.TryEncode("""{"metadata":{"name":"a"},"kind":"ConfigMap"}""", "v1", "X", false)!));
     }
 
     [Fact]

@@ -169,4 +169,16 @@ public sealed class PodConfigValidationTests
         Assert.Equal(420, seen!.Spec.Volumes[0].Secret.DefaultMode);
         Assert.Equal("v1", seen.Spec.Containers[0].Env[0].ValueFrom.FieldRef.ApiVersion);
     }
+
+    [Fact]
+    public void A_volume_without_a_source_is_an_empty_dir()
+    {
+        V1Pod? seen = null;
+        Assert.Empty(Admit(p =>
+        {
+            p.Spec.Volumes = [new V1Volume { Name = "scratch" }];
+            seen = p;
+        }));
+        Assert.NotNull(seen!.Spec.Volumes[0].EmptyDir);
+    }
 }

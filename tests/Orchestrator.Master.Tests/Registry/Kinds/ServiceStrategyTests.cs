@@ -43,6 +43,55 @@ public class ServiceAdmissionTests
     }
 
     [Fact]
+    public void A_service_asking_for_IPv6_or_dual_stack_is_refused_on_this_single_stack_cluster()
+    {
+        // content/en/examples/service/networking/dual-stack-ipfamilies-ipv6.yaml: kube-apiserver with an IPv4-only service
+        // range refuses it (initIPFamilyFields); it was stored with an IPv4 cluster IP under ipFamilies [IPv6]
+        var ipv6 = Objects.Service("my-service");
+        ipv6.Spec.IpFamilies = ["IPv6"];
+        var cause = Assert.Single(Admit(ipv6));
+        Assert.Equal("spec.ipFamilies[0]", cause.Field);
+        Assert.Equal("Invalid value: \"IPv6\": not configured on this cluster", cause.Message);
+        Assert.Null(ipv6.Spec.ClusterIP);
+
+        var required = Objects.Service("my-service");
+        required.Spec.IpFamilyPolicy = "RequireDualStack";
+        cause = Assert.Single(Admit(required));
+        Assert.Equal("spec.ipFamilyPolicy", cause.Field);
+        Assert.Equal("Invalid value: \"RequireDualStack\": this cluster is not configured for dual-stack services", cause.Message);
+
+        var single = Objects.Service("my-service");
+        single.Spec.IpFamilies = ["IPv4", "IPv6"];
+        single.Spec.IpFamilyPolicy = "SingleStack";
+        cause = Assert.Single(Admit(single));
+        Assert.Equal("spec.ipFamilyPolicy", cause.Field);
+
+        var unknown = Objects.Service("my-service");
+        unknown.Spec.IpFamilies = ["IPv5"];
+        Assert.Equal("FieldValueNotSupported", Assert.Single(Admit(unknown)).Reason);
+    }
+
+    [Fact]
+    public void PreferDualStack_gets_the_one_family_of_this_cluster_and_a_headless_selectorless_service_both()
+    {
+        // dual-stack-preferred-svc.yaml: accepted single-stack
+        var preferred = Objects.Service("my-service");
+        preferred.Spec.IpFamilyPolicy = "PreferDualStack";
+        Assert.Empty(Admit(preferred));
+        Assert.Equal(["IPv4"], preferred.Spec.IpFamilies);
+        Assert.Equal("PreferDualStack", preferred.Spec.IpFamilyPolicy);
+
+        // a headless Service without a selector defaults to RequireDualStack and names both families (no address is
+        // allocated for it), as kube-apiserver does on any cluster
+        var headless = Objects.Service("headless");
+        headless.Spec.ClusterIP = "None";
+        headless.Spec.Selector = null;
+        Assert.Empty(Admit(headless));
+        Assert.Equal("RequireDualStack", headless.Spec.IpFamilyPolicy);
+        Assert.Equal(["IPv4", "IPv6"], headless.Spec.IpFamilies);
+    }
+
+    [Fact]
     public void A_headless_service_may_have_no_ports_as_in_Kubernetes()
     {
         // kubectl create service clusterip headless --clusterip=None (kubectl's test/cmd)

@@ -63,6 +63,8 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         ValidatePorts(spec, withNodePorts, IsHeadless(spec, previous), causes);
         ValidateLoadBalancerFields(spec, previous, causes);
         if (causes.Count > 0) return;
+        InitIpFamilies(spec, previous, causes);
+        if (causes.Count > 0) return;
 
         var others = context.List("services").Cast<V1Service>()
             .Where(s => !(s.Metadata.NamespaceProperty == service.Metadata.NamespaceProperty && s.Metadata.Name == service.Metadata.Name))
@@ -212,8 +214,51 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         }
         spec.ClusterIP = requested;
         spec.ClusterIPs = [requested];
-        spec.IpFamilies ??= ["IPv4"];
-        spec.IpFamilyPolicy ??= "SingleStack";
+    }
+
+    private static readonly string[] IpFamilies = ["IPv4", "IPv6"];
+    private static readonly string[] IpFamilyPolicies = ["PreferDualStack", "RequireDualStack", "SingleStack"];
+
+    /// <summary>ipFamilyPolicy and ipFamilies as kube-apiserver's initIPFamilyFields sets and checks them on a
+    /// single-stack IPv4 cluster (the service range is IPv4 only): the policy defaults to the stored one, else
+    /// RequireDualStack for a headless Service without a selector, else SingleStack; the families default to IPv4. A
+    /// headless selectorless Service that is not SingleStack also lists IPv6, as Kubernetes allows; any other Service
+    /// asking for IPv6 or for dual-stack is refused, rather than given an IPv4 address under an IPv6 family.</summary>
+    private static void InitIpFamilies(V1ServiceSpec spec, V1ServiceSpec? previous, List<StoreErrorCause> causes)
+    {
+        var families = spec.IpFamilies ?? [];
+        var seen = new HashSet<string>();
+        for (var i = 0; i < families.Count; i++)
+        {
+            if (!IpFamilies.Contains(families[i])) causes.Add(FieldErrors.NotSupported($"spec.ipFamilies[{i}]", families[i], IpFamilies));
+            if (!seen.Add(families[i])) causes.Add(FieldErrors.Duplicate($"spec.ipFamilies[{i}]", families[i]));
+        }
+        if (spec.IpFamilyPolicy is { } asked && !IpFamilyPolicies.Contains(asked))
+            causes.Add(FieldErrors.NotSupported("spec.ipFamilyPolicy", asked, IpFamilyPolicies));
+        if (causes.Count > 0) return;
+
+        var headlessSelectorless = IsHeadless(spec, previous) && spec.Selector is not { Count: > 0 };
+        spec.IpFamilyPolicy ??= previous?.IpFamilyPolicy ?? (headlessSelectorless ? "RequireDualStack" : "SingleStack");
+        if (spec.IpFamilyPolicy == "SingleStack" && families.Count == 2)
+        {
+            causes.Add(FieldErrors.Invalid("spec.ipFamilyPolicy", spec.IpFamilyPolicy,
+                "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified"));
+            return;
+        }
+        if (headlessSelectorless)
+        {
+            // such a Service gets no address, so it may name both families even on a single-stack cluster
+            if (families.Count == 0) families = ["IPv4"];
+            if (families.Count < 2 && spec.IpFamilyPolicy != "SingleStack") families = [families[0], families[0] == "IPv4" ? "IPv6" : "IPv4"];
+            spec.IpFamilies = families;
+            return;
+        }
+        if (spec.IpFamilyPolicy == "RequireDualStack")
+            causes.Add(FieldErrors.Invalid("spec.ipFamilyPolicy", spec.IpFamilyPolicy, "this cluster is not configured for dual-stack services"));
+        for (var i = 0; i < families.Count; i++)
+            if (families[i] != "IPv4") causes.Add(FieldErrors.Invalid($"spec.ipFamilies[{i}]", families[i], "not configured on this cluster"));
+        if (causes.Count > 0) return;
+        spec.IpFamilies = families.Count == 0 ? ["IPv4"] : families;
     }
 
     private static void AllocateNodePorts(V1ServiceSpec spec, V1ServiceSpec? previous, List<V1Service> others,
