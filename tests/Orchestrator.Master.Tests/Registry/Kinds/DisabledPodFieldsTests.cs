@@ -12,7 +12,8 @@ using Xunit;
 namespace Orchestrator.Master.Tests.Registry.Kinds;
 
 /// <summary>What kube-apiserver 1.32 (default feature gates) stores of a pod spec, in pods and in every pod template:
-/// the fields of features off by default dropped (dropDisabledFields), the serviceAccount alias and a hostPath's type.</summary>
+/// the fields of features off by default dropped (dropDisabledFields), the serviceAccount alias, a hostPath's type, and
+/// on a new pod the AppArmor annotations synced with the fields (applyAppArmorVersionSkew).</summary>
 public sealed class DisabledPodFieldsTests
 {
     /// <summary>A pod spec with a field of every feature off in 1.32 (and procMount Unmasked, ProcMountType's).</summary>

@@ -7,7 +7,9 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// per-container annotation <c>container.apparmor.security.beta.kubernetes.io/&lt;container&gt;</c> and the
 /// securityContext.appArmorProfile field are synced. A container without the annotation gets one from its own profile,
 /// or else from the pod's; a container with the annotation and no profile of its own gets the profile the annotation
-/// names, unless that is invalid or the pod-level one already. Windows pods are left alone.
+/// names, unless that is invalid or the pod-level one already. Windows pods are left alone. An annotation that gives its
+/// container a profile, or that names none valid, is warned of as deprecated, here rather than with the other pod
+/// warnings because those see the pod after the sync.
 /// </summary>
 internal static class AppArmorVersionSkew
 {
@@ -17,21 +19,22 @@ internal static class AppArmorVersionSkew
     private const string LocalhostPrefix = "localhost/";
     private const int MaxLocalhostProfileLength = 4095; // PATH_MAX - 1, as ValidateAppArmorProfileField
 
-    public static void Apply(V1Pod pod)
+    public static void Apply(V1Pod pod, List<string> warnings)
     {
         if (pod.Spec is not { } spec || spec.Os?.Name == "windows") return;
         var podProfile = spec.SecurityContext?.AppArmorProfile;
         foreach (var c in (spec.InitContainers ?? []).Concat(spec.Containers ?? []).Where(c => c is not null))
-            if (Sync(pod, podProfile, c.Name, c.SecurityContext?.AppArmorProfile) is { } profile)
+            if (Sync(pod, podProfile, c.Name, c.SecurityContext?.AppArmorProfile, warnings) is { } profile)
                 (c.SecurityContext ??= new V1SecurityContext()).AppArmorProfile = profile;
         foreach (var c in (spec.EphemeralContainers ?? []).Where(c => c is not null))
-            if (Sync(pod, podProfile, c.Name, c.SecurityContext?.AppArmorProfile) is { } profile)
+            if (Sync(pod, podProfile, c.Name, c.SecurityContext?.AppArmorProfile, warnings) is { } profile)
                 (c.SecurityContext ??= new V1SecurityContext()).AppArmorProfile = profile;
     }
 
     /// <summary>One container: its annotation set from its profile (or the pod's) when it has none; else the profile
     /// the container is to get from its annotation, if any.</summary>
-    private static V1AppArmorProfile? Sync(V1Pod pod, V1AppArmorProfile? podProfile, string name, V1AppArmorProfile? containerProfile)
+    private static V1AppArmorProfile? Sync(V1Pod pod, V1AppArmorProfile? podProfile, string name, V1AppArmorProfile? containerProfile,
+        List<string> warnings)
     {
         var key = AnnotationPrefix + name;
         if (pod.Metadata.Annotations?.TryGetValue(key, out var annotation) != true)
@@ -43,7 +46,12 @@ internal static class AppArmorVersionSkew
             pod.Metadata.Annotations[key] = value;
             return null;
         }
-        return containerProfile is null && FieldFor(annotation!) is { } profile && !Same(profile, podProfile) ? profile : null;
+        if (containerProfile is not null) return null;
+        var field = FieldFor(annotation!);
+        var synced = field is not null && !Same(field, podProfile) ? field : null;
+        if (field is null || synced is not null)
+            warnings.Add($"metadata.annotations[{key}]: deprecated since v1.30; use the \"appArmorProfile\" field instead");
+        return synced;
     }
 
     private static bool Same(V1AppArmorProfile a, V1AppArmorProfile? b) =>

@@ -15,11 +15,11 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
 
     /// <summary>As its 1.32 strategy's PrepareForCreate: a Pending status with the QoS class, the fields of disabled
     /// features dropped, then the AppArmor annotations and fields synced.</summary>
-    protected override void PrepareForCreate(V1Pod pod)
+    protected override void PrepareForCreate(V1Pod pod, List<string> warnings)
     {
         pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec ?? new V1PodSpec()) };
         DisabledPodFields.Drop(pod.Spec, null);
-        AppArmorVersionSkew.Apply(pod);
+        AppArmorVersionSkew.Apply(pod, warnings);
     }
 
     protected override void PrepareForUpdate(V1Pod pod, V1Pod old) => DisabledPodFields.Drop(pod.Spec, old.Spec);
