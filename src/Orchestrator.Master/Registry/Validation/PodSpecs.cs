@@ -63,6 +63,8 @@ internal static class PodSpecs
         PodConfigRules.ValidateVolumes(spec.Volumes, $"{path}.volumes", causes);
         ValidateReadinessGates(spec.ReadinessGates, $"{path}.readinessGates", causes);
         ValidateTolerations(spec.Tolerations, $"{path}.tolerations", causes);
+        // validateOverhead: the overhead checked as a container's limits (so its errors read spec.overhead.limits[…])
+        if (spec.Overhead is { } overhead) ResourceNames.ValidateRequirements(overhead, null, $"{path}.overhead", causes);
 
         var allowed = allowedRestartPolicies ?? RestartPolicies;
         if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))
@@ -144,6 +146,7 @@ internal static class PodSpecs
             if (c.VolumeDevices is { Count: > 0 })
                 causes.Add(FieldErrors.Forbidden($"{at}.volumeDevices", "raw block devices are not supported by this cluster: its volumes are directories (use volumeMounts)"));
             PodConfigRules.ValidateContainer(c, at, causes);
+            if (c.Resources is { } resources) ResourceNames.ValidateRequirements(resources.Limits, resources.Requests, $"{at}.resources", causes);
             if (c.ImagePullPolicy is { } pull && !PullPolicies.Contains(pull))
                 causes.Add(FieldErrors.NotSupported($"{at}.imagePullPolicy", pull, PullPolicies));
             var portNames = new HashSet<string>();
