@@ -100,6 +100,7 @@ internal static class ApiHosting
         app.UseWebSockets(); // pods/exec
         app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
         app.UseMiddleware<AuditId>(); // every answer carries its Audit-Id
+        app.UseMiddleware<PrettyJsonResponses>(); // curl, wget, browsers and ?pretty=true get indented JSON (401s too)
         app.UseMiddleware<RequestAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory),
             ServingCertificates.LoadCaCertificate(options.DataDirectory));
         if (app.Services.GetService<AuditConfiguration>() is { } audit)

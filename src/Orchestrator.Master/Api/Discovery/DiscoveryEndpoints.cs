@@ -12,8 +12,16 @@ internal static class DiscoveryEndpoints
     private static CatalogSnapshot Catalog(HttpContext context) =>
         context.RequestServices.GetRequiredService<ResourceCatalog>().Current;
 
-    public static Task VersionAsync(HttpContext context) =>
-        ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.Version());
+    /// <summary>/version is written as kube-apiserver's WriteRawJSON writes it, for every client: json.MarshalIndent,
+    /// two spaces, no newline after the closing brace.</summary>
+    public static async Task VersionAsync(HttpContext context)
+    {
+        var body = GoJsonIndent.Indent(System.Text.Encoding.UTF8.GetBytes(Orchestrator.Shared.Api.KubeObjects.Serialize(DiscoveryDocuments.Version())))!;
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
 
     public static Task CoreAsync(HttpContext context)
     {
