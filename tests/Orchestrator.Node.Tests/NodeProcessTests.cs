@@ -118,11 +118,15 @@ public sealed class NodeProcessTests(ITestOutputHelper output) : IDisposable
         _node?.Dispose();
     }
 
+    /// <summary>Acknowledges registrations as the master's NodeGateway does, with this incarnation's uid: the agent tells
+    /// a restarted master at the same address by it (when the registration went out before the agent's join completed,
+    /// the crashed master's cluster never downs the agent, so nothing else makes it register again).</summary>
     private sealed class AckingGateway : ReceiveActor
     {
         public AckingGateway(ChannelWriter<object> received) => ReceiveAny(message =>
         {
-            if (message is RegisterNode register) Sender.Tell(new NodeRegistered(register.Node.Metadata.Name));
+            if (message is RegisterNode register)
+                Sender.Tell(new NodeRegistered(register.Node.Metadata.Name, MasterUid: Akka.Cluster.Cluster.Get(Context.System).SelfUniqueAddress.Uid));
             received.TryWrite(message);
         });
     }

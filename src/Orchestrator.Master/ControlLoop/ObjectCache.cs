@@ -12,6 +12,35 @@ internal sealed class ObjectCache
 {
     private readonly Dictionary<string, Dictionary<ResourceKey, Entry>> _resources = new();
     private readonly Dictionary<string, Index> _indexes = new();
+    private OwnerIndex? _owners;
+
+    /// <summary>Every cached object, of every resource, by the uids its ownerReferences name (an object with several
+    /// owners is under each): the garbage collector's question "what does this uid own" costs its answer, not a scan
+    /// of the whole cache.</summary>
+    private sealed class OwnerIndex
+    {
+        public Dictionary<string, HashSet<ResourceKey>> By { get; } = new(StringComparer.Ordinal);
+
+        public void Add(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj)
+        {
+            foreach (var reference in obj.Metadata.OwnerReferences ?? [])
+            {
+                if (reference?.Uid is not { } uid) continue;
+                if (!By.TryGetValue(uid, out var set)) By[uid] = set = new();
+                set.Add(key);
+            }
+        }
+
+        public void Remove(ResourceKey key, IKubernetesObject<V1ObjectMeta> obj)
+        {
+            foreach (var reference in obj.Metadata.OwnerReferences ?? [])
+            {
+                if (reference?.Uid is not { } uid || !By.TryGetValue(uid, out var set)) continue;
+                set.Remove(key);
+                if (set.Count == 0) By.Remove(uid);
+            }
+        }
+    }
 
     /// <summary>One index per resource, as client-go's Indexer (e.g. pods by spec.nodeName): the objects whose
     /// <see cref="Of"/> is a value, kept with every change so a lookup costs its answer, not the resource's size.</summary>
@@ -45,8 +74,32 @@ internal sealed class ObjectCache
     {
         var map = new Dictionary<ResourceKey, Entry>();
         foreach (var item in items) map[KeyOf(resource, item)] = new Entry(item, Math.Max(version, VersionOf(item)));
+        if (_owners is not null)
+        {
+            if (_resources.TryGetValue(resource, out var old))
+                foreach (var (key, entry) in old) _owners.Remove(key, entry.Object);
+            foreach (var (key, entry) in map) _owners.Add(key, entry.Object);
+        }
         _resources[resource] = map;
         if (_indexes.TryGetValue(resource, out var index)) Rebuild(index, map);
+    }
+
+    /// <summary>Indexes every cached object, of every resource, by the owner uids of its ownerReferences, for
+    /// <see cref="DependentsOf"/>.</summary>
+    public void IndexOwners()
+    {
+        _owners = new OwnerIndex();
+        foreach (var map in _resources.Values)
+            foreach (var (key, entry) in map) _owners.Add(key, entry.Object);
+    }
+
+    /// <summary>The cached objects (any resource) with an ownerReference to <paramref name="ownerUid"/>.</summary>
+    public IEnumerable<(ResourceKey Key, IKubernetesObject<V1ObjectMeta> Object)> DependentsOf(string ownerUid)
+    {
+        if (_owners is null) throw new InvalidOperationException("owners are not indexed");
+        if (!_owners.By.TryGetValue(ownerUid, out var keys)) return [];
+        // a copy: callers enqueue and send while they iterate, and the set changes with the next change applied
+        return keys.Select(k => (k, Get(k)!)).ToList();
     }
 
     /// <summary>Indexes a resource's objects by a value of theirs (null: not indexed), for <see cref="ListBy{T}"/>.</summary>
@@ -89,6 +142,11 @@ internal sealed class ObjectCache
         {
             if (old is not null) index.Remove(key, old.Object);
             if (change.Type != "DELETED") index.Add(key, change.Object);
+        }
+        if (_owners is not null)
+        {
+            if (old is not null) _owners.Remove(key, old.Object);
+            if (change.Type != "DELETED") _owners.Add(key, change.Object);
         }
         applied = true;
         return old?.Object;

@@ -56,13 +56,12 @@ internal sealed class GarbageCollector : ControllerActor
     {
         _catalog = catalog;
         _resources = initial.ToList();
+        Cache.IndexOwners();
         Receive<ForeignDeletions.ResourceSeen>(seen => WatchToo(seen.Resource));
         Receive<ForeignDeletions.OwnerDeleted>(deleted =>
         {
             if (!Synced) return;
-            foreach (var (resource, dependent) in Everything())
-                if (dependent.Metadata.OwnerReferences?.Any(r => r.Uid == deleted.Uid) == true)
-                    Enqueue(ObjectCache.KeyOf(resource, dependent));
+            foreach (var (key, _) in Cache.DependentsOf(deleted.Uid)) Enqueue(key);
         });
     }
 
@@ -93,17 +92,15 @@ internal sealed class GarbageCollector : ControllerActor
 
     protected override IEnumerable<ResourceKey> AllKeys() => _resources.SelectMany(Cache.Keys);
 
-    private IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> Everything() =>
-        _resources.SelectMany(r => Cache.List<IKubernetesObject<V1ObjectMeta>>(r).Select(o => (r, o)));
-
+    // From the cache's owner index: the dependents of every watched resource, without a scan of the whole cache.
     private IEnumerable<(string Resource, IKubernetesObject<V1ObjectMeta> Object)> DependentsOf(IKubernetesObject<V1ObjectMeta> owner) =>
-        Everything().Where(e => e.Object.Metadata.OwnerReferences?.Any(r => r.Uid == owner.Metadata.Uid) == true);
+        owner.Metadata.Uid is { } uid ? Cache.DependentsOf(uid).Select(d => (d.Key.Resource, d.Object)) : [];
 
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
     {
         if (current is not null) Enqueue(ObjectCache.KeyOf(resource, current));
-        if (current is null && old is not null)
-            foreach (var (r, dependent) in DependentsOf(old)) Enqueue(ObjectCache.KeyOf(r, dependent));
+        if (current is null && old?.Metadata.Uid is { } uid)
+            foreach (var (key, _) in Cache.DependentsOf(uid)) Enqueue(key);
 
         // A dependent came or went: owners waiting for their dependents may now be done.
         foreach (var reference in (current ?? old)!.Metadata.OwnerReferences ?? [])

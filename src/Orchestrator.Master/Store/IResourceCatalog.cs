@@ -69,8 +69,10 @@ internal interface IResourceStrategy
     /// and kept on updates, as kube-apiserver's BeforeCreate/BeforeUpdate do).</summary>
     bool HasGeneration { get; }
 
-    /// <summary>A new object: clears what clients may not set (status, where status is a subresource).</summary>
-    void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj);
+    /// <summary>A new object: clears what clients may not set (status, where status is a subresource). Adds to
+    /// <paramref name="warnings"/> what must be said of the object as the client sent it (kube's strategies warn
+    /// through the request's context there, before they change it: a pod's AppArmor annotations).</summary>
+    void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj, List<string> warnings);
 
     /// <summary>An update of the main resource: keeps the stored status where status is a subresource; returns
     /// whether metadata.generation is bumped (the kind's rule: most kinds, a change of the spec).</summary>

@@ -136,6 +136,12 @@ internal sealed record AdmissionNotes(IReadOnlyList<string> Warnings, IReadOnlyD
         }
         return warnings.Count == 0 && annotations.Count == 0 ? null : new AdmissionNotes(warnings, annotations);
     }
+
+    /// <summary><paramref name="notes"/> with <paramref name="earlier"/> warnings (a strategy's, given before
+    /// admission ran) first.</summary>
+    public static AdmissionNotes? After(List<string> earlier, AdmissionNotes? notes) =>
+        earlier.Count == 0 ? notes
+            : new AdmissionNotes([.. earlier, .. notes?.Warnings ?? []], notes?.AuditAnnotations ?? new Dictionary<string, string>());
 }
 
 internal sealed record ObjectsListed(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion)

@@ -87,7 +87,8 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             while (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null);
         }
 
-        strategy.PrepareForCreate(obj);
+        var prepareWarnings = new List<string>(0);
+        strategy.PrepareForCreate(obj, prepareWarnings);
         meta.Uid = _uids.Next();
         meta.CreationTimestamp = NowSeconds();
         meta.DeletionTimestamp = null;
@@ -105,7 +106,8 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         if (mutation.Changed && strategy.Admit(obj, null, context) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, mutatedCauses));
         var (refusal, notes, charges) = Validate(attributes);
-        if (refusal is not null) return WritePlan.Fail(refusal);
+        if (refusal is not null) return WritePlan.Fail(refusal with { Notes = AdmissionNotes.After(prepareWarnings, refusal.Notes) });
+        notes = AdmissionNotes.After(prepareWarnings, notes);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
         if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, null, manager.Name, manager.Subresource, NowSeconds());

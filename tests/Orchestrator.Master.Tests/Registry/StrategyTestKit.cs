@@ -18,7 +18,7 @@ internal static class Strategies
     public static List<StoreErrorCause> Admit(ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta>? old = null, IAdmissionContext? context = null)
     {
-        if (old is null) resource.Strategy.PrepareForCreate(obj);
+        if (old is null) resource.Strategy.PrepareForCreate(obj, []);
         return resource.Strategy.Admit(obj, old, context ?? new FakeContext()).ToList();
     }
 }

@@ -143,7 +143,8 @@ internal sealed class PodSpecWarnings : IValidatingAdmission
         {
             if (container.SecurityContext?.SeccompProfile is null && annotations.ContainsKey(SeccompContainerAnnotationPrefix + container.Name))
                 warnings.Add($"{at}metadata.annotations[{SeccompContainerAnnotationPrefix}{container.Name}]: non-functional in v1.27+; use the \"seccompProfile\" field instead");
-            if (!podAppArmor && container.SecurityContext?.AppArmorProfile is null && annotations.ContainsKey(AppArmorAnnotationPrefix + container.Name))
+            // a pod's are given by its strategy, which saw the annotations before syncing them to fields (AppArmorVersionSkew)
+            if (at.Length > 0 && !podAppArmor && container.SecurityContext?.AppArmorProfile is null && annotations.ContainsKey(AppArmorAnnotationPrefix + container.Name))
                 warnings.Add($"{at}metadata.annotations[{AppArmorAnnotationPrefix}{container.Name}]: deprecated since v1.30; use the \"appArmorProfile\" field instead");
             foreach (var (kind, list) in new[] { ("limits", container.Resources?.Limits), ("requests", container.Resources?.Requests) })
                 foreach (var resource in new[] { "memory", "ephemeral-storage" })

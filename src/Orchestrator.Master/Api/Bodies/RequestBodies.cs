@@ -25,6 +25,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     public static async Task<byte[]> ReadBytesAsync(HttpContext context)
     {
         if (context.Request.ContentLength > MaxBodyBytes) throw ApiException.TooLarge(MaxBodyBytes);
+        if (TryReadWhole(context.Request.BodyReader) is { } whole) return whole;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(BodyLimits.BodyReadTimeout);
         using var buffer = new MemoryStream();
@@ -43,6 +44,28 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
             throw ApiException.BodyTimeout();
         }
         return buffer.ToArray();
+    }
+
+    /// <summary>The whole body when it has already arrived (a small request usually comes in the packets of its headers):
+    /// then no deadline is armed and no read buffer made, since nothing is waited for. Null otherwise, with nothing
+    /// consumed, for the timed read.</summary>
+    internal static byte[]? TryReadWhole(System.IO.Pipelines.PipeReader reader)
+    {
+        if (!reader.TryRead(out var result)) return null;
+        var buffer = result.Buffer;
+        if (!result.IsCompleted || result.IsCanceled)
+        {
+            reader.AdvanceTo(buffer.Start);
+            return null;
+        }
+        if (buffer.Length > MaxBodyBytes)
+        {
+            reader.AdvanceTo(buffer.Start);
+            throw ApiException.TooLarge(MaxBodyBytes);
+        }
+        var bytes = System.Buffers.BuffersExtensions.ToArray(buffer);
+        reader.AdvanceTo(buffer.End);
+        return bytes;
     }
 
     /// <summary>The media type of the body without parameters, lower case ("" when absent).</summary>

@@ -21,7 +21,7 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
 
     public bool HasGeneration => true;
 
-    public void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj)
+    public void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj, List<string> warnings)
     {
         var custom = (CustomObject)obj;
         if (StatusIsSubresource(custom)) custom.Fields.Remove("status");

@@ -32,7 +32,8 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     /// webhook configurations, which have no spec, do.</summary>
     public bool HasGeneration { get; init; } = SpecProperty is not null;
 
-    void IResourceStrategy.PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj) => PrepareForCreate((T)obj);
+    void IResourceStrategy.PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj, List<string> warnings) =>
+        PrepareForCreate((T)obj, warnings);
 
     bool IResourceStrategy.PrepareForUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta> old)
     {
@@ -105,6 +106,9 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     protected virtual void PrepareForCreate(T obj)
     {
     }
+
+    /// <summary><see cref="PrepareForCreate(T)"/> for a kind that also warns of the object as sent, before changing it.</summary>
+    protected virtual void PrepareForCreate(T obj, List<string> warnings) => PrepareForCreate(obj);
 
     /// <summary>An update of the main resource, after the stored status was taken over: what else the kind keeps.</summary>
     protected virtual void PrepareForUpdate(T obj, T old)

@@ -39,6 +39,8 @@ internal static class PodConfigRules
             if (HasNoSource(volume)) volume.EmptyDir = new V1EmptyDirVolumeSource();
             if (volume.ConfigMap is { } cm) cm.DefaultMode ??= DefaultMode;
             if (volume.Secret is { } secret) secret.DefaultMode ??= DefaultMode;
+            // SetDefaults_HostPathVolumeSource: an unset type is HostPathUnset, "" (no check before the mount).
+            if (volume.HostPath is { } hostPath) hostPath.Type ??= "";
             if (volume.DownwardAPI is { } downward)
             {
                 downward.DefaultMode ??= DefaultMode;
@@ -185,6 +187,7 @@ internal static class PodConfigRules
                     causes.Add(FieldErrors.Invalid($"{tokenAt}.expirationSeconds", token.ExpirationSeconds, "may not specify a duration larger than 2^32 seconds"));
                 ValidatePath(token.Path, $"{tokenAt}.path", causes, paths);
             }
+            // dropped on create (ClusterTrustBundleProjection is off in 1.32): left only in a stored object's update
             if (source.ClusterTrustBundle is not null)
                 causes.Add(FieldErrors.Forbidden($"{at}.clusterTrustBundle", "ClusterTrustBundle projections are not supported by this cluster"));
         }

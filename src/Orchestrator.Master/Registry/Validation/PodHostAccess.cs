@@ -8,9 +8,11 @@ namespace Orchestrator.Master.Registry.Validation;
 /// The pod fields that reach into the node — volume mounts (subPath, propagation, read-only), hostPath volumes, the host
 /// namespaces, security contexts, sysctls — validated as Kubernetes' ValidatePodSpec does, plus what this cluster's
 /// nodes cannot honour refused with 422 naming the field, so that nothing is accepted and then ignored: Windows options,
-/// user namespaces (hostUsers: false, and with it procMount Unmasked), the alpha supplementalGroupsPolicy and
-/// seLinuxChangePolicy, bindMountOptions, and sysctls outside the kubelet's safe set (which a kubelet would reject at
-/// the node). Who may use the host's namespaces or privileged containers is Pod Security's decision, not this one's.
+/// bindMountOptions, and sysctls outside the kubelet's safe set (which a kubelet would reject at the node). User
+/// namespaces (hostUsers: false, and with it procMount Unmasked), supplementalGroupsPolicy and seLinuxChangePolicy belong
+/// to features off in 1.32, whose fields <see cref="DisabledPodFields"/> drops before this runs: they are refused here
+/// only where an update keeps them because the stored object already had them. Who may use the host's namespaces or
+/// privileged containers is Pod Security's decision, not this one's.
 /// </summary>
 internal static partial class PodHostAccess
 {

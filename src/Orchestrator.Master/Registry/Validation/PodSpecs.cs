@@ -20,6 +20,7 @@ internal static class PodSpecs
         spec.TerminationGracePeriodSeconds ??= 30;
         spec.SecurityContext ??= new V1PodSecurityContext();
         spec.EnableServiceLinks ??= true;
+        AliasServiceAccount(spec);
         PodConfigRules.Default(spec);
         foreach (var c in (spec.InitContainers ?? []).Concat(spec.Containers ?? []))
         {
@@ -29,6 +30,14 @@ internal static class PodSpecs
             c.Resources ??= new V1ResourceRequirements();
             foreach (var p in c.Ports ?? []) p.Protocol ??= "TCP";
         }
+    }
+
+    /// <summary>The deprecated serviceAccount is an alias of serviceAccountName (v1 conversion.go): on the way in it
+    /// names the account only when serviceAccountName is empty; on the way out it is always serviceAccountName.</summary>
+    private static void AliasServiceAccount(V1PodSpec spec)
+    {
+        var name = string.IsNullOrEmpty(spec.ServiceAccountName) ? spec.ServiceAccount : spec.ServiceAccountName;
+        spec.ServiceAccountName = spec.ServiceAccount = string.IsNullOrEmpty(name) ? null : name;
     }
 
     /// <summary>Always for ":latest" or no tag, IfNotPresent for any other tag or a digest (Kubernetes' rule).</summary>
@@ -54,6 +63,8 @@ internal static class PodSpecs
         PodConfigRules.ValidateVolumes(spec.Volumes, $"{path}.volumes", causes);
         ValidateReadinessGates(spec.ReadinessGates, $"{path}.readinessGates", causes);
         ValidateTolerations(spec.Tolerations, $"{path}.tolerations", causes);
+        // validateOverhead: the overhead checked as a container's limits (so its errors read spec.overhead.limits[…])
+        if (spec.Overhead is { } overhead) ResourceNames.ValidateRequirements(overhead, null, $"{path}.overhead", causes);
 
         var allowed = allowedRestartPolicies ?? RestartPolicies;
         if (spec.RestartPolicy is { } restart && !allowed.Contains(restart))
@@ -135,6 +146,7 @@ internal static class PodSpecs
             if (c.VolumeDevices is { Count: > 0 })
                 causes.Add(FieldErrors.Forbidden($"{at}.volumeDevices", "raw block devices are not supported by this cluster: its volumes are directories (use volumeMounts)"));
             PodConfigRules.ValidateContainer(c, at, causes);
+            if (c.Resources is { } resources) ResourceNames.ValidateRequirements(resources.Limits, resources.Requests, $"{at}.resources", causes);
             if (c.ImagePullPolicy is { } pull && !PullPolicies.Contains(pull))
                 causes.Add(FieldErrors.NotSupported($"{at}.imagePullPolicy", pull, PullPolicies));
             var portNames = new HashSet<string>();

@@ -41,6 +41,11 @@ internal abstract class JournalDatabase
     /// needs nothing. Throws when the claim cannot be made (the writer then fails and is started again).</summary>
     public virtual void ClaimWriter() { }
 
+    /// <summary>A writer of the store's journal rows straight into the database, opened once the journal writer has
+    /// recovered; null: the records go through Akka.Persistence.Sql's journal (PostgreSQL, where the write fence's
+    /// session setting and trigger stay on Akka's connections as they are).</summary>
+    public virtual IJournalAppender? OpenAppender(string persistenceId) => null;
+
     /// <summary>After compaction: gives back the space deleted records held.</summary>
     public abstract void Shrink();
 

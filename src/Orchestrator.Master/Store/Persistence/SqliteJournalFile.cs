@@ -64,6 +64,11 @@ internal sealed class SqliteJournalFile(string path) : JournalDatabase
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
+    public override IJournalAppender OpenAppender(string persistenceId) => new SqliteJournalAppender(ConnectionString, persistenceId);
+
+    /// <summary>The per-connection settings every connection to the file runs.</summary>
+    internal const string PragmaStatements = Pragmas.Statements;
+
     public override long Bytes() => new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
     public override DbConnection Open() => OpenSqlite();

@@ -35,9 +35,21 @@ public sealed class PodSpecWarningsTests
     [Fact]
     public void The_deprecated_AppArmor_and_seccomp_annotations_are_warned_about()
     {
-        // content/en/examples/pods/security/hello-apparmor.yaml and seccomp/alpha/audit-pod.yaml: no warning before
-        Assert.Equal(["metadata.annotations[container.apparmor.security.beta.kubernetes.io/hello]: deprecated since v1.30; use the \"appArmorProfile\" field instead"],
-            Warnings(CoreResources.Pods, Pod(new() { ["container.apparmor.security.beta.kubernetes.io/hello"] = "localhost/k8s-apparmor-example-deny-write" })));
+        // content/en/examples/pods/security/hello-apparmor.yaml and seccomp/alpha/audit-pod.yaml: no warning before.
+        // A pod's AppArmor annotation is warned of by the pod strategy, before it syncs the field (AppArmorWarningApiTests);
+        // a template's here.
+        Assert.Empty(Warnings(CoreResources.Pods, Pod(new() { ["container.apparmor.security.beta.kubernetes.io/hello"] = "localhost/k8s-apparmor-example-deny-write" })));
+        var template = new V1PodTemplateSpec
+        {
+            Metadata = new V1ObjectMeta { Annotations = new Dictionary<string, string> { ["container.apparmor.security.beta.kubernetes.io/hello"] = "runtime/default" } },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "hello", Image = "busybox:1.28" }] },
+        };
+        Assert.Equal(["spec.template.metadata.annotations[container.apparmor.security.beta.kubernetes.io/hello]: deprecated since v1.30; use the \"appArmorProfile\" field instead"],
+            Warnings(AppsResources.Deployments, new V1Deployment
+            {
+                Metadata = new V1ObjectMeta { Name = "d", NamespaceProperty = "default" },
+                Spec = new V1DeploymentSpec { Selector = new V1LabelSelector(), Template = template },
+            }));
         Assert.Equal(["metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]: non-functional in v1.27+; use the \"seccompProfile\" field instead"],
             Warnings(CoreResources.Pods, Pod(new() { ["seccomp.security.alpha.kubernetes.io/pod"] = "localhost/profiles/audit.json" })));
         // with the field set the annotation says nothing more

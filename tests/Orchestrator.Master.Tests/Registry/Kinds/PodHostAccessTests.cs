@@ -98,9 +98,6 @@ public sealed class PodHostAccessTests
 
     [Theory]
     [InlineData("windowsOptions")]
-    [InlineData("hostUsers")]
-    [InlineData("procMount")]
-    [InlineData("supplementalGroupsPolicy")]
     [InlineData("bindMountOptions")]
     public void Fields_the_nodes_cannot_honour_are_refused_naming_the_field(string field)
     {
@@ -109,9 +106,6 @@ public sealed class PodHostAccessTests
             switch (field)
             {
                 case "windowsOptions": s.SecurityContext = new V1PodSecurityContext { WindowsOptions = new V1WindowsSecurityContextOptions { RunAsUserName = "x" } }; break;
-                case "hostUsers": s.HostUsers = false; break;
-                case "procMount": s.Containers[0].SecurityContext = new V1SecurityContext { ProcMount = "Unmasked" }; break;
-                case "supplementalGroupsPolicy": s.SecurityContext = new V1PodSecurityContext { SupplementalGroupsPolicy = "Strict" }; break;
                 case "bindMountOptions": Mount(s, new V1VolumeMount { Name = "data", MountPath = "/d", BindMountOptions = ["noexec"] }); break;
             }
         });

@@ -10,7 +10,14 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// bounds (not both zero); the selector is immutable.</summary>
 internal sealed class DaemonSetStrategy : ModelStrategy<V1DaemonSet>
 {
-    protected override void PrepareForCreate(V1DaemonSet ds) => ds.Status = new V1DaemonSetStatus();
+    protected override void PrepareForCreate(V1DaemonSet ds)
+    {
+        ds.Status = new V1DaemonSetStatus();
+        DisabledPodFields.DropFromTemplate(ds.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1DaemonSet ds, V1DaemonSet old) =>
+        DisabledPodFields.DropFromTemplate(ds.Spec?.Template, old.Spec?.Template);
 
     protected override void Default(V1DaemonSet ds)
     {

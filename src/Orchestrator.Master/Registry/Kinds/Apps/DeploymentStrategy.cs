@@ -10,7 +10,14 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// progressDeadlineSeconds 600, pod template defaults) and spec validation; the selector is immutable.</summary>
 internal sealed class DeploymentStrategy : ModelStrategy<V1Deployment>
 {
-    protected override void PrepareForCreate(V1Deployment deployment) => deployment.Status = new V1DeploymentStatus();
+    protected override void PrepareForCreate(V1Deployment deployment)
+    {
+        deployment.Status = new V1DeploymentStatus();
+        DisabledPodFields.DropFromTemplate(deployment.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1Deployment deployment, V1Deployment old) =>
+        DisabledPodFields.DropFromTemplate(deployment.Spec?.Template, old.Spec?.Template);
 
     /// <summary>As deployment's strategy.go: annotation changes bump the generation too (they are copied to the replica
     /// sets), not only spec changes.</summary>

@@ -9,7 +9,14 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// template's labels, immutable selector.</summary>
 internal sealed class ReplicaSetStrategy : ModelStrategy<V1ReplicaSet>
 {
-    protected override void PrepareForCreate(V1ReplicaSet replicaSet) => replicaSet.Status = new V1ReplicaSetStatus { Replicas = 0 };
+    protected override void PrepareForCreate(V1ReplicaSet replicaSet)
+    {
+        replicaSet.Status = new V1ReplicaSetStatus { Replicas = 0 };
+        DisabledPodFields.DropFromTemplate(replicaSet.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1ReplicaSet replicaSet, V1ReplicaSet old) =>
+        DisabledPodFields.DropFromTemplate(replicaSet.Spec?.Template, old.Spec?.Template);
 
     protected override void Default(V1ReplicaSet replicaSet)
     {

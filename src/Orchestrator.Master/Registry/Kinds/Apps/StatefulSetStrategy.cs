@@ -13,7 +13,14 @@ namespace Orchestrator.Master.Registry.Kinds.Apps;
 /// volumeClaimTemplates need a name, access modes and a storage request.</summary>
 internal sealed class StatefulSetStrategy : ModelStrategy<V1StatefulSet>
 {
-    protected override void PrepareForCreate(V1StatefulSet sts) => sts.Status = new V1StatefulSetStatus { Replicas = 0 };
+    protected override void PrepareForCreate(V1StatefulSet sts)
+    {
+        sts.Status = new V1StatefulSetStatus { Replicas = 0 };
+        DisabledPodFields.DropFromTemplate(sts.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1StatefulSet sts, V1StatefulSet old) =>
+        DisabledPodFields.DropFromTemplate(sts.Spec?.Template, old.Spec?.Template);
 
     protected override void Default(V1StatefulSet sts)
     {

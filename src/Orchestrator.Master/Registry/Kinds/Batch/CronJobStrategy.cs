@@ -17,7 +17,14 @@ internal sealed partial class CronJobStrategy : ModelStrategy<V1CronJob>
 {
     [GeneratedRegex(@"^[A-Za-z\.\-_0-9+]{1,14}$")] private static partial Regex TimeZonePart();
 
-    protected override void PrepareForCreate(V1CronJob cronJob) => cronJob.Status = new V1CronJobStatus();
+    protected override void PrepareForCreate(V1CronJob cronJob)
+    {
+        cronJob.Status = new V1CronJobStatus();
+        DisabledPodFields.DropFromTemplate(cronJob.Spec?.JobTemplate?.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1CronJob cronJob, V1CronJob old) =>
+        DisabledPodFields.DropFromTemplate(cronJob.Spec?.JobTemplate?.Spec?.Template, old.Spec?.JobTemplate?.Spec?.Template);
 
     protected override void Default(V1CronJob cronJob)
     {

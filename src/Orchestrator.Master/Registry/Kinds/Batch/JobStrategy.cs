@@ -23,7 +23,14 @@ internal sealed class JobStrategy : ModelStrategy<V1Job>
     private const int MaxFailedIndexesForIndexedJob = 100_000;
     private static readonly string[] JobRestartPolicies = ["OnFailure", "Never"];
 
-    protected override void PrepareForCreate(V1Job job) => job.Status = new V1JobStatus();
+    protected override void PrepareForCreate(V1Job job)
+    {
+        job.Status = new V1JobStatus();
+        DisabledPodFields.DropFromTemplate(job.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1Job job, V1Job old) =>
+        DisabledPodFields.DropFromTemplate(job.Spec?.Template, old.Spec?.Template);
 
     protected override void Default(V1Job job)
     {

@@ -63,7 +63,7 @@ internal sealed class PersistentVolumeStrategy : ModelStrategy<V1PersistentVolum
             causes.Add(FieldErrors.NotSupported("spec.capacity", Claims.ResourceList(capacity), ["storage"]));
         foreach (var (name, quantity) in capacity)
             if (quantity.ToDecimal() <= 0)
-                causes.Add(FieldErrors.Invalid($"spec.capacity[{name}]", quantity.ToString(), "must be greater than zero"));
+                causes.Add(FieldErrors.Invalid($"spec.capacity[{name}]", Quantities.Text(quantity), "must be greater than zero"));
 
         var json = JsonNode.Parse(KubernetesJson.Serialize(spec))!.AsObject();
         var count = 0;

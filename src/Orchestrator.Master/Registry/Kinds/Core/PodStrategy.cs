@@ -13,8 +13,16 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
 {
     public PodStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
 
-    protected override void PrepareForCreate(V1Pod pod) =>
+    /// <summary>As its 1.32 strategy's PrepareForCreate: a Pending status with the QoS class, the fields of disabled
+    /// features dropped, then the AppArmor annotations and fields synced.</summary>
+    protected override void PrepareForCreate(V1Pod pod, List<string> warnings)
+    {
         pod.Status = new V1PodStatus { Phase = "Pending", QosClass = PodSpecs.QosClass(pod.Spec ?? new V1PodSpec()) };
+        DisabledPodFields.Drop(pod.Spec, null);
+        AppArmorVersionSkew.Apply(pod, warnings);
+    }
+
+    protected override void PrepareForUpdate(V1Pod pod, V1Pod old) => DisabledPodFields.Drop(pod.Spec, old.Spec);
 
     protected override void Default(V1Pod pod)
     {
@@ -98,7 +106,9 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     protected override V1Pod? PrepareForSubresourceUpdate(string subresource, V1Pod pod, V1Pod old)
     {
         if (subresource != "ephemeralcontainers") return null;
+        var stored = KubeObjects.Clone(old.Spec);
         old.Spec.EphemeralContainers = pod.Spec?.EphemeralContainers;
+        DisabledPodFields.Drop(old.Spec, stored);
         return old;
     }
 
@@ -129,6 +139,9 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
     private static bool OnlyMutableFieldsChanged(V1PodSpec previous, V1PodSpec next)
     {
         var allowed = k8s.KubernetesJson.Deserialize<V1PodSpec>(k8s.KubernetesJson.Serialize(previous));
+        // kube-apiserver defaults the stored object as it reads it: a pod stored before a default was added (the
+        // serviceAccount alias, a hostPath's type) is compared with its defaults, not refused for lacking them.
+        PodSpecs.Default(allowed);
         if (string.IsNullOrEmpty(previous.NodeName)) allowed.NodeName = next.NodeName;
         allowed.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds;
         allowed.TerminationGracePeriodSeconds = next.TerminationGracePeriodSeconds;

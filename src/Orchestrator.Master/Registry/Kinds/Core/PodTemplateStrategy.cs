@@ -18,6 +18,11 @@ internal sealed class PodTemplateStrategy : ModelStrategy<V1PodTemplate>
 
     protected override void Default(V1PodTemplate template) => PodSpecs.Default(template.Template?.Spec);
 
+    protected override void PrepareForCreate(V1PodTemplate template) => DisabledPodFields.DropFromTemplate(template.Template, null);
+
+    protected override void PrepareForUpdate(V1PodTemplate template, V1PodTemplate old) =>
+        DisabledPodFields.DropFromTemplate(template.Template, old.Template);
+
     protected override void Validate(V1PodTemplate template, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         LabelRules.ValidateLabels(template.Template?.Metadata?.Labels, "template.metadata.labels", causes);

@@ -10,7 +10,14 @@ namespace Orchestrator.Master.Registry.Kinds.Core;
 /// (as Kubernetes does), and the selector must select the template.</summary>
 internal sealed class ReplicationControllerStrategy : ModelStrategy<V1ReplicationController>
 {
-    protected override void PrepareForCreate(V1ReplicationController rc) => rc.Status = new V1ReplicationControllerStatus { Replicas = 0 };
+    protected override void PrepareForCreate(V1ReplicationController rc)
+    {
+        rc.Status = new V1ReplicationControllerStatus { Replicas = 0 };
+        DisabledPodFields.DropFromTemplate(rc.Spec?.Template, null);
+    }
+
+    protected override void PrepareForUpdate(V1ReplicationController rc, V1ReplicationController old) =>
+        DisabledPodFields.DropFromTemplate(rc.Spec?.Template, old.Spec?.Template);
 
     protected override void Default(V1ReplicationController rc)
     {

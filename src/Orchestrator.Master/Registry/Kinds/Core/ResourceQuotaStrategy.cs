@@ -2,6 +2,7 @@ using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Kinds.Core;
 
@@ -14,7 +15,7 @@ internal sealed class ResourceQuotaStrategy : ModelStrategy<V1ResourceQuota>
 {
     public ResourceQuotaStrategy() => HasGeneration = false; // its 1.32 strategy keeps no metadata.generation
 
-    public static readonly IReadOnlySet<string> StandardResources = new HashSet<string>
+    private static readonly IReadOnlySet<string> StandardResources = new HashSet<string>
     {
         "pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps", "persistentvolumeclaims",
         "services.nodeports", "services.loadbalancers", "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory",
@@ -48,9 +49,9 @@ internal sealed class ResourceQuotaStrategy : ModelStrategy<V1ResourceQuota>
             var path = $"spec.hard[{name}]";
             foreach (var message in ResourceNameProblems(name)) causes.Add(FieldErrors.Invalid(path, name, message));
             var value = amount.ToDecimal();
-            if (value < 0) causes.Add(FieldErrors.Invalid(path, amount.ToString(), WorkloadRules.NonNegative));
+            if (value < 0) causes.Add(FieldErrors.Invalid(path, Quantities.Text(amount), WorkloadRules.NonNegative));
             if ((IntegerResources.Contains(name) || name.StartsWith("count/", StringComparison.Ordinal)) && value != decimal.Truncate(value))
-                causes.Add(FieldErrors.Invalid(path, amount.ToString(), "must be an integer"));
+                causes.Add(FieldErrors.Invalid(path, Quantities.Text(amount), "must be an integer"));
         }
         var scopes = (spec.Scopes ?? []).ToList();
         foreach (var e in spec.ScopeSelector?.MatchExpressions ?? [])

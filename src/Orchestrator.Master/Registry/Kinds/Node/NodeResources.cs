@@ -3,6 +3,7 @@ using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Tables;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Kinds.Node;
 
@@ -28,7 +29,7 @@ internal sealed class RuntimeClassStrategy : ModelStrategy<V1RuntimeClass>
             causes.Add(FieldErrors.Invalid("handler", rc.Handler ?? "", message));
         foreach (var (name, quantity) in rc.Overhead?.PodFixed ?? new Dictionary<string, ResourceQuantity>())
             if (quantity.ToDecimal() < 0)
-                causes.Add(FieldErrors.Invalid($"overhead.podFixed[{name}]", quantity.ToString(), "must be greater than or equal to 0"));
+                causes.Add(FieldErrors.Invalid($"overhead.podFixed[{name}]", Quantities.Text(quantity), "must be greater than or equal to 0"));
         if (rc.Scheduling?.NodeSelector is { } selector) LabelRules.ValidateLabels(selector, "scheduling.nodeSelector", causes);
     }
 
