@@ -17,6 +17,8 @@ namespace Orchestrator.Shared.Api;
 /// quantities are written through <see cref="Text"/>: the model's own text of a negative quantity is wrong
 /// ("-0.000000000000000001E" for -1) and, for one in exponent form ("-1e3"), never returns — a thread lost for good per
 /// request, before any validation could refuse it. So a negative exponent-form quantity is read as a decimal SI one.
+/// The model's own parse never returns for a huge exponent ("1e999999999") either, so text longer than any value it can
+/// hold needs, or an exponent beyond ±<see cref="MaxExponent"/>, is refused before the model sees it.
 /// </summary>
 public static class Quantities
 {
@@ -28,13 +30,21 @@ public static class Quantities
     internal static void Register() => KubernetesJson.AddJsonOptions(options => options.Converters.Insert(0, new Converter()));
 #pragma warning restore CA2255
 
+    /// <summary>The longest quantity text read: far more digits than the model's 28 significant ones.</summary>
+    private const int MaxLength = 64;
+
+    /// <summary>The largest exponent (e or E form) read: beyond the model's range either way, and small enough to parse.</summary>
+    private const int MaxExponent = 64;
+
     /// <summary>The quantity <paramref name="text"/> names; a <see cref="FormatException"/> with the reason otherwise.</summary>
     public static ResourceQuantity Parse(string text)
     {
+        text = text.Trim();
+        if (text.Length > MaxLength || ExponentBeyondRange(text)) throw OutOfRange(text);
         ResourceQuantity quantity;
         try
         {
-            quantity = new ResourceQuantity(text.Trim());
+            quantity = new ResourceQuantity(text);
         }
         catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
@@ -53,9 +63,26 @@ public static class Quantities
         }
         catch (OverflowException)
         {
-            throw new FormatException($"quantity \"{text.Trim()}\" is out of the range this server supports (±7.9e28)");
+            throw OutOfRange(text);
         }
         return quantity;
+    }
+
+    private static FormatException OutOfRange(string text) =>
+        new($"quantity \"{(text.Length > MaxLength ? text[..MaxLength] + "…" : text)}\" is out of the range this server supports (±7.9e28)");
+
+    /// <summary>Whether the text ends in an exponent ("e" or "E", a sign, digits) beyond ±<see cref="MaxExponent"/>;
+    /// text of any other shape is left to the parse (which refuses what is no quantity).</summary>
+    private static bool ExponentBeyondRange(string text)
+    {
+        var end = text.Length;
+        var digits = end;
+        while (digits > 0 && char.IsAsciiDigit(text[digits - 1])) digits--;
+        if (digits == end) return false;
+        var sign = digits > 0 && text[digits - 1] is '+' or '-' ? digits - 1 : digits;
+        if (sign == 0 || text[sign - 1] is not ('e' or 'E')) return false;
+        var exponent = text.AsSpan(digits).TrimStart('0');
+        return exponent.Length > 2 || (exponent.Length > 0 && int.Parse(exponent) > MaxExponent);
     }
 
     /// <summary>The quantity's canonical text, as Go's Quantity.String() gives it, negative ones included.</summary>

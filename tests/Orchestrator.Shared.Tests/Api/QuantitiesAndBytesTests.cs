@@ -32,6 +32,24 @@ public sealed class QuantitiesAndBytesTests
     }
 
     [Fact]
+    public async Task A_huge_exponent_or_overlong_text_is_refused_before_the_model_parses_it()
+    {
+        // the model's parse of "1e999999999" never returns: a thread lost per request
+        var read = Task.Run(() =>
+        {
+            foreach (var text in new[] { "1e999999999", "-1E-999999999", "1e+65", "1e-0000000000000000070" })
+                Assert.Equal($"quantity \"{text}\" is out of the range this server supports (±7.9e28)",
+                    Assert.Throws<FormatException>(() => Read($$"""{"cpu":"{{text}}"}""")).Message);
+            var digits = new string('1', 100);
+            Assert.Equal($"quantity \"{digits[..64]}…\" is out of the range this server supports (±7.9e28)",
+                Assert.Throws<FormatException>(() => Read($$"""{"cpu":"{{digits}}"}""")).Message);
+        });
+        await read.WaitAsync(TimeSpan.FromSeconds(30)); // a TimeoutException: reading a quantity with a huge exponent did not return
+        Assert.Equal(("1E", "1e3", "1", "1e-3"), (Quantities.Parse("1E").ToString(), Quantities.Parse("1e3").ToString(),
+            Quantities.Parse("1e+00").ToString(), Quantities.Parse("1e-3").ToString()));
+    }
+
+    [Fact]
     public void Negative_quantities_are_written_as_go_writes_them_and_in_time()
     {
         var write = Task.Run(() => KubeObjects.Serialize(Read("""{"a":"-1e3","b":"-1","c":"-500m","d":"-1Gi"}""")));

@@ -18,7 +18,7 @@ internal sealed class CertificateRequestAdmission : IWriteAdmission
 {
     public const string KubeApiServerClientSigner = "kubernetes.io/kube-apiserver-client";
 
-    public void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
+    public void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old)
     {
         if (obj is not V1CertificateSigningRequest csr || RequestUser.Get(context) is not { } user) return;
         var spec = csr.Spec ??= new V1CertificateSigningRequestSpec();

@@ -22,7 +22,7 @@ internal sealed class EscalationCheck(RbacAuthorizer authorizer) : IWriteAdmissi
         new() { Verbs = ["*"], NonResourceURLs = ["*"] },
     ];
 
-    public void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
+    public void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old)
     {
         if (resource.Group != Group || RequestUser.Get(context) is not { } user || user.IsMaster) return;
         var ns = obj.Metadata.NamespaceProperty ?? "";

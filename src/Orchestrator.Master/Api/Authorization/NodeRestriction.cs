@@ -96,13 +96,17 @@ internal sealed class NodeRestriction(NodeGraphCache graph) : IWriteAdmission
     }
 
     /// <summary>The written object of a create or update by a node user.</summary>
-    public void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj) =>
-        Admit(context, resource, obj, null);
+    public void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old) =>
+        Admit(context, resource, obj, null, old);
 
-    public void AdmitSubresource(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string subresource) =>
-        Admit(context, resource, obj, subresource);
+    public void AdmitSubresource(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string subresource,
+        IKubernetesObject<V1ObjectMeta>? old) =>
+        Admit(context, resource, obj, subresource, old);
 
-    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string? subresource)
+    /// <summary>The old object is the handler's read when it has one; otherwise (a PUT) the node graph's, which follows the
+    /// store's watch and may not have seen an object written a moment ago.</summary>
+    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string? subresource,
+        IKubernetesObject<V1ObjectMeta>? old)
     {
         if (RequestUser.Get(context) is not { } user) return;
         var (node, isNode) = NodeIdentity.Of(user);
@@ -116,15 +120,15 @@ internal sealed class NodeRestriction(NodeGraphCache graph) : IWriteAdmission
                 AdmitMirrorPod((V1Pod)obj, node);
                 return;
             case ("", "pods") when subresource == "status":
-                var old = graph.Graph.PodOf(ns, name);
-                if (!SameLabels(old?.Metadata?.Labels, obj.Metadata?.Labels))
+                var oldPod = old as V1Pod ?? graph.Graph.PodOf(ns, name);
+                if (!SameLabels(oldPod?.Metadata?.Labels, obj.Metadata?.Labels))
                     throw Forbidden("", "pods", name, $"node \"{node}\" cannot update labels through pod status");
                 return;
             case ("", "nodes"):
-                AdmitNode((V1Node)obj, create ? null : graph.Graph.NodeOf(name), node);
+                AdmitNode((V1Node)obj, create ? null : old as V1Node ?? graph.Graph.NodeOf(name), node);
                 return;
             case ("", "persistentvolumeclaims") when subresource == "status":
-                AdmitClaimStatus((V1PersistentVolumeClaim)obj, graph.Graph.ClaimOf(ns, name), node);
+                AdmitClaimStatus((V1PersistentVolumeClaim)obj, old as V1PersistentVolumeClaim ?? graph.Graph.ClaimOf(ns, name), node);
                 return;
             case ("coordination.k8s.io", "leases") when create:
                 if (name != node) throw Forbidden(resource.Group, resource.Resource, name, "can only access node lease with the same name as the requesting node");

@@ -12,6 +12,11 @@ namespace Orchestrator.Master.Api.Http;
 /// </summary>
 internal sealed class PrettyJsonResponses(RequestDelegate next)
 {
+    private static readonly object PassThroughKey = new();
+
+    /// <summary>Marks the request's answer as someone else's (a proxied answer): written as it comes, JSON or not.</summary>
+    public static void PassThrough(HttpContext context) => context.Items[PassThroughKey] = true;
+
     public async Task InvokeAsync(HttpContext context)
     {
         if (!Wanted(context.Request) || context.WebSockets.IsWebSocketRequest)
@@ -68,7 +73,7 @@ internal sealed class PrettyJsonResponses(RequestDelegate next)
         {
             if (_decided) return;
             _decided = true;
-            if (IsJson(response.ContentType)) _kept = new MemoryStream();
+            if (IsJson(response.ContentType) && !response.HttpContext.Items.ContainsKey(PassThroughKey)) _kept = new MemoryStream();
         }
 
         /// <summary>application/json with any parameters but a stream one (a watch's events are never indented).</summary>

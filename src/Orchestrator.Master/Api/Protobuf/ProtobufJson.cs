@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Protobuf;
 
@@ -115,9 +116,9 @@ internal static class ProtobufJson
                 if (quantity.Length == 0) return pointer ? JsonValue.Create("0") : null;
                 try
                 {
-                    _ = new ResourceQuantity(quantity);
+                    _ = Quantities.Parse(quantity);
                 }
-                catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+                catch (FormatException e)
                 {
                     throw new MalformedBodyException($"invalid quantity \"{quantity}\": {e.Message}");
                 }

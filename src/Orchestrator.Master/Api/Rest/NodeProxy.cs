@@ -56,6 +56,7 @@ internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubel
         }
         using (response)
         {
+            PrettyJsonResponses.PassThrough(context); // the node's answer, as the node wrote it
             context.Response.StatusCode = (int)response.StatusCode;
             foreach (var (key, values) in response.Headers.Concat(response.Content.Headers))
                 if (!NotForwarded.Contains(key)) context.Response.Headers[key] = values.ToArray();

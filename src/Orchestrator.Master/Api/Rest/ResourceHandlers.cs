@@ -25,15 +25,11 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     private readonly ListSnapshots _snapshots = new(() => responses.Now);
 
     /// <summary>Every <see cref="IWriteAdmission"/> on an object about to be created or updated (not through a subresource).</summary>
-    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
+    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj,
+        string? subresource = null, IKubernetesObject<V1ObjectMeta>? old = null)
     {
-        foreach (var admission in _admissions) admission.Admit(context, resource, obj);
-    }
-
-    private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string? subresource)
-    {
-        if (subresource is null) Admit(context, resource, obj);
-        else foreach (var admission in _admissions) admission.AdmitSubresource(context, resource, obj, subresource);
+        if (subresource is null) foreach (var admission in _admissions) admission.Admit(context, resource, obj, old);
+        else foreach (var admission in _admissions) admission.AdmitSubresource(context, resource, obj, subresource, old);
     }
 
     /// <summary>How long a patch keeps retrying lost races before it answers the conflict (kube-apiserver's request
@@ -148,7 +144,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             var obj = RequestBodies.ToObject(context, patched, resource, validation,
                 problem => PatchApplier.DoesNotFit(mediaType, patch.Root, patched, problem));
             WriteOptions.Reconcile(obj, resource, ns, name);
-            Admit(context, resource, obj, subresource);
+            Admit(context, resource, obj, subresource, current);
             return obj;
         }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager));
         await responses.WriteObjectAsync(context, resource, updated);
@@ -170,12 +166,13 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         RequestBodies.ReportDuplicates(context, duplicates, validation,
             strict => ApiException.BadRequest($"error strict decoding patch: {strict}"));
         RequestBodies.ValidateFields(context, applied, resource, validation);
-        IKubernetesObject<V1ObjectMeta> Build(JsonObject? current)
+        IKubernetesObject<V1ObjectMeta> Build(IKubernetesObject<V1ObjectMeta>? current)
         {
-            var obj = RequestBodies.ToObject(context, ServerSideApply.Apply(current, applied, manager, responses.Now, force), resource,
-                FieldValidation.Ignore);
+            var obj = RequestBodies.ToObject(context,
+                ServerSideApply.Apply(current is null ? null : ObjectJson.ToJson(current, resource), applied, manager, responses.Now, force),
+                resource, FieldValidation.Ignore);
             WriteOptions.Reconcile(obj, resource, ns, name);
-            Admit(context, resource, obj);
+            Admit(context, resource, obj, old: current);
             return obj;
         }
         try
@@ -189,7 +186,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             await responses.WriteObjectAsync(context, resource, created, 201);
             return;
         }
-        var updated = await PatchLoopAsync(context, resource, ns, name, current => Build(ObjectJson.ToJson(current, resource)),
+        var updated = await PatchLoopAsync(context, resource, ns, name, Build,
             obj => new UpdateObject(resource.StoreName, obj, null, dryRun, applier));
         await responses.WriteObjectAsync(context, resource, updated);
     }

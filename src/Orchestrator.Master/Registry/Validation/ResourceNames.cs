@@ -72,7 +72,7 @@ internal static class ResourceNames
     }
 
     /// <summary>ValidateResourceQuantityValue: not negative, and a whole number for integer resources.</summary>
-    private static void ValidateQuantity(string name, ResourceQuantity quantity, string path, List<StoreErrorCause> causes)
+    public static void ValidateQuantity(string name, ResourceQuantity quantity, string path, List<StoreErrorCause> causes)
     {
         var value = quantity.ToDecimal();
         if (value < 0) causes.Add(FieldErrors.Invalid(path, Quantities.Text(quantity), "must be greater than or equal to 0"));
@@ -85,9 +85,9 @@ internal static class ResourceNames
         decimal page;
         try
         {
-            page = new ResourceQuantity(name[HugePagesPrefix.Length..]).ToDecimal();
+            page = Quantities.Parse(name[HugePagesPrefix.Length..]).ToDecimal();
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        catch (FormatException)
         {
             page = 0;
         }

@@ -190,19 +190,19 @@ public sealed class NodeAuthorizationTests
             ["node-restriction.kubernetes.io/pool"] = "secure", ["kubernetes.io/hostname"] = "node1", ["node-role.kubernetes.io/control-plane"] = "",
             ["topology.kubernetes.io/zone"] = "a", ["example.com/team"] = "x",
         } } };
-        var e = Assert.Throws<ApiException>(() => restriction.Admit(context, nodes, labelled));
+        var e = Assert.Throws<ApiException>(() => restriction.Admit(context, nodes, labelled, null));
         Assert.Equal("nodes \"node1\" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pool, node-role.kubernetes.io/control-plane", e.Message);
 
         var tainted = new V1Node { Metadata = new V1ObjectMeta { Name = "node1" }, Spec = new V1NodeSpec { Taints = [new V1Taint { Key = "k", Effect = "NoSchedule" }] } };
         Assert.Equal("nodes \"node1\" is forbidden: node \"node1\" is not allowed to modify taints",
-            Assert.Throws<ApiException>(() => restriction.Admit(context, nodes, tainted)).Message);
+            Assert.Throws<ApiException>(() => restriction.Admit(context, nodes, tainted, null)).Message);
         Assert.Equal("nodes \"node2\" is forbidden: node \"node1\" is not allowed to modify node \"node2\"",
-            Assert.Throws<ApiException>(() => restriction.Admit(context, nodes, new V1Node { Metadata = new V1ObjectMeta { Name = "node2" } })).Message);
+            Assert.Throws<ApiException>(() => restriction.Admit(context, nodes, new V1Node { Metadata = new V1ObjectMeta { Name = "node2" } }, null)).Message);
 
         context.Request.Method = "POST";
         var pods = Description("pods");
         Assert.Equal("pods \"web-2\" is forbidden: pod does not have \"kubernetes.io/config.mirror\" annotation, node \"node1\" can only create mirror pods",
-            Assert.Throws<ApiException>(() => restriction.Admit(context, pods, Pod("web-2", "node1"))).Message);
+            Assert.Throws<ApiException>(() => restriction.Admit(context, pods, Pod("web-2", "node1"), null)).Message);
         var mirror = new V1Pod
         {
             Metadata = new V1ObjectMeta
@@ -212,17 +212,36 @@ public sealed class NodeAuthorizationTests
             },
             Spec = new V1PodSpec { NodeName = "node1", Containers = [new V1Container { Name = "c" }] },
         };
-        restriction.Admit(context, pods, mirror);
+        restriction.Admit(context, pods, mirror, null);
         mirror.Spec.Volumes = [new V1Volume { Name = "s", Secret = new V1SecretVolumeSource { SecretName = "db" } }];
         Assert.Equal("pods \"static-node1\" is forbidden: node \"node1\" can not create pods that reference secrets",
-            Assert.Throws<ApiException>(() => restriction.Admit(context, pods, mirror)).Message);
+            Assert.Throws<ApiException>(() => restriction.Admit(context, pods, mirror, null)).Message);
 
         context.Request.Method = "PUT";
         var relabelled = Pod("web-1", "node1");
         relabelled.Metadata.Labels["app"] = "db";
         Assert.Equal("pods \"web-1\" is forbidden: node \"node1\" cannot update labels through pod status",
-            Assert.Throws<ApiException>(() => restriction.AdmitSubresource(context, pods, relabelled, "status")).Message);
-        restriction.AdmitSubresource(context, pods, Pod("web-1", "node1"), "status");
+            Assert.Throws<ApiException>(() => restriction.AdmitSubresource(context, pods, relabelled, "status", null)).Message);
+        restriction.AdmitSubresource(context, pods, Pod("web-1", "node1"), "status", null);
+    }
+
+    [Fact]
+    public void An_update_is_judged_against_the_handlers_old_object_when_the_graph_has_not_seen_it_yet()
+    {
+        var context = new DefaultHttpContext();
+        RequestUser.Set(context, Node1);
+        context.Request.Method = "PATCH";
+        var fresh = new V1Node { Metadata = new V1ObjectMeta { Name = "node1", Labels = new Dictionary<string, string> { ["node-role.kubernetes.io/worker"] = "" } } };
+        var graphless = new NodeRestriction(new NodeGraphCache(null!));
+        var patched = new V1Node { Metadata = new V1ObjectMeta { Name = "node1", Labels = new Dictionary<string, string>
+        {
+            ["node-role.kubernetes.io/worker"] = "", ["node-restriction.kubernetes.io/pool"] = "a",
+        } } };
+
+        Assert.Equal("nodes \"node1\" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pool",
+            Assert.Throws<ApiException>(() => graphless.Admit(context, Description("nodes"), patched, fresh)).Message);
+        patched.Metadata.Labels.Remove("node-restriction.kubernetes.io/pool");
+        graphless.Admit(context, Description("nodes"), patched, fresh); // a label it had stays
     }
 
     private static ResourceDescription Description(string resource) => BuiltInResources.All.First(d => d.Resource == resource && d.Group.Length == 0);

@@ -44,7 +44,8 @@ public static class HostileCatalogue
         static string Pod(string name, string resources) =>
             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" + name +
             "\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"resources\":" + resources + "}]}}";
-        foreach (var (label, value) in new[] { ("negative, exponent form", "-1e3"), ("beyond the model", "1e30"), ("31 digits", "9999999999999999999999999999999"), ("no quantity", "1x1") })
+        foreach (var (label, value) in new[] { ("negative, exponent form", "-1e3"), ("beyond the model", "1e30"), ("31 digits", "9999999999999999999999999999999"), ("no quantity", "1x1"),
+                     ("huge exponent", "1e999999999"), ("huge negative exponent", "-1E-999999999"), ("100 digits", new string('1', 100)) })
         {
             yield return new(c, $"pod request {label}", "POST", Ns + "/pods", B(Pod("q", """{"requests":{"cpu":"VALUE"}}""".Replace("VALUE", value))), "application/json");
             yield return new(c, $"pod limit {label}", "POST", Ns + "/pods", B(Pod("q", """{"limits":{"memory":"VALUE"}}""".Replace("VALUE", value))), "application/json");
@@ -53,6 +54,8 @@ public static class HostileCatalogue
             yield return new(c, $"quota hard {label}", "POST", Ns + "/resourcequotas",
                 B("""{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"q"},"spec":{"hard":{"cpu":"VALUE"}}}""".Replace("VALUE", value)), "application/json");
         }
+        yield return new(c, "huge pages of a huge exponent", "POST", Ns + "/pods",
+            B(Pod("q", """{"requests":{"hugepages-1e999999999":"2"},"limits":{"hugepages-1e999999999":"2"}}""")), "application/json");
         foreach (var data in new[] { "YW Jj", "!!!", "YQ" })
             yield return new(c, $"secret data \"{data}\"", "POST", Ns + "/secrets",
                 B("""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"q"},"data":{"a":"VALUE"}}""".Replace("VALUE", data)), "application/json");

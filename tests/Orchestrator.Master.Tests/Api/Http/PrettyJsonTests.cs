@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Http;
 using Orchestrator.Master.Api.Http;
 using Xunit;
 
@@ -114,5 +115,27 @@ public sealed class PrettyJsonTests : IAsyncLifetime
         Assert.Contains("\n  \"major\": \"1\",\n  \"minor\": \"32\",\n", body);
         Assert.EndsWith("\"platform\": \"linux/amd64\"\n}", body);
         Assert.Equal(Encoding.UTF8.GetByteCount(body), length);
+    }
+
+    [Theory]
+    [InlineData(false, "{\n  \"a\": 1\n}")]
+    [InlineData(true, "{\"a\":1}")] // a node's answer through nodes/proxy, as the node wrote it
+    public async Task A_proxied_json_answer_passes_as_written(bool proxied, string expected)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Path = "/api/v1/nodes/n1/proxy/stats";
+        context.Request.Headers.UserAgent = "curl/8.5.0";
+        var written = new MemoryStream();
+        context.Response.Body = written;
+        var middleware = new PrettyJsonResponses(async c =>
+        {
+            if (proxied) PrettyJsonResponses.PassThrough(c);
+            c.Response.ContentType = "application/json";
+            await c.Response.Body.WriteAsync("{\"a\":1}"u8.ToArray());
+        });
+
+        await middleware.InvokeAsync(context);
+
+        Assert.Equal(expected, Encoding.UTF8.GetString(written.ToArray()));
     }
 }

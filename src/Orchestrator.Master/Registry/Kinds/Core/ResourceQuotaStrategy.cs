@@ -22,12 +22,6 @@ internal sealed class ResourceQuotaStrategy : ModelStrategy<V1ResourceQuota>
         "requests.storage", "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage",
     };
 
-    private static readonly IReadOnlySet<string> IntegerResources = new HashSet<string>
-    {
-        "pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps", "persistentvolumeclaims",
-        "services.nodeports", "services.loadbalancers",
-    };
-
     // What each scope may limit (Kubernetes' validateResourceQuotaScopes: compute resources and pods only).
     private static readonly IReadOnlySet<string> PodScopedResources = new HashSet<string>
     {
@@ -48,10 +42,7 @@ internal sealed class ResourceQuotaStrategy : ModelStrategy<V1ResourceQuota>
         {
             var path = $"spec.hard[{name}]";
             foreach (var message in ResourceNameProblems(name)) causes.Add(FieldErrors.Invalid(path, name, message));
-            var value = amount.ToDecimal();
-            if (value < 0) causes.Add(FieldErrors.Invalid(path, Quantities.Text(amount), WorkloadRules.NonNegative));
-            if ((IntegerResources.Contains(name) || name.StartsWith("count/", StringComparison.Ordinal)) && value != decimal.Truncate(value))
-                causes.Add(FieldErrors.Invalid(path, Quantities.Text(amount), "must be an integer"));
+            ResourceNames.ValidateQuantity(name, amount, path, causes); // count/… names are extended, so integers
         }
         var scopes = (spec.Scopes ?? []).ToList();
         foreach (var e in spec.ScopeSelector?.MatchExpressions ?? [])
