@@ -112,6 +112,9 @@ public sealed class ClientFindingsTests : IAsyncLifetime
     [Theory]
     [InlineData("""{"replicas":"three"}""", "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32")]
     [InlineData("""{"replicas":1.5}""", "json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32")]
+    [InlineData("""{"replicas":2147483648}""", "json: cannot unmarshal number 2147483648 into Go struct field DeploymentSpec.spec.replicas of type int32")]
+    [InlineData("""{"template":{"metadata":{"labels":{"a":5}}}}""",
+        "json: cannot unmarshal number into Go struct field ObjectMeta.spec.template.metadata.labels of type string")]
     [InlineData("""{"template":{"spec":{"containers":[{"name":"c","ports":[{"containerPort":"80"}]}]}}}""",
         "json: cannot unmarshal string into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32")]
     [InlineData("""{"paused":"yes"}""", "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool")]

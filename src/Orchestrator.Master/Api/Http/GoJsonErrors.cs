@@ -26,9 +26,9 @@ internal static partial class GoJsonErrors
     {
         if (error is not JsonException { Path: { Length: > 0 } path }) return WithoutTypeNames(error.Message);
         var segments = Segments(path);
-        var value = ValueKind(json, segments);
-        var (parent, field, target) = Walk(root, segments);
-        var fieldPath = string.Join(".", segments.Where(s => s.Name is not null).Select(s => s.Name));
+        var (parent, fields, target) = Walk(root, segments);
+        var value = ValueKind(json, segments, target is not null && IsNumeric(Unwrap(target)));
+        var fieldPath = string.Join(".", fields);
         var type = target is null ? "the field's type" : GoType(target);
         return parent is null || fieldPath.Length == 0
             ? $"json: cannot unmarshal {value} into Go value of type {type}"
@@ -60,9 +60,10 @@ internal static partial class GoJsonErrors
         return segments;
     }
 
-    /// <summary>What Go calls the offending JSON value: string, number (with its text when it is not an integer), bool,
-    /// array, object.</summary>
-    private static string ValueKind(string json, List<Segment> segments)
+    /// <summary>What Go calls the offending JSON value: string, number, bool, array, object; a number with its text when
+    /// the field is a number that cannot hold it (a fraction, an exponent, or beyond the field's range: Go's literalStore
+    /// for int, uint and float kinds).</summary>
+    private static string ValueKind(string json, List<Segment> segments, bool numericTarget)
     {
         JsonNode? node;
         try
@@ -81,21 +82,21 @@ internal static partial class GoJsonErrors
             JsonArray => "array",
             JsonValue v when v.GetValueKind() is JsonValueKind.String => "string",
             JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => "bool",
-            JsonValue v when v.GetValueKind() is JsonValueKind.Number =>
-                v.TryGetValue<long>(out _) ? "number" : $"number {v.ToJsonString()}",
+            JsonValue v when v.GetValueKind() is JsonValueKind.Number => numericTarget ? $"number {v.ToJsonString()}" : "number",
             _ => "value",
         };
     }
 
-    /// <summary>The type holding the last named field, that field's name and its type, along the model's JSON names.</summary>
-    private static (Type? Parent, string? Field, Type? Target) Walk(Type root, List<Segment> segments)
+    /// <summary>The type holding the last named field, the struct fields' names along the way (Go's FieldStack: no
+    /// indices, no map keys) and the target's type, along the model's JSON names.</summary>
+    private static (Type? Parent, List<string> Fields, Type? Target) Walk(Type root, List<Segment> segments)
     {
         Type? current = root;
         Type? parent = null;
-        string? field = null;
+        var fields = new List<string>();
         foreach (var s in segments)
         {
-            if (current is null) return (parent, field, null);
+            if (current is null) return (parent, fields, null);
             current = Unwrap(current);
             if (s.Index is not null)
             {
@@ -109,15 +110,20 @@ internal static partial class GoJsonErrors
             }
             var property = current.GetProperties(BindingFlags.Public | BindingFlags.Instance)
                 .FirstOrDefault(p => (p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? p.Name) == s.Name);
-            if (property is null) return (parent, field, null);
+            if (property is null) return (parent, fields, null);
             parent = current;
-            field = s.Name;
+            fields.Add(s.Name!);
             current = property.PropertyType;
         }
-        return (parent, field, current is null ? null : Unwrap(current));
+        return (parent, fields, current is null ? null : Unwrap(current));
     }
 
     private static Type Unwrap(Type type) => Nullable.GetUnderlyingType(type) ?? type;
+
+    private static bool IsNumeric(Type type) =>
+        type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(sbyte) || type == typeof(uint) ||
+        type == typeof(ulong) || type == typeof(ushort) || type == typeof(byte) || type == typeof(double) || type == typeof(float) ||
+        type == typeof(decimal);
 
     private static Type? ElementType(Type type) =>
         type.IsArray ? type.GetElementType()
