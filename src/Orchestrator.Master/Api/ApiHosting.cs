@@ -90,7 +90,15 @@ internal static class ApiHosting
         limits.MaxRequestBodySize = 4 * BodyLimits.MaxBodyBytes;
         limits.MinRequestBodyDataRate = new(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
         limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        // kube-apiserver's MaxHeaderBytes (1 MiB, request line included): a long label or field selector is answered,
+        // not cut off with a 414 (HTTP/1.1) or a reset stream (HTTP/2) at Kestrel's 8–32 KiB defaults
+        limits.MaxRequestLineSize = MaxHeaderBytes;
+        limits.MaxRequestHeadersTotalSize = MaxHeaderBytes;
+        limits.MaxRequestBufferSize = Math.Max(limits.MaxRequestBufferSize ?? 0, MaxHeaderBytes);
+        limits.Http2.MaxRequestHeaderFieldSize = MaxHeaderBytes;
     }
+
+    private const int MaxHeaderBytes = 1 << 20;
 
     public static WebApplication UseKubernetesApiServer(this WebApplication app, ApiServerOptions options)
     {
