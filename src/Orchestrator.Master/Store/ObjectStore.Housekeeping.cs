@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Store;
 internal sealed partial class ObjectStore
 {
     private PendingWrite Internal(string what, Func<WritePlan> plan, Action<StoreError>? failed = null) =>
-        new(plan, false, (_, _) => { }, error =>
+        new(plan, false, (_, _, _) => { }, error =>
         {
             if (failed is not null) failed(error);
             else _log.Warning("{0} failed: {1}", what, error.Message);

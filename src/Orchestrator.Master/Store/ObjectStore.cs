@@ -126,7 +126,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     /// <summary>A write: planned when it arrives, against the <see cref="PlanningState"/> of that moment.</summary>
     private sealed record PendingWrite(Func<WritePlan> Plan, bool DryRun,
-        Action<IKubernetesObject<V1ObjectMeta>?, AdmissionNotes?> Done, Action<StoreError> Failed);
+        Action<IKubernetesObject<V1ObjectMeta>?, AdmissionNotes?, string?> Done, Action<StoreError> Failed);
 
     private sealed record Staged(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object, int Bytes)
     {
@@ -135,9 +135,10 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     }
 
     /// <summary>A planned write's answer, given once the batch it was planned into is durable. <see cref="Started"/> is
-    /// 0 for an answer that stores nothing.</summary>
+    /// 0 for an answer that stores nothing. <see cref="ResultJson"/>: the result's journal text when it is one of the
+    /// records.</summary>
     private sealed record Answer(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, AdmissionNotes? Notes, StoreError? Error,
-        long Started);
+        long Started, string? ResultJson = null);
 
     /// <summary>Writes planned one after another and stored together: one <see cref="PersistRecords"/>.</summary>
     private sealed class Batch
@@ -304,7 +305,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     private void Request(Func<WritePlan> plan, bool dryRun)
     {
         var sender = Sender;
-        Write(new PendingWrite(plan, dryRun, (obj, notes) => sender.Tell(new ObjectStored(obj!, notes)), error => sender.Tell(new StoreFailed(error))));
+        Write(new PendingWrite(plan, dryRun, (obj, notes, json) => sender.Tell(new ObjectStored(obj!, notes) { Json = json }),
+            error => sender.Tell(new StoreFailed(error))));
     }
 
     /// <summary>A batch is one pending write: its requests are planned together when its turn comes, and those refused
@@ -344,7 +346,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             foreach (var (index, planned) in plans) replies[index] = new ObjectStored(planned.Result!, planned.Notes);
             return new WritePlan(plans.SelectMany(p => p.Plan.Writes).ToList(), null);
         }
-        Write(new PendingWrite(PlanAll, false, (obj, _) => sender.Tell(new ObjectsWritten(Answers(obj))),
+        Write(new PendingWrite(PlanAll, false, (obj, _, _) => sender.Tell(new ObjectsWritten(Answers(obj))),
             error => sender.Tell(new ObjectsWritten(batch.Requests.Select((_, i) =>
                 replies[i] is StoreFailed own ? own : (object)new StoreFailed(error)).ToList()))));
     }
@@ -400,6 +402,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         var started = Diagnostics.MasterMetrics.StoreWriteStarted();
         var rv = _planning.ResourceVersion;
         var staged = new List<Staged>(plan.Writes.Count);
+        string? resultJson = null;
         foreach (var planned in plan.Writes)
         {
             var obj = planned.Object;
@@ -413,9 +416,10 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             var bytes = Encoding.UTF8.GetByteCount(json);
             if (bytes > _settings.MaxObjectBytes) return (new Answer(write, null, null, StoreErrors.RequestTooLarge(), 0), []);
             staged.Add(new Staged(new ObjectPut(planned.Resource, json, rv), obj, bytes));
+            if (ReferenceEquals(obj, plan.Result)) resultJson = json;
         }
         foreach (var s in staged) _planning.Planned(s.Resource, s.Object, s.Record is ObjectRemoved, s.ResourceVersion);
-        return (new Answer(write, plan.Result, plan.Notes, null, started), staged);
+        return (new Answer(write, plan.Result, plan.Notes, null, started, resultJson), staged);
     }
 
     private void Send(Batch batch)
@@ -433,7 +437,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             return;
         }
         if (answer.Started != 0) Diagnostics.MasterMetrics.StoreWriteDurable(answer.Started);
-        answer.Write.Done(answer.Result, answer.Notes);
+        answer.Write.Done(answer.Result, answer.Notes, answer.ResultJson);
     }
 
     private void OnPersisted(RecordsPersisted persisted)

@@ -119,7 +119,13 @@ internal sealed record Unwatch(IActorRef Subscriber);
 internal sealed record WatchStarted(long ResourceVersion);
 
 /// <summary>The stored (or deleted) object; <see cref="Notes"/> carries what admission said of a create or update.</summary>
-internal sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object, AdmissionNotes? Notes = null);
+internal sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object, AdmissionNotes? Notes = null)
+{
+    /// <summary>The stored object's KubernetesJson text, as its journal record holds it (<c>KubeObjects.Serialize</c> of
+    /// <see cref="Object"/>, which is never changed afterwards), when the store made it for this write; null otherwise.
+    /// The API encodes its answer from it rather than serializing the object again.</summary>
+    public string? Json { get; init; }
+}
 
 /// <summary>What the admission plugins (<see cref="IValidatingAdmission"/>) said of an accepted or refused write:
 /// warnings for the client's Warning headers, annotations for the request's audit event.</summary>

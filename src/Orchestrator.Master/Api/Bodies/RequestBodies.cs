@@ -87,6 +87,11 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
             }
             throw CannotHandle(resource.Kind, resource.Version, error!);
         }
+        if (IsJson(mediaType) && PlainBodies.TryDecode(body, resource, out var kind, out var apiVersion) is { } plain)
+        {
+            CheckKind(kind, apiVersion, resource.Kind, resource.GroupVersion);
+            return plain;
+        }
         var json = ParseObject(context, body, mediaType, resource.Kind, resource.Version, validation);
         CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
         return ToObject(context, json, resource, validation);
@@ -123,13 +128,16 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         return ObjectJson.Deserialize<T>(json, kind);
     }
 
+    /// <summary>A JSON media type (or none, which is read as JSON).</summary>
+    private static bool IsJson(string mediaType) =>
+        mediaType.Length == 0 || mediaType == "application/json" || mediaType.EndsWith("+json");
+
     /// <summary>A JSON or YAML body that must be one object; duplicate fields follow the field validation.</summary>
     public static JsonObject ParseObject(HttpContext context, byte[] body, string mediaType, string kind, string version,
         FieldValidation validation)
     {
         var yaml = mediaType == YamlMediaType;
-        if (!yaml && mediaType.Length > 0 && mediaType != "application/json" && !mediaType.EndsWith("+json"))
-            throw ApiException.UnsupportedMediaType(mediaType);
+        if (!yaml && !IsJson(mediaType)) throw ApiException.UnsupportedMediaType(mediaType);
         if (body.Length == 0) throw ApiException.BadRequest("the body of the request was empty");
         ParsedBody parsed;
         try

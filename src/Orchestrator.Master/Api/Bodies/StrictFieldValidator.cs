@@ -106,7 +106,14 @@ internal static class StrictFieldValidator
         return props.Count == 0 ? null : props;
     });
 
-    internal static Type? ElementType(Type type)
+    // Type.GetInterfaces allocates a new array each call; the walks ask for every node of every body.
+    private static readonly ConcurrentDictionary<Type, Type?> ElementTypes = new(), MapValueTypes = new();
+
+    internal static Type? ElementType(Type type) => ElementTypes.GetOrAdd(type, FindElementType);
+
+    internal static Type? MapValueType(Type type) => MapValueTypes.GetOrAdd(type, FindMapValueType);
+
+    private static Type? FindElementType(Type type)
     {
         if (type == typeof(string)) return null;
         if (type.IsArray) return type.GetElementType();
@@ -117,7 +124,7 @@ internal static class StrictFieldValidator
         return enumerable.GetGenericArguments()[0];
     }
 
-    internal static Type? MapValueType(Type type)
+    private static Type? FindMapValueType(Type type)
     {
         var map = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IDictionary<,>)
             ? type

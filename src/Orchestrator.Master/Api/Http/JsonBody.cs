@@ -34,7 +34,7 @@ internal static class JsonBody
     }
 
     /// <summary>One pass over the tokens: syntax, UTF-8, depth, and duplicate field names.</summary>
-    private static List<string> Scan(ReadOnlySpan<byte> body)
+    internal static List<string> Scan(ReadOnlySpan<byte> body)
     {
         var duplicates = new List<string>();
         var reader = new Utf8JsonReader(body, ReaderOptions);

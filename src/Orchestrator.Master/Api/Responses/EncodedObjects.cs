@@ -103,6 +103,19 @@ internal static class EncodedObjects
 
     private static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) => ObjectJson.Encode(obj, resource);
 
+    /// <summary>Keeps the encoding of a just-written object made from <paramref name="text"/>, its KubernetesJson text as the
+    /// store serialized it for the journal (the store's ObjectStored.Json): the bytes
+    /// <see cref="Json"/> would make, without serializing the object a second time. Nothing is kept without a text, for
+    /// a converted version, or for an object already encoded.</summary>
+    public static void Remember(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, string? text)
+    {
+        var rv = obj.Metadata?.ResourceVersion;
+        if (text is null || resource.Conversion is not null || string.IsNullOrEmpty(rv)) return;
+        if (Cache.TryGetValue(obj, out var kept) && kept.Fits(rv, resource)) return;
+        if (ObjectJson.TryEncode(text, resource.GroupVersion, resource.Kind, obj is CustomObject) is not { } json) return;
+        Cache.AddOrUpdate(obj, new Encoded(rv, resource, json));
+    }
+
     private static byte[] EncodeMetadata(IKubernetesObject<V1ObjectMeta> obj) =>
         Encoding.UTF8.GetBytes(KubernetesJson.Serialize(obj.Metadata ?? new V1ObjectMeta()));
 }

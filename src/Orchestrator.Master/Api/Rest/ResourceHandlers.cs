@@ -96,10 +96,11 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, urlName: null);
         Admit(context, resource, obj);
-        var created = await store.WriteAsync(context,
+        var created = await store.WriteStoredAsync(context,
             new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
             resource, obj.Metadata.Name);
-        await responses.WriteObjectAsync(context, resource, created, 201);
+        EncodedObjects.Remember(created.Object, resource, created.Json);
+        await responses.WriteObjectAsync(context, resource, created.Object, 201);
     }
 
     public async Task UpdateAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)
@@ -108,10 +109,11 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var obj = await bodies.ReadObjectAsync(context, resource);
         WriteOptions.Reconcile(obj, resource, ns, name);
         Admit(context, resource, obj, subresource);
-        var updated = await store.WriteAsync(context,
+        var updated = await store.WriteStoredAsync(context,
             new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
             resource, name);
-        await responses.WriteObjectAsync(context, resource, updated);
+        EncodedObjects.Remember(updated.Object, resource, updated.Json);
+        await responses.WriteObjectAsync(context, resource, updated.Object);
     }
 
     public async Task PatchAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)

@@ -77,7 +77,11 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     /// <summary>A write for a request: as <see cref="ObjectAsync"/>, and what admission said of it goes to the
     /// request — warnings to its Warning headers, annotations to its audit event — refused or not.</summary>
     public async Task<IKubernetesObject<V1ObjectMeta>> WriteAsync(HttpContext context, object message, ResourceDescription resource,
-        string? name)
+        string? name) =>
+        (await WriteStoredAsync(context, message, resource, name)).Object;
+
+    /// <summary>As <see cref="WriteAsync"/>, with the store's answer: the object and its JSON text when the store gives it.</summary>
+    public async Task<ObjectStored> WriteStoredAsync(HttpContext context, object message, ResourceDescription resource, string? name)
     {
         // a refused create is audited with the name it asked for, as kube's LogRequestObject fills objectRef
         var requested = message switch { CreateObject c => c.Object, UpdateObject u => u.Object, _ => null };
@@ -102,7 +106,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
             case ObjectStored stored:
                 Note(context, stored.Notes);
                 AuditObjects.Record(context, stored.Object);
-                return stored.Object;
+                return stored;
             case StoreFailed failed:
                 Note(context, failed.Error.Notes);
                 throw ApiException.FromStore(failed.Error, resource, name);

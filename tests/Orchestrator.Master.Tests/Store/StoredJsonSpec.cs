@@ -1,0 +1,55 @@
+using Akka.Actor;
+using k8s;
+using k8s.Models;
+using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
+using Xunit;
+
+namespace Orchestrator.Master.Tests.Store;
+
+/// <summary>A write's answer carries the text its journal record holds, which is the answered object's serialization when
+/// the answer arrives (the API encodes its answer from it); no text where nothing was stored.</summary>
+public class StoredJsonSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotEvery: 1000, WatchWindow: 50))
+{
+    private ObjectStored Answer(object command)
+    {
+        Store.Tell(command);
+        return ExpectMsg<ObjectStored>();
+    }
+
+    [Fact]
+    public void Creates_and_updates_answer_with_the_stored_objects_text()
+    {
+        var created = Answer(new CreateObject("configmaps", Objects.ConfigMap("a")));
+        Assert.NotNull(created.Json);
+        Assert.Equal(KubeObjects.Serialize(created.Object), created.Json);
+        Assert.Contains($"\"resourceVersion\":\"{created.Object.Metadata.ResourceVersion}\"", created.Json);
+
+        var handedOver = Answer(new CreateObject("pods", Objects.Pod("p")) { HandedOver = true });
+        Assert.Equal(KubeObjects.Serialize(handedOver.Object), handedOver.Json);
+
+        var update = (V1ConfigMap)KubeObjects.Clone(created.Object);
+        update.Data["k"] = "changed";
+        var updated = Answer(new UpdateObject("configmaps", update));
+        Assert.Equal(KubeObjects.Serialize(updated.Object), updated.Json);
+        Assert.Contains("changed", updated.Json);
+
+        // and the stored object is the one answered, with that text
+        Store.Tell(new GetObject(new ResourceKey("configmaps", "default", "a")));
+        var got = ExpectMsg<ObjectStored>();
+        Assert.Same(updated.Object, got.Object);
+        Assert.Null(got.Json);
+    }
+
+    [Fact]
+    public void A_dry_run_and_an_unchanged_update_carry_no_text()
+    {
+        var dry = Answer(new CreateObject("configmaps", Objects.ConfigMap("d"), DryRun: true));
+        Assert.Null(dry.Json);
+
+        var created = Answer(new CreateObject("configmaps", Objects.ConfigMap("u")));
+        var same = Answer(new UpdateObject("configmaps", KubeObjects.Clone(created.Object)));
+        Assert.Equal(created.Object.Metadata.ResourceVersion, same.Object.Metadata.ResourceVersion);
+        Assert.Null(same.Json);
+    }
+}
