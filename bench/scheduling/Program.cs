@@ -28,12 +28,13 @@ Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.Repli
 var medians = new List<(int Nodes, double BindRate, double Running)>();
 foreach (var nodes in options.Nodes)
 {
-    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread)>();
+    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)>();
     for (var run = 1; run <= options.Runs; run++)
     {
         var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct);
         runs.Add(r);
-        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s; " +
+                          $"process CPU until all bound {r.Cpu.TotalSeconds:F2} s ({r.Cpu.TotalMicroseconds / options.Pods:F0} µs per pod)");
         Console.WriteLine($"  {nodes,5} nodes run {run}: spread of each owner's pods over the nodes: {r.Spread}");
     }
     var median = (nodes, Median(runs.Select(r => r.BindRate)), Median(runs.Select(r => r.Running)));
@@ -122,7 +123,9 @@ internal static class Simulation
     /// <param name="direct">Pods written straight to the store in batches of 500 (as kube-scheduler's scheduler_perf
     /// creates them), owned by ConfigMaps, instead of by ReplicaSets through their controller: the scheduler's rate, not
     /// the ReplicaSet controller's.</param>
-    public static async Task<(double BindRate, double Bound, double Running, Spread Spread)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
+    /// <returns>Also the process' CPU time (every thread: the control plane, the simulated nodes, the JIT, the GC) from
+    /// the first create until every pod was seen bound.</returns>
+    public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
         bool direct = false)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
@@ -138,6 +141,8 @@ internal static class Simulation
             var counter = system.ActorOf(PodCounter.Props(store, pods));
             var started = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
+            var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+            TimeSpan? cpuUntilBound = null;
             if (direct) await CreatePodsAsync(store, pods, replicaSets);
             else
                 for (var i = 0; i < replicaSets; i++)
@@ -155,6 +160,7 @@ internal static class Simulation
             PodCounter.Progress progress;
             while ((progress = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress())).AllRunningAt is null)
             {
+                if (progress.AllBoundAt is not null) cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
                 if (clock.Elapsed > timeout)
                 {
                     // the placement is known once every pod is bound, even when some never report Running
@@ -169,7 +175,8 @@ internal static class Simulation
             var bound = (progress.AllBoundAt!.Value - started).TotalSeconds;
             var running = (progress.AllRunningAt!.Value - started).TotalSeconds;
             var listed = (ObjectsListed)await store.Ask<object>(new ListObjects("pods", null));
-            return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes));
+            cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart; // all bound and Running in one poll
+            return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes), cpuUntilBound.Value);
         }
         finally
         {

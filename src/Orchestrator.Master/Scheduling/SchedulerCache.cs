@@ -156,14 +156,15 @@ internal sealed class SchedulerCache
     private static NodeInfo Info(NodeEntry entry)
     {
         if (entry.Info is not null) return entry.Info;
-        var node = entry.NodeOnly ??= new NodeFacts(default, default, new Dictionary<string, int>(), [],
-            PodResources.Allocatable(entry.Node), PodResources.MaxPods(entry.Node), NodeTaints.Of(entry.Node).ToList());
+        var node = entry.NodeOnly ??= new NodeFacts(default, default, OwnerCounts.None, [],
+            PodResources.Allocatable(entry.Node), PodResources.MaxPods(entry.Node), NodeTaints.Of(entry.Node).ToList(),
+            entry.Node.Spec?.Unschedulable == true);
         var pods = entry.Pods.Values.ToList();
         return entry.Info = new NodeInfo(entry.Node, pods, node with
         {
             Requested = entry.Requested,
             NonZeroRequested = entry.NonZeroRequested,
-            ByOwner = new Dictionary<string, int>(entry.ByOwner, NodeFacts.Uids),
+            ByOwner = OwnerCounts.From(entry.ByOwner),
             WithAffinity = entry.WithAffinity == 0 ? [] : pods.Where(NodeFacts.HasPodAffinity).ToList(),
         });
     }

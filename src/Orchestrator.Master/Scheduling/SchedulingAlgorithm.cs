@@ -121,7 +121,8 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
             var prepared = scorer is IClusterWideScorer c ? c.Prepare(pod, nodes) : scorer;
             if (ReferenceEquals(prepared, PreparedScorer.Skip)) continue; // the same score on every node
             var scores = prepared.Score(pod, feasible);
-            for (var i = 0; i < totals.Length; i++) totals[i] += (long)scorer.Weight * scores[i];
+            var weight = (long)scorer.Weight;
+            for (var i = 0; i < totals.Length; i++) totals[i] += weight * scores[i];
         }
         var best = 0;
         for (var i = 1; i < totals.Length; i++)

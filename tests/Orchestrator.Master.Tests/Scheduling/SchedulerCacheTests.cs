@@ -83,6 +83,7 @@ public sealed class SchedulerCacheTests
         Owners = string.Join(",", Enumerable.Range(0, 3).Select(o => n.CountOwnedBy($"owner-{o}"))),
         Affinity = string.Join(",", n.PodsWithAffinity.Select(p => p.Metadata.Uid).Order()),
         Taints = string.Join(",", n.Taints.Select(t => $"{t.Key}={t.Value}:{t.Effect}")),
+        n.Unschedulable,
     };
 
     [Fact]
@@ -98,7 +99,7 @@ public sealed class SchedulerCacheTests
             switch (random.Next(10))
             {
                 case 0:
-                    var node = Node(name, ready: random.Next(3) > 0);
+                    var node = Node(name, ready: random.Next(3) > 0, unschedulable: random.Next(4) == 0);
                     node.Status.Allocatable = new Dictionary<string, ResourceQuantity> { ["cpu"] = new($"{random.Next(1, 9)}"), ["pods"] = new("50") };
                     if (random.Next(4) == 0) node.Spec.Taints = [new V1Taint { Key = "k", Value = "v", Effect = "NoSchedule" }];
                     nodes[name] = node;
@@ -124,6 +125,34 @@ public sealed class SchedulerCacheTests
                 .Select(n => new NodeInfo(n, placed.Values.Where(p => p.Node == n.Metadata.Name).Select(p => p.Pod).ToList()));
             Assert.Equal(rebuilt.Select(Facts), cache.NodeInfos().Select(Facts));
         }
+    }
+
+    [Fact]
+    public void Owners_whose_uids_hash_alike_are_counted_apart()
+    {
+        // the owner counts search by a hash of the uid's last 8 characters: these three share it
+        string[] owners = ["aaaa-0000-12345678", "bbbb-1111-12345678", "cccc-2222-12345678"];
+        Assert.Single(owners.Select(NodeFacts.UidHash).Distinct());
+        var cache = new SchedulerCache();
+        cache.SetNode(Node("a"));
+        for (var i = 0; i < 6; i++)
+        {
+            var pod = WithUid($"p{i}");
+            // 1 pod of the first owner, 2 of the second, 3 of the third
+            var owner = owners[i == 0 ? 0 : i <= 2 ? 1 : 2];
+            pod.Metadata.OwnerReferences = [new V1OwnerReference { Uid = owner, Controller = true, Kind = "ReplicaSet", Name = owner, ApiVersion = "apps/v1" }];
+            cache.SetPod(pod, "a");
+        }
+        var cached = Assert.Single(cache.NodeInfos());
+        var rebuilt = new NodeInfo(cached.Node, cached.Pods);
+        foreach (var node in new[] { cached, rebuilt })
+        {
+            Assert.Equal([1, 2, 3], owners.Select(node.CountOwnedBy));
+            Assert.Equal(0, node.CountOwnedBy("dddd-3333-12345678"));
+            Assert.Equal(3, node.Owners.Count);
+        }
+        cache.RemovePod("p3-uid");
+        Assert.Equal([1, 2, 2], owners.Select(Assert.Single(cache.NodeInfos()).CountOwnedBy));
     }
 
     [Fact]

@@ -13,7 +13,7 @@ internal sealed class NodeUnschedulableFilter : ISchedulingFilter
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {
-        if (node.Node.Spec?.Unschedulable != true) return null;
+        if (!node.Unschedulable) return null;
         var taint = new V1Taint { Key = "node.kubernetes.io/unschedulable", Effect = "NoSchedule" };
         return TaintTolerationFilter.Tolerates(pod, taint) ? null : Reason;
     }

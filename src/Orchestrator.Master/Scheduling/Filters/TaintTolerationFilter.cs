@@ -17,8 +17,11 @@ internal sealed class TaintTolerationFilter : ISchedulingFilter
 
     public string? Filter(V1Pod pod, NodeInfo node)
     {
-        foreach (var taint in node.Taints)
+        // indexed: a foreach over the interface would box an enumerator on every node of every decision
+        var taints = node.Taints;
+        for (var i = 0; i < taints.Count; i++)
         {
+            var taint = taints[i];
             if (taint.Effect is not ("NoSchedule" or "NoExecute")) continue;
             if (!Tolerates(pod, taint)) return $"node(s) had untolerated taint {{{taint.Key}: {taint.Value}}}";
         }

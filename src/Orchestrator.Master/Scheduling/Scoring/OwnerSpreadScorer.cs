@@ -29,7 +29,8 @@ internal sealed class OwnerSpreadScorer : IClusterWideScorer
             return scores;
         }
         var most = 0;
-        for (var i = 0; i < scores.Length; i++) most = Math.Max(most, scores[i] = feasible[i].CountOwnedBy(owner));
+        var hash = NodeFacts.UidHash(owner);
+        for (var i = 0; i < scores.Length; i++) most = Math.Max(most, scores[i] = feasible[i].Owners.Of(owner, hash));
         for (var i = 0; i < scores.Length; i++) scores[i] = most == 0 ? 100 : 100 - scores[i] * 100 / (most + 1);
         return scores;
     }
