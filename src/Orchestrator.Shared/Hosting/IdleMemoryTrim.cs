@@ -10,11 +10,12 @@ namespace Orchestrator.Shared.Hosting;
 /// budget is used up, never because a process stopped allocating, so the garbage of a burst of work (the start-up: the
 /// journal read back, the OpenAPI and discovery documents; a node's registration and first syncs; a wave of API
 /// requests) stays resident, tens of MB of it, for as long as the process idles. Once a second this looks at how much
-/// the process has allocated: after at least <see cref="IdleTrimPolicy.MinGarbageBytes"/> since the last trim, and
-/// <see cref="IdleTrimPolicy.QuietTicks"/> ticks in a row of almost no allocation, one compacting collection that
+/// the process has allocated and how large its managed heap is: after <see cref="IdleTrimPolicy.QuietTicks"/> ticks in
+/// a row of almost no allocation, if the heap has grown since the last trim by at least
+/// <see cref="IdleTrimPolicy.MinGarbageBytes"/> and a quarter of what was left then, one compacting collection that
 /// decommits what it freed, then the C library's free heap memory (glibc <c>malloc_trim</c>). A busy process never
-/// trims (the GC's own budgets rule it, so throughput is untouched); an idle one at most once per
-/// <see cref="IdleTrimPolicy.MinGarbageBytes"/> allocated.
+/// trims (the GC's own budgets rule it, so throughput is untouched); an idle one again only once its heap has grown, and
+/// a large heap (a store of many objects) only for garbage in proportion to its size, which bounds what the trims cost.
 /// </summary>
 public sealed class IdleMemoryTrim(IHostApplicationLifetime lifetime, ILogger<IdleMemoryTrim> log) : BackgroundService
 {
@@ -28,18 +29,19 @@ public sealed class IdleMemoryTrim(IHostApplicationLifetime lifetime, ILogger<Id
             catch (OperationCanceledException) { return; }
         }
         var policy = IdleTrimPolicy.Default;
-        // the start-up's garbage counts: from zero, not from now
-        var decider = new IdleTrimDecider(policy, allocatedAtLastTrim: 0, allocatedNow: GC.GetTotalAllocatedBytes());
+        // the start-up's garbage counts: measured from an empty heap, not from now
+        var decider = new IdleTrimDecider(policy, heapAfterLastTrim: 0, allocatedNow: GC.GetTotalAllocatedBytes());
         using var timer = new PeriodicTimer(policy.Tick);
         try
         {
             while (await timer.WaitForNextTickAsync(stopping))
             {
-                if (!decider.Sample(GC.GetTotalAllocatedBytes())) continue;
-                var before = GC.GetTotalMemory(forceFullCollection: false);
+                var heap = GC.GetTotalMemory(forceFullCollection: false);
+                if (!decider.Sample(GC.GetTotalAllocatedBytes(), heap)) continue;
                 Trim();
-                decider.Trimmed(GC.GetTotalAllocatedBytes());
-                log.LogDebug("Idle: collected, managed heap {Before} → {After} bytes", before, GC.GetTotalMemory(forceFullCollection: false));
+                var after = GC.GetTotalMemory(forceFullCollection: false);
+                decider.Trimmed(GC.GetTotalAllocatedBytes(), after);
+                log.LogDebug("Idle: collected, managed heap {Before} → {After} bytes", heap, after);
             }
         }
         catch (OperationCanceledException) { }
@@ -54,36 +56,37 @@ public sealed class IdleMemoryTrim(IHostApplicationLifetime lifetime, ILogger<Id
 }
 
 /// <summary>When <see cref="IdleMemoryTrim"/> trims: <see cref="QuietTicks"/> ticks of <see cref="Tick"/> in a row that
-/// each allocated at most <see cref="QuietBytesPerTick"/>, after at least <see cref="MinGarbageBytes"/> allocated since
-/// the last trim.</summary>
+/// each allocated at most <see cref="QuietBytesPerTick"/>, with the managed heap grown since the last trim by at least
+/// <see cref="MinGarbageBytes"/> and a quarter of its size then.</summary>
 internal sealed record IdleTrimPolicy(TimeSpan Tick, long QuietBytesPerTick, int QuietTicks, long MinGarbageBytes)
 {
-    // An idle master or node allocates tens of KB a second (heartbeats, gossip, resyncs): well under the quiet limit,
-    // so it trims again only after MinGarbageBytes of that, minutes apart. A collection of the trimmed heap (20-40 MB
-    // live) takes some ms; the garbage it bounds is at most MinGarbageBytes, the GC's own gen0 budget is larger.
+    // An idle master or node allocates 15-25 KB a second (heartbeats, gossip, resyncs): well under the quiet limit, so
+    // it trims again only once its heap has grown by MinGarbageBytes of that, minutes apart. A collection of a trimmed
+    // idle heap (15-40 MB live) takes a few ms.
     public static readonly IdleTrimPolicy Default = new(TimeSpan.FromSeconds(1), QuietBytesPerTick: 256 * 1024, QuietTicks: 2,
         MinGarbageBytes: 8 * 1024 * 1024);
 }
 
-/// <summary>The decision of <see cref="IdleMemoryTrim"/> from samples of the process's total allocated bytes, one a tick.</summary>
-internal sealed class IdleTrimDecider(IdleTrimPolicy policy, long allocatedAtLastTrim, long allocatedNow)
+/// <summary>The decision of <see cref="IdleMemoryTrim"/> from one sample a tick of the process's total allocated bytes
+/// and its managed heap's size (live objects and the garbage not yet collected).</summary>
+internal sealed class IdleTrimDecider(IdleTrimPolicy policy, long heapAfterLastTrim, long allocatedNow)
 {
-    private long _lastTrim = allocatedAtLastTrim;
+    private long _heapAfterTrim = heapAfterLastTrim;
     private long _previous = allocatedNow;
     private int _quiet;
 
-    /// <summary>Takes this tick's total; true when the process should trim now.</summary>
-    public bool Sample(long allocated)
+    /// <summary>Takes this tick's totals; true when the process should trim now.</summary>
+    public bool Sample(long allocated, long heap)
     {
         _quiet = allocated - _previous <= policy.QuietBytesPerTick ? _quiet + 1 : 0;
         _previous = allocated;
-        return _quiet >= policy.QuietTicks && allocated - _lastTrim >= policy.MinGarbageBytes;
+        return _quiet >= policy.QuietTicks && heap - _heapAfterTrim >= Math.Max(policy.MinGarbageBytes, _heapAfterTrim / 4);
     }
 
-    /// <summary>The trim is done; <paramref name="allocated"/> is the total after it (the collection allocates a little).</summary>
-    public void Trimmed(long allocated)
+    /// <summary>The trim is done: the totals after it (the collection allocates a little).</summary>
+    public void Trimmed(long allocated, long heap)
     {
-        _lastTrim = allocated;
+        _heapAfterTrim = heap;
         _previous = allocated;
         _quiet = 0;
     }
