@@ -24,6 +24,10 @@ echo "warming up (build + images)…"
 # CPU seconds (user + system, clock ticks of /proc/PID/stat fields 14 and 15) a process has used so far.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%d\n", ($12 + $13) * 1000 / hz }' "/proc/$1/stat"; }
 
+# RSS by kind of page (KiB, /proc/PID/status): anonymous (GC heap, malloc, stacks) / files (assemblies, native
+# libraries) / shared (the runtime's W^X double-mapped JIT code and stubs)
+split() { awk '$1 == "RssAnon:" {a=$2} $1 == "RssFile:" {f=$2} $1 == "RssShmem:" {s=$2} END {print a "/" f "/" s}' "/proc/$1/status"; }
+
 up_times=() master_rss=() node_rss=() docker_times=() cpu_times=() down_times=()
 for i in $(seq 1 "$runs"); do
   start=$(now_ms)
@@ -33,6 +37,7 @@ for i in $(seq 1 "$runs"); do
   sleep 10   # idle
   master_rss+=($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$ORCH_STATE_DIR/master.pid")/status"))
   node_rss+=($(awk '/VmRSS/ {print $2}' "/proc/$(cat "$ORCH_STATE_DIR/node.pid")/status"))
+  kinds="anon/file/shared KiB: master $(split "$(cat "$ORCH_STATE_DIR/master.pid")"), node $(split "$(cat "$ORCH_STATE_DIR/node.pid")")"
   start=$(now_ms)
   "$root/deploy/down.sh" >/dev/null
   down_times+=($(( $(now_ms) - start )))
@@ -42,7 +47,7 @@ for i in $(seq 1 "$runs"); do
   until curl -sf 127.0.0.1:28080 >/dev/null; do sleep 0.05; done
   docker_times+=($(( $(now_ms) - start )))
   docker rm -f orch-bench-baseline >/dev/null
-  echo "run $i: up→Ready ${up_times[-1]} ms (CPU ${cpu_times[-1]} ms), master ${master_rss[-1]} KiB, node ${node_rss[-1]} KiB, docker run→HTTP ${docker_times[-1]} ms, down.sh ${down_times[-1]} ms"
+  echo "run $i: up→Ready ${up_times[-1]} ms (CPU ${cpu_times[-1]} ms), master ${master_rss[-1]} KiB, node ${node_rss[-1]} KiB, docker run→HTTP ${docker_times[-1]} ms, down.sh ${down_times[-1]} ms ($kinds)"
 done
 "$root/deploy/down.sh" --purge >/dev/null
 

@@ -127,7 +127,7 @@ catch (FormatException e)
 var rootCaPem = File.ReadAllText(Path.Combine(api.DataDirectory, ServingCertificates.CaCertificateFile));
 builder.Services.AddSingleton(store.Health);
 builder.Services.AddDashboard();
-builder.Services.AddHostedService<Orchestrator.Shared.Hosting.StartupMemoryTrim>(); // idle footprint (issue 19)
+builder.Services.AddHostedService<Orchestrator.Shared.Hosting.IdleMemoryTrim>(); // idle footprint (issue 19)
 builder.Services.AddHostedService<Orchestrator.Master.Api.Discovery.OpenApiWarmup>(); // kubectl's first apply (issue 19)
 builder.Services.AddAkka("orchestrator", (akka, services) => akka
     .WithHostLogging(services)

@@ -77,7 +77,7 @@ internal static class NodeHost
         builder.Services.AddHostedService<Agent.Stats.ResourceUsageCollector>();
         builder.Services.AddSingleton<NodeIncarnations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());
-        builder.Services.AddHostedService<Orchestrator.Shared.Hosting.StartupMemoryTrim>();
+        builder.Services.AddHostedService<Orchestrator.Shared.Hosting.IdleMemoryTrim>();
 
         var app = builder.Build();
         app.UseKubeletApi();

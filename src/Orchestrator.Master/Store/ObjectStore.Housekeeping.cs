@@ -65,7 +65,7 @@ internal sealed partial class ObjectStore
     {
         var before = GC.GetGCMemoryInfo();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        NativeMemory.Trim();
+        Orchestrator.Shared.Hosting.NativeHeap.Trim();
         var after = GC.GetGCMemoryInfo();
         _log.Info("Gave memory back after {0} MB of large objects: heap {1} MB -> {2} MB, committed {3} MB -> {4} MB",
             _bytesSinceReclaim >> 20, before.HeapSizeBytes >> 20, after.HeapSizeBytes >> 20,

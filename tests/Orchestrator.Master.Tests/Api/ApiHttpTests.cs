@@ -65,6 +65,22 @@ public sealed class ApiHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_v3_documents_are_json_ended_by_a_newline_and_hashed_as_served()
+    {
+        var (_, root) = await _server.SendAsync(HttpMethod.Get, "/openapi/v3");
+        var url = root!["paths"]!["api/v1"]!["serverRelativeURL"]!.ToString();
+        using var response = await _server.Client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal((byte)'\n', body[^1]);
+        var json = body[..^1];
+        Assert.Equal(url[(url.IndexOf("?hash=", StringComparison.Ordinal) + 6)..],
+            Convert.ToHexString(System.Security.Cryptography.SHA512.HashData(json)));
+        Assert.NotNull(JsonNode.Parse(json)!["paths"]!["/api/v1/namespaces/{namespace}/pods"]);
+    }
+
+    [Fact]
     public async Task Calls_without_the_token_get_401_but_health_does_not()
     {
         _server.Client.DefaultRequestHeaders.Authorization = null;

@@ -23,6 +23,17 @@ internal sealed class ApiResponses(TimeProvider clock)
             await context.Response.WriteAsync("\n", context.RequestAborted);
     }
 
+    private static readonly byte[] Newline = [(byte)'\n'];
+
+    /// <summary>A JSON document already encoded as UTF-8, ended with a newline as the string form.</summary>
+    public static async Task WriteJsonAsync(HttpContext context, int statusCode, byte[] utf8Json)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(utf8Json, context.RequestAborted);
+        await context.Response.Body.WriteAsync(Newline, context.RequestAborted);
+    }
+
     public static Task WriteJsonAsync(HttpContext context, int statusCode, object value) =>
         WriteJsonAsync(context, statusCode, value is JsonNode node ? ObjectJson.Write(node) : KubeObjects.Serialize(value));
 
