@@ -1,5 +1,4 @@
 using System.Runtime;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -90,25 +89,4 @@ internal sealed class IdleTrimDecider(IdleTrimPolicy policy, long heapAfterLastT
         _previous = allocated;
         _quiet = 0;
     }
-}
-
-/// <summary>The C library's free heap memory given back to the system (glibc's malloc_trim): native code (SQLite, OpenSSL,
-/// the runtime itself) frees into glibc's arenas, which keep the memory for good.</summary>
-public static class NativeHeap
-{
-    public static void Trim()
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        try
-        {
-            _ = malloc_trim(0);
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
-        {
-            // not glibc (musl): nothing to trim this way
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int malloc_trim(nuint pad);
 }
