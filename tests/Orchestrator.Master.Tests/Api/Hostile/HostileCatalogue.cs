@@ -37,7 +37,7 @@ public static class HostileCatalogue
 
     /// <summary>Quantities and bytes the client model reads but cannot hold or print: a negative quantity in exponent form
     /// (its text never returned: a thread lost per request), one beyond ±7.9e28 (a 500 when serialized), text that is no
-    /// base64 to Go.</summary>
+    /// base64 to Go, an int-or-string beyond int32 or of another JSON type.</summary>
     private static IEnumerable<HostileRequest> Values()
     {
         const string c = "quantities and bytes";
@@ -56,6 +56,15 @@ public static class HostileCatalogue
         }
         yield return new(c, "huge pages of a huge exponent", "POST", Ns + "/pods",
             B(Pod("q", """{"requests":{"hugepages-1e999999999":"2"},"limits":{"hugepages-1e999999999":"2"}}""")), "application/json");
+        // int-or-string: Go's IntOrString holds an int32; the client model took any int64 (a targetPort of 3000000000
+        // was stored), and a bool or an object got a message naming no field
+        foreach (var value in new[] { "3000000000", "-2147483649", "1.5", "true", "{}", "[80]" })
+        {
+            yield return new(c, $"service targetPort {value}", "POST", Ns + "/services",
+                B("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"q"},"spec":{"ports":[{"port":80,"targetPort":VALUE}]}}""".Replace("VALUE", value)), "application/json");
+            yield return new(c, $"deployment maxSurge {value}", "POST", Deployments,
+                B("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"q"},"spec":{"selector":{"matchLabels":{"a":"b"}},"strategy":{"rollingUpdate":{"maxSurge":VALUE}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}""".Replace("VALUE", value)), "application/json");
+        }
         foreach (var data in new[] { "YW Jj", "!!!", "YQ" })
             yield return new(c, $"secret data \"{data}\"", "POST", Ns + "/secrets",
                 B("""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"q"},"data":{"a":"VALUE"}}""".Replace("VALUE", data)), "application/json");
