@@ -175,6 +175,6 @@ public sealed class PersistentStorageTests(ITestOutputHelper output) : Controlle
         {
             Assert.Equal("2Gi", Find<V1PersistentVolume>(claim.Spec.VolumeName)!.Spec.Capacity["storage"].ToString());
             Assert.Equal("2Gi", Find<V1PersistentVolumeClaim>("data")!.Status.Capacity["storage"].ToString());
-        });
+        }, TimeSpan.FromSeconds(30)); // two controllers' writes in turn; the default 10 s ran out once at CI load 30
     }
 }
