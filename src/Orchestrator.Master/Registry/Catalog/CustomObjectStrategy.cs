@@ -61,7 +61,7 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
         IAdmissionContext context, string? subresource = null)
     {
         var causes = new List<StoreErrorCause>();
-        MetadataRules.Validate(obj.Metadata, Names.Rule.Dns1123Subdomain, isCreate: old is null, causes);
+        MetadataRules.Validate(obj.Metadata, Names.Rule.Dns1123Subdomain, causes, old?.Metadata);
         Validate((CustomObject)obj, (CustomObject?)old, causes);
         return causes;
     }

@@ -93,7 +93,7 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
         IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context, string? subresource)
     {
         var causes = new List<StoreErrorCause>();
-        MetadataRules.Validate(obj.Metadata, NameRule, isCreate: old is null, causes);
+        MetadataRules.Validate(obj.Metadata, NameRule, causes, old?.Metadata);
         var typed = (T)obj;
         Default(typed);
         if (old is null) Validate(typed, context, causes);

@@ -57,4 +57,63 @@ public class MetadataRulesTests
         Assert.Equal("Pod \"p\" is invalid: [spec.containers[0].name: Required value, spec.containers[0].image: Required value]",
             error.Message);
     }
+
+    [Fact]
+    public void A_negative_generation_is_refused_on_create()
+    {
+        var configMap = Objects.ConfigMap("c");
+        configMap.Metadata.Generation = -1;
+        Assert.Equal("Invalid value: -1: must be greater than or equal to 0", Assert.Single(Strategies.Admit(CoreResources.ConfigMaps, configMap)).Message);
+    }
+
+    [Fact]
+    public void Owner_references_name_a_version_kind_name_and_uid_and_one_controller_at_most()
+    {
+        var configMap = Objects.ConfigMap("c");
+        configMap.Metadata.OwnerReferences =
+        [
+            new V1OwnerReference { ApiVersion = "apps/", Kind = "", Name = "", Uid = "" },
+            new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = "a", Uid = "1", Controller = true },
+            new V1OwnerReference { ApiVersion = "v1", Kind = "Event", Name = "e", Uid = "2", Controller = true },
+        ];
+        var causes = Strategies.Admit(CoreResources.ConfigMaps, configMap);
+        Assert.Equal(
+        [
+            "metadata.ownerReferences.apiVersion: Invalid value: \"apps/\": version must not be empty",
+            "metadata.ownerReferences.kind: Invalid value: \"\": must not be empty",
+            "metadata.ownerReferences.name: Invalid value: \"\": must not be empty",
+            "metadata.ownerReferences.uid: Invalid value: \"\": must not be empty",
+            "metadata.ownerReferences: Invalid value: v1.OwnerReference{APIVersion:\"v1\", Kind:\"Event\", Name:\"e\", UID:\"2\", " +
+            "Controller:(*bool)(true), BlockOwnerDeletion:(*bool)(nil)}: /v1, Kind=Event is disallowed from being an owner",
+        ], causes.Take(5).Select(c => $"{c.Field}: {c.Message}"));
+        Assert.EndsWith("Only one reference can have Controller set to true. Found \"true\" in references for Pod/a and Event/e", causes[5].Message);
+        Assert.Equal(6, causes.Count);
+    }
+
+    [Fact]
+    public void Finalizers_are_qualified_names_and_not_both_orphan_and_foreground()
+    {
+        var configMap = Objects.ConfigMap("c");
+        configMap.Metadata.Finalizers = ["example.com/ok", "Bad Name", "orphan", "foregroundDeletion"];
+        var causes = Strategies.Admit(CoreResources.ConfigMaps, configMap);
+        Assert.Equal(2, causes.Count);
+        Assert.StartsWith("Invalid value: \"Bad Name\": name part must consist of", causes[0].Message);
+        Assert.Equal("Invalid value: []string{\"example.com/ok\", \"Bad Name\", \"orphan\", \"foregroundDeletion\"}: " +
+                     "finalizer orphan and foregroundDeletion cannot be both set", causes[1].Message);
+    }
+
+    [Fact]
+    public void No_finalizer_is_added_to_an_object_being_deleted()
+    {
+        var old = Objects.ConfigMap("c");
+        old.Metadata.DeletionTimestamp = DateTime.UtcNow;
+        old.Metadata.Finalizers = ["example.com/a"];
+        var updated = Objects.ConfigMap("c");
+        updated.Metadata.DeletionTimestamp = old.Metadata.DeletionTimestamp;
+        updated.Metadata.Finalizers = ["example.com/a", "example.com/c", "example.com/b"];
+        Assert.Equal("Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers " +
+                     "[]string{\"example.com/b\", \"example.com/c\"}", Assert.Single(Strategies.Admit(CoreResources.ConfigMaps, updated, old)).Message);
+        updated.Metadata.Finalizers = [];
+        Assert.Empty(Strategies.Admit(CoreResources.ConfigMaps, updated, old));
+    }
 }
