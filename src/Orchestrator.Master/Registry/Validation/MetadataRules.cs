@@ -4,7 +4,7 @@ using Orchestrator.Master.Store;
 namespace Orchestrator.Master.Registry.Validation;
 
 /// <summary>The rules every object's metadata follows (apimachinery's ValidateObjectMetaAccessor and
-/// ValidateObjectMetaAccessorUpdate, the parts the store does not set itself): the name by the kind's rule on create,
+/// ValidateObjectMetaAccessorUpdate, the parts the store does not set itself): the name and the generateName prefix by the kind's rule on create,
 /// generation not negative on create, label and annotation syntax, owner references and finalizers always, and no new
 /// finalizer on an object being deleted.</summary>
 internal static class MetadataRules
@@ -16,6 +16,10 @@ internal static class MetadataRules
         var name = metadata.Name ?? "";
         if (old is null)
         {
+            // the prefix by the name's rule, a trailing dash read as a letter (maskTrailingDash), before the name made from it
+            if (metadata.GenerateName is { Length: > 0 } prefix)
+                foreach (var message in Names.Check(prefix[^1] == '-' ? prefix[..^1] + "a" : prefix, nameRule))
+                    causes.Add(FieldErrors.Invalid("metadata.generateName", prefix, message));
             foreach (var message in Names.Check(name, nameRule))
                 causes.Add(FieldErrors.Invalid("metadata.name", name, message));
             // the store keeps the stored generation on update; on create a kind without one keeps the client's

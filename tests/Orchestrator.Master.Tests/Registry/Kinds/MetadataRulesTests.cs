@@ -116,4 +116,20 @@ public class MetadataRulesTests
         updated.Metadata.Finalizers = [];
         Assert.Empty(Strategies.Admit(CoreResources.ConfigMaps, updated, old));
     }
+
+    [Fact]
+    public void A_generate_name_prefix_follows_the_names_rule_a_trailing_dash_allowed()
+    {
+        var configMap = Objects.ConfigMap("bad_x1234");
+        configMap.Metadata.GenerateName = "bad_";
+        var causes = Strategies.Admit(CoreResources.ConfigMaps, configMap);
+        Assert.Equal(["metadata.generateName", "metadata.name"], causes.Select(c => c.Field));
+        Assert.StartsWith("Invalid value: \"bad_\": a lowercase RFC 1123 subdomain", causes[0].Message);
+        configMap = Objects.ConfigMap("web-x1234");
+        configMap.Metadata.GenerateName = "web-";
+        Assert.Empty(Strategies.Admit(CoreResources.ConfigMaps, configMap));
+        configMap.Metadata.GenerateName = new string('a', 254);
+        Assert.Equal("Invalid value: \"" + configMap.Metadata.GenerateName + "\": must be no more than 253 characters",
+            Assert.Single(Strategies.Admit(CoreResources.ConfigMaps, configMap)).Message);
+    }
 }
