@@ -177,6 +177,23 @@ public sealed class ApiHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_negative_scale_is_an_invalid_scale_and_a_scale_without_replicas_asks_for_none()
+    {
+        await Created(Deployments, DeploymentJson("web", 2));
+        var (status, refused) = await _server.SendAsync(HttpMethod.Patch, $"{Deployments}/web/scale", """{"spec":{"replicas":-1}}""",
+            "application/merge-patch+json");
+        Assert.Equal((HttpStatusCode.UnprocessableEntity, "Scale.autoscaling \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0", "Scale", "autoscaling"),
+            (status, refused!["message"]!.ToString(), refused["details"]!["kind"]!.ToString(), refused["details"]!["group"]!.ToString()));
+
+        var (put, scaled) = await _server.SendAsync(HttpMethod.Put, $"{Deployments}/web/scale",
+            """{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{}}""");
+        Assert.Equal(HttpStatusCode.OK, put);
+        Assert.Equal(0, scaled!["spec"]!["replicas"]?.GetValue<int>() ?? 0);
+        var (_, deployment) = await _server.SendAsync(HttpMethod.Get, $"{Deployments}/web");
+        Assert.Equal(0, deployment!["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Strategic_merge_patch_changes_one_container()
     {
         await Created(Deployments, DeploymentJson("web"));

@@ -45,10 +45,15 @@ internal sealed class ApiException(int code, string reason, string message, V1St
         new(408, "Timeout", "the request body did not arrive in time: the client sent it too slowly");
 
     public static ApiException Invalid(ResourceDescription resource, string name, string field, string message) =>
-        new(422, "Invalid", $"{(resource.Group.Length == 0 ? resource.Kind : $"{resource.Kind}.{resource.Group}")} \"{name}\" is invalid: {field}: {message}",
+        Invalid(resource.Group, resource.Kind, name, field, message);
+
+    /// <summary>An object of <paramref name="group"/>/<paramref name="kind"/> that is no resource of its own here (an
+    /// autoscaling Scale) is invalid.</summary>
+    public static ApiException Invalid(string group, string kind, string name, string field, string message) =>
+        new(422, "Invalid", $"{(group.Length == 0 ? kind : $"{kind}.{group}")} \"{name}\" is invalid: {field}: {message}",
             new V1StatusDetails
             {
-                Name = name, Group = resource.Group, Kind = resource.Kind,
+                Name = name, Group = group, Kind = kind,
                 Causes = [new V1StatusCause { Field = field, Reason = CauseReason(message), Message = message }],
             });
 

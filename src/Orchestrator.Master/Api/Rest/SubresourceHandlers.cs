@@ -80,9 +80,11 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
             var scale = change(parent);
             if (scale.Metadata?.Name is { Length: > 0 } scaleName && scaleName != name)
                 throw ApiException.BadRequest($"the name of the object ({scaleName}) does not match the name on the URL ({name})");
-            var replicas = scale.Spec?.Replicas ?? throw ApiException.Invalid(resource, name, "spec.replicas", "Required value");
+            // Go's ScaleSpec.Replicas is an int32 with omitempty: a Scale without it asks for 0; ValidateScale's error names
+            // the Scale, not its parent
+            var replicas = scale.Spec?.Replicas ?? 0;
             if (replicas < 0)
-                throw ApiException.Invalid(resource, name, "spec.replicas", $"Invalid value: {replicas}: must be greater than or equal to 0");
+                throw ApiException.Invalid("autoscaling", "Scale", name, "spec.replicas", $"Invalid value: {replicas}: must be greater than or equal to 0");
             var json = ObjectJson.ToJson(parent, resource);
             JsonPaths.Set(json, paths.SpecReplicasPath, replicas);
             var result = ObjectJson.FromJson(json, resource);
