@@ -209,19 +209,21 @@ internal static class Simulation
         var clock = Stopwatch.StartNew();
         for (var first = 0; first < pods; first += 500)
         {
-            var batch = Enumerable.Range(first, Math.Min(500, pods - first)).Select(i => (object)new CreateObject("pods", new V1Pod
+            // built afresh for every attempt and handed over (the store plans on them in place, without a copy), as the
+            // API server hands over the pod it decoded from a request and the ReplicaSet controller the pods it builds
+            List<object> Batch() => Enumerable.Range(first, Math.Min(500, pods - first)).Select(i => (object)new CreateObject("pods", new V1Pod
             {
                 ApiVersion = "v1", Kind = "Pod",
                 Metadata = new V1ObjectMeta
                 {
                     Name = $"g{i % groups}-{i}", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = $"g{i % groups}" },
-                    OwnerReferences = [owners[i % groups]],
+                    OwnerReferences = [OwnerReference(owners[i % groups])],
                 },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app:1" }] },
-            })).ToList();
+            }) { HandedOver = true }).ToList();
             while (true)
             {
-                var written = await store.Ask<ObjectsWritten>(new WriteObjects(batch), TimeSpan.FromSeconds(60));
+                var written = await store.Ask<ObjectsWritten>(new WriteObjects(Batch()), TimeSpan.FromSeconds(60));
                 var failed = written.Replies.OfType<StoreFailed>().ToList();
                 if (failed.Count == 0) break;
                 if (failed.Any(f => f.Error.Code != 429)) throw new InvalidOperationException(failed[0].Error.Message);
@@ -230,6 +232,13 @@ internal static class Simulation
         }
         Console.WriteLine($"    {pods} pods created in {clock.Elapsed.TotalSeconds:F2} s");
     }
+
+    /// <summary>A pod's own reference to its owner, its uid a string of its own, as when decoded from a request (the
+    /// stored pods share nothing).</summary>
+    private static V1OwnerReference OwnerReference(V1OwnerReference owner) => new()
+    {
+        ApiVersion = owner.ApiVersion, Kind = owner.Kind, Name = owner.Name, Uid = new string(owner.Uid.AsSpan()), Controller = true,
+    };
 
     private static V1ReplicaSet ReplicaSet(string name, int replicas) => new()
     {

@@ -590,7 +590,7 @@ internal sealed class NodeGateway : ControllerActor
     // The node is the source of pod status: its own reports coming back need not be sent to it again.
     // (Compares the spec and the metadata but resourceVersion and managedFields, serialised, and the type: cloning both
     // pods whole to blank those fields was 10% of the process under a scheduling load.)
-    private static bool OnlyStatusChanged(V1Pod before, V1Pod after)
+    internal static bool OnlyStatusChanged(V1Pod before, V1Pod after)
     {
         // every field of ObjectMeta but those two
         static V1ObjectMeta Compared(V1ObjectMeta m) => new()
@@ -600,10 +600,24 @@ internal sealed class NodeGateway : ControllerActor
             Labels = m.Labels, Name = m.Name, NamespaceProperty = m.NamespaceProperty, OwnerReferences = m.OwnerReferences,
             SelfLink = m.SelfLink, Uid = m.Uid,
         };
-        return before.ApiVersion == after.ApiVersion && before.Kind == after.Kind
-               && KubeObjects.SameJson(before.Spec, after.Spec)
-               && KubeObjects.SameJson(before.Metadata is null ? null : Compared(before.Metadata), after.Metadata is null ? null : Compared(after.Metadata));
+        // Before serializing: the store's /status writes share the stored spec and copy the metadata member for member
+        // (the same labels, annotations, owner references), and a binding changes the node's name — per pod, the two
+        // changes every pod makes, which were 4 serializations each.
+        if (before.ApiVersion != after.ApiVersion || before.Kind != after.Kind || before.Spec?.NodeName != after.Spec?.NodeName) return false;
+        return (ReferenceEquals(before.Spec, after.Spec) || KubeObjects.SameJson(before.Spec, after.Spec))
+               && (SharedMetadata(before.Metadata, after.Metadata)
+                   || KubeObjects.SameJson(before.Metadata is null ? null : Compared(before.Metadata), after.Metadata is null ? null : Compared(after.Metadata)));
     }
+
+    /// <summary>Whether two pods' metadata are the same but for resourceVersion and managedFields by their members alone:
+    /// the same collections (never changed in place in the informer's objects) and equal values.</summary>
+    internal static bool SharedMetadata(V1ObjectMeta? a, V1ObjectMeta? b) =>
+        a is not null && b is not null
+        && ReferenceEquals(a.Annotations, b.Annotations) && ReferenceEquals(a.Labels, b.Labels)
+        && ReferenceEquals(a.OwnerReferences, b.OwnerReferences) && ReferenceEquals(a.Finalizers, b.Finalizers)
+        && a.CreationTimestamp == b.CreationTimestamp && a.DeletionGracePeriodSeconds == b.DeletionGracePeriodSeconds
+        && a.DeletionTimestamp == b.DeletionTimestamp && a.GenerateName == b.GenerateName && a.Generation == b.Generation
+        && a.Name == b.Name && a.NamespaceProperty == b.NamespaceProperty && a.SelfLink == b.SelfLink && a.Uid == b.Uid;
 
     protected override void Reconcile(ResourceKey key)
     {

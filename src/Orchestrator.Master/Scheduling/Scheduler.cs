@@ -234,7 +234,8 @@ internal sealed class Scheduler : ControllerActor
         if (_assumed.ContainsKey(pod.Metadata.Uid)) return; // our binding is in flight
 
         var started = Diagnostics.MasterMetrics.SchedulingStarted();
-        var nodes = WithNominated(pod, _nodes.NodeInfos());
+        // not copied: decided on and let go of before the cache changes again (below)
+        var nodes = WithNominated(pod, _nodes.CurrentNodeInfos());
         var result = _algorithm.Schedule(pod, nodes, _nextStartNodeIndex);
         if (nodes.Count > 0) _nextStartNodeIndex = (_nextStartNodeIndex + result.NodesProcessed) % nodes.Count;
         Diagnostics.MasterMetrics.SchedulingAttempt(result.Scheduled, started);

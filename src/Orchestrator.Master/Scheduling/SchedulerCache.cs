@@ -36,6 +36,10 @@ internal sealed class SchedulerCache
     private List<NodeEntry>? _ordered;
     private NodeInfo[] _infos = [];
     private int _podsWithAffinity; // over every node: while none, no decision looks for them node by node
+    // One string instance per owner uid (with the pods counted under it), shared by every node's counts: each decision
+    // compares the pod's owner against the counts of hundreds of nodes, and equal uids read from separately decoded pods
+    // are separate strings scattered over the heap (a cache miss per node to compare them).
+    private readonly Dictionary<string, (string Uid, int Pods)> _ownerUids = new(NodeFacts.Uids);
 
     public int NodeCount => _nodes.Count;
 
@@ -47,6 +51,7 @@ internal sealed class SchedulerCache
         _stale.Clear();
         _ordered = null;
         _podsWithAffinity = 0;
+        _ownerUids.Clear();
     }
 
     public void SetNode(V1Node node)
@@ -80,10 +85,11 @@ internal sealed class SchedulerCache
     /// <summary>Counts the pod on <paramref name="node"/> (replacing wherever it was counted before).</summary>
     public void SetPod(V1Pod pod, string node)
     {
+        // the owner taken before the pod's earlier entry lets go of it, so that its instance stays the one every node holds
+        var facts = new PodEntry(pod, node, PodResources.Requests(pod), PodResources.Requests(pod, nonZero: true),
+            OwnerReferences.ControllerOf(pod)?.Uid is { } uid ? Intern(uid) : null, NodeFacts.HasPodAffinity(pod));
         RemovePod(pod.Metadata.Uid);
         var entry = Entry(node);
-        var facts = new PodEntry(pod, node, PodResources.Requests(pod), PodResources.Requests(pod, nonZero: true),
-            OwnerReferences.ControllerOf(pod)?.Uid, NodeFacts.HasPodAffinity(pod));
         _pods[pod.Metadata.Uid] = facts;
         entry.Pods[pod.Metadata.Uid] = pod;
         entry.Requested += facts.Requested;
@@ -105,10 +111,14 @@ internal sealed class SchedulerCache
         entry.Requested = new Resources(entry.Requested.MilliCpu - facts.Requested.MilliCpu, entry.Requested.Memory - facts.Requested.Memory);
         entry.NonZeroRequested = new Resources(entry.NonZeroRequested.MilliCpu - facts.NonZeroRequested.MilliCpu,
             entry.NonZeroRequested.Memory - facts.NonZeroRequested.Memory);
-        if (facts.Owner is { } owner && entry.ByOwner.TryGetValue(owner, out var count))
+        if (facts.Owner is { } owner)
         {
-            if (count <= 1) entry.ByOwner.Remove(owner);
-            else entry.ByOwner[owner] = count - 1;
+            Release(owner);
+            if (entry.ByOwner.TryGetValue(owner, out var count))
+            {
+                if (count <= 1) entry.ByOwner.Remove(owner);
+                else entry.ByOwner[owner] = count - 1;
+            }
         }
         if (facts.HasAffinity)
         {
@@ -123,6 +133,21 @@ internal sealed class SchedulerCache
     /// the nodes that hold pods with affinity terms (<see cref="NodeSnapshot.WithPodAffinity"/>).</summary>
     public NodeSnapshot NodeInfos()
     {
+        var infos = (NodeInfo[])Current().Clone();
+        return new NodeSnapshot(infos, _podsWithAffinity == 0 ? [] : Array.FindAll(infos, n => n.PodsWithAffinity.Count > 0));
+    }
+
+    /// <summary>The same as <see cref="NodeInfos"/> without copying the list: valid only until the cache next changes,
+    /// for a caller that decides and lets go of it before (the scheduler's decision: a copy of 1,000 nodes per pod was
+    /// 8 KB of garbage per decision at 1,000 nodes).</summary>
+    public NodeSnapshot CurrentNodeInfos()
+    {
+        var infos = Current();
+        return new NodeSnapshot(infos, _podsWithAffinity == 0 ? [] : Array.FindAll(infos, n => n.PodsWithAffinity.Count > 0));
+    }
+
+    private NodeInfo[] Current()
+    {
         if (_ordered is null)
         {
             _ordered = _nodes.Values.OrderBy(e => e.Node.Metadata.Name, StringComparer.Ordinal).ToList();
@@ -135,9 +160,26 @@ internal sealed class SchedulerCache
                 if (_ordered[i].Info is null) _infos[i] = Info(_ordered[i]);
             _stale.Clear();
         }
-        var infos = (NodeInfo[])_infos.Clone();
-        return new NodeSnapshot(infos, _podsWithAffinity == 0 ? [] : Array.FindAll(infos, n => n.PodsWithAffinity.Count > 0));
+        return _infos;
     }
+
+    /// <summary>The cache's instance of this owner uid (one per owner while it has pods counted).</summary>
+    private string Intern(string uid)
+    {
+        ref var known = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ownerUids, uid, out var exists);
+        known = exists ? (known.Uid, known.Pods + 1) : (uid, 1);
+        return known.Uid;
+    }
+
+    private void Release(string uid)
+    {
+        if (!_ownerUids.TryGetValue(uid, out var known)) return;
+        if (known.Pods <= 1) _ownerUids.Remove(uid);
+        else _ownerUids[uid] = (known.Uid, known.Pods - 1);
+    }
+
+    /// <summary>The owner uids the cache holds one instance of (for tests).</summary>
+    internal int OwnerUidCount => _ownerUids.Count;
 
     private NodeEntry Entry(string node)
     {

@@ -95,17 +95,27 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         }
         var wanted = NumFeasibleNodesToFind(percentageOfNodesToScore, nodes.Count);
         var feasible = new List<NodeInfo>(Math.Min(wanted, nodes.Count));
+        // the cache's snapshot is read as an array (no interface call per node), and its order is the names' order, so
+        // ties are broken by index rather than by comparing names
+        var byName = nodes is NodeSnapshot snapshot ? snapshot.ByName : default;
+        var indexes = byName.IsEmpty ? null : new int[Math.Min(wanted, nodes.Count)];
         var reasons = new Dictionary<string, int>();
         var start = ((startIndex % nodes.Count) + nodes.Count) % nodes.Count;
         var processed = 0;
         while (processed < nodes.Count && feasible.Count < wanted)
         {
-            var node = nodes[(start + processed) % nodes.Count];
+            var index = start + processed;
+            if (index >= nodes.Count) index -= nodes.Count;
+            var node = indexes is null ? nodes[index] : byName[index];
             processed++;
             string? reason = null;
             for (var f = 0; f < podFilters.Count; f++)
                 if ((reason = podFilters[f].Filter(pod, node)) is not null) break;
-            if (reason is null) feasible.Add(node);
+            if (reason is null)
+            {
+                if (indexes is not null) indexes[feasible.Count] = index;
+                feasible.Add(node);
+            }
             else reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
         }
 
@@ -126,7 +136,8 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
         }
         var best = 0;
         for (var i = 1; i < totals.Length; i++)
-            if (totals[i] > totals[best] || (totals[i] == totals[best] && string.CompareOrdinal(feasible[i].Name, feasible[best].Name) < 0))
+            if (totals[i] > totals[best] || (totals[i] == totals[best] &&
+                                             (indexes is not null ? indexes[i] < indexes[best] : string.CompareOrdinal(feasible[i].Name, feasible[best].Name) < 0)))
                 best = i;
         return new ScheduleResult(feasible[best].Name, null, processed);
     }

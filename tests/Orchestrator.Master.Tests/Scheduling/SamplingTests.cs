@@ -41,6 +41,22 @@ public sealed class SamplingTests
     }
 
     [Fact]
+    public void Ties_in_the_cache_snapshot_go_to_the_first_name_as_in_a_plain_list_wherever_filtering_starts()
+    {
+        // the cache's snapshot breaks ties by its (name) order, a plain list by comparing names: the same node either way
+        var cache = new SchedulerCache();
+        foreach (var i in new[] { 7, 2, 9, 0, 5, 1, 8, 3, 6, 4 }) cache.SetNode(Node($"n{i}"));
+        var list = cache.NodeInfos().ToList();
+        for (var start = 0; start < 10; start++)
+        {
+            var fromSnapshot = SchedulingAlgorithm.Default.Schedule(Pod("p"), cache.CurrentNodeInfos(), start);
+            var fromList = SchedulingAlgorithm.Default.Schedule(Pod("p"), list, start);
+            Assert.Equal("n0", fromSnapshot.NodeName); // all tie: the first by name, not the first filtered
+            Assert.Equal(fromList, fromSnapshot);
+        }
+    }
+
+    [Fact]
     public void Nodes_that_fail_do_not_count_toward_enough_and_a_pod_that_fits_nowhere_hears_of_every_node()
     {
         var nodes = Enumerable.Range(0, 1000).Select(i => new NodeInfo(Node($"n{i:D4}", unschedulable: i < 700), [])).ToList();

@@ -124,7 +124,32 @@ public sealed class SchedulerCacheTests
             var rebuilt = nodes.Values.OrderBy(n => n.Metadata.Name, StringComparer.Ordinal)
                 .Select(n => new NodeInfo(n, placed.Values.Where(p => p.Node == n.Metadata.Name).Select(p => p.Pod).ToList()));
             Assert.Equal(rebuilt.Select(Facts), cache.NodeInfos().Select(Facts));
+            Assert.Equal(cache.NodeInfos(), cache.CurrentNodeInfos());
+            // one owner uid kept per owner with pods counted, none left behind
+            Assert.Equal(placed.Values.Select(p => p.Pod.Metadata.OwnerReferences[0].Uid).Distinct().Count(), cache.OwnerUidCount);
         }
+    }
+
+    [Fact]
+    public void Every_node_counts_an_owner_under_one_instance_of_its_uid_until_its_last_pod_goes()
+    {
+        var cache = new SchedulerCache();
+        cache.SetNode(Node("a"));
+        cache.SetNode(Node("b"));
+        for (var i = 0; i < 4; i++)
+        {
+            var pod = WithUid($"p{i}");
+            // equal uids, separate strings: as decoded from separate pods
+            pod.Metadata.OwnerReferences = [new V1OwnerReference { Uid = new string("owner-1".AsSpan()), Controller = true, Kind = "ReplicaSet", Name = "rs", ApiVersion = "apps/v1" }];
+            cache.SetPod(pod, i % 2 == 0 ? "a" : "b");
+        }
+        var held = cache.NodeInfos().Select(n => Assert.Single(n.Owners.Uids)).ToList();
+        Assert.Same(held[0], held[1]);
+        Assert.Equal(1, cache.OwnerUidCount);
+
+        for (var i = 0; i < 4; i++) cache.RemovePod($"p{i}-uid");
+        Assert.Equal(0, cache.OwnerUidCount);
+        Assert.All(cache.NodeInfos(), n => Assert.Equal(0, n.CountOwnedBy("owner-1")));
     }
 
     [Fact]

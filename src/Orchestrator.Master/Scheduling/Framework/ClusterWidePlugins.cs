@@ -23,11 +23,15 @@ internal interface ISkippableFilter : ISchedulingFilter
     bool Skips(V1Pod pod);
 }
 
-/// <summary>A cluster's nodes as the scheduler cache hands them out, with the ones holding pods with affinity terms
-/// (Kubernetes' HavePodsWithAffinityNodeInfoList), so that a pod without terms of its own looks at those alone.</summary>
+/// <summary>A cluster's nodes as the scheduler cache hands them out, in name order (ordinal), with the ones holding pods
+/// with affinity terms (Kubernetes' HavePodsWithAffinityNodeInfoList), so that a pod without terms of its own looks at
+/// those alone.</summary>
 internal sealed class NodeSnapshot(NodeInfo[] nodes, IReadOnlyList<NodeInfo> withPodAffinity) : IReadOnlyList<NodeInfo>
 {
     public NodeInfo this[int index] => nodes[index];
+
+    /// <summary>The nodes by name (ordinal): a node's index orders it as its name does.</summary>
+    public ReadOnlySpan<NodeInfo> ByName => nodes;
 
     public int Count => nodes.Length;
 

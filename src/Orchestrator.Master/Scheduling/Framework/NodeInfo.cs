@@ -31,7 +31,9 @@ internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
         _unschedulable = facts.Unschedulable;
     }
 
-    public string Name => Node.Metadata.Name;
+    /// <summary>The node's name, read once when the NodeInfo is made (while the Node is in the CPU's cache): a decision
+    /// compares the names of the best-scoring nodes, and the Node and its metadata lie elsewhere on the heap.</summary>
+    public string Name { get; } = Node.Metadata?.Name!;
 
     /// <summary>The sum of the requests of the pods on the node (computed once).</summary>
     public Resources Requested => _requested ??= Pods.Aggregate(new Resources(0, 0), (sum, p) => sum + PodResources.Requests(p));
@@ -130,6 +132,9 @@ internal sealed class OwnerCounts
     private OwnerCounts(int[] hashes, string[] owners, int[] counts) => (_hashes, _owners, _counts) = (hashes, owners, counts);
 
     public int Count => _owners.Length;
+
+    /// <summary>The owner uids counted (for tests).</summary>
+    internal IReadOnlyList<string> Uids => _owners;
 
     /// <summary>The pods of the owner with this uid; <paramref name="hash"/> is <see cref="NodeFacts.UidHash"/> of it.</summary>
     public int Of(string owner, int hash)
