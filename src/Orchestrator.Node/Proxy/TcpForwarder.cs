@@ -17,7 +17,8 @@ internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode
 
 /// <summary>
 /// Kestrel connection middleware in front of every service listener. A port whose appProtocol says HTTP goes to the
-/// HTTP pipeline (YARP); one that says anything else is forwarded at L4; otherwise the first bytes decide: a client
+/// HTTP pipeline (YARP); one that says anything else is forwarded at L4 (such ports are normally not on Kestrel at all:
+/// <see cref="TcpListeners"/> accepts them and calls <see cref="ServeAsync"/>); otherwise the first bytes decide: a client
 /// that starts with an HTTP method is HTTP, any other first bytes — or silence for <see cref="SniffTimeout"/>, as
 /// with server-speaks-first protocols — mean TCP. L4 connections pick a ready backend (round robin, or by client
 /// address with sessionAffinity ClientIP), fall through to the next one when a connect fails, and live on when the
@@ -117,6 +118,78 @@ internal sealed class TcpForwarder
         if (first == toBackend) await toClient;
         Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started),
             backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null);
+    }
+
+    /// <summary>Serves one connection accepted by <see cref="TcpListeners"/> on <paramref name="listener"/>: picks a
+    /// backend as <see cref="ForwardAsync"/> does and copies between the two sockets directly, one loop per direction
+    /// with one pooled buffer each. Owns <paramref name="client"/>.</summary>
+    public async Task ServeAsync(IPEndPoint listener, Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                if (_routeFor(listener) is not { } route) return;
+                client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
+                using var backend = await ConnectAsync(route, address, CancellationToken.None);
+                if (backend is null)
+                {
+                    Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                    _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
+                    return;
+                }
+                var endpoint = backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null;
+                var toBackend = PumpAsync(client, backend);
+                var toClient = PumpAsync(backend, client);
+                var first = await Task.WhenAny(toBackend, toClient);
+                // the client half-closed: let the backend finish its answer; the backend closed: we are done (the
+                // sockets' disposal ends the other direction)
+                if (first == toBackend) await toClient;
+                else
+                {
+                    backend.Dispose();
+                    client.Dispose();
+                    await toBackend;
+                }
+                Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                _log.LogDebug("L4 connection on {Listener} ended: {Error}", listener, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Bytes per read of an L4 connection, each direction: a pooled buffer held while the connection lives.</summary>
+    internal const int PumpBufferSize = 16 * 1024;
+
+    /// <summary>Copies from <paramref name="from"/> to <paramref name="to"/> until <paramref name="from"/> ends its
+    /// sending (then half-closes <paramref name="to"/>: a FIN goes on as a FIN) or either fails.</summary>
+    internal static async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(PumpBufferSize);
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
+                if (read == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+                for (var sent = 0; sent < read;)
+                    sent += await to.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
+        finally
+        {
+            // no receive is pending on the buffer any more: each await above has completed or thrown
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)
