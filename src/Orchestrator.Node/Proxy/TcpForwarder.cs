@@ -24,7 +24,7 @@ internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode
 /// address with sessionAffinity ClientIP), fall through to the next one when a connect fails, and live on when the
 /// endpoint set changes (connection draining: only new connections see the new set).
 /// </summary>
-internal sealed class TcpForwarder
+internal sealed class TcpForwarder : IDisposable
 {
     public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
@@ -121,46 +121,70 @@ internal sealed class TcpForwarder
     }
 
     /// <summary>Serves one connection accepted by <see cref="TcpListeners"/> on <paramref name="listener"/>: picks a
-    /// backend as <see cref="ForwardAsync"/> does and copies between the two sockets directly, one loop per direction
-    /// with one pooled buffer each. Owns <paramref name="client"/>.</summary>
+    /// backend as <see cref="ForwardAsync"/> does and hands both sockets to the <see cref="TcpCopyLoop"/> (where it is
+    /// supported; else copies with <see cref="PumpAsync"/>, one loop per direction with one pooled buffer each). Owns
+    /// <paramref name="client"/>.</summary>
     public async Task ServeAsync(IPEndPoint listener, Socket client)
     {
-        using (client)
+        Socket? backend = null;
+        var handedOver = false;
+        try
         {
-            try
+            if (_routeFor(listener) is not { } route) return;
+            client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
+            backend = await ConnectAsync(route, address, CancellationToken.None);
+            if (backend is null)
             {
-                if (_routeFor(listener) is not { } route) return;
-                client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
-                using var backend = await ConnectAsync(route, address, CancellationToken.None);
-                if (backend is null)
-                {
-                    Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                    _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
-                    return;
-                }
-                var endpoint = backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null;
-                var toBackend = PumpAsync(client, backend);
-                var toClient = PumpAsync(backend, client);
-                var first = await Task.WhenAny(toBackend, toClient);
-                // the client half-closed: let the backend finish its answer; the backend closed: we are done (the
-                // sockets' disposal ends the other direction)
-                if (first == toBackend) await toClient;
-                else
-                {
-                    backend.Dispose();
-                    client.Dispose();
-                    await toBackend;
-                }
-                Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint);
+                Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
+                return;
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            var endpoint = backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null;
+            if (CopyLoop is { } loop)
             {
-                _log.LogDebug("L4 connection on {Listener} ended: {Error}", listener, e.Message);
+                loop.Add(client, backend, () => Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false,
+                    System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint));
+                handedOver = true;
+                return;
+            }
+            var toBackend = PumpAsync(client, backend);
+            var toClient = PumpAsync(backend, client);
+            var first = await Task.WhenAny(toBackend, toClient);
+            // the client half-closed: let the backend finish its answer; the backend closed: we are done (the
+            // sockets' disposal ends the other direction)
+            if (first == toBackend) await toClient;
+            else
+            {
+                backend.Dispose();
+                client.Dispose();
+                await toBackend;
+            }
+            Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            _log.LogDebug("L4 connection on {Listener} ended: {Error}", listener, e.Message);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                backend?.Dispose();
+                client.Dispose();
             }
         }
     }
+
+    /// <summary>The thread that copies the L4 listeners' connections (<see cref="TcpCopyLoop"/>), started with the
+    /// first one; null where it is not supported (the async <see cref="PumpAsync"/> copies instead).</summary>
+    private TcpCopyLoop? CopyLoop => TcpCopyLoop.IsSupported ? LazyInitializer.EnsureInitialized(ref _copyLoop, ref _copyLoopLock, () => new TcpCopyLoop()) : null;
+
+    private TcpCopyLoop? _copyLoop;
+    private object? _copyLoopLock;
+
+    public void Dispose() => _copyLoop?.Dispose();
 
     /// <summary>Bytes per read of an L4 connection, each direction: a pooled buffer held while the connection lives.</summary>
     internal const int PumpBufferSize = 16 * 1024;
