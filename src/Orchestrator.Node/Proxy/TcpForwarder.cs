@@ -134,7 +134,7 @@ internal sealed class TcpForwarder : IDisposable
             client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
-            backend = await ConnectAsync(route, address, CancellationToken.None);
+            backend = await ConnectAsync(route, address, CancellationToken.None, forCopyLoop: CopyLoop is not null);
             if (backend is null)
             {
                 Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -216,7 +216,9 @@ internal sealed class TcpForwarder : IDisposable
         }
     }
 
-    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)
+    /// <param name="forCopyLoop">Connect without .NET's socket engine (<see cref="ConnectOutsideTheEngineAsync"/>):
+    /// a socket it has seen stays in its epoll set, which would wake its thread on every read the copy loop does.</param>
+    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed, bool forCopyLoop = false)
     {
         var backends = route.Backends;
         if (backends.Count == 0) return null;
@@ -234,6 +236,11 @@ internal sealed class TcpForwarder : IDisposable
             var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (forCopyLoop)
+                {
+                    await ConnectOutsideTheEngineAsync(socket, target);
+                    return socket;
+                }
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
                 timeout.CancelAfter(ConnectTimeout);
                 await socket.ConnectAsync(target, timeout.Token);
@@ -246,6 +253,27 @@ internal sealed class TcpForwarder : IDisposable
             }
         }
         return null;
+    }
+
+    /// <summary>A non-blocking connect awaited with poll(2): the socket never enters .NET's socket engine. Pods on
+    /// this machine's bridge answer (or refuse) within microseconds, so the first short poll runs on this thread; an
+    /// address that stays silent (a lost node's pod) is waited for, up to <see cref="ConnectTimeout"/>, on a thread of
+    /// its own rather than a thread-pool worker.</summary>
+    internal static async Task ConnectOutsideTheEngineAsync(Socket socket, IPEndPoint target)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(target);
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
+        var done = socket.Poll(1000, SelectMode.SelectWrite)
+            || await Task.Factory.StartNew(() => socket.Poll((int)ConnectTimeout.TotalMicroseconds, SelectMode.SelectWrite),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!done) throw new SocketException((int)SocketError.TimedOut);
+        if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
+            throw new SocketException((int)SocketError.ConnectionRefused);
     }
 
     private static async Task CopyToBackendAsync(PipeReader input, NetworkStream stream, Socket backend)

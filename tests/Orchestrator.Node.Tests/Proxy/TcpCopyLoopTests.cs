@@ -107,4 +107,26 @@ public sealed class TcpCopyLoopTests : IDisposable
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Empty(await ReadToEndAsync(backend)); // the proxy closed its backend socket: the backend sees the end
     }
+
+    [Fact]
+    public async Task The_connect_outside_the_engine_connects_and_knows_its_peer()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var target = (IPEndPoint)_listen.LocalEndPoint!;
+
+        await TcpForwarder.ConnectOutsideTheEngineAsync(socket, target);
+
+        using var accepted = await _listen.AcceptAsync();
+        Assert.Equal(target, socket.RemoteEndPoint);
+    }
+
+    [Fact]
+    public async Task The_connect_outside_the_engine_fails_on_a_refusal()
+    {
+        using var closedPort = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closedPort.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, not listening: connects are refused
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        await Assert.ThrowsAsync<SocketException>(() => TcpForwarder.ConnectOutsideTheEngineAsync(socket, (IPEndPoint)closedPort.LocalEndPoint!));
+    }
 }

@@ -274,4 +274,18 @@ public sealed class TcpProxyTests : IAsyncLifetime
 
         Assert.Equal(payload, received.ToArray()); // and the end of the stream arrived: the FIN went on
     }
+
+    [Fact]
+    public async Task An_l4_connection_falls_through_a_refusing_endpoint_to_a_live_one()
+    {
+        var deadPort = ServiceProxyTests.FreePort(IPAddress.Loopback); // nothing listens: like a pod that just died
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort)], TestSlices.Of(EchoEndpoints(deadPort, EchoPort))));
+
+        for (var i = 0; i < 4; i++) // round robin starts at either endpoint: each connection reaches the live one
+        {
+            await using var stream = await ConnectWhenListening(nodePort);
+            Assert.Equal("+HELLO\r\n", await Read(stream, 8));
+        }
+    }
 }
