@@ -12,7 +12,7 @@
 # PARTS="replicas deaths many" (the default: all) runs only the named parts; ORCH_BUILD_DIR=<dir> runs the build in
 # <dir> (built there from this tree when missing or older than the sources); PERF=<file> records a perf profile
 # (call graphs, .NET frames named through DOTNET_PerfMapEnabled) of the node process during the 1-replica NodePort run
-# (and <file>.many during the 1,000-endpoint run).
+# (<file>.l4 during the 1-replica nodeport-l4 run, <file>.many during the 1,000-endpoint run).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export ORCH_STATE_DIR="${ORCH_STATE_DIR:-/tmp/orchestrator-bench-proxy}" ORCH_API_PORT=36443 ORCH_CLUSTER_PORT=34050
@@ -99,17 +99,29 @@ measure() { # url
 row() { printf '%-9s %-11s %10s %9s %9s %7s %s\n' "$@"; }
 # the node process's CPU time (user + system, clock ticks → ms): CPU per request is less noisy than requests/s
 node_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1000 / hz }' "/proc/$(cat "$ORCH_STATE_DIR/node.pid")/stat"; }
-# measure through the node: "rps p50_ms p99_ms errors node_cpu_us_per_request"
+# measure through the node: "rps p50_ms p99_ms errors node_cpu_us_per_request syscalls_per_request
+# context_switches_per_request" (the last two counted by `perf stat` on the node's threads: what the proxy asks of the
+# kernel per request, which the machine's other load does not change as it changes CPU time; "-" without perf)
 measure_node() { # url [perf-file]
-  local before after result perf_pid=""
+  local before after result perf_pid="" stat_pid="" stat_file node_pid
+  node_pid=$(cat "$ORCH_STATE_DIR/node.pid")
+  stat_file=$(mktemp)
   before=$(node_cpu_ms)
   if [ -n "${2:-}" ]; then
-    perf record -F 999 -g -o "$2" -p "$(cat "$ORCH_STATE_DIR/node.pid")" >/dev/null 2>&1 & perf_pid=$!
+    perf record -F 999 -g -o "$2" -p "$node_pid" >/dev/null 2>&1 & perf_pid=$!
+  fi
+  if command -v perf >/dev/null; then
+    perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$node_pid" -o "$stat_file" >/dev/null 2>&1 & stat_pid=$!
   fi
   result=$(measure "$1")
   [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+  [ -z "$stat_pid" ] || { kill -INT "$stat_pid"; wait "$stat_pid" || true; }
   after=$(node_cpu_ms)
-  awk -v r="$result" -v c=$((after - before)) -v d="$DURATION" 'BEGIN { split(r, f, " "); printf "%s %.1f\n", r, c * 1000 / (f[1] * d) }'
+  awk -F, -v r="$result" -v c=$((after - before)) -v d="$DURATION" '
+    $3 ~ /sys_enter/ { sys = $1 } $3 ~ /context-switches/ { cs = $1 }
+    END { split(r, f, " "); n = f[1] * d
+          printf "%s %.1f %s %s\n", r, c * 1000 / n, sys == "" ? "-" : sprintf("%.1f", sys / n), cs == "" ? "-" : sprintf("%.1f", cs / n) }' "$stat_file"
+  rm -f "$stat_file"
 }
 ratio() { # label n_rps d_rps n_p50 d_p50 n_p99 d_p99
   awk -v l="$1" -v n="$2" -v d="$3" -v np="$4" -v dp="$5" -v n9="$6" -v d9="$7" \
@@ -125,7 +137,7 @@ goal() { # replicas path n_rps d_rps n_p99 d_p99
 }
 
 echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(nproc) cores"
-part replicas && row replicas path req/s p50_ms p99_ms errors node_cpu_us/req
+part replicas && row replicas path req/s p50_ms p99_ms errors "node_cpu_us/req syscalls/req ctxsw/req"
 for replicas in 1 3; do
   part replicas || break
   k scale deployment bench --replicas=$replicas >/dev/null
@@ -151,7 +163,7 @@ for replicas in 1 3; do
   row "$replicas" direct "$d_rps" "$d_p50" "$d_p99" "$d_err"
   row "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99" "$n_err" "$n_cpu"
   read -r c_rps c_p50 c_p99 c_err c_cpu < <(measure_node "http://$cluster_ip/")
-  read -r l_rps l_p50 l_p99 l_err l_cpu < <(measure_node "http://127.0.0.1:$L4_PORT/")
+  read -r l_rps l_p50 l_p99 l_err l_cpu < <(measure_node "http://127.0.0.1:$L4_PORT/" "${perf_file:+$perf_file.l4}")
   row "$replicas" ingress "$i_rps" "$i_p50" "$i_p99" "$i_err" "$i_cpu"
   row "$replicas" clusterip "$c_rps" "$c_p50" "$c_p99" "$c_err" "$c_cpu"
   row "$replicas" nodeport-l4 "$l_rps" "$l_p50" "$l_p99" "$l_err" "$l_cpu"
@@ -280,7 +292,7 @@ many_file="$ORCH_STATE_DIR/endpoints-1000.yaml"
 endpoints_yaml $(extra_addresses) > "$many_file"
 wait_http "http://127.0.0.1:$MANY_PORT/" "the 1-endpoint Service"
 
-row endpoints path req/s p50_ms p99_ms errors node_cpu_us/req
+row endpoints path req/s p50_ms p99_ms errors "node_cpu_us/req syscalls/req ctxsw/req"
 read -r d_rps d_p50 d_p99 d_err < <(measure "http://$many_ip/")
 read -r o_rps o_p50 o_p99 o_err o_cpu < <(measure_node "http://127.0.0.1:$MANY_PORT/")
 row 1 direct "$d_rps" "$d_p50" "$d_p99" "$d_err"

@@ -36,6 +36,8 @@ internal sealed class ServiceProxy
     private readonly object _applyLock = new();
     private readonly ClusterIpAddresses _clusterIpAddresses;
     private readonly SharedListenSockets _sockets;
+    private readonly TcpListeners? _tcpListeners;
+    private IProxyStateLookup? _lookup;
     private volatile FrozenDictionary<IPEndPoint, ServiceHealth> _healthByListener = FrozenDictionary<IPEndPoint, ServiceHealth>.Empty;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
     private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
@@ -46,8 +48,10 @@ internal sealed class ServiceProxy
     private readonly IPEndPoint? _ingressHttps;
 
     public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log,
-        ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null, IngressSettings? ingress = null)
+        ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null, IngressSettings? ingress = null,
+        TcpListeners? tcpListeners = null)
     {
+        _tcpListeners = tcpListeners;
         _nodeAddress = nodeAddress;
         _ingress = ingress ?? IngressSettings.Disabled;
         _ingressHttp = _ingress.HttpPort > 0 ? new IPEndPoint(nodeAddress, _ingress.HttpPort) : null;
@@ -107,12 +111,17 @@ internal sealed class ServiceProxy
             _healthByListener = plan.HealthChecks.ToFrozenDictionary();
             _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
                 .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
-            var before = _listeners.Current;
+            var before = _tcpListeners is null ? _listeners.Current : _listeners.Current.Union(_tcpListeners.Current).ToHashSet();
+            // ports that are plain TCP by their appProtocol are accepted as bare sockets, not by Kestrel (closed ones
+            // first: a port that moves to Kestrel is free before Kestrel's reload binds it)
+            var l4 = _tcpListeners is null ? [] : plan.Listeners.Where(l => plan.TcpRoutes.TryGetValue(l.ClusterId, out var route) && route.Mode == ProxyMode.Tcp).ToList();
+            var l4Changed = _tcpListeners?.Replace(l4.Select(l => (l.EndPoint, l.Shared))) ?? false;
+            var kestrel = plan.Listeners.Except(l4).ToList();
             // before Kestrel binds: which of the sockets other node processes on this machine bind too
-            _sockets.Shared = plan.Listeners.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();
+            _sockets.Shared = kestrel.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();
             var https = _ingressHttps is null ? [] : new[] { _ingressHttps };
-            var http = plan.Listeners.Select(l => l.EndPoint).Concat(plan.HealthChecks.Keys).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
-            if (_listeners.Replace(http, https))
+            var http = kestrel.Select(l => l.EndPoint).Concat(plan.HealthChecks.Keys).Concat(_ingressHttp is null ? [] : [_ingressHttp]);
+            if (_listeners.Replace(http, https) | l4Changed)
             {
                 foreach (var added in plan.Listeners.Where(l => !before.Contains(l.EndPoint)))
                     _log.LogInformation("Proxy listening on {EndPoint} for {Service} ({Cluster})", added.EndPoint, added.Service, added.ClusterId);
@@ -178,19 +187,21 @@ internal sealed class ServiceProxy
     {
         var local = context.Connection.LocalIpAddress;
         if (local is { IsIPv4MappedToIPv6: true }) local = local.MapToIPv4();
-        var lookup = context.RequestServices.GetService(typeof(IProxyStateLookup)) as IProxyStateLookup;
-        if (local is not null && _healthByListener.TryGetValue(new IPEndPoint(local, context.Connection.LocalPort), out var health))
+        // a singleton: resolved once, not per request
+        var lookup = _lookup ??= context.RequestServices.GetService(typeof(IProxyStateLookup)) as IProxyStateLookup;
+        var listener = local is null ? null : new IPEndPoint(local, context.Connection.LocalPort);
+        if (listener is not null && _healthByListener.TryGetValue(listener, out var health))
         {
             await AnswerHealthCheckAsync(context, health);
             return;
         }
-        if (local is not null && lookup is not null && IsIngress(new IPEndPoint(local, context.Connection.LocalPort), out var https))
+        if (listener is not null && lookup is not null && IsIngress(listener, out var https))
         {
             await RouteIngressAsync(context, next, lookup, https);
             return;
         }
-        if (local is null || lookup is null
-            || !_clusterByListener.TryGetValue(new IPEndPoint(local, context.Connection.LocalPort), out var clusterId)
+        if (listener is null || lookup is null
+            || !_clusterByListener.TryGetValue(listener, out var clusterId)
             || !lookup.TryGetCluster(clusterId, out var cluster))
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

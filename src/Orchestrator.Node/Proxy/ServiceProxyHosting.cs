@@ -31,19 +31,24 @@ internal static class ServiceProxyHosting
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
+        // one forwarder for the L4 listeners and the Kestrel middleware (one round robin per service port's backends)
+        builder.Services.AddSingleton(sp =>
+        {
+            ServiceProxy? proxy = null;
+            return new TcpForwarder(listener => (proxy ??= sp.GetRequiredService<ServiceProxy>()).TcpRouteFor(listener),
+                sp.GetRequiredService<ILogger<TcpForwarder>>(), sp.GetService<IConnectionPolicy>());
+        });
+        builder.Services.AddSingleton(sp => new TcpListeners(sp.GetRequiredService<TcpForwarder>().ServeAsync, sp.GetRequiredService<ILogger<TcpListeners>>()));
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
-            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets, ingress));
+            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets, ingress,
+            sp.GetRequiredService<TcpListeners>()));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // every listener (the config-loaded service listeners included) first decides HTTP or L4 TCP
             kestrel.ConfigureEndpointDefaults(endpoint =>
             {
-                var services = endpoint.ApplicationServices;
-                var proxy = services.GetRequiredService<ServiceProxy>();
-                var forwarder = new TcpForwarder(proxy.TcpRouteFor, services.GetRequiredService<ILogger<TcpForwarder>>(),
-                    services.GetService<IConnectionPolicy>());
-                endpoint.Use(forwarder.Middleware);
+                endpoint.Use(endpoint.ApplicationServices.GetRequiredService<TcpForwarder>().Middleware);
             });
             // the ingress HTTPS listener (from the Listeners configuration) picks its certificate by SNI
             kestrel.ConfigureHttpsDefaults(https =>

@@ -17,13 +17,14 @@ internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode
 
 /// <summary>
 /// Kestrel connection middleware in front of every service listener. A port whose appProtocol says HTTP goes to the
-/// HTTP pipeline (YARP); one that says anything else is forwarded at L4; otherwise the first bytes decide: a client
+/// HTTP pipeline (YARP); one that says anything else is forwarded at L4 (such ports are normally not on Kestrel at all:
+/// <see cref="TcpListeners"/> accepts them and calls <see cref="ServeAsync"/>); otherwise the first bytes decide: a client
 /// that starts with an HTTP method is HTTP, any other first bytes — or silence for <see cref="SniffTimeout"/>, as
 /// with server-speaks-first protocols — mean TCP. L4 connections pick a ready backend (round robin, or by client
 /// address with sessionAffinity ClientIP), fall through to the next one when a connect fails, and live on when the
 /// endpoint set changes (connection draining: only new connections see the new set).
 /// </summary>
-internal sealed class TcpForwarder
+internal sealed class TcpForwarder : IDisposable
 {
     public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
@@ -119,7 +120,105 @@ internal sealed class TcpForwarder
             backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null);
     }
 
-    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed)
+    /// <summary>Serves one connection accepted by <see cref="TcpListeners"/> on <paramref name="listener"/>: picks a
+    /// backend as <see cref="ForwardAsync"/> does and hands both sockets to the <see cref="TcpCopyLoop"/> (where it is
+    /// supported; else copies with <see cref="PumpAsync"/>, one loop per direction with one pooled buffer each). Owns
+    /// <paramref name="client"/>.</summary>
+    public async Task ServeAsync(IPEndPoint listener, Socket client)
+    {
+        Socket? backend = null;
+        var handedOver = false;
+        try
+        {
+            if (_routeFor(listener) is not { } route) return;
+            client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
+            backend = await ConnectAsync(route, address, CancellationToken.None, forCopyLoop: CopyLoop is not null);
+            if (backend is null)
+            {
+                Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
+                return;
+            }
+            var endpoint = backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null;
+            if (CopyLoop is { } loop)
+            {
+                loop.Add(client, backend, () => Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false,
+                    System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint));
+                handedOver = true;
+                return;
+            }
+            var toBackend = PumpAsync(client, backend);
+            var toClient = PumpAsync(backend, client);
+            var first = await Task.WhenAny(toBackend, toClient);
+            // the client half-closed: let the backend finish its answer; the backend closed: we are done (the
+            // sockets' disposal ends the other direction)
+            if (first == toBackend) await toClient;
+            else
+            {
+                backend.Dispose();
+                client.Dispose();
+                await toBackend;
+            }
+            Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            _log.LogDebug("L4 connection on {Listener} ended: {Error}", listener, e.Message);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                backend?.Dispose();
+                client.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The thread that copies the L4 listeners' connections (<see cref="TcpCopyLoop"/>), started with the
+    /// first one; null where it is not supported (the async <see cref="PumpAsync"/> copies instead).</summary>
+    private TcpCopyLoop? CopyLoop => TcpCopyLoop.IsSupported ? LazyInitializer.EnsureInitialized(ref _copyLoop, ref _copyLoopLock, () => new TcpCopyLoop()) : null;
+
+    private TcpCopyLoop? _copyLoop;
+    private object? _copyLoopLock;
+
+    public void Dispose() => _copyLoop?.Dispose();
+
+    /// <summary>Bytes per read of an L4 connection, each direction: a pooled buffer held while the connection lives.</summary>
+    internal const int PumpBufferSize = 16 * 1024;
+
+    /// <summary>Copies from <paramref name="from"/> to <paramref name="to"/> until <paramref name="from"/> ends its
+    /// sending (then half-closes <paramref name="to"/>: a FIN goes on as a FIN) or either fails.</summary>
+    internal static async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(PumpBufferSize);
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None);
+                if (read == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+                for (var sent = 0; sent < read;)
+                    sent += await to.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
+        finally
+        {
+            // no receive is pending on the buffer any more: each await above has completed or thrown
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <param name="forCopyLoop">Connect without .NET's socket engine (<see cref="ConnectOutsideTheEngineAsync"/>):
+    /// a socket it has seen stays in its epoll set, which would wake its thread on every read the copy loop does.</param>
+    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed, bool forCopyLoop = false)
     {
         var backends = route.Backends;
         if (backends.Count == 0) return null;
@@ -137,6 +236,11 @@ internal sealed class TcpForwarder
             var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (forCopyLoop)
+                {
+                    await ConnectOutsideTheEngineAsync(socket, target);
+                    return socket;
+                }
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
                 timeout.CancelAfter(ConnectTimeout);
                 await socket.ConnectAsync(target, timeout.Token);
@@ -149,6 +253,27 @@ internal sealed class TcpForwarder
             }
         }
         return null;
+    }
+
+    /// <summary>A non-blocking connect awaited with poll(2): the socket never enters .NET's socket engine. Pods on
+    /// this machine's bridge answer (or refuse) within microseconds, so the first short poll runs on this thread; an
+    /// address that stays silent (a lost node's pod) is waited for, up to <see cref="ConnectTimeout"/>, on a thread of
+    /// its own rather than a thread-pool worker.</summary>
+    internal static async Task ConnectOutsideTheEngineAsync(Socket socket, IPEndPoint target)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(target);
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
+        var done = socket.Poll(1000, SelectMode.SelectWrite)
+            || await Task.Factory.StartNew(() => socket.Poll((int)ConnectTimeout.TotalMicroseconds, SelectMode.SelectWrite),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!done) throw new SocketException((int)SocketError.TimedOut);
+        if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
+            throw new SocketException((int)SocketError.ConnectionRefused);
     }
 
     private static async Task CopyToBackendAsync(PipeReader input, NetworkStream stream, Socket backend)

@@ -168,4 +168,124 @@ public sealed class TcpProxyTests : IAsyncLifetime
             Assert.Equal("alive", await response.Content.ReadAsStringAsync());
         }
     }
+
+    private static V1Service TcpService(string name, int nodePort, string appProtocol = "redis")
+    {
+        var service = Service(name, "NodePort", port: 6379, nodePort: nodePort);
+        service.Spec.Ports[0].AppProtocol = appProtocol;
+        return service;
+    }
+
+    [Fact]
+    public async Task A_port_whose_app_protocol_is_tcp_is_accepted_by_the_l4_listeners_not_kestrel()
+    {
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
+
+        var listener = new IPEndPoint(NodeAddress, nodePort);
+        Assert.Contains(listener, _node.Services.GetRequiredService<TcpListeners>().Current);
+        Assert.DoesNotContain(listener, _node.Services.GetRequiredService<Listeners>().Current);
+        await using var stream = await ConnectWhenListening(nodePort);
+        Assert.Equal("+HELLO\r\n", await Read(stream, 8));
+        await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray());
+        Assert.Equal("*1\r\n$4\r\nPING\r\n", await Read(stream, 14));
+    }
+
+    [Fact]
+    public async Task A_client_half_close_reaches_the_backend_and_its_answer_still_comes_back()
+    {
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
+        using var client = new TcpClient();
+        await ConnectWhenListening(nodePort); // until the listener accepts
+        await client.ConnectAsync(NodeAddress, nodePort);
+        var stream = client.GetStream();
+
+        await stream.WriteAsync("last words"u8.ToArray());
+        client.Client.Shutdown(SocketShutdown.Send); // the echo server ends its loop on EOF and closes
+
+        // everything up to the backend's own FIN: Read stops at the end of the stream
+        Assert.Equal("+HELLO\r\nlast words", await Read(stream, 100));
+    }
+
+    [Fact]
+    public async Task An_l4_connection_survives_its_endpoint_and_its_listener_going_away()
+    {
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
+        await using var stream = await ConnectWhenListening(nodePort);
+        Assert.Equal("+HELLO\r\n", await Read(stream, 8));
+
+        _proxy.Apply(new ServicesChanged(2, [], [])); // the service is gone: its listener closes, open connections drain
+
+        Assert.Empty(_node.Services.GetRequiredService<TcpListeners>().Current);
+        await stream.WriteAsync("still\r\n"u8.ToArray());
+        Assert.Equal("still\r\n", await Read(stream, 7));
+        using var late = new TcpClient();
+        await Assert.ThrowsAsync<SocketException>(() => late.ConnectAsync(NodeAddress, nodePort));
+    }
+
+    [Fact]
+    public async Task A_port_moves_between_kestrel_and_the_l4_listeners_when_its_app_protocol_changes()
+    {
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        var listener = new IPEndPoint(NodeAddress, nodePort);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort, appProtocol: "http")], TestSlices.Of(EchoEndpoints(EchoPort))));
+        (await ConnectWhenListening(nodePort)).Dispose();
+        Assert.Contains(listener, _node.Services.GetRequiredService<Listeners>().Current);
+
+        // Kestrel releases the port on its reload, after the L4 listener first tries to bind: the bind is retried
+        _proxy.Apply(new ServicesChanged(2, [TcpService("redis", nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
+
+        Assert.DoesNotContain(listener, _node.Services.GetRequiredService<Listeners>().Current);
+        Assert.Contains(listener, _node.Services.GetRequiredService<TcpListeners>().Current);
+        for (var attempt = 0; ; attempt++)
+        {
+            // until Kestrel's listener is gone a connection may still reach it (and be sniffed, waiting for HTTP)
+            await using var stream = await ConnectWhenListening(nodePort);
+            if (await Read(stream, 8) == "+HELLO\r\n") break;
+            Assert.True(attempt < 20, "the L4 listener never took the port over");
+        }
+    }
+
+    [Fact]
+    public async Task The_pump_copies_until_the_source_ends_and_then_half_closes_the_destination()
+    {
+        using var listen = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listen.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listen.Listen();
+        using var a = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await a.ConnectAsync(listen.LocalEndPoint!);
+        using var b = await listen.AcceptAsync();
+        using var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await c.ConnectAsync(listen.LocalEndPoint!);
+        using var d = await listen.AcceptAsync();
+        // a → b, pumped b → c, read at d; larger than one pump buffer so the loop goes round
+        var payload = Enumerable.Range(0, TcpForwarder.PumpBufferSize * 3 + 17).Select(i => (byte)i).ToArray();
+
+        var pump = TcpForwarder.PumpAsync(b, c);
+        await a.SendAsync(payload);
+        a.Shutdown(SocketShutdown.Send);
+        var received = new List<byte>();
+        var chunk = new byte[8192];
+        int n;
+        while ((n = await d.ReceiveAsync(chunk)) > 0) received.AddRange(chunk.AsSpan(0, n).ToArray());
+        await pump;
+
+        Assert.Equal(payload, received.ToArray()); // and the end of the stream arrived: the FIN went on
+    }
+
+    [Fact]
+    public async Task An_l4_connection_falls_through_a_refusing_endpoint_to_a_live_one()
+    {
+        var deadPort = ServiceProxyTests.FreePort(IPAddress.Loopback); // nothing listens: like a pod that just died
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort)], TestSlices.Of(EchoEndpoints(deadPort, EchoPort))));
+
+        for (var i = 0; i < 4; i++) // round robin starts at either endpoint: each connection reaches the live one
+        {
+            await using var stream = await ConnectWhenListening(nodePort);
+            Assert.Equal("+HELLO\r\n", await Read(stream, 8));
+        }
+    }
 }
