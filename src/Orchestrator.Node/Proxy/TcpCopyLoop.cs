@@ -78,14 +78,23 @@ internal sealed class TcpCopyLoop : IDisposable
             {
                 var id = (long)(events[i].Data >> 1);
                 if (!_connections.TryGetValue(id, out var connection)) continue;
-                var backendSide = (events[i].Data & 1) == 1;
-                var ready = events[i].Events;
-                // to this socket: what was left over when it was full; from it: everything it has
-                var into = backendSide ? connection.ToBackend : connection.ToClient;
-                var from = backendSide ? connection.ToClient : connection.ToBackend;
-                if ((ready & (EpollOut | EpollErr | EpollHup)) != 0 && into.Pending is not null) Pump(into);
-                if ((ready & (EpollIn | EpollRdHup | EpollErr | EpollHup)) != 0) Pump(from);
-                if (connection.Done && _connections.TryRemove(id, out _)) connection.Close();
+                try
+                {
+                    var backendSide = (events[i].Data & 1) == 1;
+                    var ready = events[i].Events;
+                    // to this socket: what was left over when it was full; from it: everything it has
+                    var into = backendSide ? connection.ToBackend : connection.ToClient;
+                    var from = backendSide ? connection.ToClient : connection.ToBackend;
+                    if ((ready & (EpollOut | EpollErr | EpollHup)) != 0 && into.Pending is not null) Pump(into);
+                    if ((ready & (EpollIn | EpollRdHup | EpollErr | EpollHup)) != 0) Pump(from);
+                    if (connection.Done && _connections.TryRemove(id, out _)) connection.Close();
+                }
+                catch (Exception) when (_connections.TryRemove(id, out _))
+                {
+                    // an exception on this thread would end the node: the connection ends instead
+                    try { connection.Close(); }
+                    catch (Exception) { /* its sockets are gone either way */ }
+                }
             }
         }
         foreach (var id in _connections.Keys)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
@@ -257,8 +258,9 @@ internal sealed class TcpForwarder : IDisposable
 
     /// <summary>A non-blocking connect awaited with poll(2): the socket never enters .NET's socket engine. Pods on
     /// this machine's bridge answer (or refuse) within microseconds, so the first short poll runs on this thread; an
-    /// address that stays silent (a lost node's pod) is waited for, up to <see cref="ConnectTimeout"/>, on a thread of
-    /// its own rather than a thread-pool worker.</summary>
+    /// address that stays silent (a lost node's pod) is polled again after growing delays, up to
+    /// <see cref="ConnectTimeout"/>, holding no thread meanwhile (a thread each would be thousands of threads for a
+    /// burst of connections to a lost pod).</summary>
     internal static async Task ConnectOutsideTheEngineAsync(Socket socket, IPEndPoint target)
     {
         socket.Blocking = false;
@@ -268,10 +270,14 @@ internal sealed class TcpForwarder : IDisposable
             return;
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress) { }
-        var done = socket.Poll(1000, SelectMode.SelectWrite)
-            || await Task.Factory.StartNew(() => socket.Poll((int)ConnectTimeout.TotalMicroseconds, SelectMode.SelectWrite),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (!done) throw new SocketException((int)SocketError.TimedOut);
+        var started = Stopwatch.GetTimestamp();
+        var delay = 1;
+        for (var poll = 1000; !socket.Poll(poll, SelectMode.SelectWrite); poll = 0)
+        {
+            if (Stopwatch.GetElapsedTime(started) >= ConnectTimeout) throw new SocketException((int)SocketError.TimedOut);
+            await Task.Delay(delay);
+            delay = Math.Min(delay * 2, 25);
+        }
         if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
             throw new SocketException((int)SocketError.ConnectionRefused);
     }
