@@ -17,8 +17,9 @@ load=$(cut -d' ' -f1 /proc/loadavg); at=$(date -u +%H:%M:%S); before=$(ticks $PI
 /usr/bin/time -f "%U %S" -o "$OUT/client-$LABEL.txt" dotnet $CLIENT/bench-api.dll --objects $N --concurrency 16 --only create \
   $ARGS > "$OUT/bench-$LABEL.txt" 2>&1
 after=$(ticks $PID)
+rss=$(awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {printf "RSS %.0f MB (peak %.0f MB)", r/1024, h/1024}' /proc/$PID/status)
 stop_bench_server
 line=$(grep -E "^create " "$OUT/bench-$LABEL.txt" | tail -1 | sed 's/ *(goal.*//; s/  */ /g')
 client=$(awk '{print $1 + $2}' "$OUT/client-$LABEL.txt")
-awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" -v n=$N -v line="$line" 'BEGIN {
-  printf "%s %s load %s: server %.0f µs CPU per create, client process %.0f µs (incl. its start) | %s\n", l, at, load, s * 1e6 / hz / n, c * 1e6 / n, line }'
+awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" -v n=$N -v line="$line" -v rss="$rss" 'BEGIN {
+  printf "%s %s load %s: server %.0f µs CPU per create, client process %.0f µs (incl. its start), server %s | %s\n", l, at, load, s * 1e6 / hz / n, c * 1e6 / n, rss, line }'

@@ -3,7 +3,7 @@
 # process; no profiler, normal runtime settings): the in-process master in its own process (bench-api --serve), a first
 # bench run creating and warming up, then a second one (the measured reads only) from another process; the server's CPU
 # over that second run, divided by its requests. Robust where perf's sampling is not (a loaded or virtualised machine).
-# usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]   (LISTS=N, OUT=dir, SERVE_ENV="VAR=value …",
+# usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]   (LISTS=N, GET_ROUNDS=N (of 2,000 gets), OUT=dir, SERVE_ENV="VAR=value …",
 #        CLIENT_BIN=dir: the bench client of another build against this build's server)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
 [ $# -ge 2 ] || die "usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]"
@@ -13,13 +13,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench-server.sh"
 start_bench_server "$BIN" "$LABEL" "$OUT" ${SERVE_ENV:-}
 ticks() { awk '{print $14 + $15}' /proc/$1/stat; }
 dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists 40 --only $ONLY --namespace benchns $ARGS > "$OUT/warm-$LABEL.txt" 2>&1
-n=$LISTS; [ "$ONLY" = get ] && n=2000
+n=$LISTS; [ "$ONLY" = get ] && n=$((2000 * ${GET_ROUNDS:-1}))
 load=$(cut -d' ' -f1 /proc/loadavg); at=$(date -u +%H:%M:%S); before=$(ticks $PID)
 /usr/bin/time -f "%U %S" -o "$OUT/client-$LABEL.txt" dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists $LISTS \
-  --only $ONLY --namespace benchns $ARGS > "$OUT/bench-$LABEL.txt" 2>&1
+  --get-rounds ${GET_ROUNDS:-1} --only $ONLY --namespace benchns $ARGS > "$OUT/bench-$LABEL.txt" 2>&1
 after=$(ticks $PID)
+rss=$(awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {printf "RSS %.0f MB (peak %.0f MB)", r/1024, h/1024}' /proc/$PID/status)
 stop_bench_server
-line=$(grep -E "^(list|get)" "$OUT/bench-$LABEL.txt" | tail -1)
+line=$(grep -E "^(list|get)" "$OUT/bench-$LABEL.txt" | tail -1 | sed 's/ *(goal.*//; s/  */ /g')
 client=$(awk '{print $1 + $2}' "$OUT/client-$LABEL.txt")
-awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" -v n=$n -v line="$line" 'BEGIN {
-  printf "%s %s load %s: server %.2f ms CPU per request, client process %.2f ms (incl. its start) | %s\n", l, at, load, s * 1000 / hz / n, c * 1000 / n, line }'
+awk -v l="$LABEL" -v at="$at" -v load="$load" -v s=$((after - before)) -v hz="$(getconf CLK_TCK)" -v c="$client" -v n=$n -v line="$line" -v rss="$rss" 'BEGIN {
+  printf "%s %s load %s: server %.0f µs CPU per request, client process %.0f µs (incl. its start), server %s | %s\n", l, at, load, s * 1e6 / hz / n, c * 1e6 / n, rss, line }'

@@ -72,18 +72,19 @@ internal static class ApiEndpoints
     private static void Map(IEndpointRouteBuilder app, string pattern, Func<HttpContext, Task> handler) =>
         app.Map(pattern, context => Guard(context, handler));
 
+    // the logger ("Orchestrator.Master.Api") is looked up only when a failure is logged
     private static Task Guard(HttpContext context, Func<HttpContext, Task> handler) =>
-        StatusResponses.GuardAsync(context, () => handler(context),
-            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Master.Api"));
+        StatusResponses.GuardAsync(context, () => handler(context));
 
     private static Task DispatchAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
         var method = context.Request.Method;
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (parts is ["apis", var groupOnly]) return RequireGet(method, () => DiscoveryEndpoints.GroupAsync(context, groupOnly));
+        // (split only when it may be a group's path: not on every request)
+        if (path.Contains("apis", StringComparison.Ordinal) &&
+            path.Split('/', StringSplitOptions.RemoveEmptyEntries) is ["apis", var groupOnly]) return RequireGet(method, () => DiscoveryEndpoints.GroupAsync(context, groupOnly));
 
-        var info = RequestInfo.Parse(path) ?? throw ApiException.UnknownPath();
+        var info = RequestInfo.Of(context) ?? throw ApiException.UnknownPath();
         info.CheckNames();
         if (info.IsGroupVersionRoot)
             return RequireGet(method, () => DiscoveryEndpoints.GroupVersionAsync(context, info.Group, info.Version));

@@ -5,7 +5,8 @@ namespace Orchestrator.Master.Store;
 /// <summary>
 /// New uids: random (version 4, RFC 4122 variant) UUIDs from cryptographically secure bytes, as <see cref="Guid.NewGuid"/>
 /// makes them and Kubernetes' uuid.NewUUID, but the bytes of 256 at a time: Guid.NewGuid asks the kernel for every one,
-/// a system call per create on the store's serial path. One owner at a time (the store's planner).
+/// a system call per create on the store's serial path. One owner at a time (the store's planner; a thread's own for the
+/// requests' audit ids).
 /// </summary>
 internal sealed class UidSource
 {

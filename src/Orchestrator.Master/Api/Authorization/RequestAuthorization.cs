@@ -17,13 +17,12 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
     public const string ImpersonateUid = "Impersonate-Uid";
     public const string ImpersonateExtraPrefix = "Impersonate-Extra-";
 
-    public async Task InvokeAsync(HttpContext context)
+    // Not an async method: when NodeRestriction's check is done at once (every request but a node's few writes that read
+    // the store) the request goes on without a state machine of this layer.
+    public Task InvokeAsync(HttpContext context)
     {
-        if (RequestUser.Get(context) is not { } user)
-        {
-            await next(context);
-            return;
-        }
+        if (RequestUser.Get(context) is not { } user) return next(context);
+        Task check;
         try
         {
             user = Impersonate(context, user);
@@ -34,7 +33,20 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
             AuditAnnotations.Add(context, "authorization.k8s.io/decision", allowed ? "allow" : "forbid");
             AuditAnnotations.Add(context, "authorization.k8s.io/reason", reason);
             if (!allowed) throw RbacAuthorizer.Forbidden(request, reason);
-            await nodeRestriction.CheckRequestAsync(context, request);
+            check = nodeRestriction.CheckRequestAsync(context, request);
+        }
+        catch (ApiException e)
+        {
+            return StatusResponses.WriteAsync(context, e);
+        }
+        return check.IsCompletedSuccessfully ? next(context) : AfterCheckAsync(context, check);
+    }
+
+    private async Task AfterCheckAsync(HttpContext context, Task check)
+    {
+        try
+        {
+            await check;
         }
         catch (ApiException e)
         {

@@ -21,7 +21,7 @@ internal sealed class ApiRequestMetrics(RequestDelegate next)
         finally
         {
             var request = context.Request;
-            var info = RequestInfo.Parse(request.Path.Value ?? "");
+            var info = RequestInfo.Of(context);
             var code = context.Response.StatusCode;
             // unknown resources are not labelled by name: arbitrary paths must not create series
             var known = info?.ResourceName is not null &&

@@ -17,13 +17,12 @@ internal sealed class PrettyJsonResponses(RequestDelegate next)
     /// <summary>Marks the request's answer as someone else's (a proxied answer): written as it comes, JSON or not.</summary>
     public static void PassThrough(HttpContext context) => context.Items[PassThroughKey] = true;
 
-    public async Task InvokeAsync(HttpContext context)
+    // not an async method for the requests it leaves alone (nearly all): no state machine per request
+    public Task InvokeAsync(HttpContext context) =>
+        !Wanted(context.Request) || context.WebSockets.IsWebSocketRequest ? next(context) : CollectAsync(context);
+
+    private async Task CollectAsync(HttpContext context)
     {
-        if (!Wanted(context.Request) || context.WebSockets.IsWebSocketRequest)
-        {
-            await next(context);
-            return;
-        }
         var inner = context.Response.Body;
         var body = new Collecting(context.Response, inner);
         context.Response.Body = body;

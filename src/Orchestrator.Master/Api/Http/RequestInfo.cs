@@ -13,6 +13,22 @@ internal sealed record RequestInfo(string Group, string Version, string? Namespa
 {
     private static readonly HashSet<string> NamespaceSubresources = ["status", "finalize"];
 
+    private static readonly object ParsedKey = new();
+
+    /// <summary><see cref="Parse"/> of the request's path, once per request: the dispatch and the request metrics both
+    /// ask (kept in the request's items with the path it was parsed from, and parsed again if the path was changed).</summary>
+    public static RequestInfo? Of(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        if (context.Items.TryGetValue(ParsedKey, out var kept) && kept is Parsed parsed && ReferenceEquals(parsed.Path, path))
+            return parsed.Info;
+        var info = Parse(path);
+        context.Items[ParsedKey] = new Parsed(path, info);
+        return info;
+    }
+
+    private sealed record Parsed(string Path, RequestInfo? Info);
+
     /// <summary>Null when the path is not a resource path (discovery paths, or too many segments).</summary>
     public static RequestInfo? Parse(string path)
     {

@@ -89,8 +89,9 @@ internal static class StatusResponses
     }
 
     /// <summary>Runs a request handler, answering refusals and unexpected failures with a Status. A 500 names no internal
-    /// type or message: the details go to the log.</summary>
-    public static async Task GuardAsync(HttpContext context, Func<Task> handler, ILogger logger)
+    /// type or message: the details go to the log (<paramref name="logger"/>, or when null the API's logger of the
+    /// request's services, looked up only when there is something to log: not on every request).</summary>
+    public static async Task GuardAsync(HttpContext context, Func<Task> handler, ILogger? logger = null)
     {
         try
         {
@@ -112,16 +113,19 @@ internal static class StatusResponses
         catch (InsufficientExecutionStackException e)
         {
             // A recursion the body limits should have prevented: refuse the request rather than lose the process.
-            logger.LogError(e, "{Method} {Path} nested too deeply", context.Request.Method, context.Request.Path);
+            (logger ?? ApiLogger(context)).LogError(e, "{Method} {Path} nested too deeply", context.Request.Method, context.Request.Path);
             await WriteAsync(context, ApiException.BadRequest($"the request nests deeper than the server handles (limit {BodyLimits.MaxDepth})"));
         }
         catch (Exception e)
         {
-            logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            (logger ?? ApiLogger(context)).LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
             await WriteAsync(context, new ApiException(500, "InternalError",
                 "Internal error occurred: the server could not handle the request; its log has the details"));
         }
     }
+
+    private static ILogger ApiLogger(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Master.Api");
 
     public static ApiException FromKestrel(BadHttpRequestException e) => e.StatusCode switch
     {

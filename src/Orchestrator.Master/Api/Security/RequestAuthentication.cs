@@ -28,7 +28,36 @@ internal sealed class RequestAuthentication(RequestDelegate next, string token, 
     /// system:masters' own kubeconfigs) hold.</summary>
     public const string ForwardedClientCertificateHeader = "X-Orchestrator-Forwarded-Client-Certificate";
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
+    {
+        // The common case without an await (and without a state machine of this layer): no forwarded certificate, the
+        // connection's certificate (or that there is none) known at once, and a user from it or the admin token.
+        // Anything else — another token, no credentials, a certificate still to come — is the full path below.
+        if (context.Request.Headers[ForwardedClientCertificateHeader].Count == 0 && KnownCertificate(context, out var certificate) &&
+            ((certificate is null ? null : ClientCertificates.UserOfConnection(certificate, clusterCa, DateTime.UtcNow))
+             ?? FromToken(context)) is { } user)
+        {
+            RequestUser.Set(context, user);
+            return next(context);
+        }
+        return AuthenticateAsync(context);
+    }
+
+    /// <summary>The connection's client certificate when it is known without waiting (it always is on a connection whose
+    /// certificate is asked for at the handshake, as the API's are): null for plain HTTP or a client without one.</summary>
+    private static bool KnownCertificate(HttpContext context, out X509Certificate2? certificate)
+    {
+        certificate = null;
+        if (!context.Request.IsHttps) return true;
+        certificate = context.Connection.ClientCertificate;
+        if (certificate is not null) return true;
+        var pending = context.Connection.GetClientCertificateAsync();
+        if (!pending.IsCompletedSuccessfully) return false;
+        certificate = pending.Result;
+        return true;
+    }
+
+    private async Task AuthenticateAsync(HttpContext context)
     {
         if (context.Request.Headers[ForwardedClientCertificateHeader].ToString() is { Length: > 0 } forwarded && FromToken(context) is not null)
         {
