@@ -152,6 +152,9 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         Assert.Equal("line-3\n", await Kubectl("logs", pod, "--tail=1"));
         Assert.Equal("line-3\n", await Kubectl("logs", pod, "-c", "main", "--tail=1"));
         Assert.Contains("line-1", await Kubectl("logs", pod, "--since=1h"));
+        Assert.Equal("line-1\nline-2\nline-3\n", await Kubectl("logs", pod, "--since-time=2020-01-01T00:00:00Z"));
+        Assert.Equal("", await Kubectl("logs", pod, $"--since-time={DateTime.UtcNow.AddHours(1):yyyy-MM-dd'T'HH:mm:ss'Z'}"));
+        Assert.Equal("line-1\nli", await Kubectl("logs", pod, "--limit-bytes=9"));
 
         // -f keeps streaming: kubectl is still following (stopped by the timeout) and has printed lines written after it started
         var ticker = Name("ticker");

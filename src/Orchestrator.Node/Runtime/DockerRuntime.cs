@@ -398,7 +398,9 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
             Tail = request.TailLines is { } tail ? tail.ToString(CultureInfo.InvariantCulture) : "all",
             Since = request.SinceSeconds is { } since
                 ? DateTimeOffset.UtcNow.AddSeconds(-since).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)
-                : null,
+                : request.SinceTime is { } from
+                    ? Math.Max(0, from.ToUnixTimeSeconds()).ToString(CultureInfo.InvariantCulture)
+                    : null,
         };
         using var stream = await _client.Containers.GetContainerLogsAsync(containerId, inspected.Config?.Tty ?? false, parameters, setup.Token);
         setup.CancelAfter(Timeout.InfiniteTimeSpan);

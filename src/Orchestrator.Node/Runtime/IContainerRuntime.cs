@@ -124,7 +124,9 @@ internal sealed record LocalImage(string Id, long Size, IReadOnlyList<string> Re
 /// subPath that leaves its volume, runAsNonRoot with a root image): the container waits with this message.</summary>
 internal sealed class ContainerConfigException(string message) : Exception(message);
 
-internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps);
+/// <summary>What of a container's log to read: the last lines, or those since a moment (at most one of
+/// <see cref="SinceSeconds"/> and <see cref="SinceTime"/>); the byte limit is applied by the caller.</summary>
+internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps, DateTimeOffset? SinceTime = null);
 
 internal sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
 

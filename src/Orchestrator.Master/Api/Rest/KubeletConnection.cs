@@ -29,7 +29,7 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
 {
     private const int MaxClients = 512;
     /// <summary>One HTTP client per (node, address): its pooled connections were each verified for exactly that pair.</summary>
-    private readonly ConcurrentDictionary<(string Node, string Host), HttpClient> _clients = new();
+    private readonly ConcurrentDictionary<(string Node, string Host, bool Unverified), HttpClient> _clients = new();
     /// <summary>The last refusal per (node, address), to say why in the API's answer.</summary>
     private readonly ConcurrentDictionary<(string Node, string Host), string> _refusals = new();
 
@@ -48,21 +48,27 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
     public async Task<Target> ResolveAsync(string ns, string name, string? container, CancellationToken ct)
     {
         var pod = (V1Pod)await store.GetAsync(CoreResources.Pods, ns, name, ct);
-        var names = pod.Spec.Containers.Select(c => c.Name).Concat((pod.Spec.InitContainers ?? []).Select(c => c.Name))
-            .Concat((pod.Spec.EphemeralContainers ?? []).Select(c => c.Name)).ToList();
-        if (string.IsNullOrEmpty(container))
-        {
-            if (pod.Spec.Containers.Count == 1) container = pod.Spec.Containers[0].Name;
-            else if (pod.Metadata.Annotations?.TryGetValue("kubectl.kubernetes.io/default-container", out var annotated) == true)
-                container = annotated;
-            else
-                throw ApiException.BadRequest(
-                    $"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", pod.Spec.Containers.Select(c => c.Name))}]");
-        }
-        if (!names.Contains(container))
-            throw ApiException.BadRequest($"container {container} is not valid for pod {name}");
+        container = ContainerOf(pod, container);
         var (host, port) = await NodeEndpointAsync(pod, ct);
         return new Target(pod, container, host, port);
+    }
+
+    /// <summary>The container a request about <paramref name="pod"/> means, as kube-apiserver's validateContainer: the
+    /// one named (any init, app or ephemeral container), or the only app container. The default-container annotation is
+    /// kubectl's, read on its side; the API server does not read it.</summary>
+    public static string ContainerOf(V1Pod pod, string? container)
+    {
+        var name = pod.Metadata.Name;
+        var all = (pod.Spec.InitContainers ?? []).Select(c => c.Name).Concat(pod.Spec.Containers.Select(c => c.Name))
+            .Concat((pod.Spec.EphemeralContainers ?? []).Select(c => c.Name));
+        if (!string.IsNullOrEmpty(container))
+            return all.Contains(container) ? container : throw ApiException.BadRequest($"container {container} is not valid for pod {name}");
+        return pod.Spec.Containers.Count switch
+        {
+            1 => pod.Spec.Containers[0].Name,
+            0 => throw ApiException.BadRequest($"a container name must be specified for pod {name}"),
+            _ => throw ApiException.BadRequest($"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", all)}]"),
+        };
     }
 
     public async Task<V1Pod> GetPodAsync(string ns, string name, CancellationToken ct) =>
@@ -81,16 +87,16 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
     }
 
     /// <summary>The HTTP client for node <paramref name="nodeName"/>'s kubelet endpoint at <paramref name="host"/> (https only).</summary>
-    public HttpClient Http(string nodeName, string host)
+    public HttpClient Http(string nodeName, string host, bool skipServerVerification = false)
     {
-        var key = (nodeName, host);
+        var key = (nodeName, host, skipServerVerification);
         if (_clients.TryGetValue(key, out var client)) return client;
         if (_clients.Count >= MaxClients) _clients.Clear(); // addresses come and go; idle clients close their connections
         return _clients.GetOrAdd(key, k => new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,
             ConnectTimeout = timeouts.Connect, // connecting is bounded here, the rest by the callers (KubeletTimeouts)
-            SslOptions = ClientOptions(k.Node, k.Host),
+            SslOptions = ClientOptions(k.Node, k.Host, k.Unverified),
         }) { Timeout = Timeout.InfiniteTimeSpan });
     }
 
@@ -134,13 +140,16 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
         return false;
     }
 
-    private SslClientAuthenticationOptions ClientOptions(string node, string host) => new()
+    private SslClientAuthenticationOptions ClientOptions(string node, string host, bool unverified = false) => new()
     {
         TargetHost = host,
         EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         LocalCertificateSelectionCallback = (_, _, _, _, _) => credentials.Ca.ClientCertificate(),
-        RemoteCertificateValidationCallback = Verifier(node, host),
+        // insecureSkipTLSVerifyBackend (pod logs only, as kube-apiserver): the caller chose to read logs from a kubelet
+        // whose serving certificate does not check out; the request carries no secret (a client certificate proves
+        // nothing without its key), only what comes back is unverified
+        RemoteCertificateValidationCallback = unverified ? (_, _, _, _) => true : Verifier(node, host),
     };
 
     private RemoteCertificateValidationCallback Verifier(string node, string host) => (_, certificate, _, _) =>

@@ -5,8 +5,9 @@ namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
 /// GET /api/v1/namespaces/{ns}/pods/{name}/log — relayed as plain streaming HTTP to the kubelet endpoint of the pod's
-/// node (<c>/containerLogs/…</c>), with kubectl's query (container, follow, previous, tailLines, sinceSeconds,
-/// timestamps). With follow the response stays open until the container ends or the client leaves.
+/// node (<c>/containerLogs/…</c>) with the request's PodLogOptions (<see cref="PodLogQuery"/>). As kube-apiserver: the
+/// options are checked first (422), then the pod and its container; a pod not yet on a node has no logs (204). With
+/// follow the response stays open until the container ends or the client leaves.
 /// </summary>
 internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
 {
@@ -17,24 +18,26 @@ internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
     public Task HandleAsync(HttpContext context, ResourceDescription resource, string? ns, string name) =>
         HandleAsync(context, ns!, name);
 
-    private static readonly string[] Passed = ["follow", "previous", "tailLines", "sinceSeconds", "timestamps"];
-    private static readonly HashSet<string> Booleans = ["follow", "previous", "timestamps"];
-
     public async Task HandleAsync(HttpContext context, string ns, string name)
     {
         if (!HttpMethods.IsGet(context.Request.Method)) throw ApiException.MethodNotAllowed(context.Request.Method);
         var ct = context.RequestAborted;
-        var query = context.Request.Query;
-        var target = await kubelet.ResolveAsync(ns, name, query["container"].ToString(), ct);
-        // Booleans are read as the API server reads them (Python's follow=True) and passed on in one spelling.
-        var forwarded = Passed.Where(k => query.ContainsKey(k))
-            .Select(k => $"{k}={Uri.EscapeDataString(Booleans.Contains(k) ? (QueryParameters.Bool(query, k) ? "true" : "false") : query[k].ToString())}")
-            .Append($"podUID={Uri.EscapeDataString(target.Pod.Metadata.Uid)}");
-        var uri = new Uri($"https://{target.Host}:{target.Port}{target.Path("containerLogs")}?{string.Join("&", forwarded)}");
+        var options = PodLogQuery.Parse(context.Request.Query, name);
+        var pod = await kubelet.GetPodAsync(ns, name, ct);
+        var container = KubeletConnection.ContainerOf(pod, options.Container);
+        if (string.IsNullOrEmpty(pod.Spec.NodeName))
+        {
+            // LogLocation's empty location: the API server streams nothing and answers 204
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+        var (host, port) = await kubelet.NodeEndpointAsync(pod, ct);
+        var target = new KubeletConnection.Target(pod, container, host, port);
+        var uri = new Uri($"https://{target.Host}:{target.Port}{target.Path("containerLogs")}?{options.KubeletQuery(pod.Metadata.Uid)}");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         // Without follow this is an ordinary request, bounded in all; with follow a stream, bounded when idle.
-        var follow = query["follow"].ToString() is "true" or "1";
+        var follow = options.Follow;
         using var whole = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (!follow) whole.CancelAfter(kubelet.Timeouts.Request);
         HttpResponseMessage response;
@@ -43,7 +46,7 @@ internal sealed class PodLogs(KubeletConnection kubelet) : ISubresourceHandler
             headers.CancelAfter(kubelet.Timeouts.Response);
             try
             {
-                response = await kubelet.Http(target.Pod.Spec.NodeName, target.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
+                response = await kubelet.Http(target.Pod.Spec.NodeName, target.Host, options.InsecureSkipTlsVerifyBackend).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
             }
             catch (HttpRequestException e)
             {

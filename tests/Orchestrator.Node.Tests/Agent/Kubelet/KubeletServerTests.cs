@@ -150,6 +150,24 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logs_end_after_limitBytes_and_refuse_values_that_do_not_parse()
+    {
+        var current = Container("web", running: true);
+        _runtime.Logs[current.Id] = "first line\nsecond line\n";
+
+        Assert.Equal("first", await (await Get("/containerLogs/default/web/main?limitBytes=5")).Content.ReadAsStringAsync());
+        Assert.Equal("first line\nsecond line\n", await (await Get("/containerLogs/default/web/main?limitBytes=1000")).Content.ReadAsStringAsync());
+        Assert.Equal("first line\nsecond line\n",
+            await (await Get("/containerLogs/default/web/main?sinceTime=2024-01-02T03%3A04%3A05Z")).Content.ReadAsStringAsync());
+        foreach (var bad in new[] { "limitBytes=0", "tailLines=-1", "sinceSeconds=x", "sinceTime=yesterday" })
+        {
+            var refused = await Get($"/containerLogs/default/web/main?{bad}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("invalid value", await refused.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Exec_speaks_the_v5_channel_protocol_with_the_exit_code_in_the_final_status()
     {
         Container("web");
