@@ -13,7 +13,8 @@ namespace Orchestrator.Shared.Api;
 /// writes them: Go reads a MicroTime with the layout <c>2006-01-02T15:04:05.000000Z07:00</c> and refuses any other number
 /// of digits, while KubernetesJson drops an all-zero fraction (<c>…:00Z</c>), so an event whose eventTime is an exact
 /// second could not be decoded by kubectl describe or client-go. The models do not tell a MicroTime from a Time (both
-/// DateTime), so the fields are named here; every other DateTime keeps KubernetesJson's format. Reading is unchanged.
+/// DateTime), so the fields are named here. Every other DateTime of a Kubernetes model is a metav1.Time, written in whole
+/// seconds as kube-apiserver writes it (a controller's DateTime.UtcNow would otherwise show a fraction). Reading is unchanged.
 /// </summary>
 internal static class MicroTimes
 {
@@ -36,14 +37,25 @@ internal static class MicroTimes
 
     private static void Apply(JsonTypeInfo type)
     {
-        if (type.Kind != JsonTypeInfoKind.Object || !Fields.TryGetValue(type.Type, out var names)) return;
+        if (type.Kind != JsonTypeInfoKind.Object) return;
+        var micro = Fields.GetValueOrDefault(type.Type);
+        // every other DateTime of a Kubernetes model is a metav1.Time: written in whole seconds (Go's
+        // t.UTC().Format(time.RFC3339)), where KubernetesJson would write a fraction the API server never does
+        var isModel = type.Type.Assembly == typeof(V1ObjectMeta).Assembly;
+        if (micro is null && !isModel) return;
         foreach (var property in type.Properties)
         {
-            if (!names.Contains(property.Name)) continue;
-            if (property.PropertyType == typeof(DateTime)) property.CustomConverter = new MicroTimeConverter();
-            else if (property.PropertyType == typeof(DateTime?)) property.CustomConverter = new NullableMicroTimeConverter();
+            var isMicro = micro?.Contains(property.Name) == true;
+            if (!isMicro && !isModel) continue;
+            if (property.PropertyType == typeof(DateTime))
+                property.CustomConverter = isMicro ? new MicroTimeConverter() : new TimeConverter();
+            else if (property.PropertyType == typeof(DateTime?))
+                property.CustomConverter = isMicro ? new NullableMicroTimeConverter() : new NullableTimeConverter();
         }
     }
+
+    internal static string FormatSeconds(DateTime value) =>
+        value.ToUniversalTime().ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'", CultureInfo.InvariantCulture);
 
     internal static string Format(DateTime value) =>
         value.ToUniversalTime().ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'ffffff'Z'", CultureInfo.InvariantCulture);
@@ -68,6 +80,27 @@ internal static class MicroTimes
         public override void Write(Utf8JsonWriter writer, DateTime? value, JsonSerializerOptions options)
         {
             if (value is { } time) writer.WriteStringValue(Format(time));
+            else writer.WriteNullValue();
+        }
+    }
+
+    private sealed class TimeConverter : JsonConverter<DateTime>
+    {
+        public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            ReadAsKubernetesJson(ref reader, options);
+
+        public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(FormatSeconds(value));
+    }
+
+    private sealed class NullableTimeConverter : JsonConverter<DateTime?>
+    {
+        public override DateTime? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? null : ReadAsKubernetesJson(ref reader, options);
+
+        public override void Write(Utf8JsonWriter writer, DateTime? value, JsonSerializerOptions options)
+        {
+            if (value is { } time) writer.WriteStringValue(FormatSeconds(time));
             else writer.WriteNullValue();
         }
     }

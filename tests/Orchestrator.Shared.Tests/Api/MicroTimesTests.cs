@@ -5,7 +5,8 @@ using Xunit;
 
 namespace Orchestrator.Shared.Tests.Api;
 
-/// <summary>MicroTime fields carry exactly six fractional digits, as Go reads them; Time fields keep their format.</summary>
+/// <summary>MicroTime fields carry exactly six fractional digits, as Go reads them; Time fields whole seconds, as
+/// kube-apiserver writes a metav1.Time.</summary>
 public sealed class MicroTimesTests
 {
     private static readonly DateTime Second = new(2026, 12, 5, 2, 0, 0, DateTimeKind.Utc);
@@ -49,5 +50,23 @@ public sealed class MicroTimesTests
         Assert.DoesNotContain("eventTime", KubeObjects.Serialize(new Corev1Event { Metadata = new V1ObjectMeta { Name = "e" } }));
         var read = KubernetesJson.Deserialize<Corev1Event>("""{"metadata":{"name":"e"},"eventTime":"2026-12-05T02:00:00Z"}""");
         Assert.Equal(Second, read.EventTime!.Value.ToUniversalTime());
+    }
+
+    [Fact]
+    public void A_time_with_a_fraction_is_written_in_whole_seconds_and_read_with_it()
+    {
+        var json = KubeObjects.Serialize(new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "d", CreationTimestamp = Second.AddTicks(9_999_999) },
+            Status = new V1DeploymentStatus
+            {
+                Conditions = [new V1DeploymentCondition { Type = "Available", Status = "True", LastUpdateTime = Second.AddTicks(2_404_730) }],
+            },
+        });
+        Assert.Contains("\"creationTimestamp\":\"2026-12-05T02:00:00Z\"", json);
+        Assert.Contains("\"lastUpdateTime\":\"2026-12-05T02:00:00Z\"", json);
+        Assert.DoesNotContain("lastTransitionTime", json);
+        var read = KubernetesJson.Deserialize<V1Deployment>("""{"metadata":{"name":"d","creationTimestamp":"2026-12-05T02:00:00.5Z"}}""");
+        Assert.Equal(Second.AddTicks(5_000_000), read.Metadata.CreationTimestamp!.Value.ToUniversalTime());
     }
 }
