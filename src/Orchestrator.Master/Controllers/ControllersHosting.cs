@@ -43,6 +43,7 @@ internal static class ControllersHosting
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
         system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
+        system.ActorOf(ApiServiceRegistration.Props(store, resync, catalog), "apiservice-registration-controller");
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
         system.ActorOf(Rbac.RbacBootstrapController.Props(store), "rbac-bootstrap");
         system.ActorOf(Rbac.ClusterRoleAggregationController.Props(store, resync), "clusterrole-aggregation-controller");

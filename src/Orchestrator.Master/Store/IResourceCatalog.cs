@@ -21,6 +21,9 @@ internal interface IResourceCatalog
     /// <summary>Every resource the store keeps (the storage version of each), e.g. to delete a namespace's content.</summary>
     IEnumerable<IStoredResource> Stored { get; }
 
+    /// <summary>Whether the API serves <paramref name="group"/>/<paramref name="version"/> now (any resource of it).</summary>
+    bool Serves(string group, string version);
+
     /// <summary>A stored object's JSON as an object: its resource's type, or — for a resource not served (yet), as
     /// custom objects are at recovery before their definition is read — a generic object that keeps every field.</summary>
     IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json);

@@ -84,6 +84,8 @@ internal sealed class ResourceCatalog : IResourceCatalog
 
     public IStoredResource? FindByKind(string apiVersion, string kind) => Current.FindByKind(apiVersion, kind);
 
+    public bool Serves(string group, string version) => Current.Serves(group, version);
+
     public IEnumerable<IStoredResource> Stored => Current.All.Where(d => d.Storage);
 
     public IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json) =>

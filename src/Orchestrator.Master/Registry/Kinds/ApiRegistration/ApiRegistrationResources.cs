@@ -30,6 +30,10 @@ internal sealed class ApiServiceStrategy : ModelStrategy<V1APIService>
 {
     public ApiServiceStrategy() => HasGeneration = false; // kube-aggregator's strategy keeps no metadata.generation
 
+    /// <summary>ValidateAPIService's name rule: a path segment (the core group's is "v1.", which no DNS name is), then
+    /// version.group (checked in Validate).</summary>
+    public override Names.Rule NameRule => Names.Rule.PathSegment;
+
     protected override void PrepareForCreate(V1APIService apiService) => apiService.Status = new V1APIServiceStatus();
 
     protected override void Default(V1APIService apiService)
