@@ -31,7 +31,8 @@ foreach (var nodes in options.Nodes)
     var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)>();
     for (var run = 1; run <= options.Runs; run++)
     {
-        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct);
+        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct,
+            options.ProgressSeconds);
         runs.Add(r);
         Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s; " +
                           $"process CPU until all bound {r.Cpu.TotalSeconds:F2} s ({r.Cpu.TotalMicroseconds / options.Pods:F0} µs per pod)");
@@ -55,8 +56,11 @@ static double Median(IEnumerable<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
+/// <param name="ProgressSeconds">Every so many seconds of a run (0: never), a line of its progress: pods seen, bound and
+/// Running, scheduling attempts, the process' CPU, GC pauses and memory — whether the rate falls as pods accumulate,
+/// and whether the time goes to CPU or to waiting.</param>
 internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets, int Runs, int TimeoutSeconds, string Workload = "replicaset",
-    int Parallelism = 500)
+    int Parallelism = 500, int ProgressSeconds = 0)
 {
     public static Args Parse(string[] args)
     {
@@ -68,7 +72,8 @@ internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets,
             int.Parse(Get("runs") ?? "3"),
             int.Parse(Get("timeout") ?? "120"),
             Get("workload") ?? "replicaset",
-            int.Parse(Get("parallelism") ?? "500"));
+            int.Parse(Get("parallelism") ?? "500"),
+            int.Parse(Get("progress") ?? "0"));
     }
 }
 
@@ -126,7 +131,7 @@ internal static class Simulation
     /// <returns>Also the process' CPU time (every thread: the control plane, the simulated nodes, the JIT, the GC) from
     /// the first create until every pod was seen bound.</returns>
     public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
-        bool direct = false)
+        bool direct = false, int progressSeconds = 0)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
         try
@@ -143,6 +148,7 @@ internal static class Simulation
             var clock = Stopwatch.StartNew();
             var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
             TimeSpan? cpuUntilBound = null;
+            using var reporter = progressSeconds > 0 ? ProgressReporter.Start(counter, TimeSpan.FromSeconds(progressSeconds)) : null;
             if (direct) await CreatePodsAsync(store, pods, replicaSets);
             else
                 for (var i = 0; i < replicaSets; i++)
@@ -182,6 +188,50 @@ internal static class Simulation
         {
             await system.Terminate();
         }
+    }
+
+    /// <summary>Prints a run's progress every period until disposed: one line of deltas since the previous.</summary>
+    private sealed class ProgressReporter : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        public static ProgressReporter Start(IActorRef counter, TimeSpan period)
+        {
+            var reporter = new ProgressReporter();
+            _ = reporter.RunAsync(counter, period);
+            return reporter;
+        }
+
+        private async Task RunAsync(IActorRef counter, TimeSpan period)
+        {
+            var clock = Stopwatch.StartNew();
+            var process = Process.GetCurrentProcess();
+            var (lastBound, lastCpu, lastPause, lastAttempts, lastAttemptSeconds) = (0, process.TotalProcessorTime, GC.GetTotalPauseDuration(), 0.0, 0.0);
+            Console.WriteLine("    t s | pods seen | bound (+/s) | Running | attempts (+, ms each) | 429s | CPU s (+) | GC pause s (+), gen2 | RSS MB");
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(period, _stop.Token);
+                    var p = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress());
+                    process.Refresh();
+                    var (cpu, pause) = (process.TotalProcessorTime, GC.GetTotalPauseDuration());
+                    var (scheduled, unschedulable, seconds) = Orchestrator.Master.Diagnostics.MasterMetrics.SchedulingAttemptsSoFar();
+                    var attempts = scheduled + unschedulable;
+                    Console.WriteLine($"    {clock.Elapsed.TotalSeconds,5:F0} | {p.Pods,9} | {p.Bound,7} ({(p.Bound - lastBound) / period.TotalSeconds,5:F0}) | {p.Running,7} | " +
+                                      $"{attempts,8:F0} (+{attempts - lastAttempts:F0}, {(attempts > lastAttempts ? (seconds - lastAttemptSeconds) * 1000 / (attempts - lastAttempts) : 0):F2}) | " +
+                                      $"{Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal():F0} | " +
+                                      $"{cpu.TotalSeconds,6:F1} (+{(cpu - lastCpu).TotalSeconds:F1}) | {pause.TotalSeconds:F1} (+{(pause - lastPause).TotalSeconds:F2}), " +
+                                      $"{GC.CollectionCount(2)} | {process.WorkingSet64 >> 20}");
+                    (lastBound, lastCpu, lastPause, lastAttempts, lastAttemptSeconds) = (p.Bound, cpu, pause, attempts, seconds);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Dispose() => _stop.Cancel();
     }
 
     public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
