@@ -98,7 +98,7 @@ internal static class MasterMetrics
         QueueDepth.WithLabels(controller).Set(depth);
     }
 
-    public static void Drained(string controller) => QueueDepth.WithLabels(controller).Set(0);
+    public static void Drained(string controller, int left) => QueueDepth.WithLabels(controller).Set(left);
 
     public static long SchedulingStarted() => Stopwatch.GetTimestamp();
 
