@@ -12,8 +12,8 @@ namespace Orchestrator.Master.ControlLoop;
 /// mark keys dirty; the mailbox is the work queue (a <see cref="DrainQueue"/> message reconciles each dirty key
 /// once, however many changes woke it, in the order they were first marked, as client-go's FIFO work queue; a
 /// controller may take them a slice per message, <see cref="DrainSlice"/>); a periodic resync and per-key requeue
-/// timers catch whatever a change did not. Nothing is reconciled until every watched resource has been listed once, so a controller never acts
-/// on a half-filled cache. Subclasses decide which keys a change affects and how a key is reconciled.
+/// timers catch whatever a change did not. Nothing is reconciled until every watched resource has been listed once,
+/// so a controller never acts on a half-filled cache. Subclasses decide which keys a change affects and how a key is reconciled.
 /// </summary>
 internal abstract class ControllerActor : ReceiveActor, IWithTimers
 {
