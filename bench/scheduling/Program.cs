@@ -13,6 +13,8 @@ using Orchestrator.Master.Store.Persistence;
 // For each node count: create ReplicaSets totalling --pods replicas, measure pods bound per second and the time
 // until every pod is Running; medians of --runs runs, and the growth from the smallest to the largest node count.
 //   dotnet run -c Release --project bench/scheduling -- [--nodes 100,1000] [--pods 10000] [--replica-sets 10] [--runs 3]
+// --workload pods writes the pods straight to the store (runs of one owner's pods, or --interleaved); --progress 5
+// prints a line of progress every 5 s.
 // Two more workloads: a DaemonSet over every node (time until each node runs its pod), and a Job of --pods short pods
 // (the simulated nodes report them Succeeded at once) with --parallelism, timed until the Job is Complete.
 //   dotnet run -c Release --project bench/scheduling -- --workload daemonset --nodes 1000 --runs 1
@@ -21,7 +23,8 @@ var options = Args.Parse(args);
 if (options.Workload is not ("replicaset" or "pods")) return await Workloads.RunAsync(options);
 var direct = options.Workload == "pods";
 Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.ReplicaSets} " +
-                  (direct ? "groups written straight to the store (owned by ConfigMaps, which no controller manages)" : "ReplicaSets") +
+                  (direct ? "groups written straight to the store (owned by ConfigMaps, which no controller manages; " +
+                            (options.Interleaved ? "pod i in group i mod groups)" : "runs of up to 500 of one group's pods, groups in turn)") : "ReplicaSets") +
                   $", nodes {string.Join(", ", options.Nodes)}, " +
                   $"{options.Runs} run(s) each, {Environment.ProcessorCount} cores");
 
@@ -31,7 +34,8 @@ foreach (var nodes in options.Nodes)
     var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)>();
     for (var run = 1; run <= options.Runs; run++)
     {
-        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct);
+        var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct,
+            options.ProgressSeconds, options.Interleaved);
         runs.Add(r);
         Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s; " +
                           $"process CPU until all bound {r.Cpu.TotalSeconds:F2} s ({r.Cpu.TotalMicroseconds / options.Pods:F0} µs per pod)");
@@ -55,8 +59,13 @@ static double Median(IEnumerable<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
+/// <param name="ProgressSeconds">Every so many seconds of a run (0: never), a line of its progress: pods seen, bound and
+/// Running, scheduling attempts, the process' CPU, GC pauses and memory — whether the rate falls as pods accumulate,
+/// and whether the time goes to CPU or to waiting.</param>
+/// <param name="Interleaved">--workload pods: pod i belongs to owner i mod --replica-sets, instead of runs of one owner's
+/// pods (<see cref="Simulation.CreationOrder"/>).</param>
 internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets, int Runs, int TimeoutSeconds, string Workload = "replicaset",
-    int Parallelism = 500)
+    int Parallelism = 500, int ProgressSeconds = 0, bool Interleaved = false)
 {
     public static Args Parse(string[] args)
     {
@@ -68,7 +77,9 @@ internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets,
             int.Parse(Get("runs") ?? "3"),
             int.Parse(Get("timeout") ?? "120"),
             Get("workload") ?? "replicaset",
-            int.Parse(Get("parallelism") ?? "500"));
+            int.Parse(Get("parallelism") ?? "500"),
+            int.Parse(Get("progress") ?? "0"),
+            args.Contains("--interleaved"));
     }
 }
 
@@ -126,7 +137,7 @@ internal static class Simulation
     /// <returns>Also the process' CPU time (every thread: the control plane, the simulated nodes, the JIT, the GC) from
     /// the first create until every pod was seen bound.</returns>
     public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
-        bool direct = false)
+        bool direct = false, int progressSeconds = 0, bool interleaved = false)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
         try
@@ -143,7 +154,8 @@ internal static class Simulation
             var clock = Stopwatch.StartNew();
             var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
             TimeSpan? cpuUntilBound = null;
-            if (direct) await CreatePodsAsync(store, pods, replicaSets);
+            using var reporter = progressSeconds > 0 ? ProgressReporter.Start(counter, TimeSpan.FromSeconds(progressSeconds)) : null;
+            if (direct) await CreatePodsAsync(store, pods, replicaSets, interleaved);
             else
                 for (var i = 0; i < replicaSets; i++)
                 {
@@ -184,6 +196,50 @@ internal static class Simulation
         }
     }
 
+    /// <summary>Prints a run's progress every period until disposed: one line of deltas since the previous.</summary>
+    private sealed class ProgressReporter : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        public static ProgressReporter Start(IActorRef counter, TimeSpan period)
+        {
+            var reporter = new ProgressReporter();
+            _ = reporter.RunAsync(counter, period);
+            return reporter;
+        }
+
+        private async Task RunAsync(IActorRef counter, TimeSpan period)
+        {
+            var clock = Stopwatch.StartNew();
+            var process = Process.GetCurrentProcess();
+            var (lastBound, lastCpu, lastPause, lastAttempts, lastAttemptSeconds) = (0, process.TotalProcessorTime, GC.GetTotalPauseDuration(), 0.0, 0.0);
+            Console.WriteLine("    t s | pods seen | bound (+/s) | Running | attempts (+, ms each) | 429s | CPU s (+) | GC pause s (+), gen2 | RSS MB");
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(period, _stop.Token);
+                    var p = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress());
+                    process.Refresh();
+                    var (cpu, pause) = (process.TotalProcessorTime, GC.GetTotalPauseDuration());
+                    var (scheduled, unschedulable, seconds) = Orchestrator.Master.Diagnostics.MasterMetrics.SchedulingAttemptsSoFar();
+                    var attempts = scheduled + unschedulable;
+                    Console.WriteLine($"    {clock.Elapsed.TotalSeconds,5:F0} | {p.Pods,9} | {p.Bound,7} ({(p.Bound - lastBound) / period.TotalSeconds,5:F0}) | {p.Running,7} | " +
+                                      $"{attempts,8:F0} (+{attempts - lastAttempts:F0}, {(attempts > lastAttempts ? (seconds - lastAttemptSeconds) * 1000 / (attempts - lastAttempts) : 0):F2}) | " +
+                                      $"{Orchestrator.Master.Diagnostics.MasterMetrics.StoreWritesThrottledTotal():F0} | " +
+                                      $"{cpu.TotalSeconds,6:F1} (+{(cpu - lastCpu).TotalSeconds:F1}) | {pause.TotalSeconds:F1} (+{(pause - lastPause).TotalSeconds:F2}), " +
+                                      $"{GC.CollectionCount(2)} | {process.WorkingSet64 >> 20}");
+                    (lastBound, lastCpu, lastPause, lastAttempts, lastAttemptSeconds) = (p.Bound, cpu, pause, attempts, seconds);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Dispose() => _stop.Cancel();
+    }
+
     public static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
@@ -194,7 +250,34 @@ internal static class Simulation
         }
     }
 
-    private static async Task CreatePodsAsync(IActorRef store, int pods, int groups)
+    /// <summary>The pods to create, in batches of at most 500 (one store write each), as (owner, index among its pods).
+    /// By default each batch is a run of one owner's pods and the owners take turns, as pods come from workload
+    /// controllers — the ReplicaSet controller creates at most 500 (burstReplicas) of one ReplicaSet's pods per sync —
+    /// and as kube-scheduler's scheduler_perf creates each template's pods. <paramref name="interleaved"/>: pod i belongs
+    /// to owner i mod groups (the bench's order before 2026-12-05): with 10 owners at 5,000 nodes, where a decision
+    /// samples 500 nodes and the next starts 500 further on, owner g is always decided in the same 500 nodes.</summary>
+    internal static IEnumerable<List<(int Owner, int Index)>> CreationOrder(int pods, int groups, bool interleaved)
+    {
+        if (interleaved)
+        {
+            for (var first = 0; first < pods; first += 500)
+                yield return Enumerable.Range(first, Math.Min(500, pods - first)).Select(i => (i % groups, i)).ToList();
+            yield break;
+        }
+        var left = Enumerable.Range(0, groups).Select(g => pods / groups + (g < pods % groups ? 1 : 0)).ToArray();
+        var made = new int[groups];
+        while (left.Any(n => n > 0))
+            for (var g = 0; g < groups; g++)
+            {
+                var n = Math.Min(500, left[g]);
+                if (n == 0) continue;
+                yield return Enumerable.Range(made[g], n).Select(i => (g, i)).ToList();
+                made[g] += n;
+                left[g] -= n;
+            }
+    }
+
+    private static async Task CreatePodsAsync(IActorRef store, int pods, int groups, bool interleaved)
     {
         var owners = new List<V1OwnerReference>();
         for (var g = 0; g < groups; g++)
@@ -207,17 +290,17 @@ internal static class Simulation
             owners.Add(new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = o.Metadata.Name, Uid = o.Metadata.Uid, Controller = true });
         }
         var clock = Stopwatch.StartNew();
-        for (var first = 0; first < pods; first += 500)
+        foreach (var run in CreationOrder(pods, groups, interleaved))
         {
             // built afresh for every attempt and handed over (the store plans on them in place, without a copy), as the
             // API server hands over the pod it decoded from a request and the ReplicaSet controller the pods it builds
-            List<object> Batch() => Enumerable.Range(first, Math.Min(500, pods - first)).Select(i => (object)new CreateObject("pods", new V1Pod
+            List<object> Batch() => run.Select(p => (object)new CreateObject("pods", new V1Pod
             {
                 ApiVersion = "v1", Kind = "Pod",
                 Metadata = new V1ObjectMeta
                 {
-                    Name = $"g{i % groups}-{i}", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = $"g{i % groups}" },
-                    OwnerReferences = [OwnerReference(owners[i % groups])],
+                    Name = $"g{p.Owner}-{p.Index}", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = $"g{p.Owner}" },
+                    OwnerReferences = [OwnerReference(owners[p.Owner])],
                 },
                 Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "app:1" }] },
             }) { HandedOver = true }).ToList();

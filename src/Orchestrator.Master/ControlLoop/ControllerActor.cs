@@ -10,15 +10,17 @@ namespace Orchestrator.Master.ControlLoop;
 /// The shape every control loop shares, in the manner of client-go informers and work queues: one
 /// <see cref="ResourceReflector"/> child per watched resource feeds a local <see cref="ObjectCache"/>; changes
 /// mark keys dirty; the mailbox is the work queue (a <see cref="DrainQueue"/> message reconciles each dirty key
-/// once, however many changes woke it); a periodic resync and per-key requeue timers catch whatever a change
-/// did not. Nothing is reconciled until every watched resource has been listed once, so a controller never acts
-/// on a half-filled cache. Subclasses decide which keys a change affects and how a key is reconciled.
+/// once, however many changes woke it, in the order they were first marked, as client-go's FIFO work queue; a
+/// controller may take them a slice per message, <see cref="DrainSlice"/>); a periodic resync and per-key requeue
+/// timers catch whatever a change did not. Nothing is reconciled until every watched resource has been listed once,
+/// so a controller never acts on a half-filled cache. Subclasses decide which keys a change affects and how a key is reconciled.
 /// </summary>
 internal abstract class ControllerActor : ReceiveActor, IWithTimers
 {
     private readonly List<string> _watched;
     private readonly HashSet<string> _unsynced;
     private readonly HashSet<ResourceKey> _dirty = new();
+    private readonly Queue<ResourceKey> _order = new(); // the dirty keys, first marked first
     private readonly TimeSpan _resync;
     private bool _drainScheduled;
 
@@ -92,7 +94,7 @@ internal abstract class ControllerActor : ReceiveActor, IWithTimers
     /// <summary>Marks a key for reconciliation; reconciles happen after the messages already queued.</summary>
     protected void Enqueue(ResourceKey key)
     {
-        _dirty.Add(key);
+        if (_dirty.Add(key)) _order.Enqueue(key);
         Diagnostics.MasterMetrics.Enqueued(Self.Path.Name, _dirty.Count);
         if (_drainScheduled) return;
         _drainScheduled = true;
@@ -109,12 +111,22 @@ internal abstract class ControllerActor : ReceiveActor, IWithTimers
     /// <summary>Sends a request whose answer does not matter (replies are dropped).</summary>
     protected void SendAndForget(object request) => Store.Tell(request, Self);
 
+    /// <summary>The most keys one <see cref="DrainQueue"/> message reconciles; the rest wait for the next, behind the
+    /// messages that came meanwhile (store replies, timers). Unbounded by default: a controller whose reconciles send
+    /// work on that their replies continue (the scheduler's bindings) bounds it, so a long queue is not reconciled in
+    /// one message while those replies wait.</summary>
+    protected virtual int DrainSlice => int.MaxValue;
+
     private void Drain()
     {
         _drainScheduled = false;
-        var keys = _dirty.ToList();
-        _dirty.Clear();
-        Diagnostics.MasterMetrics.Drained(Self.Path.Name);
+        var keys = new List<ResourceKey>(Math.Min(_order.Count, DrainSlice));
+        while (keys.Count < DrainSlice && _order.TryDequeue(out var next))
+        {
+            _dirty.Remove(next);
+            keys.Add(next);
+        }
+        Diagnostics.MasterMetrics.Drained(Self.Path.Name, _order.Count);
         foreach (var key in keys)
         {
             try
@@ -127,6 +139,12 @@ internal abstract class ControllerActor : ReceiveActor, IWithTimers
                 Log.Error(e, "reconcile of {0} failed", key);
                 RequeueAfter(key, TimeSpan.FromSeconds(5));
             }
+        }
+        // the rest of the queue after what the slice's reconciles sent to this actor
+        if (_order.Count > 0 && !_drainScheduled)
+        {
+            _drainScheduled = true;
+            Self.Tell(DrainQueue.Instance);
         }
     }
 

@@ -98,12 +98,20 @@ internal static class MasterMetrics
         QueueDepth.WithLabels(controller).Set(depth);
     }
 
-    public static void Drained(string controller) => QueueDepth.WithLabels(controller).Set(0);
+    public static void Drained(string controller, int left) => QueueDepth.WithLabels(controller).Set(left);
 
     public static long SchedulingStarted() => Stopwatch.GetTimestamp();
 
     public static void SchedulingAttempt(bool scheduled, long started) =>
         SchedulingAttempts.WithLabels(scheduled ? "scheduled" : "unschedulable").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+
+    /// <summary>Scheduling attempts so far in this process, by result, and the seconds they took (the scheduling bench
+    /// reports them over a run).</summary>
+    public static (double Scheduled, double Unschedulable, double Seconds) SchedulingAttemptsSoFar()
+    {
+        var (scheduled, unschedulable) = (SchedulingAttempts.WithLabels("scheduled"), SchedulingAttempts.WithLabels("unschedulable"));
+        return (scheduled.Count, unschedulable.Count, scheduled.Sum + unschedulable.Sum);
+    }
 
     /// <summary>Serves the registry at /metrics; the caller places it behind authentication.</summary>
     public static IEndpointConventionBuilder MapMasterMetrics(this IEndpointRouteBuilder endpoints)

@@ -29,7 +29,10 @@ namespace Orchestrator.Master.Scheduling;
 /// decision filters only until enough feasible nodes are found (percentageOfNodesToScore), starting where the previous
 /// one stopped; and bindings (spec.nodeName and PodScheduled=True in one write, the store's pods/binding) go to the
 /// store many at a time, one <see cref="WriteObjects"/> in flight: those decided while one is being stored go in the
-/// next, with the "Scheduled" events of the bindings just stored.
+/// next, with the "Scheduled" events of the bindings just stored. Pods are decided a slice at a time (<see cref="DrainSlice"/>,
+/// in the order they were queued) so that the bindings of one slice go to the store, and the store's answers come
+/// back, while the next slices are decided — kube-scheduler binds in a goroutine of its own while it schedules the next
+/// pod; deciding a whole queue of 100,000 pods in one message held every binding back until the last was decided.
 /// </summary>
 internal sealed class Scheduler : ControllerActor
 {
@@ -43,6 +46,7 @@ internal sealed class Scheduler : ControllerActor
     private const string Budgets = "poddisruptionbudgets";
     private static readonly TimeSpan RepeatedFailureEvent = TimeSpan.FromSeconds(60);
     private const int MaxBatch = 1000; // writes in one WriteObjects
+    private const int PodsPerSlice = 64; // ≈ 10–50 ms of decisions at 5,000 nodes: the longest a binding's answer waits
     private static readonly TimeSpan BatchTimeout = TimeSpan.FromSeconds(30);
 
     private readonly SchedulingAlgorithm _algorithm;
@@ -114,6 +118,8 @@ internal sealed class Scheduler : ControllerActor
     }
 
     public static Props Props(IActorRef store, TimeSpan resync) => Akka.Actor.Props.Create(() => new Scheduler(store, resync, null));
+
+    protected override int DrainSlice => PodsPerSlice;
 
     protected override IEnumerable<ResourceKey> AllKeys() =>
         Cache.List<V1Pod>(Pods).Where(p => !PodFacts.IsScheduled(p) || !IsMarkedScheduled(p)).Select(p => ObjectCache.KeyOf(Pods, p));

@@ -34,6 +34,25 @@ public sealed class SchedulerTests(ITestOutputHelper output) : ControllerTestKit
     }
 
     [Fact]
+    public void The_bindings_of_a_long_queue_go_to_the_store_a_slice_at_a_time_while_the_rest_is_decided()
+    {
+        Seed(Node("node1"));
+        Seed(Node("node2"));
+        Seed(Node("node3"));
+        for (var i = 0; i < 150; i++) Seed(Pod($"web-{i:D3}", App("web")));
+        Sys.ActorOf(Scheduler.Props(Store, Resync));
+
+        // the 150 pods are queued at once when the scheduler has listed them: the first batch holds the first slice's
+        // bindings (64), sent before the next slice is decided, not all 150 after the last
+        var first = Writes.FishForMessage<WriteObjects>(w => w.Requests.Any(IsBinding), TimeSpan.FromSeconds(30));
+        Assert.Equal(64, first.Requests.Count(IsBinding));
+        AwaitAssert(() => Assert.All(All<V1Pod>(), p => Assert.False(string.IsNullOrEmpty(p.Spec.NodeName))), TimeSpan.FromSeconds(30));
+        Assert.All(All<V1Pod>().GroupBy(p => p.Spec.NodeName), g => Assert.Equal(50, g.Count()));
+    }
+
+    private static bool IsBinding(object request) => request is UpdateObject { Subresource: "binding" };
+
+    [Fact]
     public void A_pod_whose_host_port_is_taken_stays_pending_until_the_port_is_freed()
     {
         Seed(Node("node1"));
