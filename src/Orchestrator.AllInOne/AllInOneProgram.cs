@@ -9,8 +9,8 @@ namespace Orchestrator.AllInOne;
 /// <c>orchestrator-all-in-one [master flags] [-- node flags]</c>: the master and one node in one process (issue 19;
 /// k3s' server runs its agent the same way). Each keeps its own host, Kestrel, configuration and actor system, and the
 /// node joins the master over the same cluster protocol as a node process would (Akka remoting, loopback TLS); what they
-/// share is the runtime, the mapped assemblies and the JIT's code. The node starts once the master's host has started
-/// (its cluster port listens, cluster.pfx exists). SIGTERM/SIGINT stop the node first, then the master. When either
+/// share is the runtime, the mapped assemblies and the JIT's code. The node starts once the master is Up in its own
+/// cluster (its cluster port listens, cluster.pfx exists), while the master's API still starts. SIGTERM/SIGINT stop the node first, then the master. When either
 /// ends by itself the other is stopped and the process exits with the first one's code (its error is its one line).
 /// </summary>
 internal static class AllInOneProgram
@@ -58,7 +58,7 @@ internal static class AllInOneProgram
             new Embedding("[master] ", stopMaster.Token, TrimsMemory: true) { Started = () => masterStarted.TrySetResult() }));
 
         if (await Task.WhenAny(master, masterStarted.Task) == master)
-            return await master; // it ended before it started (its error is written)
+            return await master; // it ended before it could be joined (its error is written)
         if (NodeProgram.CheckClusterCertificate(node) is { } refused)
             return await StopMaster(stopMaster, master, refused);
         bool stopping;

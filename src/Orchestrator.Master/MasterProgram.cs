@@ -180,6 +180,12 @@ internal static class MasterProgram
                 {
                     KubeletCa = kubeletCa, NodeClientCa = nodeClientCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage,
                 }, controlPlane.Resync));
+            })
+            // orchestrator-all-in-one starts its node once this master is a member of its own cluster: the node's join is
+            // then answered at once (a join refused before it would wait out the seed-node timeout)
+            .AddStartup((system, _) =>
+            {
+                if (embedding?.Started is { } started) Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(started);
             }));
         builder.Services.AddSingleton(leadership);
         builder.Services.AddSingleton<Orchestrator.Master.Api.Rest.IResourceView, ComponentStatuses>(); // kubectl get componentstatuses
@@ -197,7 +203,6 @@ internal static class MasterProgram
         app.UseKubernetesApiServer(api);
         var stop = embedding?.Stop ?? CancellationToken.None;
         await app.StartAsync(stop);
-        embedding?.Started?.Invoke();
         // A journal record that passed the start-up check but cannot be applied ends the process, with that one line.
         if (await Task.WhenAny(store.Health.Fatal, app.WaitForShutdownAsync(stop)) == store.Health.Fatal)
         {

@@ -15,7 +15,8 @@ namespace Orchestrator.Shared.Hosting;
 /// allocations and heap, so one per process.</param>
 public sealed record Embedding(string LogPrefix, CancellationToken Stop, bool TrimsMemory)
 {
-    /// <summary>Called once the host has started (the master: its cluster port listens, cluster.pfx exists).</summary>
+    /// <summary>Called once the host can be joined (the master: it is Up in its own cluster, so its cluster port listens
+    /// and cluster.pfx exists; its API may still be starting).</summary>
     public Action? Started { get; init; }
 
     /// <summary>What a host changes when embedded: no console lifetime of its own (the process's signals are the
