@@ -17,23 +17,32 @@ signal_stop() { # role: asks the process to stop (SIGTERM: it leaves the cluster
   if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi # (it may have exited since running_pid looked)
   stopping_pid[$1]=$pid
 }
-wait_stopped() { # role: waits up to 10 s for the process signal_stop asked, then kills it
+wait_stopped() { # role [what]: waits up to 10 s for the process signal_stop asked, then kills it
   local pid=${stopping_pid[$1]}
   if [ -n "$pid" ]; then
     # polled often: a clean stop takes a fraction of a second (issue 19)
     wait_exited "$pid" 500 0.02 || true
     kill -KILL "$pid" 2>/dev/null || true
-    step "stopped the $1 (pid $pid)"
+    step "stopped the ${2:-$1} (pid $pid)"
   fi
   rm -f "$ORCH_STATE_DIR/$1.pid"
 }
 declare -A stopping_pid
 
 # The node first: it leaves the cluster through the master (the master's leader moves it to Exiting). The master
-# stops while the node's containers are removed below.
+# stops while the node's containers are removed below. One process (deploy/up.sh with ORCH_ONE_PROCESS=1: both pid
+# files name it) stops its node, then its master, by itself on the one SIGTERM.
+one_process=0
+[ -n "$(running_pid node)" ] && [ "$(running_pid node)" = "$(running_pid master)" ] && one_process=1
 signal_stop node
-wait_stopped node
-signal_stop master
+if [ $one_process -eq 1 ]; then
+  wait_stopped node "master and the node"
+  rm -f "$ORCH_STATE_DIR/master.pid"
+  stopping_pid[master]=""
+else
+  wait_stopped node
+  signal_stop master
+fi
 # the cluster's registry (up.sh --registry), if it runs; its images stay under the state directory
 for pidfile in "$ORCH_STATE_DIR"/registry-*/registry.pid; do
   [ -f "$pidfile" ] || continue

@@ -8,6 +8,10 @@
 # ORCH_BIN_DIR (where the orchctl symlink goes: /usr/local/bin when root; empty: print the PATH line instead),
 # ORCH_REGISTRY (127.0.0.1:5000: where --registry serves), ORCH_INGRESS_HTTP_PORT / ORCH_INGRESS_HTTPS_PORT (80/443 on
 # the node address: the Ingress controller), ORCH_LOAD_BALANCER_POOL (127.0.100.0/24: LoadBalancer Services' addresses).
+# ORCH_ONE_PROCESS=1: the master and the node in one process (orchestrator-all-in-one, as k3s' server with its agent):
+# the runtime, the libraries and their JIT code once instead of twice, so less memory and a faster start (bench/startup.md);
+# both pid files then name that process, its log is logs/all-in-one.log, and deploy/down.sh stops it (node first, then
+# master). A restart of the node alone (the E2E tests kill node.pid) needs the default, two processes.
 # --registry: also run the cluster's image registry (deploy/lib/registry.sh) for `orchctl image push`.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
@@ -25,11 +29,18 @@ ORCH_REGISTRY="${ORCH_REGISTRY:-127.0.0.1:5000}"
 started_ms=$(date +%s%3N)
 server="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"
 
+one_process=$([ "${ORCH_ONE_PROCESS:-0}" = 1 ] && echo 1 || echo 0)
 if [ -n "$(running_pid master)" ] && [ -n "$(running_pid node)" ]; then
-  say "Orchestrator is already running: master pid $(running_pid master) ($server), node '$ORCH_NODE_NAME' pid $(running_pid node)."
+  say "Orchestrator is already running: master pid $(running_pid master) ($server), node '$ORCH_NODE_NAME' pid $(running_pid node)$([ "$(running_pid master)" = "$(running_pid node)" ] && echo " (one process)")."
   say "State and logs: $ORCH_STATE_DIR. Nothing changed. Use: kubectl --context $ORCH_CONTEXT get nodes"
   exit 0
 fi
+# one process cannot join a master or a node that still runs on its own (the ports are theirs)
+if [ $one_process -eq 1 ] && { [ -n "$(running_pid master)" ] || [ -n "$(running_pid node)" ]; }; then
+  die "the $([ -n "$(running_pid master)" ] && echo "master (pid $(running_pid master))" || echo "node (pid $(running_pid node))") of this cluster runs as a process of its own: stop it with deploy/down.sh, then start again with ORCH_ONE_PROCESS=1"
+fi
+master_log="$ORCH_STATE_DIR/logs/master.log" node_log="$ORCH_STATE_DIR/logs/node.log"
+[ $one_process -eq 1 ] && master_log="$ORCH_STATE_DIR/logs/all-in-one.log" node_log="$ORCH_STATE_DIR/logs/all-in-one.log"
 
 prepare_machine --images-later
 command -v jq >/dev/null 2>&1 || ensure_packages jq # reads the Node's Ready condition below
@@ -101,40 +112,52 @@ YAML
   step "wrote an audit policy ($audit_policy)"
 fi
 
-step "starting the master ($server)"
-start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" \
-  --data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT" \
-  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT" --encryption-provider-config "$encryption_config" \
-  --load-balancer-pool "${ORCH_LOAD_BALANCER_POOL:-127.0.100.0/24}" \
-  --audit-policy-file "$audit_policy" --audit-log-path "$ORCH_STATE_DIR/logs/audit.log" \
-  --audit-log-maxsize 100 --audit-log-maxbackup 5
+master_flags=(--data-dir "$ORCH_STATE_DIR/master" --api-address "$ORCH_API_ADDRESS" --api-port "$ORCH_API_PORT"
+  --cluster-address 127.0.0.1 --cluster-port "$ORCH_CLUSTER_PORT" --encryption-provider-config "$encryption_config"
+  --load-balancer-pool "${ORCH_LOAD_BALANCER_POOL:-127.0.100.0/24}"
+  --audit-policy-file "$audit_policy" --audit-log-path "$ORCH_STATE_DIR/logs/audit.log"
+  --audit-log-maxsize 100 --audit-log-maxbackup 5)
+node_flags=(--name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT"
+  --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx"
+  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT" --root-dir "$ORCH_STATE_DIR/node"
+  --ingress-http-port "${ORCH_INGRESS_HTTP_PORT:-80}" --ingress-https-port "${ORCH_INGRESS_HTTPS_PORT:-443}")
 master_exited() {
   [ -n "$(running_pid node)" ] && kill -TERM "$(running_pid node)" 2>/dev/null
-  die "the master exited during start-up: $(tail -n 1 "$ORCH_STATE_DIR/logs/master.log") (see $ORCH_STATE_DIR/logs/master.log)"
+  die "the master exited during start-up: $(tail -n 1 "$master_log") (see $master_log)"
 }
-# The node boots while the master recovers its store (issue 19: the two start-ups overlap): it needs only the cluster
-# certificate and the master's cluster port listening — a join tried before that would be gated for seconds. Its
-# registration waits in the master's gateway until the store is ready.
-for i in $(seq 1 1200); do
-  [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && [ -n "$(ss -Hltn "sport = :$ORCH_CLUSTER_PORT" 2>/dev/null)" ] && break
-  [ -n "$(running_pid master)" ] || master_exited
-  [ "$i" -eq 1200 ] && die "the master did not listen on its cluster port $ORCH_CLUSTER_PORT within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
-  sleep 0.05
-done
 
-step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
-# The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
-node_started=$(date -u +%s)
-start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" \
-  --name "$ORCH_NODE_NAME" --address "$ORCH_NODE_ADDRESS" --master "127.0.0.1:$ORCH_CLUSTER_PORT" \
-  --cluster-cert "$ORCH_STATE_DIR/master/cluster.pfx" \
-  --resolv-conf "$ORCH_RESOLV_CONF" --healthz-port "$ORCH_HEALTHZ_PORT" --root-dir "$ORCH_STATE_DIR/node" \
-  --ingress-http-port "${ORCH_INGRESS_HTTP_PORT:-80}" --ingress-https-port "${ORCH_INGRESS_HTTPS_PORT:-443}"
+if [ $one_process -eq 1 ]; then
+  step "starting the master ($server) and node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS) in one process"
+  # The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
+  node_started=$(date -u +%s)
+  # the process starts its node itself once its master's cluster port listens; both pid files name it
+  start_detached "$ORCH_STATE_DIR/master.pid" "$master_log" \
+    dotnet "$ORCH_BUILD_DIR/all-in-one/orchestrator-all-in-one.dll" "${master_flags[@]}" -- "${node_flags[@]}"
+  cp "$ORCH_STATE_DIR/master.pid" "$ORCH_STATE_DIR/node.pid"
+  started_roles+=(master node) # (one pid: stopping it twice is harmless)
+else
+  step "starting the master ($server)"
+  start_process master "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${master_flags[@]}"
+  # The node boots while the master recovers its store (issue 19: the two start-ups overlap): it needs only the cluster
+  # certificate and the master's cluster port listening — a join tried before that would be gated for seconds. Its
+  # registration waits in the master's gateway until the store is ready.
+  for i in $(seq 1 1200); do
+    [ -s "$ORCH_STATE_DIR/master/cluster.pfx" ] && [ -n "$(ss -Hltn "sport = :$ORCH_CLUSTER_PORT" 2>/dev/null)" ] && break
+    [ -n "$(running_pid master)" ] || master_exited
+    [ "$i" -eq 1200 ] && die "the master did not listen on its cluster port $ORCH_CLUSTER_PORT within 60 s (see $master_log)"
+    sleep 0.05
+  done
+
+  step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
+  # The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
+  node_started=$(date -u +%s)
+  start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" "${node_flags[@]}"
+fi
 
 for i in $(seq 1 600); do
   curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && break
   [ -n "$(running_pid master)" ] || master_exited
-  [ "$i" -eq 600 ] && die "the master did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/master.log)"
+  [ "$i" -eq 600 ] && die "the master did not answer on $server within 60 s (see $master_log)"
   sleep 0.1
 done
 
@@ -197,8 +220,8 @@ for i in $(seq 1 600); do
   if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
     break
   fi
-  [ -n "$(running_pid node)" ] || die "the node exited during start-up (see $ORCH_STATE_DIR/logs/node.log)"
-  [ "$i" -eq 600 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $ORCH_STATE_DIR/logs/node.log)"
+  [ -n "$(running_pid node)" ] || die "the node exited during start-up (see $node_log)"
+  [ "$i" -eq 600 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $node_log)"
   sleep 0.1
 done
 
@@ -206,7 +229,7 @@ elapsed_ms=$(( $(date +%s%3N) - started_ms ))
 elapsed="$((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))"
 cat <<MSG
 
-Orchestrator is up in ${elapsed}s: master $server (pid $(running_pid master)), node '$ORCH_NODE_NAME' Ready (pid $(running_pid node)).
+Orchestrator is up in ${elapsed}s: master $server (pid $(running_pid master)), node '$ORCH_NODE_NAME' Ready (pid $(running_pid node)$([ $one_process -eq 1 ] && echo ", the same process")).
 kubectl now uses the context '$ORCH_CONTEXT'. Try:
   kubectl get nodes
   kubectl create deployment http --image=katacoda/docker-http-server:latest

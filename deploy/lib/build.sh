@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the master, node and CLI into $ORCH_STATE_DIR/bin; skipped when no source (nor this script) changed since the last build.
+# Builds the master, node, CLI and the master+node in one process (all-in-one: deploy/up.sh with ORCH_ONE_PROCESS=1)
+# into $ORCH_STATE_DIR/bin; skipped when no source (nor this script) changed since the last build.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"
@@ -24,13 +25,13 @@ if [ -f "$stamp" ] && { ! [ -s "$stamp" ] || [ "$(cat "$stamp")" = "$mode" ]; } 
 fi
 # another kind of build than the one there: its files go first (a publish and a build leave different sets of files,
 # and neither removes the other's)
-if [ -s "$stamp" ] && [ "$(cat "$stamp")" != "$mode" ]; then rm -rf "$ORCH_BUILD_DIR"/{master,node,cli}; fi
+if [ -s "$stamp" ] && [ "$(cat "$stamp")" != "$mode" ]; then rm -rf "$ORCH_BUILD_DIR"/{master,node,cli,all-in-one}; fi
 mkdir -p "$ORCH_BUILD_DIR"
 ensure_node # the master embeds the dashboard, which npm builds
 # no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
 # files, such as a lock taken around deploy/up.sh
-for project in Master Node Cli; do
-  out="$ORCH_BUILD_DIR/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
+for project in Master Node Cli AllInOne; do
+  out="$ORCH_BUILD_DIR/$(echo "$project" | sed 's/AllInOne/all-in-one/' | tr '[:upper:]' '[:lower:]')"
   log="$ORCH_BUILD_DIR/build-$project.log"
   if [ "$mode" = ready-to-run ]; then
     dotnet publish "$ORCH_ROOT/src/Orchestrator.$project" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \

@@ -194,17 +194,24 @@ alive_pid_in() { # file
 running_pid() { alive_pid_in "$ORCH_STATE_DIR/$1.pid"; }
 
 # pids of the node processes running on this machine, of any cluster: dotnet [exec] …/orchestrator-node.dll, or the
-# apphost. With BRIDGE, only those whose pod bridge it is (their --bridge; orch0 when they give none).
+# apphost; and orchestrator-all-in-one's (a master with its node: the node's flags follow its "--"). With BRIDGE, only
+# those whose pod bridge it is (their --bridge; orch0 when they give none).
 node_processes() { # [bridge]
-  local want=${1:-} f args bridge i
+  local want=${1:-} f args bridge i program
   for f in /proc/[0-9]*/cmdline; do
     { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
     [ ${#args[@]} -gt 0 ] || continue
-    case "${args[0]##*/}" in
+    program=${args[0]##*/}
+    if [ "$program" = dotnet ]; then
+      [ "${args[1]:-}" = exec ] && args=("${args[@]:1}")
+      program=${args[1]:-}; program=${program##*/}; program=${program%.dll}
+      args=("${args[@]:1}")
+    fi
+    case "$program" in
       orchestrator-node) args=("${args[@]:1}") ;;
-      dotnet) [ "${args[1]:-}" = exec ] && args=("${args[@]:1}")
-              [ "${args[1]:-}" != "" ] && [ "${args[1]##*/}" = orchestrator-node.dll ] || continue
-              args=("${args[@]:2}") ;;
+      orchestrator-all-in-one) # its node's flags: those after the first "--"
+        for ((i = 1; i < ${#args[@]}; i++)); do [ "${args[i]}" = -- ] && break; done
+        args=("${args[@]:i+1}") ;;
       *) continue ;;
     esac
     [ "${args[0]:-}" = api-server-proxy ] && continue # the API load balancer alone serves no ClusterIPs

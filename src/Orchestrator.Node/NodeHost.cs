@@ -8,6 +8,7 @@ using Orchestrator.Node.Policy;
 using Orchestrator.Node.Proxy;
 using Orchestrator.Node.Runtime;
 using Orchestrator.Node.Services;
+using Orchestrator.Shared.Hosting;
 using Orchestrator.Shared.Protocol.Serialization;
 
 namespace Orchestrator.Node;
@@ -22,13 +23,15 @@ internal static class NodeHost
         System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
             .SelectMany(i => i.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(address));
 
-    public static WebApplication Build(NodeOptions options)
+    /// <param name="embedding">Set when orchestrator-all-in-one hosts this node beside its master (null: a process of its own).</param>
+    public static WebApplication Build(NodeOptions options, Embedding? embedding = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.UseLogFormat(options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Information);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        embedding?.Apply(builder.Services, builder.Logging);
 
         var pods = options.PodNetwork;
         // this node's DNS: the first usable address of its pod range (the gateway for the default range)
@@ -77,7 +80,8 @@ internal static class NodeHost
         builder.Services.AddHostedService<Agent.Stats.ResourceUsageCollector>();
         builder.Services.AddSingleton<NodeIncarnations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());
-        builder.Services.AddHostedService<Orchestrator.Shared.Hosting.IdleMemoryTrim>();
+        if (embedding is null or { TrimsMemory: true })
+            builder.Services.AddHostedService<IdleMemoryTrim>(); // one per process: it measures the whole process
 
         var app = builder.Build();
         app.UseKubeletApi();

@@ -7,8 +7,11 @@ namespace Orchestrator.E2E;
 /// Brings up a real single-node cluster with deploy/up.sh in a private state directory, kubeconfig and ports,
 /// so the tests never touch the user's own cluster or ~/.kube/config, and takes it down with --purge at the end.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
+    /// <summary>Whether up.sh runs the master and the node in one process (ORCH_ONE_PROCESS=1; <see cref="OneProcessClusterFixture"/>).</summary>
+    protected virtual bool OneProcess => false;
+
     public string RepoRoot { get; } = FindRepoRoot();
     public string StateDir { get; }
     public string KubeConfig { get; }
@@ -37,6 +40,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["ORCH_INGRESS_HTTPS_PORT"] = IngressHttpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["ORCH_LOAD_BALANCER_POOL"] = LoadBalancerPool,
         ["ORCH_BIN_DIR"] = Path.Combine(StateDir, "path"), // deploy/up.sh links orchctl here, not in /usr/local/bin
+        ["ORCH_ONE_PROCESS"] = OneProcess ? "1" : "0",
     };
 
     public const int IngressHttpPort = 10380;
@@ -105,11 +109,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             .ToList();
     }
 
-    /// <summary>The tail of both processes' logs, for failure messages.</summary>
+    /// <summary>The tail of both processes' logs (or the one process's), for failure messages.</summary>
     public string Logs()
     {
         var text = "";
-        foreach (var role in new[] { "master", "node" })
+        foreach (var role in new[] { "master", "node", "all-in-one" })
         {
             var path = Path.Combine(StateDir, "logs", role + ".log");
             if (!File.Exists(path)) continue;
@@ -125,6 +129,13 @@ public sealed class ClusterFixture : IAsyncLifetime
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
     }
+}
+
+/// <summary>The same single-node cluster with the master and the node in one process (deploy/up.sh with
+/// ORCH_ONE_PROCESS=1: orchestrator-all-in-one), in the same state directory, build and ports.</summary>
+public sealed class OneProcessClusterFixture : ClusterFixture
+{
+    protected override bool OneProcess => true;
 }
 
 /// <summary>

@@ -10,8 +10,11 @@ namespace Orchestrator.Node.Diagnostics;
 /// </summary>
 internal static class NodeMetrics
 {
-    // first: the default registry may only be configured before anything uses it
-    private static readonly bool Configured = Configure();
+    /// <summary>The node's own registry, not prometheus-net's process-wide default one: in orchestrator-all-in-one the
+    /// master serves the default registry, and each /metrics shows only its own families (as with two processes).</summary>
+    internal static CollectorRegistry Registry { get; } = NewRegistry();
+
+    private static readonly IMetricFactory Metrics = Prometheus.Metrics.WithCustomRegistry(Registry);
 
     private static readonly double[] ProxyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -107,22 +110,16 @@ internal static class NodeMetrics
     /// <summary>Writes every metric in the Prometheus text format.</summary>
     public static async Task WriteAsync(HttpContext context)
     {
-        _ = Configured;
         context.Response.ContentType = PrometheusConstants.ExporterContentTypeValue.ToString();
-        await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        await Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
     }
 
-    /// <summary>prometheus-net's own collectors: the process's (CPU, memory, threads, open files) stay; .NET event
-    /// counters and meters (hundreds of series) and the library's debug metrics are left out.</summary>
-    private static bool Configure()
+    /// <summary>With prometheus-net's process collector (CPU, memory, threads, open files: what the default registry
+    /// serves once its .NET event counters, meters and debug metrics are suppressed), and nothing else of its defaults.</summary>
+    private static CollectorRegistry NewRegistry()
     {
-        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
-        {
-            SuppressProcessMetrics = false,
-            SuppressDebugMetrics = true,
-            SuppressEventCounters = true,
-            SuppressMeters = true,
-        });
-        return true;
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        DotNetStats.Register(registry);
+        return registry;
     }
 }

@@ -15,7 +15,7 @@ public sealed class ProxyMetricsTests
         NodeMetrics.ProxyRequest(service, "http", error: true, TimeSpan.FromMilliseconds(3)); // no backend answered
 
         using var stream = new MemoryStream();
-        await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(stream);
+        await Orchestrator.Node.Diagnostics.NodeMetrics.Registry.CollectAndExportAsTextAsync(stream);
         var text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
 
         Assert.Contains("orchestrator_proxy_requests_total{service=\"metrics-test/web:80\",kind=\"http\"} 4\n", text);

@@ -18,7 +18,7 @@ public sealed class MeasuredRuntimeTests
     private static async Task<(long Count, long Errors, string Text)> RunPodSandboxSeries()
     {
         using var stream = new MemoryStream();
-        await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(stream);
+        await Orchestrator.Node.Diagnostics.NodeMetrics.Registry.CollectAndExportAsTextAsync(stream);
         var text = Encoding.UTF8.GetString(stream.ToArray());
         static long Value(string text, string pattern) =>
             Regex.Match(text, pattern, RegexOptions.Multiline) is { Success: true } m ? long.Parse(m.Groups[1].Value) : 0;

@@ -1,0 +1,130 @@
+using System.Runtime.InteropServices;
+using Orchestrator.Master;
+using Orchestrator.Node;
+using Orchestrator.Shared.Hosting;
+
+namespace Orchestrator.AllInOne;
+
+/// <summary>
+/// <c>orchestrator-all-in-one [master flags] [-- node flags]</c>: the master and one node in one process (issue 19;
+/// k3s' server runs its agent the same way). Each keeps its own host, Kestrel, configuration and actor system, and the
+/// node joins the master over the same cluster protocol as a node process would (Akka remoting, loopback TLS); what they
+/// share is the runtime, the mapped assemblies and the JIT's code. The node starts once the master is Up in its own
+/// cluster (its cluster port listens, cluster.pfx exists), while the master's API still starts. SIGTERM/SIGINT stop the node first, then the master. When either
+/// ends by itself the other is stopped and the process exits with the first one's code (its error is its one line).
+/// </summary>
+internal static class AllInOneProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var (masterArgs, nodeArgs, error) = AllInOneArguments.Split(args);
+        if (error is not null)
+        {
+            Console.Error.WriteLine($"{AllInOneArguments.Program}: {error}");
+            return 2;
+        }
+        if (AllInOneArguments.WantsHelp(masterArgs)) return Help();
+
+        // Both command lines checked before anything starts: a bad node flag must not leave a master running.
+        var masterFlags = MasterFlags.Definition.Resolve(masterArgs);
+        if (masterFlags.Exit is { } masterExit) return masterExit;
+        var certificate = Path.Combine(masterFlags["data-dir"]!, Master.Api.Security.ClusterCertificate.FileName);
+        var (node, nodeExit) = NodeProgram.Parse(AllInOneArguments.NodeArgs(nodeArgs, masterFlags["cluster-address"]!,
+            masterFlags["cluster-port"]!, certificate));
+        if (node is null) return nodeExit;
+
+        using var stopNode = new CancellationTokenSource();
+        using var stopMaster = new CancellationTokenSource();
+        // the process's signals are ours (the hosts' own console lifetimes are off): the node leaves first; before
+        // the node runs, the master (perhaps still starting) stops at once
+        var gate = new object();
+        var nodeRunning = false;
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            lock (gate)
+            {
+                stopNode.Cancel();
+                if (!nodeRunning) stopMaster.Cancel();
+            }
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
+
+        var masterStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // the master keeps the idle trim: it measures the whole process's allocations and heap
+        var master = Guard("master", () => MasterProgram.RunAsync(masterArgs,
+            new Embedding("[master] ", stopMaster.Token, TrimsMemory: true) { Started = () => masterStarted.TrySetResult() }));
+
+        if (await Task.WhenAny(master, masterStarted.Task) == master)
+            return await master; // it ended before it could be joined (its error is written)
+        if (NodeProgram.CheckClusterCertificate(node) is { } refused)
+            return await StopMaster(stopMaster, master, refused);
+        bool stopping;
+        lock (gate)
+        {
+            stopping = stopNode.IsCancellationRequested;
+            nodeRunning = !stopping;
+        }
+        if (stopping) return await StopMaster(stopMaster, master, 0);
+        var nodeRun = Guard("node", () => NodeProgram.RunAsync(node, new Embedding("[node] ", stopNode.Token, TrimsMemory: false)));
+
+        if (await Task.WhenAny(master, nodeRun) == nodeRun)
+            return await StopMaster(stopMaster, master, await nodeRun); // stopped by a signal (0), or failed
+        // the master ended by itself: the node goes too, and the master's code is the process's
+        stopNode.Cancel();
+        var nodeCode = await nodeRun;
+        var masterCode = await master;
+        return masterCode != 0 ? masterCode : nodeCode;
+    }
+
+    /// <summary>The master stopped after the node: the process exits with <paramref name="code"/> unless the master then
+    /// fails.</summary>
+    private static async Task<int> StopMaster(CancellationTokenSource stopMaster, Task<int> master, int code)
+    {
+        stopMaster.Cancel();
+        var masterCode = await master;
+        return code != 0 ? code : masterCode;
+    }
+
+    /// <summary>A run that throws (a port taken when Kestrel or remoting binds: orchestrator-master alone would end
+    /// with the runtime's unhandled-exception report) ends with exit code 1 and one line naming the part.</summary>
+    private static async Task<int> Guard(string part, Func<Task<int>> run)
+    {
+        try
+        {
+            return await Task.Run(run);
+        }
+        catch (OperationCanceledException)
+        {
+            return 0; // stopped while it started
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"{AllInOneArguments.Program}: the {part} failed: {e.GetBaseException().Message}");
+            return 1;
+        }
+    }
+
+    private static int Help()
+    {
+        Console.WriteLine($"""
+            The Orchestrator master and one node in one process (as k3s' server with its agent): less memory and a
+            faster start than the two processes, the same cluster protocol between them.
+
+            {AllInOneArguments.Usage}
+
+            The master's flags come first, the node's after '--'; each part is read as orchestrator-master and
+            orchestrator-node read theirs (with their ORCHESTRATOR_MASTER_* / ORCHESTRATOR_NODE_* variables and --config
+            files). The node's --master and --cluster-cert default to this master's --cluster-address:--cluster-port and
+            <data-dir>/cluster.pfx. `{AllInOneArguments.Program} -- --help` lists the node's flags.
+            SIGTERM or SIGINT stops the node, then the master. If either ends, the other is stopped and the process exits
+            with the first one's code.
+
+            The master's flags:
+            """);
+        MasterFlags.Definition.Resolve(["--help"]);
+        return 0;
+    }
+}
