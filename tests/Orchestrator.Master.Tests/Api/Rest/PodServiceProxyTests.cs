@@ -195,7 +195,7 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
     {
         var ports = port is null ? "" : $$""","ports":[{"containerPort":{{port}}}]""";
         await Create("/api/v1/namespaces/default/pods",
-            $$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{name}}"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"i"{{ports}}}]}}""");
+            $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"i"{{{ports}}}}]}}""");
         if (ip is null) return;
         var (_, pod) = await _server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/default/pods/{name}");
         pod!["status"] = new JsonObject { ["phase"] = "Running", ["podIP"] = ip, ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = ip }) };
