@@ -45,6 +45,8 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
             : await ProxyLocation.PodAsync(store, ns, id, ct);
         if (context.Request.Headers.Upgrade.Count > 0)
             throw ApiException.BadRequest($"upgrade requests are not served through {(service ? "services" : "pods")}/proxy");
+        // the body is streamed to the pod, never held here: the API's limit on request bodies is not the pod's
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
 
         var (prefix, podPath) = SplitPath(RawRequestPath.PathOf(context.Features.Get<IHttpRequestFeature>()?.RawTarget) ?? context.Request.Path.Value ?? "");
         var query = context.Request.QueryString.Value ?? "";

@@ -171,6 +171,19 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bodies_beyond_the_APIs_limit_are_streamed_to_the_pod()
+    {
+        await StartNode();
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+        var size = 13 * 1024 * 1024; // more than Kestrel's limit for API requests (12 MiB)
+        using var response = await _client.PutAsync("/api/v1/namespaces/default/pods/p/proxy/upload",
+            new ByteArrayContent(Enumerable.Repeat((byte)'x', size).ToArray()));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(size, _kubeletBody!.Length);
+    }
+
+    [Fact]
     public async Task A_node_that_cannot_be_reached_is_named_in_a_503()
     {
         await CreateNode(kubeletPort: 1); // nothing listens there
