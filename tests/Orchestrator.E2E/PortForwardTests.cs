@@ -137,18 +137,92 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         await cluster.Kubectl("delete", "service", App);
     }
 
+    [Fact, Step(7)]
+    public async Task Pod_and_service_proxies_reach_the_pod_through_get_raw_and_kubectl_proxy()
+    {
+        // its own deployment and service, so that it runs alone too
+        var app = App + "-px";
+        await Apply($$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: { name: {{app}} }
+            spec:
+              replicas: 1
+              selector: { matchLabels: { app: {{app}} } }
+              template:
+                metadata: { labels: { app: {{app}} } }
+                spec:
+                  containers:
+                  - name: web
+                    image: katacoda/docker-http-server:latest
+                    imagePullPolicy: Never
+                    ports: [ { name: http, containerPort: 80 } ]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: { name: {{app}} }
+            spec:
+              selector: { app: {{app}} }
+              ports: [ { name: web, port: 8080, targetPort: http } ]
+            """);
+        try
+        {
+            var pod = await RunningPod(app);
+            // the pod's first container port, or the one named; the service's port by name or number
+            foreach (var path in new[]
+                     {
+                         $"pods/{pod}/proxy/", $"pods/{pod}:80/proxy/", $"pods/http:{pod}:80/proxy/?x=1",
+                         $"services/{app}:web/proxy/", $"services/{app}:8080/proxy/",
+                     })
+            {
+                var served = "";
+                await cluster.Eventually(async () =>
+                {
+                    var result = await cluster.Kubectl("get", "--raw", $"/api/v1/namespaces/default/{path}");
+                    Assert.True(result.ExitCode == 0, result.ToString());
+                    served = DemoPage.HostPage.Match(result.Output).Groups[1].Value;
+                    Assert.Equal(pod, served);
+                }, $"GET {path}", TimeSpan.FromSeconds(30));
+            }
+            // a service whose only port has a name is not proxied without it, as in Kubernetes
+            var unnamed = await cluster.Kubectl("get", "--raw", $"/api/v1/namespaces/default/services/{app}/proxy/");
+            Assert.NotEqual(0, unnamed.ExitCode);
+            Assert.Contains($"no endpoints available for service \"{app}\"", unnamed.Error);
+
+            // the Kubernetes Basics tutorial's way: kubectl proxy, then curl
+            await using var proxy = BackgroundKubectl.Start(cluster, output, true, "proxy", "--port=18090");
+            await cluster.Eventually(() =>
+            {
+                Assert.False(proxy.HasExited, $"kubectl proxy exited: {proxy.Output}");
+                Assert.Contains("Starting to serve on 127.0.0.1:18090", proxy.Output);
+                return Task.CompletedTask;
+            }, "kubectl proxy listening", TimeSpan.FromSeconds(30));
+            using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+            Assert.Equal(pod, await DemoPage.ServedHost(http, $"http://127.0.0.1:18090/api/v1/namespaces/default/pods/{pod}:80/proxy/"));
+            // without the final slash: redirected to it
+            Assert.Equal(pod, await DemoPage.ServedHost(http, $"http://127.0.0.1:18090/api/v1/namespaces/default/services/{app}:web/proxy"));
+        }
+        finally
+        {
+            await cluster.Kubectl("delete", "deployment", app, "--wait=false");
+            await cluster.Kubectl("delete", "service", app);
+        }
+    }
+
     private async Task Apply(string yaml)
     {
         var result = await cluster.KubectlWithInput(yaml, "apply", "-f", "-");
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
-    private async Task<string> RunningPod()
+    private Task<string> RunningPod() => RunningPod(App);
+
+    private async Task<string> RunningPod(string app)
     {
         var name = "";
         await cluster.Eventually(async () =>
         {
-            var result = await cluster.Kubectl("get", "pods", "-l", $"app={App}", "--field-selector", "status.phase=Running",
+            var result = await cluster.Kubectl("get", "pods", "-l", $"app={app}", "--field-selector", "status.phase=Running",
                 "-o", "jsonpath={.items[*].metadata.name}");
             var names = result.Output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             Assert.True(names.Length == 1, $"running pods: [{result.Output}] {result.Error}");

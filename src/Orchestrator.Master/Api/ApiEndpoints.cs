@@ -37,6 +37,7 @@ internal static class ApiEndpoints
         services.AddSingleton<ISubresourceHandler, PodBinding>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();
         services.AddSingleton<NodeProxy>();
+        services.AddSingleton<PodServiceProxy>();
         // metrics.k8s.io from the nodes' reports (the host registers the cache the NodeGateway fills)
         services.TryAddSingleton<ResourceMetrics.ResourceUsageCache>();
         foreach (var metrics in Registry.Kinds.Metrics.MetricsResources.All)
@@ -65,9 +66,18 @@ internal static class ApiEndpoints
             .HandleAsync(c, c.Request.RouteValues["name"] as string ?? "", c.Request.RouteValues["path"] as string ?? ""));
         Map(app, "/api/v1/nodes/{name}/proxy", c => c.RequestServices.GetRequiredService<NodeProxy>()
             .HandleAsync(c, c.Request.RouteValues["name"] as string ?? "", ""));
+        // pods/{id}/proxy/{path} and services/{id}/proxy/{path}, likewise (the id may be scheme:name:port)
+        foreach (var (kind, service) in new[] { ("pods", false), ("services", true) })
+        {
+            Map(app, $"/api/v1/namespaces/{{namespace}}/{kind}/{{name}}/proxy/{{**path}}", c => ProxyAsync(c, service));
+            Map(app, $"/api/v1/namespaces/{{namespace}}/{kind}/{{name}}/proxy", c => ProxyAsync(c, service));
+        }
         app.MapFallback(context => Guard(context, _ => throw ApiException.UnknownPath()));
         return app;
     }
+
+    private static Task ProxyAsync(HttpContext c, bool service) => c.RequestServices.GetRequiredService<PodServiceProxy>()
+        .HandleAsync(c, service, c.Request.RouteValues["namespace"] as string ?? "", c.Request.RouteValues["name"] as string ?? "");
 
     private static void Map(IEndpointRouteBuilder app, string pattern, Func<HttpContext, Task> handler) =>
         app.Map(pattern, context => Guard(context, handler));

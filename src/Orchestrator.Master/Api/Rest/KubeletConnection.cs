@@ -79,9 +79,15 @@ internal sealed class KubeletConnection(ObjectStoreClient store, KubeletCredenti
     {
         if (string.IsNullOrEmpty(pod.Spec.NodeName))
             throw ApiException.BadRequest($"pod {pod.Metadata.Name} does not have a host assigned");
-        var node = (V1Node)await store.GetAsync(CoreResources.Nodes, null, pod.Spec.NodeName, ct);
+        return await NodeEndpointAsync(pod.Spec.NodeName, ct);
+    }
+
+    /// <summary>The kubelet endpoint of node <paramref name="nodeName"/>.</summary>
+    public async Task<(string Host, int Port)> NodeEndpointAsync(string nodeName, CancellationToken ct)
+    {
+        var node = (V1Node)await store.GetAsync(CoreResources.Nodes, null, nodeName, ct);
         var host = node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address
-                   ?? throw ApiException.Unavailable($"node {pod.Spec.NodeName} has no InternalIP address");
+                   ?? throw ApiException.Unavailable($"node {nodeName} has no InternalIP address");
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;
         return (host, port);
     }

@@ -19,7 +19,7 @@ internal sealed record KubeletEndpointOptions(IPEndPoint EndPoint);
 /// (kubectl logs), <c>/exec/{ns}/{pod}/{container}</c> and <c>/attach/{ns}/{pod}/{container}</c> (kubectl exec and
 /// attach, WebSocket channel protocol, or SPDY/3.1) and
 /// <c>/portForward/{ns}/{pod}</c> (kubectl port-forward: SPDY in a WebSocket or on an upgraded connection, or the
-/// WebSocket channel protocol), <c>/metrics</c>, and the stats <c>/stats/summary</c> and <c>/metrics/resource</c>. It listens only on the node's address, over TLS with the serving certificate the
+/// WebSocket channel protocol), <c>/podProxy/…</c> (the API's pods/proxy and services/proxy, <see cref="PodProxyForwarder"/>), <c>/metrics</c>, and the stats <c>/stats/summary</c> and <c>/metrics/resource</c>. It listens only on the node's address, over TLS with the serving certificate the
 /// master issued to this node (<see cref="KubeletIdentity"/>), and serves only clients presenting the master's
 /// kubelet client certificate: before the node's first registration it completes no handshake.
 /// </summary>
@@ -85,6 +85,9 @@ internal static class KubeletServer
                         break;
                     case ["portForward", var ns, var pod]:
                         await PortForwardSession.ServeAsync(context, runtime, ns, pod, log);
+                        break;
+                    case [PodProxyForwarder.Route, var ns, var pod, var scheme, var ip, var port, ..]:
+                        await PodProxyForwarder.ServeAsync(context, runtime, options.EndPoint.Address, ns, pod, scheme, ip, port);
                         break;
                     case ["metrics"] when HttpMethods.IsGet(context.Request.Method):
                         // the node's metrics (proxy traffic per endpoint among them), which the master relays as nodes/{name}/proxy/metrics

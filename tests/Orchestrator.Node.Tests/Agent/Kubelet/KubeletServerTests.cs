@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Node.Agent.Kubelet;
@@ -291,6 +292,78 @@ public sealed class KubeletServerTests : IAsyncLifetime
             Assert.Equal("hi THERE", await client.ReadStreamAsync(3));
             Assert.Equal("", await client.ReadStreamAsync(1));
         }
+    }
+
+    [Fact]
+    public async Task Pod_proxy_forwards_one_request_to_the_pods_address_and_streams_the_answer_back()
+    {
+        string? seen = null, host = null, body = null, connection = null;
+        await using var pod = await PodHttpServer(async context =>
+        {
+            seen = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+            host = context.Request.Headers.Host;
+            connection = context.Request.Headers["X-Custom"];
+            body = await new StreamReader(context.Request.Body).ReadToEndAsync();
+            context.Response.StatusCode = 201;
+            context.Response.Headers["X-From-Pod"] = "yes";
+            await context.Response.WriteAsync("pod answer");
+        });
+        Container("web").Ip = "127.0.0.1";
+
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"https://127.0.0.1:{_port}/podProxy/default/web/http/127.0.0.1/{pod.Port}/a/b%20c/?q=1")
+        {
+            Content = new StringContent("sent"),
+        };
+        request.Headers.Host = "api.example:6443";
+        request.Headers.Add("X-Custom", "passed");
+        using var response = await Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("pod answer", await response.Content.ReadAsStringAsync());
+        Assert.Equal("yes", response.Headers.GetValues("X-From-Pod").Single());
+        Assert.Equal("/a/b%20c/?q=1", seen);
+        Assert.Equal("api.example:6443", host);
+        Assert.Equal("passed", connection);
+        Assert.Equal("sent", body);
+    }
+
+    [Fact]
+    public async Task Pod_proxy_dials_only_the_pods_own_address_and_says_when_it_cannot_reach_it()
+    {
+        Container("web").Ip = "127.0.0.1";
+        int closed;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closed = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var other = await Get($"/podProxy/default/web/http/127.0.0.2/{closed}/");
+        var refused = await Get($"/podProxy/default/web/http/127.0.0.1/{closed}/");
+        var missing = await Get($"/podProxy/default/nope/http/127.0.0.1/{closed}/");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, other.StatusCode);
+        Assert.Contains("pod default/web has no running container with address 127.0.0.2", await other.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.StartsWith("Error trying to reach service: '", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.StatusCode);
+    }
+
+    /// <summary>A plain HTTP server on loopback standing in for a pod.</summary>
+    private static async Task<PodServer> PodHttpServer(RequestDelegate handler)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        app.Run(handler);
+        await app.StartAsync();
+        return new PodServer(app, new Uri(app.Urls.First()).Port);
+    }
+
+    private sealed record PodServer(WebApplication App, int Port) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
     [Fact]

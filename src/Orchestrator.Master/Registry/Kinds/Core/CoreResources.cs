@@ -39,6 +39,7 @@ internal static class CoreResources
             new("exec", null, null, "PodExecOptions", ["create", "get"]),
             new("log", null, null, "Pod", ["get"]),
             new("portforward", null, null, "PodPortForwardOptions", ["create", "get"]),
+            new("proxy", null, null, "PodProxyOptions", ["create", "delete", "get", "patch", "update"]),
         ],
         SelectableFields = ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
             "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"],
@@ -49,7 +50,8 @@ internal static class CoreResources
     {
         Group = "", Version = "v1", Resource = "services", Kind = "Service", Namespaced = true,
         ObjectType = typeof(V1Service), Strategy = new ServiceStrategy(), Printer = new ServiceTablePrinter(),
-        ShortNames = ["svc"], Categories = ["all"], Subresources = [Status("Service")],
+        ShortNames = ["svc"], Categories = ["all"],
+        Subresources = [Status("Service"), new("proxy", null, null, "ServiceProxyOptions", ["create", "delete", "get", "patch", "update"])],
         SelectableFields = ["spec.clusterIP", "spec.type"],
         ProtobufMessage = "k8s.io.api.core.v1.Service",
     };

@@ -1,0 +1,125 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Orchestrator.Node.Runtime;
+
+namespace Orchestrator.Node.Agent.Kubelet;
+
+/// <summary>
+/// <c>/podProxy/{ns}/{pod}/{scheme}/{ip}/{port}/{path}</c> — one HTTP request of the API's pods/proxy and
+/// services/proxy, which the master resolved to a pod's address and relays here because it may not reach this node's
+/// pod network: forwarded to <c>{scheme}://{ip}:{port}/{path}</c> with the query, its headers (hop-by-hop ones
+/// aside) and body, and the answer streamed back as the pod wrote it. Only an address of that pod's running
+/// containers on this node is dialled (the node's own address for a pod on the host network), so the route reaches
+/// nothing else. An https pod's certificate is not verified, as kube-apiserver's proxy transport does not verify it.
+/// A pod that cannot be reached is answered as kube-apiserver's proxy answers it: 503, "Error trying to reach service".
+/// </summary>
+internal static class PodProxyForwarder
+{
+    public const string Route = "podProxy";
+
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "TE", "Trailer",
+        "Transfer-Encoding", "Upgrade", "Host",
+    };
+
+    private static readonly HttpClient Client = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        ConnectTimeout = TimeSpan.FromSeconds(30), // kube-apiserver's proxy dialer
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+        SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    }) { Timeout = Timeout.InfiniteTimeSpan };
+
+    public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, IPAddress nodeAddress, string ns,
+        string pod, string scheme, string ip, string port)
+    {
+        var ct = context.RequestAborted;
+        if (scheme is not ("http" or "https") || !IPAddress.TryParse(ip, out var address) ||
+            !int.TryParse(port, out var number) || number is < 1 or > 65535)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"not a pod address: {scheme}://{ip}:{port}", ct);
+            return;
+        }
+        if (!(await AddressesAsync(runtime, nodeAddress, ns, pod, ct)).Contains(address))
+        {
+            await UnreachableAsync(context, $"pod {ns}/{pod} has no running container with address {ip} on this node");
+            return;
+        }
+
+        var target = new UriBuilder(scheme, address.ToString(), number) { Path = "" }.Uri.GetLeftPart(UriPartial.Authority) +
+                     PodPath(context.Features.Get<IHttpRequestFeature>()?.RawTarget) + context.Request.QueryString.Value;
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(target, UriKind.Absolute));
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+            request.Content = new StreamContent(context.Request.Body);
+        foreach (var (key, values) in context.Request.Headers)
+        {
+            if (HopByHop.Contains(key)) continue;
+            if (!request.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!))
+                request.Content?.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!);
+        }
+        // the master sets the Host its client asked for; the pod sees that one
+        if (context.Request.Host.HasValue) request.Headers.Host = context.Request.Host.Value;
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            await UnreachableAsync(context, e.InnerException?.Message is { } inner ? $"{e.Message} ({inner})" : e.Message);
+            return;
+        }
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            foreach (var (key, values) in response.Headers.Concat(response.Content.Headers))
+                if (!HopByHop.Contains(key)) context.Response.Headers[key] = values.ToArray();
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            await body.CopyToAsync(context.Response.Body, ct);
+        }
+    }
+
+    /// <summary>The path after <c>/podProxy/{ns}/{pod}/{scheme}/{ip}/{port}</c>, as the master sent it (still escaped).</summary>
+    internal static string PodPath(string? rawTarget)
+    {
+        var path = rawTarget ?? "";
+        var end = path.IndexOfAny(['?', '#']);
+        if (end >= 0) path = path[..end];
+        var parts = path.Split('/');
+        return parts.Length > 7 ? "/" + string.Join('/', parts[7..]) : "/";
+    }
+
+    /// <summary>The addresses of the pod's running containers here; the node's own for a pod on the host network
+    /// (its containers have no address of their own).</summary>
+    private static async Task<HashSet<IPAddress>> AddressesAsync(IContainerRuntime runtime, IPAddress nodeAddress, string ns,
+        string pod, CancellationToken ct)
+    {
+        var addresses = new HashSet<IPAddress>();
+        var running = false;
+        foreach (var container in (await runtime.ListContainersAsync(null, ct)).Where(c => c.PodNamespace == ns && c.PodName == pod && c.Running))
+        {
+            var observed = await runtime.InspectContainerAsync(container.Id, ct);
+            if (observed is not { Running: true }) continue;
+            running = true;
+            if (IPAddress.TryParse(observed.IpAddress, out var ip)) addresses.Add(ip);
+        }
+        // the sandbox holds a pod's address; none at all is a pod on the host network
+        if (running && addresses.Count == 0) addresses.Add(nodeAddress);
+        return addresses;
+    }
+
+    private static async Task UnreachableAsync(HttpContext context, string why)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        await context.Response.WriteAsync($"Error trying to reach service: '{why}'", context.RequestAborted);
+    }
+}
