@@ -96,6 +96,10 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
             context.Response.StatusCode = (int)response.StatusCode;
             foreach (var (key, values) in response.Headers.Concat(response.Content.Headers))
                 if (!NotReturned.Contains(key)) context.Response.Headers[key] = values.ToArray();
+            // The dashboard (/ui/) shares this origin and keeps the user's token in the tab's sessionStorage: a pod's
+            // page is sandboxed into an origin of its own, so its scripts cannot read it (kube-apiserver serves no page
+            // of its own to protect). Scripts, forms and links still work; the pod's own policy, if any, applies too.
+            context.Response.Headers.Append("Content-Security-Policy", SandboxPolicy);
             if (response.Headers.Location is not null && context.Response.Headers.Location.ToString() is { Length: > 0 } location)
                 context.Response.Headers.Location = RewriteLocation(location, prefix, $"{Bracketed(target.Address)}:{target.Port}",
                     context.Request.Host.Value ?? "");
@@ -103,6 +107,8 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
             await body.CopyToAsync(context.Response.Body, ct);
         }
     }
+
+    internal const string SandboxPolicy = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
 
     /// <summary>The request path split after <c>…/{name}/proxy</c>: that prefix, and the pod's path (empty when the
     /// request ends at "proxy", "/" when it ends at "proxy/"), kept as sent.</summary>

@@ -167,6 +167,8 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
         Assert.Null(_kubeletAuthorization);
         Assert.Equal("/api/v1/namespaces/default/pods/p/proxy/next", response.Headers.Location!.OriginalString);
         Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        // the pod's page runs in an origin of its own, away from the dashboard's token
+        Assert.Equal(PodServiceProxy.SandboxPolicy, Assert.Single(response.Headers.GetValues("Content-Security-Policy")));
         Assert.Equal("kept", response.Headers.GetValues("X-Pod").Single());
     }
 
