@@ -67,10 +67,13 @@ internal static class StoreErrors
     public static StoreError RequestTooLarge() => new(500, "", "etcdserver: request is too large");
 
     /// <summary>422 Invalid: <c>Kind.group "name" is invalid: cause</c>, or <c>[cause1, cause2]</c> for several.</summary>
-    public static StoreError Invalid(IStoredResource r, string name, IReadOnlyList<StoreErrorCause> causes)
+    public static StoreError Invalid(IStoredResource r, string name, IReadOnlyList<StoreErrorCause> causes) =>
+        new(422, "Invalid", InvalidMessage(QualifiedKind(r), name, causes), causes);
+
+    /// <summary>errors.NewInvalid's message: <c>Kind.group "name" is invalid: field: message</c>, several in brackets.</summary>
+    public static string InvalidMessage(string qualifiedKind, string name, IReadOnlyList<StoreErrorCause> causes)
     {
         var details = causes.Select(c => $"{c.Field}: {c.Message}").ToList();
-        var text = details.Count == 1 ? details[0] : $"[{string.Join(", ", details)}]";
-        return new StoreError(422, "Invalid", $"{QualifiedKind(r)} \"{name}\" is invalid: {text}", causes);
+        return $"{qualifiedKind} \"{name}\" is invalid: {(details.Count == 1 ? details[0] : $"[{string.Join(", ", details)}]")}";
     }
 }

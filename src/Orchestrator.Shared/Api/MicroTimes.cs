@@ -48,9 +48,9 @@ internal static class MicroTimes
             var isMicro = micro?.Contains(property.Name) == true;
             if (!isMicro && !isModel) continue;
             if (property.PropertyType == typeof(DateTime))
-                property.CustomConverter = isMicro ? new MicroTimeConverter() : new TimeConverter();
+                property.CustomConverter = new TimeConverter(isMicro ? Micro : Seconds);
             else if (property.PropertyType == typeof(DateTime?))
-                property.CustomConverter = isMicro ? new NullableMicroTimeConverter() : new NullableTimeConverter();
+                property.CustomConverter = new NullableTimeConverter(isMicro ? Micro : Seconds);
         }
     }
 
@@ -63,44 +63,27 @@ internal static class MicroTimes
     private static DateTime ReadAsKubernetesJson(ref Utf8JsonReader reader, JsonSerializerOptions options) =>
         ((JsonConverter<DateTime>)options.GetConverter(typeof(DateTime))).Read(ref reader, typeof(DateTime), options);
 
-    private sealed class MicroTimeConverter : JsonConverter<DateTime>
+    private static readonly Func<DateTime, string> Micro = Format;
+    private static readonly Func<DateTime, string> Seconds = FormatSeconds;
+
+    /// <summary>Reads as KubernetesJson does, writes with <paramref name="format"/> (a MicroTime's or a Time's).</summary>
+    private sealed class TimeConverter(Func<DateTime, string> format) : JsonConverter<DateTime>
     {
         public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             ReadAsKubernetesJson(ref reader, options);
 
         public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(Format(value));
+            writer.WriteStringValue(format(value));
     }
 
-    private sealed class NullableMicroTimeConverter : JsonConverter<DateTime?>
+    private sealed class NullableTimeConverter(Func<DateTime, string> format) : JsonConverter<DateTime?>
     {
         public override DateTime? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             reader.TokenType == JsonTokenType.Null ? null : ReadAsKubernetesJson(ref reader, options);
 
         public override void Write(Utf8JsonWriter writer, DateTime? value, JsonSerializerOptions options)
         {
-            if (value is { } time) writer.WriteStringValue(Format(time));
-            else writer.WriteNullValue();
-        }
-    }
-
-    private sealed class TimeConverter : JsonConverter<DateTime>
-    {
-        public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            ReadAsKubernetesJson(ref reader, options);
-
-        public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(FormatSeconds(value));
-    }
-
-    private sealed class NullableTimeConverter : JsonConverter<DateTime?>
-    {
-        public override DateTime? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? null : ReadAsKubernetesJson(ref reader, options);
-
-        public override void Write(Utf8JsonWriter writer, DateTime? value, JsonSerializerOptions options)
-        {
-            if (value is { } time) writer.WriteStringValue(FormatSeconds(time));
+            if (value is { } time) writer.WriteStringValue(format(time));
             else writer.WriteNullValue();
         }
     }

@@ -58,17 +58,13 @@ internal sealed class ApiException(int code, string reason, string message, V1St
             });
 
     /// <summary>Several causes, as errors.NewInvalid words them: one as <c>field: message</c>, more in brackets.</summary>
-    public static ApiException Invalid(string group, string kind, string name, IReadOnlyList<StoreErrorCause> causes)
-    {
-        var details = causes.Select(c => $"{c.Field}: {c.Message}").ToList();
-        return new(422, "Invalid",
-            $"{(group.Length == 0 ? kind : $"{kind}.{group}")} \"{name}\" is invalid: {(details.Count == 1 ? details[0] : $"[{string.Join(", ", details)}]")}",
+    public static ApiException Invalid(string group, string kind, string name, IReadOnlyList<StoreErrorCause> causes) =>
+        new(422, "Invalid", StoreErrors.InvalidMessage(group.Length == 0 ? kind : $"{kind}.{group}", name, causes),
             new V1StatusDetails
             {
                 Name = name, Group = group, Kind = kind,
                 Causes = [.. causes.Select(c => new V1StatusCause { Field = c.Field, Reason = c.Reason, Message = c.Message })],
             });
-    }
 
     /// <summary>The cause's reason for a message in field.Error's words ("Required value", "Unsupported value: …"), as
     /// kube-apiserver derives it from the error's type.</summary>
