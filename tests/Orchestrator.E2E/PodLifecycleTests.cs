@@ -155,6 +155,10 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
         Assert.Equal("line-1\nline-2\nline-3\n", await Kubectl("logs", pod, "--since-time=2020-01-01T00:00:00Z"));
         Assert.Equal("", await Kubectl("logs", pod, $"--since-time={DateTime.UtcNow.AddHours(1):yyyy-MM-dd'T'HH:mm:ss'Z'}"));
         Assert.Equal("line-1\nli", await Kubectl("logs", pod, "--limit-bytes=9"));
+        // one stream alone (PodLogsQuerySplitStreams; kubectl 1.32 has no flag for it): the lines are all stdout
+        var logPath = $"/api/v1/namespaces/default/pods/{pod}/log";
+        Assert.Equal("line-1\nline-2\nline-3\n", await Kubectl("get", "--raw", $"{logPath}?stream=Stdout"));
+        Assert.Equal("", await Kubectl("get", "--raw", $"{logPath}?stream=Stderr"));
 
         // -f keeps streaming: kubectl is still following (stopped by the timeout) and has printed lines written after it started
         var ticker = Name("ticker");

@@ -391,8 +391,8 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
         var inspected = await _client.Containers.InspectContainerAsync(containerId, setup.Token);
         var parameters = new ContainerLogsParameters
         {
-            ShowStdout = true,
-            ShowStderr = true,
+            ShowStdout = request.Stdout,
+            ShowStderr = request.Stderr,
             Follow = request.Follow,
             Timestamps = request.Timestamps,
             Tail = request.TailLines is { } tail ? tail.ToString(CultureInfo.InvariantCulture) : "all",

@@ -126,7 +126,10 @@ internal sealed class ContainerConfigException(string message) : Exception(messa
 
 /// <summary>What of a container's log to read: the last lines, or those since a moment (at most one of
 /// <see cref="SinceSeconds"/> and <see cref="SinceTime"/>); the byte limit is applied by the caller.</summary>
-internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps, DateTimeOffset? SinceTime = null);
+/// <summary>What a log read returns; <see cref="Stdout"/> and <see cref="Stderr"/> choose the streams (the
+/// PodLogOptions <c>stream</c>: both unless one alone is asked for).</summary>
+internal sealed record ContainerLogRequest(bool Follow, long? TailLines, long? SinceSeconds, bool Timestamps, DateTimeOffset? SinceTime = null,
+    bool Stdout = true, bool Stderr = true);
 
 internal sealed record ExecStart(IReadOnlyList<string> Command, bool Stdin, bool Tty);
 

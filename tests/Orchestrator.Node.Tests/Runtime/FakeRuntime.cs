@@ -279,8 +279,12 @@ internal sealed class FakeRuntime : IContainerRuntime
     /// <summary>What each container "printed", for logs.</summary>
     public ConcurrentDictionary<string, string> Logs { get; } = new();
 
+    /// <summary>The last log read's request, as the kubelet endpoint made it.</summary>
+    public ContainerLogRequest? LastLogRequest { get; private set; }
+
     public async Task StreamLogsAsync(string containerId, ContainerLogRequest request, Stream output, CancellationToken ct = default)
     {
+        LastLogRequest = request;
         var text = Logs.TryGetValue(containerId, out var t) ? t : "";
         if (request.TailLines is { } tail)
             text = string.Join("", text.Split('\n').SkipLast(1).TakeLast((int)tail).Select(l => l + "\n"));

@@ -1,3 +1,4 @@
+using Orchestrator.Master.Store;
 using k8s.Models;
 
 namespace Orchestrator.Master.Admission.PodSecurity;
@@ -44,25 +45,8 @@ internal static class CheckText
     public static string Containers(IReadOnlyCollection<string> names) =>
         $"{Plural("container", "containers", names.Count)} {JoinQuote(names)}";
 
-    /// <summary>A Go %q of a string (printable ASCII as is, quotes and backslashes escaped).</summary>
-    public static string Quote(string value)
-    {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (var ch in value)
-        {
-            switch (ch)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\r': sb.Append("\\r"); break;
-                case < ' ': sb.Append($"\\x{(int)ch:x2}"); break;
-                default: sb.Append(ch); break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    /// <summary>A Go %q of a string.</summary>
+    public static string Quote(string value) => GoQuote.Quote(value);
 
     public static SortedSet<string> SortedSet() => new(StringComparer.Ordinal);
 }

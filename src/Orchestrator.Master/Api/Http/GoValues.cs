@@ -1,3 +1,4 @@
+using Orchestrator.Master.Store;
 using System.Globalization;
 using System.Text;
 
@@ -16,10 +17,10 @@ internal static class GoValues
     {
         var digits = text.Length > 0 && text[0] is '+' or '-' ? text.AsSpan(1) : text.AsSpan();
         if (digits.Length == 0 || digits.ContainsAnyExceptInRange('0', '9'))
-            throw new FormatException($"strconv.ParseInt: parsing {Quote(text)}: invalid syntax");
+            throw new FormatException($"strconv.ParseInt: parsing {GoQuote.Quote(text)}: invalid syntax");
         return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw new FormatException($"strconv.ParseInt: parsing {Quote(text)}: value out of range");
+            : throw new FormatException($"strconv.ParseInt: parsing {GoQuote.Quote(text)}: value out of range");
     }
 
     private const string Rfc3339 = "2006-01-02T15:04:05Z07:00";
@@ -121,8 +122,8 @@ internal static class GoValues
         return two;
     }
 
-    /// <summary>Go's quoting in these messages: in double quotes, <c>"</c> and <c>\</c> escaped, control characters
-    /// and every byte of a non-ASCII character as <c>\xNN</c>.</summary>
+    /// <summary>The time package's quoting in its ParseError (not strconv's): in double quotes, <c>"</c> and <c>\</c>
+    /// escaped, control characters and every byte of a non-ASCII character as <c>\xNN</c>.</summary>
     internal static string Quote(string s)
     {
         var quoted = new StringBuilder(s.Length + 2).Append('"');

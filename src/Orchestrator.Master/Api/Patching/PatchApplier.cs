@@ -1,3 +1,4 @@
+using Orchestrator.Master.Store;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -67,7 +68,7 @@ internal static partial class PatchApplier
         var strategic = mediaType == StrategicMergePatchType;
         var value = strategic ? GoValue(patch) : patched.ToJsonString();
         var detail = strategic ? ConverterProblem(decodeProblem) : decodeProblem;
-        var message = $"Invalid value: {GoQuote(value)}: {detail}";
+        var message = $"Invalid value: {GoQuote.Quote(value)}: {detail}";
         return new ApiException(422, "Invalid", $" \"\" is invalid: patch: {message}",
             new V1StatusDetails { Causes = [new V1StatusCause { Field = "patch", Reason = "FieldValueInvalid", Message = message }] });
     }
@@ -107,18 +108,4 @@ internal static partial class PatchApplier
         JsonValue v when v.TryGetValue<double>(out var d) => d.ToString("R", CultureInfo.InvariantCulture),
         _ => node.ToJsonString(),
     };
-
-    /// <summary>Go's %q of a string (quotes and backslashes escaped, control characters as escapes).</summary>
-    private static string GoQuote(string s)
-    {
-        var b = new StringBuilder("\"");
-        foreach (var c in s)
-            b.Append(c switch
-            {
-                '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\t' => "\\t", '\r' => "\\r",
-                < ' ' => $"\\x{(int)c:x2}",
-                _ => c.ToString(),
-            });
-        return b.Append('"').ToString();
-    }
 }

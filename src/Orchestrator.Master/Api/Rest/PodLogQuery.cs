@@ -9,12 +9,17 @@ namespace Orchestrator.Master.Api.Rest;
 /// A log request's PodLogOptions, read from the query as kube-apiserver's parameter codec reads them (the first value
 /// of each; booleans true unless "0" or "false"; numbers with Go's strconv.ParseInt and times with time.Parse(RFC3339),
 /// a value they refuse answered 400 with Go's words) and checked as its ValidatePodLogOptions (422 PodLogOptions).
-/// The kubelet gets them again in the same spelling as kube-apiserver's LogLocation passes them.
+/// The kubelet gets them again in the same spelling as kube-apiserver's LogLocation passes them. <c>stream</c> is read
+/// as 1.32 does with its PodLogsQuerySplitStreams gate on (defaulted to All; Stdout or Stderr alone, not with
+/// tailLines), since the node can serve one stream of Docker's log.
 /// </summary>
 internal sealed record PodLogQuery(
     string? Container, bool Follow, bool Previous, bool Timestamps, long? SinceSeconds, DateTimeOffset? SinceTime,
-    long? TailLines, long? LimitBytes, bool InsecureSkipTlsVerifyBackend)
+    long? TailLines, long? LimitBytes, bool InsecureSkipTlsVerifyBackend, string Stream = PodLogQuery.AllStreams)
 {
+    public const string AllStreams = "All";
+    private static readonly string[] Streams = [AllStreams, "Stderr", "Stdout"];
+
     public static PodLogQuery Parse(IQueryCollection query, string podName)
     {
         PodLogQuery options;
@@ -24,7 +29,8 @@ internal sealed record PodLogQuery(
                 query.TryGetValue("container", out var container) && container.Count > 0 ? container[0] : null,
                 QueryParameters.Bool(query, "follow"), QueryParameters.Bool(query, "previous"), QueryParameters.Bool(query, "timestamps"),
                 Int64(query, "sinceSeconds"), Time(query, "sinceTime"), Int64(query, "tailLines"), Int64(query, "limitBytes"),
-                QueryParameters.Bool(query, "insecureSkipTLSVerifyBackend"));
+                QueryParameters.Bool(query, "insecureSkipTLSVerifyBackend"),
+                query.TryGetValue("stream", out var stream) && stream.Count > 0 ? stream[0] ?? "" : AllStreams);
         }
         catch (FormatException e)
         {
@@ -37,6 +43,10 @@ internal sealed record PodLogQuery(
             causes.Add(FieldErrors.Forbidden("", "at most one of `sinceTime` or `sinceSeconds` may be specified"));
         else if (options.SinceSeconds < 1)
             causes.Add(FieldErrors.Invalid("sinceSeconds", options.SinceSeconds, "must be greater than 0"));
+        if (!Streams.Contains(options.Stream, StringComparer.Ordinal))
+            causes.Add(FieldErrors.NotSupported("stream", options.Stream, Streams));
+        if (options.Stream != AllStreams && options.TailLines is not null)
+            causes.Add(FieldErrors.Forbidden("", "`tailLines` and specific `stream` are mutually exclusive for now"));
         if (causes.Count > 0) throw ApiException.Invalid("", "PodLogOptions", podName, causes);
         return options;
     }
@@ -54,6 +64,7 @@ internal sealed record PodLogQuery(
             parts.Add($"sinceTime={Uri.EscapeDataString(time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture))}");
         if (TailLines is { } tail) parts.Add($"tailLines={tail.ToString(CultureInfo.InvariantCulture)}");
         if (LimitBytes is { } limit) parts.Add($"limitBytes={limit.ToString(CultureInfo.InvariantCulture)}");
+        parts.Add($"stream={Stream}");
         parts.Add($"podUID={Uri.EscapeDataString(podUid)}");
         return string.Join("&", parts);
     }

@@ -41,11 +41,5 @@ internal static class FieldErrors
     public static RawValue GoStrings(IEnumerable<string>? values) =>
         values is null ? new RawValue("[]string(nil)") : new RawValue("[]string{" + string.Join(", ", values.Select(Quote)) + "}");
 
-    private static string Quote(string s)
-    {
-        var b = new StringBuilder("\"");
-        foreach (var c in s)
-            b.Append(c switch { '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\t' => "\\t", _ => c.ToString() });
-        return b.Append('"').ToString();
-    }
+    private static string Quote(string s) => GoQuote.Quote(s);
 }

@@ -4,8 +4,9 @@ using Orchestrator.Node.Runtime;
 
 namespace Orchestrator.Node.Agent.Kubelet;
 
-/// <summary>GET /containerLogs/{ns}/{pod}/{container}?follow&amp;previous&amp;tailLines&amp;sinceSeconds&amp;sinceTime&amp;limitBytes&amp;timestamps&amp;podUID —
-/// the kubelet's log endpoint: plain text, streamed while <c>follow</c> is set, ended after <c>limitBytes</c>.</summary>
+/// <summary>GET /containerLogs/{ns}/{pod}/{container}?follow&amp;previous&amp;tailLines&amp;sinceSeconds&amp;sinceTime&amp;limitBytes&amp;timestamps&amp;stream&amp;podUID —
+/// the kubelet's log endpoint: plain text, streamed while <c>follow</c> is set, ended after <c>limitBytes</c>, of one
+/// stream when <c>stream</c> is Stdout or Stderr (the kubelet's PodLogsQuerySplitStreams).</summary>
 internal static class ContainerLogs
 {
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container)
@@ -16,12 +17,17 @@ internal static class ContainerLogs
         long? limitBytes;
         try
         {
+            var stream = (string?)query["stream"] ?? "All";
             request = new ContainerLogRequest(
                 Follow: Flag(query["follow"]) && !Flag(query["previous"]),
                 TailLines: Number(query["tailLines"], "tailLines", min: 0),
                 SinceSeconds: Number(query["sinceSeconds"], "sinceSeconds", min: 1),
                 Timestamps: Flag(query["timestamps"]),
-                SinceTime: Time(query["sinceTime"]));
+                SinceTime: Time(query["sinceTime"]),
+                Stdout: stream is "All" or "Stdout" ? true : stream is "Stderr" ? false : throw new FormatException($"stream: invalid value {stream}"),
+                Stderr: stream is "All" or "Stderr");
+            if (stream != "All" && request.TailLines is not null)
+                throw new FormatException("`tailLines` and specific `stream` are mutually exclusive for now");
             limitBytes = Number(query["limitBytes"], "limitBytes", min: 1);
         }
         catch (FormatException e)

@@ -21,7 +21,8 @@ public sealed class GoValuesTests
     [InlineData("-", "strconv.ParseInt: parsing \"-\": invalid syntax")]
     [InlineData("0x10", "strconv.ParseInt: parsing \"0x10\": invalid syntax")]
     [InlineData("9223372036854775808", "strconv.ParseInt: parsing \"9223372036854775808\": value out of range")]
-    [InlineData("é", "strconv.ParseInt: parsing \"\\xc3\\xa9\": invalid syntax")]
+    [InlineData("é", "strconv.ParseInt: parsing \"é\": invalid syntax")] // strconv.Quote keeps printable Unicode
+    [InlineData("\u00a0\u0001", "strconv.ParseInt: parsing \"\\u00a0\\x01\": invalid syntax")]
     public void Integers_refused_in_Go_words(string text, string message) =>
         Assert.Equal(message, Assert.Throws<FormatException>(() => GoValues.ParseInt64(text)).Message);
 

@@ -32,6 +32,9 @@ public sealed class PodLogOptionsTests : IAsyncLifetime
     [InlineData("limitBytes=0", "PodLogOptions \"one\" is invalid: limitBytes: Invalid value: 0: must be greater than 0", "limitBytes")]
     [InlineData("sinceSeconds=0", "PodLogOptions \"one\" is invalid: sinceSeconds: Invalid value: 0: must be greater than 0", "sinceSeconds")]
     [InlineData("sinceSeconds=5&sinceTime=2024-01-02T03:04:05Z", "PodLogOptions \"one\" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified", "")]
+    [InlineData("stream=stdout", "PodLogOptions \"one\" is invalid: stream: Unsupported value: \"stdout\": supported values: \"All\", \"Stderr\", \"Stdout\"", "stream")]
+    [InlineData("stream=", "PodLogOptions \"one\" is invalid: stream: Unsupported value: \"\": supported values: \"All\", \"Stderr\", \"Stdout\"", "stream")]
+    [InlineData("stream=Stderr&tailLines=3", "PodLogOptions \"one\" is invalid: : Forbidden: `tailLines` and specific `stream` are mutually exclusive for now", "")]
     public async Task Options_kube_apiserver_refuses_are_invalid(string query, string message, string field)
     {
         var (status, body) = await _server.SendAsync(HttpMethod.Get, $"{Pods}/one/log?{query}");
@@ -102,8 +105,11 @@ public sealed class PodLogOptionsTests : IAsyncLifetime
         });
         var options = PodLogQuery.Parse(query, "p");
         Assert.Equal("x", options.Container);
-        Assert.Equal("follow=true&timestamps=true&sinceTime=2024-01-02T03%3A04%3A05Z&tailLines=7&limitBytes=100&podUID=u-1",
+        Assert.Equal("follow=true&timestamps=true&sinceTime=2024-01-02T03%3A04%3A05Z&tailLines=7&limitBytes=100&stream=All&podUID=u-1",
             options.KubeletQuery("u-1"));
-        Assert.Equal("sinceSeconds=30&podUID=u", PodLogQuery.Parse(new QueryCollection(new Dictionary<string, StringValues> { ["sinceSeconds"] = "30" }), "p").KubeletQuery("u"));
+        Assert.Equal("sinceSeconds=30&stream=All&podUID=u", PodLogQuery.Parse(new QueryCollection(new Dictionary<string, StringValues> { ["sinceSeconds"] = "30" }), "p").KubeletQuery("u"));
+        // one stream alone (PodLogsQuerySplitStreams), tailLines allowed with All
+        Assert.Equal("stream=Stderr&podUID=u", PodLogQuery.Parse(new QueryCollection(new Dictionary<string, StringValues> { ["stream"] = "Stderr" }), "p").KubeletQuery("u"));
+        Assert.Equal("tailLines=2&stream=All&podUID=u", PodLogQuery.Parse(new QueryCollection(new Dictionary<string, StringValues> { ["stream"] = "All", ["tailLines"] = "2" }), "p").KubeletQuery("u"));
     }
 }

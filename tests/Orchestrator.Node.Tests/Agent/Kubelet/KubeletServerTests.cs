@@ -169,6 +169,29 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logs_of_one_stream_alone_when_asked_for()
+    {
+        var current = Container("web", running: true);
+        _runtime.Logs[current.Id] = "line\n";
+
+        Assert.Equal(HttpStatusCode.OK, (await Get("/containerLogs/default/web/main")).StatusCode);
+        Assert.Equal((true, true), (_runtime.LastLogRequest!.Stdout, _runtime.LastLogRequest.Stderr));
+        Assert.Equal(HttpStatusCode.OK, (await Get("/containerLogs/default/web/main?stream=Stderr")).StatusCode);
+        Assert.Equal((false, true), (_runtime.LastLogRequest!.Stdout, _runtime.LastLogRequest.Stderr));
+        Assert.Equal(HttpStatusCode.OK, (await Get("/containerLogs/default/web/main?stream=Stdout&limitBytes=2")).StatusCode);
+        Assert.Equal((true, false), (_runtime.LastLogRequest!.Stdout, _runtime.LastLogRequest.Stderr));
+        Assert.Equal(HttpStatusCode.OK, (await Get("/containerLogs/default/web/main?stream=All&tailLines=1")).StatusCode);
+        Assert.Equal((true, true), (_runtime.LastLogRequest!.Stdout, _runtime.LastLogRequest.Stderr));
+
+        var unknown = await Get("/containerLogs/default/web/main?stream=stdout");
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("stream: invalid value stdout", await unknown.Content.ReadAsStringAsync());
+        var withTail = await Get("/containerLogs/default/web/main?stream=Stderr&tailLines=1");
+        Assert.Equal(HttpStatusCode.BadRequest, withTail.StatusCode);
+        Assert.Equal("`tailLines` and specific `stream` are mutually exclusive for now", await withTail.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Exec_speaks_the_v5_channel_protocol_with_the_exit_code_in_the_final_status()
     {
         Container("web");
