@@ -34,7 +34,9 @@ internal static class ApiEndpoints
         services.AddSingleton<ISubresourceHandler, PodExec>();
         services.AddSingleton<ISubresourceHandler, PodAttach>();
         services.AddSingleton<ISubresourceHandler, PodPortForward>();
-        services.AddSingleton<ISubresourceHandler, PodBinding>();
+        services.AddSingleton<PodBinding>();
+        services.AddSingleton<ISubresourceHandler>(sp => sp.GetRequiredService<PodBinding>());
+        services.AddSingleton<IResourceView, LegacyBindings>();
         services.AddSingleton<ISubresourceHandler, PodEviction>();
         services.AddSingleton<NodeProxy>();
         services.AddSingleton<PodServiceProxy>();

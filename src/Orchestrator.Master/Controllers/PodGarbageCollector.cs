@@ -11,17 +11,28 @@ namespace Orchestrator.Master.Controllers;
 /// Kubernetes' pod garbage collector, the orphan part: a pod bound to a node that no longer exists (removed with
 /// <c>kubectl delete node</c> or the lab's remove-node) has nobody left to run or stop it, so it is deleted at once
 /// (grace period 0, guarded by its uid). Without it such pods stay Terminating forever after an eviction, because
-/// only their node could confirm that their containers stopped.
+/// only their node could confirm that their containers stopped. A pod bound to a node this collector has never seen
+/// (created with spec.nodeName of a node not registered yet, or found at start) is kept for a quarantine first, as
+/// kube-controller-manager's podgc keeps it for 40 s: the node may be about to register.
 /// </summary>
 internal sealed class PodGarbageCollector : ControllerActor
 {
     private const string Nodes = "nodes";
     private const string Pods = "pods";
 
-    public PodGarbageCollector(IActorRef store, TimeSpan resync) : base(store, [Nodes, Pods], resync) { }
+    /// <summary>podgc's quarantineTime.</summary>
+    public static readonly TimeSpan DefaultQuarantine = TimeSpan.FromSeconds(40);
 
-    public static Props Props(IActorRef store, TimeSpan resync) =>
-        Akka.Actor.Props.Create(() => new PodGarbageCollector(store, resync));
+    private readonly TimeSpan _quarantine;
+    // nodes seen deleted: their pods go at once; names missing otherwise, with when a pod first named them
+    private readonly HashSet<string> _deletedNodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _missingSince = new(StringComparer.Ordinal);
+
+    public PodGarbageCollector(IActorRef store, TimeSpan resync, TimeSpan quarantine) : base(store, [Nodes, Pods], resync) =>
+        _quarantine = quarantine;
+
+    public static Props Props(IActorRef store, TimeSpan resync, TimeSpan? quarantine = null) =>
+        Akka.Actor.Props.Create(() => new PodGarbageCollector(store, resync, quarantine ?? DefaultQuarantine));
 
     protected override IEnumerable<ResourceKey> AllKeys() => Cache.Keys(Pods);
 
@@ -32,9 +43,16 @@ internal sealed class PodGarbageCollector : ControllerActor
             if (current is not null) Enqueue(ObjectCache.KeyOf(Pods, current));
             return;
         }
-        if (current is null && old is not null)
-            foreach (var pod in Cache.List<V1Pod>(Pods).Where(p => p.Spec?.NodeName == old.Metadata.Name))
-                Enqueue(ObjectCache.KeyOf(Pods, pod));
+        if (current is not null)
+        {
+            _deletedNodes.Remove(current.Metadata.Name);
+            _missingSince.Remove(current.Metadata.Name);
+            return;
+        }
+        if (old is null) return;
+        _deletedNodes.Add(old.Metadata.Name);
+        foreach (var pod in Cache.List<V1Pod>(Pods).Where(p => p.Spec?.NodeName == old.Metadata.Name))
+            Enqueue(ObjectCache.KeyOf(Pods, pod));
     }
 
     protected override void Reconcile(ResourceKey key)
@@ -42,7 +60,20 @@ internal sealed class PodGarbageCollector : ControllerActor
         var pod = Cache.Get<V1Pod>(key.Resource, key.Namespace, key.Name);
         var nodeName = pod?.Spec?.NodeName;
         if (pod is null || string.IsNullOrEmpty(nodeName) || Cache.Get<V1Node>(Nodes, null, nodeName) is not null) return;
+        if (!_deletedNodes.Contains(nodeName))
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (!_missingSince.TryGetValue(nodeName, out var since)) _missingSince[nodeName] = since = now;
+            if (now - since < _quarantine)
+            {
+                RequeueAfter(key, since + _quarantine - now);
+                return;
+            }
+        }
         Log.Info("deleting pod {0}/{1}: its node {2} no longer exists", key.Namespace, key.Name, nodeName);
         SendAndForget(new DeleteObject(key, PreconditionUid: pod.Metadata.Uid, GracePeriodSeconds: 0));
+        // the last pod naming a missing node: its name is not kept (names come from users' pods)
+        if (!Cache.List<V1Pod>(Pods).Any(p => p.Spec?.NodeName == nodeName && p.Metadata.Uid != pod.Metadata.Uid))
+            _missingSince.Remove(nodeName);
     }
 }

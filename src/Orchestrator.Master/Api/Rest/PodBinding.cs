@@ -21,13 +21,20 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
         if (!HttpMethods.IsPost(context.Request.Method)) throw ApiException.MethodNotAllowed(context.Request.Method);
         var binding = await RequestBodies.ReadJsonAsync<V1Binding>(context, "Binding", "v1")
                       ?? throw ApiException.BadRequest("the body of the request was empty");
+        if (binding.Metadata?.Name is { Length: > 0 } bindingName && bindingName != name)
+            throw ApiException.BadRequest($"the name of the object ({bindingName}) does not match the name on the URL ({name})");
+        await BindAsync(context, pods, ns, name, binding);
+    }
+
+    /// <summary>Binds the pod <paramref name="name"/> as the binding says and answers 201 Success (also for the
+    /// legacy <c>bindings</c> resource, which names the pod in the binding).</summary>
+    public async Task BindAsync(HttpContext context, ResourceDescription pods, string? ns, string name, V1Binding binding)
+    {
         // ValidatePodBinding: a target of kind Node (or none), with a name
         if (binding.Target?.Kind is { Length: > 0 } kind && kind != "Node")
             throw ApiException.Invalid(pods, name, "target.kind", $"Unsupported value: \"{kind}\": supported values: \"Node\", \"<empty>\"");
         var node = binding.Target?.Name;
         if (string.IsNullOrEmpty(node)) throw ApiException.Invalid(pods, name, "target.name", "Required value");
-        if (binding.Metadata?.Name is { Length: > 0 } bindingName && bindingName != name)
-            throw ApiException.BadRequest($"the name of the object ({bindingName}) does not match the name on the URL ({name})");
         var dryRun = WriteOptions.DryRun(context);
         var manager = WriteOptions.Manager(context) is { } named ? named with { Subresource = "binding" } : null;
         await resources.PatchLoopAsync(context, pods, ns, name, current =>

@@ -115,6 +115,13 @@ internal static class CoreResources
         DeprecationWarning = "v1 ComponentStatus is deprecated in v1.19+",
     };
 
+    /// <summary>The create-only <c>bindings</c> of a namespace (a pod's binding named by the Binding; never stored).</summary>
+    public static readonly ResourceDescription Bindings = new()
+    {
+        Group = "", Version = "v1", Resource = "bindings", Kind = "Binding", Namespaced = true,
+        ObjectType = typeof(V1Binding), Strategy = new ModelStrategy<V1Binding>(), Verbs = ["create"],
+    };
+
     /// <summary>The field selectors of core/v1 events (its field label conversion; events.k8s.io/v1 has its own names).</summary>
     public static IReadOnlyList<string> EventFields =>
     [
@@ -125,5 +132,5 @@ internal static class CoreResources
 
     public static IReadOnlyList<ResourceDescription> All =>
         [Namespaces, Nodes, Pods, Services, Endpoints, Events, ReplicationControllers, ConfigMaps, Secrets, ServiceAccounts,
-            ComponentStatuses];
+            ComponentStatuses, Bindings];
 }
