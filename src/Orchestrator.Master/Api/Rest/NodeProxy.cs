@@ -35,33 +35,8 @@ internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubel
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;
         var target = new UriBuilder("https", host, port, "/" + path) { Query = context.Request.QueryString.Value?.TrimStart('?') ?? "" }.Uri;
 
-        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
-        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-            request.Content = new StreamContent(context.Request.Body);
-        foreach (var (key, values) in context.Request.Headers)
-        {
-            if (NotForwarded.Contains(key)) continue;
-            if (!request.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!))
-                request.Content?.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!);
-        }
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await kubelet.Http(name, host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw ApiException.Unavailable($"error trying to reach node {name}: {kubelet.Why(name, host, e)}");
-        }
-        using (response)
-        {
-            PrettyJsonResponses.PassThrough(context); // the node's answer, as the node wrote it
-            context.Response.StatusCode = (int)response.StatusCode;
-            foreach (var (key, values) in response.Headers.Concat(response.Content.Headers))
-                if (!NotForwarded.Contains(key)) context.Response.Headers[key] = values.ToArray();
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
-            await body.CopyToAsync(context.Response.Body, ct);
-        }
+        using var request = KubeletRelay.Request(context, target, NotForwarded.Contains);
+        using var response = await KubeletRelay.SendAsync(kubelet, name, host, request, ct);
+        await KubeletRelay.AnswerAsync(context, response, NotForwarded, adjust: null, ct);
     }
 }

@@ -61,15 +61,8 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
         var node = await kubelet.NodeEndpointAsync(target.Node, ct);
         var relayed = $"https://{Bracketed(node.Host)}:{node.Port}/{KubeletRoute}/{Uri.EscapeDataString(target.Namespace)}/" +
                       $"{Uri.EscapeDataString(target.Pod)}/{target.Scheme}/{target.Address}/{target.Port}{podPath}{query}";
-        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(relayed, UriKind.Absolute));
-        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-            request.Content = new StreamContent(context.Request.Body);
-        foreach (var (key, values) in context.Request.Headers)
-        {
-            if (NotForwarded.Contains(key) || key.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)) continue;
-            if (!request.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!))
-                request.Content?.Headers.TryAddWithoutValidation(key, (IEnumerable<string>)values!);
-        }
+        using var request = KubeletRelay.Request(context, new Uri(relayed, UriKind.Absolute),
+            key => NotForwarded.Contains(key) || key.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase));
         // the pod sees the Host the client asked for, as behind kube's reverse proxy, and where the request came from
         request.Headers.Host = context.Request.Host.Value;
         request.Headers.Remove("X-Forwarded-Uri");
@@ -81,21 +74,9 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
             request.Headers.TryAddWithoutValidation("X-Forwarded-For", prior.Length > 0 ? $"{prior}, {remote}" : remote.ToString());
         }
 
-        HttpResponseMessage response;
-        try
+        using var response = await KubeletRelay.SendAsync(kubelet, target.Node, node.Host, request, ct);
+        await KubeletRelay.AnswerAsync(context, response, NotReturned, () =>
         {
-            response = await kubelet.Http(target.Node, node.Host).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException e)
-        {
-            throw ApiException.Unavailable($"error trying to reach node {target.Node}: {kubelet.Why(target.Node, node.Host, e)}");
-        }
-        using (response)
-        {
-            PrettyJsonResponses.PassThrough(context); // the pod's answer, as the pod wrote it
-            context.Response.StatusCode = (int)response.StatusCode;
-            foreach (var (key, values) in response.Headers.Concat(response.Content.Headers))
-                if (!NotReturned.Contains(key)) context.Response.Headers[key] = values.ToArray();
             // The dashboard (/ui/) shares this origin and keeps the user's token in the tab's sessionStorage: a pod's
             // page is sandboxed into an origin of its own, so its scripts cannot read it (kube-apiserver serves no page
             // of its own to protect). Scripts, forms and links still work; the pod's own policy, if any, applies too.
@@ -103,9 +84,7 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
             if (response.Headers.Location is not null && context.Response.Headers.Location.ToString() is { Length: > 0 } location)
                 context.Response.Headers.Location = RewriteLocation(location, prefix, $"{Bracketed(target.Address)}:{target.Port}",
                     context.Request.Host.Value ?? "");
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
-            await body.CopyToAsync(context.Response.Body, ct);
-        }
+        }, ct);
     }
 
     internal const string SandboxPolicy = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
