@@ -192,6 +192,27 @@ public class StorageKindsStrategyTests
         var cause = Assert.Single(Admit(StorageResources.VolumeAttachments, va));
         Assert.Equal("Required value: must specify exactly one of inlineVolumeSpec and persistentVolumeName", cause.Message);
     }
+
+    [Fact]
+    public void A_csi_storage_capacity_names_a_class_counts_no_less_than_zero_and_keeps_its_topology_and_class()
+    {
+        V1CSIStorageCapacity Capacity(string cls, string quantity, string zone) => new()
+        {
+            Metadata = Meta("cap", "default"), StorageClassName = cls, Capacity = new ResourceQuantity(quantity),
+            NodeTopology = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = zone } },
+        };
+        Assert.Empty(Admit(StorageResources.CsiStorageCapacities, Capacity("fast", "10Gi", "a")));
+        Assert.Equal(["storageClassName", "capacity"],
+            Admit(StorageResources.CsiStorageCapacities, Capacity("Fast", "-1", "a")).Select(c => c.Field));
+        Assert.Equal("Invalid value: \"-1\": must be greater than or equal to 0",
+            Admit(StorageResources.CsiStorageCapacities, Capacity("fast", "-1", "a")).Single().Message);
+        Assert.Equal("nodeTopology.matchLabels", Admit(StorageResources.CsiStorageCapacities, Capacity("fast", "1Gi", "a/b")).Single().Field);
+
+        var changed = Admit(StorageResources.CsiStorageCapacities, Capacity("slow", "1Gi", "b"), Capacity("fast", "10Gi", "a"));
+        Assert.Equal(["nodeTopology", "storageClassName"], changed.Select(c => c.Field).Order());
+        Assert.All(changed, c => Assert.EndsWith("field is immutable", c.Message));
+        Assert.Empty(Admit(StorageResources.CsiStorageCapacities, Capacity("fast", "20Gi", "a"), Capacity("fast", "10Gi", "a")));
+    }
 }
 
 public class NetworkingKindsStrategyTests

@@ -135,3 +135,30 @@ internal static class CsiNames
             causes.Add(FieldErrors.Invalid(path, name, message));
     }
 }
+
+/// <summary>storage/v1 CSIStorageCapacity (a CSI driver's report of free space per topology, for the scheduler of
+/// volumes that driver provisions; no CSI driver runs here, so nothing reads it): the name a DNS-1123 subdomain, the
+/// node topology a valid label selector, the storage class name a DNS-1123 subdomain, the capacity not negative;
+/// the topology and class may not change (they are the inputs of the driver's GetCapacity).</summary>
+internal sealed class CsiStorageCapacityStrategy : ModelStrategy<V1CSIStorageCapacity>
+{
+    protected override void Validate(V1CSIStorageCapacity capacity, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        if (capacity.NodeTopology is { } topology) LabelRules.ValidateSelector(topology, "nodeTopology", causes);
+        foreach (var message in Names.Check(capacity.StorageClassName ?? "", Names.Rule.Dns1123Subdomain))
+            causes.Add(FieldErrors.Invalid("storageClassName", capacity.StorageClassName ?? "", message));
+        if (capacity.Capacity is { } quantity && quantity.ToDecimal() < 0)
+            causes.Add(FieldErrors.Invalid("capacity", Quantities.Text(quantity), "must be greater than or equal to 0"));
+    }
+
+    protected override void ValidateUpdate(V1CSIStorageCapacity capacity, V1CSIStorageCapacity old, IAdmissionContext context, List<StoreErrorCause> causes)
+    {
+        Validate(capacity, context, causes);
+        if (!(capacity.NodeTopology is null ? old.NodeTopology is null : old.NodeTopology is not null && KubeObjects.SameJson(old.NodeTopology, capacity.NodeTopology)))
+            causes.Add(FieldErrors.Invalid("nodeTopology", capacity.NodeTopology is null
+                ? new RawValue("(*v1.LabelSelector)(nil)")
+                : new RawValue("&" + Selectors.Format(capacity.NodeTopology).Text), "field is immutable"));
+        if (capacity.StorageClassName != old.StorageClassName)
+            causes.Add(FieldErrors.Invalid("storageClassName", capacity.StorageClassName ?? "", "field is immutable"));
+    }
+}

@@ -3,7 +3,7 @@ using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Registry.Kinds.Storage;
 
-/// <summary>The storage.k8s.io group: StorageClasses, and the CSI objects (CSIDriver, CSINode, VolumeAttachment),
+/// <summary>The storage.k8s.io group: StorageClasses, and the CSI objects (CSIDriver, CSINode, CSIStorageCapacity, VolumeAttachment),
 /// stored and validated as the API server does. Nothing here provisions or attaches volumes: a claim naming a class
 /// stays Pending as on a cluster without that provisioner.</summary>
 internal static class StorageResources
@@ -36,5 +36,11 @@ internal static class StorageResources
         Printer = new VolumeAttachmentTablePrinter(), Subresources = [SubresourceDescription.Status("VolumeAttachment")],
     };
 
-    public static IReadOnlyList<ResourceDescription> All => [CsiDrivers, CsiNodes, StorageClasses, VolumeAttachments];
+    public static readonly ResourceDescription CsiStorageCapacities = new()
+    {
+        Group = Group, Version = "v1", Resource = "csistoragecapacities", Kind = "CSIStorageCapacity", Namespaced = true,
+        ObjectType = typeof(V1CSIStorageCapacity), Strategy = new CsiStorageCapacityStrategy(), Printer = new CsiStorageCapacityTablePrinter(),
+    };
+
+    public static IReadOnlyList<ResourceDescription> All => [CsiDrivers, CsiNodes, CsiStorageCapacities, StorageClasses, VolumeAttachments];
 }

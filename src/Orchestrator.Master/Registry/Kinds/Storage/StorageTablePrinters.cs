@@ -1,3 +1,4 @@
+using Orchestrator.Shared.Api;
 using k8s.Models;
 using Orchestrator.Master.Registry.Tables;
 
@@ -85,4 +86,18 @@ internal sealed class VolumeAttachmentTablePrinter : TablePrinter<V1VolumeAttach
         va.Metadata.Name, va.Spec?.Attacher ?? "", va.Spec?.Source?.PersistentVolumeName ?? "", va.Spec?.NodeName ?? "",
         va.Status?.Attached ?? false, Age(va, now),
     ];
+}
+
+/// <summary>NAME STORAGECLASSNAME CAPACITY (kube prints no age for these).</summary>
+internal sealed class CsiStorageCapacityTablePrinter : TablePrinter<V1CSIStorageCapacity>
+{
+    public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
+    [
+        TableColumnDefinition.NameColumn,
+        TableColumnDefinition.Text("StorageClassName", "storageClassName represents the name of the StorageClass that the reported capacity applies to. It must meet the same requirements as the name of a StorageClass object (non-empty, DNS subdomain). If that object no longer exists, the CSIStorageCapacity object is obsolete and should be removed by its creator. This field is immutable."),
+        TableColumnDefinition.Text("Capacity", "capacity is the value reported by the CSI driver in its GetCapacityResponse for a GetCapacityRequest with topology and parameters that match the previous fields.\n\nThe semantic is currently (CSI spec 1.2) defined as: The available capacity, in bytes, of the storage that can be used to provision volumes. If not set, that information is currently unavailable."),
+    ];
+
+    protected override IReadOnlyList<object> Cells(V1CSIStorageCapacity capacity, DateTime now) =>
+        [capacity.Metadata.Name, capacity.StorageClassName ?? "", capacity.Capacity is { } quantity ? Quantities.Text(quantity) : "<unset>"];
 }
