@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Startup benchmark: time from `deploy/up.sh` to a Ready node on a warm machine (build and images already done),
 # and the resident memory (RSS) of the master and the node at idle, in both modes of deploy/up.sh, interleaved in the
-# same run: two processes (the default) and one (ORCH_ONE_PROCESS=1: orchestrator-all-in-one, the master and the node
-# in one process). Runs in a private state directory and kubeconfig with its own ports, so a running cluster is not
+# same run: one process (the default, ORCH_ONE_PROCESS=1: orchestrator-all-in-one, the master and the node in one
+# process) and two (ORCH_ONE_PROCESS=0). Runs in a private state directory and kubeconfig with its own ports, so a running cluster is not
 # disturbed. Baseline measured in the same run: `docker run` of the demo image until it answers HTTP (the cost of one
 # container, which the cluster adds to).
 # Also the CPU time (user + system) the master and the node spent until Ready: on a shared machine the wall time
