@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up a single-node Orchestrator cluster (this project's `minikube start`): a Docker engine, the build,
-# the demo images, the master and one node as background processes, and a kubeconfig context "orchestrator".
+# the demo images, the master and one node in the background (one process by default), and a kubeconfig context
+# "orchestrator".
 # Running it again while the cluster runs reports the running cluster and changes nothing.
 #
 # Settings (environment): ORCH_STATE_DIR (default ./.state: logs, pid files, master data), ORCH_API_PORT (6443),
@@ -11,9 +12,10 @@
 # ORCH_ONE_PROCESS (default 1): the master and the node in one process (orchestrator-all-in-one, as k3s' server with
 # its agent): the runtime, the libraries and their JIT code once instead of twice, so less memory (about 215 MB idle
 # against 350 MB) and a start with a quarter less CPU (bench/startup.md). Both pid files name that process, its log is
-# logs/all-in-one.log, and deploy/down.sh stops it (node first, then master). Its cost: a node that crashes takes the
-# master with it, and restarting the node is restarting both. ORCH_ONE_PROCESS=0: two processes, logs/master.log and
-# logs/node.log, which the node alone can be killed and restarted in (the E2E tests that kill node.pid run so).
+# logs/all-in-one.log, and deploy/down.sh stops it (node first, then master). Its cost: a node that fails takes the
+# master with it (the process exits 1, its last line naming the half and why), and restarting the node is restarting
+# both. ORCH_ONE_PROCESS=0: two processes, logs/master.log and logs/node.log; the node alone can be killed and started
+# again (the E2E tests that kill node.pid run so). Either kind runs until deploy/down.sh; to change kind, stop first.
 # --registry: also run the cluster's image registry (deploy/lib/registry.sh) for `orchctl image push`.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
