@@ -30,8 +30,8 @@ wait_stopped() { # role [what]: waits up to 10 s for the process signal_stop ask
 declare -A stopping_pid
 
 # The node first: it leaves the cluster through the master (the master's leader moves it to Exiting). The master
-# stops while the node's containers are removed below. One process (deploy/up.sh with ORCH_ONE_PROCESS=1: both pid
-# files name it) stops its node, then its master, by itself on the one SIGTERM.
+# stops while the node's containers are removed below. One process (deploy/up.sh's default, orchestrator-all-in-one:
+# both pid files name it) stops its node, then its master, by itself on the one SIGTERM.
 one_process=0
 [ -n "$(running_pid node)" ] && [ "$(running_pid node)" = "$(running_pid master)" ] && one_process=1
 signal_stop node

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up a single-node Orchestrator cluster (this project's `minikube start`): a Docker engine, the build,
-# the demo images, the master and one node as background processes, and a kubeconfig context "orchestrator".
+# the demo images, the master and one node in the background (one process by default), and a kubeconfig context
+# "orchestrator".
 # Running it again while the cluster runs reports the running cluster and changes nothing.
 #
 # Settings (environment): ORCH_STATE_DIR (default ./.state: logs, pid files, master data), ORCH_API_PORT (6443),
@@ -8,10 +9,13 @@
 # ORCH_BIN_DIR (where the orchctl symlink goes: /usr/local/bin when root; empty: print the PATH line instead),
 # ORCH_REGISTRY (127.0.0.1:5000: where --registry serves), ORCH_INGRESS_HTTP_PORT / ORCH_INGRESS_HTTPS_PORT (80/443 on
 # the node address: the Ingress controller), ORCH_LOAD_BALANCER_POOL (127.0.100.0/24: LoadBalancer Services' addresses).
-# ORCH_ONE_PROCESS=1: the master and the node in one process (orchestrator-all-in-one, as k3s' server with its agent):
-# the runtime, the libraries and their JIT code once instead of twice, so less memory and a faster start (bench/startup.md);
-# both pid files then name that process, its log is logs/all-in-one.log, and deploy/down.sh stops it (node first, then
-# master). A restart of the node alone (the E2E tests kill node.pid) needs the default, two processes.
+# ORCH_ONE_PROCESS (default 1): the master and the node in one process (orchestrator-all-in-one, as k3s' server with
+# its agent): the runtime, the libraries and their JIT code once instead of twice, so less memory (about 215 MB idle
+# against 350 MB) and a start with a quarter less CPU (bench/startup.md). Both pid files name that process, its log is
+# logs/all-in-one.log, and deploy/down.sh stops it (node first, then master). Its cost: a node that fails takes the
+# master with it (the process exits 1, its last line naming the half and why), and restarting the node is restarting
+# both. ORCH_ONE_PROCESS=0: two processes, logs/master.log and logs/node.log; the node alone can be killed and started
+# again (the E2E tests that kill node.pid run so). Either kind runs until deploy/down.sh; to change kind, stop first.
 # --registry: also run the cluster's image registry (deploy/lib/registry.sh) for `orchctl image push`.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/common.sh"
@@ -29,7 +33,11 @@ ORCH_REGISTRY="${ORCH_REGISTRY:-127.0.0.1:5000}"
 started_ms=$(date +%s%3N)
 server="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"
 
-one_process=$([ "${ORCH_ONE_PROCESS:-0}" = 1 ] && echo 1 || echo 0)
+case "${ORCH_ONE_PROCESS:-1}" in
+  1) one_process=1 ;;
+  0) one_process=0 ;;
+  *) die "ORCH_ONE_PROCESS is '$ORCH_ONE_PROCESS': 1 (the default: the master and the node in one process) or 0 (two processes)" ;;
+esac
 if [ -n "$(running_pid master)" ] && [ -n "$(running_pid node)" ]; then
   say "Orchestrator is already running: master pid $(running_pid master) ($server), node '$ORCH_NODE_NAME' pid $(running_pid node)$([ "$(running_pid master)" = "$(running_pid node)" ] && echo " (one process)")."
   say "State and logs: $ORCH_STATE_DIR. Nothing changed. Use: kubectl --context $ORCH_CONTEXT get nodes"
@@ -37,7 +45,7 @@ if [ -n "$(running_pid master)" ] && [ -n "$(running_pid node)" ]; then
 fi
 # one process cannot join a master or a node that still runs on its own (the ports are theirs)
 if [ $one_process -eq 1 ] && { [ -n "$(running_pid master)" ] || [ -n "$(running_pid node)" ]; }; then
-  die "the $([ -n "$(running_pid master)" ] && echo "master (pid $(running_pid master))" || echo "node (pid $(running_pid node))") of this cluster runs as a process of its own: stop it with deploy/down.sh, then start again with ORCH_ONE_PROCESS=1"
+  die "the $([ -n "$(running_pid master)" ] && echo "master (pid $(running_pid master))" || echo "node (pid $(running_pid node))") of this cluster runs as a process of its own (two processes): stop it with deploy/down.sh and start again, or start the rest with ORCH_ONE_PROCESS=0"
 fi
 master_log="$ORCH_STATE_DIR/logs/master.log" node_log="$ORCH_STATE_DIR/logs/node.log"
 [ $one_process -eq 1 ] && master_log="$ORCH_STATE_DIR/logs/all-in-one.log" node_log="$ORCH_STATE_DIR/logs/all-in-one.log"
@@ -220,7 +228,7 @@ for i in $(seq 1 600); do
   if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
     break
   fi
-  [ -n "$(running_pid node)" ] || die "the node exited during start-up (see $node_log)"
+  [ -n "$(running_pid node)" ] || die "the node exited during start-up: $(tail -n 1 "$node_log") (see $node_log)"
   [ "$i" -eq 600 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $node_log)"
   sleep 0.1
 done

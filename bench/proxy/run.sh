@@ -13,6 +13,9 @@
 # <dir> (built there from this tree when missing or older than the sources); PERF=<file> records a perf profile
 # (call graphs, .NET frames named through DOTNET_PerfMapEnabled) of the node process during the 1-replica NodePort run
 # (<file>.l4 during the 1-replica nodeport-l4 run, <file>.many during the 1,000-endpoint run).
+# The master and the node run as two processes (ORCH_ONE_PROCESS=0, not deploy/up.sh's default of one): the node's CPU
+# per request, its perf counters and profile are of the node's process alone (node.pid), as in the figures before
+# one process became the default. ORCH_ONE_PROCESS=1 measures the one process, its master's share included.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export ORCH_STATE_DIR="${ORCH_STATE_DIR:-/tmp/orchestrator-bench-proxy}" ORCH_API_PORT=36443 ORCH_CLUSTER_PORT=34050
@@ -20,6 +23,7 @@ export ORCH_NODE_NAME=bench-proxy-node ORCH_CONTEXT=bench-proxy ORCH_HEALTHZ_POR
 # not 80/443, 127.0.100.0/24 nor /usr/local/bin/orchctl, which a hand-started cluster holds
 export ORCH_INGRESS_HTTP_PORT=36080 ORCH_INGRESS_HTTPS_PORT=36843 ORCH_LOAD_BALANCER_POOL=127.0.102.0/24
 export ORCH_BIN_DIR="$ORCH_STATE_DIR/path"
+export ORCH_ONE_PROCESS="${ORCH_ONE_PROCESS:-0}"
 export KUBECONFIG="$ORCH_STATE_DIR/kubeconfig"
 source "$here/../../deploy/lib/common.sh"
 DURATION="${DURATION:-10}" CONNECTIONS="${CONNECTIONS:-16}" THREADS="${THREADS:-2}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the master, node, CLI and the master+node in one process (all-in-one: deploy/up.sh with ORCH_ONE_PROCESS=1)
-# into $ORCH_STATE_DIR/bin; skipped when no source (nor this script) changed since the last build.
+# Builds the master, node, CLI and the master+node in one process (all-in-one: deploy/up.sh's default; the master and
+# the node apart: ORCH_ONE_PROCESS=0, the lab) into $ORCH_STATE_DIR/bin; skipped when no source (nor this script)
+# changed since the last build.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 stamp="$ORCH_BUILD_DIR/.built"

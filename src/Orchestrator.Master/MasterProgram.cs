@@ -207,6 +207,7 @@ internal static class MasterProgram
         if (await Task.WhenAny(store.Health.Fatal, app.WaitForShutdownAsync(stop)) == store.Health.Fatal)
         {
             Console.Error.WriteLine($"orchestrator-master: {store.Health.Fatal.Result}");
+            embedding?.Failed?.Invoke(store.Health.Fatal.Result);
             await app.StopAsync();
             return 1;
         }

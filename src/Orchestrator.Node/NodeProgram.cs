@@ -68,6 +68,7 @@ internal static class NodeProgram
         catch (Exception e)
         {
             Console.Error.WriteLine($"orchestrator-node: {e.Message}");
+            embedding?.Failed?.Invoke(e.Message);
             return 1;
         }
     }

@@ -134,4 +134,22 @@ public sealed class CliAppTests
         Assert.Equal(1, code);
         Assert.Contains("master: not running", stdout.ToString());
     }
+
+    [Theory]
+    [InlineData(true, "node:   running (pid {0}, the master's process)")]
+    [InlineData(false, "node:   running (pid {0})\n")]
+    public async Task Status_says_when_the_master_and_the_node_are_one_process(bool oneProcess, string expected)
+    {
+        var state = Directory.CreateTempSubdirectory().FullName;
+        // a live pid for each: this test's process, and for two processes its parent
+        var self = Environment.ProcessId;
+        var other = oneProcess ? self : int.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[1]);
+        File.WriteAllText(Path.Combine(state, "master.pid"), $"{self}\n");
+        File.WriteAllText(Path.Combine(state, "node.pid"), $"{other}\n");
+        var env = new Dictionary<string, string> { ["ORCH_ROOT"] = "/repo", ["ORCH_STATE_DIR"] = state };
+        var stdout = new StringWriter { NewLine = "\n" };
+        await StatusCommand.RunAsync(ClusterLayout.FromEnvironment(k => env.GetValueOrDefault(k)), stdout);
+        Assert.Contains($"master: running (pid {self})", stdout.ToString());
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, other), stdout.ToString());
+    }
 }

@@ -6,11 +6,19 @@ namespace Orchestrator.E2E;
 /// <summary>
 /// Brings up a real single-node cluster with deploy/up.sh in a private state directory, kubeconfig and ports,
 /// so the tests never touch the user's own cluster or ~/.kube/config, and takes it down with --purge at the end.
+/// The master and the node run in one process, up.sh's default (<see cref="TwoProcessClusterFixture"/>: two).
 /// </summary>
 public class ClusterFixture : IAsyncLifetime
 {
-    /// <summary>Whether up.sh runs the master and the node in one process (ORCH_ONE_PROCESS=1; <see cref="OneProcessClusterFixture"/>).</summary>
-    protected virtual bool OneProcess => false;
+    /// <summary>Whether up.sh runs the master and the node in one process (ORCH_ONE_PROCESS=1, its default) or in two
+    /// (<see cref="TwoProcessClusterFixture"/>).</summary>
+    public virtual bool OneProcess => true;
+
+    /// <summary>The log the master writes: logs/all-in-one.log in one process, logs/master.log in two.</summary>
+    public string MasterLog => Path.Combine(StateDir, "logs", OneProcess ? "all-in-one.log" : "master.log");
+
+    /// <summary>The log the node writes: logs/all-in-one.log in one process, logs/node.log in two.</summary>
+    public string NodeLog => Path.Combine(StateDir, "logs", OneProcess ? "all-in-one.log" : "node.log");
 
     public string RepoRoot { get; } = FindRepoRoot();
     public string StateDir { get; }
@@ -131,11 +139,13 @@ public class ClusterFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The same single-node cluster with the master and the node in one process (deploy/up.sh with
-/// ORCH_ONE_PROCESS=1: orchestrator-all-in-one), in the same state directory, build and ports.</summary>
-public sealed class OneProcessClusterFixture : ClusterFixture
+/// <summary>The same single-node cluster with the master and the node as two processes (deploy/up.sh with
+/// ORCH_ONE_PROCESS=0: orchestrator-master and orchestrator-node, each with its pid file and log), in the same state
+/// directory, build and ports: for the classes that kill the node process alone (node.pid) and start it again beside
+/// the running master, to see it adopt its containers.</summary>
+public sealed class TwoProcessClusterFixture : ClusterFixture
 {
-    protected override bool OneProcess => true;
+    public override bool OneProcess => false;
 }
 
 /// <summary>

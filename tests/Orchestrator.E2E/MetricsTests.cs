@@ -9,7 +9,8 @@ namespace Orchestrator.E2E;
 /// <summary>
 /// /metrics of a real cluster after a pod started and answered through a Service: the master's (behind the API's
 /// token) has the API, store, watch, work queue and scheduler families; the node's (on its status port) has pod
-/// starts, Docker operations and the proxy's requests.
+/// starts, Docker operations and the proxy's requests; neither shows the other's, also with both in one process
+/// (up.sh's default), where each has its own registry.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 [Collection(SharedClusterCollection.Name)]
@@ -57,6 +58,9 @@ public sealed class MetricsTests(ClusterFixture cluster, ITestOutputHelper outpu
         Assert.Matches("scheduler_scheduling_attempt_duration_seconds_count\\{result=\"scheduled\"\\} [1-9]", text);
         Assert.Contains("workqueue_adds_total{name=\"deployment-controller\"}", text);
         Assert.Matches("(?m)^orchestrator_store_write_duration_seconds_count [1-9]", text);
+        // only its own: the node's families are the node's, also when both run in one process (up.sh's default)
+        Assert.DoesNotContain("kubelet_", text);
+        Assert.DoesNotContain("orchestrator_proxy_", text);
     }
 
     [Fact, Step(3)]
@@ -75,6 +79,9 @@ public sealed class MetricsTests(ClusterFixture cluster, ITestOutputHelper outpu
         Assert.Matches("kubelet_runtime_operations_duration_seconds_count\\{operation_type=\"run_podsandbox\"\\} [1-9]", text);
         Assert.Matches("kubelet_runtime_operations_duration_seconds_count\\{operation_type=\"start_container\"\\} [1-9]", text);
         Assert.Matches($"orchestrator_proxy_requests_total\\{{service=\"[^\"]*{Name}[^\"]*\",kind=\"http\"\\}} [1-9]", text);
+        // only its own (its registry, not the process's default one the master's families are in)
+        Assert.DoesNotContain("apiserver_", text);
+        Assert.DoesNotContain("workqueue_", text);
     }
 
     [Fact, Step(4)]

@@ -62,7 +62,7 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
                 Assert.Contains(lines, l => l.Contains($"the master refused to register it as system:node:{ClusterFixture.NodeName}: node \"{ClusterFixture.NodeName}\" has a node certificate"));
                 return Task.CompletedTask;
             }, "the impostor is refused with one clear line", TimeSpan.FromSeconds(90));
-            var master = await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "logs", "master.log"));
+            var master = await File.ReadAllTextAsync(cluster.MasterLog); // logs/all-in-one.log: the master and the node in one process
             Assert.Contains($"refused RegisterNode for node {ClusterFixture.NodeName} from akka.ssl.tcp://orchestrator@127.0.0.73:", master);
             // the real node stays registered and Ready
             var ready = await cluster.Kubectl("get", "node", ClusterFixture.NodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}");

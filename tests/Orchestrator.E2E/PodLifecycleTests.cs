@@ -8,11 +8,12 @@ namespace Orchestrator.E2E;
 
 /// <summary>
 /// The node agent's pod lifecycle against a real cluster, real Docker and real kubectl: CrashLoopBackOff, probes,
-/// OOMKilled, logs and exec, graceful deletion, and a node agent killed with SIGKILL. The test image is busybox from
+/// OOMKilled, logs and exec, graceful deletion, and a node agent killed with SIGKILL while its master runs on (so the
+/// master and the node as two processes: <see cref="TwoProcessClusterFixture"/>). The test image is busybox from
 /// the machine, imported once (<see cref="Image"/>); every pod has a unique name and is deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+public sealed class PodLifecycleTests(TwoProcessClusterFixture cluster, ITestOutputHelper output) : IClassFixture<TwoProcessClusterFixture>
 {
     public const string Image = "orchestrator-test/e2e-busybox:latest";
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
@@ -214,12 +215,16 @@ public sealed class PodLifecycleTests(ClusterFixture cluster, ITestOutputHelper 
 
         var pidFile = Path.Combine(cluster.StateDir, "node.pid");
         var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim());
+        var master = int.Parse((await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "master.pid"))).Trim());
+        Assert.NotEqual(master, pid); // two processes (ORCH_ONE_PROCESS=0)
         Process.GetProcessById(pid).Kill(); // SIGKILL
         await Eventually(() => { Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid)); return Task.CompletedTask; }, "the node agent is gone");
         var crashyRestarts = int.Parse(await Kubectl("get", "pod", crashy, "-o", "jsonpath={.status.containerStatuses[0].restartCount}"));
 
+        // up.sh starts what is missing: the node alone, beside the master that ran on
         var up = await cluster.Script("up.sh");
         Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Contains($"master https://127.0.0.1:16443 (pid {master})", up.Output);
         await Eventually(async () =>
             Assert.Equal(before, await Kubectl("get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}")),
             "same container, same restart count");

@@ -6,11 +6,12 @@ namespace Orchestrator.E2E;
 
 /// <summary>
 /// Pod sandboxes on a real cluster: a pod's containers share one network namespace (localhost) whose IP is the pod's
-/// IP and known to the downward API; the sandbox outlives a node agent killed with SIGKILL; a sandbox removed behind
-/// the node's back is replaced and the pod's containers recreated in it; deleting the pod removes the sandbox too.
+/// IP and known to the downward API; the sandbox outlives a node agent killed with SIGKILL (the node process alone: the
+/// master and the node as two processes, <see cref="TwoProcessClusterFixture"/>); a sandbox removed behind the node's
+/// back is replaced and the pod's containers recreated in it; deleting the pod removes the sandbox too.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class PodSandboxTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+public sealed class PodSandboxTests(TwoProcessClusterFixture cluster) : IClassFixture<TwoProcessClusterFixture>
 {
     private static readonly string Pod = $"shared-{Guid.NewGuid().ToString("N")[..6]}";
 
@@ -64,14 +65,17 @@ public sealed class PodSandboxTests(ClusterFixture cluster) : IClassFixture<Clus
         var before = await Kubectl("get", "pod", Pod, "-o", statusPath);
 
         var pid = int.Parse((await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "node.pid"))).Trim());
+        var master = int.Parse((await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "master.pid"))).Trim());
+        Assert.NotEqual(master, pid); // two processes (ORCH_ONE_PROCESS=0)
         Process.GetProcessById(pid).Kill(); // SIGKILL
         await cluster.Eventually(() => { Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid)); return Task.CompletedTask; }, "the node agent is gone");
         var up = await cluster.Script("up.sh");
         Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal(master, int.Parse((await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "master.pid"))).Trim())); // ran on
 
-        // the new agent has taken the pod over; a few more syncs, and any recreation would show in the status
-        var log = Path.Combine(cluster.StateDir, "logs", "node.log");
-        await cluster.Eventually(async () => Assert.Contains($"Adopted sandbox of pod default/{Pod}", await File.ReadAllTextAsync(log)),
+        // the new agent has taken the pod over (its own log: logs/node.log); a few more syncs, and any recreation would
+        // show in the status
+        await cluster.Eventually(async () => Assert.Contains($"Adopted sandbox of pod default/{Pod}", await File.ReadAllTextAsync(cluster.NodeLog)),
             "the restarted agent adopted the sandbox");
         await Task.Delay(TimeSpan.FromSeconds(5));
         Assert.Equal(before, await Kubectl("get", "pod", Pod, "-o", statusPath));
@@ -139,6 +143,22 @@ public sealed class PodSandboxTests(ClusterFixture cluster) : IClassFixture<Clus
         // the API forgets a finished pod at once; its node removes the containers when it learns of it
         await cluster.Eventually(async () => Assert.Empty(await Docker("ps", "-aq", "--filter", $"label=io.orchestrator.pod.name={job}")),
             "the deleted pod's containers removed");
+    }
+
+    [Fact, Step(6)]
+    public async Task Down_stops_the_node_then_the_master_and_removes_their_pid_files()
+    {
+        string PidFile(string role) => Path.Combine(cluster.StateDir, role + ".pid");
+        var node = (await File.ReadAllTextAsync(PidFile("node"))).Trim();
+        var master = (await File.ReadAllTextAsync(PidFile("master"))).Trim();
+        var down = await cluster.Script("down.sh");
+        Assert.True(down.ExitCode == 0, down.ToString());
+        // two processes, each stopped on its own, the node first (one process is one line: "the master and the node")
+        var stoppedNode = down.Output.IndexOf($"stopped the node (pid {node})", StringComparison.Ordinal);
+        var stoppedMaster = down.Output.IndexOf($"stopped the master (pid {master})", StringComparison.Ordinal);
+        Assert.True(stoppedNode >= 0 && stoppedMaster > stoppedNode, down.ToString());
+        Assert.False(File.Exists(PidFile("node")) || File.Exists(PidFile("master")), "a pid file is left");
+        Assert.Empty(await Docker("ps", "-aq", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}"));
     }
 
     /// <summary>client reaches web on 127.0.0.1, its POD_IP is the pod's IP, its hostname the pod's name; logs and

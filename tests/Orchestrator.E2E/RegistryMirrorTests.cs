@@ -100,7 +100,7 @@ public sealed class RegistryMirrorTests(ClusterFixture cluster, ITestOutputHelpe
     }
 
     /// <summary>Stops the node process and starts it again with deploy/up.sh and <paramref name="settings"/> in its
-    /// environment (the master keeps running; up.sh starts what is missing).</summary>
+    /// environment (up.sh starts what is missing: the node, or with up.sh's default, one process, the master with it).</summary>
     private async Task RestartNode(params (string Name, string Value)[] settings)
     {
         var pid = int.Parse((await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "node.pid"))).Trim());

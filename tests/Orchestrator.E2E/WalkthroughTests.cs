@@ -7,7 +7,8 @@ namespace Orchestrator.E2E;
 
 /// <summary>
 /// The seed's tutorials 1–3 as a person types them, against a real cluster (deploy/up.sh), real Docker,
-/// real kubectl and real HTTP through the node's service proxy. Steps run in order; the restart step is last.
+/// real kubectl and real HTTP through the node's service proxy, with up.sh's defaults (the master and the node in one
+/// process). Steps run in order; the restart step is last.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
@@ -20,6 +21,20 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
     {
         var nodes = await Kubectl("get", "nodes");
         Assert.Matches(@"(?m)^\S+\s+Ready\s+", nodes);
+    }
+
+    [Fact, Step(1)]
+    public async Task The_master_and_the_node_are_one_process_by_default()
+    {
+        var pid = (await File.ReadAllTextAsync(PidFile("master"))).Trim();
+        Assert.Equal(pid, (await File.ReadAllTextAsync(PidFile("node"))).Trim());
+        var commandLine = (await File.ReadAllTextAsync($"/proc/{pid}/cmdline")).Split('\0');
+        Assert.Contains(commandLine, a => a.EndsWith("orchestrator-all-in-one.dll", StringComparison.Ordinal));
+        Assert.Contains(commandLine, a => a == "--");
+        // the one log tells the two apart
+        var log = await File.ReadAllTextAsync(Path.Combine(cluster.StateDir, "logs", "all-in-one.log"));
+        Assert.Contains("[master] ", log);
+        Assert.Contains("[node] ", log);
     }
 
     [Fact, Step(2)]
@@ -135,8 +150,16 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
         await Eventually(async () => Assert.Single(await PodContainers("survivor")), "survivor's container");
         var nodePort = (await Kubectl("get", "svc", "survivor", "-o", "jsonpath={.spec.ports[0].nodePort}")).Trim();
 
+        var pid = (await File.ReadAllTextAsync(PidFile("master"))).Trim();
+        var logged = new FileInfo(cluster.MasterLog).Length;
         var down = await cluster.Script("down.sh");
         Assert.True(down.ExitCode == 0, down.ToString());
+        // one SIGTERM stops the one process, node first, then master; both pid files go
+        Assert.Contains($"stopped the master and the node (pid {pid})", down.Output);
+        Assert.False(Runs(pid), $"pid {pid} still runs");
+        Assert.False(File.Exists(PidFile("master")) || File.Exists(PidFile("node")), "a pid file is left");
+        // a clean stop: no error line of the process's (orchestrator-all-in-one: the node failed: …)
+        Assert.DoesNotContain("orchestrator-all-in-one:", await LogSince(cluster.MasterLog, logged));
         Assert.Empty((await Command.Run("docker", ["ps", "-q", "--filter", $"label=io.orchestrator.node={ClusterFixture.NodeName}"],
             new Dictionary<string, string>(), TimeSpan.FromSeconds(30))).Output.Trim());
 
@@ -148,6 +171,32 @@ public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper o
 
         var again = await cluster.Script("up.sh");
         Assert.Contains("already running", again.Output);
+        Assert.Contains("(one process)", again.Output);
+    }
+
+    private string PidFile(string role) => Path.Combine(cluster.StateDir, role + ".pid");
+
+    /// <summary>Whether the process exists and is not a zombie (down.sh's process is reparented to init, which reaps
+    /// it when it gets to it: deploy/lib/common.sh's process_alive).</summary>
+    private static bool Runs(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>What a log got after its first <paramref name="offset"/> bytes (the logs are appended run after run).</summary>
+    private static async Task<string> LogSince(string path, long offset)
+    {
+        await using var file = File.OpenRead(path);
+        file.Seek(offset, SeekOrigin.Begin);
+        return await new StreamReader(file).ReadToEndAsync();
     }
 
     private async Task<string> Kubectl(params string[] args)

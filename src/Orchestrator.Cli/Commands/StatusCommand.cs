@@ -12,7 +12,8 @@ internal static class StatusCommand
         var master = layout.RunningPid("master");
         var node = layout.RunningPid("node");
         await stdout.WriteLineAsync($"master: {(master is null ? "not running" : $"running (pid {master}), API {layout.ApiUrl}")}");
-        await stdout.WriteLineAsync($"node:   {(node is null ? "not running" : $"running (pid {node})")}");
+        // deploy/up.sh's default runs both in one process (orchestrator-all-in-one): both pid files name it
+        await stdout.WriteLineAsync($"node:   {(node is null ? "not running" : node == master ? $"running (pid {node}, the master's process)" : $"running (pid {node})")}");
         if (master is null) return 1;
 
         var tokenFile = Path.Combine(layout.StateDir, "master", "token");

@@ -19,6 +19,10 @@ public sealed record Embedding(string LogPrefix, CancellationToken Stop, bool Tr
     /// and cluster.pfx exists; its API may still be starting).</summary>
     public Action? Started { get; init; }
 
+    /// <summary>Called with a host's error, the one line its program also writes (without the program's name), when it
+    /// ends because of it: the embedding repeats it as its own last line once the other host has stopped too.</summary>
+    public Action<string>? Failed { get; init; }
+
     /// <summary>What a host changes when embedded: no console lifetime of its own (the process's signals are the
     /// embedding's, which stops the hosts one after the other through <see cref="Stop"/>), and its log categories prefixed.</summary>
     public void Apply(IServiceCollection services, ILoggingBuilder logging)
