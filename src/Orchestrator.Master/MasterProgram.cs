@@ -181,7 +181,7 @@ internal static class MasterProgram
                     KubeletCa = kubeletCa, NodeClientCa = nodeClientCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage,
                 }, controlPlane.Resync));
             })
-            // orchestrator-all-in-one starts its node once this master is a member of its own cluster: the node's join is
+            // orchestrator-all-in-one lets its node join once this master is a member of its own cluster: the node's join is
             // then answered at once (a join refused before it would wait out the seed-node timeout)
             .AddStartup((system, _) =>
             {
