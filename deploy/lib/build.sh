@@ -13,9 +13,11 @@ exec {build_lock}>"$ORCH_BUILD_DIR.lock"
 flock -w 1800 "$build_lock" || die "another build of $ORCH_BUILD_DIR held its lock for 30 min"
 # ORCH_READY_TO_RUN=1 publishes the master, node and CLI ReadyToRun (issue 19: native code for their start-up paths;
 # crossgen, framework-dependent, LanguageExt.Core left to the JIT): a third less of the master's start-up CPU, for a
-# build 2.7 times the CPU and 20-35 MB more RSS per process (bench/startup.md). Off by default until the node's stalled
-# first join, which it makes more frequent, is mended. The stamp names the kind of build; a stamp without one (made by
-# `touch`, as the benches do to reuse a build) is taken as it is.
+# build 2.7 times the CPU and 20-35 MB more RSS per process (bench/startup.md). Off by default for the build's cost: the
+# E2E runs build with this script after the solution's build, which the JIT build reuses (seconds) and a publish does
+# not (several minutes of CPU per run, bench/startup.md "startfast2"). The node's stalled first join it made more
+# frequent is bounded since (the 0.5 s transport heartbeat, "joinfix"). The stamp names the kind of build; a stamp
+# without one (made by `touch`, as the benches do to reuse a build) is taken as it is.
 mode=$([ "${ORCH_READY_TO_RUN:-0}" = 1 ] && echo ready-to-run || echo jit)
 if [ -f "$stamp" ] && { ! [ -s "$stamp" ] || [ "$(cat "$stamp")" = "$mode" ]; } && ! [ "${BASH_SOURCE[0]}" -nt "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
       -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \

@@ -181,7 +181,7 @@ internal static class MasterProgram
                     KubeletCa = kubeletCa, NodeClientCa = nodeClientCa, RequireNodeCredentials = true, Tokens = serviceAccountTokens, ResourceUsage = resourceUsage,
                 }, controlPlane.Resync));
             })
-            // orchestrator-all-in-one starts its node once this master is a member of its own cluster: the node's join is
+            // orchestrator-all-in-one lets its node join once this master is a member of its own cluster: the node's join is
             // then answered at once (a join refused before it would wait out the seed-node timeout)
             .AddStartup((system, _) =>
             {
@@ -196,6 +196,9 @@ internal static class MasterProgram
             builder.Services.AddSingleton<ReplicaReads>();
         }
 
+        // everything checked, cluster.pfx exists: orchestrator-all-in-one starts its node's host now, beside this one's
+        // start (issue 19; the node joins once this master is Up, below)
+        embedding?.Prepared?.Invoke();
         var app = builder.Build();
         if (peers.Several) // first: a master without the control plane sends the whole request to the one with it
             app.UseMiddleware<LeaderForwarding>(BearerToken.LoadOrCreate(api.DataDirectory), clusterCa);

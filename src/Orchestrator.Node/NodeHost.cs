@@ -73,7 +73,7 @@ internal static class NodeHost
                 HeartbeatInterval = TimeSpan.FromSeconds(options.NodeStatusUpdateFrequency),
                 PodCidr = pods.IpRange,
                 LocalPathRoot = options.LocalPathRoot,
-            }));
+            }, embedding?.JoinAfter));
         // the kubelet's stats: sampled beside the actor system, served on the kubelet endpoint and reported by the agent
         builder.Services.AddSingleton(new Agent.Stats.NodeResourceUsage(options.Name));
         builder.Services.AddSingleton<IContainerStats>(sp => sp.GetRequiredService<DockerRuntime>());

@@ -65,6 +65,10 @@ internal static class NodeProgram
             await ((IHost)app).RunAsync(embedding?.Stop ?? CancellationToken.None);
             return 0;
         }
+        catch (OperationCanceledException) when (embedding?.Stop.IsCancellationRequested == true)
+        {
+            return 0; // stopped by orchestrator-all-in-one while its host started (its master failed, or a signal)
+        }
         catch (Exception e)
         {
             Console.Error.WriteLine($"orchestrator-node: {e.Message}");

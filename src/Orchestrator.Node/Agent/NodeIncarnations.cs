@@ -10,7 +10,10 @@ using Orchestrator.Shared.Protocol.Serialization;
 namespace Orchestrator.Node.Agent;
 
 /// <summary>Where and how the node's actor system joins the master's cluster.</summary>
-internal sealed record NodeClusterOptions(string Address, int Port, string Master, X509Certificate2 Certificate, NodeAgentSettings Agent);
+/// <param name="JoinAfter">The first actor system is made (and joins) only once this completes: in orchestrator-all-in-one
+/// the node's host starts beside its master's, and joins once that master is Up. Null: at once.</param>
+internal sealed record NodeClusterOptions(string Address, int Port, string Master, X509Certificate2 Certificate, NodeAgentSettings Agent,
+    Task? JoinAfter = null);
 
 /// <summary>
 /// Runs the node's actor system with its NodeAgent, and a fresh one whenever it ends: a member the cluster has
@@ -30,6 +33,12 @@ internal sealed class NodeIncarnations(NodeClusterOptions options, IContainerRun
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
+        if (options.JoinAfter is { } joinable)
+        {
+            // a join sent before the master is Up would be answered only by the join retry (seed-node-timeout)
+            try { await joinable.WaitAsync(stopping); }
+            catch (OperationCanceledException) { return; }
+        }
         while (!stopping.IsCancellationRequested)
         {
             var system = ActorSystem.Create(NodeProtocolNames.ActorSystemName, Setup());
