@@ -85,20 +85,28 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     // A node reports a pod's status once per change, so a status write the store refuses (429 when its write queue is
-    // full, 5xx) would leave the pod's stored status behind for good: the latest report of each pod (by UID) is kept
-    // until its write is stored, and a refused one is written again after a while, as the kubelet's status manager retries
-    // (after 1–3 s: writes refused together, as under a full queue, are not all tried again at once).
+    // full, 5xx) would leave the pod's stored status behind for good: the newest report of each pod (by UID) is kept
+    // until it is stored (PodStatusBatches), and a refused one is written again, as the kubelet's status manager retries.
+    // The reports go to the store in batches, one at a time (one WriteObjects, one entry in the store's write queue): those
+    // that arrive while one is being stored go in the next. After a batch refused for a full queue or a failing journal
+    // the next waits 1–3 s (backpressure: the reports meanwhile are coalesced per pod, not queued).
     private static TimeSpan PodStatusRetry() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(2000));
     private static TimeSpan PodStatusConflictRetry() => TimeSpan.FromMilliseconds(50 + Random.Shared.Next(100));
-    private readonly Dictionary<string, PodStatusReported> _unwrittenPodStatus = new();
+    private readonly PodStatusBatches _podStatuses = new();
+    private bool _podStatusPaused;
     // A report is merged with the pod's stored status and written only over that version (409 otherwise), so a condition
     // another writer has just set (the scheduler's PodScheduled, an eviction's DisruptionTarget) is not lost while the
-    // cache lags. One write per pod at a time: a newer report waits for the answer and is written over the pod it
-    // returns (kept here until the cache's watch has brought that version; the answer may come first).
-    private readonly HashSet<string> _podStatusWriting = new();
+    // cache lags; after a conflict it is merged again once the watch may have brought the current version. A pod's next
+    // report is written over the pod its previous write returned (kept here until the cache's watch has brought that
+    // version; the answer may come first).
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
-    private sealed record PodStatusWrite(PodStatusReported Report);
+    private sealed record PodStatusBatch(IReadOnlyList<PodStatusReported> Reports);
     private sealed record RetryPodStatus(string Uid);
+
+    private sealed record ResumePodStatusWrites
+    {
+        public static readonly ResumePodStatusWrites Instance = new();
+    }
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
         : base(store, [Pods, Nodes, Services, EndpointSlices, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses, NodeLeases.Resource], resync)
@@ -114,9 +122,15 @@ internal sealed class NodeGateway : ControllerActor
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<RetryPodStatus>(retry =>
         {
-            if (!_unwrittenPodStatus.TryGetValue(retry.Uid, out var report)) return;
-            if (_agents.ContainsKey(report.NodeName)) WritePodStatus(report);
-            else _unwrittenPodStatus.Remove(retry.Uid); // its node is gone; a new agent reports for itself
+            if (_podStatuses.Newest(retry.Uid) is not { } report) return;
+            if (_agents.ContainsKey(report.NodeName)) _podStatuses.Requeue(retry.Uid);
+            else _podStatuses.Forget(retry.Uid); // its node is gone; a new agent reports for itself
+            FlushPodStatuses();
+        });
+        Receive<ResumePodStatusWrites>(_ =>
+        {
+            _podStatusPaused = false;
+            FlushPodStatuses();
         });
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<NodeMetricsReported>(ReportUsage);
@@ -419,27 +433,54 @@ internal sealed class NodeGateway : ControllerActor
 
     private void WritePodStatus(PodStatusReported report)
     {
-        if (_podStatusWriting.Contains(report.Uid))
+        _podStatuses.Report(report);
+        FlushPodStatuses();
+    }
+
+    /// <summary>Sends the reports due as one batch, each merged with its pod as last seen, unless a batch is being stored
+    /// (its answer sends the next) or the store asked to wait.</summary>
+    private void FlushPodStatuses()
+    {
+        if (_podStatusPaused) return;
+        while (_podStatuses.TakeBatch() is { Count: > 0 } batch)
         {
-            _unwrittenPodStatus[report.Uid] = report; // written when the write under way is answered
-            return;
+            var reports = new List<PodStatusReported>(batch.Count);
+            var writes = new List<object>(batch.Count);
+            foreach (var report in batch)
+                if (PodStatusWrite(report) is { } write)
+                {
+                    reports.Add(report);
+                    writes.Add(write);
+                }
+                else _podStatuses.Settled(report);
+            if (writes.Count > 0)
+            {
+                Send(new WriteObjects(writes), new PodStatusBatch(reports));
+                return;
+            }
+            _podStatuses.Answered(); // nothing of it needed a write
         }
-        _unwrittenPodStatus.Remove(report.Uid);
+    }
+
+    /// <summary>The /status write of <paramref name="report"/> merged with the pod as last seen (the cache, or the pod
+    /// the gateway's previous write of it returned when that is newer); null when there is nothing to write.</summary>
+    private UpdateObject? PodStatusWrite(PodStatusReported report)
+    {
         var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
         if (_podStatusWritten.TryGetValue(report.Uid, out var written))
         {
             if (pod is not null && Newer(written, pod)) pod = written;
             else _podStatusWritten.Remove(report.Uid);
         }
-        if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
+        if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return null;
         if (pod.Metadata.DeletionTimestamp is not null && GracefulPodDeletion.Stopped(report.Status))
         {
             // the node has stopped a gracefully deleted pod's containers: the deletion is complete
             ForceDelete(pod);
-            return;
+            return null;
         }
         var status = NodeStatusMerge.PodStatus(report.Status, pod.Status, pod.Spec.ReadinessGates, DateTime.UtcNow);
-        if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
+        if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return null;
         // The store takes only the status (and the key) of a /status write's object: it is built for this write alone,
         // its status a graph of its own (a retry builds it again from the report), and handed over without a copy.
         var updated = new V1Pod
@@ -451,9 +492,56 @@ internal sealed class NodeGateway : ControllerActor
             },
             Status = status,
         };
-        _unwrittenPodStatus[report.Uid] = report;
-        _podStatusWriting.Add(report.Uid);
-        Send(new UpdateObject(Pods, updated, "status") { HandedOver = true }, new PodStatusWrite(report));
+        return new UpdateObject(Pods, updated, "status") { HandedOver = true };
+    }
+
+    /// <summary>The store's answers to a batch of pod status writes, one per report (none in time: all refused).</summary>
+    private void PodStatusesWritten(PodStatusBatch batch, StoreReplied reply)
+    {
+        _podStatuses.Answered();
+        var answers = reply.Written?.Replies;
+        var noAnswer = reply.Failed ?? new StoreFailed(StoreErrors.WriteFailed("the batch was not answered"));
+        var refused = new List<PodStatusReported>();
+        var refusedCode = 0;
+        StoreFailed? firstError = null;
+        var errors = 0;
+        for (var i = 0; i < batch.Reports.Count; i++)
+        {
+            var report = batch.Reports[i];
+            switch (answers is not null && i < answers.Count ? answers[i] : noAnswer)
+            {
+                case ObjectStored { Object: V1Pod stored }:
+                    _podStatusWritten[report.Uid] = stored;
+                    _podStatuses.Settled(report);
+                    break;
+                case StoreFailed { Error.Code: 409 }:
+                    // the pod changed since the version the report was merged with: merged again once the watch has it
+                    _podStatuses.Conflicted(report);
+                    Timers.StartSingleTimer(("pod-status", report.Uid), new RetryPodStatus(report.Uid), PodStatusConflictRetry());
+                    break;
+                case StoreFailed { Error.Code: 429 or >= 500 } refusal:
+                    refusedCode = refusal.Error.Code;
+                    if (_agents.ContainsKey(report.NodeName)) refused.Add(report);
+                    else _podStatuses.Forget(report.Uid); // its node is gone; a new agent reports for itself
+                    break;
+                case var other:
+                    // not retried (422; 404: the pod is gone)
+                    if (other is StoreFailed { Error.Code: not 404 } failed && errors++ == 0) firstError = failed;
+                    _podStatuses.Settled(report);
+                    break;
+            }
+        }
+        if (firstError is not null)
+            Log.Warning("writing the status of {0} of {1} pods failed: {2} {3}", errors, batch.Reports.Count, firstError.Error.Code, firstError.Error.Message);
+        if (refused.Count > 0)
+        {
+            _podStatuses.Refused(refused);
+            _podStatusPaused = true;
+            var delay = PodStatusRetry();
+            Log.Debug("{0} pod status writes refused ({1}), the next batch in {2}", refused.Count, refusedCode, delay);
+            Timers.StartSingleTimer("pod-status-resume", ResumePodStatusWrites.Instance, delay);
+        }
+        FlushPodStatuses();
     }
 
     private static bool Newer(V1Pod a, V1Pod b) =>
@@ -580,7 +668,7 @@ internal sealed class NodeGateway : ControllerActor
     private void GateReadinessAgain(V1Pod pod)
     {
         if (pod.Spec?.ReadinessGates is not { Count: > 0 } || pod.Status is null || pod.Spec.NodeName is not { Length: > 0 } node ||
-            !_agents.ContainsKey(node) || _unwrittenPodStatus.ContainsKey(pod.Metadata.Uid)) return;
+            !_agents.ContainsKey(node) || _podStatuses.IsUnwritten(pod.Metadata.Uid)) return;
         var ready = pod.Status.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
         var gated = NodeStatusMerge.PodStatus(pod.Status, pod.Status, pod.Spec.ReadinessGates).Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
         if (ready != gated)
@@ -727,35 +815,9 @@ internal sealed class NodeGateway : ControllerActor
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
-        if (reply.Tag is PodStatusWrite write)
+        if (reply.Tag is PodStatusBatch batch)
         {
-            var uid = write.Report.Uid;
-            _podStatusWriting.Remove(uid);
-            if (reply.Stored?.Object is V1Pod stored) _podStatusWritten[uid] = stored;
-            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest)) return;
-            if (!ReferenceEquals(latest, write.Report))
-            {
-                // a newer report waited for this answer
-                if (_agents.ContainsKey(latest.NodeName)) WritePodStatus(latest);
-                else _unwrittenPodStatus.Remove(uid);
-                return;
-            }
-            if (reply.Failed?.Error.Code is 409)
-            {
-                // the pod changed since the version the report was merged with: merged again once the watch has it
-                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusConflictRetry());
-            }
-            else if (reply.Failed?.Error.Code is 429 or >= 500)
-            {
-                var delay = PodStatusRetry();
-                Log.Debug("pod status write refused ({0}), tried again in {1}", reply.Failed.Error.Code, delay);
-                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), delay);
-            }
-            else
-            {
-                _unwrittenPodStatus.Remove(uid);
-                if (reply.Failed is not null) base.OnStoreReplied(reply); // logged; not retried (e.g. 422)
-            }
+            PodStatusesWritten(batch, reply);
             return;
         }
         if (reply.Tag is NodeCreated created)
