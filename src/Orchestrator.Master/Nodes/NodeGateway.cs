@@ -36,6 +36,9 @@ internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 
     /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
     public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
+
+    /// <summary>At most so many pod status writes in one store write (<see cref="PodStatusWriter"/>).</summary>
+    public int MaxPodStatusBatch { get; init; } = PodStatusWriter.DefaultMaxBatch;
 }
 
 /// <summary>
@@ -85,28 +88,19 @@ internal sealed class NodeGateway : ControllerActor
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
     // A node reports a pod's status once per change, so a status write the store refuses (429 when its write queue is
-    // full, 5xx) would leave the pod's stored status behind for good: the newest report of each pod (by UID) is kept
-    // until it is stored (PodStatusBatches), and a refused one is written again, as the kubelet's status manager retries.
-    // The reports go to the store in batches, one at a time (one WriteObjects, one entry in the store's write queue): those
-    // that arrive while one is being stored go in the next. After a batch refused for a full queue or a failing journal
-    // the next waits 1–3 s (backpressure: the reports meanwhile are coalesced per pod, not queued).
-    private static TimeSpan PodStatusRetry() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(2000));
+    // full, 5xx) would leave the pod's stored status behind for good: the latest report of each pod (by UID) is kept
+    // until its write is stored, and a refused one is written again, as the kubelet's status manager retries (after the
+    // pause the writer keeps after a refused batch). The writes go to the store in batches (PodStatusWriter).
     private static TimeSpan PodStatusConflictRetry() => TimeSpan.FromMilliseconds(50 + Random.Shared.Next(100));
-    private readonly PodStatusBatches _podStatuses = new();
-    private bool _podStatusPaused;
+    private readonly Dictionary<string, PodStatusReported> _unwrittenPodStatus = new();
     // A report is merged with the pod's stored status and written only over that version (409 otherwise), so a condition
     // another writer has just set (the scheduler's PodScheduled, an eviction's DisruptionTarget) is not lost while the
-    // cache lags; after a conflict it is merged again once the watch may have brought the current version. A pod's next
-    // report is written over the pod its previous write returned (kept here until the cache's watch has brought that
-    // version; the answer may come first).
+    // cache lags. One write per pod at a time: a newer report waits for the answer and is written over the pod it
+    // returns (kept here until the cache's watch has brought that version; the answer may come first).
+    private readonly HashSet<string> _podStatusWriting = new();
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
-    private sealed record PodStatusBatch(IReadOnlyList<PodStatusReported> Reports);
+    private readonly IActorRef _podStatusWriter;
     private sealed record RetryPodStatus(string Uid);
-
-    private sealed record ResumePodStatusWrites
-    {
-        public static readonly ResumePodStatusWrites Instance = new();
-    }
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
         : base(store, [Pods, Nodes, Services, EndpointSlices, ConfigMaps, Secrets, Claims, Volumes, ServiceAccounts, Namespaces, Policies, IngressFacts.Ingresses, IngressFacts.IngressClasses, NodeLeases.Resource], resync)
@@ -122,16 +116,12 @@ internal sealed class NodeGateway : ControllerActor
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<RetryPodStatus>(retry =>
         {
-            if (_podStatuses.Newest(retry.Uid) is not { } report) return;
-            if (_agents.ContainsKey(report.NodeName)) _podStatuses.Requeue(retry.Uid);
-            else _podStatuses.Forget(retry.Uid); // its node is gone; a new agent reports for itself
-            FlushPodStatuses();
+            if (!_unwrittenPodStatus.TryGetValue(retry.Uid, out var report) || _podStatusWriting.Contains(retry.Uid)) return;
+            if (_agents.ContainsKey(report.NodeName)) WritePodStatus(report);
+            else _unwrittenPodStatus.Remove(retry.Uid); // its node is gone; a new agent reports for itself
         });
-        Receive<ResumePodStatusWrites>(_ =>
-        {
-            _podStatusPaused = false;
-            FlushPodStatuses();
-        });
+        Receive<PodStatusWriter.Written>(PodStatusesWritten);
+        _podStatusWriter = Context.ActorOf(PodStatusWriter.Props(store, settings.MaxPodStatusBatch), "pod-status");
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
@@ -433,54 +423,27 @@ internal sealed class NodeGateway : ControllerActor
 
     private void WritePodStatus(PodStatusReported report)
     {
-        _podStatuses.Report(report);
-        FlushPodStatuses();
-    }
-
-    /// <summary>Sends the reports due as one batch, each merged with its pod as last seen, unless a batch is being stored
-    /// (its answer sends the next) or the store asked to wait.</summary>
-    private void FlushPodStatuses()
-    {
-        if (_podStatusPaused) return;
-        while (_podStatuses.TakeBatch() is { Count: > 0 } batch)
+        if (_podStatusWriting.Contains(report.Uid))
         {
-            var reports = new List<PodStatusReported>(batch.Count);
-            var writes = new List<object>(batch.Count);
-            foreach (var report in batch)
-                if (PodStatusWrite(report) is { } write)
-                {
-                    reports.Add(report);
-                    writes.Add(write);
-                }
-                else _podStatuses.Settled(report);
-            if (writes.Count > 0)
-            {
-                Send(new WriteObjects(writes), new PodStatusBatch(reports));
-                return;
-            }
-            _podStatuses.Answered(); // nothing of it needed a write
+            _unwrittenPodStatus[report.Uid] = report; // written when the write under way is answered
+            return;
         }
-    }
-
-    /// <summary>The /status write of <paramref name="report"/> merged with the pod as last seen (the cache, or the pod
-    /// the gateway's previous write of it returned when that is newer); null when there is nothing to write.</summary>
-    private UpdateObject? PodStatusWrite(PodStatusReported report)
-    {
+        _unwrittenPodStatus.Remove(report.Uid);
         var pod = Cache.Get<V1Pod>(Pods, report.Namespace, report.Name);
         if (_podStatusWritten.TryGetValue(report.Uid, out var written))
         {
             if (pod is not null && Newer(written, pod)) pod = written;
             else _podStatusWritten.Remove(report.Uid);
         }
-        if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return null;
+        if (pod is null || pod.Metadata.Uid != report.Uid || pod.Spec?.NodeName != report.NodeName) return;
         if (pod.Metadata.DeletionTimestamp is not null && GracefulPodDeletion.Stopped(report.Status))
         {
             // the node has stopped a gracefully deleted pod's containers: the deletion is complete
             ForceDelete(pod);
-            return null;
+            return;
         }
         var status = NodeStatusMerge.PodStatus(report.Status, pod.Status, pod.Spec.ReadinessGates, DateTime.UtcNow);
-        if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return null;
+        if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
         // The store takes only the status (and the key) of a /status write's object: it is built for this write alone,
         // its status a graph of its own (a retry builds it again from the report), and handed over without a copy.
         var updated = new V1Pod
@@ -492,56 +455,44 @@ internal sealed class NodeGateway : ControllerActor
             },
             Status = status,
         };
-        return new UpdateObject(Pods, updated, "status") { HandedOver = true };
+        _unwrittenPodStatus[report.Uid] = report;
+        _podStatusWriting.Add(report.Uid);
+        _podStatusWriter.Tell(new PodStatusWriter.Write(report, new UpdateObject(Pods, updated, "status") { HandedOver = true }));
     }
 
-    /// <summary>The store's answers to a batch of pod status writes, one per report (none in time: all refused).</summary>
-    private void PodStatusesWritten(PodStatusBatch batch, StoreReplied reply)
+    /// <summary>The store's answers to a batch of the writer's: each pod's next report (one that waited, or a refused one
+    /// again) is written; a conflicting one is merged again once the watch may have brought the pod's current version.</summary>
+    private void PodStatusesWritten(PodStatusWriter.Written batch)
     {
-        _podStatuses.Answered();
-        var answers = reply.Written?.Replies;
-        var noAnswer = reply.Failed ?? new StoreFailed(StoreErrors.WriteFailed("the batch was not answered"));
-        var refused = new List<PodStatusReported>();
-        var refusedCode = 0;
         StoreFailed? firstError = null;
         var errors = 0;
-        for (var i = 0; i < batch.Reports.Count; i++)
+        foreach (var (report, answer) in batch.Answers)
         {
-            var report = batch.Reports[i];
-            switch (answers is not null && i < answers.Count ? answers[i] : noAnswer)
+            var uid = report.Uid;
+            _podStatusWriting.Remove(uid);
+            if (answer is ObjectStored { Object: V1Pod stored }) _podStatusWritten[uid] = stored;
+            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest)) continue;
+            var failed = answer as StoreFailed;
+            if (!ReferenceEquals(latest, report) || failed?.Error.Code is 429 or >= 500)
             {
-                case ObjectStored { Object: V1Pod stored }:
-                    _podStatusWritten[report.Uid] = stored;
-                    _podStatuses.Settled(report);
-                    break;
-                case StoreFailed { Error.Code: 409 }:
-                    // the pod changed since the version the report was merged with: merged again once the watch has it
-                    _podStatuses.Conflicted(report);
-                    Timers.StartSingleTimer(("pod-status", report.Uid), new RetryPodStatus(report.Uid), PodStatusConflictRetry());
-                    break;
-                case StoreFailed { Error.Code: 429 or >= 500 } refusal:
-                    refusedCode = refusal.Error.Code;
-                    if (_agents.ContainsKey(report.NodeName)) refused.Add(report);
-                    else _podStatuses.Forget(report.Uid); // its node is gone; a new agent reports for itself
-                    break;
-                case var other:
-                    // not retried (422; 404: the pod is gone)
-                    if (other is StoreFailed { Error.Code: not 404 } failed && errors++ == 0) firstError = failed;
-                    _podStatuses.Settled(report);
-                    break;
+                // a newer report waited for this answer, or this one was refused for now: written (again) — the writer
+                // holds it back while the store asks to wait
+                if (_agents.ContainsKey(latest.NodeName)) WritePodStatus(latest);
+                else _unwrittenPodStatus.Remove(uid); // its node is gone; a new agent reports for itself
+            }
+            else if (failed?.Error.Code is 409)
+            {
+                // the pod changed since the version the report was merged with: merged again once the watch has it
+                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusConflictRetry());
+            }
+            else
+            {
+                _unwrittenPodStatus.Remove(uid);
+                if (failed is { Error.Code: not 404 } && errors++ == 0) firstError = failed; // not retried (e.g. 422)
             }
         }
         if (firstError is not null)
-            Log.Warning("writing the status of {0} of {1} pods failed: {2} {3}", errors, batch.Reports.Count, firstError.Error.Code, firstError.Error.Message);
-        if (refused.Count > 0)
-        {
-            _podStatuses.Refused(refused);
-            _podStatusPaused = true;
-            var delay = PodStatusRetry();
-            Log.Debug("{0} pod status writes refused ({1}), the next batch in {2}", refused.Count, refusedCode, delay);
-            Timers.StartSingleTimer("pod-status-resume", ResumePodStatusWrites.Instance, delay);
-        }
-        FlushPodStatuses();
+            Log.Warning("writing the status of {0} of {1} pods failed: {2} {3}", errors, batch.Answers.Count, firstError.Error.Code, firstError.Error.Message);
     }
 
     private static bool Newer(V1Pod a, V1Pod b) =>
@@ -668,7 +619,7 @@ internal sealed class NodeGateway : ControllerActor
     private void GateReadinessAgain(V1Pod pod)
     {
         if (pod.Spec?.ReadinessGates is not { Count: > 0 } || pod.Status is null || pod.Spec.NodeName is not { Length: > 0 } node ||
-            !_agents.ContainsKey(node) || _podStatuses.IsUnwritten(pod.Metadata.Uid)) return;
+            !_agents.ContainsKey(node) || _unwrittenPodStatus.ContainsKey(pod.Metadata.Uid)) return;
         var ready = pod.Status.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
         var gated = NodeStatusMerge.PodStatus(pod.Status, pod.Status, pod.Spec.ReadinessGates).Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
         if (ready != gated)
@@ -815,11 +766,6 @@ internal sealed class NodeGateway : ControllerActor
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
-        if (reply.Tag is PodStatusBatch batch)
-        {
-            PodStatusesWritten(batch, reply);
-            return;
-        }
         if (reply.Tag is NodeCreated created)
         {
             if (reply.Stored?.Object is V1Node node && NodeStatusMerge.DiffersBeyondHeartbeat(created.Status, node.Status))
