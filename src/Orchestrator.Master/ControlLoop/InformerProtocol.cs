@@ -12,11 +12,12 @@ namespace Orchestrator.Master.ControlLoop;
 internal sealed record ResourceListed(string Resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, long ResourceVersion);
 
 /// <summary>StoreCall → controller: the store's answer to one request the controller sent with a tag.
-/// Exactly one of <see cref="Stored"/>, <see cref="Listed"/> (the answer to a ListObjects) and <see cref="Failed"/> is
-/// set.</summary>
-internal sealed record StoreReplied(object Tag, object Request, ObjectStored? Stored, StoreFailed? Failed, ObjectsListed? Listed = null)
+/// Exactly one of <see cref="Stored"/>, <see cref="Listed"/> (the answer to a ListObjects), <see cref="Written"/> (the
+/// answers to a WriteObjects, each its own success or failure) and <see cref="Failed"/> (also: no answer in time) is set.</summary>
+internal sealed record StoreReplied(object Tag, object Request, ObjectStored? Stored, StoreFailed? Failed, ObjectsListed? Listed = null,
+    ObjectsWritten? Written = null)
 {
-    public bool Succeeded => Stored is not null || Listed is not null;
+    public bool Succeeded => Stored is not null || Listed is not null || Written is not null;
 }
 
 /// <summary>Timer and self messages of <see cref="ControllerActor"/>.</summary>

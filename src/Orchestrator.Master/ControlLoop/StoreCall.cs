@@ -16,6 +16,7 @@ internal sealed class StoreCall : ReceiveActor
     {
         Receive<ObjectStored>(stored => Finish(requester, new StoreReplied(tag, request, stored, null)));
         Receive<ObjectsListed>(listed => Finish(requester, new StoreReplied(tag, request, null, null, listed)));
+        Receive<ObjectsWritten>(written => Finish(requester, new StoreReplied(tag, request, null, null, null, written)));
         Receive<StoreFailed>(failed => Finish(requester, new StoreReplied(tag, request, null, failed)));
         Receive<ReceiveTimeout>(_ => Finish(requester, new StoreReplied(tag, request, null,
             new StoreFailed(new StoreError(504, "Timeout", "the object store did not answer in time")))));

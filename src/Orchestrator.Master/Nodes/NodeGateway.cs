@@ -36,6 +36,9 @@ internal sealed record NodeGatewaySettings(TimeSpan StatusReportFrequency)
 
     /// <summary>How many node messages are held while the gateway syncs (coalesced per node and pod; see <see cref="PendingNodeMessages"/>).</summary>
     public int MaxPendingMessages { get; init; } = PendingNodeMessages.MaxEntries;
+
+    /// <summary>At most so many pod status writes in one store write (<see cref="PodStatusWriter"/>).</summary>
+    public int MaxPodStatusBatch { get; init; } = PodStatusWriter.DefaultMaxBatch;
 }
 
 /// <summary>
@@ -86,9 +89,8 @@ internal sealed class NodeGateway : ControllerActor
 
     // A node reports a pod's status once per change, so a status write the store refuses (429 when its write queue is
     // full, 5xx) would leave the pod's stored status behind for good: the latest report of each pod (by UID) is kept
-    // until its write is stored, and a refused one is written again after a while, as the kubelet's status manager retries
-    // (after 1–3 s: writes refused together, as under a full queue, are not all tried again at once).
-    private static TimeSpan PodStatusRetry() => TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(2000));
+    // until its write is stored, and a refused one is written again, as the kubelet's status manager retries (after the
+    // pause the writer keeps after a refused batch). The writes go to the store in batches (PodStatusWriter).
     private static TimeSpan PodStatusConflictRetry() => TimeSpan.FromMilliseconds(50 + Random.Shared.Next(100));
     private readonly Dictionary<string, PodStatusReported> _unwrittenPodStatus = new();
     // A report is merged with the pod's stored status and written only over that version (409 otherwise), so a condition
@@ -97,7 +99,7 @@ internal sealed class NodeGateway : ControllerActor
     // returns (kept here until the cache's watch has brought that version; the answer may come first).
     private readonly HashSet<string> _podStatusWriting = new();
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
-    private sealed record PodStatusWrite(PodStatusReported Report);
+    private readonly IActorRef _podStatusWriter;
     private sealed record RetryPodStatus(string Uid);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
@@ -114,10 +116,12 @@ internal sealed class NodeGateway : ControllerActor
         Receive<PodStatusReported>(ReportPodStatus);
         Receive<RetryPodStatus>(retry =>
         {
-            if (!_unwrittenPodStatus.TryGetValue(retry.Uid, out var report)) return;
+            if (!_unwrittenPodStatus.TryGetValue(retry.Uid, out var report) || _podStatusWriting.Contains(retry.Uid)) return;
             if (_agents.ContainsKey(report.NodeName)) WritePodStatus(report);
             else _unwrittenPodStatus.Remove(retry.Uid); // its node is gone; a new agent reports for itself
         });
+        Receive<PodStatusWriter.Written>(PodStatusesWritten);
+        _podStatusWriter = Context.ActorOf(PodStatusWriter.Props(store, settings.MaxPodStatusBatch), "pod-status");
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
@@ -453,7 +457,42 @@ internal sealed class NodeGateway : ControllerActor
         };
         _unwrittenPodStatus[report.Uid] = report;
         _podStatusWriting.Add(report.Uid);
-        Send(new UpdateObject(Pods, updated, "status") { HandedOver = true }, new PodStatusWrite(report));
+        _podStatusWriter.Tell(new PodStatusWriter.Write(report, new UpdateObject(Pods, updated, "status") { HandedOver = true }));
+    }
+
+    /// <summary>The store's answers to a batch of the writer's: each pod's next report (one that waited, or a refused one
+    /// again) is written; a conflicting one is merged again once the watch may have brought the pod's current version.</summary>
+    private void PodStatusesWritten(PodStatusWriter.Written batch)
+    {
+        StoreFailed? firstError = null;
+        var errors = 0;
+        foreach (var (report, answer) in batch.Answers)
+        {
+            var uid = report.Uid;
+            _podStatusWriting.Remove(uid);
+            if (answer is ObjectStored { Object: V1Pod stored }) _podStatusWritten[uid] = stored;
+            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest)) continue;
+            var failed = answer as StoreFailed;
+            if (!ReferenceEquals(latest, report) || failed?.Error.Code is 429 or >= 500)
+            {
+                // a newer report waited for this answer, or this one was refused for now: written (again) — the writer
+                // holds it back while the store asks to wait
+                if (_agents.ContainsKey(latest.NodeName)) WritePodStatus(latest);
+                else _unwrittenPodStatus.Remove(uid); // its node is gone; a new agent reports for itself
+            }
+            else if (failed?.Error.Code is 409)
+            {
+                // the pod changed since the version the report was merged with: merged again once the watch has it
+                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusConflictRetry());
+            }
+            else
+            {
+                _unwrittenPodStatus.Remove(uid);
+                if (failed is { Error.Code: not 404 } && errors++ == 0) firstError = failed; // not retried (e.g. 422)
+            }
+        }
+        if (firstError is not null)
+            Log.Warning("writing the status of {0} of {1} pods failed: {2} {3}", errors, batch.Answers.Count, firstError.Error.Code, firstError.Error.Message);
     }
 
     private static bool Newer(V1Pod a, V1Pod b) =>
@@ -727,37 +766,6 @@ internal sealed class NodeGateway : ControllerActor
 
     protected override void OnStoreReplied(StoreReplied reply)
     {
-        if (reply.Tag is PodStatusWrite write)
-        {
-            var uid = write.Report.Uid;
-            _podStatusWriting.Remove(uid);
-            if (reply.Stored?.Object is V1Pod stored) _podStatusWritten[uid] = stored;
-            if (!_unwrittenPodStatus.TryGetValue(uid, out var latest)) return;
-            if (!ReferenceEquals(latest, write.Report))
-            {
-                // a newer report waited for this answer
-                if (_agents.ContainsKey(latest.NodeName)) WritePodStatus(latest);
-                else _unwrittenPodStatus.Remove(uid);
-                return;
-            }
-            if (reply.Failed?.Error.Code is 409)
-            {
-                // the pod changed since the version the report was merged with: merged again once the watch has it
-                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), PodStatusConflictRetry());
-            }
-            else if (reply.Failed?.Error.Code is 429 or >= 500)
-            {
-                var delay = PodStatusRetry();
-                Log.Debug("pod status write refused ({0}), tried again in {1}", reply.Failed.Error.Code, delay);
-                Timers.StartSingleTimer(("pod-status", uid), new RetryPodStatus(uid), delay);
-            }
-            else
-            {
-                _unwrittenPodStatus.Remove(uid);
-                if (reply.Failed is not null) base.OnStoreReplied(reply); // logged; not retried (e.g. 422)
-            }
-            return;
-        }
         if (reply.Tag is NodeCreated created)
         {
             if (reply.Stored?.Object is V1Node node && NodeStatusMerge.DiffersBeyondHeartbeat(created.Status, node.Status))

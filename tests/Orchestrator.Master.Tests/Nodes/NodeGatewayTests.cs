@@ -270,35 +270,75 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         });
     }
 
-    /// <summary>In front of the store: answers the first <paramref name="refused"/> pod status writes 429, as a store
-    /// whose write queue is full does, and forwards everything else.</summary>
+    /// <summary>The pod status writes of a batch the gateway sends the store, as (pod name, phase, resourceVersion it
+    /// was merged over); none for any other request.</summary>
+    private static List<(string Pod, string? Phase, string? Version)> StatusWrites(object message) =>
+        message is WriteObjects batch
+            ? batch.Requests.OfType<UpdateObject>().Where(u => u is { Subresource: "status", Resource: "pods" })
+                .Select(u => (Pod: u.Object.Metadata.Name, ((V1Pod)u.Object).Status?.Phase, Version: (string?)u.Object.Metadata.ResourceVersion)).ToList()
+            : [];
+
+    /// <summary>In front of the store: answers the first <paramref name="refused"/> batches of pod status writes 429
+    /// (every answer, as a store whose write queue is full answers a batch), tells <paramref name="seen"/> of each batch
+    /// of them, and forwards everything else.</summary>
     private sealed class RefusingStatusWrites : ReceiveActor
     {
-        public RefusingStatusWrites(IActorRef store, int refused)
+        public RefusingStatusWrites(IActorRef store, int refused, IActorRef? seen = null)
         {
             ReceiveAny(message =>
             {
-                if (message is UpdateObject { Subresource: "status", Resource: "pods" } && refused-- > 0)
-                    Sender.Tell(new StoreFailed(StoreErrors.TooManyRequests()));
+                var writes = StatusWrites(message);
+                if (writes.Count > 0) seen?.Tell(writes);
+                if (writes.Count > 0 && refused-- > 0)
+                    Sender.Tell(new ObjectsWritten(((WriteObjects)message).Requests.Select(_ => (object)new StoreFailed(StoreErrors.TooManyRequests())).ToList()));
                 else store.Forward(message);
             });
         }
     }
 
-    /// <summary>In front of the store: just before the gateway's first pod status write, another writer (a preemption)
-    /// sets the DisruptionTarget condition, so the gateway's write is merged with a status that is no longer stored.</summary>
+    /// <summary>In front of the store: tells <paramref name="seen"/> of each batch of pod status writes and holds it until
+    /// told <see cref="Release"/> (then stores it, the gateway's call answered by the store), as a store busy with a
+    /// long journal write does; forwards everything else.</summary>
+    private sealed class HoldingStatusWrites : ReceiveActor
+    {
+        public sealed record Release;
+
+        public HoldingStatusWrites(IActorRef store, IActorRef seen)
+        {
+            var held = new Queue<(object Message, IActorRef Sender)>();
+            Receive<Release>(_ =>
+            {
+                var (message, sender) = held.Dequeue();
+                store.Tell(message, sender);
+            });
+            ReceiveAny(message =>
+            {
+                var writes = StatusWrites(message);
+                if (writes.Count == 0)
+                {
+                    store.Forward(message);
+                    return;
+                }
+                held.Enqueue((message, Sender));
+                seen.Tell(writes);
+            });
+        }
+    }
+
+    /// <summary>In front of the store: just before the gateway's first batch of pod status writes, another writer (a
+    /// preemption) sets the DisruptionTarget condition of <paramref name="victim"/>, so the gateway's write of it is
+    /// merged with a status that is no longer stored.</summary>
     private sealed class PreemptingBeforeStatusWrite : ReceiveActor
     {
-        public PreemptingBeforeStatusWrite(IActorRef store)
+        public PreemptingBeforeStatusWrite(IActorRef store, string victim = "web-1")
         {
             var preempted = false;
             ReceiveAny(message =>
             {
-                if (message is UpdateObject { Subresource: "status", Resource: "pods", Object: V1Pod written } && !preempted)
+                if (StatusWrites(message).Any(w => w.Pod == victim) && !preempted)
                 {
                     preempted = true;
-                    var current = (V1Pod)store.Ask<ObjectStored>(new GetObject(new ResourceKey("pods", "default", written.Metadata.Name)))
-                        .Result.Object;
+                    var current = (V1Pod)store.Ask<ObjectStored>(new GetObject(new ResourceKey("pods", "default", victim))).Result.Object;
                     var marked = KubeObjects.Clone(current);
                     marked.Status.Conditions = (marked.Status.Conditions ?? []).Append(new V1PodCondition { Type = "DisruptionTarget", Status = "True", Reason = "PreemptionByScheduler" }).ToList();
                     store.Ask<ObjectStored>(new UpdateObject("pods", marked, "status")).Wait();
@@ -311,19 +351,36 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     [Fact]
     public void A_pod_status_report_does_not_undo_a_condition_written_while_the_gateway_merged_it()
     {
-        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new PreemptingBeforeStatusWrite(Store))));
+        var seen = CreateTestProbe("seen");
+        var holding = Sys.ActorOf(Props.Create(() => new HoldingStatusWrites(Store, seen.Ref)));
+        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new PreemptingBeforeStatusWrite(holding, "web-1"))));
         var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
-        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
+        var other = Seed(Pod("web-2", App("web"), nodeName: "node1"));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 2);
+        var running = new V1PodStatus { Phase = "Running", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] };
 
-        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid,
-            new V1PodStatus { Phase = "Running", Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }] }), agent.Ref);
+        // both in one batch (the first holds a third pod's write back until both have come)
+        var third = Seed(Pod("web-3", App("web"), nodeName: "node1"));
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 3);
+        gateway.Tell(new PodStatusReported("node1", "default", "web-3", third.Metadata.Uid, running), agent.Ref);
+        Assert.Equal(["web-3"], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => w.Pod));
+        gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, running), agent.Ref);
+        gateway.Tell(new PodStatusReported("node1", "default", "web-2", other.Metadata.Uid, running), agent.Ref);
+        holding.Tell(new HoldingStatusWrites.Release());
+        Assert.Equal(["web-1", "web-2"], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => w.Pod));
+        holding.Tell(new HoldingStatusWrites.Release());
 
+        // web-1's write met the preemption's version (409): merged again and written alone; web-2's was stored at once
+        Assert.Equal(["web-1"], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => w.Pod));
+        Assert.Equal("Running", Find<V1Pod>("web-2")!.Status?.Phase);
+        holding.Tell(new HoldingStatusWrites.Release());
         AwaitAssert(() =>
         {
             var status = Find<V1Pod>("web-1")!.Status;
             Assert.Equal("Running", status?.Phase);
             Assert.Equal(["DisruptionTarget", "Ready"], status!.Conditions.Select(c => c.Type).Order());
         }, TimeSpan.FromSeconds(10));
+        seen.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
@@ -358,7 +415,7 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     [Fact]
     public void A_pod_status_write_the_store_refuses_with_429_is_written_again()
     {
-        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 2))));
+        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 2, null))));
         var pod = Seed(Pod("web-1", App("web"), nodeName: "node1"));
         agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 1);
 
@@ -367,6 +424,98 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
             new V1PodStatus { Phase = "Running", PodIP = "172.18.0.2" }), agent.Ref);
 
         AwaitAssert(() => Assert.Equal("Running", Find<V1Pod>("web-1")!.Status?.Phase), TimeSpan.FromSeconds(10));
+    }
+
+    private List<V1Pod> SeedPods(string node, int count, string prefix = "web") =>
+        Enumerable.Range(1, count).Select(i => Seed(Pod($"{prefix}-{i}", App(prefix), nodeName: node))).ToList();
+
+    [Fact]
+    public void Reports_that_arrive_while_a_batch_is_stored_go_in_one_batch_each_pod_in_its_order_written_over_its_last_write()
+    {
+        var seen = CreateTestProbe("seen");
+        var holding = Sys.ActorOf(Props.Create(() => new HoldingStatusWrites(Store, seen.Ref)));
+        var (gateway, agent) = Registered("node1", holding);
+        var pods = SeedPods("node1", 3);
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 3);
+        PodStatusReported Report(int pod, string phase, string ip) =>
+            new("node1", "default", pods[pod].Metadata.Name, pods[pod].Metadata.Uid, new V1PodStatus { Phase = phase, PodIP = ip });
+
+        gateway.Tell(Report(0, "Pending", "10.0.0.1"), agent.Ref);
+        var first = Assert.Single(seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>());
+        Assert.Equal(("web-1", "Pending"), (first.Pod, first.Phase));
+
+        // while the first is with the store: web-1 twice more, web-2 and web-3 — no second batch yet
+        gateway.Tell(Report(0, "Running", "10.0.0.2"), agent.Ref);
+        gateway.Tell(Report(1, "Running", "10.0.0.3"), agent.Ref);
+        gateway.Tell(Report(0, "Succeeded", "10.0.0.2"), agent.Ref);
+        gateway.Tell(Report(2, "Running", "10.0.0.4"), agent.Ref);
+        seen.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        holding.Tell(new HoldingStatusWrites.Release());
+
+        // web-2 and web-3 in one batch; web-1's newest report (not the one in between) once its first write was
+        // answered, in the batch after, merged over the version that write stored — no conflict
+        Assert.Equal([("web-2", "Running"), ("web-3", "Running")], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => (w.Pod, w.Phase)));
+        holding.Tell(new HoldingStatusWrites.Release());
+        var third = Assert.Single(seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>());
+        Assert.Equal(("web-1", "Succeeded"), (third.Pod, third.Phase));
+        Assert.Equal(Find<V1Pod>("web-1")!.Metadata.ResourceVersion, third.Version); // the first write's, stored meanwhile
+        Assert.Equal("Pending", Find<V1Pod>("web-1")!.Status.Phase);
+        holding.Tell(new HoldingStatusWrites.Release());
+
+        AwaitAssert(() => Assert.Equal(["Succeeded", "Running", "Running"], pods.Select(p => Find<V1Pod>(p.Metadata.Name)!.Status?.Phase)));
+        seen.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void Every_pods_last_report_is_stored_when_many_nodes_report_at_once()
+    {
+        var gateway = Sys.ActorOf(NodeGateway.Props(Store));
+        var nodes = Enumerable.Range(1, 4).Select(n => $"node{n}").ToList();
+        var agents = nodes.ToDictionary(n => n, n =>
+        {
+            var agent = CreateTestProbe("agent-" + n);
+            gateway.Tell(new RegisterNode(Reported(n)), agent.Ref);
+            agent.ExpectMsg<NodeRegistered>();
+            return agent;
+        });
+        var pods = nodes.SelectMany(n => SeedPods(n, 25, "p" + n)).ToList();
+
+        // each pod reported three times in a row, the pods of the nodes interleaved
+        foreach (var phase in new[] { "Pending", "Running", "Succeeded" })
+            foreach (var pod in pods)
+                gateway.Tell(new PodStatusReported(pod.Spec.NodeName, "default", pod.Metadata.Name, pod.Metadata.Uid,
+                    new V1PodStatus { Phase = phase, PodIP = phase == "Pending" ? null : "10.0.0.9" }), agents[pod.Spec.NodeName].Ref);
+
+        AwaitAssert(() => Assert.All(All<V1Pod>(), p => Assert.Equal("Succeeded", p.Status?.Phase)), TimeSpan.FromSeconds(20));
+        Assert.Equal(100, All<V1Pod>().Count);
+        // batched: far fewer store writes than reports (300)
+        var batches = Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), m => m, int.MaxValue)
+            .Count(m => StatusWrites(m).Count > 0);
+        Assert.InRange(batches, 1, 99); // fewer than the pods: several pods' reports in one batch
+    }
+
+    [Fact]
+    public void After_a_batch_refused_for_a_full_queue_the_next_waits_and_carries_the_refused_reports_first()
+    {
+        var seen = CreateTestProbe("seen");
+        var (gateway, agent) = Registered("node1", Sys.ActorOf(Props.Create(() => new RefusingStatusWrites(Store, 1, seen.Ref))));
+        var pods = SeedPods("node1", 3);
+        agent.FishForMessage<DesiredPodsChanged>(m => m.Pods.Count == 3);
+        PodStatusReported Report(int pod, string phase) =>
+            new("node1", "default", pods[pod].Metadata.Name, pods[pod].Metadata.Uid, new V1PodStatus { Phase = phase });
+
+        gateway.Tell(Report(0, "Running"), agent.Ref);
+        Assert.Equal(["web-1"], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => w.Pod)); // refused
+        // reports after the refusal wait with it (backpressure: no batch at once); web-2's second waits for its first
+        gateway.Tell(Report(1, "Running"), agent.Ref);
+        gateway.Tell(Report(2, "Running"), agent.Ref);
+        gateway.Tell(Report(1, "Succeeded"), agent.Ref);
+        seen.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+
+        var next = seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>(TimeSpan.FromSeconds(10));
+        Assert.Equal([("web-1", "Running"), ("web-2", "Running"), ("web-3", "Running")], next.Select(w => (w.Pod, w.Phase)));
+        Assert.Equal([("web-2", "Succeeded")], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => (w.Pod, w.Phase)));
+        AwaitAssert(() => Assert.Equal(["Running", "Succeeded", "Running"], pods.Select(p => Find<V1Pod>(p.Metadata.Name)!.Status?.Phase)));
     }
 
     [Fact]
