@@ -92,6 +92,10 @@ public sealed class EndpointsControllerTests(ITestOutputHelper output) : Control
         Seed(Pod("webapp1-x", App("webapp1"), "n1", "Running", ready: true, podIp: "172.18.0.2"));
         Sys.ActorOf(EndpointsController.Props(Store, Resync));
         Writes.FishForMessage<CreateObject>(c => c.Resource == "endpoints");
+        // the start's writes settle first: the service's key may be reconciled once more (for the pod's list) before
+        // the controller's cache has its own Endpoints, a second create the store refuses as AlreadyExists
+        AwaitAssert(() => Assert.NotNull(Find<V1Endpoints>("webapp1-svc")));
+        Writes.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m);
 
         var pod = Find<V1Pod>("webapp1-x")!;
         pod.Metadata.Annotations = new Dictionary<string, string> { ["touched"] = "yes" };
