@@ -15,7 +15,7 @@ internal static class FieldErrors
 
     public static StoreErrorCause NotSupported(string field, object? value, IEnumerable<string> supported) =>
         new(field, "FieldValueNotSupported",
-            $"Unsupported value: {Format(value)}: supported values: {string.Join(", ", supported.Select(s => Quote(s)))}");
+            $"Unsupported value: {Format(value)}: supported values: {string.Join(", ", supported.Select(GoQuote.Quote))}");
 
     public static StoreErrorCause Duplicate(string field, object? value) =>
         new(field, "FieldValueDuplicate", $"Duplicate value: {Format(value)}");
@@ -29,17 +29,15 @@ internal static class FieldErrors
     public static string Format(object? value) => value switch
     {
         null => "null",
-        string s => Quote(s),
+        string s => GoQuote.Quote(s),
         bool b => b ? "true" : "false",
         IDictionary<string, string> map => "map[string]string{" +
-            string.Join(", ", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{Quote(kv.Key)}:{Quote(kv.Value)}")) + "}",
+            string.Join(", ", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{GoQuote.Quote(kv.Key)}:{GoQuote.Quote(kv.Value)}")) + "}",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
 
     /// <summary>A string slice in Go's %#v notation (<c>[]string{"a", "b"}</c>), as field errors print list values.</summary>
     public static RawValue GoStrings(IEnumerable<string>? values) =>
-        values is null ? new RawValue("[]string(nil)") : new RawValue("[]string{" + string.Join(", ", values.Select(Quote)) + "}");
-
-    private static string Quote(string s) => GoQuote.Quote(s);
+        values is null ? new RawValue("[]string(nil)") : new RawValue("[]string{" + string.Join(", ", values.Select(GoQuote.Quote)) + "}");
 }

@@ -154,7 +154,7 @@ internal sealed class CsiStorageCapacityStrategy : ModelStrategy<V1CSIStorageCap
     protected override void ValidateUpdate(V1CSIStorageCapacity capacity, V1CSIStorageCapacity old, IAdmissionContext context, List<StoreErrorCause> causes)
     {
         Validate(capacity, context, causes);
-        if (!(capacity.NodeTopology is null ? old.NodeTopology is null : old.NodeTopology is not null && KubeObjects.SameJson(old.NodeTopology, capacity.NodeTopology)))
+        if (!KubeObjects.SameJson(old.NodeTopology, capacity.NodeTopology))
             causes.Add(FieldErrors.Invalid("nodeTopology", capacity.NodeTopology is null
                 ? new RawValue("(*v1.LabelSelector)(nil)")
                 : new RawValue("&" + Selectors.Format(capacity.NodeTopology).Text), "field is immutable"));
