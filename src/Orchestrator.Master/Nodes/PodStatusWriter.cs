@@ -81,6 +81,19 @@ internal sealed class PodStatusWriter : ReceiveActor, IWithTimers
         StoreCall.Send(Context, _store, new WriteObjects(requests), ++_sequence);
     }
 
+    /// <summary>A restart (only a bug can cause one) answers every write held here as failed, so the gateway writes
+    /// each pod's report again instead of waiting for it forever; the batch's store call is stopped with it.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        var held = (_inFlight ?? []).Concat(_due).ToList();
+        if (held.Count > 0)
+        {
+            var failed = new StoreFailed(StoreErrors.WriteFailed($"the pod status writer restarted: {reason.Message}"));
+            Context.Parent.Tell(new Written(held.Select(w => (w.Report, (object)failed)).ToList()));
+        }
+        base.PreRestart(reason, message);
+    }
+
     private void Answered(StoreReplied reply)
     {
         if (reply.Tag is not long sequence || sequence != _sequence || _inFlight is not { } batch) return;

@@ -68,4 +68,26 @@ public sealed class PodStatusWriterTests(ITestOutputHelper output) : TestKit(out
         var next = store.ExpectMsg<WriteObjects>(TimeSpan.FromSeconds(10));
         Assert.Equal(["b", "c", "a"], Pods(next));
     }
+
+    [Fact]
+    public void A_restart_answers_the_writes_it_held_as_failed_so_they_are_written_again()
+    {
+        var store = CreateTestProbe("store");
+        // the one way to make it fail: its backoff throws when a batch is refused
+        var writer = ChildActorOf(PodStatusWriter.Props(store.Ref, backoff: () => throw new InvalidOperationException("boom")),
+            new OneForOneStrategy(_ => Directive.Restart)); // the gateway's default strategy restarts too
+
+        writer.Tell(Write("a"));
+        var first = store.ExpectMsg<WriteObjects>();
+        writer.Tell(Write("b"));
+        writer.Tell(Write("c"));
+        store.Reply(new ObjectsWritten([new StoreFailed(StoreErrors.TooManyRequests())]));
+        Assert.Equal(429, ((StoreFailed)ExpectMsg<PodStatusWriter.Written>().Answers.Single().Answer).Error.Code);
+        var held = ExpectMsg<PodStatusWriter.Written>().Answers;
+        Assert.Equal(["b", "c"], held.Select(a => a.Report.Name));
+        Assert.All(held, a => Assert.Equal(500, ((StoreFailed)a.Answer).Error.Code));
+
+        writer.Tell(Write("b", "Succeeded")); // the restarted writer takes the gateway's next write
+        Assert.Equal(["b"], Pods(store.ExpectMsg<WriteObjects>()));
+    }
 }
