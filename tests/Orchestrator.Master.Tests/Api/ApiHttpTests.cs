@@ -299,6 +299,31 @@ public sealed class ApiHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_legacy_bindings_resource_binds_the_pod_its_binding_names_and_refuses_names_no_key_can_hold()
+    {
+        await Created("/api/v1/namespaces/default/pods",
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"legacy"},"spec":{"containers":[{"name":"c","image":"i"}]}}""");
+        // ValidatePodBinding first, then the registry's key function on the name, as kube-apiserver's BindingREST
+        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/bindings",
+            """{"metadata":{"name":"../x"},"target":{}}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Contains("target.name: Required value", refused!["message"]!.ToString());
+        (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/bindings",
+            """{"metadata":{"name":"../x"},"target":{"name":"n1"}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Name parameter invalid: \"../x\": may not contain '/'", refused!["message"]!.ToString());
+        (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/bindings",
+            """{"metadata":{},"target":{"name":"n1"}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Name parameter required.", refused!["message"]!.ToString());
+        (status, _) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/bindings",
+            """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"legacy"},"target":{"kind":"Node","name":"n1"}}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        var (_, pod) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/pods/legacy");
+        Assert.Equal("n1", pod!["spec"]!["nodeName"]!.ToString());
+    }
+
+    [Fact]
     public async Task Limit_and_continue_page_through_a_list()
     {
         foreach (var name in new[] { "a", "b", "c" })

@@ -19,8 +19,6 @@ internal sealed class LegacyBindings(PodBinding binder) : IResourceView
         if (!HttpMethods.IsPost(context.Request.Method)) throw ApiException.MethodNotAllowed(context.Request.Method);
         var binding = await RequestBodies.ReadJsonAsync<V1Binding>(context, "Binding", "v1")
                       ?? throw ApiException.BadRequest("the body of the request was empty");
-        // the registry's key function refuses an empty name
-        if (string.IsNullOrEmpty(binding.Metadata?.Name)) throw ApiException.BadRequest("Name parameter required.");
-        await binder.BindAsync(context, CoreResources.Pods, info.Namespace, binding.Metadata.Name, binding);
+        await binder.BindAsync(context, CoreResources.Pods, info.Namespace, binding.Metadata?.Name ?? "", binding);
     }
 }

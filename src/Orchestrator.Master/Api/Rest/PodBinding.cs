@@ -35,6 +35,11 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
             throw ApiException.Invalid(pods, name, "target.kind", $"Unsupported value: \"{kind}\": supported values: \"Node\", \"<empty>\"");
         var node = binding.Target?.Name;
         if (string.IsNullOrEmpty(node)) throw ApiException.Invalid(pods, name, "target.name", "Required value");
+        // then the registry's key function (NamespaceKeyFunc) on the pod's name, which the legacy resource takes from
+        // the body: required, and a path segment
+        if (name.Length == 0) throw ApiException.BadRequest("Name parameter required.");
+        if (PathSegmentName.Problems(name) is { Count: > 0 } problems)
+            throw ApiException.BadRequest($"Name parameter invalid: {GoQuote.Quote(name)}: {string.Join(";", problems)}");
         var dryRun = WriteOptions.DryRun(context);
         var manager = WriteOptions.Manager(context) is { } named ? named with { Subresource = "binding" } : null;
         await resources.PatchLoopAsync(context, pods, ns, name, current =>
