@@ -8,6 +8,7 @@ using Orchestrator.Master.Identity;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Registry.Kinds.Authentication;
 using Orchestrator.Master.Registry.Kinds.Core;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Api.Authentication;
 
@@ -45,7 +46,7 @@ internal sealed class ServiceAccountTokenRequest(ServiceAccountTokens tokens, Ob
         BoundObject? pod = null, secret = null, node = null;
         if (spec.BoundObjectRef is { } bound)
         {
-            var group = (bound.ApiVersion ?? "").Contains('/') ? bound.ApiVersion![..bound.ApiVersion!.IndexOf('/')] : "";
+            var (group, _) = ApiVersions.GroupVersionOf(bound.ApiVersion); // schema.FromAPIVersionAndKind
             switch (group, bound.Kind)
             {
                 case ("", "Pod"):

@@ -42,8 +42,7 @@ internal static class ServerSideApply
         var appliedKind = applied["kind"] is JsonValue k && k.TryGetValue<string>(out var ak) ? ak : "";
         var expected = group.Length == 0 ? version : $"{group}/{version}";
         if (apiVersion == expected && appliedKind == kind) return;
-        var slash = apiVersion.IndexOf('/');
-        var (g, v) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        var (g, v) = ApiVersions.GroupVersionOf(apiVersion); // schema.FromAPIVersionAndKind
         throw ApiException.BadRequest($"invalid object type: {g}/{v}, Kind={appliedKind}");
     }
 

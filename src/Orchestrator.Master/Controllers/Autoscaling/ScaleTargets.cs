@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.ControlLoop;
+using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers.Autoscaling;
@@ -22,7 +23,9 @@ internal static class ScaleTargets
     /// <summary>The target's scale, or the error Kubernetes' scale client would report.</summary>
     public static (TargetScale? Scale, string? Error) Find(ObjectCache cache, string ns, V2CrossVersionObjectReference target)
     {
-        var group = target.ApiVersion?.Contains('/') == true ? target.ApiVersion[..target.ApiVersion.IndexOf('/')] : "";
+        // the HPA controller's schema.ParseGroupVersion of the reference (its error is the FailedGetScale message)
+        if (ApiVersions.Parse(target.ApiVersion) is not { } parsed) return (null, $"unexpected GroupVersion string: {target.ApiVersion}");
+        var group = parsed.Group;
         (string Resource, string Qualified)? known = (group, target.Kind) switch
         {
             ("apps", "Deployment") => ("deployments", "deployments.apps"),

@@ -47,7 +47,7 @@ internal static class MetadataRules
         string? firstController = null;
         foreach (var reference in references)
         {
-            var (group, version) = GroupVersion(reference.ApiVersion ?? "");
+            var (group, version) = ApiVersions.GroupVersionOf(reference.ApiVersion);
             if (version.Length == 0) causes.Add(FieldErrors.Invalid(path + ".apiVersion", reference.ApiVersion ?? "", "version must not be empty"));
             if (string.IsNullOrEmpty(reference.Kind)) causes.Add(FieldErrors.Invalid(path + ".kind", reference.Kind ?? "", "must not be empty"));
             if (string.IsNullOrEmpty(reference.Name)) causes.Add(FieldErrors.Invalid(path + ".name", reference.Name ?? "", "must not be empty"));
@@ -61,15 +61,6 @@ internal static class MetadataRules
                 causes.Add(FieldErrors.Invalid(path, new RawValue("[]v1.OwnerReference{" + string.Join(", ", references.Select(r => GoValue(r).Text)) + "}"),
                     $"Only one reference can have Controller set to true. Found \"true\" in references for {firstController} and {controller}"));
         }
-    }
-
-    /// <summary>schema.ParseGroupVersion as FromAPIVersionAndKind uses it: no slash is a core version, one splits group and
-    /// version, more is no version at all.</summary>
-    private static (string Group, string Version) GroupVersion(string apiVersion)
-    {
-        var slash = apiVersion.IndexOf('/');
-        if (slash < 0) return ("", apiVersion);
-        return apiVersion.IndexOf('/', slash + 1) >= 0 ? ("", "") : (apiVersion[..slash], apiVersion[(slash + 1)..]);
     }
 
     /// <summary>An owner reference in Go's %#v notation, as field errors print it (a set pointer as its value: Go prints

@@ -1,5 +1,6 @@
 using k8s.Models;
 using Orchestrator.Master.Registry.Tables;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Registry.Kinds.Apps;
 
@@ -66,7 +67,7 @@ internal sealed class ControllerRevisionTablePrinter : TablePrinter<V1Controller
         var controller = None;
         if (owner is not null)
         {
-            var group = owner.ApiVersion.Contains('/') ? owner.ApiVersion[..owner.ApiVersion.IndexOf('/')] : "";
+            var (group, _) = ApiVersions.GroupVersionOf(owner.ApiVersion);
             var kind = owner.Kind.ToLowerInvariant();
             controller = group.Length == 0 ? $"{kind}/{owner.Name}" : $"{kind}.{group}/{owner.Name}";
         }
