@@ -71,17 +71,28 @@ internal sealed class TcpListeners : IDisposable
         using (socket)
         using (stop.Register(static s => ((Socket)s!).Dispose(), socket))
         {
+            var backoff = new AcceptBackoff();
             while (!stop.IsCancellationRequested)
             {
                 Socket client;
                 try { client = await socket.AcceptAsync(); }
                 catch (Exception) when (stop.IsCancellationRequested) { return; }
-                catch (SocketException e)
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
                 {
-                    // a connection reset before it was accepted, or out of file descriptors: the listener stays
-                    _log.LogDebug("Accepting on {EndPoint} failed: {Error}", endPoint, e.SocketErrorCode);
+                    _log.LogDebug("A connection to {EndPoint} was reset before it was accepted", endPoint);
                     continue;
                 }
+                catch (SocketException e)
+                {
+                    // out of file descriptors (or another refusal that the next accept would meet at once): the
+                    // listener stays and waits before it tries again, rather than spinning on the pending connection
+                    var wait = backoff.Next();
+                    _log.LogWarning("Accepting on {EndPoint} failed: {Error}; trying again in {Wait} ms", endPoint, e.SocketErrorCode, wait.TotalMilliseconds);
+                    try { await Task.Delay(wait, stop); }
+                    catch (OperationCanceledException) { return; }
+                    continue;
+                }
+                backoff.Reset();
                 _ = _serve(endPoint, client);
             }
         }
@@ -128,4 +139,17 @@ internal sealed class TcpListeners : IDisposable
             _open.Clear();
         }
     }
+}
+
+/// <summary>How long an accept loop waits after each accept failure in a row: 5 ms, doubled each time up to 1 s (as Go's
+/// http.Server waits on a temporary accept error), from the start again after an accept succeeds.</summary>
+internal struct AcceptBackoff
+{
+    private static readonly TimeSpan First = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan Most = TimeSpan.FromSeconds(1);
+    private TimeSpan _last;
+
+    public TimeSpan Next() => _last = _last == TimeSpan.Zero ? First : (_last * 2 < Most ? _last * 2 : Most);
+
+    public void Reset() => _last = TimeSpan.Zero;
 }
