@@ -126,7 +126,6 @@ internal sealed class ApiTestServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>A kubeconfig for this server, written next to its data.</summary>
     /// <summary>One request with the test token; the answer's status and, when it is a JSON object, its body.</summary>
     public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? body = null,
         string contentType = "application/json", string? accept = null)
@@ -139,6 +138,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
     }
 
+    /// <summary>A kubeconfig for this server, written next to its data.</summary>
     public string WriteKubeconfig()
     {
         var ca = Convert.ToBase64String(File.ReadAllBytes(Path.Combine(DataDirectory, ServingCertificates.CaCertificateFile)));

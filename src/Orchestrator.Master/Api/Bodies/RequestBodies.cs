@@ -79,7 +79,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         var mediaType = MediaType(context);
         if (mediaType == ProtobufMediaType)
         {
-            if (!protobuf.Supports(resource)) throw ApiException.UnsupportedMediaType(mediaType);
+            if (!protobuf.Supports(resource)) throw ApiException.UnsupportedMediaType(mediaType, protobuf: false);
             if (protobuf.TryDecode(body, resource, out var decoded, out var error) && decoded is not null)
             {
                 CheckKind(decoded.Kind, decoded.ApiVersion, resource.Kind, resource.GroupVersion);
@@ -92,7 +92,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
             CheckKind(kind, apiVersion, resource.Kind, resource.GroupVersion);
             return plain;
         }
-        var json = ParseObject(context, body, mediaType, resource.Kind, resource.Version, validation);
+        var json = ParseObject(context, body, mediaType, resource.Kind, resource.Version, validation, protobuf.Supports(resource));
         CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
         return ToObject(context, json, resource, validation);
     }
@@ -121,7 +121,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         var mediaType = MediaType(context);
         if (optional && mediaType == ProtobufMediaType) return null; // options bodies are advisory; defaults apply
         var version = apiVersion.Split('/')[^1];
-        var json = ParseObject(context, body, mediaType, kind, version, validation);
+        var json = ParseObject(context, body, mediaType, kind, version, validation, acceptsProtobuf: false);
         if (!optional) CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), kind, apiVersion);
         ValidateFields(context, json, typeof(T), kind, version, validation);
         ZeroValues.FillNulls(json, typeof(T));
@@ -134,10 +134,10 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
 
     /// <summary>A JSON or YAML body that must be one object; duplicate fields follow the field validation.</summary>
     public static JsonObject ParseObject(HttpContext context, byte[] body, string mediaType, string kind, string version,
-        FieldValidation validation)
+        FieldValidation validation, bool acceptsProtobuf)
     {
         var yaml = mediaType == YamlMediaType;
-        if (!yaml && !IsJson(mediaType)) throw ApiException.UnsupportedMediaType(mediaType);
+        if (!yaml && !IsJson(mediaType)) throw ApiException.UnsupportedMediaType(mediaType, acceptsProtobuf);
         if (body.Length == 0) throw ApiException.BadRequest("the body of the request was empty");
         ParsedBody parsed;
         try

@@ -32,9 +32,10 @@ internal sealed class ApiException(int code, string reason, string message, V1St
         new(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method})",
             new V1StatusDetails());
 
-    public static ApiException UnsupportedMediaType(string contentType) =>
+    /// <summary>kube-apiserver's 415, naming the media types the endpoint decodes (protobuf only where it does).</summary>
+    public static ApiException UnsupportedMediaType(string contentType, bool protobuf = true) =>
         new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: " +
-            $"application/json, application/yaml, application/vnd.kubernetes.protobuf (got \"{contentType}\")");
+            $"application/json, application/yaml{(protobuf ? ", application/vnd.kubernetes.protobuf" : "")} (got \"{contentType}\")");
 
     /// <summary>kube-apiserver's answer to a body over its limit.</summary>
     public static ApiException TooLarge(long limit) =>

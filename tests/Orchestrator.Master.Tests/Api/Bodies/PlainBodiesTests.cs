@@ -18,7 +18,7 @@ public sealed class PlainBodiesTests
     {
         var context = new DefaultHttpContext();
         var json = RequestBodies.ParseObject(context, Encoding.UTF8.GetBytes(body), "application/json", resource.Kind,
-            resource.Version, FieldValidation.Warn);
+            resource.Version, FieldValidation.Warn, acceptsProtobuf: true);
         var kind = json["kind"]?.ToString();
         var apiVersion = json["apiVersion"]?.ToString();
         var obj = RequestBodies.ToObject(context, json, resource, FieldValidation.Warn);
