@@ -295,8 +295,9 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             return;
         }
         // The reply comes first, then the replayed changes, as the protocol promises.
-        Sender.Tell(new WatchStarted(_state.ResourceVersion));
-        if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber, watch.Batches))
+        if (watch.Sink is { } sink) sink.TryWrite(new WatchStarted(_state.ResourceVersion)); // a new channel: never full
+        else Sender.Tell(new WatchStarted(_state.ResourceVersion));
+        if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber, watch.Batches, watch.Sink))
             Context.WatchWith(watch.Subscriber, new WatcherTerminated(watch.Subscriber));
     }
 

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Akka.Actor;
 using k8s;
 using k8s.Models;
@@ -112,7 +113,18 @@ internal sealed record WatchObjects(string Resource, string? Namespace, long? Fr
     /// <summary>The subscriber also takes <see cref="ObjectsChanged"/>: the matching changes of one commit (or of the
     /// replay) in one message.</summary>
     public bool Batches { get; init; }
+
+    /// <summary>Where the store writes this subscriber's messages (<see cref="WatchStarted"/>, the replay, the changes) instead
+    /// of Telling them, in the same order: the HTTP watch's channel, so that a change reaches its request without a hop
+    /// through the subscriber's mailbox. The subscriber still ends the watch (<see cref="Unwatch"/>, its termination), and
+    /// failures are still Told to the sender. A sink that is full is completed with <see cref="WatchFeedEndedException"/>
+    /// and its subscription dropped (the watch fell too far behind).</summary>
+    public ChannelWriter<object>? Sink { get; init; }
 }
+
+/// <summary>Why a watch's channel was completed from the store's side: the request ends its stream cleanly on it and the
+/// client watches again from its last version.</summary>
+internal sealed class WatchFeedEndedException(string message) : Exception(message);
 
 internal sealed record Unwatch(IActorRef Subscriber);
 

@@ -355,8 +355,10 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
                 sender.Tell(new StoreFailed(error));
                 return;
             }
-            sender.Tell(new WatchStarted(_state.ResourceVersion));
-            if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber, watch.Batches) && _watchers.Add(watch.Subscriber))
+            if (watch.Sink is { } sink) sink.TryWrite(new WatchStarted(_state.ResourceVersion)); // a new channel: never full
+            else sender.Tell(new WatchStarted(_state.ResourceVersion));
+            if (_watch.Subscribe(watch.Resource, watch.Namespace, watch.FromResourceVersion, watch.Subscriber, watch.Batches, watch.Sink)
+                && _watchers.Add(watch.Subscriber))
                 Context.WatchWith(watch.Subscriber, new WatcherTerminated(watch.Subscriber));
         });
     }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Akka.Actor;
 
 namespace Orchestrator.Master.Store;
@@ -20,11 +21,13 @@ internal sealed class WatchHub
     private readonly List<ObjectChanged> _held = [];
     private bool _holding;
 
-    /// <summary>A subscriber's subscriptions, and whether it takes a commit's changes as one <see cref="ObjectsChanged"/>.</summary>
-    private sealed class Subscriber(bool batches)
+    /// <summary>A subscriber's subscriptions, whether it takes a commit's changes as one <see cref="ObjectsChanged"/>, and
+    /// the channel its messages are written to instead of Told (<see cref="WatchObjects.Sink"/>).</summary>
+    private sealed class Subscriber(bool batches, ChannelWriter<object>? sink)
     {
         public List<Subscription> Subscriptions { get; } = [];
         public bool Batches { get; set; } = batches;
+        public ChannelWriter<object>? Sink { get; set; } = sink;
 
         public bool Matches(ObjectChanged change)
         {
@@ -82,7 +85,32 @@ internal sealed class WatchHub
         // Plain loops: this runs on the store's serial path for every change and every subscriber.
         foreach (var (subscriber, subscription) in _subscriptions)
             if (subscription.Matches(change))
-                subscriber.Tell(change, ActorRefs.NoSender);
+                Send(subscriber, subscription, change);
+        DropFull();
+    }
+
+    // Subscribers whose sink was full: dropped after the loop over the subscriptions.
+    private List<IActorRef>? _full;
+
+    /// <summary>Tells the subscriber, or writes into its sink; a full sink is completed (the watch fell too far behind, as
+    /// its forwarder decided before: the client re-watches) and its subscription dropped.</summary>
+    private void Send(IActorRef subscriber, Subscriber to, object message)
+    {
+        if (to.Sink is not { } sink)
+        {
+            subscriber.Tell(message, ActorRefs.NoSender);
+            return;
+        }
+        if (sink.TryWrite(message)) return;
+        sink.TryComplete(new WatchFeedEndedException("the watch fell too far behind"));
+        (_full ??= []).Add(subscriber);
+    }
+
+    private void DropFull()
+    {
+        if (_full is null) return;
+        foreach (var subscriber in _full) _subscriptions.Remove(subscriber);
+        _full = null;
     }
 
     /// <summary>Holds the changes published from now on until <see cref="Deliver"/> (the records of one journal commit).</summary>
@@ -97,19 +125,35 @@ internal sealed class WatchHub
     {
         _holding = false;
         if (_held.Count == 0) return;
+        // The batch of every held change, made once and sent to each batch subscriber that matches them all (the usual
+        // case: a hundred watchers of one resource get one message instance, not a list each).
+        ObjectsChanged? whole = null;
         foreach (var (subscriber, subscription) in _subscriptions)
         {
+            if (subscription.Batches && MatchesAll(subscription))
+            {
+                Send(subscriber, subscription, _held.Count == 1 ? _held[0] : whole ??= new ObjectsChanged(_held.ToArray()));
+                continue;
+            }
             List<ObjectChanged>? batch = null;
             foreach (var change in _held)
             {
                 if (!subscription.Matches(change)) continue;
                 if (subscription.Batches) (batch ??= []).Add(change);
-                else subscriber.Tell(change, ActorRefs.NoSender);
+                else Send(subscriber, subscription, change);
             }
             if (batch is null) continue;
-            subscriber.Tell(batch.Count == 1 ? batch[0] : new ObjectsChanged(batch), ActorRefs.NoSender);
+            Send(subscriber, subscription, batch.Count == 1 ? batch[0] : new ObjectsChanged(batch));
         }
         _held.Clear();
+        DropFull();
+    }
+
+    private bool MatchesAll(Subscriber subscriber)
+    {
+        foreach (var change in _held)
+            if (!subscriber.Matches(change)) return false;
+        return true;
     }
 
     /// <summary>Drops the changes older than the window's age; returns the bytes they held.</summary>
@@ -156,22 +200,26 @@ internal sealed class WatchHub
     /// <see cref="ObjectsChanged"/>). Returns true when this is the subscriber's first subscription, so the caller
     /// death-watches it.
     /// </summary>
-    public bool Subscribe(string resource, string? ns, long? fromResourceVersion, IActorRef subscriber, bool batches = false)
+    public bool Subscribe(string resource, string? ns, long? fromResourceVersion, IActorRef subscriber, bool batches = false,
+        ChannelWriter<object>? sink = null)
     {
         var subscription = new Subscription(resource, ns);
+        var first = !_subscriptions.TryGetValue(subscriber, out var existing);
+        if (first) _subscriptions[subscriber] = existing = new Subscriber(batches, sink);
+        // one sink per subscriber: a subscription without it (or with another) makes the subscriber a Told one
+        else if (!ReferenceEquals(existing!.Sink, sink)) existing.Sink = null;
         if (fromResourceVersion is { } from && from > 0)
         {
             var replayed = new List<ObjectChanged>();
             foreach (var (change, _, _) in _window)
                 if (change.ResourceVersion > from && subscription.Matches(change))
                     replayed.Add(change);
-            if (batches && replayed.Count > 1) subscriber.Tell(new ObjectsChanged(replayed), ActorRefs.NoSender);
-            else foreach (var change in replayed) subscriber.Tell(change, ActorRefs.NoSender);
+            if (batches && replayed.Count > 1) Send(subscriber, existing!, new ObjectsChanged(replayed));
+            else foreach (var change in replayed) Send(subscriber, existing!, change);
         }
-        var first = !_subscriptions.TryGetValue(subscriber, out var existing);
-        if (first) _subscriptions[subscriber] = existing = new Subscriber(batches);
         existing!.Subscriptions.Add(subscription);
         existing.Batches &= batches;
+        DropFull();
         return first;
     }
 

@@ -79,6 +79,62 @@ public class WatchHubTests : TestKit
     }
 
     [Fact]
+    public void Batch_subscribers_that_match_a_whole_commit_share_one_message_and_the_others_get_their_own()
+    {
+        var hub = new WatchHub();
+        var (a, b, other) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        hub.Subscribe("configmaps", null, null, a, batches: true);
+        hub.Subscribe("configmaps", null, null, b, batches: true);
+        hub.Subscribe("configmaps", "default", null, other, batches: true);
+        hub.Hold();
+        foreach (var change in new[] { Change(1), Change(2, "other"), Change(3) }) hub.Publish(change);
+        hub.Deliver();
+        var (first, second) = (a.ExpectMsg<ObjectsChanged>(), b.ExpectMsg<ObjectsChanged>());
+        Assert.Same(first, second);
+        Assert.Equal([1L, 2, 3], first.Changes.Select(c => c.ResourceVersion));
+        Assert.Equal([1L, 3], other.ExpectMsg<ObjectsChanged>().Changes.Select(c => c.ResourceVersion));
+    }
+
+    [Fact]
+    public void A_subscriber_with_a_sink_has_its_replay_and_changes_written_into_it_in_order_and_nothing_told()
+    {
+        var hub = new WatchHub();
+        for (var rv = 1; rv <= 3; rv++) hub.Publish(Change(rv));
+        var probe = CreateTestProbe();
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<object>();
+        Assert.True(hub.Subscribe("configmaps", "default", 1, probe, batches: true, sink: channel.Writer));
+        hub.Publish(Change(4));
+        hub.Hold();
+        hub.Publish(Change(5));
+        hub.Publish(Change(6));
+        hub.Deliver();
+        var written = new List<object>();
+        while (channel.Reader.TryRead(out var message)) written.Add(message);
+        Assert.Equal([2L, 3], ((ObjectsChanged)written[0]).Changes.Select(c => c.ResourceVersion));
+        Assert.Equal(4, ((ObjectChanged)written[1]).ResourceVersion);
+        Assert.Equal([5L, 6], ((ObjectsChanged)written[2]).Changes.Select(c => c.ResourceVersion));
+        Assert.Equal(3, written.Count);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_full_sink_is_completed_as_fallen_behind_and_its_subscription_dropped()
+    {
+        var hub = new WatchHub();
+        var probe = CreateTestProbe();
+        var channel = System.Threading.Channels.Channel.CreateBounded<object>(2);
+        hub.Subscribe("configmaps", "default", null, probe, sink: channel.Writer);
+        for (var rv = 1; rv <= 3; rv++) hub.Publish(Change(rv));
+        Assert.Equal(0, hub.SubscriberCount);
+        Assert.Equal(1, channel.Reader.TryRead(out var first) ? ((ObjectChanged)first).ResourceVersion : 0);
+        Assert.True(channel.Reader.TryRead(out _));
+        var ended = Assert.ThrowsAsync<WatchFeedEndedException>(() => channel.Reader.Completion).Result;
+        Assert.Equal("the watch fell too far behind", ended.Message);
+        hub.Publish(Change(4));
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public void A_list_continues_unchanged_only_when_the_window_shows_no_change_from_its_start_key_on()
     {
         var hub = new WatchHub(capacity: 4);

@@ -98,49 +98,43 @@ internal static class EncodedBodies
         return Join(table.Segments.ToList());
     }
 
-    /// <summary>A kept list's rows, written: the cells they were written from, and for which printer, object and version.</summary>
-    private sealed record KeptRows(ITablePrinter Printer, IncludeObject Include, string ApiVersion, IReadOnlyList<object>[] Cells, byte[] Rows);
+    /// <summary>A kept list's rows, written at <see cref="From"/> for a printer, object and version; the same bytes for any now
+    /// from <see cref="From"/> until <see cref="Until"/>, when one of the ages in their cells changes its text.</summary>
+    private sealed record KeptRows(ITablePrinter Printer, IncludeObject Include, string ApiVersion, DateTime From, DateTime Until, byte[] Rows);
 
     // Keyed by the list instance, as the list's items are (EncodedObjects.Items): the store's list between two writes.
     private static readonly ConditionalWeakTable<object, KeptRows> Rows = new();
 
-    /// <summary>The Table of a kept list in three parts (head, rows, tail with the newline). The cells are made from the
-    /// typed objects on every request, as <see cref="WriteTable"/> makes them (an Age cell depends on now); when every row's
-    /// cells equal those the list's kept rows were written from, the rows are those bytes, else they are written afresh
-    /// and kept. The rows' bytes are a function of the cells, the kept object bytes, the printer and the version alone, so
-    /// the body is the one <see cref="WriteTable"/> writes.</summary>
+    /// <summary>The Table of a kept list in three parts (head, rows, tail with the newline). The rows are a function of the
+    /// typed objects, the kept object bytes, the printer, the version and the ages in the cells (printers read now only
+    /// through <see cref="HumanDuration"/>, which notes until when each age's text holds): the rows written at one now are
+    /// kept and are the rows of every later now until the first of those ages changes; then they are written afresh (the
+    /// cells from the typed objects, as <see cref="WriteTable"/> makes them) and kept. So the body is the one
+    /// <see cref="WriteTable"/> writes, and between a list's changes and its ages' changes a Table costs no cell.</summary>
     private static (byte[] Head, byte[] Rows, byte[] Tail) KeptTable(ResourceDescription resource,
         IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, V1ListMeta metadata, IncludeObject include, DateTime now, string apiVersion)
     {
         var printer = resource.Printer;
-        var cells = Cells(printer, items, now);
         var head = TableHead(printer, metadata, apiVersion);
         if (!Rows.TryGetValue(items, out var kept) || !ReferenceEquals(kept.Printer, printer) || kept.Include != include ||
-            !string.Equals(kept.ApiVersion, apiVersion, StringComparison.Ordinal) || !SameCells(kept.Cells, cells))
+            !string.Equals(kept.ApiVersion, apiVersion, StringComparison.Ordinal) || now < kept.From || now >= kept.Until)
         {
+            IReadOnlyList<object>[] cells;
+            DateTime until;
+            using (var ages = HumanDuration.Track())
+            {
+                cells = Cells(printer, items, now);
+                until = ages.Until;
+            }
             using var rows = new SegmentedBuffer();
             WriteRows(rows, resource, items, cells, include, apiVersion, kept: true);
-            kept = new KeptRows(printer, include, apiVersion, cells, Join(rows.Segments.ToList()));
+            kept = new KeptRows(printer, include, apiVersion, now, until, Join(rows.Segments.ToList()));
             Rows.AddOrUpdate(items, kept);
         }
         return (head, kept.Rows, TableTail);
     }
 
     private static readonly byte[] TableTail = "]}\n"u8.ToArray();
-
-    private static bool SameCells(IReadOnlyList<object>[] kept, IReadOnlyList<object>[] cells)
-    {
-        if (kept.Length != cells.Length) return false;
-        for (var i = 0; i < cells.Length; i++)
-        {
-            var (a, b) = (kept[i], cells[i]);
-            if (a.Count != b.Count) return false;
-            for (var c = 0; c < a.Count; c++)
-                // the same value of the same type writes the same JSON; anything else (lists, objects) is written again
-                if (a[c] is not (null or string or int or long or double or bool) || !Equals(a[c], b[c])) return false;
-        }
-        return true;
-    }
 
     /// <summary>The Table as <see cref="TableConverter.ToTable"/> serialised through KubernetesJson would be: the cells
     /// written straight from the printer's values (no serialiser per row), each row's object from its kept bytes.</summary>
@@ -154,9 +148,31 @@ internal static class EncodedBodies
     }
 
     /// <summary>A Table's JSON up to its first row: kind, version, list metadata, the printer's columns.</summary>
-    private static byte[] TableHead(ITablePrinter printer, V1ListMeta metadata, string apiVersion) =>
-        Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":{KubernetesJson.Serialize(metadata)}," +
-             $"\"columnDefinitions\":{KubernetesJson.Serialize(printer.Columns)},\"rows\":[");
+    private static byte[] TableHead(ITablePrinter printer, V1ListMeta metadata, string apiVersion)
+    {
+        var start = apiVersion switch
+        {
+            "meta.k8s.io/v1" => TableStartV1,
+            "meta.k8s.io/v1beta1" => TableStartV1Beta1,
+            _ => TableStart(apiVersion),
+        };
+        var columns = Columns.GetValue(printer, p => Utf8($",\"columnDefinitions\":{KubernetesJson.Serialize(p.Columns)},\"rows\":["));
+        var meta = Utf8(KubernetesJson.Serialize(metadata));
+        var head = GC.AllocateUninitializedArray<byte>(start.Length + meta.Length + columns.Length);
+        start.CopyTo(head, 0);
+        meta.CopyTo(head, start.Length);
+        columns.CopyTo(head, start.Length + meta.Length);
+        return head;
+    }
+
+    private static byte[] TableStart(string apiVersion) =>
+        Utf8($"{{\"kind\":\"Table\",\"apiVersion\":{KubernetesJson.Serialize(apiVersion)},\"metadata\":");
+
+    private static readonly byte[] TableStartV1 = TableStart("meta.k8s.io/v1");
+    private static readonly byte[] TableStartV1Beta1 = TableStart("meta.k8s.io/v1beta1");
+
+    // A printer's columns never change (a custom resource's new printer is a new instance): their JSON is written once.
+    private static readonly ConditionalWeakTable<ITablePrinter, byte[]> Columns = new();
 
     private static IReadOnlyList<object>[] Cells(ITablePrinter printer, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, DateTime now)
     {

@@ -5,10 +5,11 @@ using Orchestrator.Master.Store;
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// The store-side end of one HTTP watch: subscribes to the ObjectStore's change feed and hands every reply
-/// (WatchStarted, ObjectChanged, ObjectsChanged, StoreFailed) to the HTTP request through a channel. It owns nothing else;
-/// stopping it unsubscribes. If the store dies, or the request falls too far behind, the channel is completed
-/// and the client re-watches, as with a real API server.
+/// The store-side end of one HTTP watch: subscribes to the ObjectStore's change feed with the HTTP request's channel as
+/// its sink (the store writes WatchStarted and the changes straight into it, without a hop through this mailbox) and
+/// hands on what still comes to it (StoreFailed, bookmarks' wake-ups). It owns nothing else; stopping it unsubscribes.
+/// If the store dies, or the request falls too far behind, the channel is completed and the client re-watches, as with
+/// a real API server.
 /// </summary>
 internal sealed class WatchForwarder : ReceiveActor, IWithTimers
 {
@@ -17,9 +18,6 @@ internal sealed class WatchForwarder : ReceiveActor, IWithTimers
     {
         public static BookmarkDue Instance { get; } = new();
     }
-
-    /// <summary>Why the channel was completed from this side: the reader ends its stream cleanly on it.</summary>
-    public sealed class FeedEndedException(string message) : Exception(message);
 
     private readonly IActorRef _store;
     private readonly WatchObjects _subscription;
@@ -34,18 +32,18 @@ internal sealed class WatchForwarder : ReceiveActor, IWithTimers
         _store = store;
         _writer = writer;
         _bookmarkInterval = bookmarkInterval;
-        _subscription = new WatchObjects(resource, ns, fromResourceVersion, Self) { Batches = true };
+        _subscription = new WatchObjects(resource, ns, fromResourceVersion, Self) { Batches = true, Sink = writer };
 
         Receive<Terminated>(t => t.ActorRef.Equals(_store), _ =>
         {
-            _writer.TryComplete(new FeedEndedException("the object store stopped"));
+            _writer.TryComplete(new WatchFeedEndedException("the object store stopped"));
             Context.Stop(Self);
         });
         ReceiveAny(message =>
         {
             if (!_writer.TryWrite(message))
             {
-                _writer.TryComplete(new FeedEndedException("the watch fell too far behind"));
+                _writer.TryComplete(new WatchFeedEndedException("the watch fell too far behind"));
                 Context.Stop(Self);
             }
         });

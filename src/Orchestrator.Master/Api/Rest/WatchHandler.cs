@@ -59,7 +59,7 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         }
 
         var storeRef = await store.StoreAsync(context.RequestAborted);
-        var channel = Channel.CreateBounded<object>(new BoundedChannelOptions(Backlog) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<object>(new BoundedChannelOptions(Backlog) { SingleReader = true });
         var forwarder = store.System.ActorOf(WatchForwarder.Props(storeRef, storeName, ns, from, channel.Writer,
             bookmarks ? BookmarkInterval : null));
         // Watches end when the server stops, so that shutdown does not wait for clients to hang up.
@@ -127,7 +127,7 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         {
             // timeoutSeconds elapsed or the client went away: the stream simply ends.
         }
-        catch (Exception e) when (e is WatchForwarder.FeedEndedException || e.InnerException is WatchForwarder.FeedEndedException)
+        catch (Exception e) when (e is WatchFeedEndedException || e.InnerException is WatchFeedEndedException)
         {
             // The store stopped, or this watch fell too far behind: the stream ends and the client watches again from
             // its last version, as when kube-apiserver closes an unresponsive watcher.

@@ -4,7 +4,9 @@ using k8s.Models;
 namespace Orchestrator.Master.Registry.Tables;
 
 /// <summary>Turns objects of one kind into table cells, with the columns a real cluster prints for that kind.
-/// Cells are always generated for every column (wide ones too); kubectl hides priority-1 columns unless -o wide.</summary>
+/// Cells are always generated for every column (wide ones too); kubectl hides priority-1 columns unless -o wide.
+/// Cells read <c>now</c> only through <see cref="HumanDuration.Since"/> and <see cref="HumanDuration.Elapsed"/>, which note
+/// until when their text holds: a kept list's Table rows are reused until then (EncodedBodies).</summary>
 internal interface ITablePrinter
 {
     IReadOnlyList<TableColumnDefinition> Columns { get; }

@@ -10,6 +10,7 @@ using Orchestrator.Master.Api.Rest;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Master.Registry.Kinds.Apps;
+using Orchestrator.Master.Registry.Kinds.Batch;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
@@ -304,6 +305,48 @@ public sealed class EncodedResponsesTests
             if (include == IncludeObject.Object) Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(body)), body);
             else Assert.Equal(expected, body);
         }
+    }
+
+    [Fact]
+    public async Task A_table_of_a_kept_list_has_the_ages_of_each_request_as_time_goes_on()
+    {
+        // ages on every unit's edge: seconds, minutes with seconds, minutes, hours with minutes, hours, days
+        var ages = new[] { 0.4, 1.9, 119.6, 599.5, 10_799.7, 28_799.8, 172_799.9, 691_199.5 };
+        var items = ages.Select((age, i) =>
+        {
+            var cm = ConfigMap($"cm{i}", $"{10 + i}");
+            cm.Metadata.CreationTimestamp = Now.AddSeconds(-age);
+            return (IKubernetesObject<V1ObjectMeta>)cm;
+        }).ToList().AsReadOnly();
+        var metadata = new V1ListMeta { ResourceVersion = "20" };
+        // now goes on in steps shorter and longer than a second, and back once (a clock set back)
+        var steps = new[] { 0, 50, 50, 100, 250, 300, 900, 1, 1_000, 60_000, -120_000, 150, 3_600_000 };
+        var now = Now;
+        foreach (var step in steps)
+        {
+            now = now.AddMilliseconds(step);
+            var expected = KubeObjects.Serialize(TableConverter.ToTable(CoreResources.ConfigMaps, items, metadata, IncludeObject.Metadata, now)) + "\n";
+            Assert.Equal(expected, await Written(c => EncodedBodies.WriteTableAsync(c, 200, CoreResources.ConfigMaps, items, metadata,
+                IncludeObject.Metadata, now, "meta.k8s.io/v1", kept: true)));
+        }
+    }
+
+    [Fact]
+    public async Task A_table_of_a_kept_list_of_running_jobs_has_each_requests_durations()
+    {
+        var start = Now.AddSeconds(-58.5);
+        var job = new V1Job
+        {
+            ApiVersion = "batch/v1", Kind = "Job",
+            Metadata = new V1ObjectMeta { Name = "run", NamespaceProperty = "default", ResourceVersion = "5", CreationTimestamp = Now.AddHours(-1) },
+            Status = new V1JobStatus { StartTime = start },
+        };
+        var items = new List<IKubernetesObject<V1ObjectMeta>> { job }.AsReadOnly();
+        var metadata = new V1ListMeta { ResourceVersion = "9" };
+        foreach (var now in new[] { Now, Now.AddMilliseconds(400), Now.AddMilliseconds(600), Now.AddSeconds(62) })
+            Assert.Equal(KubeObjects.Serialize(TableConverter.ToTable(BatchResources.Jobs, items, metadata, IncludeObject.None, now)) + "\n",
+                await Written(c => EncodedBodies.WriteTableAsync(c, 200, BatchResources.Jobs, items, metadata, IncludeObject.None, now,
+                    "meta.k8s.io/v1", kept: true)));
     }
 
     [Fact]

@@ -46,8 +46,9 @@ internal sealed class JobTablePrinter : TablePrinter<V1Job>
     private static string Duration(V1Job job, DateTime now)
     {
         if (job.Status?.StartTime is not { } start) return "";
-        var end = job.Status.CompletionTime is { } completed ? HumanDuration.Utc(completed) : now;
-        return HumanDuration.Format(end - HumanDuration.Utc(start));
+        return job.Status.CompletionTime is { } completed
+            ? HumanDuration.Format(HumanDuration.Utc(completed) - HumanDuration.Utc(start))
+            : HumanDuration.Elapsed(HumanDuration.Utc(start), now);
     }
 }
 
