@@ -210,7 +210,7 @@ wait_exited() { # pid tries interval
 # The pid in FILE if that process is alive (not a zombie), or nothing.
 alive_pid_in() { # file
   [ -f "$1" ] || return 0
-  local pid; { read -r pid <"$1"; } 2>/dev/null || return 0
+  local pid=; { read -r pid <"$1"; } 2>/dev/null || true # (read fails on a last line without a newline, having read it)
   if [ -n "$pid" ] && process_alive "$pid"; then echo "$pid"; fi
 }
 
