@@ -71,7 +71,7 @@ if [ $purge -eq 1 ]; then
     done
     [ -z "$volumes" ] || { docker volume rm -f $volumes >/dev/null 2>&1 || true; step "removed $(echo "$volumes" | wc -l) pod volume(s)"; }
   fi
-  rm -rf "$ORCH_STATE_DIR/master"
+  rm -rf "$ORCH_STATE_DIR/master" "$ORCH_STATE_DIR/kubeconfig.checked"
   kubectl config delete-context "$ORCH_CONTEXT" >/dev/null 2>&1 || true
   kubectl config delete-cluster "$ORCH_CONTEXT" >/dev/null 2>&1 || true
   kubectl config delete-user "$ORCH_CONTEXT" >/dev/null 2>&1 || true

@@ -30,7 +30,7 @@ done
 ORCH_REGISTRY="${ORCH_REGISTRY:-127.0.0.1:5000}"
 [ $with_registry -eq 1 ] && "$ORCH_ROOT/deploy/lib/registry.sh" start "$ORCH_REGISTRY"
 
-started_ms=$(date +%s%3N)
+started_ms=$(( ${EPOCHREALTIME/./} / 1000 ))
 server="https://$ORCH_API_ADDRESS:$ORCH_API_PORT"
 
 case "${ORCH_ONE_PROCESS:-1}" in
@@ -62,11 +62,13 @@ step "demo images (beside the start-up; log: $ORCH_STATE_DIR/logs/images.log)"
 images_pid=$!
 
 # orchctl on the PATH: a symlink to the built CLI in ORCH_BIN_DIR (never over a file that is not a symlink)
-ORCH_BIN_DIR="${ORCH_BIN_DIR-$([ "$(id -u)" -eq 0 ] && echo /usr/local/bin)}"
+ORCH_BIN_DIR="${ORCH_BIN_DIR-$([ "$EUID" -eq 0 ] && echo /usr/local/bin)}"
 orchctl_path_line="export PATH=\"$ORCH_BUILD_DIR/cli:\$PATH\""
-if [ -n "$ORCH_BIN_DIR" ] && mkdir -p "$ORCH_BIN_DIR" 2>/dev/null \
-   && { [ -L "$ORCH_BIN_DIR/orchctl" ] || [ ! -e "$ORCH_BIN_DIR/orchctl" ]; } \
-   && ln -sfn "$ORCH_BUILD_DIR/cli/orchctl" "$ORCH_BIN_DIR/orchctl" 2>/dev/null; then
+# (a link already there to the built CLI is left as it is: two processes fewer on a warm start)
+if [ -n "$ORCH_BIN_DIR" ] && { { [ -L "$ORCH_BIN_DIR/orchctl" ] && [ "$ORCH_BIN_DIR/orchctl" -ef "$ORCH_BUILD_DIR/cli/orchctl" ]; } \
+   || { mkdir -p "$ORCH_BIN_DIR" 2>/dev/null \
+        && { [ -L "$ORCH_BIN_DIR/orchctl" ] || [ ! -e "$ORCH_BIN_DIR/orchctl" ]; } \
+        && ln -sfn "$ORCH_BUILD_DIR/cli/orchctl" "$ORCH_BIN_DIR/orchctl" 2>/dev/null; }; }; then
   step "orchctl on the PATH: $ORCH_BIN_DIR/orchctl"
   orchctl_path_line="export PATH=\"$ORCH_BIN_DIR:\$PATH\""
   case ":$PATH:" in *":$ORCH_BIN_DIR:"*) orchctl_path_line="" ;; esac
@@ -137,11 +139,11 @@ master_exited() {
 if [ $one_process -eq 1 ]; then
   step "starting the master ($server) and node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS) in one process"
   # The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
-  node_started=$(date -u +%s)
+  node_started=$EPOCHSECONDS
   # the process starts its node itself once its master's cluster port listens; both pid files name it
   start_detached "$ORCH_STATE_DIR/master.pid" "$master_log" \
     dotnet "$ORCH_BUILD_DIR/all-in-one/orchestrator-all-in-one.dll" "${master_flags[@]}" -- "${node_flags[@]}"
-  cp "$ORCH_STATE_DIR/master.pid" "$ORCH_STATE_DIR/node.pid"
+  read -r pid <"$ORCH_STATE_DIR/master.pid" && echo "$pid" >"$ORCH_STATE_DIR/node.pid"
   started_roles+=(master node) # (one pid: stopping it twice is harmless)
 else
   step "starting the master ($server)"
@@ -158,7 +160,7 @@ else
 
   step "starting node '$ORCH_NODE_NAME' ($ORCH_NODE_ADDRESS)"
   # The Node object may survive from an earlier run with Ready=True: only a heartbeat newer than this start counts.
-  node_started=$(date -u +%s)
+  node_started=$EPOCHSECONDS
   start_process node "$ORCH_BUILD_DIR/node/orchestrator-node.dll" "${node_flags[@]}"
 fi
 
@@ -182,8 +184,9 @@ step "writing kubeconfig context '$ORCH_CONTEXT' (${KUBECONFIG:-$HOME/.kube/conf
 # The admin is a client certificate of the cluster CA, as kubeadm's admin.conf (user kubernetes-admin; group
 # system:masters here, which the bootstrap cluster-admin binding names). The bearer token in master/token keeps working.
 admin_crt="$ORCH_STATE_DIR/master/admin.crt" admin_key="$ORCH_STATE_DIR/master/admin.key"
-if ! [ -s "$admin_crt" ] || ! openssl verify -CAfile "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" >/dev/null 2>&1 \
-    || ! openssl x509 -in "$admin_crt" -noout -checkend 86400 >/dev/null 2>&1; then
+# (issued by this cluster's CA and valid for a day more: one openssl process, the chain checked as it will be tomorrow)
+if ! [ -s "$admin_crt" ] \
+    || ! openssl verify -attime $((EPOCHSECONDS + 86400)) -CAfile "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" >/dev/null 2>&1; then
   ( umask 077
     openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$admin_key"
     ext=$(mktemp); printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >"$ext"
@@ -208,7 +211,20 @@ kubeconfig_current() {
         and $u["client-certificate"] == null and $u["client-key"] == null and $u.token == ($token | sub("\n+$"; ""))
         and $x.cluster == $ctx and $x.user == $ctx and $x.namespace == "default"' >/dev/null 2>&1
 }
-if ! kubeconfig_current; then
+# And whether nothing of it has changed since this cluster last found it current or wrote it: the kubeconfig file and
+# what it embeds are older than the stamp naming the same file, context and server (no process at all).
+kubeconfig_file=${KUBECONFIG:-$HOME/.kube/config} kubeconfig_checked="$ORCH_STATE_DIR/kubeconfig.checked"
+kubeconfig_unchanged() {
+  local line f
+  case "$kubeconfig_file" in *:*) return 1 ;; esac # several files: kubectl decides which one it writes
+  [ -f "$kubeconfig_file" ] && { read -r line <"$kubeconfig_checked"; } 2>/dev/null \
+    && [ "$line" = "$kubeconfig_file $ORCH_CONTEXT $server" ] || return 1
+  for f in "$kubeconfig_file" "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" "$admin_key" "$ORCH_STATE_DIR/master/token"; do
+    [ "$f" -nt "$kubeconfig_checked" ] && return 1
+  done
+  return 0
+}
+if ! kubeconfig_unchanged && ! kubeconfig_current; then
   kubectl config set-cluster "$ORCH_CONTEXT" --server="$server" \
     --certificate-authority="$ORCH_STATE_DIR/master/ca.crt" --embed-certs=true >/dev/null
   # The token stays beside the certificate for what cannot present a certificate (`orchctl dashboard --with-token` hands
@@ -218,6 +234,7 @@ if ! kubeconfig_current; then
   kubectl config set-context "$ORCH_CONTEXT" --cluster="$ORCH_CONTEXT" --user="$ORCH_CONTEXT" --namespace=default >/dev/null
   kubectl config use-context "$ORCH_CONTEXT" >/dev/null
 fi
+case "$kubeconfig_file" in *:*) ;; *) echo "$kubeconfig_file $ORCH_CONTEXT $server" >"$kubeconfig_checked" ;; esac
 
 step "waiting for node '$ORCH_NODE_NAME' to be Ready"
 # The Node read with curl as kubernetes-admin (the certificate just issued), not a kubectl process per poll (issue 19).

@@ -9,11 +9,39 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/common.sh"
 
+# Every image and tag this script makes, asked of Docker in one call at the start (issue 19: deploy/up.sh runs this
+# beside the cluster's start-up, where a dozen docker CLI calls cost about a second of CPU on a warm machine): the label
+# io.orchestrator.source-hash and the image id of each name there, read by image_up_to_date and tag_image.
+declare -A image_hashes=() image_ids=()
+load_images() {
+  local id hash tags tag
+  while read -r id hash tags; do
+    for tag in ${tags//,/ }; do image_ids[$tag]=$id image_hashes[$tag]=$hash; done
+  done < <(docker image inspect -f '{{ .Id }} {{ index .Config.Labels "io.orchestrator.source-hash" }} {{ range .RepoTags }}{{ . }},{{ end }}' \
+    orchestrator/http-server:latest katacoda/docker-http-server:latest busybox:latest busybox:1.36 \
+    orchestrator/redis:latest k8s.gcr.io/redis:e2e orchestrator/redis-replica:latest gcr.io/google_samples/gb-redisslave:v1 \
+    orchestrator/guestbook:latest gcr.io/google-samples/gb-frontend:v4 orchestrator/pause:1 orchestrator/incluster-client:1 \
+    2>/dev/null || true) # (a name not there yet is left out, the others still printed)
+}
+
+image_up_to_date() { # image hash
+  [ -n "$2" ] && [ "${image_hashes[$1]:-}" = "$2" ]
+}
+
+tag_image() { # image tag: tags it unless the tag already names that image (as it was when load_images asked)
+  [ -n "${image_ids[$1]:-}" ] && [ "${image_ids[$2]:-}" = "${image_ids[$1]}" ] && return 0
+  docker tag "$1" "$2"
+}
+
+built() { # image: made just now, so what load_images read of it and its tags no longer holds
+  image_ids[$1]=""
+}
+
 build_http_server() {
   local src="$here/http-server/http-server.c"
   local hash; hash=$(sha256sum "$src" | cut -c1-16)
-  if [ "$(docker image inspect -f '{{ index .Config.Labels "io.orchestrator.source-hash" }}' orchestrator/http-server:latest 2>/dev/null)" = "$hash" ]; then
-    docker tag orchestrator/http-server:latest katacoda/docker-http-server:latest
+  if image_up_to_date orchestrator/http-server:latest "$hash"; then
+    tag_image orchestrator/http-server:latest katacoda/docker-http-server:latest
     say "image orchestrator/http-server:latest is up to date"
     return
   fi
@@ -29,7 +57,8 @@ build_http_server() {
     --change "LABEL io.orchestrator.source-hash=$hash" \
     --change 'LABEL org.opencontainers.image.description="Local stand-in for katacoda/docker-http-server"' \
     - orchestrator/http-server:latest >/dev/null
-  docker tag orchestrator/http-server:latest katacoda/docker-http-server:latest
+  built orchestrator/http-server:latest
+  tag_image orchestrator/http-server:latest katacoda/docker-http-server:latest
   say "built image orchestrator/http-server:latest (tagged katacoda/docker-http-server:latest)"
 }
 
@@ -63,9 +92,6 @@ base_rootfs() {
 
 image_hash() { cat "$@" | sha256sum | cut -c1-16; }
 
-image_up_to_date() { # image hash
-  [ "$(docker image inspect -f '{{ index .Config.Labels "io.orchestrator.source-hash" }}' "$1" 2>/dev/null)" = "$2" ]
-}
 
 # redis-server from Debian's redis-tools package (downloaded, unpacked, never installed on the host), with the
 # libraries it links against installed on the host so ldd can find them.
@@ -101,12 +127,13 @@ build_redis_image() { # name entrypoint-script tags...
       --change 'ENV PATH=/usr/bin:/bin' \
       --change "LABEL io.orchestrator.source-hash=$hash" \
       - "$name:latest" >/dev/null
+    built "$name:latest"
     rm -rf "$root"
     say "built image $name:latest"
   else
     say "image $name:latest is up to date"
   fi
-  for tag in "$@"; do docker tag "$name:latest" "$tag"; done
+  for tag in "$@"; do tag_image "$name:latest" "$tag"; done
 }
 
 build_guestbook() {
@@ -126,12 +153,13 @@ build_guestbook() {
       --change "LABEL io.orchestrator.source-hash=$hash" \
       --change 'LABEL org.opencontainers.image.description="Local stand-in for gcr.io/google-samples/gb-frontend:v4"' \
       - orchestrator/guestbook:latest >/dev/null
+    built orchestrator/guestbook:latest
     rm -rf "$root"
     say "built image orchestrator/guestbook:latest"
   else
     say "image orchestrator/guestbook:latest is up to date"
   fi
-  docker tag orchestrator/guestbook:latest gcr.io/google-samples/gb-frontend:v4
+  tag_image orchestrator/guestbook:latest gcr.io/google-samples/gb-frontend:v4
 }
 
 # The pod sandbox: a static binary that waits for SIGTERM, alone in its image (the kubelet's pause image).
@@ -188,13 +216,22 @@ build_busybox() {
   docker tag "$image" busybox:1.36
 }
 
+# build_busybox's fast path, outside it (its text is part of the image's hash): an image made from the /bin/busybox there
+# now, tagged busybox:1.36 too, needs neither the package check (dpkg, 0.1-0.3 s on a loaded machine) nor a docker call.
+busybox_up_to_date() {
+  [ -x /bin/busybox ] || return 1
+  local hash; hash=$( { sha256sum /bin/busybox; sed -n '/^build_busybox()/,/^}/p' "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+  image_up_to_date busybox:latest "$hash" && [ "${image_ids[busybox:1.36]:-}" = "${image_ids[busybox:latest]}" ] || return 1
+  say "image busybox:latest is up to date"
+}
+
 # orchestrator/incluster-client:1: a small program with the KubernetesClient library's InClusterConfig that lists its
 # namespace's pods with the pod's ServiceAccount token (the E2E tests of projected tokens). Published self-contained,
 # so the image holds nothing but the program and the few files it needs.
 build_incluster_client() {
   local src="$here/incluster-client"
   local hash; hash=$(cat "$src/Program.cs" "$src/incluster-client.csproj" | sha256sum | cut -c1-16)
-  if [ "$(docker image inspect -f '{{ index .Config.Labels "io.orchestrator.source-hash" }}' orchestrator/incluster-client:1 2>/dev/null)" = "$hash" ]; then
+  if image_up_to_date orchestrator/incluster-client:1 "$hash"; then
     say "image orchestrator/incluster-client:1 is up to date"
     return
   fi
@@ -218,8 +255,9 @@ build_incluster_client() {
 }
 
 ensure_docker
+load_images
 build_http_server
-build_busybox
+busybox_up_to_date || build_busybox
 build_redis_image orchestrator/redis "$here/redis/redis-entrypoint.sh" k8s.gcr.io/redis:e2e
 build_redis_image orchestrator/redis-replica "$here/redis/replica-entrypoint.sh" gcr.io/google_samples/gb-redisslave:v1
 build_guestbook

@@ -19,16 +19,15 @@ flock -w 1800 "$build_lock" || die "another build of $ORCH_BUILD_DIR held its lo
 # frequent is bounded since (the 0.5 s transport heartbeat, "joinfix"). The stamp names the kind of build; a stamp
 # without one (made by `touch`, as the benches do to reuse a build) is taken as it is.
 mode=$([ "${ORCH_READY_TO_RUN:-0}" = 1 ] && echo ready-to-run || echo jit)
-if [ -f "$stamp" ] && { ! [ -s "$stamp" ] || [ "$(cat "$stamp")" = "$mode" ]; } && ! [ "${BASH_SOURCE[0]}" -nt "$stamp" ] && [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
-      -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \
-      -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) \
-      -not -path '*/obj/*' -not -path '*/bin/*' -not -path '*/node_modules/*' -not -path '*/dist/*' | head -1)" ]; then
+if build_up_to_date; then
   say "  build is up to date"
   exit 0
 fi
 # another kind of build than the one there: its files go first (a publish and a build leave different sets of files,
 # and neither removes the other's)
 if [ -s "$stamp" ] && [ "$(cat "$stamp")" != "$mode" ]; then rm -rf "$ORCH_BUILD_DIR"/{master,node,cli,all-in-one}; fi
+# no stamp while the build runs (or after it failed): deploy/up.sh checks it without this lock (build_up_to_date)
+rm -f "$stamp"
 mkdir -p "$ORCH_BUILD_DIR"
 ensure_node # the master embeds the dashboard, which npm builds
 # no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open

@@ -5,7 +5,8 @@ ORCH_API_ADDRESS="${ORCH_API_ADDRESS:-127.0.0.1}"
 ORCH_API_PORT="${ORCH_API_PORT:-6443}"
 ORCH_CLUSTER_PORT="${ORCH_CLUSTER_PORT:-4050}"
 ORCH_NODE_ADDRESS="${ORCH_NODE_ADDRESS:-127.0.0.1}"
-ORCH_NODE_NAME="${ORCH_NODE_NAME:-$(hostname | tr "[:upper:]" "[:lower:]")}"
+# (bash's HOSTNAME is gethostname(2), as hostname(1) prints it: no processes on every start)
+ORCH_NODE_NAME="${ORCH_NODE_NAME:-${HOSTNAME,,}}"
 ORCH_CONTEXT="${ORCH_CONTEXT:-orchestrator}"
 # the upstream name servers of cluster DNS (the kubelet's resolv-conf)
 ORCH_RESOLV_CONF="${ORCH_RESOLV_CONF:-/etc/resolv.conf}"
@@ -22,7 +23,7 @@ ensure_packages() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}): run as root or install them first"
+  [ "$EUID" -eq 0 ] || die "missing packages (${missing[*]}): run as root or install them first"
   step "installing ${missing[*]}"
   if [ $apt_updated -eq 0 ]; then
     apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
@@ -30,6 +31,14 @@ ensure_packages() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
     || die "apt-get install ${missing[*]} failed"
+}
+
+# Installs PACKAGE for each COMMAND not on PATH (warm starts find them all without asking dpkg, 0.1-0.3 s per
+# package on a loaded machine, issue 19); a command not found still has its package checked and installed.
+ensure_commands() { # command package [command package]...
+  local missing=()
+  while [ $# -ge 2 ]; do command -v "$1" >/dev/null 2>&1 || missing+=("$2"); shift 2; done
+  [ ${#missing[@]} -eq 0 ] || ensure_packages "${missing[@]}"
 }
 
 # Node.js 18+ and npm, which build the dashboard (Debian 12's nodejs is 18; a nodejs that bundles npm needs no npm package).
@@ -65,19 +74,34 @@ start_detached() { # pidfile log command...
 
 # Makes sure a Docker engine answers on /var/run/docker.sock: installs docker.io and starts dockerd when absent.
 ensure_docker() {
-  if docker version >/dev/null 2>&1; then return 0; fi
+  docker_answers && return 0
   if ! command -v dockerd >/dev/null 2>&1; then ensure_packages docker.io; fi
   command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed and could not be installed"
-  if ! docker version >/dev/null 2>&1; then
+  if ! docker_answers; then
     step "starting dockerd"
     mkdir -p "$ORCH_STATE_DIR"
     # the daemon outlives this script: it must not keep the caller's open files (a lock held around a test run)
     start_detached "$ORCH_STATE_DIR/dockerd.pid" "$ORCH_STATE_DIR/dockerd.log" dockerd
     for _ in $(seq 1 60); do
-      docker version >/dev/null 2>&1 && return 0
+      docker_answers && return 0
       sleep 0.5
     done
     die "dockerd did not start within 30 s (see $ORCH_STATE_DIR/dockerd.log)"
+  fi
+}
+
+# Whether the docker CLI is installed and its engine answers. Without DOCKER_HOST or a CLI context of its own, the engine
+# is the one on /var/run/docker.sock (the node's default --docker too), asked with one curl of /_ping (issue 19: the
+# docker CLI's start is about five times curl's); else `docker version`, which reads the CLI's configuration.
+docker_answers() {
+  command -v docker >/dev/null 2>&1 || return 1
+  local config="${DOCKER_CONFIG:-$HOME/.docker}/config.json" settings=
+  [ -f "$config" ] && { read -r -d '' settings <"$config" || true; } 2>/dev/null
+  if [ -z "${DOCKER_HOST:-}" ] && [ -z "${DOCKER_CONTEXT:-}" ] && [[ "$settings" != *'"currentContext"'* ]] \
+     && [ -S /var/run/docker.sock ] && command -v curl >/dev/null 2>&1; then
+    [ "$(curl -s --max-time 10 --unix-socket /var/run/docker.sock http://docker/_ping 2>/dev/null)" = OK ]
+  else
+    docker version >/dev/null 2>&1
   fi
 }
 
@@ -107,7 +131,7 @@ postgres_free_port() { # the first loopback port from 25432 up that nothing list
 }
 
 postgres_as_owner() { # runs a command as the cluster's owner: `postgres` when we are root, else ourselves
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$EUID" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
 # Starts (making it at first use) the PostgreSQL cluster in DIR on a free loopback port, or PORT; prints the
@@ -171,7 +195,7 @@ postgres_stop() { # dir
 process_alive() { # pid
   kill -0 "$1" 2>/dev/null || return 1
   [ -r /proc/self/stat ] || return 0 # no /proc: trust kill -0
-  local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1 # reaped meanwhile
+  local stat; { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1 # reaped meanwhile (read: no process per poll)
   stat=${stat##*) }
   [ "${stat%% *}" != Z ]
 }
@@ -186,8 +210,8 @@ wait_exited() { # pid tries interval
 # The pid in FILE if that process is alive (not a zombie), or nothing.
 alive_pid_in() { # file
   [ -f "$1" ] || return 0
-  local pid; pid=$(cat "$1")
-  if process_alive "$pid"; then echo "$pid"; fi
+  local pid=; { read -r pid <"$1"; } 2>/dev/null || true # (read fails on a last line without a newline, having read it)
+  if [ -n "$pid" ] && process_alive "$pid"; then echo "$pid"; fi
 }
 
 # pid of a running cluster process (master|node), or nothing.
@@ -251,19 +275,38 @@ release_node_addresses() { # [bridge (orch0)]
   done
 }
 
+# Whether ORCH_BUILD_DIR holds a finished build of the sources as they are, of the kind asked for (ORCH_READY_TO_RUN):
+# its stamp exists, names that kind (or nothing: made by `touch`, as the benches do to reuse a build), and is newer than
+# deploy/lib/build.sh and every source. build.sh removes the stamp before it builds and writes it last, so a stamp
+# found here is never of a build still running; build.sh checks again under its lock.
+build_up_to_date() {
+  local stamp="$ORCH_BUILD_DIR/.built" mode=jit kind=
+  [ "${ORCH_READY_TO_RUN:-0}" = 1 ] && mode=ready-to-run
+  [ -f "$stamp" ] || return 1
+  { read -r kind <"$stamp"; } 2>/dev/null || true
+  [ -z "$kind" ] || [ "$kind" = "$mode" ] || return 1
+  [ "$ORCH_ROOT/deploy/lib/build.sh" -nt "$stamp" ] && return 1
+  # the generated and installed trees are not walked (node_modules alone holds most of src's files)
+  [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
+      \( -name obj -o -name bin -o -name node_modules -o -name dist \) -prune -o \
+      -newer "$stamp" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.proto' -o -name '*.json' \
+      -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.mjs' \) -print 2>/dev/null | head -1)" ]
+}
+
 # What every cluster start needs on this machine: the tools, a Docker engine, the build and the demo images.
 # --images-later: not the demo images; the caller runs deploy/images/build.sh itself (deploy/up.sh: beside the start-up).
 prepare_machine() {
   command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
   command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
-  mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master"
+  [ -d "$ORCH_STATE_DIR/logs" ] && [ -d "$ORCH_STATE_DIR/master" ] || mkdir -p "$ORCH_STATE_DIR/logs" "$ORCH_STATE_DIR/master"
 
   step "Docker engine"
   ensure_docker
-  ensure_packages iproute2 iptables # iptables: the node's NetworkPolicy rules on the pod bridge
+  ensure_commands ip iproute2 iptables iptables # iptables: the node's NetworkPolicy rules on the pod bridge
 
   step "building Orchestrator"
-  "$ORCH_ROOT/deploy/lib/build.sh"
+  # (the stamp checked here first: a warm start runs no build.sh, whose bash, flock and find cost 0.1-0.4 s)
+  if build_up_to_date; then say "  build is up to date"; else "$ORCH_ROOT/deploy/lib/build.sh"; fi
 
   [ "${1:-}" = --images-later ] && return 0
   step "demo images"

@@ -9,9 +9,8 @@ namespace Orchestrator.AllInOne;
 /// <c>orchestrator-all-in-one [master flags] [-- node flags]</c>: the master and one node in one process (issue 19;
 /// k3s' server runs its agent the same way). Each keeps its own host, Kestrel, configuration and actor system, and the
 /// node joins the master over the same cluster protocol as a node process would (Akka remoting, loopback TLS); what they
-/// share is the runtime, the mapped assemblies and the JIT's code. The node's host starts beside the master's once the
-/// master's flags and files are checked (cluster.pfx exists); its actor system joins once the master is Up in its own
-/// cluster (its cluster port listens), while the master's API still starts. SIGTERM/SIGINT stop the node first, then the
+/// share is the runtime, the mapped assemblies and the JIT's code. The node starts once the master is Up in its own
+/// cluster (its cluster port listens, cluster.pfx exists), while the master's API still starts. SIGTERM/SIGINT stop the node first, then the
 /// master. When either ends by itself (an error, or its host stopped by a failed background service) the other is
 /// stopped and the process exits non-zero, its last line naming the half and its error; an exception nothing caught
 /// ends it at once the same way.
@@ -58,21 +57,19 @@ internal static class AllInOneProgram
 
         // the first error of either half (the one line its program writes), repeated as the process's last line
         string? masterError = null, nodeError = null;
-        var masterPrepared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var masterStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // the master keeps the idle trim: it measures the whole process's allocations and heap
         var master = Guard("master", () => MasterProgram.RunAsync(masterArgs,
             new Embedding("[master] ", stopMaster.Token, TrimsMemory: true)
             {
-                Prepared = () => masterPrepared.TrySetResult(),
                 Started = () => masterStarted.TrySetResult(),
                 Failed = e => Interlocked.CompareExchange(ref masterError, e, null),
             }), e => Interlocked.CompareExchange(ref masterError, e, null));
 
-        // The node's host (Kestrel, DNS, the Docker runtime, the proxy) starts beside the master's host once the master's
-        // checks are done and cluster.pfx exists (issue 19: the master's actor system is created on one thread, so the
-        // other core is free meanwhile); its actor system joins once the master is Up.
-        if (await Task.WhenAny(master, masterPrepared.Task) == master)
+        // The node starts once the master is Up. Its host started beside the master's host build (at the master's
+        // Prepared, startfast2) took longer to Ready on 2 cores, not shorter: the two starts share the cores, and the
+        // master's path (its actor system, then the store's recovery) waited for the node's (bench/startup.md "startup3").
+        if (await Task.WhenAny(master, masterStarted.Task) == master)
             return await master; // it ended before it could be joined (its error is written, the last line)
         if (NodeProgram.CheckClusterCertificate(node) is { } refused)
             return await StopMaster(stopMaster, master, refused);

@@ -196,9 +196,6 @@ internal static class MasterProgram
             builder.Services.AddSingleton<ReplicaReads>();
         }
 
-        // everything checked, cluster.pfx exists: orchestrator-all-in-one starts its node's host now, beside this one's
-        // start (issue 19; the node joins once this master is Up, below)
-        embedding?.Prepared?.Invoke();
         var app = builder.Build();
         if (peers.Several) // first: a master without the control plane sends the whole request to the one with it
             app.UseMiddleware<LeaderForwarding>(BearerToken.LoadOrCreate(api.DataDirectory), clusterCa);

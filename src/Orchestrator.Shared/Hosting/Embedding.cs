@@ -23,10 +23,6 @@ public sealed record Embedding(string LogPrefix, CancellationToken Stop, bool Tr
     /// ends because of it: the embedding repeats it as its own last line once the other host has stopped too.</summary>
     public Action<string>? Failed { get; init; }
 
-    /// <summary>Called when the host is about to be built and started, its flags and files checked (the master: its
-    /// cluster certificate exists). orchestrator-all-in-one starts its node's host then, beside the master's start.</summary>
-    public Action? Prepared { get; init; }
-
     /// <summary>The node's actor system joins the cluster only once this completes (the master is Up, see
     /// <see cref="Started"/>): a join tried before would wait out the join retry. Null: at once.</summary>
     public Task? JoinAfter { get; init; }
