@@ -726,12 +726,22 @@ internal sealed class NodeGateway : ControllerActor
     /// <summary>The ConfigMaps and Secrets the node's pods reference, in their namespaces; missing ones are left out.</summary>
     private PodConfigChanged PodConfigFor(string nodeName, IReadOnlyList<V1Pod> pods)
     {
-        var configMaps = pods.SelectMany(p => PodReferences.ConfigMaps(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
-            .Select(r => Cache.Get<V1ConfigMap>(ConfigMaps, r.NamespaceProperty ?? "default", r.Name)).OfType<V1ConfigMap>().ToList();
-        var secrets = pods.SelectMany(p => PodReferences.Secrets(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
-            .Select(r => Cache.Get<V1Secret>(Secrets, r.NamespaceProperty ?? "default", r.Name)).OfType<V1Secret>().ToList();
-        var claims = pods.SelectMany(p => VolumeFacts.Claims(p).Select(c => (p.Metadata.NamespaceProperty, Name: c.ClaimName))).Distinct()
-            .Select(r => Cache.Get<V1PersistentVolumeClaim>(Claims, r.NamespaceProperty ?? "default", r.Name)).OfType<V1PersistentVolumeClaim>().ToList();
+        // loops rather than a LINQ chain: this runs on every change of one of the node's pods, over all of them
+        var configMaps = new List<V1ConfigMap>();
+        var secrets = new List<V1Secret>();
+        var claims = new List<V1PersistentVolumeClaim>();
+        HashSet<(string, string)>? seenConfigMaps = null, seenSecrets = null, seenClaims = null;
+        foreach (var p in pods)
+        {
+            var ns = p.Metadata.NamespaceProperty ?? "default";
+            foreach (var name in PodReferences.ConfigMaps(p))
+                if ((seenConfigMaps ??= []).Add((ns, name)) && Cache.Get<V1ConfigMap>(ConfigMaps, ns, name) is { } configMap) configMaps.Add(configMap);
+            foreach (var name in PodReferences.Secrets(p))
+                if ((seenSecrets ??= []).Add((ns, name)) && Cache.Get<V1Secret>(Secrets, ns, name) is { } secret) secrets.Add(secret);
+            foreach (var claim in VolumeFacts.Claims(p))
+                if ((seenClaims ??= []).Add((ns, claim.ClaimName)) && Cache.Get<V1PersistentVolumeClaim>(Claims, ns, claim.ClaimName) is { } found)
+                    claims.Add(found);
+        }
         var volumes = claims.Where(VolumeFacts.IsBound).Select(c => Cache.Get<V1PersistentVolume>(Volumes, null, c.Spec!.VolumeName))
             .OfType<V1PersistentVolume>().ToList();
         return new PodConfigChanged(nodeName, NextGeneration(), configMaps, secrets, claims, volumes);
