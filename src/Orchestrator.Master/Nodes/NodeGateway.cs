@@ -100,6 +100,7 @@ internal sealed class NodeGateway : ControllerActor
     private readonly HashSet<string> _podStatusWriting = new();
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
     private readonly IActorRef _podStatusWriter;
+    private readonly IActorRef _nodeStatusWriter;
     private sealed record RetryPodStatus(string Uid);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
@@ -122,6 +123,7 @@ internal sealed class NodeGateway : ControllerActor
         });
         Receive<PodStatusWriter.Written>(PodStatusesWritten);
         _podStatusWriter = Context.ActorOf(PodStatusWriter.Props(store, settings.MaxPodStatusBatch), "pod-status");
+        _nodeStatusWriter = Context.ActorOf(NodeStatusWriter.Props(store), "node-status");
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
@@ -407,7 +409,8 @@ internal sealed class NodeGateway : ControllerActor
         var updated = KubeObjects.Clone(stored);
         updated.Metadata.ResourceVersion = null; // the node is the authority on its status
         updated.Status = status;
-        SendAndForget(new UpdateObject(Nodes, updated, "status"));
+        // in batches (NodeStatusWriter): the first heartbeats of thousands of nodes registered at once come together
+        _nodeStatusWriter.Tell(new NodeStatusWriter.Write(name, new UpdateObject(Nodes, updated, "status")));
         _lastStatusWrite[name] = DateTime.UtcNow;
     }
 
