@@ -14,12 +14,14 @@ using Orchestrator.Master.Store.Persistence;
 // until every pod is Running; medians of --runs runs, and the growth from the smallest to the largest node count.
 //   dotnet run -c Release --project bench/scheduling -- [--nodes 100,1000] [--pods 10000] [--replica-sets 10] [--runs 3]
 // --workload pods writes the pods straight to the store (runs of one owner's pods, or --interleaved); --progress 5
-// prints a line of progress every 5 s.
+// prints a line of progress every 5 s; --alloc-profile the types each run allocates (sampled; a profiled run is slower).
 // Two more workloads: a DaemonSet over every node (time until each node runs its pod), and a Job of --pods short pods
 // (the simulated nodes report them Succeeded at once) with --parallelism, timed until the Job is Complete.
 //   dotnet run -c Release --project bench/scheduling -- --workload daemonset --nodes 1000 --runs 1
 //   dotnet run -c Release --project bench/scheduling -- --workload job --nodes 100 --pods 10000 --parallelism 500 --runs 1
 var options = Args.Parse(args);
+using var allocationProfile = options.AllocationProfile ? new AllocationProfile() : null;
+Simulation.Profile = allocationProfile;
 if (options.Workload is not ("replicaset" or "pods")) return await Workloads.RunAsync(options);
 var direct = options.Workload == "pods";
 Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.ReplicaSets} " +
@@ -31,7 +33,7 @@ Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.Repli
 var medians = new List<(int Nodes, double BindRate, double Running)>();
 foreach (var nodes in options.Nodes)
 {
-    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)>();
+    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu, long AllocatedUntilBound, long AllocatedUntilRunning)>();
     for (var run = 1; run <= options.Runs; run++)
     {
         var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct,
@@ -39,6 +41,8 @@ foreach (var nodes in options.Nodes)
         runs.Add(r);
         Console.WriteLine($"  {nodes,5} nodes run {run}: all bound in {r.Bound,6:F2} s ({r.BindRate,7:F0} pods/s; goal ≥ 4000), all Running in {r.Running,6:F2} s; " +
                           $"process CPU until all bound {r.Cpu.TotalSeconds:F2} s ({r.Cpu.TotalMicroseconds / options.Pods:F0} µs per pod)");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: allocated until all bound {r.AllocatedUntilBound / 1e6:F0} MB ({r.AllocatedUntilBound / options.Pods:F0} B per pod), " +
+                          $"until all Running {r.AllocatedUntilRunning / 1e6:F0} MB ({r.AllocatedUntilRunning / options.Pods:F0} B per pod)");
         Console.WriteLine($"  {nodes,5} nodes run {run}: spread of each owner's pods over the nodes: {r.Spread}");
     }
     var median = (nodes, Median(runs.Select(r => r.BindRate)), Median(runs.Select(r => r.Running)));
@@ -65,7 +69,7 @@ static double Median(IEnumerable<double> values)
 /// <param name="Interleaved">--workload pods: pod i belongs to owner i mod --replica-sets, instead of runs of one owner's
 /// pods (<see cref="Simulation.CreationOrder"/>).</param>
 internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets, int Runs, int TimeoutSeconds, string Workload = "replicaset",
-    int Parallelism = 500, int ProgressSeconds = 0, bool Interleaved = false)
+    int Parallelism = 500, int ProgressSeconds = 0, bool Interleaved = false, bool AllocationProfile = false)
 {
     public static Args Parse(string[] args)
     {
@@ -79,7 +83,8 @@ internal sealed record Args(IReadOnlyList<int> Nodes, int Pods, int ReplicaSets,
             Get("workload") ?? "replicaset",
             int.Parse(Get("parallelism") ?? "500"),
             int.Parse(Get("progress") ?? "0"),
-            args.Contains("--interleaved"));
+            args.Contains("--interleaved"),
+            args.Contains("--alloc-profile"));
     }
 }
 
@@ -136,7 +141,10 @@ internal static class Simulation
     /// the ReplicaSet controller's.</param>
     /// <returns>Also the process' CPU time (every thread: the control plane, the simulated nodes, the JIT, the GC) from
     /// the first create until every pod was seen bound.</returns>
-    public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
+    /// <summary>--alloc-profile: the types allocated during each run (from the first create until all Running).</summary>
+    internal static AllocationProfile? Profile;
+
+    public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu, long AllocatedUntilBound, long AllocatedUntilRunning)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
         bool direct = false, int progressSeconds = 0, bool interleaved = false)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
@@ -154,6 +162,10 @@ internal static class Simulation
             var clock = Stopwatch.StartNew();
             var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
             TimeSpan? cpuUntilBound = null;
+            // every thread's allocations (the simulated nodes' and the bench's creates included)
+            var allocatedAtStart = GC.GetTotalAllocatedBytes();
+            long? allocatedUntilBound = null;
+            Profile?.Start();
             using var reporter = progressSeconds > 0 ? ProgressReporter.Start(counter, TimeSpan.FromSeconds(progressSeconds)) : null;
             if (direct) await CreatePodsAsync(store, pods, replicaSets, interleaved);
             else
@@ -172,7 +184,11 @@ internal static class Simulation
             PodCounter.Progress progress;
             while ((progress = await counter.Ask<PodCounter.Progress>(new PodCounter.GetProgress())).AllRunningAt is null)
             {
-                if (progress.AllBoundAt is not null) cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
+                if (progress.AllBoundAt is not null)
+                {
+                    cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
+                    allocatedUntilBound ??= GC.GetTotalAllocatedBytes() - allocatedAtStart;
+                }
                 if (clock.Elapsed > timeout)
                 {
                     // the placement is known once every pod is bound, even when some never report Running
@@ -184,11 +200,15 @@ internal static class Simulation
                 }
                 await Task.Delay(50);
             }
+            var allocatedUntilRunning = GC.GetTotalAllocatedBytes() - allocatedAtStart;
+            Profile?.Report(allocatedUntilRunning, pods);
             var bound = (progress.AllBoundAt!.Value - started).TotalSeconds;
             var running = (progress.AllRunningAt!.Value - started).TotalSeconds;
             var listed = (ObjectsListed)await store.Ask<object>(new ListObjects("pods", null));
             cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart; // all bound and Running in one poll
-            return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes), cpuUntilBound.Value);
+            allocatedUntilBound ??= allocatedUntilRunning;
+            return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes), cpuUntilBound.Value,
+                allocatedUntilBound.Value, allocatedUntilRunning);
         }
         finally
         {

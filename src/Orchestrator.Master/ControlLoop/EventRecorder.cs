@@ -99,8 +99,18 @@ internal sealed class EventRecorder
 
     /// <summary>A timestamp as its JSON round trip gives it back (the wire format's precision), as the store's own copy
     /// made it: the stored object is the same in memory as in the journal.</summary>
-    private static DateTime? AsStored(DateTime? time) =>
-        time is null ? null : KubernetesJson.Deserialize<Corev1Event>(KubernetesJson.Serialize(new Corev1Event { FirstTimestamp = time })).FirstTimestamp;
+    private static DateTime? AsStored(DateTime? time)
+    {
+        if (time is not { } t) return null;
+        // an event's first and last timestamps are mostly the same instant: one JSON round trip for both (the last one
+        // remembered per thread, by its ticks and kind — DateTime's equality ignores the kind)
+        if (t_lastStored is { } last && last.In.Ticks == t.Ticks && last.In.Kind == t.Kind) return last.Out;
+        var stored = KubernetesJson.Deserialize<Corev1Event>(KubernetesJson.Serialize(new Corev1Event { FirstTimestamp = t })).FirstTimestamp;
+        t_lastStored = (t, stored);
+        return stored;
+    }
+
+    [ThreadStatic] private static (DateTime In, DateTime? Out)? t_lastStored;
 
     public Corev1Event Build(V1ObjectReference involved, string type, string reason, string message, DateTime now) => new()
     {

@@ -100,6 +100,7 @@ internal sealed class NodeGateway : ControllerActor
     private readonly HashSet<string> _podStatusWriting = new();
     private readonly Dictionary<string, V1Pod> _podStatusWritten = new();
     private readonly IActorRef _podStatusWriter;
+    private readonly IActorRef _nodeStatusWriter;
     private sealed record RetryPodStatus(string Uid);
 
     public NodeGateway(IActorRef store, NodeGatewaySettings settings, TimeSpan resync)
@@ -122,6 +123,7 @@ internal sealed class NodeGateway : ControllerActor
         });
         Receive<PodStatusWriter.Written>(PodStatusesWritten);
         _podStatusWriter = Context.ActorOf(PodStatusWriter.Props(store, settings.MaxPodStatusBatch), "pod-status");
+        _nodeStatusWriter = Context.ActorOf(NodeStatusWriter.Props(store), "node-status");
         Receive<NodeEventReported>(RecordNodeEvent);
         Receive<NodeMetricsReported>(ReportUsage);
         Receive<LocalVolumeDeleted>(VolumeDeleted);
@@ -407,7 +409,8 @@ internal sealed class NodeGateway : ControllerActor
         var updated = KubeObjects.Clone(stored);
         updated.Metadata.ResourceVersion = null; // the node is the authority on its status
         updated.Status = status;
-        SendAndForget(new UpdateObject(Nodes, updated, "status"));
+        // in batches (NodeStatusWriter): the first heartbeats of thousands of nodes registered at once come together
+        _nodeStatusWriter.Tell(new NodeStatusWriter.Write(name, new UpdateObject(Nodes, updated, "status")));
         _lastStatusWrite[name] = DateTime.UtcNow;
     }
 
@@ -726,12 +729,22 @@ internal sealed class NodeGateway : ControllerActor
     /// <summary>The ConfigMaps and Secrets the node's pods reference, in their namespaces; missing ones are left out.</summary>
     private PodConfigChanged PodConfigFor(string nodeName, IReadOnlyList<V1Pod> pods)
     {
-        var configMaps = pods.SelectMany(p => PodReferences.ConfigMaps(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
-            .Select(r => Cache.Get<V1ConfigMap>(ConfigMaps, r.NamespaceProperty ?? "default", r.Name)).OfType<V1ConfigMap>().ToList();
-        var secrets = pods.SelectMany(p => PodReferences.Secrets(p).Select(n => (p.Metadata.NamespaceProperty, Name: n))).Distinct()
-            .Select(r => Cache.Get<V1Secret>(Secrets, r.NamespaceProperty ?? "default", r.Name)).OfType<V1Secret>().ToList();
-        var claims = pods.SelectMany(p => VolumeFacts.Claims(p).Select(c => (p.Metadata.NamespaceProperty, Name: c.ClaimName))).Distinct()
-            .Select(r => Cache.Get<V1PersistentVolumeClaim>(Claims, r.NamespaceProperty ?? "default", r.Name)).OfType<V1PersistentVolumeClaim>().ToList();
+        // loops rather than a LINQ chain: this runs on every change of one of the node's pods, over all of them
+        var configMaps = new List<V1ConfigMap>();
+        var secrets = new List<V1Secret>();
+        var claims = new List<V1PersistentVolumeClaim>();
+        HashSet<(string, string)>? seenConfigMaps = null, seenSecrets = null, seenClaims = null;
+        foreach (var p in pods)
+        {
+            var ns = p.Metadata.NamespaceProperty ?? "default";
+            foreach (var name in PodReferences.ConfigMaps(p))
+                if ((seenConfigMaps ??= []).Add((ns, name)) && Cache.Get<V1ConfigMap>(ConfigMaps, ns, name) is { } configMap) configMaps.Add(configMap);
+            foreach (var name in PodReferences.Secrets(p))
+                if ((seenSecrets ??= []).Add((ns, name)) && Cache.Get<V1Secret>(Secrets, ns, name) is { } secret) secrets.Add(secret);
+            foreach (var claim in VolumeFacts.Claims(p))
+                if ((seenClaims ??= []).Add((ns, claim.ClaimName)) && Cache.Get<V1PersistentVolumeClaim>(Claims, ns, claim.ClaimName) is { } found)
+                    claims.Add(found);
+        }
         var volumes = claims.Where(VolumeFacts.IsBound).Select(c => Cache.Get<V1PersistentVolume>(Volumes, null, c.Spec!.VolumeName))
             .OfType<V1PersistentVolume>().ToList();
         return new PodConfigChanged(nodeName, NextGeneration(), configMaps, secrets, claims, volumes);

@@ -86,7 +86,12 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
 
         // Plugins that count pods across the cluster look at it once for this pod; those that cannot refuse this pod
         // anywhere (PreFilter's Skip) are left out of the per-node loop.
-        var podFilters = new List<ISchedulingFilter>(filters.Count);
+        // the decision's working lists are the thread's (a decision never awaits), reused from pod to pod: per pod they
+        // were ≈ 17 KB of garbage at 1,000 nodes (420 feasible nodes: the list, their indexes, totals, one score array
+        // per scorer)
+        var scratch = t_scratch ??= new Scratch();
+        var podFilters = scratch.Filters;
+        podFilters.Clear();
         foreach (var filter in filters)
         {
             if (filter is ISkippableFilter s && s.Skips(pod)) continue;
@@ -94,12 +99,14 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
             if (!ReferenceEquals(prepared, PreparedFilter.Skip)) podFilters.Add(prepared);
         }
         var wanted = NumFeasibleNodesToFind(percentageOfNodesToScore, nodes.Count);
-        var feasible = new List<NodeInfo>(Math.Min(wanted, nodes.Count));
+        var feasible = scratch.Feasible;
+        feasible.Clear();
+        feasible.EnsureCapacity(Math.Min(wanted, nodes.Count));
         // the cache's snapshot is read as an array (no interface call per node), and its order is the names' order, so
         // ties are broken by index rather than by comparing names
         var byName = nodes is NodeSnapshot snapshot ? snapshot.ByName : default;
-        var indexes = byName.IsEmpty ? null : new int[Math.Min(wanted, nodes.Count)];
-        var reasons = new Dictionary<string, int>();
+        var indexes = byName.IsEmpty ? null : Scratch.AtLeast(ref scratch.Indexes, Math.Min(wanted, nodes.Count));
+        Dictionary<string, int>? reasons = null;
         var start = ((startIndex % nodes.Count) + nodes.Count) % nodes.Count;
         var processed = 0;
         while (processed < nodes.Count && feasible.Count < wanted)
@@ -116,29 +123,63 @@ internal sealed class SchedulingAlgorithm(IReadOnlyList<ISchedulingFilter> filte
                 if (indexes is not null) indexes[feasible.Count] = index;
                 feasible.Add(node);
             }
-            else reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
+            else
+            {
+                reasons ??= new Dictionary<string, int>();
+                reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
+            }
         }
 
         if (feasible.Count == 0)
         {
-            var counted = reasons.Select(r => $"{r.Value} {r.Key}").Order(StringComparer.Ordinal);
+            var counted = reasons!.Select(r => $"{r.Value} {r.Key}").Order(StringComparer.Ordinal);
             return new ScheduleResult(null, $"0/{nodes.Count} nodes are available: {string.Join(", ", counted)}.", processed);
         }
 
-        var totals = new long[feasible.Count];
+        var totals = Scratch.AtLeast(ref scratch.Totals, feasible.Count).AsSpan(0, feasible.Count);
+        totals.Clear();
         foreach (var scorer in scorers)
         {
             var prepared = scorer is IClusterWideScorer c ? c.Prepare(pod, nodes) : scorer;
             if (ReferenceEquals(prepared, PreparedScorer.Skip)) continue; // the same score on every node
-            var scores = prepared.Score(pod, feasible);
             var weight = (long)scorer.Weight;
-            for (var i = 0; i < totals.Length; i++) totals[i] += weight * scores[i];
+            if (prepared is ISchedulingScorerInto into)
+            {
+                var scores = Scratch.AtLeast(ref scratch.Scores, feasible.Count).AsSpan(0, feasible.Count);
+                into.Score(pod, feasible, scores);
+                for (var i = 0; i < totals.Length; i++) totals[i] += weight * scores[i];
+            }
+            else
+            {
+                var scores = prepared.Score(pod, feasible);
+                for (var i = 0; i < totals.Length; i++) totals[i] += weight * scores[i];
+            }
         }
         var best = 0;
         for (var i = 1; i < totals.Length; i++)
             if (totals[i] > totals[best] || (totals[i] == totals[best] &&
                                              (indexes is not null ? indexes[i] < indexes[best] : string.CompareOrdinal(feasible[i].Name, feasible[best].Name) < 0)))
                 best = i;
-        return new ScheduleResult(feasible[best].Name, null, processed);
+        var chosen = feasible[best].Name;
+        feasible.Clear(); // holds no node past the decision
+        return new ScheduleResult(chosen, null, processed);
+    }
+
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    /// <summary>A thread's working lists for its decisions (one decision at a time per thread).</summary>
+    private sealed class Scratch
+    {
+        public readonly List<ISchedulingFilter> Filters = new();
+        public readonly List<NodeInfo> Feasible = new();
+        public int[] Indexes = [];
+        public long[] Totals = [];
+        public int[] Scores = [];
+
+        public static T[] AtLeast<T>(ref T[] array, int length)
+        {
+            if (array.Length < length) array = new T[Math.Max(length, array.Length * 2)];
+            return array;
+        }
     }
 }

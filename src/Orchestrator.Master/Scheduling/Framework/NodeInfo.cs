@@ -184,3 +184,17 @@ internal interface ISchedulingScorer
     /// against the best node does it in one pass (a decision stays linear in the number of nodes).</summary>
     IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible);
 }
+
+/// <summary>A scorer that writes its scores into the decision's buffer instead of a new array per pod.</summary>
+internal interface ISchedulingScorerInto : ISchedulingScorer
+{
+    /// <summary>As <see cref="ISchedulingScorer.Score"/>, into <paramref name="scores"/> (one per feasible node).</summary>
+    void Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible, Span<int> scores);
+
+    IReadOnlyList<int> ISchedulingScorer.Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
+    {
+        var scores = new int[feasible.Count];
+        Score(pod, feasible, scores);
+        return scores;
+    }
+}

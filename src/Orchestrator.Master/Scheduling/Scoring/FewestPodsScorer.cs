@@ -5,16 +5,14 @@ namespace Orchestrator.Master.Scheduling.Scoring;
 
 /// <summary>Prefers the node running the fewest pods: breaks the ties LeastAllocated leaves once nodes are full
 /// of pods without requests (its non-zero defaults reach 0 on every node).</summary>
-internal sealed class FewestPodsScorer : ISchedulingScorer
+internal sealed class FewestPodsScorer : ISchedulingScorerInto
 {
     public string Name => "FewestPods";
 
-    public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
+    public void Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible, Span<int> scores)
     {
         var most = 0;
         for (var i = 0; i < feasible.Count; i++) most = Math.Max(most, feasible[i].Pods.Count);
-        var scores = new int[feasible.Count];
         for (var i = 0; i < scores.Length; i++) scores[i] = most == 0 ? 100 : 100 - feasible[i].Pods.Count * 100 / (most + 1);
-        return scores;
     }
 }

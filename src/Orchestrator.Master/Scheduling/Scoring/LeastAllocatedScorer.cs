@@ -9,18 +9,16 @@ namespace Orchestrator.Master.Scheduling.Scoring;
 /// without requests at Kubernetes' non-zero defaults, so that with no requests anywhere it spreads by pod count.
 /// A node that reports no allocatable counts as a 4-CPU, 8 GiB one.
 /// </summary>
-internal sealed class LeastAllocatedScorer : ISchedulingScorer
+internal sealed class LeastAllocatedScorer : ISchedulingScorerInto
 {
     private static readonly Resources Assumed = new(4000, 8L * 1024 * 1024 * 1024);
 
     public string Name => "LeastAllocated";
 
-    public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
+    public void Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible, Span<int> scores)
     {
         var wanted = PodResources.Requests(pod, nonZero: true);
-        var scores = new int[feasible.Count];
         for (var i = 0; i < scores.Length; i++) scores[i] = Score(wanted, feasible[i]);
-        return scores;
     }
 
     private static int Score(Resources wanted, NodeInfo node)

@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Scheduling.Scoring;
 /// <summary>Spreads the replicas of one controller across nodes: fewer pods of the same owner on a node scores
 /// higher (Kubernetes' default pod topology spread, by hostname, which applies only to pods without
 /// topologySpreadConstraints of their own).</summary>
-internal sealed class OwnerSpreadScorer : IClusterWideScorer
+internal sealed class OwnerSpreadScorer : IClusterWideScorer, ISchedulingScorerInto
 {
     public string Name => "OwnerSpread";
 
@@ -20,18 +20,16 @@ internal sealed class OwnerSpreadScorer : IClusterWideScorer
     private static string? Owner(V1Pod pod) =>
         pod.Spec?.TopologySpreadConstraints is { Count: > 0 } ? null : OwnerReferences.ControllerOf(pod)?.Uid;
 
-    public IReadOnlyList<int> Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible)
+    public void Score(V1Pod pod, IReadOnlyList<NodeInfo> feasible, Span<int> scores)
     {
-        var scores = new int[feasible.Count];
         if (Owner(pod) is not { } owner)
         {
-            Array.Fill(scores, 100);
-            return scores;
+            scores.Fill(100);
+            return;
         }
         var most = 0;
         var hash = NodeFacts.UidHash(owner);
         for (var i = 0; i < scores.Length; i++) most = Math.Max(most, scores[i] = feasible[i].Owners.Of(owner, hash));
         for (var i = 0; i < scores.Length; i++) scores[i] = most == 0 ? 100 : 100 - scores[i] * 100 / (most + 1);
-        return scores;
     }
 }
