@@ -73,7 +73,17 @@ internal sealed class EventRecorder
     /// <summary>A copy of an event this recorder made (every field <see cref="Build"/> sets, in new objects): the store
     /// is handed the copy (<see cref="UpdateObject.HandedOver"/>) and plans on it in place, while the recorder keeps
     /// its own for the next repeat — cheaper than the store's JSON round trip of each event.</summary>
-    internal static Corev1Event Fresh(Corev1Event e) => new()
+    internal static Corev1Event Fresh(Corev1Event e)
+    {
+        var first = AsStored(e.FirstTimestamp);
+        // an event's first and last timestamps are mostly the same instant: one JSON round trip for both (by ticks and
+        // kind — DateTime's equality ignores the kind)
+        var last = e.LastTimestamp is { } l && e.FirstTimestamp is { } f && l.Ticks == f.Ticks && l.Kind == f.Kind
+            ? first : AsStored(e.LastTimestamp);
+        return Copy(e, first, last);
+    }
+
+    private static Corev1Event Copy(Corev1Event e, DateTime? first, DateTime? last) => new()
     {
         ApiVersion = e.ApiVersion,
         Kind = e.Kind,
@@ -90,8 +100,8 @@ internal sealed class EventRecorder
         Message = e.Message,
         Type = e.Type,
         Source = e.Source is not { } source ? null : new V1EventSource { Component = source.Component, Host = source.Host },
-        FirstTimestamp = AsStored(e.FirstTimestamp),
-        LastTimestamp = AsStored(e.LastTimestamp),
+        FirstTimestamp = first,
+        LastTimestamp = last,
         Count = e.Count,
         ReportingComponent = e.ReportingComponent,
         ReportingInstance = e.ReportingInstance,
@@ -99,18 +109,8 @@ internal sealed class EventRecorder
 
     /// <summary>A timestamp as its JSON round trip gives it back (the wire format's precision), as the store's own copy
     /// made it: the stored object is the same in memory as in the journal.</summary>
-    private static DateTime? AsStored(DateTime? time)
-    {
-        if (time is not { } t) return null;
-        // an event's first and last timestamps are mostly the same instant: one JSON round trip for both (the last one
-        // remembered per thread, by its ticks and kind — DateTime's equality ignores the kind)
-        if (t_lastStored is { } last && last.In.Ticks == t.Ticks && last.In.Kind == t.Kind) return last.Out;
-        var stored = KubernetesJson.Deserialize<Corev1Event>(KubernetesJson.Serialize(new Corev1Event { FirstTimestamp = t })).FirstTimestamp;
-        t_lastStored = (t, stored);
-        return stored;
-    }
-
-    [ThreadStatic] private static (DateTime In, DateTime? Out)? t_lastStored;
+    private static DateTime? AsStored(DateTime? time) =>
+        time is null ? null : KubernetesJson.Deserialize<Corev1Event>(KubernetesJson.Serialize(new Corev1Event { FirstTimestamp = time })).FirstTimestamp;
 
     public Corev1Event Build(V1ObjectReference involved, string type, string reason, string message, DateTime now) => new()
     {

@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Bodies;
@@ -120,7 +121,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         if (optional && body.Length == 0) return null;
         var mediaType = MediaType(context);
         if (optional && mediaType == ProtobufMediaType) return null; // options bodies are advisory; defaults apply
-        var version = apiVersion.Split('/')[^1];
+        var version = ApiVersions.GroupVersionOf(apiVersion).Version;
         var json = ParseObject(context, body, mediaType, kind, version, validation, acceptsProtobuf: false);
         if (!optional) CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), kind, apiVersion);
         ValidateFields(context, json, typeof(T), kind, version, validation);
