@@ -326,8 +326,8 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task A_media_type_an_endpoint_does_not_decode_is_415_naming_those_it_does()
     {
-        // a Binding is decoded from JSON and YAML only here: protobuf is not named among the accepted types
-        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/bindings", "k8s\0",
+        // a StatefulSet is decoded from JSON and YAML only here: protobuf is not named among the accepted types
+        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/statefulsets", "k8s\0",
             contentType: "application/vnd.kubernetes.protobuf");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
         Assert.Equal("the body of the request was in an unknown format - accepted media types include: application/json, " +

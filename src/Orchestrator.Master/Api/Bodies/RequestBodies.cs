@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Master.Api.Protobuf;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 using Orchestrator.Shared.Api;
@@ -112,7 +113,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         return ObjectJson.FromJson(json, resource, doesNotFit);
     }
 
-    /// <summary>Reads a JSON body of a non-resource type (Scale, Binding, DeleteOptions).</summary>
+    /// <summary>Reads a body of a non-resource type (Scale, Binding, Eviction, DeleteOptions) in JSON, YAML or protobuf.</summary>
     public static async Task<T?> ReadJsonAsync<T>(HttpContext context, string kind, string apiVersion, bool optional = false)
         where T : class
     {
@@ -120,9 +121,14 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         var body = await ReadBytesAsync(context);
         if (optional && body.Length == 0) return null;
         var mediaType = MediaType(context);
-        if (optional && mediaType == ProtobufMediaType) return null; // options bodies are advisory; defaults apply
         var version = ApiVersions.GroupVersionOf(apiVersion).Version;
-        var json = ParseObject(context, body, mediaType, kind, version, validation, acceptsProtobuf: false);
+        JsonObject json;
+        if (mediaType == ProtobufMediaType)
+            json = ProtobufBodyDecoder.TryDecodeBody(body, kind, apiVersion, anyApiVersion: optional, out var decoded, out var error)
+                ? decoded!
+                : throw CannotHandle(kind, version, error!);
+        else
+            json = ParseObject(context, body, mediaType, kind, version, validation, acceptsProtobuf: true);
         if (!optional) CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), kind, apiVersion);
         ValidateFields(context, json, typeof(T), kind, version, validation);
         ZeroValues.FillNulls(json, typeof(T));

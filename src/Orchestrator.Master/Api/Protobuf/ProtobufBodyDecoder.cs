@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using k8s;
@@ -44,34 +45,7 @@ internal static class ProtobufBodyDecoder
         out IKubernetesObject<V1ObjectMeta>? obj, out string? error)
     {
         obj = null;
-        error = null;
-        if (!body.StartsWith(Magic))
-        {
-            error = "the protobuf body does not start with the Kubernetes prefix \"k8s\\x00\"";
-            return false;
-        }
-
-        Wire.Runtime.Unknown envelope;
-        try
-        {
-            envelope = Wire.Runtime.Unknown.Parser.ParseFrom(body[Magic.Length..]);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            error = $"the protobuf body is not a valid runtime.Unknown envelope: {e.Message}";
-            return false;
-        }
-
-        if (envelope.ContentEncoding.Length != 0)
-        {
-            error = $"the protobuf body's content encoding \"{envelope.ContentEncoding}\" is not supported";
-            return false;
-        }
-        if (envelope.ContentType.Length != 0 && envelope.ContentType != MediaType)
-        {
-            error = $"the protobuf body's content type \"{envelope.ContentType}\" is not supported";
-            return false;
-        }
+        if (!TryOpen(body, out var envelope, out error)) return false;
 
         // Like the Kubernetes serializer, an envelope that names no type takes the endpoint's.
         var apiVersion = envelope.TypeMeta?.ApiVersion is { Length: > 0 } v ? v : resource.GroupVersion;
@@ -105,5 +79,88 @@ internal static class ProtobufBodyDecoder
             error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
             return false;
         }
+    }
+
+    /// <summary>The wire messages of bodies that are not a resource's objects: a DELETE's options and the subresources'
+    /// requests, by kind (client-go sends them in its client's content type, as it sends objects).</summary>
+    private static readonly Dictionary<string, string> BodyMessages = new(StringComparer.Ordinal)
+    {
+        ["DeleteOptions"] = "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+        ["Binding"] = "k8s.io.api.core.v1.Binding",
+        ["Eviction"] = "k8s.io.api.policy.v1.Eviction",
+        ["Scale"] = "k8s.io.api.autoscaling.v1.Scale",
+    };
+
+    /// <summary>A protobuf body of a non-resource kind (<see cref="BodyMessages"/>) as the JSON the same body has, with the
+    /// envelope's apiVersion and kind (the expected ones where it names none). <paramref name="anyApiVersion"/>: the kind is
+    /// registered in every group version (DeleteOptions), so only the kind is checked here; else both are left to the
+    /// caller's check against what the endpoint expects. Never throws.</summary>
+    public static bool TryDecodeBody(ReadOnlySpan<byte> body, string kind, string apiVersion, bool anyApiVersion,
+        out JsonObject? json, out string? error)
+    {
+        json = null;
+        if (!TryOpen(body, out var envelope, out error)) return false;
+        var bodyKind = envelope.TypeMeta?.Kind is { Length: > 0 } k ? k : kind;
+        var bodyApiVersion = envelope.TypeMeta?.ApiVersion is { Length: > 0 } v ? v : apiVersion;
+        if (bodyKind != kind && anyApiVersion)
+        {
+            error = $"the body is a {bodyApiVersion} {bodyKind}, but this request takes a {kind}";
+            return false;
+        }
+        if (!BodyMessages.TryGetValue(kind, out var name) || Messages.Value.Find(name) is not { } descriptor)
+        {
+            error = $"protobuf bodies for {kind} are not supported; send application/json";
+            return false;
+        }
+        if (!envelope.HasRaw)
+        {
+            error = $"the protobuf envelope carries no {kind} object";
+            return false;
+        }
+        try
+        {
+            json = ProtobufJson.ToJson(descriptor.Parser.ParseFrom(envelope.Raw));
+            json["apiVersion"] = bodyApiVersion;
+            json["kind"] = bodyKind;
+            return true;
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or MalformedBodyException or ApiException)
+        {
+            error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
+            return false;
+        }
+    }
+
+    /// <summary>The runtime.Unknown envelope after the magic prefix, refused when it is not one or is encoded in a way
+    /// we do not read.</summary>
+    private static bool TryOpen(ReadOnlySpan<byte> body, out Wire.Runtime.Unknown envelope, out string? error)
+    {
+        envelope = null!;
+        error = null;
+        if (!body.StartsWith(Magic))
+        {
+            error = "the protobuf body does not start with the Kubernetes prefix \"k8s\\x00\"";
+            return false;
+        }
+        try
+        {
+            envelope = Wire.Runtime.Unknown.Parser.ParseFrom(body[Magic.Length..]);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            error = $"the protobuf body is not a valid runtime.Unknown envelope: {e.Message}";
+            return false;
+        }
+        if (envelope.ContentEncoding.Length != 0)
+        {
+            error = $"the protobuf body's content encoding \"{envelope.ContentEncoding}\" is not supported";
+            return false;
+        }
+        if (envelope.ContentType.Length != 0 && envelope.ContentType != MediaType)
+        {
+            error = $"the protobuf body's content type \"{envelope.ContentType}\" is not supported";
+            return false;
+        }
+        return true;
     }
 }
