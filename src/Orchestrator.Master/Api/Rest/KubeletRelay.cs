@@ -35,8 +35,11 @@ internal static class KubeletRelay
         }
     }
 
-    /// <summary>Writes the node's answer; <paramref name="adjust"/> may change the headers before the body goes.</summary>
-    public static async Task AnswerAsync(HttpContext context, HttpResponseMessage response, ISet<string> notReturned, Action? adjust, CancellationToken ct)
+    /// <summary>Writes the node's answer; <paramref name="adjust"/> may change the headers before the body goes, and
+    /// <paramref name="rewrite"/>, when given, the whole body (null from it: unchanged) if it is at most
+    /// <paramref name="rewriteLimit"/> bytes — a larger one is streamed on unchanged.</summary>
+    public static async Task AnswerAsync(HttpContext context, HttpResponseMessage response, ISet<string> notReturned, Action? adjust,
+        CancellationToken ct, Func<byte[], byte[]?>? rewrite = null, int rewriteLimit = 0)
     {
         PrettyJsonResponses.PassThrough(context); // the answer as it was written
         context.Response.StatusCode = (int)response.StatusCode;
@@ -44,6 +47,23 @@ internal static class KubeletRelay
             if (!notReturned.Contains(key)) context.Response.Headers[key] = values.ToArray();
         adjust?.Invoke();
         await using var body = await response.Content.ReadAsStreamAsync(ct);
+        if (rewrite is not null)
+        {
+            var whole = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while (whole.Length <= rewriteLimit && (read = await body.ReadAsync(chunk, ct)) > 0) whole.Write(chunk, 0, read);
+            if (whole.Length <= rewriteLimit)
+            {
+                var original = whole.ToArray();
+                var rewritten = rewrite(original) ?? original;
+                context.Response.ContentLength = rewritten.Length;
+                await context.Response.Body.WriteAsync(rewritten, ct);
+                return;
+            }
+            whole.Position = 0;
+            await whole.CopyToAsync(context.Response.Body, ct);
+        }
         await body.CopyToAsync(context.Response.Body, ct);
     }
 }

@@ -11,8 +11,8 @@ namespace Orchestrator.Master.Api.Rest;
 /// (<c>/podProxy/…</c>, with the master's kubelet credential), which forwards it to the pod's address on its pod
 /// network and streams the answer back: the master need not reach the pod network of another machine. As kube's
 /// proxy handler: a path-less request is redirected to <c>…/proxy/</c>, the query passes, <c>Location</c> headers of the
-/// pod's redirects are rewritten to go through the proxy, CORS headers of the answer are dropped. Unlike it, links in
-/// text/html bodies are not rewritten and upgrades (WebSocket) are refused with a 400.
+/// pod's redirects and the links of its text/html pages (<see cref="ProxiedHtml"/>) are rewritten to go through the
+/// proxy, CORS headers of the answer are dropped. Unlike it, upgrades (WebSocket) are refused with a 400.
 /// </summary>
 internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection kubelet)
 {
@@ -75,6 +75,12 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
         }
 
         using var response = await KubeletRelay.SendAsync(kubelet, target.Node, node.Host, request, ct);
+        var podHost = $"{Bracketed(target.Address)}:{target.Port}";
+        var requestHost = context.Request.Host.Value ?? "";
+        // as kube's proxy Transport: a redirect gets its Location rewritten, any other text/html answer its links
+        var encodings = response.Content.Headers.ContentEncoding;
+        var encoding = encodings.Count == 0 ? "" : encodings.Count == 1 ? encodings.First() : null;
+        var html = response.Headers.Location is null && !HttpMethods.IsHead(context.Request.Method) && ProxiedHtml.Rewrites(response.Content.Headers.ContentType?.MediaType, encoding);
         await KubeletRelay.AnswerAsync(context, response, NotReturned, () =>
         {
             // The dashboard (/ui/) shares this origin and keeps the user's token in the tab's sessionStorage: a pod's
@@ -82,9 +88,9 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
             // of its own to protect). Scripts, forms and links still work; the pod's own policy, if any, applies too.
             context.Response.Headers.Append("Content-Security-Policy", SandboxPolicy);
             if (response.Headers.Location is not null && context.Response.Headers.Location.ToString() is { Length: > 0 } location)
-                context.Response.Headers.Location = RewriteLocation(location, prefix, $"{Bracketed(target.Address)}:{target.Port}",
-                    context.Request.Host.Value ?? "");
-        }, ct);
+                context.Response.Headers.Location = RewriteLocation(location, prefix, podHost, requestHost);
+        }, ct, html ? body => ProxiedHtml.RewriteEncoded(body, encoding, url => RewriteLocation(url, prefix, podHost, requestHost)) : null,
+            ProxiedHtml.MaxBytes);
     }
 
     internal const string SandboxPolicy = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
@@ -100,8 +106,8 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
         return (string.Join('/', parts[..fixedParts]), "/" + string.Join('/', parts[fixedParts..]));
     }
 
-    /// <summary>kube's proxy Transport.rewriteURL for a redirect: an absolute-path location on the pod (or on the host the
-    /// client asked) is sent through the proxy; a relative one or one on another host is left as it is.</summary>
+    /// <summary>kube's proxy Transport.rewriteURL for a redirect or a page's link: an absolute-path location on the pod (or
+    /// on the host the client asked) is sent through the proxy; a relative one or one on another host is left as it is.</summary>
     internal static string RewriteLocation(string location, string prefix, string podHost, string requestHost)
     {
         if (!Uri.TryCreate(location, UriKind.RelativeOrAbsolute, out var uri)) return location;

@@ -172,6 +172,32 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
         Assert.Equal("kept", response.Headers.GetValues("X-Pod").Single());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_links_of_a_pods_html_page_go_through_the_proxy(bool gzip)
+    {
+        await StartNode();
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces/default/pods/p/proxy/page");
+        if (gzip) request.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var response = await _client.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (gzip)
+        {
+            Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+            using var unpacked = new MemoryStream();
+            using (var reader = new System.IO.Compression.GZipStream(new MemoryStream(body), System.IO.Compression.CompressionMode.Decompress))
+                reader.CopyTo(unpacked);
+            body = unpacked.ToArray();
+        }
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""<a href="/api/v1/namespaces/default/pods/p/proxy/about">About</a> <img src=logo.png> <link href="/api/v1/namespaces/default/pods/p/proxy/s.css">""",
+            Encoding.UTF8.GetString(body));
+        Assert.Equal(response.Content.Headers.ContentLength, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
     [Fact]
     public async Task Bodies_beyond_the_APIs_limit_are_streamed_to_the_pod()
     {
@@ -258,6 +284,24 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
             context.Response.Headers.Location = "/next";
             context.Response.Headers.AccessControlAllowOrigin = "*";
             context.Response.Headers["X-Pod"] = "kept";
+            if (context.Request.Path.StartsWithSegments("/podProxy/default/p/http/10.1.2.3/8080/page"))
+            {
+                // a page of the pod, packed as the client allows
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.Headers.Remove("Location");
+                context.Response.ContentType = "text/html; charset=utf-8";
+                var page = Encoding.UTF8.GetBytes("""<a href="/about">About</a> <img src=logo.png> <link href='/s.css'>""");
+                if (context.Request.Headers.AcceptEncoding.ToString().Contains("gzip"))
+                {
+                    context.Response.Headers.ContentEncoding = "gzip";
+                    using var packed = new MemoryStream();
+                    using (var gzip = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest)) gzip.Write(page);
+                    page = packed.ToArray();
+                }
+                context.Response.ContentLength = page.Length;
+                await context.Response.Body.WriteAsync(page);
+                return;
+            }
             await context.Response.WriteAsync("from the pod");
         });
         await _kubelet.StartAsync();
