@@ -346,8 +346,8 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
     /// <summary>
     /// One watcher's stream: every line (one event) found in the bytes as they come, its object's name <c>evNNNNNN</c>
     /// read as the event's number, its receipt noted (the time of the read that completed the line) and the event's
-    /// earliest receipt by any watcher kept. Bytes, not a <c>StreamReader</c>'s string per line: less of the client's CPU
-    /// and garbage on the cores it shares with the server; every event is still received, found and timed.
+    /// earliest receipt by any watcher kept. Bytes, not a <c>StreamReader</c>'s string per line (no garbage per event on the
+    /// cores the client shares with the server), and the reads are counted; every event is still received, found and timed.
     /// </summary>
     private static async Task ReadEvents(Stream body, int events, long[] firstReceipt, List<(int Event, long At)> receipts,
         System.Runtime.CompilerServices.StrongBox<long> reads, CountdownEvent remaining, CancellationToken cancellationToken)
