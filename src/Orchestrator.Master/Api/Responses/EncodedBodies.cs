@@ -236,10 +236,22 @@ internal static class EncodedBodies
             "DELETED" => DeletedHead,
             _ => EventHead(type),
         };
+        var length = head.Length + obj.Length + EventTail.Length;
+        // One GetSpan and one Advance when the line fits in what the writer has at hand: each of them takes the response's
+        // lock in Kestrel's chunked writer, and this runs for every event and every watcher.
+        var span = writer.GetSpan();
+        if (span.Length >= length)
+        {
+            head.CopyTo(span);
+            obj.CopyTo(span[head.Length..]);
+            EventTail.CopyTo(span[(head.Length + obj.Length)..]);
+            writer.Advance(length);
+            return length;
+        }
         writer.Write(head);
         writer.Write(obj);
         writer.Write(EventTail);
-        return head.Length + obj.Length + EventTail.Length;
+        return length;
     }
 
     private static readonly byte[] EventTail = "}\n"u8.ToArray();

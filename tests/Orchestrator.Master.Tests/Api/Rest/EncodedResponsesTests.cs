@@ -385,6 +385,42 @@ public sealed class EncodedResponsesTests
         Assert.Equal(buffer.WrittenCount, length);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(100)]
+    [InlineData(4096)]
+    public void A_watch_event_is_the_same_line_whatever_span_the_writer_hands_out(int spanBytes)
+    {
+        // A line that fits in the writer's span is written at once, else piece by piece: the bytes are the same.
+        var cm = ConfigMap("a", "11");
+        var expected = ObjectJson.Write(new JsonObject { ["type"] = "MODIFIED", ["object"] = ObjectJson.ToJson(cm, CoreResources.ConfigMaps) }) + "\n";
+        var writer = new SmallSpans(spanBytes);
+        var length = EncodedBodies.WriteWatchEvent(writer, "MODIFIED", EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        EncodedBodies.WriteWatchEvent(writer, "DELETED", EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        var deleted = ObjectJson.Write(new JsonObject { ["type"] = "DELETED", ["object"] = ObjectJson.ToJson(cm, CoreResources.ConfigMaps) }) + "\n";
+        Assert.Equal(expected + deleted, Encoding.UTF8.GetString(writer.Written.ToArray()));
+        Assert.Equal(Encoding.UTF8.GetByteCount(expected), length);
+    }
+
+    /// <summary>A writer whose spans hold at most the given bytes, whatever is asked for (as a pipe at a block's end).</summary>
+    private sealed class SmallSpans(int spanBytes) : IBufferWriter<byte>
+    {
+        private byte[] _span = [];
+        public List<byte> Written { get; } = [];
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _span = new byte[spanBytes];
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _span = new byte[spanBytes];
+
+        public void Advance(int count)
+        {
+            if (count > _span.Length) throw new InvalidOperationException("advanced past the span");
+            Written.AddRange(_span.AsSpan(0, count).ToArray());
+            _span = [];
+        }
+    }
+
     [Fact]
     public void Watch_events_written_one_after_another_are_separate_lines_in_order()
     {
