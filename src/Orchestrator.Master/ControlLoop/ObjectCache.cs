@@ -64,7 +64,8 @@ internal sealed class ObjectCache
         }
     }
 
-    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, long Version);
+    // a struct in the maps: every controller's cache makes one per change it applies
+    private readonly record struct Entry(IKubernetesObject<V1ObjectMeta> Object, long Version);
 
     public static ResourceKey KeyOf(string resource, IKubernetesObject<V1ObjectMeta> obj) =>
         new(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name);
@@ -129,27 +130,28 @@ internal sealed class ObjectCache
     {
         var map = Map(change.Resource);
         var key = KeyOf(change.Resource, change.Object);
-        map.TryGetValue(key, out var old);
+        var had = map.TryGetValue(key, out var entry);
+        var old = had ? entry.Object : null;
         var version = change.ResourceVersion > 0 ? change.ResourceVersion : VersionOf(change.Object);
-        if (old is not null && version > 0 && version < old.Version)
+        if (had && version > 0 && version < entry.Version)
         {
             applied = false;
-            return old.Object;
+            return old;
         }
         if (change.Type == "DELETED") map.Remove(key);
         else map[key] = new Entry(change.Object, version);
         if (_indexes.TryGetValue(change.Resource, out var index))
         {
-            if (old is not null) index.Remove(key, old.Object);
+            if (old is not null) index.Remove(key, old);
             if (change.Type != "DELETED") index.Add(key, change.Object);
         }
         if (_owners is not null)
         {
-            if (old is not null) _owners.Remove(key, old.Object);
+            if (old is not null) _owners.Remove(key, old);
             if (change.Type != "DELETED") _owners.Add(key, change.Object);
         }
         applied = true;
-        return old?.Object;
+        return old;
     }
 
     public IKubernetesObject<V1ObjectMeta>? Get(ResourceKey key) =>
