@@ -64,7 +64,8 @@ internal sealed class ObjectCache
         }
     }
 
-    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, long Version);
+    // a struct in the maps: every controller's cache makes one per change it applies
+    private readonly record struct Entry(IKubernetesObject<V1ObjectMeta> Object, long Version);
 
     public static ResourceKey KeyOf(string resource, IKubernetesObject<V1ObjectMeta> obj) =>
         new(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name);
@@ -129,27 +130,28 @@ internal sealed class ObjectCache
     {
         var map = Map(change.Resource);
         var key = KeyOf(change.Resource, change.Object);
-        map.TryGetValue(key, out var old);
+        var had = map.TryGetValue(key, out var entry);
+        var old = had ? entry.Object : null;
         var version = change.ResourceVersion > 0 ? change.ResourceVersion : VersionOf(change.Object);
-        if (old is not null && version > 0 && version < old.Version)
+        if (had && version > 0 && version < entry.Version)
         {
             applied = false;
-            return old.Object;
+            return old;
         }
         if (change.Type == "DELETED") map.Remove(key);
         else map[key] = new Entry(change.Object, version);
         if (_indexes.TryGetValue(change.Resource, out var index))
         {
-            if (old is not null) index.Remove(key, old.Object);
+            if (old is not null) index.Remove(key, old);
             if (change.Type != "DELETED") index.Add(key, change.Object);
         }
         if (_owners is not null)
         {
-            if (old is not null) _owners.Remove(key, old.Object);
+            if (old is not null) _owners.Remove(key, old);
             if (change.Type != "DELETED") _owners.Add(key, change.Object);
         }
         applied = true;
-        return old?.Object;
+        return old;
     }
 
     public IKubernetesObject<V1ObjectMeta>? Get(ResourceKey key) =>
@@ -159,10 +161,16 @@ internal sealed class ObjectCache
         Get(new ResourceKey(resource, @namespace, name)) as T;
 
     /// <summary>All cached objects of a resource, in one namespace or (null) all.</summary>
+    /// <remarks>One iterator, and none for an empty resource: controllers list a namespace's services, budgets or quotas
+    /// on every pod change (a Where/Select/OfType chain and its delegates were ≈ 1 KB per pod change each).</remarks>
     public IEnumerable<T> List<T>(string resource, string? @namespace = null) =>
-        _resources.TryGetValue(resource, out var map)
-            ? map.Where(kv => @namespace is null || kv.Key.Namespace == @namespace).Select(kv => kv.Value.Object).OfType<T>()
-            : [];
+        _resources.TryGetValue(resource, out var map) && map.Count > 0 ? Listed<T>(map, @namespace) : [];
+
+    private static IEnumerable<T> Listed<T>(Dictionary<ResourceKey, Entry> map, string? @namespace)
+    {
+        foreach (var (key, entry) in map)
+            if ((@namespace is null || key.Namespace == @namespace) && entry.Object is T item) yield return item;
+    }
 
     public IEnumerable<ResourceKey> Keys(string resource) =>
         _resources.TryGetValue(resource, out var map) ? map.Keys.ToList() : [];

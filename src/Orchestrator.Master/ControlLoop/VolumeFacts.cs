@@ -25,15 +25,21 @@ internal static class VolumeFacts
     /// <summary>On a Node: the directory under which that node makes local-path volumes (its <c>--root-dir</c>/volumes).</summary>
     public const string LocalPathRoot = "volumes.orchestrator.io/local-path-root";
 
+    /// <summary>The pod's claims in the order of its volumes. A list made only when there is one: the node gateway and
+    /// the scheduler ask this of pods on every change, and most pods have none.</summary>
     public static IEnumerable<PodClaim> Claims(V1Pod pod)
     {
-        foreach (var volume in pod.Spec?.Volumes ?? [])
+        if (pod.Spec?.Volumes is not { } volumes) return [];
+        List<PodClaim>? claims = null;
+        for (var i = 0; i < volumes.Count; i++)
         {
+            var volume = volumes[i];
             if (volume.PersistentVolumeClaim is { ClaimName: { Length: > 0 } name } source)
-                yield return new PodClaim(volume.Name, name, false, source.ReadOnlyProperty == true);
+                (claims ??= []).Add(new PodClaim(volume.Name, name, false, source.ReadOnlyProperty == true));
             else if (volume.Ephemeral is not null)
-                yield return new PodClaim(volume.Name, EphemeralClaimName(pod, volume.Name), true, false);
+                (claims ??= []).Add(new PodClaim(volume.Name, EphemeralClaimName(pod, volume.Name), true, false));
         }
+        return claims ?? (IEnumerable<PodClaim>)[];
     }
 
     public static string EphemeralClaimName(V1Pod pod, string volume) => $"{pod.Metadata.Name}-{volume}";

@@ -107,7 +107,11 @@ internal static class ManagedFields
             entry.FieldsV1 = ToElement(set);
             entries.Add(entry);
         }
-        var ownSet = Subtract(Union(own is null ? new JsonObject() : FieldsOf(own), changed), removed);
+        // Subtract(Union(own's set, changed), removed) without its copies: FieldsOf is a fresh tree, which takes the
+        // changed paths in place; with no own entry the set is changed itself (used no more); nothing removed, nothing
+        // to subtract. Each copy was the whole status' tree again on a node's first status write of a pod.
+        var ownSet = own is null ? changed : UnionInto(FieldsOf(own), changed);
+        if (removed.Count > 0) ownSet = Subtract(ownSet, removed);
         if (own is not null) entries.Remove(own);
         if (ownSet.Count > 0)
             entries.Add(new V1ManagedFieldsEntry
@@ -629,6 +633,18 @@ internal static class ManagedFields
         return result;
     }
 
+    /// <summary><see cref="Union"/> written into <paramref name="a"/> (which the caller owns): the same set, in the same
+    /// order, without copying <paramref name="a"/>.</summary>
+    internal static JsonObject UnionInto(JsonObject a, JsonObject b)
+    {
+        foreach (var (key, child) in b)
+        {
+            if (a[key] is JsonObject mine && child is JsonObject theirs) UnionInto(mine, theirs);
+            else a[key] = child?.DeepClone();
+        }
+        return a;
+    }
+
     /// <summary><paramref name="a"/> without the paths of <paramref name="b"/>: a leaf of <paramref name="b"/> takes the
     /// whole path away, a subtree only its own parts; what is left empty goes too.</summary>
     public static JsonObject Subtract(JsonObject a, JsonObject b)
@@ -704,5 +720,13 @@ internal static class ManagedFields
         var other => JsonNode.Parse(KubernetesJson.Serialize(other)) as JsonObject ?? new JsonObject(),
     };
 
-    private static JsonElement ToElement(JsonObject set) => JsonDocument.Parse(set.ToJsonString()).RootElement.Clone();
+    /// <summary>The set as the element an entry keeps: written as UTF-8 and parsed where it was written (the text
+    /// <see cref="JsonNode.ToJsonString"/> gives, without the UTF-16 string), then copied to its exact size.</summary>
+    private static JsonElement ToElement(JsonObject set)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer)) set.WriteTo(writer);
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
 }

@@ -144,4 +144,32 @@ public sealed class NodeStatusMergeTests
         Assert.Equal(("False", "corresponding condition of pod readiness gate \"\" does not exist."),
             (status.Conditions.Single(c => c.Type == "Ready").Status, status.Conditions.Single(c => c.Type == "Ready").Message));
     }
+    private static V1NodeStatus Status(DateTime heartbeat, string ready = "True", string memory = "256Gi") => new()
+    {
+        Conditions =
+        [
+            new V1NodeCondition { Type = "Ready", Status = ready, Reason = "KubeletReady", LastHeartbeatTime = heartbeat, LastTransitionTime = new DateTime(2026, 12, 6, 0, 0, 0, DateTimeKind.Utc) },
+            new V1NodeCondition { Type = "MemoryPressure", Status = "False", LastHeartbeatTime = heartbeat.AddSeconds(-3) },
+        ],
+        Addresses = [new V1NodeAddress { Type = "InternalIP", Address = "10.0.0.7" }],
+        Capacity = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("64"), ["memory"] = new(memory) },
+    };
+
+    [Fact]
+    public void Statuses_that_differ_only_in_heartbeats_do_not_differ_and_the_compared_statuses_are_left_as_they_were()
+    {
+        var at = new DateTime(2026, 12, 6, 7, 0, 0, DateTimeKind.Utc);
+        var (a, b) = (Status(at), Status(at.AddSeconds(10)));
+
+        Assert.False(NodeStatusMerge.DiffersBeyondHeartbeat(a, b));
+        Assert.Equal(at, a.Conditions[0].LastHeartbeatTime);
+        Assert.Equal(at.AddSeconds(10), b.Conditions[0].LastHeartbeatTime);
+        Assert.Equal(at.AddSeconds(7), b.Conditions[1].LastHeartbeatTime);
+
+        Assert.True(NodeStatusMerge.DiffersBeyondHeartbeat(Status(at, ready: "False"), b));
+        Assert.True(NodeStatusMerge.DiffersBeyondHeartbeat(Status(at, memory: "128Gi"), b));
+        Assert.True(NodeStatusMerge.DiffersBeyondHeartbeat(new V1NodeStatus { Addresses = a.Addresses }, b));
+        Assert.False(NodeStatusMerge.DiffersBeyondHeartbeat(new V1NodeStatus { Addresses = a.Addresses }, new V1NodeStatus { Addresses = b.Addresses }));
+        Assert.True(NodeStatusMerge.DiffersBeyondHeartbeat(a, null));
+    }
 }
