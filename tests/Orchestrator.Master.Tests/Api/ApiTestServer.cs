@@ -138,6 +138,16 @@ internal sealed class ApiTestServer : IAsyncDisposable
         return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
     }
 
+    /// <summary>One request with a binary body (protobuf) and the test token, as <see cref="SendAsync(HttpMethod, string, string?, string, string?)"/>.</summary>
+    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendBytesAsync(HttpMethod method, string path, byte[] body, string contentType)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
+    }
+
     /// <summary>A kubeconfig for this server, written next to its data.</summary>
     public string WriteKubeconfig()
     {
