@@ -14,7 +14,7 @@ internal static class StorageResources
     {
         Group = Group, Version = "v1", Resource = "storageclasses", Kind = "StorageClass", Namespaced = false,
         ObjectType = typeof(V1StorageClass), Strategy = new StorageClassStrategy(), Printer = new StorageClassTablePrinter(),
-        ShortNames = ["sc"],
+        ShortNames = ["sc"], ProtobufMessage = "k8s.io.api.storage.v1.StorageClass",
     };
 
     public static readonly ResourceDescription CsiDrivers = new()
