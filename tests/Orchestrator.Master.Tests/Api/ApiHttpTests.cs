@@ -326,8 +326,8 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task A_media_type_an_endpoint_does_not_decode_is_415_naming_those_it_does()
     {
-        // a StatefulSet is decoded from JSON and YAML only here: protobuf is not named among the accepted types
-        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/statefulsets", "k8s\0",
+        // a Node is decoded from JSON and YAML only here: protobuf is not named among the accepted types
+        var (status, refused) = await _server.SendAsync(HttpMethod.Post, "/api/v1/nodes", "k8s\0",
             contentType: "application/vnd.kubernetes.protobuf");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
         Assert.Equal("the body of the request was in an unknown format - accepted media types include: application/json, " +
@@ -336,6 +336,31 @@ public sealed class ApiHttpTests : IAsyncLifetime
         (status, refused) = await _server.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/deployments", "x", contentType: "text/plain");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
         Assert.EndsWith("application/json, application/yaml, application/vnd.kubernetes.protobuf (got \"text/plain\")", refused!["message"]!.ToString());
+    }
+
+    [Fact]
+    public async Task A_protobuf_stateful_set_is_created()
+    {
+        var set = new Protobuf.ProtoWriter()
+            .Message(1, m => m.String(1, "db"))
+            .Message(2, s => s
+                .Varint(1, 2) // replicas
+                .Message(2, sel => sel.Entry(1, "app", "db")) // selector.matchLabels
+                .Message(3, t => t
+                    .Message(1, m => m.Entry(11, "app", "db"))
+                    .Message(2, p => p.Message(2, c => c.String(1, "c").String(2, "img"))))
+                .Message(4, pvc => pvc.Message(1, m => m.String(1, "data"))
+                    .Message(2, spec => spec.String(1, "ReadWriteOnce").Message(2, r => r.QuantityEntry(2, "storage", "1Gi"))))
+                .String(5, "db"));
+
+        var (status, created) = await _server.SendBytesAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/statefulsets",
+            Protobuf.ProtoWriter.Envelope("apps/v1", "StatefulSet", set), "application/vnd.kubernetes.protobuf");
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(("db", 2), (created!["metadata"]!["name"]!.ToString(), (int)created["spec"]!["replicas"]!));
+        Assert.Equal("1Gi", created["spec"]!["volumeClaimTemplates"]![0]!["spec"]!["resources"]!["requests"]!["storage"]!.ToString());
+        var (_, stored) = await _server.SendAsync(HttpMethod.Get, "/apis/apps/v1/namespaces/default/statefulsets/db");
+        Assert.Equal("img", stored!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.ToString());
     }
 
     [Fact]

@@ -42,6 +42,7 @@ internal static class AdmissionRegistrationResources
             "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored",
             w => w.Webhooks),
         Printer = new WebhookConfigurationTablePrinter<V1ValidatingWebhookConfiguration>(w => w.Webhooks?.Count ?? 0),
+        ProtobufMessage = "k8s.io.api.admissionregistration.v1.ValidatingWebhookConfiguration",
     };
 
     public static readonly ResourceDescription MutatingWebhookConfigurations = new()
@@ -52,6 +53,7 @@ internal static class AdmissionRegistrationResources
             "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored",
             w => w.Webhooks),
         Printer = new WebhookConfigurationTablePrinter<V1MutatingWebhookConfiguration>(w => w.Webhooks?.Count ?? 0),
+        ProtobufMessage = "k8s.io.api.admissionregistration.v1.MutatingWebhookConfiguration",
     };
 
     public static IReadOnlyList<ResourceDescription> All =>

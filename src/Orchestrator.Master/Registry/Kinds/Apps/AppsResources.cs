@@ -32,6 +32,7 @@ internal static class AppsResources
         Group = "apps", Version = "v1", Resource = "daemonsets", Kind = "DaemonSet", Namespaced = true,
         ObjectType = typeof(V1DaemonSet), Strategy = new DaemonSetStrategy(), Printer = new DaemonSetTablePrinter(),
         ShortNames = ["ds"], Categories = ["all"], Subresources = [SubresourceDescription.Status("DaemonSet")],
+        ProtobufMessage = "k8s.io.api.apps.v1.DaemonSet",
     };
 
     public static readonly ResourceDescription StatefulSets = new()
@@ -40,13 +41,14 @@ internal static class AppsResources
         ObjectType = typeof(V1StatefulSet), Strategy = new StatefulSetStrategy(), Printer = new StatefulSetTablePrinter(),
         ShortNames = ["sts"], Categories = ["all"],
         Subresources = [SubresourceDescription.Status("StatefulSet"), SubresourceDescription.ScaleOf(ReplicasScale)],
+        ProtobufMessage = "k8s.io.api.apps.v1.StatefulSet",
     };
 
     public static readonly ResourceDescription ControllerRevisions = new()
     {
         Group = "apps", Version = "v1", Resource = "controllerrevisions", Kind = "ControllerRevision", Namespaced = true,
         ObjectType = typeof(V1ControllerRevision), Strategy = new ControllerRevisionStrategy(),
-        Printer = new ControllerRevisionTablePrinter(),
+        Printer = new ControllerRevisionTablePrinter(), ProtobufMessage = "k8s.io.api.apps.v1.ControllerRevision",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [Deployments, ReplicaSets, DaemonSets, StatefulSets, ControllerRevisions];

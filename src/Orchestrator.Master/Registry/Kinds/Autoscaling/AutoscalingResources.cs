@@ -12,6 +12,7 @@ internal static class AutoscalingResources
         ObjectType = typeof(V2HorizontalPodAutoscaler), Strategy = new HorizontalPodAutoscalerStrategy(),
         Printer = new HorizontalPodAutoscalerTablePrinter(), ShortNames = ["hpa"], Categories = ["all"],
         Subresources = [SubresourceDescription.Status("HorizontalPodAutoscaler")],
+        ProtobufMessage = "k8s.io.api.autoscaling.v2.HorizontalPodAutoscaler",
     };
 
     public static readonly ResourceDescription HorizontalPodAutoscalersV1 = new()

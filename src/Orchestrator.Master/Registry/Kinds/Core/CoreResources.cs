@@ -61,7 +61,7 @@ internal static class CoreResources
     {
         Group = "", Version = "v1", Resource = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
         ObjectType = typeof(V1Endpoints), Strategy = new EndpointsStrategy(), Printer = new EndpointsTablePrinter(),
-        ShortNames = ["ep"],
+        ShortNames = ["ep"], ProtobufMessage = "k8s.io.api.core.v1.Endpoints",
     };
 
     public static readonly ResourceDescription Events = new()
@@ -70,6 +70,7 @@ internal static class CoreResources
         ObjectType = typeof(Corev1Event), Strategy = new EventStrategy(), Printer = new EventTablePrinter(),
         ShortNames = ["ev"], SelectableFields = EventFields,
         SelectableFieldPaths = new Dictionary<string, string> { ["source"] = "source.component" },
+        ProtobufMessage = "k8s.io.api.core.v1.Event",
     };
 
     public static readonly ResourceDescription ReplicationControllers = new()

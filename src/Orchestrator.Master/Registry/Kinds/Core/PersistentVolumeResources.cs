@@ -22,12 +22,14 @@ internal static class PersistentVolumeResources
         ObjectType = typeof(V1PersistentVolumeClaim), Strategy = new PersistentVolumeClaimStrategy(),
         Printer = new PersistentVolumeClaimTablePrinter(), ShortNames = ["pvc"],
         Subresources = [SubresourceDescription.Status("PersistentVolumeClaim")],
+        ProtobufMessage = "k8s.io.api.core.v1.PersistentVolumeClaim",
     };
 
     public static readonly ResourceDescription PodTemplates = new()
     {
         Group = "", Version = "v1", Resource = "podtemplates", Kind = "PodTemplate", Namespaced = true,
         ObjectType = typeof(V1PodTemplate), Strategy = new PodTemplateStrategy(), Printer = new PodTemplateTablePrinter(),
+        ProtobufMessage = "k8s.io.api.core.v1.PodTemplate",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [PersistentVolumes, PersistentVolumeClaims, PodTemplates];

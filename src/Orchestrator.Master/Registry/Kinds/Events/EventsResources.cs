@@ -15,6 +15,7 @@ internal static class EventsResources
         ObjectType = typeof(Eventsv1Event), Strategy = CoreResources.Events.Strategy, Printer = new EventsV1TablePrinter(),
         ShortNames = ["ev"], SelectableFields = Fields,
         SelectableFieldPaths = new Dictionary<string, string> { ["source"] = "deprecatedSource.component" },
+        ProtobufMessage = "k8s.io.api.events.v1.Event",
     };
 
     /// <summary>events.k8s.io/v1's field selectors (its field label conversion: regarding.* and reportingController are

@@ -22,13 +22,14 @@ internal static class NetworkingResources
     {
         Group = Group, Version = "v1", Resource = "ingressclasses", Kind = "IngressClass", Namespaced = false,
         ObjectType = typeof(V1IngressClass), Strategy = new IngressClassStrategy(), Printer = new IngressClassTablePrinter(),
+        ProtobufMessage = "k8s.io.api.networking.v1.IngressClass",
     };
 
     public static readonly ResourceDescription NetworkPolicies = new()
     {
         Group = Group, Version = "v1", Resource = "networkpolicies", Kind = "NetworkPolicy", Namespaced = true,
         ObjectType = typeof(V1NetworkPolicy), Strategy = new NetworkPolicyStrategy(), Printer = new NetworkPolicyTablePrinter(),
-        ShortNames = ["netpol"],
+        ShortNames = ["netpol"], ProtobufMessage = "k8s.io.api.networking.v1.NetworkPolicy",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [IngressClasses, Ingresses, NetworkPolicies];

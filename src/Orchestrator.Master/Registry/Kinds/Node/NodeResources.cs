@@ -14,6 +14,7 @@ internal static class NodeResources
     {
         Group = "node.k8s.io", Version = "v1", Resource = "runtimeclasses", Kind = "RuntimeClass", Namespaced = false,
         ObjectType = typeof(V1RuntimeClass), Strategy = new RuntimeClassStrategy(), Printer = new RuntimeClassTablePrinter(),
+        ProtobufMessage = "k8s.io.api.node.v1.RuntimeClass",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [RuntimeClasses];

@@ -14,19 +14,21 @@ internal static class StorageResources
     {
         Group = Group, Version = "v1", Resource = "storageclasses", Kind = "StorageClass", Namespaced = false,
         ObjectType = typeof(V1StorageClass), Strategy = new StorageClassStrategy(), Printer = new StorageClassTablePrinter(),
-        ShortNames = ["sc"],
+        ShortNames = ["sc"], ProtobufMessage = "k8s.io.api.storage.v1.StorageClass",
     };
 
     public static readonly ResourceDescription CsiDrivers = new()
     {
         Group = Group, Version = "v1", Resource = "csidrivers", Kind = "CSIDriver", Namespaced = false,
         ObjectType = typeof(V1CSIDriver), Strategy = new CsiDriverStrategy(), Printer = new CsiDriverTablePrinter(),
+        ProtobufMessage = "k8s.io.api.storage.v1.CSIDriver",
     };
 
     public static readonly ResourceDescription CsiNodes = new()
     {
         Group = Group, Version = "v1", Resource = "csinodes", Kind = "CSINode", Namespaced = false,
         ObjectType = typeof(V1CSINode), Strategy = new CsiNodeStrategy(), Printer = new CsiNodeTablePrinter(),
+        ProtobufMessage = "k8s.io.api.storage.v1.CSINode",
     };
 
     public static readonly ResourceDescription VolumeAttachments = new()
