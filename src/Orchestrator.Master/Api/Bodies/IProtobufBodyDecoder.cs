@@ -13,7 +13,9 @@ namespace Orchestrator.Master.Api.Bodies;
 /// </summary>
 internal interface IProtobufBodyDecoder
 {
-    bool Supports(ResourceDescription resource);
+    /// <summary>Whether a protobuf body for this resource (or its <paramref name="subresource"/>) can be decoded whole: a
+    /// status write needs a message that declares the status, or the status it carries would be dropped.</summary>
+    bool Supports(ResourceDescription resource, string? subresource = null);
 
     bool TryDecode(ReadOnlySpan<byte> body, ResourceDescription resource, out IKubernetesObject<V1ObjectMeta>? obj, out string? error);
 }
@@ -21,7 +23,7 @@ internal interface IProtobufBodyDecoder
 /// <summary>The real decoder, <see cref="ProtobufBodyDecoder"/>.</summary>
 internal sealed class ProtobufBodies : IProtobufBodyDecoder
 {
-    public bool Supports(ResourceDescription resource) => ProtobufBodyDecoder.Supports(resource);
+    public bool Supports(ResourceDescription resource, string? subresource = null) => ProtobufBodyDecoder.Supports(resource, subresource);
 
     public bool TryDecode(ReadOnlySpan<byte> body, ResourceDescription resource, out IKubernetesObject<V1ObjectMeta>? obj,
         out string? error) =>

@@ -74,14 +74,16 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     public static string MediaType(HttpContext context) =>
         (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
 
-    public async Task<IKubernetesObject<V1ObjectMeta>> ReadObjectAsync(HttpContext context, ResourceDescription resource)
+    /// <summary>The request's object; <paramref name="subresource"/>: the subresource it is written to (a status write's
+    /// protobuf body must carry the status).</summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> ReadObjectAsync(HttpContext context, ResourceDescription resource, string? subresource = null)
     {
         var validation = FieldValidationOf(context);
         var body = await ReadBytesAsync(context);
         var mediaType = MediaType(context);
         if (mediaType == ProtobufMediaType)
         {
-            if (!protobuf.Supports(resource)) throw ApiException.UnsupportedMediaType(mediaType, protobuf: false);
+            if (!protobuf.Supports(resource, subresource)) throw ApiException.UnsupportedMediaType(mediaType, protobuf: false);
             if (protobuf.TryDecode(body, resource, out var decoded, out var error) && decoded is not null)
             {
                 CheckKind(decoded.Kind, decoded.ApiVersion, resource.Kind, resource.GroupVersion);
@@ -94,7 +96,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
             CheckKind(kind, apiVersion, resource.Kind, resource.GroupVersion);
             return plain;
         }
-        var json = ParseObject(context, body, mediaType, resource.Kind, resource.Version, validation, protobuf.Supports(resource));
+        var json = ParseObject(context, body, mediaType, resource.Kind, resource.Version, validation, protobuf.Supports(resource, subresource));
         CheckKind(json["kind"]?.ToString(), json["apiVersion"]?.ToString(), resource.Kind, resource.GroupVersion);
         return ToObject(context, json, resource, validation);
     }

@@ -38,8 +38,12 @@ internal static class ProtobufBodyDecoder
     public static MessageDescriptor? MessageOf(ResourceDescription resource) =>
         resource.ProtobufMessage is { } name ? Messages.Value.Find(name) : null;
 
-    /// <summary>Whether protobuf bodies of this resource's kind can be decoded at all.</summary>
-    public static bool Supports(ResourceDescription resource) => MessageOf(resource) is not null;
+    /// <summary>Whether protobuf bodies of this resource's kind can be decoded at all, and for a write of its status
+    /// (<c>status</c>, a CSR's <c>approval</c>) whether its message declares the status: many messages leave it out (the
+    /// API server ignores it on create and keeps the stored one on update), and such a status write would store none.</summary>
+    public static bool Supports(ResourceDescription resource, string? subresource = null) =>
+        MessageOf(resource) is { } message &&
+        (subresource is not ("status" or "approval") || message.FindFieldByName("status") is not null);
 
     public static bool TryDecode(ReadOnlySpan<byte> body, ResourceDescription resource,
         out IKubernetesObject<V1ObjectMeta>? obj, out string? error)

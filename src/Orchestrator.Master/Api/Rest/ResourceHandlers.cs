@@ -106,7 +106,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     public async Task UpdateAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)
     {
         if (subresource is null) Require(resource, "update");
-        var obj = await bodies.ReadObjectAsync(context, resource);
+        var obj = await bodies.ReadObjectAsync(context, resource, subresource);
         WriteOptions.Reconcile(obj, resource, ns, name);
         Admit(context, resource, obj, subresource);
         var updated = await store.WriteStoredAsync(context,
