@@ -18,6 +18,7 @@ namespace Orchestrator.Master.Store.Persistence;
 internal sealed class SqliteJournalWriter : ReceiveActor
 {
     private const int ReplayChunk = 500;
+    private static readonly TimeSpan CompactionOnStop = TimeSpan.FromSeconds(10);
 
     private readonly StorageTransformer _transformer;
     private readonly long? _resumeAfter;
@@ -27,7 +28,9 @@ internal sealed class SqliteJournalWriter : ReceiveActor
     private long _last;
     private bool _rewriteNeeded;
     private bool _compacting;
+    private long _compactingAt;
     private SnapshotEncoded? _waiting;
+    private Task _compaction = Task.CompletedTask;
 
     public static Props Props(StorageTransformer transformer, long? resumeAfter, SqliteJournalFile file) =>
         Akka.Actor.Props.Create(() => new SqliteJournalWriter(transformer, resumeAfter, file));
@@ -50,6 +53,10 @@ internal sealed class SqliteJournalWriter : ReceiveActor
 
     protected override void PostStop()
     {
+        // A compaction under way finishes before the writer is gone (a stop in the middle would leave its snapshot unsaved;
+        // each step is a transaction, so nothing would be half done, but the next start would replay more).
+        if (!_compaction.Wait(CompactionOnStop))
+            _log.Warning("The compaction at {0} did not finish within {1} s of the journal writer's stop", _compactingAt, CompactionOnStop.TotalSeconds);
         _journal?.Dispose();
         _journal = null;
     }
@@ -165,10 +172,11 @@ internal sealed class SqliteJournalWriter : ReceiveActor
             return;
         }
         _compacting = true;
+        _compactingAt = encoded.SequenceNr;
         var snapshot = new StoreSnapshot(encoded.Objects.Select(o => o with { Json = _transformer.ToStorage(o.Resource, o.Json) }).ToList(),
             encoded.SequenceNr);
         var file = _file;
-        Task.Run(() =>
+        var compaction = Task.Run(() =>
         {
             string? failed;
             using (var journal = new SqliteJournal(file.ConnectionString, JournalCheck.PersistenceId))
@@ -183,7 +191,9 @@ internal sealed class SqliteJournalWriter : ReceiveActor
             {
                 return new Compacted(encoded.SequenceNr, file.Bytes(), null, e.Message);
             }
-        }).PipeTo(Self, failure: e => new Compacted(encoded.SequenceNr, 0, $"Saving a snapshot failed: {Reason(e)}", null));
+        });
+        _compaction = compaction;
+        compaction.PipeTo(Self, failure: e => new Compacted(encoded.SequenceNr, 0, $"Saving a snapshot failed: {Reason(e)}", null));
     }
 
     private void OnCompacted(Compacted compacted)
