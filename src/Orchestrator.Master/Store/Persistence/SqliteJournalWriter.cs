@@ -55,8 +55,15 @@ internal sealed class SqliteJournalWriter : ReceiveActor
     {
         // A compaction under way finishes before the writer is gone (a stop in the middle would leave its snapshot unsaved;
         // each step is a transaction, so nothing would be half done, but the next start would replay more).
-        if (!_compaction.Wait(CompactionOnStop))
-            _log.Warning("The compaction at {0} did not finish within {1} s of the journal writer's stop", _compactingAt, CompactionOnStop.TotalSeconds);
+        try
+        {
+            if (!_compaction.Wait(CompactionOnStop))
+                _log.Warning("The compaction at {0} did not finish within {1} s of the journal writer's stop", _compactingAt, CompactionOnStop.TotalSeconds);
+        }
+        catch (AggregateException e)
+        {
+            _log.Warning("The compaction at {0} failed: {1}", _compactingAt, Reason(e));
+        }
         _journal?.Dispose();
         _journal = null;
     }
