@@ -14,10 +14,17 @@ internal sealed partial class ObjectStore
     {
         _incarnation++;
         if (!_recovered) ResetState();
-        _writer = Context.ActorOf(JournalWriter.Props(_transformer, _recovered ? _state.ResourceVersion : null, _file),
-            $"journal-{_incarnation}");
+        var resumeAfter = _recovered ? _state.ResourceVersion : (long?)null;
+        _writer = Context.ActorOf(_file is SqliteJournalFile sqlite
+            ? SqliteJournalWriter.Props(_transformer, resumeAfter, sqlite)
+            : PersistentWriterProps(resumeAfter), $"journal-{_incarnation}");
         Context.WatchWith(_writer, new WriterStopped(_incarnation));
     }
+
+    /// <summary>The writer through Akka.Persistence (PostgreSQL, or the actor system's journal): a method of its own, so
+    /// that on SQLite compiling <see cref="StartWriter"/> does not load Akka.Persistence.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private Props PersistentWriterProps(long? resumeAfter) => JournalWriter.Props(_transformer, resumeAfter, _file);
 
     private void ResetState()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Hosting;
@@ -121,8 +122,8 @@ internal static class ObjectStoreHosting
     }
 
     /// <summary>
-    /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> or in the PostgreSQL database of
-    /// --datastore-endpoint (Akka.Persistence.Sql, tables created on first use), the store's record serializer, and the ObjectStore actor ("object-store"),
+    /// Journal and snapshot store on SQLite at <c>{DataDirectory}/store.db</c> (the store's own writer) or in the PostgreSQL
+    /// database of --datastore-endpoint (Akka.Persistence.Sql), tables created on first use, and the ObjectStore actor ("object-store"),
     /// registered in the ActorRegistry as <see cref="ObjectStore"/>, keeping the resources <paramref name="catalog"/>
     /// describes. <see cref="PrepareStore"/> comes first.
     /// </summary>
@@ -140,10 +141,17 @@ internal static class ObjectStoreHosting
         var file = options.Journal();
         DataDirectory.Prepare(options.DataDirectory);
         file.Prepare();
-        return builder
-            .AddHocon(StoreRecordSerializer.Hocon, HoconAddMode.Prepend)
-            .WithSqlPersistence(file.DataOptions(), autoInitialize: true);
+        // The SQLite file is read and written by the store's own writer (SqliteJournalWriter): no persistence plugin, so
+        // Akka.Persistence, Akka.Persistence.Sql and linq2db are not loaded at all.
+        return options.Postgres is { } postgres ? WithSqlPersistence(builder, postgres) : builder;
     }
+
+    /// <summary>Akka.Persistence.Sql on the PostgreSQL database (a method of its own: compiling it loads the plugin's assemblies).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static AkkaConfigurationBuilder WithSqlPersistence(AkkaConfigurationBuilder builder, PostgresJournalDatabase postgres) =>
+        builder
+            .AddHocon(StoreRecordSerializer.Hocon, HoconAddMode.Prepend)
+            .WithSqlPersistence(postgres.DataOptions(), autoInitialize: true);
 
     /// <summary>The ObjectStore actor ("object-store"), registered in the ActorRegistry as <see cref="ObjectStore"/>.</summary>
     public static IActorRef StartObjectStore(ActorSystem system, IActorRegistry registry, StoreOptions options, IResourceCatalog catalog)

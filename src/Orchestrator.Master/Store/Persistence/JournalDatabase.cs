@@ -1,13 +1,12 @@
 using System.Data.Common;
-using LinqToDB;
 
 namespace Orchestrator.Master.Store.Persistence;
 
 /// <summary>
 /// Where the store's journal and snapshots live (Akka.Persistence.Sql's "journal" and "snapshot" tables): the
 /// embedded SQLite file (<see cref="SqliteJournalFile"/>, the default) or a PostgreSQL database
-/// (<see cref="PostgresJournalDatabase"/>, <c>--datastore-endpoint</c>). The store, its journal writer and the start-up
-/// check see only this.
+/// (<see cref="PostgresJournalDatabase"/>, <c>--datastore-endpoint</c>, through Akka.Persistence.Sql). The store's
+/// journal writer and the start-up check see only this.
 /// </summary>
 internal abstract class JournalDatabase
 {
@@ -20,9 +19,6 @@ internal abstract class JournalDatabase
     /// <summary>Creates what must exist before Akka opens it, and brings it to the settings the store needs.
     /// Throws <see cref="JournalUnavailableException"/> when it cannot be reached at all.</summary>
     public abstract void Prepare();
-
-    /// <summary>The options Akka.Persistence.Sql connects with.</summary>
-    public abstract DataOptions DataOptions();
 
     /// <summary>A new open connection, for the start-up check.</summary>
     public abstract DbConnection Open();
@@ -40,11 +36,6 @@ internal abstract class JournalDatabase
     /// PostgreSQL journal: see <see cref="PostgresJournalDatabase.ClaimWriter"/>); a journal only this process opens
     /// needs nothing. Throws when the claim cannot be made (the writer then fails and is started again).</summary>
     public virtual void ClaimWriter() { }
-
-    /// <summary>A writer of the store's journal rows straight into the database, opened once the journal writer has
-    /// recovered; null: the records go through Akka.Persistence.Sql's journal (PostgreSQL, where the write fence's
-    /// session setting and trigger stay on Akka's connections as they are).</summary>
-    public virtual IJournalAppender? OpenAppender(string persistenceId) => null;
 
     /// <summary>After compaction: gives back the space deleted records held.</summary>
     public abstract void Shrink();

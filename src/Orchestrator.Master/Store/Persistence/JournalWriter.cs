@@ -7,7 +7,8 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Store.Persistence;
 
 /// <summary>
-/// The ObjectStore's journal (persistenceId "object-store"): a child that persists the records its parent sends,
+/// The ObjectStore's journal (persistenceId "object-store") on PostgreSQL, and on the actor system's own journal where the
+/// store has no database (tests): a child that persists the records its parent sends through Akka.Persistence,
 /// saves its snapshots and compacts behind them, and hands its parent what recovery reads. It owns no state of
 /// its own besides the sequence number, and it never answers API requests.
 ///
@@ -17,10 +18,7 @@ namespace Orchestrator.Master.Store.Persistence;
 /// write was reported as failed), then every writer persists a <see cref="JournalProbe"/> before it reports the
 /// journal writable.
 ///
-/// Once its probe is stored, a writer on the SQLite file appends its batches to the journal table itself
-/// (<see cref="SqliteJournalAppender"/>: the rows Akka.Persistence.Sql would write, one transaction and one fsync per
-/// batch, durable before <see cref="RecordsPersisted"/> is sent); recovery, snapshots and deletes stay Akka.Persistence.Sql's.
-/// On PostgreSQL every record goes through Akka.Persistence.Sql.
+/// On the SQLite file the same protocol is kept by <see cref="SqliteJournalWriter"/>, without Akka.Persistence.
 /// </summary>
 internal sealed class JournalWriter : ReceivePersistentActor
 {
@@ -34,12 +32,6 @@ internal sealed class JournalWriter : ReceivePersistentActor
     private bool _rewriteNeeded;
     private long _compactingTo;
     private bool _shrinking;
-    private IJournalAppender? _appender;
-    private long _appended;
-
-    /// <summary>The journal's last sequence number: the records this writer appended itself are not
-    /// <see cref="Eventsourced.LastSequenceNr"/>'s.</summary>
-    private long Last => _appender is null ? LastSequenceNr : _appended;
 
     public override string PersistenceId => JournalCheck.PersistenceId;
 
@@ -65,11 +57,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
         {
             Flush();
             Context.Parent.Tell(new JournalRecovered(LastSequenceNr, _rewriteNeeded));
-            Persist(new JournalProbe(DateTime.UtcNow), _ =>
-            {
-                if (!OpenAppender()) return;
-                Context.Parent.Tell(new JournalWritable(LastSequenceNr));
-            });
+            Persist(new JournalProbe(DateTime.UtcNow), _ => Context.Parent.Tell(new JournalWritable(LastSequenceNr)));
         });
 
         Command<PersistRecords>(Write);
@@ -80,10 +68,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
         Command<SaveSnapshotSuccess>(s =>
         {
             _compactingTo = s.Metadata.SequenceNr;
-            // DeleteMessages refuses a sequence number above LastSequenceNr, which the appended records did not advance;
-            // the journal itself deletes what it holds, and answers this writer as it answers DeleteMessages.
-            if (_appender is null) DeleteMessages(s.Metadata.SequenceNr);
-            else Journal.Tell(new DeleteMessagesTo(PersistenceId, s.Metadata.SequenceNr, Self));
+            DeleteMessages(s.Metadata.SequenceNr);
         });
         Command<DeleteMessagesSuccess>(d => DeleteSnapshots(new SnapshotSelectionCriteria(d.ToSequenceNr - 1)));
         Command<DeleteSnapshotsSuccess>(_ => Shrink());
@@ -135,60 +120,16 @@ internal sealed class JournalWriter : ReceivePersistentActor
         _replayed.Clear();
     }
 
-    /// <summary>After the probe: the direct appender of a SQLite file. False when it cannot be opened (the writer failed).</summary>
-    private bool OpenAppender()
-    {
-        try
-        {
-            _appender = _file?.OpenAppender(PersistenceId);
-        }
-        catch (Exception e)
-        {
-            Fail($"opening the journal for writing failed: {Reason(e)}");
-            return false;
-        }
-        _appended = LastSequenceNr;
-        return true;
-    }
-
-    protected override void PostStop()
-    {
-        _appender?.Dispose();
-        _appender = null;
-        base.PostStop();
-    }
-
     private void Write(PersistRecords command)
     {
         var first = command.Records.Select(ResourceVersionOf).FirstOrDefault(rv => rv > 0);
-        if (first != 0 && first != Last + 1)
+        if (first != 0 && first != LastSequenceNr + 1)
         {
-            Fail($"the store stamped resourceVersion {first} but the journal is at {Last}");
+            Fail($"the store stamped resourceVersion {first} but the journal is at {LastSequenceNr}");
             return;
         }
         var parent = Context.Parent;
         var stored = command.Records.Select(ToStorage).ToList();
-        if (_appender is { } appender)
-        {
-            // Sequence numbers as Akka.Persistence would give them: the next ones, one per record.
-            var rows = stored.Select((r, i) => new JournalRow(_appended + 1 + i, StoreRecordSerializer.ManifestOf(r), StoreRecordSerializer.Encode(r)))
-                .ToList();
-            try
-            {
-                appender.Append(rows);
-            }
-            catch (Exception e)
-            {
-                // as OnPersistFailure: the batch is not stored (its transaction rolled back), the writer stops
-                Context.Parent.Tell(new JournalFailed(Reason(e)));
-                _log.Error("Writing journal records {0}-{1} failed: {2}", _appended + 1, _appended + rows.Count, Reason(e));
-                Context.Stop(Self);
-                return;
-            }
-            _appended += rows.Count;
-            parent.Tell(new RecordsPersisted(_appended));
-            return;
-        }
         var persisted = 0;
         PersistAll(stored, _ =>
         {
@@ -199,9 +140,9 @@ internal sealed class JournalWriter : ReceivePersistentActor
     private void Snapshot(SaveStoreSnapshot command)
     {
         // A snapshot is only meaningful at exactly the state it describes.
-        if (command.ResourceVersion != Last)
+        if (command.ResourceVersion != LastSequenceNr)
         {
-            _log.Warning("Not saving a snapshot at {0}: the journal is at {1}", command.ResourceVersion, Last);
+            _log.Warning("Not saving a snapshot at {0}: the journal is at {1}", command.ResourceVersion, LastSequenceNr);
             return;
         }
         // Encoding every object takes long enough (tens of ms per thousand objects) to stall the batches behind it, so it

@@ -224,7 +224,7 @@ internal sealed class PostgresJournalDatabase : JournalDatabase
 
     /// <summary>By provider name (PostgreSQL 15's dialect, which later servers speak too): Akka.Persistence.Sql picks its
     /// table mapping by that name.</summary>
-    public override DataOptions DataOptions() =>
+    public DataOptions DataOptions() =>
         new DataOptions().UseConnectionString(ProviderName.PostgreSQL15, ConnectionString);
 
     public override DbConnection Open()

@@ -1,15 +1,14 @@
 using System.Data.Common;
-using LinqToDB;
-using LinqToDB.Interceptors;
 using Microsoft.Data.Sqlite;
 
 namespace Orchestrator.Master.Store.Persistence;
 
 /// <summary>
 /// The SQLite file that holds the store's journal and snapshots ({data-dir}/store.db, with -wal and -shm beside
-/// it). It is created here, before Akka opens it, with mode 0600 (SQLite gives the -wal and -shm files the mode of
-/// the database file), in WAL mode and with incremental auto-vacuum. Every connection Akka opens deletes securely
-/// (deleted rows are overwritten with zeros, so a compacted Secret is gone from the file) and syncs every commit.
+/// it). It is created here, before the store opens it, with mode 0600 (SQLite gives the -wal and -shm files the mode of
+/// the database file), in WAL mode and with incremental auto-vacuum. Every connection the store opens
+/// (<see cref="SqliteJournal"/>) deletes securely (deleted rows are overwritten with zeros, so a compacted Secret is gone
+/// from the file) and syncs every commit.
 /// </summary>
 internal sealed class SqliteJournalFile(string path) : JournalDatabase
 {
@@ -47,10 +46,6 @@ internal sealed class SqliteJournalFile(string path) : JournalDatabase
         }
     }
 
-    /// <summary>The options Akka.Persistence.Sql connects with: this file, and <see cref="Pragmas"/> on every connection.</summary>
-    public override DataOptions DataOptions() =>
-        new DataOptions().UseConnectionString(ProviderName.SQLiteMS, ConnectionString).UseInterceptor(new Pragmas());
-
     /// <summary>
     /// After compaction: the WAL is checkpointed into the database and truncated to nothing (it still held the
     /// page images of deleted rows), and the free pages at the end of the file are given back.
@@ -58,16 +53,14 @@ internal sealed class SqliteJournalFile(string path) : JournalDatabase
     public override void Shrink()
     {
         using var connection = OpenSqlite();
-        Execute(connection, Pragmas.Statements);
+        Execute(connection, PragmaStatements);
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
         Execute(connection, "PRAGMA incremental_vacuum;");
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
-    public override IJournalAppender OpenAppender(string persistenceId) => new SqliteJournalAppender(ConnectionString, persistenceId);
-
-    /// <summary>The per-connection settings every connection to the file runs.</summary>
-    internal const string PragmaStatements = Pragmas.Statements;
+    /// <summary>The per-connection settings (SQLite does not keep them in the file) every connection to the file runs.</summary>
+    internal const string PragmaStatements = "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL;";
 
     public override long Bytes() => new[] { Path, Path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
@@ -110,30 +103,5 @@ internal sealed class SqliteJournalFile(string path) : JournalDatabase
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return command.ExecuteScalar();
-    }
-
-    /// <summary>Per-connection settings SQLite does not keep in the file.</summary>
-    private sealed class Pragmas : IConnectionInterceptor
-    {
-        public const string Statements = "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL;";
-
-        public void ConnectionOpening(ConnectionEventData eventData, DbConnection connection) { }
-
-        public Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken) =>
-            Task.CompletedTask;
-
-        public void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = Statements;
-            command.ExecuteNonQuery();
-        }
-
-        public async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = Statements;
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
     }
 }

@@ -130,6 +130,54 @@ public sealed class JournalFileSpec : IDisposable
         Assert.Null(ObjectStoreHosting.PrepareStore(Options(), RegistryHosting.BuiltInCatalog(), w => throw new Xunit.Sdk.XunitException(w)));
     }
 
+    /// <summary>A file as Akka.Persistence.Sql left it after a compaction — a snapshot at 5, the journal's row 5 kept
+    /// deleted as the marker of its end, a record after it — recovers unchanged through the store's own writer: the
+    /// snapshot's objects and the record's (not the deleted row), and the journal goes on after its highest row.</summary>
+    [Fact]
+    public async Task A_file_compacted_by_Akka_Persistence_Sql_recovers_and_continues_after_its_highest_row()
+    {
+        Assert.Null(ObjectStoreHosting.PrepareStore(Options(), RegistryHosting.BuiltInCatalog(), _ => { }));
+        await using (await StoreHost.StartAsync(Options())) { } // the tables
+        static string Json(string name, long version)
+        {
+            var configMap = Objects.ConfigMap(name);
+            configMap.Metadata.ResourceVersion = version.ToString();
+            configMap.Metadata.Uid = Guid.NewGuid().ToString();
+            configMap.Metadata.CreationTimestamp = DateTime.UtcNow;
+            return Orchestrator.Shared.Api.KubeObjects.Serialize(configMap);
+        }
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            void Run(string sql, params (string Name, object Value)[] parameters)
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+                command.ExecuteNonQuery();
+            }
+            Run("DELETE FROM journal; DELETE FROM snapshot;");
+            var snapshot = new StoreSnapshot([new SnapshotObject("configmaps", Json("old", 4))], 5);
+            Run("INSERT INTO snapshot VALUES ('object-store', 5, @created, @bytes, 'snapshot', @id)",
+                ("@created", DateTime.UtcNow.Ticks), ("@bytes", StoreRecordSerializer.Encode(snapshot)), ("@id", StoreRecordSerializer.Id));
+            foreach (var (sequence, deleted, record) in new (long, int, IStoreRecord)[]
+                     { (5, 1, new ObjectPut("configmaps", Json("old", 5), 5)), (6, 0, new ObjectPut("configmaps", Json("new", 6), 6)) })
+                Run("INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
+                    "VALUES (@created, @deleted, 'object-store', @seq, @message, 'put', @id, 'akka')",
+                    ("@created", DateTime.UtcNow.Ticks), ("@deleted", deleted), ("@seq", sequence),
+                    ("@message", StoreRecordSerializer.Encode(record)), ("@id", StoreRecordSerializer.Id));
+        }
+        Assert.Null(ObjectStoreHosting.PrepareStore(Options(), RegistryHosting.BuiltInCatalog(), w => throw new Xunit.Sdk.XunitException(w)));
+
+        await using var host = await StoreHost.StartAsync(Options());
+        Assert.Equal("4", (await host.Ask<ObjectStored>(new GetObject(new ResourceKey("configmaps", "default", "old")))).Object.Metadata.ResourceVersion);
+        Assert.Equal("6", (await host.Ask<ObjectStored>(new GetObject(new ResourceKey("configmaps", "default", "new")))).Object.Metadata.ResourceVersion);
+        // the probe takes the next number after the highest row; the deleted row 5 was not replayed over the snapshot's "old" (4)
+        Assert.Contains(JournalRows(), r => r.SequenceNr == 7 && r.Manifest == "probe");
+        var created = await host.Ask<ObjectStored>(new CreateObject("configmaps", Objects.ConfigMap("later")));
+        Assert.True(long.Parse(created.Object.Metadata.ResourceVersion) > 7);
+    }
+
     private sealed record Row(long SequenceNr, string PersistenceId, string Manifest, int Identifier, long Deleted, string? WriterUuid, long Created);
 
     private List<Row> JournalRows()
