@@ -24,12 +24,11 @@ internal sealed class JournalWriter : ReceivePersistentActor
 {
     private const int ReplayChunk = 500;
 
-    private readonly StorageTransformer _transformer;
+    private readonly StoredValues _values;
     private readonly long? _resumeAfter;
     private readonly JournalDatabase? _file;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IStoreRecord> _replayed = [];
-    private bool _rewriteNeeded;
     private long _compactingTo;
     private bool _shrinking;
 
@@ -43,20 +42,20 @@ internal sealed class JournalWriter : ReceivePersistentActor
 
     public JournalWriter(StorageTransformer transformer, long? resumeAfter, JournalDatabase? file)
     {
-        _transformer = transformer;
+        _values = new StoredValues(transformer);
         _resumeAfter = resumeAfter;
         _file = file;
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is StoreSnapshot snapshot)
-                Context.Parent.Tell(new JournalSnapshotLoaded(snapshot with { Objects = snapshot.Objects.Select(FromStorage).ToList() }));
+                Context.Parent.Tell(new JournalSnapshotLoaded(snapshot with { Objects = snapshot.Objects.Select(_values.FromStorage).ToList() }));
         });
         Recover<IStoreRecord>(Replayed);
         Recover<RecoveryCompleted>(_ =>
         {
             Flush();
-            Context.Parent.Tell(new JournalRecovered(LastSequenceNr, _rewriteNeeded));
+            Context.Parent.Tell(new JournalRecovered(LastSequenceNr, _values.RewriteNeeded));
             Persist(new JournalProbe(DateTime.UtcNow), _ => Context.Parent.Tell(new JournalWritable(LastSequenceNr)));
         });
 
@@ -104,7 +103,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
         switch (record)
         {
             case ObjectPut put when put.ResourceVersion > (_resumeAfter ?? 0):
-                _replayed.Add(put with { Json = FromStorage(put.Resource, put.Json) });
+                _replayed.Add(put with { Json = _values.FromStorage(put.Resource, put.Json) });
                 break;
             case ObjectRemoved removed when removed.ResourceVersion > (_resumeAfter ?? 0):
                 _replayed.Add(removed);
@@ -122,14 +121,14 @@ internal sealed class JournalWriter : ReceivePersistentActor
 
     private void Write(PersistRecords command)
     {
-        var first = command.Records.Select(ResourceVersionOf).FirstOrDefault(rv => rv > 0);
+        var first = command.Records.Select(StoredValues.ResourceVersionOf).FirstOrDefault(rv => rv > 0);
         if (first != 0 && first != LastSequenceNr + 1)
         {
             Fail($"the store stamped resourceVersion {first} but the journal is at {LastSequenceNr}");
             return;
         }
         var parent = Context.Parent;
-        var stored = command.Records.Select(ToStorage).ToList();
+        var stored = command.Records.Select(_values.ToStorage).ToList();
         var persisted = 0;
         PersistAll(stored, _ =>
         {
@@ -158,7 +157,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
     /// transformer), then to the snapshot store, which answers this writer as <see cref="Eventsourced.SaveSnapshot"/> does.</summary>
     private void SaveEncoded(SnapshotEncoded encoded) =>
         SnapshotStore.Tell(new SaveSnapshot(encoded.Metadata, new StoreSnapshot(
-            encoded.Objects.Select(o => o with { Json = _transformer.ToStorage(o.Resource, o.Json) }).ToList(),
+            encoded.Objects.Select(_values.ToStorage).ToList(),
             encoded.Metadata.SequenceNr)), Self);
 
     private sealed record SnapshotEncoded(SnapshotMetadata Metadata, List<SnapshotObject> Objects);
@@ -190,31 +189,7 @@ internal sealed class JournalWriter : ReceivePersistentActor
 
     private sealed record FileShrunk(long Bytes, string? Error);
 
-    private SnapshotObject FromStorage(SnapshotObject o) => o with { Json = FromStorage(o.Resource, o.Json) };
-
-    private string FromStorage(string resource, string stored)
-    {
-        var json = _transformer.FromStorage(resource, stored, out var stale);
-        _rewriteNeeded |= stale;
-        return json;
-    }
-
-    private IStoreRecord ToStorage(IStoreRecord record) =>
-        record is ObjectPut put ? put with { Json = _transformer.ToStorage(put.Resource, put.Json) } : record;
-
-    private static long ResourceVersionOf(IStoreRecord record) => record switch
-    {
-        ObjectPut p => p.ResourceVersion,
-        ObjectRemoved r => r.ResourceVersion,
-        _ => 0,
-    };
-
-    private void Fail(string reason)
-    {
-        _log.Error("The journal writer stops: {0}", reason);
-        Context.Parent.Tell(new JournalFailed(reason));
-        Context.Stop(Self);
-    }
+    private void Fail(string reason) => StoredValues.Fail(Context, _log, reason);
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
@@ -233,11 +208,5 @@ internal sealed class JournalWriter : ReceivePersistentActor
         Context.Stop(Self);
     }
 
-    /// <summary>The innermost message, on one line: "SQLite Error 13: 'database or disk is full'."</summary>
-    private static string Reason(Exception e)
-    {
-        var inner = e;
-        while (inner.InnerException is not null) inner = inner.InnerException;
-        return string.Join(" ", inner.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-    }
+    private static string Reason(Exception e) => StoredValues.Reason(e);
 }

@@ -20,13 +20,12 @@ internal sealed class SqliteJournalWriter : ReceiveActor
     private const int ReplayChunk = 500;
     private static readonly TimeSpan CompactionOnStop = TimeSpan.FromSeconds(10);
 
-    private readonly StorageTransformer _transformer;
+    private readonly StoredValues _values;
     private readonly long? _resumeAfter;
     private readonly SqliteJournalFile _file;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private SqliteJournal? _journal;
     private long _last;
-    private bool _rewriteNeeded;
     private bool _compacting;
     private long _compactingAt;
     private SnapshotEncoded? _waiting;
@@ -37,7 +36,7 @@ internal sealed class SqliteJournalWriter : ReceiveActor
 
     public SqliteJournalWriter(StorageTransformer transformer, long? resumeAfter, SqliteJournalFile file)
     {
-        _transformer = transformer;
+        _values = new StoredValues(transformer);
         _resumeAfter = resumeAfter;
         _file = file;
         Receive<Recover>(_ => RecoverThenProbe());
@@ -86,7 +85,7 @@ internal sealed class SqliteJournalWriter : ReceiveActor
             if (_resumeAfter is null && _journal.NewestSnapshot() is { } newest)
             {
                 var snapshot = newest.Snapshot;
-                parent.Tell(new JournalSnapshotLoaded(snapshot with { Objects = snapshot.Objects.Select(FromStorage).ToList() }));
+                parent.Tell(new JournalSnapshotLoaded(snapshot with { Objects = snapshot.Objects.Select(_values.FromStorage).ToList() }));
                 from = snapshotAt = newest.SequenceNr;
             }
             var replayed = new List<IStoreRecord>();
@@ -95,7 +94,7 @@ internal sealed class SqliteJournalWriter : ReceiveActor
                 switch (record)
                 {
                     case ObjectPut put:
-                        replayed.Add(put with { Json = FromStorage(put.Resource, put.Json) });
+                        replayed.Add(put with { Json = _values.FromStorage(put.Resource, put.Json) });
                         break;
                     case ObjectRemoved removed:
                         replayed.Add(removed);
@@ -114,7 +113,7 @@ internal sealed class SqliteJournalWriter : ReceiveActor
             Fail($"recovery failed: {Reason(e)}");
             return;
         }
-        parent.Tell(new JournalRecovered(last, _rewriteNeeded));
+        parent.Tell(new JournalRecovered(last, _values.RewriteNeeded));
         _last = last;
         if (!Append([new JournalProbe(DateTime.UtcNow)])) return;
         parent.Tell(new JournalWritable(_last));
@@ -122,13 +121,13 @@ internal sealed class SqliteJournalWriter : ReceiveActor
 
     private void Write(PersistRecords command)
     {
-        var first = command.Records.Select(ResourceVersionOf).FirstOrDefault(rv => rv > 0);
+        var first = command.Records.Select(StoredValues.ResourceVersionOf).FirstOrDefault(rv => rv > 0);
         if (first != 0 && first != _last + 1)
         {
             Fail($"the store stamped resourceVersion {first} but the journal is at {_last}");
             return;
         }
-        if (Append(command.Records.Select(ToStorage).ToList())) Context.Parent.Tell(new RecordsPersisted(_last));
+        if (Append(command.Records.Select(_values.ToStorage).ToList())) Context.Parent.Tell(new RecordsPersisted(_last));
     }
 
     /// <summary>Stores the records with the next sequence numbers, one per record. False when the file refused them
@@ -180,7 +179,7 @@ internal sealed class SqliteJournalWriter : ReceiveActor
         }
         _compacting = true;
         _compactingAt = encoded.SequenceNr;
-        var snapshot = new StoreSnapshot(encoded.Objects.Select(o => o with { Json = _transformer.ToStorage(o.Resource, o.Json) }).ToList(),
+        var snapshot = new StoreSnapshot(encoded.Objects.Select(_values.ToStorage).ToList(),
             encoded.SequenceNr);
         var file = _file;
         var compaction = Task.Run(() =>
@@ -226,37 +225,7 @@ internal sealed class SqliteJournalWriter : ReceiveActor
     /// a file that could not shrink is compacted all the same.</summary>
     private sealed record Compacted(long SequenceNr, long Bytes, string? Failed, string? ShrinkError);
 
-    private SnapshotObject FromStorage(SnapshotObject o) => o with { Json = FromStorage(o.Resource, o.Json) };
+    private void Fail(string reason) => StoredValues.Fail(Context, _log, reason);
 
-    private string FromStorage(string resource, string stored)
-    {
-        var json = _transformer.FromStorage(resource, stored, out var stale);
-        _rewriteNeeded |= stale;
-        return json;
-    }
-
-    private IStoreRecord ToStorage(IStoreRecord record) =>
-        record is ObjectPut put ? put with { Json = _transformer.ToStorage(put.Resource, put.Json) } : record;
-
-    private static long ResourceVersionOf(IStoreRecord record) => record switch
-    {
-        ObjectPut p => p.ResourceVersion,
-        ObjectRemoved r => r.ResourceVersion,
-        _ => 0,
-    };
-
-    private void Fail(string reason)
-    {
-        _log.Error("The journal writer stops: {0}", reason);
-        Context.Parent.Tell(new JournalFailed(reason));
-        Context.Stop(Self);
-    }
-
-    /// <summary>The innermost message, on one line: "SQLite Error 13: 'database or disk is full'."</summary>
-    private static string Reason(Exception e)
-    {
-        var inner = e;
-        while (inner.InnerException is not null) inner = inner.InnerException;
-        return string.Join(" ", inner.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-    }
+    private static string Reason(Exception e) => StoredValues.Reason(e);
 }
