@@ -64,23 +64,17 @@ internal static class ProtobufBodyDecoder
             error = $"protobuf bodies for {apiVersion} {kind} are not supported; send application/json";
             return false;
         }
-        if (!envelope.HasRaw)
-        {
-            error = $"the protobuf envelope carries no {kind} object";
-            return false;
-        }
-
+        if (!TryRead(envelope, descriptor, kind, out var json, out error)) return false;
+        json["apiVersion"] = apiVersion;
+        json["kind"] = kind;
         try
         {
-            var json = ProtobufJson.ToJson(descriptor.Parser.ParseFrom(envelope.Raw));
-            json["apiVersion"] = apiVersion;
-            json["kind"] = kind;
             obj = ObjectJson.FromJson(json, resource);
             return true;
         }
-        catch (Exception e) when (e is InvalidProtocolBufferException or MalformedBodyException or ApiException)
+        catch (Exception e) when (e is MalformedBodyException or ApiException)
         {
-            error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
+            error = NotValid(kind, e);
             return false;
         }
     }
@@ -116,6 +110,18 @@ internal static class ProtobufBodyDecoder
             error = $"protobuf bodies for {kind} are not supported; send application/json";
             return false;
         }
+        if (!TryRead(envelope, descriptor, kind, out var read, out error)) return false;
+        read["apiVersion"] = bodyApiVersion;
+        read["kind"] = bodyKind;
+        json = read;
+        return true;
+    }
+
+    /// <summary>The envelope's object, decoded as <paramref name="descriptor"/>'s message, as its JSON.</summary>
+    private static bool TryRead(Wire.Runtime.Unknown envelope, MessageDescriptor descriptor, string kind, out JsonObject json, out string? error)
+    {
+        json = null!;
+        error = null;
         if (!envelope.HasRaw)
         {
             error = $"the protobuf envelope carries no {kind} object";
@@ -124,16 +130,16 @@ internal static class ProtobufBodyDecoder
         try
         {
             json = ProtobufJson.ToJson(descriptor.Parser.ParseFrom(envelope.Raw));
-            json["apiVersion"] = bodyApiVersion;
-            json["kind"] = bodyKind;
             return true;
         }
         catch (Exception e) when (e is InvalidProtocolBufferException or MalformedBodyException or ApiException)
         {
-            error = $"the protobuf body does not hold a valid {kind}: {e.Message}";
+            error = NotValid(kind, e);
             return false;
         }
     }
+
+    private static string NotValid(string kind, Exception e) => $"the protobuf body does not hold a valid {kind}: {e.Message}";
 
     /// <summary>The runtime.Unknown envelope after the magic prefix, refused when it is not one or is encoded in a way
     /// we do not read.</summary>
