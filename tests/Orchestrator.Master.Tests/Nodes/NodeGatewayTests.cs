@@ -366,6 +366,8 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
         Assert.Equal(["web-3"], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => w.Pod));
         gateway.Tell(new PodStatusReported("node1", "default", "web-1", pod.Metadata.Uid, running), agent.Ref);
         gateway.Tell(new PodStatusReported("node1", "default", "web-2", other.Metadata.Uid, running), agent.Ref);
+        // The gateway hands both to its writer before it answers this, so both wait there when web-3's answer comes.
+        gateway.Ask<ActorIdentity>(new Identify(null), RemainingOrDefault).Wait();
         holding.Tell(new HoldingStatusWrites.Release());
         Assert.Equal(["web-1", "web-2"], seen.ExpectMsg<List<(string Pod, string? Phase, string? Version)>>().Select(w => w.Pod));
         holding.Tell(new HoldingStatusWrites.Release());

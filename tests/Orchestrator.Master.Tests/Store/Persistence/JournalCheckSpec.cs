@@ -29,10 +29,29 @@ public abstract class JournalCheckSpec : IDisposable
         var versions = new Dictionary<string, long>();
         for (var i = 0; i < count; i++)
             versions[$"c{i}"] = long.Parse((await host.Ask<ObjectStored>(new CreateObject("configmaps", Objects.ConfigMap($"c{i}")))).Object.Metadata.ResourceVersion);
+        if (snapshotEvery < count) await SnapshotSaved();
         return versions;
     }
 
     private protected System.Data.Common.DbConnection Open() => _backend.Open();
+
+    /// <summary>Waits until a snapshot is stored: the writer encodes and saves one in the background, so a store
+    /// stopped right after the writes that call for one may not have saved it (recovery then replays the journal).</summary>
+    private async Task SnapshotSaved()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using (var connection = Open())
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT COUNT(*) FROM snapshot";
+                if (Convert.ToInt64(command.ExecuteScalar()) > 0) return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "no snapshot was saved within 30 s");
+            await Task.Delay(50);
+        }
+    }
 
     private static void Parameter(System.Data.Common.DbCommand command, string name, object value)
     {
