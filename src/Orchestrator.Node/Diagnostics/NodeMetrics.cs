@@ -96,7 +96,8 @@ internal static class NodeMetrics
 
     public static void RuntimeRefused(string operation) => RuntimeRefusals.WithLabels(operation).Inc();
 
-    /// <summary>One proxied request or connection; <paramref name="endpoint"/> is the pod address that took it, when known.</summary>
+    /// <summary>One proxied HTTP request, or an L4 connection that found no backend (<paramref name="error"/>); <paramref name="endpoint"/>
+    /// is the pod address that took it, when known.</summary>
     public static void ProxyRequest(string service, string kind, bool error, TimeSpan elapsed, string? endpoint = null)
     {
         ProxyRequests.WithLabels(service, kind).Inc();
@@ -106,6 +107,18 @@ internal static class NodeMetrics
         EndpointRequests.WithLabels(service, kind, endpoint).Inc();
         if (error) EndpointErrors.WithLabels(service, kind, endpoint).Inc();
     }
+
+    /// <summary>An L4 connection whose backend (<paramref name="endpoint"/>) accepted it: counted when it opens, so a
+    /// long-lived connection shows at once; its duration is observed when it ends (<see cref="ProxyConnectionEnded"/>).
+    /// One that found no backend is a failed <see cref="ProxyRequest"/>.</summary>
+    public static void ProxyConnectionOpened(string service, string? endpoint)
+    {
+        ProxyRequests.WithLabels(service, "tcp").Inc();
+        if (endpoint is not null) EndpointRequests.WithLabels(service, "tcp", endpoint).Inc();
+    }
+
+    public static void ProxyConnectionEnded(string service, TimeSpan elapsed) =>
+        ProxyDuration.WithLabels(service, "tcp").Observe(elapsed.TotalSeconds);
 
     /// <summary>Writes every metric in the Prometheus text format.</summary>
     public static async Task WriteAsync(HttpContext context)

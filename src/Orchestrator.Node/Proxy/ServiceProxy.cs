@@ -13,12 +13,14 @@ using Yarp.ReverseProxy.SessionAffinity;
 namespace Orchestrator.Node.Proxy;
 
 /// <summary>
-/// The node's kube-proxy for HTTP. Owns the YARP configuration (one catch-all route, one cluster per service port),
-/// the map from listening socket to cluster, and the set of listeners. Each <see cref="Apply"/> swaps all three for a
+/// The node's kube-proxy. Owns the YARP configuration (one catch-all route, one cluster per service port), the map from
+/// listening socket to cluster or L4 route, and the set of listeners. Each <see cref="Apply"/> swaps them all for a
 /// new immutable snapshot: clusters first, so a newly opened listener never points at a cluster YARP does not know.
-/// Requests are routed by <see cref="RouteByListenerAsync"/> (the connection's local IP:port picks the cluster) and
-/// then balanced by YARP across the ready endpoints; a cluster without endpoints answers 503. Connections that are
-/// not HTTP are forwarded at L4 by the <see cref="TcpForwarder"/> from the same snapshot. ClusterIPs become local
+/// As kube-proxy, every service port is forwarded at L4, per connection: <see cref="TcpListeners"/> accept and the
+/// <see cref="TcpForwarder"/> forwards (reset without a reachable endpoint, as kube-proxy's REJECT) — except ports
+/// whose appProtocol says HTTP, which Kestrel serves: their requests are routed by <see cref="RouteByListenerAsync"/>
+/// (the connection's local IP:port picks the cluster) and balanced per request by YARP across the ready endpoints; a
+/// cluster without endpoints answers 503. ClusterIPs become local
 /// addresses of the pod bridge (<see cref="ClusterIpAddresses"/>) before their listeners open. It reads the node's
 /// Services view (<see cref="Services.ServiceDirectory"/>), which calls <see cref="Apply"/> on every change.
 /// The ingress controller lives here too: requests on the ingress listeners (the node address at
@@ -36,7 +38,7 @@ internal sealed class ServiceProxy
     private readonly object _applyLock = new();
     private readonly ClusterIpAddresses _clusterIpAddresses;
     private readonly SharedListenSockets _sockets;
-    private readonly TcpListeners? _tcpListeners;
+    private readonly TcpListeners _tcpListeners;
     private IProxyStateLookup? _lookup;
     private volatile FrozenDictionary<IPEndPoint, ServiceHealth> _healthByListener = FrozenDictionary<IPEndPoint, ServiceHealth>.Empty;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
@@ -47,9 +49,9 @@ internal sealed class ServiceProxy
     private readonly IPEndPoint? _ingressHttp;
     private readonly IPEndPoint? _ingressHttps;
 
-    public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, ILogger<ServiceProxy> log,
-        ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null, IngressSettings? ingress = null,
-        TcpListeners? tcpListeners = null)
+    public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, TcpListeners tcpListeners,
+        ILogger<ServiceProxy> log, ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null,
+        IngressSettings? ingress = null)
     {
         _tcpListeners = tcpListeners;
         _nodeAddress = nodeAddress;
@@ -64,7 +66,8 @@ internal sealed class ServiceProxy
         _sockets = sockets ?? new SharedListenSockets();
     }
 
-    /// <summary>The L4 route of a listening socket, read by the <see cref="TcpForwarder"/> per connection.</summary>
+    /// <summary>The L4 route of a listening socket, read by the <see cref="TcpForwarder"/> per connection (null: the
+    /// socket is no L4 service port now).</summary>
     public TcpRoute? TcpRouteFor(IPEndPoint listener) => _tcpByListener.GetValueOrDefault(listener);
 
     /// <summary>The route every request matches; the listener middleware reassigns its cluster.</summary>
@@ -109,13 +112,12 @@ internal sealed class ServiceProxy
             _ingressRoutes = ingressRoutes;
             _clusterByListener = plan.Listeners.ToFrozenDictionary(l => l.EndPoint, l => l.ClusterId);
             _healthByListener = plan.HealthChecks.ToFrozenDictionary();
-            _tcpByListener = plan.Listeners.Where(l => plan.TcpRoutes.ContainsKey(l.ClusterId))
-                .ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
-            var before = _tcpListeners is null ? _listeners.Current : _listeners.Current.Union(_tcpListeners.Current).ToHashSet();
-            // ports that are plain TCP by their appProtocol are accepted as bare sockets, not by Kestrel (closed ones
-            // first: a port that moves to Kestrel is free before Kestrel's reload binds it)
-            var l4 = _tcpListeners is null ? [] : plan.Listeners.Where(l => plan.TcpRoutes.TryGetValue(l.ClusterId, out var route) && route.Mode == ProxyMode.Tcp).ToList();
-            var l4Changed = _tcpListeners?.Replace(l4.Select(l => (l.EndPoint, l.Shared))) ?? false;
+            // every port but the HTTP ones is accepted as bare sockets, not by Kestrel (closed ones first: a port that
+            // moves to Kestrel is free before Kestrel's reload binds it)
+            var l4 = plan.Listeners.Where(l => plan.TcpRoutes.TryGetValue(l.ClusterId, out var route) && route.Mode == ProxyMode.Tcp).ToList();
+            _tcpByListener = l4.ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
+            var before = _listeners.Current.Union(_tcpListeners.Current).ToHashSet();
+            var l4Changed = _tcpListeners.Replace(l4.Select(l => (l.EndPoint, l.Shared)));
             var kestrel = plan.Listeners.Except(l4).ToList();
             // before Kestrel binds: which of the sockets other node processes on this machine bind too
             _sockets.Shared = kestrel.Where(l => l.Shared).Select(l => l.EndPoint).ToHashSet();

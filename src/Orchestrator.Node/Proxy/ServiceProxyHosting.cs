@@ -31,7 +31,7 @@ internal static class ServiceProxyHosting
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
-        // one forwarder for the L4 listeners and the Kestrel middleware (one round robin per service port's backends)
+        // the L4 forwarder of the listeners of every port that is not HTTP
         builder.Services.AddSingleton(sp =>
         {
             ServiceProxy? proxy = null;
@@ -40,16 +40,10 @@ internal static class ServiceProxyHosting
         });
         builder.Services.AddSingleton(sp => new TcpListeners(sp.GetRequiredService<TcpForwarder>().ServeAsync, sp.GetRequiredService<ILogger<TcpListeners>>()));
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
-            listeners, sp.GetRequiredService<ILogger<ServiceProxy>>(),
-            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets, ingress,
-            sp.GetRequiredService<TcpListeners>()));
+            listeners, sp.GetRequiredService<TcpListeners>(), sp.GetRequiredService<ILogger<ServiceProxy>>(),
+            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets, ingress));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // every listener (the config-loaded service listeners included) first decides HTTP or L4 TCP
-            kestrel.ConfigureEndpointDefaults(endpoint =>
-            {
-                endpoint.Use(endpoint.ApplicationServices.GetRequiredService<TcpForwarder>().Middleware);
-            });
             // the ingress HTTPS listener (from the Listeners configuration) picks its certificate by SNI
             kestrel.ConfigureHttpsDefaults(https =>
             {

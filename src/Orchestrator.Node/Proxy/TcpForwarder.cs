@@ -1,42 +1,40 @@
-using System.Diagnostics;
 using System.Buffers;
-using System.IO.Pipelines;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Node.Proxy;
 
-/// <summary>How a service port's connections are proxied: HTTP through YARP, raw TCP, or decided per connection.
+/// <summary>How a service port's connections are proxied: HTTP through YARP, or raw TCP (<see cref="YarpConfigFromEndpoints.ModeOf"/>).
 /// Public only because test theories take it as a parameter.</summary>
-public enum ProxyMode { Sniff, Http, Tcp }
+public enum ProxyMode { Http, Tcp }
 
 /// <summary>The L4 view of one service port: its mode, its ready backends (pod IP:port) and session affinity.</summary>
-internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, bool ClientIpAffinity);
+internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, bool ClientIpAffinity)
+{
+    private int _roundRobin;
+
+    /// <summary>The index of the backend the next connection tries first. A counter per service port, not one for
+    /// all: with a shared one, connections that alternate between two services would each meet the same backends.</summary>
+    public int NextStart() => (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)Backends.Count);
+}
 
 /// <summary>
-/// Kestrel connection middleware in front of every service listener. A port whose appProtocol says HTTP goes to the
-/// HTTP pipeline (YARP); one that says anything else is forwarded at L4 (such ports are normally not on Kestrel at all:
-/// <see cref="TcpListeners"/> accepts them and calls <see cref="ServeAsync"/>); otherwise the first bytes decide: a client
-/// that starts with an HTTP method is HTTP, any other first bytes — or silence for <see cref="SniffTimeout"/>, as
-/// with server-speaks-first protocols — mean TCP. L4 connections pick a ready backend (round robin, or by client
-/// address with sessionAffinity ClientIP), fall through to the next one when a connect fails, and live on when the
-/// endpoint set changes (connection draining: only new connections see the new set).
+/// kube-proxy's L4 forwarding for the service ports that are not HTTP by their appProtocol (all ports without one):
+/// <see cref="TcpListeners"/> accepts their connections and calls <see cref="ServeAsync"/>, which picks a ready backend
+/// per connection (round robin, or by client address with sessionAffinity ClientIP), falls through to the next one when
+/// a connect fails or a NetworkPolicy denies it, and copies both ways until the connection ends. A connection lives on
+/// when the endpoint set changes (connection draining: only new connections see the new set). With no backend to take
+/// it the connection is reset, as kube-proxy's REJECT rule for a service without endpoints refuses it.
 /// </summary>
 internal sealed class TcpForwarder : IDisposable
 {
-    public static readonly TimeSpan SniffTimeout = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
-    private static readonly byte[][] Methods =
-        new[] { "GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PRI * HTTP/2" }
-            .Select(m => Encoding.ASCII.GetBytes(m)).ToArray();
 
     private readonly Func<IPEndPoint, TcpRoute?> _routeFor;
     private readonly ILogger _log;
     private readonly Services.IConnectionPolicy? _policy;
-    private int _roundRobin;
 
     /// <param name="policy">The NetworkPolicies: a backend the client may not reach is skipped as if it refused.</param>
     public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ILogger log, Services.IConnectionPolicy? policy = null)
@@ -46,107 +44,39 @@ internal sealed class TcpForwarder : IDisposable
         _policy = policy;
     }
 
-    public ConnectionDelegate Middleware(ConnectionDelegate next) => connection => OnConnectionAsync(connection, next);
-
-    private async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
-    {
-        if (connection.LocalEndPoint is not IPEndPoint local || _routeFor(Normalize(local)) is not { } route)
-        {
-            await next(connection);
-            return;
-        }
-        var mode = route.Mode == ProxyMode.Sniff ? await SniffAsync(connection.Transport.Input, connection.ConnectionClosed) : route.Mode;
-        if (mode == ProxyMode.Http) await next(connection);
-        else await ForwardAsync(connection, _routeFor(Normalize(local)) ?? route);
-    }
-
     internal static IPEndPoint Normalize(IPEndPoint ep) =>
         ep.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ep.Address.MapToIPv4(), ep.Port) : ep;
 
-    /// <summary>Reads without consuming until the first bytes decide; whatever was read stays for the next reader.</summary>
-    internal static async Task<ProxyMode> SniffAsync(PipeReader input, CancellationToken closed)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-        timeout.CancelAfter(SniffTimeout);
-        while (true)
-        {
-            ReadResult result;
-            try { result = await input.ReadAsync(timeout.Token); }
-            catch (OperationCanceledException) { return ProxyMode.Tcp; }
-            var verdict = Classify(result.Buffer);
-            if (verdict is not null || result.IsCompleted || result.IsCanceled)
-            {
-                input.AdvanceTo(result.Buffer.Start); // nothing consumed, nothing examined: the next reader sees it all
-                return verdict ?? ProxyMode.Tcp;
-            }
-            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
-    }
-
-    /// <summary>HTTP when the bytes start with a method, TCP when they cannot, null while they are a prefix of one.</summary>
-    internal static ProxyMode? Classify(ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.Length == 0) return null;
-        Span<byte> head = stackalloc byte[12];
-        var n = (int)Math.Min(buffer.Length, head.Length);
-        buffer.Slice(0, n).CopyTo(head);
-        var seen = head[..n];
-        var prefixOfSome = false;
-        foreach (var method in Methods)
-        {
-            if (seen.Length >= method.Length && seen[..method.Length].SequenceEqual(method)) return ProxyMode.Http;
-            if (seen.Length < method.Length && method.AsSpan(0, seen.Length).SequenceEqual(seen)) prefixOfSome = true;
-        }
-        return prefixOfSome ? null : ProxyMode.Tcp;
-    }
-
-    private async Task ForwardAsync(ConnectionContext connection, TcpRoute route)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var client = connection.RemoteEndPoint as IPEndPoint;
-        using var backend = await ConnectAsync(route, client?.Address, connection.ConnectionClosed);
-        if (backend is null)
-        {
-            Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-            _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
-            return;
-        }
-        await using var stream = new NetworkStream(backend, ownsSocket: false);
-        var toBackend = CopyToBackendAsync(connection.Transport.Input, stream, backend);
-        var toClient = CopyToClientAsync(stream, connection.Transport.Output);
-        var first = await Task.WhenAny(toBackend, toClient);
-        // the client half-closed: let the backend finish its answer; the backend closed: we are done
-        if (first == toBackend) await toClient;
-        Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started),
-            backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null);
-    }
-
     /// <summary>Serves one connection accepted by <see cref="TcpListeners"/> on <paramref name="listener"/>: picks a
-    /// backend as <see cref="ForwardAsync"/> does and hands both sockets to the <see cref="TcpCopyLoop"/> (where it is
-    /// supported; else copies with <see cref="PumpAsync"/>, one loop per direction with one pooled buffer each). Owns
-    /// <paramref name="client"/>.</summary>
+    /// backend and hands both sockets to the <see cref="TcpCopyLoop"/> (where it is supported; else copies with
+    /// <see cref="PumpAsync"/>, one loop per direction with one pooled buffer each). Owns <paramref name="client"/>.</summary>
     public async Task ServeAsync(IPEndPoint listener, Socket client)
     {
         Socket? backend = null;
         var handedOver = false;
         try
         {
-            if (_routeFor(listener) is not { } route) return;
-            client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
-            backend = await ConnectAsync(route, address, CancellationToken.None, forCopyLoop: CopyLoop is not null);
-            if (backend is null)
+            if (_routeFor(listener) is not { } route)
             {
-                Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                _log.LogDebug("No reachable backend for {Service} ({Count} ready)", route.Service, route.Backends.Count);
+                Refuse(client); // the port stopped being an L4 service port between the accept and now
                 return;
             }
-            var endpoint = backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null;
+            client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
+            var started = Stopwatch.GetTimestamp();
+            var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
+            backend = await ConnectAsync(route, address, forCopyLoop: CopyLoop is not null);
+            if (backend is null)
+            {
+                Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: true, Stopwatch.GetElapsedTime(started));
+                _log.LogDebug("No reachable backend for {Service} ({Count} ready): connection reset", route.Service, route.Backends.Count);
+                Refuse(client);
+                return;
+            }
+            // counted now, not when it ends: a long-lived connection shows in the endpoint's figures at once
+            Diagnostics.NodeMetrics.ProxyConnectionOpened(route.ClusterId, backend.RemoteEndPoint is IPEndPoint ep ? Normalize(ep).ToString() : null);
             if (CopyLoop is { } loop)
             {
-                loop.Add(client, backend, () => Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false,
-                    System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint));
+                loop.Add(client, backend, () => Diagnostics.NodeMetrics.ProxyConnectionEnded(route.ClusterId, Stopwatch.GetElapsedTime(started)));
                 handedOver = true;
                 return;
             }
@@ -162,7 +92,7 @@ internal sealed class TcpForwarder : IDisposable
                 client.Dispose();
                 await toBackend;
             }
-            Diagnostics.NodeMetrics.ProxyRequest(route.ClusterId, "tcp", error: false, System.Diagnostics.Stopwatch.GetElapsedTime(started), endpoint);
+            Diagnostics.NodeMetrics.ProxyConnectionEnded(route.ClusterId, Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -176,6 +106,16 @@ internal sealed class TcpForwarder : IDisposable
                 client.Dispose();
             }
         }
+    }
+
+    /// <summary>Closes with a reset (SO_LINGER 0), not a FIN: the client sees its connection refused at once, as
+    /// through kube-proxy's REJECT of a service without endpoints (or a pod's own refusal), never an empty answer
+    /// that looks like a server which closed after accepting.</summary>
+    private static void Refuse(Socket client)
+    {
+        try { client.LingerState = new LingerOption(true, 0); }
+        catch (SocketException) { } // already reset by the client: closing is all that is left
+        client.Dispose();
     }
 
     /// <summary>The thread that copies the L4 listeners' connections (<see cref="TcpCopyLoop"/>), started with the
@@ -219,13 +159,13 @@ internal sealed class TcpForwarder : IDisposable
 
     /// <param name="forCopyLoop">Connect without .NET's socket engine (<see cref="ConnectOutsideTheEngineAsync"/>):
     /// a socket it has seen stays in its epoll set, which would wake its thread on every read the copy loop does.</param>
-    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, CancellationToken closed, bool forCopyLoop = false)
+    private async Task<Socket?> ConnectAsync(TcpRoute route, IPAddress? client, bool forCopyLoop)
     {
         var backends = route.Backends;
         if (backends.Count == 0) return null;
         var start = route.ClientIpAffinity && client is not null
             ? (int)(StableHash(client.ToString()) % (uint)backends.Count)
-            : (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)backends.Count);
+            : route.NextStart();
         for (var i = 0; i < backends.Count; i++)
         {
             var target = backends[(start + i) % backends.Count];
@@ -242,8 +182,7 @@ internal sealed class TcpForwarder : IDisposable
                     await ConnectOutsideTheEngineAsync(socket, target);
                     return socket;
                 }
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-                timeout.CancelAfter(ConnectTimeout);
+                using var timeout = new CancellationTokenSource(ConnectTimeout);
                 await socket.ConnectAsync(target, timeout.Token);
                 return socket;
             }
@@ -280,23 +219,6 @@ internal sealed class TcpForwarder : IDisposable
         }
         if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error && error != 0)
             throw new SocketException((int)SocketError.ConnectionRefused);
-    }
-
-    private static async Task CopyToBackendAsync(PipeReader input, NetworkStream stream, Socket backend)
-    {
-        try
-        {
-            await input.CopyToAsync(stream);
-            backend.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or ConnectionResetException or OperationCanceledException) { }
-    }
-
-    private static async Task CopyToClientAsync(NetworkStream stream, PipeWriter output)
-    {
-        try { await stream.CopyToAsync(output); }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException) { }
-        await output.CompleteAsync();
     }
 
     internal static uint StableHash(string text)

@@ -6,10 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace Orchestrator.Node.Proxy;
 
 /// <summary>
-/// The listening sockets of the service ports whose appProtocol says plain TCP. Their connections never speak HTTP to
-/// the proxy, so they are accepted here and handed to the <see cref="TcpForwarder"/> as bare <see cref="Socket"/>s,
-/// without Kestrel's transport and its pipes in between (two fewer buffer copies and thread hops per read). Ports
-/// without appProtocol stay on Kestrel, where the first bytes decide between YARP and L4. A listener closed by
+/// The listening sockets of the service ports forwarded at L4 (every port whose appProtocol does not say HTTP, those
+/// without one included). Their connections are not read by the proxy, so they are accepted here and handed to the
+/// <see cref="TcpForwarder"/> as bare <see cref="Socket"/>s, without Kestrel's transport and its pipes in between (two
+/// fewer buffer copies and thread hops per read). HTTP ports stay on Kestrel (YARP). A listener closed by
 /// <see cref="Replace"/> stops accepting; connections it accepted live on (draining, as with Kestrel's listeners).
 /// </summary>
 internal sealed class TcpListeners : IDisposable

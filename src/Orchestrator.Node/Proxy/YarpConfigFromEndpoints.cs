@@ -38,7 +38,8 @@ internal sealed record ServiceHealth(string Namespace, string Name, int LocalEnd
 /// with the other nodes of the machine); one cluster per
 /// service port whose destinations are its backends merged from the Service's slices (<see cref="ServiceEndpoints"/>:
 /// ready ones, else serving-and-terminating ones), with
-/// active and passive health checks; and the same backends as a <see cref="TcpRoute"/> for L4 forwarding.
+/// passive health checks (and active ones for HTTP ports), which serves the HTTP ports and Ingress backends; and the
+/// same backends as a <see cref="TcpRoute"/>, which serves the other ports at L4 (<see cref="ModeOf"/>).
 /// Pure, so it is tested without sockets.
 /// </summary>
 internal static class YarpConfigFromEndpoints
@@ -148,18 +149,20 @@ internal static class YarpConfigFromEndpoints
     internal static Dictionary<string, DestinationConfig> Destinations(IEnumerable<ServiceBackend> backends) =>
         backends.ToDictionary(b => b.HostPort, b => new DestinationConfig { Address = $"http://{b.HostPort}" }, StringComparer.Ordinal);
 
-    /// <summary>appProtocol decides when given (http, https, kubernetes.io/h2c, kubernetes.io/ws… are HTTP; anything
-    /// else is plain TCP); without it each connection is sniffed.</summary>
+    /// <summary>HTTP (YARP: per-request balancing, health checks, HTTP metrics) only when appProtocol says so (http,
+    /// https, kubernetes.io/h2c, kubernetes.io/ws…); any other value, or none, is forwarded at L4 per connection, as
+    /// kube-proxy forwards every Service port whatever its protocol.</summary>
     internal static ProxyMode ModeOf(string? appProtocol) => appProtocol switch
     {
-        null or "" => ProxyMode.Sniff,
+        null or "" => ProxyMode.Tcp,
         _ when appProtocol.StartsWith("http", StringComparison.OrdinalIgnoreCase)
                || appProtocol.StartsWith("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase)
                || appProtocol.StartsWith("kubernetes.io/ws", StringComparison.OrdinalIgnoreCase) => ProxyMode.Http,
         _ => ProxyMode.Tcp,
     };
 
-    /// <summary>The annotation that picks a YARP balancing policy per service (HTTP only; L4 is round robin).</summary>
+    /// <summary>The annotation that picks a YARP balancing policy per service: for its HTTP ports (appProtocol) and
+    /// Ingress backends; L4 ports are balanced per connection, round robin (or ClientIP).</summary>
     public const string BalancingPolicyAnnotation = "proxy.orchestrator.io/load-balancing";
 
     private static readonly string[] BalancingPolicies =
@@ -180,13 +183,14 @@ internal static class YarpConfigFromEndpoints
         LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : balancingPolicy,
         Destinations = destinations,
         // on top of endpoint readiness: a destination that fails transport twice in a row is skipped for a while
-        // (passive), and HTTP ports are probed (active) so a hung pod is skipped before a client hits it. Plain-TCP
-        // ports are not probed with HTTP. With every destination unhealthy YARP falls back to all of them.
+        // (passive), and HTTP ports are probed (active) so a hung pod is skipped before a client hits it. Other ports
+        // are not probed with HTTP: their pods may not speak it (their cluster serves Ingress backends only, which
+        // ingress-nginx does not probe either). With every destination unhealthy YARP falls back to all of them.
         HealthCheck = new HealthCheckConfig
         {
             AvailableDestinationsPolicy = "HealthyOrPanic",
             Passive = new PassiveHealthCheckConfig { Enabled = true, Policy = "TransportFailureRate", ReactivationPeriod = TimeSpan.FromSeconds(10) },
-            Active = mode == ProxyMode.Tcp ? null : new ActiveHealthCheckConfig
+            Active = mode != ProxyMode.Http ? null : new ActiveHealthCheckConfig
             {
                 Enabled = true, Interval = TimeSpan.FromSeconds(5), Timeout = TimeSpan.FromSeconds(2), Policy = "ConsecutiveFailures", Path = "/",
             },

@@ -48,27 +48,34 @@ public sealed class ClusterIpPlanTests
         var route = plan.TcpRoutes[plan.Listeners[0].ClusterId];
         Assert.Equal(["172.28.0.5:6379", "172.28.0.6:6379"], route.Backends.Select(b => b.ToString()).Order());
         Assert.True(route.ClientIpAffinity);
-        Assert.Equal(ProxyMode.Sniff, route.Mode);
+        Assert.Equal(ProxyMode.Tcp, route.Mode);
     }
 
+    // as kube-proxy, which forwards every port at L4: YARP only where appProtocol says HTTP
     [Theory]
-    [InlineData(null, ProxyMode.Sniff)]
+    [InlineData(null, ProxyMode.Tcp)]
+    [InlineData("", ProxyMode.Tcp)]
     [InlineData("http", ProxyMode.Http)]
+    [InlineData("HTTPS", ProxyMode.Http)]
     [InlineData("kubernetes.io/h2c", ProxyMode.Http)]
+    [InlineData("kubernetes.io/ws", ProxyMode.Http)]
+    [InlineData("kubernetes.io/wss", ProxyMode.Http)]
     [InlineData("redis", ProxyMode.Tcp)]
     [InlineData("tcp", ProxyMode.Tcp)]
     public void App_protocol_decides_the_mode(string? appProtocol, ProxyMode mode) =>
         Assert.Equal(mode, YarpConfigFromEndpoints.ModeOf(appProtocol));
 
-    [Fact]
-    public void Plain_tcp_ports_are_not_probed_with_http_but_others_are()
+    [Theory]
+    [InlineData("redis")]
+    [InlineData(null)]
+    public void Only_http_ports_are_probed_with_http(string? appProtocol)
     {
-        var tcp = YarpConfigFromEndpoints.Build(With(Redis(appProtocol: "redis")), Node, clusterIps: true);
-        var sniffed = YarpConfigFromEndpoints.Build(With(Redis()), Node, clusterIps: true);
+        var l4 = YarpConfigFromEndpoints.Build(With(Redis(appProtocol)), Node, clusterIps: true);
+        var http = YarpConfigFromEndpoints.Build(With(Redis(appProtocol: "http")), Node, clusterIps: true);
 
-        Assert.Null(tcp.Clusters.Single(c => c.ClusterId == tcp.Listeners[0].ClusterId).HealthCheck!.Active);
-        Assert.True(sniffed.Clusters.Single(c => c.ClusterId == sniffed.Listeners[0].ClusterId).HealthCheck!.Active!.Enabled);
-        Assert.True(tcp.Clusters.Single(c => c.ClusterId == tcp.Listeners[0].ClusterId).HealthCheck!.Passive!.Enabled);
+        Assert.Null(l4.Clusters.Single(c => c.ClusterId == l4.Listeners[0].ClusterId).HealthCheck!.Active);
+        Assert.True(http.Clusters.Single(c => c.ClusterId == http.Listeners[0].ClusterId).HealthCheck!.Active!.Enabled);
+        Assert.True(l4.Clusters.Single(c => c.ClusterId == l4.Listeners[0].ClusterId).HealthCheck!.Passive!.Enabled);
     }
 
     [Theory]

@@ -56,7 +56,8 @@ public sealed class ProxyTraceHeadersTests : IAsyncLifetime
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
         var endpoints = Endpoints("web", null, _backendPort, ["127.0.0.1"]);
-        _node.Services.GetRequiredService<ServiceProxy>().Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
+        // an HTTP port: YARP forwards each request (an L4 port passes the bytes on as they are anyway)
+        _node.Services.GetRequiredService<ServiceProxy>().Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort, appProtocol: "http")], TestSlices.Of(endpoints)));
         var url = $"http://{NodeAddress}:{nodePort}/";
 
         Assert.Equal("none", await GetWhenListening(new HttpRequestMessage(HttpMethod.Get, url)));

@@ -14,7 +14,8 @@ using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy;
 
-/// <summary>The proxy in a real Kestrel host on 127.0.0.x, with three small Kestrel backends standing in for pods.</summary>
+/// <summary>The proxy in a real Kestrel host on 127.0.0.x, with three small Kestrel backends standing in for pods. Ports
+/// with appProtocol http go through YARP (per request); the others are forwarded at L4 (per connection).</summary>
 public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.77");
@@ -23,6 +24,8 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     private WebApplication _node = null!;
     private ServiceProxy _proxy = null!;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    /// <summary>A new connection for every request: each is balanced at L4 on its own.</summary>
+    private readonly HttpClient _fresh = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
 
     public async Task InitializeAsync()
     {
@@ -54,6 +57,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         await _node.DisposeAsync();
         foreach (var backend in _backends) await backend.DisposeAsync();
         _http.Dispose();
+        _fresh.Dispose();
     }
 
     /// <summary>Each backend is its own "pod IP" on 127.0.0.1; endpoints subsets carry one port, so one subset per backend.</summary>
@@ -66,13 +70,13 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task Requests_to_a_node_port_are_spread_over_all_ready_endpoints()
+    public async Task Requests_to_an_http_node_port_are_spread_over_all_ready_endpoints_even_on_one_connection()
     {
         var nodePort = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(BackendEndpoints("web", 3))));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort, appProtocol: "http")], TestSlices.Of(BackendEndpoints("web", 3))));
 
         var answers = new List<string>();
-        for (var i = 0; i < 30; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+        for (var i = 0; i < 30; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/")); // keep-alive
 
         var counts = answers.GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(["pod-a", "pod-b", "pod-c"], counts.Keys.Order());
@@ -80,38 +84,61 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task Requests_reach_the_live_pod_when_several_endpoints_refuse_connections()
+    public async Task Connections_to_a_port_without_app_protocol_are_spread_over_all_ready_endpoints_and_keep_their_pod()
     {
-        // a lost node takes all of its pods at once: two of three endpoints are dead until they are withdrawn
+        var nodePort = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(BackendEndpoints("web", 3))));
+        var url = $"http://{NodeAddress}:{nodePort}/";
+
+        var answers = new List<string>();
+        for (var i = 0; i < 30; i++) answers.Add(await GetWhenListening(url, _fresh));
+        var counts = answers.GroupBy(a => a).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(["pod-a", "pod-b", "pod-c"], counts.Keys.Order());
+        Assert.All(counts.Values, n => Assert.InRange(n, 9, 11)); // round robin, per connection
+
+        // as through kube-proxy: the requests of one keep-alive connection all reach the pod it was forwarded to
+        var pinned = await GetWhenListening(url);
+        for (var i = 0; i < 10; i++) Assert.Equal(pinned, await GetWhenListening(url));
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task Requests_reach_the_live_pod_when_several_endpoints_refuse_connections(string? appProtocol)
+    {
+        // a lost node takes all of its pods at once: two of three endpoints are dead until they are withdrawn (HTTP:
+        // a request without body is sent again; L4: the connection falls through to the next endpoint)
         var nodePort = FreePort(NodeAddress);
         var endpoints = BackendEndpoints("lost", 1);
         foreach (var dead in new[] { FreePort(IPAddress.Loopback), FreePort(IPAddress.Loopback) })
             endpoints.Subsets.Add(Endpoints("lost", null, dead, ["127.0.0.1"]).Subsets[0]);
-        _proxy.Apply(new ServicesChanged(1, [Service("lost", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
+        _proxy.Apply(new ServicesChanged(1, [Service("lost", "NodePort", nodePort: nodePort, appProtocol: appProtocol)], TestSlices.Of(endpoints)));
 
-        for (var i = 0; i < 30; i++) Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+        for (var i = 0; i < 30; i++) Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/", ClientFor(appProtocol)));
     }
 
     [Fact]
-    public async Task A_service_without_ready_endpoints_answers_503()
+    public async Task An_http_port_without_ready_endpoints_answers_503()
     {
         var nodePort = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], []));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort, appProtocol: "http")], []));
 
         var response = await SendWhenListening($"http://{NodeAddress}:{nodePort}/");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
 
-    [Fact]
-    public async Task Listeners_open_and_close_with_the_services_without_a_restart()
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task Listeners_open_and_close_with_the_services_without_a_restart(string? appProtocol)
     {
         var first = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: first)], TestSlices.Of(BackendEndpoints("web", 1))));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: first, appProtocol: appProtocol)], TestSlices.Of(BackendEndpoints("web", 1))));
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{first}/"));
 
         var second = FreePort(NodeAddress);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: second)], TestSlices.Of(BackendEndpoints("web", 1))));
+        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: second, appProtocol: appProtocol)], TestSlices.Of(BackendEndpoints("web", 1))));
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{second}/"));
         output.WriteLine($"new listener answered {stopwatch.Elapsed.TotalMilliseconds:0} ms after Apply");
         await AwaitClosed(first);
@@ -120,18 +147,25 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         await AwaitClosed(second);
     }
 
-    [Fact]
-    public async Task Endpoint_changes_take_effect_on_an_open_listener()
+    /// <summary>Only new connections see the new endpoints at L4 (an open one keeps its pod), so those tests connect
+    /// anew for each request; HTTP requests are balanced one by one, also on one connection.</summary>
+    private HttpClient ClientFor(string? appProtocol) => appProtocol == "http" ? _http : _fresh;
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task Endpoint_changes_take_effect_on_an_open_listener(string? appProtocol)
     {
         var nodePort = FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(BackendEndpoints("web", 1))));
-        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+        var client = ClientFor(appProtocol);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort, appProtocol: appProtocol)], TestSlices.Of(BackendEndpoints("web", 1))));
+        Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{nodePort}/", client));
 
         var endpoints = BackendEndpoints("web", 3);
         endpoints.Subsets.RemoveAt(0);
-        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
+        _proxy.Apply(new ServicesChanged(2, [Service("web", "NodePort", nodePort: nodePort, appProtocol: appProtocol)], TestSlices.Of(endpoints)));
         var answers = new HashSet<string>();
-        for (var i = 0; i < 10; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/"));
+        for (var i = 0; i < 10; i++) answers.Add(await GetWhenListening($"http://{NodeAddress}:{nodePort}/", client));
         Assert.Equal(["pod-b", "pod-c"], answers.Order());
     }
 
@@ -143,19 +177,21 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         _proxy.Apply(new ServicesChanged(1, [Service("web", port: port, externalIps: [externalIp.ToString()])], TestSlices.Of(BackendEndpoints("web", 2))));
 
         var answers = new HashSet<string>();
-        for (var i = 0; i < 4; i++) answers.Add(await GetWhenListening($"http://{externalIp}:{port}/"));
+        for (var i = 0; i < 4; i++) answers.Add(await GetWhenListening($"http://{externalIp}:{port}/", _fresh));
         Assert.Equal(["pod-a", "pod-b"], answers.Order());
     }
 
-    [Fact]
-    public async Task A_node_port_already_in_use_does_not_keep_the_other_listeners_from_opening()
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task A_node_port_already_in_use_does_not_keep_the_other_listeners_from_opening(string? appProtocol)
     {
         using var squatter = new TcpListener(NodeAddress, 0);
         squatter.Start();
         var taken = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var free = FreePort(NodeAddress);
         _proxy.Apply(new ServicesChanged(1,
-            [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free)],
+            [Service("a", "NodePort", nodePort: taken, appProtocol: appProtocol), Service("b", "NodePort", nodePort: free, appProtocol: appProtocol)],
             TestSlices.Of(BackendEndpoints("a", 1), BackendEndpoints("b", 1))));
 
         Assert.Equal("pod-a", await GetWhenListening($"http://{NodeAddress}:{free}/"));
@@ -163,25 +199,28 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         // and later reloads still work
         var another = FreePort(NodeAddress);
         _proxy.Apply(new ServicesChanged(2,
-            [Service("a", "NodePort", nodePort: taken), Service("b", "NodePort", nodePort: free), Service("c", "NodePort", nodePort: another)],
+            [
+                Service("a", "NodePort", nodePort: taken, appProtocol: appProtocol), Service("b", "NodePort", nodePort: free, appProtocol: appProtocol),
+                Service("c", "NodePort", nodePort: another, appProtocol: appProtocol),
+            ],
             TestSlices.Of(BackendEndpoints("a", 1), BackendEndpoints("b", 1), BackendEndpoints("c", 2))));
         Assert.Contains(await GetWhenListening($"http://{NodeAddress}:{another}/"), new[] { "pod-a", "pod-b" });
     }
 
-    private async Task<string> GetWhenListening(string url)
+    private async Task<string> GetWhenListening(string url, HttpClient? client = null)
     {
-        var response = await SendWhenListening(url);
+        var response = await SendWhenListening(url, client);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync();
     }
 
-    /// <summary>Kestrel binds new listeners in the background after a configuration reload.</summary>
-    private async Task<HttpResponseMessage> SendWhenListening(string url)
+    /// <summary>Kestrel and the L4 listeners bind new listeners in the background after a configuration change.</summary>
+    private async Task<HttpResponseMessage> SendWhenListening(string url, HttpClient? client = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            try { return await _http.GetAsync(url); }
+            try { return await (client ?? _http).GetAsync(url); }
             catch (HttpRequestException) when (DateTime.UtcNow < deadline) { await Task.Delay(50); }
         }
     }

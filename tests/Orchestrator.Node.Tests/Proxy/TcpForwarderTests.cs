@@ -1,51 +1,27 @@
-using System.Buffers;
-using System.IO.Pipelines;
-using System.Text;
+using System.Net;
 using Orchestrator.Node.Proxy;
 
 namespace Orchestrator.Node.Tests.Proxy;
 
 public sealed class TcpForwarderTests
 {
-    private static ReadOnlySequence<byte> Bytes(string text) => new(Encoding.ASCII.GetBytes(text));
-
-    [Theory]
-    [InlineData("GET / HTTP/1.1\r\n", ProxyMode.Http)]
-    [InlineData("POST /x HTTP/1.1\r\n", ProxyMode.Http)]
-    [InlineData("*1\r\n$4\r\nPING\r\n", ProxyMode.Tcp)]
-    [InlineData("PING\r\n", ProxyMode.Tcp)]
-    public void First_bytes_decide(string first, ProxyMode mode) => Assert.Equal(mode, TcpForwarder.Classify(Bytes(first)));
-
-    [Theory]
-    [InlineData("G")]
-    [InlineData("GE")]
-    [InlineData("OPTIO")]
-    public void A_prefix_of_a_method_needs_more_bytes(string first) => Assert.Null(TcpForwarder.Classify(Bytes(first)));
+    private static TcpRoute Route(string id, int backends) => new(id, id, ProxyMode.Tcp,
+        Enumerable.Range(1, backends).Select(i => new IPEndPoint(IPAddress.Parse($"172.28.0.{i}"), 80)).ToList(), ClientIpAffinity: false);
 
     [Fact]
-    public async Task Sniffing_leaves_the_bytes_for_the_next_reader()
+    public void Each_service_port_has_its_own_round_robin()
     {
-        var pipe = new Pipe();
-        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes("GE"));
-        var sniff = TcpForwarder.SniffAsync(pipe.Reader, CancellationToken.None);
-        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes("T / HTTP/1.1\r\n"));
-
-        Assert.Equal(ProxyMode.Http, await sniff);
-        var result = await pipe.Reader.ReadAsync();
-        Assert.Equal("GET / HTTP/1.1\r\n", Encoding.ASCII.GetString(result.Buffer.ToArray()));
-    }
-
-    [Fact]
-    public async Task A_silent_client_is_tcp_after_the_sniff_timeout()
-    {
-        var pipe = new Pipe();
-        var started = DateTime.UtcNow;
-        Assert.Equal(ProxyMode.Tcp, await TcpForwarder.SniffAsync(pipe.Reader, CancellationToken.None));
-        Assert.True(DateTime.UtcNow - started >= TcpForwarder.SniffTimeout - TimeSpan.FromMilliseconds(50));
-
-        // the reader still works after the timed-out read
-        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes("+OK\r\n"));
-        var result = await pipe.Reader.ReadAsync();
-        Assert.Equal("+OK\r\n", Encoding.ASCII.GetString(result.Buffer.ToArray()));
+        // connections that alternate between two services: with one counter for both, each service would see every
+        // other value and always start at the same one of its two backends
+        var a = Route("default/a:80", 2);
+        var b = Route("default/b:80", 2);
+        var firstOfA = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            firstOfA.Add(a.NextStart());
+            b.NextStart();
+        }
+        Assert.Equal([0, 1], firstOfA.Distinct().Order());
+        Assert.Equal(2, firstOfA.Count(n => n == 0));
     }
 }

@@ -15,7 +15,8 @@ using static Orchestrator.Node.Tests.Proxy.YarpConfigFromEndpointsTests;
 
 namespace Orchestrator.Node.Tests.Proxy;
 
-/// <summary>The proxy's L4 side in a real Kestrel host: a Redis-like echo server (it greets first) as the pod.</summary>
+/// <summary>The proxy's L4 side (every port whose appProtocol is not HTTP) in a real node host: a Redis-like echo server
+/// (it greets first) as the pod.</summary>
 public sealed class TcpProxyTests : IAsyncLifetime
 {
     private static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.78");
@@ -91,11 +92,20 @@ public sealed class TcpProxyTests : IAsyncLifetime
         }
     }
 
-    private static async Task<string> Read(NetworkStream stream, int length)
+    private static Task<string> Read(NetworkStream stream, int length) => Read(stream, length, TimeSpan.FromSeconds(5));
+
+    /// <summary>What arrives within <paramref name="wait"/>; nothing when the connection is silent or ends in an error.</summary>
+    private static async Task<string> ReadOrNothing(NetworkStream stream, int length, TimeSpan wait)
+    {
+        try { return await Read(stream, length, wait); }
+        catch (Exception e) when (e is OperationCanceledException or IOException) { return ""; }
+    }
+
+    private static async Task<string> Read(NetworkStream stream, int length, TimeSpan wait)
     {
         var buffer = new byte[length];
         var got = 0;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var timeout = new CancellationTokenSource(wait);
         while (got < length)
         {
             var n = await stream.ReadAsync(buffer.AsMemory(got), timeout.Token);
@@ -106,26 +116,74 @@ public sealed class TcpProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_server_that_speaks_first_is_forwarded_at_l4_after_the_sniff_timeout()
+    public async Task A_port_without_app_protocol_is_accepted_by_the_l4_listeners_and_a_server_that_speaks_first_is_heard_at_once()
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
         _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
 
+        var listener = new IPEndPoint(NodeAddress, nodePort);
+        Assert.Contains(listener, _node.Services.GetRequiredService<TcpListeners>().Current);
+        Assert.DoesNotContain(listener, _node.Services.GetRequiredService<Listeners>().Current);
         await using var stream = await ConnectWhenListening(nodePort);
         Assert.Equal("+HELLO\r\n", await Read(stream, 8));
         await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray());
         Assert.Equal("*1\r\n$4\r\nPING\r\n", await Read(stream, 14));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("redis")]
+    public async Task A_connection_to_a_port_without_ready_endpoints_is_reset(string? appProtocol)
+    {
+        // kube-proxy REJECTs a service without endpoints: the client is refused at once, neither left hanging nor
+        // given an empty answer
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [TcpService("redis", nodePort, appProtocol)], []));
+
+        using var client = await ConnectedSocket(nodePort);
+        await AssertReset(client);
+    }
+
     [Fact]
-    public async Task A_client_that_speaks_first_without_http_is_forwarded_at_once()
+    public async Task A_connection_whose_every_endpoint_refuses_is_reset()
     {
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
-        _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], TestSlices.Of(EchoEndpoints(EchoPort))));
+        var dead = ServiceProxyTests.FreePort(IPAddress.Loopback); // nothing listens: like a pod that just died
+        _proxy.Apply(new ServicesChanged(1, [Service("redis", "NodePort", port: 6379, nodePort: nodePort)], TestSlices.Of(EchoEndpoints(dead))));
 
-        await using var stream = await ConnectWhenListening(nodePort);
-        await stream.WriteAsync("PING\r\n"u8.ToArray());
-        Assert.Equal("+HELLO\r\nPING\r\n", await Read(stream, 14));
+        using var client = await ConnectedSocket(nodePort);
+        await AssertReset(client);
+    }
+
+    /// <summary>The connection ends in a reset (an end of stream, or silence, fails).</summary>
+    private static async Task AssertReset(Socket client)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            var buffer = new byte[16];
+            while (await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0) { }
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+    }
+
+    /// <summary>A socket connected to the node port once its listener accepts (it binds in the background).</summary>
+    private static async Task<Socket> ConnectedSocket(int port)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                await socket.ConnectAsync(NodeAddress, port);
+                return socket;
+            }
+            catch (SocketException) when (attempt < 50)
+            {
+                socket.Dispose();
+                await Task.Delay(100);
+            }
+        }
     }
 
     [Fact]
@@ -157,7 +215,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
         var nodePort = ServiceProxyTests.FreePort(NodeAddress);
         var endpoints = EchoEndpoints(deadPort, livePort);
         endpoints.Metadata.Name = "web";
-        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(endpoints)));
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort, appProtocol: "http")], TestSlices.Of(endpoints)));
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await ConnectWhenListening(nodePort);
@@ -169,7 +227,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
         }
     }
 
-    private static V1Service TcpService(string name, int nodePort, string appProtocol = "redis")
+    private static V1Service TcpService(string name, int nodePort, string? appProtocol = "redis")
     {
         var service = Service(name, "NodePort", port: 6379, nodePort: nodePort);
         service.Spec.Ports[0].AppProtocol = appProtocol;
@@ -241,9 +299,10 @@ public sealed class TcpProxyTests : IAsyncLifetime
         Assert.Contains(listener, _node.Services.GetRequiredService<TcpListeners>().Current);
         for (var attempt = 0; ; attempt++)
         {
-            // until Kestrel's listener is gone a connection may still reach it (and be sniffed, waiting for HTTP)
+            // until Kestrel's listener is gone a connection may still reach it, which waits for an HTTP request and
+            // never greets
             await using var stream = await ConnectWhenListening(nodePort);
-            if (await Read(stream, 8) == "+HELLO\r\n") break;
+            if (await ReadOrNothing(stream, 8, TimeSpan.FromSeconds(1)) == "+HELLO\r\n") break;
             Assert.True(attempt < 20, "the L4 listener never took the port over");
         }
     }

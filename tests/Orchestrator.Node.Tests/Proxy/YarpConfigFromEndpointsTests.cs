@@ -10,14 +10,15 @@ public sealed class YarpConfigFromEndpointsTests
 {
     private static readonly IPAddress Node = IPAddress.Parse("127.0.0.1");
 
-    internal static V1Service Service(string name, string type = "ClusterIP", int port = 80, int? nodePort = null, string? portName = null, params string[] externalIps) => new()
+    internal static V1Service Service(string name, string type = "ClusterIP", int port = 80, int? nodePort = null, string? portName = null,
+        string? appProtocol = null, params string[] externalIps) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
         Spec = new V1ServiceSpec
         {
             Type = type,
             ExternalIPs = externalIps.Length == 0 ? null : externalIps,
-            Ports = [new V1ServicePort { Name = portName, Port = port, NodePort = nodePort, Protocol = "TCP", TargetPort = 80 }],
+            Ports = [new V1ServicePort { Name = portName, Port = port, NodePort = nodePort, Protocol = "TCP", TargetPort = 80, AppProtocol = appProtocol }],
         },
     };
 
