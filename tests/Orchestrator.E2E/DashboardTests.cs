@@ -233,7 +233,8 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         var traffic = Requests($"http://127.0.0.1:{nodePort}/", stop.Token);
         try
         {
-            // every pod receives some of the requests (round robin), and the topology draws each one's rate
+            // every pod receives some of the connections (round robin: the port has no appProtocol, so the proxy
+            // balances per connection), and the topology draws each one's rate
             await page.WaitForFunctionAsync(
                 "() => [...document.querySelectorAll('.box.pod')].filter(g => parseFloat(g.dataset.rate) > 0).length === 3",
                 null, new() { Timeout = 60_000 });
@@ -247,7 +248,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         output.WriteLine($"requests sent through the NodePort while the topology was open: {await traffic}");
         // the figures' source, as the README shows it: the node's proxy metrics through the API's node proxy
         var raw = await cluster.Kubectl("get", "--raw", $"/api/v1/nodes/{ClusterFixture.NodeName}/proxy/metrics");
-        Assert.Matches($"orchestrator_proxy_endpoint_requests_total{{service=\"default/{App}:80\",kind=\"http\",endpoint=\"[0-9.]+:80\"}} [1-9]", raw.Output);
+        Assert.Matches($"orchestrator_proxy_endpoint_requests_total{{service=\"default/{App}:80\",kind=\"tcp\",endpoint=\"[0-9.]+:80\"}} [1-9]", raw.Output);
     }
 
     [Fact, Step(6)]
@@ -495,10 +496,10 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         return text[..at] + to + text[(at + from.Length)..];
     }
 
-    /// <summary>Sends requests one after another until stopped; returns how many were answered.</summary>
+    /// <summary>Sends requests one after another, each on a new connection, until stopped; returns how many were answered.</summary>
     private static async Task<int> Requests(string url, CancellationToken stop)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
         var answered = 0;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!stop.IsCancellationRequested && DateTime.UtcNow < deadline)

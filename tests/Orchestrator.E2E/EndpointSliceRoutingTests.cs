@@ -17,7 +17,9 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
     private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, nc)
     private const int SliceNodePort = 30593;
     private const int MirroredNodePort = 30594;
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    // a new connection per request: the proxy balances a port without appProtocol per connection, and an open one
+    // keeps its endpoint (as through kube-proxy), so only new connections show a slice's change
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(3) };
     private static readonly string Ns = $"slices-{Guid.NewGuid().ToString("N")[..6]}";
 
     [Fact, Step(1)]
@@ -132,7 +134,7 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
     private async Task<bool> Reaches(string from, string hostAndPort)
     {
         // an HTTP request over nc (the wget of Debian's busybox-static crashes in this image); stdin stays open a
-        // while, since Kestrel (the proxy) takes the client's half-close for an abort
+        // while, so that the answer arrives before nc's input ends
         var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c",
             $"(printf 'GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n'; sleep 2) | nc -w 3 {hostAndPort}");
         return result.ExitCode == 0 && result.Output.Contains("hello-from-backend");

@@ -78,7 +78,8 @@ public sealed class MetricsTests(ClusterFixture cluster, ITestOutputHelper outpu
         Assert.Matches("(?m)^kubelet_pod_start_duration_seconds_count [1-9]", text);
         Assert.Matches("kubelet_runtime_operations_duration_seconds_count\\{operation_type=\"run_podsandbox\"\\} [1-9]", text);
         Assert.Matches("kubelet_runtime_operations_duration_seconds_count\\{operation_type=\"start_container\"\\} [1-9]", text);
-        Assert.Matches($"orchestrator_proxy_requests_total\\{{service=\"[^\"]*{Name}[^\"]*\",kind=\"http\"\\}} [1-9]", text);
+        // the service's port has no appProtocol: forwarded at L4, counted per connection
+        Assert.Matches($"orchestrator_proxy_requests_total\\{{service=\"[^\"]*{Name}[^\"]*\",kind=\"tcp\"\\}} [1-9]", text);
         // only its own (its registry, not the process's default one the master's families are in)
         Assert.DoesNotContain("apiserver_", text);
         Assert.DoesNotContain("workqueue_", text);

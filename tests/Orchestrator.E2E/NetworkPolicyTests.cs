@@ -159,7 +159,7 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster)
     private async Task<bool> Reaches(string from, string target)
     {
         // an HTTP request over nc (the wget of Debian's busybox-static crashes in this image); stdin stays open a
-        // while, since Kestrel (the proxy) takes the client's half-close for an abort
+        // while, so that the answer arrives before nc's input ends
         var (host, port) = (target[..target.IndexOf(':')], target[(target.IndexOf(':') + 1)..]);
         var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"(printf 'GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n'; sleep 2) | nc -w 3 {host} {port}");
         return result.ExitCode == 0 && result.Output.Contains("hello-from-web");
