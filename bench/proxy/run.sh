@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Proxy benchmark: requests/s and p50/p99 latency with wrk through a NodePort (the node's YARP proxy) and through an
-# Ingress (class orchestrator: the node's ingress listener) against direct requests to the container's published
-# port, for 1 and 3 replicas, measured in the same run; then two deaths under a steady request stream: a pod's
+# Proxy benchmark: requests/s and p50/p99 latency with wrk through a NodePort and a ClusterIP (forwarded at L4 per
+# connection: the ports have no appProtocol), through a NodePort whose appProtocol is http (YARP, per request) and
+# through an Ingress (class orchestrator: the node's ingress listener, YARP) against direct requests to the
+# container's published port, for 1 and 3 replicas, measured in the same run; then two deaths under a steady request stream: a pod's
 # container killed (the node restarts it in its pod), and a pod deleted (`kubectl delete pod`): the time until no
 # request is sent to the deleted pod, and the requests lost; then one selector-less Service with 1,000 endpoints
 # (1,000 extra addresses of one server pod) against the same Service with 1 endpoint, the time from writing the
-# 1,000 endpoints until the proxy routes requests to them, and how the requests spread over the 1,000 addresses.
+# 1,000 endpoints until the proxy routes connections to them, and how connections spread over the 1,000 addresses.
 # Brings up a private cluster (own state dir, ports, node name) and takes it down at the end. Holds the machine's
 # E2E lock while it runs (the cluster serves ClusterIPs and DNS on the shared pod bridge).
 #   bench/proxy/run.sh            # DURATION=10 CONNECTIONS=16 THREADS=2 to change the load
 # PARTS="replicas deaths many" (the default: all) runs only the named parts; ORCH_BUILD_DIR=<dir> runs the build in
 # <dir> (built there from this tree when missing or older than the sources); PERF=<file> records a perf profile
 # (call graphs, .NET frames named through DOTNET_PerfMapEnabled) of the node process during the 1-replica NodePort run
-# (<file>.l4 during the 1-replica nodeport-l4 run, <file>.many during the 1,000-endpoint run).
+# (<file>.http during the 1-replica nodeport-http run, <file>.many during the 1,000-endpoint run).
 # The master and the node run as two processes (ORCH_ONE_PROCESS=0, not deploy/up.sh's default of one): the node's CPU
 # per request, its perf counters and profile are of the node's process alone (node.pid), as in the figures before
 # one process became the default. ORCH_ONE_PROCESS=1 measures the one process, its master's share included.
@@ -31,7 +32,7 @@ PARTS="${PARTS:-replicas deaths many}" PERF="${PERF:-}"
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 # W^X off: with it JIT code runs from a memfd mapping perf cannot name from the perf map
 [ -z "$PERF" ] || export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-NODE_PORT=31990 MANY_PORT=31991 L4_PORT=31992 INGRESS_PORT=$ORCH_INGRESS_HTTP_PORT
+NODE_PORT=31990 MANY_PORT=31991 HTTP_PORT=31992 INGRESS_PORT=$ORCH_INGRESS_HTTP_PORT
 
 if [ -z "${BENCH_LOCKED:-}" ]; then
   exec env BENCH_LOCKED=1 flock /tmp/orchestrator-e2e.lock "$0" "$@"
@@ -51,16 +52,16 @@ k() { kubectl --context "$ORCH_CONTEXT" "$@"; }
 
 k create deployment bench --image=katacoda/docker-http-server:latest --port=80 >/dev/null
 k create service nodeport bench --tcp=80:80 --node-port=$NODE_PORT >/dev/null
-# the same pods behind a port whose appProtocol is not HTTP: the proxy forwards its connections at L4 (TcpForwarder),
-# as kube-proxy forwards every Service connection, instead of each request through YARP
+# the same pods behind a port whose appProtocol is http: the proxy forwards each request through YARP (per-request
+# balancing, health checks), instead of each connection at L4 as kube-proxy (and the proxy for other ports) does
 k apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
-metadata: { name: bench-l4 }
+metadata: { name: bench-http }
 spec:
   type: NodePort
   selector: { app: bench }
-  ports: [{ name: http, port: 80, targetPort: 80, nodePort: $L4_PORT, appProtocol: tcp }]
+  ports: [{ name: http, port: 80, targetPort: 80, nodePort: $HTTP_PORT, appProtocol: http }]
 YAML
 # the same Service through the ingress controller: a rule without host, so wrk needs no Host header
 k apply -f - >/dev/null <<'YAML'
@@ -153,11 +154,11 @@ for replicas in 1 3; do
   direct_port=$(docker port "$sandbox" 80/tcp | head -1 | sed 's/.*://')
   wait_http "http://127.0.0.1:$NODE_PORT/" "the NodePort"       # also warms the proxy's connection pool
   wait_http "http://127.0.0.1:$INGRESS_PORT/" "the Ingress"
-  wait_http "http://127.0.0.1:$L4_PORT/" "the L4 NodePort"
+  wait_http "http://127.0.0.1:$HTTP_PORT/" "the HTTP NodePort"
   cluster_ip=$(k get service bench -o jsonpath='{.spec.clusterIP}')
   wait_http "http://$cluster_ip/" "the ClusterIP"
   # not measured: the proxy's first seconds under load run unoptimised (.NET tiered JIT) code
-  for url in "http://127.0.0.1:$NODE_PORT/" "http://127.0.0.1:$INGRESS_PORT/" "http://$cluster_ip/" "http://127.0.0.1:$L4_PORT/"; do
+  for url in "http://127.0.0.1:$NODE_PORT/" "http://127.0.0.1:$INGRESS_PORT/" "http://$cluster_ip/" "http://127.0.0.1:$HTTP_PORT/"; do
     wrk -t1 -c4 -d3s "$url" >/dev/null
   done
   read -r d_rps d_p50 d_p99 d_err < <(measure "http://127.0.0.1:$direct_port/")
@@ -167,17 +168,17 @@ for replicas in 1 3; do
   row "$replicas" direct "$d_rps" "$d_p50" "$d_p99" "$d_err"
   row "$replicas" nodeport "$n_rps" "$n_p50" "$n_p99" "$n_err" "$n_cpu"
   read -r c_rps c_p50 c_p99 c_err c_cpu < <(measure_node "http://$cluster_ip/")
-  read -r l_rps l_p50 l_p99 l_err l_cpu < <(measure_node "http://127.0.0.1:$L4_PORT/" "${perf_file:+$perf_file.l4}")
+  read -r h_rps h_p50 h_p99 h_err h_cpu < <(measure_node "http://127.0.0.1:$HTTP_PORT/" "${perf_file:+$perf_file.http}")
   row "$replicas" ingress "$i_rps" "$i_p50" "$i_p99" "$i_err" "$i_cpu"
   row "$replicas" clusterip "$c_rps" "$c_p50" "$c_p99" "$c_err" "$c_cpu"
-  row "$replicas" nodeport-l4 "$l_rps" "$l_p50" "$l_p99" "$l_err" "$l_cpu"
+  row "$replicas" nodeport-http "$h_rps" "$h_p50" "$h_p99" "$h_err" "$h_cpu"
   ratio "$replicas replica(s) nodeport/direct" "$n_rps" "$d_rps" "$n_p50" "$d_p50" "$n_p99" "$d_p99"
   goal "$replicas" nodeport "$n_rps" "$d_rps" "$n_p99" "$d_p99"
   ratio "$replicas replica(s) ingress/direct " "$i_rps" "$d_rps" "$i_p50" "$d_p50" "$i_p99" "$d_p99"
   ratio "$replicas replica(s) clusterip/direct" "$c_rps" "$d_rps" "$c_p50" "$d_p50" "$c_p99" "$d_p99"
   goal "$replicas" clusterip "$c_rps" "$d_rps" "$c_p99" "$d_p99"
-  ratio "$replicas replica(s) nodeport-l4/direct" "$l_rps" "$d_rps" "$l_p50" "$d_p50" "$l_p99" "$d_p99"
-  goal "$replicas" nodeport-l4 "$l_rps" "$d_rps" "$l_p99" "$d_p99"
+  ratio "$replicas replica(s) nodeport-http/direct" "$h_rps" "$d_rps" "$h_p50" "$d_p50" "$h_p99" "$d_p99"
+  goal "$replicas" nodeport-http "$h_rps" "$d_rps" "$h_p99" "$d_p99"
 done
 
 # A steady stream for 8 s (one request every ~10 ms through the NodePort): "time_ms http_code serving_pod" a line.
@@ -229,7 +230,7 @@ awk -v k="$killed" '
     printf "pod death: %d requests in the stream, %d failed", total, failed
     if (last) printf "; last failure %d ms after the kill\n", last - k; else printf "; none failed after the kill\n"
   }' "$log"
-echo "pod death: backend $victim_ip out of service ${withdrawn:-(not within 10 s)} ms after the kill: ${how:-?} (requests meanwhile were retried on other pods)"
+echo "pod death: backend $victim_ip out of service ${withdrawn:-(not within 10 s)} ms after the kill: ${how:-?} (connections meanwhile fell through to other pods)"
 
 # pod death 2 → a pod deleted with kubectl (graceful: its endpoint is withdrawn, then its container stopped)
 wait_replicas 3
@@ -328,10 +329,11 @@ echo "1000 endpoints: the write (kubectl replace, $stored addresses stored) took
 
 # The spread: a short wrk run with its own request line, counted per destination address by the pod's iptables
 # (one counting rule per address, in a chain only the probe's packets enter; none of it existed during the runs above).
+# A connection per request (Connection: close): the port is balanced per connection.
 { echo '*filter'; echo ':SPREAD - [0:0]'
   extra_addresses | sed 's|.*|-A SPREAD -d &/32 -j RETURN|'
   echo '-I INPUT -p tcp --dport 80 -m string --algo bm --string "GET /spread-probe " -j SPREAD'; echo COMMIT; } | in_pod iptables-restore --noflush
-wrk -t1 -c4 -d3s "http://127.0.0.1:$MANY_PORT/spread-probe" >/dev/null
+wrk -t1 -c4 -d3s -H 'Connection: close' "http://127.0.0.1:$MANY_PORT/spread-probe" >/dev/null
 in_pod iptables -L SPREAD -v -x -n | awk -v late="$late_address" '
   $3 == "RETURN" { n++; total += $1; if ($1 > 0) hit++; if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1; if ($9 == late) lastn = $1 }
   END { printf "1000 endpoints: %d requests over %d addresses: %d received some (min %d, max %d per address); the last-listed address %s got %d\n", total, n, hit, min, max, late, lastn }'

@@ -149,17 +149,14 @@ internal static class YarpConfigFromEndpoints
     internal static Dictionary<string, DestinationConfig> Destinations(IEnumerable<ServiceBackend> backends) =>
         backends.ToDictionary(b => b.HostPort, b => new DestinationConfig { Address = $"http://{b.HostPort}" }, StringComparer.Ordinal);
 
-    /// <summary>HTTP (YARP: per-request balancing, health checks, HTTP metrics) only when appProtocol says so (http,
-    /// https, kubernetes.io/h2c, kubernetes.io/ws…); any other value, or none, is forwarded at L4 per connection, as
-    /// kube-proxy forwards every Service port whatever its protocol.</summary>
-    internal static ProxyMode ModeOf(string? appProtocol) => appProtocol switch
-    {
-        null or "" => ProxyMode.Tcp,
-        _ when appProtocol.StartsWith("http", StringComparison.OrdinalIgnoreCase)
-               || appProtocol.StartsWith("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase)
-               || appProtocol.StartsWith("kubernetes.io/ws", StringComparison.OrdinalIgnoreCase) => ProxyMode.Http,
-        _ => ProxyMode.Tcp,
-    };
+    /// <summary>HTTP (YARP: per-request balancing, health checks, HTTP metrics) only when appProtocol says clear-text
+    /// HTTP (http, kubernetes.io/h2c, kubernetes.io/ws); any other value, or none, is forwarded at L4 per connection, as
+    /// kube-proxy forwards every Service port whatever its protocol. TLS ones (https, kubernetes.io/wss) are L4 too:
+    /// the proxy's listeners speak clear text and the pod ends the client's TLS itself.</summary>
+    internal static ProxyMode ModeOf(string? appProtocol) =>
+        appProtocol is not null && HttpAppProtocols.Contains(appProtocol) ? ProxyMode.Http : ProxyMode.Tcp;
+
+    private static readonly HashSet<string> HttpAppProtocols = new(StringComparer.OrdinalIgnoreCase) { "http", "kubernetes.io/h2c", "kubernetes.io/ws" };
 
     /// <summary>The annotation that picks a YARP balancing policy per service: for its HTTP ports (appProtocol) and
     /// Ingress backends; L4 ports are balanced per connection, round robin (or ClientIP).</summary>

@@ -51,15 +51,17 @@ public sealed class ClusterIpPlanTests
         Assert.Equal(ProxyMode.Tcp, route.Mode);
     }
 
-    // as kube-proxy, which forwards every port at L4: YARP only where appProtocol says HTTP
+    // as kube-proxy, which forwards every port at L4: YARP only where appProtocol says clear-text HTTP (the pod ends
+    // TLS itself: the proxy cannot read https or wss)
     [Theory]
     [InlineData(null, ProxyMode.Tcp)]
     [InlineData("", ProxyMode.Tcp)]
     [InlineData("http", ProxyMode.Http)]
-    [InlineData("HTTPS", ProxyMode.Http)]
+    [InlineData("HTTP", ProxyMode.Http)]
     [InlineData("kubernetes.io/h2c", ProxyMode.Http)]
     [InlineData("kubernetes.io/ws", ProxyMode.Http)]
-    [InlineData("kubernetes.io/wss", ProxyMode.Http)]
+    [InlineData("https", ProxyMode.Tcp)]
+    [InlineData("kubernetes.io/wss", ProxyMode.Tcp)]
     [InlineData("redis", ProxyMode.Tcp)]
     [InlineData("tcp", ProxyMode.Tcp)]
     public void App_protocol_decides_the_mode(string? appProtocol, ProxyMode mode) =>
