@@ -23,6 +23,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
     private readonly List<int> _backendPorts = [];
     private WebApplication _node = null!;
     private ServiceProxy _proxy = null!;
+    private readonly DenyPorts _policy = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     /// <summary>A new connection for every request: each is balanced at L4 on its own.</summary>
     private readonly HttpClient _fresh = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
@@ -45,6 +46,7 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         var node = WebApplication.CreateBuilder();
         node.Logging.ClearProviders();
         node.Services.AddSingleton<ServiceDirectory>();
+        node.Services.AddSingleton<IConnectionPolicy>(_policy);
         node.AddServiceProxy(NodeAddress, new IPEndPoint(NodeAddress, FreePort(NodeAddress)));
         _node = node.Build();
         _node.MapServiceProxy();
@@ -205,6 +207,60 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
             ],
             TestSlices.Of(BackendEndpoints("a", 1), BackendEndpoints("b", 1), BackendEndpoints("c", 2))));
         Assert.Contains(await GetWhenListening($"http://{NodeAddress}:{another}/"), new[] { "pod-a", "pod-b" });
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task Client_ip_affinity_keeps_a_clients_connections_on_one_pod(string? appProtocol)
+    {
+        var nodePort = FreePort(NodeAddress);
+        var service = Service("web", "NodePort", nodePort: nodePort, appProtocol: appProtocol);
+        service.Spec.SessionAffinity = "ClientIP";
+        _proxy.Apply(new ServicesChanged(1, [service], TestSlices.Of(BackendEndpoints("web", 3))));
+        var url = $"http://{NodeAddress}:{nodePort}/";
+
+        var first = await GetWhenListening(url, _fresh);
+        for (var i = 0; i < 10; i++) Assert.Equal(first, await GetWhenListening(url, _fresh));
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task A_NetworkPolicy_keeps_traffic_from_the_endpoints_it_denies(string? appProtocol)
+    {
+        var nodePort = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort, appProtocol: appProtocol)], TestSlices.Of(BackendEndpoints("web", 3))));
+        _policy.Denied = new HashSet<int> { _backendPorts[0], _backendPorts[1] };
+
+        for (var i = 0; i < 6; i++) Assert.Equal("pod-c", await GetWhenListening($"http://{NodeAddress}:{nodePort}/", ClientFor(appProtocol)));
+    }
+
+    [Fact]
+    public async Task A_connection_whose_every_endpoint_a_NetworkPolicy_denies_is_reset()
+    {
+        var nodePort = FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service("web", "NodePort", nodePort: nodePort)], TestSlices.Of(BackendEndpoints("web", 2))));
+        _policy.Denied = _backendPorts.ToHashSet();
+
+        // refused (not listening yet) until the listener is bound; then reset, never an answer or an empty one
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var error = await Assert.ThrowsAsync<HttpRequestException>(() => _fresh.GetAsync($"http://{NodeAddress}:{nodePort}/"));
+            var socketError = (error.InnerException as SocketException ?? error.InnerException?.InnerException as SocketException)?.SocketErrorCode;
+            if (socketError == SocketError.ConnectionReset) break;
+            Assert.True(DateTime.UtcNow < deadline, $"no reset: {error.InnerException?.GetType().Name} {error.InnerException?.Message}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>NetworkPolicy stand-in: denies every connection to the backend ports listed.</summary>
+    private sealed class DenyPorts : IConnectionPolicy
+    {
+        public volatile IReadOnlySet<int> Denied = new HashSet<int>();
+        public bool AllowsEverything => Denied.Count == 0;
+        public bool Allows(IPAddress client, IPAddress backend, int port, string protocol = "TCP") => !Denied.Contains(port);
     }
 
     private async Task<string> GetWhenListening(string url, HttpClient? client = null)
