@@ -41,7 +41,7 @@ internal static class MasterProgram
     {
         var flags = MasterFlags.Definition.Resolve(args);
         if (flags.Exit is { } exit) return exit;
-        var builder = WebApplication.CreateBuilder();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = HostBuilderOptions.Args });
         builder.Configuration.AddInMemoryCollection(flags.Values!);
         if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);
         var api = ApiServerOptions.From(builder.Configuration);

@@ -26,7 +26,7 @@ internal static class NodeHost
     /// <param name="embedding">Set when orchestrator-all-in-one hosts this node beside its master (null: a process of its own).</param>
     public static WebApplication Build(NodeOptions options, Embedding? embedding = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = HostBuilderOptions.Args });
         builder.Logging.UseLogFormat(options.LogFormat);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Information);

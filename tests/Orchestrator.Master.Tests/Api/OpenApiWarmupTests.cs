@@ -57,6 +57,39 @@ public sealed class OpenApiWarmupTests
         }
     }
 
+    [Fact]
+    public async Task Builds_the_first_documents_only_once_the_process_is_no_longer_busy()
+    {
+        var catalog = BuiltIn.NewCatalog();
+        var lifetime = new Lifetime();
+        var store = new Orchestrator.Master.Store.StoreHealth();
+        var warmup = new OpenApiWarmup(catalog, lifetime, NullLogger<OpenApiWarmup>.Instance, store);
+        await warmup.StartAsync(CancellationToken.None);
+        using var busy = new CancellationTokenSource();
+        // the start-up's burst of work, as the allocations the warm-up watches: MBs a second
+        var work = Task.Run(() =>
+        {
+            var kept = new byte[64][];
+            for (var i = 0; !busy.IsCancellationRequested; i++) kept[i % kept.Length] = new byte[16 * 1024];
+            GC.KeepAlive(kept);
+        });
+        try
+        {
+            lifetime.Start();
+            store.Writable();
+            await Task.Delay(OpenApiWarmup.QuietTick * (OpenApiWarmup.QuietTicks + 2));
+            Assert.False(OpenApiDocuments.For(catalog.Current).V3Built); // the process is still busy
+            busy.Cancel();
+            await work;
+            await Eventually(() => OpenApiDocuments.For(catalog.Current).V3Built);
+        }
+        finally
+        {
+            busy.Cancel();
+            await warmup.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task Eventually(Func<bool> condition)
     {
         for (var i = 0; i < 600 && !condition(); i++) await Task.Delay(50);

@@ -14,11 +14,20 @@ namespace Orchestrator.Master.Api.Discovery;
 /// The first build waits for the store's recovery too (at most <see cref="StoreWaitLimit"/>: a master of several whose
 /// store is another's never recovers one): about a second of CPU that, on a start-up's two busy cores, held the
 /// recovery and so the API's readiness back. kubectl reads the documents before its first apply, never before ready.
+/// Then it waits for the start-up's burst of work to end (<see cref="QuietTicks"/> ticks in a row each allocating at most
+/// <see cref="QuietBytesPerTick"/>, at most <see cref="QuietWaitLimit"/>): right after the store's recovery come the
+/// controllers' first syncs and, in orchestrator-all-in-one, the node's start, join and registration, whose CPU the
+/// build (its first use of the Kubernetes client's XML documentation among the rest) took on two cores, delaying the
+/// node's Ready. A request for the documents before the build still gets them (built on that request, as before).
 /// </summary>
 internal sealed class OpenApiWarmup(ResourceCatalog catalog, IHostApplicationLifetime lifetime, ILogger<OpenApiWarmup> log,
     StoreHealth? store = null) : BackgroundService
 {
     internal static readonly TimeSpan StoreWaitLimit = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan QuietTick = TimeSpan.FromMilliseconds(250);
+    internal const long QuietBytesPerTick = 256 * 1024; // an idle master allocates 15-25 KB a second; a start-up MBs
+    internal const int QuietTicks = 2;
+    internal static readonly TimeSpan QuietWaitLimit = TimeSpan.FromSeconds(10);
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
@@ -35,7 +44,12 @@ internal sealed class OpenApiWarmup(ResourceCatalog catalog, IHostApplicationLif
             await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
             await using (stopping.Register(() => started.TrySetCanceled()))
                 await started.Task;
-            if (store is not null) await Task.WhenAny(store.FirstWritable, Task.Delay(StoreWaitLimit, stopping));
+            if (store is not null)
+            {
+                await Task.WhenAny(store.FirstWritable, Task.Delay(StoreWaitLimit, stopping));
+                stopping.ThrowIfCancellationRequested();
+                await Quiet(stopping);
+            }
             stopping.ThrowIfCancellationRequested();
             while (true)
             {
@@ -46,5 +60,20 @@ internal sealed class OpenApiWarmup(ResourceCatalog catalog, IHostApplicationLif
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
         finally { catalog.Changed -= OnChanged; }
+    }
+
+    /// <summary>Until the process has allocated little for <see cref="QuietTicks"/> ticks in a row, or
+    /// <see cref="QuietWaitLimit"/> has passed.</summary>
+    private static async Task Quiet(CancellationToken stopping)
+    {
+        var limit = Environment.TickCount64 + (long)QuietWaitLimit.TotalMilliseconds;
+        var previous = GC.GetTotalAllocatedBytes();
+        for (var quiet = 0; quiet < QuietTicks && Environment.TickCount64 < limit;)
+        {
+            await Task.Delay(QuietTick, stopping);
+            var allocated = GC.GetTotalAllocatedBytes();
+            quiet = allocated - previous <= QuietBytesPerTick ? quiet + 1 : 0;
+            previous = allocated;
+        }
     }
 }
