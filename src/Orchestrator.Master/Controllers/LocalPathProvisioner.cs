@@ -234,6 +234,8 @@ internal sealed class LocalPathProvisioner : ControllerActor
                     "local-path volumes are directories without a quota: the new capacity is recorded, not enforced", Self);
                 break;
             case Expanded e:
+                // a conflict is routine (the feed brings the newer volume); anything else is worth seeing in the log
+                if (reply.Failed!.Error.Code != 409) Log.Warning("expanding the volume of {0} failed: {1} {2}", e.Key, reply.Failed.Error.Code, reply.Failed.Error.Message);
                 RequeueAfter(e.Key, TimeSpan.FromSeconds(1));
                 break;
             case ResourceKey k when k == DefaultClassKey && !reply.Succeeded && reply.Failed!.Error.Code != 409:

@@ -1,10 +1,11 @@
-using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Rest;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Kinds.Authentication;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Authorization;
@@ -18,11 +19,10 @@ namespace Orchestrator.Master.Api.Authorization;
 /// the stored object read the node graph (kube's listers); those that need the written object run as an
 /// <see cref="IWriteAdmission"/>; the rest run on the request itself (<see cref="CheckRequestAsync"/>).
 /// </summary>
-internal sealed class NodeRestriction(NodeGraphCache graph) : IWriteAdmission
+internal sealed class NodeRestriction(NodeGraphCache graph, RequestBodies bodies) : IWriteAdmission
 {
     private const string LeaseNamespace = "kube-node-lease";
     private const string MirrorPodAnnotation = "kubernetes.io/config.mirror";
-    private const int MaxTokenRequestBytes = 1 << 20;
     private static readonly HashSet<string> WriteVerbs = ["create", "update", "patch", "delete"];
     private static readonly HashSet<string> ConnectSubresources = ["exec", "attach", "portforward", "proxy", "log"];
 
@@ -90,7 +90,7 @@ internal sealed class NodeRestriction(NodeGraphCache graph) : IWriteAdmission
                     throw Forbidden(a, a.Name, "can only access CSINode with the same name as the requesting node");
                 return;
             case ("", "serviceaccounts") when a.Subresource == "token" && a.Verb == "create":
-                CheckTokenRequest(current, a, node, await ReadJsonAsync(context));
+                CheckTokenRequest(current, a, node, await ReadTokenRequestAsync(context));
                 return;
         }
     }
@@ -208,44 +208,26 @@ internal sealed class NodeRestriction(NodeGraphCache graph) : IWriteAdmission
                 $"node \"{node}\" is not allowed to update fields other than status.capacity and status.conditions");
     }
 
-    private static void CheckTokenRequest(NodeGraph current, AuthorizationAttributes a, string node, JsonNode? body)
+    private static void CheckTokenRequest(NodeGraph current, AuthorizationAttributes a, string node, Authenticationv1TokenRequest request)
     {
-        var reference = body?["spec"]?["boundObjectRef"];
-        var apiVersion = reference?["apiVersion"]?.GetValue<string>();
-        var kind = reference?["kind"]?.GetValue<string>();
-        var podName = reference?["name"]?.GetValue<string>() ?? "";
-        if (reference is null || apiVersion != "v1" || kind != "Pod" || podName.Length == 0)
+        var reference = request.Spec?.BoundObjectRef;
+        if (reference is null || reference.ApiVersion != "v1" || reference.Kind != "Pod" || string.IsNullOrEmpty(reference.Name))
             throw Forbidden(a, a.Name, "node requested token not bound to a pod");
-        var uid = reference["uid"]?.GetValue<string>() ?? "";
-        if (uid.Length == 0) throw Forbidden(a, a.Name, "node requested token with a pod binding without a uid");
+        var podName = reference.Name;
+        if (string.IsNullOrEmpty(reference.Uid)) throw Forbidden(a, a.Name, "node requested token with a pod binding without a uid");
         var pod = current.PodOf(a.Namespace, podName) ?? throw new ApiException(404, "NotFound", $"pods \"{podName}\" not found",
             new V1StatusDetails { Kind = "pods", Name = podName });
-        if (uid != pod.Metadata.Uid)
-            throw Forbidden(a, a.Name, $"the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated");
+        if (reference.Uid != pod.Metadata.Uid)
+            throw Forbidden(a, a.Name, $"the UID in the bound object reference ({reference.Uid}) does not match the UID in record. The object might have been deleted and then recreated");
         if (pod.Spec?.NodeName != node) throw Forbidden(a, a.Name, "node requested token bound to a pod scheduled on a different node");
     }
 
-    private static async Task<JsonNode?> ReadJsonAsync(HttpContext context)
-    {
-        context.Request.EnableBuffering(MaxTokenRequestBytes);
-        try
-        {
-            var node = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-            return node;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null; // the handler answers the malformed body; here it binds no pod
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-        finally
-        {
-            context.Request.Body.Position = 0;
-        }
-    }
+    /// <summary>The TokenRequest as the handler will read it (JSON, YAML or protobuf; the body is rewound for it): kube-apiserver
+    /// decodes a body before admission sees it, so one that is not a TokenRequest — malformed, or a field of the wrong type —
+    /// is refused as the handler refuses it (400), not judged here. Field validation is the handler's (its warnings once).</summary>
+    private async Task<Authenticationv1TokenRequest> ReadTokenRequestAsync(HttpContext context) =>
+        (Authenticationv1TokenRequest)bodies.DecodeObject(context, await RequestBodies.PeekBytesAsync(context),
+            AuthenticationResources.TokenRequestBodies, null, FieldValidation.Ignore);
 
     private static V1Pod BoundPod(NodeGraph current, AuthorizationAttributes a) =>
         current.PodOf(a.Namespace, a.Name) ?? throw new ApiException(404, "NotFound", $"pods \"{a.Name}\" not found",

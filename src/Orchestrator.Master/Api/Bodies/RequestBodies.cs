@@ -28,6 +28,27 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     {
         if (context.Request.ContentLength > MaxBodyBytes) throw ApiException.TooLarge(MaxBodyBytes);
         if (TryReadWhole(context.Request.BodyReader) is { } whole) return whole;
+        return await ReadStreamAsync(context);
+    }
+
+    /// <summary>The body, for a check that runs before the handler (an admission of the request): read within the same
+    /// limits from a buffered copy, which is rewound so that the handler reads it again from its start.</summary>
+    public static async Task<byte[]> PeekBytesAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > MaxBodyBytes) throw ApiException.TooLarge(MaxBodyBytes);
+        context.Request.EnableBuffering((int)MaxBodyBytes);
+        try
+        {
+            return await ReadStreamAsync(context);
+        }
+        finally
+        {
+            context.Request.Body.Position = 0;
+        }
+    }
+
+    private static async Task<byte[]> ReadStreamAsync(HttpContext context)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(BodyLimits.BodyReadTimeout);
         using var buffer = new MemoryStream();
@@ -79,7 +100,14 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
     public async Task<IKubernetesObject<V1ObjectMeta>> ReadObjectAsync(HttpContext context, ResourceDescription resource, string? subresource = null)
     {
         var validation = FieldValidationOf(context);
-        var body = await ReadBytesAsync(context);
+        return DecodeObject(context, await ReadBytesAsync(context), resource, subresource, validation);
+    }
+
+    /// <summary>The body as the resource's object (see <see cref="ReadObjectAsync"/>), decoded as the request's media type
+    /// says; a body that is not one is a 400 (415 for a media type not read).</summary>
+    public IKubernetesObject<V1ObjectMeta> DecodeObject(HttpContext context, byte[] body, ResourceDescription resource, string? subresource,
+        FieldValidation validation)
+    {
         var mediaType = MediaType(context);
         if (mediaType == ProtobufMediaType)
         {

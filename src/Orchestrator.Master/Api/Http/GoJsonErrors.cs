@@ -15,7 +15,8 @@ namespace Orchestrator.Master.Api.Http;
 /// </summary>
 internal static partial class GoJsonErrors
 {
-    [GeneratedRegex(@"^(V\d+((alpha|beta)\d+)?|Corev1|Eventsv1|Discoveryv1)(?=[A-Z])")]
+    // V1Pod, V1beta1X; and a group's own where two groups share a name (Corev1Event, Authenticationv1TokenRequest)
+    [GeneratedRegex(@"^(V|[A-Z][a-z]+v)\d+((alpha|beta)\d+)?(?=[A-Z])")]
     private static partial Regex VersionPrefix();
 
     [GeneratedRegex(@"^\$|\.(?<name>[^.\[]+)|\['(?<quoted>[^']*)'\]|\[(?<index>\d+)\]")]

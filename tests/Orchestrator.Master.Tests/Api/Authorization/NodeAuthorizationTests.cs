@@ -1,6 +1,7 @@
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using Orchestrator.Master.Api.Authorization;
+using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Registry.Catalog;
@@ -14,6 +15,7 @@ namespace Orchestrator.Master.Tests.Api.Authorization;
 public sealed class NodeAuthorizationTests
 {
     private static readonly UserInfo Node1 = UserInfo.Of("system:node:node1", ["system:nodes"]);
+    private static readonly RequestBodies Bodies = new(new ProtobufBodies());
 
     private static AuthorizationAttributes Request(UserInfo user, string method, string path, string query = "") =>
         AuthorizationAttributes.Of(user, method, path, new QueryCollection(Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query)));
@@ -109,7 +111,7 @@ public sealed class NodeAuthorizationTests
     public async Task NodeRestriction_refuses_another_nodes_object_and_pods_bound_elsewhere()
     {
         var (_, graph) = Cluster();
-        var restriction = new NodeRestriction(graph);
+        var restriction = new NodeRestriction(graph, Bodies);
 
         async Task<string?> Refusal(string method, string path)
         {
@@ -149,15 +151,14 @@ public sealed class NodeAuthorizationTests
     public async Task A_node_requests_tokens_only_bound_to_its_own_pods()
     {
         var (_, graph) = Cluster();
-        var restriction = new NodeRestriction(graph);
+        var restriction = new NodeRestriction(graph, Bodies);
 
-        async Task<string?> Refusal(string body)
+        async Task<string?> Refusal(string body, string contentType = "application/json")
         {
-            var context = new DefaultHttpContext();
-            context.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body));
+            var context = TokenContext(body, contentType);
             try
             {
-                await restriction.CheckRequestAsync(context, Request(Node1, "POST", "/api/v1/namespaces/default/serviceaccounts/robot/token"));
+                await restriction.CheckRequestAsync(context, TokenRequest());
                 Assert.Equal(0, context.Request.Body.Position); // the handler reads the body again
                 return null;
             }
@@ -173,13 +174,93 @@ public sealed class NodeAuthorizationTests
             await Refusal("""{"spec":{"boundObjectRef":{"apiVersion":"v1","kind":"Pod","name":"web-1"}}}"""));
         Assert.Equal("serviceaccounts \"robot\" is forbidden: node requested token bound to a pod scheduled on a different node",
             await Refusal("""{"spec":{"boundObjectRef":{"apiVersion":"v1","kind":"Pod","name":"other","uid":"uid-2"}}}"""));
+        Assert.Null(await Refusal("""
+            apiVersion: authentication.k8s.io/v1
+            kind: TokenRequest
+            spec: {boundObjectRef: {apiVersion: v1, kind: Pod, name: web-1, uid: uid-1}}
+            """, "application/yaml"));
+    }
+
+    [Theory]
+    [InlineData("apiVersion", "1", "number")]
+    [InlineData("kind", "{}", "object")]
+    [InlineData("name", "[\"web-1\"]", "array")]
+    [InlineData("uid", "true", "bool")]
+    [InlineData("name", "12.5", "number")]
+    public async Task A_token_request_with_a_bound_object_field_of_the_wrong_type_is_a_bad_request(string field, string value, string type)
+    {
+        var (_, graph) = Cluster();
+        var restriction = new NodeRestriction(graph, Bodies);
+        var reference = new Dictionary<string, string> { ["apiVersion"] = "\"v1\"", ["kind"] = "\"Pod\"", ["name"] = "\"web-1\"", ["uid"] = "\"uid-1\"" };
+        reference[field] = value;
+        var body = "{\"spec\":{\"boundObjectRef\":{" + string.Join(",", reference.Select(r => $"\"{r.Key}\":{r.Value}")) + "}}}";
+        var context = TokenContext(body);
+
+        var e = await Assert.ThrowsAsync<ApiException>(() => restriction.CheckRequestAsync(context, TokenRequest()));
+
+        Assert.Equal((400, "BadRequest"), (e.Code, e.Reason));
+        Assert.Equal($"TokenRequest in version \"v1\" cannot be handled as a TokenRequest: json: cannot unmarshal {type} into Go struct field " +
+                     $"BoundObjectReference.spec.boundObjectRef.{field} of type string", e.Message);
+        Assert.Equal(0, context.Request.Body.Position);
+    }
+
+    [Theory]
+    [InlineData("""{"spec":{"boundObjectRef":"web-1"}}""",
+        "json: cannot unmarshal string into Go struct field TokenRequestSpec.spec.boundObjectRef of type v1.BoundObjectReference")]
+    [InlineData("""{"spec":[]}""", "json: cannot unmarshal array into Go struct field TokenRequest.spec of type v1.TokenRequestSpec")]
+    [InlineData("""[{"spec":{}}]""", "the body is not a JSON object")]
+    public async Task A_token_request_that_is_not_a_TokenRequest_is_a_bad_request(string body, string problem)
+    {
+        var (_, graph) = Cluster();
+        var restriction = new NodeRestriction(graph, Bodies);
+
+        var e = await Assert.ThrowsAsync<ApiException>(() => restriction.CheckRequestAsync(TokenContext(body), TokenRequest()));
+
+        Assert.Equal((400, $"TokenRequest in version \"v1\" cannot be handled as a TokenRequest: {problem}"), (e.Code, e.Message));
+    }
+
+    [Fact]
+    public async Task A_malformed_token_request_is_a_bad_request()
+    {
+        var (_, graph) = Cluster();
+        var restriction = new NodeRestriction(graph, Bodies);
+
+        var e = await Assert.ThrowsAsync<ApiException>(() => restriction.CheckRequestAsync(TokenContext("""{"spec":"""), TokenRequest()));
+
+        Assert.Equal(400, e.Code);
+        Assert.StartsWith("the object provided is unrecognized (must be of type TokenRequest): couldn't get version/kind; json parse error: ", e.Message);
+    }
+
+    [Fact]
+    public async Task A_token_request_with_null_bound_object_fields_binds_no_pod()
+    {
+        var (_, graph) = Cluster();
+        var restriction = new NodeRestriction(graph, Bodies);
+
+        // null is Go's zero value here, as kube-apiserver decodes it: an empty name, then no pod
+        var e = await Assert.ThrowsAsync<ApiException>(() => restriction.CheckRequestAsync(
+            TokenContext("""{"spec":{"boundObjectRef":{"apiVersion":"v1","kind":"Pod","name":null,"uid":"uid-1"}}}"""), TokenRequest()));
+        Assert.Equal((403, "serviceaccounts \"robot\" is forbidden: node requested token not bound to a pod"), (e.Code, e.Message));
+        e = await Assert.ThrowsAsync<ApiException>(() => restriction.CheckRequestAsync(
+            TokenContext("""{"spec":{"boundObjectRef":null}}"""), TokenRequest()));
+        Assert.Equal(403, e.Code);
+    }
+
+    private static AuthorizationAttributes TokenRequest() => Request(Node1, "POST", "/api/v1/namespaces/default/serviceaccounts/robot/token");
+
+    private static DefaultHttpContext TokenContext(string body, string contentType = "application/json")
+    {
+        var context = new DefaultHttpContext();
+        context.Request.ContentType = contentType;
+        context.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body));
+        return context;
     }
 
     [Fact]
     public void NodeRestriction_keeps_labels_taints_and_mirror_pods_in_bounds()
     {
         var (_, graph) = Cluster();
-        var restriction = new NodeRestriction(graph);
+        var restriction = new NodeRestriction(graph, Bodies);
         var context = new DefaultHttpContext();
         RequestUser.Set(context, Node1);
         context.Request.Method = "PUT";
@@ -232,7 +313,7 @@ public sealed class NodeAuthorizationTests
         RequestUser.Set(context, Node1);
         context.Request.Method = "PATCH";
         var fresh = new V1Node { Metadata = new V1ObjectMeta { Name = "node1", Labels = new Dictionary<string, string> { ["node-role.kubernetes.io/worker"] = "" } } };
-        var graphless = new NodeRestriction(new NodeGraphCache(null!));
+        var graphless = new NodeRestriction(new NodeGraphCache(null!), Bodies);
         var patched = new V1Node { Metadata = new V1ObjectMeta { Name = "node1", Labels = new Dictionary<string, string>
         {
             ["node-role.kubernetes.io/worker"] = "", ["node-restriction.kubernetes.io/pool"] = "a",
