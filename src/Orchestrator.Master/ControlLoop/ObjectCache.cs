@@ -73,7 +73,7 @@ internal sealed class ObjectCache
     /// <summary>Replaces a resource's contents (initial list or relist).</summary>
     public void Replace(string resource, IEnumerable<IKubernetesObject<V1ObjectMeta>> items, long version)
     {
-        var map = new Dictionary<ResourceKey, Entry>();
+        var map = new Dictionary<ResourceKey, Entry>(KeyParts.Instance);
         foreach (var item in items) map[KeyOf(resource, item)] = new Entry(item, Math.Max(version, VersionOf(item)));
         if (_owners is not null)
         {
@@ -129,8 +129,11 @@ internal sealed class ObjectCache
     public IKubernetesObject<V1ObjectMeta>? Apply(ObjectChanged change, out bool applied)
     {
         var map = Map(change.Resource);
-        var key = KeyOf(change.Resource, change.Object);
-        var had = map.TryGetValue(key, out var entry);
+        // The key the map holds for a cached object, found by its parts: only a new object takes a new key (each
+        // controller's cache applies every change of the resources it watches, several per pod).
+        var had = map.GetAlternateLookup<(string, string?, string)>()
+            .TryGetValue((change.Resource, change.Object.Metadata.NamespaceProperty, change.Object.Metadata.Name), out var cachedKey, out var entry);
+        var key = had ? cachedKey! : KeyOf(change.Resource, change.Object);
         var old = had ? entry.Object : null;
         var version = change.ResourceVersion > 0 ? change.ResourceVersion : VersionOf(change.Object);
         if (had && version > 0 && version < entry.Version)
@@ -180,7 +183,28 @@ internal sealed class ObjectCache
 
     private Dictionary<ResourceKey, Entry> Map(string resource)
     {
-        if (!_resources.TryGetValue(resource, out var map)) _resources[resource] = map = new();
+        if (!_resources.TryGetValue(resource, out var map)) _resources[resource] = map = new(KeyParts.Instance);
         return map;
+    }
+
+    /// <summary>A key's equality as the record's, and a key found by its parts without making one.</summary>
+    private sealed class KeyParts : IEqualityComparer<ResourceKey>, IAlternateEqualityComparer<(string Resource, string? Namespace, string Name), ResourceKey>
+    {
+        public static KeyParts Instance { get; } = new();
+
+        public bool Equals(ResourceKey? x, ResourceKey? y) =>
+            ReferenceEquals(x, y) || (x is not null && y is not null && Equals((x.Resource, x.Namespace, x.Name), y));
+
+        public int GetHashCode(ResourceKey key) => GetHashCode((key.Resource, key.Namespace, key.Name));
+
+        public bool Equals((string Resource, string? Namespace, string Name) parts, ResourceKey key) =>
+            string.Equals(parts.Resource, key.Resource, StringComparison.Ordinal) &&
+            string.Equals(parts.Namespace, key.Namespace, StringComparison.Ordinal) &&
+            string.Equals(parts.Name, key.Name, StringComparison.Ordinal);
+
+        public int GetHashCode((string Resource, string? Namespace, string Name) parts) =>
+            HashCode.Combine(parts.Resource, parts.Namespace, parts.Name);
+
+        public ResourceKey Create((string Resource, string? Namespace, string Name) parts) => new(parts.Resource, parts.Namespace, parts.Name);
     }
 }

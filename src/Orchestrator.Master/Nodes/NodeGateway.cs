@@ -446,7 +446,7 @@ internal sealed class NodeGateway : ControllerActor
             return;
         }
         var status = NodeStatusMerge.PodStatus(report.Status, pod.Status, pod.Spec.ReadinessGates, DateTime.UtcNow);
-        if (KubeObjects.Serialize(status) == KubeObjects.Serialize(pod.Status ?? new V1PodStatus())) return;
+        if (KubeObjects.SameJson(status, pod.Status ?? new V1PodStatus())) return;
         // The store takes only the status (and the key) of a /status write's object: it is built for this write alone,
         // its status a graph of its own (a retry builds it again from the report), and handed over without a copy.
         var updated = new V1Pod

@@ -38,9 +38,9 @@ internal static class NodeStatusMerge
         // the status as text without its conditions' heartbeats: serialized from a member-for-member copy whose
         // conditions are copies without them (the rest shared and only read), not from a deep copy through JSON — a
         // third of the JSON work, on every node status write's reply
-        static string Strip(V1NodeStatus s)
+        static byte[] Strip(V1NodeStatus s)
         {
-            if (s.Conditions is not { } conditions) return KubeObjects.Serialize(s);
+            if (s.Conditions is not { } conditions) return KubeObjects.SerializeToUtf8Bytes(s);
             var copy = ShallowCopy.Of(s);
             var stripped = new List<V1NodeCondition>(conditions.Count);
             foreach (var c in conditions)
@@ -55,9 +55,9 @@ internal static class NodeStatusMerge
                 stripped.Add(condition);
             }
             copy.Conditions = stripped;
-            return KubeObjects.Serialize(copy);
+            return KubeObjects.SerializeToUtf8Bytes(copy);
         }
-        return Strip(a) != Strip(b);
+        return !Strip(a).AsSpan().SequenceEqual(Strip(b));
     }
 
     /// <summary>The registered node: the store's copy (keeping spec — unschedulable, taints — and the labels and

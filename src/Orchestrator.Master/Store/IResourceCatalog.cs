@@ -27,6 +27,9 @@ internal interface IResourceCatalog
     /// <summary>A stored object's JSON as an object: its resource's type, or — for a resource not served (yet), as
     /// custom objects are at recovery before their definition is read — a generic object that keeps every field.</summary>
     IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json);
+
+    /// <summary><see cref="Decode(string, string)"/> of UTF-8 text (a journal record's).</summary>
+    IKubernetesObject<V1ObjectMeta> Decode(string storeName, ReadOnlySpan<byte> utf8Json);
 }
 
 /// <summary>One stored resource: its identity, for keys and for the messages of refusals, and its strategy.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
 
@@ -52,13 +53,13 @@ internal static class ManagedFields
     /// <summary>The managed fields an update by <paramref name="manager"/> leaves on <paramref name="obj"/> (whose
     /// managedFields are the baseline: the request's, or the stored object's when the request sent none);
     /// <paramref name="old"/> is null for a create. <paramref name="json"/> and <paramref name="oldJson"/> are the two
-    /// objects serialized as they are now, when the caller has them already (the planner compares them).</summary>
+    /// objects serialized as they are now (UTF-8), when the caller has them already (the planner compares them).</summary>
     public static void RecordUpdate(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, string manager,
-        string? subresource, DateTime now, string? json = null, string? oldJson = null)
+        string? subresource, DateTime now, byte[]? json = null, byte[]? oldJson = null)
     {
         // A create that brings no managed fields of its own (every controller's and most clients' creates): the writer
         // owns every field, written out straight from the document.
-        if (old is null && obj.Metadata.ManagedFields is null or { Count: 0 } && CreateSet(json ??= KubernetesJson.Serialize(obj)) is { } created)
+        if (old is null && obj.Metadata.ManagedFields is null or { Count: 0 } && CreateSet(json ??= KubeObjects.SerializeToUtf8Bytes(obj)) is { } created)
         {
             obj.Metadata.ManagedFields = HasAny(created)
                 ? [new V1ManagedFieldsEntry
@@ -80,9 +81,9 @@ internal static class ManagedFields
     /// <summary><see cref="RecordUpdate"/> without the fast path for creates: the differences between the two objects
     /// subtracted from and added to the entries (what a create's fast path is tested against).</summary>
     internal static void RecordUpdateByDifference(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, string manager,
-        string? subresource, DateTime now, string? json = null, string? oldJson = null)
+        string? subresource, DateTime now, byte[]? json = null, byte[]? oldJson = null)
     {
-        var (changed, removed) = UpdateSets(old is null ? null : oldJson ?? KubernetesJson.Serialize(old), json ?? KubernetesJson.Serialize(obj));
+        var (changed, removed) = UpdateSets(old is null ? null : oldJson ?? KubeObjects.SerializeToUtf8Bytes(old), json ?? KubeObjects.SerializeToUtf8Bytes(obj));
         if (changed.Count == 0 && removed.Count == 0 && old is not null) return;
 
         var entries = new List<V1ManagedFieldsEntry>();
@@ -131,7 +132,11 @@ internal static class ManagedFields
     /// <paramref name="previousJson"/> null for a create): as <see cref="ChangedBetween"/> and <see cref="RemovedBetween"/>
     /// of the parsed objects, computed on the documents themselves rather than on JSON trees (the store's write path
     /// runs this for every update).</summary>
-    internal static (JsonObject Changed, JsonObject Removed) UpdateSets(string? previousJson, string nextJson)
+    internal static (JsonObject Changed, JsonObject Removed) UpdateSets(string? previousJson, string nextJson) =>
+        UpdateSets(previousJson is null ? null : Encoding.UTF8.GetBytes(previousJson), Encoding.UTF8.GetBytes(nextJson));
+
+    /// <summary><see cref="UpdateSets(string?, string)"/> of UTF-8 text.</summary>
+    internal static (JsonObject Changed, JsonObject Removed) UpdateSets(byte[]? previousJson, byte[] nextJson)
     {
         using var nextDocument = JsonDocument.Parse(nextJson);
         using var previousDocument = previousJson is null ? null : JsonDocument.Parse(previousJson);
@@ -152,7 +157,10 @@ internal static class ManagedFields
     /// <see cref="UpdateSets"/> as <see cref="ToElement"/> encodes it, written straight from the document instead of
     /// through a <see cref="JsonObject"/> set (copied by Union and Subtract, then encoded and parsed again). Null when
     /// the document names a property or a keyed list's key twice: a set merges those, so the general path decides.</summary>
-    internal static JsonElement? CreateSet(string json)
+    internal static JsonElement? CreateSet(string json) => CreateSet(Encoding.UTF8.GetBytes(json));
+
+    /// <summary><see cref="CreateSet(string)"/> of UTF-8 text.</summary>
+    internal static JsonElement? CreateSet(byte[] json)
     {
         JsonDocument document;
         try

@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using k8s;
@@ -126,7 +125,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
 
     /// <summary>A write: planned when it arrives, against the <see cref="PlanningState"/> of that moment.</summary>
     private sealed record PendingWrite(Func<WritePlan> Plan, bool DryRun,
-        Action<IKubernetesObject<V1ObjectMeta>?, AdmissionNotes?, string?> Done, Action<StoreError> Failed);
+        Action<IKubernetesObject<V1ObjectMeta>?, AdmissionNotes?, byte[]?> Done, Action<StoreError> Failed);
 
     private sealed record Staged(IStoreRecord Record, IKubernetesObject<V1ObjectMeta> Object, int Bytes)
     {
@@ -138,7 +137,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
     /// 0 for an answer that stores nothing. <see cref="ResultJson"/>: the result's journal text when it is one of the
     /// records.</summary>
     private sealed record Answer(PendingWrite Write, IKubernetesObject<V1ObjectMeta>? Result, AdmissionNotes? Notes, StoreError? Error,
-        long Started, string? ResultJson = null);
+        long Started, byte[]? ResultJson = null);
 
     /// <summary>Writes planned one after another and stored together: one <see cref="PersistRecords"/>.</summary>
     private sealed class Batch
@@ -403,7 +402,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         var started = Diagnostics.MasterMetrics.StoreWriteStarted();
         var rv = _planning.ResourceVersion;
         var staged = new List<Staged>(plan.Writes.Count);
-        string? resultJson = null;
+        byte[]? resultJson = null;
         foreach (var planned in plan.Writes)
         {
             var obj = planned.Object;
@@ -413,8 +412,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
                 staged.Add(new Staged(new ObjectRemoved(planned.Resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name, rv), obj, 0));
                 continue;
             }
-            var json = KubeObjects.Serialize(obj);
-            var bytes = Encoding.UTF8.GetByteCount(json);
+            var json = KubeObjects.SerializeToUtf8Bytes(obj);
+            var bytes = json.Length;
             if (bytes > _settings.MaxObjectBytes) return (new Answer(write, null, null, StoreErrors.RequestTooLarge(), 0), []);
             staged.Add(new Staged(new ObjectPut(planned.Resource, json, rv), obj, bytes));
             if (ReferenceEquals(obj, plan.Result)) resultJson = json;
@@ -475,7 +474,7 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         {
             case ObjectPut put:
                 obj ??= _catalog.Decode(put.Resource, put.Json);
-                if (bytes == 0) bytes = Encoding.UTF8.GetByteCount(put.Json);
+                if (bytes == 0) bytes = put.Json.Length;
                 _bytesSinceSnapshot += bytes;
                 var previous = _state.Put(put.Resource, obj, put.ResourceVersion, bytes);
                 if (EventExpiry.Expires(put.Resource))

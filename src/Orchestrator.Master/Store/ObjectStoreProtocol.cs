@@ -133,10 +133,11 @@ internal sealed record WatchStarted(long ResourceVersion);
 /// <summary>The stored (or deleted) object; <see cref="Notes"/> carries what admission said of a create or update.</summary>
 internal sealed record ObjectStored(IKubernetesObject<V1ObjectMeta> Object, AdmissionNotes? Notes = null)
 {
-    /// <summary>The stored object's KubernetesJson text, as its journal record holds it (<c>KubeObjects.Serialize</c> of
-    /// <see cref="Object"/>, which is never changed afterwards), when the store made it for this write; null otherwise.
-    /// The API encodes its answer from it rather than serializing the object again.</summary>
-    public string? Json { get; init; }
+    /// <summary>The stored object's KubernetesJson text as UTF-8, as its journal record holds it
+    /// (<c>KubeObjects.SerializeToUtf8Bytes</c> of <see cref="Object"/>, which is never changed afterwards), when the store
+    /// made it for this write; null otherwise. The API encodes its answer from it rather than serializing the object
+    /// again. Shared with the journal: never to be changed.</summary>
+    public byte[]? Json { get; init; }
 }
 
 /// <summary>What the admission plugins (<see cref="IValidatingAdmission"/>) said of an accepted or refused write:

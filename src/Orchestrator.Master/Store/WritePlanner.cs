@@ -138,7 +138,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var sharesStored = subresource == "status" && strategy.StatusUpdateReplacesOnlyStatus;
         // Otherwise the stored object's text, serialized once: the copy of it a strategy changes is read from it, and it
         // is what the result is compared with (no change) and what the managed fields are computed against.
-        var oldJson = sharesStored ? null : KubeObjects.Serialize(old);
+        var oldJson = sharesStored ? null : KubeObjects.SerializeToUtf8Bytes(old);
         IKubernetesObject<V1ObjectMeta> obj;
         if (subresource is not null)
         {
@@ -183,17 +183,17 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
 
         // Kubernetes writes nothing (and keeps the resourceVersion) when an update changes nothing. The two texts serve
         // the managed fields too.
-        string json;
+        byte[] json;
         if (sharesStored && StatusOnlyUpdate(strategy, obj, old) is var (status, oldStatus))
         {
-            if (status == oldStatus) return WritePlan.Unchanged(old) with { Notes = notes };
+            if (status.AsSpan().SequenceEqual(oldStatus)) return WritePlan.Unchanged(old) with { Notes = notes };
             (json, oldJson) = (status, oldStatus);
         }
         else
         {
-            json = KubeObjects.Serialize(obj);
-            oldJson ??= KubeObjects.Serialize(old);
-            if (json == oldJson) return WritePlan.Unchanged(old) with { Notes = notes };
+            json = KubeObjects.SerializeToUtf8Bytes(obj);
+            oldJson ??= KubeObjects.SerializeToUtf8Bytes(old);
+            if (json.AsSpan().SequenceEqual(oldJson)) return WritePlan.Unchanged(old) with { Notes = notes };
         }
         if (manager is { Operation: ManagedFields.Update })
             ManagedFields.RecordUpdate(obj, old, manager.Name, manager.Subresource ?? subresource, NowSeconds(), json, oldJson);
@@ -290,7 +290,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     /// are, and their differences are the objects' differences — the fields a /status write can change are under
     /// status, as kube-apiserver's status strategies reset the rest. Null when the managed fields baseline differs
     /// from the stored object's (a request that clears them): then the whole objects are compared.</summary>
-    private static (string Json, string OldJson)? StatusOnlyUpdate(IResourceStrategy strategy, IKubernetesObject<V1ObjectMeta> obj,
+    private static (byte[] Json, byte[] OldJson)? StatusOnlyUpdate(IResourceStrategy strategy, IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta> old)
     {
         if ((obj.Metadata.ManagedFields?.Count ?? -1) != (old.Metadata.ManagedFields?.Count ?? -1)) return null;
@@ -298,11 +298,22 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     }
 
     // KubernetesJson leaves out null properties: an object without status is {} whole.
-    private static string StatusDocument(object? status) => status is null ? "{}" : "{\"status\":" + KubeObjects.Serialize(status) + "}";
+    private static byte[] StatusDocument(object? status)
+    {
+        if (status is null) return "{}"u8.ToArray();
+        var text = KubeObjects.SerializeToUtf8Bytes(status);
+        var document = new byte[text.Length + StatusPrefix.Length + 1];
+        StatusPrefix.CopyTo(document);
+        text.CopyTo(document.AsSpan(StatusPrefix.Length));
+        document[^1] = (byte)'}';
+        return document;
+    }
+
+    private static ReadOnlySpan<byte> StatusPrefix => "{\"status\":"u8;
 
     /// <summary>A deep copy of <paramref name="stored"/> read from its text (what <see cref="KubeObjects.CloneObject"/>
     /// does, without serializing it again).</summary>
-    private static IKubernetesObject<V1ObjectMeta> CopyOf(IKubernetesObject<V1ObjectMeta> stored, string json) =>
+    private static IKubernetesObject<V1ObjectMeta> CopyOf(IKubernetesObject<V1ObjectMeta> stored, byte[] json) =>
         (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(json, stored.GetType());
 
     private static StoreError? WrongType(IStoredResource resource, IKubernetesObject<V1ObjectMeta> input) =>

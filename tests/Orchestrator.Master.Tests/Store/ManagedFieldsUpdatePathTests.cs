@@ -68,8 +68,8 @@ public sealed class ManagedFieldsUpdatePathTests
         ReferenceRecordUpdate(expected, old, manager, subresource, Now);
         var actual = KubeObjects.Clone(next);
         if (useTexts)
-            ManagedFields.RecordUpdate(actual, old, manager, subresource, Now, KubernetesJson.Serialize(actual),
-                old is null ? null : KubernetesJson.Serialize(old));
+            ManagedFields.RecordUpdate(actual, old, manager, subresource, Now, System.Text.Encoding.UTF8.GetBytes(KubernetesJson.Serialize(actual)),
+                old is null ? null : System.Text.Encoding.UTF8.GetBytes(KubernetesJson.Serialize(old)));
         else ManagedFields.RecordUpdate(actual, old, manager, subresource, Now);
         Assert.Equal(KubernetesJson.Serialize(expected), KubernetesJson.Serialize(actual));
         return actual;

@@ -121,7 +121,7 @@ public sealed class ObjectStoreJournalFailureSpec : TestKit
         using var system = ActorSystem.Create("planted-" + Guid.NewGuid().ToString("N")[..8],
             FlakyJournal.Hocon + StoreRecordSerializer.Hocon + "akka.loglevel = OFF\n");
         var probe = new Akka.TestKit.TestProbe(system, new Akka.TestKit.Xunit2.XunitAssertions());
-        var planter = system.ActorOf(Props.Create(() => new Planter(new ObjectPut("configmaps", "{\"metadata\":5}", 1), probe.Ref)));
+        var planter = system.ActorOf(Props.Create(() => new Planter(new ObjectPut("configmaps", System.Text.Encoding.UTF8.GetBytes("{\"metadata\":5}"), 1), probe.Ref)));
         planter.Tell("go");
         probe.ExpectMsg("planted");
         system.Stop(planter);

@@ -115,8 +115,8 @@ public sealed class ObjectStoreLimitsSpec() : StoreSpecBase(new ObjectStoreSetti
     [Fact]
     public void Records_carry_a_checksum_and_a_changed_byte_is_detected()
     {
-        var bytes = StoreRecordSerializer.Encode(new ObjectPut("configmaps", "{\"a\":1}", 7));
-        Assert.Equal(new ObjectPut("configmaps", "{\"a\":1}", 7), StoreRecordSerializer.Decode(bytes, "put"));
+        var bytes = StoreRecordSerializer.Encode(new ObjectPut("configmaps", "{\"a\":1}"u8.ToArray(), 7));
+        Assert.Equal(new ObjectPut("configmaps", "{\"a\":1}"u8.ToArray(), 7), StoreRecordSerializer.Decode(bytes, "put"));
         bytes[^3] ^= 1;
         var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => StoreRecordSerializer.Decode(bytes, "put"));
         Assert.StartsWith("checksum mismatch", error.Message);

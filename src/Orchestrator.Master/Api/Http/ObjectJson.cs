@@ -58,15 +58,17 @@ internal static class ObjectJson
     /// </summary>
     public static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
     {
-        var text = KubeObjects.Serialize(obj);
-        return TryEncode(text, resource.GroupVersion, resource.Kind, obj is CustomObject) ??
+        return TryEncode(KubeObjects.SerializeToUtf8Bytes(obj), resource.GroupVersion, resource.Kind, obj is CustomObject) ??
                System.Text.Encoding.UTF8.GetBytes(Write(ToJson(obj, resource)));
     }
 
     /// <summary>See <see cref="Encode"/>; null when the text is to go through the tree.</summary>
-    internal static byte[]? TryEncode(string text, string apiVersion, string kind, bool servedApiVersion)
+    internal static byte[]? TryEncode(string text, string apiVersion, string kind, bool servedApiVersion) =>
+        TryEncode(System.Text.Encoding.UTF8.GetBytes(text), apiVersion, kind, servedApiVersion);
+
+    /// <summary>See <see cref="Encode"/>, of the text as UTF-8; null when the text is to go through the tree.</summary>
+    internal static byte[]? TryEncode(ReadOnlySpan<byte> utf8, string apiVersion, string kind, bool servedApiVersion)
     {
-        var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
         // First the top level's apiVersion and kind (the tree puts them first, whatever their place in the text).
         string? ownApiVersion = null, ownKind = null;
         try

@@ -103,11 +103,11 @@ internal static class EncodedObjects
 
     private static byte[] Encode(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) => ObjectJson.Encode(obj, resource);
 
-    /// <summary>Keeps the encoding of a just-written object made from <paramref name="text"/>, its KubernetesJson text as the
+    /// <summary>Keeps the encoding of a just-written object made from <paramref name="text"/>, its KubernetesJson text (UTF-8) as the
     /// store serialized it for the journal (the store's ObjectStored.Json): the bytes
     /// <see cref="Json"/> would make, without serializing the object a second time. Nothing is kept without a text, for
     /// a converted version, or for an object already encoded.</summary>
-    public static void Remember(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, string? text)
+    public static void Remember(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, byte[]? text)
     {
         var rv = obj.Metadata?.ResourceVersion;
         if (text is null || resource.Conversion is not null || string.IsNullOrEmpty(rv)) return;

@@ -90,4 +90,7 @@ internal sealed class ResourceCatalog : IResourceCatalog
 
     public IKubernetesObject<V1ObjectMeta> Decode(string storeName, string json) =>
         (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(json, Current.FindStored(storeName)?.ObjectType ?? typeof(CustomObject));
+
+    public IKubernetesObject<V1ObjectMeta> Decode(string storeName, ReadOnlySpan<byte> utf8Json) =>
+        (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(utf8Json, Current.FindStored(storeName)?.ObjectType ?? typeof(CustomObject));
 }

@@ -33,6 +33,31 @@ internal sealed class StorageTransformer
 
     public string ToStorage(string storeName, string json) => Providers(storeName)[0].Write(json, storeName);
 
+    private static readonly byte[] EncryptedPrefix = System.Text.Encoding.UTF8.GetBytes(IdentityProvider.EncryptedPrefix);
+
+    /// <summary><see cref="ToStorage(string, string)"/> of UTF-8 text: plain JSON (identity, the first provider of every
+    /// resource no rule covers) is the same bytes; the providers that transform see text.</summary>
+    public byte[] ToStorage(string storeName, byte[] json)
+    {
+        var provider = Providers(storeName)[0];
+        return provider is IdentityProvider
+            ? json
+            : System.Text.Encoding.UTF8.GetBytes(provider.Write(System.Text.Encoding.UTF8.GetString(json), storeName));
+    }
+
+    /// <summary><see cref="FromStorage(string, string, out bool)"/> of UTF-8 text: a plain value that identity, the first
+    /// provider, reads (as it reads every value without the encrypted prefix) is the same bytes and not stale; the
+    /// rest goes through the providers as text.</summary>
+    public byte[] FromStorage(string storeName, byte[] stored, out bool stale)
+    {
+        if (Providers(storeName)[0] is IdentityProvider && !stored.AsSpan().StartsWith(EncryptedPrefix))
+        {
+            stale = false;
+            return stored;
+        }
+        return System.Text.Encoding.UTF8.GetBytes(FromStorage(storeName, System.Text.Encoding.UTF8.GetString(stored), out stale));
+    }
+
     private IReadOnlyList<IValueProvider> Providers(string storeName) =>
         _configuration.Rules.Count == 0 ? Plain : _byStoreName.GetOrAdd(storeName, name =>
         {

@@ -188,10 +188,12 @@ internal sealed class JournalCheck(JournalDatabase database, StorageTransformer 
         }
     }
 
-    private string? ObjectProblem(string resource, string stored)
+    private string? ObjectProblem(string resource, string stored) => ObjectProblem(resource, Encoding.UTF8.GetBytes(stored));
+
+    private string? ObjectProblem(string resource, byte[] stored)
     {
         if (!isKnownResource(resource)) return $"unknown resource \"{resource}\"";
-        string json;
+        byte[] json;
         try
         {
             json = transformer.FromStorage(resource, stored, out _);
@@ -202,7 +204,7 @@ internal sealed class JournalCheck(JournalDatabase database, StorageTransformer 
         }
         try
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+            var reader = new Utf8JsonReader(json);
             while (reader.Read()) { }
             return reader.BytesConsumed == 0 ? $"{resource}: the object is empty" : null;
         }

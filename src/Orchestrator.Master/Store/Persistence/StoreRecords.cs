@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Master.Store.Persistence;
 
 // What the ObjectStore writes to its journal and snapshot store. These are the store's own records, not API
@@ -10,7 +12,15 @@ namespace Orchestrator.Master.Store.Persistence;
 internal interface IStoreRecord;
 
 /// <summary>An object was created or replaced; <see cref="Json"/> already carries its resourceVersion.</summary>
-internal sealed record ObjectPut(string Resource, string Json, long ResourceVersion) : IStoreRecord;
+/// <param name="Json">The object's KubernetesJson text as UTF-8, as it is made and read (a UTF-16 string of it was twice the
+/// bytes, and one more copy on the way in and out); stored as the JSON string it always was (<see cref="Utf8Text"/>).</param>
+internal sealed record ObjectPut(string Resource, [property: JsonConverter(typeof(Utf8Text))] byte[] Json, long ResourceVersion) : IStoreRecord
+{
+    public bool Equals(ObjectPut? other) =>
+        other is not null && Resource == other.Resource && ResourceVersion == other.ResourceVersion && Json.AsSpan().SequenceEqual(other.Json);
+
+    public override int GetHashCode() => HashCode.Combine(Resource, ResourceVersion, Json.Length);
+}
 
 /// <summary>An object was deleted; the deletion took <see cref="ResourceVersion"/>.</summary>
 internal sealed record ObjectRemoved(string Resource, string? Namespace, string Name, long ResourceVersion) : IStoreRecord;

@@ -24,10 +24,20 @@ internal sealed class StoredValues(StorageTransformer transformer)
         return json;
     }
 
+    /// <summary>A journal record's UTF-8 text as read back (see <see cref="FromStorage(string, string)"/>).</summary>
+    public byte[] FromStorage(string resource, byte[] stored)
+    {
+        var json = transformer.FromStorage(resource, stored, out var stale);
+        RewriteNeeded |= stale;
+        return json;
+    }
+
     public SnapshotObject ToStorage(SnapshotObject o) => o with { Json = transformer.ToStorage(o.Resource, o.Json) };
 
     public IStoreRecord ToStorage(IStoreRecord record) =>
-        record is ObjectPut put ? put with { Json = transformer.ToStorage(put.Resource, put.Json) } : record;
+        record is ObjectPut put && transformer.ToStorage(put.Resource, put.Json) is var stored && !ReferenceEquals(stored, put.Json)
+            ? put with { Json = stored }
+            : record;
 
     public static long ResourceVersionOf(IStoreRecord record) => record switch
     {

@@ -107,7 +107,7 @@ public sealed class EncodedResponsesTests
     public void An_encoding_remembered_from_the_stores_text_is_the_json_tree_and_is_kept()
     {
         var cm = ConfigMap("r", "9");
-        EncodedObjects.Remember(cm, CoreResources.ConfigMaps, KubeObjects.Serialize(cm));
+        EncodedObjects.Remember(cm, CoreResources.ConfigMaps, KubeObjects.SerializeToUtf8Bytes(cm));
         var json = EncodedObjects.Json(cm, CoreResources.ConfigMaps);
         Assert.Equal(Tree(cm, CoreResources.ConfigMaps), Encoding.UTF8.GetString(json));
         Assert.Same(json, EncodedObjects.Json(cm, CoreResources.ConfigMaps));
@@ -115,7 +115,7 @@ public sealed class EncodedResponsesTests
         var none = ConfigMap("n", "9");
         EncodedObjects.Remember(none, CoreResources.ConfigMaps, null);
         var unversioned = ConfigMap("v", "");
-        EncodedObjects.Remember(unversioned, CoreResources.ConfigMaps, KubeObjects.Serialize(unversioned));
+        EncodedObjects.Remember(unversioned, CoreResources.ConfigMaps, KubeObjects.SerializeToUtf8Bytes(unversioned));
         Assert.Equal(Tree(none, CoreResources.ConfigMaps), Encoding.UTF8.GetString(EncodedObjects.Json(none, CoreResources.ConfigMaps)));
         Assert.Equal(Tree(unversioned, CoreResources.ConfigMaps), Encoding.UTF8.GetString(EncodedObjects.Json(unversioned, CoreResources.ConfigMaps)));
     }

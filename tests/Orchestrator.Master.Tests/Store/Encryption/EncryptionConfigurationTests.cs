@@ -1,3 +1,4 @@
+using System.Text;
 using Orchestrator.Master.Registry;
 using System.Security.Cryptography;
 using Orchestrator.Master.Store.Encryption;
@@ -69,6 +70,32 @@ public class EncryptionConfigurationTests
     public void A_configuration_that_cannot_be_honoured_is_refused_with_the_field(string providers, string message)
     {
         Assert.Equal(message, Assert.Throws<FormatException>(() => EncryptionConfiguration.Parse(Config(providers))).Message);
+    }
+
+    /// <summary>The UTF-8 overloads (the journal's records) store and read what the string ones do: plain text is the
+    /// same bytes (not copied), other providers see the text.</summary>
+    [Fact]
+    public void UTF8_values_are_stored_and_read_as_strings_are()
+    {
+        var transformer = Transformer(Config(AesGcm("k1") + "      - identity: {}\n"));
+        var text = Encoding.UTF8.GetBytes("{\"a\":\"é 😀\"}");
+        var stored = transformer.ToStorage("secrets", text);
+        Assert.StartsWith("k8s:enc:aesgcm:v1:k1:", Encoding.UTF8.GetString(stored));
+        Assert.Equal(text, transformer.FromStorage("secrets", stored, out var stale));
+        Assert.False(stale);
+        // as text, the same value reads the same
+        Assert.Equal("{\"a\":\"é 😀\"}", transformer.FromStorage("secrets", Encoding.UTF8.GetString(stored), out _));
+        Assert.Equal(text, transformer.FromStorage("secrets", Encoding.UTF8.GetBytes(transformer.ToStorage("secrets", "{\"a\":\"é 😀\"}")), out _));
+        var plain = "{\"b\":2}"u8.ToArray();
+        Assert.Equal(plain, transformer.FromStorage("secrets", plain, out stale));
+        Assert.True(stale); // read by identity, the second provider: to be rewritten
+        var configMap = "{\"c\":3}"u8.ToArray();
+        Assert.Same(configMap, transformer.ToStorage("configmaps", configMap));
+        Assert.Same(configMap, transformer.FromStorage("configmaps", configMap, out stale));
+        Assert.False(stale);
+        // a value encrypted where the config lists no provider for it: refused as the string is
+        Assert.Throws<NoProviderException>(() => transformer.FromStorage("configmaps", stored, out _));
+        Assert.Throws<NoProviderException>(() => transformer.FromStorage("configmaps", Encoding.UTF8.GetString(stored), out _));
     }
 
     [Fact]

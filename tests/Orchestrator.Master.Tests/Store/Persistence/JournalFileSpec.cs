@@ -161,7 +161,7 @@ public sealed class JournalFileSpec : IDisposable
             Run("INSERT INTO snapshot VALUES ('object-store', 5, @created, @bytes, 'snapshot', @id)",
                 ("@created", DateTime.UtcNow.Ticks), ("@bytes", StoreRecordSerializer.Encode(snapshot)), ("@id", StoreRecordSerializer.Id));
             foreach (var (sequence, deleted, record) in new (long, int, IStoreRecord)[]
-                     { (5, 1, new ObjectPut("configmaps", Json("old", 5), 5)), (6, 0, new ObjectPut("configmaps", Json("new", 6), 6)) })
+                     { (5, 1, new ObjectPut("configmaps", System.Text.Encoding.UTF8.GetBytes(Json("old", 5)), 5)), (6, 0, new ObjectPut("configmaps", System.Text.Encoding.UTF8.GetBytes(Json("new", 6)), 6)) })
                 Run("INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) " +
                     "VALUES (@created, @deleted, 'object-store', @seq, @message, 'put', @id, 'akka')",
                     ("@created", DateTime.UtcNow.Ticks), ("@deleted", deleted), ("@seq", sequence),
@@ -176,6 +176,73 @@ public sealed class JournalFileSpec : IDisposable
         Assert.Contains(JournalRows(), r => r.SequenceNr == 7 && r.Manifest == "probe");
         var created = await host.Ask<ObjectStored>(new CreateObject("configmaps", Objects.ConfigMap("later")));
         Assert.True(long.Parse(created.Object.Metadata.ResourceVersion) > 7);
+    }
+
+    /// <summary>Text that a JSON string escapes in every way: quotes, HTML-sensitive characters, control characters,
+    /// non-ASCII and a character outside the BMP (a surrogate pair).</summary>
+    internal const string AwkwardText = "say \"hi\" <b>&amp;'+ \\ / é ü 日本 😀 \n\t end";
+
+    /// <summary>A data directory of a version that carried a record's text as a UTF-16 string — a plain object whose text
+    /// the string escaped every way, and a secret stored through the encryption provider config — passes the start-up
+    /// check and recovers the same objects; the store then writes after them and reads everything back again.</summary>
+    [Fact]
+    public async Task Records_written_from_UTF16_strings_by_an_earlier_version_recover_unchanged()
+    {
+        var encryption = Keys("k1");
+        Assert.Null(ObjectStoreHosting.PrepareStore(Options(encryption: encryption), RegistryHosting.BuiltInCatalog(), _ => { }));
+        await using (await StoreHost.StartAsync(Options(encryption: encryption))) { } // the tables
+        var configMap = Objects.ConfigMap("awkward");
+        configMap.Data = new Dictionary<string, string> { ["text"] = AwkwardText };
+        configMap.Metadata.ResourceVersion = "1";
+        configMap.Metadata.Uid = Guid.NewGuid().ToString();
+        var secret = Secret("sealed", AwkwardText);
+        secret.Metadata.ResourceVersion = "2";
+        secret.Metadata.Uid = Guid.NewGuid().ToString();
+        var transformer = new StorageTransformer(encryption, name => ("", name));
+        var sealedText = transformer.ToStorage("secrets", Orchestrator.Shared.Api.KubeObjects.Serialize(secret));
+        Assert.StartsWith("k8s:enc:aesgcm:v1:k1:", sealedText);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM journal; DELETE FROM snapshot; " +
+                                  "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid) VALUES " +
+                                  "(@created, 0, 'object-store', 1, @first, 'put', @id, 'old'), (@created, 0, 'object-store', 2, @second, 'put', @id, 'old')";
+            command.Parameters.AddWithValue("@created", DateTime.UtcNow.Ticks);
+            command.Parameters.AddWithValue("@first", StoreRecordSerializerTests.EncodedAsString("configmaps", Orchestrator.Shared.Api.KubeObjects.Serialize(configMap), 1));
+            command.Parameters.AddWithValue("@second", StoreRecordSerializerTests.EncodedAsString("secrets", sealedText, 2));
+            command.Parameters.AddWithValue("@id", StoreRecordSerializer.Id);
+            command.ExecuteNonQuery();
+        }
+        Assert.Null(ObjectStoreHosting.PrepareStore(Options(encryption: encryption), RegistryHosting.BuiltInCatalog(), w => throw new Xunit.Sdk.XunitException(w)));
+
+        for (var start = 0; start < 2; start++)
+        {
+            await using var host = await StoreHost.StartAsync(Options(encryption: encryption));
+            var readConfigMap = (V1ConfigMap)(await host.Ask<ObjectStored>(new GetObject(new ResourceKey("configmaps", "default", "awkward")))).Object;
+            Assert.Equal(AwkwardText, readConfigMap.Data["text"]);
+            Assert.Equal("1", readConfigMap.Metadata.ResourceVersion);
+            var readSecret = (V1Secret)(await host.Ask<ObjectStored>(new GetObject(new ResourceKey("secrets", "default", "sealed")))).Object;
+            Assert.Equal(AwkwardText, Encoding.UTF8.GetString(readSecret.Data["token"]));
+            if (start == 0)
+            {
+                // written now, as UTF-8: read back by the next start with the old records
+                var later = Objects.ConfigMap("later");
+                later.Data = new Dictionary<string, string> { ["text"] = AwkwardText };
+                await host.Ask<ObjectStored>(new CreateObject("configmaps", later));
+                await host.Ask<ObjectStored>(new CreateObject("secrets", Secret("later", AwkwardText)));
+            }
+            else
+            {
+                var readLater = (V1ConfigMap)(await host.Ask<ObjectStored>(new GetObject(new ResourceKey("configmaps", "default", "later")))).Object;
+                Assert.Equal(AwkwardText, readLater.Data["text"]);
+                var laterSecret = (V1Secret)(await host.Ask<ObjectStored>(new GetObject(new ResourceKey("secrets", "default", "later")))).Object;
+                Assert.Equal(AwkwardText, Encoding.UTF8.GetString(laterSecret.Data["token"]));
+            }
+        }
+        Assert.Null(ObjectStoreHosting.PrepareStore(Options(encryption: encryption), RegistryHosting.BuiltInCatalog(), w => throw new Xunit.Sdk.XunitException(w)));
+        // the secret written now is encrypted on disk as the old one was
+        Assert.False(StoreHost.Contains(StoreHost.FileBytes(DatabasePath), AsStored(AwkwardText)), "a secret was written in the clear");
     }
 
     private sealed record Row(long SequenceNr, string PersistenceId, string Manifest, int Identifier, long Deleted, string? WriterUuid, long Created);
