@@ -499,7 +499,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
     /// <summary>Sends requests one after another, each on a new connection, until stopped; returns how many were answered.</summary>
     private static async Task<int> Requests(string url, CancellationToken stop)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = DemoPage.ConnectionPerRequest(TimeSpan.FromSeconds(5), useProxy: false);
         var answered = 0;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!stop.IsCancellationRequested && DateTime.UtcNow < deadline)

@@ -9,6 +9,11 @@ public static class DemoPage
 {
     public static readonly Regex HostPage = new(@"<h1>This request was processed by host: (\S+)</h1>");
 
+    /// <summary>A client that opens a new connection per request, as curl does: a Service port without appProtocol is
+    /// balanced per connection (as kube-proxy balances it), so one keep-alive connection's requests all reach one pod.</summary>
+    public static HttpClient ConnectionPerRequest(TimeSpan timeout, bool useProxy = true) =>
+        new(new SocketsHttpHandler { UseProxy = useProxy, PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = timeout };
+
     /// <summary>The host name (= pod name) on the page served at <paramref name="url"/>; fails on any other page.</summary>
     public static async Task<string> ServedHost(HttpClient http, string url)
     {

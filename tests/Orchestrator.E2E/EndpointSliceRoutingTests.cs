@@ -19,7 +19,7 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
     private const int MirroredNodePort = 30594;
     // a new connection per request: the proxy balances a port without appProtocol per connection, and an open one
     // keeps its endpoint (as through kube-proxy), so only new connections show a slice's change
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(3) };
+    private static readonly HttpClient Http = DemoPage.ConnectionPerRequest(TimeSpan.FromSeconds(3));
     private static readonly string Ns = $"slices-{Guid.NewGuid().ToString("N")[..6]}";
 
     [Fact, Step(1)]

@@ -281,7 +281,7 @@ public sealed class LabTests(LabFixture lab, ITestOutputHelper output) : IClassF
         var sent = 0;
         var failed = 0;
         var errors = new Dictionary<string, int>();
-        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = DemoPage.ConnectionPerRequest(TimeSpan.FromSeconds(5));
         while (!stop.IsCancellationRequested)
         {
             sent++;

@@ -13,9 +13,7 @@ namespace Orchestrator.E2E;
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 public sealed class WalkthroughTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
 {
-    // a new connection per request, as the tutorial's curl makes: a Service port without appProtocol is balanced per
-    // connection (as kube-proxy balances it), so the requests of one keep-alive connection all reach one pod
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
+    private static readonly HttpClient Http = DemoPage.ConnectionPerRequest(TimeSpan.FromSeconds(5));
     private string Example(string name) => Path.Combine(cluster.RepoRoot, "deploy", "examples", name);
 
     [Fact, Step(1)]
