@@ -57,13 +57,35 @@ public abstract class LabFixtureBase
 
     public Task Eventually(Func<Task> assertion, string what, TimeSpan? within = null) => Converge.Eventually(assertion, what, within, Logs);
 
+    /// <summary>The masters' cluster events first (a failure's cause is usually there, and a CI report keeps only the
+    /// start of a long message), then the last lines of every log.</summary>
     public string Logs()
     {
         var text = "";
         var logs = Path.Combine(StateDir, "logs");
         if (!Directory.Exists(logs)) return text;
-        foreach (var path in Directory.GetFiles(logs, "*.log").Order())
+        var paths = Directory.GetFiles(logs, "*.log").Order().ToList();
+        text += "--- cluster events in the masters' logs (last 40)\n" + string.Join("\n", ClusterEvents(paths.Where(p => Path.GetFileName(p).StartsWith("master", StringComparison.Ordinal)))) + "\n";
+        foreach (var path in paths)
             text += $"--- {Path.GetFileName(path)} (last 25 lines)\n" + string.Join("\n", File.ReadAllLines(path).TakeLast(25)) + "\n";
         return text;
     }
+
+    private static readonly string[] ClusterEventMarks =
+    [
+        "UNREACHABLE", "as REACHABLE", "SBR took decision", "to [Up]", "Leader is removing", "holds the control plane",
+        "no longer holds the control plane", "Self downed", "Singleton manager started", "the leader's feed ended",
+    ];
+
+    /// <summary>Membership, downing and control-plane lines of the masters' logs (without Akka's address prefixes, each
+    /// cut to 240 characters, named by their log), merged in time order: lines start with their UTC time.</summary>
+    private static IEnumerable<string> ClusterEvents(IEnumerable<string> masterLogs) =>
+        masterLogs.SelectMany(path => File.ReadLines(path)
+                .Where(line => line.Length > 24 && ClusterEventMarks.Any(mark => line.Contains(mark, StringComparison.Ordinal)))
+                .Select(line =>
+                {
+                    var rest = line[24..].Replace("akka.ssl.tcp://orchestrator@", "", StringComparison.Ordinal);
+                    return line[..24] + " " + Path.GetFileNameWithoutExtension(path) + rest[..Math.Min(rest.Length, 240)];
+                }))
+            .Order(StringComparer.Ordinal).TakeLast(40);
 }

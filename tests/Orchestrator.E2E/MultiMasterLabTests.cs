@@ -224,6 +224,8 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         Assert.Contains(HoldsControlPlane, await File.ReadAllTextAsync(MasterLog(2)));
         var ledBefore = Count(await File.ReadAllTextAsync(MasterLog(2)), HoldsControlPlane);
         await lab.Eventually(async () => Assert.Contains("written-on-2", await ConfigMapNames(1)), "master-1 serves reads");
+        // and the leader counts it among the Up and reachable masters (the kubernetes Endpoints list those)
+        await lab.Eventually(async () => Assert.Equal([1, 2, 3], await ListedMasters()), "the kubernetes Endpoints list master-1 again");
 
         using var stop = new CancellationTokenSource();
         var writes = new Writer([Client(1), Client(3)], "pause-");
@@ -235,28 +237,42 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         var kubeconfig = await File.ReadAllTextAsync(lab.KubeConfig);
         var pause = await lab.Lab("pause-master", "master-2");
         Assert.True(pause.ExitCode == 0, pause.ToString());
-        writes.Mark();
-        var pausedAt = DateTime.UtcNow;
-        var minorityTask = minority.Run(stop.Token);
-        // the balancer's health checks take the paused master out: kubectl through it works with the same kubeconfig
-        var throughBalancer = await KubectlThroughBalancerWorks("kubectl get through the balancer with the leader paused",
-            "get", "configmap", "written-on-2", "-o", "name");
-        Assert.Equal(kubeconfig, await File.ReadAllTextAsync(lab.KubeConfig));
-        await lab.Eventually(async () => Assert.Equal([1, 3], await ListedMasters()), "the kubernetes Endpoints drop the paused master");
-        await Record($"multi-master pause-leader through the API load balancer: kubectl get {throughBalancer.TotalSeconds:F1} s after SIGSTOP of master-2 (kubeconfig unchanged)");
-        var resumed = await writes.FirstAfterMark(TimeSpan.FromSeconds(90));
-        Assert.True(resumed is not null, "no write was accepted through master-1 or master-3 within 90 s of pausing the leader\n" + lab.Logs());
-        var rest = TimeSpan.FromSeconds(30) - (DateTime.UtcNow - pausedAt);
-        if (rest > TimeSpan.Zero) await Task.Delay(rest);
-        minority.Stop();
-        await minorityTask;
-        var acceptedWhileCutOff = minority.Acknowledged.Count;
+        var resumedMaster2 = false;
+        TimeSpan? resumed;
+        int acceptedWhileCutOff;
+        CommandResult resume;
+        try
+        {
+            writes.Mark();
+            var pausedAt = DateTime.UtcNow;
+            var minorityTask = minority.Run(stop.Token);
+            // the balancer's health checks take the paused master out: kubectl through it works with the same kubeconfig
+            var throughBalancer = await KubectlThroughBalancerWorks("kubectl get through the balancer with the leader paused",
+                "get", "configmap", "written-on-2", "-o", "name");
+            Assert.Equal(kubeconfig, await File.ReadAllTextAsync(lab.KubeConfig));
+            await lab.Eventually(async () => Assert.Equal([1, 3], await ListedMasters()), "the kubernetes Endpoints drop the paused master");
+            await Record($"multi-master pause-leader through the API load balancer: kubectl get {throughBalancer.TotalSeconds:F1} s after SIGSTOP of master-2 (kubeconfig unchanged)");
+            resumed = await writes.FirstAfterMark(TimeSpan.FromSeconds(90));
+            Assert.True(resumed is not null, "no write was accepted through master-1 or master-3 within 90 s of pausing the leader\n" + lab.Logs());
+            var rest = TimeSpan.FromSeconds(30) - (DateTime.UtcNow - pausedAt);
+            if (rest > TimeSpan.Zero) await Task.Delay(rest);
+            minority.Stop();
+            await minorityTask;
+            acceptedWhileCutOff = minority.Acknowledged.Count;
 
-        var resume = await lab.Lab("resume-master", "master-2");
-        Assert.True(resume.ExitCode == 0, resume.ToString());
-        output.WriteLine(resume.Output.Trim());
-        writes.Stop();
-        await writeTask;
+            resume = await lab.Lab("resume-master", "master-2");
+            Assert.True(resume.ExitCode == 0, resume.ToString());
+            output.WriteLine(resume.Output.Trim());
+            writes.Stop();
+            await writeTask;
+            resumedMaster2 = true;
+        }
+        finally
+        {
+            // a failure above must not leave the writers running or master-2 stopped for the next steps
+            await stop.CancelAsync();
+            if (!resumedMaster2) await lab.Lab("resume-master", "master-2");
+        }
         Assert.Contains("had been downed", resume.Output); // downed while paused: it stopped and started again
         Assert.True(acceptedWhileCutOff == 0, $"{acceptedWhileCutOff} writes were accepted through the paused master: {string.Join(", ", minority.Acknowledged)}");
 

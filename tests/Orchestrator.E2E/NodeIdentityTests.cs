@@ -100,7 +100,7 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(Pki, $"node-client-{self}.key")));
 
             var whoami = await AsNode(kubeconfig, "auth", "whoami");
-            Assert.True(whoami.ExitCode == 0, whoami.ToString());
+            Assert.True(whoami.ExitCode == 0, whoami + await WhoamiRefusedBecause(self));
             Assert.Matches(@"Username\s+system:node:" + self, whoami.Output);
             Assert.Matches(@"Groups\s+\[system:nodes system:authenticated\]", whoami.Output);
 
@@ -160,6 +160,24 @@ public sealed class NodeIdentityTests(ClusterFixture cluster, ITestOutputHelper 
             await cluster.Kubectl("label", "node", self, "e2e-nodecred-");
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>What the admin sees when the node's whoami is refused (every authenticated user may create a
+    /// SelfSubjectReview through system:basic-user): the binding, the role, what RBAC answers for the node, the master's
+    /// log lines about RBAC and its last lines.</summary>
+    private async Task<string> WhoamiRefusedBecause(string self)
+    {
+        var text = "\n--- the admin's view";
+        foreach (var args in new[]
+                 {
+                     new[] { "get", "clusterrolebinding", "system:basic-user", "-o", "yaml" },
+                     ["get", "clusterrole", "system:basic-user", "-o", "yaml"],
+                     ["auth", "can-i", "create", "selfsubjectreviews.authentication.k8s.io", $"--as=system:node:{self}", "--as-group=system:nodes"],
+                 })
+            text += $"\n$ kubectl {string.Join(' ', args)}\n{await cluster.Kubectl(args)}";
+        var log = File.Exists(cluster.MasterLog) ? await File.ReadAllLinesAsync(cluster.MasterLog) : [];
+        text += "\n--- RBAC lines of the master's log\n" + string.Join("\n", log.Where(l => l.Contains("rbac", StringComparison.OrdinalIgnoreCase)).TakeLast(20));
+        return text + "\n" + cluster.Logs();
     }
 
     private async Task Run(string file, params string[] args)

@@ -34,6 +34,7 @@ internal sealed class ApiServerEndpointsReconciler : ControllerActor
 
     private readonly ApiServerAddress _self;
     private readonly bool _fromMembership;
+    private readonly ClusterMemberView _members = new();
     private IReadOnlyList<ApiServerAddress> _servers;
 
     public ApiServerEndpointsReconciler(IActorRef store, TimeSpan resync, string address, int port, bool fromMembership)
@@ -42,8 +43,16 @@ internal sealed class ApiServerEndpointsReconciler : ControllerActor
         _self = new ApiServerAddress(address, port);
         _fromMembership = fromMembership;
         _servers = [_self];
-        Receive<ClusterEvent.CurrentClusterState>(_ => MembershipChanged());
-        Receive<ClusterEvent.IClusterDomainEvent>(_ => MembershipChanged());
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            _members.Reset(state);
+            MembershipChanged();
+        });
+        Receive<ClusterEvent.IClusterDomainEvent>(e =>
+        {
+            _members.Apply(e);
+            MembershipChanged();
+        });
     }
 
     /// <summary><paramref name="apiAddress"/> is the address the API listens on; an unspecified one (0.0.0.0) is
@@ -97,9 +106,7 @@ internal sealed class ApiServerEndpointsReconciler : ControllerActor
 
     private void MembershipChanged()
     {
-        var state = Cluster.Get(Context.System).State;
-        var servers = LiveApiServers(
-            state.Members.Select(m => ((IEnumerable<string>)m.Roles, m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))), _self);
+        var servers = LiveApiServers(_members.Members.Select(m => ((IEnumerable<string>)m.Roles, _members.UpAndReachable(m))), _self);
         if (servers.SequenceEqual(_servers)) return;
         Log.Info("API servers of the kubernetes Service: {0}", string.Join(", ", servers));
         _servers = servers;
@@ -231,4 +238,48 @@ internal sealed record ApiServerAddress(string Ip, int Port)
         if (c == 0) c = ((ReadOnlySpan<byte>)x).SequenceCompareTo(y);
         return c != 0 ? c : a.Port.CompareTo(b.Port);
     });
+}
+
+/// <summary>
+/// The cluster's members as the events delivered to one subscriber tell them: the initial snapshot, then each member
+/// and reachability event applied in order. Reading <c>Cluster.State</c> when an event arrives is not the same: that
+/// view is updated by another actor from the same events, possibly after this one (a master moved to Up was then
+/// still Joining there, and with no later event it stayed missing from the kubernetes Endpoints).
+/// </summary>
+internal sealed class ClusterMemberView
+{
+    private readonly Dictionary<UniqueAddress, Member> _members = [];
+    private readonly HashSet<UniqueAddress> _unreachable = [];
+
+    public IEnumerable<Member> Members => _members.Values;
+
+    public bool UpAndReachable(Member member) => member.Status == MemberStatus.Up && !_unreachable.Contains(member.UniqueAddress);
+
+    public void Reset(ClusterEvent.CurrentClusterState state)
+    {
+        _members.Clear();
+        _unreachable.Clear();
+        foreach (var member in state.Members) _members[member.UniqueAddress] = member;
+        foreach (var member in state.Unreachable) _unreachable.Add(member.UniqueAddress);
+    }
+
+    public void Apply(ClusterEvent.IClusterDomainEvent change)
+    {
+        switch (change)
+        {
+            case ClusterEvent.MemberRemoved removed:
+                _members.Remove(removed.Member.UniqueAddress);
+                _unreachable.Remove(removed.Member.UniqueAddress);
+                break;
+            case ClusterEvent.IMemberEvent member:
+                _members[member.Member.UniqueAddress] = member.Member;
+                break;
+            case ClusterEvent.UnreachableMember unreachable:
+                _unreachable.Add(unreachable.Member.UniqueAddress);
+                break;
+            case ClusterEvent.ReachableMember reachable:
+                _unreachable.Remove(reachable.Member.UniqueAddress);
+                break;
+        }
+    }
 }

@@ -183,6 +183,10 @@ internal sealed record StoreError(int Code, string Reason, string Message, IRead
     /// <summary>Set on a refusal that may pass soon without the client changing anything (kube's ServiceAccount
     /// admission waits for the namespace's default account): the API asks again after this long, a few times.</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>The Status' retryAfterSeconds (and its Retry-After header): the client may ask again after this many
+    /// seconds, as kube's "Too large resource version" 504 tells it (client-go retries such answers by itself).</summary>
+    public int? ClientRetryAfterSeconds { get; init; }
 }
 
 /// <summary>What a refusal is about when that is not the object of the request — the missing namespace of a create —

@@ -59,8 +59,10 @@ internal static class StoreErrors
     /// <summary>The journal cannot take writes at the moment; reads and watches still work.</summary>
     public static StoreError Unavailable(string reason) => new(503, "ServiceUnavailable", reason);
 
-    /// <summary>Too many writes are waiting for the journal (kube-apiserver's max-in-flight answer).</summary>
-    public static StoreError TooManyRequests() => new(429, "TooManyRequests", "Too many requests, please try again later.");
+    /// <summary>Too many writes are waiting for the journal (kube-apiserver's max-in-flight answer, with its Retry-After: 1,
+    /// which client-go honours by asking again).</summary>
+    public static StoreError TooManyRequests() =>
+        new(429, "TooManyRequests", "Too many requests, please try again later.") { ClientRetryAfterSeconds = 1 };
 
     /// <summary>An object above the store's size limit. kube-apiserver passes etcd's answer through unchanged (500,
     /// no reason), and clients recognise it by this text.</summary>

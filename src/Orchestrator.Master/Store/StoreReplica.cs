@@ -279,11 +279,14 @@ internal sealed class StoreReplica : ReceiveActor, IWithTimers
 
     private bool Reached(long min) => _loaded && _state.ResourceVersion >= min;
 
-    private StoreError TooLarge(long? requested) => requested is { } n and > 0
+    /// <summary>The answer of a read whose wait ran out: 504 with retryAfterSeconds 1, as kube's watch cache answers (its
+    /// resourceVersionTooHighRetrySeconds), so that clients ask again by themselves.</summary>
+    private StoreError TooLarge(long? requested) => (requested is { } n and > 0
         ? new StoreError(504, "Timeout", $"Too large resource version: {n}, current: {_state.ResourceVersion}",
             [new StoreErrorCause("", "ResourceVersionTooLarge", "Too large resource version")])
         : new StoreError(504, "Timeout",
-            "Timeout: this master's replica of the store could not confirm the leader's current resourceVersion in time; retry");
+            "Timeout: this master's replica of the store could not confirm the leader's current resourceVersion in time; retry"))
+        with { ClientRetryAfterSeconds = 1 };
 
     /// <summary>One progress request at a time; the reads that arrive meanwhile wait for the next, whose answer is
     /// certain to come after they did.</summary>

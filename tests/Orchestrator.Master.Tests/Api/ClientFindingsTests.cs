@@ -73,6 +73,11 @@ public sealed class ClientFindingsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.GatewayTimeout, tooLarge);
         Assert.Equal($"Too large resource version: {current + 1000}, current: {current}", body!["message"]!.ToString());
         Assert.Equal("ResourceVersionTooLarge", body["details"]!["causes"]![0]!["reason"]!.ToString());
+        // as kube's: retryAfterSeconds 1 in the Status and the Retry-After header client-go retries by
+        Assert.Equal(1, body["details"]!["retryAfterSeconds"]!.GetValue<int>());
+        using var response = await _server.Client.GetAsync($"{ConfigMaps}?resourceVersion={current + 1000}");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
     }
 
     [Theory]

@@ -65,4 +65,38 @@ public sealed class ApiServerEndpointsReconcilerTests
         Assert.Equal([("kubernetes-7443", "IPv4", 7443, "127.0.0.10"), ("kubernetes", "IPv4", 7444, "127.0.0.10,127.0.0.11"), ("kubernetes-7443-ipv6", "IPv6", 7443, "::1")],
             slices.Select(s => (s.Name, s.AddressType, s.Port, string.Join(",", s.Addresses))));
     }
+
+    /// <summary>A master member (Akka makes members only internally: its factory, by reflection).</summary>
+    private static Akka.Cluster.Member Master(int port, Akka.Cluster.MemberStatus status) =>
+        (Akka.Cluster.Member)typeof(Akka.Cluster.Member).GetMethod("Create", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static,
+                [typeof(Akka.Cluster.UniqueAddress), typeof(int), typeof(Akka.Cluster.MemberStatus), typeof(System.Collections.Immutable.ImmutableHashSet<string>), typeof(Akka.Util.AppVersion)])!
+            .Invoke(null, [new Akka.Cluster.UniqueAddress(new Akka.Actor.Address("akka.tcp", "orchestrator", "127.0.0.10", port), port), 1, status,
+                System.Collections.Immutable.ImmutableHashSet.Create("master", $"api_127.0.0.10_{port + 3000}"), Akka.Util.AppVersion.Zero])!;
+
+    private static IReadOnlyList<string> Listed(ClusterMemberView view) =>
+        ApiServerEndpointsReconciler.LiveApiServers(view.Members.Select(m => ((IEnumerable<string>)m.Roles, view.UpAndReachable(m))), Self)
+            .Select(s => s.ToString()).ToList();
+
+    [Fact]
+    public void The_members_are_those_the_events_tell_in_order_not_a_view_read_when_one_arrives()
+    {
+        var view = new ClusterMemberView();
+        var one = Master(15060, Akka.Cluster.MemberStatus.Joining);
+        var two = Master(15061, Akka.Cluster.MemberStatus.Up);
+        view.Reset(new Akka.Cluster.ClusterEvent.CurrentClusterState().Copy(
+            members: System.Collections.Immutable.ImmutableSortedSet.Create(two, one)));
+        Assert.Equal(["127.0.0.10:18061"], Listed(view));
+
+        // the restarted master moved to Up: listed at once, from the event itself
+        view.Apply(new Akka.Cluster.ClusterEvent.MemberUp(Master(15060, Akka.Cluster.MemberStatus.Up)));
+        Assert.Equal(["127.0.0.10:18060", "127.0.0.10:18061"], Listed(view));
+        view.Apply(new Akka.Cluster.ClusterEvent.UnreachableMember(two));
+        Assert.Equal(["127.0.0.10:18060"], Listed(view));
+        view.Apply(new Akka.Cluster.ClusterEvent.ReachableMember(two));
+        Assert.Equal(["127.0.0.10:18060", "127.0.0.10:18061"], Listed(view));
+        view.Apply(new Akka.Cluster.ClusterEvent.MemberDowned(Master(15061, Akka.Cluster.MemberStatus.Down)));
+        Assert.Equal(["127.0.0.10:18060"], Listed(view));
+        view.Apply(new Akka.Cluster.ClusterEvent.MemberRemoved(Master(15061, Akka.Cluster.MemberStatus.Removed), Akka.Cluster.MemberStatus.Down));
+        Assert.Single(view.Members);
+    }
 }

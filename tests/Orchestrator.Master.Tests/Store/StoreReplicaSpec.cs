@@ -77,6 +77,7 @@ public sealed class StoreReplicaSpec : StoreSpecBase
         var failed = Ask<StoreFailed>(replica, new GetObject(new ResourceKey("configmaps", "default", "x")) { NotOlderThan = at + 100 });
         Assert.Equal((504, "Timeout"), (failed.Error.Code, failed.Error.Reason));
         Assert.StartsWith($"Too large resource version: {at + 100}", failed.Error.Message);
+        Assert.Equal(1, failed.Error.ClientRetryAfterSeconds); // the client asks again by itself, as kube's watch cache tells it
     }
 
     [Fact]

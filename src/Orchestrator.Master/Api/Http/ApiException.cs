@@ -97,7 +97,7 @@ internal sealed class ApiException(int code, string reason, string message, V1St
         new(error.Code, error.Reason, error.Message,
             error.Subject is { } subject
                 ? new V1StatusDetails { Name = subject.Name, Group = subject.Group, Kind = subject.Kind }
-            : resource is null && error.Causes is null
+            : resource is null && error.Causes is null && error.ClientRetryAfterSeconds is null
                 ? null
                 : new V1StatusDetails
                 {
@@ -107,6 +107,7 @@ internal sealed class ApiException(int code, string reason, string message, V1St
                     Kind = error.Reason == "Invalid" ? resource?.Kind : resource?.Resource,
                     Causes = error.Causes?.Select(c => new V1StatusCause { Field = c.Field, Reason = c.Reason, Message = c.Message })
                         .ToList(),
+                    RetryAfterSeconds = error.ClientRetryAfterSeconds,
                 });
 
     private static V1StatusDetails DetailsFor(ResourceDescription resource, string name, IList<V1StatusCause>? causes = null) =>

@@ -42,6 +42,10 @@ internal static class StatusResponses
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.Code;
         context.Response.ContentType = "application/json";
+        // kube's responsewriters set the header from the Status' retryAfterSeconds: client-go reads the header, not the
+        // body, to retry a 429 or 5xx by itself
+        if (error.Details?.RetryAfterSeconds is { } retryAfter && retryAfter > 0)
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var ct = context.RequestAborted;
         await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, StreamOptions);
         writer.WriteStartObject();
