@@ -53,8 +53,8 @@ internal sealed record ServiceHealth(string Namespace, string Name, int LocalEnd
 /// the ClusterIP listener one cluster per node with endpoints ("/node/NAME"), of which each connection takes its client's
 /// node's (<see cref="ClientNodes"/>). trafficDistribution (PreferClose) is topology by EndpointSlice zone hints, which
 /// kube-proxy follows only when every ready endpoint has one and this node has a zone label; the master's EndpointSlice
-/// controller writes no hints, so kube-proxy, as this proxy, uses all endpoints — for a cluster of one zone that is
-/// what kube-proxy does with hints too (every endpoint is hinted for the node's zone).
+/// controller writes no zones or hints, so all endpoints are used — in a cluster of one zone exactly what kube-proxy
+/// does with the hints Kubernetes writes (every endpoint is hinted for the node's zone); several zones: not done.
 /// Pure, so it is tested without sockets.
 /// </summary>
 internal static class YarpConfigFromEndpoints
