@@ -49,7 +49,9 @@ internal sealed class ClientIpAffinity(TimeProvider? time = null)
         var now = _time.GetTimestamp();
         table.Entries[client] = new Entry(backend, now);
         var sweep = Interlocked.Read(ref table.NextSweep);
-        if ((now >= sweep || table.Entries.Count > MaxClients) && Interlocked.CompareExchange(ref table.NextSweep, long.MaxValue, sweep) == sweep)
+        // one sweep at a time: the sweeper parks NextSweep at long.MaxValue until it is done
+        if (sweep != long.MaxValue && (now >= sweep || table.Entries.Count > MaxClients)
+            && Interlocked.CompareExchange(ref table.NextSweep, long.MaxValue, sweep) == sweep)
         {
             Sweep(table, now, timeout);
             var every = timeout < SweepEvery ? timeout : SweepEvery;
