@@ -122,6 +122,112 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
         Assert.False(_ip.Exists("orch0", IPAddress.Parse("172.28.62.1")));
     }
 
+    [Fact]
+    public async Task Internal_traffic_policy_Local_holds_whichever_node_of_the_machine_accepts_the_connection()
+    {
+        // the ClusterIP socket is shared: either node may accept a connection of the other's pod, and sends it to the
+        // endpoints on the client's node all the same (by the pod ranges the master sends)
+        var nodeA = Node("two-a", "127.0.0.61", "172.28.61.0/24");
+        var nodeB = Node("two-b", "127.0.0.62", "172.28.62.0/24");
+        await using var secondBackend = await Backend("backend-b");
+        await nodeA.StartAsync();
+        await nodeB.StartAsync();
+        try
+        {
+            var agents = new List<IActorRef>();
+            while (agents.Count < 2) agents.Add((await Next<RegisterNode>(_ => true)).Sender);
+
+            var service = new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "local", NamespaceProperty = "default" },
+                Spec = new V1ServiceSpec
+                {
+                    ClusterIP = ClusterIp.ToString(), InternalTrafficPolicy = "Local", Ports = [new V1ServicePort { Port = 8080, Protocol = "TCP" }],
+                },
+            };
+            V1EndpointSlice Slice(string node, int port) => new()
+            {
+                Metadata = new V1ObjectMeta
+                {
+                    Name = $"local-{node}", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["kubernetes.io/service-name"] = "local" },
+                },
+                AddressType = "IPv4",
+                Endpoints = [new V1Endpoint { Addresses = ["127.0.0.1"], NodeName = $"{node}-{_suffix}", Conditions = new V1EndpointConditions { Ready = true } }],
+                Ports = [new Discoveryv1EndpointPort { Name = "", Port = port, Protocol = "TCP" }],
+            };
+            // the "pods" are this process's sockets bound to loopback addresses that the ranges the stand-in master sends
+            // place on A and on B: a connection the host makes from a bridge address is masqueraded by Docker's
+            // POSTROUTING rule (a real pod's arrives on the bridge, its address kept)
+            var changed = new ServicesChanged(1, [service], [Slice("two-a", _backendPort), Slice("two-b", secondBackend.Port)],
+                PodRanges: [new NodePodRange($"two-a-{_suffix}", "127.0.61.0/24"), new NodePodRange($"two-b-{_suffix}", "127.0.62.0/24")]);
+            foreach (var agent in agents) agent.Tell(changed);
+
+            var clusterIp = new IPEndPoint(ClusterIp, 8080);
+            await TestNetwork.Eventually(() => Assert.Equal(2, TestNetwork.ListeningSockets(clusterIp)));
+            // 20 connections each: SO_REUSEPORT hands some of every client's to each node (a node that went by its own
+            // endpoints would send a pod of the other node to the wrong one)
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal("backend", await GetFrom(IPAddress.Parse("127.0.61.9"), $"http://{clusterIp}/")); // a "pod" of A
+                Assert.Equal("backend-b", await GetFrom(IPAddress.Parse("127.0.62.9"), $"http://{clusterIp}/")); // of B
+            }
+        }
+        finally
+        {
+            await nodeB.StopAsync();
+            await nodeA.StopAsync();
+            await nodeB.DisposeAsync();
+            await nodeA.DisposeAsync();
+            if (_ip.Exists("orch0", ClusterIp)) _ip.Delete("orch0", ClusterIp);
+        }
+    }
+
+    /// <summary>A GET on a new connection from <paramref name="source"/>, retried while the listener opens.</summary>
+    private static async Task<string> GetFrom(IPAddress source, string url)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.Zero,
+            ConnectCallback = async (context, token) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, token);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        }) { Timeout = TimeSpan.FromSeconds(5) };
+        for (var attempt = 0; ; attempt++)
+        {
+            try { return await client.GetStringAsync(url); }
+            catch (HttpRequestException) when (attempt < 50) { await Task.Delay(100); }
+        }
+    }
+
+    private sealed record RunningBackend(WebApplication App, int Port) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => App.DisposeAsync();
+    }
+
+    private static async Task<RunningBackend> Backend(string answer)
+    {
+        var port = TestNetwork.FreePort();
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        app.Run(ctx => ctx.Response.WriteAsync(answer));
+        await app.StartAsync();
+        return new RunningBackend(app, port);
+    }
+
     private static bool Listening(string address, int port)
     {
         using var client = new TcpClient();

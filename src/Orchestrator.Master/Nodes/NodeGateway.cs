@@ -563,6 +563,9 @@ internal sealed class NodeGateway : ControllerActor
             case IngressFacts.IngressClasses:
                 Enqueue(AllServices);
                 break;
+            case Nodes when (old as V1Node)?.Spec?.PodCIDR != (current as V1Node)?.Spec?.PodCIDR:
+                Enqueue(AllServices); // a node came, went or changed its pod range: the proxies' client nodes
+                break;
             case Secrets when IngressTlsSecret((current ?? old)!.Metadata):
                 Enqueue(AllServices);
                 goto case ConfigMaps;
@@ -757,8 +760,13 @@ internal sealed class NodeGateway : ControllerActor
         var secrets = ingresses.SelectMany(i => IngressFacts.TlsSecrets(i).Select(n => (i.Metadata.NamespaceProperty ?? "default", Name: n))).Distinct()
             .Select(r => Cache.Get<V1Secret>(Secrets, r.Item1, r.Name)).OfType<V1Secret>().Where(s => s.Type == "kubernetes.io/tls").ToList();
         agent.Tell(new ServicesChanged(NextGeneration(), Cache.List<V1Service>(Services).ToList(),
-            Cache.List<V1EndpointSlice>(EndpointSlices).ToList(), ingresses, secrets));
+            Cache.List<V1EndpointSlice>(EndpointSlices).ToList(), ingresses, secrets, PodRanges()));
     }
+
+    /// <summary>Every Node's pod range: the proxies tell a client's node by it (internalTrafficPolicy Local).</summary>
+    private List<NodePodRange> PodRanges() =>
+        Cache.List<V1Node>(Nodes).Where(n => !string.IsNullOrEmpty(n.Spec?.PodCIDR))
+            .Select(n => new NodePodRange(n.Metadata.Name, n.Spec!.PodCIDR)).ToList();
 
     private List<V1Ingress> ServedIngresses()
     {

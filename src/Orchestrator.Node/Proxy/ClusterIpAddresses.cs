@@ -20,6 +20,7 @@ internal sealed class ClusterIpAddresses
     private readonly string? _bridge;
     private readonly IpCommand _ip;
     private readonly HashSet<IPAddress> _present = new();
+    private readonly bool _alreadyLocal;
 
     public ClusterIpAddresses(string? bridge, ILogger log)
     {
@@ -27,7 +28,12 @@ internal sealed class ClusterIpAddresses
         _ip = new IpCommand(log);
     }
 
-    public bool Enabled => _bridge is not null;
+    private ClusterIpAddresses(ILogger log) : this(null, log) => _alreadyLocal = true;
+
+    /// <summary>ClusterIPs the machine has already (loopback ones, as the proxy's tests use): served, never added.</summary>
+    internal static ClusterIpAddresses AlreadyLocal(ILogger log) => new(log);
+
+    public bool Enabled => _bridge is not null || _alreadyLocal;
 
     public string Label => $"{_bridge}:svc";
 
@@ -36,6 +42,7 @@ internal sealed class ClusterIpAddresses
     /// deleted while a new one reused its ClusterIP is put back here.</summary>
     public IReadOnlySet<IPAddress> Ensure(IEnumerable<IPAddress> wanted)
     {
+        if (_alreadyLocal) return wanted.ToHashSet();
         if (_bridge is null) return _present;
         var target = wanted.ToHashSet();
         var local = _ip.Addresses(_bridge) ?? new HashSet<IPAddress>();

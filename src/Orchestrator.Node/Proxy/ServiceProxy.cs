@@ -42,7 +42,8 @@ internal sealed class ServiceProxy
     private IProxyStateLookup? _lookup;
     private volatile FrozenDictionary<IPEndPoint, ServiceHealth> _healthByListener = FrozenDictionary<IPEndPoint, ServiceHealth>.Empty;
     private volatile FrozenDictionary<IPEndPoint, string> _clusterByListener = FrozenDictionary<IPEndPoint, string>.Empty;
-    private volatile FrozenDictionary<IPEndPoint, TcpRoute> _tcpByListener = FrozenDictionary<IPEndPoint, TcpRoute>.Empty;
+    private volatile Routing _routing = Routing.Empty;
+    private readonly ClientIpAffinity _affinity;
     private IReadOnlyList<string> _lastSkipped = [];
     private readonly IngressSettings _ingress;
     private volatile IngressRoutes _ingressRoutes = IngressRoutes.Empty;
@@ -51,8 +52,9 @@ internal sealed class ServiceProxy
 
     public ServiceProxy(IPAddress nodeAddress, InMemoryConfigProvider yarp, Listeners listeners, TcpListeners tcpListeners,
         ILogger<ServiceProxy> log, ClusterIpAddresses? clusterIpAddresses = null, SharedListenSockets? sockets = null,
-        IngressSettings? ingress = null)
+        IngressSettings? ingress = null, ClientIpAffinity? affinity = null)
     {
+        _affinity = affinity ?? new ClientIpAffinity();
         _tcpListeners = tcpListeners;
         _nodeAddress = nodeAddress;
         _ingress = ingress ?? IngressSettings.Disabled;
@@ -66,9 +68,32 @@ internal sealed class ServiceProxy
         _sockets = sockets ?? new SharedListenSockets();
     }
 
-    /// <summary>The L4 route of a listening socket, read by the <see cref="TcpForwarder"/> per connection (null: the
-    /// socket is no L4 service port now).</summary>
-    public TcpRoute? TcpRouteFor(IPEndPoint listener) => _tcpByListener.GetValueOrDefault(listener);
+    /// <summary>What connections are routed by besides their listener's cluster: the L4 routes, the listeners whose
+    /// cluster depends on the client's node (internalTrafficPolicy Local) and the Nodes' pod ranges that tell it.</summary>
+    private sealed record Routing(FrozenDictionary<IPEndPoint, TcpRoute> TcpByListener, FrozenSet<IPEndPoint> ByClientNode,
+        IReadOnlyDictionary<string, TcpRoute> TcpRoutes, ClientNodes ClientNodes)
+    {
+        public static readonly Routing Empty = new(FrozenDictionary<IPEndPoint, TcpRoute>.Empty, FrozenSet<IPEndPoint>.Empty,
+            new Dictionary<string, TcpRoute>(), ClientNodes.None);
+    }
+
+    /// <summary>The L4 route of a connection on a listening socket, read by the <see cref="TcpForwarder"/> per connection
+    /// (null: the socket is no L4 service port now). internalTrafficPolicy Local: the route of the client's node's
+    /// endpoints, one without backends (the connection is reset) when that node has none.</summary>
+    public TcpRoute? TcpRouteFor(IPEndPoint listener, IPAddress? client = null)
+    {
+        var routing = _routing;
+        if (!routing.TcpByListener.TryGetValue(listener, out var route)) return null;
+        if (!routing.ByClientNode.Contains(listener)) return route;
+        return ClientNode(routing, client) is { } node
+               && routing.TcpRoutes.TryGetValue(YarpConfigFromEndpoints.NodeClusterId(route.ClusterId, node), out var local)
+            ? local
+            : route with { Backends = [] };
+    }
+
+    /// <summary>The node a client is on: the one whose pod range holds its address, else this node (the machine's own
+    /// processes, as the host's traffic is its own kube-proxy's).</summary>
+    private string? ClientNode(Routing routing, IPAddress? client) => routing.ClientNodes.NodeOf(client) ?? _ingress.NodeName;
 
     /// <summary>The route every request matches; the listener middleware reassigns its cluster.</summary>
     public static IReadOnlyList<RouteConfig> Routes { get; } =
@@ -115,7 +140,9 @@ internal sealed class ServiceProxy
             // every port but the HTTP ones is accepted as bare sockets, not by Kestrel (closed ones first: a port that
             // moves to Kestrel is free before Kestrel's reload binds it)
             var l4 = plan.Listeners.Where(l => plan.TcpRoutes.TryGetValue(l.ClusterId, out var route) && route.Mode == ProxyMode.Tcp).ToList();
-            _tcpByListener = l4.ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]);
+            _routing = new Routing(l4.ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]),
+                plan.Listeners.Where(l => l.ByClientNode).Select(l => l.EndPoint).ToFrozenSet(), plan.TcpRoutes, plan.ClientNodes);
+            _affinity.Retain(plan.AffinityPorts);
             var before = _listeners.Current.Union(_tcpListeners.Current).ToHashSet();
             var l4Changed = _tcpListeners.Replace(l4.Select(l => (l.EndPoint, l.Shared)));
             var kestrel = plan.Listeners.Except(l4).ToList();
@@ -202,9 +229,17 @@ internal sealed class ServiceProxy
             await RouteIngressAsync(context, next, lookup, https);
             return;
         }
-        if (listener is null || lookup is null
-            || !_clusterByListener.TryGetValue(listener, out var clusterId)
-            || !lookup.TryGetCluster(clusterId, out var cluster))
+        var clusterId = listener is null ? null : _clusterByListener.GetValueOrDefault(listener);
+        // internalTrafficPolicy Local: the client's node's endpoints; that node without any answers as a port without endpoints
+        var routing = _routing;
+        if (clusterId is not null && routing.ByClientNode.Contains(listener!))
+        {
+            var client = context.Connection.RemoteIpAddress;
+            clusterId = ClientNode(routing, client is { IsIPv4MappedToIPv6: true } ? client.MapToIPv4() : client) is { } node
+                ? YarpConfigFromEndpoints.NodeClusterId(clusterId, node)
+                : null;
+        }
+        if (clusterId is null || lookup is null || !lookup.TryGetCluster(clusterId, out var cluster))
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orchestrator.Node.Services;
 using Yarp.ReverseProxy.Model;
 using Microsoft.Extensions.Logging;
@@ -30,18 +31,23 @@ internal static class ServiceProxyHosting
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.AddReverseProxy().LoadFromMemory(ServiceProxy.Routes, ServiceProxy.InitialClusters);
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, BoundedConnectHttpClientFactory>();
+        // sessionAffinity ClientIP's tables, shared by the L4 and the HTTP path (a test may register its own, with its clock)
+        builder.Services.TryAddSingleton(_ => new ClientIpAffinity());
+        // how ClusterIPs become local addresses (a test may register loopback ones, ClusterIpAddresses.AlreadyLocal)
+        builder.Services.TryAddSingleton(sp => new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()));
         builder.Services.AddSingleton<ILoadBalancingPolicy, ClientIpLoadBalancingPolicy>();
         // the L4 forwarder of the listeners of every port that is not HTTP
         builder.Services.AddSingleton(sp =>
         {
             ServiceProxy? proxy = null;
-            return new TcpForwarder(listener => (proxy ??= sp.GetRequiredService<ServiceProxy>()).TcpRouteFor(listener),
-                sp.GetRequiredService<ILogger<TcpForwarder>>(), sp.GetService<IConnectionPolicy>());
+            return new TcpForwarder((listener, client) => (proxy ??= sp.GetRequiredService<ServiceProxy>()).TcpRouteFor(listener, client),
+                sp.GetRequiredService<ILogger<TcpForwarder>>(), sp.GetService<IConnectionPolicy>(), sp.GetRequiredService<ClientIpAffinity>());
         });
         builder.Services.AddSingleton(sp => new TcpListeners(sp.GetRequiredService<TcpForwarder>().ServeAsync, sp.GetRequiredService<ILogger<TcpListeners>>()));
         builder.Services.AddSingleton(sp => new ServiceProxy(nodeAddress, sp.GetRequiredService<InMemoryConfigProvider>(),
             listeners, sp.GetRequiredService<TcpListeners>(), sp.GetRequiredService<ILogger<ServiceProxy>>(),
-            new ClusterIpAddresses(clusterIpBridge, sp.GetRequiredService<ILogger<ClusterIpAddresses>>()), sockets, ingress));
+            sp.GetRequiredService<ClusterIpAddresses>(), sockets, ingress,
+            sp.GetRequiredService<ClientIpAffinity>()));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // the ingress HTTPS listener (from the Listeners configuration) picks its certificate by SNI

@@ -10,10 +10,18 @@ namespace Orchestrator.Node.Proxy;
 /// Public only because test theories take it as a parameter.</summary>
 public enum ProxyMode { Http, Tcp }
 
-/// <summary>The L4 view of one service port: its mode, its ready backends (pod IP:port) and session affinity.</summary>
-internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, bool ClientIpAffinity)
+/// <summary>The L4 view of one service port: its mode, its ready backends (pod IP:port) and session affinity (the
+/// ClientIP timeout; null: none).</summary>
+internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode, IReadOnlyList<IPEndPoint> Backends, TimeSpan? AffinityTimeout = null)
 {
     private int _roundRobin;
+
+    public bool ClientIpAffinity => AffinityTimeout is not null;
+
+    /// <summary>The service port whose <see cref="ClientIpAffinity"/> table this route shares: every route of one port
+    /// (its cluster-wide one, its node-local ones) holds a client to the same endpoint, as kube-proxy's lists are per
+    /// endpoint whichever chain leads there.</summary>
+    public string AffinityPort { get; init; } = ClusterId;
 
     /// <summary>The index of the backend the next connection tries first. A counter per service port, not one for
     /// all: with a shared one, connections that alternate between two services would each meet the same backends.</summary>
@@ -23,7 +31,7 @@ internal sealed record TcpRoute(string ClusterId, string Service, ProxyMode Mode
 /// <summary>
 /// kube-proxy's L4 forwarding for the service ports that are not HTTP by their appProtocol (all ports without one):
 /// <see cref="TcpListeners"/> accepts their connections and calls <see cref="ServeAsync"/>, which picks a ready backend
-/// per connection (round robin, or by client address with sessionAffinity ClientIP), falls through to the next one when
+/// per connection (round robin, or the client's last one with sessionAffinity ClientIP, <see cref="ClientIpAffinity"/>), falls through to the next one when
 /// a connect fails or a NetworkPolicy denies it, and copies both ways until the connection ends. A connection lives on
 /// when the endpoint set changes (connection draining: only new connections see the new set). With no backend to take
 /// it the connection is reset, as kube-proxy's REJECT rule for a service without endpoints refuses it.
@@ -32,16 +40,21 @@ internal sealed class TcpForwarder : IDisposable
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly Func<IPEndPoint, TcpRoute?> _routeFor;
+    private readonly Func<IPEndPoint, IPAddress?, TcpRoute?> _routeFor;
     private readonly ILogger _log;
     private readonly Services.IConnectionPolicy? _policy;
+    private readonly ClientIpAffinity _affinity;
 
+    /// <param name="routeFor">The route of a connection by its listener and client address (internalTrafficPolicy
+    /// Local picks the client's node's endpoints).</param>
     /// <param name="policy">The NetworkPolicies: a backend the client may not reach is skipped as if it refused.</param>
-    public TcpForwarder(Func<IPEndPoint, TcpRoute?> routeFor, ILogger log, Services.IConnectionPolicy? policy = null)
+    public TcpForwarder(Func<IPEndPoint, IPAddress?, TcpRoute?> routeFor, ILogger log, Services.IConnectionPolicy? policy = null,
+        ClientIpAffinity? affinity = null)
     {
         _routeFor = routeFor;
         _log = log;
         _policy = policy;
+        _affinity = affinity ?? new ClientIpAffinity();
     }
 
     internal static IPEndPoint Normalize(IPEndPoint ep) =>
@@ -56,14 +69,14 @@ internal sealed class TcpForwarder : IDisposable
         var handedOver = false;
         try
         {
-            if (_routeFor(listener) is not { } route)
+            var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
+            if (_routeFor(listener, address) is not { } route)
             {
                 Refuse(client); // the port stopped being an L4 service port between the accept and now
                 return;
             }
             client.NoDelay = true; // as Kestrel's accepted sockets: small answers leave at once
             var started = Stopwatch.GetTimestamp();
-            var address = client.RemoteEndPoint is IPEndPoint remote ? Normalize(remote).Address : null;
             backend = await ConnectAsync(route, address, forCopyLoop: CopyLoop is not null);
             if (backend is null)
             {
@@ -163,9 +176,8 @@ internal sealed class TcpForwarder : IDisposable
     {
         var backends = route.Backends;
         if (backends.Count == 0) return null;
-        var start = route.ClientIpAffinity && client is not null
-            ? (int)(StableHash(client.ToString()) % (uint)backends.Count)
-            : route.NextStart();
+        var affinity = client is not null ? route.AffinityTimeout : null;
+        var start = affinity is { } hold ? HeldIndex(route, client!, hold) ?? route.NextStart() : route.NextStart();
         for (var i = 0; i < backends.Count; i++)
         {
             var target = backends[(start + i) % backends.Count];
@@ -177,13 +189,14 @@ internal sealed class TcpForwarder : IDisposable
             var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                if (forCopyLoop)
+                if (forCopyLoop) await ConnectOutsideTheEngineAsync(socket, target);
+                else
                 {
-                    await ConnectOutsideTheEngineAsync(socket, target);
-                    return socket;
+                    using var timeout = new CancellationTokenSource(ConnectTimeout);
+                    await socket.ConnectAsync(target, timeout.Token);
                 }
-                using var timeout = new CancellationTokenSource(ConnectTimeout);
-                await socket.ConnectAsync(target, timeout.Token);
+                // the endpoint the connection went to (after a fall-through too) is the one the client is held to now
+                if (affinity is { } held) _affinity.Remember(route.AffinityPort, client!, target.ToString(), held);
                 return socket;
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -221,10 +234,12 @@ internal sealed class TcpForwarder : IDisposable
             throw new SocketException((int)SocketError.ConnectionRefused);
     }
 
-    internal static uint StableHash(string text)
+    /// <summary>The index of the backend <paramref name="client"/> is held to, while it is still one of the route's.</summary>
+    private int? HeldIndex(TcpRoute route, IPAddress client, TimeSpan timeout)
     {
-        var hash = 2166136261u;
-        foreach (var ch in text) hash = unchecked((hash ^ ch) * 16777619u);
-        return hash;
+        if (_affinity.Lookup(route.AffinityPort, client, timeout) is not { } held || !IPEndPoint.TryParse(held, out var backend)) return null;
+        for (var i = 0; i < route.Backends.Count; i++)
+            if (route.Backends[i].Equals(backend)) return i;
+        return null;
     }
 }

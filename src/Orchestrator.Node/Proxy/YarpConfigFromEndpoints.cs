@@ -11,8 +11,10 @@ using Yarp.ReverseProxy.LoadBalancing;
 namespace Orchestrator.Node.Proxy;
 
 /// <summary>One socket the proxy listens on, and the YARP cluster (one service port) its requests go to. Shared
-/// sockets (ClusterIPs, loopback externalIPs) are served by every node on the machine (<see cref="SharedListenSockets"/>).</summary>
-internal sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false);
+/// sockets (ClusterIPs, loopback externalIPs) are served by every node on the machine (<see cref="SharedListenSockets"/>).
+/// <paramref name="ByClientNode"/>: internalTrafficPolicy Local — each connection goes to the cluster of its client's
+/// node (<see cref="YarpConfigFromEndpoints.NodeClusterId"/>), none when that node has no endpoint.</summary>
+internal sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false, bool ByClientNode = false);
 
 /// <summary>An immutable snapshot of the proxy's configuration for one ServicesChanged.</summary>
 internal sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped)
@@ -26,6 +28,12 @@ internal sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOn
     /// <summary>kube-proxy's health check servers of externalTrafficPolicy Local services, by socket (the node address at
     /// the service's healthCheckNodePort).</summary>
     public IReadOnlyDictionary<IPEndPoint, ServiceHealth> HealthChecks { get; init; } = new Dictionary<IPEndPoint, ServiceHealth>();
+
+    /// <summary>Which node a client is on, by the Nodes' pod ranges (internalTrafficPolicy Local).</summary>
+    public ClientNodes ClientNodes { get; init; } = ClientNodes.None;
+
+    /// <summary>The service ports with ClientIP affinity (their <see cref="ClientIpAffinity"/> tables are kept).</summary>
+    public IReadOnlySet<string> AffinityPorts { get; init; } = new HashSet<string>();
 }
 
 /// <summary>What a healthCheckNodePort answers about its service: how many of its ready endpoints are on this node.</summary>
@@ -40,6 +48,13 @@ internal sealed record ServiceHealth(string Namespace, string Name, int LocalEnd
 /// ready ones, else serving-and-terminating ones), with
 /// passive health checks (and active ones for HTTP ports), which serves the HTTP ports and Ingress backends; and the
 /// same backends as a <see cref="TcpRoute"/>, which serves the other ports at L4 (<see cref="ModeOf"/>).
+/// Traffic policies as kube-proxy's CategorizeEndpoints: externalTrafficPolicy Local gives the external listeners
+/// (nodePorts, load balancer addresses) a cluster of this node's endpoints ("/local"); internalTrafficPolicy Local gives
+/// the ClusterIP listener one cluster per node with endpoints ("/node/NAME"), of which each connection takes its client's
+/// node's (<see cref="ClientNodes"/>). trafficDistribution (PreferClose) is topology by EndpointSlice zone hints, which
+/// kube-proxy follows only when every ready endpoint has one and this node has a zone label; the master's EndpointSlice
+/// controller writes no zones or hints, so all endpoints are used — in a cluster of one zone exactly what kube-proxy
+/// does with the hints Kubernetes writes (every endpoint is hinted for the node's zone); several zones: not done.
 /// Pure, so it is tested without sockets.
 /// </summary>
 internal static class YarpConfigFromEndpoints
@@ -51,7 +66,11 @@ internal static class YarpConfigFromEndpoints
     public static string ClusterIdOf(string serviceKey, V1ServicePort port) =>
         $"{serviceKey}:{port.Name ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
-    /// <summary><paramref name="nodeName"/> picks the local endpoints of externalTrafficPolicy Local services (null: all);
+    /// <summary>The cluster of a service port's endpoints on <paramref name="node"/> (internalTrafficPolicy Local).</summary>
+    public static string NodeClusterId(string clusterId, string node) => $"{clusterId}/node/{node}";
+
+    /// <summary><paramref name="nodeName"/> picks the local endpoints of externalTrafficPolicy and internalTrafficPolicy
+    /// Local services (null: all, as tests without a node);
     /// <paramref name="isLocalAddress"/> says whether a non-loopback LoadBalancer address is this machine's (else it is skipped).</summary>
     public static ProxyPlan Build(ServicesChanged changed, IPAddress nodeAddress, bool clusterIps = false, string? nodeName = null,
         Func<IPAddress, bool>? isLocalAddress = null)
@@ -63,6 +82,7 @@ internal static class YarpConfigFromEndpoints
         var clusters = new List<ClusterConfig> { new() { ClusterId = UnassignedClusterId } };
         var skipped = new List<string>();
         var healthChecks = new Dictionary<IPEndPoint, ServiceHealth>();
+        var affinityPorts = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var service in changed.Services.OrderBy(s => Key(s.Metadata), StringComparer.Ordinal))
         {
@@ -89,16 +109,21 @@ internal static class YarpConfigFromEndpoints
                 }
                 var clusterId = ClusterIdOf(key, port);
                 var backends = endpoints.Backends(serviceNamespace, serviceName, port.Name, port.Protocol, nodeName);
-                var destinations = Destinations(ServiceEndpoints.Usable(backends));
                 var mode = ModeOf(port.AppProtocol);
-                clusters.Add(Cluster(clusterId, destinations, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
-                tcpRoutes[clusterId] = new TcpRoute(clusterId, key, mode,
-                    destinations.Keys.Select(IPEndPoint.Parse).ToList(), service.Spec?.SessionAffinity == "ClientIP");
+                var affinity = ClientIpAffinity.TimeoutOf(service);
+                if (affinity is not null) affinityPorts.Add(clusterId);
+                AddCluster(clusterId, ServiceEndpoints.Usable(backends));
 
+                // internalTrafficPolicy Local: a ClusterIP connection goes to its client's node's endpoints only (none:
+                // refused, as kube-proxy drops it), each node's set chosen as for externalTrafficPolicy Local
+                var internalLocal = service.Spec?.InternalTrafficPolicy == "Local" && nodeName is not null;
+                if (internalLocal)
+                    foreach (var node in backends.Select(b => b.NodeName).OfType<string>().Distinct(StringComparer.Ordinal))
+                        AddCluster(NodeClusterId(clusterId, node), ServiceEndpoints.UsableOn(backends, node));
                 if (clusterIps && IPAddress.TryParse(service.Spec?.ClusterIP, out var clusterIp) && clusterIp.AddressFamily == AddressFamily.InterNetwork)
                 {
                     clusterIpSet.Add(clusterIp);
-                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true);
+                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true, byClientNode: internalLocal);
                 }
 
                 // externalTrafficPolicy Local: traffic from outside goes to this node's endpoints only (none: refused)
@@ -106,10 +131,7 @@ internal static class YarpConfigFromEndpoints
                 if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null)
                 {
                     externalCluster = clusterId + "/local";
-                    var local = Destinations(ServiceEndpoints.UsableOn(backends, nodeName));
-                    clusters.Add(Cluster(externalCluster, local, service.Spec?.SessionAffinity, mode, BalancingPolicyOf(service)));
-                    tcpRoutes[externalCluster] = new TcpRoute(externalCluster, key, mode,
-                        local.Keys.Select(IPEndPoint.Parse).ToList(), service.Spec?.SessionAffinity == "ClientIP");
+                    AddCluster(externalCluster, ServiceEndpoints.UsableOn(backends, nodeName));
                 }
                 if (type is "NodePort" or "LoadBalancer" && port.NodePort is > 0)
                     AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), externalCluster, key);
@@ -128,6 +150,14 @@ internal static class YarpConfigFromEndpoints
                     else
                         skipped.Add($"{key}: externalIP {externalIp} is not a loopback address of this machine; not listening on it");
                 }
+
+                // one set of endpoints of this port: a YARP cluster and its L4 route, sharing the port's affinity table
+                void AddCluster(string id, IReadOnlyList<ServiceBackend> usable)
+                {
+                    var destinations = Destinations(usable);
+                    clusters.Add(Cluster(id, destinations, mode, BalancingPolicyOf(service), affinity, clusterId));
+                    tcpRoutes[id] = new TcpRoute(id, key, mode, destinations.Keys.Select(IPEndPoint.Parse).ToList(), affinity) { AffinityPort = clusterId };
+                }
             }
         }
         foreach (var taken in healthChecks.Keys.Where(listeners.ContainsKey).ToList())
@@ -135,14 +165,18 @@ internal static class YarpConfigFromEndpoints
             skipped.Add($"{healthChecks[taken].Namespace}/{healthChecks[taken].Name}: health check port {taken} is already taken by {listeners[taken].Service}");
             healthChecks.Remove(taken);
         }
-        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped) { TcpRoutes = tcpRoutes, ClusterIps = clusterIpSet, HealthChecks = healthChecks };
+        return new ProxyPlan(listeners.Values.ToList(), clusters, skipped)
+        {
+            TcpRoutes = tcpRoutes, ClusterIps = clusterIpSet, HealthChecks = healthChecks, ClientNodes = ClientNodes.From(changed.PodRanges),
+            AffinityPorts = affinityPorts,
+        };
 
-        void AddListener(IPEndPoint endPoint, string clusterId, string service, bool shared = false)
+        void AddListener(IPEndPoint endPoint, string clusterId, string service, bool shared = false, bool byClientNode = false)
         {
             if (listeners.TryGetValue(endPoint, out var existing))
                 skipped.Add($"{service}: {endPoint} is already taken by {existing.Service}");
             else
-                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service, shared);
+                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service, shared, byClientNode);
         }
     }
 
@@ -173,11 +207,16 @@ internal static class YarpConfigFromEndpoints
             ? BalancingPolicies.FirstOrDefault(p => string.Equals(p, policy, StringComparison.OrdinalIgnoreCase)) ?? LoadBalancingPolicies.RoundRobin
             : LoadBalancingPolicies.RoundRobin;
 
-    private static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations, string? sessionAffinity,
-        ProxyMode mode, string balancingPolicy) => new()
+    private static ClusterConfig Cluster(string id, IReadOnlyDictionary<string, DestinationConfig> destinations, ProxyMode mode,
+        string balancingPolicy, TimeSpan? affinity, string affinityPort) => new()
     {
         ClusterId = id,
-        LoadBalancingPolicy = sessionAffinity == "ClientIP" ? ClientIpLoadBalancingPolicy.PolicyName : balancingPolicy,
+        LoadBalancingPolicy = affinity is not null ? ClientIpLoadBalancingPolicy.PolicyName : balancingPolicy,
+        Metadata = affinity is not { } timeout ? null : new Dictionary<string, string>
+        {
+            [ClientIpLoadBalancingPolicy.PortMetadata] = affinityPort,
+            [ClientIpLoadBalancingPolicy.TimeoutMetadata] = ((int)timeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        },
         Destinations = destinations,
         // on top of endpoint readiness: a destination that fails transport twice in a row is skipped for a while
         // (passive), and HTTP ports are probed (active) so a hung pod is skipped before a client hits it. Other ports

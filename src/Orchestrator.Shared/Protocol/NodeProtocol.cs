@@ -75,9 +75,11 @@ public sealed record PodStatusReported(string NodeName, string Namespace, string
 /// pods' service variables) — slices only, as kube-proxy and CoreDNS read them (hand-written Endpoints reach nodes as
 /// the master's mirrored slices); the Ingresses of the cluster's own class (<c>orchestrator</c>, the master decides which)
 /// for the proxy's ingress routes, with the TLS Secrets those Ingresses name — those only (null from a master that
-/// sends none).</summary>
+/// sends none). <paramref name="PodRanges"/>: every Node's spec.podCIDR, so a proxy that accepts a ClusterIP connection
+/// for another node of its machine (they share those sockets) knows the client's node — internalTrafficPolicy Local
+/// sends it to the endpoints on that node, as the client node's kube-proxy would (null from a master that sends none).</summary>
 public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1EndpointSlice> EndpointSlices,
-    IReadOnlyList<V1Ingress>? Ingresses = null, IReadOnlyList<V1Secret>? TlsSecrets = null)
+    IReadOnlyList<V1Ingress>? Ingresses = null, IReadOnlyList<V1Secret>? TlsSecrets = null, IReadOnlyList<NodePodRange>? PodRanges = null)
     : INodeProtocolMessage
 {
     /// <summary>Counts only: Secret values never reach a log.</summary>
@@ -85,6 +87,9 @@ public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> S
         $"ServicesChanged {{ Generation = {Generation}, Services = {Services.Count}, EndpointSlices = {EndpointSlices.Count}, " +
         $"Ingresses = {Ingresses?.Count ?? 0}, TlsSecrets = {TlsSecrets?.Count ?? 0} }}";
 }
+
+/// <summary>A Node's name and its pod range (spec.podCIDR).</summary>
+public sealed record NodePodRange(string Node, string PodCidr);
 
 /// <summary>Master → node: every NetworkPolicy, whole, with what a node needs to evaluate their selectors anywhere in
 /// the cluster — each namespace's labels and each pod that has an IP (labels, IP, named container ports) — whenever

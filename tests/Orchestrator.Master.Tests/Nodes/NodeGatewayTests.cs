@@ -569,6 +569,19 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void Every_nodes_pod_range_goes_to_every_agent_with_the_services_when_a_node_gets_one()
+    {
+        var (_, agent) = Registered("node1");
+        agent.FishForMessage<ServicesChanged>(_ => true);
+
+        // another node's proxy may accept a ClusterIP connection of this node's pods (internalTrafficPolicy Local)
+        Seed(new V1Node { Metadata = new V1ObjectMeta { Name = "node2" }, Spec = new V1NodeSpec { PodCIDR = "172.28.2.0/24" } });
+
+        var services = agent.FishForMessage<ServicesChanged>(m => m.PodRanges?.Any(r => r.Node == "node2") == true);
+        Assert.Equal(new NodePodRange("node2", "172.28.2.0/24"), services.PodRanges!.Single(r => r.Node == "node2"));
+    }
+
+    [Fact]
     public void Network_policies_go_to_every_agent_with_the_pods_and_namespaces_their_selectors_read()
     {
         var (_, agent) = Registered("node1");

@@ -6,7 +6,7 @@ namespace Orchestrator.Node.Tests.Proxy;
 public sealed class TcpForwarderTests
 {
     private static TcpRoute Route(string id, int backends) => new(id, id, ProxyMode.Tcp,
-        Enumerable.Range(1, backends).Select(i => new IPEndPoint(IPAddress.Parse($"172.28.0.{i}"), 80)).ToList(), ClientIpAffinity: false);
+        Enumerable.Range(1, backends).Select(i => new IPEndPoint(IPAddress.Parse($"172.28.0.{i}"), 80)).ToList());
 
     [Fact]
     public void Each_service_port_has_its_own_round_robin()

@@ -76,6 +76,17 @@ public sealed class ProtocolSerializerTests : IDisposable
     }
 
     [Fact]
+    public void The_nodes_pod_ranges_cross_the_wire_with_the_services()
+    {
+        var message = new ServicesChanged(4, [], [], PodRanges: [new NodePodRange("n1", "172.28.1.0/24")]);
+        var serializer = (ProtocolSerializer)_system.Serialization.FindSerializerFor(message);
+
+        var back = (ServicesChanged)serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message));
+
+        Assert.Equal(new NodePodRange("n1", "172.28.1.0/24"), Assert.Single(back.PodRanges!));
+    }
+
+    [Fact]
     public void An_unknown_manifest_is_an_error()
     {
         var serializer = (ProtocolSerializer)_system.Serialization.FindSerializerForType(typeof(NodeHeartbeat));

@@ -180,4 +180,51 @@ public class ServiceAdmissionTests
         outside.Spec.ClusterIP = "192.168.1.1";
         Assert.Contains("is not in the valid range", Assert.Single(Admit(outside)).Message);
     }
+
+    [Fact]
+    public void Client_ip_affinity_gets_the_default_timeout_and_no_affinity_drops_the_config()
+    {
+        var clientIp = Objects.Service("web");
+        clientIp.Spec.SessionAffinity = "ClientIP";
+        Assert.Empty(Admit(clientIp));
+        Assert.Equal(10800, clientIp.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds);
+
+        var none = Objects.Service("other");
+        none.Spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = 60 } };
+        Assert.Empty(Admit(none));
+        Assert.Null(none.Spec.SessionAffinityConfig);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(86401)]
+    public void A_client_ip_affinity_timeout_outside_1_to_86400_is_invalid(int seconds)
+    {
+        var svc = Objects.Service("web");
+        svc.Spec.SessionAffinity = "ClientIP";
+        svc.Spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = seconds } };
+        var cause = Assert.Single(Admit(svc));
+        Assert.Equal("spec.sessionAffinityConfig.clientIP.timeoutSeconds", cause.Field);
+        Assert.Equal($"Invalid value: {seconds}: must be greater than 0 and less than 86400", cause.Message);
+    }
+
+    [Theory]
+    [InlineData("sessionAffinity", "spec.sessionAffinity")]
+    [InlineData("internalTrafficPolicy", "spec.internalTrafficPolicy")]
+    [InlineData("externalTrafficPolicy", "spec.externalTrafficPolicy")]
+    [InlineData("trafficDistribution", "spec.trafficDistribution")]
+    public void Unsupported_affinity_policy_and_distribution_values_are_refused(string field, string path)
+    {
+        var svc = Objects.Service("web", type: "NodePort");
+        switch (field)
+        {
+            case "sessionAffinity": svc.Spec.SessionAffinity = "Cookie"; break;
+            case "internalTrafficPolicy": svc.Spec.InternalTrafficPolicy = "Node"; break;
+            case "externalTrafficPolicy": svc.Spec.ExternalTrafficPolicy = "Node"; break;
+            default: svc.Spec.TrafficDistribution = "PreferSameNode"; break;
+        }
+        var cause = Assert.Single(Admit(svc));
+        Assert.Equal(path, cause.Field);
+        Assert.Equal("FieldValueNotSupported", cause.Reason);
+    }
 }

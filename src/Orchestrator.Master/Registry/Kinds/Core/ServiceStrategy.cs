@@ -18,6 +18,13 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
 
     private static readonly string[] Types = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
+    private static readonly string[] SessionAffinities = ["ClientIP", "None"];
+    private static readonly string[] TrafficPolicies = ["Cluster", "Local"];
+    private static readonly string[] TrafficDistributions = ["PreferClose"]; // 1.32 (PreferSameZone/PreferSameNode came in 1.33)
+
+    /// <summary>Kubernetes' DefaultClientIPServiceAffinitySeconds and MaxClientIPServiceAffinitySeconds.</summary>
+    private const int DefaultClientIpAffinitySeconds = 10800;
+    private const int MaxClientIpAffinitySeconds = 86400;
 
     public override Names.Rule NameRule => Names.Rule.Dns1035Label;
 
@@ -29,6 +36,10 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         var spec = service.Spec ??= new V1ServiceSpec();
         spec.Type ??= "ClusterIP";
         spec.SessionAffinity ??= "None";
+        // SetDefaults_Service: no affinity, no config; ClientIP without a timeout gets 3 hours
+        if (spec.SessionAffinity == "None") spec.SessionAffinityConfig = null;
+        else if (spec.SessionAffinity == "ClientIP" && spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds is null)
+            spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = DefaultClientIpAffinitySeconds } };
     }
 
     protected override void Validate(V1Service service, IAdmissionContext context, List<StoreErrorCause> causes) =>
@@ -46,6 +57,7 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             causes.Add(FieldErrors.NotSupported("spec.type", spec.Type, Types));
             return;
         }
+        ValidateAffinityAndPolicies(spec, causes);
         if (spec.Type == "ExternalName")
         {
             if (string.IsNullOrEmpty(spec.ExternalName)) causes.Add(FieldErrors.Required("spec.externalName"));
@@ -74,6 +86,30 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         var allocate = spec.Type != "LoadBalancer" || spec.AllocateLoadBalancerNodePorts != false;
         if (withNodePorts) AllocateNodePorts(spec, previous, others, causes, allocate);
         if (causes.Count == 0 && NeedsHealthCheckNodePort(spec)) AllocateHealthCheckNodePort(spec, previous, others, causes);
+    }
+
+    /// <summary>ValidateService's checks of the fields the nodes' proxies follow: sessionAffinity and its ClientIP timeout
+    /// (1..86400 s), the traffic policies and trafficDistribution, each of the values 1.32 supports.</summary>
+    private static void ValidateAffinityAndPolicies(V1ServiceSpec spec, List<StoreErrorCause> causes)
+    {
+        if (!SessionAffinities.Contains(spec.SessionAffinity)) causes.Add(FieldErrors.NotSupported("spec.sessionAffinity", spec.SessionAffinity, SessionAffinities));
+        else if (spec.SessionAffinity == "ClientIP")
+        {
+            const string detail = "when session affinity type is ClientIP";
+            if (spec.SessionAffinityConfig is null) causes.Add(FieldErrors.Required("spec.sessionAffinityConfig", detail));
+            else if (spec.SessionAffinityConfig.ClientIP is null) causes.Add(FieldErrors.Required("spec.sessionAffinityConfig.clientIP", detail));
+            else if (spec.SessionAffinityConfig.ClientIP.TimeoutSeconds is not { } timeout)
+                causes.Add(FieldErrors.Required("spec.sessionAffinityConfig.clientIP.timeoutSeconds", detail));
+            else if (timeout is <= 0 or > MaxClientIpAffinitySeconds)
+                causes.Add(FieldErrors.Invalid("spec.sessionAffinityConfig.clientIP.timeoutSeconds", timeout,
+                    $"must be greater than 0 and less than {MaxClientIpAffinitySeconds}"));
+        }
+        if (spec.InternalTrafficPolicy is { } internalPolicy && !TrafficPolicies.Contains(internalPolicy))
+            causes.Add(FieldErrors.NotSupported("spec.internalTrafficPolicy", internalPolicy, TrafficPolicies));
+        if (spec.ExternalTrafficPolicy is { Length: > 0 } externalPolicy && !TrafficPolicies.Contains(externalPolicy))
+            causes.Add(FieldErrors.NotSupported("spec.externalTrafficPolicy", externalPolicy, TrafficPolicies));
+        if (spec.TrafficDistribution is { } distribution && !TrafficDistributions.Contains(distribution))
+            causes.Add(FieldErrors.NotSupported("spec.trafficDistribution", distribution, TrafficDistributions));
     }
 
     private static bool NeedsHealthCheckNodePort(V1ServiceSpec spec) => spec.Type == "LoadBalancer" && spec.ExternalTrafficPolicy == "Local";

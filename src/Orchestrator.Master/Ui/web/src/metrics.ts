@@ -49,9 +49,36 @@ export function parseEndpointCounters(text: string): Sample[] {
   return samples;
 }
 
+/** What a counter counts, by its kind label: HTTP ports (appProtocol http) count requests, L4 ports (every other
+ * port) connections. */
+export type Kind = 'http' | 'tcp';
+
+/** Per second, by kind. */
+export type Rates = Map<Kind, number>;
+
+/** The kind of a service port's figures: HTTP (YARP) only for the appProtocols the node proxy serves as HTTP. */
+export function portKind(appProtocol: string | undefined): Kind {
+  return ['http', 'kubernetes.io/h2c', 'kubernetes.io/ws'].includes((appProtocol ?? '').toLowerCase()) ? 'http' : 'tcp';
+}
+
+export function unit(kind: Kind): string {
+  return kind === 'tcp' ? 'conn/s' : 'req/s';
+}
+
+export function sum(rates: Rates | undefined): number {
+  let total = 0;
+  rates?.forEach((r) => { total += r; });
+  return total;
+}
+
+/** Adds <code>from</code>'s rates into <code>to</code>. */
+export function addRates(to: Rates, from: Rates | undefined): void {
+  from?.forEach((r, kind) => to.set(kind, (to.get(kind) ?? 0) + r));
+}
+
 export interface Traffic {
-  /** requests per second by node, then by endpoint address (ip:port) */
-  rates: Map<string, Map<string, number>>;
+  /** requests (http) or connections (tcp) per second by node, then by endpoint address (ip:port) */
+  rates: Map<string, Map<string, Rates>>;
   /** nodes whose figures could not be read, with the reason */
   errors: Map<string, string>;
   sampled: boolean;
@@ -59,7 +86,7 @@ export interface Traffic {
 
 const Interval = 2000;
 
-/** Request rates to the endpoints of one service (its YARP clusters are "namespace/name:port"), per node proxy. */
+/** Request and connection rates to the endpoints of one service (its clusters are "namespace/name:port…"), per node proxy. */
 export function useServiceTraffic(namespace: string, name: string, nodes: string[]): Traffic {
   const [traffic, setTraffic] = useState<Traffic>({ rates: new Map(), errors: new Map(), sampled: false });
   const nodeList = nodes.slice().sort().join(',');
@@ -69,20 +96,23 @@ export function useServiceTraffic(namespace: string, name: string, nodes: string
     const abort = new AbortController();
     let rounds = 0;
     const poll = async () => {
-      const rates = new Map<string, Map<string, number>>();
+      const rates = new Map<string, Map<string, Rates>>();
       const errors = new Map<string, string>();
       await Promise.all(nodeList.split(',').filter((n) => n).map(async (node) => {
         try {
           const text = await (await request(`/api/v1/nodes/${encodeURIComponent(node)}/proxy/metrics`, { accept: 'text/plain', signal: abort.signal })).text();
           const at = performance.now();
-          const perEndpoint = new Map<string, number>();
+          const perEndpoint = new Map<string, Rates>();
           for (const s of parseEndpointCounters(text)) {
             if (!s.service.startsWith(prefix)) continue;
             const id = `${node}|${s.service}|${s.kind}|${s.endpoint}`;
             const before = previous.get(id);
             previous.set(id, { at, value: s.value });
             const r = before && s.value >= before.value ? (s.value - before.value) / ((at - before.at) / 1000) : 0;
-            perEndpoint.set(s.endpoint, (perEndpoint.get(s.endpoint) ?? 0) + r);
+            const kind: Kind = s.kind === 'http' ? 'http' : 'tcp';
+            const endpointRates = perEndpoint.get(s.endpoint) ?? new Map<Kind, number>();
+            endpointRates.set(kind, (endpointRates.get(kind) ?? 0) + r);
+            perEndpoint.set(s.endpoint, endpointRates);
           }
           rates.set(node, perEndpoint);
         } catch (e) {

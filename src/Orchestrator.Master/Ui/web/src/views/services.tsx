@@ -1,11 +1,12 @@
 // Services: the list, and a service's page — its endpoints, which pods receive its traffic and which do not (and
-// why), and the topology: the requests per second each node's proxy sends to each pod, drawn live.
+// why), and the topology: the requests (HTTP ports) or connections (L4 ports) per second each node's proxy sends to
+// each pod, drawn live.
 import { useState } from 'preact/hooks';
 import { remove } from '../actions';
 import { byName, href, useApp, visible } from '../app';
 import { rate } from '../format';
 import { useList } from '../informer';
-import { useServiceTraffic } from '../metrics';
+import { addRates, portKind, sum, unit, useServiceTraffic, type Kind, type Rates } from '../metrics';
 import { isReady, matchesSelector, podStatus, type KObject, type Pod } from '../model';
 import { ActionButton, ActionError, Age, Badge, Confirm, Labels, ListStatus, PodBadge, useAction } from '../ui';
 
@@ -121,7 +122,8 @@ export function ServicePage({ namespace, name }: { namespace: string; name: stri
             <div><dt>Session affinity</dt><dd>{svc.spec?.sessionAffinity ?? 'None'}</dd></div>
           </dl>
           <h2>Topology</h2>
-          <Topology namespace={namespace} name={name} backends={backends} nodes={nodes.items.map((n) => n.metadata.name)} />
+          <Topology namespace={namespace} name={name} backends={backends} nodes={nodes.items.map((n) => n.metadata.name)}
+            kinds={(svc.spec?.ports ?? []).map((p: { appProtocol?: string }) => portKind(p.appProtocol))} />
           <h2>Endpoints <span class="count">{backends.length}</span></h2>
           <ListStatus state={endpoints} what="endpoints" />
           {backends.length === 0 ? <p class="muted">No endpoints: {svc.spec?.selector ? 'no ready pod matches the selector.' : 'the service has no selector; its Endpoints are written by hand.'}</p> : (
@@ -160,21 +162,33 @@ function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 11)}…${text.slice(-10)}`;
 }
 
-/** Service → node proxies → pods, with the requests per second on every edge. */
-function Topology({ namespace, name, backends, nodes }: { namespace: string; name: string; backends: Backend[]; nodes: string[] }) {
+/** A rate labelled by what it counts, for each kind the service's ports have (or that carried traffic: an Ingress
+ * sends requests to an L4 port's pods): "2.00 req/s", "1.50 conn/s", or both. */
+function label(rates: Rates | undefined, kinds: Kind[]): string {
+  const shown = (['http', 'tcp'] as Kind[]).filter((k) => kinds.includes(k) || (rates?.get(k) ?? 0) > 0);
+  return (shown.length > 0 ? shown : ['http' as Kind]).map((k) => `${rate(rates?.get(k) ?? 0)} ${unit(k)}`).join(' · ');
+}
+
+/** Service → node proxies → pods, with the requests (HTTP ports) or connections (L4 ports) per second on every edge. */
+function Topology({ namespace, name, backends, nodes, kinds }: { namespace: string; name: string; backends: Backend[]; nodes: string[]; kinds: Kind[] }) {
   const traffic = useServiceTraffic(namespace, name, nodes);
-  const perPod = new Map<string, number>();
-  const perNode = new Map<string, number>();
+  const perPod = new Map<string, Rates>();
+  const perNode = new Map<string, Rates>();
+  const totals: Rates = new Map();
   const edges: { node: string; ip: string; rate: number }[] = [];
   traffic.rates.forEach((endpoints, node) => {
-    let total = 0;
-    endpoints.forEach((r, endpoint) => {
+    const nodeRates: Rates = new Map();
+    endpoints.forEach((rates, endpoint) => {
       const ip = endpoint.slice(0, endpoint.lastIndexOf(':'));
-      total += r;
-      perPod.set(ip, (perPod.get(ip) ?? 0) + r);
+      addRates(nodeRates, rates);
+      const podRates = perPod.get(ip) ?? new Map<Kind, number>();
+      addRates(podRates, rates);
+      perPod.set(ip, podRates);
+      const r = sum(rates);
       if (r > 0 || backends.some((b) => b.ip === ip)) edges.push({ node, ip, rate: r });
     });
-    perNode.set(node, total);
+    perNode.set(node, nodeRates);
+    addRates(totals, nodeRates);
   });
   const proxyNodes = nodes.slice().sort();
   const rows = Math.max(backends.length, proxyNodes.length, 1);
@@ -187,19 +201,19 @@ function Topology({ namespace, name, backends, nodes }: { namespace: string; nam
   const serviceY = yOf(0, 1);
   const maxRate = Math.max(1, ...edges.map((e) => e.rate));
   const stroke = (r: number) => 1 + 9 * (r / maxRate);
-  const total = [...perNode.values()].reduce((a, b) => a + b, 0);
   const errors = [...traffic.errors];
+  const spoken = (rates: Rates | undefined) => label(rates, kinds).replaceAll('req/s', 'requests per second').replaceAll('conn/s', 'connections per second');
   const summary = backends.length === 0 ? 'No endpoints.'
-    : backends.map((b) => `${b.podName ?? b.ip}: ${rate(perPod.get(b.ip) ?? 0)} requests per second`).join('; ');
+    : backends.map((b) => `${b.podName ?? b.ip}: ${spoken(perPod.get(b.ip))}`).join('; ');
 
   return (
     <figure class="topology" data-testid="topology">
       {errors.length > 0 && <p class="note error" role="alert">Traffic figures unavailable from {errors.map(([n, e]) => `${n} (${e})`).join(', ')}.</p>}
       <div class="table-scroll" tabIndex={0} role="region" aria-label={`Traffic of ${name}`}>
-        <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`Traffic of service ${name}: ${rate(total)} requests per second. ${summary}`}>
+        <svg viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label={`Traffic of service ${name}: ${spoken(totals)}. ${summary}`}>
           {proxyNodes.map((node, i) => {
             const y = yOf(i, proxyNodes.length) + boxH / 2;
-            const r = perNode.get(node) ?? 0;
+            const r = sum(perNode.get(node));
             return <path key={`s-${node}`} class="edge" d={`M${x.service + boxW},${serviceY + boxH / 2} C${x.service + boxW + 40},${serviceY + boxH / 2} ${x.proxy - 40},${y} ${x.proxy},${y}`} stroke-width={stroke(r)} />;
           })}
           {edges.map((e) => {
@@ -216,7 +230,7 @@ function Topology({ namespace, name, backends, nodes }: { namespace: string; nam
           <g class="box service">
             <rect x={x.service} y={serviceY} width={boxW} height={boxH} rx={6} />
             <text x={x.service + 10} y={serviceY + 17}>service {name}</text>
-            <text x={x.service + 10} y={serviceY + 33} class="rate">{rate(total)} req/s</text>
+            <text x={x.service + 10} y={serviceY + 33} class="rate">{label(totals, kinds)}</text>
           </g>
           {proxyNodes.map((node, i) => {
             const y = yOf(i, proxyNodes.length);
@@ -224,25 +238,25 @@ function Topology({ namespace, name, backends, nodes }: { namespace: string; nam
               <g key={node} class="box proxy">
                 <rect x={x.proxy} y={y} width={boxW} height={boxH} rx={6} />
                 <text x={x.proxy + 10} y={y + 17}>proxy on {node}</text>
-                <text x={x.proxy + 10} y={y + 33} class="rate">{traffic.errors.has(node) ? 'unavailable' : `${rate(perNode.get(node) ?? 0)} req/s`}</text>
+                <text x={x.proxy + 10} y={y + 33} class="rate">{traffic.errors.has(node) ? 'unavailable' : label(perNode.get(node), kinds)}</text>
               </g>
             );
           })}
           {backends.map((b, i) => {
             const y = yOf(i, backends.length);
-            const r = perPod.get(b.ip) ?? 0;
+            const r = sum(perPod.get(b.ip));
             return (
               <g key={b.ip} class={`box pod ${b.ready ? '' : 'not-ready'}`} data-pod={b.podName} data-rate={r.toFixed(2)}>
                 <rect x={x.pod} y={y} width={boxW} height={boxH} rx={6} />
                 <text x={x.pod + 10} y={y + 17}><title>{b.podName ?? b.ip}</title>{shorten(b.podName ?? b.ip, 25)}</text>
-                <text x={x.pod + 10} y={y + 33} class="rate">{b.ready ? `${rate(r)} req/s` : 'not ready'}</text>
+                <text x={x.pod + 10} y={y + 33} class="rate">{b.ready ? label(perPod.get(b.ip), kinds) : 'not ready'}</text>
               </g>
             );
           })}
         </svg>
       </div>
       <figcaption class="muted small">
-        {traffic.sampled ? 'Requests per second over the last 2 s, as each node\'s proxy counts them (nodes/NAME/proxy/metrics).' : 'Measuring…'}
+        {traffic.sampled ? 'Requests (HTTP ports) and connections (other ports, forwarded at L4) per second over the last 2 s, as each node\'s proxy counts them (nodes/NAME/proxy/metrics).' : 'Measuring…'}
       </figcaption>
     </figure>
   );
