@@ -18,11 +18,13 @@ namespace Orchestrator.Master.Api.Protobuf;
 /// their JSON values: Time and MicroTime RFC 3339 strings with what precision they carry (a Time without seconds is
 /// Go's zero time: absent),
 /// Duration Go's duration text, IntOrString a number or string, Quantity its string, RawExtension and FieldsV1 their
-/// raw JSON.
+/// raw JSON. A CRD schema's JSON (default, enum, example) is its raw JSON too, and its JSONSchemaPropsOr… unions the
+/// one JSON value their Go MarshalJSON writes: a schema or a list, a schema or a boolean, a list of names or a schema.
 /// </summary>
 internal static class ProtobufJson
 {
     private const string Meta = "k8s.io.apimachinery.pkg.apis.meta.v1.";
+    private const string ApiExtensions = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.";
 
     public static JsonObject ToJson(IMessage message)
     {
@@ -100,8 +102,21 @@ internal static class ProtobufJson
                     : null;
             case Meta + "Duration":
                 return JsonValue.Create(GoDuration((long)Get(message, 1)!));
-            case Meta + "FieldsV1" or "k8s.io.apimachinery.pkg.runtime.RawExtension":
+            case Meta + "FieldsV1" or "k8s.io.apimachinery.pkg.runtime.RawExtension" or ApiExtensions + "JSON":
                 return RawJson((ByteString)Get(message, 1)!);
+            case ApiExtensions + "JSONSchemaPropsOrArray":
+                // the list when it has schemas, else the one schema (null without one)
+                var schemas = (IList)Get(message, 2)!;
+                if (schemas.Count > 0) return new JsonArray([.. schemas.Cast<IMessage>().Select(s => (JsonNode?)ToJson(s))]);
+                return Has(message, 1) ? ToJson((IMessage)Get(message, 1)!) : null;
+            case ApiExtensions + "JSONSchemaPropsOrBool":
+                // the schema when set, else the boolean
+                return Has(message, 2) ? ToJson((IMessage)Get(message, 2)!) : JsonValue.Create((bool)Get(message, 1)!);
+            case ApiExtensions + "JSONSchemaPropsOrStringArray":
+                // the property names when there are some, else the schema (null without one)
+                var names = (IList)Get(message, 2)!;
+                if (names.Count > 0) return new JsonArray([.. names.Cast<string>().Select(n => (JsonNode?)JsonValue.Create(n))]);
+                return Has(message, 1) ? ToJson((IMessage)Get(message, 1)!) : null;
             case "k8s.io.api.authorization.v1.ExtraValue" or "k8s.io.api.certificates.v1.ExtraValue":
                 // Go's ExtraValue is a []string: its JSON is the list itself
                 return new JsonArray([.. ((IEnumerable<string>)Get(message, 1)!).Select(v => (JsonNode?)JsonValue.Create(v))]);

@@ -13,6 +13,7 @@ internal static class CustomResourceDefinitionResources
         Namespaced = false, ObjectType = typeof(V1CustomResourceDefinition), Strategy = new CustomResourceDefinitionStrategy(),
         Printer = new CustomResourceDefinitionTablePrinter(), ShortNames = ["crd", "crds"], Categories = ["api-extensions"],
         Subresources = [SubresourceDescription.Status("CustomResourceDefinition")],
+        ProtobufMessage = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [CustomResourceDefinitions];

@@ -1,6 +1,7 @@
 using System.Text;
 using k8s.Models;
 using Orchestrator.Master.Api.Protobuf;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Tests.Registry;
 using Orchestrator.Shared.Api;
 using Xunit;
@@ -94,8 +95,14 @@ public class MalformedBodyTests
     [Fact]
     public void A_kind_without_a_protobuf_decoder_is_refused_asking_for_json()
     {
-        var body = ProtoWriter.Envelope("v1", "Node", new ProtoWriter());
-        var error = Refused(body, BuiltIn.Nodes);
+        // custom resources: JSON only, as in Kubernetes (every built-in kind that takes a body has a message)
+        var widgets = new ResourceDescription
+        {
+            Group = "example.com", Version = "v1", Resource = "widgets", Kind = "Widget", Namespaced = true,
+            ObjectType = typeof(CustomObject), Strategy = new ModelStrategy<V1ConfigMap>(),
+        };
+        var body = ProtoWriter.Envelope("example.com/v1", "Widget", new ProtoWriter());
+        var error = Refused(body, widgets);
         Assert.Contains("application/json", error);
     }
 

@@ -22,6 +22,9 @@ internal sealed class ProtoWriter
 
     public ProtoWriter Bool(int field, bool value) => Varint(field, value ? 1 : 0);
 
+    public ProtoWriter Double(int field, double value) =>
+        Write(field, WireFormat.WireType.Fixed64, o => o.WriteDouble(value));
+
     public ProtoWriter Message(int field, ProtoWriter message) => Bytes(field, message.ToArray());
 
     public ProtoWriter Message(int field, Action<ProtoWriter> build)
@@ -50,11 +53,15 @@ internal sealed class ProtoWriter
     public byte[] ToArray() => _buffer.ToArray();
 
     /// <summary>The whole body: magic "k8s\0" and a runtime.Unknown envelope around <paramref name="obj"/>.</summary>
-    public static byte[] Envelope(string apiVersion, string kind, ProtoWriter obj, string contentEncoding = "")
+    public static byte[] Envelope(string apiVersion, string kind, ProtoWriter obj, string contentEncoding = "") =>
+        Envelope(apiVersion, kind, obj.ToArray(), contentEncoding);
+
+    /// <summary>The whole body around an object's message bytes.</summary>
+    public static byte[] Envelope(string apiVersion, string kind, byte[] obj, string contentEncoding = "")
     {
         var unknown = new ProtoWriter()
             .Message(1, t => t.String(1, apiVersion).String(2, kind))
-            .Bytes(2, obj.ToArray())
+            .Bytes(2, obj)
             .String(3, contentEncoding)
             .String(4, "");
         return [.. "k8s\0"u8.ToArray(), .. unknown.ToArray()];

@@ -23,6 +23,7 @@ internal static class AdmissionRegistrationResources
         Strategy = new NotEnforcedStrategy<V1ValidatingAdmissionPolicy>("spec",
             "ValidatingAdmissionPolicies are not evaluated by this API server (CEL admission policies are not implemented), so the policy is refused rather than stored and ignored"),
         Printer = new ValidatingAdmissionPolicyTablePrinter(), Subresources = [SubresourceDescription.Status("ValidatingAdmissionPolicy")],
+        ProtobufMessage = "k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicy",
     };
 
     public static readonly ResourceDescription ValidatingAdmissionPolicyBindings = new()
@@ -32,6 +33,7 @@ internal static class AdmissionRegistrationResources
         Strategy = new NotEnforcedStrategy<V1ValidatingAdmissionPolicyBinding>("spec",
             "ValidatingAdmissionPolicyBindings are not evaluated by this API server (CEL admission policies are not implemented), so the binding is refused rather than stored and ignored"),
         Printer = new ValidatingAdmissionPolicyBindingTablePrinter(),
+        ProtobufMessage = "k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding",
     };
 
     public static readonly ResourceDescription ValidatingWebhookConfigurations = new()

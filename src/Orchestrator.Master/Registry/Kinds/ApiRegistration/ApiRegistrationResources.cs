@@ -17,6 +17,7 @@ internal static class ApiRegistrationResources
         Group = "apiregistration.k8s.io", Version = "v1", Resource = "apiservices", Kind = "APIService", Namespaced = false,
         ObjectType = typeof(V1APIService), Strategy = new ApiServiceStrategy(), Printer = new ApiServiceTablePrinter(),
         Categories = ["api-extensions"], Subresources = [SubresourceDescription.Status("APIService")],
+        ProtobufMessage = "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [ApiServices];

@@ -14,6 +14,7 @@ internal static class PersistentVolumeResources
         ObjectType = typeof(V1PersistentVolume), Strategy = new PersistentVolumeStrategy(),
         Printer = new PersistentVolumeTablePrinter(), ShortNames = ["pv"],
         Subresources = [SubresourceDescription.Status("PersistentVolume")],
+        ProtobufMessage = "k8s.io.api.core.v1.PersistentVolume",
     };
 
     public static readonly ResourceDescription PersistentVolumeClaims = new()

@@ -36,12 +36,14 @@ internal static class StorageResources
         Group = Group, Version = "v1", Resource = "volumeattachments", Kind = "VolumeAttachment", Namespaced = false,
         ObjectType = typeof(V1VolumeAttachment), Strategy = new VolumeAttachmentStrategy(),
         Printer = new VolumeAttachmentTablePrinter(), Subresources = [SubresourceDescription.Status("VolumeAttachment")],
+        ProtobufMessage = "k8s.io.api.storage.v1.VolumeAttachment",
     };
 
     public static readonly ResourceDescription CsiStorageCapacities = new()
     {
         Group = Group, Version = "v1", Resource = "csistoragecapacities", Kind = "CSIStorageCapacity", Namespaced = true,
         ObjectType = typeof(V1CSIStorageCapacity), Strategy = new CsiStorageCapacityStrategy(), Printer = new CsiStorageCapacityTablePrinter(),
+        ProtobufMessage = "k8s.io.api.storage.v1.CSIStorageCapacity",
     };
 
     public static IReadOnlyList<ResourceDescription> All => [CsiDrivers, CsiNodes, CsiStorageCapacities, StorageClasses, VolumeAttachments];
