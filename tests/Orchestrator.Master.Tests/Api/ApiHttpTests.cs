@@ -326,13 +326,12 @@ public sealed class ApiHttpTests : IAsyncLifetime
     [Fact]
     public async Task A_media_type_an_endpoint_does_not_decode_is_415_naming_those_it_does()
     {
-        // a Deployment's status is not in its protobuf message here: a status write in protobuf would store none, so it is
-        // refused, and protobuf is not named among the accepted types (custom resources, never protobuf: ClusterKindsProtobufWriteTests)
+        // a Deployment's status write is decoded from protobuf (its message declares the status): an envelope without
+        // an object is a bad request, not an unsupported type (custom resources, never protobuf: ClusterKindsProtobufWriteTests)
         var (status, refused) = await _server.SendAsync(HttpMethod.Put, "/apis/apps/v1/namespaces/default/deployments/web/status", "k8s\0",
             contentType: "application/vnd.kubernetes.protobuf");
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
-        Assert.Equal("the body of the request was in an unknown format - accepted media types include: application/json, " +
-                     "application/yaml (got \"application/vnd.kubernetes.protobuf\")", refused!["message"]!.ToString());
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("the protobuf envelope carries no Deployment object", refused!["message"]!.ToString());
         // a Deployment is decoded from protobuf too
         (status, refused) = await _server.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/deployments", "x", contentType: "text/plain");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);

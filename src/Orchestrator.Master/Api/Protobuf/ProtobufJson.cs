@@ -117,7 +117,7 @@ internal static class ProtobufJson
                 var names = (IList)Get(message, 2)!;
                 if (names.Count > 0) return new JsonArray([.. names.Cast<string>().Select(n => (JsonNode?)JsonValue.Create(n))]);
                 return Has(message, 1) ? ToJson((IMessage)Get(message, 1)!) : null;
-            case "k8s.io.api.authorization.v1.ExtraValue" or "k8s.io.api.certificates.v1.ExtraValue":
+            case "k8s.io.api.authorization.v1.ExtraValue" or "k8s.io.api.certificates.v1.ExtraValue" or "k8s.io.api.authentication.v1.ExtraValue":
                 // Go's ExtraValue is a []string: its JSON is the list itself
                 return new JsonArray([.. ((IEnumerable<string>)Get(message, 1)!).Select(v => (JsonNode?)JsonValue.Create(v))]);
             case "k8s.io.apimachinery.pkg.util.intstr.IntOrString":
