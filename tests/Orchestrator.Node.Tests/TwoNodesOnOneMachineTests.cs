@@ -185,25 +185,7 @@ public sealed class TwoNodesOnOneMachineTests : IAsyncLifetime
     /// <summary>A GET on a new connection from <paramref name="source"/>, retried while the listener opens.</summary>
     private static async Task<string> GetFrom(IPAddress source, string url)
     {
-        using var client = new HttpClient(new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.Zero,
-            ConnectCallback = async (context, token) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    socket.Bind(new IPEndPoint(source, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, token);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var client = SourceBoundHttp.Client(source);
         for (var attempt = 0; ; attempt++)
         {
             try { return await client.GetStringAsync(url); }

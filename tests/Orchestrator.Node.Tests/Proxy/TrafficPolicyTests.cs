@@ -211,25 +211,7 @@ public sealed class TrafficPolicyTests : IAsyncLifetime
 
     private static async Task<HttpResponseMessage> Send(string url, IPAddress source)
     {
-        using var client = new HttpClient(new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.Zero,
-            ConnectCallback = async (context, token) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(source, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, token);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var client = SourceBoundHttp.Client(source);
         var response = await client.GetAsync(url);
         await response.Content.LoadIntoBufferAsync();
         return response;
