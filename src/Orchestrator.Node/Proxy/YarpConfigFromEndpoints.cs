@@ -184,13 +184,15 @@ internal static class YarpConfigFromEndpoints
         backends.ToDictionary(b => b.HostPort, b => new DestinationConfig { Address = $"http://{b.HostPort}" }, StringComparer.Ordinal);
 
     /// <summary>HTTP (YARP: per-request balancing, health checks, HTTP metrics) only when appProtocol says clear-text
-    /// HTTP (http, kubernetes.io/h2c, kubernetes.io/ws); any other value, or none, is forwarded at L4 per connection, as
+    /// HTTP/1.1 (http, kubernetes.io/ws); any other value, or none, is forwarded at L4 per connection, as
     /// kube-proxy forwards every Service port whatever its protocol. TLS ones (https, kubernetes.io/wss) are L4 too:
-    /// the proxy's listeners speak clear text and the pod ends the client's TLS itself.</summary>
+    /// the proxy's listeners speak clear text and the pod ends the client's TLS itself. kubernetes.io/h2c (HTTP/2 with
+    /// prior knowledge, a gRPC server's) is L4 as well: the client's HTTP/2 reaches the pod as it is, where the HTTP
+    /// path would answer an HTTP/2 client from its listener and speak HTTP/1.1 to the pod.</summary>
     internal static ProxyMode ModeOf(string? appProtocol) =>
         appProtocol is not null && HttpAppProtocols.Contains(appProtocol) ? ProxyMode.Http : ProxyMode.Tcp;
 
-    private static readonly HashSet<string> HttpAppProtocols = new(StringComparer.OrdinalIgnoreCase) { "http", "kubernetes.io/h2c", "kubernetes.io/ws" };
+    private static readonly HashSet<string> HttpAppProtocols = new(StringComparer.OrdinalIgnoreCase) { "http", "kubernetes.io/ws" };
 
     /// <summary>The annotation that picks a YARP balancing policy per service: for its HTTP ports (appProtocol) and
     /// Ingress backends; L4 ports are balanced per connection, round robin (or ClientIP).</summary>

@@ -58,7 +58,7 @@ public sealed class ClusterIpPlanTests
     [InlineData("", ProxyMode.Tcp)]
     [InlineData("http", ProxyMode.Http)]
     [InlineData("HTTP", ProxyMode.Http)]
-    [InlineData("kubernetes.io/h2c", ProxyMode.Http)]
+    [InlineData("kubernetes.io/h2c", ProxyMode.Tcp)] // HTTP/2 with prior knowledge, passed through
     [InlineData("kubernetes.io/ws", ProxyMode.Http)]
     [InlineData("https", ProxyMode.Tcp)]
     [InlineData("kubernetes.io/wss", ProxyMode.Tcp)]

@@ -103,6 +103,32 @@ public sealed class ServiceProxyTests(Xunit.Abstractions.ITestOutputHelper outpu
         for (var i = 0; i < 10; i++) Assert.Equal(pinned, await GetWhenListening(url));
     }
 
+    [Fact]
+    public async Task An_h2c_port_carries_http2_with_prior_knowledge_to_a_pod_that_speaks_only_http2()
+    {
+        // appProtocol kubernetes.io/h2c: HTTP/2 in clear text (RFC 7540 prior knowledge), as a gRPC server in a pod
+        // speaks it; kube-proxy passes the connection through, so the client's HTTP/2 reaches the pod as it is
+        var podPort = FreePort(IPAddress.Loopback);
+        var pod = WebApplication.CreateBuilder();
+        pod.Logging.ClearProviders();
+        pod.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, podPort, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        var app = pod.Build();
+        app.Run(ctx => ctx.Response.WriteAsync($"grpc-pod {ctx.Request.Protocol}"));
+        await app.StartAsync();
+        _backends.Add(app);
+        var nodePort = FreePort(NodeAddress);
+        var endpoints = new V1Endpoints { Metadata = new V1ObjectMeta { Name = "grpc", NamespaceProperty = "default" }, Subsets = [Endpoints("grpc", null, podPort, ["127.0.0.1"]).Subsets[0]] };
+        _proxy.Apply(new ServicesChanged(1, [Service("grpc", "NodePort", nodePort: nodePort, appProtocol: "kubernetes.io/h2c")], TestSlices.Of(endpoints)));
+
+        using var h2c = new HttpClient
+        {
+            Timeout = TimeSpan.FromSeconds(5),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        for (var i = 0; i < 3; i++) Assert.Equal("grpc-pod HTTP/2", await GetWhenListening($"http://{NodeAddress}:{nodePort}/", h2c));
+    }
+
     [Theory]
     [InlineData("http")]
     [InlineData(null)]

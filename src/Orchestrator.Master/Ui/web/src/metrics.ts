@@ -58,7 +58,7 @@ export type Rates = Map<Kind, number>;
 
 /** The kind of a service port's figures: HTTP (YARP) only for the appProtocols the node proxy serves as HTTP. */
 export function portKind(appProtocol: string | undefined): Kind {
-  return ['http', 'kubernetes.io/h2c', 'kubernetes.io/ws'].includes((appProtocol ?? '').toLowerCase()) ? 'http' : 'tcp';
+  return ['http', 'kubernetes.io/ws'].includes((appProtocol ?? '').toLowerCase()) ? 'http' : 'tcp';
 }
 
 export function unit(kind: Kind): string {
