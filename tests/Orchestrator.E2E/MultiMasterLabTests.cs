@@ -246,7 +246,8 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
             writes.Mark();
             var pausedAt = DateTime.UtcNow;
             var minorityTask = minority.Run(stop.Token);
-            // the balancer's health checks take the paused master out: kubectl through it works with the same kubeconfig
+            // the balancer races a new connection the paused master leaves silent to the others, and its health checks
+            // take it out: kubectl through it works with the same kubeconfig
             var throughBalancer = await KubectlThroughBalancerWorks("kubectl get through the balancer with the leader paused",
                 "get", "configmap", "written-on-2", "-o", "name");
             Assert.Equal(kubeconfig, await File.ReadAllTextAsync(lab.KubeConfig));
