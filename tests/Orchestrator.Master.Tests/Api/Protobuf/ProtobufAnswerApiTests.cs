@@ -121,7 +121,7 @@ public sealed class ProtobufAnswerApiTests : IAsyncLifetime
     [Fact]
     public async Task A_protobuf_only_write_of_a_kind_we_answer_in_json_only_is_refused_before_it_runs()
     {
-        // a service account token (TokenRequest) is answered as JSON only: 406, as a protobuf Status, and no token is made
+        // a service account token (TokenRequest) is answered as JSON only: 406, as a protobuf Status
         await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/serviceaccounts",
             """{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"}}""");
         var (code, type, body) = await SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/serviceaccounts/sa/token", Protobuf,
@@ -130,6 +130,29 @@ public sealed class ProtobufAnswerApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotAcceptable, code);
         Assert.Equal(Protobuf, type);
         Assert.Equal(("NotAcceptable", 406), (ParseStatus(body).Reason, ParseStatus(body).Code));
+    }
+
+    [Fact]
+    public async Task A_custom_resource_is_not_acceptable_in_protobuf_and_is_not_created()
+    {
+        _server.Catalog.Set("test", [new Orchestrator.Master.Registry.Catalog.ResourceDescription
+        {
+            Group = "example.com", Version = "v1", Resource = "widgets", Kind = "Widget", Namespaced = true,
+            StoreName = "widgets.example.com", ObjectType = typeof(Orchestrator.Master.Registry.Catalog.CustomObject),
+            Strategy = new Orchestrator.Master.Registry.Catalog.CustomObjectStrategy(statusSubresource: false),
+        }]);
+
+        var (code, type, body) = await SendAsync(HttpMethod.Post, "/apis/example.com/v1/namespaces/default/widgets", Protobuf,
+            """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}}"""u8.ToArray(), "application/json");
+
+        Assert.Equal(HttpStatusCode.NotAcceptable, code);
+        Assert.Equal(Protobuf, type); // the Status itself is a built-in kind: kube writes it in protobuf
+        var status = ParseStatus(body);
+        Assert.Equal(("NotAcceptable", 406), (status.Reason, status.Code));
+        Assert.Equal("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+            status.Message);
+        var (after, _) = await _server.SendAsync(HttpMethod.Get, "/apis/example.com/v1/namespaces/default/widgets/w");
+        Assert.Equal(HttpStatusCode.NotFound, after);
     }
 
     [Fact]
