@@ -54,7 +54,7 @@ public sealed class LayeringTests
         ("Api/Patching", ["Api/Http"]),
         ("Api/Protobuf", ["Api/Http"]),
         ("Api/Bodies", ["Api/Protobuf"]),
-        ("Api/Responses", ["Api/Http"]),
+        ("Api/Responses", ["Api/Http", "Api/Protobuf"]),
         ("Api/Security", ["Api/Http"]),
         ("Api/Rest", ["Api/Storage", "Api/Bodies", "Api/Patching", "Api/Responses"]),
         ("Api/Discovery", ["Api/Rest"]),

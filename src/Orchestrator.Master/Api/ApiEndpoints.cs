@@ -23,6 +23,7 @@ internal static class ApiEndpoints
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IProtobufBodyDecoder, ProtobufBodies>();
+        services.TryAddSingleton<IProtobufStatusEncoder, Protobuf.ProtobufStatusEncoder>();
         services.AddSingleton<RequestBodies>();
         services.AddSingleton<ApiResponses>();
         services.AddSingleton<WatchHandler>();
@@ -104,6 +105,8 @@ internal static class ApiEndpoints
         var services = context.RequestServices;
         if (services.GetServices<IResourceView>().FirstOrDefault(v => v.Serves(info)) is { } view)
         {
+            // (metrics and legacy bindings answer JSON only)
+            if (ProtobufAnswers.Answerable(context, null) is { } refused) throw refused;
             if (view.Resource.DeprecationWarning is { } warning) Warnings.Add(context, warning); // v1 ComponentStatus
             return view.HandleAsync(context, info);
         }
@@ -117,12 +120,18 @@ internal static class ApiEndpoints
         if (info.Subresource is { } sub)
         {
             var subresource = resource.Subresource(sub) ?? throw ApiException.UnknownPath();
-            if (services.GetServices<ISubresourceHandler>().FirstOrDefault(h => h.Serves(resource, sub)) is { } special)
+            var special = services.GetServices<ISubresourceHandler>().FirstOrDefault(h => h.Serves(resource, sub));
+            // logs and the exec/attach/port-forward streams are not negotiated objects (kube streams them as they are)
+            if (sub is not ("log" or "exec" or "attach" or "portforward") &&
+                ProtobufAnswers.Answerable(context, ProtobufAnswers.AnswerMessage(resource, subresource)) is { } refused)
+                throw refused;
+            if (special is not null)
                 return special.HandleAsync(context, resource, info.Namespace, info.Name!);
             return services.GetRequiredService<SubresourceHandlers>()
                 .HandleAsync(context, resource, info.Namespace, info.Name!, subresource);
         }
 
+        if (ProtobufAnswers.Answerable(context, ProtobufAnswers.AnswerMessage(resource)) is { } unwritable) throw unwritable;
         var handlers = services.GetRequiredService<ResourceHandlers>();
         return (method, info.Name) switch
         {

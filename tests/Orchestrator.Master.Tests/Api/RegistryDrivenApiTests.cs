@@ -74,6 +74,26 @@ public sealed class RegistryDrivenApiTests : IAsyncLifetime
         Assert.DoesNotContain("example.com", groups!["groups"]!.AsArray().Select(g => g!["name"]!.ToString()));
     }
 
+    /// <summary>What v2 says an operation produces is what we answer: protobuf for a built-in kind (and its status and
+    /// scale), JSON and YAML only for a custom resource, as apiextensions-apiserver's builder publishes them.</summary>
+    [Fact]
+    public async Task OpenApi_v2_lists_protobuf_only_where_it_is_answered()
+    {
+        _server.Catalog.Set("test", [WidgetDescription]);
+
+        var (_, v2) = await _server.SendAsync(HttpMethod.Get, "/openapi/v2");
+        var paths = v2!["paths"]!;
+        string Produces(string path, string verb) => string.Join(",", paths[path]![verb]!["produces"]!.AsArray().Select(p => p!.ToString()));
+
+        const string all = "application/json,application/yaml,application/vnd.kubernetes.protobuf";
+        Assert.Equal(all, Produces("/api/v1/namespaces/{namespace}/pods/{name}", "get"));
+        Assert.Equal(all, Produces("/api/v1/namespaces/{namespace}/pods/{name}/status", "put"));
+        Assert.Equal(all, Produces("/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale", "get"));
+        Assert.Equal("application/json,application/yaml", Produces("/apis/example.com/v1/namespaces/{namespace}/widgets/{name}", "get"));
+        Assert.Equal("application/json,application/yaml", Produces("/apis/example.com/v1/namespaces/{namespace}/widgets", "get"));
+        Assert.Equal("application/json,application/yaml", Produces("/apis/example.com/v1/namespaces/{namespace}/widgets/{name}/status", "get"));
+    }
+
     [Fact]
     public async Task OpenApi_v2_publishes_a_schema_keeping_unknown_fields_at_its_root_as_a_bare_object()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Registry.Catalog;
 
 namespace Orchestrator.Master.Api.Discovery;
@@ -39,7 +40,10 @@ internal sealed class OpenApiFlavor
         if (_v2)
         {
             operation["consumes"] = new JsonArray("*/*");
-            operation["produces"] = new JsonArray("application/json", "application/yaml", "application/vnd.kubernetes.protobuf");
+            // protobuf where we answer in it (ProtobufAnswers); kube's custom resources publish JSON and YAML only
+            operation["produces"] = ProtobufAnswers.AnswerMessage(r, sub is null ? null : r.Subresource(sub)) is not null
+                ? new JsonArray("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+                : new JsonArray("application/json", "application/yaml");
             operation["schemes"] = new JsonArray("https");
         }
         return operation;

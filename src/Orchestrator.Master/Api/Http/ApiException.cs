@@ -37,6 +37,11 @@ internal sealed class ApiException(int code, string reason, string message, V1St
         new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: " +
             $"application/json, application/yaml{(protobuf ? ", application/vnd.kubernetes.protobuf" : "")} (got \"{contentType}\")");
 
+    /// <summary>kube-apiserver's 406 (negotiation.NewNotAcceptableError) when no form the client accepts can be written;
+    /// it names the media types of the endpoint's serializers (built-in kinds and custom resources list the same three).</summary>
+    public static ApiException NotAcceptable() =>
+        new(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
+
     /// <summary>kube-apiserver's answer to a body over its limit.</summary>
     public static ApiException TooLarge(long limit) =>
         new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit}");

@@ -1,9 +1,19 @@
 namespace Orchestrator.Master.Api.Http;
 
-/// <summary>What form of answer the client's Accept header asks for. Bodies are always JSON: kubectl lists
-/// protobuf first but accepts JSON, and decodes by the response's Content-Type. Public only because test theories
-/// take it as a parameter.</summary>
+/// <summary>What form of answer the client's Accept header asks for, when it admits JSON (see <see cref="ProtobufAccept"/>
+/// for one that takes only protobuf). Public only because test theories take it as a parameter.</summary>
 public enum ResponseForm { Object, Table, PartialObjectMetadata }
+
+/// <summary>Whether an answer is protobuf (<see cref="ContentNegotiation.Protobuf"/>).</summary>
+internal enum ProtobufAccept
+{
+    /// <summary>The client admits JSON, or names neither JSON nor protobuf: the answers as before (JSON, Tables).</summary>
+    No,
+    /// <summary>The client takes only protobuf, and takes the object itself: the answer is protobuf.</summary>
+    Object,
+    /// <summary>The client takes only protobuf, and only as a Table or PartialObjectMetadata: 406 (not written as protobuf).</summary>
+    Converted,
+}
 
 internal static class ContentNegotiation
 {
@@ -25,6 +35,42 @@ internal static class ContentNegotiation
             return new MediaRange(parts[0].ToLowerInvariant(), parameters);
         })
         .ToList();
+
+    public const string ProtobufMediaType = "application/vnd.kubernetes.protobuf";
+
+    /// <summary>
+    /// Whether to answer in protobuf. kube-apiserver takes the first Accept range (by q, then specificity) that it can
+    /// serve, and serves protobuf for built-in kinds; we answer protobuf only where the choice cannot matter to a client
+    /// that also admits JSON: when a range admits protobuf and none admits JSON — kubectl and client-go list JSON as
+    /// well, and keep their JSON answers. A range with q=0 admits nothing (RFC 9110; kube 1.32 still takes it as a
+    /// lowest choice); <c>*/*</c> and <c>application/*</c> admit JSON; an unparseable q counts as 1. Ranges naming
+    /// neither (text/html) change nothing: the answer stays JSON as before. A protobuf range asking for a conversion
+    /// (<c>as=Table</c>, <c>as=PartialObjectMetadata</c>) is one we cannot write: <see cref="ProtobufAccept.Converted"/>.
+    /// </summary>
+    public static ProtobufAccept Protobuf(string? accept)
+    {
+        // (nearly every request: no parse)
+        if (accept is null || !accept.Contains("protobuf", StringComparison.OrdinalIgnoreCase)) return ProtobufAccept.No;
+        var plain = false;
+        var converted = false;
+        foreach (var range in ParseAccept(accept))
+        {
+            if (range["q"] is { } q && double.TryParse(q, System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out var quality) && quality <= 0) continue;
+            switch (range.Type)
+            {
+                case "*/*" or "application/*" or "application/json" or "application/yaml":
+                    return ProtobufAccept.No;
+                case ProtobufMediaType when range["as"] is null:
+                    plain = true;
+                    break;
+                case ProtobufMediaType:
+                    converted = true;
+                    break;
+            }
+        }
+        return plain ? ProtobufAccept.Object : converted ? ProtobufAccept.Converted : ProtobufAccept.No;
+    }
 
     /// <summary>The first meta.k8s.io form the client accepts (Table or PartialObjectMetadata, v1 or v1beta1),
     /// else the plain object; returns the meta.k8s.io apiVersion to answer with.</summary>

@@ -3,6 +3,13 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Http;
 
+/// <summary>A v1 Status (its JSON, <see cref="StatusResponses.Failure"/>) as a protobuf answer. An interface because the wire
+/// messages are a layer above this one (Api/Protobuf); the API registers the encoder as a service.</summary>
+internal interface IProtobufStatusEncoder
+{
+    byte[] Encode(JsonObject status);
+}
+
 /// <summary>Writes Kubernetes <c>Status</c> objects: every error the API returns is one (never an HTML page).</summary>
 internal static class StatusResponses
 {
@@ -41,12 +48,23 @@ internal static class StatusResponses
     {
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.Code;
-        context.Response.ContentType = "application/json";
         // kube's responsewriters set the header from the Status' retryAfterSeconds: client-go reads the header, not the
         // body, to retry a 429 or 5xx by itself
         if (error.Details?.RetryAfterSeconds is { } retryAfter && retryAfter > 0)
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var ct = context.RequestAborted;
+        // kube negotiates an error's Status like any answer (ErrorNegotiated, with no conversion): a client that takes only
+        // protobuf gets it as protobuf, whatever the path (a 406 for a custom resource too)
+        if (ContentNegotiation.Protobuf(context.Request.Headers.Accept) == ProtobufAccept.Object &&
+            context.RequestServices?.GetService<IProtobufStatusEncoder>() is { } protobuf)
+        {
+            var body = protobuf.Encode(Failure(error));
+            context.Response.ContentType = ContentNegotiation.ProtobufMediaType;
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, ct);
+            return;
+        }
+        context.Response.ContentType = "application/json";
         await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, StreamOptions);
         writer.WriteStartObject();
         writer.WriteString("kind", "Status");

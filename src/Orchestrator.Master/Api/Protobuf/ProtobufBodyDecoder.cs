@@ -34,6 +34,9 @@ internal static class ProtobufBodyDecoder
         .OfType<FileDescriptor>()
         .ToArray()));
 
+    /// <summary>One of our messages by its full name (k8s.io.api.autoscaling.v1.Scale), or null.</summary>
+    public static MessageDescriptor? Find(string fullName) => Messages.Value.Find(fullName);
+
     /// <summary>The wire message of a resource's protobuf bodies, or null when the kind is served as JSON only.</summary>
     public static MessageDescriptor? MessageOf(ResourceDescription resource) =>
         resource.ProtobufMessage is { } name ? Messages.Value.Find(name) : null;

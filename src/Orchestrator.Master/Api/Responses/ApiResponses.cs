@@ -7,7 +7,8 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Responses;
 
-/// <summary>Writes objects and lists as JSON, or as a Table / PartialObjectMetadata when the client asks.</summary>
+/// <summary>Writes objects and lists as JSON, or as a Table / PartialObjectMetadata when the client asks, or as protobuf
+/// for a client that takes only protobuf (<see cref="ProtobufAnswers"/>).</summary>
 internal sealed class ApiResponses(TimeProvider clock)
 {
     public DateTime Now => clock.GetUtcNow().UtcDateTime;
@@ -34,12 +35,19 @@ internal sealed class ApiResponses(TimeProvider clock)
         await context.Response.Body.WriteAsync(Newline, context.RequestAborted);
     }
 
+    /// <summary>A v1 Status that is the answer itself (<see cref="StatusResponses.Success"/>), as JSON or protobuf.</summary>
+    public static Task WriteStatusAsync(HttpContext context, int statusCode, JsonObject status) =>
+        ProtobufAnswers.Wanted(context)
+            ? ProtobufAnswers.WriteStatusAsync(context, statusCode, status)
+            : WriteJsonAsync(context, statusCode, status);
+
     public static Task WriteJsonAsync(HttpContext context, int statusCode, object value) =>
         WriteJsonAsync(context, statusCode, value is JsonNode node ? ObjectJson.Write(node) : KubeObjects.Serialize(value));
 
     public Task WriteObjectAsync(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj,
         int statusCode = 200)
     {
+        if (ProtobufAnswers.Wanted(context)) return ProtobufAnswers.WriteObjectAsync(context, statusCode, resource, obj);
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         return form switch
         {
@@ -55,6 +63,7 @@ internal sealed class ApiResponses(TimeProvider clock)
     public Task WriteListAsync(HttpContext context, ResourceDescription resource, IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items,
         V1ListMeta metadata, bool kept = false)
     {
+        if (ProtobufAnswers.Wanted(context)) return ProtobufAnswers.WriteListAsync(context, resource, items, metadata);
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         switch (form)
         {

@@ -66,7 +66,7 @@ internal sealed class PodBinding(ResourceHandlers resources) : ISubresourceHandl
                 Spec = new V1PodSpec { NodeName = node },
             };
         }, pod => new UpdateObject(pods.StoreName, pod, "binding", dryRun, manager));
-        await ApiResponses.WriteJsonAsync(context, 201, StatusResponses.Success(201));
+        await ApiResponses.WriteStatusAsync(context, 201, StatusResponses.Success(201));
     }
 
     /// <summary>kube-apiserver answers every refused binding as a conflict on pods/binding.</summary>

@@ -39,7 +39,7 @@ internal sealed class PodEviction(ObjectStoreClient store) : ISubresourceHandler
             await CheckBudgetAsync(pod, ns, dryRun, context.RequestAborted);
         await store.ObjectAsync(new DeleteObject(ResourceKey.Of(pods, ns, name),
             options?.Preconditions?.Uid, options?.Preconditions?.ResourceVersion, DryRun: dryRun), pods, name, context.RequestAborted);
-        await ApiResponses.WriteJsonAsync(context, 201, StatusResponses.Success(201));
+        await ApiResponses.WriteStatusAsync(context, 201, StatusResponses.Success(201));
     }
 
     private const string BudgetRefused = "Cannot evict pod as it would violate the pod's disruption budget.";

@@ -257,7 +257,8 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
                 // Already gone: deletecollection only promises that the matching objects end up deleted.
             }
         }
-        await ApiResponses.WriteJsonAsync(context, 200, ApiResponses.ListJson(resource, deleted, metadata));
+        if (ProtobufAnswers.Wanted(context)) await ProtobufAnswers.WriteListAsync(context, resource, deleted, metadata);
+        else await ApiResponses.WriteJsonAsync(context, 200, ApiResponses.ListJson(resource, deleted, metadata));
     }
 
     /// <summary>A verb the description does not list is refused as the real server refuses it.</summary>

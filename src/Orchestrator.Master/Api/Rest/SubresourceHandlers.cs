@@ -43,7 +43,7 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
     private async Task GetScaleAsync(HttpContext context, ResourceDescription resource, ScaleSubresource paths, string? ns, string name)
     {
         var parent = await store.GetAsync(resource, ns, name, context.RequestAborted);
-        await ApiResponses.WriteJsonAsync(context, 200, ScaleOf(parent, resource, paths));
+        await ProtobufAnswers.WriteScaleAsync(context, ScaleOf(parent, resource, paths));
     }
 
     private async Task UpdateScaleAsync(HttpContext context, ResourceDescription resource, ScaleSubresource paths, string? ns, string name)
@@ -91,7 +91,7 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
             if (scale.Metadata?.ResourceVersion is { Length: > 0 } rv) result.Metadata.ResourceVersion = rv;
             return result;
         }, obj => new UpdateObject(resource.StoreName, obj, null, dryRun, manager));
-        await ApiResponses.WriteJsonAsync(context, 200, ScaleOf(updated, resource, paths));
+        await ProtobufAnswers.WriteScaleAsync(context, ScaleOf(updated, resource, paths));
     }
 
     /// <summary>The Scale of a parent: desired and observed replicas and the selector at the description's paths.</summary>

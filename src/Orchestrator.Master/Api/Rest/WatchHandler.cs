@@ -14,7 +14,8 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// <c>?watch=true</c>: a chunked stream of JSON WatchEvents, one per line. Without a resourceVersion (or with
+/// <c>?watch=true</c>: a chunked stream of JSON WatchEvents, one per line (or, for a client that takes only protobuf,
+/// <c>application/vnd.kubernetes.protobuf;stream=watch</c>: length-prefixed WatchEvent messages, <see cref="ProtobufAnswers"/>). Without a resourceVersion (or with
 /// "0", or with sendInitialEvents) the current objects come first as ADDED; with one, the store replays the
 /// changes after it. Selectors filter events (an object that stops matching is sent as DELETED). Ends on
 /// timeoutSeconds, on client disconnect, on server shutdown, or when the store ends the feed.
@@ -37,7 +38,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         var sendInitialEvents = QueryParameters.Bool(context, "sendInitialEvents");
         var timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0 ? Math.Min(seconds, MaxTimeoutSeconds) : DefaultTimeoutSeconds;
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
-        var asTable = form == ResponseForm.Table;
+        var protobuf = ProtobufAnswers.Wanted(context);
+        var asTable = !protobuf && form == ResponseForm.Table;
         var include = ApiResponses.IncludeObjectOf(context);
         var storeName = resource.StoreName;
 
@@ -72,7 +74,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         try
         {
             context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/json";
+            // kube's watch names the stream in the type of every form but JSON
+            context.Response.ContentType = protobuf ? ContentNegotiation.ProtobufMediaType + ";stream=watch" : "application/json";
             context.Response.Headers.CacheControl = "no-cache, private";
             await context.Response.StartAsync(cts.Token);
 
@@ -107,11 +110,9 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
                             foreach (var stored in batch.Changes) WriteChange(stored);
                             break;
                         case StoreFailed failed:
-                            WriteLine(new JsonObject
-                            {
-                                ["type"] = "ERROR",
-                                ["object"] = StatusResponses.Failure(ApiException.FromStore(failed.Error, resource, null)),
-                            });
+                            var status = StatusResponses.Failure(ApiException.FromStore(failed.Error, resource, null));
+                            if (protobuf) WriteFrame(ProtobufAnswers.WatchFrame("ERROR", status));
+                            else WriteLine(new JsonObject { ["type"] = "ERROR", ["object"] = status });
                             await FlushAsync();
                             return;
                         case WatchForwarder.BookmarkDue:
@@ -163,11 +164,14 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
                 var metadata = new JsonObject { ["resourceVersion"] = lastVersion.ToString() };
                 if (initialEventsEnd)
                     metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
-                WriteLine(new JsonObject
-                {
-                    ["type"] = type,
-                    ["object"] = new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata },
-                });
+                var bookmark = new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.GroupVersion, ["metadata"] = metadata };
+                if (protobuf) WriteFrame(ProtobufAnswers.WatchFrame(type, bookmark, resource));
+                else WriteLine(new JsonObject { ["type"] = type, ["object"] = bookmark });
+                return;
+            }
+            if (protobuf)
+            {
+                WriteFrame(ProtobufAnswers.WatchFrame(type, obj, resource));
                 return;
             }
             // The object's encoding is made once and shared by every watcher of this change (and every list that holds
@@ -177,6 +181,12 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
                     include, responses.Now, metaVersion)
                 : EncodedObjects.Json(obj, resource);
             unflushed += EncodedBodies.WriteWatchEvent(body, type, encoded);
+        }
+
+        void WriteFrame(byte[] frame)
+        {
+            body.Write(frame);
+            unflushed += frame.Length;
         }
 
         void WriteLine(JsonObject watchEvent)

@@ -26,7 +26,7 @@ public sealed class ClusterKindsProtobufWriteTests : IAsyncLifetime
         var apiVersion = obj["apiVersion"]!.ToString();
         var kind = obj["kind"]!.ToString();
         var resource = BuiltIn.FindByKind(apiVersion, kind) ?? CustomResourceDefinitionResources.CustomResourceDefinitions;
-        return ProtoWriter.Envelope(apiVersion, kind, JsonToProtobuf.Encode(obj, ProtobufBodyDecoder.MessageOf(resource)!));
+        return ProtoWriter.Envelope(apiVersion, kind, ProtobufEncoder.Encode(obj, ProtobufBodyDecoder.MessageOf(resource)!));
     }
 
     private async Task<JsonNode> Created(string path, string json)

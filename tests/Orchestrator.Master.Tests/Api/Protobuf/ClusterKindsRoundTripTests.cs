@@ -62,7 +62,7 @@ public class ClusterKindsRoundTripTests
     }
 
 
-    private static readonly Dictionary<string, (ResourceDescription Resource, string Json)> Objects = new()
+    internal static readonly Dictionary<string, (ResourceDescription Resource, string Json)> Objects = new()
     {
         ["node"] = (CoreResources.Nodes, """
             {"apiVersion":"v1","kind":"Node",

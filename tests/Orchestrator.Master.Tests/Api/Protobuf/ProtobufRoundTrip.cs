@@ -17,7 +17,7 @@ internal static class ProtobufRoundTrip
         var descriptor = ProtobufBodyDecoder.MessageOf(resource);
         Assert.NotNull(descriptor);
 
-        var back = ProtobufJson.ToJson(descriptor.Parser.ParseFrom(JsonToProtobuf.Encode(json, descriptor)));
+        var back = ProtobufJson.ToJson(descriptor.Parser.ParseFrom(ProtobufEncoder.Encode(json, descriptor)));
 
         var expected = (JsonObject)json.DeepClone();
         expected.Remove("apiVersion");
@@ -29,7 +29,7 @@ internal static class ProtobufRoundTrip
     public static JsonObject DecodesAsItsJsonBody(ResourceDescription resource, string text)
     {
         var json = JsonNode.Parse(text)!.AsObject();
-        var body = ProtoWriter.Envelope(resource.GroupVersion, resource.Kind, JsonToProtobuf.Encode(json, ProtobufBodyDecoder.MessageOf(resource)!));
+        var body = ProtoWriter.Envelope(resource.GroupVersion, resource.Kind, ProtobufEncoder.Encode(json, ProtobufBodyDecoder.MessageOf(resource)!));
 
         Assert.True(ProtobufBodyDecoder.TryDecode(body, resource, out var decoded, out var error), error);
 

@@ -22,7 +22,7 @@ public sealed class StatusKindsProtobufWriteTests : IAsyncLifetime
     private static byte[] Body(JsonObject obj)
     {
         var resource = BuiltIn.FindByKind(obj["apiVersion"]!.ToString(), obj["kind"]!.ToString())!;
-        return ProtoWriter.Envelope(resource.GroupVersion, resource.Kind, JsonToProtobuf.Encode(obj, ProtobufBodyDecoder.MessageOf(resource)!));
+        return ProtoWriter.Envelope(resource.GroupVersion, resource.Kind, ProtobufEncoder.Encode(obj, ProtobufBodyDecoder.MessageOf(resource)!));
     }
 
     public static TheoryData<string> Kinds => [.. Cases.Keys];

@@ -17,7 +17,7 @@ namespace Orchestrator.Master.Tests.Api.Protobuf;
 /// (client-go's UpdateStatus with the protobuf content type, as kube's controllers and e2e framework send it):
 /// Deployment, ReplicaSet, Pod, Service, Namespace, ReplicationController, ResourceQuota, Job, CronJob, autoscaling/v1
 /// HorizontalPodAutoscaler, Ingress and PodDisruptionBudget. Each status carries every field its 1.32 type has, so the
-/// test encoder (JsonToProtobuf, which fails on a field the message lacks) shows the message leaves none out; the
+/// encoder (ProtobufEncoder, which fails on a field the message lacks) shows the message leaves none out; the
 /// field numbers are checked against Kubernetes' by StatusKindsDecodingTests. As in ClusterKindsRoundTripTests, Go
 /// value fields are given non-zero values (omitempty leaves zeros out).
 /// </summary>
@@ -58,7 +58,7 @@ public class StatusKindsRoundTripTests
         {"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}
         """;
 
-    private static readonly Dictionary<string, (ResourceDescription Resource, string Json)> Objects = new()
+    internal static readonly Dictionary<string, (ResourceDescription Resource, string Json)> Objects = new()
     {
         ["deployment"] = (AppsResources.Deployments, $$$"""
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default","generation":4},
