@@ -77,7 +77,7 @@ internal static class ZoneHintAllocation
     private static (SortedDictionary<string, Allocation>?, string?) Allocations(IReadOnlyDictionary<string, double>? ratios, int endpoints)
     {
         if (ratios is null) return (null, InsufficientNodeInfo);
-        if (ratios.Count < 2) return (null, NodesReadyInOneZoneOnly);
+        if (ratios.Count < 2) return (null, NodesReadyInOneZoneOnly); // as Kubernetes: ZoneCapacity already refuses one zone
         if (ratios.Count > endpoints) return (null, $"{InsufficientNumberOfEndpoints} ({endpoints} endpoints, {ratios.Count} zones)");
         var remaining = endpoints;
         var allocations = new SortedDictionary<string, Allocation>(StringComparer.Ordinal);
