@@ -18,10 +18,22 @@ namespace Orchestrator.Node;
 /// time the cluster removes this node) while everything else keeps running.</summary>
 internal static class NodeHost
 {
-    /// <summary>Whether an address is one of this machine's (a LoadBalancer address the proxy can bind).</summary>
-    private static bool IsMachineAddress(IPAddress address) =>
-        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Any(a => a.Address.Equals(address));
+    /// <summary>Whether an address is one of this machine's (a LoadBalancer address the proxy can bind; a client of an
+    /// externalTrafficPolicy Local port that is the machine itself). The proxy asks per such connection, so the
+    /// interfaces' addresses are read at most once a second.</summary>
+    private static bool IsMachineAddress(IPAddress address)
+    {
+        var (read, addresses) = _machineAddresses;
+        if (Environment.TickCount64 - read > 1000 || addresses is null)
+        {
+            addresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
+            _machineAddresses = (Environment.TickCount64, addresses);
+        }
+        return addresses.Contains(address);
+    }
+
+    private static (long Read, HashSet<IPAddress>? Addresses) _machineAddresses;
 
     /// <param name="embedding">Set when orchestrator-all-in-one hosts this node beside its master (null: a process of its own).</param>
     public static WebApplication Build(NodeOptions options, Embedding? embedding = null)

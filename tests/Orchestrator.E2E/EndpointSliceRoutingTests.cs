@@ -7,8 +7,9 @@ namespace Orchestrator.E2E;
 /// Services without a selector, whose backends users give by hand, against a real cluster: a hand-written
 /// EndpointSlice alone (no Endpoints object) is routed by the node's proxy through the NodePort and the ClusterIP, and
 /// stops being routed when its endpoint is marked not ready, as kube-proxy reads slices; a hand-written Endpoints is
-/// mirrored into a slice by the mirroring controller and routed the same way. Everything lives in a unique namespace,
-/// deleted at the end.
+/// mirrored into a slice by the mirroring controller and routed the same way; a PreferClose Service's endpoints carry
+/// their node's zone and a hint for it. Everything lives in a unique namespace, deleted at the end (and the node's zone
+/// label is removed).
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 [Collection(SharedClusterCollection.Name)]
@@ -17,6 +18,7 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
     private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, nc)
     private const int SliceNodePort = 30593;
     private const int MirroredNodePort = 30594;
+    private const int ZonedNodePort = 30595;
     // a new connection per request: the proxy balances a port without appProtocol per connection, and an open one
     // keeps its endpoint (as through kube-proxy), so only new connections show a slice's change
     private static readonly HttpClient Http = DemoPage.ConnectionPerRequest(TimeSpan.FromSeconds(3));
@@ -97,8 +99,47 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
             "the mirroring controller made the slice");
         await Eventually(async () => Assert.Contains("hello-from-backend", await Get($"http://127.0.0.1:{MirroredNodePort}/")),
             "the NodePort routes to the mirrored endpoint");
+    }
 
-        await cluster.Kubectl("delete", "namespace", Ns, "--wait=false");
+    [Fact, Step(4)]
+    public async Task A_prefer_close_services_endpoints_carry_their_nodes_zone_and_a_hint_for_it_and_are_routed()
+    {
+        var zone = $"zone-{Ns}";
+        try
+        {
+            await Kubectl("label", "node", ClusterFixture.NodeName, $"topology.kubernetes.io/zone={zone}", "--overwrite");
+            await Kubectl("label", "pod", "-n", Ns, "backend", "app=zoned");
+            await Apply($$"""
+                apiVersion: v1
+                kind: Service
+                metadata: { name: zoned, namespace: {{Ns}} }
+                spec:
+                  type: NodePort
+                  selector: { app: zoned }
+                  trafficDistribution: PreferClose
+                  ports: [ { name: http, port: 80, targetPort: 8080, nodePort: {{ZonedNodePort}} } ]
+                """);
+            var endpoint = "jsonpath={.items[0].endpoints[0].nodeName}/{.items[0].endpoints[0].zone}/{.items[0].endpoints[0].hints.forZones[0].name}";
+            await Eventually(async () => Assert.Equal($"{ClusterFixture.NodeName}/{zone}/{zone}",
+                    await Kubectl("get", "endpointslices", "-n", Ns, "-l", "kubernetes.io/service-name=zoned", "-o", endpoint)),
+                "the endpoint has its node's zone and a hint for it");
+            // every endpoint is hinted for this node's zone: the proxy keeps them all (one zone)
+            await Eventually(async () => Assert.Contains("hello-from-backend", await Get($"http://127.0.0.1:{ZonedNodePort}/")),
+                "the NodePort routes to the hinted endpoint");
+
+            // the node loses its zone: the slice follows (no zone, so no hint), and traffic still flows
+            await Kubectl("label", "node", ClusterFixture.NodeName, "topology.kubernetes.io/zone-");
+            await Eventually(async () => Assert.Equal($"{ClusterFixture.NodeName}//",
+                    await Kubectl("get", "endpointslices", "-n", Ns, "-l", "kubernetes.io/service-name=zoned", "-o", endpoint)),
+                "the endpoint lost its zone and hint");
+            await Eventually(async () => Assert.Contains("hello-from-backend", await Get($"http://127.0.0.1:{ZonedNodePort}/")),
+                "the NodePort routes to the unhinted endpoint");
+        }
+        finally
+        {
+            await cluster.Kubectl("label", "node", ClusterFixture.NodeName, "topology.kubernetes.io/zone-");
+            await cluster.Kubectl("delete", "namespace", Ns, "--wait=false");
+        }
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

@@ -563,8 +563,8 @@ internal sealed class NodeGateway : ControllerActor
             case IngressFacts.IngressClasses:
                 Enqueue(AllServices);
                 break;
-            case Nodes when (old as V1Node)?.Spec?.PodCIDR != (current as V1Node)?.Spec?.PodCIDR:
-                Enqueue(AllServices); // a node came, went or changed its pod range: the proxies' client nodes
+            case Nodes when (old as V1Node)?.Spec?.PodCIDR != (current as V1Node)?.Spec?.PodCIDR || ZoneOf(old as V1Node) != ZoneOf(current as V1Node):
+                Enqueue(AllServices); // a node came, went or changed its pod range or zone: the proxies' client nodes and zones
                 break;
             case Secrets when IngressTlsSecret((current ?? old)!.Metadata):
                 Enqueue(AllServices);
@@ -760,8 +760,16 @@ internal sealed class NodeGateway : ControllerActor
         var secrets = ingresses.SelectMany(i => IngressFacts.TlsSecrets(i).Select(n => (i.Metadata.NamespaceProperty ?? "default", Name: n))).Distinct()
             .Select(r => Cache.Get<V1Secret>(Secrets, r.Item1, r.Name)).OfType<V1Secret>().Where(s => s.Type == "kubernetes.io/tls").ToList();
         agent.Tell(new ServicesChanged(NextGeneration(), Cache.List<V1Service>(Services).ToList(),
-            Cache.List<V1EndpointSlice>(EndpointSlices).ToList(), ingresses, secrets, PodRanges()));
+            Cache.List<V1EndpointSlice>(EndpointSlices).ToList(), ingresses, secrets, PodRanges(), NodeZones()));
     }
+
+    private const string ZoneLabel = "topology.kubernetes.io/zone";
+
+    private static string? ZoneOf(V1Node? node) => node?.Metadata?.Labels?.TryGetValue(ZoneLabel, out var zone) == true ? zone : null;
+
+    /// <summary>Every zoned Node's zone: the proxies follow zone hints by it (trafficDistribution, topology-mode Auto).</summary>
+    private List<NodeZone> NodeZones() =>
+        Cache.List<V1Node>(Nodes).Where(n => !string.IsNullOrEmpty(ZoneOf(n))).Select(n => new NodeZone(n.Metadata.Name, ZoneOf(n)!)).ToList();
 
     /// <summary>Every Node's pod range: the proxies tell a client's node by it (internalTrafficPolicy Local).</summary>
     private List<NodePodRange> PodRanges() =>

@@ -69,12 +69,13 @@ internal sealed class ServiceProxy
     }
 
     /// <summary>What connections are routed by besides their listener's cluster: the L4 routes, the listeners whose
-    /// cluster depends on the client's node (internalTrafficPolicy Local) and the Nodes' pod ranges that tell it.</summary>
+    /// cluster depends on the client's node (internalTrafficPolicy Local, zone hints) and the Nodes' pod ranges that tell
+    /// it, and the cluster of locally originated connections on externalTrafficPolicy Local listeners.</summary>
     private sealed record Routing(FrozenDictionary<IPEndPoint, TcpRoute> TcpByListener, FrozenSet<IPEndPoint> ByClientNode,
-        IReadOnlyDictionary<string, TcpRoute> TcpRoutes, ClientNodes ClientNodes)
+        IReadOnlyDictionary<string, TcpRoute> TcpRoutes, ClientNodes ClientNodes, FrozenDictionary<IPEndPoint, string> LocalOrigin)
     {
         public static readonly Routing Empty = new(FrozenDictionary<IPEndPoint, TcpRoute>.Empty, FrozenSet<IPEndPoint>.Empty,
-            new Dictionary<string, TcpRoute>(), ClientNodes.None);
+            new Dictionary<string, TcpRoute>(), ClientNodes.None, FrozenDictionary<IPEndPoint, string>.Empty);
     }
 
     /// <summary>The L4 route of a connection on a listening socket, read by the <see cref="TcpForwarder"/> per connection
@@ -84,6 +85,8 @@ internal sealed class ServiceProxy
     {
         var routing = _routing;
         if (!routing.TcpByListener.TryGetValue(listener, out var route)) return null;
+        if (routing.LocalOrigin.TryGetValue(listener, out var cluster) && IsLocalOrigin(routing, client))
+            return routing.TcpRoutes.TryGetValue(cluster, out var clusterWide) ? clusterWide : route;
         if (!routing.ByClientNode.Contains(listener)) return route;
         return ClientNode(routing, client) is { } node
                && routing.TcpRoutes.TryGetValue(YarpConfigFromEndpoints.NodeClusterId(route.ClusterId, node), out var local)
@@ -94,6 +97,15 @@ internal sealed class ServiceProxy
     /// <summary>The node a client is on: the one whose pod range holds its address, else this node (the machine's own
     /// processes, as the host's traffic is its own kube-proxy's).</summary>
     private string? ClientNode(Routing routing, IPAddress? client) => routing.ClientNodes.NodeOf(client) ?? _ingress.NodeName;
+
+    /// <summary>kube-proxy's local traffic detector for externalTrafficPolicy Local: a pod of the cluster (in a Node's pod
+    /// range, as its default ClusterCIDR mode) or the machine itself (src-type LOCAL: loopback or an address of the machine).</summary>
+    private bool IsLocalOrigin(Routing routing, IPAddress? client)
+    {
+        if (client is null) return false;
+        if (client.IsIPv4MappedToIPv6) client = client.MapToIPv4();
+        return routing.ClientNodes.NodeOf(client) is not null || IPAddress.IsLoopback(client) || _ingress.IsLocalAddress?.Invoke(client) == true;
+    }
 
     /// <summary>The route every request matches; the listener middleware reassigns its cluster.</summary>
     public static IReadOnlyList<RouteConfig> Routes { get; } =
@@ -141,7 +153,8 @@ internal sealed class ServiceProxy
             // moves to Kestrel is free before Kestrel's reload binds it)
             var l4 = plan.Listeners.Where(l => plan.TcpRoutes.TryGetValue(l.ClusterId, out var route) && route.Mode == ProxyMode.Tcp).ToList();
             _routing = new Routing(l4.ToFrozenDictionary(l => l.EndPoint, l => plan.TcpRoutes[l.ClusterId]),
-                plan.Listeners.Where(l => l.ByClientNode).Select(l => l.EndPoint).ToFrozenSet(), plan.TcpRoutes, plan.ClientNodes);
+                plan.Listeners.Where(l => l.ByClientNode).Select(l => l.EndPoint).ToFrozenSet(), plan.TcpRoutes, plan.ClientNodes,
+                plan.Listeners.Where(l => l.LocalOriginClusterId is not null).ToFrozenDictionary(l => l.EndPoint, l => l.LocalOriginClusterId!));
             _affinity.Retain(plan.AffinityPorts);
             var before = _listeners.Current.Union(_tcpListeners.Current).ToHashSet();
             var l4Changed = _tcpListeners.Replace(l4.Select(l => (l.EndPoint, l.Shared)));
@@ -230,9 +243,13 @@ internal sealed class ServiceProxy
             return;
         }
         var clusterId = listener is null ? null : _clusterByListener.GetValueOrDefault(listener);
-        // internalTrafficPolicy Local: the client's node's endpoints; that node without any answers as a port without endpoints
         var routing = _routing;
-        if (clusterId is not null && routing.ByClientNode.Contains(listener!))
+        // externalTrafficPolicy Local: locally originated requests take the cluster-wide endpoints
+        if (clusterId is not null && routing.LocalOrigin.TryGetValue(listener!, out var clusterWide) && IsLocalOrigin(routing, context.Connection.RemoteIpAddress))
+            clusterId = clusterWide;
+        // internalTrafficPolicy Local: the client's node's endpoints; that node without any answers as a port without endpoints
+        // (zone hints: the client's node's zone's endpoints)
+        else if (clusterId is not null && routing.ByClientNode.Contains(listener!))
         {
             var client = context.Connection.RemoteIpAddress;
             clusterId = ClientNode(routing, client is { IsIPv4MappedToIPv6: true } ? client.MapToIPv4() : client) is { } node

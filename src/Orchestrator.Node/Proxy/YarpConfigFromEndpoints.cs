@@ -13,8 +13,11 @@ namespace Orchestrator.Node.Proxy;
 /// <summary>One socket the proxy listens on, and the YARP cluster (one service port) its requests go to. Shared
 /// sockets (ClusterIPs, loopback externalIPs) are served by every node on the machine (<see cref="SharedListenSockets"/>).
 /// <paramref name="ByClientNode"/>: internalTrafficPolicy Local — each connection goes to the cluster of its client's
-/// node (<see cref="YarpConfigFromEndpoints.NodeClusterId"/>), none when that node has no endpoint.</summary>
-internal sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false, bool ByClientNode = false);
+/// node (<see cref="YarpConfigFromEndpoints.NodeClusterId"/>), none when that node has no endpoint; or zone hints in use —
+/// the cluster of its client's node's zone. <paramref name="LocalOriginClusterId"/>: externalTrafficPolicy Local — the
+/// cluster of connections that originate on the machine or in a pod (kube-proxy's local traffic detector).</summary>
+internal sealed record ProxyListener(IPEndPoint EndPoint, string ClusterId, string Service, bool Shared = false, bool ByClientNode = false,
+    string? LocalOriginClusterId = null);
 
 /// <summary>An immutable snapshot of the proxy's configuration for one ServicesChanged.</summary>
 internal sealed record ProxyPlan(IReadOnlyList<ProxyListener> Listeners, IReadOnlyList<ClusterConfig> Clusters, IReadOnlyList<string> Skipped)
@@ -51,10 +54,11 @@ internal sealed record ServiceHealth(string Namespace, string Name, int LocalEnd
 /// Traffic policies as kube-proxy's CategorizeEndpoints: externalTrafficPolicy Local gives the external listeners
 /// (nodePorts, load balancer addresses) a cluster of this node's endpoints ("/local"); internalTrafficPolicy Local gives
 /// the ClusterIP listener one cluster per node with endpoints ("/node/NAME"), of which each connection takes its client's
-/// node's (<see cref="ClientNodes"/>). trafficDistribution (PreferClose) is topology by EndpointSlice zone hints, which
-/// kube-proxy follows only when every ready endpoint has one and this node has a zone label; the master's EndpointSlice
-/// controller writes no zones or hints, so all endpoints are used — in a cluster of one zone exactly what kube-proxy
-/// does with the hints Kubernetes writes (every endpoint is hinted for the node's zone); several zones: not done.
+/// node's (<see cref="ClientNodes"/>); externalTrafficPolicy Local traffic that originates on the machine or in a pod
+/// takes the cluster-wide endpoints, as kube-proxy's rules send it to the cluster chain. Cluster traffic follows the
+/// EndpointSlices' zone hints (the master writes them for trafficDistribution PreferClose and topology-mode Auto) as
+/// kube-proxy's topology filter does (<see cref="ServiceEndpoints.ForZone"/>), by the zone of this node — and on the
+/// shared ClusterIP sockets by its client's node's zone ("/node/NAME" clusters, as for internalTrafficPolicy Local).
 /// Pure, so it is tested without sockets.
 /// </summary>
 internal static class YarpConfigFromEndpoints
@@ -83,6 +87,10 @@ internal static class YarpConfigFromEndpoints
         var skipped = new List<string>();
         var healthChecks = new Dictionary<IPEndPoint, ServiceHealth>();
         var affinityPorts = new HashSet<string>(StringComparer.Ordinal);
+        var zones = (changed.NodeZones ?? []).GroupBy(z => z.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Zone, StringComparer.Ordinal);
+        var ownZone = nodeName is null ? null : zones.GetValueOrDefault(nodeName);
+        // the nodes a ClusterIP client may be on: the proxy picks by the client's node (its pod range, else this node)
+        var clientNodes = (changed.PodRanges ?? []).Select(r => r.Node).Append(nodeName).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
 
         foreach (var service in changed.Services.OrderBy(s => Key(s.Metadata), StringComparer.Ordinal))
         {
@@ -112,7 +120,8 @@ internal static class YarpConfigFromEndpoints
                 var mode = ModeOf(port.AppProtocol);
                 var affinity = ClientIpAffinity.TimeoutOf(service);
                 if (affinity is not null) affinityPorts.Add(clusterId);
-                AddCluster(clusterId, ServiceEndpoints.Usable(backends));
+                // cluster traffic: this node's zone's endpoints when the hints allow (kube-proxy's topology filter)
+                AddCluster(clusterId, ServiceEndpoints.Usable(ServiceEndpoints.ForZone(backends, ownZone)));
 
                 // internalTrafficPolicy Local: a ClusterIP connection goes to its client's node's endpoints only (none:
                 // refused, as kube-proxy drops it), each node's set chosen as for externalTrafficPolicy Local
@@ -120,27 +129,35 @@ internal static class YarpConfigFromEndpoints
                 if (internalLocal)
                     foreach (var node in backends.Select(b => b.NodeName).OfType<string>().Distinct(StringComparer.Ordinal))
                         AddCluster(NodeClusterId(clusterId, node), ServiceEndpoints.UsableOn(backends, node));
+                // zone hints on the shared ClusterIP sockets: each client node's kube-proxy would filter by its own zone
+                var byZone = !internalLocal && clusterIps && nodeName is not null && backends.Any(b => b.ZoneHints is { Count: > 0 });
+                if (byZone)
+                    foreach (var node in clientNodes)
+                        AddCluster(NodeClusterId(clusterId, node), ServiceEndpoints.Usable(ServiceEndpoints.ForZone(backends, zones.GetValueOrDefault(node))));
                 if (clusterIps && IPAddress.TryParse(service.Spec?.ClusterIP, out var clusterIp) && clusterIp.AddressFamily == AddressFamily.InterNetwork)
                 {
                     clusterIpSet.Add(clusterIp);
-                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true, byClientNode: internalLocal);
+                    AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true, byClientNode: internalLocal || byZone);
                 }
 
-                // externalTrafficPolicy Local: traffic from outside goes to this node's endpoints only (none: refused)
+                // externalTrafficPolicy Local: traffic from outside goes to this node's endpoints only (none: refused);
+                // traffic from the machine or a pod goes to the cluster's, as kube-proxy's rules send it to the cluster chain
                 var externalCluster = clusterId;
+                string? localOrigin = null;
                 if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null)
                 {
                     externalCluster = clusterId + "/local";
+                    localOrigin = clusterId;
                     AddCluster(externalCluster, ServiceEndpoints.UsableOn(backends, nodeName));
                 }
                 if (type is "NodePort" or "LoadBalancer" && port.NodePort is > 0)
-                    AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), externalCluster, key);
+                    AddListener(new IPEndPoint(nodeAddress, port.NodePort.Value), externalCluster, key, localOrigin: localOrigin);
                 if (type == "LoadBalancer")
                     foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
                     {
                         if (!IPAddress.TryParse(ingress.Ip, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork) continue;
-                        if (IPAddress.IsLoopback(ip)) AddListener(new IPEndPoint(ip, port.Port), externalCluster, key, shared: true);
-                        else if (isLocalAddress?.Invoke(ip) == true) AddListener(new IPEndPoint(ip, port.Port), externalCluster, key, shared: true);
+                        if (IPAddress.IsLoopback(ip) || isLocalAddress?.Invoke(ip) == true)
+                            AddListener(new IPEndPoint(ip, port.Port), externalCluster, key, shared: true, localOrigin: localOrigin);
                         else skipped.Add($"{key}: load balancer address {ip} is not an address of this machine; not listening on it");
                     }
                 foreach (var externalIp in service.Spec?.ExternalIPs ?? [])
@@ -171,12 +188,12 @@ internal static class YarpConfigFromEndpoints
             AffinityPorts = affinityPorts,
         };
 
-        void AddListener(IPEndPoint endPoint, string clusterId, string service, bool shared = false, bool byClientNode = false)
+        void AddListener(IPEndPoint endPoint, string clusterId, string service, bool shared = false, bool byClientNode = false, string? localOrigin = null)
         {
             if (listeners.TryGetValue(endPoint, out var existing))
                 skipped.Add($"{service}: {endPoint} is already taken by {existing.Service}");
             else
-                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service, shared, byClientNode);
+                listeners[endPoint] = new ProxyListener(endPoint, clusterId, service, shared, byClientNode, localOrigin);
         }
     }
 

@@ -8,8 +8,10 @@ namespace Orchestrator.Node.Services;
 /// serving are true unless set false, terminating is false unless set true.</summary>
 internal sealed record SliceEndpoint(IPAddress Address, string? NodeName, string? Hostname, bool Ready, bool Serving, bool Terminating);
 
-/// <summary>A backend of one service port: an endpoint's address at the port its slice gives that port name.</summary>
-internal sealed record ServiceBackend(IPEndPoint EndPoint, string? NodeName, bool Ready, bool Serving, bool Terminating)
+/// <summary>A backend of one service port: an endpoint's address at the port its slice gives that port name, with the
+/// zones its slice hints it for (<c>hints.forZones</c>; none: not hinted).</summary>
+internal sealed record ServiceBackend(IPEndPoint EndPoint, string? NodeName, bool Ready, bool Serving, bool Terminating,
+    IReadOnlyList<string>? ZoneHints = null)
 {
     public string HostPort => EndPoint.ToString();
 }
@@ -74,7 +76,8 @@ internal sealed class ServiceEndpoints
                 foreach (var endpoint in slice.Endpoints ?? [])
                 {
                     if (Parse(endpoint, "IPv4") is not { } parsed) continue;
-                    var backend = new ServiceBackend(new IPEndPoint(parsed.Address, number), parsed.NodeName, parsed.Ready, parsed.Serving, parsed.Terminating);
+                    var backend = new ServiceBackend(new IPEndPoint(parsed.Address, number), parsed.NodeName, parsed.Ready, parsed.Serving, parsed.Terminating,
+                        endpoint.Hints?.ForZones is { Count: > 0 } zones ? zones.Select(z => z.Name).ToList() : null);
                     var isLocal = nodeName is not null && parsed.NodeName == nodeName;
                     if (!backends.ContainsKey(backend.HostPort) || isLocal) backends[backend.HostPort] = backend;
                 }
@@ -89,6 +92,18 @@ internal sealed class ServiceEndpoints
     {
         var ready = backends.Where(b => b.Ready).ToList();
         return ready.Count > 0 ? ready : backends.Where(b => b.Serving && b.Terminating).ToList();
+    }
+
+    /// <summary>kube-proxy's topology filter of cluster traffic (topologyModeFromHints, PreferSameZone): when every ready
+    /// backend has a zone hint and at least one is hinted for <paramref name="zone"/> (the node's zone), the ready backends
+    /// hinted for it; otherwise all of them (so also when the node has no zone or no backend is ready).</summary>
+    public static IReadOnlyList<ServiceBackend> ForZone(IReadOnlyList<ServiceBackend> backends, string? zone)
+    {
+        if (string.IsNullOrEmpty(zone)) return backends;
+        var ready = backends.Where(b => b.Ready).ToList();
+        if (ready.Count == 0 || ready.Any(b => b.ZoneHints is not { Count: > 0 })) return backends;
+        var inZone = ready.Where(b => b.ZoneHints!.Contains(zone)).ToList();
+        return inZone.Count > 0 ? inZone : backends;
     }
 
     /// <summary>externalTrafficPolicy Local: the ready backends on <paramref name="nodeName"/>, else its serving and

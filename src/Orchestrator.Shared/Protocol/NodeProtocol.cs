@@ -77,9 +77,12 @@ public sealed record PodStatusReported(string NodeName, string Namespace, string
 /// for the proxy's ingress routes, with the TLS Secrets those Ingresses name — those only (null from a master that
 /// sends none). <paramref name="PodRanges"/>: every Node's spec.podCIDR, so a proxy that accepts a ClusterIP connection
 /// for another node of its machine (they share those sockets) knows the client's node — internalTrafficPolicy Local
-/// sends it to the endpoints on that node, as the client node's kube-proxy would (null from a master that sends none).</summary>
+/// sends it to the endpoints on that node, as the client node's kube-proxy would (null from a master that sends none).
+/// <paramref name="NodeZones"/>: every Node's <c>topology.kubernetes.io/zone</c> label, for the zone hints of
+/// EndpointSlices, which kube-proxy follows by its node's zone (here: the client's node's, for the same reason).</summary>
 public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> Services, IReadOnlyList<V1EndpointSlice> EndpointSlices,
-    IReadOnlyList<V1Ingress>? Ingresses = null, IReadOnlyList<V1Secret>? TlsSecrets = null, IReadOnlyList<NodePodRange>? PodRanges = null)
+    IReadOnlyList<V1Ingress>? Ingresses = null, IReadOnlyList<V1Secret>? TlsSecrets = null, IReadOnlyList<NodePodRange>? PodRanges = null,
+    IReadOnlyList<NodeZone>? NodeZones = null)
     : INodeProtocolMessage
 {
     /// <summary>Counts only: Secret values never reach a log.</summary>
@@ -90,6 +93,9 @@ public sealed record ServicesChanged(long Generation, IReadOnlyList<V1Service> S
 
 /// <summary>A Node's name and its pod range (spec.podCIDR).</summary>
 public sealed record NodePodRange(string Node, string PodCidr);
+
+/// <summary>A Node's name and its zone (the <c>topology.kubernetes.io/zone</c> label).</summary>
+public sealed record NodeZone(string Node, string Zone);
 
 /// <summary>Master → node: every NetworkPolicy, whole, with what a node needs to evaluate their selectors anywhere in
 /// the cluster — each namespace's labels and each pod that has an IP (labels, IP, named container ports) — whenever

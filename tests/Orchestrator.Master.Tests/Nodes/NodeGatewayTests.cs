@@ -582,6 +582,23 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void Every_nodes_zone_goes_to_every_agent_with_the_services_when_a_node_gets_one()
+    {
+        var (_, agent) = Registered("node1");
+        agent.FishForMessage<ServicesChanged>(_ => true);
+
+        // the proxies follow EndpointSlice zone hints by the (client's) node's zone
+        var node2 = Seed(new V1Node { Metadata = new V1ObjectMeta { Name = "node2" }, Spec = new V1NodeSpec { PodCIDR = "172.28.2.0/24" } });
+        agent.FishForMessage<ServicesChanged>(m => m.PodRanges?.Any(r => r.Node == "node2") == true);
+        var labelled = KubeObjects.Clone(node2);
+        labelled.Metadata.Labels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = "zone-b" };
+        Write(new UpdateObject("nodes", labelled));
+
+        var services = agent.FishForMessage<ServicesChanged>(m => m.NodeZones?.Any(z => z.Node == "node2") == true);
+        Assert.Equal(new NodeZone("node2", "zone-b"), services.NodeZones!.Single(z => z.Node == "node2"));
+    }
+
+    [Fact]
     public void Network_policies_go_to_every_agent_with_the_pods_and_namespaces_their_selectors_read()
     {
         var (_, agent) = Registered("node1");

@@ -6,7 +6,7 @@ using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Tests.Proxy;
 
-/// <summary>internalTrafficPolicy, session affinity and the clients' nodes in the proxy's plan, without sockets.</summary>
+/// <summary>Traffic policies, zone hints, session affinity and the clients' nodes in the proxy's plan, without sockets.</summary>
 public sealed class TrafficPolicyPlanTests
 {
     private static readonly IPAddress Node = IPAddress.Parse("127.0.0.1");
@@ -119,5 +119,100 @@ public sealed class TrafficPolicyPlanTests
     {
         var plan = YarpConfigFromEndpoints.Build(new ServicesChanged(1, [], [], PodRanges: [new NodePodRange("n2", "172.28.2.0/24")]), Node);
         Assert.Equal("n2", plan.ClientNodes.NodeOf(IPAddress.Parse("172.28.2.9")));
+    }
+
+    private static V1Endpoint Hinted(string ip, string node, params string[] zones)
+    {
+        var endpoint = Endpoint(ip, node);
+        endpoint.Hints = new V1EndpointHints { ForZones = zones.Select(z => new V1ForZone { Name = z }).ToList() };
+        return endpoint;
+    }
+
+    private static readonly IReadOnlyList<NodeZone> Zones = [new("n1", "zone-a"), new("n2", "zone-b")];
+
+    private static ProxyPlan Plan(V1Service service, V1EndpointSlice slice, IReadOnlyList<NodeZone>? zones, bool clusterIps = false) =>
+        YarpConfigFromEndpoints.Build(new ServicesChanged(1, [service], [slice], PodRanges: [new("n1", "172.28.1.0/24"), new("n2", "172.28.2.0/24")],
+            NodeZones: zones), Node, clusterIps, nodeName: "n1");
+
+    [Fact]
+    public void Cluster_traffic_takes_the_endpoints_hinted_for_the_nodes_zone()
+    {
+        var plan = Plan(Service(), Slice(Hinted("172.28.1.2", "n1", "zone-a"), Hinted("172.28.2.2", "n2", "zone-b"),
+            Hinted("172.28.2.3", "n2", "zone-a")), Zones);
+        Assert.Equal(["172.28.1.2:8080", "172.28.2.3:8080"], Destinations(plan, "default/web:80"));
+        Assert.Equal(["172.28.1.2:8080", "172.28.2.3:8080"], plan.TcpRoutes["default/web:80"].Backends.Select(b => b.ToString()).Order());
+    }
+
+    [Fact]
+    public void A_ready_endpoint_without_a_hint_makes_every_endpoint_take_traffic()
+    {
+        var plan = Plan(Service(), Slice(Hinted("172.28.1.2", "n1", "zone-a"), Endpoint("172.28.2.2", "n2")), Zones);
+        Assert.Equal(["172.28.1.2:8080", "172.28.2.2:8080"], Destinations(plan, "default/web:80"));
+    }
+
+    [Fact]
+    public void Hints_are_ignored_when_none_is_for_the_nodes_zone_or_the_node_has_no_zone()
+    {
+        var slice = Slice(Hinted("172.28.2.2", "n2", "zone-b"), Hinted("172.28.2.3", "n2", "zone-b"));
+        Assert.Equal(["172.28.2.2:8080", "172.28.2.3:8080"], Destinations(Plan(Service(), slice, Zones), "default/web:80"));
+        var hintedForA = Slice(Hinted("172.28.1.2", "n1", "zone-a"), Hinted("172.28.2.2", "n2", "zone-b"));
+        Assert.Equal(["172.28.1.2:8080", "172.28.2.2:8080"], Destinations(Plan(Service(), hintedForA, zones: null), "default/web:80"));
+    }
+
+    [Fact]
+    public void A_not_ready_endpoint_needs_no_hint_and_gets_no_traffic()
+    {
+        var slice = Slice(Hinted("172.28.1.2", "n1", "zone-a"), Hinted("172.28.2.2", "n2", "zone-b"), Endpoint("172.28.1.9", "n1", ready: false));
+        Assert.Equal(["172.28.1.2:8080"], Destinations(Plan(Service(), slice, Zones), "default/web:80"));
+    }
+
+    [Fact]
+    public void With_hints_the_shared_cluster_ip_picks_by_the_clients_nodes_zone()
+    {
+        var plan = Plan(Service(), Slice(Hinted("172.28.1.2", "n1", "zone-a"), Hinted("172.28.2.2", "n2", "zone-b")), Zones, clusterIps: true);
+
+        Assert.True(Assert.Single(plan.Listeners).ByClientNode);
+        Assert.Equal(["172.28.1.2:8080"], Destinations(plan, "default/web:80/node/n1"));
+        Assert.Equal(["172.28.2.2:8080"], Destinations(plan, "default/web:80/node/n2"));
+    }
+
+    [Fact]
+    public void Without_hints_the_cluster_ip_keeps_one_cluster_for_every_client()
+    {
+        var plan = Plan(Service(), Slice(Endpoint("172.28.1.2", "n1"), Endpoint("172.28.2.2", "n2")), Zones, clusterIps: true);
+        Assert.False(Assert.Single(plan.Listeners).ByClientNode);
+    }
+
+    [Fact]
+    public void Internal_traffic_policy_Local_ignores_zone_hints()
+    {
+        var plan = Plan(Service("Local"), Slice(Hinted("172.28.1.2", "n1", "zone-b"), Hinted("172.28.2.2", "n2", "zone-a")), Zones, clusterIps: true);
+        Assert.Equal(["172.28.1.2:8080"], Destinations(plan, "default/web:80/node/n1"));
+        Assert.Equal(["172.28.2.2:8080"], Destinations(plan, "default/web:80/node/n2"));
+    }
+
+    [Fact]
+    public void External_traffic_policy_Local_listeners_send_locally_originated_traffic_to_the_cluster_wide_endpoints()
+    {
+        var service = Service();
+        service.Spec.Type = "NodePort";
+        service.Spec.ExternalTrafficPolicy = "Local";
+        service.Spec.Ports[0].NodePort = 30080;
+        var plan = Plan(service, Slice(Endpoint("172.28.1.2", "n1"), Endpoint("172.28.2.2", "n2")), Zones);
+
+        var nodePort = Assert.Single(plan.Listeners, l => l.EndPoint.Port == 30080);
+        Assert.Equal(("default/web:80/local", "default/web:80"), (nodePort.ClusterId, nodePort.LocalOriginClusterId));
+        Assert.Equal(["172.28.1.2:8080"], Destinations(plan, "default/web:80/local"));
+        Assert.Equal(["172.28.1.2:8080", "172.28.2.2:8080"], Destinations(plan, "default/web:80"));
+    }
+
+    [Fact]
+    public void External_traffic_policy_Cluster_listeners_have_no_separate_local_origin_cluster()
+    {
+        var service = Service();
+        service.Spec.Type = "NodePort";
+        service.Spec.Ports[0].NodePort = 30080;
+        var plan = Plan(service, Slice(Endpoint("172.28.1.2", "n1")), Zones);
+        Assert.Null(Assert.Single(plan.Listeners, l => l.EndPoint.Port == 30080).LocalOriginClusterId);
     }
 }

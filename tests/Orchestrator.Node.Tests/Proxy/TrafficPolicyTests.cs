@@ -67,12 +67,13 @@ public sealed class TrafficPolicyTests : IAsyncLifetime
     }
 
     private static V1Service Service(string? appProtocol, int port, string? internalPolicy = null, string? affinity = null, int? timeoutSeconds = null,
-        int? nodePort = null) => new()
+        int? nodePort = null, string? externalPolicy = null) => new()
     {
         Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = "default" },
         Spec = new V1ServiceSpec
         {
             Type = nodePort is null ? "ClusterIP" : "NodePort", ClusterIP = ClusterIp.ToString(), InternalTrafficPolicy = internalPolicy,
+            ExternalTrafficPolicy = externalPolicy,
             SessionAffinity = affinity,
             SessionAffinityConfig = timeoutSeconds is null ? null : new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = timeoutSeconds } },
             Ports = [new V1ServicePort { Port = port, NodePort = nodePort, Protocol = "TCP", TargetPort = 80, AppProtocol = appProtocol }],
@@ -91,6 +92,58 @@ public sealed class TrafficPolicyTests : IAsyncLifetime
         Endpoints = [new V1Endpoint { Addresses = ["127.0.0.1"], NodeName = n.Node, Conditions = new V1EndpointConditions { Ready = true } }],
         Ports = [new Discoveryv1EndpointPort { Name = "", Port = _pods[n.Pod], Protocol = "TCP" }],
     }).ToList();
+
+    /// <summary>As <see cref="Slices"/>, each endpoint hinted for <paramref name="zones"/>' zone.</summary>
+    private List<V1EndpointSlice> HintedSlices(params (string Pod, string Node, string Zone)[] zones)
+    {
+        var slices = Slices(zones.Select(z => (z.Pod, z.Node)).ToArray());
+        for (var i = 0; i < zones.Length; i++)
+            slices[i].Endpoints[0].Hints = new V1EndpointHints { ForZones = [new V1ForZone { Name = zones[i].Zone }] };
+        return slices;
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task Zone_hints_send_each_client_to_the_endpoints_hinted_for_its_nodes_zone(string? appProtocol)
+    {
+        var port = ServiceProxyTests.FreePort(ClusterIp);
+        _proxy.Apply(new ServicesChanged(1, [Service(appProtocol, port)],
+            HintedSlices(("pod-a", "n1", "zone-a"), ("pod-b", "n2", "zone-b"), ("pod-c", "n2", "zone-b")), PodRanges: PodRanges,
+            NodeZones: [new NodeZone("n1", "zone-a"), new NodeZone("n2", "zone-b")]));
+        var url = $"http://{ClusterIp}:{port}/";
+
+        var fromN1 = new HashSet<string>();
+        var fromN2 = new HashSet<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            fromN1.Add(await Get(url, PodOnN1));
+            fromN2.Add(await Get(url, PodOnN2));
+        }
+        Assert.Equal(["pod-a"], fromN1);
+        Assert.Equal(["pod-b", "pod-c"], fromN2.Order());
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData(null)]
+    public async Task External_traffic_policy_Local_sends_a_pods_traffic_to_the_cluster_wide_endpoints(string? appProtocol)
+    {
+        // the endpoints are on n2 only; this node is n1: from outside, its nodePort has no endpoint
+        var port = ServiceProxyTests.FreePort(ClusterIp);
+        var nodePort = ServiceProxyTests.FreePort(NodeAddress);
+        _proxy.Apply(new ServicesChanged(1, [Service(appProtocol, port, nodePort: nodePort, externalPolicy: "Local")],
+            Slices(("pod-b", "n2")), PodRanges: PodRanges));
+        var listener = new IPEndPoint(NodeAddress, nodePort);
+
+        Assert.Equal("pod-b", await Get($"http://{NodeAddress}:{nodePort}/", PodOnN2));
+        Assert.Equal("pod-b", await Get($"http://{NodeAddress}:{nodePort}/", PodOnN1));
+        if (appProtocol is null)
+        {
+            Assert.Single(_proxy.TcpRouteFor(listener, IPAddress.Loopback)!.Backends); // the machine itself
+            Assert.Empty(_proxy.TcpRouteFor(listener, IPAddress.Parse("192.0.2.7"))!.Backends); // from outside
+        }
+    }
 
     [Theory]
     [InlineData("http")]

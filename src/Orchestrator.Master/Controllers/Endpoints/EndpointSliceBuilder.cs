@@ -9,7 +9,9 @@ namespace Orchestrator.Master.Controllers.Endpoints;
 /// <summary>
 /// The EndpointSlices that mirror one Service's Endpoints: one slice per subset, named after the Service with a
 /// stable suffix, labelled <c>kubernetes.io/service-name</c> and managed by the endpoint slice controller, owned by the
-/// Service. Ready addresses are ready and serving endpoints, not-ready addresses neither.
+/// Service. Ready addresses are ready and serving endpoints, not-ready addresses neither. Each endpoint's zone is its
+/// node's <c>topology.kubernetes.io/zone</c> label (none when the node is unknown or unlabelled); hints are
+/// <see cref="TopologyHints"/>'.
 /// </summary>
 internal static class EndpointSliceBuilder
 {
@@ -17,15 +19,16 @@ internal static class EndpointSliceBuilder
     public const string ManagedByLabel = "endpointslice.kubernetes.io/managed-by";
     public const string ManagedBy = "endpointslice-controller.k8s.io";
 
-    public static List<V1EndpointSlice> Build(V1Service service, V1Endpoints endpoints)
+    public static List<V1EndpointSlice> Build(V1Service service, V1Endpoints endpoints, Func<string, string?>? zoneOfNode = null)
     {
+        zoneOfNode ??= _ => null;
         var slices = new List<V1EndpointSlice>();
         var subsets = endpoints.Subsets ?? [];
         for (var i = 0; i < subsets.Count; i++)
         {
             var subset = subsets[i];
-            var ready = (subset.Addresses ?? []).Select(a => Endpoint(a, true));
-            var notReady = (subset.NotReadyAddresses ?? []).Select(a => Endpoint(a, false));
+            var ready = (subset.Addresses ?? []).Select(a => Endpoint(a, true, zoneOfNode));
+            var notReady = (subset.NotReadyAddresses ?? []).Select(a => Endpoint(a, false, zoneOfNode));
             var all = ready.Concat(notReady).ToList();
             if (all.Count == 0) continue;
             slices.Add(new V1EndpointSlice
@@ -62,11 +65,12 @@ internal static class EndpointSliceBuilder
         KubeObjects.SameJson(stored.Ports, wanted.Ports) &&
         KubeObjects.SameJson(stored.Metadata.Labels, wanted.Metadata.Labels);
 
-    private static V1Endpoint Endpoint(V1EndpointAddress address, bool ready) => new()
+    private static V1Endpoint Endpoint(V1EndpointAddress address, bool ready, Func<string, string?> zoneOfNode) => new()
     {
         Addresses = [address.Ip],
         Conditions = new V1EndpointConditions { Ready = ready, Serving = ready, Terminating = false },
         NodeName = address.NodeName,
+        Zone = string.IsNullOrEmpty(address.NodeName) ? null : zoneOfNode(address.NodeName) is { Length: > 0 } zone ? zone : null,
         Hostname = address.Hostname,
         TargetRef = address.TargetRef,
     };
