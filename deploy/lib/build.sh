@@ -78,7 +78,7 @@ EOF
 # more are removed.
 ready_to_run_start_assemblies() {
   local crossgen2 shared netcore aspnetcore cache log="$ORCH_BUILD_DIR/build-ReadyToRun.log" dir name sum image
-  crossgen2=$(crossgen2_path)
+  crossgen2=$(crossgen2_path) || exit 1 # (its error said why)
   shared="$(dirname "$(readlink -f "$(command -v dotnet)")")/shared"
   # the newest 10.0 runtimes here: the ones the processes roll forward to
   netcore=$(ls -d "$shared/Microsoft.NETCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
@@ -128,5 +128,5 @@ for project in Master Node Cli AllInOne; do
     cp -a "$ORCH_ROOT/src/Orchestrator.$project/bin/Release/net10.0/." "$out/" || die "copying the build of Orchestrator.$project to $out failed"
   fi
 done
-[ "$mode" = ready-to-run-start ] && ready_to_run_start_assemblies
+if [ "$mode" = ready-to-run-start ]; then ready_to_run_start_assemblies; fi
 echo "$mode" >"$stamp"
