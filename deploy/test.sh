@@ -59,7 +59,8 @@ run_tests() { # project
 # is shown and ContainerImageTests builds the images again and fails with the reason.
 # Its restore for linux-x64 makes the next plain `dotnet build` of the master and the node compile them again (measured
 # 2026-12-05): so the E2E clusters' build (deploy/lib/build.sh into the directory ClusterFixture and the lab fixtures
-# use) is made first, from the solution's build in a few seconds, and the fixtures find it up to date.
+# use) is made first, from the solution's build in a few seconds (and about a minute of crossgen2 CPU for the
+# start-up's assemblies, build.sh's default), and the fixtures find it up to date.
 step "the E2E clusters' build (deploy/lib/build.sh: artifacts/e2e-state/bin)"
 ORCH_BUILD_DIR="$ORCH_ROOT/artifacts/e2e-state/bin" deploy/lib/build.sh
 orchestrator_images_log="$results/orchestrator-images.log"

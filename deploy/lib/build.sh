@@ -11,14 +11,20 @@ stamp="$ORCH_BUILD_DIR/.built"
 mkdir -p "$(dirname "$ORCH_BUILD_DIR")"
 exec {build_lock}>"$ORCH_BUILD_DIR.lock"
 flock -w 1800 "$build_lock" || die "another build of $ORCH_BUILD_DIR held its lock for 30 min"
-# ORCH_READY_TO_RUN=1 publishes the master, node and CLI ReadyToRun (issue 19: native code for their start-up paths;
-# crossgen, framework-dependent, LanguageExt.Core left to the JIT): a third less of the master's start-up CPU, for a
-# build 2.7 times the CPU and 20-35 MB more RSS per process (bench/startup.md). Off by default for the build's cost: the
-# E2E runs build with this script after the solution's build, which the JIT build reuses (seconds) and a publish does
-# not (several minutes of CPU per run, bench/startup.md "startfast2"). The node's stalled first join it made more
-# frequent is bounded since (the 0.5 s transport heartbeat, "joinfix"). The stamp names the kind of build; a stamp
-# without one (made by `touch`, as the benches do to reuse a build) is taken as it is.
-mode=$([ "${ORCH_READY_TO_RUN:-0}" = 1 ] && echo ready-to-run || echo jit)
+# ORCH_READY_TO_RUN (issue 19; bench/startup.md "ReadyToRun of the start-up's assemblies"):
+# - unset or "start" (the default): the JIT build, then the assemblies whose methods a start JIT-compiles by the
+#   hundreds (ours, Akka's, DotNetty, KubernetesClient … below) compiled ReadyToRun in place by crossgen2 (the SDK's
+#   own compiler package, restored once), each its own version bubble as a ReadyToRun NuGet package ships, against the
+#   shared framework installed here. The JIT build is reused as it is (seconds after the solution's build, as the E2E
+#   runs need); the compiler's CPU is about a minute, and only for the assemblies that changed (a cache by content).
+# - 0: the JIT build alone.
+# - 1: the master, node and CLI published ReadyToRun whole (`dotnet publish -r <rid>`: every project compiled again
+#   for the runtime identifier, crossgen of every dependency, framework-dependent, LanguageExt.Core left to the JIT):
+#   2.7 times the CPU of the JIT build. Beyond the default's assemblies it compiles ones a start barely touches; what a
+#   start JIT-compiles besides (the framework's generics over our types, ~2,500 methods) neither holds.
+# The stamp names the kind of build; a stamp without one (made by `touch`, as the benches do to reuse a build) is taken
+# as it is.
+mode=$(build_kind)
 if build_up_to_date; then
   say "  build is up to date"
   exit 0
@@ -29,6 +35,78 @@ if [ -s "$stamp" ] && [ "$(cat "$stamp")" != "$mode" ]; then rm -rf "$ORCH_BUILD
 # no stamp while the build runs (or after it failed): deploy/up.sh checks it without this lock (build_up_to_date)
 rm -f "$stamp"
 mkdir -p "$ORCH_BUILD_DIR"
+# The assemblies a start JIT-compiles by the hundreds before the node is Ready (measured by assembly with the runtime's
+# JIT events, bench/startup.md): ours and these packages'. The rest stay IL: the framework is ReadyToRun already, and
+# what it still JIT-compiles (its generics over our types: ~2,500 methods) a framework-dependent image cannot hold.
+ready_to_run_names=(orchestrator-master.dll orchestrator-node.dll orchestrator-all-in-one.dll Orchestrator.Shared.dll
+  Akka.dll Akka.Cluster.dll Akka.Remote.dll Akka.Hosting.dll Akka.Cluster.Hosting.dll Akka.Remote.Hosting.dll
+  DotNetty.Common.dll DotNetty.Buffers.dll DotNetty.Codecs.dll DotNetty.Handlers.dll DotNetty.Transport.dll
+  KubernetesClient.dll System.Configuration.ConfigurationManager.dll Prometheus.NetStandard.dll System.CommandLine.dll
+  Microsoft.Data.Sqlite.dll SQLitePCLRaw.core.dll Newtonsoft.Json.dll Yarp.ReverseProxy.dll Google.Protobuf.dll
+  YamlDotNet.dll Docker.DotNet.dll)
+
+# crossgen2 of the SDK's own ReadyToRun compiler package (Microsoft.NETCore.App.Crossgen2.<rid>, the version the SDK
+# picks), restored through a throwaway project: its path, printed
+crossgen2_path() {
+  local dir="$ORCH_BUILD_DIR/.crossgen2" package
+  if [ -x "$(cat "$dir/path" 2>/dev/null)" ]; then cat "$dir/path"; return 0; fi
+  mkdir -p "$dir"
+  cat >"$dir/crossgen2.csproj" <<'EOF'
+<Project Sdk="Microsoft.NET.Sdk">
+  <!-- only restored, never built: deploy/lib/build.sh asks it where the SDK's crossgen2 package is -->
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <RuntimeIdentifier>$(NETCoreSdkRuntimeIdentifier)</RuntimeIdentifier>
+    <SelfContained>false</SelfContained>
+    <PublishReadyToRun>true</PublishReadyToRun>
+  </PropertyGroup>
+</Project>
+EOF
+  # (the directory may lie in the source tree, ORCH_BUILD_DIR's default: none of its Directory.*.props apply)
+  package=$(dotnet msbuild "$dir/crossgen2.csproj" -restore -nologo -v:quiet --disable-build-servers \
+      -p:ImportDirectoryBuildProps=false -p:ImportDirectoryBuildTargets=false -p:ImportDirectoryPackagesProps=false \
+      -t:ResolveTargetingPackAssets -getItem:ResolvedCrossgen2Pack 2>"$dir/restore.log" \
+    | sed -n 's/^ *"PackageDirectory": "\(.*\)",\{0,1\}$/\1/p' | head -1)
+  [ -x "$package/tools/crossgen2" ] || { tail -20 "$dir/restore.log" >&2; die "the SDK's crossgen2 package could not be restored (log: $dir/restore.log)"; }
+  echo "$package/tools/crossgen2" >"$dir/path"
+  echo "$package/tools/crossgen2"
+}
+
+# Compiles ready_to_run_names in place in the all-in-one's, the master's and the node's output. Each compiled image is
+# kept in $ORCH_BUILD_DIR/.ready-to-run by the checksum of its IL (and the framework's version): an assembly that did
+# not change (every package, the three directories' copies of one file) is compiled once; images no output uses any
+# more are removed.
+ready_to_run_start_assemblies() {
+  local crossgen2 shared netcore aspnetcore cache log="$ORCH_BUILD_DIR/build-ReadyToRun.log" dir name sum image
+  crossgen2=$(crossgen2_path) || exit 1 # (its error said why)
+  shared="$(dirname "$(readlink -f "$(command -v dotnet)")")/shared"
+  # the newest 10.0 runtimes here: the ones the processes roll forward to
+  netcore=$(ls -d "$shared/Microsoft.NETCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
+  aspnetcore=$(ls -d "$shared/Microsoft.AspNetCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
+  [ -n "$netcore" ] && [ -n "$aspnetcore" ] || die "no .NET 10 runtime (Microsoft.NETCore.App, Microsoft.AspNetCore.App) under $shared"
+  cache="$ORCH_BUILD_DIR/.ready-to-run/$(basename "$netcore")-$(basename "$aspnetcore")"
+  mkdir -p "$cache"
+  : >"$log"
+  local -A used=()
+  for dir in all-in-one master node; do
+    for name in "${ready_to_run_names[@]}"; do
+      [ -f "$ORCH_BUILD_DIR/$dir/$name" ] || continue
+      sum=$(sha256sum "$ORCH_BUILD_DIR/$dir/$name" | cut -c1-32)
+      image="$cache/$sum.dll"
+      if [ ! -f "$image" ]; then
+        "$crossgen2" "$ORCH_BUILD_DIR/$dir/$name" -o "$image.tmp" -O \
+            -r "$ORCH_BUILD_DIR/$dir/*.dll" -r "$netcore/*.dll" -r "$aspnetcore/*.dll" >>"$log" 2>&1 \
+          || { rm -f "$image.tmp"; tail -20 "$log" >&2; die "crossgen2 of $dir/$name failed (log: $log)"; }
+        mv "$image.tmp" "$image"
+      fi
+      cp "$image" "$ORCH_BUILD_DIR/$dir/$name" || die "copying the ReadyToRun $name into $dir failed"
+      used[$sum.dll]=1
+    done
+  done
+  for image in "$cache"/*.dll; do [ -n "${used[$(basename "$image")]:-}" ] || rm -f "$image"; done
+  find "$ORCH_BUILD_DIR/.ready-to-run" -mindepth 1 -maxdepth 1 -type d ! -path "$cache" -exec rm -rf {} +
+}
+
 ensure_node # the master embeds the dashboard, which npm builds
 # no build servers (MSBuild nodes, the compiler server): they would outlive the script holding its caller's open
 # files, such as a lock taken around deploy/up.sh
@@ -50,4 +128,5 @@ for project in Master Node Cli AllInOne; do
     cp -a "$ORCH_ROOT/src/Orchestrator.$project/bin/Release/net10.0/." "$out/" || die "copying the build of Orchestrator.$project to $out failed"
   fi
 done
+if [ "$mode" = ready-to-run-start ]; then ready_to_run_start_assemblies; fi
 echo "$mode" >"$stamp"

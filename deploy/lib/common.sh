@@ -275,13 +275,24 @@ release_node_addresses() { # [bridge (orch0)]
   done
 }
 
+# The kind of build ORCH_READY_TO_RUN asks for (deploy/lib/build.sh): unset or "start" (the default) the JIT build with
+# the start-up's assemblies compiled ReadyToRun; 0 the JIT build alone; 1 the whole ReadyToRun publish.
+build_kind() {
+  case "${ORCH_READY_TO_RUN:-start}" in
+    start) echo ready-to-run-start ;;
+    0) echo jit ;;
+    1) echo ready-to-run ;;
+    *) die "ORCH_READY_TO_RUN is '$ORCH_READY_TO_RUN': unset or 'start' (the JIT build, the start-up's assemblies ReadyToRun: the default), 0 (the JIT build alone) or 1 (the whole ReadyToRun publish)" ;;
+  esac
+}
+
 # Whether ORCH_BUILD_DIR holds a finished build of the sources as they are, of the kind asked for (ORCH_READY_TO_RUN):
 # its stamp exists, names that kind (or nothing: made by `touch`, as the benches do to reuse a build), and is newer than
 # deploy/lib/build.sh and every source. build.sh removes the stamp before it builds and writes it last, so a stamp
 # found here is never of a build still running; build.sh checks again under its lock.
 build_up_to_date() {
-  local stamp="$ORCH_BUILD_DIR/.built" mode=jit kind=
-  [ "${ORCH_READY_TO_RUN:-0}" = 1 ] && mode=ready-to-run
+  local stamp="$ORCH_BUILD_DIR/.built" mode kind=
+  mode=$(build_kind) || return 1 # (a bad value: build.sh says why)
   [ -f "$stamp" ] || return 1
   { read -r kind <"$stamp"; } 2>/dev/null || true
   [ -z "$kind" ] || [ "$kind" = "$mode" ] || return 1
