@@ -83,7 +83,7 @@ public sealed class ProtobufAnswerApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, got);
         var (_, jsonAnswer) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/proto-ns");
         Assert.True(ProtobufBodyDecoder.TryDecode(getBody, BuiltIn.Namespaces, out var decoded, out var error), error);
-        Assert.Equal(Canonical(jsonAnswer), Canonical(ObjectJson.ToJson(decoded!, BuiltIn.Namespaces)));
+        Assert.Equal(ProtobufRoundTrip.Canonical(jsonAnswer), ProtobufRoundTrip.Canonical(ObjectJson.ToJson(decoded!, BuiltIn.Namespaces)));
 
         var (deleted, _, deleteBody) = await SendAsync(HttpMethod.Delete, "/api/v1/namespaces/proto-ns", Protobuf);
         Assert.Equal(HttpStatusCode.OK, deleted);
@@ -220,14 +220,4 @@ public sealed class ProtobufAnswerApiTests : IAsyncLifetime
         }
         return (meta, items);
     }
-
-    private static string Canonical(JsonNode? node) => Sort(node)?.ToJsonString() ?? "null";
-
-    private static JsonNode? Sort(JsonNode? node) => node switch
-    {
-        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sort(p.Value)))),
-        JsonArray a => new JsonArray([.. a.Select(Sort)]),
-        null => null,
-        _ => JsonNode.Parse(node.ToJsonString()),
-    };
 }

@@ -66,7 +66,7 @@ public class ProtobufAnswerTests
         var answer = ProtobufAnswers.Object(obj, resource);
 
         Assert.True(ProtobufBodyDecoder.TryDecode(answer, resource, out var decoded, out var error), error);
-        Assert.Equal(Canonical(jsonAnswer), Canonical(ObjectJson.ToJson(decoded!, resource)));
+        Assert.Equal(ProtobufRoundTrip.Canonical(jsonAnswer), ProtobufRoundTrip.Canonical(ObjectJson.ToJson(decoded!, resource)));
     }
 
     [Fact]
@@ -150,14 +150,4 @@ public class ProtobufAnswerTests
     [InlineData(null, "No")]
     public void Protobuf_is_answered_only_to_a_client_that_admits_it_and_not_json(string? accept, string expected) =>
         Assert.Equal(expected, ContentNegotiation.Protobuf(accept).ToString());
-
-    private static string Canonical(JsonNode? node) => Sort(node)?.ToJsonString() ?? "null";
-
-    private static JsonNode? Sort(JsonNode? node) => node switch
-    {
-        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sort(p.Value)))),
-        JsonArray a => new JsonArray([.. a.Select(Sort)]),
-        null => null,
-        _ => JsonNode.Parse(node.ToJsonString()),
-    };
 }

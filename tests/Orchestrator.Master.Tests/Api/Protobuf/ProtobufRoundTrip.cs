@@ -39,7 +39,8 @@ internal static class ProtobufRoundTrip
         return decodedJson;
     }
 
-    private static string Canonical(JsonNode? node) => Sort(node)?.ToJsonString() ?? "null";
+    /// <summary>The JSON with every object's keys sorted, for comparing objects whatever their key order.</summary>
+    public static string Canonical(JsonNode? node) => Sort(node)?.ToJsonString() ?? "null";
 
     private static JsonNode? Sort(JsonNode? node) => node switch
     {
