@@ -156,7 +156,7 @@ public sealed class TcpProxyTests : IAsyncLifetime
     }
 
     /// <summary>The connection ends in a reset (an end of stream, or silence, fails).</summary>
-    private static async Task AssertReset(Socket client)
+    internal static async Task AssertReset(Socket client)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         var error = await Assert.ThrowsAsync<SocketException>(async () =>
