@@ -21,7 +21,6 @@ internal enum FieldValidation { Ignore, Warn, Strict }
 internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
 {
     public const long MaxBodyBytes = BodyLimits.MaxBodyBytes;
-    public const string ProtobufMediaType = "application/vnd.kubernetes.protobuf";
     public const string YamlMediaType = "application/yaml";
 
     public static async Task<byte[]> ReadBytesAsync(HttpContext context)
@@ -109,7 +108,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         FieldValidation validation)
     {
         var mediaType = MediaType(context);
-        if (mediaType == ProtobufMediaType)
+        if (mediaType == ContentNegotiation.ProtobufMediaType)
         {
             if (!protobuf.Supports(resource, subresource)) throw ApiException.UnsupportedMediaType(mediaType, protobuf: false);
             if (protobuf.TryDecode(body, resource, out var decoded, out var error) && decoded is not null)
@@ -153,7 +152,7 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         var mediaType = MediaType(context);
         var version = ApiVersions.GroupVersionOf(apiVersion).Version;
         JsonObject json;
-        if (mediaType == ProtobufMediaType)
+        if (mediaType == ContentNegotiation.ProtobufMediaType)
             json = ProtobufBodyDecoder.TryDecodeBody(body, kind, apiVersion, anyApiVersion: optional, out var decoded, out var error)
                 ? decoded!
                 : throw CannotHandle(kind, version, error!);

@@ -21,8 +21,6 @@ namespace Orchestrator.Master.Api.Protobuf;
 /// </summary>
 internal static class ProtobufBodyDecoder
 {
-    public const string MediaType = "application/vnd.kubernetes.protobuf";
-
     private static ReadOnlySpan<byte> Magic => "k8s\0"u8;
 
     /// <summary>Every message of our .proto files (the generated *Reflection classes of the Wire namespaces).</summary>
@@ -169,7 +167,7 @@ internal static class ProtobufBodyDecoder
             error = $"the protobuf body's content encoding \"{envelope.ContentEncoding}\" is not supported";
             return false;
         }
-        if (envelope.ContentType.Length != 0 && envelope.ContentType != MediaType)
+        if (envelope.ContentType.Length != 0 && envelope.ContentType != ContentNegotiation.ProtobufMediaType)
         {
             error = $"the protobuf body's content type \"{envelope.ContentType}\" is not supported";
             return false;

@@ -21,8 +21,6 @@ namespace Orchestrator.Master.Api.Protobuf;
 /// </summary>
 internal static class ProtobufEncoder
 {
-    public const string MediaType = ProtobufBodyDecoder.MediaType;
-
     private const string Meta = "k8s.io.apimachinery.pkg.apis.meta.v1.";
     private const string ApiExtensions = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.";
 
