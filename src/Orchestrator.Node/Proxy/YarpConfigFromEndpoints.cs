@@ -140,11 +140,13 @@ internal static class YarpConfigFromEndpoints
                     AddListener(new IPEndPoint(clusterIp, port.Port), clusterId, key, shared: true, byClientNode: internalLocal || byZone);
                 }
 
-                // externalTrafficPolicy Local: traffic from outside goes to this node's endpoints only (none: refused);
-                // traffic from the machine or a pod goes to the cluster's, as kube-proxy's rules send it to the cluster chain
+                // externalTrafficPolicy Local: traffic from outside (node ports, load balancer addresses, externalIPs — a
+                // ClusterIP Service with externalIPs may have the policy too) goes to this node's endpoints only (none:
+                // refused); traffic from the machine or a pod goes to the cluster's, as kube-proxy's rules send it to the
+                // cluster chain
                 var externalCluster = clusterId;
                 string? localOrigin = null;
-                if (type is "NodePort" or "LoadBalancer" && service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null)
+                if (service.Spec?.ExternalTrafficPolicy == "Local" && nodeName is not null)
                 {
                     externalCluster = clusterId + "/local";
                     localOrigin = clusterId;
@@ -163,7 +165,7 @@ internal static class YarpConfigFromEndpoints
                 foreach (var externalIp in service.Spec?.ExternalIPs ?? [])
                 {
                     if (IPAddress.TryParse(externalIp, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(ip))
-                        AddListener(new IPEndPoint(ip, port.Port), clusterId, key, shared: true);
+                        AddListener(new IPEndPoint(ip, port.Port), externalCluster, key, shared: true, localOrigin: localOrigin);
                     else
                         skipped.Add($"{key}: externalIP {externalIp} is not a loopback address of this machine; not listening on it");
                 }

@@ -215,4 +215,33 @@ public sealed class TrafficPolicyPlanTests
         var plan = Plan(service, Slice(Endpoint("172.28.1.2", "n1")), Zones);
         Assert.Null(Assert.Single(plan.Listeners, l => l.EndPoint.Port == 30080).LocalOriginClusterId);
     }
+
+    [Theory]
+    [InlineData("ClusterIP")]
+    [InlineData("NodePort")]
+    public void External_traffic_policy_Local_holds_an_external_ip_to_this_nodes_endpoints_as_kube_proxy_holds_every_external_address(string type)
+    {
+        var service = Service();
+        service.Spec.Type = type;
+        service.Spec.ExternalTrafficPolicy = "Local";
+        service.Spec.ExternalIPs = ["127.0.0.61"];
+        if (type == "NodePort") service.Spec.Ports[0].NodePort = 30080;
+        var plan = Plan(service, Slice(Endpoint("172.28.1.2", "n1"), Endpoint("172.28.2.2", "n2")), Zones);
+
+        var external = Assert.Single(plan.Listeners, l => l.EndPoint.Equals(new IPEndPoint(IPAddress.Parse("127.0.0.61"), 80)));
+        Assert.Equal(("default/web:80/local", "default/web:80"), (external.ClusterId, external.LocalOriginClusterId));
+        Assert.Equal(["172.28.1.2:8080"], Destinations(plan, "default/web:80/local"));
+        Assert.Equal(["172.28.1.2:8080", "172.28.2.2:8080"], Destinations(plan, "default/web:80"));
+    }
+
+    [Fact]
+    public void An_external_ip_of_a_cluster_policy_service_takes_the_cluster_wide_endpoints()
+    {
+        var service = Service();
+        service.Spec.ExternalIPs = ["127.0.0.61"];
+        var plan = Plan(service, Slice(Endpoint("172.28.1.2", "n1"), Endpoint("172.28.2.2", "n2")), Zones);
+
+        var external = Assert.Single(plan.Listeners, l => l.EndPoint.Address.Equals(IPAddress.Parse("127.0.0.61")));
+        Assert.Equal(("default/web:80", (string?)null), (external.ClusterId, external.LocalOriginClusterId));
+    }
 }

@@ -227,4 +227,74 @@ public class ServiceAdmissionTests
         Assert.Equal(path, cause.Field);
         Assert.Equal("FieldValueNotSupported", cause.Reason);
     }
+
+    [Theory]
+    [InlineData("ClusterIP", "Local")]
+    [InlineData("ClusterIP", "Cluster")]
+    [InlineData("ExternalName", "Local")]
+    public void External_traffic_policy_is_refused_where_no_traffic_comes_from_outside(string type, string policy)
+    {
+        var svc = Objects.Service("web", type: type);
+        if (type == "ExternalName") { svc.Spec.ExternalName = "example.com"; svc.Spec.Ports = null; }
+        svc.Spec.ExternalTrafficPolicy = policy;
+        var cause = Assert.Single(Admit(svc));
+        Assert.Equal("spec.externalTrafficPolicy", cause.Field);
+        Assert.Equal($"Invalid value: \"{policy}\": may only be set for externally-accessible services", cause.Message);
+    }
+
+    [Fact]
+    public void A_cluster_ip_service_with_external_ips_is_externally_accessible_defaulted_and_may_be_local()
+    {
+        var defaulted = Objects.Service("web");
+        defaulted.Spec.ExternalIPs = ["192.0.2.10"];
+        Assert.Empty(Admit(defaulted));
+        Assert.Equal("Cluster", defaulted.Spec.ExternalTrafficPolicy);
+
+        var local = Objects.Service("local");
+        local.Spec.ExternalIPs = ["192.0.2.11"];
+        local.Spec.ExternalTrafficPolicy = "Local";
+        Assert.Empty(Admit(local));
+        Assert.Equal("Local", local.Spec.ExternalTrafficPolicy);
+        Assert.Null(local.Spec.HealthCheckNodePort); // a health check node port is a LoadBalancer's only
+
+        var plain = Objects.Service("plain");
+        Assert.Empty(Admit(plain));
+        Assert.Null(plain.Spec.ExternalTrafficPolicy);
+    }
+
+    [Fact]
+    public void A_type_change_to_cluster_ip_drops_an_unchanged_external_traffic_policy_and_keeps_a_changed_one_to_refuse_it()
+    {
+        var old = Objects.Service("web", type: "NodePort", nodePort: 30080);
+        old.Spec.ExternalTrafficPolicy = "Local";
+        Assert.Empty(Admit(old));
+
+        var unchanged = Objects.Service("web");
+        unchanged.Spec.ClusterIP = old.Spec.ClusterIP;
+        unchanged.Spec.ExternalTrafficPolicy = "Local";
+        Assert.Empty(Admit(unchanged, old));
+        Assert.Null(unchanged.Spec.ExternalTrafficPolicy);
+
+        var changed = Objects.Service("web");
+        changed.Spec.ClusterIP = old.Spec.ClusterIP;
+        changed.Spec.ExternalTrafficPolicy = "Cluster";
+        Assert.Equal("spec.externalTrafficPolicy", Assert.Single(Admit(changed, old)).Field);
+    }
+
+    [Fact]
+    public void A_type_change_away_from_load_balancer_clears_its_load_balancer_status()
+    {
+        static V1ServiceStatus Balanced() => new() { LoadBalancer = new V1LoadBalancerStatus { Ingress = [new V1LoadBalancerIngress { Ip = "127.0.0.200" }] } };
+        var old = Objects.Service("web", type: "LoadBalancer");
+        old.Status = Balanced();
+        var update = Objects.Service("web", type: "NodePort");
+
+        ((IResourceStrategy)CoreResources.Services.Strategy).PrepareForUpdate(update, old);
+        Assert.Null(update.Status.LoadBalancer.Ingress);
+        Assert.Single(old.Status.LoadBalancer.Ingress); // the stored object is not touched
+
+        var stillBalanced = Objects.Service("web", type: "LoadBalancer");
+        ((IResourceStrategy)CoreResources.Services.Strategy).PrepareForUpdate(stillBalanced, old);
+        Assert.Single(stillBalanced.Status.LoadBalancer.Ingress);
+    }
 }

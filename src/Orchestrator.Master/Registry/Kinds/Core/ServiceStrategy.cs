@@ -31,6 +31,15 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
     protected override void PrepareForCreate(V1Service service) =>
         service.Status = new V1ServiceStatus { LoadBalancer = new V1LoadBalancerStatus() };
 
+    /// <summary>dropTypeDependentFields' last step: a load balancer's status goes with the type, at once (the
+    /// LoadBalancer controller would clear it a moment later).</summary>
+    protected override void PrepareForUpdate(V1Service service, V1Service old)
+    {
+        // a new status: the one taken over is the stored object's own
+        if (service.Spec?.Type != "LoadBalancer" && service.Status?.LoadBalancer?.Ingress is { Count: > 0 })
+            service.Status = new V1ServiceStatus { Conditions = service.Status.Conditions, LoadBalancer = new V1LoadBalancerStatus() };
+    }
+
     protected override void Default(V1Service service)
     {
         var spec = service.Spec ??= new V1ServiceSpec();
@@ -58,6 +67,7 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             return;
         }
         ValidateAffinityAndPolicies(spec, causes);
+        DefaultAndValidateExternalTrafficPolicy(spec, previous, causes);
         if (spec.Type == "ExternalName")
         {
             if (string.IsNullOrEmpty(spec.ExternalName)) causes.Add(FieldErrors.Required("spec.externalName"));
@@ -66,7 +76,6 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
 
         var withNodePorts = spec.Type is "NodePort" or "LoadBalancer";
         spec.InternalTrafficPolicy ??= "Cluster";
-        if (withNodePorts) spec.ExternalTrafficPolicy ??= "Cluster";
         foreach (var port in spec.Ports ?? [])
         {
             port.Protocol ??= "TCP";
@@ -106,10 +115,32 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         }
         if (spec.InternalTrafficPolicy is { } internalPolicy && !TrafficPolicies.Contains(internalPolicy))
             causes.Add(FieldErrors.NotSupported("spec.internalTrafficPolicy", internalPolicy, TrafficPolicies));
-        if (spec.ExternalTrafficPolicy is { Length: > 0 } externalPolicy && !TrafficPolicies.Contains(externalPolicy))
-            causes.Add(FieldErrors.NotSupported("spec.externalTrafficPolicy", externalPolicy, TrafficPolicies));
         if (spec.TrafficDistribution is { } distribution && !TrafficDistributions.Contains(distribution))
             causes.Add(FieldErrors.NotSupported("spec.trafficDistribution", distribution, TrafficDistributions));
+    }
+
+    /// <summary>Kubernetes' ExternallyAccessible: node ports, a load balancer, or a ClusterIP Service with externalIPs —
+    /// the Services whose traffic from outside externalTrafficPolicy governs.</summary>
+    internal static bool ExternallyAccessible(V1ServiceSpec spec) =>
+        spec.Type is "NodePort" or "LoadBalancer" || (spec.Type == "ClusterIP" && spec.ExternalIPs is { Count: > 0 });
+
+    /// <summary>externalTrafficPolicy as 1.32 treats it: dropped by an update to a type without outside traffic that
+    /// left it as it was (dropTypeDependentFields), Cluster by default where it applies (SetDefaults_Service), and
+    /// otherwise refused (validateServiceExternalTrafficPolicy).</summary>
+    private static void DefaultAndValidateExternalTrafficPolicy(V1ServiceSpec spec, V1ServiceSpec? previous, List<StoreErrorCause> causes)
+    {
+        var accessible = ExternallyAccessible(spec);
+        if (previous is not null && ExternallyAccessible(previous) && !accessible && spec.ExternalTrafficPolicy == previous.ExternalTrafficPolicy)
+            spec.ExternalTrafficPolicy = null;
+        if (string.IsNullOrEmpty(spec.ExternalTrafficPolicy))
+        {
+            spec.ExternalTrafficPolicy = accessible ? "Cluster" : null;
+            return;
+        }
+        if (!accessible)
+            causes.Add(FieldErrors.Invalid("spec.externalTrafficPolicy", spec.ExternalTrafficPolicy, "may only be set for externally-accessible services"));
+        else if (!TrafficPolicies.Contains(spec.ExternalTrafficPolicy))
+            causes.Add(FieldErrors.NotSupported("spec.externalTrafficPolicy", spec.ExternalTrafficPolicy, TrafficPolicies));
     }
 
     private static bool NeedsHealthCheckNodePort(V1ServiceSpec spec) => spec.Type == "LoadBalancer" && spec.ExternalTrafficPolicy == "Local";
