@@ -3,6 +3,7 @@ using Orchestrator.Master.Registry.Kinds.Apps;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Store;
 using Orchestrator.Master.Tests.Store;
+using Orchestrator.Shared.Api;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Registry.Kinds;
@@ -296,5 +297,62 @@ public class ServiceAdmissionTests
         var stillBalanced = Objects.Service("web", type: "LoadBalancer");
         ((IResourceStrategy)CoreResources.Services.Strategy).PrepareForUpdate(stillBalanced, old);
         Assert.Single(stillBalanced.Status.LoadBalancer.Ingress);
+    }
+
+    [Theory]
+    [InlineData("NodePort")]
+    [InlineData("LoadBalancer")]
+    public void A_type_change_to_cluster_ip_that_keeps_the_node_ports_releases_them_as_a_merge_patch_of_the_type_would(string from)
+    {
+        var old = Objects.Service("web", type: from, nodePort: 30080);
+        old.Spec.ExternalTrafficPolicy = "Local";
+        Assert.Empty(Admit(old));
+        var update = KubeObjects.Clone(old);
+        update.Spec.Type = "ClusterIP"; // kubectl patch svc web -p '{"spec":{"type":"ClusterIP"}}'
+
+        Assert.Empty(Admit(update, old));
+        Assert.Null(update.Spec.Ports[0].NodePort);
+        Assert.Null(update.Spec.HealthCheckNodePort);
+        Assert.Null(update.Spec.ExternalTrafficPolicy);
+        Assert.Null(update.Spec.AllocateLoadBalancerNodePorts);
+    }
+
+    [Fact]
+    public void A_type_change_to_cluster_ip_with_a_new_node_port_is_still_refused()
+    {
+        var old = Objects.Service("web", type: "NodePort", nodePort: 30080);
+        Assert.Empty(Admit(old));
+        var update = KubeObjects.Clone(old);
+        update.Spec.Type = "ClusterIP";
+        update.Spec.Ports[0].NodePort = 30081;
+
+        var cause = Assert.Single(Admit(update, old));
+        Assert.Equal("spec.ports[0].nodePort", cause.Field);
+    }
+
+    [Fact]
+    public void A_type_change_to_external_name_that_keeps_the_cluster_ip_releases_it()
+    {
+        var old = Objects.Service("web");
+        Assert.Empty(Admit(old));
+        var update = KubeObjects.Clone(old);
+        update.Spec.Type = "ExternalName";
+        update.Spec.ExternalName = "example.com";
+
+        Assert.Empty(Admit(update, old));
+        Assert.Null(update.Spec.ClusterIP);
+        Assert.Null(update.Spec.ClusterIPs);
+        Assert.Null(update.Spec.IpFamilies);
+        Assert.Null(update.Spec.IpFamilyPolicy);
+    }
+
+    [Fact]
+    public void An_external_name_service_may_not_have_a_cluster_ip()
+    {
+        var svc = Objects.Service("web", type: "ExternalName");
+        svc.Spec.ExternalName = "example.com";
+        svc.Spec.ClusterIP = "172.28.128.40";
+        var cause = Assert.Single(Admit(svc));
+        Assert.Equal(("spec.clusterIPs", "Forbidden: may not be set for ExternalName services"), (cause.Field, cause.Message));
     }
 }

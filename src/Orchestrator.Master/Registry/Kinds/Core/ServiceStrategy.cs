@@ -66,11 +66,19 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             causes.Add(FieldErrors.NotSupported("spec.type", spec.Type, Types));
             return;
         }
+        if (previous is not null) DropTypeDependentFields(spec, previous);
         ValidateAffinityAndPolicies(spec, causes);
         DefaultAndValidateExternalTrafficPolicy(spec, previous, causes);
         if (spec.Type == "ExternalName")
         {
             if (string.IsNullOrEmpty(spec.ExternalName)) causes.Add(FieldErrors.Required("spec.externalName"));
+            // validateServiceClusterIPsRelatedFields: an ExternalName Service has no address of its own
+            if (!string.IsNullOrEmpty(spec.ClusterIP) || spec.ClusterIPs is { Count: > 0 })
+                causes.Add(FieldErrors.Forbidden("spec.clusterIPs", "may not be set for ExternalName services"));
+            if (spec.IpFamilies is { Count: > 0 })
+                causes.Add(FieldErrors.Forbidden("spec.ipFamilies", "may not be set for ExternalName services"));
+            if (spec.IpFamilyPolicy is not null)
+                causes.Add(FieldErrors.Forbidden("spec.ipFamilyPolicy", "may not be set for ExternalName services"));
             return;
         }
 
@@ -117,6 +125,32 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             causes.Add(FieldErrors.NotSupported("spec.internalTrafficPolicy", internalPolicy, TrafficPolicies));
         if (spec.TrafficDistribution is { } distribution && !TrafficDistributions.Contains(distribution))
             causes.Add(FieldErrors.NotSupported("spec.trafficDistribution", distribution, TrafficDistributions));
+    }
+
+    /// <summary>dropTypeDependentFields: an update to a type that no longer has an allocated value releases it when the
+    /// update left it as it was (a merge patch of the type alone carries every old value), so that
+    /// `kubectl patch svc x -p '{"spec":{"type":"ClusterIP"}}'` of a NodePort Service succeeds; a value the update
+    /// changed stays, for validation to refuse. The load balancer's own fields, the health check node port and
+    /// externalTrafficPolicy are released where they are validated.</summary>
+    private static void DropTypeDependentFields(V1ServiceSpec spec, V1ServiceSpec previous)
+    {
+        if (previous.Type != "ExternalName" && spec.Type == "ExternalName")
+        {
+            if (spec.ClusterIP == previous.ClusterIP && SameList(spec.ClusterIPs, previous.ClusterIPs))
+            {
+                spec.ClusterIP = null;
+                spec.ClusterIPs = null;
+            }
+            if (SameList(spec.IpFamilies, previous.IpFamilies)) spec.IpFamilies = null;
+            if (spec.IpFamilyPolicy == previous.IpFamilyPolicy) spec.IpFamilyPolicy = null;
+        }
+        static bool NeedsNodePorts(V1ServiceSpec s) => s.Type is "NodePort" or "LoadBalancer";
+        static IEnumerable<int> NodePorts(V1ServiceSpec s) => (s.Ports ?? []).Select(p => p.NodePort ?? 0).Where(p => p != 0);
+        // ports may be added, removed or changed, as long as no node port is new
+        if (NeedsNodePorts(previous) && !NeedsNodePorts(spec) && NodePorts(spec).All(NodePorts(previous).Contains))
+            foreach (var port in spec.Ports ?? []) port.NodePort = null;
+
+        static bool SameList(IList<string>? a, IList<string>? b) => (a ?? []).SequenceEqual(b ?? []);
     }
 
     /// <summary>Kubernetes' ExternallyAccessible: node ports, a load balancer, or a ClusterIP Service with externalIPs —
