@@ -355,4 +355,29 @@ public class ServiceAdmissionTests
         var cause = Assert.Single(Admit(svc));
         Assert.Equal(("spec.clusterIPs", "Forbidden: may not be set for ExternalName services"), (cause.Field, cause.Message));
     }
+
+    [Theory]
+    [InlineData("not-an-ip", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+    [InlineData("10.0.0.1/24", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+    [InlineData("0.0.0.0", "may not be unspecified (0.0.0.0, ::)")]
+    [InlineData("169.254.169.254", "may not be in the link-local range (169.254.0.0/16, fe80::/10)")]
+    [InlineData("224.0.0.5", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")]
+    public void An_external_ip_that_is_no_address_or_a_special_one_is_refused(string externalIp, string message)
+    {
+        var svc = Objects.Service("web");
+        svc.Spec.ExternalIPs = ["192.0.2.10", externalIp];
+        var cause = Assert.Single(Admit(svc));
+        Assert.Equal(("spec.externalIPs[1]", $"Invalid value: \"{externalIp}\": {message}"), (cause.Field, cause.Message));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.10")]
+    [InlineData("127.0.0.60")] // this machine's address for a Service (README), which kube-apiserver would refuse
+    [InlineData("2001:db8::10")]
+    public void An_external_ip_of_the_machine_or_elsewhere_is_accepted(string externalIp)
+    {
+        var svc = Objects.Service("web");
+        svc.Spec.ExternalIPs = [externalIp];
+        Assert.Empty(Admit(svc));
+    }
 }

@@ -67,6 +67,7 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             return;
         }
         if (previous is not null) DropTypeDependentFields(spec, previous);
+        ValidateExternalIps(spec, causes);
         ValidateAffinityAndPolicies(spec, causes);
         DefaultAndValidateExternalTrafficPolicy(spec, previous, causes);
         if (spec.Type == "ExternalName")
@@ -151,6 +152,23 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             foreach (var port in spec.Ports ?? []) port.NodePort = null;
 
         static bool SameList(IList<string>? a, IList<string>? b) => (a ?? []).SequenceEqual(b ?? []);
+    }
+
+    /// <summary>ValidateService's externalIPs: each an IP address, not unspecified, link-local or link-local multicast.
+    /// Loopback addresses, which kube-apiserver refuses too, are allowed here: the nodes of this cluster live on the
+    /// machine's loopback addresses (127.0.0.x), and a loopback externalIP is how a Service is reached from the machine
+    /// (the nodes' proxies listen on it; other addresses only when they are the machine's own).</summary>
+    private static void ValidateExternalIps(V1ServiceSpec spec, List<StoreErrorCause> causes)
+    {
+        for (var i = 0; i < (spec.ExternalIPs?.Count ?? 0); i++)
+        {
+            var text = spec.ExternalIPs![i] ?? "";
+            if (!EndpointAddresses.TryParse(text, out var ip))
+                causes.Add(FieldErrors.Invalid($"spec.externalIPs[{i}]", text, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
+            else if (!System.Net.IPAddress.IsLoopback(ip))
+                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip))
+                    causes.Add(FieldErrors.Invalid($"spec.externalIPs[{i}]", text, problem));
+        }
     }
 
     /// <summary>Kubernetes' ExternallyAccessible: node ports, a load balancer, or a ClusterIP Service with externalIPs —
