@@ -42,8 +42,8 @@ internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectM
     /// <summary>The sender gives <see cref="Object"/> to the store: a graph of its own (nothing in it is shared with
     /// another object — a cached or stored one, a template), which the sender never reads or changes again and never
     /// sends again. The store then plans on it in place and stores it, without the deep copy it makes otherwise (on the
-    /// store's one serial path). A sender that may resend the message (the API's admission retry) hands over a copy per
-    /// attempt, or leaves this false.</summary>
+    /// store's one serial path). A sender that may resend the message (the API's admission retry) hands over a copy or
+    /// a newly made object per attempt, or leaves this false.</summary>
     public bool HandedOver { get; init; }
 
     /// <summary>The apiVersion the write was requested in when the API converted <see cref="Object"/> from a served

@@ -109,6 +109,45 @@ public class ObjectStoreOwnershipSpec() : StoreSpecBase(new ObjectStoreSettings(
     }
 
     [Fact]
+    public async Task A_requests_object_made_for_one_attempt_is_handed_over_itself_and_an_admission_retry_makes_it_again()
+    {
+        var store = CreateTestProbe();
+        var client = new ObjectStoreClient(Sys, _ => Task.FromResult(store.Ref), TimeSpan.FromSeconds(10));
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        var made = new List<V1ConfigMap>();
+        CreateObject Make()
+        {
+            made.Add(Objects.ConfigMap("again"));
+            return new CreateObject("configmaps", made[^1]);
+        }
+        var request = Objects.ConfigMap("again");
+
+        var write = client.WriteStoredAsync(context, new CreateObject("configmaps", request), Orchestrator.Master.Registry.Kinds.Core.CoreResources.ConfigMaps,
+            "again", again: Make);
+        // the first attempt takes the request's own object: no copy
+        var first = store.ExpectMsg<CreateObject>();
+        Assert.Same(request, first.Object);
+        Assert.True(first.HandedOver);
+        // a refusal that may pass shortly: the second attempt must not be the first one's object, which the store planned on
+        store.Reply(new StoreFailed(new StoreError(403, "Forbidden", "not yet") { RetryAfter = TimeSpan.FromMilliseconds(1) }));
+        var second = store.ExpectMsg<CreateObject>();
+        Assert.Same(Assert.Single(made), second.Object);
+        Assert.True(second.HandedOver);
+        var stored = Objects.ConfigMap("again");
+        store.Reply(new ObjectStored(stored));
+        Assert.Same(stored, (await write).Object);
+
+        // without a way to make it again, each attempt is a copy and the caller's object is left alone
+        var kept = Objects.ConfigMap("kept");
+        var copied = client.WriteStoredAsync(context, new CreateObject("configmaps", kept), Orchestrator.Master.Registry.Kinds.Core.CoreResources.ConfigMaps, "kept");
+        var sent = store.ExpectMsg<CreateObject>();
+        Assert.NotSame(kept, sent.Object);
+        Assert.True(sent.HandedOver);
+        store.Reply(new ObjectStored(sent.Object));
+        await copied;
+    }
+
+    [Fact]
     public void A_replica_sets_new_pod_shares_nothing_with_its_owner_so_planning_it_in_place_cannot_change_the_stored_owner()
     {
         var stored = Stored(new CreateObject("deployments", Objects.Deployment("web")));

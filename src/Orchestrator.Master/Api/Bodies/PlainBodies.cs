@@ -41,7 +41,8 @@ internal static class PlainBodies
         if (!IsPlain(body, resource.ObjectType, out kind, out apiVersion)) return null;
         try
         {
-            return (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(System.Text.Encoding.UTF8.GetString(body), resource.ObjectType);
+            // from the UTF-8 text with KubernetesJson's own options: what its string method reads, without the string
+            return (IKubernetesObject<V1ObjectMeta>)KubeObjects.Deserialize(body, resource.ObjectType);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException
                                       or NotSupportedException or OverflowException or InvalidCastException)

@@ -93,12 +93,21 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     {
         if (resource.Namespaced && ns is null) throw ApiException.MethodNotAllowed("POST");
         Require(resource, "create");
-        var obj = await bodies.ReadObjectAsync(context, resource);
-        WriteOptions.Reconcile(obj, resource, ns, urlName: null);
-        Admit(context, resource, obj);
-        var created = await store.WriteStoredAsync(context,
-            new CreateObject(resource.StoreName, obj, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
-            resource, obj.Metadata.Name);
+        var validation = RequestBodies.FieldValidationOf(context);
+        var body = await RequestBodies.ReadBytesAsync(context);
+        // The object is made for one attempt and never read here again, so the store takes it without a copy; an
+        // admission retry makes it again from the body.
+        IKubernetesObject<V1ObjectMeta> Decode()
+        {
+            var obj = bodies.DecodeObject(context, body, resource, null, validation);
+            WriteOptions.Reconcile(obj, resource, ns, urlName: null);
+            Admit(context, resource, obj);
+            return obj;
+        }
+        var obj = Decode();
+        var (dryRun, manager) = (WriteOptions.DryRun(context), WriteOptions.Manager(context));
+        var created = await store.WriteStoredAsync(context, new CreateObject(resource.StoreName, obj, dryRun, manager), resource,
+            obj.Metadata.Name, again: () => new CreateObject(resource.StoreName, Decode(), dryRun, manager));
         EncodedObjects.Remember(created.Object, resource, created.Json);
         await responses.WriteObjectAsync(context, resource, created.Object, 201);
     }
@@ -106,12 +115,20 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     public async Task UpdateAsync(HttpContext context, ResourceDescription resource, string? ns, string name, string? subresource = null)
     {
         if (subresource is null) Require(resource, "update");
-        var obj = await bodies.ReadObjectAsync(context, resource, subresource);
-        WriteOptions.Reconcile(obj, resource, ns, name);
-        Admit(context, resource, obj, subresource);
-        var updated = await store.WriteStoredAsync(context,
-            new UpdateObject(resource.StoreName, obj, subresource, WriteOptions.DryRun(context), WriteOptions.Manager(context)),
-            resource, name);
+        var validation = RequestBodies.FieldValidationOf(context);
+        var body = await RequestBodies.ReadBytesAsync(context);
+        // as a create's object: the store takes it without a copy
+        IKubernetesObject<V1ObjectMeta> Decode()
+        {
+            var obj = bodies.DecodeObject(context, body, resource, subresource, validation);
+            WriteOptions.Reconcile(obj, resource, ns, name);
+            Admit(context, resource, obj, subresource);
+            return obj;
+        }
+        var obj = Decode();
+        var (dryRun, manager) = (WriteOptions.DryRun(context), WriteOptions.Manager(context));
+        var updated = await store.WriteStoredAsync(context, new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager),
+            resource, name, again: () => new UpdateObject(resource.StoreName, Decode(), subresource, dryRun, manager));
         EncodedObjects.Remember(updated.Object, resource, updated.Json);
         await responses.WriteObjectAsync(context, resource, updated.Object);
     }

@@ -80,26 +80,26 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         string? name) =>
         (await WriteStoredAsync(context, message, resource, name)).Object;
 
-    /// <summary>As <see cref="WriteAsync"/>, with the store's answer: the object and its JSON text when the store gives it.</summary>
-    public async Task<ObjectStored> WriteStoredAsync(HttpContext context, object message, ResourceDescription resource, string? name)
+    /// <summary>As <see cref="WriteAsync"/>, with the store's answer: the object and its JSON text when the store gives it.
+    /// <paramref name="again"/>: the request's message made anew (its object decoded again from the body), from a caller
+    /// that never reads <paramref name="message"/>'s object after this call; its object is then handed over itself, not a
+    /// copy, and each admission retry hands over <paramref name="again"/>'s.</summary>
+    public async Task<ObjectStored> WriteStoredAsync(HttpContext context, object message, ResourceDescription resource, string? name,
+        Func<object>? again = null)
     {
         // a refused create is audited with the name it asked for, as kube's LogRequestObject fills objectRef
         var requested = message switch { CreateObject c => c.Object, UpdateObject u => u.Object, _ => null };
         if (requested is not null) AuditObjects.Record(context, requested);
         // admission sees who asked (PodSecurity's exempt usernames)
-        message = message switch
-        {
-            CreateObject c => c with { User = RequestUserName.Get(context) },
-            UpdateObject u => u with { User = RequestUserName.Get(context) },
-            _ => message,
-        };
-        var reply = await AskAsync(HandOver(message), context.RequestAborted, resource);
+        var user = RequestUserName.Get(context);
+        message = WithUser(message, user);
+        var reply = await AskAsync(again is null ? HandOver(message) : Given(message), context.RequestAborted, resource);
         // a refusal that may pass shortly (the namespace's default ServiceAccount not made yet) is asked again, as kube's
         // admission retries its lookup
         for (var attempt = 1; attempt < MaxAdmissionRetries && reply is StoreFailed { Error.RetryAfter: { } wait }; attempt++)
         {
             await Task.Delay(wait, context.RequestAborted);
-            reply = await AskAsync(HandOver(message), context.RequestAborted, resource);
+            reply = await AskAsync(again is null ? HandOver(message) : Given(WithUser(again(), user)), context.RequestAborted, resource);
         }
         switch (reply)
         {
@@ -122,6 +122,22 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     {
         CreateObject c => c with { Object = KubeObjects.CloneObject(c.Object), HandedOver = true },
         UpdateObject u => u with { Object = KubeObjects.CloneObject(u.Object), HandedOver = true },
+        _ => message,
+    };
+
+    /// <summary>The request with its own object handed over (<see cref="UpdateObject.HandedOver"/>), no copy: for a caller
+    /// that made the object for this one attempt and never reads it again.</summary>
+    internal static object Given(object message) => message switch
+    {
+        CreateObject c => c with { HandedOver = true },
+        UpdateObject u => u with { HandedOver = true },
+        _ => message,
+    };
+
+    private static object WithUser(object message, string? user) => message switch
+    {
+        CreateObject c => c with { User = user },
+        UpdateObject u => u with { User = user },
         _ => message,
     };
 
