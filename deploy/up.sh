@@ -166,11 +166,11 @@ fi
 
 # Until the API port accepts connections (the master's host starts last in its start-up), nothing but bash polls: its
 # own connect and a nap, no curl nor sleep process every 0.1 s (issue 19: about 20 ms of CPU each, on the two cores the
-# start runs on); then /readyz, which also waits for the store. (Every 20th poll asks /readyz whatever the connect
+# start runs on); then /readyz, which also waits for the store. (Every 40th poll asks /readyz whatever the connect
 # said: a bash built without /dev/tcp gets there too.)
 master_pid=$(running_pid master) api_deadline=$((EPOCHSECONDS + 60)) polls=0
 while :; do
-  if port_accepts "$ORCH_API_ADDRESS" "$ORCH_API_PORT" || [ $((++polls % 20)) -eq 0 ]; then
+  if port_accepts "$ORCH_API_ADDRESS" "$ORCH_API_PORT" || [ $((++polls % 40)) -eq 0 ]; then
     curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && break
     interval=0.1
   else
