@@ -200,6 +200,17 @@ process_alive() { # pid
   [ "${stat%% *}" != Z ]
 }
 
+# Waiting without a process per poll (issue 19: deploy/up.sh polls while the cluster starts, and a `sleep` or `curl`
+# process per poll takes CPU from the cores the start runs on): `nap SECONDS` sleeps by reading, with a timeout, a pipe
+# nothing writes to (opened once, on first use); `port_accepts HOST PORT` is bash's own connect (/dev/tcp), closed at once.
+nap() { # seconds
+  [ -n "${nap_fd:-}" ] || exec {nap_fd}<> <(:)
+  read -rt "$1" -u "$nap_fd" _ || true
+}
+port_accepts() { # host port
+  : 2>/dev/null <>"/dev/tcp/$1/$2"
+}
+
 # Waits until PID has exited, polling TRIES times every INTERVAL seconds; fails if it still runs after that.
 wait_exited() { # pid tries interval
   local _

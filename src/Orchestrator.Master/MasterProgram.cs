@@ -41,6 +41,7 @@ internal static class MasterProgram
     {
         var flags = MasterFlags.Definition.Resolve(args);
         if (flags.Exit is { } exit) return exit;
+        AkkaAppConfigWarmup.Begin(); // beside the host build: the actor system's first step (issue 19)
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = HostBuilderOptions.Args });
         builder.Configuration.AddInMemoryCollection(flags.Values!);
         if (builder.Configuration["service-cidr"] is { Length: > 0 } serviceCidr) ClusterIpRange.Use(serviceCidr);

@@ -16,6 +16,7 @@ internal static class NodeProgram
         if (args is ["api-server-proxy", .. var proxyArgs]) return await ApiServerProxyCommand.RunAsync(proxyArgs);
         var (options, exit) = Parse(args);
         if (options is null) return exit;
+        AkkaAppConfigWarmup.Begin(); // beside the host build: the actor system's first step (issue 19)
         if (CheckClusterCertificate(options) is { } refused) return refused;
         return await RunAsync(options, embedding: null);
     }
