@@ -211,12 +211,12 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         foreach (var client in clients.Skip(1)) client.Dispose();
     }
 
-    /// <summary>The gets' client. By default (--get-client invoker) SocketsHttpHandler — the same TLS connections kept alive,
-    /// the bearer token on every request, the whole body read and its status checked by <see cref="Measure"/> — driven
-    /// through HttpMessageInvoker with each object's URI made once: without HttpClient's per-request extras (a timeout
-    /// timer and linked cancellation, the base address combined with a path parsed anew, the body copied into a buffer
-    /// before it is read), which cost the cores the server shares. --get-client httpclient is the HttpClient.GetAsync of
-    /// before 2026-12-06.</summary>
+    /// <summary>The gets' client: HttpClient.GetAsync by default (--get-client httpclient). --get-client invoker sends them
+    /// through the same kind of SocketsHttpHandler — TLS connections kept alive, the bearer token on every request, the
+    /// whole body read and its status checked by <see cref="Measure"/> — by HttpMessageInvoker with each object's URI made
+    /// once, without HttpClient's per-request extras (a timeout timer, the base address combined with a path parsed anew,
+    /// the body copied into a buffer before it is read): to see what those cost the cores the server shares. On the loaded
+    /// machine of 2026-12-06 the difference was within the noise (README).</summary>
     private Func<string, Task<HttpResponseMessage>> GetClient(IReadOnlyList<string> names)
     {
         if (options.GetClient == "httpclient") return n => _client.GetAsync($"{ConfigMaps}/{n}");

@@ -13,7 +13,7 @@ namespace Orchestrator.Bench.Api;
 /// or Ctrl-C, so that a bench in another process (--server) measures it and a profiler sees the server alone.</param>
 public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int Watchers, int WatchEvents, string? Server, string? Token,
     IReadOnlyList<Uri> SpreadOver, IReadOnlySet<string>? Only = null, int? Serve = null,
-    string? Namespace = null, int GetRounds = 1, string GetClient = "invoker")
+    string? Namespace = null, int GetRounds = 1, string GetClient = "httpclient")
 {
     public static readonly IReadOnlySet<string> Measurements =
         new HashSet<string> { "create", "get", "list", "table", "watch", "etcd", "custom", "mixed" };
@@ -38,6 +38,6 @@ public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int W
             only, Value("--serve") is { } port ? int.Parse(port) : null, Value("--namespace"), Math.Max(1, Int("--get-rounds", 1)),
             Value("--get-client") is { } client
                 ? client is "invoker" or "httpclient" ? client : throw new ArgumentException($"--get-client {client}: invoker or httpclient")
-                : "invoker");
+                : "httpclient");
     }
 }
