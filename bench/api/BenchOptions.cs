@@ -8,11 +8,12 @@ namespace Orchestrator.Bench.Api;
 /// --server made it), its objects are read and no creates are made — for profiling the reads alone (get, list, table, watch).</param>
 /// <param name="GetRounds">--get-rounds N: the gets of all objects are measured N times, each round printed: the first
 /// round of a process also pays for the JIT of the get path (2,000 gets last a fraction of a second), the later ones do not.</param>
+/// <param name="GetClient">--get-client invoker|httpclient: how the gets are sent (see ApiBench.GetClient).</param>
 /// <param name="Serve">--serve PORT: no measurement; the in-process master is started on that port and kept until stdin ends
 /// or Ctrl-C, so that a bench in another process (--server) measures it and a profiler sees the server alone.</param>
 public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int Watchers, int WatchEvents, string? Server, string? Token,
     IReadOnlyList<Uri> SpreadOver, IReadOnlySet<string>? Only = null, int? Serve = null,
-    string? Namespace = null, int GetRounds = 1)
+    string? Namespace = null, int GetRounds = 1, string GetClient = "httpclient")
 {
     public static readonly IReadOnlySet<string> Measurements =
         new HashSet<string> { "create", "get", "list", "table", "watch", "etcd", "custom", "mixed" };
@@ -34,6 +35,9 @@ public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int W
             Int("--watch-events", 200), Value("--server"), Value("--token"),
             (Value("--spread-over") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(u => new Uri(u)).ToList(),
-            only, Value("--serve") is { } port ? int.Parse(port) : null, Value("--namespace"), Math.Max(1, Int("--get-rounds", 1)));
+            only, Value("--serve") is { } port ? int.Parse(port) : null, Value("--namespace"), Math.Max(1, Int("--get-rounds", 1)),
+            Value("--get-client") is { } client
+                ? client is "invoker" or "httpclient" ? client : throw new ArgumentException($"--get-client {client}: invoker or httpclient")
+                : "httpclient");
     }
 }

@@ -4,7 +4,7 @@
 # bench run creating and warming up, then a second one (the measured reads only) from another process; the server's CPU
 # over that second run, divided by its requests. Robust where perf's sampling is not (a loaded or virtualised machine).
 # usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]   (LISTS=N, GET_ROUNDS=N (of 2,000 gets), OUT=dir, SERVE_ENV="VAR=value …",
-#        CLIENT_BIN=dir: the bench client of another build against this build's server)
+#        CLIENT_BIN=dir: the bench client of another build against this build's server, BENCH_ARGS="…": more options for the measured client run, e.g. --get-client invoker)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/lib/common.sh"
 [ $# -ge 2 ] || die "usage: bench/api/cpu-reads.sh <bench-api bin dir> <label> [list|table|get]"
 BIN=$1; LABEL=$2; CLIENT=${CLIENT_BIN:-$1}; ONLY=${3:-list}; OUT=${OUT:-/tmp/bench-api-cpu}; LISTS=${LISTS:-300}; mkdir -p "$OUT"
@@ -16,7 +16,7 @@ dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists 40 --only $
 n=$LISTS; [ "$ONLY" = get ] && n=$((2000 * ${GET_ROUNDS:-1}))
 load=$(cut -d' ' -f1 /proc/loadavg); at=$(date -u +%H:%M:%S); before=$(ticks $PID)
 /usr/bin/time -f "%U %S" -o "$OUT/client-$LABEL.txt" dotnet $CLIENT/bench-api.dll --objects 2000 --concurrency 16 --lists $LISTS \
-  --get-rounds ${GET_ROUNDS:-1} --only $ONLY --namespace benchns $ARGS > "$OUT/bench-$LABEL.txt" 2>&1
+  --get-rounds ${GET_ROUNDS:-1} --only $ONLY --namespace benchns $ARGS ${BENCH_ARGS:-} > "$OUT/bench-$LABEL.txt" 2>&1
 after=$(ticks $PID)
 rss=$(awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {printf "RSS %.0f MB (peak %.0f MB)", r/1024, h/1024}' /proc/$PID/status)
 stop_bench_server
