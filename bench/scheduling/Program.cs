@@ -33,7 +33,7 @@ Console.WriteLine($"scheduling simulation: {options.Pods} pods in {options.Repli
 var medians = new List<(int Nodes, double BindRate, double Running)>();
 foreach (var nodes in options.Nodes)
 {
-    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu, long AllocatedUntilBound, long AllocatedUntilRunning)>();
+    var runs = new List<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu, long AllocatedUntilBound, long AllocatedUntilRunning, RunCosts Costs)>();
     for (var run = 1; run <= options.Runs; run++)
     {
         var r = await Simulation.RunAsync(nodes, options.Pods, options.ReplicaSets, TimeSpan.FromSeconds(options.TimeoutSeconds), direct,
@@ -44,6 +44,7 @@ foreach (var nodes in options.Nodes)
         Console.WriteLine($"  {nodes,5} nodes run {run}: allocated until all bound {r.AllocatedUntilBound / 1e6:F0} MB ({r.AllocatedUntilBound / options.Pods:F0} B per pod), " +
                           $"until all Running {r.AllocatedUntilRunning / 1e6:F0} MB ({r.AllocatedUntilRunning / options.Pods:F0} B per pod)");
         Console.WriteLine($"  {nodes,5} nodes run {run}: spread of each owner's pods over the nodes: {r.Spread}");
+        Console.WriteLine($"  {nodes,5} nodes run {run}: until all bound {r.Costs}");
     }
     var median = (nodes, Median(runs.Select(r => r.BindRate)), Median(runs.Select(r => r.Running)));
     medians.Add(median);
@@ -114,6 +115,23 @@ internal sealed record Spread(int Min, int Max, double StdDev, int IdealMin, int
         $"min {Min}, max {Max} pods of one owner per node (ideal {IdealMin}–{IdealMax}), worst stddev {StdDev:F2}";
 }
 
+/// <summary>What a run spent besides its own work, from the process' counters (every thread): the methods the JIT
+/// compiled and its time (the time of the compiling threads, spent while the run's threads waited for or ran beside
+/// it), and the collections of each generation and the GC's pauses — a fresh process' first-use costs against a warm
+/// one's.</summary>
+internal sealed record RunCosts(long JitMethods, TimeSpan JitTime, int Gen0, int Gen1, int Gen2, TimeSpan GcPause)
+{
+    public static RunCosts Now() => new(System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(),
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    public static RunCosts operator -(RunCosts a, RunCosts b) =>
+        new(a.JitMethods - b.JitMethods, a.JitTime - b.JitTime, a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.GcPause - b.GcPause);
+
+    public override string ToString() =>
+        $"JIT {JitMethods} methods in {JitTime.TotalSeconds:F2} s; GC {Gen0}/{Gen1}/{Gen2} collections (gen0/1/2, each counted in the lower too), " +
+        $"paused {GcPause.TotalSeconds:F2} s";
+}
+
 internal static class Simulation
 {
     private const string Config = """
@@ -144,7 +162,7 @@ internal static class Simulation
     /// <summary>--alloc-profile: the types allocated during each run (from the first create until all Running).</summary>
     internal static AllocationProfile? Profile;
 
-    public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu, long AllocatedUntilBound, long AllocatedUntilRunning)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
+    public static async Task<(double BindRate, double Bound, double Running, Spread Spread, TimeSpan Cpu, long AllocatedUntilBound, long AllocatedUntilRunning, RunCosts Costs)> RunAsync(int nodes, int pods, int replicaSets, TimeSpan timeout,
         bool direct = false, int progressSeconds = 0, bool interleaved = false)
     {
         using var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString(Config + StoreRecordSerializer.Hocon));
@@ -165,6 +183,8 @@ internal static class Simulation
             // every thread's allocations (the simulated nodes' and the bench's creates included)
             var allocatedAtStart = GC.GetTotalAllocatedBytes();
             long? allocatedUntilBound = null;
+            var costsAtStart = RunCosts.Now();
+            RunCosts? costsUntilBound = null;
             Profile?.Start();
             using var reporter = progressSeconds > 0 ? ProgressReporter.Start(counter, TimeSpan.FromSeconds(progressSeconds)) : null;
             if (direct) await CreatePodsAsync(store, pods, replicaSets, interleaved);
@@ -188,6 +208,7 @@ internal static class Simulation
                 {
                     cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
                     allocatedUntilBound ??= GC.GetTotalAllocatedBytes() - allocatedAtStart;
+                    costsUntilBound ??= RunCosts.Now() - costsAtStart;
                 }
                 if (clock.Elapsed > timeout)
                 {
@@ -207,8 +228,9 @@ internal static class Simulation
             var listed = (ObjectsListed)await store.Ask<object>(new ListObjects("pods", null));
             cpuUntilBound ??= Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart; // all bound and Running in one poll
             allocatedUntilBound ??= allocatedUntilRunning;
+            costsUntilBound ??= RunCosts.Now() - costsAtStart;
             return (pods / bound, bound, running, Spread.Of(listed.Items.OfType<V1Pod>().ToList(), nodes), cpuUntilBound.Value,
-                allocatedUntilBound.Value, allocatedUntilRunning);
+                allocatedUntilBound.Value, allocatedUntilRunning, costsUntilBound);
         }
         finally
         {

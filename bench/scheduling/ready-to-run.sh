@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs the scheduling bench on ReadyToRun code, as the shipped master runs: the bench's JIT build (dotnet build -c
+# Release) copied to bin/Release/net10.0-r2r, then the assemblies deploy/lib/build.sh compiles ReadyToRun in place
+# (its ready_to_run_names, read from it) and the bench's own compiled by crossgen2 the way build.sh does it (one
+# version bubble per assembly, against the shared framework installed here). With --all every managed assembly of the
+# bench is compiled (an experiment: what the JIT leaves when nothing of ours or the packages' is IL; LanguageExt.Core
+# stays IL as in build.sh's publish mode). Whatever the framework's generics over our types need is still JIT-compiled.
+#   bench/scheduling/ready-to-run.sh [--all] [bench arguments]   (no bench arguments: compile and print the directory)
+#   bench/scheduling/ready-to-run.sh --workload pods --nodes 1000 --pods 10000 --replica-sets 10 --runs 2 --timeout 150
+# Takes the machine's bench lock itself unless BENCH_LOCKED=1.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../deploy/lib/common.sh"
+all=0
+if [ "${1:-}" = --all ]; then all=1; shift; fi
+bench="$ORCH_ROOT/bench/scheduling"
+jit="$bench/bin/Release/net10.0"
+out="$bench/bin/Release/net10.0-r2r$([ $all = 1 ] && echo -all || true)"
+dotnet build "$bench" -c Release -nologo -v quiet --disable-build-servers >/dev/null || die "building the scheduling bench failed"
+
+# build.sh's list, so that the two cannot drift apart
+eval "$(sed -n '/^ready_to_run_names=(/,/)$/p' "$ORCH_ROOT/deploy/lib/build.sh")"
+[ ${#ready_to_run_names[@]} -gt 10 ] || die "no ready_to_run_names in deploy/lib/build.sh"
+
+# crossgen2 of the SDK's own ReadyToRun compiler package, restored through a throwaway project (as build.sh does)
+crossgen2_path() {
+  local dir="$ORCH_ROOT/bench/scheduling/obj/crossgen2" package
+  if [ -x "$(cat "$dir/path" 2>/dev/null)" ]; then cat "$dir/path"; return 0; fi
+  mkdir -p "$dir"
+  cat >"$dir/crossgen2.csproj" <<'EOF'
+<Project Sdk="Microsoft.NET.Sdk">
+  <!-- only restored, never built: bench/scheduling/ready-to-run.sh asks it where the SDK's crossgen2 package is -->
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <RuntimeIdentifier>$(NETCoreSdkRuntimeIdentifier)</RuntimeIdentifier>
+    <SelfContained>false</SelfContained>
+    <PublishReadyToRun>true</PublishReadyToRun>
+  </PropertyGroup>
+</Project>
+EOF
+  package=$(dotnet msbuild "$dir/crossgen2.csproj" -restore -nologo -v:quiet --disable-build-servers \
+      -p:ImportDirectoryBuildProps=false -p:ImportDirectoryBuildTargets=false -p:ImportDirectoryPackagesProps=false \
+      -t:ResolveTargetingPackAssets -getItem:ResolvedCrossgen2Pack 2>"$dir/restore.log" \
+    | sed -n 's/^ *"PackageDirectory": "\(.*\)",\{0,1\}$/\1/p' | head -1)
+  [ -x "$package/tools/crossgen2" ] || die "the SDK's crossgen2 package could not be restored (log: $dir/restore.log)"
+  echo "$package/tools/crossgen2" >"$dir/path"
+  echo "$package/tools/crossgen2"
+}
+crossgen2=$(crossgen2_path)
+shared="$(dirname "$(readlink -f "$(command -v dotnet)")")/shared"
+netcore=$(ls -d "$shared/Microsoft.NETCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
+aspnetcore=$(ls -d "$shared/Microsoft.AspNetCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
+[ -n "$netcore" ] && [ -n "$aspnetcore" ] || die "no .NET 10 runtime under $shared"
+
+mkdir -p "$out"
+cp -a "$jit/." "$out/"
+if [ $all = 1 ]; then
+  names=()
+  for f in "$jit"/*.dll; do
+    name=$(basename "$f")
+    [ "$name" != LanguageExt.Core.dll ] && names+=("$name")
+  done
+else
+  names=("${ready_to_run_names[@]}" Orchestrator.Bench.Scheduling.dll)
+fi
+# each image kept by the checksum of its IL: a second run compiles only what changed
+cache="$bench/obj/ready-to-run/$(basename "$netcore")-$(basename "$aspnetcore")"
+mkdir -p "$cache"
+log="$out/crossgen2.log"
+: >"$log"
+compiled=0
+for name in "${names[@]}"; do
+  [ -f "$jit/$name" ] || continue
+  sum=$(sha256sum "$jit/$name" | cut -c1-32)
+  image="$cache/$sum.dll"
+  if [ ! -f "$image" ]; then
+    # not every package assembly is IL that crossgen2 takes (--all): such a one stays as it is
+    if "$crossgen2" "$jit/$name" -o "$image.tmp" -O -r "$jit/*.dll" -r "$netcore/*.dll" -r "$aspnetcore/*.dll" >>"$log" 2>&1; then
+      mv "$image.tmp" "$image"
+    else
+      rm -f "$image.tmp"
+      [ $all = 1 ] || die "crossgen2 of $name failed (log: $log)"
+      say "  $name left as IL (crossgen2 failed, log: $log)"
+      continue
+    fi
+  fi
+  cp "$image" "$out/$name"
+  compiled=$((compiled + 1))
+done
+say "$compiled assemblies ReadyToRun in $out"
+[ $# -gt 0 ] || exit 0
+if [ "${BENCH_LOCKED:-0}" = 1 ]; then exec dotnet "$out/Orchestrator.Bench.Scheduling.dll" "$@"; fi
+exec flock -w 900 /tmp/orchestrator-e2e.lock dotnet "$out/Orchestrator.Bench.Scheduling.dll" "$@"
