@@ -47,13 +47,18 @@ internal static class ProtobufAnswers
             _ => null,
         };
 
-    /// <summary>The object's whole protobuf answer.</summary>
+    /// <summary>The object's whole protobuf answer, made once per resourceVersion (<see cref="EncodedObjects.ProtobufObject"/>):
+    /// a protobuf watch's many watchers encode each change once.</summary>
     public static byte[] Object(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        ProtobufEncoder.Envelope(resource.GroupVersion, resource.Kind, Message(obj, resource));
+        EncodedObjects.ProtobufObject(obj, resource, json => FromJson(json, resource),
+            message => ProtobufEncoder.Envelope(resource.GroupVersion, resource.Kind, message));
 
-    /// <summary>The object's message bytes (the raw of its envelope, an item of a list).</summary>
+    /// <summary>The object's message bytes (the raw of its envelope, an item of a list), made once per resourceVersion.</summary>
     private static byte[] Message(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        ProtobufEncoder.Encode(JsonNode.Parse(EncodedObjects.Json(obj, resource))!.AsObject(), MessageOf(resource));
+        EncodedObjects.ProtobufMessage(obj, resource, json => FromJson(json, resource));
+
+    private static byte[] FromJson(byte[] json, ResourceDescription resource) =>
+        ProtobufEncoder.Encode(JsonNode.Parse(json)!.AsObject(), MessageOf(resource));
 
     private static MessageDescriptor MessageOf(ResourceDescription resource) =>
         ProtobufBodyDecoder.MessageOf(resource) ??
