@@ -19,7 +19,8 @@ internal sealed class AccessReview(ResourceDescription resource, RbacAuthorizer 
 {
     public ResourceDescription Resource => resource;
 
-    // (not yet the SelfSubjectRulesReview: its status' rules do not come through our encoder — left 406 until they do)
+    // (not yet the SelfSubjectRulesReview: its protobuf answer came without the status' rules in the API test, although
+    // the encoder keeps them when given the same JSON alone — not yet understood, so it stays an honest 406)
     public bool AnswersProtobuf => resource.Kind != "SelfSubjectRulesReview";
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
