@@ -105,8 +105,9 @@ internal static class ApiEndpoints
         var services = context.RequestServices;
         if (services.GetServices<IResourceView>().FirstOrDefault(v => v.Serves(info)) is { } view)
         {
-            // (metrics and legacy bindings answer JSON only)
-            if (ProtobufAnswers.Answerable(context, null) is { } refused) throw refused;
+            // (the reviews answer protobuf; metrics and legacy bindings JSON only)
+            if (ProtobufAnswers.Answerable(context, view.AnswersProtobuf ? ProtobufAnswers.AnswerMessage(view.Resource) : null) is { } refused)
+                throw refused;
             if (view.Resource.DeprecationWarning is { } warning) Warnings.Add(context, warning); // v1 ComponentStatus
             return view.HandleAsync(context, info);
         }

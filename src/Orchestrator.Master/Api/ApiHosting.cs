@@ -109,6 +109,7 @@ internal static class ApiHosting
         app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
         app.UseMiddleware<AuditId>(); // every answer carries its Audit-Id
         app.UseMiddleware<PrettyJsonResponses>(); // curl, wget, browsers and ?pretty=true get indented JSON (401s too)
+        app.UseMiddleware<YamlResponses>(); // Accept: application/yaml gets YAML (after the above: YAML is never indented JSON)
         app.UseMiddleware<RequestAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory),
             ServingCertificates.LoadCaCertificate(options.DataDirectory));
         if (app.Services.GetService<AuditConfiguration>() is { } audit)

@@ -13,6 +13,8 @@ namespace Orchestrator.Master.Api.Authentication;
 /// authenticated it — name, uid, groups and extra. Only create is served.</summary>
 internal sealed class SelfSubjectReviews(RequestBodies bodies) : IResourceView
 {
+    public bool AnswersProtobuf => true;
+
     public ResourceDescription Resource => AuthenticationResources.SelfSubjectReviews;
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
@@ -24,6 +26,6 @@ internal sealed class SelfSubjectReviews(RequestBodies bodies) : IResourceView
         review.Metadata ??= new V1ObjectMeta();
         review.Metadata.CreationTimestamp = DateTime.UtcNow;
         review.Status = new V1SelfSubjectReviewStatus { UserInfo = TokenReviews.UserInfoOf(user) };
-        await ApiResponses.WriteJsonAsync(context, 201, ObjectJson.ToJson(review, Resource.GroupVersion, Resource.Kind));
+        await ProtobufAnswers.WriteAnswerAsync(context, 201, ObjectJson.ToJson(review, Resource.GroupVersion, Resource.Kind), Resource);
     }
 }

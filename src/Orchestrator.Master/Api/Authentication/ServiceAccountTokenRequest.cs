@@ -98,7 +98,8 @@ internal sealed class ServiceAccountTokenRequest(ServiceAccountTokens tokens, Ob
                 Token = tokens.Sign(claims), ExpirationTimestamp = (claims.IssuedAt + lifetime).UtcDateTime,
             };
         }
-        await ApiResponses.WriteJsonAsync(context, 201, request);
+        await ProtobufAnswers.WriteAnswerAsync(context, 201, ObjectJson.ToJson(request, request.ApiVersion, request.Kind),
+            ProtobufAnswers.TokenRequest, request.ApiVersion, request.Kind);
     }
 
     /// <summary>The bound object, refused with kube's conflict when it is not the one of the uid given.</summary>

@@ -16,6 +16,8 @@ namespace Orchestrator.Master.Api.Authentication;
 /// </summary>
 internal sealed class TokenReviews(RequestBodies bodies, IEnumerable<ITokenAuthenticator> authenticators, AdminToken admin) : IResourceView
 {
+    public bool AnswersProtobuf => true;
+
     public ResourceDescription Resource => AuthenticationResources.TokenReviews;
 
     public async Task HandleAsync(HttpContext context, RequestInfo info)
@@ -26,7 +28,7 @@ internal sealed class TokenReviews(RequestBodies bodies, IEnumerable<ITokenAuthe
         var spec = review.Spec ?? new V1TokenReviewSpec();
         if (string.IsNullOrEmpty(spec.Token)) throw ApiException.BadRequest("token is required for TokenReview in authentication");
         review.Status = await ReviewAsync(spec, context.RequestAborted);
-        await ApiResponses.WriteJsonAsync(context, 201, ObjectJson.ToJson(review, Resource.GroupVersion, Resource.Kind));
+        await ProtobufAnswers.WriteAnswerAsync(context, 201, ObjectJson.ToJson(review, Resource.GroupVersion, Resource.Kind), Resource);
     }
 
     private async Task<V1TokenReviewStatus> ReviewAsync(V1TokenReviewSpec spec, CancellationToken cancellationToken)

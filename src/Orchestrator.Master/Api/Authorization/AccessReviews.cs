@@ -19,6 +19,10 @@ internal sealed class AccessReview(ResourceDescription resource, RbacAuthorizer 
 {
     public ResourceDescription Resource => resource;
 
+    // (not yet the SelfSubjectRulesReview: its protobuf answer came without the status' rules in the API test, although
+    // the encoder keeps them when given the same JSON alone — not yet understood, so it stays an honest 406)
+    public bool AnswersProtobuf => resource.Kind != "SelfSubjectRulesReview";
+
     public async Task HandleAsync(HttpContext context, RequestInfo info)
     {
         if (context.Request.Method != "POST" || info.Name is not null) throw ApiException.MethodNotAllowed(context.Request.Method);
@@ -33,7 +37,7 @@ internal sealed class AccessReview(ResourceDescription resource, RbacAuthorizer 
             V1SelfSubjectRulesReview rules => Review(rules, user),
             _ => throw ApiException.BadRequest("unexpected review"),
         };
-        await ApiResponses.WriteJsonAsync(context, 201, ObjectJson.ToJson(answer, resource.GroupVersion, resource.Kind));
+        await ProtobufAnswers.WriteAnswerAsync(context, 201, ObjectJson.ToJson(answer, resource.GroupVersion, resource.Kind), resource);
     }
 
     private V1SelfSubjectAccessReview Review(V1SelfSubjectAccessReview review, UserInfo user)

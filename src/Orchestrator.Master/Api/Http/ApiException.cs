@@ -42,6 +42,12 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     public static ApiException NotAcceptable() =>
         new(406, "NotAcceptable", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf");
 
+    /// <summary>kube-apiserver's 406 for a watch in a form without a stream serializer (YAML): NegotiateOutputMediaTypeStream
+    /// names the stream types, built-in kinds' and custom resources' alike.</summary>
+    public static ApiException NotAcceptableStream() =>
+        new(406, "NotAcceptable",
+            "only the following media types are accepted: application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch");
+
     /// <summary>kube-apiserver's answer to a body over its limit.</summary>
     public static ApiException TooLarge(long limit) =>
         new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit}");

@@ -17,6 +17,9 @@ internal sealed class PrettyJsonResponses(RequestDelegate next)
     /// <summary>Marks the request's answer as someone else's (a proxied answer): written as it comes, JSON or not.</summary>
     public static void PassThrough(HttpContext context) => context.Items[PassThroughKey] = true;
 
+    /// <summary>Whether <see cref="PassThrough"/> marked the answer (the YAML form leaves it alone too).</summary>
+    internal static bool PassesThrough(HttpContext context) => context.Items.ContainsKey(PassThroughKey);
+
     // not an async method for the requests it leaves alone (nearly all): no state machine per request
     public Task InvokeAsync(HttpContext context) =>
         !Wanted(context.Request) || context.WebSockets.IsWebSocketRequest ? next(context) : CollectAsync(context);

@@ -215,7 +215,9 @@ internal static class YamlBody
     }
 
     private static bool IsMergeKey(Scalar scalar) =>
-        scalar.Value == "<<" && (scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty || scalar.Tag.Value == TagPrefix + "merge");
+        // (a quoted "<<" is a plain key: its tag is non-specific, whose Value YamlDotNet refuses to read)
+        scalar.Value == "<<" && (scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty ||
+                                 !scalar.Tag.IsEmpty && !scalar.Tag.IsNonSpecific && scalar.Tag.Value == TagPrefix + "merge");
 
     /// <summary>A scalar's JSON value and its text as a map key.</summary>
     private static (JsonNode? Value, string KeyText) Resolve(Scalar scalar)

@@ -23,6 +23,10 @@ internal static class EncodedObjects
         /// <summary>The metadata alone as KubernetesJson writes it (the rows of Tables), made on first use.</summary>
         public byte[]? Metadata;
 
+        /// <summary>The protobuf message made from <see cref="Json"/> (a list's item), and the whole protobuf answer (the
+        /// message in its envelope: a get's answer, a watch event's object), each made on first use.</summary>
+        public byte[]? ProtobufMessage, ProtobufObject;
+
         public bool Fits(string? rv, ResourceDescription resource) =>
             string.Equals(rv, resourceVersion, StringComparison.Ordinal) && Serves(served, resource);
     }
@@ -87,6 +91,23 @@ internal static class EncodedObjects
     {
         if (Entry(obj, resource) is not { } entry) return EncodeMetadata(obj);
         return Volatile.Read(ref entry.Metadata) ?? (entry.Metadata = EncodeMetadata(obj));
+    }
+
+    /// <summary>The object's protobuf message, made by <paramref name="fromJson"/> from its JSON (<see cref="Json"/>) once per
+    /// resourceVersion and kept as the JSON is: every watcher of a protobuf watch and every list write the same bytes.</summary>
+    public static byte[] ProtobufMessage(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, Func<byte[], byte[]> fromJson)
+    {
+        if (Entry(obj, resource) is not { } entry) return fromJson(Encode(obj, resource));
+        return Volatile.Read(ref entry.ProtobufMessage) ?? (entry.ProtobufMessage = fromJson(entry.Json));
+    }
+
+    /// <summary>The object's whole protobuf answer, made by <paramref name="envelope"/> from its message
+    /// (<see cref="ProtobufMessage"/>) once per resourceVersion and kept.</summary>
+    public static byte[] ProtobufObject(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, Func<byte[], byte[]> fromJson,
+        Func<byte[], byte[]> envelope)
+    {
+        if (Entry(obj, resource) is not { } entry) return envelope(fromJson(Encode(obj, resource)));
+        return Volatile.Read(ref entry.ProtobufObject) ?? (entry.ProtobufObject = envelope(ProtobufMessage(obj, resource, fromJson)));
     }
 
     /// <summary>The kept encoding of a stored object (one with a resourceVersion), made now if there is none. Objects of

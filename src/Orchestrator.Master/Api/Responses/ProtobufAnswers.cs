@@ -33,27 +33,33 @@ internal static class ProtobufAnswers
         };
 
     /// <summary>The wire message of the answer of a resource's path, or of one of its subresources; null when we write it
-    /// as JSON only (a custom resource; a service account's token; the pods' log, exec, attach and port-forward streams,
-    /// which are not objects). A subresource answers its parent's kind (status, a namespace's finalize, a CSR's
-    /// approval), an autoscaling/v1 Scale, or the Status a pod's binding or eviction answers.</summary>
+    /// as JSON only (a custom resource; the pods' log, exec, attach and port-forward streams, which are not objects). A
+    /// subresource answers its parent's kind (status, a namespace's finalize, a CSR's approval), an autoscaling/v1 Scale,
+    /// a service account's TokenRequest, or the Status a pod's binding or eviction answers.</summary>
     public static MessageDescriptor? AnswerMessage(ResourceDescription resource, SubresourceDescription? subresource = null) =>
         subresource switch
         {
             null => ProtobufBodyDecoder.MessageOf(resource),
             { Name: "binding" or "eviction" } => Protobuf.Wire.Meta.Status.Descriptor,
             { Name: "scale" } => Scale,
+            { Name: "token", Kind: "TokenRequest" } => TokenRequest,
             { Name: "log" or "exec" or "attach" or "portforward" } => null,
             _ when subresource.Kind == resource.Kind => ProtobufBodyDecoder.MessageOf(resource),
             _ => null,
         };
 
-    /// <summary>The object's whole protobuf answer.</summary>
+    /// <summary>The object's whole protobuf answer, made once per resourceVersion (<see cref="EncodedObjects.ProtobufObject"/>):
+    /// a protobuf watch's many watchers encode each change once.</summary>
     public static byte[] Object(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        ProtobufEncoder.Envelope(resource.GroupVersion, resource.Kind, Message(obj, resource));
+        EncodedObjects.ProtobufObject(obj, resource, json => FromJson(json, resource),
+            message => ProtobufEncoder.Envelope(resource.GroupVersion, resource.Kind, message));
 
-    /// <summary>The object's message bytes (the raw of its envelope, an item of a list).</summary>
+    /// <summary>The object's message bytes (the raw of its envelope, an item of a list), made once per resourceVersion.</summary>
     private static byte[] Message(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) =>
-        ProtobufEncoder.Encode(JsonNode.Parse(EncodedObjects.Json(obj, resource))!.AsObject(), MessageOf(resource));
+        EncodedObjects.ProtobufMessage(obj, resource, json => FromJson(json, resource));
+
+    private static byte[] FromJson(byte[] json, ResourceDescription resource) =>
+        ProtobufEncoder.Encode(JsonNode.Parse(json)!.AsObject(), MessageOf(resource));
 
     private static MessageDescriptor MessageOf(ResourceDescription resource) =>
         ProtobufBodyDecoder.MessageOf(resource) ??
@@ -74,6 +80,21 @@ internal static class ProtobufAnswers
     /// <summary>A v1 Status that is the answer itself (a binding's, an eviction's 201).</summary>
     public static Task WriteStatusAsync(HttpContext context, int statusCode, JsonObject status) =>
         WriteAsync(context, statusCode, ProtobufEncoder.EncodeStatus(status));
+
+    /// <summary>The message of a service account's token subresource (authentication.k8s.io/v1 TokenRequest).</summary>
+    public static readonly MessageDescriptor TokenRequest = ProtobufBodyDecoder.Find("k8s.io.api.authentication.v1.TokenRequest")!;
+
+    /// <summary>An answer that is no stored object (a review's, a TokenRequest's) as JSON, or as <paramref name="message"/> for a
+    /// client that takes only protobuf: the same JSON written by <see cref="ProtobufEncoder"/>, so both forms say the same.</summary>
+    public static Task WriteAnswerAsync(HttpContext context, int statusCode, JsonObject json, MessageDescriptor message,
+        string apiVersion, string kind) =>
+        Wanted(context)
+            ? WriteAsync(context, statusCode, ProtobufEncoder.EncodeObject(json, message, apiVersion, kind))
+            : ApiResponses.WriteJsonAsync(context, statusCode, json);
+
+    /// <summary>A view's answer of its resource's kind (<see cref="WriteAnswerAsync"/>).</summary>
+    public static Task WriteAnswerAsync(HttpContext context, int statusCode, JsonObject json, ResourceDescription resource) =>
+        WriteAnswerAsync(context, statusCode, json, MessageOf(resource), resource.GroupVersion, resource.Kind);
 
     /// <summary>The message of the scale subresource's answer, for every kind that has one (custom resources too).</summary>
     public static readonly MessageDescriptor Scale = ProtobufBodyDecoder.Find("k8s.io.api.autoscaling.v1.Scale")!;

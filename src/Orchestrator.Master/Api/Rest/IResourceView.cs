@@ -12,6 +12,10 @@ internal interface IResourceView
     ResourceDescription Resource { get; }
 
     Task HandleAsync(HttpContext context, RequestInfo info);
+
+    /// <summary>Whether the view answers in its kind's protobuf message to a client that takes only protobuf
+    /// (<see cref="Responses.ProtobufAnswers.WriteAnswerAsync"/>); a view that answers JSON only is refused with 406 first.</summary>
+    bool AnswersProtobuf => false;
 }
 
 internal static class ResourceViews

@@ -33,6 +33,9 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
 
     public async Task WatchAsync(HttpContext context, ResourceDescription resource, string? ns, ListQuery query)
     {
+        // kube negotiates the watch's stream serializer after the list's form: YAML has none, so a client preferring it gets
+        // 406 (its Status in YAML, as every answer to it), before anything is watched
+        if (ContentNegotiation.Yaml(context.Request.Headers.Accept)) throw ApiException.NotAcceptableStream();
         var q = context.Request.Query;
         var bookmarks = QueryParameters.Bool(context, "allowWatchBookmarks");
         var sendInitialEvents = QueryParameters.Bool(context, "sendInitialEvents");

@@ -166,6 +166,15 @@ public sealed class BodyReaderTests
         Assert.Equal("""{"a":1,"b":2}""", parsed.Root["base"]!.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("\"<<\": 1\n")]
+    [InlineData("'<<': 1\n")]
+    public void A_quoted_merge_key_is_an_ordinary_key(string yaml)
+    {
+        var (key, value) = Assert.Single(Yaml(yaml).Root!.AsObject());
+        Assert.Equal(("<<", 1L), (key, value!.GetValue<long>()));
+    }
+
     [Fact]
     public void Only_the_first_yaml_document_is_read() =>
         Assert.Equal("""{"a":1}""", Yaml("a: 1\n---\nb: 2\n").Root!.ToJsonString());
