@@ -49,8 +49,18 @@ public sealed class YamlAnswerTests : IAsyncLifetime
         Assert.Equal(jsonType!.Replace("application/json", Yaml), type);
         Assert.Equal(Encoding.UTF8.GetByteCount(body), length);
         Assert.False(body.TrimStart().StartsWith('{'), body);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(json), ReadYaml(body)), $"{json}\n---\n{body}");
+        Assert.True(JsonNode.DeepEquals(WithoutAges(JsonNode.Parse(json)), WithoutAges(ReadYaml(body))), $"{json}\n---\n{body}");
         return body;
+    }
+
+    /// <summary>A Table's Age cells (its last column) left out: the two answers are made a moment apart, across a
+    /// second's tick now and then.</summary>
+    private static JsonNode? WithoutAges(JsonNode? answer)
+    {
+        if (answer?["kind"]?.GetValue<string>() == "Table")
+            foreach (var row in answer["rows"]?.AsArray() ?? [])
+                if (row?["cells"] is JsonArray { Count: > 0 } cells) cells.RemoveAt(cells.Count - 1);
+        return answer;
     }
 
     [Fact]
