@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the scheduling bench on ReadyToRun code, as the shipped master runs: the bench's JIT build (dotnet build -c
 # Release) copied to bin/Release/net10.0-r2r, then the assemblies deploy/lib/build.sh compiles ReadyToRun in place
-# (its ready_to_run_names, read from it) and the bench's own compiled by crossgen2 the way build.sh does it (one
+# (ready_to_run_names of deploy/lib/ready-to-run.sh, which both use) and the bench's own, compiled as build.sh does (one
 # version bubble per assembly, against the shared framework installed here). With --all every managed assembly of the
 # bench is compiled (an experiment: what the JIT leaves when nothing of ours or the packages' is IL; LanguageExt.Core
 # stays IL as in build.sh's publish mode). Whatever the framework's generics over our types need is still JIT-compiled.
@@ -17,39 +17,9 @@ jit="$bench/bin/Release/net10.0"
 out="$bench/bin/Release/net10.0-r2r$([ $all = 1 ] && echo -all || true)"
 dotnet build "$bench" -c Release -nologo -v quiet --disable-build-servers >/dev/null || die "building the scheduling bench failed"
 
-# build.sh's list, so that the two cannot drift apart
-eval "$(sed -n '/^ready_to_run_names=(/,/)$/p' "$ORCH_ROOT/deploy/lib/build.sh")"
-[ ${#ready_to_run_names[@]} -gt 10 ] || die "no ready_to_run_names in deploy/lib/build.sh"
-
-# crossgen2 of the SDK's own ReadyToRun compiler package, restored through a throwaway project (as build.sh does)
-crossgen2_path() {
-  local dir="$ORCH_ROOT/bench/scheduling/obj/crossgen2" package
-  if [ -x "$(cat "$dir/path" 2>/dev/null)" ]; then cat "$dir/path"; return 0; fi
-  mkdir -p "$dir"
-  cat >"$dir/crossgen2.csproj" <<'EOF'
-<Project Sdk="Microsoft.NET.Sdk">
-  <!-- only restored, never built: bench/scheduling/ready-to-run.sh asks it where the SDK's crossgen2 package is -->
-  <PropertyGroup>
-    <TargetFramework>net10.0</TargetFramework>
-    <RuntimeIdentifier>$(NETCoreSdkRuntimeIdentifier)</RuntimeIdentifier>
-    <SelfContained>false</SelfContained>
-    <PublishReadyToRun>true</PublishReadyToRun>
-  </PropertyGroup>
-</Project>
-EOF
-  package=$(dotnet msbuild "$dir/crossgen2.csproj" -restore -nologo -v:quiet --disable-build-servers \
-      -p:ImportDirectoryBuildProps=false -p:ImportDirectoryBuildTargets=false -p:ImportDirectoryPackagesProps=false \
-      -t:ResolveTargetingPackAssets -getItem:ResolvedCrossgen2Pack 2>"$dir/restore.log" \
-    | sed -n 's/^ *"PackageDirectory": "\(.*\)",\{0,1\}$/\1/p' | head -1)
-  [ -x "$package/tools/crossgen2" ] || die "the SDK's crossgen2 package could not be restored (log: $dir/restore.log)"
-  echo "$package/tools/crossgen2" >"$dir/path"
-  echo "$package/tools/crossgen2"
-}
-crossgen2=$(crossgen2_path)
-shared="$(dirname "$(readlink -f "$(command -v dotnet)")")/shared"
-netcore=$(ls -d "$shared/Microsoft.NETCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
-aspnetcore=$(ls -d "$shared/Microsoft.AspNetCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
-[ -n "$netcore" ] && [ -n "$aspnetcore" ] || die "no .NET 10 runtime under $shared"
+source "$ORCH_ROOT/deploy/lib/ready-to-run.sh" # build.sh's list, compiler and runtimes
+crossgen2=$(crossgen2_path "$bench/obj/crossgen2")
+ready_to_run_runtimes
 
 mkdir -p "$out"
 cp -a "$jit/." "$out/"
@@ -74,10 +44,7 @@ for name in "${names[@]}"; do
   image="$cache/$sum.dll"
   if [ ! -f "$image" ]; then
     # not every package assembly is IL that crossgen2 takes (--all): such a one stays as it is
-    if "$crossgen2" "$jit/$name" -o "$image.tmp" -O -r "$jit/*.dll" -r "$netcore/*.dll" -r "$aspnetcore/*.dll" >>"$log" 2>&1; then
-      mv "$image.tmp" "$image"
-    else
-      rm -f "$image.tmp"
+    if ! crossgen2_compile "$jit/$name" "$image" "$log"; then
       [ $all = 1 ] || die "crossgen2 of $name failed (log: $log)"
       say "  $name left as IL (crossgen2 failed, log: $log)"
       continue

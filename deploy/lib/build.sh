@@ -4,6 +4,7 @@
 # changed since the last build.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+source "$ORCH_ROOT/deploy/lib/ready-to-run.sh"
 stamp="$ORCH_BUILD_DIR/.built"
 # One build of a directory at a time (the E2E tests' lab and single-node clusters share one): a second caller waits,
 # then finds the stamp newer than the sources and builds nothing. (The lock goes with this process: build.sh is always
@@ -35,55 +36,14 @@ if [ -s "$stamp" ] && [ "$(cat "$stamp")" != "$mode" ]; then rm -rf "$ORCH_BUILD
 # no stamp while the build runs (or after it failed): deploy/up.sh checks it without this lock (build_up_to_date)
 rm -f "$stamp"
 mkdir -p "$ORCH_BUILD_DIR"
-# The assemblies a start JIT-compiles by the hundreds before the node is Ready (measured by assembly with the runtime's
-# JIT events, bench/startup.md): ours and these packages'. The rest stay IL: the framework is ReadyToRun already, and
-# what it still JIT-compiles (its generics over our types: ~2,500 methods) a framework-dependent image cannot hold.
-ready_to_run_names=(orchestrator-master.dll orchestrator-node.dll orchestrator-all-in-one.dll Orchestrator.Shared.dll
-  Akka.dll Akka.Cluster.dll Akka.Remote.dll Akka.Hosting.dll Akka.Cluster.Hosting.dll Akka.Remote.Hosting.dll
-  DotNetty.Common.dll DotNetty.Buffers.dll DotNetty.Codecs.dll DotNetty.Handlers.dll DotNetty.Transport.dll
-  KubernetesClient.dll System.Configuration.ConfigurationManager.dll Prometheus.NetStandard.dll System.CommandLine.dll
-  Microsoft.Data.Sqlite.dll SQLitePCLRaw.core.dll Newtonsoft.Json.dll Yarp.ReverseProxy.dll Google.Protobuf.dll
-  YamlDotNet.dll Docker.DotNet.dll)
-
-# crossgen2 of the SDK's own ReadyToRun compiler package (Microsoft.NETCore.App.Crossgen2.<rid>, the version the SDK
-# picks), restored through a throwaway project: its path, printed
-crossgen2_path() {
-  local dir="$ORCH_BUILD_DIR/.crossgen2" package
-  if [ -x "$(cat "$dir/path" 2>/dev/null)" ]; then cat "$dir/path"; return 0; fi
-  mkdir -p "$dir"
-  cat >"$dir/crossgen2.csproj" <<'EOF'
-<Project Sdk="Microsoft.NET.Sdk">
-  <!-- only restored, never built: deploy/lib/build.sh asks it where the SDK's crossgen2 package is -->
-  <PropertyGroup>
-    <TargetFramework>net10.0</TargetFramework>
-    <RuntimeIdentifier>$(NETCoreSdkRuntimeIdentifier)</RuntimeIdentifier>
-    <SelfContained>false</SelfContained>
-    <PublishReadyToRun>true</PublishReadyToRun>
-  </PropertyGroup>
-</Project>
-EOF
-  # (the directory may lie in the source tree, ORCH_BUILD_DIR's default: none of its Directory.*.props apply)
-  package=$(dotnet msbuild "$dir/crossgen2.csproj" -restore -nologo -v:quiet --disable-build-servers \
-      -p:ImportDirectoryBuildProps=false -p:ImportDirectoryBuildTargets=false -p:ImportDirectoryPackagesProps=false \
-      -t:ResolveTargetingPackAssets -getItem:ResolvedCrossgen2Pack 2>"$dir/restore.log" \
-    | sed -n 's/^ *"PackageDirectory": "\(.*\)",\{0,1\}$/\1/p' | head -1)
-  [ -x "$package/tools/crossgen2" ] || { tail -20 "$dir/restore.log" >&2; die "the SDK's crossgen2 package could not be restored (log: $dir/restore.log)"; }
-  echo "$package/tools/crossgen2" >"$dir/path"
-  echo "$package/tools/crossgen2"
-}
-
 # Compiles ready_to_run_names in place in the all-in-one's, the master's and the node's output. Each compiled image is
 # kept in $ORCH_BUILD_DIR/.ready-to-run by the checksum of its IL (and the framework's version): an assembly that did
 # not change (every package, the three directories' copies of one file) is compiled once; images no output uses any
 # more are removed.
 ready_to_run_start_assemblies() {
-  local crossgen2 shared netcore aspnetcore cache log="$ORCH_BUILD_DIR/build-ReadyToRun.log" dir name sum image
-  crossgen2=$(crossgen2_path) || exit 1 # (its error said why)
-  shared="$(dirname "$(readlink -f "$(command -v dotnet)")")/shared"
-  # the newest 10.0 runtimes here: the ones the processes roll forward to
-  netcore=$(ls -d "$shared/Microsoft.NETCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
-  aspnetcore=$(ls -d "$shared/Microsoft.AspNetCore.App/10.0."* 2>/dev/null | sort -V | tail -1)
-  [ -n "$netcore" ] && [ -n "$aspnetcore" ] || die "no .NET 10 runtime (Microsoft.NETCore.App, Microsoft.AspNetCore.App) under $shared"
+  local crossgen2 netcore aspnetcore cache log="$ORCH_BUILD_DIR/build-ReadyToRun.log" dir name sum image
+  crossgen2=$(crossgen2_path "$ORCH_BUILD_DIR/.crossgen2") || exit 1 # (its error said why)
+  ready_to_run_runtimes
   cache="$ORCH_BUILD_DIR/.ready-to-run/$(basename "$netcore")-$(basename "$aspnetcore")"
   mkdir -p "$cache"
   : >"$log"
@@ -94,10 +54,8 @@ ready_to_run_start_assemblies() {
       sum=$(sha256sum "$ORCH_BUILD_DIR/$dir/$name" | cut -c1-32)
       image="$cache/$sum.dll"
       if [ ! -f "$image" ]; then
-        "$crossgen2" "$ORCH_BUILD_DIR/$dir/$name" -o "$image.tmp" -O \
-            -r "$ORCH_BUILD_DIR/$dir/*.dll" -r "$netcore/*.dll" -r "$aspnetcore/*.dll" >>"$log" 2>&1 \
-          || { rm -f "$image.tmp"; tail -20 "$log" >&2; die "crossgen2 of $dir/$name failed (log: $log)"; }
-        mv "$image.tmp" "$image"
+        crossgen2_compile "$ORCH_BUILD_DIR/$dir/$name" "$image" "$log" \
+          || { tail -20 "$log" >&2; die "crossgen2 of $dir/$name failed (log: $log)"; }
       fi
       cp "$image" "$ORCH_BUILD_DIR/$dir/$name" || die "copying the ReadyToRun $name into $dir failed"
       used[$sum.dll]=1

@@ -308,6 +308,7 @@ build_up_to_date() {
   { read -r kind <"$stamp"; } 2>/dev/null || true
   [ -z "$kind" ] || [ "$kind" = "$mode" ] || return 1
   [ "$ORCH_ROOT/deploy/lib/build.sh" -nt "$stamp" ] && return 1
+  [ "$ORCH_ROOT/deploy/lib/ready-to-run.sh" -nt "$stamp" ] && return 1
   # the generated and installed trees are not walked (node_modules alone holds most of src's files)
   [ -z "$(find "$ORCH_ROOT/src" "$ORCH_ROOT/Directory.Build.props" "$ORCH_ROOT/Directory.Packages.props" \
       \( -name obj -o -name bin -o -name node_modules -o -name dist \) -prune -o \

@@ -26,19 +26,12 @@ internal sealed class PrettyJsonResponses(RequestDelegate next)
 
     private async Task CollectAsync(HttpContext context)
     {
-        var inner = context.Response.Body;
-        var body = new Collecting(context.Response, inner);
-        context.Response.Body = body;
-        try
-        {
-            await next(context);
-            await context.Response.BodyWriter.FlushAsync(context.RequestAborted); // what a handler left in the pipe
-        }
-        finally
-        {
-            context.Response.Body = inner;
-        }
-        await body.FinishAsync(context.RequestAborted);
+        var response = context.Response;
+        var body = await CollectedResponse.RunAsync(context, next, () => IsJson(response.ContentType) && !PassesThrough(context));
+        if (body.Kept is not { Length: > 0 } compact) return;
+        var indented = GoJsonIndent.Indent(compact.Span) ?? compact.ToArray(); // not JSON after all: as it was
+        if (!response.HasStarted) response.ContentLength = indented.Length;
+        await response.Body.WriteAsync(indented, context.RequestAborted);
     }
 
     /// <summary>isPrettyPrint, for the paths whose answers kube-apiserver negotiates (not /openapi, /version, health or
@@ -56,76 +49,12 @@ internal sealed class PrettyJsonResponses(RequestDelegate next)
                userAgent.StartsWith("Mozilla/5.0", StringComparison.Ordinal);
     }
 
-    /// <summary>Keeps a JSON body (decided by the Content-Type when the first byte or flush comes); passes anything else on.</summary>
-    private sealed class Collecting(HttpResponse response, Stream inner) : Stream
+    /// <summary>application/json with any parameters but a stream one (a watch's events are never indented).</summary>
+    private static bool IsJson(string? contentType)
     {
-        private MemoryStream? _kept;
-        private bool _decided;
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        private void Decide()
-        {
-            if (_decided) return;
-            _decided = true;
-            if (IsJson(response.ContentType) && !response.HttpContext.Items.ContainsKey(PassThroughKey)) _kept = new MemoryStream();
-        }
-
-        /// <summary>application/json with any parameters but a stream one (a watch's events are never indented).</summary>
-        private static bool IsJson(string? contentType)
-        {
-            if (contentType is null) return false;
-            var parts = contentType.Split(';', StringSplitOptions.TrimEntries);
-            return parts[0].Equals("application/json", StringComparison.OrdinalIgnoreCase) &&
-                   !parts.Skip(1).Any(p => p.StartsWith("stream=", StringComparison.OrdinalIgnoreCase));
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            Decide();
-            if (_kept is not null) _kept.Write(buffer);
-            else inner.Write(buffer);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Decide();
-            if (_kept is null) return inner.WriteAsync(buffer, cancellationToken);
-            _kept.Write(buffer.Span);
-            return ValueTask.CompletedTask;
-        }
-
-        public override void Flush()
-        {
-            Decide();
-            if (_kept is null) inner.Flush();
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken)
-        {
-            Decide();
-            return _kept is null ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
-        }
-
-        public async Task FinishAsync(CancellationToken cancellationToken)
-        {
-            if (_kept is not { Length: > 0 }) return;
-            var compact = _kept.GetBuffer().AsMemory(0, (int)_kept.Length);
-            var body = GoJsonIndent.Indent(compact.Span) ?? compact.ToArray(); // not JSON after all: as it was
-            if (!response.HasStarted) response.ContentLength = body.Length;
-            await inner.WriteAsync(body, cancellationToken);
-        }
+        if (contentType is null) return false;
+        var parts = contentType.Split(';', StringSplitOptions.TrimEntries);
+        return parts[0].Equals("application/json", StringComparison.OrdinalIgnoreCase) &&
+               !parts.Skip(1).Any(p => p.StartsWith("stream=", StringComparison.OrdinalIgnoreCase));
     }
 }

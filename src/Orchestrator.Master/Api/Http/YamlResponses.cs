@@ -25,88 +25,17 @@ internal sealed class YamlResponses(RequestDelegate next)
 
     private async Task CollectAsync(HttpContext context)
     {
-        var inner = context.Response.Body;
-        var body = new Collecting(context, inner);
-        context.Response.Body = body;
-        try
+        var response = context.Response;
+        var body = await CollectedResponse.RunAsync(context, next,
+            () => YamlType(response.ContentType) is not null && !PrettyJsonResponses.PassesThrough(context));
+        if (body.Kept is not { Length: > 0 } json) return;
+        var yaml = JsonToYaml.Convert(json.Span);
+        if (yaml is not null && !response.HasStarted)
         {
-            await next(context);
-            await context.Response.BodyWriter.FlushAsync(context.RequestAborted); // what a handler left in the pipe
+            response.ContentType = YamlType(response.ContentType);
+            response.ContentLength = yaml.Length;
         }
-        finally
-        {
-            context.Response.Body = inner;
-        }
-        await body.FinishAsync(context.RequestAborted);
-    }
-
-    /// <summary>Keeps a JSON body (decided by the Content-Type when the first byte or flush comes); passes anything else on.</summary>
-    private sealed class Collecting(HttpContext context, Stream inner) : Stream
-    {
-        private MemoryStream? _kept;
-        private bool _decided;
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        private void Decide()
-        {
-            if (_decided) return;
-            _decided = true;
-            if (YamlType(context.Response.ContentType) is not null && !PrettyJsonResponses.PassesThrough(context)) _kept = new MemoryStream();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            Decide();
-            if (_kept is not null) _kept.Write(buffer);
-            else inner.Write(buffer);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Decide();
-            if (_kept is null) return inner.WriteAsync(buffer, cancellationToken);
-            _kept.Write(buffer.Span);
-            return ValueTask.CompletedTask;
-        }
-
-        public override void Flush()
-        {
-            Decide();
-            if (_kept is null) inner.Flush();
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken)
-        {
-            Decide();
-            return _kept is null ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
-        }
-
-        public async Task FinishAsync(CancellationToken cancellationToken)
-        {
-            if (_kept is not { Length: > 0 }) return;
-            var json = _kept.GetBuffer().AsMemory(0, (int)_kept.Length);
-            var yaml = JsonToYaml.Convert(json.Span);
-            var response = context.Response;
-            if (yaml is not null && !response.HasStarted)
-            {
-                response.ContentType = YamlType(response.ContentType);
-                response.ContentLength = yaml.Length;
-            }
-            await inner.WriteAsync(yaml ?? json.ToArray(), cancellationToken); // not JSON after all: as it was
-        }
+        await response.Body.WriteAsync(yaml ?? json.ToArray(), context.RequestAborted); // not JSON after all: as it was
     }
 
     /// <summary>The YAML type of a JSON answer's type (application/json with any parameters but a stream one), else null.</summary>
