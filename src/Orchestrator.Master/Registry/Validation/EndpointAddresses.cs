@@ -11,14 +11,15 @@ namespace Orchestrator.Master.Registry.Validation;
 /// exception (see <see cref="IsNodeAddress"/>).</summary>
 internal static class EndpointAddresses
 {
-    /// <summary>An IPv4-mapped IPv6 address is judged by its IPv4 address, as Go's net.IP methods do.</summary>
-    public static IEnumerable<string> SpecialAddressProblems(IPAddress address)
+    /// <summary>An IPv4-mapped IPv6 address is judged by its IPv4 address, as Go's net.IP methods do; <paramref name="text"/>
+    /// is the address as written, which the unspecified address's message repeats (ValidateNonSpecialIP).</summary>
+    public static IEnumerable<string> SpecialAddressProblems(IPAddress address, string text)
     {
         var ip = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         var bytes = ip.GetAddressBytes();
         var v4 = ip.AddressFamily == AddressFamily.InterNetwork;
         if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
-            yield return "may not be unspecified (0.0.0.0, ::)";
+            yield return $"may not be unspecified ({text})";
         else if (IPAddress.IsLoopback(ip))
             yield return "may not be in the loopback range (127.0.0.0/8, ::1/128)";
         else if ((v4 && bytes[0] == 169 && bytes[1] == 254) || ip.IsIPv6LinkLocal)

@@ -359,7 +359,8 @@ public class ServiceAdmissionTests
     [Theory]
     [InlineData("not-an-ip", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
     [InlineData("10.0.0.1/24", "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
-    [InlineData("0.0.0.0", "may not be unspecified (0.0.0.0, ::)")]
+    [InlineData("0.0.0.0", "may not be unspecified (0.0.0.0)")]
+    [InlineData("::", "may not be unspecified (::)")]
     [InlineData("169.254.169.254", "may not be in the link-local range (169.254.0.0/16, fe80::/10)")]
     [InlineData("224.0.0.5", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)")]
     public void An_external_ip_that_is_no_address_or_a_special_one_is_refused(string externalIp, string message)

@@ -52,7 +52,7 @@ internal sealed class EndpointsStrategy : ModelStrategy<V1Endpoints>
             if (!EndpointAddresses.TryParse(text, out var ip))
                 causes.Add(FieldErrors.Invalid($"{path}.ip", text, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
             else if (!(System.Net.IPAddress.IsLoopback(ip) && (apiServer || EndpointAddresses.IsNodeAddress(ip, context))))
-                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip))
+                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip, text))
                     causes.Add(FieldErrors.Invalid($"{path}.ip", text, problem));
             if (address.Hostname is { Length: > 0 } hostname)
                 foreach (var message in Names.Check(hostname, Names.Rule.Dns1123Label))

@@ -166,7 +166,7 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             if (!EndpointAddresses.TryParse(text, out var ip))
                 causes.Add(FieldErrors.Invalid($"spec.externalIPs[{i}]", text, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
             else if (!System.Net.IPAddress.IsLoopback(ip))
-                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip))
+                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip, text))
                     causes.Add(FieldErrors.Invalid($"spec.externalIPs[{i}]", text, problem));
         }
     }

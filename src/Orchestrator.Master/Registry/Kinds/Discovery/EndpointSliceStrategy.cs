@@ -94,7 +94,7 @@ internal sealed class EndpointSliceStrategy : ModelStrategy<V1EndpointSlice>
                     return;
                 }
                 if (System.Net.IPAddress.IsLoopback(ip) && (apiServer || EndpointAddresses.IsNodeAddress(ip, context))) break;
-                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip))
+                foreach (var problem in EndpointAddresses.SpecialAddressProblems(ip, address))
                     causes.Add(FieldErrors.Invalid(at, address, problem));
                 break;
             case "FQDN":
