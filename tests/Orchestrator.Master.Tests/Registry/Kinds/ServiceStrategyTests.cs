@@ -381,4 +381,17 @@ public class ServiceAdmissionTests
         svc.Spec.ExternalIPs = [externalIp];
         Assert.Empty(Admit(svc));
     }
+
+    [Fact]
+    public void A_cluster_ip_service_stored_with_a_policy_by_an_earlier_version_can_still_be_updated()
+    {
+        var stored = Objects.Service("web");
+        Assert.Empty(Admit(stored));
+        stored.Spec.ExternalTrafficPolicy = "Cluster"; // as a PUT from NodePort to ClusterIP left it before
+        var update = KubeObjects.Clone(stored);
+        update.Metadata.Labels = new Dictionary<string, string> { ["tier"] = "web" };
+
+        Assert.Empty(Admit(update, stored));
+        Assert.Null(update.Spec.ExternalTrafficPolicy);
+    }
 }

@@ -173,16 +173,18 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
 
     /// <summary>Kubernetes' ExternallyAccessible: node ports, a load balancer, or a ClusterIP Service with externalIPs —
     /// the Services whose traffic from outside externalTrafficPolicy governs.</summary>
-    internal static bool ExternallyAccessible(V1ServiceSpec spec) =>
+    private static bool ExternallyAccessible(V1ServiceSpec spec) =>
         spec.Type is "NodePort" or "LoadBalancer" || (spec.Type == "ClusterIP" && spec.ExternalIPs is { Count: > 0 });
 
     /// <summary>externalTrafficPolicy as 1.32 treats it: dropped by an update to a type without outside traffic that
     /// left it as it was (dropTypeDependentFields), Cluster by default where it applies (SetDefaults_Service), and
-    /// otherwise refused (validateServiceExternalTrafficPolicy).</summary>
+    /// otherwise refused (validateServiceExternalTrafficPolicy). An unchanged value on a Service without outside traffic
+    /// before the update is dropped too: earlier versions stored it there (a PUT from NodePort to ClusterIP kept the
+    /// defaulted Cluster), and refusing every later update of such a Service would strand it.</summary>
     private static void DefaultAndValidateExternalTrafficPolicy(V1ServiceSpec spec, V1ServiceSpec? previous, List<StoreErrorCause> causes)
     {
         var accessible = ExternallyAccessible(spec);
-        if (previous is not null && ExternallyAccessible(previous) && !accessible && spec.ExternalTrafficPolicy == previous.ExternalTrafficPolicy)
+        if (previous is not null && !accessible && spec.ExternalTrafficPolicy == previous.ExternalTrafficPolicy)
             spec.ExternalTrafficPolicy = null;
         if (string.IsNullOrEmpty(spec.ExternalTrafficPolicy))
         {
