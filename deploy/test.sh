@@ -42,9 +42,10 @@ run_tests() { # project
       --logger "console;verbosity=normal" >"$log" 2>&1; then
     status=1
   fi
-  # The summary, and each failure with its message and stack.
+  # The summary, and each failure with its message and stack: 80 lines, so a lab drill's message shows its 40 cluster
+  # events whole and the API balancer's log after them (25 lines cut them to their oldest 16 on 2026-12-06).
   grep -E '^(Passed|Failed)!|error [A-Z]+[0-9]+:' "$log" || true
-  grep -E '^\s+Failed ' -A25 "$log" | head -300 || true
+  grep -E '^\s+Failed ' -A80 "$log" | head -400 || true
 }
 # One project after another. Tried for CI's run time (2026-12-04): Master's tests beside Shared, Node and Cli, with the
 # E2E tests' binaries and images built beside them, passed Shared and Cli but failed two load-sensitive tests
