@@ -34,8 +34,9 @@ internal abstract class JournalDatabase
 
     /// <summary>Makes this process the journal's only writer before its first writer recovers (several masters share a
     /// PostgreSQL journal: see <see cref="PostgresJournalDatabase.ClaimWriter"/>); a journal only this process opens
-    /// needs nothing. Throws when the claim cannot be made (the writer then fails and is started again).</summary>
-    public virtual void ClaimWriter() { }
+    /// needs nothing. Throws when the claim cannot be made (the writer then fails and is started again). Returns the
+    /// sessions of a stalled old writer the claim ended (empty: none).</summary>
+    public virtual IReadOnlyList<string> ClaimWriter() => [];
 
     /// <summary>After compaction: gives back the space deleted records held.</summary>
     public abstract void Shrink();

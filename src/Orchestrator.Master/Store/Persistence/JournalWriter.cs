@@ -88,7 +88,9 @@ internal sealed class JournalWriter : ReceivePersistentActor
     {
         try
         {
-            _file?.ClaimWriter();
+            if (_file?.ClaimWriter() is { Count: > 0 } ended)
+                _log.Warning("Claiming {0} as its writer: the old writer's batch in flight held it for over {1} s (its process stopped running); ended its session(s): {2}",
+                    _file.Name, PostgresJournalDatabase.InFlightGrace.TotalSeconds, string.Join(", ", ended));
         }
         catch (Exception e)
         {

@@ -48,65 +48,128 @@ internal sealed class PostgresJournalDatabase : JournalDatabase
     /// the old writer fails and is never acknowledged — even while two singletons briefly coexist (an old leader
     /// paused during downing). Claimed once per process: a writer that was fenced and starts again does not take the
     /// journal back (its store stays read-only, 503 on writes, until its master stops).
+    /// A batch in flight of an old writer that does not end within <see cref="InFlightGrace"/> belongs to a writer that
+    /// no longer runs (an old leader paused, SIGSTOP, between its INSERT and its COMMIT: its transaction stays open, and
+    /// its FOR SHARE lock with it, until the process runs again): the claim terminates that session (PostgreSQL rolls its
+    /// batch back; it was never acknowledged, as its commit had not returned) and claims again. Before, the claim waited
+    /// for it without a bound, so the new leader's store never recovered and every request to the control plane hung
+    /// for as long as the old leader stayed paused.
     /// </summary>
-    public override void ClaimWriter()
+    public override IReadOnlyList<string> ClaimWriter()
     {
         lock (_gate)
         {
-            if (_claimed) return;
-            using var connection = Open();
-            using var transaction = connection.BeginTransaction();
-            using (var command = connection.CreateCommand())
+            if (_claimed) return [];
+            var ended = new List<string>();
+            for (var attempt = 1; ; attempt++)
             {
-                // serialises concurrent claims (CREATE OR REPLACE FUNCTION is not safe against itself)
-                command.CommandText = "SELECT pg_advisory_xact_lock(hashtext('orchestrator/journal_writer'))";
-                command.ExecuteNonQuery();
+                try
+                {
+                    Claim();
+                    _claimed = true;
+                    return ended;
+                }
+                catch (PostgresException e) when (e.SqlState == LockNotAvailable && attempt < ClaimAttempts)
+                {
+                    // the old writer's batch held the row past the grace: end its session, then claim again
+                    ended.AddRange(TerminateStalledWriters());
+                }
             }
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = $$"""
-                    CREATE TABLE IF NOT EXISTS journal_writer (
-                        id int PRIMARY KEY CHECK (id = 1), writer text NOT NULL, epoch bigint NOT NULL, claimed_at timestamptz NOT NULL);
-                    CREATE OR REPLACE FUNCTION orchestrator_journal_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
-                    DECLARE holder text;
-                    BEGIN
-                        SELECT writer INTO holder FROM journal_writer WHERE id = 1 FOR SHARE;
-                        IF holder IS DISTINCT FROM current_setting('{{WriterSetting}}', true) THEN
-                            RAISE EXCEPTION 'the journal has another writer (a master took over the control plane): this one is fenced'
-                                USING ERRCODE = '{{FencedState}}';
-                        END IF;
-                        RETURN NULL;
-                    END $fence$;
-                    """;
-                command.ExecuteNonQuery();
-            }
-            using (var command = connection.CreateCommand())
-            {
-                // on the journal once Akka.Persistence.Sql has made it (a writer on a new database makes it when it
-                // recovers; the next claim, at the first failover, finds it)
-                command.CommandText = """
-                    DO $install$ BEGIN
-                        IF to_regclass('journal') IS NOT NULL AND NOT EXISTS (
-                            SELECT 1 FROM pg_trigger WHERE tgname = 'orchestrator_journal_fence' AND tgrelid = to_regclass('journal')) THEN
-                            CREATE TRIGGER orchestrator_journal_fence BEFORE INSERT OR UPDATE OR DELETE ON journal
-                                FOR EACH STATEMENT EXECUTE FUNCTION orchestrator_journal_fence();
-                        END IF;
-                    END $install$;
-                    """;
-                command.ExecuteNonQuery();
-            }
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = """
-                    INSERT INTO journal_writer (id, writer, epoch, claimed_at) VALUES (1, @writer, 1, now())
-                    ON CONFLICT (id) DO UPDATE SET writer = EXCLUDED.writer, epoch = journal_writer.epoch + 1, claimed_at = now()
-                    """;
-                command.Parameters.Add(new NpgsqlParameter("writer", WriterId));
-                command.ExecuteNonQuery();
-            }
-            transaction.Commit();
-            _claimed = true;
         }
+    }
+
+    /// <summary>How long a claim waits for the old writer's batches in flight (a batch of a running writer takes
+    /// milliseconds; on a loaded machine, well under a second) before it ends the sessions that still hold them.</summary>
+    internal static readonly TimeSpan InFlightGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>Claims made before the claim fails (each waits <see cref="InFlightGrace"/> at most): a fresh batch of a
+    /// running old writer may take the row between two claims; its transaction is younger than the grace, so it is not
+    /// ended, and the next claim waits for it as for any batch in flight.</summary>
+    private const int ClaimAttempts = 5;
+
+    /// <summary>SQLSTATE lock_not_available: a lock wait ran past lock_timeout.</summary>
+    private const string LockNotAvailable = "55P03";
+
+    private void Claim()
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        using (var command = connection.CreateCommand())
+        {
+            // every lock this claim waits for (the claims' advisory lock, the writer row) is bounded
+            command.CommandText = $"SET LOCAL lock_timeout = {(int)InFlightGrace.TotalMilliseconds}";
+            command.ExecuteNonQuery();
+        }
+        using (var command = connection.CreateCommand())
+        {
+            // serialises concurrent claims (CREATE OR REPLACE FUNCTION is not safe against itself)
+            command.CommandText = "SELECT pg_advisory_xact_lock(hashtext('orchestrator/journal_writer'))";
+            command.ExecuteNonQuery();
+        }
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $$"""
+                CREATE TABLE IF NOT EXISTS journal_writer (
+                    id int PRIMARY KEY CHECK (id = 1), writer text NOT NULL, epoch bigint NOT NULL, claimed_at timestamptz NOT NULL);
+                CREATE OR REPLACE FUNCTION orchestrator_journal_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
+                DECLARE holder text;
+                BEGIN
+                    SELECT writer INTO holder FROM journal_writer WHERE id = 1 FOR SHARE;
+                    IF holder IS DISTINCT FROM current_setting('{{WriterSetting}}', true) THEN
+                        RAISE EXCEPTION 'the journal has another writer (a master took over the control plane): this one is fenced'
+                            USING ERRCODE = '{{FencedState}}';
+                    END IF;
+                    RETURN NULL;
+                END $fence$;
+                """;
+            command.ExecuteNonQuery();
+        }
+        using (var command = connection.CreateCommand())
+        {
+            // on the journal once Akka.Persistence.Sql has made it (a writer on a new database makes it when it
+            // recovers; the next claim, at the first failover, finds it)
+            command.CommandText = """
+                DO $install$ BEGIN
+                    IF to_regclass('journal') IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM pg_trigger WHERE tgname = 'orchestrator_journal_fence' AND tgrelid = to_regclass('journal')) THEN
+                        CREATE TRIGGER orchestrator_journal_fence BEFORE INSERT OR UPDATE OR DELETE ON journal
+                            FOR EACH STATEMENT EXECUTE FUNCTION orchestrator_journal_fence();
+                    END IF;
+                END $install$;
+                """;
+            command.ExecuteNonQuery();
+        }
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                INSERT INTO journal_writer (id, writer, epoch, claimed_at) VALUES (1, @writer, 1, now())
+                ON CONFLICT (id) DO UPDATE SET writer = EXCLUDED.writer, epoch = journal_writer.epoch + 1, claimed_at = now()
+                """;
+            command.Parameters.Add(new NpgsqlParameter("writer", WriterId));
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Ends the sessions (of this database) that hold a lock on the writer row's table in a transaction open
+    /// for longer than <see cref="InFlightGrace"/>: batches of a writer that stopped running. A session may end those
+    /// of its own role, so no other privilege is needed. What it ended, as "pid N" (with "(not ended)" when refused).</summary>
+    private List<string> TerminateStalledWriters()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT DISTINCT a.pid, pg_terminate_backend(a.pid)
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'relation' AND l.granted AND l.relation = to_regclass('journal_writer')
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - @grace
+            """;
+        command.Parameters.Add(new NpgsqlParameter("grace", InFlightGrace));
+        var ended = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) ended.Add($"pid {reader.GetInt32(0)}{(reader.GetBoolean(1) ? "" : " (not ended)")}");
+        return ended;
     }
 
     public string ConnectionString { get; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,6 +88,72 @@ public sealed class JournalWriterFenceSpec(PostgresServer postgres) : IDisposabl
         using var count = connection.CreateCommand();
         count.CommandText = "SELECT string_agg(sequence_number::text, ',' ORDER BY sequence_number) FROM journal";
         Assert.Equal("1,2", count.ExecuteScalar());
+    }
+
+    /// <summary>An old leader paused (SIGSTOP) between its batch's INSERT and its COMMIT holds the writer row FOR SHARE
+    /// for as long as it stays paused: the new writer's claim ends that session after the grace, instead of waiting
+    /// for it without a bound (the store of the new leader then never recovered, and the control plane hung).</summary>
+    [SkippableFact]
+    public void A_claim_ends_the_batch_in_flight_of_an_old_writer_that_stopped_running()
+    {
+        var endpoint = postgres.NewDatabaseEndpoint();
+        var old = PostgresJournalDatabase.Parse(endpoint);
+        var next = PostgresJournalDatabase.Parse(endpoint);
+        old.Prepare();
+        Execute(old, "CREATE TABLE journal (ordering bigserial PRIMARY KEY, sequence_number bigint NOT NULL)");
+        old.ClaimWriter();
+        Execute(old, "INSERT INTO journal (sequence_number) VALUES (1)");
+        using var stalled = old.Open();
+        using var batch = stalled.BeginTransaction();
+        using (var insert = stalled.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO journal (sequence_number) VALUES (2)";
+            insert.ExecuteNonQuery(); // the fence took the writer row FOR SHARE; the COMMIT never comes
+        }
+
+        var clock = Stopwatch.StartNew();
+        var ended = next.ClaimWriter();
+        Assert.True(clock.Elapsed < PostgresJournalDatabase.InFlightGrace * 3, $"the claim took {clock.Elapsed}");
+        Assert.Single(ended);
+        // the stalled batch was rolled back: its commit fails, and it is not in the journal
+        Assert.ThrowsAny<Exception>(() => batch.Commit());
+        Execute(next, "INSERT INTO journal (sequence_number) VALUES (2)");
+        Assert.Equal("1,2", Sequences(next));
+    }
+
+    /// <summary>A batch of a running old writer that commits within the grace is waited for, not ended: recovery reads
+    /// every batch the old writer committed.</summary>
+    [SkippableFact]
+    public async Task A_claim_waits_for_a_batch_in_flight_that_commits_within_the_grace()
+    {
+        var endpoint = postgres.NewDatabaseEndpoint();
+        var old = PostgresJournalDatabase.Parse(endpoint);
+        var next = PostgresJournalDatabase.Parse(endpoint);
+        old.Prepare();
+        Execute(old, "CREATE TABLE journal (ordering bigserial PRIMARY KEY, sequence_number bigint NOT NULL)");
+        old.ClaimWriter();
+        using var slow = old.Open();
+        var batch = slow.BeginTransaction();
+        using (var insert = slow.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO journal (sequence_number) VALUES (1)";
+            insert.ExecuteNonQuery();
+        }
+
+        var claim = Task.Run(next.ClaimWriter);
+        await Task.Delay(PostgresJournalDatabase.InFlightGrace / 3);
+        Assert.False(claim.IsCompleted, "the claim waits for the batch in flight");
+        batch.Commit();
+        Assert.Empty(await claim.WaitAsync(Timeout));
+        Assert.Equal("1", Sequences(next));
+    }
+
+    private static string? Sequences(PostgresJournalDatabase database)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT string_agg(sequence_number::text, ',' ORDER BY sequence_number) FROM journal";
+        return (string?)command.ExecuteScalar();
     }
 
     private static void Execute(PostgresJournalDatabase database, string sql)
