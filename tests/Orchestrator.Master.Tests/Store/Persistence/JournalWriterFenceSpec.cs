@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,13 +64,7 @@ public sealed class JournalWriterFenceSpec(PostgresServer postgres) : IDisposabl
     [SkippableFact]
     public void A_session_that_does_not_name_the_claimed_writer_cannot_change_the_journal()
     {
-        var endpoint = postgres.NewDatabaseEndpoint();
-        var first = PostgresJournalDatabase.Parse(endpoint);
-        var second = PostgresJournalDatabase.Parse(endpoint);
-        first.Prepare();
-        // the journal table as Akka.Persistence.Sql makes it, reduced to what the fence needs
-        Execute(first, "CREATE TABLE journal (ordering bigserial PRIMARY KEY, sequence_number bigint NOT NULL)");
-        first.ClaimWriter();
+        var (first, second) = TwoProcessesOnANewJournal();
         Execute(first, "INSERT INTO journal (sequence_number) VALUES (1)");
 
         second.ClaimWriter();
@@ -96,12 +89,7 @@ public sealed class JournalWriterFenceSpec(PostgresServer postgres) : IDisposabl
     [SkippableFact]
     public void A_claim_ends_the_batch_in_flight_of_an_old_writer_that_stopped_running()
     {
-        var endpoint = postgres.NewDatabaseEndpoint();
-        var old = PostgresJournalDatabase.Parse(endpoint);
-        var next = PostgresJournalDatabase.Parse(endpoint);
-        old.Prepare();
-        Execute(old, "CREATE TABLE journal (ordering bigserial PRIMARY KEY, sequence_number bigint NOT NULL)");
-        old.ClaimWriter();
+        var (old, next) = TwoProcessesOnANewJournal();
         Execute(old, "INSERT INTO journal (sequence_number) VALUES (1)");
         using var stalled = old.Open();
         using var batch = stalled.BeginTransaction();
@@ -111,10 +99,8 @@ public sealed class JournalWriterFenceSpec(PostgresServer postgres) : IDisposabl
             insert.ExecuteNonQuery(); // the fence took the writer row FOR SHARE; the COMMIT never comes
         }
 
-        var clock = Stopwatch.StartNew();
-        var ended = next.ClaimWriter();
-        Assert.True(clock.Elapsed < PostgresJournalDatabase.InFlightGrace * 3, $"the claim took {clock.Elapsed}");
-        Assert.Single(ended);
+        // without the claim's bound this waits for the batch until Npgsql's command timeout, and throws
+        Assert.Single(next.ClaimWriter());
         // the stalled batch was rolled back: its commit fails, and it is not in the journal
         Assert.ThrowsAny<Exception>(() => batch.Commit());
         Execute(next, "INSERT INTO journal (sequence_number) VALUES (2)");
@@ -126,12 +112,7 @@ public sealed class JournalWriterFenceSpec(PostgresServer postgres) : IDisposabl
     [SkippableFact]
     public async Task A_claim_waits_for_a_batch_in_flight_that_commits_within_the_grace()
     {
-        var endpoint = postgres.NewDatabaseEndpoint();
-        var old = PostgresJournalDatabase.Parse(endpoint);
-        var next = PostgresJournalDatabase.Parse(endpoint);
-        old.Prepare();
-        Execute(old, "CREATE TABLE journal (ordering bigserial PRIMARY KEY, sequence_number bigint NOT NULL)");
-        old.ClaimWriter();
+        var (old, next) = TwoProcessesOnANewJournal();
         using var slow = old.Open();
         var batch = slow.BeginTransaction();
         using (var insert = slow.CreateCommand())
@@ -146,6 +127,19 @@ public sealed class JournalWriterFenceSpec(PostgresServer postgres) : IDisposabl
         batch.Commit();
         Assert.Empty(await claim.WaitAsync(Timeout));
         Assert.Equal("1", Sequences(next));
+    }
+
+    /// <summary>Two processes' journal databases on a new database with the journal table as Akka.Persistence.Sql makes
+    /// it, reduced to what the fence needs; the first has claimed the journal.</summary>
+    private (PostgresJournalDatabase First, PostgresJournalDatabase Second) TwoProcessesOnANewJournal()
+    {
+        var endpoint = postgres.NewDatabaseEndpoint();
+        var first = PostgresJournalDatabase.Parse(endpoint);
+        var second = PostgresJournalDatabase.Parse(endpoint);
+        first.Prepare();
+        Execute(first, "CREATE TABLE journal (ordering bigserial PRIMARY KEY, sequence_number bigint NOT NULL)");
+        first.ClaimWriter();
+        return (first, second);
     }
 
     private static string? Sequences(PostgresJournalDatabase database)
