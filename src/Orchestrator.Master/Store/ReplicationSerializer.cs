@@ -13,16 +13,9 @@ internal sealed class ReplicationSerializer(ExtendedActorSystem system) : Serial
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The records by manifest, found among every type of this assembly when the first record arrives (only
-    /// between several masters). Not in this class's own static fields: the master reads <see cref="Hocon"/> as it
-    /// builds its actor system, and a field here would load all of the assembly's types then, on the start-up's one busy
-    /// thread (about 25 ms at load 6, issue 19).</summary>
-    private static class Manifests
-    {
-        public static readonly Dictionary<string, Type> Types = typeof(IReplicationMessage).Assembly.GetTypes()
-            .Where(t => typeof(IReplicationMessage).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false })
-            .ToDictionary(t => t.Name);
-    }
+    private static readonly Dictionary<string, Type> TypesByManifest = typeof(IReplicationMessage).Assembly.GetTypes()
+        .Where(t => typeof(IReplicationMessage).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false })
+        .ToDictionary(t => t.Name);
 
     public override int Identifier => Id;
 
@@ -31,7 +24,7 @@ internal sealed class ReplicationSerializer(ExtendedActorSystem system) : Serial
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
 
     public override object FromBinary(byte[] bytes, string manifest) =>
-        Manifests.Types.TryGetValue(manifest, out var type)
+        TypesByManifest.TryGetValue(manifest, out var type)
             ? JsonSerializer.Deserialize(bytes, type, Options)!
             : throw new System.Runtime.Serialization.SerializationException($"Unknown replication manifest '{manifest}'");
 

@@ -21,17 +21,14 @@ internal static class ProtobufAnswers
     public static bool Wanted(HttpContext context) =>
         ContentNegotiation.Protobuf(context.Request.Headers.Accept) == ProtobufAccept.Object;
 
-    /// <summary>Null when the request may run: the client admits JSON, or its answer can be protobuf
-    /// (<see cref="AnswerMessage"/> of <paramref name="resource"/>, or of its <paramref name="subresource"/>); else the 406
-    /// kube-apiserver gives (its NegotiateOutputMediaType runs before the verb does). <paramref name="resource"/> null: an
-    /// answer that is never protobuf. The message is looked up only for a client that takes protobuf alone: the first
-    /// lookup reads every .proto descriptor (a few hundred ms of CPU), which a JSON client's first request — up.sh's
-    /// first Ready poll, on the start-up's path — paid for nothing (issue 19).</summary>
-    public static ApiException? Answerable(HttpContext context, ResourceDescription? resource, SubresourceDescription? subresource = null) =>
+    /// <summary>Null when the request may run: the client admits JSON, or its answer can be protobuf; else the 406
+    /// kube-apiserver gives (its NegotiateOutputMediaType runs before the verb does). <paramref name="message"/>: the wire
+    /// message of the answer's objects, null when it has none (a custom resource, or a kind without a message).</summary>
+    public static ApiException? Answerable(HttpContext context, MessageDescriptor? message) =>
         ContentNegotiation.Protobuf(context.Request.Headers.Accept) switch
         {
             ProtobufAccept.No => null,
-            ProtobufAccept.Object when resource is not null && AnswerMessage(resource, subresource) is not null => null,
+            ProtobufAccept.Object when message is not null => null,
             _ => ApiException.NotAcceptable(),
         };
 
