@@ -28,8 +28,6 @@ public sealed class LabelSelectorTests
     [InlineData("app=web,")]
     [InlineData("a b=c")]
     [InlineData("=web")]
-    [InlineData("app in ()")]
-    [InlineData("app notin ( )")]
     [InlineData("-app=web")]
     [InlineData("app=web-")]
     [InlineData("Example.com/app=web")]

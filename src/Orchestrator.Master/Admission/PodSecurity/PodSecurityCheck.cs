@@ -1,4 +1,5 @@
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 using k8s.Models;
 
 namespace Orchestrator.Master.Admission.PodSecurity;

@@ -1,4 +1,5 @@
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Authorization;
 
@@ -63,32 +64,27 @@ internal sealed record AuthorizationAttributes(UserInfo User, string Verb, bool 
             query["fieldSelector"].ToString());
     }
 
-    /// <summary>The name a field selector requires exactly (metadata.name=x or ==x), as RequiresExactMatch.</summary>
-    private static string? MetadataNameOf(string selector)
-    {
-        if (selector.Length == 0) return null;
-        foreach (var term in selector.Split(','))
-        {
-            var t = term.Trim();
-            foreach (var op in new[] { "==", "=" })
-            {
-                var at = t.IndexOf(op, StringComparison.Ordinal);
-                if (at < 0) continue;
-                if (at > 0 && t[at - 1] == '!') break;
-                if (t[..at].Trim() == "metadata.name") return t[(at + op.Length)..].Trim();
-                break;
-            }
-        }
-        return null;
-    }
+    /// <summary>The name a field selector requires exactly (metadata.name=x or ==x), as RequiresExactMatch; none when
+    /// the selector does not parse (kube then authorizes the list without a name).</summary>
+    private static string? MetadataNameOf(string selector) =>
+        TermsOf(selector) is { } terms ? FieldSelectorSyntax.RequiredValue(terms, "metadata.name") : null;
 
     /// <summary>Whether the field selector requires <paramref name="field"/> to equal <paramref name="value"/> (a
     /// requirement "field=value" or "field==value", as kube's GetFieldSelector requirements are matched).</summary>
     public bool SelectsField(string field, string value) =>
-        FieldSelector.Length > 0 && FieldSelector.Split(',').Select(t => t.Trim()).Any(term =>
-            (term.IndexOf("==", StringComparison.Ordinal) is var at2 and > 0 && term[..at2].Trim() == field && term[(at2 + 2)..].Trim() == value) ||
-            (term.IndexOf('=') is var at and > 0 && term[at - 1] != '!' && term.IndexOf("==", StringComparison.Ordinal) < 0 &&
-             term[..at].Trim() == field && term[(at + 1)..].Trim() == value));
+        TermsOf(FieldSelector)?.Any(t => t.Equal && t.Field == field && t.Value == value) == true;
+
+    private static IReadOnlyList<FieldSelectorSyntax.Term>? TermsOf(string selector)
+    {
+        try
+        {
+            return FieldSelectorSyntax.Parse(selector);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>"resource/subresource", or the resource alone.</summary>
     public string CombinedResource => Subresource.Length > 0 ? Resource + "/" + Subresource : Resource;

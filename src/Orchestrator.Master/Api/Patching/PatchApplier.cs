@@ -1,4 +1,5 @@
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -8,7 +8,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
-/// The <c>fieldSelector</c> query: <c>a=b,c==d,e!=f</c> over metadata.name, metadata.namespace and the fields the
+/// The <c>fieldSelector</c> query: <c>a=b,c==d,e!=f</c> (parsed by <see cref="FieldSelectorSyntax"/>) over metadata.name, metadata.namespace and the fields the
 /// resource's description lists (spec.nodeName/status.phase for pods; involvedObject.*, type, reason, source for
 /// events; …). An unsupported field is a 400, as on a real server.
 /// </summary>
@@ -38,32 +38,30 @@ internal sealed class FieldSelector
 
     public bool IsEmpty => Requirements.Count == 0;
 
+    /// <summary>Parses the query form (<see cref="FieldSelectorSyntax"/>) and checks its fields: 400 either way.</summary>
     public static FieldSelector Parse(string? text, ResourceDescription resource)
     {
-        if (string.IsNullOrWhiteSpace(text)) return Everything;
-        var allowed = Common.Concat(resource.SelectableFields).ToHashSet();
-        var requirements = new List<Requirement>();
-        foreach (var term in SplitUnescaped(text, ','))
+        IReadOnlyList<FieldSelectorSyntax.Term> terms;
+        try
         {
-            var t = term.Trim();
-            if (t.Length == 0) continue;
-            var (field, equal, value) = SplitTerm(t)
-                ?? throw ApiException.BadRequest($"invalid field selector: \"{t}\": expected field=value or field!=value");
-            if (!allowed.Contains(field))
-                throw ApiException.BadRequest($"field label not supported: {field}");
-            requirements.Add(new Requirement(field, equal, Unescape(value)));
+            terms = FieldSelectorSyntax.Parse(text);
         }
-        return new FieldSelector(requirements, resource.SelectableFieldPaths);
+        catch (FormatException e)
+        {
+            throw ApiException.BadRequest(e.Message);
+        }
+        return For(terms, resource);
     }
 
-    private static (string Field, bool Equal, string Value)? SplitTerm(string term)
+    /// <summary>The parsed terms over <paramref name="resource"/>; a field it does not select is a 400, as kube's
+    /// field label conversion answers (for the first such term in the sorted order).</summary>
+    public static FieldSelector For(IReadOnlyList<FieldSelectorSyntax.Term> terms, ResourceDescription resource)
     {
-        foreach (var (token, equal) in new[] { ("!=", false), ("==", true), ("=", true) })
-        {
-            var at = term.IndexOf(token, StringComparison.Ordinal);
-            if (at > 0) return (term[..at].Trim(), equal, term[(at + token.Length)..].Trim());
-        }
-        return null;
+        if (terms.Count == 0) return Everything;
+        var allowed = Common.Concat(resource.SelectableFields).ToHashSet();
+        if (terms.FirstOrDefault(t => !allowed.Contains(t.Field)) is { } unsupported)
+            throw ApiException.BadRequest($"field label not supported: {unsupported.Field}");
+        return new FieldSelector([.. terms.Select(t => new Requirement(t.Field, t.Equal, t.Value))], resource.SelectableFieldPaths);
     }
 
     public bool Matches(IKubernetesObject<V1ObjectMeta> obj)
@@ -105,22 +103,9 @@ internal sealed class FieldSelector
         _ => "",
     };
 
-    private static IEnumerable<string> SplitUnescaped(string text, char separator)
-    {
-        var start = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '\\') { i++; continue; }
-            if (text[i] != separator) continue;
-            yield return text[start..i];
-            start = i + 1;
-        }
-        yield return text[start..];
-    }
-
-    private static string Unescape(string value) =>
-        value.Replace("\\,", ",").Replace("\\=", "=").Replace("\\\\", "\\");
-
+    /// <summary>The query form, values escaped as kube's String() escapes them.</summary>
     public override string ToString() =>
-        string.Join(",", Requirements.Select(r => $"{r.Field}{(r.Equal ? "=" : "!=")}{r.Value}"));
+        string.Join(",", Requirements.Select(r => $"{r.Field}{(r.Equal ? "=" : "!=")}{Escape(r.Value)}"));
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace(",", "\\,").Replace("=", "\\=");
 }

@@ -33,17 +33,21 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         var watching = QueryParameters.Bool(query, "watch");
         var resourceVersion = ParseResourceVersion(context);
         var match = query["resourceVersionMatch"].ToString();
-        ValidateOptions(query, watching, resourceVersion, match);
+        // As kube's list handler: the selectors are parsed with the other parameters (a 400 with the parser's message),
+        // then the options are validated (422), then the field selector's fields are checked against the resource.
         LabelSelector labels;
+        IReadOnlyList<FieldSelectorSyntax.Term> fieldTerms;
         try
         {
             labels = LabelSelector.Parse(query["labelSelector"]);
+            fieldTerms = FieldSelectorSyntax.Parse(query["fieldSelector"]);
         }
         catch (FormatException e)
         {
-            throw ApiException.BadRequest($"unable to parse requirement: {e.Message}");
+            throw ApiException.BadRequest(e.Message);
         }
-        var fields = FieldSelector.Parse(query["fieldSelector"], resource);
+        ValidateOptions(query, watching, resourceVersion, match);
+        var fields = FieldSelector.For(fieldTerms, resource);
         var limit = 0;
         if (query["limit"].ToString() is { Length: > 0 } limitText && (!int.TryParse(limitText, out limit) || limit < 0))
             throw ApiException.BadRequest($"invalid limit \"{limitText}\"");

@@ -1,7 +1,7 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using k8s.Models;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Validation;
 
@@ -10,56 +10,15 @@ namespace Orchestrator.Master.Registry.Validation;
 /// ValidateLabelSelector) with the API server's messages. A key is a qualified name (optional DNS-1123 subdomain
 /// prefix and '/', then a name part of at most 63 characters); a value is empty or a name part.
 /// </summary>
-internal static partial class LabelRules
+internal static class LabelRules
 {
-    private const string QualifiedNameFormat = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-    private const string LabelValueFormat = "(" + QualifiedNameFormat + ")?";
-    private const string QualifiedNameMessage =
-        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character " +
-        "(e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" + QualifiedNameFormat + "')";
-    private const string LabelValueMessage =
-        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and " +
-        "end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '" +
-        LabelValueFormat + "')";
     private const int TotalAnnotationSizeLimit = 256 * 1024;
     private static readonly string[] Operators = ["In", "NotIn", "Exists", "DoesNotExist"];
 
-    [GeneratedRegex("^" + QualifiedNameFormat + "$")] private static partial Regex QualifiedName();
-    [GeneratedRegex("^" + LabelValueFormat + "$")] private static partial Regex LabelValue();
-
     /// <summary>The messages for a label or annotation key that is not a qualified name.</summary>
-    public static IEnumerable<string> CheckKey(string key)
-    {
-        var parts = key.Split('/');
-        string name;
-        switch (parts.Length)
-        {
-            case 1:
-                name = parts[0];
-                break;
-            case 2:
-                if (parts[0].Length == 0) yield return "prefix part must be non-empty";
-                else
-                    foreach (var message in Names.Check(parts[0], Names.Rule.Dns1123Subdomain))
-                        yield return "prefix part " + message;
-                name = parts[1];
-                break;
-            default:
-                yield return "a qualified name " + QualifiedNameMessage +
-                             " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')";
-                yield break;
-        }
-        if (name.Length == 0) yield return "name part must be non-empty";
-        else if (name.Length > 63) yield return "name part must be no more than 63 characters";
-        // As apimachinery's IsQualifiedName: an empty name part fails the pattern too (both messages).
-        if (!QualifiedName().IsMatch(name)) yield return "name part " + QualifiedNameMessage;
-    }
+    public static IEnumerable<string> CheckKey(string key) => LabelSyntax.KeyProblems(key);
 
-    public static IEnumerable<string> CheckValue(string value)
-    {
-        if (value.Length > 63) yield return "must be no more than 63 characters";
-        if (!LabelValue().IsMatch(value)) yield return LabelValueMessage;
-    }
+    public static IEnumerable<string> CheckValue(string value) => LabelSyntax.ValueProblems(value);
 
     public static void ValidateLabels(IDictionary<string, string>? labels, string path, List<StoreErrorCause> causes)
     {

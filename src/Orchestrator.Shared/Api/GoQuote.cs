@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text;
 
-namespace Orchestrator.Master.Store;
+namespace Orchestrator.Shared.Api;
 
 /// <summary>
 /// Go's <c>strconv.Quote</c> (the <c>%q</c> and <c>%#v</c> of a string in kube's messages): in double quotes, <c>"</c>
 /// and <c>\</c> escaped, printable characters kept, <c>\a \b \f \n \r \t \v</c>, other control characters as
 /// <c>\xNN</c> and any other character that is not printable as <c>\uNNNN</c> or <c>\UNNNNNNNN</c>.
 /// </summary>
-internal static class GoQuote
+public static class GoQuote
 {
     public static string Quote(string s)
     {

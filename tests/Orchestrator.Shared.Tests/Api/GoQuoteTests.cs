@@ -1,7 +1,7 @@
-using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 using Xunit;
 
-namespace Orchestrator.Master.Tests.Store;
+namespace Orchestrator.Shared.Tests.Api;
 
 /// <summary>Go's strconv.Quote, as <c>fmt.Printf("%q")</c> prints these strings.</summary>
 public sealed class GoQuoteTests
