@@ -312,7 +312,7 @@ public static class HostileCatalogue
         const string c = "selectors";
         foreach (var selector in new[]
                  {
-                     "a%20in%20(b", "!!a", "a%3Db%3Dc", "a,,b", "%3Dx", "a%20notin%20b", "a%20in%20()", "%28", "a!", "a%3D%3D%3D",
+                     "a%20in%20(b", "!!a", "a%3Db%3Dc", "a,,b", "%3Dx", "a%20notin%20b", "x%3Ea", "%28", "a!", "a%3D%3D%3D",
                      "a%20in%20(" + string.Concat(Enumerable.Repeat("b,", 1500)), new string('a', 3000) + "%3D%3D",
                  })
         {
