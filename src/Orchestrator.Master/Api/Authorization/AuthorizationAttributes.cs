@@ -52,16 +52,17 @@ internal sealed record AuthorizationAttributes(UserInfo User, string Verb, bool 
         var resource = current[0];
         var name = current.Length >= 2 ? current[1] : "";
         var subresource = current.Length >= 3 && verb != "proxy" ? current[2] : "";
+        var fieldSelector = query["fieldSelector"].FirstOrDefault() ?? ""; // the first, as kube's query conversion takes it
         if (name.Length == 0 && verb == "get")
         {
             verb = query["watch"].ToString() is "true" or "1" ? "watch" : "list";
-            if (MetadataNameOf(query["fieldSelector"].ToString()) is { } selected && !selected.Contains('/') &&
+            if (MetadataNameOf(fieldSelector) is { } selected && !selected.Contains('/') &&
                 !selected.Contains('%') && selected is not ("." or ".."))
                 name = selected;
         }
         if (name.Length == 0 && verb == "delete") verb = "deletecollection";
         return new AuthorizationAttributes(user, verb, true, path, group, version, resource, subresource, ns, name,
-            query["fieldSelector"].ToString());
+            fieldSelector);
     }
 
     /// <summary>The name a field selector requires exactly (metadata.name=x or ==x), as RequiresExactMatch; none when

@@ -34,13 +34,14 @@ internal sealed record ListQuery(LabelSelector Labels, FieldSelector Fields, int
         var resourceVersion = ParseResourceVersion(context);
         var match = query["resourceVersionMatch"].ToString();
         // As kube's list handler: the selectors are parsed with the other parameters (a 400 with the parser's message),
-        // then the options are validated (422), then the field selector's fields are checked against the resource.
+        // then the options are validated (422), then the field selector's fields are checked against the resource. A
+        // parameter given twice counts once, by its first value, as kube's query conversion takes it.
         LabelSelector labels;
         IReadOnlyList<FieldSelectorSyntax.Term> fieldTerms;
         try
         {
-            labels = LabelSelector.Parse(query["labelSelector"]);
-            fieldTerms = FieldSelectorSyntax.Parse(query["fieldSelector"]);
+            labels = LabelSelector.Parse(query["labelSelector"].FirstOrDefault());
+            fieldTerms = FieldSelectorSyntax.Parse(query["fieldSelector"].FirstOrDefault());
         }
         catch (FormatException e)
         {

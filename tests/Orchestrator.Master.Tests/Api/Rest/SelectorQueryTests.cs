@@ -52,6 +52,7 @@ public sealed class SelectorQueryTests : IAsyncLifetime
     [InlineData("!n", "none")]
     [InlineData("%20tier%20%2C%20n%20", "one")]
     [InlineData("n%3D", "empty")]
+    [InlineData("n%3D1&labelSelector=n%3D5", "one")] // given twice: the first counts
     public async Task Label_selectors_kube_accepts_select_what_kube_selects(string selector, string names) =>
         Assert.Equal(names.Split(','), await Names("labelSelector=" + selector));
 
