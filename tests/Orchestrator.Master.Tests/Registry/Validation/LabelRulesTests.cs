@@ -23,6 +23,15 @@ public sealed class LabelRulesTests
         Assert.StartsWith(message, Assert.Single(LabelRules.CheckKey(key)));
 
     [Fact]
+    public void A_trailing_newline_and_a_length_in_bytes_are_refused_as_Go_refuses_them()
+    {
+        // .NET's "$" matched before a final newline; Go's regexp and len() see the whole text in bytes.
+        Assert.Single(LabelRules.CheckKey("app\n"));
+        Assert.Single(LabelRules.CheckValue("web\n"));
+        Assert.Equal(2, LabelRules.CheckValue(new string('é', 32)).Count());
+    }
+
+    [Fact]
     public void An_empty_name_part_is_empty_and_does_not_match_the_pattern_as_in_apimachinery() =>
         Assert.Collection(LabelRules.CheckKey("example.com/"),
             m => Assert.Equal("name part must be non-empty", m),
