@@ -61,7 +61,7 @@ internal sealed record StoreOptions(string DataDirectory)
     /// <summary>A Go duration as kube-apiserver takes it ("1h", "30m", "1h0m0s", "90s", "1.5h").</summary>
     public static TimeSpan ParseEventTtl(string text)
     {
-        var match = Regex.Match(text, @"^(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$");
+        var match = Regex.Match(text, @"^(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+\z");
         if (!match.Success)
             throw new FormatException($"--event-ttl: invalid duration \"{text}\" (examples: 1h, 30m, 1h30m, 90s)");
         var ticks = 0.0;

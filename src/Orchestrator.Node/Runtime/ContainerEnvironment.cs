@@ -210,7 +210,7 @@ internal static partial class ContainerEnvironment
     /// <summary>Kubernetes' IsEnvVarName: letters, digits, '_', '-', '.', not starting with a digit.</summary>
     public static bool IsEnvVarName(string name) => name.Length > 0 && EnvVarName().IsMatch(name);
 
-    [GeneratedRegex("^[-._a-zA-Z][-._a-zA-Z0-9]*$")]
+    [GeneratedRegex("^[-._a-zA-Z][-._a-zA-Z0-9]*\\z")]
     private static partial Regex EnvVarName();
 
     /// <summary>$(VAR) → value of an earlier VAR; $$ escapes; unknown references stay as written (Kubernetes' rule).</summary>

@@ -294,7 +294,7 @@ internal static class YamlBody
     private static (JsonNode?, string)? Float(string text)
     {
         var s = text.Replace("_", "");
-        if (!System.Text.RegularExpressions.Regex.IsMatch(s, @"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")) return null;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(s, @"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\z")) return null;
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d)) return null;
         return (JsonValue.Create(d), d.ToString("R", CultureInfo.InvariantCulture));
     }

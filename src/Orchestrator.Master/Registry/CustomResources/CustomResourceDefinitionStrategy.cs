@@ -23,7 +23,7 @@ internal sealed partial class CustomResourceDefinitionStrategy : ModelStrategy<V
     private static readonly string[] ColumnTypes = ["boolean", "date", "integer", "number", "string"];
     private static readonly string[] ColumnFormats = ["byte", "date", "date-time", "double", "float", "int32", "int64", "name", "password"];
 
-    [GeneratedRegex("^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$")]
+    [GeneratedRegex("^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?\\z")]
     private static partial Regex KindFormat();
 
     protected override void PrepareForCreate(V1CustomResourceDefinition crd)

@@ -19,6 +19,6 @@ internal static partial class KubeVersionPriority
         return (stage, -major, -minor);
     }
 
-    [GeneratedRegex("^v([0-9]+)(?:(alpha|beta)([0-9]+))?$")]
+    [GeneratedRegex("^v([0-9]+)(?:(alpha|beta)([0-9]+))?\\z")]
     private static partial Regex KubeLike();
 }

@@ -230,10 +230,10 @@ internal static class SchemaValidation
         "ipv6" => IPAddress.TryParse(text, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
         "cidr" => text.Split('/') is [var ip, var bits] && IPAddress.TryParse(ip, out var address) && int.TryParse(bits, out var b) &&
                   b >= 0 && b <= (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128),
-        "hostname" => text.Length <= 255 && Regex.IsMatch(text, @"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"),
-        "email" => Regex.IsMatch(text, @"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-        "mac" => Regex.IsMatch(text, @"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$"),
-        "duration" => Regex.IsMatch(text, @"^-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$") || text == "0",
+        "hostname" => text.Length <= 255 && Regex.IsMatch(text, @"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z"),
+        "email" => Regex.IsMatch(text, @"^[^@\s]+@[^@\s]+\.[^@\s]+\z"),
+        "mac" => Regex.IsMatch(text, @"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\z"),
+        "duration" => Regex.IsMatch(text, @"^-?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+\z") || text == "0",
         _ => true, // int32, int64, float, double, password and formats Kubernetes does not check
     };
 

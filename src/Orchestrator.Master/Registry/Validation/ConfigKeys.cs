@@ -18,6 +18,6 @@ internal static partial class ConfigKeys
         else if (key.StartsWith("..", StringComparison.Ordinal)) causes.Add(FieldErrors.Invalid(field, key, "must not start with '..'"));
     }
 
-    [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
+    [GeneratedRegex("^[-._a-zA-Z0-9]+\\z")]
     private static partial Regex Key();
 }

@@ -26,9 +26,9 @@ internal static partial class Names
         "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for " +
         "validation is '" + Dns1035LabelFormat + "')";
 
-    [GeneratedRegex("^" + Dns1123LabelFormat + "$")] private static partial Regex Dns1123Label();
-    [GeneratedRegex("^" + Dns1123SubdomainFormat + "$")] private static partial Regex Dns1123Subdomain();
-    [GeneratedRegex("^" + Dns1035LabelFormat + "$")] private static partial Regex Dns1035Label();
+    [GeneratedRegex("^" + Dns1123LabelFormat + "\\z")] private static partial Regex Dns1123Label();
+    [GeneratedRegex("^" + Dns1123SubdomainFormat + "\\z")] private static partial Regex Dns1123Subdomain();
+    [GeneratedRegex("^" + Dns1035LabelFormat + "\\z")] private static partial Regex Dns1035Label();
 
     /// <summary>DNS-1123 subdomain, DNS-1123 label, DNS-1035 label, or a path segment (RBAC's minimal rule: not "." or
     /// "..", no '/' or '%').</summary>

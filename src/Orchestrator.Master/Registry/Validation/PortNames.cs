@@ -7,7 +7,7 @@ namespace Orchestrator.Master.Registry.Validation;
 /// letter, no leading, trailing or doubled '-'.</summary>
 internal static partial class PortNames
 {
-    [GeneratedRegex("^[-a-z0-9]+$")] private static partial Regex Chars();
+    [GeneratedRegex("^[-a-z0-9]+\\z")] private static partial Regex Chars();
     [GeneratedRegex("[a-z]")] private static partial Regex Letter();
 
     public static IEnumerable<string> Check(string name)

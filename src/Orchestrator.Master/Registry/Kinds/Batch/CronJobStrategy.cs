@@ -15,7 +15,7 @@ namespace Orchestrator.Master.Registry.Kinds.Batch;
 /// </summary>
 internal sealed partial class CronJobStrategy : ModelStrategy<V1CronJob>
 {
-    [GeneratedRegex(@"^[A-Za-z\.\-_0-9+]{1,14}$")] private static partial Regex TimeZonePart();
+    [GeneratedRegex(@"^[A-Za-z\.\-_0-9+]{1,14}\z")] private static partial Regex TimeZonePart();
 
     protected override void PrepareForCreate(V1CronJob cronJob)
     {

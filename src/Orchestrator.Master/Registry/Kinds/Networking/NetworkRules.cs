@@ -11,8 +11,8 @@ internal static partial class NetworkRules
 {
     private const string WildcardFormat = "\\*\\." + Names.Dns1123SubdomainFormat;
 
-    [GeneratedRegex("^" + WildcardFormat + "$")] private static partial Regex Wildcard();
-    [GeneratedRegex("^[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+$")] private static partial Regex PathSegment();
+    [GeneratedRegex("^" + WildcardFormat + "\\z")] private static partial Regex Wildcard();
+    [GeneratedRegex("^[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+\\z")] private static partial Regex PathSegment();
 
     public static IEnumerable<string> CheckWildcardHost(string host)
     {
