@@ -137,7 +137,11 @@ start_master() { # [index]
   local args=(); mapfile -t args < <(master_args "$i")
   start_detached "$ORCH_STATE_DIR/$key.pid" "$ORCH_STATE_DIR/logs/$key.log" \
     dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}"
-  local server; server=$(master_server "$i")
+  wait_master_ready "$i"
+}
+
+wait_master_ready() { # index: its API answers /readyz (a follower: through the leader, so it has joined)
+  local i=$1 key server; key=$(master_key "$1"); server=$(master_server "$1")
   for _ in $(seq 1 120); do
     curl -sfk "$server/readyz" >/dev/null 2>&1 && [ -s "$ORCH_STATE_DIR/master/token" ] && [ -s "$CLUSTER_CERT" ] && return 0
     [ -n "$(running_pid "$key")" ] || die "master $i exited during start-up (see $ORCH_STATE_DIR/logs/$key.log)"
@@ -145,6 +149,10 @@ start_master() { # [index]
   done
   die "master $i did not answer on $server within 60 s (see $ORCH_STATE_DIR/logs/$key.log)"
 }
+
+# What a master of several logs when the cluster took it out (downed, or its control plane stopped) and it starts a
+# new incarnation in the same process (Leadership/MasterIncarnations).
+NEW_INCARNATION_LINE="a new incarnation ("
 
 # The lab's load balancer to the masters' APIs (several masters): orchestrator-node's --api-server-proxy run alone, on
 # the masters' address (their serving certificate names it), so kubectl reaches whichever master is up through one

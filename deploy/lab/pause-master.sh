@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drill (several masters): master NAME is cut off (SIGSTOP): it sends and answers nothing. The others down it after the
 # resolver's stable-after; if it held the control plane, the next oldest takes over. resume-master.sh NAME ends the
-# partition: a downed master stops, and resume-master.sh starts it again as a follower.
+# partition: a downed master starts a new incarnation in the same process that rejoins as a follower, and
+# resume-master.sh waits for it.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 [ $# -eq 1 ] || die "usage: deploy/lab/pause-master.sh NAME (one of: $(master_names | tr '\n' ' '))"

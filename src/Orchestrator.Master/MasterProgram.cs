@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -41,6 +42,41 @@ internal static class MasterProgram
     {
         var flags = MasterFlags.Definition.Resolve(args);
         if (flags.Exit is { } exit) return exit;
+        // The process's signals end it between incarnations too, when no host (and so no console lifetime) listens; while
+        // a host runs, its console lifetime stops it as before. Embedded, the signals are the embedding's (its Stop).
+        using var signalled = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(signalled.Token, embedding?.Stop ?? CancellationToken.None);
+        var signals = embedding is not null ? [] : new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT }
+            .Select(signal => PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                signalled.Cancel();
+            })).ToList();
+        ILoggerFactory? loggers = null;
+        try
+        {
+            return await MasterIncarnations.RunAsync(_ => RunIncarnationAsync(flags, embedding, stop.Token), line =>
+            {
+                // no host between incarnations: the line goes out in the master's log format on a factory of its own
+                loggers ??= LoggerFactory.Create(logging =>
+                {
+                    logging.UseLogFormat(flags["log-format"]);
+                    if (embedding is not null) logging.PrefixCategories(embedding.LogPrefix);
+                });
+                loggers.CreateLogger(typeof(MasterIncarnations).FullName!).LogWarning("{Line}", line);
+            }, stop.Token);
+        }
+        finally
+        {
+            foreach (var signal in signals) signal.Dispose();
+            loggers?.Dispose();
+        }
+    }
+
+    /// <summary>One incarnation: the web host with its actor system, from the flags to its stop.</summary>
+    private static async Task<IncarnationEnd> RunIncarnationAsync(ResolvedFlags flags, Embedding? embedding, CancellationToken stop)
+    {
+        static IncarnationEnd Exit(int code) => new(code, Rejoin: false, "");
         AkkaAppConfigWarmup.Begin(); // beside the host build: the actor system's first step (issue 19)
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = HostBuilderOptions.Args });
         builder.Configuration.AddInMemoryCollection(flags.Values!);
@@ -64,13 +100,13 @@ internal static class MasterProgram
         catch (FormatException e)
         {
             Console.Error.WriteLine($"orchestrator-master: {e.Message}");
-            return 2;
+            return Exit(2);
         }
         // Before anything is written to the data directory: it becomes private, and a damaged journal stops us here.
         if (ObjectStoreHosting.PrepareStore(store, catalog, warning => Console.Error.WriteLine($"orchestrator-master: warning: {warning}")) is { } unusable)
         {
             Console.Error.WriteLine($"orchestrator-master: {unusable}");
-            return 1;
+            return Exit(1);
         }
         Orchestrator.Master.Identity.ServiceAccountTokens serviceAccountTokens;
         try
@@ -80,7 +116,7 @@ internal static class MasterProgram
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"orchestrator-master: --service-account-signing-key-file: {e.Message}");
-            return 2;
+            return Exit(2);
         }
         var clusterAddress = builder.Configuration["cluster-address"] ?? "127.0.0.1";
         var clusterPort = int.TryParse(builder.Configuration["cluster-port"], out var port) ? port : 4050;
@@ -92,12 +128,12 @@ internal static class MasterProgram
         catch (FormatException e)
         {
             Console.Error.WriteLine($"orchestrator-master: {e.Message}");
-            return 2;
+            return Exit(2);
         }
         if (peers.StoreProblem(store.Postgres is not null) is { } notShared)
         {
             Console.Error.WriteLine($"orchestrator-master: {notShared}");
-            return 2;
+            return Exit(2);
         }
         var leadership = new MasterLeadership();
         var replicaHealth = new ReplicaHealth();
@@ -136,7 +172,7 @@ internal static class MasterProgram
         catch (FormatException e)
         {
             Console.Error.WriteLine($"orchestrator-master: {e.Message}");
-            return 2;
+            return Exit(2);
         }
         // the CA of the API's serving certificate (made by AddKubernetesApiServer), published to pods as kube-root-ca.crt
         var rootCaPem = File.ReadAllText(Path.Combine(api.DataDirectory, ServingCertificates.CaCertificateFile));
@@ -202,7 +238,6 @@ internal static class MasterProgram
             app.UseMiddleware<LeaderForwarding>(BearerToken.LoadOrCreate(api.DataDirectory), clusterCa);
         app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data
         app.UseKubernetesApiServer(api);
-        var stop = embedding?.Stop ?? CancellationToken.None;
         await app.StartAsync(stop);
         // A journal record that passed the start-up check but cannot be applied ends the process, with that one line.
         if (await Task.WhenAny(store.Health.Fatal, app.WaitForShutdownAsync(stop)) == store.Health.Fatal)
@@ -210,9 +245,14 @@ internal static class MasterProgram
             Console.Error.WriteLine($"orchestrator-master: {store.Health.Fatal.Result}");
             embedding?.Failed?.Invoke(store.Health.Fatal.Result);
             await app.StopAsync();
-            return 1;
+            return Exit(1);
         }
-        return 0;
+        // Akka.Hosting stops the host when the actor system ends; why it ended decides whether another incarnation follows
+        var reason = CoordinatedShutdown.Get(app.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
+        if (!peers.Several || stop.IsCancellationRequested || !MasterIncarnations.EndedForCluster(reason)) return Exit(0);
+        // the next incarnation listens on the same ports: this host's listeners (and its services) go first
+        await app.DisposeAsync();
+        return new IncarnationEnd(0, Rejoin: true, MasterIncarnations.Describe(reason));
     }
 
     // The leader's store, where this master's replica asks for its change stream; null while no master is up.

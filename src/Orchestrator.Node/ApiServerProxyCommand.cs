@@ -1,3 +1,4 @@
+using Orchestrator.Node.Diagnostics;
 using Orchestrator.Node.Proxy;
 
 namespace Orchestrator.Node;
@@ -43,6 +44,8 @@ internal static class ApiServerProxyCommand
             return 2;
         }
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        // the node's format: one line each with its UTC time to the millisecond (a drill's log is read beside the masters')
+        builder.Logging.UseLogFormat("text");
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Services.AddApiServerLoadBalancer(endPoint, list, learnFromServices: false);
         try

@@ -55,8 +55,8 @@ public sealed class MultiMasterLabFixture() : LabFixtureBase("multimaster-lab-st
 /// (SIGKILL): writes resume (the time is measured), no acknowledged write is lost, no NodePort request fails, the watch
 /// ends or continues and after a relist shows every acknowledged write, and the Deployment's pods are not duplicated.
 /// Then the new leader is paused (SIGSTOP) for 30 s: it is downed, the others take writes, it accepts none while cut
-/// off, and after resume it is a follower that serves reads. Last, every master restarts: the same objects at the
-/// same resourceVersions. Figures go to artifacts/lab-drills.txt.
+/// off, and after resume it starts a new incarnation in the same process by itself and is a follower that serves
+/// reads. Last, every master restarts: the same objects at the same resourceVersions. Figures go to artifacts/lab-drills.txt.
 /// </summary>
 [Collection(LabFixtureBase.Collection)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
@@ -65,6 +65,7 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
     private const string App = "mm-web";
     private const int Replicas = 2;
     private const string HoldsControlPlane = "This master holds the control plane";
+    private const string NewIncarnation = "a new incarnation ("; // Leadership/MasterIncarnations: a downed master rejoins by itself
 
     private HttpClient Client(int master, TimeSpan? timeout = null) => new(new HttpClientHandler
     {
@@ -235,6 +236,8 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         Assert.NotEmpty(writes.Acknowledged);
 
         var kubeconfig = await File.ReadAllTextAsync(lab.KubeConfig);
+        var pid = (await File.ReadAllTextAsync(Path.Combine(lab.StateDir, "master-2.pid"))).Trim();
+        var incarnationsBefore = Count(await File.ReadAllTextAsync(MasterLog(2)), NewIncarnation);
         var pause = await lab.Lab("pause-master", "master-2");
         Assert.True(pause.ExitCode == 0, pause.ToString());
         var resumedMaster2 = false;
@@ -274,7 +277,10 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
             await stop.CancelAsync();
             if (!resumedMaster2) await lab.Lab("resume-master", "master-2");
         }
-        Assert.Contains("had been downed", resume.Output); // downed while paused: it stopped and started again
+        // downed while paused: it ended its actor system and started a new incarnation in the same process, by itself
+        Assert.Contains("had been downed; a new incarnation in the same process", resume.Output);
+        Assert.Equal(pid, (await File.ReadAllTextAsync(Path.Combine(lab.StateDir, "master-2.pid"))).Trim());
+        Assert.Equal(incarnationsBefore + 1, Count(await File.ReadAllTextAsync(MasterLog(2)), NewIncarnation));
         Assert.True(acceptedWhileCutOff == 0, $"{acceptedWhileCutOff} writes were accepted through the paused master: {string.Join(", ", minority.Acknowledged)}");
 
         // a follower now: master-3 holds the control plane, master-2 did not take it again, and it serves reads
@@ -284,7 +290,7 @@ public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHe
         var lost = writes.Acknowledged.Where(a => !names.Contains(a)).ToList();
         Assert.True(lost.Count == 0, $"master-2 after resume: {lost.Count} acknowledged writes missing: {string.Join(", ", lost.Take(20))}");
         var appliedLater = minority.Attempted.Count(names.Contains);
-        await Record($"multi-master pause-leader: master-2 paused 30 s, downed and restarted as a follower; first write through master-1/3 " +
+        await Record($"multi-master pause-leader: master-2 paused 30 s, downed and back as a follower in a new incarnation of the same process; first write through master-1/3 " +
                      $"{resumed!.Value.TotalSeconds:F1} s after SIGSTOP; {writes.Acknowledged.Count} writes acknowledged of {writes.Attempts}, 0 lost; " +
                      $"through the paused master: {acceptedWhileCutOff} of {minority.Attempts} accepted while cut off " +
                      $"({appliedLater} applied after the resume from requests the kernel had queued)");

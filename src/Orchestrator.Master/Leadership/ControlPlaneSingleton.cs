@@ -11,7 +11,8 @@ namespace Orchestrator.Master.Leadership;
 /// as the cluster singleton that Akka.Cluster.Tools runs on the oldest master: it starts them all when it starts, on one
 /// master at a time. They are top-level actors at their usual paths (nodes find the NodeGateway at /user/node-gateway,
 /// the API finds the store in the ActorRegistry), not its children; so that they never outlive it beside a new
-/// leader's, a master whose singleton stops ends its actor system (and the process), as a downed master does anyway.
+/// leader's, a master whose singleton stops ends its actor system, as a downed master does anyway (the process then
+/// starts a new incarnation that rejoins as a follower: MasterIncarnations).
 /// </summary>
 internal sealed class ControlPlaneSingleton : ReceiveActor
 {

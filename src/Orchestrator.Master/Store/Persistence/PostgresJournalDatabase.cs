@@ -46,8 +46,10 @@ internal sealed class PostgresJournalDatabase : JournalDatabase
     /// the row before it recovers; the claim waits for the batches in flight of the old writer (each holds the row
     /// FOR SHARE until it commits), so recovery reads every batch the old writer committed, and every later batch of
     /// the old writer fails and is never acknowledged — even while two singletons briefly coexist (an old leader
-    /// paused during downing). Claimed once per process: a writer that was fenced and starts again does not take the
-    /// journal back (its store stays read-only, 503 on writes, until its master stops).
+    /// paused during downing). Claimed once per database object, that is per incarnation of the master: a writer that
+    /// was fenced and starts again does not take the journal back (its store stays read-only, 503 on writes, until its
+    /// master is downed); a downed master's next incarnation makes a new object, a new writer id, and claims only if
+    /// the control plane singleton comes to it.
     /// A batch in flight of an old writer that does not end within <see cref="InFlightGrace"/> belongs to a writer that
     /// no longer runs (an old leader paused, SIGSTOP, between its INSERT and its COMMIT: its transaction stays open, and
     /// its FOR SHARE lock with it, until the process runs again): the claim terminates that session (PostgreSQL rolls its
