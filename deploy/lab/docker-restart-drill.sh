@@ -97,7 +97,8 @@ metadata: {name: web-from-long}
 spec:
   podSelector: {matchLabels: {app: web}}
   policyTypes: [Ingress]
-  ingress: [{from: [{podSelector: {matchLabels: {job-name: long}}}]}]
+  # the Job's pods, and the host (the NodePort's clients come through the node's proxy from 127.0.0.1)
+  ingress: [{from: [{podSelector: {matchLabels: {job-name: long}}}, {ipBlock: {cidr: 127.0.0.0/8}}]}]
 ---
 apiVersion: batch/v1
 kind: Job
@@ -127,14 +128,18 @@ recovered() { # every running pod ready again, the Deployment 2/2, the Node Read
 
 # From inside the pods: cluster DNS, the Service's ClusterIP (the node's proxy), and a web pod's own IP directly (the
 # pod bridge, where the NetworkPolicy's iptables rules apply: allowed from the Job's pod, dropped from the stranger).
+# (HTTP by nc: this busybox's wget crashes, exit 139.)
+http_from() { # pod host → the status line, or nothing
+  k exec "$1" -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 80 2>/dev/null | head -n 1" 2>/dev/null | tr -d '\r'
+}
 from_pods() {
-  local long web_ip
+  local long web_ip answer
   long=$(k get pods -l job-name=long -o jsonpath='{.items[0].metadata.name}')
   web_ip=$(k get pods -l app=web -o jsonpath='{.items[0].status.podIP}')
   say "  from $long: DNS web.default.svc: $(k exec "$long" -- nslookup web.default.svc.cluster.local 2>&1 | grep -c '^Address.*172' || true) answer(s);" \
-    "ClusterIP http://web: $(k exec "$long" -- wget -q -T 3 -O /dev/null http://web 2>&1 && echo ok || echo FAILED);" \
-    "pod IP $web_ip: $(k exec "$long" -- wget -q -T 3 -O /dev/null "http://$web_ip" 2>&1 && echo ok || echo FAILED)"
-  say "  from stranger: pod IP $web_ip (the policy drops it): $(k exec stranger -- wget -q -T 3 -O /dev/null "http://$web_ip" 2>&1 && echo "ALLOWED" || echo dropped)"
+    "ClusterIP http://web: $(http_from "$long" web || true); pod IP $web_ip: $(http_from "$long" "$web_ip" || true)"
+  answer=$(http_from stranger "$web_ip" || true)
+  say "  from stranger: pod IP $web_ip (the policy drops it): ${answer:-no answer (dropped)}"
   say "  iptables FORWARD: $(iptables -S FORWARD | grep -n -- '-j ORCH-NP-' | tr '\n' ' ')(of $(iptables -S FORWARD | grep -c -- '^-A')); policy chains: $(iptables -S | grep -c -- '^-N ORCH-NP-')"
 }
 
