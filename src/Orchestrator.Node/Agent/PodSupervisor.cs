@@ -14,7 +14,8 @@ namespace Orchestrator.Node.Agent;
 /// restarts exited ones per restartPolicy with the CrashLoopBackOff back-off, reports the pod's status and kubelet
 /// events to its parent (the NodeAgent), and on <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and
 /// removes them, the sandbox last. It never decides whether the pod should exist — the NodeAgent does — and never
-/// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
+/// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it;
+/// while the NodeAgent finds the runtime down there is no sync (<see cref="RuntimeUnavailable"/>).
 /// </summary>
 internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
