@@ -33,4 +33,23 @@ internal static class KubeletEvents
             Count = 1,
         };
     }
+
+    /// <summary>An event about the node itself, as the kubelet records it: on the Node (its uid is its name in the kubelet's
+    /// reference), in the default namespace.</summary>
+    public static Corev1Event ForNode(string nodeName, string type, string reason, string message, DateTime now) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Event",
+        Metadata = new V1ObjectMeta { Name = $"{nodeName}.{Guid.NewGuid():N}"[..Math.Min(253, nodeName.Length + 17)], NamespaceProperty = "default" },
+        InvolvedObject = new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = nodeName, Uid = nodeName },
+        Type = type,
+        Reason = reason,
+        Message = message,
+        Source = new V1EventSource { Component = "kubelet", Host = nodeName },
+        ReportingComponent = "kubelet",
+        ReportingInstance = nodeName,
+        FirstTimestamp = now,
+        LastTimestamp = now,
+        Count = 1,
+    };
 }

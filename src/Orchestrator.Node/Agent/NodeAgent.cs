@@ -51,6 +51,10 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly HashSet<Address> _unreachableMasters = new();
     private bool _runtimeReady;
     private bool _probed;
+    /// <summary>A probe a supervisor's failed sync asked for is under way (one at a time, however many pods failed).</summary>
+    private bool _suspectProbe;
+    /// <summary>The runtime's error last logged while it is down (each new one is logged once, not every retry).</summary>
+    private string? _runtimeErrorLogged;
     private long _podsGeneration = -1;
     private long _servicesGeneration = -1;
     private IReadOnlyList<V1Pod>? _desired;      // the newest set; null until the master sent one
@@ -116,6 +120,12 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
         Receive<NetworkPoliciesChanged>(OnPolicies);
+        Receive<PodSyncFailed>(_ =>
+        {
+            if (!_runtimeReady || _suspectProbe) return; // down already (the retry timer probes), or being asked
+            _suspectProbe = true;
+            ProbeRuntime();
+        });
         Receive<PodStatusReported>(ToMaster);
         Receive<NodeEventReported>(ToMaster);
         Receive<PodTokenNeeded>(RequestToken);
@@ -173,27 +183,53 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             try
             {
+                // the version first: its error says whether the engine answers at all (the NotReady message)
+                var version = await _runtime.GetVersionAsync();
                 await _runtime.EnsureNetworkAsync();
-                return new RuntimeProbed(await _runtime.GetVersionAsync(), null);
+                return new RuntimeProbed(version, null);
             }
             catch (Exception e) { return new RuntimeProbed(null, e.Message); }
         }
         Probe().PipeTo(Self);
     }
 
+    /// <summary>The runtime's health decides the node's Ready condition and whether pods are synced, as the kubelet's
+    /// runtime state does: while it is down the supervisors pause (no call, no log, no event per pod) and the agent
+    /// probes every <see cref="NodeAgentSettings.RuntimeRetryInterval"/>; when it answers again they sync at once.</summary>
     private void OnRuntimeProbed(RuntimeProbed probed)
     {
-        _description.SetRuntime(probed.Version, DateTime.UtcNow, probed.Error);
+        _suspectProbe = false;
+        var now = DateTime.UtcNow;
+        _description.SetRuntime(probed.Version, now, probed.Error);
         var wasReady = _runtimeReady;
+        var first = !_probed;
         _runtimeReady = probed.Version is not null;
         if (!_runtimeReady)
         {
-            _log.Warning("Container runtime unavailable ({0}); retrying", probed.Error);
+            if (wasReady || first || probed.Error != _runtimeErrorLogged)
+                _log.Warning("Container runtime is down ({0}): the node is NotReady and its pods are not synced until it answers; " +
+                             "asking again every {1}", probed.Error, _settings.RuntimeRetryInterval);
+            _runtimeErrorLogged = probed.Error;
             Timers.StartSingleTimer(AgentTick.ProbeRuntime.Name, AgentTick.ProbeRuntime, _settings.RuntimeRetryInterval);
+            if (wasReady)
+            {
+                foreach (var supervisor in _supervisors.Values) supervisor.Tell(RuntimeUnavailable.Instance);
+                NodeEvent("NodeNotReady", now);
+            }
         }
-        else if (!wasReady) _log.Info("Container runtime {0} ready", probed.Version);
+        else if (!wasReady)
+        {
+            _runtimeErrorLogged = null;
+            _log.Info("Container runtime {0} ready", probed.Version);
+            if (!first)
+            {
+                // before Reconcile's PodUpdated: each supervisor syncs again, finding what the runtime's restart left
+                foreach (var supervisor in _supervisors.Values) supervisor.Tell(RuntimeAvailable.Instance);
+                NodeEvent("NodeReady", now);
+            }
+        }
 
-        if (!_probed)
+        if (first)
         {
             _probed = true;
             StartRegistering();
@@ -201,6 +237,11 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         else SendHeartbeat();
         if (_runtimeReady && !wasReady && _desired is not null) Reconcile();
     }
+
+    /// <summary>The kubelet's event when its Ready condition changes ("Node NAME status is now: NodeNotReady").</summary>
+    private void NodeEvent(string reason, DateTime now) =>
+        ToMaster(new NodeEventReported(_settings.NodeName, KubeletEvents.ForNode(_settings.NodeName, "Normal", reason,
+            $"Node {_settings.NodeName} status is now: {reason}", now)));
 
     // ---- registration and heartbeats ---------------------------------------------------------------------
 

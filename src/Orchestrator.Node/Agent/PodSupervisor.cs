@@ -14,7 +14,8 @@ namespace Orchestrator.Node.Agent;
 /// restarts exited ones per restartPolicy with the CrashLoopBackOff back-off, reports the pod's status and kubelet
 /// events to its parent (the NodeAgent), and on <see cref="StopPod"/> stops (SIGTERM, grace period, SIGKILL) and
 /// removes them, the sandbox last. It never decides whether the pod should exist — the NodeAgent does — and never
-/// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it.
+/// talks to the master directly. Each sync is level-triggered: it inspects the runtime and converges, whatever woke it;
+/// while the NodeAgent finds the runtime down there is no sync (<see cref="RuntimeUnavailable"/>).
 /// </summary>
 internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 {
@@ -31,6 +32,8 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
     private string? _lastSentJson;
     /// <summary>The last sync failure reported as an event (FailedSync), until a sync succeeds.</summary>
     private string? _syncFailure;
+    /// <summary>The NodeAgent found the runtime down: no sync until it says it is back (<see cref="RuntimeUnavailable"/>).</summary>
+    private bool _runtimeDown;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -59,6 +62,12 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
             _lastSentJson = null;
             Self.Tell(SyncPod.Instance);
         });
+        Receive<RuntimeUnavailable>(_ => _runtimeDown = true);
+        Receive<RuntimeAvailable>(_ =>
+        {
+            _runtimeDown = false;
+            Self.Tell(SyncPod.Instance);
+        });
         ReceiveAsync<StopPod>(StopAsync);
         Receive<ProbeTick>(_ => RunDueProbes());
         Receive<ProbeCompleted>(OnProbeCompleted);
@@ -76,6 +85,7 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
 
     private async Task SyncAsync()
     {
+        if (_runtimeDown) return; // nothing to learn from a runtime that does not answer, and nothing to report
         try
         {
             if (!_adopted)
@@ -99,9 +109,14 @@ internal sealed partial class PodSupervisor : ReceiveActor, IWithTimers
         }
         catch (Exception e)
         {
-            // the runtime may be briefly unavailable (or timed out): keep what we know, say so once, try again on the next tick
-            _log.Warning("Sync of pod {0} failed: {1}", PodKey, e.Message);
-            if (_syncFailure != e.Message) Event(null, "Warning", "FailedSync", $"error syncing pod: {e.Message}");
+            // the runtime may be briefly unavailable (or timed out): keep what we know, say so once, try again on the next
+            // tick; a new error has the agent ask the runtime whether it is down (then syncs pause until it is back)
+            if (_syncFailure != e.Message)
+            {
+                _log.Warning("Sync of pod {0} failed: {1}", PodKey, e.Message);
+                Event(null, "Warning", "FailedSync", $"error syncing pod: {e.Message}");
+                Context.Parent.Tell(new PodSyncFailed(_pod.Metadata.Uid, e.Message));
+            }
             _syncFailure = e.Message;
         }
         ReportStatus();

@@ -17,6 +17,25 @@ internal sealed record ResendPodStatus
     public static readonly ResendPodStatus Instance = new();
 }
 
+/// <summary>NodeAgent → PodSupervisor: the container runtime does not answer. Like the kubelet, which skips pod
+/// synchronization while its runtime is down, the supervisor makes no runtime call and keeps the status it last reported
+/// (its probes still run: a readiness probe that fails takes the pod out of its Services) until <see cref="RuntimeAvailable"/>.</summary>
+internal sealed record RuntimeUnavailable
+{
+    public static readonly RuntimeUnavailable Instance = new();
+}
+
+/// <summary>NodeAgent → PodSupervisor: the container runtime answers again: sync now (a sandbox that died with the runtime
+/// is re-created, and the containers started again per restartPolicy).</summary>
+internal sealed record RuntimeAvailable
+{
+    public static readonly RuntimeAvailable Instance = new();
+}
+
+/// <summary>PodSupervisor → NodeAgent: a sync failed with a new error. The agent asks the runtime whether it is up at once,
+/// rather than at its next heartbeat, so a runtime that went away pauses every pod's syncs within one call.</summary>
+internal sealed record PodSyncFailed(string Uid, string Error);
+
 /// <summary>Timer tick: compare the pod's containers with the spec and converge.</summary>
 internal sealed record SyncPod
 {

@@ -9,8 +9,8 @@ namespace Orchestrator.Node.Policy;
 /// <summary>
 /// Keeps the node's iptables chains (<see cref="IptablesRules"/>) equal to the newest policies for the pods of this
 /// node's range: one worker applies the newest view as soon as it arrives (changes that arrive meanwhile collapse into
-/// one), and again every <see cref="Resync"/> so a chain or FORWARD jump that someone removed (a Docker restart) comes
-/// back. Owns only its own chains, named per node instance; <see cref="Stop"/> removes them.
+/// one), and again every <see cref="Resync"/> so a chain or FORWARD jump that someone removed comes back, and a jump that
+/// a Docker restart left below the bridge's accepts goes first again. Owns only its own chains, named per node instance; <see cref="Stop"/> removes them.
 /// </summary>
 internal sealed class IptablesEnforcer : IDisposable
 {
@@ -19,6 +19,7 @@ internal sealed class IptablesEnforcer : IDisposable
     private readonly Iptables _iptables;
     private readonly string _chain;
     private readonly PodNetwork.Cidr _range;
+    private readonly string _bridge;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _changed = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -30,6 +31,7 @@ internal sealed class IptablesEnforcer : IDisposable
     {
         _iptables = iptables;
         _range = PodNetwork.Cidr.Parse(network.IpRange);
+        _bridge = network.Bridge;
         _chain = IptablesRules.ChainFor(nodeName, network.IpRange);
         _log = log;
     }
@@ -67,8 +69,9 @@ internal sealed class IptablesEnforcer : IDisposable
     private void Apply(NetworkPoliciesChanged changed)
     {
         var set = new NetworkPolicySet(changed);
-        var existing = _iptables.List() is { } listing ? IptablesRules.ChainsIn(listing, _chain) : null;
-        if (existing is null)
+        var listing = _iptables.List();
+        var existing = listing is null ? null : IptablesRules.ChainsIn(listing, _chain);
+        if (listing is null || existing is null)
         {
             if (!_unavailableLogged) _log.LogWarning("iptables is not usable: NetworkPolicies are not enforced on the pod network of this node");
             _unavailableLogged = true;
@@ -82,8 +85,16 @@ internal sealed class IptablesEnforcer : IDisposable
         }
         var batch = IptablesRules.Build(_chain, set, IsLocal, existing);
         if (!_iptables.Restore(batch.Text)) return;
-        // first in FORWARD, ahead of Docker's accepts (our chains only drop or return)
-        if (!_iptables.Has("FORWARD", "-j", _chain)) _iptables.Execute("-I", "FORWARD", "1", "-j", _chain);
+        // first in FORWARD, ahead of Docker's accepts (our chains only drop or return); again when Docker's restart put
+        // its accepts for the bridge above it
+        if (!IptablesRules.JumpsBeforeAccepts(listing, _chain, _bridge))
+        {
+            var moved = false;
+            while (_iptables.Has("FORWARD", "-j", _chain))
+                if (!(moved = _iptables.Execute("-D", "FORWARD", "-j", _chain))) break;
+            _iptables.Execute("-I", "FORWARD", "1", "-j", _chain);
+            if (moved) _log.LogInformation("The FORWARD jump to {Chain} is first again, ahead of the accepts of {Bridge}", _chain, _bridge);
+        }
         _log.LogDebug("NetworkPolicies generation {Generation}: {Chains} chains", changed.Generation, batch.Chains.Count);
     }
 

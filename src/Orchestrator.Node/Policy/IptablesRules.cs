@@ -74,6 +74,24 @@ internal static class IptablesRules
             .Select(f => f[1])
             .ToList();
 
+    /// <summary>Whether FORWARD in <paramref name="listing"/> (<c>iptables -S</c>) jumps to <paramref name="chain"/> before any
+    /// rule that may accept traffic of <paramref name="bridge"/> (one naming the bridge, or no interface at all). Docker puts
+    /// its accepts for a bridge at the top of FORWARD when it makes the network's rules again (a restart of the engine that
+    /// re-creates them, or an iptables flush and restart): a jump that is merely present may then come too late.</summary>
+    public static bool JumpsBeforeAccepts(string listing, string chain, string bridge)
+    {
+        foreach (var line in listing.Split('\n'))
+        {
+            var f = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 4 || f[0] != "-A" || f[1] != "FORWARD") continue;
+            if (f.Length == 4 && f[2] == "-j" && f[3] == chain) return true;
+            if (f[^2] != "-j" || f[^1] != "ACCEPT") continue;
+            var interfaces = f.Where((_, i) => i > 0 && f[i - 1] is "-i" or "-o").ToList();
+            if (interfaces.Count == 0 || interfaces.Contains(bridge)) return false;
+        }
+        return false;
+    }
+
     private static string Match(Allowance allowance, Direction direction)
     {
         var text = new StringBuilder();

@@ -55,8 +55,25 @@ internal sealed partial class DockerRuntime : IContainerRuntime, IDisposable
 
     public async Task<string> GetVersionAsync(CancellationToken ct = default)
     {
-        var version = await _client.System.GetVersionAsync(ct);
-        return $"docker://{version.Version}";
+        try
+        {
+            var version = await _client.System.GetVersionAsync(ct);
+            return $"docker://{version.Version}";
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
+        {
+            // Docker.DotNet says only "Connection failed": the node's NotReady message names the engine and the socket's error
+            throw new IOException($"cannot connect to the Docker engine at {_options.Endpoint}: {Causes(e)}", e);
+        }
+    }
+
+    /// <summary>"Connection failed: Connection refused": the messages of an exception and its causes, each once.</summary>
+    internal static string Causes(Exception e)
+    {
+        var messages = new List<string>();
+        for (var x = e; x is not null; x = x.InnerException)
+            if (!string.IsNullOrWhiteSpace(x.Message) && !messages.Contains(x.Message)) messages.Add(x.Message);
+        return string.Join(": ", messages);
     }
 
     public async Task EnsureNetworkAsync(CancellationToken ct = default)

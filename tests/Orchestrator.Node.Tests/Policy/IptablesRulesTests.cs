@@ -79,4 +79,21 @@ public sealed class IptablesRulesTests
         var listing = $"-P FORWARD DROP\n-N {a}\n-N {a}-I0\n-N {b}\n-N DOCKER\n-A FORWARD -j {a}\n";
         Assert.Equal([a, $"{a}-I0"], IptablesRules.ChainsIn(listing, a));
     }
+
+    // FORWARD as `iptables -S` lists it after a Docker restart: its own jumps first, the default bridge's accepts re-made
+    private const string DockerFirst = "-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n-A FORWARD -j DOCKER-ISOLATION-STAGE-1\n" +
+                                       "-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A FORWARD -i docker0 -o docker0 -j ACCEPT\n";
+
+    [Fact]
+    public void The_jump_may_follow_Dockers_jumps_and_another_bridges_accepts_but_not_its_own_bridges()
+    {
+        var ours = $"-A FORWARD -j {Chain}\n";
+        const string orch0 = "-A FORWARD -o orch0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A FORWARD -i orch0 -o orch0 -j ACCEPT\n";
+
+        Assert.True(IptablesRules.JumpsBeforeAccepts(DockerFirst + ours + orch0, Chain, "orch0"));
+        Assert.False(IptablesRules.JumpsBeforeAccepts(DockerFirst + orch0 + ours, Chain, "orch0"));
+        Assert.False(IptablesRules.JumpsBeforeAccepts(DockerFirst + orch0, Chain, "orch0")); // no jump at all
+        Assert.False(IptablesRules.JumpsBeforeAccepts("-A FORWARD -j ACCEPT\n" + ours, Chain, "orch0")); // accepts every bridge
+        Assert.True(IptablesRules.JumpsBeforeAccepts("-A FORWARD -i orchlab0 -o orchlab0 -j ACCEPT\n" + ours + orch0, Chain, "orch0"));
+    }
 }

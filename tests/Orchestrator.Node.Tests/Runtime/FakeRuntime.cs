@@ -14,6 +14,43 @@ internal sealed class FakeRuntime : IContainerRuntime
     public int RemoveCount;
     public bool Available = true;
 
+    /// <summary>The engine is stopped (dockerd gone): every call the node makes to it fails, as a connection to its
+    /// socket does, and is counted in <see cref="CallsWhileStopped"/>.</summary>
+    public volatile bool Stopped;
+    public int CallsWhileStopped;
+
+    private bool Refused<T>(out Task<T> failed)
+    {
+        failed = null!;
+        if (!Stopped) return false;
+        Interlocked.Increment(ref CallsWhileStopped);
+        failed = Task.FromException<T>(new IOException("cannot connect to the Docker engine at unix:///fake.sock: Connection refused"));
+        return true;
+    }
+
+    private bool Refused(out Task failed)
+    {
+        var refused = Refused<bool>(out var typed);
+        failed = typed;
+        return refused;
+    }
+
+    /// <summary>The engine stops as dockerd without live-restore does: every container is stopped (SIGTERM, exit 143) and
+    /// the engine answers no more until <see cref="Start"/>.</summary>
+    public void StopEngine()
+    {
+        foreach (var c in Containers.Values.Where(c => c.Running)) Exit(c.Id, 143);
+        Stopped = true;
+        Available = false;
+    }
+
+    /// <summary>The engine answers again; its containers stay stopped (no restart policy of Docker's own).</summary>
+    public void StartEngine()
+    {
+        Stopped = false;
+        Available = true;
+    }
+
     public FakeRuntime WithImage(string image)
     {
         _images[DockerRuntime.WithDefaultTag(image)] = NewImageId();
@@ -40,6 +77,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task<LocalImage?> InspectImageAsync(string image, CancellationToken ct = default)
     {
+        if (Refused<LocalImage?>(out var refused)) return refused;
         var key = DockerRuntime.WithDefaultTag(image);
         return Task.FromResult(_images.TryGetValue(key, out var id)
             ? new LocalImage(id, 1234, _digests.TryGetValue(key, out var digest) ? [digest] : [])
@@ -126,12 +164,12 @@ internal sealed class FakeRuntime : IContainerRuntime
     }
 
     public Task<string> GetVersionAsync(CancellationToken ct = default) =>
-        Available ? Task.FromResult("docker://fake") : Task.FromException<string>(new InvalidOperationException("runtime down"));
+        Refused<string>(out var refused) ? refused : Available ? Task.FromResult("docker://fake") : Task.FromException<string>(new InvalidOperationException("runtime down"));
 
-    public Task EnsureNetworkAsync(CancellationToken ct = default) => Task.CompletedTask;
+    public Task EnsureNetworkAsync(CancellationToken ct = default) => Refused(out var refused) ? refused : Task.CompletedTask;
 
     public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) =>
-        Task.FromResult<IReadOnlyList<RuntimeContainer>>(Containers.Values
+        Refused<IReadOnlyList<RuntimeContainer>>(out var refused) ? refused : Task.FromResult<IReadOnlyList<RuntimeContainer>>(Containers.Values
             .Where(c => podUid is null || c.PodUid == podUid)
             .Select(c => new RuntimeContainer(c.Id, c.PodUid, c.PodName, c.Namespace, c.ContainerName, c.RestartCount, c.Running, c.CreatedAt)
             {
@@ -142,6 +180,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest r, CancellationToken ct = default)
     {
+        if (Refused<PodSandbox>(out var refused)) return refused;
         if (SandboxFailure is { } failure) return Task.FromException<PodSandbox>(new InvalidOperationException(failure));
         Interlocked.Increment(ref SandboxCount);
         var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
@@ -192,6 +231,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task<string> CreateContainerAsync(ContainerRequest r, CancellationToken ct = default)
     {
+        if (Refused<string>(out var refused)) return refused;
         if (CreateFailure?.Invoke(r) is { } failed) return Task.FromException<string>(failed);
         Interlocked.Increment(ref CreateCount);
         var c = new FakeContainer(NextId(), r.Pod.Metadata.Uid, r.Pod.Metadata.Name, r.Pod.Metadata.NamespaceProperty ?? "default",
@@ -203,6 +243,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task StartContainerAsync(string containerId, CancellationToken ct = default)
     {
+        if (Refused(out var refused)) return refused;
         var c = Containers[containerId];
         if (SplitSandbox) Call("start", containerId);
         if (SplitSandbox && c.SandboxId is { } sandbox && !(Containers.TryGetValue(sandbox, out var s) && s.Running))
@@ -214,6 +255,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken ct = default)
     {
+        if (Refused(out var refused)) return refused;
         Call("stop", containerId);
         if (Containers.TryGetValue(containerId, out var c) && c.Running)
         {
@@ -225,13 +267,14 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task RemoveContainerAsync(string containerId, CancellationToken ct = default)
     {
+        if (Refused(out var refused)) return refused;
         Call("remove", containerId);
         if (Containers.TryRemove(containerId, out _)) Interlocked.Increment(ref RemoveCount);
         return Task.CompletedTask;
     }
 
     public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) =>
-        Task.FromResult(Containers.TryGetValue(containerId, out var c)
+        Refused<ContainerObservation?>(out var refused) ? refused : Task.FromResult(Containers.TryGetValue(containerId, out var c)
             ? new ContainerObservation(c.Id, c.ImageId, c.Running, c.ExitCode, c.StartedAt, c.FinishedAt, c.Ip, false, null)
             : null);
 
@@ -251,7 +294,7 @@ internal sealed class FakeRuntime : IContainerRuntime
     public ConcurrentDictionary<string, bool> VolumeOwners { get; } = new();
 
     public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
-        Task.FromResult<IReadOnlyList<string>>(VolumeOwners.Keys.ToList());
+        Refused<IReadOnlyList<string>>(out var refused) ? refused : Task.FromResult<IReadOnlyList<string>>(VolumeOwners.Keys.ToList());
 
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
     {
@@ -267,6 +310,7 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public Task PrepareVolumesAsync(k8s.Models.V1Pod pod, IReadOnlyList<ProjectedVolume> projections, CancellationToken ct = default)
     {
+        if (Refused(out var refused)) return refused;
         if (VolumeFailure is { } failure) return Task.FromException(failure);
         Projections[pod.Metadata.Uid] = projections;
         VolumeOwners[pod.Metadata.Uid] = true;

@@ -18,15 +18,19 @@ internal sealed class ResourceUsageCollector(IContainerRuntime runtime, IContain
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(Interval);
+        string? failing = null; // said once, not every round (a Docker that is down for minutes)
         do
         {
             try
             {
                 await CollectAsync(stopping);
+                if (failing is not null) log.LogInformation("Collecting resource usage works again");
+                failing = null;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested)
             {
-                log.LogWarning("Collecting resource usage failed: {Message}", e.Message);
+                if (failing != e.Message) log.LogWarning("Collecting resource usage failed: {Message}", e.Message);
+                failing = e.Message;
             }
         } while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false));
     }
