@@ -17,6 +17,8 @@ internal static class MasterFlags
             new("api-port", "The API's port.", "6443", FlagKind.Port),
             new("tls-san", "More names or IP addresses (comma-separated) on the API's serving certificate, besides --api-address, 127.0.0.1, localhost and the kubernetes Service's names: the addresses clients dial through a load balancer in front of several masters (k3s' --tls-san).",
                 "", Check: Api.Security.ServingCertificates.SubjectAlternativeNamesProblem),
+            new("request-timeout", "The longest a request that is not long-running may take before it is answered 504 Timeout and its work cancelled (a Go duration, kube-apiserver's --request-timeout); a client's ?timeout= (kubectl --request-timeout) may shorten it. Watches, logs, exec, attach, port-forward and proxies are not bounded by it.",
+                "1m0s", Check: Api.ApiServerOptions.RequestTimeoutProblem),
             new("cluster-address", "The address of this master in the cluster the nodes join (Akka remoting over TLS); reachable by every node.", "127.0.0.1"),
             new("cluster-port", "The cluster port the nodes connect to.", "4050", FlagKind.Port),
             new("peers", "Several masters: every master's --cluster-address:--cluster-port, this one's included, in the same order on each (like etcd's --initial-cluster). They form one cluster; the control plane runs on the oldest, the others forward the API to it. Needs --datastore-endpoint.",

@@ -136,6 +136,7 @@ internal static class MasterProgram
             return Exit(2);
         }
         var leadership = new MasterLeadership();
+        var leaderLoss = new LeaderLoss(); // with several masters: requests forwarded to a leader that is lost are ended
         var replicaHealth = new ReplicaHealth();
         var clusterCertificate = ClusterCertificate.LoadOrCreate(api.DataDirectory);
         var kubeletCa = KubeletCaFiles.LoadOrCreate(api.DataDirectory);
@@ -199,6 +200,7 @@ internal static class MasterProgram
             .WithActors((system, registry) =>
             {
                 if (!peers.Several) return;
+                system.ActorOf(LeaderLossWatcher.Props(leaderLoss), "leader-loss");
                 var replica = system.ActorOf(StoreReplica.Props(catalog, () => LeaderStore(system), store.Settings, replicaHealth), StoreReplica.ActorName);
                 registry.Register<StoreReplica>(replica);
                 // and describes the custom resources from it, so that it serves them too (the leader's controller describes there)
@@ -231,11 +233,15 @@ internal static class MasterProgram
             builder.Services.AddHttpForwarder();
             builder.Services.AddSingleton(replicaHealth);
             builder.Services.AddSingleton<ReplicaReads>();
+            builder.Services.AddSingleton(leaderLoss);
         }
 
         var app = builder.Build();
         if (peers.Several) // first: a master without the control plane sends the whole request to the one with it
+        {
+            app.UseMiddleware<Orchestrator.Master.Api.Http.RequestDeadline>(api.RequestTimeout); // a forwarded request has the same deadline
             app.UseMiddleware<LeaderForwarding>(BearerToken.LoadOrCreate(api.DataDirectory), clusterCa);
+        }
         app.UseDashboard(); // /ui/ before the API's authentication: the page itself holds no data
         app.UseKubernetesApiServer(api);
         await app.StartAsync(stop);

@@ -49,6 +49,31 @@ public sealed class MasterFlagsTests
                      "from ORCHESTRATOR_MASTER_SERVICE_CIDR", stderr.ToString().TrimEnd('\n'));
     }
 
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("0s")]
+    [InlineData("-1m")]
+    [InlineData("60")]
+    [InlineData("600h")]
+    public void A_request_timeout_that_is_no_positive_go_duration_stops_the_master_before_it_starts(string value)
+    {
+        var stderr = new StringWriter();
+        var flags = MasterFlags.Definition.Resolve(["--request-timeout", value], new Dictionary<string, string>(), TextWriter.Null, stderr);
+        Assert.Equal(2, flags.Exit);
+        Assert.StartsWith("orchestrator-master: --request-timeout must be a positive Go duration up to 596h", stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("1m0s", 60)]
+    [InlineData("2h", 7200)]
+    public void The_request_timeout_is_a_go_duration(string value, int seconds)
+    {
+        var flags = MasterFlags.Definition.Resolve(["--request-timeout", value], new Dictionary<string, string>(), TextWriter.Null, TextWriter.Null);
+        Assert.Null(flags.Exit);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ApiServerOptions.From(Configuration(flags.Values)).RequestTimeout);
+    }
+
     [Fact]
     public async Task The_process_lists_every_flag_with_its_default_in_help_and_refuses_an_unknown_flag_in_one_line()
     {

@@ -26,7 +26,27 @@ internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress,
         configuration["api-audiences"] is { Length: > 0 } audiences
             ? audiences.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : null,
-        (configuration["tls-san"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        (configuration["tls-san"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    {
+        RequestTimeout = configuration["request-timeout"] is { Length: > 0 } timeout
+            ? ParseRequestTimeout(timeout) ?? throw new FormatException($"--request-timeout: {RequestTimeoutProblem(timeout)}")
+            : RequestDeadline.DefaultMaximum,
+    };
+
+    /// <summary>kube-apiserver's --request-timeout: the longest a request that is not long-running may take (a client's
+    /// ?timeout= may only shorten it).</summary>
+    public TimeSpan RequestTimeout { get; init; } = RequestDeadline.DefaultMaximum;
+
+    /// <summary>The longest --request-timeout: what a cancellation timer takes (int.MaxValue ms, about 596 h).</summary>
+    private static readonly TimeSpan LongestRequestTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
+
+    private static TimeSpan? ParseRequestTimeout(string text) =>
+        GoDuration.TryParseTimeSpan(text, out _) is { } timeout && timeout > TimeSpan.Zero && timeout <= LongestRequestTimeout ? timeout : null;
+
+    /// <summary>What is wrong with a --request-timeout value, or null.</summary>
+    public static string? RequestTimeoutProblem(string text) => ParseRequestTimeout(text) is null
+        ? "must be a positive Go duration up to 596h, such as 1m0s or 30s"
+        : null;
 
     /// <summary>The ServiceAccount token issuer: the signing key (generated into the data directory at first start, or the
     /// flag's file), the issuer URL, and the API's audiences (the issuer unless --api-audiences).</summary>
@@ -108,6 +128,9 @@ internal static class ApiHosting
         app.UseWebSockets(); // pods/exec
         app.UseMiddleware<WebSocketBearerProtocol>(); // browsers' WebSockets carry the token as a subprotocol
         app.UseMiddleware<AuditId>(); // every answer carries its Audit-Id
+        // the deadline of requests that are not long-running (kube's ?timeout= and --request-timeout): outside
+        // authentication as in kube's handler chain, so that it bounds all that follows
+        app.UseMiddleware<RequestDeadline>(options.RequestTimeout);
         app.UseMiddleware<PrettyJsonResponses>(); // curl, wget, browsers and ?pretty=true get indented JSON (401s too)
         app.UseMiddleware<YamlResponses>(); // Accept: application/yaml gets YAML (after the above: YAML is never indented JSON)
         app.UseMiddleware<RequestAuthentication>(BearerToken.LoadOrCreate(options.DataDirectory),

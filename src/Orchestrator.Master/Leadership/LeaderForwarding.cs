@@ -23,9 +23,12 @@ namespace Orchestrator.Master.Leadership;
 /// only with that token. /livez is answered here: it says whether this process lives.
 /// </summary>
 internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership leadership, ActorSystem system, IHttpForwarder forwarder,
-    ReplicaReads reads, string adminToken, X509Certificate2 clusterCa)
+    ReplicaReads reads, LeaderLoss loss, string adminToken, X509Certificate2 clusterCa)
 {
-    /// <summary>Watches and streamed logs may be quiet for long; the client's own timeout applies, not a proxy's.</summary>
+    /// <summary>Watches and streamed logs may be quiet for long: a proxy's idle timeout does not apply. What bounds a
+    /// forwarded request is the request's deadline (<see cref="RequestDeadline"/>, before this middleware: it cancels
+    /// <see cref="HttpContext.RequestAborted"/>, which the forwarder follows) unless it is long-running, the client, and
+    /// the loss of the leader it went to (<see cref="LeaderLoss"/>).</summary>
     private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromHours(24) };
 
     private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
@@ -39,7 +42,9 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
         SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedBy(certificate, clusterCa) },
     });
 
-    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(system);
+    private Akka.Cluster.Cluster? _cluster;
+
+    private Akka.Cluster.Cluster Cluster => _cluster ??= Akka.Cluster.Cluster.Get(system);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -50,7 +55,7 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
             await next(context);
             return;
         }
-        var leader = MasterLeadership.Find(_cluster.State, _cluster.SelfMember);
+        var leader = MasterLeadership.Find(Cluster.State, Cluster.SelfMember);
         if (leader.Api is null || leader.IsSelf || !leader.Reachable)
         {
             context.Response.Headers.RetryAfter = "1";
@@ -63,6 +68,15 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
             }));
             return;
         }
+        await ForwardAsync(context, leader);
+    }
+
+    /// <summary>Sends the request to <paramref name="leader"/> and its answer back. When that master is lost before it
+    /// answered, a read (GET, HEAD: nothing changed) is answered 503 with Retry-After, which client-go retries; any other
+    /// request 504 Timeout, as it may or may not have been applied (no invitation to a blind retry); an answer already
+    /// streaming (a watch, a followed log, exec) is cut off, and the client starts it again.</summary>
+    internal async Task ForwardAsync(HttpContext context, LeaderView leader)
+    {
         context.Request.Headers.Remove(RequestAuthentication.ForwardedClientCertificateHeader);
         if (context.Request.IsHttps
             && (context.Connection.ClientCertificate ?? await context.Connection.GetClientCertificateAsync()) is { } certificate
@@ -71,11 +85,32 @@ internal sealed class LeaderForwarding(RequestDelegate next, MasterLeadership le
             context.Request.Headers[RequestAuthentication.ForwardedClientCertificateHeader] = Convert.ToBase64String(certificate.RawData);
             context.Request.Headers.Authorization = "Bearer " + adminToken;
         }
-        var error = await forwarder.SendAsync(context, leader.Api.GetLeftPart(UriPartial.Authority), _client, RequestConfig,
-            HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) ? RawPathTransformer.Reads : new RawPathTransformer(reads));
-        if (error != ForwarderError.None && !context.Response.HasStarted)
+        var read = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+        var lost = loss.Token(leader.Address!);
+        var error = await forwarder.SendAsync(context, leader.Api!.GetLeftPart(UriPartial.Authority), _client, RequestConfig,
+            read ? RawPathTransformer.Reads : new RawPathTransformer(reads), lost);
+        // past the deadline RequestDeadline answers; a started answer the forwarder has cut off; a client gone hears nothing
+        if (error == ForwarderError.None || RequestDeadline.Passed(context) || context.Response.HasStarted
+            || context.RequestAborted.IsCancellationRequested)
+            return;
+        if (lost.IsCancellationRequested && read)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await StatusResponses.WriteAsync(context, ApiException.Unavailable(
+                $"the master holding the control plane ({leader.Address}) was lost before it answered; retry"));
+        }
+        else if (lost.IsCancellationRequested)
+        {
+            // as apierrors.NewTimeoutError words it (details without retryAfterSeconds: no Retry-After)
+            await StatusResponses.WriteAsync(context, new ApiException(504, "Timeout",
+                $"Timeout: the master holding the control plane ({leader.Address}) was lost before it answered: the request may or may not have been applied",
+                new k8s.Models.V1StatusDetails()));
+        }
+        else
+        {
             await StatusResponses.WriteAsync(context, ApiException.Unavailable(
                 $"the master holding the control plane ({leader.Address}) did not answer ({error}); retry"));
+        }
     }
 
     /// <summary>The leader's serving certificate is issued by the cluster's shared CA (its name is the leader's API

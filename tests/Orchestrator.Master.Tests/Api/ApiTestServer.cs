@@ -67,7 +67,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
         (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null,
         Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null,
-        Orchestrator.Master.Admission.PodSecurity.PodSecurityOptions? podSecurity = null)
+        Orchestrator.Master.Admission.PodSecurity.PodSecurityOptions? podSecurity = null, TimeSpan? requestTimeout = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
@@ -105,7 +105,10 @@ internal sealed class ApiTestServer : IAsyncDisposable
         beforeApi?.Services(builder.Services);
         var app = builder.Build();
         beforeApi?.App(app);
-        app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0));
+        app.UseKubernetesApiServer(new ApiServerOptions(dataDirectory, "127.0.0.1", 0)
+        {
+            RequestTimeout = requestTimeout ?? Orchestrator.Master.Api.Http.RequestDeadline.DefaultMaximum,
+        });
         await app.StartAsync();
 
         HttpClient client;
