@@ -52,10 +52,13 @@ internal sealed class RequestDeadline(RequestDelegate next, TimeSpan maximum)
         var outer = new HeaderDictionary();
         foreach (var header in context.Response.Headers) outer[header.Key] = header.Value;
         context.RequestAborted = deadline.Token;
-        deadline.CancelAfter(timeout);
+        // under 100 ns (a tick) the deadline has passed before the handler could start, as kube's context with a deadline
+        // already past is done at once: the answer is the 504, whatever the handler would have managed before a timer fired
+        if (timeout == TimeSpan.Zero) deadline.Cancel();
+        else deadline.CancelAfter(timeout);
         try
         {
-            await next(context);
+            if (!state.Passed) await next(context);
         }
         catch (Exception) when (state.Passed)
         {
