@@ -81,9 +81,9 @@ else
 fi
 # Master's and Node's tests side by side (their summaries printed after both, Master's first): about 190 s and 55 s of
 # CPU (user+sys, measured side by side), 154 s and 77 s one after the other on the quiet machine of CI (2026-12-06
-# 23:54-23:58), so neither keeps both cores busy. Side by side on 2026-12-07 02:14-02:19 UTC, with other sessions'
-# builds and tests on the machine (1-min load 14-20), both passed (2199 and 527 tests) in 292 s. The E2E tests start
-# after both have ended.
+# 23:54-23:58), so neither keeps both cores busy. Measured 2026-12-07 with other sessions' work on the machine, both
+# passing (2199 and 527 tests) each time: side by side 292 s (02:14-02:19 UTC, 1-min load 14-20), one after the other
+# 295 s (02:43-02:48, load 7-16), side by side 239 s (02:49-02:53, load 5-9). The E2E tests start after both ended.
 step "tests: Orchestrator.Master.Tests and Orchestrator.Node.Tests, side by side"
 master_summary="$results/Orchestrator.Master.Tests.summary" node_summary="$results/Orchestrator.Node.Tests.summary"
 run_tests tests/Orchestrator.Master.Tests >"$master_summary" 2>&1 &
