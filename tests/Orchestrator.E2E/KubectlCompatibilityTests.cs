@@ -209,12 +209,15 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
     public async Task Get_watch_prints_changes()
     {
         var ns = await Namespace("watch");
-        var watching = cluster.Kubectl("get", "configmaps", "-n", ns, "-w", "--request-timeout=15s");
+        // ended once it has printed the row (it would otherwise run to its 15 s request timeout): the assertion is the same
+        var row = new System.Text.RegularExpressions.Regex(@"(?m)^seen\s+1\s+\S+");
+        var watching = Command.RunUntil("kubectl", ["--context", ClusterFixture.Context, "get", "configmaps", "-n", ns, "-w", "--request-timeout=15s"],
+            cluster.Environment, TimeSpan.FromMinutes(2), until: row.IsMatch);
         await Task.Delay(2000);
         await K("create", "configmap", "seen", "-n", ns, "--from-literal=a=b");
         var watched = await watching;
         output.WriteLine(watched.ToString());
-        Assert.Matches(@"(?m)^seen\s+1\s+\S+", watched.Output);
+        Assert.Matches(row, watched.Output);
         await K("delete", "namespace", ns, "--wait=false");
     }
 
