@@ -161,6 +161,14 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
             // custom resources too are served from the follower's replica
             var widgets = await Client(2).GetAsync($"/apis/{Group}/v1/namespaces/{CustomNs}/widgets/w1?resourceVersion=0");
             Assert.True(widgets.StatusCode == HttpStatusCode.OK, $"{(int)widgets.StatusCode}: {await widgets.Content.ReadAsStringAsync()}");
+            // then the others down the paused leader and one of them takes the control plane: consistent reads through
+            // the follower are answered again (and master-1, resumed below, rejoins as a new incarnation rather than
+            // having to be told apart from a master that was never downed)
+            await lab.Eventually(async () =>
+            {
+                var again = await Client(2).GetAsync($"/api/v1/namespaces/{_ns}-p");
+                Assert.True(again.StatusCode == HttpStatusCode.OK, $"{(int)again.StatusCode}: {await again.Content.ReadAsStringAsync()}");
+            }, "a consistent read through master-2 once the paused leader is downed", TimeSpan.FromSeconds(60));
         }
         finally
         {
