@@ -1,3 +1,4 @@
+using Orchestrator.Shared.Api;
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;

@@ -1,11 +1,10 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Orchestrator.Master.Store.Encryption;
 using Orchestrator.Master.Store.Persistence;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Store;
 
@@ -58,24 +57,14 @@ internal sealed record StoreOptions(string DataDirectory)
         return options;
     }
 
-    /// <summary>A Go duration as kube-apiserver takes it ("1h", "30m", "1h0m0s", "90s", "1.5h").</summary>
+    /// <summary>A Go duration as kube-apiserver takes it ("1h", "30m", "1h0m0s", "90s", "1.5h"; Go's time.ParseDuration,
+    /// <see cref="GoDuration"/>), without a sign and at least a millisecond.</summary>
     public static TimeSpan ParseEventTtl(string text)
     {
-        var match = Regex.Match(text, @"^(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+\z");
-        if (!match.Success)
+        if (text is "" or "0" || text[0] is '+' or '-' || GoDuration.TryParseTimeSpan(text, out _) is not { } duration)
             throw new FormatException($"--event-ttl: invalid duration \"{text}\" (examples: 1h, 30m, 1h30m, 90s)");
-        var ticks = 0.0;
-        for (var i = 0; i < match.Groups[1].Captures.Count; i++)
-        {
-            var value = double.Parse(match.Groups[1].Captures[i].Value, CultureInfo.InvariantCulture);
-            ticks += value * match.Groups[2].Captures[i].Value switch
-            {
-                "ns" => 0.01, "us" or "µs" => 10, "ms" => TimeSpan.TicksPerMillisecond,
-                "s" => TimeSpan.TicksPerSecond, "m" => TimeSpan.TicksPerMinute, _ => TimeSpan.TicksPerHour,
-            };
-        }
-        if (ticks < TimeSpan.TicksPerMillisecond) throw new FormatException($"--event-ttl: \"{text}\" must be positive");
-        return TimeSpan.FromTicks((long)ticks);
+        if (duration < TimeSpan.FromMilliseconds(1)) throw new FormatException($"--event-ttl: \"{text}\" must be positive");
+        return duration;
     }
 
     /// <summary>The encryption config applied to the resources <paramref name="catalog"/> describes; a custom

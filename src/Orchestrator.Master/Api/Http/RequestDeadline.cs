@@ -1,3 +1,4 @@
+using Orchestrator.Shared.Api;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Orchestrator.Master.Api.Http;

@@ -1,7 +1,7 @@
-using Orchestrator.Master.Api.Http;
+using Orchestrator.Shared.Api;
 using Xunit;
 
-namespace Orchestrator.Master.Tests.Api.Http;
+namespace Orchestrator.Shared.Tests.Api;
 
 /// <summary>Go's time.ParseDuration, which kube-apiserver reads ?timeout= with: its values and its error text.</summary>
 public sealed class GoDurationTests

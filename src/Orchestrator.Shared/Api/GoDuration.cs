@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Orchestrator.Master.Api.Http;
+namespace Orchestrator.Shared.Api;
 
 /// <summary>
 /// Go's <c>time.ParseDuration</c>, with its error text: kube-apiserver reads the <c>timeout</c> query parameter and its
@@ -8,7 +8,7 @@ namespace Orchestrator.Master.Api.Http;
 /// optional sign, then one or more decimal numbers (a fraction allowed) each with a unit (ns, us, µs, μs, ms, s, m, h);
 /// "0" alone needs no unit. Values beyond ±2⁶³-1 ns are refused, as in Go.
 /// </summary>
-internal static class GoDuration
+public static class GoDuration
 {
     private const ulong Limit = 1UL << 63;
 
