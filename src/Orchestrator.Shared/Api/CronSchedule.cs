@@ -1,4 +1,3 @@
-using System.Globalization;
 using Cronos;
 
 namespace Orchestrator.Shared.Api;
@@ -108,34 +107,13 @@ public sealed class CronSchedule
         return _expression!.GetNextOccurrence(utc, zone, inclusive: false);
     }
 
-    /// <summary>Go's time.ParseDuration for the units a schedule uses (h, m, s, ms, us, ns), e.g. "1h30m".</summary>
+    /// <summary>Go's time.ParseDuration (<see cref="GoDuration"/>: a value past its range is invalid, not an overflow),
+    /// unsigned and with a unit, e.g. "1h30m".</summary>
     private static bool TryParseGoDuration(string text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
-        if (text.Length == 0) return false;
-        var i = 0;
-        while (i < text.Length)
-        {
-            var start = i;
-            while (i < text.Length && (char.IsDigit(text[i]) || text[i] == '.')) i++;
-            if (start == i) return false;
-            if (!double.TryParse(text[start..i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return false;
-            var unitStart = i;
-            while (i < text.Length && char.IsLetter(text[i])) i++;
-            var unit = text[unitStart..i];
-            var ticks = unit switch
-            {
-                "h" => TimeSpan.TicksPerHour,
-                "m" => TimeSpan.TicksPerMinute,
-                "s" => TimeSpan.TicksPerSecond,
-                "ms" => TimeSpan.TicksPerMillisecond,
-                "us" or "µs" => 10,
-                "ns" => 0,
-                _ => -1,
-            };
-            if (ticks < 0) return false;
-            duration += TimeSpan.FromTicks((long)(value * ticks));
-        }
+        if (text is "" or "0" || text[0] is '+' or '-' || GoDuration.TryParseTimeSpan(text, out _) is not { } parsed) return false;
+        duration = parsed;
         return true;
     }
 }

@@ -36,6 +36,7 @@ public sealed class CronScheduleAndIndexSetTests
     [InlineData("* * * *", "expected exactly 5 fields, found 4: [* * * *]")]
     [InlineData("@fortnightly", "unrecognized descriptor: @fortnightly")]
     [InlineData("0 0 L * *", "failed to parse int from L: strconv.Atoi: parsing \"L\": invalid syntax")]
+    [InlineData("@every 99999999999h99999999999h", "failed to parse duration @every 99999999999h99999999999h: time: invalid duration \"99999999999h99999999999h\"")] // past Go's range (was an OverflowException, a 500)
     public void Schedules_robfig_refuses_are_refused_with_its_message(string text, string message)
     {
         Assert.False(CronSchedule.TryParse(text, out _, out var error));
