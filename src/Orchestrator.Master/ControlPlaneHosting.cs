@@ -63,8 +63,13 @@ internal static class ControlPlaneHosting
     {
         usage ??= new ResourceMetrics.ResourceUsageCache();
         ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
-            autoscalerSyncPeriod: o.AutoscalerSyncPeriod, loadBalancerPool: o.LoadBalancerPool);
+            autoscalerSyncPeriod: o.AutoscalerSyncPeriod, loadBalancerPool: o.LoadBalancerPool,
+            legacyTokens: o.NodeGateway.Tokens is { } tokens ? LegacyTokens(tokens) : null);
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = usage }, o.Resync);
     }
+
+    /// <summary>The token controller's signer: legacy tokens with the key that signs (and checks) the bound ones.</summary>
+    public static LegacyTokenSigner LegacyTokens(Identity.ServiceAccountTokens tokens) =>
+        (ns, name, uid, secret) => tokens.SignLegacy(new Identity.LegacyTokenClaims(ns, name, uid, secret));
 }

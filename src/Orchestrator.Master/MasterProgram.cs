@@ -213,7 +213,8 @@ internal static class MasterProgram
                 var objectStore = ObjectStoreHosting.StartObjectStore(system, registry, store, catalog);
                 RegistryHosting.StartCustomResources(system, objectStore, catalog);
                 ControllersHosting.Start(system, objectStore, controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
-                    controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort), peers.Several);
+                    controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort), peers.Several,
+                    ControlPlaneHosting.LegacyTokens(serviceAccountTokens));
                 SchedulerHosting.Start(system, objectStore, controlPlane.Resync);
                 registry.Register<NodeGateway>(NodeGatewayHosting.Start(system, objectStore, controlPlane.NodeGateway with
                 {

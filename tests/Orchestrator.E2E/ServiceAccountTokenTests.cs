@@ -10,7 +10,8 @@ namespace Orchestrator.E2E;
 /// the namespace's default account; a token authenticates as the account, which RBAC denies until a RoleBinding
 /// allows it (kubectl with only that token, verifying the server with the cluster CA); a TokenReview round trip
 /// answers for the API's audience and for another; the issuer's discovery documents are readable with the token
-/// (kube's system:service-account-issuer-discovery binding); a deleted account's token is refused. Pods: the
+/// (kube's system:service-account-issuer-discovery binding); a deleted account's token is refused, and so is a
+/// long-lived token of a kubernetes.io/service-account-token Secret once its account is deleted. Pods: the
 /// ServiceAccount admission gives each its account's token, the cluster CA and its namespace at
 /// /var/run/secrets/kubernetes.io/serviceaccount (automountServiceAccountToken: false leaves them out; a missing account
 /// is refused), and a program using the KubernetesClient library's InClusterConfig (orchestrator/incluster-client,
@@ -136,6 +137,36 @@ public sealed class ServiceAccountTokenTests(ClusterFixture cluster, ITestOutput
         var gone = await WithToken(_readerToken!, "get", "pods", "-n", Team);
         Assert.NotEqual(0, gone.ExitCode);
         Assert.Contains("Unauthorized", gone.Error);
+
+        // a long-lived token: a Secret the token controller fills, which dies with its account
+        await Admin("create", "serviceaccount", "build-robot", "-n", Team);
+        var applied = await cluster.KubectlWithInput($$"""
+            apiVersion: v1
+            kind: Secret
+            metadata:
+              name: build-robot-secret
+              namespace: {{Team}}
+              annotations:
+                kubernetes.io/service-account.name: build-robot
+            type: kubernetes.io/service-account-token
+            """, "apply", "-f", "-");
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        var legacy = "";
+        await cluster.Eventually(async () =>
+        {
+            legacy = Encoding.UTF8.GetString(Convert.FromBase64String(
+                (await Admin("get", "secret", "build-robot-secret", "-n", Team, "-o", "jsonpath={.data.token}")).Trim()));
+            Assert.NotEmpty(legacy);
+        }, "the token controller fills the Secret", TimeSpan.FromSeconds(60));
+        Assert.Equal("kubernetes/serviceaccount", (string?)Payload(legacy)["iss"]);
+        var robot = await WithToken(legacy, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+        Assert.True(robot.ExitCode == 0, robot.ToString());
+        Assert.Equal($"system:serviceaccount:{Team}:build-robot", robot.Output.Trim());
+        await Admin("delete", "serviceaccount", "build-robot", "-n", Team);
+        await cluster.Eventually(async () =>
+            Assert.Contains("NotFound", (await cluster.Kubectl("get", "secret", "build-robot-secret", "-n", Team)).Error),
+            "the account's token Secret is deleted with it", TimeSpan.FromSeconds(60));
+        Assert.Contains("Unauthorized", (await WithToken(legacy, "auth", "whoami")).Error);
         await Admin("delete", "namespace", Team, "--wait=false");
     }
 

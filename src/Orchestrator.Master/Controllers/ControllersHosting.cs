@@ -19,12 +19,14 @@ internal static class ControllersHosting
         builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem, usage,
             autoscalerSyncPeriod, loadBalancerPool, apiServer));
 
-    /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed. The
+    /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed;
+    /// without <paramref name="legacyTokens"/> (tests without a signing key) legacy token Secrets are left as they are. The
     /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
         IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
         ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
-        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null, bool severalMasters = false)
+        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null, bool severalMasters = false,
+        LegacyTokenSigner? legacyTokens = null)
     {
         if (apiServer is { } api)
             system.ActorOf(ApiServerEndpointsReconciler.Props(store, resync, api.Address, api.Port, severalMasters), "apiserver-endpoints-reconciler");
@@ -45,6 +47,8 @@ internal static class ControllersHosting
         system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
         system.ActorOf(ApiServiceRegistration.Props(store, resync, catalog), "apiservice-registration-controller");
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
+        if (legacyTokens is not null)
+            system.ActorOf(LegacyTokenController.Props(store, resync, legacyTokens, rootCaPem), "serviceaccount-token-controller");
         system.ActorOf(Rbac.RbacBootstrapController.Props(store), "rbac-bootstrap");
         system.ActorOf(Rbac.ClusterRoleAggregationController.Props(store, resync), "clusterrole-aggregation-controller");
         system.ActorOf(JobController.Props(store, resync), "job-controller");

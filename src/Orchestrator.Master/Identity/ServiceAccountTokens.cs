@@ -18,6 +18,12 @@ internal sealed record ServiceAccountClaims(
     public string Subject => $"system:serviceaccount:{Namespace}:{ServiceAccountName}";
 }
 
+/// <summary>What a legacy (Secret-based) ServiceAccount token says: the account and the Secret that holds it.</summary>
+internal sealed record LegacyTokenClaims(string Namespace, string ServiceAccountName, string ServiceAccountUid, string SecretName)
+{
+    public string Subject => $"system:serviceaccount:{Namespace}:{ServiceAccountName}";
+}
+
 /// <summary>Why a token is not accepted. <see cref="NotOurs"/>: not a token of this issuer at all (another
 /// authenticator may know it); otherwise it is ours and invalid, with kube's message.</summary>
 internal sealed record TokenRejected(string Message, bool NotOurs = false);
@@ -56,7 +62,6 @@ internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string 
 
     public string Sign(ServiceAccountClaims claims)
     {
-        var header = new JsonObject { ["alg"] = key.Algorithm, ["kid"] = key.KeyId };
         var service = new JsonObject
         {
             ["namespace"] = claims.Namespace,
@@ -77,6 +82,13 @@ internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string 
             ["nbf"] = claims.IssuedAt.ToUnixTimeSeconds(),
             ["sub"] = claims.Subject,
         };
+        return Jws(payload);
+    }
+
+    /// <summary>The compact JWS of <paramref name="payload"/>, signed with the key (its id in the header).</summary>
+    private string Jws(JsonObject payload)
+    {
+        var header = new JsonObject { ["alg"] = key.Algorithm, ["kid"] = key.KeyId };
         var signingInput = Base64Url.Encode(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." +
                            Base64Url.Encode(Encoding.UTF8.GetBytes(payload.ToJsonString()));
         return signingInput + "." + Base64Url.Encode(key.Sign(Encoding.ASCII.GetBytes(signingInput)));
@@ -88,24 +100,8 @@ internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string 
     /// (the API's when empty), or why not.</summary>
     public (ServiceAccountClaims? Claims, TokenRejected? Rejected) Check(string token, IReadOnlyList<string>? audiences = null)
     {
-        var parts = token.Split('.');
-        if (parts.Length != 3) return (null, new TokenRejected("not a JWT", NotOurs: true));
-        JsonObject? header, payload;
-        try
-        {
-            header = JsonNode.Parse(Base64Url.TryDecode(parts[0]) ?? [])?.AsObject();
-            payload = JsonNode.Parse(Base64Url.TryDecode(parts[1]) ?? [])?.AsObject();
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            return (null, new TokenRejected("not a JWT", NotOurs: true));
-        }
-        if (header is null || payload is null || Text(payload["iss"]) != issuer)
-            return (null, new TokenRejected("not issued by this cluster", NotOurs: true));
-        var signature = Base64Url.TryDecode(parts[2]);
-        if (Text(header["alg"]) != key.Algorithm || Text(header["kid"]) is { } kid && kid != key.KeyId || signature is null ||
-            !key.Verify(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature))
-            return (null, new TokenRejected("square/go-jose: error in cryptographic primitive"));
+        var (payload, rejected) = Verified(token, issuer);
+        if (payload is null) return (null, rejected);
 
         var now = clock.GetUtcNow();
         var exp = Seconds(payload["exp"]);
@@ -135,6 +131,74 @@ internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string 
         return (new ServiceAccountClaims(ns, name, uid, tokenAudiences, iat ?? DateTimeOffset.UnixEpoch, exp ?? DateTimeOffset.MaxValue,
             Text(payload["jti"]) ?? "", Bound(service["pod"]), Bound(service["secret"]), Bound(service["node"]), warnAfter), null);
     }
+
+    /// <summary>The payload of a JWS this key signed for <paramref name="expectedIssuer"/>, or why not (<see
+    /// cref="TokenRejected.NotOurs"/>: not a JWT, or another issuer's).</summary>
+    private (JsonObject? Payload, TokenRejected? Rejected) Verified(string token, string expectedIssuer)
+    {
+        var parts = token.Split('.');
+        if (parts.Length != 3) return (null, new TokenRejected("not a JWT", NotOurs: true));
+        JsonObject? header, payload;
+        try
+        {
+            header = JsonNode.Parse(Base64Url.TryDecode(parts[0]) ?? [])?.AsObject();
+            payload = JsonNode.Parse(Base64Url.TryDecode(parts[1]) ?? [])?.AsObject();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return (null, new TokenRejected("not a JWT", NotOurs: true));
+        }
+        if (header is null || payload is null || Text(payload["iss"]) != expectedIssuer)
+            return (null, new TokenRejected("not issued by this cluster", NotOurs: true));
+        var signature = Base64Url.TryDecode(parts[2]);
+        if (Text(header["alg"]) != key.Algorithm || Text(header["kid"]) is { } kid && kid != key.KeyId || signature is null ||
+            !key.Verify(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature))
+            return (null, new TokenRejected("square/go-jose: error in cryptographic primitive"));
+        return (payload, null);
+    }
+
+    /// <summary>kube-controller-manager's legacy token (a Secret of type kubernetes.io/service-account-token that its
+    /// token controller fills): issuer <see cref="LegacyIssuer"/>, no audience and no expiry, bound to the Secret by name.
+    /// Signed with the same key as the bound tokens, as kube's controller signs with the key the API server verifies.</summary>
+    public string SignLegacy(LegacyTokenClaims claims)
+    {
+        // Go's JSON of the merged claims: keys in sorted order
+        var payload = new JsonObject
+        {
+            ["iss"] = LegacyIssuer,
+            [LegacyNamespaceClaim] = claims.Namespace,
+            [LegacySecretNameClaim] = claims.SecretName,
+            [LegacyAccountNameClaim] = claims.ServiceAccountName,
+            [LegacyAccountUidClaim] = claims.ServiceAccountUid,
+            ["sub"] = claims.Subject,
+        };
+        return Jws(payload);
+    }
+
+    /// <summary>The claims of a legacy token this key signed, valid for <paramref name="audiences"/> (a legacy token has
+    /// none of its own, so it is valid for the API's alone, as kube's implicit audiences), or why not, with kube's
+    /// messages (pkg/serviceaccount/legacy.go). Whether its Secret and account still back it is the caller's part.</summary>
+    public (LegacyTokenClaims? Claims, TokenRejected? Rejected) CheckLegacy(string token, IReadOnlyList<string>? audiences = null)
+    {
+        var (payload, rejected) = Verified(token, LegacyIssuer);
+        if (payload is null) return (null, rejected);
+        if (audiences is { Count: > 0 } && !apiAudiences.Intersect(audiences).Any())
+            return (null, new TokenRejected($"token audiences {Quote(apiAudiences)} is invalid for the target audiences {Quote(audiences)}"));
+        var subject = Text(payload["sub"]);
+        if (string.IsNullOrEmpty(subject)) return (null, new TokenRejected("sub claim is missing"));
+        if (Text(payload[LegacyNamespaceClaim]) is not { Length: > 0 } ns) return (null, new TokenRejected("namespace claim is missing"));
+        if (Text(payload[LegacySecretNameClaim]) is not { Length: > 0 } secret) return (null, new TokenRejected("secretName claim is missing"));
+        if (Text(payload[LegacyAccountNameClaim]) is not { Length: > 0 } name) return (null, new TokenRejected("serviceAccountName claim is missing"));
+        if (Text(payload[LegacyAccountUidClaim]) is not { Length: > 0 } uid) return (null, new TokenRejected("serviceAccountUID claim is missing"));
+        var claims = new LegacyTokenClaims(ns, name, uid, secret);
+        return subject == claims.Subject ? (claims, null) : (null, new TokenRejected("sub claim is invalid"));
+    }
+
+    public const string LegacyIssuer = "kubernetes/serviceaccount";
+    private const string LegacyNamespaceClaim = "kubernetes.io/serviceaccount/namespace";
+    private const string LegacySecretNameClaim = "kubernetes.io/serviceaccount/secret.name";
+    private const string LegacyAccountNameClaim = "kubernetes.io/serviceaccount/service-account.name";
+    private const string LegacyAccountUidClaim = "kubernetes.io/serviceaccount/service-account.uid";
 
     private static BoundObject? Bound(JsonNode? node) =>
         node is JsonObject o && Text(o["name"]) is { } name ? new BoundObject(name, Text(o["uid"]) ?? "") : null;

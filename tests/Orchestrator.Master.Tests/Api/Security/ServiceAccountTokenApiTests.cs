@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Api.Security;
@@ -203,13 +204,81 @@ public sealed class ServiceAccountTokenApiTests : IAsyncLifetime
         Assert.Equal("EC", (string?)jwks["keys"]![0]!["kty"]);
     }
 
+    /// <summary>A legacy token Secret as the token controller leaves it: the token signed for the account and the Secret.</summary>
+    private async Task<(string Token, JsonNode Secret)> LegacyTokenAsync(string account, string secretName)
+    {
+        var uid = (string)(await CreateAccountAsync(account))["metadata"]!["uid"]!;
+        var tokens = _server.App.Services.GetRequiredService<Orchestrator.Master.Identity.ServiceAccountTokens>();
+        var token = tokens.SignLegacy(new Orchestrator.Master.Identity.LegacyTokenClaims("default", account, uid, secretName));
+        var secret = await CreatedAsync("/api/v1/namespaces/default/secrets",
+            $$$"""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"{{{secretName}}}","annotations":{"kubernetes.io/service-account.name":"{{{account}}}"}},"type":"kubernetes.io/service-account-token","stringData":{"token":"{{{token}}}"}}""");
+        return (token, secret);
+    }
+
     [Fact]
-    public async Task A_legacy_token_secret_left_for_a_token_controller_is_refused()
+    public async Task A_legacy_token_in_its_secret_authenticates_as_the_account_and_marks_the_day_it_was_used()
+    {
+        var (token, _) = await LegacyTokenAsync("build-robot", "build-robot-secret");
+        var (status, body) = await AsAsync(token, HttpMethod.Get, "/api/v1/namespaces/default/pods");
+        Assert.True(status == HttpStatusCode.Forbidden, $"{status} {body}");
+        Assert.StartsWith("pods is forbidden: User \"system:serviceaccount:default:build-robot\"", (string?)body!["message"]);
+
+        var (_, secret) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets/build-robot-secret");
+        Assert.Equal(DateTime.UtcNow.ToString("yyyy-MM-dd"), (string?)secret!["metadata"]!["labels"]!["kubernetes.io/legacy-token-last-used"]);
+        var review = await ReviewAsync(token);
+        Assert.True((bool)review["authenticated"]!);
+        Assert.Equal(Issuer, (string?)review["audiences"]![0]);
+        Assert.Contains("is invalid for the target audiences [\"vault\"]", (string?)(await ReviewAsync(token, """["vault"]"""))["error"]);
+    }
+
+    [Fact]
+    public async Task A_legacy_token_dies_with_its_secret_its_account_or_a_change_of_the_secret()
+    {
+        var (token, _) = await LegacyTokenAsync("deployer", "deployer-token");
+        Assert.True((bool)(await ReviewAsync(token))["authenticated"]!);
+
+        // (read again: the review marked the Secret used)
+        var (_, changed) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets/deployer-token");
+        changed["stringData"] = new JsonObject { ["token"] = "another" };
+        changed["metadata"]!["labels"] = new JsonObject { ["kubernetes.io/legacy-token-invalid-since"] = "2026-01-01" };
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Put, "/api/v1/namespaces/default/secrets/deployer-token",
+            changed!.ToJsonString())).Status);
+        Assert.Contains("Token does not match server's copy", (string?)(await ReviewAsync(token))["error"]);
+
+        // the same token back, but the Secret is marked invalid
+        var (_, current) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets/deployer-token");
+        current!["stringData"] = new JsonObject { ["token"] = token };
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Put, "/api/v1/namespaces/default/secrets/deployer-token",
+            current.ToJsonString())).Status);
+        Assert.Contains("the token in secret default/deployer-token for service account default/deployer has been marked invalid.",
+            (string?)(await ReviewAsync(token))["error"]);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AsAsync(token, HttpMethod.Get, "/api/v1/namespaces/default/pods")).Status);
+
+        (token, _) = await LegacyTokenAsync("pusher", "pusher-token");
+        await _server.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/serviceaccounts/pusher");
+        Assert.Contains("serviceaccounts \"pusher\" not found", (string?)(await ReviewAsync(token))["error"]);
+        await CreateAccountAsync("pusher");
+        Assert.Contains("does not match claim", (string?)(await ReviewAsync(token))["error"]);
+        await _server.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/secrets/pusher-token");
+        Assert.Contains("Token has been invalidated", (string?)(await ReviewAsync(token))["error"]);
+    }
+
+    [Theory]
+    [InlineData("kubernetes.io/service-account-token", "{}", "metadata.annotations[kubernetes.io/service-account.name]: Required value")]
+    [InlineData("kubernetes.io/tls", "{}", "[data[tls.crt]: Required value, data[tls.key]: Required value]")]
+    [InlineData("kubernetes.io/basic-auth", "{}", "[data[%s][username]: Required value, data[%s][password]: Required value]")]
+    [InlineData("kubernetes.io/ssh-auth", """{"ssh-privatekey":""}""", "data[%s][ssh-privatekey]: Required value")]
+    [InlineData("kubernetes.io/dockerconfigjson", "{}", "data[.dockerconfigjson]: Required value")]
+    [InlineData("kubernetes.io/dockerconfigjson", """{".dockerconfigjson":"[1]"}""",
+        "data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\": json: cannot unmarshal array into Go value of type map[string]interface {}")]
+    [InlineData("kubernetes.io/dockercfg", """{".dockercfg":"x"}""",
+        "data[.dockercfg]: Invalid value: \"<secret contents redacted>\": invalid character 'x' looking for beginning of value")]
+    public async Task A_secret_of_a_known_type_without_what_the_type_needs_is_refused_as_kube_refuses_it(string type, string stringData, string expected)
     {
         var (status, answer) = await _server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/secrets",
-            """{"apiVersion":"v1","kind":"Secret","metadata":{"name":"legacy","annotations":{"kubernetes.io/service-account.name":"default"}},"type":"kubernetes.io/service-account-token"}""");
+            $$$"""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"typed"},"type":"{{{type}}}","stringData":{{{stringData}}}}""");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
-        Assert.Contains("type: Forbidden: legacy ServiceAccount token Secrets are not populated by this cluster", (string?)answer!["message"]);
+        Assert.Equal($"Secret \"typed\" is invalid: {expected}", (string?)answer!["message"]);
     }
 
     [Fact]

@@ -64,8 +64,9 @@ public sealed class ConfigStrategyTests
             Metadata = new V1ObjectMeta { Name = "s", NamespaceProperty = "default" }, Type = type, Immutable = true,
             Data = new Dictionary<string, byte[]> { ["k"] = Encoding.UTF8.GetBytes(value) },
         };
-        var causes = Strategies.Admit(CoreResources.Secrets, Secret("2", "kubernetes.io/basic-auth"), Secret("1"));
-        Assert.Equal(["data:FieldValueForbidden", "type:FieldValueInvalid"], causes.Select(c => $"{c.Field}:{c.Reason}").Order());
+        var causes = Strategies.Admit(CoreResources.Secrets, Secret("2", "kubernetes.io/ssh-auth"), Secret("1"));
+        // (and, as kube, the new type's own needs: an ssh-auth Secret without its key)
+        Assert.Equal(["data:FieldValueForbidden", "data[%s][ssh-privatekey]:FieldValueRequired", "type:FieldValueInvalid"], causes.Select(c => $"{c.Field}:{c.Reason}").Order());
     }
 }
 

@@ -63,11 +63,82 @@ internal sealed class SecretStrategy : ModelStrategy<V1Secret>
             size += value.Length;
         }
         if (size > ConfigKeys.MaxSize) causes.Add(new StoreErrorCause("data", "FieldValueTooLong", $"Too long: may not be more than {ConfigKeys.MaxSize} bytes"));
-        // kube-controller-manager's token controller would fill such a Secret in; this cluster has none, so one left
-        // for it to fill is refused rather than left empty forever.
-        if (secret.Type == ServiceAccountTokenType && secret.Data?.ContainsKey("token") != true)
-            causes.Add(FieldErrors.Forbidden("type",
-                "legacy ServiceAccount token Secrets are not populated by this cluster; request a token with TokenRequest (kubectl create token) instead"));
+        ValidateType(secret, causes);
+    }
+
+    /// <summary>kube's checks of the well-known types: what each needs before anything uses it. A token Secret needs only
+    /// the account it is for; the token controller fills in the rest.</summary>
+    private static void ValidateType(V1Secret secret, List<StoreErrorCause> causes)
+    {
+        var data = secret.Data ?? new Dictionary<string, byte[]>();
+        switch (secret.Type)
+        {
+            case ServiceAccountTokenType:
+                if (!(secret.Metadata.Annotations?.TryGetValue("kubernetes.io/service-account.name", out var account) == true && account.Length > 0))
+                    causes.Add(FieldErrors.Required("metadata.annotations[kubernetes.io/service-account.name]"));
+                break;
+            case "kubernetes.io/dockercfg":
+                RequireJsonObject(data, ".dockercfg", causes);
+                break;
+            case "kubernetes.io/dockerconfigjson":
+                RequireJsonObject(data, ".dockerconfigjson", causes);
+                break;
+            case "kubernetes.io/basic-auth":
+                // (kube's field path really is "data[%s]" with the key after it)
+                if (!data.ContainsKey("username") && !data.ContainsKey("password"))
+                {
+                    causes.Add(FieldErrors.Required("data[%s][username]"));
+                    causes.Add(FieldErrors.Required("data[%s][password]"));
+                }
+                break;
+            case "kubernetes.io/ssh-auth":
+                if (!(data.TryGetValue("ssh-privatekey", out var key) && key.Length > 0)) causes.Add(FieldErrors.Required("data[%s][ssh-privatekey]"));
+                break;
+            case "kubernetes.io/tls":
+                if (!data.ContainsKey("tls.crt")) causes.Add(FieldErrors.Required("data[tls.crt]"));
+                if (!data.ContainsKey("tls.key")) causes.Add(FieldErrors.Required("data[tls.key]"));
+                break;
+        }
+    }
+
+    /// <summary>The key must be there and hold JSON that Go's encoding/json reads into a map (an object, or null).</summary>
+    private static void RequireJsonObject(IDictionary<string, byte[]> data, string key, List<StoreErrorCause> causes)
+    {
+        if (!data.TryGetValue(key, out var bytes))
+        {
+            causes.Add(FieldErrors.Required($"data[{key}]"));
+            return;
+        }
+        if (GoJsonMapError(bytes) is { } error) causes.Add(FieldErrors.Invalid($"data[{key}]", "<secret contents redacted>", error));
+    }
+
+    /// <summary>Go's json.Unmarshal error for <paramref name="json"/> read into a map[string]interface{}, null when it reads.</summary>
+    internal static string? GoJsonMapError(byte[] json)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            var kind = document.RootElement.ValueKind switch
+            {
+                System.Text.Json.JsonValueKind.Array => "array",
+                System.Text.Json.JsonValueKind.String => "string",
+                System.Text.Json.JsonValueKind.Number => "number",
+                System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "bool",
+                _ => null,
+            };
+            return kind is null ? null : $"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}";
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            var start = System.Text.RegularExpressions.Regex.Match(e.Message, "^'(.)' is an invalid start of a value");
+            if (start.Success) return $"invalid character '{start.Groups[1].Value}' looking for beginning of value";
+            var key = System.Text.RegularExpressions.Regex.Match(e.Message, "^'(.)' is an invalid start of a property name");
+            if (key.Success) return $"invalid character '{key.Groups[1].Value}' looking for beginning of object key string";
+            return json.All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') || e.Message.Contains("end of data", StringComparison.OrdinalIgnoreCase)
+                   || e.Message.Contains("Expected depth to be zero", StringComparison.Ordinal)
+                ? "unexpected end of JSON input"
+                : "invalid JSON: " + e.Message.Split(" LineNumber:")[0];
+        }
     }
 
     public const string ServiceAccountTokenType = "kubernetes.io/service-account-token";
