@@ -12,6 +12,7 @@ internal sealed record NodeAgentSettings(
     TimeSpan RegisterInterval,
     TimeSpan HeartbeatInterval,
     TimeSpan OrphanSweepInterval,
+    /// <summary>How often the runtime is checked (the kubelet's updateRuntimeUp, 5 s), Ready or not; one check at a time.</summary>
     TimeSpan RuntimeRetryInterval,
     /// <summary>How long the master may stay unreachable before this node leaves the cluster to rejoin a new master.</summary>
     TimeSpan MasterLostTimeout,
