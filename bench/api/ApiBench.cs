@@ -305,33 +305,39 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         var names = Enumerable.Range(0, options.WatchEvents).Select(i => $"ev{i:D6}").ToList();
         var sent = new long[names.Count];
         var answered = new long[names.Count];
-        var reads = 0L; // the watchers' reads that completed at least one event's line
         var firstReceipt = new long[names.Count];
-        var receipts = new ConcurrentQueue<List<(int Event, long At)>>();
         var remaining = new CountdownEvent(options.Watchers * options.WatchEvents);
         using var cts = new CancellationTokenSource();
         var ready = new CountdownEvent(options.Watchers);
-
-        var watchers = Enumerable.Range(0, options.Watchers).Select(_ => Task.Run(async () =>
-        {
-            var mine = new List<(int Event, long At)>(names.Count);
-            var myReads = new System.Runtime.CompilerServices.StrongBox<long>();
-            try
+        var watched = $"{path}?watch=1&resourceVersion=0&allowWatchBookmarks=false";
+        var receipts = Enumerable.Range(0, options.Watchers)
+            .Select(_ => new WatchReceipts(names.Count, firstReceipt, remaining)).ToList();
+        // --watch-client threads (the default): each watcher its own connection read with blocking calls on its own thread;
+        // httpclient: HttpClient's response streams read asynchronously (the client of the figures before 2026-12-07)
+        var watchers = options.WatchClient == "threads"
+            ? receipts.Select(mine => Task.Run(async () =>
             {
-                using var response = await watchClient.GetAsync($"{path}?watch=1&resourceVersion=0&allowWatchBookmarks=false",
-                    HttpCompletionOption.ResponseHeadersRead, cts.Token);
+                var reading = ThreadWatcher.Start(server, token, watched, mine, cts.Token);
                 ready.Signal();
-                await using var body = await response.Content.ReadAsStreamAsync(cts.Token);
-                await ReadEvents(body, names.Count, firstReceipt, mine, myReads, remaining, cts.Token);
-            }
-            catch (OperationCanceledException) { }
-            finally
+                await reading;
+            })).ToList()
+            : receipts.Select(mine => Task.Run(async () =>
             {
-                receipts.Enqueue(mine);
-                Interlocked.Add(ref reads, myReads.Value);
-            }
-        })).ToList();
-        if (!ready.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("watchers did not start");
+                try
+                {
+                    using var response = await watchClient.GetAsync(watched, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+                    ready.Signal();
+                    await using var body = await response.Content.ReadAsStreamAsync(cts.Token);
+                    var buffer = new byte[64 * 1024];
+                    int read;
+                    while ((read = await body.ReadAsync(buffer, cts.Token)) > 0) mine.Take(buffer.AsSpan(0, read), Stopwatch.GetTimestamp());
+                }
+                catch (OperationCanceledException) { }
+            })).ToList();
+        // a watcher that could not start says why, rather than the wait's timeout
+        var started = Task.Run(() => ready.Wait(TimeSpan.FromSeconds(30)));
+        if (await Task.WhenAny(started, Task.WhenAll(watchers)) != started) await Task.WhenAll(watchers);
+        if (!await started) throw new TimeoutException("watchers did not start");
 
         var wall = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency },
@@ -346,7 +352,8 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         var elapsed = wall.Elapsed;
         await cts.CancelAsync();
         await Task.WhenAll(watchers);
-        var all = receipts.SelectMany(r => r).ToList();
+        var all = receipts.SelectMany(r => r.Receipts).ToList();
+        var reads = receipts.Sum(r => r.Reads);
         var fromSend = all.Select(r => Stopwatch.GetElapsedTime(sent[r.Event], r.At).TotalMilliseconds).ToList();
         var fromFirst = all.Select(r => Stopwatch.GetElapsedTime(firstReceipt[r.Event], r.At).TotalMilliseconds).ToList();
         Console.WriteLine($"{$"watch fan-out ({options.Watchers} watchers)",-28} n={all.Count,6}  " +
@@ -363,59 +370,6 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
             .Select(i => Stopwatch.GetElapsedTime(sent[i], firstReceipt[i]).TotalMilliseconds).ToList();
         Console.WriteLine($"{"  creates while watched",-28} p50 {Percentile(answers, 50),7:F2} ms  p99 {Percentile(answers, 99),7:F2} ms " +
                           $"(send → answer); send → first watcher's receipt p50 {Percentile(toFirst, 50):F2} ms, " +
-                          $"p99 {Percentile(toFirst, 99):F2} ms; {all.Count / (double)Math.Max(1, Interlocked.Read(ref reads)):F1} events per read");
-    }
-
-    /// <summary>
-    /// One watcher's stream: every line (one event) found in the bytes as they come, its object's name <c>evNNNNNN</c>
-    /// read as the event's number, its receipt noted (the time of the read that completed the line) and the event's
-    /// earliest receipt by any watcher kept. Bytes, not a <c>StreamReader</c>'s string per line (no garbage per event on the
-    /// cores the client shares with the server), and the reads are counted; every event is still received, found and timed.
-    /// </summary>
-    private static async Task ReadEvents(Stream body, int events, long[] firstReceipt, List<(int Event, long At)> receipts,
-        System.Runtime.CompilerServices.StrongBox<long> reads, CountdownEvent remaining, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[64 * 1024];
-        var filled = 0; // bytes in buffer[0..filled), the start of a line not yet complete
-        int read;
-        while ((read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
-        {
-            var received = Stopwatch.GetTimestamp();
-            filled += read;
-            var start = 0;
-            var found = 0;
-            for (int end; (end = Array.IndexOf(buffer, (byte)'\n', start, filled - start)) >= 0; start = end + 1)
-            {
-                if (EventNumber(buffer.AsSpan(start, end - start), events) is not { } i) continue;
-                long first; // the earliest receipt of this event by any watcher
-                while (((first = Volatile.Read(ref firstReceipt[i])) == 0 || received < first)
-                       && Interlocked.CompareExchange(ref firstReceipt[i], received, first) != first) { }
-                receipts.Add((i, received));
-                found++;
-            }
-            if (found > 0)
-            {
-                reads.Value++;
-                remaining.Signal(found);
-            }
-            // the incomplete line's start moves to the front; a line longer than the buffer grows it
-            buffer.AsSpan(start, filled - start).CopyTo(buffer);
-            filled -= start;
-            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-        }
-    }
-
-    private static ReadOnlySpan<byte> NamePrefix => "\"name\":\"ev"u8;
-
-    /// <summary>N of the object named evNNNNNN in an event's line (the first "name" in it is the object's metadata.name),
-    /// or null.</summary>
-    private static int? EventNumber(ReadOnlySpan<byte> line, int events)
-    {
-        var at = line.IndexOf(NamePrefix);
-        if (at < 0) return null;
-        var digits = line[(at + NamePrefix.Length)..];
-        var end = digits.IndexOf((byte)'"');
-        if (end <= 0 || !System.Buffers.Text.Utf8Parser.TryParse(digits[..end], out int i, out var used) || used != end) return null;
-        return i >= 0 && i < events ? i : null;
+                          $"p99 {Percentile(toFirst, 99):F2} ms; {all.Count / (double)Math.Max(1, reads):F1} events per read");
     }
 }

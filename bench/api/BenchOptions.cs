@@ -9,11 +9,12 @@ namespace Orchestrator.Bench.Api;
 /// <param name="GetRounds">--get-rounds N: the gets of all objects are measured N times, each round printed: the first
 /// round of a process also pays for the JIT of the get path (2,000 gets last a fraction of a second), the later ones do not.</param>
 /// <param name="GetClient">--get-client invoker|httpclient: how the gets are sent (see ApiBench.GetClient).</param>
+/// <param name="WatchClient">--watch-client threads|httpclient: how the watchers read their streams (see ThreadWatcher).</param>
 /// <param name="Serve">--serve PORT: no measurement; the in-process master is started on that port and kept until stdin ends
 /// or Ctrl-C, so that a bench in another process (--server) measures it and a profiler sees the server alone.</param>
 public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int Watchers, int WatchEvents, string? Server, string? Token,
     IReadOnlyList<Uri> SpreadOver, IReadOnlySet<string>? Only = null, int? Serve = null,
-    string? Namespace = null, int GetRounds = 1, string GetClient = "httpclient")
+    string? Namespace = null, int GetRounds = 1, string GetClient = "httpclient", string WatchClient = "threads")
 {
     public static readonly IReadOnlySet<string> Measurements =
         new HashSet<string> { "create", "get", "list", "table", "watch", "etcd", "custom", "mixed" };
@@ -38,6 +39,9 @@ public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int W
             only, Value("--serve") is { } port ? int.Parse(port) : null, Value("--namespace"), Math.Max(1, Int("--get-rounds", 1)),
             Value("--get-client") is { } client
                 ? client is "invoker" or "httpclient" ? client : throw new ArgumentException($"--get-client {client}: invoker or httpclient")
-                : "httpclient");
+                : "httpclient",
+            Value("--watch-client") is { } watchClient
+                ? watchClient is "threads" or "httpclient" ? watchClient : throw new ArgumentException($"--watch-client {watchClient}: threads or httpclient")
+                : "threads");
     }
 }

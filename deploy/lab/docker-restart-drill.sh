@@ -8,10 +8,19 @@
 # and the node process (alive, CPU, log lines) until the cluster has recovered. Prints one line per sample and a
 # summary per round, then kubectl logs/exec, restart counts, events, and takes the cluster down (--purge).
 #
-# Restarting dockerd stops every container on the machine: the drill takes the machine's lock
-# (/tmp/orchestrator-e2e.lock) itself unless DRILL_LOCKED=1, and refuses to run while containers that are not its own
-# run (DRILL_FORCE=1 runs anyway: those with a restart policy come back with dockerd, the others are started again at
-# the end). Usage: deploy/lab/docker-restart-drill.sh [DOWN_SECONDS...] (default: 20 70)
+# A round written freeze:SECONDS freezes dockerd instead (SIGSTOP, then SIGCONT): a hung engine, not a dead one. Its
+# containers run on, so the NodePort keeps answering; the node's heartbeats (the Lease's renewals) must go on, the Node
+# turn NotReady only after 30 s without an answer ("container runtime is down", the kubelet's maxWaitForContainerRuntime),
+# and after SIGCONT be Ready again with the same containers (none restarted, none made twice). The round samples every
+# 2 s the Ready condition, the Lease's renewTime (each new one is a heartbeat the master took), the NodePort and the
+# pods' readiness, and prints the figures: time to NotReady, renewals seen while frozen, NodePort answers while frozen,
+# time back to Ready after SIGCONT. A frozen dockerd is continued whatever ends the drill (its EXIT trap).
+#
+# Restarting dockerd stops every container on the machine, and freezing it stalls every Docker client: the drill takes
+# the machine's lock (/tmp/orchestrator-e2e.lock) itself unless DRILL_LOCKED=1, and refuses to restart dockerd while
+# containers that are not its own run (DRILL_FORCE=1 runs anyway: those with a restart policy come back with dockerd,
+# the others are started again at the end). Usage: deploy/lab/docker-restart-drill.sh [DOWN_SECONDS|freeze:SECONDS...]
+# (default: 20 70)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [ "${DRILL_LOCKED:-0}" != 1 ]; then
@@ -20,7 +29,11 @@ fi
 export ORCH_STATE_DIR="${DRILL_STATE_DIR:-$(cd "$here/../.." && pwd)/.state-dockerdrill}"
 source "$here/../lib/common.sh"
 rounds=("$@"); [ ${#rounds[@]} -gt 0 ] || rounds=(20 70)
-for s in "${rounds[@]}"; do [[ "$s" =~ ^[0-9]+$ ]] || die "usage: deploy/lab/docker-restart-drill.sh [DOWN_SECONDS...]"; done
+restarts=0
+for s in "${rounds[@]}"; do
+  [[ "$s" =~ ^(freeze:)?[0-9]+$ ]] || die "usage: deploy/lab/docker-restart-drill.sh [DOWN_SECONDS|freeze:SECONDS...]"
+  [[ "$s" == freeze:* ]] || restarts=$((restarts + 1))
+done
 
 export ORCH_API_PORT=17443 ORCH_CLUSTER_PORT=17050 ORCH_HEALTHZ_PORT=10448 ORCH_CONTEXT=orchestrator-dockerdrill
 export ORCH_NODE_NAME=dockerdrill-node ORCH_ONE_PROCESS=0 ORCH_INGRESS_HTTP_PORT=10480 ORCH_INGRESS_HTTPS_PORT=10843
@@ -32,7 +45,7 @@ ts() { date -u +%H:%M:%S; }
 others=$(docker ps -q --filter "label=io.orchestrator.node!=$ORCH_NODE_NAME" 2>/dev/null | sort)
 unlabelled=$(comm -13 <(docker ps -q --filter label=io.orchestrator.node | sort) <(docker ps -q | sort))
 running_before=$(printf '%s\n%s\n' "$others" "$unlabelled" | sort -u | sed '/^$/d')
-if [ -n "$running_before" ] && [ "${DRILL_FORCE:-0}" != 1 ]; then
+if [ -n "$running_before" ] && [ "$restarts" -gt 0 ] && [ "${DRILL_FORCE:-0}" != 1 ]; then
   die "$(echo "$running_before" | wc -l) container(s) of others run on this machine; restarting dockerd would stop them (DRILL_FORCE=1 to run anyway)"
 fi
 
@@ -42,7 +55,13 @@ mkdir -p "$ORCH_STATE_DIR"
 node_log="$ORCH_STATE_DIR/logs/node.log"
 node_log_start=$(wc -l <"$node_log") # (the log is appended to across runs)
 node_pid=$(running_pid node)
-trap '"$ORCH_ROOT/deploy/down.sh" --purge >/dev/null 2>&1 || true' EXIT
+# a dockerd this drill froze is continued first, whatever ended it (a failed command, ^C, a kill): frozen, it would stall
+# every Docker client on the machine, deploy/down.sh included
+frozen_pid=""
+continue_dockerd() { if [ -n "$frozen_pid" ]; then kill -CONT "$frozen_pid" 2>/dev/null || true; frozen_pid=""; fi; }
+trap 'continue_dockerd; "$ORCH_ROOT/deploy/down.sh" --purge >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 k apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
@@ -151,7 +170,60 @@ say "  NodePort: $(nodeport)   Node Ready: $(ready_of_node)"
 from_pods
 
 hz=$(getconf CLK_TCK)
+renewed_at() { k get lease -n kube-node-lease "$ORCH_NODE_NAME" -o jsonpath='{.spec.renewTime}' 2>/dev/null || true; }
+web_ready() { k get pods -l app=web -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}' 2>/dev/null || true; }
+# the node's containers by id, name and start time: the same list before and after a freeze means nothing was restarted
+# or made twice
+node_containers() { docker ps -a --no-trunc --filter "label=io.orchestrator.node=$ORCH_NODE_NAME" --format '{{.ID}} {{.Names}} {{.State}}' | sort; }
+master_log="$ORCH_STATE_DIR/logs/master.log"
+
+freeze_round() { # seconds
+  local freeze=$1 lines_before cpu_before master_before dockerd_pid stop_at cont_at="" not_ready_at="" ready_at=""
+  local renewals=0 last_renew renew cond samples=0 np np_ok=0 np_total=0 before after deadline
+  say ""
+  say "== round: dockerd frozen (SIGSTOP) for ${freeze}s =="
+  lines_before=$(wc -l <"$node_log") cpu_before=$(cpu_ticks "$node_pid") master_before=$(wc -l <"$master_log")
+  dockerd_pid=$(cat /var/run/docker.pid 2>/dev/null || pgrep -xo dockerd || true)
+  [ -n "$dockerd_pid" ] || die "no dockerd runs"
+  before=$(node_containers)
+  last_renew=$(renewed_at)
+  frozen_pid=$dockerd_pid
+  kill -STOP "$dockerd_pid"
+  stop_at=$EPOCHSECONDS
+  say "$(ts) SIGSTOP to dockerd (pid $dockerd_pid); its $(echo "$before" | wc -l) containers of this node run on"
+  deadline=$((stop_at + freeze + 300))
+  while [ "$EPOCHSECONDS" -lt "$deadline" ]; do
+    if [ -z "$cont_at" ] && [ "$EPOCHSECONDS" -ge $((stop_at + freeze)) ]; then
+      continue_dockerd
+      cont_at=$EPOCHSECONDS
+      say "$(ts) SIGCONT to dockerd after $((cont_at - stop_at))s"
+    fi
+    cond=$(ready_of_node) renew=$(renewed_at) np=$(nodeport)
+    if [ -z "$cont_at" ]; then
+      [ -n "$renew" ] && [ "$renew" != "$last_renew" ] && renewals=$((renewals + 1))
+      np_total=$((np_total + 1)); [ "$np" = 200 ] && np_ok=$((np_ok + 1))
+      [ -z "$not_ready_at" ] && [ "${cond%% *}" = False ] && not_ready_at=$EPOCHSECONDS
+    fi
+    [ -n "$renew" ] && last_renew=$renew
+    say "$(ts) +$((EPOCHSECONDS - stop_at))s node: ${cond:0:90} | lease $renew | NodePort $np | web Ready: $(web_ready)| log+$(( $(wc -l <"$node_log") - lines_before ))"
+    if [ -n "$cont_at" ] && [ "${cond%% *}" = True ] && recovered; then ready_at=$EPOCHSECONDS; break; fi
+    sleep 2
+  done
+  sleep 12 # a sync round and more after Ready: what the pods' supervisors do once they sync again
+  after=$(node_containers)
+  say "$(ts) summary: NotReady $([ -n "$not_ready_at" ] && echo "seen $((not_ready_at - stop_at))s after the SIGSTOP" || echo "not seen while frozen");" \
+    "$renewals Lease renewals seen while frozen ($(( (cont_at - stop_at) ))s);" \
+    "NodePort answered 200 to $np_ok of $np_total requests while frozen;" \
+    "Ready again $([ -n "$ready_at" ] && echo "$((ready_at - cont_at))s after the SIGCONT" || echo "NOT within 300 s");" \
+    "node containers $([ "$before" = "$after" ] && echo "the same $(echo "$after" | wc -l) (none restarted or added)" || echo "CHANGED");" \
+    "master: $(tail -n +"$((master_before + 1))" "$master_log" | grep -c 'stopped posting status' || true) 'stopped posting status' lines;" \
+    "node log +$(( $(wc -l <"$node_log") - lines_before )) lines; node CPU $(( ($(cpu_ticks "$node_pid") - cpu_before) / hz ))s; load $(cut -d' ' -f1 /proc/loadavg)"
+  [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/  /' || true
+  pods | sed 's/^/  /'
+}
+
 for down in "${rounds[@]}"; do
+  if [[ "$down" == freeze:* ]]; then freeze_round "${down#freeze:}"; continue; fi
   say ""
   say "== round: dockerd down for ${down}s =="
   lines_before=$(wc -l <"$node_log") cpu_before=$(cpu_ticks "$node_pid")

@@ -482,7 +482,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
                     if (live) _expiry.Written(put.Resource, obj, DateTime.UtcNow);
                     else _expiry.Recovered(put.Resource, obj, DateTime.UtcNow);
                 }
-                _watch.Publish(new ObjectChanged(previous is null ? "ADDED" : "MODIFIED", put.Resource, obj, put.ResourceVersion), bytes);
+                _watch.Publish(new ObjectChanged(previous is null ? "ADDED" : "MODIFIED", put.Resource, obj, put.ResourceVersion)
+                    { Json = put.Json }, bytes);
                 if (live) ScheduleReclaim(bytes);
                 break;
             case ObjectRemoved removed:

@@ -198,7 +198,13 @@ internal sealed record StoreErrorSubject(string Group, string Kind, string Name)
 internal sealed record StoreErrorCause(string Field, string Reason, string Message);
 
 /// <summary>One change: Type is ADDED, MODIFIED or DELETED; ResourceVersion is the change's version.</summary>
-internal sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion);
+internal sealed record ObjectChanged(string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, long ResourceVersion)
+{
+    /// <summary><see cref="Object"/>'s KubernetesJson text as UTF-8, as its journal record holds it, when the store has it
+    /// (puts; not deletions): the API's watches encode the event from it instead of serializing the object again. Shared
+    /// with the journal and every subscriber: never to be changed.</summary>
+    public byte[]? Json { get; init; }
+}
 
 /// <summary>Changes in their order, for a subscriber that asked for batches (<see cref="WatchObjects.Batches"/>): a
 /// watch writes them to its client together.</summary>

@@ -50,11 +50,20 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly HashSet<Address> _masters = new();
     private readonly HashSet<Address> _unreachableMasters = new();
     private bool _runtimeReady;
+    /// <summary>The node has said what its runtime is (registration started): from then on Ready changes are transitions.</summary>
     private bool _probed;
-    /// <summary>A probe a supervisor's failed sync asked for is under way (one at a time, however many pods failed).</summary>
-    private bool _suspectProbe;
-    /// <summary>The runtime's error last logged while it is down (each new one is logged once, not every retry).</summary>
+    /// <summary>A runtime status check is under way: one at a time, as the kubelet's updateRuntimeUp loop, however long
+    /// a hung engine keeps it (its deadline is the runtime's request timeout).</summary>
+    private bool _probing;
+    private readonly RuntimeHealth _health;
+    private readonly Func<DateTime> _clock;
+    private readonly DateTime _startedAt;
+    /// <summary>The runtime's state last logged while it is down (each new one is logged once, not every check).</summary>
     private string? _runtimeErrorLogged;
+    /// <summary>Why the last status check went unanswered, logged once until one is answered.</summary>
+    private string? _noAnswerLogged;
+    /// <summary>An orphan sweep's listing is under way (one at a time: a hung engine must not collect them).</summary>
+    private bool _sweeping;
     private long _podsGeneration = -1;
     private long _servicesGeneration = -1;
     private IReadOnlyList<V1Pod>? _desired;      // the newest set; null until the master sent one
@@ -86,14 +95,19 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
     /// read by the Policy component (null in tests without one: the messages are dropped).</param>
     /// <param name="credentials">The node's identity towards the master: each registration proves <c>system:node:NAME</c>
     /// with it (null: registrations carry no credential, as in tests of a master that requires none).</param>
+    /// <param name="clock">The time the runtime's health is judged by (tests move it; null: the wall clock).</param>
     public static Props Props(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity = null,
         ConfigDirectory? configs = null, Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null,
-        NodeClientIdentity? credentials = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage, policies, credentials));
+        NodeClientIdentity? credentials = null, Func<DateTime>? clock = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(settings, runtime, services, identity, configs ?? new ConfigDirectory(), usage, policies, credentials, clock));
 
     public NodeAgent(NodeAgentSettings settings, IContainerRuntime runtime, ServiceDirectory services, KubeletIdentity? identity, ConfigDirectory configs,
-        Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null, NodeClientIdentity? credentials = null)
+        Stats.NodeResourceUsage? usage = null, NetworkPolicyDirectory? policies = null, NodeClientIdentity? credentials = null,
+        Func<DateTime>? clock = null)
     {
+        _clock = clock ?? (() => DateTime.UtcNow);
+        _startedAt = _clock();
+        _health = new RuntimeHealth(settings.RuntimeDownThreshold);
         _credentials = credentials;
         _usage = usage;
         _configs = configs;
@@ -108,23 +122,29 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         _gatewayPath = settings.GatewayPath;
         _description = new NodeDescription(settings.NodeName, settings.Address, DateTime.UtcNow, settings.KubeletPort, settings.PodCidr, settings.LocalPathRoot);
 
-        Receive<AgentTick>(t => t == AgentTick.ProbeRuntime, _ => ProbeRuntime());
+        Receive<AgentTick>(t => t == AgentTick.ProbeRuntime, _ =>
+        {
+            ProbeRuntime();
+            EvaluateRuntime(); // a check that hangs still ages: past the threshold the node is NotReady
+        });
         Receive<RuntimeProbed>(OnRuntimeProbed);
         Receive<AgentTick>(t => t == AgentTick.Register, _ => SendRegistration());
         Receive<NodeRegistered>(OnRegistered);
         Receive<NodeRegistrationRefused>(OnRefused);
-        // each heartbeat asks the runtime first, so the posted Ready condition is current
-        Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ => ProbeRuntime());
+        // the heartbeat (the Lease's renewal) never waits for the runtime: it posts what the last checks found, judged now
+        Receive<AgentTick>(t => t == AgentTick.Heartbeat, _ =>
+        {
+            if (!EvaluateRuntime()) SendHeartbeat();
+        });
         Receive<PodConfigChanged>(OnPodConfig);
         Receive<LocalVolumesToDelete>(OnVolumesToDelete);
         Receive<DesiredPodsChanged>(OnDesiredPods);
         Receive<ServicesChanged>(OnServices);
         Receive<NetworkPoliciesChanged>(OnPolicies);
+        // a failed sync has the runtime checked now, not at the next tick (down already, or a check under way: nothing)
         Receive<PodSyncFailed>(_ =>
         {
-            if (!_runtimeReady || _suspectProbe) return; // down already (the retry timer probes), or being asked
-            _suspectProbe = true;
-            ProbeRuntime();
+            if (_runtimeReady) ProbeRuntime();
         });
         Receive<PodStatusReported>(ToMaster);
         Receive<NodeEventReported>(ToMaster);
@@ -133,6 +153,11 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<NodeMetricsReported>(ToMaster); // best effort: the next round replaces a lost one
         Receive<AgentTick>(t => t == AgentTick.Sweep, _ => StartSweep());
         Receive<ContainersListed>(OnContainersListed);
+        Receive<SweepFailed>(f =>
+        {
+            _sweeping = false;
+            _log.Warning("Listing the node's containers for the orphan sweep failed: {0}", f.Error);
+        });
         Receive<OrphansRemoved>(_ => { });
         Receive<Terminated>(OnTerminated);
         Receive<ClusterEvent.IMemberEvent>(OnMemberEvent);
@@ -166,6 +191,8 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
             if (snapshot.Report() is { } report) self.Tell(report);
         });
         Timers.StartPeriodicTimer(AgentTick.Sweep.Name, AgentTick.Sweep, _settings.OrphanSweepInterval);
+        // the kubelet's updateRuntimeUp loop: a check every few seconds, one at a time, beside (never in) the heartbeat
+        Timers.StartPeriodicTimer(AgentTick.ProbeRuntime.Name, AgentTick.ProbeRuntime, _settings.RuntimeRetryInterval);
         ProbeRuntime();
     }
 
@@ -177,65 +204,105 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     // ---- container runtime -------------------------------------------------------------------------------
 
+    /// <summary>Starts a runtime status check unless one is under way; its answer comes back as <see cref="RuntimeProbed"/>.
+    /// Its deadline is the runtime's request timeout (BoundedRuntime): a hung engine holds it that long, and meanwhile
+    /// only the threshold, judged on every tick, moves the node's state.</summary>
     private void ProbeRuntime()
     {
+        if (_probing) return;
+        _probing = true;
+        var runtime = _runtime;
         async Task<RuntimeProbed> Probe()
         {
+            string version;
             try
             {
                 // the version first: its error says whether the engine answers at all (the NotReady message)
-                var version = await _runtime.GetVersionAsync();
-                await _runtime.EnsureNetworkAsync();
-                return new RuntimeProbed(version, null);
+                version = await runtime.GetVersionAsync();
             }
+            catch (Exception e) when (Unanswered(e)) { return new RuntimeProbed(null, NoAnswer: e.Message); }
             catch (Exception e) { return new RuntimeProbed(null, e.Message); }
+            try
+            {
+                await runtime.EnsureNetworkAsync();
+                return new RuntimeProbed(version);
+            }
+            catch (Exception e) when (Unanswered(e)) { return new RuntimeProbed(null, NoAnswer: e.Message); }
+            catch (Exception e) { return new RuntimeProbed(version, NetworkError: e.Message); }
         }
         Probe().PipeTo(Self);
     }
 
-    /// <summary>The runtime's health decides the node's Ready condition and whether pods are synced, as the kubelet's
-    /// runtime state does: while it is down the supervisors pause (no call, no log, no event per pod) and the agent
-    /// probes every <see cref="NodeAgentSettings.RuntimeRetryInterval"/>; when it answers again they sync at once.</summary>
+    /// <summary>The engine did not answer (the call's deadline, Docker.DotNet's own timeout, a full queue): unlike a refused
+    /// connection this says nothing of the runtime yet, as a failed Status call in the kubelet's updateRuntimeUp.</summary>
+    private static bool Unanswered(Exception e) => e is TimeoutException or OperationCanceledException or RuntimeBusyException;
+
     private void OnRuntimeProbed(RuntimeProbed probed)
     {
-        _suspectProbe = false;
-        var now = DateTime.UtcNow;
-        _description.SetRuntime(probed.Version, now, probed.Error);
+        _probing = false;
+        var now = _clock();
+        if (probed.NoAnswer is { } why)
+        {
+            if (why != _noAnswerLogged) _log.Warning("Container runtime did not answer its status check: {0}", why);
+            _noAnswerLogged = why;
+        }
+        else
+        {
+            _noAnswerLogged = null;
+            if (probed.Version is null) _health.RuntimeNotReady(probed.RuntimeError ?? "no version");
+            else if (probed.NetworkError is { } network) _health.NetworkNotReady(probed.Version, network, now);
+            else _health.Ready(probed.Version, now);
+        }
+        EvaluateRuntime();
+    }
+
+    /// <summary>Judges the runtime's health now and acts on a change, level-triggered (whatever woke it): the node's Ready
+    /// condition and whether pods are synced, as the kubelet's runtime state does. While it is not ready the supervisors
+    /// pause (no call, no log, no event per pod); when it is again they sync at once. A change is posted at once (a
+    /// heartbeat); true when one was sent.</summary>
+    private bool EvaluateRuntime()
+    {
+        var now = _clock();
+        var notReady = _health.NotReadyMessage(now);
+        _description.SetRuntime(_health.Version, now, notReady);
         var wasReady = _runtimeReady;
-        var first = !_probed;
-        _runtimeReady = probed.Version is not null;
+        _runtimeReady = notReady is null;
+        if (!_probed)
+        {
+            // the first registration waits for the first answer, or for the threshold when the engine gives none
+            if (!_health.Answered && now - _startedAt < _health.Threshold) return false;
+            _probed = true;
+            if (notReady is not null) LogNotReady(notReady);
+            else _log.Info("Container runtime {0} ready", _health.Version);
+            StartRegistering();
+            return false;
+        }
+        if (notReady is not null) LogNotReady(notReady);
+        if (_runtimeReady == wasReady) return false;
         if (!_runtimeReady)
         {
-            if (wasReady || first || probed.Error != _runtimeErrorLogged)
-                _log.Warning("Container runtime is down ({0}): the node is NotReady and its pods are not synced until it answers; " +
-                             "asking again every {1}", probed.Error, _settings.RuntimeRetryInterval);
-            _runtimeErrorLogged = probed.Error;
-            Timers.StartSingleTimer(AgentTick.ProbeRuntime.Name, AgentTick.ProbeRuntime, _settings.RuntimeRetryInterval);
-            if (wasReady)
-            {
-                foreach (var supervisor in _supervisors.Values) supervisor.Tell(RuntimeUnavailable.Instance);
-                NodeEvent("NodeNotReady", now);
-            }
+            foreach (var supervisor in _supervisors.Values) supervisor.Tell(RuntimeUnavailable.Instance);
+            NodeEvent("NodeNotReady", now);
         }
-        else if (!wasReady)
+        else
         {
             _runtimeErrorLogged = null;
-            _log.Info("Container runtime {0} ready", probed.Version);
-            if (!first)
-            {
-                // before Reconcile's PodUpdated: each supervisor syncs again, finding what the runtime's restart left
-                foreach (var supervisor in _supervisors.Values) supervisor.Tell(RuntimeAvailable.Instance);
-                NodeEvent("NodeReady", now);
-            }
+            _log.Info("Container runtime {0} ready", _health.Version);
+            // before Reconcile's PodUpdated: each supervisor syncs again, finding what the runtime's restart left
+            foreach (var supervisor in _supervisors.Values) supervisor.Tell(RuntimeAvailable.Instance);
+            NodeEvent("NodeReady", now);
+            if (_desired is not null) Reconcile();
         }
+        SendHeartbeat();
+        return true;
+    }
 
-        if (first)
-        {
-            _probed = true;
-            StartRegistering();
-        }
-        else SendHeartbeat();
-        if (_runtimeReady && !wasReady && _desired is not null) Reconcile();
+    private void LogNotReady(string message)
+    {
+        if (message == _runtimeErrorLogged) return;
+        _runtimeErrorLogged = message;
+        _log.Warning("Container runtime is not ready ({0}): the node is NotReady and its pods are not synced until it answers; " +
+                     "checking every {1}", message, _settings.RuntimeRetryInterval);
     }
 
     /// <summary>The kubelet's event when its Ready condition changes ("Node NAME status is now: NodeNotReady").</summary>
@@ -512,13 +579,15 @@ internal sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void StartSweep()
     {
-        if (!_runtimeReady || _desired is null) return;
+        if (!_runtimeReady || _desired is null || _sweeping) return;
+        _sweeping = true;
         async Task<ContainersListed> List() => new(await _runtime.ListContainersAsync(), await _runtime.ListPodVolumeOwnersAsync());
-        List().PipeTo(Self);
+        List().PipeTo(Self, failure: e => new SweepFailed(e.Message));
     }
 
     private void OnContainersListed(ContainersListed listed)
     {
+        _sweeping = false;
         // pods being stopped remove their own containers; everything else not desired is an orphan
         var stopping = _stopping.Values.ToHashSet();
         bool Orphaned(string uid) => !_desiredUids.Contains(uid) && !stopping.Contains(uid) && !_supervisors.ContainsKey(uid);

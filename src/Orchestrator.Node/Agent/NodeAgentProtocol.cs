@@ -12,6 +12,7 @@ internal sealed record NodeAgentSettings(
     TimeSpan RegisterInterval,
     TimeSpan HeartbeatInterval,
     TimeSpan OrphanSweepInterval,
+    /// <summary>How often the runtime is checked (the kubelet's updateRuntimeUp, 5 s), Ready or not; one check at a time.</summary>
     TimeSpan RuntimeRetryInterval,
     /// <summary>How long the master may stay unreachable before this node leaves the cluster to rejoin a new master.</summary>
     TimeSpan MasterLostTimeout,
@@ -26,6 +27,10 @@ internal sealed record NodeAgentSettings(
     /// <summary>Where this node makes local-path volumes, published as the Node's local-path root annotation (null: none).</summary>
     public string? LocalPathRoot { get; init; }
 
+    /// <summary>How long the runtime may leave its status checks unanswered before the node is NotReady ("container
+    /// runtime is down"): the kubelet's maxWaitForContainerRuntime.</summary>
+    public TimeSpan RuntimeDownThreshold { get; init; } = TimeSpan.FromSeconds(30);
+
     public static NodeAgentSettings Default(string nodeName, string address, string master) => new(
         nodeName, address,
         // several masters (comma-separated): the first until the cluster says which are up
@@ -39,7 +44,13 @@ internal sealed record NodeAgentSettings(
         Pods: PodSupervisorSettings.Default(nodeName, address));
 }
 
-internal sealed record RuntimeProbed(string? Version, string? Error);
+/// <summary>How a runtime status check ended: <paramref name="Version"/> answered (with <paramref name="NetworkError"/>
+/// when the pod network could not be ensured), or <paramref name="RuntimeError"/> answered instead, or
+/// <paramref name="NoAnswer"/>: the engine did not answer within the call's deadline (hung, or its queue full).</summary>
+internal sealed record RuntimeProbed(string? Version, string? RuntimeError = null, string? NetworkError = null, string? NoAnswer = null);
+
+/// <summary>The orphan sweep's listing failed (the next sweep tries again).</summary>
+internal sealed record SweepFailed(string Error);
 
 /// <summary>The orphan sweep's view of the runtime: every container of the node and the pods that have volumes on it.</summary>
 internal sealed record ContainersListed(IReadOnlyList<RuntimeContainer> Containers, IReadOnlyList<string>? VolumeOwners = null);

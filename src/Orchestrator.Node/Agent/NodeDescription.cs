@@ -19,7 +19,7 @@ internal sealed class NodeDescription
     private readonly V1NodeSystemInfo _info;
     private DateTime _readySince;
     private bool _ready;
-    private string? _runtimeError;
+    private string? _notReadyMessage;
 
     private readonly int _kubeletPort;
     private readonly string? _podCidr;
@@ -72,11 +72,12 @@ internal sealed class NodeDescription
 
     public string Name => _name;
 
-    /// <summary>Called when the container runtime answers (or stops answering): the node is Ready only with a runtime.</summary>
-    public void SetRuntime(string? runtimeVersion, DateTime now, string? error = null)
+    /// <summary>What the node knows of its container runtime (<see cref="RuntimeHealth"/>): the node is Ready only while
+    /// <paramref name="notReadyMessage"/> is null; the version stays the last one the engine answered.</summary>
+    public void SetRuntime(string? runtimeVersion, DateTime now, string? notReadyMessage)
     {
-        _runtimeError = error;
-        var ready = runtimeVersion is not null;
+        _notReadyMessage = notReadyMessage;
+        var ready = notReadyMessage is null;
         if (runtimeVersion is not null) _info.ContainerRuntimeVersion = runtimeVersion;
         if (ready != _ready) _readySince = now;
         _ready = ready;
@@ -127,8 +128,7 @@ internal sealed class NodeDescription
                 Type = "Ready",
                 Status = _ready ? "True" : "False",
                 Reason = _ready ? "KubeletReady" : "KubeletNotReady",
-                Message = _ready ? "kubelet is posting ready status"
-                    : _runtimeError is null ? "container runtime is down" : $"container runtime is down: {_runtimeError}",
+                Message = _ready ? "kubelet is posting ready status" : _notReadyMessage ?? RuntimeHealth.NotYetChecked,
                 LastHeartbeatTime = now,
                 LastTransitionTime = _readySince,
             },

@@ -54,4 +54,24 @@ public class StoredJsonSpec() : StoreSpecBase(new ObjectStoreSettings(SnapshotEv
         Assert.Equal(created.Object.Metadata.ResourceVersion, same.Object.Metadata.ResourceVersion);
         Assert.Null(same.Json);
     }
+
+    [Fact]
+    public void A_watched_put_carries_its_journal_text_and_a_deletion_none()
+    {
+        var watcher = CreateTestProbe();
+        Store.Tell(new WatchObjects("configmaps", null, null, watcher), watcher);
+        watcher.ExpectMsg<WatchStarted>();
+
+        var created = Answer(new CreateObject("configmaps", Objects.ConfigMap("w")));
+        var added = watcher.ExpectMsg<ObjectChanged>();
+        Assert.Equal("ADDED", added.Type);
+        Assert.Same(created.Json, added.Json);
+        Assert.Equal(KubeObjects.Serialize(added.Object), System.Text.Encoding.UTF8.GetString(added.Json!));
+
+        Store.Tell(new DeleteObject(new ResourceKey("configmaps", "default", "w")));
+        ExpectMsg<object>();
+        var deleted = watcher.ExpectMsg<ObjectChanged>();
+        Assert.Equal("DELETED", deleted.Type);
+        Assert.Null(deleted.Json);
+    }
 }

@@ -135,7 +135,7 @@ public sealed class RuntimeRestartTests : TestKit
 
     /// <summary>The first heartbeat whose Ready condition is <paramref name="status"/> and the node event
     /// <paramref name="reason"/>, in whichever order they come.</summary>
-    private static (NodeHeartbeat Beat, NodeEventReported Event) ReadyChange(TestProbe gateway, string status, string reason)
+    internal static (NodeHeartbeat Beat, NodeEventReported Event) ReadyChange(TestProbe gateway, string status, string reason)
     {
         NodeHeartbeat? beat = null;
         NodeEventReported? ev = null;
@@ -162,7 +162,7 @@ public sealed class RuntimeRestartTests : TestKit
     }
 
     [Fact]
-    public void A_runtime_that_stops_makes_the_node_NotReady_at_the_first_failed_sync_with_the_engines_error_and_an_event()
+    public void A_runtime_that_refuses_makes_the_node_NotReady_at_the_first_failed_sync_without_waiting_for_the_threshold()
     {
         var (gateway, _, _) = RegisteredWithARunningPod();
 
@@ -170,7 +170,9 @@ public sealed class RuntimeRestartTests : TestKit
 
         var (beat, notReady) = ReadyChange(gateway, "False", "NodeNotReady");
         Assert.Equal("KubeletNotReady", Ready(beat).Reason);
-        Assert.Equal("container runtime is down: cannot connect to the Docker engine at unix:///fake.sock: Connection refused", Ready(beat).Message);
+        // as the kubelet over cri-dockerd, whose Status answers RuntimeReady=false when Docker's version call fails
+        Assert.Equal("container runtime not ready: RuntimeReady=false reason:DockerDaemonNotReady message:docker: failed to get docker version: " +
+                     "cannot connect to the Docker engine at unix:///fake.sock: Connection refused", Ready(beat).Message);
         Assert.Equal(("Node", "node-a", "Node node-a status is now: NodeNotReady"),
             (notReady.Event.InvolvedObject.Kind, notReady.Event.InvolvedObject.Name, notReady.Event.Message));
     }

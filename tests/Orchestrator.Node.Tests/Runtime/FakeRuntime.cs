@@ -35,6 +35,35 @@ internal sealed class FakeRuntime : IContainerRuntime
         return refused;
     }
 
+    /// <summary>The engine is frozen (dockerd stopped by SIGSTOP): the calls below wait, without an answer, until
+    /// <see cref="Thaw"/> or their caller's cancellation; its containers keep running. Counted in <see cref="CallsWhileFrozen"/>.</summary>
+    private volatile TaskCompletionSource? _frozen;
+    public int CallsWhileFrozen;
+
+    public void Freeze() => _frozen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The engine runs again: each waiting call is answered as it would have been.</summary>
+    public void Thaw()
+    {
+        var frozen = _frozen;
+        _frozen = null;
+        frozen?.TrySetResult();
+    }
+
+    private Task<T> Gated<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        if (_frozen is not { } gate) return call();
+        Interlocked.Increment(ref CallsWhileFrozen);
+        async Task<T> AfterThaw()
+        {
+            await gate.Task.WaitAsync(ct);
+            return await call();
+        }
+        return AfterThaw();
+    }
+
+    private Task Gated(Func<Task> call, CancellationToken ct) => Gated(async () => { await call(); return true; }, ct);
+
     /// <summary>The engine stops as dockerd without live-restore does: every container is stopped (SIGTERM, exit 143) and
     /// the engine answers no more until <see cref="Start"/>.</summary>
     public void StopEngine()
@@ -163,12 +192,12 @@ internal sealed class FakeRuntime : IContainerRuntime
         if (Containers.TryGetValue(id, out var c)) Calls.Enqueue($"{verb} {c.ContainerName}");
     }
 
-    public Task<string> GetVersionAsync(CancellationToken ct = default) =>
-        Refused<string>(out var refused) ? refused : Available ? Task.FromResult("docker://fake") : Task.FromException<string>(new InvalidOperationException("runtime down"));
+    public Task<string> GetVersionAsync(CancellationToken ct = default) => Gated(() =>
+        Refused<string>(out var refused) ? refused : Available ? Task.FromResult("docker://fake") : Task.FromException<string>(new InvalidOperationException("runtime down")), ct);
 
-    public Task EnsureNetworkAsync(CancellationToken ct = default) => Refused(out var refused) ? refused : Task.CompletedTask;
+    public Task EnsureNetworkAsync(CancellationToken ct = default) => Gated(() => Refused(out var refused) ? refused : Task.CompletedTask, ct);
 
-    public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<RuntimeContainer>> ListContainersAsync(string? podUid = null, CancellationToken ct = default) => Gated(() =>
         Refused<IReadOnlyList<RuntimeContainer>>(out var refused) ? refused : Task.FromResult<IReadOnlyList<RuntimeContainer>>(Containers.Values
             .Where(c => podUid is null || c.PodUid == podUid)
             .Select(c => new RuntimeContainer(c.Id, c.PodUid, c.PodName, c.Namespace, c.ContainerName, c.RestartCount, c.Running, c.CreatedAt)
@@ -176,7 +205,7 @@ internal sealed class FakeRuntime : IContainerRuntime
                 IsSandbox = c.IsSandbox,
                 SandboxId = c.SandboxId,
             })
-            .ToList());
+            .ToList()), ct);
 
     public Task<PodSandbox> RunSandboxAsync(SandboxRequest r, CancellationToken ct = default)
     {
@@ -273,10 +302,10 @@ internal sealed class FakeRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
-    public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) =>
+    public Task<ContainerObservation?> InspectContainerAsync(string containerId, CancellationToken ct = default) => Gated(() =>
         Refused<ContainerObservation?>(out var refused) ? refused : Task.FromResult(Containers.TryGetValue(containerId, out var c)
             ? new ContainerObservation(c.Id, c.ImageId, c.Running, c.ExitCode, c.StartedAt, c.FinishedAt, c.Ip, false, null)
-            : null);
+            : null), ct);
 
     /// <summary>Exec answers: by default every command succeeds; tests replace it to fail probes.</summary>
     public Func<FakeContainer, IReadOnlyList<string>, ExecResult> Exec { get; set; } = (_, _) => new ExecResult(0, "");
@@ -293,8 +322,8 @@ internal sealed class FakeRuntime : IContainerRuntime
     /// <summary>Pods with volumes on the node: those a supervisor prepared, and any a test plants; removal takes them out.</summary>
     public ConcurrentDictionary<string, bool> VolumeOwners { get; } = new();
 
-    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) =>
-        Refused<IReadOnlyList<string>>(out var refused) ? refused : Task.FromResult<IReadOnlyList<string>>(VolumeOwners.Keys.ToList());
+    public Task<IReadOnlyList<string>> ListPodVolumeOwnersAsync(CancellationToken ct = default) => Gated(() =>
+        Refused<IReadOnlyList<string>>(out var refused) ? refused : Task.FromResult<IReadOnlyList<string>>(VolumeOwners.Keys.ToList()), ct);
 
     public Task RemovePodVolumesAsync(string podUid, CancellationToken ct = default)
     {

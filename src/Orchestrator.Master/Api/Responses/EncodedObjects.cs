@@ -86,6 +86,12 @@ internal static class EncodedObjects
     /// <summary>The object's JSON as the resource's version shows it (no trailing newline).</summary>
     public static byte[] Json(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource) => Entry(obj, resource)?.Json ?? Encode(obj, resource);
 
+    /// <summary><see cref="Json(IKubernetesObject{V1ObjectMeta}, ResourceDescription)"/>, made (when not kept yet) from
+    /// <paramref name="text"/>, the object's KubernetesJson text as the store serialized it (a watched change's), as
+    /// <see cref="Remember"/> does: a change's watchers then copy that text instead of serializing the object again.</summary>
+    public static byte[] Json(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, byte[]? text) =>
+        Entry(obj, resource, text)?.Json ?? Encode(obj, resource);
+
     /// <summary>The object's metadata as KubernetesJson writes it.</summary>
     public static byte[] Metadata(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
     {
@@ -112,12 +118,12 @@ internal static class EncodedObjects
 
     /// <summary>The kept encoding of a stored object (one with a resourceVersion), made now if there is none. Objects of
     /// a converted version are new instances on every request: nothing is kept for them.</summary>
-    private static Encoded? Entry(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource)
+    private static Encoded? Entry(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, byte[]? text = null)
     {
         var rv = obj.Metadata?.ResourceVersion;
         if (resource.Conversion is not null || string.IsNullOrEmpty(rv)) return null;
         if (Cache.TryGetValue(obj, out var kept) && kept.Fits(rv, resource)) return kept;
-        var made = new Encoded(rv, resource, Encode(obj, resource));
+        var made = new Encoded(rv, resource, (text is null ? null : FromText(obj, resource, text)) ?? Encode(obj, resource));
         Cache.AddOrUpdate(obj, made);
         return made;
     }
@@ -133,9 +139,12 @@ internal static class EncodedObjects
         var rv = obj.Metadata?.ResourceVersion;
         if (text is null || resource.Conversion is not null || string.IsNullOrEmpty(rv)) return;
         if (Cache.TryGetValue(obj, out var kept) && kept.Fits(rv, resource)) return;
-        if (ObjectJson.TryEncode(text, resource.GroupVersion, resource.Kind, obj is CustomObject) is not { } json) return;
+        if (FromText(obj, resource, text) is not { } json) return;
         Cache.AddOrUpdate(obj, new Encoded(rv, resource, json));
     }
+
+    private static byte[]? FromText(IKubernetesObject<V1ObjectMeta> obj, ResourceDescription resource, byte[] text) =>
+        ObjectJson.TryEncode(text, resource.GroupVersion, resource.Kind, obj is CustomObject);
 
     private static byte[] EncodeMetadata(IKubernetesObject<V1ObjectMeta> obj) =>
         Encoding.UTF8.GetBytes(KubernetesJson.Serialize(obj.Metadata ?? new V1ObjectMeta()));

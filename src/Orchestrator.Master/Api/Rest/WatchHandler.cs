@@ -148,7 +148,7 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
             if (stored.Resource != storeName) return;
             var changed = ObjectStoreClient.FromStorage(resource, stored);
             lastVersion = Math.Max(lastVersion, changed.ResourceVersion);
-            if (Filter(changed, query, matching) is { } type) WriteEvent(type, changed.Object);
+            if (Filter(changed, query, matching) is { } type) WriteEvent(type, changed.Object, text: stored.Json);
         }
 
         // Hands what was written on; false when the client has gone (the stream ends).
@@ -160,7 +160,8 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
             return !flushed.IsCompleted && !flushed.IsCanceled;
         }
 
-        void WriteEvent(string type, IKubernetesObject<V1ObjectMeta>? obj, bool initialEventsEnd = false)
+        // text: the object's KubernetesJson text as the store serialized it for its journal (a change's), when known
+        void WriteEvent(string type, IKubernetesObject<V1ObjectMeta>? obj, bool initialEventsEnd = false, byte[]? text = null)
         {
             if (obj is null)
             {
@@ -178,11 +179,11 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
                 return;
             }
             // The object's encoding is made once and shared by every watcher of this change (and every list that holds
-            // it); each watcher copies it into its response's pipe.
+            // it), from the store's text of it when there is one; each watcher copies it into its response's pipe.
             var encoded = asTable
                 ? EncodedBodies.TableBytes(resource, [obj], new V1ListMeta { ResourceVersion = obj.Metadata?.ResourceVersion },
                     include, responses.Now, metaVersion)
-                : EncodedObjects.Json(obj, resource);
+                : EncodedObjects.Json(obj, resource, text);
             unflushed += EncodedBodies.WriteWatchEvent(body, type, encoded);
         }
 

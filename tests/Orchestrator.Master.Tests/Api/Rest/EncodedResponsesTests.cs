@@ -121,6 +121,25 @@ public sealed class EncodedResponsesTests
     }
 
     [Fact]
+    public void A_watched_changes_encoding_is_made_from_the_stores_text_and_kept()
+    {
+        var cm = ConfigMap("t", "11");
+        var text = KubeObjects.SerializeToUtf8Bytes(cm);
+        var json = EncodedObjects.Json(cm, CoreResources.ConfigMaps, text);
+        Assert.Equal(Tree(cm, CoreResources.ConfigMaps), Encoding.UTF8.GetString(json));
+        Assert.Same(json, EncodedObjects.Json(cm, CoreResources.ConfigMaps));
+        Assert.Same(json, EncodedObjects.Json(cm, CoreResources.ConfigMaps, text));
+
+        // made from the text, not by serializing the object again (a text that differs shows which was read)
+        var other = ConfigMap("o", "12");
+        var otherText = KubeObjects.SerializeToUtf8Bytes(ConfigMap("from-text", "12"));
+        Assert.Contains("from-text", Encoding.UTF8.GetString(EncodedObjects.Json(other, CoreResources.ConfigMaps, otherText)));
+        // no text: the object is serialized
+        var plain = ConfigMap("p", "13");
+        Assert.Equal(Tree(plain, CoreResources.ConfigMaps), Encoding.UTF8.GetString(EncodedObjects.Json(plain, CoreResources.ConfigMaps, null)));
+    }
+
+    [Fact]
     public void A_stored_version_is_encoded_once_and_shared()
     {
         var cm = ConfigMap("a", "7");
