@@ -270,6 +270,36 @@ public sealed class KubectlCompatibilityTests(ClusterFixture cluster, ITestOutpu
         await K("delete", "namespace", ns, "--wait=false");
     }
 
+    /// <summary>kubectl test-cmd's replace of pods from their manifests (save-config.sh, generic-resources.sh): the pod
+    /// keeps the spec.priority and spec.preemptionPolicy the Priority admission set at create, as kube's does. The pod
+    /// names its service account and stays unscheduled, so that nothing else it was given differs from the manifest.</summary>
+    [Fact]
+    public async Task Replace_of_a_pod_from_its_manifest_keeps_the_priority_admission_set()
+    {
+        var ns = await Namespace("replace");
+        string Pod(string status) => $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: p
+              labels:
+                status: {{status}}
+            spec:
+              serviceAccountName: default
+              automountServiceAccountToken: false
+              nodeSelector:
+                kubernetes.io/hostname: no-such-node
+              containers:
+              - name: c
+                image: busybox
+            """;
+        await KIn(Pod("created"), "create", "-n", ns, "-f", "-");
+        Assert.Equal("0 PreemptLowerPriority", await K("get", "pod", "p", "-n", ns, "-o", "jsonpath={.spec.priority} {.spec.preemptionPolicy}"));
+        Assert.Equal("pod/p replaced\n", await KIn(Pod("replaced"), "replace", "-n", ns, "-f", "-"));
+        Assert.Equal("replaced 0", await K("get", "pod", "p", "-n", ns, "-o", "jsonpath={.metadata.labels.status} {.spec.priority}"));
+        await K("delete", "namespace", ns, "--wait=false");
+    }
+
     [Fact]
     public async Task Deleting_a_namespace_deletes_its_content()
     {

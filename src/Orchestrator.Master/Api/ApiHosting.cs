@@ -1,5 +1,7 @@
 using Orchestrator.Shared.Api;
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Master.Api.Audit;
@@ -70,13 +72,14 @@ internal static class ApiHosting
         builder.Services.AddSingleton(serviceAccountTokens ?? options.CreateServiceAccountTokens());
         builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(options.DataDirectory)));
         var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress, options.TlsSans);
+        var clientCa = ServingCertificates.LoadCaCertificate(options.DataDirectory);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             LimitRequests(kestrel.Limits);
             if (IPAddress.TryParse(options.ApiAddress, out var ip))
-                kestrel.Listen(ip, options.ApiPort, listen => listen.UseHttps(Tls(certificate)));
+                kestrel.Listen(ip, options.ApiPort, listen => listen.UseHttps(Tls(certificate, clientCa)));
             else
-                kestrel.ListenLocalhost(options.ApiPort, listen => listen.UseHttps(Tls(certificate)));
+                kestrel.ListenLocalhost(options.ApiPort, listen => listen.UseHttps(Tls(certificate, clientCa)));
         });
         builder.Services.AddSingleton(sp => new ObjectStoreClient(
             sp.GetRequiredService<ActorSystem>(),
@@ -93,14 +96,23 @@ internal static class ApiHosting
 
     /// <summary>The API's TLS: the serving certificate; a client certificate is requested but not required, and is
     /// checked against the cluster CA by <see cref="RequestAuthentication"/> (a certificate it does not accept leaves
-    /// the request to the bearer token, as kube-apiserver's union authenticator does).</summary>
-    public static Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions Tls(
-        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new()
+    /// the request to the bearer token, as kube-apiserver's union authenticator does). The certificate request names
+    /// <paramref name="clientCa"/> as the acceptable issuer, as kube-apiserver's (Go's ClientCAs) names its
+    /// --client-ca-file: clients holding several certificates choose by it, and test-cmd's check that client
+    /// certificate authentication is on reads it ("Acceptable client certificate CA names" of openssl s_client).</summary>
+    public static Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions Tls(X509Certificate2 certificate,
+        X509Certificate2 clientCa)
     {
-        ServerCertificate = certificate,
-        ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
-        ClientCertificateValidation = (_, _, _) => true,
-    };
+        var context = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true,
+            trust: SslCertificateTrust.CreateForX509Collection(new X509Certificate2Collection(clientCa), sendTrustInHandshake: true));
+        return new()
+        {
+            ServerCertificate = certificate,
+            ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
+            ClientCertificateValidation = (_, _, _) => true,
+            OnAuthenticate = (_, ssl) => ssl.ServerCertificateContext = context,
+        };
+    }
 
     /// <summary>Kestrel's part of the request bounds (<see cref="BodyLimits"/>): bodies trickling in under 240 bytes/s
     /// (after 5 s) end with 408 and headers must come within 30 s. The API refuses bodies over 3 MiB (413) itself;

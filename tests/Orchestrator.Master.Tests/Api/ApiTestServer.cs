@@ -87,7 +87,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(k =>
             {
                 ApiHosting.LimitRequests(k.Limits);
-                k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(ApiHosting.Tls(certificate)));
+                k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(ApiHosting.Tls(certificate, ServingCertificates.LoadCaCertificate(dataDirectory))));
             });
         }
         else

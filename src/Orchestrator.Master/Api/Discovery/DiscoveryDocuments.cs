@@ -13,17 +13,19 @@ internal static class DiscoveryDocuments
 {
     public const string KubernetesVersion = "v1.32.0";
 
-    public static VersionInfo Version() => new()
+    /// <summary>/version's body in the field order of apimachinery's version.Info, which kube-apiserver marshals as it is
+    /// declared (KubernetesClient's VersionInfo serializes its properties alphabetically).</summary>
+    public static JsonObject Version() => new()
     {
-        Major = "1",
-        Minor = "32",
-        GitVersion = KubernetesVersion + "-orchestrator",
-        GitCommit = "0000000000000000000000000000000000000000",
-        GitTreeState = "clean",
-        BuildDate = "2025-01-01T00:00:00Z",
-        GoVersion = "go1.23.0",
-        Compiler = "gc",
-        Platform = "linux/amd64",
+        ["major"] = "1",
+        ["minor"] = "32",
+        ["gitVersion"] = KubernetesVersion + "-orchestrator",
+        ["gitCommit"] = "0000000000000000000000000000000000000000",
+        ["gitTreeState"] = "clean",
+        ["buildDate"] = "2025-01-01T00:00:00Z",
+        ["goVersion"] = "go1.23.0",
+        ["compiler"] = "gc",
+        ["platform"] = "linux/amd64",
     };
 
     public static V1APIVersions CoreVersions(string serverAddress) => new()

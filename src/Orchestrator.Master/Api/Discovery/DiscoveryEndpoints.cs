@@ -16,7 +16,7 @@ internal static class DiscoveryEndpoints
     /// two spaces, no newline after the closing brace.</summary>
     public static async Task VersionAsync(HttpContext context)
     {
-        var body = GoJsonIndent.Indent(System.Text.Encoding.UTF8.GetBytes(Orchestrator.Shared.Api.KubeObjects.Serialize(DiscoveryDocuments.Version())))!;
+        var body = GoJsonIndent.Indent(System.Text.Encoding.UTF8.GetBytes(DiscoveryDocuments.Version().ToJsonString()))!;
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = body.Length;

@@ -37,6 +37,33 @@ public sealed class PodAdmissionTests
     }
 
     [Fact]
+    public void A_replace_without_priority_keeps_the_stored_priority()
+    {
+        var old = Pod();
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, old));
+        Assert.Equal((0, "PreemptLowerPriority"), (old.Spec.Priority, old.Spec.PreemptionPolicy));
+        // kubectl replace sends the manifest with the stored resourceVersion: an update, without the fields admission set
+        var next = Pod("b");
+        next.Metadata.ResourceVersion = "7";
+
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, next, old));
+        Assert.Equal((0, "PreemptLowerPriority"), (next.Spec.Priority, next.Spec.PreemptionPolicy));
+    }
+
+    [Fact]
+    public void A_replace_that_changes_the_priority_is_forbidden()
+    {
+        var old = Pod();
+        Assert.Empty(Strategies.Admit(CoreResources.Pods, old));
+        var next = Pod();
+        next.Metadata.ResourceVersion = "7";
+        next.Spec.Priority = 5;
+
+        var cause = Assert.Single(Strategies.Admit(CoreResources.Pods, next, old));
+        Assert.Equal(("spec", "FieldValueForbidden"), (cause.Field, cause.Reason));
+    }
+
+    [Fact]
     public void A_bound_pod_cannot_move() =>
         Assert.Equal("spec", Assert.Single(Update(Pod(node: "n1"), Pod(node: "n2"))).Field);
 }

@@ -125,6 +125,7 @@ internal sealed class PodStrategy : ModelStrategy<V1Pod>
 
     protected override void ValidateUpdate(V1Pod pod, V1Pod old, IAdmissionContext context, List<StoreErrorCause> causes)
     {
+        Scheduling.PodPriority.KeepOnUpdate(pod, old);
         Validate(pod, context, causes);
         if (old.Spec is not null && !OnlyMutableFieldsChanged(old.Spec, pod.Spec!))
             causes.Add(FieldErrors.Forbidden("spec", ImmutableMessage));

@@ -37,6 +37,16 @@ internal sealed class PodPriority : IValidatingAdmission
         pod.Spec.PreemptionPolicy ??= computed.Policy;
     }
 
+    /// <summary>The plugin on update: a pod sent without spec.priority or spec.preemptionPolicy keeps the stored pod's,
+    /// as kube's admitPod does ("the existing priority is preserved on update"); a replace from a manifest that never
+    /// named them is then no spec change. A different value is left for the pod's update validation to refuse.</summary>
+    public static void KeepOnUpdate(V1Pod pod, V1Pod old)
+    {
+        if (pod.Spec is null || old.Spec is null) return;
+        pod.Spec.Priority ??= old.Spec.Priority;
+        pod.Spec.PreemptionPolicy ??= old.Spec.PreemptionPolicy;
+    }
+
     public AdmissionVerdict? Validate(AdmissionAttributes attributes, IAdmissionContext context)
     {
         if (attributes.Operation != AdmissionAttributes.Create || attributes.Subresource is not null || attributes.Object is not V1Pod pod)
