@@ -199,7 +199,7 @@ build_pause() {
 # (checked against upstream's sha256). Debian's busybox-static is not used: its wget has no -T/--timeout (it crashes or
 # refuses them), which the Kubernetes docs' `wget --spider --timeout=1 nginx` needs. Static glibc 2.34+ has the files and
 # dns name services built in: names resolve with /etc/nsswitch.conf alone, no libnss_*.so (checked with strace).
-# Built once per machine (about 150 s of CPU) and kept under image-cache/busybox-<hash of this function>; prints the path.
+# Built once per machine (2-3.5 min of CPU) and kept under image-cache/busybox-<hash of this function>; prints its path.
 busybox_binary() {
   local version=1.37.0 sha256=3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4
   local url="http://deb.debian.org/debian/pool/main/b/busybox/busybox_$version.orig.tar.bz2"
