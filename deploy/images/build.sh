@@ -271,7 +271,9 @@ build_busybox() {
       'services: files' > "$root/etc/nsswitch.conf"
     chmod 1777 "$root/tmp"
     chmod 700 "$root/root"
-    local version; version=$("$busybox" | head -n 1 | grep -o 'v[0-9.]*' | head -n 1)
+    # (no pipe into head: busybox killed by SIGPIPE would fail the assignment under pipefail)
+    local banner version=""; banner=$("$busybox" 2>&1 || true)
+    [[ "$banner" =~ v[0-9.]+ ]] && version=${BASH_REMATCH[0]}
     tar -C "$root" -c . | docker import \
       --change 'CMD ["sh"]' \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
