@@ -148,7 +148,7 @@ recovered() { # every running pod ready again, the Deployment 2/2, the Node Read
 
 # From inside the pods: cluster DNS, the Service's ClusterIP (the node's proxy), and a web pod's own IP directly (the
 # pod bridge, where the NetworkPolicy's iptables rules apply: allowed from the Job's pod, dropped from the stranger).
-# (HTTP by nc: this busybox's wget crashes, exit 139.)
+# (HTTP by nc: the status line as the server sent it.)
 http_from() { # pod host → the status line, or nothing
   k exec "$1" -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 80 2>/dev/null | head -n 1" 2>/dev/null | tr -d '\r'
 }

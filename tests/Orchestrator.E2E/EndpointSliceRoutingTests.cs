@@ -15,7 +15,7 @@ namespace Orchestrator.E2E;
 [Collection(SharedClusterCollection.Name)]
 public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
 {
-    private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, nc)
+    private const string Image = "busybox:latest"; // deploy/images/build.sh: BusyBox built from source (httpd, wget)
     private const int SliceNodePort = 30593;
     private const int MirroredNodePort = 30594;
     private const int ZonedNodePort = 30595;
@@ -50,7 +50,7 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
         await Eventually(async () => Assert.Contains("hello-from-backend", await Get($"http://127.0.0.1:{SliceNodePort}/")),
             "the NodePort routes to the slice's endpoint");
         var clusterIp = await Kubectl("get", "service", "-n", Ns, "by-slice", "-o", "jsonpath={.spec.clusterIP}");
-        await Eventually(async () => Assert.True(await Reaches("backend", $"{clusterIp} 80"), "backend to the by-slice ClusterIP"),
+        await Eventually(async () => Assert.True(await Reaches("backend", $"{clusterIp}:80"), "backend to the by-slice ClusterIP"),
             "the ClusterIP routes to the slice's endpoint");
         // no Endpoints object exists for it: the proxy read the slice
         Assert.NotEqual(0, (await cluster.Kubectl("get", "endpoints", "-n", Ns, "by-slice")).ExitCode);
@@ -174,10 +174,7 @@ public sealed class EndpointSliceRoutingTests(ClusterFixture cluster)
 
     private async Task<bool> Reaches(string from, string hostAndPort)
     {
-        // an HTTP request over nc (the wget of Debian's busybox-static crashes in this image); stdin stays open a
-        // while, so that the answer arrives before nc's input ends
-        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c",
-            $"(printf 'GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n'; sleep 2) | nc -w 3 {hostAndPort}");
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "wget", "-q", "-O", "-", "-T", "3", $"http://{hostAndPort}/");
         return result.ExitCode == 0 && result.Output.Contains("hello-from-backend");
     }
 

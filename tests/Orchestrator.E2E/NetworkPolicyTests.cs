@@ -3,17 +3,20 @@ using Xunit;
 namespace Orchestrator.E2E;
 
 /// <summary>
-/// NetworkPolicies enforced on a real cluster, checked from inside busybox pods with <c>kubectl exec</c> (HTTP requests over nc): a web pod
-/// (busybox httpd on a named port) behind a ClusterIP Service is reachable by its IP and through the Service; a
-/// default-deny ingress policy cuts both paths; an allow rule by podSelector and named port opens them for the client
-/// pod only; an egress default-deny on the client cuts its outbound connections while DNS still answers; deleting
-/// the policies opens everything and leaves no rule behind. Everything lives in one namespace deleted at the end.
+/// NetworkPolicies enforced on a real cluster, checked from inside busybox pods with <c>kubectl exec</c> (wget and nc, with
+/// the options the Kubernetes docs use): a web pod (busybox httpd on a named port) behind a ClusterIP Service is
+/// reachable by its IP and through the Service, and the NetworkPolicy tutorial's <c>wget --spider --timeout=1 web</c>
+/// succeeds; a default-deny ingress policy cuts both paths, and that wget fails within seconds (a dropped connection
+/// would otherwise wait minutes), as for a Service that does not exist; an allow rule by podSelector and named port
+/// opens them for the client pod only; an egress default-deny on the client cuts its outbound connections while DNS
+/// still answers; deleting the policies opens everything and leaves no rule behind. Everything lives in one namespace
+/// deleted at the end.
 /// </summary>
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
 [Collection(SharedClusterCollection.Name)]
 public sealed class NetworkPolicyTests(ClusterFixture cluster)
 {
-    private const string Image = "busybox:latest"; // deploy/images/build.sh: Debian's busybox-static (httpd, wget, nc, nslookup)
+    private const string Image = "busybox:latest"; // deploy/images/build.sh: BusyBox built from source (httpd, wget, nc, nslookup)
     private static readonly string Ns = $"netpol-{Guid.NewGuid().ToString("N")[..6]}";
 
     private static string Pods => $$"""
@@ -97,6 +100,8 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster)
             Assert.True(await Reaches("client", $"{await WebIp()}:8080"), "client to the web pod's IP");
             Assert.True(await Reaches("client", $"{await ServiceIp()}:80"), "client to the web service's ClusterIP");
             Assert.True(await Reaches("other", $"{await WebIp()}:8080"), "other to the web pod's IP");
+            var spider = await Spider("client", "web");
+            Assert.True(spider.ExitCode == 0, $"wget --spider --timeout=1 web: {spider}");
         }, "open traffic");
     }
 
@@ -110,6 +115,17 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster)
             Assert.False(await Reaches("client", $"{await ServiceIp()}:80"), "client to the web service's ClusterIP");
             Assert.False(await NcConnects("client", await WebIp(), 8080), "nc to the web pod");
         }, "default deny");
+        // the tutorial's check, by the Service's name and at the pod's IP (where the policy drops the connection: without
+        // the timeout wget would wait for TCP to give up, minutes), and at a Service that does not exist (a name of the
+        // cluster's zone: this cluster's DNS has no upstream to ask for a bare name)
+        foreach (var target in new[] { "web", $"http://{await WebIp()}:8080/", $"absent.{Ns}.svc.cluster.local" })
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var spider = await Spider("client", target);
+            Assert.True(spider.ExitCode != 0, $"wget --spider --timeout=1 {target} succeeded: {spider}");
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"wget --spider --timeout=1 {target} took {started.Elapsed}: {spider}");
+            if (target.StartsWith("http://")) Assert.Contains("download timed out", spider.Error);
+        }
     }
 
     [Fact, Step(3)]
@@ -158,16 +174,17 @@ public sealed class NetworkPolicyTests(ClusterFixture cluster)
 
     private async Task<bool> Reaches(string from, string target)
     {
-        // an HTTP request over nc (the wget of Debian's busybox-static crashes in this image); stdin stays open a
-        // while, so that the answer arrives before nc's input ends
-        var (host, port) = (target[..target.IndexOf(':')], target[(target.IndexOf(':') + 1)..]);
-        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"(printf 'GET / HTTP/1.0\\r\\nHost: web\\r\\n\\r\\n'; sleep 2) | nc -w 3 {host} {port}");
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "wget", "-q", "-O", "-", "-T", "3", $"http://{target}/");
         return result.ExitCode == 0 && result.Output.Contains("hello-from-web");
     }
 
+    /// <summary>The NetworkPolicy tutorial's <c>wget --spider --timeout=1 TARGET</c> (a name alone is an http URL).</summary>
+    private Task<CommandResult> Spider(string from, string target) =>
+        cluster.Kubectl("exec", "-n", Ns, from, "--", "wget", "--spider", "--timeout=1", target);
+
     private async Task<bool> NcConnects(string from, string ip, int port)
     {
-        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "sh", "-c", $"echo | nc -w 3 {ip} {port}");
+        var result = await cluster.Kubectl("exec", "-n", Ns, from, "--", "nc", "-z", "-w", "3", ip, port.ToString());
         return result.ExitCode == 0;
     }
 
