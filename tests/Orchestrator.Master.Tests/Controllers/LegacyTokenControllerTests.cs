@@ -115,6 +115,6 @@ public sealed class LegacyTokenControllerTests(ITestOutputHelper output) : Contr
 
         Write(new DeleteObject(new ResourceKey("secrets", "default", "legacy-token-abcde")));
         AwaitAssert(() => Assert.Equal(["registry-pull"],
-            All<V1ServiceAccount>().Single(a => a.Metadata.Name == "legacy").Secrets?.Select(s => s.Name).ToArray()));
+            All<V1ServiceAccount>().Single(a => a.Metadata.Name == "legacy").Secrets!.Select(s => s.Name).ToArray()));
     }
 }

@@ -239,10 +239,10 @@ public sealed class ServiceAccountTokenApiTests : IAsyncLifetime
 
         // (read again: the review marked the Secret used)
         var (_, changed) = await _server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets/deployer-token");
-        changed["stringData"] = new JsonObject { ["token"] = "another" };
+        changed!["stringData"] = new JsonObject { ["token"] = "another" };
         changed["metadata"]!["labels"] = new JsonObject { ["kubernetes.io/legacy-token-invalid-since"] = "2026-01-01" };
         Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Put, "/api/v1/namespaces/default/secrets/deployer-token",
-            changed!.ToJsonString())).Status);
+            changed.ToJsonString())).Status);
         Assert.Contains("Token does not match server's copy", (string?)(await ReviewAsync(token))["error"]);
 
         // the same token back, but the Secret is marked invalid
