@@ -209,7 +209,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         }
     }
 
-    /// <summary>A WebSocket server in busybox, one shell per connection (tcpsvd): it answers the handshake (the accept key
+    /// <summary>A WebSocket server in busybox, one shell per connection (nc -ll -e): it answers the handshake (the accept key
     /// from sha1sum, xxd and base64), waits for the client's first frame ("ping", masked: 10 bytes), answers "pong" in an
     /// unmasked text frame and closes — so the test sees bytes pass both ways, in order.</summary>
     private const string WebSocketScript = """
@@ -239,7 +239,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
                 image: busybox:latest
                 imagePullPolicy: Never
                 env: [ { name: SCRIPT, value: {{System.Text.Json.JsonSerializer.Serialize(WebSocketScript)}} } ]
-                command: [ "sh", "-c", "printf '%s' \"$SCRIPT\" > /tmp/ws.sh && exec tcpsvd 0 8080 sh /tmp/ws.sh" ]
+                command: [ "sh", "-c", "printf '%s' \"$SCRIPT\" > /tmp/ws.sh && exec nc -ll -p 8080 -e sh /tmp/ws.sh" ]
                 ports: [ { name: ws, containerPort: 8080 } ]
             ---
             apiVersion: v1
@@ -255,7 +255,7 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
             {
                 var ready = await cluster.Kubectl("get", "endpoints", app, "-o", "jsonpath={.subsets[*].addresses[*].ip}");
                 Assert.True(ready.Output.Trim().Length > 0, ready.ToString());
-            }, "the pod ready behind its service", TimeSpan.FromSeconds(60));
+            }, "the pod ready behind its service", TimeSpan.FromSeconds(180));
 
             // through kubectl proxy (it passes the upgrade on with its credential), to the pod and to the service
             await using var proxy = BackgroundKubectl.Start(cluster, output, true, "proxy", "--port=18091");
@@ -264,8 +264,11 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
                 Assert.Contains("Starting to serve on 127.0.0.1:18091", proxy.Output);
                 return Task.CompletedTask;
             }, "kubectl proxy listening", TimeSpan.FromSeconds(30));
-            foreach (var path in new[] { $"pods/{app}/proxy/ws", $"services/{app}:ws/proxy/ws" })
-                Assert.Equal("pong", await PingAsync(new Uri($"ws://127.0.0.1:18091/api/v1/namespaces/default/{path}"), null));
+            // (Running is not yet listening: the first answer may be "error dialing backend")
+            await cluster.Eventually(async () =>
+                Assert.Equal("pong", await PingAsync(new Uri($"ws://127.0.0.1:18091/api/v1/namespaces/default/pods/{app}/proxy/ws"), null)),
+                "the pod's WebSocket through kubectl proxy", TimeSpan.FromSeconds(60));
+            Assert.Equal("pong", await PingAsync(new Uri($"ws://127.0.0.1:18091/api/v1/namespaces/default/services/{app}:ws/proxy/ws"), null));
 
             // directly, with a ServiceAccount's token that may only get pods/proxy and services/proxy (kube 1.32 asks
             // for the verb of the method: get)
@@ -316,7 +319,23 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         if (token is not null) socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await socket.ConnectAsync(uri, timeout.Token);
+        try
+        {
+            await socket.ConnectAsync(uri, timeout.Token);
+        }
+        catch (System.Net.WebSockets.WebSocketException)
+        {
+            // the refusal's Status, to say why
+            using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+            using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(uri) { Scheme = uri.Scheme == "wss" ? "https" : "http" }.Uri);
+            if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Connection.Add("Upgrade");
+            request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+            using var response = await http.SendAsync(request);
+            throw new Xunit.Sdk.XunitException($"{uri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
         await socket.SendAsync("ping"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, timeout.Token);
         var buffer = new byte[64];
         var received = await socket.ReceiveAsync(buffer, timeout.Token);
