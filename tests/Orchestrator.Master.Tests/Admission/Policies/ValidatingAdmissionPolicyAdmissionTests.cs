@@ -100,7 +100,7 @@ public sealed class ValidatingAdmissionPolicyAdmissionTests
         Assert.Null(verdict.Refusal);
         Assert.Equal("Validation failed for ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding-test.example.com': " +
                      "failed expression: object.spec.replicas <= 5", Assert.Single(verdict.Warnings));
-        Assert.Equal("[{\"message\":\"failed expression: object.spec.replicas <= 5\",\"policy\":\"demo-policy.example.com\"," +
+        Assert.Equal("[{\"message\":\"failed expression: object.spec.replicas \\u003c= 5\",\"policy\":\"demo-policy.example.com\"," +
                      "\"binding\":\"demo-binding-test.example.com\",\"expressionIndex\":0,\"validationActions\":[\"Warn\",\"Audit\"]}]",
             verdict.AuditAnnotations["validation.policy.admission.k8s.io/validation_failure"]);
     }
