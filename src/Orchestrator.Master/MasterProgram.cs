@@ -89,12 +89,13 @@ internal static class MasterProgram
         {
             store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
             {
-                // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, PodSecurity, PersistentVolumeClaimResize, and
-                // ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings and the pod specs' (kube's
+                // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, PodSecurity, PersistentVolumeClaimResize,
+                // ValidatingAdmissionPolicy, and ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings and the pod specs' (kube's
                 // strategies give those) come before it.
                 Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
                     new PodSecurityAdmission(AdmissionConfigurationFile.Load(builder.Configuration[AdmissionConfigurationFile.Flag])), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
-                    new Orchestrator.Master.Admission.Pods.PodSpecWarnings(), new ResourceQuotaAdmission(catalog)],
+                    new Orchestrator.Master.Admission.Pods.PodSpecWarnings(),
+                    new Orchestrator.Master.Admission.Policies.ValidatingAdmissionPolicyAdmission(catalog), new ResourceQuotaAdmission(catalog)],
             };
         }
         catch (FormatException e)

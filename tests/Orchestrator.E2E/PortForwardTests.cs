@@ -209,6 +209,139 @@ public sealed class PortForwardTests(ClusterFixture cluster, ITestOutputHelper o
         }
     }
 
+    /// <summary>A WebSocket server in busybox, one shell per connection (nc -ll -e): it answers the handshake (the accept key
+    /// from sha1sum, xxd and base64), waits for the client's first frame ("ping", masked: 10 bytes), answers "pong" in an
+    /// unmasked text frame and closes — so the test sees bytes pass both ways, in order.</summary>
+    private const string WebSocketScript = """
+        key=""
+        while IFS= read -r line; do
+          line=$(printf '%s' "$line" | tr -d '\r')
+          [ -z "$line" ] && break
+          case "$line" in [Ss]ec-[Ww]eb[Ss]ocket-[Kk]ey:*) key=$(printf '%s' "${line#*:}" | tr -d ' ');; esac
+        done
+        accept=$(printf '%s' "${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11" | sha1sum | cut -d' ' -f1 | xxd -r -p | base64)
+        printf 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n' "$accept"
+        head -c 10 >/dev/null
+        printf '\201\004pong\210\002\003\350'
+        """;
+
+    [Fact, Step(8)]
+    public async Task A_websocket_in_a_pod_is_reached_through_the_pod_and_service_proxies()
+    {
+        var app = App + "-ws";
+        await Apply($$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: { name: {{app}}, labels: { app: {{app}} } }
+            spec:
+              containers:
+              - name: ws
+                image: busybox:latest
+                imagePullPolicy: Never
+                env: [ { name: SCRIPT, value: {{System.Text.Json.JsonSerializer.Serialize(WebSocketScript)}} } ]
+                command: [ "sh", "-c", "printf '%s' \"$SCRIPT\" > /tmp/ws.sh && exec nc -ll -p 8080 -e sh /tmp/ws.sh" ]
+                ports: [ { name: ws, containerPort: 8080 } ]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: { name: {{app}} }
+            spec:
+              selector: { app: {{app}} }
+              ports: [ { name: ws, port: 80, targetPort: ws } ]
+            """);
+        try
+        {
+            await cluster.Eventually(async () =>
+            {
+                var ready = await cluster.Kubectl("get", "endpoints", app, "-o", "jsonpath={.subsets[*].addresses[*].ip}");
+                Assert.True(ready.Output.Trim().Length > 0, ready.ToString());
+            }, "the pod ready behind its service", TimeSpan.FromSeconds(180));
+
+            // through kubectl proxy (it passes the upgrade on with its credential), to the pod and to the service
+            await using var proxy = BackgroundKubectl.Start(cluster, output, true, "proxy", "--port=18091");
+            await cluster.Eventually(() =>
+            {
+                Assert.Contains("Starting to serve on 127.0.0.1:18091", proxy.Output);
+                return Task.CompletedTask;
+            }, "kubectl proxy listening", TimeSpan.FromSeconds(30));
+            // (Running is not yet listening: the first answer may be "error dialing backend")
+            await cluster.Eventually(async () =>
+                Assert.Equal("pong", await PingAsync(new Uri($"ws://127.0.0.1:18091/api/v1/namespaces/default/pods/{app}/proxy/ws"), null)),
+                "the pod's WebSocket through kubectl proxy", TimeSpan.FromSeconds(60));
+            Assert.Equal("pong", await PingAsync(new Uri($"ws://127.0.0.1:18091/api/v1/namespaces/default/services/{app}:ws/proxy/ws"), null));
+
+            // directly, with a ServiceAccount's token that may only get pods/proxy and services/proxy (kube 1.32 asks
+            // for the verb of the method: get)
+            await Apply($$"""
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata: { name: {{app}} }
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: Role
+                metadata: { name: {{app}} }
+                rules: [ { apiGroups: [""], resources: ["pods/proxy", "services/proxy"], verbs: ["get"] } ]
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: { name: {{app}} }
+                roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: {{app}} }
+                subjects: [ { kind: ServiceAccount, name: {{app}}, namespace: default } ]
+                """);
+            var token = (await cluster.Kubectl("create", "token", app)).Output.Trim();
+            var server = (await cluster.Kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).Output.Trim();
+            var wss = new UriBuilder(server) { Scheme = "wss" }.Uri;
+            Assert.Equal("pong", await PingAsync(new Uri(wss, $"/api/v1/namespaces/default/services/{app}:80/proxy/ws"), token));
+            Assert.Equal("pong", await PingAsync(new Uri(wss, $"/api/v1/namespaces/default/pods/{app}:8080/proxy/ws"), token));
+
+            // a closed port: a Status, not a hang
+            using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true })
+                { Timeout = TimeSpan.FromSeconds(30) };
+            using var closed = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(server) { Path = $"/api/v1/namespaces/default/pods/{app}:8081/proxy/ws" }.Uri);
+            closed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            closed.Headers.Connection.Add("Upgrade");
+            closed.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+            using var refused = await http.SendAsync(closed);
+            var status = await refused.Content.ReadAsStringAsync();
+            Assert.True((int)refused.StatusCode == 500, status);
+            Assert.Contains("error dialing backend", status);
+        }
+        finally
+        {
+            await cluster.Kubectl("delete", "pod,service,serviceaccount,role,rolebinding", app, "--wait=false");
+        }
+    }
+
+    /// <summary>Sends "ping" over a WebSocket at <paramref name="uri"/> and returns the answer.</summary>
+    private static async Task<string> PingAsync(Uri uri, string? token)
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        if (token is not null) socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await socket.ConnectAsync(uri, timeout.Token);
+        }
+        catch (System.Net.WebSockets.WebSocketException)
+        {
+            // the refusal's Status, to say why
+            using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+            using var request = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(uri) { Scheme = uri.Scheme == "wss" ? "https" : "http" }.Uri);
+            if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Connection.Add("Upgrade");
+            request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+            request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+            using var response = await http.SendAsync(request);
+            throw new Xunit.Sdk.XunitException($"{uri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        await socket.SendAsync("ping"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, timeout.Token);
+        var buffer = new byte[64];
+        var received = await socket.ReceiveAsync(buffer, timeout.Token);
+        return Encoding.UTF8.GetString(buffer, 0, received.Count);
+    }
+
     private async Task Apply(string yaml)
     {
         var result = await cluster.KubectlWithInput(yaml, "apply", "-f", "-");

@@ -30,6 +30,7 @@ public sealed class LayeringTests
         ("Admission/LimitRanges", ["Quota"]),
         ("Admission/ResourceQuotas", ["Quota"]),
         ("Admission/ServiceAccount", ["Store"]),
+        ("Admission/Policies", ["Registry/Validation"]),
         ("ResourceMetrics", []),
         ("ControlLoop", ["Store"]),
         ("Controllers/Autoscaling", ["ControlLoop", "ResourceMetrics"]),
@@ -65,7 +66,7 @@ public sealed class LayeringTests
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
-        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount"]));
+        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

@@ -39,17 +39,30 @@ internal interface IValidatingAdmission : IAdmissionPlugin
 {
     /// <summary>Null when the plugin has nothing to say; otherwise a refusal and/or warnings and audit annotations.</summary>
     AdmissionVerdict? Validate(AdmissionAttributes attributes, IAdmissionContext context);
+
+    /// <summary>Whether the plugin is also called on deletes (<see cref="AdmissionAttributes.Delete"/>), before the store
+    /// plans what a delete removes; most plugins judge only what is written.</summary>
+    bool ValidatesDeletes => false;
 }
 
-/// <summary>What is being written: the resource, CREATE or UPDATE, the subresource (null for the main resource), the
-/// object as it will be stored (defaulted, with its generated name) and the stored one on update; the requesting
-/// user's name when an API request wrote it.</summary>
+/// <summary>What is being written: the resource, CREATE or UPDATE (or DELETE, for the plugins that
+/// <see cref="IValidatingAdmission.ValidatesDeletes"/>: then <see cref="Object"/> and <see cref="Old"/> are both the stored
+/// object, which kube passes as the old object alone), the subresource (null for the main resource), the object as it will
+/// be stored (defaulted, with its generated name) and the stored one on update; the requesting user's name when an API
+/// request wrote it, and all of that user (<see cref="UserInfo"/>); whether the request is a dry run.</summary>
 internal sealed record AdmissionAttributes(IStoredResource Resource, string Operation, string? Subresource,
     IKubernetesObject<V1ObjectMeta> Object, IKubernetesObject<V1ObjectMeta>? Old)
 {
-    public const string Create = "CREATE", Update = "UPDATE";
+    public const string Create = "CREATE", Update = "UPDATE", Delete = "DELETE";
     public string? User { get; init; }
+    public AdmissionUser? UserInfo { get; init; }
+    public bool DryRun { get; init; }
 }
+
+/// <summary>The requesting user as authentication found it (k8s.io/apiserver's user.Info), for the plugins that read
+/// more than the name (ValidatingAdmissionPolicies' request.userInfo).</summary>
+internal sealed record AdmissionUser(string Name, string Uid, IReadOnlyList<string> Groups,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Extra);
 
 /// <summary>A plugin's answer: a refusal (nothing is written) or not, warnings for the client and annotations for the
 /// request's audit event (with the plugin's key prefix, "pod-security.kubernetes.io/enforce-policy").</summary>

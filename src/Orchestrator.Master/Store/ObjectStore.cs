@@ -196,12 +196,12 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
         Receive<CreateObject>(cmd =>
         {
             var manager = cmd.Manager ?? ControlPlaneManagers.Of(Sender);
-            Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object, manager, cmd.User, cmd.HandedOver, cmd.RequestApiVersion), cmd.DryRun);
+            Request(() => _planner.PlanCreate(cmd.Resource, cmd.Object, manager, cmd.User, cmd.HandedOver, cmd.RequestApiVersion, cmd.UserInfo, cmd.DryRun), cmd.DryRun);
         });
         Receive<UpdateObject>(cmd =>
         {
             var manager = cmd.Manager ?? ControlPlaneManagers.Of(Sender);
-            Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource, manager, cmd.User, cmd.HandedOver, cmd.RequestApiVersion), cmd.DryRun);
+            Request(() => _planner.PlanUpdate(cmd.Resource, cmd.Object, cmd.Subresource, manager, cmd.User, cmd.HandedOver, cmd.RequestApiVersion, cmd.UserInfo, cmd.DryRun), cmd.DryRun);
         });
         Receive<DeleteObject>(cmd => Request(() => _planner.PlanDelete(cmd), cmd.DryRun));
         Receive<WriteObjects>(cmd => RequestBatch(cmd, ControlPlaneManagers.Of(Sender)));
@@ -325,8 +325,8 @@ internal sealed partial class ObjectStore : ReceiveActor, IWithUnboundedStash, I
             {
                 var (resource, obj, plan) = batch.Requests[i] switch
                 {
-                    CreateObject c when !c.DryRun => (c.Resource, c.Object, (Func<WritePlan>)(() => _planner.PlanCreate(c.Resource, c.Object, c.Manager ?? manager, c.User, c.HandedOver, c.RequestApiVersion))),
-                    UpdateObject u when !u.DryRun => (u.Resource, u.Object, () => _planner.PlanUpdate(u.Resource, u.Object, u.Subresource, u.Manager ?? manager, u.User, u.HandedOver, u.RequestApiVersion)),
+                    CreateObject c when !c.DryRun => (c.Resource, c.Object, (Func<WritePlan>)(() => _planner.PlanCreate(c.Resource, c.Object, c.Manager ?? manager, c.User, c.HandedOver, c.RequestApiVersion, c.UserInfo))),
+                    UpdateObject u when !u.DryRun => (u.Resource, u.Object, () => _planner.PlanUpdate(u.Resource, u.Object, u.Subresource, u.Manager ?? manager, u.User, u.HandedOver, u.RequestApiVersion, u.UserInfo)),
                     var other => ("", null!, () => WritePlan.Fail(StoreErrors.BadRequest($"a batch takes creates and updates, not {other.GetType().Name}"))),
                 };
                 var planned = Plan(plan);

@@ -23,6 +23,9 @@ internal sealed record CreateObject(string Resource, IKubernetesObject<V1ObjectM
     /// <summary>The requesting user's name, for admission (PodSecurity's exempt usernames); null for the control plane's writes.</summary>
     public string? User { get; init; }
 
+    /// <summary>All of the requesting user, for admission (ValidatingAdmissionPolicies' request.userInfo); null as <see cref="User"/>.</summary>
+    public AdmissionUser? UserInfo { get; init; }
+
     /// <inheritdoc cref="UpdateObject.HandedOver"/>
     public bool HandedOver { get; init; }
 
@@ -38,6 +41,9 @@ internal sealed record UpdateObject(string Resource, IKubernetesObject<V1ObjectM
 {
     /// <summary>As <see cref="CreateObject.User"/>.</summary>
     public string? User { get; init; }
+
+    /// <inheritdoc cref="CreateObject.UserInfo"/>
+    public AdmissionUser? UserInfo { get; init; }
 
     /// <summary>The sender gives <see cref="Object"/> to the store: a graph of its own (nothing in it is shared with
     /// another object — a cached or stored one, a template), which the sender never reads or changes again and never
@@ -65,7 +71,11 @@ internal sealed record FieldManager(string Name, string Operation = ManagedField
 /// reports its containers stopped; null means the pod's terminationGracePeriodSeconds (the API's default), and
 /// 0 — the default for controllers — removes it at once.</summary>
 internal sealed record DeleteObject(ResourceKey Key, string? PreconditionUid = null, string? PreconditionResourceVersion = null,
-    string PropagationPolicy = "Background", bool DryRun = false, long? GracePeriodSeconds = 0);
+    string PropagationPolicy = "Background", bool DryRun = false, long? GracePeriodSeconds = 0)
+{
+    /// <inheritdoc cref="CreateObject.UserInfo"/>
+    public AdmissionUser? UserInfo { get; init; }
+}
 
 /// <summary>Several creates and updates (<see cref="CreateObject"/>, <see cref="UpdateObject"/>; no dry runs) stored as one
 /// write: one journal round trip, consecutive resourceVersions. Each is planned on its own, in order, against the state;

@@ -58,7 +58,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     }
 
     public WritePlan PlanCreate(string resourceName, IKubernetesObject<V1ObjectMeta> input, FieldManager? manager = null, string? user = null,
-        bool handedOver = false, string? requestApiVersion = null)
+        bool handedOver = false, string? requestApiVersion = null, AdmissionUser? userInfo = null, bool dryRun = false)
     {
         var context = Context(requestApiVersion);
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
@@ -100,7 +100,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         var causes = strategy.Admit(obj, null, context);
         if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, meta.Name, causes));
         StampTypeMeta(resource, obj);
-        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null) { User = user };
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Create, null, obj, null) { User = user, UserInfo = userInfo, DryRun = dryRun };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
         if (mutation.Changed && strategy.Admit(obj, null, context) is { Count: > 0 } mutatedCauses)
@@ -115,7 +115,8 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
     }
 
     public WritePlan PlanUpdate(string resourceName, IKubernetesObject<V1ObjectMeta> input, string? subresource,
-        FieldManager? manager = null, string? user = null, bool handedOver = false, string? requestApiVersion = null)
+        FieldManager? manager = null, string? user = null, bool handedOver = false, string? requestApiVersion = null,
+        AdmissionUser? userInfo = null, bool dryRun = false)
     {
         var context = Context(requestApiVersion);
         if (catalog.Find(resourceName) is not { } resource) return WritePlan.Fail(StoreErrors.UnknownResource(resourceName));
@@ -169,7 +170,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
         ManagedFields.TakeBaseline(obj, old);
-        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old) { User = user };
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Update, subresource, obj, old) { User = user, UserInfo = userInfo, DryRun = dryRun };
         var mutation = Mutate(attributes);
         if (mutation.Refusal is { } mutationRefusal) return WritePlan.Fail(mutationRefusal);
         // No mutating plugin acts on a /status update (ServiceAccount, LimitRanger, ResourceQuota skip subresources); one
@@ -237,9 +238,28 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         if (delete.PreconditionResourceVersion is { Length: > 0 } rv && rv != stored.Metadata.ResourceVersion)
             return WritePlan.Fail(StoreErrors.PreconditionFailed(resource, key.Name,
                 $"ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {stored.Metadata.ResourceVersion}"));
-        if (key.Resource == "pods" && stored is V1Pod pod && GracefulPodDeletion.Plan(pod, delete.GracePeriodSeconds) is { } graceful)
-            return graceful;
-        return DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
+        // A delete is admitted by the plugins that judge deletes (validating admission policies) before anything is planned.
+        var attributes = new AdmissionAttributes(resource, AdmissionAttributes.Delete, null, stored, stored)
+            { User = delete.UserInfo?.Name, UserInfo = delete.UserInfo, DryRun = delete.DryRun };
+        var (refusal, notes) = ValidateDeletion(attributes);
+        if (refusal is not null) return WritePlan.Fail(refusal);
+        var plan = key.Resource == "pods" && stored is V1Pod pod && GracefulPodDeletion.Plan(pod, delete.GracePeriodSeconds) is { } graceful
+            ? graceful
+            : DeletePolicies.Plan(state, resource, key.Resource, stored, delete.PropagationPolicy);
+        return notes is null || plan.Error is not null ? plan : plan with { Notes = notes };
+    }
+
+    /// <summary>The validating plugins that judge deletes, in turn; the first refusal ends it.</summary>
+    private (StoreError? Refusal, AdmissionNotes? Notes) ValidateDeletion(AdmissionAttributes attributes)
+    {
+        List<AdmissionVerdict>? verdicts = null;
+        foreach (var admission in _admissions)
+        {
+            if (admission is not IValidatingAdmission { ValidatesDeletes: true } validating || validating.Validate(attributes, this) is not { } verdict) continue;
+            (verdicts ??= []).Add(verdict);
+            if (verdict.Refusal is { } refusal) return (refusal with { Notes = AdmissionNotes.Of(verdicts) }, null);
+        }
+        return (null, verdicts is null ? null : AdmissionNotes.Of(verdicts));
     }
 
     /// <summary>Every mutating admission plugin in turn: whether any changed the object, or the first refusal.</summary>

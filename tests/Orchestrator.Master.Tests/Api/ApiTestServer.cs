@@ -76,6 +76,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         var store = system.ActorOf(ObjectStore.Props(catalog, settings, health,
             [new Orchestrator.Master.Admission.LimitRanges.LimitRanger(), new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(podSecurity ?? new()),
                 new Orchestrator.Master.Admission.Storage.PersistentVolumeClaimResize(), new Orchestrator.Master.Admission.Ingress.IngressAnnotationWarnings(),
+                new Orchestrator.Master.Admission.Policies.ValidatingAdmissionPolicyAdmission(catalog),
                 new Orchestrator.Master.Admission.ResourceQuotas.ResourceQuotaAdmission(catalog)]), ObjectStore.ActorName);
         RegistryHosting.StartCustomResources(system, store, catalog);
 

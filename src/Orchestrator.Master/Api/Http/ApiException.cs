@@ -107,7 +107,11 @@ internal sealed class ApiException(int code, string reason, string message, V1St
     public static ApiException FromStore(StoreError error, ResourceDescription? resource, string? name) =>
         new(error.Code, error.Reason, error.Message,
             error.Subject is { } subject
-                ? new V1StatusDetails { Name = subject.Name, Group = subject.Group, Kind = subject.Kind }
+                ? new V1StatusDetails
+                {
+                    Name = subject.Name, Group = subject.Group, Kind = subject.Kind,
+                    Causes = error.Causes?.Select(c => new V1StatusCause { Field = c.Field, Reason = c.Reason, Message = c.Message }).ToList(),
+                }
             : resource is null && error.Causes is null && error.ClientRetryAfterSeconds is null
                 ? null
                 : new V1StatusDetails

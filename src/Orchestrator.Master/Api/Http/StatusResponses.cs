@@ -74,7 +74,7 @@ internal static class StatusResponses
         writer.WriteEndObject();
         writer.WriteString("status", "Failure");
         writer.WriteString("message", error.Message);
-        writer.WriteString("reason", error.Reason);
+        WriteIfSet(writer, "reason", error.Reason); // omitempty, as in Failure
         if (error.Details is { } details)
         {
             writer.WriteStartObject("details");

@@ -10,8 +10,9 @@ namespace Orchestrator.Master.Api.Rest;
 /// <c>/api/v1/nodes/{name}/proxy/{path}</c>, Kubernetes' node proxy subresource: the request is relayed to the node's
 /// kubelet endpoint (its InternalIP and status.daemonEndpoints.kubeletEndpoint.Port) with the master's kubelet
 /// credential, and the answer streamed back. The dashboard reads the node proxies' traffic from
-/// <c>nodes/{name}/proxy/metrics</c>. Only the kubelet endpoint is reachable (no <c>{name}:{port}</c> form) and
-/// upgrades are refused, both with a Status naming what is served.
+/// <c>nodes/{name}/proxy/metrics</c>. Only the kubelet endpoint is reachable (no <c>{name}:{port}</c> form; a Status
+/// says so). An upgrade is relayed as kube's UpgradeAwareHandler relays it (<see cref="KubeletRelay.UpgradeAsync"/>),
+/// to the path without the query, as kube 1.32 does (kubernetes#77142).
 /// </summary>
 internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubelet)
 {
@@ -27,15 +28,21 @@ internal sealed class NodeProxy(ObjectStoreClient store, KubeletConnection kubel
         var ct = context.RequestAborted;
         if (name.Contains(':'))
             throw ApiException.BadRequest($"only the kubelet endpoint of a node is proxied (nodes/NAME/proxy/PATH), not \"{name}\"");
-        if (context.Request.Headers.Upgrade.Count > 0)
-            throw ApiException.BadRequest("upgrade requests are not served through nodes/proxy; use pods/exec, pods/attach or pods/portforward");
         var node = (V1Node)await store.GetAsync(CoreResources.Nodes, null, name, ct);
         var host = node.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address
                    ?? throw ApiException.Unavailable($"node {name} has no InternalIP address");
         var port = node.Status?.DaemonEndpoints?.KubeletEndpoint?.Port is > 0 and var p ? p : 10250;
-        var target = new UriBuilder("https", host, port, "/" + path) { Query = context.Request.QueryString.Value?.TrimStart('?') ?? "" }.Uri;
+        var upgrading = KubeletRelay.IsUpgradeRequest(context.Request);
+        var query = upgrading ? "" : context.Request.QueryString.Value?.TrimStart('?') ?? "";
+        var target = new UriBuilder("https", host, port, "/" + path) { Query = query }.Uri;
 
         using var request = KubeletRelay.Request(context, target, NotForwarded.Contains);
+        KubeletRelay.AppendForwardedFor(context, request);
+        if (upgrading)
+        {
+            await KubeletRelay.UpgradeAsync(context, kubelet, name, host, request, NotForwarded, adjust: null, ct);
+            return;
+        }
         using var response = await KubeletRelay.SendAsync(kubelet, name, host, request, ct);
         await KubeletRelay.AnswerAsync(context, response, NotForwarded, adjust: null, ct);
     }

@@ -12,7 +12,9 @@ namespace Orchestrator.Master.Api.Rest;
 /// network and streams the answer back: the master need not reach the pod network of another machine. As kube's
 /// proxy handler: a path-less request is redirected to <c>…/proxy/</c>, the query passes, <c>Location</c> headers of the
 /// pod's redirects and the links of its text/html pages (<see cref="ProxiedHtml"/>) are rewritten to go through the
-/// proxy, CORS headers of the answer are dropped. Unlike it, upgrades (WebSocket) are refused with a 400.
+/// proxy, CORS headers of the answer are dropped. An upgrade (a WebSocket app in the pod) is relayed as kube's
+/// UpgradeAwareHandler.tryUpgrade relays it (<see cref="KubeletRelay.UpgradeAsync"/>): to the path alone, without the
+/// query (kube 1.32 drops it, kubernetes#77142), with no redirect and none of the rewriting above.
 /// </summary>
 internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection kubelet)
 {
@@ -43,13 +45,13 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
         var target = service
             ? await ProxyLocation.ServiceAsync(store, ns, id, ct)
             : await ProxyLocation.PodAsync(store, ns, id, ct);
-        if (context.Request.Headers.Upgrade.Count > 0)
-            throw ApiException.BadRequest($"upgrade requests are not served through {(service ? "services" : "pods")}/proxy");
         // the body is streamed to the pod, never held here: the API's limit on request bodies is not the pod's
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
 
         var (prefix, podPath) = SplitPath(RawRequestPath.PathOf(context.Features.Get<IHttpRequestFeature>()?.RawTarget) ?? context.Request.Path.Value ?? "");
-        var query = context.Request.QueryString.Value ?? "";
+        var upgrading = KubeletRelay.IsUpgradeRequest(context.Request);
+        var query = upgrading ? "" : context.Request.QueryString.Value ?? "";
+        if (upgrading && podPath.Length == 0) podPath = "/"; // tryUpgrade comes before the redirect below
         if (podPath.Length == 0)
         {
             // kube's proxy handler: a location without a path is redirected to the one ending in '/' (kubernetes#4958)
@@ -66,14 +68,17 @@ internal sealed class PodServiceProxy(ObjectStoreClient store, KubeletConnection
         // the pod sees the Host the client asked for, as behind kube's reverse proxy, and where the request came from
         request.Headers.Host = context.Request.Host.Value;
         request.Headers.Remove("X-Forwarded-Uri");
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Uri", prefix + podPath);
-        if (context.Connection.RemoteIpAddress is { } remote)
-        {
-            var prior = context.Request.Headers["X-Forwarded-For"].ToString();
-            request.Headers.Remove("X-Forwarded-For");
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", prior.Length > 0 ? $"{prior}, {remote}" : remote.ToString());
-        }
+        // (set by kube's proxy Transport, which an upgrade does not go through)
+        if (!upgrading) request.Headers.TryAddWithoutValidation("X-Forwarded-Uri", prefix + podPath);
+        KubeletRelay.AppendForwardedFor(context, request);
 
+        if (upgrading)
+        {
+            // the pod's refusal (400 or more) as it came; the sandbox as on every answer of the pod
+            await KubeletRelay.UpgradeAsync(context, kubelet, target.Node, node.Host, request, NotReturned,
+                () => context.Response.Headers.Append("Content-Security-Policy", SandboxPolicy), ct);
+            return;
+        }
         using var response = await KubeletRelay.SendAsync(kubelet, target.Node, node.Host, request, ct);
         var podHost = $"{Bracketed(target.Address)}:{target.Port}";
         var requestHost = context.Request.Host.Value ?? "";

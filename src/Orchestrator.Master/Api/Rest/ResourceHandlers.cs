@@ -245,9 +245,9 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     {
         Require(resource, "delete");
         var (policy, uid, resourceVersion, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
-        var deleted = await store.ObjectAsync(
-            new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun, grace),
-            resource, name, context.RequestAborted);
+        // as a write: admission (policies judge deletes) sees who asks, and what it says goes to the response and audit
+        var deleted = await store.WriteAsync(context,
+            new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun, grace), resource, name);
         await responses.WriteObjectAsync(context, resource, deleted);
     }
 
@@ -264,10 +264,10 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         {
             try
             {
-                deleted.Add(await store.ObjectAsync(
+                deleted.Add(await store.WriteAsync(context,
                     new DeleteObject(ResourceKey.Of(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name), null, null,
                         policy, dryRun, grace),
-                    resource, obj.Metadata.Name, context.RequestAborted));
+                    resource, obj.Metadata.Name));
             }
             catch (ApiException e) when (e.Code == 404)
             {

@@ -3,6 +3,7 @@ using System.Text;
 using k8s.Models;
 using Microsoft.AspNetCore.Http.Features;
 using Orchestrator.Master.Api.Http;
+using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master.Api.Rest;
 
@@ -74,25 +75,7 @@ internal static class SpdyUpgradeRelay
         context.Response.Headers[StreamProtocolHeader] = protocol;
         await using var client = await upgrade.UpgradeAsync();
         // either side ending ends the relay: a SPDY connection has no half-close; so does silence both ways
-        using var idle = new IdleTimeout(kubelet.Timeouts.StreamIdle, ct);
-        await Task.WhenAny(CopyAsync(client, nodeStream, idle), CopyAsync(nodeStream, client, idle));
-        await idle.CancelAsync();
-    }
-
-    private static async Task CopyAsync(Stream from, Stream to, IdleTimeout idle)
-    {
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            int read;
-            while ((read = await from.ReadAsync(buffer, idle.Token)) > 0)
-            {
-                idle.Touch();
-                await to.WriteAsync(buffer.AsMemory(0, read), idle.Token);
-                await to.FlushAsync(idle.Token);
-            }
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { }
+        await StreamSplice.RunAsync(client, nodeStream, kubelet.Timeouts.StreamIdle, ct);
     }
 
     /// <summary>The response head, read byte by byte so that nothing of the SPDY connection after it is consumed.</summary>

@@ -53,5 +53,6 @@ internal static class RequestUser
     {
         context.Items[Key] = user;
         Http.RequestUserName.Set(context, user.Name);
+        Http.RequestAdmissionUser.Set(context, new Store.AdmissionUser(user.Name, user.Uid, user.Groups, user.Extra));
     }
 }

@@ -92,14 +92,15 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         if (requested is not null) AuditObjects.Record(context, requested);
         // admission sees who asked (PodSecurity's exempt usernames)
         var user = RequestUserName.Get(context);
-        message = WithUser(message, user);
+        var userInfo = RequestAdmissionUser.Get(context);
+        message = WithUser(message, user, userInfo);
         var reply = await AskAsync(again is null ? HandOver(message) : Given(message), context.RequestAborted, resource);
         // a refusal that may pass shortly (the namespace's default ServiceAccount not made yet) is asked again, as kube's
         // admission retries its lookup
         for (var attempt = 1; attempt < MaxAdmissionRetries && reply is StoreFailed { Error.RetryAfter: { } wait }; attempt++)
         {
             await Task.Delay(wait, context.RequestAborted);
-            reply = await AskAsync(again is null ? HandOver(message) : Given(WithUser(again(), user)), context.RequestAborted, resource);
+            reply = await AskAsync(again is null ? HandOver(message) : Given(WithUser(again(), user, userInfo)), context.RequestAborted, resource);
         }
         switch (reply)
         {
@@ -134,10 +135,11 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         _ => message,
     };
 
-    private static object WithUser(object message, string? user) => message switch
+    private static object WithUser(object message, string? user, AdmissionUser? userInfo) => message switch
     {
-        CreateObject c => c with { User = user },
-        UpdateObject u => u with { User = user },
+        CreateObject c => c with { User = user, UserInfo = userInfo },
+        UpdateObject u => u with { User = user, UserInfo = userInfo },
+        DeleteObject d => d with { UserInfo = userInfo },
         _ => message,
     };
 

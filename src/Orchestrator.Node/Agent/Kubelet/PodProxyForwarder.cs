@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Orchestrator.Node.Runtime;
+using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Node.Agent.Kubelet;
 
@@ -13,6 +14,10 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// containers on this node is dialled (the node's own address for a pod on the host network), so the route reaches
 /// nothing else. An https pod's certificate is not verified, as kube-apiserver's proxy transport does not verify it.
 /// A pod that cannot be reached is answered as kube-apiserver's proxy answers it: 503, "Error trying to reach service".
+/// An upgrade (the master relays one with <c>Connection: Upgrade</c>) is made to the pod as kube's UpgradeAwareHandler
+/// makes it: on the pod's 101 this connection is switched too and bytes are spliced both ways until either side
+/// closes; any other answer of the pod is relayed (the master judges it); a pod that cannot be reached is a 500 Status,
+/// "error dialing backend", as kube-apiserver's upgrade path answers.
 /// </summary>
 internal static class PodProxyForwarder
 {
@@ -46,9 +51,14 @@ internal static class PodProxyForwarder
             await context.Response.WriteAsync($"not a pod address: {scheme}://{ip}:{port}", ct);
             return;
         }
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var upgrading = upgrade is { IsUpgradableRequest: true } &&
+                        context.Request.Headers.Connection.Any(v => v?.Contains("upgrade", StringComparison.OrdinalIgnoreCase) == true);
         if (!(await AddressesAsync(runtime, nodeAddress, ns, pod, ct)).Contains(address))
         {
-            await UnreachableAsync(context, $"pod {ns}/{pod} has no running container with address {ip} on this node");
+            var why = $"pod {ns}/{pod} has no running container with address {ip} on this node";
+            if (upgrading) await DialFailedAsync(context, why);
+            else await UnreachableAsync(context, why);
             return;
         }
 
@@ -65,6 +75,12 @@ internal static class PodProxyForwarder
         }
         // the master sets the Host its client asked for; the pod sees that one
         if (context.Request.Host.HasValue) request.Headers.Host = context.Request.Host.Value;
+        if (upgrading)
+        {
+            request.Headers.Connection.Add("Upgrade");
+            request.Headers.TryAddWithoutValidation("Upgrade", (IEnumerable<string>)context.Request.Headers.Upgrade!);
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact; // HTTP/1.1: an https pod may offer HTTP/2
+        }
 
         HttpResponseMessage response;
         try
@@ -73,11 +89,22 @@ internal static class PodProxyForwarder
         }
         catch (HttpRequestException e)
         {
-            await UnreachableAsync(context, e.InnerException?.Message is { } inner ? $"{e.Message} ({inner})" : e.Message);
+            var why = e.InnerException?.Message is { } inner ? $"{e.Message} ({inner})" : e.Message;
+            if (upgrading) await DialFailedAsync(context, why);
+            else await UnreachableAsync(context, why);
             return;
         }
         using (response)
         {
+            if (upgrading && response.StatusCode == HttpStatusCode.SwitchingProtocols)
+            {
+                await using var podStream = await response.Content.ReadAsStreamAsync(ct);
+                foreach (var (key, values) in response.Headers) context.Response.Headers[key] = values.ToArray();
+                await using var master = await upgrade!.UpgradeAsync();
+                // the master bounds the session (idle timeout, its client's end); here it ends with either side
+                await StreamSplice.RunAsync(master, podStream, idle: null, ct);
+                return;
+            }
             context.Response.StatusCode = (int)response.StatusCode;
             foreach (var (key, values) in response.Headers.Concat(response.Content.Headers))
                 if (!HopByHop.Contains(key)) context.Response.Headers[key] = values.ToArray();
@@ -113,6 +140,18 @@ internal static class PodProxyForwarder
         // the sandbox holds a pod's address; none at all is a pod on the host network
         if (running && addresses.Count == 0) addresses.Add(nodeAddress);
         return addresses;
+    }
+
+    /// <summary>kube-apiserver's answer when tryUpgrade cannot dial its backend: a Status, 500, no reason.</summary>
+    private static async Task DialFailedAsync(HttpContext context, string why)
+    {
+        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new Dictionary<string, object>(), ["status"] = "Failure",
+            ["message"] = $"error dialing backend: {why}", ["code"] = 500,
+        }), context.RequestAborted);
     }
 
     private static async Task UnreachableAsync(HttpContext context, string why)

@@ -107,7 +107,7 @@ public sealed class ClusterKindsProtobufWriteTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Admission_policies_in_protobuf_are_refused_as_their_json_is()
+    public async Task Admission_policies_are_created_from_protobuf_as_from_json()
     {
         const string policy = """
             {"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy","metadata":{"name":"replicas"},
@@ -124,12 +124,21 @@ public sealed class ClusterKindsProtobufWriteTests : IAsyncLifetime
                      ("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings", binding),
                  })
         {
-            var (jsonStatus, jsonAnswer) = await _server.SendAsync(HttpMethod.Post, path, json);
-            var (status, answer) = await _server.SendBytesAsync(HttpMethod.Post, path, Body(json), Protobuf);
-            Assert.Equal(HttpStatusCode.UnprocessableEntity, jsonStatus);
-            Assert.Equal(jsonStatus, status);
-            Assert.Equal(jsonAnswer!["message"]!.ToString(), answer!["message"]!.ToString());
+            var (status, _) = await _server.SendBytesAsync(HttpMethod.Post, path, Body(json), Protobuf);
+            Assert.Equal(HttpStatusCode.Created, status);
+            var (getStatus, stored) = await _server.SendAsync(HttpMethod.Get, path + "/replicas");
+            Assert.Equal(HttpStatusCode.OK, getStatus);
+            var sent = JsonNode.Parse(json)!["spec"]!;
+            foreach (var (key, value) in sent.AsObject())
+                if (key != "matchConstraints") Assert.True(JsonNode.DeepEquals(value, stored!["spec"]![key]), key);
         }
+        var (deployStatus, denied) = await _server.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/deployments", """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"six"},"spec":{"replicas":6,"selector":{"matchLabels":{"app":"six"}},
+             "template":{"metadata":{"labels":{"app":"six"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}
+            """);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, deployStatus);
+        Assert.Equal("deployments.apps \"six\" is forbidden: ValidatingAdmissionPolicy 'replicas' with binding 'replicas' denied request: " +
+                     "failed expression: object.spec.replicas <= 5", denied!["message"]!.ToString());
     }
 
     [Fact]

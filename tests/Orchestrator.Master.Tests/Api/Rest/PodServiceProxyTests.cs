@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -24,7 +25,7 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
     private ApiTestServer _server = null!;
     private HttpClient _client = null!;
     private WebApplication? _kubelet;
-    private string? _kubeletPath, _kubeletHost, _kubeletAuthorization, _kubeletForwardedUri, _kubeletBody;
+    private string? _kubeletPath, _kubeletHost, _kubeletAuthorization, _kubeletForwardedUri, _kubeletBody, _kubeletUpgrade, _kubeletForwardedFor;
 
     public async Task InitializeAsync()
     {
@@ -134,16 +135,153 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Upgrades_and_other_methods_are_refused()
+    public async Task Other_methods_are_refused()
     {
         await CreatePod("p", ip: "10.1.2.3");
-        using var upgrade = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces/default/pods/p/proxy/ws");
-        upgrade.Headers.Connection.Add("Upgrade");
-        upgrade.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
-        using (var response = await _client.SendAsync(upgrade))
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        using (var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod("TRACE"), "/api/v1/namespaces/default/pods/p/proxy/")))
-            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod("TRACE"), "/api/v1/namespaces/default/pods/p/proxy/"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("pods/p")]
+    [InlineData("services/s:80")]
+    public async Task A_websocket_is_relayed_to_the_pod_through_its_node_and_messages_pass_both_ways(string target)
+    {
+        await StartNode();
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+        await CreateService("s", "10.1.2.3", 8080);
+        using var socket = await WebSocketAsync($"/api/v1/namespaces/default/{target}/proxy/ws?token=1", "chat");
+
+        await socket.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, default);
+        var buffer = new byte[100];
+        var received = await socket.ReceiveAsync(buffer, new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        Assert.Equal("echo: hello", Encoding.UTF8.GetString(buffer, 0, received.Count));
+        Assert.Equal("chat", socket.SubProtocol); // the pod's choice, relayed in its 101
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+
+        // the path alone (kube 1.32 drops the query of an upgrade), no credential, the client's address appended
+        Assert.Equal("/podProxy/default/p/http/10.1.2.3/8080/ws", _kubeletPath);
+        Assert.Null(_kubeletAuthorization);
+        Assert.Equal("websocket", _kubeletUpgrade);
+        Assert.Equal("127.0.0.1", _kubeletForwardedFor);
+        Assert.Equal("", _kubeletForwardedUri ?? "");
+    }
+
+    [Fact]
+    public async Task An_upgrade_without_a_path_goes_to_the_pods_root_and_is_not_redirected()
+    {
+        await StartNode();
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+        using var socket = await WebSocketAsync("/api/v1/namespaces/default/pods/p/proxy");
+        Assert.Equal("/podProxy/default/p/http/10.1.2.3/8080/", _kubeletPath);
+    }
+
+    [Fact]
+    public async Task A_refused_upgrade_is_relayed_as_the_pod_answered_and_any_other_non_101_is_a_500()
+    {
+        await StartNode();
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+
+        using (var refused = await _client.SendAsync(UpgradeRequest("/api/v1/namespaces/default/pods/p/proxy/refuse")))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("not you", await refused.Content.ReadAsStringAsync());
+            Assert.Equal("kept", refused.Headers.GetValues("X-Pod").Single());
+        }
+        using var plain = await _client.SendAsync(UpgradeRequest("/api/v1/namespaces/default/pods/p/proxy/plain"));
+        Assert.Equal(HttpStatusCode.InternalServerError, plain.StatusCode);
+        var status = JsonNode.Parse(await plain.Content.ReadAsStringAsync())!;
+        Assert.Equal("invalid upgrade response: status code 200", status["message"]!.ToString());
+        Assert.Null(status["reason"]); // kube's ErrorToAPIStatus: StatusReasonUnknown, left out
+    }
+
+    [Fact]
+    public async Task Upgrades_to_a_pod_without_an_address_or_an_unreachable_node_are_answered_with_a_status()
+    {
+        await CreatePod("pending", ip: null);
+        using (var noAddress = await _client.SendAsync(UpgradeRequest("/api/v1/namespaces/default/pods/pending/proxy/ws")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, noAddress.StatusCode);
+            Assert.Contains("address not allowed", await noAddress.Content.ReadAsStringAsync());
+        }
+        await CreateNode(kubeletPort: 1);
+        await CreatePod("p", ip: "10.1.2.3");
+        using var unreachable = await _client.SendAsync(UpgradeRequest("/api/v1/namespaces/default/pods/p:80/proxy/ws"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unreachable.StatusCode);
+        Assert.Contains("error trying to reach node n1", await unreachable.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Connection_upgrade_alone_is_an_upgrade_and_an_upgrade_header_alone_is_an_ordinary_request()
+    {
+        await StartNode();
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+        // httpstream.IsUpgradeRequest reads the Connection header only: kube dials and writes the upgrade, and the
+        // backend's answer decides (here a 202: not a switch, not a refusal)
+        using (var noUpgrade = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces/default/pods/p/proxy/ws"))
+        {
+            noUpgrade.Headers.Connection.Add("Upgrade");
+            using var response = await _client.SendAsync(noUpgrade);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.InternalServerError, $"{response.StatusCode}: {body}");
+            Assert.Contains("invalid upgrade response: status code 202", body);
+        }
+        // an Upgrade header without the Connection token is no upgrade (httpstream.IsUpgradeRequest); it is not forwarded
+        using var ordinary = new HttpRequestMessage(HttpMethod.Get, "/api/v1/namespaces/default/pods/p/proxy/x?q=1");
+        ordinary.Headers.TryAddWithoutValidation("Upgrade", "websocket");
+        using var relayed = await _client.SendAsync(ordinary);
+        Assert.Equal(HttpStatusCode.Accepted, relayed.StatusCode);
+        Assert.Equal("/podProxy/default/p/http/10.1.2.3/8080/x?q=1", _kubeletPath);
+        Assert.Null(_kubeletUpgrade);
+    }
+
+    [Fact]
+    public async Task A_websocket_over_http2_is_refused_with_a_status()
+    {
+        await CreatePod("p", ip: "10.1.2.3", port: 8080);
+        // RFC 8441's extended CONNECT, which Kestrel accepts on HTTP/2; kube-apiserver upgrades only HTTP/1.1
+        using var request = new HttpRequestMessage(HttpMethod.Connect, new Uri(_server.Address!, "/api/v1/namespaces/default/pods/p/proxy/ws"))
+        {
+            Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Protocol = "websocket";
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+        request.Content = new StreamContent(new MemoryStream()); // the stream a WebSocket over HTTP/2 writes to
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
+    private HttpRequestMessage UpgradeRequest(string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
+        return request;
+    }
+
+    private async Task<ClientWebSocket> WebSocketAsync(string path, string? subProtocol = null)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + _server.Token);
+        if (subProtocol is not null) socket.Options.AddSubProtocol(subProtocol);
+        var uri = new UriBuilder(new Uri(_server.Address!, path)) { Scheme = "wss" }.Uri;
+        await socket.ConnectAsync(uri, new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+        return socket;
+    }
+
+    private async Task CreateService(string name, string ip, int port)
+    {
+        await Create("/api/v1/namespaces/default/services",
+            $$$"""{"apiVersion":"v1","kind":"Service","metadata":{"name":"{{{name}}}"},"spec":{"ports":[{"port":80,"targetPort":{{{port}}}}]}}""");
+        await Create("/api/v1/namespaces/default/endpoints", $$$"""
+            {"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"{{{name}}}"},
+             "subsets":[{"addresses":[{"ip":"{{{ip}}}","targetRef":{"kind":"Pod","namespace":"default","name":"p"}}],"ports":[{"port":{{{port}}}}]}]}
+            """);
     }
 
     [Fact]
@@ -273,12 +411,45 @@ public sealed class PodServiceProxyTests : IAsyncLifetime
             ClientCertificateValidation = (c, _, _) => KubeletTls.CheckMasterClient(c, ApiTestServer.KubeletCa.Certificate) is null,
         })));
         _kubelet = builder.Build();
+        _kubelet.UseWebSockets();
         _kubelet.Run(async context =>
         {
             _kubeletPath = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
             _kubeletHost = context.Request.Headers.Host;
             _kubeletAuthorization = context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null;
             _kubeletForwardedUri = context.Request.Headers["X-Forwarded-Uri"];
+            _kubeletForwardedFor = context.Request.Headers["X-Forwarded-For"];
+            _kubeletUpgrade = context.Request.Headers.Upgrade.Count > 0 ? context.Request.Headers.Upgrade.ToString() : null;
+            if (context.WebSockets.IsWebSocketRequest)
+            {
+                // the node's splice to a pod that echoes, refuses, or ignores the upgrade
+                if (context.Request.Path.Value!.EndsWith("/refuse"))
+                {
+                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    context.Response.Headers["X-Pod"] = "kept";
+                    await context.Response.WriteAsync("not you");
+                    return;
+                }
+                if (context.Request.Path.Value!.EndsWith("/plain"))
+                {
+                    await context.Response.WriteAsync("no websocket here");
+                    return;
+                }
+                var offered = context.WebSockets.WebSocketRequestedProtocols;
+                using var socket = await context.WebSockets.AcceptWebSocketAsync(offered.Count > 0 ? offered[0] : null);
+                var buffer = new byte[100];
+                while (true)
+                {
+                    var received = await socket.ReceiveAsync(buffer, default);
+                    if (received.MessageType == WebSocketMessageType.Close)
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", default);
+                        return;
+                    }
+                    await socket.SendAsync(Encoding.UTF8.GetBytes("echo: " + Encoding.UTF8.GetString(buffer, 0, received.Count)),
+                        WebSocketMessageType.Text, true, default);
+                }
+            }
             _kubeletBody = await new StreamReader(context.Request.Body).ReadToEndAsync();
             context.Response.StatusCode = StatusCodes.Status202Accepted;
             context.Response.Headers.Location = "/next";

@@ -440,12 +440,8 @@ public class NetworkingKindsStrategyTests
     }
 
     [Fact]
-    public void Admission_policies_and_webhooks_are_refused_as_not_enforced()
+    public void Admission_webhooks_are_refused_as_not_enforced()
     {
-        var policy = new V1ValidatingAdmissionPolicy { Metadata = Meta("demo-policy.example.com", null), Spec = new V1ValidatingAdmissionPolicySpec() };
-        var cause = Assert.Single(Admit(AdmissionRegistrationResources.ValidatingAdmissionPolicies, policy));
-        Assert.Equal("spec", cause.Field);
-        Assert.Contains("not evaluated by this API server", cause.Message);
         var webhook = new V1ValidatingWebhookConfiguration { Metadata = Meta("w", null) };
         Assert.Equal("webhooks", Assert.Single(Admit(AdmissionRegistrationResources.ValidatingWebhookConfigurations, webhook)).Field);
     }

@@ -372,6 +372,71 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task Pod_proxy_upgrades_to_the_pods_websocket_and_splices_both_ways()
+    {
+        string? seen = null;
+        await using var pod = await PodHttpServer(async context =>
+        {
+            seen = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[100];
+            var received = await socket.ReceiveAsync(buffer, default);
+            await socket.SendAsync(buffer.AsMemory(0, received.Count), WebSocketMessageType.Text, true, default);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", default);
+        });
+        Container("web").Ip = "127.0.0.1";
+
+        using var client = new ClientWebSocket();
+        Secure(client);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await client.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/podProxy/default/web/http/127.0.0.1/{pod.Port}/ws"), timeout.Token);
+        await client.SendAsync("ping"u8.ToArray(), WebSocketMessageType.Text, true, timeout.Token);
+        var buffer = new byte[100];
+        var echoed = await client.ReceiveAsync(buffer, timeout.Token);
+        var closing = await client.ReceiveAsync(buffer.AsMemory(50), timeout.Token);
+
+        Assert.Equal("ping", Encoding.UTF8.GetString(buffer, 0, echoed.Count));
+        Assert.Equal(WebSocketMessageType.Close, closing.MessageType);
+        Assert.Equal("/ws", seen);
+    }
+
+    [Fact]
+    public async Task Pod_proxy_upgrade_to_a_closed_port_is_a_500_status_and_a_refusal_is_relayed()
+    {
+        await using var pod = await PodHttpServer(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return context.Response.WriteAsync("no such socket");
+        });
+        Container("web").Ip = "127.0.0.1";
+        int closed;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closed = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        using var refused = await Http.SendAsync(Upgrade($"/podProxy/default/web/http/127.0.0.1/{closed}/ws"));
+        var status = System.Text.Json.Nodes.JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+        using var missing = await Http.SendAsync(Upgrade($"/podProxy/default/web/http/127.0.0.1/{pod.Port}/ws"));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+        Assert.Equal("Status", status["kind"]!.ToString());
+        Assert.Equal(500, (int)status["code"]!);
+        Assert.StartsWith("error dialing backend: ", status["message"]!.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("no such socket", await missing.Content.ReadAsStringAsync());
+    }
+
+    private HttpRequestMessage Upgrade(string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"https://127.0.0.1:{_port}{path}");
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        return request;
+    }
+
     /// <summary>A plain HTTP server on loopback standing in for a pod.</summary>
     private static async Task<PodServer> PodHttpServer(RequestDelegate handler)
     {
@@ -379,6 +444,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
+        app.UseWebSockets();
         app.Run(handler);
         await app.StartAsync();
         return new PodServer(app, new Uri(app.Urls.First()).Port);

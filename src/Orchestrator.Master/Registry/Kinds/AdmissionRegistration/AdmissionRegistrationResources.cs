@@ -8,10 +8,10 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
 
-/// <summary>The admissionregistration.k8s.io group. This API server calls no admission webhooks and evaluates no
-/// ValidatingAdmissionPolicies, so storing them would silently ignore them: they are served (discovery, get, list,
-/// watch answer, and lists are empty) but every create or update is refused with 422 naming what is not
-/// implemented.</summary>
+/// <summary>The admissionregistration.k8s.io group. ValidatingAdmissionPolicies and their bindings are stored and
+/// evaluated (Admission/Policies). This API server calls no admission webhooks, so storing their configurations would
+/// silently ignore them: they are served (discovery, get, list, watch answer, and lists are empty) but every create or
+/// update is refused with 422 naming what is not implemented.</summary>
 internal static class AdmissionRegistrationResources
 {
     public const string Group = "admissionregistration.k8s.io";
@@ -20,8 +20,7 @@ internal static class AdmissionRegistrationResources
     {
         Group = Group, Version = "v1", Resource = "validatingadmissionpolicies", Kind = "ValidatingAdmissionPolicy",
         Namespaced = false, ObjectType = typeof(V1ValidatingAdmissionPolicy), Categories = ["api-extensions"],
-        Strategy = new NotEnforcedStrategy<V1ValidatingAdmissionPolicy>("spec",
-            "ValidatingAdmissionPolicies are not evaluated by this API server (CEL admission policies are not implemented), so the policy is refused rather than stored and ignored"),
+        Strategy = new ValidatingAdmissionPolicyStrategy(),
         Printer = new ValidatingAdmissionPolicyTablePrinter(), Subresources = [SubresourceDescription.Status("ValidatingAdmissionPolicy")],
         ProtobufMessage = "k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicy",
     };
@@ -30,8 +29,7 @@ internal static class AdmissionRegistrationResources
     {
         Group = Group, Version = "v1", Resource = "validatingadmissionpolicybindings", Kind = "ValidatingAdmissionPolicyBinding",
         Namespaced = false, ObjectType = typeof(V1ValidatingAdmissionPolicyBinding), Categories = ["api-extensions"],
-        Strategy = new NotEnforcedStrategy<V1ValidatingAdmissionPolicyBinding>("spec",
-            "ValidatingAdmissionPolicyBindings are not evaluated by this API server (CEL admission policies are not implemented), so the binding is refused rather than stored and ignored"),
+        Strategy = new ValidatingAdmissionPolicyBindingStrategy(),
         Printer = new ValidatingAdmissionPolicyBindingTablePrinter(),
         ProtobufMessage = "k8s.io.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding",
     };

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Cel;
 
-namespace Orchestrator.Master.Registry.CustomResources;
+namespace Orchestrator.Master.Registry.Validation;
 
 /// <summary>
 /// <c>x-kubernetes-validations</c> rules in CEL, through the NuGet package Cel (a tree-walking interpreter of the
@@ -11,7 +12,8 @@ namespace Orchestrator.Master.Registry.CustomResources;
 /// checking at definition time (a rule naming a field the schema lacks fails when evaluated, not when the CRD is
 /// created), cost estimation, messageExpression, and Kubernetes' list, regex, url, quantity, ip/cidr and format
 /// libraries — a rule using them fails to compile and the definition is refused with that message.
-/// Rules run in the store's actor only (one thread); compiled programs are cached by text.
+/// Rules run in the store's actor only (one thread); compiled programs are cached by text. ValidatingAdmissionPolicies'
+/// expressions use the same environment (Run, UndeclaredReference).
 /// </summary>
 internal static class CelRules
 {
@@ -75,6 +77,73 @@ internal static class CelRules
             return (false, e.Message.Split('\n')[0]);
         }
     }
+
+    /// <summary>Evaluates an expression over named variables: its value, or why it failed (an evaluation error, or a
+    /// field the object lacks: cel-go's "no such key").</summary>
+    public static (object? Value, string? Error) Run(string expression, Dictionary<string, object?> variables)
+    {
+        try
+        {
+            var value = Compile(expression)(variables!);
+            return value?.GetType().Name == "CelNoSuchField" ? (null, "no such key") : (value, null);
+        }
+        catch (Exception e) when (e is CelException or InvalidOperationException or ArgumentException or FormatException
+                                      or InvalidCastException or IndexOutOfRangeException or ArgumentOutOfRangeException
+                                      or KeyNotFoundException or NullReferenceException or OverflowException)
+        {
+            // cel-go's words for a field the object lacks
+            return Regex.Match(e.Message, "select field '([^']*)'") is { Success: true } m && e.GetType().Name == "CelNoSuchFieldException"
+                ? (null, "no such key: " + m.Groups[1].Value)
+                : (null, e.Message.Split('\n')[0]);
+        }
+    }
+
+    /// <summary>The package compiles without declarations (an unknown name fails only when evaluated): the first name the
+    /// expression uses that is neither one of <paramref name="declared"/>, a variable a macro binds, a type name, nor a
+    /// function this environment has, worded as cel-go's checker reports it (with its 1-based column), or null. Text
+    /// inside string literals is not looked at.</summary>
+    public static string? UndeclaredReference(string expression, IReadOnlySet<string> declared)
+    {
+        var code = StringLiterals.Replace(expression, m => new string(' ', m.Length));
+        var bound = new HashSet<string>(MacroBindings.Matches(code).Select(m => m.Groups[1].Value), StringComparer.Ordinal);
+        foreach (Match m in Identifiers.Matches(code))
+        {
+            var name = m.Value;
+            var before = code[..m.Index].TrimEnd();
+            var call = code[(m.Index + name.Length)..].TrimStart().StartsWith('(');
+            if (before.EndsWith('.') || before.EndsWith(".?", StringComparison.Ordinal))
+            {
+                // a field, or a method of this environment
+                if (!call || KnownFunctions.Contains(name)) continue;
+            }
+            else if (KnownNames.Contains(name) || bound.Contains(name) || (call ? KnownFunctions.Contains(name) : declared.Contains(name)))
+                continue;
+            return $"ERROR: <input>:1:{m.Index + 1}: undeclared reference to '{name}' (in container '')";
+        }
+        return null;
+    }
+
+    private static readonly Regex StringLiterals =
+        new("[rR]?(\"\"\"[\\s\\S]*?\"\"\"|'''[\\s\\S]*?'''|\"(\\\\.|[^\"\\\\])*\"|'(\\\\.|[^'\\\\])*')", RegexOptions.Compiled);
+
+    private static readonly Regex MacroBindings =
+        new(@"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,", RegexOptions.Compiled);
+
+    private static readonly Regex Identifiers = new(@"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*", RegexOptions.Compiled);
+
+    private static readonly HashSet<string> KnownNames = new(StringComparer.Ordinal)
+    {
+        "true", "false", "null", "in", "int", "uint", "double", "string", "bytes", "bool", "list", "map", "type", "null_type",
+    };
+
+    /// <summary>The CEL standard's functions and macros the package evaluates, and those registered in <see cref="CreateEnvironment"/>.</summary>
+    private static readonly HashSet<string> KnownFunctions = new(StringComparer.Ordinal)
+    {
+        "has", "all", "exists", "exists_one", "map", "filter", "size", "int", "uint", "double", "string", "bytes", "bool", "type",
+        "dyn", "duration", "timestamp", "matches", "startsWith", "endsWith", "contains", "getDate", "getDayOfMonth", "getDayOfWeek",
+        "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes", "getMonth", "getSeconds",
+        "lowerAscii", "upperAscii", "trim", "split", "replace", "indexOf", "lastIndexOf", "charAt", "substring", "join",
+    };
 
     private static CelProgramDelegate Compile(string rule)
     {
