@@ -35,15 +35,17 @@ internal sealed class LegacyServiceAccountAuthenticator(ServiceAccountTokens tok
         if (rejected is not null) return TokenAuthentication.Refused(rejected.Message);
         var c = claims!;
 
-        if (await GetAsync(CoreResources.Secrets, c.Namespace, c.SecretName, cancellationToken) is not V1Secret secret ||
+        if ((await ServiceAccountAuthenticator.GetAsync(store, CoreResources.Secrets, c.Namespace, c.SecretName, cancellationToken)).Object
+                is not V1Secret secret ||
             secret.Metadata.DeletionTimestamp is not null)
             return TokenAuthentication.Refused(Invalidated);
         var held = secret.Data?.TryGetValue("token", out var value) == true ? value : [];
         if (!CryptographicOperations.FixedTimeEquals(held, Encoding.UTF8.GetBytes(token)))
             return TokenAuthentication.Refused("Token does not match server's copy");
 
-        var (account, accountError) = await GetAccountAsync(c, cancellationToken);
-        if (account is null) return TokenAuthentication.Refused(accountError!);
+        var (found, accountError) = await ServiceAccountAuthenticator.GetAsync(store, CoreResources.ServiceAccounts, c.Namespace,
+            c.ServiceAccountName, cancellationToken);
+        if (found is not V1ServiceAccount account) return TokenAuthentication.Refused(accountError!);
         if (account.Metadata.DeletionTimestamp is not null)
             return TokenAuthentication.Refused($"ServiceAccount {c.Namespace}/{c.ServiceAccountName} has been deleted");
         if (account.Metadata.Uid != c.ServiceAccountUid)
@@ -60,10 +62,8 @@ internal sealed class LegacyServiceAccountAuthenticator(ServiceAccountTokens tok
         }
         await MarkUsedAsync(secret, today, tomorrow, cancellationToken);
 
-        var user = new UserInfo(c.Subject, c.ServiceAccountUid,
-            [UserInfo.ServiceAccountsGroup, $"{UserInfo.ServiceAccountsGroup}:{c.Namespace}", UserInfo.AllAuthenticated],
-            new Dictionary<string, IReadOnlyList<string>>());
-        return new TokenAuthentication(user, tokens.ApiAudiences.ToList(), null);
+        return new TokenAuthentication(ServiceAccountAuthenticator.AccountUser(c.Subject, c.Namespace, c.ServiceAccountUid, []),
+            tokens.ApiAudiences.ToList(), null);
     }
 
     private static string Day(DateTime time) => time.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -88,31 +88,6 @@ internal sealed class LegacyServiceAccountAuthenticator(ServiceAccountTokens tok
         {
             logger.LogDebug("could not mark the legacy token secret {Namespace}/{Name} used: {Error}", secret.Metadata.NamespaceProperty,
                 secret.Metadata.Name, e.Message);
-        }
-    }
-
-    private async Task<(V1ServiceAccount? Account, string? Error)> GetAccountAsync(LegacyTokenClaims claims, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return ((V1ServiceAccount)await store.GetAsync(CoreResources.ServiceAccounts, claims.Namespace, claims.ServiceAccountName, cancellationToken), null);
-        }
-        catch (ApiException e)
-        {
-            return (null, e.Message);
-        }
-    }
-
-    private async Task<k8s.IKubernetesObject<V1ObjectMeta>?> GetAsync(ResourceDescription resource, string ns, string name,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await store.GetAsync(resource, ns, name, cancellationToken);
-        }
-        catch (ApiException)
-        {
-            return null;
         }
     }
 }

@@ -50,9 +50,13 @@ internal sealed class ServiceAccountAuthenticator(ServiceAccountTokens tokens, O
             extra[NodeNameKey] = [node.Name];
             extra[NodeUidKey] = [node.Uid];
         }
-        return new UserInfo(claims.Subject, claims.ServiceAccountUid,
-            [UserInfo.ServiceAccountsGroup, $"{UserInfo.ServiceAccountsGroup}:{claims.Namespace}", UserInfo.AllAuthenticated], extra);
+        return AccountUser(claims.Subject, claims.Namespace, claims.ServiceAccountUid, extra);
     }
+
+    /// <summary>A ServiceAccount as a user: its name and uid, in system:serviceaccounts, system:serviceaccounts:NS and
+    /// system:authenticated (kube's serviceaccount.UserInfo), with the token's extra values.</summary>
+    public static UserInfo AccountUser(string subject, string ns, string uid, Dictionary<string, IReadOnlyList<string>> extra) =>
+        new(subject, uid, [UserInfo.ServiceAccountsGroup, $"{UserInfo.ServiceAccountsGroup}:{ns}", UserInfo.AllAuthenticated], extra);
 
     /// <summary>Why the objects the token names no longer back it, with kube's messages; null when they do.</summary>
     private async Task<string?> BackingProblemAsync(ServiceAccountClaims claims, CancellationToken cancellationToken)
@@ -88,8 +92,12 @@ internal sealed class ServiceAccountAuthenticator(ServiceAccountTokens tokens, O
         return null;
     }
 
-    private async Task<(k8s.IKubernetesObject<V1ObjectMeta>? Object, string? Error)> GetAsync(ResourceDescription resource, string? ns,
-        string name, CancellationToken cancellationToken)
+    private Task<(k8s.IKubernetesObject<V1ObjectMeta>? Object, string? Error)> GetAsync(ResourceDescription resource, string? ns,
+        string name, CancellationToken cancellationToken) => GetAsync(store, resource, ns, name, cancellationToken);
+
+    /// <summary>An object a token names, or why it cannot back the token now (the store's message).</summary>
+    public static async Task<(k8s.IKubernetesObject<V1ObjectMeta>? Object, string? Error)> GetAsync(ObjectStoreClient store,
+        ResourceDescription resource, string? ns, string name, CancellationToken cancellationToken)
     {
         try
         {
