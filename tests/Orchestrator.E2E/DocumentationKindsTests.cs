@@ -7,7 +7,7 @@ namespace Orchestrator.E2E;
 /// The Kubernetes documentation's example manifests (kubernetes/website content/en/examples, as the docs have them)
 /// for storage, networking, coordination, discovery, node, admission and aggregation kinds, applied with kubectl 1.32:
 /// server-side dry run, then for real, then <c>kubectl get</c> with the columns a real cluster prints. Deliberately
-/// broken manifests and kinds this API server refuses (ValidatingAdmissionPolicy) stay refused. Cluster-scoped
+/// broken manifests stay refused; the basic ValidatingAdmissionPolicy example denies what it should. Cluster-scoped
 /// objects get a unique suffix; everything is deleted at the end.
 /// </summary>
 [Collection(SharedClusterCollection.Name)]
@@ -533,12 +533,13 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
     }
 
     [Fact]
-    public async Task Leases_slices_runtime_classes_and_api_services_are_stored_and_admission_policies_refused()
+    public async Task Leases_slices_runtime_classes_and_api_services_are_stored_and_admission_policies_enforced()
     {
         var ns = Unique("docs-misc");
         await K("create", "namespace", ns);
         var runtimeClass = Unique("myclass");
         var apiService = $"v1alpha1.{Unique("metrics")}.example.com";
+        var policyName = $"{Unique("demo-policy")}.example.com";
         try
         {
             // Nodes renew their lease in kube-node-lease
@@ -614,17 +615,40 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
             Assert.Matches($@"(?m)^{apiService.Replace(".", @"\.")}\s+{ns}/my-service\s+False \(FailedDiscoveryCheck\)\s+\d+s",
                 await K("get", "apiservice", apiService));
 
-            // Admission policies would be ignored: they are refused, dry run included
-            foreach (var args in new[] { new[] { "apply", "--dry-run=server", "-f", "-" }, ["apply", "-f", "-"] })
+            // content/en/docs/reference/access-authn-authz/validating-admission-policy.md: the basic example, its binding
+            // scoped to this test's namespace by a label, denies a Deployment of more than 5 replicas with kube's message
+            var policy = BasicExamplePolicy.Replace("demo-policy.example.com", policyName);
+            var dryRun = await Try(policy, "apply", "--dry-run=server", "-f", "-");
+            Assert.True(dryRun.ExitCode == 0, dryRun.ToString());
+            Assert.Contains("NotFound", (await cluster.Kubectl("get", "validatingadmissionpolicy", policyName)).Error); // a dry run stores nothing
+            await Apply(policy);
+            await K("label", "namespace", ns, $"environment={ns}");
+            await Apply($$"""
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata:
+                  name: {{policyName}}-binding
+                spec:
+                  policyName: {{policyName}}
+                  validationActions: [Deny]
+                  matchResources:
+                    namespaceSelector:
+                      matchLabels:
+                        environment: {{ns}}
+                """);
+            await cluster.Eventually(async () =>
             {
-                var refused = await Try(BasicExamplePolicy, args);
-                Assert.NotEqual(0, refused.ExitCode);
-                Assert.Contains("ValidatingAdmissionPolicies are not evaluated by this API server", refused.Error);
-            }
-            Assert.Contains("No resources found", (await cluster.Kubectl("get", "validatingadmissionpolicies")).Error);
+                var denied = await cluster.Kubectl("create", "deployment", "too-many", "-n", ns, "--image=busybox:1.36", "--replicas=6");
+                Assert.NotEqual(0, denied.ExitCode);
+                Assert.Contains($"deployments.apps \"too-many\" is forbidden: ValidatingAdmissionPolicy '{policyName}' with binding " +
+                                $"'{policyName}-binding' denied request: failed expression: object.spec.replicas <= 5", denied.Error);
+            }, "the policy denies 6 replicas");
+            await K("create", "deployment", "few", "-n", ns, "--image=busybox:1.36", "--replicas=0");
         }
         finally
         {
+            await cluster.Kubectl("delete", "validatingadmissionpolicybinding", $"{policyName}-binding", "--ignore-not-found");
+            await cluster.Kubectl("delete", "validatingadmissionpolicy", policyName, "--ignore-not-found");
             await cluster.Kubectl("delete", "apiservice", apiService, "--ignore-not-found");
             await cluster.Kubectl("delete", "runtimeclass", runtimeClass, "--ignore-not-found");
             await cluster.Kubectl("delete", "namespace", ns, "--wait=false");
