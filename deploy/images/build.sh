@@ -3,7 +3,7 @@
 # katacoda/docker-http-server:latest so the seed's commands and manifests run unchanged offline; and the
 # Guestbook's orchestrator/redis, orchestrator/redis-replica and orchestrator/guestbook, tagged with the names the
 # upstream guestbook manifests use; orchestrator/pause:1, the pod sandbox image every pod's network namespace lives in;
-# and busybox:latest / busybox:1.36 (build_busybox), BusyBox built from source; the other images' shells are that BusyBox.
+# and busybox:latest / :1.36 / :1.28 (build_busybox), BusyBox built from source; the other images' shells are that BusyBox.
 # Skips an image whose source has not changed since it was built.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,13 +12,16 @@ source "$here/../lib/common.sh"
 # Every image and tag this script makes, asked of Docker in one call at the start (issue 19: deploy/up.sh runs this
 # beside the cluster's start-up, where a dozen docker CLI calls cost about a second of CPU on a warm machine): the label
 # io.orchestrator.source-hash and the image id of each name there, read by image_up_to_date and tag_image.
+# the other tags of busybox:latest
+busybox_tags="busybox:1.36 busybox:1.28"
+
 declare -A image_hashes=() image_ids=()
 load_images() {
   local id hash tags tag
   while read -r id hash tags; do
     for tag in ${tags//,/ }; do image_ids[$tag]=$id image_hashes[$tag]=$hash; done
   done < <(docker image inspect -f '{{ .Id }} {{ index .Config.Labels "io.orchestrator.source-hash" }} {{ range .RepoTags }}{{ . }},{{ end }}' \
-    orchestrator/http-server:latest katacoda/docker-http-server:latest busybox:latest busybox:1.36 \
+    orchestrator/http-server:latest katacoda/docker-http-server:latest busybox:latest $busybox_tags \
     orchestrator/redis:latest k8s.gcr.io/redis:e2e orchestrator/redis-replica:latest gcr.io/google_samples/gb-redisslave:v1 \
     orchestrator/guestbook:latest gcr.io/google-samples/gb-frontend:v4 orchestrator/pause:1 orchestrator/incluster-client:1 \
     2>/dev/null || true) # (a name not there yet is left out, the others still printed)
@@ -246,8 +249,9 @@ busybox_binary() {
   echo "$cache/busybox"
 }
 
-# busybox:latest and busybox:1.36 (the tutorials' debugging image): busybox_binary with every applet linked in /bin, as
-# in Docker Hub's image (its 1.37.0 is the current busybox:latest; no 1.36 source is reachable, so :1.36 is it too).
+# busybox:latest, :1.36 and :1.28 (the tutorials' debugging image; the docs' examples name busybox:1.28 most):
+# busybox_binary with every applet linked in /bin, as in Docker Hub's image (its 1.37.0 is the current busybox:latest;
+# no source of the older releases is reachable, so the other tags name it too).
 build_busybox() {
   local image=busybox:latest
   local hash; hash=$(busybox_image_hash)
@@ -282,19 +286,20 @@ build_busybox() {
       - "$image" >/dev/null
     rm -rf "$root"
     built "$image"
-    say "built image $image (BusyBox $version, tagged busybox:1.36)"
+    say "built image $image (BusyBox $version, tagged $busybox_tags)"
   else
     say "image $image is up to date"
   fi
-  tag_image "$image" busybox:1.36
+  local tag; for tag in $busybox_tags; do tag_image "$image" "$tag"; done
 }
 
 busybox_image_hash() { function_text busybox_binary build_busybox | sha256sum | cut -c1-16; }
 
-# build_busybox's fast path: an image made by these functions, tagged busybox:1.36 too, needs neither the binary's
-# cache nor a docker call (the hash is the functions' text: a sed and a sha256sum).
+# build_busybox's fast path: an image made by these functions, with every tag of busybox_tags, needs neither the
+# binary's cache nor a docker call (the hash is the functions' text: a sed and a sha256sum).
 busybox_up_to_date() {
-  image_up_to_date busybox:latest "$(busybox_image_hash)" && [ "${image_ids[busybox:1.36]:-}" = "${image_ids[busybox:latest]}" ] || return 1
+  image_up_to_date busybox:latest "$(busybox_image_hash)" || return 1
+  local tag; for tag in $busybox_tags; do [ "${image_ids[$tag]:-}" = "${image_ids[busybox:latest]}" ] || return 1; done
   say "image busybox:latest is up to date"
 }
 

@@ -398,6 +398,78 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
         }
     }
 
+    /// <summary>
+    /// The docs' "Init Containers" page (content/en/examples/pods/init-containers.yaml, the manifests as the page has
+    /// them): busybox:1.28's init containers loop on nslookup until their Services exist, so the pod shows Init:0/2,
+    /// then Running once both Services are created; the init containers' logs show the wait and the answer.
+    /// </summary>
+    [Fact]
+    public async Task Init_containers_of_the_docs_wait_for_their_services_with_busybox_1_28()
+    {
+        var ns = Unique("docs-init");
+        await K("create", "namespace", ns);
+        try
+        {
+            await Apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: myapp-pod
+                  labels:
+                    app.kubernetes.io/name: MyApp
+                spec:
+                  containers:
+                  - name: myapp-container
+                    image: busybox:1.28
+                    command: ['sh', '-c', 'echo The app is running! && sleep 3600']
+                  initContainers:
+                  - name: init-myservice
+                    image: busybox:1.28
+                    command: ['sh', '-c', "until nslookup myservice.$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace).svc.cluster.local; do echo waiting for myservice; sleep 2; done"]
+                  - name: init-mydb
+                    image: busybox:1.28
+                    command: ['sh', '-c', "until nslookup mydb.$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace).svc.cluster.local; do echo waiting for mydb; sleep 2; done"]
+                """, ns);
+            await cluster.Eventually(async () =>
+                Assert.Contains("waiting for myservice", await K("logs", "myapp-pod", "-c", "init-myservice", "-n", ns)),
+                "the first init container waits for its Service");
+            Assert.Matches(@"(?m)^myapp-pod\s+0/1\s+Init:0/2\s", await K("get", "pod", "myapp-pod", "-n", ns));
+
+            await Apply("""
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: myservice
+                spec:
+                  ports:
+                  - protocol: TCP
+                    port: 80
+                    targetPort: 9376
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: mydb
+                spec:
+                  ports:
+                  - protocol: TCP
+                    port: 80
+                    targetPort: 9377
+                """, ns);
+            await cluster.Eventually(async () =>
+                Assert.Matches(@"(?m)^myapp-pod\s+1/1\s+Running\s", await K("get", "pod", "myapp-pod", "-n", ns)),
+                "the pod runs once both Services resolve", TimeSpan.FromSeconds(90));
+            Assert.Contains($"myservice.{ns}.svc.cluster.local", await K("logs", "myapp-pod", "-c", "init-myservice", "-n", ns));
+            Assert.Contains("The app is running!", await K("logs", "myapp-pod", "-c", "myapp-container", "-n", ns));
+            Assert.Contains("busybox:1.28", await K("get", "pod", "myapp-pod", "-n", ns, "-o", "jsonpath={.status.initContainerStatuses[1].image}"));
+        }
+        finally
+        {
+            await cluster.Kubectl("delete", "namespace", ns, "--wait=false");
+        }
+    }
+
     [Fact]
     public async Task Api_resources_lists_the_kinds_and_explain_describes_them()
     {
