@@ -13,7 +13,8 @@ namespace Orchestrator.Node.Agent.Kubelet;
 /// aside) and body, and the answer streamed back as the pod wrote it. Only an address of that pod's running
 /// containers on this node is dialled (the node's own address for a pod on the host network), so the route reaches
 /// nothing else. An https pod's certificate is not verified, as kube-apiserver's proxy transport does not verify it.
-/// A pod that cannot be reached is answered as kube-apiserver's proxy answers it: 503, "Error trying to reach service".
+/// A pod that cannot be reached is answered as kube-apiserver 1.32's proxy answers it (its proxy Transport's
+/// ServiceUnavailable error, written as a Status): 503, "error trying to reach service: dial tcp …".
 /// An upgrade (the master relays one with <c>Connection: Upgrade</c>) is made to the pod as kube's UpgradeAwareHandler
 /// makes it: on the pod's 101 this connection is switched too and bytes are spliced both ways until either side
 /// closes; any other answer of the pod is relayed (the master judges it); a pod that cannot be reached is a 500 Status,
@@ -89,7 +90,15 @@ internal static class PodProxyForwarder
         }
         catch (HttpRequestException e)
         {
-            var why = e.InnerException?.Message is { } inner ? $"{e.Message} ({inner})" : e.Message;
+            var why = DialError(e, address, number);
+            if (upgrading) await DialFailedAsync(context, why);
+            else await UnreachableAsync(context, why);
+            return;
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // the dial's ConnectTimeout
+            var why = $"dial tcp {new IPEndPoint(address, number)}: i/o timeout";
             if (upgrading) await DialFailedAsync(context, why);
             else await UnreachableAsync(context, why);
             return;
@@ -143,22 +152,41 @@ internal static class PodProxyForwarder
     }
 
     /// <summary>kube-apiserver's answer when tryUpgrade cannot dial its backend: a Status, 500, no reason.</summary>
-    private static async Task DialFailedAsync(HttpContext context, string why)
+    private static Task DialFailedAsync(HttpContext context, string why) =>
+        WriteStatusAsync(context, StatusCodes.Status500InternalServerError, null, $"error dialing backend: {why}");
+
+    /// <summary>kube-apiserver's answer when its proxy Transport cannot reach the pod: a ServiceUnavailable Status.</summary>
+    private static Task UnreachableAsync(HttpContext context, string why) =>
+        WriteStatusAsync(context, StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", $"error trying to reach service: {why}");
+
+    private static async Task WriteStatusAsync(HttpContext context, int code, string? reason, string message)
     {
-        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        var status = new Dictionary<string, object>
         {
             ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new Dictionary<string, object>(), ["status"] = "Failure",
-            ["message"] = $"error dialing backend: {why}", ["code"] = 500,
-        }), context.RequestAborted);
+            ["message"] = message,
+        };
+        if (reason is not null) status["reason"] = reason;
+        status["code"] = code;
+        await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(status), context.RequestAborted);
     }
 
-    private static async Task UnreachableAsync(HttpContext context, string why)
+    /// <summary>A failed dial in the words of Go's net package, which kube's message carries ("dial tcp
+    /// 10.1.0.5:81: connect: connection refused"); another failure (TLS, a broken answer) as .NET words it.</summary>
+    internal static string DialError(HttpRequestException e, IPAddress address, int port)
     {
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.Headers.XContentTypeOptions = "nosniff";
-        await context.Response.WriteAsync($"Error trying to reach service: '{why}'", context.RequestAborted);
+        var endpoint = new IPEndPoint(address, port);
+        return e.InnerException is System.Net.Sockets.SocketException socket
+            ? socket.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.ConnectionRefused => $"dial tcp {endpoint}: connect: connection refused",
+                System.Net.Sockets.SocketError.HostUnreachable => $"dial tcp {endpoint}: connect: no route to host",
+                System.Net.Sockets.SocketError.NetworkUnreachable => $"dial tcp {endpoint}: connect: network is unreachable",
+                System.Net.Sockets.SocketError.TimedOut => $"dial tcp {endpoint}: i/o timeout",
+                _ => $"dial tcp {endpoint}: {socket.Message}",
+            }
+            : e.InnerException?.Message is { } inner ? $"{e.Message} ({inner})" : e.Message;
     }
 }

@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -368,7 +369,11 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, other.StatusCode);
         Assert.Contains("pod default/web has no running container with address 127.0.0.2", await other.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        Assert.StartsWith("Error trying to reach service: '", await refused.Content.ReadAsStringAsync());
+        var status = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+        Assert.Equal("Status", (string?)status["kind"]);
+        Assert.Equal("ServiceUnavailable", (string?)status["reason"]);
+        Assert.Equal(503, (int?)status["code"]);
+        Assert.Equal($"error trying to reach service: dial tcp 127.0.0.1:{closed}: connect: connection refused", (string?)status["message"]);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.StatusCode);
     }
 
