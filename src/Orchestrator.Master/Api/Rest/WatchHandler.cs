@@ -24,7 +24,9 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
     ILogger<WatchHandler> logger)
 {
     private static readonly TimeSpan BookmarkInterval = TimeSpan.FromSeconds(30);
-    private const int DefaultTimeoutSeconds = 1800;
+    /// <summary>kube-apiserver's --min-request-timeout: a watch without timeoutSeconds ends after a random time between
+    /// it and twice it, so a crowd of watchers started together does not come back together.</summary>
+    private const int MinRequestTimeoutSeconds = 1800;
     /// <summary>A watch asking for more (timeoutSeconds is a long) ends after this long anyway: CancelAfter takes no more.</summary>
     private const int MaxTimeoutSeconds = int.MaxValue / 1000;
     private const int Backlog = 10_000;
@@ -39,7 +41,9 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         var q = context.Request.Query;
         var bookmarks = QueryParameters.Bool(context, "allowWatchBookmarks");
         var sendInitialEvents = QueryParameters.Bool(context, "sendInitialEvents");
-        var timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0 ? Math.Min(seconds, MaxTimeoutSeconds) : DefaultTimeoutSeconds;
+        var timeout = long.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0
+            ? (int)Math.Min(seconds, MaxTimeoutSeconds)
+            : MinRequestTimeoutSeconds + Random.Shared.Next(MinRequestTimeoutSeconds);
         var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
         var protobuf = ProtobufAnswers.Wanted(context);
         var asTable = !protobuf && form == ResponseForm.Table;
