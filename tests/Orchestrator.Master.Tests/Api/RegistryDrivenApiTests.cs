@@ -49,6 +49,18 @@ public sealed class RegistryDrivenApiTests : IAsyncLifetime
         var (_, table) = await _server.SendAsync(HttpMethod.Get, Widgets, accept: "application/json;as=Table;v=v1;g=meta.k8s.io");
         Assert.Equal("w1", table!["rows"]![0]!["cells"]![0]!.ToString());
 
+        // kubectl get widget w1 --subresource=scale: kube's Scale columns
+        var (_, scaleTable) = await _server.SendAsync(HttpMethod.Get, Widgets + "/w1/scale",
+            accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        Assert.Equal("Table", scaleTable!["kind"]!.ToString());
+        Assert.Equal("Name,Desired,Available,Age", string.Join(",", scaleTable["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.ToString())));
+        Assert.Equal("", scaleTable["columnDefinitions"]![0]!["format"]!.ToString());
+        var row = scaleTable["rows"]![0]!;
+        Assert.Equal("w1", row["cells"]![0]!.ToString());
+        Assert.Equal(4, row["cells"]![1]!.GetValue<long>());
+        Assert.Equal(0, row["cells"]![2]!.GetValue<long>());
+        Assert.Equal("PartialObjectMetadata", row["object"]!["kind"]!.ToString());
+
         Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Delete, Widgets + "/w1")).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await _server.SendAsync(HttpMethod.Get, Widgets + "/w1")).Status);
     }

@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Registry.Catalog;
+using Orchestrator.Master.Registry.Tables;
 using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Api.Responses;
@@ -56,6 +57,37 @@ internal sealed class ApiResponses(TimeProvider clock)
             ResponseForm.PartialObjectMetadata => WriteJsonAsync(context, statusCode,
                 TableConverter.PartialObjectMetadata(obj, metaVersion)),
             _ => EncodedBodies.WriteObjectAsync(context, statusCode, resource, obj),
+        };
+    }
+
+    /// <summary>A Scale subresource's answer: protobuf, a Table with kube's Scale columns, or JSON.</summary>
+    public Task WriteScaleAsync(HttpContext context, V1Scale scale)
+    {
+        if (ProtobufAnswers.Wanted(context)) return ProtobufAnswers.WriteScaleAsync(context, scale);
+        var (form, metaVersion) = ContentNegotiation.Negotiate(context.Request.Headers.Accept);
+        return form switch
+        {
+            ResponseForm.Table => WriteJsonAsync(context, 200, new Table
+            {
+                ApiVersion = metaVersion,
+                Metadata = new V1ListMeta { ResourceVersion = scale.Metadata?.ResourceVersion },
+                ColumnDefinitions = ScaleTablePrinter.Instance.Columns,
+                Rows =
+                [
+                    new TableRow
+                    {
+                        Cells = ScaleTablePrinter.Instance.Cells(scale, Now),
+                        Object = IncludeObjectOf(context) switch
+                        {
+                            IncludeObject.None => null,
+                            IncludeObject.Object => JsonNode.Parse(KubeObjects.Serialize(scale)),
+                            _ => TableConverter.PartialObjectMetadata(scale, metaVersion),
+                        },
+                    },
+                ],
+            }),
+            ResponseForm.PartialObjectMetadata => WriteJsonAsync(context, 200, TableConverter.PartialObjectMetadata(scale, metaVersion)),
+            _ => ProtobufAnswers.WriteScaleAsync(context, scale),
         };
     }
 

@@ -18,7 +18,7 @@ namespace Orchestrator.Master.Api.Rest;
 /// scale patches it). Both work the same for built-in kinds and custom resources. A subresource of the parent's kind
 /// with the verb update (a namespace's <c>finalize</c>) is written through the kind's strategy.
 /// </summary>
-internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources)
+internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandlers resources, ApiResponses responses)
 {
     public Task HandleAsync(HttpContext context, ResourceDescription resource, string? ns, string name, SubresourceDescription subresource) =>
         (subresource.Name, subresource.Scale, context.Request.Method) switch
@@ -43,7 +43,7 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
     private async Task GetScaleAsync(HttpContext context, ResourceDescription resource, ScaleSubresource paths, string? ns, string name)
     {
         var parent = await store.GetAsync(resource, ns, name, context.RequestAborted);
-        await ProtobufAnswers.WriteScaleAsync(context, ScaleOf(parent, resource, paths));
+        await responses.WriteScaleAsync(context, ScaleOf(parent, resource, paths));
     }
 
     private async Task UpdateScaleAsync(HttpContext context, ResourceDescription resource, ScaleSubresource paths, string? ns, string name)
@@ -91,7 +91,7 @@ internal sealed class SubresourceHandlers(ObjectStoreClient store, ResourceHandl
             if (scale.Metadata?.ResourceVersion is { Length: > 0 } rv) result.Metadata.ResourceVersion = rv;
             return result;
         }, obj => new UpdateObject(resource.StoreName, obj, null, dryRun, manager));
-        await ProtobufAnswers.WriteScaleAsync(context, ScaleOf(updated, resource, paths));
+        await responses.WriteScaleAsync(context, ScaleOf(updated, resource, paths));
     }
 
     /// <summary>The Scale of a parent: desired and observed replicas and the selector at the description's paths.</summary>
