@@ -34,14 +34,18 @@ internal static class PolicyEvaluator
     {
         var fail = spec.FailurePolicy != "Ignore";
         var activation = Activation(request, param);
-        var failedVariables = Variables(spec.Variables, activation);
+        // kube's RuntimeCELCostBudget: one for the match conditions, one for everything else of this evaluation
+        var conditionBudget = new CelBudget();
+        var budget = new CelBudget();
+        var failedVariables = Variables(spec.Variables, activation, budget);
 
         if (spec.MatchConditions is { Count: > 0 } conditions)
         {
             var errors = new List<string>();
             foreach (var condition in conditions)
             {
-                var (value, error) = Run(condition.Expression, activation, failedVariables);
+                var (value, error) = Run(condition.Expression, activation, failedVariables, conditionBudget);
+                if (conditionBudget.Exhausted) return OutOfBudget(fail);
                 if (error is not null) errors.Add(error);
                 else if (value is not bool holds) errors.Add($"matchCondition '{condition.Name}' evaluated to non-bool");
                 // one condition false: the policy does not apply, whatever the others' errors
@@ -55,7 +59,8 @@ internal static class PolicyEvaluator
         for (var i = 0; i < (spec.Validations?.Count ?? 0); i++)
         {
             var validation = spec.Validations![i];
-            var (value, error) = Run(validation.Expression, activation, failedVariables);
+            var (value, error) = Run(validation.Expression, activation, failedVariables, budget);
+            if (budget.Exhausted) return OutOfBudget(fail);
             if (error is null && value is not bool) error = $"expression '{validation.Expression}' resulted in error: must evaluate to bool";
             if (error is not null)
             {
@@ -63,13 +68,15 @@ internal static class PolicyEvaluator
                 continue;
             }
             if ((bool)value!) continue;
-            decisions.Add(new PolicyDecision(true, Message(validation, activation, failedVariables), validation.Reason ?? "Invalid", i));
+            decisions.Add(new PolicyDecision(true, Message(validation, activation, failedVariables, budget), validation.Reason ?? "Invalid", i));
+            if (budget.Exhausted) return OutOfBudget(fail);
         }
 
         var annotations = new List<PolicyAuditAnnotation>();
         foreach (var annotation in spec.AuditAnnotations ?? [])
         {
-            var (value, error) = Run(annotation.ValueExpression, activation, failedVariables);
+            var (value, error) = Run(annotation.ValueExpression, activation, failedVariables, budget);
+            if (budget.Exhausted) return OutOfBudget(fail);
             if (error is not null)
             {
                 if (fail) annotations.Add(new PolicyAuditAnnotation(annotation.Key, null, error));
@@ -95,10 +102,11 @@ internal static class PolicyEvaluator
 
     /// <summary>messageExpression's string when it evaluates to one (trimmed, one line, at most 5000 bytes), else the
     /// message, else "failed expression: …".</summary>
-    private static string Message(V1Validation validation, Dictionary<string, object?> activation, IReadOnlyDictionary<string, string> failedVariables)
+    private static string Message(V1Validation validation, Dictionary<string, object?> activation, IReadOnlyDictionary<string, string> failedVariables,
+        CelBudget budget)
     {
         if (!string.IsNullOrWhiteSpace(validation.MessageExpression) &&
-            Run(validation.MessageExpression, activation, failedVariables) is { Error: null, Value: string text } &&
+            Run(validation.MessageExpression, activation, failedVariables, budget) is { Error: null, Value: string text } &&
             text.Trim() is { Length: > 0 and <= 5000 } trimmed && !trimmed.Contains('\n'))
             return trimmed;
         if (!string.IsNullOrWhiteSpace(validation.Message)) return validation.Message.Trim();
@@ -116,13 +124,13 @@ internal static class PolicyEvaluator
     };
 
     /// <summary>Each variable in order, into <c>variables</c>; the ones that failed, with why.</summary>
-    private static IReadOnlyDictionary<string, string> Variables(IList<V1Variable>? variables, Dictionary<string, object?> activation)
+    private static IReadOnlyDictionary<string, string> Variables(IList<V1Variable>? variables, Dictionary<string, object?> activation, CelBudget budget)
     {
         var failed = new Dictionary<string, string>(StringComparer.Ordinal);
         var values = (Dictionary<string, object?>)activation["variables"]!;
         foreach (var variable in variables ?? [])
         {
-            var (value, error) = Run(variable.Expression, activation, failed);
+            var (value, error) = Run(variable.Expression, activation, failed, budget);
             if (error is null) values[variable.Name] = value;
             else failed[variable.Name] = error;
         }
@@ -132,14 +140,19 @@ internal static class PolicyEvaluator
     /// <summary>An expression's value, or kube's "expression '…' resulted in error: …" (an expression using a variable that
     /// failed fails with the variable's error).</summary>
     private static (object? Value, string? Error) Run(string expression, Dictionary<string, object?> activation,
-        IReadOnlyDictionary<string, string> failedVariables)
+        IReadOnlyDictionary<string, string> failedVariables, CelBudget budget)
     {
         foreach (var (name, variableError) in failedVariables)
             if (Regex.IsMatch(expression, $@"\bvariables\s*\.\s*{Regex.Escape(name)}\b"))
                 return (null, $"expression '{expression}' resulted in error: composited variable \"{name}\" fails to evaluate: {Unwrap(variableError)}");
-        var (value, error) = CelRules.Run(expression, activation);
+        var (value, error) = CelRules.Run(expression, activation, budget);
         return error is null ? (value, null) : (null, $"expression '{expression}' resulted in error: {error}");
     }
+
+    /// <summary>kube's answer once an evaluation has spent its cost budget: under failurePolicy Fail a deny with
+    /// "validation failed due to running out of cost budget, …", under Ignore nothing.</summary>
+    private static PolicyValidation OutOfBudget(bool fail) =>
+        fail ? new PolicyValidation([new PolicyDecision(true, CelCost.BudgetExhausted, null, 0)], []) : PolicyValidation.None;
 
     private static string Unwrap(string error) =>
         Regex.Match(error, "^expression '.*' resulted in error: (.*)$", RegexOptions.Singleline) is { Success: true } m ? m.Groups[1].Value : error;

@@ -131,6 +131,12 @@ internal sealed record ValidationRule(string Rule, string? Message, string? Mess
         o["fieldPath"]?.GetValue<string>(),
         o["optionalOldSelf"] is JsonValue v && v.TryGetValue<bool>(out var b) && b);
 
+    /// <summary>kube's ruleErrorString: the message, else the rule.</summary>
+    public string ErrorString => Message is { Length: > 0 } m ? m.Trim() : Rule.Trim();
+
+    /// <summary>kube's ruleMessageOrDefault: the message, else "failed rule: …".</summary>
+    public string DefaultMessage => Message is { Length: > 0 } m ? m.Trim() : $"failed rule: {Rule.Trim()}";
+
     /// <summary>Whether the rule compares with the previous object (a transition rule, skipped on create).</summary>
     public bool UsesOldSelf => System.Text.RegularExpressions.Regex.IsMatch(Rule, @"\boldSelf\b");
 }

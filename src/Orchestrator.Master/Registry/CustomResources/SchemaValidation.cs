@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.CustomResources;
 
@@ -33,16 +34,20 @@ internal static class SchemaValidation
                 "Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"));
             return causes;
         }
-        RunRules(value, schema, path, old, hasOld: old is not null, causes);
+        RunRules(value, schema, path, old, hasOld: old is not null, new CelBudget(), causes);
         return causes;
     }
 
     private static bool HasRules(SchemaNode s) =>
         s.Rules.Count > 0 || s.Properties.Values.Any(HasRules) || (s.AdditionalProperties is { } a && HasRules(a)) || (s.Items is { } i && HasRules(i));
 
-    /// <summary>The CEL rules of every node the value reaches; old values correlate by object field and map-list key.</summary>
-    private static void RunRules(JsonNode? value, SchemaNode s, string path, JsonNode? old, bool hasOld, List<StoreErrorCause> causes)
+    /// <summary>The CEL rules of every node the value reaches; old values correlate by object field and map-list key. All
+    /// share one cost budget (kube's RuntimeCELCostBudget); once it is spent, or one rule passed the per-call limit, no
+    /// further rule runs.</summary>
+    private static void RunRules(JsonNode? value, SchemaNode s, string path, JsonNode? old, bool hasOld, CelBudget budget,
+        List<StoreErrorCause> causes)
     {
+        if (budget.Exhausted) return;
         switch (value)
         {
             case JsonObject obj:
@@ -51,7 +56,7 @@ internal static class SchemaValidation
                     if (s.Member(key) is not { } member) continue;
                     var oldObj = old as JsonObject;
                     var correlated = hasOld && oldObj is not null && oldObj.ContainsKey(key);
-                    RunRules(child, member, FieldPath.Child(path, key), correlated ? oldObj![key] : null, correlated, causes);
+                    RunRules(child, member, FieldPath.Child(path, key), correlated ? oldObj![key] : null, correlated, budget, causes);
                 }
                 break;
             case JsonArray array when s.Items is { } items:
@@ -60,11 +65,11 @@ internal static class SchemaValidation
                     var oldItem = hasOld && s.ListType == "map" && old is JsonArray oldArray
                         ? oldArray.FirstOrDefault(o => SameKeys(o, array[i], s.ListMapKeys))
                         : null;
-                    RunRules(array[i], items, FieldPath.Index(path, i), oldItem, oldItem is not null, causes);
+                    RunRules(array[i], items, FieldPath.Index(path, i), oldItem, oldItem is not null, budget, causes);
                 }
                 break;
         }
-        if (value is not null) Rules(value, s, path, old, hasOld, causes);
+        if (value is not null && !budget.Exhausted) Rules(value, s, path, old, hasOld, budget, causes);
     }
 
     private static void Node(JsonNode? value, SchemaNode s, string path, List<StoreErrorCause> causes)
@@ -185,13 +190,17 @@ internal static class SchemaValidation
             causes.Add(FieldErrors.Invalid(path, Scalar(value), $"{name} in body must not validate the schema (not)"));
     }
 
-    /// <summary>The node's CEL rules. A failure names the node's type as its value, as the API server does.</summary>
-    private static void Rules(JsonNode value, SchemaNode s, string path, JsonNode? old, bool hasOld, List<StoreErrorCause> causes)
+    /// <summary>The node's CEL rules, as kube's validateExpressions. A failure names the node's type as its value, as the
+    /// API server does; its message is the messageExpression's string when that evaluates to a usable one, else the
+    /// message, else "failed rule: …".</summary>
+    private static void Rules(JsonNode value, SchemaNode s, string path, JsonNode? old, bool hasOld, CelBudget budget,
+        List<StoreErrorCause> causes)
     {
         if (s.Rules.Count == 0) return;
         var self = CelRules.ToCel(value);
         object? oldSelf = null;
         var oldConverted = false;
+        var shown = s.IntOrString ? "integer-or-string" : s.Type ?? JsonType(value);
         foreach (var rule in s.Rules)
         {
             if (rule.UsesOldSelf && !hasOld && !rule.OptionalOldSelf) continue;
@@ -200,13 +209,34 @@ internal static class SchemaValidation
                 oldSelf = CelRules.ToCel(old);
                 oldConverted = true;
             }
-            var (holds, error) = CelRules.Evaluate(rule.Rule, self, oldSelf);
+            var (holds, error) = CelRules.Evaluate(rule.Rule, self, oldSelf, budget);
+            if (budget.Exhausted)
+            {
+                causes.Add(FieldErrors.Invalid(path, shown, CelCost.BudgetExhausted));
+                return;
+            }
+            if (error == CelCost.LimitExceeded)
+            {
+                causes.Add(FieldErrors.Invalid(path, shown,
+                    $"'{error}': no further validation rules will be run due to call cost exceeds limit for rule: {rule.ErrorString}"));
+                budget.Remaining = -1;
+                return;
+            }
             if (holds) continue;
             var at = rule.FieldPath is { Length: > 1 } relative ? path + relative : path;
-            var message = error is not null
-                ? $"{rule.Message ?? $"failed rule: {rule.Rule}"}: {error}"
-                : rule.Message ?? $"failed rule: {rule.Rule}";
-            var shown = s.IntOrString ? "integer-or-string" : s.Type ?? JsonType(value);
+            string message;
+            if (error is not null) message = $"{rule.Message ?? $"failed rule: {rule.Rule}"}: {error}";
+            else if (rule.MessageExpression is { } messageExpression)
+            {
+                var (text, fatal) = EvaluateMessage(messageExpression, self, oldSelf, budget);
+                if (fatal)
+                {
+                    causes.Add(FieldErrors.Invalid(path, shown, text!));
+                    return;
+                }
+                message = text ?? rule.DefaultMessage;
+            }
+            else message = rule.DefaultMessage;
             var cause = rule.Reason switch
             {
                 "FieldValueForbidden" => FieldErrors.Forbidden(at, message),
@@ -217,6 +247,28 @@ internal static class SchemaValidation
             causes.Add(cause);
         }
     }
+
+    /// <summary>kube's evalMessageExpression: the trimmed string, or null (the rule's message is used instead) when it
+    /// fails, is no string, is empty, longer than 5 KiB or of several lines; or, when it ran past the cost limit or the
+    /// budget, the error that ends validation (<c>Fatal</c>).</summary>
+    private static (string? Text, bool Fatal) EvaluateMessage(string expression, object? self, object? oldSelf, CelBudget budget)
+    {
+        var (value, error) = CelRules.Run(expression, new Dictionary<string, object?> { ["self"] = self, ["oldSelf"] = oldSelf }, budget);
+        if (error == CelCost.LimitExceeded)
+        {
+            budget.Remaining = -1;
+            return ($"no further validation rules will be run due to call cost exceeds limit for messageExpression: {GoQuote.Quote(expression)}", true);
+        }
+        if (budget.Exhausted)
+            return ("messageExpression evaluation failed due to running out of cost budget, no further validation rules will be run", true);
+        return error is null && value is string text && text.Trim() is { Length: > 0 } trimmed &&
+               System.Text.Encoding.UTF8.GetByteCount(trimmed) <= MaxMessageExpressionBytes && !trimmed.Contains('\n')
+            ? (trimmed, false)
+            : (null, false);
+    }
+
+    /// <summary>kube's MaxEvaluatedMessageExpressionSizeBytes.</summary>
+    private const int MaxMessageExpressionBytes = 5 * 1024;
 
     private static bool FormatHolds(string format, string text) => format switch
     {

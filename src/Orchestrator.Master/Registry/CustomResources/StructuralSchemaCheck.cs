@@ -142,8 +142,14 @@ internal static class StructuralSchemaCheck
             }
             else if (rule.Rule.Contains('\n'))
                 causes.Add(FieldErrors.Required(FieldPath.Child(at, "message"), "message must be specified if rule contains line breaks"));
-            if (rule.MessageExpression is not null)
-                causes.Add(FieldErrors.Forbidden(FieldPath.Child(at, "messageExpression"), "messageExpression is not supported by this server; use message"));
+            if (rule.MessageExpression is { Length: > 0 } messageExpression)
+            {
+                if (messageExpression.Trim().Length == 0)
+                    causes.Add(FieldErrors.Required(FieldPath.Child(at, "messageExpression"), "messageExpression must be non-empty if specified"));
+                else if (CelRules.CompileError(messageExpression) is { } messageError)
+                    causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), messageExpression,
+                        $"messageExpression compilation failed: {messageError}"));
+            }
             if (rule.Reason is { } reason && !Reasons.Contains(reason))
                 causes.Add(FieldErrors.NotSupported(FieldPath.Child(at, "reason"), reason, Reasons));
             if (rule.FieldPath is { } fieldPath && (fieldPath.Trim().Length == 0 || !fieldPath.StartsWith('.')))

@@ -5,15 +5,17 @@ using Cel;
 namespace Orchestrator.Master.Registry.Validation;
 
 /// <summary>
-/// <c>x-kubernetes-validations</c> rules in CEL, through the NuGet package Cel (a tree-walking interpreter of the
-/// CEL standard: operators, macros has/all/exists/exists_one/map/filter, size, string matching, int/uint/double/
-/// timestamp/duration conversions). Kubernetes' string extension functions the package lacks (lowerAscii, upperAscii,
-/// trim, split, join, replace, indexOf, lastIndexOf, substring, charAt) are registered here. What it does not do: type
-/// checking at definition time (a rule naming a field the schema lacks fails when evaluated, not when the CRD is
-/// created), cost estimation, messageExpression, and Kubernetes' list, regex, url, quantity, ip/cidr and format
-/// libraries — a rule using them fails to compile and the definition is refused with that message.
-/// Rules run in the store's actor only (one thread); compiled programs are cached by text. ValidatingAdmissionPolicies'
-/// expressions use the same environment (Run, UndeclaredReference).
+/// CEL for <c>x-kubernetes-validations</c> rules and messageExpressions and for ValidatingAdmissionPolicies, through the
+/// NuGet package Cel (a tree-walking interpreter of the CEL standard: operators, macros has/all/exists/exists_one/map/
+/// filter, size, string matching, int/uint/double/timestamp/duration conversions). Registered here, as kube 1.32's base
+/// environment has them: Kubernetes' string extension functions the package lacks (lowerAscii, upperAscii, trim, split,
+/// join, replace, indexOf, lastIndexOf, substring, charAt), and the list, sets, regex, url, quantity, ip/cidr and format
+/// libraries (<see cref="CelListLibrary"/> and its siblings). Runtime cost is counted and limited as kube does
+/// (<see cref="CelCost"/>, which says what it counts). What it does not do: type checking at definition time (a rule
+/// naming a field the schema lacks, or a messageExpression that is no string, fails when evaluated, not when the
+/// definition is created), cost estimation at definition time, two-variable comprehensions, and the optional syntax
+/// (<c>?.</c>, <c>[?</c>) — a rule using them fails to compile and the definition is refused with that message.
+/// Compiled programs are cached by text; evaluation runs on the caller's thread (the store's actor for CRD rules).
 /// </summary>
 internal static class CelRules
 {
@@ -24,6 +26,12 @@ internal static class CelRules
     private static CelEnvironment CreateEnvironment()
     {
         var env = new CelEnvironment([], "");
+        CelListLibrary.Register(env);
+        CelRegexLibrary.Register(env);
+        CelUrlLibrary.Register(env);
+        CelQuantityLibrary.Register(env);
+        CelNetworkLibrary.Register(env);
+        CelFormatLibrary.Register(env);
         env.RegisterFunction("lowerAscii", [typeof(string)], a => ((string)a[0]!).ToLowerInvariant());
         env.RegisterFunction("upperAscii", [typeof(string)], a => ((string)a[0]!).ToUpperInvariant());
         env.RegisterFunction("trim", [typeof(string)], a => ((string)a[0]!).Trim());
@@ -39,8 +47,8 @@ internal static class CelRules
         });
         env.RegisterFunction("substring", [typeof(string), typeof(long)], a => ((string)a[0]!)[(int)(long)a[1]!..]);
         env.RegisterFunction("substring", [typeof(string), typeof(long), typeof(long)], a => ((string)a[0]!)[(int)(long)a[1]!..(int)(long)a[2]!]);
-        env.RegisterFunction("join", [typeof(List<object?>)], a => string.Concat(((List<object?>)a[0]!).Select(x => x?.ToString())));
-        env.RegisterFunction("join", [typeof(List<object?>), typeof(string)], a => string.Join((string)a[1]!, ((List<object?>)a[0]!).Select(x => x?.ToString())));
+        env.RegisterFunction("join", [typeof(IList<object?>)], a => string.Concat(((IList<object?>)a[0]!).Select(x => x?.ToString())));
+        env.RegisterFunction("join", [typeof(IList<object?>), typeof(string)], a => string.Join((string)a[1]!, ((IList<object?>)a[0]!).Select(x => x?.ToString())));
         return env;
     }
 
@@ -58,38 +66,43 @@ internal static class CelRules
         }
     }
 
-    /// <summary>Evaluates the rule: true when it holds, false when it does not; an evaluation error is the message.</summary>
-    public static (bool Holds, string? Error) Evaluate(string rule, object? self, object? oldSelf)
+    /// <summary>Evaluates the rule: true when it holds, false when it does not; an evaluation error is the message
+    /// (<see cref="CelCost.LimitExceeded"/> when it was cut off). Its cost is taken from <paramref name="budget"/>.</summary>
+    public static (bool Holds, string? Error) Evaluate(string rule, object? self, object? oldSelf, CelBudget? budget = null)
     {
-        try
+        var (value, error) = Execute(rule, new Dictionary<string, object?> { ["self"] = self, ["oldSelf"] = oldSelf }, budget);
+        return error is not null ? (false, error) : value switch
         {
-            var variables = new Dictionary<string, object?> { ["self"] = self, ["oldSelf"] = oldSelf };
-            return Compile(rule)(variables!) switch
-            {
-                bool result => (result, null),
-                var other => (false, $"rule evaluated to {other?.GetType().Name ?? "null"}, not a bool"),
-            };
-        }
-        catch (Exception e) when (e is CelException or InvalidOperationException or ArgumentException or FormatException
-                                      or InvalidCastException or IndexOutOfRangeException or ArgumentOutOfRangeException
-                                      or KeyNotFoundException or NullReferenceException or OverflowException)
-        {
-            return (false, e.Message.Split('\n')[0]);
-        }
+            bool result => (result, null),
+            var other => (false, $"rule evaluated to {other?.GetType().Name ?? "null"}, not a bool"),
+        };
     }
 
-    /// <summary>Evaluates an expression over named variables: its value, or why it failed (an evaluation error, or a
-    /// field the object lacks: cel-go's "no such key").</summary>
-    public static (object? Value, string? Error) Run(string expression, Dictionary<string, object?> variables)
+    /// <summary>Evaluates an expression over named variables: its value, or why it failed (an evaluation error,
+    /// <see cref="CelCost.LimitExceeded"/>, or a field the object lacks: cel-go's "no such key"). Its cost is taken from
+    /// <paramref name="budget"/>.</summary>
+    public static (object? Value, string? Error) Run(string expression, Dictionary<string, object?> variables, CelBudget? budget = null)
+    {
+        var (value, error) = Execute(expression, variables, budget);
+        return error is null && value?.GetType().Name == "CelNoSuchField" ? (null, "no such key") : (value, error);
+    }
+
+    /// <summary>One evaluation under the per-call cost limit, over <paramref name="variables"/> and the function
+    /// namespaces (<see cref="CelVariables"/>).</summary>
+    private static (object? Value, string? Error) Execute(string expression, Dictionary<string, object?> variables, CelBudget? budget)
     {
         try
         {
-            var value = Compile(expression)(variables!);
-            return value?.GetType().Name == "CelNoSuchField" ? (null, "no such key") : (value, null);
+            var program = Compile(expression);
+            return (CelCost.Measure(() => program(new CelVariables(variables)), budget), null);
+        }
+        catch (CelCostLimitExceededException)
+        {
+            return (null, CelCost.LimitExceeded);
         }
         catch (Exception e) when (e is CelException or InvalidOperationException or ArgumentException or FormatException
                                       or InvalidCastException or IndexOutOfRangeException or ArgumentOutOfRangeException
-                                      or KeyNotFoundException or NullReferenceException or OverflowException)
+                                      or KeyNotFoundException or NullReferenceException or OverflowException or TimeoutException)
         {
             // cel-go's words for a field the object lacks
             return Regex.Match(e.Message, "select field '([^']*)'") is { Success: true } m && e.GetType().Name == "CelNoSuchFieldException"
@@ -118,6 +131,9 @@ internal static class CelRules
             }
             else if (KnownNames.Contains(name) || bound.Contains(name) || (call ? KnownFunctions.Contains(name) : declared.Contains(name)))
                 continue;
+            // a function namespace: sets.contains(…), format.named(…), ip.isCanonical(…), optional.of(…)
+            else if (!call && CelNamespace.All.Any(ns => ns.Name == name) && code[(m.Index + name.Length)..].TrimStart().StartsWith('.'))
+                continue;
             return $"ERROR: <input>:1:{m.Index + 1}: undeclared reference to '{name}' (in container '')";
         }
         return null;
@@ -137,20 +153,25 @@ internal static class CelRules
     };
 
     /// <summary>The CEL standard's functions and macros the package evaluates, and those registered in <see cref="CreateEnvironment"/>.</summary>
-    private static readonly HashSet<string> KnownFunctions = new(StringComparer.Ordinal)
-    {
+    private static readonly HashSet<string> KnownFunctions = new((string[])
+    [
         "has", "all", "exists", "exists_one", "map", "filter", "size", "int", "uint", "double", "string", "bytes", "bool", "type",
         "dyn", "duration", "timestamp", "matches", "startsWith", "endsWith", "contains", "getDate", "getDayOfMonth", "getDayOfWeek",
         "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes", "getMonth", "getSeconds",
         "lowerAscii", "upperAscii", "trim", "split", "replace", "indexOf", "lastIndexOf", "charAt", "substring", "join",
-    };
+        .. CelListLibrary.Functions, .. CelRegexLibrary.Functions, .. CelUrlLibrary.Functions, .. CelQuantityLibrary.Functions,
+        .. CelNetworkLibrary.Functions, .. CelFormatLibrary.Functions,
+    ], StringComparer.Ordinal);
 
     private static CelProgramDelegate Compile(string rule)
     {
         lock (Gate)
         {
-            if (!Programs.TryGetValue(rule, out var program)) Programs[rule] = program = Environment.Compile(rule);
-            return program;
+            if (Programs.TryGetValue(rule, out var program)) return program;
+            // parsed as written (so that errors point into the text as written), compiled with its comprehensions counted
+            program = Environment.Compile(CelCost.Instrument(rule, Environment.Parse(rule)));
+            if (Programs.Count >= 10_000) Programs.Clear();
+            return Programs[rule] = program;
         }
     }
 

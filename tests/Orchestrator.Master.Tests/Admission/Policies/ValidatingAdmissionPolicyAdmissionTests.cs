@@ -154,4 +154,35 @@ public sealed class ValidatingAdmissionPolicyAdmissionTests
         Assert.True(Plugin.ValidatesDeletes);
         Assert.Null(Create(Deployment(9), ("validatingadmissionpolicies", policy), ("validatingadmissionpolicybindings", Binding())));
     }
+
+    [Fact]
+    public void An_expression_past_the_cost_limit_is_an_error_under_the_failure_policy()
+    {
+        var expensive = Policy(validations: new V1Validation
+        {
+            Expression = "[" + string.Join(",", Enumerable.Range(0, 1000)) + "].all(x, [" + string.Join(",", Enumerable.Range(0, 1000)) + "].all(y, x != y || x == y))",
+        });
+        var refusal = Create(Deployment(1), ("validatingadmissionpolicies", expensive), ("validatingadmissionpolicybindings", Binding()))!.Refusal!;
+        Assert.EndsWith("resulted in error: operation cancelled: actual cost limit exceeded", refusal.Message);
+        var ignored = Policy(failurePolicy: "Ignore", validations: expensive.Spec.Validations[0]);
+        Assert.Null(Create(Deployment(1), ("validatingadmissionpolicies", ignored), ("validatingadmissionpolicybindings", Binding())));
+    }
+
+    [Fact]
+    public void The_docs_service_cidr_policy_uses_the_cidr_library()
+    {
+        var policy = Policy(validations: new V1Validation
+        {
+            Expression = "['10.96.0.0/16','2001:db8::/64'].exists(allowed, cidr(allowed).containsCIDR(object.metadata.annotations['cidr']))",
+        });
+        AdmissionVerdict? With(string cidr)
+        {
+            var deployment = Deployment(1);
+            deployment.Metadata.Annotations = new Dictionary<string, string> { ["cidr"] = cidr };
+            return Create(deployment, ("validatingadmissionpolicies", policy), ("validatingadmissionpolicybindings", Binding()));
+        }
+        Assert.Null(With("10.96.10.0/24"));
+        Assert.Null(With("2001:db8::/96"));
+        Assert.EndsWith("failed expression: " + policy.Spec.Validations[0].Expression, With("10.97.0.0/24")!.Refusal!.Message);
+    }
 }

@@ -42,8 +42,10 @@ public sealed class ValidatingAdmissionPolicyStrategyTests
         // with a paramKind, params is declared; macro variables and string contents are not names
         Assert.Empty(Strategies.Admit(AdmissionRegistrationResources.ValidatingAdmissionPolicies,
             Policy("params.max > 1 && object.spec.template.spec.containers.all(c, c.name != 'foo bar')", new V1ParamKind { ApiVersion = "v1", Kind = "ConfigMap" })));
-        var function = Assert.Single(Strategies.Admit(AdmissionRegistrationResources.ValidatingAdmissionPolicies, Policy("cidr(object.spec.x).containsCIDR('10.0.0.0/8')")));
-        Assert.Contains("undeclared reference to 'cidr'", function.Message);
+        // kube 1.32's libraries are declared (cidr since 1.30); semver comes with 1.33
+        Assert.Empty(Strategies.Admit(AdmissionRegistrationResources.ValidatingAdmissionPolicies, Policy("cidr(object.spec.x).containsCIDR('10.0.0.0/8')")));
+        var function = Assert.Single(Strategies.Admit(AdmissionRegistrationResources.ValidatingAdmissionPolicies, Policy("semver(object.spec.x).major() == 1")));
+        Assert.Contains("undeclared reference to 'semver'", function.Message);
     }
 
     [Fact]
