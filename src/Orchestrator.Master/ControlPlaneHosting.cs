@@ -27,12 +27,12 @@ internal sealed record ControlPlaneOptions
     public static ControlPlaneOptions Default { get; } = new();
 
     /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
-    /// --node-monitor-grace-period (40), --node-monitor-period (5), --pod-eviction-timeout (300),
+    /// --node-monitor-grace-period (40), --node-monitor-period (5),
     /// --controller-resync-period (30), --horizontal-pod-autoscaler-sync-period (15), --node-status-report-frequency (300: how often an unchanged node
     /// status is written to the Node; liveness is the node's Lease, renewed on every heartbeat).</summary>
     public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        // the eviction timeout may be 0 (evict as soon as a node is NotReady, as the lab does); periods may not
+        // periods may not be 0 (how long pods stay on a NotReady node is the DefaultTolerationSeconds plugin's settings)
         TimeSpan Seconds(string key, TimeSpan fallback, double minimum = double.Epsilon) =>
             double.TryParse(configuration[key], System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= minimum
                 ? TimeSpan.FromSeconds(s) : fallback;
@@ -42,8 +42,7 @@ internal sealed record ControlPlaneOptions
             Resync = Seconds("controller-resync-period", Default.Resync),
             NodeLifecycle = new NodeLifecycleSettings(
                 Seconds("node-monitor-grace-period", d.GracePeriod),
-                Seconds("node-monitor-period", d.MonitorPeriod),
-                Seconds("pod-eviction-timeout", d.PodEvictionTimeout, minimum: 0)),
+                Seconds("node-monitor-period", d.MonitorPeriod)),
             NodeGateway = new NodeGatewaySettings(Seconds("node-status-report-frequency", NodeGatewaySettings.Default.StatusReportFrequency)),
             AutoscalerSyncPeriod = Seconds("horizontal-pod-autoscaler-sync-period", Default.AutoscalerSyncPeriod),
             LoadBalancerPool = LoadBalancerPool.TryParse(configuration["load-balancer-pool"] ?? "", out var pool) ? pool! : Default.LoadBalancerPool,

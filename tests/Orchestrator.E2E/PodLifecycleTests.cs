@@ -295,7 +295,8 @@ public sealed class PodLifecycleTests(TwoProcessClusterFixture cluster, ITestOut
         return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    private async Task EnsureImage()
+    /// <summary>Imports <see cref="Image"/> from the machine's busybox once (other classes' pods use it too).</summary>
+    internal static async Task EnsureImage()
     {
         var script = $"""
             set -e

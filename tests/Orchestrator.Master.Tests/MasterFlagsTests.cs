@@ -19,6 +19,8 @@ public sealed class MasterFlagsTests
         var none = Configuration(new Dictionary<string, string>());
         Assert.Equal(ApiServerOptions.From(none), ApiServerOptions.From(Configuration(defaults.Values)));
         Assert.Equal(ControlPlaneOptions.From(none), ControlPlaneOptions.From(Configuration(defaults.Values)));
+        Assert.Equal(Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds.Settings.From(none),
+            Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds.Settings.From(Configuration(defaults.Values)));
     }
 
     [Fact]
@@ -35,7 +37,8 @@ public sealed class MasterFlagsTests
         Assert.Equal("/srv/master", api.DataDirectory);
         var control = ControlPlaneOptions.From(Configuration(flags.Values));
         Assert.Equal(TimeSpan.FromSeconds(15), control.NodeLifecycle.GracePeriod);
-        Assert.Equal(TimeSpan.Zero, control.NodeLifecycle.PodEvictionTimeout);
+        Assert.Equal(new Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds.Settings(0, 0),
+            Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds.Settings.From(Configuration(flags.Values)));
     }
 
     [Fact]

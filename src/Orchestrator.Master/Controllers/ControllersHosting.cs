@@ -43,6 +43,7 @@ internal static class ControllersHosting
         system.ActorOf(EphemeralVolumeController.Props(store, resync), "ephemeral-volume-controller");
         system.ActorOf(GarbageCollector.Props(store, resync, catalog), "garbage-collector");
         system.ActorOf(NodeLifecycleController.Props(store, nodeLifecycle), "node-lifecycle-controller");
+        system.ActorOf(TaintEvictionController.Props(store, resync), "taint-eviction-controller");
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
         system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
         system.ActorOf(ApiServiceRegistration.Props(store, resync, catalog), "apiservice-registration-controller");

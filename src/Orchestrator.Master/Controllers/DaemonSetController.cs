@@ -13,7 +13,8 @@ namespace Orchestrator.Master.Controllers;
 
 /// <summary>
 /// Runs apps/v1 DaemonSets as Kubernetes' DaemonSet controller does: one pod on every node the template may run on
-/// (<see cref="DaemonPods.ShouldRun"/>), created bound to its node; pods on nodes that no longer qualify, extra pods on
+/// (<see cref="DaemonPods.ShouldRun"/>), created bound to its node; pods on nodes that no longer qualify (an untolerated
+/// NoExecute taint among them: <see cref="DaemonPods.ShouldContinueRunning"/>), extra pods on
 /// a node and failed pods are deleted (failed ones are replaced). Each template is a ControllerRevision (for
 /// <c>kubectl rollout history|undo</c>); with RollingUpdate old pods are replaced node by node within maxUnavailable
 /// (or, with maxSurge, the new pod starts first and the old one goes once the new one is available); with OnDelete
@@ -107,6 +108,10 @@ internal sealed class DaemonSetController : ControllerActor
 
         var nodes = Cache.List<V1Node>(Nodes).ToList();
         var shouldRun = nodes.Where(n => DaemonPods.ShouldRun(ds, n)).Select(n => n.Metadata.Name).ToHashSet();
+        // kube's shouldContinueRunning: a pod may stay where no untolerated NoExecute taint is (a NotReady node's
+        // not-ready:NoSchedule taint keeps new daemon pods off it, not the running one)
+        var mayStay = nodes.Where(n => !shouldRun.Contains(n.Metadata.Name) && DaemonPods.ShouldContinueRunning(ds, n))
+            .Select(n => n.Metadata.Name).ToHashSet();
         var byNode = live.GroupBy(p => p.Spec?.NodeName ?? "").ToDictionary(g => g.Key, g => g.ToList());
 
         // As Kubernetes, which syncs one key on one worker at a time: no new writes while a slow-start run is going.
@@ -115,7 +120,18 @@ internal sealed class DaemonSetController : ControllerActor
             var create = new List<string>();
             var delete = new List<V1Pod>();
             foreach (var (node, onNode) in byNode)
-                if (!shouldRun.Contains(node)) delete.AddRange(onNode);
+            {
+                if (shouldRun.Contains(node)) continue;
+                if (!mayStay.Contains(node))
+                {
+                    delete.AddRange(onNode);
+                    continue;
+                }
+                // as kube's podsShouldBeOnNode: failed pods go (not replaced here), and of several the oldest stays
+                var failed = onNode.Where(p => p.Status?.Phase == "Failed").ToList();
+                delete.AddRange(failed);
+                delete.AddRange(onNode.Except(failed).OrderBy(p => p.Metadata.CreationTimestamp).Skip(1));
+            }
             foreach (var node in shouldRun)
             {
                 var onNode = byNode.GetValueOrDefault(node) ?? [];

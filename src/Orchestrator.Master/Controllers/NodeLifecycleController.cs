@@ -8,27 +8,30 @@ using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Controllers;
 
-/// <summary>Node health timing (Kubernetes' node-monitor-grace-period and pod eviction timeout).</summary>
-internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod, TimeSpan PodEvictionTimeout)
+/// <summary>Node health timing (Kubernetes' --node-monitor-grace-period and --node-monitor-period). How long a NotReady
+/// node's pods stay is their tolerations' business (the DefaultTolerationSeconds admission plugin, the taint eviction
+/// controller).</summary>
+internal sealed record NodeLifecycleSettings(TimeSpan GracePeriod, TimeSpan MonitorPeriod)
 {
-    public static NodeLifecycleSettings Default { get; } =
-        new(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
+    public static NodeLifecycleSettings Default { get; } = new(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(5));
 }
 
 /// <summary>
 /// Watches node heartbeats (Kubernetes' node lifecycle controller): a node that has neither renewed its Lease in
 /// kube-node-lease nor posted a new Ready heartbeat for the grace period gets its conditions set to Unknown
-/// ("Kubelet stopped posting node status.") and its pods
-/// marked not Ready, so Services stop sending them traffic; pods of a node not Ready for longer than the eviction
-/// timeout are deleted so their controllers recreate them elsewhere — unless no node at all is Ready, where
-/// Kubernetes too stops evicting (full disruption). Writes node conditions and pod readiness; nothing else.
+/// ("Kubelet stopped posting node status.") and its pods marked not Ready, so Services stop sending them traffic.
+/// It keeps the node's taints in line with its conditions (<see cref="NodeConditionTaints"/>): the NoSchedule ones of
+/// TaintNodesByCondition and cordoning, and node.kubernetes.io/not-ready or /unreachable:NoExecute while the node is
+/// NotReady — unless no node at all is Ready, where Kubernetes too takes the NoExecute taints off every node (full
+/// disruption). The <see cref="TaintEvictionController"/> evicts the pods those taints are not tolerated by.
+/// Writes node conditions, the taints it owns (never a user's) and pod readiness; nothing else.
 /// The Lease is renewed on every heartbeat while the Node status is written only when it changes or every few
-/// minutes, so the Lease is what keeps a node alive (kube's tryUpdateNodeHealth). Like Kubernetes' nodeHealthMap, both
-/// clocks run from what this controller has seen itself: a heartbeat or renewal counts as fresh when the controller first sees it (so a master that restarts after a long pause gives every node a full
-/// grace period to report again, instead of judging heartbeats written before it started), and the eviction timeout
-/// starts no earlier than the controller's first sighting of the node.
+/// minutes, so the Lease is what keeps a node alive (kube's tryUpdateNodeHealth). Like Kubernetes' nodeHealthMap, the
+/// clock runs from what this controller has seen itself: a heartbeat or renewal counts as fresh when the controller
+/// first sees it (so a master that restarts after a long pause gives every node a full grace period to report again,
+/// instead of judging heartbeats written before it started).
 /// A renewal counts from when it arrives (a lease change reconciles its node at once), and each node is looked at again
-/// when its grace period or eviction timeout runs out, not only on the next monitor pass: Kubernetes' nodeHealthMap
+/// when its grace period runs out, not only on the next monitor pass: Kubernetes' nodeHealthMap
 /// stamps a renewal when the periodic pass sees it and judges it on a later pass, so a node turned NotReady up to two
 /// monitor periods after the grace period (here 15.2-16.4 s after the last renewal with a 15 s grace period and a 1 s
 /// period, 40-50 s with the defaults). The monitor pass stays as the backstop.
@@ -45,9 +48,8 @@ internal sealed class NodeLifecycleController : ControllerActor
     private readonly EventRecorder _events;
     private readonly Dictionary<string, Observed> _observed = new();
 
-    /// <summary>What this controller last saw of a node's heartbeat and lease renewal, when it saw either change, and when
-    /// it first saw the node.</summary>
-    private sealed record Observed(DateTime? Heartbeat, DateTime? Renewed, DateTime ProbedAt, DateTime FirstSeen);
+    /// <summary>What this controller last saw of a node's heartbeat and lease renewal, and when it saw either change.</summary>
+    private sealed record Observed(DateTime? Heartbeat, DateTime? Renewed, DateTime ProbedAt);
 
     public NodeLifecycleController(IActorRef store, NodeLifecycleSettings settings, Func<DateTime>? clock = null)
         : base(store, [Nodes, Pods, NodeLeases.Resource], settings.MonitorPeriod)
@@ -65,7 +67,13 @@ internal sealed class NodeLifecycleController : ControllerActor
 
     protected override void OnChanged(string resource, IKubernetesObject<V1ObjectMeta>? old, IKubernetesObject<V1ObjectMeta>? current)
     {
-        if (resource == Nodes) Enqueue(ObjectCache.KeyOf(resource, (current ?? old)!));
+        if (resource == Nodes)
+        {
+            Enqueue(ObjectCache.KeyOf(resource, (current ?? old)!));
+            // the first node Ready, or the last one gone: every node's NoExecute taints change (full disruption)
+            if (IsReady(old as V1Node) != IsReady(current as V1Node))
+                foreach (var key in Cache.Keys(Nodes)) Enqueue(key);
+        }
         // a renewal is the node's heartbeat: seen now, it is stamped now, not at the next monitor pass
         else if (resource == NodeLeases.Resource && current?.Metadata.NamespaceProperty == NodeLeases.Namespace)
             Enqueue(new ResourceKey(Nodes, null, current.Metadata.Name));
@@ -87,7 +95,7 @@ internal sealed class NodeLifecycleController : ControllerActor
             ? seen.Heartbeat == heartbeat && !(renewed > seen.Renewed || (renewed is not null && seen.Renewed is null))
                 ? seen
                 : seen with { Heartbeat = heartbeat, Renewed = renewed, ProbedAt = now }
-            : new Observed(heartbeat, renewed, now, now);
+            : new Observed(heartbeat, renewed, now);
         _observed[key.Name] = observed;
         // the heartbeat's or renewal's own time counts only once it is older than when we saw it (a node that never
         // reported since its creation long ago still ages from our first sighting)
@@ -103,25 +111,36 @@ internal sealed class NodeLifecycleController : ControllerActor
             _events.Record(node, EventRecorder.Normal, "NodeNotReady", $"Node {key.Name} status is now: NodeNotReady", Self);
             return;
         }
-        // when the grace period runs out unless the node reports before (its renewal reconciles it again and moves this)
-        TimeSpan? next = ready?.Status != "Unknown" ? _settings.GracePeriod - silentFor : null;
+        SyncTaints(node, now);
+        // when the grace period runs out unless the node reports before (its renewal reconciles it again and moves this);
+        // the limit is strict (older than), and a timer may fire a scheduler tick early or late: a little past it
+        if (ready?.Status != "Unknown")
+            RequeueAfter(key, (_settings.GracePeriod - silentFor > TimeSpan.Zero ? _settings.GracePeriod - silentFor : TimeSpan.Zero) + DeadlineMargin);
+    }
 
-        var notReadySince = ready?.LastTransitionTime ?? heartbeat;
-        if (notReadySince < observed.FirstSeen) notReadySince = observed.FirstSeen;
-        if (ready?.Status != "True")
-        {
-            var notReadyFor = now - notReadySince;
-            if (notReadyFor <= _settings.PodEvictionTimeout) next = Earlier(next, _settings.PodEvictionTimeout - notReadyFor);
-            else if (Cache.List<V1Node>(Nodes).Any(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true))
-                EvictPods(key.Name);
-        }
-        // Both limits are strict (older than), and a timer may fire a scheduler tick early or late: a little past the limit.
-        if (next is { } wait) RequeueAfter(key, (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + DeadlineMargin);
+    private static bool IsReady(V1Node? node) =>
+        node?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    /// <summary>Writes the node's controller-owned taints where they differ from what its conditions and cordon call for
+    /// (kube's doNoScheduleTaintingPass and the NoExecute tainting); taints that stay keep their timeAdded, new ones are
+    /// stamped now. With the cached resourceVersion: a write that lands first wins, and its change reconciles again.</summary>
+    private void SyncTaints(V1Node node, DateTime now)
+    {
+        var desired = NodeConditionTaints.Desired(node, evictionsAllowed: Cache.List<V1Node>(Nodes).Any(IsReady));
+        var current = node.Spec?.Taints ?? [];
+        var kept = current.Where(t => !NodeConditionTaints.IsManaged(t) || desired.Any(d => Tolerations.SameKeyAndEffect(d, t))).ToList();
+        var added = desired.Where(d => !current.Any(t => Tolerations.SameKeyAndEffect(d, t))).ToList();
+        if (added.Count == 0 && kept.Count == current.Count) return;
+        foreach (var taint in added) taint.TimeAdded = now;
+        var updated = KubeObjects.Clone(node);
+        updated.Spec ??= new V1NodeSpec();
+        updated.Spec.Taints = kept.Count + added.Count == 0 ? null : kept.Concat(added).ToList();
+        Log.Info("node {0}: taints {1}", node.Metadata.Name,
+            string.Join(", ", updated.Spec.Taints?.Select(t => $"{t.Key}:{t.Effect}") ?? []));
+        SendAndForget(new UpdateObject(Nodes, updated));
     }
 
     private static readonly TimeSpan DeadlineMargin = TimeSpan.FromMilliseconds(20);
-
-    private static TimeSpan Earlier(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
 
     private void MarkUnknown(V1Node node, bool neverReported, DateTime now)
     {
@@ -156,15 +175,6 @@ internal sealed class NodeLifecycleController : ControllerActor
                 condition.LastTransitionTime = now;
             }
             SendAndForget(new UpdateObject(Pods, updated, "status"));
-        }
-    }
-
-    private void EvictPods(string nodeName)
-    {
-        foreach (var pod in PodsOn(nodeName).Where(p => p.Metadata.DeletionTimestamp is null))
-        {
-            Log.Info("evicting pod {0}/{1} from unready node {2}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, nodeName);
-            SendAndForget(new DeleteObject(ObjectCache.KeyOf(Pods, pod), PreconditionUid: pod.Metadata.Uid));
         }
     }
 

@@ -9,15 +9,16 @@ using Xunit.Abstractions;
 
 namespace Orchestrator.Master.Tests.Nodes;
 
-/// <summary>Node lifecycle, scheduler and ReplicaSets together with fake nodes that heartbeat: a node that goes
-/// silent turns Unknown, and after the eviction timeout its pods are recreated on the nodes that are left.</summary>
+/// <summary>Node lifecycle, taint eviction, scheduler and ReplicaSets together with fake nodes that heartbeat: a node
+/// that goes silent turns Unknown and is tainted unreachable:NoExecute, and its pods (without tolerations: this store
+/// runs no admission plugins) are evicted and recreated on the nodes that are left.</summary>
 public sealed class LostNodeTests(ITestOutputHelper output) : ControllerTestKit(output)
 {
     private static readonly TimeSpan Beat = TimeSpan.FromMilliseconds(200);
 
     private static readonly ControlPlaneOptions Fast = ControlPlaneOptions.Default with
     {
-        NodeLifecycle = new NodeLifecycleSettings(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2)),
+        NodeLifecycle = new NodeLifecycleSettings(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250)),
         NodeGateway = new NodeGatewaySettings(TimeSpan.FromMilliseconds(200)),
     };
 
@@ -46,12 +47,15 @@ public sealed class LostNodeTests(ITestOutputHelper output) : ControllerTestKit(
             Find<V1Node>("node2")!.Status.Conditions.Single(c => c.Type == "Ready").Status), TimeSpan.FromSeconds(10));
         AwaitAssert(() =>
         {
-            var pods = All<V1Pod>();
+            // the evicted pods stay Terminating while their node cannot confirm them stopped, as in Kubernetes
+            var all = All<V1Pod>();
+            Assert.All(all.Where(p => lost.Contains(p.Metadata.Name)), p => Assert.NotNull(p.Metadata.DeletionTimestamp));
+            var pods = all.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
             Assert.Equal(6, pods.Count);
             Assert.All(pods, p => Assert.NotEqual("node2", p.Spec.NodeName));
             Assert.All(pods, p => Assert.Equal("Running", p.Status?.Phase));
-            Assert.Empty(pods.Select(p => p.Metadata.Name).Intersect(lost));
         }, TimeSpan.FromSeconds(20));
+        Assert.Contains(Find<V1Node>("node2")!.Spec.Taints, t => t is { Key: "node.kubernetes.io/unreachable", Effect: "NoExecute" });
         Assert.Equal("True", Find<V1Node>("node1")!.Status.Conditions.Single(c => c.Type == "Ready").Status);
         Assert.Equal(6, Find<V1Deployment>("web")!.Spec.Replicas);
     }

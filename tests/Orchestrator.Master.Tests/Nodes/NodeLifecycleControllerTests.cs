@@ -11,10 +11,9 @@ namespace Orchestrator.Master.Tests.Nodes;
 
 public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : ControllerTestKit(output)
 {
-    private static readonly NodeLifecycleSettings Fast =
-        new(TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
+    private static readonly NodeLifecycleSettings Fast = new(TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(200));
 
-    // The controller's clock: the test moves it past the grace period or the eviction timeout.
+    // The controller's clock: the test moves it past the grace period.
     private TimeSpan _ahead;
     private new DateTime Now() => DateTime.UtcNow + _ahead;
 
@@ -44,7 +43,13 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         });
         AwaitAssert(() => Assert.Equal("False", Find<V1Pod>("web-1")!.Status.Conditions.Single(c => c.Type == "Ready").Status));
         Assert.Equal("True", Find<V1Node>("chatty")!.Status.Conditions.Single(c => c.Type == "Ready").Status);
+        // another node is Ready: the silent one is tainted for eviction too
+        AwaitAssert(() => Assert.Equal(["node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule"],
+            Taints("quiet").Select(t => $"{t.Key}:{t.Effect}").Order()));
+        Assert.Empty(Taints("chatty"));
     }
+
+    private IList<V1Taint> Taints(string node) => Find<V1Node>(node)!.Spec?.Taints ?? [];
 
     [Fact]
     public void A_node_whose_lease_is_renewed_stays_ready_while_its_status_is_old_until_the_lease_runs_out()
@@ -77,8 +82,7 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
     }
 
     // No monitor pass within a test: what happens comes from the changes the controller sees and its own deadlines.
-    private static readonly NodeLifecycleSettings NoPass =
-        new(TimeSpan.FromSeconds(40), TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+    private static readonly NodeLifecycleSettings NoPass = new(TimeSpan.FromSeconds(40), TimeSpan.FromHours(1));
 
     private static V1Lease Lease(string node) => new()
     {
@@ -120,87 +124,133 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
             TimeSpan.FromSeconds(10));
     }
 
+    private static readonly V1Taint UserTaint = new() { Key = "dedicated", Value = "gpu", Effect = "NoExecute" };
+
     [Fact]
-    public void Pods_are_evicted_when_the_eviction_timeout_runs_out_not_at_a_later_monitor_pass()
+    public void A_not_ready_node_is_tainted_not_ready_NoSchedule_and_NoExecute_and_keeps_its_users_taints()
     {
-        Seed(Node("sick", ready: false)); // posting NotReady since the controller first sees it
+        var sick = Node("sick", ready: false);
+        sick.Spec.Taints = [UserTaint];
+        Seed(sick);
         Seed(Node("healthy"));
-        Seed(Pod("on-sick", App("web"), nodeName: "sick", phase: "Running"));
-        Seed(Pod("on-healthy", App("web"), nodeName: "healthy", phase: "Running"));
-        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass with { PodEvictionTimeout = TimeSpan.FromMilliseconds(500) }));
+        var before = DateTime.UtcNow.AddSeconds(-1);
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass));
 
-        AwaitAssert(() => Assert.Equal(["on-healthy"], All<V1Pod>().Select(p => p.Metadata.Name)), TimeSpan.FromSeconds(20));
-    }
-
-    private static V1Node LongNotReady(string name)
-    {
-        var node = Node(name, ready: false);
-        node.Status.Conditions[0].LastHeartbeatTime = DateTime.UtcNow; // still posting, but NotReady for long
-        node.Status.Conditions[0].LastTransitionTime = DateTime.UtcNow.AddMinutes(-10);
-        return node;
+        AwaitAssert(() => Assert.Equal(["dedicated:NoExecute", "node.kubernetes.io/not-ready:NoExecute", "node.kubernetes.io/not-ready:NoSchedule"],
+            Taints("sick").Select(t => $"{t.Key}:{t.Effect}").Order()));
+        var taints = Taints("sick");
+        Assert.Equal("gpu", taints.Single(t => t.Key == "dedicated").Value);
+        Assert.Null(taints.Single(t => t.Key == "dedicated").TimeAdded); // a user's taint as the user wrote it
+        Assert.All(taints.Where(t => t.Key != "dedicated"), t => Assert.True(t.TimeAdded > before, $"{t.Key}:{t.Effect} timeAdded {t.TimeAdded}"));
+        Assert.Empty(Taints("healthy"));
     }
 
     [Fact]
-    public void Pods_of_a_node_not_ready_past_the_eviction_timeout_are_deleted()
+    public void A_node_ready_again_loses_the_controllers_taints_only()
     {
-        Seed(LongNotReady("sick"));
+        var sick = Node("sick", ready: false);
+        sick.Spec.Taints = [UserTaint];
+        Seed(sick);
         Seed(Node("healthy"));
-        Seed(Pod("on-sick", App("web"), nodeName: "sick", phase: "Running"));
-        Seed(Pod("on-healthy", App("web"), nodeName: "healthy", phase: "Running"));
-        // A grace period longer than the clock's jump: with 40 s, the healthy node (silent across the jump) could be
-        // marked Unknown before the sick one was looked at again, and with no node Ready nothing is evicted.
-        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast with { GracePeriod = TimeSpan.FromMinutes(10) }, Now));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass));
+        AwaitAssert(() => Assert.Equal(3, Taints("sick").Count));
 
-        // not ready since before the controller started: the timeout runs from the controller's first sighting
-        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
-        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m), m => m is Orchestrator.Master.Store.DeleteObject);
-        // the node keeps posting (NotReady) while the clock passes the eviction timeout
-        _ahead = TimeSpan.FromMinutes(5.1);
-        var sick = Find<V1Node>("sick")!;
-        sick.Status.Conditions[0].LastHeartbeatTime = Now();
-        Write(new Orchestrator.Master.Store.UpdateObject("nodes", sick, "status"));
-        AwaitAssert(() => Assert.Equal(["on-healthy"], All<V1Pod>().Select(p => p.Metadata.Name)));
+        var recovered = Find<V1Node>("sick")!;
+        recovered.Status.Conditions[0].Status = "True";
+        recovered.Status.Conditions[0].LastHeartbeatTime = DateTime.UtcNow;
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", recovered, "status"));
+
+        AwaitAssert(() => Assert.Equal(["dedicated:NoExecute"], Taints("sick").Select(t => $"{t.Key}:{t.Effect}")));
     }
 
     [Fact]
-    public void No_pod_is_evicted_while_no_node_at_all_is_ready()
+    public void Pressure_conditions_and_cordoning_give_kubes_NoSchedule_taints()
     {
-        Seed(LongNotReady("sick1"));
-        Seed(LongNotReady("sick2"));
-        Seed(Pod("on-sick", App("web"), nodeName: "sick1", phase: "Running"));
+        var node = Node("busy", unschedulable: true);
+        foreach (var type in new[] { "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable" })
+            node.Status.Conditions.Add(new V1NodeCondition { Type = type, Status = "True" });
+        node.Status.Conditions.Add(new V1NodeCondition { Type = "Foo", Status = "True" }); // not a condition kube taints for
+        Seed(node);
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass));
+
+        AwaitAssert(() => Assert.Equal(
+            ["node.kubernetes.io/disk-pressure:NoSchedule", "node.kubernetes.io/memory-pressure:NoSchedule",
+             "node.kubernetes.io/network-unavailable:NoSchedule", "node.kubernetes.io/pid-pressure:NoSchedule",
+             "node.kubernetes.io/unschedulable:NoSchedule"],
+            Taints("busy").Select(t => $"{t.Key}:{t.Effect}").Order()));
+
+        var uncordoned = Find<V1Node>("busy")!;
+        uncordoned.Spec.Unschedulable = false;
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", uncordoned));
+        AwaitAssert(() => Assert.DoesNotContain(Taints("busy"), t => t.Key == "node.kubernetes.io/unschedulable"));
+        Assert.Equal(4, Taints("busy").Count);
+    }
+
+    [Fact]
+    public void A_controller_run_again_on_tainted_nodes_writes_nothing()
+    {
+        Seed(Node("sick", ready: false));
+        Seed(Node("healthy", unschedulable: true));
+        var first = Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+        AwaitAssert(() => Assert.Equal(2, Taints("sick").Count));
+        AwaitAssert(() => Assert.Single(Taints("healthy")));
+        var stamped = Taints("sick").Select(t => t.TimeAdded).ToList();
+        Sys.Stop(first);
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(500), m => m);
+
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1.5), m => m),
+            m => m is Orchestrator.Master.Store.UpdateObject { Resource: "nodes" });
+        Assert.Equal(stamped, Taints("sick").Select(t => t.TimeAdded).ToList());
+    }
+
+    [Fact]
+    public void No_node_gets_a_NoExecute_taint_while_no_node_at_all_is_ready()
+    {
+        Seed(Node("sick1", ready: false));
+        Seed(Node("sick2", ready: false));
         Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
 
-        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
-        Assert.DoesNotContain(Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1.5), m => m), m => m is Orchestrator.Master.Store.DeleteObject);
-        Assert.Single(All<V1Pod>());
+        AwaitAssert(() => Assert.Equal(["node.kubernetes.io/not-ready:NoSchedule"], Taints("sick1").Select(t => $"{t.Key}:{t.Effect}")));
+        Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m);
+        Assert.All(new[] { "sick1", "sick2" }, n => Assert.DoesNotContain(Taints(n), t => t.Effect == "NoExecute"));
+
+        // one node Ready again: the other is tainted for eviction; the last one NotReady again: the taint goes
+        var back = Find<V1Node>("sick2")!;
+        back.Status.Conditions[0].Status = "True";
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", back, "status"));
+        AwaitAssert(() => Assert.Contains(Taints("sick1"), t => t is { Key: "node.kubernetes.io/not-ready", Effect: "NoExecute" }));
+        back = Find<V1Node>("sick2")!;
+        back.Status.Conditions[0].Status = "False";
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", back, "status"));
+        AwaitAssert(() => Assert.DoesNotContain(Taints("sick1"), t => t.Effect == "NoExecute"));
+        Assert.DoesNotContain(Taints("sick2"), t => t.Effect == "NoExecute");
     }
 
     [Fact]
     public void Timings_come_from_master_flags_in_seconds()
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["node-monitor-grace-period"] = "20", ["pod-eviction-timeout"] = "60" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["node-monitor-grace-period"] = "20", ["node-monitor-period"] = "2" })
             .Build();
 
         var options = ControlPlaneOptions.From(configuration);
 
-        Assert.Equal(new NodeLifecycleSettings(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60)),
-            options.NodeLifecycle);
+        Assert.Equal(new NodeLifecycleSettings(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2)), options.NodeLifecycle);
         Assert.Equal(new NodeGatewaySettings(TimeSpan.FromSeconds(2)),
             ControlPlaneOptions.From(new ConfigurationBuilder().AddInMemoryCollection(
                 new Dictionary<string, string?> { ["node-status-report-frequency"] = "2" }).Build()).NodeGateway);
     }
 
     [Fact]
-    public void An_eviction_timeout_of_zero_is_kept_but_a_zero_grace_period_falls_back_to_the_default()
+    public void A_zero_grace_period_falls_back_to_the_default()
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["node-monitor-grace-period"] = "0", ["pod-eviction-timeout"] = "0" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["node-monitor-grace-period"] = "0" })
             .Build();
 
         var options = ControlPlaneOptions.From(configuration);
 
-        Assert.Equal(TimeSpan.Zero, options.NodeLifecycle.PodEvictionTimeout);
         Assert.Equal(NodeGatewaySettings.Default, options.NodeGateway);
         Assert.Equal(NodeLifecycleSettings.Default.GracePeriod, options.NodeLifecycle.GracePeriod);
     }

@@ -35,7 +35,15 @@ internal static class DaemonPods
         return tolerations;
     }
 
-    public static bool ShouldRun(V1DaemonSet ds, V1Node node)
+    /// <summary>Whether a daemon pod should be placed on the node (NodeShouldRunDaemonPod's shouldRun): it fits and every
+    /// NoSchedule and NoExecute taint is tolerated.</summary>
+    public static bool ShouldRun(V1DaemonSet ds, V1Node node) => Fits(ds, node, t => t.Effect is "NoSchedule" or "NoExecute");
+
+    /// <summary>Whether a daemon pod already on the node may stay (shouldContinueRunning): it fits and every NoExecute taint
+    /// is tolerated — a node tainted not-ready:NoSchedule gets no new daemon pod but keeps the one it runs.</summary>
+    public static bool ShouldContinueRunning(V1DaemonSet ds, V1Node node) => Fits(ds, node, t => t.Effect == "NoExecute");
+
+    private static bool Fits(V1DaemonSet ds, V1Node node, Func<V1Taint, bool> mustTolerate)
     {
         var spec = ds.Spec.Template?.Spec ?? new V1PodSpec();
         if (!string.IsNullOrEmpty(spec.NodeName) && spec.NodeName != node.Metadata.Name) return false;
@@ -45,7 +53,7 @@ internal static class DaemonPods
         var terms = spec.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms;
         if (terms is { Count: > 0 } && !terms.Any(t => TermMatches(t, node))) return false;
         var tolerations = Tolerations(spec);
-        return (node.Spec?.Taints ?? []).Where(t => t.Effect is "NoSchedule" or "NoExecute").All(t => tolerations.Any(x => Tolerates(x, t)));
+        return (node.Spec?.Taints ?? []).Where(mustTolerate).All(t => tolerations.Any(x => Tolerates(x, t)));
     }
 
     private static bool TermMatches(V1NodeSelectorTerm term, V1Node node)
@@ -62,17 +70,7 @@ internal static class DaemonPods
         NodeSelectorRequirements.Matches(requirement, labels);
 
     /// <summary>Kubernetes' toleration matching (Toleration.ToleratesTaint).</summary>
-    public static bool Tolerates(V1Toleration toleration, V1Taint taint)
-    {
-        if (!string.IsNullOrEmpty(toleration.Effect) && toleration.Effect != taint.Effect) return false;
-        if (!string.IsNullOrEmpty(toleration.Key) && toleration.Key != taint.Key) return false;
-        return toleration.OperatorProperty switch
-        {
-            "Exists" => true,
-            null or "" or "Equal" => !string.IsNullOrEmpty(toleration.Key) && (toleration.Value ?? "") == (taint.Value ?? ""),
-            _ => false,
-        };
-    }
+    public static bool Tolerates(V1Toleration toleration, V1Taint taint) => ControlLoop.Tolerations.Tolerates(toleration, taint);
 
     /// <summary>The daemon pod for <paramref name="nodeName"/>, of the revision with <paramref name="hash"/>.</summary>
     public static V1Pod New(V1DaemonSet ds, string nodeName, string hash)

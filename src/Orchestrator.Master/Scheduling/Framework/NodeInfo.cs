@@ -64,7 +64,9 @@ internal sealed record NodeInfo(V1Node Node, IReadOnlyList<V1Pod> Pods)
 }
 
 /// <summary>A node's taints as the scheduler reads them: a node whose Ready condition is False or Unknown carries
-/// node.kubernetes.io/not-ready or /unreachable, as the node lifecycle controller would taint it.</summary>
+/// node.kubernetes.io/not-ready or /unreachable:NoSchedule from the moment its condition says so, not only once the node
+/// lifecycle controller has written the taint (and a stored one outlived by a Ready condition does not count); every
+/// other stored taint, the controller's NoExecute ones included, counts as written.</summary>
 internal static class NodeTaints
 {
     public const string NotReady = "node.kubernetes.io/not-ready";
@@ -76,7 +78,7 @@ internal static class NodeTaints
         if (ready == "False") yield return new V1Taint { Key = NotReady, Effect = "NoSchedule" };
         else if (ready != "True") yield return new V1Taint { Key = Unreachable, Effect = "NoSchedule" };
         foreach (var taint in node.Spec?.Taints ?? [])
-            if (taint.Key is not (NotReady or Unreachable)) yield return taint;
+            if (taint.Key is not (NotReady or Unreachable) || taint.Effect != "NoSchedule") yield return taint;
     }
 }
 

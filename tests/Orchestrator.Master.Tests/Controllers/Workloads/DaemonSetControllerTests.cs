@@ -87,6 +87,27 @@ public sealed class DaemonSetControllerTests(ITestOutputHelper output) : Workloa
     }
 
     [Fact]
+    public void A_node_tainted_not_ready_NoSchedule_keeps_its_daemon_pod_and_one_tainted_NoExecute_loses_it()
+    {
+        Seed(Node("n1"));
+        Seed(Node("n2"));
+        var ds = Seed(DaemonSet("agent"));
+        Sys.ActorOf(DaemonSetController.Props(Store, Resync));
+        AwaitAssert(() => Assert.Equal(["n1", "n2"], PodsOf(ds).Select(p => p.Spec.NodeName).Order()));
+        RunAll();
+
+        // as the node lifecycle controller taints a NotReady node: no new daemon pod would go there, the running one stays
+        Modify<V1Node>("n1", n => n.Spec.Taints = [new V1Taint { Key = "node.kubernetes.io/not-ready", Effect = "NoSchedule" },
+            new V1Taint { Key = "node.kubernetes.io/not-ready", Effect = "NoExecute" }]);
+        AwaitAssert(() => Assert.Equal(1, Find<V1DaemonSet>("agent")!.Status.NumberMisscheduled));
+        Assert.Equal(["n1", "n2"], PodsOf(ds).Select(p => p.Spec.NodeName).Order());
+
+        // a NoExecute taint the daemon pods do not tolerate: the pod goes
+        Modify<V1Node>("n2", n => n.Spec.Taints = [new V1Taint { Key = "dedicated", Value = "db", Effect = "NoExecute" }]);
+        AwaitAssert(() => Assert.Equal(["n1"], PodsOf(ds).Select(p => p.Spec.NodeName)));
+    }
+
+    [Fact]
     public void A_rolling_update_replaces_the_pods_within_max_unavailable_and_records_a_revision()
     {
         foreach (var n in new[] { "n1", "n2", "n3" }) Seed(Node(n));

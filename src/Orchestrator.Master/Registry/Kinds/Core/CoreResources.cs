@@ -20,7 +20,7 @@ internal static class CoreResources
     public static readonly ResourceDescription Nodes = new()
     {
         Group = "", Version = "v1", Resource = "nodes", Kind = "Node", Namespaced = false,
-        ObjectType = typeof(V1Node), Strategy = new ModelStrategy<V1Node> { HasGeneration = false }, Printer = new NodeTablePrinter(),
+        ObjectType = typeof(V1Node), Strategy = new NodeStrategy { HasGeneration = false }, Printer = new NodeTablePrinter(),
         ShortNames = ["no"], Subresources = [Status("Node"), new("proxy", null, null, "NodeProxyOptions", ["create", "delete", "get", "patch", "update"])],
         SelectableFields = ["spec.unschedulable"], ProtobufMessage = "k8s.io.api.core.v1.Node",
     };
