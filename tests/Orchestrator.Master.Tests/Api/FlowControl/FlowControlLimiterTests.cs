@@ -27,7 +27,7 @@ public class FlowControlLimiterTests
     public void A_rejecting_level_runs_its_seats_and_refuses_the_rest()
     {
         var (limiter, classify) = Server(10, Level("tiny", 5)); // ceil(10·5/10) = 5 seats, nothing to borrow
-        var seats = Enumerable.Range(0, 5).Select(_ => limiter.TryAcquire(classify("alice"), out _, LongWait, default)).ToList();
+        var seats = Enumerable.Range(0, 5).Select(i => limiter.TryAcquire(classify("alice"), out _, LongWait, default)).ToList();
         Assert.All(seats, Assert.NotNull);
         Assert.Null(limiter.TryAcquire(classify("alice"), out var wait, LongWait, default));
         Assert.Null(wait); // rejected, not queued
@@ -41,7 +41,7 @@ public class FlowControlLimiterTests
     public async Task A_queued_request_runs_when_a_seat_is_freed()
     {
         var (limiter, classify) = Server(10, Level("tiny", 5, queuing: new V1QueuingConfiguration { Queues = 4, HandSize = 2, QueueLengthLimit = 3 }));
-        var seats = Enumerable.Range(0, 5).Select(_ => limiter.TryAcquire(classify("alice"), out _, LongWait, default)!).ToList();
+        var seats = Enumerable.Range(0, 5).Select(i => limiter.TryAcquire(classify("alice"), out _, LongWait, default)!).ToList();
         Assert.Null(limiter.TryAcquire(classify("alice"), out var wait, LongWait, default));
         Assert.NotNull(wait);
         Assert.False(wait!.IsCompleted);
@@ -85,7 +85,7 @@ public class FlowControlLimiterTests
     public async Task Freed_seats_serve_the_queues_in_turn()
     {
         var (limiter, classify) = Server(10, Level("tiny", 5, queuing: new V1QueuingConfiguration { Queues = 2, HandSize = 1, QueueLengthLimit = 10 }));
-        var seats = Enumerable.Range(0, 5).Select(_ => limiter.TryAcquire(classify("alice"), out _, LongWait, default)!).ToList();
+        var seats = Enumerable.Range(0, 5).Select(i => limiter.TryAcquire(classify("alice"), out _, LongWait, default)!).ToList();
         var alice = classify("alice");
         var other = Enumerable.Range(0, 50).Select(i => classify("user" + i))
             .First(c => ShuffleSharding.Deal(c.FlowHash, 2, 1)[0] != ShuffleSharding.Deal(alice.FlowHash, 2, 1)[0]);
