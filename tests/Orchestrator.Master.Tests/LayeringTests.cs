@@ -62,8 +62,9 @@ public sealed class LayeringTests
         ("Api/Authentication", ["Api/Rest", "Api/Security", "Identity"]),
         ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
         ("Api/Audit", ["Api/Authorization"]),
+        ("Api/FlowControl", ["Api/Authorization"]),
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
-        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
+        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
         ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));

@@ -22,6 +22,12 @@ internal static class ApiEndpoints
     public static IServiceCollection AddKubernetesApi(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new FlowControl.FlowControlOptions(
+            FlowControl.FlowControlOptions.DefaultMaxRequestsInflight + FlowControl.FlowControlOptions.DefaultMaxMutatingRequestsInflight,
+            Http.RequestDeadline.DefaultMaximum / 4));
+        services.AddSingleton(sp => new FlowControl.FlowControlLimiter(new FlowControl.FlowControlConfiguration([], [],
+            sp.GetRequiredService<FlowControl.FlowControlOptions>().ServerConcurrencyLimit)));
+        services.AddHostedService<FlowControl.FlowControlCache>();
         services.TryAddSingleton<IProtobufBodyDecoder, ProtobufBodies>();
         services.TryAddSingleton<IProtobufStatusEncoder, Protobuf.ProtobufStatusEncoder>();
         services.AddSingleton<RequestBodies>();

@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Master.Api.Audit;
 using Orchestrator.Master.Api.Authorization;
+using Orchestrator.Master.Api.FlowControl;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Diagnostics;
@@ -34,7 +35,30 @@ internal sealed record ApiServerOptions(string DataDirectory, string ApiAddress,
         RequestTimeout = configuration["request-timeout"] is { Length: > 0 } timeout
             ? ParseRequestTimeout(timeout) ?? throw new FormatException($"--request-timeout: {RequestTimeoutProblem(timeout)}")
             : RequestDeadline.DefaultMaximum,
+        MaxRequestsInflight = NonNegative(configuration, "max-requests-inflight", FlowControlOptions.DefaultMaxRequestsInflight),
+        MaxMutatingRequestsInflight = NonNegative(configuration, "max-mutating-requests-inflight", FlowControlOptions.DefaultMaxMutatingRequestsInflight),
     };
+
+    /// <summary>kube-apiserver's --max-requests-inflight and --max-mutating-requests-inflight: with API Priority and
+    /// Fairness their sum is the server's total concurrency, shared among the priority levels.</summary>
+    public int MaxRequestsInflight { get; init; } = FlowControlOptions.DefaultMaxRequestsInflight;
+
+    public int MaxMutatingRequestsInflight { get; init; } = FlowControlOptions.DefaultMaxMutatingRequestsInflight;
+
+    public FlowControlOptions FlowControl => MaxRequestsInflight + MaxMutatingRequestsInflight is var total && total > 0
+        ? new FlowControlOptions(total, RequestTimeout / 4)
+        : throw new FormatException("--max-requests-inflight plus --max-mutating-requests-inflight must be positive");
+
+    private static int NonNegative(IConfiguration configuration, string flag, int fallback) =>
+        configuration[flag] is not { Length: > 0 } text ? fallback
+        : NonNegativeProblem(text) is null ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture)
+        : throw new FormatException($"--{flag}: {NonNegativeProblem(text)}");
+
+    /// <summary>What is wrong with a count flag's value, or null.</summary>
+    public static string? NonNegativeProblem(string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? null
+            : "must be a non-negative integer";
 
     /// <summary>kube-apiserver's --request-timeout: the longest a request that is not long-running may take (a client's
     /// ?timeout= may only shorten it).</summary>
@@ -85,6 +109,7 @@ internal static class ApiHosting
             sp.GetRequiredService<ActorSystem>(),
             resolveStore is null ? ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct) : ct => resolveStore(sp, ct),
             StoreTimeout));
+        builder.Services.AddSingleton(options.FlowControl); // before the API's services, which default it
         builder.Services.AddKubernetesApi();
         if (AuditOptions.From(builder.Configuration) is var (policy, log) && policy is not null && log is not null)
             builder.Services.AddSingleton(sp => new AuditConfiguration(policy,
@@ -151,6 +176,7 @@ internal static class ApiHosting
         if (app.Services.GetService<AuditConfiguration>() is { } audit)
             app.UseMiddleware<RequestAuditing>(audit); // before authorization: refusals are audited too
         app.UseMiddleware<RequestAuthorization>(); // impersonation, then RBAC (system:masters may do anything)
+        app.UseMiddleware<PriorityAndFairness>(); // the server's concurrency, shared by priority level (after RBAC: a refusal takes no seat)
         app.MapKubernetesApi();
         app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics
         return app;

@@ -47,6 +47,7 @@ internal static class ControllersHosting
         system.ActorOf(PodGarbageCollector.Props(store, resync), "pod-garbage-collector");
         system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
         system.ActorOf(ApiServiceRegistration.Props(store, resync, catalog), "apiservice-registration-controller");
+        system.ActorOf(FlowControlConfigurationController.Props(store, resync), "priority-and-fairness-config-controller");
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
         if (legacyTokens is not null)
             system.ActorOf(LegacyTokenController.Props(store, resync, legacyTokens, rootCaPem), "serviceaccount-token-controller");

@@ -28,8 +28,9 @@ public sealed class ApiServiceRegistrationTests(ITestOutputHelper output) : Cont
         Assert.Null(core.Spec.Service);
         Assert.Equal((18000, 1), (core.Spec.GroupPriorityMinimum, core.Spec.VersionPriority));
         Assert.Contains(core.Status.Conditions, c => c.Type == "Available" && c.Status == "True");
-        // only what is served: no flowcontrol here, no beta versions
-        Assert.Null(Named("v1.flowcontrol.apiserver.k8s.io"));
+        // only what is served: flowcontrol's v1 (with kube's priorities), no beta versions
+        Assert.Equal((16100, 21), Named("v1.flowcontrol.apiserver.k8s.io") is { } flowcontrol
+            ? (flowcontrol.Spec.GroupPriorityMinimum, flowcontrol.Spec.VersionPriority) : default);
         Assert.DoesNotContain(All<V1APIService>(), a => a.Spec.Version.Contains("beta") && a.Spec.Group != "metrics.k8s.io");
     }
 

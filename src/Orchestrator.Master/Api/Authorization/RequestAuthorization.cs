@@ -17,6 +17,13 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
     public const string ImpersonateUid = "Impersonate-Uid";
     public const string ImpersonateExtraPrefix = "Impersonate-Extra-";
 
+    private static readonly object AttributesKey = new();
+
+    /// <summary>What the request asks, as authorized (after impersonation), for the filters after this one; null for
+    /// requests without a user.</summary>
+    public static AuthorizationAttributes? AttributesOf(HttpContext context) =>
+        context.Items.TryGetValue(AttributesKey, out var attributes) ? attributes as AuthorizationAttributes : null;
+
     // Not an async method: when NodeRestriction's check is done at once (every request but a node's few writes that read
     // the store) the request goes on without a state machine of this layer.
     public Task InvokeAsync(HttpContext context)
@@ -29,6 +36,7 @@ internal sealed class RequestAuthorization(RequestDelegate next, RbacAuthorizer 
             RequestUser.Set(context, user);
             var request = AuthorizationAttributes.Of(user, context.Request.Method, context.Request.Path.Value ?? "",
                 context.Request.Query);
+            context.Items[AttributesKey] = request;
             var (allowed, reason) = authorizer.Authorize(request);
             AuditAnnotations.Add(context, "authorization.k8s.io/decision", allowed ? "allow" : "forbid");
             AuditAnnotations.Add(context, "authorization.k8s.io/reason", reason);

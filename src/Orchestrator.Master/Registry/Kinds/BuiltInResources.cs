@@ -9,6 +9,7 @@ using Orchestrator.Master.Registry.Kinds.Coordination;
 using Orchestrator.Master.Registry.Kinds.Core;
 using Orchestrator.Master.Registry.Kinds.Discovery;
 using Orchestrator.Master.Registry.Kinds.Events;
+using Orchestrator.Master.Registry.Kinds.FlowControl;
 using Orchestrator.Master.Registry.Kinds.Policy;
 using Orchestrator.Master.Registry.Kinds.Scheduling;
 using Orchestrator.Master.Registry.Kinds.Rbac;
@@ -46,6 +47,7 @@ internal static class BuiltInResources
         .. NodeResources.All,
         .. AdmissionRegistrationResources.All,
         .. ApiRegistrationResources.All,
+        .. FlowControlResources.All,
         .. Metrics.MetricsResources.All,
     ];
 }
