@@ -63,7 +63,8 @@ public sealed class LayeringTests
         ("Api/Authorization", ["Api/Rest", "Api/Security", "ControlLoop"]),
         ("Api/Audit", ["Api/Authorization"]),
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
-        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics"]),
+        ("Api/Webhooks", ["Api/Rest", "Admission/Policies"]),
+        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/Webhooks"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
         ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));
