@@ -224,15 +224,15 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
                 text = await ReadAsync(response, deadline.Token);
                 if (!response.IsSuccessStatusCode)
                     throw new WebhookCallException($"failed to call webhook: the server responded with the status code {(int)response.StatusCode} " +
-                                                   $"but did not return more information (post {address})");
+                                                   $"but did not return more information (post {address?.OriginalString})");
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new WebhookCallException($"failed to call webhook: Post \"{address}\": context deadline exceeded");
+                throw new WebhookCallException($"failed to call webhook: Post \"{address?.OriginalString}\": context deadline exceeded");
             }
             catch (Exception e) when (e is HttpRequestException or IOException or AuthenticationException)
             {
-                throw new WebhookCallException($"failed to call webhook: Post \"{address}\": {Why(e)}");
+                throw new WebhookCallException($"failed to call webhook: Post \"{address?.OriginalString}\": {Why(e)}");
             }
             reply = WebhookReply.Parse(text, uid, mutating);
         }

@@ -24,12 +24,14 @@ internal sealed class WebhookServer : IAsyncDisposable
 
     private WebhookServer(WebApplication app, string pem, Uri address) => (_app, CaBundlePem, Address) = (app, pem, address);
 
-    public static async Task<WebhookServer> StartAsync(Func<string, JsonObject, JsonObject> answer)
+    /// <param name="dnsName">a name the certificate carries besides 127.0.0.1 (a service's NAME.NAMESPACE.svc)</param>
+    public static async Task<WebhookServer> StartAsync(Func<string, JsonObject, JsonObject> answer, string? dnsName = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=webhook-test", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Loopback);
+        if (dnsName is not null) san.AddDnsName(dnsName);
         request.CertificateExtensions.Add(san.Build());
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
         var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
