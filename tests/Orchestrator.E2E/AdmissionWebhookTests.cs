@@ -123,7 +123,7 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         Assert.Contains("admission webhook \"deny.example.com\" denied the request: configmap bad-config is not welcome here", refused.Error);
         Assert.NotEqual(0, (await cluster.Kubectl("get", "configmap", "bad-config", "-n", Ns)).ExitCode);
         await K("create", "configmap", "good-config", "-n", Ns, "--from-literal=a=b");
-        Assert.Contains("deny CREATE \"good-config\"", _seen);
+        Assert.Contains("deny CREATE good-config", _seen);
     }
 
     [Fact]
