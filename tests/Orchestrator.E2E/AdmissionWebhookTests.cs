@@ -17,7 +17,10 @@ namespace Orchestrator.E2E;
 /// Admission webhooks against a real cluster and kubectl 1.32: a real HTTPS webhook (Kestrel in this process on
 /// 127.0.0.1, where the master runs; its self-signed certificate is the caBundle). A validating webhook denies a create
 /// and kubectl prints kube's message; a mutating one adds a label; an unreachable webhook under failurePolicy Ignore lets
-/// the create through; <c>kubectl get -o yaml</c> shows kube's defaults. Every webhook is limited to this test's own
+/// the create through; <c>kubectl get -o yaml</c> shows kube's defaults. A webhook named by clientConfig.service is
+/// reached through the node's kubelet to a real pod — a BusyBox <c>nc</c> relay on the host's network to this process's
+/// server on loopback, so the TLS
+/// the master speaks (to the name hook.NAMESPACE.svc) runs through the kubelet tunnel and the pod end to end. Every webhook is limited to this test's own
 /// namespace by namespaceSelector, so the rest of the shared cluster never calls it; everything is deleted at the end.
 /// </summary>
 [Collection(SharedClusterCollection.Name)]
@@ -36,13 +39,15 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         var request = new CertificateRequest("CN=webhook-e2e", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName($"hook.{Ns}.svc");
         request.CertificateExtensions.Add(san.Build());
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(2));
         var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
         _pem = created.ExportCertificatePem();
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+        // every address: the service-based test's relay pod reaches it at the node's address
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Any, 0, l => l.UseHttps(certificate)));
         _hook = builder.Build();
         _hook.MapPost("/{**path}", async (HttpContext context, string path) =>
         {
@@ -133,6 +138,33 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         Assert.Contains("reinvocationPolicy: Never", await K("get", "mutatingwebhookconfiguration", $"label-{_suffix}", "-o", "yaml"));
         await K("create", "configmap", "labelled", "-n", Ns, "--from-literal=a=b");
         Assert.Equal("yes", await K("get", "configmap", "labelled", "-n", Ns, "-o", "jsonpath={.metadata.labels.mutated}"));
+    }
+
+    [Fact]
+    public async Task A_service_webhook_is_reached_through_the_kubelet_and_a_real_pod()
+    {
+        // on the host's network, so the relay reaches this process's server on loopback
+        var relayPort = 20000 + Random.Shared.Next(20000);
+        await Apply($$$"""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"relay","namespace":"{{{Ns}}}","labels":{"app":"relay"}},
+             "spec":{"hostNetwork":true,"containers":[{"name":"nc","image":"busybox:latest","imagePullPolicy":"IfNotPresent",
+               "command":["nc","-lk","-p","{{{relayPort}}}","-e","nc","127.0.0.1","{{{_port}}}"],"ports":[{"containerPort":{{{relayPort}}}}]}]}}
+            """);
+        await Apply($$$"""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"hook","namespace":"{{{Ns}}}"},
+             "spec":{"selector":{"app":"relay"},"ports":[{"port":443,"targetPort":{{{relayPort}}}}]}}
+            """);
+        await K("wait", "--for=condition=Ready", "pod/relay", "-n", Ns, "--timeout=90s");
+        var service = Configuration("ValidatingWebhookConfiguration", "svc", "unused")
+            .Replace("\"url\":\"unused\"", $"\"service\":{{\"name\":\"hook\",\"namespace\":\"{Ns}\",\"path\":\"/deny\"}}");
+        await Apply(service);
+        await cluster.Eventually(async () =>
+        {
+            var refused = await cluster.Kubectl("create", "configmap", "bad-through-service", "-n", Ns, "--from-literal=a=b");
+            output.WriteLine(refused.ToString());
+            Assert.Contains("admission webhook \"svc.example.com\" denied the request: configmap bad-through-service is not welcome here", refused.Error);
+        }, "the service-based webhook denies through the relay pod", TimeSpan.FromSeconds(60));
+        await K("create", "configmap", "fine-through-service", "-n", Ns, "--from-literal=a=b");
     }
 
     [Fact]
