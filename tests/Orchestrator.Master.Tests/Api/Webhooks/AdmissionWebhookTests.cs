@@ -166,4 +166,34 @@ public sealed class AdmissionWebhookTests
         Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(HttpMethod.Delete, Validating + "/all")).Status);
         Assert.Empty(hook.Requests);
     }
+
+    /// <summary>/first records whether /second's label is there yet; /second adds it.</summary>
+    private static JsonObject Reinvoked(string path, JsonObject request)
+    {
+        var labels = request["object"]!["metadata"]!["labels"] as JsonObject;
+        var patch = path == "/first"
+            ? $$"""[{"op":"add","path":"/metadata/labels/seen-by-first","value":"{{(labels?["second"] is null ? "none" : "second")}}"}]"""
+            : """[{"op":"add","path":"/metadata/labels/second","value":"yes"}]""";
+        return new JsonObject { ["allowed"] = true, ["patchType"] = "JSONPatch", ["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch)) };
+    }
+
+    [Theory]
+    [InlineData("IfNeeded", "second")]
+    [InlineData("Never", "none")]
+    public async Task A_webhook_with_reinvocation_IfNeeded_runs_again_after_a_later_change(string policy, string seen)
+    {
+        await using var hook = await WebhookServer.StartAsync(Reinvoked);
+        await using var api = await ApiTestServer.StartAsync();
+        var first = Configuration("MutatingWebhookConfiguration", "a-first", $"{hook.Address}first", hook.CaBundlePem)
+            .Replace("\"timeoutSeconds\":5,", $"\"timeoutSeconds\":5,\"reinvocationPolicy\":\"{policy}\",");
+        Assert.Equal(HttpStatusCode.Created, (await api.SendAsync(HttpMethod.Post, Mutating, first)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await api.SendAsync(HttpMethod.Post, Mutating,
+            Configuration("MutatingWebhookConfiguration", "b-second", $"{hook.Address}second", hook.CaBundlePem))).Status);
+
+        var (status, created) = await api.SendAsync(HttpMethod.Post, ConfigMaps, ConfigMap("r", """{"app":"x"}"""));
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("yes", created!["metadata"]!["labels"]!["second"]!.GetValue<string>());
+        Assert.Equal(seen, created["metadata"]!["labels"]!["seen-by-first"]!.GetValue<string>());
+        Assert.Equal(policy == "IfNeeded" ? 3 : 2, hook.Requests.Count);
+    }
 }
