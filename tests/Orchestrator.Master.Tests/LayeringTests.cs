@@ -64,7 +64,8 @@ public sealed class LayeringTests
         ("Api/Audit", ["Api/Authorization"]),
         ("Api/FlowControl", ["Api/Authorization"]),
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
-        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl"]),
+        ("Api/Webhooks", ["Api/Rest", "Admission/Policies"]),
+        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl", "Api/Webhooks"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
         ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));

@@ -34,6 +34,9 @@ internal static class ApiEndpoints
         services.AddSingleton<ApiResponses>();
         services.AddSingleton<WatchHandler>();
         services.AddSingleton<ResourceHandlers>();
+        services.AddSingleton<Webhooks.PodTunnel>();
+        services.AddSingleton<Webhooks.WebhookClients>();
+        services.AddSingleton<IWebhookAdmission, Webhooks.WebhookDispatcher>();
         services.AddSingleton<SubresourceHandlers>();
         services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();

@@ -41,18 +41,11 @@ internal static class PolicyEvaluator
 
         if (spec.MatchConditions is { Count: > 0 } conditions)
         {
-            var errors = new List<string>();
-            foreach (var condition in conditions)
-            {
-                var (value, error) = Run(condition.Expression, activation, failedVariables, conditionBudget);
-                if (conditionBudget.Exhausted) return OutOfBudget(fail);
-                if (error is not null) errors.Add(error);
-                else if (value is not bool holds) errors.Add($"matchCondition '{condition.Name}' evaluated to non-bool");
-                // one condition false: the policy does not apply, whatever the others' errors
-                else if (!holds) return PolicyValidation.None;
-            }
-            if (errors.Count > 0)
-                return fail ? new PolicyValidation([new PolicyDecision(true, Aggregate(errors), null, 0)], []) : PolicyValidation.None;
+            var (matches, error) = MatchConditions(conditions, activation, failedVariables, conditionBudget);
+            if (conditionBudget.Exhausted) return OutOfBudget(fail);
+            if (error is not null)
+                return fail ? new PolicyValidation([new PolicyDecision(true, error, null, 0)], []) : PolicyValidation.None;
+            if (!matches) return PolicyValidation.None;
         }
 
         var decisions = new List<PolicyDecision>();
@@ -98,6 +91,31 @@ internal static class PolicyEvaluator
             }
         }
         return new PolicyValidation(decisions, annotations);
+    }
+
+    /// <summary>A webhook's matchConditions (kube's matchconditions.Matcher): false when one is false, whatever the others'
+    /// errors; else the errors aggregated, if any. A webhook's conditions have a cost budget of their own; one spent is an error.</summary>
+    public static (bool Matches, string? Error) MatchConditions(IList<V1MatchCondition> conditions, PolicyRequest request)
+    {
+        var budget = new CelBudget();
+        var (matches, error) = MatchConditions(conditions, Activation(request, null), new Dictionary<string, string>(), budget);
+        return budget.Exhausted ? (false, CelCost.BudgetExhausted) : (matches, error);
+    }
+
+    private static (bool Matches, string? Error) MatchConditions(IList<V1MatchCondition> conditions, Dictionary<string, object?> activation,
+        IReadOnlyDictionary<string, string> failedVariables, CelBudget budget)
+    {
+        var errors = new List<string>();
+        foreach (var condition in conditions)
+        {
+            var (value, error) = Run(condition.Expression, activation, failedVariables, budget);
+            if (budget.Exhausted) return (false, null);
+            if (error is not null) errors.Add(error);
+            else if (value is not bool holds) errors.Add($"matchCondition '{condition.Name}' evaluated to non-bool");
+            // one condition false: the policy does not apply, whatever the others' errors
+            else if (!holds) return (false, null);
+        }
+        return errors.Count > 0 ? (false, Aggregate(errors)) : (true, null);
     }
 
     /// <summary>messageExpression's string when it evaluates to one (trimmed, one line, at most 5000 bytes), else the

@@ -16,10 +16,12 @@ namespace Orchestrator.Master.Api.Rest;
 /// <summary>
 /// The generic REST verbs for every <see cref="ResourceDescription"/>: get, list (and watch), create, update, patch,
 /// delete, deletecollection — those its description lists. Validation beyond the URL/body checks is the store's (the
-/// kind's strategy).
+/// kind's strategy). Admission webhooks (<see cref="IWebhookAdmission"/>) are called here, before the store write, on the
+/// object the request will store and the stored one it replaces; the write then carries the stored one's resourceVersion
+/// as a precondition, and a lost race calls them again on a fresh read, as kube's GuaranteedUpdate runs admission.
 /// </summary>
 internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch,
-    IEnumerable<IWriteAdmission> admissions)
+    IEnumerable<IWriteAdmission> admissions, IWebhookAdmission webhooks)
 {
     private readonly IReadOnlyList<IWriteAdmission> _admissions = admissions.ToList();
     private readonly ListSnapshots _snapshots = new(() => responses.Now);
@@ -106,8 +108,15 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
         var obj = Decode();
         var (dryRun, manager) = (WriteOptions.DryRun(context), WriteOptions.Manager(context));
+        Func<IKubernetesObject<V1ObjectMeta>> again = Decode;
+        if (await webhooks.AdmitAsync(context, resource, AdmissionAttributes.Create, null, obj, null) is { Called: true, Object: { } admitted })
+        {
+            // an admission retry sends what the webhooks admitted, not the body again
+            var kept = KubeObjects.CloneObject(admitted);
+            (obj, again) = (admitted, () => KubeObjects.CloneObject(kept));
+        }
         var created = await store.WriteStoredAsync(context, new CreateObject(resource.StoreName, obj, dryRun, manager), resource,
-            obj.Metadata.Name, again: () => new CreateObject(resource.StoreName, Decode(), dryRun, manager));
+            obj.Metadata.Name, again: () => new CreateObject(resource.StoreName, again(), dryRun, manager));
         EncodedObjects.Remember(created.Object, resource, created.Json);
         await responses.WriteObjectAsync(context, resource, created.Object, 201);
     }
@@ -125,10 +134,33 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             Admit(context, resource, obj, subresource);
             return obj;
         }
-        var obj = Decode();
         var (dryRun, manager) = (WriteOptions.DryRun(context), WriteOptions.Manager(context));
+        if (await webhooks.ConfiguredAsync(resource, context.RequestAborted) && await ExistsAsync(resource, ns, name, context.RequestAborted))
+        {
+            // the webhooks see the stored object the update replaces: the write is pinned to it and retried on a lost race
+            var pinned = await PatchLoopAsync(context, resource, ns, name, async current =>
+            {
+                var obj = Decode();
+                var pinnedByClient = !string.IsNullOrEmpty(obj.Metadata.ResourceVersion);
+                var admitted = await webhooks.AdmitAsync(context, resource, AdmissionAttributes.Update, subresource, obj, current);
+                var result = admitted.Object ?? obj;
+                // a client's own resourceVersion stays the precondition, whatever a webhook did to it
+                if (pinnedByClient) result.Metadata.ResourceVersion = obj.Metadata.ResourceVersion;
+                return result;
+            }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager));
+            await responses.WriteObjectAsync(context, resource, pinned);
+            return;
+        }
+        var obj = Decode();
+        Func<IKubernetesObject<V1ObjectMeta>> again = Decode;
+        // nothing stored: the webhooks see a create (a kind that creates on update), else the store answers 404
+        if (await webhooks.AdmitAsync(context, resource, AdmissionAttributes.Create, subresource, obj, null) is { Called: true, Object: { } admitted })
+        {
+            var kept = KubeObjects.CloneObject(admitted);
+            (obj, again) = (admitted, () => KubeObjects.CloneObject(kept));
+        }
         var updated = await store.WriteStoredAsync(context, new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager),
-            resource, name, again: () => new UpdateObject(resource.StoreName, Decode(), subresource, dryRun, manager));
+            resource, name, again: () => new UpdateObject(resource.StoreName, again(), subresource, dryRun, manager));
         EncodedObjects.Remember(updated.Object, resource, updated.Json);
         await responses.WriteObjectAsync(context, resource, updated.Object);
     }
@@ -157,14 +189,14 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         var patch = PatchApplier.Parse(body, mediaType);
         RequestBodies.ReportDuplicates(context, patch.DuplicateFields, validation,
             strict => ApiException.BadRequest($"error strict decoding patch: {strict}"));
-        var updated = await PatchLoopAsync(context, resource, ns, name, current =>
+        var updated = await PatchLoopAsync(context, resource, ns, name, async current =>
         {
             var patched = PatchApplier.Apply(ObjectJson.ToJson(current, resource), patch.Root, mediaType);
             var obj = RequestBodies.ToObject(context, patched, resource, validation,
                 problem => PatchApplier.DoesNotFit(mediaType, patch.Root, patched, problem));
             WriteOptions.Reconcile(obj, resource, ns, name);
             Admit(context, resource, obj, subresource, current);
-            return obj;
+            return await WebhooksAsync(context, resource, subresource, obj, current);
         }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager));
         await responses.WriteObjectAsync(context, resource, updated);
     }
@@ -200,12 +232,12 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
         catch (ApiException e) when (e.Code == 404)
         {
-            var created = await store.WriteAsync(context,
-                new CreateObject(resource.StoreName, Build(null), dryRun, applier), resource, name);
+            var obj = await WebhooksAsync(context, resource, null, Build(null), null);
+            var created = await store.WriteAsync(context, new CreateObject(resource.StoreName, obj, dryRun, applier), resource, name);
             await responses.WriteObjectAsync(context, resource, created, 201);
             return;
         }
-        var updated = await PatchLoopAsync(context, resource, ns, name, Build,
+        var updated = await PatchLoopAsync(context, resource, ns, name, current => WebhooksAsync(context, resource, null, Build(current), current),
             obj => new UpdateObject(resource.StoreName, obj, null, dryRun, applier));
         await responses.WriteObjectAsync(context, resource, updated);
     }
@@ -216,15 +248,21 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
     /// resourceVersion, as the real server does for patches. After a few lost races each retry waits a little,
     /// at random, so that many writers of one object do not keep colliding.
     /// </summary>
-    public async Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ResourceDescription resource, string? ns,
+    public Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ResourceDescription resource, string? ns,
         string name, Func<IKubernetesObject<V1ObjectMeta>, IKubernetesObject<V1ObjectMeta>> change,
+        Func<IKubernetesObject<V1ObjectMeta>, object> write) =>
+        PatchLoopAsync(context, resource, ns, name, current => Task.FromResult(change(current)), write);
+
+    /// <summary>As the other, with a change that calls out (admission webhooks).</summary>
+    public async Task<IKubernetesObject<V1ObjectMeta>> PatchLoopAsync(HttpContext context, ResourceDescription resource, string? ns,
+        string name, Func<IKubernetesObject<V1ObjectMeta>, Task<IKubernetesObject<V1ObjectMeta>>> change,
         Func<IKubernetesObject<V1ObjectMeta>, object> write)
     {
         var deadline = DateTime.UtcNow + PatchRetryDeadline;
         for (var attempt = 1; ; attempt++)
         {
             var current = await store.GetAsync(resource, ns, name, context.RequestAborted);
-            var changed = change(current);
+            var changed = await change(current);
             var pinned = !string.IsNullOrEmpty(changed.Metadata.ResourceVersion) &&
                          changed.Metadata.ResourceVersion != current.Metadata.ResourceVersion;
             if (!pinned) changed.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
@@ -246,8 +284,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         Require(resource, "delete");
         var (policy, uid, resourceVersion, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
         // as a write: admission (policies judge deletes) sees who asks, and what it says goes to the response and audit
-        var deleted = await store.WriteAsync(context,
-            new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun, grace), resource, name);
+        var deleted = await DeleteOneAsync(context, resource, ns, name, policy, uid, resourceVersion, dryRun, grace);
         await responses.WriteObjectAsync(context, resource, deleted);
     }
 
@@ -256,6 +293,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         Require(resource, "deletecollection");
         var query = ListQuery.From(context, resource) with { Limit = 0, ContinueFrom = null };
         var (policy, _, _, dryRun, grace) = await WriteOptions.DeleteOptionsAsync(context);
+        var withWebhooks = await webhooks.ConfiguredAsync(resource, context.RequestAborted);
         var listed = await store.ListAsync(resource, ns, context.RequestAborted, query.ResourceVersion);
         query.CheckListedVersion(listed.ResourceVersion);
         var (matching, metadata) = query.Select(listed);
@@ -264,10 +302,12 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         {
             try
             {
-                deleted.Add(await store.WriteAsync(context,
-                    new DeleteObject(ResourceKey.Of(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name), null, null,
-                        policy, dryRun, grace),
-                    resource, obj.Metadata.Name));
+                deleted.Add(withWebhooks
+                    ? await DeleteOneAsync(context, resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name, policy, null, null, dryRun, grace)
+                    : await store.WriteAsync(context,
+                        new DeleteObject(ResourceKey.Of(resource, obj.Metadata.NamespaceProperty, obj.Metadata.Name), null, null,
+                            policy, dryRun, grace),
+                        resource, obj.Metadata.Name));
             }
             catch (ApiException e) when (e.Code == 404)
             {
@@ -276,6 +316,54 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         }
         if (ProtobufAnswers.Wanted(context)) await ProtobufAnswers.WriteListAsync(context, resource, deleted, metadata);
         else await ApiResponses.WriteJsonAsync(context, 200, ApiResponses.ListJson(resource, deleted, metadata));
+    }
+
+    /// <summary>One delete; with webhooks, they see the stored object and the delete is pinned to its resourceVersion
+    /// (unless the client pinned one), retried on a lost race from a fresh read.</summary>
+    private async Task<IKubernetesObject<V1ObjectMeta>> DeleteOneAsync(HttpContext context, ResourceDescription resource, string? ns, string name,
+        string policy, string? uid, string? resourceVersion, bool dryRun, long? grace)
+    {
+        if (!await webhooks.ConfiguredAsync(resource, context.RequestAborted))
+            return await store.WriteAsync(context, new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion, policy, dryRun, grace),
+                resource, name);
+        WebhookDeleteOptions.Remember(context, policy, grace, dryRun, uid, resourceVersion);
+        var deadline = DateTime.UtcNow + PatchRetryDeadline;
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await store.GetAsync(resource, ns, name, context.RequestAborted);
+            await webhooks.AdmitAsync(context, resource, AdmissionAttributes.Delete, null, null, current);
+            try
+            {
+                return await store.WriteAsync(context,
+                    new DeleteObject(ResourceKey.Of(resource, ns, name), uid, resourceVersion ?? current.Metadata.ResourceVersion, policy, dryRun, grace),
+                    resource, name);
+            }
+            catch (ApiException e) when (e.Code == 409 && resourceVersion is null && DateTime.UtcNow < deadline)
+            {
+                if (attempt > 3) await Task.Delay(Random.Shared.Next(1, Math.Min(attempt, 20) * 5), context.RequestAborted);
+            }
+        }
+    }
+
+    private async Task<bool> ExistsAsync(ResourceDescription resource, string? ns, string name, CancellationToken ct)
+    {
+        try
+        {
+            await store.GetAsync(resource, ns, name, ct);
+            return true;
+        }
+        catch (ApiException e) when (e.Code == 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The object after the admission webhooks (the same one when none was called).</summary>
+    private async Task<IKubernetesObject<V1ObjectMeta>> WebhooksAsync(HttpContext context, ResourceDescription resource, string? subresource,
+        IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? current)
+    {
+        var operation = current is null ? AdmissionAttributes.Create : AdmissionAttributes.Update;
+        return (await webhooks.AdmitAsync(context, resource, operation, subresource, obj, current)).Object ?? obj;
     }
 
     /// <summary>A verb the description does not list is refused as the real server refuses it.</summary>

@@ -439,13 +439,6 @@ public class NetworkingKindsStrategyTests
         Assert.Equal("Invalid value: \"runc\": field is immutable", Assert.Single(Admit(NodeResources.RuntimeClasses, changed, old)).Message);
     }
 
-    [Fact]
-    public void Admission_webhooks_are_refused_as_not_enforced()
-    {
-        var webhook = new V1ValidatingWebhookConfiguration { Metadata = Meta("w", null) };
-        Assert.Equal("webhooks", Assert.Single(Admit(AdmissionRegistrationResources.ValidatingWebhookConfigurations, webhook)).Field);
-    }
-
     private static V1APIService ApiService(string name, Apiregistrationv1ServiceReference? service) => new()
     {
         Metadata = Meta(name, null),

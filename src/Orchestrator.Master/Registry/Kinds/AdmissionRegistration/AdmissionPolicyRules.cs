@@ -35,7 +35,17 @@ internal static partial class AdmissionPolicyRules
 
     private static readonly string[] Operations = ["*", "CONNECT", "CREATE", "DELETE", "UPDATE"];
 
-    private static void ValidateRule(V1NamedRuleWithOperations rule, string path, List<StoreErrorCause> causes)
+    /// <summary>A webhook's rule (validateRuleWithOperations): a named rule without names; CONNECT is refused with
+    /// <paramref name="connectRefusal"/>.</summary>
+    public static void ValidateRule(V1RuleWithOperations rule, string path, List<StoreErrorCause> causes, string connectRefusal) =>
+        ValidateRule(new V1NamedRuleWithOperations
+        {
+            ApiGroups = rule.ApiGroups, ApiVersions = rule.ApiVersions, Operations = rule.Operations, Resources = rule.Resources, Scope = rule.Scope,
+        },
+            path, causes, connectRefusal);
+
+    private static void ValidateRule(V1NamedRuleWithOperations rule, string path, List<StoreErrorCause> causes,
+        string connectRefusal = "CONNECT requests are not admitted by policies in this API server, so a rule naming them is refused rather than stored and ignored")
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < (rule.ResourceNames?.Count ?? 0); i++)
@@ -54,7 +64,7 @@ internal static partial class AdmissionPolicyRules
                 causes.Add(FieldErrors.NotSupported($"{path}.operations[{i}]", operations[i], Operations));
             // connect requests (exec, attach, port-forward, proxy) pass no admission in this API server
             else if (operations[i] == "CONNECT")
-                causes.Add(FieldErrors.Forbidden($"{path}.operations[{i}]", "CONNECT requests are not admitted by policies in this API server, so a rule naming them is refused rather than stored and ignored"));
+                causes.Add(FieldErrors.Forbidden($"{path}.operations[{i}]", connectRefusal));
         }
         var groups = rule.ApiGroups ?? [];
         if (groups.Count == 0) causes.Add(FieldErrors.Required(path + ".apiGroups"));

@@ -9,9 +9,7 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Registry.Kinds.AdmissionRegistration;
 
 /// <summary>The admissionregistration.k8s.io group. ValidatingAdmissionPolicies and their bindings are stored and
-/// evaluated (Admission/Policies). This API server calls no admission webhooks, so storing their configurations would
-/// silently ignore them: they are served (discovery, get, list, watch answer, and lists are empty) but every create or
-/// update is refused with 422 naming what is not implemented.</summary>
+/// evaluated (Admission/Policies); webhook configurations are stored and their webhooks called (Api/Webhooks).</summary>
 internal static class AdmissionRegistrationResources
 {
     public const string Group = "admissionregistration.k8s.io";
@@ -38,9 +36,7 @@ internal static class AdmissionRegistrationResources
     {
         Group = Group, Version = "v1", Resource = "validatingwebhookconfigurations", Kind = "ValidatingWebhookConfiguration",
         Namespaced = false, ObjectType = typeof(V1ValidatingWebhookConfiguration), Categories = ["api-extensions"],
-        Strategy = new NotEnforcedStrategy<V1ValidatingWebhookConfiguration>("webhooks",
-            "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored",
-            w => w.Webhooks),
+        Strategy = WebhookConfigurations.Validating(),
         Printer = new WebhookConfigurationTablePrinter<V1ValidatingWebhookConfiguration>(w => w.Webhooks?.Count ?? 0),
         ProtobufMessage = "k8s.io.api.admissionregistration.v1.ValidatingWebhookConfiguration",
     };
@@ -49,9 +45,7 @@ internal static class AdmissionRegistrationResources
     {
         Group = Group, Version = "v1", Resource = "mutatingwebhookconfigurations", Kind = "MutatingWebhookConfiguration",
         Namespaced = false, ObjectType = typeof(V1MutatingWebhookConfiguration), Categories = ["api-extensions"],
-        Strategy = new NotEnforcedStrategy<V1MutatingWebhookConfiguration>("webhooks",
-            "admission webhooks are not called by this API server, so the configuration is refused rather than stored and ignored",
-            w => w.Webhooks),
+        Strategy = WebhookConfigurations.Mutating(),
         Printer = new WebhookConfigurationTablePrinter<V1MutatingWebhookConfiguration>(w => w.Webhooks?.Count ?? 0),
         ProtobufMessage = "k8s.io.api.admissionregistration.v1.MutatingWebhookConfiguration",
     };
@@ -60,31 +54,6 @@ internal static class AdmissionRegistrationResources
     [
         MutatingWebhookConfigurations, ValidatingAdmissionPolicies, ValidatingAdmissionPolicyBindings, ValidatingWebhookConfigurations,
     ];
-}
-
-/// <summary>A kind whose objects this API server would not act on: every create and update (dry run included) is
-/// refused with a Forbidden cause on <paramref name="field"/>, after the usual metadata checks. metadata.generation
-/// follows the spec, or <paramref name="generationFollows"/> for a kind without one (a webhook configuration's
-/// webhooks, as its strategy.go).</summary>
-internal sealed class NotEnforcedStrategy<T> : ModelStrategy<T>
-    where T : class, IKubernetesObject<V1ObjectMeta>
-{
-    private readonly string field;
-    private readonly string reason;
-    private readonly Func<T, object?>? generationFollows;
-
-    public NotEnforcedStrategy(string field, string reason, Func<T, object?>? generationFollows = null)
-    {
-        (this.field, this.reason, this.generationFollows) = (field, reason, generationFollows);
-        if (generationFollows is not null) HasGeneration = true;
-    }
-
-    protected override bool GenerationChanged(T obj, T old) => generationFollows is null
-        ? base.GenerationChanged(obj, old)
-        : !KubeObjects.SameJson(generationFollows(obj), generationFollows(old));
-
-    protected override void Validate(T obj, IAdmissionContext context, List<StoreErrorCause> causes) =>
-        causes.Add(FieldErrors.Forbidden(field, reason));
 }
 
 /// <summary>NAME WEBHOOKS AGE.</summary>

@@ -99,19 +99,20 @@ internal sealed class ValidatingAdmissionPolicyStrategy : ModelStrategy<V1Valida
             causes.Add(FieldErrors.Invalid("spec.paramKind.kind", kind.Kind, "may have mixed case, but should otherwise match: " + string.Join(",", kindProblems)));
     }
 
-    private static void ValidateMatchConditions(IList<V1MatchCondition>? conditions, bool hasParams, List<StoreErrorCause> causes)
+    internal static void ValidateMatchConditions(IList<V1MatchCondition>? conditions, bool hasParams, List<StoreErrorCause> causes,
+        string field = "spec.matchConditions", bool namespaceObject = true)
     {
         if (conditions is null) return;
         if (conditions.Count > 64)
-            causes.Add(new StoreErrorCause("spec.matchConditions", "FieldValueTooMany", $"Too many: {conditions.Count}: must have at most 64 items"));
+            causes.Add(new StoreErrorCause(field, "FieldValueTooMany", $"Too many: {conditions.Count}: must have at most 64 items"));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < conditions.Count; i++)
         {
             var c = conditions[i];
-            var path = $"spec.matchConditions[{i}]";
+            var path = $"{field}[{i}]";
             if (string.IsNullOrWhiteSpace(c.Expression)) causes.Add(FieldErrors.Required(path + ".expression"));
             // match conditions are compiled without variable composition (kube's stateless compiler)
-            else Compile(c.Expression.Trim(), path + ".expression", hasParams, withVariables: false, authorizer: true, causes);
+            else Compile(c.Expression.Trim(), path + ".expression", hasParams, withVariables: false, authorizer: true, causes, namespaceObject);
             if (string.IsNullOrEmpty(c.Name)) causes.Add(FieldErrors.Required(path + ".name"));
             else
             {
@@ -144,7 +145,8 @@ internal sealed class ValidatingAdmissionPolicyStrategy : ModelStrategy<V1Valida
     /// <summary>kube compiles each expression against the declared variables (params only with a paramKind, variables only
     /// when the policy has some, authorizer everywhere but in messageExpression): a parse error or an undeclared name is 422
     /// "compilation failed: …" on the field.</summary>
-    private static void Compile(string expression, string path, bool hasParams, bool withVariables, bool authorizer, List<StoreErrorCause> causes)
+    internal static void Compile(string expression, string path, bool hasParams, bool withVariables, bool authorizer, List<StoreErrorCause> causes,
+        bool namespaceObject = true)
     {
         var error = CelRules.CompileError(expression);
         if (error is null && authorizer && AdmissionPolicyRules.UsesAuthorizer(expression))
@@ -154,7 +156,9 @@ internal sealed class ValidatingAdmissionPolicyStrategy : ModelStrategy<V1Valida
         }
         if (error is null)
         {
-            var declared = new HashSet<string>(StringComparer.Ordinal) { "object", "oldObject", "request", "namespaceObject" };
+            // a webhook's match conditions have no namespaceObject (kube's webhook matchconditions compiler)
+            var declared = new HashSet<string>(StringComparer.Ordinal) { "object", "oldObject", "request" };
+            if (namespaceObject) declared.Add("namespaceObject");
             if (hasParams) declared.Add("params");
             if (withVariables) declared.Add("variables");
             if (authorizer) declared.Add("authorizer");
