@@ -31,6 +31,9 @@ public sealed class InProcessMaster : IAsyncDisposable
         builder.Logging.ClearProviders();
         var catalog = builder.Services.AddResourceRegistry();
         builder.AddKubernetesApiServer(options);
+        // the kubelet CA is the composition root's, as MasterProgram's (the API's kubelet relays and webhook tunnels use it)
+        builder.Services.AddSingleton(new Orchestrator.Shared.Protocol.KubeletCertificateAuthority(
+            Orchestrator.Shared.Protocol.KubeletCertificateAuthority.CreateCertificate()));
         builder.Services.AddSingleton(store.Health);
         builder.Services.AddAkka("bench-api", (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)

@@ -46,6 +46,9 @@ public abstract class MasterRestartTests : IDisposable
         builder.Logging.ClearProviders();
         var catalog = builder.Services.AddResourceRegistry();
         builder.AddKubernetesApiServer(options);
+        // the kubelet CA is the composition root's, as MasterProgram's (the API's kubelet relays and webhook tunnels use it)
+        builder.Services.AddSingleton(new Orchestrator.Shared.Protocol.KubeletCertificateAuthority(
+            Orchestrator.Shared.Protocol.KubeletCertificateAuthority.CreateCertificate()));
         builder.Services.AddSingleton(store.Health);
         builder.Services.AddAkka("restart-" + Guid.NewGuid().ToString("N")[..6], (akka, _) => akka
             .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
