@@ -59,15 +59,21 @@ internal static class PolicyMatcher
         return false;
     }
 
-    private static bool MatchesRule(V1NamedRuleWithOperations rule, PolicyRequest request)
+    private static bool MatchesRule(V1NamedRuleWithOperations rule, PolicyRequest request) =>
+        MatchesRule(rule.Scope, rule.Operations, rule.ApiGroups, rule.ApiVersions, rule.Resources, request.Resource.Namespaced,
+            request.Operation, request.Resource.Group, request.Version, request.Resource.Resource, request.Subresource);
+
+    /// <summary>kube's rules.Matcher for one rule (of a policy or a webhook): scope (a Namespace is cluster-scoped),
+    /// operations, apiGroups, apiVersions, resources.</summary>
+    internal static bool MatchesRule(string? scope, IList<string>? operations, IList<string>? apiGroups, IList<string>? apiVersions,
+        IList<string>? resources, bool namespaced, string operation, string group, string version, string resource, string? subresource)
     {
-        var scope = rule.Scope ?? "*";
-        var namespaced = request.Resource.Namespaced;
+        scope ??= "*";
         if ((scope == "Cluster" && namespaced) || (scope == "Namespaced" && !namespaced)) return false;
-        if (!(rule.Operations ?? []).Any(op => op == "*" || op == request.Operation)) return false;
-        if (!(rule.ApiGroups ?? []).Any(g => g == "*" || g == request.Resource.Group)) return false;
-        if (!(rule.ApiVersions ?? []).Any(v => v == "*" || v == request.Version)) return false;
-        return (rule.Resources ?? []).Any(r => MatchesResource(r, request.Resource.Resource, request.Subresource));
+        if (!(operations ?? []).Any(op => op == "*" || op == operation)) return false;
+        if (!(apiGroups ?? []).Any(g => g == "*" || g == group)) return false;
+        if (!(apiVersions ?? []).Any(v => v == "*" || v == version)) return false;
+        return (resources ?? []).Any(r => MatchesResource(r, resource, subresource));
     }
 
     /// <summary>kube's rules.Matcher.resource: "*" all resources without subresource, "*/*" everything, "pods/*" a

@@ -57,26 +57,8 @@ internal static class WebhookMatcher
     }
 
     /// <summary>kube's rules.Matcher.</summary>
-    public static bool MatchesRule(V1RuleWithOperations rule, WebhookRequest request)
-    {
-        var scope = rule.Scope ?? "*";
-        var clusterScoped = !request.Resource.Namespaced || (request.Resource.Group.Length == 0 && request.Resource.Resource == "namespaces");
-        if ((scope == "Cluster" && !clusterScoped) || (scope == "Namespaced" && clusterScoped)) return false;
-        if (!(rule.Operations ?? []).Any(op => op == "*" || op == request.Operation)) return false;
-        if (!(rule.ApiGroups ?? []).Any(g => g == "*" || g == request.Resource.Group)) return false;
-        if (!(rule.ApiVersions ?? []).Any(v => v == "*" || v == request.Resource.Version)) return false;
-        return (rule.Resources ?? []).Any(r => MatchesResource(r, request.Resource.Resource, request.Subresource));
-    }
-
-    /// <summary>"*" every resource without subresource, "*/*" everything, "pods/*" a resource and its subresources,
-    /// "*/status" a subresource of any resource, "pods/status" exactly.</summary>
-    private static bool MatchesResource(string pattern, string resource, string? subresource)
-    {
-        var slash = pattern.IndexOf('/');
-        if (slash < 0) return string.IsNullOrEmpty(subresource) && (pattern == "*" || pattern == resource);
-        var (res, sub) = (pattern[..slash], pattern[(slash + 1)..]);
-        if (res != "*" && res != resource) return false;
-        if (sub == "*") return true;
-        return !string.IsNullOrEmpty(subresource) && sub == subresource;
-    }
+    public static bool MatchesRule(V1RuleWithOperations rule, WebhookRequest request) =>
+        PolicyMatcher.MatchesRule(rule.Scope, rule.Operations, rule.ApiGroups, rule.ApiVersions, rule.Resources,
+            request.Resource.Namespaced && !(request.Resource.Group.Length == 0 && request.Resource.Resource == "namespaces"),
+            request.Operation, request.Resource.Group, request.Resource.Version, request.Resource.Resource, request.Subresource);
 }
