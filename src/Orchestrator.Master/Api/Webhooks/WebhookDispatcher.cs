@@ -204,6 +204,8 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
             throw ApiException.BadRequest($"admission webhook \"{webhook.Name}\" does not support dry run");
         var timeout = webhook.TimeoutSeconds ?? 10;
         var uid = Guid.NewGuid().ToString();
+        // kube sends the first version of admissionReviewVersions it speaks (validation requires v1 or v1beta1 in it)
+        var version = (webhook.AdmissionReviewVersions ?? []).FirstOrDefault(v => v is "v1" or "v1beta1") ?? "v1";
         Uri? address = null;
         WebhookReply reply;
         try
@@ -217,7 +219,7 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
                 var client = clients.For(webhook.ClientConfig);
                 using var message = new HttpRequestMessage(HttpMethod.Post, address)
                 {
-                    Content = new StringContent(request.Review(uid).ToJsonString(), Encoding.UTF8, "application/json"),
+                    Content = new StringContent(request.Review(uid, version).ToJsonString(), Encoding.UTF8, "application/json"),
                 };
                 message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
                 using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
@@ -234,7 +236,7 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
             {
                 throw new WebhookCallException($"failed to call webhook: Post \"{address?.OriginalString}\": {Why(e)}");
             }
-            reply = WebhookReply.Parse(text, uid, mutating);
+            reply = WebhookReply.Parse(text, uid, mutating, version);
         }
         catch (WebhookCallException e)
         {
@@ -278,8 +280,11 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
 internal sealed record WebhookReply(bool Allowed, JsonObject? Status, JsonNode? Patch, IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, string> AuditAnnotations)
 {
-    public static WebhookReply Parse(string text, string uid, bool mutating)
+    /// <param name="version">The AdmissionReview version sent: a v1beta1 answer's apiVersion, kind and uid are not checked,
+    /// and its patch is a JSONPatch unless it says otherwise, as kube reads v1beta1 answers.</param>
+    public static WebhookReply Parse(string text, string uid, bool mutating, string version = "v1")
     {
+        var v1 = version == "v1";
         JsonObject review;
         try
         {
@@ -290,13 +295,13 @@ internal sealed record WebhookReply(bool Allowed, JsonObject? Status, JsonNode? 
             throw Invalid($"couldn't get version/kind; json parse error: {e.Message}");
         }
         var (apiVersion, kind) = (Text(review["apiVersion"]), Text(review["kind"]));
-        if (apiVersion != "admission.k8s.io/v1" || kind != "AdmissionReview")
+        if (v1 && (apiVersion != "admission.k8s.io/v1" || kind != "AdmissionReview"))
             throw Invalid($"expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got {apiVersion}, Kind={kind}");
         if (review["response"] is not JsonObject response) throw Invalid("webhook response was absent");
-        if (Text(response["uid"]) != uid) throw Invalid($"expected response.uid=\"{uid}\", got \"{Text(response["uid"])}\"");
+        if (v1 && Text(response["uid"]) != uid) throw Invalid($"expected response.uid=\"{uid}\", got \"{Text(response["uid"])}\"");
         var allowed = response["allowed"] is JsonValue a && a.TryGetValue<bool>(out var yes) && yes;
         var patchText = Text(response["patch"]);
-        var patchType = Text(response["patchType"]);
+        var patchType = Text(response["patchType"]) ?? (v1 ? null : "JSONPatch");
         JsonNode? patch = null;
         if (!string.IsNullOrEmpty(patchText))
         {
@@ -312,7 +317,7 @@ internal sealed record WebhookReply(bool Allowed, JsonObject? Status, JsonNode? 
                 throw Invalid("the patch is not base64-encoded JSON: " + e.Message);
             }
         }
-        else if (patchType is not null) throw Invalid("webhook returned response.patchType but not response.patch");
+        else if (v1 && patchType is not null) throw Invalid("webhook returned response.patchType but not response.patch");
         var warnings = (response["warnings"] as JsonArray ?? []).Select(Text).Where(w => !string.IsNullOrWhiteSpace(w)).Select(w => w!).ToList();
         var annotations = (response["auditAnnotations"] as JsonObject ?? [])
             .Where(kv => Text(kv.Value) is not null).ToDictionary(kv => kv.Key, kv => Text(kv.Value)!, StringComparer.Ordinal);

@@ -18,8 +18,9 @@ internal sealed record WebhookRequest(ResourceDescription Resource, string Opera
     /// <summary>The same for the match conditions' CEL (kube's variables object, oldObject, request).</summary>
     public PolicyRequest Policy => new(Resource, Resource.Version, Operation, Subresource, Name, Namespace, Object, OldObject, null, User, DryRun);
 
-    /// <summary>The AdmissionReview v1 sent to a webhook (admission/plugin/webhook/request CreateV1AdmissionReview).</summary>
-    public JsonObject Review(string uid)
+    /// <summary>The AdmissionReview sent to a webhook (admission/plugin/webhook/request CreateV1AdmissionReview and
+    /// CreateV1beta1AdmissionReview: the same fields) in <paramref name="version"/>, v1 or v1beta1.</summary>
+    public JsonObject Review(string uid, string version = "v1")
     {
         var request = new JsonObject
         {
@@ -39,7 +40,7 @@ internal sealed record WebhookRequest(ResourceDescription Resource, string Opera
         if (OldObject is not null) request["oldObject"] = ObjectJson.ToJson(OldObject, Resource);
         request["dryRun"] = DryRun;
         request["options"] = Options.DeepClone();
-        return new JsonObject { ["kind"] = "AdmissionReview", ["apiVersion"] = "admission.k8s.io/v1", ["request"] = request };
+        return new JsonObject { ["kind"] = "AdmissionReview", ["apiVersion"] = "admission.k8s.io/" + version, ["request"] = request };
     }
 
     private JsonObject Kind() => new() { ["group"] = Resource.Group, ["version"] = Resource.Version, ["kind"] = Resource.Kind };

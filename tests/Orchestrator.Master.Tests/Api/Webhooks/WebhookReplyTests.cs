@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using k8s.Models;
 using Orchestrator.Master.Api.Webhooks;
+using Orchestrator.Master.Registry.Kinds.Core;
 using Xunit;
 
 namespace Orchestrator.Master.Tests.Api.Webhooks;
@@ -21,6 +23,36 @@ public sealed class WebhookReplyTests
         var denial = reply.Denial("deny.example.com");
         Assert.Equal(400, denial.Code);
         Assert.Equal("admission webhook \"deny.example.com\" denied the request: no, thanks", denial.Message);
+    }
+
+    /// <summary>kube reads a v1beta1 answer without checking its apiVersion, kind or uid, and takes its patch as a
+    /// JSONPatch when patchType is missing; a v1 answer must have all three and the patchType.</summary>
+    [Fact]
+    public void A_v1beta1_answer_is_read_as_kube_reads_it_and_a_v1_answer_is_checked()
+    {
+        var patch = Convert.ToBase64String(Encoding.UTF8.GetBytes("""[{"op":"add","path":"/metadata/labels","value":{"a":"b"}}]"""));
+        var beta = new JsonObject
+        {
+            ["apiVersion"] = "admission.k8s.io/v1beta1", ["kind"] = "AdmissionReview",
+            ["response"] = new JsonObject { ["allowed"] = true, ["patch"] = patch },
+        }.ToJsonString();
+        var reply = WebhookReply.Parse(beta, "u", mutating: true, version: "v1beta1");
+        Assert.True(reply.Allowed);
+        Assert.Equal("add", reply.Patch![0]!["op"]!.ToString());
+
+        var e = Assert.Throws<WebhookCallException>(() => WebhookReply.Parse(beta, "u", mutating: true));
+        Assert.Contains("expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got admission.k8s.io/v1beta1", e.Message);
+        var noUid = Review(new JsonObject { ["allowed"] = true, ["patch"] = patch, ["patchType"] = "JSONPatch" });
+        Assert.Contains("expected response.uid=\"u\"", Assert.Throws<WebhookCallException>(() => WebhookReply.Parse(noUid, "u", true)).Message);
+    }
+
+    [Fact]
+    public void The_review_is_sent_in_the_version_asked_for()
+    {
+        var request = new WebhookRequest(CoreResources.ConfigMaps, "CREATE", null, "x", "default",
+            new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "x", NamespaceProperty = "default" } }, null, null, null, false, new JsonObject());
+        Assert.Equal("admission.k8s.io/v1beta1", request.Review("u", "v1beta1")["apiVersion"]!.ToString());
+        Assert.Equal("admission.k8s.io/v1", request.Review("u")["apiVersion"]!.ToString());
     }
 
     [Fact]
