@@ -141,6 +141,7 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         // is what the result is compared with (no change) and what the managed fields are computed against.
         var oldJson = sharesStored ? null : KubeObjects.SerializeToUtf8Bytes(old);
         IKubernetesObject<V1ObjectMeta> obj;
+        var validateAfterMutation = false;
         if (subresource is not null)
         {
             var current = sharesStored ? StatusBase(old) : CopyOf(old, oldJson!);
@@ -164,9 +165,10 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             meta.Generation = old.Metadata.Generation;
             if (strategy.PrepareForUpdate(obj, CopyOf(old, oldJson!)))
                 meta.Generation = (old.Metadata.Generation ?? 0) + 1;
-            var causes = strategy.Admit(obj, old, context);
-            if (causes.Count > 0) return WritePlan.Fail(StoreErrors.Invalid(resource, name, causes));
-            StampTypeMeta(resource, obj);
+            // validated after the mutating plugins, as kube-apiserver runs admission before the update's validation: a
+            // replace from a manifest gets back what admission adds (DefaultTolerationSeconds' tolerations) before
+            // ValidatePodUpdate compares it with the stored pod
+            validateAfterMutation = true;
         }
         obj.Metadata.ResourceVersion = old.Metadata.ResourceVersion;
         ManagedFields.TakeBaseline(obj, old);
@@ -177,8 +179,9 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         // that did would write into parts the result shares with the stored object.
         if (mutation.Changed && sharesStored)
             return WritePlan.Fail(StoreErrors.WriteFailed($"a mutating admission plugin changed an update of {resourceName}/status"));
-        if (mutation.Changed && strategy.Admit(obj, old, context) is { Count: > 0 } mutatedCauses)
+        if ((validateAfterMutation || mutation.Changed) && strategy.Admit(obj, old, context) is { Count: > 0 } mutatedCauses)
             return WritePlan.Fail(StoreErrors.Invalid(resource, name, mutatedCauses));
+        if (validateAfterMutation) StampTypeMeta(resource, obj);
         var (refusal, notes, charges) = Validate(attributes);
         if (refusal is not null) return WritePlan.Fail(refusal);
 
