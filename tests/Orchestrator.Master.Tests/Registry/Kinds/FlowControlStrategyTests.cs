@@ -179,7 +179,7 @@ public class FlowControlStrategyTests
         Assert.Equal("False", FlowControlResources.FlowSchemas.Printer.Cells(fs, Now)[5]);
         var exemptFs = KubeObjects.Clone(FlowControlDefaults.MandatoryFlowSchemas()[0]);
         exemptFs.Metadata.CreationTimestamp = Now;
-        Assert.Equal("*", FlowControlResources.FlowSchemas.Printer.Cells(exemptFs, Now)[3]);
+        Assert.Equal("<none>", FlowControlResources.FlowSchemas.Printer.Cells(exemptFs, Now)[3]);
 
         var workloadLow = KubeObjects.Clone(FlowControlDefaults.SuggestedPriorityLevels().First(p => p.Metadata.Name == "workload-low"));
         workloadLow.Metadata.CreationTimestamp = Now.AddSeconds(-30);

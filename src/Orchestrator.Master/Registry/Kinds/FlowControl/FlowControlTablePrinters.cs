@@ -4,7 +4,7 @@ using Orchestrator.Master.Registry.Tables;
 namespace Orchestrator.Master.Registry.Kinds.FlowControl;
 
 /// <summary>NAME PRIORITYLEVEL MATCHINGPRECEDENCE DISTINGUISHERMETHOD AGE MISSINGPL (kube's printFlowSchema: the
-/// distinguisher "*" when there is none, MissingPL the Dangling condition's status or "?").</summary>
+/// distinguisher "<none>" when there is none, MissingPL the Dangling condition's status or "?").</summary>
 internal sealed class FlowSchemaTablePrinter : TablePrinter<V1FlowSchema>
 {
     public override IReadOnlyList<TableColumnDefinition> Columns { get; } =
@@ -20,7 +20,7 @@ internal sealed class FlowSchemaTablePrinter : TablePrinter<V1FlowSchema>
     protected override IReadOnlyList<object> Cells(V1FlowSchema fs, DateTime now) =>
     [
         fs.Metadata.Name, fs.Spec?.PriorityLevelConfiguration?.Name ?? "", (long)(fs.Spec?.MatchingPrecedence ?? 0),
-        fs.Spec?.DistinguisherMethod?.Type ?? "*", Age(fs, now),
+        fs.Spec?.DistinguisherMethod?.Type ?? None, Age(fs, now),
         fs.Status?.Conditions?.FirstOrDefault(c => c.Type == "Dangling")?.Status ?? "?",
     ];
 }
