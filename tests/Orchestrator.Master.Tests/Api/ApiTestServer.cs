@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Akka.Actor;
@@ -61,6 +63,18 @@ internal sealed class ApiTestServer : IAsyncDisposable
     /// <summary>The kubelet CA of every test server: the relays (logs, exec, port-forward) present its client certificate
     /// and accept only node certificates it issued.</summary>
     public static readonly KubeletCertificateAuthority KubeletCa = new(KubeletCertificateAuthority.CreateCertificate());
+
+    /// <summary>A node's serving certificate with its key, as the master's NodeGateway issues it at registration (from
+    /// <see cref="KubeletCa"/> unless another CA is given): what a stand-in kubelet presents.</summary>
+    public static X509Certificate2 IssueKubeletServing(string node, IPAddress address,
+        KubeletCertificateAuthority? ca = null)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = (ca ?? KubeletCa).IssueServing(KubeletTls.SigningRequest(key, node, address), node, address);
+        using var withKey = KubeletTls.WithKey(pem, key)!;
+        return X509CertificateLoader.LoadPkcs12(
+            withKey.Export(X509ContentType.Pkcs12), null);
+    }
     public Uri? Address { get; private set; }
 
     /// <param name="beforeApi">services and middleware of a layer above the API (the dashboard), added before it</param>

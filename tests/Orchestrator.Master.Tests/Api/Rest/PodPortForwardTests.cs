@@ -175,9 +175,9 @@ public sealed class PodPortForwardTests : IAsyncLifetime
     {
         var serving = presenting switch
         {
-            "another node's certificate" => IssueServing("n2", IPAddress.Loopback),
-            "a certificate for another address" => IssueServing("n1", IPAddress.Parse("10.1.2.3")),
-            _ => IssueServing("n1", IPAddress.Loopback, new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate())),
+            "another node's certificate" => ApiTestServer.IssueKubeletServing("n2", IPAddress.Loopback),
+            "a certificate for another address" => ApiTestServer.IssueKubeletServing("n1", IPAddress.Parse("10.1.2.3")),
+            _ => ApiTestServer.IssueKubeletServing("n1", IPAddress.Loopback, new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate())),
         };
         await StartNodeWithPod(serving);
 
@@ -196,7 +196,7 @@ public sealed class PodPortForwardTests : IAsyncLifetime
 
     private async Task StartNodeWithPod(X509Certificate2? serving = null)
     {
-        var kubeletPort = await StartEchoKubelet(serving ?? IssueServing("n1", IPAddress.Loopback));
+        var kubeletPort = await StartEchoKubelet(serving ?? ApiTestServer.IssueKubeletServing("n1", IPAddress.Loopback));
         var (node, _) = await _server.SendAsync(HttpMethod.Post, "/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""");
         Assert.Equal(HttpStatusCode.Created, node);
         var (_, nodeBody) = await _server.SendAsync(HttpMethod.Get, "/api/v1/nodes/n1");
@@ -207,15 +207,6 @@ public sealed class PodPortForwardTests : IAsyncLifetime
         };
         Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Put, "/api/v1/nodes/n1/status", nodeBody.ToJsonString())).Status);
         await CreatePod("web", node: "n1", phase: "Running");
-    }
-
-    /// <summary>A node's serving certificate with its key, as the master's NodeGateway issues it at registration.</summary>
-    private static X509Certificate2 IssueServing(string node, IPAddress address, KubeletCertificateAuthority? ca = null)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var pem = (ca ?? ApiTestServer.KubeletCa).IssueServing(KubeletTls.SigningRequest(key, node, address), node, address);
-        using var withKey = KubeletTls.WithKey(pem, key)!;
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
     /// <summary>A kubelet endpoint on loopback whose /portForward echoes each WebSocket message: TLS with

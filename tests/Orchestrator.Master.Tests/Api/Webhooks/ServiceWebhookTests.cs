@@ -87,7 +87,7 @@ public sealed class ServiceWebhookTests : IAsyncLifetime
     /// EndpointSlice names the pod with target port <paramref name="webhookPort"/>.</summary>
     private async Task StartNodeWithWebhookPod(int webhookPort)
     {
-        var kubeletPort = await StartForwardingKubelet(IssueServing("n1", IPAddress.Loopback));
+        var kubeletPort = await StartForwardingKubelet(ApiTestServer.IssueKubeletServing("n1", IPAddress.Loopback));
         Assert.Equal(HttpStatusCode.Created, (await _server.SendAsync(HttpMethod.Post, "/api/v1/nodes",
             """{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}""")).Status);
         var (_, node) = await _server.SendAsync(HttpMethod.Get, "/api/v1/nodes/n1");
@@ -110,14 +110,6 @@ public sealed class ServiceWebhookTests : IAsyncLifetime
              "endpoints":[{"addresses":["10.99.0.5"],"conditions":{"ready":true},"targetRef":{"kind":"Pod","name":"hook-pod","namespace":"default"}}]}
             """);
         Assert.True(slice == HttpStatusCode.Created, sliceBody?.ToJsonString());
-    }
-
-    private static X509Certificate2 IssueServing(string node, IPAddress address)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var pem = ApiTestServer.KubeletCa.IssueServing(KubeletTls.SigningRequest(key, node, address), node, address);
-        using var withKey = KubeletTls.WithKey(pem, key)!;
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
     /// <summary>A kubelet endpoint whose /portForward speaks v4.channel.k8s.io for one port: both channels' port prefixes,
