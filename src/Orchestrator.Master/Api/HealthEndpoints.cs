@@ -6,11 +6,14 @@ namespace Orchestrator.Master.Api;
 
 /// <summary>
 /// /healthz, /livez and /readyz as kube-apiserver serves them (k8s.io/apiserver healthz): "ok", or with
-/// <c>?verbose</c> one line per check (<c>[+]ping ok</c>, <c>[-]store failed: reason withheld</c>) and
+/// <c>?verbose</c> one line per check (<c>[+]ping ok</c>, <c>[-]etcd failed: reason withheld</c>) and
 /// "readyz check passed"; any failed check answers 500 with the list and "readyz check failed";
 /// <c>?exclude=NAME</c> skips a check; <c>/readyz/NAME</c> runs one check and says why it failed.
 /// /livez is about the process (its actor system runs), /readyz adds the store (recovered, its journal takes
-/// writes) and shutdown, /healthz (deprecated in Kubernetes) is ping, actor system and store.
+/// writes) and shutdown, /healthz (deprecated in Kubernetes) is ping, actor system and store. The store's check is
+/// named "etcd", as kube-apiserver names the check of its store, so <c>/readyz/etcd</c> and <c>?exclude=etcd</c> (the
+/// docs' examples) mean the same here. /livez leaves the store out, unlike kube's: the nodes' API balancer judges a
+/// master by /livez, and a follower whose replica is catching up must stay reachable (it forwards to the leader).
 /// </summary>
 public static class HealthEndpoints
 {
@@ -22,7 +25,10 @@ public static class HealthEndpoints
         c.RequestServices.GetService<ObjectStoreClient>() is { } client && client.System.WhenTerminated.IsCompleted
             ? "the actor system has terminated" : null);
 
-    private static readonly Check Store = new("store", c =>
+    /// <summary>kube's "log" check: the process can log. Logging here never blocks (the providers queue), so it holds.</summary>
+    private static readonly Check Log = new("log", _ => null);
+
+    private static readonly Check Store = new("etcd", c =>
         c.RequestServices.GetService<StoreHealth>() is { } health ? health.NotReadyReason : "the object store reports no health");
 
     private static readonly Check Shutdown = new("shutdown", c =>
@@ -31,9 +37,9 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        Map(app, "healthz", [Ping, ActorSystem, Store]);
-        Map(app, "livez", [Ping, ActorSystem]);
-        Map(app, "readyz", [Ping, ActorSystem, Store, Shutdown]);
+        Map(app, "healthz", [Ping, Log, ActorSystem, Store]);
+        Map(app, "livez", [Ping, Log, ActorSystem]);
+        Map(app, "readyz", [Ping, Log, ActorSystem, Store, Shutdown]);
         return app;
     }
 

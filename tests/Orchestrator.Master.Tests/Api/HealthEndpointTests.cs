@@ -30,10 +30,11 @@ public sealed class HealthEndpointTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/readyz"));
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/livez"));
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/healthz"));
-        Assert.Equal((HttpStatusCode.OK, "[+]ping ok\n[+]actor-system ok\n[+]store ok\n[+]shutdown ok\nreadyz check passed\n"),
+        Assert.Equal((HttpStatusCode.OK, "[+]ping ok\n[+]log ok\n[+]actor-system ok\n[+]etcd ok\n[+]shutdown ok\nreadyz check passed\n"),
             await Get("/readyz?verbose"));
-        Assert.Equal((HttpStatusCode.OK, "[+]ping ok\n[+]actor-system ok\nlivez check passed\n"), await Get("/livez?verbose"));
-        Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/readyz/store"));
+        Assert.Equal((HttpStatusCode.OK, "[+]ping ok\n[+]log ok\n[+]actor-system ok\nlivez check passed\n"), await Get("/livez?verbose"));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/readyz/etcd"));
+        Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), await Get("/livez/etcd"));
     }
 
     [Fact]
@@ -42,16 +43,16 @@ public sealed class HealthEndpointTests : IAsyncLifetime
         _server.Health.NotWritable("the journal cannot be written: disk full");
 
         Assert.Equal((HttpStatusCode.InternalServerError,
-                "[+]ping ok\n[+]actor-system ok\n[-]store failed: reason withheld\n[+]shutdown ok\nreadyz check failed\n"),
+                "[+]ping ok\n[+]log ok\n[+]actor-system ok\n[-]etcd failed: reason withheld\n[+]shutdown ok\nreadyz check failed\n"),
             await Get("/readyz"));
         Assert.Equal(HttpStatusCode.InternalServerError, (await Get("/healthz")).Status);
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/livez"));
         Assert.Equal((HttpStatusCode.InternalServerError, "internal server error: the journal cannot be written: disk full\n"),
-            await Get("/readyz/store"));
-        Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/readyz?exclude=store"));
+            await Get("/readyz/etcd"));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/readyz?exclude=etcd"));
         Assert.Equal((HttpStatusCode.OK,
-                "[+]ping ok\n[+]actor-system ok\n[+]store excluded: ok\n[+]shutdown ok\nwarn: some health checks cannot be excluded: no matches for \"etcd\"\nreadyz check passed\n"),
-            await Get("/readyz?verbose&exclude=store&exclude=etcd"));
+                "[+]ping ok\n[+]log ok\n[+]actor-system ok\n[+]etcd excluded: ok\n[+]shutdown ok\nwarn: some health checks cannot be excluded: no matches for \"store\"\nreadyz check passed\n"),
+            await Get("/readyz?verbose&exclude=etcd&exclude=store"));
 
         _server.Health.Writable();
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get("/readyz"));
@@ -60,6 +61,7 @@ public sealed class HealthEndpointTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_check_is_not_found()
     {
-        Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), await Get("/readyz/etcd"));
+        Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), await Get("/readyz/store"));
+        Assert.Equal((HttpStatusCode.NotFound, "404 page not found\n"), await Get("/readyz/informer-sync"));
     }
 }
