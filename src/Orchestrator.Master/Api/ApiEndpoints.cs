@@ -3,6 +3,7 @@ using Orchestrator.Master.Api.Authentication;
 using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Bodies;
 using Orchestrator.Master.Api.Discovery;
+using Orchestrator.Master.Api.FlowControl;
 using Orchestrator.Master.Api.Http;
 using Orchestrator.Master.Api.Responses;
 using Orchestrator.Master.Api.Rest;
@@ -63,6 +64,7 @@ internal static class ApiEndpoints
     public static IEndpointRouteBuilder MapKubernetesApi(this IEndpointRouteBuilder app)
     {
         app.MapHealth();
+        app.MapFlowControlDebug(); // /debug/api_priority_and_fairness/*, behind RBAC as kube's non-resource URLs
         Map(app, "/version", DiscoveryEndpoints.VersionAsync);
         Map(app, "/openapi/v2", DiscoveryEndpoints.OpenApiV2Async);
         Map(app, "/openapi/v3", DiscoveryEndpoints.OpenApiRootAsync);

@@ -5,8 +5,9 @@ using Orchestrator.Master.Store;
 namespace Orchestrator.Master.Api.FlowControl;
 
 /// <summary>What a request was classified as: its FlowSchema, priority level and flow (the schema's name and the
-/// distinguisher, hashed for shuffle sharding).</summary>
-internal sealed record Classification(V1FlowSchema Schema, PriorityLevelLimits Level, ulong FlowHash);
+/// distinguisher, hashed for shuffle sharding), and the request itself for the debug dumps.</summary>
+internal sealed record Classification(V1FlowSchema Schema, PriorityLevelLimits Level, ulong FlowHash, string Distinguisher = "",
+    AuthorizationAttributes? Request = null);
 
 /// <summary>
 /// One priority level's part of the server's concurrency, as kube's APF computes it from the levels'
@@ -70,7 +71,7 @@ internal sealed class FlowControlConfiguration
             "ByNamespace" => request.Namespace,
             _ => "",
         };
-        return new Classification(schema, level, level.Exempt ? 0 : FlowHash(schema.Metadata.Name, distinguisher));
+        return new Classification(schema, level, level.Exempt ? 0 : FlowHash(schema.Metadata.Name, distinguisher), distinguisher, request);
     }
 
     private static int Shares(V1PriorityLevelConfiguration level) =>

@@ -62,11 +62,20 @@ internal sealed class FlowControlLimiter
         {
             if (!_gates.TryGetValue(classification.Level.Name, out var gate) || gate.Retired)
                 gate = _gates[Store.FlowControlDefaults.CatchAll]; // reconfigured between classification and now
-            if (CanDispatch(gate)) return Admit(gate, null);
-            if (gate.Limits.Queuing is not { } queuing || gate.Queues.Length == 0) return null;
+            var arrived = DateTime.UtcNow;
+            if (CanDispatch(gate)) return Admit(gate, null, classification, arrived);
+            if (gate.Limits.Queuing is not { } queuing || gate.Queues.Length == 0)
+            {
+                gate.Rejected++;
+                return null;
+            }
             var queue = gate.ChooseQueue(classification.FlowHash, queuing.HandSize ?? 1);
-            if (queue.Waiting.Count >= (queuing.QueueLengthLimit ?? 0)) return null;
-            waiter = new Waiter(gate, queue);
+            if (queue.Waiting.Count >= (queuing.QueueLengthLimit ?? 0))
+            {
+                gate.Rejected++;
+                return null;
+            }
+            waiter = new Waiter(gate, queue, classification, arrived);
             waiter.Node = queue.Waiting.AddLast(waiter);
             gate.Waiting++;
             _waiting++;
@@ -88,6 +97,8 @@ internal sealed class FlowControlLimiter
                 waiter.Node = null;
                 waiter.Gate.Waiting--;
                 _waiting--;
+                if (cancelled.IsCancellationRequested) waiter.Gate.Cancelled++;
+                else waiter.Gate.TimedOut++;
                 waiter.Result.TrySetResult(null);
             }
         });
@@ -97,18 +108,23 @@ internal sealed class FlowControlLimiter
     private bool CanDispatch(LevelGate gate) =>
         gate.Executing < gate.Limits.MinCL || (gate.Executing < gate.Limits.MaxCL && _poolUsed < _poolCapacity);
 
-    private Seat Admit(LevelGate gate, Queue? queue)
+    private Seat Admit(LevelGate gate, Queue? queue, Classification classification, DateTime arrived)
     {
         if (gate.Executing >= gate.Limits.MinCL) _poolUsed++;
         gate.Executing++;
+        gate.Dispatched++;
         if (queue is not null) queue.Executing++;
-        return new Seat(this, gate, queue);
+        var seat = new Seat(this, gate, queue, classification, arrived, DateTime.UtcNow);
+        seat.Node = gate.Running.AddLast(seat);
+        return seat;
     }
 
-    private void Release(LevelGate gate, Queue? queue)
+    private void Release(Seat seat)
     {
+        var (gate, queue) = (seat.Gate!, seat.Queue);
         lock (_lock)
         {
+            gate.Running.Remove(seat.Node!);
             gate.Executing--;
             if (queue is not null) queue.Executing--;
             if (gate.Executing >= gate.Limits.MinCL) _poolUsed--;
@@ -137,7 +153,7 @@ internal sealed class FlowControlLimiter
             waiter.Node = null;
             gate.Waiting--;
             _waiting--;
-            waiter.Result.TrySetResult(Admit(gate, queue));
+            waiter.Result.TrySetResult(Admit(gate, queue, waiter.Classification, waiter.Arrived));
         }
     }
 
@@ -147,22 +163,58 @@ internal sealed class FlowControlLimiter
         lock (_lock) return _gates.TryGetValue(level, out var gate) ? (gate.Executing, gate.Waiting) : (0, 0);
     }
 
+    /// <summary>What the debug dumps show (kube's /debug/api_priority_and_fairness/*): every level of the configuration
+    /// in name order — exempt ones too, with nothing counted, as kube's exempt levels — and each limited level's queues
+    /// and its waiting and running requests. Taken under the lock, so it is one consistent moment.</summary>
+    public FlowControlDump Dump()
+    {
+        var configuration = _configuration;
+        lock (_lock)
+        {
+            var levels = new List<LevelDump>();
+            foreach (var name in configuration.Levels.Keys.Concat(_gates.Keys).Distinct().Order(StringComparer.Ordinal))
+            {
+                if (!_gates.TryGetValue(name, out var gate) || (configuration.Levels.TryGetValue(name, out var limits) && limits.Exempt))
+                {
+                    levels.Add(new LevelDump(name, Exempt: true, Retired: false, 0, 0, 0, 0, 0, 0, [], []));
+                    continue;
+                }
+                var queues = gate.Queues.Select(q => new QueueDump(q.Waiting.Count, q.Executing,
+                    q.Waiting.Select(w => RequestDumpOf(w.Classification, w.Arrived, null)).ToList())).ToList();
+                var running = gate.Running.Select(seat => (Queue: seat.Queue is null ? -1 : Array.IndexOf(gate.Queues, seat.Queue),
+                    Request: RequestDumpOf(seat.Classification, seat.Arrived, seat.Started))).ToList();
+                levels.Add(new LevelDump(name, Exempt: false, gate.Retired, gate.Waiting, gate.Executing, gate.Dispatched, gate.Rejected,
+                    gate.TimedOut, gate.Cancelled, queues, running));
+            }
+            return new FlowControlDump(levels);
+        }
+    }
+
+    private static RequestDump RequestDumpOf(Classification classification, DateTime arrived, DateTime? started) =>
+        new(classification.Schema.Metadata.Name, classification.Distinguisher, arrived, started, classification.Request);
+
     /// <summary>A request's place in its level; disposing gives it back (once).</summary>
     internal sealed class Seat : IDisposable
     {
-        public static readonly Seat Unlimited = new(null, null, null);
+        public static readonly Seat Unlimited = new(null, null, null, null!, default, default);
 
         private readonly FlowControlLimiter? _owner;
-        private readonly LevelGate? _gate;
-        private readonly Queue? _queue;
         private int _released;
 
-        internal Seat(FlowControlLimiter? owner, LevelGate? gate, Queue? queue) => (_owner, _gate, _queue) = (owner, gate, queue);
+        internal Seat(FlowControlLimiter? owner, LevelGate? gate, Queue? queue, Classification classification, DateTime arrived, DateTime started) =>
+            (_owner, Gate, Queue, Classification, Arrived, Started) = (owner, gate, queue, classification, arrived, started);
+
+        public LevelGate? Gate { get; }
+        public Queue? Queue { get; }
+        public Classification Classification { get; }
+        public DateTime Arrived { get; }
+        public DateTime Started { get; }
+        public LinkedListNode<Seat>? Node { get; set; }
 
         public void Dispose()
         {
             if (_owner is null || Interlocked.Exchange(ref _released, 1) == 1) return;
-            _owner.Release(_gate!, _queue);
+            _owner.Release(this);
         }
     }
 
@@ -172,10 +224,12 @@ internal sealed class FlowControlLimiter
         public int Executing;
     }
 
-    internal sealed class Waiter(LevelGate gate, Queue queue)
+    internal sealed class Waiter(LevelGate gate, Queue queue, Classification classification, DateTime arrived)
     {
         public LevelGate Gate { get; } = gate;
         public Queue Queue { get; set; } = queue;
+        public Classification Classification { get; } = classification;
+        public DateTime Arrived { get; } = arrived;
         public LinkedListNode<Waiter>? Node { get; set; }
         public TaskCompletionSource<Seat?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -185,9 +239,17 @@ internal sealed class FlowControlLimiter
     {
         public PriorityLevelLimits Limits { get; private set; } = null!;
         public Queue[] Queues { get; private set; } = [];
+        public readonly LinkedList<Seat> Running = new();
         public int Executing;
         public int Waiting;
         public bool Retired;
+
+        // kube's queueSet counters, since the level was made: requests given a seat, refused at once, given up in
+        // their queue when the wait ran out, and given up because the client went away
+        public long Dispatched;
+        public long Rejected;
+        public long TimedOut;
+        public long Cancelled;
         private int _next;
 
         public LevelGate(PriorityLevelLimits limits) => Configure(limits);
