@@ -137,7 +137,7 @@ public sealed class ControllerAdmissionTests
     }
 
     [Fact]
-    public void Each_controller_writes_as_its_kube_controller_manager_service_account()
+    public async Task Each_controller_writes_as_its_kube_controller_manager_service_account()
     {
         var system = ActorSystem.Create("accounts-" + Guid.NewGuid().ToString("N")[..8]);
         try
@@ -155,7 +155,7 @@ public sealed class ControllerAdmissionTests
         }
         finally
         {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            await system.Terminate();
         }
     }
 }
