@@ -1,10 +1,16 @@
 using Akka.Actor;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orchestrator.Master.Api.Rest;
+using Orchestrator.Master.Api.Storage;
+using Orchestrator.Master.Api.Webhooks;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Controllers.Certificates;
 using Orchestrator.Master.Controllers.LoadBalancers;
 using Orchestrator.Master.Nodes;
+using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Scheduling;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Protocol;
 
 namespace Orchestrator.Master;
 
@@ -57,15 +63,35 @@ internal static class ControlPlaneHosting
     /// <summary>Starts every control loop against <paramref name="store"/> (which keeps the resources of
     /// <paramref name="catalog"/>); returns the NodeGateway. The nodes' usage goes into <paramref name="usage"/> (a new
     /// cache when none is given), which the autoscaler reads.</summary>
+    /// <remarks>The controllers write through <see cref="StartAdmission"/>'s gateway, as the master's do: with
+    /// <paramref name="webhooks"/> (the API's dispatcher) when the test runs an API, else with one of their own
+    /// (<see cref="StandaloneWebhooks"/>).</remarks>
     public static IActorRef Start(ActorSystem system, IActorRef store, ControlPlaneOptions o, IResourceCatalog catalog,
-        ResourceMetrics.ResourceUsageCache? usage = null)
+        ResourceMetrics.ResourceUsageCache? usage = null, WebhookDispatcher? webhooks = null)
     {
         usage ??= new ResourceMetrics.ResourceUsageCache();
-        ControllersHosting.Start(system, store, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
+        var admission = StartAdmission(system, store, (ResourceCatalog)catalog, webhooks ?? StandaloneWebhooks(system, store));
+        ControllersHosting.Start(system, admission, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
             autoscalerSyncPeriod: o.AutoscalerSyncPeriod, loadBalancerPool: o.LoadBalancerPool,
             legacyTokens: o.NodeGateway.Tokens is { } tokens ? LegacyTokens(tokens) : null);
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = usage }, o.Resync);
+    }
+
+    /// <summary>The actor between the controllers and <paramref name="store"/> that runs the admission webhooks on their
+    /// writes (<see cref="ControllerAdmissionGateway"/>), each controller's user from <see cref="ControllerAccounts"/>.</summary>
+    public static IActorRef StartAdmission(ActorSystem system, IActorRef store, ResourceCatalog catalog, WebhookDispatcher webhooks) =>
+        system.ActorOf(ControllerAdmissionGateway.Props(store, catalog, webhooks, ControllerAccounts.Of), ControllerAdmissionGateway.ActorName);
+
+    /// <summary>A dispatcher for a control plane without an API server (tests, benchmarks): webhooks by URL are called as
+    /// the master calls them; a service's webhook is reached through a kubelet tunnel with a CA of its own, which no
+    /// node trusts, so it fails as an unreachable webhook does.</summary>
+    public static WebhookDispatcher StandaloneWebhooks(ActorSystem system, IActorRef store)
+    {
+        var client = new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(30));
+        var kubelet = new KubeletConnection(client, new KubeletCredentials(new KubeletCertificateAuthority(KubeletCertificateAuthority.CreateCertificate())),
+            KubeletTimeouts.Default, NullLogger<KubeletConnection>.Instance);
+        return new WebhookDispatcher(client, new WebhookClients(new PodTunnel(client, kubelet)), NullLogger<WebhookDispatcher>.Instance);
     }
 
     /// <summary>The token controller's signer: legacy tokens with the key that signs (and checks) the bound ones.</summary>

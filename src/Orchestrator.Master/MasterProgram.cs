@@ -214,7 +214,10 @@ internal static class MasterProgram
             {
                 var objectStore = ObjectStoreHosting.StartObjectStore(system, registry, store, catalog);
                 RegistryHosting.StartCustomResources(system, objectStore, catalog);
-                ControllersHosting.Start(system, objectStore, controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
+                // the controllers write through the admission webhooks, as kube-controller-manager writes through kube-apiserver
+                var admission = ControlPlaneHosting.StartAdmission(system, objectStore, catalog,
+                    services.GetRequiredService<Orchestrator.Master.Api.Webhooks.WebhookDispatcher>());
+                ControllersHosting.Start(system, admission, controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
                     controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort), peers.Several,
                     ControlPlaneHosting.LegacyTokens(serviceAccountTokens));
                 SchedulerHosting.Start(system, objectStore, controlPlane.Resync);

@@ -17,7 +17,9 @@ namespace Orchestrator.E2E;
 /// Admission webhooks against a real cluster and kubectl 1.32: a real HTTPS webhook (Kestrel in this process on
 /// 127.0.0.1, where the master runs; its self-signed certificate is the caBundle). A validating webhook denies a create
 /// and kubectl prints kube's message; a mutating one adds a label; an unreachable webhook under failurePolicy Ignore lets
-/// the create through; <c>kubectl get -o yaml</c> shows kube's defaults. A webhook named by clientConfig.service is
+/// the create through; <c>kubectl get -o yaml</c> shows kube's defaults. A mutating webhook on pods labels the pods of a
+/// <c>kubectl create deployment</c>, which the ReplicaSet controller creates (as kube-controller-manager's
+/// replicaset-controller account). A webhook named by clientConfig.service is
 /// reached through the node's kubelet to a real pod — a BusyBox <c>nc</c> relay on the host's network to this process's
 /// server on loopback, so the TLS
 /// the master speaks (to the name hook.NAMESPACE.svc) runs through the kubelet tunnel and the pod end to end. Every webhook is limited to this test's own
@@ -32,6 +34,7 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
     private string _pem = "";
     private int _port;
     private readonly ConcurrentQueue<string> _seen = new();
+    private readonly ConcurrentQueue<string> _users = new();
 
     public async Task InitializeAsync()
     {
@@ -54,6 +57,7 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
             var review = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
             var req = review["request"]!;
             _seen.Enqueue($"{path} {req["operation"]} {req["name"]}");
+            _users.Enqueue($"{path} {req["operation"]} {req["resource"]?["resource"]} {req["userInfo"]?["username"]}");
             var response = Answer(path, req);
             response["uid"] = req["uid"]!.GetValue<string>();
             return Results.Json(new JsonObject { ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview", ["response"] = response });
@@ -77,6 +81,12 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         var name = request["name"]?.GetValue<string>() ?? "";
         if (path == "deny" && name.StartsWith("bad"))
             return new JsonObject { ["allowed"] = false, ["status"] = new JsonObject { ["code"] = 403, ["message"] = $"configmap {name} is not welcome here" } };
+        if (path == "inject")
+            return new JsonObject
+            {
+                ["allowed"] = true, ["patchType"] = "JSONPatch",
+                ["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes("""[{"op":"add","path":"/metadata/labels/injected","value":"yes"}]""")),
+            };
         if (path == "label")
         {
             var patch = request["object"]?["metadata"]?["labels"] is null
@@ -173,5 +183,20 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         await Apply(Configuration("ValidatingWebhookConfiguration", "gone", "https://127.0.0.1:1/gone", failurePolicy: "Ignore"));
         await K("create", "configmap", "passes", "-n", Ns, "--from-literal=a=b");
         Assert.Equal("passes", await K("get", "configmap", "passes", "-n", Ns, "-o", "jsonpath={.metadata.name}"));
+    }
+
+    [Fact]
+    public async Task A_mutating_webhook_labels_the_pods_of_kubectl_create_deployment()
+    {
+        var configuration = Configuration("MutatingWebhookConfiguration", "inject", $"https://127.0.0.1:{_port}/inject")
+            .Replace("\"operations\":[\"CREATE\",\"UPDATE\"]", "\"operations\":[\"CREATE\"]").Replace("\"resources\":[\"configmaps\"]", "\"resources\":[\"pods\"]");
+        await Apply(configuration);
+        await K("create", "deployment", "injected", "-n", Ns, "--image=busybox:latest", "--replicas=2", "--", "sleep", "3600");
+        await cluster.Eventually(async () =>
+        {
+            var labels = await K("get", "pods", "-n", Ns, "-l", "app=injected", "-o", "jsonpath={.items[*].metadata.labels.injected}");
+            Assert.Equal("yes yes", labels.Trim());
+        }, "the deployment's pods carry the webhook's label", TimeSpan.FromSeconds(60));
+        Assert.Contains("inject CREATE pods system:serviceaccount:kube-system:replicaset-controller", _users);
     }
 }

@@ -64,7 +64,7 @@ public sealed class LayeringTests
         ("Api/Audit", ["Api/Authorization"]),
         ("Api/FlowControl", ["Api/Authorization"]),
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
-        ("Api/Webhooks", ["Api/Rest", "Admission/Policies"]),
+        ("Api/Webhooks", ["Api/Rest", "Admission/Policies", "ControlLoop"]),
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl", "Api/Webhooks"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),

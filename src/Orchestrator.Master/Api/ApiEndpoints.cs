@@ -37,7 +37,9 @@ internal static class ApiEndpoints
         services.AddSingleton<ResourceHandlers>();
         services.AddSingleton<Webhooks.PodTunnel>();
         services.AddSingleton<Webhooks.WebhookClients>();
-        services.AddSingleton<IWebhookAdmission, Webhooks.WebhookDispatcher>();
+        // one dispatcher for the API's requests and the controllers' writes (Webhooks.ControllerAdmissionGateway)
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddSingleton<IWebhookAdmission>(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         services.AddSingleton<SubresourceHandlers>();
         services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();

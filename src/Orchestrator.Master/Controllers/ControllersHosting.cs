@@ -7,7 +7,8 @@ namespace Orchestrator.Master.Controllers;
 internal static class ControllersHosting
 {
     /// <summary>Starts the controllers as top-level actors, each finding the store through ActorRegistry key
-    /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>). <paramref name="resync"/> is how often
+    /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>); their writes then reach no admission webhook —
+    /// the master starts them with <see cref="Start"/> behind the composition root's admission gateway. <paramref name="resync"/> is how often
     /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
     /// CA, is published into every namespace (kube-root-ca.crt) when given; LoadBalancer Services get addresses of
     /// <paramref name="loadBalancerPool"/> (default 127.0.100.0/24); the kubernetes Service's Endpoints name

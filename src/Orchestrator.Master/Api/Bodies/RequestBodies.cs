@@ -134,6 +134,13 @@ internal sealed class RequestBodies(IProtobufBodyDecoder protobuf)
         FieldValidation validation, Func<string, ApiException>? doesNotFit = null)
     {
         ValidateFields(context, json, resource, validation);
+        return ToObject(json, resource, doesNotFit);
+    }
+
+    /// <summary>As the other, with unknown fields dropped silently (fieldValidation Ignore): for objects that come from no
+    /// request (a webhook's patch of a controller's write).</summary>
+    public static IKubernetesObject<V1ObjectMeta> ToObject(JsonObject json, ResourceDescription resource, Func<string, ApiException>? doesNotFit = null)
+    {
         if (resource.ObjectType != typeof(CustomObject))
         {
             StrictFieldValidator.RemoveLaterFields(json, resource.ObjectType);

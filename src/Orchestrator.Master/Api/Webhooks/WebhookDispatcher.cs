@@ -47,23 +47,28 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
     {
         if (Exempt(resource)) return new WebhookAdmitted(obj, false);
         var ct = context.RequestAborted;
-        var mutating = (await store.ListAsync(AdmissionRegistrationResources.MutatingWebhookConfigurations, null, ct)).Items
-            .Cast<V1MutatingWebhookConfiguration>().OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
-            .SelectMany(c => (c.Webhooks ?? []).Select(w => (Key: c.Metadata.Name + "/" + w.Name, Webhook: w))).ToList();
-        var validating = (await store.ListAsync(AdmissionRegistrationResources.ValidatingWebhookConfigurations, null, ct)).Items
-            .Cast<V1ValidatingWebhookConfiguration>().OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
-            .SelectMany(c => c.Webhooks ?? []).ToList();
-        if (mutating.Count == 0 && validating.Count == 0) return new WebhookAdmitted(obj, false);
+        var webhooks = WebhookConfigurationSet.Of(
+            (await store.ListAsync(AdmissionRegistrationResources.MutatingWebhookConfigurations, null, ct)).Items.Cast<V1MutatingWebhookConfiguration>(),
+            (await store.ListAsync(AdmissionRegistrationResources.ValidatingWebhookConfigurations, null, ct)).Items.Cast<V1ValidatingWebhookConfiguration>());
+        if (webhooks.Empty) return new WebhookAdmitted(obj, false);
 
         var meta = (obj ?? old)!.Metadata;
         var ns = resource.Namespaced ? meta.NamespaceProperty : null;
         var request = new WebhookRequest(resource, operation, subresource, meta.Name ?? "", ns, obj, old,
             await NamespaceLabelsAsync(ns, ct), RequestAdmissionUser.Get(context), WriteOptions.DryRun(context),
             operation == "DELETE" ? WebhookDeleteOptions.Of(context) : WebhookRequest.WriteOptionsOf(context, operation));
+        return await AdmitAsync(webhooks, request, new RequestNotes(context), ct);
+    }
 
+    /// <summary>The core both paths share (the API's requests and the controllers' writes through
+    /// <see cref="ControllerAdmissionGateway"/>): the mutating webhooks of <paramref name="webhooks"/> that match, then the
+    /// validating ones, on <paramref name="request"/>. Throws an <see cref="ApiException"/> to refuse.</summary>
+    public async Task<WebhookAdmitted> AdmitAsync(WebhookConfigurationSet webhooks, WebhookRequest request, IWebhookNotes notes, CancellationToken ct)
+    {
+        if (Exempt(request.Resource) || webhooks.Empty) return new WebhookAdmitted(request.Object, false);
         var called = false;
-        (request, called) = await MutateAsync(context, mutating, request);
-        called |= await ValidateAsync(context, validating, request);
+        (request, called) = await MutateAsync(notes, webhooks.Mutating, request, ct);
+        called |= await ValidateAsync(notes, webhooks.Validating, request, ct);
         return new WebhookAdmitted(request.Object, called);
     }
 
@@ -82,8 +87,8 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
 
     /// <summary>The mutating webhooks in order, then once more those with reinvocationPolicy IfNeeded that a later
     /// webhook's change concerns (kube's webhookReinvokeContext).</summary>
-    private async Task<(WebhookRequest Request, bool Called)> MutateAsync(HttpContext context,
-        IReadOnlyList<(string Key, V1MutatingWebhook Webhook)> webhooks, WebhookRequest request)
+    private async Task<(WebhookRequest Request, bool Called)> MutateAsync(IWebhookNotes notes,
+        IReadOnlyList<(string Key, V1MutatingWebhook Webhook)> webhooks, WebhookRequest request, CancellationToken ct)
     {
         var called = false;
         var previouslyInvoked = new HashSet<string>(StringComparer.Ordinal);
@@ -97,16 +102,16 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
                 var common = WebhookConfigurations.AsValidating(webhook);
                 if (!WebhookMatcher.Matches(common, request)) continue;
                 called = true;
-                var reply = await CallAsync(common, request, mutating: true, context.RequestAborted);
+                var reply = await CallAsync(common, request, mutating: true, ct);
                 if (reply is null)
                 {
-                    AuditAnnotations.Add(context, $"failed-open.mutating.webhook.admission.k8s.io/round_{round}_index_{i}", webhook.Name);
+                    notes.AuditAnnotation($"failed-open.mutating.webhook.admission.k8s.io/round_{round}_index_{i}", webhook.Name);
                     continue;
                 }
-                Note(context, webhook.Name, reply);
+                Note(notes, webhook.Name, reply);
                 if (reply.Patch is { } patch)
                 {
-                    var patched = Patched(context, request, patch);
+                    var patched = Patched(request, patch);
                     if (!KubeObjects.SameJson(patched, request.Object))
                     {
                         request = request with { Object = patched };
@@ -122,12 +127,13 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
     }
 
     /// <summary>Every matching validating webhook at once; the first denial in their order refuses the request.</summary>
-    private async Task<bool> ValidateAsync(HttpContext context, IReadOnlyList<V1ValidatingWebhook> webhooks, WebhookRequest request)
+    private async Task<bool> ValidateAsync(IWebhookNotes notes, IReadOnlyList<V1ValidatingWebhook> webhooks, WebhookRequest request,
+        CancellationToken ct)
     {
         var calls = new List<(int Index, V1ValidatingWebhook Webhook, Task<WebhookReply?> Reply)>();
         for (var i = 0; i < webhooks.Count; i++)
             if (WebhookMatcher.Matches(webhooks[i], request))
-                calls.Add((i, webhooks[i], CallAsync(webhooks[i], request, mutating: false, context.RequestAborted)));
+                calls.Add((i, webhooks[i], CallAsync(webhooks[i], request, mutating: false, ct)));
         if (calls.Count == 0) return false;
         try
         {
@@ -147,19 +153,19 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
             }
             if (reply.Result is not { } answer)
             {
-                AuditAnnotations.Add(context, $"failed-open.validating.webhook.admission.k8s.io/round_0_index_{index}", webhook.Name);
+                notes.AuditAnnotation($"failed-open.validating.webhook.admission.k8s.io/round_0_index_{index}", webhook.Name);
                 continue;
             }
-            Note(context, webhook.Name, answer);
+            Note(notes, webhook.Name, answer);
         }
         if (refusal is not null) throw refusal;
         return true;
     }
 
     /// <summary>Warnings to the response, audit annotations (a qualified-name key under the webhook's name) to the audit event.</summary>
-    private void Note(HttpContext context, string webhook, WebhookReply reply)
+    private void Note(IWebhookNotes notes, string webhook, WebhookReply reply)
     {
-        foreach (var warning in reply.Warnings) Warnings.Add(context, warning);
+        foreach (var warning in reply.Warnings) notes.Warning(webhook, warning);
         foreach (var (key, value) in reply.AuditAnnotations)
         {
             var qualified = webhook + "/" + key;
@@ -168,20 +174,19 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
                 log.LogWarning("Webhook {Webhook} returned an invalid audit annotation key {Key}", webhook, key);
                 continue;
             }
-            AuditAnnotations.Add(context, qualified, value);
+            notes.AuditAnnotation(qualified, value);
         }
     }
 
     /// <summary>The object with a mutating webhook's JSONPatch applied (kube: an internal error when it does not apply).</summary>
-    private static IKubernetesObject<V1ObjectMeta> Patched(HttpContext context, WebhookRequest request, JsonNode patch)
+    private static IKubernetesObject<V1ObjectMeta> Patched(WebhookRequest request, JsonNode patch)
     {
         if (request.Object is null)
             throw Internal("the webhook returned a patch for a request without an object");
         try
         {
             var patched = PatchApplier.Apply(ObjectJson.ToJson(request.Object, request.Resource), patch, PatchApplier.JsonPatchType);
-            var obj = RequestBodies.ToObject(context, patched, request.Resource, FieldValidation.Ignore,
-                problem => Internal("the patched object does not decode: " + problem));
+            var obj = RequestBodies.ToObject(patched, request.Resource, problem => Internal("the patched object does not decode: " + problem));
             WriteOptions.Reconcile(obj, request.Resource, request.Namespace, request.Object.Metadata.Name);
             return obj;
         }
@@ -274,6 +279,23 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
             if (inner is WebhookCallException or AuthenticationException or System.Net.Sockets.SocketException) return inner.Message;
         return e.InnerException?.Message ?? e.Message;
     }
+}
+
+/// <summary>Where what the webhooks say besides their verdict goes: on the API's path the response's Warning headers and
+/// the request's audit event; for a controller's write (which has neither) the master's log.</summary>
+internal interface IWebhookNotes
+{
+    void Warning(string webhook, string text);
+
+    void AuditAnnotation(string key, string value);
+}
+
+/// <summary>The API request's notes: warnings to its Warning headers, annotations to its audit event.</summary>
+internal sealed class RequestNotes(HttpContext context) : IWebhookNotes
+{
+    public void Warning(string webhook, string text) => Warnings.Add(context, text);
+
+    public void AuditAnnotation(string key, string value) => AuditAnnotations.Add(context, key, value);
 }
 
 /// <summary>A webhook's AdmissionReview response, checked as kube's VerifyAdmissionResponse.</summary>
