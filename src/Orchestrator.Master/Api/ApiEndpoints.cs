@@ -37,6 +37,7 @@ internal static class ApiEndpoints
         services.AddSingleton<Webhooks.PodTunnel>();
         services.AddSingleton<Webhooks.WebhookClients>();
         services.AddSingleton<IWebhookAdmission, Webhooks.WebhookDispatcher>();
+        services.AddSingleton<Webhooks.ConversionWebhook>();
         services.AddSingleton<SubresourceHandlers>();
         services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();
@@ -62,6 +63,8 @@ internal static class ApiEndpoints
 
     public static IEndpointRouteBuilder MapKubernetesApi(this IEndpointRouteBuilder app)
     {
+        // the conversion webhooks reach services through the store client they serve, so they are joined here, not injected
+        app.ServiceProvider.GetRequiredService<Storage.ObjectStoreClient>().Webhooks = app.ServiceProvider.GetRequiredService<Webhooks.ConversionWebhook>();
         app.MapHealth();
         Map(app, "/version", DiscoveryEndpoints.VersionAsync);
         Map(app, "/openapi/v2", DiscoveryEndpoints.OpenApiV2Async);

@@ -28,6 +28,7 @@ internal static class CustomResourceDescriptions
             $"{spec.Group}/{v.Name}", SchemaNode.Parse(SchemaOf(v)), v.Subresources?.Status is not null)).ToList();
         var strategy = new CustomResourceStrategy(versions);
         var fieldValidator = new SchemaFieldValidator(versions);
+        var webhook = WebhookOf(crd);
         return spec.Versions.Where(v => v.Served).Select(v =>
         {
             var subresources = new List<SubresourceDescription>();
@@ -48,10 +49,18 @@ internal static class CustomResourceDescriptions
                 Subresources = subresources, Printer = new JsonPathTablePrinter(columns),
                 SelectableFields = v.SelectableFields?.Select(f => f.JsonPath.TrimStart('.')).ToList() ?? [],
                 Schema = SchemaOf(v),
+                WebhookConversion = webhook,
                 DeprecationWarning = v.Deprecated == true ? v.DeprecationWarning ?? DefaultDeprecationWarning(spec, v.Name) : null,
             };
         }).ToList();
     }
+
+    /// <summary>The definition's conversion webhook, or null for conversion None (only apiVersion differs between versions).</summary>
+    private static WebhookConversion? WebhookOf(V1CustomResourceDefinition crd) =>
+        crd.Spec.Conversion is { Strategy: "Webhook", Webhook: { ClientConfig: { } client } webhook }
+            ? new WebhookConversion(crd.Metadata.Name, crd.Spec.Group, crd.Spec.Names.Kind,
+                $"{crd.Spec.Group}/{crd.Spec.Versions.First(v => v.Storage).Name}", client, webhook.ConversionReviewVersions?.ToList() ?? [])
+            : null;
 
     /// <summary>apiextensions-apiserver's default text for a deprecated version: "group/version Kind is deprecated",
     /// and "; use group/version Kind" naming the served, not deprecated version of highest priority, if any.</summary>
