@@ -29,7 +29,9 @@ internal static class CustomResourceDescriptions
         var strategy = new CustomResourceStrategy(versions);
         var fieldValidator = new SchemaFieldValidator(versions);
         var webhook = WebhookOf(crd);
-        return spec.Versions.Where(v => v.Served).Select(v =>
+        // kube-aware priority (v2 before v1 before v1beta1): discovery's preferred version is the first, as
+        // apiextensions-apiserver sorts a definition's versions, so kubectl get PLURAL.GROUP reads the highest one
+        return spec.Versions.Where(v => v.Served).OrderBy(v => KubeVersionPriority.Key(v.Name)).ThenBy(v => v.Name, StringComparer.Ordinal).Select(v =>
         {
             var subresources = new List<SubresourceDescription>();
             if (v.Subresources?.Status is not null) subresources.Add(SubresourceDescription.Status(names.Kind));
