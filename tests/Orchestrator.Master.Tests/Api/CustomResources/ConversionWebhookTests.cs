@@ -148,6 +148,63 @@ public sealed class ConversionWebhookTests
     }
 
     [Fact]
+    public async Task Objects_stored_before_the_storage_version_changed_keep_it_and_are_converted_when_read()
+    {
+        await using var hook = await ConversionWebhookServer.StartAsync();
+        await using var api = await ApiTestServer.StartAsync();
+        await DefineAsync(api, Webhook($"{hook.Address}convert", hook.CaBundlePem));
+        Assert.Equal(HttpStatusCode.Created, (await api.SendAsync(HttpMethod.Post, V1, Foo("v1", "old", "color", "red"))).Status);
+        // discovery prefers the highest version, as apiextensions-apiserver sorts them
+        Assert.Equal("v2", (await api.SendAsync(HttpMethod.Get, "/apis/conv.example.com")).Body!["preferredVersion"]!["version"]!.GetValue<string>());
+
+        var (_, crd) = await api.SendAsync(HttpMethod.Get, Crds + "/foos.conv.example.com");
+        crd!["spec"]!["versions"]![0]!["storage"] = false;
+        crd["spec"]!["versions"]![1]!["storage"] = true;
+        Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(HttpMethod.Put, Crds + "/foos.conv.example.com", crd.ToJsonString())).Status);
+        for (var waited = 0; waited < 30_000; waited += 50)
+        {
+            var (_, now) = await api.SendAsync(HttpMethod.Get, Crds + "/foos.conv.example.com");
+            if (now!["status"]!["storedVersions"]!.AsArray().Count == 2) break;
+            await Task.Delay(50);
+        }
+        Assert.Equal(["v1", "v2"], (await api.SendAsync(HttpMethod.Get, Crds + "/foos.conv.example.com")).Body!["status"]!["storedVersions"]!
+            .AsArray().Select(v => v!.GetValue<string>()));
+
+        // a create in v2 is now stored as it is; the old object is still v1 and is converted when read in v2
+        var attempt = 0;
+        await Eventually(async () =>
+        {
+            var name = $"new-{attempt++}";
+            Assert.Equal(HttpStatusCode.Created, (await api.SendAsync(HttpMethod.Post, V2, Foo("v2", name, "colour", "blue"))).Status);
+            hook.Requests.Clear();
+            Assert.Equal("blue", (await api.SendAsync(HttpMethod.Get, V1 + "/" + name)).Body!["spec"]!["color"]!.GetValue<string>());
+            Assert.Equal("conv.example.com/v2", hook.Requests.Single()["request"]!["objects"]![0]!["apiVersion"]!.GetValue<string>());
+        });
+        var (status, old) = await api.SendAsync(HttpMethod.Get, V2 + "/old");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("red", old!["spec"]!["colour"]!.GetValue<string>());
+        Assert.Equal(("conv.example.com/v1", "conv.example.com/v2"), (hook.Requests.Last()["request"]!["objects"]![0]!["apiVersion"]!.GetValue<string>(),
+            hook.Requests.Last()["request"]!["desiredAPIVersion"]!.GetValue<string>()));
+        hook.Requests.Clear();
+        Assert.Equal("red", (await api.SendAsync(HttpMethod.Get, V1 + "/old")).Body!["spec"]!["color"]!.GetValue<string>());
+        Assert.Empty(hook.Requests); // stored in v1: read in v1 as it is
+    }
+
+    private static async Task Eventually(Func<Task> assertion)
+    {
+        for (var attempt = 0; ; attempt++)
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Xunit.Sdk.XunitException) when (attempt < 100)
+            {
+                await Task.Delay(100);
+            }
+    }
+
+    [Fact]
     public async Task A_webhook_that_is_down_is_kubes_500_and_a_write_in_another_version_is_not_stored()
     {
         var hook = await ConversionWebhookServer.StartAsync();
