@@ -40,6 +40,7 @@ internal static class ApiEndpoints
         // one dispatcher for the API's requests and the controllers' writes (Webhooks.ControllerAdmissionGateway)
         services.AddSingleton<Webhooks.WebhookDispatcher>();
         services.AddSingleton<IWebhookAdmission>(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
+        services.AddSingleton<Webhooks.ConversionWebhook>();
         services.AddSingleton<SubresourceHandlers>();
         services.TryAddSingleton(KubeletTimeouts.Default);
         services.AddSingleton<KubeletConnection>();
@@ -65,6 +66,8 @@ internal static class ApiEndpoints
 
     public static IEndpointRouteBuilder MapKubernetesApi(this IEndpointRouteBuilder app)
     {
+        // the conversion webhooks reach services through the store client they serve, so they are joined here, not injected
+        app.ServiceProvider.GetRequiredService<Storage.ObjectStoreClient>().Webhooks = app.ServiceProvider.GetRequiredService<Webhooks.ConversionWebhook>();
         app.MapHealth();
         app.MapFlowControlDebug(); // /debug/api_priority_and_fairness/*, behind RBAC as kube's non-resource URLs
         Map(app, "/version", DiscoveryEndpoints.VersionAsync);

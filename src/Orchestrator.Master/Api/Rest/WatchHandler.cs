@@ -111,16 +111,14 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
                             lastVersion = Math.Max(lastVersion, started.ResourceVersion);
                             break;
                         case ObjectChanged stored:
-                            WriteChange(stored);
+                            if (!await WriteChangeAsync(stored)) return;
                             break;
                         case ObjectsChanged batch:
-                            foreach (var stored in batch.Changes) WriteChange(stored);
+                            foreach (var stored in batch.Changes)
+                                if (!await WriteChangeAsync(stored)) return;
                             break;
                         case StoreFailed failed:
-                            var status = StatusResponses.Failure(ApiException.FromStore(failed.Error, resource, null));
-                            if (protobuf) WriteFrame(ProtobufAnswers.WatchFrame("ERROR", status));
-                            else WriteLine(new JsonObject { ["type"] = "ERROR", ["object"] = status });
-                            await FlushAsync();
+                            await WriteErrorAsync(ApiException.FromStore(failed.Error, resource, null));
                             return;
                         case WatchForwarder.BookmarkDue:
                             WriteEvent("BOOKMARK", null);
@@ -147,12 +145,34 @@ internal sealed class WatchHandler(ObjectStoreClient store, ApiResponses respons
         }
         return;
 
-        void WriteChange(ObjectChanged stored)
+        // false when the change could not be shown in the watch's version (its conversion webhook failed): the watch
+        // then ends with an ERROR event, as kube's watch ends on an object it cannot decode
+        async ValueTask<bool> WriteChangeAsync(ObjectChanged stored)
         {
-            if (stored.Resource != storeName) return;
-            var changed = ObjectStoreClient.FromStorage(resource, stored);
+            if (stored.Resource != storeName) return true;
+            ObjectChanged changed;
+            if (resource.WebhookConversion is null) changed = ObjectStoreClient.FromStorage(resource, stored);
+            else
+                try
+                {
+                    changed = await store.ToVersionAsync(resource, stored, cts.Token);
+                }
+                catch (ApiException e)
+                {
+                    await WriteErrorAsync(e);
+                    return false;
+                }
             lastVersion = Math.Max(lastVersion, changed.ResourceVersion);
-            if (Filter(changed, query, matching) is { } type) WriteEvent(type, changed.Object, text: stored.Json);
+            if (Filter(changed, query, matching) is { } type) WriteEvent(type, changed.Object, text: changed.Json);
+            return true;
+        }
+
+        async Task WriteErrorAsync(ApiException error)
+        {
+            var status = StatusResponses.Failure(error);
+            if (protobuf) WriteFrame(ProtobufAnswers.WatchFrame("ERROR", status));
+            else WriteLine(new JsonObject { ["type"] = "ERROR", ["object"] = status });
+            await FlushAsync();
         }
 
         // Hands what was written on; false when the client has gone (the stream ends).

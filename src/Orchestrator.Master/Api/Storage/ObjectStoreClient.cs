@@ -17,6 +17,10 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public ActorSystem System { get; } = system;
     public TimeSpan Timeout { get; } = timeout;
 
+    /// <summary>The conversion webhooks' client (set once by the API's routing: it reaches services through this client).
+    /// Without it a resource converted by a webhook answers 500 rather than objects in the wrong version.</summary>
+    public IWebhookConverter? Webhooks { get; set; }
+
     public async Task<IActorRef> StoreAsync(CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -36,6 +40,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public async Task<object> AskAsync(object message, CancellationToken cancellationToken, ResourceDescription? resource = null)
     {
         var store = await StoreAsync(cancellationToken);
+        if (resource?.WebhookConversion is { } webhook) return await AskConvertedAsync(store, message, resource, webhook, cancellationToken);
         var conversion = resource?.Conversion;
         if (conversion is not null)
             message = message switch
@@ -60,6 +65,67 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
         {
             throw ApiException.Timeout("the server was unable to return a response in the time allotted");
         }
+    }
+
+    /// <summary><see cref="AskAsync"/> for a custom resource converted by a webhook: a written object in another version
+    /// than the storage version is converted to it first, and the objects of the answer to the request's version (kube
+    /// converts on the way to and from etcd; here on the request's path, so the webhook never holds up the store).</summary>
+    private async Task<object> AskConvertedAsync(IActorRef store, object message, ResourceDescription resource, WebhookConversion webhook,
+        CancellationToken cancellationToken)
+    {
+        message = message switch
+        {
+            CreateObject c => c with { Object = await ToVersionAsync(resource, c.Object, webhook.StorageVersion, cancellationToken) },
+            UpdateObject u => u with { Object = await ToVersionAsync(resource, u.Object, webhook.StorageVersion, cancellationToken) },
+            _ => message,
+        };
+        object reply;
+        try
+        {
+            reply = await store.Ask<object>(message, Timeout, cancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            throw ApiException.Timeout("the server was unable to return a response in the time allotted");
+        }
+        return reply switch
+        {
+            ObjectStored stored when stored.Object.ApiVersion != resource.GroupVersion =>
+                stored with { Object = await ToVersionAsync(resource, stored.Object, resource.GroupVersion, cancellationToken), Json = null },
+            ObjectsListed listed => listed with { Items = await ToVersionAsync(resource, listed.Items, cancellationToken) },
+            _ => reply,
+        };
+    }
+
+    /// <summary>An object in <paramref name="apiVersion"/>: itself when it is in it, else converted by the webhook.</summary>
+    private async Task<IKubernetesObject<V1ObjectMeta>> ToVersionAsync(ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj,
+        string apiVersion, CancellationToken cancellationToken) =>
+        obj.ApiVersion == apiVersion ? obj : (await ConverterFor(resource).ConvertAsync(resource.WebhookConversion!, [obj], apiVersion, list: false, cancellationToken))[0];
+
+    /// <summary>A list's objects in the resource's version: those in another version go to the webhook in one review.</summary>
+    private async Task<IReadOnlyList<IKubernetesObject<V1ObjectMeta>>> ToVersionAsync(ResourceDescription resource,
+        IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, CancellationToken cancellationToken)
+    {
+        var others = items.Where(o => o.ApiVersion != resource.GroupVersion).ToList();
+        if (others.Count == 0) return items;
+        var converted = await ConverterFor(resource).ConvertAsync(resource.WebhookConversion!, others, resource.GroupVersion, list: true, cancellationToken);
+        var result = new List<IKubernetesObject<V1ObjectMeta>>(items.Count);
+        var next = 0;
+        foreach (var item in items) result.Add(item.ApiVersion == resource.GroupVersion ? item : converted[next++]);
+        return result;
+    }
+
+    private IWebhookConverter ConverterFor(ResourceDescription resource) =>
+        Webhooks ?? throw new ApiException(500, "InternalError",
+            "Internal error occurred: conversion webhooks are not available");
+
+    /// <summary>A change of the store as a watcher of <paramref name="resource"/>'s version sees it, converted by the
+    /// resource's webhook when it is in another version (the store's text of it is then not the event's).</summary>
+    public async ValueTask<ObjectChanged> ToVersionAsync(ResourceDescription resource, ObjectChanged change, CancellationToken cancellationToken)
+    {
+        if (resource.WebhookConversion is null) return FromStorage(resource, change);
+        if (change.Object.ApiVersion == resource.GroupVersion) return change;
+        return change with { Object = await ToVersionAsync(resource, change.Object, resource.GroupVersion, cancellationToken), Json = null };
     }
 
     /// <summary>Asks for one object; a <see cref="StoreFailed"/> becomes an <see cref="ApiException"/>.</summary>
@@ -157,7 +223,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public async Task<ObjectsListed> ListAsync(ResourceDescription resource, string? @namespace, CancellationToken cancellationToken,
         long? notOlderThan = null, ListContinuation? continuing = null) =>
         continuing is null && StoreReadView.Of(await StoreAsync(cancellationToken))?.List(resource.StoreName, @namespace) is { } kept
-            ? FromStorage(resource, kept)
+            ? resource.WebhookConversion is null ? FromStorage(resource, kept) : kept with { Items = await ToVersionAsync(resource, kept.Items, cancellationToken) }
             : await AskAsync(new ListObjects(resource.StoreName, @namespace) { NotOlderThan = notOlderThan, Continuing = continuing }, cancellationToken, resource) switch
         {
             ObjectsListed listed => listed,
@@ -173,7 +239,8 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     {
         var key = ResourceKey.Of(resource, @namespace, name);
         if (StoreReadView.Of(await StoreAsync(cancellationToken))?.Get(key) is { } obj)
-            return resource.Conversion is { } conversion ? conversion.FromStorage(obj) : obj;
+            return resource.WebhookConversion is not null ? await ToVersionAsync(resource, obj, resource.GroupVersion, cancellationToken)
+                : resource.Conversion is { } conversion ? conversion.FromStorage(obj) : obj;
         return await ObjectAsync(new GetObject(key) { NotOlderThan = notOlderThan }, resource, name, cancellationToken);
     }
 

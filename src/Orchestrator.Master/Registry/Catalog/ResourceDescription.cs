@@ -50,6 +50,10 @@ internal sealed record ResourceDescription : IStoredResource
     /// storage version's: how its objects convert to and from the stored ones.</summary>
     public IVersionConverter? Conversion { get; init; }
 
+    /// <summary>For a custom resource converted by a webhook: where the webhook is and the storage version (every served
+    /// version, the stored one too, since objects stored in an older version are converted on read).</summary>
+    public WebhookConversion? WebhookConversion { get; init; }
+
     /// <summary>The columns of <c>kubectl get</c>: the kind's printer, or NAME and AGE.</summary>
     public ITablePrinter Printer { get; init; } = DefaultTablePrinter.Instance;
 

@@ -11,7 +11,7 @@ namespace Orchestrator.Master.Registry.CustomResources;
 /// (conversion None, singular and listKind from the kind), the name is <c>plural.group</c>, names are DNS labels and the
 /// kind a CamelCase identifier, the scope is Namespaced or Cluster, versions are unique DNS labels with exactly one
 /// storage version and a structural schema each (<see cref="StructuralSchemaCheck"/>), printer columns and the scale
-/// subresource point where Kubernetes allows. Conversion webhooks are refused: only None is served. On create the
+/// subresource point where Kubernetes allows; conversion is None or a webhook (<see cref="CustomResourceConversionValidation"/>). On create the
 /// status is reset to the storage version and the cleanup finalizer is added (the definition's objects are deleted
 /// before it goes); scope and group never change.
 /// </summary>
@@ -43,13 +43,21 @@ internal sealed partial class CustomResourceDefinitionStrategy : ModelStrategy<V
         var spec = crd.Spec ??= new V1CustomResourceDefinitionSpec();
         spec.Conversion ??= new V1CustomResourceConversion();
         spec.Conversion.Strategy ??= "None";
+        // SetDefaults_ServiceReference
+        if (spec.Conversion.Webhook?.ClientConfig?.Service is { } service) service.Port ??= 443;
         spec.Names ??= new V1CustomResourceDefinitionNames();
         if (string.IsNullOrEmpty(spec.Names.Singular) && !string.IsNullOrEmpty(spec.Names.Kind)) spec.Names.Singular = spec.Names.Kind.ToLowerInvariant();
         if (string.IsNullOrEmpty(spec.Names.ListKind) && !string.IsNullOrEmpty(spec.Names.Kind)) spec.Names.ListKind = spec.Names.Kind + "List";
         spec.Versions ??= [];
     }
 
-    protected override void Validate(V1CustomResourceDefinition crd, IAdmissionContext context, List<StoreErrorCause> causes)
+    protected override void Validate(V1CustomResourceDefinition crd, IAdmissionContext context, List<StoreErrorCause> causes) =>
+        ValidateSpec(crd, null, causes);
+
+    /// <summary>The definition's rules; <paramref name="old"/> on updates relaxes two conversion rules as kube's update
+    /// options do (a review version kube speaks is required only if the old definition had one or none, an unreadable
+    /// caBundle is kept if the old one was unreadable too).</summary>
+    private static void ValidateSpec(V1CustomResourceDefinition crd, V1CustomResourceDefinition? old, List<StoreErrorCause> causes)
     {
         var spec = crd.Spec!;
         var names = spec.Names!;
@@ -69,19 +77,9 @@ internal sealed partial class CustomResourceDefinitionStrategy : ModelStrategy<V
         ValidateNames(names, causes);
         ValidateVersions(spec, causes);
 
-        switch (spec.Conversion!.Strategy)
-        {
-            case "None":
-                if (spec.Conversion.Webhook is not null)
-                    causes.Add(FieldErrors.Forbidden("spec.conversion.webhook", "should not be set when strategy is not set to Webhook"));
-                break;
-            case "Webhook":
-                causes.Add(FieldErrors.NotSupported("spec.conversion.strategy", "Webhook", ["None"]));
-                break;
-            default:
-                causes.Add(FieldErrors.NotSupported("spec.conversion.strategy", spec.Conversion.Strategy, ["None", "Webhook"]));
-                break;
-        }
+        CustomResourceConversionValidation.Validate(spec.Conversion!,
+            requireRecognizedReviewVersion: old is null || CustomResourceConversionValidation.HasRecognizedReviewVersionOrNone(old.Spec?.Conversion),
+            allowInvalidCaBundle: old is not null && CustomResourceConversionValidation.HasInvalidCaBundle(old), causes);
         if (spec.PreserveUnknownFields == true)
             causes.Add(FieldErrors.Invalid("spec.preserveUnknownFields", true,
                 "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead"));
@@ -90,7 +88,7 @@ internal sealed partial class CustomResourceDefinitionStrategy : ModelStrategy<V
     protected override void ValidateUpdate(V1CustomResourceDefinition crd, V1CustomResourceDefinition old, IAdmissionContext context,
         List<StoreErrorCause> causes)
     {
-        Validate(crd, context, causes);
+        ValidateSpec(crd, old, causes);
         if (old.Spec?.Scope is { } scope && crd.Spec?.Scope != scope)
             causes.Add(FieldErrors.Invalid("spec.scope", crd.Spec?.Scope, "field is immutable"));
         var stored = old.Status?.StoredVersions ?? [];

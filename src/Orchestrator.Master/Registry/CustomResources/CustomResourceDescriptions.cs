@@ -28,7 +28,10 @@ internal static class CustomResourceDescriptions
             $"{spec.Group}/{v.Name}", SchemaNode.Parse(SchemaOf(v)), v.Subresources?.Status is not null)).ToList();
         var strategy = new CustomResourceStrategy(versions);
         var fieldValidator = new SchemaFieldValidator(versions);
-        return spec.Versions.Where(v => v.Served).Select(v =>
+        var webhook = WebhookOf(crd);
+        // kube-aware priority (v2 before v1 before v1beta1): discovery's preferred version is the first, as
+        // apiextensions-apiserver sorts a definition's versions, so kubectl get PLURAL.GROUP reads the highest one
+        return spec.Versions.Where(v => v.Served).OrderBy(v => KubeVersionPriority.Key(v.Name)).ThenBy(v => v.Name, StringComparer.Ordinal).Select(v =>
         {
             var subresources = new List<SubresourceDescription>();
             if (v.Subresources?.Status is not null) subresources.Add(SubresourceDescription.Status(names.Kind));
@@ -48,10 +51,18 @@ internal static class CustomResourceDescriptions
                 Subresources = subresources, Printer = new JsonPathTablePrinter(columns),
                 SelectableFields = v.SelectableFields?.Select(f => f.JsonPath.TrimStart('.')).ToList() ?? [],
                 Schema = SchemaOf(v),
+                WebhookConversion = webhook,
                 DeprecationWarning = v.Deprecated == true ? v.DeprecationWarning ?? DefaultDeprecationWarning(spec, v.Name) : null,
             };
         }).ToList();
     }
+
+    /// <summary>The definition's conversion webhook, or null for conversion None (only apiVersion differs between versions).</summary>
+    private static WebhookConversion? WebhookOf(V1CustomResourceDefinition crd) =>
+        crd.Spec.Conversion is { Strategy: "Webhook", Webhook: { ClientConfig: { } client } webhook }
+            ? new WebhookConversion(crd.Metadata.Name, crd.Spec.Group, crd.Spec.Names.Kind,
+                $"{crd.Spec.Group}/{crd.Spec.Versions.First(v => v.Storage).Name}", client, webhook.ConversionReviewVersions?.ToList() ?? [])
+            : null;
 
     /// <summary>apiextensions-apiserver's default text for a deprecated version: "group/version Kind is deprecated",
     /// and "; use group/version Kind" naming the served, not deprecated version of highest priority, if any.</summary>
