@@ -182,6 +182,8 @@ internal sealed class NodeLifecycleController : ControllerActor
             else if (_zones.MarkForTainting(zone, name, tainted))
             {
                 Log.Info("node {0} is {1}: queued for its {2}:NoExecute taint", name, status, wanted);
+                // its turn may be now (the zone's first): then the taint goes in this write, with the NoSchedule one
+                if (TakesTurnNow(name)) noExecute = wanted;
                 SchedulePass();
             }
         }
@@ -211,6 +213,22 @@ internal sealed class NodeLifecycleController : ControllerActor
         if (tag is null) SendAndForget(new UpdateObject(Nodes, updated));
         else Send(new UpdateObject(Nodes, updated), tag);
         return true;
+    }
+
+    /// <summary>A tainting pass run here: true when the zones (judged again first if something changed) let
+    /// <paramref name="name"/> through now; other nodes let through are tainted as in any pass.</summary>
+    private bool TakesTurnNow(string name)
+    {
+        if (_zonesChanged) HandleDisruption();
+        if (_zones.InFullDisruptionMode) return false;
+        var through = false;
+        _zones.Try(queued =>
+        {
+            if (queued != name) return TaintNow(queued);
+            through = true;
+            return (true, TimeSpan.Zero);
+        });
+        return through;
     }
 
     private void SchedulePass()
