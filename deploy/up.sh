@@ -249,10 +249,13 @@ case "$kubeconfig_file" in *:*) ;; *) echo "$kubeconfig_file $ORCH_CONTEXT $serv
 step "waiting for node '$ORCH_NODE_NAME' to be Ready"
 # The Node read with curl as kubernetes-admin (the certificate just issued), not a kubectl process per poll (issue 19).
 for i in $(seq 1 600); do
-  read -r ready heartbeat < <(curl -sf --cacert "$ORCH_STATE_DIR/master/ca.crt" --cert "$admin_crt" --key "$admin_key" \
+  # Ready, and schedulable: the node is created with node.kubernetes.io/not-ready:NoSchedule (TaintNodesByCondition),
+  # which the node lifecycle controller takes off as soon as it sees the Ready status.
+  read -r ready heartbeat tainted < <(curl -sf --cacert "$ORCH_STATE_DIR/master/ca.crt" --cert "$admin_crt" --key "$admin_key" \
     "$server/api/v1/nodes/$ORCH_NODE_NAME" 2>/dev/null \
-    | jq -r '.status.conditions[]? | select(.type == "Ready") | "\(.status) \(.lastHeartbeatTime)"' 2>/dev/null; echo) || true
-  if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
+    | jq -r '([.status.conditions[]? | select(.type == "Ready")][0] | "\(.status) \(.lastHeartbeatTime)")
+        + " " + ([.spec.taints[]? | select(.key == "node.kubernetes.io/not-ready" and .effect == "NoSchedule")] | length | tostring)' 2>/dev/null; echo) || true
+  if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "${tainted:-1}" = 0 ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
     break
   fi
   [ -n "$(running_pid node)" ] || die "the node exited during start-up: $(tail -n 1 "$node_log") (see $node_log)"

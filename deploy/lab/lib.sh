@@ -193,16 +193,17 @@ start_node() { # name index
     --root-dir "$LAB_NODES_DIR/$name" --node-status-update-frequency 2
 }
 
-# Waits until each named node posts a Ready heartbeat newer than SINCE (epoch seconds).
+# Waits until each named node posts a Ready heartbeat newer than SINCE (epoch seconds) and has lost the
+# node.kubernetes.io/not-ready:NoSchedule taint it was created with (pods can be scheduled onto it).
 wait_ready() { # since name...
   local since=$1; shift
-  local name ready heartbeat
+  local name ready heartbeat effects
   for name in "$@"; do
     for i in $(seq 1 120); do
-      read -r ready heartbeat < <(lab_kubectl get node "$name" \
-        -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' \
+      read -r ready heartbeat effects < <(lab_kubectl get node "$name" \
+        -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime} {.spec.taints[?(@.key=="node.kubernetes.io/not-ready")].effect}' \
         2>/dev/null; echo) || true
-      if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$since" ]; then
+      if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [[ " ${effects:-} " != *" NoSchedule "* ]] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$since" ]; then
         break
       fi
       [ -n "$(node_pid "$name")" ] || die "node '$name' exited during start-up (see $ORCH_STATE_DIR/logs/$name.log)"

@@ -34,7 +34,8 @@ internal sealed record ControlPlaneOptions
 
     /// <summary>The defaults, overridden by master flags in seconds (Kubernetes' names):
     /// --node-monitor-grace-period (40), --node-monitor-period (5),
-    /// --controller-resync-period (30), --horizontal-pod-autoscaler-sync-period (15), --node-status-report-frequency (300: how often an unchanged node
+    /// --controller-resync-period (30), and kube-controller-manager's --node-eviction-rate (0.1), --secondary-node-eviction-rate (0.01),
+    /// --unhealthy-zone-threshold (0.55), --large-cluster-size-threshold (50), --horizontal-pod-autoscaler-sync-period (15), --node-status-report-frequency (300: how often an unchanged node
     /// status is written to the Node; liveness is the node's Lease, renewed on every heartbeat).</summary>
     public static ControlPlaneOptions From(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
@@ -48,7 +49,7 @@ internal sealed record ControlPlaneOptions
             Resync = Seconds("controller-resync-period", Default.Resync),
             NodeLifecycle = new NodeLifecycleSettings(
                 Seconds("node-monitor-grace-period", d.GracePeriod),
-                Seconds("node-monitor-period", d.MonitorPeriod)),
+                Seconds("node-monitor-period", d.MonitorPeriod)) { Eviction = Controllers.NodeLifecycle.NodeEvictionSettings.From(configuration) },
             NodeGateway = new NodeGatewaySettings(Seconds("node-status-report-frequency", NodeGatewaySettings.Default.StatusReportFrequency)),
             AutoscalerSyncPeriod = Seconds("horizontal-pod-autoscaler-sync-period", Default.AutoscalerSyncPeriod),
             LoadBalancerPool = LoadBalancerPool.TryParse(configuration["load-balancer-pool"] ?? "", out var pool) ? pool! : Default.LoadBalancerPool,

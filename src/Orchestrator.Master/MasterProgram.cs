@@ -89,10 +89,10 @@ internal static class MasterProgram
         {
             store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
             {
-                // kube-apiserver's order: LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds, PodSecurity, PersistentVolumeClaimResize,
+                // kube-apiserver's order: LimitRanger, ServiceAccount, TaintNodesByCondition, Priority, DefaultTolerationSeconds, PodSecurity, PersistentVolumeClaimResize,
                 // ValidatingAdmissionPolicy, and ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings and the pod specs' (kube's
                 // strategies give those) come before it.
-                Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
+                Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Admission.Nodes.TaintNodesByCondition(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
                     new Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds(Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds.Settings.From(builder.Configuration)),
                     new PodSecurityAdmission(AdmissionConfigurationFile.Load(builder.Configuration[AdmissionConfigurationFile.Flag])), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
                     new Orchestrator.Master.Admission.Pods.PodSpecWarnings(),

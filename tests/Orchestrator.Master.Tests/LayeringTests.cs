@@ -26,6 +26,7 @@ public sealed class LayeringTests
         ("Admission/Storage", ["Store"]),
         ("Admission/Ingress", ["Store"]),
         ("Admission/Pods", ["Store"]),
+        ("Admission/Nodes", ["Store"]),
         ("Quota", ["Store"]),
         ("Admission/LimitRanges", ["Quota"]),
         ("Admission/ResourceQuotas", ["Quota"]),
@@ -68,7 +69,7 @@ public sealed class LayeringTests
         ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl", "Api/Webhooks"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
-        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));
+        ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/Nodes", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));
 
     private static readonly IReadOnlyCollection<(string From, string To)> References =
         TypeReferences.Of(typeof(ControlPlaneHosting).Assembly.Location);

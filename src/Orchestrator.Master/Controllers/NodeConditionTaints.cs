@@ -33,9 +33,10 @@ internal static class NodeConditionTaints
         _ => false,
     };
 
-    /// <summary>The controller's taints the node should carry (without timeAdded). <paramref name="evictionsAllowed"/>
-    /// false (no node in the cluster is Ready: full disruption) leaves out the NoExecute ones.</summary>
-    public static List<V1Taint> Desired(V1Node node, bool evictionsAllowed)
+    /// <summary>The controller's taints the node should carry (without timeAdded): the NoSchedule ones of its conditions
+    /// and cordon, and <paramref name="noExecute"/> (not-ready or unreachable, which the controller decides: a NotReady
+    /// node gets it when its zone's rate lets it through) with effect NoExecute.</summary>
+    public static List<V1Taint> Desired(V1Node node, string? noExecute)
     {
         var conditions = node.Status?.Conditions ?? [];
         var taints = new List<V1Taint>();
@@ -43,9 +44,18 @@ internal static class NodeConditionTaints
             if (conditions.Any(c => c.Type == condition && c.Status == status))
                 taints.Add(new V1Taint { Key = key, Effect = "NoSchedule" });
         if (node.Spec?.Unschedulable == true) taints.Add(new V1Taint { Key = Unschedulable, Effect = "NoSchedule" });
-        var ready = conditions.FirstOrDefault(c => c.Type == "Ready")?.Status;
-        if (evictionsAllowed && ready is "False" or "Unknown")
-            taints.Add(new V1Taint { Key = ready == "False" ? NotReady : Unreachable, Effect = "NoExecute" });
+        if (noExecute is not null) taints.Add(new V1Taint { Key = noExecute, Effect = "NoExecute" });
         return taints;
     }
+
+    /// <summary>The NoExecute taint a node's Ready status calls for: not-ready for False, unreachable for Unknown.</summary>
+    public static string? NoExecuteFor(string? readyStatus) => readyStatus switch
+    {
+        "False" => NotReady,
+        "Unknown" => Unreachable,
+        _ => null,
+    };
+
+    public static bool Has(V1Node node, string key, string effect) =>
+        node.Spec?.Taints?.Any(t => t?.Key == key && t.Effect == effect) == true;
 }

@@ -64,4 +64,47 @@ public sealed class PodGarbageCollectorTests(ITestOutputHelper output) : Control
         Write(new DeleteObject(new ResourceKey("nodes", null, "joining")));
         AwaitAssert(() => Assert.Null(Find<V1Pod>("early")));
     }
+
+    private static V1Node OutOfService(V1Node node, string effect = "NoExecute")
+    {
+        node.Spec.Taints = [new V1Taint { Key = "node.kubernetes.io/out-of-service", Value = "nodeshutdown", Effect = effect }];
+        return node;
+    }
+
+    private void Terminate(string pod) =>
+        Write(new DeleteObject(new ResourceKey("pods", "default", pod), GracePeriodSeconds: null));
+
+    [Fact]
+    public void Terminating_pods_of_a_NotReady_out_of_service_node_are_marked_failed_and_force_deleted_and_no_others()
+    {
+        Seed(OutOfService(Node("down", ready: false)));
+        Seed(OutOfService(Node("back", ready: true), effect: "NoSchedule")); // Ready again: its pods are its kubelet's
+        Seed(Node("cut", ready: false)); // NotReady, but nobody said it is down
+        foreach (var (pod, node) in new[] { ("t-down", "down"), ("run-down", "down"), ("t-back", "back"), ("t-cut", "cut") })
+            Seed(Pod(pod, App("db"), nodeName: node, phase: "Running", ready: true));
+        foreach (var pod in new[] { "t-down", "t-back", "t-cut" }) Terminate(pod);
+        Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(300), m => m); // the seeding writes
+
+        Sys.ActorOf(PodGarbageCollector.Props(Store, Resync));
+        AwaitAssert(() => Assert.Null(Find<V1Pod>("t-down")));
+        var writes = Writes.ReceiveWhile<object>(TimeSpan.FromMilliseconds(500), m => m);
+        Assert.Contains(writes, w => w is UpdateObject { Subresource: "status", Object: V1Pod { Status.Phase: "Failed" } p } && p.Metadata.Name == "t-down");
+        Assert.NotNull(Find<V1Pod>("run-down")); // not terminating: the taint eviction controller's business
+        Assert.NotNull(Find<V1Pod>("t-back"));
+        Assert.NotNull(Find<V1Pod>("t-cut"));
+    }
+
+    [Fact]
+    public void Tainting_a_NotReady_node_out_of_service_force_deletes_its_terminating_pods_at_once()
+    {
+        Seed(Node("cut", ready: false));
+        Seed(Pod("t-cut", App("db"), nodeName: "cut", phase: "Running", ready: true));
+        Terminate("t-cut");
+        Sys.ActorOf(PodGarbageCollector.Props(Store, Resync)); // no resync within the test: the node's change does it
+        Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m);
+        Assert.NotNull(Find<V1Pod>("t-cut"));
+
+        Write(new UpdateObject("nodes", OutOfService(Find<V1Node>("cut")!)));
+        AwaitAssert(() => Assert.Null(Find<V1Pod>("t-cut")));
+    }
 }

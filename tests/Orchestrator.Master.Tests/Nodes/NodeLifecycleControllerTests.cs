@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using k8s.Models;
 using Orchestrator.Master.Controllers;
+using Orchestrator.Master.Controllers.NodeLifecycle;
 using Orchestrator.Master.Nodes;
 using Orchestrator.Master.Tests.Controllers.Support;
 using Xunit;
@@ -209,7 +210,8 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
     {
         Seed(Node("sick1", ready: false));
         Seed(Node("sick2", ready: false));
-        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast));
+        // leaving full disruption starts the zone's rate with an empty bucket (kube's SwapLimiter): a fast rate here
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast with { Eviction = NodeEvictionSettings.Default with { EvictionRate = 100 } }));
 
         AwaitAssert(() => Assert.Equal(["node.kubernetes.io/not-ready:NoSchedule"], Taints("sick1").Select(t => $"{t.Key}:{t.Effect}")));
         Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1), m => m);
@@ -225,6 +227,56 @@ public sealed class NodeLifecycleControllerTests(ITestOutputHelper output) : Con
         Write(new Orchestrator.Master.Store.UpdateObject("nodes", back, "status"));
         AwaitAssert(() => Assert.DoesNotContain(Taints("sick1"), t => t.Effect == "NoExecute"));
         Assert.DoesNotContain(Taints("sick2"), t => t.Effect == "NoExecute");
+    }
+
+    private static Dictionary<string, string> Zone(string zone) => new() { ["topology.kubernetes.io/zone"] = zone };
+
+    private bool HasNoExecute(string node) => Taints(node).Any(t => t.Effect == "NoExecute");
+
+    [Fact]
+    public void NotReady_nodes_are_tainted_NoExecute_one_at_a_time_per_zone_at_the_eviction_rate()
+    {
+        foreach (var i in Enumerable.Range(1, 6)) Seed(Node($"a-ok{i}", labels: Zone("a")));
+        foreach (var i in Enumerable.Range(1, 2)) Seed(Node($"a-down{i}", ready: false, labels: Zone("a")));
+        foreach (var i in Enumerable.Range(1, 6)) Seed(Node($"b-ok{i}", labels: Zone("b")));
+        Seed(Node("b-down1", ready: false, labels: Zone("b")));
+        // one node every 5 s per zone; no monitor pass within the test
+        Sys.ActorOf(NodeLifecycleController.Props(Store, NoPass with { Eviction = NodeEvictionSettings.Default with { EvictionRate = 0.2 } }));
+
+        // the first of each zone at once (zone a: 2 of 8 NotReady is Normal)
+        AwaitAssert(() => Assert.True(HasNoExecute("b-down1")));
+        AwaitAssert(() => Assert.True(HasNoExecute("a-down1") || HasNoExecute("a-down2")));
+        var started = DateTime.UtcNow;
+        Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(2), m => m);
+        Assert.False(HasNoExecute("a-down1") && HasNoExecute("a-down2"), "the second node of zone a was tainted within 2 s");
+        // the second one when the zone's next token comes (5 s after the first)
+        AwaitAssert(() => Assert.True(HasNoExecute("a-down1") && HasNoExecute("a-down2")), TimeSpan.FromSeconds(15));
+        Assert.True(DateTime.UtcNow - started > TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void A_partially_disrupted_small_zone_is_not_tainted_while_a_healthy_zone_is()
+    {
+        // zone a: 3 of 5 NotReady (Partial, 5 nodes <= 50: rate 0); zone b: 1 of 5 (Normal)
+        foreach (var i in Enumerable.Range(1, 2)) Seed(Node($"a-ok{i}", labels: Zone("a")));
+        foreach (var i in Enumerable.Range(1, 3)) Seed(Node($"a-down{i}", ready: false, labels: Zone("a")));
+        foreach (var i in Enumerable.Range(1, 4)) Seed(Node($"b-ok{i}", labels: Zone("b")));
+        Seed(Node("b-down1", ready: false, labels: Zone("b")));
+        Sys.ActorOf(NodeLifecycleController.Props(Store, Fast with { Eviction = NodeEvictionSettings.Default with { EvictionRate = 100 } }));
+
+        AwaitAssert(() => Assert.True(HasNoExecute("b-down1")));
+        Writes.ReceiveWhile<object>(TimeSpan.FromSeconds(1.5), m => m); // several monitor passes
+        Assert.All(new[] { "a-down1", "a-down2", "a-down3" }, n =>
+        {
+            Assert.False(HasNoExecute(n), $"{n} was tainted NoExecute");
+            Assert.Contains(Taints(n), t => t is { Key: "node.kubernetes.io/not-ready", Effect: "NoSchedule" }); // still unschedulable
+        });
+
+        // one of zone a back: 2 of 5 NotReady is Normal, and the other two are tainted
+        var back = Find<V1Node>("a-down3")!;
+        back.Status.Conditions[0].Status = "True";
+        Write(new Orchestrator.Master.Store.UpdateObject("nodes", back, "status"));
+        AwaitAssert(() => Assert.True(HasNoExecute("a-down1") && HasNoExecute("a-down2")));
     }
 
     [Fact]

@@ -225,14 +225,22 @@ public sealed class HostileInputSuiteTests(ITestOutputHelper output)
             """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}""");
         // a node whose kubelet port is closed, and a pod bound to it: the relays' target
         await Post("/api/v1/nodes", """{"apiVersion":"v1","kind":"Node","metadata":{"name":"ghost"}}""");
-        var node = JsonNode.Parse(await client.GetStringAsync("api/v1/nodes/ghost"))!;
-        node["status"] = new JsonObject
+        // the node lifecycle controller may write the new Node meanwhile (it takes off the not-ready:NoSchedule taint
+        // TaintNodesByCondition gave it, the Node having no Ready condition): read again on a conflict, as a client does
+        var closedPort = ClosedPort();
+        for (var attempt = 1; ; attempt++)
         {
-            ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
-            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = ClosedPort() } },
-        };
-        using (var put = await client.PutAsync("api/v1/nodes/ghost/status", new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json")))
+            var node = JsonNode.Parse(await client.GetStringAsync("api/v1/nodes/ghost"))!;
+            node["status"] = new JsonObject
+            {
+                ["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = "127.0.0.1" }),
+                ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = closedPort } },
+            };
+            using var put = await client.PutAsync("api/v1/nodes/ghost/status", new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json"));
+            if (put.StatusCode == HttpStatusCode.Conflict && attempt < 5) continue;
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            break;
+        }
         await Post(HostileCatalogue.Ns + "/pods",
             """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"nodeName":"ghost","containers":[{"name":"c","image":"i"}]}}""");
     }

@@ -42,12 +42,16 @@ public abstract class ControllerTestKit : TestKit
     /// <summary>The resources the store keeps (the built-in kinds).</summary>
     private protected ResourceCatalog Catalog { get; } = BuiltIn.NewCatalog();
 
-    protected ControllerTestKit(ITestOutputHelper output, bool fakeStore = false) : base(Config + StoreRecordSerializer.Hocon, output)
+    protected ControllerTestKit(ITestOutputHelper output, bool fakeStore = false) : this(output, fakeStore, null) { }
+
+    /// <summary>With the admission plugins the store runs on every create and update (as the master's).</summary>
+    private protected ControllerTestKit(ITestOutputHelper output, bool fakeStore, IReadOnlyList<IAdmissionPlugin>? admissions)
+        : base(Config + StoreRecordSerializer.Hocon, output)
     {
         Writes = CreateTestProbe("writes");
         var target = fakeStore
             ? Sys.ActorOf(FakeObjectStore.Props(), "fake-store")
-            : Sys.ActorOf(ObjectStore.Props(Catalog), ObjectStore.ActorName);
+            : Sys.ActorOf(ObjectStore.Props(Catalog, admissions: admissions), ObjectStore.ActorName);
         Store = Sys.ActorOf(RecordingStoreProxy.Props(target, Writes), "store-proxy");
         if (!fakeStore) AwaitRecovery(target);
     }
