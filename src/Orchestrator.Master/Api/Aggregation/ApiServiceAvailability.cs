@@ -28,7 +28,7 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
     ILogger<ApiServiceAvailability> log) : IHostedService
 {
     public static readonly TimeSpan Resync = TimeSpan.FromSeconds(30);
-    internal static TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
     private const int Attempts = 5;
     private const int MaxDiscoveryBytes = 3 * 1024 * 1024;
     private static readonly string[] Resources = ["apiservices", "services", "endpoints"];
@@ -38,6 +38,10 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
     private volatile Snapshot? _snapshot;
     private IActorRef? _informer;
     private Task? _loop;
+    private DateTime _nextResync = DateTime.UtcNow + Resync;
+
+    /// <summary>Each APIService's last check: what it depended on, and its outcome (reused until that changes).</summary>
+    private readonly Dictionary<string, (string Inputs, V1APIServiceCondition Condition, V2APIVersionDiscovery? Discovery)> _last = new(StringComparer.Ordinal);
 
     private sealed record Snapshot(IReadOnlyList<V1APIService> ApiServices, IReadOnlyDictionary<(string, string), V1Service> Services,
         IReadOnlyDictionary<(string, string), V1Endpoints> Endpoints);
@@ -72,10 +76,12 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
             try
             {
                 using var resync = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                resync.CancelAfter(Resync);
+                resync.CancelAfter(_nextResync - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+                var everything = false;
                 try { await _wake.Reader.ReadAsync(resync.Token); }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-                if (_snapshot is { } snapshot) await CheckAllAsync(snapshot, ct);
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { everything = true; }
+                if (everything) _nextResync = DateTime.UtcNow + Resync;
+                if (_snapshot is { } snapshot) await CheckAllAsync(snapshot, everything, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -89,10 +95,22 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
         }
     }
 
-    private async Task CheckAllAsync(Snapshot snapshot, CancellationToken ct)
+    /// <summary>Checks the APIServices whose spec, Service or Endpoints changed (all of them when
+    /// <paramref name="everything"/>: the periodic resync), as kube's controller enqueues only those a change concerns.</summary>
+    private async Task CheckAllAsync(Snapshot snapshot, bool everything, CancellationToken ct)
     {
         var remote = snapshot.ApiServices.Where(a => a.Spec?.Service is not null && a.Metadata.DeletionTimestamp is null).ToList();
-        var results = await Task.WhenAll(remote.Select(async api => (Api: api, Result: await CheckAsync(api, snapshot, ct))));
+        foreach (var gone in _last.Keys.Except(remote.Select(a => a.Metadata.Name)).ToList()) _last.Remove(gone);
+        var results = await Task.WhenAll(remote.Select(async api =>
+        {
+            var inputs = Inputs(api, snapshot);
+            if (!everything && _last.TryGetValue(api.Metadata.Name, out var last) && last.Inputs == inputs)
+                return (Api: api, Result: (last.Condition, last.Discovery));
+            var result = await CheckAsync(api, snapshot, ct);
+            return (Api: api, Result: result);
+        }));
+        foreach (var (api, (condition, discovery)) in results)
+            _last[api.Metadata.Name] = (Inputs(api, snapshot), condition, discovery);
         var available = new List<AggregatedGroupVersion>();
         foreach (var (api, (condition, discovery)) in results)
         {
@@ -106,11 +124,18 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
         state.SetGroups(new AggregatedGroupSet(available, hash));
     }
 
-    /// <summary>The Available condition kube's controller would set, and the discovery answer when it passed.</summary>
-    internal async Task<(V1APIServiceCondition Condition, V2APIVersionDiscovery? Discovery)> CheckAsync(V1APIService api,
-        IReadOnlyDictionary<(string, string), V1Service> services, IReadOnlyDictionary<(string, string), V1Endpoints> endpoints, CancellationToken ct) =>
-        await CheckAsync(api, new Snapshot([], services, endpoints), ct);
+    /// <summary>What a check depends on: the spec and metadata (a touched APIService is checked again), and the versions
+    /// of the Service and its Endpoints; not the status, which the check itself writes.</summary>
+    private static string Inputs(V1APIService api, Snapshot snapshot)
+    {
+        var reference = api.Spec.Service!;
+        var key = (reference.NamespaceProperty, reference.Name);
+        return KubernetesJson.Serialize(api.Spec) + "|" + KubernetesJson.Serialize(api.Metadata.Labels) + "|" +
+               KubernetesJson.Serialize(api.Metadata.Annotations) + "|" + snapshot.Services.GetValueOrDefault(key)?.Metadata.ResourceVersion +
+               "|" + snapshot.Endpoints.GetValueOrDefault(key)?.Metadata.ResourceVersion;
+    }
 
+    /// <summary>The Available condition kube's controller would set, and the discovery answer when it passed.</summary>
     private async Task<(V1APIServiceCondition Condition, V2APIVersionDiscovery? Discovery)> CheckAsync(V1APIService api, Snapshot snapshot, CancellationToken ct)
     {
         var reference = api.Spec.Service!;
