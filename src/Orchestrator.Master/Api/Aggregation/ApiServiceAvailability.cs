@@ -20,7 +20,7 @@ namespace Orchestrator.Master.Api.Aggregation;
 /// must exist (ServiceNotFound), listen on the port (ServicePortError), have Endpoints (EndpointsNotFound) with an
 /// address for that port (MissingEndpoints), and <c>GET /apis/GROUP/VERSION</c> as system:kube-aggregator in
 /// system:masters must answer 2xx within 5 s in one of five attempts (FailedDiscoveryCheck); then Available is True
-/// (Passed). Checked on every change of APIServices, Services and Endpoints and every 30 s; the condition is written
+/// (Passed). Checked on every change of an APIService, its Service, Endpoints or EndpointSlices, and every 30 s; the condition is written
 /// only when it changed. The successful discovery answer (an APIResourceList) is what /apis and aggregated discovery
 /// list for that group version. Local APIServices are the strategy's (always Available).
 /// </summary>
@@ -31,7 +31,8 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
     private const int Attempts = 5;
     private const int MaxDiscoveryBytes = 3 * 1024 * 1024;
-    private static readonly string[] Resources = ["apiservices", "services", "endpoints"];
+    // (EndpointSlices: the tunnel dials an endpoint of the Service's slices)
+    private static readonly string[] Resources = ["apiservices", "services", "endpoints", "endpointslices"];
 
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
@@ -44,7 +45,7 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
     private readonly Dictionary<string, (string Inputs, V1APIServiceCondition Condition, V2APIVersionDiscovery? Discovery)> _last = new(StringComparer.Ordinal);
 
     private sealed record Snapshot(IReadOnlyList<V1APIService> ApiServices, IReadOnlyDictionary<(string, string), V1Service> Services,
-        IReadOnlyDictionary<(string, string), V1Endpoints> Endpoints);
+        IReadOnlyDictionary<(string, string), V1Endpoints> Endpoints, IReadOnlyDictionary<(string, string), string> SliceVersions);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +56,11 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
             state.SetRoutes(apiServices);
             _snapshot = new Snapshot(apiServices,
                 cache.List<V1Service>("services").ToDictionary(s => (s.Metadata.NamespaceProperty, s.Metadata.Name)),
-                cache.List<V1Endpoints>("endpoints").ToDictionary(e => (e.Metadata.NamespaceProperty, e.Metadata.Name)));
+                cache.List<V1Endpoints>("endpoints").ToDictionary(e => (e.Metadata.NamespaceProperty, e.Metadata.Name)),
+                cache.List<V1EndpointSlice>("endpointslices")
+                    .Where(e => e.Metadata.Labels?.ContainsKey("kubernetes.io/service-name") == true)
+                    .GroupBy(e => (e.Metadata.NamespaceProperty, e.Metadata.Labels["kubernetes.io/service-name"]))
+                    .ToDictionary(g => g.Key, g => string.Join(",", g.Select(e => e.Metadata.ResourceVersion).Order(StringComparer.Ordinal)))));
             _wake.Writer.TryWrite(true);
         });
         _loop = Task.Run(() => RunAsync(_stop.Token));
@@ -125,15 +130,17 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
     }
 
     /// <summary>What a check depends on: the spec and metadata (a touched APIService is checked again), and the versions
-    /// of the Service and its Endpoints; not the status, which the check itself writes.</summary>
+    /// of the Service, its Endpoints and EndpointSlices; not the status, which the check itself writes.</summary>
     private static string Inputs(V1APIService api, Snapshot snapshot)
     {
         var reference = api.Spec.Service!;
         var key = (reference.NamespaceProperty, reference.Name);
-        return KubernetesJson.Serialize(api.Spec) + "|" + KubernetesJson.Serialize(api.Metadata.Labels) + "|" +
-               KubernetesJson.Serialize(api.Metadata.Annotations) + "|" + snapshot.Services.GetValueOrDefault(key)?.Metadata.ResourceVersion +
-               "|" + snapshot.Endpoints.GetValueOrDefault(key)?.Metadata.ResourceVersion;
+        return KubernetesJson.Serialize(api.Spec) + "|" + Pairs(api.Metadata.Labels) + "|" + Pairs(api.Metadata.Annotations) + "|" + snapshot.Services.GetValueOrDefault(key)?.Metadata.ResourceVersion +
+               "|" + snapshot.Endpoints.GetValueOrDefault(key)?.Metadata.ResourceVersion + "|" + snapshot.SliceVersions.GetValueOrDefault(key);
     }
+
+    private static string Pairs(IDictionary<string, string>? map) =>
+        map is null ? "" : string.Join("\n", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
 
     /// <summary>The Available condition kube's controller would set, and the discovery answer when it passed.</summary>
     private async Task<(V1APIServiceCondition Condition, V2APIVersionDiscovery? Discovery)> CheckAsync(V1APIService api, Snapshot snapshot, CancellationToken ct)

@@ -208,16 +208,17 @@ public sealed class AggregationTests : IAsyncLifetime
         await WaitForCondition("True", "Passed");
     }
 
+    /// <summary>The slice first: the Endpoints complete what the check needs, so it runs once both are there.</summary>
     private async Task CreateEndpoints()
     {
-        await Send(HttpMethod.Post, "/api/v1/namespaces/default/endpoints", $$$"""
-            {"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"ext"},
-             "subsets":[{"addresses":[{"ip":"127.0.0.1"}],"ports":[{"name":"https","port":{{{_extension.Port}}}}]}]}
-            """, HttpStatusCode.Created);
         await Send(HttpMethod.Post, "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", $$$"""
             {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"ext-1","labels":{"kubernetes.io/service-name":"ext"}},
              "addressType":"IPv4","ports":[{"name":"https","port":{{{_extension.Port}}},"protocol":"TCP"}],
              "endpoints":[{"addresses":["127.0.0.1"],"conditions":{"ready":true}}]}
+            """, HttpStatusCode.Created);
+        await Send(HttpMethod.Post, "/api/v1/namespaces/default/endpoints", $$$"""
+            {"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"ext"},
+             "subsets":[{"addresses":[{"ip":"127.0.0.1"}],"ports":[{"name":"https","port":{{{_extension.Port}}}}]}]}
             """, HttpStatusCode.Created);
     }
 
