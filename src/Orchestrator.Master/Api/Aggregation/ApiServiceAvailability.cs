@@ -60,7 +60,7 @@ internal sealed class ApiServiceAvailability(ObjectStoreClient store, ExtensionS
                 cache.List<V1EndpointSlice>("endpointslices")
                     .Where(e => e.Metadata.Labels?.ContainsKey("kubernetes.io/service-name") == true)
                     .GroupBy(e => (e.Metadata.NamespaceProperty, e.Metadata.Labels["kubernetes.io/service-name"]))
-                    .ToDictionary(g => g.Key, g => string.Join(",", g.Select(e => e.Metadata.ResourceVersion).Order(StringComparer.Ordinal)))));
+                    .ToDictionary(g => g.Key, g => string.Join(",", g.Select(e => e.Metadata.ResourceVersion).Order(StringComparer.Ordinal))));
             _wake.Writer.TryWrite(true);
         });
         _loop = Task.Run(() => RunAsync(_stop.Token));
