@@ -668,7 +668,8 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
                 """);
             Assert.Matches($@"(?m)^{runtimeClass}\s+myconfiguration\s+\d+s", await K("get", "runtimeclass", runtimeClass));
 
-            // An APIService backed by a Service is stored but never Available: nothing proxies to it
+            // An APIService backed by a Service whose endpoint (10.4.5.6:9376) answers nothing fails the aggregator's
+            // discovery check
             await Apply($$"""
                 apiVersion: apiregistration.k8s.io/v1
                 kind: APIService
@@ -683,9 +684,11 @@ public sealed class DocumentationKindsTests(ClusterFixture cluster, ITestOutputH
                   service:
                     name: my-service
                     namespace: {{ns}}
+                    port: 80
                 """);
-            Assert.Matches($@"(?m)^{apiService.Replace(".", @"\.")}\s+{ns}/my-service\s+False \(FailedDiscoveryCheck\)\s+\d+s",
-                await K("get", "apiservice", apiService));
+            await cluster.Eventually(async () =>
+                Assert.Matches($@"(?m)^{apiService.Replace(".", @"\.")}\s+{ns}/my-service\s+False \(FailedDiscoveryCheck\)\s+\d+s",
+                    await K("get", "apiservice", apiService)), "the failed discovery check", TimeSpan.FromSeconds(60));
 
             // content/en/docs/reference/access-authn-authz/validating-admission-policy.md: the basic example, its binding
             // scoped to this test's namespace by a label, denies a Deployment of more than 5 replicas with kube's message

@@ -66,7 +66,8 @@ public sealed class LayeringTests
         ("Api/FlowControl", ["Api/Authorization"]),
         ("Api/Metrics", ["Api/Rest", "ResourceMetrics"]),
         ("Api/Webhooks", ["Api/Rest", "Admission/Policies", "ControlLoop"]),
-        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl", "Api/Webhooks"]),
+        ("Api/Aggregation", ["Api/Discovery", "Api/Authorization", "Api/Webhooks"]),
+        ("Api", ["Api/Discovery", "Api/Audit", "Api/Authentication", "Api/Metrics", "Api/FlowControl", "Api/Webhooks", "Api/Aggregation"]),
         ("Ui", ["Api"]),
         ("Leadership", ["Api/Security", "Api/Rest"]),
         ("", ["Ui", "Leadership", "Controllers", "Scheduling", "Nodes", "Admission/PodSecurity", "Admission/Storage", "Admission/Ingress", "Admission/Pods", "Admission/Nodes", "Admission/LimitRanges", "Admission/ResourceQuotas", "Admission/ServiceAccount", "Admission/Policies"]));

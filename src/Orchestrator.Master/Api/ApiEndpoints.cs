@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orchestrator.Master.Api.Aggregation;
 using Orchestrator.Master.Api.Authentication;
 using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Bodies;
@@ -61,6 +62,7 @@ internal static class ApiEndpoints
                 sp.GetRequiredService<ResourceMetrics.ResourceUsageCache>()));
         services.AddKubernetesAuthentication();
         services.AddKubernetesAuthorization();
+        services.AddAggregation();
         return services;
     }
 
@@ -112,6 +114,9 @@ internal static class ApiEndpoints
         // (split only when it may be a group's path: not on every request)
         if (path.Contains("apis", StringComparison.Ordinal) &&
             path.Split('/', StringSplitOptions.RemoveEmptyEntries) is ["apis", var groupOnly]) return RequireGet(method, () => DiscoveryEndpoints.GroupAsync(context, groupOnly));
+        // a group version an extension API server serves (an APIService with a service) goes there, before anything
+        // served here (metrics-server's v1beta1.metrics.k8s.io replaces the local metrics while it exists)
+        if (context.RequestServices.GetRequiredService<AggregationProxy>().TryProxy(context) is { } proxied) return proxied;
 
         var info = RequestInfo.Of(context) ?? throw ApiException.UnknownPath();
         info.CheckNames();

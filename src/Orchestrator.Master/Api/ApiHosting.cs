@@ -95,6 +95,7 @@ internal static class ApiHosting
     {
         builder.Services.AddSingleton(serviceAccountTokens ?? options.CreateServiceAccountTokens());
         builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(options.DataDirectory)));
+        builder.Services.AddSingleton(FrontProxyCertificates.LoadOrCreate(options.DataDirectory)); // the aggregator's identity
         var certificate = ServingCertificates.LoadOrCreate(options.DataDirectory, options.ApiAddress, options.TlsSans);
         var clientCa = ServingCertificates.LoadCaCertificate(options.DataDirectory);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -13,7 +13,8 @@ namespace Orchestrator.Master.Controllers;
 /// <c>kube-aggregator.kubernetes.io/automanaged: onstart</c> with kube-apiserver's priorities, each served version of a
 /// CustomResourceDefinition labelled <c>true</c> (group priority 1000, version priority 100). An automanaged APIService
 /// whose group version is no longer served is deleted; APIServices without the label are the user's and left alone.
-/// So <c>kubectl get apiservices</c> lists what it lists on Kubernetes (<c>v1.</c>, <c>v1.apps</c>, <c>v1beta1.metrics.k8s.io</c>, …).
+/// An onstart APIService the user turned into a service-backed one is left to the user (the aggregator proxies to it);
+/// deleted, the local one comes back. So <c>kubectl get apiservices</c> lists what it lists on Kubernetes (<c>v1.</c>, <c>v1.apps</c>, <c>v1beta1.metrics.k8s.io</c>, …).
 /// </summary>
 internal sealed class ApiServiceRegistration : ControllerActor
 {
@@ -99,6 +100,9 @@ internal sealed class ApiServiceRegistration : ControllerActor
                 continue;
             }
             if (current.Metadata.Labels is null || !current.Metadata.Labels.TryGetValue(AutomanagedLabel, out var managed)) continue; // the user's own
+            // an onstart one the user pointed at a service (metrics-server's v1beta1.metrics.k8s.io applied over ours):
+            // kube's autoregister syncs onstart APIServices only at start, so the extension server keeps it until deleted
+            if (managed == "onstart" && current.Spec?.Service is not null) continue;
             var spec = current.Spec;
             if (managed == wanted.Metadata.Labels[AutomanagedLabel] && spec?.Service is null && spec?.Group == wanted.Spec.Group &&
                 spec.Version == wanted.Spec.Version && spec.GroupPriorityMinimum == wanted.Spec.GroupPriorityMinimum &&

@@ -116,6 +116,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new ApiServerOptions(dataDirectory, "127.0.0.1", 0).CreateServiceAccountTokens());
         builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(dataDirectory)));
+        builder.Services.AddSingleton(FrontProxyCertificates.LoadOrCreate(dataDirectory));
         builder.Services.AddSingleton(new Orchestrator.Master.Api.Rest.KubeletCredentials(KubeletCa));
         beforeApi?.Services(builder.Services);
         var app = builder.Build();

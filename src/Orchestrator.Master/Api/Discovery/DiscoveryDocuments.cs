@@ -42,12 +42,27 @@ internal static class DiscoveryDocuments
         return new V1APIGroup { ApiVersion = "v1", Kind = "APIGroup", Name = group.Name, Versions = list, PreferredVersion = list[0] };
     }
 
-    public static V1APIGroupList GroupList(CatalogSnapshot catalog) => new()
+    public static V1APIGroupList GroupList(CatalogSnapshot catalog, AggregatedGroupSet? aggregated = null) => new()
     {
         ApiVersion = "v1",
         Kind = "APIGroupList",
-        Groups = catalog.Groups.Select(Group).ToList(),
+        Groups = Groups(catalog, aggregated ?? AggregatedGroupSet.Empty).Select(Group).ToList(),
     };
+
+    /// <summary>The catalog's groups, then the extension servers' groups; a version an extension server serves in a
+    /// group served here too (metrics.k8s.io replaced by metrics-server) is listed once.</summary>
+    public static IReadOnlyList<ServedGroup> Groups(CatalogSnapshot catalog, AggregatedGroupSet aggregated)
+    {
+        if (aggregated.Versions.Count == 0) return catalog.Groups;
+        var groups = catalog.Groups.ToList();
+        foreach (var (group, versions) in aggregated.Groups())
+        {
+            var index = groups.FindIndex(g => g.Name == group);
+            if (index < 0) groups.Add(new ServedGroup(group, versions.Select(v => v.Version).ToList()));
+            else groups[index] = groups[index] with { Versions = groups[index].Versions.Concat(versions.Select(v => v.Version)).Distinct().ToList() };
+        }
+        return groups;
+    }
 
     /// <summary>
     /// /api/v1 or /apis/{group}/{version}. Written field by field in the order of Go's APIResourceList and APIResource
@@ -105,9 +120,10 @@ internal static class DiscoveryDocuments
     }
 
     /// <summary>The aggregated discovery of the core group (/api) or of all other groups (/apis).</summary>
-    public static V2APIGroupDiscoveryList Aggregated(CatalogSnapshot catalog, bool core)
+    public static V2APIGroupDiscoveryList Aggregated(CatalogSnapshot catalog, bool core, AggregatedGroupSet? aggregated = null)
     {
-        var groups = core ? [new ServedGroup("", ["v1"])] : catalog.Groups;
+        aggregated ??= AggregatedGroupSet.Empty;
+        var groups = core ? [new ServedGroup("", ["v1"])] : Groups(catalog, aggregated);
         return new V2APIGroupDiscoveryList
         {
             ApiVersion = "apidiscovery.k8s.io/v2",
@@ -116,7 +132,7 @@ internal static class DiscoveryDocuments
             Items = groups.Select(g => new V2APIGroupDiscovery
             {
                 Metadata = new V1ObjectMeta { Name = g.Name.Length == 0 ? null : g.Name },
-                Versions = g.Versions.Select(v => new V2APIVersionDiscovery
+                Versions = g.Versions.Select(v => aggregated.Find(g.Name, v)?.Discovery ?? new V2APIVersionDiscovery
                 {
                     Version = v,
                     Freshness = "Current",

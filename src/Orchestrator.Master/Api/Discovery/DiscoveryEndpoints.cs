@@ -12,6 +12,10 @@ internal static class DiscoveryEndpoints
     private static CatalogSnapshot Catalog(HttpContext context) =>
         context.RequestServices.GetRequiredService<ResourceCatalog>().Current;
 
+    /// <summary>The extension API servers' group versions (none without an aggregator).</summary>
+    private static AggregatedGroupSet Aggregated(HttpContext context) =>
+        context.RequestServices.GetService<IAggregatedGroups>()?.Current ?? AggregatedGroupSet.Empty;
+
     /// <summary>/version is written as kube-apiserver's WriteRawJSON writes it, for every client: json.MarshalIndent,
     /// two spaces, no newline after the closing brace.</summary>
     public static async Task VersionAsync(HttpContext context)
@@ -33,11 +37,12 @@ internal static class DiscoveryEndpoints
     public static Task GroupsAsync(HttpContext context) =>
         AggregatedVersion(context) is { } version
             ? WriteAggregatedAsync(context, core: false, version)
-            : ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.GroupList(Catalog(context)));
+            : ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.GroupList(Catalog(context), Aggregated(context)));
 
     public static Task GroupAsync(HttpContext context, string group)
     {
-        var found = Catalog(context).Groups.FirstOrDefault(g => g.Name == group) ?? throw ApiException.UnknownPath();
+        var found = DiscoveryDocuments.Groups(Catalog(context), Aggregated(context)).FirstOrDefault(g => g.Name == group)
+                    ?? throw ApiException.UnknownPath();
         return ApiResponses.WriteJsonAsync(context, 200, DiscoveryDocuments.Group(found));
     }
 
@@ -91,7 +96,8 @@ internal static class DiscoveryEndpoints
     private static Task WriteAggregatedAsync(HttpContext context, bool core, string version)
     {
         var catalog = Catalog(context);
-        var etag = $"\"{catalog.Hash}{(core ? "-core" : "")}-{version}\"";
+        var aggregated = core ? AggregatedGroupSet.Empty : Aggregated(context);
+        var etag = $"\"{catalog.Hash}{(aggregated.Hash.Length > 0 ? "-" + aggregated.Hash : "")}{(core ? "-core" : "")}-{version}\"";
         context.Response.Headers.Vary = "Accept";
         context.Response.Headers.ETag = etag;
         if (context.Request.Headers.IfNoneMatch.ToString() == etag)
@@ -99,7 +105,7 @@ internal static class DiscoveryEndpoints
             context.Response.StatusCode = 304;
             return Task.CompletedTask;
         }
-        var list = DiscoveryDocuments.Aggregated(catalog, core);
+        var list = DiscoveryDocuments.Aggregated(catalog, core, aggregated);
         list.ApiVersion = $"apidiscovery.k8s.io/{version}";
         return ApiResponses.WriteJsonAsync(context, 200, KubernetesJson.Serialize(list),
             $"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");

@@ -6,10 +6,9 @@ using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Registry.Kinds.ApiRegistration;
 
-/// <summary>The apiregistration.k8s.io group: APIServices are stored and validated as kube-aggregator does. This API
-/// server proxies to no aggregated API server, so an APIService backed by a Service is never Available: its condition
-/// says False with the reason (ServiceNotFound, or FailedDiscoveryCheck naming the missing proxy). A local APIService
-/// (no service) is Available, as in Kubernetes.</summary>
+/// <summary>The apiregistration.k8s.io group: APIServices are stored and validated as kube-aggregator does. A local
+/// APIService (no service) is Available, as in Kubernetes; the Available condition of one backed by a Service is the
+/// aggregator's availability check's (Api/Aggregation).</summary>
 internal static class ApiRegistrationResources
 {
     public static readonly ResourceDescription ApiServices = new()
@@ -25,8 +24,8 @@ internal static class ApiRegistrationResources
 
 /// <summary>apiregistration/v1 APIService (ValidateAPIService): named version.group, a DNS-1123 group (empty only for
 /// the legacy v1), a DNS-1035 version, priorities in range, a service with namespace, name and a valid port (443 by
-/// default), no caBundle or insecureSkipTLSVerify for local services, not both for remote ones. The Available condition
-/// is set on every write.</summary>
+/// default), no caBundle or insecureSkipTLSVerify for local services, not both for remote ones. A local APIService's
+/// Available condition is set on every write.</summary>
 internal sealed class ApiServiceStrategy : ModelStrategy<V1APIService>
 {
     public ApiServiceStrategy() => HasGeneration = false; // kube-aggregator's strategy keeps no metadata.generation
@@ -82,18 +81,12 @@ internal sealed class ApiServiceStrategy : ModelStrategy<V1APIService>
         if (causes.Count == 0) SetAvailable(apiService, context);
     }
 
-    /// <summary>What kube-aggregator's availability controller would conclude, except that we never proxy.</summary>
+    /// <summary>What kube-aggregator's availability controller concludes for a local APIService; a service-backed one's
+    /// condition is left to the aggregator's check (it needs the network).</summary>
     private static void SetAvailable(V1APIService apiService, IAdmissionContext context)
     {
-        var spec = apiService.Spec!;
-        var (status, reason, message) = spec.Service switch
-        {
-            null => ("True", "Local", "Local APIServices are always available"),
-            { } s when !context.List("services", s.NamespaceProperty).Any(o => o.Metadata.Name == s.Name) =>
-                ("False", "ServiceNotFound", $"service/{s.Name} in \"{s.NamespaceProperty}\" is not present"),
-            { } s => ("False", "FailedDiscoveryCheck",
-                $"this API server does not proxy to aggregated API servers: {spec.Group}/{spec.Version} from service/{s.Name} in \"{s.NamespaceProperty}\" is not served"),
-        };
+        if (apiService.Spec!.Service is not null) return;
+        var (status, reason, message) = ("True", "Local", "Local APIServices are always available");
         var statusObject = apiService.Status ??= new V1APIServiceStatus();
         var conditions = statusObject.Conditions ??= [];
         var existing = conditions.FirstOrDefault(c => c.Type == "Available");
