@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -45,14 +44,8 @@ public sealed class AggregatedApiTests(ClusterFixture cluster, ITestOutputHelper
         var trusted = new X509Certificate2Collection();
         trusted.ImportFromPem(requestHeaderCa);
 
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=ext", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName($"ext.{Ns}.svc");
-        request.CertificateExtensions.Add(san.Build());
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(2));
-        var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
-        _pem = created.ExportCertificatePem();
+        var (certificate, pem) = TestServingCertificate.Create("ext", $"ext.{Ns}.svc", loopback: false);
+        _pem = pem;
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         // every address: the relay pod reaches it at the node's address

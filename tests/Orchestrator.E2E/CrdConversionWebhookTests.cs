@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -34,15 +32,8 @@ public sealed class CrdConversionWebhookTests(ClusterFixture cluster, ITestOutpu
 
     public async Task InitializeAsync()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=conversion-e2e", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName($"converter.{Ns}.svc");
-        request.CertificateExtensions.Add(san.Build());
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(2));
-        var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
-        _pem = created.ExportCertificatePem();
+        var (certificate, pem) = TestServingCertificate.Create("conversion-e2e", $"converter.{Ns}.svc", loopback: true);
+        _pem = pem;
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         // every address: the service-based test's relay pod reaches it at the node's address

@@ -103,7 +103,7 @@ internal sealed class ConversionWebhook(WebhookClients clients, ILogger<Conversi
             };
             message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            var text = await ReadAsync(response, deadline.Token);
+            var text = await WebhookClients.ReadBodyAsync(response, MaxResponseBytes, "the response is larger than 64 MiB", deadline.Token);
             if (!response.IsSuccessStatusCode)
                 throw new WebhookCallException($"the server responded with the status code {(int)response.StatusCode} " +
                                                $"but did not return more information (post {address.OriginalString})");
@@ -115,7 +115,7 @@ internal sealed class ConversionWebhook(WebhookClients clients, ILogger<Conversi
         }
         catch (Exception e) when (e is HttpRequestException or IOException or AuthenticationException)
         {
-            throw new WebhookCallException($"Post \"{address.OriginalString}\": {Why(e)}");
+            throw new WebhookCallException($"Post \"{address.OriginalString}\": {WebhookClients.Reason(e)}");
         }
     }
 
@@ -212,25 +212,4 @@ internal sealed class ConversionWebhook(WebhookClients clients, ILogger<Conversi
         new(500, "InternalError", "Internal error occurred: " + message,
             new V1StatusDetails { Causes = [new V1StatusCause { Message = message }] });
 
-    private static async Task<string> ReadAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + n > MaxResponseBytes) throw new WebhookCallException("the response is larger than 64 MiB");
-            buffer.Write(chunk, 0, n);
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    /// <summary>The innermost message that says something (the tunnel's own reason, a refused connection, a bad certificate).</summary>
-    private static string Why(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-            if (inner is WebhookCallException or AuthenticationException or System.Net.Sockets.SocketException) return inner.Message;
-        return e.InnerException?.Message ?? e.Message;
-    }
 }

@@ -35,6 +35,30 @@ internal sealed class WebhookClients(PodTunnel tunnel)
         return new Uri(baseUrl + (baseUrl.Contains('?') ? "&" : "?") + $"timeout={timeoutSeconds}s");
     }
 
+    /// <summary>A webhook's answer as text; past <paramref name="maxBytes"/> it is refused with <paramref name="tooLarge"/>.</summary>
+    public static async Task<string> ReadBodyAsync(HttpResponseMessage response, int maxBytes, string tooLarge, CancellationToken ct)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + n > maxBytes) throw new WebhookCallException(tooLarge);
+            buffer.Write(chunk, 0, n);
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>The innermost message of a failed call that says something (the tunnel's own reason, a refused connection,
+    /// a bad certificate).</summary>
+    public static string Reason(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is WebhookCallException or AuthenticationException or SocketException) return inner.Message;
+        return e.InnerException?.Message ?? e.Message;
+    }
+
     public HttpClient For(Admissionregistrationv1WebhookClientConfig config)
     {
         var ca = config.CaBundle is { Length: > 0 } bundle ? Convert.ToBase64String(SHA256.HashData(bundle)) : "";

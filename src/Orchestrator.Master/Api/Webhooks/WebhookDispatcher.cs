@@ -228,7 +228,7 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
                 };
                 message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
                 using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-                text = await ReadAsync(response, deadline.Token);
+                text = await WebhookClients.ReadBodyAsync(response, MaxResponseBytes, "failed to call webhook: the response is larger than 3 MiB", deadline.Token);
                 if (!response.IsSuccessStatusCode)
                     throw new WebhookCallException($"failed to call webhook: the server responded with the status code {(int)response.StatusCode} " +
                                                    $"but did not return more information (post {address?.OriginalString})");
@@ -239,7 +239,7 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
             }
             catch (Exception e) when (e is HttpRequestException or IOException or AuthenticationException)
             {
-                throw new WebhookCallException($"failed to call webhook: Post \"{address?.OriginalString}\": {Why(e)}");
+                throw new WebhookCallException($"failed to call webhook: Post \"{address?.OriginalString}\": {WebhookClients.Reason(e)}");
             }
             reply = WebhookReply.Parse(text, uid, mutating, version);
         }
@@ -258,27 +258,6 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
         return reply;
     }
 
-    private static async Task<string> ReadAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + n > MaxResponseBytes) throw new WebhookCallException("failed to call webhook: the response is larger than 3 MiB");
-            buffer.Write(chunk, 0, n);
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    /// <summary>The innermost message that says something (the tunnel's own reason, a refused connection, a bad certificate).</summary>
-    private static string Why(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-            if (inner is WebhookCallException or AuthenticationException or System.Net.Sockets.SocketException) return inner.Message;
-        return e.InnerException?.Message ?? e.Message;
-    }
 }
 
 /// <summary>Where what the webhooks say besides their verdict goes: on the API's path the response's Warning headers and
