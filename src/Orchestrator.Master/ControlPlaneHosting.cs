@@ -57,8 +57,9 @@ internal sealed record ControlPlaneOptions
     }
 }
 
-/// <summary>The control plane as tests and benchmarks start it on a bare actor system: the same actors the master's
-/// hosting starts with <c>WithControllers</c>, <c>WithScheduler</c> and <c>WithNodeGateway</c>.</summary>
+/// <summary>The control plane as tests and benchmarks start it on a bare actor system: the same actors the master starts
+/// in <c>MasterProgram</c>'s control-plane step (the admission gateway, the controllers behind it, the scheduler and the
+/// NodeGateway).</summary>
 internal static class ControlPlaneHosting
 {
     /// <summary>Starts every control loop against <paramref name="store"/> (which keeps the resources of

@@ -1,26 +1,18 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Controllers;
 
 internal static class ControllersHosting
 {
-    /// <summary>Starts the controllers as top-level actors, each finding the store through ActorRegistry key
-    /// <see cref="ObjectStore"/> (so call this after <c>WithObjectStore</c>); their writes then reach no admission webhook —
-    /// the master starts them with <see cref="Start"/> behind the composition root's admission gateway. <paramref name="resync"/> is how often
+    /// <summary>Starts the controllers as top-level actors writing through <paramref name="store"/>: the master gives them
+    /// the composition root's admission gateway (ControlPlaneHosting.StartAdmission), so their writes reach the admission
+    /// webhooks. <paramref name="resync"/> is how often
     /// each reconciles everything it owns even without a change. <paramref name="rootCaPem"/>, the API server's serving
     /// CA, is published into every namespace (kube-root-ca.crt) when given; LoadBalancer Services get addresses of
     /// <paramref name="loadBalancerPool"/> (default 127.0.100.0/24); the kubernetes Service's Endpoints name
-    /// <paramref name="apiServer"/> when given (with <c>severalMasters</c>: every live master's API, from the cluster's members).</summary>
-    public static AkkaConfigurationBuilder WithControllers(this AkkaConfigurationBuilder builder, TimeSpan resync,
-        NodeLifecycleSettings nodeLifecycle, IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
-        ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
-        LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null) =>
-        builder.WithActors((system, registry) => Start(system, registry.Get<ObjectStore>(), resync, nodeLifecycle, catalog, signing, rootCaPem, usage,
-            autoscalerSyncPeriod, loadBalancerPool, apiServer));
-
-    /// <summary>Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed;
+    /// <paramref name="apiServer"/> when given (with <c>severalMasters</c>: every live master's API, from the cluster's members).
+    /// Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed;
     /// without <paramref name="legacyTokens"/> (tests without a signing key) legacy token Secrets are left as they are. The
     /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
