@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Xunit;
 
+using Orchestrator.Master.Tests.Api.Webhooks;
+
 namespace Orchestrator.Master.Tests.Api.CustomResources;
 
 /// <summary>CustomResourceDefinitions with a conversion webhook (a real HTTPS Kestrel server): objects are converted on
@@ -58,7 +60,7 @@ public sealed class ConversionWebhookTests
         Assert.Fail("the definition was not established");
     }
 
-    private static int ObjectsSent(ConversionWebhookServer hook) => hook.Requests.Sum(r => r["request"]!["objects"]!.AsArray().Count);
+    private static int ObjectsSent(WebhookServer hook) => hook.Requests.Sum(r => r["request"]!["objects"]!.AsArray().Count);
 
     [Fact]
     public async Task An_object_created_in_v1_reads_in_v2_and_one_created_in_v2_is_stored_in_v1()

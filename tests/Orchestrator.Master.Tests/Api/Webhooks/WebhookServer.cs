@@ -25,7 +25,17 @@ internal sealed class WebhookServer : IAsyncDisposable
     private WebhookServer(WebApplication app, string pem, Uri address) => (_app, CaBundlePem, Address) = (app, pem, address);
 
     /// <param name="dnsName">a name the certificate carries besides 127.0.0.1 (a service's NAME.NAMESPACE.svc)</param>
-    public static async Task<WebhookServer> StartAsync(Func<string, JsonObject, JsonObject> answer, string? dnsName = null)
+    public static Task<WebhookServer> StartAsync(Func<string, JsonObject, JsonObject> answer, string? dnsName = null) =>
+        StartReviewAsync((path, review) =>
+        {
+            var response = answer(path, (JsonObject)review["request"]!);
+            response["uid"] = review["request"]!["uid"]!.GetValue<string>();
+            return new JsonObject { ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview", ["response"] = response };
+        }, dnsName);
+
+    /// <summary>A webhook that answers each posted review (an AdmissionReview, a ConversionReview) with what
+    /// <paramref name="answer"/> makes of the path and the whole review.</summary>
+    public static async Task<WebhookServer> StartReviewAsync(Func<string, JsonObject, JsonObject> answer, string? dnsName = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=webhook-test", key, HashAlgorithmName.SHA256);
@@ -46,9 +56,7 @@ internal sealed class WebhookServer : IAsyncDisposable
         {
             var review = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
             server!.Requests.Enqueue(review);
-            var response = answer("/" + path, (JsonObject)review["request"]!);
-            response["uid"] = review["request"]!["uid"]!.GetValue<string>();
-            return Results.Json(new JsonObject { ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview", ["response"] = response });
+            return Results.Json(answer("/" + path, review));
         });
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
