@@ -11,6 +11,7 @@ using Orchestrator.Master.Admission.ResourceQuotas;
 using Orchestrator.Master.Admission.ServiceAccount;
 using Orchestrator.Master.Api;
 using Orchestrator.Master.Api.Security;
+using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Controllers;
 using Orchestrator.Master.Diagnostics;
 using Orchestrator.Master.Leadership;
@@ -168,8 +169,8 @@ internal static class MasterProgram
             // with several masters, the API reads from this master's replica of the store unless the control plane runs here
             builder.AddKubernetesApiServer(api, serviceAccountTokens, peers.Several
                 ? (sp, ct) => leadership.HostsControlPlane
-                    ? sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct)
-                    : sp.GetRequiredService<IRequiredActor<StoreReplica>>().GetAsync(ct)
+                    ? sp.GetRequiredService<IReadOnlyActorRegistry>().WhenRegisteredAsync<ObjectStore>(ct)
+                    : sp.GetRequiredService<IReadOnlyActorRegistry>().WhenRegisteredAsync<StoreReplica>(ct)
                 : null);
         }
         catch (FormatException e)

@@ -108,7 +108,7 @@ internal static class ApiHosting
         });
         builder.Services.AddSingleton(sp => new ObjectStoreClient(
             sp.GetRequiredService<ActorSystem>(),
-            resolveStore is null ? ct => sp.GetRequiredService<IRequiredActor<ObjectStore>>().GetAsync(ct) : ct => resolveStore(sp, ct),
+            resolveStore is null ? ct => sp.GetRequiredService<IReadOnlyActorRegistry>().WhenRegisteredAsync<ObjectStore>(ct) : ct => resolveStore(sp, ct),
             StoreTimeout));
         builder.Services.AddSingleton(options.FlowControl); // before the API's services, which default it
         builder.Services.AddKubernetesApi();

@@ -10,7 +10,7 @@ namespace Orchestrator.Master.Api;
 /// "readyz check passed"; any failed check answers 500 with the list and "readyz check failed";
 /// <c>?exclude=NAME</c> skips a check; <c>/readyz/NAME</c> runs one check and says why it failed.
 /// /livez is about the process (its actor system runs), /readyz adds the store (recovered, its journal takes
-/// writes) and shutdown, /healthz (deprecated in Kubernetes) is ping, actor system and store. The store's check is
+/// writes), the API's informers (synced) and shutdown, /healthz (deprecated in Kubernetes) is ping, actor system and store. The store's check is
 /// named "etcd", as kube-apiserver names the check of its store, so <c>/readyz/etcd</c> and <c>?exclude=etcd</c> (the
 /// docs' examples) mean the same here. /livez leaves the store out, unlike kube's: the nodes' API balancer judges a
 /// master by /livez, and a follower whose replica is catching up must stay reachable (it forwards to the leader).
@@ -31,6 +31,12 @@ public static class HealthEndpoints
     private static readonly Check Store = new("etcd", c =>
         c.RequestServices.GetService<StoreHealth>() is { } health ? health.NotReadyReason : "the object store reports no health");
 
+    /// <summary>kube's "informer-sync": the API's informers on the store (the authorizers' caches above all) have listed
+    /// their resources once, so a ready API knows every role; until then only system:masters would be let in.</summary>
+    private static readonly Check InformerSync = new("informer-sync", c =>
+        c.RequestServices.GetService<ObjectStoreClient>()?.Informers.Pending is { Count: > 0 } pending
+            ? $"{pending.Count} informers not synced yet: [{string.Join(' ', pending)}]" : null);
+
     private static readonly Check Shutdown = new("shutdown", c =>
         c.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping.IsCancellationRequested == true
             ? "process is shutting down" : null);
@@ -39,7 +45,7 @@ public static class HealthEndpoints
     {
         Map(app, "healthz", [Ping, Log, ActorSystem, Store]);
         Map(app, "livez", [Ping, Log, ActorSystem]);
-        Map(app, "readyz", [Ping, Log, ActorSystem, Store, Shutdown]);
+        Map(app, "readyz", [Ping, Log, ActorSystem, Store, InformerSync, Shutdown]);
         return app;
     }
 

@@ -140,7 +140,9 @@ internal sealed class ApiTestServer : IAsyncDisposable
             client = app.GetTestClient();
         }
         var server = new ApiTestServer(system, store, app, client, dataDirectory, catalog, health) { Address = address };
-        for (var waited = 0; !health.Ready && waited < 20_000; waited += 20) await Task.Delay(20);
+        // ready as /readyz says: the store recovered and the API's informers (RBAC above all) synced
+        var informers = app.Services.GetRequiredService<ObjectStoreClient>().Informers;
+        for (var waited = 0; (!health.Ready || informers.Pending.Count > 0) && waited < 20_000; waited += 20) await Task.Delay(20);
         client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         return server;
     }

@@ -10,7 +10,8 @@ namespace Orchestrator.Master.Api.Authorization;
 /// The informer the authorizers' caches share (<see cref="RbacCache"/>, <see cref="NodeGraphCache"/>): resolves the store,
 /// lists and watches its resources with the control loops' reflectors into an <see cref="ObjectCache"/>, and once every
 /// resource is listed hands the cache to <c>publish</c> after each burst of changes (a rebuild is queued behind the
-/// changes already in the mailbox). Retries every second while the store cannot be reached.
+/// changes already in the mailbox), telling the store client's <see cref="InformerSyncs"/> after the first (/readyz
+/// waits for it). Retries every second while the store cannot be reached.
 /// </summary>
 internal sealed class StoreInformer : ReceiveActor, IWithTimers
 {
@@ -21,6 +22,7 @@ internal sealed class StoreInformer : ReceiveActor, IWithTimers
     private readonly HashSet<string> _unsynced;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _rebuildQueued;
+    private bool _synced;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -52,7 +54,11 @@ internal sealed class StoreInformer : ReceiveActor, IWithTimers
         Receive<Rebuild>(_ =>
         {
             _rebuildQueued = false;
-            if (_unsynced.Count == 0) publish(_cache);
+            if (_unsynced.Count > 0) return;
+            publish(_cache);
+            if (_synced) return;
+            _synced = true;
+            store.Informers.Synced(name);
         });
     }
 
@@ -70,6 +76,9 @@ internal sealed class StoreInformer : ReceiveActor, IWithTimers
 /// actors, so no actor could be their parent. Kept outside the actor class so the actor never creates top-level actors.</summary>
 internal static class StoreInformers
 {
-    public static IActorRef Start(string name, ObjectStoreClient store, IReadOnlyList<string> resources, Action<ObjectCache> publish) =>
-        store.System.ActorOf(Props.Create(() => new StoreInformer(name, store, resources, publish)), name + "-" + Guid.NewGuid().ToString("N")[..8]);
+    public static IActorRef Start(string name, ObjectStoreClient store, IReadOnlyList<string> resources, Action<ObjectCache> publish)
+    {
+        store.Informers.Started(name);
+        return store.System.ActorOf(Props.Create(() => new StoreInformer(name, store, resources, publish)), name + "-" + Guid.NewGuid().ToString("N")[..8]);
+    }
 }

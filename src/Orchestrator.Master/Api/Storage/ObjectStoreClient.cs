@@ -17,6 +17,9 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
     public ActorSystem System { get; } = system;
     public TimeSpan Timeout { get; } = timeout;
 
+    /// <summary>The informers reading this store for the API (readyz "informer-sync").</summary>
+    public InformerSyncs Informers { get; } = new();
+
     /// <summary>The conversion webhooks' client (set once by the API's routing: it reaches services through this client).
     /// Without it a resource converted by a webhook answers 500 rather than objects in the wrong version.</summary>
     public IWebhookConverter? Webhooks { get; set; }
