@@ -87,6 +87,12 @@ internal sealed class NodeGateway : ControllerActor
 
     private sealed record NodeCreated(string Name, V1NodeStatus Status);
 
+    /// <summary>The write of a registered Node over the stored one (<see cref="UpdateRegisteredNode"/>), or the read
+    /// after it conflicted (<paramref name="Reading"/>).</summary>
+    private sealed record NodeReregistered(string Name, V1Node Reported, int Attempt, bool Reading);
+
+    private const int RegisteredNodeAttempts = 5;
+
     // A node reports a pod's status once per change, so a status write the store refuses (429 when its write queue is
     // full, 5xx) would leave the pod's stored status behind for good: the latest report of each pod (by UID) is kept
     // until its write is stored, and a refused one is written again, as the kubelet's status manager retries (after the
@@ -215,16 +221,7 @@ internal sealed class NodeGateway : ControllerActor
         Sender.Tell(new NodeRegistered(name, certificate, ca, nodeCertificate, Incarnation()));
         Log.Info("node {0} registered from {1}", name, Sender.Path);
 
-        var node = NodeStatusMerge.Registered(register.Node, stored);
-        if (_settings.RequireNodeCredentials)
-        {
-            // the name is claimed from now on: only its certificate registers it (kept across master restarts)
-            node.Metadata.Annotations ??= new Dictionary<string, string>();
-            if (stored?.Metadata.Annotations?.TryGetValue(NodeIdentityCheck.CertificateIssuedAnnotation, out var since) == true)
-                node.Metadata.Annotations[NodeIdentityCheck.CertificateIssuedAnnotation] = since;
-            else
-                node.Metadata.Annotations[NodeIdentityCheck.CertificateIssuedAnnotation] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ");
-        }
+        var node = RegisteredNode(register.Node, stored);
         var status = NodeStatusMerge.WithHeartbeat(register.Node.Status ?? new V1NodeStatus(), stored?.Status, DateTime.UtcNow);
         if (stored is null)
         {
@@ -233,7 +230,7 @@ internal sealed class NodeGateway : ControllerActor
         }
         else
         {
-            SendAndForget(new UpdateObject(Nodes, node));
+            UpdateRegisteredNode(register.Node, stored, attempt: 1);
             WriteNodeStatus(name, stored, status);
             RenewLease(name);
         }
@@ -793,8 +790,54 @@ internal sealed class NodeGateway : ControllerActor
     // Grows with every send and across master restarts (it starts from the clock), so nodes can drop stale sets.
     private long NextGeneration() => _generation = Math.Max(_generation + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
+    /// <summary>The Node a registration writes: what the node reports over the stored one, and the claim of its name.</summary>
+    private V1Node RegisteredNode(V1Node reported, V1Node? stored)
+    {
+        var node = NodeStatusMerge.Registered(reported, stored);
+        if (_settings.RequireNodeCredentials)
+        {
+            // the name is claimed from now on: only its certificate registers it (kept across master restarts)
+            node.Metadata.Annotations ??= new Dictionary<string, string>();
+            if (stored?.Metadata.Annotations?.TryGetValue(NodeIdentityCheck.CertificateIssuedAnnotation, out var since) == true)
+                node.Metadata.Annotations[NodeIdentityCheck.CertificateIssuedAnnotation] = since;
+            else
+                node.Metadata.Annotations[NodeIdentityCheck.CertificateIssuedAnnotation] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ");
+        }
+        return node;
+    }
+
+    /// <summary>A registered Node's labels and spec merged over <paramref name="stored"/>, written only if nothing else
+    /// wrote it since (its resourceVersion), as the kubelet patches the Node it finds: a cordon, a taint or a label
+    /// written between the read and this write is kept — on a conflict the Node is read again and merged again.</summary>
+    private void UpdateRegisteredNode(V1Node reported, V1Node stored, int attempt)
+    {
+        var node = RegisteredNode(reported, stored);
+        node.Metadata.ResourceVersion = stored.Metadata.ResourceVersion;
+        Send(new UpdateObject(Nodes, node), new NodeReregistered(stored.Metadata.Name, reported, attempt, Reading: false));
+    }
+
+    private void OnNodeReregistered(NodeReregistered written, StoreReplied reply)
+    {
+        if (written.Reading)
+        {
+            if (reply.Stored?.Object is V1Node current) UpdateRegisteredNode(written.Reported, current, written.Attempt);
+            else Log.Warning("registering node {0}: reading it again failed: {1}", written.Name, reply.Failed?.Error.Message);
+            return;
+        }
+        if (reply.Succeeded) return;
+        if (reply.Failed!.Error.Code == 409 && written.Attempt < RegisteredNodeAttempts)
+            Send(new GetObject(new ResourceKey(Nodes, null, written.Name)), written with { Attempt = written.Attempt + 1, Reading = true });
+        else
+            Log.Warning("registering node {0}: writing its labels and spec failed: {1}", written.Name, reply.Failed.Error.Message);
+    }
+
     protected override void OnStoreReplied(StoreReplied reply)
     {
+        if (reply.Tag is NodeReregistered reregistered)
+        {
+            OnNodeReregistered(reregistered, reply);
+            return;
+        }
         if (reply.Tag is NodeCreated created)
         {
             if (reply.Stored?.Object is V1Node node && NodeStatusMerge.DiffersBeyondHeartbeat(created.Status, node.Status))

@@ -554,6 +554,43 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
     }
 
     [Fact]
+    public void Re_registration_keeps_a_cordon_written_between_its_read_and_its_write()
+    {
+        Seed(Node("node1"));
+        Registered("node1", Sys.ActorOf(Props.Create(() => new CordoningBeforeRegistrationWrite(Store))));
+
+        AwaitAssert(() =>
+        {
+            var node = Find<V1Node>("node1")!;
+            Assert.Equal("node1", node.Metadata.Labels["kubernetes.io/hostname"]); // the merge was written, read again
+            Assert.True(node.Spec.Unschedulable); // and the cordon it conflicted with kept
+        });
+    }
+
+    /// <summary>In front of the store: before the first write of a Node's labels and spec (a registration's), cordons
+    /// that Node in the store, as a kubectl cordon landing between the gateway's read and its write would; forwards
+    /// everything else.</summary>
+    private sealed class CordoningBeforeRegistrationWrite : ReceiveActor
+    {
+        public CordoningBeforeRegistrationWrite(IActorRef store)
+        {
+            var cordoned = false;
+            ReceiveAsync<UpdateObject>(u => !cordoned && u.Resource == "nodes" && u.Subresource is null, async update =>
+            {
+                cordoned = true;
+                var sender = Sender;
+                var current = KubeObjects.Clone((V1Node)((ObjectStored)await store.Ask<object>(
+                    new GetObject(new ResourceKey("nodes", null, update.Object.Metadata.Name)), TimeSpan.FromSeconds(5))).Object);
+                current.Spec ??= new V1NodeSpec();
+                current.Spec.Unschedulable = true;
+                Assert.IsType<ObjectStored>(await store.Ask<object>(new UpdateObject("nodes", current), TimeSpan.FromSeconds(5)));
+                store.Tell(update, sender);
+            });
+            ReceiveAny(message => store.Forward(message));
+        }
+    }
+
+    [Fact]
     public void A_service_change_is_sent_to_every_agent()
     {
         var (_, agent) = Registered("node1");
