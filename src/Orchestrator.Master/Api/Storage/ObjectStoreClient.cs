@@ -59,7 +59,7 @@ internal sealed class ObjectStoreClient(ActorSystem system, Func<CancellationTok
                 ? reply
                 : reply switch
                 {
-                    ObjectStored stored => new ObjectStored(conversion.FromStorage(stored.Object)),
+                    ObjectStored stored => stored with { Object = conversion.FromStorage(stored.Object), Json = null }, // its notes kept
                     ObjectsListed listed => listed with { Items = listed.Items.Select(conversion.FromStorage).ToList() },
                     _ => reply,
                 };
