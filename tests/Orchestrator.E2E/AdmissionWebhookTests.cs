@@ -72,6 +72,8 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         var name = request["name"]?.GetValue<string>() ?? "";
         if (path == "deny" && name.StartsWith("bad"))
             return new JsonObject { ["allowed"] = false, ["status"] = new JsonObject { ["code"] = 403, ["message"] = $"configmap {name} is not welcome here" } };
+        if (path == "cluster-first" && request["object"]?["spec"]?["dnsPolicy"]?.GetValue<string>() != "ClusterFirst")
+            return new JsonObject { ["allowed"] = false, ["status"] = new JsonObject { ["code"] = 403, ["message"] = "dnsPolicy must be ClusterFirst" } };
         if (path == "inject")
             return new JsonObject
             {
@@ -174,6 +176,28 @@ public sealed class AdmissionWebhookTests(ClusterFixture cluster, ITestOutputHel
         await Apply(Configuration("ValidatingWebhookConfiguration", "gone", "https://127.0.0.1:1/gone", failurePolicy: "Ignore"));
         await K("create", "configmap", "passes", "-n", Ns, "--from-literal=a=b");
         Assert.Equal("passes", await K("get", "configmap", "passes", "-n", Ns, "-o", "jsonpath={.metadata.name}"));
+    }
+
+    [Fact]
+    public async Task A_validating_webhook_sees_a_pods_defaults_as_kube_decodes_them()
+    {
+        var configuration = Configuration("ValidatingWebhookConfiguration", "cluster-first", $"https://127.0.0.1:{_port}/cluster-first")
+            .Replace("\"resources\":[\"configmaps\"]", "\"resources\":[\"pods\"]");
+        await Apply(configuration);
+        // no dnsPolicy in the manifest: the webhook sees kube's default, ClusterFirst (a server-side dry run: nothing runs)
+        const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"plain"},"spec":{"containers":[{"name":"c","image":"busybox:latest"}]}}""";
+        // (Eventually: the namespace's default ServiceAccount, which admission requires, comes from its controller)
+        await cluster.Eventually(async () =>
+        {
+            var admitted = await cluster.KubectlWithInput(pod, "create", "-n", Ns, "--dry-run=server", "-f", "-");
+            output.WriteLine(admitted.ToString());
+            Assert.True(admitted.ExitCode == 0, $"refused: {admitted}");
+        }, "a pod that leaves dnsPolicy out is admitted", TimeSpan.FromSeconds(30));
+        Assert.Contains("cluster-first CREATE plain", _seen);
+        var refused = await cluster.KubectlWithInput(pod.Replace("\"containers\"", "\"dnsPolicy\":\"Default\",\"containers\""),
+            "create", "-n", Ns, "--dry-run=server", "-f", "-");
+        output.WriteLine(refused.ToString());
+        Assert.Contains("admission webhook \"cluster-first.example.com\" denied the request: dnsPolicy must be ClusterFirst", refused.Error);
     }
 
     [Fact]

@@ -115,6 +115,12 @@ internal interface IResourceStrategy
     /// being removed: 409), or null.</summary>
     StoreError? RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored);
 
+    /// <summary>Only the defaults of <see cref="Admit"/> (kube's decoding defaults: the scheme's defaulting functions, a custom
+    /// resource's schema defaults), in place and idempotent: the API applies them to a request's object before admission
+    /// webhooks see it, and again to what a mutating webhook returns, as kube-apiserver does; <see cref="Admit"/> applies
+    /// them again.</summary>
+    void Default(IKubernetesObject<V1ObjectMeta> obj);
+
     /// <summary>Defaults the object in place and validates it (<paramref name="old"/> is the stored object on update,
     /// null on create; <paramref name="subresource"/> names the subresource an update came through). A cause per
     /// violation: any cause is 422 Invalid, and nothing is stored.</summary>

@@ -21,7 +21,7 @@ namespace Orchestrator.Master.Api.Webhooks;
 /// <item>Reads, watches, dry runs and writes that no webhook's rules can match are forwarded at once (the sender kept, so the
 /// store answers the controller directly) — with no configuration at all, that is every message.</item>
 /// <item>A create, update or delete some webhook's rules match is admitted off the actor (<see cref="WebhookDispatcher"/>,
-/// PipeTo) as the controller's user (<see cref="ControllerUsersOf"/>): an update or delete with the stored object as oldObject
+/// PipeTo) as the controller's user (<see cref="ControllerUsersOf"/>), on a copy with the kind's defaults: an update or delete with the stored object as oldObject
 /// and then pinned to its resourceVersion (a race is answered as the store's 409, which the controllers reconcile again);
 /// then sent to the store on behalf of the sender. A refusal is answered as the store answers one
 /// (<see cref="StoreFailed"/> with the webhook's code and message), so the controllers' FailedCreate events and retries
@@ -176,10 +176,21 @@ internal sealed class ControllerAdmissionGateway : ReceiveActor, IWithUnboundedS
 
     private async Task<Admitted> CreateAsync(Pending p, CreateObject c)
     {
-        var admitted = await _dispatcher.AdmitAsync(p.Webhooks, await RequestAsync(p, "CREATE", null, c.Object, null, Options("CreateOptions")),
+        var obj = Defaulted(p.Resource, c.Object);
+        var admitted = await _dispatcher.AdmitAsync(p.Webhooks, await RequestAsync(p, "CREATE", null, obj, null, Options("CreateOptions")),
             _notes, CancellationToken.None);
-        // a patched object is made anew from JSON: nothing shares it, so the store may keep it without a copy
-        return new Admitted(p.Sender, admitted.Object is { } o && !ReferenceEquals(o, c.Object) ? c with { Object = o, HandedOver = true } : c, null);
+        // unpatched, the write goes as sent (the store defaults it again); a patched object is made anew from JSON: nothing
+        // shares it, so the store may keep it without a copy
+        return new Admitted(p.Sender, admitted.Object is { } o && !ReferenceEquals(o, obj) ? c with { Object = o, HandedOver = true } : c, null);
+    }
+
+    /// <summary>A copy of the sender's object (it may be shared: its cache) with the kind's defaults, as kube-apiserver decodes
+    /// a controller's request before the webhooks see it.</summary>
+    private static IKubernetesObject<V1ObjectMeta> Defaulted(ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
+    {
+        var copy = KubeObjects.CloneObject(obj);
+        resource.Default(copy);
+        return copy;
     }
 
     private async Task<Admitted> UpdateAsync(Pending p, UpdateObject u)
@@ -190,18 +201,15 @@ internal sealed class ControllerAdmissionGateway : ReceiveActor, IWithUnboundedS
         if (await StoredAsync(p.Resource, u.Object.Metadata.NamespaceProperty, u.Object.Metadata.Name) is not { } current ||
             (pinnedBySender is not null && pinnedBySender != current.Metadata.ResourceVersion))
             return new Admitted(p.Sender, u, null);
-        var admitted = await _dispatcher.AdmitAsync(p.Webhooks, await RequestAsync(p, "UPDATE", u.Subresource, u.Object, current, Options("UpdateOptions")),
+        var obj = Defaulted(p.Resource, u.Object);
+        var admitted = await _dispatcher.AdmitAsync(p.Webhooks, await RequestAsync(p, "UPDATE", u.Subresource, obj, current, Options("UpdateOptions")),
             _notes, CancellationToken.None);
-        var result = admitted.Object ?? u.Object;
-        var fresh = !ReferenceEquals(result, u.Object);
+        var result = admitted.Object ?? obj;
         var pin = pinnedBySender ?? current.Metadata.ResourceVersion;
-        if (result.Metadata.ResourceVersion != pin)
-        {
-            // the sender's object may be shared (its cache): pinned on a copy
-            if (!fresh) (result, fresh) = (KubeObjects.CloneObject(result), true);
-            result.Metadata.ResourceVersion = pin;
-        }
-        return new Admitted(p.Sender, fresh ? u with { Object = result, HandedOver = true } : u, null);
+        if (ReferenceEquals(result, obj) && pinnedBySender is not null) return new Admitted(p.Sender, u, null);
+        // the defaulted copy or the patched object: neither is shared, so it is pinned in place and handed over
+        result.Metadata.ResourceVersion = pin;
+        return new Admitted(p.Sender, u with { Object = result, HandedOver = true }, null);
     }
 
     private async Task<Admitted> DeleteAsync(Pending p, DeleteObject d)

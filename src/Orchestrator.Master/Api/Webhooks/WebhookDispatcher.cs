@@ -20,9 +20,10 @@ namespace Orchestrator.Master.Api.Webhooks;
 
 /// <summary>
 /// kube-apiserver's MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins, on the request's path (never in the
-/// store's): the mutating webhooks in order (configurations by name, then each one's webhooks), each JSONPatch applied
-/// before the next is called, those with reinvocationPolicy IfNeeded called once more when a later one changed the object;
-/// then the validating webhooks, all at once. A denial is the webhook's status ("admission webhook "NAME" denied the
+/// store's), on objects the kind's defaults were applied to: the mutating webhooks in order (configurations by name, then
+/// each one's webhooks), each JSONPatch applied and the result defaulted again before the next is called, those with
+/// reinvocationPolicy IfNeeded called once more when a later one changed the object; then the validating webhooks, all at
+/// once. A denial is the webhook's status ("admission webhook "NAME" denied the
 /// request: …", at least 400); a webhook that cannot be called, times out or answers nonsense refuses the request under
 /// failurePolicy Fail (500) and is skipped under Ignore. Warnings go to the Warning headers, audit annotations to the audit
 /// event as "NAME/KEY". Requests for the admission configurations themselves never go to webhooks.
@@ -112,7 +113,11 @@ internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients 
                 if (reply.Patch is { } patch)
                 {
                     var patched = Patched(request, patch);
-                    if (!KubeObjects.SameJson(patched, request.Object))
+                    // kube compares the patched object as decoded, then defaults it: a webhook that removes a default
+                    // changed the object, and the next webhook and the validation see the default again
+                    var changed = !KubeObjects.SameJson(patched, request.Object);
+                    request.Resource.Default(patched);
+                    if (changed)
                     {
                         request = request with { Object = patched };
                         foreach (var earlier in previouslyInvoked) reinvoke.Add(earlier);

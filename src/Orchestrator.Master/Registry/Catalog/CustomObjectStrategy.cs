@@ -66,6 +66,11 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
         return causes;
     }
 
+    /// <summary>The kind's own defaults alone (the schema's, for a custom resource definition).</summary>
+    public virtual void Default(IKubernetesObject<V1ObjectMeta> obj)
+    {
+    }
+
     /// <summary>The kind's own defaulting and validation (the schema's, for a custom resource definition).</summary>
     protected virtual void Validate(CustomObject obj, CustomObject? old, List<StoreErrorCause> causes)
     {

@@ -89,6 +89,8 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     StoreError? IResourceStrategy.RefuseDeletion(IStoredResource resource, IKubernetesObject<V1ObjectMeta> stored) =>
         RefuseDeletion(resource, (T)stored);
 
+    void IResourceStrategy.Default(IKubernetesObject<V1ObjectMeta> obj) => Default((T)obj);
+
     IReadOnlyList<StoreErrorCause> IResourceStrategy.Admit(IKubernetesObject<V1ObjectMeta> obj,
         IKubernetesObject<V1ObjectMeta>? old, IAdmissionContext context, string? subresource)
     {

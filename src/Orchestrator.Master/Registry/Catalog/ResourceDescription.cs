@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using Orchestrator.Master.Registry.Tables;
 using Orchestrator.Master.Store;
 
@@ -90,6 +92,15 @@ internal sealed record ResourceDescription : IStoredResource
     public SubresourceDescription? Subresource(string name) => Subresources.FirstOrDefault(s => s.Name == name);
 
     public bool Allows(string verb) => Verbs.Contains(verb);
+
+    /// <summary>kube-apiserver's defaulting of a decoded object (<see cref="IResourceStrategy.Default"/>), on the request's
+    /// object before admission and on what each mutating webhook returns. An object of a served version held in another
+    /// type than its storage version's (<see cref="Conversion"/>: autoscaling/v1, events.k8s.io) is left as it is: the
+    /// storage type's defaults are not its version's, and the store defaults it after conversion.</summary>
+    public void Default(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        if (Strategy.Accepts(obj)) Strategy.Default(obj);
+    }
 
     public override string ToString() => $"{QualifiedResource}/{Version}";
 }

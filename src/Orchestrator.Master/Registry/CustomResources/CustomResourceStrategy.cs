@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 using Orchestrator.Master.Registry.Catalog;
 using Orchestrator.Master.Store;
 
@@ -27,6 +29,24 @@ internal sealed class CustomResourceStrategy(IReadOnlyList<CustomResourceVersion
         var root = Root(obj);
         SchemaPruning.Prune(root, schema, isResourceRoot: true);
         SchemaDefaulting.Apply(root, schema);
+        obj.Fields = FieldsOf(root);
+        causes.AddRange(SchemaValidation.Validate(Root(obj), schema, "", old is null ? null : Root(old), celRules: true));
+    }
+
+    /// <summary>The schema's defaults of the object's version, without pruning: what kube's request decoder and the mutating
+    /// webhook dispatcher's defaulter (apiextensions-apiserver's unstructuredDefaulter) apply before admission; pruning and
+    /// validation stay the store's (<see cref="Validate"/>).</summary>
+    public override void Default(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        var custom = (CustomObject)obj;
+        var root = Root(custom);
+        SchemaDefaulting.Apply(root, VersionOf(custom).Schema);
+        custom.Fields = FieldsOf(root);
+    }
+
+    /// <summary>The object's own fields of a schema root (<see cref="Root"/>): all but apiVersion, kind and metadata.</summary>
+    private static JsonObject FieldsOf(JsonObject root)
+    {
         var fields = new JsonObject();
         foreach (var (key, value) in root.ToList())
         {
@@ -34,8 +54,7 @@ internal sealed class CustomResourceStrategy(IReadOnlyList<CustomResourceVersion
             root.Remove(key);
             fields[key] = value;
         }
-        obj.Fields = fields;
-        causes.AddRange(SchemaValidation.Validate(Root(obj), schema, "", old is null ? null : Root(old), celRules: true));
+        return fields;
     }
 
     /// <summary>The object as the schema sees it: its fields, apiVersion, kind, and the metadata a schema may restrict.</summary>

@@ -187,6 +187,33 @@ public sealed class ControllerAdmissionGatewaySpec : TestKit
     }
 
     [Fact]
+    public async Task A_controllers_pod_reaches_the_webhooks_with_its_defaults_and_a_default_a_webhook_removes_comes_back()
+    {
+        // the webhook removes two defaulted fields (a remove of a missing field would not apply: the write would fail)
+        await using var hook = await WebhookServer.StartAsync((_, _) => new JsonObject
+        {
+            ["allowed"] = true, ["patchType"] = "JSONPatch",
+            ["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes("""
+                [{"op":"remove","path":"/spec/restartPolicy"},{"op":"remove","path":"/spec/containers/0/terminationMessagePath"}]
+                """)),
+        });
+        var gateway = Gateway(Mutating(Client(hook, "strip")));
+        var controller = CreateTestProbe();
+        var pod = Pod("bare");
+        gateway.Tell(new CreateObject("pods", pod), controller.Ref);
+        NoNamespace();
+
+        var written = _store.ExpectMsg<CreateObject>();
+        Assert.Equal("Always", written.Object is V1Pod p ? p.Spec.RestartPolicy : null);
+        Assert.Equal("/dev/termination-log", ((V1Pod)written.Object).Spec.Containers[0].TerminationMessagePath);
+        Assert.Null(pod.Spec.RestartPolicy); // the sender's object (its cache's) is never changed
+        var review = hook.Requests.Single()["request"]!["object"]!;
+        Assert.Equal("Always", review["spec"]!["restartPolicy"]!.GetValue<string>());
+        Assert.Equal("ClusterFirst", review["spec"]!["dnsPolicy"]!.GetValue<string>());
+        Assert.Equal("/dev/termination-log", review["spec"]!["containers"]![0]!["terminationMessagePath"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Writes_wait_until_the_configurations_are_listed()
     {
         var dispatcher = ControlPlaneHosting.StandaloneWebhooks(Sys, _store.Ref);

@@ -86,8 +86,12 @@ internal sealed class NamespaceStrategy : ModelStrategy<V1Namespace>
 
     protected override void Default(V1Namespace ns)
     {
-        ns.Metadata.Labels ??= new Dictionary<string, string>();
-        ns.Metadata.Labels[NameLabel] = ns.Metadata.Name;
+        // SetDefaults_Namespace: not for a namespace still to be named (generateName, before the store names it)
+        if (ns.Metadata.Name is { Length: > 0 } name)
+        {
+            ns.Metadata.Labels ??= new Dictionary<string, string>();
+            ns.Metadata.Labels[NameLabel] = name;
+        }
         ns.Status ??= new V1NamespaceStatus();
         ns.Status.Phase ??= "Active";
     }

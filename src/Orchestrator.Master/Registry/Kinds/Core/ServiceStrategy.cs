@@ -49,6 +49,13 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         if (spec.SessionAffinity == "None") spec.SessionAffinityConfig = null;
         else if (spec.SessionAffinity == "ClientIP" && spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds is null)
             spec.SessionAffinityConfig = new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = DefaultClientIpAffinitySeconds } };
+        // every port of every type, as SetDefaults_Service; the internal policy where there are endpoints
+        foreach (var port in spec.Ports ?? [])
+        {
+            port.Protocol ??= "TCP";
+            port.TargetPort ??= port.Port;
+        }
+        if (spec.Type != "ExternalName") spec.InternalTrafficPolicy ??= "Cluster";
     }
 
     protected override void Validate(V1Service service, IAdmissionContext context, List<StoreErrorCause> causes) =>
@@ -84,12 +91,6 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
         }
 
         var withNodePorts = spec.Type is "NodePort" or "LoadBalancer";
-        spec.InternalTrafficPolicy ??= "Cluster";
-        foreach (var port in spec.Ports ?? [])
-        {
-            port.Protocol ??= "TCP";
-            port.TargetPort ??= port.Port;
-        }
         ValidatePorts(spec, withNodePorts, IsHeadless(spec, previous), causes);
         ValidateLoadBalancerFields(spec, previous, causes);
         if (causes.Count > 0) return;
