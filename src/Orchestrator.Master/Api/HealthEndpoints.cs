@@ -10,8 +10,8 @@ namespace Orchestrator.Master.Api;
 /// "readyz check passed"; any failed check answers 500 with the list and "readyz check failed";
 /// <c>?exclude=NAME</c> skips a check; <c>/readyz/NAME</c> runs one check and says why it failed.
 /// /livez is about the process (its actor system runs), /readyz adds the store (recovered, its journal takes
-/// writes), the API's informers (synced) and shutdown, /healthz (deprecated in Kubernetes) is ping, actor system and store. The store's check is
-/// named "etcd", as kube-apiserver names the check of its store, so <c>/readyz/etcd</c> and <c>?exclude=etcd</c> (the
+/// writes), the API's informers (synced) and shutdown, /healthz (deprecated in Kubernetes) is ping, actor system and
+/// store. The store's check is named "etcd", as kube-apiserver names the check of its store, so <c>/readyz/etcd</c> and <c>?exclude=etcd</c> (the
 /// docs' examples) mean the same here. /livez leaves the store out, unlike kube's: the nodes' API balancer judges a
 /// master by /livez, and a follower whose replica is catching up must stay reachable (it forwards to the leader).
 /// </summary>

@@ -17,8 +17,9 @@ namespace Orchestrator.Master.Api.Rest;
 /// The generic REST verbs for every <see cref="ResourceDescription"/>: get, list (and watch), create, update, patch,
 /// delete, deletecollection — those its description lists. Validation beyond the URL/body checks is the store's (the
 /// kind's strategy). The object a create, update, patch or apply will write is defaulted as kube's decoder defaults it
-/// (<see cref="ResourceDescription.Default"/>) before anything admits it; the store defaults it again. Admission webhooks (<see cref="IWebhookAdmission"/>) are called here, before the store write, on the
-/// object the request will store and the stored one it replaces; the write then carries the stored one's resourceVersion
+/// (<see cref="ResourceDescription.Default"/>) before anything admits it; the store defaults it again. Admission
+/// webhooks (<see cref="IWebhookAdmission"/>) are called here, before the store write, on the object the request will
+/// store and the stored one it replaces; the write then carries the stored one's resourceVersion
 /// as a precondition, and a lost race calls them again on a fresh read, as kube's GuaranteedUpdate runs admission.
 /// </summary>
 internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bodies, ApiResponses responses, WatchHandler watch,
