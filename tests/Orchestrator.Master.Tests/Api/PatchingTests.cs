@@ -53,6 +53,21 @@ public class PatchingTests
     }
 
     [Fact]
+    public void Json_patch_takes_a_null_value_but_not_an_absent_one()
+    {
+        // kube's json-patch sets the member to null (a ConfigMap's data, a pod's spec, which validation then refuses)
+        var result = Apply("{'data':{'a':'1'},'items':[1,2]}",
+            "[{'op':'replace','path':'/data','value':null},{'op':'add','path':'/items/0','value':null},{'op':'add','path':'/extra','value':null}]",
+            PatchApplier.JsonPatchType);
+        Assert.True(JsonNode.DeepEquals(Json("{'data':null,'items':[null,1,2],'extra':null}"), result));
+
+        var e = Assert.Throws<ApiException>(() => Apply("{'data':{}}", "[{'op':'add','path':'/data/a'}]", PatchApplier.JsonPatchType));
+        Assert.Equal((422, "the server rejected our request due to an error in our request: \"add\" operation missing \"value\""), (e.Code, e.Message));
+        Assert.Equal(422, Assert.Throws<ApiException>(() => Apply("{'data':{}}", "[{'op':'replace','path':'','value':null}]",
+            PatchApplier.JsonPatchType)).Code);
+    }
+
+    [Fact]
     public void Strategic_merge_merges_containers_by_name_and_keeps_others()
     {
         var current = "{'spec':{'template':{'spec':{'containers':[{'name':'a','image':'x:1','ports':[{'containerPort':80}]},{'name':'b','image':'y:1'}]}}}}";

@@ -32,13 +32,13 @@ internal static class JsonPatch
             switch (name)
             {
                 case "add":
-                    document = Add(document, Pointer(path), Required(op, "value").DeepClone());
+                    document = Add(document, Pointer(path), Value(op)?.DeepClone());
                     break;
                 case "remove":
                     document = Remove(document, Pointer(path), out _);
                     break;
                 case "replace":
-                    document = Replace(document, Pointer(path), Required(op, "value").DeepClone());
+                    document = Replace(document, Pointer(path), Value(op)?.DeepClone());
                     break;
                 case "move":
                 {
@@ -73,10 +73,12 @@ internal static class JsonPatch
             ? from
             : throw Unprocessable($"\"{op["op"]}\" operation missing \"from\"");
 
-    private static JsonNode Required(JsonObject op, string key) =>
-        op.TryGetPropertyValue(key, out var value) && value is not null
+    /// <summary>The operation's value; JSON null is one (kube's json-patch sets the field to null), only an absent value is
+    /// missing.</summary>
+    private static JsonNode? Value(JsonObject op) =>
+        op.TryGetPropertyValue("value", out var value)
             ? value
-            : throw Unprocessable($"\"{op["op"]}\" operation missing \"{key}\"");
+            : throw Unprocessable($"\"{op["op"]}\" operation missing \"value\"");
 
     private static ApiException Unprocessable(string message) =>
         new(422, "Invalid", $"the server rejected our request due to an error in our request: {message}");
