@@ -22,8 +22,8 @@ namespace Orchestrator.Master.Api.Webhooks;
 /// store answers the controller directly) — with no configuration at all, that is every message.</item>
 /// <item>A create, update or delete some webhook's rules match is admitted off the actor (<see cref="WebhookDispatcher"/>,
 /// PipeTo) as the controller's user (<see cref="ControllerUsersOf"/>), on a copy with the kind's defaults: an update or
-/// delete with the stored object as oldObject and then pinned to its resourceVersion (a race is answered as the store's 409, which the controllers reconcile again);
-/// then sent to the store on behalf of the sender. A refusal is answered as the store answers one
+/// delete with the stored object as oldObject and then pinned to its resourceVersion (a race is answered as the store's
+/// 409, which the controllers reconcile again); then sent to the store on behalf of the sender. A refusal is answered as the store answers one
 /// (<see cref="StoreFailed"/> with the webhook's code and message), so the controllers' FailedCreate events and retries
 /// carry it.</item>
 /// <item>Order per sender is kept: while one of its writes is in admission, whatever else the same sender sends waits.</item>

@@ -23,9 +23,9 @@ namespace Orchestrator.Master.Api.Webhooks;
 /// store's), on objects the kind's defaults were applied to: the mutating webhooks in order (configurations by name, then
 /// each one's webhooks), each JSONPatch applied and the result defaulted again before the next is called, those with
 /// reinvocationPolicy IfNeeded called once more when a later one changed the object; then the validating webhooks, all at
-/// once. A denial is the webhook's status ("admission webhook "NAME" denied the
-/// request: …", at least 400); a webhook that cannot be called, times out or answers nonsense refuses the request under
-/// failurePolicy Fail (500) and is skipped under Ignore. Warnings go to the Warning headers, audit annotations to the audit
+/// once. A denial is the webhook's status ("admission webhook "NAME" denied the request: …", at least 400); a webhook
+/// that cannot be called, times out or answers nonsense refuses the request under failurePolicy Fail (500) and is
+/// skipped under Ignore. Warnings go to the Warning headers, audit annotations to the audit
 /// event as "NAME/KEY". Requests for the admission configurations themselves never go to webhooks.
 /// </summary>
 internal sealed class WebhookDispatcher(ObjectStoreClient store, WebhookClients clients, ILogger<WebhookDispatcher> log) : IWebhookAdmission
