@@ -56,10 +56,62 @@ internal sealed class ServiceStrategy : ModelStrategy<V1Service>
             port.TargetPort ??= port.Port;
         }
         if (spec.Type != "ExternalName") spec.InternalTrafficPolicy ??= "Cluster";
+        // decoded defaults too, so admission webhooks see them: outside traffic handled cluster-wide, node ports for
+        // a load balancer, and a load balancer's addresses in VIP mode (what the nodes' proxies do with them)
+        if (ExternallyAccessible(spec) && string.IsNullOrEmpty(spec.ExternalTrafficPolicy)) spec.ExternalTrafficPolicy = "Cluster";
+        if (spec.Type != "LoadBalancer") return;
+        spec.AllocateLoadBalancerNodePorts ??= true;
+        foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
+            if (!string.IsNullOrEmpty(ingress.Ip) && ingress.IpMode is null) ingress.IpMode = "VIP";
     }
 
     protected override void Validate(V1Service service, IAdmissionContext context, List<StoreErrorCause> causes) =>
         ValidateAndAllocate(service, null, context, causes);
+
+    /// <summary>A /status update is validated as ValidateServiceStatusUpdate does: the load balancer's status.</summary>
+    protected override bool ValidatesStatusUpdates => true;
+
+    protected override void ValidateSubresourceUpdate(string subresource, V1Service service, V1Service old, IAdmissionContext context,
+        List<StoreErrorCause> causes)
+    {
+        if (subresource == "status") ValidateLoadBalancerStatus(service, causes);
+        else ValidateUpdate(service, old, context, causes);
+    }
+
+    private static readonly string[] LoadBalancerIpModes = ["Proxy", "VIP"];
+
+    /// <summary>ValidateLoadBalancerStatus: ingress points only for a LoadBalancer Service, each an IP address with its
+    /// ipMode (VIP or Proxy; defaulted to VIP) and/or a DNS name that is no IP address.</summary>
+    private static void ValidateLoadBalancerStatus(V1Service service, List<StoreErrorCause> causes)
+    {
+        var ingresses = service.Status?.LoadBalancer?.Ingress ?? [];
+        if (ingresses.Count == 0) return;
+        if (service.Spec?.Type != "LoadBalancer")
+        {
+            causes.Add(FieldErrors.Forbidden("status.loadBalancer.ingress", "may only be used when `spec.type` is 'LoadBalancer'"));
+            return;
+        }
+        for (var i = 0; i < ingresses.Count; i++)
+        {
+            var at = $"status.loadBalancer.ingress[{i}]";
+            var ingress = ingresses[i] ?? new V1LoadBalancerIngress();
+            var ip = ingress.Ip ?? "";
+            if (ip.Length > 0 && !EndpointAddresses.TryParse(ip, out _))
+                causes.Add(FieldErrors.Invalid($"{at}.ip", ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
+            if (ingress.IpMode is null)
+            {
+                if (ip.Length > 0) causes.Add(FieldErrors.Required($"{at}.ipMode", "must be specified when `ip` is set"));
+            }
+            else if (ip.Length == 0) causes.Add(FieldErrors.Forbidden($"{at}.ipMode", "may not be specified when `ip` is not set"));
+            else if (!LoadBalancerIpModes.Contains(ingress.IpMode))
+                causes.Add(FieldErrors.NotSupported($"{at}.ipMode", ingress.IpMode, LoadBalancerIpModes));
+            if (string.IsNullOrEmpty(ingress.Hostname)) continue;
+            foreach (var message in Names.Check(ingress.Hostname, Names.Rule.Dns1123Subdomain))
+                causes.Add(FieldErrors.Invalid($"{at}.hostname", ingress.Hostname, message));
+            if (EndpointAddresses.TryParse(ingress.Hostname, out _))
+                causes.Add(FieldErrors.Invalid($"{at}.hostname", ingress.Hostname, "must be a DNS name, not an IP address"));
+        }
+    }
 
     protected override void ValidateUpdate(V1Service service, V1Service old, IAdmissionContext context, List<StoreErrorCause> causes) =>
         ValidateAndAllocate(service, old.Spec, context, causes);
