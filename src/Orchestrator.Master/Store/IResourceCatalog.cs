@@ -121,6 +121,11 @@ internal interface IResourceStrategy
     /// them again.</summary>
     void Default(IKubernetesObject<V1ObjectMeta> obj);
 
+    /// <summary>A request's object as kube-apiserver decodes it, before admission: a custom resource's fields its schema
+    /// does not declare are pruned (apiextensions-apiserver's schema-coercing decoder), then <see cref="Default"/>.
+    /// Fields a mutating webhook adds are pruned later, by the store, as kube prunes them on the way to storage.</summary>
+    void DefaultDecoded(IKubernetesObject<V1ObjectMeta> obj) => Default(obj);
+
     /// <summary>Defaults the object in place and validates it (<paramref name="old"/> is the stored object on update,
     /// null on create; <paramref name="subresource"/> names the subresource an update came through). A cause per
     /// violation: any cause is 422 Invalid, and nothing is stored.</summary>

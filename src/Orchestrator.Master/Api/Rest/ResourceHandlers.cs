@@ -16,8 +16,8 @@ namespace Orchestrator.Master.Api.Rest;
 /// <summary>
 /// The generic REST verbs for every <see cref="ResourceDescription"/>: get, list (and watch), create, update, patch,
 /// delete, deletecollection — those its description lists. Validation beyond the URL/body checks is the store's (the
-/// kind's strategy). The object a create, update, patch or apply will write is defaulted as kube's decoder defaults it
-/// (<see cref="ResourceDescription.Default"/>) before anything admits it; the store defaults it again. Admission
+/// kind's strategy). The object a create, update, patch or apply will write is pruned and defaulted as kube's decoder
+/// does (<see cref="ResourceDescription.DefaultDecoded"/>) before anything admits it; the store does it again. Admission
 /// webhooks (<see cref="IWebhookAdmission"/>) are called here, before the store write, on the object the request will
 /// store and the stored one it replaces; the write then carries the stored one's resourceVersion
 /// as a precondition, and a lost race calls them again on a fresh read, as kube's GuaranteedUpdate runs admission.
@@ -105,7 +105,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         {
             var obj = bodies.DecodeObject(context, body, resource, null, validation);
             WriteOptions.Reconcile(obj, resource, ns, urlName: null);
-            resource.Default(obj);
+            resource.DefaultDecoded(obj);
             Admit(context, resource, obj);
             return obj;
         }
@@ -134,7 +134,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
         {
             var obj = bodies.DecodeObject(context, body, resource, subresource, validation);
             WriteOptions.Reconcile(obj, resource, ns, name);
-            resource.Default(obj);
+            resource.DefaultDecoded(obj);
             Admit(context, resource, obj, subresource);
             return obj;
         }
@@ -199,7 +199,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
             var obj = RequestBodies.ToObject(context, patched, resource, validation,
                 problem => PatchApplier.DoesNotFit(mediaType, patch.Root, patched, problem));
             WriteOptions.Reconcile(obj, resource, ns, name);
-            resource.Default(obj);
+            resource.DefaultDecoded(obj);
             Admit(context, resource, obj, subresource, current);
             return await WebhooksAsync(context, resource, subresource, obj, current);
         }, obj => new UpdateObject(resource.StoreName, obj, subresource, dryRun, manager));
@@ -228,7 +228,7 @@ internal sealed class ResourceHandlers(ObjectStoreClient store, RequestBodies bo
                 ServerSideApply.Apply(current is null ? null : ObjectJson.ToJson(current, resource), applied, manager, responses.Now, force),
                 resource, FieldValidation.Ignore);
             WriteOptions.Reconcile(obj, resource, ns, name);
-            resource.Default(obj);
+            resource.DefaultDecoded(obj);
             Admit(context, resource, obj, old: current);
             return obj;
         }

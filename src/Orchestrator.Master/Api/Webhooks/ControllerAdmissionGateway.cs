@@ -189,7 +189,7 @@ internal sealed class ControllerAdmissionGateway : ReceiveActor, IWithUnboundedS
     private static IKubernetesObject<V1ObjectMeta> Defaulted(ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj)
     {
         var copy = KubeObjects.CloneObject(obj);
-        resource.Default(copy);
+        resource.DefaultDecoded(copy);
         return copy;
     }
 

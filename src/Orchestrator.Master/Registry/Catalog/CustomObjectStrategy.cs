@@ -71,6 +71,9 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
     {
     }
 
+    /// <summary>The kind's decoding of a request's object (the schema's pruning, then its defaults).</summary>
+    public virtual void DefaultDecoded(IKubernetesObject<V1ObjectMeta> obj) => Default(obj);
+
     /// <summary>The kind's own defaulting and validation (the schema's, for a custom resource definition).</summary>
     protected virtual void Validate(CustomObject obj, CustomObject? old, List<StoreErrorCause> causes)
     {

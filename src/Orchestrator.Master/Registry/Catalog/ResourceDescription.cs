@@ -102,6 +102,13 @@ internal sealed record ResourceDescription : IStoredResource
         if (Strategy.Accepts(obj)) Strategy.Default(obj);
     }
 
+    /// <summary><see cref="Default"/> of a request's object as it is decoded (<see cref="IResourceStrategy.DefaultDecoded"/>:
+    /// a custom resource's unknown fields pruned first).</summary>
+    public void DefaultDecoded(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        if (Strategy.Accepts(obj)) Strategy.DefaultDecoded(obj);
+    }
+
     public override string ToString() => $"{QualifiedResource}/{Version}";
 }
 

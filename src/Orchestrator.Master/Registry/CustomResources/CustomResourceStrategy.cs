@@ -44,6 +44,17 @@ internal sealed class CustomResourceStrategy(IReadOnlyList<CustomResourceVersion
         custom.Fields = FieldsOf(root);
     }
 
+    /// <summary>The request's object as kube decodes it: pruned by the schema of its version, then defaulted.</summary>
+    public override void DefaultDecoded(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        var custom = (CustomObject)obj;
+        var schema = VersionOf(custom).Schema;
+        var root = Root(custom);
+        SchemaPruning.Prune(root, schema, isResourceRoot: true);
+        SchemaDefaulting.Apply(root, schema);
+        custom.Fields = FieldsOf(root);
+    }
+
     /// <summary>The object's own fields of a schema root (<see cref="Root"/>): all but apiVersion, kind and metadata.</summary>
     private static JsonObject FieldsOf(JsonObject root)
     {

@@ -134,7 +134,7 @@ public sealed class WebhookDefaultingTests
     }
 
     [Fact]
-    public async Task A_custom_resources_schema_defaults_are_visible_to_its_webhooks()
+    public async Task A_custom_resources_schema_defaults_are_visible_to_its_webhooks_and_its_unknown_fields_are_not()
     {
         await using var hook = await WebhookServer.StartAsync(Answer);
         await using var api = await ApiTestServer.StartAsync();
@@ -151,10 +151,13 @@ public sealed class WebhookDefaultingTests
             CronTabs.Group, "v1", CronTabs.Plural));
 
         await CreatedAsync(api, crontabs, """
-            {"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"nightly"},"spec":{"cronSpec":"* * * * */5"}}
+            {"apiVersion":"stable.example.com/v1","kind":"CronTab","metadata":{"name":"nightly"},"spec":{"cronSpec":"* * * * */5","colour":"red"}}
             """);
         var reviews = hook.Requests.Select(r => r["request"]!["object"]!).ToList();
         Assert.Equal(2, reviews.Count);
+        // pruned as kube decodes the body (the schema declares no spec.colour), before any webhook
+        Assert.All(reviews, review => Assert.Null(review["spec"]!["colour"]));
+        Assert.Equal("* * * * */5", reviews[0]["spec"]!["cronSpec"]!.GetValue<string>());
         Assert.Equal(1, reviews[0]["spec"]!["replicas"]!.GetValue<int>());
         Assert.Equal(10, reviews[0]["spec"]!["maxReplicas"]!.GetValue<int>());
         // removed by the first webhook, defaulted again before the second
