@@ -14,4 +14,9 @@ internal interface IVersionConverter
     IKubernetesObject<V1ObjectMeta> ToStorage(IKubernetesObject<V1ObjectMeta> served);
 
     IKubernetesObject<V1ObjectMeta> FromStorage(IKubernetesObject<V1ObjectMeta> stored);
+
+    /// <summary>The served version's own decoding defaults, in place (kube's defaulting functions of that version).</summary>
+    void DefaultServed(IKubernetesObject<V1ObjectMeta> served)
+    {
+    }
 }

@@ -95,11 +95,13 @@ internal sealed record ResourceDescription : IStoredResource
 
     /// <summary>kube-apiserver's defaulting of a decoded object (<see cref="IResourceStrategy.Default"/>), on the request's
     /// object before admission and on what each mutating webhook returns. An object of a served version held in another
-    /// type than its storage version's (<see cref="Conversion"/>: autoscaling/v1, events.k8s.io) is left as it is: the
-    /// storage type's defaults are not its version's, and the store defaults it after conversion.</summary>
+    /// type than its storage version's (<see cref="Conversion"/>: autoscaling/v1, events.k8s.io) gets its version's own
+    /// defaults (<see cref="IVersionConverter.DefaultServed"/>), not the storage type's; the store defaults it after
+    /// conversion.</summary>
     public void Default(IKubernetesObject<V1ObjectMeta> obj)
     {
         if (Strategy.Accepts(obj)) Strategy.Default(obj);
+        else Conversion?.DefaultServed(obj);
     }
 
     /// <summary><see cref="Default"/> of a request's object as it is decoded (<see cref="IResourceStrategy.DefaultDecoded"/>:
@@ -107,6 +109,7 @@ internal sealed record ResourceDescription : IStoredResource
     public void DefaultDecoded(IKubernetesObject<V1ObjectMeta> obj)
     {
         if (Strategy.Accepts(obj)) Strategy.DefaultDecoded(obj);
+        else Conversion?.DefaultServed(obj);
     }
 
     public override string ToString() => $"{QualifiedResource}/{Version}";

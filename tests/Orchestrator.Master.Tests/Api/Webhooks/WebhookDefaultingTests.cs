@@ -76,6 +76,24 @@ public sealed class WebhookDefaultingTests
     }
 
     [Fact]
+    public async Task An_autoscaling_v1_object_reaches_a_webhook_with_its_versions_default()
+    {
+        await using var hook = await WebhookServer.StartAsync(Answer);
+        await using var api = await ApiTestServer.StartAsync();
+        await CreatedAsync(api, Validating, Configuration("ValidatingWebhookConfiguration", "record", $"{hook.Address}record",
+            hook.CaBundlePem, "autoscaling", "v1", "horizontalpodautoscalers"));
+
+        await CreatedAsync(api, "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", """
+            {"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"web"},
+             "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"maxReplicas":5}}
+            """);
+        var review = hook.Requests.Single()["request"]!;
+        Assert.Equal("autoscaling/v1", review["object"]!["apiVersion"]!.GetValue<string>());
+        // autoscaling/v1's SetDefaults_HorizontalPodAutoscaler
+        Assert.Equal(1, review["object"]!["spec"]!["minReplicas"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Defaults_a_webhook_removes_are_applied_again_before_the_next_webhook_and_the_store()
     {
         await using var hook = await WebhookServer.StartAsync(Answer);

@@ -24,6 +24,12 @@ internal sealed class HorizontalPodAutoscalerConversion : IVersionConverter
 
     public IKubernetesObject<V1ObjectMeta> FromStorage(IKubernetesObject<V1ObjectMeta> stored) => ToV1((V2HorizontalPodAutoscaler)stored);
 
+    /// <summary>autoscaling/v1's one default (its SetDefaults_HorizontalPodAutoscaler): minReplicas 1.</summary>
+    public void DefaultServed(IKubernetesObject<V1ObjectMeta> served)
+    {
+        if (served is V1HorizontalPodAutoscaler { Spec: { } spec }) spec.MinReplicas ??= 1;
+    }
+
     public static V2HorizontalPodAutoscaler ToV2(V1HorizontalPodAutoscaler v1)
     {
         var metadata = KubeObjects.Clone(v1.Metadata ?? new V1ObjectMeta());
