@@ -247,21 +247,24 @@ fi
 case "$kubeconfig_file" in *:*) ;; *) echo "$kubeconfig_file $ORCH_CONTEXT $server" >"$kubeconfig_checked" ;; esac
 
 step "waiting for node '$ORCH_NODE_NAME' to be Ready"
-# One watch of the Node (as `kubectl wait`), read with curl as kubernetes-admin (the certificate just issued) and jq: the
-# master sends each change of it as it is written, where a poll every 0.1 s (a curl, a jq, a TLS handshake and a request
-# each) took CPU from the node's start on the two cores (issue 19). Ready, and schedulable: the node is created with
-# node.kubernetes.io/not-ready:NoSchedule (TaintNodesByCondition), which the node lifecycle controller takes off as
-# soon as it sees the Ready status. The watch runs in a session of its own, so that it is stopped whole.
+# One watch of the Node (as `kubectl wait`), read with curl as kubernetes-admin (the certificate just issued) and jq:
+# the master sends each change of it as it is written, where a poll every 0.1 s (a curl, a jq, a TLS handshake and a
+# request each) took CPU from the node's start on the two cores (issue 19). Ready, and schedulable: the node is created
+# with node.kubernetes.io/not-ready:NoSchedule (TaintNodesByCondition), which the node lifecycle controller takes off
+# as soon as it sees the Ready status. The watch runs in a session of its own, so that it is stopped whole.
 node_ready() { # ready heartbeat tainted
   [ "${1:-}" = True ] && [ -n "${2:-}" ] && [ "${3:-1}" = 0 ] && [ "$(date -u -d "$2" +%s)" -ge "$node_started" ]
 }
+node_state='.object | ([.status.conditions[]? | select(.type == "Ready")][0] | "\(.status) \(.lastHeartbeatTime)")
+  + " " + ([.spec.taints[]? | select(.key == "node.kubernetes.io/not-ready" and .effect == "NoSchedule")]
+  | length | tostring)'
+node_watch_url="$server/api/v1/nodes?watch=1&fieldSelector=metadata.name%3D$ORCH_NODE_NAME"
 ready_deadline=$((EPOCHSECONDS + 60)) node_is_ready=0
 while [ $node_is_ready -eq 0 ]; do
-  exec {node_watch}< <(close_inherited_fds; exec setsid bash -c 'curl -sfN --cacert "$1" --cert "$2" --key "$3" "$4" 2>/dev/null \
-      | jq --unbuffered -r ".object | ([.status.conditions[]? | select(.type == \"Ready\")][0] | \"\(.status) \(.lastHeartbeatTime)\")
-          + \" \" + ([.spec.taints[]? | select(.key == \"node.kubernetes.io/not-ready\" and .effect == \"NoSchedule\")] | length | tostring)" 2>/dev/null' \
-    _ "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" "$admin_key" \
-    "$server/api/v1/nodes?watch=1&fieldSelector=metadata.name%3D$ORCH_NODE_NAME&timeoutSeconds=$((ready_deadline - EPOCHSECONDS + 1))")
+  exec {node_watch}< <(close_inherited_fds
+    exec setsid bash -c 'curl -sfN --cacert "$1" --cert "$2" --key "$3" "$4" 2>/dev/null | jq --unbuffered -r "$5" 2>/dev/null' \
+      _ "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" "$admin_key" \
+      "$node_watch_url&timeoutSeconds=$((ready_deadline - EPOCHSECONDS + 1))" "$node_state")
   node_watch_pid=$!
   while :; do
     if read -r -t 0.5 -u "$node_watch" ready heartbeat tainted; then
