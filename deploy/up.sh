@@ -247,20 +247,40 @@ fi
 case "$kubeconfig_file" in *:*) ;; *) echo "$kubeconfig_file $ORCH_CONTEXT $server" >"$kubeconfig_checked" ;; esac
 
 step "waiting for node '$ORCH_NODE_NAME' to be Ready"
-# The Node read with curl as kubernetes-admin (the certificate just issued), not a kubectl process per poll (issue 19).
-for i in $(seq 1 600); do
-  # Ready, and schedulable: the node is created with node.kubernetes.io/not-ready:NoSchedule (TaintNodesByCondition),
-  # which the node lifecycle controller takes off as soon as it sees the Ready status.
-  read -r ready heartbeat tainted < <(curl -sf --cacert "$ORCH_STATE_DIR/master/ca.crt" --cert "$admin_crt" --key "$admin_key" \
-    "$server/api/v1/nodes/$ORCH_NODE_NAME" 2>/dev/null \
-    | jq -r '([.status.conditions[]? | select(.type == "Ready")][0] | "\(.status) \(.lastHeartbeatTime)")
-        + " " + ([.spec.taints[]? | select(.key == "node.kubernetes.io/not-ready" and .effect == "NoSchedule")] | length | tostring)' 2>/dev/null; echo) || true
-  if [ "${ready:-}" = "True" ] && [ -n "${heartbeat:-}" ] && [ "${tainted:-1}" = 0 ] && [ "$(date -u -d "$heartbeat" +%s)" -ge "$node_started" ]; then
-    break
+# One watch of the Node (as `kubectl wait`), read with curl as kubernetes-admin (the certificate just issued) and jq:
+# the master sends each change of it as it is written, where a poll every 0.1 s (a curl, a jq, a TLS handshake and a
+# request each) took CPU from the node's start on the two cores (issue 19). Ready, and schedulable: the node is created
+# with node.kubernetes.io/not-ready:NoSchedule (TaintNodesByCondition), which the node lifecycle controller takes off
+# as soon as it sees the Ready status. The watch runs in a session of its own, so that it is stopped whole.
+node_ready() { # ready heartbeat tainted
+  [ "${1:-}" = True ] && [ -n "${2:-}" ] && [ "${3:-1}" = 0 ] && [ "$(date -u -d "$2" +%s)" -ge "$node_started" ]
+}
+node_state='.object | ([.status.conditions[]? | select(.type == "Ready")][0] | "\(.status) \(.lastHeartbeatTime)")
+  + " " + ([.spec.taints[]? | select(.key == "node.kubernetes.io/not-ready" and .effect == "NoSchedule")]
+  | length | tostring)'
+node_watch_url="$server/api/v1/nodes?watch=1&fieldSelector=metadata.name%3D$ORCH_NODE_NAME"
+ready_deadline=$((EPOCHSECONDS + 60)) node_is_ready=0
+while [ $node_is_ready -eq 0 ]; do
+  exec {node_watch}< <(close_inherited_fds
+    exec setsid bash -c 'curl -sfN --cacert "$1" --cert "$2" --key "$3" "$4" 2>/dev/null | jq --unbuffered -r "$5" 2>/dev/null' \
+      _ "$ORCH_STATE_DIR/master/ca.crt" "$admin_crt" "$admin_key" \
+      "$node_watch_url&timeoutSeconds=$((ready_deadline - EPOCHSECONDS + 1))" "$node_state")
+  node_watch_pid=$!
+  while :; do
+    if read -r -t 0.5 -u "$node_watch" ready heartbeat tainted; then
+      if node_ready "$ready" "$heartbeat" "$tainted"; then node_is_ready=1; break; fi
+    elif [ $? -le 128 ]; then
+      break # the watch ended (refused, or closed by the master): watched again below
+    fi
+    [ -n "$(running_pid node)" ] || die "the node exited during start-up: $(tail -n 1 "$node_log") (see $node_log)"
+    [ "$EPOCHSECONDS" -lt "$ready_deadline" ] || die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $node_log)"
+  done
+  kill -TERM -- "-$node_watch_pid" 2>/dev/null || true
+  exec {node_watch}<&-
+  if [ $node_is_ready -eq 0 ]; then
+    [ "$EPOCHSECONDS" -lt "$ready_deadline" ] || die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $node_log)"
+    nap 0.1
   fi
-  [ -n "$(running_pid node)" ] || die "the node exited during start-up: $(tail -n 1 "$node_log") (see $node_log)"
-  [ "$i" -eq 600 ] && die "node '$ORCH_NODE_NAME' was not Ready within 60 s (see $node_log)"
-  nap 0.1
 done
 
 elapsed_ms=$(( $(date +%s%3N) - started_ms ))

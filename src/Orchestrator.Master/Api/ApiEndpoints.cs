@@ -127,7 +127,7 @@ internal static class ApiEndpoints
         if (services.GetServices<IResourceView>().FirstOrDefault(v => v.Serves(info)) is { } view)
         {
             // (the reviews answer protobuf; metrics and legacy bindings JSON only)
-            if (ProtobufAnswers.Answerable(context, view.AnswersProtobuf ? ProtobufAnswers.AnswerMessage(view.Resource) : null) is { } refused)
+            if (ProtobufAnswers.Answerable(context, view.AnswersProtobuf ? view.Resource : null) is { } refused)
                 throw refused;
             if (view.Resource.DeprecationWarning is { } warning) Warnings.Add(context, warning); // v1 ComponentStatus
             return view.HandleAsync(context, info);
@@ -145,7 +145,7 @@ internal static class ApiEndpoints
             var special = services.GetServices<ISubresourceHandler>().FirstOrDefault(h => h.Serves(resource, sub));
             // logs and the exec/attach/port-forward streams are not negotiated objects (kube streams them as they are)
             if (sub is not ("log" or "exec" or "attach" or "portforward") &&
-                ProtobufAnswers.Answerable(context, ProtobufAnswers.AnswerMessage(resource, subresource)) is { } refused)
+                ProtobufAnswers.Answerable(context, resource, subresource) is { } refused)
                 throw refused;
             if (special is not null)
                 return special.HandleAsync(context, resource, info.Namespace, info.Name!);
@@ -153,7 +153,7 @@ internal static class ApiEndpoints
                 .HandleAsync(context, resource, info.Namespace, info.Name!, subresource);
         }
 
-        if (ProtobufAnswers.Answerable(context, ProtobufAnswers.AnswerMessage(resource)) is { } unwritable) throw unwritable;
+        if (ProtobufAnswers.Answerable(context, resource) is { } unwritable) throw unwritable;
         var handlers = services.GetRequiredService<ResourceHandlers>();
         return (method, info.Name) switch
         {
