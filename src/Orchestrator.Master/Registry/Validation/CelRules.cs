@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cel;
+using Cel.Internal;
 
 namespace Orchestrator.Master.Registry.Validation;
 
@@ -64,6 +65,22 @@ internal static class CelRules
         {
             return e.Message.Split('\n')[0];
         }
+    }
+
+    /// <summary>The expression type-checked over <paramref name="variables"/> (<see cref="CelTypeCheck"/>), or null when it
+    /// does not parse (<see cref="CompileError"/> says why).</summary>
+    public static CelTypeCheck.Result? TypeCheck(string expression, IReadOnlyDictionary<string, CelType> variables)
+    {
+        CelParser.StartContext tree;
+        try
+        {
+            lock (Gate) tree = Environment.Parse(expression);
+        }
+        catch (Exception e) when (e is CelException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            return null;
+        }
+        return CelTypeCheck.Check(expression, tree, variables);
     }
 
     /// <summary>Evaluates the rule: true when it holds, false when it does not; an evaluation error is the message

@@ -64,7 +64,10 @@ public sealed class CelRuleMessageTests
              "properties":{"a":{"type":"integer"}}}}}
             """), "s").Select(c => $"{c.Field}: {c.Message}").ToList();
         Assert.Equal(2, causes.Count);
-        Assert.StartsWith("s.properties[spec].x-kubernetes-validations[0].messageExpression: Invalid value: \"'a is ' +\": messageExpression compilation failed: ",
+        // kube shows the whole rule as the invalid value
+        Assert.StartsWith("s.properties[spec].x-kubernetes-validations[0].messageExpression: Invalid value: " +
+            "apiextensions.ValidationRule{Rule:\"self.a > 1\", Message:\"\", MessageExpression:\"'a is ' +\", " +
+            "Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:\"\", OptionalOldSelf:(*bool)(nil)}: messageExpression compilation failed: ",
             causes[0]);
         Assert.Equal("s.properties[spec].x-kubernetes-validations[1].messageExpression: Required value: messageExpression must be non-empty if specified",
             causes[1]);
