@@ -27,19 +27,25 @@ internal static class StructuralSchemaCheck
     public static IReadOnlyList<StoreErrorCause> Check(JsonObject schema, string path)
     {
         var causes = new List<StoreErrorCause>();
-        Generic(schema, path, causes, insideMeta: false, new CelScope(Typed: true, ResourceRoot: true, Uncorrelatable: null));
+        var celCauses = new List<StoreErrorCause>();
+        Generic(schema, path, causes, insideMeta: false, new CelScope(Typed: true, ResourceRoot: true, Uncorrelatable: null, celCauses));
         if (causes.Count > 0) return causes;
         Invariants(schema, Level.Root, path, causes);
         Completeness(schema, schema, path, path, causes);
-        if (causes.Count == 0) Defaults(SchemaNode.Parse(schema), path, causes);
+        // as kube, CEL rules are compiled only in a structural schema
+        if (causes.Count > 0) return causes.OrderBy(c => $"{c.Field}: {c.Message}", StringComparer.Ordinal).ToList();
+        Defaults(SchemaNode.Parse(schema), path, causes);
+        causes.AddRange(celCauses);
         return causes.OrderBy(c => $"{c.Field}: {c.Message}", StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The OpenAPI subset and the extensions' own rules, everywhere in the schema.</summary>
     /// <summary>Where a node's CEL rules are checked: whether they are type-checked (not under a junctor, where kube
     /// does not compile them), whether the node is a resource root (apiVersion, kind, metadata.name/generateName
-    /// declared), and the first array items above it that are no map list (oldSelf cannot be correlated there).</summary>
-    private sealed record CelScope(bool Typed, bool ResourceRoot, string? Uncorrelatable)
+    /// declared), the first array items above it that are no map list (oldSelf cannot be correlated there), and where
+    /// the rules' errors go (kube's CELErrors: apart from the schema's own errors, which keep rules from being
+    /// type-checked).</summary>
+    private sealed record CelScope(bool Typed, bool ResourceRoot, string? Uncorrelatable, List<StoreErrorCause> Errors)
     {
         public CelScope Child(JsonObject child, string? uncorrelatable = null) =>
             this with { ResourceRoot = Flag(child, "x-kubernetes-embedded-resource"), Uncorrelatable = Uncorrelatable ?? uncorrelatable };
@@ -71,7 +77,8 @@ internal static class StructuralSchemaCheck
             causes.Add(FieldErrors.Invalid(FieldPath.Child(path, "pattern"), pattern, $"must be a valid regular expression, but isn't: {regexError}"));
         MapAndListTypes(s, type, path, causes);
         var before = causes.Count;
-        var rules = Rules(s, path, causes);
+        var compileErrors = new List<StoreErrorCause>();
+        var rules = Rules(s, path, causes, compileErrors);
 
         if (s["properties"] is JsonObject properties)
             foreach (var (name, child) in properties)
@@ -90,9 +97,10 @@ internal static class StructuralSchemaCheck
                 for (var i = 0; i < list.Count; i++)
                     if (list[i] is JsonObject j) Generic(j, FieldPath.Index(FieldPath.Child(path, junctor), i), causes, insideMeta, untyped);
         if (s["not"] is JsonObject not) Generic(not, FieldPath.Child(path, "not"), causes, insideMeta, untyped);
-        // as kube, rules are type-checked only when this node and those below it have no other error
-        if (cel.Typed && rules.Count > 0 && causes.Count == before)
-            TypeCheckRules(s, rules, path, cel, causes);
+        // as kube, rules are compiled only when this node and those below it have no schema error
+        if (causes.Count > before) return;
+        cel.Errors.AddRange(compileErrors);
+        if (cel.Typed && rules.Count > 0) TypeCheckRules(s, rules, path, cel);
     }
 
     private static void MapAndListTypes(JsonObject s, string? type, string path, List<StoreErrorCause> causes)
@@ -142,8 +150,8 @@ internal static class StructuralSchemaCheck
     }
 
     /// <summary>The node's rules, checked on their own (what kube checks before compiling them): their indexes that
-    /// compile, for <see cref="TypeCheckRules"/>.</summary>
-    private static List<int> Rules(JsonObject s, string path, List<StoreErrorCause> causes)
+    /// compile, for <see cref="TypeCheckRules"/>. Compile errors go to <paramref name="celCauses"/>.</summary>
+    private static List<int> Rules(JsonObject s, string path, List<StoreErrorCause> causes, List<StoreErrorCause> celCauses)
     {
         var compiled = new List<int>();
         if (s["x-kubernetes-validations"] is not JsonArray rules) return compiled;
@@ -170,7 +178,7 @@ internal static class StructuralSchemaCheck
                 if (messageExpression.Trim().Length == 0)
                     causes.Add(FieldErrors.Required(FieldPath.Child(at, "messageExpression"), "messageExpression must be non-empty if specified"));
                 else if (CelRules.CompileError(messageExpression) is { } messageError)
-                    causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), GoRule(r),
+                    celCauses.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), GoRule(r),
                         $"messageExpression compilation failed: {messageError}"));
             }
             if (rule.Reason is { } reason && !Reasons.Contains(reason))
@@ -178,7 +186,7 @@ internal static class StructuralSchemaCheck
             if (rule.FieldPath is { } fieldPath && (fieldPath.Trim().Length == 0 || !fieldPath.StartsWith('.')))
                 causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "fieldPath"), fieldPath, "must be a valid path"));
             if (CelRules.CompileError(rule.Rule) is { } error)
-                causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), GoRule(r), $"compilation failed: {error}"));
+                celCauses.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), GoRule(r), $"compilation failed: {error}"));
             else compiled.Add(i);
         }
         return compiled;
@@ -187,8 +195,9 @@ internal static class StructuralSchemaCheck
     /// <summary>kube's cel.Compile of the node's rules against its type: a rule that does not type-check or is no
     /// bool, a messageExpression that does not type-check or is no string, oldSelf where it cannot be correlated,
     /// optionalOldSelf on a rule without oldSelf.</summary>
-    private static void TypeCheckRules(JsonObject s, List<int> compiled, string path, CelScope cel, List<StoreErrorCause> causes)
+    private static void TypeCheckRules(JsonObject s, List<int> compiled, string path, CelScope cel)
     {
+        var causes = cel.Errors;
         var rules = (JsonArray)s["x-kubernetes-validations"]!;
         // kube names the rule node's type selfType<nanoseconds>, afresh on every create and update
         // (a node kube has no type for, whose rules it cannot compile, is not checked)

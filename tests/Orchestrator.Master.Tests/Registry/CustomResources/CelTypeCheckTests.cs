@@ -139,10 +139,10 @@ public sealed class CelTypeCheckTests
               "name":{"type":"string","x-kubernetes-validations":[{"rule":"self != ''","optionalOldSelf":true}]}}}}}
             """), "s").Select(c => $"{c.Field}: {c.Message}").ToList();
         Assert.Equal([
-            "s.properties[spec].properties[tags].items.x-kubernetes-validations[0].rule: Invalid value: \"self == oldSelf\": " +
-            "oldSelf cannot be used on the uncorrelatable portion of the schema within s.properties[spec].properties[tags].items",
             "s.properties[spec].properties[name].x-kubernetes-validations[0].optionalOldSelf: Invalid value: true: " +
             "may not be set if oldSelf is not used in rule",
+            "s.properties[spec].properties[tags].items.x-kubernetes-validations[0].rule: Invalid value: \"self == oldSelf\": " +
+            "oldSelf cannot be used on the uncorrelatable portion of the schema within s.properties[spec].properties[tags].items",
         ], causes);
     }
 
