@@ -12,7 +12,8 @@ namespace Orchestrator.Master.Registry.CustomResources;
 /// a type for the root, every specified field and every array's items (except int-or-string and preserve-unknown
 /// nodes), nothing but value validations under allOf/anyOf/oneOf/not and nothing there that is not also specified
 /// outside, metadata restricted to name and generateName; consistent vendor extensions (embedded resources, list and
-/// map types, CEL rules that compile); defaults that are valid for their node.
+/// map types, CEL rules that compile and type-check against their node's type, <see cref="CelTypeCheck"/>); defaults
+/// that are valid for their node.
 /// </summary>
 internal static class StructuralSchemaCheck
 {

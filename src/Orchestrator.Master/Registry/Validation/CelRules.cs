@@ -12,10 +12,13 @@ namespace Orchestrator.Master.Registry.Validation;
 /// environment has them: Kubernetes' string extension functions the package lacks (lowerAscii, upperAscii, trim, split,
 /// join, replace, indexOf, lastIndexOf, substring, charAt), and the list, sets, regex, url, quantity, ip/cidr and format
 /// libraries (<see cref="CelListLibrary"/> and its siblings). Runtime cost is counted and limited as kube does
-/// (<see cref="CelCost"/>, which says what it counts). What it does not do: type checking at definition time (a rule
-/// naming a field the schema lacks, or a messageExpression that is no string, fails when evaluated, not when the
-/// definition is created), cost estimation at definition time, two-variable comprehensions, and the optional syntax
-/// (<c>?.</c>, <c>[?</c>) — a rule using them fails to compile and the definition is refused with that message.
+/// (<see cref="CelCost"/>, which says what it counts). CRD rules are type-checked against their schema when the
+/// definition is made (<see cref="TypeCheck"/>, <see cref="CelTypeCheck"/>, which says what it checks); evaluation
+/// itself is untyped: a date-time, duration or byte field is a string here where kube's is a timestamp, duration or
+/// bytes. What it does not do: cost estimation at definition time, type checking of ValidatingAdmissionPolicy
+/// expressions (their undeclared names only are found, <see cref="UndeclaredReference"/>), two-variable
+/// comprehensions, and the optional syntax (<c>?.</c>, <c>[?</c>) — a rule using them fails to compile and the
+/// definition is refused with that message.
 /// Compiled programs are cached by text; evaluation runs on the caller's thread (the store's actor for CRD rules).
 /// </summary>
 internal static class CelRules
