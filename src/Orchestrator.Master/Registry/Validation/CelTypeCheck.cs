@@ -42,7 +42,8 @@ internal sealed class CelTypeCheck
         return new Result(type, checker.errors.Count == 0 ? null : checker.Display(), checker.UsesOldSelf);
     }
 
-    /// <summary>cel-go's Errors.ToDisplayString: each error sorted by position with its source line and a caret.</summary>
+    /// <summary>cel-go's Errors.ToDisplayString: each error sorted by position with its source line and a
+    /// caret.</summary>
     private string Display()
     {
         var lines = source.Split('\n');
@@ -153,7 +154,8 @@ internal sealed class CelTypeCheck
         return CelType.Error;
     }
 
-    /// <summary>The standard overloads of the arithmetic operators: the result type, or null when none applies.</summary>
+    /// <summary>The standard overloads of the arithmetic operators: the result type, or null when none
+    /// applies.</summary>
     private static CelType? Arithmetic(string op, CelType a, CelType b)
     {
         if (a.IsWild || b.IsWild)
@@ -316,7 +318,8 @@ internal sealed class CelTypeCheck
         }
     }
 
-    /// <summary>cel-go's joinTypes for list and map literals, with homogeneous aggregate literals as kube has them.</summary>
+    /// <summary>cel-go's joinTypes for list and map literals, with homogeneous aggregate literals as kube has
+    /// them.</summary>
     private CelType Join(IToken at, CelType? previous, CelType current)
     {
         if (previous is null) return current;
@@ -523,7 +526,8 @@ internal sealed class CelTypeCheck
 
     private static Overload[] TimestampGetter() => [M("int", "timestamp"), M("int", "timestamp", "string")];
 
-    /// <summary>Result types of kube's library functions (arguments not checked): the parameter is the target's type.</summary>
+    /// <summary>Result types of kube's library functions (arguments not checked): the parameter is the target's
+    /// type.</summary>
     private static CelType Library(string name, CelType? target) => name switch
     {
         "isSorted" or "isURL" or "isQuantity" or "isInteger" or "isGreaterThan" or "isLessThan" or "isIP" or "isCIDR" or

@@ -47,7 +47,8 @@ internal sealed class CelType
     public static CelType TypeOf(CelType of) => new(CelKind.Type, "type", [of]);
     public static CelType Opaque(string name) => new(CelKind.Opaque, name);
 
-    /// <summary>Dyn, an error, or an opaque library type: anything goes with it (the checker does not refuse).</summary>
+    /// <summary>Dyn, an error, or an opaque library type: anything goes with it (the checker does not
+    /// refuse).</summary>
     public bool IsWild => Kind is CelKind.Dyn or CelKind.Error or CelKind.Opaque;
 
     /// <summary>cel-go's FormatCELType.</summary>
@@ -58,7 +59,8 @@ internal sealed class CelType
         _ => Name,
     };
 
-    /// <summary>kube's SchemaDeclType: the CEL type of values of the schema node, named <paramref name="name"/>, or null
+    /// <summary>kube's SchemaDeclType: the CEL type of values of the schema node, named <paramref name="name"/>, or
+    /// null
     /// where kube has none (no type, an array without items), which leaves the field out of its object. A resource
     /// root (the custom resource's root, an embedded resource) also declares apiVersion, kind and
     /// metadata.name/generateName. As in kube, x-kubernetes-preserve-unknown-fields adds no fields: only declared
@@ -92,7 +94,8 @@ internal sealed class CelType
         }
     }
 
-    /// <summary>The type of an object's field (by its escaped name), or null when the object has no such field.</summary>
+    /// <summary>The type of an object's field (by its escaped name), or null when the object has no such
+    /// field.</summary>
     public CelType? Field(string name)
     {
         fields ??= Fields();
