@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Orchestrator.Master.Registry.Validation;
 using Orchestrator.Master.Store;
+using Orchestrator.Shared.Api;
 
 namespace Orchestrator.Master.Registry.CustomResources;
 
@@ -11,7 +12,8 @@ namespace Orchestrator.Master.Registry.CustomResources;
 /// a type for the root, every specified field and every array's items (except int-or-string and preserve-unknown
 /// nodes), nothing but value validations under allOf/anyOf/oneOf/not and nothing there that is not also specified
 /// outside, metadata restricted to name and generateName; consistent vendor extensions (embedded resources, list and
-/// map types, CEL rules that compile); defaults that are valid for their node.
+/// map types, CEL rules that compile and type-check against their node's type, <see cref="CelTypeCheck"/>); defaults
+/// that are valid for their node.
 /// </summary>
 internal static class StructuralSchemaCheck
 {
@@ -26,16 +28,31 @@ internal static class StructuralSchemaCheck
     public static IReadOnlyList<StoreErrorCause> Check(JsonObject schema, string path)
     {
         var causes = new List<StoreErrorCause>();
-        Generic(schema, path, causes, insideMeta: false);
+        var celCauses = new List<StoreErrorCause>();
+        Generic(schema, path, causes, insideMeta: false, new CelScope(Typed: true, ResourceRoot: true, Uncorrelatable: null, celCauses));
         if (causes.Count > 0) return causes;
         Invariants(schema, Level.Root, path, causes);
         Completeness(schema, schema, path, path, causes);
-        if (causes.Count == 0) Defaults(SchemaNode.Parse(schema), path, causes);
+        // as kube, CEL rules are compiled only in a structural schema
+        if (causes.Count > 0) return causes.OrderBy(c => $"{c.Field}: {c.Message}", StringComparer.Ordinal).ToList();
+        Defaults(SchemaNode.Parse(schema), path, causes);
+        causes.AddRange(celCauses);
         return causes.OrderBy(c => $"{c.Field}: {c.Message}", StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The OpenAPI subset and the extensions' own rules, everywhere in the schema.</summary>
-    private static void Generic(JsonObject s, string path, List<StoreErrorCause> causes, bool insideMeta)
+    /// <summary>Where a node's CEL rules are checked: whether they are type-checked (not under a junctor, where kube
+    /// does not compile them), whether the node is a resource root (apiVersion, kind, metadata.name/generateName
+    /// declared), the first array items above it that are no map list (oldSelf cannot be correlated there), and where
+    /// the rules' errors go (kube's CELErrors: apart from the schema's own errors, which keep rules from being
+    /// type-checked).</summary>
+    private sealed record CelScope(bool Typed, bool ResourceRoot, string? Uncorrelatable, List<StoreErrorCause> Errors)
+    {
+        public CelScope Child(JsonObject child, string? uncorrelatable = null) =>
+            this with { ResourceRoot = Flag(child, "x-kubernetes-embedded-resource"), Uncorrelatable = Uncorrelatable ?? uncorrelatable };
+    }
+
+    private static void Generic(JsonObject s, string path, List<StoreErrorCause> causes, bool insideMeta, CelScope cel)
     {
         foreach (var (key, message) in new[]
                  {
@@ -60,19 +77,31 @@ internal static class StructuralSchemaCheck
         if (Text(s, "pattern") is { } pattern && !ValidRegex(pattern, out var regexError))
             causes.Add(FieldErrors.Invalid(FieldPath.Child(path, "pattern"), pattern, $"must be a valid regular expression, but isn't: {regexError}"));
         MapAndListTypes(s, type, path, causes);
-        Rules(s, path, causes);
+        var before = causes.Count;
+        var compileErrors = new List<StoreErrorCause>();
+        var rules = Rules(s, path, causes, compileErrors);
 
         if (s["properties"] is JsonObject properties)
             foreach (var (name, child) in properties)
                 if (child is JsonObject c)
-                    Generic(c, FieldPath.Key(FieldPath.Child(path, "properties"), name), causes, insideMeta || name == "metadata");
-        if (s["additionalProperties"] is JsonObject additional) Generic(additional, FieldPath.Child(path, "additionalProperties"), causes, insideMeta);
-        if (s["items"] is JsonObject items) Generic(items, FieldPath.Child(path, "items"), causes, insideMeta);
+                    Generic(c, FieldPath.Key(FieldPath.Child(path, "properties"), name), causes, insideMeta || name == "metadata", cel.Child(c));
+        if (s["additionalProperties"] is JsonObject additional)
+            Generic(additional, FieldPath.Child(path, "additionalProperties"), causes, insideMeta, cel.Child(additional));
+        if (s["items"] is JsonObject items)
+        {
+            var itemsPath = FieldPath.Child(path, "items");
+            Generic(items, itemsPath, causes, insideMeta, cel.Child(items, Text(s, "x-kubernetes-list-type") == "map" ? null : itemsPath));
+        }
+        var untyped = cel with { Typed = false };
         foreach (var junctor in Junctors)
             if (s[junctor] is JsonArray list)
                 for (var i = 0; i < list.Count; i++)
-                    if (list[i] is JsonObject j) Generic(j, FieldPath.Index(FieldPath.Child(path, junctor), i), causes, insideMeta);
-        if (s["not"] is JsonObject not) Generic(not, FieldPath.Child(path, "not"), causes, insideMeta);
+                    if (list[i] is JsonObject j) Generic(j, FieldPath.Index(FieldPath.Child(path, junctor), i), causes, insideMeta, untyped);
+        if (s["not"] is JsonObject not) Generic(not, FieldPath.Child(path, "not"), causes, insideMeta, untyped);
+        // as kube, rules are compiled only when this node and those below it have no schema error
+        if (causes.Count > before) return;
+        cel.Errors.AddRange(compileErrors);
+        if (cel.Typed && rules.Count > 0) TypeCheckRules(s, rules, path, cel);
     }
 
     private static void MapAndListTypes(JsonObject s, string? type, string path, List<StoreErrorCause> causes)
@@ -121,9 +150,12 @@ internal static class StructuralSchemaCheck
                 "must not contain duplicate entries"));
     }
 
-    private static void Rules(JsonObject s, string path, List<StoreErrorCause> causes)
+    /// <summary>The node's rules, checked on their own (what kube checks before compiling them): their indexes that
+    /// compile, for <see cref="TypeCheckRules"/>. Compile errors go to <paramref name="celCauses"/>.</summary>
+    private static List<int> Rules(JsonObject s, string path, List<StoreErrorCause> causes, List<StoreErrorCause> celCauses)
     {
-        if (s["x-kubernetes-validations"] is not JsonArray rules) return;
+        var compiled = new List<int>();
+        if (s["x-kubernetes-validations"] is not JsonArray rules) return compiled;
         var rulesPath = FieldPath.Child(path, "x-kubernetes-validations");
         for (var i = 0; i < rules.Count; i++)
         {
@@ -147,7 +179,7 @@ internal static class StructuralSchemaCheck
                 if (messageExpression.Trim().Length == 0)
                     causes.Add(FieldErrors.Required(FieldPath.Child(at, "messageExpression"), "messageExpression must be non-empty if specified"));
                 else if (CelRules.CompileError(messageExpression) is { } messageError)
-                    causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), messageExpression,
+                    celCauses.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), GoRule(r),
                         $"messageExpression compilation failed: {messageError}"));
             }
             if (rule.Reason is { } reason && !Reasons.Contains(reason))
@@ -155,8 +187,69 @@ internal static class StructuralSchemaCheck
             if (rule.FieldPath is { } fieldPath && (fieldPath.Trim().Length == 0 || !fieldPath.StartsWith('.')))
                 causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "fieldPath"), fieldPath, "must be a valid path"));
             if (CelRules.CompileError(rule.Rule) is { } error)
-                causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), rule.Rule, $"compilation failed: {error}"));
+                celCauses.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), GoRule(r), $"compilation failed: {error}"));
+            else compiled.Add(i);
         }
+        return compiled;
+    }
+
+    /// <summary>kube's cel.Compile of the node's rules against its type: a rule that does not type-check or is no
+    /// bool, a messageExpression that does not type-check or is no string, oldSelf where it cannot be correlated,
+    /// optionalOldSelf on a rule without oldSelf.</summary>
+    private static void TypeCheckRules(JsonObject s, List<int> compiled, string path, CelScope cel)
+    {
+        var causes = cel.Errors;
+        var rules = (JsonArray)s["x-kubernetes-validations"]!;
+        // kube names the rule node's type selfType<nanoseconds>, afresh on every create and update
+        // (a node kube has no type for, whose rules it cannot compile, is not checked)
+        if (CelType.FromSchema(s, $"selfType{DateTime.UtcNow.Ticks % 10_000_000 * 100}", cel.ResourceRoot) is not { } self) return;
+        var variables = new Dictionary<string, CelType>(StringComparer.Ordinal) { ["self"] = self, ["oldSelf"] = self };
+        foreach (var i in compiled)
+        {
+            var r = (JsonObject)rules[i]!;
+            var at = FieldPath.Index(FieldPath.Child(path, "x-kubernetes-validations"), i);
+            var rule = ValidationRule.From(r);
+            if (CelRules.TypeCheck(rule.Rule, variables) is not { } result) continue;
+            if (result.Errors is { } errors)
+            {
+                causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), GoRule(r), $"compilation failed: {errors}"));
+                continue;
+            }
+            if (!result.Type.IsWild && result.Type.Kind != CelKind.Bool)
+            {
+                causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), GoRule(r), "cel expression must evaluate to a bool"));
+                continue;
+            }
+            if (rule.MessageExpression is { Length: > 0 } messageExpression && messageExpression.Trim().Length > 0 &&
+                CelRules.TypeCheck(messageExpression, variables) is { } message)
+            {
+                if (message.Errors is { } messageErrors)
+                    causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), GoRule(r),
+                        $"messageExpression compilation failed: {messageErrors}"));
+                else if (!message.Type.IsWild && message.Type.Kind != CelKind.String)
+                    causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "messageExpression"), GoRule(r), "messageExpression must evaluate to a string"));
+            }
+            if (result.UsesOldSelf)
+            {
+                if (cel.Uncorrelatable is { } uncorrelatable)
+                    causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "rule"), rule.Rule,
+                        $"oldSelf cannot be used on the uncorrelatable portion of the schema within {uncorrelatable}"));
+            }
+            else if (r["optionalOldSelf"] is JsonValue optional && optional.TryGetValue<bool>(out var optionalOldSelf))
+                causes.Add(FieldErrors.Invalid(FieldPath.Child(at, "optionalOldSelf"), optionalOldSelf, "may not be set if oldSelf is not used in rule"));
+        }
+    }
+
+    /// <summary>A rule as kube's field error shows it (Go's %#v of the internal ValidationRule; a pointer that is set
+    /// shows an address, as in kube, where it differs from call to call).</summary>
+    private static RawValue GoRule(JsonObject r)
+    {
+        static string Quoted(JsonObject o, string key) => GoQuote.Quote(Text(o, key) ?? "");
+        var reason = r["reason"] is null ? "nil" : "0xc000100000";
+        var optional = r["optionalOldSelf"] is null ? "nil" : "0xc000100010";
+        return new RawValue($"apiextensions.ValidationRule{{Rule:{Quoted(r, "rule")}, Message:{Quoted(r, "message")}, " +
+            $"MessageExpression:{Quoted(r, "messageExpression")}, Reason:(*apiextensions.FieldValueErrorReason)({reason}), " +
+            $"FieldPath:{Quoted(r, "fieldPath")}, OptionalOldSelf:(*bool)({optional})}}");
     }
 
     /// <summary>ValidateStructural's invariants.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cel;
+using Cel.Internal;
 
 namespace Orchestrator.Master.Registry.Validation;
 
@@ -11,10 +12,13 @@ namespace Orchestrator.Master.Registry.Validation;
 /// environment has them: Kubernetes' string extension functions the package lacks (lowerAscii, upperAscii, trim, split,
 /// join, replace, indexOf, lastIndexOf, substring, charAt), and the list, sets, regex, url, quantity, ip/cidr and format
 /// libraries (<see cref="CelListLibrary"/> and its siblings). Runtime cost is counted and limited as kube does
-/// (<see cref="CelCost"/>, which says what it counts). What it does not do: type checking at definition time (a rule
-/// naming a field the schema lacks, or a messageExpression that is no string, fails when evaluated, not when the
-/// definition is created), cost estimation at definition time, two-variable comprehensions, and the optional syntax
-/// (<c>?.</c>, <c>[?</c>) — a rule using them fails to compile and the definition is refused with that message.
+/// (<see cref="CelCost"/>, which says what it counts). CRD rules are type-checked against their schema when the
+/// definition is made (<see cref="TypeCheck"/>, <see cref="CelTypeCheck"/>, which says what it checks); evaluation
+/// itself is untyped: a date-time, duration or byte field is a string here where kube's is a timestamp, duration or
+/// bytes. What it does not do: cost estimation at definition time, type checking of ValidatingAdmissionPolicy
+/// expressions (their undeclared names only are found, <see cref="UndeclaredReference"/>), two-variable
+/// comprehensions, and the optional syntax (<c>?.</c>, <c>[?</c>) — a rule using them fails to compile and the
+/// definition is refused with that message.
 /// Compiled programs are cached by text; evaluation runs on the caller's thread (the store's actor for CRD rules).
 /// </summary>
 internal static class CelRules
@@ -64,6 +68,22 @@ internal static class CelRules
         {
             return e.Message.Split('\n')[0];
         }
+    }
+
+    /// <summary>The expression type-checked over <paramref name="variables"/> (<see cref="CelTypeCheck"/>), or null when it
+    /// does not parse (<see cref="CompileError"/> says why).</summary>
+    public static CelTypeCheck.Result? TypeCheck(string expression, IReadOnlyDictionary<string, CelType> variables)
+    {
+        CelParser.StartContext tree;
+        try
+        {
+            lock (Gate) tree = Environment.Parse(expression);
+        }
+        catch (Exception e) when (e is CelException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            return null;
+        }
+        return CelTypeCheck.Check(expression, tree, variables);
     }
 
     /// <summary>Evaluates the rule: true when it holds, false when it does not; an evaluation error is the message
