@@ -134,7 +134,10 @@ start_master() { # [index]: starts it and waits for its API, unless it runs (or 
 # Masters 1 to M, as up.sh and restart-master.sh --all start them: master-1 first (the first seed node, which alone may
 # form the cluster; it also makes the files the others copy), then the others side by side, each joining the cluster
 # master-1 formed (Akka's seed-node join: a joining seed node asks every seed and joins the first member that answers;
-# one not yet a member answers no). Started one after another they took about 17 s each (three: 51 s).
+# one not yet a member answers no). Measured 2026-12-07 18:00-18:09 UTC (deploy/lab/up.sh --masters 3 --nodes 1 as
+# MultiMasterLabFixture runs it, 1-min load 10-18): master-2 and master-3 side by side took the lab's start from
+# 44.6 s to 44.1 and 40.6 s, and restart-master.sh --all from 33.4 and 32.0 s to 28.0 and 29.2 s; most of a start is
+# master-1's (its seed-node-timeout of 5 s alone as the first seed, and its control plane's start before /readyz).
 start_masters() { # M
   local i launched=()
   start_master 1
