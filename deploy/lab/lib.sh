@@ -124,33 +124,9 @@ master_args() { # [index]
   fi
 }
 
-start_master() { # [index]: starts it and waits for its API, unless it runs (or is paused)
-  local i=${1:-1}
-  [ -n "$(running_pid "$(master_key "$i")")" ] && return 0
-  launch_master "$i"
-  wait_master_ready "$i"
-}
-
-# Masters 1 to M, as up.sh and restart-master.sh --all start them: master-1 first (the first seed node, which alone may
-# form the cluster; it also makes the files the others copy), then the others side by side, each joining the cluster
-# master-1 formed (Akka's seed-node join: a joining seed node asks every seed and joins the first member that answers;
-# one not yet a member answers no). Measured 2026-12-07 18:00-18:09 UTC (deploy/lab/up.sh --masters 3 --nodes 1 as
-# MultiMasterLabFixture runs it, 1-min load 10-18): master-2 and master-3 side by side took the lab's start from
-# 44.6 s to 44.1 and 40.6 s, and restart-master.sh --all from 33.4 and 32.0 s to 28.0 and 29.2 s; most of a start is
-# master-1's (its seed-node-timeout of 5 s alone as the first seed, and its control plane's start before /readyz).
-start_masters() { # M
-  local i launched=()
-  start_master 1
-  for i in $(seq 2 "$1"); do
-    [ -n "$(running_pid "$(master_key "$i")")" ] && continue
-    launch_master "$i"
-    launched+=("$i")
-  done
-  for i in "${launched[@]}"; do wait_master_ready "$i"; done
-}
-
-launch_master() { # index: starts it, without waiting for its API
-  local i=$1 key; key=$(master_key "$1")
+start_master() { # [index]
+  local i=${1:-1} key; key=$(master_key "${1:-1}")
+  [ -n "$(running_pid "$key")" ] && return 0
   if [ "$i" -gt 1 ]; then
     # every master serves with the same CA, serving key, admin token, token signing key and cluster certificate:
     # master-1 made them at its first start (the store itself is in PostgreSQL)
@@ -161,6 +137,7 @@ launch_master() { # index: starts it, without waiting for its API
   local args=(); mapfile -t args < <(master_args "$i")
   start_detached "$ORCH_STATE_DIR/$key.pid" "$ORCH_STATE_DIR/logs/$key.log" \
     dotnet "$ORCH_BUILD_DIR/master/orchestrator-master.dll" "${args[@]}"
+  wait_master_ready "$i"
 }
 
 wait_master_ready() { # index: its API answers /readyz (a follower: through the leader, so it has joined)

@@ -2,8 +2,7 @@
 # Drill: the master restarts (SIGTERM, then started again on the same data). Objects come back from its journal; the
 # nodes rejoin and keep their containers. With several masters: restart-master.sh NAME restarts (or starts, after
 # kill-master.sh) that one, which joins the others as a follower; restart-master.sh --all stops every master (the
-# followers first) and starts them again, master-1 first and then the others side by side (lib.sh's start_masters): the
-# cluster's objects come back from PostgreSQL.
+# followers first) and starts them again in order: the cluster's objects come back from PostgreSQL.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 if [ "$(lab_masters)" -gt 1 ]; then
@@ -16,7 +15,7 @@ if [ "$(lab_masters)" -gt 1 ]; then
       rm -f "$ORCH_STATE_DIR/$key.pid"
     done
     stopped=$(date -u +%H:%M:%S.%3N)
-    start_masters "$(lab_masters)"
+    for i in $(seq 1 "$(lab_masters)"); do start_master "$i"; done
     write_kubeconfig
     say "restarted every master: all stopped at $stopped, all answer since $(date -u +%H:%M:%S.%3N)"
     exit 0

@@ -37,9 +37,8 @@ if [ "$masters" -gt 1 ]; then
   postgres_start "$LAB_POSTGRES_DIR" >/dev/null
   for i in $(seq 1 "$masters"); do
     step "master-$i ($(master_server "$i"), cluster port $(master_cluster_port "$i"), node grace period ${LAB_GRACE}s)"
+    start_master "$i"
   done
-  say "  master-1 first, then the others side by side (each joins master-1)"
-  start_masters "$masters"
   step "API load balancer on $LAB_API_PROXY (to $(master_api_servers))"
   start_api_proxy
 else
