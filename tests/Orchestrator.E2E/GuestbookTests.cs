@@ -12,10 +12,12 @@ namespace Orchestrator.E2E;
 /// The seed's fourth tutorial, the Guestbook, on a real cluster: redis-master and redis-replica
 /// ReplicationControllers and Services, the frontend (3 replicas) behind a NodePort. Each step runs in its own
 /// namespace, so the Services have the upstream names (the images find each other by them) and still never clash.
-/// Cluster DNS forwards other names to a fake upstream DNS server this class runs on 127.0.0.77:53.
+/// Cluster DNS forwards other names to a fake upstream DNS server this class runs on 127.0.0.77:53 (no other class does).
+/// The cluster is SharedClusterCollection's: the namespaces keep it apart from the other classes'.
 /// </summary>
+[Collection(SharedClusterCollection.Name)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class GuestbookTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>, IAsyncLifetime
+public sealed class GuestbookTests(ClusterFixture cluster, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string UpstreamName = "guestbook-upstream.example";
     private static readonly IPAddress UpstreamAnswer = IPAddress.Parse("127.0.0.99");

@@ -10,9 +10,11 @@ namespace Orchestrator.E2E;
 /// busybox-static, pushed with <c>orchctl image push</c>, removed from the local store, and pulled by the node by tag and
 /// by digest; a tag moved to a new image is pulled again with Always and not with IfNotPresent; a private repository
 /// backs off without its pull secret and runs with it (from the pod, and from its ServiceAccount); a stopped registry
-/// fails clearly and the pod starts once it is back. Every pod, image and registry is removed at the end.
+/// fails clearly and the pod starts once it is back. Every pod, image and registry is removed at the end. The cluster is
+/// SharedClusterCollection's: each test's namespace, repositories and images have a suffix of their own.
 /// </summary>
-public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>, IAsyncLifetime
+[Collection(SharedClusterCollection.Name)]
+public sealed class ImageRegistryTests(ClusterFixture cluster, ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Open = "127.0.0.1:45171";
     private const string Private = "127.0.0.1:45172";

@@ -9,12 +9,14 @@ namespace Orchestrator.E2E;
 /// <c>kubectl top nodes</c> show a CPU-burning pod near its 200m limit; <c>kubectl autoscale</c> makes an autoscaler
 /// that scales a burning Deployment up, <c>kubectl get hpa</c> shows its CPU against the target, and it scales back
 /// down once the load is switched off (a ConfigMap the pods read; a short scale-down window). Bounded polling only;
-/// every object has a unique name and is deleted at the end.
+/// every object is in a namespace of its own (the cluster is SharedClusterCollection's), deleted at the end.
 /// </summary>
+[Collection(SharedClusterCollection.Name)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelper output) : IClassFixture<ClusterFixture>
+public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private static readonly string Suffix = Guid.NewGuid().ToString("N")[..6];
+    private static readonly string Namespace = $"metrics-{Suffix}";
     private static readonly string Burn = $"burn-{Suffix}";
     private static readonly string Load = $"load-{Suffix}";
     private const string Image = "orchestrator-test/e2e-metrics-busybox:1";
@@ -23,6 +25,7 @@ public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelp
     public async Task Kubectl_top_pods_shows_a_cpu_burning_pod_near_its_limit()
     {
         await EnsureImage();
+        await Kubectl("create", "namespace", Namespace);
         await Apply(Deployment(Burn, "while true; do :; done", null));
         await Eventually(async () =>
         {
@@ -35,8 +38,8 @@ public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelp
         }, "kubectl top pods shows the burning pod near 200m", TimeSpan.FromMinutes(3));
 
         var containers = await Kubectl("top", "pods", "-A", "--containers");
-        Assert.Matches($@"default\s+{Burn}-\S+\s+app\s+\d+m\s+\d+Mi", containers);
-        var raw = await Kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods");
+        Assert.Matches($@"{Namespace}\s+{Burn}-\S+\s+app\s+\d+m\s+\d+Mi", containers);
+        var raw = await Kubectl("get", "--raw", $"/apis/metrics.k8s.io/v1beta1/namespaces/{Namespace}/pods");
         Assert.Contains("\"kind\":\"PodMetricsList\"", raw);
     }
 
@@ -94,9 +97,10 @@ public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelp
     [Fact, Step(4)]
     public async Task Cleanup()
     {
-        await cluster.Kubectl("delete", "hpa", Load, "--ignore-not-found");
-        await cluster.Kubectl("delete", "deployment", Burn, Load, "--ignore-not-found");
-        await cluster.Kubectl("delete", "configmap", Load, "--ignore-not-found");
+        await cluster.Kubectl("-n", Namespace, "delete", "hpa", Load, "--ignore-not-found");
+        await cluster.Kubectl("-n", Namespace, "delete", "deployment", Burn, Load, "--ignore-not-found");
+        await cluster.Kubectl("-n", Namespace, "delete", "configmap", Load, "--ignore-not-found");
+        await cluster.Kubectl("delete", "namespace", Namespace, "--ignore-not-found", "--wait=false");
         await cluster.Eventually(async () => Assert.DoesNotContain(await ClusterFixture.PodNamesOnNode(), n => n.StartsWith(Burn) || n.StartsWith(Load)),
             "the pods' containers removed");
     }
@@ -138,13 +142,14 @@ public sealed class ResourceMetricsTests(ClusterFixture cluster, ITestOutputHelp
 
     private async Task Apply(string yaml)
     {
-        var result = await cluster.KubectlWithInput(yaml, "apply", "-f", "-");
+        var result = await cluster.KubectlWithInput(yaml, "-n", Namespace, "apply", "-f", "-");
         Assert.True(result.ExitCode == 0, $"{result}\n{yaml}");
     }
 
+    /// <summary>kubectl in the class's namespace (-n is a global flag: kubectl top nodes and api-versions ignore it).</summary>
     private async Task<string> Kubectl(params string[] args)
     {
-        var result = await cluster.Kubectl(args);
+        var result = await cluster.Kubectl(["-n", Namespace, .. args]);
         Assert.True(result.ExitCode == 0, $"kubectl {string.Join(" ", args)}: {result}");
         return result.Output;
     }
