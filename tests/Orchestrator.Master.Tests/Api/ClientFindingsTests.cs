@@ -64,11 +64,19 @@ public sealed class ClientFindingsTests : IAsyncLifetime
     [Fact]
     public async Task A_list_resource_version_the_store_has_not_reached_is_too_large_and_exact_needs_the_current_one()
     {
-        var (_, list) = await _server.SendAsync(HttpMethod.Get, ConfigMaps);
-        var current = long.Parse(list!["metadata"]!["resourceVersion"]!.ToString());
-
         Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?resourceVersion=0")).Status);
-        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?resourceVersion={current}&resourceVersionMatch=Exact")).Status);
+        // Exact is served for the current version only (the store keeps no older lists: 410 as a compacted one): a
+        // write of the server's own start-up between the two reads (a default object created late on a busy machine)
+        // makes the first one's version old, so the pair is read again then
+        long current = 0;
+        var exact = HttpStatusCode.Gone;
+        for (var attempt = 0; attempt < 5 && exact == HttpStatusCode.Gone; attempt++)
+        {
+            var (_, list) = await _server.SendAsync(HttpMethod.Get, ConfigMaps);
+            current = long.Parse(list!["metadata"]!["resourceVersion"]!.ToString());
+            exact = (await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?resourceVersion={current}&resourceVersionMatch=Exact")).Status;
+        }
+        Assert.Equal(HttpStatusCode.OK, exact);
         var (tooLarge, body) = await _server.SendAsync(HttpMethod.Get, $"{ConfigMaps}?resourceVersion={current + 1000}");
         Assert.Equal(HttpStatusCode.GatewayTimeout, tooLarge);
         Assert.Equal($"Too large resource version: {current + 1000}, current: {current}", body!["message"]!.ToString());
