@@ -197,7 +197,7 @@ internal static class SchemaValidation
         List<StoreErrorCause> causes)
     {
         if (s.Rules.Count == 0) return;
-        var self = CelRules.ToCel(value);
+        var self = SchemaCelValues.ToCel(value, s);
         object? oldSelf = null;
         var oldConverted = false;
         var shown = s.IntOrString ? "integer-or-string" : s.Type ?? JsonType(value);
@@ -206,7 +206,7 @@ internal static class SchemaValidation
             if (rule.UsesOldSelf && !hasOld && !rule.OptionalOldSelf) continue;
             if (rule.UsesOldSelf && !oldConverted)
             {
-                oldSelf = CelRules.ToCel(old);
+                oldSelf = SchemaCelValues.ToCel(old, s);
                 oldConverted = true;
             }
             var (holds, error) = CelRules.Evaluate(rule.Rule, self, oldSelf, budget);
