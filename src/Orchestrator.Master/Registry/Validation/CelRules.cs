@@ -77,6 +77,7 @@ internal static class CelRules
         CelParser.StartContext tree;
         try
         {
+            CheckParserLimits(expression);
             lock (Gate) tree = Environment.Parse(expression);
         }
         catch (Exception e) when (e is CelException or InvalidOperationException or ArgumentException or FormatException)
@@ -189,10 +190,54 @@ internal static class CelRules
         {
             if (Programs.TryGetValue(rule, out var program)) return program;
             // parsed as written (so that errors point into the text as written), compiled with its comprehensions counted
+            CheckParserLimits(rule);
             program = Environment.Compile(CelCost.Instrument(rule, Environment.Parse(rule)));
             if (Programs.Count >= 10_000) Programs.Clear();
             return Programs[rule] = program;
         }
+    }
+
+    /// <summary>cel-go's parser limits, its defaults as kube compiles with them: 100,000 code points and a recursion
+    /// depth of 250 (one per nested parenthesis, bracket or brace here). Checked before the package parses, whose ANTLR
+    /// parser recurses several calls deep per nesting level and, some thousands of levels down, overflows the stack —
+    /// which ends the process.</summary>
+    private static void CheckParserLimits(string expression)
+    {
+        const int maxCodePoints = 100_000, maxRecursionDepth = 250;
+        var codePoints = expression.EnumerateRunes().Count();
+        if (codePoints > maxCodePoints)
+            throw new CelException($"ERROR: <input>:-1:0: expression code point size exceeds limit: size: {codePoints}, limit {maxCodePoints}");
+        var depth = 0;
+        for (var i = 0; i < expression.Length; i++)
+        {
+            switch (expression[i])
+            {
+                case '"' or '\'':
+                    i = EndOfStringLiteral(expression, i);
+                    break;
+                case '(' or '[' or '{' when ++depth > maxRecursionDepth:
+                    throw new CelException("ERROR: <input>:-1:0: max recursion depth exceeded");
+                case ')' or ']' or '}' when depth > 0:
+                    depth--;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The index of the last character of the string literal whose quote is at <paramref name="start"/> (single
+    /// or triple quoted, escapes skipped except in raw strings), or the text's end when it is not closed.</summary>
+    private static int EndOfStringLiteral(string text, int start)
+    {
+        var quote = text[start];
+        var raw = start > 0 && text[start - 1] is 'r' or 'R';
+        var triple = start + 2 < text.Length && text[start + 1] == quote && text[start + 2] == quote;
+        for (var i = start + (triple ? 3 : 1); i < text.Length; i++)
+        {
+            if (text[i] == '\\' && !raw) i++;
+            else if (text[i] == quote && (!triple || (i + 2 < text.Length && text[i + 1] == quote && text[i + 2] == quote)))
+                return triple ? i + 2 : i;
+        }
+        return text.Length - 1;
     }
 
     /// <summary>A JSON value as CEL sees it: objects and maps as string-keyed maps, lists, int64 or double, string,
