@@ -583,6 +583,8 @@ public sealed class NodeGatewayTests(ITestOutputHelper output) : ControllerTestK
                     new GetObject(new ResourceKey("nodes", null, update.Object.Metadata.Name)), TimeSpan.FromSeconds(5))).Object);
                 current.Spec ??= new V1NodeSpec();
                 current.Spec.Unschedulable = true;
+                // without a precondition, as kubectl cordon's patch: the gateway's status write may land after the read
+                current.Metadata.ResourceVersion = null;
                 Assert.IsType<ObjectStored>(await store.Ask<object>(new UpdateObject("nodes", current), TimeSpan.FromSeconds(5)));
                 store.Tell(update, sender);
             });
