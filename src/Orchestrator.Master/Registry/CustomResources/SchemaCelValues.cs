@@ -30,9 +30,8 @@ internal static partial class SchemaCelValues
 
     private static object? Formatted(string format, string text) => format switch
     {
-        "date-time" => DateTimeOffset.TryParseExact(text,
-            ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"],
-            CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? time : null,
+        "date-time" => DateTimeOffset.TryParseExact(text, SchemaValidation.DateTimeLayouts, CultureInfo.InvariantCulture,
+            DateTimeStyles.None, out var time) ? time : null,
         "date" => DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
         "duration" => GoDuration(text) is { } span ? Duration.FromTimeSpan(span) : null,
@@ -52,13 +51,16 @@ internal static partial class SchemaCelValues
         foreach (Capture part in match.Groups["part"].Captures)
         {
             var unit = GoDurationPart().Match(part.Value);
-            var amount = decimal.Parse(unit.Groups[1].Value, CultureInfo.InvariantCulture);
-            ticks += amount * unit.Groups[2].Value switch
+            var perUnit = unit.Groups[2].Value switch
             {
                 "ns" => 0.01m, "us" or "µs" => 10m, "ms" => TimeSpan.TicksPerMillisecond, "s" => TimeSpan.TicksPerSecond,
                 "m" => TimeSpan.TicksPerMinute, _ => TimeSpan.TicksPerHour,
             };
-            if (ticks > TimeSpan.MaxValue.Ticks) return null;
+            // a number past a duration's range is no duration (decimal arithmetic would overflow before the check)
+            if (!decimal.TryParse(unit.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+                || amount > (TimeSpan.MaxValue.Ticks - ticks) / perUnit)
+                return null;
+            ticks += amount * perUnit;
         }
         var span = TimeSpan.FromTicks((long)decimal.Round(ticks));
         return match.Groups["sign"].Value == "-" ? span.Negate() : span;

@@ -270,11 +270,14 @@ internal static class SchemaValidation
     /// <summary>kube's MaxEvaluatedMessageExpressionSizeBytes.</summary>
     private const int MaxMessageExpressionBytes = 5 * 1024;
 
+    /// <summary>The layouts a <c>date-time</c> string is read with (RFC 3339), for validation and for CEL's timestamps.</summary>
+    public static readonly string[] DateTimeLayouts =
+        ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
+
     private static bool FormatHolds(string format, string text) => format switch
     {
-        "date-time" or "datetime" => DateTimeOffset.TryParseExact(text,
-            ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"],
-            CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+        "date-time" or "datetime" => DateTimeOffset.TryParseExact(text, DateTimeLayouts, CultureInfo.InvariantCulture,
+            DateTimeStyles.None, out _),
         "date" => DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
         "uuid" => Guid.TryParseExact(text, "D", out _),
         "byte" => text.Length % 4 == 0 && Convert.TryFromBase64String(text, new byte[text.Length], out _),

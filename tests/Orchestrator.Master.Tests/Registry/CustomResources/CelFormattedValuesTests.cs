@@ -59,4 +59,18 @@ public sealed class CelFormattedValuesTests
             """);
         Assert.Equal("the span must fit the window", Assert.Single(causes)[(Assert.Single(causes).IndexOf("\": ", StringComparison.Ordinal) + 3)..]);
     }
+
+    [Fact]
+    public void A_duration_past_its_range_stays_a_string_and_validation_answers()
+    {
+        // decimal overflowed on these before (an exception in the store's validation)
+        foreach (var window in new[] { "99999999999999999999999999999h", "9999999999999999999999999999999999999999s" })
+        {
+            var causes = Validate($$"""
+                {"start":"2026-01-01T10:00:00Z","end":"2026-01-01T11:00:00Z","window":"{{window}}","day":"2026-01-01",
+                 "key":"AAECAw==","times":[],"label":"x"}
+                """);
+            Assert.NotEmpty(causes);
+        }
+    }
 }
