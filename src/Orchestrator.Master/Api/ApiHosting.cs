@@ -176,8 +176,9 @@ internal static class ApiHosting
             ServingCertificates.LoadCaCertificate(options.DataDirectory));
         if (app.Services.GetService<AuditConfiguration>() is { } audit)
             app.UseMiddleware<RequestAuditing>(audit); // before authorization: refusals are audited too
-        app.UseMiddleware<RequestAuthorization>(); // impersonation, then RBAC (system:masters may do anything)
-        app.UseMiddleware<PriorityAndFairness>(); // the server's concurrency, shared by priority level (after RBAC: a refusal takes no seat)
+        app.UseMiddleware<RequestImpersonation>(); // the user a request acts as
+        app.UseMiddleware<PriorityAndFairness>(); // the server's concurrency, shared by priority level
+        app.UseMiddleware<RequestAuthorization>(); // RBAC (system:masters may do anything), after flow control as in kube
         app.MapKubernetesApi();
         app.MapMasterMetrics(); // behind the token, as kube-apiserver's /metrics
         return app;

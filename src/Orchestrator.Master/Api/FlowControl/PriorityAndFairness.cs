@@ -9,7 +9,8 @@ namespace Orchestrator.Master.Api.FlowControl;
 /// seat of its priority level (<see cref="FlowControlLimiter"/>); a request refused or timed out in its queue gets
 /// kube's 429 (plain text, Retry-After: 1). Long-running requests other than watches (exec, attach, logs,
 /// port-forward, proxies) are not classified, as in kube; a watch holds its seat until its answer starts, that is
-/// while its initial list is taken. Runs after authorization: a request refused there takes no seat.
+/// while its initial list is taken. Between impersonation and authorization, as in kube's handler chain: a request
+/// RBAC refuses takes a seat too, and is 429 while its level is full.
 /// </summary>
 internal sealed class PriorityAndFairness(RequestDelegate next, FlowControlLimiter limiter, FlowControlOptions options)
 {
@@ -20,7 +21,7 @@ internal sealed class PriorityAndFairness(RequestDelegate next, FlowControlLimit
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (RequestAuthorization.AttributesOf(context) is not { } request) return next(context); // health and version: no user
+        if (RequestImpersonation.AttributesOf(context) is not { } request) return next(context); // health and version: no user
         var watch = request.Verb == "watch";
         if (!watch && (request.Verb == "proxy" || (request.IsResourceRequest && LongRunningSubresources.Contains(request.Subresource))))
             return next(context);

@@ -53,6 +53,12 @@ public sealed class PriorityAndFairnessApiTests : IAsyncLifetime
         Assert.Equal(schemaUid, response.Headers.GetValues(PriorityAndFairness.FlowSchemaHeader).Single());
         Assert.Equal(levelUid, response.Headers.GetValues(PriorityAndFairness.PriorityLevelHeader).Single());
 
+        // flow control comes before authorization, as in kube's handler chain: a request RBAC would refuse (the testers
+        // may not read secrets) takes a seat of the level too, so here it is 429, not 403
+        using var forbidden = await GetAsTesterAsync("/api/v1/namespaces/default/secrets");
+        Assert.Equal(HttpStatusCode.TooManyRequests, forbidden.StatusCode);
+        Assert.Equal(levelUid, forbidden.Headers.GetValues(PriorityAndFairness.PriorityLevelHeader).Single());
+
         // the administrator is exempt
         using var admin = await _server.Client.GetAsync("/api/v1/namespaces/default/configmaps");
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
