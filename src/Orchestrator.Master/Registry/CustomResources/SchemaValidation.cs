@@ -224,9 +224,16 @@ internal static class SchemaValidation
             }
             if (holds) continue;
             var at = rule.FieldPath is { Length: > 1 } relative ? path + relative : path;
+            // kube's words for a rule that could not be evaluated (no such key, division by zero, …)
+            if (error is not null)
+            {
+                causes.Add(FieldErrors.Invalid(path, shown, error.StartsWith("no such overload", StringComparison.Ordinal)
+                    ? $"'{error}': call arguments did not match a supported operator, function or macro signature for rule: {rule.ErrorString}"
+                    : $"{error} evaluating rule: {rule.ErrorString}"));
+                continue;
+            }
             string message;
-            if (error is not null) message = $"{rule.Message ?? $"failed rule: {rule.Rule}"}: {error}";
-            else if (rule.MessageExpression is { } messageExpression)
+            if (rule.MessageExpression is { } messageExpression)
             {
                 var (text, fatal) = EvaluateMessage(messageExpression, self, oldSelf, budget);
                 if (fatal)

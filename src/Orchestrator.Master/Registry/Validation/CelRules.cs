@@ -105,8 +105,16 @@ internal static class CelRules
     public static (object? Value, string? Error) Run(string expression, Dictionary<string, object?> variables, CelBudget? budget = null)
     {
         var (value, error) = Execute(expression, variables, budget);
-        return error is null && value?.GetType().Name == "CelNoSuchField" ? (null, "no such key") : (value, error);
+        return error is null && value?.GetType().Name == "CelNoSuchField" ? (null, NoSuchKey(value)) : (value, error);
     }
+
+    /// <summary>cel-go's "no such key: x" for the package's value of a missing field (internal to the package, which keeps
+    /// the selection in its Message).</summary>
+    private static string NoSuchKey(object missing) =>
+        missing.GetType().GetProperty("Message")?.GetValue(missing) is string message
+        && Regex.Match(message, "field '([^']*)'") is { Success: true } m
+            ? "no such key: " + m.Groups[1].Value
+            : "no such key";
 
     /// <summary>One evaluation under the per-call cost limit, over <paramref name="variables"/> and the function
     /// namespaces (<see cref="CelVariables"/>).</summary>
@@ -125,12 +133,25 @@ internal static class CelRules
                                       or InvalidCastException or IndexOutOfRangeException or ArgumentOutOfRangeException
                                       or KeyNotFoundException or NullReferenceException or OverflowException or TimeoutException)
         {
-            // cel-go's words for a field the object lacks
-            return Regex.Match(e.Message, "select field '([^']*)'") is { Success: true } m && e.GetType().Name == "CelNoSuchFieldException"
-                ? (null, "no such key: " + m.Groups[1].Value)
-                : (null, e.Message.Split('\n')[0]);
+            return (null, CelGoWords(e));
         }
     }
+
+    /// <summary>An evaluation error in cel-go's words, which kube shows ("no such key: x", "division by zero", …), where
+    /// the package words it otherwise; other errors as the package has them (their first line).</summary>
+    private static string CelGoWords(Exception e) => e switch
+    {
+        CelNoSuchFieldException when Regex.Match(e.Message, "select field '([^']*)'") is { Success: true } m =>
+            "no such key: " + m.Groups[1].Value,
+        // an operation on a missing field: cel-go's error of the field travels on (the package does not keep its name)
+        CelException when e.Message.Contains(nameof(Cel) + ".Internal.CelNoSuchField", StringComparison.Ordinal) =>
+            "no such key",
+        CelDivideByZeroException or DivideByZeroException => "division by zero",
+        CelModulusByZeroException => "modulus by zero",
+        CelOverflowException or OverflowException => "integer overflow",
+        CelNoSuchOverloadException => "no such overload",
+        _ => e.Message.Split('\n')[0],
+    };
 
     /// <summary>The package compiles without declarations (an unknown name fails only when evaluated): the first name the
     /// expression uses that is neither one of <paramref name="declared"/>, a variable a macro binds, a type name, nor a

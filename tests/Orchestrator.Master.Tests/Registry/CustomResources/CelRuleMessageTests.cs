@@ -44,6 +44,23 @@ public sealed class CelRuleMessageTests
             Validate("""[{"rule":"self.replicas <= 10","messageExpression":"self.replicas"}]""", """{"replicas":12}"""));
 
     [Fact]
+    public void A_rule_that_cannot_be_evaluated_says_cel_gos_error_evaluating_the_rule()
+    {
+        // kube's "%v evaluating rule: %v" (the message, when the rule has one, in place of the rule), at the rule's node
+        // whatever its fieldPath and reason, and the operand mismatch kube words apart
+        var causes = Validate("""
+            [{"rule":"self.items.all(i, i > 0)"},{"rule":"self.replicas / 0 == 1","message":"halves","fieldPath":".replicas",
+              "reason":"FieldValueForbidden"},{"rule":"self.replicas + 9223372036854775807 > 0"}]
+            """, """{"replicas":1}""");
+        Assert.Equal([
+            // cel-go says "no such key: items"; the package does not keep the name of a missing field a macro is given
+            "spec: Invalid value: \"object\": no such key evaluating rule: self.items.all(i, i > 0)",
+            "spec: Invalid value: \"object\": division by zero evaluating rule: halves",
+            "spec: Invalid value: \"object\": integer overflow evaluating rule: self.replicas + 9223372036854775807 > 0",
+        ], causes);
+    }
+
+    [Fact]
     public void A_rule_past_the_cost_limit_stops_validation_with_kubes_message()
     {
         var items = string.Join(",", Enumerable.Range(0, 1000));
