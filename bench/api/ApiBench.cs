@@ -63,7 +63,9 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
         var got = (Rate: double.NaN, P50: double.NaN);
         if (options.Runs("get"))
         {
-            var get = GetClient(names);
+            var getToken = options.GetAs == "serviceaccount" ? await ServiceAccountTokenAsync() : token;
+            using var getClient = options.GetAs == "serviceaccount" ? NewClient(server, getToken) : null;
+            var get = GetClient(names, getClient ?? _client, getToken);
             for (var round = 1; round <= options.GetRounds; round++)
                 got = Report(options.GetRounds == 1 ? "get" : $"get (round {round})",
                     await Measure(names, options.Concurrency, get), "goal ≥ 20000 req/s");
@@ -217,9 +219,9 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
     /// once, without HttpClient's per-request extras (a timeout timer, the base address combined with a path parsed anew,
     /// the body copied into a buffer before it is read): to see what those cost the cores the server shares. On the loaded
     /// machine of 2026-12-06 the difference was within the noise (README).</summary>
-    private Func<string, Task<HttpResponseMessage>> GetClient(IReadOnlyList<string> names)
+    private Func<string, Task<HttpResponseMessage>> GetClient(IReadOnlyList<string> names, HttpClient client, string token)
     {
-        if (options.GetClient == "httpclient") return n => _client.GetAsync($"{ConfigMaps}/{n}");
+        if (options.GetClient == "httpclient") return n => client.GetAsync($"{ConfigMaps}/{n}");
         var uris = names.ToDictionary(n => n, n => new Uri(server, $"{ConfigMaps}/{n}"));
         var invoker = new HttpMessageInvoker(NewHandler());
         var authorization = "Bearer " + token;
@@ -229,6 +231,40 @@ public sealed class ApiBench(Uri server, string token, BenchOptions options)
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
             return invoker.SendAsync(request, CancellationToken.None);
         };
+    }
+
+    /// <summary>--get-as serviceaccount: the account "bench-reader" of the namespace, bound to a Role that gets configmaps
+    /// there (each made unless there from an earlier run), and a token of it from TokenRequest (an hour).</summary>
+    private async Task<string> ServiceAccountTokenAsync()
+    {
+        async Task Make(string path, string json)
+        {
+            using var response = await _client.PostAsync(path, Json(json));
+            if (response.StatusCode != System.Net.HttpStatusCode.Conflict) await Ensure(response);
+        }
+        await Make($"/api/v1/namespaces/{_ns}/serviceaccounts",
+            """{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"bench-reader"}}""");
+        await Make($"/apis/rbac.authorization.k8s.io/v1/namespaces/{_ns}/roles",
+            """{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"bench-reader"},"rules":[""" +
+            """{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}""");
+        await Make($"/apis/rbac.authorization.k8s.io/v1/namespaces/{_ns}/rolebindings",
+            """{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"bench-reader"},"roleRef":""" +
+            """{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"bench-reader"},"subjects":[""" +
+            """{"kind":"ServiceAccount","name":"bench-reader"}]}""");
+        using var response = await _client.PostAsync($"/api/v1/namespaces/{_ns}/serviceaccounts/bench-reader/token",
+            Json("""{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":3600}}"""));
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
+        var reader = JsonDocument.Parse(body).RootElement.GetProperty("status").GetProperty("token").GetString()!;
+        // RBAC's informer publishes the binding shortly after its create: wait until the account may get
+        using var probe = NewClient(server, reader);
+        for (var i = 0; i < 100; i++)
+        {
+            using var answer = await probe.GetAsync($"{ConfigMaps}/cm000000");
+            if (answer.IsSuccessStatusCode) return reader;
+            await Task.Delay(50);
+        }
+        throw new InvalidOperationException("the bench's ServiceAccount was not allowed to get configmaps within 5 s");
     }
 
     private static async Task Ensure(HttpResponseMessage response)

@@ -9,12 +9,17 @@ namespace Orchestrator.Bench.Api;
 /// <param name="GetRounds">--get-rounds N: the gets of all objects are measured N times, each round printed: the first
 /// round of a process also pays for the JIT of the get path (2,000 gets last a fraction of a second), the later ones do not.</param>
 /// <param name="GetClient">--get-client invoker|httpclient: how the gets are sent (see ApiBench.GetClient).</param>
+/// <param name="GetAs">--get-as admin|serviceaccount: whose token the gets carry. admin (the default, every figure before
+/// 2026-12-07) is the token of system:masters: no token check beyond a compare, no RBAC. serviceaccount is a ServiceAccount
+/// of the bench's namespace with a Role that lets it get configmaps there, and a token from its TokenRequest: each get is
+/// authenticated as kube's workloads are (the JWT, the account's lookup) and authorized by RBAC.</param>
 /// <param name="WatchClient">--watch-client threads|httpclient: how the watchers read their streams (see ThreadWatcher).</param>
 /// <param name="Serve">--serve PORT: no measurement; the in-process master is started on that port and kept until stdin ends
 /// or Ctrl-C, so that a bench in another process (--server) measures it and a profiler sees the server alone.</param>
 public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int Watchers, int WatchEvents, string? Server, string? Token,
     IReadOnlyList<Uri> SpreadOver, IReadOnlySet<string>? Only = null, int? Serve = null,
-    string? Namespace = null, int GetRounds = 1, string GetClient = "httpclient", string WatchClient = "threads")
+    string? Namespace = null, int GetRounds = 1, string GetClient = "httpclient", string WatchClient = "threads",
+    string GetAs = "admin")
 {
     public static readonly IReadOnlySet<string> Measurements =
         new HashSet<string> { "create", "get", "list", "table", "watch", "etcd", "custom", "mixed" };
@@ -42,6 +47,9 @@ public sealed record BenchOptions(int Objects, int Concurrency, int Lists, int W
                 : "httpclient",
             Value("--watch-client") is { } watchClient
                 ? watchClient is "threads" or "httpclient" ? watchClient : throw new ArgumentException($"--watch-client {watchClient}: threads or httpclient")
-                : "threads");
+                : "threads",
+            Value("--get-as") is { } getAs
+                ? getAs is "admin" or "serviceaccount" ? getAs : throw new ArgumentException($"--get-as {getAs}: admin or serviceaccount")
+                : "admin");
     }
 }

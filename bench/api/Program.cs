@@ -7,7 +7,7 @@ using Orchestrator.Bench.Api;
 // default, or a running master with --server/--token). Prints the command, throughput and p50/p99 latencies.
 // Usage: bench-api [--objects N] [--concurrency C] [--lists L] [--watchers W] [--watch-events E]
 //                  [--server https://127.0.0.1:6443 --token TOKEN [--spread-over https://…:6444,https://…:6445]]
-//                  [--only get,list,table,watch,etcd,custom,mixed] [--get-rounds N] [--get-client invoker|httpclient]
+//                  [--only get,list,table,watch,etcd,custom,mixed] [--get-rounds N] [--get-client invoker|httpclient] [--get-as admin|serviceaccount]
 //                  [--watch-client threads|httpclient]
 //        bench-api --serve PORT   (the in-process master alone, until stdin ends, for a bench in another process)
 var options = BenchOptions.Parse(args);

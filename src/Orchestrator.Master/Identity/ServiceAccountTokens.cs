@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -32,7 +33,10 @@ internal sealed record TokenRejected(string Message, bool NotOurs = false);
 /// Issues and checks ServiceAccount JWTs as kube-apiserver's token generator and authenticator: signed with the
 /// <see cref="ServiceAccountSigningKey"/>, issuer from --service-account-issuer, audiences defaulting to the API's
 /// (--api-audiences, else the issuer). Checking covers the signature, issuer, times (a minute of leeway, as go-jose)
-/// and audiences; whether the account and bound objects still exist is the caller's part.
+/// and audiences; whether the account and bound objects still exist is the caller's part. A token whose signature
+/// verified is kept decoded (<see cref="Decoded"/>), so that its next use skips the signature check and the JSON: the
+/// key never changes in an instance and what is kept is a function of the token's text alone; the times and audiences
+/// are checked on every use as before, and the caller's checks of the account and bound objects too.
 /// </summary>
 internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string issuer, IReadOnlyList<string> apiAudiences, TimeProvider clock)
 {
@@ -96,40 +100,76 @@ internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string 
 
     private static JsonObject Ref(BoundObject bound) => new() { ["name"] = bound.Name, ["uid"] = bound.Uid };
 
+    /// <summary>At most this many verified tokens kept decoded (bound and legacy each); when full, all are dropped and the
+    /// next uses verify again. A cluster's workloads use far fewer at a time.</summary>
+    internal const int MaxKept = 4096;
+
+    /// <summary>A verified bound token's fields that do not depend on the time or the audiences asked for: its times,
+    /// its audiences, and its claims or what is wrong with them.</summary>
+    private sealed record Decoded(DateTimeOffset? Expires, DateTimeOffset? NotBefore, DateTimeOffset? IssuedAt,
+        IReadOnlyList<string> Audiences, ServiceAccountClaims? Claims, TokenRejected? Malformed);
+
+    /// <summary>A verified legacy token's claims, or what is wrong with them.</summary>
+    private sealed record DecodedLegacy(LegacyTokenClaims? Claims, TokenRejected? Malformed);
+
+    private readonly ConcurrentDictionary<string, Decoded> _verified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DecodedLegacy> _verifiedLegacy = new(StringComparer.Ordinal);
+
+    /// <summary>How many verified tokens are kept decoded (tests).</summary>
+    internal int KeptCount => _verified.Count + _verifiedLegacy.Count;
+
+    private static void Keep<T>(ConcurrentDictionary<string, T> kept, string token, T decoded)
+    {
+        if (kept.Count >= MaxKept) kept.Clear();
+        kept.TryAdd(token, decoded);
+    }
+
     /// <summary>The claims of a token this issuer signed that is valid now for one of <paramref name="audiences"/>
     /// (the API's when empty), or why not.</summary>
     public (ServiceAccountClaims? Claims, TokenRejected? Rejected) Check(string token, IReadOnlyList<string>? audiences = null)
     {
-        var (payload, rejected) = Verified(token, issuer);
-        if (payload is null) return (null, rejected);
+        if (!_verified.TryGetValue(token, out var decoded))
+        {
+            var (payload, rejected) = Verified(token, issuer);
+            if (payload is null) return (null, rejected);
+            decoded = Decode(payload);
+            Keep(_verified, token, decoded);
+        }
 
         var now = clock.GetUtcNow();
+        if (decoded.Expires is { } e1 && now - Leeway > e1) return (null, new TokenRejected("service account token has expired"));
+        if (decoded.NotBefore is { } n && now + Leeway < n) return (null, new TokenRejected("service account token is not valid yet"));
+        if (decoded.IssuedAt is { } i && now + Leeway < i) return (null, new TokenRejected("service account token is issued in the future"));
+
+        var wanted = audiences is { Count: > 0 } ? audiences : apiAudiences;
+        if (!decoded.Audiences.Intersect(wanted).Any())
+            return (null, new TokenRejected($"token audiences {Quote(decoded.Audiences)} is invalid for the target audiences {Quote(wanted)}"));
+        return decoded.Malformed is { } malformed ? (null, malformed) : (decoded.Claims, null);
+    }
+
+    private static Decoded Decode(JsonObject payload)
+    {
         var exp = Seconds(payload["exp"]);
         var nbf = Seconds(payload["nbf"]);
         var iat = Seconds(payload["iat"]);
-        if (exp is { } e1 && now - Leeway > e1) return (null, new TokenRejected("service account token has expired"));
-        if (nbf is { } n && now + Leeway < n) return (null, new TokenRejected("service account token is not valid yet"));
-        if (iat is { } i && now + Leeway < i) return (null, new TokenRejected("service account token is issued in the future"));
-
         var tokenAudiences = payload["aud"] switch
         {
             JsonArray array => array.Select(Text).OfType<string>().ToList(),
             JsonValue single when Text(single) is { } one => [one],
             _ => new List<string>(),
         };
-        var wanted = audiences is { Count: > 0 } ? audiences : apiAudiences;
-        if (!tokenAudiences.Intersect(wanted).Any())
-            return (null, new TokenRejected($"token audiences {Quote(tokenAudiences)} is invalid for the target audiences {Quote(wanted)}"));
 
         if (payload["kubernetes.io"] is not JsonObject service || Text(service["namespace"]) is not { Length: > 0 } ns ||
             service["serviceaccount"] is not JsonObject account || Text(account["name"]) is not { Length: > 0 } name ||
             Text(account["uid"]) is not { Length: > 0 } uid)
-            return (null, new TokenRejected("service account token claims are missing the kubernetes.io namespace or serviceaccount"));
+            return new Decoded(exp, nbf, iat, tokenAudiences, null,
+                new TokenRejected("service account token claims are missing the kubernetes.io namespace or serviceaccount"));
         if (Text(payload["sub"]) != $"system:serviceaccount:{ns}:{name}")
-            return (null, new TokenRejected("service account token's subject does not match its claims"));
+            return new Decoded(exp, nbf, iat, tokenAudiences, null, new TokenRejected("service account token's subject does not match its claims"));
         var warnAfter = Seconds(service["warnafter"]);
-        return (new ServiceAccountClaims(ns, name, uid, tokenAudiences, iat ?? DateTimeOffset.UnixEpoch, exp ?? DateTimeOffset.MaxValue,
-            Text(payload["jti"]) ?? "", Bound(service["pod"]), Bound(service["secret"]), Bound(service["node"]), warnAfter), null);
+        return new Decoded(exp, nbf, iat, tokenAudiences, new ServiceAccountClaims(ns, name, uid, tokenAudiences,
+            iat ?? DateTimeOffset.UnixEpoch, exp ?? DateTimeOffset.MaxValue, Text(payload["jti"]) ?? "", Bound(service["pod"]),
+            Bound(service["secret"]), Bound(service["node"]), warnAfter), null);
     }
 
     /// <summary>The payload of a JWS this key signed for <paramref name="expectedIssuer"/>, or why not (<see
@@ -180,18 +220,29 @@ internal sealed class ServiceAccountTokens(ServiceAccountSigningKey key, string 
     /// messages (pkg/serviceaccount/legacy.go). Whether its Secret and account still back it is the caller's part.</summary>
     public (LegacyTokenClaims? Claims, TokenRejected? Rejected) CheckLegacy(string token, IReadOnlyList<string>? audiences = null)
     {
-        var (payload, rejected) = Verified(token, LegacyIssuer);
-        if (payload is null) return (null, rejected);
+        if (!_verifiedLegacy.TryGetValue(token, out var decoded))
+        {
+            var (payload, rejected) = Verified(token, LegacyIssuer);
+            if (payload is null) return (null, rejected);
+            decoded = DecodeLegacy(payload);
+            Keep(_verifiedLegacy, token, decoded);
+        }
         if (audiences is { Count: > 0 } && !apiAudiences.Intersect(audiences).Any())
             return (null, new TokenRejected($"token audiences {Quote(apiAudiences)} is invalid for the target audiences {Quote(audiences)}"));
+        return (decoded.Claims, decoded.Malformed);
+    }
+
+    private static DecodedLegacy DecodeLegacy(JsonObject payload)
+    {
+        static DecodedLegacy Malformed(string message) => new(null, new TokenRejected(message));
         var subject = Text(payload["sub"]);
-        if (string.IsNullOrEmpty(subject)) return (null, new TokenRejected("sub claim is missing"));
-        if (Text(payload[LegacyNamespaceClaim]) is not { Length: > 0 } ns) return (null, new TokenRejected("namespace claim is missing"));
-        if (Text(payload[LegacySecretNameClaim]) is not { Length: > 0 } secret) return (null, new TokenRejected("secretName claim is missing"));
-        if (Text(payload[LegacyAccountNameClaim]) is not { Length: > 0 } name) return (null, new TokenRejected("serviceAccountName claim is missing"));
-        if (Text(payload[LegacyAccountUidClaim]) is not { Length: > 0 } uid) return (null, new TokenRejected("serviceAccountUID claim is missing"));
+        if (string.IsNullOrEmpty(subject)) return Malformed("sub claim is missing");
+        if (Text(payload[LegacyNamespaceClaim]) is not { Length: > 0 } ns) return Malformed("namespace claim is missing");
+        if (Text(payload[LegacySecretNameClaim]) is not { Length: > 0 } secret) return Malformed("secretName claim is missing");
+        if (Text(payload[LegacyAccountNameClaim]) is not { Length: > 0 } name) return Malformed("serviceAccountName claim is missing");
+        if (Text(payload[LegacyAccountUidClaim]) is not { Length: > 0 } uid) return Malformed("serviceAccountUID claim is missing");
         var claims = new LegacyTokenClaims(ns, name, uid, secret);
-        return subject == claims.Subject ? (claims, null) : (null, new TokenRejected("sub claim is invalid"));
+        return subject == claims.Subject ? new DecodedLegacy(claims, null) : Malformed("sub claim is invalid");
     }
 
     public const string LegacyIssuer = "kubernetes/serviceaccount";

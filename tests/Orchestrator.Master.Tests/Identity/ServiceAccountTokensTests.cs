@@ -88,6 +88,61 @@ public sealed class ServiceAccountTokensTests
     }
 
     [Fact]
+    public void A_verified_token_is_kept_and_its_times_and_audiences_are_still_checked_on_every_use()
+    {
+        var token = _tokens.Sign(_tokens.NewClaims("ns", "sa", "u", ["x"], TimeSpan.FromMinutes(10)));
+        Assert.Null(_tokens.Check(token, ["x"]).Rejected);
+        Assert.Equal(1, _tokens.KeptCount);
+        Assert.Equal(["x"], _tokens.Check(token, ["x"]).Claims!.Audiences);
+        Assert.Equal("token audiences [\"x\"] is invalid for the target audiences [\"y\"]", _tokens.Check(token, ["y"]).Rejected!.Message);
+        _clock.Advance(TimeSpan.FromMinutes(11) + TimeSpan.FromSeconds(1));
+        Assert.Equal("service account token has expired", _tokens.Check(token, ["x"]).Rejected!.Message);
+        Assert.Equal(1, _tokens.KeptCount);
+
+        var later = _tokens.Sign(_tokens.NewClaims("ns", "sa", "u", ["x"], TimeSpan.FromMinutes(10)));
+        _clock.Advance(TimeSpan.FromMinutes(-5)); // a token from the future (another master's clock) is refused while it is
+        Assert.Equal("service account token is not valid yet", _tokens.Check(later, ["x"]).Rejected!.Message);
+        Assert.Equal("service account token is not valid yet", _tokens.Check(later, ["x"]).Rejected!.Message);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Null(_tokens.Check(later, ["x"]).Rejected);
+
+        var legacy = _tokens.SignLegacy(new LegacyTokenClaims("ns", "sa", "u", "sa-token"));
+        Assert.Equal(new LegacyTokenClaims("ns", "sa", "u", "sa-token"), _tokens.CheckLegacy(legacy).Claims);
+        Assert.Equal(3, _tokens.KeptCount);
+        Assert.NotNull(_tokens.CheckLegacy(legacy, ["y"]).Rejected);
+        Assert.Equal(new LegacyTokenClaims("ns", "sa", "u", "sa-token"), _tokens.CheckLegacy(legacy, [Issuer]).Claims);
+    }
+
+    [Fact]
+    public void Only_tokens_whose_signature_verified_are_kept_and_a_forgery_of_a_kept_token_is_refused()
+    {
+        var token = _tokens.Sign(_tokens.NewClaims("ns", "sa", "u", [], TimeSpan.FromHours(1)));
+        Assert.Null(_tokens.Check(token).Rejected);
+        var parts = token.Split('.');
+        var payload = Part(token, 1);
+        payload["sub"] = "system:serviceaccount:kube-system:admin";
+        var forged = parts[0] + "." + Base64Url.Encode(Encoding.UTF8.GetBytes(payload.ToJsonString())) + "." + parts[2];
+        Assert.Equal("square/go-jose: error in cryptographic primitive", _tokens.Check(forged).Rejected!.Message);
+        Assert.Equal("square/go-jose: error in cryptographic primitive", _tokens.Check(forged).Rejected!.Message);
+        var other = new ServiceAccountTokens(ServiceAccountSigningKey.Generate(), Issuer, [Issuer], _clock);
+        var othersToken = other.Sign(other.NewClaims("ns", "sa", "u", [], TimeSpan.FromHours(1)));
+        Assert.Null(other.Check(othersToken).Rejected);
+        Assert.NotNull(_tokens.Check(othersToken).Rejected);
+        Assert.NotNull(_tokens.CheckLegacy(token).Rejected); // a bound token is not a legacy one, kept or not
+        Assert.Equal(1, _tokens.KeptCount);
+    }
+
+    [Fact]
+    public void The_kept_tokens_are_bounded()
+    {
+        var tokens = Enumerable.Range(0, ServiceAccountTokens.MaxKept + 1)
+            .Select(i => _tokens.Sign(_tokens.NewClaims("ns", "sa" + i, "u", [], TimeSpan.FromHours(1)))).ToList();
+        foreach (var token in tokens) Assert.Null(_tokens.Check(token).Rejected);
+        Assert.InRange(_tokens.KeptCount, 1, ServiceAccountTokens.MaxKept);
+        Assert.Equal("sa0", _tokens.Check(tokens[0]).Claims!.ServiceAccountName);
+    }
+
+    [Fact]
     public void A_pod_token_of_kubelets_3607_seconds_lasts_a_year_and_warns_after_its_asked_lifetime()
     {
         var claims = _tokens.NewClaims("ns", "sa", "u", [], TimeSpan.FromSeconds(3607), pod: new BoundObject("p", "pu"));

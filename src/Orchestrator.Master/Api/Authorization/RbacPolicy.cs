@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using k8s.Models;
 using Orchestrator.Master.Api.Security;
 
@@ -6,7 +7,9 @@ namespace Orchestrator.Master.Api.Authorization;
 /// <summary>
 /// One consistent view of the cluster's roles and bindings, immutable (the cache swaps a new one in on every change).
 /// Evaluates requests as kube's RBAC authorizer does: the ClusterRoleBindings, then the RoleBindings of the request's
-/// namespace, each binding whose subjects include the user contributing the rules of its role.
+/// namespace, each binding whose subjects include the user contributing the rules of its role. The rules a user holds
+/// in a namespace are worked out once per policy and kept with it (<see cref="HeldRules"/>): a change to any role or
+/// binding publishes a new policy, so nothing kept outlives the roles and bindings it came from.
 /// </summary>
 internal sealed class RbacPolicy
 {
@@ -16,6 +19,59 @@ internal sealed class RbacPolicy
     private readonly IReadOnlyDictionary<(string Namespace, string Name), V1Role> _roles;
     private readonly IReadOnlyList<V1ClusterRoleBinding> _clusterRoleBindings;
     private readonly ILookup<string, V1RoleBinding> _roleBindings;
+
+    /// <summary>At most this many (user, groups, namespace) kept per policy; past it, rules are worked out per request.
+    /// A bound, not an eviction: a policy lives until the next RBAC change.</summary>
+    internal const int MaxHeld = 4096;
+
+    private readonly ConcurrentDictionary<Holder, HeldRules> _held = new();
+
+    /// <summary>The rules a user holds in a namespace, in the order kube's rule resolver visits them (each with what
+    /// granted it), and the resolution errors of the whole visit.</summary>
+    private sealed record HeldRules(IReadOnlyList<(V1PolicyRule Rule, string Allowed)> Rules, IReadOnlyList<string> Errors);
+
+    /// <summary>Whom rules are held for: all that <see cref="AppliesTo"/> reads of a user (its name and groups), and the
+    /// namespace. Groups compare in order (a different order is another entry with the same rules).</summary>
+    private sealed class Holder : IEquatable<Holder>
+    {
+        private readonly string _name;
+        private readonly IReadOnlyList<string> _groups;
+        private readonly string _namespace;
+        private readonly int _hash;
+
+        public Holder(UserInfo user, string @namespace) : this(user.Name, user.Groups, @namespace)
+        {
+        }
+
+        private Holder(string name, IReadOnlyList<string> groups, string @namespace)
+        {
+            (_name, _groups, _namespace) = (name, groups, @namespace);
+            var hash = new HashCode();
+            hash.Add(_name, StringComparer.Ordinal);
+            hash.Add(_namespace, StringComparer.Ordinal);
+            for (var i = 0; i < _groups.Count; i++) hash.Add(_groups[i], StringComparer.Ordinal);
+            _hash = hash.ToHashCode();
+        }
+
+        public bool Equals(Holder? other)
+        {
+            if (other is null || other._hash != _hash || other._name != _name || other._namespace != _namespace ||
+                other._groups.Count != _groups.Count) return false;
+            for (var i = 0; i < _groups.Count; i++)
+                if (other._groups[i] != _groups[i]) return false;
+            return true;
+        }
+
+        public override bool Equals(object? obj) => Equals(obj as Holder);
+
+        public override int GetHashCode() => _hash;
+
+        /// <summary>This holder with a copy of the groups, to be kept: the user's list is the caller's.</summary>
+        public Holder Kept() => new(_name, _groups.ToArray(), _namespace);
+    }
+
+    /// <summary>How many (user, groups, namespace) this policy holds rules for (tests).</summary>
+    internal int HeldCount => _held.Count;
 
     public RbacPolicy(IEnumerable<V1ClusterRole> clusterRoles, IEnumerable<V1Role> roles,
         IEnumerable<V1ClusterRoleBinding> clusterRoleBindings, IEnumerable<V1RoleBinding> roleBindings)
@@ -30,20 +86,39 @@ internal sealed class RbacPolicy
     /// <summary>Whether some rule the user holds allows the request; the reason lists roles that could not be found.</summary>
     public (bool Allowed, string Reason) Authorize(AuthorizationAttributes request)
     {
-        var errors = new List<string>();
-        foreach (var (rule, source) in VisitRules(request.User, request.Namespace, errors))
+        // the first rule in the visit's order that allows it, as kube's visitor stops at it; the errors of the whole
+        // visit when none does (a visit that stops early has found a rule and reports no errors)
+        var held = Held(request.User, request.Namespace);
+        foreach (var (rule, allowed) in held.Rules)
             if (RbacRules.Allows(request, rule))
-                return (true, "RBAC: allowed by " + source());
-        return (false, errors.Count == 0 ? "" : "RBAC: " + Aggregate(errors));
+                return (true, allowed);
+        return (false, held.Errors.Count == 0 ? "" : "RBAC: " + Aggregate(held.Errors));
+    }
+
+    private HeldRules Held(UserInfo user, string @namespace)
+    {
+        var holder = new Holder(user, @namespace);
+        if (_held.TryGetValue(holder, out var held)) return held;
+        var errors = new List<string>();
+        var reasons = new Dictionary<Func<string>, string>(ReferenceEqualityComparer.Instance);
+        var rules = new List<(V1PolicyRule, string)>();
+        foreach (var (rule, source) in VisitRules(user, @namespace, errors))
+        {
+            // one reason per binding (its rules share the source), worked out once
+            if (!reasons.TryGetValue(source, out var reason)) reasons[source] = reason = "RBAC: allowed by " + source();
+            rules.Add((rule, reason));
+        }
+        held = new HeldRules(rules, errors);
+        if (_held.Count < MaxHeld) _held.TryAdd(holder.Kept(), held);
+        return held;
     }
 
     /// <summary>Every rule the user holds in the namespace ("" for cluster-wide rules only), and the resolution errors
     /// (rule resolver's RulesFor).</summary>
     public (IReadOnlyList<V1PolicyRule> Rules, IReadOnlyList<string> Errors) RulesFor(UserInfo user, string @namespace)
     {
-        var errors = new List<string>();
-        var rules = VisitRules(user, @namespace, errors).Select(r => r.Rule).ToList();
-        return (rules, errors);
+        var held = Held(user, @namespace);
+        return (held.Rules.Select(r => r.Rule).ToList(), held.Errors);
     }
 
     /// <summary>The rules a roleRef points to, from a binding in <paramref name="bindingNamespace"/>.</summary>

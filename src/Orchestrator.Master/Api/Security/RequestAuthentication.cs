@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -170,19 +171,39 @@ internal static class ClientCertificates
     /// requests, so the chain is built once per connection instead of once per request; the entry goes with the object.</summary>
     private static readonly ConditionalWeakTable<X509Certificate2, Accepted> AcceptedCertificates = new();
 
+    /// <summary>Accepted certificates by their DER bytes' SHA-256, with the bytes: a client's next connection (kubectl
+    /// with a certificate opens one per command) presents a new object of the same bytes, whose chain is the same.</summary>
+    private static readonly ConcurrentDictionary<string, (byte[] Der, Accepted Accepted)> AcceptedByContent = new();
+
+    /// <summary>At most this many certificates kept by content; when full, all are dropped.</summary>
+    internal const int MaxAcceptedByContent = 4096;
+
     /// <summary><see cref="UserOf"/> for the certificate of a TLS connection: an accepted certificate's user is kept
-    /// while its chain's validity includes <paramref name="now"/> (the same answer the chain would give; the CA is
-    /// fixed and revocation is not checked). Refusals are not kept.</summary>
+    /// with the certificate object and by its bytes while its chain's validity includes <paramref name="now"/> (the
+    /// same answer the chain would give: the same bytes make the same chain; the CA is compared and revocation is not
+    /// checked). Refusals are not kept.</summary>
     public static UserInfo? UserOfConnection(X509Certificate2 certificate, X509Certificate2 ca, DateTime now)
     {
         var utc = now.ToUniversalTime();
-        if (AcceptedCertificates.TryGetValue(certificate, out var accepted) && ReferenceEquals(accepted.Ca, ca)
-            && accepted.FromUtc <= utc && utc <= accepted.ToUtc)
-            return accepted.User;
+        if (AcceptedCertificates.TryGetValue(certificate, out var accepted) && Holds(accepted, ca, utc)) return accepted.User;
+        var der = certificate.RawDataMemory.Span;
+        var key = Convert.ToHexString(SHA256.HashData(der));
+        if (AcceptedByContent.TryGetValue(key, out var kept) && der.SequenceEqual(kept.Der) && Holds(kept.Accepted, ca, utc))
+        {
+            AcceptedCertificates.AddOrUpdate(certificate, kept.Accepted);
+            return kept.Accepted.User;
+        }
         var user = UserOf(certificate, ca, now, out var fromUtc, out var toUtc);
-        if (user is not null) AcceptedCertificates.AddOrUpdate(certificate, new Accepted(ca, user, fromUtc, toUtc));
+        if (user is null) return null;
+        accepted = new Accepted(ca, user, fromUtc, toUtc);
+        AcceptedCertificates.AddOrUpdate(certificate, accepted);
+        if (AcceptedByContent.Count >= MaxAcceptedByContent) AcceptedByContent.Clear();
+        AcceptedByContent[key] = (der.ToArray(), accepted);
         return user;
     }
+
+    private static bool Holds(Accepted accepted, X509Certificate2 ca, DateTime utc) =>
+        ReferenceEquals(accepted.Ca, ca) && accepted.FromUtc <= utc && utc <= accepted.ToUtc;
 
     public static UserInfo? UserOf(X509Certificate2 certificate, X509Certificate2 ca, DateTime now) =>
         UserOf(certificate, ca, now, out _, out _);

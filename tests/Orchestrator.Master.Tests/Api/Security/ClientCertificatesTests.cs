@@ -5,8 +5,9 @@ using Xunit;
 
 namespace Orchestrator.Master.Tests.Api.Security;
 
-/// <summary>The x509 authenticator's answer for a connection's certificate is kept per certificate object, and a kept
-/// answer is the one the chain would give: not past the chain's validity, not for another CA.</summary>
+/// <summary>The x509 authenticator's answer for a connection's certificate is kept per certificate object and by its
+/// bytes (a new connection of the same client), and a kept answer is the one the chain would give: not past the
+/// chain's validity, not for another CA, not for other bytes.</summary>
 public sealed class ClientCertificatesTests
 {
     private static readonly DateTime Now = DateTime.UtcNow;
@@ -60,5 +61,27 @@ public sealed class ClientCertificatesTests
         using var client = Client(other, Now.AddDays(1));
         Assert.Null(ClientCertificates.UserOfConnection(client, ca, Now));
         Assert.Null(ClientCertificates.UserOfConnection(client, ca, Now));
+    }
+
+    [Fact]
+    public void The_same_certificate_on_a_new_connection_is_the_kept_user_while_its_chain_is_valid()
+    {
+        using var ca = Ca("cluster-ca");
+        using var other = Ca("other-ca");
+        using var client = Client(ca, Now.AddDays(1));
+        var first = ClientCertificates.UserOfConnection(client, ca, Now);
+        Assert.NotNull(first);
+        using var again = X509CertificateLoader.LoadCertificate(client.RawData); // another connection's object, same bytes
+        Assert.Same(first, ClientCertificates.UserOfConnection(again, ca, Now.AddHours(1)));
+        using var later = X509CertificateLoader.LoadCertificate(client.RawData);
+        Assert.Null(ClientCertificates.UserOfConnection(later, ca, Now.AddDays(2)));
+        using var elsewhere = X509CertificateLoader.LoadCertificate(client.RawData);
+        Assert.Null(ClientCertificates.UserOfConnection(elsewhere, other, Now));
+
+        // another certificate of the same subject is its own chain's answer, not the kept one
+        using var renewed = Client(ca, Now.AddDays(3));
+        var user = ClientCertificates.UserOfConnection(renewed, ca, Now);
+        Assert.NotNull(user);
+        Assert.NotSame(first, user);
     }
 }
