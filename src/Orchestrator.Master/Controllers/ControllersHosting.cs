@@ -45,7 +45,7 @@ internal static class ControllersHosting
         system.ActorOf(FlowControlConfigurationController.Props(store, resync), "priority-and-fairness-config-controller");
         if (policySchemas is not null)
             system.ActorOf(ValidatingAdmissionPolicyStatusController.Props(store, resync, policySchemas),
-                ValidatingAdmissionPolicyStatusController.ManagerName);
+                ValidatingAdmissionPolicyStatusController.ActorName);
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
         if (legacyTokens is not null)
             system.ActorOf(LegacyTokenController.Props(store, resync, legacyTokens, rootCaPem), "serviceaccount-token-controller");

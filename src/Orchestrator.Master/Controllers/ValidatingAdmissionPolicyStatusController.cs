@@ -18,7 +18,10 @@ namespace Orchestrator.Master.Controllers;
 internal sealed class ValidatingAdmissionPolicyStatusController : ControllerActor
 {
     public const string Policies = "validatingadmissionpolicies";
-    public const string ManagerName = "validatingadmissionpolicy-status-controller";
+    public const string ActorName = "validatingadmissionpolicy-status-controller";
+    /// <summary>kube's field manager (the controller's ControllerName); kube applies the status (an Apply entry in
+    /// managedFields), this controller updates it (an Update entry).</summary>
+    public const string ManagerName = "validatingadmissionpolicy-status";
 
     private readonly IPolicySchemaSource _schemas;
 

@@ -34,6 +34,10 @@ public sealed class ValidatingAdmissionPolicyStatusTests
         Assert.Equal("apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replicass'\n" +
                      " | object.spec.replicass <= 5\n | ...........^\n", (string?)warning["warning"]);
 
+        var policy = await client.GetFromJsonAsync<JsonObject>($"{Path}/replicas.example.com");
+        Assert.Contains(policy!["metadata"]!["managedFields"]!.AsArray(), entry =>
+            (string?)entry!["manager"] == "validatingadmissionpolicy-status" && (string?)entry["subresource"] == "status");
+
         var fix = new StringContent("""{"spec":{"validations":[{"expression":"object.spec.replicas <= 5"}]}}""", Encoding.UTF8,
             "application/merge-patch+json");
         using var patched = await client.PatchAsync($"{Path}/replicas.example.com", fix);
