@@ -75,7 +75,8 @@ internal static class ControlPlaneHosting
         var admission = StartAdmission(system, store, (ResourceCatalog)catalog, webhooks ?? StandaloneWebhooks(system, store));
         ControllersHosting.Start(system, admission, o.Resync, o.NodeLifecycle, catalog, o.Signing, usage: usage,
             autoscalerSyncPeriod: o.AutoscalerSyncPeriod, loadBalancerPool: o.LoadBalancerPool,
-            legacyTokens: o.NodeGateway.Tokens is { } tokens ? LegacyTokens(tokens) : null);
+            legacyTokens: o.NodeGateway.Tokens is { } tokens ? LegacyTokens(tokens) : null,
+            policySchemas: new Api.Discovery.OpenApiPolicySchemas((ResourceCatalog)catalog));
         SchedulerHosting.Start(system, store, o.Resync);
         return NodeGatewayHosting.Start(system, store, o.NodeGateway with { ResourceUsage = usage }, o.Resync);
     }

@@ -220,7 +220,7 @@ internal static class MasterProgram
                     services.GetRequiredService<Orchestrator.Master.Api.Webhooks.WebhookDispatcher>());
                 ControllersHosting.Start(system, admission, controlPlane.Resync, controlPlane.NodeLifecycle, catalog, controlPlane.Signing, rootCaPem, resourceUsage,
                     controlPlane.AutoscalerSyncPeriod, controlPlane.LoadBalancerPool, (api.ApiAddress, api.ApiPort), peers.Several,
-                    ControlPlaneHosting.LegacyTokens(serviceAccountTokens));
+                    ControlPlaneHosting.LegacyTokens(serviceAccountTokens), new Orchestrator.Master.Api.Discovery.OpenApiPolicySchemas(catalog));
                 SchedulerHosting.Start(system, objectStore, controlPlane.Resync);
                 registry.Register<NodeGateway>(NodeGatewayHosting.Start(system, objectStore, controlPlane.NodeGateway with
                 {

@@ -48,6 +48,7 @@ internal static class ControllerAccounts
         ["service-lb-controller"] = "service-controller",
         // no kube counterpart (an ingress controller runs as a pod with an account of its own): named after the actor
         ["ingress-controller"] = "ingress-controller",
+        ["validatingadmissionpolicy-status-controller"] = "validatingadmissionpolicy-status-controller",
     };
 
     private static readonly HashSet<string> ApiServer = new(StringComparer.Ordinal)

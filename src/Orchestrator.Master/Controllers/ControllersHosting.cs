@@ -14,12 +14,14 @@ internal static class ControllersHosting
     /// <paramref name="apiServer"/> when given (with <c>severalMasters</c>: every live master's API, from the cluster's members).
     /// Without <paramref name="signing"/> (tests without a CA) certificate signing requests are never signed;
     /// without <paramref name="legacyTokens"/> (tests without a signing key) legacy token Secrets are left as they are. The
-    /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).</summary>
+    /// autoscaler reads the nodes' usage from <paramref name="usage"/> (none given: an empty one, so it finds no metrics).
+    /// ValidatingAdmissionPolicies are type-checked against the kinds and schemas of <paramref name="policySchemas"/>
+    /// (none given: their status is not written).</summary>
     public static void Start(ActorSystem system, IActorRef store, TimeSpan resync, NodeLifecycleSettings nodeLifecycle,
         IResourceCatalog catalog, Certificates.CertificateSigningSettings? signing = null, string? rootCaPem = null,
         ResourceMetrics.ResourceUsageCache? usage = null, TimeSpan? autoscalerSyncPeriod = null,
         LoadBalancers.LoadBalancerPool? loadBalancerPool = null, (string Address, int Port)? apiServer = null, bool severalMasters = false,
-        LegacyTokenSigner? legacyTokens = null)
+        LegacyTokenSigner? legacyTokens = null, Admission.Policies.IPolicySchemaSource? policySchemas = null)
     {
         if (apiServer is { } api)
             system.ActorOf(ApiServerEndpointsReconciler.Props(store, resync, api.Address, api.Port, severalMasters), "apiserver-endpoints-reconciler");
@@ -41,6 +43,9 @@ internal static class ControllersHosting
         system.ActorOf(NamespaceController.Props(store, resync, catalog), "namespace-controller");
         system.ActorOf(ApiServiceRegistration.Props(store, resync, catalog), "apiservice-registration-controller");
         system.ActorOf(FlowControlConfigurationController.Props(store, resync), "priority-and-fairness-config-controller");
+        if (policySchemas is not null)
+            system.ActorOf(ValidatingAdmissionPolicyStatusController.Props(store, resync, policySchemas),
+                ValidatingAdmissionPolicyStatusController.ActorName);
         system.ActorOf(ServiceAccountsController.Props(store, resync), "serviceaccount-controller");
         if (legacyTokens is not null)
             system.ActorOf(LegacyTokenController.Props(store, resync, legacyTokens, rootCaPem), "serviceaccount-token-controller");

@@ -15,8 +15,9 @@ namespace Orchestrator.Master.Registry.Validation;
 /// (<see cref="CelCost"/>, which says what it counts). CRD rules are type-checked against their schema when the
 /// definition is made (<see cref="TypeCheck"/>, <see cref="CelTypeCheck"/>, which says what it checks); evaluation
 /// itself is untyped: a date-time, duration or byte field is a string here where kube's is a timestamp, duration or
-/// bytes. What it does not do: cost estimation at definition time, type checking of ValidatingAdmissionPolicy
-/// expressions (their undeclared names only are found, <see cref="UndeclaredReference"/>), two-variable
+/// bytes. ValidatingAdmissionPolicy expressions are type-checked only for the policy's status (warnings,
+/// Admission/Policies' PolicyTypeChecker); when a policy is written, their undeclared names only are found
+/// (<see cref="UndeclaredReference"/>). What it does not do: cost estimation at definition time, two-variable
 /// comprehensions, and the optional syntax (<c>?.</c>, <c>[?</c>) — a rule using them fails to compile and the
 /// definition is refused with that message.
 /// Compiled programs are cached by text; evaluation runs on the caller's thread (the store's actor for CRD rules).

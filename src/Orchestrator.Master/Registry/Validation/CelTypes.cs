@@ -19,15 +19,20 @@ internal sealed class CelType
     public IReadOnlyList<CelType> Params { get; }
     private readonly JsonObject? schema;
     private readonly bool resourceRoot;
+    private readonly Func<string, JsonObject?>? refs;
+    private readonly IReadOnlyDictionary<string, CelType>? declared;
     private Dictionary<string, (JsonObject? Schema, bool Embedded)>? fields;
 
-    private CelType(CelKind kind, string name, IReadOnlyList<CelType>? parameters = null, JsonObject? schema = null, bool resourceRoot = false)
+    private CelType(CelKind kind, string name, IReadOnlyList<CelType>? parameters = null, JsonObject? schema = null,
+        bool resourceRoot = false, Func<string, JsonObject?>? refs = null, IReadOnlyDictionary<string, CelType>? declared = null)
     {
         Kind = kind;
         Name = name;
         Params = parameters ?? [];
         this.schema = schema;
         this.resourceRoot = resourceRoot;
+        this.refs = refs;
+        this.declared = declared;
     }
 
     public static readonly CelType Dyn = new(CelKind.Dyn, "dyn");
@@ -47,6 +52,11 @@ internal sealed class CelType
     public static CelType TypeOf(CelType of) => new(CelKind.Type, "type", [of]);
     public static CelType Opaque(string name) => new(CelKind.Opaque, name);
 
+    /// <summary>An object type with the given fields (kube's hand-made DeclTypes: the admission request, the namespace,
+    /// the policy's variables).</summary>
+    public static CelType Record(string name, IReadOnlyDictionary<string, CelType> fields) =>
+        new(CelKind.Object, name, declared: fields);
+
     /// <summary>Dyn, an error, or an opaque library type: anything goes with it (the checker does not
     /// refuse).</summary>
     public bool IsWild => Kind is CelKind.Dyn or CelKind.Error or CelKind.Opaque;
@@ -60,25 +70,32 @@ internal sealed class CelType
     };
 
     /// <summary>kube's SchemaDeclType: the CEL type of values of the schema node, named <paramref name="name"/>, or
-    /// null
-    /// where kube has none (no type, an array without items), which leaves the field out of its object. A resource
+    /// null where kube has none (no type, an array without items), which leaves the field out of its object. A resource
     /// root (the custom resource's root, an embedded resource) also declares apiVersion, kind and
     /// metadata.name/generateName. As in kube, x-kubernetes-preserve-unknown-fields adds no fields: only declared
-    /// properties can be selected.</summary>
-    public static CelType? FromSchema(JsonObject s, string name, bool resourceRoot)
+    /// properties can be selected. <paramref name="refs"/> resolves an OpenAPI document's references (<c>$ref</c>, or <c>allOf</c> of one
+    /// reference, as kube's schema resolver inlines them) by their reference text, for a published schema.</summary>
+    public static CelType? FromSchema(JsonObject s, string name, bool resourceRoot, Func<string, JsonObject?>? refs = null)
     {
+        s = Resolve(s, refs);
         if (Flag(s, "x-kubernetes-int-or-string")) return Dyn;
         switch (Text(s, "type"))
         {
             case "array":
                 if (s["items"] is not JsonObject items) return null;
-                return FromSchema(items, name + ".@idx", Flag(items, "x-kubernetes-embedded-resource")) is { } element ? List(element) : null;
+                items = Resolve(items, refs);
+                return FromSchema(items, name + ".@idx", Flag(items, "x-kubernetes-embedded-resource"), refs) is { } element
+                    ? List(element)
+                    : null;
             case "object":
                 if (s["additionalProperties"] is JsonObject additional)
-                    return FromSchema(additional, name + ".@elem", Flag(additional, "x-kubernetes-embedded-resource")) is { } value
+                {
+                    additional = Resolve(additional, refs);
+                    return FromSchema(additional, name + ".@elem", Flag(additional, "x-kubernetes-embedded-resource"), refs) is { } value
                         ? Map(String, value)
                         : null;
-                return new CelType(CelKind.Object, name, schema: s, resourceRoot: resourceRoot);
+                }
+                return new CelType(CelKind.Object, name, schema: s, resourceRoot: resourceRoot, refs: refs);
             case "string":
                 return Text(s, "format") switch
                 {
@@ -98,9 +115,10 @@ internal sealed class CelType
     /// field.</summary>
     public CelType? Field(string name)
     {
+        if (declared is not null) return declared.GetValueOrDefault(name);
         fields ??= Fields();
         return fields.TryGetValue(name, out var field) && field.Schema is not null
-            ? FromSchema(field.Schema, $"{Name}.{name}", field.Embedded)
+            ? FromSchema(field.Schema, $"{Name}.{name}", field.Embedded, refs)
             : null;
     }
 
@@ -108,9 +126,12 @@ internal sealed class CelType
     {
         var result = new Dictionary<string, (JsonObject?, bool)>(StringComparer.Ordinal);
         foreach (var (property, value) in schema?["properties"] as JsonObject ?? [])
-            if (Escape(property) is { } escaped)
-                result[escaped] = (value as JsonObject, value is JsonObject v && Flag(v, "x-kubernetes-embedded-resource"));
-        if (resourceRoot && !DeclaresTypeAndObjectMeta(schema))
+            if (Escape(property) is { } escaped && value is JsonObject v)
+            {
+                var resolved = Resolve(v, refs);
+                result[escaped] = (resolved, Flag(resolved, "x-kubernetes-embedded-resource"));
+            }
+        if (resourceRoot && !DeclaresTypeAndObjectMeta(schema, refs))
         {
             var str = new JsonObject { ["type"] = "string" };
             result["apiVersion"] = (str, false);
@@ -126,14 +147,33 @@ internal sealed class CelType
 
     /// <summary>kube's WithTypeAndObjectMeta leaves a schema alone that declares kind, apiVersion and
     /// metadata.name/generateName itself (with their types); else those four replace what it declares.</summary>
-    private static bool DeclaresTypeAndObjectMeta(JsonObject? s)
+    private static bool DeclaresTypeAndObjectMeta(JsonObject? s, Func<string, JsonObject?>? refs)
     {
-        static string? TypeOf(JsonNode? node) => node is JsonObject o ? Text(o, "type") : null;
+        string? TypeOf(JsonNode? node) => node is JsonObject o ? Text(Resolve(o, refs), "type") : null;
         var properties = s?["properties"] as JsonObject;
-        var metadata = properties?["metadata"] as JsonObject;
+        var metadata = properties?["metadata"] is JsonObject m ? Resolve(m, refs) : null;
         var meta = metadata?["properties"] as JsonObject;
         return TypeOf(properties?["kind"]) == "string" && TypeOf(properties?["apiVersion"]) == "string" &&
                TypeOf(metadata) == "object" && TypeOf(meta?["name"]) == "string" && TypeOf(meta?["generateName"]) == "string";
+    }
+
+    /// <summary>The schema a reference stands for (<c>$ref</c>, or an <c>allOf</c> of one reference, which is how a
+    /// published schema adds a description to one); the schema itself when it is none, or when it cannot be resolved
+    /// (then it declares no type, and so no field, as kube leaves out what it cannot resolve).</summary>
+    private static JsonObject Resolve(JsonObject s, Func<string, JsonObject?>? refs)
+    {
+        for (var hops = 0; refs is not null && hops < 8; hops++)
+        {
+            var reference = s["$ref"] is JsonValue r && r.TryGetValue<string>(out var text)
+                ? text
+                : s["allOf"] is JsonArray { Count: 1 } all && all[0] is JsonObject only && only["$ref"] is JsonValue r1 &&
+                  r1.TryGetValue<string>(out var text1) && s["type"] is null
+                    ? text1
+                    : null;
+            if (reference is null || refs(reference) is not { } target) return s;
+            s = target;
+        }
+        return s;
     }
 
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
