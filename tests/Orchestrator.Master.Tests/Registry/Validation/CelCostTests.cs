@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Master.Registry.Validation;
 using Xunit;
 
@@ -12,15 +11,12 @@ public sealed class CelCostTests
         new() { ["items"] = Enumerable.Range(0, count).Select(i => (object?)(long)i).ToList() };
 
     [Fact]
-    public void Nested_comprehensions_of_a_million_iterations_are_cut_off_quickly()
+    public void Nested_comprehensions_of_a_million_iterations_are_cut_off()
     {
-        var watch = Stopwatch.StartNew();
+        // cut off after about 10^6 / 6 inner iterations (run to their end, all 10^6 would hold: true)
         var (value, error) = CelRules.Run("items.all(x, items.all(y, x + y >= 0))", Numbers(1000));
-        watch.Stop();
         Assert.Null(value);
         Assert.Equal("operation cancelled: actual cost limit exceeded", error);
-        // cut off after about 10^6 / 6 inner iterations, where all 10^6 ran for seconds before
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed}");
     }
 
     [Fact]
