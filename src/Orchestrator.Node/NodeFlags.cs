@@ -33,6 +33,8 @@ internal static class NodeFlags
             new("cluster-domain", "The cluster's DNS domain.", "cluster.local"),
             new("cluster-dns-port", "The port of this node's cluster DNS (on the first address of its pod range).", "53", FlagKind.Port),
             new("node-status-update-frequency", "Seconds between heartbeats to the master (1 to 300).", "10", FlagKind.Seconds),
+            new("housekeeping-interval", "Seconds between samples of the containers' and the machine's resource usage, which kubectl top " +
+                "and the autoscaler read (1 to 300; the kubelet's --housekeeping-interval).", "10", FlagKind.Seconds),
             new("runtime-request-timeout", "Seconds every Docker call may take before it fails as timed out (1 to 3600; a stop gets the " +
                 "container's grace period on top; open log and exec streams are not limited).", "120", FlagKind.Seconds),
             new("serialize-image-pulls", "Pull images one at a time (true, the kubelet's default) or in parallel (false).", "true",

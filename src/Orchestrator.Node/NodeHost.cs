@@ -89,6 +89,7 @@ internal static class NodeHost
         // the kubelet's stats: sampled beside the actor system, served on the kubelet endpoint and reported by the agent
         builder.Services.AddSingleton(new Agent.Stats.NodeResourceUsage(options.Name));
         builder.Services.AddSingleton<IContainerStats>(sp => sp.GetRequiredService<DockerRuntime>());
+        builder.Services.AddSingleton(new Agent.Stats.ResourceUsageSampling(TimeSpan.FromSeconds(options.HousekeepingInterval)));
         builder.Services.AddHostedService<Agent.Stats.ResourceUsageCollector>();
         builder.Services.AddSingleton<NodeIncarnations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeIncarnations>());

@@ -4,7 +4,7 @@ using System.Net;
 namespace Orchestrator.Node;
 
 /// <summary>The node process's command line: <c>--name --address --master --cluster-port --docker --network --bridge --healthz-port
-/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --cluster-cert --log-format
+/// --pod-network --pod-cidr --resolv-conf --cluster-domain --cluster-dns-port --node-status-update-frequency --housekeeping-interval --cluster-cert --log-format
 /// --api-server-proxy --api-servers</c> (resolved from flags, environment and config file by <see cref="NodeFlags"/>). <c>--pod-network</c> is the machine's
 /// shared Docker network (every node on the machine gives the same); <c>--pod-cidr</c> is this node's pod range inside its
 /// lower half (the Node's spec.podCIDR; the whole lower half by default). <c>--cluster-cert</c> (a copy of the master's
@@ -24,6 +24,7 @@ internal sealed record NodeOptions(
     string ClusterDomain = "cluster.local",
     int ClusterDnsPort = 53,
     int NodeStatusUpdateFrequency = 10,
+    int HousekeepingInterval = 10,
     int RuntimeRequestTimeout = 120,
     string? ClusterCert = null,
     string LogFormat = "text",
@@ -56,7 +57,8 @@ internal sealed record NodeOptions(
         var known = new[]
         {
             "name", "address", "master", "cluster-port", "docker", "network", "bridge", "healthz-port", "kubelet-port",
-            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "runtime-request-timeout", "cluster-cert", "log-format",
+            "pod-network", "pod-cidr", "resolv-conf", "cluster-domain", "cluster-dns-port", "node-status-update-frequency", "housekeeping-interval",
+            "runtime-request-timeout", "cluster-cert", "log-format",
             "serialize-image-pulls", "registry-mirror", "root-dir", "ingress-http-port", "ingress-https-port", "api-server-proxy", "api-servers",
         };
         foreach (var key in values.Keys.Where(k => !known.Contains(k)))
@@ -90,6 +92,9 @@ internal sealed record NodeOptions(
             NodeStatusUpdateFrequency: int.TryParse(Get("node-status-update-frequency", "10"), out var every) && every is >= 1 and <= 300
                 ? every
                 : throw new ArgumentException("--node-status-update-frequency must be a number of seconds from 1 to 300"),
+            HousekeepingInterval: int.TryParse(Get("housekeeping-interval", "10"), out var housekeeping) && housekeeping is >= 1 and <= 300
+                ? housekeeping
+                : throw new ArgumentException("--housekeeping-interval must be a number of seconds from 1 to 300"),
             RuntimeRequestTimeout: int.TryParse(Get("runtime-request-timeout", "120"), out var timeout) && timeout is >= 1 and <= 3600
                 ? timeout
                 : throw new ArgumentException("--runtime-request-timeout must be a number of seconds from 1 to 3600"),

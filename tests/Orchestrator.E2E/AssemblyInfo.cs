@@ -3,9 +3,9 @@ using Xunit;
 // Every single-node class brings up its own cluster (deploy/up.sh) on the same fixed ports (NodePort 30080, hostPort
 // 8001, …), or shares one with the other classes of SharedClusterCollection (ClusterFixture.cs): they run one after
 // another, the assembly's one collection and that one never side by side.
-// The lab classes (LabTests on LabFixture; MultiMasterLabTests and MultiMasterReplicaTests on MultiMasterLabFixture) are
-// the collection LabFixtureBase.Collection, one class after another (both labs use lab-node-i on 127.0.0.(10+i) and
-// the master address 127.0.0.10). Nothing shared stops that collection from running beside the single-node one any
+// The lab classes (LabTests and NonGracefulNodeShutdownTests on LabFixture; MultiMasterLabTests, with the steps of
+// MultiMasterReplicaTests.cs, on MultiMasterLabFixture) are the collection LabFixtureBase.Collection, one class after
+// another (both labs use lab-node-i on 127.0.0.(10+i) and the master address 127.0.0.10). Nothing shared stops that collection from running beside the single-node one any
 // more: the lab has its own Docker network and bridge (orchestrator-lab, orchlab0) on 172.29.0.0/16, so its masters'
 // ClusterIPs (172.29.128.0/17, the master's --service-cidr) are other addresses on another bridge than the single
 // node's (172.28.128.0/17 on orch0) and no ClusterIP listener is shared through SO_REUSEPORT; its pod ranges

@@ -49,6 +49,13 @@ public class ClusterFixture : IAsyncLifetime
         ["ORCH_LOAD_BALANCER_POOL"] = LoadBalancerPool,
         ["ORCH_BIN_DIR"] = Path.Combine(StateDir, "path"), // deploy/up.sh links orchctl here, not in /usr/local/bin
         ["ORCH_ONE_PROCESS"] = OneProcess ? "1" : "0",
+        // The node samples resource usage every 2 s instead of the kubelet's 10 s, and the autoscaler syncs every 5 s
+        // instead of kube-controller-manager's 15 s (the processes' flags as environment variables, which deploy/up.sh
+        // passes on): kubectl top and the autoscaler's scaling wait for samples and syncs, and
+        // ResourceMetricsTests waited for them for about a minute of CI's run. Rates are over the window between two
+        // samples whatever its length; the scale-down stabilization window the test sets (15 s) is unchanged.
+        ["ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL"] = "2",
+        ["ORCHESTRATOR_MASTER_HORIZONTAL_POD_AUTOSCALER_SYNC_PERIOD"] = "5",
     };
 
     public const int IngressHttpPort = 10380;

@@ -54,7 +54,7 @@ public sealed class DashboardTests(ClusterFixture cluster, DashboardBrowser brow
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Cluster overview" })).ToBeVisibleAsync();
         var node = page.Locator($"[data-node='{ClusterFixture.NodeName}']");
         await Expect(node).ToContainTextAsync("Ready");
-        // CPU and memory of the node from metrics.k8s.io (the node reports every 10 s, the page polls every 15 s)
+        // CPU and memory of the node from metrics.k8s.io (the node reports every 2 s here, ClusterFixture's; the page polls every 15 s)
         Assert.True(await Served("/apis/metrics.k8s.io"), "the server does not serve metrics.k8s.io");
         var reported = TimeSpan.FromMinutes(1);
         await Expect(node.GetByRole(AriaRole.Meter, new() { Name = "CPU", Exact = true }))

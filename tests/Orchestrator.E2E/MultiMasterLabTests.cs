@@ -57,10 +57,11 @@ public sealed class MultiMasterLabFixture() : LabFixtureBase("multimaster-lab-st
 /// Then the new leader is paused (SIGSTOP) for 30 s: it is downed, the others take writes, it accepts none while cut
 /// off, and after resume it starts a new incarnation in the same process by itself and is a follower that serves
 /// reads. Last, every master restarts: the same objects at the same resourceVersions. Figures go to artifacts/lab-drills.txt.
+/// Steps 5 to 9 (MultiMasterReplicaTests.cs) then check the followers' replicas on the same lab.
 /// </summary>
 [Collection(LabFixtureBase.Collection)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHelper output) : IClassFixture<MultiMasterLabFixture>
+public sealed partial class MultiMasterLabTests(MultiMasterLabFixture lab, ITestOutputHelper output) : IClassFixture<MultiMasterLabFixture>
 {
     private const string App = "mm-web";
     private const int Replicas = 2;

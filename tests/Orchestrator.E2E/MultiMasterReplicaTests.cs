@@ -11,14 +11,16 @@ namespace Orchestrator.E2E;
 /// a client reads its write at once on the master it wrote through, watches and versioned reads on another master see
 /// it, and with the leader cut off a follower still answers reads of any version (resourceVersion=0) from its replica
 /// while a consistent read, which needs the leader's version, is refused with 504.
+/// Steps 5 to 9 of <see cref="MultiMasterLabTests"/> (this file is a part of that class): they run on its lab after its
+/// drills, which need a lab whose first master holds the control plane and whose masters were never cut off; its last
+/// drill restarts every master in order, so master-1 holds the control plane again when these begin (one lab start
+/// for both, about 25 s of CI's run, instead of one each). They use namespaces of their own.
 /// </summary>
-[Collection(LabFixtureBase.Collection)]
-[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassFixture<MultiMasterLabFixture>
+public sealed partial class MultiMasterLabTests
 {
     private readonly string _ns = "replica-" + Guid.NewGuid().ToString("N")[..6];
 
-    private HttpClient Client(int master, int seconds = 20) => new(new HttpClientHandler
+    private HttpClient ReplicaClient(int master, int seconds = 20) => new(new HttpClientHandler
     {
         // the lab's CA signs every master's serving certificate; the test trusts the lab
         ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
@@ -39,9 +41,9 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
     private static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
 
     private async Task<string> Create(int master, string path, string json) =>
-        (await Json(await Client(master).PostAsync(path, Body(json))))["metadata"]!["resourceVersion"]!.GetValue<string>();
+        (await Json(await ReplicaClient(master).PostAsync(path, Body(json))))["metadata"]!["resourceVersion"]!.GetValue<string>();
 
-    [Fact, Step(1)]
+    [Fact, Step(5)]
     public async Task A_write_through_a_follower_is_read_at_once_there_and_seen_by_the_other_masters()
     {
         for (var i = 1; i <= MultiMasterLabFixture.Masters; i++)
@@ -55,23 +57,23 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
         for (var i = 0; i < 10; i++)
         {
             var rv = await Create(2, $"/api/v1/namespaces/{_ns}/configmaps", $$$"""{"metadata":{"name":"cm-{{{i}}}"},"data":{"i":"{{{i}}}"}}""");
-            var read = await Json(await Client(2).GetAsync($"/api/v1/namespaces/{_ns}/configmaps/cm-{i}"));
+            var read = await Json(await ReplicaClient(2).GetAsync($"/api/v1/namespaces/{_ns}/configmaps/cm-{i}"));
             Assert.Equal(rv, read["metadata"]!["resourceVersion"]!.GetValue<string>());
             // another master, at that version or later
-            var other = await Json(await Client(3).GetAsync($"/api/v1/namespaces/{_ns}/configmaps/cm-{i}?resourceVersion={rv}"));
+            var other = await Json(await ReplicaClient(3).GetAsync($"/api/v1/namespaces/{_ns}/configmaps/cm-{i}?resourceVersion={rv}"));
             Assert.Equal(rv, other["metadata"]!["resourceVersion"]!.GetValue<string>());
         }
-        var list = await Json(await Client(3).GetAsync($"/api/v1/namespaces/{_ns}/configmaps"));
+        var list = await Json(await ReplicaClient(3).GetAsync($"/api/v1/namespaces/{_ns}/configmaps"));
         // the namespace's kube-root-ca.crt is there too
         Assert.Equal(10, list["items"]!.AsArray().Count(i => i!["metadata"]!["name"]!.GetValue<string>().StartsWith("cm-", StringComparison.Ordinal)));
     }
 
-    [Fact, Step(2)]
+    [Fact, Step(6)]
     public async Task A_watch_on_one_follower_sees_a_create_through_the_other()
     {
         var ns = _ns + "-w";
         var from = await Create(2, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{ns}}}"}}""");
-        using var watcher = Client(3, 60);
+        using var watcher = ReplicaClient(3, 60);
         using var response = await watcher.GetAsync($"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion={from}&timeoutSeconds=30",
             HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -89,7 +91,7 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
     private static readonly string CustomNs = "replica-cr-" + Guid.NewGuid().ToString("N")[..6];
     private static string Group => $"{CustomNs}.example.com";
 
-    [Fact, Step(3)]
+    [Fact, Step(7)]
     public async Task A_custom_resource_defined_through_a_follower_is_read_there_at_once()
     {
         var ns = CustomNs;
@@ -102,22 +104,22 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
                  "additionalPrinterColumns":[{"name":"Size","type":"integer","jsonPath":".spec.size"}]}]}}
             """.Replace("GROUP", Group));
         // described on this follower once the create returned: a list is answered at once, from its replica
-        var empty = await Json(await Client(2).GetAsync($"/apis/{Group}/v1/namespaces/{ns}/widgets"));
+        var empty = await Json(await ReplicaClient(2).GetAsync($"/apis/{Group}/v1/namespaces/{ns}/widgets"));
         Assert.Equal("WidgetList", empty["kind"]!.GetValue<string>());
         // the leader serves the resource once its controller established it
         string rv = "";
         await lab.Eventually(async () => rv = await Create(2, $"/apis/{Group}/v1/namespaces/{ns}/widgets",
             $$$"""{"apiVersion":"{{{Group}}}/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3}}"""), "a Widget is created");
-        var read = await Json(await Client(2).GetAsync($"/apis/{Group}/v1/namespaces/{ns}/widgets/w1"));
+        var read = await Json(await ReplicaClient(2).GetAsync($"/apis/{Group}/v1/namespaces/{ns}/widgets/w1"));
         Assert.Equal(rv, read["metadata"]!["resourceVersion"]!.GetValue<string>());
         using var table = new HttpRequestMessage(HttpMethod.Get, $"/apis/{Group}/v1/namespaces/{ns}/widgets?resourceVersion={rv}");
         table.Headers.Accept.ParseAdd("application/json;as=Table;v=v1;g=meta.k8s.io");
-        var rows = await Json(await Client(3).SendAsync(table));
+        var rows = await Json(await ReplicaClient(3).SendAsync(table));
         Assert.Equal(["Name", "Size"], rows["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
         Assert.Equal(3, rows["rows"]![0]!["cells"]![1]!.GetValue<int>());
     }
 
-    [Fact, Step(4)]
+    [Fact, Step(8)]
     public async Task A_continue_token_from_one_master_gives_the_next_page_on_another()
     {
         var ns = _ns + "-page";
@@ -125,26 +127,26 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
         foreach (var name in new[] { "a", "b", "c", "d", "e" })
             await Create(2, $"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"{{{name}}}"}}""");
         var selector = "fieldSelector=" + Uri.EscapeDataString("metadata.name!=kube-root-ca.crt");
-        var first = await Json(await Client(2).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}"));
+        var first = await Json(await ReplicaClient(2).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}"));
         var version = first["metadata"]!["resourceVersion"]!.GetValue<string>();
         // a write before the token's key: the rest of the list is the same
         await Create(2, $"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"a0"}}""");
         var token = Uri.EscapeDataString(first["metadata"]!["continue"]!.GetValue<string>());
-        var second = await Json(await Client(3).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}&continue={token}"));
+        var second = await Json(await ReplicaClient(3).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}&continue={token}"));
         Assert.Equal(["c", "d"], second["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()));
         Assert.Equal(version, second["metadata"]!["resourceVersion"]!.GetValue<string>());
         // and on the leader
         token = Uri.EscapeDataString(second["metadata"]!["continue"]!.GetValue<string>());
-        var third = await Json(await Client(1).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}&continue={token}"));
+        var third = await Json(await ReplicaClient(1).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}&continue={token}"));
         Assert.Equal(["e"], third["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>()));
         // a change from the key on: another master cannot give that list's rest — 410 Expired, never another list's page
         await Create(2, $"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"dd"}}""");
-        var gone = await Client(1).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}&continue={token}");
+        var gone = await ReplicaClient(1).GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2&{selector}&continue={token}");
         var status = JsonNode.Parse(await gone.Content.ReadAsStringAsync())!;
         Assert.Equal((HttpStatusCode.Gone, "Expired"), (gone.StatusCode, status["reason"]!.GetValue<string>()));
     }
 
-    [Fact, Step(5)]
+    [Fact, Step(9)]
     public async Task With_the_leader_cut_off_a_follower_answers_reads_of_any_version_and_refuses_consistent_ones()
     {
         await Create(2, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_ns}}}-p"}}""");
@@ -153,20 +155,20 @@ public sealed class MultiMasterReplicaTests(MultiMasterLabFixture lab) : IClassF
         try
         {
             // first: once the others have downed the paused leader (about 10 s on a loaded machine) master-2 leads
-            var consistent = await Client(2).GetAsync($"/api/v1/namespaces/{_ns}-p");
+            var consistent = await ReplicaClient(2).GetAsync($"/api/v1/namespaces/{_ns}-p");
             Assert.True(consistent.StatusCode is HttpStatusCode.GatewayTimeout or HttpStatusCode.ServiceUnavailable,
                 $"{(int)consistent.StatusCode}: {await consistent.Content.ReadAsStringAsync()}");
-            var any = await Client(2).GetAsync($"/api/v1/namespaces/{_ns}-p?resourceVersion=0");
+            var any = await ReplicaClient(2).GetAsync($"/api/v1/namespaces/{_ns}-p?resourceVersion=0");
             Assert.Equal(HttpStatusCode.OK, any.StatusCode);
             // custom resources too are served from the follower's replica
-            var widgets = await Client(2).GetAsync($"/apis/{Group}/v1/namespaces/{CustomNs}/widgets/w1?resourceVersion=0");
+            var widgets = await ReplicaClient(2).GetAsync($"/apis/{Group}/v1/namespaces/{CustomNs}/widgets/w1?resourceVersion=0");
             Assert.True(widgets.StatusCode == HttpStatusCode.OK, $"{(int)widgets.StatusCode}: {await widgets.Content.ReadAsStringAsync()}");
             // then the others down the paused leader and one of them takes the control plane: consistent reads through
             // the follower are answered again (and master-1, resumed below, rejoins as a new incarnation rather than
             // having to be told apart from a master that was never downed)
             await lab.Eventually(async () =>
             {
-                var again = await Client(2).GetAsync($"/api/v1/namespaces/{_ns}-p");
+                var again = await ReplicaClient(2).GetAsync($"/api/v1/namespaces/{_ns}-p");
                 Assert.True(again.StatusCode == HttpStatusCode.OK, $"{(int)again.StatusCode}: {await again.Content.ReadAsStringAsync()}");
             }, "a consistent read through master-2 once the paused leader is downed", TimeSpan.FromSeconds(60));
         }

@@ -4,20 +4,17 @@ using Orchestrator.Node.Runtime;
 namespace Orchestrator.Node.Agent.Stats;
 
 /// <summary>
-/// The kubelet's stats provider: every <see cref="Interval"/> it samples the counters of each running container of
+/// The kubelet's stats provider: every <see cref="ResourceUsageSampling.Interval"/> it samples the counters of each running container of
 /// the node's pods (through <see cref="IContainerStats"/>) and of the machine (/proc), and publishes the round, with
 /// rates over the window since the one before, into <see cref="NodeResourceUsage"/>. It reads; it never changes a
 /// container. Runs beside the actor system, so a node's rejoining does not reset its rates.
 /// </summary>
 internal sealed class ResourceUsageCollector(IContainerRuntime runtime, IContainerStats stats, NodeResourceUsage usage,
-    ILogger<ResourceUsageCollector> log) : BackgroundService
+    ResourceUsageSampling sampling, ILogger<ResourceUsageCollector> log) : BackgroundService
 {
-    /// <summary>How often the counters are sampled: metrics-server's default resolution is 15 s, the kubelet's housekeeping 10 s.</summary>
-    public static TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(10);
-
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(sampling.Interval);
         string? failing = null; // said once, not every round (a Docker that is down for minutes)
         do
         {
@@ -60,3 +57,7 @@ internal sealed class ResourceUsageCollector(IContainerRuntime runtime, IContain
         usage.Publish(UsageSnapshot.Next(previous, previous.NodeName, machine, samples.OfType<ContainerCounters>().ToList()));
     }
 }
+
+/// <summary>How often the counters are sampled (--housekeeping-interval): by default 10 s, the kubelet's housekeeping
+/// (metrics-server's default resolution is 15 s).</summary>
+internal sealed record ResourceUsageSampling(TimeSpan Interval);
