@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Orchestrator.Master.Registry.Validation;
+using Orchestrator.Master.Store;
 
 namespace Orchestrator.Master.Admission.Policies;
 
@@ -103,8 +104,7 @@ internal static class PolicyTypeChecker
     private static PolicyKind? ParamKindOf(V1ValidatingAdmissionPolicySpec spec)
     {
         if (spec.ParamKind is not { ApiVersion: { Length: > 0 } apiVersion, Kind: { Length: > 0 } kind }) return null;
-        var slash = apiVersion.IndexOf('/');
-        return slash < 0 ? new PolicyKind("", apiVersion, kind) : new PolicyKind(apiVersion[..slash], apiVersion[(slash + 1)..], kind);
+        return ApiVersions.Parse(apiVersion) is { } gv ? new PolicyKind(gv.Group, gv.Version, kind) : null;
     }
 
     /// <summary>kube's typesToCheck: every kind of each exactly named group, version and resource of the resourceRules,
