@@ -118,8 +118,22 @@
 #   test-cmd.sh disables (--disable-admission-plugins is not offered); a client certificate user and impersonation need
 #   test-cmd's AlwaysAllow; proxy.sh's `/apis/extensions/ 200` gets 404 (no extensions group is served, as in 1.32 as
 #   far as its source reads; not checked against a running kube-apiserver).
+# Run 2026-12-08 (branch kcmdapply, kubectl v1.32.4, KCMD_ADDRESS=127.0.0.89): the tree rebuilt again as
+#   /tmp/kcmdapply/k8s (its PROVENANCE.txt names each file's source). What the index holds, for finding the version
+#   nearest 1.32: read_file of kubernetes/kubernetes gives one stored version (apply.sh's is pre-1.22: v1beta1 CRDs,
+#   --server-dry-run); find_files path=<file> lists forks that hold it, whose versions differ (eldarashadowthorn/
+#   kubernetes' apply.sh is of the 1.23-1.25 era: v1 CRDs, the server-side apply migration tests, no applyset tests);
+#   find_string on a line only some versions have returns ids of other stored versions (diff.sh: a 1.2x one, id
+#   230510926, and a 1.35-era one, id 60338711944, whose kubectl diff warnings 1.32 does not print). kubectl 1.32 has no
+#   --prune-whitelist (apply.sh changed to --prune-allowlist). Passing: kubectl_apply kubectl_server_side_apply
+#   kubectl_diff kubectl_diff_same_names kubectl_run kubectl_auth_whoami lists template_output, the second after a
+#   server fix (a create's managed fields are the object as sent, before PrepareForCreate and admission).
+#   kubectl_request_timeout passes or fails by chance: request-timeout.sh of the 1.3x era wants "Timeout" in the
+#   --v=5 line, which kubectl prints only when the http client's timer beats the request context's deadline.
 # Settings (environment): KCMD_STATE_DIR (default: a new temporary directory; the master's data and logs, one log per
-#   group), KCMD_API_PORT / KCMD_CLUSTER_PORT (default: free loopback ports, never the E2E lock's fixed 6443/4050),
+#   group), KCMD_ADDRESS (default 127.0.0.1: the loopback address the master listens on, for a machine whose users
+#   each have their own), KCMD_API_PORT / KCMD_CLUSTER_PORT (default: free ports on it, never the E2E lock's fixed
+#   6443/4050),
 #   ORCH_BUILD_DIR (a built master in $ORCH_BUILD_DIR/master; default: built into the state directory).
 # Every group runs in its own shell, so one failing group does not stop the others; the summary names each group's
 # result and, for a failure, the first failing assertion (file:line and expected/got) from its log.
@@ -135,6 +149,7 @@ done
 command -v kubectl >/dev/null || die "kubectl is not on PATH"
 groups=("$@"); [ ${#groups[@]} -gt 0 ] || groups=(pod service rc rs deployment namespace)
 
+address="${KCMD_ADDRESS:-127.0.0.1}"
 free_port() { # a loopback TCP port nothing listens on, from a range the fixed E2E ports are not in
   local p
   for p in $(shuf -i 20000-29999 -n 50); do
@@ -147,7 +162,7 @@ state="${KCMD_STATE_DIR:-$(mktemp -d /tmp/kubectl-cmd.XXXXXX)}"
 mkdir -p "$state/master" "$state/logs" "$state/home"
 api_port="${KCMD_API_PORT:-$(free_port)}"
 cluster_port="${KCMD_CLUSTER_PORT:-$(free_port)}"
-server="https://127.0.0.1:$api_port"
+server="https://$address:$api_port"
 
 build_dir="${ORCH_BUILD_DIR:-$state/bin}"
 if [ ! -f "$build_dir/master/orchestrator-master.dll" ]; then
@@ -162,8 +177,8 @@ fi
 echo "• starting the master alone on $server (state: $state)"
 # --service-cidr: test-cmd.sh starts kube-apiserver with --service-cluster-ip-range=10.0.0.0/24, and tests name addresses
 # in it (apply.sh's service-revision2.yaml asks for clusterIP 10.0.0.12; kubernetes-service.yaml holds 10.0.0.1).
-dotnet "$build_dir/master/orchestrator-master.dll" --data-dir "$state/master" --api-address 127.0.0.1 \
-  --api-port "$api_port" --cluster-address 127.0.0.1 --cluster-port "$cluster_port" --service-cidr 10.0.0.0/24 \
+dotnet "$build_dir/master/orchestrator-master.dll" --data-dir "$state/master" --api-address "$address" \
+  --api-port "$api_port" --cluster-address "$address" --cluster-port "$cluster_port" --service-cidr 10.0.0.0/24 \
   >"$state/logs/master.log" 2>&1 &
 master_pid=$!
 trap 'kill "$master_pid" 2>/dev/null; wait "$master_pid" 2>/dev/null' EXIT
@@ -204,7 +219,7 @@ run_group() { # group: one runTests with WHAT=group, from KUBE_ROOT as test-cmd.
   # A new bash process, not a subshell: errexit, which the tests rely on to stop at a failed assertion, is off
   # everywhere below a command whose status the caller tests, so nothing here is sourced under `||` or `&&` (init.sh
   # turns errexit on; legacy-script.sh's record_command canary fails the run if errexit does not propagate).
-  (cd "$KUBE_ROOT" && WHAT="${group//+/ }" SECURE_API_PORT="$api_port" API_HOST=127.0.0.1 ALLOW_SKEW=1 \
+  (cd "$KUBE_ROOT" && WHAT="${group//+/ }" SECURE_API_PORT="$api_port" API_HOST="$address" ALLOW_SKEW=1 \
     THIS_PLATFORM_BIN="$(dirname "$(command -v kubectl)")" KUBE_OUTPUT_HOSTBIN="$(dirname "$(command -v kubectl)")" \
     KUBE_JUNIT_REPORT_DIR="$state/junit" KUBE_TEMP="$state/tmp-$group" KUBE_ROOT="$KUBE_ROOT" \
     bash -c 'source hack/lib/init.sh; source hack/lib/test.sh; source test/cmd/legacy-script.sh

@@ -99,6 +99,10 @@ internal interface IResourceStrategy
     /// rest shared) instead of a deep one.</summary>
     bool StatusUpdateReplacesOnlyStatus => false;
 
+    /// <summary>Whether the object's status is a subresource: written only through /status, cleared on create, and so one
+    /// of the kind's reset fields (kube's GetResetFields), which no manager of the main resource owns.</summary>
+    bool StatusIsSubresource(IKubernetesObject<V1ObjectMeta> obj) => false;
+
     /// <summary>The object's status (its <c>status</c> property; null when it has none set), for a kind that
     /// <see cref="StatusUpdateReplacesOnlyStatus"/>: the store compares and diffs only that part of a /status update.</summary>
     object? StatusOf(IKubernetesObject<V1ObjectMeta> obj) => throw new NotSupportedException("the kind's status update is not status-only");

@@ -78,6 +78,19 @@ internal static class ManagedFields
         RecordUpdateByDifference(obj, old, manager, subresource, now, json, oldJson);
     }
 
+    /// <summary>The managed fields a create by <paramref name="manager"/> leaves on <paramref name="obj"/>, from
+    /// <paramref name="sent"/>: the object as the request brought it, decoded and defaulted, before the kind's
+    /// PrepareForCreate and mutating admission (UTF-8 JSON), as kube-apiserver's create handler runs its field manager.
+    /// With <paramref name="statusIsSubresource"/> the status is a reset field, which the writer does not own.</summary>
+    public static void RecordCreate(IKubernetesObject<V1ObjectMeta> obj, byte[] sent, bool statusIsSubresource, string manager,
+        string? subresource, DateTime now)
+    {
+        if (statusIsSubresource && sent.AsSpan().IndexOf("\"status\":"u8) >= 0 && JsonNode.Parse(sent) is JsonObject root &&
+            root.Remove("status"))
+            sent = Encoding.UTF8.GetBytes(root.ToJsonString());
+        RecordUpdate(obj, null, manager, subresource, now, sent);
+    }
+
     /// <summary><see cref="RecordUpdate"/> without the fast path for creates: the differences between the two objects
     /// subtracted from and added to the entries (what a create's fast path is tested against).</summary>
     internal static void RecordUpdateByDifference(IKubernetesObject<V1ObjectMeta> obj, IKubernetesObject<V1ObjectMeta>? old, string manager,

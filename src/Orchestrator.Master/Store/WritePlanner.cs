@@ -87,6 +87,12 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
             while (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null);
         }
 
+        // kube-apiserver's create handler runs its field manager on the object as decoded (hence defaulted), before the
+        // kind's PrepareForCreate and mutating admission: the writer owns what it sent and its defaults, not what the
+        // server adds (a pod's Pending status, the service account volume, DefaultTolerationSeconds' tolerations, the
+        // priority). Owning those, a client-side apply upgraded to server-side apply removed them on its next apply.
+        strategy.Default(obj);
+        var sent = manager is { Operation: ManagedFields.Update } ? KubeObjects.SerializeToUtf8Bytes(obj) : null;
         var prepareWarnings = new List<string>(0);
         strategy.PrepareForCreate(obj, prepareWarnings);
         meta.Uid = _uids.Next();
@@ -110,7 +116,8 @@ internal sealed class WritePlanner(IStateView state, IResourceCatalog catalog, I
         notes = AdmissionNotes.After(prepareWarnings, notes);
         if (state.Get(resourceName, meta.NamespaceProperty, meta.Name) is not null)
             return WritePlan.Fail(StoreErrors.AlreadyExists(resource, meta.Name));
-        if (manager is { Operation: ManagedFields.Update }) ManagedFields.RecordUpdate(obj, null, manager.Name, manager.Subresource, NowSeconds());
+        if (sent is not null)
+            ManagedFields.RecordCreate(obj, sent, strategy.StatusIsSubresource(obj), manager!.Name, manager.Subresource, NowSeconds());
         return new WritePlan([new PlannedWrite(resourceName, obj), .. charges], obj) { Notes = notes };
     }
 

@@ -19,6 +19,8 @@ internal class CustomObjectStrategy(bool statusSubresource) : IResourceStrategy
 
     public bool Accepts(IKubernetesObject<V1ObjectMeta> obj) => obj is CustomObject;
 
+    bool IResourceStrategy.StatusIsSubresource(IKubernetesObject<V1ObjectMeta> obj) => StatusIsSubresource((CustomObject)obj);
+
     public bool HasGeneration => true;
 
     public void PrepareForCreate(IKubernetesObject<V1ObjectMeta> obj, List<string> warnings)

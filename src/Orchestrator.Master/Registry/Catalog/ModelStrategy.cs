@@ -65,6 +65,8 @@ internal class ModelStrategy<T> : IResourceStrategy where T : class, IKubernetes
     /// may write into other parts of the stored object's copy (a Deployment keeps fields of the old status).</summary>
     bool IResourceStrategy.StatusUpdateReplacesOnlyStatus => StatusProperty is not null && !ValidatesStatusUpdates && !_ownStatusUpdate;
 
+    bool IResourceStrategy.StatusIsSubresource(IKubernetesObject<V1ObjectMeta> obj) => StatusProperty is not null;
+
     object? IResourceStrategy.StatusOf(IKubernetesObject<V1ObjectMeta> obj) => StatusProperty!.GetValue(obj);
 
     private readonly bool _ownStatusUpdate;
