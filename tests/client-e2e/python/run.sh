@@ -18,6 +18,11 @@
 #                         flock -w 900 /tmp/orchestrator-e2e.lock tests/client-e2e/python/run.sh --up
 #                       Without --up the cluster must already run, its node started with
 #                       ORCHESTRATOR_NODE_REGISTRY_MIRROR=$PYCLIENT_REGISTRY (checked; a warning otherwise).
+#                       --up also samples resource usage every 2 s (ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL, the
+#                       kubelet's --housekeeping-interval; default 10): test_metrics_utilities_integration (client 36)
+#                       wants a pod's metrics 10 s after it runs, and metrics.k8s.io, as metrics-server, serves a pod
+#                       only once it was sampled twice (10-20 s at the default; upstream's CI has no metrics-server and
+#                       skips the test on the 404).
 #   pytest arguments    default: -v over every e2e_test folder of the client; e.g. `-k test_pod_apis` or a file
 #                       (paths relative to PYTHON_CLIENT_ROOT).
 # Images: the tests name Docker Hub's busybox, nginx, nginx:1.15.4 and python, and k8s.gcr.io/pause:2.0; no internet
@@ -67,7 +72,8 @@ version=$(PYTHONPATH="$pythonpath" "$python" -c 'import kubernetes; print(kubern
 
 if [ $up -eq 1 ]; then
   step "starting the cluster: deploy/up.sh --registry, node mirror $registry (log: $state/logs/up.log)"
-  ORCH_REGISTRY="$registry" ORCHESTRATOR_NODE_REGISTRY_MIRROR="$registry" "$ORCH_ROOT/deploy/up.sh" --registry \
+  ORCH_REGISTRY="$registry" ORCHESTRATOR_NODE_REGISTRY_MIRROR="$registry" \
+    ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL="${ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL:-2}" "$ORCH_ROOT/deploy/up.sh" --registry \
     >"$state/logs/up.log" 2>&1 || fail "deploy/up.sh failed: $(tail -n 2 "$state/logs/up.log")"
   trap '"$ORCH_ROOT/deploy/down.sh" >"$state/logs/down.log" 2>&1' EXIT
 else
