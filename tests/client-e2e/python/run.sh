@@ -8,7 +8,8 @@
 #          [--dynamic] [pytest arguments...]
 #   PYTHON_CLIENT_ROOT  a checkout of kubernetes-client/python, preferably the release of the cluster's Kubernetes
 #                       (client 32.x for 1.32); not part of this repository. Get it with, for example:
-#                         git clone --depth 1 --branch v32.0.1 https://github.com/kubernetes-client/python "$PYTHON_CLIENT_ROOT"
+#                         git clone --depth 1 --branch v32.0.1 https://github.com/kubernetes-client/python \
+#                           "$PYTHON_CLIENT_ROOT"
 #                       Its sources are only read: pytest writes no cache and Python no bytecode there.
 #   DURATIONPY_ROOT     a checkout of icholy/durationpy (the client's one dependency Debian 12 does not package; any
 #                       0.5+), e.g. git clone --depth 1 https://github.com/icholy/durationpy; not needed when
@@ -59,9 +60,11 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-[ -n "${PYTHON_CLIENT_ROOT:-}" ] || fail "PYTHON_CLIENT_ROOT is not set: point it at a kubernetes-client/python checkout (see this script's header)"
+[ -n "${PYTHON_CLIENT_ROOT:-}" ] \
+  || fail "PYTHON_CLIENT_ROOT is not set: point it at a kubernetes-client/python checkout (see this script's header)"
 client="$(cd "$PYTHON_CLIENT_ROOT" && pwd)" || fail "PYTHON_CLIENT_ROOT '$PYTHON_CLIENT_ROOT' is not a directory"
-[ -f "$client/kubernetes/e2e_test/base.py" ] || fail "$client/kubernetes/e2e_test/base.py is missing: not a client checkout"
+[ -f "$client/kubernetes/e2e_test/base.py" ] \
+  || fail "$client/kubernetes/e2e_test/base.py is missing: not a client checkout"
 registry="${PYCLIENT_REGISTRY:-127.0.0.1:5000}"
 state="${PYCLIENT_STATE_DIR:-$(mktemp -d /tmp/pyclient-e2e.XXXXXX)}"
 mkdir -p "$state/logs"
@@ -75,7 +78,8 @@ packages=(python3 python3-pytest python3-urllib3 python3-yaml python3-dateutil p
 ensure_packages "${packages[@]}"
 pythonpath="$client"
 if ! "$python" -c 'import durationpy' 2>/dev/null; then
-  [ -n "${DURATIONPY_ROOT:-}" ] || fail "python3 has no durationpy (not packaged by Debian 12): set DURATIONPY_ROOT (see this script's header)"
+  [ -n "${DURATIONPY_ROOT:-}" ] \
+    || fail "python3 has no durationpy (not packaged by Debian 12): set DURATIONPY_ROOT (see this script's header)"
   [ -f "$DURATIONPY_ROOT/durationpy/__init__.py" ] || fail "$DURATIONPY_ROOT/durationpy/__init__.py is missing"
   pythonpath="$client:$(cd "$DURATIONPY_ROOT" && pwd)"
 fi
@@ -86,14 +90,16 @@ version=$(PYTHONPATH="$pythonpath" "$python" -c 'import kubernetes; print(kubern
 if [ $up -eq 1 ]; then
   step "starting the cluster: deploy/up.sh --registry, node mirror $registry (log: $state/logs/up.log)"
   ORCH_REGISTRY="$registry" ORCHESTRATOR_NODE_REGISTRY_MIRROR="$registry" \
-    ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL="${ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL:-2}" "$ORCH_ROOT/deploy/up.sh" --registry \
+    ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL="${ORCHESTRATOR_NODE_HOUSEKEEPING_INTERVAL:-2}" \
+    "$ORCH_ROOT/deploy/up.sh" --registry \
     >"$state/logs/up.log" 2>&1 || fail "deploy/up.sh failed: $(tail -n 2 "$state/logs/up.log")"
   trap '"$ORCH_ROOT/deploy/down.sh" >"$state/logs/down.log" 2>&1' EXIT
 else
   node_pid=$(running_pid node)
   [ -n "$node_pid" ] || fail "no cluster runs (deploy/up.sh's state $ORCH_STATE_DIR): start it, or pass --up"
   tr '\0' '\n' <"/proc/$node_pid/environ" 2>/dev/null | grep -qx "ORCHESTRATOR_NODE_REGISTRY_MIRROR=$registry" \
-    || step "warning: the node was not started with ORCHESTRATOR_NODE_REGISTRY_MIRROR=$registry: Docker Hub images will not be found"
+    || step "warning: the node was not started with ORCHESTRATOR_NODE_REGISTRY_MIRROR=$registry:" \
+      "Docker Hub images will not be found"
   "$ORCH_ROOT/deploy/lib/registry.sh" start "$registry" >"$state/logs/registry.log" 2>&1 \
     || fail "the registry did not start: $(tail -n 1 "$state/logs/registry.log")"
 fi
@@ -102,7 +108,10 @@ fi
 # (as deploy/images/build.sh: root file systems from this machine's files, docker import; labelled with a hash of
 # what made them, so a second run only pushes)
 recipe_hash=$(sed -n '/^# --- images/,/^# --- end of images/p' "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
-image_current() { [ "$(docker image inspect -f '{{index .Config.Labels "io.orchestrator.source-hash"}}' "$1" 2>/dev/null)" = "$recipe_hash" ]; }
+image_current() {
+  [ "$(docker image inspect -f '{{index .Config.Labels "io.orchestrator.source-hash"}}' "$1" 2>/dev/null)" \
+    = "$recipe_hash" ]
+}
 
 busybox_root() { # dir: Debian's busybox-static with its applets in /bin
   local root=$1 applet
@@ -148,20 +157,25 @@ build_python() { # the interpreter and standard library of Debian's python3, for
   binary=$(readlink -f /usr/bin/python3)
   mkdir -p "$root/usr/bin" "$root/usr/local/bin"
   cp "$binary" "$root$binary"
-  ldd "$binary" | grep -o '/[^ ]*' | while read -r lib; do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
+  ldd "$binary" | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
+  done
   local stdlib; stdlib=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
   mkdir -p "$root$stdlib"
   tar -C "$stdlib" -c --exclude=test --exclude=idlelib --exclude=tkinter --exclude=turtledemo --exclude=ensurepip \
     --exclude=__pycache__ --exclude=site-packages --exclude=dist-packages . | tar -C "$root$stdlib" -x
   # the C extensions of lib-dynload link libraries of their own (ssl, ffi, sqlite, ...)
-  for lib in $(find "$root$stdlib/lib-dynload" -name '*.so' -exec ldd {} \; 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+  for lib in $(find "$root$stdlib/lib-dynload" -name '*.so' -exec ldd {} \; 2>/dev/null \
+               | grep -o '/[^ ]*' | sort -u); do
     [ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
   done
-  for name in python python3; do ln -sf "$binary" "$root/usr/local/bin/$name"; ln -sf "$binary" "$root/usr/bin/$name"; done
+  for name in python python3; do
+    ln -sf "$binary" "$root/usr/local/bin/$name"; ln -sf "$binary" "$root/usr/bin/$name"
+  done
   tar -C "$root" -c . | docker import --change 'CMD ["python3"]' \
     --change 'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'ENV LANG=C.UTF-8' \
     --change "LABEL io.orchestrator.source-hash=$recipe_hash" \
-    --change "LABEL org.opencontainers.image.description=\"Local stand-in for python: Debian's $("$python" --version)\"" \
+    --change "LABEL org.opencontainers.image.description=\"Local stand-in for python: $("$python" --version)\"" \
     - pyclient-e2e/python:latest >/dev/null || return 1
   rm -rf "$root"
 }
@@ -185,7 +199,8 @@ step "images: stand-ins pushed to $registry as Docker Hub's library/* (log: $sta
 kubectl config view --minify --flatten --context "$ORCH_CONTEXT" >"$state/kubeconfig" 2>"$state/logs/kubeconfig.log" \
   || fail "no kubeconfig context '$ORCH_CONTEXT': $(tail -n 1 "$state/logs/kubeconfig.log")"
 server=$(KUBECONFIG="$state/kubeconfig" kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
-KUBECONFIG="$state/kubeconfig" kubectl get --raw /readyz >/dev/null 2>&1 || fail "the cluster at $server does not answer"
+KUBECONFIG="$state/kubeconfig" kubectl get --raw /readyz >/dev/null 2>&1 \
+  || fail "the cluster at $server does not answer"
 
 args=("$@")
 if [ ${#args[@]} -eq 0 ]; then
@@ -196,7 +211,8 @@ fi
 step "pytest: client $version ($client) against $server (log: $state/logs/pytest.log)"
 started=$(date -u +%FT%TZ)
 (cd "$client" && KUBECONFIG="$state/kubeconfig" PYTHONPATH="$pythonpath:$ORCH_ROOT/tests/client-e2e/python" \
-  PYTHONDONTWRITEBYTECODE=1 "$python" -m pytest -p no:cacheprovider -p crd_v1_shim -rfEs --junitxml="$state/junit.xml" "${args[@]}") \
+  PYTHONDONTWRITEBYTECODE=1 "$python" -m pytest -p no:cacheprovider -p crd_v1_shim -rfEs \
+  --junitxml="$state/junit.xml" "${args[@]}") \
   >"$state/logs/pytest.log" 2>&1
 status=$?
 
