@@ -65,6 +65,7 @@ done
 client="$(cd "$PYTHON_CLIENT_ROOT" && pwd)" || fail "PYTHON_CLIENT_ROOT '$PYTHON_CLIENT_ROOT' is not a directory"
 [ -f "$client/kubernetes/e2e_test/base.py" ] \
   || fail "$client/kubernetes/e2e_test/base.py is missing: not a client checkout"
+command -v kubectl >/dev/null || fail "kubectl is not on PATH (deploy/up.sh needs it too)"
 registry="${PYCLIENT_REGISTRY:-127.0.0.1:5000}"
 state="${PYCLIENT_STATE_DIR:-$(mktemp -d /tmp/pyclient-e2e.XXXXXX)}"
 mkdir -p "$state/logs"
