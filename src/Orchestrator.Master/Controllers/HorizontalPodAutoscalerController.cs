@@ -10,9 +10,10 @@ using Orchestrator.Shared.Api;
 namespace Orchestrator.Master.Controllers;
 
 /// <summary>
-/// Kubernetes' horizontal pod autoscaler controller: every sync period (15 s, as --horizontal-pod-autoscaler-sync-period)
-/// each autoscaling/v2 HorizontalPodAutoscaler reads its target's scale, computes a replica count per metric from the
-/// pods' usage (<see cref="ResourceUsageCache"/>, what metrics.k8s.io serves), takes the largest, stabilizes and limits
+/// Kubernetes' horizontal pod autoscaler controller: every sync period (15 s, as
+/// --horizontal-pod-autoscaler-sync-period; the first a period after the autoscaler is first seen) each autoscaling/v2
+/// HorizontalPodAutoscaler reads its target's scale, computes a replica count per metric from the pods' usage
+/// (<see cref="ResourceUsageCache"/>, what metrics.k8s.io serves), takes the largest, stabilizes and limits
 /// it (<see cref="ScalingNormalizer"/>), writes the target's spec.replicas when it differs (event SuccessfulRescale) and
 /// the status (currentReplicas, desiredReplicas, currentMetrics, lastScaleTime, the conditions AbleToScale,
 /// ScalingActive and ScalingLimited). Writes the targets' replicas and the autoscalers' status only.
@@ -27,7 +28,8 @@ internal sealed class HorizontalPodAutoscalerController : ControllerActor
     private readonly double _tolerance;
     private readonly ScalingNormalizer _normalizer;
     private readonly EventRecorder _events;
-    private readonly Dictionary<ResourceKey, DateTime> _lastSync = new();
+    // When each autoscaler's current sync period began: when it was first seen, then at each sync.
+    private readonly Dictionary<ResourceKey, DateTime> _periodStart = new();
 
     /// <summary>A rescale written to the target; its reply finishes the sync.</summary>
     private sealed record Rescaled(ResourceKey Key, V2HorizontalPodAutoscaler Hpa, int Previous, int Desired, string Reason);
@@ -57,7 +59,7 @@ internal sealed class HorizontalPodAutoscalerController : ControllerActor
         if (current is null)
         {
             _normalizer.Forget(key.ToString());
-            _lastSync.Remove(key);
+            _periodStart.Remove(key);
             return;
         }
         Enqueue(key);
@@ -68,13 +70,21 @@ internal sealed class HorizontalPodAutoscalerController : ControllerActor
         var hpa = Cache.Get<V2HorizontalPodAutoscaler>(key.Resource, key.Namespace, key.Name);
         if (hpa is null || hpa.Metadata.DeletionTimestamp is not null) return;
         var now = DateTime.UtcNow;
-        // at most once per sync period per autoscaler (Kubernetes' rate-limited queue): our own status writes wake it too
-        if (_lastSync.TryGetValue(key, out var last) && now - last < _syncPeriod * 0.9)
+        // A sync period after the autoscaler was first seen, then once per period (our own status writes wake it too):
+        // Kubernetes' queue adds every autoscaler with the sync period as delay (FixedItemIntervalRateLimiter), so a
+        // new one is first synced a period after it was created and a client may update it in between without conflict.
+        if (!_periodStart.TryGetValue(key, out var start))
         {
-            RequeueAfter(key, last + _syncPeriod - now);
+            _periodStart[key] = now;
+            RequeueAfter(key, _syncPeriod);
             return;
         }
-        _lastSync[key] = now;
+        if (now - start < _syncPeriod * 0.9)
+        {
+            RequeueAfter(key, start + _syncPeriod - now);
+            return;
+        }
+        _periodStart[key] = now;
         Sync(key, KubeObjects.Clone(hpa), now);
     }
 
