@@ -31,7 +31,8 @@ internal sealed class AdmissionPlugins
     [
         "AlwaysAdmit", "NamespaceAutoProvision", "NamespaceLifecycle", "NamespaceExists",
         "LimitPodHardAntiAffinityTopology", "LimitRanger", "ServiceAccount", "NodeRestriction", "TaintNodesByCondition",
-        "AlwaysPullImages", "ImagePolicyWebhook", "PodSecurity", "PodNodeSelector", "Priority", "DefaultTolerationSeconds",
+        "AlwaysPullImages", "ImagePolicyWebhook", "PodSecurity", "PodNodeSelector", "Priority",
+        "DefaultTolerationSeconds",
         "PodTolerationRestriction", "EventRateLimit", "ExtendedResourceToleration", "DefaultStorageClass",
         "StorageObjectInUseProtection", "OwnerReferencesPermissionEnforcement", "PersistentVolumeClaimResize",
         "RuntimeClass", "CertificateApproval", "CertificateSigning", "ClusterTrustBundleAttest",
@@ -48,8 +49,10 @@ internal sealed class AdmissionPlugins
         "DefaultTolerationSeconds", "PersistentVolumeClaimResize", "ValidatingAdmissionPolicy", "ResourceQuota",
     };
 
-    /// <summary>On by default in kube and here, but part of something that cannot be turned off here: where it lives.</summary>
-    public static readonly IReadOnlyDictionary<string, string> BuiltIn = new Dictionary<string, string>(StringComparer.Ordinal)
+    /// <summary>On by default in kube and here, but part of something that cannot be turned off here: where it
+    /// lives.</summary>
+    public static readonly IReadOnlyDictionary<string, string> BuiltIn =
+        new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["NamespaceLifecycle"] = "the store's namespace checks",
         ["DefaultStorageClass"] = "the PersistentVolumeClaim strategy",
@@ -71,7 +74,8 @@ internal sealed class AdmissionPlugins
 
     public bool IsOn(string name) => !_disabled.Contains(name);
 
-    /// <summary>The selection, or a FormatException with every problem in kube's words (AdmissionOptions.Validate).</summary>
+    /// <summary>The selection, or a FormatException with every problem in kube's words
+    /// (AdmissionOptions.Validate).</summary>
     public static AdmissionPlugins Parse(string? enable, string? disable)
     {
         var enabled = Split(enable);
@@ -119,7 +123,8 @@ internal sealed class AdmissionPlugins
         Add("ServiceAccount", () => new ServiceAccountAdmission());
         Add("TaintNodesByCondition", () => new TaintNodesByCondition());
         Add("Priority", () => new PodPriority());
-        Add("DefaultTolerationSeconds", () => new DefaultTolerationSeconds(DefaultTolerationSeconds.Settings.From(configuration)));
+        Add("DefaultTolerationSeconds",
+            () => new DefaultTolerationSeconds(DefaultTolerationSeconds.Settings.From(configuration)));
         Add("PodSecurity", () => new PodSecurityAdmission(
             AdmissionConfigurationFile.Load(configuration[AdmissionConfigurationFile.Flag])));
         Add("PersistentVolumeClaimResize", () => new PersistentVolumeClaimResize());

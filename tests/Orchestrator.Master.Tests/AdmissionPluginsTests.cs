@@ -14,7 +14,8 @@ public sealed class AdmissionPluginsTests
     public void By_default_every_plugin_implemented_here_runs_in_kubes_order()
     {
         var chain = AdmissionPlugins.Default.StoreChain(NoConfiguration, RegistryHosting.BuiltInCatalog());
-        Assert.Equal(["LimitRanger", "ServiceAccountAdmission", "TaintNodesByCondition", "PodPriority", "DefaultTolerationSeconds",
+        Assert.Equal(["LimitRanger", "ServiceAccountAdmission", "TaintNodesByCondition", "PodPriority",
+                "DefaultTolerationSeconds",
                 "PodSecurityAdmission", "PersistentVolumeClaimResize", "IngressAnnotationWarnings", "PodSpecWarnings",
                 "ValidatingAdmissionPolicyAdmission", "ResourceQuotaAdmission"],
             chain.Select(p => p.GetType().Name));
@@ -24,7 +25,8 @@ public sealed class AdmissionPluginsTests
     [Fact]
     public void A_disabled_plugin_is_left_out_of_the_chain()
     {
-        var plugins = AdmissionPlugins.Parse("NodeRestriction", "ServiceAccount,TaintNodesByCondition,Priority,ResourceQuota");
+        var plugins = AdmissionPlugins.Parse("NodeRestriction",
+            "ServiceAccount,TaintNodesByCondition,Priority,ResourceQuota");
         var chain = plugins.StoreChain(NoConfiguration, RegistryHosting.BuiltInCatalog());
         Assert.DoesNotContain(chain, p => p is ServiceAccountAdmission);
         Assert.Equal(["LimitRanger", "DefaultTolerationSeconds", "PodSecurityAdmission", "PersistentVolumeClaimResize",
@@ -44,18 +46,24 @@ public sealed class AdmissionPluginsTests
     [Theory]
     [InlineData("Bogus", null, "enable-admission-plugins plugin \"Bogus\" is unknown")]
     [InlineData(null, "serviceaccount", "disable-admission-plugins plugin \"serviceaccount\" is unknown")]
-    [InlineData("AlwaysPullImages", null, "enable-admission-plugins plugin \"AlwaysPullImages\" is not implemented by orchestrator-master")]
-    [InlineData(null, "NamespaceLifecycle", "disable-admission-plugins plugin \"NamespaceLifecycle\" cannot be turned off here")]
-    [InlineData(null, "ValidatingAdmissionWebhook", "disable-admission-plugins plugin \"ValidatingAdmissionWebhook\" cannot be turned off here")]
+    [InlineData("AlwaysPullImages", null,
+        "enable-admission-plugins plugin \"AlwaysPullImages\" is not implemented by orchestrator-master")]
+    [InlineData(null, "NamespaceLifecycle",
+        "disable-admission-plugins plugin \"NamespaceLifecycle\" cannot be turned off here")]
+    [InlineData(null, "ValidatingAdmissionWebhook",
+        "disable-admission-plugins plugin \"ValidatingAdmissionWebhook\" cannot be turned off here")]
     [InlineData("ServiceAccount,Priority", "Priority,ServiceAccount,LimitRanger",
         "[Priority ServiceAccount] in enable-admission-plugins and disable-admission-plugins overlapped")]
-    public void Unknown_unimplemented_built_in_and_overlapping_plugins_are_refused(string? enable, string? disable, string problem)
+    public void Unknown_unimplemented_built_in_and_overlapping_plugins_are_refused(string? enable, string? disable,
+        string problem)
     {
         var e = Assert.Throws<FormatException>(() => AdmissionPlugins.Parse(enable, disable));
         Assert.StartsWith(problem, e.Message);
         if (!problem.Contains("overlapped"))
             Assert.StartsWith(problem[(problem.IndexOf(' ') + 1)..],
-                enable is not null ? AdmissionPlugins.EnableProblem(enable) : AdmissionPlugins.DisableProblem(disable!));
+                enable is not null
+                    ? AdmissionPlugins.EnableProblem(enable)
+                    : AdmissionPlugins.DisableProblem(disable!));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 namespace Orchestrator.Master.Api.Authorization;
 
-/// <summary>kube-apiserver's authorization modes (pkg/kubeapiserver/authorizer/modes) that are implemented here.</summary>
+/// <summary>kube-apiserver's authorization modes (pkg/kubeapiserver/authorizer/modes) that are implemented
+/// here.</summary>
 internal enum AuthorizationMode { Node, RBAC, AlwaysAllow, AlwaysDeny }
 
 /// <summary>What the composition root decided about authorization: the ordered --authorization-mode chain, and whether
@@ -12,7 +13,8 @@ internal sealed record AuthorizationSettings(IReadOnlyList<AuthorizationMode> Mo
 
     public static AuthorizationSettings Default { get; } = new([AuthorizationMode.Node, AuthorizationMode.RBAC]);
 
-    /// <summary>kube's BuildAuthorizer modes; ABAC and Webhook are kube's but need files this master does not read.</summary>
+    /// <summary>kube's BuildAuthorizer modes; ABAC and Webhook are kube's but need files this master does not
+    /// read.</summary>
     public static IReadOnlyList<AuthorizationMode> ParseModes(string value) =>
         ModesProblem(value) is { } problem ? throw new FormatException($"--{Flag} {problem}") : Split(value)
             .Select(mode => Enum.Parse<AuthorizationMode>(mode)).ToList();

@@ -9,7 +9,8 @@ namespace Orchestrator.Master.Api.Authorization;
 /// No opinion at the end is a denial, with every authorizer's reason joined by newlines. Every check of the master
 /// (the request, the access reviews, impersonation, RBAC's escalate and bind, the signer checks) goes through here;
 /// <see cref="Policy"/> is RBAC's rule resolver, which kube's escalation check uses whatever the modes.</summary>
-internal sealed class RbacAuthorizer(RbacCache cache, NodeAuthorizer? nodes = null, AuthorizationSettings? settings = null)
+internal sealed class RbacAuthorizer(RbacCache cache, NodeAuthorizer? nodes = null,
+    AuthorizationSettings? settings = null)
 {
     private readonly IReadOnlyList<AuthorizationMode> _modes = (settings ?? AuthorizationSettings.Default).Modes;
 
@@ -35,7 +36,8 @@ internal sealed class RbacAuthorizer(RbacCache cache, NodeAuthorizer? nodes = nu
     }
 
     /// <summary>kube's union RulesFor (SelfSubjectRulesReview): every mode's rules in order. The Node authorizer cannot
-    /// enumerate a node's rules (incomplete, with its error); AlwaysAllow holds everything; AlwaysDeny nothing.</summary>
+    /// enumerate a node's rules (incomplete, with its error); AlwaysAllow holds everything; AlwaysDeny
+    /// nothing.</summary>
     public (IReadOnlyList<k8s.Models.V1PolicyRule> Rules, IReadOnlyList<string> Errors, bool Incomplete) RulesFor(
         UserInfo user, string @namespace)
     {

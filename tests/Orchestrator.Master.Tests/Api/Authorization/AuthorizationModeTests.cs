@@ -21,7 +21,11 @@ public sealed class AuthorizationModeTests
     {
         var cache = new RbacCache(null!);
         cache.Publish(new RbacPolicy(
-            [new V1ClusterRole { Metadata = new() { Name = "view" }, Rules = [new() { ApiGroups = [""], Resources = ["configmaps"], Verbs = ["get"] }] }],
+            [new V1ClusterRole
+            {
+                Metadata = new() { Name = "view" },
+                Rules = [new() { ApiGroups = [""], Resources = ["configmaps"], Verbs = ["get"] }],
+            }],
             [], [],
             [new V1RoleBinding
             {
@@ -71,10 +75,12 @@ public sealed class AuthorizationModeTests
     {
         var chain = Chain("RBAC,AlwaysAllow");
         Assert.Equal((true, ""), chain.Authorize(Request(Jane, "DELETE", "/api/v1/namespaces/a/configmaps/x")));
-        Assert.True(chain.Allows(Request(UserInfo.Of("nobody", []), "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles")));
+        Assert.True(chain.Allows(Request(UserInfo.Of("nobody", []), "POST",
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles")));
         Assert.True(chain.Allows(Request(UserInfo.Of("nobody", []), "GET", "/metrics")));
         // RBAC came first and allowed: its reason is the answer's
-        Assert.StartsWith("RBAC: allowed by RoleBinding", chain.Authorize(Request(Jane, "GET", "/api/v1/namespaces/a/configmaps/x")).Reason);
+        Assert.StartsWith("RBAC: allowed by RoleBinding",
+            chain.Authorize(Request(Jane, "GET", "/api/v1/namespaces/a/configmaps/x")).Reason);
     }
 
     [Fact]
@@ -83,11 +89,13 @@ public sealed class AuthorizationModeTests
         Assert.Equal((false, "Everything is forbidden."),
             Chain("RBAC,AlwaysDeny").Authorize(Request(Jane, "DELETE", "/api/v1/namespaces/a/configmaps/x")));
         Assert.True(Chain("RBAC,AlwaysDeny").Allows(Request(Jane, "GET", "/api/v1/namespaces/a/configmaps/x")));
-        Assert.True(Chain("AlwaysDeny,AlwaysAllow").Allows(Request(Jane, "DELETE", "/api/v1/namespaces/a/configmaps/x")));
+        Assert.True(Chain("AlwaysDeny,AlwaysAllow")
+            .Allows(Request(Jane, "DELETE", "/api/v1/namespaces/a/configmaps/x")));
         Assert.Equal((false, "node 'node1' cannot read 'node2', only its own Node object\nEverything is forbidden."),
             Chain("Node,AlwaysDeny").Authorize(Request(Node1, "GET", "/api/v1/nodes/node2")));
         Assert.False(Chain("AlwaysDeny").Allows(Request(Jane, "GET", "/api/v1/namespaces/a/configmaps/x")));
-        Assert.True(Chain("AlwaysDeny").Allows(Request(UserInfo.Admin, "DELETE", "/api/v1/nodes/n1"))); // system:masters
+        // system:masters still may do anything
+        Assert.True(Chain("AlwaysDeny").Allows(Request(UserInfo.Admin, "DELETE", "/api/v1/nodes/n1")));
     }
 
     [Fact]
