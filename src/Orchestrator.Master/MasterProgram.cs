@@ -3,13 +3,8 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using Orchestrator.Master.Admission.Ingress;
-using Orchestrator.Master.Admission.LimitRanges;
-using Orchestrator.Master.Admission.PodSecurity;
-using Orchestrator.Master.Admission.Storage;
-using Orchestrator.Master.Admission.ResourceQuotas;
-using Orchestrator.Master.Admission.ServiceAccount;
 using Orchestrator.Master.Api;
+using Orchestrator.Master.Api.Authorization;
 using Orchestrator.Master.Api.Security;
 using Orchestrator.Master.Api.Storage;
 using Orchestrator.Master.Controllers;
@@ -86,18 +81,18 @@ internal static class MasterProgram
         var controlPlane = ControlPlaneOptions.From(builder.Configuration);
         var catalog = builder.Services.AddResourceRegistry();
         StoreOptions store;
+        AdmissionPlugins plugins;
+        AuthorizationSettings authorization;
         try
         {
+            plugins = AdmissionPlugins.Parse(builder.Configuration[AdmissionPlugins.EnableFlag],
+                builder.Configuration[AdmissionPlugins.DisableFlag]);
+            authorization = new AuthorizationSettings(AuthorizationSettings.ParseModes(
+                builder.Configuration[AuthorizationSettings.Flag] ?? AuthorizationSettings.DefaultModes),
+                NodeRestriction: plugins.IsOn("NodeRestriction"));
             store = StoreOptions.From(builder.Configuration, api.DataDirectory) with
             {
-                // kube-apiserver's order: LimitRanger, ServiceAccount, TaintNodesByCondition, Priority, DefaultTolerationSeconds, PodSecurity, PersistentVolumeClaimResize,
-                // ValidatingAdmissionPolicy, and ResourceQuota last (it charges what the others admit). Our ingress annotations' warnings and the pod specs' (kube's
-                // strategies give those) come before it.
-                Admissions = [new LimitRanger(), new ServiceAccountAdmission(), new Orchestrator.Master.Admission.Nodes.TaintNodesByCondition(), new Orchestrator.Master.Registry.Kinds.Scheduling.PodPriority(),
-                    new Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds(Orchestrator.Master.Admission.Pods.DefaultTolerationSeconds.Settings.From(builder.Configuration)),
-                    new PodSecurityAdmission(AdmissionConfigurationFile.Load(builder.Configuration[AdmissionConfigurationFile.Flag])), new PersistentVolumeClaimResize(), new IngressAnnotationWarnings(),
-                    new Orchestrator.Master.Admission.Pods.PodSpecWarnings(),
-                    new Orchestrator.Master.Admission.Policies.ValidatingAdmissionPolicyAdmission(catalog), new ResourceQuotaAdmission(catalog)],
+                Admissions = plugins.StoreChain(builder.Configuration, catalog),
             };
         }
         catch (FormatException e)
@@ -152,6 +147,7 @@ internal static class MasterProgram
         // and the nodes' client certificates too (as kube-apiserver-client-kubelet): a node's key and certificate are its API credential
         var nodeClientCa = new Orchestrator.Shared.Protocol.NodeClientCertificateAuthority(clusterCa);
         builder.Services.AddSingleton(kubeletCa);
+        builder.Services.AddSingleton(authorization);
         // the nodes' newest usage: the NodeGateway keeps it, the metrics API and the autoscaler read it
         var resourceUsage = new Orchestrator.Master.ResourceMetrics.ResourceUsageCache();
         builder.Services.AddSingleton(resourceUsage);

@@ -94,6 +94,36 @@ public sealed class MasterFlagsTests
     }
 
     [Fact]
+    public async Task Authorization_modes_and_admission_plugins_not_served_here_are_refused_at_start_in_one_line()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("master-apiflags-").FullName;
+        try
+        {
+            foreach (var (args, message) in new[]
+                     {
+                         (new[] { "--authorization-mode", "Node,RBAC,Webhook" },
+                             "--authorization-mode \"Webhook\" is not implemented by orchestrator-master"),
+                         (["--authorization-mode", "RBAC,RBAC"], "--authorization-mode \"[RBAC RBAC]\" has mode specified more than once"),
+                         (["--enable-admission-plugins", "AlwaysPullImages"],
+                             "--enable-admission-plugins plugin \"AlwaysPullImages\" is not implemented by orchestrator-master"),
+                         (["--disable-admission-plugins", "ServiceAccount,Bogus"], "--disable-admission-plugins plugin \"Bogus\" is unknown"),
+                         (["--enable-admission-plugins", "Priority", "--disable-admission-plugins", "Priority"],
+                             "[Priority] in enable-admission-plugins and disable-admission-plugins overlapped"),
+                     })
+            {
+                var (code, _, error) = await RunAsync(["--data-dir", dataDirectory, .. args]);
+                Assert.Equal(2, code);
+                Assert.Single(error.Trim().Split('\n'));
+                Assert.StartsWith("orchestrator-master: " + message, error.Trim());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_datastore_endpoint_is_one_line_without_the_password_and_a_non_zero_exit()
     {
         var dataDirectory = Directory.CreateTempSubdirectory("master-datastore-").FullName;

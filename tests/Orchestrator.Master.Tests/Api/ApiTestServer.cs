@@ -81,13 +81,15 @@ internal sealed class ApiTestServer : IAsyncDisposable
     public static async Task<ApiTestServer> StartAsync(bool https = false, ObjectStoreSettings? settings = null,
         (Action<IServiceCollection> Services, Action<WebApplication> App)? beforeApi = null,
         Orchestrator.Master.Api.Rest.KubeletTimeouts? kubeletTimeouts = null,
-        Orchestrator.Master.Admission.PodSecurity.PodSecurityOptions? podSecurity = null, TimeSpan? requestTimeout = null)
+        Orchestrator.Master.Admission.PodSecurity.PodSecurityOptions? podSecurity = null, TimeSpan? requestTimeout = null,
+        Orchestrator.Master.Api.Authorization.AuthorizationSettings? authorization = null,
+        Func<IResourceCatalog, IReadOnlyList<IAdmissionPlugin>>? admissions = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("api-test-").FullName;
         var system = ActorSystem.Create("api-test-" + Guid.NewGuid().ToString("N")[..8], InMemoryJournal + StoreRecordSerializer.Hocon);
         var catalog = RegistryHosting.BuiltInCatalog();
         var health = new StoreHealth();
-        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health,
+        var store = system.ActorOf(ObjectStore.Props(catalog, settings, health, admissions?.Invoke(catalog) ??
             [new Orchestrator.Master.Admission.LimitRanges.LimitRanger(), new Orchestrator.Master.Admission.PodSecurity.PodSecurityAdmission(podSecurity ?? new()),
                 new Orchestrator.Master.Admission.Storage.PersistentVolumeClaimResize(), new Orchestrator.Master.Admission.Ingress.IngressAnnotationWarnings(),
                 new Orchestrator.Master.Admission.Policies.ValidatingAdmissionPolicyAdmission(catalog),
@@ -113,6 +115,7 @@ internal sealed class ApiTestServer : IAsyncDisposable
         builder.Services.AddSingleton(new ObjectStoreClient(system, _ => Task.FromResult(store), TimeSpan.FromSeconds(5)));
         builder.Services.AddSingleton(health);
         if (kubeletTimeouts is not null) builder.Services.AddSingleton(kubeletTimeouts);
+        if (authorization is not null) builder.Services.AddSingleton(authorization);
         builder.Services.AddKubernetesApi();
         builder.Services.AddSingleton(new ApiServerOptions(dataDirectory, "127.0.0.1", 0).CreateServiceAccountTokens());
         builder.Services.AddSingleton(new AdminToken(BearerToken.LoadOrCreate(dataDirectory)));

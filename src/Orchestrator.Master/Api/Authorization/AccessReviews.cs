@@ -74,10 +74,7 @@ internal sealed class AccessReview(ResourceDescription resource, RbacAuthorizer 
 
     private V1SelfSubjectRulesReview Review(V1SelfSubjectRulesReview review, UserInfo user)
     {
-        var (rules, rbacErrors) = authorizer.Policy.RulesFor(user, review.Spec?.NamespaceProperty ?? "");
-        // the Node authorizer comes first in the chain and cannot enumerate a node's rules (kube's union RulesFor)
-        var isNode = NodeIdentity.Of(user).IsNode;
-        var errors = isNode ? ["node authorizer does not support user rule resolution", .. rbacErrors] : rbacErrors.ToList();
+        var (rules, errors, incomplete) = authorizer.RulesFor(user, review.Spec?.NamespaceProperty ?? "");
         review.Status = new V1SubjectRulesReviewStatus
         {
             ResourceRules = rules.Where(r => r.Resources is { Count: > 0 }).Select(r => new V1ResourceRule
@@ -88,7 +85,7 @@ internal sealed class AccessReview(ResourceDescription resource, RbacAuthorizer 
             {
                 Verbs = r.Verbs, NonResourceURLs = r.NonResourceURLs,
             }).ToList(),
-            Incomplete = isNode,
+            Incomplete = incomplete,
             EvaluationError = errors.Count == 0 ? null : string.Join(", ", errors),
         };
         return review;

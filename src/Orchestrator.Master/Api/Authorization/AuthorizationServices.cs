@@ -16,7 +16,8 @@ internal static class AuthorizationServices
         services.AddSingleton<NodeGraphCache>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeGraphCache>());
         services.AddSingleton<NodeAuthorizer>();
-        services.AddSingleton<RbacAuthorizer>(sp => new RbacAuthorizer(sp.GetRequiredService<RbacCache>(), sp.GetRequiredService<NodeAuthorizer>()));
+        services.AddSingleton<RbacAuthorizer>(sp => new RbacAuthorizer(sp.GetRequiredService<RbacCache>(),
+            sp.GetRequiredService<NodeAuthorizer>(), sp.GetService<AuthorizationSettings>()));
         services.AddSingleton<NodeRestriction>();
         services.AddSingleton<IWriteAdmission>(sp => sp.GetRequiredService<NodeRestriction>());
         services.AddSingleton<IWriteAdmission, EscalationCheck>();

@@ -19,8 +19,12 @@ namespace Orchestrator.Master.Api.Authorization;
 /// the stored object read the node graph (kube's listers); those that need the written object run as an
 /// <see cref="IWriteAdmission"/>; the rest run on the request itself (<see cref="CheckRequestAsync"/>).
 /// </summary>
-internal sealed class NodeRestriction(NodeGraphCache graph, RequestBodies bodies) : IWriteAdmission
+internal sealed class NodeRestriction(NodeGraphCache graph, RequestBodies bodies, AuthorizationSettings? settings = null)
+    : IWriteAdmission
 {
+    // --disable-admission-plugins=NodeRestriction: node users are then held only by the authorizers, as in kube
+    private readonly bool _enabled = (settings ?? AuthorizationSettings.Default).NodeRestriction;
+
     private const string LeaseNamespace = "kube-node-lease";
     private const string MirrorPodAnnotation = "kubernetes.io/config.mirror";
     private static readonly HashSet<string> WriteVerbs = ["create", "update", "patch", "delete"];
@@ -39,7 +43,7 @@ internal sealed class NodeRestriction(NodeGraphCache graph, RequestBodies bodies
     public async Task CheckRequestAsync(HttpContext context, AuthorizationAttributes a)
     {
         var (node, isNode) = NodeIdentity.Of(a.User);
-        if (!isNode || !a.IsResourceRequest || !WriteVerbs.Contains(a.Verb)) return;
+        if (!_enabled || !isNode || !a.IsResourceRequest || !WriteVerbs.Contains(a.Verb)) return;
         if (a.ApiGroup.Length == 0 && a.Resource == "pods" && ConnectSubresources.Contains(a.Subresource)) return;
         if (node.Length == 0) throw Forbidden(a, a.Name, $"could not determine node from user \"{a.User.Name}\"");
         var current = graph.Graph;
@@ -108,6 +112,7 @@ internal sealed class NodeRestriction(NodeGraphCache graph, RequestBodies bodies
     private void Admit(HttpContext context, ResourceDescription resource, IKubernetesObject<V1ObjectMeta> obj, string? subresource,
         IKubernetesObject<V1ObjectMeta>? old)
     {
+        if (!_enabled) return;
         if (RequestUser.Get(context) is not { } user) return;
         var (node, isNode) = NodeIdentity.Of(user);
         if (!isNode || node.Length == 0) return;
