@@ -5,14 +5,15 @@ namespace Orchestrator.Master.Api.Rest;
 
 /// <summary>
 /// exec and attach: kubectl 1.32 opens a WebSocket (subprotocol v5.channel.k8s.io, falling back to SPDY when the
-/// upgrade is refused). The relay opens the same WebSocket to the kubelet endpoint of the pod's node, accepts the
+/// upgrade is refused); other clients name v4.channel.k8s.io, channel.k8s.io or no subprotocol (the KubernetesClient
+/// library's WebSocketNamespacedPodExecAsync by default), all of which the kubelet serves. The relay opens the same WebSocket to the kubelet endpoint of the pod's node, accepts the
 /// client with the subprotocol the node chose, and copies messages both ways unchanged: the channel protocol
 /// (stdin/stdout/stderr/error/resize/close) is the node's business. A plain <c>Upgrade: SPDY/3.1</c> (client-go's
 /// SPDY executor, KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false) is relayed byte for byte by <see cref="SpdyUpgradeRelay"/>.
 /// </summary>
 internal static class ContainerStreamRelay
 {
-    public static readonly string[] Supported = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+    public static readonly string[] Supported = ["v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"];
 
     public static async Task RelayAsync(HttpContext context, KubeletConnection kubelet, string ns, string name, string endpoint,
         IEnumerable<string> forwardedKeys, ILogger log)
@@ -30,8 +31,11 @@ internal static class ContainerStreamRelay
             log.LogDebug("SPDY {Endpoint} in {Namespace}/{Pod}/{Container} ended", endpoint, ns, name, target.Container);
             return;
         }
-        var requested = context.WebSockets.WebSocketRequestedProtocols.Where(Supported.Contains).ToList();
-        if (requested.Count == 0)
+        // a client that names no subprotocol gets the kubelet's oldest, binary channels (its "" entry): the node is
+        // asked without one too
+        var asked = context.WebSockets.WebSocketRequestedProtocols;
+        var requested = asked.Where(Supported.Contains).ToList();
+        if (asked.Count > 0 && requested.Count == 0)
             throw ApiException.BadRequest($"unsupported subprotocol; supported: {string.Join(", ", Supported)}");
 
         var uri = new Uri($"wss://{target.Host}:{target.Port}{target.Path(endpoint)}?{string.Join("&", Forwarded(query, forwardedKeys))}");

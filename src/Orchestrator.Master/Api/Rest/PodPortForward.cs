@@ -41,7 +41,9 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
         if (!context.WebSockets.IsWebSocketRequest)
             throw ApiException.BadRequest($"Upgrade request required: port forwarding is served over WebSockets ({SpdyTunnelProtocol}, {ChannelProtocol}) or SPDY/3.1");
         var requested = context.WebSockets.WebSocketRequestedProtocols;
-        var channel = !requested.Contains(SpdyTunnelProtocol) && requested.Contains(ChannelProtocol);
+        // the channel protocol by name, or with no subprotocol at all (the kubelet's "" entry: the same channels)
+        var unnamed = requested.Count == 0;
+        var channel = !requested.Contains(SpdyTunnelProtocol) && (unnamed || requested.Contains(ChannelProtocol));
         if (!channel && !requested.Contains(SpdyTunnelProtocol))
             throw ApiException.BadRequest($"unsupported subprotocol; supported: {SpdyTunnelProtocol}, {ChannelProtocol}");
         var ports = context.Request.Query["ports"].Where(p => !string.IsNullOrEmpty(p)).ToList();
@@ -55,7 +57,7 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
         kubelet.Secure(node, pod.Spec.NodeName, host);
         // .NET's client refuses to name SPDY/3.1+portforward.k8s.io ('/' is not a token character); the node's
         // portForward path means that protocol when none is named and no ports are given
-        if (channel) node.Options.AddSubProtocol(ChannelProtocol);
+        if (channel && !unnamed) node.Options.AddSubProtocol(ChannelProtocol);
         using (var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             connecting.CancelAfter(kubelet.Timeouts.Response);
@@ -75,7 +77,7 @@ internal sealed class PodPortForward(KubeletConnection kubelet, ILogger<PodPortF
 
         // .NET's server socket refuses the SPDY name too: the 101 carries it by hand, the socket is told none
         if (!channel) context.Response.Headers.SecWebSocketProtocol = SpdyTunnelProtocol;
-        using var client = await context.WebSockets.AcceptWebSocketAsync(channel ? ChannelProtocol : null);
+        using var client = await context.WebSockets.AcceptWebSocketAsync(channel && !unnamed ? ChannelProtocol : null);
         // kubectl ends the session when it stops (^C), the node when the pod goes away; the other side follows
         await WebSocketRelay.RelayAsync(node, client, kubelet.Timeouts.StreamIdle, TimeSpan.FromSeconds(2), nodeEnds: false, ct);
         log.LogDebug("port forwarding to {Namespace}/{Pod} ended", ns, name);

@@ -22,8 +22,8 @@ internal static class AttachSession
             await SpdyContainerStreams.ServeAttachAsync(context, runtime, ns, pod, container, log);
             return;
         }
-        var protocol = ExecSession.Protocols.FirstOrDefault(p => context.WebSockets.WebSocketRequestedProtocols.Contains(p));
-        if (!context.WebSockets.IsWebSocketRequest || protocol is null)
+        var protocol = context.WebSockets.IsWebSocketRequest ? ExecSession.Negotiate(context) : null;
+        if (protocol is null)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             await context.Response.WriteAsync($"attach needs a WebSocket upgrade with subprotocol {string.Join(" or ", ExecSession.Protocols)}");
@@ -33,7 +33,7 @@ internal static class AttachSession
         var stdin = query["stdin"] is var s && (s == "true" || s == "1");
         var ct = context.RequestAborted;
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
+        using var socket = await ExecSession.AcceptAsync(context, protocol);
         var (current, _) = await KubeletServer.FindAsync(runtime, ns, pod, container, null, ct);
         if (current is not { Running: true })
         {

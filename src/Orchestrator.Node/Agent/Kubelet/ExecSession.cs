@@ -11,14 +11,29 @@ namespace Orchestrator.Node.Agent.Kubelet;
 
 /// <summary>
 /// /exec/{ns}/{pod}/{container}?command=…&amp;stdin&amp;tty over a WebSocket with Kubernetes' channel protocol
-/// (v5.channel.k8s.io, or v4): every binary message starts with its channel — 0 stdin, 1 stdout, 2 stderr,
-/// 3 error (one Status JSON at the end: Success, or Failure with reason NonZeroExitCode and the exit code as the
-/// ExitCode cause), 4 resize ({"Width","Height"}); v5 adds 255, close: [255, channel] half-closes stdin.
+/// (v5.channel.k8s.io, v4, channel.k8s.io, or no subprotocol at all, as the kubelet's createWebSocketStreams takes
+/// them): every binary message starts with its channel — 0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize
+/// ({"Width","Height"}); v5 adds 255, close: [255, channel] half-closes stdin. The error channel carries, at the end,
+/// with v4 and v5 one Status JSON (Success, or Failure with reason NonZeroExitCode and the exit code as the ExitCode
+/// cause); with the older two (the kubelet's v1WriteStatusFunc) a failure's message as text and nothing on success.
 /// An <c>Upgrade: SPDY/3.1</c> goes to <see cref="SpdyContainerStreams"/>.
 /// </summary>
 internal static class ExecSession
 {
-    public static readonly string[] Protocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+    public static readonly string[] Protocols = ["v5.channel.k8s.io", "v4.channel.k8s.io", "channel.k8s.io"];
+
+    /// <summary>The subprotocol of the session as wsstream's handshake picks it: the first the client asks for that is
+    /// served; "" (binary channels, the oldest status) when the client asks for none; null when none it asks for is
+    /// served (base64.channel.k8s.io and v4.base64.channel.k8s.io are not).</summary>
+    public static string? Negotiate(HttpContext context)
+    {
+        var requested = context.WebSockets.WebSocketRequestedProtocols;
+        return requested.Count == 0 ? "" : requested.FirstOrDefault(Protocols.Contains);
+    }
+
+    /// <summary>Accepts the upgrade with <paramref name="protocol"/> (none for "").</summary>
+    public static Task<WebSocket> AcceptAsync(HttpContext context, string protocol) =>
+        context.WebSockets.AcceptWebSocketAsync(protocol.Length == 0 ? null : protocol);
     public const byte Stdin = 0, Stdout = 1, Stderr = 2, Error = 3, Resize = 4, Close = 255;
 
     public static async Task ServeAsync(HttpContext context, IContainerRuntime runtime, string ns, string pod, string container, ILogger log)
@@ -34,7 +49,7 @@ internal static class ExecSession
             await context.Response.WriteAsync("exec needs a WebSocket upgrade with subprotocol v5.channel.k8s.io or v4.channel.k8s.io, or an Upgrade: SPDY/3.1");
             return;
         }
-        var protocol = Protocols.FirstOrDefault(p => context.WebSockets.WebSocketRequestedProtocols.Contains(p));
+        var protocol = Negotiate(context);
         if (protocol is null)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -47,7 +62,7 @@ internal static class ExecSession
         var tty = query["tty"] is var t && (t == "true" || t == "1");
         var ct = context.RequestAborted;
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol);
+        using var socket = await AcceptAsync(context, protocol);
         var (current, _) = await KubeletServer.FindAsync(runtime, ns, pod, container, null, ct);
         if (current is not { Running: true } || command.Count == 0)
         {
@@ -165,15 +180,31 @@ internal static class ExecSession
 
     internal static async Task FinishAsync(WebSocket socket, string statusJson, CancellationToken ct)
     {
-        var bytes = Encoding.UTF8.GetBytes(statusJson);
-        var frame = new byte[bytes.Length + 1];
-        frame[0] = Error;
-        bytes.CopyTo(frame, 1);
+        var bytes = socket.SubProtocol is "v5.channel.k8s.io" or "v4.channel.k8s.io"
+            ? Encoding.UTF8.GetBytes(statusJson)
+            : OldestStatus(statusJson);
         try
         {
-            await socket.SendAsync(frame, WebSocketMessageType.Binary, true, ct);
+            if (bytes.Length > 0)
+            {
+                var frame = new byte[bytes.Length + 1];
+                frame[0] = Error;
+                bytes.CopyTo(frame, 1);
+                await socket.SendAsync(frame, WebSocketMessageType.Binary, true, ct);
+            }
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
         }
         catch (WebSocketException) { }
+    }
+
+    /// <summary>The error channel's message before v4 (the kubelet's v1WriteStatusFunc): nothing on success, a failure's
+    /// message as text.</summary>
+    private static byte[] OldestStatus(string statusJson)
+    {
+        using var status = JsonDocument.Parse(statusJson);
+        var root = status.RootElement;
+        return root.GetProperty("status").GetString() == "Success"
+            ? []
+            : Encoding.UTF8.GetBytes(root.TryGetProperty("message", out var message) ? message.GetString() ?? "" : "");
     }
 }

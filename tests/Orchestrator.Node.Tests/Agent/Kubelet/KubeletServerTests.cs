@@ -285,6 +285,43 @@ public sealed class KubeletServerTests : IAsyncLifetime
         Assert.Equal("container not found (\"main\")", System.Text.Json.Nodes.JsonNode.Parse(status)!["message"]!.ToString());
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("channel.k8s.io")]
+    public async Task Exec_without_a_subprotocol_or_with_the_oldest_gets_binary_channels_and_a_failure_as_text(string? protocol)
+    {
+        // the kubelet's "" and channel.k8s.io entries (v1WriteStatusFunc): nothing on the error channel on success,
+        // a failure's message as text; the KubernetesClient library's WebSocketNamespacedPodExecAsync names none
+        Container("web");
+        foreach (var (exitCode, expected) in new[] { (0, (string?)null),
+                     (3, "command terminated with non-zero exit code: error executing command [sh -c x], exit code 3") })
+        {
+            _runtime.ExecSessions = _ => new ScriptedSession("out\n", exitCode, waitForStdin: false);
+            using var socket = new ClientWebSocket();
+            Secure(socket);
+            if (protocol is not null) socket.Options.AddSubProtocol(protocol);
+            await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/exec/default/web/main?command=sh&command=-c&command=x&stdout=true"), default);
+            Assert.Equal(protocol, string.IsNullOrEmpty(socket.SubProtocol) ? null : socket.SubProtocol);
+
+            var messages = await ReceiveAllAsync(socket);
+            Assert.Equal("out\n", Encoding.UTF8.GetString(messages[0], 1, messages[0].Length - 1));
+            var error = messages.Where(m => m[0] == 3).Select(m => Encoding.UTF8.GetString(m, 1, m.Length - 1)).SingleOrDefault();
+            Assert.Equal(expected, error);
+        }
+    }
+
+    [Fact]
+    public async Task Exec_refuses_subprotocols_it_does_not_serve()
+    {
+        Container("web");
+        using var socket = new ClientWebSocket();
+        Secure(socket);
+        socket.Options.AddSubProtocol("v4.base64.channel.k8s.io");
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() =>
+            socket.ConnectAsync(new Uri($"wss://127.0.0.1:{_port}/exec/default/web/main?command=sh&stdout=true"), default));
+        Assert.Contains("400", refused.Message);
+    }
+
     private static async Task<List<byte[]>> ReceiveAllAsync(ClientWebSocket socket)
     {
         var messages = new List<byte[]>();
@@ -533,7 +570,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
     }
 
     /// <summary>Prints its output once stdin is closed, then ends with the exit code.</summary>
-    private sealed class ScriptedSession(string output, int exitCode) : IExecSession
+    private sealed class ScriptedSession(string output, int exitCode, bool waitForStdin = true) : IExecSession
     {
         private readonly TaskCompletionSource _closed = new();
         private bool _sent;
@@ -542,7 +579,7 @@ public sealed class KubeletServerTests : IAsyncLifetime
 
         public async Task<ExecOutput> ReadAsync(byte[] buffer, CancellationToken ct)
         {
-            await _closed.Task.WaitAsync(ct);
+            if (waitForStdin) await _closed.Task.WaitAsync(ct);
             if (_sent) return new ExecOutput(0, 1, true);
             _sent = true;
             var bytes = Encoding.UTF8.GetBytes(output);
