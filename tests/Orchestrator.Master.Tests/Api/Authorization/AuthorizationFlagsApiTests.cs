@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Orchestrator.Master.Api.Authorization;
@@ -14,16 +13,9 @@ public sealed class AuthorizationFlagsApiTests
 {
     private static readonly IConfiguration NoConfiguration = new ConfigurationBuilder().Build();
 
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path,
-        string? body = null, params (string Name, string Value)[] headers)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : null);
-    }
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path,
+        string? body = null, params (string Name, string Value)[] headers) =>
+        RbacApiTests.SendAsync(client, method, path, body, headers);
 
     private static HttpClient Client(ApiTestServer server, string subject) => new(new HttpClientHandler
     {

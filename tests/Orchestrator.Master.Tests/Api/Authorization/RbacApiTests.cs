@@ -45,7 +45,8 @@ public sealed class RbacApiTests : IAsyncLifetime
         return X509CertificateLoader.LoadPkcs12(issued.CopyWithPrivateKey(key).Export(X509ContentType.Pkcs12), null);
     }
 
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path,
+    /// <summary>One request with a JSON body and extra headers: the status and the body when it is JSON.</summary>
+    internal static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path,
         string? body = null, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method, path);
