@@ -11,7 +11,8 @@ internal sealed record ImagePullFinished(string Container, string Image, ImagePu
 /// The PodSupervisor's images (the kubelet's image manager): imagePullPolicy decides between the local store and a
 /// pull; pulls run on the node's shared <see cref="ImagePuller"/> with the pod's imagePullSecrets; a failed pull is
 /// ErrImagePull, then ImagePullBackOff until the back-off (10 s doubling to 5 min, per container) lets it try again.
-/// One exception to Kubernetes, for images built on this node (no registry digest, such as the demo stand-ins): when a
+/// One exception to Kubernetes, for images built on this node (no registry digest of their own name, such as the demo
+/// stand-ins, also once pushed to a local registry): when a
 /// pull of such an image fails, the local image is used and a Warning event says so; for the next 5 minutes it is used
 /// without another pull attempt (the node's <see cref="ImagePuller"/> remembers it).
 /// </summary>
@@ -45,7 +46,7 @@ internal sealed partial class PodSupervisor
             Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine");
             return local;
         }
-        if (local is { RepoDigests.Count: 0 } && _images.RecentFallback(spec.Image, DateTime.UtcNow) is { } failedAt)
+        if (local is not null && !local.CameFrom(reference) && _images.RecentFallback(spec.Image, DateTime.UtcNow) is { } failedAt)
         {
             Event(spec.Name, "Normal", "Pulled", $"Container image \"{spec.Image}\" already present on machine (built or loaded on this " +
                 $"node; its pull failed {(DateTime.UtcNow - failedAt).TotalSeconds:0}s ago and is not tried again within {ImagePuller.FallbackMemory.TotalMinutes:0} min)");
@@ -98,13 +99,13 @@ internal sealed partial class PodSupervisor
             Event(m.Container, "Normal", "Pulled", $"Successfully pulled image \"{m.Image}\" in {ImagePuller.GoDuration(pulled.Pulling)} " +
                 $"({ImagePuller.GoDuration(pulled.IncludingWaiting)} including waiting). Image size: {pulled.Image.Size} bytes.");
         }
-        else if (m.Local is { RepoDigests.Count: 0 } built)
+        else if (m.Local is { } built && ImageReference.TryParse(m.Image, out _) is { } pulledName && !built.CameFrom(pulledName))
         {
             slot.PulledImage = built;
             slot.PulledFor = m.Image;
             _images.FellBack(m.Image, DateTime.UtcNow);
             Event(m.Container, "Warning", "Failed", $"Failed to pull image \"{m.Image}\": {m.Error}; using the image present on machine, " +
-                "which was built or loaded on this node and has no registry digest");
+                "which was built or loaded on this node (it has no registry digest of this name)");
         }
         else
         {

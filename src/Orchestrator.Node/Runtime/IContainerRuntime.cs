@@ -118,6 +118,13 @@ internal sealed record LocalImage(string Id, long Size, IReadOnlyList<string> Re
                      ?? RepoDigests.FirstOrDefault();
         return digest is null ? $"docker://{Id}" : $"docker-pullable://{digest}";
     }
+
+    /// <summary>Whether the image came from <paramref name="reference"/>'s repository (a registry digest of it): one
+    /// built or loaded here has none, and neither has one only pushed to, or pulled from, another repository (a local
+    /// registry): the node may fall back to such an image when its pull fails.</summary>
+    public bool CameFrom(ImageReference reference) =>
+        RepoDigests.Any(d => d.StartsWith(reference.FamiliarRepository + "@", StringComparison.Ordinal)
+                             || d.StartsWith(reference.Repository + "@", StringComparison.Ordinal));
 }
 
 /// <summary>The container's configuration cannot be made from its spec (the kubelet's CreateContainerConfigError: a

@@ -119,6 +119,25 @@ public sealed class PodSupervisorImageTests : TestKit
     }
 
     [Fact]
+    public void A_local_image_pushed_to_another_registry_still_falls_back_but_one_pulled_under_its_name_does_not()
+    {
+        // pushing the demo busybox to a local registry gives it a digest of that registry only: it still did not come
+        // from Docker Hub, so its failed pull falls back to it as before the push
+        _runtime.WithImage("busybox:latest", "127.0.0.1:5000/library/busybox@sha256:" + new string('a', 64));
+        var pushed = CreateTestProbe();
+        pushed.ChildActorOf(PodSupervisor.Props(Pod("busybox"), _runtime, Fast));
+        var warning = pushed.Expect<NodeEventReported>(e => e.Event.Type == "Warning");
+        Assert.Contains("using the image present on machine, which was built or loaded on this node", warning.Event.Message);
+        pushed.Expect<PodStatusReported>(r => r.Status.Phase == "Running");
+
+        // an image that came from its own repository keeps Kubernetes' semantics: the failed pull is ErrImagePull
+        _runtime.WithImage("redis:latest", "redis@sha256:" + new string('b', 64));
+        var pulled = CreateTestProbe();
+        pulled.ChildActorOf(PodSupervisor.Props(Pod("redis"), _runtime, Fast));
+        pulled.Expect<PodStatusReported>(r => r.Status.ContainerStatuses[0].State.Waiting?.Reason == "ErrImagePull");
+    }
+
+    [Fact]
     public void After_a_fallback_the_locally_built_image_is_used_without_another_pull_for_a_while()
     {
         _runtime.WithImage("orchestrator/http-server:latest");

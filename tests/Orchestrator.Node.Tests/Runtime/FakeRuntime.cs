@@ -80,9 +80,11 @@ internal sealed class FakeRuntime : IContainerRuntime
         Available = true;
     }
 
-    public FakeRuntime WithImage(string image)
+    /// <summary>A local image; with <paramref name="digest"/> ("repo@sha256:…") one pulled from or pushed to that repository.</summary>
+    public FakeRuntime WithImage(string image, string? digest = null)
     {
         _images[DockerRuntime.WithDefaultTag(image)] = NewImageId();
+        if (digest is not null) _digests[DockerRuntime.WithDefaultTag(image)] = digest;
         return this;
     }
 
