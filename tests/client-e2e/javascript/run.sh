@@ -20,7 +20,8 @@
 # Settings (environment): JS_CLIENT_WORK (default artifacts/client-e2e/javascript: npm packages, the tests, the log).
 set -uo pipefail
 ORCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+source "$ORCH_ROOT/deploy/lib/common.sh"
+die() { printf 'error: %s\n' "$*" >&2; exit 2; } # after common.sh, whose die exits 1: 2 is "could not run"
 
 [ -n "${JS_CLIENT_ROOT:-}" ] || die "JS_CLIENT_ROOT is not set: point it at a kubernetes-client/javascript checkout"
 [ -f "$JS_CLIENT_ROOT/package.json" ] && [ -f "$JS_CLIENT_ROOT/src/test/integration/index.ts" ] \
@@ -44,7 +45,6 @@ echo "• @kubernetes/client-node@$version and tsx from the npm registry (log: $
   || die "npm install failed (see $work/npm.log)"
 
 # busybox through the cluster's registry, as a Docker Hub mirror.
-source "$ORCH_ROOT/deploy/lib/common.sh"
 mirror=127.0.0.1:5000
 docker image inspect busybox:latest >/dev/null 2>&1 || "$ORCH_ROOT/deploy/images/build.sh" || die "the demo images did not build"
 ORCH_REGISTRY=$mirror "$ORCH_ROOT/deploy/lib/registry.sh" start "$mirror" || die "the registry did not start"
